@@ -1,0 +1,35 @@
+/**
+ * What addons import: `import { http, tcp, dns, type Addon } from "pryx"`.
+ * Names follow mitmproxy's so an addon ports line by line.
+ */
+import { HTTPFlow, Request, Response } from "./engine/flow/http.ts";
+import { Headers } from "./engine/flow/headers.ts";
+import { WebSocketData, WebSocketMessage } from "./engine/flow/websocket.ts";
+import { TCPFlow, TCPMessage } from "./engine/flow/tcp.ts";
+import { DNSFlow, DNSMessage } from "./engine/flow/dns.ts";
+import { Client, Server, ServerConnectionHookData } from "./engine/flow/connection.ts";
+import { Flow, FlowError } from "./engine/flow/flow.ts";
+
+export const http = { HTTPFlow, Request, Response, Headers };
+// eslint-disable-next-line @typescript-eslint/no-namespace
+export declare namespace http {
+  type HTTPFlow = import("./engine/flow/http.ts").HTTPFlow;
+  type Request = import("./engine/flow/http.ts").Request;
+  type Response = import("./engine/flow/http.ts").Response;
+  type Headers = import("./engine/flow/headers.ts").Headers;
+}
+export const websocket = { WebSocketData, WebSocketMessage };
+export const tcp = { TCPFlow, TCPMessage };
+export declare namespace tcp {
+  type TCPFlow = import("./engine/flow/tcp.ts").TCPFlow;
+  type TCPMessage = import("./engine/flow/tcp.ts").TCPMessage;
+}
+export const dns = { DNSFlow, DNSMessage };
+export declare namespace dns {
+  type DNSFlow = import("./engine/flow/dns.ts").DNSFlow;
+}
+export const connection = { Client, Server, ServerConnectionHookData };
+export { Flow, FlowError, Headers, Client, Server, ServerConnectionHookData };
+export { AddonHalt } from "./engine/hooks/addon-manager.ts";
+export type { Addon, HookName, HookArgs } from "./engine/hooks/hooks.ts";
+export type { Loader } from "./engine/hooks/loader.ts";

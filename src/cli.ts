@@ -1,0 +1,163 @@
+import os from "node:os";
+import path from "node:path";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { EngineClient, type EngineInit } from "./engine-client.ts";
+import { attachDump } from "./dump.ts";
+
+interface CommonArgs {
+  "listen-port"?: number;
+  "listen-host"?: string;
+  mode?: string[];
+  scripts?: string[];
+  set?: string[];
+  intercept?: string;
+  "view-filter"?: string;
+  "save-stream-file"?: string;
+  "ssl-insecure"?: boolean;
+  confdir?: string;
+  "ignore-hosts"?: string[];
+  "allow-hosts"?: string[];
+  "tcp-hosts"?: string[];
+  "no-server"?: boolean;
+  "flow-detail"?: number;
+  q?: boolean;
+}
+
+/** CLI flags are shorthands for options: this maps them onto the one option registry. */
+export function optionsFromArgs(a: CommonArgs): Record<string, string> {
+  const o: Record<string, string> = {};
+  const put = (name: string, v: string | number | boolean | string[] | undefined): void => {
+    if (v === undefined) return;
+    o[name] = Array.isArray(v) ? v.join(",") : String(v);
+  };
+  put("listen_port", a["listen-port"]);
+  put("listen_host", a["listen-host"]);
+  put("mode", a.mode);
+  put("scripts", a.scripts?.map((s) => path.resolve(s)));
+  put("intercept", a.intercept);
+  put("view_filter", a["view-filter"]);
+  put("save_stream_file", a["save-stream-file"]);
+  put("ssl_insecure", a["ssl-insecure"] ? true : undefined);
+  put("confdir", a.confdir ? path.resolve(a.confdir.replace(/^~(?=$|\/)/, os.homedir())) : undefined);
+  put("ignore_hosts", a["ignore-hosts"]);
+  put("allow_hosts", a["allow-hosts"]);
+  put("tcp_hosts", a["tcp-hosts"]);
+  put("flow_detail", a.q ? 0 : a["flow-detail"]);
+  for (const kv of a.set ?? []) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new Error(`--set expects name=value, got ${JSON.stringify(kv)}`);
+    o[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return o;
+}
+
+async function startEngine(init: EngineInit): Promise<EngineClient> {
+  const engine = new EngineClient(init);
+  try {
+    await engine.ready;
+  } catch (err) {
+    process.stderr.write(`pryx: ${(err as Error).message}\n`);
+    await engine.shutdown(2000).catch(() => undefined);
+    process.exit(2);
+  }
+  return engine;
+}
+
+function onSignals(fn: () => void): void {
+  let count = 0;
+  const handler = (): void => {
+    if (++count > 1) process.exit(1);
+    fn();
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+}
+
+async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }): Promise<void> {
+  const options = optionsFromArgs(argv);
+  const filter = argv.filter?.join(" ").trim();
+  if (filter) options["view_filter"] = filter;
+  const engine = await startEngine({ options, keepFlows: false, noServer: Boolean(argv["no-server"]) });
+  const info = await engine.ready;
+  const flowDetail = argv.q ? 0 : (argv["flow-detail"] ?? 1);
+  attachDump(engine, { jsonl: Boolean(argv.jsonl), flowDetail, out: process.stdout, err: process.stderr });
+  for (const l of info.listen) process.stderr.write(`pryx: proxy listening at http://${l}/\n`);
+  process.stderr.write(`pryx: CA certificate: ${path.join(info.confdir, "pryx-ca-cert.pem")} (run \`pryx ca\` for how to trust it)\n`);
+  onSignals(() => {
+    void engine.shutdown().then(() => process.exit(0));
+  });
+}
+
+async function runConsoleCommand(argv: CommonArgs): Promise<void> {
+  const options = optionsFromArgs(argv);
+  const engine = await startEngine({ options, keepFlows: true, noServer: Boolean(argv["no-server"]) });
+  const info = await engine.ready;
+  const { runConsole } = await import("./tui/index.tsx");
+  await runConsole(engine, info, { confdir: info.confdir });
+  await engine.shutdown();
+  process.exit(0);
+}
+
+async function runCa(argv: { confdir?: string }): Promise<void> {
+  const { loadOrCreateCA } = await import("./engine/ca/ca.ts");
+  const { trustInstructions } = await import("./engine/ca/trust-help.ts");
+  const confdir = argv.confdir ? path.resolve(argv.confdir) : path.join(os.homedir(), ".pryx");
+  try {
+    const ca = await loadOrCreateCA(confdir);
+    process.stdout.write(`${trustInstructions(ca)}\n`);
+  } catch (err) {
+    process.stderr.write(`pryx: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+const common = (y: ReturnType<typeof yargs>) =>
+  y
+    .option("listen-port", { alias: "p", type: "number", describe: "Proxy port (default 8080)" })
+    .option("listen-host", { type: "string", describe: "Bind address (default 127.0.0.1)" })
+    .option("mode", { alias: "m", type: "string", array: true, describe: "regular | reverse:URL | upstream:URL, each may take @PORT; repeatable" })
+    .option("scripts", { alias: "s", type: "string", array: true, describe: "Addon script (.ts, .js, .mjs); repeatable" })
+    .option("set", { type: "string", array: true, describe: "Set an option: name=value; repeatable" })
+    .option("intercept", { alias: "i", type: "string", describe: "Intercept filter expression" })
+    .option("view-filter", { type: "string", describe: "Console view filter" })
+    .option("save-stream-file", { alias: "w", type: "string", describe: "Append finished flows to a file" })
+    .option("ssl-insecure", { alias: "k", type: "boolean", describe: "Do not verify upstream certificates" })
+    .option("confdir", { type: "string", describe: "CA and configuration directory (default ~/.pryx)" })
+    .option("ignore-hosts", { type: "string", array: true, describe: "Regex of host:port to pass through without decrypting" })
+    .option("allow-hosts", { type: "string", array: true, describe: "Regex of host:port: intercept only these" })
+    .option("tcp-hosts", { type: "string", array: true, describe: "Regex of host:port relayed as raw TCP" })
+    .option("no-server", { alias: "n", type: "boolean", describe: "Do not start a proxy server" })
+    .option("flow-detail", { type: "number", describe: "Dump verbosity 0..4 (default 1)" })
+    .option("q", { type: "boolean", describe: "Quiet: no flow lines" });
+
+await yargs(hideBin(process.argv))
+  .scriptName("pryx")
+  .usage("$0 [options]   interactive console\n$0 dump [FILTER] headless, one line per flow")
+  .command(
+    "$0",
+    "Interactive console",
+    (y) => common(y),
+    (argv) => runConsoleCommand(argv as CommonArgs),
+  )
+  .command(
+    "dump [filter..]",
+    "Headless proxy: print one line per finished flow (only those matching FILTER)",
+    (y) => common(y).positional("filter", { type: "string", array: true, describe: "filter expression" }).option("jsonl", { type: "boolean", describe: "One JSON object per finished flow" }),
+    (argv) => runDump(argv as CommonArgs & { filter?: string[]; jsonl?: boolean }),
+  )
+  .command(
+    "ca",
+    "Print where the CA certificate is and how to trust it",
+    (y) => y.option("confdir", { type: "string" }),
+    (argv) => runCa(argv),
+  )
+  .strict()
+  .fail((msg, err, y) => {
+    if (err) throw err;
+    process.stderr.write(`${y.help()}\n\npryx: ${msg}\n`);
+    process.exit(2);
+  })
+  .help()
+  .version(false)
+  .parseAsync();

@@ -1,0 +1,107 @@
+import { Worker } from "node:worker_threads";
+import { fileURLToPath } from "node:url";
+import type { EngineEvent, EngineReplies, EngineRequest, ReadyInfo, UiMessage } from "./protocol.ts";
+
+/** What the worker needs to start: option values as text, set from the command line. */
+export interface EngineInit {
+  /** name → value as the user typed it (`--set name=value` and the flags mapped to options). */
+  options: Record<string, string>;
+  /** Keep finished flows in the store (the console does, dump does not, so its memory stays flat). */
+  keepFlows: boolean;
+  /** Do not listen (reading a file only). */
+  noServer: boolean;
+}
+
+type Listener = (ev: EngineEvent) => void;
+
+/** The main thread's handle on the engine: typed requests with replies, and a stream of events. */
+export interface EngineHandle {
+  request<R extends EngineRequest>(req: R, timeoutMs?: number): Promise<EngineReplies[R["op"]]>;
+  on(listener: Listener): () => void;
+  shutdown(): Promise<void>;
+}
+
+/** Spawns the engine worker and correlates requests with replies. */
+export class EngineClient implements EngineHandle {
+  private readonly worker: Worker;
+  private readonly listeners = new Set<Listener>();
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private nextId = 1;
+  private stopped: Promise<void>;
+  readonly ready: Promise<ReadyInfo>;
+
+  constructor(init: EngineInit) {
+    const entry = fileURLToPath(new URL("./engine/worker-entry.mjs", import.meta.url));
+    this.worker = new Worker(entry, { workerData: init, stdout: false, stderr: false });
+    let onReady!: (info: ReadyInfo) => void;
+    let onFail!: (e: Error) => void;
+    this.ready = new Promise<ReadyInfo>((res, rej) => {
+      onReady = res;
+      onFail = rej;
+    });
+    // The caller may never await `ready` (dump prints a fatal event instead): never leave it unhandled.
+    this.ready.catch(() => undefined);
+    this.stopped = new Promise<void>((resolve) => {
+      this.worker.once("exit", () => {
+        for (const p of this.pending.values()) {
+          clearTimeout(p.timer);
+          p.reject(new Error("the engine stopped before it replied"));
+        }
+        this.pending.clear();
+        onFail(new Error("the engine stopped before it was ready"));
+        resolve();
+      });
+    });
+    this.worker.on("error", (err) => {
+      this.emit({ t: "fatal", error: err.stack ?? String(err) });
+    });
+    this.worker.on("message", (ev: EngineEvent) => {
+      if (ev.t === "reply") {
+        const p = this.pending.get(ev.id);
+        if (!p) return;
+        this.pending.delete(ev.id);
+        clearTimeout(p.timer);
+        if (ev.ok) p.resolve(ev.value);
+        else p.reject(new Error(ev.error));
+        return;
+      }
+      if (ev.t === "ready") onReady(ev.info);
+      if (ev.t === "fatal") onFail(new Error(ev.error));
+      this.emit(ev);
+    });
+  }
+
+  private emit(ev: EngineEvent): void {
+    for (const l of this.listeners) l(ev);
+  }
+
+  on(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  request<R extends EngineRequest>(req: R, timeoutMs = 30_000): Promise<EngineReplies[R["op"]]> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`the engine did not answer ${req.op} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.post({ t: "request", id, req });
+    });
+  }
+
+  private post(msg: UiMessage): void {
+    this.worker.postMessage(msg);
+  }
+
+  /** Asks the engine to stop (addons get `done`), and waits until the worker has exited. */
+  async shutdown(timeoutMs = 10_000): Promise<void> {
+    this.post({ t: "shutdown" });
+    const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);
+    await this.stopped;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * Per-host certificates that pryx presents to clients in place of the real server's.
+ *
+ * All leaves share one key pair, made once per instance: RSA key generation is
+ * the expensive step, and a shared interception key costs nothing in security
+ * (the CA key is the secret that matters). A new host then costs one signature.
+ * Certificates and their `tls.SecureContext`s are cached together in a bounded
+ * LRU, so the steady state of a session costs nothing at all.
+ */
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import * as tls from 'node:tls';
+import forge from 'node-forge';
+import type { CertificateAuthority, LeafIssuer } from './ca.ts';
+import { DAY_MS, certificateToDer, generateRsaKeyPair, randomSerial, signCertificate } from './x509.ts';
+import type { RsaKeyPair } from './x509.ts';
+
+export interface LeafCertificate {
+  readonly host: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly secureContext: tls.SecureContext;
+  readonly notAfter: Date;
+}
+
+/** The shape of `tls.createServer({ SNICallback })`. */
+export type SNICallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void;
+
+export const DEFAULT_LEAF_CACHE_CAPACITY = 1000;
+/**
+ * At most 365 days: Apple rejects TLS leaves valid for more than 398, and pryx
+ * re-issues long before expiry anyway.
+ */
+const LEAF_LIFETIME_MS = 365 * DAY_MS;
+/** Tolerates clients whose clock runs behind ours. */
+const LEAF_BACKDATE_MS = DAY_MS;
+/** A cached certificate this close to expiry is re-issued so no handshake sees it lapse. */
+const EXPIRY_BUFFER_MS = 60 * 60 * 1000;
+/** X.520 upper bound for commonName; the full name is in the SAN, which is what clients check. */
+const MAX_CN_LENGTH = 64;
+
+export class LeafCertificates {
+  readonly capacity: number;
+  readonly #issuer: LeafIssuer;
+  readonly #keys: RsaKeyPair;
+  /** Map iteration order is insertion order, so re-inserting on a hit makes the first key the least recently used. */
+  readonly #cache = new Map<string, LeafCertificate>();
+
+  constructor(ca: CertificateAuthority, capacity: number = DEFAULT_LEAF_CACHE_CAPACITY) {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new RangeError(`leaf certificate cache capacity must be a positive integer, got ${capacity}`);
+    }
+    this.capacity = capacity;
+    this.#issuer = ca.issuer;
+    this.#keys = generateRsaKeyPair();
+  }
+
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  /** The certificate for `host` (a DNS name or an IP address, brackets allowed), issued on first use. */
+  get(host: string): LeafCertificate {
+    const key = normalizeHost(host);
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) {
+      this.#cache.delete(key);
+      if (cached.notAfter.getTime() - Date.now() > EXPIRY_BUFFER_MS) {
+        this.#cache.set(key, cached);
+        return cached;
+      }
+    }
+    const fresh = this.#issue(key);
+    this.#cache.set(key, fresh);
+    if (this.#cache.size > this.capacity) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+    return fresh;
+  }
+
+  /** For `tls.createServer({ SNICallback })`: answers each ClientHello's server name from the cache. */
+  sniCallback(): SNICallback {
+    return (servername, cb) => {
+      let ctx: tls.SecureContext;
+      try {
+        ctx = this.get(servername).secureContext;
+      } catch (err) {
+        cb(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      cb(null, ctx);
+    };
+  }
+
+  #issue(host: string): LeafCertificate {
+    const issuer = this.#issuer;
+    const cert = forge.pki.createCertificate();
+    cert.version = 2;
+    cert.publicKey = this.#keys.forgePublicKey;
+    cert.serialNumber = randomSerial();
+    const now = Date.now();
+    cert.validity.notBefore = new Date(now - LEAF_BACKDATE_MS);
+    cert.validity.notAfter = new Date(Math.min(now + LEAF_LIFETIME_MS, issuer.notAfter.getTime()));
+    cert.setSubject([
+      { name: 'commonName', value: host.slice(0, MAX_CN_LENGTH) },
+      { name: 'organizationName', value: 'pryx' },
+    ]);
+    cert.setIssuer([...issuer.subject]);
+    cert.setExtensions([
+      { name: 'basicConstraints', cA: false, critical: true },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: subjectAltNames(host) },
+      { name: 'subjectKeyIdentifier' },
+      { name: 'authorityKeyIdentifier', keyIdentifier: issuer.keyIdentifier },
+    ]);
+    signCertificate(cert, issuer.privateKey);
+
+    const x509 = new X509Certificate(certificateToDer(cert));
+    const certPem = x509.toString();
+    const keyPem = this.#keys.keyPem;
+    return {
+      host,
+      certPem,
+      keyPem,
+      secureContext: tls.createSecureContext({ key: keyPem, cert: certPem }),
+      // Read back rather than reuse the Date above: X.509 time has whole seconds.
+      notAfter: new Date(x509.validTo),
+    };
+  }
+}
+
+/**
+ * The cache key and certificate subject for a host: lowercase, without the
+ * trailing root dot, IPv6 brackets or a zone index (which no certificate can name).
+ */
+export function normalizeHost(host: string): string {
+  let h = host.trim().toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  const zone = h.indexOf('%');
+  if (zone !== -1 && isIP(h.slice(0, zone)) === 6) h = h.slice(0, zone);
+  if (isIP(h) !== 0) return h;
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  // SNI carries ASCII (IDNs arrive as punycode); anything else would be mangled in an IA5String SAN.
+  if (h.length === 0 || h.length > 253 || !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(h)) {
+    throw new Error(`cannot issue a certificate for host ${JSON.stringify(host)}: not a DNS name or IP address`);
+  }
+  return h;
+}
+
+interface AltName {
+  type: number;
+  value: string;
+}
+
+const SAN_DNS = 2;
+const SAN_IP = 7;
+
+function subjectAltNames(host: string): AltName[] {
+  const family = isIP(host);
+  if (family !== 0) return [{ type: SAN_IP, value: ipToBytes(host, family) }];
+  const names: AltName[] = [{ type: SAN_DNS, value: host }];
+  // Some TLS stacks refuse '_' in a DNS SAN even though such names resolve, so
+  // these hosts also get the parent's wildcard, which matches them and is
+  // accepted everywhere. A wildcard needs at least two labels after it and
+  // cannot itself hide an underscore.
+  if (host.includes('_')) {
+    const parent = host.slice(host.indexOf('.') + 1);
+    if (host.includes('.') && parent.includes('.') && !parent.includes('_')) {
+      names.push({ type: SAN_DNS, value: `*.${parent}` });
+    }
+  }
+  return names;
+}
+
+/**
+ * Network-order bytes as a binary string, the form forge writes into an IP SAN.
+ * (forge's own parser mistakes IPv4-mapped IPv6 such as `::ffff:1.2.3.4` for IPv4.)
+ */
+function ipToBytes(ip: string, family: number): string {
+  if (family === 4) return String.fromCharCode(...ip.split('.').map(Number));
+  let text = ip;
+  const lastColon = text.lastIndexOf(':');
+  const tail = text.slice(lastColon + 1);
+  if (tail.includes('.')) {
+    const [a = 0, b = 0, c = 0, d = 0] = tail.split('.').map(Number);
+    text = `${text.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const [head = '', rest] = text.split('::');
+  const left = parse(head);
+  const right = rest === undefined ? [] : parse(rest);
+  const groups = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  return String.fromCharCode(...groups.flatMap((g) => [g >> 8, g & 0xff]));
+}

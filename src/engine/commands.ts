@@ -1,0 +1,79 @@
+/** A command callable from the console prompt, key bindings and addons: `name arg arg…`. */
+export interface CommandSpec {
+  name: string;
+  /** e.g. "flows [value]" — shown in help and completion. */
+  signature: string;
+  help: string;
+  run(args: string[]): unknown;
+}
+
+export class CommandError extends Error {}
+
+/** One registry: the engine's commands, built-in features' and addons' (`loader.add_command`). */
+export class CommandRegistry {
+  private readonly commands = new Map<string, CommandSpec>();
+
+  add(spec: CommandSpec): void {
+    this.commands.set(spec.name, spec);
+  }
+
+  remove(name: string): void {
+    this.commands.delete(name);
+  }
+
+  has(name: string): boolean {
+    return this.commands.has(name);
+  }
+
+  list(): CommandSpec[] {
+    return [...this.commands.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Runs a command line. Returns the command's result rendered as text (or undefined). */
+  async run(line: string): Promise<string | undefined> {
+    const words = splitCommandLine(line);
+    const [name, ...args] = words;
+    if (!name) throw new CommandError("empty command");
+    const cmd = this.commands.get(name);
+    if (!cmd) throw new CommandError(`unknown command "${name}"${this.suggest(name)}`);
+    const result: unknown = await cmd.run(args);
+    if (result === undefined || result === null) return undefined;
+    return typeof result === "string" ? result : JSON.stringify(result);
+  }
+
+  private suggest(name: string): string {
+    const near = [...this.commands.keys()].filter((n) => n.startsWith(name.split(".")[0] ?? name)).slice(0, 4);
+    return near.length ? ` (try ${near.join(", ")})` : "";
+  }
+}
+
+/** Splits on whitespace, honouring '…' and "…" quoting with backslash escapes (mitmproxy's command lexer). */
+export function splitCommandLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let inWord = false;
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] as string;
+    if (quote) {
+      if (c === "\\" && i + 1 < line.length && (line[i + 1] === quote || line[i + 1] === "\\")) {
+        cur += line[++i];
+      } else if (c === quote) {
+        quote = undefined;
+      } else cur += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) out.push(cur);
+      cur = "";
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (quote) throw new CommandError(`unterminated ${quote} quote in command: ${line}`);
+  if (inWord) out.push(cur);
+  return out;
+}

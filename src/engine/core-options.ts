@@ -1,0 +1,57 @@
+import os from "node:os";
+import path from "node:path";
+import type { Options } from "./options.ts";
+import { compileFilter } from "./filter/index.ts";
+
+const validFilter = (v: unknown): void => {
+  if (typeof v === "string" && v.trim()) compileFilter(v);
+};
+
+const validRegexes = (v: unknown): void => {
+  for (const p of (v as string[]) ?? []) {
+    try {
+      new RegExp(p);
+    } catch (err) {
+      throw new Error(`invalid regex ${JSON.stringify(p)}: ${(err as Error).message}`);
+    }
+  }
+};
+
+const validModes = (v: unknown): void => {
+  for (const m of v as string[]) {
+    if (!/^(regular|socks5|dns|(reverse|upstream):[a-z]+:\/\/[^\s]+)(@\d+)?$/.test(m))
+      throw new Error(`invalid mode ${JSON.stringify(m)}: expected regular, reverse:URL, upstream:URL, socks5 or dns, each optionally @PORT`);
+  }
+};
+
+/** The engine's own options, with mitmproxy's names where mitmproxy has the option. */
+export function registerCoreOptions(options: Options): void {
+  options.add({ name: "listen_host", type: "str", default: "127.0.0.1", help: "Address to bind the proxy to (loopback by default; 0.0.0.0 for every interface)." });
+  options.add({
+    name: "listen_port",
+    type: "int",
+    default: 8080,
+    help: "Proxy port (0 picks a free port).",
+    validate: (v) => {
+      if (typeof v !== "number" || v < 0 || v > 65535) throw new Error("must be from 0 to 65535");
+    },
+  });
+  options.add({ name: "mode", type: "str[]", default: ["regular"], help: "Proxy modes: regular, reverse:URL, upstream:URL (each may take @PORT).", validate: validModes });
+  options.add({ name: "confdir", type: "str", default: path.join(os.homedir(), ".pryx"), help: "Directory for the CA and user configuration." });
+  options.add({ name: "ssl_insecure", type: "bool", default: false, help: "Do not verify upstream server certificates." });
+  options.add({ name: "ignore_hosts", type: "str[]", default: [], help: "Regexes of host:port whose TLS is passed through without decryption.", validate: validRegexes });
+  options.add({ name: "allow_hosts", type: "str[]", default: [], help: "Regexes of host:port: only these are intercepted, the rest passed through.", validate: validRegexes });
+  options.add({ name: "tcp_hosts", type: "str[]", default: [], help: "Regexes of host:port relayed as raw TCP.", validate: validRegexes });
+  options.add({ name: "intercept", type: "filter", default: undefined, help: "Intercept filter: matching flows pause for the user.", validate: validFilter });
+  options.add({ name: "intercept_active", type: "bool", default: false, help: "Whether the intercept filter is in force (set when intercept is set)." });
+  options.add({ name: "intercept_on_exit", type: "choice", default: "resume", choices: ["resume", "kill"], help: "What happens to paused flows when pryx exits." });
+  options.add({ name: "view_filter", type: "filter", default: undefined, help: "Show only flows matching this filter in the console.", validate: validFilter });
+  options.add({ name: "dump_filter", type: "filter", default: undefined, help: "pryx dump prints only flows matching this filter.", validate: validFilter });
+  options.add({ name: "flow_detail", type: "int", default: 1, help: "pryx dump verbosity: 0 quiet, 1 one line per flow, 2 with headers, 3 with bodies (cut), 4 with full bodies." });
+  options.add({ name: "scripts", type: "str[]", default: [], help: "Addon scripts to load (.ts, .js, .mjs)." });
+  options.add({ name: "save_stream_file", type: "optional str", default: undefined, help: "Append every finished flow to this file." });
+  options.add({ name: "body_size_limit", type: "optional str", default: undefined, help: "Reserved: bodies larger than this are streamed (e.g. 10m)." });
+  options.add({ name: "console_focus_follow", type: "bool", default: false, help: "The console's focus follows new flows." });
+  options.add({ name: "view_order", type: "choice", default: "time", choices: ["time", "method", "url", "size"], help: "Flow list order." });
+  options.add({ name: "view_order_reversed", type: "bool", default: false, help: "Reverse the flow list order." });
+}

@@ -1,0 +1,263 @@
+import net from "node:net";
+import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
+import type { EngineInit } from "../engine-client.ts";
+import { Options } from "./options.ts";
+import { CommandRegistry } from "./commands.ts";
+import { Log } from "./log.ts";
+import { FlowStore } from "./store.ts";
+import { AddonManager } from "./hooks/addon-manager.ts";
+import { ScriptLoader } from "./hooks/scripts.ts";
+import { registerCoreOptions } from "./core-options.ts";
+import { registerFlowCommands } from "./flow-commands.ts";
+import { Client, formatAddress } from "./flow/connection.ts";
+import type { Flow } from "./flow/flow.ts";
+import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-connection.ts";
+import { Tunnel } from "./proxy/tunnel.ts";
+import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
+import { InterceptAddon } from "./intercept.ts";
+import { compileFilter, type FilterableFlow } from "./filter/index.ts";
+import { loadOrCreateCA } from "./ca/ca.ts";
+import { LeafCertificates } from "./ca/leaf-certs.ts";
+import { onboardingResponse } from "./ca/onboarding.ts";
+import { flowDetail } from "./flow/detail.ts";
+import { applyPatch } from "./flow/patch.ts";
+import { HTTPFlow } from "./flow/http.ts";
+
+const FLUSH_INTERVAL_MS = 33;
+const MAX_LOGS_PER_BATCH = 500;
+
+interface Listener {
+  server: net.Server;
+  mode: string;
+}
+
+/**
+ * The composition root of the worker: options, addons, the flow store, the listeners.
+ * It talks to the main thread only through `post` (EngineEvents) and `handle` (requests).
+ */
+export class Engine {
+  readonly options = new Options();
+  readonly commands = new CommandRegistry();
+  readonly log = new Log();
+  readonly store: FlowStore;
+  readonly addons: AddonManager;
+  private readonly scripts: ScriptLoader;
+  private readonly listeners: Listener[] = [];
+  private readonly connections = new Set<{ close(reason: string): void }>();
+  private readonly ctx: ProxyContext;
+  private readonly tunnel: Tunnel;
+  private tlsProvider: TlsProvider | undefined;
+  private logs: LogEntry[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly init: EngineInit,
+    private readonly post: (ev: EngineEvent) => void,
+  ) {
+    this.store = new FlowStore(init.keepFlows);
+    this.addons = new AddonManager(this.options, this.commands, this.log);
+    this.scripts = new ScriptLoader(this.addons, this.log);
+    this.log.setSink((e) => {
+      this.logs.push(e);
+      if (this.logs.length > MAX_LOGS_PER_BATCH) this.logs.splice(0, this.logs.length - MAX_LOGS_PER_BATCH);
+      this.scheduleFlush();
+    });
+    this.store.setDirtyListener(() => this.scheduleFlush());
+    const engine = this;
+    this.ctx = {
+      addons: this.addons,
+      options: this.options,
+      log: this.log,
+      store: this.store,
+      get tls() {
+        return engine.tlsProvider;
+      },
+      notify: (flow: Flow) => this.store.update(flow),
+      connections: this.connections,
+    };
+    this.tunnel = new Tunnel(this.ctx, (socket, client, target, initial) => this.startHttp(socket, client, target, initial));
+    registerCoreOptions(this.options);
+    registerFlowCommands(this.commands, {
+      store: this.store,
+      options: this.options,
+      addons: this.addons,
+      notify: (f) => this.store.update(f),
+      replay: (f) => replayFlow(this.ctx, this.tunnel, f),
+    });
+    this.options.onChange((updated) => {
+      this.onOptionsChanged(updated);
+      void this.addons.trigger("configure", updated);
+      this.post({ t: "options", changed: [...updated].map((n) => this.options.info(n)) });
+    });
+  }
+
+  async start(): Promise<ReadyInfo> {
+    this.options.update(this.init.options);
+    await this.addons.add(new InterceptAddon(this.options, this.store), "intercept");
+    const confdir = this.options.get<string>("confdir");
+    const ca = await loadOrCreateCA(confdir);
+    const leaves = new LeafCertificates(ca);
+    this.tlsProvider = {
+      contextFor: (host) => leaves.get(host).secureContext,
+      onboarding: (p) => onboardingResponse(p, ca),
+    };
+    await this.scripts.loadAll(this.options.get<string[]>("scripts"), true);
+    await this.addons.trigger("configure", new Set(this.options.names()));
+    this.onOptionsChanged(new Set(["view_filter"]));
+    const listen: string[] = [];
+    if (!this.init.noServer) {
+      for (const mode of this.options.get<string[]>("mode")) listen.push(await this.listen(mode));
+    }
+    this.scripts.markRunning();
+    await this.addons.trigger("running");
+    return {
+      listen,
+      modes: this.options.get<string[]>("mode"),
+      confdir,
+      options: this.options.all(),
+      commands: this.commands.list().map((c) => ({ name: c.name, signature: c.signature, help: c.help })),
+    };
+  }
+
+  private listen(modeSpec: string): Promise<string> {
+    const at = /@(\d+)$/.exec(modeSpec);
+    const mode = at ? modeSpec.slice(0, at.index) : modeSpec;
+    const host = this.options.get<string>("listen_host");
+    const port = at ? Number(at[1]) : this.options.get<number>("listen_port");
+    let target: ConnectionTarget | undefined;
+    if (mode.startsWith("reverse:")) {
+      const u = new URL(mode.slice("reverse:".length));
+      const scheme = u.protocol === "https:" ? "https" : "http";
+      target = { scheme, host: u.hostname.replace(/^\[|\]$/g, ""), port: u.port ? Number(u.port) : scheme === "https" ? 443 : 80, rewriteHost: true };
+    } else if (mode !== "regular") {
+      return Promise.reject(new Error(`mode ${mode} is not supported yet; use regular or reverse:URL`));
+    }
+    const server = net.createServer({ noDelay: true }, (socket) => void this.accept(socket, mode, target));
+    return new Promise((resolve, reject) => {
+      server.once("error", (err: Error & { code?: string }) =>
+        reject(new Error(err.code === "EADDRINUSE" ? `cannot listen on ${host}:${port}: the address is in use (pick another with -p)` : `cannot listen on ${host}:${port}: ${err.message}`)),
+      );
+      server.listen(port, host, () => {
+        const a = server.address() as net.AddressInfo;
+        this.listeners.push({ server, mode });
+        const where = formatAddress([a.address, a.port]);
+        this.log.info(`${mode} proxy listening at ${where}`);
+        resolve(`${mode === "regular" ? "" : `${mode} `}${where}`.trim());
+      });
+    });
+  }
+
+  private async accept(socket: net.Socket, mode: string, target: ConnectionTarget | undefined): Promise<void> {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    socket.pause();
+    socket.on("error", () => undefined);
+    const client = new Client([socket.remoteAddress ?? "?", socket.remotePort ?? 0], [socket.localAddress ?? "?", socket.localPort ?? 0], mode);
+    await this.addons.trigger("client_connected", client);
+    if (client.error) {
+      this.log.info(`client ${formatAddress(client.peername)} refused: ${client.error}`);
+      socket.destroy();
+      await this.addons.trigger("client_disconnected", client);
+      return;
+    }
+    this.startHttp(socket, client, target, undefined);
+    socket.resume();
+  }
+
+  private startHttp(socket: net.Socket, client: Client, target: ConnectionTarget | undefined, initial: Buffer | undefined): void {
+    const conn = new HttpConnection(this.ctx, socket, client, target, this.tunnel);
+    this.connections.add(conn);
+    conn.start(initial);
+  }
+
+  private onOptionsChanged(updated: Set<string>): void {
+    if (updated.has("view_filter")) {
+      const expr = this.options.get<string | undefined>("view_filter");
+      const pred = expr ? compileFilter(expr) : undefined;
+      const shown = this.store.setViewFilter(pred ? (f) => pred(f as unknown as FilterableFlow) : undefined);
+      this.post({ t: "view", filter: expr ?? "", shown });
+    }
+    if (updated.has("intercept")) {
+      // Setting a filter turns intercept on, clearing it turns it off (as mitmproxy does).
+      const active = Boolean(this.options.get<string | undefined>("intercept"));
+      if (this.options.get<boolean>("intercept_active") !== active) queueMicrotask(() => this.options.setValues({ intercept_active: active }));
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+  }
+
+  /** Sends what changed since the last flush as one message. */
+  flush(): void {
+    this.flushTimer = undefined;
+    if (!this.store.hasPending() && this.logs.length === 0) return;
+    const delta = this.store.takeDelta();
+    const logs = this.logs;
+    this.logs = [];
+    this.post({ t: "batch", ...delta, logs, reset: false });
+  }
+
+  async handle<R extends EngineRequest>(req: R): Promise<EngineReplies[R["op"]]> {
+    type Out = EngineReplies[R["op"]];
+    switch (req.op) {
+      case "detail": {
+        const f = this.store.get(req.id);
+        return (f ? flowDetail(f, this.store.summary(f), req.bodyLimit, req.bodyOffset ?? 0) : undefined) as FlowDetail | undefined as Out;
+      }
+      case "command":
+        return (await this.commands.run(req.line)) as Out;
+      case "setOption":
+        this.options.setText(req.name, req.value);
+        return this.options.info(req.name) as Out;
+      case "options":
+        return this.options.all() as Out;
+      case "commands":
+        return this.commands.list().map((c) => ({ name: c.name, signature: c.signature, help: c.help })) as Out;
+      case "completions":
+        return this.completions(req.partial) as Out;
+      case "edit": {
+        const f = this.store.get(req.id);
+        if (!f) throw new Error(`no flow with id ${req.id}`);
+        if (!(f instanceof HTTPFlow)) throw new Error(`cannot edit ${f.type} flows yet`);
+        applyPatch(f, req.patch);
+        this.store.update(f);
+        await this.addons.trigger("update", [f]);
+        return this.store.summary(f) as Out;
+      }
+    }
+  }
+
+  private completions(partial: string): string[] {
+    const words = partial.split(/\s+/);
+    if (words.length <= 1) return this.commands.list().map((c) => c.name).filter((n) => n.startsWith(words[0] ?? ""));
+    if (words[0] === "set" && words.length === 2) return this.options.names().filter((n) => n.startsWith(words[1] ?? ""));
+    return [];
+  }
+
+  /** Stops listening, settles paused flows, lets in-flight ones finish briefly, runs `done`. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const l of this.listeners) l.server.close();
+    const kill = this.options.get<string>("intercept_on_exit") === "kill";
+    for (const f of this.store.all()) {
+      if (!f.intercepted) continue;
+      if (kill) f.kill();
+      else f.resume();
+    }
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline && this.store.all().some((f) => f.live && f.type === "http")) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    for (const c of [...this.connections]) c.close("proxy shut down");
+    await this.scripts.close();
+    await this.addons.trigger("done");
+    clearTimeout(this.flushTimer);
+    this.flush();
+  }
+}

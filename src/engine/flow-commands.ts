@@ -1,0 +1,176 @@
+import type { CommandRegistry } from "./commands.ts";
+import { CommandError } from "./commands.ts";
+import type { FlowStore } from "./store.ts";
+import type { Flow } from "./flow/flow.ts";
+import { HTTPFlow } from "./flow/http.ts";
+import { compileFilter } from "./filter/index.ts";
+import type { FilterableFlow } from "./filter/index.ts";
+import type { Options } from "./options.ts";
+import type { AddonManager } from "./hooks/addon-manager.ts";
+
+export interface FlowCommandDeps {
+  store: FlowStore;
+  options: Options;
+  addons: AddonManager;
+  notify(flow: Flow): void;
+  replay(flow: HTTPFlow): Promise<HTTPFlow>;
+}
+
+/**
+ * Resolves a flow spec (mitmproxy's): @all, @shown, @hidden, @marked, @unmarked, a
+ * comma-separated list of ids, or any filter expression over the stored flows.
+ * `@focus` is the console's to replace with an id before the command reaches the engine.
+ */
+export function resolveFlows(store: FlowStore, spec: string): Flow[] {
+  const all = store.all();
+  switch (spec) {
+    case "@all":
+      return all;
+    case "@shown":
+      return all.filter((f) => store.matchesView(f));
+    case "@hidden":
+      return all.filter((f) => !store.matchesView(f));
+    case "@marked":
+      return all.filter((f) => f.marked !== "");
+    case "@unmarked":
+      return all.filter((f) => f.marked === "");
+    case "@focus":
+      throw new CommandError("@focus names the console's focused flow and only works from the console");
+  }
+  const ids = spec.split(",");
+  if (ids.every((id) => store.get(id))) return ids.map((id) => store.get(id) as Flow);
+  const pred = compileFilter(spec);
+  return all.filter((f) => pred(f as unknown as FilterableFlow));
+}
+
+/** The flow commands the console's keys and prompt use (mitmproxy's names). */
+export function registerFlowCommands(commands: CommandRegistry, deps: FlowCommandDeps): void {
+  const { store, notify } = deps;
+  const flowsArg = (args: string[], cmd: string): Flow[] => {
+    const spec = args[0];
+    if (!spec) throw new CommandError(`${cmd} needs a flow spec (@all, @marked, an id or a filter)`);
+    return resolveFlows(store, spec);
+  };
+  const changed = async (flows: Flow[]): Promise<void> => {
+    for (const f of flows) notify(f);
+    if (flows.length) await deps.addons.trigger("update", flows);
+  };
+
+  commands.add({
+    name: "flow.resume",
+    signature: "flow.resume flows",
+    help: "Resume intercepted flows.",
+    run: (args) => {
+      const flows = flowsArg(args, "flow.resume").filter((f) => f.intercepted);
+      for (const f of flows) f.resume();
+      for (const f of flows) notify(f);
+      return `resumed ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
+    },
+  });
+  commands.add({
+    name: "flow.kill",
+    signature: "flow.kill flows",
+    help: "Kill flows: the client gets its connection closed.",
+    run: (args) => {
+      const flows = flowsArg(args, "flow.kill").filter((f) => f.killable);
+      for (const f of flows) {
+        f.kill();
+        notify(f);
+      }
+      return `killed ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
+    },
+  });
+  commands.add({
+    name: "flow.mark",
+    signature: "flow.mark flows [true|false]",
+    help: "Mark or unmark flows.",
+    run: async (args) => {
+      const flows = flowsArg(args, "flow.mark");
+      const on = args[1] === undefined || args[1] === "true";
+      for (const f of flows) f.marked = on ? ":default:" : "";
+      await changed(flows);
+    },
+  });
+  commands.add({
+    name: "flow.mark.toggle",
+    signature: "flow.mark.toggle flows",
+    help: "Toggle the mark on flows.",
+    run: async (args) => {
+      const flows = flowsArg(args, "flow.mark.toggle");
+      for (const f of flows) f.marked = f.marked ? "" : ":default:";
+      await changed(flows);
+    },
+  });
+  commands.add({
+    name: "flow.revert",
+    signature: "flow.revert flows",
+    help: "Revert edited flows to what was recorded.",
+    run: async (args) => {
+      const flows = flowsArg(args, "flow.revert").filter((f) => f.modified);
+      for (const f of flows) f.revert();
+      await changed(flows);
+      return `reverted ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
+    },
+  });
+  commands.add({
+    name: "flow.comment",
+    signature: "flow.comment flows text",
+    help: "Set a comment on flows.",
+    run: async (args) => {
+      const flows = flowsArg(args, "flow.comment");
+      for (const f of flows) f.comment = args.slice(1).join(" ");
+      await changed(flows);
+    },
+  });
+  commands.add({
+    name: "view.flows.remove",
+    signature: "view.flows.remove flows",
+    help: "Remove flows from the list (paused ones are killed first).",
+    run: (args) => {
+      const flows = flowsArg(args, "view.flows.remove");
+      for (const f of flows) if (f.intercepted) f.kill();
+      store.remove(flows.map((f) => f.id));
+      return `removed ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
+    },
+  });
+  commands.add({
+    name: "view.clear",
+    signature: "view.clear",
+    help: "Remove every flow from the list.",
+    run: () => {
+      for (const f of store.all()) if (f.intercepted) f.kill();
+      store.clear();
+    },
+  });
+  commands.add({
+    name: "view.flows.duplicate",
+    signature: "view.flows.duplicate flows",
+    help: "Copy flows, for editing and replay.",
+    run: (args) => {
+      const flows = flowsArg(args, "view.flows.duplicate");
+      for (const f of flows) if (f instanceof HTTPFlow) store.add(f.copy());
+      return `duplicated ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
+    },
+  });
+  commands.add({
+    name: "replay.client",
+    signature: "replay.client flows",
+    help: "Send the requests of flows again, as new flows marked as replays.",
+    run: (args) => {
+      const flows = flowsArg(args, "replay.client").filter((f): f is HTTPFlow => f instanceof HTTPFlow && f.request.method !== "CONNECT");
+      for (const f of flows) void deps.replay(f);
+      return `replaying ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
+    },
+  });
+  commands.add({
+    name: "set",
+    signature: "set option [value]",
+    help: "Set an option (`set name` alone sets a bool to true or clears others).",
+    run: (args) => {
+      const [name, ...rest] = args;
+      if (!name) throw new CommandError("set needs an option name");
+      deps.options.setText(name, rest.join(" "));
+      return `${name} = ${deps.options.info(name).value}`;
+    },
+  });
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from "node:crypto";
+
+export type Address = [host: string, port: number];
+
+/** Facts shared by both ends of a proxied connection (mitmproxy's `Connection`). */
+abstract class Connection {
+  readonly id = randomUUID();
+  /** Set by an addon (or the engine) to a reason; the connection is closed with it. */
+  error: string | undefined = undefined;
+  /** TLS facts once a handshake completed. */
+  tls = false;
+  tls_established = false;
+  tls_version: string | undefined = undefined;
+  cipher: string | undefined = undefined;
+  sni: string | undefined = undefined;
+  alpn: string | undefined = undefined;
+  timestamp_start: number | undefined = undefined;
+  timestamp_tls_setup: number | undefined = undefined;
+  timestamp_end: number | undefined = undefined;
+}
+
+/** The client side: who connected to the proxy. */
+export class Client extends Connection {
+  peername: Address;
+  sockname: Address;
+  proxy_mode: string;
+
+  constructor(peername: Address, sockname: Address, proxy_mode = "regular") {
+    super();
+    this.peername = peername;
+    this.sockname = sockname;
+    this.proxy_mode = proxy_mode;
+    this.timestamp_start = Date.now() / 1000;
+  }
+
+  /** mitmproxy's older name for peername; DESIGN.md uses `client.address`. */
+  get address(): Address {
+    return this.peername;
+  }
+}
+
+/** The server side: where pryx connects on the client's behalf. */
+export class Server extends Connection {
+  /** The address to connect to; may be rewritten in `server_connect`. */
+  address: Address | undefined;
+  /** The address actually connected to (after DNS). */
+  peername: Address | undefined = undefined;
+  sockname: Address | undefined = undefined;
+  timestamp_tcp_setup: number | undefined = undefined;
+  /** PEM certificates the server presented, leaf first. */
+  certificate_list: string[] = [];
+  /** Upstream proxy in upstream mode. */
+  via: Address | undefined = undefined;
+
+  constructor(address: Address | undefined) {
+    super();
+    this.address = address;
+  }
+
+  get connected(): boolean {
+    return this.timestamp_tcp_setup !== undefined && this.timestamp_end === undefined;
+  }
+}
+
+/** The argument of server_connect, server_connected, server_disconnected and server_connect_error. */
+export class ServerConnectionHookData {
+  constructor(
+    readonly server: Server,
+    readonly client: Client,
+  ) {}
+}
+
+export function formatAddress(a: Address | undefined): string {
+  if (!a) return "";
+  return a[0].includes(":") ? `[${a[0]}]:${a[1]}` : `${a[0]}:${a[1]}`;
+}

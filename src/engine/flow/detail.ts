@@ -1,0 +1,73 @@
+import type { ConnectionDetail, FlowDetail, FlowSummary, MessageDetail } from "../../protocol.ts";
+import type { Flow } from "./flow.ts";
+import type { Message } from "./message.ts";
+import { formatAddress, type Client, type Server } from "./connection.ts";
+import { HTTPFlow } from "./http.ts";
+import { TCPFlow } from "./tcp.ts";
+
+function message(m: Message, limit: number, offset: number): MessageDetail {
+  const body = m.content ?? new Uint8Array(0);
+  const slice = body.subarray(offset, offset + limit);
+  return {
+    headers: m.headers.fields.map(([n, v]) => [n, v]),
+    // A copy, so the structured clone does not drag the whole body's buffer across threads.
+    body: Uint8Array.from(slice),
+    bodySize: body.length,
+    bodyOffset: offset,
+    contentType: m.headers.get("content-type"),
+  };
+}
+
+function connection(c: Client | Server): ConnectionDetail {
+  const address = "address" in c && !("proxy_mode" in c) ? (c as Server).address : (c as Client).peername;
+  return {
+    address: address ? formatAddress(address) : undefined,
+    tlsVersion: c.tls_version,
+    cipher: c.cipher,
+    sni: c.sni,
+    alpn: c.alpn,
+    certificates: "certificate_list" in c ? c.certificate_list : [],
+    timestampStart: c.timestamp_start,
+    timestampTlsSetup: c.timestamp_tls_setup,
+    timestampEnd: c.timestamp_end,
+  };
+}
+
+/** The full view of one flow the console asks for when it opens it; bodies cut to `limit` bytes. */
+export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offset: number): FlowDetail {
+  const timings: { name: string; ts: number }[] = [];
+  const add = (name: string, ts: number | undefined): void => {
+    if (ts !== undefined) timings.push({ name, ts });
+  };
+  add("Client conn. established", flow.client_conn.timestamp_start);
+  add("Client conn. TLS handshake", flow.client_conn.timestamp_tls_setup);
+  add("Server conn. initiated", flow.server_conn.timestamp_start);
+  add("Server conn. TCP handshake", flow.server_conn.timestamp_tcp_setup);
+  add("Server conn. TLS handshake", flow.server_conn.timestamp_tls_setup);
+  const detail: FlowDetail = {
+    summary,
+    request: undefined,
+    response: undefined,
+    messages: [],
+    client: connection(flow.client_conn),
+    server: connection(flow.server_conn),
+    timings,
+  };
+  if (flow instanceof HTTPFlow) {
+    const r = flow.request;
+    detail.request = { ...message(r, limit, offset), method: r.method, url: r.pretty_url, path: r.path, httpVersion: r.http_version };
+    add("First request byte", r.timestamp_start);
+    add("Request complete", r.timestamp_end);
+    if (flow.response) {
+      const s = flow.response;
+      detail.response = { ...message(s, limit, offset), status: s.status_code, reason: s.reason, httpVersion: s.http_version };
+      add("First response byte", s.timestamp_start);
+      add("Response complete", s.timestamp_end);
+    }
+    detail.messages = (flow.websocket?.messages ?? []).map((m) => ({ fromClient: m.from_client, type: m.type, content: Uint8Array.from(m.content.subarray(0, limit)), timestamp: m.timestamp }));
+  } else if (flow instanceof TCPFlow) {
+    detail.messages = flow.messages.map((m) => ({ fromClient: m.from_client, type: "binary", content: Uint8Array.from(m.content.subarray(0, limit)), timestamp: m.timestamp }));
+  }
+  timings.sort((a, b) => a.ts - b.ts);
+  return detail;
+}

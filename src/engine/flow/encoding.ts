@@ -1,0 +1,41 @@
+import zlib from "node:zlib";
+
+/** Content-Encoding values pryx can decode and re-encode, so addons see plain bodies. */
+const CODECS: Record<string, { decode(b: Uint8Array): Buffer; encode(b: Uint8Array): Buffer }> = {
+  gzip: { decode: (b) => zlib.gunzipSync(b), encode: (b) => zlib.gzipSync(b) },
+  "x-gzip": { decode: (b) => zlib.gunzipSync(b), encode: (b) => zlib.gzipSync(b) },
+  deflate: { decode: (b) => inflateEither(b), encode: (b) => zlib.deflateSync(b) },
+  br: { decode: (b) => zlib.brotliDecompressSync(b), encode: (b) => zlib.brotliCompressSync(b) },
+  identity: { decode: (b) => Buffer.from(b), encode: (b) => Buffer.from(b) },
+};
+
+// Servers send both zlib-wrapped and raw deflate under "deflate".
+function inflateEither(b: Uint8Array): Buffer {
+  try {
+    return zlib.inflateSync(b);
+  } catch {
+    return zlib.inflateRawSync(b);
+  }
+}
+
+export function canCode(encoding: string | undefined): boolean {
+  return encoding === undefined || encoding.trim().toLowerCase() in CODECS;
+}
+
+/** Decodes a body; an unknown or broken encoding returns undefined (the caller keeps the raw bytes). */
+export function decodeContent(raw: Uint8Array, encoding: string | undefined): Uint8Array | undefined {
+  if (!encoding) return raw;
+  const codec = CODECS[encoding.trim().toLowerCase()];
+  if (!codec) return undefined;
+  try {
+    return codec.decode(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+export function encodeContent(plain: Uint8Array, encoding: string | undefined): Uint8Array {
+  if (!encoding) return plain;
+  const codec = CODECS[encoding.trim().toLowerCase()];
+  return codec ? codec.encode(plain) : plain;
+}

@@ -1,0 +1,107 @@
+import { randomUUID } from "node:crypto";
+import type { Client, Server } from "./connection.ts";
+
+/** A flow's error: why it did not complete (mitmproxy's `Error`). */
+export class FlowError {
+  readonly timestamp = Date.now() / 1000;
+  constructor(readonly msg: string) {}
+  toString(): string {
+    return this.msg;
+  }
+}
+
+/** The message a killed flow carries, as mitmproxy's. */
+export const KILLED_MESSAGE = "Connection killed.";
+
+export class FlowKilled extends Error {
+  constructor() {
+    super(KILLED_MESSAGE);
+  }
+}
+
+export type FlowType = "http" | "tcp" | "udp" | "dns";
+
+/**
+ * What every flow has. An intercepted flow is a promise that `resume()` or `kill()` settles:
+ * the engine awaits `waitForResume()` while the user looks at it.
+ */
+export abstract class Flow {
+  abstract readonly type: FlowType;
+  id: string = randomUUID();
+  readonly client_conn: Client;
+  server_conn: Server;
+  error: FlowError | undefined = undefined;
+  intercepted = false;
+  /** Non-empty when marked (mitmproxy uses a marker string such as ":default:"). */
+  marked = "";
+  is_replay: "request" | "response" | null = null;
+  comment = "";
+  metadata: Record<string, unknown> = {};
+  timestamp_created = Date.now() / 1000;
+  /** True while the proxy is still working on the flow. */
+  live = true;
+  private backup: unknown = undefined;
+  private resumeWaiter: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
+
+  constructor(client: Client, server: Server) {
+    this.client_conn = client;
+    this.server_conn = server;
+  }
+
+  /** Pauses the flow: the engine will wait in `waitForResume()` until resumed or killed. */
+  intercept(): void {
+    if (this.intercepted) return;
+    this.intercepted = true;
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // A paused flow that is killed before anyone waits must not be an unhandled rejection.
+    promise.catch(() => undefined);
+    this.resumeWaiter = { promise, resolve, reject };
+  }
+
+  async waitForResume(): Promise<void> {
+    if (!this.intercepted || !this.resumeWaiter) return;
+    await this.resumeWaiter.promise;
+  }
+
+  resume(): void {
+    if (!this.intercepted) return;
+    this.intercepted = false;
+    this.resumeWaiter?.resolve();
+    this.resumeWaiter = undefined;
+  }
+
+  get killable(): boolean {
+    return this.live && !(this.error?.msg === KILLED_MESSAGE);
+  }
+
+  kill(): void {
+    this.error = new FlowError(KILLED_MESSAGE);
+    this.intercepted = false;
+    this.resumeWaiter?.reject(new FlowKilled());
+    this.resumeWaiter = undefined;
+  }
+
+  /** Saves a copy before the first edit, so `revert()` can restore it. */
+  backupState(): void {
+    if (this.backup === undefined) this.backup = this.getState();
+  }
+
+  get modified(): boolean {
+    return this.backup !== undefined;
+  }
+
+  revert(): void {
+    if (this.backup === undefined) return;
+    this.setState(this.backup);
+    this.backup = undefined;
+  }
+
+  /** A deep snapshot of what an edit can change. */
+  protected abstract getState(): unknown;
+  protected abstract setState(state: unknown): void;
+}

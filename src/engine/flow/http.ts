@@ -1,0 +1,245 @@
+import { Flow } from "./flow.ts";
+import { Client, Server } from "./connection.ts";
+import { Headers, type HeaderField } from "./headers.ts";
+import { Message, toBytes, type Body } from "./message.ts";
+import type { WebSocketData } from "./websocket.ts";
+
+const DEFAULT_PORT: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443 };
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+export class HttpEditError extends Error {}
+
+export function validateMethod(method: string): void {
+  if (!METHOD.test(method)) throw new HttpEditError(`invalid HTTP method ${JSON.stringify(method)}: must be a token such as GET or POST`);
+}
+
+export function validateStatus(code: number): void {
+  if (!Number.isInteger(code) || code < 100 || code > 999)
+    throw new HttpEditError(`invalid status code ${code}: must be an integer from 100 to 999`);
+}
+
+function splitHostPort(authority: string, fallbackPort: number): [string, number] {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(authority) ?? /^([^:]*)(?::(\d+))?$/.exec(authority);
+  if (!m) return [authority, fallbackPort];
+  return [m[1] ?? "", m[2] ? Number(m[2]) : fallbackPort];
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+export class Request extends Message {
+  method: string;
+  scheme: string;
+  host: string;
+  port: number;
+  /** Path with the query string, as sent in the request line. */
+  path: string;
+  /** The request-target's authority for CONNECT, or "" */
+  authority: string;
+
+  constructor(init: {
+    method: string;
+    scheme: string;
+    host: string;
+    port: number;
+    path: string;
+    http_version?: string;
+    headers?: Headers | Iterable<HeaderField>;
+    content?: Uint8Array | undefined;
+    authority?: string;
+    timestamp_start?: number;
+  }) {
+    super(init.http_version ?? "HTTP/1.1", init.headers ?? [], init.content, init.timestamp_start);
+    this.method = init.method;
+    this.scheme = init.scheme;
+    this.host = init.host;
+    this.port = init.port;
+    this.path = init.path;
+    this.authority = init.authority ?? "";
+  }
+
+  /** A new request for `url` (mitmproxy's `Request.make`). */
+  static make(method: string, url: string, content: Body = "", headers: Record<string, string> | Iterable<HeaderField> = {}): Request {
+    validateMethod(method);
+    const u = new URL(url);
+    const scheme = u.protocol.replace(/:$/, "");
+    const req = new Request({
+      method,
+      scheme,
+      host: u.hostname.replace(/^\[|\]$/g, ""),
+      port: u.port ? Number(u.port) : (DEFAULT_PORT[scheme] ?? 80),
+      path: `${u.pathname}${u.search}`,
+      headers: new Headers(headers),
+      content: new Uint8Array(0),
+    });
+    if (!req.headers.has("host")) req.headers.fields.unshift(["Host", req.hostHeader]);
+    req.content = toBytes(content);
+    return req;
+  }
+
+  /** host[:port], leaving out the scheme's default port. */
+  get hostHeader(): string {
+    const h = hostForUrl(this.host);
+    return this.port === DEFAULT_PORT[this.scheme] ? h : `${h}:${this.port}`;
+  }
+
+  get url(): string {
+    if (this.method === "CONNECT" && this.authority) return this.authority;
+    return `${this.scheme}://${this.hostHeader}${this.path}`;
+  }
+
+  set url(value: string) {
+    const u = new URL(value);
+    this.scheme = u.protocol.replace(/:$/, "");
+    this.host = u.hostname.replace(/^\[|\]$/g, "");
+    this.port = u.port ? Number(u.port) : (DEFAULT_PORT[this.scheme] ?? 80);
+    this.path = `${u.pathname}${u.search}`;
+    if (this.headers.has("host")) this.headers.set("host", this.hostHeader);
+  }
+
+  /** The Host header's host if there is one, else the connection's host. */
+  get pretty_host(): string {
+    const h = this.headers.get("host");
+    if (!h) return this.host;
+    return splitHostPort(h, this.port)[0];
+  }
+
+  get pretty_url(): string {
+    if (this.method === "CONNECT" && this.authority) return this.authority;
+    const h = this.headers.get("host");
+    if (!h) return this.url;
+    return `${this.scheme}://${h}${this.path}`;
+  }
+
+  /** The query string's fields, in order. */
+  get query(): [string, string][] {
+    const q = this.path.indexOf("?");
+    if (q === -1) return [];
+    return [...new URLSearchParams(this.path.slice(q + 1))];
+  }
+
+  set query(fields: Iterable<[string, string]>) {
+    const q = this.path.indexOf("?");
+    const base = q === -1 ? this.path : this.path.slice(0, q);
+    const s = new URLSearchParams([...fields]).toString();
+    this.path = s ? `${base}?${s}` : base;
+  }
+
+  protected needsLengthWhenEmpty(): boolean {
+    return false;
+  }
+
+  clone(): Request {
+    const r = new Request({
+      method: this.method,
+      scheme: this.scheme,
+      host: this.host,
+      port: this.port,
+      path: this.path,
+      http_version: this.http_version,
+      headers: this.headers.clone(),
+      content: this.raw_content === undefined ? undefined : Uint8Array.from(this.raw_content),
+      authority: this.authority,
+      timestamp_start: this.timestamp_start,
+    });
+    r.timestamp_end = this.timestamp_end;
+    return r;
+  }
+}
+
+const REASONS: Record<number, string> = {
+  100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
+  206: "Partial Content", 301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified",
+  307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+  404: "Not Found", 405: "Method Not Allowed", 407: "Proxy Authentication Required", 408: "Request Timeout",
+  409: "Conflict", 413: "Content Too Large", 418: "I'm a teapot", 429: "Too Many Requests",
+  431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
+  503: "Service Unavailable", 504: "Gateway Timeout",
+};
+
+export function defaultReason(status: number): string {
+  return REASONS[status] ?? "";
+}
+
+export class Response extends Message {
+  status_code: number;
+  reason: string;
+
+  constructor(init: {
+    status_code: number;
+    reason?: string;
+    http_version?: string;
+    headers?: Headers | Iterable<HeaderField>;
+    content?: Uint8Array | undefined;
+    timestamp_start?: number;
+  }) {
+    super(init.http_version ?? "HTTP/1.1", init.headers ?? [], init.content, init.timestamp_start);
+    this.status_code = init.status_code;
+    this.reason = init.reason ?? defaultReason(init.status_code);
+  }
+
+  /** A complete response (mitmproxy's `Response.make`): Content-Length is set from the body. */
+  static make(status_code = 200, content: Body = "", headers: Record<string, string> | Iterable<HeaderField> = {}): Response {
+    validateStatus(status_code);
+    const r = new Response({ status_code, headers: new Headers(headers), content: new Uint8Array(0) });
+    r.content = toBytes(content);
+    r.timestamp_end = r.timestamp_start;
+    return r;
+  }
+
+  protected needsLengthWhenEmpty(): boolean {
+    return true;
+  }
+
+  clone(): Response {
+    const r = new Response({
+      status_code: this.status_code,
+      reason: this.reason,
+      http_version: this.http_version,
+      headers: this.headers.clone(),
+      content: this.raw_content === undefined ? undefined : Uint8Array.from(this.raw_content),
+      timestamp_start: this.timestamp_start,
+    });
+    r.timestamp_end = this.timestamp_end;
+    return r;
+  }
+}
+
+interface HttpState {
+  request: Request;
+  response: Response | undefined;
+}
+
+export class HTTPFlow extends Flow {
+  readonly type = "http" as const;
+  request: Request;
+  response: Response | undefined = undefined;
+  websocket: WebSocketData | undefined = undefined;
+
+  constructor(client: Client, server: Server, request: Request) {
+    super(client, server);
+    this.request = request;
+  }
+
+  protected getState(): HttpState {
+    return { request: this.request.clone(), response: this.response?.clone() };
+  }
+
+  protected setState(state: unknown): void {
+    const s = state as HttpState;
+    this.request = s.request;
+    this.response = s.response;
+  }
+
+  /** A copy for editing and replay, with a new id and no connection state. */
+  copy(): HTTPFlow {
+    const f = new HTTPFlow(this.client_conn, new Server(this.server_conn.address), this.request.clone());
+    f.response = this.response?.clone();
+    f.comment = this.comment;
+    f.marked = this.marked;
+    f.live = false;
+    f.error = this.error;
+    return f;
+  }
+}

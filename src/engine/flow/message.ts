@@ -1,0 +1,80 @@
+import { Headers, type HeaderField } from "./headers.ts";
+import { decodeContent, encodeContent } from "./encoding.ts";
+
+const utf8 = new TextDecoder("utf-8");
+
+export type Body = string | Uint8Array;
+
+export function toBytes(body: Body): Uint8Array {
+  return typeof body === "string" ? Buffer.from(body, "utf8") : body;
+}
+
+/**
+ * What requests and responses share: headers, the body as sent on the wire (`raw_content`)
+ * and decoded (`content`, `text`), streaming, and timestamps.
+ */
+export abstract class Message {
+  http_version: string;
+  headers: Headers;
+  /** The body as on the wire (still content-encoded); undefined while not yet read or when streamed. */
+  raw_content: Uint8Array | undefined;
+  /** Set in requestheaders/responseheaders to pass the body through without buffering it. */
+  stream = false;
+  timestamp_start: number;
+  timestamp_end: number | undefined;
+  /** Trailers from a chunked body, if any. */
+  trailers: Headers | undefined;
+
+  constructor(http_version: string, headers: Headers | Iterable<HeaderField>, raw_content: Uint8Array | undefined, timestamp_start = Date.now() / 1000) {
+    this.http_version = http_version;
+    this.headers = headers instanceof Headers ? headers : new Headers(headers);
+    this.raw_content = raw_content;
+    this.timestamp_start = timestamp_start;
+    this.timestamp_end = undefined;
+    this.trailers = undefined;
+  }
+
+  /** The decoded body (Content-Encoding removed). Undefined if not available. */
+  get content(): Uint8Array | undefined {
+    if (this.raw_content === undefined) return undefined;
+    const enc = this.headers.get("content-encoding");
+    return decodeContent(this.raw_content, enc) ?? this.raw_content;
+  }
+
+  /** Setting the body re-encodes it with the message's Content-Encoding and keeps Content-Length right. */
+  set content(value: Uint8Array | undefined) {
+    if (value === undefined) {
+      this.raw_content = undefined;
+      return;
+    }
+    const enc = this.headers.get("content-encoding");
+    this.raw_content = encodeContent(value, enc);
+    this.fixContentLength();
+  }
+
+  get text(): string | undefined {
+    const c = this.content;
+    return c === undefined ? undefined : utf8.decode(c);
+  }
+
+  set text(value: string | undefined) {
+    this.content = value === undefined ? undefined : Buffer.from(value, "utf8");
+  }
+
+  json(): unknown {
+    const t = this.text;
+    if (t === undefined) throw new Error("message has no content to parse as JSON");
+    return JSON.parse(t);
+  }
+
+  /** Sets Content-Length to the body's size unless the body is chunked. */
+  fixContentLength(): void {
+    if (this.raw_content === undefined) return;
+    if (this.headers.get("transfer-encoding")?.toLowerCase().includes("chunked")) return;
+    if (this.raw_content.length === 0 && !this.headers.has("content-length") && !this.needsLengthWhenEmpty()) return;
+    this.headers.set("content-length", this.raw_content.length);
+  }
+
+  /** Requests without a body need no Content-Length; responses do, to end the message. */
+  protected abstract needsLengthWhenEmpty(): boolean;
+}

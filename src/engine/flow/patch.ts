@@ -1,0 +1,44 @@
+import type { FlowPatch } from "../../protocol.ts";
+import { Headers, validateHeaderField } from "./headers.ts";
+import { HTTPFlow, Response, validateMethod, validateStatus, HttpEditError } from "./http.ts";
+
+/**
+ * Applies a console edit to a flow. Everything is validated before anything changes, so a
+ * bad value (a header with CR/LF, an invalid method or status) leaves the flow as it was.
+ */
+export function applyPatch(flow: HTTPFlow, patch: FlowPatch): void {
+  if (patch.method !== undefined) validateMethod(patch.method);
+  if (patch.statusCode !== undefined) validateStatus(patch.statusCode);
+  if (patch.reason !== undefined && /[\r\n]/.test(patch.reason)) throw new HttpEditError("the reason phrase cannot contain CR or LF");
+  for (const [n, v] of [...(patch.requestHeaders ?? []), ...(patch.responseHeaders ?? [])]) validateHeaderField(n, v);
+  if (patch.url !== undefined) {
+    try {
+      new URL(patch.url);
+    } catch {
+      throw new HttpEditError(`invalid URL ${JSON.stringify(patch.url)}`);
+    }
+  }
+  if (patch.path !== undefined && (!patch.path.startsWith("/") || /[\s]/.test(patch.path))) throw new HttpEditError(`invalid path ${JSON.stringify(patch.path)}: must start with / and contain no spaces`);
+
+  flow.backupState();
+  const req = flow.request;
+  if (patch.method !== undefined) req.method = patch.method;
+  if (patch.url !== undefined) req.url = patch.url;
+  if (patch.path !== undefined) req.path = patch.path;
+  if (patch.query !== undefined) req.query = patch.query;
+  if (patch.requestHeaders !== undefined) req.headers = new Headers(patch.requestHeaders);
+  if (patch.requestBody !== undefined) req.content = patch.requestBody;
+  const touchesResponse = patch.statusCode !== undefined || patch.reason !== undefined || patch.responseHeaders !== undefined || patch.responseBody !== undefined;
+  if (touchesResponse && !flow.response) flow.response = Response.make(200);
+  const res = flow.response;
+  if (res) {
+    if (patch.statusCode !== undefined) {
+      res.status_code = patch.statusCode;
+      if (patch.reason === undefined) res.reason = new Response({ status_code: patch.statusCode }).reason;
+    }
+    if (patch.reason !== undefined) res.reason = patch.reason;
+    if (patch.responseHeaders !== undefined) res.headers = new Headers(patch.responseHeaders);
+    if (patch.responseBody !== undefined) res.content = patch.responseBody;
+  }
+  if (patch.comment !== undefined) flow.comment = patch.comment;
+}

@@ -1,0 +1,154 @@
+import { isHookName, type Addon, type HookArgs, type HookName } from "./hooks.ts";
+import { Loader } from "./loader.ts";
+import type { Options } from "../options.ts";
+import type { CommandRegistry } from "../commands.ts";
+import type { Log } from "../log.ts";
+
+type HookFn = (...args: unknown[]) => unknown;
+
+interface Handler {
+  addonName: string;
+  self: object;
+  fn: HookFn;
+}
+
+interface Registered {
+  name: string;
+  addon: Addon;
+  loader: Loader;
+}
+
+/** Throwing this from a hook stops the remaining addons from seeing the event (mitmproxy's AddonHalt). */
+export class AddonHalt extends Error {}
+
+/**
+ * The chain of addons. `trigger` calls each addon's method for a hook in order, awaits it
+ * when it returns a promise, and isolates failures: a throwing addon is logged with its
+ * name and the rest of the chain, and the flow, go on.
+ */
+export class AddonManager {
+  private readonly chain: Registered[] = [];
+  private handlers = new Map<HookName, Handler[]>();
+
+  constructor(
+    private readonly options: Options,
+    private readonly commands: CommandRegistry,
+    private readonly log: Log,
+  ) {}
+
+  get names(): string[] {
+    return this.chain.map((r) => r.name);
+  }
+
+  get(name: string): Addon | undefined {
+    return this.chain.find((r) => r.name === name)?.addon;
+  }
+
+  /** Adds addons (with their nested ones), runs `load`, then `configure` with every option. */
+  async add(addon: Addon, name = addonName(addon)): Promise<void> {
+    if (this.chain.some((r) => r.name === name)) throw new Error(`an addon named ${name} is already loaded`);
+    const loader = new Loader(this.options, this.commands, name);
+    const reg: Registered = { name, addon, loader };
+    this.chain.push(reg);
+    this.rebuild();
+    for (const a of flatten(addon)) await this.call(name, a, "load", [loader]);
+  }
+
+  /** Sends `configure` with every option to one addon (after it was added at run time). */
+  async configureOne(name: string): Promise<void> {
+    const reg = this.chain.find((r) => r.name === name);
+    if (!reg) return;
+    const all = new Set(this.options.names());
+    for (const a of flatten(reg.addon)) await this.call(name, a, "configure", [all]);
+  }
+
+  async invokeOne<N extends HookName>(name: string, hook: N, ...args: HookArgs[N]): Promise<void> {
+    const reg = this.chain.find((r) => r.name === name);
+    if (!reg) return;
+    for (const a of flatten(reg.addon)) await this.call(name, a, hook, args);
+  }
+
+  /** Runs `done` on the addon and removes it with its commands. */
+  async remove(name: string): Promise<void> {
+    const at = this.chain.findIndex((r) => r.name === name);
+    if (at === -1) return;
+    const reg = this.chain[at] as Registered;
+    for (const a of flatten(reg.addon)) await this.call(name, a, "done", []);
+    this.chain.splice(at, 1);
+    for (const c of reg.loader.commandNames) this.commands.remove(c);
+    this.rebuild();
+  }
+
+  hasHandlers(hook: HookName): boolean {
+    return (this.handlers.get(hook)?.length ?? 0) > 0;
+  }
+
+  /** Calls the hook on every addon in order. Resolves when all (sync or async) have run. */
+  async trigger<N extends HookName>(hook: N, ...args: HookArgs[N]): Promise<void> {
+    const list = this.handlers.get(hook);
+    if (!list) return;
+    for (const h of list) {
+      try {
+        const res = h.fn.apply(h.self, args);
+        if (res !== null && typeof res === "object" && typeof (res as Promise<unknown>).then === "function") await res;
+      } catch (err) {
+        if (err instanceof AddonHalt) return;
+        this.reportError(h.addonName, hook, err);
+      }
+    }
+  }
+
+  private async call(addonName: string, self: Addon, hook: string, args: unknown[]): Promise<void> {
+    const fn = (self as Record<string, unknown>)[hook];
+    if (typeof fn !== "function") return;
+    try {
+      await (fn as HookFn).apply(self, args);
+    } catch (err) {
+      this.reportError(addonName, hook, err);
+    }
+  }
+
+  private reportError(addonName: string, hook: string, err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const where = (e.stack ?? "").split("\n").find((l) => /^\s+at /.test(l) && !l.includes("addon-manager.ts"));
+    this.log.error(`Addon error in ${addonName} (${hook}): ${e.message}${where ? `\n${where.trim()}` : ""}`);
+  }
+
+  private rebuild(): void {
+    const map = new Map<HookName, Handler[]>();
+    for (const reg of this.chain) {
+      for (const a of flatten(reg.addon)) {
+        for (const key of methodNames(a)) {
+          if (!isHookName(key)) continue;
+          const fn = (a as Record<string, unknown>)[key];
+          if (typeof fn !== "function") continue;
+          let list = map.get(key);
+          if (!list) map.set(key, (list = []));
+          list.push({ addonName: reg.name, self: a, fn: fn as HookFn });
+        }
+      }
+    }
+    this.handlers = map;
+  }
+}
+
+function flatten(addon: Addon): Addon[] {
+  const out: Addon[] = [addon];
+  for (const child of addon.addons ?? []) out.push(...flatten(child));
+  return out;
+}
+
+/** Own and inherited method names, so class instances work as addons. */
+function methodNames(obj: object): Set<string> {
+  const names = new Set<string>();
+  for (let o: object | null = obj; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const k of Object.getOwnPropertyNames(o)) names.add(k);
+  }
+  return names;
+}
+
+export function addonName(addon: Addon): string {
+  if (addon.name && typeof addon.name === "string") return addon.name;
+  const ctor = (addon as object).constructor;
+  return ctor && ctor !== Object ? ctor.name : "addon";
+}

@@ -1,0 +1,41 @@
+import type { Options, OptionSpec, OptionValue } from "../options.ts";
+import type { CommandRegistry } from "../commands.ts";
+import type { OptionType } from "../../protocol.ts";
+
+type TypeName = "bool" | "int" | "str" | "optional str" | "str[]" | "filter" | "choice";
+
+const TYPE_OF: Record<string, OptionType> = {
+  bool: "bool", boolean: "bool", int: "int", number: "int", str: "str", string: "str",
+  "optional str": "optional str", "str[]": "str[]", filter: "filter", choice: "choice",
+};
+
+/** Given to an addon's `load(loader)`: registers its options and commands. */
+export class Loader {
+  /** Names registered through this loader, so a reload can remove the commands again. */
+  readonly commandNames: string[] = [];
+
+  constructor(
+    private readonly options: Options,
+    private readonly commands: CommandRegistry,
+    readonly addonName: string,
+  ) {}
+
+  /**
+   * mitmproxy's signature: add_option(name, typespec, default, help, choices?).
+   * typespec is a type name: "bool", "int", "str", "optional str", "str[]", "filter" or "choice".
+   */
+  add_option(name: string, typespec: TypeName | BooleanConstructor | NumberConstructor | StringConstructor, default_: unknown, help: string, choices?: readonly string[]): void {
+    const key = typeof typespec === "string" ? typespec : typespec === Boolean ? "bool" : typespec === Number ? "int" : "str";
+    const type = TYPE_OF[key];
+    if (!type) throw new Error(`addon ${this.addonName}: option ${name} has unknown type ${String(typespec)}`);
+    const spec: OptionSpec<OptionValue> = { name, type, default: default_ as OptionValue, help };
+    if (choices) spec.choices = choices;
+    this.options.add(spec);
+  }
+
+  /** Registers a command callable as `:name args` in the console and from key bindings. */
+  add_command(name: string, fn: (...args: string[]) => unknown, help = "", signature = ""): void {
+    this.commands.add({ name, signature: signature || `${name} ${"args".repeat(fn.length ? 1 : 0)}`.trim(), help: help || `(from ${this.addonName})`, run: (args) => fn(...args) });
+    this.commandNames.push(name);
+  }
+}

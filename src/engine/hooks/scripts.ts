@@ -1,0 +1,136 @@
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { AddonManager } from "./addon-manager.ts";
+import type { Addon } from "./hooks.ts";
+import type { Log } from "../log.ts";
+
+export class ScriptError extends Error {}
+
+/**
+ * `-s` scripts: each is imported as an ES module (TypeScript through tsx), its default
+ * export (an object, class instance, class, or an array of them) added to the addon chain,
+ * and the file watched, so an edit reloads it with `done` / `load` / `configure` around it.
+ */
+export class ScriptLoader {
+  private readonly loaded = new Map<string, { names: string[]; watcher: fs.FSWatcher | undefined }>();
+  private generation = 0;
+  private running = false;
+
+  constructor(
+    private readonly addons: AddonManager,
+    private readonly log: Log,
+  ) {}
+
+  /** Loads every script; a broken one is logged and skipped, so the proxy still runs. */
+  async loadAll(paths: readonly string[], watch: boolean): Promise<void> {
+    for (const p of paths) {
+      const full = path.resolve(p);
+      try {
+        await this.load(full);
+      } catch (err) {
+        this.log.error((err as Error).message);
+      }
+      if (watch) this.watch(full);
+    }
+  }
+
+  markRunning(): void {
+    this.running = true;
+  }
+
+  async load(full: string): Promise<string[]> {
+    if (!fs.existsSync(full)) throw new ScriptError(`script not found: ${full}`);
+    let mod: { default?: unknown };
+    try {
+      // A query string makes the loader import the edited file anew instead of its cached module.
+      mod = (await import(`${pathToFileURL(full).href}?v=${++this.generation}`)) as { default?: unknown };
+    } catch (err) {
+      throw new ScriptError(`failed to load script ${full}: ${describeLoadError(err, full)}`);
+    }
+    const exported = mod.default;
+    if (exported === undefined) throw new ScriptError(`script ${full} has no default export: export an addon object, class instance or array of them`);
+    const list = (Array.isArray(exported) ? exported : [exported]).map((a) => instantiate(a, full));
+    const base = path.basename(full);
+    const names: string[] = [];
+    for (const [i, addon] of list.entries()) {
+      const name = list.length > 1 ? `${base}:${addon.name ?? i}` : base;
+      await this.addons.add(addon, name);
+      await this.addons.configureOne(name);
+      if (this.running) await this.addons.invokeOne(name, "running");
+      names.push(name);
+    }
+    const prev = this.loaded.get(full);
+    this.loaded.set(full, { names, watcher: prev?.watcher });
+    this.log.info(`loaded script ${full}`);
+    return names;
+  }
+
+  private async unload(full: string): Promise<void> {
+    const entry = this.loaded.get(full);
+    if (!entry) return;
+    for (const n of entry.names) await this.addons.remove(n);
+    entry.names = [];
+  }
+
+  private watch(full: string): void {
+    let timer: NodeJS.Timeout | undefined;
+    let busy = Promise.resolve();
+    const reload = (): void => {
+      busy = busy.then(async () => {
+        await this.unload(full);
+        try {
+          await this.load(full);
+          this.log.info(`reloaded script ${full}`);
+        } catch (err) {
+          this.log.error((err as Error).message);
+        }
+      });
+    };
+    try {
+      // Watch the directory: editors replace files by rename, which ends a watch on the file itself.
+      const watcher = fs.watch(path.dirname(full), (_event, file) => {
+        if (file !== path.basename(full)) return;
+        clearTimeout(timer);
+        timer = setTimeout(reload, 100);
+      });
+      watcher.unref();
+      const entry = this.loaded.get(full) ?? { names: [], watcher: undefined };
+      entry.watcher = watcher;
+      this.loaded.set(full, entry);
+    } catch (err) {
+      this.log.warn(`cannot watch ${full} for changes: ${(err as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const [full, e] of this.loaded) {
+      e.watcher?.close();
+      await this.unload(full);
+    }
+    this.loaded.clear();
+  }
+}
+
+function instantiate(a: unknown, file: string): Addon {
+  if (typeof a === "function") {
+    try {
+      return new (a as new () => Addon)();
+    } catch (err) {
+      throw new ScriptError(`script ${file}: cannot construct its default export: ${(err as Error).message}`);
+    }
+  }
+  if (a === null || typeof a !== "object") throw new ScriptError(`script ${file}: the default export must be an addon object, class or array, not ${typeof a}`);
+  return a as Addon;
+}
+
+/** The message plus the line in the script where it went wrong, when the error says. */
+function describeLoadError(err: unknown, file: string): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const first = e.message.split("\n")[0] ?? e.message;
+  const base = path.basename(file);
+  const lines = `${e.message}\n${e.stack ?? ""}`.split("\n");
+  const at = lines.find((l) => l.includes(base) && /:\d+(:\d+)?/.test(l) && l !== first);
+  const loc = at ? /([^\s(]*:\d+(?::\d+)?)\)?\s*$/.exec(at.trim())?.[1] ?? at.trim() : undefined;
+  return loc ? `${first} (at ${loc.replace(/^file:\/\//, "").replace(/\?v=\d+/, "")})` : first;
+}

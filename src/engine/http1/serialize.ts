@@ -1,0 +1,81 @@
+/** HTTP/1 message heads and body framing, written exactly from the flow's fields. */
+import type { Request, Response } from "../flow/http.ts";
+import type { Headers } from "../flow/headers.ts";
+
+const HOP_BY_HOP = new Set(["proxy-connection", "proxy-authorization", "keep-alive", "te", "trailer"]);
+
+/**
+ * Headers to send onwards: hop-by-hop fields that concern only the hop to the proxy are left
+ * out (RFC 9110 7.6.1), along with any field the Connection header names. Upgrade stays only
+ * when the message really asks to upgrade. Order and case of the rest stay as received.
+ */
+export function forwardedFields(headers: Headers, upgrading: boolean): [string, string][] {
+  const named = new Set<string>();
+  const conn = headers.get("connection");
+  if (conn) {
+    for (const t of conn.split(",")) {
+      const tok = t.trim().toLowerCase();
+      if (tok && tok !== "close" && tok !== "keep-alive" && tok !== "upgrade") named.add(tok);
+    }
+  }
+  const out: [string, string][] = [];
+  for (const f of headers.fields) {
+    const n = f[0].toLowerCase();
+    if (HOP_BY_HOP.has(n) || named.has(n)) continue;
+    if (n === "upgrade" && !upgrading) continue;
+    out.push(f);
+  }
+  return out;
+}
+
+function headBlock(firstLine: string, fields: readonly [string, string][]): Buffer {
+  let s = `${firstLine}\r\n`;
+  for (const [n, v] of fields) s += `${n}: ${v}\r\n`;
+  s += "\r\n";
+  return Buffer.from(s, "latin1");
+}
+
+export function requestHead(req: Request, fields: readonly [string, string][], target: string): Buffer {
+  return headBlock(`${req.method} ${target} ${req.http_version === "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1"}`, fields);
+}
+
+export function responseHead(res: Response, fields: readonly [string, string][] = res.headers.fields): Buffer {
+  const version = res.http_version.startsWith("HTTP/1") ? res.http_version : "HTTP/1.1";
+  return headBlock(`${version} ${res.status_code} ${res.reason}`.trimEnd(), fields);
+}
+
+export function isChunked(headers: Headers): boolean {
+  const te = headers.get("transfer-encoding");
+  return te !== undefined && /(^|,)\s*chunked\s*$/i.test(te);
+}
+
+export function chunk(data: Uint8Array): Buffer[] {
+  if (data.length === 0) return [];
+  return [Buffer.from(`${data.length.toString(16)}\r\n`, "latin1"), Buffer.from(data.buffer, data.byteOffset, data.byteLength), CRLF];
+}
+
+const CRLF = Buffer.from("\r\n");
+
+export function lastChunk(trailers: Headers | undefined): Buffer {
+  let s = "0\r\n";
+  if (trailers) for (const [n, v] of trailers.fields) s += `${n}: ${v}\r\n`;
+  return Buffer.from(`${s}\r\n`, "latin1");
+}
+
+/** The whole body framed as the headers say: one chunk plus terminator when chunked, else as is. */
+export function framedBody(headers: Headers, body: Uint8Array | undefined, trailers: Headers | undefined): Buffer[] {
+  const b = body ?? new Uint8Array(0);
+  if (isChunked(headers)) return [...chunk(b), lastChunk(trailers)];
+  return b.length ? [Buffer.from(b.buffer, b.byteOffset, b.byteLength)] : [];
+}
+
+/** A short plain-text response the proxy itself sends (errors, refusals). */
+export function plainResponse(status: number, reason: string, text: string, close: boolean): Buffer {
+  const body = Buffer.from(`${text}\n`, "utf8");
+  const fields: [string, string][] = [
+    ["Content-Type", "text/plain; charset=utf-8"],
+    ["Content-Length", String(body.length)],
+  ];
+  if (close) fields.push(["Connection", "close"]);
+  return Buffer.concat([headBlock(`HTTP/1.1 ${status} ${reason}`, fields), body]);
+}

@@ -1,0 +1,43 @@
+import type { Options } from "./options.ts";
+import type { FlowStore } from "./store.ts";
+import type { HTTPFlow } from "./flow/http.ts";
+import type { Flow } from "./flow/flow.ts";
+import { compileFilter, type Filter, type FilterableFlow } from "./filter/index.ts";
+
+/**
+ * Built-in addon: pauses flows that match the `intercept` filter, at the request (after
+ * the `request` hooks of addons before it) and at the response, as mitmproxy's does.
+ * The connection handler then waits on the flow until the user resumes or kills it.
+ */
+export class InterceptAddon {
+  readonly name = "intercept";
+  private filter: Filter | undefined;
+
+  constructor(
+    private readonly options: Options,
+    private readonly store: FlowStore,
+  ) {}
+
+  configure(updated: Set<string>): void {
+    if (updated.has("intercept")) {
+      const expr = this.options.get<string | undefined>("intercept");
+      this.filter = expr ? compileFilter(expr) : undefined;
+    }
+  }
+
+  private maybe(flow: Flow): void {
+    if (!this.filter || !this.options.get<boolean>("intercept_active") || flow.is_replay) return;
+    if (this.filter(flow as unknown as FilterableFlow)) {
+      flow.intercept();
+      this.store.update(flow);
+    }
+  }
+
+  request(flow: HTTPFlow): void {
+    this.maybe(flow);
+  }
+
+  response(flow: HTTPFlow): void {
+    this.maybe(flow);
+  }
+}

@@ -1,0 +1,197 @@
+import type { OptionInfo, OptionType } from "../protocol.ts";
+
+export class OptionError extends Error {}
+
+/** A value parsed from text; validate throws OptionError with a message naming what is expected. */
+export interface OptionSpec<T = unknown> {
+  name: string;
+  type: OptionType;
+  default: T;
+  help: string;
+  choices?: readonly string[];
+  /** Extra check after parsing (a filter that must compile, a port range). Throws with a reason. */
+  validate?: (value: T) => void;
+}
+
+export type OptionValue = boolean | number | string | string[] | undefined;
+
+interface Entry {
+  spec: OptionSpec<OptionValue>;
+  value: OptionValue;
+}
+
+const EXPECTS: Record<OptionType, string> = {
+  bool: "true or false (or toggle)",
+  int: "an integer",
+  str: "a string",
+  "optional str": "a string (empty for none)",
+  "str[]": "a comma-separated list",
+  filter: "a filter expression (empty for none)",
+  choice: "one of the choices",
+};
+
+/**
+ * The one typed registry of options: CLI flags, `--set`, the console's options editor and
+ * addons' `loader.add_option` all go through it. Changes are reported to the listener with
+ * the names that changed, which the addon manager turns into `configure(updated)`.
+ */
+export class Options {
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<(updated: Set<string>) => void>();
+
+  add(spec: OptionSpec<OptionValue>): void {
+    const existing = this.entries.get(spec.name);
+    if (existing) {
+      // An addon reloaded by the script watcher re-registers its options: keep the user's value.
+      if (existing.spec.type !== spec.type) throw new OptionError(`option ${spec.name} is already defined with type ${existing.spec.type}`);
+      existing.spec = spec;
+      return;
+    }
+    this.entries.set(spec.name, { spec, value: spec.default });
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  get<T extends OptionValue = OptionValue>(name: string): T {
+    const e = this.entries.get(name);
+    if (!e) throw new OptionError(this.unknown(name));
+    return e.value as T;
+  }
+
+  onChange(listener: (updated: Set<string>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Parses `text` for option `name` and sets it. Throws OptionError naming the option and the expected type. */
+  setText(name: string, text: string): void {
+    this.update({ [name]: text });
+  }
+
+  /** Sets several options from text at once (one configure for all), all or none. */
+  update(values: Record<string, string>): Set<string> {
+    const parsed = new Map<string, OptionValue>();
+    for (const [name, text] of Object.entries(values)) {
+      const e = this.entries.get(name);
+      if (!e) throw new OptionError(this.unknown(name));
+      parsed.set(name, this.parse(e, text));
+    }
+    return this.apply(parsed);
+  }
+
+  /** Sets typed values directly (from code, not user text). */
+  setValues(values: Record<string, OptionValue>): Set<string> {
+    const parsed = new Map<string, OptionValue>();
+    for (const [name, v] of Object.entries(values)) {
+      const e = this.entries.get(name);
+      if (!e) throw new OptionError(this.unknown(name));
+      e.spec.validate?.(v);
+      parsed.set(name, v);
+    }
+    return this.apply(parsed);
+  }
+
+  private apply(parsed: Map<string, OptionValue>): Set<string> {
+    const updated = new Set<string>();
+    for (const [name, v] of parsed) {
+      const e = this.entries.get(name) as Entry;
+      if (JSON.stringify(e.value) !== JSON.stringify(v)) {
+        e.value = v;
+        updated.add(name);
+      }
+    }
+    if (updated.size) for (const l of this.listeners) l(updated);
+    return updated;
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()].sort();
+  }
+
+  info(name: string): OptionInfo {
+    const e = this.entries.get(name);
+    if (!e) throw new OptionError(this.unknown(name));
+    return {
+      name,
+      type: e.spec.type,
+      value: render(e.value),
+      default: render(e.spec.default),
+      help: e.spec.help,
+      choices: e.spec.choices ? [...e.spec.choices] : undefined,
+    };
+  }
+
+  all(): OptionInfo[] {
+    return this.names().map((n) => this.info(n));
+  }
+
+  private unknown(name: string): string {
+    const near = this.names().filter((n) => n.includes(name) || name.includes(n) || editDistance(n, name) <= 2);
+    return `unknown option "${name}"${near.length ? ` (did you mean ${near.slice(0, 3).join(", ")}?)` : ""}`;
+  }
+
+  private parse(e: Entry, raw: string): OptionValue {
+    const { spec } = e;
+    const text = raw.trim();
+    const fail = (why = ""): never => {
+      throw new OptionError(`option ${spec.name} expects ${EXPECTS[spec.type]}${spec.choices ? ` (${spec.choices.join(", ")})` : ""}, got ${JSON.stringify(raw)}${why ? `: ${why}` : ""}`);
+    };
+    let v: OptionValue;
+    switch (spec.type) {
+      case "bool": {
+        const t = text.toLowerCase();
+        if (t === "toggle") v = !e.value;
+        else if (["true", "1", "yes", "on", ""].includes(t)) v = true;
+        else if (["false", "0", "no", "off"].includes(t)) v = false;
+        else fail();
+        break;
+      }
+      case "int":
+        if (!/^-?\d+$/.test(text)) fail();
+        v = Number(text);
+        break;
+      case "str":
+        v = raw;
+        break;
+      case "optional str":
+      case "filter":
+        v = text === "" ? undefined : raw;
+        break;
+      case "str[]":
+        v = text === "" ? [] : text.split(",").map((s) => s.trim()).filter(Boolean);
+        break;
+      case "choice":
+        if (!spec.choices?.includes(text)) fail();
+        v = text;
+        break;
+    }
+    try {
+      spec.validate?.(v);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    return v;
+  }
+}
+
+function render(v: OptionValue): string {
+  if (v === undefined) return "";
+  if (Array.isArray(v)) return v.join(",");
+  return String(v);
+}
+
+function editDistance(a: string, b: string): number {
+  const d: number[] = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0] as number;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j] as number;
+      d[j] = Math.min((d[j] as number) + 1, (d[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length] as number;
+}

@@ -1,0 +1,27 @@
+import type { AddonManager } from "../hooks/addon-manager.ts";
+import type { Options } from "../options.ts";
+import type { Log } from "../log.ts";
+import type { FlowStore } from "../store.ts";
+import type { Flow } from "../flow/flow.ts";
+import type tls from "node:tls";
+
+/** What TLS interception offers the protocol handlers, when a CA is loaded. */
+export interface TlsProvider {
+  /** A server-side secure context for a host name or IP. */
+  contextFor(host: string): tls.SecureContext;
+  /** The CA certificate in PEM, for the onboarding page. */
+  onboarding(path: string): { status: number; headers: [string, string][]; body: Buffer };
+}
+
+/** Everything a connection handler needs from the engine, passed down instead of globals. */
+export interface ProxyContext {
+  readonly addons: AddonManager;
+  readonly options: Options;
+  readonly log: Log;
+  readonly store: FlowStore;
+  readonly tls: TlsProvider | undefined;
+  /** Called whenever a flow changed, so the UI learns of it. */
+  notify(flow: Flow): void;
+  /** Connections alive now, so shutdown can close them. */
+  readonly connections: Set<{ close(reason: string): void }>;
+}

@@ -1,0 +1,51 @@
+import type { MessageHead } from "../http1/parser.ts";
+
+/**
+ * A request as the parser delivers it: the head at once, the body as it arrives. A
+ * consumer either waits for the whole body or, when streaming, takes chunks as they come.
+ */
+export class Incoming {
+  readonly chunks: Buffer[] = [];
+  length = 0;
+  complete = false;
+  trailers: string[] = [];
+  /** Bytes after the head of a CONNECT or Upgrade request: they belong to the tunnel. */
+  upgradeRest: Buffer | undefined = undefined;
+  private waiters: (() => void)[] = [];
+  private streamTo: ((chunk: Buffer) => void) | undefined;
+
+  constructor(readonly head: MessageHead) {}
+
+  push(chunk: Buffer): void {
+    if (this.streamTo) {
+      this.streamTo(chunk);
+      return;
+    }
+    // The parser hands out views into its input buffer; copy so the body outlives the read.
+    const copy = Buffer.from(chunk);
+    this.chunks.push(copy);
+    this.length += copy.length;
+  }
+
+  finish(trailers: string[]): void {
+    this.complete = true;
+    this.trailers = trailers;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves when the whole body has arrived. */
+  whenComplete(): Promise<void> {
+    if (this.complete) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Hands what arrived so far and every later chunk to `fn`. */
+  stream(fn: (chunk: Buffer) => void): void {
+    for (const c of this.chunks.splice(0)) fn(c);
+    this.streamTo = fn;
+  }
+
+  body(): Buffer {
+    return this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.length);
+  }
+}

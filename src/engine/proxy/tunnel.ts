@@ -1,0 +1,187 @@
+import net from "node:net";
+import tls from "node:tls";
+import { FlowError } from "../flow/flow.ts";
+import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
+import { formatAddress, type Client } from "../flow/connection.ts";
+import { Upstream } from "./upstream.ts";
+import type { ProxyContext } from "./context.ts";
+import type { ConnectionTarget } from "./http-connection.ts";
+
+export type HttpStarter = (socket: net.Socket, client: Client, target: ConnectionTarget, initial: Buffer | undefined) => void;
+
+const HTTP_START = /^[A-Z]{3,10} [^ ]/;
+
+/** Whether `host:port` matches any of the regexes (mitmproxy matches ignore_hosts against the address). */
+export function hostMatches(patterns: readonly string[], host: string, port: number): boolean {
+  const addr = `${host}:${port}`;
+  return patterns.some((p) => {
+    try {
+      return new RegExp(p, "i").test(addr);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * What happens after a CONNECT was accepted: the first bytes decide. A TLS ClientHello is
+ * intercepted with a certificate for the host (unless ignore_hosts/allow_hosts say to pass it
+ * through), plain HTTP becomes HTTP flows, and anything else is relayed as raw TCP.
+ */
+export class Tunnel {
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly startHttp: HttpStarter,
+  ) {}
+
+  open(socket: net.Socket, client: Client, target: { host: string; port: number }, initial: Buffer): void {
+    const decide = (first: Buffer): void => {
+      socket.pause();
+      const { options } = this.ctx;
+      const passthrough =
+        hostMatches(options.get<string[]>("ignore_hosts"), target.host, target.port) ||
+        (options.get<string[]>("allow_hosts").length > 0 && !hostMatches(options.get<string[]>("allow_hosts"), target.host, target.port));
+      const tcpHost = hostMatches(options.get<string[]>("tcp_hosts"), target.host, target.port);
+      if (first[0] === 0x16 && this.ctx.tls && !passthrough && !tcpHost) this.interceptTls(socket, client, target, first);
+      else if (!tcpHost && !passthrough && HTTP_START.test(first.subarray(0, 16).toString("latin1"))) {
+        socket.resume();
+        this.startHttp(socket, client, { scheme: "http", host: target.host, port: target.port, rewriteHost: false }, first);
+      } else void this.relayTcp(socket, client, target, first);
+    };
+    if (initial.length) decide(initial);
+    else {
+      socket.once("data", decide);
+      socket.resume();
+    }
+  }
+
+  private interceptTls(socket: net.Socket, client: Client, target: { host: string; port: number }, first: Buffer): void {
+    const provider = this.ctx.tls;
+    if (!provider) return;
+    // Give the ClientHello back to the socket: TLSSocket reads what is buffered before the handle.
+    socket.unshift(first);
+    let sni: string | undefined;
+    const tlsSocket = new tls.TLSSocket(socket, {
+      isServer: true,
+      secureContext: provider.contextFor(target.host),
+      ALPNProtocols: ["http/1.1"],
+      SNICallback: (servername, cb) => {
+        sni = servername;
+        try {
+          cb(null, provider.contextFor(servername));
+        } catch (err) {
+          cb(err as Error);
+        }
+      },
+    });
+    const onFail = (err: Error): void => {
+      this.ctx.log.warn(`client TLS handshake failed for ${sni ?? target.host}: ${err.message} — is the pryx CA trusted by the client?`);
+      tlsSocket.destroy();
+      socket.destroy();
+    };
+    tlsSocket.once("error", onFail);
+    tlsSocket.once("secure", () => {
+      tlsSocket.off("error", onFail);
+      client.tls = true;
+      client.tls_established = true;
+      client.sni = sni;
+      client.alpn = tlsSocket.alpnProtocol || undefined;
+      client.tls_version = tlsSocket.getProtocol() ?? undefined;
+      client.cipher = tlsSocket.getCipher()?.name;
+      client.timestamp_tls_setup = Date.now() / 1000;
+      this.startHttp(tlsSocket, client, { scheme: "https", host: sni ?? target.host, port: target.port, rewriteHost: false }, undefined);
+    });
+    socket.resume();
+  }
+
+  /** A raw TCP relay recorded as a TCPFlow with tcp_start, tcp_message, tcp_end or tcp_error. */
+  private async relayTcp(socket: net.Socket, client: Client, target: { host: string; port: number }, first: Buffer): Promise<void> {
+    const { addons, store } = this.ctx;
+    const up = new Upstream(this.ctx, client, [target.host, target.port], false, undefined);
+    const flow = new TCPFlow(client, up.server);
+    store.add(flow);
+    await addons.trigger("tcp_start", flow);
+    try {
+      await up.connect();
+    } catch (err) {
+      flow.error = new FlowError((err as Error).message);
+      flow.live = false;
+      this.ctx.notify(flow);
+      await addons.trigger("tcp_error", flow);
+      socket.destroy();
+      return;
+    }
+    const server = up.detach() as net.Socket;
+    let chain = Promise.resolve();
+    let failed = false;
+    const onChunk = (from_client: boolean, data: Buffer): void => {
+      const src = from_client ? socket : server;
+      const dst = from_client ? server : socket;
+      const msg = new TCPMessage(from_client, Buffer.from(data));
+      flow.messages.push(msg);
+      if (!addons.hasHandlers("tcp_message")) {
+        dst.write(data);
+        this.ctx.notify(flow);
+        return;
+      }
+      src.pause();
+      chain = chain.then(async () => {
+        await addons.trigger("tcp_message", flow);
+        if (msg.content.length) dst.write(msg.content);
+        this.ctx.notify(flow);
+        src.resume();
+      });
+    };
+    socket.on("data", (d: Buffer) => onChunk(true, d));
+    server.on("data", (d: Buffer) => onChunk(false, d));
+    let ended = 0;
+    const finish = async (err?: Error): Promise<void> => {
+      if (err && !failed) {
+        failed = true;
+        flow.error = new FlowError(err.message);
+      }
+      if (++ended < 2 && !err) return;
+      if (!flow.live) return;
+      await chain;
+      flow.live = false;
+      socket.destroy();
+      server.destroy();
+      this.ctx.notify(flow);
+      await addons.trigger(flow.error ? "tcp_error" : "tcp_end", flow);
+    };
+    socket.on("end", () => {
+      void chain.then(() => server.end());
+      void finish();
+    });
+    server.on("end", () => {
+      void chain.then(() => socket.end());
+      void finish();
+    });
+    socket.on("error", (e) => void finish(e));
+    server.on("error", (e) => void finish(e));
+    socket.on("close", () => void finish(socket.readableEnded ? undefined : new Error("client connection closed")));
+    server.on("close", () => void finish(server.readableEnded ? undefined : new Error(`server ${formatAddress([target.host, target.port])} closed the connection`)));
+    if (first.length) onChunk(true, first);
+    socket.resume();
+  }
+
+  /** Bytes both ways, untouched (after an HTTP Upgrade). */
+  relayRaw(client: net.Socket, server: net.Socket, clientRest: Buffer | undefined, serverRest: Buffer | undefined): void {
+    if (clientRest?.length) server.write(clientRest);
+    if (serverRest?.length) client.write(serverRest);
+    client.pipe(server);
+    server.pipe(client);
+    const close = (): void => {
+      client.destroy();
+      server.destroy();
+    };
+    client.on("error", close);
+    server.on("error", close);
+    client.on("close", close);
+    server.on("close", close);
+    client.resume();
+    server.resume();
+  }
+}
+
+

@@ -1,0 +1,121 @@
+import type { Flow } from "./flow/flow.ts";
+import type { FlowSummary } from "../protocol.ts";
+import { summarize } from "./flow/summary.ts";
+
+export type FlowPredicate = (flow: Flow) => boolean;
+
+export interface StoreDelta {
+  add: FlowSummary[];
+  update: FlowSummary[];
+  remove: string[];
+}
+
+/**
+ * The engine's flows, in arrival order, and the deltas the UI has not seen yet.
+ * Changes are coalesced per flow until the next `takeDelta` (the batcher's flush), so a
+ * flow that is added and finished between two flushes crosses the thread boundary once.
+ * When `keepFlows` is off (dump mode) a finished flow is dropped once it has been reported,
+ * so memory stays flat however long the proxy runs.
+ */
+export class FlowStore {
+  private readonly flows = new Map<string, Flow>();
+  private readonly seqs = new WeakMap<Flow, number>();
+  private nextSeq = 1;
+  private pendingAdd = new Map<string, Flow>();
+  private pendingUpdate = new Map<string, Flow>();
+  private pendingRemove = new Set<string>();
+  private viewFilter: FlowPredicate | undefined;
+  private onDirty: () => void = () => undefined;
+
+  constructor(private keepFlows: boolean) {}
+
+  setDirtyListener(fn: () => void): void {
+    this.onDirty = fn;
+  }
+
+  setKeepFlows(keep: boolean): void {
+    this.keepFlows = keep;
+  }
+
+  get size(): number {
+    return this.flows.size;
+  }
+
+  get(id: string): Flow | undefined {
+    return this.flows.get(id);
+  }
+
+  all(): Flow[] {
+    return [...this.flows.values()];
+  }
+
+  seqOf(flow: Flow): number {
+    return this.seqs.get(flow) ?? 0;
+  }
+
+  add(flow: Flow): void {
+    this.seqs.set(flow, this.nextSeq++);
+    this.flows.set(flow.id, flow);
+    this.pendingAdd.set(flow.id, flow);
+    this.onDirty();
+  }
+
+  /** Records that a flow changed; the UI learns of it at the next flush. */
+  update(flow: Flow): void {
+    if (!this.flows.has(flow.id)) return;
+    if (!this.pendingAdd.has(flow.id)) this.pendingUpdate.set(flow.id, flow);
+    this.onDirty();
+  }
+
+  remove(ids: Iterable<string>): void {
+    for (const id of ids) {
+      if (!this.flows.delete(id)) continue;
+      if (this.pendingAdd.delete(id)) continue;
+      this.pendingUpdate.delete(id);
+      this.pendingRemove.add(id);
+    }
+    this.onDirty();
+  }
+
+  clear(): void {
+    this.remove([...this.flows.keys()]);
+  }
+
+  setViewFilter(pred: FlowPredicate | undefined): string[] {
+    this.viewFilter = pred;
+    const shown: string[] = [];
+    for (const f of this.flows.values()) if (!pred || pred(f)) shown.push(f.id);
+    return shown;
+  }
+
+  matchesView(flow: Flow): boolean {
+    if (!this.viewFilter) return true;
+    try {
+      return this.viewFilter(flow);
+    } catch {
+      return false;
+    }
+  }
+
+  summary(flow: Flow): FlowSummary {
+    return summarize(flow, this.seqOf(flow), this.matchesView(flow));
+  }
+
+  hasPending(): boolean {
+    return this.pendingAdd.size > 0 || this.pendingUpdate.size > 0 || this.pendingRemove.size > 0;
+  }
+
+  takeDelta(): StoreDelta {
+    const add = [...this.pendingAdd.values()].map((f) => this.summary(f));
+    const update = [...this.pendingUpdate.values()].map((f) => this.summary(f));
+    const remove = [...this.pendingRemove];
+    if (!this.keepFlows) {
+      for (const f of this.pendingAdd.values()) if (!f.live) this.flows.delete(f.id);
+      for (const f of this.pendingUpdate.values()) if (!f.live) this.flows.delete(f.id);
+    }
+    this.pendingAdd = new Map();
+    this.pendingUpdate = new Map();
+    this.pendingRemove = new Set();
+    return { add, update, remove };
+  }
+}

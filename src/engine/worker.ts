@@ -1,0 +1,45 @@
+import { parentPort, workerData } from "node:worker_threads";
+import type { EngineEvent, UiMessage } from "../protocol.ts";
+import type { EngineInit } from "../engine-client.ts";
+import { Engine } from "./engine.ts";
+
+/** The worker's entry: one Engine, wired to the main thread by typed messages only. */
+const port = parentPort;
+if (!port) throw new Error("worker.ts must run in a worker thread");
+
+const post = (ev: EngineEvent): void => port.postMessage(ev);
+const engine = new Engine(workerData as EngineInit, post);
+
+port.on("message", (msg: UiMessage) => {
+  switch (msg.t) {
+    case "request":
+      engine.handle(msg.req).then(
+        (value) => post({ t: "reply", id: msg.id, ok: true, value }),
+        (err: unknown) => post({ t: "reply", id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+      );
+      break;
+    case "shutdown":
+      void engine.stop().finally(() => {
+        post({ t: "stopped" });
+        port.close();
+        process.exit(0);
+      });
+      break;
+  }
+});
+
+process.on("uncaughtException", (err) => {
+  // A bug in one connection must not take the proxy down: log it and keep serving.
+  engine.log.error(`internal error: ${err.stack ?? err.message}`);
+});
+process.on("unhandledRejection", (err) => {
+  engine.log.error(`internal error (unhandled rejection): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+});
+
+engine.start().then(
+  (info) => post({ t: "ready", info }),
+  (err: unknown) => {
+    post({ t: "fatal", error: err instanceof Error ? err.message : String(err) });
+    setImmediate(() => process.exit(1));
+  },
+);

@@ -1,0 +1,197 @@
+/**
+ * The only contract between the engine worker and the main thread (console or dump).
+ * Everything posted across the thread boundary is one of these types; nothing else crosses.
+ * Types only (plus assertNever), so both threads import it without pulling in the other's code.
+ */
+import type { HeaderField } from "./engine/flow/headers.ts";
+
+export const PROTOCOL_VERSION = 1;
+
+export type FlowType = "http" | "tcp" | "udp" | "dns";
+
+/** A compact, immutable view of a flow: what a list row and the dump line need. */
+export interface FlowSummary {
+  id: string;
+  /** Arrival order, unique per engine run. */
+  seq: number;
+  type: FlowType;
+  /** Seconds since the epoch when the flow was created. */
+  ts: number;
+  method: string;
+  scheme: string;
+  /** The Host header's host, else the connection's. */
+  host: string;
+  port: number;
+  path: string;
+  url: string;
+  httpVersion: string;
+  status: number | undefined;
+  reason: string | undefined;
+  contentType: string | undefined;
+  reqSize: number;
+  respSize: number | undefined;
+  /** Seconds from the request's start to the response's end. */
+  duration: number | undefined;
+  error: string | undefined;
+  intercepted: boolean;
+  /** Which side a paused flow waits on. */
+  interceptedAt: "request" | "response" | undefined;
+  marked: boolean;
+  isReplay: boolean;
+  modified: boolean;
+  /** False once the flow has finished (response sent, error, or loaded from a file). */
+  live: boolean;
+  /** client ip:port */
+  client: string;
+  server: string | undefined;
+  /** WebSocket, TCP or DNS message count, when the flow carries messages. */
+  messages: number | undefined;
+  comment: string;
+  /** Whether the flow matches the current view filter. */
+  shown: boolean;
+}
+
+export interface MessageDetail {
+  headers: HeaderField[];
+  /** The decoded body, cut to the requested window. */
+  body: Uint8Array;
+  /** The full decoded body size. */
+  bodySize: number;
+  /** Offset of `body` inside the full body. */
+  bodyOffset: number;
+  contentType: string | undefined;
+}
+
+export interface RequestDetail extends MessageDetail {
+  method: string;
+  url: string;
+  path: string;
+  httpVersion: string;
+}
+
+export interface ResponseDetail extends MessageDetail {
+  status: number;
+  reason: string;
+  httpVersion: string;
+}
+
+export interface ConnectionDetail {
+  address: string | undefined;
+  tlsVersion: string | undefined;
+  cipher: string | undefined;
+  sni: string | undefined;
+  alpn: string | undefined;
+  certificates: string[];
+  timestampStart: number | undefined;
+  timestampTlsSetup: number | undefined;
+  timestampEnd: number | undefined;
+}
+
+export interface StreamMessageDetail {
+  fromClient: boolean;
+  type: string;
+  content: Uint8Array;
+  timestamp: number;
+}
+
+export interface FlowDetail {
+  summary: FlowSummary;
+  request: RequestDetail | undefined;
+  response: ResponseDetail | undefined;
+  messages: StreamMessageDetail[];
+  client: ConnectionDetail;
+  server: ConnectionDetail;
+  timings: { name: string; ts: number }[];
+}
+
+export type OptionType = "bool" | "int" | "str" | "optional str" | "str[]" | "filter" | "choice";
+
+export interface OptionInfo {
+  name: string;
+  type: OptionType;
+  /** The current value rendered as text the user can edit. */
+  value: string;
+  default: string;
+  help: string;
+  choices: string[] | undefined;
+}
+
+export interface CommandInfo {
+  name: string;
+  signature: string;
+  help: string;
+}
+
+export type LogLevel = "error" | "warn" | "info" | "debug" | "alert";
+
+export interface LogEntry {
+  ts: number;
+  level: LogLevel;
+  msg: string;
+}
+
+/** A change to one flow, sent by an editor. Absent fields stay as they are. */
+export interface FlowPatch {
+  method?: string;
+  url?: string;
+  path?: string;
+  query?: [string, string][];
+  requestHeaders?: HeaderField[];
+  requestBody?: Uint8Array;
+  statusCode?: number;
+  reason?: string;
+  responseHeaders?: HeaderField[];
+  responseBody?: Uint8Array;
+  comment?: string;
+}
+
+/** Requests the main thread may make; each gets exactly one reply. */
+export type EngineRequest =
+  | { op: "detail"; id: string; bodyLimit: number; bodyOffset?: number }
+  | { op: "command"; line: string }
+  | { op: "setOption"; name: string; value: string }
+  | { op: "options" }
+  | { op: "commands" }
+  | { op: "edit"; id: string; patch: FlowPatch }
+  | { op: "completions"; partial: string };
+
+/** The value each request's reply carries. */
+export interface EngineReplies {
+  detail: FlowDetail | undefined;
+  command: string | undefined;
+  setOption: OptionInfo;
+  options: OptionInfo[];
+  commands: CommandInfo[];
+  edit: FlowSummary;
+  completions: string[];
+}
+
+export type EngineRequestOp = EngineRequest["op"];
+
+/** main thread → worker */
+export type UiMessage =
+  | { t: "request"; id: number; req: EngineRequest }
+  | { t: "shutdown" };
+
+export interface ReadyInfo {
+  listen: string[];
+  modes: string[];
+  confdir: string;
+  options: OptionInfo[];
+  commands: CommandInfo[];
+}
+
+/** worker → main thread */
+export type EngineEvent =
+  | { t: "ready"; info: ReadyInfo }
+  | { t: "batch"; add: FlowSummary[]; update: FlowSummary[]; remove: string[]; logs: LogEntry[]; reset: boolean }
+  | { t: "options"; changed: OptionInfo[] }
+  | { t: "view"; filter: string; shown: string[] }
+  | { t: "reply"; id: number; ok: true; value: unknown }
+  | { t: "reply"; id: number; ok: false; error: string }
+  | { t: "fatal"; error: string }
+  | { t: "stopped" };
+
+export function assertNever(x: never, what = "value"): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import * as tls from 'node:tls';
+import forge from 'node-forge';
+import { loadOrCreateCA } from '../../../src/engine/ca/ca.ts';
+import type { CertificateAuthority } from '../../../src/engine/ca/ca.ts';
+import { LeafCertificates, normalizeHost } from '../../../src/engine/ca/leaf-certs.ts';
+import { tmpConfdir } from './tmp-confdir.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+
+let ca: CertificateAuthority;
+let caCert: X509Certificate;
+let leaves: LeafCertificates;
+const cleanups: (() => void)[] = [];
+
+before(async () => {
+  ca = await loadOrCreateCA(tmpConfdir((fn) => cleanups.push(fn)));
+  caCert = new X509Certificate(ca.certPem);
+  leaves = new LeafCertificates(ca);
+});
+after(() => cleanups.forEach((fn) => fn()));
+
+function issuedByCA(pem: string): X509Certificate {
+  const cert = new X509Certificate(pem);
+  assert.ok(cert.verify(caCert.publicKey), 'signature verifies with the CA key');
+  assert.ok(cert.checkIssued(caCert), 'issuer and key identifiers chain to the CA');
+  return cert;
+}
+
+test('a name gets a DNS SAN and a certificate that current clients accept', () => {
+  const leaf = leaves.get('app.test');
+  const cert = issuedByCA(leaf.certPem);
+  assert.equal(cert.subjectAltName, 'DNS:app.test');
+  assert.equal(cert.checkHost('app.test'), 'app.test');
+  assert.equal(cert.checkHost('other.test'), undefined);
+  assert.equal(cert.subject, 'CN=app.test\nO=pryx');
+  assert.equal(cert.ca, false);
+  assert.deepEqual(cert.keyUsage, [SERVER_AUTH]); // Node reports extKeyUsage here
+  assert.ok(cert.checkPrivateKey(createPrivateKey(leaf.keyPem)));
+
+  const notBefore = Date.parse(cert.validFrom);
+  const notAfter = Date.parse(cert.validTo);
+  assert.ok(Math.abs(Date.now() - DAY - notBefore) < 60_000, 'backdated one day');
+  assert.ok(notAfter <= Date.now() + 365 * DAY, 'at most 365 days');
+  assert.ok(notAfter > Date.now() + 300 * DAY);
+  assert.equal(leaf.notAfter.getTime(), notAfter);
+
+  const f = forge.pki.certificateFromPem(leaf.certPem);
+  assert.equal(f.version, 2, 'X.509 v3');
+  assert.equal(f.siginfo.algorithmOid, forge.pki.oids['sha256WithRSAEncryption']);
+  assert.ok(Number.parseInt(f.serialNumber.slice(0, 2), 16) < 0x80, 'positive serial');
+  const ext = (name: string): Record<string, unknown> => {
+    const e = f.getExtension(name);
+    assert.ok(e, `has ${name}`);
+    return e as Record<string, unknown>;
+  };
+  assert.equal(ext('basicConstraints')['cA'], false);
+  assert.equal(ext('keyUsage')['digitalSignature'], true);
+  assert.equal(ext('keyUsage')['keyEncipherment'], true);
+  assert.equal(ext('keyUsage')['keyCertSign'], false);
+  assert.equal(ext('extKeyUsage')['serverAuth'], true);
+  const caSki = forge.pki.certificateFromPem(ca.certPem).getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier: string };
+  const akiSeq = forge.asn1.fromDer(ext('authorityKeyIdentifier')['value'] as string);
+  const keyIdentifier = (akiSeq.value as forge.asn1.Asn1[])[0]!;
+  assert.equal(forge.util.bytesToHex(keyIdentifier.value as string), caSki.subjectKeyIdentifier);
+});
+
+test('IPv4 and IPv6 addresses get IP SANs', () => {
+  const v4 = issuedByCA(leaves.get('127.0.0.1').certPem);
+  assert.equal(v4.subjectAltName, 'IP Address:127.0.0.1');
+  assert.equal(v4.checkIP('127.0.0.1'), '127.0.0.1');
+
+  const v6 = issuedByCA(leaves.get('::1').certPem);
+  assert.equal(v6.subjectAltName, 'IP Address:0:0:0:0:0:0:0:1');
+  assert.equal(v6.checkIP('::1'), '::1');
+  assert.equal(v6.checkIP('127.0.0.1'), undefined);
+
+  const mapped = issuedByCA(leaves.get('::ffff:10.1.2.3').certPem);
+  assert.equal(mapped.subjectAltName, 'IP Address:0:0:0:0:0:FFFF:A01:203');
+
+  const full = issuedByCA(leaves.get('2001:db8:1:2:3:4:5:6').certPem);
+  assert.equal(full.subjectAltName, 'IP Address:2001:DB8:1:2:3:4:5:6');
+});
+
+test('hosts are normalized, so spellings of one host share one certificate', () => {
+  assert.equal(leaves.get('[::1]'), leaves.get('::1'));
+  assert.equal(leaves.get('APP.Test.'), leaves.get('app.test'));
+  assert.equal(normalizeHost('[fe80::1%eth0]'), 'fe80::1');
+  assert.throws(() => leaves.get(''), /cannot issue a certificate/);
+  assert.throws(() => leaves.get('bad host'), /cannot issue a certificate/);
+  assert.throws(() => leaves.get('*.example.com'), /cannot issue a certificate/);
+});
+
+test('names with an underscore also get the parent wildcard', () => {
+  const cert = issuedByCA(leaves.get('my_svc.example.com').certPem);
+  assert.equal(cert.subjectAltName, 'DNS:my_svc.example.com, DNS:*.example.com');
+  assert.equal(cert.checkHost('my_svc.example.com'), 'my_svc.example.com');
+  // Too short a parent for a wildcard: only the exact name.
+  assert.equal(issuedByCA(leaves.get('my_svc.test').certPem).subjectAltName, 'DNS:my_svc.test');
+});
+
+test('a long name keeps the full name in the SAN and a 64-character CN', () => {
+  const host = `${'a'.repeat(60)}.${'b'.repeat(60)}.example.com`;
+  const cert = issuedByCA(leaves.get(host).certPem);
+  assert.equal(cert.subjectAltName, `DNS:${host}`);
+  assert.equal(cert.subject.split('\n')[0], `CN=${host.slice(0, 64)}`);
+});
+
+test('two hosts get two certificates with one shared key; a host gets its cached object', () => {
+  const a = leaves.get('a.test');
+  const b = leaves.get('b.test');
+  assert.notEqual(a.certPem, b.certPem);
+  assert.notEqual(new X509Certificate(a.certPem).serialNumber, new X509Certificate(b.certPem).serialNumber);
+  assert.equal(a.keyPem, b.keyPem);
+  assert.equal(leaves.get('a.test'), a);
+  assert.equal(leaves.get('a.test').secureContext, a.secureContext);
+});
+
+test('the cache evicts the least recently used host beyond its capacity', () => {
+  const small = new LeafCertificates(ca, 2);
+  const a = small.get('a.test');
+  const b = small.get('b.test');
+  assert.equal(small.get('a.test'), a); // a is now the most recently used
+  small.get('c.test');
+  assert.equal(small.size, 2);
+  assert.equal(small.get('a.test'), a, 'a survived');
+  const b2 = small.get('b.test');
+  assert.notEqual(b2, b, 'b was evicted and issued again');
+  assert.equal(small.size, 2);
+  assert.throws(() => new LeafCertificates(ca, 0), RangeError);
+});
+
+test('a new host costs only a signature', (t) => {
+  const fresh = new LeafCertificates(ca);
+  fresh.get('warm-up.test');
+  const n = 50;
+  const start = performance.now();
+  for (let i = 0; i < n; i++) fresh.get(`host-${i}.example.com`);
+  const perHost = (performance.now() - start) / n;
+  t.diagnostic(`new host certificate: ${perHost.toFixed(2)} ms (mean of ${n})`);
+  // Generous bound for slow CI; a forge-generated key per host would take hundreds of ms.
+  assert.ok(perHost < 50, `${perHost} ms per host`);
+});
+
+test('sniCallback answers with the cached context, and with an error for a bad name', async () => {
+  const sni = leaves.sniCallback();
+  const ctx = await new Promise<tls.SecureContext | undefined>((resolve, reject) =>
+    sni('app.test', (err, c) => (err ? reject(err) : resolve(c))));
+  assert.equal(ctx, leaves.get('app.test').secureContext);
+  const err = await new Promise<Error | null>((resolve) => sni('bad host', (e) => resolve(e)));
+  assert.match(String(err), /cannot issue a certificate/);
+});
+
+test('a TLS client trusting the CA connects to a loopback server using sniCallback', { timeout: 10_000 }, async (t) => {
+  const server = tls.createServer({ SNICallback: leaves.sniCallback() }, (socket) => {
+    socket.end('hello over pryx TLS');
+  });
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const { authorized, authorizationError, subjectCN, text } = await new Promise<{
+    authorized: boolean;
+    authorizationError: Error | undefined;
+    subjectCN: string;
+    text: string;
+  }>((resolve, reject) => {
+    const client = tls.connect({ host: '127.0.0.1', port, servername: 'app.test', ca: [ca.certPem] }, () => {
+      const chunks: Buffer[] = [];
+      client.on('data', (c: Buffer) => chunks.push(c));
+      client.on('end', () => {
+        resolve({
+          authorized: client.authorized,
+          authorizationError: client.authorizationError,
+          subjectCN: String(client.getPeerCertificate().subject.CN),
+          text: Buffer.concat(chunks).toString(),
+        });
+        client.destroy();
+      });
+    });
+    client.once('error', reject);
+  });
+  assert.equal(authorizationError, null);
+  assert.equal(authorized, true);
+  assert.equal(subjectCN, 'app.test');
+  assert.equal(text, 'hello over pryx TLS');
+});
+
+test('a TLS client that does not trust the CA is refused', { timeout: 10_000 }, async (t) => {
+  const server = tls.createServer({ SNICallback: leaves.sniCallback() }, (socket) => socket.end());
+  server.on('tlsClientError', () => {}); // the client aborts the handshake; that is the point
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  const err = await new Promise<NodeJS.ErrnoException>((resolve, reject) => {
+    const client = tls.connect({ host: '127.0.0.1', port, servername: 'app.test', ca: [] }, () => {
+      client.destroy();
+      reject(new Error('connected without trusting the CA'));
+    });
+    client.once('error', resolve);
+  });
+  // Which of the two depends on the OpenSSL build; both mean "issuer not trusted".
+  assert.match(String(err.code), /^UNABLE_TO_(VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT_LOCALLY)$/);
+});
+
+test('a cached certificate close to expiry is issued again', (t) => {
+  const certs = new LeafCertificates(ca);
+  const first = certs.get('renew.test');
+  t.mock.timers.enable({ apis: ['Date'], now: first.notAfter.getTime() - 30 * 60 * 1000 });
+  const renewed = certs.get('renew.test');
+  assert.notEqual(renewed, first);
+  assert.ok(renewed.notAfter > first.notAfter);
+  assert.equal(certs.get('renew.test'), renewed);
+});
+
+test('a leaf never outlives the CA', (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: ca.notAfter.getTime() - 100 * DAY });
+  const cert = issuedByCA(new LeafCertificates(ca, 1).get('late.test').certPem);
+  assert.equal(Date.parse(cert.validTo), ca.notAfter.getTime());
+});
