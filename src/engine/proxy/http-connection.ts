@@ -45,6 +45,8 @@ export class HttpConnection {
   private processing = false;
   private readonly upstreams = new Map<string, Upstream>();
   private closed = false;
+  /** The socket was handed to a tunnel or relay: this handler no longer owns it. */
+  private detached = false;
   private liveFlow: HTTPFlow | undefined;
   private responseStarted = false;
 
@@ -109,6 +111,7 @@ export class HttpConnection {
         const inc = this.queue[0] as Incoming;
         const keepOpen = await this.exchange(inc);
         this.queue.shift();
+        if (this.detached) return;
         if (!keepOpen) {
           this.closeAfterResponse();
           return;
@@ -422,6 +425,7 @@ export class HttpConnection {
     this.upstreams.delete(up.key);
     if (!server) return true;
     this.closed = true;
+    this.detached = true;
     this.tunnel.relayRaw(this.socket, server, inc.upgradeRest, up.rest);
     return true;
   }
@@ -504,6 +508,7 @@ export class HttpConnection {
     this.socket.removeAllListeners("end");
     this.socket.removeAllListeners("close");
     this.closed = true;
+    this.detached = true;
     this.closeUpstreams();
     this.parser.close();
     this.disconnectedFired = true;

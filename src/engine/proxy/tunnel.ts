@@ -23,6 +23,13 @@ export function hostMatches(patterns: readonly string[], host: string, port: num
   });
 }
 
+/** OpenSSL's messages carry file names and codes; keep the words a user can act on. */
+export function tlsReason(err: Error): string {
+  const first = err.message.split("\n")[0] ?? err.message;
+  const m = /routines:[^:]*:([^:]+):/.exec(first);
+  return m ? (m[1] as string) : first;
+}
+
 /**
  * What happens after a CONNECT was accepted: the first bytes decide. A TLS ClientHello is
  * intercepted with a certificate for the host (unless ignore_hosts/allow_hosts say to pass it
@@ -75,7 +82,7 @@ export class Tunnel {
       },
     });
     const onFail = (err: Error): void => {
-      this.ctx.log.warn(`client TLS handshake failed for ${sni ?? target.host}: ${err.message} — is the pryx CA trusted by the client?`);
+      this.ctx.log.warn(`client TLS handshake failed for ${sni ?? target.host}: ${tlsReason(err)} — is the pryx CA trusted by the client?`);
       tlsSocket.destroy();
       socket.destroy();
     };
@@ -91,7 +98,7 @@ export class Tunnel {
       client.timestamp_tls_setup = Date.now() / 1000;
       this.startHttp(tlsSocket, client, { scheme: "https", host: sni ?? target.host, port: target.port, rewriteHost: false }, undefined);
     });
-    socket.resume();
+    // No resume(): the TLSSocket reads the buffered ClientHello on its own; a flowing socket would drop it.
   }
 
   /** A raw TCP relay recorded as a TCPFlow with tcp_start, tcp_message, tcp_end or tcp_error. */
