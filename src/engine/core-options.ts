@@ -38,6 +38,7 @@ export function registerCoreOptions(options: Options): void {
   });
   options.add({ name: "mode", type: "str[]", default: ["regular"], help: "Proxy modes: regular, reverse:URL, upstream:URL (each may take @PORT).", validate: validModes });
   options.add({ name: "confdir", type: "str", default: path.join(os.homedir(), ".pryx"), help: "Directory for the CA and user configuration." });
+  options.add({ name: "http2", type: "bool", default: true, help: "Offer HTTP/2 to clients (ALPN) and speak it to servers that offer it." });
   options.add({ name: "ssl_insecure", type: "bool", default: false, help: "Do not verify upstream server certificates." });
   options.add({ name: "ignore_hosts", type: "str[]", default: [], help: "Regexes of host:port whose TLS is passed through without decryption.", validate: validRegexes });
   options.add({ name: "allow_hosts", type: "str[]", default: [], help: "Regexes of host:port: only these are intercepted, the rest passed through.", validate: validRegexes });

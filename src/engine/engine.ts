@@ -83,7 +83,7 @@ export class Engine {
       options: this.options,
       addons: this.addons,
       notify: (f) => this.store.update(f),
-      replay: (f) => replayFlow(this.ctx, this.tunnel, f),
+      replay: (f) => replayFlow(this.ctx, f),
     });
     this.options.onChange((updated) => {
       this.onOptionsChanged(updated);

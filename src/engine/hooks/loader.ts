@@ -15,10 +15,26 @@ export class Loader {
   readonly commandNames: string[] = [];
 
   constructor(
-    private readonly options: Options,
+    private readonly options_: Options,
     private readonly commands: CommandRegistry,
     readonly addonName: string,
   ) {}
+
+  /**
+   * Current option values by name (`loader.options.block_host`), read-only. Addons keep the
+   * loader from `load` and read their options in `configure`, where mitmproxy reads `ctx.options`.
+   */
+  get options(): Readonly<Record<string, OptionValue>> {
+    const options = this.options_;
+    return new Proxy({} as Record<string, OptionValue>, {
+      get: (_t, name) => (typeof name === "string" && options.has(name) ? options.get(name) : undefined),
+      has: (_t, name) => typeof name === "string" && options.has(name),
+      set: () => false,
+      ownKeys: () => options.names(),
+      getOwnPropertyDescriptor: (_t, name) =>
+        typeof name === "string" && options.has(name) ? { value: options.get(name), enumerable: true, configurable: true, writable: false } : undefined,
+    });
+  }
 
   /**
    * mitmproxy's signature: add_option(name, typespec, default, help, choices?).
@@ -30,7 +46,7 @@ export class Loader {
     if (!type) throw new Error(`addon ${this.addonName}: option ${name} has unknown type ${String(typespec)}`);
     const spec: OptionSpec<OptionValue> = { name, type, default: default_ as OptionValue, help };
     if (choices) spec.choices = choices;
-    this.options.add(spec);
+    this.options_.add(spec);
   }
 
   /** Registers a command callable as `:name args` in the console and from key bindings. */

@@ -3,11 +3,13 @@ import { Duplex } from "node:stream";
 import { Http1Parser, type MessageHead } from "../http1/parser.ts";
 import { Headers } from "../flow/headers.ts";
 import { HTTPFlow, Request, Response, defaultReason } from "../flow/http.ts";
-import { FlowError, FlowKilled } from "../flow/flow.ts";
-import { Client as ClientConn, Server, formatAddress, type Address, type Client } from "../flow/connection.ts";
-import { forwardedFields, framedBody, isChunked, chunk as chunkOf, lastChunk, plainResponse, requestHead, responseHead } from "../http1/serialize.ts";
+import { FlowError } from "../flow/flow.ts";
+import { Client, Server, formatAddress } from "../flow/connection.ts";
+import { framedBody, isChunked, chunk as chunkOf, lastChunk, plainResponse, responseHead } from "../http1/serialize.ts";
 import { Incoming } from "./incoming.ts";
-import { Upstream, UpstreamError } from "./upstream.ts";
+import { UpstreamPool } from "./pool.ts";
+import { ClientFacingError, HttpExchange, type ClientWriter } from "./exchange.ts";
+import { H1Upstream } from "./upstream.ts";
 import type { ProxyContext } from "./context.ts";
 import type { Tunnel } from "./tunnel.ts";
 
@@ -20,35 +22,92 @@ export interface ConnectionTarget {
   rewriteHost: boolean;
 }
 
-const ONBOARDING_HOST = "pryx.it";
+/** Writes responses to an HTTP/1.1 client socket. */
+class H1Writer implements ClientWriter {
+  started = false;
+  /** Set when the response's framing means the connection must close after it. */
+  closeAfter = false;
 
-/** A failure that already has the status and text the client should see. */
-class ClientFacingError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+  constructor(private readonly socket: net.Socket) {}
+
+  get gone(): boolean {
+    return this.socket.destroyed;
+  }
+
+  interim(res: Response): void {
+    this.socket.write(responseHead(res));
+  }
+
+  continue100(): void {
+    this.socket.write("HTTP/1.1 100 Continue\r\n\r\n");
+  }
+
+  whole(flow: HTTPFlow): void {
+    const res = flow.response as Response;
+    const noBody = flow.request.method === "HEAD" || res.status_code === 204 || res.status_code === 304 || (res.status_code >= 100 && res.status_code < 200);
+    const fields = this.fieldsFor(res, noBody);
+    this.started = true;
+    this.socket.cork();
+    this.socket.write(responseHead(res, fields));
+    if (!noBody) for (const b of framedBody(res.headers, res.raw_content, res.trailers)) this.socket.write(b);
+    this.socket.uncork();
+    if (!noBody && !res.headers.has("content-length") && !isChunked(res.headers)) this.closeAfter = true;
+  }
+
+  /** An HTTP/2 response has no framing headers; an HTTP/1.1 client needs a length. */
+  private fieldsFor(res: Response, noBody: boolean): [string, string][] {
+    if (!res.http_version.startsWith("HTTP/2") || noBody || res.headers.has("content-length")) return res.headers.fields;
+    return [...res.headers.fields, ["content-length", String(res.raw_content?.length ?? 0)]];
+  }
+
+  head(flow: HTTPFlow): void {
+    this.started = true;
+    const res = flow.response as Response;
+    if (res.http_version.startsWith("HTTP/2") && !res.headers.has("content-length")) {
+      res.headers.set("transfer-encoding", "chunked");
+    }
+    this.socket.write(responseHead(res));
+    if (!res.headers.has("content-length") && !isChunked(res.headers)) this.closeAfter = true;
+  }
+
+  chunk(res: Response, data: Buffer): boolean {
+    return isChunked(res.headers) ? chunkOf(data).map((b) => this.socket.write(b)).every(Boolean) : this.socket.write(data);
+  }
+
+  onDrain(fn: () => void): void {
+    this.socket.once("drain", fn);
+  }
+
+  end(res: Response): void {
+    if (isChunked(res.headers)) this.socket.write(lastChunk(res.trailers));
+  }
+
+  error(status: number, text: string): void {
+    this.started = true;
+    this.socket.write(plainResponse(status, defaultReason(status), text, false));
+  }
+
+  abort(): void {
+    this.socket.destroy();
   }
 }
 
 /**
- * One client connection speaking HTTP/1.1: parses requests, runs each exchange through the
- * hooks in the seed's order (requestheaders, request, [server_connect, server_connected],
- * responseheaders, response | error), forwards exactly what was received or edited, and
- * keeps both sides alive between requests.
+ * One client connection speaking HTTP/1.1: parses requests with llhttp, runs each through
+ * an HttpExchange in order (pipelined requests wait their turn), keeps the connection alive
+ * between requests, and hands CONNECT tunnels and upgrades over to the Tunnel.
  */
 export class HttpConnection {
   private readonly parser: Http1Parser;
   private readonly queue: Incoming[] = [];
   private current: Incoming | undefined;
   private processing = false;
-  private readonly upstreams = new Map<string, Upstream>();
+  private readonly pool: UpstreamPool;
   private closed = false;
   /** The socket was handed to a tunnel or relay: this handler no longer owns it. */
   private detached = false;
   private liveFlow: HTTPFlow | undefined;
-  private responseStarted = false;
+  private writer: H1Writer;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -57,6 +116,8 @@ export class HttpConnection {
     private readonly target: ConnectionTarget | undefined,
     private readonly tunnel: Tunnel,
   ) {
+    this.pool = new UpstreamPool(ctx, client, false);
+    this.writer = new H1Writer(socket);
     this.parser = new Http1Parser("request", {
       onHead: (head) => {
         this.current = new Incoming(head);
@@ -86,7 +147,7 @@ export class HttpConnection {
     if (r.kind === "error") {
       this.ctx.log.warn(`${formatAddress(this.client.peername)}: ${r.error.message}`);
       this.closed = true;
-      if (!this.responseStarted) this.socket.end(plainResponse(r.error.status, defaultReason(r.error.status), `pryx: ${r.error.message}`, true));
+      if (!this.writer.started || !this.liveFlow) this.socket.end(plainResponse(r.error.status, defaultReason(r.error.status), `pryx: ${r.error.message}`, true));
       else this.socket.destroy();
       return;
     }
@@ -113,7 +174,9 @@ export class HttpConnection {
         this.queue.shift();
         if (this.detached) return;
         if (!keepOpen) {
-          this.closeAfterResponse();
+          this.closed = true;
+          if (!this.socket.destroyed) this.socket.end();
+          this.pool.closeAll();
           return;
         }
         if (this.queue.length <= 1 && !this.closed) this.socket.resume();
@@ -121,12 +184,6 @@ export class HttpConnection {
     } finally {
       this.processing = false;
     }
-  }
-
-  private closeAfterResponse(): void {
-    this.closed = true;
-    if (!this.socket.destroyed) this.socket.end();
-    this.closeUpstreams();
   }
 
   /** Runs one request/response exchange. Returns whether the client connection stays open. */
@@ -143,23 +200,14 @@ export class HttpConnection {
     }
     const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
     this.liveFlow = flow;
-    this.responseStarted = false;
-    this.ctx.store.add(flow);
-    let keepAlive = head.keepAlive && !inc.upgradeRest;
-    try {
-      await this.runRequest(flow, inc);
-      const upgraded = await this.runResponse(flow, inc);
-      if (upgraded) return false;
-      const res = flow.response as Response;
-      if (res.headers.get("connection")?.toLowerCase().includes("close")) keepAlive = false;
-    } catch (err) {
-      keepAlive = await this.failFlow(flow, err) && keepAlive;
-    } finally {
-      flow.live = false;
-      this.liveFlow = undefined;
-      this.ctx.notify(flow);
+    this.writer = new H1Writer(this.socket);
+    const result = await new HttpExchange(this.ctx, flow, inc, this.writer, this.pool).run();
+    this.liveFlow = undefined;
+    if (result.kind === "upgraded") {
+      this.relayUpgrade(inc, result.channel);
+      return false;
     }
-    return keepAlive && !this.closed;
+    return result.keepAlive && head.keepAlive && !this.writer.closeAfter && !this.closed;
   }
 
   private buildRequest(head: MessageHead): Request {
@@ -177,8 +225,8 @@ export class HttpConnection {
       const port = u.port ? Number(u.port) : scheme === "https" ? 443 : 80;
       // Keep the path exactly as sent (URL would normalise it).
       const afterAuthority = head.url.slice(head.url.indexOf("//") + 2);
-      const slash = afterAuthority.search(/[/?]/);
-      const rawPath = slash === -1 ? "/" : afterAuthority.slice(slash);
+      const at = afterAuthority.search(/[/?]/);
+      const rawPath = at === -1 ? "/" : afterAuthority.slice(at);
       return new Request({ ...common, scheme, host: u.hostname.replace(/^\[|\]$/g, ""), port, path: rawPath.startsWith("?") ? `/${rawPath}` : rawPath });
     }
     if (!this.target) throw new ClientFacingError(400, "this is a proxy: send requests with an absolute URL (for example curl -x http://HOST:PORT http://example.com/)");
@@ -187,276 +235,19 @@ export class HttpConnection {
     return req;
   }
 
-  private async runRequest(flow: HTTPFlow, inc: Incoming): Promise<void> {
-    const { addons } = this.ctx;
-    const expect = flow.request.headers.get("expect");
-    if (expect?.toLowerCase() === "100-continue" && !inc.complete) {
-      // Answer for the server so the client sends its body; the server sees no Expect (as mitmproxy does).
-      this.socket.write("HTTP/1.1 100 Continue\r\n\r\n");
-      flow.request.headers.delete("expect");
-    }
-    await addons.trigger("requestheaders", flow);
-    await this.waitIfIntercepted(flow);
-    if (flow.request.stream && !flow.response) {
-      await this.streamRequest(flow, inc);
-      return;
-    }
-    await inc.whenComplete();
-    if (this.closed && !inc.complete) throw new Error("client disconnected");
-    flow.request.raw_content = inc.body();
-    if (inc.trailers.length) flow.request.trailers = Headers.fromRaw(inc.trailers);
-    flow.request.timestamp_end = Date.now() / 1000;
-    this.ctx.notify(flow);
-    if (!flow.response) {
-      await addons.trigger("request", flow);
-      await this.waitIfIntercepted(flow);
-    }
-    if (!flow.response && this.ctx.tls && flow.request.pretty_host === ONBOARDING_HOST) {
-      const page = this.ctx.tls.onboarding(flow.request.path);
-      flow.response = new Response({ status_code: page.status, headers: page.headers, content: page.body });
-      flow.response.timestamp_end = Date.now() / 1000;
-    }
-  }
-
-  private async waitIfIntercepted(flow: HTTPFlow): Promise<void> {
-    if (!flow.intercepted) return;
-    this.ctx.notify(flow);
-    await flow.waitForResume();
-    this.ctx.notify(flow);
-  }
-
-  /** Streams the request body to the server as it arrives (flow.request.stream). */
-  private async streamRequest(flow: HTTPFlow, inc: Incoming): Promise<void> {
-    const up = await this.upstreamFor(flow);
-    const req = flow.request;
-    const chunked = isChunked(req.headers);
-    up.write(requestHead(req, forwardedFields(req.headers, false), this.requestTarget(flow)));
-    await new Promise<void>((resolve) => {
-      inc.stream((c) => {
-        if (!up.write(chunked ? chunkOf(c) : c)) {
-          this.socket.pause();
-          up.rawSocket?.once("drain", () => this.socket.resume());
-        }
-      });
-      void inc.whenComplete().then(() => {
-        if (chunked) up.write(lastChunk(inc.trailers.length ? Headers.fromRaw(inc.trailers) : undefined));
-        resolve();
-      });
-    });
-    req.timestamp_end = Date.now() / 1000;
-    flow.metadata["pryx.requestSent"] = true;
-    this.pendingUpstream = up;
-  }
-
-  private pendingUpstream: Upstream | undefined;
-
-  private requestTarget(flow: HTTPFlow): string {
-    const req = flow.request;
-    if (this.ctx.options.get<string[]>("mode").some((m) => m.startsWith("upstream:")) && req.scheme === "http") return req.url;
-    return req.path;
-  }
-
-  private async upstreamFor(flow: HTTPFlow): Promise<Upstream> {
-    const req = flow.request;
-    const tlsUp = req.scheme === "https";
-    const address: Address = [req.host, req.port];
-    const key = `${formatAddress(address)}|${tlsUp ? "tls" : "tcp"}`;
-    const existing = this.upstreams.get(key);
-    if (existing && !existing.closed && !existing.busy) {
-      flow.server_conn = existing.server;
-      return existing;
-    }
-    const up = new Upstream(this.ctx, this.client, address, tlsUp, req.pretty_host);
-    flow.server_conn = up.server;
-    await up.connect();
-    this.upstreams.set(up.key, up);
-    this.ctx.notify(flow);
-    return up;
-  }
-
-  /** Gets the response (from the server, or as set by an addon) and sends it. Returns true when the connection was upgraded. */
-  private async runResponse(flow: HTTPFlow, inc: Incoming): Promise<boolean> {
-    const { addons } = this.ctx;
-    if (flow.response) {
-      // Answered by an addon or an edit in `request`: no server, straight to the response hook.
-      await addons.trigger("response", flow);
-      await this.waitIfIntercepted(flow);
-      this.sendResponse(flow);
-      return false;
-    }
-    const sent = this.pendingUpstream;
-    this.pendingUpstream = undefined;
-    let up = sent ?? (await this.upstreamFor(flow));
-    let result: UpstreamResult;
-    try {
-      result = await this.roundTrip(flow, up, sent !== undefined);
-    } catch (err) {
-      // A reused keep-alive connection the server had already closed: try once on a fresh one.
-      if (!(err instanceof StaleConnection) || sent) throw err;
-      this.upstreams.delete(up.key);
-      up = await this.upstreamFor(flow);
-      result = await this.roundTrip(flow, up, false);
-    }
-    if (result === "upgraded") return this.relayUpgrade(flow, inc, up);
-    await addons.trigger("response", flow);
-    await this.waitIfIntercepted(flow);
-    if (!(flow.response as Response | undefined)?.stream) this.sendResponse(flow);
-    return false;
-  }
-
-  /** Sends the request (unless already streamed) and reads the response, firing responseheaders. */
-  private roundTrip(flow: HTTPFlow, up: Upstream, alreadySent: boolean): Promise<UpstreamResult> {
-    const req = flow.request;
-    const isHead = req.method === "HEAD";
-    const upgrading = req.headers.has("upgrade");
-    return new Promise<UpstreamResult>((resolve, reject) => {
-      let response: Response | undefined;
-      let streaming = false;
-      let headDone: Promise<void> = Promise.resolve();
-      const body: Buffer[] = [];
-      let bodyLen = 0;
-      let gotAny = false;
-      up.startExchange(
-        {
-          onHead: (head) => {
-            gotAny = true;
-            if (head.statusCode >= 100 && head.statusCode < 200 && head.statusCode !== 101) {
-              // Interim responses (100 Continue, 103 Early Hints) go straight to the client.
-              this.socket.write(responseHead(new Response({ status_code: head.statusCode, reason: head.statusMessage, http_version: head.httpVersion, headers: Headers.fromRaw(head.rawHeaders) })));
-              return;
-            }
-            response = new Response({ status_code: head.statusCode, reason: head.statusMessage, http_version: head.httpVersion, headers: Headers.fromRaw(head.rawHeaders) });
-            flow.response = response;
-            this.ctx.notify(flow);
-            up.rawSocket?.pause();
-            headDone = this.ctx.addons.trigger("responseheaders", flow).then(() => {
-              if (response?.stream) {
-                streaming = true;
-                this.responseStarted = true;
-                this.socket.write(responseHead(response));
-                for (const b of body.splice(0)) this.writeBodyChunk(response, b);
-              }
-              up.rawSocket?.resume();
-            });
-          },
-          onBody: (c) => {
-            if (streaming && response) this.writeBodyChunk(response, c);
-            else {
-              const copy = Buffer.from(c);
-              body.push(copy);
-              bodyLen += copy.length;
-            }
-          },
-          onComplete: (trailers) => {
-            if (!response) return; // the end of an interim response
-            const res = response;
-            void headDone.then(() => {
-              if (trailers.length) res.trailers = Headers.fromRaw(trailers);
-              res.timestamp_end = Date.now() / 1000;
-              if (streaming) {
-                if (isChunked(res.headers)) this.socket.write(lastChunk(res.trailers));
-                res.raw_content = undefined;
-              } else {
-                res.raw_content = body.length === 1 ? (body[0] as Buffer) : Buffer.concat(body, bodyLen);
-              }
-              const upgraded = res.status_code === 101 && upgrading;
-              if (upgraded) {
-                resolve("upgraded");
-                return;
-              }
-              up.endExchange();
-              if (!up.closed && !(res.headers.get("connection") ?? "").toLowerCase().includes("close")) {
-                // keep for reuse
-              } else {
-                up.close();
-                this.upstreams.delete(up.key);
-              }
-              resolve("done");
-            }, reject);
-          },
-          onError: (err) => {
-            up.endExchange();
-            this.upstreams.delete(up.key);
-            if (!gotAny && !alreadySent && up.server.timestamp_tcp_setup && flow.metadata["pryx.reused"]) reject(new StaleConnection(err.message));
-            else reject(err instanceof UpstreamError ? err : new UpstreamError(`server ${formatAddress(up.server.address)}: ${err.message}`));
-          },
-        },
-        isHead,
-      );
-      if (!alreadySent) {
-        flow.metadata["pryx.reused"] = up.server.timestamp_tcp_setup !== undefined && this.wasUsed.has(up);
-        this.wasUsed.add(up);
-        const fields = forwardedFields(req.headers, upgrading);
-        up.write([requestHead(req, fields, this.requestTarget(flow)), ...framedBody(req.headers, req.raw_content, req.trailers)]);
-      }
-    });
-  }
-
-  private readonly wasUsed = new WeakSet<Upstream>();
-
-  private writeBodyChunk(res: Response, c: Buffer): void {
-    const ok = isChunked(res.headers) ? chunkOf(c).every((b) => this.socket.write(b)) : this.socket.write(c);
-    if (!ok) {
-      // Streaming: hold the server until the client catches up.
-      const up = [...this.upstreams.values()].find((u) => u.busy);
-      up?.rawSocket?.pause();
-      this.socket.once("drain", () => up?.rawSocket?.resume());
-    }
-  }
-
-  private sendResponse(flow: HTTPFlow): void {
-    const res = flow.response as Response;
-    const req = flow.request;
-    this.responseStarted = true;
-    const noBody = req.method === "HEAD" || res.status_code === 204 || res.status_code === 304;
-    const out = [responseHead(res)];
-    if (!noBody) out.push(...framedBody(res.headers, res.raw_content, res.trailers));
-    this.socket.cork();
-    for (const b of out) this.socket.write(b);
-    this.socket.uncork();
-    const delimitedByClose = !noBody && !res.headers.has("content-length") && !isChunked(res.headers);
-    if (delimitedByClose) this.closed = true;
-  }
-
   /** After a 101 Switching Protocols, bytes flow both ways untouched. */
-  private relayUpgrade(flow: HTTPFlow, inc: Incoming, up: Upstream): boolean {
-    this.sendResponse(flow);
-    const server = up.detach();
-    this.upstreams.delete(up.key);
-    if (!server) return true;
+  private relayUpgrade(inc: Incoming, channel: unknown): void {
     this.closed = true;
     this.detached = true;
-    this.tunnel.relayRaw(this.socket, server, inc.upgradeRest, up.rest);
-    return true;
-  }
-
-  /** Records the error, fires `error`, answers 502 when nothing was sent yet. Returns whether the connection can go on. */
-  private async failFlow(flow: HTTPFlow, err: unknown): Promise<boolean> {
-    const killed = err instanceof FlowKilled;
-    const msg = killed ? (flow.error?.msg ?? "Connection killed.") : (err as Error).message;
-    if (!killed) flow.error = new FlowError(msg);
-    await this.ctx.addons.trigger("error", flow);
-    if (killed) {
-      this.closed = true;
+    if (!(channel instanceof H1Upstream)) {
       this.socket.destroy();
-      return false;
+      return;
     }
-    if (this.socket.destroyed || this.closed) return false;
-    if (this.responseStarted) {
-      this.socket.destroy();
-      return false;
-    }
-    const status = err instanceof ClientFacingError ? err.status : 502;
-    this.responseStarted = true;
-    this.socket.write(plainResponse(status, defaultReason(status), `pryx: ${msg}`, false));
-    return true;
+    const rest = channel.rest;
+    this.tunnel.relayRaw(this.socket, channel.detach(), inc.upgradeRest, rest);
   }
 
   private onClientGone(reason: string): void {
-    if (this.closed && this.socket.destroyed && !this.liveFlow) {
-      void this.disconnected();
-      return;
-    }
     this.closed = true;
     const flow = this.liveFlow;
     if (flow && flow.live && !flow.error) {
@@ -464,23 +255,18 @@ export class HttpConnection {
       if (flow.intercepted) flow.resume();
     }
     for (const inc of this.queue) if (!inc.complete) inc.finish([]);
-    if (this.socket.destroyed) void this.disconnected();
+    if (this.socket.destroyed || reason === "client disconnected") void this.disconnected();
   }
 
   private disconnectedFired = false;
   private async disconnected(): Promise<void> {
     if (this.disconnectedFired) return;
     this.disconnectedFired = true;
-    this.closeUpstreams();
+    this.pool.closeAll();
     this.parser.close();
     this.client.timestamp_end = Date.now() / 1000;
     this.ctx.connections.delete(this);
     await this.ctx.addons.trigger("client_disconnected", this.client);
-  }
-
-  private closeUpstreams(): void {
-    for (const up of this.upstreams.values()) up.close();
-    this.upstreams.clear();
   }
 
   /** CONNECT: http_connect decides; a 2xx (or no response) opens the tunnel. */
@@ -488,54 +274,31 @@ export class HttpConnection {
     const head = inc.head;
     const [host, portText] = splitAuthority(head.url);
     const port = Number(portText);
-    const request = new Request({ method: "CONNECT", scheme: "http", host, port, path: "", authority: head.url, http_version: head.httpVersion, headers: Headers.fromRaw(head.rawHeaders), content: new Uint8Array(0) });
-    const flow = new HTTPFlow(this.client, new Server([host, port]), request);
     if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) {
       this.socket.end(plainResponse(400, "Bad Request", `pryx: invalid CONNECT target ${JSON.stringify(head.url)}: expected host:port`, true));
       return false;
     }
+    const request = new Request({ method: "CONNECT", scheme: "http", host, port, path: "", authority: head.url, http_version: head.httpVersion, headers: Headers.fromRaw(head.rawHeaders), content: new Uint8Array(0) });
+    const flow = new HTTPFlow(this.client, new Server([host, port]), request);
     await this.ctx.addons.trigger("http_connect", flow);
     const res = flow.response;
     if (res && (res.status_code < 200 || res.status_code >= 300)) {
       // A refused tunnel is worth seeing in the flow list.
       flow.live = false;
       this.ctx.store.add(flow);
-      this.sendResponse(flow);
+      this.writer.whole(flow);
       return false;
     }
     this.socket.write(res ? responseHead(res) : "HTTP/1.1 200 Connection established\r\n\r\n");
-    this.socket.removeAllListeners("data");
-    this.socket.removeAllListeners("end");
-    this.socket.removeAllListeners("close");
+    for (const ev of ["data", "end", "close"]) this.socket.removeAllListeners(ev);
     this.closed = true;
     this.detached = true;
-    this.closeUpstreams();
+    this.pool.closeAll();
     this.parser.close();
     this.disconnectedFired = true;
     this.ctx.connections.delete(this);
     this.tunnel.open(this.socket, this.client, { host, port }, inc.upgradeRest ?? Buffer.alloc(0));
     return false;
-  }
-
-  /** Runs a replayed flow's exchange: request hook, server, response hooks. */
-  async replay(flow: HTTPFlow): Promise<void> {
-    this.ctx.store.add(flow);
-    this.liveFlow = flow;
-    const inc = new Incoming({ httpVersion: flow.request.http_version, rawHeaders: [], method: flow.request.method, url: flow.request.path, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: false });
-    inc.finish([]);
-    try {
-      await this.ctx.addons.trigger("request", flow);
-      await this.waitIfIntercepted(flow);
-      await this.runResponse(flow, inc);
-    } catch (err) {
-      flow.error = err instanceof FlowKilled ? flow.error : new FlowError((err as Error).message);
-      await this.ctx.addons.trigger("error", flow);
-    } finally {
-      flow.live = false;
-      this.liveFlow = undefined;
-      this.closeUpstreams();
-      this.ctx.notify(flow);
-    }
   }
 
   close(reason: string): void {
@@ -544,10 +307,6 @@ export class HttpConnection {
     this.socket.destroy();
   }
 }
-
-type UpstreamResult = "done" | "upgraded";
-
-class StaleConnection extends Error {}
 
 export function splitAuthority(authority: string): [string, string] {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(authority) ?? /^([^:]+):(\d+)$/.exec(authority);
@@ -563,14 +322,17 @@ class NullSocket extends Duplex {
 }
 
 /** Sends a copy of `flow`'s request again as a new flow marked is_replay, through the same hooks. */
-export async function replayFlow(ctx: ProxyContext, tunnel: Tunnel, original: HTTPFlow): Promise<HTTPFlow> {
-  const client = new ClientConn(["replay", 0], ["replay", 0], "replay");
-  const conn = new HttpConnection(ctx, new NullSocket() as unknown as net.Socket, client, undefined, tunnel);
+export async function replayFlow(ctx: ProxyContext, original: HTTPFlow): Promise<HTTPFlow> {
+  const client = new Client(["replay", 0], ["replay", 0], "replay");
   const request = original.request.clone();
   request.timestamp_start = Date.now() / 1000;
   request.timestamp_end = request.timestamp_start;
   const flow = new HTTPFlow(client, new Server([request.host, request.port]), request);
   flow.is_replay = "request";
-  await conn.replay(flow);
+  const done = new Incoming({ httpVersion: request.http_version, rawHeaders: [], method: request.method, url: request.path, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: false });
+  done.finish([]);
+  const pool = new UpstreamPool(ctx, client, false);
+  await new HttpExchange(ctx, flow, done, new H1Writer(new NullSocket() as unknown as net.Socket), pool).runReplay();
+  pool.closeAll();
   return flow;
 }

@@ -3,7 +3,9 @@ import tls from "node:tls";
 import { FlowError } from "../flow/flow.ts";
 import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
 import { formatAddress, type Client } from "../flow/connection.ts";
-import { Upstream } from "./upstream.ts";
+import { openServer, serverClosed } from "./upstream.ts";
+import { Server } from "../flow/connection.ts";
+import { Http2Connection } from "./h2-connection.ts";
 import type { ProxyContext } from "./context.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
 
@@ -71,7 +73,7 @@ export class Tunnel {
     const tlsSocket = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext: provider.contextFor(target.host),
-      ALPNProtocols: ["http/1.1"],
+      ALPNProtocols: this.ctx.options.get<boolean>("http2") ? ["h2", "http/1.1"] : ["http/1.1"],
       SNICallback: (servername, cb) => {
         sni = servername;
         try {
@@ -96,7 +98,9 @@ export class Tunnel {
       client.tls_version = tlsSocket.getProtocol() ?? undefined;
       client.cipher = tlsSocket.getCipher()?.name;
       client.timestamp_tls_setup = Date.now() / 1000;
-      this.startHttp(tlsSocket, client, { scheme: "https", host: sni ?? target.host, port: target.port, rewriteHost: false }, undefined);
+      const dest = { scheme: "https" as const, host: sni ?? target.host, port: target.port, rewriteHost: false };
+      if (tlsSocket.alpnProtocol === "h2") new Http2Connection(this.ctx, tlsSocket, client, dest).start();
+      else this.startHttp(tlsSocket, client, dest, undefined);
     });
     // No resume(): the TLSSocket reads the buffered ClientHello on its own; a flowing socket would drop it.
   }
@@ -104,12 +108,13 @@ export class Tunnel {
   /** A raw TCP relay recorded as a TCPFlow with tcp_start, tcp_message, tcp_end or tcp_error. */
   private async relayTcp(socket: net.Socket, client: Client, target: { host: string; port: number }, first: Buffer): Promise<void> {
     const { addons, store } = this.ctx;
-    const up = new Upstream(this.ctx, client, [target.host, target.port], false, undefined);
-    const flow = new TCPFlow(client, up.server);
+    const serverConn = new Server([target.host, target.port]);
+    const flow = new TCPFlow(client, serverConn);
     store.add(flow);
     await addons.trigger("tcp_start", flow);
+    let server: net.Socket;
     try {
-      await up.connect();
+      server = await openServer(this.ctx, client, serverConn, false, []);
     } catch (err) {
       flow.error = new FlowError((err as Error).message);
       flow.live = false;
@@ -118,7 +123,7 @@ export class Tunnel {
       socket.destroy();
       return;
     }
-    const server = up.detach() as net.Socket;
+    server.on("close", () => serverClosed(this.ctx, client, serverConn));
     let chain = Promise.resolve();
     let failed = false;
     const onChunk = (from_client: boolean, data: Buffer): void => {

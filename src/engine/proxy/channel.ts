@@ -1,0 +1,40 @@
+import type { HTTPFlow } from "../flow/http.ts";
+import type { Server } from "../flow/connection.ts";
+import type { MessageHead } from "../http1/parser.ts";
+
+/** Where a response's parts go as they arrive from the server. */
+export interface ResponseSink {
+  onHead(head: MessageHead): void;
+  onBody(chunk: Buffer): void;
+  onComplete(trailers: string[]): void;
+  /** The connection failed or closed before the response completed. */
+  onError(err: Error): void;
+}
+
+/** The request body as the client sends it: whole, or streamed as it arrives. */
+export interface RequestBody {
+  readonly complete: boolean;
+  readonly trailers: string[];
+  whenComplete(): Promise<void>;
+  stream(fn: (chunk: Buffer) => void): void;
+  body(): Buffer;
+}
+
+/**
+ * One way to send a request to a server and read its response: an HTTP/1.1 connection or
+ * an HTTP/2 session. The exchange logic (hooks, intercept, streaming) does not care which.
+ */
+export interface UpstreamChannel {
+  readonly server: Server;
+  readonly closed: boolean;
+  /** Whether the channel served a request before (a failure before any response byte may be a stale keep-alive). */
+  readonly reused: boolean;
+  readonly httpVersion: "HTTP/1.1" | "HTTP/2.0";
+  /** Sends the flow's request (its buffered body, or `streamBody` as it arrives) and routes the response to `sink`. */
+  send(flow: HTTPFlow, sink: ResponseSink, opts: { expectNoBody: boolean; streamBody?: RequestBody }): void;
+  /** Called when the response is complete; the channel may be reused unless it says it closes. */
+  finish(keepAlive: boolean): void;
+  pauseResponse(): void;
+  resumeResponse(): void;
+  close(): void;
+}

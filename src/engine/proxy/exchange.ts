@@ -1,0 +1,276 @@
+import { Headers } from "../flow/headers.ts";
+import { Response, type HTTPFlow } from "../flow/http.ts";
+import { FlowError, FlowKilled } from "../flow/flow.ts";
+import type { MessageHead } from "../http1/parser.ts";
+import type { ProxyContext } from "./context.ts";
+import type { RequestBody, UpstreamChannel } from "./channel.ts";
+import type { UpstreamPool } from "./pool.ts";
+import { UpstreamError } from "./upstream.ts";
+
+const ONBOARDING_HOST = "pryx.it";
+
+/** How a response reaches the client, whichever protocol the client speaks. */
+export interface ClientWriter {
+  /** Whether any response byte has been sent (then an error can only close the connection). */
+  readonly started: boolean;
+  /** The client went away. */
+  readonly gone: boolean;
+  /** An interim 1xx response (not 101). */
+  interim(res: Response): void;
+  /** Answers Expect: 100-continue on the server's behalf. */
+  continue100(): void;
+  /** A complete, buffered response. */
+  whole(flow: HTTPFlow): void;
+  /** Streaming: the head now, then chunks, then the end. `chunk` returns false when the client is behind. */
+  head(flow: HTTPFlow): void;
+  chunk(res: Response, data: Buffer): boolean;
+  onDrain(fn: () => void): void;
+  end(res: Response): void;
+  /** A response made by the proxy (errors). */
+  error(status: number, text: string): void;
+  /** Closes the client connection (a kill, or an error after the response started). */
+  abort(): void;
+}
+
+export type ExchangeResult = { kind: "done"; keepAlive: boolean } | { kind: "upgraded"; channel: UpstreamChannel } | { kind: "failed"; keepAlive: boolean };
+
+/** A failure the client should see with this status. */
+export class ClientFacingError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+class StaleConnection extends Error {}
+
+/**
+ * One request/response exchange with the seed's hook order: requestheaders, request,
+ * [server_connect, server_connected], responseheaders, response — or error. Intercepted
+ * flows wait here, holding only their own exchange. Protocol-neutral: the client side is
+ * a ClientWriter and the server side an UpstreamChannel, HTTP/1.1 or HTTP/2 alike.
+ */
+export class HttpExchange {
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly flow: HTTPFlow,
+    private readonly body: RequestBody,
+    private readonly writer: ClientWriter,
+    private readonly pool: UpstreamPool,
+  ) {}
+
+  async run(): Promise<ExchangeResult> {
+    const { flow, ctx } = this;
+    ctx.store.add(flow);
+    try {
+      const streamed = await this.readRequest();
+      const result = await this.respond(streamed);
+      return result;
+    } catch (err) {
+      return { kind: "failed", keepAlive: await this.fail(err) };
+    } finally {
+      flow.live = false;
+      ctx.notify(flow);
+    }
+  }
+
+  /** Replays skip reading: the request is already complete. */
+  async runReplay(): Promise<void> {
+    const { flow, ctx } = this;
+    ctx.store.add(flow);
+    try {
+      await ctx.addons.trigger("request", flow);
+      await this.waitIfIntercepted();
+      await this.respond(undefined);
+    } catch (err) {
+      await this.fail(err);
+    } finally {
+      flow.live = false;
+      ctx.notify(flow);
+    }
+  }
+
+  /** Returns the channel the request body was streamed to, when it was. */
+  private async readRequest(): Promise<UpstreamChannel | undefined> {
+    const { flow, ctx, body } = this;
+    const req = flow.request;
+    if (req.headers.get("expect")?.toLowerCase() === "100-continue" && !body.complete) {
+      // Answer for the server so the client sends its body; the server sees no Expect (as mitmproxy does).
+      this.writer.continue100();
+      req.headers.delete("expect");
+    }
+    await ctx.addons.trigger("requestheaders", flow);
+    await this.waitIfIntercepted();
+    let streamedTo: UpstreamChannel | undefined;
+    if (req.stream && !flow.response) {
+      streamedTo = await this.pool.acquire(flow);
+      this.pending = this.exchangeOn(streamedTo, true);
+      // Awaited in respond(); until then a failure must not count as unhandled.
+      this.pending.catch(() => undefined);
+    }
+    await body.whenComplete();
+    if (this.writer.gone && !body.complete) throw new Error("client disconnected");
+    if (!streamedTo) req.raw_content = body.body();
+    if (body.trailers.length) req.trailers = Headers.fromRaw(body.trailers);
+    req.timestamp_end = Date.now() / 1000;
+    ctx.notify(flow);
+    if (!flow.response) {
+      await ctx.addons.trigger("request", flow);
+      await this.waitIfIntercepted();
+    }
+    if (!flow.response && ctx.tls && req.pretty_host === ONBOARDING_HOST) {
+      const page = ctx.tls.onboarding(req.path);
+      flow.response = new Response({ status_code: page.status, headers: page.headers, content: page.body });
+      flow.response.timestamp_end = Date.now() / 1000;
+    }
+    return streamedTo;
+  }
+
+  private pending: Promise<"done" | "upgraded"> | undefined;
+
+  private async waitIfIntercepted(): Promise<void> {
+    const { flow, ctx } = this;
+    if (!flow.intercepted) return;
+    ctx.notify(flow);
+    await flow.waitForResume();
+    ctx.notify(flow);
+  }
+
+  private async respond(streamedTo: UpstreamChannel | undefined): Promise<ExchangeResult> {
+    const { flow, ctx, writer } = this;
+    if (flow.response) {
+      // Answered by an addon or an edit: no server, straight to the response hook.
+      await ctx.addons.trigger("response", flow);
+      await this.waitIfIntercepted();
+      writer.whole(flow);
+      return { kind: "done", keepAlive: true };
+    }
+    let channel = streamedTo ?? (await this.pool.acquire(flow));
+    let outcome: "done" | "upgraded";
+    try {
+      outcome = await (this.pending ?? this.exchangeOn(channel, false));
+    } catch (err) {
+      // A kept-alive connection the server had already closed: once more on a fresh one.
+      if (!(err instanceof StaleConnection) || streamedTo) throw err;
+      this.pool.forget(channel);
+      channel = await this.pool.acquire(flow, true);
+      outcome = await this.exchangeOn(channel, false);
+    }
+    if (outcome === "upgraded") {
+      writer.whole(flow);
+      return { kind: "upgraded", channel };
+    }
+    const res = flow.response as Response | undefined;
+    if (!res) throw new UpstreamError("no response");
+    await ctx.addons.trigger("response", flow);
+    await this.waitIfIntercepted();
+    if (!res.stream) writer.whole(flow);
+    const keepAlive = !(res.headers.get("connection") ?? "").toLowerCase().includes("close");
+    return { kind: "done", keepAlive };
+  }
+
+  /** Sends the request on `channel` and reads the response, firing responseheaders. */
+  private exchangeOn(channel: UpstreamChannel, streamBody: boolean): Promise<"done" | "upgraded"> {
+    const { flow, ctx, writer } = this;
+    const req = flow.request;
+    const upgrading = req.headers.has("upgrade");
+    return new Promise((resolve, reject) => {
+      let response: Response | undefined;
+      let streaming = false;
+      let headDone: Promise<void> = Promise.resolve();
+      const parts: Buffer[] = [];
+      let size = 0;
+      let gotAny = false;
+      channel.send(
+        flow,
+        {
+          onHead: (head: MessageHead) => {
+            gotAny = true;
+            const headers = Headers.fromRaw(head.rawHeaders);
+            if (head.statusCode >= 100 && head.statusCode < 200 && head.statusCode !== 101) {
+              writer.interim(new Response({ status_code: head.statusCode, reason: head.statusMessage, http_version: head.httpVersion, headers }));
+              return;
+            }
+            const res = new Response({ status_code: head.statusCode, reason: head.statusMessage || undefined, http_version: head.httpVersion, headers });
+            response = res;
+            flow.response = res;
+            ctx.notify(flow);
+            channel.pauseResponse();
+            headDone = ctx.addons.trigger("responseheaders", flow).then(() => {
+              if (res.stream) {
+                streaming = true;
+                writer.head(flow);
+                for (const b of parts.splice(0)) this.forward(channel, res, b);
+              }
+              channel.resumeResponse();
+            });
+          },
+          onBody: (c) => {
+            if (streaming && response) this.forward(channel, response, c);
+            else {
+              const copy = Buffer.from(c);
+              parts.push(copy);
+              size += copy.length;
+            }
+          },
+          onComplete: (trailers) => {
+            const res = response;
+            if (!res) return;
+            void headDone.then(() => {
+              if (trailers.length) res.trailers = Headers.fromRaw(trailers);
+              res.timestamp_end = Date.now() / 1000;
+              if (streaming) {
+                for (const b of parts.splice(0)) this.forward(channel, res, b);
+                writer.end(res);
+              } else res.raw_content = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
+              if (res.status_code === 101 && upgrading) {
+                resolve("upgraded");
+                return;
+              }
+              const keepAlive = !(res.headers.get("connection") ?? "").toLowerCase().includes("close");
+              channel.finish(keepAlive);
+              if (!keepAlive) this.pool.forget(channel);
+              resolve("done");
+            }, reject);
+          },
+          onError: (err) => {
+            this.pool.forget(channel);
+            channel.close();
+            if (!gotAny && !streamBody && channel.reused) reject(new StaleConnection(err.message));
+            else reject(err instanceof UpstreamError ? err : new UpstreamError(`server ${flow.server_conn.address ? flow.server_conn.address.join(":") : "?"}: ${err.message}`));
+          },
+        },
+        { expectNoBody: req.method === "HEAD", ...(streamBody ? { streamBody: this.body } : {}) },
+      );
+    });
+  }
+
+  private forward(channel: UpstreamChannel, res: Response, c: Buffer): void {
+    if (!this.writer.chunk(res, c)) {
+      // Streaming: hold the server until the client catches up.
+      channel.pauseResponse();
+      this.writer.onDrain(() => channel.resumeResponse());
+    }
+  }
+
+  /** Records the error, fires `error`, answers 502 when nothing was sent yet. Returns whether the connection can go on. */
+  private async fail(err: unknown): Promise<boolean> {
+    const { flow, ctx, writer } = this;
+    const killed = err instanceof FlowKilled;
+    if (!killed) flow.error = new FlowError(err instanceof Error ? err.message : String(err));
+    await ctx.addons.trigger("error", flow);
+    if (killed || writer.gone) {
+      writer.abort();
+      return false;
+    }
+    if (writer.started) {
+      writer.abort();
+      return false;
+    }
+    const status = err instanceof ClientFacingError ? err.status : 502;
+    writer.error(status, `pryx: ${flow.error?.msg ?? "error"}`);
+    return true;
+  }
+}

@@ -1,0 +1,187 @@
+import http2 from "node:http2";
+import { Duplex } from "node:stream";
+import type tls from "node:tls";
+import { Headers } from "../flow/headers.ts";
+import { HTTPFlow, Request, type Response } from "../flow/http.ts";
+import { FlowError } from "../flow/flow.ts";
+import { Server, type Client } from "../flow/connection.ts";
+import { Incoming } from "./incoming.ts";
+import { UpstreamPool } from "./pool.ts";
+import { HttpExchange, type ClientWriter } from "./exchange.ts";
+import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
+import { splitAuthority, type ConnectionTarget } from "./http-connection.ts";
+import type { ProxyContext } from "./context.ts";
+
+/**
+ * A JS-level duplex over the TLS socket. http2 sessions otherwise take over the socket's
+ * native handle, which fails for a TLSSocket layered on a socket whose first bytes were
+ * already read in JS (the tunnel peeked at the ClientHello): the session never sees data.
+ */
+function jsBridge(socket: tls.TLSSocket): Duplex {
+  const bridge = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      socket.write(chunk, cb);
+    },
+    final(cb) {
+      socket.end();
+      cb();
+    },
+    destroy(err, cb) {
+      socket.destroy();
+      cb(err);
+    },
+  });
+  socket.on("data", (c: Buffer) => {
+    if (!bridge.push(c)) socket.pause();
+  });
+  socket.on("end", () => bridge.push(null));
+  socket.on("close", () => bridge.destroy());
+  socket.on("error", (e) => bridge.destroy(e));
+  return bridge;
+}
+
+/** Writes one response to an HTTP/2 client stream. */
+class H2Writer implements ClientWriter {
+  started = false;
+
+  constructor(private readonly stream: http2.ServerHttp2Stream) {}
+
+  get gone(): boolean {
+    return this.stream.destroyed || this.stream.closed;
+  }
+
+  interim(res: Response): void {
+    if (!this.gone) this.stream.additionalHeaders({ ":status": res.status_code });
+  }
+
+  continue100(): void {
+    // An HTTP/2 client sends its body without waiting; nothing to answer.
+  }
+
+  whole(flow: HTTPFlow): void {
+    const res = flow.response as Response;
+    if (this.gone) return;
+    this.started = true;
+    const noBody = flow.request.method === "HEAD" || res.status_code === 204 || res.status_code === 304;
+    const body = noBody ? undefined : res.raw_content;
+    const fields = toH2Fields(res.headers, { ":status": res.status_code });
+    if (!noBody && res.headers.has("transfer-encoding")) fields["content-length"] = String(body?.length ?? 0);
+    this.stream.respond(fields, { endStream: !body || body.length === 0 });
+    if (body && body.length) this.stream.end(body);
+  }
+
+  head(flow: HTTPFlow): void {
+    const res = flow.response as Response;
+    if (this.gone) return;
+    this.started = true;
+    this.stream.respond(toH2Fields(res.headers, { ":status": res.status_code }));
+  }
+
+  chunk(_res: Response, data: Buffer): boolean {
+    return this.gone ? true : this.stream.write(data);
+  }
+
+  onDrain(fn: () => void): void {
+    this.stream.once("drain", fn);
+  }
+
+  end(): void {
+    if (!this.gone) this.stream.end();
+  }
+
+  error(status: number, text: string): void {
+    if (this.gone) return;
+    this.started = true;
+    this.stream.respond({ ":status": status, "content-type": "text/plain; charset=utf-8" });
+    this.stream.end(`${text}\n`);
+  }
+
+  /** Only this stream ends: the connection's other streams go on. */
+  abort(): void {
+    if (!this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_CANCEL);
+  }
+}
+
+/**
+ * A client connection that negotiated h2: every stream is its own exchange, run
+ * concurrently, so an intercepted stream does not hold up the others.
+ */
+export class Http2Connection {
+  private readonly pool: UpstreamPool;
+  private readonly live = new Set<HTTPFlow>();
+  private session: http2.ServerHttp2Session | undefined;
+  private disconnected = false;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly socket: tls.TLSSocket,
+    readonly client: Client,
+    private readonly target: ConnectionTarget,
+  ) {
+    this.pool = new UpstreamPool(ctx, client, true);
+  }
+
+  start(): void {
+    // A plain-text h2 server over the already-decrypted socket: TLS was done by the tunnel.
+    const server = http2.createServer();
+    server.on("session", (session) => {
+      this.session = session;
+      session.on("error", () => undefined);
+      session.on("close", () => this.onClose());
+    });
+    server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => void this.onStream(stream, headers, raw));
+    this.ctx.connections.add(this);
+    server.emit("connection", jsBridge(this.socket));
+  }
+
+  private async onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): Promise<void> {
+    stream.on("error", () => undefined);
+    const authority = String(headers[":authority"] ?? headers["host"] ?? `${this.target.host}:${this.target.port}`);
+    const [h, p] = splitAuthority(authority);
+    const request = new Request({
+      method: String(headers[":method"] ?? "GET"),
+      scheme: String(headers[":scheme"] ?? "https"),
+      host: h || this.target.host,
+      port: p ? Number(p) : this.target.port,
+      path: String(headers[":path"] ?? "/"),
+      http_version: "HTTP/2.0",
+      headers: Headers.fromRaw(fromH2Raw(raw)),
+      content: undefined,
+      authority,
+      timestamp_start: Date.now() / 1000,
+    });
+    if (!request.headers.has("host")) request.headers.fields.unshift(["host", authority]);
+    const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
+    const body = new Incoming({ httpVersion: "HTTP/2.0", rawHeaders: [], method: request.method, url: request.path, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: true });
+    stream.on("data", (c: Buffer) => body.push(c));
+    stream.on("end", () => body.finish([]));
+    stream.on("close", () => {
+      if (!body.complete) body.finish([]);
+      if (flow.live && !flow.error) {
+        flow.error = new FlowError("client reset the stream");
+        if (flow.intercepted) flow.resume();
+      }
+    });
+    this.live.add(flow);
+    await new HttpExchange(this.ctx, flow, body, new H2Writer(stream), this.pool).run();
+    this.live.delete(flow);
+  }
+
+  private onClose(): void {
+    if (this.disconnected) return;
+    this.disconnected = true;
+    this.pool.closeAll();
+    this.ctx.connections.delete(this);
+    this.client.timestamp_end = Date.now() / 1000;
+    void this.ctx.addons.trigger("client_disconnected", this.client);
+  }
+
+  close(reason: string): void {
+    for (const f of this.live) if (!f.error) f.error = new FlowError(reason);
+    this.session?.destroy();
+    this.socket.destroy();
+  }
+}

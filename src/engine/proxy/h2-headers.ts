@@ -1,0 +1,28 @@
+import type http2 from "node:http2";
+import type { Headers } from "../flow/headers.ts";
+
+/** Fields HTTP/2 forbids (RFC 9113 8.2.2); they describe an HTTP/1 hop, not the message. */
+const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "te", "trailer", "proxy-authorization"]);
+
+/** Message fields as HTTP/2 header entries (lower-case names, repeated names as arrays). */
+export function toH2Fields(headers: Headers, pseudo: Record<string, string | number>): http2.OutgoingHttpHeaders {
+  const out: http2.OutgoingHttpHeaders = { ...pseudo };
+  for (const [n, v] of headers.fields) {
+    const name = n.toLowerCase();
+    if (CONNECTION_SPECIFIC.has(name)) continue;
+    const prev = out[name];
+    if (prev === undefined) out[name] = v;
+    else out[name] = Array.isArray(prev) ? [...prev.map(String), v] : [String(prev), v];
+  }
+  return out;
+}
+
+/** Node's flat raw header list without the pseudo-headers, as [name, value, …]. */
+export function fromH2Raw(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i] as string;
+    if (!n.startsWith(":")) out.push(n, raw[i + 1] as string);
+  }
+  return out;
+}

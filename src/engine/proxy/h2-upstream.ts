@@ -1,0 +1,100 @@
+import http2 from "node:http2";
+import type net from "node:net";
+import { formatAddress, type Client, type Server } from "../flow/connection.ts";
+import type { HTTPFlow } from "../flow/http.ts";
+import type { ProxyContext } from "./context.ts";
+import type { RequestBody, ResponseSink, UpstreamChannel } from "./channel.ts";
+import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
+import { serverClosed } from "./upstream.ts";
+
+/** An HTTP/2 session to a server that offered h2; requests of one client share it as streams. */
+export class H2Upstream implements UpstreamChannel {
+  readonly httpVersion = "HTTP/2.0" as const;
+  private readonly session: http2.ClientHttp2Session;
+  private uses = 0;
+  private readonly streams = new Set<http2.ClientHttp2Stream>();
+  closed = false;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly client: Client,
+    readonly server: Server,
+    socket: net.Socket,
+  ) {
+    const authority = `https://${server.sni ?? formatAddress(server.address)}`;
+    this.session = http2.connect(authority, { createConnection: () => socket });
+    this.session.on("error", () => undefined);
+    this.session.on("close", () => {
+      this.closed = true;
+      serverClosed(this.ctx, this.client, this.server);
+    });
+    this.session.on("goaway", () => {
+      this.closed = true;
+    });
+  }
+
+  get reused(): boolean {
+    return this.uses > 1;
+  }
+
+  /** A session multiplexes: it is never busy. */
+  readonly busy = false;
+
+  send(flow: HTTPFlow, sink: ResponseSink, opts: { expectNoBody: boolean; streamBody?: RequestBody }): void {
+    this.uses++;
+    const req = flow.request;
+    const body = opts.streamBody;
+    const hasBody = body !== undefined || (req.raw_content?.length ?? 0) > 0;
+    const stream = this.session.request(
+      toH2Fields(req.headers, { ":method": req.method, ":path": req.path, ":scheme": req.scheme, ":authority": req.headers.get("host") ?? req.hostHeader }),
+      { endStream: !hasBody },
+    );
+    this.streams.add(stream);
+    let done = false;
+    stream.on("response", (headers, _flags, raw?: string[]) => {
+      const rawHeaders = raw ? fromH2Raw(raw) : Object.entries(headers).filter(([k]) => !k.startsWith(":")).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, String(v)]));
+      const status = Number(headers[":status"] ?? 0);
+      sink.onHead({ httpVersion: "HTTP/2.0", rawHeaders, method: "", url: "", statusCode: status, statusMessage: "", upgrade: false, keepAlive: true });
+    });
+    let trailers: string[] = [];
+    stream.on("trailers", (_h, _f, raw?: string[]) => {
+      trailers = raw ? fromH2Raw(raw) : [];
+    });
+    stream.on("data", (c: Buffer) => sink.onBody(c));
+    stream.on("end", () => {
+      done = true;
+      this.streams.delete(stream);
+      sink.onComplete(trailers);
+    });
+    stream.on("error", (err) => {
+      this.streams.delete(stream);
+      if (!done) sink.onError(err);
+    });
+    stream.on("close", () => {
+      this.streams.delete(stream);
+      if (!done) sink.onError(new Error(`server ${formatAddress(this.server.address)} reset the HTTP/2 stream (code ${stream.rstCode})`));
+      done = true;
+    });
+    if (body) {
+      body.stream((c) => stream.write(c));
+      void body.whenComplete().then(() => stream.end());
+    } else if (hasBody) stream.end(req.raw_content);
+  }
+
+  finish(): void {
+    // Streams end on their own; the session stays for the next request.
+  }
+
+  pauseResponse(): void {
+    for (const s of this.streams) s.pause();
+  }
+
+  resumeResponse(): void {
+    for (const s of this.streams) s.resume();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.session.destroy();
+  }
+}
