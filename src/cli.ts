@@ -20,6 +20,7 @@ interface CommonArgs {
   "allow-hosts"?: string[];
   "tcp-hosts"?: string[];
   "no-server"?: boolean;
+  rfile?: string;
   "flow-detail"?: number;
   q?: boolean;
 }
@@ -38,6 +39,7 @@ export function optionsFromArgs(a: CommonArgs): Record<string, string> {
   put("intercept", a.intercept);
   put("view_filter", a["view-filter"]);
   put("save_stream_file", a["save-stream-file"]);
+  put("rfile", a.rfile ? path.resolve(a.rfile) : undefined);
   put("ssl_insecure", a["ssl-insecure"] ? true : undefined);
   put("confdir", a.confdir ? path.resolve(a.confdir.replace(/^~(?=$|\/)/, os.homedir())) : undefined);
   put("ignore_hosts", a["ignore-hosts"]);
@@ -52,8 +54,10 @@ export function optionsFromArgs(a: CommonArgs): Record<string, string> {
   return o;
 }
 
-async function startEngine(init: EngineInit): Promise<EngineClient> {
+async function startEngine(init: EngineInit, attach?: (engine: EngineClient) => void): Promise<EngineClient> {
   const engine = new EngineClient(init);
+  // Listeners go on before `ready`: flows read with -r and start-up logs arrive before it.
+  attach?.(engine);
   try {
     await engine.ready;
   } catch (err) {
@@ -78,10 +82,16 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   const options = optionsFromArgs(argv);
   const filter = argv.filter?.join(" ").trim();
   if (filter) options["view_filter"] = filter;
-  const engine = await startEngine({ options, keepFlows: false, noServer: Boolean(argv["no-server"]) });
-  const info = await engine.ready;
   const flowDetail = argv.q ? 0 : (argv["flow-detail"] ?? 1);
-  attachDump(engine, { jsonl: Boolean(argv.jsonl), flowDetail, out: process.stdout, err: process.stderr });
+  const engine = await startEngine({ options, keepFlows: false, noServer: Boolean(argv["no-server"]) }, (e) =>
+    attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, out: process.stdout, err: process.stderr }),
+  );
+  const info = await engine.ready;
+  if (argv["no-server"]) {
+    // Nothing to serve: the flows read with -r were printed before `ready`.
+    await engine.shutdown();
+    process.exit(0);
+  }
   for (const l of info.listen) process.stderr.write(`pryx: proxy listening at http://${l}/\n`);
   process.stderr.write(`pryx: CA certificate: ${path.join(info.confdir, "pryx-ca-cert.pem")} (run \`pryx ca\` for how to trust it)\n`);
   onSignals(() => {
@@ -127,6 +137,7 @@ const common = (y: ReturnType<typeof yargs>) =>
     .option("ignore-hosts", { type: "string", array: true, describe: "Regex of host:port to pass through without decrypting" })
     .option("allow-hosts", { type: "string", array: true, describe: "Regex of host:port: intercept only these" })
     .option("tcp-hosts", { type: "string", array: true, describe: "Regex of host:port relayed as raw TCP" })
+    .option("rfile", { alias: "r", type: "string", describe: "Read flows from a file at start" })
     .option("no-server", { alias: "n", type: "boolean", describe: "Do not start a proxy server" })
     .option("flow-detail", { type: "number", describe: "Dump verbosity 0..4 (default 1)" })
     .option("q", { type: "boolean", describe: "Quiet: no flow lines" });

@@ -15,6 +15,8 @@ import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-
 import { Tunnel } from "./proxy/tunnel.ts";
 import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
 import { InterceptAddon } from "./intercept.ts";
+import { SaveStreamAddon, readFlowFile } from "./save-stream.ts";
+import { decodeFlow } from "./flow/codec.ts";
 import { compileFilter, type FilterableFlow } from "./filter/index.ts";
 import { loadOrCreateCA } from "./ca/ca.ts";
 import { LeafCertificates } from "./ca/leaf-certs.ts";
@@ -95,6 +97,7 @@ export class Engine {
   async start(): Promise<ReadyInfo> {
     this.options.update(this.init.options);
     await this.addons.add(new InterceptAddon(this.options, this.store), "intercept");
+    await this.addons.add(new SaveStreamAddon(this.options, this.log), "save_stream");
     const confdir = this.options.get<string>("confdir");
     const ca = await loadOrCreateCA(confdir);
     const leaves = new LeafCertificates(ca);
@@ -109,8 +112,12 @@ export class Engine {
     if (!this.init.noServer) {
       for (const mode of this.options.get<string[]>("mode")) listen.push(await this.listen(mode));
     }
+    const rfile = this.options.get<string | undefined>("rfile");
+    if (rfile) this.loadFlows(rfile);
     this.scripts.markRunning();
     await this.addons.trigger("running");
+    // Flows read from a file reach the main thread before `ready`, so `dump -n -r` can print and exit.
+    this.flush();
     return {
       listen,
       modes: this.options.get<string[]>("mode"),
@@ -118,6 +125,15 @@ export class Engine {
       options: this.options.all(),
       commands: this.commands.list().map((c) => ({ name: c.name, signature: c.signature, help: c.help })),
     };
+  }
+
+  /** Adds the flows of a pryx flow file to the store; unreadable lines are logged. */
+  loadFlows(file: string): number {
+    const { flows, errors } = readFlowFile(file, decodeFlow);
+    for (const e of errors) this.log.warn(e);
+    for (const f of flows) this.store.add(f);
+    this.log.info(`read ${flows.length} flow${flows.length === 1 ? "" : "s"} from ${file}`);
+    return flows.length;
   }
 
   private listen(modeSpec: string): Promise<string> {

@@ -1,4 +1,7 @@
+import fs from "node:fs";
 import type { CommandRegistry } from "./commands.ts";
+import { encodeFlow, decodeFlow } from "./flow/codec.ts";
+import { readFlowFile } from "./save-stream.ts";
 import { CommandError } from "./commands.ts";
 import type { FlowStore } from "./store.ts";
 import type { Flow } from "./flow/flow.ts";
@@ -160,6 +163,34 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       const flows = flowsArg(args, "replay.client").filter((f): f is HTTPFlow => f instanceof HTTPFlow && f.request.method !== "CONNECT");
       for (const f of flows) void deps.replay(f);
       return `replaying ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
+    },
+  });
+  commands.add({
+    name: "save.file",
+    signature: "save.file flows path",
+    help: "Save flows to a pryx flow file (a leading + appends).",
+    run: (args) => {
+      const flows = flowsArg(args, "save.file");
+      const spec = args[1];
+      if (!spec) throw new CommandError("save.file needs a path");
+      const append = spec.startsWith("+");
+      const file = append ? spec.slice(1) : spec;
+      const text = flows.map((f) => `${encodeFlow(f)}\n`).join("");
+      if (append) fs.appendFileSync(file, text);
+      else fs.writeFileSync(file, text);
+      return `saved ${flows.length} flow${flows.length === 1 ? "" : "s"} to ${file}`;
+    },
+  });
+  commands.add({
+    name: "view.flows.load",
+    signature: "view.flows.load path",
+    help: "Load flows from a pryx flow file.",
+    run: (args) => {
+      const file = args[0];
+      if (!file) throw new CommandError("view.flows.load needs a path");
+      const { flows, errors } = readFlowFile(file, decodeFlow);
+      for (const f of flows) store.add(f);
+      return `loaded ${flows.length} flow${flows.length === 1 ? "" : "s"}${errors.length ? `; ${errors.length} unreadable line(s): ${errors[0]}` : ""}`;
     },
   });
   commands.add({

@@ -6,23 +6,39 @@ const HOP_BY_HOP = new Set(["proxy-connection", "proxy-authorization", "keep-ali
 
 /**
  * Headers to send onwards: hop-by-hop fields that concern only the hop to the proxy are left
- * out (RFC 9110 7.6.1), along with any field the Connection header names. Upgrade stays only
- * when the message really asks to upgrade. Order and case of the rest stay as received.
+ * out (RFC 9110 7.6.1), along with any field the Connection header names, and Connection keeps
+ * only close, keep-alive and upgrade. Upgrade stays only when the message really asks to upgrade.
+ * Order and case of the rest stay as received.
  */
 export function forwardedFields(headers: Headers, upgrading: boolean): [string, string][] {
   const named = new Set<string>();
+  let connectionUpgrade = false;
   const conn = headers.get("connection");
   if (conn) {
     for (const t of conn.split(",")) {
       const tok = t.trim().toLowerCase();
-      if (tok && tok !== "close" && tok !== "keep-alive" && tok !== "upgrade") named.add(tok);
+      if (tok === "upgrade") connectionUpgrade = true;
+      else if (tok && tok !== "close" && tok !== "keep-alive") named.add(tok);
     }
   }
+  // An Upgrade field without the "upgrade" connection option is no upgrade request (RFC 9110 7.8).
+  const keepUpgrade = upgrading && connectionUpgrade;
   const out: [string, string][] = [];
   for (const f of headers.fields) {
     const n = f[0].toLowerCase();
     if (HOP_BY_HOP.has(n) || named.has(n)) continue;
-    if (n === "upgrade" && !upgrading) continue;
+    if (n === "upgrade" && !keepUpgrade) continue;
+    if (n === "connection") {
+      // The options it names were for this hop only; keep the ones that still hold, as sent.
+      const kept = f[1].split(",").filter((t) => {
+        const tok = t.trim().toLowerCase();
+        return tok === "close" || tok === "keep-alive" || (tok === "upgrade" && keepUpgrade);
+      });
+      if (kept.length === 0) continue;
+      const value = kept.map((t) => t.trim()).join(", ");
+      out.push(value === f[1] ? f : [f[0], value]);
+      continue;
+    }
     out.push(f);
   }
   return out;

@@ -1,0 +1,134 @@
+/**
+ * pryx's flow file: one JSON object per flow per line, bodies in base64. A line is
+ * self-contained, so files stream, append and survive a crash mid-write (a torn last
+ * line is reported and skipped on reading).
+ */
+import { Client, Server, type Address } from "./connection.ts";
+import { HTTPFlow, Request, Response } from "./http.ts";
+import { TCPFlow, TCPMessage } from "./tcp.ts";
+import { FlowError, type Flow } from "./flow.ts";
+import type { HeaderField } from "./headers.ts";
+
+export const FLOW_FILE_VERSION = 1;
+
+interface ConnJSON {
+  address: Address | null;
+  tls: boolean;
+  sni: string | null;
+  alpn: string | null;
+  tls_version: string | null;
+  timestamp_start: number | null;
+  timestamp_end: number | null;
+}
+
+interface MessageJSON {
+  http_version: string;
+  headers: HeaderField[];
+  content: string | null;
+  timestamp_start: number;
+  timestamp_end: number | null;
+}
+
+interface FlowJSON {
+  v: number;
+  type: string;
+  id: string;
+  timestamp_created: number;
+  marked: string;
+  is_replay: "request" | "response" | null;
+  comment: string;
+  error: { msg: string } | null;
+  client: ConnJSON;
+  server: ConnJSON;
+  request?: MessageJSON & { method: string; scheme: string; host: string; port: number; path: string; authority: string };
+  response?: (MessageJSON & { status_code: number; reason: string }) | null;
+  messages?: { from_client: boolean; content: string; timestamp: number }[];
+}
+
+export class FlowFileError extends Error {}
+
+const b64 = (b: Uint8Array | undefined): string | null => (b === undefined ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64"));
+const unb64 = (s: string | null | undefined): Uint8Array | undefined => (s === null || s === undefined ? undefined : Buffer.from(s, "base64"));
+
+function conn(c: Client | Server, address: Address | undefined): ConnJSON {
+  return {
+    address: address ?? null,
+    tls: c.tls,
+    sni: c.sni ?? null,
+    alpn: c.alpn ?? null,
+    tls_version: c.tls_version ?? null,
+    timestamp_start: c.timestamp_start ?? null,
+    timestamp_end: c.timestamp_end ?? null,
+  };
+}
+
+export function encodeFlow(flow: Flow): string {
+  const out: FlowJSON = {
+    v: FLOW_FILE_VERSION,
+    type: flow.type,
+    id: flow.id,
+    timestamp_created: flow.timestamp_created,
+    marked: flow.marked,
+    is_replay: flow.is_replay,
+    comment: flow.comment,
+    error: flow.error ? { msg: flow.error.msg } : null,
+    client: conn(flow.client_conn, flow.client_conn.peername),
+    server: conn(flow.server_conn, flow.server_conn.address),
+  };
+  if (flow instanceof HTTPFlow) {
+    const r = flow.request;
+    out.request = { method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: r.path, authority: r.authority, http_version: r.http_version, headers: r.headers.fields, content: b64(r.raw_content), timestamp_start: r.timestamp_start, timestamp_end: r.timestamp_end ?? null };
+    const s = flow.response;
+    out.response = s ? { status_code: s.status_code, reason: s.reason, http_version: s.http_version, headers: s.headers.fields, content: b64(s.raw_content), timestamp_start: s.timestamp_start, timestamp_end: s.timestamp_end ?? null } : null;
+  } else if (flow instanceof TCPFlow) {
+    out.messages = flow.messages.map((m) => ({ from_client: m.from_client, content: b64(m.content) as string, timestamp: m.timestamp }));
+  }
+  return JSON.stringify(out);
+}
+
+function restoreConn<T extends Client | Server>(c: T, j: ConnJSON): T {
+  c.tls = j.tls;
+  c.sni = j.sni ?? undefined;
+  c.alpn = j.alpn ?? undefined;
+  c.tls_version = j.tls_version ?? undefined;
+  c.timestamp_start = j.timestamp_start ?? undefined;
+  c.timestamp_end = j.timestamp_end ?? undefined;
+  return c;
+}
+
+export function decodeFlow(line: string): Flow {
+  let j: FlowJSON;
+  try {
+    j = JSON.parse(line) as FlowJSON;
+  } catch (err) {
+    throw new FlowFileError(`not a pryx flow line: ${(err as Error).message}`);
+  }
+  if (j.v !== FLOW_FILE_VERSION) throw new FlowFileError(`unsupported flow file version ${String(j.v)} (this pryx reads version ${FLOW_FILE_VERSION})`);
+  const client = restoreConn(new Client(j.client.address ?? ["", 0], ["", 0]), j.client);
+  const server = restoreConn(new Server(j.server.address ?? undefined), j.server);
+  let flow: Flow;
+  if (j.type === "http" && j.request) {
+    const r = j.request;
+    const req = new Request({ method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: r.path, authority: r.authority, http_version: r.http_version, headers: r.headers, content: unb64(r.content), timestamp_start: r.timestamp_start });
+    req.timestamp_end = r.timestamp_end ?? undefined;
+    const f = new HTTPFlow(client, server, req);
+    if (j.response) {
+      const s = j.response;
+      f.response = new Response({ status_code: s.status_code, reason: s.reason, http_version: s.http_version, headers: s.headers, content: unb64(s.content), timestamp_start: s.timestamp_start });
+      f.response.timestamp_end = s.timestamp_end ?? undefined;
+    }
+    flow = f;
+  } else if (j.type === "tcp") {
+    const f = new TCPFlow(client, server);
+    f.messages = (j.messages ?? []).map((m) => new TCPMessage(m.from_client, unb64(m.content) ?? new Uint8Array(0)));
+    flow = f;
+  } else throw new FlowFileError(`cannot read flows of type ${j.type}`);
+  flow.id = j.id;
+  flow.timestamp_created = j.timestamp_created;
+  flow.marked = j.marked;
+  flow.is_replay = j.is_replay;
+  flow.comment = j.comment;
+  flow.error = j.error ? new FlowError(j.error.msg) : undefined;
+  flow.live = false;
+  return flow;
+}

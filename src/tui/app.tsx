@@ -1,0 +1,108 @@
+/**
+ * The root component: reads the terminal size once for everyone, feeds every key to the router,
+ * and lays out the current screen, an overlay and the status bar.
+ */
+import { memo, useCallback, useEffect, useLayoutEffect, useState, useSyncExternalStore } from "react";
+import { Box, useInput, useStdout, type Key } from "ink";
+import type { Controller, FlowViewScreen } from "./controller.ts";
+import { keyPressesFromInk } from "./keys.ts";
+import { bodyHeight, mainHeight, overlayHeight } from "./layout.ts";
+import { ThemeContext, themeFromEnv, type Theme } from "./theme.ts";
+import { FlowList } from "./components/flow-list.tsx";
+import { FlowView } from "./components/flow-view.tsx";
+import { CommandsView, EventLogView, HelpView, KeybindingsView, OptionsView } from "./components/screens.tsx";
+import { StatusBar } from "./components/status-bar.tsx";
+import { Chooser } from "./components/chooser.tsx";
+
+export interface AppProps {
+  ctrl: Controller;
+  /** Fixed size (tests); otherwise the terminal's, following resizes. */
+  width?: number;
+  height?: number;
+  theme?: Theme;
+}
+
+/**
+ * The terminal size. One row is left unused on a real terminal: Ink repaints the whole screen on
+ * every frame once its output is as tall as the terminal, and a partial repaint is what keeps
+ * key presses fast over SSH. Without a known height (a test's fake stdout) it is 24 rows.
+ */
+export function useTerminalSize(fixedWidth?: number, fixedHeight?: number): { width: number; height: number } {
+  const { stdout } = useStdout();
+  const read = useCallback(() => ({ cols: stdout.columns || 80, rows: stdout.rows || 0 }), [stdout]);
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    const onResize = () => setSize(read());
+    stdout.on("resize", onResize);
+    return () => {
+      stdout.off("resize", onResize);
+    };
+  }, [stdout, read]);
+  return { width: fixedWidth ?? size.cols, height: fixedHeight ?? (size.rows > 1 ? size.rows - 1 : 24) };
+}
+
+const MemoFlowList = memo(FlowList);
+
+function FlowViewContainer({ ctrl, screen, width, height, bodyRows }: { ctrl: Controller; screen: FlowViewScreen; width: number; height: number; bodyRows: number }) {
+  const flow = useSyncExternalStore(ctrl.store.subscribe, () => ctrl.store.get(screen.id));
+  return <FlowView screen={screen} flow={flow} width={width} height={height} bodyRows={bodyRows} />;
+}
+
+export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: AppProps) {
+  const { width, height } = useTerminalSize(fixedWidth, fixedHeight);
+  const [th] = useState(() => theme ?? themeFromEnv(process.env));
+  useLayoutEffect(() => ctrl.setSize(width, height), [ctrl, width, height]);
+  const state = useSyncExternalStore(ctrl.subscribe, ctrl.getState);
+
+  // One input handler for the whole console; the controller's router decides who gets the key.
+  const onInput = useCallback(
+    (input: string, key: Key) => {
+      for (const k of keyPressesFromInk(input, key)) ctrl.key(k);
+    },
+    [ctrl],
+  );
+  useInput(onInput);
+
+  const overlay = state.overlay;
+  const chooserChoices = overlay?.kind === "chooser" ? overlay.choices.length : undefined;
+  const main = mainHeight(height, chooserChoices);
+  const screen = state.stack[state.stack.length - 1]!;
+  const rows = bodyHeight(screen.kind, main);
+
+  let body;
+  switch (screen.kind) {
+    case "flowlist":
+      body = <MemoFlowList store={ctrl.store} width={width} height={main} />;
+      break;
+    case "flowview":
+      body = <FlowViewContainer ctrl={ctrl} screen={screen} width={width} height={main} bodyRows={rows} />;
+      break;
+    case "help":
+      body = <HelpView screen={screen} height={main} bodyRows={rows} />;
+      break;
+    case "eventlog":
+      body = <EventLogView ctrl={ctrl} screen={screen} height={main} bodyRows={rows} />;
+      break;
+    case "options":
+      body = <OptionsView ctrl={ctrl} screen={screen} options={ctrl.optionList()} width={width} height={main} bodyRows={rows} />;
+      break;
+    case "commands":
+      body = <CommandsView screen={screen} commands={ctrl.commandList()} width={width} height={main} bodyRows={rows} />;
+      break;
+    case "keybindings":
+      body = <KeybindingsView screen={screen} bindings={ctrl.keymap.all()} height={main} bodyRows={rows} />;
+      break;
+  }
+
+  return (
+    <ThemeContext.Provider value={th}>
+      <Box flexDirection="column" width={width} height={height} overflow="hidden">
+        <Box flexDirection="column" height={main} overflow="hidden">
+          {body}
+        </Box>
+        {overlay?.kind === "chooser" ? <Chooser overlay={overlay} height={overlayHeight(chooserChoices, height)} width={width} /> : null}
+        <StatusBar ctrl={ctrl} state={state} width={width} />
+      </Box>
+    </ThemeContext.Provider>
+  );
+}

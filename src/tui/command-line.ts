@@ -1,0 +1,108 @@
+/**
+ * The console's reading of the command language: words separated by spaces, '…' or "…" quoting with
+ * backslash before the quote character. The engine parses the lines it runs itself; the UI only needs
+ * this to run console.* commands, to replace @focus, and to find the word being completed.
+ */
+
+export class CommandSyntaxError extends Error {}
+
+export interface Token {
+  /** The word with its quotes removed. */
+  value: string;
+  /** Offsets of the word in the line, quotes included. */
+  start: number;
+  end: number;
+  quoted: boolean;
+}
+
+/**
+ * Splits a command line into words. With `partial`, an unterminated quote is accepted (the line is
+ * still being typed); otherwise it is a CommandSyntaxError.
+ */
+export function tokenize(line: string, partial = false): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  const n = line.length;
+  while (i < n) {
+    while (i < n && isSpace(line[i]!)) i++;
+    if (i >= n) break;
+    const start = i;
+    let value = "";
+    let quoted = false;
+    while (i < n && !isSpace(line[i]!)) {
+      const ch = line[i]!;
+      if (ch === "'" || ch === '"') {
+        quoted = true;
+        const q = ch;
+        i++;
+        let closed = false;
+        while (i < n) {
+          const c = line[i]!;
+          if (c === "\\" && (line[i + 1] === q || line[i + 1] === "\\")) {
+            value += line[i + 1];
+            i += 2;
+            continue;
+          }
+          if (c === q) {
+            closed = true;
+            i++;
+            break;
+          }
+          value += c;
+          i++;
+        }
+        if (!closed && !partial) throw new CommandSyntaxError(`unterminated ${q} quote at position ${start + 1}`);
+        continue;
+      }
+      value += ch;
+      i++;
+    }
+    out.push({ value, start, end: i, quoted });
+  }
+  return out;
+}
+
+function isSpace(ch: string): boolean {
+  return ch === " " || ch === "\t" || ch === "\n" || ch === "\r";
+}
+
+/** Quotes a word so that tokenize() (and the engine) read it back unchanged; bare when it needs no quotes. */
+export function quoteArg(s: string): string {
+  if (s.length > 0 && !/[\s'"\\]/.test(s)) return s;
+  return quoteAlways(s);
+}
+
+/** Always quoted, preferring the quote character that needs no escaping. */
+export function quoteAlways(s: string): string {
+  if (!s.includes("'")) return `'${s}'`;
+  if (!s.includes('"')) return `"${s}"`;
+  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+export function joinArgs(args: readonly string[]): string {
+  return args.map(quoteArg).join(" ");
+}
+
+/** Replaces every unquoted `@focus` word with the given flow id, leaving the rest of the line as typed. */
+export function replaceFocus(line: string, id: string | undefined): string {
+  const toks = tokenize(line, true).filter((t) => !t.quoted && t.value === "@focus");
+  if (toks.length === 0) return line;
+  if (id === undefined) throw new CommandSyntaxError("no flow is in focus");
+  let out = line;
+  for (let k = toks.length - 1; k >= 0; k--) {
+    const t = toks[k]!;
+    out = out.slice(0, t.start) + id + out.slice(t.end);
+  }
+  return out;
+}
+
+/** The word the cursor is in or right after (empty at a fresh word), and its index among the words. */
+export function wordAt(line: string, cursor: number): { index: number; start: number; end: number; value: string } {
+  const toks = tokenize(line.slice(0, cursor), true);
+  const last = toks[toks.length - 1];
+  if (!last || last.end < cursor) {
+    return { index: toks.length, start: cursor, end: cursor, value: "" };
+  }
+  const full = tokenize(line, true).find((t) => t.start === last.start);
+  return { index: toks.length - 1, start: last.start, end: full?.end ?? cursor, value: last.value };
+}

@@ -1,0 +1,48 @@
+/**
+ * The flow list: only the rows in the window are rendered, each a memoized component whose props
+ * are its summary (replaced, never mutated), whether it has the focus, and the shared column layout.
+ */
+import { memo, useMemo } from "react";
+import { Box, Text } from "ink";
+import type { FlowSummary } from "../../protocol.ts";
+import { flowRowCells, rowLayout, type Glyphs, type RowLayout } from "../format.ts";
+import type { FlowStore } from "../store.ts";
+import { paint, useTheme } from "../theme.ts";
+import { useSyncExternalStore } from "react";
+
+export const FlowRow = memo(function FlowRow({ flow, focused, layout, glyphs, noColor }: { flow: FlowSummary; focused: boolean; layout: RowLayout; glyphs: Glyphs; noColor: boolean }) {
+  const cells = flowRowCells(flow, focused, layout, glyphs);
+  const theme = { noColor, glyphs };
+  return (
+    <Box height={1} overflow="hidden">
+      <Text wrap="truncate-end" bold={focused}>
+        {cells.map((c, i) => (
+          <Text key={i} color={paint(theme, c.color)} bold={c.bold ?? false} dimColor={c.dim ?? false}>
+            {c.text}
+          </Text>
+        ))}
+      </Text>
+    </Box>
+  );
+});
+
+export function FlowList({ store, width, height }: { store: FlowStore; width: number; height: number }) {
+  const theme = useTheme();
+  // The store caches the window: a batch that changes nothing on screen returns the same object.
+  const win = useSyncExternalStore(store.subscribe, store.window);
+  const layout = useMemo(() => rowLayout(width), [width]);
+  if (win.rows.length === 0) {
+    return (
+      <Box flexDirection="column" height={height}>
+        <Text dimColor>No flows yet. Point a client at the proxy; press ? for help.</Text>
+      </Box>
+    );
+  }
+  return (
+    <Box flexDirection="column" height={height} overflow="hidden">
+      {win.rows.map((f, i) => (
+        <FlowRow key={f.id} flow={f} focused={win.top + i === win.focus} layout={layout} glyphs={theme.glyphs} noColor={theme.noColor} />
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,68 @@
+/** The flow view: the flow's line, the tabs, and the visible part of the current tab. */
+import { Box, Text } from "ink";
+import type { FlowSummary } from "../../protocol.ts";
+import type { FlowViewScreen } from "../controller.ts";
+import { STATUS_COLORS, humanDuration, humanSize, sanitize, statusClass, truncEnd } from "../format.ts";
+import { paint, useTheme } from "../theme.ts";
+import { LinesView } from "./lines.tsx";
+
+function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
+  const theme = useTheme();
+  const cls = statusClass(flow);
+  const status = flow.error ? `error: ${flow.error}` : flow.status !== undefined ? `${flow.status} ${flow.reason ?? ""}`.trim() : flow.intercepted ? "intercepted" : "…";
+  const right = ` ${status}  ${humanSize(flow.respSize)}  ${humanDuration(flow.duration)}`.trimEnd();
+  const left = `${flow.method ? flow.method + " " : ""}${sanitize(flow.url || flow.host)}`;
+  const room = Math.max(10, width - right.length - 1);
+  return (
+    <Box height={1} overflow="hidden">
+      <Text wrap="truncate-end">
+        <Text bold>{truncEnd(left, room, theme.glyphs.ellipsis).padEnd(room)}</Text>
+        <Text color={paint(theme, STATUS_COLORS[cls])} bold={flow.intercepted}>
+          {" "}
+          {right.trimStart()}
+        </Text>
+      </Text>
+    </Box>
+  );
+}
+
+function TabBar({ screen }: { screen: FlowViewScreen }) {
+  const theme = useTheme();
+  return (
+    <Box height={1} overflow="hidden">
+      <Text wrap="truncate-end">
+        {screen.tabs.map((t, i) => {
+          const active = i === screen.tab;
+          return (
+            <Text key={t.id} inverse={active} bold={active} color={active ? undefined : paint(theme, "gray")}>
+              {active ? `[${t.title}]` : ` ${t.title} `}
+            </Text>
+          );
+        })}
+        {screen.loading ? <Text dimColor> loading…</Text> : null}
+      </Text>
+    </Box>
+  );
+}
+
+export function FlowView({ screen, flow, width, height, bodyRows }: { screen: FlowViewScreen; flow: FlowSummary | undefined; width: number; height: number; bodyRows: number }) {
+  const theme = useTheme();
+  const shown = flow ?? screen.detail?.summary ?? screen.fetchedFor;
+  return (
+    <Box flexDirection="column" height={height} overflow="hidden">
+      {shown ? <FlowHeader flow={shown} width={width} /> : <Text> </Text>}
+      <TabBar screen={screen} />
+      {screen.error ? (
+        <Box height={bodyRows}>
+          <Text color={paint(theme, "red")}>{screen.error}</Text>
+        </Box>
+      ) : screen.content ? (
+        <LinesView lines={screen.content.lines} scroll={screen.scroll} height={bodyRows} highlight={screen.highlight} />
+      ) : (
+        <Box height={bodyRows}>
+          <Text dimColor>Loading…</Text>
+        </Box>
+      )}
+    </Box>
+  );
+}

@@ -1,0 +1,158 @@
+/** The secondary screens: help, event log, options, commands and key bindings. */
+import { useState } from "react";
+import { useSyncExternalStore } from "react";
+import { Box, Text } from "ink";
+import TextInput from "ink-text-input";
+import type { CommandInfo, LogLevel, OptionInfo } from "../../protocol.ts";
+import { logLineText, type Controller, type EventLogScreen, type ListScreen, type TextScreen } from "../controller.ts";
+import { displayKey } from "../keys.ts";
+import type { Binding } from "../keymap.ts";
+import { OPTION_HELP_LINES } from "../layout.ts";
+import { padEnd, sanitize, truncEnd } from "../format.ts";
+import { paint, useTheme } from "../theme.ts";
+import { LinesView } from "./lines.tsx";
+
+function Title({ text, right }: { text: string; right?: string }) {
+  return (
+    <Box height={1} overflow="hidden">
+      <Text bold wrap="truncate-end">
+        {text}
+        {right ? <Text dimColor>{`  ${right}`}</Text> : null}
+      </Text>
+    </Box>
+  );
+}
+
+export function HelpView({ screen, height, bodyRows }: { screen: TextScreen; height: number; bodyRows: number }) {
+  return (
+    <Box flexDirection="column" height={height} overflow="hidden">
+      <Title text={screen.title} right="q to go back, / to search" />
+      <LinesView lines={screen.lines} scroll={screen.scroll} height={bodyRows} highlight={screen.highlight} />
+    </Box>
+  );
+}
+
+const LEVEL_COLORS: Record<LogLevel, string | undefined> = { error: "red", warn: "yellow", alert: "magenta", info: undefined, debug: "gray" };
+
+export function EventLogView({ ctrl, screen, height, bodyRows }: { ctrl: Controller; screen: EventLogScreen; height: number; bodyRows: number }) {
+  const theme = useTheme();
+  useSyncExternalStore(ctrl.logs.subscribe, ctrl.logs.getVersion);
+  const all = ctrl.logs.all();
+  const scroll = screen.follow ? Math.max(0, all.length - bodyRows) : Math.min(screen.scroll, Math.max(0, all.length - bodyRows));
+  const rows = all.slice(scroll, scroll + bodyRows);
+  return (
+    <Box flexDirection="column" height={height} overflow="hidden">
+      <Title text="Events" right={`${all.length} entries${screen.follow ? ", following" : ""}`} />
+      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+        {all.length === 0 ? <Text dimColor>No events yet.</Text> : null}
+        {rows.map((e, i) => (
+          <Box key={i} height={1} overflow="hidden">
+            <Text wrap="truncate-end" color={paint(theme, LEVEL_COLORS[e.level])} inverse={scroll + i === screen.highlight}>
+              {sanitize(logLineText(e))}
+            </Text>
+          </Box>
+        ))}
+      </Box>
+    </Box>
+  );
+}
+
+function OptionEditor({ ctrl, option }: { ctrl: Controller; option: OptionInfo }) {
+  const [value, setValue] = useState(option.value);
+  return <TextInput value={value} onChange={setValue} onSubmit={(v) => void ctrl.submitOptionEdit(option.name, v)} />;
+}
+
+export function OptionsView({ ctrl, screen, options, width, height, bodyRows }: { ctrl: Controller; screen: ListScreen; options: readonly OptionInfo[]; width: number; height: number; bodyRows: number }) {
+  const theme = useTheme();
+  const nameW = Math.min(28, Math.max(8, ...options.map((o) => o.name.length)));
+  const typeW = 12;
+  const valueW = Math.max(8, width - nameW - typeW - 6);
+  const focused = options[screen.focus];
+  const rows = options.slice(screen.top, screen.top + bodyRows);
+  return (
+    <Box flexDirection="column" height={height} overflow="hidden">
+      <Title text="Options" right="⏎ edit or toggle, d reset, q back" />
+      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+        {rows.map((o, i) => {
+          const isFocus = screen.top + i === screen.focus;
+          const editing = isFocus && screen.editing === o.name;
+          const changed = o.value !== o.default;
+          return (
+            <Box key={o.name} height={1} overflow="hidden">
+              <Text wrap="truncate-end" bold={isFocus}>
+                <Text color={paint(theme, isFocus ? "cyan" : undefined)}>{isFocus ? ">>" : "  "}</Text>
+                <Text color={paint(theme, changed ? "yellow" : undefined)}>{padEnd(o.name, nameW) + "  "}</Text>
+                {editing ? <OptionEditor ctrl={ctrl} option={o} /> : <Text>{padEnd(sanitize(o.value) || (o.type === "optional str" || o.type === "filter" ? "(none)" : ""), valueW)}</Text>}
+                {editing ? null : <Text dimColor>{"  " + o.type}</Text>}
+              </Text>
+            </Box>
+          );
+        })}
+      </Box>
+      <Box flexDirection="column" height={OPTION_HELP_LINES} overflow="hidden">
+        {focused ? (
+          <>
+            <Text wrap="truncate-end" dimColor>
+              {"─".repeat(Math.max(0, width))}
+            </Text>
+            <Text wrap="truncate-end">{focused.help}</Text>
+            <Text wrap="truncate-end" dimColor>
+              {`type ${focused.type}, default ${JSON.stringify(focused.default)}${focused.choices ? `, one of ${focused.choices.join(", ")}` : ""}`}
+            </Text>
+          </>
+        ) : null}
+      </Box>
+    </Box>
+  );
+}
+
+export function CommandsView({ screen, commands, width, height, bodyRows }: { screen: ListScreen; commands: readonly CommandInfo[]; width: number; height: number; bodyRows: number }) {
+  const theme = useTheme();
+  const nameW = Math.min(34, Math.max(8, ...commands.map((c) => c.name.length)));
+  const rows = commands.slice(screen.top, screen.top + bodyRows);
+  return (
+    <Box flexDirection="column" height={height} overflow="hidden">
+      <Title text="Command Reference" right="⏎ to run, q back" />
+      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+        {rows.map((c, i) => {
+          const isFocus = screen.top + i === screen.focus;
+          return (
+            <Box key={c.name} height={1} overflow="hidden">
+              <Text wrap="truncate-end" bold={isFocus}>
+                <Text color={paint(theme, isFocus ? "cyan" : undefined)}>{isFocus ? ">>" : "  "}</Text>
+                <Text color={paint(theme, "cyan")}>{padEnd(c.name, nameW) + "  "}</Text>
+                <Text>{truncEnd(c.help || c.signature, Math.max(0, width - nameW - 4))}</Text>
+              </Text>
+            </Box>
+          );
+        })}
+      </Box>
+    </Box>
+  );
+}
+
+export function KeybindingsView({ screen, bindings, height, bodyRows }: { screen: ListScreen; bindings: readonly Binding[]; height: number; bodyRows: number }) {
+  const theme = useTheme();
+  const rows = bindings.slice(screen.top, screen.top + bodyRows);
+  return (
+    <Box flexDirection="column" height={height} overflow="hidden">
+      <Title text="Key Bindings" right="x to run, q back" />
+      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+        {rows.map((b, i) => {
+          const isFocus = screen.top + i === screen.focus;
+          return (
+            <Box key={`${b.context} ${b.key}`} height={1} overflow="hidden">
+              <Text wrap="truncate-end" bold={isFocus}>
+                <Text color={paint(theme, isFocus ? "cyan" : undefined)}>{isFocus ? ">>" : "  "}</Text>
+                <Text color={paint(theme, "cyan")}>{padEnd(displayKey(b.key), 10) + " "}</Text>
+                <Text dimColor>{padEnd(b.context, 12) + " "}</Text>
+                <Text>{padEnd(b.command, 44) + " "}</Text>
+                <Text dimColor>{b.help}</Text>
+              </Text>
+            </Box>
+          );
+        })}
+      </Box>
+    </Box>
+  );
+}

@@ -1,0 +1,90 @@
+/** The two bottom lines: proxy state and counts, then the prompt, a question, or the last message. */
+import { Box, Text } from "ink";
+import { useSyncExternalStore } from "react";
+import type { ConsoleState, Controller, PromptState } from "../controller.ts";
+import { truncEnd } from "../format.ts";
+import { visibleSlice } from "../line-edit.ts";
+import { paint, useTheme } from "../theme.ts";
+
+/** The state flags of the info line, in mitmproxy's order; exported for tests of the exact text. */
+export function statusFlags(s: ConsoleState, counts: { shown: number; total: number; intercepted: number }, view: { reversed: boolean; markedOnly: boolean; follow: boolean; order: string }, arrows: { up: string; down: string }): string[] {
+  const out: string[] = [];
+  out.push(`${view.reversed ? arrows.up : arrows.down}${view.markedOnly ? " M" : ""} [${counts.shown}/${counts.total}]`);
+  if (counts.intercepted > 0) out.push(`[intercepted:${counts.intercepted}]`);
+  const intercept = s.options.get("intercept")?.value ?? "";
+  if (intercept) out.push(`[${s.options.get("intercept_active")?.value === "false" ? "X" : ""}i:${intercept}]`);
+  if (s.viewFilter) out.push(`[f:${s.viewFilter}]`);
+  if (view.order !== "time") out.push(`[o:${view.order}]`);
+  if (view.follow) out.push("[follow]");
+  const modes = s.modes.filter((m) => m !== "regular");
+  if (modes.length === 1) out.push(`[${modes[0]}]`);
+  else if (modes.length > 1) out.push(`[modes:${modes.length}]`);
+  return out;
+}
+
+function PromptLine({ prompt, width }: { prompt: PromptState; width: number }) {
+  const room = Math.max(4, width - prompt.label.length);
+  const { text, cursor } = visibleSlice(prompt.line, room);
+  const before = text.slice(0, cursor);
+  const at = text[cursor] ?? " ";
+  const after = text.slice(cursor + 1);
+  return (
+    <Text wrap="truncate-end">
+      <Text bold>{prompt.label}</Text>
+      {before}
+      <Text inverse>{at}</Text>
+      {after}
+    </Text>
+  );
+}
+
+export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: ConsoleState; width: number }) {
+  const theme = useTheme();
+  const counts = useSyncExternalStore(ctrl.store.subscribe, ctrl.store.counts);
+  const view = useSyncExternalStore(ctrl.store.subscribe, () => ctrl.store.viewSettings);
+  const flags = statusFlags(state, counts, view, theme.glyphs).join(" ");
+  const listen = state.listen.length ? state.listen.join(", ") : "not listening";
+  const room = Math.max(0, width - listen.length - 1);
+  const left = truncEnd(flags, room, theme.glyphs.ellipsis);
+  const p = state.prompt;
+  const o = state.overlay;
+  const m = state.message;
+  let second;
+  if (p) second = <PromptLine prompt={p} width={width} />;
+  else if (o?.kind === "confirm")
+    second = (
+      <Text wrap="truncate-end" bold color={paint(theme, "yellow")}>
+        {o.prompt} (y/n)
+      </Text>
+    );
+  else if (m)
+    second = (
+      <Text wrap="truncate-end" color={paint(theme, m.level === "error" ? "red" : m.level === "warn" ? "yellow" : undefined)}>
+        {m.text}
+      </Text>
+    );
+  else
+    second = (
+      <Text wrap="truncate-end" dimColor>
+        ? help  q back/quit  : command  i intercept  f filter  E events  O options
+      </Text>
+    );
+  return (
+    <Box flexDirection="column" height={2}>
+      <Box height={1} overflow="hidden">
+        {p?.hint ? (
+          <Text wrap="truncate-end" color={paint(theme, "cyan")}>
+            {p.hint}
+          </Text>
+        ) : (
+          <Text wrap="truncate-end" inverse>
+            {left.padEnd(room)} {listen}
+          </Text>
+        )}
+      </Box>
+      <Box height={1} overflow="hidden">
+        {second}
+      </Box>
+    </Box>
+  );
+}

@@ -1,0 +1,129 @@
+/**
+ * Content views: pure formatters turning a message body into display lines for the detail view.
+ * No React or Ink here, so they can be tested and reused (search, export) without a terminal.
+ */
+import type { ContentView, Line, ViewContext, ViewName, ViewResult } from "./types.ts";
+import { LineSink } from "./types.ts";
+import { cssView } from "./css.ts";
+import { queryView, urlencodedView } from "./form.ts";
+import { hexView } from "./hex.ts";
+import { imageView } from "./image.ts";
+import { jsonView, sniffJson } from "./json.ts";
+import { multipartView } from "./multipart.ts";
+import { javascriptView, rawView } from "./raw.ts";
+import { decodeLenient, isMostlyBinary, parseContentType, visible } from "./text.ts";
+import { xmlView } from "./xml.ts";
+
+export type { Line, Segment, SegmentStyle, ViewName, ViewResult } from "./types.ts";
+export { lineText, searchLines } from "./search.ts";
+
+/** Like mitmproxy's `content_view_lines_cutoff`. */
+export const DEFAULT_MAX_LINES = 512;
+
+/** "auto" first, then the rest sorted, as mitmproxy's `available_views()` lists them. */
+export const VIEW_NAMES: readonly ViewName[] = [
+  "auto",
+  "css",
+  "hex",
+  "image",
+  "javascript",
+  "json",
+  "multipart",
+  "query",
+  "raw",
+  "urlencoded",
+  "xml",
+];
+
+const VIEWS: Record<Exclude<ViewName, "auto">, ContentView> = {
+  raw: rawView,
+  hex: hexView,
+  json: jsonView,
+  urlencoded: urlencodedView,
+  multipart: multipartView,
+  image: imageView,
+  xml: xmlView,
+  css: cssView,
+  javascript: javascriptView,
+  query: queryView,
+};
+
+/** Display name of a view, for a status bar or a view picker. */
+export function viewTitle(name: ViewName): string {
+  return name === "auto" ? "Auto" : VIEWS[name].title;
+}
+
+export interface RenderOptions {
+  /** Lines to show before the cut-off notice; Infinity shows everything. Default 512. */
+  maxLines?: number;
+  /** The request's URL query, for the Query view (and auto on an empty body). */
+  query?: [string, string][];
+}
+
+function sniffMarkup(body: Uint8Array): boolean {
+  const head = decodeLenient(body.subarray(0, 256)).trimStart().toLowerCase();
+  return head.startsWith("<?xml") || head.startsWith("<!doctype html") || head.startsWith("<html");
+}
+
+export function pickAutoView(body: Uint8Array, contentType: string | undefined, opts?: { query?: [string, string][] }): ViewName {
+  if (body.length === 0) return opts?.query?.length ? "query" : "raw";
+  const { mime, params } = parseContentType(contentType);
+  if (mime === "application/json" || mime === "text/json" || mime.endsWith("+json")) return "json";
+  if (mime === "application/x-www-form-urlencoded") return "urlencoded";
+  if (mime === "multipart/form-data" && params.get("boundary")) return "multipart";
+  if (mime.startsWith("image/")) return "image";
+  if (mime === "text/html" || mime === "text/xml" || mime === "application/xml" || mime === "application/xhtml+xml" || mime.endsWith("+xml")) {
+    return "xml";
+  }
+  if (mime === "text/css") return "css";
+  if (mime.includes("javascript") || mime.includes("ecmascript")) return "javascript";
+  if (sniffJson(body)) return "json";
+  if (sniffMarkup(body)) return "xml";
+  if (isMostlyBinary(body)) return "hex";
+  return "raw";
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function run(name: Exclude<ViewName, "auto">, body: Uint8Array, ctx: ViewContext, maxLines: number): ViewResult {
+  const view = VIEWS[name];
+  const sink = new LineSink(maxLines);
+  const specific = view.render(body, ctx, sink);
+  const lines = sink.lines;
+  if (sink.truncated) {
+    lines.push([{ text: `Stopped displaying data after ${maxLines} lines. Press f to load all data.`, style: "dim" }]);
+  }
+  return { name: specific || view.title, lines };
+}
+
+export function renderContent(
+  body: Uint8Array,
+  contentType: string | undefined,
+  mode: ViewName,
+  opts: RenderOptions = {},
+): ViewResult {
+  const maxLines = Math.max(0, opts.maxLines ?? DEFAULT_MAX_LINES);
+  const { mime, params } = parseContentType(contentType);
+  const ctx: ViewContext = { mime, params, query: opts.query ?? [] };
+  if (mode === "auto") {
+    const picked = pickAutoView(body, contentType, opts);
+    if (picked === "auto") throw new Error("unreachable");
+    try {
+      return run(picked, body, ctx, maxLines);
+    } catch {
+      // Like mitmproxy: a body that does not match its declared type is still shown, with a note why.
+      return { ...run("raw", body, ctx, maxLines), error: `[failed to parse as ${VIEWS[picked].title}]` };
+    }
+  }
+  try {
+    return run(mode, body, ctx, maxLines);
+  } catch (e) {
+    // The user asked for this view explicitly, so say why it failed instead of silently showing something else.
+    const lines: Line[] = [`Couldn't parse as ${VIEWS[mode].title}:`, ...errorText(e).split(/\r?\n/).map((l) => visible(l))].map((text) => [
+      { text, style: "error" },
+    ]);
+    return { name: VIEWS[mode].title, lines };
+  }
+}

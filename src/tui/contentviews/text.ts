@@ -1,0 +1,172 @@
+import type { Line, LineSink, SegmentStyle } from "./types.ts";
+
+const fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Tab stops every 8 columns, the terminal default, so expanded text lines up as it would in `cat`. */
+export const TAB_WIDTH = 8;
+
+export function hex2(n: number): string {
+  return n < 16 ? "0" + n.toString(16) : n.toString(16);
+}
+
+/**
+ * Length of the UTF-8 sequence starting at `i`: 1-4 when valid, 0 when invalid,
+ * -1 when it is a valid start cut off by `end` (so a sniffed prefix is not penalised for where it was cut).
+ */
+export function utf8SequenceLength(b: Uint8Array, i: number, end: number): number {
+  const c = b[i]!;
+  if (c < 0x80) return 1;
+  let need: number;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) need = 1;
+  else if (c >= 0xe0 && c <= 0xef) {
+    need = 2;
+    // Excludes overlong forms and UTF-16 surrogates, which strict decoders reject.
+    if (c === 0xe0) lo = 0xa0;
+    else if (c === 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    need = 3;
+    if (c === 0xf0) lo = 0x90;
+    else if (c === 0xf4) hi = 0x8f;
+  } else return 0;
+  for (let k = 1; k <= need; k++) {
+    if (i + k >= end) return -1;
+    const d = b[i + k]!;
+    if (k === 1 ? d < lo || d > hi : d < 0x80 || d > 0xbf) return 0;
+  }
+  return need + 1;
+}
+
+/**
+ * UTF-8 decode that shows invalid bytes as "\xNN" instead of U+FFFD, so the user can tell
+ * which bytes were there (a Latin-1 "é" reads as \xe9, not as an anonymous replacement glyph).
+ */
+export function decodeLenient(b: Uint8Array): string {
+  try {
+    return fatalDecoder.decode(b);
+  } catch {
+    let out = "";
+    let run = 0;
+    let i = 0;
+    while (i < b.length) {
+      const len = utf8SequenceLength(b, i, b.length);
+      if (len > 0) {
+        i += len;
+        continue;
+      }
+      if (run < i) out += fatalDecoder.decode(b.subarray(run, i));
+      out += "\\x" + hex2(b[i]!);
+      i++;
+      run = i;
+    }
+    if (run < b.length) out += fatalDecoder.decode(b.subarray(run));
+    return out;
+  }
+}
+
+// C0 and C1 controls and DEL: a terminal may act on them (ESC, 8-bit CSI), so they must never reach it raw.
+const NEEDS_ESCAPE = /[\x00-\x1f\x7f-\x9f]/;
+
+/** Makes one line of text safe to print: controls other than tab become "\xNN", tabs become spaces. */
+export function visible(s: string, startColumn = 0): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 9) out += " ".repeat(TAB_WIDTH - ((startColumn + out.length) % TAB_WIDTH));
+    else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) out += "\\x" + hex2(c);
+    else out += s[i];
+  }
+  return out;
+}
+
+export const SNIFF_BYTES = 1024;
+
+/** More than 10% control bytes or invalid UTF-8 in the first KiB: text views would be mostly escapes. */
+export function isMostlyBinary(b: Uint8Array): boolean {
+  const end = Math.min(b.length, SNIFF_BYTES);
+  if (end === 0) return false;
+  let bad = 0;
+  let i = 0;
+  while (i < end) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) bad++;
+      i++;
+      continue;
+    }
+    const len = utf8SequenceLength(b, i, end);
+    if (len === -1) break;
+    if (len === 0) {
+      bad++;
+      i++;
+    } else i += len;
+  }
+  return bad * 10 > end;
+}
+
+/** Splits a header value like `form-data; name="a"; filename="b"` into its main token and parameters. */
+export function parseParameterized(value: string): { main: string; params: Map<string, string> } {
+  const semi = value.indexOf(";");
+  const main = (semi < 0 ? value : value.slice(0, semi)).trim();
+  const params = new Map<string, string>();
+  if (semi >= 0) {
+    const re = /\s*;\s*([^=;\s]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"?|[^;]*))?/gy;
+    re.lastIndex = semi;
+    for (let m = re.exec(value); m; m = re.exec(value)) {
+      const name = m[1]!.toLowerCase();
+      let v = (m[2] ?? "").trim();
+      if (v.startsWith('"')) v = v.slice(1, v.length > 1 && v.endsWith('"') ? -1 : undefined).replace(/\\(.)/g, "$1");
+      if (!params.has(name)) params.set(name, v);
+    }
+  }
+  return { main, params };
+}
+
+export function parseContentType(ct: string | undefined): { mime: string; params: Map<string, string> } {
+  const { main, params } = parseParameterized(ct ?? "");
+  return { mime: main.toLowerCase(), params };
+}
+
+/**
+ * Emits `b[start, end)` as text lines (split on LF, CRLF counted as one break), each prefixed with `indent`.
+ * Decodes one line at a time so a cut-off body is only decoded as far as it is shown.
+ */
+export function pushTextLines(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  sink: LineSink,
+  indent = "",
+  style?: SegmentStyle,
+): void {
+  const view = b.subarray(0, end);
+  let pos = start;
+  while (pos < end) {
+    if (!sink.more()) return;
+    let nl = view.indexOf(0x0a, pos);
+    if (nl < 0) nl = end;
+    const lineEnd = nl > pos && view[nl - 1] === 0x0d ? nl - 1 : nl;
+    const text = visible(decodeLenient(view.subarray(pos, lineEnd)), indent.length);
+    const seg = style ? { text, style } : { text };
+    const line: Line = indent ? [{ text: indent }, seg] : [seg];
+    sink.push(line);
+    pos = nl + 1;
+  }
+}
+
+/** Same as pushTextLines for an already-decoded string. */
+export function pushStringLines(s: string, sink: LineSink, indent = "", style?: SegmentStyle): void {
+  let pos = 0;
+  while (pos < s.length) {
+    if (!sink.more()) return;
+    let nl = s.indexOf("\n", pos);
+    if (nl < 0) nl = s.length;
+    const lineEnd = nl > pos && s.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
+    const text = visible(s.slice(pos, lineEnd), indent.length);
+    const seg = style ? { text, style } : { text };
+    sink.push(indent ? [{ text: indent }, seg] : [seg]);
+    pos = nl + 1;
+  }
+}

@@ -1,0 +1,80 @@
+export type ViewName =
+  | "auto"
+  | "raw"
+  | "hex"
+  | "json"
+  | "urlencoded"
+  | "multipart"
+  | "image"
+  | "xml"
+  | "css"
+  | "javascript"
+  | "query";
+
+export type SegmentStyle =
+  | "key"
+  | "string"
+  | "number"
+  | "boolean"
+  | "null"
+  | "punct"
+  | "offset"
+  | "dim"
+  | "heading"
+  | "error";
+
+export interface Segment {
+  text: string;
+  style?: SegmentStyle;
+}
+
+/** One display line, already split: no segment contains "\n". */
+export type Line = Segment[];
+
+export interface ViewResult {
+  /** The view's display name for the status bar, e.g. "JSON", "Raw", "PNG Image". */
+  name: string;
+  lines: Line[];
+  /** Set only when auto's pick failed and it fell back to Raw, e.g. "[failed to parse as JSON]". */
+  error?: string;
+}
+
+/** What a view may know about the message besides its body. */
+export interface ViewContext {
+  /** Lower-cased media type without parameters, "" when unknown. */
+  mime: string;
+  /** Content-Type parameters, lower-cased names, unquoted values. */
+  params: ReadonlyMap<string, string>;
+  query: readonly (readonly [string, string])[];
+}
+
+/**
+ * Collects lines up to a cap. Views ask `more()` before building each line so that a cut
+ * body costs work proportional to what is shown, not to its size.
+ */
+export class LineSink {
+  readonly lines: Line[] = [];
+  /** True once a view had more to show than the cap allowed. */
+  truncated = false;
+
+  constructor(readonly max: number) {}
+
+  more(): boolean {
+    if (this.lines.length < this.max) return true;
+    this.truncated = true;
+    return false;
+  }
+
+  push(line: Line): boolean {
+    if (!this.more()) return false;
+    this.lines.push(line);
+    return true;
+  }
+}
+
+export interface ContentView {
+  /** Display name; also used in "[failed to parse as <title>]". */
+  title: string;
+  /** May throw on malformed input. Returns a more specific name when the body tells one (e.g. "PNG Image"). */
+  render(body: Uint8Array, ctx: ViewContext, sink: LineSink): string | void;
+}

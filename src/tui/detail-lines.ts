@@ -1,0 +1,241 @@
+/**
+ * The flow view's tabs as display lines: headers, then the body through the content views; the
+ * message stream; the connection and timing details. Pure: the controller computes the lines once
+ * per (detail, tab, view mode) and the screen only slices the visible ones.
+ */
+import type { ConnectionDetail, FlowDetail, FlowSummary, MessageDetail } from "../protocol.ts";
+import type { HeaderField } from "../engine/flow/headers.ts";
+import { DEFAULT_MAX_LINES, renderContent, type Line, type ViewName } from "./contentviews/index.ts";
+import { fullTime, humanDuration, humanSize, type Glyphs } from "./format.ts";
+
+export type TabId = "request" | "response" | "messages" | "detail";
+
+export interface Tab {
+  id: TabId;
+  title: string;
+}
+
+/** Tabs by flow type, as mitmproxy's flow view has them. */
+export function tabsFor(f: FlowSummary): Tab[] {
+  const req = f.interceptedAt === "request" ? "Request intercepted" : "Request";
+  const resp = f.interceptedAt === "response" ? "Response intercepted" : "Response";
+  switch (f.type) {
+    case "http": {
+      const tabs: Tab[] = [
+        { id: "request", title: req },
+        { id: "response", title: resp },
+      ];
+      if (f.messages !== undefined) tabs.push({ id: "messages", title: "WebSocket Messages" });
+      tabs.push({ id: "detail", title: "Detail" });
+      return tabs;
+    }
+    case "tcp":
+      return [
+        { id: "messages", title: "TCP Stream" },
+        { id: "detail", title: "Detail" },
+      ];
+    case "udp":
+      return [
+        { id: "messages", title: "UDP Stream" },
+        { id: "detail", title: "Detail" },
+      ];
+    case "dns":
+      return [
+        { id: "request", title: req },
+        { id: "response", title: resp },
+        { id: "detail", title: "Detail" },
+      ];
+  }
+}
+
+export interface TabContent {
+  lines: Line[];
+  /** The content view that rendered the body ("JSON", "Raw", …), for the mode hint. */
+  viewName: string | undefined;
+  /** Whether the body was cut (by size or by lines), so "f" has something to load. */
+  cut: boolean;
+}
+
+export interface TabOptions {
+  mode: ViewName;
+  /** Lines of body to show; Infinity for everything. */
+  maxLines: number;
+  glyphs: Glyphs;
+}
+
+/** Every character outside printable ASCII as an escape: header names and values can carry homoglyphs and control bytes. */
+export function escapeAscii(s: string): string {
+  let out = "";
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 0x20 && c < 0x7f) out += ch;
+    else if (c <= 0xff) out += `\\x${c.toString(16).padStart(2, "0")}`;
+    else if (c <= 0xffff) out += `\\u${c.toString(16).padStart(4, "0")}`;
+    else out += `\\U${c.toString(16).padStart(8, "0")}`;
+  }
+  return out;
+}
+
+function headerLines(headers: readonly HeaderField[]): Line[] {
+  return headers.map(([k, v]) => [
+    { text: escapeAscii(k), style: "key" },
+    { text: ": ", style: "punct" },
+    { text: escapeAscii(v) },
+  ]);
+}
+
+function queryOf(path: string): [string, string][] {
+  const q = path.indexOf("?");
+  if (q < 0) return [];
+  try {
+    return [...new URLSearchParams(path.slice(q + 1))];
+  } catch {
+    return [];
+  }
+}
+
+function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [string, string][]): { lines: Line[]; viewName: string | undefined; cut: boolean } {
+  const lines: Line[] = [];
+  if (m.bodySize === 0 && query.length === 0) {
+    lines.push([{ text: emptyText, style: "dim" }]);
+    return { lines, viewName: undefined, cut: false };
+  }
+  const r = renderContent(m.body, m.contentType, o.mode, {
+    maxLines: o.maxLines === Infinity ? Number.MAX_SAFE_INTEGER : o.maxLines,
+    query,
+  });
+  const sizeNote = m.body.length < m.bodySize ? ` (showing ${humanSize(m.body.length)} of ${humanSize(m.bodySize)})` : "";
+  lines.push([
+    { text: `${r.name}`, style: "heading" },
+    { text: ` ${humanSize(m.bodySize)}${sizeNote}`, style: "dim" },
+    ...(r.error ? [{ text: ` ${r.error}`, style: "error" as const }] : []),
+    { text: ` [m:${o.mode}]`, style: "dim" },
+  ]);
+  lines.push(...r.lines);
+  const cutBySize = m.body.length + m.bodyOffset < m.bodySize;
+  if (cutBySize) lines.push([{ text: `[body cut at ${humanSize(m.body.length)} of ${humanSize(m.bodySize)}: press f to load all]`, style: "dim" }]);
+  const cutByLines = r.lines.length > o.maxLines;
+  return { lines, viewName: r.name, cut: cutBySize || cutByLines };
+}
+
+export function tabContent(tab: TabId, d: FlowDetail, o: TabOptions): TabContent {
+  switch (tab) {
+    case "request":
+      return requestTab(d, o);
+    case "response":
+      return responseTab(d, o);
+    case "messages":
+      return messagesTab(d, o);
+    case "detail":
+      return { lines: detailTab(d), viewName: undefined, cut: false };
+  }
+}
+
+function requestTab(d: FlowDetail, o: TabOptions): TabContent {
+  const r = d.request;
+  if (!r) return { lines: [[{ text: "No request.", style: "dim" }]], viewName: undefined, cut: false };
+  const lines: Line[] = [[{ text: `${r.method} ${escapeAscii(r.url)} ${r.httpVersion}`, style: "heading" }], ...headerLines(r.headers), []];
+  const body = bodyLines(r, o, "No request content", queryOf(r.path));
+  lines.push(...body.lines);
+  return { lines, viewName: body.viewName, cut: body.cut };
+}
+
+function responseTab(d: FlowDetail, o: TabOptions): TabContent {
+  const r = d.response;
+  if (!r) {
+    const s = d.summary;
+    const lines: Line[] = [];
+    if (s.error) lines.push([{ text: `Error: ${s.error}`, style: "error" }]);
+    else if (s.interceptedAt === "request") lines.push([{ text: "No response yet: the request is intercepted. Press a to resume it.", style: "dim" }]);
+    else if (s.live) lines.push([{ text: "Waiting for the response…", style: "dim" }]);
+    else lines.push([{ text: "No response.", style: "dim" }]);
+    return { lines, viewName: undefined, cut: false };
+  }
+  const lines: Line[] = [[{ text: `${r.httpVersion} ${r.status} ${escapeAscii(r.reason)}`, style: "heading" }], ...headerLines(r.headers), []];
+  const body = bodyLines(r, o, "No content", []);
+  lines.push(...body.lines);
+  return { lines, viewName: body.viewName, cut: body.cut };
+}
+
+function messagesTab(d: FlowDetail, o: TabOptions): TabContent {
+  const lines: Line[] = [];
+  if (d.messages.length === 0) lines.push([{ text: "No messages.", style: "dim" }]);
+  let cut = false;
+  const perMessage = Math.min(o.maxLines, 64);
+  for (const m of d.messages) {
+    const arrow = m.fromClient ? o.glyphs.fromClient : o.glyphs.toClient;
+    const r = renderContent(m.content, m.type === "text" ? "text/plain" : undefined, o.mode, { maxLines: perMessage });
+    if (r.lines.length > perMessage) cut = true;
+    const first = r.lines[0] ?? [];
+    lines.push([{ text: `${arrow} `, style: m.fromClient ? "key" : "string" }, ...first]);
+    for (const l of r.lines.slice(1)) lines.push([{ text: "  " }, ...l]);
+    if (lines.length > o.maxLines) {
+      cut = true;
+      lines.push([{ text: `Stopped displaying messages after ${o.maxLines} lines. Press f to load all data.`, style: "dim" }]);
+      break;
+    }
+  }
+  if (d.summary.error) lines.push([{ text: `Error: ${d.summary.error}`, style: "error" }]);
+  return { lines, viewName: undefined, cut };
+}
+
+function kv(k: string, v: string | number | undefined): Line | undefined {
+  if (v === undefined || v === "") return undefined;
+  return [{ text: `  ${k}: `, style: "key" }, { text: escapeAscii(String(v)) }];
+}
+
+function connectionLines(title: string, c: ConnectionDetail): Line[] {
+  const rows = [
+    kv("Address", c.address),
+    kv("TLS Version", c.tlsVersion),
+    kv("Server Name Indication", c.sni),
+    kv("Cipher Name", c.cipher),
+    kv("ALPN", c.alpn),
+  ].filter((l): l is Line => l !== undefined);
+  if (rows.length === 0) return [];
+  const out: Line[] = [[{ text: title, style: "heading" }], ...rows];
+  if (c.certificates.length) {
+    out.push([{ text: "  Certificates:", style: "key" }]);
+    for (const cert of c.certificates) for (const l of cert.split(/\r?\n/)) out.push([{ text: `    ${escapeAscii(l)}` }]);
+  }
+  out.push([]);
+  return out;
+}
+
+function detailTab(d: FlowDetail): Line[] {
+  const s = d.summary;
+  const out: Line[] = [[{ text: "Flow:", style: "heading" }]];
+  for (const l of [
+    kv("Id", s.id),
+    kv("Type", s.type),
+    kv("Started", fullTime(s.ts)),
+    kv("Duration", humanDuration(s.duration)),
+    kv("State", s.intercepted ? `intercepted at ${s.interceptedAt ?? "?"}` : s.live ? "live" : "finished"),
+    kv("Replay", s.isReplay ? "yes" : undefined),
+    kv("Modified", s.modified ? "yes" : undefined),
+    kv("Marked", s.marked ? "yes" : undefined),
+    kv("Error", s.error),
+  ]) {
+    if (l) out.push(l);
+  }
+  if (s.comment) out.push([{ text: "  Comment: ", style: "key" }, { text: escapeAscii(s.comment) }]);
+  out.push([]);
+  out.push(...connectionLines("Server Connection:", d.server));
+  out.push(...connectionLines("Client Connection:", d.client));
+  if (d.timings.length) {
+    out.push([{ text: "Timing:", style: "heading" }]);
+    const sorted = [...d.timings].sort((a, b) => a.ts - b.ts);
+    const t0 = sorted[0]!.ts;
+    const width = Math.max(...sorted.map((t) => t.name.length));
+    for (const t of sorted) {
+      out.push([
+        { text: `  ${t.name.padEnd(width)}  `, style: "key" },
+        { text: fullTime(t.ts) },
+        { text: t.ts > t0 ? `  +${humanDuration(t.ts - t0)}` : "", style: "dim" },
+      ]);
+    }
+  }
+  return out;
+}
+
+export { DEFAULT_MAX_LINES };

@@ -1,0 +1,282 @@
+/**
+ * Text formatting for rows and headers: sizes, durations, times, fitting text into columns, and the
+ * flow list's columns for a given width. Pure, so layouts at 80 and 100 columns are unit-tested.
+ */
+import type { FlowSummary } from "../protocol.ts";
+
+/** Glyphs, with ASCII stand-ins for terminals without UTF-8 (mitmproxy falls back the same way). */
+export interface Glyphs {
+  ellipsis: string;
+  mark: string;
+  replay: string;
+  intercept: string;
+  modified: string;
+  fromClient: string;
+  toClient: string;
+  up: string;
+  down: string;
+}
+
+export const UNICODE_GLYPHS: Glyphs = {
+  ellipsis: "…",
+  mark: "●",
+  replay: "↺",
+  intercept: "!",
+  modified: "*",
+  fromClient: "⇒",
+  toClient: "⇐",
+  up: "⇧",
+  down: "⇩",
+};
+
+export const ASCII_GLYPHS: Glyphs = {
+  ellipsis: "~",
+  mark: "#",
+  replay: "r",
+  intercept: "!",
+  modified: "*",
+  fromClient: "->",
+  toClient: "<-",
+  up: "^",
+  down: "v",
+};
+
+/** Whether the locale says the terminal takes UTF-8 (the usual LC_ALL > LC_CTYPE > LANG order). */
+export function localeIsUtf8(env: NodeJS.ProcessEnv): boolean {
+  const v = env["LC_ALL"] || env["LC_CTYPE"] || env["LANG"] || "";
+  // No locale at all is common in containers and over SSH with UTF-8 terminals; prefer Unicode then.
+  if (v === "") return true;
+  return /utf-?8/i.test(v);
+}
+
+export function humanSize(n: number | undefined): string {
+  if (n === undefined) return "";
+  if (n < 1024) return `${n}b`;
+  const units = ["k", "m", "g", "t"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)}${units[u]}`;
+}
+
+/** Seconds to a short duration: 35ms, 1.2s, 2m03s. */
+export function humanDuration(s: number | undefined): string {
+  if (s === undefined || !Number.isFinite(s) || s < 0) return "";
+  if (s < 1) return `${Math.round(s * 1000)}ms`;
+  if (s < 10) return `${s.toFixed(1)}s`;
+  if (s < 60) return `${Math.round(s)}s`;
+  const m = Math.floor(s / 60);
+  const r = Math.round(s % 60);
+  if (m < 60) return `${m}m${String(r).padStart(2, "0")}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
+
+/** Epoch seconds to local HH:MM:SS. */
+export function clockTime(ts: number): string {
+  const d = new Date(ts * 1000);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** Epoch seconds to local date and time with milliseconds, for the detail view. */
+export function fullTime(ts: number): string {
+  const d = new Date(ts * 1000);
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/**
+ * Control characters and other invisible code points as escapes: a header or URL can hold anything,
+ * and raw control bytes would move the cursor and corrupt the screen.
+ */
+export function sanitize(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, "0")}` : `\\u${n.toString(16).padStart(4, "0")}`;
+  });
+}
+
+export function truncEnd(s: string, w: number, ellipsis = "…"): string {
+  if (w <= 0) return "";
+  if (s.length <= w) return s;
+  if (w <= ellipsis.length) return s.slice(0, w);
+  return s.slice(0, w - ellipsis.length) + ellipsis;
+}
+
+export function truncStart(s: string, w: number, ellipsis = "…"): string {
+  if (w <= 0) return "";
+  if (s.length <= w) return s;
+  if (w <= ellipsis.length) return s.slice(s.length - w);
+  return ellipsis + s.slice(s.length - (w - ellipsis.length));
+}
+
+export function padEnd(s: string, w: number, ellipsis = "…"): string {
+  return truncEnd(s, w, ellipsis).padEnd(w);
+}
+
+export function padStart(s: string, w: number, ellipsis = "…"): string {
+  return truncEnd(s, w, ellipsis).padStart(w);
+}
+
+/**
+ * Host and path in `w` columns. The path's end is cut first; a long host loses its start
+ * (the registrable domain sits at its end), as mitmproxy's list does.
+ */
+export function fitUrl(host: string, path: string, w: number, ellipsis = "…"): string {
+  if (w <= 0) return "";
+  const full = host + path;
+  if (full.length <= w) return full;
+  const hostMax = Math.max(Math.min(host.length, 12), Math.floor(w * 0.4));
+  const h = truncStart(host, Math.min(host.length, hostMax), ellipsis);
+  return h + truncEnd(path, w - h.length, ellipsis);
+}
+
+export function shortContentType(ct: string | undefined): string {
+  if (!ct) return "";
+  const semi = ct.indexOf(";");
+  return (semi >= 0 ? ct.slice(0, semi) : ct).trim();
+}
+
+export type StatusClass = "1xx" | "2xx" | "3xx" | "4xx" | "5xx" | "err" | "pending";
+
+export function statusClass(f: Pick<FlowSummary, "status" | "error">): StatusClass {
+  if (f.error) return "err";
+  const s = f.status;
+  if (s === undefined) return "pending";
+  if (s < 200) return "1xx";
+  if (s < 300) return "2xx";
+  if (s < 400) return "3xx";
+  if (s < 500) return "4xx";
+  return "5xx";
+}
+
+export const STATUS_COLORS: Record<StatusClass, string | undefined> = {
+  "1xx": "cyan",
+  "2xx": "green",
+  "3xx": "cyan",
+  "4xx": "yellow",
+  "5xx": "red",
+  err: "red",
+  pending: undefined,
+};
+
+export const METHOD_COLORS: Record<string, string> = {
+  GET: "green",
+  POST: "yellow",
+  PUT: "magenta",
+  PATCH: "magenta",
+  DELETE: "red",
+  HEAD: "cyan",
+  OPTIONS: "blue",
+  CONNECT: "blue",
+};
+
+/** Which columns the flow list shows at a width, and how wide each is. */
+export interface RowLayout {
+  width: number;
+  time: boolean;
+  scheme: number;
+  method: number;
+  url: number;
+  status: number;
+  ctype: number;
+  size: number;
+  duration: number;
+}
+
+/**
+ * The columns for a terminal width. Narrow terminals drop the least useful columns first
+ * (time, content type, scheme, duration) so the URL keeps at least a third of the row.
+ */
+export function rowLayout(width: number): RowLayout {
+  const w = Math.max(20, width);
+  const l: RowLayout = { width: w, time: w >= 90, scheme: 5, method: w >= 100 ? 6 : 4, url: 0, status: 3, ctype: 0, size: 5, duration: 5 };
+  if (w >= 70) l.ctype = w >= 140 ? 24 : w >= 110 ? 16 : w >= 100 ? 12 : 10;
+  if (w < 56) {
+    l.scheme = 0;
+    l.duration = 0;
+  }
+  // focus marker (2) and flags (3) plus one space after each present column.
+  const fixed =
+    2 +
+    (l.time ? 9 : 0) +
+    4 +
+    (l.scheme ? l.scheme + 1 : 0) +
+    l.method +
+    1 +
+    1 +
+    l.status +
+    (l.ctype ? l.ctype + 1 : 0) +
+    1 +
+    l.size +
+    (l.duration ? l.duration + 1 : 0);
+  l.url = Math.max(8, w - fixed);
+  return l;
+}
+
+export interface Cell {
+  text: string;
+  color?: string | undefined;
+  bold?: boolean;
+  dim?: boolean;
+}
+
+export function schemeLabel(f: FlowSummary): string {
+  switch (f.type) {
+    case "tcp":
+      return "TCP";
+    case "udp":
+      return "UDP";
+    case "dns":
+      return "DNS";
+    case "http": {
+      const tls = f.scheme === "https" || f.scheme === "wss";
+      if (f.messages !== undefined) return tls ? "WSS" : "WS";
+      return tls ? "HTTPS" : "HTTP";
+    }
+  }
+}
+
+function defaultPort(scheme: string): number {
+  return scheme === "https" || scheme === "wss" ? 443 : 80;
+}
+
+/** What the URL column shows for a flow: host and path for HTTP, the endpoints for streams. */
+export function urlParts(f: FlowSummary): { host: string; path: string } {
+  if (f.type === "tcp" || f.type === "udp") return { host: f.client, path: ` <-> ${f.server ?? f.host}` };
+  if (f.type === "dns") return { host: f.host, path: f.path ? ` ${f.path}` : "" };
+  const host = f.port && f.port !== defaultPort(f.scheme) ? `${f.host}:${f.port}` : f.host;
+  return { host, path: f.path };
+}
+
+/** The cells of one flow row; the row component only paints them. */
+export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: Glyphs): Cell[] {
+  const cells: Cell[] = [];
+  cells.push({ text: focused ? ">>" : "  ", bold: true, color: focused ? "cyan" : undefined });
+  if (l.time) cells.push({ text: clockTime(f.ts) + " ", color: f.intercepted ? "yellow" : undefined, bold: f.intercepted });
+  const flags =
+    (f.intercepted ? g.intercept : " ") +
+    (f.marked ? g.mark : " ") +
+    (f.isReplay ? g.replay : f.modified ? g.modified : " ");
+  cells.push({ text: flags + " ", color: f.intercepted ? "yellow" : f.marked ? "red" : undefined, bold: f.intercepted });
+  if (l.scheme) cells.push({ text: padEnd(schemeLabel(f), l.scheme, "") + " ", color: "blue" });
+  const method = f.type === "http" ? f.method : f.type === "dns" ? f.method || "DNS" : "";
+  cells.push({ text: padEnd(sanitize(method), l.method, "") + " ", color: METHOD_COLORS[method], bold: true });
+  const { host, path } = urlParts(f);
+  const url = fitUrl(sanitize(host), sanitize(path), l.url, g.ellipsis);
+  cells.push({ text: url.padEnd(l.url) + " ", bold: f.intercepted, dim: f.live && !f.intercepted && f.status === undefined && !f.error });
+  const cls = statusClass(f);
+  const status = cls === "err" ? "err" : f.status === undefined ? "" : String(f.status);
+  cells.push({ text: padStart(status, l.status, "") + " ", color: STATUS_COLORS[cls], bold: cls === "err" });
+  // "application/" says little and costs most of a narrow column.
+  const ctype = shortContentType(f.contentType).replace(/^application\//, "");
+  if (l.ctype) cells.push({ text: padEnd(sanitize(ctype), l.ctype, g.ellipsis) + " ", dim: true });
+  const size = f.type === "http" ? f.respSize : f.reqSize + (f.respSize ?? 0);
+  cells.push({ text: padStart(humanSize(size), l.size, "") + (l.duration ? " " : "") });
+  if (l.duration) cells.push({ text: padStart(humanDuration(f.duration), l.duration, ""), dim: true });
+  return cells;
+}

@@ -1,0 +1,120 @@
+/**
+ * Entry point of the interactive console: loads the keymap, takes over the terminal (alternate
+ * screen, hidden cursor), renders the App with Ink, and gives the terminal back on every way out.
+ */
+import path from "node:path";
+import { render } from "ink";
+import type { EngineHandle } from "../engine-client.ts";
+import type { ReadyInfo } from "../protocol.ts";
+import { App } from "./app.tsx";
+import { Controller } from "./controller.ts";
+import { loadKeymap, type Keymap } from "./keymap.ts";
+import { themeFromEnv } from "./theme.ts";
+
+export { KeymapError } from "./keymap.ts";
+
+const ENTER_ALT = "\x1b[?1049h\x1b[?25l";
+const LEAVE_ALT = "\x1b[?25h\x1b[?1049l";
+
+export interface ConsoleRunOptions {
+  confdir: string;
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+  /** Overrides the repo's default keybindings file (tests). */
+  defaultKeybindings?: string;
+}
+
+/** The default keymap plus `<confdir>/keybindings.json`; a bad entry throws a KeymapError naming it. */
+export function loadConsoleKeymap(confdir: string, defaultsPath?: string): Keymap {
+  const known = Controller.consoleCommandNames();
+  return loadKeymap({
+    isKnownConsoleCommand: (n) => known.has(n),
+    userPath: path.join(confdir, "keybindings.json"),
+    ...(defaultsPath ? { defaultsPath } : {}),
+  });
+}
+
+/**
+ * Runs the console until the user quits (then the caller shuts the engine down).
+ * Rejects before touching the terminal when the keymap is bad or stdin is not a terminal,
+ * and with the engine's error if the engine fails.
+ */
+export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: ConsoleRunOptions): Promise<void> {
+  const stdin = opts.stdin ?? process.stdin;
+  const stdout = opts.stdout ?? process.stdout;
+  const keymap = loadConsoleKeymap(opts.confdir, opts.defaultKeybindings);
+  if (!stdin.isTTY) throw new Error("the console needs a terminal; for scripts and pipes use `pryx dump`");
+
+  const theme = themeFromEnv(process.env);
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    try {
+      stdout.write(LEAVE_ALT);
+    } catch {
+      // The terminal may be gone (SSH dropped): nothing left to restore.
+    }
+  };
+
+  return new Promise<void>((resolve, reject) => {
+    let finished = false;
+    let instance: ReturnType<typeof render> | undefined;
+    const onSignal = () => finish();
+    // Runs before Node prints an uncaught error, so the trace lands on the normal screen, not the lost alternate one.
+    const onCrash = () => restore();
+    const finish = (error?: Error) => {
+      if (finished) return;
+      finished = true;
+      try {
+        instance?.unmount();
+      } catch {
+        // Unmounting after a render error can throw again; the terminal still has to be restored.
+      }
+      restore();
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      process.off("SIGHUP", onSignal);
+      process.off("exit", restore);
+      process.off("uncaughtExceptionMonitor", onCrash);
+      if (error) reject(error);
+      else resolve();
+    };
+
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    process.on("SIGHUP", onSignal);
+    process.on("exit", restore);
+    process.on("uncaughtExceptionMonitor", onCrash);
+
+    const ctrl = new Controller({
+      engine,
+      ready,
+      keymap,
+      theme,
+      onExit: (error) => finish(error),
+      width: stdout.columns || 80,
+      height: stdout.rows > 1 ? stdout.rows - 1 : 24,
+    });
+
+    stdout.write(ENTER_ALT);
+    try {
+      instance = render(<App ctrl={ctrl} theme={theme} />, {
+        stdin,
+        stdout,
+        exitOnCtrlC: false,
+        patchConsole: true,
+        maxFps: 30,
+        incrementalRendering: true,
+      });
+    } catch (err) {
+      ctrl.dispose();
+      finish(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    instance.waitUntilExit().then(
+      () => finish(),
+      (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
+    );
+  });
+}

@@ -1,0 +1,187 @@
+/**
+ * Keybindings as data: `{ key, context, command, help }` entries from the repo's keybindings.json,
+ * overridden by `<confdir>/keybindings.json`. Keys resolve to command strings in the command
+ * language, so keys, the `:` prompt and addons' commands share one registry.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { CommandSyntaxError, tokenize } from "./command-line.ts";
+import { KeySpecError, parseKeySpec } from "./keys.ts";
+
+export const CONTEXTS = [
+  "global",
+  "flowlist",
+  "flowview",
+  "help",
+  "options",
+  "eventlog",
+  "commands",
+  "keybindings",
+  "chooser",
+  "prompt",
+  "grideditor",
+] as const;
+export type Context = (typeof CONTEXTS)[number];
+
+export function isContext(s: string): s is Context {
+  return (CONTEXTS as readonly string[]).includes(s);
+}
+
+/** One binding, validated: the key in canonical spelling, one context. */
+export interface Binding {
+  key: string;
+  context: Context;
+  command: string;
+  help: string;
+  /** Where it came from, for error messages and the key bindings screen: "file#index". */
+  source: string;
+}
+
+export class KeymapError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.length === 1 ? problems[0]! : `bad keybindings:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+const FIELDS = new Set(["key", "context", "command", "help"]);
+
+/**
+ * Validates the entries of one keybindings file. Every bad entry is reported (file, index, key when
+ * there is one, and why), so a user fixes the file in one go; nothing is returned unless all are good.
+ */
+export function parseBindings(raw: unknown, file: string, isKnownConsoleCommand: (name: string) => boolean): Binding[] {
+  if (!Array.isArray(raw)) throw new KeymapError([`${file}: expected a JSON array of { key, context, command, help } entries`]);
+  const out: Binding[] = [];
+  const problems: string[] = [];
+  raw.forEach((entry: unknown, index: number) => {
+    const where = (key?: unknown) =>
+      `${file}: entry ${index}${typeof key === "string" ? ` (key ${JSON.stringify(key)})` : ""}`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      problems.push(`${where()}: expected an object`);
+      return;
+    }
+    const e = entry as Record<string, unknown>;
+    const bad = (msg: string) => problems.push(`${where(e["key"])}: ${msg}`);
+    const unknown = Object.keys(e).filter((k) => !FIELDS.has(k));
+    if (unknown.length) return bad(`unknown field ${unknown.map((k) => JSON.stringify(k)).join(", ")}`);
+    for (const f of ["key", "context", "command"]) {
+      if (!(f in e)) return bad(`missing field "${f}"`);
+    }
+    if (typeof e["key"] !== "string") return bad(`"key" must be a string`);
+    if (typeof e["command"] !== "string") return bad(`"command" must be a string`);
+    if (e["help"] !== undefined && typeof e["help"] !== "string") return bad(`"help" must be a string`);
+    const ctxRaw = e["context"];
+    const contexts = typeof ctxRaw === "string" ? [ctxRaw] : ctxRaw;
+    if (!Array.isArray(contexts) || contexts.length === 0 || !contexts.every((c) => typeof c === "string")) {
+      return bad(`"context" must be a context name or a non-empty list of them`);
+    }
+    const unknownCtx = contexts.filter((c) => !isContext(c));
+    if (unknownCtx.length) {
+      return bad(`unknown context ${unknownCtx.map((c) => JSON.stringify(c)).join(", ")} (known: ${CONTEXTS.join(", ")})`);
+    }
+    let key: string;
+    try {
+      key = parseKeySpec(e["key"]);
+    } catch (err) {
+      if (err instanceof KeySpecError) return bad(err.message);
+      throw err;
+    }
+    const command = e["command"].trim();
+    if (command.length === 0) return bad(`"command" is empty`);
+    let name: string;
+    try {
+      name = tokenize(command)[0]!.value;
+    } catch (err) {
+      if (err instanceof CommandSyntaxError) return bad(`command ${JSON.stringify(command)}: ${err.message}`);
+      throw err;
+    }
+    if (name.startsWith("console.") && !isKnownConsoleCommand(name)) return bad(`unknown console command "${name}"`);
+    for (const context of contexts as Context[]) {
+      out.push({ key, context, command: e["command"], help: (e["help"] as string | undefined) ?? "", source: `${file}#${index}` });
+    }
+    return undefined;
+  });
+  if (problems.length) throw new KeymapError(problems);
+  return out;
+}
+
+/** Bindings by context and key; a later binding for the same key and context replaces the earlier one. */
+export class Keymap {
+  private readonly byContext = new Map<Context, Map<string, Binding>>();
+
+  constructor(bindings: Iterable<Binding>) {
+    for (const b of bindings) {
+      let m = this.byContext.get(b.context);
+      if (!m) this.byContext.set(b.context, (m = new Map()));
+      // Delete first so an override takes the position of a newly added key, and listing shows it last.
+      m.delete(b.key);
+      m.set(b.key, b);
+    }
+  }
+
+  lookup(context: Context, key: string): Binding | undefined {
+    return this.byContext.get(context)?.get(key);
+  }
+
+  /** The first binding for the key in the given contexts, in order (the current context, then global). */
+  resolve(contexts: readonly Context[], key: string): Binding | undefined {
+    for (const c of contexts) {
+      const b = this.lookup(c, key);
+      if (b) return b;
+    }
+    return undefined;
+  }
+
+  forContext(context: Context): Binding[] {
+    return [...(this.byContext.get(context)?.values() ?? [])];
+  }
+
+  all(): Binding[] {
+    const out: Binding[] = [];
+    for (const c of CONTEXTS) out.push(...this.forContext(c));
+    return out;
+  }
+
+  /** The keys bound to a command in a context (for hints such as "press f to load all"). */
+  keysFor(command: string, contexts: readonly Context[]): string[] {
+    const out: string[] = [];
+    for (const c of contexts) for (const b of this.forContext(c)) if (b.command === command && !out.includes(b.key)) out.push(b.key);
+    return out;
+  }
+}
+
+export const DEFAULT_KEYBINDINGS_PATH = fileURLToPath(new URL("../../keybindings.json", import.meta.url));
+
+function readJson(file: string): unknown {
+  const text = readFileSync(file, "utf8");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new KeymapError([`${file}: not valid JSON: ${(err as Error).message}`]);
+  }
+}
+
+/**
+ * Loads the default keymap and, when it exists, the user's file on top.
+ * Throws KeymapError naming each bad entry.
+ */
+export function loadKeymap(opts: {
+  isKnownConsoleCommand: (name: string) => boolean;
+  defaultsPath?: string;
+  userPath?: string | undefined;
+}): Keymap {
+  const defaultsPath = opts.defaultsPath ?? DEFAULT_KEYBINDINGS_PATH;
+  const bindings = parseBindings(readJson(defaultsPath), defaultsPath, opts.isKnownConsoleCommand);
+  if (opts.userPath) {
+    let raw: unknown;
+    try {
+      raw = readJson(opts.userPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") raw = undefined;
+      else if (err instanceof KeymapError) throw err;
+      else throw new KeymapError([`${opts.userPath}: ${(err as Error).message}`]);
+    }
+    if (raw !== undefined) bindings.push(...parseBindings(raw, opts.userPath, opts.isKnownConsoleCommand));
+  }
+  return new Keymap(bindings);
+}

@@ -1,0 +1,40 @@
+/**
+ * How the screen's rows are shared out. The controller needs the same numbers as the components
+ * (a page down moves by the rows actually shown), so both compute them here.
+ */
+
+/** The status line and the prompt/message line. */
+export const STATUS_LINES = 2;
+/** The option help pane under the options list. */
+export const OPTION_HELP_LINES = 3;
+
+export type ScreenKind = "flowlist" | "flowview" | "help" | "options" | "eventlog" | "commands" | "keybindings";
+
+/** Rows of a chooser overlay (border, title, choices), or 0 without one. */
+export function overlayHeight(choices: number | undefined, height: number): number {
+  if (choices === undefined) return 0;
+  const max = Math.max(1, Math.floor(height / 2) - 3);
+  return Math.min(choices, max) + 3;
+}
+
+/** Rows for the current screen, above any overlay and the status bar. */
+export function mainHeight(height: number, overlayChoices: number | undefined): number {
+  return Math.max(1, height - STATUS_LINES - overlayHeight(overlayChoices, height));
+}
+
+/** Rows the screen scrolls: its main area less its own title or header lines. */
+export function bodyHeight(kind: ScreenKind, main: number): number {
+  switch (kind) {
+    case "flowlist":
+      return Math.max(1, main);
+    case "flowview":
+      return Math.max(1, main - 2);
+    case "options":
+      return Math.max(1, main - 1 - OPTION_HELP_LINES);
+    case "help":
+    case "eventlog":
+    case "commands":
+    case "keybindings":
+      return Math.max(1, main - 1);
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * The console's view of the flows, kept outside React (mitmproxy's View addon plays this part):
+ * a Map of summaries plus the shown flows in order, the focus and the visible window.
+ *
+ * React reads it through useSyncExternalStore with cached snapshots (`window()`, `counts()`), so a
+ * batch that only touches flows off screen leaves the list's snapshot identical and re-renders no row.
+ * Costs with n flows: a batch that appends in time order is O(batch); inserting in the middle of
+ * another order is a merge, O(n) once per batch; a focus move is O(window); reversing is O(1)
+ * (display indexes are mapped, the array is never reversed).
+ */
+import type { FlowSummary } from "../protocol.ts";
+import { COMPARE, indexOf, mergeSorted, type Compare, type OrderKey } from "./order.ts";
+import { calcTop, clamp } from "./window.ts";
+
+export interface BatchDelta {
+  add: readonly FlowSummary[];
+  update: readonly FlowSummary[];
+  remove: readonly string[];
+  reset: boolean;
+}
+
+/** What the flow list draws: the visible rows only. */
+export interface ListWindow {
+  readonly top: number;
+  readonly focus: number;
+  readonly rows: readonly FlowSummary[];
+}
+
+/** What the status bar shows. */
+export interface ViewCounts {
+  readonly shown: number;
+  readonly total: number;
+  readonly intercepted: number;
+  /** Display index of the focused flow, -1 with an empty list. */
+  readonly focus: number;
+}
+
+export interface ViewSettings {
+  readonly order: OrderKey;
+  readonly reversed: boolean;
+  readonly markedOnly: boolean;
+  readonly follow: boolean;
+}
+
+export class FlowStore {
+  private readonly flows = new Map<string, FlowSummary>();
+  /** Ids that do not match the view filter (usually few, or none without a filter). */
+  private unshown = new Set<string>();
+  /** Shown flows in ascending order of `cmp`; display order is this, or its reverse. */
+  private view: FlowSummary[] = [];
+  private cmp: Compare = COMPARE.time;
+  private settings: ViewSettings = { order: "time", reversed: false, markedOnly: false, follow: false };
+  private focusIdx = 0;
+  private focusId: string | undefined;
+  private top = 0;
+  private height = 20;
+  private intercepted = 0;
+  private _window: ListWindow = { top: 0, focus: 0, rows: [] };
+  private _counts: ViewCounts = { shown: 0, total: 0, intercepted: 0, focus: -1 };
+  private readonly listeners = new Set<() => void>();
+  /** Bumped on every change, for consumers that cache derived data. */
+  version = 0;
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  private changed(): void {
+    this.refresh();
+    this.version++;
+    for (const l of this.listeners) l();
+  }
+
+  // ---- reading ----
+
+  get(id: string): FlowSummary | undefined {
+    return this.flows.get(id);
+  }
+
+  /** The flow at a display index. */
+  at(index: number): FlowSummary | undefined {
+    const n = this.view.length;
+    if (index < 0 || index >= n) return undefined;
+    return this.view[this.settings.reversed ? n - 1 - index : index];
+  }
+
+  get size(): number {
+    return this.view.length;
+  }
+
+  get total(): number {
+    return this.flows.size;
+  }
+
+  get viewSettings(): ViewSettings {
+    return this.settings;
+  }
+
+  focused(): FlowSummary | undefined {
+    return this.focusId === undefined ? undefined : this.flows.get(this.focusId);
+  }
+
+  focusIndex(): number {
+    return this.view.length ? this.focusIdx : -1;
+  }
+
+  window = (): ListWindow => this._window;
+  counts = (): ViewCounts => this._counts;
+
+  /** Display index of a shown flow, or -1. O(log n). */
+  indexOfId(id: string): number {
+    const f = this.flows.get(id);
+    if (!f || !this.visible(f)) return -1;
+    const i = indexOf(this.view, f, this.cmp);
+    if (i < 0) return -1;
+    return this.settings.reversed ? this.view.length - 1 - i : i;
+  }
+
+  /** Ids of all shown flows in display order (for commands over @shown; O(n), so not per key). */
+  shownIds(): string[] {
+    const ids = this.view.map((f) => f.id);
+    return this.settings.reversed ? ids.reverse() : ids;
+  }
+
+  private visible(f: FlowSummary): boolean {
+    return !this.unshown.has(f.id) && (!this.settings.markedOnly || f.marked);
+  }
+
+  // ---- engine events ----
+
+  applyBatch(b: BatchDelta): void {
+    if (b.reset) {
+      this.flows.clear();
+      this.unshown.clear();
+      this.view = [];
+      this.intercepted = 0;
+      this.focusIdx = 0;
+      this.focusId = undefined;
+      this.top = 0;
+    }
+    const leaving = new Set<FlowSummary>();
+    const entering = new Set<FlowSummary>();
+    let newest: FlowSummary | undefined;
+
+    for (const id of b.remove) {
+      const old = this.flows.get(id);
+      if (!old) continue;
+      if (this.visible(old)) {
+        if (entering.has(old)) entering.delete(old);
+        else leaving.add(old);
+      }
+      this.flows.delete(id);
+      this.unshown.delete(id);
+      if (old.intercepted) this.intercepted--;
+    }
+
+    const upsert = (f: FlowSummary, isNew: boolean) => {
+      const old = this.flows.get(f.id);
+      const wasVisible = old !== undefined && this.visible(old);
+      this.flows.set(f.id, f);
+      if (f.shown) this.unshown.delete(f.id);
+      else this.unshown.add(f.id);
+      if (old?.intercepted) this.intercepted--;
+      if (f.intercepted) this.intercepted++;
+      const isVisible = this.visible(f);
+      if (old !== undefined && wasVisible && isVisible && this.cmp(old, f) === 0 && !entering.has(old)) {
+        // Same place in the order: swap the object in place, found by binary search.
+        const i = indexOf(this.view, old, this.cmp);
+        if (i >= 0) {
+          this.view[i] = f;
+          return;
+        }
+      }
+      if (old !== undefined && wasVisible) {
+        if (entering.has(old)) entering.delete(old);
+        else leaving.add(old);
+      }
+      if (isVisible) {
+        entering.add(f);
+        if (isNew && (!newest || f.seq > newest.seq)) newest = f;
+      }
+    };
+    for (const f of b.add) upsert(f, true);
+    for (const f of b.update) upsert(f, !this.flows.has(f.id));
+
+    if (leaving.size) this.removeFromView(leaving);
+    if (entering.size) this.view = mergeSorted(this.view, [...entering], this.cmp);
+
+    if (this.settings.follow && newest) this.focusOn(newest);
+    else this.keepFocus();
+    this.changed();
+  }
+
+  /** A new view filter: `shown` holds every id that matches it. */
+  applyView(shown: readonly string[]): void {
+    const match = new Set(shown);
+    this.unshown = new Set();
+    for (const id of this.flows.keys()) if (!match.has(id)) this.unshown.add(id);
+    this.rebuild();
+    this.changed();
+  }
+
+  private removeFromView(leaving: Set<FlowSummary>): void {
+    if (leaving.size <= 8) {
+      for (const f of leaving) {
+        const i = indexOf(this.view, f, this.cmp);
+        if (i >= 0) this.view.splice(i, 1);
+      }
+    } else {
+      this.view = this.view.filter((f) => !leaving.has(f));
+    }
+  }
+
+  private rebuild(): void {
+    const v: FlowSummary[] = [];
+    for (const f of this.flows.values()) if (this.visible(f)) v.push(f);
+    this.view = v.sort(this.cmp);
+    this.keepFocus();
+  }
+
+  // ---- view settings ----
+
+  setOrder(order: OrderKey): void {
+    if (order === this.settings.order) return;
+    this.settings = { ...this.settings, order };
+    this.cmp = COMPARE[order];
+    this.rebuild();
+    this.changed();
+  }
+
+  setReversed(reversed: boolean): void {
+    if (reversed === this.settings.reversed) return;
+    const focused = this.focused();
+    this.settings = { ...this.settings, reversed };
+    if (focused) this.focusOn(focused);
+    this.changed();
+  }
+
+  setMarkedOnly(markedOnly: boolean): void {
+    if (markedOnly === this.settings.markedOnly) return;
+    this.settings = { ...this.settings, markedOnly };
+    this.rebuild();
+    this.changed();
+  }
+
+  setFollow(follow: boolean): void {
+    if (follow === this.settings.follow) return;
+    this.settings = { ...this.settings, follow };
+    if (follow) {
+      let newest: FlowSummary | undefined;
+      for (const f of this.view) if (!newest || f.seq > newest.seq) newest = f;
+      if (newest) this.focusOn(newest);
+    }
+    this.changed();
+  }
+
+  // ---- focus ----
+
+  setViewport(height: number): void {
+    const h = Math.max(1, Math.floor(height));
+    if (h === this.height) return;
+    this.height = h;
+    this.changed();
+  }
+
+  get viewportHeight(): number {
+    return this.height;
+  }
+
+  focusTo(index: number): void {
+    const n = this.view.length;
+    if (n === 0) return;
+    const i = clamp(index, 0, n - 1);
+    if (i === this.focusIdx && this.focusId === this.at(i)?.id) return;
+    this.focusIdx = i;
+    this.focusId = this.at(i)?.id;
+    this.changed();
+  }
+
+  focusBy(delta: number): void {
+    this.focusTo(this.focusIdx + delta);
+  }
+
+  focusFlow(id: string): boolean {
+    const i = this.indexOfId(id);
+    if (i < 0) return false;
+    this.focusTo(i);
+    return true;
+  }
+
+  private focusOn(f: FlowSummary): void {
+    const i = indexOf(this.view, f, this.cmp);
+    if (i < 0) return;
+    this.focusIdx = this.settings.reversed ? this.view.length - 1 - i : i;
+    this.focusId = f.id;
+  }
+
+  /** After a change: the same flow keeps the focus; if it left, the row at the same position takes it. */
+  private keepFocus(): void {
+    const f = this.focusId === undefined ? undefined : this.flows.get(this.focusId);
+    if (f && this.visible(f)) {
+      const i = indexOf(this.view, f, this.cmp);
+      if (i >= 0) {
+        this.focusIdx = this.settings.reversed ? this.view.length - 1 - i : i;
+        return;
+      }
+    }
+    const n = this.view.length;
+    this.focusIdx = n ? clamp(this.focusIdx, 0, n - 1) : 0;
+    this.focusId = this.at(this.focusIdx)?.id;
+  }
+
+  /** Recomputes the cached snapshots, keeping the old objects when nothing visible changed. */
+  private refresh(): void {
+    const n = this.view.length;
+    this.top = calcTop({ count: n, height: this.height, focus: this.focusIdx, top: this.top });
+    const end = Math.min(n, this.top + this.height);
+    const prev = this._window;
+    let same = prev.top === this.top && prev.focus === this.focusIdx && prev.rows.length === end - this.top;
+    const rows: FlowSummary[] = new Array<FlowSummary>(Math.max(0, end - this.top));
+    for (let d = this.top; d < end; d++) {
+      const f = this.at(d)!;
+      rows[d - this.top] = f;
+      if (same && prev.rows[d - this.top] !== f) same = false;
+    }
+    if (!same) this._window = { top: this.top, focus: this.focusIdx, rows };
+    const c = this._counts;
+    const focus = n ? this.focusIdx : -1;
+    if (c.shown !== n || c.total !== this.flows.size || c.intercepted !== this.intercepted || c.focus !== focus) {
+      this._counts = { shown: n, total: this.flows.size, intercepted: this.intercepted, focus };
+    }
+  }
+}
+
