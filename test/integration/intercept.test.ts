@@ -1,0 +1,187 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { startProxy, type TestProxy } from "../helpers/proxy.ts";
+import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
+import type { FlowSummary } from "../../src/protocol.ts";
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+async function echoOrigin() {
+  const seen: Seen[] = [];
+  const origin = await startHttpOrigin((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() });
+      res.setHeader("content-type", "text/plain");
+      res.end(`origin saw ${req.method} ${req.url}`);
+    });
+  });
+  return { origin, seen };
+}
+
+/** Polls the engine's store until `n` flows are intercepted. */
+async function waitIntercepted(proxy: TestProxy, n: number, timeoutMs = 5000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ids = proxy.engine.store.all().filter((f) => f.intercepted).map((f) => f.id);
+    if (ids.length >= n) return ids;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${n} intercepted flows (have ${ids.length})`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const run = (proxy: TestProxy, line: string) => proxy.engine.handle({ op: "command", line });
+
+test("an intercepted request is edited (method, path, header, body) and resumed: the origin sees exactly the edits", { timeout: 15_000 }, async (t) => {
+  const { origin, seen } = await echoOrigin();
+  const proxy = await startProxy({ options: { intercept: "~u /login & ~m POST" } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/login?a=1`, { method: "POST", body: "user=alice", headers: { "content-type": "application/x-www-form-urlencoded", "x-keep": "1" } });
+  const [id] = await waitIntercepted(proxy, 1);
+  assert.equal(seen.length, 0, "the paused request must not reach the origin");
+  proxy.engine.flush();
+  const flowsBefore = proxy.events.flatMap((e) => (e.t === "batch" ? [...e.add, ...e.update] : [])).filter((f: FlowSummary) => f.id === id);
+  assert.ok(flowsBefore.some((f) => f.intercepted && f.interceptedAt === "request"), "the UI is told the flow is intercepted at the request");
+  await proxy.engine.handle({
+    op: "edit",
+    id: id as string,
+    patch: {
+      method: "PUT",
+      path: "/login/edited?b=2",
+      requestHeaders: [["Host", `127.0.0.1:${origin.port}`], ["Content-Type", "text/plain"], ["X-Edited", "yes"], ["Content-Length", "10"]],
+      requestBody: Buffer.from("user=mallory"),
+    },
+  });
+  await run(proxy, `flow.resume ${id}`);
+  const res = await pending;
+  assert.equal(res.status, 200);
+  assert.equal(seen.length, 1);
+  const s = seen[0] as Seen;
+  assert.equal(s.method, "PUT");
+  assert.equal(s.url, "/login/edited?b=2");
+  assert.equal(s.headers["x-edited"], "yes");
+  assert.equal(s.headers["x-keep"], undefined, "the header grid replaced the headers");
+  assert.equal(s.body, "user=mallory");
+  assert.equal(s.headers["content-length"], "12", "Content-Length follows the edited body");
+});
+
+test("an intercepted response is edited (status, body) and the client sees the edits", { timeout: 15_000 }, async (t) => {
+  const { origin } = await echoOrigin();
+  const proxy = await startProxy({ options: { intercept: "~s & ~u /resp" } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/resp`);
+  const [id] = await waitIntercepted(proxy, 1);
+  await proxy.engine.handle({ op: "edit", id: id as string, patch: { statusCode: 418, responseBody: Buffer.from("edited body") } });
+  await run(proxy, "flow.resume @all");
+  const res = await pending;
+  assert.equal(res.status, 418);
+  assert.equal(res.body.toString(), "edited body");
+  assert.equal(res.headers["content-length"], "11");
+});
+
+test("killing a paused flow closes the client's connection and records an error flow", { timeout: 15_000 }, async (t) => {
+  const { origin, seen } = await echoOrigin();
+  const proxy = await startProxy({ options: { intercept: "~q" } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/doomed`).then(
+    () => "answered",
+    (err: Error) => `failed: ${err.message}`,
+  );
+  const [id] = await waitIntercepted(proxy, 1);
+  await run(proxy, `flow.kill ${id}`);
+  assert.match(await pending, /^failed: /);
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.error, "Connection killed.");
+  assert.equal(seen.length, 0);
+});
+
+test("ten paused flows from ten clients all complete after resume @all; other clients are served meanwhile", { timeout: 20_000 }, async (t) => {
+  const { origin, seen } = await echoOrigin();
+  const proxy = await startProxy({ options: { intercept: "~q & ~u /paused" } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const paused = Array.from({ length: 10 }, (_, i) => viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/paused/${i}`));
+  await waitIntercepted(proxy, 10);
+  const other = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/free`);
+  assert.equal(other.body.toString(), "origin saw GET /free", "a request that does not match goes through while ten are paused");
+  assert.equal(seen.length, 1);
+  const out = await run(proxy, "flow.resume @all");
+  assert.equal(out, "resumed 10 flows");
+  const results = await Promise.all(paused);
+  assert.deepEqual(results.map((r) => r.status), Array(10).fill(200));
+  assert.equal(seen.length, 11);
+});
+
+test("changing the intercept filter leaves paused flows paused until resumed", { timeout: 15_000 }, async (t) => {
+  const { origin } = await echoOrigin();
+  const proxy = await startProxy({ options: { intercept: "~u /a" } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/a`);
+  const [id] = await waitIntercepted(proxy, 1);
+  await run(proxy, "set intercept ''");
+  assert.equal(proxy.engine.store.get(id as string)?.intercepted, true);
+  await run(proxy, `flow.resume ${id}`);
+  assert.equal((await pending).status, 200);
+});
+
+test("a bad edit is refused with a clear error and the flow is left as it was", { timeout: 15_000 }, async (t) => {
+  const { origin } = await echoOrigin();
+  const proxy = await startProxy({ options: { intercept: "~q" } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/x`);
+  const [id] = await waitIntercepted(proxy, 1);
+  await assert.rejects(proxy.engine.handle({ op: "edit", id: id as string, patch: { requestHeaders: [["X-Evil", "a\r\nInjected: 1"]] } }), /CR, LF and NUL are not allowed/);
+  await assert.rejects(proxy.engine.handle({ op: "edit", id: id as string, patch: { method: "GE T" } }), /invalid HTTP method/);
+  await assert.rejects(proxy.engine.handle({ op: "edit", id: id as string, patch: { statusCode: 42 } }), /invalid status code 42/);
+  const flow = proxy.engine.store.get(id as string);
+  assert.equal(flow?.modified, false);
+  await run(proxy, `flow.resume ${id}`);
+  assert.equal((await pending).status, 200);
+});
+
+test("replay sends the request again as a new flow marked is_replay; revert restores an edited flow", { timeout: 15_000 }, async (t) => {
+  const { origin, seen } = await echoOrigin();
+  const proxy = await startProxy();
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/again`, { method: "POST", body: "payload" });
+  const [first] = await proxy.waitFinished(1);
+  await run(proxy, `replay.client ${first?.id}`);
+  const flows = await proxy.waitFinished(2);
+  const replay = flows.find((f) => f.id !== first?.id);
+  assert.equal(replay?.isReplay, true);
+  assert.equal(replay?.status, 200);
+  assert.deepEqual(seen.map((s) => `${s.method} ${s.url} ${s.body}`), ["POST /again payload", "POST /again payload"]);
+
+  await proxy.engine.handle({ op: "edit", id: first?.id as string, patch: { path: "/changed" } });
+  const stored = proxy.engine.store.get(first?.id as string);
+  assert.equal(stored?.modified, true);
+  assert.equal(await run(proxy, `flow.revert ${first?.id}`), "reverted 1 flow");
+  assert.equal((stored as unknown as { request: { path: string } }).request.path, "/again");
+});
