@@ -95,7 +95,9 @@ export class Engine {
   }
 
   async start(): Promise<ReadyInfo> {
-    this.options.update(this.init.options);
+    // `--set` may name options that -s scripts register: those wait until the scripts have loaded.
+    const [known, fromScripts] = partition(this.init.options, (name) => this.options.has(name));
+    this.options.update(known);
     await this.addons.add(new InterceptAddon(this.options, this.store), "intercept");
     await this.addons.add(new SaveStreamAddon(this.options, this.log), "save_stream");
     const confdir = this.options.get<string>("confdir");
@@ -106,6 +108,7 @@ export class Engine {
       onboarding: (p) => onboardingResponse(p, ca),
     };
     await this.scripts.loadAll(this.options.get<string[]>("scripts"), true);
+    this.options.update(fromScripts);
     await this.addons.trigger("configure", new Set(this.options.names()));
     this.onOptionsChanged(new Set(["view_filter"]));
     const listen: string[] = [];
@@ -276,4 +279,11 @@ export class Engine {
     clearTimeout(this.flushTimer);
     this.flush();
   }
+}
+
+function partition(values: Record<string, string>, test: (name: string) => boolean): [Record<string, string>, Record<string, string>] {
+  const yes: Record<string, string> = {};
+  const no: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) (test(k) ? yes : no)[k] = v;
+  return [yes, no];
 }

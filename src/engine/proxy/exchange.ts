@@ -64,14 +64,17 @@ export class HttpExchange {
   async run(): Promise<ExchangeResult> {
     const { flow, ctx } = this;
     ctx.store.add(flow);
+    let result: ExchangeResult | undefined;
     try {
       const streamed = await this.readRequest();
-      const result = await this.respond(streamed);
+      result = await this.respond(streamed);
       return result;
     } catch (err) {
-      return { kind: "failed", keepAlive: await this.fail(err) };
+      result = { kind: "failed", keepAlive: await this.fail(err) };
+      return result;
     } finally {
-      flow.live = false;
+      // An upgraded flow lives on (WebSocket messages); whoever relays it ends it.
+      if (result?.kind !== "upgraded") flow.live = false;
       ctx.notify(flow);
     }
   }

@@ -10,6 +10,7 @@ import { Incoming } from "./incoming.ts";
 import { UpstreamPool } from "./pool.ts";
 import { ClientFacingError, HttpExchange, type ClientWriter } from "./exchange.ts";
 import { H1Upstream } from "./upstream.ts";
+import { WebSocketRelay, isWebSocketUpgrade } from "./websocket.ts";
 import type { ProxyContext } from "./context.ts";
 import type { Tunnel } from "./tunnel.ts";
 
@@ -204,7 +205,7 @@ export class HttpConnection {
     const result = await new HttpExchange(this.ctx, flow, inc, this.writer, this.pool).run();
     this.liveFlow = undefined;
     if (result.kind === "upgraded") {
-      this.relayUpgrade(inc, result.channel);
+      this.relayUpgrade(flow, inc, result.channel);
       return false;
     }
     return result.keepAlive && head.keepAlive && !this.writer.closeAfter && !this.closed;
@@ -236,15 +237,23 @@ export class HttpConnection {
   }
 
   /** After a 101 Switching Protocols, bytes flow both ways untouched. */
-  private relayUpgrade(inc: Incoming, channel: unknown): void {
+  private relayUpgrade(flow: HTTPFlow, inc: Incoming, channel: unknown): void {
     this.closed = true;
     this.detached = true;
     if (!(channel instanceof H1Upstream)) {
+      flow.live = false;
       this.socket.destroy();
       return;
     }
     const rest = channel.rest;
-    this.tunnel.relayRaw(this.socket, channel.detach(), inc.upgradeRest, rest);
+    const server = channel.detach();
+    if (isWebSocketUpgrade(flow.request.headers)) {
+      void new WebSocketRelay(this.ctx, flow, this.socket, server).start(inc.upgradeRest, rest);
+      return;
+    }
+    flow.live = false;
+    this.ctx.notify(flow);
+    this.tunnel.relayRaw(this.socket, server, inc.upgradeRest, rest);
   }
 
   private onClientGone(reason: string): void {

@@ -12,6 +12,8 @@ import type { ConnectionTarget } from "./http-connection.ts";
 export type HttpStarter = (socket: net.Socket, client: Client, target: ConnectionTarget, initial: Buffer | undefined) => void;
 
 const HTTP_START = /^[A-Z]{3,10} [^ ]/;
+/** How soon after the handshake a silent close counts as a rejected certificate. */
+const SILENT_REJECT_MS = 1000;
 
 /** Whether `host:port` matches any of the regexes (mitmproxy matches ignore_hosts against the address). */
 export function hostMatches(patterns: readonly string[], host: string, port: number): boolean {
@@ -98,11 +100,31 @@ export class Tunnel {
       client.tls_version = tlsSocket.getProtocol() ?? undefined;
       client.cipher = tlsSocket.getCipher()?.name;
       client.timestamp_tls_setup = Date.now() / 1000;
+      this.warnOnSilentReject(tlsSocket, sni ?? target.host);
       const dest = { scheme: "https" as const, host: sni ?? target.host, port: target.port, rewriteHost: false };
       if (tlsSocket.alpnProtocol === "h2") new Http2Connection(this.ctx, tlsSocket, client, dest).start();
       else this.startHttp(tlsSocket, client, dest, undefined);
     });
     // No resume(): the TLSSocket reads the buffered ClientHello on its own; a flowing socket would drop it.
+  }
+
+  /**
+   * Clients that check the certificate after the handshake (Node's tls, for one) send no alert
+   * when they reject it: they just close. A client that leaves at once without a single byte
+   * most likely did that, and the user needs the same hint as for an alert.
+   */
+  private warnOnSilentReject(tlsSocket: tls.TLSSocket, host: string): void {
+    const since = Date.now();
+    let spoke = false;
+    const onData = (): void => {
+      spoke = true;
+      tlsSocket.off("data", onData);
+    };
+    tlsSocket.on("data", onData);
+    tlsSocket.once("close", () => {
+      if (!spoke && Date.now() - since < SILENT_REJECT_MS)
+        this.ctx.log.warn(`client TLS handshake failed for ${host}: the client closed the connection right after the handshake without a request — is the pryx CA trusted by the client?`);
+    });
   }
 
   /** A raw TCP relay recorded as a TCPFlow with tcp_start, tcp_message, tcp_end or tcp_error. */

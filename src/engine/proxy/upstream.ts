@@ -125,7 +125,7 @@ export class H1Upstream implements UpstreamChannel {
     socket.on("error", (err) => this.fail(err));
     socket.on("close", () => this.onClose());
     socket.on("end", () => {
-      const err = this.parser?.finish();
+      const err = this.endOfInput();
       if (err) this.fail(err);
     });
   }
@@ -161,7 +161,10 @@ export class H1Upstream implements UpstreamChannel {
     });
     const req = flow.request;
     const upgrading = req.headers.has("upgrade");
-    const head = requestHead(req, forwardedFields(req.headers, upgrading), this.requestTarget(flow));
+    let fields = forwardedFields(req.headers, upgrading);
+    // pryx relays WebSocket frames uncompressed, so it offers the server no extensions (permessage-deflate).
+    if (upgrading && (req.headers.get("upgrade") ?? "").toLowerCase() === "websocket") fields = fields.filter(([n]) => n.toLowerCase() !== "sec-websocket-extensions");
+    const head = requestHead(req, fields, this.requestTarget(flow));
     const body = opts.streamBody;
     if (!body) {
       this.socket.cork();
@@ -227,13 +230,25 @@ export class H1Upstream implements UpstreamChannel {
   private onClose(): void {
     this.closed = true;
     if (this.sink && !this.responseDone) {
-      // A body delimited by the connection closing ends here; anything else is a broken response.
-      const err = this.parser?.finish();
+      const err = this.endOfInput();
       const sink = this.sink;
       this.sink = undefined;
-      if (!this.responseDone) sink?.onError(err ?? new UpstreamError(`server ${formatAddress(this.server.address)} closed the connection before the response was complete`));
+      if (!this.responseDone) sink?.onError(err ?? this.closedEarly());
     }
     serverClosed(this.ctx, this.client, this.server);
+  }
+
+  /**
+   * The server closed its side: a body delimited by the close ends here; anything else is a
+   * broken response, reported in words a user understands rather than the parser's state.
+   */
+  private endOfInput(): Error | undefined {
+    const err = this.parser?.finish();
+    return err ? this.closedEarly() : undefined;
+  }
+
+  private closedEarly(): UpstreamError {
+    return new UpstreamError(`server ${formatAddress(this.server.address)} closed the connection before the response was complete`);
   }
 
   /** Hands the socket over for a relay after an upgrade; the caller now owns it. */

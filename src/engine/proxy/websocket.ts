@@ -1,0 +1,126 @@
+import type net from "node:net";
+import { createRequire } from "node:module";
+import type { HTTPFlow } from "../flow/http.ts";
+import { WebSocketData, WebSocketMessage } from "../flow/websocket.ts";
+import { FlowError } from "../flow/flow.ts";
+import type { ProxyContext } from "./context.ts";
+
+/** The parts of ws's framing classes pryx uses (ws exports them, its typings do not). */
+interface Receiver {
+  write(chunk: Buffer): boolean;
+  on(ev: "message", fn: (data: Buffer, isBinary: boolean) => void): this;
+  on(ev: "ping" | "pong", fn: (data: Buffer) => void): this;
+  on(ev: "conclude", fn: (code: number, reason: Buffer) => void): this;
+  on(ev: "error", fn: (err: Error) => void): this;
+}
+interface Sender {
+  send(data: Buffer, opts: { binary: boolean; fin: boolean; mask: boolean; compress: boolean }, cb?: (err?: Error) => void): void;
+  close(code: number | undefined, reason: Buffer | string, mask: boolean, cb?: (err?: Error) => void): void;
+  ping(data: Buffer, mask: boolean, cb?: (err?: Error) => void): void;
+  pong(data: Buffer, mask: boolean, cb?: (err?: Error) => void): void;
+}
+interface WsInternals {
+  Receiver: new (opts: { isServer: boolean; maxPayload: number }) => Receiver;
+  Sender: new (socket: net.Socket) => Sender;
+}
+
+const { Receiver, Sender } = createRequire(import.meta.url)("ws") as WsInternals;
+
+const MAX_PAYLOAD = 100 * 1024 * 1024;
+
+/** Whether a request asks for a WebSocket upgrade. */
+export function isWebSocketUpgrade(headers: { get(name: string): string | undefined }): boolean {
+  return (headers.get("upgrade") ?? "").toLowerCase() === "websocket";
+}
+
+/**
+ * A WebSocket connection after the 101: frames are decoded on both sides with ws's
+ * receiver, each message recorded in `flow.websocket.messages` and shown to
+ * websocket_message hooks (which may change or drop it) before it is re-framed for the
+ * other side. Control frames pass through. websocket_end (then the flow ends) once both
+ * sides have closed.
+ */
+export class WebSocketRelay {
+  private ended = false;
+  private closes = 0;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly flow: HTTPFlow,
+    private readonly client: net.Socket,
+    private readonly server: net.Socket,
+  ) {}
+
+  async start(clientRest: Buffer | undefined, serverRest: Buffer | undefined): Promise<void> {
+    const { flow, ctx } = this;
+    flow.websocket = new WebSocketData();
+    flow.live = true;
+    ctx.notify(flow);
+    await ctx.addons.trigger("websocket_start", flow);
+    this.wire(this.client, this.server, true, clientRest);
+    this.wire(this.server, this.client, false, serverRest);
+  }
+
+  private wire(src: net.Socket, dst: net.Socket, fromClient: boolean, rest: Buffer | undefined): void {
+    const { flow, ctx } = this;
+    const ws = flow.websocket as WebSocketData;
+    // Frames from the client are masked; frames pryx sends to the server must be masked too.
+    const receiver = new Receiver({ isServer: fromClient, maxPayload: MAX_PAYLOAD });
+    const sender = new Sender(dst);
+    const mask = fromClient;
+    let chain = Promise.resolve();
+    receiver.on("message", (data, isBinary) => {
+      const msg = new WebSocketMessage(isBinary ? "binary" : "text", fromClient, Buffer.from(data));
+      if (!ctx.addons.hasHandlers("websocket_message")) {
+        ws.messages.push(msg);
+        sender.send(Buffer.from(msg.content), { binary: isBinary, fin: true, mask, compress: false });
+        ctx.notify(flow);
+        return;
+      }
+      src.pause();
+      chain = chain.then(async () => {
+        // Hooks see the message as the last of the list, so it joins the list when its turn comes.
+        ws.messages.push(msg);
+        await ctx.addons.trigger("websocket_message", flow);
+        if (!msg.dropped && !dst.destroyed) sender.send(Buffer.from(msg.content), { binary: msg.type === "binary", fin: true, mask, compress: false });
+        ctx.notify(flow);
+        src.resume();
+      });
+    });
+    receiver.on("ping", (d) => sender.ping(d, mask));
+    receiver.on("pong", (d) => sender.pong(d, mask));
+    receiver.on("conclude", (code, reason) => {
+      void chain.then(() => {
+        if (ws.close_code === undefined) {
+          ws.close_code = code;
+          ws.close_reason = reason.toString();
+          ws.closed_by_client = fromClient;
+        }
+        if (!dst.destroyed) sender.close(code === 1005 ? undefined : code, reason, mask, () => undefined);
+        if (++this.closes >= 2) this.end();
+      });
+    });
+    receiver.on("error", (err) => this.end(err));
+    src.on("data", (d: Buffer) => receiver.write(d));
+    src.on("error", (err) => this.end(err));
+    src.on("close", () => {
+      // Give the other side's close frame a moment to be relayed before tearing down.
+      setTimeout(() => this.end(this.closes >= 2 ? undefined : new Error(`${fromClient ? "client" : "server"} closed the WebSocket connection without a close frame`)), 50).unref();
+    });
+    if (rest?.length) receiver.write(rest);
+    src.resume();
+  }
+
+  private end(err?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    const { flow, ctx } = this;
+    if (err && !flow.error && flow.websocket?.close_code === undefined) flow.error = new FlowError(err.message);
+    if (flow.websocket) flow.websocket.timestamp_end = Date.now() / 1000;
+    this.client.destroy();
+    this.server.destroy();
+    flow.live = false;
+    ctx.notify(flow);
+    void ctx.addons.trigger("websocket_end", flow);
+  }
+}

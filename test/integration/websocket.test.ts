@@ -1,0 +1,76 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import type net from "node:net";
+import { WebSocketServer, WebSocket } from "ws";
+import { startProxy } from "../helpers/proxy.ts";
+import { portOf } from "../helpers/proxy.ts";
+import type { Addon } from "../../src/engine/hooks/hooks.ts";
+import type { HTTPFlow } from "../../src/engine/flow/http.ts";
+
+/** A tunnel through the proxy to 127.0.0.1:port (CONNECT), for a ws client to run over. */
+function tunnel(proxyPort: number, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port: proxyPort, method: "CONNECT", path: `127.0.0.1:${port}` });
+    req.on("connect", (res, socket) => (res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT answered ${res.statusCode}`))));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function echoServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise<void>((r) => wss.on("listening", () => r()));
+  wss.on("connection", (s) => s.on("message", (d, isBinary) => s.send(isBinary ? d : `echo:${d.toString()}`, { binary: isBinary })));
+  return { port: portOf(wss), close: () => new Promise((r) => wss.close(() => r())) };
+}
+
+test("WebSocket messages go through with websocket_start/message/end hooks that can change and drop them", { timeout: 15_000 }, async (t) => {
+  const origin = await echoServer();
+  const seen: string[] = [];
+  const addon: Addon = {
+    name: "ws-recorder",
+    websocket_start: () => void seen.push("websocket_start"),
+    websocket_message(flow: HTTPFlow) {
+      const msg = flow.websocket?.messages.at(-1);
+      if (!msg) return;
+      seen.push(`${msg.from_client ? "client" : "server"}:${msg.text}`);
+      if (msg.text === "secret") msg.drop();
+      if (msg.text === "upper") msg.text = "UPPER";
+    },
+    websocket_end: () => void seen.push("websocket_end"),
+  };
+  const proxy = await startProxy({ addons: [addon] });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const socket = await tunnel(proxy.port, origin.port);
+  const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/chat`, { createConnection: () => socket });
+  const received: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    ws.on("open", () => {
+      ws.send("hello");
+      ws.send("secret");
+      ws.send("upper");
+      ws.send(Buffer.from([1, 2, 3]));
+    });
+    ws.on("message", (d, isBinary) => {
+      received.push(isBinary ? `bin:${[...(d as Buffer)].join(",")}` : d.toString());
+      if (received.length === 3) ws.close(1000, "bye");
+    });
+    ws.on("close", () => resolve());
+    ws.on("error", reject);
+  });
+  assert.deepEqual(received, ["echo:hello", "echo:UPPER", "bin:1,2,3"], "the dropped message never reached the server; the changed one arrived changed");
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.status, 101);
+  assert.equal(flow?.scheme, "ws");
+  assert.equal(flow?.messages, 7);
+  assert.deepEqual(seen.slice(0, 2), ["websocket_start", "client:hello"]);
+  assert.ok(seen.includes("server:echo:UPPER"));
+  assert.equal(seen.at(-1), "websocket_end");
+  const stored = proxy.engine.store.get(flow?.id as string) as HTTPFlow;
+  assert.equal(stored.websocket?.close_code, 1000);
+  assert.equal(stored.websocket?.close_reason, "bye");
+});
