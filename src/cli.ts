@@ -92,7 +92,10 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
     await engine.shutdown();
     process.exit(0);
   }
-  for (const l of info.listen) process.stderr.write(`pryx: proxy listening at http://${l}/\n`);
+  info.listen.forEach((where, i) => {
+    const mode = info.modes[i] ?? "regular";
+    process.stderr.write(`pryx: ${mode === "regular" ? "" : `${mode.replace(/@\d+$/, "")} `}proxy listening at http://${where}/\n`);
+  });
   process.stderr.write(`pryx: CA certificate: ${path.join(info.confdir, "pryx-ca-cert.pem")} (run \`pryx ca\` for how to trust it)\n`);
   onSignals(() => {
     void engine.shutdown().then(() => process.exit(0));

@@ -149,8 +149,8 @@ export class Engine {
       const u = new URL(mode.slice("reverse:".length));
       const scheme = u.protocol === "https:" ? "https" : "http";
       target = { scheme, host: u.hostname.replace(/^\[|\]$/g, ""), port: u.port ? Number(u.port) : scheme === "https" ? 443 : 80, rewriteHost: true };
-    } else if (mode !== "regular") {
-      return Promise.reject(new Error(`mode ${mode} is not supported yet; use regular or reverse:URL`));
+    } else if (mode !== "regular" && !mode.startsWith("upstream:")) {
+      return Promise.reject(new Error(`mode ${mode} is not supported yet; use regular, upstream:URL or reverse:URL`));
     }
     const server = net.createServer({ noDelay: true }, (socket) => void this.accept(socket, mode, target));
     return new Promise((resolve, reject) => {
@@ -162,7 +162,7 @@ export class Engine {
         this.listeners.push({ server, mode });
         const where = formatAddress([a.address, a.port]);
         this.log.info(`${mode} proxy listening at ${where}`);
-        resolve(`${mode === "regular" ? "" : `${mode} `}${where}`.trim());
+        resolve(where);
       });
     });
   }

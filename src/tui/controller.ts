@@ -700,10 +700,11 @@ export class Controller {
       this.search(false, true);
       return;
     }
-    if (text.trim() === "") return;
-    if (this.history[this.history.length - 1] !== text) this.history.push(text);
+    const line = text.trim();
+    if (line === "") return;
+    if (this.history[this.history.length - 1] !== line) this.history.push(line);
     if (this.history.length > 500) this.history.shift();
-    await this.run(text, true);
+    await this.run(line, true);
   }
 
   private historyStep(dir: -1 | 1): void {

@@ -130,7 +130,8 @@ export function fitUrl(host: string, path: string, w: number, ellipsis = "…"):
   if (w <= 0) return "";
   const full = host + path;
   if (full.length <= w) return full;
-  const hostMax = Math.max(Math.min(host.length, 12), Math.floor(w * 0.4));
+  // A host that leaves the path a fair share stays whole; only a very long one is cut.
+  const hostMax = host.length <= w * 0.6 ? host.length : Math.max(Math.min(host.length, 12), Math.floor(w * 0.4));
   const h = truncStart(host, Math.min(host.length, hostMax), ellipsis);
   return h + truncEnd(path, w - h.length, ellipsis);
 }

@@ -12,8 +12,6 @@ import type { ConnectionTarget } from "./http-connection.ts";
 export type HttpStarter = (socket: net.Socket, client: Client, target: ConnectionTarget, initial: Buffer | undefined) => void;
 
 const HTTP_START = /^[A-Z]{3,10} [^ ]/;
-/** How soon after the handshake a silent close counts as a rejected certificate. */
-const SILENT_REJECT_MS = 1000;
 
 /** Whether `host:port` matches any of the regexes (mitmproxy matches ignore_hosts against the address). */
 export function hostMatches(patterns: readonly string[], host: string, port: number): boolean {
@@ -86,13 +84,19 @@ export class Tunnel {
       },
     });
     const onFail = (err: Error): void => {
+      tlsSocket.off("close", onEarlyClose);
       this.ctx.log.warn(`client TLS handshake failed for ${sni ?? target.host}: ${tlsReason(err)} — is the pryx CA trusted by the client?`);
       tlsSocket.destroy();
       socket.destroy();
     };
+    // Node's TLS client checks the certificate after its side of the handshake and, rejecting
+    // it, just closes: no alert, no error here, only a close before the handshake completed.
+    const onEarlyClose = (): void => onFail(new Error("the client closed the connection during the handshake"));
     tlsSocket.once("error", onFail);
+    tlsSocket.once("close", onEarlyClose);
     tlsSocket.once("secure", () => {
       tlsSocket.off("error", onFail);
+      tlsSocket.off("close", onEarlyClose);
       client.tls = true;
       client.tls_established = true;
       client.sni = sni;
@@ -100,31 +104,11 @@ export class Tunnel {
       client.tls_version = tlsSocket.getProtocol() ?? undefined;
       client.cipher = tlsSocket.getCipher()?.name;
       client.timestamp_tls_setup = Date.now() / 1000;
-      this.warnOnSilentReject(tlsSocket, sni ?? target.host);
-      const dest = { scheme: "https" as const, host: sni ?? target.host, port: target.port, rewriteHost: false };
+      const dest = { scheme: "https" as const, host: target.host, port: target.port, rewriteHost: false };
       if (tlsSocket.alpnProtocol === "h2") new Http2Connection(this.ctx, tlsSocket, client, dest).start();
       else this.startHttp(tlsSocket, client, dest, undefined);
     });
     // No resume(): the TLSSocket reads the buffered ClientHello on its own; a flowing socket would drop it.
-  }
-
-  /**
-   * Clients that check the certificate after the handshake (Node's tls, for one) send no alert
-   * when they reject it: they just close. A client that leaves at once without a single byte
-   * most likely did that, and the user needs the same hint as for an alert.
-   */
-  private warnOnSilentReject(tlsSocket: tls.TLSSocket, host: string): void {
-    const since = Date.now();
-    let spoke = false;
-    const onData = (): void => {
-      spoke = true;
-      tlsSocket.off("data", onData);
-    };
-    tlsSocket.on("data", onData);
-    tlsSocket.once("close", () => {
-      if (!spoke && Date.now() - since < SILENT_REJECT_MS)
-        this.ctx.log.warn(`client TLS handshake failed for ${host}: the client closed the connection right after the handshake without a request — is the pryx CA trusted by the client?`);
-    });
   }
 
   /** A raw TCP relay recorded as a TCPFlow with tcp_start, tcp_message, tcp_end or tcp_error. */
@@ -136,7 +120,7 @@ export class Tunnel {
     await addons.trigger("tcp_start", flow);
     let server: net.Socket;
     try {
-      server = await openServer(this.ctx, client, serverConn, false, []);
+      server = await openServer(this.ctx, client, serverConn, false, [], true);
     } catch (err) {
       flow.error = new FlowError((err as Error).message);
       flow.live = false;

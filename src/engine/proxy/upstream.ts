@@ -1,8 +1,8 @@
 import net from "node:net";
 import tls from "node:tls";
 import { Http1Parser, type MessageHead } from "../http1/parser.ts";
-import { ServerConnectionHookData, formatAddress, type Address, type Client, type Server } from "../flow/connection.ts";
-import type { HTTPFlow } from "../flow/http.ts";
+import { Server, ServerConnectionHookData, formatAddress, type Address, type Client } from "../flow/connection.ts";
+import { HTTPFlow, Request } from "../flow/http.ts";
 import { forwardedFields, framedBody, isChunked, chunk as chunkOf, lastChunk, requestHead } from "../http1/serialize.ts";
 import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
@@ -17,7 +17,7 @@ const CONNECT_TIMEOUT_MS = 30_000;
  * rewrite the address or refuse with `server.error`) and server_connected or
  * server_connect_error after. With TLS, records the negotiated facts and the certificate chain.
  */
-export async function openServer(ctx: ProxyContext, client: Client, server: Server, useTls: boolean, alpn: string[]): Promise<net.Socket> {
+export async function openServer(ctx: ProxyContext, client: Client, server: Server, useTls: boolean, alpn: string[], tunnel = false): Promise<net.Socket> {
   const data = new ServerConnectionHookData(server, client);
   await ctx.addons.trigger("server_connect", data);
   if (server.error) {
@@ -26,9 +26,11 @@ export async function openServer(ctx: ProxyContext, client: Client, server: Serv
   }
   const [host, port] = server.address as Address;
   server.timestamp_start = Date.now() / 1000;
+  const via = upstreamProxyOf(client.proxy_mode);
+  server.via = via;
   let socket: net.Socket;
   try {
-    socket = await dial(ctx, server, host, port, useTls, alpn);
+    socket = await withTimeout(dial(ctx, client, server, host, port, useTls, alpn, tunnel || useTls ? via : undefined), host, port, useTls);
   } catch (err) {
     server.error = (err as Error).message;
     await ctx.addons.trigger("server_connect_error", data);
@@ -41,43 +43,107 @@ export async function openServer(ctx: ProxyContext, client: Client, server: Serv
   return socket;
 }
 
-function dial(ctx: ProxyContext, server: Server, host: string, port: number, useTls: boolean, alpn: string[]): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    let sock: net.Socket;
-    const onError = (err: Error & { code?: string }): void => {
-      clearTimeout(timer);
-      sock.destroy();
-      reject(new UpstreamError(describeConnectError(err, server.sni ?? host, port, useTls)));
-    };
-    const timer = setTimeout(() => onError(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })), CONNECT_TIMEOUT_MS);
-    if (useTls) {
-      const sni = server.sni && !net.isIP(server.sni) ? server.sni : undefined;
-      const t = tls.connect({ host, port, servername: sni, rejectUnauthorized: !ctx.options.get<boolean>("ssl_insecure"), ALPNProtocols: alpn });
-      sock = t;
-      t.once("secureConnect", () => {
-        clearTimeout(timer);
-        t.off("error", onError);
-        server.timestamp_tcp_setup = server.timestamp_start;
-        server.timestamp_tls_setup = Date.now() / 1000;
-        server.tls = true;
-        server.tls_established = true;
-        server.tls_version = t.getProtocol() ?? undefined;
-        server.cipher = t.getCipher()?.name;
-        server.alpn = t.alpnProtocol || undefined;
-        server.certificate_list = certificateChain(t);
-        resolve(t);
-      });
-    } else {
-      sock = net.connect({ host, port });
-      sock.once("connect", () => {
-        clearTimeout(timer);
-        sock.off("error", onError);
-        server.timestamp_tcp_setup = Date.now() / 1000;
-        resolve(sock);
-      });
-    }
-    sock.once("error", onError);
+/** The upstream proxy of an `upstream:URL` mode, if the client came in through one. */
+export function upstreamProxyOf(mode: string): Address | undefined {
+  if (!mode.startsWith("upstream:")) return undefined;
+  const u = new URL(mode.slice("upstream:".length));
+  return [u.hostname.replace(/^\[|\]$/g, ""), u.port ? Number(u.port) : 8080];
+}
+
+function withTimeout<T>(p: Promise<T>, host: string, port: number, useTls: boolean): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UpstreamError(describeConnectError(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" }), host, port, useTls))), CONNECT_TIMEOUT_MS);
   });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+function tcpConnect(host: string, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port });
+    sock.once("connect", () => {
+      sock.off("error", reject);
+      resolve(sock);
+    });
+    sock.once("error", (err: Error & { code?: string }) => {
+      sock.destroy();
+      reject(err);
+    });
+  });
+}
+
+/**
+ * TCP to the server (or to the upstream proxy, then CONNECT through it, firing
+ * http_connect_upstream so an addon can add credentials), then TLS when asked.
+ */
+async function dial(ctx: ProxyContext, client: Client, server: Server, host: string, port: number, useTls: boolean, alpn: string[], connectVia: Address | undefined): Promise<net.Socket> {
+  const target: Address = connectVia ?? server.via ?? [host, port];
+  let sock: net.Socket;
+  try {
+    sock = await tcpConnect(target[0], target[1]);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const msg = describeConnectError(e, target[0], target[1], false);
+    throw new UpstreamError(server.via ? `upstream proxy ${formatAddress(server.via)}: ${msg}` : useTls ? describeConnectError(e, server.sni ?? host, port, useTls) : msg);
+  }
+  server.timestamp_tcp_setup = Date.now() / 1000;
+  if (connectVia) {
+    try {
+      await connectThrough(ctx, client, sock, host, port);
+    } catch (err) {
+      sock.destroy();
+      throw err;
+    }
+  }
+  if (!useTls) return sock;
+  return new Promise((resolve, reject) => {
+    const sni = server.sni && !net.isIP(server.sni) ? server.sni : undefined;
+    const t = tls.connect({ socket: sock, servername: sni, rejectUnauthorized: !ctx.options.get<boolean>("ssl_insecure"), ALPNProtocols: alpn });
+    t.once("secureConnect", () => {
+      t.off("error", onError);
+      server.timestamp_tls_setup = Date.now() / 1000;
+      server.tls = true;
+      server.tls_established = true;
+      server.tls_version = t.getProtocol() ?? undefined;
+      server.cipher = t.getCipher()?.name;
+      server.alpn = t.alpnProtocol || undefined;
+      server.certificate_list = certificateChain(t);
+      resolve(t);
+    });
+    const onError = (err: Error & { code?: string }): void => {
+      t.destroy();
+      reject(new UpstreamError(describeConnectError(err, server.sni ?? host, port, true)));
+    };
+    t.once("error", onError);
+  });
+}
+
+/** Sends CONNECT host:port to the upstream proxy on `sock` and waits for its 2xx. */
+async function connectThrough(ctx: ProxyContext, client: Client, sock: net.Socket, host: string, port: number): Promise<void> {
+  const authority = formatAddress([host, port]);
+  const request = new Request({ method: "CONNECT", scheme: "http", host, port, path: "", authority, headers: [["Host", authority]], content: new Uint8Array(0) });
+  const flow = new HTTPFlow(client, new Server([host, port]), request);
+  await ctx.addons.trigger("http_connect_upstream", flow);
+  const head = Buffer.from(`CONNECT ${authority} HTTP/1.1\r\n${request.headers.toWire()}\r\n`, "latin1");
+  const status = await new Promise<string>((resolve, reject) => {
+    let got = Buffer.alloc(0);
+    const onData = (d: Buffer): void => {
+      got = Buffer.concat([got, d]);
+      const end = got.indexOf("\r\n\r\n");
+      if (end === -1) return;
+      sock.off("data", onData);
+      sock.off("error", reject);
+      sock.pause();
+      if (end + 4 < got.length) sock.unshift(got.subarray(end + 4));
+      resolve(got.subarray(0, got.indexOf("\r\n")).toString("latin1"));
+    };
+    sock.on("data", onData);
+    sock.once("error", reject);
+    sock.once("close", () => reject(new UpstreamError(`upstream proxy closed the connection during CONNECT ${authority}`)));
+    sock.write(head);
+  });
+  const code = Number(/^HTTP\/\d(?:\.\d)? (\d{3})/.exec(status)?.[1] ?? 0);
+  if (code < 200 || code >= 300) throw new UpstreamError(`upstream proxy refused CONNECT ${authority}: ${status.replace(/^HTTP\/\S+ /, "")}`);
 }
 
 function certificateChain(t: tls.TLSSocket): string[] {
@@ -185,7 +251,7 @@ export class H1Upstream implements UpstreamChannel {
 
   private requestTarget(flow: HTTPFlow): string {
     const req = flow.request;
-    if (req.scheme === "http" && this.ctx.options.get<string[]>("mode").some((m) => m.startsWith("upstream:"))) return req.url;
+    if (req.scheme === "http" && this.server.via) return req.url;
     return req.path;
   }
 

@@ -1,5 +1,5 @@
 import type { ContentView, Line, LineSink, Segment } from "./types.ts";
-import { decodeLenient, visible } from "./text.ts";
+import { MAX_LINE_BYTES, decodeLenient, pushTextLines, visible } from "./text.ts";
 
 /**
  * One declaration per line with rules indented by nesting, which is what makes minified CSS readable.
@@ -25,17 +25,27 @@ export const cssView: ContentView = {
     let depth = 0;
     let parens = 0;
     let stmt = "";
+    // Whitespace is collapsed lazily: one space is added only if more text follows.
+    let spacePending = false;
     let runStart = -1;
     let pos = 0;
     const col = (): number => depth * INDENT.length;
 
+    const append = (text: string): void => {
+      if (spacePending) stmt += " ";
+      spacePending = false;
+      stmt += text;
+      // Input that is not really CSS may never reach a ";" or "{"; it is shown in bounded pieces instead.
+      if (stmt.length >= MAX_LINE_BYTES) emitStatement("");
+    };
     const endRun = (end: number): void => {
-      if (runStart >= 0) stmt += decodeLenient(body.subarray(runStart, end));
+      if (runStart >= 0) append(decodeLenient(body.subarray(runStart, end)));
       runStart = -1;
     };
     const emitStatement = (terminator: string): void => {
       const s = stmt.trim();
       stmt = "";
+      spacePending = false;
       if (!s) return;
       const term: Segment[] = terminator ? [{ text: terminator, style: "punct" }] : [];
       const m = depth > 0 ? DECLARATION.exec(s) : null;
@@ -61,11 +71,7 @@ export const cssView: ContentView = {
             break;
           }
         }
-        const text = decodeLenient(body.subarray(pos, end));
-        for (const l of text.split(/\r?\n/)) {
-          const t = l.trim();
-          if (t) pushAt(sink, depth, [{ text: visible(t, col()), style: "dim" }]);
-        }
+        pushTextLines(body, pos, end, sink, INDENT.repeat(depth), "dim", true);
         pos = end;
         continue;
       }
@@ -73,16 +79,17 @@ export const cssView: ContentView = {
         endRun(pos);
         let i = pos + 1;
         // An unescaped newline ends a CSS string (a "bad string"), so one stray quote cannot swallow the file.
-        while (i < n && body[i] !== c && body[i] !== 0x0a) i += body[i] === 0x5c ? 2 : 1;
+        const limit = Math.min(n, pos + MAX_LINE_BYTES);
+        while (i < limit && body[i] !== c && body[i] !== 0x0a) i += body[i] === 0x5c ? 2 : 1;
         const end = Math.min(i + 1, n);
-        stmt += decodeLenient(body.subarray(pos, end));
+        append(decodeLenient(body.subarray(pos, end)));
         pos = end;
         continue;
       }
       if (isWs(c)) {
         endRun(pos);
         while (pos < n && isWs(body[pos]!)) pos++;
-        if (stmt && !stmt.endsWith(" ")) stmt += " ";
+        spacePending = stmt !== "";
         continue;
       }
       if (c === 0x28) parens++;
@@ -104,6 +111,10 @@ export const cssView: ContentView = {
         continue;
       }
       if (runStart < 0) runStart = pos;
+      else if (pos - runStart >= MAX_LINE_BYTES && (c & 0xc0) !== 0x80) {
+        endRun(pos);
+        runStart = pos;
+      }
       pos++;
     }
     if (!sink.truncated) {

@@ -130,8 +130,15 @@ export function parseContentType(ct: string | undefined): { mime: string; params
 }
 
 /**
+ * Longer lines are broken into pieces of at most this many bytes: a terminal shows a few hundred columns
+ * at best, and this keeps one enormous line (minified code, a base64 blob) from costing work proportional to its size.
+ */
+export const MAX_LINE_BYTES = 16 * 1024;
+
+/**
  * Emits `b[start, end)` as text lines (split on LF, CRLF counted as one break), each prefixed with `indent`.
  * Decodes one line at a time so a cut-off body is only decoded as far as it is shown.
+ * With `trim`, lines lose surrounding whitespace and blank ones are skipped.
  */
 export function pushTextLines(
   b: Uint8Array,
@@ -140,6 +147,7 @@ export function pushTextLines(
   sink: LineSink,
   indent = "",
   style?: SegmentStyle,
+  trim = false,
 ): void {
   const view = b.subarray(0, end);
   let pos = start;
@@ -147,12 +155,24 @@ export function pushTextLines(
     if (!sink.more()) return;
     let nl = view.indexOf(0x0a, pos);
     if (nl < 0) nl = end;
-    const lineEnd = nl > pos && view[nl - 1] === 0x0d ? nl - 1 : nl;
-    const text = visible(decodeLenient(view.subarray(pos, lineEnd)), indent.length);
+    let lineEnd = nl > pos && view[nl - 1] === 0x0d ? nl - 1 : nl;
+    let next = nl + 1;
+    if (lineEnd - pos > MAX_LINE_BYTES) {
+      lineEnd = pos + MAX_LINE_BYTES;
+      // Never cut inside a UTF-8 sequence.
+      while (lineEnd > pos + 1 && (view[lineEnd]! & 0xc0) === 0x80) lineEnd--;
+      next = lineEnd;
+    }
+    let text = decodeLenient(view.subarray(pos, lineEnd));
+    pos = next;
+    if (trim) {
+      text = text.trim();
+      if (!text) continue;
+    }
+    text = visible(text, indent.length);
     const seg = style ? { text, style } : { text };
     const line: Line = indent ? [{ text: indent }, seg] : [seg];
     sink.push(line);
-    pos = nl + 1;
   }
 }
 

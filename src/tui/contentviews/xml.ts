@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import type { ContentView, Line, LineSink, Segment } from "./types.ts";
-import { decodeLenient, visible } from "./text.ts";
+import { MAX_LINE_BYTES, decodeLenient, pushTextLines, visible } from "./text.ts";
 
 /**
  * Re-indents markup one tag per line. Not a parser: it never rejects input, it only tracks which
@@ -24,6 +24,8 @@ const RAW_TEXT_ELEMENTS = new Set(["script", "style"]);
 const INDENT = "  ";
 /** Longer text stays on its own line instead of being folded between its tags. */
 const INLINE_TEXT_LIMIT = 100;
+/** Only text this small (in bytes, whitespace included) is considered for folding. */
+const FOLD_CANDIDATE_BYTES = 4096;
 
 const LT = 0x3c;
 const GT = 0x3e;
@@ -36,7 +38,7 @@ class Tokenizer {
   pos = 0;
   /** Set after <script>/<style> in HTML: the next text runs to this element's closing tag. */
   rawUntil: string | null = null;
-  private readonly buf: Buffer;
+  readonly buf: Buffer;
 
   constructor(body: Uint8Array) {
     this.buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -192,8 +194,22 @@ export const xmlView: ContentView = {
       return tk.next();
     };
 
+    // A token bigger than one display line is shown line by line as it is decoded, so that an
+    // enormous text node or attribute costs no more than the lines actually shown.
+    const isLarge = (t: Token): boolean => t.end - t.start > MAX_LINE_BYTES;
+    const pushLarge = (t: Token, depth: number, style?: "dim"): void =>
+      pushTextLines(tk.buf, t.start, t.end, sink, INDENT.repeat(depth), style, true);
+    const pushTag = (t: Token, depth: number): void => {
+      if (isLarge(t)) pushLarge(t, depth);
+      else pushAt(sink, depth, tagSegments(tk.text(t)));
+    };
+
     for (let t = next(); t && !sink.truncated; t = next()) {
       const depth = open.length;
+      if (isLarge(t) && (t.kind === "text" || t.kind === "comment" || t.kind === "decl" || t.kind === "cdata")) {
+        pushLarge(t, depth, t.kind === "comment" || t.kind === "decl" ? "dim" : undefined);
+        continue;
+      }
       switch (t.kind) {
         case "text":
           pushBlock(sink, depth, dedent(tk.text(t), html && RAW_TEXT_ELEMENTS.has(open[open.length - 1] ?? "")));
@@ -206,27 +222,34 @@ export const xmlView: ContentView = {
           pushBlock(sink, depth, dedent(tk.text(t), true));
           break;
         case "empty":
-          pushAt(sink, depth, tagSegments(tk.text(t)));
+          pushTag(t, depth);
           break;
         case "close": {
           const at = open.lastIndexOf(t.name);
           // A stray closing tag leaves the nesting alone rather than unwinding unrelated elements.
           if (at >= 0) open.length = at;
-          pushAt(sink, open.length, tagSegments(tk.text(t)));
+          pushTag(t, open.length);
           break;
         }
         case "open": {
-          const segs = tagSegments(tk.text(t));
-          if (html && VOID_ELEMENTS.has(t.name)) {
-            pushAt(sink, depth, segs);
+          const isVoid = html && VOID_ELEMENTS.has(t.name);
+          if (!isVoid && html && RAW_TEXT_ELEMENTS.has(t.name)) tk.rawUntil = t.name;
+          if (isVoid || isLarge(t)) {
+            pushTag(t, depth);
+            if (!isVoid) open.push(t.name);
             break;
           }
-          const raw = html && RAW_TEXT_ELEMENTS.has(t.name);
-          if (raw) tk.rawUntil = t.name;
+          const segs = tagSegments(tk.text(t));
           // Fold `<a>short text</a>` and `<a></a>` onto one line.
           let inner = tk.next();
           let text: string | undefined;
           if (inner?.kind === "text") {
+            if (inner.end - inner.start > FOLD_CANDIDATE_BYTES) {
+              pushAt(sink, depth, segs);
+              open.push(t.name);
+              pending = inner;
+              break;
+            }
             const lines = dedent(tk.text(inner), false);
             if (lines.length === 0) {
               text = "";
@@ -238,7 +261,8 @@ export const xmlView: ContentView = {
           } else text = "";
           if (text !== undefined && inner?.kind === "close" && inner.name === t.name) {
             const mid: Segment[] = text ? [{ text: visible(text) }] : [];
-            pushAt(sink, depth, [...segs, ...mid, ...tagSegments(tk.text(inner))]);
+            const closeSegs = isLarge(inner) ? [{ text: visible(tk.text(inner)) }] : tagSegments(tk.text(inner));
+            pushAt(sink, depth, [...segs, ...mid, ...closeSegs]);
             break;
           }
           pushAt(sink, depth, segs);
