@@ -21,6 +21,7 @@ interface CommonArgs {
   "tcp-hosts"?: string[];
   "no-server"?: boolean;
   rfile?: string;
+  proxyauth?: string;
   "flow-detail"?: number;
   q?: boolean;
 }
@@ -39,6 +40,7 @@ export function optionsFromArgs(a: CommonArgs): Record<string, string> {
   put("intercept", a.intercept);
   put("view_filter", a["view-filter"]);
   put("save_stream_file", a["save-stream-file"]);
+  put("proxyauth", a.proxyauth);
   put("rfile", a.rfile ? path.resolve(a.rfile) : undefined);
   put("ssl_insecure", a["ssl-insecure"] ? true : undefined);
   put("confdir", a.confdir ? path.resolve(a.confdir.replace(/^~(?=$|\/)/, os.homedir())) : undefined);
@@ -140,6 +142,7 @@ const common = (y: ReturnType<typeof yargs>) =>
     .option("ignore-hosts", { type: "string", array: true, describe: "Regex of host:port to pass through without decrypting" })
     .option("allow-hosts", { type: "string", array: true, describe: "Regex of host:port: intercept only these" })
     .option("tcp-hosts", { type: "string", array: true, describe: "Regex of host:port relayed as raw TCP" })
+    .option("proxyauth", { type: "string", describe: "Require proxy authentication: user:pass" })
     .option("rfile", { alias: "r", type: "string", describe: "Read flows from a file at start" })
     .option("no-server", { alias: "n", type: "boolean", describe: "Do not start a proxy server" })
     .option("flow-detail", { type: "number", describe: "Dump verbosity 0..4 (default 1)" })

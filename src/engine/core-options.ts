@@ -51,6 +51,15 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "flow_detail", type: "int", default: 1, help: "pryx dump verbosity: 0 quiet, 1 one line per flow, 2 with headers, 3 with bodies (cut), 4 with full bodies." });
   options.add({ name: "scripts", type: "str[]", default: [], help: "Addon scripts to load (.ts, .js, .mjs)." });
   options.add({ name: "save_stream_file", type: "optional str", default: undefined, help: "Append every finished flow to this file." });
+  options.add({
+    name: "proxyauth",
+    type: "optional str",
+    default: undefined,
+    help: "Require proxy authentication: user:pass (Basic).",
+    validate: (v) => {
+      if (typeof v === "string" && !v.includes(":")) throw new Error("expected user:pass");
+    },
+  });
   options.add({ name: "rfile", type: "optional str", default: undefined, help: "Read flows from this file at start." });
   options.add({ name: "body_size_limit", type: "optional str", default: undefined, help: "Reserved: bodies larger than this are streamed (e.g. 10m)." });
   options.add({ name: "console_focus_follow", type: "bool", default: false, help: "The console's focus follows new flows." });

@@ -14,6 +14,13 @@ import { themeFromEnv } from "./theme.ts";
 export { KeymapError } from "./keymap.ts";
 
 const ENTER_ALT = "\x1b[?1049h\x1b[?25l";
+/**
+ * Ink 6.8's incremental renderer anchors each frame one row too low when the previous frame ended
+ * with a newline (every frame shorter than the terminal does), so the screen drifts and keeps stale
+ * rows; measured in tmux. The standard renderer erases and rewrites the frame inside a synchronized
+ * update, which is correct, so it is used until Ink's incremental mode handles this case.
+ */
+const INCREMENTAL_RENDERING = false;
 const LEAVE_ALT = "\x1b[?25h\x1b[?1049l";
 
 export interface ConsoleRunOptions {
@@ -105,7 +112,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
         exitOnCtrlC: false,
         patchConsole: true,
         maxFps: 30,
-        incrementalRendering: true,
+        incrementalRendering: INCREMENTAL_RENDERING,
       });
     } catch (err) {
       ctrl.dispose();

@@ -9,7 +9,7 @@ import { Incoming } from "./incoming.ts";
 import { UpstreamPool } from "./pool.ts";
 import { HttpExchange, type ClientWriter } from "./exchange.ts";
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
-import { splitAuthority, type ConnectionTarget } from "./http-connection.ts";
+import type { ConnectionTarget } from "./http-connection.ts";
 import type { ProxyContext } from "./context.ts";
 
 /**
@@ -140,12 +140,13 @@ export class Http2Connection {
   private async onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): Promise<void> {
     stream.on("error", () => undefined);
     const authority = String(headers[":authority"] ?? headers["host"] ?? `${this.target.host}:${this.target.port}`);
-    const [h, p] = splitAuthority(authority);
+    // As in HTTP/1 inside a tunnel: the server is the one the CONNECT named (the client may
+    // have resolved the name itself); the authority stays in the Host header and the SNI.
     const request = new Request({
       method: String(headers[":method"] ?? "GET"),
       scheme: String(headers[":scheme"] ?? "https"),
-      host: h || this.target.host,
-      port: p ? Number(p) : this.target.port,
+      host: this.target.host,
+      port: this.target.port,
       path: String(headers[":path"] ?? "/"),
       http_version: "HTTP/2.0",
       headers: Headers.fromRaw(fromH2Raw(raw)),

@@ -190,6 +190,12 @@ export class HttpConnection {
   /** Runs one request/response exchange. Returns whether the client connection stays open. */
   private async exchange(inc: Incoming): Promise<boolean> {
     const head = inc.head;
+    if (!this.target && !this.authorized(head)) {
+      this.socket.write(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="pryx"\r\nContent-Type: text/plain\r\nContent-Length: 36\r\n\r\npryx: proxy authentication required\n',
+      );
+      return head.keepAlive && inc.complete;
+    }
     if (head.method === "CONNECT") return this.connect(inc);
     let request: Request;
     try {
@@ -209,6 +215,15 @@ export class HttpConnection {
       return false;
     }
     return result.keepAlive && head.keepAlive && !this.writer.closeAfter && !this.closed;
+  }
+
+  /** With --proxyauth user:pass, explicit-proxy requests must carry matching Basic credentials. */
+  private authorized(head: MessageHead): boolean {
+    const expected = this.ctx.options.get<string | undefined>("proxyauth");
+    if (!expected) return true;
+    const got = Headers.fromRaw(head.rawHeaders).get("proxy-authorization") ?? "";
+    const m = /^Basic\s+(\S+)$/i.exec(got);
+    return m !== null && Buffer.from(m[1] as string, "base64").toString("utf8") === expected;
   }
 
   private buildRequest(head: MessageHead): Request {

@@ -1,0 +1,27 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startProxy } from "../helpers/proxy.ts";
+import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
+
+test("--proxyauth answers 407 without credentials and serves with them", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const proxy = await startProxy({ options: { proxyauth: "alice:s3cret" } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const url = `http://127.0.0.1:${origin.port}/`;
+  const denied = await viaProxy(proxy.port, url);
+  assert.equal(denied.status, 407);
+  assert.equal(denied.headers["proxy-authenticate"], 'Basic realm="pryx"');
+  const wrong = await viaProxy(proxy.port, url, { headers: { "Proxy-Authorization": `Basic ${Buffer.from("alice:nope").toString("base64")}` } });
+  assert.equal(wrong.status, 407);
+  const ok = await viaProxy(proxy.port, url, { headers: { "Proxy-Authorization": `Basic ${Buffer.from("alice:s3cret").toString("base64")}` } });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.toString(), "ok");
+  assert.equal(origin.connections, 1);
+});
+
+test("a proxyauth value without a colon is refused naming the option", { timeout: 10_000 }, async () => {
+  await assert.rejects(startProxy({ options: { proxyauth: "nocolon" } }), /option proxyauth expects .*expected user:pass/);
+});
