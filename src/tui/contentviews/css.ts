@@ -7,6 +7,8 @@ import { MAX_LINE_BYTES, decodeLenient, pushTextLines, visible } from "./text.ts
  */
 
 const INDENT = "  ";
+// A module-local copy: the loader may turn imported bindings into getters, too slow for a per-byte loop.
+const LINE_LIMIT = MAX_LINE_BYTES;
 const DECLARATION = /^(--[^\s:]+|-?[A-Za-z_][-\w]*)\s*:\s*([\s\S]*)$/;
 
 function isWs(c: number): boolean {
@@ -18,34 +20,30 @@ function pushAt(sink: LineSink, depth: number, segs: Segment[]): void {
   sink.push(line);
 }
 
+// Strings and comments are matched first so that whitespace inside a string survives and a comment
+// (already shown on its own line) is dropped from the statement it interrupted.
+const COLLAPSE = /("(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?)|\/\*[\s\S]*?(?:\*\/|$)|\s+/g;
+
 export const cssView: ContentView = {
   title: "CSS",
   render(body, _ctx, sink) {
     const n = body.length;
     let depth = 0;
     let parens = 0;
-    let stmt = "";
-    // Whitespace is collapsed lazily: one space is added only if more text follows.
-    let spacePending = false;
-    let runStart = -1;
+    /** Where the statement being read starts, -1 before its first non-space byte. */
+    let stmtStart = -1;
     let pos = 0;
     const col = (): number => depth * INDENT.length;
 
-    const append = (text: string): void => {
-      if (spacePending) stmt += " ";
-      spacePending = false;
-      stmt += text;
-      // Input that is not really CSS may never reach a ";" or "{"; it is shown in bounded pieces instead.
-      if (stmt.length >= MAX_LINE_BYTES) emitStatement("");
+    // Decoding once per statement rather than per token keeps the scan loop cheap.
+    const takeStatement = (end: number): string => {
+      if (stmtStart < 0) return "";
+      const raw = decodeLenient(body.subarray(stmtStart, end));
+      stmtStart = -1;
+      return raw.replace(COLLAPSE, (m, str: string | undefined) => str ?? " ").trim();
     };
-    const endRun = (end: number): void => {
-      if (runStart >= 0) append(decodeLenient(body.subarray(runStart, end)));
-      runStart = -1;
-    };
-    const emitStatement = (terminator: string): void => {
-      const s = stmt.trim();
-      stmt = "";
-      spacePending = false;
+    const emitStatement = (end: number, terminator: string): void => {
+      const s = takeStatement(end);
       if (!s) return;
       const term: Segment[] = terminator ? [{ text: terminator, style: "punct" }] : [];
       const m = depth > 0 ? DECLARATION.exec(s) : null;
@@ -62,11 +60,9 @@ export const cssView: ContentView = {
     while (pos < n && !sink.truncated) {
       const c = body[pos]!;
       if (c === 0x2f && body[pos + 1] === 0x2a) {
-        endRun(pos);
-        const close = body.indexOf(0x2f, pos + 2);
         let end = n;
-        for (let i = close; i >= 0; i = body.indexOf(0x2f, i + 1)) {
-          if (body[i - 1] === 0x2a && i - 1 >= pos + 2) {
+        for (let i = body.indexOf(0x2f, pos + 3); i >= 0; i = body.indexOf(0x2f, i + 1)) {
+          if (body[i - 1] === 0x2a) {
             end = i + 1;
             break;
           }
@@ -75,51 +71,43 @@ export const cssView: ContentView = {
         pos = end;
         continue;
       }
-      if (c === 0x22 || c === 0x27) {
-        endRun(pos);
-        let i = pos + 1;
-        // An unescaped newline ends a CSS string (a "bad string"), so one stray quote cannot swallow the file.
-        const limit = Math.min(n, pos + MAX_LINE_BYTES);
-        while (i < limit && body[i] !== c && body[i] !== 0x0a) i += body[i] === 0x5c ? 2 : 1;
-        const end = Math.min(i + 1, n);
-        append(decodeLenient(body.subarray(pos, end)));
-        pos = end;
+      if (isWs(c)) {
+        pos++;
         continue;
       }
-      if (isWs(c)) {
-        endRun(pos);
-        while (pos < n && isWs(body[pos]!)) pos++;
-        spacePending = stmt !== "";
+      if (stmtStart < 0) stmtStart = pos;
+      else if (pos - stmtStart >= LINE_LIMIT && (c & 0xc0) !== 0x80) {
+        // Input that is not really CSS may never reach a ";" or "{"; it is shown in bounded pieces instead.
+        emitStatement(pos, "");
+        stmtStart = pos;
+      }
+      if (c === 0x22 || c === 0x27) {
+        let i = pos + 1;
+        // An unescaped newline ends a CSS string (a "bad string"), so one stray quote cannot swallow the file.
+        const limit = Math.min(n, pos + LINE_LIMIT);
+        while (i < limit && body[i] !== c && body[i] !== 0x0a) i += body[i] === 0x5c ? 2 : 1;
+        pos = Math.min(i + 1, n);
         continue;
       }
       if (c === 0x28) parens++;
       else if (c === 0x29) parens = Math.max(0, parens - 1);
       else if (parens === 0 && (c === 0x7b || c === 0x3b || c === 0x7d)) {
-        endRun(pos);
-        pos++;
+        if (stmtStart === pos) stmtStart = -1;
         if (c === 0x7b) {
-          const selector = stmt.trim();
-          stmt = "";
+          const selector = takeStatement(pos);
           pushAt(sink, depth, [{ text: visible(selector, col()), style: "heading" }, { text: selector ? " {" : "{", style: "punct" }]);
           depth++;
-        } else if (c === 0x3b) emitStatement(";");
+        } else if (c === 0x3b) emitStatement(pos, ";");
         else {
-          emitStatement("");
+          emitStatement(pos, "");
           depth = Math.max(0, depth - 1);
           pushAt(sink, depth, [{ text: "}", style: "punct" }]);
         }
+        pos++;
         continue;
-      }
-      if (runStart < 0) runStart = pos;
-      else if (pos - runStart >= MAX_LINE_BYTES && (c & 0xc0) !== 0x80) {
-        endRun(pos);
-        runStart = pos;
       }
       pos++;
     }
-    if (!sink.truncated) {
-      endRun(n);
-      emitStatement("");
-    }
+    if (!sink.truncated) emitStatement(n, "");
   },
 };

@@ -1,5 +1,11 @@
 import type { ContentView, Line, LineSink } from "./types.ts";
-import { decodeLenient, visible } from "./text.ts";
+import { MAX_LINE_BYTES, decodeLenient, visible } from "./text.ts";
+
+/**
+ * In a cut view, a single field longer than this is shown only up to here, with a note: decoding a
+ * many-megabyte value (an inlined base64 upload) to show its first lines would cost its whole size.
+ */
+export const FIELD_PREVIEW_BYTES = 256 * 1024;
 
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
@@ -24,37 +30,67 @@ function formDecode(b: Uint8Array, start: number, end: number): string {
 
 /**
  * `key: value`. A value with line breaks (a textarea) continues on following lines aligned under its
- * first line, rather than showing as one line full of escapes.
+ * first line rather than showing as one line full of escapes; very long lines are broken into pieces.
  */
 export function pushPair(key: string, value: string, sink: LineSink): boolean {
-  const shownKey = visible(key);
-  const parts = value.split(/\r?\n/);
+  const shownKey = visible(key.length > MAX_LINE_BYTES ? key.slice(0, MAX_LINE_BYTES) + "…" : key);
   const pad = " ".repeat(shownKey.length + 2);
-  for (let i = 0; i < parts.length; i++) {
-    const text = visible(parts[i]!, shownKey.length + 2);
-    const line: Line =
-      i === 0
-        ? [{ text: shownKey, style: "key" }, { text: ": ", style: "punct" }, { text, style: "string" }]
-        : [{ text: pad }, { text, style: "string" }];
-    if (!sink.push(line)) return false;
-  }
+  let first = true;
+  let pos = 0;
+  let nl = -1;
+  do {
+    if (!sink.more()) return false;
+    // Found once per break and reused while a long line is cut into pieces.
+    if (nl < pos) {
+      nl = value.indexOf("\n", pos);
+      if (nl < 0) nl = value.length;
+    }
+    let lineEnd = nl > pos && value.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
+    let next = nl + 1;
+    if (lineEnd - pos > MAX_LINE_BYTES) {
+      lineEnd = pos + MAX_LINE_BYTES;
+      // Keep surrogate pairs whole.
+      if (/[\ud800-\udbff]/.test(value[lineEnd - 1]!)) lineEnd--;
+      next = lineEnd;
+    }
+    const text = visible(value.slice(pos, lineEnd), shownKey.length + 2);
+    const line: Line = first
+      ? [{ text: shownKey, style: "key" }, { text: ": ", style: "punct" }, { text, style: "string" }]
+      : [{ text: pad }, { text, style: "string" }];
+    sink.push(line);
+    first = false;
+    pos = next;
+  } while (pos < value.length);
   return true;
+}
+
+/** Moves a cut back so it does not split a "%XX" escape. */
+function escapeSafeCut(b: Uint8Array, start: number, cut: number): number {
+  for (let i = cut - 1; i >= Math.max(start, cut - 2); i--) if (b[i] === 0x25) return i;
+  return cut;
 }
 
 export const urlencodedView: ContentView = {
   title: "URL-encoded",
   render(body, _ctx, sink) {
+    const limit = Number.isFinite(sink.max) ? FIELD_PREVIEW_BYTES : Infinity;
     let pos = 0;
     while (pos < body.length) {
       if (!sink.more()) return;
       let amp = body.indexOf(0x26, pos);
       if (amp < 0) amp = body.length;
       if (amp > pos) {
-        let eq = body.indexOf(0x3d, pos);
-        if (eq < 0 || eq > amp) eq = amp;
-        const key = formDecode(body, pos, eq);
-        const value = eq < amp ? formDecode(body, eq + 1, amp) : "";
+        const rel = body.subarray(pos, amp).indexOf(0x3d);
+        const eq = rel < 0 ? amp : pos + rel;
+        const keyEnd = eq - pos > limit ? escapeSafeCut(body, pos, pos + limit) : eq;
+        const valueEnd = amp - eq - 1 > limit ? escapeSafeCut(body, eq + 1, eq + 1 + limit) : amp;
+        const key = formDecode(body, pos, keyEnd);
+        const value = eq < amp && keyEnd === eq ? formDecode(body, eq + 1, valueEnd) : "";
         if (!pushPair(key, value, sink)) return;
+        const skipped = keyEnd < eq ? amp - keyEnd : amp - valueEnd;
+        if (skipped > 0 && !sink.push([{ text: `[${skipped} more bytes in this field; press f to load all data]`, style: "dim" }])) {
+          return;
+        }
       }
       pos = amp + 1;
     }

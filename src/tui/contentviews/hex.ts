@@ -1,11 +1,11 @@
 import type { ContentView } from "./types.ts";
-import { hex2 } from "./text.ts";
 
 const GROUP_WIDTH = 8 * 3 - 1;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 function group(body: Uint8Array, from: number, to: number): string {
   let s = "";
-  for (let i = from; i < to; i++) s += (i > from ? " " : "") + hex2(body[i]!);
+  for (let i = from; i < to; i++) s += (i > from ? " " : "") + HEX[body[i]!];
   return s.padEnd(GROUP_WIDTH);
 }
 

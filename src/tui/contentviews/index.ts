@@ -35,7 +35,7 @@ export const VIEW_NAMES: readonly ViewName[] = [
   "xml",
 ];
 
-const VIEWS: Record<Exclude<ViewName, "auto">, ContentView> = {
+const VIEWS: Record<ConcreteView, ContentView> = {
   raw: rawView,
   hex: hexView,
   json: jsonView,
@@ -65,16 +65,22 @@ function sniffMarkup(body: Uint8Array): boolean {
   return head.startsWith("<?xml") || head.startsWith("<!doctype html") || head.startsWith("<html");
 }
 
-export function pickAutoView(body: Uint8Array, contentType: string | undefined, opts?: { query?: [string, string][] }): ViewName {
+type ConcreteView = Exclude<ViewName, "auto">;
+
+const MARKUP_TYPES = new Set(["text/html", "text/xml", "application/xml", "application/xhtml+xml"]);
+
+export function pickAutoView(
+  body: Uint8Array,
+  contentType: string | undefined,
+  opts?: { query?: [string, string][] },
+): ConcreteView {
   if (body.length === 0) return opts?.query?.length ? "query" : "raw";
   const { mime, params } = parseContentType(contentType);
   if (mime === "application/json" || mime === "text/json" || mime.endsWith("+json")) return "json";
   if (mime === "application/x-www-form-urlencoded") return "urlencoded";
   if (mime === "multipart/form-data" && params.get("boundary")) return "multipart";
   if (mime.startsWith("image/")) return "image";
-  if (mime === "text/html" || mime === "text/xml" || mime === "application/xml" || mime === "application/xhtml+xml" || mime.endsWith("+xml")) {
-    return "xml";
-  }
+  if (MARKUP_TYPES.has(mime) || mime.endsWith("+xml")) return "xml";
   if (mime === "text/css") return "css";
   if (mime.includes("javascript") || mime.includes("ecmascript")) return "javascript";
   if (sniffJson(body)) return "json";
@@ -87,7 +93,7 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function run(name: Exclude<ViewName, "auto">, body: Uint8Array, ctx: ViewContext, maxLines: number): ViewResult {
+function run(name: ConcreteView, body: Uint8Array, ctx: ViewContext, maxLines: number): ViewResult {
   const view = VIEWS[name];
   const sink = new LineSink(maxLines);
   const specific = view.render(body, ctx, sink);
@@ -104,12 +110,13 @@ export function renderContent(
   mode: ViewName,
   opts: RenderOptions = {},
 ): ViewResult {
-  const maxLines = Math.max(0, opts.maxLines ?? DEFAULT_MAX_LINES);
+  const requested = opts.maxLines;
+  const maxLines = requested === undefined || Number.isNaN(requested) ? DEFAULT_MAX_LINES : Math.max(0, Math.floor(requested));
   const { mime, params } = parseContentType(contentType);
   const ctx: ViewContext = { mime, params, query: opts.query ?? [] };
-  if (mode === "auto") {
+  // A name from a saved option may not be a view this build has; auto is the sensible stand-in.
+  if (mode === "auto" || !Object.hasOwn(VIEWS, mode)) {
     const picked = pickAutoView(body, contentType, opts);
-    if (picked === "auto") throw new Error("unreachable");
     try {
       return run(picked, body, ctx, maxLines);
     } catch {
@@ -121,9 +128,8 @@ export function renderContent(
     return run(mode, body, ctx, maxLines);
   } catch (e) {
     // The user asked for this view explicitly, so say why it failed instead of silently showing something else.
-    const lines: Line[] = [`Couldn't parse as ${VIEWS[mode].title}:`, ...errorText(e).split(/\r?\n/).map((l) => visible(l))].map((text) => [
-      { text, style: "error" },
-    ]);
+    const messages = [`Couldn't parse as ${VIEWS[mode].title}:`, ...errorText(e).split(/\r?\n/).map((l) => visible(l))];
+    const lines: Line[] = messages.map((text) => [{ text, style: "error" }]);
     return { name: VIEWS[mode].title, lines };
   }
 }

@@ -1,4 +1,5 @@
-import type { ContentView, Line, LineSink, Segment } from "./types.ts";
+import type { ContentView, Line, LineSink, Segment, SegmentStyle } from "./types.ts";
+import { MAX_LINE_BYTES } from "./text.ts";
 
 /**
  * A pretty printer driven by a tokenizer over the raw bytes rather than JSON.parse + stringify:
@@ -61,6 +62,24 @@ export function formatJson(b: Uint8Array, sink: LineSink | null, end = b.length)
     if (!sink) return;
     if (!cur) cur = stack.length ? [{ text: INDENT.repeat(stack.length) }] : [];
     cur.push(seg);
+  };
+  // A huge string (say an inlined base64 file) continues on further lines, one step deeper, so no
+  // single display line grows without bound.
+  const addLong = (text: string, style: SegmentStyle): void => {
+    if (!sink || text.length <= MAX_LINE_BYTES) {
+      add({ text, style });
+      return;
+    }
+    for (let i = 0; i < text.length && !sink.truncated; ) {
+      let j = Math.min(text.length, i + MAX_LINE_BYTES);
+      if (j < text.length && /[\ud800-\udbff]/.test(text[j - 1]!)) j--;
+      if (i > 0) {
+        flush();
+        cur = [{ text: INDENT.repeat(stack.length + 1) }];
+      }
+      add({ text: text.slice(i, j), style });
+      i = j;
+    }
   };
   const flush = (): void => {
     if (sink && cur) sink.push(cur);
@@ -159,7 +178,7 @@ export function formatJson(b: Uint8Array, sink: LineSink | null, end = b.length)
             state = c === OBJECT ? State.Key : State.Value;
           }
         } else if (c === 0x22) {
-          add({ text: readString(), style: "string" });
+          addLong(readString(), "string");
           state = afterValue();
         } else if (c === 0x2d || isDigit(c)) {
           add({ text: readNumber(), style: "number" });
@@ -178,7 +197,7 @@ export function formatJson(b: Uint8Array, sink: LineSink | null, end = b.length)
       }
       case State.Key:
         if (c !== 0x22) fail("an object key");
-        add({ text: readString(), style: "key" });
+        addLong(readString(), "key");
         state = State.Colon;
         break;
       case State.Colon:

@@ -63,7 +63,8 @@ export const multipartView: ContentView = {
     // so a body line that merely begins with the boundary text is not mistaken for one.
     const delimiterEndsAt = (at: number): boolean => {
       const c = buf[at + delim.length];
-      return c === undefined || c === 0x2d || c === CR || c === LF || c === 0x20 || c === 0x09;
+      if (c === 0x2d) return buf[at + delim.length + 1] === 0x2d;
+      return c === undefined || c === CR || c === LF || c === 0x20 || c === 0x09;
     };
     const nextDelimiter = (from: number): number => {
       for (let i = buf.indexOf(nlDelim, from); i >= 0; i = buf.indexOf(nlDelim, i + 1)) {

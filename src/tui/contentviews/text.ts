@@ -69,16 +69,21 @@ export function decodeLenient(b: Uint8Array): string {
 const NEEDS_ESCAPE = /[\x00-\x1f\x7f-\x9f]/;
 
 /** Makes one line of text safe to print: controls other than tab become "\xNN", tabs become spaces. */
+const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+
 export function visible(s: string, startColumn = 0): string {
   if (!NEEDS_ESCAPE.test(s)) return s;
+  const escaped = s.replace(CONTROLS, (c) => "\\x" + hex2(c.charCodeAt(0)));
+  if (!escaped.includes("\t")) return escaped;
+  // Tab stops depend on the column, which the escapes above have already shifted.
   let out = "";
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 9) out += " ".repeat(TAB_WIDTH - ((startColumn + out.length) % TAB_WIDTH));
-    else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) out += "\\x" + hex2(c);
-    else out += s[i];
+  let from = 0;
+  for (let tab = escaped.indexOf("\t"); tab >= 0; tab = escaped.indexOf("\t", from)) {
+    out += escaped.slice(from, tab);
+    out += " ".repeat(TAB_WIDTH - ((startColumn + out.length) % TAB_WIDTH));
+    from = tab + 1;
   }
-  return out;
+  return out + escaped.slice(from);
 }
 
 export const SNIFF_BYTES = 1024;
@@ -153,10 +158,13 @@ export function pushTextLines(
   let pos = start;
   while (pos < end) {
     if (!sink.more()) return;
-    let nl = view.indexOf(0x0a, pos);
-    if (nl < 0) nl = end;
+    // Look for the break only within one line's reach: scanning to the end for every line of a
+    // long unbroken body would make a cut view cost (lines shown) x (body size).
+    const reach = view.subarray(pos, Math.min(end, pos + MAX_LINE_BYTES + 2));
+    const rel = reach.indexOf(0x0a);
+    const nl = rel < 0 ? pos + reach.length : pos + rel;
     let lineEnd = nl > pos && view[nl - 1] === 0x0d ? nl - 1 : nl;
-    let next = nl + 1;
+    let next = rel < 0 ? nl : nl + 1;
     if (lineEnd - pos > MAX_LINE_BYTES) {
       lineEnd = pos + MAX_LINE_BYTES;
       // Never cut inside a UTF-8 sequence.
@@ -173,20 +181,5 @@ export function pushTextLines(
     const seg = style ? { text, style } : { text };
     const line: Line = indent ? [{ text: indent }, seg] : [seg];
     sink.push(line);
-  }
-}
-
-/** Same as pushTextLines for an already-decoded string. */
-export function pushStringLines(s: string, sink: LineSink, indent = "", style?: SegmentStyle): void {
-  let pos = 0;
-  while (pos < s.length) {
-    if (!sink.more()) return;
-    let nl = s.indexOf("\n", pos);
-    if (nl < 0) nl = s.length;
-    const lineEnd = nl > pos && s.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
-    const text = visible(s.slice(pos, lineEnd), indent.length);
-    const seg = style ? { text, style } : { text };
-    sink.push(indent ? [{ text: indent }, seg] : [seg]);
-    pos = nl + 1;
   }
 }

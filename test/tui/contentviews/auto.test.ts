@@ -1,0 +1,89 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { ViewName } from "../../../src/tui/contentviews/index.ts";
+import { VIEW_NAMES, pickAutoView, renderContent, viewTitle } from "../../../src/tui/contentviews/index.ts";
+import { enc, texts } from "./helpers.ts";
+
+test("VIEW_NAMES: auto first, then sorted", () => {
+  assert.equal(VIEW_NAMES[0], "auto");
+  assert.deepEqual(VIEW_NAMES.slice(1), [...VIEW_NAMES.slice(1)].sort());
+  assert.equal(new Set(VIEW_NAMES).size, 11);
+});
+
+test("pickAutoView: by content type", () => {
+  const body = enc("x");
+  const cases: [string, string][] = [
+    ["application/json", "json"],
+    ["application/problem+json; charset=utf-8", "json"],
+    ["Application/JSON", "json"],
+    ["application/x-www-form-urlencoded", "urlencoded"],
+    ["multipart/form-data; boundary=abc", "multipart"],
+    ["image/png", "image"],
+    ["text/html; charset=utf-8", "xml"],
+    ["text/xml", "xml"],
+    ["application/xml", "xml"],
+    ["application/rss+xml", "xml"],
+    ["text/css", "css"],
+    ["application/javascript", "javascript"],
+    ["text/javascript; charset=utf-8", "javascript"],
+    ["text/plain", "raw"],
+  ];
+  for (const [ct, view] of cases) assert.equal(pickAutoView(body, ct), view, ct);
+});
+
+test("pickAutoView: multipart without a boundary is not picked", () => {
+  assert.equal(pickAutoView(enc("hello"), "multipart/form-data"), "raw");
+});
+
+test("pickAutoView: sniffs JSON, markup and binary when the type says nothing", () => {
+  assert.equal(pickAutoView(enc(' \n[{"a": 1}]'), undefined), "json");
+  assert.equal(pickAutoView(enc('{"a": 1}'), "text/plain"), "json");
+  assert.equal(pickAutoView(enc("[INFO] server started"), undefined), "raw");
+  assert.equal(pickAutoView(enc("{not json}"), "application/octet-stream"), "raw");
+  assert.equal(pickAutoView(enc("<!doctype html><p>hi"), undefined), "xml");
+  assert.equal(pickAutoView(Uint8Array.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xcb, 0x48]), undefined), "hex");
+  assert.equal(pickAutoView(enc("Grüße aus Köln, ünïcödé text ✓".repeat(20)), undefined), "raw");
+});
+
+test("pickAutoView: a huge JSON array is sniffed from a prefix", () => {
+  const big = enc("[" + Array.from({ length: 20000 }, (_, i) => `{"i":${i},"s":"${"x".repeat(i % 7)}"}`).join(",") + "]");
+  assert.ok(big.length > 64 * 1024);
+  assert.equal(pickAutoView(big, undefined), "json");
+});
+
+test("binary body without a content type renders as hex", () => {
+  const body = Uint8Array.from({ length: 40 }, (_, i) => (i * 37) & 0xff);
+  const r = renderContent(body, undefined, "auto");
+  assert.equal(r.name, "Hex");
+  assert.equal(r.lines.length, 3);
+  assert.match(texts(r)[0]!, /^00000000  00 25 4a 6f/);
+});
+
+test("auto: a view that fails falls back to raw with the error note", () => {
+  const r = renderContent(enc('{"truncated": [1, 2'), "application/json", "auto");
+  assert.equal(r.name, "Raw");
+  assert.equal(r.error, "[failed to parse as JSON]");
+  assert.deepEqual(texts(r), ['{"truncated": [1, 2']);
+});
+
+test("explicit view: failure is reported as error-styled lines", () => {
+  const r = renderContent(enc("<html>"), "text/html", "json");
+  assert.equal(r.name, "JSON");
+  assert.equal(r.error, undefined);
+  assert.ok(r.lines.length >= 1);
+  for (const line of r.lines) for (const seg of line) assert.equal(seg.style, "error");
+  assert.match(texts(r).join(" "), /Unexpected "<" at byte 0/);
+});
+
+test("explicit view: overrides the content type", () => {
+  const r = renderContent(enc('{"a":1}'), "text/plain", "hex");
+  assert.equal(r.name, "Hex");
+  assert.equal(renderContent(enc('{"a":1}'), "text/plain", "raw").lines.length, 1);
+});
+
+test("an unknown view name (e.g. from a saved option) behaves like auto", () => {
+  const r = renderContent(enc('{"a":1}'), "application/json", "msgpack" as ViewName);
+  assert.equal(r.name, "JSON");
+  assert.equal(viewTitle("multipart"), "Multipart Form");
+  assert.equal(viewTitle("auto"), "Auto");
+});
