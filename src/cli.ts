@@ -96,7 +96,9 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   }
   info.listen.forEach((where, i) => {
     const mode = info.modes[i] ?? "regular";
-    process.stderr.write(`pryx: ${mode === "regular" ? "" : `${mode.replace(/@\d+$/, "")} `}proxy listening at http://${where}/\n`);
+    const bare = mode.replace(/@\d+$/, "");
+    const scheme = bare === "socks5" ? "socks5" : bare === "dns" ? "dns" : "http";
+    process.stderr.write(`pryx: ${bare === "regular" ? "" : `${bare} `}proxy listening at ${scheme}://${where}/\n`);
   });
   process.stderr.write(`pryx: CA certificate: ${path.join(info.confdir, "pryx-ca-cert.pem")} (run \`pryx ca\` for how to trust it)\n`);
   onSignals(() => {

@@ -13,6 +13,7 @@ import { Client, formatAddress } from "./flow/connection.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-connection.ts";
 import { Tunnel } from "./proxy/tunnel.ts";
+import { socks5Handshake } from "./proxy/socks5.ts";
 import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
 import { InterceptAddon } from "./intercept.ts";
 import { SaveStreamAddon, readFlowFile } from "./save-stream.ts";
@@ -149,7 +150,7 @@ export class Engine {
       const u = new URL(mode.slice("reverse:".length));
       const scheme = u.protocol === "https:" ? "https" : "http";
       target = { scheme, host: u.hostname.replace(/^\[|\]$/g, ""), port: u.port ? Number(u.port) : scheme === "https" ? 443 : 80, rewriteHost: true };
-    } else if (mode !== "regular" && !mode.startsWith("upstream:")) {
+    } else if (mode !== "regular" && mode !== "socks5" && !mode.startsWith("upstream:")) {
       return Promise.reject(new Error(`mode ${mode} is not supported yet; use regular, upstream:URL or reverse:URL`));
     }
     const server = net.createServer({ noDelay: true }, (socket) => void this.accept(socket, mode, target));
@@ -180,6 +181,16 @@ export class Engine {
       this.log.info(`client ${formatAddress(client.peername)} refused: ${client.error}`);
       socket.destroy();
       await this.addons.trigger("client_disconnected", client);
+      return;
+    }
+    if (mode === "socks5") {
+      const r = await socks5Handshake(socket, this.options.get<string | undefined>("proxyauth"));
+      if ("error" in r) {
+        this.log.warn(`${formatAddress(client.peername)}: ${r.error}`);
+        await this.addons.trigger("client_disconnected", client);
+        return;
+      }
+      this.tunnel.open(socket, client, { host: r.host, port: r.port }, r.rest);
       return;
     }
     this.startHttp(socket, client, target, undefined);

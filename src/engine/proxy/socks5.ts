@@ -1,0 +1,114 @@
+import type net from "node:net";
+
+/** SOCKS5 (RFC 1928) handshake, parsed from bytes without touching sockets. */
+export type Socks5Parse<T> = { kind: "incomplete" } | { kind: "error"; reply: Buffer | undefined; message: string } | ({ kind: "ok"; consumed: number } & T);
+
+export const NO_AUTH = 0x00;
+export const USER_PASS = 0x02;
+const NO_ACCEPTABLE = 0xff;
+
+/** Reply codes (RFC 1928 section 6). */
+export const REPLY = { succeeded: 0, failure: 1, notAllowed: 2, networkUnreachable: 3, hostUnreachable: 4, refused: 5, commandNotSupported: 7, addressNotSupported: 8 } as const;
+
+export function parseGreeting(buf: Buffer): Socks5Parse<{ methods: number[] }> {
+  if (buf.length < 2) return { kind: "incomplete" };
+  if (buf[0] !== 5) return { kind: "error", reply: undefined, message: `not a SOCKS5 client (version byte ${buf[0]})` };
+  const n = buf[1] as number;
+  if (buf.length < 2 + n) return { kind: "incomplete" };
+  return { kind: "ok", consumed: 2 + n, methods: [...buf.subarray(2, 2 + n)] };
+}
+
+export function methodReply(method: number | undefined): Buffer {
+  return Buffer.from([5, method ?? NO_ACCEPTABLE]);
+}
+
+/** RFC 1929 username/password sub-negotiation. */
+export function parseUserPass(buf: Buffer): Socks5Parse<{ user: string; pass: string }> {
+  if (buf.length < 2) return { kind: "incomplete" };
+  const ulen = buf[1] as number;
+  if (buf.length < 3 + ulen) return { kind: "incomplete" };
+  const plen = buf[2 + ulen] as number;
+  if (buf.length < 3 + ulen + plen) return { kind: "incomplete" };
+  return { kind: "ok", consumed: 3 + ulen + plen, user: buf.subarray(2, 2 + ulen).toString("utf8"), pass: buf.subarray(3 + ulen, 3 + ulen + plen).toString("utf8") };
+}
+
+export function parseRequest(buf: Buffer): Socks5Parse<{ host: string; port: number }> {
+  if (buf.length < 5) return { kind: "incomplete" };
+  if (buf[0] !== 5) return { kind: "error", reply: undefined, message: `bad SOCKS5 request version ${buf[0]}` };
+  if (buf[1] !== 1) return { kind: "error", reply: reply(REPLY.commandNotSupported), message: `SOCKS5 command ${buf[1]} is not supported (only CONNECT)` };
+  const atyp = buf[3];
+  let host: string;
+  let at: number;
+  if (atyp === 1) {
+    if (buf.length < 10) return { kind: "incomplete" };
+    host = [...buf.subarray(4, 8)].join(".");
+    at = 8;
+  } else if (atyp === 3) {
+    const len = buf[4] as number;
+    if (buf.length < 5 + len + 2) return { kind: "incomplete" };
+    host = buf.subarray(5, 5 + len).toString("latin1");
+    at = 5 + len;
+  } else if (atyp === 4) {
+    if (buf.length < 22) return { kind: "incomplete" };
+    const parts: string[] = [];
+    for (let i = 0; i < 16; i += 2) parts.push(buf.readUInt16BE(4 + i).toString(16));
+    host = parts.join(":");
+    at = 20;
+  } else return { kind: "error", reply: reply(REPLY.addressNotSupported), message: `SOCKS5 address type ${atyp} is not supported` };
+  return { kind: "ok", consumed: at + 2, host, port: buf.readUInt16BE(at) };
+}
+
+export function reply(code: number): Buffer {
+  return Buffer.from([5, code, 0, 1, 0, 0, 0, 0, 0, 0]);
+}
+
+/**
+ * Runs the handshake on `socket` and resolves with the requested target and any bytes the
+ * client sent after it, or undefined when the handshake failed (the socket is then closed).
+ */
+export function socks5Handshake(socket: net.Socket, auth: string | undefined): Promise<{ host: string; port: number; rest: Buffer } | { error: string }> {
+  return new Promise((resolve) => {
+    let buf = Buffer.alloc(0);
+    let stage: "greeting" | "auth" | "request" = "greeting";
+    const fail = (message: string, out?: Buffer): void => {
+      socket.off("data", onData);
+      if (out) socket.end(out);
+      else socket.destroy();
+      resolve({ error: message });
+    };
+    const onData = (d: Buffer): void => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        if (stage === "greeting") {
+          const g = parseGreeting(buf);
+          if (g.kind === "incomplete") return;
+          if (g.kind === "error") return fail(g.message);
+          buf = buf.subarray(g.consumed);
+          const want = auth ? USER_PASS : NO_AUTH;
+          if (!g.methods.includes(want)) return fail(auth ? "SOCKS5 client offered no username/password authentication" : "SOCKS5 client offered no acceptable method", methodReply(undefined));
+          socket.write(methodReply(want));
+          stage = auth ? "auth" : "request";
+        } else if (stage === "auth") {
+          const a = parseUserPass(buf);
+          if (a.kind === "incomplete") return;
+          if (a.kind === "error") return fail(a.message);
+          buf = buf.subarray(a.consumed);
+          if (`${a.user}:${a.pass}` !== auth) return fail("SOCKS5 authentication failed", Buffer.from([1, 1]));
+          socket.write(Buffer.from([1, 0]));
+          stage = "request";
+        } else {
+          const r = parseRequest(buf);
+          if (r.kind === "incomplete") return;
+          if (r.kind === "error") return fail(r.message, r.reply);
+          socket.off("data", onData);
+          socket.pause();
+          socket.write(reply(REPLY.succeeded));
+          resolve({ host: r.host, port: r.port, rest: buf.subarray(r.consumed) });
+          return;
+        }
+      }
+    };
+    socket.on("data", onData);
+    socket.resume();
+  });
+}

@@ -1,0 +1,62 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { parseGreeting, parseRequest, parseUserPass, REPLY } from "../../../src/engine/proxy/socks5.ts";
+import { startProxy } from "../../helpers/proxy.ts";
+import { startHttpOrigin } from "../../helpers/origin.ts";
+
+test("SOCKS5 greeting and requests parse from bytes, incomplete input waits for more", () => {
+  assert.deepEqual(parseGreeting(Buffer.from([5, 1])), { kind: "incomplete" });
+  assert.deepEqual(parseGreeting(Buffer.from([5, 2, 0, 2])), { kind: "ok", consumed: 4, methods: [0, 2] });
+  assert.equal(parseGreeting(Buffer.from([4, 1, 0])).kind, "error");
+  const domain = Buffer.concat([Buffer.from([5, 1, 0, 3, 8]), Buffer.from("app.test"), Buffer.from([0x1f, 0x90])]);
+  assert.deepEqual(parseRequest(domain), { kind: "ok", consumed: domain.length, host: "app.test", port: 8080 });
+  assert.deepEqual(parseRequest(domain.subarray(0, 9)), { kind: "incomplete" });
+  assert.deepEqual(parseRequest(Buffer.from([5, 1, 0, 1, 127, 0, 0, 1, 0, 80])), { kind: "ok", consumed: 10, host: "127.0.0.1", port: 80 });
+  const v6 = Buffer.concat([Buffer.from([5, 1, 0, 4]), Buffer.from("00000000000000000000000000000001", "hex"), Buffer.from([1, 187])]);
+  assert.deepEqual(parseRequest(v6), { kind: "ok", consumed: 22, host: "0:0:0:0:0:0:0:1", port: 443 });
+  const bind = parseRequest(Buffer.from([5, 2, 0, 1, 127, 0, 0, 1, 0, 80]));
+  assert.equal(bind.kind, "error");
+  assert.equal(bind.kind === "error" && bind.reply?.[1], REPLY.commandNotSupported);
+  const up = Buffer.concat([Buffer.from([1, 5]), Buffer.from("alice"), Buffer.from([3]), Buffer.from("pwd")]);
+  assert.deepEqual(parseUserPass(up), { kind: "ok", consumed: up.length, user: "alice", pass: "pwd" });
+});
+
+function socksGet(proxyPort: number, originPort: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(proxyPort, "127.0.0.1");
+    let stage = 0;
+    let got = Buffer.alloc(0);
+    s.on("connect", () => s.write(Buffer.from([5, 1, 0])));
+    s.on("data", (d: Buffer) => {
+      if (stage === 0) {
+        assert.deepEqual([...d], [5, 0]);
+        stage = 1;
+        const port = Buffer.alloc(2);
+        port.writeUInt16BE(originPort);
+        s.write(Buffer.concat([Buffer.from([5, 1, 0, 1, 127, 0, 0, 1]), port]));
+      } else if (stage === 1) {
+        assert.equal(d[1], 0, "the proxy reports success");
+        stage = 2;
+        s.write(`GET /via-socks HTTP/1.1\r\nHost: 127.0.0.1:${originPort}\r\nConnection: close\r\n\r\n`);
+      } else got = Buffer.concat([got, d]);
+    });
+    s.on("end", () => resolve(got.toString()));
+    s.on("error", reject);
+    setTimeout(() => reject(new Error("SOCKS exchange timed out")), 5000).unref();
+  });
+}
+
+test("socks5 mode tunnels a client to the requested address and records the HTTP flow inside", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((req, res) => res.end(`socks saw ${req.url}`));
+  const proxy = await startProxy({ options: { mode: "socks5" } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const answer = await socksGet(proxy.port, origin.port);
+  assert.match(answer, /^HTTP\/1\.1 200 OK/);
+  assert.match(answer, /socks saw \/via-socks$/);
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.url, `http://127.0.0.1:${origin.port}/via-socks`);
+});
