@@ -6,7 +6,7 @@ import { HTTPFlow, Request, Response } from "./engine/flow/http.ts";
 import { Headers } from "./engine/flow/headers.ts";
 import { WebSocketData, WebSocketMessage } from "./engine/flow/websocket.ts";
 import { TCPFlow, TCPMessage } from "./engine/flow/tcp.ts";
-import { DNSFlow, DNSMessage } from "./engine/flow/dns.ts";
+import { DNSFlow, DNSMessage, ResourceRecord, types as dnsTypes, classes as dnsClasses } from "./engine/flow/dns.ts";
 import { Client, Server, ServerConnectionHookData } from "./engine/flow/connection.ts";
 import { Flow, FlowError } from "./engine/flow/flow.ts";
 
@@ -24,9 +24,11 @@ export declare namespace tcp {
   type TCPFlow = import("./engine/flow/tcp.ts").TCPFlow;
   type TCPMessage = import("./engine/flow/tcp.ts").TCPMessage;
 }
-export const dns = { DNSFlow, DNSMessage };
+export const dns = { DNSFlow, DNSMessage, ResourceRecord, types: dnsTypes, classes: dnsClasses };
 export declare namespace dns {
   type DNSFlow = import("./engine/flow/dns.ts").DNSFlow;
+  type DNSMessage = import("./engine/flow/dns.ts").DNSMessage;
+  type ResourceRecord = import("./engine/flow/dns.ts").ResourceRecord;
 }
 export const connection = { Client, Server, ServerConnectionHookData };
 export { Flow, FlowError, Headers, Client, Server, ServerConnectionHookData };

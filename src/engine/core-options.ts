@@ -36,7 +36,7 @@ export function registerCoreOptions(options: Options): void {
       if (typeof v !== "number" || v < 0 || v > 65535) throw new Error("must be from 0 to 65535");
     },
   });
-  options.add({ name: "mode", type: "str[]", default: ["regular"], help: "Proxy modes: regular, reverse:URL, upstream:URL (each may take @PORT).", validate: validModes });
+  options.add({ name: "mode", type: "str[]", default: ["regular"], help: "Proxy modes: regular, reverse:URL, upstream:URL, socks5, dns (each may take @PORT).", validate: validModes });
   options.add({ name: "confdir", type: "str", default: path.join(os.homedir(), ".pryx"), help: "Directory for the CA and user configuration." });
   options.add({ name: "http2", type: "bool", default: true, help: "Offer HTTP/2 to clients (ALPN) and speak it to servers that offer it." });
   options.add({ name: "ssl_insecure", type: "bool", default: false, help: "Do not verify upstream server certificates." });
@@ -60,6 +60,7 @@ export function registerCoreOptions(options: Options): void {
       if (typeof v === "string" && !v.includes(":")) throw new Error("expected user:pass");
     },
   });
+  options.add({ name: "dns_name_servers", type: "str[]", default: [], help: "Upstream resolvers for dns mode (IP or IP:PORT, comma-separated); default: the system's." });
   options.add({ name: "rfile", type: "optional str", default: undefined, help: "Read flows from this file at start." });
   options.add({ name: "body_size_limit", type: "optional str", default: undefined, help: "Reserved: bodies larger than this are streamed (e.g. 10m)." });
   options.add({ name: "console_focus_follow", type: "bool", default: false, help: "The console's focus follows new flows." });

@@ -14,6 +14,7 @@ import type { Flow } from "./flow/flow.ts";
 import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-connection.ts";
 import { Tunnel } from "./proxy/tunnel.ts";
 import { socks5Handshake } from "./proxy/socks5.ts";
+import { DnsServer } from "./proxy/dns-server.ts";
 import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
 import { InterceptAddon } from "./intercept.ts";
 import { SaveStreamAddon, readFlowFile } from "./save-stream.ts";
@@ -46,6 +47,7 @@ export class Engine {
   readonly addons: AddonManager;
   private readonly scripts: ScriptLoader;
   private readonly listeners: Listener[] = [];
+  private readonly dnsServers: DnsServer[] = [];
   private readonly connections = new Set<{ close(reason: string): void }>();
   private readonly ctx: ProxyContext;
   private readonly tunnel: Tunnel;
@@ -150,6 +152,13 @@ export class Engine {
       const u = new URL(mode.slice("reverse:".length));
       const scheme = u.protocol === "https:" ? "https" : "http";
       target = { scheme, host: u.hostname.replace(/^\[|\]$/g, ""), port: u.port ? Number(u.port) : scheme === "https" ? 443 : 80, rewriteHost: true };
+    } else if (mode === "dns") {
+      const dns = new DnsServer(this.ctx);
+      this.dnsServers.push(dns);
+      return dns.listen(host, at ? port : this.options.get<number>("listen_port")).then((where) => {
+        this.log.info(`dns server listening at ${where}`);
+        return where;
+      });
     } else if (mode !== "regular" && mode !== "socks5" && !mode.startsWith("upstream:")) {
       return Promise.reject(new Error(`mode ${mode} is not supported yet; use regular, upstream:URL or reverse:URL`));
     }
@@ -274,6 +283,7 @@ export class Engine {
     if (this.stopping) return;
     this.stopping = true;
     for (const l of this.listeners) l.server.close();
+    for (const d of this.dnsServers) d.close();
     const kill = this.options.get<string>("intercept_on_exit") === "kill";
     for (const f of this.store.all()) {
       if (!f.intercepted) continue;

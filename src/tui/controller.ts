@@ -157,6 +157,8 @@ export interface ControllerOptions {
   width?: number;
   height?: number;
   messageMs?: number;
+  /** Events the engine sent before the console subscribed (start-up logs, flows read with -r), applied first. */
+  initialEvents?: readonly EngineEvent[];
 }
 
 function contextOf(s: Screen): Context {
@@ -219,6 +221,7 @@ export class Controller {
     this.router.register(Priority.Global, (k) => this.globalKey(k));
     this.unsubscribe.push(this.engine.on((ev) => this.onEvent(ev)));
     this.unsubscribe.push(this.store.subscribe(() => this.onStoreChange()));
+    for (const ev of o.initialEvents ?? []) this.onEvent(ev);
   }
 
   /** Names of the console's own commands, for validating keybindings. */

@@ -5,7 +5,7 @@
 import path from "node:path";
 import { render } from "ink";
 import type { EngineHandle } from "../engine-client.ts";
-import type { ReadyInfo } from "../protocol.ts";
+import type { EngineEvent, ReadyInfo } from "../protocol.ts";
 import { App } from "./app.tsx";
 import { Controller } from "./controller.ts";
 import { loadKeymap, type Keymap } from "./keymap.ts";
@@ -29,6 +29,11 @@ export interface ConsoleRunOptions {
   stdout?: NodeJS.WriteStream;
   /** Overrides the repo's default keybindings file (tests). */
   defaultKeybindings?: string;
+  /**
+   * Events the caller buffered between starting the engine and calling runConsole (the engine
+   * client drops events nobody listens to): the start-up log and flows read with -r.
+   */
+  initialEvents?: readonly EngineEvent[];
 }
 
 /** The default keymap plus `<confdir>/keybindings.json`; a bad entry throws a KeymapError naming it. */
@@ -79,11 +84,15 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
         // Unmounting after a render error can throw again; the terminal still has to be restored.
       }
       restore();
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      process.off("SIGHUP", onSignal);
-      process.off("exit", restore);
-      process.off("uncaughtExceptionMonitor", onCrash);
+      // Later, not now: signal-exit (Ink's exit hook) re-raises a signal that finds no other
+      // listener, which would kill the process before the caller shuts the engine down cleanly.
+      setImmediate(() => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        process.off("SIGHUP", onSignal);
+        process.off("exit", restore);
+        process.off("uncaughtExceptionMonitor", onCrash);
+      });
       if (error) reject(error);
       else resolve();
     };
@@ -100,6 +109,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       keymap,
       theme,
       onExit: (error) => finish(error),
+      ...(opts.initialEvents ? { initialEvents: opts.initialEvents } : {}),
       width: stdout.columns || 80,
       height: stdout.rows > 1 ? stdout.rows - 1 : 24,
     });

@@ -1,5 +1,43 @@
-import type { Packet, Answer, Question } from "dns-packet";
+import type { Packet, Answer, Question, RecordType, RecordClass } from "dns-packet";
 import { Flow } from "./flow.ts";
+
+const RD = 1 << 8;
+/** QR (response) and RA (recursion available). */
+const RESPONSE_FLAGS = (1 << 15) | (1 << 7);
+export const RCODES = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+
+/** Record types by name, as mitmproxy's `dns.types` (dns-packet names types by string). */
+export const types = { A: "A", AAAA: "AAAA", CNAME: "CNAME", MX: "MX", NS: "NS", PTR: "PTR", SOA: "SOA", SRV: "SRV", TXT: "TXT", HTTPS: "HTTPS", SVCB: "SVCB", CAA: "CAA", ANY: "ANY" } as const satisfies Record<string, RecordType | "ANY" | "SVCB" | "HTTPS">;
+export const classes = { IN: "IN", CH: "CH", HS: "HS", ANY: "ANY" } as const satisfies Record<string, RecordClass>;
+
+/** A record for answers, with mitmproxy's field names (`class_`, data as text or packed address bytes). */
+export class ResourceRecord {
+  readonly name: string;
+  readonly type: string;
+  readonly class_: string;
+  readonly ttl: number;
+  readonly data: string | Buffer;
+
+  constructor(init: { name: string; type: string; class_?: string; ttl?: number; data: string | Uint8Array }) {
+    this.name = init.name;
+    this.type = init.type;
+    this.class_ = init.class_ ?? "IN";
+    this.ttl = init.ttl ?? 60;
+    this.data = typeof init.data === "string" ? init.data : Buffer.from(init.data);
+  }
+
+  /** dns-packet's form; packed IPv4/IPv6 bytes become address strings. */
+  toAnswer(): Answer {
+    let data: unknown = this.data;
+    if (Buffer.isBuffer(data) && this.type === "A" && data.length === 4) data = [...data].join(".");
+    else if (Buffer.isBuffer(data) && this.type === "AAAA" && data.length === 16) {
+      const parts: string[] = [];
+      for (let i = 0; i < 16; i += 2) parts.push(data.readUInt16BE(i).toString(16));
+      data = parts.join(":");
+    }
+    return { name: this.name, type: this.type, class: this.class_, ttl: this.ttl, data } as Answer;
+  }
+}
 
 /** A DNS message (mitmproxy's `dns.Message`), over dns-packet's decoded form. */
 export class DNSMessage {
@@ -19,6 +57,22 @@ export class DNSMessage {
 
   set answers(value: Answer[]) {
     this.packet.answers = value;
+  }
+
+  /** A response to this query with these answers (mitmproxy's `succeed`). */
+  succeed(answers: (Answer | ResourceRecord)[]): DNSMessage {
+    const list = answers.map((a) => (a instanceof ResourceRecord ? a.toAnswer() : a));
+    return new DNSMessage({ ...this.packet, type: "response", flags: RESPONSE_FLAGS | ((this.packet.flags ?? 0) & RD), answers: list, authorities: [], additionals: [] });
+  }
+
+  /** A response with this rcode (mitmproxy's `fail`): a number or a name such as "NXDOMAIN". */
+  fail(rcode: number | keyof typeof RCODES): DNSMessage {
+    const code = typeof rcode === "number" ? rcode : RCODES[rcode];
+    return new DNSMessage({ ...this.packet, type: "response", flags: RESPONSE_FLAGS | ((this.packet.flags ?? 0) & RD) | (code & 0xf), answers: [], authorities: [], additionals: [] });
+  }
+
+  get rcode(): number {
+    return (this.packet.flags ?? 0) & 0xf;
   }
 
   toString(): string {

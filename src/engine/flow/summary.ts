@@ -2,6 +2,8 @@ import type { FlowSummary } from "../../protocol.ts";
 import type { Flow } from "./flow.ts";
 import { formatAddress } from "./connection.ts";
 
+const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
+
 const EMPTY = {
   method: "",
   scheme: "",
@@ -81,7 +83,11 @@ export function summarize(flow: Flow, seq: number, shown: boolean): FlowSummary 
         method: q ? String(q.type) : "",
         host: q?.name ?? "",
         url: q ? `dns://${q.name}` : "dns://",
-        status: f.response ? ((f.response.packet.flags ?? 0) & 0xf) : undefined,
+        status: f.response ? f.response.rcode : undefined,
+        reason: f.response ? (RCODE_NAMES[f.response.rcode] ?? `RCODE${f.response.rcode}`) : undefined,
+        reqSize: f.request.questions.length,
+        respSize: f.response?.answers.length,
+        duration: f.response ? Math.max(0, Date.now() / 1000 - f.timestamp_created) : undefined,
         messages: f.response?.answers.length,
       };
     }

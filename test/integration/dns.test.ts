@@ -1,0 +1,84 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import * as dnsPacket from "dns-packet";
+import type { Packet } from "dns-packet";
+import { startProxy } from "../helpers/proxy.ts";
+import type { Addon } from "../../src/engine/hooks/hooks.ts";
+import type { DNSFlow } from "../../src/engine/flow/dns.ts";
+import { ResourceRecord } from "../../src/engine/flow/dns.ts";
+
+/** A resolver on loopback that answers every A query with 10.0.0.1 (never contacted for real). */
+async function fakeResolver(): Promise<{ port: number; queries: string[]; close(): void }> {
+  const sock = dgram.createSocket("udp4");
+  const queries: string[] = [];
+  sock.on("message", (m, r) => {
+    const q = dnsPacket.decode(m);
+    queries.push(q.questions?.[0]?.name ?? "");
+    const answer = dnsPacket.encode({ id: q.id, type: "response", flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers: [{ type: "A", name: q.questions?.[0]?.name ?? "", ttl: 30, class: "IN", data: "10.0.0.1" }] });
+    sock.send(answer, r.port, r.address);
+  });
+  await new Promise<void>((res) => sock.bind(0, "127.0.0.1", () => res()));
+  return { port: sock.address().port, queries, close: () => sock.close() };
+}
+
+function query(port: number, name: string): Promise<Packet> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket("udp4");
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new Error("DNS query timed out"));
+    }, 5000);
+    sock.on("message", (m) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(dnsPacket.decode(m));
+    });
+    sock.send(dnsPacket.encode({ id: 4242, type: "query", flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: "A", name }] }), port, "127.0.0.1");
+  });
+}
+
+test("dns mode forwards queries to the name server and records DNS flows; dns_request can spoof answers", { timeout: 10_000 }, async (t) => {
+  const resolver = await fakeResolver();
+  const order: string[] = [];
+  const spoof: Addon = {
+    name: "spoof",
+    dns_request(flow: DNSFlow) {
+      order.push(`dns_request ${flow.request.question?.name}`);
+      if (flow.request.question?.name === "spoofed.test") flow.response = flow.request.succeed([new ResourceRecord({ name: "spoofed.test", type: "A", ttl: 5, data: Buffer.from([127, 0, 0, 7]) })]);
+      if (flow.request.question?.name === "missing.test") flow.response = flow.request.fail("NXDOMAIN");
+    },
+    dns_response: (flow: DNSFlow) => void order.push(`dns_response ${flow.response?.answers.length}`),
+  };
+  const proxy = await startProxy({ addons: [spoof], options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}` } });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+  });
+  const real = await query(proxy.port, "example.test");
+  assert.equal(real.id, 4242);
+  assert.deepEqual(real.answers?.map((a) => ("data" in a ? a.data : undefined)), ["10.0.0.1"]);
+  const spoofed = await query(proxy.port, "spoofed.test");
+  assert.deepEqual(spoofed.answers?.map((a) => ("data" in a ? a.data : undefined)), ["127.0.0.7"]);
+  const missing = await query(proxy.port, "missing.test");
+  assert.equal(missing.rcode, "NXDOMAIN");
+  assert.deepEqual(resolver.queries, ["example.test"], "answered queries never reach the name server");
+  const flows = await proxy.waitFinished(3);
+  assert.deepEqual(flows.map((f) => `${f.type} ${f.host} ${f.reason}`), ["dns example.test NOERROR", "dns spoofed.test NOERROR", "dns missing.test NXDOMAIN"]);
+  assert.deepEqual(order, ["dns_request example.test", "dns_response 1", "dns_request spoofed.test", "dns_response 1", "dns_request missing.test", "dns_response 0"]);
+});
+
+test("a dead name server gives the client SERVFAIL and the flow an error (dns_error)", { timeout: 15_000 }, async (t) => {
+  const dead = dgram.createSocket("udp4");
+  await new Promise<void>((res) => dead.bind(0, "127.0.0.1", () => res()));
+  const deadPort = dead.address().port;
+  dead.close();
+  let errors = 0;
+  const proxy = await startProxy({ addons: [{ name: "e", dns_error: () => void errors++ }], options: { mode: "dns", dns_name_servers: `127.0.0.1:${deadPort}` } });
+  t.after(() => proxy.stop());
+  const answer = await query(proxy.port, "nowhere.test");
+  assert.equal(answer.rcode, "SERVFAIL");
+  const [flow] = await proxy.waitFinished(1);
+  assert.match(flow?.error ?? "", /name server 127\.0\.0\.1:\d+/);
+  assert.equal(errors, 1);
+});
