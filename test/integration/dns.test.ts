@@ -61,7 +61,7 @@ test("dns mode forwards queries to the name server and records DNS flows; dns_re
   const spoofed = await query(proxy.port, "spoofed.test");
   assert.deepEqual(spoofed.answers?.map((a) => ("data" in a ? a.data : undefined)), ["127.0.0.7"]);
   const missing = await query(proxy.port, "missing.test");
-  assert.equal(missing.rcode, "NXDOMAIN");
+  assert.equal((missing as Packet & { rcode?: string }).rcode, "NXDOMAIN");
   assert.deepEqual(resolver.queries, ["example.test"], "answered queries never reach the name server");
   const flows = await proxy.waitFinished(3);
   assert.deepEqual(flows.map((f) => `${f.type} ${f.host} ${f.reason}`), ["dns example.test NOERROR", "dns spoofed.test NOERROR", "dns missing.test NXDOMAIN"]);
@@ -77,7 +77,7 @@ test("a dead name server gives the client SERVFAIL and the flow an error (dns_er
   const proxy = await startProxy({ addons: [{ name: "e", dns_error: () => void errors++ }], options: { mode: "dns", dns_name_servers: `127.0.0.1:${deadPort}` } });
   t.after(() => proxy.stop());
   const answer = await query(proxy.port, "nowhere.test");
-  assert.equal(answer.rcode, "SERVFAIL");
+  assert.equal((answer as Packet & { rcode?: string }).rcode, "SERVFAIL");
   const [flow] = await proxy.waitFinished(1);
   assert.match(flow?.error ?? "", /name server 127\.0\.0\.1:\d+/);
   assert.equal(errors, 1);
