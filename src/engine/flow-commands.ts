@@ -2,6 +2,8 @@ import fs from "node:fs";
 import type { CommandRegistry } from "./commands.ts";
 import { encodeFlow, decodeFlow } from "./flow/codec.ts";
 import { readFlowFile } from "./save-stream.ts";
+import { EXPORT_FORMATS, exportFlow, type ExportFormat } from "./flow/export.ts";
+import { fromHar, isHar, toHar } from "./flow/har.ts";
 import { CommandError } from "./commands.ts";
 import type { FlowStore } from "./store.ts";
 import type { Flow } from "./flow/flow.ts";
@@ -188,9 +190,61 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     run: (args) => {
       const file = args[0];
       if (!file) throw new CommandError("view.flows.load needs a path");
+      let text: string;
+      try {
+        text = fs.readFileSync(file, "utf8");
+      } catch (err) {
+        throw new CommandError(`cannot read ${file}: ${(err as Error).message}`);
+      }
+      if (isHar(text)) {
+        const har = fromHar(text);
+        for (const f of har) store.add(f);
+        return `loaded ${har.length} flow${har.length === 1 ? "" : "s"} from HAR ${file}`;
+      }
       const { flows, errors } = readFlowFile(file, decodeFlow);
       for (const f of flows) store.add(f);
       return `loaded ${flows.length} flow${flows.length === 1 ? "" : "s"}${errors.length ? `; ${errors.length} unreadable line(s): ${errors[0]}` : ""}`;
+    },
+  });
+  const httpFlows = (args: string[], cmd: string): HTTPFlow[] => {
+    const flows = flowsArg(args, cmd).filter((f): f is HTTPFlow => f instanceof HTTPFlow);
+    if (flows.length === 0) throw new CommandError(`${cmd}: no HTTP flow matches ${args[0]}`);
+    return flows;
+  };
+  const formatArg = (v: string | undefined): ExportFormat => {
+    if (!v || !(EXPORT_FORMATS as readonly string[]).includes(v)) throw new CommandError(`unknown export format ${JSON.stringify(v ?? "")}: one of ${EXPORT_FORMATS.join(", ")}`);
+    return v as ExportFormat;
+  };
+  commands.add({ name: "export.formats", signature: "export.formats", help: "The formats export and export.file take.", run: () => EXPORT_FORMATS.join(",") });
+  commands.add({
+    name: "export",
+    signature: "export format flow",
+    help: "A flow as curl, httpie or raw text.",
+    run: (args) => exportFlow(httpFlows(args.slice(1), "export")[0] as HTTPFlow, formatArg(args[0])),
+  });
+  commands.add({
+    name: "export.file",
+    signature: "export.file format flows path",
+    help: "Write flows as curl, httpie or raw text to a file.",
+    run: (args) => {
+      const format = formatArg(args[0]);
+      const flows = httpFlows(args.slice(1), "export.file");
+      const file = args[2];
+      if (!file) throw new CommandError("export.file needs a path");
+      fs.writeFileSync(file, `${flows.map((f) => exportFlow(f, format)).join("\n\n")}\n`);
+      return `exported ${flows.length} flow${flows.length === 1 ? "" : "s"} as ${format} to ${file}`;
+    },
+  });
+  commands.add({
+    name: "save.har",
+    signature: "save.har flows path",
+    help: "Save flows as a HAR file.",
+    run: (args) => {
+      const flows = flowsArg(args, "save.har");
+      const file = args[1];
+      if (!file) throw new CommandError("save.har needs a path");
+      fs.writeFileSync(file, toHar(flows));
+      return `saved ${flows.length} flow${flows.length === 1 ? "" : "s"} as HAR to ${file}`;
     },
   });
   commands.add({

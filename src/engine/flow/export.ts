@@ -1,0 +1,56 @@
+import type { HTTPFlow } from "./http.ts";
+
+export const EXPORT_FORMATS = ["curl", "httpie", "raw", "raw_request", "raw_response"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** POSIX shell single-quoting. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+const SKIP_IN_COMMANDS = new Set(["host", "content-length", "connection", "proxy-connection"]);
+
+function bodyText(b: Uint8Array | undefined): string | undefined {
+  if (!b || b.length === 0) return undefined;
+  return Buffer.from(b).toString("utf8");
+}
+
+function rawRequest(f: HTTPFlow): string {
+  const r = f.request;
+  const body = r.raw_content ? Buffer.from(r.raw_content).toString("latin1") : "";
+  return `${r.method} ${r.path} ${r.http_version.startsWith("HTTP/2") ? "HTTP/1.1" : r.http_version}\r\n${r.headers.toWire()}\r\n${body}`;
+}
+
+function rawResponse(f: HTTPFlow): string {
+  const s = f.response;
+  if (!s) throw new Error("the flow has no response to export");
+  const body = s.raw_content ? Buffer.from(s.raw_content).toString("latin1") : "";
+  return `${s.http_version.startsWith("HTTP/2") ? "HTTP/1.1" : s.http_version} ${s.status_code} ${s.reason}\r\n${s.headers.toWire()}\r\n${body}`;
+}
+
+/** A flow as a command or raw text that reproduces it (mitmproxy's export formats). */
+export function exportFlow(f: HTTPFlow, format: ExportFormat): string {
+  const r = f.request;
+  switch (format) {
+    case "curl": {
+      const parts = ["curl", "-X", r.method, shellQuote(r.pretty_url)];
+      for (const [n, v] of r.headers.fields) if (!SKIP_IN_COMMANDS.has(n.toLowerCase())) parts.push("-H", shellQuote(`${n}: ${v}`));
+      const body = bodyText(r.content);
+      if (body !== undefined) parts.push("--data-binary", shellQuote(body));
+      if (r.http_version.startsWith("HTTP/2")) parts.push("--http2");
+      return parts.join(" ");
+    }
+    case "httpie": {
+      const parts = ["http", r.method, shellQuote(r.pretty_url)];
+      for (const [n, v] of r.headers.fields) if (!SKIP_IN_COMMANDS.has(n.toLowerCase())) parts.push(shellQuote(`${n}:${v}`));
+      const body = bodyText(r.content);
+      return body !== undefined ? `${parts.join(" ")} <<< ${shellQuote(body)}` : parts.join(" ");
+    }
+    case "raw_request":
+      return rawRequest(f);
+    case "raw_response":
+      return rawResponse(f);
+    case "raw":
+      return f.response ? `${rawRequest(f)}\r\n\r\n${rawResponse(f)}` : rawRequest(f);
+  }
+}
