@@ -4,6 +4,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EngineClient, type EngineInit } from "./engine-client.ts";
 import { attachDump } from "./dump.ts";
+import type { EngineEvent } from "./protocol.ts";
 
 interface CommonArgs {
   "listen-port"?: number;
@@ -108,12 +109,26 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
 
 async function runConsoleCommand(argv: CommonArgs): Promise<void> {
   const options = optionsFromArgs(argv);
-  const engine = await startEngine({ options, keepFlows: true, noServer: Boolean(argv["no-server"]) });
+  // Start-up logs and flows read with -r arrive before the console subscribes: keep them for it.
+  const early: EngineEvent[] = [];
+  let stopEarly: () => void = () => undefined;
+  const engine = await startEngine({ options, keepFlows: true, noServer: Boolean(argv["no-server"]) }, (e) => {
+    stopEarly = e.on((ev) => early.push(ev));
+  });
   const info = await engine.ready;
   const { runConsole } = await import("./tui/index.tsx");
-  await runConsole(engine, info, { confdir: info.confdir });
-  await engine.shutdown();
-  process.exit(0);
+  let code = 0;
+  try {
+    const done = runConsole(engine, info, { confdir: info.confdir, initialEvents: early });
+    stopEarly();
+    await done;
+  } catch (err) {
+    process.stderr.write(`pryx: ${(err as Error).message}\n`);
+    code = 2;
+  } finally {
+    await engine.shutdown().catch(() => undefined);
+  }
+  process.exit(code);
 }
 
 async function runCa(argv: { confdir?: string }): Promise<void> {

@@ -947,6 +947,8 @@ export class Controller {
     const stack = this._state.stack;
     if (stack.length > 1) {
       this.set({ stack: stack.slice(0, -1) });
+      // A flow view that was under another screen may have missed changes to its flow.
+      this.onStoreChange();
       return;
     }
     this.confirm("Quit pryx?", () => this.exit());

@@ -1,0 +1,132 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Controller } from "../../src/tui/controller.ts";
+import { FakeEngine, makeFlows } from "./helpers/fake-engine.ts";
+import { defaultKeymap, TEST_THEME } from "./helpers/tui.tsx";
+import { keyPressFromChar } from "../../src/tui/keys.ts";
+
+function make(engine = new FakeEngine()) {
+  const exits: (Error | undefined)[] = [];
+  const ctrl = new Controller({ engine, ready: engine.ready(), keymap: defaultKeymap(), theme: TEST_THEME, onExit: (e) => exits.push(e), width: 100, height: 24 });
+  return { ctrl, engine, exits };
+}
+
+const type = (ctrl: Controller, s: string) => {
+  for (const ch of s) ctrl.key(keyPressFromChar(ch));
+};
+
+test("console commands run in the console; others go to the engine with @focus replaced", async () => {
+  const { ctrl, engine } = make();
+  const flows = makeFlows(2);
+  engine.add(flows);
+  ctrl.store.focusBy(1);
+  await ctrl.run("flow.mark.toggle @focus");
+  await ctrl.run("flow.comment @focus '@focus stays'");
+  assert.deepEqual(engine.commandLines(), [`flow.mark.toggle ${flows[1]!.id}`, `flow.comment ${flows[1]!.id} '@focus stays'`]);
+  await ctrl.run("console.view.eventlog");
+  assert.equal(ctrl.state.stack.at(-1)!.kind, "eventlog");
+  await ctrl.run("console.nope");
+  assert.match(ctrl.state.message!.text, /unknown console command "console\.nope"/);
+  await ctrl.run("set x 'unterminated");
+  assert.equal(ctrl.state.message!.level, "error");
+  ctrl.dispose();
+});
+
+test("console.command keeps a trailing space and puts the cursor inside a final ''", async () => {
+  const { ctrl } = make();
+  await ctrl.run("console.command cut.save @focus response.content ");
+  assert.deepEqual(ctrl.state.prompt!.line, { value: "cut.save @focus response.content ", cursor: 33 });
+  await ctrl.run("console.command flow.comment @focus ''");
+  assert.deepEqual(ctrl.state.prompt!.line, { value: "flow.comment @focus ''", cursor: 21 });
+  ctrl.dispose();
+});
+
+test("console.command.set quotes the current value and the cursor sits before the closing quote", async () => {
+  const engine = new FakeEngine();
+  engine.options = engine.options.map((o) => (o.name === "intercept" ? { ...o, value: "~u it's" } : o));
+  const { ctrl } = make(engine);
+  await ctrl.run("console.command.set intercept");
+  const p = ctrl.state.prompt!;
+  assert.equal(p.line.value, `set intercept "~u it's"`);
+  assert.equal(p.line.cursor, p.line.value.length - 1);
+  ctrl.dispose();
+});
+
+test("view options the engine does not define are kept by the console", async () => {
+  const engine = new FakeEngine();
+  engine.options = engine.options.filter((o) => !["view_order", "view_order_reversed", "console_focus_follow"].includes(o.name));
+  const { ctrl } = make(engine);
+  engine.add(makeFlows(3, (i) => ({ seq: 1 + i, url: `https://${"cba"[i]}.test/` })));
+  await ctrl.run("set view_order url");
+  assert.deepEqual([0, 1, 2].map((i) => ctrl.store.at(i)!.seq), [3, 2, 1]);
+  await ctrl.run("set view_order_reversed toggle");
+  assert.deepEqual([0, 1, 2].map((i) => ctrl.store.at(i)!.seq), [1, 2, 3]);
+  await ctrl.run("set view_order bogus");
+  assert.match(ctrl.state.message!.text, /view_order expects one of time, method, url, size/);
+  assert.equal(engine.commandLines().length, 0);
+  assert.ok(ctrl.optionList().some((o) => o.name === "console_focus_follow"));
+  ctrl.dispose();
+});
+
+test("console.choose.cmd takes its choices from a command's result", async () => {
+  const engine = new FakeEngine();
+  engine.onCommand = (line) => (line === "export.formats" ? "curl\nhar\nraw" : undefined);
+  const { ctrl } = make(engine);
+  engine.add(makeFlows(1));
+  await ctrl.run(`console.choose.cmd "Export as..." export.formats console.command export.file {choice} @focus`);
+  const o = ctrl.state.overlay;
+  assert.ok(o && o.kind === "chooser");
+  assert.deepEqual(o.choices, ["curl", "har", "raw"]);
+  ctrl.key(keyPressFromChar("2"));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(ctrl.state.prompt!.line.value, "export.file har @focus");
+  ctrl.dispose();
+});
+
+test("keys typed right after : reach the prompt, before any render", () => {
+  const { ctrl } = make();
+  type(ctrl, ":set listen_port 1");
+  assert.equal(ctrl.state.prompt!.line.value, "set listen_port 1");
+  ctrl.key({ name: "esc", text: "" });
+  assert.equal(ctrl.state.prompt, undefined);
+  ctrl.dispose();
+});
+
+test("a fatal engine event ends the console with the error; stopped ends it quietly", () => {
+  const a = make();
+  a.engine.emit({ t: "fatal", error: "boom" });
+  assert.match(a.exits[0]!.message, /boom/);
+  const b = make();
+  b.engine.emit({ t: "stopped" });
+  assert.deepEqual(b.exits, [undefined]);
+});
+
+test("completion asks the engine for words it cannot complete itself", async () => {
+  const engine = new FakeEngine();
+  const { ctrl } = make(engine);
+  const r = await ctrl.completions("set intercept_a", 15);
+  assert.deepEqual(r.candidates, ["intercept_active"]);
+  const flows = await ctrl.completions("flow.resume @ma", 15);
+  assert.deepEqual(flows.candidates, ["@marked"]);
+  await ctrl.completions("replay.client x", 15);
+  assert.ok(engine.requests.some((q) => q.op === "completions" && q.partial === "replay.client x"));
+  ctrl.dispose();
+});
+
+test("events buffered before the console started are applied first", () => {
+  const engine = new FakeEngine();
+  const flows = makeFlows(2);
+  const ctrl = new Controller({
+    engine,
+    ready: engine.ready(),
+    keymap: defaultKeymap(),
+    onExit: () => undefined,
+    initialEvents: [
+      { t: "batch", add: flows, update: [], remove: [], logs: [{ ts: 1, level: "info", msg: "regular proxy listening at 127.0.0.1:8080" }], reset: false },
+      { t: "ready", info: engine.ready() },
+    ],
+  });
+  assert.equal(ctrl.store.total, 2);
+  assert.equal(ctrl.logs.size, 1);
+  ctrl.dispose();
+});

@@ -1,0 +1,89 @@
+/**
+ * The real `pryx` console under tmux: a real proxy, a real client (curl), a real terminal.
+ * Skipped when tmux or curl is missing. Polls the screen with deadlines; no fixed sleeps.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
+import http from "node:http";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const have = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SOCKET = `pryx-e2e-${process.pid}`;
+
+function tmux(...args: string[]): string {
+  return execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
+}
+
+function screen(): string {
+  return tmux("capture-pane", "-t", "e2e", "-p");
+}
+
+async function waitScreen(pred: (s: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let s = "";
+  while (Date.now() < deadline) {
+    s = screen();
+    if (pred(s)) return s;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}; screen:\n${s}`);
+}
+
+test("the real console: flows appear, Enter shows the request headers, q returns, ? helps, Q exits and restores the terminal", { skip: !have("tmux") || !have("curl") ? "needs tmux and curl" : false, timeout: 90_000 }, async () => {
+  const origin = http.createServer((req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ path: req.url, ok: true }));
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const originPort = (origin.address() as { port: number }).port;
+  const home = mkdtempSync(path.join(tmpdir(), "pryx-e2e-"));
+  try {
+    tmux("new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, "sh");
+    const cmd = `echo before-pryx-marker; node bin/pryx.mjs -p 0 --confdir ${path.join(home, "conf")} 2>${path.join(home, "stderr")}; echo pryx-exit=$?`;
+    tmux("send-keys", "-t", "e2e", cmd, "Enter");
+    const up = await waitScreen((s) => /127\.0\.0\.1:\d+/.test(s) && s.includes("[0/0]"), "the console", 40_000);
+    const proxyPort = /127\.0\.0\.1:(\d+)/.exec(up)![1]!;
+    assert.ok(!up.includes("before-pryx-marker"), "the console draws on the alternate screen");
+
+    for (const p of ["/e2e/one", "/e2e/two?x=1"]) {
+      // Asynchronously: the origin server runs in this process and must keep answering.
+      const r = await promisify(execFile)("curl", ["-s", "-x", `http://127.0.0.1:${proxyPort}`, "-H", "X-Pryx-E2E: hello-from-curl", `http://127.0.0.1:${originPort}${p}`], { encoding: "utf8", timeout: 15_000 });
+      assert.match(r.stdout, /"ok":true/);
+    }
+    const list = await waitScreen((s) => s.includes("/e2e/two?x=1") && s.includes("[2/2]"), "both flows");
+    assert.match(list, /^>>.*GET +127\.0\.0\.1:\d+\/e2e\/one +200/m);
+
+    tmux("send-keys", "-t", "e2e", "Enter");
+    const detail = await waitScreen((s) => s.includes("X-Pryx-E2E: hello-from-curl"), "the request headers");
+    assert.match(detail, /\[Request\]/);
+    assert.match(detail, /GET http:\/\/127\.0\.0\.1:\d+\/e2e\/one HTTP\/1\.1/);
+
+    tmux("send-keys", "-t", "e2e", "Tab");
+    await waitScreen((s) => s.includes("[Response]") && s.includes('"ok": true'), "the response");
+
+    tmux("send-keys", "-t", "e2e", "q");
+    await waitScreen((s) => s.includes("/e2e/two?x=1") && !s.includes("[Response]"), "the flow list again");
+
+    tmux("send-keys", "-t", "e2e", "?");
+    await waitScreen((s) => s.includes("Keys for this view (flowlist)") && s.includes("Toggle mark on this flow"), "help");
+    tmux("send-keys", "-t", "e2e", "q");
+    await waitScreen((s) => s.includes("/e2e/two?x=1"), "the flow list after help");
+
+    tmux("send-keys", "-t", "e2e", "Q");
+    // The typed command line holds these words too: look for the lines the shell printed.
+    const printed = (s: string, word: string) => s.split("\n").some((l) => l.includes(word) && !l.includes("echo"));
+    const after = await waitScreen((s) => printed(s, "pryx-exit="), "pryx to exit", 30_000);
+    assert.match(after, /pryx-exit=0/);
+    assert.ok(printed(after, "before-pryx-marker"), "the normal screen is back");
+    assert.doesNotMatch(after, /\[2\/2\]/);
+  } finally {
+    spawnSync("tmux", ["-L", SOCKET, "kill-server"]);
+    origin.close();
+  }
+});

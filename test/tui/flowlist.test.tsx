@@ -1,0 +1,251 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { KEY, focusedLine, press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
+import { makeFlow, makeFlows } from "./helpers/fake-engine.ts";
+
+test("rows appear after a batch, with method, URL, status, type, size and duration", async () => {
+  const h = await renderConsole();
+  try {
+    assert.match(h.lastFrame(), /No flows yet/);
+    h.engine.add([
+      makeFlow({ seq: 1, method: "GET", host: "api.example.com", path: "/v1/users?id=7", status: 200, contentType: "application/json", respSize: 2048, duration: 0.125 }),
+      makeFlow({ seq: 2, method: "POST", host: "auth.example.org", path: "/login", status: 302, contentType: "text/html", respSize: 0, duration: 0.01 }),
+      makeFlow({ seq: 3, method: "GET", host: "cdn.example.net", path: "/missing.png", status: 404, contentType: "text/plain", respSize: 10 }),
+      makeFlow({ seq: 4, method: "GET", host: "down.example.com", path: "/", status: undefined, error: "connection refused", respSize: undefined, duration: undefined }),
+    ]);
+    const frame = await waitForText(h, "auth.example.org");
+    const lines = frame.split("\n");
+    assert.match(lines[0]!, /^>>\d\d:\d\d:\d\d +HTTPS GET +api\.example\.com\/v1\/users\?id=7 +200 json +2\.0k +125ms/);
+    assert.match(lines[1]!, /^ {2}.*POST +auth\.example\.org\/login +302 text\/html +0b +10ms/);
+    assert.match(lines[2]!, /404/);
+    assert.match(lines[3]!, /down\.example\.com\/ +err/);
+    assert.match(frame, /\[4\/4\]/);
+    assert.match(frame, /127\.0\.0\.1:8080/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("j/k, arrows, G/g, PgDn/PgUp move the focus marker", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add(makeFlows(60, (i) => ({ seq: 1 + i, path: `/item/${1 + i}` })));
+    await waitForText(h, "/item/1 ");
+    assert.match(focusedLine(h.lastFrame())!, /\/item\/1 /);
+    await press(h, "j");
+    assert.match(focusedLine(h.lastFrame())!, /\/item\/2 /);
+    await press(h, KEY.down);
+    assert.match(focusedLine(h.lastFrame())!, /\/item\/3 /);
+    await press(h, "k");
+    assert.match(focusedLine(h.lastFrame())!, /\/item\/2 /);
+    let f = await press(h, "G");
+    assert.match(focusedLine(f)!, /\/item\/60 /);
+    assert.ok(!f.includes("/item/1 "), "the window scrolled to the end");
+    f = await press(h, "g");
+    assert.match(focusedLine(f)!, /\/item\/1 /);
+    f = await press(h, KEY.pageDown);
+    assert.match(focusedLine(f)!, /\/item\/23 /);
+    f = await press(h, " ");
+    assert.match(focusedLine(f)!, /\/item\/45 /);
+    f = await press(h, KEY.ctrlB);
+    assert.match(focusedLine(f)!, /\/item\/23 /);
+    f = await press(h, KEY.end);
+    assert.match(focusedLine(f)!, /\/item\/60 /);
+    f = await press(h, KEY.home);
+    assert.match(focusedLine(f)!, /\/item\/1 /);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("flow keys send the engine their command with @focus replaced", async () => {
+  const h = await renderConsole();
+  try {
+    const flows = makeFlows(3, (i) => ({ seq: 1 + i }));
+    h.engine.add(flows);
+    await waitForText(h, "[3/3]");
+    await press(h, "j");
+    const id = flows[1]!.id;
+    for (const [key, line] of [
+      ["a", `flow.resume ${id}`],
+      ["A", "flow.resume @all"],
+      ["X", `flow.kill ${id}`],
+      ["m", `flow.mark.toggle ${id}`],
+      ["r", `replay.client ${id}`],
+      ["D", `view.flows.duplicate ${id}`],
+      ["V", `flow.revert ${id}`],
+      ["d", `view.flows.remove ${id}`],
+    ] as const) {
+      h.stdin.write(key);
+      assert.ok(await until(() => h.engine.commandLines().includes(line)), `${key} should send ${line}; sent ${JSON.stringify(h.engine.commandLines())}`);
+    }
+  } finally {
+    h.unmount();
+  }
+});
+
+test("marking shows a marker; M shows marked flows only", async () => {
+  const h = await renderConsole();
+  try {
+    const flows = makeFlows(3, (i) => ({ seq: 1 + i, path: `/m/${i}` }));
+    h.engine.add(flows);
+    await waitForText(h, "/m/2");
+    h.engine.update([{ ...flows[1]!, marked: true }]);
+    const f = await waitForText(h, /●/);
+    assert.match(f.split("\n").find((l) => l.includes("/m/1"))!, /●/);
+    const m = await press(h, "M");
+    assert.ok(!m.includes("/m/0") && m.includes("/m/1"), m);
+    assert.match(m, /⇩ M \[1\/3\]/);
+    const all = await press(h, "M");
+    assert.ok(all.includes("/m/0"));
+  } finally {
+    h.unmount();
+  }
+});
+
+test("o opens the order chooser; picking url reorders through the engine's option", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add([makeFlow({ seq: 1, host: "b.test", path: "/" }), makeFlow({ seq: 2, host: "a.test", path: "/" }), makeFlow({ seq: 3, host: "c.test", path: "/" })].map((f) => ({ ...f, url: `https://${f.host}/` })));
+    await waitForText(h, "c.test");
+    const chooser = await press(h, "o");
+    assert.match(chooser, /Order flows by\.\.\./);
+    assert.match(chooser, /1 time \*/);
+    assert.match(chooser, /3 url/);
+    const f = await press(h, "3");
+    assert.ok(h.engine.commandLines().includes("set view_order url"));
+    const after = await waitForText(h, "[o:url]");
+    const hosts = after.split("\n").slice(0, 3).map((l) => /([abc])\.test/.exec(l)?.[1]);
+    assert.deepEqual(hosts, ["a", "b", "c"], f);
+    // v reverses.
+    await press(h, "v");
+    const rev = await waitForText(h, "⇧");
+    assert.deepEqual(rev.split("\n").slice(0, 3).map((l) => /([abc])\.test/.exec(l)?.[1]), ["c", "b", "a"]);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("F toggles follow mode: the focus jumps to each new flow", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add(makeFlows(3, (i) => ({ seq: 1 + i, path: `/f/${1 + i}` })));
+    await waitForText(h, "/f/3");
+    await press(h, "F");
+    await waitForText(h, "[follow]");
+    h.engine.add([makeFlow({ seq: 4, path: "/f/4" })]);
+    await until(() => /\/f\/4/.test(focusedLine(h.lastFrame()) ?? ""));
+    assert.match(focusedLine(h.lastFrame())!, /\/f\/4/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("f opens the prompt on `set view_filter '…'` with the cursor in the quotes; Enter sets it in the engine", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add([makeFlow({ seq: 1, path: "/alpha" }), makeFlow({ seq: 2, path: "/beta" })]);
+    await waitForText(h, "/beta");
+    const p = await press(h, "f");
+    assert.match(p, /: set view_filter ''/);
+    await press(h, "~u alpha");
+    assert.match(h.lastFrame(), /: set view_filter '~u alpha'/);
+    await press(h, KEY.enter);
+    assert.ok(h.engine.commandLines().includes("set view_filter '~u alpha'"));
+    const f = await waitForText(h, "[f:~u alpha]");
+    assert.match(f, /\[1\/2\]/);
+    assert.ok(!f.includes("/beta"));
+    // The prompt opens again pre-filled with the current filter.
+    const again = await press(h, "f");
+    assert.match(again, /: set view_filter '~u alpha'/);
+    await press(h, KEY.esc);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("i opens the intercept prompt; the status bar shows the filter and the intercepted count", async () => {
+  const h = await renderConsole();
+  try {
+    await press(h, "i");
+    assert.match(h.lastFrame(), /: set intercept ''/);
+    await press(h, "~q");
+    await press(h, KEY.enter);
+    await waitForText(h, "[i:~q]");
+    h.engine.add([makeFlow({ seq: 1, intercepted: true, interceptedAt: "request", status: undefined, live: true })]);
+    const f = await waitForText(h, "[intercepted:1]");
+    assert.match(focusedLine(f)!, /!/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("z asks before clearing; y sends view.flows.remove @all", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add(makeFlows(2));
+    await waitForText(h, "[2/2]");
+    const f = await press(h, "z");
+    assert.match(f, /Delete all flows\? \(y\/n\)/);
+    await press(h, "n");
+    assert.ok(!h.engine.commandLines().some((l) => l.startsWith("view.flows.remove")));
+    await press(h, "z");
+    await press(h, "y");
+    assert.ok(await until(() => h.engine.commandLines().includes("view.flows.remove @all")));
+  } finally {
+    h.unmount();
+  }
+});
+
+test("q on the flow list asks to quit, n stays, y quits; Q quits at once", async () => {
+  const h = await renderConsole();
+  try {
+    const f = await press(h, "q");
+    assert.match(f, /Quit pryx\? \(y\/n\)/);
+    await press(h, "n");
+    assert.equal(h.exits.length, 0);
+    assert.ok(!h.lastFrame().includes("Quit pryx?"));
+    await press(h, "q");
+    await press(h, "y");
+    assert.equal(h.exits.length, 1);
+  } finally {
+    h.unmount();
+  }
+  const h2 = await renderConsole();
+  try {
+    await press(h2, "Q");
+    assert.equal(h2.exits.length, 1);
+    assert.equal(h2.exits[0], undefined);
+  } finally {
+    h2.unmount();
+  }
+});
+
+test("engine errors show in the status bar", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add(makeFlows(1));
+    await waitForText(h, "[1/1]");
+    h.engine.onCommand = () => {
+      throw new Error("flow is not intercepted");
+    };
+    await press(h, "a");
+    await waitForText(h, "flow is not intercepted");
+  } finally {
+    h.unmount();
+  }
+});
+
+test("80x24 stays usable: every line fits and the URL still shows", async () => {
+  const h = await renderConsole({ width: 80, height: 24 });
+  try {
+    h.engine.add(makeFlows(40, (i) => ({ seq: 1 + i, host: "www.example.com", path: `/static/js/app.${i}.bundle.js?v=123456789` })));
+    const f = await waitForText(h, "[40/40]");
+    const lines = f.split("\n");
+    assert.equal(lines.length, 24);
+    for (const l of lines) assert.ok(l.length <= 80, `too wide: ${l}`);
+    assert.match(lines[0]!, /www\.example\.com\/static\/js/);
+  } finally {
+    h.unmount();
+  }
+});

@@ -1,0 +1,150 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { KEY, press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
+import { makeDetail, makeFlow, makeFlows } from "./helpers/fake-engine.ts";
+import type { FlowDetail } from "../../src/protocol.ts";
+
+test("Enter opens the flow with its request headers, fetched only then; Tab shows the response; q returns", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add(makeFlows(3, (i) => ({ seq: 1 + i, path: `/v1/items/${1 + i}` })));
+    await waitForText(h, "/v1/items/3");
+    assert.equal(h.engine.requests.filter((r) => r.op === "detail").length, 0);
+    await press(h, "j");
+    await press(h, KEY.enter);
+    const f = await waitForText(h, "User-Agent: curl/8.5.0");
+    const detailReqs = h.engine.requests.filter((r) => r.op === "detail");
+    assert.equal(detailReqs.length, 1);
+    assert.equal(detailReqs[0]!.op === "detail" && detailReqs[0]!.id, h.engine.flows.get([...h.engine.flows.keys()][1]!)!.id);
+    assert.match(f, /\[Request\] +Response +Detail/);
+    assert.match(f, /GET https:\/\/api\.example\.com\/v1\/items\/2 HTTP\/1\.1/);
+    assert.match(f, /Host: api\.example\.com/);
+    assert.match(f, /Accept: \*\/\*/);
+
+    const r = await press(h, KEY.tab);
+    assert.match(r, /Request +\[Response\] +Detail/);
+    assert.match(r, /HTTP\/1\.1 200 OK/);
+    assert.match(r, /Content-Type: application\/json/);
+    assert.match(r, /"name": "item 2"/);
+
+    const d = await press(h, KEY.right);
+    assert.match(d, /\[Detail\]/);
+    assert.match(d, /Server Connection:/);
+    assert.match(d, /TLS Version: TLSv1\.3/);
+    assert.match(await press(h, "G"), /Response complete/);
+    assert.match(await press(h, KEY.left), /\[Response\]/);
+
+    const back = await press(h, "q");
+    assert.match(back, /\/v1\/items\/3/);
+    assert.match(back.split("\n").find((l) => l.startsWith(">>"))!, /\/v1\/items\/2/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("m picks the content view for the current tab", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add([makeFlow({ seq: 1 })]);
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    await press(h, KEY.tab);
+    await waitForText(h, '"name": "item 1"');
+    const c = await press(h, "m");
+    assert.match(c, /Set contentview\.\.\./);
+    assert.match(c, /auto \*/);
+    const hexKey = /(\w) hex/.exec(c)![1]!;
+    const hex = await press(h, hexKey);
+    assert.match(hex, /\[m:hex\]/);
+    assert.match(hex, /7b 22 69 64/);
+    // The request tab keeps its own mode.
+    const req = await press(h, KEY.shiftTab);
+    assert.match(req, /\[m:auto\]/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("scrolling by line and page, and / search with n and N", async () => {
+  const engine = (await import("./helpers/fake-engine.ts")).FakeEngine;
+  const e = new engine();
+  const h = await renderConsole({ engine: e });
+  try {
+    const f = makeFlow({ seq: 1 });
+    e.add([f]);
+    const lines = Array.from({ length: 120 }, (_, i) => `line number ${i}${i === 70 ? " needle" : ""}${i === 100 ? " needle" : ""}`).join("\n");
+    const body = new TextEncoder().encode(lines);
+    const origRequest = e.request.bind(e);
+    e.request = (async (req: Parameters<typeof origRequest>[0]) => {
+      if (req.op === "detail") {
+        const d: FlowDetail = makeDetail(f);
+        d.response = { ...d.response!, headers: [["Content-Type", "text/plain"]], body, bodySize: body.length, contentType: "text/plain" };
+        e.requests.push(req);
+        return d;
+      }
+      return origRequest(req);
+    }) as typeof e.request;
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    await press(h, KEY.tab);
+    let fr = await waitForText(h, "line number 0");
+    fr = await press(h, "j");
+    assert.ok(!fr.includes("HTTP/1.1 200 OK"), "scrolled one line");
+    fr = await press(h, KEY.pageDown);
+    assert.match(fr, /line number 2\d/);
+    fr = await press(h, "g");
+    assert.match(fr, /HTTP\/1\.1 200 OK/);
+    fr = await press(h, "G");
+    assert.match(fr, /line number 119/);
+    await press(h, "g");
+    fr = await press(h, "/");
+    assert.match(fr, /Search for:/);
+    await press(h, "needle");
+    fr = await press(h, KEY.enter);
+    assert.match(fr, /line number 70 needle/);
+    fr = await press(h, "n");
+    assert.match(fr, /line number 100 needle/);
+    fr = await press(h, "N");
+    assert.match(fr, /line number 70 needle/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("the open flow is refetched when it changes, and the view closes when it is removed", async () => {
+  const h = await renderConsole();
+  try {
+    const f = makeFlow({ seq: 1, status: undefined, respSize: undefined, live: true, intercepted: true, interceptedAt: "request" });
+    h.engine.add([f]);
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    const fr = await waitForText(h, "Request intercepted");
+    assert.match(await press(h, KEY.tab), /the request is intercepted/);
+    await press(h, "a");
+    assert.ok(await until(() => h.engine.commandLines().includes(`flow.resume ${f.id}`)));
+    h.engine.update([{ ...f, status: 200, respSize: 51, live: false, intercepted: false, interceptedAt: undefined }]);
+    await waitForText(h, '"name": "item 1"');
+    assert.ok(h.engine.requests.filter((r) => r.op === "detail").length >= 2, fr);
+    h.engine.remove([f.id]);
+    await waitForText(h, "the flow was removed");
+    assert.match(h.lastFrame(), /No flows yet/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("space and p step to the next and previous flow inside the flow view", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add(makeFlows(3, (i) => ({ seq: 1 + i, path: `/step/${1 + i}` })));
+    await waitForText(h, "/step/3");
+    await press(h, KEY.enter);
+    await waitForText(h, "GET https://api.example.com/step/1 HTTP/1.1");
+    await press(h, " ");
+    await waitForText(h, "GET https://api.example.com/step/2 HTTP/1.1");
+    await press(h, "p");
+    await waitForText(h, "GET https://api.example.com/step/1 HTTP/1.1");
+  } finally {
+    h.unmount();
+  }
+});

@@ -1,0 +1,67 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ASCII_GLYPHS, UNICODE_GLYPHS, fitUrl, flowRowCells, humanDuration, humanSize, localeIsUtf8, rowLayout, sanitize, statusClass } from "../../src/tui/format.ts";
+import { themeFromEnv, paint } from "../../src/tui/theme.ts";
+import { makeFlow } from "./helpers/fake-engine.ts";
+
+test("sizes and durations", () => {
+  assert.equal(humanSize(0), "0b");
+  assert.equal(humanSize(1023), "1023b");
+  assert.equal(humanSize(1536), "1.5k");
+  assert.equal(humanSize(50 * 1024), "50k");
+  assert.equal(humanSize(3 * 1024 * 1024), "3.0m");
+  assert.equal(humanSize(undefined), "");
+  assert.equal(humanDuration(0.042), "42ms");
+  assert.equal(humanDuration(1.25), "1.3s");
+  assert.equal(humanDuration(75), "1m15s");
+  assert.equal(humanDuration(undefined), "");
+});
+
+test("fitUrl keeps the end of a long host and the start of the path", () => {
+  assert.equal(fitUrl("example.com", "/a", 40), "example.com/a");
+  const s = fitUrl("very.long.subdomain.chain.example.com", "/api/v1/items/12345?x=1", 30);
+  assert.equal(s.length, 30);
+  assert.ok(s.startsWith("…"), s);
+  assert.ok(s.includes("example.com/api"), s);
+});
+
+test("sanitize escapes control characters", () => {
+  assert.equal(sanitize("a\x1b[2Jb"), "a\\x1b[2Jb");
+  assert.equal(sanitize("ok"), "ok");
+});
+
+test("rowLayout fills the width exactly at 80 and 100 columns and keeps the URL wide", () => {
+  for (const w of [40, 60, 80, 100, 132, 200]) {
+    const l = rowLayout(w);
+    const f = makeFlow({});
+    const text = flowRowCells(f, true, l, UNICODE_GLYPHS).map((c) => c.text).join("");
+    assert.equal(text.length, w, `width ${w}: ${JSON.stringify(text)}`);
+    assert.ok(l.url >= w / 3, `url column at ${w}: ${l.url}`);
+  }
+  assert.equal(rowLayout(80).time, false);
+  assert.equal(rowLayout(100).time, true);
+});
+
+test("row cells show markers, status and error", () => {
+  const l = rowLayout(100);
+  const text = (over: Parameters<typeof makeFlow>[0]) => flowRowCells(makeFlow(over), false, l, UNICODE_GLYPHS).map((c) => c.text).join("");
+  assert.match(text({ intercepted: true, interceptedAt: "request", status: undefined }), /^ {2}\d\d:\d\d:\d\d !/);
+  assert.match(text({ marked: true }), /● /);
+  assert.match(text({ isReplay: true }), /↺/);
+  assert.match(text({ error: "connection refused", status: undefined }), / err /);
+  assert.match(text({ status: 404 }), / 404 /);
+  assert.match(text({ scheme: "http", port: 8080, host: "localhost", path: "/x" }), /HTTP +GET +localhost:8080\/x/);
+  assert.equal(statusClass({ status: 503, error: undefined }), "5xx");
+  const ascii = flowRowCells(makeFlow({ marked: true }), false, l, ASCII_GLYPHS).map((c) => c.text).join("");
+  assert.match(ascii, /# /);
+});
+
+test("NO_COLOR turns colours off, and the locale picks the glyphs", () => {
+  assert.equal(themeFromEnv({ NO_COLOR: "1" }).noColor, true);
+  assert.equal(themeFromEnv({ NO_COLOR: "" }).noColor, false);
+  assert.equal(paint(themeFromEnv({ NO_COLOR: "1" }), "red"), undefined);
+  assert.equal(paint(themeFromEnv({}), "red"), "red");
+  assert.equal(localeIsUtf8({ LANG: "en_US.UTF-8" }), true);
+  assert.equal(localeIsUtf8({ LANG: "C" }), false);
+  assert.equal(themeFromEnv({ LC_ALL: "POSIX" }).glyphs, ASCII_GLYPHS);
+});

@@ -1,0 +1,275 @@
+/**
+ * A stand-in for the engine worker: emits the events the real engine sends (ready, batch, options,
+ * view) with summaries shaped like real ones, answers requests, and records every request.
+ */
+import type { EngineHandle } from "../../../src/engine-client.ts";
+import type {
+  CommandInfo,
+  EngineEvent,
+  EngineReplies,
+  EngineRequest,
+  FlowDetail,
+  FlowSummary,
+  LogEntry,
+  OptionInfo,
+  ReadyInfo,
+} from "../../../src/protocol.ts";
+
+let idCounter = 0;
+
+/** A finished GET with a JSON response, as the engine summarises one; override any field. */
+export function makeFlow(over: Partial<FlowSummary> = {}): FlowSummary {
+  const seq = over.seq ?? ++idCounter;
+  const host = over.host ?? "api.example.com";
+  const path = over.path ?? `/v1/items/${seq}?page=1`;
+  const scheme = over.scheme ?? "https";
+  return {
+    id: over.id ?? `f${String(seq).padStart(6, "0")}-7c1e-4f5a-9b1d-2a3b4c5d6e7f`,
+    seq,
+    type: "http",
+    ts: 1_700_000_000 + seq,
+    method: "GET",
+    scheme,
+    host,
+    port: scheme === "https" ? 443 : 80,
+    path,
+    url: `${scheme}://${host}${path}`,
+    httpVersion: "HTTP/1.1",
+    status: 200,
+    reason: "OK",
+    contentType: "application/json; charset=utf-8",
+    reqSize: 0,
+    respSize: 1234,
+    duration: 0.042,
+    error: undefined,
+    intercepted: false,
+    interceptedAt: undefined,
+    marked: false,
+    isReplay: false,
+    modified: false,
+    live: false,
+    client: "127.0.0.1:51234",
+    server: "93.184.216.34:443",
+    messages: undefined,
+    comment: "",
+    shown: true,
+    ...over,
+  };
+}
+
+export function makeFlows(n: number, over: (i: number) => Partial<FlowSummary> = () => ({})): FlowSummary[] {
+  const out: FlowSummary[] = [];
+  for (let i = 0; i < n; i++) out.push(makeFlow(over(i)));
+  return out;
+}
+
+const enc = new TextEncoder();
+
+export function makeDetail(s: FlowSummary): FlowDetail {
+  const respBody = enc.encode(JSON.stringify({ id: s.seq, name: `item ${s.seq}`, tags: ["a", "b"], ok: true }));
+  const reqBody = s.method === "POST" ? enc.encode("name=widget&count=3") : new Uint8Array();
+  return {
+    summary: s,
+    request: {
+      method: s.method,
+      url: s.url,
+      path: s.path,
+      httpVersion: s.httpVersion,
+      headers: [
+        ["Host", s.host],
+        ["User-Agent", "curl/8.5.0"],
+        ["Accept", "*/*"],
+        ...(s.method === "POST" ? ([["Content-Type", "application/x-www-form-urlencoded"]] as [string, string][]) : []),
+      ],
+      body: reqBody,
+      bodySize: reqBody.length,
+      bodyOffset: 0,
+      contentType: s.method === "POST" ? "application/x-www-form-urlencoded" : undefined,
+    },
+    response:
+      s.status === undefined
+        ? undefined
+        : {
+            status: s.status,
+            reason: s.reason ?? "",
+            httpVersion: s.httpVersion,
+            headers: [
+              ["Content-Type", s.contentType ?? "application/json"],
+              ["Content-Length", String(respBody.length)],
+              ["X-Served-By", "origin-1"],
+            ],
+            body: respBody,
+            bodySize: respBody.length,
+            bodyOffset: 0,
+            contentType: s.contentType,
+          },
+    messages: [],
+    client: { address: s.client, tlsVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", sni: s.host, alpn: "http/1.1", certificates: [], timestampStart: s.ts, timestampTlsSetup: s.ts + 0.01, timestampEnd: undefined },
+    server: { address: s.server, tlsVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", sni: s.host, alpn: "http/1.1", certificates: [], timestampStart: s.ts + 0.002, timestampTlsSetup: s.ts + 0.02, timestampEnd: undefined },
+    timings: [
+      { name: "Client conn. established", ts: s.ts },
+      { name: "Request complete", ts: s.ts + 0.005 },
+      { name: "Response complete", ts: s.ts + (s.duration ?? 0) },
+    ],
+  };
+}
+
+function opt(name: string, type: OptionInfo["type"], value: string, help: string, choices?: string[]): OptionInfo {
+  return { name, type, value, default: value, help, choices };
+}
+
+export function defaultOptions(): OptionInfo[] {
+  return [
+    opt("listen_host", "str", "127.0.0.1", "Address to bind the proxy to."),
+    opt("listen_port", "int", "8080", "Proxy port (0 picks a free port)."),
+    opt("intercept", "filter", "", "Intercept filter: matching flows pause for the user."),
+    opt("intercept_active", "bool", "false", "Whether the intercept filter is in force."),
+    opt("view_filter", "filter", "", "Show only flows matching this filter in the console."),
+    opt("ssl_insecure", "bool", "false", "Do not verify upstream server certificates."),
+    opt("console_focus_follow", "bool", "false", "The console's focus follows new flows."),
+    opt("view_order", "choice", "time", "Flow list order.", ["time", "method", "url", "size"]),
+    opt("view_order_reversed", "bool", "false", "Reverse the flow list order."),
+    opt("save_stream_file", "optional str", "", "Append every finished flow to this file."),
+  ];
+}
+
+export function defaultCommands(): CommandInfo[] {
+  const c = (name: string, signature: string, help: string): CommandInfo => ({ name, signature, help });
+  return [
+    c("flow.resume", "flow.resume flows", "Resume flows if they are intercepted."),
+    c("flow.kill", "flow.kill flows", "Kill running flows."),
+    c("flow.mark", "flow.mark flows [marker]", "Mark flows."),
+    c("flow.mark.toggle", "flow.mark.toggle flows", "Toggle mark for flows."),
+    c("flow.revert", "flow.revert flows", "Revert flow changes."),
+    c("flow.comment", "flow.comment flows comment", "Add a comment to a flow"),
+    c("view.flows.remove", "view.flows.remove flows", "Removes the flows from the store and the view."),
+    c("view.flows.duplicate", "view.flows.duplicate flows", "Duplicates the flows."),
+    c("replay.client", "replay.client flows", "Replay requests."),
+    c("set", "set option [value]", "Set an option."),
+  ];
+}
+
+type CommandHandler = (line: string) => string | undefined | Promise<string | undefined>;
+
+export class FakeEngine implements EngineHandle {
+  readonly requests: EngineRequest[] = [];
+  readonly flows = new Map<string, FlowSummary>();
+  options = defaultOptions();
+  commands = defaultCommands();
+  /** Replies to `command` requests; the default understands `set` and records everything. */
+  onCommand: CommandHandler | undefined;
+  private readonly listeners = new Set<(ev: EngineEvent) => void>();
+  shutdowns = 0;
+
+  ready(over: Partial<ReadyInfo> = {}): ReadyInfo {
+    return { listen: ["127.0.0.1:8080"], modes: ["regular"], confdir: "/tmp/pryx-test", options: this.options, commands: this.commands, ...over };
+  }
+
+  on(listener: (ev: EngineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(ev: EngineEvent): void {
+    for (const l of this.listeners) l(ev);
+  }
+
+  /** Sends flows as one batch, as the engine's 33 ms flush would. */
+  add(flows: FlowSummary[], logs: LogEntry[] = []): void {
+    for (const f of flows) this.flows.set(f.id, f);
+    this.emit({ t: "batch", add: flows, update: [], remove: [], logs, reset: false });
+  }
+
+  update(flows: FlowSummary[]): void {
+    for (const f of flows) this.flows.set(f.id, f);
+    this.emit({ t: "batch", add: [], update: flows, remove: [], logs: [], reset: false });
+  }
+
+  remove(ids: string[]): void {
+    for (const id of ids) this.flows.delete(id);
+    this.emit({ t: "batch", add: [], update: [], remove: ids, logs: [], reset: false });
+  }
+
+  log(...entries: LogEntry[]): void {
+    this.emit({ t: "batch", add: [], update: [], remove: [], logs: entries, reset: false });
+  }
+
+  commandLines(): string[] {
+    return this.requests.flatMap((r) => (r.op === "command" ? [r.line] : []));
+  }
+
+  private setOptionValue(name: string, value: string): OptionInfo {
+    const i = this.options.findIndex((o) => o.name === name);
+    if (i < 0) throw new Error(`unknown option "${name}"`);
+    const o = this.options[i]!;
+    let v = value.trim();
+    if (o.type === "bool") {
+      if (v === "toggle") v = o.value === "true" ? "false" : "true";
+      else if (v === "" || v === "true") v = "true";
+      else if (v !== "false") throw new Error(`option ${name} expects a boolean, got ${JSON.stringify(value)}`);
+    } else if (o.type === "int" && !/^-?\d+$/.test(v)) throw new Error(`option ${name} expects an integer, got ${JSON.stringify(value)}`);
+    else if (o.choices && !o.choices.includes(v)) throw new Error(`option ${name} expects one of ${o.choices.join(", ")}, got ${JSON.stringify(value)}`);
+    else if (o.type === "filter" && v.includes("~bogus")) throw new Error(`bad filter at position ${v.indexOf("~bogus") + 1}: unknown operator ~bogus`);
+    const next = { ...o, value: v };
+    this.options[i] = next;
+    this.emit({ t: "options", changed: [next] });
+    // As the real engine does: setting an intercept filter turns intercepting on, clearing it off.
+    if (name === "intercept") {
+      const j = this.options.findIndex((x) => x.name === "intercept_active");
+      const active = { ...this.options[j]!, value: v ? "true" : "false" };
+      this.options[j] = active;
+      this.emit({ t: "options", changed: [active] });
+    }
+    if (name === "view_filter") {
+      const shown = [...this.flows.values()].filter((f) => v === "" || f.url.includes(v.replace(/^~u\s+/, ""))).map((f) => f.id);
+      this.emit({ t: "view", filter: v, shown });
+    }
+    return next;
+  }
+
+  async request<R extends EngineRequest>(req: R): Promise<EngineReplies[R["op"]]> {
+    this.requests.push(req);
+    type Out = EngineReplies[R["op"]];
+    await Promise.resolve();
+    switch (req.op) {
+      case "detail": {
+        const f = this.flows.get(req.id);
+        return (f ? makeDetail(f) : undefined) as Out;
+      }
+      case "command": {
+        if (this.onCommand) return (await this.onCommand(req.line)) as Out;
+        const words = req.line.split(/\s+/);
+        if (words[0] === "set") {
+          const m = /^set\s+(\S+)\s*(.*)$/.exec(req.line)!;
+          let value = m[2] ?? "";
+          if (/^'.*'$/.test(value) || /^".*"$/.test(value)) value = value.slice(1, -1);
+          const info = this.setOptionValue(m[1]!, value);
+          return `${info.name} = ${info.value}` as Out;
+        }
+        if (!this.commands.some((c) => c.name === words[0])) throw new Error(`unknown command "${words[0]}"`);
+        return undefined as Out;
+      }
+      case "setOption":
+        return this.setOptionValue(req.name, req.value) as Out;
+      case "options":
+        return this.options as Out;
+      case "commands":
+        return this.commands as Out;
+      case "completions": {
+        const words = req.partial.split(/\s+/);
+        if (words.length <= 1) return this.commands.map((c) => c.name).filter((n) => n.startsWith(words[0] ?? "")) as Out;
+        if (words[0] === "set" && words.length === 2) return this.options.map((o) => o.name).filter((n) => n.startsWith(words[1] ?? "")) as Out;
+        const none: string[] = [];
+        return none as Out;
+      }
+      case "edit":
+        throw new Error("edit is not supported by the fake engine");
+    }
+    throw new Error("unreachable");
+  }
+
+  async shutdown(): Promise<void> {
+    this.shutdowns++;
+    this.emit({ t: "stopped" });
+  }
+}

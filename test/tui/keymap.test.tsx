@@ -1,0 +1,97 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { CONTEXTS, DEFAULT_KEYBINDINGS_PATH, Keymap, KeymapError, parseBindings } from "../../src/tui/keymap.ts";
+import { loadConsoleKeymap } from "../../src/tui/index.tsx";
+import { Controller } from "../../src/tui/controller.ts";
+import { tokenize } from "../../src/tui/command-line.ts";
+
+const known = Controller.consoleCommandNames();
+const isKnown = (n: string) => known.has(n);
+
+test("the repo's keybindings.json loads, with mitmproxy's default keys", () => {
+  const km = loadConsoleKeymap("/nonexistent-pryx-confdir");
+  const cmd = (ctx: (typeof CONTEXTS)[number], key: string) => km.resolve([ctx, "global"], key)?.command;
+  assert.equal(cmd("flowlist", "j"), "console.nav.down");
+  assert.equal(cmd("flowlist", "down"), "console.nav.down");
+  assert.equal(cmd("flowlist", "G"), "console.nav.end");
+  assert.equal(cmd("flowlist", "enter"), "console.nav.select");
+  assert.equal(cmd("flowlist", "a"), "flow.resume @focus");
+  assert.equal(cmd("flowlist", "A"), "flow.resume @all");
+  assert.equal(cmd("flowlist", "m"), "flow.mark.toggle @focus");
+  assert.equal(cmd("flowview", "m")?.startsWith("console.choose.cmd"), true);
+  assert.equal(cmd("flowlist", "f"), "console.command.set view_filter");
+  assert.equal(cmd("flowlist", "i"), "console.command.set intercept");
+  assert.equal(cmd("flowlist", "Q"), "console.exit");
+  assert.equal(cmd("flowlist", "ctrl f"), "console.nav.pagedown");
+  assert.equal(cmd("help", "?"), "console.view.pop");
+  assert.equal(cmd("flowlist", "?"), "console.view.help");
+});
+
+test("every console command the defaults use exists, and every entry has help", () => {
+  const raw = JSON.parse(readFileSync(DEFAULT_KEYBINDINGS_PATH, "utf8")) as { command: string; help: string }[];
+  for (const e of raw) {
+    const name = tokenize(e.command)[0]!.value;
+    if (name.startsWith("console.")) assert.ok(known.has(name), `${name} is not a console command`);
+    assert.ok(e.help.length > 0, `no help for ${e.command}`);
+  }
+});
+
+test("a user entry for the same key and context replaces the default; others add", () => {
+  const defaults = parseBindings(
+    [
+      { key: "j", context: "global", command: "console.nav.down", help: "Down" },
+      { key: "x", context: ["flowlist", "flowview"], command: "flow.kill @focus", help: "Kill" },
+    ],
+    "defaults.json",
+    isKnown,
+  );
+  const user = parseBindings(
+    [
+      { key: "j", context: "global", command: "console.nav.up" },
+      { key: "ctrl+k", context: "flowlist", command: "flow.kill @focus", help: "Kill it" },
+    ],
+    "user.json",
+    isKnown,
+  );
+  const km = new Keymap([...defaults, ...user]);
+  assert.equal(km.lookup("global", "j")?.command, "console.nav.up");
+  assert.equal(km.lookup("global", "j")?.source, "user.json#0");
+  assert.equal(km.lookup("flowview", "x")?.command, "flow.kill @focus");
+  assert.equal(km.lookup("flowlist", "ctrl k")?.help, "Kill it");
+  assert.equal(km.resolve(["flowlist", "global"], "j")?.command, "console.nav.up");
+});
+
+test("bad entries are errors that name the file, the index and the problem", () => {
+  const bad = (entries: unknown, re: RegExp) =>
+    assert.throws(
+      () => parseBindings(entries, "/home/u/.pryx/keybindings.json", isKnown),
+      (err: unknown) => err instanceof KeymapError && re.test(err.message),
+    );
+  bad({ key: "j" }, /keybindings\.json: expected a JSON array/);
+  bad([{ key: "j", context: "nowhere", command: "console.nav.down" }], /keybindings\.json: entry 0 \(key "j"\): unknown context "nowhere"/);
+  bad([{ key: "j", context: "global", command: "console.nav.down" }, { key: "ctrl bogus", context: "global", command: "x" }], /entry 1 \(key "ctrl bogus"\): unknown key name "bogus"/);
+  bad([{ key: "j", context: "global" }], /entry 0 \(key "j"\): missing field "command"/);
+  bad([{ key: "j", context: "global", command: "console.no.such" }], /unknown console command "console\.no\.such"/);
+  bad([{ key: "j", context: "global", command: "set x 'abc" }], /unterminated ' quote/);
+  bad([{ key: "j", context: "global", command: "x", colour: "red" }], /unknown field "colour"/);
+  bad(["j"], /entry 0: expected an object/);
+  // Every problem is reported at once.
+  assert.throws(
+    () => parseBindings([{ key: "", context: "global", command: "x" }, { key: "j", context: "bad", command: "x" }], "k.json", isKnown),
+    (err: unknown) => err instanceof KeymapError && err.problems.length === 2,
+  );
+});
+
+test("a bad user keybindings file in the confdir fails the start-up, naming the entry", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "pryx-keys-"));
+  const file = path.join(dir, "keybindings.json");
+  writeFileSync(file, JSON.stringify([{ key: "J", context: "flowlist", command: "console.nav.down", help: "ok" }, { key: "K", context: "flowlst", command: "console.nav.up" }]));
+  assert.throws(() => loadConsoleKeymap(dir), new RegExp(`${file.replace(/[.\\]/g, "\\$&")}: entry 1 \\(key "K"\\): unknown context "flowlst"`));
+  writeFileSync(file, "[{ not json");
+  assert.throws(() => loadConsoleKeymap(dir), /keybindings\.json: not valid JSON/);
+  writeFileSync(file, JSON.stringify([{ key: "J", context: "flowlist", command: "console.nav.down", help: "Down by J" }]));
+  assert.equal(loadConsoleKeymap(dir).lookup("flowlist", "J")?.help, "Down by J");
+});

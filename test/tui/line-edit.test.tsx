@@ -1,0 +1,34 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as le from "../../src/tui/line-edit.ts";
+
+test("insert, move and delete", () => {
+  let s = le.line("set intercept ''", 15);
+  s = le.insert(s, "~q");
+  assert.deepEqual(s, { value: "set intercept '~q'", cursor: 17 });
+  assert.deepEqual(le.deleteBack(s), { value: "set intercept '~'", cursor: 16 });
+  assert.deepEqual(le.start(s).cursor, 0);
+  assert.deepEqual(le.end(s).cursor, s.value.length);
+  assert.deepEqual(le.left(le.start(s)).cursor, 0);
+  assert.deepEqual(le.deleteForward(le.line("abc", 1)), { value: "ac", cursor: 1 });
+  assert.deepEqual(le.deleteBack(le.line("abc", 0)), { value: "abc", cursor: 0 });
+});
+
+test("word movement and deletion", () => {
+  const s = le.line("flow.resume @focus now");
+  assert.equal(le.wordLeft(s).cursor, 19);
+  assert.equal(le.wordLeft(le.wordLeft(s)).cursor, 12);
+  assert.equal(le.wordRight(le.line(s.value, 0)).cursor, 11);
+  assert.deepEqual(le.deleteWord(s), { value: "flow.resume @focus ", cursor: 19 });
+  assert.deepEqual(le.deleteToStart(le.line("abc def", 4)), { value: "def", cursor: 0 });
+  assert.deepEqual(le.deleteToEnd(le.line("abc def", 4)), { value: "abc ", cursor: 4 });
+  assert.deepEqual(le.replaceRange(le.line("flow.re"), 0, 7, "flow.resume "), { value: "flow.resume ", cursor: 12 });
+});
+
+test("visibleSlice scrolls a long line to keep the cursor in view", () => {
+  const long = "x".repeat(200);
+  const v = le.visibleSlice(le.line(long, 150), 40);
+  assert.ok(v.text.length <= 40);
+  assert.ok(v.cursor >= 0 && v.cursor < 40);
+  assert.deepEqual(le.visibleSlice(le.line("short", 2), 40), { text: "short", cursor: 2 });
+});

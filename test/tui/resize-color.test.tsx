@@ -1,0 +1,52 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+// Colour support is decided when chalk loads: force it before Ink is imported, so colours show in frames.
+process.env["FORCE_COLOR"] = "1";
+const { render } = await import("ink-testing-library");
+const { FlowRow } = await import("../../src/tui/components/flow-list.tsx");
+const { rowLayout, UNICODE_GLYPHS } = await import("../../src/tui/format.ts");
+const { makeFlow, makeFlows } = await import("./helpers/fake-engine.ts");
+const { renderConsole, waitForText, until } = await import("./helpers/tui.tsx");
+
+test("rows are coloured by status class, and not at all under NO_COLOR", () => {
+  const paintRow = (status: number, noColor: boolean) => {
+    const r = render(<FlowRow flow={makeFlow({ status })} focused={false} layout={rowLayout(100)} glyphs={UNICODE_GLYPHS} noColor={noColor} />);
+    const f = r.lastFrame() ?? "";
+    r.unmount();
+    return f;
+  };
+  assert.match(paintRow(200, false), /\x1b\[32m200/);
+  assert.match(paintRow(404, false), /\x1b\[33m404/);
+  assert.match(paintRow(502, false), /\x1b\[31m502/);
+  const plain = paintRow(502, true);
+  assert.doesNotMatch(plain, /\x1b\[3\dm/);
+  assert.match(plain, /502/);
+});
+
+// eslint-disable-next-line no-control-regex
+const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
+
+test("the console takes its size from the terminal and redraws on resize", async () => {
+  const h0 = await renderConsole({ terminalSize: true });
+  // This file forces colours on; measure what the user sees.
+  const h = { ...h0, lastFrame: () => plain(h0.lastFrame()) };
+  try {
+    h.engine.add(makeFlows(60, (i) => ({ seq: 1 + i, path: `/r/${1 + i}` })));
+    let f = await waitForText(h, "[60/60]");
+    // The fake stdout has no rows: 24 is assumed.
+    assert.equal(f.split("\n").length, 24);
+    assert.ok(f.split("\n").every((l) => l.length <= 100), f);
+    Object.defineProperty(h.stdout, "columns", { value: 70, configurable: true });
+    Object.defineProperty(h.stdout, "rows", { value: 15, configurable: true });
+    h.stdout.emit("resize");
+    // A real terminal keeps one row free (see useTerminalSize).
+    assert.ok(await until(() => h.lastFrame().split("\n").length === 14), h.lastFrame());
+    f = h.lastFrame();
+    assert.ok(f.split("\n").every((l) => l.length <= 70), f);
+    assert.match(f, /\[60\/60\]/);
+    h.stdin.write("G");
+    assert.ok(await until(() => /^>>.*\/r\/60 /m.test(h.lastFrame())), h.lastFrame());
+  } finally {
+    h.unmount();
+  }
+});

@@ -1,0 +1,209 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { KEY, focusedLine, press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
+import { makeFlows } from "./helpers/fake-engine.ts";
+
+test("? shows help for the current view from the keymap, then global keys; q returns", async () => {
+  const h = await renderConsole({ height: 60 });
+  try {
+    const f = await press(h, "?");
+    assert.match(f, /Keys for this view \(flowlist\)/);
+    assert.match(f, /m +Toggle mark on this flow +flow\.mark\.toggle @focus/);
+    assert.match(f, /f +Set view filter/);
+    assert.match(f, /Global keys/);
+    assert.match(f, /j +Down/);
+    // A global key shadowed by the view's own binding is listed once, under the view.
+    assert.equal(f.match(/^ +f +/gm)?.length, 1);
+    const back = await press(h, "?");
+    assert.match(back, /No flows yet/);
+
+    h.engine.add(makeFlows(1));
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    const fv = await press(h, "?");
+    assert.match(fv, /Keys for this view \(flowview\)/);
+    assert.match(fv, /m +Set flow view mode/);
+    assert.doesNotMatch(fv, /Toggle mark on this flow/);
+    await press(h, "q");
+    assert.match(h.lastFrame(), /\[Request\]/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("help follows a user's keybindings", async () => {
+  const { Keymap, parseBindings } = await import("../../src/tui/keymap.ts");
+  const { defaultKeymap } = await import("./helpers/tui.tsx");
+  const user = parseBindings([{ key: "J", context: "flowlist", command: "console.nav.down", help: "Down, my way" }], "user.json", () => true);
+  const h = await renderConsole({ keymap: new Keymap([...defaultKeymap().all(), ...user]), height: 60 });
+  try {
+    assert.match(await press(h, "?"), /J +Down, my way/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test(": opens the prompt; Tab completes command and option names; Enter runs; Esc aborts", async () => {
+  const h = await renderConsole();
+  try {
+    let f = await press(h, ":");
+    assert.match(f, /^: *$/m);
+    await press(h, "flow.re");
+    f = await press(h, KEY.tab);
+    assert.match(f, /flow\.resume +flow\.revert/, "candidates listed");
+    assert.match(f, /^: flow\.resume$/m);
+    f = await press(h, KEY.tab);
+    assert.match(f, /^: flow\.revert$/m);
+    await press(h, KEY.esc);
+    assert.doesNotMatch(h.lastFrame(), /^: /m);
+
+    await press(h, ":");
+    await press(h, "set view_ord");
+    f = await press(h, KEY.tab);
+    assert.match(f, /^: set view_order$/m);
+    f = await press(h, KEY.tab);
+    assert.match(f, /^: set view_order_reversed$/m);
+    await press(h, KEY.esc);
+
+    await press(h, ":");
+    await press(h, "set ssl_in");
+    f = await press(h, KEY.tab);
+    assert.match(f, /^: set ssl_insecure$/m);
+    await press(h, "tr");
+    f = await press(h, KEY.tab);
+    assert.match(f, /^: set ssl_insecure true$/m);
+    await press(h, KEY.enter);
+    assert.ok(await until(() => h.engine.commandLines().includes("set ssl_insecure true")));
+    await waitForText(h, "ssl_insecure = true");
+  } finally {
+    h.unmount();
+  }
+});
+
+test("the prompt keeps a history (up/down), and shows command errors in the status bar", async () => {
+  const h = await renderConsole();
+  try {
+    await press(h, ":");
+    await press(h, "no.such.command x");
+    await press(h, KEY.enter);
+    await waitForText(h, 'unknown command "no.such.command"');
+    await press(h, ":");
+    await press(h, "set listen_port 9090");
+    await press(h, KEY.enter);
+    await press(h, ":");
+    let f = await press(h, KEY.up);
+    assert.match(f, /^: set listen_port 9090$/m);
+    f = await press(h, KEY.up);
+    assert.match(f, /^: no\.such\.command x$/m);
+    f = await press(h, KEY.down);
+    assert.match(f, /^: set listen_port 9090$/m);
+    f = await press(h, KEY.down);
+    assert.match(f, /^: *$/m);
+    // Editing keys work through the keymap.
+    await press(h, "abc def");
+    f = await press(h, "\x17"); // ctrl w
+    assert.match(f, /^: abc$/m);
+    await press(h, KEY.backspace);
+    await press(h, KEY.left);
+    f = await press(h, "X");
+    assert.match(f, /^: abXc$/m);
+    await press(h, KEY.esc);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("O shows every option with value and type; Enter edits in place and sends setOption; bools toggle; errors show", async () => {
+  const h = await renderConsole({ height: 30 });
+  try {
+    let f = await press(h, "O");
+    assert.match(f, /Options/);
+    assert.match(f, /intercept +\(none\) +filter/);
+    assert.match(f, /listen_port +8080 +int/);
+    assert.match(f, /view_order +time +choice/);
+    // Move to listen_port and edit it.
+    const names = h.engine.options.map((o) => o.name).sort();
+    for (let i = 0; i < names.indexOf("listen_port"); i++) await press(h, "j");
+    assert.match(focusedLine(h.lastFrame())!, /listen_port/);
+    assert.match(h.lastFrame(), /Proxy port \(0 picks a free port\)\./);
+    await press(h, KEY.enter);
+    for (let i = 0; i < 4; i++) await press(h, KEY.backspace);
+    await press(h, "9191");
+    await press(h, KEY.enter);
+    assert.ok(await until(() => h.engine.requests.some((r) => r.op === "setOption" && r.name === "listen_port" && r.value === "9191")));
+    f = await waitForText(h, /listen_port +9191/);
+
+    // A bad value: the engine's error shows, and the editor stays open.
+    await press(h, KEY.enter);
+    for (let i = 0; i < 4; i++) await press(h, KEY.backspace);
+    await press(h, "abc");
+    await press(h, KEY.enter);
+    await waitForText(h, "option listen_port expects an integer");
+    await press(h, KEY.esc);
+
+    // A bool toggles on Enter.
+    for (let i = names.indexOf("listen_port"); i < names.indexOf("ssl_insecure"); i++) await press(h, "j");
+    assert.match(focusedLine(h.lastFrame())!, /ssl_insecure/);
+    await press(h, KEY.enter);
+    await waitForText(h, /ssl_insecure +true/);
+    assert.ok(h.engine.requests.some((r) => r.op === "setOption" && r.name === "ssl_insecure" && r.value === "true"));
+
+    // A choice opens the chooser.
+    for (let i = names.indexOf("ssl_insecure"); i < names.indexOf("view_order"); i++) await press(h, "j");
+    f = await press(h, KEY.enter);
+    assert.match(f, /Set view_order/);
+    await press(h, "2");
+    await waitForText(h, /view_order +method/);
+    // d resets the focused option.
+    await press(h, "d");
+    await waitForText(h, /view_order +time/);
+    const back = await press(h, "q");
+    assert.match(back, /No flows yet/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("E shows the event log, newest last; errors flash in the status bar", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.log(
+      { ts: 1_700_000_000, level: "info", msg: "regular proxy listening at 127.0.0.1:8080" },
+      { ts: 1_700_000_001, level: "warn", msg: "addon counter.ts: slow hook request (120 ms)" },
+    );
+    await waitForText(h, "slow hook request");
+    h.engine.log({ ts: 1_700_000_002, level: "error", msg: "addon block.ts: TypeError: x is undefined\n    at request (block.ts:3:5)" });
+    await waitForText(h, "addon block.ts: TypeError: x is undefined (more in event log)");
+    const f = await press(h, "E");
+    assert.match(f, /Events/);
+    const lines = f.split("\n");
+    const i1 = lines.findIndex((l) => l.includes("listening at"));
+    const i2 = lines.findIndex((l) => l.includes("slow hook"));
+    const i3 = lines.findIndex((l) => l.includes("TypeError"));
+    assert.ok(i1 >= 0 && i1 < i2 && i2 < i3, f);
+    assert.match(lines[i3]!, /error +addon block\.ts/);
+    // New entries appear at the bottom while following.
+    h.engine.log({ ts: 1_700_000_003, level: "info", msg: "client disconnected" });
+    await waitForText(h, "client disconnected");
+    await press(h, "z");
+    await press(h, "y");
+    await waitForText(h, "No events yet.");
+  } finally {
+    h.unmount();
+  }
+});
+
+test("C lists commands and K key bindings", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    let f = await press(h, "C");
+    assert.match(f, /Command Reference/);
+    assert.match(f, /console\.command\.set/);
+    await press(h, "q");
+    f = await press(h, "K");
+    assert.match(f, /Key Bindings/);
+    assert.match(f, /global +console\.command +Command prompt/);
+  } finally {
+    h.unmount();
+  }
+});
