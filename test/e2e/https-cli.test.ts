@@ -1,0 +1,78 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startTlsOrigin } from "../helpers/tls-origin.ts";
+import { deadPort, waitUntil } from "../helpers/wait.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const PRYX = path.join(ROOT, "bin/pryx.mjs");
+const CURL = "/usr/bin/curl";
+
+function tmpdir(t: { after(fn: () => void): void }): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-e2e-https-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function run(file: string, args: string[], timeout = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd: ROOT, timeout }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test("pryx ca creates the CA and prints its paths and the trust commands", { timeout: 30_000 }, async (t) => {
+  const confdir = path.join(tmpdir(t), "conf");
+  const { code, stdout, stderr } = await run(process.execPath, [PRYX, "ca", "--confdir", confdir]);
+  assert.equal(code, 0, stderr);
+  const pem = path.join(confdir, "pryx-ca-cert.pem");
+  assert.ok(fs.existsSync(pem), "the CA was created on first use");
+  assert.equal(fs.statSync(path.join(confdir, "pryx-ca.pem")).mode & 0o777, 0o600, "the key is private");
+  assert.ok(stdout.includes(pem), "names the certificate's path");
+  assert.ok(stdout.includes(path.join(confdir, "pryx-ca.pem")), "names the key's path");
+  assert.ok(stdout.includes(`curl --cacert ${pem}`));
+  assert.ok(stdout.includes(`NODE_EXTRA_CA_CERTS=${pem}`));
+  assert.match(stdout, /update-ca-certificates/);
+  assert.match(stdout, /security add-trusted-cert/);
+  assert.match(stdout, /certutil/);
+  assert.ok(stdout.includes(new X509Certificate(fs.readFileSync(pem)).fingerprint256), "shows the fingerprint of the file it names");
+});
+
+test(
+  "pryx dump -k intercepts curl's HTTPS request and prints an https:// flow line",
+  { timeout: 30_000, skip: fs.existsSync(CURL) ? false : "no /usr/bin/curl" },
+  async (t) => {
+    const origin = await startTlsOrigin((_req, res) => res.end("hello through pryx dump"), "both");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-e2e-https-"));
+    const confdir = path.join(dir, "conf");
+    const port = await deadPort();
+    const child = spawn(process.execPath, [PRYX, "dump", "-p", String(port), "--confdir", confdir, "-k"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    t.after(async () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+      await origin.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    // The CA line is the last thing dump says at start-up: by then it listens.
+    await waitUntil(() => /CA certificate: .*\n/.test(stderr) || child.exitCode !== null, "pryx dump to start", 20_000, 50);
+    assert.equal(child.exitCode, null, `pryx dump exited: ${stderr}`);
+    const pem = path.join(confdir, "pryx-ca-cert.pem");
+    assert.ok(stderr.includes(pem), `says where the CA is: ${stderr}`);
+    const curl = await run(CURL, ["-sS", "--cacert", pem, "-x", `http://127.0.0.1:${port}`, `https://localhost:${origin.port}/via-dump`], 10_000);
+    assert.equal(curl.code, 0, curl.stderr);
+    assert.equal(curl.stdout, "hello through pryx dump");
+    await waitUntil(() => stdout.includes("/via-dump"), "the dump line", 5000, 50);
+    assert.match(stdout, new RegExp(`GET https://localhost:${origin.port}/via-dump << 200`));
+  },
+);

@@ -1,0 +1,149 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { startProxy, testConfdir } from "../helpers/proxy.ts";
+import { h2Request, h2ViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
+import type { Addon } from "../../src/engine/hooks/hooks.ts";
+import type { HTTPFlow } from "../../src/engine/flow/http.ts";
+
+const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
+const insecure = { ssl_insecure: "true" };
+const CURL = "/usr/bin/curl";
+
+test("node:http2 through the proxy to an h2 origin: an HTTP/2 flow, both bodies intact", { timeout: 15_000 }, async (t) => {
+  const answer = randomBytes(300 * 1024);
+  const origin = await startTlsOrigin((req, res) => {
+    res.setHeader("x-got-sha256", sha256(req.body));
+    res.setHeader("x-origin-version", req.httpVersion);
+    res.end(answer);
+  }, "h2");
+  const proxy = await startProxy({ options: insecure });
+  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
+  t.after(async () => {
+    session.destroy();
+    await proxy.stop();
+    await origin.close();
+  });
+  const upload = randomBytes(200 * 1024);
+  const res = await h2Request(session, { method: "POST", path: "/h2?q=1", body: upload });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers["x-got-sha256"], sha256(upload));
+  assert.equal(res.headers["x-origin-version"], "2.0", "pryx spoke h2 to the origin");
+  assert.equal(sha256(res.body), sha256(answer));
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.httpVersion, "HTTP/2.0");
+  assert.equal(flow?.url, `https://app.test:${origin.port}/h2?q=1`);
+  assert.equal(flow?.host, "app.test");
+  assert.equal(flow?.respSize, answer.length);
+});
+
+test("an h2 client reaches an HTTP/1.1-only origin: pryx falls back to HTTP/1.1 upstream", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => {
+    // No Content-Length: the origin answers chunked, with Connection/Keep-Alive fields h2 forbids.
+    res.setHeader("content-type", "text/plain");
+    res.write(`origin spoke HTTP/${req.httpVersion}; `);
+    res.end(`path ${req.path}`);
+  }, "h1");
+  const proxy = await startProxy({ options: insecure });
+  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
+  t.after(async () => {
+    session.destroy();
+    await proxy.stop();
+    await origin.close();
+  });
+  const first = await h2Request(session, { path: "/one" });
+  const second = await h2Request(session, { path: "/two" });
+  assert.equal(first.status, 200);
+  assert.equal(first.body.toString(), "origin spoke HTTP/1.1; path /one");
+  assert.equal(second.body.toString(), "origin spoke HTTP/1.1; path /two");
+  assert.equal(first.headers["content-type"], "text/plain");
+  const flows = await proxy.waitFinished(2);
+  assert.deepEqual(flows.map((f) => f.httpVersion), ["HTTP/2.0", "HTTP/2.0"], "the client side was HTTP/2");
+  const detail = proxy.engine.store.get(flows[0]?.id ?? "") as HTTPFlow;
+  assert.equal(detail.response?.http_version, "HTTP/1.1", "the server side was HTTP/1.1");
+});
+
+test("request and response hooks change HTTP/2 traffic as they do HTTP/1", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => {
+    res.setHeader("content-type", "text/plain");
+    res.end(`hello; x-added=${String(req.headers["x-added"])}`);
+  }, "h2");
+  const rewriter: Addon = {
+    name: "rewriter",
+    request(flow: HTTPFlow) {
+      flow.request.headers.set("X-Added", "by-addon");
+    },
+    response(flow: HTTPFlow) {
+      if (flow.response) flow.response.text = `${flow.response.text ?? ""} (and a longer rewritten tail)`;
+    },
+  };
+  const proxy = await startProxy({ addons: [rewriter], options: insecure });
+  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
+  t.after(async () => {
+    session.destroy();
+    await proxy.stop();
+    await origin.close();
+  });
+  const res = await h2Request(session, { path: "/hooked" });
+  const expected = "hello; x-added=by-addon (and a longer rewritten tail)";
+  assert.equal(res.body.toString(), expected);
+  assert.equal(res.headers["content-length"], String(Buffer.byteLength(expected)));
+  assert.equal(origin.requests[0]?.httpVersion, "2.0");
+});
+
+test("curl --http2 through the proxy gets the body over HTTP/2", { timeout: 15_000, skip: fs.existsSync(CURL) ? false : "no /usr/bin/curl" }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("hello curl"), "both");
+  const proxy = await startProxy({ options: insecure });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  // Async: the proxy runs in this process, so a blocking spawn would starve it.
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(
+      CURL,
+      ["-sS", "--http2", "--cacert", path.join(testConfdir(), "pryx-ca-cert.pem"), "-x", `http://127.0.0.1:${proxy.port}`, "-w", "\n%{http_version}", `https://localhost:${origin.port}/c`],
+      { timeout: 10_000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`curl failed: ${stderr}`)) : resolve(stdout)),
+    );
+  });
+  assert.equal(out, "hello curl\n2");
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.httpVersion, "HTTP/2.0");
+  assert.equal(flow?.url, `https://localhost:${origin.port}/c`);
+  assert.equal(origin.requests[0]?.httpVersion, "2.0");
+});
+
+test("streams of one h2 connection are independent: a request held 1 s does not hold up the next", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => res.end(`done ${req.path}`), "h2");
+  const holder: Addon = {
+    name: "holder",
+    async request(flow: HTTPFlow) {
+      if (flow.request.path === "/slow") await new Promise((r) => setTimeout(r, 1000));
+    },
+  };
+  const proxy = await startProxy({ addons: [holder], options: insecure });
+  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
+  t.after(async () => {
+    session.destroy();
+    await proxy.stop();
+    await origin.close();
+  });
+  const order: string[] = [];
+  const started = Date.now();
+  const track = (p: string): Promise<number> =>
+    h2Request(session, { path: p }).then((r) => {
+      assert.equal(r.body.toString(), `done ${p}`);
+      order.push(p);
+      return Date.now() - started;
+    });
+  const slow = track("/slow");
+  const fast = track("/fast");
+  const [slowMs, fastMs] = await Promise.all([slow, fast]);
+  assert.deepEqual(order, ["/fast", "/slow"]);
+  assert.ok(fastMs < 800, `the other stream finished in ${fastMs} ms`);
+  assert.ok(slowMs >= 950, `the held stream took ${slowMs} ms`);
+});

@@ -1,0 +1,233 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { X509Certificate, createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { startProxy, testConfdir } from "../helpers/proxy.ts";
+import { viaProxy } from "../helpers/origin.ts";
+import { ConnectRefused, connectTunnel, httpsViaProxy, pryxCaPem, startTlsOrigin, tlsViaProxy } from "../helpers/tls-origin.ts";
+import type { Addon } from "../../src/engine/hooks/hooks.ts";
+import type { HTTPFlow, Response } from "../../src/engine/flow/http.ts";
+import { Response as HttpResponse } from "../../src/engine/flow/http.ts";
+
+const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
+
+// The test origin is self-signed, so every proxy that talks to it skips upstream verification
+// unless the test is about that verification.
+const insecure = { ssl_insecure: "true" };
+
+test("a 1 MB POST and a 1 MB answer cross the interception intact, and the flow URL is https://host:port/path", { timeout: 20_000 }, async (t) => {
+  const answer = randomBytes(1024 * 1024);
+  const origin = await startTlsOrigin((req, res) => {
+    res.setHeader("x-got-sha256", sha256(req.body));
+    res.end(answer);
+  });
+  const proxy = await startProxy({ options: insecure });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const upload = randomBytes(1024 * 1024);
+  const res = await httpsViaProxy(proxy.port, {
+    target: `127.0.0.1:${origin.port}`,
+    method: "POST",
+    path: "/upload?x=1",
+    headers: { "content-type": "application/octet-stream" },
+    body: upload,
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers["x-got-sha256"], sha256(upload), "the origin received the body the client sent");
+  assert.equal(res.body.length, answer.length);
+  assert.equal(sha256(res.body), sha256(answer), "the client received the body the origin sent");
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.method, "POST");
+  assert.equal(flow?.url, `https://127.0.0.1:${origin.port}/upload?x=1`);
+  assert.equal(flow?.status, 200);
+  assert.equal(flow?.reqSize, upload.length);
+  assert.equal(flow?.respSize, answer.length);
+});
+
+test("request and response hooks see and change HTTPS traffic exactly as HTTP", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => {
+    res.setHeader("content-type", "text/plain");
+    res.end(`hello from ${req.path}; x-added=${String(req.headers["x-added"])}`);
+  });
+  const seenUrls: string[] = [];
+  const rewriter: Addon = {
+    name: "rewriter",
+    request(flow: HTTPFlow) {
+      seenUrls.push(flow.request.url);
+      flow.request.headers.set("X-Added", "by-addon");
+    },
+    response(flow: HTTPFlow) {
+      const res = flow.response as Response;
+      res.text = (res.text ?? "").replace("hello", "rewritten");
+    },
+  };
+  const proxy = await startProxy({ addons: [rewriter], options: insecure });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", path: "/greet" });
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), "rewritten from /greet; x-added=by-addon");
+  assert.equal(origin.requests[0]?.headers["x-added"], "by-addon");
+  assert.equal(Number(res.headers["content-length"]), res.body.length, "Content-Length follows the rewritten text");
+  // The CONNECT named 127.0.0.1: that is where pryx connects; the Host header names app.test.
+  assert.deepEqual(seenUrls, [`https://127.0.0.1:${origin.port}/greet`]);
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.host, "app.test");
+});
+
+test("the leaf certificate names the requested host or IP, is issued by the pryx CA, and is cached per host", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("ok"));
+  const proxy = await startProxy({ options: insecure });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const ca = new X509Certificate(pryxCaPem());
+  const target = `127.0.0.1:${origin.port}`;
+  const leafOf = async (servername: string | undefined): Promise<X509Certificate> => {
+    // tls.connect checks the name itself (servername, else the target IP): a wrong SAN rejects here.
+    const s = await tlsViaProxy(proxy.port, { target, ...(servername ? { servername } : {}) });
+    const cert = s.getPeerX509Certificate();
+    s.destroy();
+    assert.ok(cert, "the proxy presented a certificate");
+    return cert;
+  };
+  const app = await leafOf("app.test");
+  assert.equal(app.subjectAltName, "DNS:app.test");
+  assert.ok(app.verify(ca.publicKey), "signed by the pryx CA");
+  assert.ok(app.checkIssued(ca));
+  assert.equal(app.ca, false);
+
+  const ip = await leafOf(undefined);
+  assert.equal(ip.subjectAltName, "IP Address:127.0.0.1");
+  assert.ok(ip.verify(ca.publicKey));
+
+  const other = await leafOf("localhost");
+  assert.equal(other.subjectAltName, "DNS:localhost");
+  assert.notEqual(other.fingerprint256, app.fingerprint256, "two hosts get two certificates");
+
+  const again = await leafOf("app.test");
+  assert.equal(again.fingerprint256, app.fingerprint256, "the same host gets the cached certificate");
+  assert.notEqual(again.fingerprint256, origin.cert.x509.fingerprint256, "not the origin's own certificate");
+});
+
+test("http_connect refusal: a 403 in http_connect answers the CONNECT, opens no tunnel, and is recorded", { timeout: 10_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("should not be reached"));
+  const refuser: Addon = {
+    name: "refuser",
+    http_connect(flow: HTTPFlow) {
+      flow.response = HttpResponse.make(403, "tunnels to this host are not allowed", { "content-type": "text/plain" });
+    },
+  };
+  const proxy = await startProxy({ addons: [refuser], options: insecure });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const err = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`).then(
+    (s) => {
+      s.destroy();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ConnectRefused, `expected a refused CONNECT, got ${String(err)}`);
+  assert.equal(err.status, 403);
+  assert.match(err.body, /tunnels to this host are not allowed/);
+  assert.ok(err.closedByProxy, "the proxy closed the connection instead of opening a tunnel");
+  assert.equal(origin.connections, 0, "no connection to the origin");
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.method, "CONNECT");
+  assert.equal(flow?.status, 403);
+  assert.equal(flow?.url, `127.0.0.1:${origin.port}`);
+});
+
+test("ignore_hosts passes TLS through: the client sees the origin's own certificate and a TCP flow is recorded", { timeout: 10_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("straight from the origin"));
+  const proxy = await startProxy({ options: { ignore_hosts: `^127\\.0\\.0\\.1:${origin.port}$` }, keepFlows: true });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", ca: [origin.cert.certPem], path: "/" });
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), "straight from the origin");
+  assert.equal(res.peer.fingerprint256, origin.cert.x509.fingerprint256);
+  const flows = await proxy.waitFinished(1);
+  const tcp = flows.find((f) => f.type === "tcp");
+  assert.ok(tcp, `a tcp flow among ${flows.map((f) => f.type).join(",")}`);
+  assert.ok((tcp.messages ?? 0) >= 2, "the encrypted bytes both ways are recorded as messages");
+  assert.ok(!flows.some((f) => f.type === "http" && f.scheme === "https"), "nothing was decrypted");
+});
+
+test("upstream verification: a self-signed origin is a 502 naming host and reason without -k, and works with ssl_insecure", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("verified or not"));
+  const errors: string[] = [];
+  const strict = await startProxy({ addons: [{ name: "errors", error: (f: HTTPFlow) => void errors.push(f.error?.msg ?? "") }] });
+  const lax = await startProxy({ options: insecure });
+  t.after(async () => {
+    await strict.stop();
+    await lax.stop();
+    await origin.close();
+  });
+  const req = { target: `127.0.0.1:${origin.port}`, servername: "app.test", path: "/v" };
+  const bad = await httpsViaProxy(strict.port, req);
+  assert.equal(bad.status, 502);
+  const text = bad.body.toString();
+  assert.match(text, /app\.test/, "names the host");
+  assert.match(text, /self[- ]signed/i, "names the reason");
+  assert.match(text, /ssl-insecure/, "says how to skip verification");
+  const [failed] = await strict.waitFinished(1);
+  assert.match(failed?.error ?? "", /TLS verification of app\.test failed/);
+  assert.equal(errors.length, 1, "the error hook fired");
+  assert.equal(origin.requests.length, 0);
+
+  const good = await httpsViaProxy(lax.port, req);
+  assert.equal(good.status, 200);
+  assert.equal(good.body.toString(), "verified or not");
+  const [ok] = await lax.waitFinished(1);
+  const flow = lax.engine.store.get(ok?.id ?? "") as HTTPFlow;
+  assert.equal(flow.server_conn.tls_established, true);
+  assert.equal(flow.server_conn.sni, "app.test");
+  const chain = flow.server_conn.certificate_list.map((pem) => new X509Certificate(pem).fingerprint256);
+  assert.deepEqual(chain, [origin.cert.x509.fingerprint256], "the server's chain is recorded");
+});
+
+test("a client that rejects the pryx certificate gets a log line saying so, and the proxy serves the next request", { timeout: 10_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("still serving"));
+  const proxy = await startProxy({ options: insecure });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const target = `127.0.0.1:${origin.port}`;
+  // No CA given: the client trusts only the system roots, which do not include pryx's.
+  await assert.rejects(tlsViaProxy(proxy.port, { target, servername: "app.test", ca: "system" }), /certificate/);
+  const line = await proxy.waitLog(/client TLS handshake failed for .* is the pryx CA trusted/);
+  assert.match(line.msg, /app\.test/);
+  const res = await httpsViaProxy(proxy.port, { target, servername: "app.test" });
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), "still serving");
+});
+
+test("http://pryx.it/ through the proxy serves the onboarding page and the CA certificate", { timeout: 10_000 }, async (t) => {
+  const proxy = await startProxy();
+  t.after(() => proxy.stop());
+  const page = await viaProxy(proxy.port, "http://pryx.it/");
+  assert.equal(page.status, 200);
+  assert.match(String(page.headers["content-type"]), /text\/html/);
+  assert.match(page.body.toString(), /<a href="\/cert\/pem">/);
+  const pem = await viaProxy(proxy.port, "http://pryx.it/cert/pem");
+  assert.equal(pem.status, 200);
+  const caFile = fs.readFileSync(path.join(testConfdir(), "pryx-ca-cert.pem"), "utf8");
+  assert.equal(pem.body.toString(), caFile);
+  // The same page inside a tunnel (a browser that tries https first): answered by pryx, no server.
+  const tunnelled = await httpsViaProxy(proxy.port, { target: "pryx.it:443", servername: "pryx.it", path: "/cert/pem" });
+  assert.equal(tunnelled.status, 200);
+  assert.equal(tunnelled.body.toString(), caFile);
+});

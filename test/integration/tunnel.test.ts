@@ -1,0 +1,139 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { startProxy, portOf } from "../helpers/proxy.ts";
+import { startHttpOrigin } from "../helpers/origin.ts";
+import { connectTunnel, httpsViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
+import { waitUntil } from "../helpers/wait.ts";
+import type { Addon } from "../../src/engine/hooks/hooks.ts";
+import type { TCPFlow } from "../../src/engine/flow/tcp.ts";
+
+/** A TCP server that echoes every byte and ends when the client ends. */
+async function startEcho(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => undefined);
+    s.pipe(s);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: portOf(server),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Reads from `socket` until `n` bytes arrived. */
+function readBytes(socket: net.Socket, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const onData = (d: Buffer): void => {
+      chunks.push(d);
+      got += d.length;
+      if (got >= n) {
+        socket.off("data", onData);
+        resolve(Buffer.concat(chunks));
+      }
+    };
+    socket.on("data", onData);
+    socket.once("error", reject);
+    socket.once("close", () => reject(new Error(`closed after ${got} of ${n} bytes`)));
+  });
+}
+
+test("bytes that are neither TLS nor HTTP after CONNECT are relayed raw and recorded as a TCP flow", { timeout: 10_000 }, async (t) => {
+  const echo = await startEcho();
+  const hooks: string[] = [];
+  const tcpHooks: Addon = {
+    name: "tcp-recorder",
+    tcp_start: () => void hooks.push("tcp_start"),
+    tcp_message: (f: TCPFlow) => void hooks.push(`tcp_message:${f.messages.at(-1)?.from_client ? "client" : "server"}`),
+    tcp_end: () => void hooks.push("tcp_end"),
+    tcp_error: (f: TCPFlow) => void hooks.push(`tcp_error:${f.error?.msg}`),
+  };
+  const proxy = await startProxy({ addons: [tcpHooks], keepFlows: true });
+  t.after(async () => {
+    await proxy.stop();
+    await echo.close();
+  });
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${echo.port}`);
+  const payload = Buffer.from([0x00, 0x01, 0xfe, 0xff, ...Buffer.from(" raw bytes")]);
+  socket.write(payload);
+  const back = await readBytes(socket, payload.length);
+  assert.deepEqual(back, payload);
+  socket.end();
+  await waitUntil(() => hooks.includes("tcp_end") || hooks.some((h) => h.startsWith("tcp_error")), "tcp_end");
+  assert.deepEqual(hooks, ["tcp_start", "tcp_message:client", "tcp_message:server", "tcp_end"]);
+  const flows = await proxy.waitFinished(1);
+  const tcp = flows.find((f) => f.type === "tcp");
+  assert.ok(tcp, "a TCP flow was recorded");
+  assert.equal(tcp.url, `tcp://127.0.0.1:${echo.port}`);
+  assert.equal(tcp.messages, 2);
+  const flow = proxy.engine.store.get(tcp.id) as TCPFlow;
+  assert.deepEqual(
+    flow.messages.map((m) => [m.from_client, Buffer.from(m.content).toString("hex")]),
+    [
+      [true, payload.toString("hex")],
+      [false, payload.toString("hex")],
+    ],
+  );
+});
+
+test("plain HTTP inside a CONNECT tunnel becomes HTTP flows, keep-alive included", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((req, res) => res.end(`plain ${req.url}`));
+  const proxy = await startProxy();
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
+  t.after(() => socket.destroy());
+  const host = `127.0.0.1:${origin.port}`;
+  const received: Buffer[] = [];
+  socket.on("data", (d: Buffer) => received.push(d));
+  const text = (): string => Buffer.concat(received).toString();
+  socket.write(`GET /a HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+  await waitUntil(() => text().includes("plain /a"), "the first response");
+  // The same tunnel carries a second request: the connection was kept alive.
+  socket.write(`GET /b HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+  await waitUntil(() => text().includes("plain /b"), "the second response");
+  assert.equal(text().match(/HTTP\/1\.1 200 /g)?.length, 2);
+  const flows = await proxy.waitFinished(2);
+  // One batch can carry both flows, so the order they finished in is not the order they arrived in.
+  assert.deepEqual([...flows].sort((x, y) => x.seq - y.seq).map((f) => f.url), [`http://${host}/a`, `http://${host}/b`]);
+  assert.equal(origin.connections, 1);
+});
+
+test("allow_hosts intercepts only the hosts it names and passes the others through", { timeout: 10_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("ok"));
+  const proxy = await startProxy({ options: { allow_hosts: "^elsewhere\\.test:", ssl_insecure: "true" } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", ca: [origin.cert.certPem] });
+  assert.equal(res.body.toString(), "ok");
+  assert.equal(res.peer.fingerprint256, origin.cert.x509.fingerprint256, "the origin's own certificate: not intercepted");
+  const flows = await proxy.waitFinished(1);
+  assert.deepEqual(flows.map((f) => f.type), ["tcp"]);
+});
+
+test("tcp_hosts relays even a TLS connection as raw TCP", { timeout: 10_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("raw tls"));
+  const proxy = await startProxy({ options: { tcp_hosts: `:${origin.port}$` } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", ca: [origin.cert.certPem] });
+  assert.equal(res.body.toString(), "raw tls");
+  assert.equal(res.peer.fingerprint256, origin.cert.x509.fingerprint256);
+  const flows = await proxy.waitFinished(1);
+  assert.deepEqual(flows.map((f) => f.type), ["tcp"]);
+});
