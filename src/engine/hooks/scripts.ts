@@ -127,6 +127,9 @@ function instantiate(a: unknown, file: string): Addon {
 /** The message plus the line in the script where it went wrong, when the error says. */
 function describeLoadError(err: unknown, file: string): string {
   const e = err instanceof Error ? err : new Error(String(err));
+  // esbuild (through tsx) reports syntax errors as "FILE:LINE:COL: ERROR: what".
+  const syntax = /([^\s]+:\d+:\d+): ERROR: (.*)/.exec(e.message);
+  if (syntax) return `syntax error: ${syntax[2]} (at ${syntax[1]})`;
   const first = e.message.split("\n")[0] ?? e.message;
   const base = path.basename(file);
   const lines = `${e.message}\n${e.stack ?? ""}`.split("\n");
