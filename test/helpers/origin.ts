@@ -94,7 +94,8 @@ export function viaProxy(
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; rawHeaders: string[]; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: "127.0.0.1", port: proxyPort, method: opts.method ?? "GET", path: url, headers: opts.headers, agent: opts.agent ?? false },
+      // Host names the target, as a real proxy client sends it (node:http would name the proxy).
+      { host: "127.0.0.1", port: proxyPort, method: opts.method ?? "GET", path: url, headers: { host: new URL(url).host, ...opts.headers }, agent: opts.agent ?? false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (d: Buffer) => chunks.push(d));

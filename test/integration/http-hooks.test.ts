@@ -2,8 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
+import { RawClient } from "../helpers/raw-client.ts";
+import { deadPort, waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
-import type { HTTPFlow } from "../../src/engine/flow/http.ts";
+import type { HTTPFlow, Response } from "../../src/engine/flow/http.ts";
 
 test("an HTTP flow fires the seed's hooks in the seed's order", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("hi"));
@@ -51,4 +53,229 @@ test("setting flow.response in request answers without contacting the server", {
   assert.equal(res.status, 403);
   assert.equal(res.body.toString(), "blocked");
   assert.equal(origin.connections, 0);
+});
+
+/** Records hook names (and, for some, a detail) in the order they fire. */
+function recorder(name = "recorder"): Addon & { seen: string[] } {
+  const seen: string[] = [];
+  const rec = (hook: string) => () => void seen.push(hook);
+  return {
+    name,
+    seen,
+    client_connected: rec("client_connected"),
+    requestheaders: rec("requestheaders"),
+    request: rec("request"),
+    server_connect: rec("server_connect"),
+    server_connected: rec("server_connected"),
+    server_connect_error: rec("server_connect_error"),
+    responseheaders: rec("responseheaders"),
+    response: rec("response"),
+    error: rec("error"),
+    server_disconnected: rec("server_disconnected"),
+    client_disconnected: rec("client_disconnected"),
+  };
+}
+
+test("server_disconnected fires once, after the response, when the server closes", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.setHeader("Connection", "close").end("bye"));
+  const rec = recorder();
+  let closedServer: [string, number] | undefined;
+  const proxy = await startProxy({ addons: [rec, { name: "addr", server_disconnected: (d) => void (closedServer = d.server.address) }] });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  assert.equal(res.body.toString(), "bye");
+  await waitUntil(() => rec.seen.includes("server_disconnected") && rec.seen.includes("client_disconnected"), "both disconnects");
+  assert.equal(rec.seen.filter((h) => h === "server_disconnected").length, 1);
+  assert.ok(rec.seen.indexOf("server_disconnected") > rec.seen.indexOf("response"), rec.seen.join(","));
+  assert.deepEqual(closedServer, ["127.0.0.1", origin.port]);
+});
+
+test("a dead upstream fires server_connect, server_connect_error and error, never response", { timeout: 10_000 }, async (t) => {
+  const rec = recorder();
+  let connectError: string | undefined;
+  let flowError: string | undefined;
+  const proxy = await startProxy({
+    addons: [rec, { name: "why", server_connect_error: (d) => void (connectError = d.server.error), error: (f) => void (flowError = f.error?.msg) }],
+  });
+  t.after(() => proxy.stop());
+  const port = await deadPort();
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${port}/`);
+  assert.equal(res.status, 502);
+  await waitUntil(() => rec.seen.includes("client_disconnected"), "client_disconnected");
+  assert.deepEqual(rec.seen, ["client_connected", "requestheaders", "request", "server_connect", "server_connect_error", "error", "client_disconnected"]);
+  assert.match(connectError ?? "", /refused/);
+  assert.match(flowError ?? "", /refused/);
+});
+
+test("async hooks are awaited: a header set after a 50 ms sleep reaches the origin", { timeout: 10_000 }, async (t) => {
+  let seenByOrigin: string | undefined;
+  const origin = await startHttpOrigin((req, res) => {
+    seenByOrigin = req.headers["x-late"] as string | undefined;
+    res.end("ok");
+  });
+  const slow: Addon = {
+    name: "slow",
+    async request(flow) {
+      await new Promise((r) => setTimeout(r, 50));
+      flow.request.headers.set("X-Late", "yes");
+    },
+    async response(flow) {
+      await new Promise((r) => setTimeout(r, 50));
+      (flow.response as Response).text = "changed late";
+    },
+  };
+  const proxy = await startProxy({ addons: [slow] });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  assert.equal(seenByOrigin, "yes");
+  assert.equal(res.body.toString(), "changed late");
+});
+
+test("a throwing hook is logged with the addon's name; later addons and the flow go on", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("fine"));
+  let laterRan = false;
+  const proxy = await startProxy({
+    addons: [
+      { name: "broken-addon", request: () => { throw new Error("kaboom"); }, response: async () => { throw new Error("async kaboom"); } },
+      { name: "later", request: () => void (laterRan = true) },
+    ],
+  });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), "fine");
+  assert.ok(laterRan);
+  const log = await proxy.waitLog(/broken-addon.*kaboom/);
+  assert.equal(log.level, "error");
+  assert.match(log.msg, /\(request\)/);
+  await proxy.waitLog(/broken-addon.*\(response\).*async kaboom/);
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.status, 200);
+  assert.equal(flow?.error, undefined);
+});
+
+test("client.error set in client_connected closes the connection before any request", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("origin"));
+  const rec = recorder();
+  const proxy = await startProxy({ addons: [{ name: "refuse", client_connected: (c) => void (c.error = "not welcome") }, rec] });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const client = await RawClient.connect(proxy.port);
+  t.after(() => client.close());
+  client.send(`GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`);
+  await client.whenClosed(2000);
+  assert.equal(client.pending.length, 0, "nothing is answered");
+  await waitUntil(() => rec.seen.includes("client_disconnected"), "client_disconnected");
+  assert.deepEqual(rec.seen, ["client_connected", "client_disconnected"]);
+  assert.equal(origin.connections, 0);
+  assert.equal(proxy.finished().length, 0);
+});
+
+test("data.server.address rewritten in server_connect sends the request to another origin", { timeout: 10_000 }, async (t) => {
+  const named = await startHttpOrigin((_req, res) => res.end("named"));
+  const other = await startHttpOrigin((req, res) => res.end(`other saw ${req.headers.host}`));
+  const proxy = await startProxy({
+    addons: [{ name: "redirect", server_connect: (d) => void (d.server.address = ["127.0.0.1", other.port]) }],
+  });
+  t.after(async () => {
+    await proxy.stop();
+    await named.close();
+    await other.close();
+  });
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${named.port}/`);
+  // The request is unchanged (Host still names the first origin); only the connection moved.
+  assert.equal(res.body.toString(), `other saw 127.0.0.1:${named.port}`);
+  assert.equal(named.connections, 0);
+  assert.equal(other.connections, 1);
+});
+
+test("data.server.error set in server_connect refuses the connection: 502 and server_connect_error", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("origin"));
+  const rec = recorder();
+  const proxy = await startProxy({ addons: [{ name: "deny", server_connect: (d) => void (d.server.error = "policy says no") }, rec] });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  assert.equal(res.status, 502);
+  assert.match(res.body.toString(), /policy says no/);
+  assert.equal(origin.connections, 0);
+  assert.ok(rec.seen.includes("server_connect_error"));
+  assert.ok(!rec.seen.includes("server_connected"));
+});
+
+test("flow.response.stream set in responseheaders sends the body on before the server finishes", { timeout: 10_000 }, async (t) => {
+  let releaseRest!: () => void;
+  const restReleased = new Promise<void>((r) => (releaseRest = r));
+  const origin = await startHttpOrigin((_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/plain" });
+    res.write("first part;");
+    // The rest comes only after the client has seen the first part: a buffering proxy would stall here.
+    void restReleased.then(() => res.end("second part"));
+  });
+  let contentInResponseHook: Uint8Array | undefined | null = null;
+  const proxy = await startProxy({
+    addons: [{
+      name: "streamer",
+      responseheaders: (f) => void ((f.response as Response).stream = true),
+      response: (f) => void (contentInResponseHook = f.response?.raw_content),
+    }],
+  });
+  t.after(async () => {
+    releaseRest();
+    await proxy.stop();
+    await origin.close();
+  });
+  const client = await RawClient.connect(proxy.port);
+  t.after(() => client.close());
+  client.send(`GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`);
+  const head = await client.head();
+  assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(head, /Transfer-Encoding: chunked/i);
+  await client.take((b) => (b.includes("first part;") ? b.length : undefined), "the first part, before the server finished");
+  releaseRest();
+  await client.take((b) => (b.includes("\r\n0\r\n\r\n") ? b.length : undefined), "the last chunk");
+  await proxy.waitFinished(1);
+  assert.equal(contentInResponseHook, undefined, "a streamed body is not kept");
+});
+
+test("flow.request.stream set in requestheaders sends the body to the server as it arrives", { timeout: 10_000 }, async (t) => {
+  let firstAtOrigin!: (s: string) => void;
+  const gotFirst = new Promise<string>((r) => (firstAtOrigin = r));
+  let wholeBody = "";
+  const origin = await startHttpOrigin((req, res) => {
+    req.setEncoding("utf8");
+    req.on("data", (d: string) => {
+      if (!wholeBody) firstAtOrigin(d);
+      wholeBody += d;
+    });
+    req.on("end", () => res.end(`got ${wholeBody.length}`));
+  });
+  const proxy = await startProxy({ addons: [{ name: "streamer", requestheaders: (f) => void (f.request.stream = true) }] });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const client = await RawClient.connect(proxy.port);
+  t.after(() => client.close());
+  client.send(`POST http://127.0.0.1:${origin.port}/up HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst;\r\n`);
+  // The client has not finished its body: only a streaming proxy lets the origin see the start.
+  assert.equal(await gotFirst, "first;");
+  client.send("6\r\nsecond\r\n0\r\n\r\n");
+  const res = await client.response();
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), "got 12");
+  assert.equal(wholeBody, "first;second");
 });

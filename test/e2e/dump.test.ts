@@ -1,0 +1,196 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { REPO, runPryx, startDump, type Pryx } from "../helpers/cli.ts";
+import { startHttpOrigin, viaProxy, type Origin } from "../helpers/origin.ts";
+import { deadPort, waitUntil } from "../helpers/wait.ts";
+
+const CURL = "/usr/bin/curl";
+// PRYX_TEST_NO_CURL=1 exercises the node:http fallback on a machine that has curl.
+const hasCurl = fs.existsSync(CURL) && !process.env["PRYX_TEST_NO_CURL"];
+
+// One confdir for the file: the first run creates the CA, the rest reuse it.
+const confdir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-e2e-conf-"));
+process.on("exit", () => fs.rmSync(confdir, { recursive: true, force: true }));
+
+/** A scratch directory for addon scripts, outside the project and any package.json. */
+function scratch(t: { after(fn: () => void): void }): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-e2e-scripts-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** GET through the proxy with curl when installed (what users do), else node:http. */
+async function get(proxyPort: number, url: string): Promise<{ status: number; body: string; headers: string }> {
+  if (!hasCurl) {
+    const r = await viaProxy(proxyPort, url);
+    const lines: string[] = [];
+    for (let i = 0; i < r.rawHeaders.length; i += 2) lines.push(`${r.rawHeaders[i]}: ${r.rawHeaders[i + 1]}`);
+    return { status: r.status, body: r.body.toString(), headers: lines.join("\r\n") };
+  }
+  const { stdout } = await promisify(execFile)(CURL, ["-sS", "--noproxy", "", "-x", `http://127.0.0.1:${proxyPort}`, "-D", "-", url], { encoding: "utf8" });
+  const split = stdout.indexOf("\r\n\r\n");
+  const headers = stdout.slice(0, split);
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(headers)?.[1]), headers, body: stdout.slice(split + 4) };
+}
+
+async function origin(t: { after(fn: () => Promise<void>): void }): Promise<Origin> {
+  const o = await startHttpOrigin((req, res) => {
+    let body = "";
+    req.on("data", (d: Buffer) => (body += d.toString()));
+    req.on("end", () => {
+      if (req.method === "POST") res.writeHead(201, { "Content-Type": "text/plain" }).end("x".repeat(1536));
+      else res.end("hello");
+    });
+  });
+  t.after(() => o.close());
+  return o;
+}
+
+async function dump(t: { after(fn: () => Promise<void>): void }, args: string[], env?: NodeJS.ProcessEnv): Promise<Pryx> {
+  const p = await startDump(args, { confdir, env });
+  t.after(async () => void (await p.stop("SIGKILL")));
+  return p;
+}
+
+const DURATION = String.raw`(\d+ms|\d+\.\d\ds)`;
+
+test("pryx dump prints one line per flow: client, method, full URL, status, size, duration", { timeout: 30_000 }, async (t) => {
+  const o = await origin(t);
+  const p = await dump(t, []);
+  const base = `http://127.0.0.1:${o.port}`;
+  const r = await get(p.port, `${base}/path?x=1`);
+  assert.equal(r.status, 200);
+  assert.equal(r.body, "hello");
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ GET ${base}/path\\?x=1 << 200 OK 5b ${DURATION}$`, "m"));
+  const posted = await viaProxy(p.port, `${base}/submit`, { method: "POST", body: "data" });
+  assert.equal(posted.status, 201);
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ POST ${base}/submit << 201 Created 1\\.5k ${DURATION}$`, "m"));
+  const dead = await deadPort();
+  assert.equal((await viaProxy(p.port, `http://127.0.0.1:${dead}/gone`)).status, 502);
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ GET http://127\\.0\\.0\\.1:${dead}/gone << error: .*connection refused`, "m"));
+  assert.equal(p.stdoutLines().length, 3);
+});
+
+test("pryx dump --jsonl prints one JSON object per finished flow", { timeout: 30_000 }, async (t) => {
+  const o = await origin(t);
+  const p = await dump(t, ["--jsonl"]);
+  const base = `http://127.0.0.1:${o.port}`;
+  await get(p.port, `${base}/a`);
+  await viaProxy(p.port, `${base}/b`, { method: "POST", body: "four" });
+  await waitUntil(() => p.stdoutLines().length >= 2 || undefined, "two JSON lines");
+  // Flows finishing within one batch may print in either order.
+  const flows = p.stdoutLines().map((l) => JSON.parse(l) as Record<string, unknown>).sort((a, b) => String(a["url"]).localeCompare(String(b["url"])));
+  assert.deepEqual(flows.map((f) => [f["method"], f["url"], f["status"], f["respSize"], f["reqSize"]]), [
+    ["GET", `${base}/a`, 200, 5, 0],
+    ["POST", `${base}/b`, 201, 1536, 4],
+  ]);
+  assert.match(String(flows[0]?.["client"]), /^127\.0\.0\.1:\d+$/);
+  assert.equal(typeof flows[0]?.["duration"], "number");
+});
+
+test("pryx dump '~m POST' prints only the POSTs", { timeout: 30_000 }, async (t) => {
+  const o = await origin(t);
+  const p = await dump(t, ["~m POST"]);
+  const base = `http://127.0.0.1:${o.port}`;
+  await get(p.port, `${base}/get-1`);
+  await viaProxy(p.port, `${base}/post-1`, { method: "POST", body: "1" });
+  await get(p.port, `${base}/get-2`);
+  await viaProxy(p.port, `${base}/post-2`, { method: "POST", body: "2" });
+  await p.waitStdout(/post-2/);
+  // One more flow after it: by the time that prints, any line for get-2 would have too.
+  await viaProxy(p.port, `${base}/post-3`, { method: "POST", body: "3" });
+  await p.waitStdout(/post-3/);
+  const lines = p.stdoutLines();
+  assert.equal(lines.length, 3, lines.join("\n"));
+  const printed = lines.map((l) => / (\w+) \S+\/(\S+) << (\d+)/.exec(l)?.slice(1).join(" ")).sort();
+  assert.deepEqual(printed, ["POST post-1 201", "POST post-2 201", "POST post-3 201"]);
+});
+
+test("-s addons/block.ts answers the blocked host itself; --set block_host changes it", { timeout: 30_000 }, async (t) => {
+  const o = await origin(t);
+  const p = await dump(t, ["-s", "addons/block.ts", "--set", "block_host=ads.example"]);
+  const blocked = await get(p.port, "http://ads.example/banner.js");
+  assert.equal(blocked.status, 403);
+  assert.match(blocked.body, /Blocked by pryx: ads\.example/);
+  await p.waitStdout(/GET http:\/\/ads\.example\/banner\.js << 403 Forbidden/);
+  assert.equal((await get(p.port, `http://127.0.0.1:${o.port}/`)).status, 200);
+  assert.equal(o.connections, 1);
+});
+
+test("editing a -s script reloads it: the next request shows the new behaviour", { timeout: 30_000 }, async (t) => {
+  const o = await origin(t);
+  const script = path.join(scratch(t), "add-header.ts");
+  const original = fs.readFileSync(path.join(REPO, "addons/add-header.ts"), "utf8");
+  assert.match(original, /"seen"/);
+  fs.writeFileSync(script, original);
+  const p = await dump(t, ["-s", script]);
+  const url = `http://127.0.0.1:${o.port}/`;
+  assert.match((await get(p.port, url)).headers, /X-Pryx: seen/i);
+  fs.writeFileSync(script, original.replace('"seen"', '"edited"'));
+  // The watcher debounces, then re-imports: poll with requests until the new version answers.
+  let headers = "";
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    headers = (await get(p.port, url)).headers;
+    if (/X-Pryx: edited/i.test(headers)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(headers, /X-Pryx: edited/i);
+  await p.waitStderr(/reloaded script .*add-header\.ts/);
+});
+
+test("a script with a syntax error is reported with its file and line; the proxy still serves", { timeout: 30_000 }, async (t) => {
+  const o = await origin(t);
+  const dir = scratch(t);
+  const script = path.join(dir, "broken.ts");
+  fs.writeFileSync(script, `import type { Addon } from "pryx";\n\nexport default { request(flow) { flow.request.headers.set("a", ) ) } } satisfies Addon;\n`);
+  const p = await dump(t, ["-s", script]);
+  const m = await p.waitStderr(/\[error\].*broken\.ts.*/);
+  assert.match(m[0], /broken\.ts:3\b/, "names the line");
+  const r = await get(p.port, `http://127.0.0.1:${o.port}/`);
+  assert.equal(r.status, 200);
+  assert.equal(r.body, "hello");
+});
+
+test("--set with an unknown option exits non-zero naming the option", { timeout: 30_000 }, async () => {
+  const p = runPryx(["dump", "-p", "0", "--confdir", confdir, "--set", "nosuch=1"]);
+  const code = await p.exited;
+  assert.notEqual(code, 0);
+  assert.match(p.stderr(), /unknown option "nosuch"/);
+  const bad = runPryx(["dump", "-p", "0", "--confdir", confdir, "--set", "listen_port=high"]);
+  assert.notEqual(await bad.exited, 0);
+  assert.match(bad.stderr(), /option listen_port expects an integer/);
+});
+
+test("SIGTERM runs the addons' done and exits 0", { timeout: 30_000 }, async (t) => {
+  const dir = scratch(t);
+  const marker = path.join(dir, "done.txt");
+  const script = path.join(dir, "on-done.ts");
+  fs.writeFileSync(script, `import fs from "node:fs";
+import type { Addon } from "pryx";
+
+export default {
+  done() {
+    fs.writeFileSync(process.env["PRYX_TEST_DONE_FILE"] as string, "done ran");
+  },
+} satisfies Addon;
+`);
+  const p = await dump(t, ["-s", script], { PRYX_TEST_DONE_FILE: marker });
+  assert.equal(fs.existsSync(marker), false);
+  assert.equal(await p.stop("SIGTERM"), 0, p.stderr());
+  assert.equal(fs.existsSync(marker) && fs.readFileSync(marker, "utf8"), "done ran", p.stderr());
+});
+
+test("a TypeScript addon in any directory, outside any package, loads and imports \"pryx\"", { timeout: 30_000 }, async (t) => {
+  const script = path.join(scratch(t), "teapot.ts");
+  fs.writeFileSync(script, `import { http, type Addon } from "pryx";\n\nexport default {\n  request(flow: http.HTTPFlow) {\n    flow.response = http.Response.make(418, "tea");\n  },\n} satisfies Addon;\n`);
+  const p = await dump(t, ["-s", script]);
+  await p.waitStderr(/loaded script .*teapot\.ts|\[error\]/);
+  assert.doesNotMatch(p.stderr(), /\[error\]/);
+  assert.equal((await get(p.port, "http://anything.test/")).status, 418);
+});

@@ -1,0 +1,72 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import zlib from "node:zlib";
+import { Request, Response } from "../../../src/engine/flow/http.ts";
+
+test("Response.make sets status, reason, headers and Content-Length from the body", () => {
+  const r = Response.make(403, "blocked", { "content-type": "text/plain" });
+  assert.equal(r.status_code, 403);
+  assert.equal(r.reason, "Forbidden");
+  assert.equal(r.text, "blocked");
+  assert.deepEqual([...r.headers], [["content-type", "text/plain"], ["content-length", "7"]]);
+  const empty = Response.make(204);
+  assert.equal(empty.headers.get("content-length"), "0");
+  const bytes = Response.make(200, new Uint8Array([1, 2, 3]));
+  assert.deepEqual([...(bytes.content ?? [])], [1, 2, 3]);
+  assert.throws(() => Response.make(42), /invalid status code 42/);
+});
+
+test("setting text or content keeps Content-Length right, in place", () => {
+  const r = Response.make(200, "hi", [["Content-Length", "2"], ["X-After", "1"]]);
+  r.text = "héllo";
+  assert.equal(r.headers.get("content-length"), String(Buffer.byteLength("héllo")));
+  assert.deepEqual(r.headers.keys(), ["Content-Length", "X-After"]);
+  r.content = new Uint8Array(10);
+  assert.equal(r.headers.get("content-length"), "10");
+});
+
+test("a chunked message gets no Content-Length when its body is set", () => {
+  const r = new Response({ status_code: 200, headers: [["Transfer-Encoding", "chunked"]], content: Buffer.from("x") });
+  r.text = "longer body";
+  assert.equal(r.headers.has("content-length"), false);
+  assert.equal(r.text, "longer body");
+});
+
+test("with Content-Encoding gzip, content is decoded and setting it re-encodes", () => {
+  const raw = zlib.gzipSync("hello, world");
+  const r = new Response({ status_code: 200, headers: [["Content-Encoding", "gzip"], ["Content-Length", String(raw.length)]], content: raw });
+  assert.equal(r.text, "hello, world");
+  r.text = "goodbye ".repeat(50);
+  const wire = r.raw_content as Uint8Array;
+  assert.equal(zlib.gunzipSync(wire).toString(), "goodbye ".repeat(50));
+  assert.equal(r.headers.get("content-length"), String(wire.length));
+  assert.ok(wire.length < 400, "the body on the wire is the compressed one");
+});
+
+test("a body that claims an encoding it does not have is shown raw", () => {
+  const r = new Response({ status_code: 200, headers: [["Content-Encoding", "gzip"]], content: Buffer.from("not gzip") });
+  assert.equal(r.text, "not gzip");
+});
+
+test("Request.make: Host first, url and pretty_host, query, json", () => {
+  const q = Request.make("POST", "http://example.test:8081/a/b?x=1&y=2", '{"k":[1]}', { "Content-Type": "application/json" });
+  assert.deepEqual(q.headers.keys(), ["Host", "Content-Type", "content-length"]);
+  assert.equal(q.headers.get("host"), "example.test:8081");
+  assert.equal(q.url, "http://example.test:8081/a/b?x=1&y=2");
+  assert.equal(q.path, "/a/b?x=1&y=2");
+  assert.deepEqual(q.query, [["x", "1"], ["y", "2"]]);
+  assert.deepEqual(q.json(), { k: [1] });
+  q.url = "https://other.test/c";
+  assert.equal(q.host, "other.test");
+  assert.equal(q.port, 443);
+  assert.equal(q.headers.get("host"), "other.test");
+  assert.equal(q.pretty_host, "other.test");
+});
+
+test("a request without a body gets no Content-Length when its empty body is set", () => {
+  const q = Request.make("GET", "http://example.test/");
+  q.text = "";
+  assert.equal(q.headers.has("content-length"), false);
+  q.text = "now a body";
+  assert.equal(q.headers.get("content-length"), "10");
+});

@@ -1,0 +1,44 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Headers } from "../../../src/engine/flow/headers.ts";
+import { forwardedFields, framedBody, plainResponse } from "../../../src/engine/http1/serialize.ts";
+
+const h = (...fields: [string, string][]): Headers => new Headers(fields);
+
+test("hop-by-hop fields are left out, the rest keep case and order", () => {
+  const out = forwardedFields(
+    h(["Host", "a"], ["Proxy-Connection", "keep-alive"], ["KEEP-ALIVE", "timeout=5"], ["X-1", "1"], ["te", "trailers"], ["Trailer", "X"], ["Proxy-Authorization", "Basic x"], ["x-2", "2"]),
+    false,
+  );
+  assert.deepEqual(out, [["Host", "a"], ["X-1", "1"], ["x-2", "2"]]);
+});
+
+test("fields named by Connection are dropped, and Connection keeps only its standard options", () => {
+  const out = forwardedFields(h(["Connection", "X-Secret, keep-alive"], ["X-Secret", "s"], ["x-other", "o"]), false);
+  assert.deepEqual(out, [["Connection", "keep-alive"], ["x-other", "o"]]);
+  assert.deepEqual(forwardedFields(h(["Connection", "X-Only"], ["X-Only", "1"]), false), []);
+  const plain: [string, string] = ["connection", "Keep-Alive"];
+  assert.deepEqual(forwardedFields(h(plain), false), [plain]);
+});
+
+test("Upgrade goes on only for a real upgrade request (Connection: upgrade as well)", () => {
+  const ws = h(["Connection", "Upgrade"], ["Upgrade", "websocket"]);
+  assert.deepEqual(forwardedFields(ws, true), [["Connection", "Upgrade"], ["Upgrade", "websocket"]]);
+  assert.deepEqual(forwardedFields(ws, false), []);
+  assert.deepEqual(forwardedFields(h(["Upgrade", "h2c"]), true), []);
+});
+
+test("bodies are framed as the headers say", () => {
+  assert.equal(Buffer.concat(framedBody(h(["Transfer-Encoding", "chunked"]), Buffer.from("hello"), h(["X-T", "1"]))).toString(), "5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n");
+  assert.equal(Buffer.concat(framedBody(h(["Transfer-Encoding", "chunked"]), Buffer.alloc(0), undefined)).toString(), "0\r\n\r\n");
+  assert.equal(Buffer.concat(framedBody(h(["Content-Length", "5"]), Buffer.from("hello"), undefined)).toString(), "hello");
+});
+
+test("the proxy's own responses say what happened, with a correct length", () => {
+  const r = plainResponse(502, "Bad Gateway", "pryx: cannot connect", true).toString();
+  assert.match(r, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+  assert.match(r, /\r\nConnection: close\r\n/);
+  const body = r.slice(r.indexOf("\r\n\r\n") + 4);
+  assert.equal(body, "pryx: cannot connect\n");
+  assert.match(r, new RegExp(`Content-Length: ${Buffer.byteLength(body)}\\r\\n`));
+});

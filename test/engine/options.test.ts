@@ -1,0 +1,107 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Options, OptionError } from "../../src/engine/options.ts";
+import { registerCoreOptions } from "../../src/engine/core-options.ts";
+import { Engine } from "../../src/engine/engine.ts";
+
+function coreOptions(): Options {
+  const o = new Options();
+  registerCoreOptions(o);
+  return o;
+}
+
+/** assert.throws with an OptionError whose message matches every pattern. */
+function throwsOption(fn: () => unknown, ...patterns: RegExp[]): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof OptionError, `expected an OptionError, got ${String(err)}`);
+    for (const p of patterns) assert.match(err.message, p);
+    return true;
+  });
+}
+
+test("an unknown option is an error naming it, with near names suggested", () => {
+  const o = coreOptions();
+  throwsOption(() => o.setText("listen_prot", "1"), /unknown option "listen_prot"/, /listen_port/);
+  throwsOption(() => o.get("nosuch"), /unknown option "nosuch"/);
+  throwsOption(() => o.setValues({ nosuch: 1 }), /nosuch/);
+});
+
+test("a value of the wrong type names the option, the expected type and the value", () => {
+  const o = coreOptions();
+  throwsOption(() => o.setText("listen_port", "eighty"), /option listen_port/, /an integer/, /"eighty"/);
+  throwsOption(() => o.setText("ssl_insecure", "maybe"), /option ssl_insecure/, /true or false/);
+  throwsOption(() => o.setText("intercept_on_exit", "explode"), /option intercept_on_exit/, /resume, kill/);
+  throwsOption(() => o.setText("view_filter", "~q & ("), /option view_filter/, /filter expression/);
+  throwsOption(() => o.setText("ignore_hosts", "ok,(unclosed"), /option ignore_hosts/, /invalid regex/);
+  throwsOption(() => o.setText("mode", "bogus"), /option mode/, /invalid mode "bogus"/);
+});
+
+test("validation beyond the type names the option and why", () => {
+  const o = coreOptions();
+  throwsOption(() => o.setText("listen_port", "70000"), /option listen_port/, /0 to 65535/);
+  assert.equal(o.get("listen_port"), 8080);
+});
+
+test("values are parsed to their types", () => {
+  const o = coreOptions();
+  o.update({ listen_port: " 9090 ", ssl_insecure: "yes", ignore_hosts: "a\\.test, b\\.test,", intercept: "~m POST", save_stream_file: "" });
+  assert.equal(o.get("listen_port"), 9090);
+  assert.equal(o.get("ssl_insecure"), true);
+  assert.deepEqual(o.get("ignore_hosts"), ["a\\.test", "b\\.test"]);
+  assert.equal(o.get("intercept"), "~m POST");
+  assert.equal(o.get("save_stream_file"), undefined);
+  o.setText("ssl_insecure", "toggle");
+  assert.equal(o.get("ssl_insecure"), false);
+  o.setText("intercept", "");
+  assert.equal(o.get("intercept"), undefined);
+});
+
+test("update is all or nothing: one bad value leaves every option as it was", () => {
+  const o = coreOptions();
+  const seen: Set<string>[] = [];
+  o.onChange((u) => seen.push(u));
+  throwsOption(() => o.update({ listen_port: "1234", ssl_insecure: "perhaps" }), /ssl_insecure/);
+  assert.equal(o.get("listen_port"), 8080);
+  assert.equal(seen.length, 0);
+});
+
+test("listeners hear only the names whose values changed", () => {
+  const o = coreOptions();
+  const seen: string[][] = [];
+  o.onChange((u) => seen.push([...u].sort()));
+  o.update({ listen_port: "8080", listen_host: "0.0.0.0", ssl_insecure: "true" });
+  o.setText("listen_host", "0.0.0.0");
+  assert.deepEqual(seen, [["listen_host", "ssl_insecure"]]);
+});
+
+test("an addon's option is typed like a core one; re-adding it (a reload) keeps the user's value", () => {
+  const o = coreOptions();
+  o.add({ name: "counter_log_every", type: "int", default: 0, help: "" });
+  throwsOption(() => o.setText("counter_log_every", "often"), /option counter_log_every expects an integer/);
+  o.setText("counter_log_every", "5");
+  o.add({ name: "counter_log_every", type: "int", default: 0, help: "again" });
+  assert.equal(o.get("counter_log_every"), 5);
+  throwsOption(() => o.add({ name: "counter_log_every", type: "str", default: "", help: "" }), /already defined with type int/);
+});
+
+test("info renders value and default as editable text", () => {
+  const o = coreOptions();
+  o.setText("ignore_hosts", "a,b");
+  const info = o.info("ignore_hosts");
+  assert.equal(info.type, "str[]");
+  assert.equal(info.value, "a,b");
+  assert.equal(info.default, "");
+  assert.deepEqual(o.info("intercept_on_exit").choices, ["resume", "kill"]);
+});
+
+test("Engine init options: an unknown name or a bad value fails start, naming the option", { timeout: 10_000 }, async (t) => {
+  const confdir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-opt-"));
+  t.after(() => fs.rmSync(confdir, { recursive: true, force: true }));
+  const start = (options: Record<string, string>): Promise<unknown> => new Engine({ options: { confdir, ...options }, keepFlows: false, noServer: true }, () => undefined).start();
+  await assert.rejects(start({ nosuch: "1" }), /unknown option "nosuch"/);
+  await assert.rejects(start({ listen_port: "x" }), /option listen_port expects an integer, got "x"/);
+  await assert.rejects(start({ flow_detail: "lots" }), /option flow_detail expects an integer/);
+});

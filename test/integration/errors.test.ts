@@ -1,0 +1,135 @@
+import { test, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { startProxy, type TestProxy } from "../helpers/proxy.ts";
+import { startHttpOrigin, startRawOrigin, viaProxy, type Origin } from "../helpers/origin.ts";
+import { RawClient } from "../helpers/raw-client.ts";
+import { deadPort, waitUntil } from "../helpers/wait.ts";
+import type { Addon } from "../../src/engine/hooks/hooks.ts";
+
+/** Each error test ends by checking the proxy still serves a normal request. */
+async function setup(t: TestContext, addons: Addon[] = []): Promise<{ proxy: TestProxy; healthy: Origin; stillServes(): Promise<void> }> {
+  const healthy = await startHttpOrigin((_req, res) => res.end("still serving"));
+  const proxy = await startProxy({ addons });
+  t.after(async () => {
+    await proxy.stop();
+    await healthy.close();
+  });
+  return {
+    proxy,
+    healthy,
+    stillServes: async () => {
+      const res = await viaProxy(proxy.port, `http://127.0.0.1:${healthy.port}/`);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.toString(), "still serving");
+    },
+  };
+}
+
+test("a dead upstream gets a 502 naming the reason; the flow has the error", { timeout: 10_000 }, async (t) => {
+  const fired: string[] = [];
+  const { proxy, stillServes } = await setup(t, [{ name: "obs", server_connect_error: () => void fired.push("server_connect_error"), error: () => void fired.push("error") }]);
+  const port = await deadPort();
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${port}/nothing`);
+  assert.equal(res.status, 502);
+  assert.equal(res.headers["content-type"], "text/plain; charset=utf-8");
+  assert.match(res.body.toString(), new RegExp(`127\\.0\\.0\\.1:${port}.*connection refused`));
+  const [flow] = await proxy.waitFinished(1);
+  assert.match(flow?.error ?? "", /connection refused/);
+  assert.equal(flow?.status, undefined, "the 502 is the proxy's answer, not a response in the flow");
+  assert.deepEqual(fired, ["server_connect_error", "error"]);
+  await stillServes();
+});
+
+/** Sends a head promising 100 bytes and a few of them, then drops the connection. */
+function truncatingOrigin(): Promise<Origin> {
+  return startHttpOrigin((req, res) => {
+    res.writeHead(200, { "Content-Length": "100" });
+    res.write("only part", () => req.socket.destroy());
+  });
+}
+
+test("an upstream that closes mid-response: 502 while nothing was sent, and an error on the flow", { timeout: 10_000 }, async (t) => {
+  const origin = await truncatingOrigin();
+  const { proxy, stillServes } = await setup(t);
+  t.after(() => origin.close());
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  assert.equal(res.status, 502);
+  assert.match(res.body.toString(), /closed the connection before the response was complete/);
+  const [flow] = await proxy.waitFinished(1);
+  assert.match(flow?.error ?? "", /closed the connection before the response was complete/);
+  await stillServes();
+});
+
+test("an upstream that closes mid-response while streaming cuts the client connection", { timeout: 10_000 }, async (t) => {
+  const origin = await truncatingOrigin();
+  const errors: string[] = [];
+  const { proxy, stillServes } = await setup(t, [{
+    name: "stream",
+    responseheaders: (f) => void (f.response && (f.response.stream = true)),
+    error: (f) => void errors.push(f.error?.msg ?? ""),
+  }]);
+  t.after(() => origin.close());
+  const client = await RawClient.connect(proxy.port);
+  t.after(() => client.close());
+  client.send(`GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`);
+  const head = await client.head();
+  assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(head, /\r\nContent-Length: 100\r\n/);
+  // The head is out, so no 502 can follow: a short body and a close tell the client.
+  await client.whenClosed();
+  assert.equal(client.pending.toString(), "only part");
+  await waitUntil(() => errors.length === 1, "the error hook");
+  assert.match(errors[0] ?? "", /closed the connection before the response was complete/);
+  await stillServes();
+});
+
+test("a malformed request gets 400 and the connection closes", { timeout: 10_000 }, async (t) => {
+  const { proxy, stillServes } = await setup(t);
+  const client = await RawClient.connect(proxy.port);
+  t.after(() => client.close());
+  client.send("GARBAGE\r\n\r\n");
+  const res = await client.response();
+  assert.equal(res.status, 400);
+  assert.match(res.body.toString(), /malformed/);
+  await client.whenClosed();
+  await proxy.waitLog(/malformed/);
+  await stillServes();
+});
+
+test("headers over 64 KiB get 431 and the connection closes", { timeout: 10_000 }, async (t) => {
+  const { proxy, healthy, stillServes } = await setup(t);
+  const client = await RawClient.connect(proxy.port);
+  t.after(() => client.close());
+  client.send(`GET http://127.0.0.1:${healthy.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${healthy.port}\r\nX-Big: ${"a".repeat(70 * 1024)}\r\n\r\n`);
+  const res = await client.response();
+  assert.equal(res.status, 431);
+  assert.match(res.head, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+  assert.match(res.body.toString(), /too large/);
+  await client.whenClosed();
+  assert.equal(healthy.connections, 0, "nothing reached the origin");
+  await stillServes();
+});
+
+test("headers just under 64 KiB are forwarded", { timeout: 10_000 }, async (t) => {
+  // A raw origin: node:http's own 16 KiB header limit would answer 431 itself.
+  const origin = await startRawOrigin(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  const { proxy } = await setup(t);
+  t.after(() => origin.close());
+  const big = "a".repeat(60 * 1024);
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`, { headers: { "X-Big": big } });
+  assert.equal(res.status, 200);
+  assert.ok((origin.received[0] as Buffer).includes(`X-Big: ${big}\r\n`));
+});
+
+test("an origin-form request to the proxy gets 400 explaining how to use a proxy", { timeout: 10_000 }, async (t) => {
+  const { proxy, stillServes } = await setup(t);
+  const client = await RawClient.connect(proxy.port);
+  t.after(() => client.close());
+  client.send(`GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:${proxy.port}\r\n\r\n`);
+  const res = await client.response();
+  assert.equal(res.status, 400);
+  assert.match(res.body.toString(), /absolute URL/);
+  assert.match(res.body.toString(), /curl -x/);
+  await client.whenClosed();
+  await stillServes();
+});

@@ -1,0 +1,108 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startProxy } from "../helpers/proxy.ts";
+import { rawExchange, startRawOrigin } from "../helpers/origin.ts";
+
+const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+/** The header lines of a request or response as received, without the first line. */
+function headerLines(raw: Buffer): string[] {
+  const text = raw.toString("latin1");
+  const end = text.indexOf("\r\n\r\n");
+  assert.ok(end !== -1, `no complete head in ${JSON.stringify(text)}`);
+  return text.slice(0, end).split("\r\n").slice(1);
+}
+
+test("request header names, case, order and duplicates reach the origin byte for byte, nothing added", { timeout: 10_000 }, async (t) => {
+  const origin = await startRawOrigin(() => OK);
+  const proxy = await startProxy();
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const lines = [
+    `host: 127.0.0.1:${origin.port}`,
+    "user-AGENT: fidelity/1.0",
+    "X-UPPER: A",
+    "x-lower: b",
+    "X-Dup: 1",
+    "accept: */*",
+    "x-dup: 2",
+    "Cookie: a=1; b=2",
+    "X-Empty: ",
+  ];
+  const got = await rawExchange(proxy.port, `GET http://127.0.0.1:${origin.port}/p/a%20th?q=1&r=%2F HTTP/1.1\r\n${lines.join("\r\n")}\r\n\r\n`, {
+    until: (b) => b.toString().endsWith("ok"),
+  });
+  assert.match(got.toString(), /^HTTP\/1\.1 200 OK\r\n/);
+  const received = origin.received[0] as Buffer;
+  const text = received.toString("latin1");
+  assert.equal(text.slice(0, text.indexOf("\r\n")), "GET /p/a%20th?q=1&r=%2F HTTP/1.1", "the request line keeps the path as sent");
+  assert.deepEqual(headerLines(received), lines);
+  assert.equal(text.length, text.indexOf("\r\n\r\n") + 4, "no body was invented");
+});
+
+test("hop-by-hop headers, and headers the Connection header names, are not forwarded", { timeout: 10_000 }, async (t) => {
+  const origin = await startRawOrigin(() => OK);
+  const proxy = await startProxy();
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const sent = [
+    `Host: 127.0.0.1:${origin.port}`,
+    "Proxy-Connection: keep-alive",
+    "X-Keep-1: a",
+    "Proxy-Authorization: Basic dXNlcjpwYXNz",
+    "Keep-Alive: timeout=5",
+    "TE: trailers",
+    "Trailer: X-Checksum",
+    "Upgrade: h2c",
+    "X-Per-Hop: secret",
+    "Connection: X-Per-Hop",
+    "X-Keep-2: b",
+  ];
+  await rawExchange(proxy.port, `GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\n${sent.join("\r\n")}\r\n\r\n`, { until: (b) => b.toString().endsWith("ok") });
+  const forwarded = headerLines(origin.received[0] as Buffer);
+  // What the Connection header itself becomes is the proxy's own business; the rest is not.
+  const others = forwarded.filter((l) => !/^connection:/i.test(l));
+  assert.deepEqual(others, [`Host: 127.0.0.1:${origin.port}`, "X-Keep-1: a", "X-Keep-2: b"]);
+  for (const l of forwarded.filter((l) => /^connection:/i.test(l))) assert.doesNotMatch(l, /x-per-hop/i);
+});
+
+test("response status line, header case, order and duplicates reach the client unchanged", { timeout: 10_000 }, async (t) => {
+  const response = [
+    "HTTP/1.1 200 Fine Thanks",
+    "x-lower: a",
+    "X-UPPER: B",
+    "Set-Cookie: a=1; Path=/",
+    "Date: Tue, 01 Jan 2030 00:00:00 GMT",
+    "set-cookie: b=2",
+    "content-TYPE: text/plain",
+    "Content-Length: 5",
+    "X-Last: z",
+  ].join("\r\n");
+  const origin = await startRawOrigin(() => `${response}\r\n\r\nhello`);
+  const proxy = await startProxy();
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const got = await rawExchange(proxy.port, `GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`, {
+    until: (b) => b.toString().endsWith("hello"),
+  });
+  assert.equal(got.toString("latin1"), `${response}\r\n\r\nhello`);
+});
+
+test("an HTTP/1.0 request goes upstream as HTTP/1.0 with its headers unchanged", { timeout: 10_000 }, async (t) => {
+  const origin = await startRawOrigin(() => "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  const proxy = await startProxy();
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const got = await rawExchange(proxy.port, `GET http://127.0.0.1:${origin.port}/old HTTP/1.0\r\nX-Old: yes\r\n\r\n`, { until: (b) => b.toString().endsWith("ok") });
+  assert.match(got.toString(), /^HTTP\/1\.0 200 OK\r\n/);
+  const received = (origin.received[0] as Buffer).toString("latin1");
+  assert.equal(received, "GET /old HTTP/1.0\r\nX-Old: yes\r\n\r\n");
+});

@@ -1,0 +1,119 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startProxy } from "../helpers/proxy.ts";
+import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
+import type { Addon } from "../../src/engine/hooks/hooks.ts";
+import type { Loader } from "../../src/engine/hooks/loader.ts";
+
+test("load, configure, running and done follow Engine start and stop, in that order", { timeout: 10_000 }, async () => {
+  const seen: string[] = [];
+  let configuredWith: Set<string> | undefined;
+  const addon: Addon = {
+    name: "life",
+    load: () => void seen.push("load"),
+    configure: (updated) => {
+      seen.push("configure");
+      configuredWith ??= updated;
+    },
+    running: () => void seen.push("running"),
+    done: () => void seen.push("done"),
+  };
+  const proxy = await startProxy({ addons: [addon] });
+  assert.equal(seen[0], "load");
+  assert.equal(seen.at(-1), "running");
+  assert.ok(seen.includes("configure"));
+  assert.ok(seen.indexOf("configure") < seen.indexOf("running"));
+  // At start every option counts as changed.
+  assert.ok(configuredWith?.has("listen_port") && configuredWith.has("confdir"));
+  await proxy.stop();
+  assert.equal(seen.at(-1), "done");
+  assert.equal(seen.filter((h) => h === "done").length, 1);
+});
+
+test("an option added with loader.add_option takes --set values; configure names it", { timeout: 10_000 }, async (t) => {
+  const configured: string[][] = [];
+  let loader: Loader | undefined;
+  const addon: Addon = {
+    name: "greeter",
+    load(l) {
+      loader = l;
+      l.add_option("greeting", "str", "hello", "What the greeter says.");
+      l.add_option("greet_times", "int", 1, "How often.");
+    },
+    configure: (updated) => void configured.push([...updated].filter((n) => n.startsWith("greet"))),
+  };
+  const proxy = await startProxy({ addons: [addon], options: { greeting: "bonjour" } });
+  t.after(() => proxy.stop());
+  assert.ok(configured.some((u) => u.includes("greeting")));
+  assert.equal(loader?.options["greeting"], "bonjour");
+  assert.equal(loader?.options["greet_times"], 1);
+
+  configured.length = 0;
+  await proxy.engine.handle({ op: "setOption", name: "greet_times", value: "3" });
+  assert.deepEqual(configured, [["greet_times"]]);
+  assert.equal(loader?.options["greet_times"], 3);
+  await assert.rejects(proxy.engine.handle({ op: "setOption", name: "greet_times", value: "thrice" }), /option greet_times expects an integer/);
+});
+
+test("an addon option set to a bad value at start fails start, naming it", { timeout: 10_000 }, async () => {
+  const addon: Addon = { name: "typed", load: (l) => l.add_option("typed_level", "int", 0, "A number.") };
+  await assert.rejects(startProxy({ addons: [addon], options: { typed_level: "high" } }), /option typed_level expects an integer, got "high"/);
+});
+
+test("a command added with loader.add_command runs through engine.handle", { timeout: 10_000 }, async (t) => {
+  const calls: string[][] = [];
+  const addon: Addon = {
+    name: "cmds",
+    load: (l) =>
+      l.add_command("cmds.echo", (...args: string[]) => {
+        calls.push(args);
+        return `echo: ${args.join("|")}`;
+      }, "Echoes its arguments."),
+  };
+  const proxy = await startProxy({ addons: [addon] });
+  t.after(() => proxy.stop());
+  const out = await proxy.engine.handle({ op: "command", line: `cmds.echo one "two words" three` });
+  assert.equal(out, "echo: one|two words|three");
+  assert.deepEqual(calls, [["one", "two words", "three"]]);
+  const listed = await proxy.engine.handle({ op: "commands" });
+  assert.ok(listed.some((c) => c.name === "cmds.echo" && c.help === "Echoes its arguments."));
+  await assert.rejects(proxy.engine.handle({ op: "command", line: "cmds.ehco x" }), /unknown command "cmds.ehco"/);
+});
+
+test("stop lets an in-flight flow finish before done runs", { timeout: 10_000 }, async (t) => {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let arrived!: () => void;
+  const atOrigin = new Promise<void>((r) => (arrived = r));
+  const origin = await startHttpOrigin((_req, res) => {
+    arrived();
+    void held.then(() => res.end("late but whole"));
+  });
+  const order: string[] = [];
+  const proxy = await startProxy({ addons: [{ name: "watch", response: () => void order.push("response"), done: () => void order.push("done") }] });
+  t.after(() => origin.close());
+  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  await atOrigin;
+  const stopped = proxy.stop();
+  // stop() is now waiting on the live flow; the origin answers only after that.
+  release();
+  const res = await pending;
+  await stopped;
+  assert.equal(res.body.toString(), "late but whole");
+  assert.deepEqual(order, ["response", "done"]);
+});
+
+test("update fires with the flow when the user edits it", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const updated: { id: string; comment: string }[][] = [];
+  const proxy = await startProxy({ addons: [{ name: "upd", update: (flows) => void updated.push(flows.map((f) => ({ id: f.id, comment: f.comment }))) }] });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(updated.length, 0, "proxying a flow is no update");
+  await proxy.engine.handle({ op: "edit", id: flow?.id as string, patch: { comment: "looked at" } });
+  assert.deepEqual(updated, [[{ id: flow?.id, comment: "looked at" }]]);
+});
