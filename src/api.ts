@@ -33,5 +33,6 @@ export declare namespace dns {
 export const connection = { Client, Server, ServerConnectionHookData };
 export { Flow, FlowError, Headers, Client, Server, ServerConnectionHookData };
 export { AddonHalt } from "./engine/hooks/addon-manager.ts";
+export { ctx } from "./engine/hooks/ctx.ts";
 export type { Addon, HookName, HookArgs } from "./engine/hooks/hooks.ts";
 export type { Loader } from "./engine/hooks/loader.ts";

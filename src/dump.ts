@@ -42,7 +42,9 @@ export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void 
   return engine.on((ev: EngineEvent) => {
     if (ev.t !== "batch") return;
     for (const l of ev.logs) if (l.level !== "debug" && (l.level !== "info" || opts.flowDetail > 0)) opts.err.write(`${formatLog(l)}\n`);
-    for (const f of ev.add) print(f);
-    for (const f of ev.update) print(f);
+    // Within one batch, print in arrival order whether a flow was added or updated.
+    const finished = [...ev.add, ...ev.update].filter((f) => !f.live);
+    if (finished.length > 1) finished.sort((a, b) => a.seq - b.seq);
+    for (const f of finished) print(f);
   });
 }

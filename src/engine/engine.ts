@@ -7,6 +7,7 @@ import { Log } from "./log.ts";
 import { FlowStore } from "./store.ts";
 import { AddonManager } from "./hooks/addon-manager.ts";
 import { ScriptLoader } from "./hooks/scripts.ts";
+import { bindContext } from "./hooks/ctx.ts";
 import { registerCoreOptions } from "./core-options.ts";
 import { registerFlowCommands } from "./flow-commands.ts";
 import { Client, formatAddress } from "./flow/connection.ts";
@@ -83,6 +84,7 @@ export class Engine {
     };
     this.tunnel = new Tunnel(this.ctx, (socket, client, target, initial) => this.startHttp(socket, client, target, initial));
     registerCoreOptions(this.options);
+    bindContext(this.options, this.log);
     registerFlowCommands(this.commands, {
       store: this.store,
       options: this.options,

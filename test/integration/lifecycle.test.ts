@@ -117,3 +117,14 @@ test("update fires with the flow when the user edits it", { timeout: 10_000 }, a
   await proxy.engine.handle({ op: "edit", id: flow?.id as string, patch: { comment: "looked at" } });
   assert.deepEqual(updated, [[{ id: flow?.id, comment: "looked at" }]]);
 });
+
+test("ctx.options and ctx.log work for addons ported from mitmproxy", { timeout: 10_000 }, async (t) => {
+  const { ctx } = await import("../../src/api.ts");
+  const seen: unknown[] = [];
+  const proxy = await startProxy({
+    addons: [{ name: "ctx-user", running: () => void seen.push(ctx.options["listen_host"]), configure: () => ctx.log.info("configured via ctx") }],
+  });
+  t.after(() => proxy.stop());
+  assert.deepEqual(seen, ["127.0.0.1"]);
+  await proxy.waitLog(/configured via ctx/);
+});
