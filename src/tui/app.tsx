@@ -4,7 +4,7 @@
  */
 import { memo, useCallback, useEffect, useLayoutEffect, useState, useSyncExternalStore } from "react";
 import { Box, useInput, useStdout, type Key } from "ink";
-import type { Controller, FlowViewScreen } from "./controller.ts";
+import type { Controller, FlowViewScreen, GridEditorScreen, TextEditorScreen } from "./controller.ts";
 import { keyPressesFromInk } from "./keys.ts";
 import { bodyHeight, mainHeight, overlayHeight } from "./layout.ts";
 import { ThemeContext, themeFromEnv, type Theme } from "./theme.ts";
@@ -13,6 +13,7 @@ import { FlowView } from "./components/flow-view.tsx";
 import { CommandsView, EventLogView, HelpView, KeybindingsView, OptionsView } from "./components/screens.tsx";
 import { StatusBar } from "./components/status-bar.tsx";
 import { Chooser } from "./components/chooser.tsx";
+import { GridEditorView, TextEditorView } from "./components/editors.tsx";
 
 export interface AppProps {
   ctrl: Controller;
@@ -48,8 +49,24 @@ function FlowViewContainer({ ctrl, screen, width, height, bodyRows }: { ctrl: Co
   return <FlowView screen={screen} flow={flow} width={width} height={height} bodyRows={bodyRows} />;
 }
 
+function EditorContainer({ ctrl, screen, width, height, bodyRows }: { ctrl: Controller; screen: GridEditorScreen | TextEditorScreen; width: number; height: number; bodyRows: number }) {
+  const flow = useSyncExternalStore(ctrl.store.subscribe, () => ctrl.store.get(screen.flowId));
+  return screen.kind === "grideditor" ? (
+    <GridEditorView screen={screen} flow={flow} width={width} height={height} bodyRows={bodyRows} />
+  ) : (
+    <TextEditorView screen={screen} flow={flow} width={width} height={height} bodyRows={bodyRows} />
+  );
+}
+
 export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: AppProps) {
   const { width, height } = useTerminalSize(fixedWidth, fixedHeight);
+  // Ink's write() clears its frame, writes, and draws the last frame again in full: after an
+  // external editor had the terminal, that is the repaint the controller asks for.
+  const { write } = useStdout();
+  useEffect(() => {
+    ctrl.setRepaint(() => write(""));
+    return () => ctrl.setRepaint(undefined);
+  }, [ctrl, write]);
   const [th] = useState(() => theme ?? themeFromEnv(process.env));
   useLayoutEffect(() => ctrl.setSize(width, height), [ctrl, width, height]);
   const state = useSyncExternalStore(ctrl.subscribe, ctrl.getState);
@@ -91,6 +108,10 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
       break;
     case "keybindings":
       body = <KeybindingsView screen={screen} bindings={ctrl.keymap.all()} height={main} bodyRows={rows} />;
+      break;
+    case "grideditor":
+    case "texteditor":
+      body = <EditorContainer ctrl={ctrl} screen={screen} width={width} height={main} bodyRows={rows} />;
       break;
   }
 

@@ -24,6 +24,11 @@ import { FlowStore } from "./store.ts";
 import type { Theme } from "./theme.ts";
 import { UNICODE_GLYPHS } from "./format.ts";
 import { calcTop, clamp, clampScroll } from "./window.ts";
+import { FlowEditor, type EditHost } from "./edit/flow-editor.ts";
+import { LINE_OPS } from "./edit/line-keys.ts";
+import type { EditScreen, GridEditorScreen, TextEditorScreen } from "./edit/screens.ts";
+import { NO_TERMINAL, type TerminalHandover } from "./edit/terminal.ts";
+import { conciseError } from "./errors.ts";
 
 /** Body bytes asked for when a flow view opens; `f` asks for everything up to FULL_BODY_LIMIT. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -81,7 +86,8 @@ export interface ListScreen extends ScreenBase {
   readonly editing?: string | undefined;
 }
 
-export type Screen = FlowListScreen | FlowViewScreen | TextScreen | EventLogScreen | ListScreen;
+export type Screen = FlowListScreen | FlowViewScreen | TextScreen | EventLogScreen | ListScreen | GridEditorScreen | TextEditorScreen;
+export type { GridEditorScreen, TextEditorScreen };
 
 export interface ChooserOverlay {
   readonly kind: "chooser";
@@ -104,7 +110,8 @@ export type Overlay = ChooserOverlay | ConfirmOverlay;
 export const CHOOSER_SHORTCUTS = "123456789abcdefghijklmnoprstuvwxyz";
 
 export interface PromptState {
-  readonly kind: "command" | "search";
+  /** `edit`: a single value of a flow, handed to onSubmit instead of being run. */
+  readonly kind: "command" | "search" | "edit";
   readonly label: string;
   readonly line: le.LineState;
   /** Completion candidates being cycled with Tab, and the line they apply to. */
@@ -112,6 +119,7 @@ export interface PromptState {
   readonly history: { readonly index: number; readonly prefix: string } | undefined;
   /** Shown above the prompt: completion candidates. */
   readonly hint: string | undefined;
+  readonly onSubmit?: ((text: string) => Promise<void>) | undefined;
 }
 
 export interface Message {
@@ -159,10 +167,15 @@ export interface ControllerOptions {
   messageMs?: number;
   /** Events the engine sent before the console subscribed (start-up logs, flows read with -r), applied first. */
   initialEvents?: readonly EngineEvent[];
+  /** Hands the terminal to an external editor and back; without one (tests) the editor just runs. */
+  terminal?: TerminalHandover;
+  /** Where $EDITOR and friends are read from. */
+  env?: NodeJS.ProcessEnv;
 }
 
 function contextOf(s: Screen): Context {
-  return s.kind;
+  // The inline text editor takes every key itself: it has no bindings of its own.
+  return s.kind === "texteditor" ? "global" : s.kind;
 }
 
 export class Controller {
@@ -189,6 +202,9 @@ export class Controller {
   private readonly unsubscribe: (() => void)[] = [];
   /** The last command run from a key or the prompt, for tests and the event log. */
   lastCommand: string | undefined;
+  private readonly editor: FlowEditor;
+  /** Redraws the whole screen after an external program used the terminal; set by the App. */
+  private repaintFn: (() => void) | undefined;
 
   constructor(o: ControllerOptions) {
     this.engine = o.engine;
@@ -196,6 +212,7 @@ export class Controller {
     this.theme = o.theme;
     this.onExit = o.onExit;
     this.messageMs = o.messageMs ?? MESSAGE_MS;
+    this.editor = new FlowEditor(this.editHost(o.terminal ?? NO_TERMINAL, o.env ?? process.env));
     this.registerLocalCommands();
     for (const opt of LOCAL_OPTIONS) this.localOptions.set(opt.name, opt);
     const options = new Map<string, OptionInfo>();
@@ -309,7 +326,20 @@ export class Controller {
   }
 
   private error(err: unknown): void {
-    this.message(err instanceof Error ? err.message : String(err), "error");
+    const text = err instanceof Error ? err.message : String(err);
+    const { short, full } = conciseError(text);
+    this.message(short, "error");
+    // The status bar has one line: a message with more (a filter error's caret line) goes to the event log whole.
+    if (full) this.logs.append([{ ts: Date.now() / 1000, level: "error", msg: full }]);
+  }
+
+  /** The App's way to redraw everything (Ink's own full repaint). */
+  setRepaint(fn: (() => void) | undefined): void {
+    this.repaintFn = fn;
+  }
+
+  repaint(): void {
+    this.repaintFn?.();
   }
 
   private exit(error?: Error): void {
@@ -413,6 +443,10 @@ export class Controller {
       return true;
     }
     const top = this.top();
+    // A question over an editor (discard the changes?) answers first.
+    if (this._state.overlay) return false;
+    if (top.kind === "grideditor") return this.editor.gridKey(top, k);
+    if (top.kind === "texteditor") return this.editor.textKey(top, k);
     if (top.kind === "options" && top.editing !== undefined) {
       // ink-text-input edits the value; this layer only keeps the keys from reaching the screen.
       if (k.name === "esc") this.cancelOptionEdit();
@@ -687,6 +721,11 @@ export class Controller {
     if (kind === "command") this.refreshCommands();
   }
 
+  /** The prompt on a flow's value (as mitmproxy's `flow.set @focus method `), handing the text to onSubmit. */
+  openValuePrompt(label: string, value: string, onSubmit: (text: string) => Promise<void>): void {
+    this.set({ prompt: { kind: "edit", label, line: le.line(value), completion: undefined, history: undefined, hint: undefined, onSubmit } });
+  }
+
   private setPromptLine(line: le.LineState): void {
     const p = this._state.prompt;
     if (!p) return;
@@ -701,6 +740,10 @@ export class Controller {
     if (p.kind === "search") {
       if (text !== "") this.searchTerm = text;
       this.search(false, true);
+      return;
+    }
+    if (p.kind === "edit") {
+      await this.guard(p.onSubmit?.(text));
       return;
     }
     const line = text.trim();
@@ -796,6 +839,11 @@ export class Controller {
     const top = this.top();
     const rows = this.bodyRows(top.kind);
     switch (top.kind) {
+      case "grideditor":
+        this.editor.gridNav(top, what);
+        return;
+      case "texteditor":
+        return;
       case "flowlist": {
         const s = this.store;
         if (what === "up") s.focusBy(-1);
@@ -944,6 +992,12 @@ export class Controller {
       this.set({ overlay: undefined });
       return;
     }
+    const top = this.top();
+    // Leaving the grid writes it back; the editor closes the screen once the engine has taken it.
+    if (top.kind === "grideditor") {
+      void this.guard(this.editor.leaveGrid(top));
+      return;
+    }
     const stack = this._state.stack;
     if (stack.length > 1) {
       this.set({ stack: stack.slice(0, -1) });
@@ -1014,6 +1068,37 @@ export class Controller {
     if (s.kind === "eventlog") return s.follow ? Math.max(0, this.logs.size - this.bodyRows("eventlog")) : s.scroll;
     if (s.kind === "flowview" || s.kind === "help") return s.scroll;
     return 0;
+  }
+
+  // ---- editing flows ----
+
+  private editHost(terminal: TerminalHandover, env: NodeJS.ProcessEnv): EditHost {
+    return {
+      engine: this.engine,
+      keymap: this.keymap,
+      terminal,
+      env,
+      summary: (id) => this.store.get(id),
+      focusedId: () => this.focusedId(),
+      message: (text, level) => this.message(text, level),
+      confirm: (prompt, onYes) => this.confirm(prompt, onYes),
+      choose: (title, choices, current, onPick) => this.choose(title, choices, current, onPick),
+      prompt: (label, value, onSubmit) => this.openValuePrompt(label, value, onSubmit),
+      newKey: () => this.nextKey++,
+      push: (screen) => this.push(screen),
+      update: <S extends EditScreen>(key: number, fn: (s: S) => S) => this.updateScreen<S>(key, fn),
+      close: (key) => this.closeScreen(key),
+      option: (name) => this.option(name),
+      rows: (kind) => this.bodyRows(kind),
+    };
+  }
+
+  /** Removes one screen wherever it is; the flow view it uncovers catches up with its flow. */
+  private closeScreen(key: number): void {
+    const stack = this._state.stack;
+    if (!stack.some((s) => s.key === key) || stack.length < 2) return;
+    this.set({ stack: stack.filter((s) => s.key !== key) });
+    this.onStoreChange();
   }
 
   // ---- the console's commands ----
@@ -1087,22 +1172,17 @@ export class Controller {
       return !top.full ? "showing full contents" : "showing the first lines only";
     });
 
-    add("console.edit.focus.options", "console.edit.focus.options", "The parts of a flow that can be edited", () => [
-      "method",
-      "url",
-      "path",
-      "query",
-      "request-headers",
-      "request-body",
-      "status_code",
-      "reason",
-      "response-headers",
-      "response-body",
-      "comment",
-    ]);
-    add("console.edit.focus", "console.edit.focus [part]", "Edit a part of the focused flow", () => {
-      this.message("editing arrives with the filter/intercept issue", "warn");
-    });
+    add("console.edit.focus.options", "console.edit.focus.options", "The parts of the focused flow that can be edited", () => this.editor.options());
+    add("console.edit.focus", "console.edit.focus [part]", "Edit a part of the focused flow (without a part: choose one)", (a) => this.editor.start(a.join(" ")));
+    const grid = (name: string, help: string, fn: (s: GridEditorScreen) => void) =>
+      add(`console.grideditor.${name}`, `console.grideditor.${name}`, help, () => {
+        const top = this.top();
+        if (top.kind !== "grideditor") throw new Error("no grid editor is open");
+        fn(top);
+      });
+    grid("add", "Add a row after the cursor", (s) => this.editor.gridAdd(s, "after"));
+    grid("insert", "Insert a row before the cursor", (s) => this.editor.gridAdd(s, "before"));
+    grid("delete", "Delete the row under the cursor", (s) => this.editor.gridDelete(s));
 
     add("console.options.reset.focus", "console.options.reset.focus", "Reset the focused option to its default", async () => {
       const o = this.focusedOption();
@@ -1126,22 +1206,12 @@ export class Controller {
     add("console.search.next", "console.search.next", "Next match of the last search", () => this.search(false));
     add("console.search.prev", "console.search.prev", "Previous match of the last search", () => this.search(true));
 
-    const p = (name: string, help: string, fn: (s: le.LineState) => le.LineState) =>
-      add(`console.prompt.${name}`, `console.prompt.${name}`, help, () => {
+    for (const op of LINE_OPS) {
+      add(`console.prompt.${op.name}`, `console.prompt.${op.name}`, op.help, () => {
         const pr = this._state.prompt;
-        if (pr) this.setPromptLine(fn(pr.line));
+        if (pr) this.setPromptLine(op.fn(pr.line));
       });
-    p("cursor.left", "Cursor left", le.left);
-    p("cursor.right", "Cursor right", le.right);
-    p("cursor.wordleft", "Cursor one word left", le.wordLeft);
-    p("cursor.wordright", "Cursor one word right", le.wordRight);
-    p("cursor.start", "Cursor to start", le.start);
-    p("cursor.end", "Cursor to end", le.end);
-    p("delete.back", "Delete backwards", le.deleteBack);
-    p("delete.forward", "Delete forwards", le.deleteForward);
-    p("delete.word", "Delete the word before the cursor", le.deleteWord);
-    p("delete.start", "Delete to the start", le.deleteToStart);
-    p("delete.end", "Delete to the end", le.deleteToEnd);
+    }
     add("console.prompt.submit", "console.prompt.submit", "Run the prompt's command", () => this.submitPrompt());
     add("console.prompt.abort", "console.prompt.abort", "Close the prompt", () => this.set({ prompt: undefined }));
     add("console.prompt.complete", "console.prompt.complete", "Complete the word at the cursor", () => this.complete(1));

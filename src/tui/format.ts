@@ -275,7 +275,9 @@ export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: 
   cells.push({ text: padStart(status, l.status, "") + " ", color: STATUS_COLORS[cls], bold: cls === "err" });
   // "application/" says little and costs most of a narrow column.
   const ctype = shortContentType(f.contentType).replace(/^application\//, "");
-  if (l.ctype) cells.push({ text: padEnd(sanitize(ctype), l.ctype, g.ellipsis) + " ", dim: true });
+  // A paused flow says so where the content type goes, as plainly as mitmproxy's highlighted row.
+  if (l.ctype && f.intercepted) cells.push({ text: padEnd("intercepted", l.ctype, g.ellipsis) + " ", color: "yellow", bold: true });
+  else if (l.ctype) cells.push({ text: padEnd(sanitize(ctype), l.ctype, g.ellipsis) + " ", dim: true });
   const size = f.type === "http" ? f.respSize : f.reqSize + (f.respSize ?? 0);
   cells.push({ text: padStart(humanSize(size), l.size, "") + (l.duration ? " " : "") });
   if (l.duration) cells.push({ text: padStart(humanDuration(f.duration), l.duration, ""), dim: true });

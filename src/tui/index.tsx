@@ -9,11 +9,11 @@ import type { EngineEvent, ReadyInfo } from "../protocol.ts";
 import { App } from "./app.tsx";
 import { Controller } from "./controller.ts";
 import { loadKeymap, type Keymap } from "./keymap.ts";
+import { ENTER_ALT, LEAVE_ALT, terminalHandover } from "./edit/terminal.ts";
 import { themeFromEnv } from "./theme.ts";
 
 export { KeymapError } from "./keymap.ts";
 
-const ENTER_ALT = "\x1b[?1049h\x1b[?25l";
 /**
  * Ink 6.8's incremental renderer anchors each frame one row too low when the previous frame ended
  * with a newline (every frame shorter than the terminal does), so the screen drifts and keeps stale
@@ -21,7 +21,6 @@ const ENTER_ALT = "\x1b[?1049h\x1b[?25l";
  * update, which is correct, so it is used until Ink's incremental mode handles this case.
  */
 const INCREMENTAL_RENDERING = false;
-const LEAVE_ALT = "\x1b[?25h\x1b[?1049l";
 
 export interface ConsoleRunOptions {
   confdir: string;
@@ -103,11 +102,14 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
     process.on("exit", restore);
     process.on("uncaughtExceptionMonitor", onCrash);
 
-    const ctrl = new Controller({
+    // The handover repaints through the controller, which the App tells how.
+    const terminal = terminalHandover(stdin, stdout, () => ctrl.repaint());
+    const ctrl: Controller = new Controller({
       engine,
       ready,
       keymap,
       theme,
+      terminal,
       onExit: (error) => finish(error),
       ...(opts.initialEvents ? { initialEvents: opts.initialEvents } : {}),
       width: stdout.columns || 80,

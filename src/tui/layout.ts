@@ -8,7 +8,7 @@ export const STATUS_LINES = 2;
 /** The option help pane under the options list. */
 export const OPTION_HELP_LINES = 3;
 
-export type ScreenKind = "flowlist" | "flowview" | "help" | "options" | "eventlog" | "commands" | "keybindings";
+export type ScreenKind = "flowlist" | "flowview" | "help" | "options" | "eventlog" | "commands" | "keybindings" | "grideditor" | "texteditor";
 
 /** Rows of a chooser overlay (border, title, choices), or 0 without one. */
 export function overlayHeight(choices: number | undefined, height: number): number {
@@ -29,6 +29,11 @@ export function bodyHeight(kind: ScreenKind, main: number): number {
       return Math.max(1, main);
     case "flowview":
       return Math.max(1, main - 2);
+    case "grideditor":
+      // The title and the column headings.
+      return Math.max(1, main - 2);
+    case "texteditor":
+      return Math.max(1, main - 1);
     case "options":
       return Math.max(1, main - 1 - OPTION_HELP_LINES);
     case "help":

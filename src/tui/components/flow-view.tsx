@@ -9,7 +9,8 @@ import { LinesView } from "./lines.tsx";
 function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
   const theme = useTheme();
   const cls = statusClass(flow);
-  const status = flow.error ? `error: ${flow.error}` : flow.status !== undefined ? `${flow.status} ${flow.reason ?? ""}`.trim() : flow.intercepted ? "intercepted" : "…";
+  const code = flow.status !== undefined ? `${flow.status} ${flow.reason ?? ""}`.trim() : undefined;
+  const status = flow.error ? `error: ${flow.error}` : flow.intercepted ? (code ? `${code} intercepted` : "intercepted") : (code ?? "…");
   const right = ` ${status}  ${humanSize(flow.respSize)}  ${humanDuration(flow.duration)}`.trimEnd();
   const left = `${flow.method ? flow.method + " " : ""}${sanitize(flow.url || flow.host)}`;
   const room = Math.max(10, width - right.length - 1);

@@ -9,6 +9,7 @@ import type {
   EngineReplies,
   EngineRequest,
   FlowDetail,
+  FlowPatch,
   FlowSummary,
   LogEntry,
   OptionInfo,
@@ -154,6 +155,8 @@ type CommandHandler = (line: string) => string | undefined | Promise<string | un
 export class FakeEngine implements EngineHandle {
   readonly requests: EngineRequest[] = [];
   readonly flows = new Map<string, FlowSummary>();
+  /** Details changed by edits; other flows get makeDetail's. */
+  readonly details = new Map<string, FlowDetail>();
   options = defaultOptions();
   commands = defaultCommands();
   /** Replies to `command` requests; the default understands `set` and records everything. */
@@ -209,7 +212,13 @@ export class FakeEngine implements EngineHandle {
       else if (v !== "false") throw new Error(`option ${name} expects a boolean, got ${JSON.stringify(value)}`);
     } else if (o.type === "int" && !/^-?\d+$/.test(v)) throw new Error(`option ${name} expects an integer, got ${JSON.stringify(value)}`);
     else if (o.choices && !o.choices.includes(v)) throw new Error(`option ${name} expects one of ${o.choices.join(", ")}, got ${JSON.stringify(value)}`);
-    else if (o.type === "filter" && v.includes("~bogus")) throw new Error(`bad filter at position ${v.indexOf("~bogus") + 1}: unknown operator ~bogus`);
+    else if (o.type === "filter" && v.includes("~bogus")) {
+      // The real engine's wording: the option's complaint, then the parser's three lines.
+      const pos = v.indexOf("~bogus");
+      throw new Error(
+        `option ${name} expects a filter expression (empty for none), got ${JSON.stringify(v)}: Invalid filter expression at position ${pos}: unknown operator ~bogus\n  ${v}\n  ${" ".repeat(pos)}^`,
+      );
+    }
     const next = { ...o, value: v };
     this.options[i] = next;
     this.emit({ t: "options", changed: [next] });
@@ -234,7 +243,11 @@ export class FakeEngine implements EngineHandle {
     switch (req.op) {
       case "detail": {
         const f = this.flows.get(req.id);
-        return (f ? makeDetail(f) : undefined) as Out;
+        if (!f) return undefined as Out;
+        const d = this.details.get(req.id) ?? makeDetail(f);
+        const cut = <M extends { body: Uint8Array; bodyOffset: number }>(m: M | undefined): M | undefined =>
+          m && { ...m, body: m.body.subarray(req.bodyOffset ?? 0, (req.bodyOffset ?? 0) + req.bodyLimit), bodyOffset: req.bodyOffset ?? 0 };
+        return { ...d, summary: f, request: cut(d.request), response: cut(d.response) } as Out;
       }
       case "command": {
         if (this.onCommand) return (await this.onCommand(req.line)) as Out;
@@ -263,10 +276,66 @@ export class FakeEngine implements EngineHandle {
         return none as Out;
       }
       case "edit":
-        throw new Error("edit is not supported by the fake engine");
+        return this.applyEdit(req.id, req.patch) as Out;
     }
     throw new Error("unreachable");
   }
+
+  /** Validates like the engine (nothing changes when it refuses), applies, and announces the update. */
+  applyEdit(id: string, patch: FlowPatch): FlowSummary {
+    const f = this.flows.get(id);
+    if (!f) throw new Error(`no flow with id ${id}`);
+    if (f.type !== "http") throw new Error(`cannot edit ${f.type} flows yet`);
+    if (patch.method !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(patch.method))
+      throw new Error(`invalid HTTP method ${JSON.stringify(patch.method)}: must be a token such as GET or POST`);
+    if (patch.statusCode !== undefined && (patch.statusCode < 100 || patch.statusCode > 999)) throw new Error(`invalid status code ${patch.statusCode}: must be an integer from 100 to 999`);
+    for (const [n, v] of [...(patch.requestHeaders ?? []), ...(patch.responseHeaders ?? [])]) {
+      if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(n)) throw new Error(`invalid header name ${JSON.stringify(n)}: must be an HTTP token`);
+      if (/[\r\n\0]/.test(v)) throw new Error(`invalid value for header ${n}: CR, LF and NUL are not allowed`);
+    }
+    this.edits.push({ id, patch });
+    const d = this.details.get(id) ?? makeDetail(f);
+    let path = patch.path ?? d.request!.path;
+    if (patch.query) {
+      const base = path.split("?")[0]!;
+      const q = new URLSearchParams(patch.query).toString();
+      path = q ? `${base}?${q}` : base;
+    }
+    const url = patch.url ?? `${f.scheme}://${f.host}${path}`;
+    const request = {
+      ...d.request!,
+      method: patch.method ?? d.request!.method,
+      path,
+      url,
+      headers: patch.requestHeaders ?? d.request!.headers,
+      ...(patch.requestBody ? { body: patch.requestBody, bodySize: patch.requestBody.length } : {}),
+    };
+    const touches = patch.statusCode !== undefined || patch.reason !== undefined || patch.responseHeaders !== undefined || patch.responseBody !== undefined;
+    const base = d.response ?? (touches ? { status: 200, reason: "OK", httpVersion: "HTTP/1.1", headers: [], body: new Uint8Array(), bodySize: 0, bodyOffset: 0, contentType: undefined } : undefined);
+    const response = base && {
+      ...base,
+      status: patch.statusCode ?? base.status,
+      reason: patch.reason ?? base.reason,
+      headers: patch.responseHeaders ?? base.headers,
+      ...(patch.responseBody ? { body: patch.responseBody, bodySize: patch.responseBody.length } : {}),
+    };
+    const next: FlowSummary = {
+      ...f,
+      method: request.method,
+      path,
+      url,
+      status: response?.status,
+      reason: response?.reason,
+      comment: patch.comment ?? f.comment,
+      modified: true,
+    };
+    this.details.set(id, { ...d, summary: next, request, response });
+    this.update([next]);
+    return next;
+  }
+
+  /** Every edit the engine accepted, in order. */
+  readonly edits: { id: string; patch: FlowPatch }[] = [];
 
   async shutdown(): Promise<void> {
     this.shutdowns++;

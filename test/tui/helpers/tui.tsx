@@ -10,6 +10,7 @@ import type { Keymap } from "../../../src/tui/keymap.ts";
 import { UNICODE_GLYPHS } from "../../../src/tui/format.ts";
 import type { Theme } from "../../../src/tui/theme.ts";
 import type { ReadyInfo } from "../../../src/protocol.ts";
+import type { TerminalHandover } from "../../../src/tui/edit/terminal.ts";
 import { FakeEngine } from "./fake-engine.ts";
 
 export const KEY = {
@@ -55,7 +56,17 @@ export function defaultKeymap(): Keymap {
 }
 
 export async function renderConsole(
-  opts: { width?: number; height?: number; engine?: FakeEngine; ready?: Partial<ReadyInfo>; keymap?: Keymap; terminalSize?: boolean } = {},
+  opts: {
+    width?: number;
+    height?: number;
+    engine?: FakeEngine;
+    ready?: Partial<ReadyInfo>;
+    keymap?: Keymap;
+    terminalSize?: boolean;
+    /** The environment editors are chosen from (EDITOR, PRYX_EDITOR); the test's own by default. */
+    env?: NodeJS.ProcessEnv;
+    terminal?: TerminalHandover;
+  } = {},
 ): Promise<Harness> {
   const engine = opts.engine ?? new FakeEngine();
   const exits: (Error | undefined)[] = [];
@@ -69,6 +80,8 @@ export async function renderConsole(
     onExit: (e) => exits.push(e),
     width,
     height,
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.terminal ? { terminal: opts.terminal } : {}),
   });
   // With terminalSize the App reads the size from stdout, as it does in a real terminal.
   const r = opts.terminalSize ? render(<App ctrl={ctrl} theme={TEST_THEME} />) : render(<App ctrl={ctrl} width={width} height={height} theme={TEST_THEME} />);

@@ -1,0 +1,122 @@
+/** The editor screens: the grid editor (headers, query, form) and the inline body editor. */
+import { Box, Text } from "ink";
+import type { FlowSummary } from "../../protocol.ts";
+import type { GridEditorScreen, TextEditorScreen } from "../edit/screens.ts";
+import { padEnd, sanitize, truncEnd } from "../format.ts";
+import { visibleSlice, type LineState } from "../line-edit.ts";
+import { paint, useTheme } from "../theme.ts";
+
+function TitleLine({ title, flow, hint, width }: { title: string; flow: FlowSummary | undefined; hint: string; width: number }) {
+  const what = flow ? ` ${flow.method} ${sanitize(flow.url)}` : "";
+  const room = Math.max(0, width - title.length - hint.length - 2);
+  return (
+    <Box height={1} overflow="hidden">
+      <Text wrap="truncate-end">
+        <Text bold>{title}</Text>
+        <Text dimColor>{padEnd(truncEnd(what, room), room)}</Text>
+        <Text dimColor>{`  ${hint}`}</Text>
+      </Text>
+    </Box>
+  );
+}
+
+/** A line being edited, scrolled so the cursor shows, the cursor drawn inverse. */
+function EditingText({ line, width }: { line: LineState; width: number }) {
+  const { text, cursor } = visibleSlice(line, width);
+  const shown = sanitizeSameWidth(text);
+  return (
+    <Text>
+      {shown.slice(0, cursor)}
+      <Text inverse>{shown[cursor] ?? " "}</Text>
+      {padEnd(shown.slice(cursor + 1), Math.max(0, width - cursor - 1), "")}
+    </Text>
+  );
+}
+
+/** Control characters as one visible glyph each, so columns and the cursor stay where they are. */
+function sanitizeSameWidth(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x1f\x7f]/g, (c) => (c === "\t" ? "→" : c === "\r" ? "␍" : "·"));
+}
+
+export function GridEditorView({ screen, flow, width, height, bodyRows }: { screen: GridEditorScreen; flow: FlowSummary | undefined; width: number; height: number; bodyRows: number }) {
+  const theme = useTheme();
+  const g = screen.grid;
+  const keyW = Math.max(8, Math.min(Math.floor(width * 0.35), Math.max(g.columns[0]!.length, ...g.rows.map((r) => (r[0] ?? "").length)) + 2));
+  const valueW = Math.max(8, width - keyW - 4);
+  const widths = [keyW, valueW];
+  const hint = screen.saving ? "saving…" : g.editing ? "⏎/esc done  tab next cell" : "a add  A insert  d delete  ⏎ edit  q save & back";
+  const rows = g.rows.slice(g.top, g.top + bodyRows);
+  return (
+    <Box flexDirection="column" height={height} overflow="hidden">
+      <TitleLine title={screen.title} flow={flow} hint={hint} width={width} />
+      <Box height={1} overflow="hidden">
+        <Text wrap="truncate-end" bold color={paint(theme, "cyan")}>
+          {"   " + g.columns.map((c, i) => padEnd(c, widths[i] ?? valueW)).join(" ")}
+        </Text>
+      </Box>
+      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+        {g.rows.length === 0 ? <Text dimColor>No values - you should add some. Press ? for help.</Text> : null}
+        {rows.map((r, i) => {
+          const idx = g.top + i;
+          const focusRow = idx === g.row;
+          return (
+            <Box key={idx} height={1} overflow="hidden">
+              <Text wrap="truncate-end">
+                <Text bold color={paint(theme, "cyan")}>
+                  {focusRow ? ">> " : "   "}
+                </Text>
+                {g.columns.map((_, j) => {
+                  const w = widths[j] ?? valueW;
+                  const focusCell = focusRow && j === g.col;
+                  const sep = j < g.columns.length - 1 ? " " : "";
+                  if (focusCell && g.editing) {
+                    return (
+                      <Text key={j}>
+                        <EditingText line={g.editing} width={w} />
+                        {sep}
+                      </Text>
+                    );
+                  }
+                  return (
+                    <Text key={j}>
+                      <Text inverse={focusCell} bold={focusRow} color={paint(theme, j === 0 ? "cyan" : undefined)}>
+                        {padEnd(sanitize(r[j] ?? ""), w)}
+                      </Text>
+                      {sep}
+                    </Text>
+                  );
+                })}
+              </Text>
+            </Box>
+          );
+        })}
+      </Box>
+    </Box>
+  );
+}
+
+export function TextEditorView({ screen, flow, width, height, bodyRows }: { screen: TextEditorScreen; flow: FlowSummary | undefined; width: number; height: number; bodyRows: number }) {
+  const t = screen.text;
+  const hint = screen.saving ? "saving…" : `ctrl-s save  esc cancel  ${t.row + 1}:${t.col + 1}`;
+  const lines = t.lines.slice(t.top, t.top + bodyRows);
+  return (
+    <Box flexDirection="column" height={height} overflow="hidden">
+      <TitleLine title={`${screen.title} (inline)`} flow={flow} hint={hint} width={width} />
+      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+        {lines.map((l, i) => {
+          const idx = t.top + i;
+          return (
+            <Box key={idx} height={1} overflow="hidden">
+              {idx === t.row ? (
+                <EditingText line={{ value: l, cursor: t.col }} width={width} />
+              ) : (
+                <Text wrap="truncate-end">{truncEnd(sanitizeSameWidth(l), width)}</Text>
+              )}
+            </Box>
+          );
+        })}
+      </Box>
+    </Box>
+  );
+}

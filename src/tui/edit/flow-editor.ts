@@ -1,0 +1,345 @@
+/**
+ * Editing a flow from the console (`e`): the chooser of parts, single values in the prompt, header,
+ * query and form fields in the grid editor, bodies in $EDITOR or the inline editor. Every change
+ * goes to the engine as one `edit` request, which validates it and leaves the flow as it was when
+ * it refuses; the refusal is shown in the status bar.
+ *
+ * The controller owns the screens and the keys; it gives this class a narrow host to work through.
+ */
+import type { EngineHandle } from "../../engine-client.ts";
+import type { FlowDetail, FlowPatch, FlowSummary } from "../../protocol.ts";
+import { quoteAlways } from "../command-line.ts";
+import { humanSize } from "../format.ts";
+import type { Keymap } from "../keymap.ts";
+import type { KeyPress } from "../keys.ts";
+import { chooseEditor, editInExternalEditor } from "./external-editor.ts";
+import * as grid from "./grid.ts";
+import { lineKey } from "./line-keys.ts";
+import {
+  GRID_COLUMNS,
+  currentValue,
+  extensionFor,
+  formWarning,
+  gridPatch,
+  gridRows,
+  gridTitle,
+  isGridPart,
+  isValuePart,
+  parsePart,
+  partsFor,
+  valueLabel,
+  valuePatch,
+  type BodyPart,
+  type EditPart,
+  type GridPart,
+  type ValuePart,
+} from "./parts.ts";
+import type { EditScreen, GridEditorScreen, TextEditorScreen } from "./screens.ts";
+import type { TerminalHandover } from "./terminal.ts";
+import { makeText, textKey, textValue } from "./text-editor.ts";
+
+/** Bodies above this ask first: fetching and editing them is slow. */
+export const EDIT_CONFIRM_BYTES = 1024 * 1024;
+/** The largest body the console fetches for editing. */
+export const EDIT_MAX_BYTES = 64 * 1024 * 1024;
+
+export type GridNav = "up" | "down" | "pageup" | "pagedown" | "start" | "end" | "left" | "right" | "next" | "prev" | "select";
+
+export interface EditHost {
+  readonly engine: Pick<EngineHandle, "request">;
+  readonly keymap: Keymap;
+  readonly terminal: TerminalHandover;
+  readonly env: NodeJS.ProcessEnv;
+  summary(id: string): FlowSummary | undefined;
+  focusedId(): string | undefined;
+  message(text: string, level?: "info" | "warn" | "error"): void;
+  confirm(prompt: string, onYes: () => void | Promise<void>): void;
+  choose(title: string, choices: readonly string[], current: string | undefined, onPick: (choice: string) => void | Promise<void>): void;
+  /** Opens the prompt on `value` under `label`; Enter hands the text to onSubmit. */
+  prompt(label: string, value: string, onSubmit: (text: string) => Promise<void>): void;
+  newKey(): number;
+  push(screen: EditScreen): void;
+  update<S extends EditScreen>(key: number, fn: (s: S) => S): void;
+  /** Removes the screen, wherever it is on the stack. */
+  close(key: number): void;
+  option(name: string): string | undefined;
+  /** Rows the editor screen has for its rows or lines. */
+  rows(kind: EditScreen["kind"]): number;
+}
+
+type SendResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export class FlowEditor {
+  constructor(private readonly host: EditHost) {}
+
+  private focused(): FlowSummary {
+    const id = this.host.focusedId();
+    const f = id === undefined ? undefined : this.host.summary(id);
+    if (!f) throw new Error("no flow is in focus");
+    return f;
+  }
+
+  /** `console.edit.focus.options`: the parts of the focused flow. */
+  options(): string[] {
+    return partsFor(this.focused());
+  }
+
+  /**
+   * `e`: the chooser of parts, or the named part at once. The flow is taken now, not when a part
+   * is picked, so a new flow arriving under focus-follow cannot take its place.
+   */
+  async start(partArg: string | undefined): Promise<void> {
+    const f = this.focused();
+    if (partArg === undefined || partArg.trim() === "") {
+      this.host.choose("Edit...", partsFor(f), undefined, (c) => this.edit(f.id, c));
+      return;
+    }
+    await this.edit(f.id, partArg);
+  }
+
+  async edit(id: string, partName: string): Promise<void> {
+    const f = this.host.summary(id);
+    if (!f) throw new Error(`no flow with id ${id}`);
+    const part = parsePart(partName);
+    if (!part) throw new Error(`cannot edit ${JSON.stringify(partName)}; one of ${partsFor(f).join(", ")}`);
+    if (!partsFor(f).includes(part)) throw new Error(`Cannot edit ${f.type.toUpperCase()} flows yet (only their comment)`);
+    if (isValuePart(part)) return this.editValue(f, part);
+    if (isGridPart(part)) return this.openGrid(f, part);
+    return this.editBody(f, part);
+  }
+
+  private async detail(id: string, bodyLimit: number): Promise<FlowDetail> {
+    const d = await this.host.engine.request({ op: "detail", id, bodyLimit });
+    if (!d) throw new Error("the engine no longer has this flow");
+    return d;
+  }
+
+  private async send(id: string, patch: FlowPatch, what: EditPart): Promise<SendResult> {
+    try {
+      const after = await this.host.engine.request({ op: "edit", id, patch });
+      const resume = this.host.keymap.keysFor("flow.resume @focus", ["flowlist", "flowview"])[0];
+      this.host.message(`edited ${what}${after.intercepted && resume ? `; press ${resume} to resume the flow` : ""}`);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, error: errorText(err) };
+    }
+  }
+
+  // ---- single values: the prompt ----
+
+  private async editValue(f: FlowSummary, part: ValuePart): Promise<void> {
+    const http = f.type === "http";
+    const value = part === "comment" ? f.comment : currentValue(part, await this.detail(f.id, 0));
+    this.host.prompt(valueLabel(part), value, async (text) => {
+      if (text === value) return;
+      if (!http) {
+        // The engine's edit request takes HTTP flows only; the comment command takes any flow.
+        await this.host.engine.request({ op: "command", line: `flow.comment ${f.id} ${quoteAlways(text)}` });
+        return;
+      }
+      const r = await this.send(f.id, valuePatch(part, text), part);
+      if (!r.ok) this.host.message(r.error, "error");
+    });
+  }
+
+  // ---- headers, query, form: the grid ----
+
+  private async openGrid(f: FlowSummary, part: GridPart): Promise<void> {
+    const d = await this.detail(f.id, part === "urlencoded form" ? EDIT_MAX_BYTES : 0);
+    const rows = gridRows(part, d);
+    this.host.push({
+      kind: "grideditor",
+      key: this.host.newKey(),
+      flowId: f.id,
+      part,
+      title: gridTitle(part),
+      grid: grid.makeGrid(GRID_COLUMNS, rows),
+      original: rows,
+      detail: d,
+      refused: undefined,
+      saving: false,
+    });
+    const warning = part === "urlencoded form" ? formWarning(d) : undefined;
+    if (warning) this.host.message(warning, "warn");
+  }
+
+  private updateGrid(s: GridEditorScreen, fn: (g: grid.GridState, rows: number) => grid.GridState): void {
+    const rows = this.host.rows("grideditor");
+    this.host.update<GridEditorScreen>(s.key, (cur) => ({ ...cur, grid: fn(cur.grid, rows) }));
+  }
+
+  /** Keys while a cell is edited (or a save is on its way): all of them stay here. */
+  gridKey(s: GridEditorScreen, k: KeyPress): boolean {
+    if (s.saving) return true;
+    const editing = s.grid.editing;
+    if (!editing) return false;
+    if (k.name === "tab" || k.name === "shift tab") {
+      // As mitmproxy: Tab commits the cell and goes on editing the next one.
+      const dir = k.name === "tab" ? 1 : -1;
+      this.updateGrid(s, (g, rows) => {
+        const next = grid.stepCell(grid.commitEdit(g), dir, rows);
+        return next ? grid.startEdit(next) : grid.commitEdit(g);
+      });
+      return true;
+    }
+    const r = lineKey(this.host.keymap, k, editing);
+    if (r.kind === "line") this.updateGrid(s, (g) => grid.setEditing(g, r.line));
+    // Enter and Esc both stop editing and keep the text, as mitmproxy's grid does.
+    else if (r.kind === "submit" || r.kind === "abort") this.updateGrid(s, (g) => grid.commitEdit(g));
+    return true;
+  }
+
+  gridNav(s: GridEditorScreen, what: GridNav): void {
+    if (s.saving) return;
+    this.updateGrid(s, (g, rows) => {
+      switch (what) {
+        case "up":
+          return grid.moveRow(g, -1, rows);
+        case "down":
+          return grid.moveRow(g, 1, rows);
+        case "pageup":
+          return grid.moveRow(g, -rows, rows);
+        case "pagedown":
+          return grid.moveRow(g, rows, rows);
+        case "start":
+          return grid.toRow(g, 0, rows);
+        case "end":
+          return grid.toRow(g, g.rows.length - 1, rows);
+        case "left":
+        case "prev":
+          return grid.moveCol(g, -1);
+        case "right":
+        case "next":
+          return grid.moveCol(g, 1);
+        case "select":
+          return grid.startEdit(g);
+      }
+    });
+  }
+
+  gridAdd(s: GridEditorScreen, where: "after" | "before"): void {
+    if (s.saving) return;
+    this.updateGrid(s, (g, rows) => (where === "after" ? grid.addRow(g, rows) : grid.insertRow(g, rows)));
+  }
+
+  gridDelete(s: GridEditorScreen): void {
+    if (s.saving) return;
+    this.updateGrid(s, (g, rows) => grid.deleteRow(g, rows));
+  }
+
+  /**
+   * `q`/Esc: the grid is written back with one edit. When the engine refuses it, the grid stays
+   * open with the message, so nothing typed is lost; leaving again unchanged discards the rows.
+   */
+  async leaveGrid(s: GridEditorScreen): Promise<void> {
+    if (s.saving) return;
+    const rows = grid.gridValues(s.grid);
+    if (grid.sameRows(rows, s.original)) {
+      this.host.close(s.key);
+      return;
+    }
+    if (s.refused && grid.sameRows(rows, s.refused)) {
+      this.host.close(s.key);
+      this.host.message(`discarded the changes to ${s.part}`, "warn");
+      return;
+    }
+    this.host.update<GridEditorScreen>(s.key, (cur) => ({ ...cur, grid: grid.commitEdit(cur.grid), saving: true }));
+    const r = await this.send(s.flowId, gridPatch(s.part, rows, s.detail), s.part);
+    if (r.ok) {
+      this.host.close(s.key);
+      return;
+    }
+    this.host.update<GridEditorScreen>(s.key, (cur) => ({ ...cur, saving: false, refused: rows }));
+    this.host.message(`${r.error} — fix it, or leave again to discard`, "error");
+  }
+
+  // ---- bodies: $EDITOR or the inline editor ----
+
+  private async editBody(f: FlowSummary, part: BodyPart): Promise<void> {
+    const side = part === "request-body" ? "request" : "response";
+    const probe = await this.detail(f.id, 0);
+    const m = side === "request" ? probe.request : probe.response;
+    const size = m?.bodySize ?? 0;
+    if (size > EDIT_MAX_BYTES) throw new Error(`the ${side} body is ${humanSize(size)}, more than the ${humanSize(EDIT_MAX_BYTES)} the console edits`);
+    const go = () => this.editBodyNow(f.id, part, size, m?.contentType);
+    if (size > EDIT_CONFIRM_BYTES) this.host.confirm(`Edit the ${humanSize(size)} ${side} body?`, go);
+    else await go();
+  }
+
+  private async editBodyNow(id: string, part: BodyPart, size: number, contentType: string | undefined): Promise<void> {
+    const d = await this.detail(id, Math.max(1, size));
+    const m = part === "request-body" ? d.request : d.response;
+    const body = m?.body ?? new Uint8Array(0);
+    // Saving a cut body would drop its end.
+    if (m && m.bodySize !== body.length) throw new Error(`the body changed size while it was fetched (${humanSize(m.bodySize)}); try again`);
+    const editor = chooseEditor(this.host.env);
+    if (editor.kind === "inline") return this.openTextEditor(id, part, body);
+    let edited = editInExternalEditor(body, { command: editor.command, terminal: this.host.terminal, extension: extensionFor(contentType), env: this.host.env });
+    if (this.host.option("console_strip_trailing_newlines") === "true") {
+      let end = edited.length;
+      while (end > 0 && (edited[end - 1] === 0x0a || edited[end - 1] === 0x0d)) end--;
+      edited = edited.subarray(0, end);
+    }
+    if (sameBytes(edited, body)) {
+      this.host.message(`${part} unchanged`);
+      return;
+    }
+    const r = await this.send(id, part === "request-body" ? { requestBody: edited } : { responseBody: edited }, part);
+    if (!r.ok) this.host.message(r.error, "error");
+  }
+
+  private openTextEditor(id: string, part: BodyPart, body: Uint8Array): void {
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+    } catch {
+      throw new Error(`the ${part} is not UTF-8 text: set $EDITOR to edit it in an external editor`);
+    }
+    this.host.push({
+      kind: "texteditor",
+      key: this.host.newKey(),
+      flowId: id,
+      part,
+      title: part === "request-body" ? "Edit Request Body" : "Edit Response Body",
+      text: makeText(text),
+      original: text,
+      saving: false,
+    });
+  }
+
+  /** Every key goes to the inline editor while it is open. */
+  textKey(s: TextEditorScreen, k: KeyPress): boolean {
+    if (s.saving) return true;
+    const r = textKey(s.text, k, this.host.rows("texteditor"));
+    if (r.kind === "text") this.host.update<TextEditorScreen>(s.key, (cur) => ({ ...cur, text: r.text }));
+    else if (r.kind === "save") void this.saveText(s);
+    else if (r.kind === "cancel") {
+      if (textValue(s.text) === s.original) this.host.close(s.key);
+      else this.host.confirm("Discard the changes to the body?", () => this.host.close(s.key));
+    }
+    return true;
+  }
+
+  private async saveText(s: TextEditorScreen): Promise<void> {
+    const value = textValue(s.text);
+    if (value === s.original) {
+      this.host.close(s.key);
+      this.host.message(`${s.part} unchanged`);
+      return;
+    }
+    this.host.update<TextEditorScreen>(s.key, (cur) => ({ ...cur, saving: true }));
+    const body = new TextEncoder().encode(value);
+    const r = await this.send(s.flowId, s.part === "request-body" ? { requestBody: body } : { responseBody: body }, s.part);
+    if (r.ok) this.host.close(s.key);
+    else {
+      this.host.update<TextEditorScreen>(s.key, (cur) => ({ ...cur, saving: false }));
+      this.host.message(r.error, "error");
+    }
+  }
+}

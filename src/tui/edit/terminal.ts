@@ -1,0 +1,63 @@
+/**
+ * Handing the terminal to a child program (an editor) and taking it back.
+ *
+ * The console draws on the alternate screen with stdin in raw mode. A full-screen editor needs the
+ * normal screen, cooked mode and sole use of stdin. The child runs synchronously: while it runs,
+ * the main thread's event loop does not turn, so Node does not read stdin and no key press is
+ * stolen from the editor (a paused stream still has a read pending on the terminal, measured under
+ * tmux). The engine runs in its worker and keeps proxying; its events wait in the message queue.
+ */
+
+export const ENTER_ALT = "\x1b[?1049h\x1b[?25l";
+export const LEAVE_ALT = "\x1b[?25h\x1b[?1049l";
+/** After coming back: the alternate screen may hold what the child drew; start clean at the top. */
+const CLEAN = "\x1b[2J\x1b[H";
+
+export interface TerminalHandover {
+  /** Runs `fn` with the terminal given up, then restores it and redraws, even if `fn` throws. */
+  run<T>(fn: () => T): T;
+  /** True while a child has the terminal. */
+  readonly suspended: boolean;
+}
+
+/** The part of a TTY input stream the handover touches. */
+export interface HandoverInput {
+  readonly isTTY?: boolean;
+  readonly isRaw?: boolean;
+  setRawMode?(mode: boolean): unknown;
+}
+
+export interface HandoverOutput {
+  write(s: string): unknown;
+}
+
+export function terminalHandover(stdin: HandoverInput, stdout: HandoverOutput, repaint: () => void): TerminalHandover {
+  let suspended = false;
+  return {
+    get suspended() {
+      return suspended;
+    },
+    run<T>(fn: () => T): T {
+      const wasRaw = stdin.isTTY === true && stdin.isRaw === true;
+      stdout.write(LEAVE_ALT);
+      if (wasRaw) stdin.setRawMode?.(false);
+      suspended = true;
+      try {
+        return fn();
+      } finally {
+        suspended = false;
+        if (wasRaw) stdin.setRawMode?.(true);
+        stdout.write(ENTER_ALT + CLEAN);
+        repaint();
+      }
+    },
+  };
+}
+
+/** For a console without a real terminal (tests): the child runs, nothing is switched. */
+export const NO_TERMINAL: TerminalHandover = {
+  suspended: false,
+  run<T>(fn: () => T): T {
+    return fn();
+  },
+};

@@ -1,0 +1,187 @@
+/**
+ * The whole intercept story as a user plays it, in the real console under tmux: set the intercept
+ * filter with `i`, send a request with curl in the background, see it paused, `e` to edit the
+ * request headers in the grid, add a header, leave the grid, `a` to resume; curl gets the origin's
+ * answer to the edited request. Skipped when tmux or curl is missing. Polls with deadlines.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, execFileSync, spawnSync, type ChildProcess } from "node:child_process";
+import http from "node:http";
+import net from "node:net";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const have = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SOCKET = `pryx-e2e-intercept-${process.pid}`;
+const SESSION = "icpt";
+
+function tmux(...args: string[]): string {
+  return execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
+}
+
+const screen = () => tmux("capture-pane", "-t", SESSION, "-p");
+/** Keys by tmux name (Enter, Tab, Escape). */
+const keys = (...k: string[]) => tmux("send-keys", "-t", SESSION, ...k);
+/** Text typed as is: `~`, `&` and spaces are not key names. */
+const type = (s: string) => tmux("send-keys", "-t", SESSION, "-l", s);
+
+async function waitScreen(pred: (s: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let s = "";
+  while (Date.now() < deadline) {
+    s = screen();
+    if (pred(s)) return s;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}; screen:\n${s}`);
+}
+
+/** The origin answers with the headers (and body) it received, so curl's output shows what arrived. */
+async function echoOrigin(): Promise<{ origin: http.Server; originPort: number }> {
+  const origin = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ path: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() }));
+    });
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  return { origin, originPort: (origin.address() as net.AddressInfo).port };
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+test(
+  "tmux: i sets the intercept filter, curl's request pauses, e edits a header in the grid, a resumes, the origin sees the edit",
+  { skip: !have("tmux") || !have("curl") ? "needs tmux and curl" : false, timeout: 120_000 },
+  async (t) => {
+    const { origin, originPort } = await echoOrigin();
+    const home = mkdtempSync(path.join(tmpdir(), "pryx-e2e-icpt-"));
+    let curl: ChildProcess | undefined;
+    t.after(() => {
+      spawnSync("tmux", ["-L", SOCKET, "kill-server"]);
+      curl?.kill();
+      origin.closeAllConnections();
+      origin.close();
+      rmSync(home, { recursive: true, force: true });
+    });
+
+    const proxyPort = await freePort();
+    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, "sh");
+    keys(`node bin/pryx.mjs -p ${proxyPort} --confdir ${path.join(home, "conf")} 2>${path.join(home, "stderr")}; echo pryx-exit=$?`, "Enter");
+    await waitScreen((s) => s.includes(`127.0.0.1:${proxyPort}`) && s.includes("[0/0]"), "the console", 40_000);
+
+    // i opens the prompt on `set intercept ''` with the cursor inside the quotes.
+    keys("i");
+    await waitScreen((s) => s.includes(": set intercept ''"), "the intercept prompt");
+    type("~q & ~u /login");
+    await waitScreen((s) => s.includes(": set intercept '~q & ~u /login'"), "the typed filter");
+    keys("Enter");
+    await waitScreen((s) => s.includes("[i:~q & ~u /login]"), "the intercept filter in the status bar");
+
+    let curlOut = "";
+    const curlDone = new Promise<{ code: number | null }>((resolve) => {
+      curl = execFile("curl", ["-s", "-x", `http://127.0.0.1:${proxyPort}`, `http://127.0.0.1:${originPort}/login`], { encoding: "utf8", timeout: 60_000 }, (err, stdout) => {
+        curlOut = stdout;
+        const code: unknown = err ? (err as { code?: unknown }).code : 0;
+        resolve({ code: typeof code === "number" ? code : 1 });
+      });
+    });
+
+    const paused = await waitScreen((s) => /^>>.*\/login.*intercepted/m.test(s) && s.includes("[intercepted:1]"), "the paused flow");
+    assert.match(paused, /GET +127\.0\.0\.1:\d+\/login/);
+
+    keys("e");
+    await waitScreen((s) => s.includes("Edit...") && s.includes("5 request-headers"), "the edit chooser");
+    keys("5");
+    await waitScreen((s) => s.includes("Edit Request Headers") && /^>> Host +127\.0\.0\.1/m.test(s), "the header grid");
+    keys("a");
+    type("X-Edited");
+    keys("Tab");
+    type("yes");
+    keys("Enter");
+    await waitScreen((s) => /^>> X-Edited +yes/m.test(s), "the new header row");
+    keys("q");
+    const back = await waitScreen((s) => s.includes("edited request-headers") && !s.includes("Edit Request Headers"), "the list after the grid");
+    assert.match(back, /^>>.*\/login.*intercepted/m, "still paused until resumed");
+
+    keys("a");
+    const { code } = await curlDone;
+    assert.equal(code, 0, `curl failed: ${curlOut}`);
+    const answer = JSON.parse(curlOut) as { path: string; headers: Record<string, string> };
+    assert.equal(answer.path, "/login");
+    assert.equal(answer.headers["x-edited"], "yes", curlOut);
+    await waitScreen((s) => /^>>.*\/login +200/m.test(s) && !s.includes("[intercepted:"), "the finished flow");
+
+    keys("Q");
+    // The typed command line holds the word too: look for the line the shell printed.
+    const exitLine = (s: string) => s.split("\n").find((l) => l.includes("pryx-exit=") && !l.includes("echo"));
+    const after = await waitScreen((s) => exitLine(s) !== undefined, "pryx to exit", 30_000);
+    assert.match(exitLine(after)!, /pryx-exit=0/);
+  },
+);
+
+test(
+  "tmux: the body goes to $EDITOR on the normal screen, which gets every key typed; the console comes back drawn and the edit is sent",
+  { skip: !have("tmux") || !have("curl") ? "needs tmux and curl" : false, timeout: 120_000 },
+  async (t) => {
+    const { origin, originPort } = await echoOrigin();
+    const home = mkdtempSync(path.join(tmpdir(), "pryx-e2e-editor-"));
+    // An "editor" that asks for the new body on the terminal: it only works if pryx let go of it.
+    const editor = path.join(home, "ask-editor.sh");
+    writeFileSync(editor, `#!/bin/sh\nprintf 'was: %s\\nnew body: ' "$(cat "$1")"\nIFS= read -r line\nprintf '%s' "$line" > "$1"\n`);
+    chmodSync(editor, 0o755);
+    let curl: ChildProcess | undefined;
+    t.after(() => {
+      spawnSync("tmux", ["-L", SOCKET, "kill-server"]);
+      curl?.kill();
+      origin.closeAllConnections();
+      origin.close();
+      rmSync(home, { recursive: true, force: true });
+    });
+
+    const proxyPort = await freePort();
+    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, "-e", `EDITOR=${editor}`, "sh");
+    keys(`node bin/pryx.mjs -p ${proxyPort} --confdir ${path.join(home, "conf")} -i '~q & ~m POST' 2>${path.join(home, "stderr")}; echo pryx-exit=$?`, "Enter");
+    await waitScreen((s) => s.includes(`127.0.0.1:${proxyPort}`) && s.includes("[0/0]") && s.includes("[i:~q & ~m POST]"), "the console", 40_000);
+
+    let curlOut = "";
+    const curlDone = new Promise<void>((resolve) => {
+      curl = execFile("curl", ["-s", "-x", `http://127.0.0.1:${proxyPort}`, "--data-raw", "user=alice", `http://127.0.0.1:${originPort}/submit`], { encoding: "utf8", timeout: 60_000 }, (_err, stdout) => {
+        curlOut = stdout;
+        resolve();
+      });
+    });
+    await waitScreen((s) => /^>>.*POST.*\/submit.*intercepted/m.test(s), "the paused POST");
+
+    keys("e");
+    await waitScreen((s) => s.includes("6 request-body"), "the edit chooser");
+    keys("6");
+    const inEditor = await waitScreen((s) => s.includes("new body:"), "the editor on the normal screen");
+    assert.match(inEditor, /was: user=alice/);
+    assert.doesNotMatch(inEditor, /\[intercepted:1\]/, "the console's screen is put away");
+    type("user=mallory&admin=1");
+    keys("Enter");
+    const back = await waitScreen((s) => s.includes("edited request-body") && s.includes("[intercepted:1]"), "the console drawn again");
+    assert.match(back, /^>>.*POST.*\/submit.*intercepted/m);
+    assert.doesNotMatch(back, /new body:/);
+
+    // The keyboard is the console's again.
+    keys("a");
+    await curlDone;
+    const answer = JSON.parse(curlOut) as { body: string; headers: Record<string, string> };
+    assert.equal(answer.body, "user=mallory&admin=1");
+    assert.equal(answer.headers["content-length"], String("user=mallory&admin=1".length));
+  },
+);

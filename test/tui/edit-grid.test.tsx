@@ -1,0 +1,250 @@
+/**
+ * The grid editor: headers, query and form fields as rows; a/A/d/Enter/Tab as mitmproxy's grid;
+ * leaving writes everything back with one edit request, and a refused edit keeps the grid open.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { KEY, press, pressEach, renderConsole, until, waitForText } from "./helpers/tui.tsx";
+import { makeFlow } from "./helpers/fake-engine.ts";
+import * as grid from "../../src/tui/edit/grid.ts";
+import { gridPatch, gridRows, queryOf } from "../../src/tui/edit/parts.ts";
+import { makeDetail } from "./helpers/fake-engine.ts";
+
+const edits = (h: { engine: { requests: { op: string }[] } }) => h.engine.requests.filter((r) => r.op === "edit");
+const CTRL_U = "\x15";
+
+test("request-headers: add, edit and delete rows, then q writes back one patch with the edited list", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    const flow = makeFlow({ seq: 1 });
+    h.engine.add([flow]);
+    await waitForText(h, "[1/1]");
+    await press(h, "e");
+    await press(h, "5");
+    const g = await waitForText(h, "Edit Request Headers");
+    assert.match(g, /Key +Value/);
+    assert.match(g, /^>> Host +api\.example\.com/m);
+    assert.match(g, /^ {3}User-Agent +curl\/8\.5\.0/m);
+
+    // a: a new row after the cursor, its key cell ready for typing; Tab goes on to the value.
+    await press(h, "a");
+    await press(h, "X-Edited");
+    await press(h, KEY.tab);
+    await press(h, "yes");
+    const added = await press(h, KEY.enter);
+    assert.match(added, /^>> X-Edited +yes/m);
+    const lines = added.split("\n");
+    assert.ok(lines.findIndex((l) => l.includes("X-Edited")) === lines.findIndex((l) => l.includes("Host")) + 1, "added after the cursor");
+
+    // d on User-Agent.
+    await press(h, "j");
+    const del = await press(h, "d");
+    assert.ok(!del.includes("User-Agent"), del);
+
+    // Enter edits the focused cell: the value of Accept.
+    assert.match(del, /^>> Accept/m);
+    await press(h, "l");
+    await press(h, KEY.enter);
+    await press(h, CTRL_U);
+    await press(h, "text/html");
+    assert.match(await press(h, KEY.enter), /^>> Accept +text\/html/m);
+
+    // A inserts before the cursor.
+    await press(h, "A");
+    await press(h, "X-First");
+    await press(h, KEY.tab);
+    await press(h, "1");
+    await press(h, KEY.esc);
+    assert.equal(edits(h).length, 0, "nothing is sent before leaving");
+
+    await press(h, "q");
+    assert.ok(await until(() => h.engine.edits.length === 1));
+    assert.equal(edits(h).length, 1, "one edit request for the whole grid");
+    assert.deepEqual(h.engine.edits[0], {
+      id: flow.id,
+      patch: {
+        requestHeaders: [
+          ["Host", "api.example.com"],
+          ["X-Edited", "yes"],
+          ["X-First", "1"],
+          ["Accept", "text/html"],
+        ],
+      },
+    });
+    const back = await waitForText(h, "edited request-headers");
+    assert.ok(!back.includes("Edit Request Headers"), "the grid closed");
+  } finally {
+    h.unmount();
+  }
+});
+
+test("a refused grid stays open with the engine's message; leaving again unchanged discards it", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    h.engine.add([makeFlow({ seq: 1 })]);
+    await waitForText(h, "[1/1]");
+    await press(h, "e");
+    await press(h, "5");
+    await waitForText(h, "Edit Request Headers");
+    await press(h, "a");
+    await press(h, "Bad Name");
+    await press(h, KEY.tab);
+    await press(h, "x");
+    await press(h, KEY.enter);
+    await press(h, "q");
+    const f = await waitForText(h, 'invalid header name "Bad Name"');
+    assert.match(f, /fix it, or leave again to discard/);
+    assert.match(f, /Edit Request Headers/);
+    assert.equal(h.engine.edits.length, 0);
+
+    await press(h, "q");
+    const gone = await waitForText(h, "discarded the changes to request-headers");
+    assert.ok(!gone.includes("Edit Request Headers"));
+    assert.equal(edits(h).length, 1, "discarding sends nothing");
+  } finally {
+    h.unmount();
+  }
+});
+
+test("a fix after a refusal is sent; leaving an unchanged grid sends nothing", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    h.engine.add([makeFlow({ seq: 1 })]);
+    await waitForText(h, "[1/1]");
+    await press(h, "e");
+    await press(h, "5");
+    await waitForText(h, "Edit Request Headers");
+    await press(h, "q");
+    await waitForText(h, /^>>.*\/v1\/items\/1/m);
+    assert.equal(edits(h).length, 0);
+
+    await press(h, "e");
+    await press(h, "5");
+    await waitForText(h, "Edit Request Headers");
+    await press(h, "a");
+    await press(h, "Bad Name");
+    await press(h, KEY.enter);
+    await press(h, KEY.esc);
+    await waitForText(h, "invalid header name");
+    await press(h, KEY.enter);
+    await press(h, CTRL_U);
+    await press(h, "Good-Name");
+    await press(h, KEY.enter);
+    await press(h, KEY.esc);
+    assert.ok(await until(() => h.engine.edits.length === 1));
+    assert.deepEqual(h.engine.edits[0]!.patch.requestHeaders!.at(1), ["Good-Name", ""]);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("an empty grid says how to start; response-headers on a flow without a response", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    const flow = makeFlow({ seq: 1, status: undefined, reason: undefined, live: true, intercepted: true, interceptedAt: "request" });
+    h.engine.add([flow]);
+    await waitForText(h, "[1/1]");
+    await press(h, "e");
+    await press(h, "a");
+    const f = await waitForText(h, "Edit Response Headers");
+    assert.match(f, /No values - you should add some\. Press \? for help\./);
+    const help = await press(h, "?");
+    assert.match(help, /Keys for this view \(grideditor\)/);
+    assert.match(help, /Add a row after cursor/);
+    assert.match(help, /Insert a row before cursor/);
+    assert.match(help, /Delete this row/);
+    await press(h, "q");
+    await waitForText(h, "No values");
+    await press(h, "a");
+    await press(h, "Content-Type");
+    await press(h, KEY.tab);
+    await press(h, "text/plain");
+    await press(h, KEY.enter);
+    await press(h, "q");
+    assert.ok(await until(() => h.engine.edits.length === 1));
+    assert.deepEqual(h.engine.edits[0]!.patch, { responseHeaders: [["Content-Type", "text/plain"]] });
+    await waitForText(h, "press a to resume the flow");
+  } finally {
+    h.unmount();
+  }
+});
+
+test("query and urlencoded form are grids too", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    const get = makeFlow({ seq: 1, path: "/search?q=cats&page=2" });
+    const post = makeFlow({ seq: 2, method: "POST", path: "/form" });
+    h.engine.add([get, post]);
+    await waitForText(h, "[2/2]");
+    await press(h, "e");
+    await press(h, "4");
+    const q = await waitForText(h, "Edit Query");
+    assert.match(q, /^>> q +cats/m);
+    assert.match(q, /^ {3}page +2/m);
+    await press(h, "j");
+    await press(h, "d");
+    await press(h, "q");
+    assert.ok(await until(() => h.engine.edits.length === 1));
+    assert.deepEqual(h.engine.edits[0]!.patch, { query: [["q", "cats"]] });
+    await waitForText(h, /\/search\?q=cats /);
+
+    await press(h, "j");
+    await press(h, "e");
+    await press(h, "7");
+    const form = await waitForText(h, "Edit UrlEncoded Form");
+    assert.match(form, /^>> name +widget/m);
+    await pressEach(h, ["j", "l", KEY.enter, KEY.backspace, "4", KEY.enter, "q"]);
+    assert.ok(await until(() => h.engine.edits.length === 2));
+    assert.deepEqual(new TextDecoder().decode(h.engine.edits[1]!.patch.requestBody), "name=widget&count=4");
+    assert.equal(h.engine.edits[1]!.patch.requestHeaders, undefined, "the form's content type is already right");
+  } finally {
+    h.unmount();
+  }
+});
+
+test("grid state: add/insert/delete/step/commit as pure functions", () => {
+  let g = grid.makeGrid(["Key", "Value"], [["a", "1"], ["b", "2"]]);
+  g = grid.addRow(g, 10);
+  assert.equal(g.row, 1);
+  assert.deepEqual(g.editing, { value: "", cursor: 0 });
+  g = grid.setEditing(g, { value: "c", cursor: 1 });
+  // Adding again commits the cell being typed first.
+  g = grid.addRow(g, 10);
+  assert.deepEqual(g.rows, [["a", "1"], ["c", ""], ["", ""], ["b", "2"]]);
+  assert.deepEqual(grid.gridValues(g), [["a", "1"], ["c", ""], ["b", "2"]], "rows with no text are left out");
+  g = grid.deleteRow(grid.commitEdit(g), 10);
+  assert.equal(g.row, 2);
+  g = grid.deleteRow(grid.toRow(g, 99, 10), 10);
+  assert.deepEqual(g.rows, [["a", "1"], ["c", ""]]);
+  assert.equal(g.row, 1);
+  g = grid.insertRow(grid.toRow(g, 0, 10), 10);
+  assert.equal(g.row, 0);
+  assert.deepEqual(grid.commitEdit(g).rows[0], ["", ""]);
+  // Tab order runs along the row, then to the next one; it stops at the ends.
+  let t = grid.makeGrid(["Key", "Value"], [["a", "1"], ["b", "2"]]);
+  t = grid.stepCell(t, 1, 10)!;
+  assert.deepEqual([t.row, t.col], [0, 1]);
+  t = grid.stepCell(t, 1, 10)!;
+  assert.deepEqual([t.row, t.col], [1, 0]);
+  assert.equal(grid.stepCell(grid.moveCol(t, 1), 1, 10), undefined);
+  assert.equal(grid.stepCell(grid.makeGrid(["K"], [["x"]]), -1, 10), undefined);
+  assert.deepEqual(grid.moveCol(grid.moveCol(t, 5), -9).col, 0);
+  // The window follows the cursor.
+  const many = grid.makeGrid(["K", "V"], Array.from({ length: 30 }, (_, i) => [`k${i}`, `${i}`]));
+  const down = grid.moveRow(many, 20, 5);
+  assert.deepEqual([down.row, down.top], [20, 16]);
+  assert.ok(grid.sameRows([["a"]], [["a"]]));
+  assert.ok(!grid.sameRows([["a"]], [["b"]]));
+  assert.deepEqual(grid.deleteRow(grid.makeGrid(["K"], []), 5).rows, []);
+});
+
+test("grid parts: rows from the detail and the patch back", () => {
+  const d = makeDetail(makeFlow({ seq: 7, method: "PUT", path: "/x?a=1&a=2&b=%20c" }));
+  assert.deepEqual(queryOf("/x?a=1&a=2&b=%20c"), [["a", "1"], ["a", "2"], ["b", " c"]]);
+  assert.deepEqual(gridRows("query", d), [["a", "1"], ["a", "2"], ["b", " c"]]);
+  assert.deepEqual(gridRows("urlencoded form", d), [], "not a form request");
+  const patch = gridPatch("urlencoded form", [["k", "v w"]], d);
+  assert.equal(new TextDecoder().decode(patch.requestBody), "k=v+w");
+  assert.deepEqual(patch.requestHeaders!.at(-1), ["content-type", "application/x-www-form-urlencoded"], "a form body says it is one");
+  assert.deepEqual(gridPatch("response-headers", [["A", "1"]], d), { responseHeaders: [["A", "1"]] });
+});

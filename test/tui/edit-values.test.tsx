@@ -1,0 +1,186 @@
+/**
+ * `e` on a flow: the chooser of parts, and single values edited in the prompt (method, status code,
+ * url, comment), each sent as one `edit` request; an engine refusal shows and changes nothing.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { KEY, focusedLine, press, pressEach, renderConsole, until, waitForText } from "./helpers/tui.tsx";
+import { makeFlow } from "./helpers/fake-engine.ts";
+import { HTTP_PARTS } from "../../src/tui/edit/parts.ts";
+import { CHOOSER_SHORTCUTS } from "../../src/tui/controller.ts";
+
+const edits = (h: { engine: { requests: { op: string }[] } }) => h.engine.requests.filter((r) => r.op === "edit");
+
+test("e opens the Edit chooser with every part and a one-key shortcut for each", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    h.engine.add([makeFlow({ seq: 1 })]);
+    await waitForText(h, "[1/1]");
+    const f = await press(h, "e");
+    assert.match(f, /Edit\.\.\./);
+    HTTP_PARTS.forEach((p, i) => assert.ok(f.includes(`${CHOOSER_SHORTCUTS[i]} ${p}`), `${CHOOSER_SHORTCUTS[i]} ${p} in\n${f}`));
+    assert.deepEqual(
+      [...HTTP_PARTS],
+      ["method", "url", "path", "query", "request-headers", "request-body", "urlencoded form", "status_code", "reason", "response-headers", "response-body", "comment"],
+    );
+    await press(h, KEY.esc);
+    assert.ok(!h.lastFrame().includes("Edit..."));
+    assert.equal(edits(h).length, 0);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("choosing method opens the prompt on the current value; Enter sends {method} and the list shows it", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    const flow = makeFlow({ seq: 1, path: "/login" });
+    h.engine.add([flow]);
+    await waitForText(h, "[1/1]");
+    await press(h, "e");
+    const p = await press(h, "1");
+    assert.match(p, /^method: GET/m);
+    await pressEach(h, [KEY.backspace, KEY.backspace, KEY.backspace]);
+    await press(h, "POST");
+    await press(h, KEY.enter);
+    assert.ok(await until(() => h.engine.edits.length === 1));
+    assert.deepEqual(h.engine.edits[0], { id: flow.id, patch: { method: "POST" } });
+    const after = await waitForText(h, /^>>.*POST/m);
+    assert.match(focusedLine(after)!, /POST .*\/login/);
+    assert.match(after, /edited method/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("an engine refusal (invalid method) shows in the status bar and the flow stays as it was", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    const flow = makeFlow({ seq: 1 });
+    h.engine.add([flow]);
+    await waitForText(h, "[1/1]");
+    await press(h, "e");
+    await press(h, "1");
+    await press(h, " X");
+    await press(h, KEY.enter);
+    const f = await waitForText(h, 'invalid HTTP method "GET X"');
+    assert.equal(edits(h).length, 1, "the edit was sent");
+    assert.equal(h.engine.edits.length, 0, "and refused");
+    assert.equal(h.engine.flows.get(flow.id)!.method, "GET");
+    assert.match(focusedLine(f)!, /GET /);
+    assert.ok(!f.includes("method: "), "the prompt closed");
+  } finally {
+    h.unmount();
+  }
+});
+
+test("status_code from the flow view: a number is sent as statusCode, anything else is refused by the console", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    const flow = makeFlow({ seq: 1 });
+    h.engine.add([flow]);
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    await waitForText(h, "User-Agent");
+    await press(h, "e");
+    const p = await press(h, "8");
+    assert.match(p, /^status code: 200/m);
+    await pressEach(h, [KEY.backspace, KEY.backspace, KEY.backspace]);
+    await press(h, "4o4");
+    await press(h, KEY.enter);
+    await waitForText(h, 'invalid status code "4o4"');
+    assert.equal(edits(h).length, 0);
+
+    await press(h, "e");
+    await press(h, "8");
+    await pressEach(h, [KEY.backspace, KEY.backspace, KEY.backspace]);
+    await press(h, "404");
+    await press(h, KEY.enter);
+    assert.ok(await until(() => h.engine.edits.length === 1));
+    assert.deepEqual(h.engine.edits[0]!.patch, { statusCode: 404 });
+    // The view fetches the flow again and shows the new status.
+    await waitForText(h, /404 OK/);
+
+    await press(h, "e");
+    await press(h, "8");
+    await pressEach(h, [KEY.backspace, KEY.backspace, KEY.backspace]);
+    await press(h, "1000");
+    await press(h, KEY.enter);
+    await waitForText(h, "invalid status code 1000: must be an integer from 100 to 999");
+    assert.equal(h.engine.edits.length, 1);
+    assert.equal(h.engine.flows.get(flow.id)!.status, 404);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("url, path and reason start from the flow's values; Esc sends nothing; an unchanged value sends nothing", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    const flow = makeFlow({ seq: 1, path: "/a?b=1" });
+    h.engine.add([flow]);
+    await waitForText(h, "[1/1]");
+    await press(h, "e");
+    assert.match(await press(h, "2"), /^url: https:\/\/api\.example\.com\/a\?b=1/m);
+    await press(h, KEY.esc);
+    await press(h, "e");
+    assert.match(await press(h, "3"), /^path: \/a\?b=1/m);
+    await press(h, KEY.enter);
+    await press(h, "e");
+    assert.match(await press(h, "9"), /^reason: OK/m);
+    await press(h, " then some");
+    await press(h, KEY.enter);
+    assert.ok(await until(() => h.engine.edits.length === 1));
+    assert.deepEqual(h.engine.edits[0]!.patch, { reason: "OK then some" });
+    assert.equal(edits(h).length, 1);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("comment: HTTP flows get an edit; other flows (DNS) offer only the comment, set with flow.comment", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    const web = makeFlow({ seq: 1 });
+    const dns = makeFlow({ seq: 2, type: "dns", method: "QUERY", host: "example.com", path: "A" });
+    h.engine.add([web, dns]);
+    await waitForText(h, "[2/2]");
+    await press(h, "e");
+    await press(h, "c");
+    await press(h, "first look");
+    await press(h, KEY.enter);
+    assert.ok(await until(() => h.engine.edits.length === 1));
+    assert.deepEqual(h.engine.edits[0]!.patch, { comment: "first look" });
+
+    await press(h, "j");
+    const f = await press(h, "e");
+    assert.match(f, /1 comment/);
+    assert.ok(!f.includes("method"), f);
+    await press(h, "1");
+    await press(h, "it's DNS");
+    await press(h, KEY.enter);
+    assert.ok(await until(() => h.engine.commandLines().some((l) => l.startsWith("flow.comment"))));
+    assert.deepEqual(h.engine.commandLines(), [`flow.comment ${dns.id} "it's DNS"`]);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("console.edit.focus takes a part by name; a bad part or no flow is an error", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    await h.ctrl.run("console.edit.focus method");
+    assert.match(h.ctrl.state.message!.text, /no flow is in focus/);
+    h.engine.add([makeFlow({ seq: 1 })]);
+    await waitForText(h, "[1/1]");
+    await h.ctrl.run("console.edit.focus cookies");
+    assert.match(h.ctrl.state.message!.text, /cannot edit "cookies"; one of method, url/);
+    await h.ctrl.run("console.edit.focus status");
+    assert.equal(h.ctrl.state.prompt?.label, "status code: ");
+    await h.ctrl.run("console.prompt.abort");
+    await h.ctrl.run("console.edit.focus.options", true);
+    assert.match(h.ctrl.state.message!.text, /^method, url, path, query/);
+  } finally {
+    h.unmount();
+  }
+});
