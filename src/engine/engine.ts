@@ -287,14 +287,20 @@ export class Engine {
     for (const l of this.listeners) l.server.close();
     for (const d of this.dnsServers) d.close();
     const kill = this.options.get<string>("intercept_on_exit") === "kill";
-    for (const f of this.store.all()) {
-      if (!f.intercepted) continue;
-      if (kill) f.kill();
-      else f.resume();
-    }
+    const settlePaused = (): void => {
+      for (const f of this.store.all()) {
+        if (!f.intercepted) continue;
+        if (kill) f.kill();
+        else f.resume();
+      }
+    };
+    // Nothing new is paused from here on; a flow resumed at its request finishes without pausing at its response.
+    this.options.setValues({ intercept_active: false });
+    settlePaused();
     const deadline = Date.now() + 3000;
     while (Date.now() < deadline && this.store.all().some((f) => f.live && f.type === "http")) {
       await new Promise((r) => setTimeout(r, 25));
+      settlePaused();
     }
     for (const c of [...this.connections]) c.close("proxy shut down");
     await this.scripts.close();

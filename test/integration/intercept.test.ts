@@ -185,3 +185,28 @@ test("replay sends the request again as a new flow marked is_replay; revert rest
   assert.equal(await run(proxy, `flow.revert ${first?.id}`), "reverted 1 flow");
   assert.equal((stored as unknown as { request: { path: string } }).request.path, "/again");
 });
+
+test("on shutdown paused flows are resumed (intercept_on_exit=resume) and complete without pausing again", { timeout: 15_000 }, async (t) => {
+  const { origin } = await echoOrigin();
+  t.after(() => origin.close());
+  const proxy = await startProxy({ options: { intercept: "~u /bye" } });
+  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/bye`);
+  await waitIntercepted(proxy, 1);
+  await proxy.stop();
+  // Had the response paused again, shutdown would have closed the connection at its deadline instead.
+  assert.equal((await pending).status, 200);
+});
+
+test("on shutdown with intercept_on_exit=kill paused flows are killed", { timeout: 15_000 }, async (t) => {
+  const { origin, seen } = await echoOrigin();
+  t.after(() => origin.close());
+  const proxy = await startProxy({ options: { intercept: "~q", intercept_on_exit: "kill" } });
+  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/doomed`).then(
+    () => "answered",
+    () => "failed",
+  );
+  await waitIntercepted(proxy, 1);
+  await proxy.stop();
+  assert.equal(await pending, "failed");
+  assert.equal(seen.length, 0);
+});
