@@ -63,7 +63,7 @@ test("dns mode forwards queries to the name server and records DNS flows; dns_re
   const missing = await query(proxy.port, "missing.test");
   assert.equal((missing as Packet & { rcode?: string }).rcode, "NXDOMAIN");
   assert.deepEqual(resolver.queries, ["example.test"], "answered queries never reach the name server");
-  const flows = await proxy.waitFinished(3);
+  const flows = (await proxy.waitFinished(3)).sort((a, b) => a.seq - b.seq);
   assert.deepEqual(flows.map((f) => `${f.type} ${f.host} ${f.reason}`), ["dns example.test NOERROR", "dns spoofed.test NOERROR", "dns missing.test NXDOMAIN"]);
   assert.deepEqual(order, ["dns_request example.test", "dns_response 1", "dns_request spoofed.test", "dns_response 1", "dns_request missing.test", "dns_response 0"]);
 });

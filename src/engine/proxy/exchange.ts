@@ -245,7 +245,7 @@ export class HttpExchange {
             else reject(err instanceof UpstreamError ? err : new UpstreamError(`server ${flow.server_conn.address ? flow.server_conn.address.join(":") : "?"}: ${err.message}`));
           },
         },
-        { expectNoBody: req.method === "HEAD", ...(streamBody ? { streamBody: this.body } : {}) },
+        streamBody ? { expectNoBody: req.method === "HEAD", streamBody: this.body } : { expectNoBody: req.method === "HEAD" },
       );
     });
   }

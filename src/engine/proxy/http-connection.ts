@@ -228,25 +228,14 @@ export class HttpConnection {
 
   private buildRequest(head: MessageHead): Request {
     const headers = Headers.fromRaw(head.rawHeaders);
-    const common = { method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: Date.now() / 1000 };
+    const now = Date.now() / 1000;
     if (!head.url.startsWith("/") && head.url !== "*") {
-      let u: URL;
-      try {
-        u = new URL(head.url);
-      } catch {
-        throw new ClientFacingError(400, `invalid request target ${JSON.stringify(head.url)}`);
-      }
-      const scheme = u.protocol.replace(/:$/, "");
-      if (scheme !== "http" && scheme !== "https") throw new ClientFacingError(400, `unsupported scheme ${scheme} in ${head.url}`);
-      const port = u.port ? Number(u.port) : scheme === "https" ? 443 : 80;
-      // Keep the path exactly as sent (URL would normalise it).
-      const afterAuthority = head.url.slice(head.url.indexOf("//") + 2);
-      const at = afterAuthority.search(/[/?]/);
-      const rawPath = at === -1 ? "/" : afterAuthority.slice(at);
-      return new Request({ ...common, scheme, host: u.hostname.replace(/^\[|\]$/g, ""), port, path: rawPath.startsWith("?") ? `/${rawPath}` : rawPath });
+      const t = parseAbsoluteTarget(head.url);
+      return new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme: t.scheme, host: t.host, port: t.port, path: t.path });
     }
     if (!this.target) throw new ClientFacingError(400, "this is a proxy: send requests with an absolute URL (for example curl -x http://HOST:PORT http://example.com/)");
-    const req = new Request({ ...common, scheme: this.target.scheme, host: this.target.host, port: this.target.port, path: head.url });
+    const { scheme, host, port } = this.target;
+    const req = new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme, host, port, path: head.url });
     if (this.target.rewriteHost && req.headers.has("host")) req.headers.set("host", req.hostHeader);
     return req;
   }
@@ -330,6 +319,25 @@ export class HttpConnection {
     if (flow && !flow.error) flow.error = new FlowError(reason);
     this.socket.destroy();
   }
+}
+
+const ABSOLUTE = /^(https?):\/\/(\[[0-9a-fA-F:.]+\]|[^/?#:@\s]+)(?::(\d{1,5}))?([/?][^\s#]*)?$/i;
+
+/**
+ * Splits an absolute-form request target (RFC 9112 3.2.2). The path is kept exactly as
+ * sent: WHATWG URL parsing would normalise it (and is slow on this per-request path).
+ */
+export function parseAbsoluteTarget(url: string): { scheme: "http" | "https"; host: string; port: number; path: string } {
+  const m = ABSOLUTE.exec(url);
+  if (!m) {
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
+    throw new ClientFacingError(400, scheme && !/^https?$/i.test(scheme) ? `unsupported scheme ${scheme} in ${url}` : `invalid request target ${JSON.stringify(url)}`);
+  }
+  const scheme = (m[1] as string).toLowerCase() as "http" | "https";
+  const port = m[3] ? Number(m[3]) : scheme === "https" ? 443 : 80;
+  if (port < 1 || port > 65535) throw new ClientFacingError(400, `invalid port in request target ${JSON.stringify(url)}`);
+  const rawPath = m[4] ?? "/";
+  return { scheme, host: (m[2] as string).replace(/^\[|\]$/g, ""), port, path: rawPath.startsWith("?") ? `/${rawPath}` : rawPath };
 }
 
 export function splitAuthority(authority: string): [string, string] {

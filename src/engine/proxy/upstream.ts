@@ -175,6 +175,7 @@ export class H1Upstream implements UpstreamChannel {
   private sink: ResponseSink | undefined;
   private uses = 0;
   private responseDone = false;
+  private expectNoBody = false;
   private interim = false;
   busy = false;
   closed = false;
@@ -209,11 +210,13 @@ export class H1Upstream implements UpstreamChannel {
     this.responseDone = false;
     this.uses++;
     this.sink = sink;
-    this.parser = new Http1Parser("response", {
+    this.expectNoBody = opts.expectNoBody;
+    // One parser for the connection's life: llhttp parses successive responses in turn.
+    this.parser ??= new Http1Parser("response", {
       onHead: (head: MessageHead) => {
         this.interim = head.statusCode >= 100 && head.statusCode < 200 && head.statusCode !== 101;
         this.sink?.onHead(head);
-        return (opts.expectNoBody && (head.statusCode < 100 || head.statusCode >= 200)) || undefined;
+        return (this.expectNoBody && (head.statusCode < 100 || head.statusCode >= 200)) || undefined;
       },
       onBody: (c) => this.sink?.onBody(c),
       onComplete: (trailers) => {
@@ -258,8 +261,6 @@ export class H1Upstream implements UpstreamChannel {
   finish(keepAlive: boolean): void {
     this.busy = false;
     this.sink = undefined;
-    this.parser?.close();
-    this.parser = undefined;
     if (!keepAlive) this.close();
   }
 
@@ -272,7 +273,7 @@ export class H1Upstream implements UpstreamChannel {
   }
 
   private onData(d: Buffer): void {
-    if (!this.parser) {
+    if (!this.parser || !this.busy) {
       // Bytes with no request outstanding break HTTP/1.1: drop the connection.
       this.close();
       return;
@@ -301,6 +302,8 @@ export class H1Upstream implements UpstreamChannel {
       this.sink = undefined;
       if (!this.responseDone) sink?.onError(err ?? this.closedEarly());
     }
+    this.parser?.close();
+    this.parser = undefined;
     serverClosed(this.ctx, this.client, this.server);
   }
 
@@ -330,6 +333,8 @@ export class H1Upstream implements UpstreamChannel {
   close(): void {
     this.closed = true;
     if (!this.socket.destroyed) this.socket.destroy();
+    this.parser?.close();
+    this.parser = undefined;
   }
 }
 
