@@ -1,0 +1,32 @@
+/**
+ * The load-generator process. It runs apart from the orchestrator so that neither printing nor
+ * process management lands in the middle of a measurement, and apart from the proxy so the two
+ * event loops do not share one thread.
+ */
+import type { Job, JobResult, LoadgenReply, LoadgenRequest } from "./jobs.ts";
+import { runKeepAlive } from "./loadgen/keepalive.ts";
+import { runFirstContact, runNewConns } from "./loadgen/new-conns.ts";
+
+function run(job: Job): Promise<JobResult> {
+  switch (job.kind) {
+    case "keepalive":
+      return runKeepAlive(job);
+    case "new-conns":
+      return runNewConns(job);
+    case "first-contact":
+      return runFirstContact(job);
+  }
+}
+
+if (!process.send) throw new Error("bench/loadgen.ts is started by bench/run.ts over IPC");
+const reply = (msg: LoadgenReply): void => void process.send?.(msg);
+
+process.on("message", (msg: LoadgenRequest) => {
+  run(msg.job).then(
+    (result) => reply({ type: "result", id: msg.id, result }),
+    (err: unknown) => reply({ type: "error", id: msg.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+  );
+});
+reply({ type: "ready" });
+// An orphaned generator would keep hammering ports that later belong to someone else.
+process.on("disconnect", () => process.exit(0));

@@ -1,0 +1,138 @@
+/** Turns measurements into the text and markdown tables and the notes beneath them. */
+import os from "node:os";
+import type { Settings } from "./args.ts";
+import { checks } from "./checks.ts";
+import type { JobResult } from "./jobs.ts";
+import type { TargetName } from "./peers.ts";
+import { BUSY_CORES, type Findings, LOADGEN_SATURATED, type Measurement, ratio } from "./results.ts";
+import { headline } from "./scenarios.ts";
+
+const PEERS: TargetName[] = ["direct", "mitmdump", "http-mitm-proxy"];
+
+const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+const fmtMs = (ms: number): string => (Number.isNaN(ms) ? "—" : ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : int.format(ms));
+const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
+
+function headlineCell(m: Measurement): string {
+  const { value } = headline(m.scenario, m.result);
+  if (m.scenario.unit !== "ms") return `${int.format(value)} ${m.scenario.unit}`;
+  const tls = m.result.handshakeP50Ms === undefined ? "" : `TLS ${fmtMs(m.result.handshakeP50Ms)} ms, `;
+  return `${fmtMs(value)} ms (${tls}n=${m.result.count})`;
+}
+
+function errorsCell(r: JobResult): string {
+  const parts = [];
+  if (r.errors) parts.push(`${r.errors} err`);
+  if (r.badStatus) parts.push(`${r.badStatus} non-2xx`);
+  return parts.join(", ") || "0";
+}
+
+/** Scenario by scenario, so each comparison sits together whatever order the targets ran in. */
+function ordered(ms: Measurement[]): Measurement[] {
+  const scenarios = [...new Set(ms.map((m) => m.scenario))];
+  const targets = [...new Set(ms.map((m) => m.target))];
+  return [...ms].sort((a, b) => scenarios.indexOf(a.scenario) - scenarios.indexOf(b.scenario) || targets.indexOf(a.target) - targets.indexOf(b.target));
+}
+
+/**
+ * CPU the target (the origin, for direct) spent per request or connection. When the generator
+ * or the machine caps the rate, this still shows which proxy does the work more cheaply.
+ */
+function cpuPerOpCell(m: Measurement): string {
+  const cores = m.targetCores ?? m.originCores;
+  const ops = m.result.count / m.result.seconds;
+  if (!(ops > 0)) return "—";
+  const us = (cores / ops) * 1e6;
+  return us >= 1000 ? `${(us / 1000).toFixed(1)} ms` : `${Math.round(us)} µs`;
+}
+
+function rows(ms: Measurement[]): string[][] {
+  const head = ["Scenario", "Target", "Result", "p50 ms", "p99 ms", "vs direct", "vs mitmdump", "vs http-mitm-proxy", "CPU/op", "Errors"];
+  const body = ordered(ms).map((m) => {
+    const cells = PEERS.map((p) => {
+      const r = ratio(ms, m, p);
+      if (r === undefined) return "—";
+      // Against the origin itself, "share of the ceiling" reads better than a fraction.
+      return p === "direct" ? `${(r * 100).toFixed(1)}%` : `${r.toFixed(2)}×`;
+    });
+    return [m.scenario.label, m.target, headlineCell(m), fmtMs(m.result.p50Ms), fmtMs(m.result.p99Ms), ...cells, cpuPerOpCell(m), errorsCell(m.result)];
+  });
+  return [head, ...body];
+}
+
+export function textTable(ms: Measurement[]): string {
+  const all = rows(ms);
+  const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => r.map((c, i) => (i >= 2 && i <= 8 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const out = [line(all[0]!), widths.map((w) => "-".repeat(w)).join("  ")];
+  let last = "";
+  for (const r of all.slice(1)) {
+    // A blank line between scenarios keeps each comparison group together.
+    if (last && r[0] !== last) out.push("");
+    out.push(line(last === r[0] ? ["", ...r.slice(1)] : r));
+    last = r[0]!;
+  }
+  return out.join("\n");
+}
+
+export function markdownTable(ms: Measurement[]): string {
+  const all = rows(ms);
+  const esc = (c: string): string => c.replaceAll("|", "\\|");
+  const line = (r: string[]): string => `| ${r.map(esc).join(" | ")} |`;
+  const align = all[0]!.map((_, i) => (i >= 2 && i <= 8 ? "---:" : "---"));
+  return [line(all[0]!), `|${align.join("|")}|`, ...all.slice(1).map(line)].join("\n");
+}
+
+export function errorNotes(ms: Measurement[]): string[] {
+  return ms.filter((m) => m.result.firstError).map((m) => `${m.target} / ${m.scenario.label}: ${m.result.errors} errors, first: ${m.result.firstError}`);
+}
+
+export function loadgenNotes(ms: Measurement[]): string[] {
+  return ms
+    .filter((m) => m.loadgenCores >= LOADGEN_SATURATED)
+    .map((m) => `${m.target} / ${m.scenario.label}: the load generator used ${m.loadgenCores.toFixed(2)} cores and may be the limit there`);
+}
+
+export function busyNotes(ms: Measurement[]): string[] {
+  const busy = ms.filter((m) => m.foreignCores >= BUSY_CORES);
+  if (!busy.length) return [];
+  const which = busy.map((m) => `${m.target} / ${m.scenario.label} (${m.foreignCores.toFixed(2)})`).join("; ");
+  return [`${busy.length} of ${ms.length} figures were taken while other processes on this machine used ≥ ${BUSY_CORES} cores, so rerun before publishing them: ${which}`];
+}
+
+export function memoryLines(f: Findings): string[] {
+  const out = Object.entries(f.peakKiB).map(([t, kib]) => `peak RSS (VmHWM) of ${t} over its HTTP/HTTPS runs: ${mib(kib)}`);
+  if (f.rss) {
+    const { first, second, peakKiB } = f.rss;
+    const diff = ((second.rssKiB - first.rssKiB) / first.rssKiB) * 100;
+    out.push(
+      `pryx dump RSS after ${int.format(first.requests)} requests: ${mib(first.rssKiB)}; after ${int.format(second.requests)}: ${mib(second.rssKiB)} ` +
+        `(${diff >= 0 ? "+" : ""}${diff.toFixed(1)}%); peak ${mib(peakKiB)}; ` +
+        `${int.format(first.perSecond)} req/s up to the first checkpoint, ${int.format(second.perSecond)} req/s after it (1 KiB, 50 conns)` +
+        (f.rss.foreignCores >= BUSY_CORES ? `; other processes used ${f.rss.foreignCores.toFixed(2)} cores meanwhile` : ""),
+    );
+  }
+  return out;
+}
+
+export function renderReport(s: Settings, f: Findings): string {
+  const setup =
+    `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), node ${process.version}. ` +
+    `The load generator, the origin and the proxy under test share these cores, so compare the ratios, not the absolute figures. ` +
+    `Each scenario: ${s.warmupMs / 1000} s warm-up, ${s.durationMs / 1000} s measured${s.quick ? " (--quick: smoke test, not figures to publish)" : ""}.`;
+  const ms = f.measurements;
+  const busy = busyNotes(ms);
+  const out = ["", "## pryx bench", "", setup, ""];
+  if (ms.length) out.push(textTable(ms), "");
+  for (const n of [...errorNotes(ms), ...loadgenNotes(ms), ...busy]) out.push(`! ${n}`);
+  for (const n of f.skipped) out.push(`skipped: ${n}`);
+  out.push(...memoryLines(f), "");
+  const cs = checks(f);
+  if (cs.length) out.push("Targets:", ...cs.map((c) => `  ${c.ok ? "PASS" : "FAIL"}  ${c.what}: ${c.detail}`), "");
+  out.push("### Markdown (for the README)", "", setup, "");
+  if (ms.length) out.push(markdownTable(ms), "");
+  for (const n of f.skipped) out.push(`- skipped: ${n}`);
+  for (const l of [...memoryLines(f), ...loadgenNotes(ms), ...busy]) out.push(`- ${l}`);
+  out.push("- CPU/op: CPU time of the proxy process (of the origin, for direct) per request or connection.");
+  return `${out.join("\n")}\n`;
+}
