@@ -61,6 +61,13 @@ export function registerCoreOptions(options: Options): void {
     },
   });
   options.add({ name: "dns_name_servers", type: "str[]", default: [], help: "Upstream resolvers for dns mode (IP or IP:PORT, comma-separated); default: the system's." });
+  options.add({
+    name: "connection_reuse",
+    type: "choice",
+    default: "shared",
+    choices: ["shared", "client"],
+    help: "shared: idle server connections a client leaves behind serve other clients (fewer TLS handshakes); client: every client connection has its own server connections, as in mitmproxy.",
+  });
   options.add({ name: "rfile", type: "optional str", default: undefined, help: "Read flows from this file at start." });
   options.add({ name: "body_size_limit", type: "optional str", default: undefined, help: "Reserved: bodies larger than this are streamed (e.g. 10m)." });
   options.add({ name: "console_focus_follow", type: "bool", default: false, help: "The console's focus follows new flows." });

@@ -14,6 +14,7 @@ import { Client, formatAddress } from "./flow/connection.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-connection.ts";
 import { Tunnel } from "./proxy/tunnel.ts";
+import { SharedUpstreams } from "./proxy/pool.ts";
 import { socks5Handshake } from "./proxy/socks5.ts";
 import { DnsServer } from "./proxy/dns-server.ts";
 import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
@@ -50,6 +51,7 @@ export class Engine {
   private readonly listeners: Listener[] = [];
   private readonly dnsServers: DnsServer[] = [];
   private readonly connections = new Set<{ close(reason: string): void }>();
+  private readonly sharedUpstreams = new SharedUpstreams();
   private readonly ctx: ProxyContext;
   private readonly tunnel: Tunnel;
   private tlsProvider: TlsProvider | undefined;
@@ -80,6 +82,7 @@ export class Engine {
         return engine.tlsProvider;
       },
       notify: (flow: Flow) => this.store.update(flow),
+      sharedUpstreams: this.sharedUpstreams,
       connections: this.connections,
     };
     this.tunnel = new Tunnel(this.ctx, (socket, client, target, initial) => this.startHttp(socket, client, target, initial));
@@ -303,6 +306,7 @@ export class Engine {
       settlePaused();
     }
     for (const c of [...this.connections]) c.close("proxy shut down");
+    this.sharedUpstreams.closeAll();
     await this.scripts.close();
     await this.addons.trigger("done");
     clearTimeout(this.flushTimer);

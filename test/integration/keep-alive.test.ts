@@ -113,3 +113,27 @@ test("an upstream that closed its idle keep-alive connection is reconnected tran
   assert.equal(connections, 2);
   assert.equal(c.counts["client_connected"], 1, "the client connection outlived the upstream one");
 });
+
+test("a server connection a client left idle serves the next client (connection_reuse=shared), not with =client", { timeout: 15_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  t.after(() => origin.close());
+  for (const [mode, expected] of [["shared", 1], ["client", 2]] as const) {
+    const before = origin.connections;
+    const connects: string[] = [];
+    const proxy = await startProxy({ options: { connection_reuse: mode }, addons: [{ name: "count", server_connect: () => void connects.push("c") }] });
+    for (let i = 0; i < 2; i++) {
+      // Each request on its own keep-alive client connection, which the client then closes.
+      const client = await RawClient.connect(proxy.port);
+      client.send(`GET http://127.0.0.1:${origin.port}/${mode}/${i} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`);
+      const res = await client.response();
+      assert.equal(res.status, 200);
+      client.close();
+      await proxy.waitFinished(i + 1);
+      await waitUntil(() => proxy.engine.store.all().every((f) => !f.live) || undefined, "flows to finish");
+      await new Promise((r) => setImmediate(r));
+    }
+    await proxy.stop();
+    assert.equal(origin.connections - before, expected, `${mode}: server connections opened`);
+    assert.equal(connects.length, expected, `${mode}: server_connect fired once per new server connection`);
+  }
+});

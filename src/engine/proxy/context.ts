@@ -4,6 +4,7 @@ import type { Log } from "../log.ts";
 import type { FlowStore } from "../store.ts";
 import type { Flow } from "../flow/flow.ts";
 import type tls from "node:tls";
+import type { SharedUpstreams } from "./pool.ts";
 
 /** What TLS interception offers the protocol handlers, when a CA is loaded. */
 export interface TlsProvider {
@@ -22,6 +23,8 @@ export interface ProxyContext {
   readonly tls: TlsProvider | undefined;
   /** Called whenever a flow changed, so the UI learns of it. */
   notify(flow: Flow): void;
+  /** Idle server connections clients left behind, for other clients to reuse. */
+  readonly sharedUpstreams: SharedUpstreams;
   /** Connections alive now, so shutdown can close them. */
   readonly connections: Set<{ close(reason: string): void }>;
 }

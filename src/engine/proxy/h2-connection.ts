@@ -174,7 +174,7 @@ export class Http2Connection {
   private onClose(): void {
     if (this.disconnected) return;
     this.disconnected = true;
-    this.pool.closeAll();
+    this.pool.release();
     this.ctx.connections.delete(this);
     this.client.timestamp_end = Date.now() / 1000;
     void this.ctx.addons.trigger("client_disconnected", this.client);

@@ -177,7 +177,7 @@ export class HttpConnection {
         if (!keepOpen) {
           this.closed = true;
           if (!this.socket.destroyed) this.socket.end();
-          this.pool.closeAll();
+          this.pool.release();
           return;
         }
         if (this.queue.length <= 1 && !this.closed) this.socket.resume();
@@ -275,7 +275,7 @@ export class HttpConnection {
   private async disconnected(): Promise<void> {
     if (this.disconnectedFired) return;
     this.disconnectedFired = true;
-    this.pool.closeAll();
+    this.pool.release();
     this.parser.close();
     this.client.timestamp_end = Date.now() / 1000;
     this.ctx.connections.delete(this);
@@ -306,7 +306,7 @@ export class HttpConnection {
     for (const ev of ["data", "end", "close"]) this.socket.removeAllListeners(ev);
     this.closed = true;
     this.detached = true;
-    this.pool.closeAll();
+    this.pool.release();
     this.parser.close();
     this.disconnectedFired = true;
     this.ctx.connections.delete(this);
@@ -365,6 +365,6 @@ export async function replayFlow(ctx: ProxyContext, original: HTTPFlow): Promise
   done.finish([]);
   const pool = new UpstreamPool(ctx, client, false);
   await new HttpExchange(ctx, flow, done, new H1Writer(new NullSocket() as unknown as net.Socket), pool).runReplay();
-  pool.closeAll();
+  pool.release();
   return flow;
 }

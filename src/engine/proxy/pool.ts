@@ -5,10 +5,60 @@ import type { UpstreamChannel } from "./channel.ts";
 import { H1Upstream, openServer } from "./upstream.ts";
 import { H2Upstream } from "./h2-upstream.ts";
 
+const IDLE_MS = 30_000;
+
+function isBusy(c: UpstreamChannel): boolean {
+  return (c as { busy?: boolean }).busy === true;
+}
+
 /**
- * The server connections of one client connection, keyed by address and TLS. An idle
- * HTTP/1.1 connection or an HTTP/2 session is reused; otherwise a new one is opened.
- * `offerH2` is set when the client itself speaks HTTP/2, so the server may answer in kind.
+ * Idle server connections left by clients that went away, for other clients to reuse
+ * (`connection_reuse=shared`, the default): a browser or phone opens a new tunnel for
+ * almost everything, and a TLS handshake to the server per tunnel would dominate.
+ * An idle connection is closed after 30 s.
+ */
+export class SharedUpstreams {
+  private readonly idle = new Map<string, { channel: UpstreamChannel; timer: NodeJS.Timeout }[]>();
+
+  put(key: string, channel: UpstreamChannel): void {
+    if (channel.closed || isBusy(channel)) {
+      channel.close();
+      return;
+    }
+    const list = this.idle.get(key) ?? [];
+    const timer = setTimeout(() => {
+      this.idle.set(key, (this.idle.get(key) ?? []).filter((e) => e.channel !== channel));
+      channel.close();
+    }, IDLE_MS);
+    timer.unref();
+    list.push({ channel, timer });
+    this.idle.set(key, list);
+  }
+
+  take(key: string): UpstreamChannel | undefined {
+    const list = this.idle.get(key);
+    while (list?.length) {
+      const e = list.pop() as { channel: UpstreamChannel; timer: NodeJS.Timeout };
+      clearTimeout(e.timer);
+      if (!e.channel.closed) return e.channel;
+    }
+    return undefined;
+  }
+
+  closeAll(): void {
+    for (const list of this.idle.values()) for (const e of list) {
+      clearTimeout(e.timer);
+      e.channel.close();
+    }
+    this.idle.clear();
+  }
+}
+
+/**
+ * The server connections of one client connection. An idle HTTP/1.1 connection or an
+ * HTTP/2 session of this client is reused first, then (in shared mode) one another client
+ * left idle, else a new one is opened. `offerH2` is set when the client itself speaks
+ * HTTP/2, so the server may answer in kind.
  */
 export class UpstreamPool {
   private readonly channels = new Map<string, UpstreamChannel[]>();
@@ -23,11 +73,14 @@ export class UpstreamPool {
     const req = flow.request;
     const useTls = req.scheme === "https" || req.scheme === "wss";
     const address: Address = [req.host, req.port];
-    const key = `${formatAddress(address)}|${useTls ? "tls" : "tcp"}`;
-    const list = this.channels.get(key) ?? [];
-    this.channels.set(key, list.filter((c) => !c.closed));
+    const upgrading = req.headers.has("upgrade");
+    // A WebSocket handshake is an HTTP/1.1 upgrade, so such a request never offers h2.
+    const alpn = useTls ? (this.offerH2 && !upgrading ? ["h2", "http/1.1"] : ["http/1.1"]) : [];
+    const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${useTls ? req.pretty_host : ""}|${alpn.join(",")}`;
+    const list = (this.channels.get(key) ?? []).filter((c) => !c.closed);
+    this.channels.set(key, list);
     if (!fresh) {
-      const idle = (this.channels.get(key) ?? []).find((c) => !c.closed && !(c as { busy?: boolean }).busy);
+      const idle = list.find((c) => !isBusy(c)) ?? this.fromShared(key);
       if (idle) {
         flow.server_conn = idle.server;
         return idle;
@@ -37,16 +90,33 @@ export class UpstreamPool {
     server.sni = req.pretty_host;
     flow.server_conn = server;
     this.ctx.notify(flow);
-    // A WebSocket handshake is an HTTP/1.1 upgrade, so such a request never offers h2.
-    const alpn = useTls ? (this.offerH2 && !req.headers.has("upgrade") ? ["h2", "http/1.1"] : ["http/1.1"]) : [];
     const socket = await openServer(this.ctx, this.client, server, useTls, alpn);
     const channel: UpstreamChannel = server.alpn === "h2" ? new H2Upstream(this.ctx, this.client, server, socket) : new H1Upstream(this.ctx, this.client, server, socket);
     (this.channels.get(key) as UpstreamChannel[]).push(channel);
     return channel;
   }
 
+  private fromShared(key: string): UpstreamChannel | undefined {
+    if (this.ctx.options.get<string>("connection_reuse") !== "shared") return undefined;
+    const c = this.ctx.sharedUpstreams.take(key);
+    if (c) (this.channels.get(key) as UpstreamChannel[]).push(c);
+    return c;
+  }
+
   forget(channel: UpstreamChannel): void {
     for (const [k, list] of this.channels) this.channels.set(k, list.filter((c) => c !== channel));
+  }
+
+  /** The client is done: idle connections go to the shared pool (or are closed), busy ones are closed. */
+  release(): void {
+    const share = this.ctx.options.get<string>("connection_reuse") === "shared";
+    for (const [key, list] of this.channels) {
+      for (const c of list) {
+        if (share && !c.closed && !isBusy(c)) this.ctx.sharedUpstreams.put(key, c);
+        else c.close();
+      }
+    }
+    this.channels.clear();
   }
 
   closeAll(): void {
