@@ -1,8 +1,8 @@
 /**
  * Per-host certificates that pryx presents to clients in place of the real server's.
  *
- * All leaves share one key pair, made once per instance: RSA key generation is
- * the expensive step, and a shared interception key costs nothing in security
+ * All leaves share one ECDSA P-256 key pair, made once per instance: key generation
+ * is the expensive step, and a shared interception key costs nothing in security
  * (the CA key is the secret that matters). A new host then costs one signature.
  * Certificates and their `tls.SecureContext`s are cached together in a bounded
  * LRU, so the steady state of a session costs nothing at all.
@@ -12,8 +12,8 @@ import { isIP } from 'node:net';
 import * as tls from 'node:tls';
 import forge from 'node-forge';
 import type { CertificateAuthority, LeafIssuer } from './ca.ts';
-import { DAY_MS, certificateToDer, generateRsaKeyPair, randomSerial, signCertificate } from './x509.ts';
-import type { RsaKeyPair } from './x509.ts';
+import { DAY_MS, PLACEHOLDER_PUBLIC_KEY, certificateToDer, generateEcKeyPair, randomSerial, signCertificate } from './x509.ts';
+import type { EcKeyPair } from './x509.ts';
 
 export interface LeafCertificate {
   readonly host: string;
@@ -42,7 +42,7 @@ const MAX_CN_LENGTH = 64;
 export class LeafCertificates {
   readonly capacity: number;
   readonly #issuer: LeafIssuer;
-  readonly #keys: RsaKeyPair;
+  readonly #keys: EcKeyPair;
   /** Map iteration order is insertion order, so re-inserting on a hit makes the first key the least recently used. */
   readonly #cache = new Map<string, LeafCertificate>();
 
@@ -52,7 +52,7 @@ export class LeafCertificates {
     }
     this.capacity = capacity;
     this.#issuer = ca.issuer;
-    this.#keys = generateRsaKeyPair();
+    this.#keys = generateEcKeyPair();
   }
 
   get size(): number {
@@ -97,7 +97,7 @@ export class LeafCertificates {
     const issuer = this.#issuer;
     const cert = forge.pki.createCertificate();
     cert.version = 2;
-    cert.publicKey = this.#keys.forgePublicKey;
+    cert.publicKey = PLACEHOLDER_PUBLIC_KEY;
     cert.serialNumber = randomSerial();
     const now = Date.now();
     cert.validity.notBefore = new Date(now - LEAF_BACKDATE_MS);
@@ -109,13 +109,14 @@ export class LeafCertificates {
     cert.setIssuer([...issuer.subject]);
     cert.setExtensions([
       { name: 'basicConstraints', cA: false, critical: true },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      // An ECDSA key signs; it never enciphers keys, so keyEncipherment would be wrong here.
+      { name: 'keyUsage', digitalSignature: true, critical: true },
       { name: 'extKeyUsage', serverAuth: true },
       { name: 'subjectAltName', altNames: subjectAltNames(host) },
-      { name: 'subjectKeyIdentifier' },
+      { name: 'subjectKeyIdentifier', value: this.#keys.keyIdentifier },
       { name: 'authorityKeyIdentifier', keyIdentifier: issuer.keyIdentifier },
     ]);
-    signCertificate(cert, issuer.privateKey);
+    signCertificate(cert, issuer.privateKey, this.#keys.spki);
 
     const x509 = new X509Certificate(certificateToDer(cert));
     const certPem = x509.toString();

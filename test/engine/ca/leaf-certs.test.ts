@@ -49,24 +49,35 @@ test('a name gets a DNS SAN and a certificate that current clients accept', () =
   assert.ok(notAfter > Date.now() + 300 * DAY);
   assert.equal(leaf.notAfter.getTime(), notAfter);
 
-  const f = forge.pki.certificateFromPem(leaf.certPem);
-  assert.equal(f.version, 2, 'X.509 v3');
-  assert.equal(f.siginfo.algorithmOid, forge.pki.oids['sha256WithRSAEncryption']);
-  assert.ok(Number.parseInt(f.serialNumber.slice(0, 2), 16) < 0x80, 'positive serial');
-  const ext = (name: string): Record<string, unknown> => {
-    const e = f.getExtension(name);
-    assert.ok(e, `has ${name}`);
-    return e as Record<string, unknown>;
+  // forge reads RSA keys only, so the leaf (an EC key) is checked from its raw ASN.1.
+  const tbs = (forge.asn1.fromDer(forge.pem.decode(leaf.certPem)[0]!.body).value as forge.asn1.Asn1[])[0]!;
+  const fields = tbs.value as forge.asn1.Asn1[];
+  assert.equal(forge.asn1.derToInteger((fields[0]!.value as forge.asn1.Asn1[])[0]!.value as string), 2, 'X.509 v3');
+  assert.equal(forge.asn1.derToOid((fields[2]!.value as forge.asn1.Asn1[])[0]!.value as string), forge.pki.oids['sha256WithRSAEncryption']);
+  assert.ok((fields[1]!.value as string).charCodeAt(0) < 0x80, 'positive serial');
+  assert.equal(cert.publicKey.asymmetricKeyType, 'ec', 'an ECDSA key: cheap handshakes');
+  assert.equal(cert.publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+  const extensions = new Map<string, forge.asn1.Asn1>();
+  const extList = ((fields.at(-1)!.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[]);
+  for (const e of extList) {
+    const parts = e.value as forge.asn1.Asn1[];
+    extensions.set(forge.asn1.derToOid(parts[0]!.value as string), forge.asn1.fromDer(parts.at(-1)!.value as string));
+  }
+  const ext = (name: string): forge.asn1.Asn1 => {
+    const v = extensions.get(forge.pki.oids[name] as string);
+    assert.ok(v, `has ${name}`);
+    return v;
   };
-  assert.equal(ext('basicConstraints')['cA'], false);
-  assert.equal(ext('keyUsage')['digitalSignature'], true);
-  assert.equal(ext('keyUsage')['keyEncipherment'], true);
-  assert.equal(ext('keyUsage')['keyCertSign'], false);
-  assert.equal(ext('extKeyUsage')['serverAuth'], true);
+  assert.deepEqual(ext('basicConstraints').value, [], 'cA false');
+  const usage = (ext('keyUsage').value as string).charCodeAt(1);
+  assert.equal(usage & 0x80, 0x80, 'digitalSignature');
+  assert.equal(usage & 0x20, 0, 'no keyEncipherment for an EC key');
+  assert.equal(usage & 0x04, 0, 'no keyCertSign');
+  assert.equal(forge.asn1.derToOid((ext('extKeyUsage').value as forge.asn1.Asn1[])[0]!.value as string), forge.pki.oids['serverAuth']);
   const caSki = forge.pki.certificateFromPem(ca.certPem).getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier: string };
-  const akiSeq = forge.asn1.fromDer(ext('authorityKeyIdentifier')['value'] as string);
-  const keyIdentifier = (akiSeq.value as forge.asn1.Asn1[])[0]!;
+  const keyIdentifier = (ext('authorityKeyIdentifier').value as forge.asn1.Asn1[])[0]!;
   assert.equal(forge.util.bytesToHex(keyIdentifier.value as string), caSki.subjectKeyIdentifier);
+  assert.equal((ext('subjectKeyIdentifier').value as string).length, 20, 'a SHA-1 key identifier');
 });
 
 test('IPv4 and IPv6 addresses get IP SANs', () => {
