@@ -48,6 +48,10 @@ export function resolveFlows(store: FlowStore, spec: string): Flow[] {
   return all.filter((f) => pred(f as unknown as FilterableFlow));
 }
 
+function counted(verb: string, n: number): string {
+  return `${verb} ${n} flow${n === 1 ? "" : "s"}`;
+}
+
 /** The flow commands the console's keys and prompt use (mitmproxy's names). */
 export function registerFlowCommands(commands: CommandRegistry, deps: FlowCommandDeps): void {
   const { store, notify } = deps;
@@ -61,82 +65,47 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     if (flows.length) await deps.addons.trigger("update", flows);
   };
 
-  commands.add({
-    name: "flow.resume",
-    signature: "flow.resume flows",
-    help: "Resume intercepted flows.",
-    run: (args) => {
-      const flows = flowsArg(args, "flow.resume").filter((f) => f.intercepted);
-      for (const f of flows) f.resume();
-      for (const f of flows) notify(f);
-      return `resumed ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
-    },
+  /** A command over a flow spec (its first argument): `act` gets the selected flows and all arguments. */
+  const onFlows = (name: string, signature: string, help: string, select: (f: Flow) => boolean, act: (flows: Flow[], args: string[]) => unknown): void =>
+    commands.add({ name, signature, help, run: (args) => act(flowsArg(args, name).filter(select), args) });
+  const all = (): boolean => true;
+
+  onFlows("flow.resume", "flow.resume flows", "Resume intercepted flows.", (f) => f.intercepted, (flows) => {
+    for (const f of flows) {
+      f.resume();
+      notify(f);
+    }
+    return counted("resumed", flows.length);
   });
-  commands.add({
-    name: "flow.kill",
-    signature: "flow.kill flows",
-    help: "Kill flows: the client gets its connection closed.",
-    run: (args) => {
-      const flows = flowsArg(args, "flow.kill").filter((f) => f.killable);
-      for (const f of flows) {
-        f.kill();
-        notify(f);
-      }
-      return `killed ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
-    },
+  onFlows("flow.kill", "flow.kill flows", "Kill flows: the client gets its connection closed.", (f) => f.killable, (flows) => {
+    for (const f of flows) {
+      f.kill();
+      notify(f);
+    }
+    return counted("killed", flows.length);
   });
-  commands.add({
-    name: "flow.mark",
-    signature: "flow.mark flows [true|false]",
-    help: "Mark or unmark flows.",
-    run: async (args) => {
-      const flows = flowsArg(args, "flow.mark");
-      const on = args[1] === undefined || args[1] === "true";
-      for (const f of flows) f.marked = on ? ":default:" : "";
-      await changed(flows);
-    },
+  onFlows("flow.mark", "flow.mark flows [true|false]", "Mark or unmark flows.", all, async (flows, args) => {
+    const on = args[1] === undefined || args[1] === "true";
+    for (const f of flows) f.marked = on ? ":default:" : "";
+    await changed(flows);
   });
-  commands.add({
-    name: "flow.mark.toggle",
-    signature: "flow.mark.toggle flows",
-    help: "Toggle the mark on flows.",
-    run: async (args) => {
-      const flows = flowsArg(args, "flow.mark.toggle");
-      for (const f of flows) f.marked = f.marked ? "" : ":default:";
-      await changed(flows);
-    },
+  onFlows("flow.mark.toggle", "flow.mark.toggle flows", "Toggle the mark on flows.", all, async (flows) => {
+    for (const f of flows) f.marked = f.marked ? "" : ":default:";
+    await changed(flows);
   });
-  commands.add({
-    name: "flow.revert",
-    signature: "flow.revert flows",
-    help: "Revert edited flows to what was recorded.",
-    run: async (args) => {
-      const flows = flowsArg(args, "flow.revert").filter((f) => f.modified);
-      for (const f of flows) f.revert();
-      await changed(flows);
-      return `reverted ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
-    },
+  onFlows("flow.revert", "flow.revert flows", "Revert edited flows to what was recorded.", (f) => f.modified, async (flows) => {
+    for (const f of flows) f.revert();
+    await changed(flows);
+    return counted("reverted", flows.length);
   });
-  commands.add({
-    name: "flow.comment",
-    signature: "flow.comment flows text",
-    help: "Set a comment on flows.",
-    run: async (args) => {
-      const flows = flowsArg(args, "flow.comment");
-      for (const f of flows) f.comment = args.slice(1).join(" ");
-      await changed(flows);
-    },
+  onFlows("flow.comment", "flow.comment flows text", "Set a comment on flows.", all, async (flows, args) => {
+    for (const f of flows) f.comment = args.slice(1).join(" ");
+    await changed(flows);
   });
-  commands.add({
-    name: "view.flows.remove",
-    signature: "view.flows.remove flows",
-    help: "Remove flows from the list (paused ones are killed first).",
-    run: (args) => {
-      const flows = flowsArg(args, "view.flows.remove");
-      for (const f of flows) if (f.intercepted) f.kill();
-      store.remove(flows.map((f) => f.id));
-      return `removed ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
-    },
+  onFlows("view.flows.remove", "view.flows.remove flows", "Remove flows from the list (paused ones are killed first).", all, (flows) => {
+    for (const f of flows) if (f.intercepted) f.kill();
+    store.remove(flows.map((f) => f.id));
+    return counted("removed", flows.length);
   });
   commands.add({
     name: "view.clear",
@@ -147,26 +116,20 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       store.clear();
     },
   });
-  commands.add({
-    name: "view.flows.duplicate",
-    signature: "view.flows.duplicate flows",
-    help: "Copy flows, for editing and replay.",
-    run: (args) => {
-      const flows = flowsArg(args, "view.flows.duplicate");
-      for (const f of flows) if (f instanceof HTTPFlow) store.add(f.copy());
-      return `duplicated ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
-    },
+  onFlows("view.flows.duplicate", "view.flows.duplicate flows", "Copy flows, for editing and replay.", (f) => f instanceof HTTPFlow, (flows) => {
+    for (const f of flows) store.add((f as HTTPFlow).copy());
+    return counted("duplicated", flows.length);
   });
-  commands.add({
-    name: "replay.client",
-    signature: "replay.client flows",
-    help: "Send the requests of flows again, as new flows marked as replays.",
-    run: (args) => {
-      const flows = flowsArg(args, "replay.client").filter((f): f is HTTPFlow => f instanceof HTTPFlow && f.request.method !== "CONNECT");
-      for (const f of flows) void deps.replay(f);
-      return `replaying ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
+  onFlows(
+    "replay.client",
+    "replay.client flows",
+    "Send the requests of flows again, as new flows marked as replays.",
+    (f) => f instanceof HTTPFlow && f.request.method !== "CONNECT",
+    (flows) => {
+      for (const f of flows) void deps.replay(f as HTTPFlow);
+      return counted("replaying", flows.length);
     },
-  });
+  );
   commands.add({
     name: "save.file",
     signature: "save.file flows path",
@@ -180,7 +143,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       const text = flows.map((f) => `${encodeFlow(f)}\n`).join("");
       if (append) fs.appendFileSync(file, text);
       else fs.writeFileSync(file, text);
-      return `saved ${flows.length} flow${flows.length === 1 ? "" : "s"} to ${file}`;
+      return `${counted("saved", flows.length)} to ${file}`;
     },
   });
   commands.add({
