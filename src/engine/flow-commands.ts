@@ -162,11 +162,11 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       if (isHar(text)) {
         const har = fromHar(text);
         for (const f of har) store.add(f);
-        return `loaded ${har.length} flow${har.length === 1 ? "" : "s"} from HAR ${file}`;
+        return `${counted("loaded", har.length)} from HAR ${file}`;
       }
       const { flows, errors } = readFlowFile(file, decodeFlow);
       for (const f of flows) store.add(f);
-      return `loaded ${flows.length} flow${flows.length === 1 ? "" : "s"}${errors.length ? `; ${errors.length} unreadable line(s): ${errors[0]}` : ""}`;
+      return `${counted("loaded", flows.length)}${errors.length ? `; ${errors.length} unreadable line(s): ${errors[0]}` : ""}`;
     },
   });
   const httpFlows = (args: string[], cmd: string): HTTPFlow[] => {
@@ -195,7 +195,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       const file = args[2];
       if (!file) throw new CommandError("export.file needs a path");
       fs.writeFileSync(file, `${flows.map((f) => exportFlow(f, format)).join("\n\n")}\n`);
-      return `exported ${flows.length} flow${flows.length === 1 ? "" : "s"} as ${format} to ${file}`;
+      return `${counted("exported", flows.length)} as ${format} to ${file}`;
     },
   });
   commands.add({
@@ -207,7 +207,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       const file = args[1];
       if (!file) throw new CommandError("save.har needs a path");
       fs.writeFileSync(file, toHar(flows));
-      return `saved ${flows.length} flow${flows.length === 1 ? "" : "s"} as HAR to ${file}`;
+      return `${counted("saved", flows.length)} as HAR to ${file}`;
     },
   });
   commands.add({
