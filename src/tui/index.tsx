@@ -3,6 +3,8 @@
  * screen, hidden cursor), renders the App with Ink, and gives the terminal back on every way out.
  */
 import path from "node:path";
+// Before ink: see interactive-env.ts.
+import "./interactive-env.ts";
 import { render } from "ink";
 import type { EngineHandle } from "../engine-client.ts";
 import type { EngineEvent, ReadyInfo } from "../protocol.ts";

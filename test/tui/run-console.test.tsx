@@ -1,3 +1,5 @@
+// First, before anything loads ink (CI runs this with CI=true).
+import "../../src/tui/interactive-env.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
