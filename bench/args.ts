@@ -1,7 +1,8 @@
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { TARGETS, type TargetName } from "./peers.ts";
 
-export const SECTIONS = ["http", "https", "rss"] as const;
+export const SECTIONS = ["http", "https", "rss", "console"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Settings {
@@ -16,12 +17,28 @@ export interface Settings {
   rssMaxMs: number;
   firstContactHosts: number;
   firstContactMaxMs: number;
+  console: ConsoleSettings;
+}
+
+/** The console section: the real `pryx` console in a pty with a flow file loaded. */
+export interface ConsoleSettings {
+  flows: number;
+  /** Presses of `j`, idle and again during the flood. */
+  presses: number;
+  /** G/g and Enter/q cycles, idle (the flood gets half as many). */
+  cycles: number;
+  /** Filter runs, alternating between setting `~u /alpha` and clearing it. */
+  filterRuns: number;
+  /** Keep-alive connections of the flood and of the console-vs-dump throughput runs. */
+  connections: number;
+  /** Write the console's CPU profiles here (node --cpu-prof) and summarize the main thread's. */
+  profileDir?: string;
 }
 
 /** A bad command line: reported as its message alone, without a stack. */
 export class UsageError extends Error {}
 
-const USAGE = `usage: npm run bench -- [--quick] [--only http|https|rss]... [--targets pryx,mitmdump,...] [--duration S] [--warmup S]`;
+const USAGE = `usage: npm run bench -- [--quick] [--only http|https|rss|console]... [--targets pryx,mitmdump,...] [--duration S] [--warmup S] [--profile DIR]`;
 
 function listOf<T extends string>(values: string[], allowed: readonly T[], what: string): T[] {
   const out = values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
@@ -45,6 +62,7 @@ function parse(argv: string[]) {
       targets: { type: "string", multiple: true },
       duration: { type: "string" },
       warmup: { type: "string" },
+      profile: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -77,5 +95,13 @@ export function parseSettings(argv: string[]): Settings {
     rssMaxMs: quick ? 20_000 : 150_000,
     firstContactHosts: quick ? 10 : 50,
     firstContactMaxMs: quick ? 3_000 : 8_000,
+    console: {
+      flows: quick ? 20_000 : 100_000,
+      presses: quick ? 40 : 200,
+      cycles: quick ? 10 : 50,
+      filterRuns: quick ? 6 : 20,
+      connections: 16,
+      ...(values.profile ? { profileDir: path.resolve(values.profile) } : {}),
+    },
   };
 }

@@ -76,5 +76,6 @@ export interface JobResult {
   handshakeP50Ms?: number;
 }
 
-export type LoadgenRequest = { id: number; job: Job };
+/** A job, or the end of a running keep-alive job before its time (the console's flood stops with its key presses). */
+export type LoadgenRequest = { id: number; job: Job } | { id: number; cancel: true };
 export type LoadgenReply = { type: "ready" } | { type: "result"; id: number; result: JobResult } | { type: "error"; id: number; error: string };

@@ -7,10 +7,10 @@ import type { Job, JobResult, LoadgenReply, LoadgenRequest } from "./jobs.ts";
 import { runKeepAlive } from "./loadgen/keepalive.ts";
 import { runFirstContact, runNewConns } from "./loadgen/new-conns.ts";
 
-function run(job: Job): Promise<JobResult> {
+function run(job: Job, signal: AbortSignal): Promise<JobResult> {
   switch (job.kind) {
     case "keepalive":
-      return runKeepAlive(job);
+      return runKeepAlive(job, signal);
     case "new-conns":
       return runNewConns(job);
     case "first-contact":
@@ -21,11 +21,21 @@ function run(job: Job): Promise<JobResult> {
 if (!process.send) throw new Error("bench/loadgen.ts is started by bench/run.ts over IPC");
 const reply = (msg: LoadgenReply): void => void process.send?.(msg);
 
+const running = new Map<number, AbortController>();
+
 process.on("message", (msg: LoadgenRequest) => {
-  run(msg.job).then(
-    (result) => reply({ type: "result", id: msg.id, result }),
-    (err: unknown) => reply({ type: "error", id: msg.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
-  );
+  if ("cancel" in msg) {
+    running.get(msg.id)?.abort();
+    return;
+  }
+  const ac = new AbortController();
+  running.set(msg.id, ac);
+  run(msg.job, ac.signal)
+    .then(
+      (result) => reply({ type: "result", id: msg.id, result }),
+      (err: unknown) => reply({ type: "error", id: msg.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+    )
+    .finally(() => running.delete(msg.id));
 });
 reply({ type: "ready" });
 // An orphaned generator would keep hammering ports that later belong to someone else.

@@ -18,6 +18,8 @@ export interface Child {
 
 const children = new Set<Child>();
 const tempDirs = new Set<string>();
+/** Processes the bench did not spawn itself but must not leave behind: the console that `script` runs. */
+const adopted = new Set<number>();
 
 function track(name: string, proc: ChildProcess): Child {
   let tail = "";
@@ -36,6 +38,48 @@ export function spawnChild(name: string, cmd: string, args: string[], opts: { cw
   return track(name, spawn(cmd, args, { cwd: opts.cwd, stdio: ["ignore", "ignore", "pipe"] }));
 }
 
+/** A child whose stdin and stdout the bench talks through (the console under `script`). */
+export function spawnPiped(name: string, cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Child {
+  return track(name, spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["pipe", "pipe", "pipe"] }));
+}
+
+/** A grandchild to stop with the others, e.g. the node process that `script` started in its pty. */
+export function adoptPid(pid: number): void {
+  adopted.add(pid);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`, for a process known only by its pid. */
+export async function stopPid(pid: number, graceMs = 3000): Promise<void> {
+  const deadline = performance.now() + graceMs;
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    adopted.delete(pid);
+    return;
+  }
+  while (alive(pid)) {
+    if (performance.now() > deadline) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  adopted.delete(pid);
+}
+
 /** A TypeScript child speaking IPC, run through tsx like the orchestrator itself. */
 export function forkTs(name: string, file: string, opts: { cwd: string }): Child {
   return track(name, fork(file, [], { cwd: opts.cwd, execArgv: ["--import", "tsx"], serialization: "advanced", stdio: ["ignore", "ignore", "pipe", "ipc"] }));
@@ -51,12 +95,20 @@ export async function stopChild(child: Child, graceMs = 3000): Promise<void> {
 }
 
 export async function stopAll(): Promise<void> {
-  await Promise.all([...children].map((c) => stopChild(c)));
+  await Promise.all([...[...adopted].map((p) => stopPid(p)), ...[...children].map((c) => stopChild(c))]);
   removeTempDirs();
 }
 
 /** For the 'exit' event, where nothing asynchronous runs any more. */
 export function killAllNow(): void {
+  for (const p of adopted) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  adopted.clear();
   for (const c of children) c.proc.kill("SIGKILL");
   removeTempDirs();
 }

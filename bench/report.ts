@@ -4,7 +4,7 @@ import type { Settings } from "./args.ts";
 import { checks } from "./checks.ts";
 import type { JobResult } from "./jobs.ts";
 import type { TargetName } from "./peers.ts";
-import { BUSY_CORES, type Findings, LOADGEN_SATURATED, type Measurement, ratio } from "./results.ts";
+import { BUSY_CORES, type ConsoleFindings, type Findings, LOADGEN_SATURATED, type Measurement, type ThroughputRun, ratio } from "./results.ts";
 import { headline } from "./scenarios.ts";
 
 const PEERS: TargetName[] = ["direct", "mitmdump", "http-mitm-proxy"];
@@ -115,6 +115,81 @@ export function memoryLines(f: Findings): string[] {
   return out;
 }
 
+const GROUPS: Record<string, string> = { idle: "idle", filter: "filter", flood: "flood" };
+
+function consoleRows(c: ConsoleFindings): string[][] {
+  const head = ["Console key press", "When", "p50 ms", "p95 ms", "max ms", "n", "Target p95", "mitmproxy 8.1.1 p50 / p95"];
+  const body = c.latencies.map((r) => [
+    r.label,
+    GROUPS[r.group] ?? r.group,
+    fmtMs(r.stat.p50Ms),
+    fmtMs(r.stat.p95Ms),
+    fmtMs(r.stat.maxMs),
+    `${r.stat.n}${r.stat.timeouts ? ` (+${r.stat.timeouts} timed out)` : ""}`,
+    r.targetP95Ms === undefined ? "—" : `< ${r.targetP95Ms} ms`,
+    r.mitmproxy ?? "—",
+  ]);
+  return [head, ...body];
+}
+
+function consoleTextTable(c: ConsoleFindings): string {
+  const all = consoleRows(c);
+  const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => r.map((cell, i) => (i >= 2 && i <= 6 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ").trimEnd();
+  const out = [line(all[0]!), widths.map((w) => "-".repeat(w)).join("  ")];
+  let last = "";
+  for (const r of all.slice(1)) {
+    if (last && r[1] !== last) out.push("");
+    out.push(line(r));
+    last = r[1]!;
+  }
+  return out.join("\n");
+}
+
+function consoleMarkdownTable(c: ConsoleFindings): string {
+  const all = consoleRows(c);
+  const esc = (cell: string): string => cell.replaceAll("|", "\\|");
+  const line = (r: string[]): string => `| ${r.map(esc).join(" | ")} |`;
+  const align = all[0]!.map((_, i) => (i >= 2 && i <= 6 ? "---:" : "---"));
+  return [line(all[0]!), `|${align.join("|")}|`, ...all.slice(1).map(line)].join("\n");
+}
+
+function runCell(r: ThroughputRun, main: boolean): string {
+  const cpu = main && r.mainThreadCores !== undefined ? `${r.cores.toFixed(2)} cores, main thread ${r.mainThreadCores.toFixed(2)}` : `${r.cores.toFixed(2)} cores`;
+  const errs = r.result.errors || r.result.badStatus ? `, ${r.result.errors} errors, ${r.result.badStatus} non-2xx` : "";
+  return `${int.format(r.result.perSecond)} req/s (${cpu}${errs})`;
+}
+
+const GAP_NOTE = "spaced like typing (the console left quiet 40–55 ms, or 40–55 ms after the last repaint under load), each timed from writing its bytes to the end of the first synchronized-update frame that shows its effect";
+
+/** The console's setting, memory and throughput, under its latency table. */
+export function consoleLines(c: ConsoleFindings, s: Settings): string[] {
+  const out = [
+    `console: ${int.format(c.flows)} flows (${int.format(c.alphaFlows)} with /alpha; file ${mib(c.fileBytes / 1024)}, responses ${int.format(c.avgBodyBytes)} B on average) read with -r, shown ${(c.loadMs / 1000).toFixed(1)} s after start, in a ${c.cols}x${c.rows} pty (script); presses ${GAP_NOTE}; the pty itself adds ${fmtMs(c.ptyFloor.p50Ms)} ms p50, ${fmtMs(c.ptyFloor.p95Ms)} ms p95 (a raw-mode echo in its place)`,
+    `console RSS with the flows loaded (node process, engine worker included): VmRSS ${mib(c.memLoaded.rssKiB)}, VmHWM ${mib(c.memLoaded.hwmKiB)}; after the idle keys and filters: VmRSS ${mib(c.memSettled.rssKiB)} (mitmproxy 8.1.1's console: 640 MB)`,
+  ];
+  if (c.withConsole && c.withDump) {
+    const r = c.withConsole.result.perSecond / c.withDump.result.perSecond;
+    out.push(
+      `proxy throughput, HTTP/1.1 keep-alive 1 KiB, ${c.connections} conns, ${s.warmupMs / 1000} s + ${s.durationMs / 1000} s each: console ${runCell(c.withConsole, true)} vs pryx dump ${runCell(c.withDump, false)} = ${(r * 100).toFixed(1)}%`,
+    );
+  }
+  if (c.flood) out.push(`flood while pressing keys: ${runCell(c.flood, true)} from ${c.connections} conns (mitmproxy 8.1.1's console: 404 req/s)`);
+  const j = c.latencies.find((l) => l.id === "filter/j");
+  if (j) out.push(`j pressed right after the filter's Enter repainted before the filtered list in ${c.jBeforeFilter} of ${j.stat.n} runs`);
+  const phases: [string, number | undefined][] = [
+    ["the idle keys", c.foreignCores.idle],
+    ["the filters", c.foreignCores.filter],
+    ["the console's throughput run", c.withConsole?.foreignCores],
+    ["dump's throughput run", c.withDump?.foreignCores],
+    ["the flood", c.flood?.foreignCores],
+  ];
+  const busy = phases.filter((p): p is [string, number] => p[1] !== undefined && p[1] >= BUSY_CORES);
+  if (busy.length) out.push(`! other processes on this machine used ${busy.map(([what, cores]) => `${cores.toFixed(2)} cores during ${what}`).join(", ")}: rerun before publishing`);
+  for (const n of c.notes) out.push(`! console: ${n}`);
+  return out;
+}
+
 export function renderReport(s: Settings, f: Findings): string {
   const setup =
     `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), node ${process.version}. ` +
@@ -127,12 +202,21 @@ export function renderReport(s: Settings, f: Findings): string {
   for (const n of [...errorNotes(ms), ...loadgenNotes(ms), ...busy]) out.push(`! ${n}`);
   for (const n of f.skipped) out.push(`skipped: ${n}`);
   out.push(...memoryLines(f), "");
+  if (f.console) {
+    out.push(consoleTextTable(f.console), "", ...consoleLines(f.console, s), "");
+    if (f.console.profile.length) out.push("Console main thread (the TUI), CPU profile:", ...f.console.profile, "");
+  }
   const cs = checks(f);
   if (cs.length) out.push("Targets:", ...cs.map((c) => `  ${c.ok ? "PASS" : "FAIL"}  ${c.what}: ${c.detail}`), "");
   out.push("### Markdown (for the README)", "", setup, "");
   if (ms.length) out.push(markdownTable(ms), "");
   for (const n of f.skipped) out.push(`- skipped: ${n}`);
   for (const l of [...memoryLines(f), ...loadgenNotes(ms), ...busy]) out.push(`- ${l}`);
-  out.push("- CPU/op: CPU time of the proxy process (of the origin, for direct) per request or connection.");
-  return `${out.join("\n")}\n`;
+  if (f.console) {
+    out.push("", consoleMarkdownTable(f.console), "");
+    for (const l of consoleLines(f.console, s)) out.push(`- ${l.replace(/^! /, "")}`);
+  }
+  if (ms.length) out.push("- CPU/op: CPU time of the proxy process (of the origin, for direct) per request or connection.");
+  // Sections that printed nothing leave runs of blank lines behind.
+  return `${out.join("\n").replace(/\n{3,}/g, "\n\n")}\n`;
 }

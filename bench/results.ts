@@ -28,11 +28,69 @@ export interface RssFlatness {
   foreignCores: number;
 }
 
+/** Key-to-repaint latencies of one kind of press, in ms. */
+export interface LatencyStat {
+  n: number;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+  /** Presses whose repaint never came within the time limit (not in the percentiles). */
+  timeouts: number;
+}
+
+export interface ConsoleRow {
+  id: string;
+  group: "idle" | "flood" | "filter";
+  label: string;
+  stat: LatencyStat;
+  /** The issue's target for p95, when it sets one. */
+  targetP95Ms?: number;
+  /** mitmproxy 8.1.1's console on this machine, as the issues quote it. */
+  mitmproxy?: string;
+}
+
+/** A throughput run against one proxy, with the CPU its process (and, for the console, its main thread) used. */
+export interface ThroughputRun {
+  result: JobResult;
+  cores: number;
+  mainThreadCores?: number;
+  foreignCores: number;
+}
+
+export interface ConsoleFindings {
+  flows: number;
+  fileBytes: number;
+  alphaFlows: number;
+  avgBodyBytes: number;
+  cols: number;
+  rows: number;
+  /** From starting `pryx -r FILE` to the frame showing every flow. */
+  loadMs: number;
+  /** Right after the flows were shown, and again after the idle key presses and filters. */
+  memLoaded: { rssKiB: number; hwmKiB: number };
+  memSettled: { rssKiB: number; hwmKiB: number };
+  latencies: ConsoleRow[];
+  /** `j` presses right after a filter's Enter that repainted before the filtered list did. */
+  jBeforeFilter: number;
+  /** Writing a byte into the pty and reading its echo back, without the console: the harness's floor. */
+  ptyFloor: LatencyStat;
+  /** Cores used by processes outside the bench while the idle keys and the filters were timed. */
+  foreignCores: { idle?: number; filter?: number };
+  connections: number;
+  flood?: ThroughputRun;
+  /** The same keep-alive load for the same time: the console (no keys pressed), then `pryx dump`. */
+  withConsole?: ThroughputRun;
+  withDump?: ThroughputRun;
+  profile: string[];
+  notes: string[];
+}
+
 export interface Findings {
   measurements: Measurement[];
   /** Peak RSS (VmHWM) of each proxy process over its HTTP and HTTPS runs. */
   peakKiB: Partial<Record<TargetName, number>>;
   rss?: RssFlatness;
+  console?: ConsoleFindings;
   skipped: string[];
 }
 

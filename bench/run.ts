@@ -8,6 +8,8 @@ import { type Settings, UsageError, parseSettings } from "./args.ts";
 import { cpuSince, cpuSnapshot } from "./cpu.ts";
 import type { Job, JobResult } from "./jobs.ts";
 import { type Target, startTarget, unavailable } from "./peers.ts";
+import { measureConsole } from "./console/measure.ts";
+import { consoleUnavailable } from "./console/pty.ts";
 import { killAllNow, readMemory, stopAll } from "./procs.ts";
 import { renderReport } from "./report.ts";
 import { BUSY_CORES, type Findings, type Measurement, type RssFlatness } from "./results.ts";
@@ -125,6 +127,13 @@ async function main(): Promise<void> {
   log(`origin on 127.0.0.1:${origin.httpPort} (http) and :${origin.httpsPort} (https); load generator pid ${loadgen.child.proc.pid}`);
   if (s.sections.has("http") || s.sections.has("https")) await measureTargets(s, origin, loadgen, f);
   if (s.sections.has("rss")) f.rss = await measureRss(s, origin, loadgen);
+  if (s.sections.has("console")) {
+    const why = consoleUnavailable();
+    if (why) {
+      f.skipped.push(`console: ${why}`);
+      log(`console: skipped, ${why}`);
+    } else f.console = await measureConsole(s, origin, loadgen, ROOT);
+  }
   process.stdout.write(renderReport(s, f));
 }
 

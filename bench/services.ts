@@ -59,9 +59,15 @@ export class Loadgen {
     return new Loadgen(child);
   }
 
-  /** Every job has its own time limit; this one is the backstop if the generator wedges. */
-  run(job: Job, timeoutMs: number): Promise<JobResult> {
+  /**
+   * Every job has its own time limit; this one is the backstop if the generator wedges.
+   * Aborting `signal` ends a keep-alive job early, with what it measured so far.
+   */
+  run(job: Job, timeoutMs: number, signal?: AbortSignal): Promise<JobResult> {
     const id = this.#nextId++;
+    signal?.addEventListener("abort", () => {
+      if (this.#pending.has(id)) this.child.proc.send({ id, cancel: true } satisfies LoadgenRequest);
+    }, { once: true });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);

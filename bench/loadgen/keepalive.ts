@@ -7,8 +7,9 @@ import { ResponseReader } from "./response-reader.ts";
 /**
  * `connections` keep-alive connections, each sending its next request as soon as the previous
  * response has fully arrived (no pipelining), so requests/s is what the proxy can turn around.
+ * An abort ends the job early; its rate is then over the part of the window that ran.
  */
-export function runKeepAlive(job: KeepAliveJob): Promise<JobResult> {
+export function runKeepAlive(job: KeepAliveJob, signal?: AbortSignal): Promise<JobResult> {
   const started = performance.now();
   const countMode = job.stopAfter !== undefined;
   const measureFrom = countMode ? started : started + job.warmupMs;
@@ -38,10 +39,13 @@ export function runKeepAlive(job: KeepAliveJob): Promise<JobResult> {
       clearTimeout(timer);
       for (const s of sockets) s.destroy();
       const sorted = latencies.sorted();
-      const seconds = countMode ? (finishedAt - measureFrom) / 1000 : job.durationMs / 1000;
+      const cut = countMode || signal?.aborted === true;
+      const seconds = cut ? Math.max(0.001, (finishedAt - measureFrom) / 1000) : job.durationMs / 1000;
       resolve({ count: counted, seconds, perSecond: counted / seconds, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99), errors, firstError, badStatus });
     };
     const timer = setTimeout(finish, stopAt - started);
+    if (signal?.aborted) setImmediate(finish);
+    else signal?.addEventListener("abort", finish, { once: true });
 
     const pump = (socket: net.Socket): Promise<void> =>
       new Promise((done) => {
