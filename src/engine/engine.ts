@@ -30,6 +30,9 @@ import { applyPatch } from "./flow/patch.ts";
 import { HTTPFlow } from "./flow/http.ts";
 
 const FLUSH_INTERVAL_MS = 33;
+const FLOOD_FLUSH_INTERVAL_MS = 200;
+/** More changed flows than this in one 33 ms batch counts as a flood. */
+const FLOOD_BATCH = 100;
 const MAX_LOGS_PER_BATCH = 500;
 
 interface Listener {
@@ -233,14 +236,22 @@ export class Engine {
 
   private scheduleFlush(): void {
     if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+    this.flushTimer = setTimeout(() => this.flush(), this.flushInterval);
   }
+
+  /**
+   * Quick updates when traffic is light; under a flood, fewer and larger batches, so the
+   * console repaints for keys rather than for every new count (and the proxy posts less).
+   */
+  private flushInterval = FLUSH_INTERVAL_MS;
 
   /** Sends what changed since the last flush as one message. */
   flush(): void {
     this.flushTimer = undefined;
     if (!this.store.hasPending() && this.logs.length === 0) return;
     const delta = this.store.takeDelta();
+    const items = delta.add.length + delta.update.length;
+    this.flushInterval = items > FLOOD_BATCH ? FLOOD_FLUSH_INTERVAL_MS : FLUSH_INTERVAL_MS;
     const logs = this.logs;
     this.logs = [];
     this.post({ t: "batch", ...delta, logs, reset: false });

@@ -117,8 +117,8 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
 
   return (
     <ThemeContext.Provider value={th}>
-      <Box flexDirection="column" width={width} height={height} overflow="hidden">
-        <Box flexDirection="column" height={main} overflow="hidden">
+      <Box flexDirection="column" width={width} height={height} overflowY="hidden">
+        <Box flexDirection="column" height={main} overflowY="hidden">
           {body}
         </Box>
         {overlay?.kind === "chooser" ? <Chooser overlay={overlay} height={overlayHeight(chooserChoices, height)} width={width} /> : null}

@@ -125,7 +125,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
         stdout,
         exitOnCtrlC: false,
         patchConsole: true,
-        maxFps: 30,
+        maxFps: 60,
         incrementalRendering: INCREMENTAL_RENDERING,
       });
     } catch (err) {

@@ -10,7 +10,7 @@ function TitleLine({ title, flow, hint, width }: { title: string; flow: FlowSumm
   const what = flow ? ` ${flow.method} ${sanitize(flow.url)}` : "";
   const room = Math.max(0, width - title.length - hint.length - 2);
   return (
-    <Box height={1} overflow="hidden">
+    <Box height={1} overflowY="hidden">
       <Text wrap="truncate-end">
         <Text bold>{title}</Text>
         <Text dimColor>{padEnd(truncEnd(what, room), room)}</Text>
@@ -48,20 +48,20 @@ export function GridEditorView({ screen, flow, width, height, bodyRows }: { scre
   const hint = screen.saving ? "saving…" : g.editing ? "⏎/esc done  tab next cell" : "a add  A insert  d delete  ⏎ edit  q save & back";
   const rows = g.rows.slice(g.top, g.top + bodyRows);
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       <TitleLine title={screen.title} flow={flow} hint={hint} width={width} />
-      <Box height={1} overflow="hidden">
+      <Box height={1} overflowY="hidden">
         <Text wrap="truncate-end" bold color={paint(theme, "cyan")}>
           {"   " + g.columns.map((c, i) => padEnd(c, widths[i] ?? valueW)).join(" ")}
         </Text>
       </Box>
-      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+      <Box flexDirection="column" height={bodyRows} overflowY="hidden">
         {g.rows.length === 0 ? <Text dimColor>No values - you should add some. Press ? for help.</Text> : null}
         {rows.map((r, i) => {
           const idx = g.top + i;
           const focusRow = idx === g.row;
           return (
-            <Box key={idx} height={1} overflow="hidden">
+            <Box key={idx} height={1} overflowY="hidden">
               <Text wrap="truncate-end">
                 <Text bold color={paint(theme, "cyan")}>
                   {focusRow ? ">> " : "   "}
@@ -101,13 +101,13 @@ export function TextEditorView({ screen, flow, width, height, bodyRows }: { scre
   const hint = screen.saving ? "saving…" : `ctrl-s save  esc cancel  ${t.row + 1}:${t.col + 1}`;
   const lines = t.lines.slice(t.top, t.top + bodyRows);
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       <TitleLine title={`${screen.title} (inline)`} flow={flow} hint={hint} width={width} />
-      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+      <Box flexDirection="column" height={bodyRows} overflowY="hidden">
         {lines.map((l, i) => {
           const idx = t.top + i;
           return (
-            <Box key={idx} height={1} overflow="hidden">
+            <Box key={idx} height={1} overflowY="hidden">
               {idx === t.row ? (
                 <EditingText line={{ value: l, cursor: t.col }} width={width} />
               ) : (

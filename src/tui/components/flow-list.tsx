@@ -14,7 +14,7 @@ export const FlowRow = memo(function FlowRow({ flow, focused, layout, glyphs, no
   const cells = flowRowCells(flow, focused, layout, glyphs);
   const theme = { noColor, glyphs };
   return (
-    <Box height={1} overflow="hidden">
+    <Box height={1} overflowY="hidden">
       <Text wrap="truncate-end" bold={focused}>
         {cells.map((c, i) => (
           <Text key={i} color={paint(theme, c.color)} bold={c.bold ?? false} dimColor={c.dim ?? false}>
@@ -39,7 +39,7 @@ export function FlowList({ store, width, height }: { store: FlowStore; width: nu
     );
   }
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       {win.rows.map((f, i) => (
         <FlowRow key={f.id} flow={f} focused={win.top + i === win.focus} layout={layout} glyphs={theme.glyphs} noColor={theme.noColor} />
       ))}

@@ -15,7 +15,7 @@ function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
   const left = `${flow.method ? flow.method + " " : ""}${sanitize(flow.url || flow.host)}`;
   const room = Math.max(10, width - right.length - 1);
   return (
-    <Box height={1} overflow="hidden">
+    <Box height={1} overflowY="hidden">
       <Text wrap="truncate-end">
         <Text bold>{truncEnd(left, room, theme.glyphs.ellipsis).padEnd(room)}</Text>
         <Text color={paint(theme, STATUS_COLORS[cls])} bold={flow.intercepted}>
@@ -30,7 +30,7 @@ function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
 function TabBar({ screen }: { screen: FlowViewScreen }) {
   const theme = useTheme();
   return (
-    <Box height={1} overflow="hidden">
+    <Box height={1} overflowY="hidden">
       <Text wrap="truncate-end">
         {screen.tabs.map((t, i) => {
           const active = i === screen.tab;
@@ -50,7 +50,7 @@ export function FlowView({ screen, flow, width, height, bodyRows }: { screen: Fl
   const theme = useTheme();
   const shown = flow ?? screen.detail?.summary ?? screen.fetchedFor;
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       {shown ? <FlowHeader flow={shown} width={width} /> : <Text> </Text>}
       <TabBar screen={screen} />
       {screen.error ? (

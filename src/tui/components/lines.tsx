@@ -32,7 +32,7 @@ function SegmentText({ seg, theme }: { seg: Segment; theme: Theme }) {
 export const LineRow = memo(function LineRow({ line, highlight }: { line: Line; highlight: boolean }) {
   const theme = useTheme();
   return (
-    <Box height={1} overflow="hidden">
+    <Box height={1} overflowY="hidden">
       <Text wrap="truncate-end" inverse={highlight}>
         {line.length === 0 ? " " : line.map((seg, i) => <SegmentText key={i} seg={seg} theme={theme} />)}
       </Text>
@@ -46,7 +46,7 @@ export function LinesView({ lines, scroll, height, highlight }: { lines: readonl
   const rows = [];
   for (let i = scroll; i < end; i++) rows.push(<LineRow key={i - scroll} line={lines[i]!} highlight={i === highlight} />);
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       {rows}
     </Box>
   );

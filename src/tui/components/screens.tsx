@@ -14,7 +14,7 @@ import { LinesView } from "./lines.tsx";
 
 function Title({ text, right }: { text: string; right?: string }) {
   return (
-    <Box height={1} overflow="hidden">
+    <Box height={1} overflowY="hidden">
       <Text bold wrap="truncate-end">
         {text}
         {right ? <Text dimColor>{`  ${right}`}</Text> : null}
@@ -25,7 +25,7 @@ function Title({ text, right }: { text: string; right?: string }) {
 
 export function HelpView({ screen, height, bodyRows }: { screen: TextScreen; height: number; bodyRows: number }) {
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       <Title text={screen.title} right="q to go back, / to search" />
       <LinesView lines={screen.lines} scroll={screen.scroll} height={bodyRows} highlight={screen.highlight} />
     </Box>
@@ -41,12 +41,12 @@ export function EventLogView({ ctrl, screen, height, bodyRows }: { ctrl: Control
   const scroll = screen.follow ? Math.max(0, all.length - bodyRows) : Math.min(screen.scroll, Math.max(0, all.length - bodyRows));
   const rows = all.slice(scroll, scroll + bodyRows);
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       <Title text="Events" right={`${all.length} entries${screen.follow ? ", following" : ""}`} />
-      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+      <Box flexDirection="column" height={bodyRows} overflowY="hidden">
         {all.length === 0 ? <Text dimColor>No events yet.</Text> : null}
         {rows.map((e, i) => (
-          <Box key={i} height={1} overflow="hidden">
+          <Box key={i} height={1} overflowY="hidden">
             <Text wrap="truncate-end" color={paint(theme, LEVEL_COLORS[e.level])} inverse={scroll + i === screen.highlight}>
               {sanitize(logLineText(e))}
             </Text>
@@ -70,15 +70,15 @@ export function OptionsView({ ctrl, screen, options, width, height, bodyRows }: 
   const focused = options[screen.focus];
   const rows = options.slice(screen.top, screen.top + bodyRows);
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       <Title text="Options" right="⏎ edit or toggle, d reset, q back" />
-      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+      <Box flexDirection="column" height={bodyRows} overflowY="hidden">
         {rows.map((o, i) => {
           const isFocus = screen.top + i === screen.focus;
           const editing = isFocus && screen.editing === o.name;
           const changed = o.value !== o.default;
           return (
-            <Box key={o.name} height={1} overflow="hidden">
+            <Box key={o.name} height={1} overflowY="hidden">
               <Text wrap="truncate-end" bold={isFocus}>
                 <Text color={paint(theme, isFocus ? "cyan" : undefined)}>{isFocus ? ">>" : "  "}</Text>
                 <Text color={paint(theme, changed ? "yellow" : undefined)}>{padEnd(o.name, nameW) + "  "}</Text>
@@ -89,7 +89,7 @@ export function OptionsView({ ctrl, screen, options, width, height, bodyRows }: 
           );
         })}
       </Box>
-      <Box flexDirection="column" height={OPTION_HELP_LINES} overflow="hidden">
+      <Box flexDirection="column" height={OPTION_HELP_LINES} overflowY="hidden">
         {focused ? (
           <>
             <Text wrap="truncate-end" dimColor>
@@ -111,13 +111,13 @@ export function CommandsView({ screen, commands, width, height, bodyRows }: { sc
   const nameW = Math.min(34, Math.max(8, ...commands.map((c) => c.name.length)));
   const rows = commands.slice(screen.top, screen.top + bodyRows);
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       <Title text="Command Reference" right="⏎ to run, q back" />
-      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+      <Box flexDirection="column" height={bodyRows} overflowY="hidden">
         {rows.map((c, i) => {
           const isFocus = screen.top + i === screen.focus;
           return (
-            <Box key={c.name} height={1} overflow="hidden">
+            <Box key={c.name} height={1} overflowY="hidden">
               <Text wrap="truncate-end" bold={isFocus}>
                 <Text color={paint(theme, isFocus ? "cyan" : undefined)}>{isFocus ? ">>" : "  "}</Text>
                 <Text color={paint(theme, "cyan")}>{padEnd(c.name, nameW) + "  "}</Text>
@@ -135,13 +135,13 @@ export function KeybindingsView({ screen, bindings, height, bodyRows }: { screen
   const theme = useTheme();
   const rows = bindings.slice(screen.top, screen.top + bodyRows);
   return (
-    <Box flexDirection="column" height={height} overflow="hidden">
+    <Box flexDirection="column" height={height} overflowY="hidden">
       <Title text="Key Bindings" right="x to run, q back" />
-      <Box flexDirection="column" height={bodyRows} overflow="hidden">
+      <Box flexDirection="column" height={bodyRows} overflowY="hidden">
         {rows.map((b, i) => {
           const isFocus = screen.top + i === screen.focus;
           return (
-            <Box key={`${b.context} ${b.key}`} height={1} overflow="hidden">
+            <Box key={`${b.context} ${b.key}`} height={1} overflowY="hidden">
               <Text wrap="truncate-end" bold={isFocus}>
                 <Text color={paint(theme, isFocus ? "cyan" : undefined)}>{isFocus ? ">>" : "  "}</Text>
                 <Text color={paint(theme, "cyan")}>{padEnd(displayKey(b.key), 10) + " "}</Text>

@@ -71,7 +71,7 @@ export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: Con
     );
   return (
     <Box flexDirection="column" height={2}>
-      <Box height={1} overflow="hidden">
+      <Box height={1} overflowY="hidden">
         {p?.hint ? (
           <Text wrap="truncate-end" color={paint(theme, "cyan")}>
             {p.hint}
@@ -82,7 +82,7 @@ export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: Con
           </Text>
         )}
       </Box>
-      <Box height={1} overflow="hidden">
+      <Box height={1} overflowY="hidden">
         {second}
       </Box>
     </Box>
