@@ -43,7 +43,7 @@ export class Headers implements Iterable<HeaderField> {
     const lower = name.toLowerCase();
     let out: string | undefined;
     for (const [n, v] of this.fields) {
-      if (n.toLowerCase() === lower) out = out === undefined ? v : `${out}, ${v}`;
+      if (same(n, lower)) out = out === undefined ? v : `${out}, ${v}`;
     }
     return out;
   }
@@ -55,7 +55,7 @@ export class Headers implements Iterable<HeaderField> {
 
   has(name: string): boolean {
     const lower = name.toLowerCase();
-    return this.fields.some(([n]) => n.toLowerCase() === lower);
+    return this.fields.some(([n]) => same(n, lower));
   }
 
   /** Replaces every field of that name with one, kept at the first one's position. */
@@ -130,13 +130,21 @@ export class Headers implements Iterable<HeaderField> {
   }
 }
 
+/** Case-insensitive name match; the length test skips most lower-casing on this hot path. */
+function same(name: string, lower: string): boolean {
+  return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
+}
+
 function isIterable(x: unknown): x is Iterable<HeaderField> {
   return typeof x === "object" && x !== null && Symbol.iterator in x;
 }
 
 const HEADER_PROXY: ProxyHandler<Headers> = {
-  get(target, prop, receiver) {
-    if (typeof prop === "symbol" || prop in target) return Reflect.get(target, prop, receiver);
+  // Every method call and field read goes through this trap, so the common case (a
+  // property of the class) is one plain load; header names are the rare fallback.
+  get(target, prop) {
+    const own = (target as unknown as Record<string | symbol, unknown>)[prop];
+    if (own !== undefined || typeof prop === "symbol" || prop in target) return own;
     return target.get(prop);
   },
   set(target, prop, value, receiver) {
