@@ -186,6 +186,7 @@ export type EngineEvent =
   | { t: "ready"; info: ReadyInfo }
   | { t: "batch"; add: FlowSummary[]; update: FlowSummary[]; remove: string[]; logs: LogEntry[]; reset: boolean }
   | { t: "options"; changed: OptionInfo[] }
+  /** The view filter changed: the ids it shows (empty when `filter` is "", meaning all). */
   | { t: "view"; filter: string; shown: string[] }
   | { t: "reply"; id: number; ok: true; value: unknown }
   | { t: "reply"; id: number; ok: false; error: string }

@@ -83,8 +83,9 @@ export class FlowStore {
 
   setViewFilter(pred: FlowPredicate | undefined): string[] {
     this.viewFilter = pred;
+    if (!pred) return [];
     const shown: string[] = [];
-    for (const f of this.flows.values()) if (!pred || pred(f)) shown.push(f.id);
+    for (const f of this.flows.values()) if (this.matchesView(f)) shown.push(f.id);
     return shown;
   }
 

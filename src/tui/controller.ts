@@ -366,7 +366,9 @@ export class Controller {
       }
       case "view":
         this.set({ viewFilter: ev.filter });
-        this.store.applyView(ev.shown);
+        // No filter means every flow is shown; the engine then sends no list at all.
+        if (ev.filter === "") this.store.showAll();
+        else this.store.applyView(ev.shown);
         break;
       case "fatal":
         this.addLogs([{ ts: Date.now() / 1000, level: "error", msg: `engine failed: ${ev.error}` }]);

@@ -193,6 +193,12 @@ export class FlowStore {
   }
 
   /** A new view filter: `shown` holds every id that matches it. */
+  showAll(): void {
+    this.unshown = new Set();
+    this.rebuild();
+    this.changed();
+  }
+
   applyView(shown: readonly string[]): void {
     const match = new Set(shown);
     this.unshown = new Set();
