@@ -252,7 +252,8 @@ export class Engine {
     if (!this.store.hasPending() && this.logs.length === 0) return;
     const delta = this.store.takeDelta();
     const items = delta.add.length + delta.update.length;
-    this.flushInterval = items > FLOOD_BATCH ? FLOOD_FLUSH_INTERVAL_MS : FLUSH_INTERVAL_MS;
+    // Only a console benefits; dump keeps batches small so finished flows are let go of quickly.
+    this.flushInterval = this.init.keepFlows && items > FLOOD_BATCH ? FLOOD_FLUSH_INTERVAL_MS : FLUSH_INTERVAL_MS;
     const logs = this.logs;
     this.logs = [];
     this.post({ t: "batch", ...delta, logs, reset: false });

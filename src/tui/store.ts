@@ -45,7 +45,8 @@ export interface ViewSettings {
 export class FlowStore {
   private readonly flows = new Map<string, FlowSummary>();
   /** Ids that do not match the view filter (usually few, or none without a filter). */
-  private unshown = new Set<string>();
+  /** Ids the view filter shows; undefined when no filter is set (all shown), so a filter costs a set of its matches only. */
+  private filterIds: Set<string> | undefined = undefined;
   /** Shown flows in ascending order of `cmp`; display order is this, or its reverse. */
   private view: FlowSummary[] = [];
   private cmp: Compare = COMPARE.time;
@@ -124,7 +125,7 @@ export class FlowStore {
   }
 
   private visible(f: FlowSummary): boolean {
-    return !this.unshown.has(f.id) && (!this.settings.markedOnly || f.marked);
+    return (this.filterIds === undefined || this.filterIds.has(f.id)) && (!this.settings.markedOnly || f.marked);
   }
 
   // ---- engine events ----
@@ -132,7 +133,7 @@ export class FlowStore {
   applyBatch(b: BatchDelta): void {
     if (b.reset) {
       this.flows.clear();
-      this.unshown.clear();
+      if (this.filterIds) this.filterIds = new Set();
       this.view = [];
       this.intercepted = 0;
       this.focusIdx = 0;
@@ -151,7 +152,7 @@ export class FlowStore {
         else leaving.add(old);
       }
       this.flows.delete(id);
-      this.unshown.delete(id);
+      this.filterIds?.delete(id);
       if (old.intercepted) this.intercepted--;
     }
 
@@ -159,8 +160,13 @@ export class FlowStore {
       const old = this.flows.get(f.id);
       const wasVisible = old !== undefined && this.visible(old);
       this.flows.set(f.id, f);
-      if (f.shown) this.unshown.delete(f.id);
-      else this.unshown.add(f.id);
+      if (this.filterIds) {
+        if (f.shown) this.filterIds.add(f.id);
+        else this.filterIds.delete(f.id);
+      } else if (!f.shown) {
+        // A hidden flow before any view event: start tracking from what is known now.
+        this.filterIds = new Set([...this.flows.values()].filter((x) => x.shown).map((x) => x.id));
+      }
       if (old?.intercepted) this.intercepted--;
       if (f.intercepted) this.intercepted++;
       const isVisible = this.visible(f);
@@ -194,15 +200,13 @@ export class FlowStore {
 
   /** A new view filter: `shown` holds every id that matches it. */
   showAll(): void {
-    this.unshown = new Set();
+    this.filterIds = undefined;
     this.rebuild();
     this.changed();
   }
 
   applyView(shown: readonly string[]): void {
-    const match = new Set(shown);
-    this.unshown = new Set();
-    for (const id of this.flows.keys()) if (!match.has(id)) this.unshown.add(id);
+    this.filterIds = new Set(shown);
     this.rebuild();
     this.changed();
   }
