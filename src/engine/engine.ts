@@ -10,6 +10,7 @@ import { ScriptLoader } from "./hooks/scripts.ts";
 import { bindContext } from "./hooks/ctx.ts";
 import { registerCoreOptions } from "./core-options.ts";
 import { registerFlowCommands } from "./flow-commands.ts";
+import { registerExtraCommands } from "./extra-commands.ts";
 import { Client, formatAddress } from "./flow/connection.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-connection.ts";
@@ -98,6 +99,7 @@ export class Engine {
       notify: (f) => this.store.update(f),
       replay: (f) => replayFlow(this.ctx, f),
     });
+    registerExtraCommands(this.commands, { store: this.store, options: this.options, notify: (f) => this.store.update(f) });
     this.options.onChange((updated) => {
       this.onOptionsChanged(updated);
       void this.addons.trigger("configure", updated);

@@ -106,6 +106,17 @@ export class Options {
     return updated;
   }
 
+  /** Sets options back to their defaults (all when `names` is empty). */
+  reset(names: readonly string[] = []): Set<string> {
+    const values: Record<string, OptionValue> = {};
+    for (const n of names.length ? names : this.names()) {
+      const e = this.entries.get(n);
+      if (!e) throw new OptionError(this.unknown(n));
+      values[n] = e.spec.default;
+    }
+    return this.setValues(values);
+  }
+
   names(): string[] {
     return [...this.entries.keys()].sort();
   }

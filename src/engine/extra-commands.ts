@@ -1,0 +1,163 @@
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { CommandRegistry } from "./commands.ts";
+import { CommandError } from "./commands.ts";
+import type { Options } from "./options.ts";
+import type { FlowStore } from "./store.ts";
+import { HTTPFlow, Request } from "./flow/http.ts";
+import { Client, Server } from "./flow/connection.ts";
+import type { Flow } from "./flow/flow.ts";
+import type { Addon } from "./hooks/hooks.ts";
+import { resolveFlows } from "./flow-commands.ts";
+
+/** One value cut from a flow (mitmproxy's cut addon): request.method, response.content, request.header[Host]… */
+export function cut(flow: Flow, spec: string): string | Uint8Array {
+  if (!(flow instanceof HTTPFlow)) throw new CommandError(`cannot cut ${spec} from a ${flow.type} flow`);
+  const header = /^(request|response)\.header\[(.+)\]$/.exec(spec);
+  const msg = spec.startsWith("response.") ? flow.response : flow.request;
+  if (!msg) throw new CommandError(`flow ${flow.id} has no response to cut ${spec} from`);
+  if (header) return msg.headers.get(header[2] as string) ?? "";
+  const r = flow.request;
+  const s = flow.response;
+  const table: Record<string, () => string | Uint8Array> = {
+    "request.method": () => r.method,
+    "request.url": () => r.pretty_url,
+    "request.path": () => r.path,
+    "request.host": () => r.pretty_host,
+    "request.http_version": () => r.http_version,
+    "request.content": () => r.content ?? new Uint8Array(0),
+    "request.text": () => r.text ?? "",
+    "response.status_code": () => String(s?.status_code ?? ""),
+    "response.reason": () => s?.reason ?? "",
+    "response.http_version": () => s?.http_version ?? "",
+    "response.content": () => s?.content ?? new Uint8Array(0),
+    "response.text": () => s?.text ?? "",
+  };
+  const get = table[spec];
+  if (!get) throw new CommandError(`unknown cut ${JSON.stringify(spec)}: one of ${Object.keys(table).join(", ")}, request.header[NAME], response.header[NAME]`);
+  return get();
+}
+
+/** Commands behind mitmproxy's remaining default keys: cut.save, script.run, view.flows.create, options.*. */
+export function registerExtraCommands(commands: CommandRegistry, deps: { store: FlowStore; options: Options; notify(flow: Flow): void }): void {
+  const { store, options } = deps;
+  commands.add({
+    name: "cut.save",
+    signature: "cut.save flows cuts path",
+    help: "Save parts of flows (e.g. response.content) to a file; a leading + appends.",
+    run: (args) => {
+      const [spec, cuts, target] = args;
+      if (!spec || !cuts || !target) throw new CommandError("cut.save needs flows, cuts and a path, e.g. cut.save @focus response.content body.bin");
+      const flows = resolveFlows(store, spec);
+      const parts: Buffer[] = [];
+      for (const f of flows) for (const c of cuts.split(",")) parts.push(Buffer.from(cut(f, c.trim())));
+      // One value is written as is (a body stays byte-exact); several go one per line.
+      const data = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts.flatMap((p) => [p, Buffer.from("\n")]));
+      const append = target.startsWith("+");
+      const file = append ? target.slice(1) : target;
+      if (append) fs.appendFileSync(file, data);
+      else fs.writeFileSync(file, data);
+      return `saved ${data.length} bytes to ${file}`;
+    },
+  });
+  commands.add({
+    name: "view.flows.create",
+    signature: "view.flows.create method url",
+    help: "Create a new flow (for editing and replay).",
+    run: (args) => {
+      const [method, url] = args;
+      if (!method || !url) throw new CommandError("view.flows.create needs a method and a URL");
+      let req: Request;
+      try {
+        req = Request.make(method.toUpperCase(), url);
+      } catch (err) {
+        throw new CommandError(`cannot create a flow for ${method} ${url}: ${(err as Error).message}`);
+      }
+      const flow = new HTTPFlow(new Client(["", 0], ["", 0], "created"), new Server([req.host, req.port]), req);
+      flow.live = false;
+      store.add(flow);
+      return flow.id;
+    },
+  });
+  commands.add({
+    name: "script.run",
+    signature: "script.run flows path",
+    help: "Run a script's request and response hooks on flows.",
+    run: async (args) => {
+      const [spec, file] = args;
+      if (!spec || !file) throw new CommandError("script.run needs flows and a script path");
+      const flows = resolveFlows(store, spec);
+      const mod = (await import(`${pathToFileURL(path.resolve(file)).href}?run=${Date.now()}`)) as { default?: unknown };
+      const exported = mod.default;
+      const list = (Array.isArray(exported) ? exported : [exported]).map((a) => (typeof a === "function" ? new (a as new () => Addon)() : (a as Addon)));
+      for (const f of flows) {
+        if (!(f instanceof HTTPFlow)) continue;
+        for (const a of list) {
+          await a.request?.(f);
+          if (f.response) await a.response?.(f);
+        }
+        deps.notify(f);
+      }
+      return `ran ${file} on ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
+    },
+  });
+  commands.add({
+    name: "replay.server",
+    signature: "replay.server path",
+    help: "Server-side replay (not available yet).",
+    run: () => {
+      throw new CommandError("server replay is not supported by pryx yet; replay.client resends requests");
+    },
+  });
+  commands.add({
+    name: "options.reset",
+    signature: "options.reset",
+    help: "Reset every option to its default.",
+    run: () => `reset ${options.reset().size} option(s)`,
+  });
+  commands.add({
+    name: "options.reset.one",
+    signature: "options.reset.one name",
+    help: "Reset one option to its default.",
+    run: (args) => {
+      if (!args[0]) throw new CommandError("options.reset.one needs an option name");
+      options.reset([args[0]]);
+      return `${args[0]} = ${options.info(args[0]).value}`;
+    },
+  });
+  commands.add({
+    name: "options.save",
+    signature: "options.save path",
+    help: "Save the options that differ from their defaults, one `name: value` per line.",
+    run: (args) => {
+      if (!args[0]) throw new CommandError("options.save needs a path");
+      const lines = options.all().filter((o) => o.value !== o.default).map((o) => `${o.name}: ${o.value}`);
+      fs.writeFileSync(args[0], lines.length ? `${lines.join("\n")}\n` : "");
+      return `saved ${lines.length} option(s) to ${args[0]}`;
+    },
+  });
+  commands.add({
+    name: "options.load",
+    signature: "options.load path",
+    help: "Load options from a file of `name: value` lines.",
+    run: (args) => {
+      if (!args[0]) throw new CommandError("options.load needs a path");
+      let text: string;
+      try {
+        text = fs.readFileSync(args[0], "utf8");
+      } catch (err) {
+        throw new CommandError(`cannot read ${args[0]}: ${(err as Error).message}`);
+      }
+      const values: Record<string, string> = {};
+      text.split("\n").forEach((line, i) => {
+        if (!line.trim() || line.trimStart().startsWith("#")) return;
+        const m = /^\s*([\w.-]+)\s*:\s?(.*)$/.exec(line);
+        if (!m) throw new CommandError(`${args[0]}:${i + 1}: expected "name: value"`);
+        values[m[1] as string] = (m[2] as string).trim();
+      });
+      options.update(values);
+      return `loaded ${Object.keys(values).length} option(s)`;
+    },
+  });
+}

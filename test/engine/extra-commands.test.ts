@@ -1,0 +1,60 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Engine } from "../../src/engine/engine.ts";
+import type { HTTPFlow } from "../../src/engine/flow/http.ts";
+
+function engine(): Engine {
+  return new Engine({ options: {}, keepFlows: true, noServer: true }, () => undefined);
+}
+const run = (e: Engine, line: string) => e.handle({ op: "command", line });
+
+test("view.flows.create makes a flow; cut.save writes its parts byte-exact; bad cuts are named", async (t) => {
+  const e = engine();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-cut-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const id = (await run(e, "view.flows.create post http://api.test/x?y=1")) as string;
+  const flow = e.store.get(id) as HTTPFlow;
+  assert.equal(flow.request.method, "POST");
+  assert.equal(flow.request.pretty_url, "http://api.test/x?y=1");
+  flow.request.content = Buffer.from([0, 255, 1]);
+  await run(e, `cut.save ${id} request.content ${path.join(dir, "body.bin")}`);
+  assert.deepEqual([...fs.readFileSync(path.join(dir, "body.bin"))], [0, 255, 1]);
+  await run(e, `cut.save ${id} request.method,request.header[host] ${path.join(dir, "two.txt")}`);
+  assert.equal(fs.readFileSync(path.join(dir, "two.txt"), "utf8"), "POST\napi.test\n");
+  await assert.rejects(run(e, `cut.save ${id} request.nope ${path.join(dir, "x")}`), /unknown cut "request.nope"/);
+  await assert.rejects(run(e, `cut.save ${id} response.content ${path.join(dir, "x")}`), /has no response/);
+});
+
+test("options.save / options.load / options.reset round-trip non-default options", async (t) => {
+  const e = engine();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-opts-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "opts.txt");
+  await run(e, "set ssl_insecure true");
+  await run(e, "set view_order size");
+  await run(e, `options.save ${file}`);
+  assert.equal(fs.readFileSync(file, "utf8"), "ssl_insecure: true\nview_order: size\n");
+  await run(e, "options.reset");
+  assert.equal(e.options.get("ssl_insecure"), false);
+  await run(e, `options.load ${file}`);
+  assert.equal(e.options.get("view_order"), "size");
+  await run(e, "options.reset.one view_order");
+  assert.equal(e.options.get("view_order"), "time");
+  fs.writeFileSync(file, "nosuch: 1\n");
+  await assert.rejects(run(e, `options.load ${file}`), /unknown option "nosuch"/);
+  await assert.rejects(run(e, "replay.server x"), /server replay is not supported/);
+});
+
+test("script.run runs a script's hooks on existing flows", async (t) => {
+  const e = engine();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-script-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const script = path.join(dir, "tag.ts");
+  fs.writeFileSync(script, `export default { request(flow: { request: { headers: { set(n: string, v: string): void } } }) { flow.request.headers.set("x-tagged", "yes"); } };\n`);
+  const id = (await run(e, "view.flows.create get http://a.test/")) as string;
+  assert.equal(await run(e, `script.run @all ${script}`), `ran ${script} on 1 flow`);
+  assert.equal((e.store.get(id) as HTTPFlow).request.headers.get("x-tagged"), "yes");
+});
