@@ -44,7 +44,6 @@ export interface ViewSettings {
 
 export class FlowStore {
   private readonly flows = new Map<string, FlowSummary>();
-  /** Ids that do not match the view filter (usually few, or none without a filter). */
   /** Ids the view filter shows; undefined when no filter is set (all shown), so a filter costs a set of its matches only. */
   private filterIds: Set<string> | undefined = undefined;
   /** Shown flows in ascending order of `cmp`; display order is this, or its reverse. */
