@@ -2,6 +2,7 @@
  * Entry point of the interactive console: loads the keymap, takes over the terminal (alternate
  * screen, hidden cursor), renders the App with Ink, and gives the terminal back on every way out.
  */
+import fs from "node:fs";
 import path from "node:path";
 // Before ink: see interactive-env.ts.
 import "./interactive-env.ts";
@@ -40,9 +41,18 @@ export interface ConsoleRunOptions {
 /** The default keymap plus `<confdir>/keybindings.json`; a bad entry throws a KeymapError naming it. */
 export function loadConsoleKeymap(confdir: string, defaultsPath?: string): Keymap {
   const known = Controller.consoleCommandNames();
+  const userPath = path.join(confdir, "keybindings.json");
+  // First run: an empty override file, so users find where their keys go.
+  if (fs.existsSync(confdir) && !fs.existsSync(userPath)) {
+    try {
+      fs.writeFileSync(userPath, "[]\n", { flag: "wx" });
+    } catch {
+      // A read-only confdir still runs with the defaults.
+    }
+  }
   return loadKeymap({
     isKnownConsoleCommand: (n) => known.has(n),
-    userPath: path.join(confdir, "keybindings.json"),
+    userPath,
     ...(defaultsPath ? { defaultsPath } : {}),
   });
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CONTEXTS, DEFAULT_KEYBINDINGS_PATH, Keymap, KeymapError, parseBindings } from "../../src/tui/keymap.ts";
@@ -94,4 +94,17 @@ test("a bad user keybindings file in the confdir fails the start-up, naming the 
   assert.throws(() => loadConsoleKeymap(dir), /keybindings\.json: not valid JSON/);
   writeFileSync(file, JSON.stringify([{ key: "J", context: "flowlist", command: "console.nav.down", help: "Down by J" }]));
   assert.equal(loadConsoleKeymap(dir).lookup("flowlist", "J")?.help, "Down by J");
+});
+
+test("first run creates an empty <confdir>/keybindings.json for the user's keys, and never overwrites one", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "pryx-keys-first-"));
+  try {
+    loadConsoleKeymap(dir);
+    assert.equal(readFileSync(path.join(dir, "keybindings.json"), "utf8"), "[]\n");
+    writeFileSync(path.join(dir, "keybindings.json"), '[{"key":"K","context":"flowlist","command":"console.nav.down","help":"mine"}]');
+    loadConsoleKeymap(dir);
+    assert.match(readFileSync(path.join(dir, "keybindings.json"), "utf8"), /"help":"mine"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
