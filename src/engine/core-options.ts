@@ -47,7 +47,6 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "intercept_active", type: "bool", default: false, help: "Whether the intercept filter is in force (set when intercept is set)." });
   options.add({ name: "intercept_on_exit", type: "choice", default: "resume", choices: ["resume", "kill"], help: "What happens to paused flows when pryx exits." });
   options.add({ name: "view_filter", type: "filter", default: undefined, help: "Show only flows matching this filter in the console.", validate: validFilter });
-  options.add({ name: "dump_filter", type: "filter", default: undefined, help: "pryx dump prints only flows matching this filter.", validate: validFilter });
   options.add({ name: "flow_detail", type: "int", default: 1, help: "pryx dump verbosity: 0 quiet, 1 one line per flow, 2 with headers, 3 with bodies (cut), 4 with full bodies." });
   options.add({ name: "scripts", type: "str[]", default: [], help: "Addon scripts to load (.ts, .js, .mjs)." });
   options.add({ name: "save_stream_file", type: "optional str", default: undefined, help: "Append every finished flow to this file." });
@@ -69,7 +68,6 @@ export function registerCoreOptions(options: Options): void {
     help: "shared: idle server connections a client leaves behind serve other clients (fewer TLS handshakes); client: every client connection has its own server connections, as in mitmproxy.",
   });
   options.add({ name: "rfile", type: "optional str", default: undefined, help: "Read flows from this file at start." });
-  options.add({ name: "body_size_limit", type: "optional str", default: undefined, help: "Reserved: bodies larger than this are streamed (e.g. 10m)." });
   options.add({ name: "console_focus_follow", type: "bool", default: false, help: "The console's focus follows new flows." });
   options.add({ name: "view_order", type: "choice", default: "time", choices: ["time", "method", "url", "size"], help: "Flow list order." });
   options.add({ name: "view_order_reversed", type: "bool", default: false, help: "Reverse the flow list order." });
