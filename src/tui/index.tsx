@@ -7,6 +7,7 @@ import path from "node:path";
 // Before ink: see interactive-env.ts.
 import "./interactive-env.ts";
 import { render } from "ink";
+import { shareInkCaches } from "./ink-caches.ts";
 import type { EngineHandle } from "../engine-client.ts";
 import type { EngineEvent, ReadyInfo } from "../protocol.ts";
 import { App } from "./app.tsx";
@@ -67,6 +68,8 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
   const stdout = opts.stdout ?? process.stdout;
   const keymap = loadConsoleKeymap(opts.confdir, opts.defaultKeybindings);
   if (!stdin.isTTY) throw new Error("the console needs a terminal; for scripts and pipes use `pryx dump`");
+  // Not awaited: the module is already loaded, so the patch lands before the second frame at the latest.
+  void shareInkCaches();
 
   const theme = themeFromEnv(process.env);
   let restored = false;
