@@ -32,7 +32,9 @@ export class EngineClient implements EngineHandle {
 
   constructor(init: EngineInit) {
     const entry = fileURLToPath(new URL("./engine/worker-entry.mjs", import.meta.url));
-    this.worker = new Worker(entry, { workerData: init, stdout: false, stderr: false });
+    // A larger young generation: every flow allocates many short-lived objects, and fewer scavenges
+    // keep the proxy fast while the console retains flows.
+    this.worker = new Worker(entry, { workerData: init, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
     let onReady!: (info: ReadyInfo) => void;
     let onFail!: (e: Error) => void;
     this.ready = new Promise<ReadyInfo>((res, rej) => {
