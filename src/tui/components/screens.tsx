@@ -1,5 +1,5 @@
 /** The secondary screens: help, event log, options, commands and key bindings. */
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import { useSyncExternalStore } from "react";
 import { Box, Text } from "ink";
 import TextInput from "ink-text-input";
@@ -106,22 +106,30 @@ export function OptionsView({ ctrl, screen, options, width, height, bodyRows }: 
   );
 }
 
-export function CommandsView({ screen, commands, width, height, bodyRows }: { screen: ListScreen; commands: readonly CommandInfo[]; width: number; height: number; bodyRows: number }) {
+/** A titled, windowed list with a focus marker: the shape of the commands and key bindings screens. */
+function FocusList<T>({ title, right, screen, items, itemKey, height, bodyRows, row }: {
+  title: string;
+  right: string;
+  screen: ListScreen;
+  items: readonly T[];
+  itemKey: (item: T) => string;
+  height: number;
+  bodyRows: number;
+  row: (item: T) => ReactNode;
+}) {
   const theme = useTheme();
-  const nameW = Math.min(34, Math.max(8, ...commands.map((c) => c.name.length)));
-  const rows = commands.slice(screen.top, screen.top + bodyRows);
+  const rows = items.slice(screen.top, screen.top + bodyRows);
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
-      <Title text="Command Reference" right="⏎ to run, q back" />
+      <Title text={title} right={right} />
       <Box flexDirection="column" height={bodyRows} overflowY="hidden">
-        {rows.map((c, i) => {
+        {rows.map((item, i) => {
           const isFocus = screen.top + i === screen.focus;
           return (
-            <Box key={c.name} height={1} overflowY="hidden">
+            <Box key={itemKey(item)} height={1} overflowY="hidden">
               <Text wrap="truncate-end" bold={isFocus}>
                 <Text color={paint(theme, isFocus ? "cyan" : undefined)}>{isFocus ? ">>" : "  "}</Text>
-                <Text color={paint(theme, "cyan")}>{padEnd(c.name, nameW) + "  "}</Text>
-                <Text>{truncEnd(c.help || c.signature, Math.max(0, width - nameW - 4))}</Text>
+                {row(item)}
               </Text>
             </Box>
           );
@@ -131,28 +139,33 @@ export function CommandsView({ screen, commands, width, height, bodyRows }: { sc
   );
 }
 
+export function CommandsView({ screen, commands, width, height, bodyRows }: { screen: ListScreen; commands: readonly CommandInfo[]; width: number; height: number; bodyRows: number }) {
+  const theme = useTheme();
+  const nameW = Math.min(34, Math.max(8, ...commands.map((c) => c.name.length)));
+  return (
+    <FocusList title="Command Reference" right="⏎ to run, q back" screen={screen} items={commands} itemKey={(c) => c.name} height={height} bodyRows={bodyRows}
+      row={(c) => (
+        <>
+          <Text color={paint(theme, "cyan")}>{padEnd(c.name, nameW) + "  "}</Text>
+          <Text>{truncEnd(c.help || c.signature, Math.max(0, width - nameW - 4))}</Text>
+        </>
+      )}
+    />
+  );
+}
+
 export function KeybindingsView({ screen, bindings, height, bodyRows }: { screen: ListScreen; bindings: readonly Binding[]; height: number; bodyRows: number }) {
   const theme = useTheme();
-  const rows = bindings.slice(screen.top, screen.top + bodyRows);
   return (
-    <Box flexDirection="column" height={height} overflowY="hidden">
-      <Title text="Key Bindings" right="x to run, q back" />
-      <Box flexDirection="column" height={bodyRows} overflowY="hidden">
-        {rows.map((b, i) => {
-          const isFocus = screen.top + i === screen.focus;
-          return (
-            <Box key={`${b.context} ${b.key}`} height={1} overflowY="hidden">
-              <Text wrap="truncate-end" bold={isFocus}>
-                <Text color={paint(theme, isFocus ? "cyan" : undefined)}>{isFocus ? ">>" : "  "}</Text>
-                <Text color={paint(theme, "cyan")}>{padEnd(displayKey(b.key), 10) + " "}</Text>
-                <Text dimColor>{padEnd(b.context, 12) + " "}</Text>
-                <Text>{padEnd(b.command, 44) + " "}</Text>
-                <Text dimColor>{b.help}</Text>
-              </Text>
-            </Box>
-          );
-        })}
-      </Box>
-    </Box>
+    <FocusList title="Key Bindings" right="x to run, q back" screen={screen} items={bindings} itemKey={(b) => `${b.context} ${b.key}`} height={height} bodyRows={bodyRows}
+      row={(b) => (
+        <>
+          <Text color={paint(theme, "cyan")}>{padEnd(displayKey(b.key), 10) + " "}</Text>
+          <Text dimColor>{padEnd(b.context, 12) + " "}</Text>
+          <Text>{padEnd(b.command, 44) + " "}</Text>
+          <Text dimColor>{b.help}</Text>
+        </>
+      )}
+    />
   );
 }
