@@ -41,9 +41,12 @@ export class Headers implements Iterable<HeaderField> {
   /** All values of a field joined by ", " (as mitmproxy does), or undefined. */
   get(name: string): string | undefined {
     const lower = name.toLowerCase();
+    const fields = this.fields;
     let out: string | undefined;
-    for (const [n, v] of this.fields) {
-      if (same(n, lower)) out = out === undefined ? v : `${out}, ${v}`;
+    // An index loop: this runs several times per request (and per flow in a filter).
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i] as HeaderField;
+      if (same(f[0], lower)) out = out === undefined ? f[1] : `${out}, ${f[1]}`;
     }
     return out;
   }
