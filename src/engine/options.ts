@@ -117,6 +117,31 @@ export class Options {
     return this.setValues(values);
   }
 
+  /**
+   * The values as a plain-looking object (`view.block_host`), for addons: mitmproxy's
+   * `ctx.options`. Writes set typed values (and fire configure) only when `writable`.
+   */
+  view(writable: boolean): Record<string, OptionValue> {
+    const cached = this.views.get(writable);
+    if (cached) return cached;
+    const view = new Proxy({} as Record<string, OptionValue>, {
+      get: (_t, name) => (typeof name === "string" && this.has(name) ? this.get(name) : undefined),
+      has: (_t, name) => typeof name === "string" && this.has(name),
+      set: (_t, name, value) => {
+        if (!writable || typeof name !== "string") return false;
+        this.setValues({ [name]: value as OptionValue });
+        return true;
+      },
+      ownKeys: () => this.names(),
+      getOwnPropertyDescriptor: (_t, name) =>
+        typeof name === "string" && this.has(name) ? { value: this.get(name), enumerable: true, configurable: true, writable } : undefined,
+    });
+    this.views.set(writable, view);
+    return view;
+  }
+
+  private readonly views = new Map<boolean, Record<string, OptionValue>>();
+
   names(): string[] {
     return [...this.entries.keys()].sort();
   }

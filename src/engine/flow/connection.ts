@@ -70,6 +70,17 @@ export class ServerConnectionHookData {
   ) {}
 }
 
+/**
+ * Splits "host", "host:port", "[v6]" or "[v6]:port" (the form of Host headers, CONNECT
+ * targets and name-server settings). The port is undefined when absent; undefined overall
+ * when the text is not an authority.
+ */
+export function parseAuthority(text: string): { host: string; port: number | undefined } | undefined {
+  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text) ?? /^([^:\[\]]*)(?::(\d{1,5}))?$/.exec(text);
+  if (!m) return undefined;
+  return { host: m[1] as string, port: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
 export function formatAddress(a: Address | undefined): string {
   if (!a) return "";
   return a[0].includes(":") ? `[${a[0]}]:${a[1]}` : `${a[0]}:${a[1]}`;

@@ -1,5 +1,5 @@
 import { Flow } from "./flow.ts";
-import { Client, Server } from "./connection.ts";
+import { Client, Server, parseAuthority } from "./connection.ts";
 import { Headers, type HeaderField } from "./headers.ts";
 import { Message, toBytes, type Body } from "./message.ts";
 import type { WebSocketData } from "./websocket.ts";
@@ -16,12 +16,6 @@ export function validateMethod(method: string): void {
 export function validateStatus(code: number): void {
   if (!Number.isInteger(code) || code < 100 || code > 999)
     throw new HttpEditError(`invalid status code ${code}: must be an integer from 100 to 999`);
-}
-
-function splitHostPort(authority: string, fallbackPort: number): [string, number] {
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(authority) ?? /^([^:]*)(?::(\d+))?$/.exec(authority);
-  if (!m) return [authority, fallbackPort];
-  return [m[1] ?? "", m[2] ? Number(m[2]) : fallbackPort];
 }
 
 function hostForUrl(host: string): string {
@@ -102,7 +96,7 @@ export class Request extends Message {
   get pretty_host(): string {
     const h = this.headers.get("host");
     if (!h) return this.host;
-    return splitHostPort(h, this.port)[0];
+    return parseAuthority(h)?.host ?? h;
   }
 
   get pretty_url(): string {

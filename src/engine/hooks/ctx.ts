@@ -13,21 +13,13 @@ export function bindContext(options: Options, log: Log): void {
   boundLog = log;
 }
 
-const optionsView = new Proxy({} as Record<string, OptionValue>, {
-  get: (_t, name) => (typeof name === "string" && boundOptions?.has(name) ? boundOptions.get(name) : undefined),
-  has: (_t, name) => typeof name === "string" && (boundOptions?.has(name) ?? false),
-  set: (_t, name, value) => {
-    if (typeof name !== "string" || !boundOptions) return false;
-    boundOptions.setValues({ [name]: value as OptionValue });
-    return true;
-  },
-  ownKeys: () => boundOptions?.names() ?? [],
-  getOwnPropertyDescriptor: (_t, name) =>
-    typeof name === "string" && boundOptions?.has(name) ? { value: boundOptions.get(name), enumerable: true, configurable: true, writable: true } : undefined,
-});
+const unbound: Record<string, OptionValue> = {};
 
 export const ctx = {
-  options: optionsView,
+  /** Read (and set) options; empty until the engine binds its options. */
+  get options(): Record<string, OptionValue> {
+    return boundOptions ? boundOptions.view(true) : unbound;
+  },
   log: {
     debug: (msg: string) => boundLog?.debug(msg),
     info: (msg: string) => boundLog?.info(msg),

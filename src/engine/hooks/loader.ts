@@ -25,15 +25,7 @@ export class Loader {
    * loader from `load` and read their options in `configure`, where mitmproxy reads `ctx.options`.
    */
   get options(): Readonly<Record<string, OptionValue>> {
-    const options = this.options_;
-    return new Proxy({} as Record<string, OptionValue>, {
-      get: (_t, name) => (typeof name === "string" && options.has(name) ? options.get(name) : undefined),
-      has: (_t, name) => typeof name === "string" && options.has(name),
-      set: () => false,
-      ownKeys: () => options.names(),
-      getOwnPropertyDescriptor: (_t, name) =>
-        typeof name === "string" && options.has(name) ? { value: options.get(name), enumerable: true, configurable: true, writable: false } : undefined,
-    });
+    return this.options_.view(false);
   }
 
   /**

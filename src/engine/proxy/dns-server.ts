@@ -3,7 +3,7 @@ import fs from "node:fs";
 import net from "node:net";
 import * as dnsPacket from "dns-packet";
 import type { Packet } from "dns-packet";
-import { Client, Server, formatAddress, type Address } from "../flow/connection.ts";
+import { Client, Server, formatAddress, parseAuthority, type Address } from "../flow/connection.ts";
 import { DNSFlow, DNSMessage } from "../flow/dns.ts";
 import { FlowError } from "../flow/flow.ts";
 import type { ProxyContext } from "./context.ts";
@@ -14,9 +14,9 @@ const QUERY_TIMEOUT_MS = 5000;
 export function resolvers(configured: readonly string[]): Address[] {
   const list = configured.length ? configured : systemResolvers();
   return list.map((s) => {
-    const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(s) ?? /^([^:]+)(?::(\d+))?$/.exec(s);
-    if (!m || !net.isIP(m[1] as string)) throw new Error(`invalid name server ${JSON.stringify(s)}: expected IP or IP:PORT`);
-    return [m[1] as string, m[2] ? Number(m[2]) : 53];
+    const a = parseAuthority(s);
+    if (!a || !net.isIP(a.host)) throw new Error(`invalid name server ${JSON.stringify(s)}: expected IP or IP:PORT`);
+    return [a.host, a.port ?? 53];
   });
 }
 

@@ -4,7 +4,7 @@ import { Http1Parser, type MessageHead } from "../http1/parser.ts";
 import { Headers } from "../flow/headers.ts";
 import { HTTPFlow, Request, Response, defaultReason } from "../flow/http.ts";
 import { FlowError } from "../flow/flow.ts";
-import { Client, Server, formatAddress } from "../flow/connection.ts";
+import { Client, Server, formatAddress, parseAuthority } from "../flow/connection.ts";
 import { framedBody, isChunked, chunk as chunkOf, lastChunk, plainResponse, responseHead } from "../http1/serialize.ts";
 import { Incoming } from "./incoming.ts";
 import { UpstreamPool } from "./pool.ts";
@@ -285,9 +285,10 @@ export class HttpConnection {
   /** CONNECT: http_connect decides; a 2xx (or no response) opens the tunnel. */
   private async connect(inc: Incoming): Promise<boolean> {
     const head = inc.head;
-    const [host, portText] = splitAuthority(head.url);
-    const port = Number(portText);
-    if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    const target = parseAuthority(head.url);
+    const host = target?.host ?? "";
+    const port = target?.port ?? 0;
+    if (!host || port <= 0 || port > 65535) {
       this.socket.end(plainResponse(400, "Bad Request", `pryx: invalid CONNECT target ${JSON.stringify(head.url)}: expected host:port`, true));
       return false;
     }
@@ -338,11 +339,6 @@ export function parseAbsoluteTarget(url: string): { scheme: "http" | "https"; ho
   if (port < 1 || port > 65535) throw new ClientFacingError(400, `invalid port in request target ${JSON.stringify(url)}`);
   const rawPath = m[4] ?? "/";
   return { scheme, host: (m[2] as string).replace(/^\[|\]$/g, ""), port, path: rawPath.startsWith("?") ? `/${rawPath}` : rawPath };
-}
-
-export function splitAuthority(authority: string): [string, string] {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(authority) ?? /^([^:]+):(\d+)$/.exec(authority);
-  return m ? [m[1] as string, m[2] as string] : [authority, ""];
 }
 
 /** A socket that swallows writes: replays have no client to answer. */
