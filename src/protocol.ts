@@ -5,8 +5,6 @@
  */
 import type { HeaderField } from "./engine/flow/headers.ts";
 
-export const PROTOCOL_VERSION = 1;
-
 export type FlowType = "http" | "tcp" | "udp" | "dns";
 
 /** A compact, immutable view of a flow: what a list row and the dump line need. */

@@ -56,10 +56,6 @@ export class Server extends Connection {
     super();
     this.address = address;
   }
-
-  get connected(): boolean {
-    return this.timestamp_tcp_setup !== undefined && this.timestamp_end === undefined;
-  }
 }
 
 /** The argument of server_connect, server_connected, server_disconnected and server_connect_error. */

@@ -18,10 +18,6 @@ function inflateEither(b: Uint8Array): Buffer {
   }
 }
 
-export function canCode(encoding: string | undefined): boolean {
-  return encoding === undefined || encoding.trim().toLowerCase() in CODECS;
-}
-
 /** Decodes a body; an unknown or broken encoding returns undefined (the caller keeps the raw bytes). */
 export function decodeContent(raw: Uint8Array, encoding: string | undefined): Uint8Array | undefined {
   if (!encoding) return raw;

@@ -16,13 +16,18 @@ const HTTP_START = /^[A-Z]{3,10} [^ ]/;
 /** Whether `host:port` matches any of the regexes (mitmproxy matches ignore_hosts against the address). */
 export function hostMatches(patterns: readonly string[], host: string, port: number): boolean {
   const addr = `${host}:${port}`;
-  return patterns.some((p) => {
-    try {
-      return new RegExp(p, "i").test(addr);
-    } catch {
-      return false;
-    }
-  });
+  return patterns.some((p) => compiled(p).test(addr));
+}
+
+// Runs for every tunnel: compile each pattern once (the options' validation already refused bad ones).
+const patternCache = new Map<string, RegExp>();
+function compiled(pattern: string): RegExp {
+  let re = patternCache.get(pattern);
+  if (!re) {
+    re = new RegExp(pattern, "i");
+    patternCache.set(pattern, re);
+  }
+  return re;
 }
 
 /** OpenSSL's messages carry file names and codes; keep the words a user can act on. */
