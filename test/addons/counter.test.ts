@@ -4,14 +4,12 @@ import counter from "../../addons/counter.ts";
 import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { deadPort } from "../helpers/wait.ts";
+import { closeAfter } from "../helpers/close-after.ts";
 
 test("counter counts finished flows, failed ones too; counter.show and counter.reset", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
   const proxy = await startProxy({ addons: [counter] });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const run = (line: string): Promise<string | undefined> => proxy.engine.handle({ op: "command", line });
   await run("counter.reset");
   assert.equal(await run("counter.show"), "0 flows");
@@ -28,10 +26,7 @@ test("counter_log_every logs the count every N flows; a negative value is refuse
   const logged = t.mock.method(console, "log", () => undefined);
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
   const proxy = await startProxy({ addons: [counter], options: { counter_log_every: "2" } });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   await proxy.engine.handle({ op: "command", line: "counter.reset" });
   for (let i = 0; i < 5; i++) await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/${i}`);
   await proxy.waitFinished(5);

@@ -11,6 +11,7 @@ import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin } from "../helpers/origin.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
+import { closeAfter } from "../helpers/close-after.ts";
 
 const MB10 = 10 * 1024 * 1024;
 const sha = (b: Uint8Array): string => crypto.createHash("sha256").update(b).digest("hex");
@@ -64,10 +65,7 @@ for (const mode of ["buffered", "streamed"] as const) {
       responseheaders: (f) => void (f.response && (f.response.stream = mode === "streamed")),
     };
     const proxy = await startProxy({ addons: [streamer] });
-    t.after(async () => {
-      await proxy.stop();
-      await origin.close();
-    });
+    closeAfter(t, proxy, origin);
     const { res, body } = await postThrough(proxy.port, `http://127.0.0.1:${origin.port}/up`, upload, true);
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers["x-got-length"], String(MB10));
@@ -93,10 +91,7 @@ for (const mode of ["buffered", "streamed"] as const) {
         responseheaders: (f) => void (f.response && (f.response.stream = mode === "streamed")),
       }],
     });
-    t.after(async () => {
-      await proxy.stop();
-      await origin.close();
-    });
+    closeAfter(t, proxy, origin);
     const { res, body } = await postThrough(proxy.port, `http://127.0.0.1:${origin.port}/up`, upload, false);
     assert.equal(res.headers["x-got-te"], "chunked");
     assert.equal(res.headers["x-got-sha256"], sha(upload));
@@ -114,10 +109,7 @@ test("chunked trailers reach the client", { timeout: 10_000 }, async (t) => {
     res.end("part2");
   });
   const proxy = await startProxy();
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const trailers = await new Promise<NodeJS.Dict<string>>((resolve, reject) => {
     const req = http.get({ host: "127.0.0.1", port: proxy.port, path: `http://127.0.0.1:${origin.port}/`, agent: false }, (res) => {
       let body = "";
@@ -147,11 +139,7 @@ test("HEAD, 204 and 304 forward no body, and the connection goes on", { timeout:
   const origin = await framingOrigin();
   const proxy = await startProxy();
   const client = await RawClient.connect(proxy.port);
-  t.after(async () => {
-    client.close();
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, client, proxy, origin);
   const base = `http://127.0.0.1:${origin.port}`;
   const host = `Host: 127.0.0.1:${origin.port}`;
 
@@ -188,11 +176,7 @@ test("Expect: 100-continue: the client gets 100 Continue before it sends its bod
   });
   const proxy = await startProxy();
   const client = await RawClient.connect(proxy.port);
-  t.after(async () => {
-    client.close();
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, client, proxy, origin);
   client.send(`POST http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n`);
   assert.equal(await client.head(), "HTTP/1.1 100 Continue\r\n\r\n");
   client.send("hello");
@@ -234,11 +218,7 @@ test("1xx interim responses (103 Early Hints) reach the client before the final 
   });
   const proxy = await startProxy();
   const client = await RawClient.connect(proxy.port);
-  t.after(async () => {
-    client.close();
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, client, proxy, origin);
   client.send(`GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`);
   const interim = await client.head();
   assert.match(interim, /^HTTP\/1\.1 103 Early Hints\r\n/);

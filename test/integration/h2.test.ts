@@ -8,6 +8,7 @@ import { startProxy, testConfdir } from "../helpers/proxy.ts";
 import { h2Request, h2ViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
+import { closeAfter } from "../helpers/close-after.ts";
 
 const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 const insecure = { ssl_insecure: "true" };
@@ -97,10 +98,7 @@ test("request and response hooks change HTTP/2 traffic as they do HTTP/1", { tim
 test("curl --http2 through the proxy gets the body over HTTP/2", { timeout: 15_000, skip: fs.existsSync(CURL) ? false : "no /usr/bin/curl" }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("hello curl"), "both");
   const proxy = await startProxy({ options: insecure });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   // Async: the proxy runs in this process, so a blocking spawn would starve it.
   const out = await new Promise<string>((resolve, reject) => {
     execFile(

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startProxy } from "../helpers/proxy.ts";
 import { rawExchange, startRawOrigin } from "../helpers/origin.ts";
+import { closeAfter } from "../helpers/close-after.ts";
 
 const OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
@@ -16,10 +17,7 @@ function headerLines(raw: Buffer): string[] {
 test("request header names, case, order and duplicates reach the origin byte for byte, nothing added", { timeout: 10_000 }, async (t) => {
   const origin = await startRawOrigin(() => OK);
   const proxy = await startProxy();
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const lines = [
     `host: 127.0.0.1:${origin.port}`,
     "user-AGENT: fidelity/1.0",
@@ -45,10 +43,7 @@ test("request header names, case, order and duplicates reach the origin byte for
 test("hop-by-hop headers, and headers the Connection header names, are not forwarded", { timeout: 10_000 }, async (t) => {
   const origin = await startRawOrigin(() => OK);
   const proxy = await startProxy();
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const sent = [
     `Host: 127.0.0.1:${origin.port}`,
     "Proxy-Connection: keep-alive",
@@ -84,10 +79,7 @@ test("response status line, header case, order and duplicates reach the client u
   ].join("\r\n");
   const origin = await startRawOrigin(() => `${response}\r\n\r\nhello`);
   const proxy = await startProxy();
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const got = await rawExchange(proxy.port, `GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`, {
     until: (b) => b.toString().endsWith("hello"),
   });
@@ -97,10 +89,7 @@ test("response status line, header case, order and duplicates reach the client u
 test("an HTTP/1.0 request goes upstream as HTTP/1.0 with its headers unchanged", { timeout: 10_000 }, async (t) => {
   const origin = await startRawOrigin(() => "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
   const proxy = await startProxy();
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const got = await rawExchange(proxy.port, `GET http://127.0.0.1:${origin.port}/old HTTP/1.0\r\nX-Old: yes\r\n\r\n`, { until: (b) => b.toString().endsWith("ok") });
   assert.match(got.toString(), /^HTTP\/1\.0 200 OK\r\n/);
   const received = (origin.received[0] as Buffer).toString("latin1");

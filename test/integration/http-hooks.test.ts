@@ -6,6 +6,7 @@ import { RawClient } from "../helpers/raw-client.ts";
 import { deadPort, waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow, Response } from "../../src/engine/flow/http.ts";
+import { closeAfter } from "../helpers/close-after.ts";
 
 test("an HTTP flow fires the seed's hooks in the seed's order", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("hi"));
@@ -22,10 +23,7 @@ test("an HTTP flow fires the seed's hooks in the seed's order", { timeout: 10_00
     client_disconnected: () => void seen.push("client_disconnected"),
   };
   const proxy = await startProxy({ addons: [recorder] });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/x`);
   assert.equal(res.status, 200);
   assert.equal(res.body.toString(), "hi");
@@ -45,10 +43,7 @@ test("setting flow.response in request answers without contacting the server", {
     },
   };
   const proxy = await startProxy({ addons: [blocker] });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/x`);
   assert.equal(res.status, 403);
   assert.equal(res.body.toString(), "blocked");
@@ -81,10 +76,7 @@ test("server_disconnected fires once, after the response, when the server closes
   const rec = recorder();
   let closedServer: [string, number] | undefined;
   const proxy = await startProxy({ addons: [rec, { name: "addr", server_disconnected: (d) => void (closedServer = d.server.address) }] });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
   assert.equal(res.body.toString(), "bye");
   await waitUntil(() => rec.seen.includes("server_disconnected") && rec.seen.includes("client_disconnected"), "both disconnects");
@@ -128,10 +120,7 @@ test("async hooks are awaited: a header set after a 50 ms sleep reaches the orig
     },
   };
   const proxy = await startProxy({ addons: [slow] });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
   assert.equal(seenByOrigin, "yes");
   assert.equal(res.body.toString(), "changed late");
@@ -146,10 +135,7 @@ test("a throwing hook is logged with the addon's name; later addons and the flow
       { name: "later", request: () => void (laterRan = true) },
     ],
   });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
   assert.equal(res.status, 200);
   assert.equal(res.body.toString(), "fine");
@@ -167,10 +153,7 @@ test("client.error set in client_connected closes the connection before any requ
   const origin = await startHttpOrigin((_req, res) => res.end("origin"));
   const rec = recorder();
   const proxy = await startProxy({ addons: [{ name: "refuse", client_connected: (c) => void (c.error = "not welcome") }, rec] });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const client = await RawClient.connect(proxy.port);
   t.after(() => client.close());
   client.send(`GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`);
@@ -204,10 +187,7 @@ test("data.server.error set in server_connect refuses the connection: 502 and se
   const origin = await startHttpOrigin((_req, res) => res.end("origin"));
   const rec = recorder();
   const proxy = await startProxy({ addons: [{ name: "deny", server_connect: (d) => void (d.server.error = "policy says no") }, rec] });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
   assert.equal(res.status, 502);
   assert.match(res.body.toString(), /policy says no/);
@@ -264,10 +244,7 @@ test("flow.request.stream set in requestheaders sends the body to the server as 
     req.on("end", () => res.end(`got ${wholeBody.length}`));
   });
   const proxy = await startProxy({ addons: [{ name: "streamer", requestheaders: (f) => void (f.request.stream = true) }] });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const client = await RawClient.connect(proxy.port);
   t.after(() => client.close());
   client.send(`POST http://127.0.0.1:${origin.port}/up HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nfirst;\r\n`);

@@ -9,6 +9,7 @@ import { ConnectRefused, connectTunnel, httpsViaProxy, pryxCaPem, startTlsOrigin
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow, Response } from "../../src/engine/flow/http.ts";
 import { Response as HttpResponse } from "../../src/engine/flow/http.ts";
+import { closeAfter } from "../helpers/close-after.ts";
 
 const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 
@@ -23,10 +24,7 @@ test("a 1 MB POST and a 1 MB answer cross the interception intact, and the flow 
     res.end(answer);
   });
   const proxy = await startProxy({ options: insecure });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const upload = randomBytes(1024 * 1024);
   const res = await httpsViaProxy(proxy.port, {
     target: `127.0.0.1:${origin.port}`,
@@ -65,10 +63,7 @@ test("request and response hooks see and change HTTPS traffic exactly as HTTP", 
     },
   };
   const proxy = await startProxy({ addons: [rewriter], options: insecure });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", path: "/greet" });
   assert.equal(res.status, 200);
   assert.equal(res.body.toString(), "rewritten from /greet; x-added=by-addon");
@@ -83,10 +78,7 @@ test("request and response hooks see and change HTTPS traffic exactly as HTTP", 
 test("the leaf certificate names the requested host or IP, is issued by the pryx CA, and is cached per host", { timeout: 15_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("ok"));
   const proxy = await startProxy({ options: insecure });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const ca = new X509Certificate(pryxCaPem());
   const target = `127.0.0.1:${origin.port}`;
   const leafOf = async (servername: string | undefined): Promise<X509Certificate> => {
@@ -125,10 +117,7 @@ test("http_connect refusal: a 403 in http_connect answers the CONNECT, opens no 
     },
   };
   const proxy = await startProxy({ addons: [refuser], options: insecure });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const err = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`).then(
     (s) => {
       s.destroy();
@@ -150,10 +139,7 @@ test("http_connect refusal: a 403 in http_connect answers the CONNECT, opens no 
 test("ignore_hosts passes TLS through: the client sees the origin's own certificate and a TCP flow is recorded", { timeout: 10_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("straight from the origin"));
   const proxy = await startProxy({ options: { ignore_hosts: `^127\\.0\\.0\\.1:${origin.port}$` }, keepFlows: true });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", ca: [origin.cert.certPem], path: "/" });
   assert.equal(res.status, 200);
   assert.equal(res.body.toString(), "straight from the origin");
@@ -201,10 +187,7 @@ test("upstream verification: a self-signed origin is a 502 naming host and reaso
 test("a client that rejects the pryx certificate gets a log line saying so, and the proxy serves the next request", { timeout: 10_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("still serving"));
   const proxy = await startProxy({ options: insecure });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const target = `127.0.0.1:${origin.port}`;
   // No CA given: the client trusts only the system roots, which do not include pryx's.
   await assert.rejects(tlsViaProxy(proxy.port, { target, servername: "app.test", ca: "system" }), /certificate/);

@@ -4,6 +4,7 @@ import http from "node:http";
 import { startProxy, type TestProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import type { FlowSummary } from "../../src/protocol.ts";
+import { closeAfter } from "../helpers/close-after.ts";
 
 interface Seen {
   method: string;
@@ -42,10 +43,7 @@ const run = (proxy: TestProxy, line: string) => proxy.engine.handle({ op: "comma
 test("an intercepted request is edited (method, path, header, body) and resumed: the origin sees exactly the edits", { timeout: 15_000 }, async (t) => {
   const { origin, seen } = await echoOrigin();
   const proxy = await startProxy({ options: { intercept: "~u /login & ~m POST" } });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/login?a=1`, { method: "POST", body: "user=alice", headers: { "content-type": "application/x-www-form-urlencoded", "x-keep": "1" } });
   const [id] = await waitIntercepted(proxy, 1);
   assert.equal(seen.length, 0, "the paused request must not reach the origin");
@@ -78,10 +76,7 @@ test("an intercepted request is edited (method, path, header, body) and resumed:
 test("an intercepted response is edited (status, body) and the client sees the edits", { timeout: 15_000 }, async (t) => {
   const { origin } = await echoOrigin();
   const proxy = await startProxy({ options: { intercept: "~s & ~u /resp" } });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/resp`);
   const [id] = await waitIntercepted(proxy, 1);
   await proxy.engine.handle({ op: "edit", id: id as string, patch: { statusCode: 418, responseBody: Buffer.from("edited body") } });
@@ -95,10 +90,7 @@ test("an intercepted response is edited (status, body) and the client sees the e
 test("killing a paused flow closes the client's connection and records an error flow", { timeout: 15_000 }, async (t) => {
   const { origin, seen } = await echoOrigin();
   const proxy = await startProxy({ options: { intercept: "~q" } });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/doomed`).then(
     () => "answered",
     (err: Error) => `failed: ${err.message}`,
@@ -114,10 +106,7 @@ test("killing a paused flow closes the client's connection and records an error 
 test("ten paused flows from ten clients all complete after resume @all; other clients are served meanwhile", { timeout: 20_000 }, async (t) => {
   const { origin, seen } = await echoOrigin();
   const proxy = await startProxy({ options: { intercept: "~q & ~u /paused" } });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const paused = Array.from({ length: 10 }, (_, i) => viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/paused/${i}`));
   await waitIntercepted(proxy, 10);
   const other = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/free`);
@@ -133,10 +122,7 @@ test("ten paused flows from ten clients all complete after resume @all; other cl
 test("changing the intercept filter leaves paused flows paused until resumed", { timeout: 15_000 }, async (t) => {
   const { origin } = await echoOrigin();
   const proxy = await startProxy({ options: { intercept: "~u /a" } });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/a`);
   const [id] = await waitIntercepted(proxy, 1);
   await run(proxy, "set intercept ''");
@@ -148,10 +134,7 @@ test("changing the intercept filter leaves paused flows paused until resumed", {
 test("a bad edit is refused with a clear error and the flow is left as it was", { timeout: 15_000 }, async (t) => {
   const { origin } = await echoOrigin();
   const proxy = await startProxy({ options: { intercept: "~q" } });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/x`);
   const [id] = await waitIntercepted(proxy, 1);
   await assert.rejects(proxy.engine.handle({ op: "edit", id: id as string, patch: { requestHeaders: [["X-Evil", "a\r\nInjected: 1"]] } }), /CR, LF and NUL are not allowed/);
@@ -166,10 +149,7 @@ test("a bad edit is refused with a clear error and the flow is left as it was", 
 test("replay sends the request again as a new flow marked is_replay; revert restores an edited flow", { timeout: 15_000 }, async (t) => {
   const { origin, seen } = await echoOrigin();
   const proxy = await startProxy();
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/again`, { method: "POST", body: "payload" });
   const [first] = await proxy.waitFinished(1);
   await run(proxy, `replay.client ${first?.id}`);

@@ -6,6 +6,7 @@ import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
+import { closeAfter } from "../helpers/close-after.ts";
 
 function counting(): Addon & { counts: Record<string, number> } {
   const counts: Record<string, number> = {};
@@ -29,11 +30,7 @@ test("several requests on one client connection reuse one upstream connection", 
   const c = counting();
   const proxy = await startProxy({ addons: [c] });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  t.after(async () => {
-    agent.destroy();
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, agent, proxy, origin);
   const base = `http://127.0.0.1:${origin.port}`;
   const bodies: string[] = [];
   for (let i = 0; i < 5; i++) {
@@ -51,11 +48,7 @@ test("pipelined requests are answered in order over one upstream connection", { 
   const origin = await startHttpOrigin((req, res) => res.end(req.url));
   const proxy = await startProxy();
   const client = await RawClient.connect(proxy.port);
-  t.after(async () => {
-    client.close();
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, client, proxy, origin);
   const req = (p: string): string => `GET http://127.0.0.1:${origin.port}${p} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`;
   client.send(req("/one") + req("/two") + req("/three"));
   const got: string[] = [];
@@ -70,12 +63,7 @@ test("a client alternating between two origins keeps one connection to each", { 
   const c = counting();
   const proxy = await startProxy({ addons: [c] });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  t.after(async () => {
-    agent.destroy();
-    await proxy.stop();
-    await a.close();
-    await b.close();
-  });
+  closeAfter(t, agent, proxy, a, b);
   const order = [a, b, a, b, a];
   const got: string[] = [];
   for (const o of order) got.push((await viaProxy(proxy.port, `http://127.0.0.1:${o.port}/`, { agent })).body.toString());

@@ -4,6 +4,7 @@ import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { Loader } from "../../src/engine/hooks/loader.ts";
+import { closeAfter } from "../helpers/close-after.ts";
 
 test("load, configure, running and done follow Engine start and stop, in that order", { timeout: 10_000 }, async () => {
   const seen: string[] = [];
@@ -107,10 +108,7 @@ test("update fires with the flow when the user edits it", { timeout: 10_000 }, a
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
   const updated: { id: string; comment: string }[][] = [];
   const proxy = await startProxy({ addons: [{ name: "upd", update: (flows) => void updated.push(flows.map((f) => ({ id: f.id, comment: f.comment }))) }] });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
   const [flow] = await proxy.waitFinished(1);
   assert.equal(updated.length, 0, "proxying a flow is no update");

@@ -2,14 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
+import { closeAfter } from "../helpers/close-after.ts";
 
 test("--proxyauth answers 407 without credentials and serves with them", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
   const proxy = await startProxy({ options: { proxyauth: "alice:s3cret" } });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const url = `http://127.0.0.1:${origin.port}/`;
   const denied = await viaProxy(proxy.port, url);
   assert.equal(denied.status, 407);

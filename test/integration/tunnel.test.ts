@@ -7,6 +7,7 @@ import { connectTunnel, httpsViaProxy, startTlsOrigin } from "../helpers/tls-ori
 import { waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { TCPFlow } from "../../src/engine/flow/tcp.ts";
+import { closeAfter } from "../helpers/close-after.ts";
 
 /** A TCP server that echoes every byte and ends when the client ends. */
 async function startEcho(): Promise<{ port: number; close(): Promise<void> }> {
@@ -88,10 +89,7 @@ test("bytes that are neither TLS nor HTTP after CONNECT are relayed raw and reco
 test("plain HTTP inside a CONNECT tunnel becomes HTTP flows, keep-alive included", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((req, res) => res.end(`plain ${req.url}`));
   const proxy = await startProxy();
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
   t.after(() => socket.destroy());
   const host = `127.0.0.1:${origin.port}`;
@@ -113,10 +111,7 @@ test("plain HTTP inside a CONNECT tunnel becomes HTTP flows, keep-alive included
 test("allow_hosts intercepts only the hosts it names and passes the others through", { timeout: 10_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("ok"));
   const proxy = await startProxy({ options: { allow_hosts: "^elsewhere\\.test:", ssl_insecure: "true" } });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", ca: [origin.cert.certPem] });
   assert.equal(res.body.toString(), "ok");
   assert.equal(res.peer.fingerprint256, origin.cert.x509.fingerprint256, "the origin's own certificate: not intercepted");
@@ -127,10 +122,7 @@ test("allow_hosts intercepts only the hosts it names and passes the others throu
 test("tcp_hosts relays even a TLS connection as raw TCP", { timeout: 10_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("raw tls"));
   const proxy = await startProxy({ options: { tcp_hosts: `:${origin.port}$` } });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", ca: [origin.cert.certPem] });
   assert.equal(res.body.toString(), "raw tls");
   assert.equal(res.peer.fingerprint256, origin.cert.x509.fingerprint256);

@@ -7,6 +7,7 @@ import { startProxy } from "../helpers/proxy.ts";
 import { portOf } from "../helpers/proxy.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
+import { closeAfter } from "../helpers/close-after.ts";
 
 /** A tunnel through the proxy to 127.0.0.1:port (CONNECT), for a ws client to run over. */
 function tunnel(proxyPort: number, port: number): Promise<net.Socket> {
@@ -41,10 +42,7 @@ test("WebSocket messages go through with websocket_start/message/end hooks that 
     websocket_end: () => void seen.push("websocket_end"),
   };
   const proxy = await startProxy({ addons: [addon] });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  closeAfter(t, proxy, origin);
   const socket = await tunnel(proxy.port, origin.port);
   const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/chat`, { createConnection: () => socket });
   const received: string[] = [];
