@@ -6,39 +6,18 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, execFileSync, spawnSync, type ChildProcess } from "node:child_process";
+import { execFile, spawnSync, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import net from "node:net";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { ROOT, have, tmuxSession } from "./helpers/tmux.ts";
+import { deadPort } from "../helpers/wait.ts";
 
-const have = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SOCKET = `pryx-e2e-intercept-${process.pid}`;
 const SESSION = "icpt";
-
-function tmux(...args: string[]): string {
-  return execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
-}
-
-const screen = () => tmux("capture-pane", "-t", SESSION, "-p");
-/** Keys by tmux name (Enter, Tab, Escape). */
-const keys = (...k: string[]) => tmux("send-keys", "-t", SESSION, ...k);
-/** Text typed as is: `~`, `&` and spaces are not key names. */
-const type = (s: string) => tmux("send-keys", "-t", SESSION, "-l", s);
-
-async function waitScreen(pred: (s: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let s = "";
-  while (Date.now() < deadline) {
-    s = screen();
-    if (pred(s)) return s;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}; screen:\n${s}`);
-}
+const { tmux, keys, type, waitScreen } = tmuxSession(SOCKET, SESSION);
 
 /** The origin answers with the headers (and body) it received, so curl's output shows what arrived. */
 async function echoOrigin(): Promise<{ origin: http.Server; originPort: number }> {
@@ -52,14 +31,6 @@ async function echoOrigin(): Promise<{ origin: http.Server; originPort: number }
   });
   await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
   return { origin, originPort: (origin.address() as net.AddressInfo).port };
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 test(
@@ -77,7 +48,7 @@ test(
       rmSync(home, { recursive: true, force: true });
     });
 
-    const proxyPort = await freePort();
+    const proxyPort = await deadPort();
     tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, "sh");
     keys(`node bin/pryx.mjs -p ${proxyPort} --confdir ${path.join(home, "conf")} 2>${path.join(home, "stderr")}; echo pryx-exit=$?`, "Enter");
     await waitScreen((s) => s.includes(`127.0.0.1:${proxyPort}`) && s.includes("[0/0]"), "the console", 40_000);
@@ -151,7 +122,7 @@ test(
       rmSync(home, { recursive: true, force: true });
     });
 
-    const proxyPort = await freePort();
+    const proxyPort = await deadPort();
     tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, "-e", `EDITOR=${editor}`, "sh");
     keys(`node bin/pryx.mjs -p ${proxyPort} --confdir ${path.join(home, "conf")} -i '~q & ~m POST' 2>${path.join(home, "stderr")}; echo pryx-exit=$?`, "Enter");
     await waitScreen((s) => s.includes(`127.0.0.1:${proxyPort}`) && s.includes("[0/0]") && s.includes("[i:~q & ~m POST]"), "the console", 40_000);

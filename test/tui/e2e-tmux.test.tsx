@@ -4,36 +4,16 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
 import http from "node:http";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { ROOT, have, tmuxSession } from "./helpers/tmux.ts";
 
-const have = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SOCKET = `pryx-e2e-${process.pid}`;
-
-function tmux(...args: string[]): string {
-  return execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
-}
-
-function screen(): string {
-  return tmux("capture-pane", "-t", "e2e", "-p");
-}
-
-async function waitScreen(pred: (s: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let s = "";
-  while (Date.now() < deadline) {
-    s = screen();
-    if (pred(s)) return s;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}; screen:\n${s}`);
-}
+const { tmux, waitScreen } = tmuxSession(SOCKET, "e2e");
 
 test("the real console: flows appear, Enter shows the request headers, q returns, ? helps, Q exits and restores the terminal", { skip: !have("tmux") || !have("curl") ? "needs tmux and curl" : false, timeout: 90_000 }, async () => {
   const origin = http.createServer((req, res) => {
