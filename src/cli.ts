@@ -86,25 +86,21 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   const filter = argv.filter?.join(" ").trim();
   if (filter) options["view_filter"] = filter;
   const flowDetail = argv.q ? 0 : (argv["flow-detail"] ?? 1);
-  const engine = await startEngine({ options, keepFlows: false, noServer: Boolean(argv["no-server"]) }, (e) =>
-    attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, out: process.stdout, err: process.stderr }),
-  );
+  const engine = await startEngine({ options, keepFlows: false, noServer: Boolean(argv["no-server"]) }, (e) => {
+    attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, out: process.stdout, err: process.stderr });
+    // From the start: the listening line can reach a script (which may then stop us) before `ready`.
+    onSignals(() => {
+      void e.shutdown().then(() => process.exit(0));
+    });
+  });
   const info = await engine.ready;
   if (argv["no-server"]) {
     // Nothing to serve: the flows read with -r were printed before `ready`.
     await engine.shutdown();
     process.exit(0);
   }
-  info.listen.forEach((where, i) => {
-    const mode = info.modes[i] ?? "regular";
-    const bare = mode.replace(/@\d+$/, "");
-    const scheme = bare === "socks5" ? "socks5" : bare === "dns" ? "dns" : "http";
-    process.stderr.write(`pryx: ${bare === "regular" ? "" : `${bare} `}proxy listening at ${scheme}://${where}/\n`);
-  });
+  // Where it listens was logged by the engine (one line per mode, in the console's event log too).
   process.stderr.write(`pryx: CA certificate: ${path.join(info.confdir, "pryx-ca-cert.pem")} (run \`pryx ca\` for how to trust it)\n`);
-  onSignals(() => {
-    void engine.shutdown().then(() => process.exit(0));
-  });
 }
 
 async function runConsoleCommand(argv: CommonArgs): Promise<void> {

@@ -36,6 +36,12 @@ const FLOOD_FLUSH_INTERVAL_MS = 200;
 const FLOOD_BATCH = 100;
 const MAX_LOGS_PER_BATCH = 500;
 
+/** "proxy listening at http://127.0.0.1:8080/", with the mode when it is not the regular one. */
+function listeningMessage(mode: string, where: string): string {
+  const scheme = mode === "socks5" ? "socks5" : mode === "dns" ? "dns" : "http";
+  return `${mode === "regular" ? "" : `${mode} `}proxy listening at ${scheme}://${where}/`;
+}
+
 interface Listener {
   server: net.Server;
   mode: string;
@@ -166,7 +172,7 @@ export class Engine {
       const dns = new DnsServer(this.ctx);
       this.dnsServers.push(dns);
       return dns.listen(host, at ? port : this.options.get<number>("listen_port")).then((where) => {
-        this.log.info(`dns server listening at ${where}`);
+        this.log.info(listeningMessage(mode, where));
         return where;
       });
     } else if (mode !== "regular" && mode !== "socks5" && !mode.startsWith("upstream:")) {
@@ -181,7 +187,7 @@ export class Engine {
         const a = server.address() as net.AddressInfo;
         this.listeners.push({ server, mode });
         const where = formatAddress([a.address, a.port]);
-        this.log.info(`${mode} proxy listening at ${where}`);
+        this.log.info(listeningMessage(mode, where));
         resolve(where);
       });
     });
