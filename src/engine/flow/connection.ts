@@ -1,10 +1,10 @@
-import { randomUUID } from "node:crypto";
+import { uuid } from "./uuid.ts";
 
 export type Address = [host: string, port: number];
 
 /** Facts shared by both ends of a proxied connection (mitmproxy's `Connection`). */
 abstract class Connection {
-  readonly id = randomUUID();
+  readonly id = uuid();
   /** Set by an addon (or the engine) to a reason; the connection is closed with it. */
   error: string | undefined = undefined;
   /** TLS facts once a handshake completed. */

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { uuid } from "./uuid.ts";
 import type { Client, Server } from "./connection.ts";
 
 /** A flow's error: why it did not complete (mitmproxy's `Error`). */
@@ -27,7 +27,7 @@ export type FlowType = "http" | "tcp" | "udp" | "dns";
  */
 export abstract class Flow {
   abstract readonly type: FlowType;
-  id: string = randomUUID();
+  id: string = uuid();
   readonly client_conn: Client;
   server_conn: Server;
   error: FlowError | undefined = undefined;
