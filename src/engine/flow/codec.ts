@@ -23,7 +23,7 @@ interface ConnJSON {
 
 interface MessageJSON {
   http_version: string;
-  headers: HeaderField[];
+  headers: readonly HeaderField[];
   content: string | null;
   timestamp_start: number;
   timestamp_end: number | null;
@@ -109,6 +109,8 @@ export function decodeFlow(line: string): Flow {
   let flow: Flow;
   if (j.type === "http" && j.request) {
     const r = j.request;
+    // The parsed pairs go straight to the message, whose Headers copies them into its one flat
+    // array (no per-field copies); the pairs themselves are garbage once the line is read.
     const req = new Request({ method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: r.path, authority: r.authority, http_version: r.http_version, headers: r.headers, content: unb64(r.content), timestamp_start: r.timestamp_start });
     req.timestamp_end = r.timestamp_end ?? undefined;
     const f = new HTTPFlow(client, server, req);

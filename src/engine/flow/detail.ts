@@ -9,7 +9,8 @@ function message(m: Message, limit: number, offset: number): MessageDetail {
   const body = m.content ?? new Uint8Array(0);
   const slice = body.subarray(offset, offset + limit);
   return {
-    headers: m.headers.fields.map(([n, v]) => [n, v]),
+    // The iterator makes fresh pairs, so the detail shares no arrays with the stored flow.
+    headers: Array.from(m.headers),
     // A copy, so the structured clone does not drag the whole body's buffer across threads.
     body: Uint8Array.from(slice),
     bodySize: body.length,

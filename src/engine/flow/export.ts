@@ -34,7 +34,7 @@ export function exportFlow(f: HTTPFlow, format: ExportFormat): string {
   switch (format) {
     case "curl": {
       const parts = ["curl", "-X", r.method, shellQuote(r.pretty_url)];
-      for (const [n, v] of r.headers.fields) if (!SKIP_IN_COMMANDS.has(n.toLowerCase())) parts.push("-H", shellQuote(`${n}: ${v}`));
+      for (const [n, v] of r.headers) if (!SKIP_IN_COMMANDS.has(n.toLowerCase())) parts.push("-H", shellQuote(`${n}: ${v}`));
       const body = bodyText(r.content);
       if (body !== undefined) parts.push("--data-binary", shellQuote(body));
       if (r.http_version.startsWith("HTTP/2")) parts.push("--http2");
@@ -42,7 +42,7 @@ export function exportFlow(f: HTTPFlow, format: ExportFormat): string {
     }
     case "httpie": {
       const parts = ["http", r.method, shellQuote(r.pretty_url)];
-      for (const [n, v] of r.headers.fields) if (!SKIP_IN_COMMANDS.has(n.toLowerCase())) parts.push(shellQuote(`${n}:${v}`));
+      for (const [n, v] of r.headers) if (!SKIP_IN_COMMANDS.has(n.toLowerCase())) parts.push(shellQuote(`${n}:${v}`));
       const body = bodyText(r.content);
       return body !== undefined ? `${parts.join(" ")} <<< ${shellQuote(body)}` : parts.join(" ");
     }

@@ -25,7 +25,7 @@ function text(b: Uint8Array | undefined): { text: string; encoding?: string } {
   return Buffer.from(s, "utf8").equals(buf) ? { text: s } : { text: buf.toString("base64"), encoding: "base64" };
 }
 
-const nv = (fields: [string, string][]): HarNV[] => fields.map(([name, value]) => ({ name, value }));
+const nv = (fields: Iterable<readonly [string, string]>): HarNV[] => Array.from(fields, ([name, value]) => ({ name, value }));
 
 export function toHar(flows: Flow[]): string {
   const entries: HarEntry[] = [];
@@ -42,7 +42,7 @@ export function toHar(flows: Flow[]): string {
         method: r.method,
         url: r.pretty_url,
         httpVersion: r.http_version,
-        headers: nv(r.headers.fields),
+        headers: nv(r.headers),
         queryString: nv(r.query),
         cookies: [],
         headersSize: -1,
@@ -52,7 +52,7 @@ export function toHar(flows: Flow[]): string {
         status: s?.status_code ?? 0,
         statusText: s?.reason ?? (f.error?.msg ?? ""),
         httpVersion: s?.http_version ?? r.http_version,
-        headers: nv(s?.headers.fields ?? []),
+        headers: nv(s?.headers ?? []),
         cookies: [],
         content: { size: s?.content?.length ?? 0, mimeType: s?.headers.get("content-type") ?? "", ...(s ? text(s.content) : {}) },
         redirectURL: s?.headers.get("location") ?? "",

@@ -4,6 +4,10 @@
  * Fields are kept exactly as seen on the wire (name case, order, duplicates), because
  * pryx forwards what it received unless something changed it. Lookups ignore case.
  * `headers["X-Custom"] = "v"` works too (the seed's form), through a Proxy.
+ *
+ * The fields live in one flat array `[name0, value0, name1, value1, ...]` (Node's rawHeaders
+ * form) rather than one `[name, value]` array per field: the console keeps 100,000+ flows in
+ * memory, and a pair array per field was most of their heap objects, all walked by the GC.
  */
 export type HeaderField = [name: string, value: string];
 
@@ -18,62 +22,162 @@ export function validateHeaderField(name: string, value: string): void {
     throw new HeaderError(`invalid value for header ${name}: CR, LF and NUL are not allowed`);
 }
 
+// Every parsed message brings its own copy of each name string; mapping them to one shared
+// copy lets stored flows share one string per distinct name. The cap keeps a peer that sends
+// ever-new names from growing the table without bound; past it, names are simply not shared.
+export const HEADER_NAME_CAP = 2000;
+
+const COMMON_NAMES = [
+  "Host", "User-Agent", "Accept", "Accept-Language", "Accept-Encoding", "Accept-Charset", "Accept-Ranges",
+  "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Authorization", "Cookie", "Set-Cookie",
+  "Referer", "Origin", "Content-Type", "Content-Length", "Content-Encoding", "Content-Language",
+  "Content-Disposition", "Content-Range", "Content-Security-Policy", "Transfer-Encoding", "TE", "Trailer",
+  "Upgrade", "Upgrade-Insecure-Requests", "Cache-Control", "Pragma", "Expires", "Age", "Date", "Server",
+  "ETag", "Last-Modified", "If-None-Match", "If-Modified-Since", "Range", "Vary", "Location", "Via", "Link",
+  "Alt-Svc", "Priority", "DNT", "X-Requested-With", "X-Forwarded-For", "X-Content-Type-Options",
+  "X-Frame-Options", "Strict-Transport-Security", "Referrer-Policy", "WWW-Authenticate",
+  "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Headers",
+  "Access-Control-Allow-Methods", "Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "Sec-Fetch-User",
+  "Sec-CH-UA", "Sec-CH-UA-Mobile", "Sec-CH-UA-Platform", "Sec-WebSocket-Key", "Sec-WebSocket-Accept",
+  "Sec-WebSocket-Version", "Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol",
+];
+
+const NAMES = new Map<string, string>();
+// HTTP/2 and many clients send lower-case names, so both spellings start out known.
+for (const name of COMMON_NAMES) {
+  NAMES.set(name, name);
+  NAMES.set(name.toLowerCase(), name.toLowerCase());
+}
+
+/** The shared copy of a header name (same case), remembering new names until the cap. */
+export function internHeaderName(name: string): string {
+  const known = NAMES.get(name);
+  if (known !== undefined) return known;
+  if (NAMES.size < HEADER_NAME_CAP) NAMES.set(name, name);
+  return name;
+}
+
+/** Whether `name` (exact case) is in the interning table; for tests and diagnostics. */
+export function isInternedHeaderName(name: string): boolean {
+  return NAMES.has(name);
+}
+
 export class Headers implements Iterable<HeaderField> {
-  /** The fields in wire order. Mutate through the methods so validation applies. */
-  fields: HeaderField[];
+  /**
+   * `[name0, value0, name1, value1, ...]` in wire order. Methods that remove fields (set,
+   * delete) build a new array instead of editing this one, so a loop over the headers that
+   * deletes as it goes still sees every field, as it did when fields were an array of pairs.
+   */
+  private raw: string[];
+  private changes = 0;
   [name: string]: unknown;
 
   constructor(fields: Iterable<HeaderField> | Record<string, string> = []) {
-    this.fields = isIterable(fields)
-      ? Array.from(fields, ([n, v]) => [n, v] as HeaderField)
-      : Object.entries(fields).map(([n, v]) => [n, String(v)] as HeaderField);
+    this.raw = isIterable(fields) ? flatten(fields) : flattenRecord(fields);
     // eslint-disable-next-line no-constructor-return
     return new Proxy(this, HEADER_PROXY);
   }
 
-  /** Builds from Node's flat rawHeaders array [name, value, name, value, ...]. */
+  /** Builds from Node's flat rawHeaders array [name, value, name, value, ...] (copied, not kept). */
   static fromRaw(raw: readonly string[]): Headers {
-    const fields: HeaderField[] = [];
-    for (let i = 0; i + 1 < raw.length; i += 2) fields.push([raw[i] as string, raw[i + 1] as string]);
-    return new Headers(fields);
+    const h = new Headers();
+    const flat = raw.slice(0, raw.length - (raw.length % 2));
+    for (let i = 0; i < flat.length; i += 2) flat[i] = internHeaderName(flat[i] as string);
+    h.raw = flat;
+    return h;
+  }
+
+  /**
+   * Goes up on every change to the fields: set, setAll, add, delete, insert, the `fields`
+   * setter, and `headers[name] = v` / `delete headers[name]`. Values derived from the headers
+   * (e.g. a cached `pretty_url`) may be cached keyed on (this object, version), so any new
+   * way of changing the fields must bump it too.
+   */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** The fields as a flat `[name, value, ...]` list, for serialisers; not a copy, do not keep it. */
+  get flat(): readonly string[] {
+    return this.raw;
+  }
+
+  /**
+   * A new frozen array of `[name, value]` pairs. Frozen so that old code which edited
+   * `headers.fields` in place fails loudly instead of editing a copy that is thrown away.
+   * Allocates a pair per field: hot paths use `flat`, `nameAt` and `valueAt`.
+   */
+  get fields(): readonly HeaderField[] {
+    const raw = this.raw;
+    const out: HeaderField[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
+    return Object.freeze(out);
+  }
+
+  /** Replaces every field; each is validated as by `add`, and nothing changes if one is invalid. */
+  set fields(fields: Iterable<HeaderField>) {
+    const raw: string[] = [];
+    for (const [n, v] of fields) {
+      validateHeaderField(n, v);
+      raw.push(internHeaderName(n), v);
+    }
+    this.raw = raw;
+    this.changes++;
+  }
+
+  /** Name of the i-th field (0 <= i < size), in its wire case. */
+  nameAt(i: number): string {
+    return this.at(2 * i, i);
+  }
+
+  /** Value of the i-th field (0 <= i < size). */
+  valueAt(i: number): string {
+    return this.at(2 * i + 1, i);
   }
 
   /** All values of a field joined by ", " (as mitmproxy does), or undefined. */
   get(name: string): string | undefined {
     const lower = name.toLowerCase();
-    const fields = this.fields;
+    const raw = this.raw;
     let out: string | undefined;
     // An index loop: this runs several times per request (and per flow in a filter).
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i] as HeaderField;
-      if (same(f[0], lower)) out = out === undefined ? f[1] : `${out}, ${f[1]}`;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (same(raw[i] as string, lower)) out = out === undefined ? (raw[i + 1] as string) : `${out}, ${raw[i + 1] as string}`;
     }
     return out;
   }
 
   getAll(name: string): string[] {
     const lower = name.toLowerCase();
-    return this.fields.filter(([n]) => n.toLowerCase() === lower).map(([, v]) => v);
+    const raw = this.raw;
+    const out: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) if (same(raw[i] as string, lower)) out.push(raw[i + 1] as string);
+    return out;
   }
 
   has(name: string): boolean {
-    const lower = name.toLowerCase();
-    return this.fields.some(([n]) => same(n, lower));
+    return this.indexOf(name.toLowerCase()) !== -1;
   }
 
-  /** Replaces every field of that name with one, kept at the first one's position. */
+  /** Replaces every field of that name with one, kept at the first one's position and case. */
   set(name: string, value: string | number): this {
     const v = String(value);
     validateHeaderField(name, v);
     const lower = name.toLowerCase();
-    const at = this.fields.findIndex(([n]) => n.toLowerCase() === lower);
-    if (at === -1) {
-      this.fields.push([name, v]);
-      return this;
+    const raw = this.raw;
+    const first = this.indexOf(lower);
+    if (first === -1) {
+      raw.push(internHeaderName(name), v);
+    } else {
+      const next: string[] = [];
+      for (let i = 0; i < raw.length; i += 2) {
+        const n = raw[i] as string;
+        if (i === first) next.push(n, v);
+        else if (!same(n, lower)) next.push(n, raw[i + 1] as string);
+      }
+      this.raw = next;
     }
-    const existing = this.fields[at] as HeaderField;
-    this.fields = this.fields.filter(([n], i) => i === at || n.toLowerCase() !== lower);
-    this.fields[this.fields.indexOf(existing)] = [existing[0], v];
+    this.changes++;
     return this;
   }
 
@@ -86,21 +190,38 @@ export class Headers implements Iterable<HeaderField> {
   add(name: string, value: string | number): this {
     const v = String(value);
     validateHeaderField(name, v);
-    this.fields.push([name, v]);
+    this.raw.push(internHeaderName(name), v);
+    this.changes++;
+    return this;
+  }
+
+  /** Puts a field before the index-th one (0 <= index <= size), e.g. a Host header in front. */
+  insert(index: number, name: string, value: string | number): this {
+    const v = String(value);
+    validateHeaderField(name, v);
+    if (!Number.isInteger(index) || index < 0 || index > this.size) throw new RangeError(`header index ${index} out of range 0..${this.size}`);
+    this.raw.splice(2 * index, 0, internHeaderName(name), v);
+    this.changes++;
     return this;
   }
 
   delete(name: string): boolean {
     const lower = name.toLowerCase();
-    const before = this.fields.length;
-    this.fields = this.fields.filter(([n]) => n.toLowerCase() !== lower);
-    return this.fields.length !== before;
+    if (this.indexOf(lower) === -1) return false;
+    const raw = this.raw;
+    const next: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) if (!same(raw[i] as string, lower)) next.push(raw[i] as string, raw[i + 1] as string);
+    this.raw = next;
+    this.changes++;
+    return true;
   }
 
   keys(): string[] {
+    const raw = this.raw;
     const seen = new Set<string>();
     const out: string[] = [];
-    for (const [n] of this.fields) {
+    for (let i = 0; i < raw.length; i += 2) {
+      const n = raw[i] as string;
       if (!seen.has(n.toLowerCase())) {
         seen.add(n.toLowerCase());
         out.push(n);
@@ -109,26 +230,44 @@ export class Headers implements Iterable<HeaderField> {
     return out;
   }
 
+  /** The number of fields (repeated names counted each time). */
   get size(): number {
-    return this.fields.length;
+    return this.raw.length >> 1;
   }
 
-  [Symbol.iterator](): Iterator<HeaderField> {
-    return this.fields[Symbol.iterator]();
+  /** Fresh `[name, value]` pairs in wire order. */
+  *[Symbol.iterator](): Generator<HeaderField, void, undefined> {
+    const raw = this.raw;
+    for (let i = 0; i + 1 < raw.length; i += 2) yield [raw[i] as string, raw[i + 1] as string];
   }
 
   clone(): Headers {
-    return new Headers(this.fields);
+    return Headers.fromRaw(this.raw);
   }
 
-  toJSON(): HeaderField[] {
+  /** Pairs, as flow files and the protocol store headers. */
+  toJSON(): readonly HeaderField[] {
     return this.fields;
   }
 
   /** Serialised as on the wire: `Name: value\r\n` per field. */
   toWire(): string {
+    const raw = this.raw;
     let s = "";
-    for (const [n, v] of this.fields) s += `${n}: ${v}\r\n`;
+    for (let i = 0; i + 1 < raw.length; i += 2) s += `${raw[i] as string}: ${raw[i + 1] as string}\r\n`;
+    return s;
+  }
+
+  /** Flat index of the first field named `lower` (already lower-cased), or -1. */
+  private indexOf(lower: string): number {
+    const raw = this.raw;
+    for (let i = 0; i < raw.length; i += 2) if (same(raw[i] as string, lower)) return i;
+    return -1;
+  }
+
+  private at(flatIndex: number, field: number): string {
+    const s = Number.isInteger(field) ? this.raw[flatIndex] : undefined;
+    if (s === undefined) throw new RangeError(`no header field at index ${field} (there are ${this.size})`);
     return s;
   }
 }
@@ -140,6 +279,30 @@ function same(name: string, lower: string): boolean {
 
 function isIterable(x: unknown): x is Iterable<HeaderField> {
   return typeof x === "object" && x !== null && Symbol.iterator in x;
+}
+
+function flatten(fields: Iterable<HeaderField>): string[] {
+  if (!Array.isArray(fields)) {
+    const out: string[] = [];
+    for (const f of fields) out.push(internHeaderName(f[0]), f[1]);
+    return out;
+  }
+  // Sized up front: a push-grown array keeps up to half again its length as spare
+  // capacity, and these arrays live as long as their flow.
+  const pairs: readonly HeaderField[] = fields;
+  const out = new Array<string>(pairs.length * 2);
+  for (let i = 0; i < pairs.length; i++) {
+    const f = pairs[i] as HeaderField;
+    out[2 * i] = internHeaderName(f[0]);
+    out[2 * i + 1] = f[1];
+  }
+  return out;
+}
+
+function flattenRecord(record: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const n of Object.keys(record)) out.push(internHeaderName(n), String(record[n]));
+  return out;
 }
 
 const HEADER_PROXY: ProxyHandler<Headers> = {

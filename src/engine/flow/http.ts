@@ -67,7 +67,7 @@ export class Request extends Message {
       headers: new Headers(headers),
       content: new Uint8Array(0),
     });
-    if (!req.headers.has("host")) req.headers.fields.unshift(["Host", req.hostHeader]);
+    if (!req.headers.has("host")) req.headers.insert(0, "Host", req.hostHeader);
     req.content = toBytes(content);
     return req;
   }

@@ -1,6 +1,6 @@
 /** HTTP/1 message heads and body framing, written exactly from the flow's fields. */
 import type { Request, Response } from "../flow/http.ts";
-import type { Headers } from "../flow/headers.ts";
+import type { HeaderField, Headers } from "../flow/headers.ts";
 
 const HOP_BY_HOP = new Set(["proxy-connection", "proxy-authorization", "keep-alive", "te", "trailer"]);
 
@@ -23,41 +23,50 @@ export function forwardedFields(headers: Headers, upgrading: boolean): [string, 
   }
   // An Upgrade field without the "upgrade" connection option is no upgrade request (RFC 9110 7.8).
   const keepUpgrade = upgrading && connectionUpgrade;
-  const out: [string, string][] = [];
-  for (const f of headers.fields) {
-    const n = f[0].toLowerCase();
+  const out: HeaderField[] = [];
+  const raw = headers.flat;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    const n = name.toLowerCase();
     if (HOP_BY_HOP.has(n) || named.has(n)) continue;
     if (n === "upgrade" && !keepUpgrade) continue;
     if (n === "connection") {
       // The options it names were for this hop only; keep the ones that still hold, as sent.
-      const kept = f[1].split(",").filter((t) => {
+      const kept = value.split(",").filter((t) => {
         const tok = t.trim().toLowerCase();
         return tok === "close" || tok === "keep-alive" || (tok === "upgrade" && keepUpgrade);
       });
       if (kept.length === 0) continue;
-      const value = kept.map((t) => t.trim()).join(", ");
-      out.push(value === f[1] ? f : [f[0], value]);
+      out.push([name, kept.map((t) => t.trim()).join(", ")]);
       continue;
     }
-    out.push(f);
+    out.push([name, value]);
   }
   return out;
 }
 
-function headBlock(firstLine: string, fields: readonly [string, string][]): Buffer {
-  let s = `${firstLine}\r\n`;
-  for (const [n, v] of fields) s += `${n}: ${v}\r\n`;
-  s += "\r\n";
-  return Buffer.from(s, "latin1");
+function headBlock(firstLine: string, fieldLines: string): Buffer {
+  return Buffer.from(`${firstLine}\r\n${fieldLines}\r\n`, "latin1");
 }
 
-export function requestHead(req: Request, fields: readonly [string, string][], target: string): Buffer {
-  return headBlock(`${req.method} ${target} ${req.http_version === "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1"}`, fields);
+/** `Name: value\r\n` per field of a flat `[name, value, ...]` list. */
+function flatLines(flat: readonly string[]): string {
+  let s = "";
+  for (let i = 0; i + 1 < flat.length; i += 2) s += `${flat[i] as string}: ${flat[i + 1] as string}\r\n`;
+  return s;
 }
 
-export function responseHead(res: Response, fields: readonly [string, string][] = res.headers.fields): Buffer {
+export function requestHead(req: Request, fields: readonly (readonly [string, string])[], target: string): Buffer {
+  let lines = "";
+  for (const [n, v] of fields) lines += `${n}: ${v}\r\n`;
+  return headBlock(`${req.method} ${target} ${req.http_version === "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1"}`, lines);
+}
+
+/** The status line and fields; `flat` (`[name, value, ...]`) defaults to the response's own fields. */
+export function responseHead(res: Response, flat: readonly string[] = res.headers.flat): Buffer {
   const version = res.http_version.startsWith("HTTP/1") ? res.http_version : "HTTP/1.1";
-  return headBlock(`${version} ${res.status_code} ${res.reason}`.trimEnd(), fields);
+  return headBlock(`${version} ${res.status_code} ${res.reason}`.trimEnd(), flatLines(flat));
 }
 
 export function isChunked(headers: Headers): boolean {
@@ -74,7 +83,7 @@ const CRLF = Buffer.from("\r\n");
 
 export function lastChunk(trailers: Headers | undefined): Buffer {
   let s = "0\r\n";
-  if (trailers) for (const [n, v] of trailers.fields) s += `${n}: ${v}\r\n`;
+  if (trailers) s += trailers.toWire();
   return Buffer.from(`${s}\r\n`, "latin1");
 }
 
@@ -88,10 +97,7 @@ export function framedBody(headers: Headers, body: Uint8Array | undefined, trail
 /** A short plain-text response the proxy itself sends (errors, refusals). */
 export function plainResponse(status: number, reason: string, text: string, close: boolean): Buffer {
   const body = Buffer.from(`${text}\n`, "utf8");
-  const fields: [string, string][] = [
-    ["Content-Type", "text/plain; charset=utf-8"],
-    ["Content-Length", String(body.length)],
-  ];
-  if (close) fields.push(["Connection", "close"]);
-  return Buffer.concat([headBlock(`HTTP/1.1 ${status} ${reason}`, fields), body]);
+  const fields = ["Content-Type", "text/plain; charset=utf-8", "Content-Length", String(body.length)];
+  if (close) fields.push("Connection", "close");
+  return Buffer.concat([headBlock(`HTTP/1.1 ${status} ${reason}`, flatLines(fields)), body]);
 }

@@ -154,7 +154,7 @@ export class Http2Connection {
       authority,
       timestamp_start: Date.now() / 1000,
     });
-    if (!request.headers.has("host")) request.headers.fields.unshift(["host", authority]);
+    if (!request.headers.has("host")) request.headers.insert(0, "host", authority);
     const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
     const body = new Incoming({ httpVersion: "HTTP/2.0", rawHeaders: [], method: request.method, url: request.path, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: true });
     stream.on("data", (c: Buffer) => body.push(c));

@@ -7,8 +7,10 @@ const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connecti
 /** Message fields as HTTP/2 header entries (lower-case names, repeated names as arrays). */
 export function toH2Fields(headers: Headers, pseudo: Record<string, string | number>): http2.OutgoingHttpHeaders {
   const out: http2.OutgoingHttpHeaders = { ...pseudo };
-  for (const [n, v] of headers.fields) {
-    const name = n.toLowerCase();
+  const raw = headers.flat;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const v = raw[i + 1] as string;
     if (CONNECTION_SPECIFIC.has(name)) continue;
     const prev = out[name];
     if (prev === undefined) out[name] = v;

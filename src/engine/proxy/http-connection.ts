@@ -56,9 +56,9 @@ class H1Writer implements ClientWriter {
   }
 
   /** An HTTP/2 response has no framing headers; an HTTP/1.1 client needs a length. */
-  private fieldsFor(res: Response, noBody: boolean): [string, string][] {
-    if (!res.http_version.startsWith("HTTP/2") || noBody || res.headers.has("content-length")) return res.headers.fields;
-    return [...res.headers.fields, ["content-length", String(res.raw_content?.length ?? 0)]];
+  private fieldsFor(res: Response, noBody: boolean): readonly string[] {
+    if (!res.http_version.startsWith("HTTP/2") || noBody || res.headers.has("content-length")) return res.headers.flat;
+    return [...res.headers.flat, "content-length", String(res.raw_content?.length ?? 0)];
   }
 
   head(flow: HTTPFlow): void {

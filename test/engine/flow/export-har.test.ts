@@ -51,6 +51,10 @@ test("pryx flow lines round-trip a flow", () => {
   assert.equal(back.marked, ":default:");
   assert.equal(back.request.text, "user=o'brien");
   assert.deepEqual(back.request.headers.fields, f.request.headers.fields);
+  // The file keeps headers as [name, value] pairs, whatever Headers holds them as in memory.
+  const line = JSON.parse(encodeFlow(f)) as { request: { headers: unknown } };
+  assert.deepEqual(line.request.headers, [...f.request.headers]);
+  assert.ok((line.request.headers as unknown[]).every((p) => Array.isArray(p) && p.length === 2));
   assert.equal(back.response?.text, "créé");
   assert.equal(back.live, false);
   assert.throws(() => decodeFlow("{not json"), /not a pryx flow line/);

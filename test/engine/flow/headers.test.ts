@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Headers, HeaderError } from "../../../src/engine/flow/headers.ts";
+import { HEADER_NAME_CAP, Headers, HeaderError, internHeaderName, isInternedHeaderName } from "../../../src/engine/flow/headers.ts";
 
 const wire = (): Headers =>
   Headers.fromRaw(["Host", "example.test", "X-Custom", "a", "accept", "*/*", "x-custom", "b", "Set-Cookie", "c=1"]);
@@ -90,4 +90,110 @@ test("a record builds fields in key order; clone is independent", () => {
   c.set("X-A", "2");
   assert.equal(h.get("x-a"), "1");
   assert.equal(h.toWire(), "Content-Type: text/plain\r\nX-A: 1\r\n");
+});
+
+test("fromRaw keeps case, order and duplicates, and does not keep the caller's array", () => {
+  const raw = ["Host", "a", "x-Dup", "1", "X-DUP", "2", "accept", "*/*"];
+  const h = Headers.fromRaw(raw);
+  raw[1] = "changed";
+  assert.deepEqual(h.flat, ["Host", "a", "x-Dup", "1", "X-DUP", "2", "accept", "*/*"]);
+  assert.equal(h.size, 4);
+  assert.equal(h.nameAt(2), "X-DUP");
+  assert.equal(h.valueAt(2), "2");
+  assert.throws(() => h.nameAt(4), RangeError);
+  assert.throws(() => h.valueAt(-1), RangeError);
+  // A dangling name without a value is dropped rather than paired with undefined.
+  assert.deepEqual(Headers.fromRaw(["A", "1", "B"]).flat, ["A", "1"]);
+});
+
+test("fields is a frozen snapshot of pairs; its setter replaces every field, validated", () => {
+  const h = wire();
+  const fields = h.fields;
+  assert.ok(Object.isFrozen(fields));
+  assert.deepEqual(fields[0], ["Host", "example.test"]);
+  assert.throws(() => (fields as [string, string][]).unshift(["Host", "x"]), TypeError);
+  assert.throws(() => (fields as [string, string][]).push(["X", "y"]), TypeError);
+  assert.notEqual(h.fields, fields);
+  h.fields = [["A", "1"], ["b", "2"]];
+  assert.deepEqual([...h], [["A", "1"], ["b", "2"]]);
+  assert.throws(() => {
+    h.fields = [["C", "3"], ["X-Evil", "a\r\nb"]];
+  }, HeaderError);
+  assert.deepEqual([...h], [["A", "1"], ["b", "2"]], "a refused replacement changes nothing");
+});
+
+test("insert puts a field at an index; out-of-range indexes are refused", () => {
+  const h = new Headers([["Accept", "*/*"]]);
+  h.insert(0, "Host", "example.test");
+  h.insert(2, "X-Last", "1");
+  assert.deepEqual(h.flat, ["Host", "example.test", "Accept", "*/*", "X-Last", "1"]);
+  assert.throws(() => h.insert(4, "X", "1"), RangeError);
+  assert.throws(() => h.insert(-1, "X", "1"), RangeError);
+  assert.throws(() => h.insert(0, "X", "a\nb"), HeaderError);
+  assert.equal(h.size, 3);
+});
+
+test("version goes up on every kind of change", () => {
+  const h = wire();
+  const steps: [string, () => void][] = [
+    ["set", () => h.set("X-Custom", "z")],
+    ["set new", () => h.set("X-New", "1")],
+    ["setAll", () => h.setAll("X-Multi", ["1", "2"])],
+    ["add", () => h.add("X-Custom", "y")],
+    ["delete", () => h.delete("x-multi")],
+    ["insert", () => h.insert(0, "X-First", "1")],
+    ["fields setter", () => (h.fields = [["Host", "b"], ["X-Custom", "c"]])],
+    ["proxy set", () => (h["X-Custom"] = "d")],
+    ["proxy set new", () => (h["X-Other"] = "e")],
+    ["proxy delete", () => delete h["x-other"]],
+  ];
+  for (const [what, change] of steps) {
+    const before = h.version;
+    change();
+    assert.ok(h.version > before, `${what} bumps the version`);
+  }
+  const before = h.version;
+  h.get("host");
+  h.getAll("host");
+  void h.fields;
+  void [...h];
+  h.toWire();
+  h.clone().set("Host", "other");
+  assert.equal(h.version, before, "reads and changes to a clone leave it alone");
+  assert.throws(() => {
+    (h as unknown as { version: number }).version = 0;
+  }, TypeError);
+});
+
+test("removing fields while iterating still visits every field", () => {
+  const h = wire();
+  const seen: string[] = [];
+  for (const [n] of h) {
+    seen.push(n);
+    h.delete(n);
+  }
+  assert.deepEqual(seen, ["Host", "X-Custom", "accept", "x-custom", "Set-Cookie"]);
+  assert.equal(h.size, 0);
+});
+
+test("header names are interned, up to a cap", () => {
+  // Strings built at run time, so they are not the literals the table was filled with.
+  const name = ["Content", "Type"].join("-");
+  assert.ok(isInternedHeaderName("Content-Type"));
+  assert.ok(isInternedHeaderName("content-type"), "HTTP/2's lower-case forms are known too");
+  assert.equal(internHeaderName(name), "Content-Type");
+  const a = Headers.fromRaw([["Content", "Type"].join("-"), "text/plain"]);
+  const b = new Headers([[["Content", "Type"].join("-"), "text/html"]]);
+  assert.equal(a.nameAt(0), b.nameAt(0));
+
+  const fresh = `X-Fresh-${process.pid}`;
+  assert.ok(!isInternedHeaderName(fresh));
+  new Headers({ [fresh]: "1" });
+  assert.ok(isInternedHeaderName(fresh), "names seen at run time are remembered");
+
+  for (let i = 0; i < HEADER_NAME_CAP; i++) internHeaderName(`X-Filler-${i}`);
+  const late = `X-Late-${process.pid}`;
+  assert.equal(internHeaderName(late), late, "past the cap a name is still returned as is");
+  assert.ok(!isInternedHeaderName(late), "past the cap new names are not remembered");
+  assert.ok(isInternedHeaderName("Host"));
 });

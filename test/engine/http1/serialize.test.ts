@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Headers } from "../../../src/engine/flow/headers.ts";
-import { forwardedFields, framedBody, plainResponse } from "../../../src/engine/http1/serialize.ts";
+import { Response } from "../../../src/engine/flow/http.ts";
+import { forwardedFields, framedBody, plainResponse, responseHead } from "../../../src/engine/http1/serialize.ts";
 
 const h = (...fields: [string, string][]): Headers => new Headers(fields);
 
@@ -41,4 +42,11 @@ test("the proxy's own responses say what happened, with a correct length", () =>
   const body = r.slice(r.indexOf("\r\n\r\n") + 4);
   assert.equal(body, "pryx: cannot connect\n");
   assert.match(r, new RegExp(`Content-Length: ${Buffer.byteLength(body)}\\r\\n`));
+});
+
+test("a response head is written from the headers' fields as they are, or from a given flat list", () => {
+  const res = new Response({ status_code: 200, reason: "OK", http_version: "HTTP/2.0", headers: h(["content-type", "text/plain"], ["Set-Cookie", "a=1"], ["set-cookie", "b=2"]) });
+  assert.equal(responseHead(res).toString(), "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n\r\n");
+  assert.equal(responseHead(res, [...res.headers.flat, "content-length", "0"]).toString(), "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\ncontent-length: 0\r\n\r\n");
+  assert.equal(res.headers.size, 3, "the extra field goes on the wire only");
 });
