@@ -100,6 +100,45 @@ export class Request extends Message {
   }
 
   get pretty_url(): string {
+    const headers = this.headers;
+    const version = headers.version;
+    if (
+      this.#url !== undefined &&
+      this.#urlHeaders === headers &&
+      this.#urlVersion === version &&
+      this.#urlMethod === this.method &&
+      this.#urlScheme === this.scheme &&
+      this.#urlPath === this.path &&
+      this.#urlAuthority === this.authority &&
+      this.#urlHost === this.host &&
+      this.#urlPort === this.port
+    )
+      return this.#url;
+    this.#urlHeaders = headers;
+    this.#urlVersion = version;
+    this.#urlMethod = this.method;
+    this.#urlScheme = this.scheme;
+    this.#urlPath = this.path;
+    this.#urlAuthority = this.authority;
+    this.#urlHost = this.host;
+    this.#urlPort = this.port;
+    this.#url = this.prettyUrl();
+    return this.#url;
+  }
+
+  // pretty_url is what ~u matches and what the console shows, read for every stored flow by
+  // each filter pass; building it walks the headers, so it is kept until one of its inputs changes.
+  #url: string | undefined = undefined;
+  #urlHeaders: Headers | undefined = undefined;
+  #urlVersion = -1;
+  #urlMethod = "";
+  #urlScheme = "";
+  #urlPath = "";
+  #urlAuthority = "";
+  #urlHost = "";
+  #urlPort = 0;
+
+  private prettyUrl(): string {
     if (this.method === "CONNECT" && this.authority) return this.authority;
     const h = this.headers.get("host");
     if (!h) return this.url;

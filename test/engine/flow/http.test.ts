@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
 import { Request, Response } from "../../../src/engine/flow/http.ts";
+import { Headers } from "../../../src/engine/flow/headers.ts";
 
 test("Response.make sets status, reason, headers and Content-Length from the body", () => {
   const r = Response.make(403, "blocked", { "content-type": "text/plain" });
@@ -69,4 +70,28 @@ test("a request without a body gets no Content-Length when its empty body is set
   assert.equal(q.headers.has("content-length"), false);
   q.text = "now a body";
   assert.equal(q.headers.get("content-length"), "10");
+});
+
+test("pretty_url follows every change to what it is built from (it is cached between reads)", () => {
+  const r = Request.make("GET", "http://example.com/a?x=1");
+  assert.equal(r.pretty_url, "http://example.com/a?x=1");
+  r.path = "/b";
+  assert.equal(r.pretty_url, "http://example.com/b");
+  r.headers.set("Host", "other.test:8080");
+  assert.equal(r.pretty_url, "http://other.test:8080/b");
+  r.headers["host"] = "third.test";
+  assert.equal(r.pretty_url, "http://third.test/b");
+  r.scheme = "https";
+  assert.equal(r.pretty_url, "https://third.test/b");
+  r.headers.delete("host");
+  assert.equal(r.pretty_url, "https://example.com:80/b");
+  r.port = 443;
+  assert.equal(r.pretty_url, "https://example.com/b");
+  r.host = "h.test";
+  assert.equal(r.pretty_url, "https://h.test/b");
+  r.headers = new Headers([["Host", "new.test"]]);
+  assert.equal(r.pretty_url, "https://new.test/b");
+  r.method = "CONNECT";
+  r.authority = "tunnel.test:443";
+  assert.equal(r.pretty_url, "tunnel.test:443");
 });
