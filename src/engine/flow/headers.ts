@@ -62,6 +62,18 @@ export function isInternedHeaderName(name: string): boolean {
   return NAMES.has(name);
 }
 
+const PLAIN = Symbol("pryx.headers.plain");
+
+/**
+ * The same headers without the Proxy in front. Each read through the Proxy is a trap call (and
+ * a method's every `this.x` another), about 300 ns: engine paths that run per flow, such as a
+ * filter over 100,000 stored flows, call methods on this object instead. Same fields, same
+ * version; only `headers["Name"]` access is missing.
+ */
+export function plainHeaders(h: Headers): Headers {
+  return h[PLAIN];
+}
+
 export class Headers implements Iterable<HeaderField> {
   /**
    * `[name0, value0, name1, value1, ...]` in wire order. Methods that remove fields (set,
@@ -71,6 +83,9 @@ export class Headers implements Iterable<HeaderField> {
   private raw: string[];
   private changes = 0;
   [name: string]: unknown;
+
+  /** The object behind the Proxy; see `plainHeaders`. */
+  readonly [PLAIN]: Headers = this;
 
   constructor(fields: Iterable<HeaderField> | Record<string, string> = []) {
     this.raw = isIterable(fields) ? flatten(fields) : flattenRecord(fields);

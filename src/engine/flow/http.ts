@@ -94,13 +94,13 @@ export class Request extends Message {
 
   /** The Host header's host if there is one, else the connection's host. */
   get pretty_host(): string {
-    const h = this.headers.get("host");
+    const h = this.plainHeaders.get("host");
     if (!h) return this.host;
     return parseAuthority(h)?.host ?? h;
   }
 
   get pretty_url(): string {
-    const headers = this.headers;
+    const headers = this.plainHeaders;
     const version = headers.version;
     if (
       this.#url !== undefined &&
@@ -140,7 +140,7 @@ export class Request extends Message {
 
   private prettyUrl(): string {
     if (this.method === "CONNECT" && this.authority) return this.authority;
-    const h = this.headers.get("host");
+    const h = this.plainHeaders.get("host");
     if (!h) return this.url;
     return `${this.scheme}://${h}${this.path}`;
   }

@@ -1,4 +1,4 @@
-import { Headers, type HeaderField } from "./headers.ts";
+import { Headers, plainHeaders, type HeaderField } from "./headers.ts";
 import { decodeContent, encodeContent } from "./encoding.ts";
 
 const utf8 = new TextDecoder("utf-8");
@@ -15,7 +15,8 @@ export function toBytes(body: Body): Uint8Array {
  */
 export abstract class Message {
   http_version: string;
-  headers: Headers;
+  #headers!: Headers;
+  #plain!: Headers;
   /** The body as on the wire (still content-encoded); undefined while not yet read or when streamed. */
   raw_content: Uint8Array | undefined;
   /** Set in requestheaders/responseheaders to pass the body through without buffering it. */
@@ -32,6 +33,20 @@ export abstract class Message {
     this.timestamp_start = timestamp_start;
     this.timestamp_end = undefined;
     this.trailers = undefined;
+  }
+
+  get headers(): Headers {
+    return this.#headers;
+  }
+
+  set headers(headers: Headers) {
+    this.#headers = headers;
+    this.#plain = plainHeaders(headers);
+  }
+
+  /** The headers without their Proxy, for per-flow hot paths (see `plainHeaders`). */
+  get plainHeaders(): Headers {
+    return this.#plain;
   }
 
   /** The decoded body (Content-Encoding removed). Undefined if not available. */

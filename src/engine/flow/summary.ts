@@ -28,7 +28,7 @@ function httpPart(f: HTTPFlow): Specific {
     httpVersion: req.http_version,
     status: res?.status_code,
     reason: res?.reason,
-    contentType: res?.headers.get("content-type"),
+    contentType: res?.plainHeaders.get("content-type"),
     reqSize: req.raw_content?.length ?? 0,
     respSize: res ? (res.raw_content?.length ?? 0) : undefined,
     duration: end !== undefined ? Math.max(0, end - req.timestamp_start) : undefined,
