@@ -67,7 +67,7 @@ export class Request extends Message {
       headers: new Headers(headers),
       content: new Uint8Array(0),
     });
-    if (!req.headers.has("host")) req.headers.insert(0, "Host", req.hostHeader);
+    if (!req.plainHeaders.has("host")) req.plainHeaders.insert(0, "Host", req.hostHeader);
     req.content = toBytes(content);
     return req;
   }
@@ -89,7 +89,7 @@ export class Request extends Message {
     this.host = u.hostname.replace(/^\[|\]$/g, "");
     this.port = u.port ? Number(u.port) : (DEFAULT_PORT[this.scheme] ?? 80);
     this.path = `${u.pathname}${u.search}`;
-    if (this.headers.has("host")) this.headers.set("host", this.hostHeader);
+    if (this.plainHeaders.has("host")) this.plainHeaders.set("host", this.hostHeader);
   }
 
   /** The Host header's host if there is one, else the connection's host. */

@@ -52,7 +52,7 @@ export abstract class Message {
   /** The decoded body (Content-Encoding removed). Undefined if not available. */
   get content(): Uint8Array | undefined {
     if (this.raw_content === undefined) return undefined;
-    const enc = this.headers.get("content-encoding");
+    const enc = this.plainHeaders.get("content-encoding");
     return decodeContent(this.raw_content, enc) ?? this.raw_content;
   }
 
@@ -62,7 +62,7 @@ export abstract class Message {
       this.raw_content = undefined;
       return;
     }
-    const enc = this.headers.get("content-encoding");
+    const enc = this.plainHeaders.get("content-encoding");
     this.raw_content = encodeContent(value, enc);
     this.fixContentLength();
   }
@@ -85,9 +85,9 @@ export abstract class Message {
   /** Sets Content-Length to the body's size unless the body is chunked. */
   fixContentLength(): void {
     if (this.raw_content === undefined) return;
-    if (this.headers.get("transfer-encoding")?.toLowerCase().includes("chunked")) return;
-    if (this.raw_content.length === 0 && !this.headers.has("content-length") && !this.needsLengthWhenEmpty()) return;
-    this.headers.set("content-length", this.raw_content.length);
+    if (this.plainHeaders.get("transfer-encoding")?.toLowerCase().includes("chunked")) return;
+    if (this.raw_content.length === 0 && !this.plainHeaders.has("content-length") && !this.needsLengthWhenEmpty()) return;
+    this.plainHeaders.set("content-length", this.raw_content.length);
   }
 
   /** Requests without a body need no Content-Length; responses do, to end the message. */

@@ -64,7 +64,7 @@ export function requestHead(req: Request, fields: readonly (readonly [string, st
 }
 
 /** The status line and fields; `flat` (`[name, value, ...]`) defaults to the response's own fields. */
-export function responseHead(res: Response, flat: readonly string[] = res.headers.flat): Buffer {
+export function responseHead(res: Response, flat: readonly string[] = res.plainHeaders.flat): Buffer {
   const version = res.http_version.startsWith("HTTP/1") ? res.http_version : "HTTP/1.1";
   return headBlock(`${version} ${res.status_code} ${res.reason}`.trimEnd(), flatLines(flat));
 }

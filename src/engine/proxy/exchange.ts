@@ -99,10 +99,10 @@ export class HttpExchange {
   private async readRequest(): Promise<UpstreamChannel | undefined> {
     const { flow, ctx, body } = this;
     const req = flow.request;
-    if (req.headers.get("expect")?.toLowerCase() === "100-continue" && !body.complete) {
+    if (req.plainHeaders.get("expect")?.toLowerCase() === "100-continue" && !body.complete) {
       // Answer for the server so the client sends its body; the server sees no Expect (as mitmproxy does).
       this.writer.continue100();
-      req.headers.delete("expect");
+      req.plainHeaders.delete("expect");
     }
     await ctx.addons.trigger("requestheaders", flow);
     await this.waitIfIntercepted();
@@ -170,7 +170,7 @@ export class HttpExchange {
     await ctx.addons.trigger("response", flow);
     await this.waitIfIntercepted();
     if (!res.stream) writer.whole(flow);
-    const keepAlive = !(res.headers.get("connection") ?? "").toLowerCase().includes("close");
+    const keepAlive = !(res.plainHeaders.get("connection") ?? "").toLowerCase().includes("close");
     return { kind: "done", keepAlive };
   }
 
@@ -178,7 +178,7 @@ export class HttpExchange {
   private exchangeOn(channel: UpstreamChannel, streamBody: boolean): Promise<"done" | "upgraded"> {
     const { flow, ctx, writer } = this;
     const req = flow.request;
-    const upgrading = req.headers.has("upgrade");
+    const upgrading = req.plainHeaders.has("upgrade");
     return new Promise((resolve, reject) => {
       let response: Response | undefined;
       let streaming = false;
@@ -232,7 +232,7 @@ export class HttpExchange {
                 resolve("upgraded");
                 return;
               }
-              const keepAlive = !(res.headers.get("connection") ?? "").toLowerCase().includes("close");
+              const keepAlive = !(res.plainHeaders.get("connection") ?? "").toLowerCase().includes("close");
               channel.finish(keepAlive);
               if (!keepAlive) this.pool.forget(channel);
               resolve("done");

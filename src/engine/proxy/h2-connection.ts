@@ -68,7 +68,7 @@ class H2Writer implements ClientWriter {
     const noBody = flow.request.method === "HEAD" || res.status_code === 204 || res.status_code === 304;
     const body = noBody ? undefined : res.raw_content;
     const fields = toH2Fields(res.headers, { ":status": res.status_code });
-    if (!noBody && res.headers.has("transfer-encoding")) fields["content-length"] = String(body?.length ?? 0);
+    if (!noBody && res.plainHeaders.has("transfer-encoding")) fields["content-length"] = String(body?.length ?? 0);
     this.stream.respond(fields, { endStream: !body || body.length === 0 });
     if (body && body.length) this.stream.end(body);
   }
@@ -154,7 +154,7 @@ export class Http2Connection {
       authority,
       timestamp_start: Date.now() / 1000,
     });
-    if (!request.headers.has("host")) request.headers.insert(0, "host", authority);
+    if (!request.plainHeaders.has("host")) request.plainHeaders.insert(0, "host", authority);
     const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
     const body = new Incoming({ httpVersion: "HTTP/2.0", rawHeaders: [], method: request.method, url: request.path, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: true });
     stream.on("data", (c: Buffer) => body.push(c));

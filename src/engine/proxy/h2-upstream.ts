@@ -46,7 +46,7 @@ export class H2Upstream implements UpstreamChannel {
     const body = opts.streamBody;
     const hasBody = body !== undefined || (req.raw_content?.length ?? 0) > 0;
     const stream = this.session.request(
-      toH2Fields(req.headers, { ":method": req.method, ":path": req.path, ":scheme": req.scheme, ":authority": req.headers.get("host") ?? req.hostHeader }),
+      toH2Fields(req.headers, { ":method": req.method, ":path": req.path, ":scheme": req.scheme, ":authority": req.plainHeaders.get("host") ?? req.hostHeader }),
       { endStream: !hasBody },
     );
     this.streams.add(stream);

@@ -52,27 +52,27 @@ class H1Writer implements ClientWriter {
     this.socket.write(responseHead(res, fields));
     if (!noBody) for (const b of framedBody(res.headers, res.raw_content, res.trailers)) this.socket.write(b);
     this.socket.uncork();
-    if (!noBody && !res.headers.has("content-length") && !isChunked(res.headers)) this.closeAfter = true;
+    if (!noBody && !res.plainHeaders.has("content-length") && !isChunked(res.plainHeaders)) this.closeAfter = true;
   }
 
   /** An HTTP/2 response has no framing headers; an HTTP/1.1 client needs a length. */
   private fieldsFor(res: Response, noBody: boolean): readonly string[] {
-    if (!res.http_version.startsWith("HTTP/2") || noBody || res.headers.has("content-length")) return res.headers.flat;
-    return [...res.headers.flat, "content-length", String(res.raw_content?.length ?? 0)];
+    if (!res.http_version.startsWith("HTTP/2") || noBody || res.plainHeaders.has("content-length")) return res.plainHeaders.flat;
+    return [...res.plainHeaders.flat, "content-length", String(res.raw_content?.length ?? 0)];
   }
 
   head(flow: HTTPFlow): void {
     this.started = true;
     const res = flow.response as Response;
-    if (res.http_version.startsWith("HTTP/2") && !res.headers.has("content-length")) {
-      res.headers.set("transfer-encoding", "chunked");
+    if (res.http_version.startsWith("HTTP/2") && !res.plainHeaders.has("content-length")) {
+      res.plainHeaders.set("transfer-encoding", "chunked");
     }
     this.socket.write(responseHead(res));
-    if (!res.headers.has("content-length") && !isChunked(res.headers)) this.closeAfter = true;
+    if (!res.plainHeaders.has("content-length") && !isChunked(res.plainHeaders)) this.closeAfter = true;
   }
 
   chunk(res: Response, data: Buffer): boolean {
-    return isChunked(res.headers) ? chunkOf(data).map((b) => this.socket.write(b)).every(Boolean) : this.socket.write(data);
+    return isChunked(res.plainHeaders) ? chunkOf(data).map((b) => this.socket.write(b)).every(Boolean) : this.socket.write(data);
   }
 
   onDrain(fn: () => void): void {
@@ -80,7 +80,7 @@ class H1Writer implements ClientWriter {
   }
 
   end(res: Response): void {
-    if (isChunked(res.headers)) this.socket.write(lastChunk(res.trailers));
+    if (isChunked(res.plainHeaders)) this.socket.write(lastChunk(res.trailers));
   }
 
   error(status: number, text: string): void {
@@ -236,7 +236,7 @@ export class HttpConnection {
     if (!this.target) throw new ClientFacingError(400, "this is a proxy: send requests with an absolute URL (for example curl -x http://HOST:PORT http://example.com/)");
     const { scheme, host, port } = this.target;
     const req = new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme, host, port, path: head.url });
-    if (this.target.rewriteHost && req.headers.has("host")) req.headers.set("host", req.hostHeader);
+    if (this.target.rewriteHost && req.plainHeaders.has("host")) req.plainHeaders.set("host", req.hostHeader);
     return req;
   }
 

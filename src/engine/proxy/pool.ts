@@ -73,7 +73,7 @@ export class UpstreamPool {
     const req = flow.request;
     const useTls = req.scheme === "https" || req.scheme === "wss";
     const address: Address = [req.host, req.port];
-    const upgrading = req.headers.has("upgrade");
+    const upgrading = req.plainHeaders.has("upgrade");
     // A WebSocket handshake is an HTTP/1.1 upgrade, so such a request never offers h2.
     const alpn = useTls ? (this.offerH2 && !upgrading ? ["h2", "http/1.1"] : ["http/1.1"]) : [];
     const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${useTls ? req.pretty_host : ""}|${alpn.join(",")}`;

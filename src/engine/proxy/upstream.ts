@@ -229,10 +229,10 @@ export class H1Upstream implements UpstreamChannel {
       },
     });
     const req = flow.request;
-    const upgrading = req.headers.has("upgrade");
+    const upgrading = req.plainHeaders.has("upgrade");
     let fields = forwardedFields(req.headers, upgrading);
     // pryx relays WebSocket frames uncompressed, so it offers the server no extensions (permessage-deflate).
-    if (upgrading && (req.headers.get("upgrade") ?? "").toLowerCase() === "websocket") fields = fields.filter(([n]) => n.toLowerCase() !== "sec-websocket-extensions");
+    if (upgrading && (req.plainHeaders.get("upgrade") ?? "").toLowerCase() === "websocket") fields = fields.filter(([n]) => n.toLowerCase() !== "sec-websocket-extensions");
     const head = requestHead(req, fields, this.requestTarget(flow));
     const body = opts.streamBody;
     if (!body) {
@@ -243,7 +243,7 @@ export class H1Upstream implements UpstreamChannel {
       return;
     }
     this.socket.write(head);
-    const chunked = isChunked(req.headers);
+    const chunked = isChunked(req.plainHeaders);
     body.stream((c) => {
       this.socket.write(chunked ? Buffer.concat(chunkOf(c)) : c);
     });
