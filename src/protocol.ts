@@ -184,8 +184,12 @@ export type EngineEvent =
   | { t: "ready"; info: ReadyInfo }
   | { t: "batch"; add: FlowSummary[]; update: FlowSummary[]; remove: string[]; logs: LogEntry[]; reset: boolean }
   | { t: "options"; changed: OptionInfo[] }
-  /** The view filter changed: the ids it shows (empty when `filter` is "", meaning all). */
-  | { t: "view"; filter: string; shown: string[] }
+  /**
+   * The view filter changed: the `seq` of every flow it shows (empty when `filter` is "",
+   * meaning all). Arrival numbers rather than ids: a typed array is cheap to send, and a number
+   * is cheap to look up, for the 100,000 flows a filter pass may cover.
+   */
+  | { t: "view"; filter: string; shown: Uint32Array }
   | { t: "reply"; id: number; ok: true; value: unknown }
   | { t: "reply"; id: number; ok: false; error: string }
   | { t: "fatal"; error: string }

@@ -233,8 +233,8 @@ export class Engine {
       const expr = this.options.get<string | undefined>("view_filter");
       const pred = expr ? compileFilter(expr) : undefined;
       const shown = this.store.setViewFilter(pred ? (f) => pred(f as unknown as FilterableFlow) : undefined);
-      // Without a filter every flow is shown: no need to send (and clone) every id.
-      this.post({ t: "view", filter: expr ?? "", shown: pred ? shown : [] });
+      // Without a filter every flow is shown, and the list is empty.
+      this.post({ t: "view", filter: expr ?? "", shown });
     }
     if (updated.has("intercept")) {
       // Setting a filter turns intercept on, clearing it turns it off (as mitmproxy does).

@@ -83,12 +83,13 @@ export class FlowStore {
     this.remove([...this.flows.keys()]);
   }
 
-  setViewFilter(pred: FlowPredicate | undefined): string[] {
+  /** Sets the view filter and returns the arrival numbers of the flows it shows. */
+  setViewFilter(pred: FlowPredicate | undefined): Uint32Array {
     this.viewFilter = pred;
-    if (!pred) return [];
-    const shown: string[] = [];
-    for (const f of this.flows.values()) if (this.matchesView(f)) shown.push(f.id);
-    return shown;
+    if (!pred) return new Uint32Array(0);
+    const shown: number[] = [];
+    for (const f of this.flows.values()) if (this.matchesView(f)) shown.push(this.seqOf(f));
+    return Uint32Array.from(shown);
   }
 
   matchesView(flow: Flow): boolean {

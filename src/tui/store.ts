@@ -44,8 +44,8 @@ export interface ViewSettings {
 
 export class FlowStore {
   private readonly flows = new Map<string, FlowSummary>();
-  /** Ids the view filter shows; undefined when no filter is set (all shown), so a filter costs a set of its matches only. */
-  private filterIds: Set<string> | undefined = undefined;
+  /** Arrival numbers (`seq`) of the flows the view filter shows; undefined when no filter is set (all shown), so a filter costs a set of its matches only. */
+  private filterSeqs: Set<number> | undefined = undefined;
   /** Shown flows in ascending order of `cmp`; display order is this, or its reverse. */
   private view: FlowSummary[] = [];
   private cmp: Compare = COMPARE.time;
@@ -124,7 +124,7 @@ export class FlowStore {
   }
 
   private visible(f: FlowSummary): boolean {
-    return (this.filterIds === undefined || this.filterIds.has(f.id)) && (!this.settings.markedOnly || f.marked);
+    return (this.filterSeqs === undefined || this.filterSeqs.has(f.seq)) && (!this.settings.markedOnly || f.marked);
   }
 
   // ---- engine events ----
@@ -132,7 +132,7 @@ export class FlowStore {
   applyBatch(b: BatchDelta): void {
     if (b.reset) {
       this.flows.clear();
-      if (this.filterIds) this.filterIds = new Set();
+      if (this.filterSeqs) this.filterSeqs = new Set();
       this.view = [];
       this.intercepted = 0;
       this.focusIdx = 0;
@@ -151,7 +151,7 @@ export class FlowStore {
         else leaving.add(old);
       }
       this.flows.delete(id);
-      this.filterIds?.delete(id);
+      this.filterSeqs?.delete(old.seq);
       if (old.intercepted) this.intercepted--;
     }
 
@@ -159,12 +159,12 @@ export class FlowStore {
       const old = this.flows.get(f.id);
       const wasVisible = old !== undefined && this.visible(old);
       this.flows.set(f.id, f);
-      if (this.filterIds) {
-        if (f.shown) this.filterIds.add(f.id);
-        else this.filterIds.delete(f.id);
+      if (this.filterSeqs) {
+        if (f.shown) this.filterSeqs.add(f.seq);
+        else this.filterSeqs.delete(f.seq);
       } else if (!f.shown) {
         // A hidden flow before any view event: start tracking from what is known now.
-        this.filterIds = new Set([...this.flows.values()].filter((x) => x.shown).map((x) => x.id));
+        this.filterSeqs = new Set([...this.flows.values()].filter((x) => x.shown).map((x) => x.seq));
       }
       if (old?.intercepted) this.intercepted--;
       if (f.intercepted) this.intercepted++;
@@ -197,15 +197,16 @@ export class FlowStore {
     this.changed();
   }
 
-  /** A new view filter: `shown` holds every id that matches it. */
+  /** The view filter was cleared: every flow is shown. */
   showAll(): void {
-    this.filterIds = undefined;
+    this.filterSeqs = undefined;
     this.rebuild();
     this.changed();
   }
 
-  applyView(shown: readonly string[]): void {
-    this.filterIds = new Set(shown);
+  /** `shown`: the arrival numbers of every flow the new filter shows. */
+  applyView(shown: ArrayLike<number> & Iterable<number>): void {
+    this.filterSeqs = new Set(shown);
     this.rebuild();
     this.changed();
   }

@@ -74,7 +74,7 @@ test("marked-only and the view filter hide flows", () => {
   s.applyBatch(batch({ update: [{ ...fs[1]!, marked: true }] }));
   assert.deepEqual(ids(s), [401, 402, 403]);
   s.setMarkedOnly(false);
-  s.applyView([fs[0]!.id, fs[3]!.id]);
+  s.applyView(Uint32Array.of(fs[0]!.seq, fs[3]!.seq));
   assert.deepEqual(ids(s), [401, 404]);
   assert.deepEqual({ shown: s.counts().shown, total: s.counts().total }, { shown: 2, total: 4 });
   // A summary's own `shown` flag counts for later changes.

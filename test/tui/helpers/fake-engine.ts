@@ -230,8 +230,8 @@ export class FakeEngine implements EngineHandle {
       this.emit({ t: "options", changed: [active] });
     }
     if (name === "view_filter") {
-      const shown = [...this.flows.values()].filter((f) => v === "" || f.url.includes(v.replace(/^~u\s+/, ""))).map((f) => f.id);
-      this.emit({ t: "view", filter: v, shown });
+      const shown = [...this.flows.values()].filter((f) => v !== "" && f.url.includes(v.replace(/^~u\s+/, ""))).map((f) => f.seq);
+      this.emit({ t: "view", filter: v, shown: Uint32Array.from(shown) });
     }
     return next;
   }
