@@ -4,6 +4,7 @@ import { FlowError } from "../flow/flow.ts";
 import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
 import { formatAddress, type Client } from "../flow/connection.ts";
 import { openServer, serverClosed } from "./upstream.ts";
+import { parseClientHello } from "./client-hello.ts";
 import { Server } from "../flow/connection.ts";
 import { Http2Connection } from "./h2-connection.ts";
 import type { ProxyContext } from "./context.ts";
@@ -74,19 +75,31 @@ export class Tunnel {
     if (!provider) return;
     // Give the ClientHello back to the socket: TLSSocket reads what is buffered before the handle.
     socket.unshift(first);
-    let sni: string | undefined;
+    // With the name read from the ClientHello, the certificate is handed over up front and the
+    // handshake runs without a pause for an SNICallback; the callback is kept for a ClientHello
+    // that the first bytes do not hold whole.
+    const hello = parseClientHello(first);
+    let sni = hello?.sni;
+    let context: tls.SecureContext | undefined;
+    try {
+      context = provider.contextFor(sni ?? target.host);
+    } catch {
+      // A name no certificate can be made for: the SNICallback below reports it as a handshake failure.
+      sni = undefined;
+    }
+    const selectBySni = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
+      sni = servername;
+      try {
+        cb(null, provider.contextFor(servername));
+      } catch (err) {
+        cb(err as Error);
+      }
+    };
     const tlsSocket = new tls.TLSSocket(socket, {
       isServer: true,
-      secureContext: provider.contextFor(target.host),
+      secureContext: context ?? provider.contextFor(target.host),
       ALPNProtocols: this.ctx.options.get<boolean>("http2") ? ["h2", "http/1.1"] : ["http/1.1"],
-      SNICallback: (servername, cb) => {
-        sni = servername;
-        try {
-          cb(null, provider.contextFor(servername));
-        } catch (err) {
-          cb(err as Error);
-        }
-      },
+      ...(hello && context ? {} : { SNICallback: selectBySni }),
     });
     const onFail = (err: Error): void => {
       tlsSocket.off("close", onEarlyClose);
