@@ -13,6 +13,8 @@ export interface CpuSnapshot {
   at: number;
   busyTicks: number;
   ticks: Map<number, number>;
+  /** Pids whose ticks include their reaped children's. */
+  withChildren: Set<number>;
 }
 
 export interface CpuUse {
@@ -30,24 +32,32 @@ function machineBusyTicks(): number {
   return user + nice + system + irq + softirq + steal;
 }
 
-/** utime + stime of the whole process, every thread included. */
-function processTicks(pid: number): number {
+/**
+ * utime + stime of the whole process, every thread included; with `children`, plus those of
+ * its children that have exited and been reaped (cutime + cstime).
+ */
+function processTicks(pid: number, children: boolean): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name may hold spaces or parentheses; fields are counted after its closing one.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]);
+    return Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
   } catch {
     return 0;
   }
 }
 
-export function cpuSnapshot(pids: number[]): CpuSnapshot {
-  return { at: performance.now(), busyTicks: machineBusyTicks(), ticks: new Map(pids.map((p) => [p, processTicks(p)])) };
+/**
+ * `withChildren`: pids that run a child per job and reap it before answering (the load
+ * generator and its C program), so that the child's CPU is theirs, not "other processes'".
+ */
+export function cpuSnapshot(pids: number[], withChildren: number[] = []): CpuSnapshot {
+  const wc = new Set(withChildren);
+  return { at: performance.now(), busyTicks: machineBusyTicks(), ticks: new Map(pids.map((p) => [p, processTicks(p, wc.has(p))])), withChildren: wc };
 }
 
 export function cpuSince(before: CpuSnapshot): CpuUse {
-  const after = cpuSnapshot([...before.ticks.keys()]);
+  const after = cpuSnapshot([...before.ticks.keys()], [...before.withChildren]);
   const seconds = Math.max(1e-3, (after.at - before.at) / 1000);
   const byPid = new Map<number, number>();
   let own = 0;

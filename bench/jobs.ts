@@ -74,8 +74,23 @@ export interface JobResult {
   badStatus: number;
   /** first-contact only: p50 of CONNECT + TLS handshake, without the request. */
   handshakeP50Ms?: number;
+  /** new-conns only: which generator made the connections, and what they cost it. */
+  generator?: GeneratorInfo;
+}
+
+/**
+ * The new-conns generator: the C/OpenSSL one when it could be built (bench/loadgen/native.ts),
+ * else the Node one. Its CPU is over the whole job, warm-up included, as are its visits.
+ */
+export interface GeneratorInfo {
+  name: "c-openssl" | "node";
+  cpuMs: number;
+  /** Visits finished: answered (any status) or failed. */
+  visits: number;
+  /** The OpenSSL version, or why the C generator did not run. */
+  detail?: string;
 }
 
 /** A job, or the end of a running keep-alive job before its time (the console's flood stops with its key presses). */
 export type LoadgenRequest = { id: number; job: Job } | { id: number; cancel: true };
-export type LoadgenReply = { type: "ready" } | { type: "result"; id: number; result: JobResult } | { type: "error"; id: number; error: string };
+export type LoadgenReply = { type: "ready"; newConnsGenerator: string } | { type: "result"; id: number; result: JobResult } | { type: "error"; id: number; error: string };

@@ -87,6 +87,26 @@ export function errorNotes(ms: Measurement[]): string[] {
   return ms.filter((m) => m.result.firstError).map((m) => `${m.target} / ${m.scenario.label}: ${m.result.errors} errors, first: ${m.result.firstError}`);
 }
 
+/** The new-conns generator's own CPU per connection, e.g. "c-openssl 180 µs/conn". */
+export function generatorCell(r: JobResult): string | undefined {
+  const g = r.generator;
+  if (!g) return undefined;
+  return g.visits > 0 ? `${g.name} ${Math.round((g.cpuMs / g.visits) * 1000)} µs/conn` : g.name;
+}
+
+/** Which generator made the new connections, and its own CPU per connection, per scenario. */
+export function generatorNotes(ms: Measurement[]): string[] {
+  const out: string[] = [];
+  for (const sc of [...new Set(ms.filter((m) => m.result.generator).map((m) => m.scenario))]) {
+    const of = ms.filter((m) => m.scenario === sc && m.result.generator);
+    const names = [...new Set(of.map((m) => m.result.generator!.name))];
+    const details = [...new Set(of.map((m) => m.result.generator!.detail).filter(Boolean))];
+    const per = of.map((m) => `${m.target} ${generatorCell(m.result)!.replace(/^\S+ /, "")}`).join(", ");
+    out.push(`${sc.label}: ${names.join(" and ")} load generator${details.length ? ` (${details.join("; ")})` : ""}, its own CPU per connection: ${per}`);
+  }
+  return out;
+}
+
 export function loadgenNotes(ms: Measurement[]): string[] {
   return ms
     .filter((m) => m.loadgenCores >= LOADGEN_SATURATED)
@@ -199,6 +219,7 @@ export function renderReport(s: Settings, f: Findings): string {
   const busy = busyNotes(ms);
   const out = ["", "## pryx bench", "", setup, ""];
   if (ms.length) out.push(textTable(ms), "");
+  for (const n of generatorNotes(ms)) out.push(n);
   for (const n of [...errorNotes(ms), ...loadgenNotes(ms), ...busy]) out.push(`! ${n}`);
   for (const n of f.skipped) out.push(`skipped: ${n}`);
   out.push(...memoryLines(f), "");
@@ -211,7 +232,7 @@ export function renderReport(s: Settings, f: Findings): string {
   out.push("### Markdown (for the README)", "", setup, "");
   if (ms.length) out.push(markdownTable(ms), "");
   for (const n of f.skipped) out.push(`- skipped: ${n}`);
-  for (const l of [...memoryLines(f), ...loadgenNotes(ms), ...busy]) out.push(`- ${l}`);
+  for (const l of [...memoryLines(f), ...generatorNotes(ms), ...loadgenNotes(ms), ...busy]) out.push(`- ${l}`);
   if (f.console) {
     out.push("", consoleMarkdownTable(f.console), "");
     for (const l of consoleLines(f.console, s)) out.push(`- ${l.replace(/^! /, "")}`);

@@ -11,7 +11,7 @@ import { type Target, startTarget, unavailable } from "./peers.ts";
 import { measureConsole } from "./console/measure.ts";
 import { consoleUnavailable } from "./console/pty.ts";
 import { killAllNow, readMemory, stopAll } from "./procs.ts";
-import { renderReport } from "./report.ts";
+import { generatorCell, renderReport } from "./report.ts";
 import { BUSY_CORES, type Findings, type Measurement, type RssFlatness } from "./results.ts";
 import { SCENARIOS, headline, jobTimeoutMs, primeJob } from "./scenarios.ts";
 import { Loadgen, type Origin, startOrigin } from "./services.ts";
@@ -31,7 +31,9 @@ function progress(m: Measurement): void {
   const errs = r.errors || r.badStatus ? `  errors ${r.errors} non-2xx ${r.badStatus}` : "";
   const busy = m.foreignCores >= BUSY_CORES ? `  (other processes used ${m.foreignCores.toFixed(2)} cores)` : "";
   const cpu = `cpu: ${m.targetCores === undefined ? "" : `${m.target} ${m.targetCores.toFixed(2)}, `}origin ${m.originCores.toFixed(2)}, loadgen ${m.loadgenCores.toFixed(2)}`;
-  log(`  ${m.target.padEnd(16)} ${figure.padStart(14)}  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  ${cpu}${errs}${busy}`);
+  const gen = generatorCell(r);
+  const fallback = r.generator?.name === "node" && r.generator.detail ? ` (${r.generator.detail})` : "";
+  log(`  ${m.target.padEnd(16)} ${figure.padStart(14)}  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  ${cpu}${gen ? `, generator ${gen}${fallback}` : ""}${errs}${busy}`);
 }
 
 /**
@@ -65,7 +67,8 @@ async function measureTargets(s: Settings, origin: Origin, loadgen: Loadgen, f: 
       }
       log(`\n${sc.label}`);
       for (const t of targets) {
-        const before = cpuSnapshot(ownPids(origin, loadgen, t.pid));
+        // The C new-conns generator is the load generator's child, reaped before it answers.
+        const before = cpuSnapshot(ownPids(origin, loadgen, t.pid), [loadgen.child.proc.pid as number]);
         const result = await run(sc.job(t, s));
         const cpu = cpuSince(before);
         const m: Measurement = {
@@ -125,6 +128,7 @@ async function main(): Promise<void> {
   const origin = await startOrigin(ROOT);
   const loadgen = await Loadgen.start(ROOT);
   log(`origin on 127.0.0.1:${origin.httpPort} (http) and :${origin.httpsPort} (https); load generator pid ${loadgen.child.proc.pid}`);
+  if (s.sections.has("https")) log(`new CONNECT+TLS connection scenarios: ${loadgen.newConnsGenerator} load generator`);
   if (s.sections.has("http") || s.sections.has("https")) await measureTargets(s, origin, loadgen, f);
   if (s.sections.has("rss")) f.rss = await measureRss(s, origin, loadgen);
   if (s.sections.has("console")) {

@@ -38,7 +38,14 @@ export class Loadgen {
   #nextId = 1;
   readonly #pending = new Map<number, { resolve: (r: JobResult) => void; reject: (e: Error) => void }>();
 
-  private constructor(readonly child: Child) {
+  /** Which generator new-conns jobs use, in words: the C/OpenSSL one, or Node and why. */
+  readonly newConnsGenerator: string;
+
+  private constructor(
+    readonly child: Child,
+    ready: LoadgenReply & { type: "ready" },
+  ) {
+    this.newConnsGenerator = ready.newConnsGenerator;
     child.proc.on("message", (m: LoadgenReply) => {
       if (m.type === "ready") return;
       const p = this.#pending.get(m.id);
@@ -55,8 +62,9 @@ export class Loadgen {
 
   static async start(root: string): Promise<Loadgen> {
     const child = forkTs("loadgen", path.join(root, "bench/loadgen.ts"), { cwd: root });
-    await firstMessage(child, (m): m is LoadgenReply => (m as LoadgenReply)?.type === "ready", 30_000);
-    return new Loadgen(child);
+    // gcc may build the C generator first: allow it the time.
+    const ready = await firstMessage(child, (m): m is LoadgenReply & { type: "ready" } => (m as LoadgenReply)?.type === "ready", 150_000);
+    return new Loadgen(child, ready);
   }
 
   /**

@@ -12,7 +12,8 @@ async function helloFrom(t: TestContext, opts: tls.ConnectionOptions): Promise<B
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   closeAfter(t, server);
-  const got = once(server, "connection").then(async ([sock]: [net.Socket]) => {
+  const got = once(server, "connection").then(async (args) => {
+    const sock = args[0] as net.Socket;
     const [chunk] = (await once(sock, "data")) as [Buffer];
     sock.destroy();
     return chunk;
