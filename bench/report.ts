@@ -191,7 +191,7 @@ export function consoleLines(c: ConsoleFindings, s: Settings): string[] {
   if (c.withConsole && c.withDump) {
     const r = c.withConsole.result.perSecond / c.withDump.result.perSecond;
     out.push(
-      `proxy throughput, HTTP/1.1 keep-alive 1 KiB, ${c.connections} conns, ${s.warmupMs / 1000} s + ${s.durationMs / 1000} s each: console ${runCell(c.withConsole, true)} vs pryx dump ${runCell(c.withDump, false)} = ${(r * 100).toFixed(1)}%`,
+      `proxy throughput, HTTP/1.1 keep-alive 1 KiB, ${c.connections} conns, ${s.warmupMs / 1000} s + ${s.durationMs / 1000} s each, median of ${c.throughputRounds} alternating round(s): console ${runCell(c.withConsole, true)} vs pryx dump ${runCell(c.withDump, false)} = ${(r * 100).toFixed(1)}%`,
     );
   }
   if (c.flood) out.push(`flood while pressing keys: ${runCell(c.flood, true)} from ${c.connections} conns (mitmproxy 8.1.1's console: 404 req/s)`);

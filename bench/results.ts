@@ -78,9 +78,10 @@ export interface ConsoleFindings {
   foreignCores: { idle?: number; filter?: number };
   connections: number;
   flood?: ThroughputRun;
-  /** The same keep-alive load for the same time: the console (no keys pressed), then `pryx dump`. */
+  /** The same keep-alive load for the same time, console (no keys pressed) and `pryx dump` alternating: the median run of each. */
   withConsole?: ThroughputRun;
   withDump?: ThroughputRun;
+  throughputRounds: number;
   profile: string[];
   notes: string[];
 }
