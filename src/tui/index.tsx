@@ -138,7 +138,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
         stdout,
         exitOnCtrlC: false,
         patchConsole: true,
-        maxFps: 60,
+        maxFps: 120,
         incrementalRendering: INCREMENTAL_RENDERING,
       });
     } catch (err) {
