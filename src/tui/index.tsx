@@ -8,6 +8,7 @@ import path from "node:path";
 import "./interactive-env.ts";
 import { render } from "ink";
 import { shareInkCaches } from "./ink-caches.ts";
+import { cacheInkRows } from "./ink-rows.ts";
 import type { EngineHandle } from "../engine-client.ts";
 import type { EngineEvent, ReadyInfo } from "../protocol.ts";
 import { App } from "./app.tsx";
@@ -68,8 +69,10 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
   const stdout = opts.stdout ?? process.stdout;
   const keymap = loadConsoleKeymap(opts.confdir, opts.defaultKeybindings);
   if (!stdin.isTTY) throw new Error("the console needs a terminal; for scripts and pipes use `pryx dump`");
-  // Not awaited: the module is already loaded, so the patch lands before the second frame at the latest.
+  // Not awaited: both patch Ink's Output, whose modules are loaded already, so they land before
+  // the second frame at the latest (the first frame looks the same either way).
   void shareInkCaches();
+  void cacheInkRows();
 
   const theme = themeFromEnv(process.env);
   let restored = false;
