@@ -31,7 +31,7 @@ import { applyPatch } from "./flow/patch.ts";
 import { HTTPFlow } from "./flow/http.ts";
 
 const FLUSH_INTERVAL_MS = 33;
-const FLOOD_FLUSH_INTERVAL_MS = 500;
+const FLOOD_FLUSH_INTERVAL_MS = 100;
 /** More changed flows than this in one 33 ms batch counts as a flood. */
 const FLOOD_BATCH = 100;
 const MAX_LOGS_PER_BATCH = 500;

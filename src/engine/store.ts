@@ -1,4 +1,4 @@
-import type { Flow } from "./flow/flow.ts";
+import { SEQ, type Flow } from "./flow/flow.ts";
 import type { FlowSummary } from "../protocol.ts";
 import { summarize } from "./flow/summary.ts";
 
@@ -19,8 +19,6 @@ export interface StoreDelta {
  */
 export class FlowStore {
   private readonly flows = new Map<string, Flow>();
-  /** Arrival numbers by flow id: a Map of small integers, because a WeakMap of 100,000 flows is an ephemeron table that every major GC walks. */
-  private readonly seqs = new Map<string, number>();
   private nextSeq = 1;
   private pendingAdd = new Map<string, Flow>();
   private pendingUpdate = new Map<string, Flow>();
@@ -51,11 +49,11 @@ export class FlowStore {
   }
 
   seqOf(flow: Flow): number {
-    return this.seqs.get(flow.id) ?? 0;
+    return flow[SEQ];
   }
 
   add(flow: Flow): void {
-    this.seqs.set(flow.id, this.nextSeq++);
+    flow[SEQ] = this.nextSeq++;
     this.flows.set(flow.id, flow);
     this.pendingAdd.set(flow.id, flow);
     this.onDirty();
@@ -71,7 +69,6 @@ export class FlowStore {
   remove(ids: Iterable<string>): void {
     for (const id of ids) {
       if (!this.flows.delete(id)) continue;
-      this.seqs.delete(id);
       if (this.pendingAdd.delete(id)) continue;
       this.pendingUpdate.delete(id);
       this.pendingRemove.add(id);
@@ -105,11 +102,6 @@ export class FlowStore {
     return summarize(flow, this.seqOf(flow), this.matchesView(flow));
   }
 
-  private forget(id: string): void {
-    this.flows.delete(id);
-    this.seqs.delete(id);
-  }
-
   hasPending(): boolean {
     return this.pendingAdd.size > 0 || this.pendingUpdate.size > 0 || this.pendingRemove.size > 0;
   }
@@ -119,8 +111,8 @@ export class FlowStore {
     const update = [...this.pendingUpdate.values()].map((f) => this.summary(f));
     const remove = [...this.pendingRemove];
     if (!this.keepFlows) {
-      for (const f of this.pendingAdd.values()) if (!f.live) this.forget(f.id);
-      for (const f of this.pendingUpdate.values()) if (!f.live) this.forget(f.id);
+      for (const f of this.pendingAdd.values()) if (!f.live) this.flows.delete(f.id);
+      for (const f of this.pendingUpdate.values()) if (!f.live) this.flows.delete(f.id);
     }
     this.pendingAdd = new Map();
     this.pendingUpdate = new Map();

@@ -21,6 +21,9 @@ export class FlowKilled extends Error {
 
 export type FlowType = "http" | "tcp" | "udp" | "dns";
 
+/** Where the engine's store keeps a flow's arrival number: on the flow, not in a second 100,000-entry map. */
+export const SEQ: unique symbol = Symbol("pryx.flow.seq");
+
 /**
  * What every flow has. An intercepted flow is a promise that `resume()` or `kill()` settles:
  * the engine awaits `waitForResume()` while the user looks at it.
@@ -40,6 +43,8 @@ export abstract class Flow {
   timestamp_created = Date.now() / 1000;
   /** True while the proxy is still working on the flow. */
   live = true;
+  /** Arrival order in the store; 0 until stored. */
+  [SEQ] = 0;
   private backup: unknown = undefined;
   private resumeWaiter: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
 
