@@ -177,6 +177,8 @@ export interface TlsClientOptions {
   /** Trusted roots; defaults to the pryx CA. "system" is Node's built-in roots, as for a client never told about pryx. */
   ca?: string[] | "system";
   alpn?: string[];
+  /** A session from an earlier connection, to offer for resumption. */
+  session?: Buffer;
 }
 
 /**
@@ -193,6 +195,7 @@ export async function tlsViaProxy(proxyPort: number, opts: TlsClientOptions): Pr
       ...(opts.servername ? { servername: opts.servername } : {}),
       ...(opts.ca === "system" ? {} : { ca: opts.ca ?? [pryxCaPem()] }),
       ALPNProtocols: opts.alpn ?? ["http/1.1"],
+      ...(opts.session ? { session: opts.session } : {}),
     });
     t.once("secureConnect", () => {
       t.off("error", reject);

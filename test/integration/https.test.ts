@@ -214,3 +214,26 @@ test("http://pryx.it/ through the proxy serves the onboarding page and the CA ce
   assert.equal(tunnelled.status, 200);
   assert.equal(tunnelled.body.toString(), caFile);
 });
+
+test("sessions are not resumed: every client connection gets a full handshake (stateless tickets cost ~8% of a new connection)", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("fresh"));
+  const proxy = await startProxy({ options: insecure });
+  closeAfter(t, proxy, origin);
+  const target = `127.0.0.1:${origin.port}`;
+  const get = async (session?: Buffer): Promise<{ reused: boolean; session: Buffer | undefined; body: string }> => {
+    const s = await tlsViaProxy(proxy.port, { target, servername: "tickets.test", ...(session ? { session } : {}) });
+    const reused = s.isSessionReused();
+    let got: Buffer | undefined;
+    s.on("session", (b: Buffer) => (got = b));
+    s.write("GET / HTTP/1.1\r\nHost: tickets.test\r\nConnection: close\r\n\r\n");
+    const chunks: Buffer[] = [];
+    for await (const c of s) chunks.push(c as Buffer);
+    return { reused, session: got, body: Buffer.concat(chunks).toString("latin1") };
+  };
+  const first = await get();
+  assert.match(first.body, /^HTTP\/1\.1 200[\s\S]*fresh$/);
+  assert.ok(first.session, "the client kept a session to offer");
+  const second = await get(first.session);
+  assert.equal(second.reused, false, "the second connection resumed the first one's session");
+  assert.match(second.body, /fresh$/);
+});
