@@ -229,6 +229,24 @@ static long read_line(response_t *r, const char *p, size_t n, int *done, char *e
 }
 
 /* Feeds bytes in. Returns 1 once the response is complete, 0 for more, -1 on bad framing. */
+/* Skips what is left of a counted part (body, chunk, CRLF) that is in this piece of input. */
+static void consume_left(response_t *r, const char **p, size_t *n) {
+  size_t k = (uint64_t)*n < r->left ? *n : (size_t)r->left;
+  *p += k;
+  *n -= k;
+  r->left -= k;
+}
+
+/* Reads towards the end of a line: 1 when the line is complete, 0 when more input is needed, -1 on error. */
+static int take_line(response_t *r, const char **p, size_t *n, char *err, size_t errlen) {
+  int done;
+  long k = read_line(r, *p, *n, &done, err, errlen);
+  if (k < 0) return -1;
+  *p += k;
+  *n -= (size_t)k;
+  return done;
+}
+
 static int response_feed(response_t *r, const char *p, size_t n, char *err, size_t errlen) {
   while (n > 0) {
     switch (r->state) {
@@ -259,19 +277,13 @@ static int response_feed(response_t *r, const char *p, size_t n, char *err, size
         break;
       }
       case R_BODY: {
-        size_t k = (uint64_t)n < r->left ? n : (size_t)r->left;
-        p += k;
-        n -= k;
-        r->left -= k;
+        consume_left(r, &p, &n);
         if (r->left == 0) return 1;
         break;
       }
       case R_CHUNK_SIZE: {
-        int done;
-        long k = read_line(r, p, n, &done, err, errlen);
-        if (k < 0) return -1;
-        p += k;
-        n -= (size_t)k;
+        int done = take_line(r, &p, &n, err, errlen);
+        if (done < 0) return -1;
         if (!done) break;
         /* parseInt(line, 16): leading blanks, then at least one hex digit; the rest is ignored. */
         const char *s = r->line;
@@ -293,10 +305,7 @@ static int response_feed(response_t *r, const char *p, size_t n, char *err, size
         break;
       }
       case R_CHUNK_DATA: {
-        size_t k = (uint64_t)n < r->left ? n : (size_t)r->left;
-        p += k;
-        n -= k;
-        r->left -= k;
+        consume_left(r, &p, &n);
         if (r->left == 0) {
           r->left = 2;
           r->state = R_CHUNK_END;
@@ -304,19 +313,13 @@ static int response_feed(response_t *r, const char *p, size_t n, char *err, size
         break;
       }
       case R_CHUNK_END: {
-        size_t k = (uint64_t)n < r->left ? n : (size_t)r->left;
-        p += k;
-        n -= k;
-        r->left -= k;
+        consume_left(r, &p, &n);
         if (r->left == 0) r->state = R_CHUNK_SIZE;
         break;
       }
       case R_TRAILERS: {
-        int done;
-        long k = read_line(r, p, n, &done, err, errlen);
-        if (k < 0) return -1;
-        p += k;
-        n -= (size_t)k;
+        int done = take_line(r, &p, &n, err, errlen);
+        if (done < 0) return -1;
         if (!done) break;
         int blank = r->line_len == 0;
         r->line_len = 0;
@@ -392,6 +395,14 @@ static void set_events(slot_t *s, uint32_t events) {
   if (s->events == events) return;
   struct epoll_event ev = {.events = events, .data.u64 = EV_DATA(s->gen, s - slots)};
   if (epoll_ctl(ep, EPOLL_CTL_MOD, s->fd, &ev) == 0) s->events = events;
+}
+
+/* An SSL call that wants the socket readable or writable: wait for that and say so. */
+static int wait_for_tls(slot_t *s, int code) {
+  if (code == SSL_ERROR_WANT_READ) set_events(s, EPOLLIN);
+  else if (code == SSL_ERROR_WANT_WRITE) set_events(s, EPOLLOUT);
+  else return 0;
+  return 1;
 }
 
 static void close_now(slot_t *s) {
@@ -660,14 +671,7 @@ static void step(slot_t *s) {
           break;
         }
         int code = SSL_get_error(s->ssl, rc);
-        if (code == SSL_ERROR_WANT_READ) {
-          set_events(s, EPOLLIN);
-          return;
-        }
-        if (code == SSL_ERROR_WANT_WRITE) {
-          set_events(s, EPOLLOUT);
-          return;
-        }
+        if (wait_for_tls(s, code)) return;
         if (code == SSL_ERROR_SYSCALL && !ERR_peek_error() && errno == 0) {
           ERR_clear_error();
           fail(s, 0, "Client network socket disconnected before secure TLS connection was established");
@@ -686,14 +690,7 @@ static void step(slot_t *s) {
           return; /* the response cannot be here yet */
         }
         int code = SSL_get_error(s->ssl, rc);
-        if (code == SSL_ERROR_WANT_READ) {
-          set_events(s, EPOLLIN);
-          return;
-        }
-        if (code == SSL_ERROR_WANT_WRITE) {
-          set_events(s, EPOLLOUT);
-          return;
-        }
+        if (wait_for_tls(s, code)) return;
         fail_tls(s, code, "write");
         return;
       }
@@ -713,14 +710,7 @@ static void step(slot_t *s) {
           break;
         }
         int code = SSL_get_error(s->ssl, rc);
-        if (code == SSL_ERROR_WANT_READ) {
-          set_events(s, EPOLLIN);
-          return;
-        }
-        if (code == SSL_ERROR_WANT_WRITE) {
-          set_events(s, EPOLLOUT);
-          return;
-        }
+        if (wait_for_tls(s, code)) return;
         if (code == SSL_ERROR_ZERO_RETURN || (code == SSL_ERROR_SYSCALL && !ERR_peek_error() && errno == 0) ||
             ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
           ERR_clear_error();
