@@ -76,12 +76,27 @@ export type ExecuteResult = { kind: "ok" } | { kind: "upgrade"; rest: Buffer } |
 
 export const DEFAULT_MAX_HEADER_SIZE = 64 * 1024;
 
+const CALLBACK_SLOTS = [HTTPParser.kOnHeaders, HTTPParser.kOnHeadersComplete, HTTPParser.kOnBody, HTTPParser.kOnMessageComplete];
+
+/** One string per HTTP version rather than one per message (each stored flow keeps two). */
+const VERSIONS = new Map<number, string>();
+function httpVersion(major: number, minor: number): string {
+  const key = major * 1000 + minor;
+  let v = VERSIONS.get(key);
+  if (v === undefined) {
+    v = `HTTP/${major}.${minor}`;
+    if (VERSIONS.size < 64) VERSIONS.set(key, v);
+  }
+  return v;
+}
+
 export class Http1Parser {
   private readonly native: NativeParser;
   private headers: string[] = [];
   private url = "";
   private inBody = false;
   private upgraded = false;
+  private closed = false;
 
   constructor(kind: "request" | "response", cb: ParserCallbacks, maxHeaderSize = DEFAULT_MAX_HEADER_SIZE) {
     const p = new HTTPParser();
@@ -107,7 +122,7 @@ export class Http1Parser {
     ): number => {
       const raw = headers === undefined ? this.headers : this.headers.length ? [...this.headers, ...headers] : headers;
       const head: MessageHead = {
-        httpVersion: `HTTP/${major}.${minor}`,
+        httpVersion: httpVersion(major, minor),
         rawHeaders: raw,
         method: method === undefined ? "" : (methods[method] ?? ""),
         url: url === undefined ? this.url : this.url + url,
@@ -133,6 +148,7 @@ export class Http1Parser {
   }
 
   execute(data: Buffer): ExecuteResult {
+    if (this.closed) return { kind: "ok" };
     const r = this.native.execute(data);
     if (typeof r !== "number") return { kind: "error", error: toError(r) };
     if (this.upgraded) {
@@ -144,13 +160,24 @@ export class Http1Parser {
 
   /** Signals end of input: completes a body that is delimited by the connection closing. */
   finish(): HttpParseError | undefined {
+    if (this.closed) return undefined;
     const r = this.native.finish();
     return r === undefined ? undefined : toError(r);
   }
 
+  /** Idempotent; input after it is ignored. */
   close(): void {
-    this.native.close();
-    this.native.free();
+    if (this.closed) return;
+    this.closed = true;
+    const p = this.native;
+    // Nothing more is reported, even for input already inside this execute().
+    for (const slot of CALLBACK_SLOTS) p[slot] = null;
+    // close() may run inside one of this parser's own callbacks: the native object is freed
+    // only once the stack has unwound, as node:http does.
+    queueMicrotask(() => {
+      p.free();
+      p.close();
+    });
   }
 }
 
