@@ -11,6 +11,7 @@
 import type { FlowSummary } from "../protocol.ts";
 import { COMPARE, indexOf, mergeSorted, type Compare, type OrderKey } from "./order.ts";
 import { calcTop, clamp } from "./window.ts";
+import { shareStrings } from "./intern.ts";
 
 export interface BatchDelta {
   add: readonly FlowSummary[];
@@ -186,8 +187,14 @@ export class FlowStore {
         if (isNew && (!newest || f.seq > newest.seq)) newest = f;
       }
     };
-    for (const f of b.add) upsert(f, true);
-    for (const f of b.update) upsert(f, !this.flows.has(f.id));
+    for (const f of b.add) {
+      shareStrings(f);
+      upsert(f, true);
+    }
+    for (const f of b.update) {
+      shareStrings(f);
+      upsert(f, !this.flows.has(f.id));
+    }
 
     if (leaving.size) this.removeFromView(leaving);
     if (entering.size) this.view = mergeSorted(this.view, [...entering], this.cmp);
