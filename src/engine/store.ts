@@ -1,6 +1,8 @@
 import { SEQ, type Flow } from "./flow/flow.ts";
 import type { FlowSummary } from "../protocol.ts";
 import { summarize } from "./flow/summary.ts";
+import { HTTPFlow } from "./flow/http.ts";
+import { StringPool } from "./flow/string-pool.ts";
 
 export type FlowPredicate = (flow: Flow) => boolean;
 
@@ -24,6 +26,7 @@ export class FlowStore {
   private pendingUpdate = new Map<string, Flow>();
   private pendingRemove = new Set<string>();
   private viewFilter: FlowPredicate | undefined;
+  private readonly strings = new StringPool();
   private onDirty: () => void = () => undefined;
 
   constructor(private keepFlows: boolean) {}
@@ -102,6 +105,20 @@ export class FlowStore {
     return summarize(flow, this.seqOf(flow), this.matchesView(flow));
   }
 
+  /** A finished flow kept for the session: its repeated strings become shared copies. */
+  private compact(flow: Flow): void {
+    if (!(flow instanceof HTTPFlow)) return;
+    const pool = this.strings;
+    const req = flow.request;
+    req.host = pool.share(req.host);
+    req.plainHeaders.shareStrings(pool);
+    const res = flow.response;
+    if (res) {
+      res.reason = pool.share(res.reason);
+      res.plainHeaders.shareStrings(pool);
+    }
+  }
+
   hasPending(): boolean {
     return this.pendingAdd.size > 0 || this.pendingUpdate.size > 0 || this.pendingRemove.size > 0;
   }
@@ -110,7 +127,10 @@ export class FlowStore {
     const add = [...this.pendingAdd.values()].map((f) => this.summary(f));
     const update = [...this.pendingUpdate.values()].map((f) => this.summary(f));
     const remove = [...this.pendingRemove];
-    if (!this.keepFlows) {
+    if (this.keepFlows) {
+      for (const f of this.pendingAdd.values()) if (!f.live) this.compact(f);
+      for (const f of this.pendingUpdate.values()) if (!f.live) this.compact(f);
+    } else {
       for (const f of this.pendingAdd.values()) if (!f.live) this.flows.delete(f.id);
       for (const f of this.pendingUpdate.values()) if (!f.live) this.flows.delete(f.id);
     }

@@ -9,6 +9,8 @@
  * form) rather than one `[name, value]` array per field: the console keeps 100,000+ flows in
  * memory, and a pair array per field was most of their heap objects, all walked by the GC.
  */
+import type { StringPool } from "./string-pool.ts";
+
 export type HeaderField = [name: string, value: string];
 
 const ILLEGAL_VALUE = /[\r\n\0]/;
@@ -254,6 +256,12 @@ export class Headers implements Iterable<HeaderField> {
   *[Symbol.iterator](): Generator<HeaderField, void, undefined> {
     const raw = this.raw;
     for (let i = 0; i + 1 < raw.length; i += 2) yield [raw[i] as string, raw[i + 1] as string];
+  }
+
+  /** Swaps each value for its pool's shared copy: same fields, same version, fewer strings kept. */
+  shareStrings(pool: StringPool): void {
+    const raw = this.raw;
+    for (let i = 1; i < raw.length; i += 2) raw[i] = pool.share(raw[i] as string);
   }
 
   clone(): Headers {

@@ -197,3 +197,17 @@ test("header names are interned, up to a cap", () => {
   assert.ok(!isInternedHeaderName(late), "past the cap new names are not remembered");
   assert.ok(isInternedHeaderName("Host"));
 });
+
+test("shareStrings keeps every field and the version; the pool starts over when full", async () => {
+  const { StringPool } = await import("../../../src/engine/flow/string-pool.ts");
+  const pool = new StringPool(3);
+  const h = new Headers([["Content-Type", "text/plain"], ["X-Long", "v".repeat(500)], ["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"]]);
+  const version = h.version;
+  const before = h.fields;
+  h.shareStrings(pool);
+  assert.deepEqual(h.fields, before);
+  assert.equal(h.version, version);
+  // Past its size the pool forgets and goes on answering with equal strings.
+  for (let i = 0; i < 10; i++) assert.equal(pool.share(`value-${i}`), `value-${i}`);
+  assert.equal(pool.share(undefined), undefined);
+});
