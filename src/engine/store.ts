@@ -2,7 +2,7 @@ import { SEQ, type Flow } from "./flow/flow.ts";
 import type { FlowSummary } from "../protocol.ts";
 import { summarize } from "./flow/summary.ts";
 import { HTTPFlow } from "./flow/http.ts";
-import { StringPool } from "./flow/string-pool.ts";
+import { StringPool } from "../string-pool.ts";
 
 export type FlowPredicate = (flow: Flow) => boolean;
 

@@ -1,23 +1,14 @@
 import type { FlowSummary } from "../protocol.ts";
+import { StringPool } from "../string-pool.ts";
 
 /**
  * Summaries cross from the engine as fresh copies of the same few strings (method, scheme,
  * version, reason, content type, addresses). Swapping each for one shared copy lets the
  * duplicates die young instead of being promoted, and walked by every major GC, with the
- * hundreds of thousands of summaries a console holds. Bounded: a table that fills up (new
- * client ports, say) starts over.
+ * hundreds of thousands of summaries a console holds.
  */
-const MAX_STRINGS = 20_000;
-const pool = new Map<string, string>();
-
-function shared<T extends string | undefined>(s: T): T {
-  if (s === undefined) return s;
-  const known = pool.get(s);
-  if (known !== undefined) return known as T;
-  if (pool.size >= MAX_STRINGS) pool.clear();
-  pool.set(s, s);
-  return s;
-}
+const pool = new StringPool(20_000);
+const shared = <T extends string | undefined>(s: T): T => pool.share(s);
 
 /** Replaces the summary's repetitive strings with shared copies, in place. */
 export function shareStrings(f: FlowSummary): void {
