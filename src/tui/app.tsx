@@ -2,7 +2,7 @@
  * The root component: reads the terminal size once for everyone, feeds every key to the router,
  * and lays out the current screen, an overlay and the status bar.
  */
-import { memo, useCallback, useEffect, useLayoutEffect, useState, useSyncExternalStore } from "react";
+import { memo, useCallback, useEffect, useLayoutEffect, useState, useSyncExternalStore, type ReactNode } from "react";
 import { Box, useInput, useStdout, type Key } from "ink";
 import type { Controller, FlowViewScreen, GridEditorScreen, TextEditorScreen } from "./controller.ts";
 import { keyPressesFromInk } from "./keys.ts";
@@ -86,10 +86,10 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
   const screen = state.stack[state.stack.length - 1]!;
   const rows = bodyHeight(screen.kind, main);
 
-  let body;
+  let body: ReactNode | undefined;
   switch (screen.kind) {
     case "flowlist":
-      body = <MemoFlowList store={ctrl.store} width={width} height={main} />;
+      body = undefined;
       break;
     case "flowview":
       body = <FlowViewContainer ctrl={ctrl} screen={screen} width={width} height={main} bodyRows={rows} />;
@@ -119,6 +119,11 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
     <ThemeContext.Provider value={th}>
       <Box flexDirection="column" width={width} height={height} overflowY="hidden">
         <Box flexDirection="column" height={main} overflowY="hidden">
+          {/* The list stays mounted (hidden) under other screens: going back to it with q is then a
+              change of display, not 40 rows built anew. */}
+          <Box flexDirection="column" height={main} display={body === undefined ? "flex" : "none"}>
+            <MemoFlowList store={ctrl.store} width={width} height={main} />
+          </Box>
           {body}
         </Box>
         {overlay?.kind === "chooser" ? <Chooser overlay={overlay} height={overlayHeight(chooserChoices, height)} width={width} /> : null}
