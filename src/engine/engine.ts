@@ -35,6 +35,8 @@ const FLOOD_FLUSH_INTERVAL_MS = 100;
 /** More changed flows than this in one 33 ms batch counts as a flood. */
 const FLOOD_BATCH = 100;
 const MAX_LOGS_PER_BATCH = 500;
+/** Flows read from a file cross to the main thread this many at a time. */
+const LOAD_BATCH = 5000;
 
 /** "proxy listening at http://127.0.0.1:8080/", with the mode when it is not the regular one. */
 function listeningMessage(mode: string, where: string): string {
@@ -151,11 +153,15 @@ export class Engine {
 
   /** Adds the flows of a pryx flow file to the store; unreadable lines are logged. */
   loadFlows(file: string): number {
-    const { flows, errors } = readFlowFile(file, decodeFlow);
+    // Sent on in batches as they are read: one message of 100,000 summaries was a long stall
+    // and a large peak of memory on both sides.
+    const { count, errors } = readFlowFile(file, decodeFlow, (f) => {
+      this.store.add(f);
+      if (this.store.pendingCount() >= LOAD_BATCH) this.flush();
+    });
     for (const e of errors) this.log.warn(e);
-    for (const f of flows) this.store.add(f);
-    this.log.info(`read ${flows.length} flow${flows.length === 1 ? "" : "s"} from ${file}`);
-    return flows.length;
+    this.log.info(`read ${count} flow${count === 1 ? "" : "s"} from ${file}`);
+    return count;
   }
 
   private listen(modeSpec: string): Promise<string> {

@@ -164,9 +164,8 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
         for (const f of har) store.add(f);
         return `${counted("loaded", har.length)} from HAR ${file}`;
       }
-      const { flows, errors } = readFlowFile(file, decodeFlow);
-      for (const f of flows) store.add(f);
-      return `${counted("loaded", flows.length)}${errors.length ? `; ${errors.length} unreadable line(s): ${errors[0]}` : ""}`;
+      const { count, errors } = readFlowFile(file, decodeFlow, (f) => store.add(f));
+      return `${counted("loaded", count)}${errors.length ? `; ${errors.length} unreadable line(s): ${errors[0]}` : ""}`;
     },
   });
   const httpFlows = (args: string[], cmd: string): HTTPFlow[] => {

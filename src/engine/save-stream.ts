@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { StringDecoder } from "node:string_decoder";
 import type { Options } from "./options.ts";
 import type { Log } from "./log.ts";
 import type { Flow } from "./flow/flow.ts";
@@ -68,23 +69,51 @@ export class SaveStreamAddon {
   }
 }
 
-/** Reads a flow file: the flows, and a message per line that could not be read. */
-export function readFlowFile(file: string, decode: (line: string) => Flow): { flows: Flow[]; errors: string[] } {
-  let text: string;
+/**
+ * Reads a pryx flow file line by line in 1 MiB pieces, handing each flow over as it is
+ * decoded: a 200 MB file never sits in memory whole, and the caller can pass flows on in
+ * batches. Unreadable lines are reported by file and line number; the rest are read.
+ */
+export function readFlowFile(file: string, decode: (line: string) => Flow, onFlow: (flow: Flow) => void): { count: number; errors: string[] } {
+  const errors: string[] = [];
+  let count = 0;
+  let lineNo = 0;
+  const take = (line: string): void => {
+    lineNo++;
+    if (!line.trim()) return;
+    try {
+      onFlow(decode(line));
+      count++;
+    } catch (err) {
+      errors.push(`${file}:${lineNo}: ${(err as Error).message}`);
+    }
+  };
+  let fd: number;
   try {
-    text = fs.readFileSync(file, "utf8");
+    fd = fs.openSync(file, "r");
   } catch (err) {
     throw new Error(`cannot read flow file ${file}: ${(err as Error).message}`);
   }
-  const flows: Flow[] = [];
-  const errors: string[] = [];
-  text.split("\n").forEach((line, i) => {
-    if (!line.trim()) return;
-    try {
-      flows.push(decode(line));
-    } catch (err) {
-      errors.push(`${file}:${i + 1}: ${(err as Error).message}`);
+  try {
+    const decoder = new StringDecoder("utf8");
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let rest = "";
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, buf.length, null);
+      } catch (err) {
+        throw new Error(`cannot read flow file ${file}: ${(err as Error).message}`);
+      }
+      if (n === 0) break;
+      const lines = (rest + decoder.write(buf.subarray(0, n))).split("\n");
+      rest = lines.pop() as string;
+      for (const line of lines) take(line);
     }
-  });
-  return { flows, errors };
+    const last = rest + decoder.end();
+    if (last) take(last);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { count, errors };
 }

@@ -119,6 +119,11 @@ export class FlowStore {
     }
   }
 
+  /** Changed flows not yet taken by `takeDelta`. */
+  pendingCount(): number {
+    return this.pendingAdd.size + this.pendingUpdate.size + this.pendingRemove.size;
+  }
+
   hasPending(): boolean {
     return this.pendingAdd.size > 0 || this.pendingUpdate.size > 0 || this.pendingRemove.size > 0;
   }
