@@ -7,8 +7,8 @@ export interface KeyAndCert {
 }
 
 /**
- * A throwaway self-signed certificate for the bench's HTTPS origin. The key comes from node's
- * native crypto because forge's pure-JS RSA key generation takes seconds.
+ * A throwaway self-signed certificate for an HTTPS origin (the bench's, and the tests'). The
+ * key comes from node's native crypto because forge's pure-JS RSA key generation takes seconds.
  */
 export function selfSignedCert(commonName: string, ips: string[], dnsNames: string[]): KeyAndCert {
   const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });

@@ -1,4 +1,4 @@
-import { X509Certificate, generateKeyPairSync } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
@@ -6,8 +6,8 @@ import https from "node:https";
 import net from "node:net";
 import path from "node:path";
 import tls from "node:tls";
-import forge from "node-forge";
 import { portOf, testConfdir } from "./proxy.ts";
+import { selfSignedCert } from "../../bench/cert.ts";
 
 export interface OriginCert {
   keyPem: string;
@@ -23,34 +23,7 @@ let originCert: OriginCert | undefined;
  */
 export function originCertificate(): OriginCert {
   if (originCert) return originCert;
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString());
-  cert.serialNumber = "01" + Date.now().toString(16);
-  cert.validity.notBefore = new Date(Date.now() - 3600_000);
-  cert.validity.notAfter = new Date(Date.now() + 7 * 24 * 3600_000);
-  const name = [
-    { name: "commonName", value: "pryx test origin" },
-    { name: "organizationName", value: "pryx tests" },
-  ];
-  cert.setSubject(name);
-  cert.setIssuer(name);
-  cert.setExtensions([
-    { name: "basicConstraints", cA: false },
-    { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
-    { name: "extKeyUsage", serverAuth: true },
-    {
-      name: "subjectAltName",
-      altNames: [
-        { type: 2, value: "localhost" },
-        { type: 2, value: "app.test" },
-        { type: 7, ip: "127.0.0.1" },
-      ],
-    },
-  ]);
-  cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
-  const certPem = forge.pki.certificateToPem(cert);
+  const { keyPem, certPem } = selfSignedCert("pryx test origin", ["127.0.0.1"], ["localhost", "app.test"]);
   originCert = { keyPem, certPem, x509: new X509Certificate(certPem) };
   return originCert;
 }
