@@ -20,8 +20,7 @@ import { socks5Handshake } from "./proxy/socks5.ts";
 import { DnsServer } from "./proxy/dns-server.ts";
 import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
 import { InterceptAddon } from "./intercept.ts";
-import { SaveStreamAddon, readFlowFile } from "./save-stream.ts";
-import { decodeFlow } from "./flow/codec.ts";
+import { SaveStreamAddon, readFlows, type FlowFileRead } from "./save-stream.ts";
 import { compileFilter, type FilterableFlow } from "./filter/index.ts";
 import { loadOrCreateCA } from "./ca/ca.ts";
 import { LeafCertificates } from "./ca/leaf-certs.ts";
@@ -106,6 +105,7 @@ export class Engine {
       addons: this.addons,
       notify: (f) => this.store.update(f),
       replay: (f) => replayFlow(this.ctx, f),
+      load: (file) => this.loadFlows(file),
     });
     registerExtraCommands(this.commands, { store: this.store, options: this.options, notify: (f) => this.store.update(f) });
     this.options.onChange((updated) => {
@@ -137,7 +137,11 @@ export class Engine {
       for (const mode of this.options.get<string[]>("mode")) listen.push(await this.listen(mode));
     }
     const rfile = this.options.get<string | undefined>("rfile");
-    if (rfile) this.loadFlows(rfile);
+    if (rfile) {
+      const { count, errors } = this.loadFlows(rfile);
+      for (const e of errors) this.log.warn(e);
+      this.log.info(`read ${count} flow${count === 1 ? "" : "s"} from ${rfile}`);
+    }
     this.scripts.markRunning();
     await this.addons.trigger("running");
     // Flows read from a file reach the main thread before `ready`, so `dump -n -r` can print and exit.
@@ -151,17 +155,16 @@ export class Engine {
     };
   }
 
-  /** Adds the flows of a pryx flow file to the store; unreadable lines are logged. */
-  loadFlows(file: string): number {
-    // Sent on in batches as they are read: one message of 100,000 summaries was a long stall
-    // and a large peak of memory on both sides.
-    const { count, errors } = readFlowFile(file, decodeFlow, (f) => {
+  /**
+   * Adds the flows of a pryx flow file or HAR file to the store (`-r` and `view.flows.load`).
+   * They are sent on in batches as they are read: one message of 100,000 summaries was a long
+   * stall and a large peak of memory on both threads.
+   */
+  loadFlows(file: string): FlowFileRead {
+    return readFlows(file, (f) => {
       this.store.add(f);
       if (this.store.pendingCount() >= LOAD_BATCH) this.flush();
     });
-    for (const e of errors) this.log.warn(e);
-    this.log.info(`read ${count} flow${count === 1 ? "" : "s"} from ${file}`);
-    return count;
   }
 
   private listen(modeSpec: string): Promise<string> {

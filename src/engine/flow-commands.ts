@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import type { CommandRegistry } from "./commands.ts";
-import { encodeFlow, decodeFlow } from "./flow/codec.ts";
-import { readFlowFile } from "./save-stream.ts";
+import { encodeFlow } from "./flow/codec.ts";
+import type { FlowFileRead } from "./save-stream.ts";
 import { EXPORT_FORMATS, exportFlow, type ExportFormat } from "./flow/export.ts";
-import { fromHar, isHar, toHar } from "./flow/har.ts";
+import { toHar } from "./flow/har.ts";
 import { CommandError } from "./commands.ts";
 import type { FlowStore } from "./store.ts";
 import type { Flow } from "./flow/flow.ts";
@@ -19,6 +19,8 @@ export interface FlowCommandDeps {
   addons: AddonManager;
   notify(flow: Flow): void;
   replay(flow: HTTPFlow): Promise<HTTPFlow>;
+  /** Reads a pryx flow file or HAR file into the store. */
+  load(file: string): FlowFileRead;
 }
 
 /**
@@ -153,19 +155,14 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     run: (args) => {
       const file = args[0];
       if (!file) throw new CommandError("view.flows.load needs a path");
-      let text: string;
+      let read: FlowFileRead;
       try {
-        text = fs.readFileSync(file, "utf8");
+        read = deps.load(file);
       } catch (err) {
-        throw new CommandError(`cannot read ${file}: ${(err as Error).message}`);
+        throw new CommandError((err as Error).message);
       }
-      if (isHar(text)) {
-        const har = fromHar(text);
-        for (const f of har) store.add(f);
-        return `${counted("loaded", har.length)} from HAR ${file}`;
-      }
-      const { count, errors } = readFlowFile(file, decodeFlow, (f) => store.add(f));
-      return `${counted("loaded", count)}${errors.length ? `; ${errors.length} unreadable line(s): ${errors[0]}` : ""}`;
+      const { count, errors, format } = read;
+      return `${counted("loaded", count)}${format === "har" ? ` from HAR ${file}` : ""}${errors.length ? `; ${errors.length} unreadable line(s): ${errors[0]}` : ""}`;
     },
   });
   const httpFlows = (args: string[], cmd: string): HTTPFlow[] => {

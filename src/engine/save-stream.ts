@@ -5,7 +5,8 @@ import type { Log } from "./log.ts";
 import type { Flow } from "./flow/flow.ts";
 import type { HTTPFlow } from "./flow/http.ts";
 import type { TCPFlow } from "./flow/tcp.ts";
-import { encodeFlow } from "./flow/codec.ts";
+import { decodeFlow, encodeFlow } from "./flow/codec.ts";
+import { fromHar, isHar } from "./flow/har.ts";
 
 /**
  * Built-in addon behind `-w/--save-stream-file`: appends every finished flow to the
@@ -69,51 +70,71 @@ export class SaveStreamAddon {
   }
 }
 
+export interface FlowFileRead {
+  count: number;
+  /** One message per line that could not be read, naming the file and line. */
+  errors: string[];
+  format: "pryx" | "har";
+}
+
 /**
- * Reads a pryx flow file line by line in 1 MiB pieces, handing each flow over as it is
- * decoded: a 200 MB file never sits in memory whole, and the caller can pass flows on in
- * batches. Unreadable lines are reported by file and line number; the rest are read.
+ * Reads a pryx flow file (or a HAR file, told by its first bytes), handing each flow over as
+ * it is decoded. A pryx file is read line by line in 1 MiB pieces: a 200 MB file never sits
+ * in memory whole, and the caller can pass flows on in batches. Unreadable lines are reported
+ * and the rest are read; an error thrown by `onFlow` is the caller's and propagates.
  */
-export function readFlowFile(file: string, decode: (line: string) => Flow, onFlow: (flow: Flow) => void): { count: number; errors: string[] } {
-  const errors: string[] = [];
-  let count = 0;
-  let lineNo = 0;
-  const take = (line: string): void => {
-    lineNo++;
-    if (!line.trim()) return;
-    try {
-      onFlow(decode(line));
-      count++;
-    } catch (err) {
-      errors.push(`${file}:${lineNo}: ${(err as Error).message}`);
-    }
-  };
+export function readFlows(file: string, onFlow: (flow: Flow) => void): FlowFileRead {
+  const cannot = (err: unknown): Error => new Error(`cannot read flow file ${file}: ${(err as Error).message}`);
   let fd: number;
   try {
     fd = fs.openSync(file, "r");
   } catch (err) {
-    throw new Error(`cannot read flow file ${file}: ${(err as Error).message}`);
+    throw cannot(err);
   }
   try {
-    const decoder = new StringDecoder("utf8");
     const buf = Buffer.allocUnsafe(1 << 20);
-    let rest = "";
-    for (;;) {
-      let n: number;
+    const read = (): number => {
       try {
-        n = fs.readSync(fd, buf, 0, buf.length, null);
+        return fs.readSync(fd, buf, 0, buf.length, null);
       } catch (err) {
-        throw new Error(`cannot read flow file ${file}: ${(err as Error).message}`);
+        throw cannot(err);
       }
-      if (n === 0) break;
+    };
+    let n = read();
+    if (isHar(buf.toString("utf8", 0, Math.min(n, 64)))) {
+      const chunks = [Buffer.from(buf.subarray(0, n))];
+      while ((n = read()) > 0) chunks.push(Buffer.from(buf.subarray(0, n)));
+      const flows = fromHar(Buffer.concat(chunks).toString("utf8"));
+      for (const f of flows) onFlow(f);
+      return { count: flows.length, errors: [], format: "har" };
+    }
+    const errors: string[] = [];
+    let count = 0;
+    let lineNo = 0;
+    const take = (line: string): void => {
+      lineNo++;
+      if (!line.trim()) return;
+      let flow: Flow;
+      try {
+        flow = decodeFlow(line);
+      } catch (err) {
+        errors.push(`${file}:${lineNo}: ${(err as Error).message}`);
+        return;
+      }
+      onFlow(flow);
+      count++;
+    };
+    const decoder = new StringDecoder("utf8");
+    let rest = "";
+    for (; n > 0; n = read()) {
       const lines = (rest + decoder.write(buf.subarray(0, n))).split("\n");
       rest = lines.pop() as string;
       for (const line of lines) take(line);
     }
     const last = rest + decoder.end();
     if (last) take(last);
+    return { count, errors, format: "pryx" };
   } finally {
     fs.closeSync(fd);
   }
-  return { count, errors };
 }

@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { readFlowFile } from "../../src/engine/save-stream.ts";
-import { decodeFlow, encodeFlow } from "../../src/engine/flow/codec.ts";
+import { readFlows } from "../../src/engine/save-stream.ts";
+import { toHar } from "../../src/engine/flow/har.ts";
+import { encodeFlow } from "../../src/engine/flow/codec.ts";
 import { Client, Server } from "../../src/engine/flow/connection.ts";
 import { HTTPFlow, Request, Response } from "../../src/engine/flow/http.ts";
 import type { Flow } from "../../src/engine/flow/flow.ts";
@@ -33,7 +34,8 @@ test("a flow file is read piece by piece: lines and multi-byte characters across
   lines.splice(2, 0, "", "{not json");
   const file = tmpFile(t, `${lines.join("\n")}\n`);
   const got: Flow[] = [];
-  const { count, errors } = readFlowFile(file, decodeFlow, (f) => got.push(f));
+  const { count, errors, format } = readFlows(file, (f) => got.push(f));
+  assert.equal(format, "pryx");
   assert.equal(count, 4);
   assert.equal(errors.length, 1);
   assert.match(errors[0]!, /flows\.jsonl:4: not a pryx flow line/);
@@ -44,7 +46,20 @@ test("a flow file is read piece by piece: lines and multi-byte characters across
 });
 
 test("a missing flow file is a clear error naming it", () => {
-  assert.throws(() => readFlowFile("/nonexistent/pryx.flows", decodeFlow, () => undefined), /cannot read flow file \/nonexistent\/pryx\.flows: ENOENT/);
+  assert.throws(() => readFlows("/nonexistent/pryx.flows", () => undefined), /cannot read flow file \/nonexistent\/pryx\.flows: ENOENT/);
+});
+
+test("a HAR file is told by its first bytes and read too", (t) => {
+  const file = tmpFile(t, toHar([flow("/har-one", "h1"), flow("/har-two", "h2")]));
+  const got: Flow[] = [];
+  const read = readFlows(file, (f) => got.push(f));
+  assert.deepEqual({ count: read.count, format: read.format }, { count: 2, format: "har" });
+  assert.deepEqual(got.map((f) => (f as HTTPFlow).request.path), ["/har-one", "/har-two"]);
+});
+
+test("an error from the caller's handler is not reported as an unreadable line", (t) => {
+  const file = tmpFile(t, `${encodeFlow(flow("/x", "y"))}\n`);
+  assert.throws(() => readFlows(file, () => { throw new Error("store is full"); }), /store is full/);
 });
 
 test("flows read at start reach the UI in batches of at most 5,000, all of them", { timeout: 30_000 }, async (t) => {
@@ -57,4 +72,16 @@ test("flows read at start reach the UI in batches of at most 5,000, all of them"
   assert.equal(batches.reduce((a, b) => a + b, 0), 12_000);
   assert.ok(batches.length >= 3, `batches: ${batches.join(", ")}`);
   assert.ok(Math.max(...batches) <= 5_000, `batches: ${batches.join(", ")}`);
+});
+
+test("view.flows.load reads a flow file and a HAR file into the store, and names a missing file", { timeout: 15_000 }, async (t) => {
+  const proxy = await startProxy();
+  closeAfter(t, proxy);
+  const run = (line: string) => proxy.engine.handle({ op: "command", line });
+  const pryxFile = tmpFile(t, `${encodeFlow(flow("/p1", "a"))}\n${encodeFlow(flow("/p2", "b"))}\n`);
+  const harFile = tmpFile(t, toHar([flow("/h1", "c")]));
+  assert.equal(await run(`view.flows.load ${pryxFile}`), "loaded 2 flows");
+  assert.equal(await run(`view.flows.load ${harFile}`), `loaded 1 flow from HAR ${harFile}`);
+  assert.deepEqual(proxy.engine.store.all().map((f) => (f as HTTPFlow).request.path).sort(), ["/h1", "/p1", "/p2"]);
+  await assert.rejects(run("view.flows.load /nonexistent/x.flows"), /cannot read flow file \/nonexistent\/x\.flows/);
 });
