@@ -266,7 +266,7 @@ export class Engine {
   /** Sends what changed since the last flush as one message. */
   flush(): void {
     this.flushTimer = undefined;
-    if (!this.store.hasPending() && this.logs.length === 0) return;
+    if (this.store.pendingCount() === 0 && this.logs.length === 0) return;
     const delta = this.store.takeDelta();
     const items = delta.add.length + delta.update.length;
     // Only a console benefits; dump keeps batches small so finished flows are let go of quickly.

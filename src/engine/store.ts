@@ -124,9 +124,6 @@ export class FlowStore {
     return this.pendingAdd.size + this.pendingUpdate.size + this.pendingRemove.size;
   }
 
-  hasPending(): boolean {
-    return this.pendingAdd.size > 0 || this.pendingUpdate.size > 0 || this.pendingRemove.size > 0;
-  }
 
   takeDelta(): StoreDelta {
     const add = [...this.pendingAdd.values()].map((f) => this.summary(f));

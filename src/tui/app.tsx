@@ -86,10 +86,10 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
   const screen = state.stack[state.stack.length - 1]!;
   const rows = bodyHeight(screen.kind, main);
 
-  let body: ReactNode | undefined;
+  let body: ReactNode = null;
   switch (screen.kind) {
     case "flowlist":
-      body = undefined;
+      // Drawn below, always mounted.
       break;
     case "flowview":
       body = <FlowViewContainer ctrl={ctrl} screen={screen} width={width} height={main} bodyRows={rows} />;
@@ -121,7 +121,7 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
         <Box flexDirection="column" height={main} overflowY="hidden">
           {/* The list stays mounted (hidden) under other screens: going back to it with q is then a
               change of display, not 40 rows built anew. */}
-          <Box flexDirection="column" height={main} display={body === undefined ? "flex" : "none"}>
+          <Box flexDirection="column" height={main} display={screen.kind === "flowlist" ? "flex" : "none"}>
             <MemoFlowList store={ctrl.store} width={width} height={main} />
           </Box>
           {body}
