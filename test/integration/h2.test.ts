@@ -1,11 +1,11 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { startProxy, testConfdir } from "../helpers/proxy.ts";
-import { h2Request, h2ViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
+import { h2Request, h2ViaProxy, startTlsOrigin, type TlsOrigin } from "../helpers/tls-origin.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
@@ -14,6 +14,21 @@ const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex
 const insecure = { ssl_insecure: "true" };
 const CURL = "/usr/bin/curl";
 
+/**
+ * A proxy (with `addons`, not verifying the origin's certificate) and an h2 client session through it
+ * to `origin` as app.test; session, proxy and origin are closed when the test ends.
+ */
+async function h2SessionVia(t: TestContext, origin: TlsOrigin, addons: Addon[] = []) {
+  const proxy = await startProxy({ addons, options: insecure });
+  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
+  t.after(async () => {
+    session.destroy();
+    await proxy.stop();
+    await origin.close();
+  });
+  return { proxy, session };
+}
+
 test("node:http2 through the proxy to an h2 origin: an HTTP/2 flow, both bodies intact", { timeout: 15_000 }, async (t) => {
   const answer = randomBytes(300 * 1024);
   const origin = await startTlsOrigin((req, res) => {
@@ -21,13 +36,7 @@ test("node:http2 through the proxy to an h2 origin: an HTTP/2 flow, both bodies 
     res.setHeader("x-origin-version", req.httpVersion);
     res.end(answer);
   }, "h2");
-  const proxy = await startProxy({ options: insecure });
-  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
-  t.after(async () => {
-    session.destroy();
-    await proxy.stop();
-    await origin.close();
-  });
+  const { proxy, session } = await h2SessionVia(t, origin);
   const upload = randomBytes(200 * 1024);
   const res = await h2Request(session, { method: "POST", path: "/h2?q=1", body: upload });
   assert.equal(res.status, 200);
@@ -48,13 +57,7 @@ test("an h2 client reaches an HTTP/1.1-only origin: pryx falls back to HTTP/1.1 
     res.write(`origin spoke HTTP/${req.httpVersion}; `);
     res.end(`path ${req.path}`);
   }, "h1");
-  const proxy = await startProxy({ options: insecure });
-  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
-  t.after(async () => {
-    session.destroy();
-    await proxy.stop();
-    await origin.close();
-  });
+  const { proxy, session } = await h2SessionVia(t, origin);
   const first = await h2Request(session, { path: "/one" });
   const second = await h2Request(session, { path: "/two" });
   assert.equal(first.status, 200);
@@ -81,13 +84,7 @@ test("request and response hooks change HTTP/2 traffic as they do HTTP/1", { tim
       if (flow.response) flow.response.text = `${flow.response.text ?? ""} (and a longer rewritten tail)`;
     },
   };
-  const proxy = await startProxy({ addons: [rewriter], options: insecure });
-  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
-  t.after(async () => {
-    session.destroy();
-    await proxy.stop();
-    await origin.close();
-  });
+  const { session } = await h2SessionVia(t, origin, [rewriter]);
   const res = await h2Request(session, { path: "/hooked" });
   const expected = "hello; x-added=by-addon (and a longer rewritten tail)";
   assert.equal(res.body.toString(), expected);
@@ -123,13 +120,7 @@ test("streams of one h2 connection are independent: a request held 1 s does not 
       if (flow.request.path === "/slow") await new Promise((r) => setTimeout(r, 1000));
     },
   };
-  const proxy = await startProxy({ addons: [holder], options: insecure });
-  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
-  t.after(async () => {
-    session.destroy();
-    await proxy.stop();
-    await origin.close();
-  });
+  const { session } = await h2SessionVia(t, origin, [holder]);
   const order: string[] = [];
   const started = Date.now();
   const track = (p: string): Promise<number> =>

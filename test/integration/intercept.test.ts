@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { startProxy, type TestProxy } from "../helpers/proxy.ts";
@@ -40,19 +40,32 @@ async function waitIntercepted(proxy: TestProxy, n: number, timeoutMs = 5000): P
 
 const run = (proxy: TestProxy, line: string) => proxy.engine.handle({ op: "command", line });
 
-test("an intercepted request is edited (method, path, header, body) and resumed: the origin sees exactly the edits", { timeout: 15_000 }, async (t) => {
+/**
+ * An echo origin and a proxy intercepting `intercept` (both closed when the test ends), and one
+ * request to the origin's `path` sent through it and paused: its flow id and the answer to come.
+ */
+async function pausedRequest(t: TestContext, intercept: string, path: string, init?: Parameters<typeof viaProxy>[2]) {
   const { origin, seen } = await echoOrigin();
-  const proxy = await startProxy({ options: { intercept: "~u /login & ~m POST" } });
+  const proxy = await startProxy({ options: { intercept } });
   closeAfter(t, proxy, origin);
-  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/login?a=1`, { method: "POST", body: "user=alice", headers: { "content-type": "application/x-www-form-urlencoded", "x-keep": "1" } });
+  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}${path}`, init);
   const [id] = await waitIntercepted(proxy, 1);
+  return { origin, seen, proxy, pending, id: id as string };
+}
+
+test("an intercepted request is edited (method, path, header, body) and resumed: the origin sees exactly the edits", { timeout: 15_000 }, async (t) => {
+  const { origin, seen, proxy, pending, id } = await pausedRequest(t, "~u /login & ~m POST", "/login?a=1", {
+    method: "POST",
+    body: "user=alice",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-keep": "1" },
+  });
   assert.equal(seen.length, 0, "the paused request must not reach the origin");
   proxy.engine.flush();
   const flowsBefore = proxy.events.flatMap((e) => (e.t === "batch" ? [...e.add, ...e.update] : [])).filter((f: FlowSummary) => f.id === id);
   assert.ok(flowsBefore.some((f) => f.intercepted && f.interceptedAt === "request"), "the UI is told the flow is intercepted at the request");
   await proxy.engine.handle({
     op: "edit",
-    id: id as string,
+    id,
     patch: {
       method: "PUT",
       path: "/login/edited?b=2",
@@ -74,12 +87,8 @@ test("an intercepted request is edited (method, path, header, body) and resumed:
 });
 
 test("an intercepted response is edited (status, body) and the client sees the edits", { timeout: 15_000 }, async (t) => {
-  const { origin } = await echoOrigin();
-  const proxy = await startProxy({ options: { intercept: "~s & ~u /resp" } });
-  closeAfter(t, proxy, origin);
-  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/resp`);
-  const [id] = await waitIntercepted(proxy, 1);
-  await proxy.engine.handle({ op: "edit", id: id as string, patch: { statusCode: 418, responseBody: Buffer.from("edited body") } });
+  const { proxy, pending, id } = await pausedRequest(t, "~s & ~u /resp", "/resp");
+  await proxy.engine.handle({ op: "edit", id, patch: { statusCode: 418, responseBody: Buffer.from("edited body") } });
   await run(proxy, "flow.resume @all");
   const res = await pending;
   assert.equal(res.status, 418);
@@ -88,16 +97,13 @@ test("an intercepted response is edited (status, body) and the client sees the e
 });
 
 test("killing a paused flow closes the client's connection and records an error flow", { timeout: 15_000 }, async (t) => {
-  const { origin, seen } = await echoOrigin();
-  const proxy = await startProxy({ options: { intercept: "~q" } });
-  closeAfter(t, proxy, origin);
-  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/doomed`).then(
+  const { seen, proxy, pending, id } = await pausedRequest(t, "~q", "/doomed");
+  const outcome = pending.then(
     () => "answered",
     (err: Error) => `failed: ${err.message}`,
   );
-  const [id] = await waitIntercepted(proxy, 1);
   await run(proxy, `flow.kill ${id}`);
-  assert.match(await pending, /^failed: /);
+  assert.match(await outcome, /^failed: /);
   const [flow] = await proxy.waitFinished(1);
   assert.equal(flow?.error, "Connection killed.");
   assert.equal(seen.length, 0);
@@ -120,27 +126,19 @@ test("ten paused flows from ten clients all complete after resume @all; other cl
 });
 
 test("changing the intercept filter leaves paused flows paused until resumed", { timeout: 15_000 }, async (t) => {
-  const { origin } = await echoOrigin();
-  const proxy = await startProxy({ options: { intercept: "~u /a" } });
-  closeAfter(t, proxy, origin);
-  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/a`);
-  const [id] = await waitIntercepted(proxy, 1);
+  const { proxy, pending, id } = await pausedRequest(t, "~u /a", "/a");
   await run(proxy, "set intercept ''");
-  assert.equal(proxy.engine.store.get(id as string)?.intercepted, true);
+  assert.equal(proxy.engine.store.get(id)?.intercepted, true);
   await run(proxy, `flow.resume ${id}`);
   assert.equal((await pending).status, 200);
 });
 
 test("a bad edit is refused with a clear error and the flow is left as it was", { timeout: 15_000 }, async (t) => {
-  const { origin } = await echoOrigin();
-  const proxy = await startProxy({ options: { intercept: "~q" } });
-  closeAfter(t, proxy, origin);
-  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/x`);
-  const [id] = await waitIntercepted(proxy, 1);
-  await assert.rejects(proxy.engine.handle({ op: "edit", id: id as string, patch: { requestHeaders: [["X-Evil", "a\r\nInjected: 1"]] } }), /CR, LF and NUL are not allowed/);
-  await assert.rejects(proxy.engine.handle({ op: "edit", id: id as string, patch: { method: "GE T" } }), /invalid HTTP method/);
-  await assert.rejects(proxy.engine.handle({ op: "edit", id: id as string, patch: { statusCode: 42 } }), /invalid status code 42/);
-  const flow = proxy.engine.store.get(id as string);
+  const { proxy, pending, id } = await pausedRequest(t, "~q", "/x");
+  await assert.rejects(proxy.engine.handle({ op: "edit", id, patch: { requestHeaders: [["X-Evil", "a\r\nInjected: 1"]] } }), /CR, LF and NUL are not allowed/);
+  await assert.rejects(proxy.engine.handle({ op: "edit", id, patch: { method: "GE T" } }), /invalid HTTP method/);
+  await assert.rejects(proxy.engine.handle({ op: "edit", id, patch: { statusCode: 42 } }), /invalid status code 42/);
+  const flow = proxy.engine.store.get(id);
   assert.equal(flow?.modified, false);
   await run(proxy, `flow.resume ${id}`);
   assert.equal((await pending).status, 200);

@@ -4,7 +4,7 @@
  * request headers in the grid, add a header, leave the grid, `a` to resume; curl gets the origin's
  * answer to the edited request. Skipped when tmux or curl is missing. Polls with deadlines.
  */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawnSync, type ChildProcess } from "node:child_process";
 import http from "node:http";
@@ -33,25 +33,49 @@ async function echoOrigin(): Promise<{ origin: http.Server; originPort: number }
   return { origin, originPort: (origin.address() as net.AddressInfo).port };
 }
 
+/**
+ * An echo origin and a temp HOME; when the test ends the tmux server, curl, the origin and HOME go.
+ * `curl` runs `curl -s` through the proxy in the background: its exit code (1 when killed) and output.
+ */
+async function setUp(t: TestContext, homePrefix: string) {
+  const { origin, originPort } = await echoOrigin();
+  const home = mkdtempSync(path.join(tmpdir(), homePrefix));
+  let child: ChildProcess | undefined;
+  t.after(() => {
+    spawnSync("tmux", ["-L", SOCKET, "kill-server"]);
+    child?.kill();
+    origin.closeAllConnections();
+    origin.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+  const curl = (proxyPort: number, args: string[]) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      child = execFile("curl", ["-s", "-x", `http://127.0.0.1:${proxyPort}`, ...args], { encoding: "utf8", timeout: 60_000 }, (err, stdout) => {
+        const code: unknown = err ? (err as { code?: unknown }).code : 0;
+        resolve({ code: typeof code === "number" ? code : 1, out: stdout });
+      });
+    });
+  return { originPort, home, curl };
+}
+
+/**
+ * pryx on a free port in a new tmux session (HOME=`home`, then the `-e` settings in `env`) with
+ * `args` after its own; waits for the console. The shell prints pryx-exit=<status> when it ends.
+ */
+async function startPryx(home: string, { env = [], args = "" }: { env?: string[]; args?: string } = {}): Promise<number> {
+  const proxyPort = await deadPort();
+  tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, ...env.flatMap((e) => ["-e", e]), "sh");
+  keys(`node bin/pryx.mjs -p ${proxyPort} --confdir ${path.join(home, "conf")}${args ? ` ${args}` : ""} 2>${path.join(home, "stderr")}; echo pryx-exit=$?`, "Enter");
+  await waitScreen((s) => s.includes(`127.0.0.1:${proxyPort}`) && s.includes("[0/0]"), "the console", 40_000);
+  return proxyPort;
+}
+
 test(
   "tmux: i sets the intercept filter, curl's request pauses, e edits a header in the grid, a resumes, the origin sees the edit",
   { skip: !have("tmux") || !have("curl") ? "needs tmux and curl" : false, timeout: 120_000 },
   async (t) => {
-    const { origin, originPort } = await echoOrigin();
-    const home = mkdtempSync(path.join(tmpdir(), "pryx-e2e-icpt-"));
-    let curl: ChildProcess | undefined;
-    t.after(() => {
-      spawnSync("tmux", ["-L", SOCKET, "kill-server"]);
-      curl?.kill();
-      origin.closeAllConnections();
-      origin.close();
-      rmSync(home, { recursive: true, force: true });
-    });
-
-    const proxyPort = await deadPort();
-    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, "sh");
-    keys(`node bin/pryx.mjs -p ${proxyPort} --confdir ${path.join(home, "conf")} 2>${path.join(home, "stderr")}; echo pryx-exit=$?`, "Enter");
-    await waitScreen((s) => s.includes(`127.0.0.1:${proxyPort}`) && s.includes("[0/0]"), "the console", 40_000);
+    const { originPort, home, curl } = await setUp(t, "pryx-e2e-icpt-");
+    const proxyPort = await startPryx(home);
 
     // i opens the prompt on `set intercept ''` with the cursor inside the quotes.
     keys("i");
@@ -61,14 +85,7 @@ test(
     keys("Enter");
     await waitScreen((s) => s.includes("[i:~q & ~u /login]"), "the intercept filter in the status bar");
 
-    let curlOut = "";
-    const curlDone = new Promise<{ code: number | null }>((resolve) => {
-      curl = execFile("curl", ["-s", "-x", `http://127.0.0.1:${proxyPort}`, `http://127.0.0.1:${originPort}/login`], { encoding: "utf8", timeout: 60_000 }, (err, stdout) => {
-        curlOut = stdout;
-        const code: unknown = err ? (err as { code?: unknown }).code : 0;
-        resolve({ code: typeof code === "number" ? code : 1 });
-      });
-    });
+    const curlDone = curl(proxyPort, [`http://127.0.0.1:${originPort}/login`]);
 
     const paused = await waitScreen((s) => /^>>.*\/login.*intercepted/m.test(s) && s.includes("[intercepted:1]"), "the paused flow");
     assert.match(paused, /GET +127\.0\.0\.1:\d+\/login/);
@@ -88,7 +105,7 @@ test(
     assert.match(back, /^>>.*\/login.*intercepted/m, "still paused until resumed");
 
     keys("a");
-    const { code } = await curlDone;
+    const { code, out: curlOut } = await curlDone;
     assert.equal(code, 0, `curl failed: ${curlOut}`);
     const answer = JSON.parse(curlOut) as { path: string; headers: Record<string, string> };
     assert.equal(answer.path, "/login");
@@ -107,33 +124,16 @@ test(
   "tmux: the body goes to $EDITOR on the normal screen, which gets every key typed; the console comes back drawn and the edit is sent",
   { skip: !have("tmux") || !have("curl") ? "needs tmux and curl" : false, timeout: 120_000 },
   async (t) => {
-    const { origin, originPort } = await echoOrigin();
-    const home = mkdtempSync(path.join(tmpdir(), "pryx-e2e-editor-"));
+    const { originPort, home, curl } = await setUp(t, "pryx-e2e-editor-");
     // An "editor" that asks for the new body on the terminal: it only works if pryx let go of it.
     const editor = path.join(home, "ask-editor.sh");
     writeFileSync(editor, `#!/bin/sh\nprintf 'was: %s\\nnew body: ' "$(cat "$1")"\nIFS= read -r line\nprintf '%s' "$line" > "$1"\n`);
     chmodSync(editor, 0o755);
-    let curl: ChildProcess | undefined;
-    t.after(() => {
-      spawnSync("tmux", ["-L", SOCKET, "kill-server"]);
-      curl?.kill();
-      origin.closeAllConnections();
-      origin.close();
-      rmSync(home, { recursive: true, force: true });
-    });
 
-    const proxyPort = await deadPort();
-    tmux("new-session", "-d", "-s", SESSION, "-x", "100", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, "-e", `EDITOR=${editor}`, "sh");
-    keys(`node bin/pryx.mjs -p ${proxyPort} --confdir ${path.join(home, "conf")} -i '~q & ~m POST' 2>${path.join(home, "stderr")}; echo pryx-exit=$?`, "Enter");
-    await waitScreen((s) => s.includes(`127.0.0.1:${proxyPort}`) && s.includes("[0/0]") && s.includes("[i:~q & ~m POST]"), "the console", 40_000);
+    const proxyPort = await startPryx(home, { env: [`EDITOR=${editor}`], args: "-i '~q & ~m POST'" });
+    await waitScreen((s) => s.includes("[i:~q & ~m POST]"), "the intercept filter from -i in the status bar");
 
-    let curlOut = "";
-    const curlDone = new Promise<void>((resolve) => {
-      curl = execFile("curl", ["-s", "-x", `http://127.0.0.1:${proxyPort}`, "--data-raw", "user=alice", `http://127.0.0.1:${originPort}/submit`], { encoding: "utf8", timeout: 60_000 }, (_err, stdout) => {
-        curlOut = stdout;
-        resolve();
-      });
-    });
+    const curlDone = curl(proxyPort, ["--data-raw", "user=alice", `http://127.0.0.1:${originPort}/submit`]);
     await waitScreen((s) => /^>>.*POST.*\/submit.*intercepted/m.test(s), "the paused POST");
 
     keys("e");
@@ -150,7 +150,7 @@ test(
 
     // The keyboard is the console's again.
     keys("a");
-    await curlDone;
+    const { out: curlOut } = await curlDone;
     const answer = JSON.parse(curlOut) as { body: string; headers: Record<string, string> };
     assert.equal(answer.body, "user=mallory&admin=1");
     assert.equal(answer.headers["content-length"], String("user=mallory&admin=1".length));

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { KEY, press, pressEach, renderConsole, until, waitForText } from "./helpers/tui.tsx";
 import { makeDetail, makeFlow } from "./helpers/fake-engine.ts";
+import { editPart, showFlows } from "./helpers/edit.ts";
 import { ENTER_ALT, LEAVE_ALT, terminalHandover, type TerminalHandover } from "../../src/tui/edit/terminal.ts";
 import { chooseEditor, editInExternalEditor, EditorError } from "../../src/tui/edit/external-editor.ts";
 import * as text from "../../src/tui/edit/text-editor.ts";
@@ -61,10 +62,8 @@ test("request-body goes to $EDITOR with the terminal handed over; what it saves 
   const h = await renderConsole({ height: 40, env: ed.env, terminal });
   try {
     const flow = makeFlow({ seq: 1, method: "POST", path: "/form" });
-    h.engine.add([flow]);
-    await waitForText(h, "[1/1]");
-    await press(h, "e");
-    await press(h, "6");
+    await showFlows(h, [flow]);
+    await editPart(h, "6");
     assert.ok(await until(() => h.engine.edits.length === 1));
     assert.equal(terminal.runs, 1);
     assert.equal(readFileSync(ed.seen, "utf8"), "name=widget&count=3", "the editor got the whole body");
@@ -83,10 +82,8 @@ test("EDITOR as a shell command line (sh -c '…' sh) works, as git runs it; res
   const h = await renderConsole({ height: 40, env: { PATH: process.env["PATH"], EDITOR: `sh -c 'printf edited > "$1"' sh` } });
   try {
     const flow = makeFlow({ seq: 1, status: undefined, reason: undefined, live: true, intercepted: true, interceptedAt: "request" });
-    h.engine.add([flow]);
-    await waitForText(h, "[1/1]");
-    await press(h, "e");
-    await press(h, "b");
+    await showFlows(h, [flow]);
+    await editPart(h, "b");
     assert.ok(await until(() => h.engine.edits.length === 1));
     assert.deepEqual(h.engine.edits[0], { id: flow.id, patch: { responseBody: new TextEncoder().encode("edited") } });
   } finally {
@@ -98,10 +95,8 @@ test("an editor that fails or saves nothing new changes nothing", async () => {
   const failing = fakeEditor("ignored", 3);
   const h = await renderConsole({ height: 40, env: failing.env });
   try {
-    h.engine.add([makeFlow({ seq: 1, method: "POST" })]);
-    await waitForText(h, "[1/1]");
-    await press(h, "e");
-    await press(h, "6");
+    await showFlows(h, [makeFlow({ seq: 1, method: "POST" })]);
+    await editPart(h, "6");
     await waitForText(h, /exited with status 3; nothing was changed/);
     assert.equal(h.engine.requests.filter((r) => r.op === "edit").length, 0);
   } finally {
@@ -109,10 +104,8 @@ test("an editor that fails or saves nothing new changes nothing", async () => {
   }
   const same = await renderConsole({ height: 40, env: { PATH: process.env["PATH"], EDITOR: "true" } });
   try {
-    same.engine.add([makeFlow({ seq: 1, method: "POST" })]);
-    await waitForText(same, "[1/1]");
-    await press(same, "e");
-    await press(same, "6");
+    await showFlows(same, [makeFlow({ seq: 1, method: "POST" })]);
+    await editPart(same, "6");
     await waitForText(same, "request-body unchanged");
     assert.equal(same.engine.requests.filter((r) => r.op === "edit").length, 0);
   } finally {
@@ -129,13 +122,11 @@ test("a body above 1 MiB asks first; n sends nothing, y edits it", async () => {
     const d = makeDetail(flow);
     h.engine.details.set(flow.id, { ...d, request: { ...d.request!, body: big, bodySize: big.length } });
     await waitForText(h, "[1/1]");
-    await press(h, "e");
-    await press(h, "6");
+    await editPart(h, "6");
     await waitForText(h, "Edit the 1.5m request body? (y/n)");
     await press(h, "n");
     assert.equal(h.engine.requests.filter((r) => r.op === "edit").length, 0);
-    await press(h, "e");
-    await press(h, "6");
+    await editPart(h, "6");
     await waitForText(h, "Edit the 1.5m request body?");
     await press(h, "y");
     assert.ok(await until(() => h.engine.edits.length === 1));
@@ -151,10 +142,8 @@ test("PRYX_EDITOR=inline: the body in the inline editor; Ctrl-S saves, Esc with 
   const h = await renderConsole({ height: 30, env: { PRYX_EDITOR: "inline" } });
   try {
     const flow = makeFlow({ seq: 1, method: "POST", path: "/form" });
-    h.engine.add([flow]);
-    await waitForText(h, "[1/1]");
-    await press(h, "e");
-    await press(h, "6");
+    await showFlows(h, [flow]);
+    await editPart(h, "6");
     const f = await waitForText(h, "Edit Request Body (inline)");
     assert.match(f, /ctrl-s save {2}esc cancel {2}1:1/);
     assert.match(f, /^name=widget&count=3/m);
@@ -180,17 +169,14 @@ test("no editor anywhere falls back to the inline editor; a binary body is refus
   const h = await renderConsole({ height: 30, env: { PATH: "/nonexistent" } });
   try {
     const flow = makeFlow({ seq: 1 });
-    h.engine.add([flow]);
-    await waitForText(h, "[1/1]");
-    await press(h, "e");
-    await press(h, "b");
+    await showFlows(h, [flow]);
+    await editPart(h, "b");
     await waitForText(h, "Edit Response Body (inline)");
     await press(h, KEY.esc);
     await waitForText(h, /^>>/m);
     const d = makeDetail(flow);
     h.engine.details.set(flow.id, { ...d, response: { ...d.response!, body: new Uint8Array([0xff, 0xfe, 0x00]), bodySize: 3 } });
-    await press(h, "e");
-    await press(h, "b");
+    await editPart(h, "b");
     await waitForText(h, "the response-body is not UTF-8 text: set $EDITOR");
   } finally {
     h.unmount();

@@ -4,8 +4,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { KEY, press, pressEach, renderConsole, until, waitForText } from "./helpers/tui.tsx";
+import { KEY, press, pressEach, renderConsole, until, waitForText, type Harness } from "./helpers/tui.tsx";
 import { makeFlow } from "./helpers/fake-engine.ts";
+import { editPart, showFlows } from "./helpers/edit.ts";
 import * as grid from "../../src/tui/edit/grid.ts";
 import { gridPatch, gridRows, queryOf } from "../../src/tui/edit/parts.ts";
 import { makeDetail } from "./helpers/fake-engine.ts";
@@ -13,25 +14,33 @@ import { makeDetail } from "./helpers/fake-engine.ts";
 const edits = (h: { engine: { requests: { op: string }[] } }) => h.engine.requests.filter((r) => r.op === "edit");
 const CTRL_U = "\x15";
 
+/** `e` `5`: the request-headers grid of the focused flow; its first frame. */
+async function openRequestHeaders(h: Harness): Promise<string> {
+  await editPart(h, "5");
+  return waitForText(h, "Edit Request Headers");
+}
+
+/** `a` adds a row after the cursor: the key typed, Tab, the value typed, Enter; the frame after. */
+async function addRow(h: Harness, key: string, value: string): Promise<string> {
+  await press(h, "a");
+  await press(h, key);
+  await press(h, KEY.tab);
+  await press(h, value);
+  return press(h, KEY.enter);
+}
+
 test("request-headers: add, edit and delete rows, then q writes back one patch with the edited list", async () => {
   const h = await renderConsole({ height: 40 });
   try {
     const flow = makeFlow({ seq: 1 });
-    h.engine.add([flow]);
-    await waitForText(h, "[1/1]");
-    await press(h, "e");
-    await press(h, "5");
-    const g = await waitForText(h, "Edit Request Headers");
+    await showFlows(h, [flow]);
+    const g = await openRequestHeaders(h);
     assert.match(g, /Key +Value/);
     assert.match(g, /^>> Host +api\.example\.com/m);
     assert.match(g, /^ {3}User-Agent +curl\/8\.5\.0/m);
 
     // a: a new row after the cursor, its key cell ready for typing; Tab goes on to the value.
-    await press(h, "a");
-    await press(h, "X-Edited");
-    await press(h, KEY.tab);
-    await press(h, "yes");
-    const added = await press(h, KEY.enter);
+    const added = await addRow(h, "X-Edited", "yes");
     assert.match(added, /^>> X-Edited +yes/m);
     const lines = added.split("\n");
     assert.ok(lines.findIndex((l) => l.includes("X-Edited")) === lines.findIndex((l) => l.includes("Host")) + 1, "added after the cursor");
@@ -81,16 +90,9 @@ test("request-headers: add, edit and delete rows, then q writes back one patch w
 test("a refused grid stays open with the engine's message; leaving again unchanged discards it", async () => {
   const h = await renderConsole({ height: 40 });
   try {
-    h.engine.add([makeFlow({ seq: 1 })]);
-    await waitForText(h, "[1/1]");
-    await press(h, "e");
-    await press(h, "5");
-    await waitForText(h, "Edit Request Headers");
-    await press(h, "a");
-    await press(h, "Bad Name");
-    await press(h, KEY.tab);
-    await press(h, "x");
-    await press(h, KEY.enter);
+    await showFlows(h, [makeFlow({ seq: 1 })]);
+    await openRequestHeaders(h);
+    await addRow(h, "Bad Name", "x");
     await press(h, "q");
     const f = await waitForText(h, 'invalid header name "Bad Name"');
     assert.match(f, /fix it, or leave again to discard/);
@@ -109,18 +111,13 @@ test("a refused grid stays open with the engine's message; leaving again unchang
 test("a fix after a refusal is sent; leaving an unchanged grid sends nothing", async () => {
   const h = await renderConsole({ height: 40 });
   try {
-    h.engine.add([makeFlow({ seq: 1 })]);
-    await waitForText(h, "[1/1]");
-    await press(h, "e");
-    await press(h, "5");
-    await waitForText(h, "Edit Request Headers");
+    await showFlows(h, [makeFlow({ seq: 1 })]);
+    await openRequestHeaders(h);
     await press(h, "q");
     await waitForText(h, /^>>.*\/v1\/items\/1/m);
     assert.equal(edits(h).length, 0);
 
-    await press(h, "e");
-    await press(h, "5");
-    await waitForText(h, "Edit Request Headers");
+    await openRequestHeaders(h);
     await press(h, "a");
     await press(h, "Bad Name");
     await press(h, KEY.enter);
@@ -142,10 +139,8 @@ test("an empty grid says how to start; response-headers on a flow without a resp
   const h = await renderConsole({ height: 40 });
   try {
     const flow = makeFlow({ seq: 1, status: undefined, reason: undefined, live: true, intercepted: true, interceptedAt: "request" });
-    h.engine.add([flow]);
-    await waitForText(h, "[1/1]");
-    await press(h, "e");
-    await press(h, "a");
+    await showFlows(h, [flow]);
+    await editPart(h, "a");
     const f = await waitForText(h, "Edit Response Headers");
     assert.match(f, /No values - you should add some\. Press \? for help\./);
     const help = await press(h, "?");
@@ -155,11 +150,7 @@ test("an empty grid says how to start; response-headers on a flow without a resp
     assert.match(help, /Delete this row/);
     await press(h, "q");
     await waitForText(h, "No values");
-    await press(h, "a");
-    await press(h, "Content-Type");
-    await press(h, KEY.tab);
-    await press(h, "text/plain");
-    await press(h, KEY.enter);
+    await addRow(h, "Content-Type", "text/plain");
     await press(h, "q");
     assert.ok(await until(() => h.engine.edits.length === 1));
     assert.deepEqual(h.engine.edits[0]!.patch, { responseHeaders: [["Content-Type", "text/plain"]] });
@@ -174,10 +165,8 @@ test("query and urlencoded form are grids too", async () => {
   try {
     const get = makeFlow({ seq: 1, path: "/search?q=cats&page=2" });
     const post = makeFlow({ seq: 2, method: "POST", path: "/form" });
-    h.engine.add([get, post]);
-    await waitForText(h, "[2/2]");
-    await press(h, "e");
-    await press(h, "4");
+    await showFlows(h, [get, post]);
+    await editPart(h, "4");
     const q = await waitForText(h, "Edit Query");
     assert.match(q, /^>> q +cats/m);
     assert.match(q, /^ {3}page +2/m);
@@ -189,8 +178,7 @@ test("query and urlencoded form are grids too", async () => {
     await waitForText(h, /\/search\?q=cats /);
 
     await press(h, "j");
-    await press(h, "e");
-    await press(h, "7");
+    await editPart(h, "7");
     const form = await waitForText(h, "Edit UrlEncoded Form");
     assert.match(form, /^>> name +widget/m);
     await pressEach(h, ["j", "l", KEY.enter, KEY.backspace, "4", KEY.enter, "q"]);

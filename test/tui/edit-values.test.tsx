@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { KEY, focusedLine, press, pressEach, renderConsole, until, waitForText } from "./helpers/tui.tsx";
 import { makeFlow } from "./helpers/fake-engine.ts";
+import { editPart, showFlows } from "./helpers/edit.ts";
 import { HTTP_PARTS } from "../../src/tui/edit/parts.ts";
 import { CHOOSER_SHORTCUTS } from "../../src/tui/controller.ts";
 
@@ -14,8 +15,7 @@ const edits = (h: { engine: { requests: { op: string }[] } }) => h.engine.reques
 test("e opens the Edit chooser with every part and a one-key shortcut for each", async () => {
   const h = await renderConsole({ height: 40 });
   try {
-    h.engine.add([makeFlow({ seq: 1 })]);
-    await waitForText(h, "[1/1]");
+    await showFlows(h, [makeFlow({ seq: 1 })]);
     const f = await press(h, "e");
     assert.match(f, /Edit\.\.\./);
     HTTP_PARTS.forEach((p, i) => assert.ok(f.includes(`${CHOOSER_SHORTCUTS[i]} ${p}`), `${CHOOSER_SHORTCUTS[i]} ${p} in\n${f}`));
@@ -35,10 +35,8 @@ test("choosing method opens the prompt on the current value; Enter sends {method
   const h = await renderConsole({ height: 40 });
   try {
     const flow = makeFlow({ seq: 1, path: "/login" });
-    h.engine.add([flow]);
-    await waitForText(h, "[1/1]");
-    await press(h, "e");
-    const p = await press(h, "1");
+    await showFlows(h, [flow]);
+    const p = await editPart(h, "1");
     assert.match(p, /^method: GET/m);
     await pressEach(h, [KEY.backspace, KEY.backspace, KEY.backspace]);
     await press(h, "POST");
@@ -57,10 +55,8 @@ test("an engine refusal (invalid method) shows in the status bar and the flow st
   const h = await renderConsole({ height: 40 });
   try {
     const flow = makeFlow({ seq: 1 });
-    h.engine.add([flow]);
-    await waitForText(h, "[1/1]");
-    await press(h, "e");
-    await press(h, "1");
+    await showFlows(h, [flow]);
+    await editPart(h, "1");
     await press(h, " X");
     await press(h, KEY.enter);
     const f = await waitForText(h, 'invalid HTTP method "GET X"');
@@ -78,12 +74,10 @@ test("status_code from the flow view: a number is sent as statusCode, anything e
   const h = await renderConsole({ height: 40 });
   try {
     const flow = makeFlow({ seq: 1 });
-    h.engine.add([flow]);
-    await waitForText(h, "[1/1]");
+    await showFlows(h, [flow]);
     await press(h, KEY.enter);
     await waitForText(h, "User-Agent");
-    await press(h, "e");
-    const p = await press(h, "8");
+    const p = await editPart(h, "8");
     assert.match(p, /^status code: 200/m);
     await pressEach(h, [KEY.backspace, KEY.backspace, KEY.backspace]);
     await press(h, "4o4");
@@ -91,8 +85,7 @@ test("status_code from the flow view: a number is sent as statusCode, anything e
     await waitForText(h, 'invalid status code "4o4"');
     assert.equal(edits(h).length, 0);
 
-    await press(h, "e");
-    await press(h, "8");
+    await editPart(h, "8");
     await pressEach(h, [KEY.backspace, KEY.backspace, KEY.backspace]);
     await press(h, "404");
     await press(h, KEY.enter);
@@ -101,8 +94,7 @@ test("status_code from the flow view: a number is sent as statusCode, anything e
     // The view fetches the flow again and shows the new status.
     await waitForText(h, /404 OK/);
 
-    await press(h, "e");
-    await press(h, "8");
+    await editPart(h, "8");
     await pressEach(h, [KEY.backspace, KEY.backspace, KEY.backspace]);
     await press(h, "1000");
     await press(h, KEY.enter);
@@ -118,16 +110,12 @@ test("url, path and reason start from the flow's values; Esc sends nothing; an u
   const h = await renderConsole({ height: 40 });
   try {
     const flow = makeFlow({ seq: 1, path: "/a?b=1" });
-    h.engine.add([flow]);
-    await waitForText(h, "[1/1]");
-    await press(h, "e");
-    assert.match(await press(h, "2"), /^url: https:\/\/api\.example\.com\/a\?b=1/m);
+    await showFlows(h, [flow]);
+    assert.match(await editPart(h, "2"), /^url: https:\/\/api\.example\.com\/a\?b=1/m);
     await press(h, KEY.esc);
-    await press(h, "e");
-    assert.match(await press(h, "3"), /^path: \/a\?b=1/m);
+    assert.match(await editPart(h, "3"), /^path: \/a\?b=1/m);
     await press(h, KEY.enter);
-    await press(h, "e");
-    assert.match(await press(h, "9"), /^reason: OK/m);
+    assert.match(await editPart(h, "9"), /^reason: OK/m);
     await press(h, " then some");
     await press(h, KEY.enter);
     assert.ok(await until(() => h.engine.edits.length === 1));
@@ -143,10 +131,8 @@ test("comment: HTTP flows get an edit; other flows (DNS) offer only the comment,
   try {
     const web = makeFlow({ seq: 1 });
     const dns = makeFlow({ seq: 2, type: "dns", method: "QUERY", host: "example.com", path: "A" });
-    h.engine.add([web, dns]);
-    await waitForText(h, "[2/2]");
-    await press(h, "e");
-    await press(h, "c");
+    await showFlows(h, [web, dns]);
+    await editPart(h, "c");
     await press(h, "first look");
     await press(h, KEY.enter);
     assert.ok(await until(() => h.engine.edits.length === 1));
@@ -171,8 +157,7 @@ test("console.edit.focus takes a part by name; a bad part or no flow is an error
   try {
     await h.ctrl.run("console.edit.focus method");
     assert.match(h.ctrl.state.message!.text, /no flow is in focus/);
-    h.engine.add([makeFlow({ seq: 1 })]);
-    await waitForText(h, "[1/1]");
+    await showFlows(h, [makeFlow({ seq: 1 })]);
     await h.ctrl.run("console.edit.focus cookies");
     assert.match(h.ctrl.state.message!.text, /cannot edit "cookies"; one of method, url/);
     await h.ctrl.run("console.edit.focus status");
