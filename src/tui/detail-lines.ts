@@ -76,6 +76,14 @@ export function escapeAscii(s: string): string {
   return out;
 }
 
+/**
+ * Appends `src` to `dst` one line at a time: a full body can have hundreds of thousands of lines,
+ * and `push(...src)` passes them all as arguments, which overflows the call stack.
+ */
+function append(dst: Line[], src: readonly Line[]): void {
+  for (const l of src) dst.push(l);
+}
+
 function headerLines(headers: readonly HeaderField[]): Line[] {
   return headers.map(([k, v]) => [
     { text: escapeAscii(k), style: "key" },
@@ -111,7 +119,7 @@ function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [s
     ...(r.error ? [{ text: ` ${r.error}`, style: "error" as const }] : []),
     { text: ` [m:${o.mode}]`, style: "dim" },
   ]);
-  lines.push(...r.lines);
+  append(lines, r.lines);
   const cutBySize = m.body.length + m.bodyOffset < m.bodySize;
   if (cutBySize) lines.push([{ text: `[body cut at ${humanSize(m.body.length)} of ${humanSize(m.bodySize)}: press f to load all]`, style: "dim" }]);
   const cutByLines = r.lines.length > o.maxLines;
@@ -136,7 +144,7 @@ function requestTab(d: FlowDetail, o: TabOptions): TabContent {
   if (!r) return { lines: [[{ text: "No request.", style: "dim" }]], viewName: undefined, cut: false };
   const lines: Line[] = [[{ text: `${r.method} ${escapeAscii(r.url)} ${r.httpVersion}`, style: "heading" }], ...headerLines(r.headers), []];
   const body = bodyLines(r, o, "No request content", queryOf(r.path));
-  lines.push(...body.lines);
+  append(lines, body.lines);
   return { lines, viewName: body.viewName, cut: body.cut };
 }
 
@@ -153,7 +161,7 @@ function responseTab(d: FlowDetail, o: TabOptions): TabContent {
   }
   const lines: Line[] = [[{ text: `${r.httpVersion} ${r.status} ${escapeAscii(r.reason)}`, style: "heading" }], ...headerLines(r.headers), []];
   const body = bodyLines(r, o, "No content", []);
-  lines.push(...body.lines);
+  append(lines, body.lines);
   return { lines, viewName: body.viewName, cut: body.cut };
 }
 

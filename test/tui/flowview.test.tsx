@@ -148,3 +148,25 @@ test("space and p step to the next and previous flow inside the flow view", asyn
     h.unmount();
   }
 });
+
+test("f on a body of hundreds of thousands of lines shows all of them (no stack overflow)", async () => {
+  const h = await renderConsole();
+  try {
+    const f = makeFlow({ seq: 1 });
+    // 200,000 lines: pretty-printing a 2 MB minified JSON array gives as many.
+    const body = new TextEncoder().encode(Array.from({ length: 200_000 }, (_, i) => `row ${i}`).join("\n"));
+    const d = makeDetail(f);
+    d.response = { ...d.response!, headers: [["Content-Type", "text/plain"]], body, bodySize: body.length, contentType: "text/plain" };
+    h.engine.details.set(f.id, d);
+    h.engine.add([f]);
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    await press(h, KEY.tab);
+    await waitForText(h, "row 0");
+    await press(h, "f");
+    await waitForText(h, "showing full contents", 5000);
+    assert.match(await press(h, "G", 5000), /row 199999/);
+  } finally {
+    h.unmount();
+  }
+});
