@@ -92,11 +92,20 @@ export interface StreamMessageDetail {
   timestamp: number;
 }
 
+/** How a WebSocket connection ended: who sent the close frame, with its code and reason. */
+export interface WebSocketCloseDetail {
+  byClient: boolean;
+  code: number;
+  reason: string;
+}
+
 export interface FlowDetail {
   summary: FlowSummary;
   request: RequestDetail | undefined;
   response: ResponseDetail | undefined;
   messages: StreamMessageDetail[];
+  /** Set once a WebSocket flow has seen a close frame. */
+  closed: WebSocketCloseDetail | undefined;
   client: ConnectionDetail;
   server: ConnectionDetail;
   timings: { name: string; ts: number }[];

@@ -183,6 +183,15 @@ function messagesTab(d: FlowDetail, o: TabOptions): TabContent {
       break;
     }
   }
+  // mitmproxy ends the stream with who closed it and why; a code other than a normal close is an error.
+  const c = d.closed;
+  if (c) {
+    const normal = c.code === 1000 || c.code === 1001 || c.code === 1005;
+    lines.push([
+      { text: `${c.byClient ? o.glyphs.fromClient : o.glyphs.toClient} `, style: c.byClient ? "key" : "string" },
+      { text: `Connection closed: ${c.code} ${escapeAscii(c.reason)}`.trimEnd(), style: normal ? "dim" : "error" },
+    ]);
+  }
   if (d.summary.error) lines.push([{ text: `Error: ${d.summary.error}`, style: "error" }]);
   return { lines, viewName: undefined, cut };
 }

@@ -8,6 +8,7 @@ import { portOf } from "../helpers/proxy.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import { flowDetail } from "../../src/engine/flow/detail.ts";
 
 /** A tunnel through the proxy to 127.0.0.1:port (CONNECT), for a ws client to run over. */
 function tunnel(proxyPort: number, port: number): Promise<net.Socket> {
@@ -71,4 +72,7 @@ test("WebSocket messages go through with websocket_start/message/end hooks that 
   const stored = proxy.engine.store.get(flow?.id as string) as HTTPFlow;
   assert.equal(stored.websocket?.close_code, 1000);
   assert.equal(stored.websocket?.close_reason, "bye");
+  // The console's flow view gets the close with the messages.
+  const detail = flowDetail(stored, flow!, 1024, 0);
+  assert.deepEqual(detail.closed, { byClient: true, code: 1000, reason: "bye" });
 });

@@ -170,3 +170,28 @@ test("f on a body of hundreds of thousands of lines shows all of them (no stack 
     h.unmount();
   }
 });
+
+test("the WebSocket Messages tab ends with who closed the connection, the code and the reason", async () => {
+  const h = await renderConsole();
+  try {
+    const f = makeFlow({ seq: 1, scheme: "http", status: 101, reason: "Switching Protocols", contentType: undefined, messages: 2 });
+    const d = makeDetail(f);
+    const text = (s: string) => new TextEncoder().encode(s);
+    d.messages = [
+      { fromClient: true, type: "text", content: text("hi there"), timestamp: f.ts + 0.1 },
+      { fromClient: false, type: "text", content: text("echo: hi there"), timestamp: f.ts + 0.2 },
+    ];
+    d.closed = { byClient: true, code: 1000, reason: "bye" };
+    h.engine.details.set(f.id, d);
+    h.engine.add([f]);
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    await waitForText(h, "WebSocket Messages");
+    await press(h, KEY.tab);
+    const fr = await press(h, KEY.tab);
+    assert.match(fr, /\[WebSocket Messages\]/);
+    assert.match(fr, /⇐ echo: hi there\n⇒ Connection closed: 1000 bye/);
+  } finally {
+    h.unmount();
+  }
+});

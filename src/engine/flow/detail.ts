@@ -50,6 +50,7 @@ export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offs
     request: undefined,
     response: undefined,
     messages: [],
+    closed: undefined,
     client: connection(flow.client_conn),
     server: connection(flow.server_conn),
     timings,
@@ -65,7 +66,9 @@ export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offs
       add("First response byte", s.timestamp_start);
       add("Response complete", s.timestamp_end);
     }
-    detail.messages = (flow.websocket?.messages ?? []).map((m) => ({ fromClient: m.from_client, type: m.type, content: Uint8Array.from(m.content.subarray(0, limit)), timestamp: m.timestamp }));
+    const ws = flow.websocket;
+    detail.messages = (ws?.messages ?? []).map((m) => ({ fromClient: m.from_client, type: m.type, content: Uint8Array.from(m.content.subarray(0, limit)), timestamp: m.timestamp }));
+    if (ws?.close_code !== undefined) detail.closed = { byClient: ws.closed_by_client ?? false, code: ws.close_code, reason: ws.close_reason ?? "" };
   } else if (flow instanceof TCPFlow) {
     detail.messages = flow.messages.map((m) => ({ fromClient: m.from_client, type: "binary", content: Uint8Array.from(m.content.subarray(0, limit)), timestamp: m.timestamp }));
   }

@@ -105,6 +105,7 @@ export function makeDetail(s: FlowSummary): FlowDetail {
             contentType: s.contentType,
           },
     messages: [],
+    closed: undefined,
     client: { address: s.client, tlsVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", sni: s.host, alpn: "http/1.1", certificates: [], timestampStart: s.ts, timestampTlsSetup: s.ts + 0.01, timestampEnd: undefined },
     server: { address: s.server, tlsVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", sni: s.host, alpn: "http/1.1", certificates: [], timestampStart: s.ts + 0.002, timestampTlsSetup: s.ts + 0.02, timestampEnd: undefined },
     timings: [
