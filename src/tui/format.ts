@@ -130,8 +130,9 @@ export function fitUrl(host: string, path: string, w: number, ellipsis = "…"):
   if (w <= 0) return "";
   const full = host + path;
   if (full.length <= w) return full;
-  // A host that leaves the path a fair share stays whole; only a very long one is cut.
-  const hostMax = host.length <= w * 0.6 ? host.length : Math.max(Math.min(host.length, 12), Math.floor(w * 0.4));
+  // A host that leaves the path a fair share stays whole; only a very long one is cut, and then
+  // only as far as the path needs: a short path leaves its unused room to the host.
+  const hostMax = host.length <= w * 0.6 ? host.length : Math.max(Math.min(host.length, 12), Math.floor(w * 0.4), w - path.length);
   const h = truncStart(host, Math.min(host.length, hostMax), ellipsis);
   return h + truncEnd(path, w - h.length, ellipsis);
 }

@@ -26,6 +26,19 @@ test("rows appear after a batch, with method, URL, status, type, size and durati
   }
 });
 
+test("a long host with a short path keeps as much of the host as the URL column holds", async () => {
+  const h = await renderConsole();
+  try {
+    const host = "localhost.localdomain.very-long-subdomain.example-with-a-really-long-name.test";
+    h.engine.add([makeFlow({ seq: 1, host, path: "/p" })]);
+    const row = focusedLine(await waitForText(h, "[1/1]"))!;
+    // The path takes 2 columns and the host all the rest, cut at its start: no blank room before the status.
+    assert.match(row, / …[a-z]+\.example-with-a-really-long-name\.test\/p 200 /);
+  } finally {
+    h.unmount();
+  }
+});
+
 test("j/k, arrows, G/g, PgDn/PgUp move the focus marker", async () => {
   const h = await renderConsole();
   try {
