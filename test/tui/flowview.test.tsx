@@ -195,3 +195,19 @@ test("the WebSocket Messages tab ends with who closed the connection, the code a
     h.unmount();
   }
 });
+
+test("a long error message leaves the flow view's header line room for the URL", async () => {
+  const h = await renderConsole();
+  try {
+    const host = "localhost.localdomain.very-long-subdomain.example.test";
+    const f = makeFlow({ seq: 1, host, path: "/p", status: undefined, respSize: undefined, duration: undefined, error: `cannot resolve ${host}: getaddrinfo ENOTFOUND ${host}` });
+    h.engine.add([f]);
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    const header = (await waitForText(h, "[Request]")).split("\n")[0]!;
+    assert.match(header, /^GET https:\/\/localhost\.localdomain\.very-long/);
+    assert.match(header, /error: cannot resolve localhost/);
+  } finally {
+    h.unmount();
+  }
+});

@@ -11,7 +11,8 @@ function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
   const cls = statusClass(flow);
   const code = flow.status !== undefined ? `${flow.status} ${flow.reason ?? ""}`.trim() : undefined;
   const status = flow.error ? `error: ${flow.error}` : flow.intercepted ? (code ? `${code} intercepted` : "intercepted") : (code ?? "…");
-  const right = ` ${status}  ${humanSize(flow.respSize)}  ${humanDuration(flow.duration)}`.trimEnd();
+  // The URL names the flow, so a long error message gets at most half the line; the Response tab shows it whole.
+  const right = " " + truncEnd(`${status}  ${humanSize(flow.respSize)}  ${humanDuration(flow.duration)}`.trimEnd(), Math.max(10, Math.floor(width / 2)), theme.glyphs.ellipsis);
   const left = `${flow.method ? flow.method + " " : ""}${sanitize(flow.url || flow.host)}`;
   const room = Math.max(10, width - right.length - 1);
   return (
