@@ -58,6 +58,8 @@ export interface MessageDetail {
   /** Offset of `body` inside the full body. */
   bodyOffset: number;
   contentType: string | undefined;
+  /** The Content-Encoding the body was decoded from ("decoded gzip"), or that failed to decode ("cannot decode br"). */
+  encoding: string | undefined;
 }
 
 export interface RequestDetail extends MessageDetail {

@@ -116,6 +116,7 @@ function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [s
   lines.push([
     { text: `${r.name}`, style: "heading" },
     { text: ` ${humanSize(m.bodySize)}${sizeNote}`, style: "dim" },
+    ...(m.encoding ? [{ text: ` [${m.encoding}]`, style: m.encoding.startsWith("cannot") ? ("error" as const) : ("dim" as const) }] : []),
     ...(r.error ? [{ text: ` ${r.error}`, style: "error" as const }] : []),
     { text: ` [m:${o.mode}]`, style: "dim" },
   ]);

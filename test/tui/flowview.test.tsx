@@ -211,3 +211,20 @@ test("a long error message leaves the flow view's header line room for the URL",
     h.unmount();
   }
 });
+
+test("a decoded body says which Content-Encoding it was decoded from", async () => {
+  const h = await renderConsole();
+  try {
+    const f = makeFlow({ seq: 1 });
+    const d = makeDetail(f);
+    d.response = { ...d.response!, headers: [...d.response!.headers, ["Content-Encoding", "gzip"]], encoding: "decoded gzip" };
+    h.engine.details.set(f.id, d);
+    h.engine.add([f]);
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    await press(h, KEY.tab);
+    assert.match(await waitForText(h, '"name": "item 1"'), /JSON \d+b \[decoded gzip\] \[m:auto\]/);
+  } finally {
+    h.unmount();
+  }
+});

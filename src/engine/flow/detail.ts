@@ -5,8 +5,16 @@ import { formatAddress, type Client, type Server } from "./connection.ts";
 import { HTTPFlow } from "./http.ts";
 import { TCPFlow } from "./tcp.ts";
 
+/** How the body relates to the wire: `content` falls back to the raw bytes when they do not decode. */
+function encodingNote(m: Message, decoded: Uint8Array | undefined): string | undefined {
+  const enc = m.headers.get("content-encoding")?.trim();
+  if (!enc || enc.toLowerCase() === "identity" || m.raw_content === undefined) return undefined;
+  return decoded !== m.raw_content ? `decoded ${enc}` : `cannot decode ${enc}`;
+}
+
 function message(m: Message, limit: number, offset: number): MessageDetail {
-  const body = m.content ?? new Uint8Array(0);
+  const decoded = m.content;
+  const body = decoded ?? new Uint8Array(0);
   const slice = body.subarray(offset, offset + limit);
   return {
     // The iterator makes fresh pairs, so the detail shares no arrays with the stored flow.
@@ -16,6 +24,7 @@ function message(m: Message, limit: number, offset: number): MessageDetail {
     bodySize: body.length,
     bodyOffset: offset,
     contentType: m.headers.get("content-type"),
+    encoding: encodingNote(m, decoded),
   };
 }
 

@@ -86,6 +86,7 @@ export function makeDetail(s: FlowSummary): FlowDetail {
       bodySize: reqBody.length,
       bodyOffset: 0,
       contentType: s.method === "POST" ? "application/x-www-form-urlencoded" : undefined,
+      encoding: undefined,
     },
     response:
       s.status === undefined
@@ -103,6 +104,7 @@ export function makeDetail(s: FlowSummary): FlowDetail {
             bodySize: respBody.length,
             bodyOffset: 0,
             contentType: s.contentType,
+            encoding: undefined,
           },
     messages: [],
     closed: undefined,
@@ -312,7 +314,7 @@ export class FakeEngine implements EngineHandle {
       ...(patch.requestBody ? { body: patch.requestBody, bodySize: patch.requestBody.length } : {}),
     };
     const touches = patch.statusCode !== undefined || patch.reason !== undefined || patch.responseHeaders !== undefined || patch.responseBody !== undefined;
-    const base = d.response ?? (touches ? { status: 200, reason: "OK", httpVersion: "HTTP/1.1", headers: [], body: new Uint8Array(), bodySize: 0, bodyOffset: 0, contentType: undefined } : undefined);
+    const base = d.response ?? (touches ? { status: 200, reason: "OK", httpVersion: "HTTP/1.1", headers: [], body: new Uint8Array(), bodySize: 0, bodyOffset: 0, contentType: undefined, encoding: undefined } : undefined);
     const response = base && {
       ...base,
       status: patch.statusCode ?? base.status,
