@@ -101,7 +101,7 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
       body = <EventLogView ctrl={ctrl} screen={screen} height={main} bodyRows={rows} />;
       break;
     case "options":
-      body = <OptionsView ctrl={ctrl} screen={screen} options={ctrl.optionList()} width={width} height={main} bodyRows={rows} />;
+      body = <OptionsView screen={screen} options={ctrl.optionList()} width={width} height={main} bodyRows={rows} />;
       break;
     case "commands":
       body = <CommandsView screen={screen} commands={ctrl.commandList()} width={width} height={main} bodyRows={rows} />;

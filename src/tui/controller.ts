@@ -25,7 +25,7 @@ import type { Theme } from "./theme.ts";
 import { UNICODE_GLYPHS } from "./format.ts";
 import { calcTop, clamp, clampScroll } from "./window.ts";
 import { FlowEditor, type EditHost } from "./edit/flow-editor.ts";
-import { LINE_OPS } from "./edit/line-keys.ts";
+import { LINE_OPS, lineKey } from "./edit/line-keys.ts";
 import type { EditScreen, GridEditorScreen, TextEditorScreen } from "./edit/screens.ts";
 import { NO_TERMINAL, type TerminalHandover } from "./edit/terminal.ts";
 import { conciseError } from "./errors.ts";
@@ -82,8 +82,13 @@ export interface ListScreen extends ScreenBase {
   readonly kind: "options" | "commands" | "keybindings";
   readonly focus: number;
   readonly top: number;
-  /** Options only: the option being edited in place. */
-  readonly editing?: string | undefined;
+  /** Options only: the option being edited in place, and its text so far. */
+  readonly editing?: OptionEdit | undefined;
+}
+
+export interface OptionEdit {
+  readonly name: string;
+  readonly line: le.LineState;
 }
 
 export type Screen = FlowListScreen | FlowViewScreen | TextScreen | EventLogScreen | ListScreen | GridEditorScreen | TextEditorScreen;
@@ -450,8 +455,7 @@ export class Controller {
     if (top.kind === "grideditor") return this.editor.gridKey(top, k);
     if (top.kind === "texteditor") return this.editor.textKey(top, k);
     if (top.kind === "options" && top.editing !== undefined) {
-      // ink-text-input edits the value; this layer only keeps the keys from reaching the screen.
-      if (k.name === "esc") this.cancelOptionEdit();
+      this.optionEditKey(top.editing, k);
       return true;
     }
     return false;
@@ -663,7 +667,7 @@ export class Controller {
     const ok = await this.setOption(name, value);
     if (ok) {
       const top = this.top();
-      if (top.kind === "options" && top.editing === name) this.updateTop<ListScreen>((s) => ({ ...s, editing: undefined }));
+      if (top.kind === "options" && top.editing?.name === name) this.updateTop<ListScreen>((s) => ({ ...s, editing: undefined }));
       this.message(`${name} = ${this.option(name) ?? value}`);
     }
   }
@@ -683,7 +687,19 @@ export class Controller {
       this.choose(`Set ${o.name}`, o.choices, o.value, (c) => this.setOption(o.name, c).then(() => undefined));
       return;
     }
-    this.updateTop<ListScreen>((s) => ({ ...s, editing: o.name }));
+    this.updateTop<ListScreen>((s) => ({ ...s, editing: { name: o.name, line: le.line(o.value) } }));
+  }
+
+  /**
+   * The in-place editor answers the prompt's keys, one key press at a time: a paste or a fast
+   * typist's "value + Enter" arrives as one chunk, which must submit rather than become part of the value.
+   */
+  private optionEditKey(edit: OptionEdit, k: KeyPress): void {
+    const r = lineKey(this.keymap, k, edit.line);
+    if (r.kind === "line") {
+      this.updateTop<ListScreen>((s) => (s.kind === "options" && s.editing?.name === edit.name ? { ...s, editing: { name: edit.name, line: r.line } } : s));
+    } else if (r.kind === "submit") void this.submitOptionEdit(edit.name, edit.line.value);
+    else if (r.kind === "abort") this.cancelOptionEdit();
   }
 
   // ---- overlays ----

@@ -164,6 +164,26 @@ test("O shows every option with value and type; Enter edits in place and sends s
   }
 });
 
+test("O's in-place editor reads a chunk of keys one by one: held Backspace erases, a typed value + Enter submits", async () => {
+  const h = await renderConsole({ height: 30 });
+  try {
+    await press(h, "O");
+    const names = h.engine.options.map((o) => o.name).sort();
+    for (let i = 0; i < names.indexOf("listen_port"); i++) await press(h, "j");
+    await press(h, KEY.enter);
+    // One read from the terminal: four Backspaces, the new value and Enter (a paste, key repeat, or SSH).
+    await press(h, "\x7f\x7f\x7f\x7f9191\r");
+    assert.ok(await until(() => h.engine.requests.some((r) => r.op === "setOption" && r.name === "listen_port" && r.value === "9191")), JSON.stringify(h.engine.requests.filter((r) => r.op === "setOption")));
+    const f = await waitForText(h, /listen_port +9191 +int/);
+    assert.doesNotMatch(f, /\r/);
+    // The editor closed: j moves the focus again instead of being typed.
+    await press(h, "j");
+    assert.match(focusedLine(h.lastFrame())!, new RegExp(names[names.indexOf("listen_port") + 1]!));
+  } finally {
+    h.unmount();
+  }
+});
+
 test("E shows the event log, newest last; errors flash in the status bar", async () => {
   const h = await renderConsole();
   try {

@@ -21,7 +21,7 @@ function TitleLine({ title, flow, hint, width }: { title: string; flow: FlowSumm
 }
 
 /** A line being edited, scrolled so the cursor shows, the cursor drawn inverse. */
-function EditingText({ line, width }: { line: LineState; width: number }) {
+export function EditingText({ line, width }: { line: LineState; width: number }) {
   const { text, cursor } = visibleSlice(line, width);
   const shown = sanitizeSameWidth(text);
   return (

@@ -1,8 +1,7 @@
 /** The secondary screens: help, event log, options, commands and key bindings. */
-import { useState, type ReactNode } from "react";
+import type { ReactNode } from "react";
 import { useSyncExternalStore } from "react";
 import { Box, Text } from "ink";
-import TextInput from "ink-text-input";
 import type { CommandInfo, LogLevel, OptionInfo } from "../../protocol.ts";
 import { logLineText, type Controller, type EventLogScreen, type ListScreen, type TextScreen } from "../controller.ts";
 import { displayKey } from "../keys.ts";
@@ -11,6 +10,7 @@ import { OPTION_HELP_LINES } from "../layout.ts";
 import { padEnd, sanitize, truncEnd } from "../format.ts";
 import { paint, useTheme } from "../theme.ts";
 import { LinesView } from "./lines.tsx";
+import { EditingText } from "./editors.tsx";
 
 function Title({ text, right }: { text: string; right?: string }) {
   return (
@@ -57,12 +57,7 @@ export function EventLogView({ ctrl, screen, height, bodyRows }: { ctrl: Control
   );
 }
 
-function OptionEditor({ ctrl, option }: { ctrl: Controller; option: OptionInfo }) {
-  const [value, setValue] = useState(option.value);
-  return <TextInput value={value} onChange={setValue} onSubmit={(v) => void ctrl.submitOptionEdit(option.name, v)} />;
-}
-
-export function OptionsView({ ctrl, screen, options, width, height, bodyRows }: { ctrl: Controller; screen: ListScreen; options: readonly OptionInfo[]; width: number; height: number; bodyRows: number }) {
+export function OptionsView({ screen, options, width, height, bodyRows }: { screen: ListScreen; options: readonly OptionInfo[]; width: number; height: number; bodyRows: number }) {
   const theme = useTheme();
   const nameW = Math.min(28, Math.max(8, ...options.map((o) => o.name.length)));
   const typeW = 12;
@@ -75,14 +70,14 @@ export function OptionsView({ ctrl, screen, options, width, height, bodyRows }: 
       <Box flexDirection="column" height={bodyRows} overflowY="hidden">
         {rows.map((o, i) => {
           const isFocus = screen.top + i === screen.focus;
-          const editing = isFocus && screen.editing === o.name;
+          const editing = isFocus && screen.editing?.name === o.name ? screen.editing : undefined;
           const changed = o.value !== o.default;
           return (
             <Box key={o.name} height={1} overflowY="hidden">
               <Text wrap="truncate-end" bold={isFocus}>
                 <Text color={paint(theme, isFocus ? "cyan" : undefined)}>{isFocus ? ">>" : "  "}</Text>
                 <Text color={paint(theme, changed ? "yellow" : undefined)}>{padEnd(o.name, nameW) + "  "}</Text>
-                {editing ? <OptionEditor ctrl={ctrl} option={o} /> : <Text>{padEnd(sanitize(o.value) || (o.type === "optional str" || o.type === "filter" ? "(none)" : ""), valueW)}</Text>}
+                {editing ? <EditingText line={editing.line} width={valueW} /> : <Text>{padEnd(sanitize(o.value) || (o.type === "optional str" || o.type === "filter" ? "(none)" : ""), valueW)}</Text>}
                 {editing ? null : <Text dimColor>{"  " + o.type}</Text>}
               </Text>
             </Box>
