@@ -547,7 +547,11 @@ export class Controller {
     return await this.engine.request({ op: "command", line: replaceFocus(line, this.focusedId()) });
   }
 
-  /** A command's result as a list (for choosers): arrays as they are, text split into lines. */
+  /**
+   * A command's result as a list (for choosers): arrays as they are, text split into lines, and a
+   * single line split at commas (the engine's list commands, e.g. export.formats, answer "a,b,c"
+   * so that they read on the one-line status bar when run from the prompt).
+   */
   private async valueList(line: string): Promise<string[]> {
     const v = await this.execute(line);
     if (Array.isArray(v)) return v.map(String);
@@ -561,7 +565,9 @@ export class Controller {
         // Not JSON after all: fall through to lines.
       }
     }
-    return t.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+    const lines = t.split(/\r?\n/);
+    const items = lines.length === 1 ? t.split(",") : lines;
+    return items.map((s) => s.trim()).filter(Boolean);
   }
 
   /** The flow `@focus` means: the one in the flow view on top, else the list's focus. */

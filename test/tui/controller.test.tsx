@@ -4,6 +4,8 @@ import { Controller } from "../../src/tui/controller.ts";
 import { FakeEngine, makeFlows } from "./helpers/fake-engine.ts";
 import { defaultKeymap, TEST_THEME } from "./helpers/tui.tsx";
 import { keyPressFromChar } from "../../src/tui/keys.ts";
+import { Engine } from "../../src/engine/engine.ts";
+import type { EngineHandle } from "../../src/engine-client.ts";
 
 function make(engine = new FakeEngine()) {
   const exits: (Error | undefined)[] = [];
@@ -81,6 +83,20 @@ test("console.choose.cmd takes its choices from a command's result", async () =>
   await new Promise((r) => setTimeout(r, 5));
   assert.equal(ctrl.state.prompt!.line.value, "export.file har @focus");
   ctrl.dispose();
+});
+
+test("x offers each export format of the real engine, as its own choice", async () => {
+  const engine = new Engine({ options: {}, keepFlows: true, noServer: true }, () => undefined);
+  const handle: EngineHandle = { request: (req) => engine.handle(req), on: () => () => undefined, shutdown: () => Promise.resolve() };
+  const ctrl = new Controller({ engine: handle, ready: { listen: [], modes: [], confdir: "", options: engine.options.all(), commands: [] }, keymap: defaultKeymap(), theme: TEST_THEME, onExit: () => undefined });
+  try {
+    await ctrl.run(`console.choose.cmd "Export as..." export.formats console.command export.file {choice} @focus`);
+    const o = ctrl.state.overlay;
+    assert.ok(o && o.kind === "chooser", ctrl.state.message?.text);
+    assert.deepEqual(o.choices, ["curl", "httpie", "raw", "raw_request", "raw_response"]);
+  } finally {
+    ctrl.dispose();
+  }
 });
 
 test("keys typed right after : reach the prompt, before any render", () => {
