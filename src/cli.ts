@@ -27,6 +27,9 @@ interface CommonArgs {
   q?: boolean;
 }
 
+/** A mistake on the command line: reported as `pryx: <message>`, not as a crash with a stack trace. */
+export class UsageError extends Error {}
+
 /** CLI flags are shorthands for options: this maps them onto the one option registry. */
 export function optionsFromArgs(a: CommonArgs): Record<string, string> {
   const o: Record<string, string> = {};
@@ -51,7 +54,7 @@ export function optionsFromArgs(a: CommonArgs): Record<string, string> {
   put("flow_detail", a.q ? 0 : a["flow-detail"]);
   for (const kv of a.set ?? []) {
     const eq = kv.indexOf("=");
-    if (eq <= 0) throw new Error(`--set expects name=value, got ${JSON.stringify(kv)}`);
+    if (eq <= 0) throw new UsageError(`--set expects name=value, got ${JSON.stringify(kv)}`);
     o[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
   return o;
@@ -184,6 +187,10 @@ await yargs(hideBin(process.argv))
   )
   .strict()
   .fail((msg, err, y) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`pryx: ${err.message}\n`);
+      process.exit(2);
+    }
     if (err) throw err;
     process.stderr.write(`${y.help()}\n\npryx: ${msg}\n`);
     process.exit(2);

@@ -165,6 +165,10 @@ test("--set with an unknown option exits non-zero naming the option", { timeout:
   const bad = runPryx(["dump", "-p", "0", "--confdir", confdir, "--set", "listen_port=high"]);
   assert.notEqual(await bad.exited, 0);
   assert.match(bad.stderr(), /option listen_port expects an integer/);
+  // No "=" at all: a usage error on one line, not a crash with a stack trace.
+  const noValue = runPryx(["dump", "-p", "0", "--confdir", confdir, "--set", "ssl_insecure"]);
+  assert.equal(await noValue.exited, 2);
+  assert.equal(noValue.stderr(), 'pryx: --set expects name=value, got "ssl_insecure"\n');
 });
 
 test("SIGTERM runs the addons' done and exits 0", { timeout: 30_000 }, async (t) => {
