@@ -7,11 +7,11 @@
  * Components subscribe to `state` and the flow store and only draw; all behaviour is testable here.
  */
 import type { EngineHandle } from "../engine-client.ts";
-import type { CommandInfo, EngineEvent, FlowDetail, FlowSummary, LogEntry, OptionInfo, ReadyInfo } from "../protocol.ts";
+import type { CommandInfo, EngineEvent, FlowDetail, FlowSummary, LogEntry, LogLevel, OptionInfo, ReadyInfo } from "../protocol.ts";
 import { joinArgs, quoteAlways, quoteArg, replaceFocus, tokenize, wordAt } from "./command-line.ts";
 import { VIEW_NAMES, searchLines, type Line, type ViewName } from "./contentviews/index.ts";
 import { DEFAULT_MAX_LINES, tabContent, tabsFor, type Tab, type TabContent, type TabId } from "./detail-lines.ts";
-import { clockTime } from "./format.ts";
+import { clockTime, sanitize } from "./format.ts";
 import { InputRouter, Priority } from "./input.ts";
 import type { KeyPress } from "./keys.ts";
 import { displayKey } from "./keys.ts";
@@ -210,6 +210,7 @@ export class Controller {
   private readonly editor: FlowEditor;
   /** Redraws the whole screen after an external program used the terminal; set by the App. */
   private repaintFn: (() => void) | undefined;
+  private logRowsCache: { readonly version: number; readonly width: number; readonly rows: readonly LogRow[] } | undefined;
 
   constructor(o: ControllerOptions) {
     this.engine = o.engine;
@@ -399,6 +400,21 @@ export class Controller {
         break;
       }
     }
+  }
+
+  /**
+   * The event log as terminal rows: every line of every entry, wrapped at the screen's width. A
+   * multi-line entry (a filter error's caret, an addon's stack trace) is what the status bar sends
+   * the user here for, so it is shown whole. Scrolling and search count these rows.
+   */
+  eventLogRows(): readonly LogRow[] {
+    const width = this._state.width;
+    const c = this.logRowsCache;
+    if (c && c.version === this.logs.version && c.width === width) return c.rows;
+    const rows: LogRow[] = [];
+    for (const e of this.logs.all()) for (const text of logEntryRows(e, width)) rows.push({ text, level: e.level });
+    this.logRowsCache = { version: this.logs.version, width, rows };
+    return rows;
   }
 
   private withLocalOptions(engine: Map<string, OptionInfo>): Map<string, OptionInfo> {
@@ -897,7 +913,7 @@ export class Controller {
         return;
       }
       case "eventlog": {
-        const count = this.logs.size;
+        const count = this.eventLogRows().length;
         this.updateTop<EventLogScreen>((s) => {
           const from = s.follow ? Math.max(0, count - rows) : s.scroll;
           const scroll = this.scrolled(from, what, count, rows);
@@ -1057,7 +1073,7 @@ export class Controller {
     if (top.kind === "flowview" && top.content) return { lines: top.content.lines, from: top.highlight ?? top.scroll - 1 };
     if (top.kind === "help") return { lines: top.lines, from: top.highlight ?? top.scroll - 1 };
     if (top.kind === "eventlog") {
-      const lines = this.logs.all().map((e) => [{ text: logLineText(e) }]);
+      const lines = this.eventLogRows().map((r) => [{ text: r.text }]);
       const rows = this.bodyRows("eventlog");
       const scroll = top.follow ? Math.max(0, lines.length - rows) : top.scroll;
       return { lines, from: top.highlight ?? scroll - 1 };
@@ -1089,7 +1105,7 @@ export class Controller {
   }
 
   private scrollOf(s: Screen): number {
-    if (s.kind === "eventlog") return s.follow ? Math.max(0, this.logs.size - this.bodyRows("eventlog")) : s.scroll;
+    if (s.kind === "eventlog") return s.follow ? Math.max(0, this.eventLogRows().length - this.bodyRows("eventlog")) : s.scroll;
     if (s.kind === "flowview" || s.kind === "help") return s.scroll;
     return 0;
   }
@@ -1278,8 +1294,37 @@ function substitute(cmd: readonly string[], choice: string): string {
   return joinArgs(cmd.map((a) => a.replaceAll("{choice}", choice)));
 }
 
-export function logLineText(e: LogEntry): string {
-  return `${clockTime(e.ts)} ${e.level.padEnd(5)} ${e.msg.replace(/\r?\n/g, " ⏎ ")}`;
+/** One terminal row of the event log. */
+export interface LogRow {
+  readonly text: string;
+  readonly level: LogLevel;
+}
+
+/**
+ * An entry's rows: time and level, then the message; its further lines and the pieces of a line
+ * longer than the width are indented under the message's start, so a caret line stays under the
+ * column it points at.
+ */
+export function logEntryRows(e: LogEntry, width: number): string[] {
+  const prefix = `${clockTime(e.ts)} ${e.level.padEnd(5)} `;
+  // On a very narrow screen the indent would leave no room for the text.
+  const indent = width - prefix.length >= 20 ? prefix.length : 0;
+  const room = Math.max(1, width - indent);
+  const out: string[] = [];
+  e.msg.split(/\r?\n/).forEach((raw, i) => {
+    const line = sanitize(raw);
+    const first = i === 0;
+    let rest = line;
+    let lead = first ? prefix : " ".repeat(indent);
+    let take = first ? Math.max(1, width - prefix.length) : room;
+    do {
+      out.push(lead + rest.slice(0, take));
+      rest = rest.slice(take);
+      lead = " ".repeat(indent);
+      take = room;
+    } while (rest.length > 0);
+  });
+  return out;
 }
 
 /** Help generated from the keymap: the keys of the view the user came from, then the global ones it does not shadow. */

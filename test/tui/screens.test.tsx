@@ -213,6 +213,30 @@ test("E shows the event log, newest last; errors flash in the status bar", async
   }
 });
 
+test("E shows a multi-line entry whole, wrapped at the width, so what the status bar sends the user there for is readable", async () => {
+  const h = await renderConsole({ width: 80, height: 20 });
+  try {
+    const long = "option intercept expects a filter expression (empty for none), got \"~q (\": Invalid filter expression at position 4: expected an expression";
+    h.engine.log({ ts: 1_700_000_000, level: "error", msg: `${long}\n  ~q (\n      ^` });
+    await waitForText(h, "option intercept expects");
+    const f = await press(h, "E");
+    const lines = f.split("\n");
+    const first = lines.findIndex((l) => l.includes("error option intercept"));
+    assert.ok(first >= 0, f);
+    const indent = lines[first]!.indexOf("option");
+    // The long line goes on under the message's start, and nothing of it is cut.
+    const body = lines.slice(first, first + 4).map((l) => l.slice(indent)).join("");
+    assert.ok(body.startsWith(long + "  ~q ("), f);
+    // The expression and its caret are rows of their own, indented alike, so the caret keeps its column.
+    const expr = lines.findIndex((l) => l.endsWith("~q ("));
+    assert.equal(lines[expr]!.slice(indent), "  ~q (", f);
+    assert.equal(lines[expr + 1]!.slice(indent), "      ^", f);
+    assert.doesNotMatch(f, /⏎/);
+  } finally {
+    h.unmount();
+  }
+});
+
 test("C lists commands and K key bindings", async () => {
   const h = await renderConsole({ height: 40 });
   try {

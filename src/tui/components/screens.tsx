@@ -3,7 +3,7 @@ import type { ReactNode } from "react";
 import { useSyncExternalStore } from "react";
 import { Box, Text } from "ink";
 import type { CommandInfo, LogLevel, OptionInfo } from "../../protocol.ts";
-import { logLineText, type Controller, type EventLogScreen, type ListScreen, type TextScreen } from "../controller.ts";
+import { type Controller, type EventLogScreen, type ListScreen, type TextScreen } from "../controller.ts";
 import { displayKey } from "../keys.ts";
 import type { Binding } from "../keymap.ts";
 import { OPTION_HELP_LINES } from "../layout.ts";
@@ -37,18 +37,18 @@ const LEVEL_COLORS: Record<LogLevel, string | undefined> = { error: "red", warn:
 export function EventLogView({ ctrl, screen, height, bodyRows }: { ctrl: Controller; screen: EventLogScreen; height: number; bodyRows: number }) {
   const theme = useTheme();
   useSyncExternalStore(ctrl.logs.subscribe, ctrl.logs.getVersion);
-  const all = ctrl.logs.all();
+  const all = ctrl.eventLogRows();
   const scroll = screen.follow ? Math.max(0, all.length - bodyRows) : Math.min(screen.scroll, Math.max(0, all.length - bodyRows));
   const rows = all.slice(scroll, scroll + bodyRows);
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
-      <Title text="Events" right={`${all.length} entries${screen.follow ? ", following" : ""}`} />
+      <Title text="Events" right={`${ctrl.logs.size} entries${screen.follow ? ", following" : ""}`} />
       <Box flexDirection="column" height={bodyRows} overflowY="hidden">
         {all.length === 0 ? <Text dimColor>No events yet.</Text> : null}
-        {rows.map((e, i) => (
+        {rows.map((r, i) => (
           <Box key={i} height={1} overflowY="hidden">
-            <Text wrap="truncate-end" color={paint(theme, LEVEL_COLORS[e.level])} inverse={scroll + i === screen.highlight}>
-              {sanitize(logLineText(e))}
+            <Text wrap="truncate-end" color={paint(theme, LEVEL_COLORS[r.level])} inverse={scroll + i === screen.highlight}>
+              {r.text}
             </Text>
           </Box>
         ))}
