@@ -210,6 +210,8 @@ export class Controller {
   private readonly editor: FlowEditor;
   /** Redraws the whole screen after an external program used the terminal; set by the App. */
   private repaintFn: (() => void) | undefined;
+  /** After `view.flows.duplicate`: the first flow arriving after this arrival number takes the focus. */
+  private focusAfterSeq: number | undefined;
   private logRowsCache: { readonly version: number; readonly width: number; readonly rows: readonly LogRow[] } | undefined;
 
   constructor(o: ControllerOptions) {
@@ -440,6 +442,7 @@ export class Controller {
   }
 
   private onStoreChange(): void {
+    if (this.focusAfterSeq !== undefined) this.focusArrivedCopy(this.focusAfterSeq);
     const top = this.top();
     if (top.kind !== "flowview") return;
     const now = this.store.get(top.id);
@@ -1266,8 +1269,27 @@ export class Controller {
       return on ? "showing marked flows only" : "showing all flows";
     });
     add("view.order.options", "view.order.options", "The flow list orders", () => [...ORDERS]);
+    // As mitmproxy, the first copy takes the focus, so `D` then `e` edits the copy and leaves the original as recorded.
+    add("view.flows.duplicate", "view.flows.duplicate flows", "Copy flows, for editing and replay; the first copy takes the focus", async (_a, rest) => {
+      const before = this.store.lastSeq;
+      const value = await this.engine.request({ op: "command", line: replaceFocus(`view.flows.duplicate ${rest}`, this.focusedId()) });
+      // The engine answers "duplicated N flows": with none (not an HTTP flow) no copy is coming to focus.
+      if (Number(/^duplicated (\d+)/.exec(value ?? "")?.[1] ?? 0) > 0) this.focusArrivedCopy(before);
+      return value;
+    });
     add("view.focus.next", "view.focus.next", "Focus the next flow", () => this.stepFlow(1));
     add("view.focus.prev", "view.focus.prev", "Focus the previous flow", () => this.stepFlow(-1));
+  }
+
+  /** Focuses the first flow that arrived after `seq`, once it is in the store (the batch may come after the reply). */
+  private focusArrivedCopy(seq: number): void {
+    const copy = this.store.firstAfter(seq);
+    if (!copy) {
+      this.focusAfterSeq = seq;
+      return;
+    }
+    this.focusAfterSeq = undefined;
+    this.store.focusFlow(copy.id);
   }
 
   private stepFlow(d: 1 | -1): void {

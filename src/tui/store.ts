@@ -56,6 +56,8 @@ export class FlowStore {
   private top = 0;
   private height = 20;
   private intercepted = 0;
+  /** The highest arrival number seen: flows the engine adds later have higher ones. */
+  private maxSeq = -1;
   private _window: ListWindow = { top: 0, focus: 0, rows: [] };
   private _counts: ViewCounts = { shown: 0, total: 0, intercepted: 0, focus: -1 };
   private readonly listeners = new Set<() => void>();
@@ -118,6 +120,18 @@ export class FlowStore {
     return this.settings.reversed ? this.view.length - 1 - i : i;
   }
 
+  /** The highest arrival number seen so far (-1 before any flow). */
+  get lastSeq(): number {
+    return this.maxSeq;
+  }
+
+  /** The earliest-arriving flow after arrival number `seq` (O(n): once per command, not per key). */
+  firstAfter(seq: number): FlowSummary | undefined {
+    let best: FlowSummary | undefined;
+    for (const f of this.flows.values()) if (f.seq > seq && (!best || f.seq < best.seq)) best = f;
+    return best;
+  }
+
   /** Ids of all shown flows in display order (for commands over @shown; O(n), so not per key). */
   shownIds(): string[] {
     const ids = this.view.map((f) => f.id);
@@ -160,6 +174,7 @@ export class FlowStore {
       const old = this.flows.get(f.id);
       const wasVisible = old !== undefined && this.visible(old);
       this.flows.set(f.id, f);
+      if (f.seq > this.maxSeq) this.maxSeq = f.seq;
       if (this.filterSeqs) {
         if (f.shown) this.filterSeqs.add(f.seq);
         else this.filterSeqs.delete(f.seq);

@@ -99,6 +99,32 @@ test("x offers each export format of the real engine, as its own choice", async 
   }
 });
 
+test("D focuses the copy (as mitmproxy), even when the copy arrives after the command's reply", async () => {
+  const { ctrl, engine } = make();
+  const flows = makeFlows(3);
+  engine.add(flows);
+  ctrl.store.focusTo(0);
+  const copy = makeFlows(1, () => ({ seq: 100, url: "https://copy.test/" }))[0]!;
+  engine.onCommand = (line) => {
+    if (!line.startsWith("view.flows.duplicate")) return undefined;
+    // The engine's batch with the copy comes on its flush, after the reply.
+    setTimeout(() => engine.add([copy]), 5);
+    return "duplicated 1 flow";
+  };
+  ctrl.key(keyPressFromChar("D"));
+  assert.deepEqual(engine.commandLines(), [`view.flows.duplicate ${flows[0]!.id}`]);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(ctrl.store.focused()?.id, copy.id);
+  assert.equal(ctrl.state.message?.text, "duplicated 1 flow");
+  // Nothing copied (a TCP flow): a flow arriving later does not steal the focus.
+  engine.onCommand = (line) => (line.startsWith("view.flows.duplicate") ? "duplicated 0 flows" : undefined);
+  ctrl.store.focusTo(0);
+  await ctrl.run("view.flows.duplicate @focus", false);
+  engine.add(makeFlows(1, () => ({ seq: 200 })));
+  assert.equal(ctrl.store.focused()?.id, flows[0]!.id);
+  ctrl.dispose();
+});
+
 test("keys typed right after : reach the prompt, before any render", () => {
   const { ctrl } = make();
   type(ctrl, ":set listen_port 1");
