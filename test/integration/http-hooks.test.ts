@@ -19,9 +19,13 @@ test("an HTTP flow fires the seed's hooks in the seed's order", { timeout: 10_00
     server_connect: () => void seen.push("server_connect"),
     server_connected: () => void seen.push("server_connected"),
     responseheaders: () => void seen.push("responseheaders"),
-    response: () => void seen.push("response"),
+    response: (f: HTTPFlow) => {
+      seen.push("response");
+      serverSni = f.server_conn.sni;
+    },
     client_disconnected: () => void seen.push("client_disconnected"),
   };
+  let serverSni: string | undefined = "not set by the hook";
   const proxy = await startProxy({ addons: [recorder] });
   closeAfter(t, proxy, origin);
   const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/x`);
@@ -31,6 +35,8 @@ test("an HTTP flow fires the seed's hooks in the seed's order", { timeout: 10_00
   const deadline = Date.now() + 2000;
   while (!seen.includes("client_disconnected") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(seen, ["client_connected", "requestheaders", "request", "server_connect", "server_connected", "responseheaders", "response", "client_disconnected"]);
+  // A plain connection sends no server name (only TLS has SNI).
+  assert.equal(serverSni, undefined);
 });
 
 test("setting flow.response in request answers without contacting the server", { timeout: 10_000 }, async (t) => {

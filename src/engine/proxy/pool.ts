@@ -87,7 +87,8 @@ export class UpstreamPool {
       }
     }
     const server = new Server(address);
-    server.sni = req.pretty_host;
+    // Only a TLS connection sends a name; a plain one showed "Server Name Indication" in the Detail tab.
+    if (useTls) server.sni = req.pretty_host;
     flow.server_conn = server;
     this.ctx.notify(flow);
     const socket = await openServer(this.ctx, this.client, server, useTls, alpn);
