@@ -129,3 +129,85 @@ test("tcp_hosts relays even a TLS connection as raw TCP", { timeout: 10_000 }, a
   const flows = await proxy.waitFinished(1);
   assert.deepEqual(flows.map((f) => f.type), ["tcp"]);
 });
+
+/** A TCP server that answers only after the client has shut its side: a half-close protocol. */
+async function startAnswerAfterEnd(): Promise<{ port: number; close(): Promise<void> }> {
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    const got: Buffer[] = [];
+    s.on("error", () => undefined);
+    s.on("data", (d: Buffer) => got.push(d));
+    s.on("end", () => setTimeout(() => s.end(`answer:${Buffer.concat(got).toString()}`), 50));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { port: portOf(server), close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** Everything the socket receives until the peer's FIN; rejects if it closes without one. */
+function readToEnd(socket: net.Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    socket.on("data", (d: Buffer) => chunks.push(d));
+    socket.once("end", () => resolve(Buffer.concat(chunks).toString()));
+    socket.once("error", reject);
+  });
+}
+
+function tcpRecorder(hooks: string[]): Addon {
+  return {
+    name: "tcp-recorder",
+    tcp_end: () => void hooks.push("tcp_end"),
+    tcp_error: (f: TCPFlow) => void hooks.push(`tcp_error:${f.error?.msg}`),
+  };
+}
+
+test("a raw TCP client that half-closes still gets the server's answer, and the flow ends without an error", { timeout: 10_000 }, async (t) => {
+  const origin = await startAnswerAfterEnd();
+  const hooks: string[] = [];
+  const proxy = await startProxy({ addons: [tcpRecorder(hooks)], options: { tcp_hosts: "." } });
+  closeAfter(t, proxy, origin);
+  for (const pause of [true, false]) {
+    const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
+    t.after(() => socket.destroy());
+    const answer = readToEnd(socket);
+    socket.write("ping");
+    // Without the pause the FIN arrives while the relay is still opening the server connection.
+    if (pause) await new Promise((r) => setTimeout(r, 100));
+    socket.end();
+    assert.equal(await answer, "answer:ping");
+  }
+  await waitUntil(() => hooks.length === 2, "tcp_end for both flows");
+  assert.deepEqual(hooks, ["tcp_end", "tcp_end"]);
+  const flows = await proxy.waitFinished(2);
+  assert.deepEqual(flows.map((f) => f.error), [undefined, undefined]);
+});
+
+test("a TCP server that speaks and closes first ends the flow with tcp_end, not an error", { timeout: 10_000 }, async (t) => {
+  const origin = net.createServer((s) => {
+    s.on("error", () => undefined);
+    s.resume();
+    s.end("bye\n");
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const hooks: string[] = [];
+  const proxy = await startProxy({ addons: [tcpRecorder(hooks)], options: { tcp_hosts: "." } });
+  t.after(async () => {
+    await proxy.stop();
+    await new Promise<void>((r) => origin.close(() => r()));
+  });
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${portOf(origin)}`);
+  t.after(() => socket.destroy());
+  // The client speaks first (so the tunnel can tell the protocol), the server answers and closes,
+  // and the client shuts its own side a little later, as a client reading to the end does.
+  socket.allowHalfOpen = true;
+  const answer = readToEnd(socket);
+  socket.write("hi");
+  assert.equal(await answer, "bye\n");
+  await new Promise((r) => setTimeout(r, 50));
+  socket.end();
+  await waitUntil(() => hooks.length === 1, "tcp_end");
+  assert.deepEqual(hooks, ["tcp_end"]);
+  // Closing the sockets once the flow is over is no error either.
+  const [summary] = await proxy.waitFinished(1);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal((proxy.engine.store.get(summary?.id ?? "") as TCPFlow).error, undefined);
+});

@@ -132,6 +132,9 @@ export class Tunnel {
   /** A raw TCP relay recorded as a TCPFlow with tcp_start, tcp_message, tcp_end or tcp_error. */
   private async relayTcp(socket: net.Socket, client: Client, target: { host: string; port: number }, first: Buffer): Promise<void> {
     const { addons, store } = this.ctx;
+    // TCP carries half-closes (a client that sends, shuts its side and waits for the answer):
+    // set before anything async, or Node answers the client's FIN with its own and drops the reply.
+    socket.allowHalfOpen = true;
     const serverConn = new Server([target.host, target.port]);
     const flow = new TCPFlow(client, serverConn);
     store.add(flow);
@@ -148,8 +151,8 @@ export class Tunnel {
       return;
     }
     server.on("close", () => serverClosed(this.ctx, client, serverConn));
+    server.allowHalfOpen = true;
     let chain = Promise.resolve();
-    let failed = false;
     const onChunk = (from_client: boolean, data: Buffer): void => {
       const src = from_client ? socket : server;
       const dst = from_client ? server : socket;
@@ -170,34 +173,37 @@ export class Tunnel {
     };
     socket.on("data", (d: Buffer) => onChunk(true, d));
     server.on("data", (d: Buffer) => onChunk(false, d));
-    let ended = 0;
+    // The flow ends once: when each side has sent its FIN (relayed to the other after the data
+    // before it), or at the first error or close without a FIN. Our own destroy() afterwards is no error.
+    let settled = false;
+    let ends = 0;
     const finish = async (err?: Error): Promise<void> => {
-      if (err && !failed) {
-        failed = true;
-        flow.error = new FlowError(err.message);
-      }
-      if (++ended < 2 && !err) return;
-      if (!flow.live) return;
+      if (settled || (!err && ++ends < 2)) return;
+      settled = true;
+      if (err) flow.error = new FlowError(err.message);
       await chain;
       flow.live = false;
-      socket.destroy();
-      server.destroy();
+      if (err) {
+        socket.destroy();
+        server.destroy();
+      }
       this.ctx.notify(flow);
       await addons.trigger(flow.error ? "tcp_error" : "tcp_end", flow);
     };
-    socket.on("end", () => {
-      void chain.then(() => server.end());
+    const onEnd = (to: net.Socket): void => {
+      void chain.then(() => to.end());
       void finish();
-    });
-    server.on("end", () => {
-      void chain.then(() => socket.end());
-      void finish();
-    });
+    };
     socket.on("error", (e) => void finish(e));
     server.on("error", (e) => void finish(e));
-    socket.on("close", () => void finish(socket.readableEnded ? undefined : new Error("client connection closed")));
-    server.on("close", () => void finish(server.readableEnded ? undefined : new Error(`server ${formatAddress([target.host, target.port])} closed the connection`)));
+    socket.on("close", () => void (socket.readableEnded ? undefined : finish(new Error("client connection closed"))));
+    server.on("close", () => void (server.readableEnded ? undefined : finish(new Error(`server ${formatAddress([target.host, target.port])} closed the connection`))));
     if (first.length) onChunk(true, first);
+    // The client may have sent its FIN, or gone, while tcp_start and the server connection were awaited.
+    if (socket.readableEnded) onEnd(server);
+    else socket.on("end", () => onEnd(server));
+    server.on("end", () => onEnd(socket));
+    if (socket.destroyed && !socket.readableEnded) void finish(new Error("client connection closed"));
     socket.resume();
   }
 
