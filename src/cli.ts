@@ -53,11 +53,23 @@ export function optionsFromArgs(a: CommonArgs): Record<string, string> {
   put("tcp_hosts", a["tcp-hosts"]);
   put("flow_detail", a.q ? 0 : a["flow-detail"]);
   for (const kv of a.set ?? []) {
+    // mitmproxy's `--set name[=value]`: a bare name is an empty value, which turns a bool on.
     const eq = kv.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--set expects name=value, got ${JSON.stringify(kv)}`);
-    o[kv.slice(0, eq)] = kv.slice(eq + 1);
+    const name = eq < 0 ? kv : kv.slice(0, eq);
+    if (!name) throw new UsageError(`--set expects name[=value], got ${JSON.stringify(kv)}`);
+    o[name] = eq < 0 ? "" : kv.slice(eq + 1);
   }
   return o;
+}
+
+/** A malformed flag is the user's mistake: one line saying so, like every option error, not a stack trace. */
+function optionsOrExit(a: CommonArgs): Record<string, string> {
+  try {
+    return optionsFromArgs(a);
+  } catch (err) {
+    process.stderr.write(`pryx: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
 }
 
 async function startEngine(init: EngineInit, attach?: (engine: EngineClient) => void): Promise<EngineClient> {
@@ -85,7 +97,7 @@ function onSignals(fn: () => void): void {
 }
 
 async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }): Promise<void> {
-  const options = optionsFromArgs(argv);
+  const options = optionsOrExit(argv);
   const filter = argv.filter?.join(" ").trim();
   if (filter) options["view_filter"] = filter;
   const flowDetail = argv.q ? 0 : (argv["flow-detail"] ?? 1);
@@ -107,7 +119,7 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
 }
 
 async function runConsoleCommand(argv: CommonArgs): Promise<void> {
-  const options = optionsFromArgs(argv);
+  const options = optionsOrExit(argv);
   // Start-up logs and flows read with -r arrive before the console subscribes: keep them for it.
   const early: EngineEvent[] = [];
   let stopEarly: () => void = () => undefined;

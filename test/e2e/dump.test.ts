@@ -165,10 +165,14 @@ test("--set with an unknown option exits non-zero naming the option", { timeout:
   const bad = runPryx(["dump", "-p", "0", "--confdir", confdir, "--set", "listen_port=high"]);
   assert.notEqual(await bad.exited, 0);
   assert.match(bad.stderr(), /option listen_port expects an integer/);
-  // No "=" at all: a usage error on one line, not a crash with a stack trace.
-  const noValue = runPryx(["dump", "-p", "0", "--confdir", confdir, "--set", "ssl_insecure"]);
-  assert.equal(await noValue.exited, 2);
-  assert.equal(noValue.stderr(), 'pryx: --set expects name=value, got "ssl_insecure"\n');
+});
+
+test("--set NAME without a value turns a bool on, as mitmproxy's does; --set =x is a one-line error", { timeout: 30_000 }, async (t) => {
+  const p = await dump(t, ["--set", "ssl_insecure", "--jsonl"]);
+  assert.doesNotMatch(p.stderr(), /Error/);
+  const bad = runPryx(["dump", "-p", "0", "--confdir", confdir, "--set", "=x"]);
+  assert.equal(await bad.exited, 2);
+  assert.equal(bad.stderr(), 'pryx: --set expects name[=value], got "=x"\n');
 });
 
 test("SIGTERM runs the addons' done and exits 0", { timeout: 30_000 }, async (t) => {
