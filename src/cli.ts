@@ -5,6 +5,7 @@ import { hideBin } from "yargs/helpers";
 import { EngineClient, type EngineInit } from "./engine-client.ts";
 import { attachDump } from "./dump.ts";
 import type { EngineEvent } from "./protocol.ts";
+import type { OptionText } from "./engine/options.ts";
 
 interface CommonArgs {
   "listen-port"?: number;
@@ -31,11 +32,12 @@ interface CommonArgs {
 export class UsageError extends Error {}
 
 /** CLI flags are shorthands for options: this maps them onto the one option registry. */
-export function optionsFromArgs(a: CommonArgs): Record<string, string> {
-  const o: Record<string, string> = {};
-  const put = (name: string, v: string | number | boolean | string[] | undefined): void => {
+export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
+  const o: Record<string, OptionText> = {};
+  // A repeated flag stays a list: joined with commas, a regex like \d{1,3} would be cut in two.
+  const put = (name: string, v: string | number | boolean | (string | number)[] | undefined): void => {
     if (v === undefined) return;
-    o[name] = Array.isArray(v) ? v.join(",") : String(v);
+    o[name] = Array.isArray(v) ? v.map(String) : String(v);
   };
   put("listen_port", a["listen-port"]);
   put("listen_host", a["listen-host"]);
@@ -63,7 +65,7 @@ export function optionsFromArgs(a: CommonArgs): Record<string, string> {
 }
 
 /** A malformed flag is the user's mistake: one line saying so, like every option error, not a stack trace. */
-function optionsOrExit(a: CommonArgs): Record<string, string> {
+function optionsOrExit(a: CommonArgs): Record<string, OptionText> {
   try {
     return optionsFromArgs(a);
   } catch (err) {

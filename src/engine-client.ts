@@ -1,11 +1,12 @@
 import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import type { EngineEvent, EngineReplies, EngineRequest, ReadyInfo, UiMessage } from "./protocol.ts";
+import type { OptionText } from "./engine/options.ts";
 
 /** What the worker needs to start: option values as text, set from the command line. */
 export interface EngineInit {
-  /** name → value as the user typed it (`--set name=value` and the flags mapped to options). */
-  options: Record<string, string>;
+  /** name → value as the user typed it (`--set name=value` and the flags mapped to options; a repeated flag gives a list). */
+  options: Record<string, OptionText>;
   /** Keep finished flows in the store (the console does, dump does not, so its memory stays flat). */
   keepFlows: boolean;
   /** Do not listen (reading a file only). */

@@ -1,7 +1,7 @@
 import net from "node:net";
 import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
-import { Options } from "./options.ts";
+import { Options, type OptionText } from "./options.ts";
 import { CommandRegistry } from "./commands.ts";
 import { Log } from "./log.ts";
 import { FlowStore } from "./store.ts";
@@ -344,9 +344,9 @@ export class Engine {
   }
 }
 
-function partition(values: Record<string, string>, test: (name: string) => boolean): [Record<string, string>, Record<string, string>] {
-  const yes: Record<string, string> = {};
-  const no: Record<string, string> = {};
+function partition(values: Record<string, OptionText>, test: (name: string) => boolean): [Record<string, OptionText>, Record<string, OptionText>] {
+  const yes: Record<string, OptionText> = {};
+  const no: Record<string, OptionText> = {};
   for (const [k, v] of Object.entries(values)) (test(k) ? yes : no)[k] = v;
   return [yes, no];
 }

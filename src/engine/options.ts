@@ -15,6 +15,9 @@ export interface OptionSpec<T = unknown> {
 
 export type OptionValue = boolean | number | string | string[] | undefined;
 
+/** An option as the user typed it: one text, or the texts of a flag given several times. */
+export type OptionText = string | string[];
+
 interface Entry {
   spec: OptionSpec<OptionValue>;
   value: OptionValue;
@@ -70,8 +73,12 @@ export class Options {
     this.update({ [name]: text });
   }
 
-  /** Sets several options from text at once (one configure for all), all or none. */
-  update(values: Record<string, string>): Set<string> {
+  /**
+   * Sets several options from text at once (one configure for all), all or none. A list value
+   * comes from a repeatable flag: its items are taken whole for a list option (a regex may hold
+   * a comma), and the last one wins for any other.
+   */
+  update(values: Record<string, OptionText>): Set<string> {
     const parsed = new Map<string, OptionValue>();
     for (const [name, text] of Object.entries(values)) {
       const e = this.entries.get(name);
@@ -168,11 +175,13 @@ export class Options {
     return `unknown option "${name}"${near.length ? ` (did you mean ${near.slice(0, 3).join(", ")}?)` : ""}`;
   }
 
-  private parse(e: Entry, raw: string): OptionValue {
+  private parse(e: Entry, given: OptionText): OptionValue {
     const { spec } = e;
+    if (Array.isArray(given) && spec.type === "str[]") return this.checked(spec, given.map((s) => s.trim()).filter(Boolean), given.join(","));
+    const raw = Array.isArray(given) ? (given.at(-1) ?? "") : given;
     const text = raw.trim();
     const fail = (why = ""): never => {
-      throw new OptionError(`option ${spec.name} expects ${EXPECTS[spec.type]}${spec.choices ? ` (${spec.choices.join(", ")})` : ""}, got ${JSON.stringify(raw)}${why ? `: ${why}` : ""}`);
+      throw expectation(spec, raw, why);
     };
     let v: OptionValue;
     switch (spec.type) {
@@ -203,13 +212,23 @@ export class Options {
         v = text;
         break;
     }
+    return this.checked(spec, v, raw);
+  }
+
+  /** Runs the option's own check on a parsed value; the error names the option and the text given. */
+  private checked(spec: OptionSpec<OptionValue>, v: OptionValue, raw: string): OptionValue {
     try {
       spec.validate?.(v);
     } catch (err) {
-      fail((err as Error).message);
+      throw expectation(spec, raw, (err as Error).message);
     }
     return v;
   }
+}
+
+/** "option NAME expects TYPE, got TEXT: WHY": the one shape of every option error. */
+function expectation(spec: OptionSpec<OptionValue>, raw: string, why: string): OptionError {
+  return new OptionError(`option ${spec.name} expects ${EXPECTS[spec.type]}${spec.choices ? ` (${spec.choices.join(", ")})` : ""}, got ${JSON.stringify(raw)}${why ? `: ${why}` : ""}`);
 }
 
 function render(v: OptionValue): string {

@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { REPO, runPryx, startDump, type Pryx } from "../helpers/cli.ts";
 import { startHttpOrigin, viaProxy, type Origin } from "../helpers/origin.ts";
 import { deadPort, waitUntil } from "../helpers/wait.ts";
+import { httpsViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
 
 const CURL = "/usr/bin/curl";
 // PRYX_TEST_NO_CURL=1 exercises the node:http fallback on a machine that has curl.
@@ -173,6 +174,17 @@ test("--set NAME without a value turns a bool on, as mitmproxy's does; --set =x 
   const bad = runPryx(["dump", "-p", "0", "--confdir", confdir, "--set", "=x"]);
   assert.equal(await bad.exited, 2);
   assert.equal(bad.stderr(), 'pryx: --set expects name[=value], got "=x"\n');
+});
+
+test("--ignore-hosts takes each regex whole, commas included, and may be repeated", { timeout: 30_000 }, async (t) => {
+  const o = await startTlsOrigin((_req, res) => res.end("passed through"));
+  t.after(() => o.close());
+  const p = await dump(t, ["--jsonl", "--ignore-hosts", String.raw`^127\.0\.0\.\d{1,3}:${o.port}$`, "--ignore-hosts", String.raw`^nothing\.test:`]);
+  // Trusting only the origin's own certificate: this works only if pryx did not intercept.
+  const res = await httpsViaProxy(p.port, { target: `127.0.0.1:${o.port}`, servername: "localhost", ca: [o.cert.certPem] });
+  assert.equal(res.body.toString(), "passed through");
+  const line = await p.waitStdout(/\{.*"type":"tcp".*\}/);
+  assert.match(line[0], new RegExp(`"url":"tcp://127\\.0\\.0\\.1:${o.port}"`));
 });
 
 test("SIGTERM runs the addons' done and exits 0", { timeout: 30_000 }, async (t) => {

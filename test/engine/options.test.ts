@@ -29,6 +29,14 @@ test("an unknown option is an error naming it, with near names suggested", () =>
   throwsOption(() => o.setValues({ nosuch: 1 }), /nosuch/);
 });
 
+test("a repeated flag's values: each item whole for a list option, the last one for any other", () => {
+  const o = coreOptions();
+  o.update({ ignore_hosts: [String.raw`^10\.\d{1,3}\.`, " b "], listen_port: ["8081", "8082"] });
+  assert.deepEqual(o.get("ignore_hosts"), [String.raw`^10\.\d{1,3}\.`, "b"]);
+  assert.equal(o.get("listen_port"), 8082);
+  throwsOption(() => o.update({ ignore_hosts: ["ok", "(unclosed"] }), /option ignore_hosts/, /invalid regex/);
+});
+
 test("a value of the wrong type names the option, the expected type and the value", () => {
   const o = coreOptions();
   throwsOption(() => o.setText("listen_port", "eighty"), /option listen_port/, /an integer/, /"eighty"/);
