@@ -102,7 +102,8 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   const options = optionsOrExit(argv);
   const filter = argv.filter?.join(" ").trim();
   if (filter) options["view_filter"] = filter;
-  const flowDetail = argv.q ? 0 : (argv["flow-detail"] ?? 1);
+  // From the option, so `--set flow_detail=N` works as well as -q and --flow-detail.
+  const flowDetail = Number([options["flow_detail"] ?? 1].flat().at(-1));
   const engine = await startEngine({ options, keepFlows: false, noServer: Boolean(argv["no-server"]) }, (e) => {
     attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, out: process.stdout, err: process.stderr });
     // From the start: the listening line can reach a script (which may then stop us) before `ready`.

@@ -1,9 +1,9 @@
 import type { EngineHandle } from "./engine-client.ts";
-import type { EngineEvent, FlowSummary, LogEntry } from "./protocol.ts";
+import type { EngineEvent, FlowDetail, FlowSummary, LogEntry, MessageDetail } from "./protocol.ts";
 
 export interface DumpOptions {
   jsonl: boolean;
-  /** 0 prints no flows (errors only), 1 a line per flow. */
+  /** 0 prints no flows (errors only), 1 a line per flow, 2 with headers, 3 with bodies cut, 4 whole. */
   flowDetail: number;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
@@ -29,15 +29,49 @@ export function formatFlowLine(f: FlowSummary): string {
   return [f.client, what, outcome, size, formatDuration(f.duration)].filter(Boolean).join(" ");
 }
 
+/** mitmdump cuts bodies to this many lines at flow_detail 3. */
+const CUT_LINES = 70;
+
+/** A body as text lines, or a note for bytes that are not text; cut at level 3. */
+function bodyLines(content: Uint8Array, size: number, level: number): string[] {
+  const text = Buffer.from(content).toString("utf8");
+  if (/[\0\uFFFD]/.test(text)) return [`[${formatSize(size)} of binary content]`];
+  const lines = text.replace(/\n$/, "").split("\n");
+  const cut = level < 4 && (lines.length > CUT_LINES || size > content.length);
+  return [...lines.slice(0, level < 4 ? CUT_LINES : undefined), ...(cut ? [`[cut: ${formatSize(size)} in all; --flow-detail 4 shows everything]`] : [])];
+}
+
+/** Headers, then at level 3 and up the body, indented under the flow line as mitmdump does. */
+function messageLines(m: MessageDetail, level: number): string[] {
+  const out = m.headers.map(([k, v]) => `${k}: ${v}`);
+  if (level >= 3 && m.bodySize > 0) out.push("", ...bodyLines(m.body, m.bodySize, level));
+  return out.map((l) => (l ? `    ${l}` : l));
+}
+
+/** What flow_detail 2..4 adds under a flow's line: request, `<< status` and response, messages. */
+export function formatDetail(d: FlowDetail, level: number): string[] {
+  const out: string[] = [];
+  if (d.request) out.push(...messageLines(d.request, level));
+  if (d.response) out.push(` << ${d.response.status} ${d.response.reason}`.trimEnd(), ...messageLines(d.response, level));
+  if (level >= 3)
+    for (const m of d.messages) out.push(`    ${m.fromClient ? "->" : "<-"} ${bodyLines(m.content, m.content.length, level).join("\n       ")}`);
+  return out;
+}
+
 export function formatLog(e: LogEntry): string {
   return `[${e.level}] ${e.msg}`;
 }
 
 /** Headless consumer of engine events: prints each finished flow that the view filter shows. */
 export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void {
-  const print = (f: FlowSummary): void => {
+  const print = (f: FlowSummary, detail: FlowDetail | undefined): void => {
     if (f.live || !f.shown || opts.flowDetail <= 0) return;
-    opts.out.write(`${opts.jsonl ? JSON.stringify(f) : formatFlowLine(f)}\n`);
+    if (opts.jsonl) {
+      opts.out.write(`${JSON.stringify(f)}\n`);
+      return;
+    }
+    const lines = [formatFlowLine(f), ...(detail && opts.flowDetail >= 2 ? formatDetail(detail, opts.flowDetail) : [])];
+    opts.out.write(`${lines.join("\n")}\n${lines.length > 1 ? "\n" : ""}`);
   };
   return engine.on((ev: EngineEvent) => {
     if (ev.t !== "batch") return;
@@ -45,6 +79,7 @@ export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void 
     // Within one batch, print in arrival order whether a flow was added or updated.
     const finished = [...ev.add, ...ev.update].filter((f) => !f.live);
     if (finished.length > 1) finished.sort((a, b) => a.seq - b.seq);
-    for (const f of finished) print(f);
+    const details = new Map((ev.details ?? []).map((d) => [d.summary.id, d]));
+    for (const f of finished) print(f, details.get(f.id));
   });
 }

@@ -193,7 +193,8 @@ export interface ReadyInfo {
 /** worker → main thread */
 export type EngineEvent =
   | { t: "ready"; info: ReadyInfo }
-  | { t: "batch"; add: FlowSummary[]; update: FlowSummary[]; remove: string[]; logs: LogEntry[]; reset: boolean }
+  /** `details`: in dump mode at flow_detail 2 and up, the detail of each finished flow shown (its store lets go of it). */
+  | { t: "batch"; add: FlowSummary[]; update: FlowSummary[]; remove: string[]; logs: LogEntry[]; reset: boolean; details?: FlowDetail[] }
   | { t: "options"; changed: OptionInfo[] }
   /**
    * The view filter changed: the `seq` of every flow it shows (empty when `filter` is "",

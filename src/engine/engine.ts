@@ -4,7 +4,7 @@ import type { EngineInit } from "../engine-client.ts";
 import { Options, type OptionText } from "./options.ts";
 import { CommandRegistry } from "./commands.ts";
 import { Log } from "./log.ts";
-import { FlowStore } from "./store.ts";
+import { FlowStore, type DetailOf } from "./store.ts";
 import { AddonManager } from "./hooks/addon-manager.ts";
 import { ScriptLoader } from "./hooks/scripts.ts";
 import { bindContext } from "./hooks/ctx.ts";
@@ -34,6 +34,8 @@ const FLOOD_FLUSH_INTERVAL_MS = 100;
 /** More changed flows than this in one 33 ms batch counts as a flood. */
 const FLOOD_BATCH = 100;
 const MAX_LOGS_PER_BATCH = 500;
+/** flow_detail 3 shows bodies cut: no more than this many bytes of each cross to the dump. */
+const DUMP_BODY_LIMIT = 16 * 1024;
 /** Flows read from a file cross to the main thread this many at a time. */
 const LOAD_BATCH = 5000;
 
@@ -267,13 +269,25 @@ export class Engine {
   flush(): void {
     this.flushTimer = undefined;
     if (this.store.pendingCount() === 0 && this.logs.length === 0) return;
-    const delta = this.store.takeDelta();
+    const delta = this.store.takeDelta(this.dumpDetail());
     const items = delta.add.length + delta.update.length;
     // Only a console benefits; dump keeps batches small so finished flows are let go of quickly.
     this.flushInterval = this.init.keepFlows && items > FLOOD_BATCH ? FLOOD_FLUSH_INTERVAL_MS : FLUSH_INTERVAL_MS;
     const logs = this.logs;
     this.logs = [];
     this.post({ t: "batch", ...delta, logs, reset: false });
+  }
+
+  /**
+   * Dump mode prints headers from flow_detail 2, bodies cut from 3 and whole at 4 (mitmdump's
+   * levels); its store forgets a flow once reported, so the detail goes with the batch.
+   */
+  private dumpDetail(): DetailOf | undefined {
+    if (this.init.keepFlows) return undefined;
+    const level = this.options.get<number>("flow_detail");
+    if (level < 2) return undefined;
+    const limit = level === 2 ? 0 : level === 3 ? DUMP_BODY_LIMIT : Infinity;
+    return (f, s) => flowDetail(f, s, limit, 0);
   }
 
   async handle<R extends EngineRequest>(req: R): Promise<EngineReplies[R["op"]]> {

@@ -1,5 +1,5 @@
 import { SEQ, type Flow } from "./flow/flow.ts";
-import type { FlowSummary } from "../protocol.ts";
+import type { FlowDetail, FlowSummary } from "../protocol.ts";
 import { summarize } from "./flow/summary.ts";
 import { HTTPFlow } from "./flow/http.ts";
 import { StringPool } from "../string-pool.ts";
@@ -10,7 +10,12 @@ export interface StoreDelta {
   add: FlowSummary[];
   update: FlowSummary[];
   remove: string[];
+  /** With a `detailOf`: the detail of every finished flow the view filter shows. */
+  details?: FlowDetail[];
 }
+
+/** Makes a finished flow's detail while the store still holds it (dump mode drops it right after). */
+export type DetailOf = (flow: Flow, summary: FlowSummary) => FlowDetail;
 
 /**
  * The engine's flows, in arrival order, and the deltas the UI has not seen yet.
@@ -125,10 +130,11 @@ export class FlowStore {
   }
 
 
-  takeDelta(): StoreDelta {
+  takeDelta(detailOf?: DetailOf): StoreDelta {
     const add = [...this.pendingAdd.values()].map((f) => this.summary(f));
     const update = [...this.pendingUpdate.values()].map((f) => this.summary(f));
     const remove = [...this.pendingRemove];
+    const details = detailOf ? this.finishedDetails(detailOf, add, update) : undefined;
     if (this.keepFlows) {
       for (const f of this.pendingAdd.values()) if (!f.live) this.compact(f);
       for (const f of this.pendingUpdate.values()) if (!f.live) this.compact(f);
@@ -139,6 +145,17 @@ export class FlowStore {
     this.pendingAdd = new Map();
     this.pendingUpdate = new Map();
     this.pendingRemove = new Set();
-    return { add, update, remove };
+    return details ? { add, update, remove, details } : { add, update, remove };
+  }
+
+  private finishedDetails(detailOf: DetailOf, add: FlowSummary[], update: FlowSummary[]): FlowDetail[] {
+    const flows = [...this.pendingAdd.values(), ...this.pendingUpdate.values()];
+    const summaries = [...add, ...update];
+    const details: FlowDetail[] = [];
+    flows.forEach((f, i) => {
+      const s = summaries[i] as FlowSummary;
+      if (!f.live && s.shown) details.push(detailOf(f, s));
+    });
+    return details;
   }
 }

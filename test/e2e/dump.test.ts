@@ -77,6 +77,26 @@ test("pryx dump prints one line per flow: client, method, full URL, status, size
   assert.equal(p.stdoutLines().length, 3);
 });
 
+test("--flow-detail 2 adds the headers under the line, 3 the bodies too (mitmdump's levels); --set flow_detail works alike", { timeout: 30_000 }, async (t) => {
+  const o = await origin(t);
+  const base = `http://127.0.0.1:${o.port}`;
+  const p3 = await dump(t, ["--flow-detail", "3"]);
+  await viaProxy(p3.port, `${base}/submit`, { method: "POST", body: "ping-body", headers: { "X-Asked": "yes" } });
+  await p3.waitStdout(/^ << 201 Created$/m);
+  await waitUntil(() => p3.stdout().endsWith("\n\n") || undefined, "the end of the flow's block");
+  const out = p3.stdout();
+  assert.match(out, new RegExp(`^127\\.0\\.0\\.1:\\d+ POST ${base}/submit << 201 Created 1\\.5k ${DURATION}\n`));
+  assert.match(out, /^ {4}X-Asked: yes$/m);
+  assert.match(out, /^ {4}ping-body$/m);
+  assert.match(out, /^ {4}Content-Type: text\/plain$/m);
+  assert.match(out, /^ {4}x{1536}$/m);
+  const p2 = await dump(t, ["--set", "flow_detail=2"]);
+  await viaProxy(p2.port, `${base}/submit`, { method: "POST", body: "ping-body", headers: { "X-Asked": "yes" } });
+  await p2.waitStdout(/^ {4}Content-Type: text\/plain$/m);
+  assert.match(p2.stdout(), /^ {4}X-Asked: yes$/m);
+  assert.doesNotMatch(p2.stdout(), /ping-body|xxxx/);
+});
+
 test("pryx dump --jsonl prints one JSON object per finished flow", { timeout: 30_000 }, async (t) => {
   const o = await origin(t);
   const p = await dump(t, ["--jsonl"]);
