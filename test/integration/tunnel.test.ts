@@ -211,3 +211,25 @@ test("a TCP server that speaks and closes first ends the flow with tcp_end, not 
   await new Promise((r) => setTimeout(r, 50));
   assert.equal((proxy.engine.store.get(summary?.id ?? "") as TCPFlow).error, undefined);
 });
+
+test("an ignored host whose server speaks first is relayed before the client sends a byte", { timeout: 10_000 }, async (t) => {
+  // SMTP, SSH and many databases greet first; waiting for the client's first bytes would hang both.
+  const origin = net.createServer((s) => {
+    s.on("error", () => undefined);
+    s.write("220 ready\r\n");
+    s.pipe(s);
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  for (const options of [{ ignore_hosts: `:${portOf(origin)}$` }, { tcp_hosts: `:${portOf(origin)}$` }]) {
+    const proxy = await startProxy({ options });
+    t.after(() => proxy.stop());
+    const socket = await connectTunnel(proxy.port, `127.0.0.1:${portOf(origin)}`);
+    t.after(() => socket.destroy());
+    // A tunnel waiting for the client would never greet: fail in seconds, not at the test's timeout.
+    socket.setTimeout(3000, () => socket.destroy());
+    assert.equal((await readBytes(socket, 11)).toString(), "220 ready\r\n", JSON.stringify(options));
+    socket.write("EHLO x\r\n");
+    assert.equal((await readBytes(socket, 8)).toString(), "EHLO x\r\n");
+  }
+  t.after(() => new Promise<void>((r) => origin.close(() => r())));
+});

@@ -50,15 +50,20 @@ export class Tunnel {
   ) {}
 
   open(socket: net.Socket, client: Client, target: { host: string; port: number }, initial: Buffer): void {
+    const { options } = this.ctx;
+    const passthrough =
+      hostMatches(options.get<string[]>("ignore_hosts"), target.host, target.port) ||
+      (options.get<string[]>("allow_hosts").length > 0 && !hostMatches(options.get<string[]>("allow_hosts"), target.host, target.port));
+    // Relayed without looking at the first bytes: a protocol whose server speaks first (SMTP,
+    // SSH, many databases) would otherwise wait forever for a client that waits for the server.
+    if (passthrough || hostMatches(options.get<string[]>("tcp_hosts"), target.host, target.port)) {
+      void this.relayTcp(socket, client, target, initial);
+      return;
+    }
     const decide = (first: Buffer): void => {
       socket.pause();
-      const { options } = this.ctx;
-      const passthrough =
-        hostMatches(options.get<string[]>("ignore_hosts"), target.host, target.port) ||
-        (options.get<string[]>("allow_hosts").length > 0 && !hostMatches(options.get<string[]>("allow_hosts"), target.host, target.port));
-      const tcpHost = hostMatches(options.get<string[]>("tcp_hosts"), target.host, target.port);
-      if (first[0] === 0x16 && this.ctx.tls && !passthrough && !tcpHost) this.interceptTls(socket, client, target, first);
-      else if (!tcpHost && !passthrough && HTTP_START.test(first.subarray(0, 16).toString("latin1"))) {
+      if (first[0] === 0x16 && this.ctx.tls) this.interceptTls(socket, client, target, first);
+      else if (HTTP_START.test(first.subarray(0, 16).toString("latin1"))) {
         socket.resume();
         this.startHttp(socket, client, { scheme: "http", host: target.host, port: target.port, rewriteHost: false }, first);
       } else void this.relayTcp(socket, client, target, first);
