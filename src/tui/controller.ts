@@ -35,6 +35,12 @@ export const BODY_LIMIT = 1024 * 1024;
 export const FULL_BODY_LIMIT = 64 * 1024 * 1024;
 /** How long a message stays in the status bar. */
 export const MESSAGE_MS = 5000;
+/**
+ * The longest a key's unfinished work holds the keys typed after it. Opening a chooser takes one
+ * round trip to the engine (a millisecond or so); work that takes longer (an addon's slow command,
+ * a busy engine) must not freeze the keyboard, so after this the held keys go to the screen as it is.
+ */
+export const KEY_HOLD_MS = 300;
 
 interface ScreenBase {
   /** Identity across updates, so an async reply finds its screen even after others were pushed. */
@@ -213,6 +219,11 @@ export class Controller {
   /** After `view.flows.duplicate`: the first flow arriving after this arrival number takes the focus. */
   private focusAfterSeq: number | undefined;
   private logRowsCache: { readonly version: number; readonly width: number; readonly rows: readonly LogRow[] } | undefined;
+  /** While a key is being dispatched: the work it started that is still pending. */
+  private keyWork: Promise<void>[] | undefined;
+  /** Set while an earlier key's work is pending; keys typed meanwhile wait in heldKeys. */
+  private hold: { readonly timer: NodeJS.Timeout } | undefined;
+  private readonly heldKeys: KeyPress[] = [];
 
   constructor(o: ControllerOptions) {
     this.engine = o.engine;
@@ -264,6 +275,9 @@ export class Controller {
   dispose(): void {
     for (const u of this.unsubscribe.splice(0)) u();
     clearTimeout(this.messageTimer);
+    clearTimeout(this.hold?.timer);
+    this.hold = undefined;
+    this.heldKeys.length = 0;
   }
 
   // ---- state plumbing ----
@@ -464,7 +478,7 @@ export class Controller {
     const p = this._state.prompt;
     if (p) {
       const b = this.keymap.lookup("prompt", k.name);
-      if (b) void this.run(b.command, false);
+      if (b) this.runKey(b.command);
       else if (k.text) this.setPromptLine(le.insert(p.line, k.text));
       return true;
     }
@@ -486,7 +500,7 @@ export class Controller {
     if (o.kind === "confirm") {
       if (k.name === "y" || k.name === "Y") {
         this.set({ overlay: undefined });
-        void this.guard(o.onYes());
+        this.track(this.guard(o.onYes()));
       } else if (k.name === "n" || k.name === "N" || k.name === "esc" || k.name === "q" || k.name === "ctrl c") {
         this.set({ overlay: undefined });
       }
@@ -501,7 +515,7 @@ export class Controller {
     if (b) {
       const name = b.command.split(" ")[0]!;
       // Over a chooser only moving, picking, cancelling and quitting make sense.
-      if (name.startsWith("console.nav.") || name === "console.view.pop" || name === "console.exit") void this.run(b.command, false);
+      if (name.startsWith("console.nav.") || name === "console.view.pop" || name === "console.exit") this.runKey(b.command);
     }
     return true;
   }
@@ -509,20 +523,71 @@ export class Controller {
   private screenKey(k: KeyPress): boolean {
     const b = this.keymap.lookup(contextOf(this.top()), k.name);
     if (!b) return false;
-    void this.run(b.command, false);
+    this.runKey(b.command);
     return true;
   }
 
   private globalKey(k: KeyPress): boolean {
     const b = this.keymap.lookup("global", k.name);
     if (!b) return false;
-    void this.run(b.command, false);
+    this.runKey(b.command);
     return true;
   }
 
-  /** Feeds one key press through the router (what Ink's input ends up calling). */
+  /**
+   * Feeds one key press through the router (what Ink's input ends up calling). Keys are handled in
+   * the order typed, as if each waited for the one before: while a key's work is pending (`x` asking
+   * the engine for the export formats before its chooser opens), later keys are held and replayed
+   * when it settles, so `x1` picks the first format even when both keys arrive in one read. A held
+   * key counts as consumed.
+   */
   key(k: KeyPress): boolean {
-    return this.router.dispatch(k);
+    if (this.hold) {
+      this.heldKeys.push(k);
+      return true;
+    }
+    return this.dispatch(k);
+  }
+
+  private dispatch(k: KeyPress): boolean {
+    const work: Promise<void>[] = [];
+    this.keyWork = work;
+    let used: boolean;
+    try {
+      used = this.router.dispatch(k);
+    } finally {
+      this.keyWork = undefined;
+    }
+    if (work.length > 0) this.holdUntil(Promise.all(work));
+    return used;
+  }
+
+  /** Records work the key being dispatched started; outside a dispatch there is nothing to hold. */
+  private track(p: Promise<void>): void {
+    this.keyWork?.push(p);
+  }
+
+  /** Holds later keys until `work` settles or KEY_HOLD_MS passes, whichever is first, then replays them. */
+  private holdUntil(work: Promise<unknown>): void {
+    const release = () => {
+      if (this.hold !== hold) return;
+      clearTimeout(hold.timer);
+      this.hold = undefined;
+      this.replayHeldKeys();
+    };
+    const hold = { timer: setTimeout(release, KEY_HOLD_MS) };
+    hold.timer.unref?.();
+    this.hold = hold;
+    work.then(release, release);
+  }
+
+  private replayHeldKeys(): void {
+    // A replayed key may start a hold of its own: the rest then wait for that one.
+    while (!this.hold && !this.exited) {
+      const k = this.heldKeys.shift();
+      if (!k) return;
+      this.dispatch(k);
+    }
   }
 
   // ---- running commands ----
@@ -537,20 +602,44 @@ export class Controller {
 
   /**
    * Runs a command line: console and view commands here, the rest in the engine. Errors end up in
-   * the status bar. `show` puts a command's text result there too (the prompt does; keys mostly do as well).
+   * the status bar, and so does a command's text result (a list only when run from the prompt).
    */
   async run(line: string, fromPrompt = true): Promise<void> {
     this.lastCommand = line;
     try {
-      const value = await this.execute(line);
-      if (typeof value === "string" && value !== "") this.message(value);
-      else if (Array.isArray(value) && fromPrompt) this.message(value.join(", "));
+      this.showResult(await this.execute(line), fromPrompt);
     } catch (err) {
       this.error(err);
     }
   }
 
-  private async execute(line: string): Promise<unknown> {
+  /**
+   * A key's command, as run() but without a detour through a promise when the command finishes at
+   * once, so that only work that is really pending holds the keys typed after it.
+   */
+  private runKey(line: string): void {
+    this.lastCommand = line;
+    let value: unknown;
+    try {
+      value = this.execute(line);
+    } catch (err) {
+      this.error(err);
+      return;
+    }
+    if (isPromiseLike(value)) {
+      this.track(Promise.resolve(value).then((v: unknown) => this.showResult(v, false), (err: unknown) => this.error(err)));
+      return;
+    }
+    this.showResult(value, false);
+  }
+
+  private showResult(value: unknown, fromPrompt: boolean): void {
+    if (typeof value === "string" && value !== "") this.message(value);
+    else if (Array.isArray(value) && fromPrompt) this.message(value.join(", "));
+  }
+
+  /** A command's value, or a promise of it when the command (or the engine) has work to do. */
+  private execute(line: string): unknown {
     const toks = tokenize(line);
     const first = toks[0];
     if (!first) return undefined;
@@ -561,9 +650,9 @@ export class Controller {
       return this.setLocalOption(args[0], args.slice(1).join(" "));
     }
     const local = this.local.get(name);
-    if (local) return await local.run(args, rest);
+    if (local) return local.run(args, rest);
     if (name.startsWith("console.")) throw new Error(`unknown console command "${name}"`);
-    return await this.engine.request({ op: "command", line: replaceFocus(line, this.focusedId()) });
+    return this.engine.request({ op: "command", line: replaceFocus(line, this.focusedId()) });
   }
 
   /**
@@ -723,7 +812,7 @@ export class Controller {
     const r = lineKey(this.keymap, k, edit.line);
     if (r.kind === "line") {
       this.updateTop<ListScreen>((s) => (s.kind === "options" && s.editing?.name === edit.name ? { ...s, editing: { name: edit.name, line: r.line } } : s));
-    } else if (r.kind === "submit") void this.submitOptionEdit(edit.name, edit.line.value);
+    } else if (r.kind === "submit") this.track(this.submitOptionEdit(edit.name, edit.line.value));
     else if (r.kind === "abort") this.cancelOptionEdit();
   }
 
@@ -745,7 +834,7 @@ export class Controller {
   private pick(o: ChooserOverlay, idx: number): void {
     this.set({ overlay: undefined });
     const c = o.choices[idx];
-    if (c !== undefined) void this.guard(o.onPick(c));
+    if (c !== undefined) this.track(this.guard(o.onPick(c)));
   }
 
   // ---- prompt ----
@@ -1038,7 +1127,7 @@ export class Controller {
     const top = this.top();
     // Leaving the grid writes it back; the editor closes the screen once the engine has taken it.
     if (top.kind === "grideditor") {
-      void this.guard(this.editor.leaveGrid(top));
+      this.track(this.guard(this.editor.leaveGrid(top)));
       return;
     }
     const stack = this._state.stack;
@@ -1310,6 +1399,10 @@ export class Controller {
     if (top.kind !== "flowview") return undefined;
     return top.modes[top.tabs[top.tab]!.id] ?? this.defaultViewMode();
   }
+}
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as { then?: unknown } | null | undefined)?.then === "function";
 }
 
 function substitute(cmd: readonly string[], choice: string): string {
