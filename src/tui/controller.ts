@@ -137,6 +137,8 @@ export interface Message {
   readonly text: string;
   readonly level: "info" | "warn" | "error";
   readonly id: number;
+  /** The whole text is in the event log: the status bar says so, however much of `text` fits. */
+  readonly more: boolean;
 }
 
 export interface ConsoleState {
@@ -337,10 +339,10 @@ export class Controller {
     this.set({ width, height });
   }
 
-  message(text: string, level: Message["level"] = "info"): void {
+  message(text: string, level: Message["level"] = "info", more = false): void {
     clearTimeout(this.messageTimer);
     const id = ++this.messageId;
-    this.set({ message: { text, level, id } });
+    this.set({ message: { text, level, id, more } });
     this.messageTimer = setTimeout(() => {
       if (this._state.message?.id === id) this.set({ message: undefined });
     }, this.messageMs);
@@ -350,8 +352,8 @@ export class Controller {
   private error(err: unknown): void {
     const text = err instanceof Error ? err.message : String(err);
     const { short, full } = conciseError(text);
-    this.message(short, "error");
     // The status bar has one line: a message with more (a filter error's caret line) goes to the event log whole.
+    this.message(short, "error", full !== undefined);
     if (full) this.logs.append([{ ts: Date.now() / 1000, level: "error", msg: full }]);
   }
 
@@ -412,7 +414,7 @@ export class Controller {
       const l = logs[i]!;
       if (l.level === "error" || l.level === "warn" || l.level === "alert") {
         const first = l.msg.split("\n")[0]!;
-        this.message(first + (first.length < l.msg.length ? " (more in event log)" : ""), l.level === "error" ? "error" : "warn");
+        this.message(first, l.level === "error" ? "error" : "warn", first.length < l.msg.length);
         break;
       }
     }

@@ -2,6 +2,7 @@
  * Error text for the one-line status bar. The engine's filter errors span three lines (the message,
  * the expression, a caret under the position); the first line already names the position, so the
  * status bar shows it without the option's preamble, and the whole text goes to the event log.
+ * `full` is set when there is more to read there; the status bar adds the hint.
  */
 
 const FILTER_ERROR = /^option (\S+) expects a filter expression[^\n]*?: (Invalid filter expression at position \d+: [^\n]*)/;
@@ -12,5 +13,5 @@ export function conciseError(text: string): { short: string; full: string | unde
   const multi = lines.length > 1 ? text : undefined;
   const m = FILTER_ERROR.exec(text);
   if (m) return { short: `${m[1]}: ${m[2]}`, full: multi };
-  return { short: multi ? `${first} (more in the event log)` : first, full: multi };
+  return { short: first, full: multi };
 }

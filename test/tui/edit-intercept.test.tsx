@@ -110,10 +110,10 @@ test("a bad view filter from f: the message with the position, the list and [f:â
   }
 });
 
-test("conciseError: the parser's line without the option's preamble; other multi-line errors point at the event log", () => {
+test("conciseError: the parser's line without the option's preamble; other multi-line errors keep their first line, the whole text for the event log", () => {
   const engineText =
     'option intercept expects a filter expression (empty for none), got "~q &": Invalid filter expression at position 3: expected an expression after &\n  ~q &\n     ^';
   assert.deepEqual(conciseError(engineText), { short: "intercept: Invalid filter expression at position 3: expected an expression after &", full: engineText });
   assert.deepEqual(conciseError("plain"), { short: "plain", full: undefined });
-  assert.deepEqual(conciseError("first\nsecond"), { short: "first (more in the event log)", full: "first\nsecond" });
+  assert.deepEqual(conciseError("first\nsecond"), { short: "first", full: "first\nsecond" });
 });

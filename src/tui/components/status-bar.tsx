@@ -1,7 +1,7 @@
 /** The two bottom lines: proxy state and counts, then the prompt, a question, or the last message. */
 import { Box, Text } from "ink";
 import { useSyncExternalStore } from "react";
-import type { ConsoleState, Controller, PromptState } from "../controller.ts";
+import type { ConsoleState, Controller, Message, PromptState } from "../controller.ts";
 import { truncEnd } from "../format.ts";
 import { visibleSlice } from "../line-edit.ts";
 import { paint, useTheme } from "../theme.ts";
@@ -20,6 +20,15 @@ export function statusFlags(s: ConsoleState, counts: { shown: number; total: num
   if (modes.length === 1) out.push(`[${modes[0]}]`);
   else if (modes.length > 1) out.push(`[modes:${modes.length}]`);
   return out;
+}
+
+/** After a message whose whole text is in the event log. */
+export const MORE_HINT = " (more in event log)";
+
+/** A message in `width` columns: a long one is cut short, not its event-log hint, which is what tells the user where the rest is. */
+export function messageLine(m: Message, width: number, ellipsis: string): string {
+  if (!m.more) return m.text;
+  return truncEnd(m.text, Math.max(0, width - MORE_HINT.length), ellipsis) + MORE_HINT;
 }
 
 function PromptLine({ prompt, width }: { prompt: PromptState; width: number }) {
@@ -60,7 +69,7 @@ export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: Con
   else if (m)
     second = (
       <Text wrap="truncate-end" color={paint(theme, m.level === "error" ? "red" : m.level === "warn" ? "yellow" : undefined)}>
-        {m.text}
+        {messageLine(m, width, theme.glyphs.ellipsis)}
       </Text>
     );
   else

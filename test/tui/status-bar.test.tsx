@@ -1,0 +1,43 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { KEY, press, renderConsole, waitForText } from "./helpers/tui.tsx";
+import { FakeEngine } from "./helpers/fake-engine.ts";
+import { Engine } from "../../src/engine/engine.ts";
+
+const statusLine = (frame: string): string => frame.split("\n").at(-1)!;
+
+test("a long error at 80 columns is cut short so that its event-log hint stays visible", async () => {
+  // The real engine's wording for a bad intercept filter: the message, the expression, a caret.
+  const real = new Engine({ options: {}, keepFlows: true, noServer: true }, () => undefined);
+  const engine = new FakeEngine();
+  engine.onCommand = async (line) => (await real.handle({ op: "command", line })) ?? undefined;
+  const h = await renderConsole({ engine, width: 80 });
+  try {
+    await press(h, ":");
+    await press(h, 'set intercept "~q ("');
+    await press(h, KEY.enter);
+    const f = await waitForText(h, "(more in event log)");
+    const line = statusLine(f);
+    assert.ok(line.length <= 80, line);
+    assert.match(line, /^intercept: Invalid filter expression at position 4: .*… \(more in event log\)$/);
+    // The rest is where the hint says.
+    assert.match(await press(h, "E"), /~q \(\n.*\^/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("a long engine log error at 80 columns keeps its hint too; a short one is not padded or cut", async () => {
+  const h = await renderConsole({ width: 80 });
+  try {
+    const long = `addon block.ts: TypeError: cannot read properties of undefined (reading '${"x".repeat(40)}')`;
+    h.engine.log({ ts: 1_700_000_000, level: "error", msg: `${long}\n    at request (block.ts:3:5)` });
+    const line = statusLine(await waitForText(h, "(more in event log)"));
+    assert.ok(line.length <= 80, line);
+    assert.equal(line, `${long.slice(0, 80 - " (more in event log)".length - 1)}… (more in event log)`);
+    h.engine.log({ ts: 1_700_000_001, level: "error", msg: "addon block.ts: boom\n    at request (block.ts:3:5)" });
+    assert.equal(statusLine(await waitForText(h, "boom")), "addon block.ts: boom (more in event log)");
+  } finally {
+    h.unmount();
+  }
+});
