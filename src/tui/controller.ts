@@ -264,6 +264,11 @@ export class Controller {
 
   /** Names of the console's own commands, for validating keybindings. */
   static consoleCommandNames(): Set<string> {
+    return new Set([...Controller.localCommandNames()].filter((n) => n.startsWith("console.")));
+  }
+
+  /** Every command the console runs itself (console.* and the view commands whose state it owns). */
+  static localCommandNames(): Set<string> {
     const c = new Controller({
       engine: { request: () => Promise.reject(new Error("no engine")), on: () => () => undefined, shutdown: () => Promise.resolve() },
       ready: { listen: [], modes: [], confdir: "", options: [], commands: [] },
@@ -271,7 +276,7 @@ export class Controller {
       onExit: () => undefined,
     });
     c.dispose();
-    return new Set([...c.local.keys()].filter((n) => n.startsWith("console.")));
+    return new Set(c.local.keys());
   }
 
   dispose(): void {

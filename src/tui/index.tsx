@@ -40,9 +40,13 @@ export interface ConsoleRunOptions {
   initialEvents?: readonly EngineEvent[];
 }
 
-/** The default keymap plus `<confdir>/keybindings.json`; a bad entry throws a KeymapError naming it. */
-export function loadConsoleKeymap(confdir: string, defaultsPath?: string): Keymap {
-  const known = Controller.consoleCommandNames();
+/**
+ * The default keymap plus `<confdir>/keybindings.json`; a bad entry throws a KeymapError naming it.
+ * With `engineCommands` (the ready engine's, addons' included), a user entry whose command neither
+ * the engine nor the console has is bad too, rather than failing only when its key is pressed.
+ */
+export function loadConsoleKeymap(confdir: string, defaultsPath?: string, engineCommands?: Iterable<string>): Keymap {
+  const local = Controller.localCommandNames();
   const userPath = path.join(confdir, "keybindings.json");
   // First run: an empty override file, so users find where their keys go.
   if (fs.existsSync(confdir) && !fs.existsSync(userPath)) {
@@ -52,8 +56,10 @@ export function loadConsoleKeymap(confdir: string, defaultsPath?: string): Keyma
       // A read-only confdir still runs with the defaults.
     }
   }
+  const all = engineCommands ? new Set([...engineCommands, ...local]) : undefined;
   return loadKeymap({
-    isKnownConsoleCommand: (n) => known.has(n),
+    isKnownConsoleCommand: (n) => n.startsWith("console.") && local.has(n),
+    ...(all ? { isKnownCommand: (n: string) => all.has(n) } : {}),
     userPath,
     ...(defaultsPath ? { defaultsPath } : {}),
   });
@@ -67,7 +73,7 @@ export function loadConsoleKeymap(confdir: string, defaultsPath?: string): Keyma
 export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: ConsoleRunOptions): Promise<void> {
   const stdin = opts.stdin ?? process.stdin;
   const stdout = opts.stdout ?? process.stdout;
-  const keymap = loadConsoleKeymap(opts.confdir, opts.defaultKeybindings);
+  const keymap = loadConsoleKeymap(opts.confdir, opts.defaultKeybindings, ready.commands.map((c) => c.name));
   if (!stdin.isTTY) throw new Error("the console needs a terminal; for scripts and pipes use `pryx dump`");
   // Not awaited: both patch Ink's Output, whose modules are loaded already, so they land before
   // the second frame at the latest (the first frame looks the same either way).

@@ -48,8 +48,15 @@ const FIELDS = new Set(["key", "context", "command", "help"]);
 /**
  * Validates the entries of one keybindings file. Every bad entry is reported (file, index, key when
  * there is one, and why), so a user fixes the file in one go; nothing is returned unless all are good.
+ * `isKnownCommand`, when given, is asked about every command name (the console's and the engine's,
+ * addons' included); without it only console.* names can be checked, as the engine's are not known yet.
  */
-export function parseBindings(raw: unknown, file: string, isKnownConsoleCommand: (name: string) => boolean): Binding[] {
+export function parseBindings(
+  raw: unknown,
+  file: string,
+  isKnownConsoleCommand: (name: string) => boolean,
+  isKnownCommand?: (name: string) => boolean,
+): Binding[] {
   if (!Array.isArray(raw)) throw new KeymapError([`${file}: expected a JSON array of { key, context, command, help } entries`]);
   const out: Binding[] = [];
   const problems: string[] = [];
@@ -96,6 +103,9 @@ export function parseBindings(raw: unknown, file: string, isKnownConsoleCommand:
       throw err;
     }
     if (name.startsWith("console.") && !isKnownConsoleCommand(name)) return bad(`unknown console command "${name}"`);
+    if (isKnownCommand && !isKnownCommand(name)) {
+      return bad(`unknown command "${name}" (context ${contexts.map((c) => JSON.stringify(c)).join(", ")})`);
+    }
     for (const context of contexts as Context[]) {
       out.push({ key, context, command: e["command"], help: (e["help"] as string | undefined) ?? "", source: `${file}#${index}` });
     }
@@ -167,6 +177,8 @@ function readJson(file: string): unknown {
  */
 export function loadKeymap(opts: {
   isKnownConsoleCommand: (name: string) => boolean;
+  /** Checks every command name of the user's file (the defaults are checked by a test instead). */
+  isKnownCommand?: (name: string) => boolean;
   defaultsPath?: string;
   userPath?: string | undefined;
 }): Keymap {
@@ -181,7 +193,7 @@ export function loadKeymap(opts: {
       else if (err instanceof KeymapError) throw err;
       else throw new KeymapError([`${opts.userPath}: ${(err as Error).message}`]);
     }
-    if (raw !== undefined) bindings.push(...parseBindings(raw, opts.userPath, opts.isKnownConsoleCommand));
+    if (raw !== undefined) bindings.push(...parseBindings(raw, opts.userPath, opts.isKnownConsoleCommand, opts.isKnownCommand));
   }
   return new Keymap(bindings);
 }

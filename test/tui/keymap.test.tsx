@@ -96,6 +96,39 @@ test("a bad user keybindings file in the confdir fails the start-up, naming the 
   assert.equal(loadConsoleKeymap(dir).lookup("flowlist", "J")?.help, "Down by J");
 });
 
+test("with the engine's commands known, a user entry naming a command nobody has fails the start-up, naming the entry", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "pryx-keys-cmd-"));
+  try {
+    const file = path.join(dir, "keybindings.json");
+    const engineCommands = ["flow.kill", "counter.show"];
+    writeFileSync(file, JSON.stringify([
+      { key: "X", context: "flowlist", command: "flow.kill @focus", help: "ok" },
+      { key: "x", context: "flowlist", command: "nosuch.cmd", help: "?" },
+      { key: "y", context: ["flowlist", "flowview"], command: "also.missing 'a b'" },
+    ]));
+    assert.throws(
+      () => loadConsoleKeymap(dir, undefined, engineCommands),
+      (err: unknown) =>
+        err instanceof KeymapError &&
+        err.problems.length === 2 &&
+        err.problems[0] === `${file}: entry 1 (key "x"): unknown command "nosuch.cmd" (context "flowlist")` &&
+        err.problems[1] === `${file}: entry 2 (key "y"): unknown command "also.missing" (context "flowlist", "flowview")`,
+    );
+    // Commands the console runs itself (not only console.*), and addons' commands, are known.
+    writeFileSync(file, JSON.stringify([
+      { key: "X", context: "flowlist", command: "counter.show" },
+      { key: "Y", context: "flowlist", command: "view.focus.next" },
+      { key: "Z", context: "flowlist", command: "console.command nosuch.later" },
+    ]));
+    assert.equal(loadConsoleKeymap(dir, undefined, engineCommands).lookup("flowlist", "X")?.command, "counter.show");
+    // Before the engine is ready (no command list) only console.* names can be checked.
+    writeFileSync(file, JSON.stringify([{ key: "x", context: "flowlist", command: "nosuch.cmd" }]));
+    assert.equal(loadConsoleKeymap(dir).lookup("flowlist", "x")?.command, "nosuch.cmd");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("first run creates an empty <confdir>/keybindings.json for the user's keys, and never overwrites one", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "pryx-keys-first-"));
   try {

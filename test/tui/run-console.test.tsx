@@ -96,6 +96,18 @@ test("a bad user keybinding stops the start-up before the terminal is touched, n
   assert.equal(t.stdout.out, "");
 });
 
+test("a user keybinding whose command the engine does not have stops the start-up, naming the entry", async () => {
+  const dir = confdir();
+  writeFileSync(path.join(dir, "keybindings.json"), JSON.stringify([{ key: "x", context: "flowlist", command: "nosuch.cmd", help: "?" }]));
+  const engine = new FakeEngine();
+  const t = tty();
+  await assert.rejects(
+    runConsole(engine, engine.ready(), { confdir: dir, ...t.streams }),
+    (err: unknown) => err instanceof KeymapError && /keybindings\.json: entry 0 \(key "x"\): unknown command "nosuch\.cmd" \(context "flowlist"\)/.test(err.message),
+  );
+  assert.equal(t.stdout.out, "");
+});
+
 test("stdin that is not a terminal is refused with a pointer to pryx dump", async () => {
   const engine = new FakeEngine();
   const t = tty();
