@@ -106,3 +106,39 @@ export function wordAt(line: string, cursor: number): { index: number; start: nu
   const full = tokenize(line, true).find((t) => t.start === last.start);
   return { index: toks.length - 1, start: last.start, end: full?.end ?? cursor, value: last.value };
 }
+
+/**
+ * The quote the cursor is inside when that quote is closed later in the line, else undefined. Only
+ * then is a typed quote character certainly text: closing the quote there would leave the one
+ * after the cursor unterminated.
+ */
+function closedQuoteAt(line: string, cursor: number): string | undefined {
+  let quote: string | undefined;
+  for (let i = 0; i < cursor; i++) {
+    const c = line[i]!;
+    if (quote === undefined) {
+      if (c === "'" || c === '"') quote = c;
+    } else if (c === "\\" && (line[i + 1] === quote || line[i + 1] === "\\") && i + 1 < cursor) i++;
+    else if (c === quote) quote = undefined;
+  }
+  if (quote === undefined) return undefined;
+  for (let i = cursor; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === "\\" && (line[i + 1] === quote || line[i + 1] === "\\")) i++;
+    else if (c === quote) return quote;
+  }
+  return undefined;
+}
+
+/**
+ * What to insert for text typed at the cursor of a command line: inside a quoted argument the
+ * prompt opened (as `;` opens `flow.comment @focus ''`), the quote character and backslash are
+ * escaped, so `it's fine` is a comment and not a quoting error; everywhere else the text as typed.
+ */
+export function typedText(line: string, cursor: number, text: string): string {
+  const q = closedQuoteAt(line, cursor);
+  if (q === undefined) return text;
+  let out = "";
+  for (const ch of text) out += ch === q || ch === "\\" ? `\\${ch}` : ch;
+  return out;
+}

@@ -8,7 +8,7 @@
  */
 import type { EngineHandle } from "../engine-client.ts";
 import type { CommandInfo, EngineEvent, FlowDetail, FlowSummary, LogEntry, LogLevel, OptionInfo, ReadyInfo } from "../protocol.ts";
-import { joinArgs, quoteAlways, quoteArg, replaceFocus, tokenize, wordAt } from "./command-line.ts";
+import { joinArgs, quoteAlways, quoteArg, replaceFocus, tokenize, typedText, wordAt } from "./command-line.ts";
 import { VIEW_NAMES, searchLines, type Line, type ViewName } from "./contentviews/index.ts";
 import { DEFAULT_MAX_LINES, tabContent, tabsFor, type Tab, type TabContent, type TabId } from "./detail-lines.ts";
 import { clockTime, sanitize } from "./format.ts";
@@ -486,7 +486,7 @@ export class Controller {
     if (p) {
       const b = this.keymap.lookup("prompt", k.name);
       if (b) this.runKey(b.command);
-      else if (k.text) this.setPromptLine(le.insert(p.line, k.text));
+      else if (k.text) this.setPromptLine(le.insert(p.line, p.kind === "command" ? typedText(p.line.value, p.line.cursor, k.text) : k.text));
       return true;
     }
     const top = this.top();

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CommandSyntaxError, joinArgs, quoteAlways, quoteArg, replaceFocus, tokenize, wordAt } from "../../src/tui/command-line.ts";
+import { CommandSyntaxError, joinArgs, quoteAlways, quoteArg, replaceFocus, tokenize, typedText, wordAt } from "../../src/tui/command-line.ts";
 
 test("tokenize splits words and honours quotes", () => {
   assert.deepEqual(tokenize(`set view_filter '~u foo & ~m GET'`).map((t) => t.value), ["set", "view_filter", "~u foo & ~m GET"]);
@@ -36,3 +36,22 @@ test("wordAt finds the word being completed", () => {
   assert.deepEqual(wordAt("set ", 4), { index: 1, start: 4, end: 4, value: "" });
   assert.deepEqual(wordAt("set view_f", 10), { index: 1, start: 4, end: 10, value: "view_f" });
 });
+
+test("typedText escapes the quote and backslash typed inside a closed quoted argument, and nothing else", () => {
+  const at = (line: string, cursor: number, text: string) => {
+    const typed = typedText(line, cursor, text);
+    return line.slice(0, cursor) + typed + line.slice(cursor);
+  };
+  const comment = (text: string) => {
+    const l = at("flow.comment @focus ''", 21, text);
+    return tokenize(l).map((t) => t.value)[2];
+  };
+  assert.equal(at("flow.comment @focus ''", 21, "it's fine"), String.raw`flow.comment @focus 'it\'s fine'`);
+  for (const text of ["it's fine", "C:\\", `say "hi"`, "a\\'b"]) assert.equal(comment(text), text);
+  assert.equal(at(`set intercept "~u x"`, 19, `"`), String.raw`set intercept "~u x\""`);
+  // Outside quotes, or in a quote still open (being typed), the user's quotes mean what they always do.
+  assert.equal(typedText("flow.comment @focus ", 20, "'a'"), "'a'");
+  assert.equal(typedText("flow.comment @focus 'abc", 24, "'"), "'");
+  assert.equal(typedText("set x 'a' ", 10, "'"), "'");
+});
+

@@ -5,6 +5,7 @@ import { FakeEngine, makeFlows } from "./helpers/fake-engine.ts";
 import { defaultKeymap, TEST_THEME } from "./helpers/tui.tsx";
 import { keyPressFromChar } from "../../src/tui/keys.ts";
 import { Engine } from "../../src/engine/engine.ts";
+import { splitCommandLine } from "../../src/engine/commands.ts";
 import type { EngineHandle } from "../../src/engine-client.ts";
 
 function make(engine = new FakeEngine()) {
@@ -40,6 +41,22 @@ test("console.command keeps a trailing space and puts the cursor inside a final 
   assert.deepEqual(ctrl.state.prompt!.line, { value: "cut.save @focus response.content ", cursor: 33 });
   await ctrl.run("console.command flow.comment @focus ''");
   assert.deepEqual(ctrl.state.prompt!.line, { value: "flow.comment @focus ''", cursor: 21 });
+  ctrl.dispose();
+});
+
+test("; then a comment with an apostrophe runs flow.comment with the text as typed, no quoting error", async () => {
+  const { ctrl, engine } = make();
+  const flows = makeFlows(1);
+  engine.add(flows);
+  ctrl.key(keyPressFromChar(";"));
+  type(ctrl, `it's "fine"`);
+  assert.equal(ctrl.state.prompt!.line.value, String.raw`flow.comment @focus 'it\'s "fine"'`);
+  ctrl.key(keyPressFromChar("\r"));
+  await new Promise((r) => setTimeout(r, 10));
+  assert.notEqual(ctrl.state.message?.level, "error", ctrl.state.message?.text);
+  const sent = engine.commandLines();
+  assert.equal(sent.length, 1);
+  assert.deepEqual(splitCommandLine(sent[0]!), ["flow.comment", flows[0]!.id, `it's "fine"`]);
   ctrl.dispose();
 });
 
