@@ -1,7 +1,11 @@
 /** A command callable from the console prompt, key bindings and addons: `name arg arg…`. */
 export interface CommandSpec {
   name: string;
-  /** e.g. "flows [value]" — shown in help and completion. */
+  /**
+   * e.g. "save.file flows path" — shown in help and completion. The parameter names are the
+   * arguments' types as far as the prompt cares: one named `path` is a file path and Tab completes
+   * it from the file system.
+   */
   signature: string;
   help: string;
   run(args: string[]): unknown;

@@ -142,3 +142,15 @@ export function typedText(line: string, cursor: number, text: string): string {
   for (const ch of text) out += ch === q || ch === "\\" ? `\\${ch}` : ch;
   return out;
 }
+
+/**
+ * The parameter that argument `index` (0: the first after the command name) fills in a signature
+ * such as "save.file flows path" or "set option [value]", without its brackets or the `*` of a
+ * parameter taking the rest of the line; undefined past the last one.
+ */
+export function signatureParam(signature: string, index: number): string | undefined {
+  const params = signature.trim().split(/\s+/).slice(1);
+  const last = params[params.length - 1];
+  const p = params[index] ?? (last?.startsWith("*") ? last : undefined);
+  return p?.replace(/^\[|\]$/g, "").replace(/^\*/, "");
+}

@@ -8,7 +8,8 @@
  */
 import type { EngineHandle } from "../engine-client.ts";
 import type { CommandInfo, EngineEvent, FlowDetail, FlowSummary, LogEntry, LogLevel, OptionInfo, ReadyInfo } from "../protocol.ts";
-import { joinArgs, quoteAlways, quoteArg, replaceFocus, tokenize, typedText, wordAt } from "./command-line.ts";
+import { joinArgs, quoteAlways, quoteArg, replaceFocus, signatureParam, tokenize, typedText, wordAt } from "./command-line.ts";
+import { commonPrefix, completePath, expandHome, lastPathPart } from "./path-complete.ts";
 import { VIEW_NAMES, searchLines, type Line, type ViewName } from "./contentviews/index.ts";
 import { DEFAULT_MAX_LINES, tabContent, tabsFor, type Tab, type TabContent, type TabId } from "./detail-lines.ts";
 import { clockTime, sanitize } from "./format.ts";
@@ -119,6 +120,16 @@ export type Overlay = ChooserOverlay | ConfirmOverlay;
 
 /** One-key shortcuts for chooser entries, as mitmproxy's (no q: it cancels). */
 export const CHOOSER_SHORTCUTS = "123456789abcdefghijklmnoprstuvwxyz";
+
+/** What Tab may put in place of the word at [start, end), which reads `typed` up to the cursor. */
+export interface Completions {
+  start: number;
+  end: number;
+  candidates: string[];
+  typed: string;
+  /** File paths, which complete to their common prefix first and list by their last part. */
+  paths: boolean;
+}
 
 export interface PromptState {
   /** `edit`: a single value of a flow, handed to onSubmit instead of being run. */
@@ -909,11 +920,18 @@ export class Controller {
     this.set({ prompt: { ...p, line: le.line(this.history[i]!), history: { index: i, prefix }, completion: undefined } });
   }
 
-  /** Completion candidates for the word at the cursor: command names, option names, option values, else the engine's. */
-  async completions(value: string, cursor: number): Promise<{ start: number; end: number; candidates: string[] }> {
+  /**
+   * Completion candidates for the word at the cursor: command names, option names, option values,
+   * files for a command's `path` parameter, else the engine's.
+   */
+  async completions(value: string, cursor: number): Promise<Completions> {
     const w = wordAt(value, cursor);
     const words = tokenize(value.slice(0, cursor), true).map((t) => t.value);
     const startsWith = (xs: Iterable<string>) => [...new Set(xs)].filter((x) => x.startsWith(w.value)).sort();
+    const cmd = w.index > 0 ? this.commandList().find((c) => c.name === words[0]) : undefined;
+    if (cmd && signatureParam(cmd.signature, w.index - 1) === "path") {
+      return { start: w.start, end: w.end, candidates: await completePath(w.value), typed: w.value, paths: true };
+    }
     let candidates: string[] = [];
     if (w.index === 0) candidates = startsWith(this.commandList().map((c) => c.name));
     else if (words[0] === "set" && w.index === 1) candidates = startsWith(this._state.options.keys());
@@ -929,7 +947,7 @@ export class Controller {
         candidates = [];
       }
     }
-    return { start: w.start, end: w.end, candidates };
+    return { start: w.start, end: w.end, candidates, typed: w.value, paths: false };
   }
 
   private async complete(dir: 1 | -1): Promise<void> {
@@ -943,7 +961,7 @@ export class Controller {
       this.set({ prompt: { ...p, line, completion: { ...c, index, applied: line } } });
       return;
     }
-    const { start, end, candidates } = await this.completions(p.line.value, p.line.cursor);
+    const { start, end, candidates, typed, paths } = await this.completions(p.line.value, p.line.cursor);
     const now = this._state.prompt;
     if (!now || now.line !== p.line) return;
     if (candidates.length === 0) {
@@ -951,14 +969,23 @@ export class Controller {
       return;
     }
     if (candidates.length === 1) {
-      const atEnd = end >= now.line.value.length;
-      const line = le.replaceRange(now.line, start, end, quoteArg(candidates[0]!) + (atEnd ? " " : ""));
+      const only = candidates[0]!;
+      // No space after a directory: the next Tab goes on inside it.
+      const atEnd = end >= now.line.value.length && !(paths && only.endsWith("/"));
+      const line = le.replaceRange(now.line, start, end, quoteArg(only) + (atEnd ? " " : ""));
       this.set({ prompt: { ...now, line, completion: undefined, hint: undefined } });
+      return;
+    }
+    const shown = (paths ? candidates.map(lastPathPart) : candidates).slice(0, 30).join("  ") + (candidates.length > 30 ? `  … (${candidates.length})` : "");
+    // Paths first complete as far as all the matches agree, as a shell does; the next Tab cycles.
+    const common = paths ? commonPrefix(candidates) : "";
+    if (common.length > expandHome(typed).length) {
+      const line = le.replaceRange(now.line, start, end, quoteArg(common));
+      this.set({ prompt: { ...now, line, completion: undefined, hint: shown } });
       return;
     }
     const index = dir === 1 ? 0 : candidates.length - 1;
     const line = le.replaceRange(now.line, start, end, quoteArg(candidates[index]!));
-    const shown = candidates.slice(0, 30).join("  ") + (candidates.length > 30 ? `  … (${candidates.length})` : "");
     this.set({ prompt: { ...now, line, completion: { candidates, index, start, applied: line }, hint: shown } });
   }
 

@@ -1,5 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { Controller } from "../../src/tui/controller.ts";
 import { FakeEngine, makeFlows } from "./helpers/fake-engine.ts";
 import { defaultKeymap, TEST_THEME } from "./helpers/tui.tsx";
@@ -170,6 +173,70 @@ test("completion asks the engine for words it cannot complete itself", async () 
   await ctrl.completions("replay.client x", 15);
   assert.ok(engine.requests.some((q) => q.op === "completions" && q.partial === "replay.client x"));
   ctrl.dispose();
+});
+
+test("Tab completes file paths for the real engine's path arguments (L, w, b, export.file)", async (t) => {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "pryx-tab-paths-")));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const f of ["capture-1.pryx", "capture-2.pryx", "notes.txt"]) fs.writeFileSync(path.join(dir, f), "");
+  fs.mkdirSync(path.join(dir, "caps"));
+  fs.writeFileSync(path.join(dir, "caps", "inner.har"), "");
+  const engine = new Engine({ options: {}, keepFlows: true, noServer: true }, () => undefined);
+  const handle: EngineHandle = { request: (req) => engine.handle(req), on: () => () => undefined, shutdown: () => Promise.resolve() };
+  const commands = engine.commands.list().map((c) => ({ name: c.name, signature: c.signature, help: c.help }));
+  const ctrl = new Controller({ engine: handle, ready: { listen: [], modes: [], confdir: "", options: engine.options.all(), commands }, keymap: defaultKeymap(), theme: TEST_THEME, onExit: () => undefined });
+  const tab = async () => {
+    ctrl.key({ name: "tab", text: "" });
+    await new Promise((r) => setTimeout(r, 20));
+    return ctrl.state.prompt!;
+  };
+  try {
+    ctrl.key(keyPressFromChar("L"));
+    type(ctrl, `${dir}/ca`);
+    // Several matches: as far as they agree, listed by name; the next Tabs cycle through them.
+    let p = await tab();
+    assert.equal(p.line.value, `view.flows.load ${dir}/cap`);
+    assert.equal(p.hint, "caps/  capture-1.pryx  capture-2.pryx");
+    assert.equal((await tab()).line.value, `view.flows.load ${dir}/caps/`);
+    assert.equal((await tab()).line.value, `view.flows.load ${dir}/capture-1.pryx`);
+    ctrl.key({ name: "esc", text: "" });
+
+    // One directory: its "/" and no space, so the next Tab goes inside.
+    ctrl.key(keyPressFromChar("w"));
+    type(ctrl, `${dir}/cap`);
+    type(ctrl, "s");
+    p = await tab();
+    assert.equal(p.line.value, `save.file @shown ${dir}/caps/`);
+    p = await tab();
+    assert.equal(p.line.value, `save.file @shown ${dir}/caps/inner.har `);
+    ctrl.key({ name: "esc", text: "" });
+
+    ctrl.key(keyPressFromChar("b"));
+    type(ctrl, `${dir}/n`);
+    assert.equal((await tab()).line.value, `cut.save @focus response.content ${dir}/notes.txt `);
+    ctrl.key({ name: "esc", text: "" });
+
+    await ctrl.run(`console.command export.file curl @focus ${dir}/caps/i`);
+    assert.equal((await tab()).line.value, `export.file curl @focus ${dir}/caps/inner.har `);
+    ctrl.key({ name: "esc", text: "" });
+
+    // ~ is the home directory.
+    const home = process.env["HOME"];
+    process.env["HOME"] = dir;
+    try {
+      await ctrl.run("console.command view.flows.load ~/caps/");
+      assert.equal((await tab()).line.value, `view.flows.load ${dir}/caps/inner.har `);
+    } finally {
+      if (home === undefined) delete process.env["HOME"];
+      else process.env["HOME"] = home;
+    }
+    // Not a path argument: no files offered.
+    ctrl.key({ name: "esc", text: "" });
+    await ctrl.run(`console.command flow.comment @focus ${dir}/ca`);
+    assert.equal((await tab()).hint, "no completions");
+  } finally {
+    ctrl.dispose();
+  }
 });
 
 test("events buffered before the console started are applied first", () => {
