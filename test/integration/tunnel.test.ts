@@ -220,7 +220,8 @@ test("an ignored host whose server speaks first is relayed before the client sen
     s.pipe(s);
   });
   await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
-  for (const options of [{ ignore_hosts: `:${portOf(origin)}$` }, { tcp_hosts: `:${portOf(origin)}$` }]) {
+  const cases: Record<string, string>[] = [{ ignore_hosts: `:${portOf(origin)}$` }, { tcp_hosts: `:${portOf(origin)}$` }];
+  for (const options of cases) {
     const proxy = await startProxy({ options });
     t.after(() => proxy.stop());
     const socket = await connectTunnel(proxy.port, `127.0.0.1:${portOf(origin)}`);
