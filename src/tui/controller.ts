@@ -645,10 +645,22 @@ export class Controller {
       return;
     }
     if (isPromiseLike(value)) {
-      this.track(Promise.resolve(value).then((v: unknown) => this.showResult(v, false), (err: unknown) => this.error(err)));
+      const done = Promise.resolve(value).then((v: unknown) => this.showResult(v, false), (err: unknown) => this.error(err));
+      if (!this.isEngineCommand(line)) this.track(done);
       return;
     }
     this.showResult(value, false);
+  }
+
+  /**
+   * Whether a command line runs in the engine. Engine commands open nothing in the console, so the
+   * keys typed after one are not held for its reply: a `j` after setting a view filter over 100,000
+   * flows moves the focus at once instead of waiting for the filter.
+   */
+  private isEngineCommand(line: string): boolean {
+    const name = tokenize(line)[0]?.value;
+    if (name === undefined || this.local.has(name)) return false;
+    return !(name === "set" && this.isLocalOption(tokenize(line)[1]?.value ?? ""));
   }
 
   private showResult(value: unknown, fromPrompt: boolean): void {
@@ -900,7 +912,9 @@ export class Controller {
     if (line === "") return;
     if (this.history[this.history.length - 1] !== line) this.history.push(line);
     if (this.history.length > 500) this.history.shift();
-    await this.run(line, true);
+    // Only a console command's work holds the keys typed after Enter (see isEngineCommand).
+    if (this.isEngineCommand(line)) void this.run(line, true);
+    else await this.run(line, true);
   }
 
   private historyStep(dir: -1 | 1): void {

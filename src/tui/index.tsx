@@ -147,7 +147,10 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
         stdout,
         exitOnCtrlC: false,
         patchConsole: true,
-        maxFps: 120,
+        // Ink throttles repaints to maxFps: at 120 a key pressed just after a flood batch's repaint
+        // waited up to 9 ms for the throttle's trailing edge. Repaints already come only from keys
+        // and the engine's batches (10 a second under a flood), so the throttle has nothing to save.
+        maxFps: 1000,
         incrementalRendering: INCREMENTAL_RENDERING,
       });
     } catch (err) {
