@@ -1,11 +1,12 @@
 import net from "node:net";
 import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
-import { Options, type OptionText } from "./options.ts";
+import { Options } from "./options.ts";
 import { CommandRegistry } from "./commands.ts";
 import { Log } from "./log.ts";
 import { FlowStore, type DetailOf } from "./store.ts";
 import { AddonManager } from "./hooks/addon-manager.ts";
+import type { Addon } from "./hooks/hooks.ts";
 import { ScriptLoader } from "./hooks/scripts.ts";
 import { bindContext } from "./hooks/ctx.ts";
 import { registerCoreOptions } from "./core-options.ts";
@@ -118,11 +119,10 @@ export class Engine {
   }
 
   async start(): Promise<ReadyInfo> {
-    // `--set` may name options that -s scripts register: those wait until the scripts have loaded.
-    const [known, fromScripts] = partition(this.init.options, (name) => this.options.has(name));
-    this.options.update(known);
-    await this.addons.add(new InterceptAddon(this.options, this.store), "intercept");
-    await this.addons.add(new SaveStreamAddon(this.options, this.log), "save_stream");
+    // `--set` may name options that -s scripts register: those wait until a script's `load` adds them.
+    this.options.updateDeferring(this.init.options);
+    await this.addBuiltin(new InterceptAddon(this.options, this.store), "intercept");
+    await this.addBuiltin(new SaveStreamAddon(this.options, this.log), "save_stream");
     const confdir = this.options.get<string>("confdir");
     const ca = await loadOrCreateCA(confdir);
     const leaves = new LeafCertificates(ca);
@@ -130,9 +130,9 @@ export class Engine {
       contextFor: (host) => leaves.get(host).secureContext,
       onboarding: (p) => onboardingResponse(p, ca),
     };
+    // Each addon has had its one `configure` with every option as it was added (mitmproxy's order).
     await this.scripts.loadAll(this.options.get<string[]>("scripts"), true);
-    this.options.update(fromScripts);
-    await this.addons.trigger("configure", new Set(this.options.names()));
+    this.options.rejectDeferred();
     this.onOptionsChanged(new Set(["view_filter"]));
     const listen: string[] = [];
     if (!this.init.noServer) {
@@ -155,6 +155,12 @@ export class Engine {
       options: this.options.all(),
       commands: this.commands.list().map((c) => ({ name: c.name, signature: c.signature, help: c.help })),
     };
+  }
+
+  /** A built-in addon, configured as it is added, like a script: one `configure` at start-up, not two. */
+  private async addBuiltin(addon: Addon, name: string): Promise<void> {
+    await this.addons.add(addon, name);
+    await this.addons.configureOne(name);
   }
 
   /**
@@ -356,11 +362,4 @@ export class Engine {
     clearTimeout(this.flushTimer);
     this.flush();
   }
-}
-
-function partition(values: Record<string, OptionText>, test: (name: string) => boolean): [Record<string, OptionText>, Record<string, OptionText>] {
-  const yes: Record<string, OptionText> = {};
-  const no: Record<string, OptionText> = {};
-  for (const [k, v] of Object.entries(values)) (test(k) ? yes : no)[k] = v;
-  return [yes, no];
 }

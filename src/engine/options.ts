@@ -41,6 +41,8 @@ const EXPECTS: Record<OptionType, string> = {
 export class Options {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<(updated: Set<string>) => void>();
+  /** Values given for options not registered yet (mitmproxy's deferred options): an addon's `load` adds them. */
+  private readonly deferred = new Map<string, OptionText>();
 
   add(spec: OptionSpec<OptionValue>): void {
     const existing = this.entries.get(spec.name);
@@ -50,7 +52,45 @@ export class Options {
       existing.spec = spec;
       return;
     }
-    this.entries.set(spec.name, { spec, value: spec.default });
+    const entry: Entry = { spec, value: spec.default };
+    this.entries.set(spec.name, entry);
+    this.takeDeferred(entry);
+  }
+
+  /**
+   * A deferred value becomes the new option's value without a change event: the addon's first
+   * `configure` (all options) reports it. A bad value stays deferred for `rejectDeferred`, so
+   * the error comes once, at start-up, rather than from inside the addon's `load`.
+   */
+  private takeDeferred(entry: Entry): void {
+    const text = this.deferred.get(entry.spec.name);
+    if (text === undefined) return;
+    try {
+      entry.value = this.parse(entry, text);
+      this.deferred.delete(entry.spec.name);
+    } catch (err) {
+      if (!(err instanceof OptionError)) throw err;
+    }
+  }
+
+  /**
+   * Like `update`, but a value for an option nobody has registered yet is kept until an addon
+   * adds it (`-s my.ts --set my_tag=x`), as mitmproxy does with `--set` before scripts load.
+   */
+  updateDeferring(values: Record<string, OptionText>): Set<string> {
+    const now: Record<string, OptionText> = {};
+    for (const [name, text] of Object.entries(values)) {
+      if (this.entries.has(name)) now[name] = text;
+      else this.deferred.set(name, text);
+    }
+    return this.update(now);
+  }
+
+  /** Once every addon has loaded: a deferred value still waiting is an unknown option or a bad value. */
+  rejectDeferred(): void {
+    const rest = Object.fromEntries(this.deferred);
+    this.deferred.clear();
+    this.update(rest);
   }
 
   has(name: string): boolean {

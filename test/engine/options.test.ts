@@ -113,3 +113,47 @@ test("Engine init options: an unknown name or a bad value fails start, naming th
   await assert.rejects(start({ listen_port: "x" }), /option listen_port expects an integer, got "x"/);
   await assert.rejects(start({ flow_detail: "lots" }), /option flow_detail expects an integer/);
 });
+
+test("a value for an option not registered yet waits for it: the addon's first configure already has it", () => {
+  const o = coreOptions();
+  const changes: string[][] = [];
+  o.onChange((u) => changes.push([...u]));
+  o.updateDeferring({ my_tag: "x", listen_port: "9000", my_count: "many" });
+  assert.equal(o.get("listen_port"), 9000);
+  o.add({ name: "my_tag", type: "str", default: "default-tag", help: "" });
+  assert.equal(o.get("my_tag"), "x");
+  o.add({ name: "my_count", type: "int", default: 0, help: "" });
+  assert.equal(o.get("my_count"), 0);
+  // Only listen_port changed an option that existed: a deferred value is not a change event.
+  assert.deepEqual(changes, [["listen_port"]]);
+  throwsOption(() => o.rejectDeferred(), /option my_count expects an integer, got "many"/);
+  o.updateDeferring({ never_added: "1" });
+  throwsOption(() => o.rejectDeferred(), /unknown option "never_added"/);
+});
+
+test("Engine: -s script + --set of its option: one configure, and running, see the --set value", { timeout: 10_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-opt-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const script = path.join(dir, "my.ts");
+  // The script runs in this process: it reports what it saw through a global.
+  fs.writeFileSync(
+    script,
+    `const seen = ((globalThis as Record<string, unknown>).__pryxSeen ??= []) as string[];
+let loader: { options: Record<string, unknown> };
+export default {
+  load(l: typeof loader & { add_option(...a: unknown[]): void }) { loader = l; l.add_option("my_tag", "str", "default-tag", "a tag"); },
+  configure(updated: Set<string>) { if (updated.has("my_tag")) seen.push("configure " + String(loader.options.my_tag)); },
+  running() { seen.push("running " + String(loader.options.my_tag)); },
+};
+`,
+  );
+  const seen: string[] = [];
+  (globalThis as Record<string, unknown>)["__pryxSeen"] = seen;
+  const engine = new Engine({ options: { confdir: dir, scripts: [script], my_tag: "x" }, keepFlows: false, noServer: true }, () => undefined);
+  await engine.start();
+  await engine.stop();
+  assert.deepEqual(seen, ["configure x", "running x"]);
+  const bad = new Engine({ options: { confdir: dir, scripts: [script], my_tag: "x", my_tga: "y" }, keepFlows: false, noServer: true }, () => undefined);
+  await assert.rejects(bad.start(), /unknown option "my_tga" \(did you mean my_tag\?\)/);
+  await bad.stop();
+});
