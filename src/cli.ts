@@ -6,6 +6,7 @@ import { EngineClient, type EngineInit } from "./engine-client.ts";
 import { attachDump } from "./dump.ts";
 import type { EngineEvent } from "./protocol.ts";
 import type { OptionText } from "./engine/options.ts";
+import { compileFilter } from "./engine/filter/index.ts";
 
 interface CommonArgs {
   "listen-port"?: number;
@@ -64,10 +65,25 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   return o;
 }
 
-/** A malformed flag is the user's mistake: one line saying so, like every option error, not a stack trace. */
-function optionsOrExit(a: CommonArgs): Record<string, OptionText> {
+/**
+ * `pryx dump FILTER` (mitmdump's `dumper_filter`): checked here, so a mistake is reported as the
+ * filter the user typed, not as the view_filter option it is carried in.
+ */
+function dumpFilter(words: readonly string[] | undefined): string | undefined {
+  const filter = words?.join(" ").trim();
+  if (!filter) return undefined;
   try {
-    return optionsFromArgs(a);
+    compileFilter(filter);
+  } catch (err) {
+    throw new UsageError(`invalid filter ${JSON.stringify(filter)}: ${(err as Error).message}`);
+  }
+  return filter;
+}
+
+/** A malformed flag is the user's mistake: one line saying so, like every option error, not a stack trace. */
+function orExit<T>(parse: () => T): T {
+  try {
+    return parse();
   } catch (err) {
     process.stderr.write(`pryx: ${(err as Error).message}\n`);
     process.exit(2);
@@ -99,8 +115,8 @@ function onSignals(fn: () => void): void {
 }
 
 async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }): Promise<void> {
-  const options = optionsOrExit(argv);
-  const filter = argv.filter?.join(" ").trim();
+  const options = orExit(() => optionsFromArgs(argv));
+  const filter = orExit(() => dumpFilter(argv.filter));
   if (filter) options["view_filter"] = filter;
   // From the option, so `--set flow_detail=N` works as well as -q and --flow-detail.
   const flowDetail = Number([options["flow_detail"] ?? 1].flat().at(-1));
@@ -122,7 +138,7 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
 }
 
 async function runConsoleCommand(argv: CommonArgs): Promise<void> {
-  const options = optionsOrExit(argv);
+  const options = orExit(() => optionsFromArgs(argv));
   // Start-up logs and flows read with -r arrive before the console subscribes: keep them for it.
   const early: EngineEvent[] = [];
   let stopEarly: () => void = () => undefined;

@@ -234,3 +234,10 @@ test("a TypeScript addon in any directory, outside any package, loads and import
   assert.doesNotMatch(p.stderr(), /\[error\]/);
   assert.equal((await get(p.port, "http://anything.test/")).status, 418);
 });
+
+test("a bad dump filter is reported as the filter typed, not as an option the user never set", { timeout: 30_000 }, async () => {
+  const p = runPryx(["dump", "-p", "0", "--confdir", confdir, "~x", "foo"]);
+  assert.equal(await p.exited, 2);
+  assert.match(p.stderr(), /^pryx: invalid filter "~x foo": .*unknown operator ~x/);
+  assert.doesNotMatch(p.stderr(), /view_filter/);
+});
