@@ -7,6 +7,7 @@ import { attachDump } from "./dump.ts";
 import type { EngineEvent } from "./protocol.ts";
 import type { OptionText } from "./engine/options.ts";
 import { compileFilter } from "./engine/filter/index.ts";
+import { MODES } from "./engine/modes.ts";
 
 interface CommonArgs {
   "listen-port"?: number;
@@ -178,7 +179,7 @@ const common = (y: ReturnType<typeof yargs>) =>
   y
     .option("listen-port", { alias: "p", type: "number", describe: "Proxy port (default 8080)" })
     .option("listen-host", { type: "string", describe: "Bind address (default 127.0.0.1)" })
-    .option("mode", { alias: "m", type: "string", array: true, describe: "regular | reverse:URL | upstream:URL, each may take @PORT; repeatable" })
+    .option("mode", { alias: "m", type: "string", array: true, describe: `${MODES.join(" | ")}, each may take @PORT; repeatable` })
     .option("scripts", { alias: "s", type: "string", array: true, describe: "Addon script (.ts, .js, .mjs); repeatable" })
     .option("set", { type: "string", array: true, describe: "Set an option: name=value; repeatable" })
     .option("intercept", { alias: "i", type: "string", describe: "Intercept filter expression" })

@@ -2,6 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Options } from "./options.ts";
 import { compileFilter } from "./filter/index.ts";
+import { describeModes, isModeSpec } from "./modes.ts";
 
 const validFilter = (v: unknown): void => {
   if (typeof v === "string" && v.trim()) compileFilter(v);
@@ -19,8 +20,7 @@ const validRegexes = (v: unknown): void => {
 
 const validModes = (v: unknown): void => {
   for (const m of v as string[]) {
-    if (!/^(regular|socks5|dns|(reverse|upstream):[a-z]+:\/\/[^\s]+)(@\d+)?$/.test(m))
-      throw new Error(`invalid mode ${JSON.stringify(m)}: expected regular, reverse:URL, upstream:URL, socks5 or dns, each optionally @PORT`);
+    if (!isModeSpec(m)) throw new Error(`invalid mode ${JSON.stringify(m)}: expected ${describeModes()}, each optionally @PORT`);
   }
 };
 
@@ -36,7 +36,7 @@ export function registerCoreOptions(options: Options): void {
       if (typeof v !== "number" || v < 0 || v > 65535) throw new Error("must be from 0 to 65535");
     },
   });
-  options.add({ name: "mode", type: "str[]", default: ["regular"], help: "Proxy modes: regular, reverse:URL, upstream:URL, socks5, dns (each may take @PORT).", validate: validModes });
+  options.add({ name: "mode", type: "str[]", default: ["regular"], help: `Proxy modes: ${describeModes("and")} (each may take @PORT).`, validate: validModes });
   options.add({ name: "confdir", type: "str", default: path.join(os.homedir(), ".pryx"), help: "Directory for the CA and user configuration." });
   options.add({ name: "http2", type: "bool", default: true, help: "Offer HTTP/2 to clients (ALPN) and speak it to servers that offer it." });
   options.add({ name: "ssl_insecure", type: "bool", default: false, help: "Do not verify upstream server certificates." });

@@ -2,6 +2,7 @@ import net from "node:net";
 import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
 import { Options } from "./options.ts";
+import { describeModes, isModeSpec } from "./modes.ts";
 import { CommandRegistry } from "./commands.ts";
 import { Log } from "./log.ts";
 import { FlowStore, type DetailOf } from "./store.ts";
@@ -192,8 +193,8 @@ export class Engine {
         this.log.info(listeningMessage(mode, where));
         return where;
       });
-    } else if (mode !== "regular" && mode !== "socks5" && !mode.startsWith("upstream:")) {
-      return Promise.reject(new Error(`mode ${mode} is not supported yet; use regular, upstream:URL or reverse:URL`));
+    } else if (!isModeSpec(mode)) {
+      return Promise.reject(new Error(`mode ${mode} is not supported; use ${describeModes()}`));
     }
     const server = net.createServer({ noDelay: true }, (socket) => void this.accept(socket, mode, target));
     return new Promise((resolve, reject) => {

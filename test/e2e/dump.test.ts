@@ -9,6 +9,7 @@ import { REPO, runPryx, startDump, type Pryx } from "../helpers/cli.ts";
 import { startHttpOrigin, viaProxy, type Origin } from "../helpers/origin.ts";
 import { deadPort, waitUntil } from "../helpers/wait.ts";
 import { httpsViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
+import { MODES } from "../../src/engine/modes.ts";
 
 const CURL = "/usr/bin/curl";
 // PRYX_TEST_NO_CURL=1 exercises the node:http fallback on a machine that has curl.
@@ -240,4 +241,14 @@ test("a bad dump filter is reported as the filter typed, not as an option the us
   assert.equal(await p.exited, 2);
   assert.match(p.stderr(), /^pryx: invalid filter "~x foo": .*unknown operator ~x/);
   assert.doesNotMatch(p.stderr(), /view_filter/);
+});
+
+test("-m's help lists every supported mode", { timeout: 30_000 }, async () => {
+  for (const args of [["--help"], ["dump", "--help"]]) {
+    const p = runPryx(args);
+    assert.equal(await p.exited, 0);
+    // The description wraps: from -m up to the next flag.
+    const help = /-m, --mode([\s\S]*?)\n\s+-/.exec(p.stdout())?.[1]?.replace(/\s+/g, " ") ?? "";
+    for (const m of MODES) assert.ok(help.includes(m), `${args.join(" ")}: ${m} missing from -m's help: ${help}`);
+  }
 });

@@ -6,6 +6,7 @@ import path from "node:path";
 import { Options, OptionError } from "../../src/engine/options.ts";
 import { registerCoreOptions } from "../../src/engine/core-options.ts";
 import { Engine } from "../../src/engine/engine.ts";
+import { MODES } from "../../src/engine/modes.ts";
 
 function coreOptions(): Options {
   const o = new Options();
@@ -156,4 +157,17 @@ export default {
   const bad = new Engine({ options: { confdir: dir, scripts: [script], my_tag: "x", my_tga: "y" }, keepFlows: false, noServer: true }, () => undefined);
   await assert.rejects(bad.start(), /unknown option "my_tga" \(did you mean my_tag\?\)/);
   await bad.stop();
+});
+
+test("every supported mode is named by the mode option's help and error, and by the listener's refusal", async () => {
+  const o = coreOptions();
+  const listed = (text: string): void => {
+    for (const m of MODES) assert.ok(text.includes(m), `${m} missing from: ${text}`);
+  };
+  listed(o.info("mode").help);
+  assert.throws(() => o.setText("mode", "quic"), (err: Error) => (listed(err.message), true));
+  for (const m of ["regular", "socks5@1080", "dns@5353", "upstream:http://up:3128", "reverse:https://example.com@8443"]) o.setText("mode", m);
+  // The listener checks again (a mode reaching it unchecked); it is private, so reached by a cast.
+  const engine = new Engine({ options: {}, keepFlows: false, noServer: true }, () => undefined) as unknown as { listen(mode: string): Promise<string> };
+  await assert.rejects(engine.listen("quic"), (err: Error) => (listed(err.message), true));
 });
