@@ -165,10 +165,11 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
 async function runCa(argv: { confdir?: string }): Promise<void> {
   const { loadOrCreateCA } = await import("./engine/ca/ca.ts");
   const { trustInstructions } = await import("./engine/ca/trust-help.ts");
+  const { DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT } = await import("./engine/core-options.ts");
   const confdir = argv.confdir ? path.resolve(argv.confdir) : path.join(os.homedir(), ".pryx");
   try {
     const ca = await loadOrCreateCA(confdir);
-    process.stdout.write(`${trustInstructions(ca)}\n`);
+    process.stdout.write(`${trustInstructions(ca, `http://${DEFAULT_LISTEN_HOST}:${DEFAULT_LISTEN_PORT}`)}\n`);
   } catch (err) {
     process.stderr.write(`pryx: ${(err as Error).message}\n`);
     process.exit(2);

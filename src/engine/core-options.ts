@@ -24,13 +24,17 @@ const validModes = (v: unknown): void => {
   }
 };
 
+/** Where the proxy listens unless told otherwise; `pryx ca`'s examples point clients here too. */
+export const DEFAULT_LISTEN_HOST = "127.0.0.1";
+export const DEFAULT_LISTEN_PORT = 8080;
+
 /** The engine's own options, with mitmproxy's names where mitmproxy has the option. */
 export function registerCoreOptions(options: Options): void {
-  options.add({ name: "listen_host", type: "str", default: "127.0.0.1", help: "Address to bind the proxy to (loopback by default; 0.0.0.0 for every interface)." });
+  options.add({ name: "listen_host", type: "str", default: DEFAULT_LISTEN_HOST, help: "Address to bind the proxy to (loopback by default; 0.0.0.0 for every interface)." });
   options.add({
     name: "listen_port",
     type: "int",
-    default: 8080,
+    default: DEFAULT_LISTEN_PORT,
     help: "Proxy port (0 picks a free port).",
     validate: (v) => {
       if (typeof v !== "number" || v < 0 || v > 65535) throw new Error("must be from 0 to 65535");

@@ -36,7 +36,7 @@ test("pryx ca creates the CA and prints its paths and the trust commands", { tim
   assert.equal(fs.statSync(path.join(confdir, "pryx-ca.pem")).mode & 0o777, 0o600, "the key is private");
   assert.ok(stdout.includes(pem), "names the certificate's path");
   assert.ok(stdout.includes(path.join(confdir, "pryx-ca.pem")), "names the key's path");
-  assert.ok(stdout.includes(`curl --cacert ${pem}`));
+  assert.ok(stdout.includes(`curl --cacert ${pem} -x http://127.0.0.1:8080 https://example.com/`), "the curl example goes through pryx at its default address");
   assert.ok(stdout.includes(`NODE_EXTRA_CA_CERTS=${pem}`));
   assert.match(stdout, /update-ca-certificates/);
   assert.match(stdout, /security add-trusted-cert/);

@@ -6,7 +6,8 @@ import { CA_FILE_NAMES } from './ca.ts';
 import type { CertificateAuthority } from './ca.ts';
 import { ONBOARDING_HOST } from './onboarding.ts';
 
-export function trustInstructions(ca: CertificateAuthority): string {
+/** `proxyUrl` is where pryx listens (`http://127.0.0.1:8080`): the curl example goes through it. */
+export function trustInstructions(ca: CertificateAuthority, proxyUrl: string): string {
   const { paths } = ca;
   const pem = shellQuote(paths.certPem);
   const files: [string, string][] = [
@@ -25,8 +26,8 @@ ${files.map(([file, what]) => `  ${file.padEnd(width)}  ${what}`).join('\n')}
 
 Trust it only on machines you control: anyone with ${paths.key} can read the traffic of every client that trusts it.
 
-curl (one request)
-  curl --cacert ${pem} https://example.com/
+curl (one request through pryx at ${proxyUrl}; change it if you start pryx with -p or --listen-host)
+  curl --cacert ${pem} -x ${proxyUrl} https://example.com/
 
 Node.js (added to the built-in roots)
   export NODE_EXTRA_CA_CERTS=${pem}
