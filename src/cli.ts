@@ -4,7 +4,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EngineClient, type EngineInit } from "./engine-client.ts";
 import { attachDump } from "./dump.ts";
-import type { EngineEvent } from "./protocol.ts";
+import type { EngineEvent, ReadyInfo } from "./protocol.ts";
 import type { OptionText } from "./engine/options.ts";
 import { compileFilter } from "./engine/filter/index.ts";
 import { MODES } from "./engine/modes.ts";
@@ -91,6 +91,15 @@ function orExit<T>(parse: () => T): T {
   }
 }
 
+/**
+ * Where the CA is; on the run that created it, that it is new, because until the user trusts
+ * it every HTTPS client through pryx fails.
+ */
+function caNotice(info: ReadyInfo): string {
+  const pem = path.join(info.confdir, "pryx-ca-cert.pem");
+  return info.caCreated ? `created a new CA in ${info.confdir} — trust ${pem} (see \`pryx ca\`)` : `CA certificate: ${pem} (run \`pryx ca\` for how to trust it)`;
+}
+
 async function startEngine(init: EngineInit, attach?: (engine: EngineClient) => void): Promise<EngineClient> {
   const engine = new EngineClient(init);
   // Listeners go on before `ready`: flows read with -r and start-up logs arrive before it.
@@ -130,12 +139,14 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   });
   const info = await engine.ready;
   if (argv["no-server"]) {
-    // Nothing to serve: the flows read with -r were printed before `ready`.
+    // Nothing to serve: the flows read with -r were printed before `ready`. A CA made on this
+    // run is still news: later runs will not say it again.
+    if (info.caCreated) process.stderr.write(`pryx: ${caNotice(info)}\n`);
     await engine.shutdown();
     process.exit(0);
   }
   // Where it listens was logged by the engine (one line per mode, in the console's event log too).
-  process.stderr.write(`pryx: CA certificate: ${path.join(info.confdir, "pryx-ca-cert.pem")} (run \`pryx ca\` for how to trust it)\n`);
+  process.stderr.write(`pryx: ${caNotice(info)}\n`);
 }
 
 async function runConsoleCommand(argv: CommonArgs): Promise<void> {
@@ -147,6 +158,8 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
     stopEarly = e.on((ev) => early.push(ev));
   });
   const info = await engine.ready;
+  // The console's event log is the one place it reports start-up; a new CA needs the user's action.
+  if (info.caCreated) early.push({ t: "batch", add: [], update: [], remove: [], logs: [{ ts: Date.now() / 1000, level: "warn", msg: caNotice(info) }], reset: false });
   const { runConsole } = await import("./tui/index.tsx");
   let code = 0;
   try {

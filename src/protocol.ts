@@ -186,6 +186,8 @@ export interface ReadyInfo {
   listen: string[];
   modes: string[];
   confdir: string;
+  /** The CA was created on this run: the user has yet to trust it, so the start-up says so. */
+  caCreated: boolean;
   options: OptionInfo[];
   commands: CommandInfo[];
 }

@@ -153,6 +153,7 @@ export class Engine {
       listen,
       modes: this.options.get<string[]>("mode"),
       confdir,
+      caCreated: ca.created,
       options: this.options.all(),
       commands: this.commands.list().map((c) => ({ name: c.name, signature: c.signature, help: c.help })),
     };

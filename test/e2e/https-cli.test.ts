@@ -65,7 +65,7 @@ test(
       fs.rmSync(dir, { recursive: true, force: true });
     });
     // The CA line is the last thing dump says at start-up: by then it listens.
-    await waitUntil(() => /CA certificate: .*\n/.test(stderr) || child.exitCode !== null, "pryx dump to start", 20_000, 50);
+    await waitUntil(() => /pryx: created a new CA .*\n/.test(stderr) || child.exitCode !== null, "pryx dump to start", 20_000, 50);
     assert.equal(child.exitCode, null, `pryx dump exited: ${stderr}`);
     const pem = path.join(confdir, "pryx-ca-cert.pem");
     assert.ok(stderr.includes(pem), `says where the CA is: ${stderr}`);
@@ -76,3 +76,23 @@ test(
     assert.match(stdout, new RegExp(`GET https://localhost:${origin.port}/via-dump << 200`));
   },
 );
+
+test("the run that creates the CA says so, on stderr; later runs only name it", { timeout: 30_000 }, async (t) => {
+  const confdir = path.join(tmpdir(t), "conf");
+  const pem = path.join(confdir, "pryx-ca-cert.pem");
+  const first = await run(process.execPath, [PRYX, "dump", "-n", "--confdir", confdir]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.ok(first.stderr.includes(`pryx: created a new CA in ${confdir} — trust ${pem} (see \`pryx ca\`)\n`), first.stderr);
+  const port = await deadPort();
+  const second = spawn(process.execPath, [PRYX, "dump", "-p", String(port), "--confdir", confdir], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  second.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((r) => second.once("exit", () => r()));
+  t.after(async () => {
+    if (second.exitCode === null) second.kill("SIGTERM");
+    await exited;
+  });
+  await waitUntil(() => /CA certificate: .*\n/.test(stderr) || second.exitCode !== null, "the second run to start", 20_000, 50);
+  assert.ok(stderr.includes(`pryx: CA certificate: ${pem}`), stderr);
+  assert.doesNotMatch(stderr, /created a new CA/);
+});

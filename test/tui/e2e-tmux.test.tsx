@@ -67,3 +67,18 @@ test("the real console: flows appear, Enter shows the request headers, q returns
     origin.close();
   }
 });
+
+test("the real console: on the run that creates the CA, the event log says so", { skip: !have("tmux") ? "needs tmux" : false, timeout: 60_000 }, async () => {
+  const home = mkdtempSync(path.join(tmpdir(), "pryx-e2e-"));
+  const confdir = path.join(home, "conf");
+  try {
+    tmux("new-session", "-d", "-s", "e2e", "-x", "200", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, "sh");
+    tmux("send-keys", "-t", "e2e", `node bin/pryx.mjs -n --confdir ${confdir}`, "Enter");
+    await waitScreen((s) => s.includes("[0/0]"), "the console", 40_000);
+    tmux("send-keys", "-t", "e2e", "E");
+    await waitScreen((s) => s.includes(`created a new CA in ${confdir} — trust ${path.join(confdir, "pryx-ca-cert.pem")}`), "the new-CA entry in the event log");
+    tmux("send-keys", "-t", "e2e", "q", "Q");
+  } finally {
+    spawnSync("tmux", ["-L", SOCKET, "kill-server"]);
+  }
+});

@@ -56,6 +56,8 @@ export interface CertificateAuthority {
   readonly fingerprint256: string;
   readonly notAfter: Date;
   readonly issuer: LeafIssuer;
+  /** This call wrote it: the first run with this confdir, whose user has yet to trust it. */
+  readonly created: boolean;
 }
 
 export class CAError extends Error {
@@ -89,16 +91,17 @@ export async function loadOrCreateCA(confdir: string): Promise<CertificateAuthor
   const paths = caPaths(confdir);
   await ensureConfdir(confdir);
   let keyFile = await readIfExists(paths.key, paths);
+  let created = false;
   if (keyFile === undefined) {
     await refuseOrphanedCopies(paths);
     // If another pryx created the CA between our read and our write, this keeps theirs and we load it.
-    await writeKeyFileExclusively(paths, createCAKeyFile());
+    created = await writeKeyFileExclusively(paths, createCAKeyFile());
     keyFile = await readIfExists(paths.key, paths);
     if (keyFile === undefined) {
       throw new CAError(paths.key, 'vanished right after pryx created it', recreateHint(paths));
     }
   }
-  return loadCA(paths, keyFile);
+  return { ...(await loadCA(paths, keyFile)), created };
 }
 
 // ---------------------------------------------------------------------------
@@ -135,23 +138,25 @@ function createCAKeyFile(): string {
 /**
  * Writes the key file so that it appears complete or not at all, and never over
  * an existing one: a temporary file hard-linked into place. Does nothing when the
- * name was taken meanwhile.
+ * name was taken meanwhile, and says whether it wrote the file.
  */
-async function writeKeyFileExclusively(paths: CAPaths, contents: string): Promise<void> {
+async function writeKeyFileExclusively(paths: CAPaths, contents: string): Promise<boolean> {
   const tmp = `${paths.key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await fs.writeFile(tmp, contents, { mode: 0o600, flag: 'wx' });
     await fs.chmod(tmp, 0o600); // the umask could have dropped owner bits
     try {
       await fs.link(tmp, paths.key);
+      return true;
     } catch (err) {
-      if (errorCode(err) === 'EEXIST') return;
+      if (errorCode(err) === 'EEXIST') return false;
       // Some filesystems (FAT, some FUSE mounts) have no hard links; exclusive create still never overwrites.
       if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV'].includes(errorCode(err) ?? '')) throw err;
       try {
         await fs.writeFile(paths.key, contents, { mode: 0o600, flag: 'wx' });
+        return true;
       } catch (err2) {
-        if (errorCode(err2) === 'EEXIST') return;
+        if (errorCode(err2) === 'EEXIST') return false;
         throw err2;
       }
     }
@@ -189,7 +194,7 @@ async function refuseOrphanedCopies(paths: CAPaths): Promise<void> {
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]*?-----END \1-----/g;
 
-async function loadCA(paths: CAPaths, keyFile: Buffer): Promise<CertificateAuthority> {
+async function loadCA(paths: CAPaths, keyFile: Buffer): Promise<Omit<CertificateAuthority, 'created'>> {
   const bad = (reason: string): CAError => new CAError(paths.key, reason, recreateHint(paths));
 
   let keyPem: string | undefined;

@@ -165,3 +165,9 @@ test('public copies without pryx-ca.pem are a CAError, not a new CA over them', 
   assert.equal(fs.existsSync(ca.paths.key), false);
   assert.equal(fs.readFileSync(ca.paths.certPem, 'utf8'), ca.certPem);
 });
+
+test('created says whether this call made the CA (the first run says so to the user)', async (t) => {
+  const dir = tmpConfdir((fn) => t.after(fn));
+  assert.equal((await loadOrCreateCA(dir)).created, true);
+  assert.equal((await loadOrCreateCA(dir)).created, false);
+});

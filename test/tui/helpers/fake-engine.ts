@@ -168,7 +168,7 @@ export class FakeEngine implements EngineHandle {
   shutdowns = 0;
 
   ready(over: Partial<ReadyInfo> = {}): ReadyInfo {
-    return { listen: ["127.0.0.1:8080"], modes: ["regular"], confdir: "/tmp/pryx-test", options: this.options, commands: this.commands, ...over };
+    return { listen: ["127.0.0.1:8080"], modes: ["regular"], confdir: "/tmp/pryx-test", caCreated: false, options: this.options, commands: this.commands, ...over };
   }
 
   on(listener: (ev: EngineEvent) => void): () => void {
