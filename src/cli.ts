@@ -33,6 +33,14 @@ interface CommonArgs {
 /** A mistake on the command line: reported as `pryx: <message>`, not as a crash with a stack trace. */
 export class UsageError extends Error {}
 
+/**
+ * A directory as the user typed it: `~` expanded (a quoted `'~/x'` reaches us unexpanded, and
+ * mitmproxy expands it), then absolute. Every command reads --confdir through this.
+ */
+function confdirFrom(typed: string): string {
+  return path.resolve(typed.replace(/^~(?=$|\/)/, os.homedir()));
+}
+
 /** CLI flags are shorthands for options: this maps them onto the one option registry. */
 export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   const o: Record<string, OptionText> = {};
@@ -51,7 +59,7 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   put("proxyauth", a.proxyauth);
   put("rfile", a.rfile ? path.resolve(a.rfile) : undefined);
   put("ssl_insecure", a["ssl-insecure"] ? true : undefined);
-  put("confdir", a.confdir ? path.resolve(a.confdir.replace(/^~(?=$|\/)/, os.homedir())) : undefined);
+  put("confdir", a.confdir ? confdirFrom(a.confdir) : undefined);
   put("ignore_hosts", a["ignore-hosts"]);
   put("allow_hosts", a["allow-hosts"]);
   put("tcp_hosts", a["tcp-hosts"]);
@@ -178,8 +186,8 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
 async function runCa(argv: { confdir?: string }): Promise<void> {
   const { loadOrCreateCA } = await import("./engine/ca/ca.ts");
   const { trustInstructions } = await import("./engine/ca/trust-help.ts");
-  const { DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT } = await import("./engine/core-options.ts");
-  const confdir = argv.confdir ? path.resolve(argv.confdir) : path.join(os.homedir(), ".pryx");
+  const { DEFAULT_CONFDIR, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT } = await import("./engine/core-options.ts");
+  const confdir = argv.confdir ? confdirFrom(argv.confdir) : DEFAULT_CONFDIR;
   try {
     const ca = await loadOrCreateCA(confdir);
     process.stdout.write(`${trustInstructions(ca, `http://${DEFAULT_LISTEN_HOST}:${DEFAULT_LISTEN_PORT}`)}\n`);

@@ -27,6 +27,8 @@ const validModes = (v: unknown): void => {
 /** Where the proxy listens unless told otherwise; `pryx ca`'s examples point clients here too. */
 export const DEFAULT_LISTEN_HOST = "127.0.0.1";
 export const DEFAULT_LISTEN_PORT = 8080;
+/** The CA and user configuration, for the proxy and for `pryx ca` alike. */
+export const DEFAULT_CONFDIR = path.join(os.homedir(), ".pryx");
 
 /** The engine's own options, with mitmproxy's names where mitmproxy has the option. */
 export function registerCoreOptions(options: Options): void {
@@ -41,7 +43,7 @@ export function registerCoreOptions(options: Options): void {
     },
   });
   options.add({ name: "mode", type: "str[]", default: ["regular"], help: `Proxy modes: ${describeModes("and")} (each may take @PORT).`, validate: validModes });
-  options.add({ name: "confdir", type: "str", default: path.join(os.homedir(), ".pryx"), help: "Directory for the CA and user configuration." });
+  options.add({ name: "confdir", type: "str", default: DEFAULT_CONFDIR, help: "Directory for the CA and user configuration." });
   options.add({ name: "http2", type: "bool", default: true, help: "Offer HTTP/2 to clients (ALPN) and speak it to servers that offer it." });
   options.add({ name: "ssl_insecure", type: "bool", default: false, help: "Do not verify upstream server certificates." });
   options.add({ name: "ignore_hosts", type: "str[]", default: [], help: "Regexes of host:port whose TLS is passed through without decryption.", validate: validRegexes });

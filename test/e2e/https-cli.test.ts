@@ -96,3 +96,16 @@ test("the run that creates the CA says so, on stderr; later runs only name it", 
   assert.ok(stderr.includes(`pryx: CA certificate: ${pem}`), stderr);
   assert.doesNotMatch(stderr, /created a new CA/);
 });
+
+test("a quoted ~ in --confdir is the home directory for pryx ca as for dump", { timeout: 30_000 }, async (t) => {
+  const home = tmpdir(t);
+  const env = { ...process.env, HOME: home };
+  for (const [args, dir] of [[["ca", "--confdir", "~/ca-conf"], "ca-conf"], [["dump", "-n", "--confdir", "~/dump-conf"], "dump-conf"]] as const) {
+    const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(process.execPath, [PRYX, ...args], { cwd: ROOT, env, timeout: 20_000 }, (err, _out, stderr) => resolve({ code: err ? 1 : 0, stderr })),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(fs.existsSync(path.join(home, dir, "pryx-ca-cert.pem")), `${args.join(" ")}: the CA is under $HOME/${dir}`);
+    assert.ok(!fs.existsSync(path.join(ROOT, "~")), "no directory named ~ in the working directory");
+  }
+});
