@@ -220,6 +220,8 @@ const common = (y: ReturnType<typeof yargs>) =>
 
 await yargs(hideBin(process.argv))
   .scriptName("pryx")
+  // mitmproxy's flag is -n/--no-server: with negation on, yargs would read it as "server=false".
+  .parserConfiguration({ "boolean-negation": false })
   .usage("$0 [options]   interactive console\n$0 dump [FILTER] headless, one line per flow")
   .command(
     "$0",

@@ -252,3 +252,15 @@ test("-m's help lists every supported mode", { timeout: 30_000 }, async () => {
     for (const m of MODES) assert.ok(help.includes(m), `${args.join(" ")}: ${m} missing from -m's help: ${help}`);
   }
 });
+
+test("-n and --no-server both mean do not listen, for dump and the console", { timeout: 30_000 }, async () => {
+  for (const flag of ["-n", "--no-server"]) {
+    const d = runPryx(["dump", flag, "--confdir", confdir]);
+    assert.equal(await d.exited, 0, d.stderr());
+    assert.doesNotMatch(d.stderr(), /listening|Unknown argument/);
+    // No terminal here: the console gets as far as asking for one, so the flag was accepted.
+    const c = runPryx([flag, "--confdir", confdir]);
+    assert.equal(await c.exited, 2);
+    assert.match(c.stderr(), /^pryx: the console needs a terminal/);
+  }
+});
