@@ -197,6 +197,12 @@ async function runCa(argv: { confdir?: string }): Promise<void> {
   }
 }
 
+/**
+ * A single-valued flag given twice is an array to yargs; the last one wins, as it does for every
+ * single-valued option (Options.update). For the flags the CLI reads itself, as paths.
+ */
+const lastOne = (v: string | string[]): string => (Array.isArray(v) ? (v.at(-1) ?? "") : v);
+
 const common = (y: ReturnType<typeof yargs>) =>
   y
     .option("listen-port", { alias: "p", type: "number", describe: "Proxy port (default 8080)" })
@@ -208,12 +214,12 @@ const common = (y: ReturnType<typeof yargs>) =>
     .option("view-filter", { type: "string", describe: "Console view filter" })
     .option("save-stream-file", { alias: "w", type: "string", describe: "Append finished flows to a file" })
     .option("ssl-insecure", { alias: "k", type: "boolean", describe: "Do not verify upstream certificates" })
-    .option("confdir", { type: "string", describe: "CA and configuration directory (default ~/.pryx)" })
+    .option("confdir", { type: "string", coerce: lastOne, describe: "CA and configuration directory (default ~/.pryx)" })
     .option("ignore-hosts", { type: "string", array: true, describe: "Regex of host:port to pass through without decrypting" })
     .option("allow-hosts", { type: "string", array: true, describe: "Regex of host:port: intercept only these" })
     .option("tcp-hosts", { type: "string", array: true, describe: "Regex of host:port relayed as raw TCP" })
     .option("proxyauth", { type: "string", describe: "Require proxy authentication: user:pass" })
-    .option("rfile", { alias: "r", type: "string", describe: "Read flows from a file at start" })
+    .option("rfile", { alias: "r", type: "string", coerce: lastOne, describe: "Read flows from a file at start" })
     .option("no-server", { alias: "n", type: "boolean", describe: "Do not start a proxy server" })
     .option("flow-detail", { type: "number", describe: "Dump verbosity 0..4 (default 1)" })
     .option("q", { type: "boolean", describe: "Quiet: no flow lines" });
@@ -238,7 +244,7 @@ await yargs(hideBin(process.argv))
   .command(
     "ca",
     "Print where the CA certificate is and how to trust it",
-    (y) => y.option("confdir", { type: "string" }),
+    (y) => y.option("confdir", { type: "string", coerce: lastOne }),
     (argv) => runCa(argv),
   )
   .strict()

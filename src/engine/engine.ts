@@ -2,7 +2,7 @@ import net from "node:net";
 import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
 import { Options } from "./options.ts";
-import { describeModes, isModeSpec } from "./modes.ts";
+import { describeModes, isModeSpec, samePortClash } from "./modes.ts";
 import { CommandRegistry } from "./commands.ts";
 import { Log } from "./log.ts";
 import { FlowStore, type DetailOf } from "./store.ts";
@@ -137,6 +137,8 @@ export class Engine {
     this.onOptionsChanged(new Set(["view_filter"]));
     const listen: string[] = [];
     if (!this.init.noServer) {
+      const clash = samePortClash(this.options.get<string[]>("mode"), this.options.get<number>("listen_port"));
+      if (clash) throw new Error(clash);
       for (const mode of this.options.get<string[]>("mode")) listen.push(await this.listen(mode));
     }
     const rfile = this.options.get<string | undefined>("rfile");

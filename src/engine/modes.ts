@@ -17,3 +17,22 @@ const MODE_SPEC = new RegExp(`^(${PLAIN.join("|")}|(${WITH_URL.join("|")}):[a-z]
 export function isModeSpec(spec: string): boolean {
   return MODE_SPEC.test(spec);
 }
+
+/**
+ * Two modes given the same port (`-m regular -m socks5`, both on listen_port) cannot both
+ * listen: the second would fail with "address in use", which reads as another program's fault.
+ * dns listens on UDP, so it may share a port with a TCP mode. Port 0 picks a free port each time.
+ */
+export function samePortClash(modes: readonly string[], listenPort: number): string | undefined {
+  const seen = new Map<string, string>();
+  for (const spec of modes) {
+    const at = /@(\d+)$/.exec(spec);
+    const port = at ? Number(at[1]) : listenPort;
+    if (port === 0) continue;
+    const key = `${spec.startsWith("dns") ? "udp" : "tcp"}:${port}`;
+    const other = seen.get(key);
+    if (other !== undefined) return `modes ${other} and ${spec} both listen on port ${port}: give one of them its own port, e.g. -m ${spec.replace(/@\d+$/, "")}@${port + 1}`;
+    seen.set(key, spec);
+  }
+  return undefined;
+}

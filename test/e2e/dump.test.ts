@@ -264,3 +264,18 @@ test("-n and --no-server both mean do not listen, for dump and the console", { t
     assert.match(c.stderr(), /^pryx: the console needs a terminal/);
   }
 });
+
+test("a single-valued flag given twice: the last one wins, no crash; -m twice on one port is a clear error", { timeout: 30_000 }, async (t) => {
+  const dir = scratch(t);
+  const ca = runPryx(["ca", "--confdir", path.join(dir, "first"), "--confdir", confdir]);
+  assert.equal(await ca.exited, 0, ca.stderr());
+  assert.ok(ca.stdout().includes(path.join(confdir, "pryx-ca-cert.pem")));
+  const d = runPryx(["dump", "-n", "--confdir", path.join(dir, "first"), "--confdir", confdir, "-r", path.join(dir, "a.pryx"), "-r", path.join(dir, "b.pryx")]);
+  assert.equal(await d.exited, 2);
+  assert.match(d.stderr(), /^pryx: cannot read flow file .*b\.pryx/);
+  assert.ok(!fs.existsSync(path.join(dir, "first")), "the first --confdir is not used");
+  const port = await deadPort();
+  const m = runPryx(["dump", "-p", String(port), "--confdir", confdir, "-m", "regular", "-m", "regular"]);
+  assert.equal(await m.exited, 2);
+  assert.match(m.stderr(), new RegExp(`^pryx: modes regular and regular both listen on port ${port}: give one of them its own port`));
+});

@@ -6,7 +6,7 @@ import path from "node:path";
 import { Options, OptionError } from "../../src/engine/options.ts";
 import { registerCoreOptions } from "../../src/engine/core-options.ts";
 import { Engine } from "../../src/engine/engine.ts";
-import { MODES } from "../../src/engine/modes.ts";
+import { MODES, samePortClash } from "../../src/engine/modes.ts";
 
 function coreOptions(): Options {
   const o = new Options();
@@ -170,4 +170,12 @@ test("every supported mode is named by the mode option's help and error, and by 
   // The listener checks again (a mode reaching it unchecked); it is private, so reached by a cast.
   const engine = new Engine({ options: {}, keepFlows: false, noServer: true }, () => undefined) as unknown as { listen(mode: string): Promise<string> };
   await assert.rejects(engine.listen("quic"), (err: Error) => (listed(err.message), true));
+});
+
+test("two TCP modes on one port are a clear error before listening; dns (UDP), @PORT and port 0 are not", () => {
+  assert.match(samePortClash(["regular", "regular"], 8080) ?? "", /modes regular and regular both listen on port 8080: .* -m regular@8081/);
+  assert.match(samePortClash(["regular", "socks5@8080"], 8080) ?? "", /regular and socks5@8080/);
+  assert.equal(samePortClash(["regular", "dns"], 8080), undefined);
+  assert.equal(samePortClash(["regular", "socks5@1080"], 8080), undefined);
+  assert.equal(samePortClash(["regular", "socks5"], 0), undefined);
 });
