@@ -5,11 +5,14 @@
  * and reorder headers, and a proxy must forward exactly what it received.
  */
 import { createRequire } from "node:module";
+import { endsWithLF, requestLineStart, splitRequestLine, type RequestLine } from "./request-line.ts";
 
 interface NativeParser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
   execute(data: Buffer): number | ParserNativeError;
   finish(): undefined | ParserNativeError;
+  /** False from the first byte of a message until its head is complete (and before any message). */
+  headersCompleted(): boolean;
   close(): void;
   free(): void;
   [slot: number]: unknown;
@@ -76,6 +79,28 @@ export type ExecuteResult = { kind: "ok" } | { kind: "upgrade"; rest: Buffer } |
 
 export const DEFAULT_MAX_HEADER_SIZE = 64 * 1024;
 
+/** llhttp's refusals that a valid request line can still cause: an unknown method, a byte >= 0x80 in the target. */
+const RESCUABLE = new Set(["HPE_INVALID_METHOD", "HPE_INVALID_URL"]);
+const KNOWN_METHODS = new Set(methods);
+const LF = 0x0a;
+
+/** Bytes gathered over several reads: copied piece by piece and joined once, so a slow client costs linear time. */
+class Gathered {
+  private pieces: Buffer[] = [];
+  length = 0;
+
+  add(bytes: Buffer): void {
+    this.pieces.push(Buffer.from(bytes));
+    this.length += bytes.length;
+    // A client sending a byte at a time would otherwise leave thousands of tiny buffers.
+    if (this.pieces.length > 256) this.pieces = [this.join()];
+  }
+
+  join(): Buffer {
+    return Buffer.concat(this.pieces, this.length);
+  }
+}
+
 const CALLBACK_SLOTS = [HTTPParser.kOnHeaders, HTTPParser.kOnHeadersComplete, HTTPParser.kOnBody, HTTPParser.kOnMessageComplete];
 
 /** One string per HTTP version rather than one per message (each stored flow keeps two). */
@@ -97,8 +122,26 @@ export class Http1Parser {
   private inBody = false;
   private upgraded = false;
   private closed = false;
+  /** Requests completed so far: tells whether one completed inside a given execute(). */
+  private completions = 0;
+  /** The last request head llhttp delivered: its framing says how that request ended on the wire. */
+  private lastHead: MessageHead | undefined;
+  /**
+   * While a request head spans reads, what llhttp has already consumed of its request line:
+   * the bytes so far, "done" once the line ended (llhttp took it), or "unknown" when its start
+   * could not be found. Undefined between heads.
+   */
+  private line: Gathered | "done" | "unknown" | undefined;
+  /** A refused request line (from its first byte on) held back until its LF arrives. */
+  private held: { bytes: Gathered; error: HttpParseError } | undefined;
+  /** The real method and target of the request llhttp is reading under a stand-in line. */
+  private override: RequestLine | undefined;
 
-  constructor(kind: "request" | "response", cb: ParserCallbacks, maxHeaderSize = DEFAULT_MAX_HEADER_SIZE) {
+  constructor(
+    private readonly kind: "request" | "response",
+    cb: ParserCallbacks,
+    private readonly maxHeaderSize = DEFAULT_MAX_HEADER_SIZE,
+  ) {
     const p = new HTTPParser();
     p.initialize(kind === "request" ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, maxHeaderSize, 0);
     // Headers beyond 32 pairs arrive in pieces before the head is complete; after it, they are trailers.
@@ -131,6 +174,12 @@ export class Http1Parser {
         upgrade,
         keepAlive,
       };
+      if (this.override !== undefined) {
+        head.method = this.override.method;
+        head.url = this.override.target;
+        this.override = undefined;
+      }
+      this.lastHead = head;
       this.headers = [];
       this.url = "";
       this.inBody = true;
@@ -142,6 +191,7 @@ export class Http1Parser {
       const trailers = this.headers;
       this.headers = [];
       this.inBody = false;
+      this.completions++;
       cb.onComplete(trailers);
     };
     this.native = p;
@@ -149,18 +199,108 @@ export class Http1Parser {
 
   execute(data: Buffer): ExecuteResult {
     if (this.closed) return { kind: "ok" };
+    if (this.held) return this.holdMore(data);
+    const before = this.completions;
     const r = this.native.execute(data);
-    if (typeof r !== "number") return { kind: "error", error: toError(r) };
+    if (typeof r !== "number") {
+      const error = toError(r);
+      return this.kind === "request" && RESCUABLE.has(r.code) ? this.rescue(data, r.bytesParsed ?? 0, before !== this.completions, error) : { kind: "error", error };
+    }
     if (this.upgraded) {
       this.upgraded = false;
       return { kind: "upgrade", rest: data.subarray(r) };
     }
+    if (this.kind === "request") this.trackLine(data, before !== this.completions);
+    return { kind: "ok" };
+  }
+
+  /**
+   * Keeps what llhttp consumed of a request line that a read cut short, in case llhttp refuses
+   * the line in a later read. One native call per read; the bytes are kept only then.
+   */
+  private trackLine(data: Buffer, completedHere: boolean): void {
+    if (this.native.headersCompleted()) {
+      this.line = undefined;
+      return;
+    }
+    if (this.line === undefined || completedHere) {
+      const start = requestLineStart(data, data.length, completedHere, this.lastEndedWithLF());
+      if (start === undefined) this.line = "unknown";
+      else {
+        this.line = new Gathered();
+        this.extendLine(this.line, data.subarray(start));
+      }
+    } else if (this.line instanceof Gathered) this.extendLine(this.line, data);
+  }
+
+  private extendLine(line: Gathered, bytes: Buffer): void {
+    if (bytes.includes(LF)) this.line = "done";
+    else if (line.length + bytes.length > this.maxHeaderSize) this.line = "unknown";
+    else line.add(bytes);
+  }
+
+  private lastEndedWithLF(): boolean {
+    return this.lastHead === undefined || endsWithLF(this.lastHead.rawHeaders);
+  }
+
+  /**
+   * llhttp refused a request line at `errorAt`: finds where the line began, and holds its bytes
+   * (with the rest of the read) until the line is whole. When the start is uncertain, llhttp's
+   * error stands.
+   */
+  private rescue(data: Buffer, errorAt: number, completedHere: boolean, error: HttpParseError): ExecuteResult {
+    const line = this.line;
+    this.line = undefined;
+    // The stand-in line itself was refused: llhttp's error stands, rather than a loop.
+    if (this.override !== undefined) return { kind: "error", error };
+    if (line instanceof Gathered && !completedHere) return this.releaseHeld(Buffer.concat([line.join(), data]), error);
+    if (line !== undefined && !completedHere) return { kind: "error", error };
+    const start = requestLineStart(data, Math.min(errorAt, data.length), completedHere, this.lastEndedWithLF());
+    if (start === undefined) return { kind: "error", error };
+    return this.releaseHeld(data.subarray(start), error);
+  }
+
+  /**
+   * With the refused line whole, restarts llhttp on a stand-in line it accepts (same version)
+   * followed by the rest as received; the head then gets the real method and target back.
+   * A line that is not `token SP target SP version` keeps llhttp's error.
+   */
+  private releaseHeld(bytes: Buffer, error: HttpParseError): ExecuteResult {
+    const lf = bytes.indexOf(LF);
+    if (lf === -1) {
+      this.held = { bytes: new Gathered(), error };
+      return this.holdMore(bytes);
+    }
+    this.held = undefined;
+    const line = splitRequestLine(bytes.subarray(0, lf));
+    // A CONNECT target must be host:port, and llhttp takes any host a DNS name or address can be.
+    if (line === undefined || line.method === "CONNECT") return { kind: "error", error };
+    const standIn = `${KNOWN_METHODS.has(line.method) ? line.method : "GET"} / ${line.version}\r\n`;
+    // The refused parse left llhttp in its error state; initialize() starts it afresh.
+    this.native.initialize(HTTPParser.REQUEST, {}, this.maxHeaderSize, 0);
+    this.headers = [];
+    this.url = "";
+    this.inBody = false;
+    this.override = line;
+    return this.execute(Buffer.concat([Buffer.from(standIn, "latin1"), bytes.subarray(lf + 1)]));
+  }
+
+  /** More of a held line: joined and released once its LF is here. */
+  private holdMore(data: Buffer): ExecuteResult {
+    const held = this.held as { bytes: Gathered; error: HttpParseError };
+    if (data.includes(LF)) return this.releaseHeld(Buffer.concat([held.bytes.join(), data]), held.error);
+    if (held.bytes.length + data.length > this.maxHeaderSize) {
+      this.held = undefined;
+      return { kind: "error", error: new HttpParseError("HPE_HEADER_OVERFLOW", "request headers too large") };
+    }
+    held.bytes.add(data);
     return { kind: "ok" };
   }
 
   /** Signals end of input: completes a body that is delimited by the connection closing. */
   finish(): HttpParseError | undefined {
     if (this.closed) return undefined;
+    if (this.held) return this.held.error;
     const r = this.native.finish();
     return r === undefined ? undefined : toError(r);
   }
@@ -169,6 +309,7 @@ export class Http1Parser {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.held = undefined;
     const p = this.native;
     // Nothing more is reported, even for input already inside this execute().
     for (const slot of CALLBACK_SLOTS) p[slot] = null;

@@ -322,7 +322,9 @@ export class HttpConnection {
   }
 }
 
-const ABSOLUTE = /^(https?):\/\/(\[[0-9a-fA-F:.]+\]|[^/?#:@\s]+)(?::(\d{1,5}))?([/?][^\s#]*)?$/i;
+// ASCII controls and space only, not \s: a target's bytes >= 0x80 arrive as latin1 characters,
+// and \s would match 0x85 and 0xa0, which are common in UTF-8.
+const ABSOLUTE = /^(https?):\/\/(\[[0-9a-fA-F:.]+\]|[^/?#:@\x00-\x20\x7f]+)(?::(\d{1,5}))?([/?][^\x00-\x20\x7f#]*)?$/i;
 
 /**
  * Splits an absolute-form request target (RFC 9112 3.2.2). The path is kept exactly as

@@ -63,3 +63,60 @@ test("closing a parser inside its own callback, and twice, is safe", async () =>
   a.parser.close();
   b.parser.close();
 });
+
+/** Each head as `method url`, bodies and completions in order. */
+function events() {
+  const seen: string[] = [];
+  const parser = new Http1Parser("request", {
+    onHead: (h) => void seen.push(`${h.method} ${h.url}`),
+    onBody: (c) => void seen.push(`body ${c.toString("latin1")}`),
+    onComplete: () => void seen.push("done"),
+  });
+  return { parser, seen };
+}
+
+const utf8Path = Buffer.from("/日本語", "utf8").toString("latin1");
+
+test("a request line llhttp refuses (unknown method, UTF-8 target) still gives a head with the real method and target", () => {
+  const { parser, seen } = events();
+  const input = Buffer.concat([
+    Buffer.from("VERYLONGMETHOD /dav HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", "latin1"),
+    Buffer.from("GET /日本語 HTTP/1.1\r\n\r\nGET /next HTTP/1.1\r\n\r\n", "utf8"),
+  ]);
+  assert.deepEqual(parser.execute(input), { kind: "ok" });
+  assert.deepEqual(seen, ["VERYLONGMETHOD /dav", "body abc", "done", `GET ${utf8Path}`, "done", "GET /next", "done"]);
+  parser.close();
+});
+
+test("a refused request line that arrives over several reads is put together", () => {
+  const { parser, seen } = events();
+  const input = Buffer.from("GET /a HTTP/1.1\r\n\r\nVERYLONG", "latin1");
+  assert.deepEqual(parser.execute(input), { kind: "ok" });
+  for (const piece of ["METHOD /日", "本語 HTTP/1.", "1\r\nHost: x\r\n", "\r\n"]) assert.deepEqual(parser.execute(Buffer.from(piece, "utf8")), { kind: "ok" });
+  assert.deepEqual(seen, ["GET /a", "done", `VERYLONGMETHOD ${utf8Path}`, "done"]);
+  parser.close();
+});
+
+test("a refused request line whose start cannot be known, or that is malformed, stays an error", () => {
+  // Right after a Content-Length body in the same read: the body ends on any byte.
+  const a = events();
+  const r = a.parser.execute(Buffer.from("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcFOO / HTTP/1.1\r\n\r\n", "latin1"));
+  assert.equal(r.kind === "error" && r.error.code, "HPE_INVALID_METHOD");
+  a.parser.close();
+  for (const line of ["FO(O / HTTP/1.1", "FOO /x", "FOO /x HTTP/9"]) {
+    const b = events();
+    const res = b.parser.execute(Buffer.from(`${line}\r\nHost: x\r\n\r\n`, "latin1"));
+    assert.equal(res.kind, "error", line);
+    assert.deepEqual(b.seen, [], line);
+    b.parser.close();
+  }
+});
+
+test("a refused request line that never ends is cut off at the header size limit", () => {
+  const { parser } = events();
+  assert.deepEqual(parser.execute(Buffer.from("FOO /", "latin1")), { kind: "ok" });
+  assert.equal(parser.finish()?.code, "HPE_INVALID_METHOD", "input ended inside the held line");
+  const r = parser.execute(Buffer.alloc(70 * 1024, 0x61));
+  assert.equal(r.kind === "error" && r.error.status, 431);
+  parser.close();
+});

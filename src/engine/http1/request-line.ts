@@ -1,0 +1,71 @@
+/**
+ * The request line of a request that llhttp refused, looked at on its own. llhttp knows a
+ * fixed list of methods and refuses bytes >= 0x80 in the target, where mitmproxy takes any
+ * RFC 9110 token as a method and forwards the target's bytes as they came. The rest of the
+ * message stays llhttp's: only this one line is split here, and only after llhttp refused it.
+ */
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+/** RFC 9110 5.6.2 tchar, by byte. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+
+export interface RequestLine {
+  method: string;
+  /** The request-target as a latin1 string, so each character is one byte as sent. */
+  target: string;
+  /** The version as sent; llhttp still judges it. */
+  version: string;
+}
+
+/**
+ * Splits `method SP target SP version` (one line, without its CR LF). Undefined when the
+ * method is not a token, the target is empty or holds a control character, or a part is
+ * missing: that line is malformed for mitmproxy too.
+ */
+export function splitRequestLine(line: Buffer): RequestLine | undefined {
+  const end = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
+  const sp1 = line.indexOf(0x20);
+  if (sp1 <= 0 || sp1 >= end) return undefined;
+  const sp2 = line.indexOf(0x20, sp1 + 1);
+  if (sp2 === -1 || sp2 === sp1 + 1 || sp2 >= end - 1 || line.indexOf(0x20, sp2 + 1) !== -1) return undefined;
+  for (let i = 0; i < sp1; i++) if (TCHAR[line[i] as number] !== 1) return undefined;
+  for (let i = sp1 + 1; i < sp2; i++) {
+    const b = line[i] as number;
+    if (b < 0x21 || b === 0x7f) return undefined;
+  }
+  return { method: line.toString("latin1", 0, sp1), target: line.toString("latin1", sp1 + 1, sp2), version: line.toString("latin1", sp2 + 1, end) };
+}
+
+/**
+ * Where a request line starts in `buf`, looking only before `end`. `afterMessage` says a
+ * request completed earlier in `buf`; then the line starts after the last LF only when that
+ * request ended with one (no body, or a chunked body): a Content-Length body ends on any
+ * byte, and without llhttp's offsets the boundary cannot be found, so the answer is undefined.
+ * Otherwise `buf` began between requests, and only the blank lines llhttp skips precede the line.
+ */
+export function requestLineStart(buf: Buffer, end: number, afterMessage: boolean, messageEndedWithLF: boolean): number | undefined {
+  if (!afterMessage) {
+    let i = 0;
+    while (i < end && (buf[i] === CR || buf[i] === LF)) i++;
+    return i;
+  }
+  if (!messageEndedWithLF || end <= 0) return undefined;
+  const lf = buf.lastIndexOf(LF, end - 1);
+  return lf === -1 ? undefined : lf + 1;
+}
+
+/** Whether a request with these fields ends with an LF on the wire: no body, or a chunked one. */
+export function endsWithLF(rawHeaders: readonly string[]): boolean {
+  let chunked = false;
+  let length = 0;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase();
+    const value = rawHeaders[i + 1] as string;
+    if (name === "transfer-encoding") chunked = /(^|,)\s*chunked\s*$/i.test(value);
+    else if (name === "content-length") length = Number(value.trim());
+  }
+  return chunked || !(length > 0);
+}
