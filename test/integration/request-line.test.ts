@@ -73,6 +73,16 @@ test("a method llhttp does not know becomes a flow and reaches the server with i
   assert.match(received(), /^VERYLONGMETHOD \/dav HTTP\/1\.1\r\nHost: [^\r]+\r\nContent-Length: 5\r\n\r\nhelloget \/x HTTP\/1\.1\r\nHost: [^\r]+\r\n\r\nGET \/after HTTP\/1\.1\r\n/);
 });
 
+test("a QUERY request keeps its method on the flow and at the server", { timeout: 10_000 }, async (t) => {
+  const { proxy, origin, client, received } = await setup(t);
+  client.send(Buffer.concat([get(origin, "/search", "QUERY", "Content-Length: 4\r\n"), Buffer.from("q=ab")]));
+  assert.equal((await client.response()).status, 200);
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(`${flow?.method} ${flow?.path}`, "QUERY /search");
+  await waitUntil(() => received().endsWith("q=ab"), "the body at the origin");
+  assert.match(received(), /^QUERY \/search HTTP\/1\.1\r\n[^]*\r\n\r\nq=ab$/);
+});
+
 test("pipelined requests around refused lines are all answered, in order", { timeout: 10_000 }, async (t) => {
   const { proxy, origin, client } = await setup(t);
   client.send(Buffer.concat([get(origin, "/one"), get(origin, "/二"), get(origin, "/three", "FOO-BAR"), get(origin, "/four")]));

@@ -82,6 +82,26 @@ export const DEFAULT_MAX_HEADER_SIZE = 64 * 1024;
 /** llhttp's refusals that a valid request line can still cause: an unknown method, a byte >= 0x80 in the target. */
 const RESCUABLE = new Set(["HPE_INVALID_METHOD", "HPE_INVALID_URL"]);
 const KNOWN_METHODS = new Set(methods);
+
+/**
+ * Method names by llhttp's method code. Node's `methods` list is not indexed by code past
+ * SOURCE (QUERY is code 46 but 35th in the list), so each name is parsed once to learn its code.
+ */
+const METHOD_BY_CODE = ((): string[] => {
+  const byCode: string[] = [];
+  const p = new HTTPParser();
+  for (const name of methods) {
+    p.initialize(HTTPParser.REQUEST, {}, DEFAULT_MAX_HEADER_SIZE, 0);
+    p[HTTPParser.kOnHeadersComplete] = (_major: number, _minor: number, _headers: unknown, code: number): number => {
+      byCode[code] = name;
+      return 0;
+    };
+    p.execute(Buffer.from(`${name} ${name === "CONNECT" ? "a:1" : "/"} HTTP/1.1\r\n\r\n`, "latin1"));
+  }
+  p.free();
+  p.close();
+  return byCode;
+})();
 const LF = 0x0a;
 
 /** Bytes gathered over several reads: copied piece by piece and joined once, so a slow client costs linear time. */
@@ -167,7 +187,7 @@ export class Http1Parser {
       const head: MessageHead = {
         httpVersion: httpVersion(major, minor),
         rawHeaders: raw,
-        method: method === undefined ? "" : (methods[method] ?? ""),
+        method: method === undefined ? "" : (METHOD_BY_CODE[method] ?? ""),
         url: url === undefined ? this.url : this.url + url,
         statusCode: statusCode ?? 0,
         statusMessage: statusMessage ?? "",

@@ -120,3 +120,12 @@ test("a refused request line that never ends is cut off at the header size limit
   assert.equal(r.kind === "error" && r.error.status, 431);
   parser.close();
 });
+
+test("every method llhttp knows keeps its name, QUERY too (its code is not its place in Node's list)", () => {
+  for (const method of ["GET", "M-SEARCH", "SOURCE", "QUERY"]) {
+    const { parser, seen } = events();
+    parser.execute(Buffer.from(`${method} /q HTTP/1.1\r\nHost: x\r\n\r\n`, "latin1"));
+    assert.deepEqual(seen, [`${method} /q`, "done"]);
+    parser.close();
+  }
+});
