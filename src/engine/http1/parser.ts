@@ -82,6 +82,7 @@ export const DEFAULT_MAX_HEADER_SIZE = 64 * 1024;
 /** llhttp's refusals that a valid request line can still cause: an unknown method, a byte >= 0x80 in the target. */
 const RESCUABLE = new Set(["HPE_INVALID_METHOD", "HPE_INVALID_URL"]);
 const KNOWN_METHODS = new Set(methods);
+const LF = 0x0a;
 
 /**
  * Method names by llhttp's method code. Node's `methods` list is not indexed by code past
@@ -102,7 +103,6 @@ const METHOD_BY_CODE = ((): string[] => {
   p.close();
   return byCode;
 })();
-const LF = 0x0a;
 
 /** Bytes gathered over several reads: copied piece by piece and joined once, so a slow client costs linear time. */
 class Gathered {
@@ -154,6 +154,8 @@ export class Http1Parser {
   private line: Gathered | "done" | "unknown" | undefined;
   /** A refused request line (from its first byte on) held back until its LF arrives. */
   private held: { bytes: Gathered; error: HttpParseError } | undefined;
+  /** The last read ended between requests (not in a head or body): a fresh llhttp could replay the next one. */
+  private betweenRequests = true;
   /** The real method and target of the request llhttp is reading under a stand-in line. */
   private override: RequestLine | undefined;
 
@@ -221,10 +223,12 @@ export class Http1Parser {
     if (this.closed) return { kind: "ok" };
     if (this.held) return this.holdMore(data);
     const before = this.completions;
+    const fromBoundary = this.betweenRequests;
     const r = this.native.execute(data);
     if (typeof r !== "number") {
       const error = toError(r);
-      return this.kind === "request" && RESCUABLE.has(r.code) ? this.rescue(data, r.bytesParsed ?? 0, before !== this.completions, error) : { kind: "error", error };
+      if (this.kind !== "request" || !RESCUABLE.has(r.code)) return { kind: "error", error };
+      return this.rescue(data, Math.min(r.bytesParsed ?? 0, data.length), this.completions - before, fromBoundary, error);
     }
     if (this.upgraded) {
       this.upgraded = false;
@@ -239,7 +243,9 @@ export class Http1Parser {
    * the line in a later read. One native call per read; the bytes are kept only then.
    */
   private trackLine(data: Buffer, completedHere: boolean): void {
-    if (this.native.headersCompleted()) {
+    const headDone = this.native.headersCompleted();
+    this.betweenRequests = headDone && !this.inBody;
+    if (headDone) {
       this.line = undefined;
       return;
     }
@@ -268,14 +274,19 @@ export class Http1Parser {
    * (with the rest of the read) until the line is whole. When the start is uncertain, llhttp's
    * error stands.
    */
-  private rescue(data: Buffer, errorAt: number, completedHere: boolean, error: HttpParseError): ExecuteResult {
+  private rescue(data: Buffer, errorAt: number, completed: number, fromBoundary: boolean, error: HttpParseError): ExecuteResult {
     const line = this.line;
     this.line = undefined;
     // The stand-in line itself was refused: llhttp's error stands, rather than a loop.
     if (this.override !== undefined) return { kind: "error", error };
-    if (line instanceof Gathered && !completedHere) return this.releaseHeld(Buffer.concat([line.join(), data]), error);
-    if (line !== undefined && !completedHere) return { kind: "error", error };
-    const start = requestLineStart(data, Math.min(errorAt, data.length), completedHere, this.lastEndedWithLF());
+    if (line instanceof Gathered && completed === 0) return this.releaseHeld(Buffer.concat([line.join(), data]), error);
+    if (line !== undefined && completed === 0) return { kind: "error", error };
+    let start = requestLineStart(data, errorAt, completed > 0, this.lastEndedWithLF());
+    if (start === undefined && completed > 0 && fromBoundary) {
+      // After a Content-Length body: the read began between requests, so a replay finds where they end.
+      const end = endOfRequests(data, errorAt, completed, this.maxHeaderSize);
+      start = end + (requestLineStart(data.subarray(end), errorAt - end, false, true) ?? 0);
+    }
     if (start === undefined) return { kind: "error", error };
     return this.releaseHeld(data.subarray(start), error);
   }
@@ -301,6 +312,7 @@ export class Http1Parser {
     this.headers = [];
     this.url = "";
     this.inBody = false;
+    this.betweenRequests = true;
     this.override = line;
     return this.execute(Buffer.concat([Buffer.from(standIn, "latin1"), bytes.subarray(lf + 1)]));
   }
@@ -340,6 +352,33 @@ export class Http1Parser {
       p.close();
     });
   }
+}
+
+/**
+ * Where the first `n` requests in `data` (which starts between requests) end, before `limit`.
+ * llhttp reports completions but not their offsets, so prefixes are replayed on a scratch
+ * parser, bisecting: O(n log n), and only for a refused line after a Content-Length body.
+ */
+function endOfRequests(data: Buffer, limit: number, n: number, maxHeaderSize: number): number {
+  let lo = 0;
+  let hi = limit;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (completedIn(data.subarray(0, mid), maxHeaderSize) >= n) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function completedIn(bytes: Buffer, maxHeaderSize: number): number {
+  const p = new HTTPParser();
+  let n = 0;
+  p.initialize(HTTPParser.REQUEST, {}, maxHeaderSize, 0);
+  p[HTTPParser.kOnMessageComplete] = () => void n++;
+  p.execute(bytes);
+  p.free();
+  p.close();
+  return n;
 }
 
 function toError(e: ParserNativeError): HttpParseError {
