@@ -69,6 +69,9 @@ test("the real console: flows appear, Enter shows the request headers, q returns
 });
 
 test("the real console: on the run that creates the CA, the event log says so", { skip: !have("tmux") ? "needs tmux" : false, timeout: 60_000 }, async () => {
+  // A server of its own: the previous test's kill-server may still be exiting on the shared socket.
+  const socket = `${SOCKET}-ca`;
+  const { tmux, waitScreen } = tmuxSession(socket, "e2e");
   const home = mkdtempSync(path.join(tmpdir(), "pryx-e2e-"));
   const confdir = path.join(home, "conf");
   try {
@@ -79,6 +82,6 @@ test("the real console: on the run that creates the CA, the event log says so", 
     await waitScreen((s) => s.includes(`created a new CA in ${confdir} — trust ${path.join(confdir, "pryx-ca-cert.pem")}`), "the new-CA entry in the event log");
     tmux("send-keys", "-t", "e2e", "q", "Q");
   } finally {
-    spawnSync("tmux", ["-L", SOCKET, "kill-server"]);
+    spawnSync("tmux", ["-L", socket, "kill-server"]);
   }
 });
