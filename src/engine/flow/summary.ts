@@ -7,6 +7,19 @@ import { formatAddress } from "./connection.ts";
 
 const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
 
+const HIGH_BYTE = /[\x80-\xff]/;
+
+/**
+ * A request target as a user reads it. Targets are kept as sent, one character per byte, so a
+ * raw UTF-8 path (`/日本語`, which mitmproxy accepts and so does pryx) would show as mojibake;
+ * when its bytes are valid UTF-8 the list shows the text. The flow itself keeps the bytes.
+ */
+export function readable(target: string): string {
+  if (!HIGH_BYTE.test(target)) return target;
+  const text = Buffer.from(target, "latin1").toString("utf8");
+  return text.includes("\ufffd") ? target : text;
+}
+
 /** The per-protocol part of a summary. */
 type Specific = Pick<
   FlowSummary,
@@ -23,8 +36,8 @@ function httpPart(f: HTTPFlow): Specific {
     scheme: f.websocket ? (req.scheme === "https" ? "wss" : "ws") : req.scheme,
     host: req.pretty_host,
     port: req.port,
-    path: req.path,
-    url: req.pretty_url,
+    path: readable(req.path),
+    url: readable(req.pretty_url),
     httpVersion: req.http_version,
     status: res?.status_code,
     reason: res?.reason,
