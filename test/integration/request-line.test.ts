@@ -90,7 +90,7 @@ test("pipelined requests around refused lines are all answered, in order", { tim
   client.send(Buffer.concat([get(origin, "/one"), post, get(origin, "/二"), get(origin, "/three", "FOO-BAR"), get(origin, "/four")]));
   for (let i = 0; i < 5; i++) assert.equal((await client.response()).status, 200);
   const flows = await proxy.waitFinished(5);
-  assert.deepEqual(flows.map((f) => `${f.method} ${f.path}`), ["GET /one", "POST /post", `GET ${bytesOf("/二")}`, "FOO-BAR /three", "GET /four"]);
+  assert.deepEqual(flows.map((f) => `${f.method} ${f.path}`), ["GET /one", "POST /post", "GET /二", "FOO-BAR /three", "GET /four"]);
 });
 
 test("a refused line split over several reads, after a request with a body, still becomes a flow", { timeout: 10_000 }, async (t) => {
@@ -105,7 +105,7 @@ test("a refused line split over several reads, after a request with a body, stil
   }
   assert.equal((await client.response()).status, 200);
   const flows = await proxy.waitFinished(2);
-  assert.equal(`${flows[1]?.method} ${flows[1]?.path}`, `VERYLONGMETHOD ${bytesOf("/ü/split")}`);
+  assert.equal(`${flows[1]?.method} ${flows[1]?.path}`, "VERYLONGMETHOD /ü/split");
   assert.ok(received().includes(`abcVERYLONGMETHOD ${bytesOf("/ü/split")} HTTP/1.1\r\n`));
 });
 
@@ -132,7 +132,7 @@ test("curl: a UTF-8 path and a custom method through the proxy", { timeout: 20_0
   assert.equal((await curl(`http://127.0.0.1:${origin.port}/日本語`)).stdout, "200");
   assert.equal((await curl("-X", "VERYLONGMETHOD", `http://127.0.0.1:${origin.port}/m`)).stdout, "200");
   const flows = await proxy.waitFinished(2);
-  assert.deepEqual(flows.map((f) => `${f.method} ${f.path}`), [`GET ${bytesOf("/日本語")}`, "VERYLONGMETHOD /m"]);
+  assert.deepEqual(flows.map((f) => `${f.method} ${f.path}`), ["GET /日本語", "VERYLONGMETHOD /m"]);
   await waitUntil(() => received().includes("VERYLONGMETHOD /m HTTP/1.1\r\n"), "the custom method at the origin");
   assert.ok(received().startsWith(`GET ${bytesOf("/日本語")} HTTP/1.1\r\n`));
 });
