@@ -53,6 +53,10 @@ export class SaveStreamAddon {
   error(flow: HTTPFlow): void {
     this.write(flow);
   }
+  /** A WebSocket flow is written once, when it ends, with its messages (its upgrade fires no `response`). */
+  websocket_end(flow: HTTPFlow): void {
+    this.write(flow);
+  }
   tcp_end(flow: TCPFlow): void {
     this.write(flow);
   }

@@ -9,6 +9,11 @@ import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { flowDetail } from "../../src/engine/flow/detail.ts";
+import { readFlows } from "../../src/engine/save-stream.ts";
+import { waitUntil } from "../helpers/wait.ts";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
 /** A tunnel through the proxy to 127.0.0.1:port (CONNECT), for a ws client to run over. */
 function tunnel(proxyPort: number, port: number): Promise<net.Socket> {
@@ -75,4 +80,31 @@ test("WebSocket messages go through with websocket_start/message/end hooks that 
   // The console's flow view gets the close with the messages.
   const detail = flowDetail(stored, flow!, 1024, 0);
   assert.deepEqual(detail.closed, { byClient: true, code: 1000, reason: "bye" });
+});
+
+test("-w saves a WebSocket flow when it ends, with its messages, and -r reads them back", { timeout: 15_000 }, async (t) => {
+  const origin = await echoServer();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-ws-save-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "ws.flows");
+  const proxy = await startProxy({ options: { save_stream_file: file } });
+  closeAfter(t, proxy, origin);
+  const socket = await tunnel(proxy.port, origin.port);
+  const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/chat`, { createConnection: () => socket });
+  await new Promise<void>((resolve, reject) => {
+    ws.on("open", () => ws.send(Buffer.from([0, 255])));
+    ws.on("message", () => ws.close(1000, "bye"));
+    ws.on("close", () => resolve());
+    ws.on("error", reject);
+  });
+  await proxy.waitFinished(1);
+  const got: HTTPFlow[] = [];
+  await waitUntil(() => {
+    got.length = 0;
+    return readFlows(file, (f) => got.push(f as HTTPFlow)).count === 1;
+  }, "the WebSocket flow in the file");
+  const msgs = got[0]?.websocket?.messages ?? [];
+  assert.deepEqual(msgs.map((m) => [m.from_client, m.type, [...m.content]]), [[true, "binary", [0, 255]], [false, "binary", [0, 255]]]);
+  assert.ok(msgs.every((m) => m.timestamp < Date.now() / 1000 && m.timestamp > 0), "each message keeps its recorded time");
+  assert.equal(got[0]?.websocket?.close_code, 1000);
 });

@@ -6,6 +6,7 @@
 import { Client, Server, type Address } from "./connection.ts";
 import { HTTPFlow, Request, Response } from "./http.ts";
 import { TCPFlow, TCPMessage } from "./tcp.ts";
+import { WebSocketData, WebSocketMessage } from "./websocket.ts";
 import { FlowError, type Flow } from "./flow.ts";
 import type { HeaderField } from "./headers.ts";
 
@@ -43,6 +44,15 @@ interface FlowJSON {
   request?: MessageJSON & { method: string; scheme: string; host: string; port: number; path: string; authority: string };
   response?: (MessageJSON & { status_code: number; reason: string }) | null;
   messages?: { from_client: boolean; content: string; timestamp: number }[];
+  websocket?: WebSocketJSON | null;
+}
+
+interface WebSocketJSON {
+  messages: { type: "text" | "binary"; from_client: boolean; content: string; timestamp: number; dropped: boolean }[];
+  closed_by_client: boolean | null;
+  close_code: number | null;
+  close_reason: string | null;
+  timestamp_end: number | null;
 }
 
 export class FlowFileError extends Error {}
@@ -79,11 +89,36 @@ export function encodeFlow(flow: Flow): string {
     const r = flow.request;
     out.request = { method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: r.path, authority: r.authority, http_version: r.http_version, headers: r.headers.fields, content: b64(r.raw_content), timestamp_start: r.timestamp_start, timestamp_end: r.timestamp_end ?? null };
     const s = flow.response;
+    out.websocket = flow.websocket ? encodeWebSocket(flow.websocket) : null;
     out.response = s ? { status_code: s.status_code, reason: s.reason, http_version: s.http_version, headers: s.headers.fields, content: b64(s.raw_content), timestamp_start: s.timestamp_start, timestamp_end: s.timestamp_end ?? null } : null;
   } else if (flow instanceof TCPFlow) {
     out.messages = flow.messages.map((m) => ({ from_client: m.from_client, content: b64(m.content) as string, timestamp: m.timestamp }));
   }
   return JSON.stringify(out);
+}
+
+function encodeWebSocket(ws: WebSocketData): WebSocketJSON {
+  return {
+    messages: ws.messages.map((m) => ({ type: m.type, from_client: m.from_client, content: b64(m.content) as string, timestamp: m.timestamp, dropped: m.dropped })),
+    closed_by_client: ws.closed_by_client ?? null,
+    close_code: ws.close_code ?? null,
+    close_reason: ws.close_reason ?? null,
+    timestamp_end: ws.timestamp_end ?? null,
+  };
+}
+
+function decodeWebSocket(j: WebSocketJSON): WebSocketData {
+  const ws = new WebSocketData();
+  ws.messages = j.messages.map((m) => {
+    const msg = new WebSocketMessage(m.type, m.from_client, unb64(m.content) ?? new Uint8Array(0), m.timestamp);
+    msg.dropped = m.dropped;
+    return msg;
+  });
+  ws.closed_by_client = j.closed_by_client ?? undefined;
+  ws.close_code = j.close_code ?? undefined;
+  ws.close_reason = j.close_reason ?? undefined;
+  ws.timestamp_end = j.timestamp_end ?? undefined;
+  return ws;
 }
 
 function restoreConn<T extends Client | Server>(c: T, j: ConnJSON): T {
@@ -119,10 +154,11 @@ export function decodeFlow(line: string): Flow {
       f.response = new Response({ status_code: s.status_code, reason: s.reason, http_version: s.http_version, headers: s.headers, content: unb64(s.content), timestamp_start: s.timestamp_start });
       f.response.timestamp_end = s.timestamp_end ?? undefined;
     }
+    if (j.websocket) f.websocket = decodeWebSocket(j.websocket);
     flow = f;
   } else if (j.type === "tcp") {
     const f = new TCPFlow(client, server);
-    f.messages = (j.messages ?? []).map((m) => new TCPMessage(m.from_client, unb64(m.content) ?? new Uint8Array(0)));
+    f.messages = (j.messages ?? []).map((m) => new TCPMessage(m.from_client, unb64(m.content) ?? new Uint8Array(0), m.timestamp));
     flow = f;
   } else throw new FlowFileError(`cannot read flows of type ${j.type}`);
   flow.id = j.id;

@@ -2,10 +2,11 @@ import { Flow } from "./flow.ts";
 
 /** One chunk of a raw TCP (or UDP) stream, as it arrived. */
 export class TCPMessage {
-  readonly timestamp = Date.now() / 1000;
   constructor(
     readonly from_client: boolean,
     public content: Uint8Array,
+    /** When it arrived; a flow read from a file passes the recorded one. */
+    readonly timestamp = Date.now() / 1000,
   ) {}
 
   get text(): string {

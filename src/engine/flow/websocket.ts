@@ -1,11 +1,12 @@
 /** One WebSocket message (mitmproxy's `WebSocketMessage`). */
 export class WebSocketMessage {
-  readonly timestamp = Date.now() / 1000;
   dropped = false;
   constructor(
     readonly type: "text" | "binary",
     readonly from_client: boolean,
     public content: Uint8Array,
+    /** When it arrived; a flow read from a file passes the recorded one. */
+    readonly timestamp = Date.now() / 1000,
   ) {}
 
   get is_text(): boolean {
