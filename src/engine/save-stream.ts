@@ -5,6 +5,7 @@ import type { Log } from "./log.ts";
 import type { Flow } from "./flow/flow.ts";
 import type { HTTPFlow } from "./flow/http.ts";
 import type { TCPFlow } from "./flow/tcp.ts";
+import type { DNSFlow } from "./flow/dns.ts";
 import { decodeFlow, encodeFlow } from "./flow/codec.ts";
 import { fromHar, isHar } from "./flow/har.ts";
 
@@ -61,6 +62,13 @@ export class SaveStreamAddon {
     this.write(flow);
   }
   tcp_error(flow: TCPFlow): void {
+    this.write(flow);
+  }
+
+  dns_response(flow: DNSFlow): void {
+    this.write(flow);
+  }
+  dns_error(flow: DNSFlow): void {
     this.write(flow);
   }
 

@@ -7,6 +7,10 @@ import { startProxy } from "../helpers/proxy.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { DNSFlow } from "../../src/engine/flow/dns.ts";
 import { ResourceRecord } from "../../src/engine/flow/dns.ts";
+import { readFlows } from "../../src/engine/save-stream.ts";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
 /** A resolver on loopback that answers every A query with 10.0.0.1 (never contacted for real). */
 async function fakeResolver(): Promise<{ port: number; queries: string[]; close(): void }> {
@@ -81,4 +85,24 @@ test("a dead name server gives the client SERVFAIL and the flow an error (dns_er
   const [flow] = await proxy.waitFinished(1);
   assert.match(flow?.error ?? "", /name server 127\.0\.0\.1:\d+/);
   assert.equal(errors, 1);
+});
+
+test("-w saves DNS flows, and they read back with their questions and answers", { timeout: 15_000 }, async (t) => {
+  const resolver = await fakeResolver();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-dns-save-"));
+  const file = path.join(dir, "dns.flows");
+  const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}`, save_stream_file: file } });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  await query(proxy.port, "example.test");
+  await proxy.waitFinished(1);
+  const got: DNSFlow[] = [];
+  const read = readFlows(file, (f) => got.push(f as DNSFlow));
+  assert.deepEqual(read.errors, []);
+  assert.equal(got[0]?.type, "dns");
+  assert.equal(got[0]?.request.question?.name, "example.test");
+  assert.deepEqual(got[0]?.response?.answers.map((a) => ("data" in a ? a.data : undefined)), ["10.0.0.1"]);
 });

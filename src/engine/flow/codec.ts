@@ -7,6 +7,8 @@ import { Client, Server, type Address } from "./connection.ts";
 import { HTTPFlow, Request, Response } from "./http.ts";
 import { TCPFlow, TCPMessage } from "./tcp.ts";
 import { WebSocketData, WebSocketMessage } from "./websocket.ts";
+import { DNSFlow, DNSMessage } from "./dns.ts";
+import * as dnsPacket from "dns-packet";
 import { FlowError, type Flow } from "./flow.ts";
 import type { HeaderField } from "./headers.ts";
 
@@ -45,6 +47,8 @@ interface FlowJSON {
   response?: (MessageJSON & { status_code: number; reason: string }) | null;
   messages?: { from_client: boolean; content: string; timestamp: number }[];
   websocket?: WebSocketJSON | null;
+  /** A DNS flow's messages in DNS wire format, base64: the packets dns-packet decodes them to hold Buffers. */
+  dns?: { request: string; response: string | null };
 }
 
 interface WebSocketJSON {
@@ -91,6 +95,8 @@ export function encodeFlow(flow: Flow): string {
     const s = flow.response;
     out.websocket = flow.websocket ? encodeWebSocket(flow.websocket) : null;
     out.response = s ? { status_code: s.status_code, reason: s.reason, http_version: s.http_version, headers: s.headers.fields, content: b64(s.raw_content), timestamp_start: s.timestamp_start, timestamp_end: s.timestamp_end ?? null } : null;
+  } else if (flow instanceof DNSFlow) {
+    out.dns = { request: b64(dnsPacket.encode(flow.request.packet)) as string, response: flow.response ? b64(dnsPacket.encode(flow.response.packet)) : null };
   } else if (flow instanceof TCPFlow) {
     out.messages = flow.messages.map((m) => ({ from_client: m.from_client, content: b64(m.content) as string, timestamp: m.timestamp }));
   }
@@ -159,6 +165,10 @@ export function decodeFlow(line: string): Flow {
   } else if (j.type === "tcp") {
     const f = new TCPFlow(client, server);
     f.messages = (j.messages ?? []).map((m) => new TCPMessage(m.from_client, unb64(m.content) ?? new Uint8Array(0), m.timestamp));
+    flow = f;
+  } else if (j.type === "dns" && j.dns) {
+    const f = new DNSFlow(client, server, new DNSMessage(dnsPacket.decode(Buffer.from(j.dns.request, "base64"))));
+    if (j.dns.response) f.response = new DNSMessage(dnsPacket.decode(Buffer.from(j.dns.response, "base64")));
     flow = f;
   } else throw new FlowFileError(`cannot read flows of type ${j.type}`);
   flow.id = j.id;
