@@ -15,6 +15,25 @@ function bodyText(b: Uint8Array | undefined): string | undefined {
   return Buffer.from(b).toString("utf8");
 }
 
+/** The body as a shell argument when it survives one exactly: valid UTF-8 without NUL (a shell string cannot hold NUL). */
+function quotableBody(b: Uint8Array): string | undefined {
+  const text = bodyText(b);
+  if (text === undefined || text.includes("\0") || !Buffer.from(text, "utf8").equals(Buffer.from(b))) return undefined;
+  return text;
+}
+
+/** `printf '…'` writing exactly these bytes (POSIX octal escapes), for piping a binary body into the command. */
+function printfBytes(b: Uint8Array): string {
+  let out = "";
+  for (const byte of b) {
+    const c = String.fromCharCode(byte);
+    if (c === "%") out += "%%";
+    else if (byte >= 0x20 && byte < 0x7f && c !== "\\" && c !== "'") out += c;
+    else out += `\\${byte.toString(8).padStart(3, "0")}`;
+  }
+  return `printf '${out}'`;
+}
+
 function rawRequest(f: HTTPFlow): string {
   const r = f.request;
   const body = r.raw_content ? Buffer.from(r.raw_content).toString("latin1") : "";
@@ -35,16 +54,20 @@ export function exportFlow(f: HTTPFlow, format: ExportFormat): string {
     case "curl": {
       const parts = ["curl", "-X", r.method, shellQuote(r.pretty_url)];
       for (const [n, v] of r.headers) if (!SKIP_IN_COMMANDS.has(n.toLowerCase())) parts.push("-H", shellQuote(`${n}: ${v}`));
-      const body = bodyText(r.content);
-      if (body !== undefined) parts.push("--data-binary", shellQuote(body));
       if (r.http_version.startsWith("HTTP/2")) parts.push("--http2");
-      return parts.join(" ");
+      // The body as it was sent (raw_content), so a Content-Encoding header still describes it.
+      const raw = r.raw_content;
+      if (!raw || raw.length === 0) return parts.join(" ");
+      const body = quotableBody(raw);
+      if (body !== undefined) return [...parts, "--data-binary", shellQuote(body)].join(" ");
+      return `${printfBytes(raw)} | ${[...parts, "--data-binary", "@-"].join(" ")}`;
     }
     case "httpie": {
       const parts = ["http", r.method, shellQuote(r.pretty_url)];
       for (const [n, v] of r.headers) if (!SKIP_IN_COMMANDS.has(n.toLowerCase())) parts.push(shellQuote(`${n}:${v}`));
-      const body = bodyText(r.content);
-      return body !== undefined ? `${parts.join(" ")} <<< ${shellQuote(body)}` : parts.join(" ");
+      // Piped from printf, not `<<<`: a here-string adds a newline and cannot carry binary bytes.
+      const raw = r.raw_content;
+      return raw && raw.length ? `${printfBytes(raw)} | ${parts.join(" ")}` : parts.join(" ");
     }
     case "raw_request":
       return rawRequest(f);
