@@ -190,7 +190,10 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       const flows = httpFlows(args.slice(1), "export.file");
       const file = args[2];
       if (!file) throw new CommandError("export.file needs a path");
-      fs.writeFileSync(file, `${flows.map((f) => exportFlow(f, format)).join("\n\n")}\n`);
+      // Raw exports are byte strings (one char per byte, as on the wire): written as UTF-8, every body or
+      // header byte above 0x7f would become two.
+      const encoding = format.startsWith("raw") ? "latin1" : "utf8";
+      fs.writeFileSync(file, `${flows.map((f) => exportFlow(f, format)).join("\n\n")}\n`, encoding);
       return `${counted("exported", flows.length)} as ${format} to ${file}`;
     },
   });

@@ -85,3 +85,15 @@ test("view.flows.load reads a flow file and a HAR file into the store, and names
   assert.deepEqual(proxy.engine.store.all().map((f) => (f as HTTPFlow).request.path).sort(), ["/h1", "/p1", "/p2"]);
   await assert.rejects(run("view.flows.load /nonexistent/x.flows"), /cannot read flow file \/nonexistent\/x\.flows/);
 });
+
+test("export.file raw_response writes the response's bytes exactly: a UTF-8 or binary body is not re-encoded", { timeout: 15_000 }, async (t) => {
+  const proxy = await startProxy();
+  closeAfter(t, proxy);
+  const f = flow("/raw", "x");
+  f.response = Response.make(200, Buffer.from([0x68, 0xc3, 0xa9, 0xff, 0x00]), { "content-type": "application/octet-stream" });
+  proxy.engine.store.add(f);
+  const file = tmpFile(t, "");
+  await proxy.engine.handle({ op: "command", line: `export.file raw_response ${f.id} ${file}` });
+  const body = fs.readFileSync(file).subarray(-6);
+  assert.deepEqual([...body], [0x68, 0xc3, 0xa9, 0xff, 0x00, 0x0a]);
+});
