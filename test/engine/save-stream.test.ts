@@ -57,6 +57,14 @@ test("a HAR file is told by its first bytes and read too", (t) => {
   assert.deepEqual(got.map((f) => (f as HTTPFlow).request.path), ["/har-one", "/har-two"]);
 });
 
+test("a HAR file that starts with a UTF-8 byte order mark (Fiddler's) is read as HAR", (t) => {
+  const file = tmpFile(t, `\ufeff${toHar([flow("/bom", "b")])}`);
+  const got: Flow[] = [];
+  const read = readFlows(file, (f) => got.push(f));
+  assert.deepEqual({ count: read.count, format: read.format, errors: read.errors }, { count: 1, format: "har", errors: [] });
+  assert.equal((got[0] as HTTPFlow).request.path, "/bom");
+});
+
 test("an error from the caller's handler is not reported as an unreadable line", (t) => {
   const file = tmpFile(t, `${encodeFlow(flow("/x", "y"))}\n`);
   assert.throws(() => readFlows(file, () => { throw new Error("store is full"); }), /store is full/);

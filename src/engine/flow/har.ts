@@ -74,12 +74,15 @@ export function toHar(flows: Flow[]): string {
   return JSON.stringify({ log: { version: "1.2", creator: { name: "pryx", version: "0.1.0" }, entries } }, null, 2);
 }
 
+/** Fiddler and some Windows tools start a HAR file with a UTF-8 byte order mark, which JSON.parse rejects. */
+const BOM = "\ufeff";
+
 export function isHar(textContent: string): boolean {
-  return /^\s*\{\s*"log"\s*:/.test(textContent);
+  return /^\ufeff?\s*\{\s*"log"\s*:/.test(textContent);
 }
 
 export function fromHar(json: string): HTTPFlow[] {
-  const har = JSON.parse(json) as { log?: { entries?: HarEntry[] } };
+  const har = JSON.parse(json.startsWith(BOM) ? json.slice(1) : json) as { log?: { entries?: HarEntry[] } };
   const entries = har.log?.entries;
   if (!Array.isArray(entries)) throw new Error("not a HAR file: no log.entries");
   return entries.map((e) => {
