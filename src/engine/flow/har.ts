@@ -81,6 +81,21 @@ export function isHar(textContent: string): boolean {
   return /^\ufeff?\s*\{\s*"log"\s*:/.test(textContent);
 }
 
+/**
+ * Browsers write HTTP/2 entries with the pseudo-headers (`:authority`, `:path`…) among the headers: they are
+ * not header fields (the URL and method carry them), and sent as fields they make a replay a 400.
+ */
+function plainFields(headers: HarNV[]): [string, string][] {
+  return headers.filter((h) => !h.name.startsWith(":")).map((h) => [h.name, h.value]);
+}
+
+/** Chrome writes "http/2.0" (and "" for a cached entry); pryx and the wire spell it "HTTP/2.0". */
+function httpVersion(v: string | undefined): string {
+  const upper = (v ?? "").trim().toUpperCase();
+  if (!upper) return "HTTP/1.1";
+  return upper === "H2" || upper === "HTTP/2" ? "HTTP/2.0" : upper;
+}
+
 export function fromHar(json: string): HTTPFlow[] {
   const har = JSON.parse(json.startsWith(BOM) ? json.slice(1) : json) as { log?: { entries?: HarEntry[] } };
   const entries = har.log?.entries;
@@ -88,9 +103,9 @@ export function fromHar(json: string): HTTPFlow[] {
   return entries.map((e) => {
     const start = Date.parse(e.startedDateTime) / 1000;
     const body = e.request.postData ? Buffer.from(e.request.postData.text, e.request.postData.encoding === "base64" ? "base64" : "utf8") : new Uint8Array(0);
-    const req = Request.make(e.request.method, e.request.url, body, e.request.headers.map((h) => [h.name, h.value] as [string, string]));
+    const req = Request.make(e.request.method, e.request.url, body, plainFields(e.request.headers));
     req.headers.delete("content-encoding");
-    req.http_version = e.request.httpVersion || "HTTP/1.1";
+    req.http_version = httpVersion(e.request.httpVersion);
     req.timestamp_start = start;
     req.timestamp_end = start;
     const flow = new HTTPFlow(new Client(["", 0], ["", 0], "har"), new Server([req.host, req.port]), req);
@@ -99,8 +114,8 @@ export function fromHar(json: string): HTTPFlow[] {
       const c = e.response.content;
       const content = c?.text !== undefined ? Buffer.from(c.text, c.encoding === "base64" ? "base64" : "utf8") : new Uint8Array(0);
       // HAR keeps decoded content: drop the encoding header so the body is not decoded twice.
-      const headers = e.response.headers.filter((h) => h.name.toLowerCase() !== "content-encoding").map((h) => [h.name, h.value] as [string, string]);
-      const res = new Response({ status_code: e.response.status, reason: e.response.statusText, http_version: e.response.httpVersion || "HTTP/1.1", headers, content, timestamp_start: start });
+      const headers = plainFields(e.response.headers).filter(([name]) => name.toLowerCase() !== "content-encoding");
+      const res = new Response({ status_code: e.response.status, reason: e.response.statusText, http_version: httpVersion(e.response.httpVersion), headers, content, timestamp_start: start });
       res.timestamp_end = e.time >= 0 ? start + e.time / 1000 : start;
       flow.response = res;
     }

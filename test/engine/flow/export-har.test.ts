@@ -90,3 +90,19 @@ test("an exported curl command, run, sends the origin the same method, query, he
     assert.deepEqual([...(last?.body ?? [])], [...body]);
   }
 });
+
+test("a browser's HAR entry for HTTP/2 imports without its pseudo-headers and with the version spelt HTTP/2.0", () => {
+  const entry = {
+    startedDateTime: "2024-01-01T00:00:00.000Z",
+    time: 12,
+    request: { method: "GET", url: "https://example.com/a?x=1", httpVersion: "http/2.0", headers: [{ name: ":authority", value: "example.com" }, { name: ":method", value: "GET" }, { name: ":path", value: "/a?x=1" }, { name: ":scheme", value: "https" }, { name: "accept", value: "*/*" }], queryString: [], cookies: [], headersSize: -1, bodySize: 0 },
+    response: { status: 200, statusText: "", httpVersion: "http/2.0", headers: [{ name: ":status", value: "200" }, { name: "content-type", value: "text/html" }], cookies: [], content: { size: 5, mimeType: "text/html", text: "hello" }, redirectURL: "", headersSize: -1, bodySize: -1 },
+    cache: {},
+    timings: { send: 0, wait: 1, receive: 1 },
+  };
+  const [f] = fromHar(JSON.stringify({ log: { version: "1.2", creator: { name: "WebInspector", version: "537.36" }, pages: [], entries: [entry] } }));
+  assert.deepEqual(f?.request.headers.fields, [["Host", "example.com"], ["accept", "*/*"]]);
+  assert.equal(f?.request.http_version, "HTTP/2.0");
+  assert.ok(f?.response?.headers.fields.every(([n]) => !n.startsWith(":")), "no :status among the response's fields");
+  assert.equal(f?.response?.http_version, "HTTP/2.0");
+});
