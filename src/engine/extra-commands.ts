@@ -39,6 +39,18 @@ export function cut(flow: Flow, spec: string): string | Uint8Array {
   return get();
 }
 
+/** A CSV cell (RFC 4180 quoting, as Python's csv module writes). */
+function csvCell(v: string | Uint8Array): string {
+  const text = typeof v === "string" ? v : Buffer.from(v).toString("utf8");
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Rows of cuts, one per flow; a flow without a response (an error flow) gets empty response cells, not an abort. */
+function cutCsv(flows: Flow[], specs: string[]): string {
+  const value = (f: Flow, spec: string): string | Uint8Array => (spec.startsWith("response.") && f instanceof HTTPFlow && !f.response ? "" : cut(f, spec));
+  return flows.map((f) => `${specs.map((c) => csvCell(value(f, c))).join(",")}\r\n`).join("");
+}
+
 /** Commands behind mitmproxy's remaining default keys: cut.save, script.run, view.flows.create, options.*. */
 export function registerExtraCommands(commands: CommandRegistry, deps: { store: FlowStore; options: Options; notify(flow: Flow): void }): void {
   const { store, options } = deps;
@@ -50,10 +62,9 @@ export function registerExtraCommands(commands: CommandRegistry, deps: { store: 
       const [spec, cuts, target] = args;
       if (!spec || !cuts || !target) throw new CommandError("cut.save needs flows, cuts and a path, e.g. cut.save @focus response.content body.bin");
       const flows = resolveFlows(store, spec);
-      const parts: Buffer[] = [];
-      for (const f of flows) for (const c of cuts.split(",")) parts.push(Buffer.from(cut(f, c.trim())));
-      // One value is written as is (a body stays byte-exact); several go one per line.
-      const data = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts.flatMap((p) => [p, Buffer.from("\n")]));
+      const specs = cuts.split(",").map((c) => c.trim());
+      // One value is written as is (a body stays byte-exact); several are CSV, a row per flow, as mitmproxy's.
+      const data = flows.length === 1 && specs.length === 1 ? Buffer.from(cut(flows[0] as Flow, specs[0] as string)) : Buffer.from(cutCsv(flows, specs), "utf8");
       const append = target.startsWith("+");
       const file = append ? target.slice(1) : target;
       if (append) fs.appendFileSync(file, data);

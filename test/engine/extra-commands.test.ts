@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Engine } from "../../src/engine/engine.ts";
-import type { HTTPFlow } from "../../src/engine/flow/http.ts";
+import { Response, type HTTPFlow } from "../../src/engine/flow/http.ts";
 
 function engine(): Engine {
   return new Engine({ options: {}, keepFlows: true, noServer: true }, () => undefined);
@@ -23,9 +23,22 @@ test("view.flows.create makes a flow; cut.save writes its parts byte-exact; bad 
   await run(e, `cut.save ${id} request.content ${path.join(dir, "body.bin")}`);
   assert.deepEqual([...fs.readFileSync(path.join(dir, "body.bin"))], [0, 255, 1]);
   await run(e, `cut.save ${id} request.method,request.header[host] ${path.join(dir, "two.txt")}`);
-  assert.equal(fs.readFileSync(path.join(dir, "two.txt"), "utf8"), "POST\napi.test\n");
+  assert.equal(fs.readFileSync(path.join(dir, "two.txt"), "utf8"), "POST,api.test\r\n");
   await assert.rejects(run(e, `cut.save ${id} request.nope ${path.join(dir, "x")}`), /unknown cut "request.nope"/);
   await assert.rejects(run(e, `cut.save ${id} response.content ${path.join(dir, "x")}`), /has no response/);
+});
+
+test("cut.save over several flows writes CSV, a row per flow; a flow without a response gets empty cells", async (t) => {
+  const e = engine();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-cut-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const a = (await run(e, "view.flows.create get http://api.test/a")) as string;
+  const b = (await run(e, "view.flows.create get http://api.test/b,c")) as string;
+  (e.store.get(a) as HTTPFlow).response = Response.make(200, "ok");
+  const file = path.join(dir, "cut.csv");
+  await run(e, `cut.save @all request.url,response.status_code ${file}`);
+  assert.equal(fs.readFileSync(file, "utf8"), `http://api.test/a,200\r\n"http://api.test/b,c",\r\n`);
+  assert.ok(b);
 });
 
 test("options.save / options.load / options.reset round-trip non-default options", async (t) => {
