@@ -16,6 +16,9 @@ export const FLOW_FILE_VERSION = 1;
 
 interface ConnJSON {
   address: Address | null;
+  /** The client's local end, and the server's resolved one (its IP: HAR's serverIPAddress). Absent in older lines. */
+  peername?: Address | null;
+  sockname?: Address | null;
   tls: boolean;
   sni: string | null;
   alpn: string | null;
@@ -67,6 +70,8 @@ const unb64 = (s: string | null | undefined): Uint8Array | undefined => (s === n
 function conn(c: Client | Server, address: Address | undefined): ConnJSON {
   return {
     address: address ?? null,
+    peername: c.peername ?? null,
+    sockname: c.sockname ?? null,
     tls: c.tls,
     sni: c.sni ?? null,
     alpn: c.alpn ?? null,
@@ -128,6 +133,8 @@ function decodeWebSocket(j: WebSocketJSON): WebSocketData {
 }
 
 function restoreConn<T extends Client | Server>(c: T, j: ConnJSON): T {
+  if (j.sockname) c.sockname = j.sockname;
+  if (j.peername && c instanceof Server) c.peername = j.peername;
   c.tls = j.tls;
   c.sni = j.sni ?? undefined;
   c.alpn = j.alpn ?? undefined;

@@ -49,7 +49,12 @@ test("pryx flow lines round-trip a flow", () => {
   const f = flow();
   f.comment = "look";
   f.marked = ":default:";
+  f.server_conn.peername = ["10.1.2.3", 8080];
   const back = decodeFlow(encodeFlow(f)) as HTTPFlow;
+  // The server's resolved address survives a save and load: HAR's serverIPAddress comes from it.
+  assert.deepEqual(back.server_conn.peername, ["10.1.2.3", 8080]);
+  assert.deepEqual(back.client_conn.sockname, ["127.0.0.1", 8080]);
+  assert.match(toHar([back]), /"serverIPAddress": "10\.1\.2\.3"/);
   assert.equal(back.id, f.id);
   assert.equal(back.comment, "look");
   assert.equal(back.marked, ":default:");
