@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import https from "node:https";
+import tls from "node:tls";
 import type net from "node:net";
 import { WebSocketServer, WebSocket } from "ws";
 import { startProxy } from "../helpers/proxy.ts";
@@ -14,6 +16,7 @@ import { waitUntil } from "../helpers/wait.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { originCertificate, pryxCaPem } from "../helpers/tls-origin.ts";
 
 /** A tunnel through the proxy to 127.0.0.1:port (CONNECT), for a ws client to run over. */
 function tunnel(proxyPort: number, port: number): Promise<net.Socket> {
@@ -107,4 +110,32 @@ test("-w saves a WebSocket flow when it ends, with its messages, and -r reads th
   assert.deepEqual(msgs.map((m) => [m.from_client, m.type, [...m.content]]), [[true, "binary", [0, 255]], [false, "binary", [0, 255]]]);
   assert.ok(msgs.every((m) => m.timestamp < Date.now() / 1000 && m.timestamp > 0), "each message keeps its recorded time");
   assert.equal(got[0]?.websocket?.close_code, 1000);
+});
+
+test("wss: the server's close frame reaches the client before pryx closes the TLS connection", { timeout: 20_000 }, async (t) => {
+  const cert = originCertificate();
+  const server = https.createServer({ key: cert.keyPem, cert: cert.certPem });
+  const wss = new WebSocketServer({ server });
+  wss.on("connection", (s) => s.on("message", (d, isBinary) => s.send(d, { binary: isBinary })));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = portOf(server);
+  const proxy = await startProxy({ options: { ssl_insecure: "true" } });
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => wss.close(() => server.close(() => r()))) });
+  const ca = pryxCaPem();
+  // The client closes right after its messages, so the server's echoes and its close
+  // frame come back together: the close frame is the last write before pryx ends.
+  for (let i = 0; i < 8; i++) {
+    const socket = await tunnel(proxy.port, port);
+    const ws = new WebSocket(`wss://localhost:${port}/`, { createConnection: () => tls.connect({ socket, servername: "localhost", ca, ALPNProtocols: ["http/1.1"] }) });
+    const code = await new Promise<number>((resolve, reject) => {
+      ws.on("open", () => {
+        ws.send("one");
+        ws.send(Buffer.from([1, 2, 3]));
+        ws.close(4002, "client-bye");
+      });
+      ws.on("close", (c) => resolve(c));
+      ws.on("error", reject);
+    });
+    assert.equal(code, 4002, `run ${i}: the client got the close code back, not 1006 (connection dropped)`);
+  }
 });

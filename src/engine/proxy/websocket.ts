@@ -117,10 +117,26 @@ export class WebSocketRelay {
     const { flow, ctx } = this;
     if (err && !flow.error && flow.websocket?.close_code === undefined) flow.error = new FlowError(err.message);
     if (flow.websocket) flow.websocket.timestamp_end = Date.now() / 1000;
-    this.client.destroy();
-    this.server.destroy();
+    for (const sock of [this.client, this.server]) closeSocket(sock, err !== undefined);
     flow.live = false;
     ctx.notify(flow);
     void ctx.addons.trigger("websocket_end", flow);
   }
+}
+
+/** How long a cleanly closed WebSocket's sockets may take to flush before they are destroyed. */
+const FLUSH_MS = 1000;
+
+/**
+ * After an error, drops the socket. After a clean close, ends it instead: the close frame
+ * just relayed may still be queued (a TLS socket encrypts and writes it asynchronously), and
+ * destroy() would discard it, leaving the peer with 1006 instead of the close code.
+ */
+function closeSocket(sock: net.Socket, abort: boolean): void {
+  if (abort || sock.destroyed) {
+    sock.destroy();
+    return;
+  }
+  sock.end();
+  setTimeout(() => sock.destroy(), FLUSH_MS).unref();
 }
