@@ -49,12 +49,13 @@ export class SaveStreamAddon {
   }
 
   response(flow: HTTPFlow): void {
-    this.write(flow);
+    // A WebSocket's 101 (flow.websocket is set by then) is written at websocket_end, as mitmproxy does.
+    if (!flow.websocket) this.write(flow);
   }
   error(flow: HTTPFlow): void {
     this.write(flow);
   }
-  /** A WebSocket flow is written once, when it ends, with its messages (its upgrade fires no `response`). */
+  /** A WebSocket flow is written once, when it ends, with its messages. */
   websocket_end(flow: HTTPFlow): void {
     this.write(flow);
   }

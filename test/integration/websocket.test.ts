@@ -40,6 +40,7 @@ test("WebSocket messages go through with websocket_start/message/end hooks that 
   const seen: string[] = [];
   const addon: Addon = {
     name: "ws-recorder",
+    response: (flow: HTTPFlow) => void seen.push(`response:${flow.response?.status_code}:${flow.websocket ? "ws" : "-"}`),
     websocket_start: () => void seen.push("websocket_start"),
     websocket_message(flow: HTTPFlow) {
       const msg = flow.websocket?.messages.at(-1);
@@ -74,7 +75,7 @@ test("WebSocket messages go through with websocket_start/message/end hooks that 
   assert.equal(flow?.status, 101);
   assert.equal(flow?.scheme, "ws");
   assert.equal(flow?.messages, 7);
-  assert.deepEqual(seen.slice(0, 2), ["websocket_start", "client:hello"]);
+  assert.deepEqual(seen.slice(0, 3), ["response:101:ws", "websocket_start", "client:hello"], "the 101 gets its response hook, with flow.websocket already set (as mitmproxy does)");
   assert.ok(seen.includes("server:echo:UPPER"));
   assert.equal(seen.at(-1), "websocket_end");
   const stored = proxy.engine.store.get(flow?.id as string) as HTTPFlow;
@@ -138,4 +139,34 @@ test("wss: the server's close frame reaches the client before pryx closes the TL
     });
     assert.equal(code, 4002, `run ${i}: the client got the close code back, not 1006 (connection dropped)`);
   }
+});
+
+test("i ~websocket pauses the handshake's 101; resumed, the messages go through", { timeout: 15_000 }, async (t) => {
+  const origin = await echoServer();
+  const proxy = await startProxy({ options: { intercept: "~websocket" } });
+  closeAfter(t, proxy, origin);
+  const socket = await tunnel(proxy.port, origin.port);
+  const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/paused`, { createConnection: () => socket });
+  let opened = false;
+  ws.on("open", () => {
+    opened = true;
+    ws.send("after resume");
+  });
+  const deadline = Date.now() + 5000;
+  let paused: HTTPFlow | undefined;
+  while (!paused) {
+    paused = proxy.engine.store.all().find((f) => f.intercepted) as HTTPFlow | undefined;
+    if (Date.now() > deadline) throw new Error("the WebSocket flow was never intercepted");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(paused.response?.status_code, 101);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(opened, false, "the client gets the 101 only once the flow is resumed");
+  paused.resume();
+  const reply = await new Promise<string>((resolve, reject) => {
+    ws.on("message", (d) => resolve(d.toString()));
+    ws.on("error", reject);
+  });
+  assert.equal(reply, "echo:after resume");
+  ws.close();
 });

@@ -6,6 +6,8 @@ import type { ProxyContext } from "./context.ts";
 import type { RequestBody, UpstreamChannel } from "./channel.ts";
 import type { UpstreamPool } from "./pool.ts";
 import { UpstreamError } from "./upstream.ts";
+import { isWebSocketUpgrade } from "./websocket.ts";
+import { WebSocketData } from "../flow/websocket.ts";
 
 const ONBOARDING_HOST = "pryx.it";
 
@@ -162,6 +164,7 @@ export class HttpExchange {
       outcome = await this.exchangeOn(channel, false);
     }
     if (outcome === "upgraded") {
+      await this.upgradedResponse(channel);
       writer.whole(flow);
       return { kind: "upgraded", channel };
     }
@@ -172,6 +175,23 @@ export class HttpExchange {
     if (!res.stream) writer.whole(flow);
     const keepAlive = !(res.plainHeaders.get("connection") ?? "").toLowerCase().includes("close");
     return { kind: "done", keepAlive };
+  }
+
+  /**
+   * The 101 gets its `response` hook (and can be intercepted) like any response. As in
+   * mitmproxy, `flow.websocket` is set first, so addons and `~websocket` know a WebSocket
+   * follows. The server socket waits, paused; a kill closes it.
+   */
+  private async upgradedResponse(channel: UpstreamChannel): Promise<void> {
+    const { flow, ctx } = this;
+    if (isWebSocketUpgrade(flow.request.headers)) flow.websocket = new WebSocketData();
+    try {
+      await ctx.addons.trigger("response", flow);
+      await this.waitIfIntercepted();
+    } catch (err) {
+      channel.close();
+      throw err;
+    }
   }
 
   /** Sends the request on `channel` and reads the response, firing responseheaders. */

@@ -53,7 +53,8 @@ export class WebSocketRelay {
 
   async start(clientRest: Buffer | undefined, serverRest: Buffer | undefined): Promise<void> {
     const { flow, ctx } = this;
-    flow.websocket = new WebSocketData();
+    // Set before the 101's response hook; a relay started otherwise makes its own.
+    flow.websocket ??= new WebSocketData();
     flow.live = true;
     ctx.notify(flow);
     await ctx.addons.trigger("websocket_start", flow);
