@@ -1,5 +1,6 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
+import net from "node:net";
 import { startProxy, type TestProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, startRawOrigin, viaProxy, type Origin } from "../helpers/origin.ts";
 import { RawClient } from "../helpers/raw-client.ts";
@@ -131,5 +132,24 @@ test("an origin-form request to the proxy gets 400 explaining how to use a proxy
   assert.match(res.body.toString(), /absolute URL/);
   assert.match(res.body.toString(), /curl -x/);
   await client.whenClosed();
+  await stillServes();
+});
+
+test("a client that disconnects while the server is still answering: the flow blames the client, not the server", { timeout: 10_000 }, async (t) => {
+  let got = false;
+  const slow = await startHttpOrigin((_req, res) => {
+    got = true;
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.write("partial"); // and never ends
+  });
+  const { proxy, stillServes } = await setup(t);
+  t.after(() => slow.close());
+  const client = net.connect(proxy.port, "127.0.0.1");
+  client.on("error", () => undefined);
+  client.write(`GET http://127.0.0.1:${slow.port}/hang HTTP/1.1\r\nHost: 127.0.0.1:${slow.port}\r\n\r\n`);
+  await waitUntil(() => got, "the origin got the request");
+  client.destroy();
+  const [flow] = await proxy.waitFinished(1);
+  assert.match(flow?.error ?? "", /^client /, `the error names the client: ${flow?.error}`);
   await stillServes();
 });

@@ -136,3 +136,28 @@ test("streams of one h2 connection are independent: a request held 1 s does not 
   assert.ok(fastMs < 800, `the other stream finished in ${fastMs} ms`);
   assert.ok(slowMs >= 950, `the held stream took ${slowMs} ms`);
 });
+
+test("an h2 client resetting a stream resets the server's stream too; the flow says the client reset it", { timeout: 15_000 }, async (t) => {
+  let originSawClose: (() => void) | undefined;
+  const originClosed = new Promise<void>((r) => (originSawClose = r));
+  // An endless response (a stream of events): only a reset ends it.
+  const origin = await startTlsOrigin((_req, res) => {
+    res.on("close", () => originSawClose?.());
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    res.write("data: first\n\n");
+  }, "h2");
+  const { proxy, session } = await h2SessionVia(t, origin);
+  const stream = session.request({ ":path": "/events" });
+  stream.on("error", () => undefined);
+  // pryx buffers the response, so the client sees nothing yet: it gives up once the origin answered.
+  while (origin.requests.length === 0) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+  stream.close(0x8); // CANCEL
+  const closedInTime = await Promise.race([originClosed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+  assert.ok(closedInTime, "the origin's stream was reset within 3 s, not kept open");
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.error, "client reset the stream");
+  // The session's other streams still work.
+  const res = await h2Request(session, { path: "/events-again" }).catch((e: Error) => e);
+  assert.ok(!(res instanceof Error));
+});

@@ -34,6 +34,8 @@ export interface UpstreamChannel {
   send(flow: HTTPFlow, sink: ResponseSink, opts: { expectNoBody: boolean; streamBody?: RequestBody }): void;
   /** Called when the response is complete; the channel may be reused unless it says it closes. */
   finish(keepAlive: boolean): void;
+  /** The client gave up on `flow` (an HTTP/2 stream reset): stop its request and response only. */
+  cancel(flow: HTTPFlow): void;
   pauseResponse(): void;
   resumeResponse(): void;
   close(): void;

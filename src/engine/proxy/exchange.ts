@@ -55,6 +55,10 @@ class StaleConnection extends Error {}
  * a ClientWriter and the server side an UpstreamChannel, HTTP/1.1 or HTTP/2 alike.
  */
 export class HttpExchange {
+  /** The channel the request went to, for cancel(). */
+  private channel: UpstreamChannel | undefined;
+  private cancelled = false;
+
   constructor(
     private readonly ctx: ProxyContext,
     private readonly flow: HTTPFlow,
@@ -79,6 +83,16 @@ export class HttpExchange {
       if (result?.kind !== "upgraded") flow.live = false;
       ctx.notify(flow);
     }
+  }
+
+  /**
+   * The client gave up on this exchange (an HTTP/2 stream reset): the server's side of it
+   * is stopped too, instead of being read to its end (forever, for a stream of events), and
+   * a request still paused or waiting is never sent.
+   */
+  cancel(): void {
+    this.cancelled = true;
+    this.channel?.cancel(this.flow);
   }
 
   /** Replays skip reading: the request is already complete. */
@@ -199,6 +213,8 @@ export class HttpExchange {
     const { flow, ctx, writer } = this;
     const req = flow.request;
     const upgrading = req.plainHeaders.has("upgrade");
+    if (this.cancelled) return Promise.reject(new UpstreamError("client cancelled the request"));
+    this.channel = channel;
     return new Promise((resolve, reject) => {
       let response: Response | undefined;
       let streaming = false;
@@ -282,7 +298,9 @@ export class HttpExchange {
   private async fail(err: unknown): Promise<boolean> {
     const { flow, ctx, writer } = this;
     const killed = err instanceof FlowKilled;
-    if (!killed) flow.error = new FlowError(err instanceof Error ? err.message : String(err));
+    // A cause recorded first wins: when the client went away and pryx closed the server's
+    // side, the server "closing early" is a consequence, not what happened.
+    if (!killed && !flow.error) flow.error = new FlowError(err instanceof Error ? err.message : String(err));
     await ctx.addons.trigger("error", flow);
     if (killed || writer.gone) {
       writer.abort();

@@ -159,15 +159,17 @@ export class Http2Connection {
     const body = new Incoming({ httpVersion: "HTTP/2.0", rawHeaders: [], method: request.method, url: request.path, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: true });
     stream.on("data", (c: Buffer) => body.push(c));
     stream.on("end", () => body.finish([]));
+    const exchange = new HttpExchange(this.ctx, flow, body, new H2Writer(stream), this.pool);
     stream.on("close", () => {
       if (!body.complete) body.finish([]);
       if (flow.live && !flow.error) {
         flow.error = new FlowError("client reset the stream");
+        exchange.cancel();
         if (flow.intercepted) flow.resume();
       }
     });
     this.live.add(flow);
-    await new HttpExchange(this.ctx, flow, body, new H2Writer(stream), this.pool).run();
+    await exchange.run();
     this.live.delete(flow);
   }
 

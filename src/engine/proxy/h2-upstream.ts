@@ -13,6 +13,7 @@ export class H2Upstream implements UpstreamChannel {
   private readonly session: http2.ClientHttp2Session;
   private uses = 0;
   private readonly streams = new Set<http2.ClientHttp2Stream>();
+  private readonly byFlow = new WeakMap<HTTPFlow, http2.ClientHttp2Stream>();
   closed = false;
 
   constructor(
@@ -50,6 +51,7 @@ export class H2Upstream implements UpstreamChannel {
       { endStream: !hasBody },
     );
     this.streams.add(stream);
+    this.byFlow.set(flow, stream);
     let done = false;
     stream.on("response", (headers, _flags, raw?: string[]) => {
       const rawHeaders = raw ? fromH2Raw(raw) : Object.entries(headers).filter(([k]) => !k.startsWith(":")).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, String(v)]));
@@ -83,6 +85,12 @@ export class H2Upstream implements UpstreamChannel {
 
   finish(): void {
     // Streams end on their own; the session stays for the next request.
+  }
+
+  /** Resets only this flow's stream; the session's other streams go on. */
+  cancel(flow: HTTPFlow): void {
+    const stream = this.byFlow.get(flow);
+    if (stream && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
   }
 
   pauseResponse(): void {

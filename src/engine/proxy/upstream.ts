@@ -330,6 +330,11 @@ export class H1Upstream implements UpstreamChannel {
     return this.socket;
   }
 
+  /** HTTP/1.1 has no way to cancel one exchange but to close its connection. */
+  cancel(): void {
+    this.close();
+  }
+
   close(): void {
     this.closed = true;
     if (!this.socket.destroyed) this.socket.destroy();
