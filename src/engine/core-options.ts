@@ -65,6 +65,15 @@ export function registerCoreOptions(options: Options): void {
       if (typeof v === "string" && !v.includes(":")) throw new Error("expected user:pass");
     },
   });
+  options.add({
+    name: "upstream_auth",
+    type: "optional str",
+    default: undefined,
+    help: "Credentials for the proxy of an upstream:URL mode: user:pass, sent as Basic Proxy-Authorization with its CONNECTs and plain-HTTP requests.",
+    validate: (v) => {
+      if (typeof v === "string" && !v.includes(":")) throw new Error("expected user:pass");
+    },
+  });
   options.add({ name: "dns_name_servers", type: "str[]", default: [], help: "Upstream resolvers for dns mode (IP or IP:PORT, comma-separated); default: the system's." });
   options.add({
     name: "connection_reuse",

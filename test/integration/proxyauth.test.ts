@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import { httpsViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
 
 test("--proxyauth answers 407 without credentials and serves with them", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
@@ -22,4 +23,22 @@ test("--proxyauth answers 407 without credentials and serves with them", { timeo
 
 test("a proxyauth value without a colon is refused naming the option", { timeout: 10_000 }, async () => {
   await assert.rejects(startProxy({ options: { proxyauth: "nocolon" } }), /option proxyauth expects .*expected user:pass/);
+});
+
+test("upstream_auth: an upstream:URL mode authenticates to a proxy that asks for credentials, plain HTTP and CONNECT", { timeout: 15_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const tlsOrigin = await startTlsOrigin((_req, res) => res.end("tls ok"));
+  const upstream = await startProxy({ options: { proxyauth: "bob:pw", ssl_insecure: "true" } });
+  const mode = `upstream:http://127.0.0.1:${upstream.port}`;
+  const without = await startProxy({ options: { mode, ssl_insecure: "true" } });
+  const proxy = await startProxy({ options: { mode, upstream_auth: "bob:pw", ssl_insecure: "true" } });
+  closeAfter(t, proxy, without, upstream, origin, tlsOrigin);
+  const url = `http://127.0.0.1:${origin.port}/`;
+  assert.equal((await viaProxy(without.port, url)).status, 407, "without upstream_auth the upstream proxy refuses");
+  const ok = await viaProxy(proxy.port, url);
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.toString(), "ok");
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${tlsOrigin.port}`, servername: "app.test" });
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), "tls ok");
 });

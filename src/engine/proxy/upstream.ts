@@ -118,10 +118,22 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
   });
 }
 
+/**
+ * The Proxy-Authorization for the upstream proxy (`upstream_auth`), if set. The client's own
+ * Proxy-Authorization was for pryx and is never forwarded, so this is the only way through
+ * a proxy that asks for credentials.
+ */
+function upstreamAuthField(ctx: ProxyContext): [string, string] | undefined {
+  const auth = ctx.options.get<string | undefined>("upstream_auth");
+  return auth ? ["Proxy-Authorization", `Basic ${Buffer.from(auth, "utf8").toString("base64")}`] : undefined;
+}
+
 /** Sends CONNECT host:port to the upstream proxy on `sock` and waits for its 2xx. */
 async function connectThrough(ctx: ProxyContext, client: Client, sock: net.Socket, host: string, port: number): Promise<void> {
   const authority = formatAddress([host, port]);
-  const request = new Request({ method: "CONNECT", scheme: "http", host, port, path: "", authority, headers: [["Host", authority]], content: new Uint8Array(0) });
+  const auth = upstreamAuthField(ctx);
+  const headers: [string, string][] = auth ? [["Host", authority], auth] : [["Host", authority]];
+  const request = new Request({ method: "CONNECT", scheme: "http", host, port, path: "", authority, headers, content: new Uint8Array(0) });
   const flow = new HTTPFlow(client, new Server([host, port]), request);
   await ctx.addons.trigger("http_connect_upstream", flow);
   const head = Buffer.from(`CONNECT ${authority} HTTP/1.1\r\n${request.headers.toWire()}\r\n`, "latin1");
@@ -233,6 +245,8 @@ export class H1Upstream implements UpstreamChannel {
     let fields = forwardedFields(req.headers, upgrading);
     // pryx relays WebSocket frames uncompressed, so it offers the server no extensions (permessage-deflate).
     if (upgrading && (req.plainHeaders.get("upgrade") ?? "").toLowerCase() === "websocket") fields = fields.filter(([n]) => n.toLowerCase() !== "sec-websocket-extensions");
+    const auth = req.scheme === "http" && this.server.via ? upstreamAuthField(this.ctx) : undefined;
+    if (auth) fields = [...fields, auth];
     const head = requestHead(req, fields, this.requestTarget(flow));
     const body = opts.streamBody;
     if (!body) {
