@@ -11,6 +11,7 @@ import { readFlows } from "../../src/engine/save-stream.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { summarize } from "../../src/engine/flow/summary.ts";
 
 /** A resolver on loopback that answers every A query with 10.0.0.1 (never contacted for real). */
 async function fakeResolver(): Promise<{ port: number; queries: string[]; close(): void }> {
@@ -105,4 +106,22 @@ test("-w saves DNS flows, and they read back with their questions and answers", 
   assert.equal(got[0]?.type, "dns");
   assert.equal(got[0]?.request.question?.name, "example.test");
   assert.deepEqual(got[0]?.response?.answers.map((a) => ("data" in a ? a.data : undefined)), ["10.0.0.1"]);
+  const [live] = proxy.finished();
+  assert.equal(summarize(got[0] as DNSFlow, 0, true).duration, live?.duration, "the flow read back keeps the time it took");
+});
+
+test("a DNS flow's duration is fixed when it is answered, not re-measured each time its summary is made", { timeout: 10_000 }, async (t) => {
+  const resolver = await fakeResolver();
+  const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}` } });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+  });
+  await query(proxy.port, "timed.test");
+  const [first] = await proxy.waitFinished(1);
+  await new Promise((r) => setTimeout(r, 300));
+  // A mark, a reload from a file or the console asking again makes a new summary.
+  const again = summarize(proxy.engine.store.get(first?.id as string) as DNSFlow, 0, true);
+  assert.ok(first?.duration !== undefined && first.duration < 0.25, `answered in ${first?.duration} s`);
+  assert.equal(again.duration, first?.duration);
 });

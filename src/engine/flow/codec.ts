@@ -51,7 +51,7 @@ interface FlowJSON {
   messages?: { from_client: boolean; content: string; timestamp: number }[];
   websocket?: WebSocketJSON | null;
   /** A DNS flow's messages in DNS wire format, base64: the packets dns-packet decodes them to hold Buffers. */
-  dns?: { request: string; response: string | null };
+  dns?: { request: string; response: string | null; request_timestamp?: number | null; response_timestamp?: number | null };
 }
 
 interface WebSocketJSON {
@@ -101,7 +101,12 @@ export function encodeFlow(flow: Flow): string {
     out.websocket = flow.websocket ? encodeWebSocket(flow.websocket) : null;
     out.response = s ? { status_code: s.status_code, reason: s.reason, http_version: s.http_version, headers: s.headers.fields, content: b64(s.raw_content), timestamp_start: s.timestamp_start, timestamp_end: s.timestamp_end ?? null } : null;
   } else if (flow instanceof DNSFlow) {
-    out.dns = { request: b64(dnsPacket.encode(flow.request.packet)) as string, response: flow.response ? b64(dnsPacket.encode(flow.response.packet)) : null };
+    out.dns = {
+      request: b64(dnsPacket.encode(flow.request.packet)) as string,
+      response: flow.response ? b64(dnsPacket.encode(flow.response.packet)) : null,
+      request_timestamp: flow.request.timestamp ?? null,
+      response_timestamp: flow.response?.timestamp ?? null,
+    };
   } else if (flow instanceof TCPFlow) {
     out.messages = flow.messages.map((m) => ({ from_client: m.from_client, content: b64(m.content) as string, timestamp: m.timestamp }));
   }
@@ -174,8 +179,9 @@ export function decodeFlow(line: string): Flow {
     f.messages = (j.messages ?? []).map((m) => new TCPMessage(m.from_client, unb64(m.content) ?? new Uint8Array(0), m.timestamp));
     flow = f;
   } else if (j.type === "dns" && j.dns) {
-    const f = new DNSFlow(client, server, new DNSMessage(dnsPacket.decode(Buffer.from(j.dns.request, "base64"))));
-    if (j.dns.response) f.response = new DNSMessage(dnsPacket.decode(Buffer.from(j.dns.response, "base64")));
+    // Without a recorded time (older files) a message has none, rather than the time of reading.
+    const f = new DNSFlow(client, server, new DNSMessage(dnsPacket.decode(Buffer.from(j.dns.request, "base64")), j.dns.request_timestamp ?? undefined));
+    if (j.dns.response) f.response = new DNSMessage(dnsPacket.decode(Buffer.from(j.dns.response, "base64")), j.dns.response_timestamp ?? undefined);
     flow = f;
   } else throw new FlowFileError(`cannot read flows of type ${j.type}`);
   flow.id = j.id;

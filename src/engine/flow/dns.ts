@@ -41,7 +41,14 @@ export class ResourceRecord {
 
 /** A DNS message (mitmproxy's `dns.Message`), over dns-packet's decoded form. */
 export class DNSMessage {
-  constructor(public packet: Packet) {}
+  /**
+   * When the message was made (mitmproxy's `timestamp`): a response's is when the flow was
+   * answered. Undefined for one read from a file that did not record it.
+   */
+  constructor(
+    public packet: Packet,
+    public timestamp: number | undefined = Date.now() / 1000,
+  ) {}
 
   get questions(): Question[] {
     return this.packet.questions ?? [];
@@ -82,6 +89,14 @@ export class DNSMessage {
   }
 }
 
+interface DNSFlowState {
+  request: Packet;
+  response: Packet | undefined;
+  /** Missing in files written before pryx recorded them. */
+  request_timestamp?: number | undefined;
+  response_timestamp?: number | undefined;
+}
+
 export class DNSFlow extends Flow {
   readonly type = "dns" as const;
   request: DNSMessage;
@@ -92,13 +107,18 @@ export class DNSFlow extends Flow {
     this.request = request;
   }
 
-  protected getState(): { request: Packet; response: Packet | undefined } {
-    return { request: structuredClone(this.request.packet), response: this.response && structuredClone(this.response.packet) };
+  protected getState(): DNSFlowState {
+    return {
+      request: structuredClone(this.request.packet),
+      response: this.response && structuredClone(this.response.packet),
+      request_timestamp: this.request.timestamp,
+      response_timestamp: this.response?.timestamp,
+    };
   }
 
   protected setState(state: unknown): void {
-    const s = state as { request: Packet; response: Packet | undefined };
-    this.request = new DNSMessage(s.request);
-    this.response = s.response && new DNSMessage(s.response);
+    const s = state as DNSFlowState;
+    this.request = new DNSMessage(s.request, s.request_timestamp);
+    this.response = s.response && new DNSMessage(s.response, s.response_timestamp);
   }
 }

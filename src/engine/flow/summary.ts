@@ -89,7 +89,8 @@ function dnsPart(f: DNSFlow): Specific {
     contentType: undefined,
     reqSize: f.request.questions.length,
     respSize: res?.answers.length,
-    duration: res ? Math.max(0, Date.now() / 1000 - f.timestamp_created) : undefined,
+    // From the answer's own timestamp: a summary is made again on every mark, reload or update.
+    duration: res?.timestamp !== undefined ? Math.max(0, res.timestamp - f.timestamp_created) : undefined,
     messages: res?.answers.length,
   };
 }
