@@ -161,3 +161,22 @@ test("an h2 client resetting a stream resets the server's stream too; the flow s
   const res = await h2Request(session, { path: "/events-again" }).catch((e: Error) => e);
   assert.ok(!(res instanceof Error));
 });
+
+test("a stream reset before any response, by the client or by the server, ends the flow with an error", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => {
+    const h2res = res as unknown as { stream: { close(code: number): void } };
+    if (req.path === "/server-resets") h2res.stream.close(0x8);
+    else setTimeout(() => res.end("too late"), 1500);
+  }, "h2");
+  const { proxy, session } = await h2SessionVia(t, origin);
+  const byServer = await h2Request(session, { path: "/server-resets" }).catch((e: Error) => e);
+  assert.ok(byServer instanceof Error || byServer.status === 502, "the client learns the server reset the stream");
+  const stream = session.request({ ":path": "/client-resets" });
+  stream.on("error", () => undefined);
+  stream.end();
+  setTimeout(() => stream.close(0x8), 300);
+  const flows = await proxy.waitFinished(2, 1200);
+  const byPath = new Map(flows.map((f) => [f.path, f.error]));
+  assert.match(byPath.get("/server-resets") ?? "", /reset the HTTP\/2 stream/);
+  assert.equal(byPath.get("/client-resets"), "client reset the stream", "finished at the reset, not when the server answers");
+});

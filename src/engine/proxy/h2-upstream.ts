@@ -53,7 +53,9 @@ export class H2Upstream implements UpstreamChannel {
     this.streams.add(stream);
     this.byFlow.set(flow, stream);
     let done = false;
+    let gotHead = false;
     stream.on("response", (headers, _flags, raw?: string[]) => {
+      gotHead = true;
       const rawHeaders = raw ? fromH2Raw(raw) : Object.entries(headers).filter(([k]) => !k.startsWith(":")).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, String(v)]));
       const status = Number(headers[":status"] ?? 0);
       sink.onHead({ httpVersion: "HTTP/2.0", rawHeaders, method: "", url: "", statusCode: status, statusMessage: "", upgrade: false, keepAlive: true });
@@ -64,6 +66,10 @@ export class H2Upstream implements UpstreamChannel {
     });
     stream.on("data", (c: Buffer) => sink.onBody(c));
     stream.on("end", () => {
+      // A reset stream (either side's RST_STREAM) ends its readable side too: that is no
+      // complete response, and "close" reports it. Completing here left a flow with no
+      // response waiting forever, or recorded a cut-off body as whole.
+      if (!gotHead || (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR)) return;
       done = true;
       this.streams.delete(stream);
       sink.onComplete(trailers);
