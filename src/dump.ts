@@ -24,8 +24,11 @@ export function formatDuration(s: number | undefined): string {
 /** mitmdump's one line: client, method, full URL, status (or error), size, duration. */
 export function formatFlowLine(f: FlowSummary): string {
   const what = f.type === "http" ? `${f.method} ${f.url}` : `${f.type.toUpperCase()} ${f.url}`;
-  const outcome = f.error !== undefined ? `<< error: ${f.error}` : f.status !== undefined ? `<< ${f.status} ${f.reason ?? ""}`.trimEnd() : "<<";
-  const size = f.type === "http" ? formatSize(f.respSize) : formatSize(f.reqSize);
+  // A DNS flow's status is its rcode, which goes by name; its sizes count questions and answers, not bytes.
+  const dns = f.type === "dns";
+  const status = dns ? (f.reason ?? "") : `${f.status} ${f.reason ?? ""}`.trimEnd();
+  const outcome = f.error !== undefined ? `<< error: ${f.error}` : f.status !== undefined ? `<< ${status}` : "<<";
+  const size = f.type === "http" ? formatSize(f.respSize) : dns ? "" : formatSize(f.reqSize);
   return [f.client, what, outcome, size, formatDuration(f.duration)].filter(Boolean).join(" ");
 }
 

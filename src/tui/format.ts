@@ -156,6 +156,15 @@ export function statusClass(f: Pick<FlowSummary, "status" | "error">): StatusCla
   return "5xx";
 }
 
+/** A DNS rcode's HTTP equivalent, which mitmproxy colours it by (NOERROR 200, NXDOMAIN 404, SERVFAIL 500…). */
+const RCODE_AS_HTTP: Record<number, number> = { 0: 200, 1: 400, 2: 500, 3: 404, 4: 501, 5: 403 };
+
+/** Like statusClass, with a DNS flow's rcode read as its HTTP equivalent rather than as a status below 200. */
+function rowStatusClass(f: FlowSummary): StatusClass {
+  if (f.type !== "dns" || f.status === undefined) return statusClass(f);
+  return statusClass({ status: RCODE_AS_HTTP[f.status] ?? 500, error: f.error });
+}
+
 export const STATUS_COLORS: Record<StatusClass, string | undefined> = {
   "1xx": "cyan",
   "2xx": "green",
@@ -271,15 +280,19 @@ export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: 
   const { host, path } = urlParts(f);
   const url = fitUrl(sanitize(host), sanitize(path), l.url, g.ellipsis);
   cells.push({ text: url.padEnd(l.url) + " ", bold: f.intercepted, dim: f.live && !f.intercepted && f.status === undefined && !f.error });
-  const cls = statusClass(f);
-  const status = cls === "err" ? "err" : f.status === undefined ? "" : String(f.status);
+  const dns = f.type === "dns";
+  const cls = rowStatusClass(f);
+  // A DNS flow's rcode goes by name (NOERROR) where the content type goes: a number there read as an HTTP status.
+  const status = cls === "err" ? "err" : f.status === undefined || dns ? "" : String(f.status);
   cells.push({ text: padStart(status, l.status, "") + " ", color: STATUS_COLORS[cls], bold: cls === "err" });
   // "application/" says little and costs most of a narrow column.
   const ctype = shortContentType(f.contentType).replace(/^application\//, "");
   // A paused flow says so where the content type goes, as plainly as mitmproxy's highlighted row.
   if (l.ctype && f.intercepted) cells.push({ text: padEnd("intercepted", l.ctype, g.ellipsis) + " ", color: "yellow", bold: true });
+  else if (l.ctype && dns) cells.push({ text: padEnd(f.reason ?? "", l.ctype, g.ellipsis) + " ", color: STATUS_COLORS[cls] });
   else if (l.ctype) cells.push({ text: padEnd(sanitize(ctype), l.ctype, g.ellipsis) + " ", dim: true });
-  const size = f.type === "http" ? f.respSize : f.reqSize + (f.respSize ?? 0);
+  // A DNS summary's sizes count questions and answers, not bytes.
+  const size = f.type === "http" ? f.respSize : dns ? undefined : f.reqSize + (f.respSize ?? 0);
   cells.push({ text: padStart(humanSize(size), l.size, "") + (l.duration ? " " : "") });
   if (l.duration) cells.push({ text: padStart(humanDuration(f.duration), l.duration, ""), dim: true });
   return cells;

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { ASCII_GLYPHS, UNICODE_GLYPHS, fitUrl, flowRowCells, humanDuration, humanSize, localeIsUtf8, rowLayout, sanitize, statusClass } from "../../src/tui/format.ts";
 import { themeFromEnv, paint } from "../../src/tui/theme.ts";
 import { makeFlow } from "./helpers/fake-engine.ts";
+import { formatFlowLine } from "../../src/dump.ts";
 
 test("sizes and durations", () => {
   assert.equal(humanSize(0), "0b");
@@ -64,4 +65,17 @@ test("NO_COLOR turns colours off, and the locale picks the glyphs", () => {
   assert.equal(localeIsUtf8({ LANG: "en_US.UTF-8" }), true);
   assert.equal(localeIsUtf8({ LANG: "C" }), false);
   assert.equal(themeFromEnv({ LC_ALL: "POSIX" }).glyphs, ASCII_GLYPHS);
+});
+
+test("a DNS row names its rcode, coloured as its HTTP equivalent, and shows no byte size", () => {
+  const l = rowLayout(120);
+  const cells = (over: Parameters<typeof makeFlow>[0]) => flowRowCells(makeFlow({ type: "dns", scheme: "dns", method: "A", host: "example.test", path: "", port: 0, contentType: undefined, reqSize: 1, respSize: 2, ...over }), false, l, UNICODE_GLYPHS);
+  const ok = cells({ status: 0, reason: "NOERROR" });
+  const text = ok.map((c) => c.text).join("");
+  assert.match(text, /NOERROR/);
+  assert.doesNotMatch(text, / 0 /, "no bare rcode number where HTTP statuses go");
+  assert.doesNotMatch(text, /3b/, "one question and two answers are no '3b'");
+  assert.equal(ok.find((c) => c.text.startsWith("NOERROR"))?.color, "green");
+  assert.equal(cells({ status: 3, reason: "NXDOMAIN" }).find((c) => c.text.startsWith("NXDOMAIN"))?.color, "yellow");
+  assert.equal(formatFlowLine(makeFlow({ type: "dns", client: "127.0.0.1:5353", url: "dns://example.test", status: 0, reason: "NOERROR", reqSize: 1, respSize: 2, duration: 0.004 })), "127.0.0.1:5353 DNS dns://example.test << NOERROR 4ms");
 });
