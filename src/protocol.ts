@@ -111,6 +111,8 @@ export interface FlowDetail {
   client: ConnectionDetail;
   server: ConnectionDetail;
   timings: { name: string; ts: number }[];
+  /** A DNS flow's query and answer as text lines (mitmproxy's sections), for the Request and Response tabs. */
+  dns: { request: string[]; response: string[] | undefined } | undefined;
 }
 
 export type OptionType = "bool" | "int" | "str" | "optional str" | "str[]" | "filter" | "choice";

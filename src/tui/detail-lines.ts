@@ -140,7 +140,17 @@ export function tabContent(tab: TabId, d: FlowDetail, o: TabOptions): TabContent
   }
 }
 
+/** A DNS message's lines: the heading styled as one, section titles as keys. */
+function dnsTab(lines: string[]): TabContent {
+  return {
+    lines: lines.map((l, i): Line => [{ text: escapeAscii(l), style: i === 0 ? "heading" : l.endsWith(":") && !l.startsWith(" ") ? "key" : undefined }]),
+    viewName: undefined,
+    cut: false,
+  };
+}
+
 function requestTab(d: FlowDetail, o: TabOptions): TabContent {
+  if (d.dns) return dnsTab(d.dns.request);
   const r = d.request;
   if (!r) return { lines: [[{ text: "No request.", style: "dim" }]], viewName: undefined, cut: false };
   const lines: Line[] = [[{ text: `${r.method} ${escapeAscii(r.url)} ${r.httpVersion}`, style: "heading" }], ...headerLines(r.headers), []];
@@ -150,6 +160,7 @@ function requestTab(d: FlowDetail, o: TabOptions): TabContent {
 }
 
 function responseTab(d: FlowDetail, o: TabOptions): TabContent {
+  if (d.dns?.response) return dnsTab(d.dns.response);
   const r = d.response;
   if (!r) {
     const s = d.summary;

@@ -12,6 +12,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { summarize } from "../../src/engine/flow/summary.ts";
+import { flowDetail } from "../../src/engine/flow/detail.ts";
+import { tabContent } from "../../src/tui/detail-lines.ts";
+import { UNICODE_GLYPHS } from "../../src/tui/format.ts";
 
 /** A resolver on loopback that answers every A query with 10.0.0.1 (never contacted for real). */
 async function fakeResolver(): Promise<{ port: number; queries: string[]; close(): void }> {
@@ -124,4 +127,22 @@ test("a DNS flow's duration is fixed when it is answered, not re-measured each t
   const again = summarize(proxy.engine.store.get(first?.id as string) as DNSFlow, 0, true);
   assert.ok(first?.duration !== undefined && first.duration < 0.25, `answered in ${first?.duration} s`);
   assert.equal(again.duration, first?.duration);
+});
+
+test("the console's Request and Response tabs of a DNS flow show its question and answers", { timeout: 10_000 }, async (t) => {
+  const resolver = await fakeResolver();
+  const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}` } });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+  });
+  await query(proxy.port, "shown.test");
+  const [summary] = await proxy.waitFinished(1);
+  const detail = flowDetail(proxy.engine.store.get(summary?.id as string) as DNSFlow, summary!, 1024, 0);
+  const text = (tab: "request" | "response"): string =>
+    tabContent(tab, detail, { mode: "auto", maxLines: 100, glyphs: UNICODE_GLYPHS })
+      .lines.map((l) => l.map((c) => c.text).join(""))
+      .join("\n");
+  assert.match(text("request"), /^DNS QUERY \(id 4242\) recursion desired\n\nQuestion:\n {2}shown\.test A IN$/);
+  assert.match(text("response"), /^DNS NOERROR \(id 4242\) Recursive\n\nQuestion:\n {2}shown\.test A IN\n\nAnswer:\n {2}shown\.test A IN 30 10\.0\.0\.1$/);
 });

@@ -4,6 +4,7 @@ import type { Message } from "./message.ts";
 import { formatAddress, type Client, type Server } from "./connection.ts";
 import { HTTPFlow } from "./http.ts";
 import { TCPFlow } from "./tcp.ts";
+import { DNSFlow, type DNSMessage } from "./dns.ts";
 
 /** How the body relates to the wire: `content` falls back to the raw bytes when they do not decode. */
 function encodingNote(m: Message, decoded: Uint8Array | undefined): string | undefined {
@@ -63,6 +64,7 @@ export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offs
     client: connection(flow.client_conn),
     server: connection(flow.server_conn),
     timings,
+    dns: undefined,
   };
   if (flow instanceof HTTPFlow) {
     const r = flow.request;
@@ -78,9 +80,47 @@ export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offs
     const ws = flow.websocket;
     detail.messages = (ws?.messages ?? []).map((m) => ({ fromClient: m.from_client, type: m.type, content: Uint8Array.from(m.content.subarray(0, limit)), timestamp: m.timestamp }));
     if (ws?.close_code !== undefined) detail.closed = { byClient: ws.closed_by_client ?? false, code: ws.close_code, reason: ws.close_reason ?? "" };
+  } else if (flow instanceof DNSFlow) {
+    detail.dns = { request: dnsLines(flow.request), response: flow.response && dnsLines(flow.response) };
   } else if (flow instanceof TCPFlow) {
     detail.messages = flow.messages.map((m) => ({ fromClient: m.from_client, type: "binary", content: Uint8Array.from(m.content.subarray(0, limit)), timestamp: m.timestamp }));
   }
   timings.sort((a, b) => a.ts - b.ts);
   return detail;
+}
+
+/** Record data as text: names and addresses as they are, bytes (TXT) as text, structured data (MX, SOA) as JSON. */
+function rdata(data: unknown): string {
+  if (typeof data === "string") return data;
+  if (data instanceof Uint8Array) return JSON.stringify(Buffer.from(data).toString("latin1"));
+  if (Array.isArray(data)) return data.map(rdata).join(" ");
+  return JSON.stringify(data) ?? "";
+}
+
+const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
+
+/**
+ * A DNS message as mitmproxy's flow view shows it: a heading, then the Question, Answer,
+ * Authority and Additional sections, each record `name TYPE CLASS ttl data`.
+ */
+function dnsLines(m: DNSMessage): string[] {
+  const p = m.packet;
+  const flags = p.flags ?? 0;
+  const isResponse = p.type === "response";
+  const notes = [(flags & 0x400) !== 0 ? "Authoritative" : "", (flags & 0x80) !== 0 ? "Recursive" : (flags & 0x100) !== 0 && !isResponse ? "recursion desired" : ""].filter(Boolean);
+  const head = isResponse ? (RCODE_NAMES[m.rcode] ?? `RCODE${m.rcode}`) : ((p as { opcode?: string }).opcode ?? "QUERY");
+  const lines = [`DNS ${head} (id ${p.id ?? 0})${notes.length ? ` ${notes.join(", ")}` : ""}`];
+  const section = (title: string, rows: string[]): void => {
+    if (rows.length) lines.push("", `${title}:`, ...rows.map((r) => `  ${r}`));
+  };
+  section("Question", m.questions.map((q) => `${q.name} ${q.type} ${q.class ?? "IN"}`));
+  const rr = (list: readonly unknown[] | undefined): string[] =>
+    (list ?? []).map((x) => {
+      const r = x as { name: string; type: string; class?: string; ttl?: number; data?: unknown };
+      return `${r.name} ${r.type} ${r.class ?? "IN"} ${r.ttl ?? 0} ${rdata(r.data)}`;
+    });
+  section("Answer", rr(p.answers));
+  section("Authority", rr(p.authorities));
+  section("Additional", rr(p.additionals).filter((l) => !l.includes(" OPT ")));
+  return lines;
 }

@@ -115,6 +115,7 @@ export function makeDetail(s: FlowSummary): FlowDetail {
       { name: "Request complete", ts: s.ts + 0.005 },
       { name: "Response complete", ts: s.ts + (s.duration ?? 0) },
     ],
+    dns: undefined,
   };
 }
 
