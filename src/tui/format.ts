@@ -160,9 +160,14 @@ export function statusClass(f: Pick<FlowSummary, "status" | "error">): StatusCla
 const RCODE_AS_HTTP: Record<number, number> = { 0: 200, 1: 400, 2: 500, 3: 404, 4: 501, 5: 403 };
 
 /** Like statusClass, with a DNS flow's rcode read as its HTTP equivalent rather than as a status below 200. */
-function rowStatusClass(f: FlowSummary): StatusClass {
+export function rowStatusClass(f: FlowSummary): StatusClass {
   if (f.type !== "dns" || f.status === undefined) return statusClass(f);
   return statusClass({ status: RCODE_AS_HTTP[f.status] ?? 500, error: f.error });
+}
+
+/** The bytes a row shows: the response body for HTTP, all messages for a stream, none for DNS (its sizes count questions and answers). */
+export function rowSize(f: FlowSummary): number | undefined {
+  return f.type === "http" ? f.respSize : f.type === "dns" ? undefined : f.reqSize + (f.respSize ?? 0);
 }
 
 export const STATUS_COLORS: Record<StatusClass, string | undefined> = {
@@ -291,8 +296,7 @@ export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: 
   if (l.ctype && f.intercepted) cells.push({ text: padEnd("intercepted", l.ctype, g.ellipsis) + " ", color: "yellow", bold: true });
   else if (l.ctype && dns) cells.push({ text: padEnd(f.reason ?? "", l.ctype, g.ellipsis) + " ", color: STATUS_COLORS[cls] });
   else if (l.ctype) cells.push({ text: padEnd(sanitize(ctype), l.ctype, g.ellipsis) + " ", dim: true });
-  // A DNS summary's sizes count questions and answers, not bytes.
-  const size = f.type === "http" ? f.respSize : dns ? undefined : f.reqSize + (f.respSize ?? 0);
+  const size = rowSize(f);
   cells.push({ text: padStart(humanSize(size), l.size, "") + (l.duration ? " " : "") });
   if (l.duration) cells.push({ text: padStart(humanDuration(f.duration), l.duration, ""), dim: true });
   return cells;

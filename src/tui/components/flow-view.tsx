@@ -2,17 +2,19 @@
 import { Box, Text } from "ink";
 import type { FlowSummary } from "../../protocol.ts";
 import type { FlowViewScreen } from "../controller.ts";
-import { STATUS_COLORS, humanDuration, humanSize, sanitize, statusClass, truncEnd } from "../format.ts";
+import { STATUS_COLORS, humanDuration, humanSize, rowSize, rowStatusClass, sanitize, truncEnd } from "../format.ts";
 import { paint, useTheme } from "../theme.ts";
 import { LinesView } from "./lines.tsx";
 
 function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
   const theme = useTheme();
-  const cls = statusClass(flow);
-  const code = flow.status !== undefined ? `${flow.status} ${flow.reason ?? ""}`.trim() : undefined;
-  const status = flow.error ? `error: ${flow.error}` : flow.intercepted ? (code ? `${code} intercepted` : "intercepted") : (code ?? "…");
+  const cls = rowStatusClass(flow);
+  // A DNS rcode goes by name only; a TCP flow has no status, and "…" would say one is coming.
+  const code = flow.status === undefined ? undefined : flow.type === "dns" ? flow.reason : `${flow.status} ${flow.reason ?? ""}`.trim();
+  const pending = flow.type === "http" || flow.live ? "…" : "";
+  const status = flow.error ? `error: ${flow.error}` : flow.intercepted ? (code ? `${code} intercepted` : "intercepted") : (code ?? pending);
   // The URL names the flow, so a long error message gets at most half the line; the Response tab shows it whole.
-  const right = " " + truncEnd(`${status}  ${humanSize(flow.respSize)}  ${humanDuration(flow.duration)}`.trimEnd(), Math.max(10, Math.floor(width / 2)), theme.glyphs.ellipsis);
+  const right = " " + truncEnd(`${status}  ${humanSize(rowSize(flow))}  ${humanDuration(flow.duration)}`.trimEnd(), Math.max(10, Math.floor(width / 2)), theme.glyphs.ellipsis);
   const left = `${flow.method ? flow.method + " " : ""}${sanitize(flow.url || flow.host)}`;
   const room = Math.max(10, width - right.length - 1);
   return (
