@@ -239,6 +239,10 @@ export class Engine {
       this.tunnel.open(socket, client, { host: r.host, port: r.port }, r.rest);
       return;
     }
+    if (target) {
+      this.tunnel.openReverse(socket, client, target);
+      return;
+    }
     this.startHttp(socket, client, target, undefined);
     socket.resume();
   }

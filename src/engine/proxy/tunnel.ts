@@ -39,9 +39,10 @@ export function tlsReason(err: Error): string {
 }
 
 /**
- * What happens after a CONNECT was accepted: the first bytes decide. A TLS ClientHello is
- * intercepted with a certificate for the host (unless ignore_hosts/allow_hosts say to pass it
- * through), plain HTTP becomes HTTP flows, and anything else is relayed as raw TCP.
+ * What happens after a CONNECT was accepted, or a client connected to a reverse proxy: the
+ * first bytes decide. A TLS ClientHello is intercepted with a certificate for the host (unless
+ * ignore_hosts/allow_hosts say to pass it through), plain HTTP becomes HTTP flows, and anything
+ * else is relayed as raw TCP.
  */
 export class Tunnel {
   constructor(
@@ -60,22 +61,51 @@ export class Tunnel {
       void this.relayTcp(socket, client, target, initial);
       return;
     }
-    const decide = (first: Buffer): void => {
+    const plain: ConnectionTarget = { scheme: "http", host: target.host, port: target.port, rewriteHost: false };
+    const secure: ConnectionTarget = { ...plain, scheme: "https" };
+    this.onFirstBytes(socket, initial, (first) => {
+      if (this.isTls(first)) this.interceptTls(socket, client, first, secure);
+      else if (HTTP_START.test(first.subarray(0, 16).toString("latin1"))) this.startPlainHttp(socket, client, plain, first);
+      else void this.relayTcp(socket, client, target, first);
+    });
+  }
+
+  /**
+   * A reverse-proxy listener, as mitmproxy's: a client may speak TLS to it (intercepted with a
+   * certificate for its SNI, else for the target's host) or plain HTTP. Either way the requests
+   * go to the reverse target, whose scheme is how pryx talks to the server, not to the client.
+   */
+  openReverse(socket: net.Socket, client: Client, target: ConnectionTarget): void {
+    this.onFirstBytes(socket, Buffer.alloc(0), (first) => {
+      if (this.isTls(first)) this.interceptTls(socket, client, first, target);
+      else this.startPlainHttp(socket, client, target, first);
+    });
+  }
+
+  /** Calls `decide` with the bytes read so far, or with the first chunk the client sends, the socket paused. */
+  private onFirstBytes(socket: net.Socket, initial: Buffer, decide: (first: Buffer) => void): void {
+    const paused = (first: Buffer): void => {
       socket.pause();
-      if (first[0] === 0x16 && this.ctx.tls) this.interceptTls(socket, client, target, first);
-      else if (HTTP_START.test(first.subarray(0, 16).toString("latin1"))) {
-        socket.resume();
-        this.startHttp(socket, client, { scheme: "http", host: target.host, port: target.port, rewriteHost: false }, first);
-      } else void this.relayTcp(socket, client, target, first);
+      decide(first);
     };
-    if (initial.length) decide(initial);
+    if (initial.length) paused(initial);
     else {
-      socket.once("data", decide);
+      socket.once("data", paused);
       socket.resume();
     }
   }
 
-  private interceptTls(socket: net.Socket, client: Client, target: { host: string; port: number }, first: Buffer): void {
+  private isTls(first: Buffer): boolean {
+    return first[0] === 0x16 && this.ctx.tls !== undefined;
+  }
+
+  private startPlainHttp(socket: net.Socket, client: Client, dest: ConnectionTarget, first: Buffer): void {
+    socket.resume();
+    this.startHttp(socket, client, dest, first);
+  }
+
+  /** `dest` is where the decrypted requests go; the certificate is for the SNI, else for its host. */
+  private interceptTls(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget): void {
     const provider = this.ctx.tls;
     if (!provider) return;
     // Give the ClientHello back to the socket: TLSSocket reads what is buffered before the handle.
@@ -87,7 +117,7 @@ export class Tunnel {
     let sni = hello?.sni;
     let context: tls.SecureContext | undefined;
     try {
-      context = provider.contextFor(sni ?? target.host);
+      context = provider.contextFor(sni ?? dest.host);
     } catch {
       // A name no certificate can be made for: the SNICallback below reports it as a handshake failure.
       sni = undefined;
@@ -102,13 +132,13 @@ export class Tunnel {
     };
     const tlsSocket = new tls.TLSSocket(socket, {
       isServer: true,
-      secureContext: context ?? provider.contextFor(target.host),
+      secureContext: context ?? provider.contextFor(dest.host),
       ALPNProtocols: this.ctx.options.get<boolean>("http2") ? ["h2", "http/1.1"] : ["http/1.1"],
       ...(hello && context ? {} : { SNICallback: selectBySni }),
     });
     const onFail = (err: Error): void => {
       tlsSocket.off("close", onEarlyClose);
-      this.ctx.log.warn(`client TLS handshake failed for ${sni ?? target.host}: ${tlsReason(err)} — is the pryx CA trusted by the client?`);
+      this.ctx.log.warn(`client TLS handshake failed for ${sni ?? dest.host}: ${tlsReason(err)} — is the pryx CA trusted by the client?`);
       tlsSocket.destroy();
       socket.destroy();
     };
@@ -127,7 +157,6 @@ export class Tunnel {
       client.tls_version = tlsSocket.getProtocol() ?? undefined;
       client.cipher = tlsSocket.getCipher()?.name;
       client.timestamp_tls_setup = Date.now() / 1000;
-      const dest = { scheme: "https" as const, host: target.host, port: target.port, rewriteHost: false };
       if (tlsSocket.alpnProtocol === "h2") new Http2Connection(this.ctx, tlsSocket, client, dest).start();
       else this.startHttp(tlsSocket, client, dest, undefined);
     });

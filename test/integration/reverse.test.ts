@@ -1,0 +1,68 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import https from "node:https";
+import type tls from "node:tls";
+import { startProxy } from "../helpers/proxy.ts";
+import { startHttpOrigin } from "../helpers/origin.ts";
+import { pryxCaPem, startTlsOrigin } from "../helpers/tls-origin.ts";
+import { closeAfter } from "../helpers/close-after.ts";
+import type { HTTPFlow } from "../../src/engine/flow/http.ts";
+
+interface Answer {
+  status: number;
+  body: string;
+  /** The certificate the client was shown, for a TLS client. */
+  peer: tls.PeerCertificate | undefined;
+}
+
+/** One GET to the reverse proxy's listener, in TLS (trusting the pryx CA, with `sni` if given) or plain. */
+function get(port: number, path: string, useTls: boolean, sni?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const onResponse = (res: http.IncomingMessage): void => {
+      const chunks: Buffer[] = [];
+      const peer = useTls ? (res.socket as tls.TLSSocket).getPeerCertificate() : undefined;
+      res.on("data", (d: Buffer) => chunks.push(d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), peer }));
+      res.on("error", reject);
+    };
+    const opts = { host: "127.0.0.1", port, path, agent: false };
+    const req = useTls ? https.get({ ...opts, ...(sni ? { servername: sni } : {}), ca: [pryxCaPem()] }, onResponse) : http.get(opts, onResponse);
+    req.setTimeout(5000, () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on("error", reject);
+  });
+}
+
+for (const originScheme of ["http", "https"] as const) {
+  test(`reverse:${originScheme} accepts TLS and plain HTTP clients on its listener`, { timeout: 10_000 }, async (t) => {
+    const handler = (req: { url?: string }, res: http.ServerResponse): void => void res.end(`${originScheme} origin ${req.url}`);
+    const origin = originScheme === "https" ? await startTlsOrigin((req, res) => handler({ url: req.path }, res)) : await startHttpOrigin(handler);
+    const proxy = await startProxy({ options: { mode: `reverse:${originScheme}://127.0.0.1:${origin.port}`, ssl_insecure: "true" } });
+    closeAfter(t, proxy, origin);
+
+    const secure = await get(proxy.port, "/tls", true, "app.test");
+    assert.equal(secure.status, 200);
+    assert.equal(secure.body, `${originScheme} origin /tls`);
+    assert.match(secure.peer?.subjectaltname ?? "", /DNS:app\.test/, "a certificate for the client's SNI");
+    // An IP carries no SNI: the certificate is for the reverse target's host.
+    const noSni = await get(proxy.port, "/ip", true);
+    assert.equal(noSni.body, `${originScheme} origin /ip`);
+    assert.match(noSni.peer?.subjectaltname ?? "", /IP Address:127\.0\.0\.1/);
+    const plain = await get(proxy.port, "/plain", false);
+    assert.equal(plain.status, 200);
+    assert.equal(plain.body, `${originScheme} origin /plain`);
+
+    const flows = [...(await proxy.waitFinished(3))].sort((a, b) => a.seq - b.seq);
+    // The scheme is the one pryx speaks to the server, whatever the client spoke to pryx.
+    assert.deepEqual(
+      flows.map((f) => [f.scheme, f.path, f.status]),
+      [
+        [originScheme, "/tls", 200],
+        [originScheme, "/ip", 200],
+        [originScheme, "/plain", 200],
+      ],
+    );
+    const clientTls = flows.map((f) => (proxy.engine.store.get(f.id) as HTTPFlow).client_conn.tls);
+    assert.deepEqual(clientTls, [true, true, false]);
+  });
+}
