@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { startProxy, portOf } from "../helpers/proxy.ts";
 import { startHttpOrigin } from "../helpers/origin.ts";
-import { connectTunnel, httpsViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
-import { waitUntil } from "../helpers/wait.ts";
+import { ConnectRefused, connectTunnel, httpsViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
+import { deadPort, waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { TCPFlow } from "../../src/engine/flow/tcp.ts";
 import { closeAfter } from "../helpers/close-after.ts";
@@ -233,4 +233,40 @@ test("an ignored host whose server speaks first is relayed before the client sen
     assert.equal((await readBytes(socket, 8)).toString(), "EHLO x\r\n");
   }
   t.after(() => new Promise<void>((r) => origin.close(() => r())));
+});
+
+test("CONNECT to a passed-through host whose server is down is answered 502 with the reason", { timeout: 10_000 }, async (t) => {
+  const port = await deadPort();
+  const live = await startEcho();
+  t.after(() => live.close());
+  const cases: Record<string, string>[] = [{ ignore_hosts: "^127\\.0\\.0\\.1:" }, { tcp_hosts: "^127\\.0\\.0\\.1:" }];
+  for (const options of cases) {
+    const hooks: string[] = [];
+    const recorder: Addon = {
+      name: "order",
+      http_connect: () => void hooks.push("http_connect"),
+      tcp_start: () => void hooks.push("tcp_start"),
+      server_connect_error: () => void hooks.push("server_connect_error"),
+      tcp_error: () => void hooks.push("tcp_error"),
+    };
+    const proxy = await startProxy({ addons: [recorder], options });
+    t.after(() => proxy.stop());
+    const refused = await connectTunnel(proxy.port, `127.0.0.1:${port}`).then(
+      () => assert.fail(`${JSON.stringify(options)}: the tunnel was opened`),
+      (err: unknown) => err,
+    );
+    assert.ok(refused instanceof ConnectRefused, String(refused));
+    assert.equal(refused.status, 502, JSON.stringify(options));
+    assert.match(refused.body, new RegExp(`127\\.0\\.0\\.1:${port}.*connection refused`));
+    assert.ok(refused.closedByProxy);
+    const [flow] = await proxy.waitFinished(1);
+    assert.equal(flow?.type, "tcp");
+    assert.match(flow?.error ?? "", /connection refused/);
+    assert.deepEqual(hooks, ["http_connect", "tcp_start", "server_connect_error", "tcp_error"]);
+    // A live pass-through host still gets its tunnel, relayed at once.
+    const socket = await connectTunnel(proxy.port, `127.0.0.1:${live.port}`);
+    t.after(() => socket.destroy());
+    socket.write("still relayed");
+    assert.equal((await readBytes(socket, 13)).toString(), "still relayed");
+  }
 });

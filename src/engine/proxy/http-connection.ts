@@ -282,7 +282,7 @@ export class HttpConnection {
     await this.ctx.addons.trigger("client_disconnected", this.client);
   }
 
-  /** CONNECT: http_connect decides; a 2xx (or no response) opens the tunnel. */
+  /** CONNECT: http_connect decides; a 2xx (or no response) opens the tunnel once the tunnel is ready. */
   private async connect(inc: Incoming): Promise<boolean> {
     const head = inc.head;
     const target = parseAuthority(head.url);
@@ -303,6 +303,11 @@ export class HttpConnection {
       this.writer.whole(flow);
       return false;
     }
+    const tunnel = await this.tunnel.prepare(this.client, { host, port });
+    if ("error" in tunnel) {
+      this.socket.end(plainResponse(502, "Bad Gateway", `pryx: ${tunnel.error}`, true));
+      return false;
+    }
     this.socket.write(res ? responseHead(res) : "HTTP/1.1 200 Connection established\r\n\r\n");
     for (const ev of ["data", "end", "close"]) this.socket.removeAllListeners(ev);
     this.closed = true;
@@ -311,7 +316,7 @@ export class HttpConnection {
     this.parser.close();
     this.disconnectedFired = true;
     this.ctx.connections.delete(this);
-    this.tunnel.open(this.socket, this.client, { host, port }, inc.upgradeRest ?? Buffer.alloc(0));
+    tunnel.start(this.socket, inc.upgradeRest ?? Buffer.alloc(0));
     return false;
   }
 

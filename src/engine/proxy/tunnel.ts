@@ -10,6 +10,11 @@ import { Http2Connection } from "./h2-connection.ts";
 import type { ProxyContext } from "./context.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
 
+type Target = { host: string; port: number };
+
+/** Runs a readied tunnel on the client's socket once its CONNECT has been answered. */
+export type TunnelStart = (socket: net.Socket, initial: Buffer) => void;
+
 export type HttpStarter = (socket: net.Socket, client: Client, target: ConnectionTarget, initial: Buffer | undefined) => void;
 
 const HTTP_START = /^[A-Z]{3,10} [^ ]/;
@@ -50,17 +55,45 @@ export class Tunnel {
     private readonly startHttp: HttpStarter,
   ) {}
 
-  open(socket: net.Socket, client: Client, target: { host: string; port: number }, initial: Buffer): void {
+  open(socket: net.Socket, client: Client, target: Target, initial: Buffer): void {
+    if (this.passesThrough(target)) void this.relayTcp(socket, client, target, initial);
+    else this.sniff(socket, client, target, initial);
+  }
+
+  /**
+   * Readies a CONNECT tunnel before it is answered. A host passed through gets its server
+   * connection first, as with mitmproxy's eager connections: a server that is down is then
+   * a 502 the client sees at once, not a 200 followed by a close. The error is the reason the
+   * server could not be reached; the TCP flow has recorded it and tcp_error has fired.
+   */
+  async prepare(client: Client, target: Target): Promise<{ start: TunnelStart } | { error: string }> {
+    if (!this.passesThrough(target)) return { start: (socket, initial) => this.sniff(socket, client, target, initial) };
+    const conn = await this.connectTcp(client, target);
+    if ("error" in conn) return conn;
+    return {
+      start: (socket, initial) => {
+        socket.allowHalfOpen = true;
+        this.relay(socket, conn.flow, conn.server, target, initial);
+      },
+    };
+  }
+
+  /**
+   * Passed-through hosts are relayed without looking at the first bytes: a protocol whose
+   * server speaks first (SMTP, SSH, many databases) would otherwise wait forever for a client
+   * that waits for the server.
+   */
+  private passesThrough(target: Target): boolean {
     const { options } = this.ctx;
-    const passthrough =
+    const allow = options.get<string[]>("allow_hosts");
+    return (
       hostMatches(options.get<string[]>("ignore_hosts"), target.host, target.port) ||
-      (options.get<string[]>("allow_hosts").length > 0 && !hostMatches(options.get<string[]>("allow_hosts"), target.host, target.port));
-    // Relayed without looking at the first bytes: a protocol whose server speaks first (SMTP,
-    // SSH, many databases) would otherwise wait forever for a client that waits for the server.
-    if (passthrough || hostMatches(options.get<string[]>("tcp_hosts"), target.host, target.port)) {
-      void this.relayTcp(socket, client, target, initial);
-      return;
-    }
+      (allow.length > 0 && !hostMatches(allow, target.host, target.port)) ||
+      hostMatches(options.get<string[]>("tcp_hosts"), target.host, target.port)
+    );
+  }
+
+  private sniff(socket: net.Socket, client: Client, target: Target, initial: Buffer): void {
     const plain: ConnectionTarget = { scheme: "http", host: target.host, port: target.port, rewriteHost: false };
     const secure: ConnectionTarget = { ...plain, scheme: "https" };
     this.onFirstBytes(socket, initial, (first) => {
@@ -164,27 +197,37 @@ export class Tunnel {
   }
 
   /** A raw TCP relay recorded as a TCPFlow with tcp_start, tcp_message, tcp_end or tcp_error. */
-  private async relayTcp(socket: net.Socket, client: Client, target: { host: string; port: number }, first: Buffer): Promise<void> {
-    const { addons, store } = this.ctx;
+  private async relayTcp(socket: net.Socket, client: Client, target: Target, first: Buffer): Promise<void> {
     // TCP carries half-closes (a client that sends, shuts its side and waits for the answer):
     // set before anything async, or Node answers the client's FIN with its own and drops the reply.
     socket.allowHalfOpen = true;
+    const conn = await this.connectTcp(client, target);
+    if ("error" in conn) socket.destroy();
+    else this.relay(socket, conn.flow, conn.server, target, first);
+  }
+
+  /** Starts a TCP flow and connects to its server; a failure ends the flow with tcp_error. */
+  private async connectTcp(client: Client, target: Target): Promise<{ flow: TCPFlow; server: net.Socket } | { error: string }> {
+    const { addons, store } = this.ctx;
     const serverConn = new Server([target.host, target.port]);
     const flow = new TCPFlow(client, serverConn);
     store.add(flow);
     await addons.trigger("tcp_start", flow);
-    let server: net.Socket;
     try {
-      server = await openServer(this.ctx, client, serverConn, false, [], true);
+      const server = await openServer(this.ctx, client, serverConn, false, [], true);
+      server.on("close", () => serverClosed(this.ctx, client, serverConn));
+      return { flow, server };
     } catch (err) {
       flow.error = new FlowError((err as Error).message);
       flow.live = false;
       this.ctx.notify(flow);
       await addons.trigger("tcp_error", flow);
-      socket.destroy();
-      return;
+      return { error: flow.error.msg };
     }
-    server.on("close", () => serverClosed(this.ctx, client, serverConn));
+  }
+
+  private relay(socket: net.Socket, flow: TCPFlow, server: net.Socket, target: Target, first: Buffer): void {
+    const { addons } = this.ctx;
     server.allowHalfOpen = true;
     let chain = Promise.resolve();
     const onChunk = (from_client: boolean, data: Buffer): void => {
