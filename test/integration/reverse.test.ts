@@ -66,3 +66,19 @@ for (const originScheme of ["http", "https"] as const) {
     assert.deepEqual(clientTls, [true, true, false]);
   });
 }
+
+test("a reverse-mode TLS client offering h2 is kept on HTTP/1.1, whose requests go to the reverse target", { timeout: 10_000 }, async (t) => {
+  const { connect } = await import("node:tls");
+  const origin = await startHttpOrigin((_req, res) => void res.end("ok"));
+  const proxy = await startProxy({ options: { mode: `reverse:http://127.0.0.1:${origin.port}` } });
+  closeAfter(t, proxy, origin);
+  const alpn = await new Promise<string | false | null>((resolve, reject) => {
+    const s = connect({ host: "127.0.0.1", port: proxy.port, servername: "app.test", ca: [pryxCaPem()], ALPNProtocols: ["h2", "http/1.1"] }, () => {
+      resolve(s.alpnProtocol);
+      s.destroy();
+    });
+    s.setTimeout(5000, () => s.destroy(new Error("handshake timed out")));
+    s.on("error", reject);
+  });
+  assert.equal(alpn, "http/1.1");
+});

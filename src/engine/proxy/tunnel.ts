@@ -166,7 +166,9 @@ export class Tunnel {
     const tlsSocket = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext: context ?? provider.contextFor(dest.host),
-      ALPNProtocols: this.ctx.options.get<boolean>("http2") ? ["h2", "http/1.1"] : ["http/1.1"],
+      // A reverse target rewrites each request's host, which the HTTP/2 connection does not do
+      // yet: such clients are kept on HTTP/1.1 rather than sent to the wrong host.
+      ALPNProtocols: this.ctx.options.get<boolean>("http2") && !dest.rewriteHost ? ["h2", "http/1.1"] : ["http/1.1"],
       ...(hello && context ? {} : { SNICallback: selectBySni }),
     });
     const onFail = (err: Error): void => {
