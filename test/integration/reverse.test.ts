@@ -7,6 +7,7 @@ import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin } from "../helpers/origin.ts";
 import { pryxCaPem, startTlsOrigin } from "../helpers/tls-origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 
 interface Answer {
@@ -81,4 +82,29 @@ test("a reverse-mode TLS client offering h2 is kept on HTTP/1.1, whose requests 
     s.on("error", reject);
   });
   assert.equal(alpn, "http/1.1");
+});
+
+test("reverse mode: a client that leaves before its first byte, or fails the TLS handshake, gets client_disconnected once", { timeout: 10_000 }, async (t) => {
+  const net = await import("node:net");
+  const { connect } = await import("node:tls");
+  const seen: string[] = [];
+  const origin = await startHttpOrigin((_req, res) => void res.end("ok"));
+  const proxy = await startProxy({
+    options: { mode: `reverse:http://127.0.0.1:${origin.port}` },
+    addons: [{ name: "rec", client_connected: () => void seen.push("connected"), client_disconnected: () => void seen.push("disconnected") }],
+  });
+  closeAfter(t, proxy, origin);
+  const silent = net.connect(proxy.port, "127.0.0.1");
+  await new Promise<void>((r) => silent.once("connect", () => r()));
+  silent.end();
+  await waitUntil(() => seen.length === 2, "the silent client's two hooks");
+  // No CA given: the client refuses pryx's certificate and closes during the handshake.
+  await new Promise<void>((resolve) => {
+    const s = connect({ host: "127.0.0.1", port: proxy.port, servername: "app.test" });
+    s.on("error", () => resolve());
+    s.on("close", () => resolve());
+  });
+  await waitUntil(() => seen.length === 4, "the refusing client's two hooks");
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(seen, ["connected", "disconnected", "connected", "disconnected"]);
 });

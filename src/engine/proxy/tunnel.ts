@@ -109,8 +109,13 @@ export class Tunnel {
    * go to the reverse target, whose scheme is how pryx talks to the server, not to the client.
    */
   openReverse(socket: net.Socket, client: Client, target: ConnectionTarget): void {
+    // No HTTP connection owns this client until its first bytes arrive and, for TLS, its
+    // handshake succeeds: until then a client that leaves is reported here.
+    const gone = (): void => void this.ctx.addons.trigger("client_disconnected", client);
+    socket.once("close", gone);
     this.onFirstBytes(socket, Buffer.alloc(0), (first) => {
-      if (this.isTls(first)) this.interceptTls(socket, client, first, target);
+      socket.off("close", gone);
+      if (this.isTls(first)) this.interceptTls(socket, client, first, target, gone);
       else this.startPlainHttp(socket, client, target, first);
     });
   }
@@ -138,7 +143,8 @@ export class Tunnel {
   }
 
   /** `dest` is where the decrypted requests go; the certificate is for the SNI, else for its host. */
-  private interceptTls(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget): void {
+  /** `onFailed` runs after a failed handshake, for a client no HTTP connection owns yet. */
+  private interceptTls(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget, onFailed?: () => void): void {
     const provider = this.ctx.tls;
     if (!provider) return;
     // Give the ClientHello back to the socket: TLSSocket reads what is buffered before the handle.
@@ -176,6 +182,7 @@ export class Tunnel {
       this.ctx.log.warn(`client TLS handshake failed for ${sni ?? dest.host}: ${tlsReason(err)} — is the pryx CA trusted by the client?`);
       tlsSocket.destroy();
       socket.destroy();
+      onFailed?.();
     };
     // Node's TLS client checks the certificate after its side of the handshake and, rejecting
     // it, just closes: no alert, no error here, only a close before the handshake completed.
