@@ -41,3 +41,27 @@ test("a long engine log error at 80 columns keeps its hint too; a short one is n
     h.unmount();
   }
 });
+
+const infoLine = (frame: string): string => frame.split("\n").at(-2)!;
+
+test("the info line counts every mode, regular included, and names a lone mode unless it is the default", async () => {
+  const cases: [string[], RegExp][] = [
+    [["regular", "dns", "socks5"], /\[modes:3\]/],
+    [["regular", "dns"], /\[modes:2\]/],
+    [["dns"], /\[dns\]/],
+  ];
+  for (const [modes, want] of cases) {
+    const h = await renderConsole({ ready: { modes } });
+    try {
+      assert.match(infoLine(await waitForText(h, "127.0.0.1:8080")), want, modes.join(" "));
+    } finally {
+      h.unmount();
+    }
+  }
+  const h = await renderConsole({ ready: { modes: ["regular"] } });
+  try {
+    assert.doesNotMatch(infoLine(await waitForText(h, "127.0.0.1:8080")), /\[(modes:\d+|regular)\]/);
+  } finally {
+    h.unmount();
+  }
+});

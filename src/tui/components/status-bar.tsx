@@ -16,9 +16,9 @@ export function statusFlags(s: ConsoleState, counts: { shown: number; total: num
   if (s.viewFilter) out.push(`[f:${s.viewFilter}]`);
   if (view.order !== "time") out.push(`[o:${view.order}]`);
   if (view.follow) out.push("[follow]");
-  const modes = s.modes.filter((m) => m !== "regular");
-  if (modes.length === 1) out.push(`[${modes[0]}]`);
-  else if (modes.length > 1) out.push(`[modes:${modes.length}]`);
+  // Only the default, a lone "regular", goes unmentioned: among several modes it counts like any other.
+  if (s.modes.length === 1 && s.modes[0] !== "regular") out.push(`[${s.modes[0]}]`);
+  else if (s.modes.length > 1) out.push(`[modes:${s.modes.length}]`);
   return out;
 }
 
