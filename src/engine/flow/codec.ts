@@ -43,7 +43,7 @@ interface FlowJSON {
   marked: string;
   is_replay: "request" | "response" | null;
   comment: string;
-  error: { msg: string } | null;
+  error: { msg: string; timestamp?: number } | null;
   client: ConnJSON;
   server: ConnJSON;
   request?: MessageJSON & { method: string; scheme: string; host: string; port: number; path: string; authority: string };
@@ -90,7 +90,7 @@ export function encodeFlow(flow: Flow): string {
     marked: flow.marked,
     is_replay: flow.is_replay,
     comment: flow.comment,
-    error: flow.error ? { msg: flow.error.msg } : null,
+    error: flow.error ? { msg: flow.error.msg, timestamp: flow.error.timestamp } : null,
     client: conn(flow.client_conn, flow.client_conn.peername),
     server: conn(flow.server_conn, flow.server_conn.address),
   };
@@ -189,7 +189,8 @@ export function decodeFlow(line: string): Flow {
   flow.marked = j.marked;
   flow.is_replay = j.is_replay;
   flow.comment = j.comment;
-  flow.error = j.error ? new FlowError(j.error.msg) : undefined;
+  // Older files have no error time: the flow's creation, not the time of reading, so that durations stay sane.
+  flow.error = j.error ? new FlowError(j.error.msg, j.error.timestamp ?? j.timestamp_created) : undefined;
   flow.live = false;
   return flow;
 }

@@ -3,8 +3,11 @@ import type { Client, Server } from "./connection.ts";
 
 /** A flow's error: why it did not complete (mitmproxy's `Error`). */
 export class FlowError {
-  readonly timestamp = Date.now() / 1000;
-  constructor(readonly msg: string) {}
+  constructor(
+    readonly msg: string,
+    /** When it happened: now, unless read back from a file that recorded it. */
+    readonly timestamp: number = Date.now() / 1000,
+  ) {}
   toString(): string {
     return this.msg;
   }

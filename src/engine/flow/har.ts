@@ -1,18 +1,31 @@
 /** HAR 1.2 export and import (what browsers' devtools and many tools read). */
 import { Client, Server } from "./connection.ts";
 import { HTTPFlow, Request, Response } from "./http.ts";
-import type { Flow } from "./flow.ts";
+import { FlowError, type Flow } from "./flow.ts";
 
 interface HarNV {
   name: string;
   value: string;
+}
+interface HarResponse {
+  status: number;
+  statusText: string;
+  httpVersion: string;
+  headers: HarNV[];
+  cookies: HarNV[];
+  content: { size: number; mimeType: string; text?: string; encoding?: string };
+  redirectURL: string;
+  headersSize: number;
+  bodySize: number;
+  /** Why there is no response: Chrome's and mitmproxy's extension for a failed request. */
+  _error?: string;
 }
 interface HarEntry {
   startedDateTime: string;
   time: number;
   serverIPAddress?: string;
   request: { method: string; url: string; httpVersion: string; headers: HarNV[]; queryString: HarNV[]; cookies: HarNV[]; headersSize: number; bodySize: number; postData?: { mimeType: string; text: string; encoding?: string } };
-  response: { status: number; statusText: string; httpVersion: string; headers: HarNV[]; cookies: HarNV[]; content: { size: number; mimeType: string; text?: string; encoding?: string }; redirectURL: string; headersSize: number; bodySize: number };
+  response: HarResponse;
   cache: Record<string, never>;
   timings: { send: number; wait: number; receive: number };
   comment?: string;
@@ -27,6 +40,42 @@ function text(b: Uint8Array | undefined): { text: string; encoding?: string } {
 
 const nv = (fields: Iterable<readonly [string, string]>): HarNV[] => Array.from(fields, ([name, value]) => ({ name, value }));
 
+const ms = (seconds: number): number => Math.max(0, Math.round(seconds * 1000));
+
+/** send, wait and receive are required and non-negative; a failed request waited until its error. */
+function harTimings(f: HTTPFlow): HarEntry["timings"] {
+  const r = f.request;
+  const s = f.response;
+  const sent = r.timestamp_end ?? r.timestamp_start;
+  const waitedUntil = s?.timestamp_start ?? f.error?.timestamp;
+  return {
+    send: r.timestamp_end ? ms(r.timestamp_end - r.timestamp_start) : 0,
+    wait: r.timestamp_end && waitedUntil !== undefined ? ms(waitedUntil - sent) : 0,
+    receive: s?.timestamp_end ? ms(s.timestamp_end - s.timestamp_start) : 0,
+  };
+}
+
+function harResponse(s: Response): HarResponse {
+  return {
+    status: s.status_code,
+    statusText: s.reason,
+    httpVersion: s.http_version,
+    headers: nv(s.headers),
+    cookies: [],
+    content: { size: s.content?.length ?? 0, mimeType: s.headers.get("content-type") ?? "", ...text(s.content) },
+    redirectURL: s.headers.get("location") ?? "",
+    headersSize: -1,
+    bodySize: s.raw_content?.length ?? -1,
+  };
+}
+
+/** No response: what Chrome writes for a failed request, status 0 and the reason in `_error`. */
+function failedResponse(error: FlowError | undefined): HarResponse {
+  const res: HarResponse = { status: 0, statusText: "", httpVersion: "", headers: [], cookies: [], content: { size: 0, mimeType: "x-unknown" }, redirectURL: "", headersSize: -1, bodySize: -1 };
+  if (error) res._error = error.msg;
+  return res;
+}
+
 export function toHar(flows: Flow[]): string {
   const entries: HarEntry[] = [];
   for (const f of flows) {
@@ -35,9 +84,11 @@ export function toHar(flows: Flow[]): string {
     const s = f.response;
     const start = r.timestamp_start;
     const reqBody = r.content;
+    const timings = harTimings(f);
     const entry: HarEntry = {
       startedDateTime: new Date(start * 1000).toISOString(),
-      time: s?.timestamp_end ? Math.round((s.timestamp_end - start) * 1000) : -1,
+      // HAR 1.2: the total of the timings that are not -1, so never negative.
+      time: timings.send + timings.wait + timings.receive,
       request: {
         method: r.method,
         url: r.pretty_url,
@@ -48,23 +99,9 @@ export function toHar(flows: Flow[]): string {
         headersSize: -1,
         bodySize: r.raw_content?.length ?? 0,
       },
-      response: {
-        status: s?.status_code ?? 0,
-        statusText: s?.reason ?? (f.error?.msg ?? ""),
-        httpVersion: s?.http_version ?? r.http_version,
-        headers: nv(s?.headers ?? []),
-        cookies: [],
-        content: { size: s?.content?.length ?? 0, mimeType: s?.headers.get("content-type") ?? "", ...(s ? text(s.content) : {}) },
-        redirectURL: s?.headers.get("location") ?? "",
-        headersSize: -1,
-        bodySize: s?.raw_content?.length ?? -1,
-      },
+      response: s ? harResponse(s) : failedResponse(f.error),
       cache: {},
-      timings: {
-        send: r.timestamp_end ? Math.max(0, Math.round((r.timestamp_end - start) * 1000)) : 0,
-        wait: s && r.timestamp_end ? Math.max(0, Math.round((s.timestamp_start - r.timestamp_end) * 1000)) : 0,
-        receive: s?.timestamp_end ? Math.max(0, Math.round((s.timestamp_end - s.timestamp_start) * 1000)) : 0,
-      },
+      timings,
     };
     if (f.server_conn.peername) entry.serverIPAddress = f.server_conn.peername[0];
     if (reqBody && reqBody.length) entry.request.postData = { mimeType: r.headers.get("content-type") ?? "", ...text(reqBody) };
@@ -118,6 +155,9 @@ export function fromHar(json: string): HTTPFlow[] {
       const res = new Response({ status_code: e.response.status, reason: e.response.statusText, http_version: httpVersion(e.response.httpVersion), headers, content, timestamp_start: start });
       res.timestamp_end = e.time >= 0 ? start + e.time / 1000 : start;
       flow.response = res;
+    } else if (e.response?._error) {
+      // A failed request (status 0): the flow failed the same way, when the entry's time ran out.
+      flow.error = new FlowError(e.response._error, start + Math.max(0, e.time) / 1000);
     }
     flow.comment = e.comment ?? "";
     flow.live = false;

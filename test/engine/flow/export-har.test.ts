@@ -8,6 +8,7 @@ import { Client, Server } from "../../../src/engine/flow/connection.ts";
 import { exportFlow, shellQuote } from "../../../src/engine/flow/export.ts";
 import { fromHar, isHar, toHar } from "../../../src/engine/flow/har.ts";
 import { decodeFlow, encodeFlow } from "../../../src/engine/flow/codec.ts";
+import { FlowError } from "../../../src/engine/flow/flow.ts";
 
 function flow(): HTTPFlow {
   const req = Request.make("POST", "http://api.test:8080/login?next=/home", "user=o'brien", { "Content-Type": "application/x-www-form-urlencoded", "X-Token": "abc" });
@@ -110,4 +111,35 @@ test("a browser's HAR entry for HTTP/2 imports without its pseudo-headers and wi
   assert.equal(f?.request.http_version, "HTTP/2.0");
   assert.ok(f?.response?.headers.fields.every(([n]) => !n.startsWith(":")), "no :status among the response's fields");
   assert.equal(f?.response?.http_version, "HTTP/2.0");
+});
+
+test("an error flow exports as a valid HAR 1.2 entry, as Chrome writes a failed request, and imports back with its error", () => {
+  const req = Request.make("GET", "http://down.test/x", "", {});
+  req.timestamp_start = 1_700_000_000;
+  req.timestamp_end = 1_700_000_000.01;
+  const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["down.test", 80]), req);
+  f.error = new FlowError("connection refused", 1_700_000_000.5);
+  const entry = (JSON.parse(toHar([f])) as { log: { entries: Record<string, unknown>[] } }).log.entries[0]!;
+  const timings = entry.timings as Record<string, number>;
+  // send, wait and receive are required and never -1; time is their total.
+  assert.deepEqual(timings, { send: 10, wait: 490, receive: 0 });
+  assert.equal(entry.time, 500);
+  assert.deepEqual(entry.response, { status: 0, statusText: "", httpVersion: "", headers: [], cookies: [], content: { size: 0, mimeType: "x-unknown" }, redirectURL: "", headersSize: -1, bodySize: -1, _error: "connection refused" });
+
+  const [back] = fromHar(toHar([f]));
+  assert.equal(back?.response, undefined);
+  assert.equal(back?.error?.msg, "connection refused");
+  assert.equal(back?.error?.timestamp, 1_700_000_000.5);
+});
+
+test("an error flow's time stays sane after a save and load, and a never-sent request's entry is time 0", () => {
+  const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["down.test", 80]), Request.make("GET", "http://down.test/", "", {}));
+  f.request.timestamp_start = 1_700_000_000;
+  f.request.timestamp_end = undefined;
+  f.error = new FlowError("no route", 1_700_000_000.2);
+  const back = decodeFlow(encodeFlow(f)) as HTTPFlow;
+  assert.equal(back.error?.timestamp, 1_700_000_000.2);
+  const entry = (JSON.parse(toHar([back])) as { log: { entries: { time: number; timings: Record<string, number> }[] } }).log.entries[0]!;
+  assert.equal(entry.time, 0);
+  assert.deepEqual(entry.timings, { send: 0, wait: 0, receive: 0 });
 });
