@@ -180,3 +180,33 @@ test("a stream reset before any response, by the client or by the server, ends t
   assert.match(byPath.get("/server-resets") ?? "", /reset the HTTP\/2 stream/);
   assert.equal(byPath.get("/client-resets"), "client reset the stream", "finished at the reset, not when the server answers");
 });
+
+/** An HTTP/2 flow from an h2 client to `origin`, then its replay: the replayed flow and what the origin saw of each. */
+async function replayH2(t: TestContext, origin: TlsOrigin) {
+  const { proxy, session } = await h2SessionVia(t, origin);
+  await h2Request(session, { path: "/again" });
+  const [first] = await proxy.waitFinished(1);
+  const original = proxy.engine.store.get(first?.id ?? "") as HTTPFlow;
+  assert.equal(original.request.http_version, "HTTP/2.0");
+  await proxy.engine.handle({ op: "command", line: "replay.client @all" });
+  await proxy.waitFinished(2);
+  const replayed = proxy.engine.store.all().find((f) => f.is_replay === "request") as HTTPFlow;
+  assert.equal(replayed.response?.status_code, 200, replayed.error?.msg);
+  return { replayed, seen: origin.requests.map((r) => r.httpVersion) };
+}
+
+test("replaying an HTTP/2 flow to an h2 origin goes out over h2 and says HTTP/2.0", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("ok"), "h2");
+  const { replayed, seen } = await replayH2(t, origin);
+  assert.deepEqual(seen, ["2.0", "2.0"]);
+  assert.equal(replayed.request.http_version, "HTTP/2.0");
+  assert.equal(replayed.response?.http_version, "HTTP/2.0");
+});
+
+test("replaying an HTTP/2 flow to an HTTP/1.1-only origin says HTTP/1.1, what went on the wire", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("ok"), "h1");
+  const { replayed, seen } = await replayH2(t, origin);
+  assert.deepEqual(seen, ["1.1", "1.1"]);
+  assert.equal(replayed.request.http_version, "HTTP/1.1");
+  assert.equal(replayed.response?.http_version, "HTTP/1.1");
+});

@@ -12,6 +12,7 @@ import { ClientFacingError, HttpExchange, type ClientWriter } from "./exchange.t
 import { H1Upstream } from "./upstream.ts";
 import { WebSocketRelay, isWebSocketUpgrade } from "./websocket.ts";
 import type { ProxyContext } from "./context.ts";
+import type { UpstreamChannel } from "./channel.ts";
 import type { Tunnel } from "./tunnel.ts";
 
 /** Where requests on this connection go when they do not name a host (inside a tunnel, or reverse mode). */
@@ -356,6 +357,19 @@ class NullSocket extends Duplex {
   }
 }
 
+/**
+ * A replay has no client whose version the request keeps: it says what went on the wire, HTTP/1.1
+ * when an HTTP/2 request's server (or a plain-text one) speaks only that.
+ */
+class ReplayPool extends UpstreamPool {
+  override async acquire(flow: HTTPFlow, fresh = false): Promise<UpstreamChannel> {
+    const channel = await super.acquire(flow, fresh);
+    // HTTP/1.0 goes out as such (see requestHead); anything else as the channel's version.
+    if (channel.httpVersion === "HTTP/2.0" || !flow.request.http_version.startsWith("HTTP/1")) flow.request.http_version = channel.httpVersion;
+    return channel;
+  }
+}
+
 /** Sends a copy of `flow`'s request again as a new flow marked is_replay, through the same hooks. */
 export async function replayFlow(ctx: ProxyContext, original: HTTPFlow): Promise<HTTPFlow> {
   const client = new Client(["replay", 0], ["replay", 0], "replay");
@@ -366,7 +380,8 @@ export async function replayFlow(ctx: ProxyContext, original: HTTPFlow): Promise
   flow.is_replay = "request";
   const done = new Incoming({ httpVersion: request.http_version, rawHeaders: [], method: request.method, url: request.path, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: false });
   done.finish([]);
-  const pool = new UpstreamPool(ctx, client, false);
+  // An HTTP/2 request is offered to the server as h2 again, falling back to HTTP/1.1 as a client's would.
+  const pool = new ReplayPool(ctx, client, request.http_version === "HTTP/2.0");
   await new HttpExchange(ctx, flow, done, new H1Writer(new NullSocket() as unknown as net.Socket), pool).runReplay();
   pool.release();
   return flow;
