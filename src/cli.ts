@@ -122,6 +122,20 @@ async function startEngine(init: EngineInit, attach?: (engine: EngineClient) => 
   return engine;
 }
 
+/** A write's callback runs once the stream has handed it, and every write before it, to the OS. */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write("", () => resolve()));
+}
+
+/**
+ * process.exit drops what a pipe has not taken yet (a slow reader, `| less`): dump's last lines were
+ * lost or cut mid-line, and a cut line ran into whatever came next. Exit once both are drained.
+ */
+async function exitAfterOutput(code: number): Promise<never> {
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
+}
+
 function onSignals(fn: () => void): void {
   let count = 0;
   const handler = (): void => {
@@ -142,7 +156,7 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
     attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, out: process.stdout, err: process.stderr });
     // From the start: the listening line can reach a script (which may then stop us) before `ready`.
     onSignals(() => {
-      void e.shutdown().then(() => process.exit(0));
+      void e.shutdown().then(() => exitAfterOutput(0));
     });
   });
   const info = await engine.ready;
@@ -151,7 +165,7 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
     // run is still news: later runs will not say it again.
     if (info.caCreated) process.stderr.write(`pryx: ${caNotice(info)}\n`);
     await engine.shutdown();
-    process.exit(0);
+    await exitAfterOutput(0);
   }
   // Where it listens was logged by the engine (one line per mode, in the console's event log too).
   process.stderr.write(`pryx: ${caNotice(info)}\n`);

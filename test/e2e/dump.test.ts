@@ -279,3 +279,27 @@ test("a single-valued flag given twice: the last one wins, no crash; -m twice on
   assert.equal(await m.exited, 2);
   assert.match(m.stderr(), new RegExp(`^pryx: modes regular and regular both listen on port ${port}: give one of them its own port`));
 });
+
+test("dump -n -r to a slow reader: every flow line arrives whole before pryx exits", { timeout: 30_000 }, async (t) => {
+  const dir = scratch(t);
+  // Well past what a pipe or socket buffers (64 KiB and up), so pryx must wait for the reader.
+  const entries = Array.from({ length: 6000 }, (_, i) => ({
+    startedDateTime: "2024-01-01T00:00:00.000Z",
+    time: 12,
+    request: { method: "GET", url: `http://slow.test/${i}?${"x".repeat(100)}`, httpVersion: "HTTP/1.1", headers: [], queryString: [], cookies: [], headersSize: -1, bodySize: 0 },
+    response: { status: 200, statusText: "OK", httpVersion: "HTTP/1.1", headers: [], cookies: [], content: { size: 2, mimeType: "text/plain", text: "hi" }, redirectURL: "", headersSize: -1, bodySize: 2 },
+    cache: {},
+    timings: { send: 0, wait: 1, receive: 1 },
+  }));
+  const har = path.join(dir, "many.har");
+  fs.writeFileSync(har, JSON.stringify({ log: { version: "1.2", creator: { name: "test", version: "1" }, entries } }));
+  const d = runPryx(["dump", "-n", "--confdir", confdir, "-r", har], {}, { slowStdoutMs: 2000 });
+  const closed = new Promise((resolve) => d.proc.once("close", resolve));
+  assert.equal(await d.exited, 0, d.stderr());
+  await closed;
+  const lines = d.stdout().split("\n");
+  assert.equal(lines.pop(), "", "stdout ends with a whole line");
+  assert.equal(lines.length, entries.length);
+  lines.forEach((l, i) => assert.match(l, new RegExp(`^\\S* ?GET http://slow\\.test/${i}\\?x+ << 200 OK 2b 12ms$`)));
+  assert.match(d.stderr(), /^\[info\] read 6000 flows from .*many\.har\n/);
+});

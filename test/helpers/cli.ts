@@ -21,12 +21,28 @@ export interface Pryx {
   exited: Promise<number | null>;
 }
 
-/** Runs `node bin/pryx.mjs <args>` and collects its output. */
-export function runPryx(args: string[], env: NodeJS.ProcessEnv = {}): Omit<Pryx, "port"> {
+/**
+ * Runs `node bin/pryx.mjs <args>` and collects its output. With `slowStdoutMs`, stdout is not read until
+ * pryx exits or that long has passed: a reader slower than pryx, as a pager or a busy pipe is.
+ */
+export function runPryx(args: string[], env: NodeJS.ProcessEnv = {}, opts: { slowStdoutMs?: number } = {}): Omit<Pryx, "port"> {
   const proc = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
-  proc.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
+  let reading = false;
+  const readStdout = (): void => {
+    if (reading) return;
+    reading = true;
+    proc.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
+  };
+  if (opts.slowStdoutMs === undefined) readStdout();
+  else {
+    const timer = setTimeout(readStdout, opts.slowStdoutMs);
+    proc.once("exit", () => {
+      clearTimeout(timer);
+      readStdout();
+    });
+  }
   proc.stderr?.setEncoding("utf8").on("data", (d: string) => (err += d));
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   const wait = (get: () => string, re: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> =>
