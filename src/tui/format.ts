@@ -2,6 +2,7 @@
  * Text formatting for rows and headers: sizes, durations, times, fitting text into columns, and the
  * flow list's columns for a given width. Pure, so layouts at 80 and 100 columns are unit-tested.
  */
+import stringWidth from "string-width";
 import type { FlowSummary } from "../protocol.ts";
 
 /** Glyphs, with ASCII stand-ins for terminals without UTF-8 (mitmproxy falls back the same way). */
@@ -100,26 +101,67 @@ export function sanitize(s: string): string {
   });
 }
 
+/** Text that is one column per UTF-16 unit: Latin, before the combining marks at U+0300. */
+const ONE_COLUMN_EACH = /^[\x00-\u02ff]*$/;
+
+/**
+ * The columns a terminal gives `s`, measured as Ink measures it (string-width): a CJK path
+ * takes two columns a character, and counting it by length pushed the row's last column off
+ * the screen.
+ */
+export function columns(s: string): number {
+  return ONE_COLUMN_EACH.test(s) ? s.length : stringWidth(s);
+}
+
+/** The longest start of `s` (whole code points) that fits in `w` columns. */
+function headColumns(s: string, w: number): string {
+  let used = 0;
+  let end = 0;
+  for (const ch of s) {
+    used += columns(ch);
+    if (used > w) break;
+    end += ch.length;
+  }
+  return s.slice(0, end);
+}
+
+/** The longest end of `s` (whole code points) that fits in `w` columns. */
+function tailColumns(s: string, w: number): string {
+  const chars = [...s];
+  let used = 0;
+  let start = chars.length;
+  while (start > 0) {
+    const c = columns(chars[start - 1]!);
+    if (used + c > w) break;
+    used += c;
+    start--;
+  }
+  return chars.slice(start).join("");
+}
+
 export function truncEnd(s: string, w: number, ellipsis = "…"): string {
   if (w <= 0) return "";
-  if (s.length <= w) return s;
-  if (w <= ellipsis.length) return s.slice(0, w);
-  return s.slice(0, w - ellipsis.length) + ellipsis;
+  if (columns(s) <= w) return s;
+  if (w <= ellipsis.length) return headColumns(s, w);
+  return headColumns(s, w - ellipsis.length) + ellipsis;
 }
 
 export function truncStart(s: string, w: number, ellipsis = "…"): string {
   if (w <= 0) return "";
-  if (s.length <= w) return s;
-  if (w <= ellipsis.length) return s.slice(s.length - w);
-  return ellipsis + s.slice(s.length - (w - ellipsis.length));
+  if (columns(s) <= w) return s;
+  if (w <= ellipsis.length) return tailColumns(s, w);
+  return ellipsis + tailColumns(s, w - ellipsis.length);
 }
 
+/** `s` cut or filled with spaces to exactly `w` columns. */
 export function padEnd(s: string, w: number, ellipsis = "…"): string {
-  return truncEnd(s, w, ellipsis).padEnd(w);
+  const t = truncEnd(s, w, ellipsis);
+  return t + " ".repeat(Math.max(0, w - columns(t)));
 }
 
 export function padStart(s: string, w: number, ellipsis = "…"): string {
-  return truncEnd(s, w, ellipsis).padStart(w);
+  const t = truncEnd(s, w, ellipsis);
+  return " ".repeat(Math.max(0, w - columns(t))) + t;
 }
 
 /**
@@ -128,13 +170,14 @@ export function padStart(s: string, w: number, ellipsis = "…"): string {
  */
 export function fitUrl(host: string, path: string, w: number, ellipsis = "…"): string {
   if (w <= 0) return "";
-  const full = host + path;
-  if (full.length <= w) return full;
+  const hostCols = columns(host);
+  const pathCols = columns(path);
+  if (hostCols + pathCols <= w) return host + path;
   // A host that leaves the path a fair share stays whole; only a very long one is cut, and then
   // only as far as the path needs: a short path leaves its unused room to the host.
-  const hostMax = host.length <= w * 0.6 ? host.length : Math.max(Math.min(host.length, 12), Math.floor(w * 0.4), w - path.length);
-  const h = truncStart(host, Math.min(host.length, hostMax), ellipsis);
-  return h + truncEnd(path, w - h.length, ellipsis);
+  const hostMax = hostCols <= w * 0.6 ? hostCols : Math.max(Math.min(hostCols, 12), Math.floor(w * 0.4), w - pathCols);
+  const h = truncStart(host, Math.min(hostCols, hostMax), ellipsis);
+  return h + truncEnd(path, w - columns(h), ellipsis);
 }
 
 export function shortContentType(ct: string | undefined): string {
@@ -284,7 +327,7 @@ export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: 
   cells.push({ text: padEnd(sanitize(method), l.method, "") + " ", color: METHOD_COLORS[method], bold: true });
   const { host, path } = urlParts(f);
   const url = fitUrl(sanitize(host), sanitize(path), l.url, g.ellipsis);
-  cells.push({ text: url.padEnd(l.url) + " ", bold: f.intercepted, dim: f.live && !f.intercepted && f.status === undefined && !f.error });
+  cells.push({ text: padEnd(url, l.url, "") + " ", bold: f.intercepted, dim: f.live && !f.intercepted && f.status === undefined && !f.error });
   const dns = f.type === "dns";
   const cls = rowStatusClass(f);
   // A DNS flow's rcode goes by name (NOERROR) where the content type goes: a number there read as an HTTP status.

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ASCII_GLYPHS, UNICODE_GLYPHS, fitUrl, flowRowCells, humanDuration, humanSize, localeIsUtf8, rowLayout, sanitize, statusClass } from "../../src/tui/format.ts";
+import { ASCII_GLYPHS, UNICODE_GLYPHS, columns, fitUrl, flowRowCells, humanDuration, humanSize, localeIsUtf8, rowLayout, sanitize, statusClass } from "../../src/tui/format.ts";
 import { themeFromEnv, paint } from "../../src/tui/theme.ts";
 import { makeFlow } from "./helpers/fake-engine.ts";
 import { formatFlowLine } from "../../src/dump.ts";
@@ -41,6 +41,19 @@ test("rowLayout fills the width exactly at 80 and 100 columns and keeps the URL 
   }
   assert.equal(rowLayout(80).time, false);
   assert.equal(rowLayout(100).time, true);
+});
+
+test("a row with a CJK path fills the width in columns, so its duration column stays on screen", () => {
+  for (const w of [80, 100]) {
+    const l = rowLayout(w);
+    for (const path of ["/日本語", `/${"日本語".repeat(30)}`]) {
+      const text = flowRowCells(makeFlow({ path, duration: 0.006 }), true, l, UNICODE_GLYPHS).map((c) => c.text).join("");
+      assert.equal(columns(text), w, `width ${w}: ${JSON.stringify(text)}`);
+      assert.match(text, /6ms$/);
+    }
+  }
+  assert.equal(columns("/日本語"), 7);
+  assert.equal(fitUrl("127.0.0.1:9000", `/${"日本語".repeat(10)}`, 20), "….0.0.1:9000/日本語…");
 });
 
 test("row cells show markers, status and error", () => {
