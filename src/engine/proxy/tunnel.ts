@@ -55,11 +55,6 @@ export class Tunnel {
     private readonly startHttp: HttpStarter,
   ) {}
 
-  open(socket: net.Socket, client: Client, target: Target, initial: Buffer): void {
-    if (this.passesThrough(target)) void this.relayTcp(socket, client, target, initial);
-    else this.sniff(socket, client, target, initial);
-  }
-
   /**
    * Readies a CONNECT tunnel before it is answered. A host passed through gets its server
    * connection first, as with mitmproxy's eager connections: a server that is down is then

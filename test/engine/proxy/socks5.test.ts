@@ -60,3 +60,25 @@ test("socks5 mode tunnels a client to the requested address and records the HTTP
   const [flow] = await proxy.waitFinished(1);
   assert.equal(flow?.url, `http://127.0.0.1:${origin.port}/via-socks`);
 });
+
+test("socks5 to a passed-through host whose server is down replies 'connection refused', not success then a close", { timeout: 10_000 }, async (t) => {
+  const { deadPort } = await import("../../helpers/wait.ts");
+  const port = await deadPort();
+  const proxy = await startProxy({ options: { mode: "socks5", tcp_hosts: "." } });
+  t.after(() => proxy.stop());
+  const replyTo = await new Promise<Buffer>((resolve, reject) => {
+    const s = net.connect(proxy.port, "127.0.0.1", () => s.write(Buffer.from([5, 1, 0])));
+    let got = Buffer.alloc(0);
+    s.on("data", (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      // After the method reply (2 bytes), ask for 127.0.0.1:port.
+      if (got.length === 2) s.write(Buffer.from([5, 1, 0, 1, 127, 0, 0, 1, port >> 8, port & 0xff]));
+    });
+    s.on("close", () => resolve(got.subarray(2)));
+    s.on("error", reject);
+    s.setTimeout(5000, () => s.destroy(new Error("no reply")));
+  });
+  assert.equal(replyTo[1], REPLY.refused, `reply ${[...replyTo].join(",")}`);
+  const [flow] = await proxy.waitFinished(1);
+  assert.match(flow?.error ?? "", /refused/);
+});
