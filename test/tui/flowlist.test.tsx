@@ -262,3 +262,16 @@ test("80x24 stays usable: every line fits and the URL still shows", async () => 
     h.unmount();
   }
 });
+
+test("an empty list over hidden flows says they are hidden, not that there are none", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add(makeFlows(2));
+    await waitForText(h, "[2/2]");
+    await press(h, "M");
+    const frame = await waitForText(h, "None of the 2 flows is shown: M shows all flows again.");
+    assert.doesNotMatch(frame, /No flows yet/);
+  } finally {
+    h.unmount();
+  }
+});

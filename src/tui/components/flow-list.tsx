@@ -30,11 +30,15 @@ export function FlowList({ store, width, height }: { store: FlowStore; width: nu
   const theme = useTheme();
   // The store caches the window: a batch that changes nothing on screen returns the same object.
   const win = useSyncExternalStore(store.subscribe, store.window);
+  const counts = useSyncExternalStore(store.subscribe, store.counts);
   const layout = useMemo(() => rowLayout(width), [width]);
   if (win.rows.length === 0) {
+    // "No flows yet" over hidden flows read as if the proxy had seen nothing.
+    const why = store.viewSettings.markedOnly ? "M shows all flows again" : "f changes the view filter";
+    const text = counts.total === 0 ? "No flows yet. Point a client at the proxy; press ? for help." : `None of the ${counts.total} flows is shown: ${why}.`;
     return (
       <Box flexDirection="column" height={height}>
-        <Text dimColor>No flows yet. Point a client at the proxy; press ? for help.</Text>
+        <Text dimColor>{text}</Text>
       </Box>
     );
   }
