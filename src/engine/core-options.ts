@@ -18,6 +18,10 @@ const validRegexes = (v: unknown): void => {
   }
 };
 
+const validUserPass = (v: unknown): void => {
+  if (typeof v === "string" && !v.includes(":")) throw new Error("expected user:pass");
+};
+
 const validModes = (v: unknown): void => {
   for (const m of v as string[]) {
     if (!isModeSpec(m)) throw new Error(`invalid mode ${JSON.stringify(m)}: expected ${describeModes()}, each optionally @PORT`);
@@ -61,18 +65,14 @@ export function registerCoreOptions(options: Options): void {
     type: "optional str",
     default: undefined,
     help: "Require proxy authentication: user:pass (Basic).",
-    validate: (v) => {
-      if (typeof v === "string" && !v.includes(":")) throw new Error("expected user:pass");
-    },
+    validate: validUserPass,
   });
   options.add({
     name: "upstream_auth",
     type: "optional str",
     default: undefined,
     help: "Credentials for the proxy of an upstream:URL mode: user:pass, sent as Basic Proxy-Authorization with its CONNECTs and plain-HTTP requests.",
-    validate: (v) => {
-      if (typeof v === "string" && !v.includes(":")) throw new Error("expected user:pass");
-    },
+    validate: validUserPass,
   });
   options.add({ name: "dns_name_servers", type: "str[]", default: [], help: "Upstream resolvers for dns mode (IP or IP:PORT, comma-separated); default: the system's." });
   options.add({

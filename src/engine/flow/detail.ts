@@ -4,7 +4,7 @@ import type { Message } from "./message.ts";
 import { formatAddress, type Client, type Server } from "./connection.ts";
 import { HTTPFlow } from "./http.ts";
 import { TCPFlow } from "./tcp.ts";
-import { DNSFlow, type DNSMessage } from "./dns.ts";
+import { DNSFlow, rcodeName, type DNSMessage } from "./dns.ts";
 
 /** How the body relates to the wire: `content` falls back to the raw bytes when they do not decode. */
 function encodingNote(m: Message, decoded: Uint8Array | undefined): string | undefined {
@@ -97,8 +97,6 @@ function rdata(data: unknown): string {
   return JSON.stringify(data) ?? "";
 }
 
-const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
-
 /**
  * A DNS message as mitmproxy's flow view shows it: a heading, then the Question, Answer,
  * Authority and Additional sections, each record `name TYPE CLASS ttl data`.
@@ -108,7 +106,7 @@ function dnsLines(m: DNSMessage): string[] {
   const flags = p.flags ?? 0;
   const isResponse = p.type === "response";
   const notes = [(flags & 0x400) !== 0 ? "Authoritative" : "", (flags & 0x80) !== 0 ? "Recursive" : (flags & 0x100) !== 0 && !isResponse ? "recursion desired" : ""].filter(Boolean);
-  const head = isResponse ? (RCODE_NAMES[m.rcode] ?? `RCODE${m.rcode}`) : ((p as { opcode?: string }).opcode ?? "QUERY");
+  const head = isResponse ? rcodeName(m.rcode) : ((p as { opcode?: string }).opcode ?? "QUERY");
   const lines = [`DNS ${head} (id ${p.id ?? 0})${notes.length ? ` ${notes.join(", ")}` : ""}`];
   const section = (title: string, rows: string[]): void => {
     if (rows.length) lines.push("", `${title}:`, ...rows.map((r) => `  ${r}`));

@@ -5,6 +5,12 @@ const RD = 1 << 8;
 /** QR (response) and RA (recursion available). */
 const RESPONSE_FLAGS = (1 << 15) | (1 << 7);
 export const RCODES = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+const RCODE_NAMES = Object.keys(RCODES);
+
+/** The rcode by name (NXDOMAIN), as mitmproxy shows it; an unnamed one as RCODE<n>. */
+export function rcodeName(rcode: number): string {
+  return RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
+}
 
 /** Record types by name, as mitmproxy's `dns.types` (dns-packet names types by string). */
 export const types = { A: "A", AAAA: "AAAA", CNAME: "CNAME", MX: "MX", NS: "NS", PTR: "PTR", SOA: "SOA", SRV: "SRV", TXT: "TXT", HTTPS: "HTTPS", SVCB: "SVCB", CAA: "CAA", ANY: "ANY" } as const satisfies Record<string, RecordType | "ANY" | "SVCB" | "HTTPS">;

@@ -2,10 +2,8 @@ import type { FlowSummary } from "../../protocol.ts";
 import type { Flow } from "./flow.ts";
 import type { HTTPFlow } from "./http.ts";
 import type { TCPFlow } from "./tcp.ts";
-import type { DNSFlow } from "./dns.ts";
+import { rcodeName, type DNSFlow } from "./dns.ts";
 import { formatAddress } from "./connection.ts";
-
-const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
 
 const HIGH_BYTE = /[\x80-\xff]/;
 
@@ -85,7 +83,7 @@ function dnsPart(f: DNSFlow): Specific {
     url: q ? `dns://${q.name}` : "dns://",
     httpVersion: "",
     status: res ? res.rcode : undefined,
-    reason: res ? (RCODE_NAMES[res.rcode] ?? `RCODE${res.rcode}`) : undefined,
+    reason: res ? rcodeName(res.rcode) : undefined,
     contentType: undefined,
     reqSize: f.request.questions.length,
     respSize: res?.answers.length,
