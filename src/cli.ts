@@ -1,4 +1,4 @@
-import os from "node:os";
+import { expandHome } from "./tui/path-complete.ts";
 import path from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -38,7 +38,7 @@ export class UsageError extends Error {}
  * mitmproxy expands it), then absolute. Every command reads --confdir through this.
  */
 function confdirFrom(typed: string): string {
-  return path.resolve(typed.replace(/^~(?=$|\/)/, os.homedir()));
+  return path.resolve(expandHome(typed));
 }
 
 /** CLI flags are shorthands for options: this maps them onto the one option registry. */
