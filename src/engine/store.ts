@@ -129,33 +129,25 @@ export class FlowStore {
     return this.pendingAdd.size + this.pendingUpdate.size + this.pendingRemove.size;
   }
 
-
+  /** The changes since the last call; with `detailOf`, also the details of the finished, shown flows. */
   takeDelta(detailOf?: DetailOf): StoreDelta {
-    const add = [...this.pendingAdd.values()].map((f) => this.summary(f));
-    const update = [...this.pendingUpdate.values()].map((f) => this.summary(f));
+    const details: FlowDetail[] = [];
+    const summarize = (f: Flow): FlowSummary => {
+      const s = this.summary(f);
+      if (detailOf && !f.live && s.shown) details.push(detailOf(f, s));
+      return s;
+    };
+    const add = [...this.pendingAdd.values()].map(summarize);
+    const update = [...this.pendingUpdate.values()].map(summarize);
     const remove = [...this.pendingRemove];
-    const details = detailOf ? this.finishedDetails(detailOf, add, update) : undefined;
-    if (this.keepFlows) {
-      for (const f of this.pendingAdd.values()) if (!f.live) this.compact(f);
-      for (const f of this.pendingUpdate.values()) if (!f.live) this.compact(f);
-    } else {
-      for (const f of this.pendingAdd.values()) if (!f.live) this.flows.delete(f.id);
-      for (const f of this.pendingUpdate.values()) if (!f.live) this.flows.delete(f.id);
+    for (const f of [...this.pendingAdd.values(), ...this.pendingUpdate.values()]) {
+      if (f.live) continue;
+      if (this.keepFlows) this.compact(f);
+      else this.flows.delete(f.id);
     }
     this.pendingAdd = new Map();
     this.pendingUpdate = new Map();
     this.pendingRemove = new Set();
-    return details ? { add, update, remove, details } : { add, update, remove };
-  }
-
-  private finishedDetails(detailOf: DetailOf, add: FlowSummary[], update: FlowSummary[]): FlowDetail[] {
-    const flows = [...this.pendingAdd.values(), ...this.pendingUpdate.values()];
-    const summaries = [...add, ...update];
-    const details: FlowDetail[] = [];
-    flows.forEach((f, i) => {
-      const s = summaries[i] as FlowSummary;
-      if (!f.live && s.shown) details.push(detailOf(f, s));
-    });
-    return details;
+    return detailOf ? { add, update, remove, details } : { add, update, remove };
   }
 }
