@@ -115,6 +115,7 @@ export function columns(s: string): number {
 
 /** The longest start of `s` (whole code points) that fits in `w` columns. */
 function headColumns(s: string, w: number): string {
+  if (ONE_COLUMN_EACH.test(s)) return s.slice(0, w);
   let used = 0;
   let end = 0;
   for (const ch of s) {
@@ -127,6 +128,7 @@ function headColumns(s: string, w: number): string {
 
 /** The longest end of `s` (whole code points) that fits in `w` columns. */
 function tailColumns(s: string, w: number): string {
+  if (ONE_COLUMN_EACH.test(s)) return s.slice(Math.max(0, s.length - w));
   const chars = [...s];
   let used = 0;
   let start = chars.length;
@@ -155,11 +157,15 @@ export function truncStart(s: string, w: number, ellipsis = "…"): string {
 
 /** `s` cut or filled with spaces to exactly `w` columns. */
 export function padEnd(s: string, w: number, ellipsis = "…"): string {
+  const c = columns(s);
+  if (c <= w) return s + " ".repeat(w - c);
   const t = truncEnd(s, w, ellipsis);
   return t + " ".repeat(Math.max(0, w - columns(t)));
 }
 
 export function padStart(s: string, w: number, ellipsis = "…"): string {
+  const c = columns(s);
+  if (c <= w) return " ".repeat(w - c) + s;
   const t = truncEnd(s, w, ellipsis);
   return " ".repeat(Math.max(0, w - columns(t))) + t;
 }
