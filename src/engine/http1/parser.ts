@@ -201,7 +201,8 @@ export class Http1Parser {
         head.url = this.override.target;
         this.override = undefined;
       }
-      this.lastHead = head;
+      // Only a request parser looks back at how the last message ended.
+      if (this.kind === "request") this.lastHead = head;
       this.headers = [];
       this.url = "";
       this.inBody = true;
@@ -250,7 +251,7 @@ export class Http1Parser {
       return;
     }
     if (this.line === undefined || completedHere) {
-      const start = requestLineStart(data, data.length, completedHere, this.lastEndedWithLF());
+      const start = requestLineStart(data, data.length, completedHere, completedHere && this.lastEndedWithLF());
       if (start === undefined) this.line = "unknown";
       else {
         this.line = new Gathered();
@@ -281,7 +282,7 @@ export class Http1Parser {
     if (this.override !== undefined) return { kind: "error", error };
     if (line instanceof Gathered && completed === 0) return this.releaseHeld(Buffer.concat([line.join(), data]), error);
     if (line !== undefined && completed === 0) return { kind: "error", error };
-    let start = requestLineStart(data, errorAt, completed > 0, this.lastEndedWithLF());
+    let start = requestLineStart(data, errorAt, completed > 0, completed > 0 && this.lastEndedWithLF());
     if (start === undefined && completed > 0 && fromBoundary) {
       // After a Content-Length body: the read began between requests, so a replay finds where they end.
       const end = endOfRequests(data, errorAt, completed, this.maxHeaderSize);

@@ -4,6 +4,7 @@
  * RFC 9110 token as a method and forwards the target's bytes as they came. The rest of the
  * message stays llhttp's: only this one line is split here, and only after llhttp refused it.
  */
+import { isChunkedValue } from "./serialize.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -64,7 +65,7 @@ export function endsWithLF(rawHeaders: readonly string[]): boolean {
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
     const value = rawHeaders[i + 1] as string;
-    if (name === "transfer-encoding") chunked = /(^|,)\s*chunked\s*$/i.test(value);
+    if (name === "transfer-encoding") chunked = isChunkedValue(value);
     else if (name === "content-length") length = Number(value.trim());
   }
   return chunked || !(length > 0);

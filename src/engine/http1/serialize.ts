@@ -69,9 +69,14 @@ export function responseHead(res: Response, flat: readonly string[] = res.plainH
   return headBlock(`${version} ${res.status_code} ${res.reason}`.trimEnd(), flatLines(flat));
 }
 
+/** Whether a Transfer-Encoding value ends in chunked (RFC 9112 6.1: then the body is chunked). */
+export function isChunkedValue(te: string): boolean {
+  return /(^|,)\s*chunked\s*$/i.test(te);
+}
+
 export function isChunked(headers: Headers): boolean {
   const te = headers.get("transfer-encoding");
-  return te !== undefined && /(^|,)\s*chunked\s*$/i.test(te);
+  return te !== undefined && isChunkedValue(te);
 }
 
 export function chunk(data: Uint8Array): Buffer[] {
