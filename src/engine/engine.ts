@@ -16,7 +16,7 @@ import { registerExtraCommands } from "./extra-commands.ts";
 import { Client, formatAddress } from "./flow/connection.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-connection.ts";
-import { Tunnel, type TunnelStart } from "./proxy/tunnel.ts";
+import { Tunnel } from "./proxy/tunnel.ts";
 import { SharedUpstreams } from "./proxy/pool.ts";
 import { socks5Handshake } from "./proxy/socks5.ts";
 import { DnsServer } from "./proxy/dns-server.ts";
@@ -230,19 +230,13 @@ export class Engine {
       return;
     }
     if (mode === "socks5") {
-      let start: TunnelStart | undefined;
-      const r = await socks5Handshake(socket, this.options.get<string | undefined>("proxyauth"), async (host, port) => {
-        const ready = await this.tunnel.prepare(client, { host, port });
-        if ("error" in ready) return ready.error;
-        start = ready.start;
-        return undefined;
-      });
-      if ("error" in r || !start) {
-        this.log.warn(`${formatAddress(client.peername)}: ${"error" in r ? r.error : "SOCKS5 tunnel was not readied"}`);
+      const r = await socks5Handshake(socket, this.options.get<string | undefined>("proxyauth"), (host, port) => this.tunnel.prepare(client, { host, port }));
+      if ("error" in r) {
+        this.log.warn(`${formatAddress(client.peername)}: ${r.error}`);
         await this.addons.trigger("client_disconnected", client);
         return;
       }
-      start(socket, r.rest);
+      r.ready.start(socket, r.rest);
       return;
     }
     if (target) {

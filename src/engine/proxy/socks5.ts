@@ -62,16 +62,16 @@ export function reply(code: number): Buffer {
   return Buffer.from([5, code, 0, 1, 0, 0, 0, 0, 0, 0]);
 }
 
-/** Runs before the CONNECT is answered: an error message makes the reply a failure. */
-export type BeforeReply = (host: string, port: number) => Promise<string | undefined>;
+/** Readies the target before the CONNECT is answered; an error makes the reply a failure. */
+export type Prepare<T> = (host: string, port: number) => Promise<T | { error: string }>;
 
 /**
  * Runs the handshake on `socket` and resolves with the requested target and any bytes the
  * client sent after it, or with an error when the handshake failed (the socket is then closed).
- * `beforeReply` lets a pass-through target be connected first, so a server that is down is a
+ * `prepare` lets a pass-through target be connected first, so a server that is down is a
  * failure reply the client sees at once (as with a CONNECT's 502), not a success and a close.
  */
-export function socks5Handshake(socket: net.Socket, auth: string | undefined, beforeReply?: BeforeReply): Promise<{ host: string; port: number; rest: Buffer } | { error: string }> {
+export function socks5Handshake<T extends object>(socket: net.Socket, auth: string | undefined, prepare: Prepare<T>): Promise<{ host: string; port: number; rest: Buffer; ready: T } | { error: string }> {
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
     let stage: "greeting" | "auth" | "request" = "greeting";
@@ -108,10 +108,10 @@ export function socks5Handshake(socket: net.Socket, auth: string | undefined, be
           socket.off("data", onData);
           socket.pause();
           const rest = buf.subarray(r.consumed);
-          void (beforeReply?.(r.host, r.port) ?? Promise.resolve(undefined)).then((error) => {
-            if (error !== undefined) return fail(error, reply(/refused/.test(error) ? REPLY.refused : REPLY.hostUnreachable));
+          void prepare(r.host, r.port).then((ready) => {
+            if ("error" in ready) return fail(ready.error, reply(/refused/.test(ready.error) ? REPLY.refused : REPLY.hostUnreachable));
             socket.write(reply(REPLY.succeeded));
-            resolve({ host: r.host, port: r.port, rest });
+            resolve({ host: r.host, port: r.port, rest, ready });
           });
           return;
         }

@@ -246,7 +246,7 @@ export class H1Upstream implements UpstreamChannel {
     // pryx relays WebSocket frames uncompressed, so it offers the server no extensions (permessage-deflate).
     if (upgrading && (req.plainHeaders.get("upgrade") ?? "").toLowerCase() === "websocket") fields = fields.filter(([n]) => n.toLowerCase() !== "sec-websocket-extensions");
     const auth = req.scheme === "http" && this.server.via ? upstreamAuthField(this.ctx) : undefined;
-    if (auth) fields = [...fields, auth];
+    if (auth) fields.push(auth);
     const head = requestHead(req, fields, this.requestTarget(flow));
     const body = opts.streamBody;
     if (!body) {
