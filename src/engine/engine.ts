@@ -7,7 +7,6 @@ import { CommandRegistry } from "./commands.ts";
 import { Log } from "./log.ts";
 import { FlowStore, type DetailOf } from "./store.ts";
 import { AddonManager } from "./hooks/addon-manager.ts";
-import type { Addon } from "./hooks/hooks.ts";
 import { ScriptLoader } from "./hooks/scripts.ts";
 import { bindContext } from "./hooks/ctx.ts";
 import { registerCoreOptions } from "./core-options.ts";
@@ -122,8 +121,8 @@ export class Engine {
   async start(): Promise<ReadyInfo> {
     // `--set` may name options that -s scripts register: those wait until a script's `load` adds them.
     this.options.updateDeferring(this.init.options);
-    await this.addBuiltin(new InterceptAddon(this.options, this.store), "intercept");
-    await this.addBuiltin(new SaveStreamAddon(this.options, this.log), "save_stream");
+    await this.addons.add(new InterceptAddon(this.options, this.store), "intercept");
+    await this.addons.add(new SaveStreamAddon(this.options, this.log), "save_stream");
     const confdir = this.options.get<string>("confdir");
     const ca = await loadOrCreateCA(confdir);
     const leaves = new LeafCertificates(ca);
@@ -159,12 +158,6 @@ export class Engine {
       options: this.options.all(),
       commands: this.commands.list().map((c) => ({ name: c.name, signature: c.signature, help: c.help })),
     };
-  }
-
-  /** A built-in addon, configured as it is added, like a script: one `configure` at start-up, not two. */
-  private async addBuiltin(addon: Addon, name: string): Promise<void> {
-    await this.addons.add(addon, name);
-    await this.addons.configureOne(name);
   }
 
   /**

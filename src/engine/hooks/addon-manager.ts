@@ -52,14 +52,8 @@ export class AddonManager {
     this.chain.push(reg);
     this.rebuild();
     for (const a of flatten(addon)) await this.call(name, a, "load", [loader]);
-  }
-
-  /** Sends `configure` with every option to one addon (after it was added at run time). */
-  async configureOne(name: string): Promise<void> {
-    const reg = this.chain.find((r) => r.name === name);
-    if (!reg) return;
     const all = new Set(this.options.names());
-    for (const a of flatten(reg.addon)) await this.call(name, a, "configure", [all]);
+    for (const a of flatten(addon)) await this.call(name, a, "configure", [all]);
   }
 
   async invokeOne<N extends HookName>(name: string, hook: N, ...args: HookArgs[N]): Promise<void> {

@@ -56,7 +56,6 @@ export class ScriptLoader {
     for (const [i, addon] of list.entries()) {
       const name = list.length > 1 ? `${base}:${addon.name ?? i}` : base;
       await this.addons.add(addon, name);
-      await this.addons.configureOne(name);
       if (this.running) await this.addons.invokeOne(name, "running");
       names.push(name);
     }
