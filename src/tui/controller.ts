@@ -658,9 +658,13 @@ export class Controller {
    * flows moves the focus at once instead of waiting for the filter.
    */
   private isEngineCommand(line: string): boolean {
-    const name = tokenize(line)[0]?.value;
-    if (name === undefined || this.local.has(name)) return false;
-    return !(name === "set" && this.isLocalOption(tokenize(line)[1]?.value ?? ""));
+    const [name, arg] = tokenize(line, true);
+    return name !== undefined && !name.value.startsWith("console.") && !this.runsHere(name.value, arg?.value);
+  }
+
+  /** Whether the console runs this command itself (its own commands and its own options) rather than the engine. */
+  private runsHere(name: string, firstArg: string | undefined): boolean {
+    return this.local.has(name) || (name === "set" && firstArg !== undefined && this.isLocalOption(firstArg));
   }
 
   private showResult(value: unknown, fromPrompt: boolean): void {
@@ -676,11 +680,10 @@ export class Controller {
     const name = first.value;
     const args = toks.slice(1).map((t) => t.value);
     const rest = line.slice(first.end).replace(/^ /, "");
-    if (name === "set" && args[0] !== undefined && this.isLocalOption(args[0])) {
-      return this.setLocalOption(args[0], args.slice(1).join(" "));
+    if (this.runsHere(name, args[0])) {
+      const local = this.local.get(name);
+      return local ? local.run(args, rest) : this.setLocalOption(args[0]!, args.slice(1).join(" "));
     }
-    const local = this.local.get(name);
-    if (local) return local.run(args, rest);
     if (name.startsWith("console.")) throw new Error(`unknown console command "${name}"`);
     return this.engine.request({ op: "command", line: replaceFocus(line, this.focusedId()) });
   }
