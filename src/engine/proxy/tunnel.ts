@@ -65,12 +65,7 @@ export class Tunnel {
     if (!this.passesThrough(target)) return { start: (socket, initial) => this.sniff(socket, client, target, initial) };
     const conn = await this.connectTcp(client, target);
     if ("error" in conn) return conn;
-    return {
-      start: (socket, initial) => {
-        socket.allowHalfOpen = true;
-        this.relay(socket, conn.flow, conn.server, target, initial);
-      },
-    };
+    return { start: (socket, initial) => this.relay(socket, conn.flow, conn.server, target, initial) };
   }
 
   /**
@@ -232,7 +227,8 @@ export class Tunnel {
 
   private relay(socket: net.Socket, flow: TCPFlow, server: net.Socket, target: Target, first: Buffer): void {
     const { addons } = this.ctx;
-    server.allowHalfOpen = true;
+    // Both sides carry half-closes (relayTcp sets the client's earlier still, before its await).
+    socket.allowHalfOpen = server.allowHalfOpen = true;
     let chain = Promise.resolve();
     const onChunk = (from_client: boolean, data: Buffer): void => {
       const src = from_client ? socket : server;
