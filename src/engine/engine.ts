@@ -294,7 +294,7 @@ export class Engine {
     const level = this.options.get<number>("flow_detail");
     if (level < 2) return undefined;
     const limit = level === 2 ? 0 : level === 3 ? DUMP_BODY_LIMIT : Infinity;
-    return (f, s) => flowDetail(f, s, limit, 0);
+    return (f, s) => flowDetail(f, s, limit, 0, level > 2);
   }
 
   async handle<R extends EngineRequest>(req: R): Promise<EngineReplies[R["op"]]> {

@@ -13,8 +13,9 @@ function encodingNote(m: Message, decoded: Uint8Array | undefined): string | und
   return decoded !== m.raw_content ? `decoded ${enc}` : `cannot decode ${enc}`;
 }
 
-function message(m: Message, limit: number, offset: number): MessageDetail {
-  const decoded = m.content;
+function message(m: Message, limit: number, offset: number, bodies: boolean): MessageDetail {
+  // Decoding (gzip, brotli) is the costly part; headers-only readers (dump at level 2) skip it.
+  const decoded = bodies ? m.content : undefined;
   const body = decoded ?? new Uint8Array(0);
   const slice = body.subarray(offset, offset + limit);
   return {
@@ -25,7 +26,7 @@ function message(m: Message, limit: number, offset: number): MessageDetail {
     bodySize: body.length,
     bodyOffset: offset,
     contentType: m.headers.get("content-type"),
-    encoding: encodingNote(m, decoded),
+    encoding: bodies ? encodingNote(m, decoded) : undefined,
   };
 }
 
@@ -45,7 +46,8 @@ function connection(c: Client | Server): ConnectionDetail {
 }
 
 /** The full view of one flow the console asks for when it opens it; bodies cut to `limit` bytes. */
-export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offset: number): FlowDetail {
+/** `bodies: false` leaves the bodies out (not even decoded): for readers that show headers only. */
+export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offset: number, bodies = true): FlowDetail {
   const timings: { name: string; ts: number }[] = [];
   const add = (name: string, ts: number | undefined): void => {
     if (ts !== undefined) timings.push({ name, ts });
@@ -68,12 +70,12 @@ export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offs
   };
   if (flow instanceof HTTPFlow) {
     const r = flow.request;
-    detail.request = { ...message(r, limit, offset), method: r.method, url: r.pretty_url, path: r.path, httpVersion: r.http_version };
+    detail.request = { ...message(r, limit, offset, bodies), method: r.method, url: r.pretty_url, path: r.path, httpVersion: r.http_version };
     add("First request byte", r.timestamp_start);
     add("Request complete", r.timestamp_end);
     if (flow.response) {
       const s = flow.response;
-      detail.response = { ...message(s, limit, offset), status: s.status_code, reason: s.reason, httpVersion: s.http_version };
+      detail.response = { ...message(s, limit, offset, bodies), status: s.status_code, reason: s.reason, httpVersion: s.http_version };
       add("First response byte", s.timestamp_start);
       add("Response complete", s.timestamp_end);
     }
