@@ -14,7 +14,8 @@ import type { StringPool } from "../../string-pool.ts";
 export type HeaderField = [name: string, value: string];
 
 const ILLEGAL_VALUE = /[\r\n\0]/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 9110 5.6.2 token: header names, methods. */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export class HeaderError extends Error {}
 

@@ -5,13 +5,11 @@
  * message stays llhttp's: only this one line is split here, and only after llhttp refused it.
  */
 import { isChunkedValue } from "./serialize.ts";
+import { TOKEN } from "../flow/headers.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;
 
-/** RFC 9110 5.6.2 tchar, by byte. */
-const TCHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
 
 export interface RequestLine {
   method: string;
@@ -32,12 +30,13 @@ export function splitRequestLine(line: Buffer): RequestLine | undefined {
   if (sp1 <= 0 || sp1 >= end) return undefined;
   const sp2 = line.indexOf(0x20, sp1 + 1);
   if (sp2 === -1 || sp2 === sp1 + 1 || sp2 >= end - 1 || line.indexOf(0x20, sp2 + 1) !== -1) return undefined;
-  for (let i = 0; i < sp1; i++) if (TCHAR[line[i] as number] !== 1) return undefined;
+  const method = line.toString("latin1", 0, sp1);
+  if (!TOKEN.test(method)) return undefined;
   for (let i = sp1 + 1; i < sp2; i++) {
     const b = line[i] as number;
     if (b < 0x21 || b === 0x7f) return undefined;
   }
-  return { method: line.toString("latin1", 0, sp1), target: line.toString("latin1", sp1 + 1, sp2), version: line.toString("latin1", sp2 + 1, end) };
+  return { method, target: line.toString("latin1", sp1 + 1, sp2), version: line.toString("latin1", sp2 + 1, end) };
 }
 
 /**

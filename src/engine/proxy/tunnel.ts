@@ -132,8 +132,10 @@ export class Tunnel {
     this.startHttp(socket, client, dest, first);
   }
 
-  /** `dest` is where the decrypted requests go; the certificate is for the SNI, else for its host. */
-  /** `onFailed` runs after a failed handshake, for a client no HTTP connection owns yet. */
+  /**
+   * `dest` is where the decrypted requests go; the certificate is for the SNI, else for its host.
+   * `onFailed` runs after a failed handshake, for a client no HTTP connection owns yet.
+   */
   private interceptTls(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget, onFailed?: () => void): void {
     const provider = this.ctx.tls;
     if (!provider) return;
