@@ -148,10 +148,10 @@ export class Http1Parser {
   private lastHead: MessageHead | undefined;
   /**
    * While a request head spans reads, what llhttp has already consumed of its request line:
-   * the bytes so far, "done" once the line ended (llhttp took it), or "unknown" when its start
-   * could not be found. Undefined between heads.
+   * the bytes so far, or "untracked" once the line ended (llhttp took it) or its start could not
+   * be found: either way a later refusal in this head is not a request line's. Undefined between heads.
    */
-  private line: Gathered | "done" | "unknown" | undefined;
+  private line: Gathered | "untracked" | undefined;
   /** A refused request line (from its first byte on) held back until its LF arrives. */
   private held: { bytes: Gathered; error: HttpParseError } | undefined;
   /** The last read ended between requests (not in a head or body): a fresh llhttp could replay the next one. */
@@ -252,7 +252,7 @@ export class Http1Parser {
     }
     if (this.line === undefined || completedHere) {
       const start = requestLineStart(data, data.length, completedHere, completedHere && this.lastEndedWithLF());
-      if (start === undefined) this.line = "unknown";
+      if (start === undefined) this.line = "untracked";
       else {
         this.line = new Gathered();
         this.extendLine(this.line, data.subarray(start));
@@ -261,8 +261,8 @@ export class Http1Parser {
   }
 
   private extendLine(line: Gathered, bytes: Buffer): void {
-    if (bytes.includes(LF)) this.line = "done";
-    else if (line.length + bytes.length > this.maxHeaderSize) this.line = "unknown";
+    if (bytes.includes(LF)) this.line = "untracked";
+    else if (line.length + bytes.length > this.maxHeaderSize) this.line = "untracked";
     else line.add(bytes);
   }
 
