@@ -194,24 +194,19 @@ export function shortContentType(ct: string | undefined): string {
 
 export type StatusClass = "1xx" | "2xx" | "3xx" | "4xx" | "5xx" | "err" | "pending";
 
-export function statusClass(f: Pick<FlowSummary, "status" | "error">): StatusClass {
+/** A DNS rcode's HTTP equivalent, which mitmproxy colours it by (NOERROR 200, NXDOMAIN 404, SERVFAIL 500…). */
+const RCODE_AS_HTTP: Record<number, number> = { 0: 200, 1: 400, 2: 500, 3: 404, 4: 501, 5: 403 };
+
+/** The status class a row is coloured by; a DNS flow's rcode counts as its HTTP equivalent. */
+export function statusClass(f: Pick<FlowSummary, "status" | "error"> & { type?: FlowSummary["type"] }): StatusClass {
   if (f.error) return "err";
-  const s = f.status;
-  if (s === undefined) return "pending";
+  if (f.status === undefined) return "pending";
+  const s = f.type === "dns" ? (RCODE_AS_HTTP[f.status] ?? 500) : f.status;
   if (s < 200) return "1xx";
   if (s < 300) return "2xx";
   if (s < 400) return "3xx";
   if (s < 500) return "4xx";
   return "5xx";
-}
-
-/** A DNS rcode's HTTP equivalent, which mitmproxy colours it by (NOERROR 200, NXDOMAIN 404, SERVFAIL 500…). */
-const RCODE_AS_HTTP: Record<number, number> = { 0: 200, 1: 400, 2: 500, 3: 404, 4: 501, 5: 403 };
-
-/** Like statusClass, with a DNS flow's rcode read as its HTTP equivalent rather than as a status below 200. */
-export function rowStatusClass(f: FlowSummary): StatusClass {
-  if (f.type !== "dns" || f.status === undefined) return statusClass(f);
-  return statusClass({ status: RCODE_AS_HTTP[f.status] ?? 500, error: f.error });
 }
 
 /** The bytes a row shows: the response body for HTTP, all messages for a stream, none for DNS (its sizes count questions and answers). */
@@ -335,7 +330,7 @@ export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: 
   const url = fitUrl(sanitize(host), sanitize(path), l.url, g.ellipsis);
   cells.push({ text: padEnd(url, l.url, "") + " ", bold: f.intercepted, dim: f.live && !f.intercepted && f.status === undefined && !f.error });
   const dns = f.type === "dns";
-  const cls = rowStatusClass(f);
+  const cls = statusClass(f);
   // A DNS flow's rcode goes by name (NOERROR) where the content type goes: a number there read as an HTTP status.
   const status = cls === "err" ? "err" : f.status === undefined || dns ? "" : String(f.status);
   cells.push({ text: padStart(status, l.status, "") + " ", color: STATUS_COLORS[cls], bold: cls === "err" });

@@ -2,13 +2,13 @@
 import { Box, Text } from "ink";
 import type { FlowSummary } from "../../protocol.ts";
 import type { FlowViewScreen } from "../controller.ts";
-import { STATUS_COLORS, humanDuration, humanSize, rowSize, rowStatusClass, sanitize, truncEnd } from "../format.ts";
+import { STATUS_COLORS, humanDuration, humanSize, rowSize, sanitize, statusClass, truncEnd } from "../format.ts";
 import { paint, useTheme } from "../theme.ts";
 import { LinesView } from "./lines.tsx";
 
 function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
   const theme = useTheme();
-  const cls = rowStatusClass(flow);
+  const cls = statusClass(flow);
   // A DNS rcode goes by name only; a TCP flow has no status, and "…" would say one is coming.
   const code = flow.status === undefined ? undefined : flow.type === "dns" ? flow.reason : `${flow.status} ${flow.reason ?? ""}`.trim();
   const pending = flow.type === "http" || flow.live ? "…" : "";
