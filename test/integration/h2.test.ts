@@ -137,6 +137,31 @@ test("streams of one h2 connection are independent: a request held 1 s does not 
   assert.ok(slowMs >= 950, `the held stream took ${slowMs} ms`);
 });
 
+test("a streamed h2 response its client does not read holds up only its own stream upstream", { timeout: 15_000 }, async (t) => {
+  const big = randomBytes(4 * 1024 * 1024);
+  const origin = await startTlsOrigin((req, res) => res.end(req.path === "/big" ? big : "small answer"), "h2");
+  const streamer: Addon = {
+    name: "streamer",
+    responseheaders(flow: HTTPFlow) {
+      if (flow.response) flow.response.stream = true;
+    },
+  };
+  const { session } = await h2SessionVia(t, origin, [streamer]);
+  const slow = session.request({ ":path": "/big" });
+  slow.on("error", () => undefined);
+  const slowChunks: Buffer[] = [];
+  // The client reads one chunk, then stops: pryx's writes to it back up, and pryx holds the server's stream.
+  await new Promise<void>((resolve) => slow.once("data", (c: Buffer) => (slowChunks.push(c), slow.pause(), resolve())));
+  await new Promise((r) => setTimeout(r, 300));
+  const other = await Promise.race([h2Request(session, { path: "/small" }), new Promise<"stuck">((r) => setTimeout(() => r("stuck"), 3000))]);
+  assert.notEqual(other, "stuck", "a stream of the same upstream session answered while the other was held");
+  assert.equal(other !== "stuck" && other.body.toString(), "small answer");
+  slow.on("data", (c: Buffer) => slowChunks.push(c));
+  slow.resume();
+  await new Promise((r) => slow.once("end", r));
+  assert.equal(sha256(Buffer.concat(slowChunks)), sha256(big), "the held stream's body arrived whole once read");
+});
+
 test("an h2 client resetting a stream resets the server's stream too; the flow says the client reset it", { timeout: 15_000 }, async (t) => {
   let originSawClose: (() => void) | undefined;
   const originClosed = new Promise<void>((r) => (originSawClose = r));

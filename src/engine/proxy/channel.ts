@@ -36,7 +36,8 @@ export interface UpstreamChannel {
   finish(keepAlive: boolean): void;
   /** The client gave up on `flow` (an HTTP/2 stream reset): stop its request and response only. */
   cancel(flow: HTTPFlow): void;
-  pauseResponse(): void;
-  resumeResponse(): void;
+  /** Holds `flow`'s response from the server (the client is slow, or a hook runs); other flows sharing the channel go on. */
+  pauseResponse(flow: HTTPFlow): void;
+  resumeResponse(flow: HTTPFlow): void;
   close(): void;
 }

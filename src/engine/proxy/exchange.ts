@@ -236,14 +236,14 @@ export class HttpExchange {
             response = res;
             flow.response = res;
             ctx.notify(flow);
-            channel.pauseResponse();
+            channel.pauseResponse(flow);
             headDone = ctx.addons.trigger("responseheaders", flow).then(() => {
               if (res.stream) {
                 streaming = true;
                 writer.head(flow);
                 for (const b of parts.splice(0)) this.forward(channel, res, b);
               }
-              channel.resumeResponse();
+              channel.resumeResponse(flow);
             });
           },
           onBody: (c) => {
@@ -289,8 +289,8 @@ export class HttpExchange {
   private forward(channel: UpstreamChannel, res: Response, c: Buffer): void {
     if (!this.writer.chunk(res, c)) {
       // Streaming: hold the server until the client catches up.
-      channel.pauseResponse();
-      this.writer.onDrain(() => channel.resumeResponse());
+      channel.pauseResponse(this.flow);
+      this.writer.onDrain(() => channel.resumeResponse(this.flow));
     }
   }
 

@@ -99,12 +99,13 @@ export class H2Upstream implements UpstreamChannel {
     if (stream && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
   }
 
-  pauseResponse(): void {
-    for (const s of this.streams) s.pause();
+  /** Only this flow's stream: HTTP/2 flow control then holds the server on it alone. */
+  pauseResponse(flow: HTTPFlow): void {
+    this.byFlow.get(flow)?.pause();
   }
 
-  resumeResponse(): void {
-    for (const s of this.streams) s.resume();
+  resumeResponse(flow: HTTPFlow): void {
+    this.byFlow.get(flow)?.resume();
   }
 
   close(): void {

@@ -278,6 +278,7 @@ export class H1Upstream implements UpstreamChannel {
     if (!keepAlive) this.close();
   }
 
+  /** One flow at a time on an HTTP/1.1 connection: holding the socket holds just it. */
   pauseResponse(): void {
     this.socket.pause();
   }
