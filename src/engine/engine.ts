@@ -29,6 +29,7 @@ import { onboardingResponse } from "./ca/onboarding.ts";
 import { flowDetail } from "./flow/detail.ts";
 import { applyPatch } from "./flow/patch.ts";
 import { HTTPFlow } from "./flow/http.ts";
+import { clientDisconnected } from "./proxy/client-gone.ts";
 
 const FLUSH_INTERVAL_MS = 33;
 const FLOOD_FLUSH_INTERVAL_MS = 100;
@@ -219,14 +220,14 @@ export class Engine {
     if (client.error) {
       this.log.info(`client ${formatAddress(client.peername)} refused: ${client.error}`);
       socket.destroy();
-      await this.addons.trigger("client_disconnected", client);
+      await clientDisconnected(this.addons, client);
       return;
     }
     if (mode === "socks5") {
       const r = await socks5Handshake(socket, this.options.get<string | undefined>("proxyauth"), (host, port) => this.tunnel.prepare(client, { host, port }));
       if ("error" in r) {
         this.log.warn(`${formatAddress(client.peername)}: ${r.error}`);
-        await this.addons.trigger("client_disconnected", client);
+        await clientDisconnected(this.addons, client);
         return;
       }
       r.ready.start(socket, r.rest);

@@ -57,6 +57,7 @@ test("bytes that are neither TLS nor HTTP after CONNECT are relayed raw and reco
     tcp_message: (f: TCPFlow) => void hooks.push(`tcp_message:${f.messages.at(-1)?.from_client ? "client" : "server"}`),
     tcp_end: () => void hooks.push("tcp_end"),
     tcp_error: (f: TCPFlow) => void hooks.push(`tcp_error:${f.error?.msg}`),
+    client_disconnected: () => void hooks.push("client_disconnected"),
   };
   const proxy = await startProxy({ addons: [tcpHooks], keepFlows: true });
   t.after(async () => {
@@ -69,8 +70,9 @@ test("bytes that are neither TLS nor HTTP after CONNECT are relayed raw and reco
   const back = await readBytes(socket, payload.length);
   assert.deepEqual(back, payload);
   socket.end();
-  await waitUntil(() => hooks.includes("tcp_end") || hooks.some((h) => h.startsWith("tcp_error")), "tcp_end");
-  assert.deepEqual(hooks, ["tcp_start", "tcp_message:client", "tcp_message:server", "tcp_end"]);
+  await waitUntil(() => hooks.includes("client_disconnected") || hooks.some((h) => h.startsWith("tcp_error")), "client_disconnected");
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(hooks, ["tcp_start", "tcp_message:client", "tcp_message:server", "tcp_end", "client_disconnected"]);
   const flows = await proxy.waitFinished(1);
   const tcp = flows.find((f) => f.type === "tcp");
   assert.ok(tcp, "a TCP flow was recorded");
@@ -84,6 +86,28 @@ test("bytes that are neither TLS nor HTTP after CONNECT are relayed raw and reco
       [false, payload.toString("hex")],
     ],
   );
+});
+
+test("a CONNECT client that leaves before its first byte, or refuses pryx's certificate, gets client_disconnected once", { timeout: 10_000 }, async (t) => {
+  const { connect } = await import("node:tls");
+  const seen: string[] = [];
+  const proxy = await startProxy({
+    addons: [{ name: "rec", client_connected: () => void seen.push("connected"), client_disconnected: () => void seen.push("disconnected") }],
+  });
+  closeAfter(t, proxy);
+  const silent = await connectTunnel(proxy.port, "app.test:443");
+  silent.end();
+  await waitUntil(() => seen.length === 2, "the silent client's two hooks");
+  // No CA given: the client refuses pryx's certificate and closes during the handshake.
+  const refusing = await connectTunnel(proxy.port, "app.test:443");
+  await new Promise<void>((resolve) => {
+    const s = connect({ socket: refusing, servername: "app.test" });
+    s.on("error", () => resolve());
+    s.on("close", () => resolve());
+  });
+  await waitUntil(() => seen.length === 4, "the refusing client's two hooks");
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(seen, ["connected", "disconnected", "connected", "disconnected"]);
 });
 
 test("plain HTTP inside a CONNECT tunnel becomes HTTP flows, keep-alive included", { timeout: 10_000 }, async (t) => {

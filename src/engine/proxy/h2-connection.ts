@@ -11,6 +11,7 @@ import { HttpExchange, type ClientWriter } from "./exchange.ts";
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
 import type { ProxyContext } from "./context.ts";
+import { clientDisconnected } from "./client-gone.ts";
 
 /**
  * A JS-level duplex over the TLS socket. http2 sessions otherwise take over the socket's
@@ -178,8 +179,7 @@ export class Http2Connection {
     this.disconnected = true;
     this.pool.release();
     this.ctx.connections.delete(this);
-    this.client.timestamp_end = Date.now() / 1000;
-    void this.ctx.addons.trigger("client_disconnected", this.client);
+    void clientDisconnected(this.ctx.addons, this.client);
   }
 
   close(reason: string): void {

@@ -14,6 +14,7 @@ import { WebSocketRelay, isWebSocketUpgrade } from "./websocket.ts";
 import type { ProxyContext } from "./context.ts";
 import type { UpstreamChannel } from "./channel.ts";
 import type { Tunnel } from "./tunnel.ts";
+import { clientDisconnected } from "./client-gone.ts";
 
 /** Where requests on this connection go when they do not name a host (inside a tunnel, or reverse mode). */
 export interface ConnectionTarget {
@@ -278,9 +279,8 @@ export class HttpConnection {
     this.disconnectedFired = true;
     this.pool.release();
     this.parser.close();
-    this.client.timestamp_end = Date.now() / 1000;
     this.ctx.connections.delete(this);
-    await this.ctx.addons.trigger("client_disconnected", this.client);
+    await clientDisconnected(this.ctx.addons, this.client);
   }
 
   /** CONNECT: http_connect decides; a 2xx (or no response) opens the tunnel once the tunnel is ready. */

@@ -7,6 +7,7 @@ import { openServer, serverClosed } from "./upstream.ts";
 import { parseClientHello } from "./client-hello.ts";
 import { Server } from "../flow/connection.ts";
 import { Http2Connection } from "./h2-connection.ts";
+import { clientDisconnected } from "./client-gone.ts";
 import type { ProxyContext } from "./context.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
 
@@ -86,7 +87,7 @@ export class Tunnel {
   private sniff(socket: net.Socket, client: Client, target: Target, initial: Buffer): void {
     const plain: ConnectionTarget = { scheme: "http", host: target.host, port: target.port, rewriteHost: false };
     const secure: ConnectionTarget = { ...plain, scheme: "https" };
-    this.onFirstBytes(socket, initial, (first) => {
+    this.onFirstBytes(socket, client, initial, (first) => {
       if (this.isTls(first)) this.interceptTls(socket, client, first, secure);
       else if (HTTP_START.test(first.subarray(0, 16).toString("latin1"))) this.startPlainHttp(socket, client, plain, first);
       else void this.relayTcp(socket, client, target, first);
@@ -99,25 +100,26 @@ export class Tunnel {
    * go to the reverse target, whose scheme is how pryx talks to the server, not to the client.
    */
   openReverse(socket: net.Socket, client: Client, target: ConnectionTarget): void {
-    // No HTTP connection owns this client until its first bytes arrive and, for TLS, its
-    // handshake succeeds: until then a client that leaves is reported here.
-    const gone = (): void => void this.ctx.addons.trigger("client_disconnected", client);
-    socket.once("close", gone);
-    this.onFirstBytes(socket, Buffer.alloc(0), (first) => {
-      socket.off("close", gone);
-      if (this.isTls(first)) this.interceptTls(socket, client, first, target, gone);
+    this.onFirstBytes(socket, client, Buffer.alloc(0), (first) => {
+      if (this.isTls(first)) this.interceptTls(socket, client, first, target);
       else this.startPlainHttp(socket, client, target, first);
     });
   }
 
-  /** Calls `decide` with the bytes read so far, or with the first chunk the client sends, the socket paused. */
-  private onFirstBytes(socket: net.Socket, initial: Buffer, decide: (first: Buffer) => void): void {
+  /**
+   * Calls `decide` with the bytes read so far, or with the first chunk the client sends, the socket paused.
+   * No handler owns the client until then, so a client that leaves first is reported here.
+   */
+  private onFirstBytes(socket: net.Socket, client: Client, initial: Buffer, decide: (first: Buffer) => void): void {
+    const gone = (): void => void clientDisconnected(this.ctx.addons, client);
     const paused = (first: Buffer): void => {
+      socket.off("close", gone);
       socket.pause();
       decide(first);
     };
     if (initial.length) paused(initial);
     else {
+      socket.once("close", gone);
       socket.once("data", paused);
       socket.resume();
     }
@@ -132,11 +134,8 @@ export class Tunnel {
     this.startHttp(socket, client, dest, first);
   }
 
-  /**
-   * `dest` is where the decrypted requests go; the certificate is for the SNI, else for its host.
-   * `onFailed` runs after a failed handshake, for a client no HTTP connection owns yet.
-   */
-  private interceptTls(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget, onFailed?: () => void): void {
+  /** `dest` is where the decrypted requests go; the certificate is for the SNI, else for its host. */
+  private interceptTls(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget): void {
     const provider = this.ctx.tls;
     if (!provider) return;
     // Give the ClientHello back to the socket: TLSSocket reads what is buffered before the handle.
@@ -174,7 +173,8 @@ export class Tunnel {
       this.ctx.log.warn(`client TLS handshake failed for ${sni ?? dest.host}: ${tlsReason(err)} — is the pryx CA trusted by the client?`);
       tlsSocket.destroy();
       socket.destroy();
-      onFailed?.();
+      // No HTTP connection owns a client whose handshake failed: it is reported here.
+      void clientDisconnected(this.ctx.addons, client);
     };
     // Node's TLS client checks the certificate after its side of the handshake and, rejecting
     // it, just closes: no alert, no error here, only a close before the handshake completed.
@@ -203,8 +203,10 @@ export class Tunnel {
     // set before anything async, or Node answers the client's FIN with its own and drops the reply.
     socket.allowHalfOpen = true;
     const conn = await this.connectTcp(client, target);
-    if ("error" in conn) socket.destroy();
-    else this.relay(socket, conn.flow, conn.server, target, first);
+    if ("error" in conn) {
+      socket.destroy();
+      await clientDisconnected(this.ctx.addons, client);
+    } else this.relay(socket, conn.flow, conn.server, target, first);
   }
 
   /** Starts a TCP flow and connects to its server; a failure ends the flow with tcp_error. */
@@ -268,6 +270,10 @@ export class Tunnel {
       }
       this.ctx.notify(flow);
       await addons.trigger(flow.error ? "tcp_error" : "tcp_end", flow);
+      // After the flow's last hook, as mitmproxy orders them; the client's socket may still be flushing our FIN.
+      const gone = (): void => void clientDisconnected(addons, flow.client_conn);
+      if (socket.closed) gone();
+      else socket.once("close", gone);
     };
     const onEnd = (to: net.Socket): void => {
       void chain.then(() => to.end());
