@@ -42,6 +42,8 @@ export const MESSAGE_MS = 5000;
  * a busy engine) must not freeze the keyboard, so after this the held keys go to the screen as it is.
  */
 export const KEY_HOLD_MS = 300;
+/** How many flows remember their content views (see Controller.viewModes). */
+const VIEW_MODES_KEPT = 10_000;
 
 interface ScreenBase {
   /** Identity across updates, so an async reply finds its screen even after others were pushed. */
@@ -216,6 +218,11 @@ export class Controller {
   private _state: ConsoleState;
   private readonly listeners = new Set<() => void>();
   private nextKey = 1;
+  /**
+   * Content views chosen with `m`, per flow and tab as mitmproxy keeps them: hex for one binary
+   * flow does not follow the user to the next JSON one. Oldest forgotten past a bound.
+   */
+  private readonly viewModes = new Map<string, FlowViewScreen["modes"]>();
   private messageId = 0;
   private messageTimer: NodeJS.Timeout | undefined;
   private history: string[] = [];
@@ -1116,7 +1123,7 @@ export class Controller {
       // Keep the tab the user was on when stepping to the next flow.
       tab: prev && prev.tab < tabsFor(f).length ? prev.tab : 0,
       scroll: 0,
-      modes: prev?.modes ?? {},
+      modes: this.viewModes.get(id) ?? {},
       full: false,
       detail: undefined,
       loading: true,
@@ -1345,7 +1352,11 @@ export class Controller {
       const top = this.top();
       if (top.kind !== "flowview") throw new Error("no flow view is open");
       const tab = top.tabs[top.tab]!.id;
-      this.updateTop<FlowViewScreen>((s) => this.withContent({ ...s, modes: { ...s.modes, [tab]: mode as ViewName }, highlight: undefined }));
+      const modes = { ...top.modes, [tab]: mode as ViewName };
+      this.viewModes.delete(top.id);
+      this.viewModes.set(top.id, modes);
+      if (this.viewModes.size > VIEW_MODES_KEPT) this.viewModes.delete(this.viewModes.keys().next().value as string);
+      this.updateTop<FlowViewScreen>((s) => this.withContent({ ...s, modes, highlight: undefined }));
     });
     add("console.flowview.fullcontents", "console.flowview.fullcontents", "Toggle loading the whole body and every line", () => {
       const top = this.top();

@@ -42,11 +42,11 @@ test("Enter opens the flow with its request headers, fetched only then; Tab show
   }
 });
 
-test("m picks the content view for the current tab", async () => {
+test("m picks the content view for the current tab, kept with its flow as mitmproxy does", async () => {
   const h = await renderConsole();
   try {
-    h.engine.add([makeFlow({ seq: 1 })]);
-    await waitForText(h, "[1/1]");
+    h.engine.add(makeFlows(2, (i) => ({ seq: 1 + i })));
+    await waitForText(h, "[2/2]");
     await press(h, KEY.enter);
     await press(h, KEY.tab);
     await waitForText(h, '"name": "item 1"');
@@ -60,6 +60,13 @@ test("m picks the content view for the current tab", async () => {
     // The request tab keeps its own mode.
     const req = await press(h, KEY.shiftTab);
     assert.match(req, /\[m:auto\]/);
+    await press(h, KEY.tab);
+    // The next flow opens in its own (default) view; stepping back finds hex again.
+    await press(h, " ");
+    const next = await waitForText(h, '"name": "item 2"');
+    assert.match(next, /\[m:auto\]/);
+    await press(h, "p");
+    assert.match(await waitForText(h, "[m:hex]"), /7b 22 69 64 22 3a 31/, "flow 1's body ({\"id\":1) in hex again");
   } finally {
     h.unmount();
   }
