@@ -33,7 +33,7 @@ export interface FlowSummary {
   error: string | undefined;
   intercepted: boolean;
   /** Which side a paused flow waits on. */
-  interceptedAt: "request" | "response" | undefined;
+  interceptedAt: "request" | "response" | "message" | undefined;
   marked: boolean;
   isReplay: boolean;
   modified: boolean;

@@ -2,11 +2,14 @@ import type { Options } from "./options.ts";
 import type { FlowStore } from "./store.ts";
 import type { HTTPFlow } from "./flow/http.ts";
 import type { Flow } from "./flow/flow.ts";
+import type { TCPFlow } from "./flow/tcp.ts";
+import type { DNSFlow } from "./flow/dns.ts";
 import { compileFilter, type Filter, type FilterableFlow } from "./filter/index.ts";
 
 /**
  * Built-in addon: pauses flows that match the `intercept` filter, at the request (after
- * the `request` hooks of addons before it) and at the response, as mitmproxy's does.
+ * the `request` hooks of addons before it), at the response, at each WebSocket or TCP
+ * message and at a DNS query or answer, as mitmproxy's does.
  * The connection handler then waits on the flow until the user resumes or kills it.
  */
 export class InterceptAddon {
@@ -38,6 +41,23 @@ export class InterceptAddon {
   }
 
   response(flow: HTTPFlow): void {
+    this.maybe(flow);
+  }
+
+  // Messages and DNS too, as mitmproxy's: the relay holds the message until the flow is resumed.
+  websocket_message(flow: HTTPFlow): void {
+    this.maybe(flow);
+  }
+
+  tcp_message(flow: TCPFlow): void {
+    this.maybe(flow);
+  }
+
+  dns_request(flow: DNSFlow): void {
+    this.maybe(flow);
+  }
+
+  dns_response(flow: DNSFlow): void {
     this.maybe(flow);
   }
 }

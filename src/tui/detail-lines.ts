@@ -204,6 +204,7 @@ function messagesTab(d: FlowDetail, o: TabOptions): TabContent {
       { text: `Connection closed: ${c.code} ${escapeAscii(c.reason)}`.trimEnd(), style: normal ? "dim" : "error" },
     ]);
   }
+  if (d.summary.interceptedAt === "message") lines.push([{ text: "The last message is intercepted: it goes on when the flow is resumed (a); X kills the connection.", style: "dim" }]);
   if (d.summary.error) lines.push([{ text: `Error: ${d.summary.error}`, style: "error" }]);
   return { lines, viewName: undefined, cut };
 }

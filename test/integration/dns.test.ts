@@ -15,6 +15,7 @@ import { summarize } from "../../src/engine/flow/summary.ts";
 import { flowDetail } from "../../src/engine/flow/detail.ts";
 import { tabContent } from "../../src/tui/detail-lines.ts";
 import { UNICODE_GLYPHS } from "../../src/tui/format.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 /** A resolver on loopback that answers every A query with 10.0.0.1 (never contacted for real). */
 async function fakeResolver(): Promise<{ port: number; queries: string[]; close(): void }> {
@@ -30,13 +31,13 @@ async function fakeResolver(): Promise<{ port: number; queries: string[]; close(
   return { port: sock.address().port, queries, close: () => sock.close() };
 }
 
-function query(port: number, name: string): Promise<Packet> {
+function query(port: number, name: string, timeoutMs = 5000): Promise<Packet> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket("udp4");
     const timer = setTimeout(() => {
       sock.close();
       reject(new Error("DNS query timed out"));
-    }, 5000);
+    }, timeoutMs);
     sock.on("message", (m) => {
       clearTimeout(timer);
       sock.close();
@@ -74,6 +75,34 @@ test("dns mode forwards queries to the name server and records DNS flows; dns_re
   const flows = (await proxy.waitFinished(3)).sort((a, b) => a.seq - b.seq);
   assert.deepEqual(flows.map((f) => `${f.type} ${f.host} ${f.reason}`), ["dns example.test NOERROR", "dns spoofed.test NOERROR", "dns missing.test NXDOMAIN"]);
   assert.deepEqual(order, ["dns_request example.test", "dns_response 1", "dns_request spoofed.test", "dns_response 1", "dns_request missing.test", "dns_response 0"]);
+});
+
+test("i ~dns holds a query before the name server and its answer before the client; a kill answers nothing", { timeout: 15_000 }, async (t) => {
+  const resolver = await fakeResolver();
+  const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}`, intercept: "~dns" } });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+  });
+  const held = async (): Promise<DNSFlow> => {
+    let flow: DNSFlow | undefined;
+    await waitUntil(() => (flow = proxy.engine.store.all().find((f) => f.intercepted) as DNSFlow | undefined) !== undefined, "a held DNS flow");
+    return flow as DNSFlow;
+  };
+  const answer = query(proxy.port, "held.test");
+  const flow = await held();
+  await new Promise((r) => setTimeout(r, 150));
+  assert.deepEqual(resolver.queries, [], "the held query has not reached the name server");
+  flow.resume();
+  await held();
+  assert.deepEqual(resolver.queries, ["held.test"]);
+  assert.equal(flow.response?.answers.length, 1, "held again with the name server's answer");
+  flow.resume();
+  assert.deepEqual((await answer).answers?.map((a) => ("data" in a ? a.data : undefined)), ["10.0.0.1"]);
+  const killed = query(proxy.port, "killed.test", 1000).catch((e: Error) => e);
+  (await held()).kill();
+  const outcome = await killed;
+  assert.ok(outcome instanceof Error && /timed out/.test(outcome.message), "a killed query gets no answer");
 });
 
 test("a dead name server gives the client SERVFAIL and the flow an error (dns_error)", { timeout: 15_000 }, async (t) => {

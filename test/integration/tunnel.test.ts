@@ -88,6 +88,36 @@ test("bytes that are neither TLS nor HTTP after CONNECT are relayed raw and reco
   );
 });
 
+test("i ~tcp holds each TCP message until it is resumed; a kill closes the connection", { timeout: 10_000 }, async (t) => {
+  const echo = await startEcho();
+  const proxy = await startProxy({ options: { intercept: "~tcp" } });
+  closeAfter(t, proxy, echo);
+  const held = async (what: string): Promise<TCPFlow> => {
+    let flow: TCPFlow | undefined;
+    await waitUntil(() => (flow = proxy.engine.store.all().find((f) => f.intercepted) as TCPFlow | undefined) !== undefined, what);
+    return flow as TCPFlow;
+  };
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${echo.port}`);
+  const received: Buffer[] = [];
+  socket.on("data", (d: Buffer) => received.push(d));
+  const closed = new Promise<void>((r) => socket.once("close", () => r()));
+  socket.write("\x00held bytes");
+  const flow = await held("the client's message held");
+  flow.resume();
+  // The echo comes back and is held in its turn, before the client sees it.
+  await held("the server's echo held");
+  assert.equal(flow.messages.length, 2);
+  assert.deepEqual(received, []);
+  flow.resume();
+  await waitUntil(() => Buffer.concat(received).length === 11, "the echo delivered");
+  assert.equal(Buffer.concat(received).toString("latin1"), "\x00held bytes");
+  socket.write("\x00never relayed");
+  (await held("the second message held")).kill();
+  await closed;
+  await waitUntil(() => !flow.live, "the flow ended");
+  assert.equal(flow.messages.filter((m) => !m.from_client).length, 1, "the killed message never reached the server");
+});
+
 test("a CONNECT client that leaves before its first byte, or refuses pryx's certificate, gets client_disconnected once", { timeout: 10_000 }, async (t) => {
   const { connect } = await import("node:tls");
   const seen: string[] = [];

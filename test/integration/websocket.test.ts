@@ -11,6 +11,7 @@ import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { flowDetail } from "../../src/engine/flow/detail.ts";
+import { summarize } from "../../src/engine/flow/summary.ts";
 import { readFlows } from "../../src/engine/save-stream.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import fs from "node:fs";
@@ -141,32 +142,49 @@ test("wss: the server's close frame reaches the client before pryx closes the TL
   }
 });
 
-test("i ~websocket pauses the handshake's 101; resumed, the messages go through", { timeout: 15_000 }, async (t) => {
+test("i ~websocket pauses the handshake's 101, then each message until it is resumed; a kill closes the connection", { timeout: 15_000 }, async (t) => {
   const origin = await echoServer();
   const proxy = await startProxy({ options: { intercept: "~websocket" } });
   closeAfter(t, proxy, origin);
   const socket = await tunnel(proxy.port, origin.port);
   const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/paused`, { createConnection: () => socket });
   let opened = false;
+  const replies: string[] = [];
   ws.on("open", () => {
     opened = true;
     ws.send("after resume");
   });
-  const deadline = Date.now() + 5000;
-  let paused: HTTPFlow | undefined;
-  while (!paused) {
-    paused = proxy.engine.store.all().find((f) => f.intercepted) as HTTPFlow | undefined;
-    if (Date.now() > deadline) throw new Error("the WebSocket flow was never intercepted");
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  ws.on("message", (d) => replies.push(d.toString()));
+  const closed = new Promise<number>((r) => ws.on("close", (code) => r(code)));
+  ws.on("error", () => undefined);
+  const held = async (what: string): Promise<HTTPFlow> => {
+    let flow: HTTPFlow | undefined;
+    await waitUntil(() => (flow = proxy.engine.store.all().find((f) => f.intercepted) as HTTPFlow | undefined) !== undefined, what);
+    return flow as HTTPFlow;
+  };
+  const paused = await held("the handshake held");
   assert.equal(paused.response?.status_code, 101);
+  assert.equal(summarize(paused, 0, true).interceptedAt, "response");
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(opened, false, "the client gets the 101 only once the flow is resumed");
   paused.resume();
-  const reply = await new Promise<string>((resolve, reject) => {
-    ws.on("message", (d) => resolve(d.toString()));
-    ws.on("error", reject);
-  });
-  assert.equal(reply, "echo:after resume");
-  ws.close();
+  // The client's message is held before it reaches the server.
+  await held("the client's message held");
+  assert.deepEqual(paused.websocket?.messages.map((m) => [m.from_client, m.text]), [[true, "after resume"]]);
+  assert.equal(summarize(paused, 0, true).interceptedAt, "message", "the console says a message is held");
+  await new Promise((r) => setTimeout(r, 200));
+  paused.resume();
+  // Then the server's echo, before it reaches the client.
+  await held("the server's echo held");
+  assert.deepEqual(replies, [], "the echo waits while its message is held");
+  paused.resume();
+  await waitUntil(() => replies.length === 1, "the echo delivered");
+  assert.deepEqual(replies, ["echo:after resume"]);
+  // A kill while a message is held closes the connection; nothing more is relayed.
+  ws.send("never relayed");
+  (await held("the second message held")).kill();
+  assert.equal(await closed, 1006, "the connection was dropped");
+  assert.deepEqual(replies, ["echo:after resume"]);
+  await waitUntil(() => !paused.live, "the flow ended");
+  assert.match(paused.error?.msg ?? "", /killed/i);
 });

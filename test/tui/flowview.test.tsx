@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { KEY, press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
 import { makeDetail, makeFlow, makeFlows } from "./helpers/fake-engine.ts";
-import type { FlowDetail } from "../../src/protocol.ts";
+import type { FlowDetail, FlowSummary } from "../../src/protocol.ts";
 
 test("Enter opens the flow with its request headers, fetched only then; Tab shows the response; q returns", async () => {
   const h = await renderConsole();
@@ -178,17 +178,14 @@ test("f on a body of hundreds of thousands of lines shows all of them (no stack 
   }
 });
 
-test("the WebSocket Messages tab ends with who closed the connection, the code and the reason", async () => {
+/** A WebSocket flow (101) with text `messages` ([from client, text]), opened on its WebSocket Messages tab: that frame. */
+async function messagesFrame(over: Partial<FlowSummary>, messages: [boolean, string][], closed?: FlowDetail["closed"]): Promise<string> {
   const h = await renderConsole();
   try {
-    const f = makeFlow({ seq: 1, scheme: "http", status: 101, reason: "Switching Protocols", contentType: undefined, messages: 2 });
+    const f = makeFlow({ seq: 1, scheme: "http", status: 101, reason: "Switching Protocols", contentType: undefined, messages: messages.length, ...over });
     const d = makeDetail(f);
-    const text = (s: string) => new TextEncoder().encode(s);
-    d.messages = [
-      { fromClient: true, type: "text", content: text("hi there"), timestamp: f.ts + 0.1 },
-      { fromClient: false, type: "text", content: text("echo: hi there"), timestamp: f.ts + 0.2 },
-    ];
-    d.closed = { byClient: true, code: 1000, reason: "bye" };
+    d.messages = messages.map(([fromClient, text], i) => ({ fromClient, type: "text", content: new TextEncoder().encode(text), timestamp: f.ts + 0.1 * (i + 1) }));
+    if (closed) d.closed = closed;
     h.engine.details.set(f.id, d);
     h.engine.add([f]);
     await waitForText(h, "[1/1]");
@@ -197,10 +194,20 @@ test("the WebSocket Messages tab ends with who closed the connection, the code a
     await press(h, KEY.tab);
     const fr = await press(h, KEY.tab);
     assert.match(fr, /\[WebSocket Messages\]/);
-    assert.match(fr, /⇐ echo: hi there\n⇒ Connection closed: 1000 bye/);
+    return fr;
   } finally {
     h.unmount();
   }
+}
+
+test("the WebSocket Messages tab ends with who closed the connection, the code and the reason", async () => {
+  const fr = await messagesFrame({}, [[true, "hi there"], [false, "echo: hi there"]], { byClient: true, code: 1000, reason: "bye" });
+  assert.match(fr, /⇐ echo: hi there\n⇒ Connection closed: 1000 bye/);
+});
+
+test("a WebSocket flow held at a message says so under its messages", async () => {
+  const fr = await messagesFrame({ scheme: "ws", live: true, intercepted: true, interceptedAt: "message" }, [[true, "held one"]]);
+  assert.match(fr, /⇒ held one\nThe last message is intercepted: it goes on when the flow is resumed \(a\)/);
 });
 
 test("a long error message leaves the flow view's header line room for the URL", async () => {

@@ -29,7 +29,8 @@ function httpPart(f: HTTPFlow): Specific {
   const res = f.response;
   const end = res?.timestamp_end;
   return {
-    interceptedAt: f.intercepted ? (res ? "response" : "request") : undefined,
+    // A WebSocket flow is held at a message once its connection is open (the 101 sent on).
+    interceptedAt: f.intercepted ? (f.websocket && f.live && f.websocket.messages.length ? "message" : res ? "response" : "request") : undefined,
     method: req.method,
     scheme: f.websocket ? (req.scheme === "https" ? "wss" : "ws") : req.scheme,
     host: req.pretty_host,
@@ -52,7 +53,7 @@ function streamPart(f: TCPFlow): Specific {
   let size = 0;
   for (const m of f.messages) size += m.content.length;
   return {
-    interceptedAt: undefined,
+    interceptedAt: f.intercepted ? "message" : undefined,
     method: "",
     scheme: f.type,
     host: addr?.[0] ?? "",
@@ -74,7 +75,7 @@ function dnsPart(f: DNSFlow): Specific {
   const q = f.request.question;
   const res = f.response;
   return {
-    interceptedAt: undefined,
+    interceptedAt: f.intercepted ? (res ? "response" : "request") : undefined,
     method: q ? String(q.type) : "",
     scheme: "dns",
     host: q?.name ?? "",

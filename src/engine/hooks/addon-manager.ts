@@ -73,10 +73,6 @@ export class AddonManager {
     this.rebuild();
   }
 
-  hasHandlers(hook: HookName): boolean {
-    return (this.handlers.get(hook)?.length ?? 0) > 0;
-  }
-
   /** Calls the hook on every addon in order. Resolves when all (sync or async) have run. */
   async trigger<N extends HookName>(hook: N, ...args: HookArgs[N]): Promise<void> {
     const list = this.handlers.get(hook);

@@ -5,8 +5,9 @@ import * as dnsPacket from "dns-packet";
 import type { Packet } from "dns-packet";
 import { Client, Server, formatAddress, parseAuthority, type Address } from "../flow/connection.ts";
 import { DNSFlow, DNSMessage } from "../flow/dns.ts";
-import { FlowError } from "../flow/flow.ts";
+import { FlowError, FlowKilled } from "../flow/flow.ts";
 import type { ProxyContext } from "./context.ts";
+import { waitIfIntercepted } from "./paused.ts";
 
 const QUERY_TIMEOUT_MS = 5000;
 
@@ -76,14 +77,18 @@ export class DnsServer {
     ctx.store.add(flow);
     try {
       await ctx.addons.trigger("dns_request", flow);
+      await waitIfIntercepted(ctx, flow);
       if (!flow.response) {
         if (!upstream) throw new Error("no upstream name server: set dns_name_servers");
         flow.response = new DNSMessage(await this.forward(msg, upstream));
       }
       await ctx.addons.trigger("dns_response", flow);
+      await waitIfIntercepted(ctx, flow);
       const out = { ...flow.response.packet, id: packet.id };
       this.socket?.send(dnsPacket.encode(out), rinfo.port, rinfo.address);
     } catch (err) {
+      // A killed query gets no answer, as in mitmproxy: the client's resolver times out or retries.
+      if (err instanceof FlowKilled) return;
       flow.error = new FlowError((err as Error).message);
       await ctx.addons.trigger("dns_error", flow);
       // The client learns of the failure instead of waiting for its own timeout.

@@ -8,6 +8,7 @@ import type { UpstreamPool } from "./pool.ts";
 import { UpstreamError } from "./upstream.ts";
 import { isWebSocketUpgrade } from "./websocket.ts";
 import { WebSocketData } from "../flow/websocket.ts";
+import { waitIfIntercepted } from "./paused.ts";
 
 const ONBOARDING_HOST = "pryx.it";
 
@@ -149,12 +150,8 @@ export class HttpExchange {
 
   private pending: Promise<"done" | "upgraded"> | undefined;
 
-  private async waitIfIntercepted(): Promise<void> {
-    const { flow, ctx } = this;
-    if (!flow.intercepted) return;
-    ctx.notify(flow);
-    await flow.waitForResume();
-    ctx.notify(flow);
+  private waitIfIntercepted(): Promise<void> {
+    return waitIfIntercepted(this.ctx, this.flow);
   }
 
   private async respond(streamedTo: UpstreamChannel | undefined): Promise<ExchangeResult> {

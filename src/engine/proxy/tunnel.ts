@@ -8,6 +8,7 @@ import { parseClientHello } from "./client-hello.ts";
 import { Server } from "../flow/connection.ts";
 import { Http2Connection } from "./h2-connection.ts";
 import { clientDisconnected } from "./client-gone.ts";
+import { waitIfIntercepted } from "./paused.ts";
 import type { ProxyContext } from "./context.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
 
@@ -239,14 +240,17 @@ export class Tunnel {
       const dst = from_client ? server : socket;
       const msg = new TCPMessage(from_client, Buffer.from(data));
       flow.messages.push(msg);
-      if (!addons.hasHandlers("tcp_message")) {
-        dst.write(data);
-        this.ctx.notify(flow);
-        return;
-      }
+      // Every message passes the hooks (the built-in intercept addon is one), in order.
       src.pause();
       chain = chain.then(async () => {
         await addons.trigger("tcp_message", flow);
+        try {
+          await waitIfIntercepted(this.ctx, flow);
+        } catch (err) {
+          // Killed while the message was held: the connection goes, as in mitmproxy.
+          void finish(err as Error);
+          return;
+        }
         if (msg.content.length) dst.write(msg.content);
         this.ctx.notify(flow);
         src.resume();
@@ -262,6 +266,8 @@ export class Tunnel {
       if (settled || (!err && ++ends < 2)) return;
       settled = true;
       if (err) flow.error = new FlowError(err.message);
+      // A message held by the intercept filter goes nowhere now: let the chain end.
+      if (err && flow.intercepted) flow.resume();
       await chain;
       flow.live = false;
       if (err) {

@@ -4,6 +4,7 @@ import type { HTTPFlow } from "../flow/http.ts";
 import { WebSocketData, WebSocketMessage } from "../flow/websocket.ts";
 import { FlowError } from "../flow/flow.ts";
 import type { ProxyContext } from "./context.ts";
+import { waitIfIntercepted } from "./paused.ts";
 
 /** The parts of ws's framing classes pryx uses (ws exports them, its typings do not). */
 interface Receiver {
@@ -72,17 +73,19 @@ export class WebSocketRelay {
     let chain = Promise.resolve();
     receiver.on("message", (data, isBinary) => {
       const msg = new WebSocketMessage(isBinary ? "binary" : "text", fromClient, Buffer.from(data));
-      if (!ctx.addons.hasHandlers("websocket_message")) {
-        ws.messages.push(msg);
-        sender.send(Buffer.from(msg.content), { binary: isBinary, fin: true, mask, compress: false });
-        ctx.notify(flow);
-        return;
-      }
+      // Every message passes the hooks (the built-in intercept addon is one), in order.
       src.pause();
       chain = chain.then(async () => {
         // Hooks see the message as the last of the list, so it joins the list when its turn comes.
         ws.messages.push(msg);
         await ctx.addons.trigger("websocket_message", flow);
+        try {
+          await waitIfIntercepted(ctx, flow);
+        } catch {
+          // Killed while the message was held: the connection goes, as in mitmproxy.
+          this.end(new Error("killed"));
+          return;
+        }
         if (!msg.dropped && !dst.destroyed) sender.send(Buffer.from(msg.content), { binary: msg.type === "binary", fin: true, mask, compress: false });
         ctx.notify(flow);
         src.resume();
@@ -117,6 +120,8 @@ export class WebSocketRelay {
     this.ended = true;
     const { flow, ctx } = this;
     if (err && !flow.error && flow.websocket?.close_code === undefined) flow.error = new FlowError(err.message);
+    // A message held by the intercept filter goes nowhere now: let its relay chain end.
+    if (flow.intercepted) flow.resume();
     if (flow.websocket) flow.websocket.timestamp_end = Date.now() / 1000;
     for (const sock of [this.client, this.server]) closeSocket(sock, err !== undefined);
     flow.live = false;
