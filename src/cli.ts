@@ -1,4 +1,4 @@
-import { expandHome } from "./tui/path-complete.ts";
+import { expandHome } from "./home-path.ts";
 import path from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -34,10 +34,10 @@ interface CommonArgs {
 export class UsageError extends Error {}
 
 /**
- * A directory as the user typed it: `~` expanded (a quoted `'~/x'` reaches us unexpanded, and
- * mitmproxy expands it), then absolute. Every command reads --confdir through this.
+ * A path as the user typed it: `~` expanded (a quoted `'~/x'` reaches us unexpanded, and
+ * mitmproxy expands it), then absolute. Every command reads --confdir, -s and -r through this.
  */
-function confdirFrom(typed: string): string {
+function pathFrom(typed: string): string {
   return path.resolve(expandHome(typed));
 }
 
@@ -52,14 +52,14 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   put("listen_port", a["listen-port"]);
   put("listen_host", a["listen-host"]);
   put("mode", a.mode);
-  put("scripts", a.scripts?.map((s) => path.resolve(s)));
+  put("scripts", a.scripts?.map(pathFrom));
   put("intercept", a.intercept);
   put("view_filter", a["view-filter"]);
   put("save_stream_file", a["save-stream-file"]);
   put("proxyauth", a.proxyauth);
-  put("rfile", a.rfile ? path.resolve(a.rfile) : undefined);
+  put("rfile", a.rfile ? pathFrom(a.rfile) : undefined);
   put("ssl_insecure", a["ssl-insecure"] ? true : undefined);
-  put("confdir", a.confdir ? confdirFrom(a.confdir) : undefined);
+  put("confdir", a.confdir ? pathFrom(a.confdir) : undefined);
   put("ignore_hosts", a["ignore-hosts"]);
   put("allow_hosts", a["allow-hosts"]);
   put("tcp_hosts", a["tcp-hosts"]);
@@ -201,7 +201,7 @@ async function runCa(argv: { confdir?: string }): Promise<void> {
   const { loadOrCreateCA } = await import("./engine/ca/ca.ts");
   const { trustInstructions } = await import("./engine/ca/trust-help.ts");
   const { DEFAULT_CONFDIR, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT } = await import("./engine/core-options.ts");
-  const confdir = argv.confdir ? confdirFrom(argv.confdir) : DEFAULT_CONFDIR;
+  const confdir = argv.confdir ? pathFrom(argv.confdir) : DEFAULT_CONFDIR;
   try {
     const ca = await loadOrCreateCA(confdir);
     process.stdout.write(`${trustInstructions(ca, `http://${DEFAULT_LISTEN_HOST}:${DEFAULT_LISTEN_PORT}`)}\n`);

@@ -1,3 +1,5 @@
+import { expandHome } from "../home-path.ts";
+
 /** A command callable from the console prompt, key bindings and addons: `name arg arg…`. */
 export interface CommandSpec {
   name: string;
@@ -40,7 +42,9 @@ export class CommandRegistry {
     if (!name) throw new CommandError("empty command");
     const cmd = this.commands.get(name);
     if (!cmd) throw new CommandError(`unknown command "${name}"${this.suggest(name)}`);
-    const result: unknown = await cmd.run(args);
+    // An argument whose parameter is a `path` gets `~` expanded here, for every command alike.
+    const params = cmd.signature.split(/\s+/).slice(1);
+    const result: unknown = await cmd.run(args.map((a, i) => (params[i] === "path" ? expandHome(a) : a)));
     if (result === undefined || result === null) return undefined;
     return typeof result === "string" ? result : JSON.stringify(result);
   }

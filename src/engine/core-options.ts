@@ -47,7 +47,7 @@ export function registerCoreOptions(options: Options): void {
     },
   });
   options.add({ name: "mode", type: "str[]", default: ["regular"], help: `Proxy modes: ${describeModes("and")} (each may take @PORT).`, validate: validModes });
-  options.add({ name: "confdir", type: "str", default: DEFAULT_CONFDIR, help: "Directory for the CA and user configuration." });
+  options.add({ name: "confdir", type: "str", default: DEFAULT_CONFDIR, paths: true, help: "Directory for the CA and user configuration." });
   options.add({ name: "http2", type: "bool", default: true, help: "Offer HTTP/2 to clients (ALPN) and speak it to servers that offer it." });
   options.add({ name: "ssl_insecure", type: "bool", default: false, help: "Do not verify upstream server certificates." });
   options.add({ name: "ignore_hosts", type: "str[]", default: [], help: "Regexes of host:port whose TLS is passed through without decryption.", validate: validRegexes });
@@ -58,8 +58,8 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "intercept_on_exit", type: "choice", default: "resume", choices: ["resume", "kill"], help: "What happens to paused flows when pryx exits." });
   options.add({ name: "view_filter", type: "filter", default: undefined, help: "Show only flows matching this filter in the console.", validate: validFilter });
   options.add({ name: "flow_detail", type: "int", default: 1, help: "pryx dump verbosity: 0 quiet, 1 one line per flow, 2 with headers, 3 with bodies (cut), 4 with full bodies." });
-  options.add({ name: "scripts", type: "str[]", default: [], help: "Addon scripts to load (.ts, .js, .mjs)." });
-  options.add({ name: "save_stream_file", type: "optional str", default: undefined, help: "Append every finished flow to this file." });
+  options.add({ name: "scripts", type: "str[]", default: [], paths: true, help: "Addon scripts to load (.ts, .js, .mjs)." });
+  options.add({ name: "save_stream_file", type: "optional str", default: undefined, paths: true, help: "Append every finished flow to this file." });
   options.add({
     name: "proxyauth",
     type: "optional str",
@@ -82,7 +82,7 @@ export function registerCoreOptions(options: Options): void {
     choices: ["shared", "client"],
     help: "shared: idle server connections a client leaves behind serve other clients (fewer TLS handshakes); client: every client connection has its own server connections, as in mitmproxy.",
   });
-  options.add({ name: "rfile", type: "optional str", default: undefined, help: "Read flows from this file at start." });
+  options.add({ name: "rfile", type: "optional str", default: undefined, paths: true, help: "Read flows from this file at start." });
   options.add({ name: "console_focus_follow", type: "bool", default: false, help: "The console's focus follows new flows." });
   options.add({ name: "view_order", type: "choice", default: "time", choices: ["time", "method", "url", "size"], help: "Flow list order." });
   options.add({ name: "view_order_reversed", type: "bool", default: false, help: "Reverse the flow list order." });

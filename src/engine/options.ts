@@ -1,4 +1,5 @@
 import type { OptionInfo, OptionType } from "../protocol.ts";
+import { expandHome } from "../home-path.ts";
 
 export class OptionError extends Error {}
 
@@ -11,6 +12,8 @@ export interface OptionSpec<T = unknown> {
   choices?: readonly string[];
   /** Extra check after parsing (a filter that must compile, a port range). Throws with a reason. */
   validate?: (value: T) => void;
+  /** The value is a file path (or a list of them): a leading `~` is the user's home. */
+  paths?: boolean;
 }
 
 export type OptionValue = boolean | number | string | string[] | undefined;
@@ -257,6 +260,7 @@ export class Options {
 
   /** Runs the option's own check on a parsed value; the error names the option and the text given. */
   private checked(spec: OptionSpec<OptionValue>, v: OptionValue, raw: string): OptionValue {
+    if (spec.paths) v = typeof v === "string" ? expandHome(v) : Array.isArray(v) ? v.map((p) => expandHome(p)) : v;
     try {
       spec.validate?.(v);
     } catch (err) {

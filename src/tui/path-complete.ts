@@ -4,15 +4,10 @@
  * with a trailing "/", and `~` expanded to the home directory.
  */
 import { promises as fs, type Dirent } from "node:fs";
-import os from "node:os";
 import path from "node:path";
+import { expandHome } from "../home-path.ts";
 
-/** Expands a leading `~` or `~/` (as a shell would for the user's own home). */
-export function expandHome(word: string, home = os.homedir()): string {
-  if (word !== "~" && !word.startsWith("~/")) return word;
-  // Concatenated rather than joined: a trailing "/" says "inside", which join would drop.
-  return `${home.replace(/\/+$/, "")}/${word.slice(2)}`;
-}
+export { expandHome };
 
 /**
  * The paths that complete `word`, sorted, directories ending in "/". Dot files are left out

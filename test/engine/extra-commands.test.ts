@@ -71,3 +71,23 @@ test("script.run runs a script's hooks on existing flows", async (t) => {
   assert.equal(await run(e, `script.run @all ${script}`), `ran ${script} on 1 flow`);
   assert.equal((e.store.get(id) as HTTPFlow).request.headers.get("x-tagged"), "yes");
 });
+
+test("a command's path argument and a path option expand ~ to the home directory, as mitmproxy's do", async (t) => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-home-"));
+  const saved = process.env.HOME;
+  process.env.HOME = home;
+  t.after(() => {
+    process.env.HOME = saved;
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+  const e = engine();
+  await run(e, "view.flows.create get http://api.test/tilde");
+  await run(e, "save.file @all ~/saved.pryx");
+  assert.ok(fs.existsSync(path.join(home, "saved.pryx")), "saved under the home directory, not in a directory named ~");
+  e.options.setText("save_stream_file", "~/stream.pryx");
+  assert.equal(e.options.get("save_stream_file"), path.join(home, "stream.pryx"));
+  e.options.setText("scripts", "~/a.ts");
+  assert.deepEqual(e.options.get("scripts"), [path.join(home, "a.ts")]);
+  e.options.setText("intercept", "~q");
+  assert.equal(e.options.get("intercept"), "~q", "a filter is no path");
+});
