@@ -2,7 +2,7 @@ import net from "node:net";
 import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
 import { Options } from "./options.ts";
-import { describeModes, isModeSpec, samePortClash } from "./modes.ts";
+import { parseModeSpec, samePortClash } from "./modes.ts";
 import { CommandRegistry } from "./commands.ts";
 import { Log } from "./log.ts";
 import { FlowStore, type DetailOf } from "./store.ts";
@@ -174,10 +174,9 @@ export class Engine {
   }
 
   private listen(modeSpec: string): Promise<string> {
-    const at = /@(\d+)$/.exec(modeSpec);
-    const mode = at ? modeSpec.slice(0, at.index) : modeSpec;
+    // The mode option's check has refused anything but MODES with an optional @PORT.
+    const { mode, port = this.options.get<number>("listen_port") } = parseModeSpec(modeSpec);
     const host = this.options.get<string>("listen_host");
-    const port = at ? Number(at[1]) : this.options.get<number>("listen_port");
     let target: ConnectionTarget | undefined;
     if (mode.startsWith("reverse:")) {
       const u = new URL(mode.slice("reverse:".length));
@@ -186,12 +185,10 @@ export class Engine {
     } else if (mode === "dns") {
       const dns = new DnsServer(this.ctx);
       this.dnsServers.push(dns);
-      return dns.listen(host, at ? port : this.options.get<number>("listen_port")).then((where) => {
+      return dns.listen(host, port).then((where) => {
         this.log.info(listeningMessage(mode, where));
         return where;
       });
-    } else if (!isModeSpec(mode)) {
-      return Promise.reject(new Error(`mode ${mode} is not supported; use ${describeModes()}`));
     }
     const server = net.createServer({ noDelay: true }, (socket) => void this.accept(socket, mode, target));
     return new Promise((resolve, reject) => {

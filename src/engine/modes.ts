@@ -18,6 +18,12 @@ export function isModeSpec(spec: string): boolean {
   return MODE_SPEC.test(spec);
 }
 
+/** Splits `-m socks5@1080` into the mode and its own port (undefined: the listen_port). */
+export function parseModeSpec(spec: string): { mode: string; port: number | undefined } {
+  const at = /@(\d+)$/.exec(spec);
+  return at ? { mode: spec.slice(0, at.index), port: Number(at[1]) } : { mode: spec, port: undefined };
+}
+
 /**
  * Two modes given the same port (`-m regular -m socks5`, both on listen_port) cannot both
  * listen: the second would fail with "address in use", which reads as another program's fault.
@@ -26,12 +32,11 @@ export function isModeSpec(spec: string): boolean {
 export function samePortClash(modes: readonly string[], listenPort: number): string | undefined {
   const seen = new Map<string, string>();
   for (const spec of modes) {
-    const at = /@(\d+)$/.exec(spec);
-    const port = at ? Number(at[1]) : listenPort;
+    const { mode, port = listenPort } = parseModeSpec(spec);
     if (port === 0) continue;
-    const key = `${spec.startsWith("dns") ? "udp" : "tcp"}:${port}`;
+    const key = `${mode === "dns" ? "udp" : "tcp"}:${port}`;
     const other = seen.get(key);
-    if (other !== undefined) return `modes ${other} and ${spec} both listen on port ${port}: give one of them its own port, e.g. -m ${spec.replace(/@\d+$/, "")}@${port + 1}`;
+    if (other !== undefined) return `modes ${other} and ${spec} both listen on port ${port}: give one of them its own port, e.g. -m ${mode}@${port + 1}`;
     seen.set(key, spec);
   }
   return undefined;
