@@ -453,10 +453,20 @@ export class Controller {
     const c = this.logRowsCache;
     if (c && c.version === this.logs.version && c.width === width) return c.rows;
     const rows: LogRow[] = [];
-    for (const e of this.logs.all()) for (const text of logEntryRows(e, width)) rows.push({ text, level: e.level });
+    for (const e of this.logs.all()) {
+      // Each entry is wrapped once per width: a batch of new entries does not re-wrap the 10,000 before it.
+      let wrapped = this.logEntryWraps.get(e);
+      if (wrapped?.width !== width) {
+        wrapped = { width, rows: logEntryRows(e, width).map((text) => ({ text, level: e.level })) };
+        this.logEntryWraps.set(e, wrapped);
+      }
+      for (const r of wrapped.rows) rows.push(r);
+    }
     this.logRowsCache = { version: this.logs.version, width, rows };
     return rows;
   }
+
+  private readonly logEntryWraps = new WeakMap<LogEntry, { width: number; rows: LogRow[] }>();
 
   private withLocalOptions(engine: Map<string, OptionInfo>): Map<string, OptionInfo> {
     const out = new Map(engine);
