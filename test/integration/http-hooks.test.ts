@@ -262,3 +262,31 @@ test("flow.request.stream set in requestheaders sends the body to the server as 
   assert.equal(res.body.toString(), "got 12");
   assert.equal(wholeBody, "first;second");
 });
+
+test("flow.kill() in a hook ends the flow there: the server is not asked, the client gets no response, and error fires", { timeout: 15_000 }, async (t) => {
+  let served = 0;
+  const origin = await startHttpOrigin((_req, res) => {
+    served++;
+    res.end("origin");
+  });
+  const errors: string[] = [];
+  const killer: Addon = {
+    name: "killer",
+    requestheaders: (f: HTTPFlow) => void (f.request.path === "/requestheaders" && f.kill()),
+    request: (f: HTTPFlow) => void (f.request.path === "/request" && f.kill()),
+    responseheaders: (f: HTTPFlow) => void (f.request.path === "/responseheaders" && f.kill()),
+    response: (f: HTTPFlow) => void (f.request.path === "/response" && f.kill()),
+    error: (f: HTTPFlow) => void errors.push(`${f.request.path}:${f.error?.msg}`),
+  };
+  const proxy = await startProxy({ addons: [killer] });
+  closeAfter(t, proxy, origin);
+  for (const hook of ["requestheaders", "request", "responseheaders", "response"]) {
+    await assert.rejects(viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/${hook}`), /socket hang up|ECONNRESET/, `killed in ${hook}: the client's connection is closed`);
+  }
+  assert.equal(served, 2, "only the flows killed after the request was sent reached the server");
+  const ok = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/fine`);
+  assert.equal(ok.body.toString(), "origin", "the proxy keeps serving");
+  const flows = await proxy.waitFinished(5);
+  assert.deepEqual(flows.filter((f) => f.error).map((f) => f.error), Array(4).fill("Connection killed."));
+  assert.deepEqual(errors, ["requestheaders", "request", "responseheaders", "response"].map((h) => `/${h}:Connection killed.`));
+});

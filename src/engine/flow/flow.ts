@@ -83,8 +83,13 @@ export abstract class Flow {
     this.resumeWaiter = undefined;
   }
 
+  /** Killed by the user or by an addon's `kill()`. */
+  get killed(): boolean {
+    return this.error?.msg === KILLED_MESSAGE;
+  }
+
   get killable(): boolean {
-    return this.live && !(this.error?.msg === KILLED_MESSAGE);
+    return this.live && !this.killed;
   }
 
   kill(): void {

@@ -219,6 +219,7 @@ export class HttpExchange {
       const parts: Buffer[] = [];
       let size = 0;
       let gotAny = false;
+      let killed = false;
       channel.send(
         flow,
         {
@@ -235,6 +236,15 @@ export class HttpExchange {
             ctx.notify(flow);
             channel.pauseResponse(flow);
             headDone = ctx.addons.trigger("responseheaders", flow).then(() => {
+              if (flow.killed) {
+                // Killed in responseheaders: nothing of the response goes to the client, and the
+                // server connection, left mid-response, cannot serve another request.
+                killed = true;
+                this.pool.forget(channel);
+                channel.close();
+                reject(new FlowKilled());
+                return;
+              }
               if (res.stream) {
                 streaming = true;
                 writer.head(flow);
@@ -255,6 +265,7 @@ export class HttpExchange {
             const res = response;
             if (!res) return;
             void headDone.then(() => {
+              if (killed) return;
               if (trailers.length) res.trailers = Headers.fromRaw(trailers);
               res.timestamp_end = Date.now() / 1000;
               if (streaming) {
