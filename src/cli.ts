@@ -3,7 +3,7 @@ import path from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EngineClient, type EngineInit } from "./engine-client.ts";
-import { attachDump } from "./dump.ts";
+import { attachDump, formatLog } from "./dump.ts";
 import type { EngineEvent, ReadyInfo } from "./protocol.ts";
 import type { OptionText } from "./engine/options.ts";
 import { compileFilter } from "./engine/filter/index.ts";
@@ -108,13 +108,14 @@ function caNotice(info: ReadyInfo): string {
   return info.caCreated ? `created a new CA in ${info.confdir} — trust ${pem} (see \`pryx ca\`)` : `CA certificate: ${pem} (run \`pryx ca\` for how to trust it)`;
 }
 
-async function startEngine(init: EngineInit, attach?: (engine: EngineClient) => void): Promise<EngineClient> {
+async function startEngine(init: EngineInit, attach?: (engine: EngineClient) => void, beforeFailure?: () => void): Promise<EngineClient> {
   const engine = new EngineClient(init);
   // Listeners go on before `ready`: flows read with -r and start-up logs arrive before it.
   attach?.(engine);
   try {
     await engine.ready;
   } catch (err) {
+    beforeFailure?.();
     process.stderr.write(`pryx: ${(err as Error).message}\n`);
     await engine.shutdown(2000).catch(() => undefined);
     process.exit(2);
@@ -176,9 +177,17 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
   // Start-up logs and flows read with -r arrive before the console subscribes: keep them for it.
   const early: EngineEvent[] = [];
   let stopEarly: () => void = () => undefined;
-  const engine = await startEngine({ options, keepFlows: true, noServer: Boolean(argv["no-server"]) }, (e) => {
-    stopEarly = e.on((ev) => early.push(ev));
-  });
+  const engine = await startEngine(
+    { options, keepFlows: true, noServer: Boolean(argv["no-server"]) },
+    (e) => {
+      stopEarly = e.on((ev) => early.push(ev));
+    },
+    // No console will show the event log: its warnings and errors (a script that failed to
+    // load) often say why the start failed.
+    () => {
+      for (const ev of early) if (ev.t === "batch") for (const l of ev.logs) if (l.level === "error" || l.level === "warn") process.stderr.write(`${formatLog(l)}\n`);
+    },
+  );
   const info = await engine.ready;
   // The console's event log is the one place it reports start-up; a new CA needs the user's action.
   if (info.caCreated) early.push({ t: "batch", add: [], update: [], remove: [], logs: [{ ts: Date.now() / 1000, level: "warn", msg: caNotice(info) }], reset: false });

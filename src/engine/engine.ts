@@ -1,7 +1,8 @@
+import path from "node:path";
 import net from "node:net";
 import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
-import { Options } from "./options.ts";
+import { OptionError, Options } from "./options.ts";
 import { parseModeSpec, samePortClash } from "./modes.ts";
 import { CommandRegistry } from "./commands.ts";
 import { Log } from "./log.ts";
@@ -132,8 +133,15 @@ export class Engine {
       onboarding: (p) => onboardingResponse(p, ca),
     };
     // Each addon has had its one `configure` with every option as it was added (mitmproxy's order).
-    await this.scripts.loadAll(this.options.get<string[]>("scripts"), true);
-    this.options.rejectDeferred();
+    const failed = await this.scripts.loadAll(this.options.get<string[]>("scripts"), true);
+    try {
+      this.options.rejectDeferred();
+    } catch (err) {
+      // `-s my.ts --set my_opt=1` with a broken my.ts: the option is unknown because the script
+      // that adds it did not load, and that is what the user has to fix.
+      if (!(err instanceof OptionError) || failed.length === 0) throw err;
+      throw new OptionError(`${err.message}; it may belong to a script that failed to load: ${failed.map((f) => path.basename(f)).join(", ")}`);
+    }
     this.onOptionsChanged(new Set(["view_filter"]));
     const listen: string[] = [];
     if (!this.init.noServer) {

@@ -39,6 +39,8 @@ process.on("unhandledRejection", (err) => {
 engine.start().then(
   (info) => post({ t: "ready", info }),
   (err: unknown) => {
+    // What was logged on the way (a script that failed to load) explains the failure: it goes first.
+    engine.flush();
     post({ t: "fatal", error: err instanceof Error ? err.message : String(err) });
     setImmediate(() => process.exit(1));
   },

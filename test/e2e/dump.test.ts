@@ -189,6 +189,19 @@ test("--set with an unknown option exits non-zero naming the option", { timeout:
   assert.match(bad.stderr(), /option listen_port expects an integer/);
 });
 
+test("--set of a broken script's option: the start fails saying why, for dump and the console", { timeout: 30_000 }, async (t) => {
+  const dir = scratch(t);
+  const script = path.join(dir, "mine.ts");
+  fs.writeFileSync(script, `import type { Addon, Loader } from "pryx";\nexport default { load(l: Loader) { l.add_option("mine_tag", "str", "", "tag") } ) } satisfies Addon;\n`);
+  for (const args of [["dump"], []]) {
+    const p = runPryx([...args, "-p", "0", "-n", "--confdir", confdir, "-s", script, "--set", "mine_tag=x"]);
+    t.after(async () => void (await p.stop("SIGKILL")));
+    assert.equal(await p.exited, 2);
+    assert.match(p.stderr(), /\[error\] failed to load script .*mine\.ts: syntax error: .*mine\.ts:2:/, "the script's own error is shown");
+    assert.match(p.stderr(), /unknown option "mine_tag"; it may belong to a script that failed to load: mine\.ts/);
+  }
+});
+
 test("--set NAME without a value turns a bool on, as mitmproxy's does; --set =x is a one-line error", { timeout: 30_000 }, async (t) => {
   const p = await dump(t, ["--set", "ssl_insecure", "--jsonl"]);
   assert.doesNotMatch(p.stderr(), /Error/);

@@ -22,17 +22,23 @@ export class ScriptLoader {
     private readonly log: Log,
   ) {}
 
-  /** Loads every script; a broken one is logged and skipped, so the proxy still runs. */
-  async loadAll(paths: readonly string[], watch: boolean): Promise<void> {
+  /**
+   * Loads every script; a broken one is logged and skipped, so the proxy still runs.
+   * Returns the paths of those that failed.
+   */
+  async loadAll(paths: readonly string[], watch: boolean): Promise<string[]> {
+    const failed: string[] = [];
     for (const p of paths) {
       const full = path.resolve(p);
       try {
         await this.load(full);
       } catch (err) {
         this.log.error((err as Error).message);
+        failed.push(full);
       }
       if (watch) this.watch(full);
     }
+    return failed;
   }
 
   markRunning(): void {
