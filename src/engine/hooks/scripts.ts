@@ -57,10 +57,14 @@ export class ScriptLoader {
     const exported = mod.default;
     if (exported === undefined) throw new ScriptError(`script ${full} has no default export: export an addon object, class instance or array of them`);
     const list = (Array.isArray(exported) ? exported : [exported]).map((a) => instantiate(a, full));
-    const base = path.basename(full);
+    // Named by the file's name, as the logs show it; by its whole path when another script
+    // already has that name (`-s api/index.ts -s auth/index.ts`), as mitmproxy names scripts.
+    const taken = new Set(this.addons.names);
+    const nameOf = (label: string, addon: Addon, i: number): string => (list.length > 1 ? `${label}:${addon.name ?? i}` : label);
+    const base = list.every((a, i) => !taken.has(nameOf(path.basename(full), a, i))) ? path.basename(full) : full;
     const names: string[] = [];
     for (const [i, addon] of list.entries()) {
-      const name = list.length > 1 ? `${base}:${addon.name ?? i}` : base;
+      const name = nameOf(base, addon, i);
       await this.addons.add(addon, name);
       if (this.running) await this.addons.invokeOne(name, "running");
       names.push(name);
