@@ -1,6 +1,6 @@
 /**
- * Logs every hook as it fires, with a timestamp, to stderr (addons run in the engine's
- * worker, whose stderr is the terminal's). Handy for learning the hook order.
+ * Logs every hook as it fires, with a timestamp, to stderr (the terminal in `pryx dump`,
+ * the event log in the console). Handy for learning the hook order.
  *
  *   pryx dump -s addons/log-hooks.ts
  */

@@ -178,7 +178,7 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
   const early: EngineEvent[] = [];
   let stopEarly: () => void = () => undefined;
   const engine = await startEngine(
-    { options, keepFlows: true, noServer: Boolean(argv["no-server"]) },
+    { options, keepFlows: true, noServer: Boolean(argv["no-server"]), captureOutput: true },
     (e) => {
       stopEarly = e.on((ev) => early.push(ev));
     },

@@ -11,6 +11,8 @@ export interface EngineInit {
   keepFlows: boolean;
   /** Do not listen (reading a file only). */
   noServer: boolean;
+  /** The console draws the terminal: what addons print goes to the event log instead. */
+  captureOutput?: boolean;
 }
 
 type Listener = (ev: EngineEvent) => void;

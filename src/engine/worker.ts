@@ -2,13 +2,16 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { EngineEvent, UiMessage } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
 import { Engine } from "./engine.ts";
+import { sendOutputToLog } from "./output-to-log.ts";
 
 /** The worker's entry: one Engine, wired to the main thread by typed messages only. */
 const port = parentPort;
 if (!port) throw new Error("worker.ts must run in a worker thread");
 
 const post = (ev: EngineEvent): void => port.postMessage(ev);
-const engine = new Engine(workerData as EngineInit, post);
+const init = workerData as EngineInit;
+const engine = new Engine(init, post);
+if (init.captureOutput) sendOutputToLog(engine.log, { stdout: process.stdout, stderr: process.stderr, console });
 
 port.on("message", (msg: UiMessage) => {
   switch (msg.t) {
