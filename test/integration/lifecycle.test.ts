@@ -81,6 +81,26 @@ test("a command added with loader.add_command runs through engine.handle", { tim
   await assert.rejects(proxy.engine.handle({ op: "command", line: "cmds.ehco x" }), /unknown command "cmds.ehco"/);
 });
 
+test("an addon command given too few arguments is refused, and one that throws says which command and addon", { timeout: 10_000 }, async (t) => {
+  const calls: string[] = [];
+  const addon: Addon = {
+    name: "greeter",
+    load: (l) => {
+      l.add_command("greet.hello", (who: string) => void calls.push(who), "Greets someone.", "greet.hello who");
+      l.add_command("greet.fail", () => {
+        throw new Error("no greeting today");
+      });
+    },
+  };
+  const proxy = await startProxy({ addons: [addon] });
+  t.after(() => proxy.stop());
+  await assert.rejects(proxy.engine.handle({ op: "command", line: "greet.hello" }), /greet\.hello needs 1 argument \(greet\.hello who\), got 0/);
+  assert.deepEqual(calls, [], "the addon never saw an undefined argument");
+  await proxy.engine.handle({ op: "command", line: "greet.hello world" });
+  assert.deepEqual(calls, ["world"]);
+  await assert.rejects(proxy.engine.handle({ op: "command", line: "greet.fail" }), /^Error: greet\.fail \(from greeter\) failed: no greeting today$/);
+});
+
 test("stop lets an in-flight flow finish before done runs", { timeout: 10_000 }, async (t) => {
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));

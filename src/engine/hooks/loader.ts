@@ -1,5 +1,5 @@
 import type { Options, OptionSpec, OptionValue } from "../options.ts";
-import type { CommandRegistry } from "../commands.ts";
+import { CommandError, type CommandRegistry } from "../commands.ts";
 import type { OptionType } from "../../protocol.ts";
 
 type TypeName = "bool" | "int" | "str" | "optional str" | "str[]" | "filter" | "choice";
@@ -43,7 +43,18 @@ export class Loader {
 
   /** Registers a command callable as `:name args` in the console and from key bindings. */
   add_command(name: string, fn: (...args: string[]) => unknown, help = "", signature = ""): void {
-    this.commands.add({ name, signature: signature || `${name} ${"args".repeat(fn.length ? 1 : 0)}`.trim(), help: help || `(from ${this.addonName})`, run: (args) => fn(...args) });
+    const sig = signature || `${name} ${"args".repeat(fn.length ? 1 : 0)}`.trim();
+    const run = async (args: string[]): Promise<unknown> => {
+      // A missing argument would reach the addon as undefined ("hi undefined"); mitmproxy refuses it.
+      if (args.length < fn.length) throw new CommandError(`${name} needs ${fn.length} argument${fn.length === 1 ? "" : "s"} (${sig}), got ${args.length}`);
+      try {
+        return await fn(...args);
+      } catch (err) {
+        // The prompt shows only this line: it says whose command failed.
+        throw new CommandError(`${name} (from ${this.addonName}) failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    this.commands.add({ name, signature: sig, help: help || `(from ${this.addonName})`, run });
     this.commandNames.push(name);
   }
 }
