@@ -212,10 +212,13 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
   commands.add({
     name: "set",
     signature: "set option [value]",
-    help: "Set an option (`set name` alone sets a bool to true or clears others).",
+    help: "Set an option (`set name` alone sets a bool to true or clears others; `set name=value` as --set takes it).",
     run: (args) => {
-      const [name, ...rest] = args;
+      let [name, ...rest] = args;
       if (!name) throw new CommandError("set needs an option name");
+      // `--set name=value` is how the command line takes it; the prompt takes that form too.
+      const eq = name.indexOf("=");
+      if (eq > 0 && !deps.options.has(name)) [name, rest] = [name.slice(0, eq), [name.slice(eq + 1), ...rest]];
       deps.options.setText(name, rest.join(" "));
       return `${name} = ${deps.options.info(name).value}`;
     },

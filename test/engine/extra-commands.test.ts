@@ -91,3 +91,11 @@ test("a command's path argument and a path option expand ~ to the home directory
   e.options.setText("intercept", "~q");
   assert.equal(e.options.get("intercept"), "~q", "a filter is no path");
 });
+
+test("set takes `name value` and, as --set does, `name=value`", async () => {
+  const e = engine();
+  assert.equal(await run(e, "set view_filter ~m POST"), "view_filter = ~m POST");
+  assert.equal(await run(e, "set intercept=~u /login"), "intercept = ~u /login");
+  assert.equal(e.options.get("intercept"), "~u /login");
+  await assert.rejects(run(e, "set nosuch=1"), /unknown option "nosuch"/);
+});
