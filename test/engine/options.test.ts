@@ -176,3 +176,11 @@ test("two TCP modes on one port are a clear error before listening; dns (UDP), @
   assert.equal(samePortClash(["regular", "socks5@1080"], 8080), undefined);
   assert.equal(samePortClash(["regular", "socks5"], 0), undefined);
 });
+
+test("a script path that does not exist is refused up front, naming it", () => {
+  const o = coreOptions();
+  throwsOption(() => o.setText("scripts", "/nonexistent/typo.ts"), /option scripts/, /no such script: \/nonexistent\/typo\.ts/);
+  assert.deepEqual(o.get("scripts"), []);
+  o.setText("scripts", new URL(import.meta.url).pathname);
+  assert.deepEqual(o.get("scripts"), [new URL(import.meta.url).pathname]);
+});
