@@ -37,6 +37,11 @@ export interface ClientWriter {
 
 export type ExchangeResult = { kind: "done"; keepAlive: boolean } | { kind: "upgraded"; channel: UpstreamChannel } | { kind: "failed"; keepAlive: boolean };
 
+/** Whether a response's Connection header asks to close the connection after it (a token list). */
+function saysClose(res: Response): boolean {
+  return (res.plainHeaders.get("connection") ?? "").split(",").some((t) => t.trim().toLowerCase() === "close");
+}
+
 /** A failure the client should see with this status. */
 export class ClientFacingError extends Error {
   constructor(
@@ -184,7 +189,7 @@ export class HttpExchange {
     await ctx.addons.trigger("response", flow);
     await this.waitIfIntercepted();
     if (!res.stream) writer.whole(flow);
-    const keepAlive = !(res.plainHeaders.get("connection") ?? "").toLowerCase().includes("close");
+    const keepAlive = !saysClose(res);
     return { kind: "done", keepAlive };
   }
 
@@ -276,7 +281,7 @@ export class HttpExchange {
                 resolve("upgraded");
                 return;
               }
-              const keepAlive = !(res.plainHeaders.get("connection") ?? "").toLowerCase().includes("close");
+              const keepAlive = !saysClose(res);
               channel.finish(keepAlive);
               if (!keepAlive) this.pool.forget(channel);
               resolve("done");
