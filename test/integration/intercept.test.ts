@@ -188,3 +188,44 @@ test("on shutdown with intercept_on_exit=kill paused flows are killed", { timeou
   assert.equal(await pending, "failed");
   assert.equal(seen.length, 0);
 });
+
+/** Polls until the flow is paused again (at its response, after a resume at its request). */
+async function waitPausedAgain(proxy: TestProxy, id: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(proxy.engine.store.get(id) as { intercepted?: boolean; response?: unknown } | undefined)?.response || !proxy.engine.store.get(id)?.intercepted) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the response to be intercepted");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test("an edit at the request, then revert while the response is paused: the client gets the server's response, not a 502", { timeout: 15_000 }, async (t) => {
+  const { proxy, pending, id, seen } = await pausedRequest(t, "~u /rv", "/rv");
+  await proxy.engine.handle({ op: "edit", id, patch: { method: "PUT" } });
+  await run(proxy, `flow.resume ${id}`);
+  await waitPausedAgain(proxy, id);
+  assert.equal(await run(proxy, `flow.revert ${id}`), "reverted 1 flow");
+  const flow = proxy.engine.store.get(id) as unknown as { request: { method: string }; response?: { status_code: number } };
+  assert.equal(flow.request.method, "GET", "the request is back to what the client sent");
+  assert.equal(flow.response?.status_code, 200, "the response the server sent is part of what was recorded");
+  await run(proxy, `flow.resume ${id}`);
+  const res = await pending;
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), "origin saw PUT /rv", "the client gets the server's answer (to the request as it was sent)");
+  assert.equal(seen.length, 1);
+});
+
+test("a response made by an edit at the request, reverted while paused: the request goes to the server after all", { timeout: 15_000 }, async (t) => {
+  const { proxy, pending, id, seen } = await pausedRequest(t, "~u /made", "/made");
+  await proxy.engine.handle({ op: "edit", id, patch: { responseBody: Buffer.from("made up") } });
+  await run(proxy, `flow.resume ${id}`);
+  await waitPausedAgain(proxy, id);
+  assert.equal(await run(proxy, `flow.revert ${id}`), "reverted 1 flow");
+  await run(proxy, `flow.resume ${id}`);
+  // The server's answer is intercepted in its turn (the filter still matches).
+  await waitPausedAgain(proxy, id);
+  await run(proxy, `flow.resume ${id}`);
+  const res = await pending;
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), "origin saw GET /made");
+  assert.equal(seen.length, 1);
+});

@@ -48,7 +48,8 @@ export abstract class Flow {
   live = true;
   /** Arrival order in the store; 0 until stored. */
   [SEQ] = 0;
-  private backup: unknown = undefined;
+  /** What `revert()` restores: the flow before its first edit (see `backupState`). */
+  protected backup: unknown = undefined;
   private resumeWaiter: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
 
   constructor(client: Client, server: Server) {

@@ -265,6 +265,17 @@ export class HTTPFlow extends Flow {
     this.response = s.response;
   }
 
+  /**
+   * The server's response is complete. When the flow was edited before it came (at the
+   * paused request), the backup has no response: the one the server sent is part of what
+   * was recorded, so `revert()` restores it instead of leaving a flow with none, which a
+   * paused exchange would then have nothing to send for.
+   */
+  responseReceived(): void {
+    const backup = this.backup as HttpState | undefined;
+    if (backup && !backup.response && this.response) backup.response = this.response.clone();
+  }
+
   /** A copy for editing and replay, with a new id and no connection state. */
   copy(): HTTPFlow {
     const f = new HTTPFlow(this.client_conn, new Server(this.server_conn.address), this.request.clone());

@@ -165,8 +165,12 @@ export class HttpExchange {
       // Answered by an addon or an edit: no server, straight to the response hook.
       await ctx.addons.trigger("response", flow);
       await this.waitIfIntercepted();
-      writer.whole(flow);
-      return { kind: "done", keepAlive: true };
+      // A revert while paused can undo the edit that made the response: the request then goes
+      // to the server, as it would have without the edit.
+      if (flow.response) {
+        writer.whole(flow);
+        return { kind: "done", keepAlive: true };
+      }
     }
     let channel = streamedTo ?? (await this.pool.acquire(flow));
     let outcome: "done" | "upgraded";
@@ -186,10 +190,14 @@ export class HttpExchange {
     }
     const res = flow.response as Response | undefined;
     if (!res) throw new UpstreamError("no response");
+    flow.responseReceived();
     await ctx.addons.trigger("response", flow);
     await this.waitIfIntercepted();
+    // The response sent is the flow's as it is now (edited, reverted or replaced by an addon);
+    // an addon that dropped it gets the server's sent instead of a crash.
+    flow.response ??= res;
     if (!res.stream) writer.whole(flow);
-    const keepAlive = !saysClose(res);
+    const keepAlive = !saysClose(flow.response);
     return { kind: "done", keepAlive };
   }
 
