@@ -1451,6 +1451,9 @@ export class Controller {
     }
     this.focusAfterSeq = undefined;
     this.store.focusFlow(copy.id);
+    // mitmproxy's flow view shows the focused flow: `D` there shows the copy, so `e` edits the
+    // copy and leaves the original as recorded (the view replaces the original's, as `p` and space do).
+    if (this.top().kind === "flowview") this.openFlow(copy.id);
   }
 
   private stepFlow(d: 1 | -1): void {

@@ -145,6 +145,28 @@ test("D focuses the copy (as mitmproxy), even when the copy arrives after the co
   ctrl.dispose();
 });
 
+test("D in the flow view shows the copy (as mitmproxy's, which shows the focused flow): e then edits the copy, not the original", async () => {
+  const { ctrl, engine } = make();
+  const flows = makeFlows(2);
+  engine.add(flows);
+  ctrl.store.focusTo(0);
+  ctrl.key(keyPressFromChar("\r"));
+  assert.equal(ctrl.state.stack.at(-1)!.kind, "flowview");
+  const copy = makeFlows(1, () => ({ seq: 100, url: "https://copy.test/" }))[0]!;
+  engine.onCommand = (line) => {
+    if (!line.startsWith("view.flows.duplicate")) return undefined;
+    setTimeout(() => engine.add([copy]), 5);
+    return "duplicated 1 flow";
+  };
+  ctrl.key(keyPressFromChar("D"));
+  await new Promise((r) => setTimeout(r, 30));
+  const top = ctrl.state.stack.at(-1)!;
+  assert.ok(top.kind === "flowview" && top.id === copy.id, "the flow view shows the copy");
+  assert.equal(ctrl.focusedId(), copy.id);
+  assert.equal(ctrl.state.stack.filter((s) => s.kind === "flowview").length, 1, "q goes back to the list, not to the original");
+  ctrl.dispose();
+});
+
 test("keys typed right after : reach the prompt, before any render", () => {
   const { ctrl } = make();
   type(ctrl, ":set listen_port 1");
