@@ -229,3 +229,63 @@ test("a response made by an edit at the request, reverted while paused: the requ
   assert.equal(res.body.toString(), "origin saw GET /made");
   assert.equal(seen.length, 1);
 });
+
+test("X on a flow waiting for its server (not paused) closes the client's connection at once, as the flow says", { timeout: 15_000 }, async (t) => {
+  let held: http.ServerResponse | undefined;
+  const origin = await startHttpOrigin((_req, res) => {
+    held = res;
+  });
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  t.after(() => held?.end());
+  const started = Date.now();
+  const outcome = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/slow`).then(
+    (r) => `answered ${r.status}`,
+    () => "failed",
+  );
+  const deadline = Date.now() + 5000;
+  while (!held) {
+    if (Date.now() > deadline) throw new Error("the request never reached the origin");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const id = proxy.engine.store.all()[0]!.id;
+  assert.equal(await run(proxy, `flow.kill ${id}`), "killed 1 flow");
+  // Had the kill only been recorded, the client would wait for the server (here: forever).
+  const raced = await Promise.race([outcome, new Promise((r) => setTimeout(() => r("still waiting"), 2000))]);
+  assert.equal(raced, "failed");
+  assert.ok(Date.now() - started < 2500);
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.error, "Connection killed.");
+});
+
+test("X on a flow in its response hook (not paused): the client does not get the response", { timeout: 15_000 }, async (t) => {
+  const { origin } = await echoOrigin();
+  let release!: () => void;
+  const inHook = new Promise<void>((r) => {
+    release = r;
+  });
+  let entered!: () => void;
+  const hookEntered = new Promise<void>((r) => {
+    entered = r;
+  });
+  const proxy = await startProxy({
+    addons: [
+      {
+        async response() {
+          entered();
+          await inHook;
+        },
+      },
+    ],
+  });
+  closeAfter(t, proxy, origin);
+  const outcome = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/x`).then(
+    (r) => `answered ${r.status}`,
+    () => "failed",
+  );
+  await hookEntered;
+  const id = proxy.engine.store.all()[0]!.id;
+  await run(proxy, `flow.kill ${id}`);
+  release();
+  assert.equal(await outcome, "failed");
+});

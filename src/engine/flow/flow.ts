@@ -51,6 +51,8 @@ export abstract class Flow {
   /** What `revert()` restores: the flow before its first edit (see `backupState`). */
   protected backup: unknown = undefined;
   private resumeWaiter: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** Stops the flow's traffic when it is killed while not paused: its exchange, while one runs. */
+  private killListener: (() => void) | undefined;
 
   constructor(client: Client, server: Server) {
     this.client_conn = client;
@@ -96,8 +98,16 @@ export abstract class Flow {
   kill(): void {
     this.error = new FlowError(KILLED_MESSAGE);
     this.intercepted = false;
-    this.resumeWaiter?.reject(new FlowKilled());
+    const waiter = this.resumeWaiter;
     this.resumeWaiter = undefined;
+    // A paused flow's exchange is waiting on the promise; any other live flow is stopped by its listener.
+    if (waiter) waiter.reject(new FlowKilled());
+    else this.killListener?.();
+  }
+
+  /** Sets (or, with undefined, clears) what `kill()` calls when the flow is not paused. */
+  onKill(fn: (() => void) | undefined): void {
+    this.killListener = fn;
   }
 
   /** Saves a copy before the first edit, so `revert()` can restore it. */

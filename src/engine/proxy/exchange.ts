@@ -64,6 +64,8 @@ export class HttpExchange {
   /** The channel the request went to, for cancel(). */
   private channel: UpstreamChannel | undefined;
   private cancelled = false;
+  /** The server's response is complete and its channel handed back (it may serve another flow now). */
+  private upstreamDone = false;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -76,6 +78,7 @@ export class HttpExchange {
   async run(): Promise<ExchangeResult> {
     const { flow, ctx } = this;
     ctx.store.add(flow);
+    flow.onKill(() => this.killInTransit());
     let result: ExchangeResult | undefined;
     try {
       const streamed = await this.readRequest();
@@ -85,6 +88,7 @@ export class HttpExchange {
       result = { kind: "failed", keepAlive: await this.fail(err) };
       return result;
     } finally {
+      flow.onKill(undefined);
       // An upgraded flow lives on (WebSocket messages); whoever relays it ends it.
       if (result?.kind !== "upgraded") flow.live = false;
       ctx.notify(flow);
@@ -98,13 +102,24 @@ export class HttpExchange {
    */
   cancel(): void {
     this.cancelled = true;
-    this.channel?.cancel(this.flow);
+    if (!this.upstreamDone) this.channel?.cancel(this.flow);
+  }
+
+  /**
+   * `X` on a flow that is not paused. mitmproxy only notices at the flow's next hook (and not
+   * at all while it waits on its server: mitmproxy#4711); here the client's connection is
+   * closed at once, as the flow then says, and the server's side of the exchange is stopped.
+   */
+  private killInTransit(): void {
+    this.cancel();
+    this.writer.abort();
   }
 
   /** Replays skip reading: the request is already complete. */
   async runReplay(): Promise<void> {
     const { flow, ctx } = this;
     ctx.store.add(flow);
+    flow.onKill(() => this.killInTransit());
     try {
       await ctx.addons.trigger("request", flow);
       await this.waitIfIntercepted();
@@ -112,6 +127,7 @@ export class HttpExchange {
     } catch (err) {
       await this.fail(err);
     } finally {
+      flow.onKill(undefined);
       flow.live = false;
       ctx.notify(flow);
     }
@@ -290,6 +306,7 @@ export class HttpExchange {
                 return;
               }
               const keepAlive = !saysClose(res);
+              this.upstreamDone = true;
               channel.finish(keepAlive);
               if (!keepAlive) this.pool.forget(channel);
               resolve("done");
@@ -318,7 +335,7 @@ export class HttpExchange {
   /** Records the error, fires `error`, answers 502 when nothing was sent yet. Returns whether the connection can go on. */
   private async fail(err: unknown): Promise<boolean> {
     const { flow, ctx, writer } = this;
-    const killed = err instanceof FlowKilled;
+    const killed = err instanceof FlowKilled || flow.killed;
     // A cause recorded first wins: when the client went away and pryx closed the server's
     // side, the server "closing early" is a consequence, not what happened.
     if (!killed && !flow.error) flow.error = new FlowError(err instanceof Error ? err.message : String(err));
