@@ -236,3 +236,15 @@ test("grid parts: rows from the detail and the patch back", () => {
   assert.deepEqual(patch.requestHeaders!.at(-1), ["content-type", "application/x-www-form-urlencoded"], "a form body says it is one");
   assert.deepEqual(gridPatch("response-headers", [["A", "1"]], d), { responseHeaders: [["A", "1"]] });
 });
+
+test("header cells show bytes as the flow view does (\\xNN, \\\\) and typed non-ASCII goes out as UTF-8, as mitmproxy's grid", () => {
+  const base = makeDetail(makeFlow({ seq: 8 }));
+  // Header values are byte strings (one char per byte): "ü€" as UTF-8 on the wire, a backslash, a lone 0xfc.
+  const d = { ...base, request: { ...base.request!, headers: [["X-Utf8", "\xc3\xbc\xe2\x82\xac"], ["X-Path", "C:\\tmp"], ["X-Latin1", "\xfc"]] as [string, string][] } };
+  const rows = gridRows("request-headers", d);
+  assert.deepEqual(rows, [["X-Utf8", "\\xc3\\xbc\\xe2\\x82\\xac"], ["X-Path", "C:\\\\tmp"], ["X-Latin1", "\\xfc"]]);
+  assert.deepEqual(gridPatch("request-headers", rows, d), { requestHeaders: d.request.headers }, "unchanged cells give back the same bytes");
+  assert.deepEqual(gridPatch("response-headers", [["X-Typed", "ü€"], ["X-Esc", "a\\x41\\\\z\\q"]], d), {
+    responseHeaders: [["X-Typed", "\xc3\xbc\xe2\x82\xac"], ["X-Esc", "aA\\z\\q"]],
+  });
+});

@@ -135,13 +135,73 @@ export function queryOf(path: string): [string, string][] {
   return q < 0 ? [] : [...new URLSearchParams(path.slice(q + 1))];
 }
 
+const hex2 = (n: number) => n.toString(16).padStart(2, "0");
+
+/**
+ * A header name or value (a byte string: one char per byte) as its grid cell, as mitmproxy's
+ * grid shows its bytes columns: printable ASCII as is but a doubled backslash, every other byte
+ * as \xNN, the escapes the flow view shows. Shown as Latin-1 instead, a UTF-8 value was mojibake.
+ */
+export function headerCell(bytes: string): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes.charCodeAt(i);
+    if (c === 0x5c) out += "\\\\";
+    else if (c >= 0x20 && c < 0x7f) out += bytes[i];
+    else out += `\\x${hex2(c & 0xff)}`;
+  }
+  return out;
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { "\\": "\\", t: "\t", n: "\n", r: "\r", "0": "\0", "'": "'", '"': '"' };
+
+/**
+ * A grid cell back to the byte string it stands for (mitmproxy's escaped_str_to_bytes): \xNN is
+ * that byte, \\ a backslash, \t \r \n \0 those bytes (the engine refuses CR, LF and NUL with its
+ * message); any other backslash stays. Typed non-ASCII text is UTF-8, as mitmproxy sends it:
+ * taken as Latin-1, "ü" went out as the single byte 0xfc and "€" as its low byte only.
+ */
+export function headerBytes(cell: string): string {
+  let out = "";
+  const utf8 = new TextEncoder();
+  for (let i = 0; i < cell.length; i++) {
+    const ch = cell[i]!;
+    if (ch === "\\" && i + 1 < cell.length) {
+      const next = cell[i + 1]!;
+      const hex = next === "x" ? /^[0-9a-fA-F]{2}$/.exec(cell.slice(i + 2, i + 4)) : null;
+      if (hex) {
+        out += String.fromCharCode(parseInt(hex[0], 16));
+        i += 3;
+        continue;
+      }
+      const simple = SIMPLE_ESCAPES[next];
+      if (simple !== undefined) {
+        out += simple;
+        i += 1;
+        continue;
+      }
+    }
+    const code = cell.charCodeAt(i);
+    if (code < 0x80) out += ch;
+    else {
+      // Whole code points: a surrogate pair is one character of four UTF-8 bytes.
+      const cp = cell.codePointAt(i)!;
+      if (cp > 0xffff) i++;
+      for (const b of utf8.encode(String.fromCodePoint(cp))) out += String.fromCharCode(b);
+    }
+  }
+  return out;
+}
+
+const headerRows = (fields: readonly (readonly [string, string])[] | undefined): Row[] => (fields ?? []).map(([k, v]) => [headerCell(k), headerCell(v)]);
+
 /** The rows a grid starts with. The form needs the full request body in the detail. */
 export function gridRows(p: GridPart, d: FlowDetail): Row[] {
   switch (p) {
     case "request-headers":
-      return (d.request?.headers ?? []).map(([k, v]) => [k, v]);
+      return headerRows(d.request?.headers);
     case "response-headers":
-      return (d.response?.headers ?? []).map(([k, v]) => [k, v]);
+      return headerRows(d.response?.headers);
     case "query":
       return queryOf(d.request?.path ?? d.summary.path);
     case "urlencoded form": {
@@ -160,14 +220,15 @@ export function formWarning(d: FlowDetail): string | undefined {
 }
 
 const pairs = (rows: readonly Row[]): [string, string][] => rows.map((r) => [r[0] ?? "", r[1] ?? ""]);
+const headerPairs = (rows: readonly Row[]): [string, string][] => pairs(rows).map(([k, v]) => [headerBytes(k), headerBytes(v)]);
 
 /** One patch for the whole grid, as mitmproxy writes a grid back when it is closed. */
 export function gridPatch(p: GridPart, rows: readonly Row[], d: FlowDetail): FlowPatch {
   switch (p) {
     case "request-headers":
-      return { requestHeaders: pairs(rows) };
+      return { requestHeaders: headerPairs(rows) };
     case "response-headers":
-      return { responseHeaders: pairs(rows) };
+      return { responseHeaders: headerPairs(rows) };
     case "query":
       return { query: pairs(rows) };
     case "urlencoded form": {
