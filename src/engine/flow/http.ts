@@ -18,6 +18,27 @@ export function validateStatus(code: number): void {
     throw new HttpEditError(`invalid status code ${code}: must be an integer from 100 to 999`);
 }
 
+/**
+ * The request-target of an absolute URL as it was written. The WHATWG parser resolves dot
+ * segments ("/a/../b", and "/a/%2e%2e/b", are "/b"), which is not what someone editing a URL
+ * (or an addon setting one) means to send, least of all when testing path traversal;
+ * mitmproxy's urllib keeps the path as it is. Only what cannot go on a request line (spaces,
+ * control and non-ASCII characters) is percent-encoded, as the parser would; the fragment is
+ * never sent.
+ */
+export function rawRequestTarget(url: string): string {
+  const rest = /^\s*[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#\\]*([^#]*)/.exec(url)?.[1]?.trimEnd() ?? "";
+  const target = rest.startsWith("/") ? rest : `/${rest}`;
+  return target.replace(/[^\x21-\x7e]/gu, (ch) => {
+    try {
+      return encodeURIComponent(ch);
+    } catch {
+      // A lone surrogate: what the URL parser makes of it.
+      return "%EF%BF%BD";
+    }
+  });
+}
+
 function hostForUrl(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
@@ -63,7 +84,7 @@ export class Request extends Message {
       scheme,
       host: u.hostname.replace(/^\[|\]$/g, ""),
       port: u.port ? Number(u.port) : (DEFAULT_PORT[scheme] ?? 80),
-      path: `${u.pathname}${u.search}`,
+      path: rawRequestTarget(url),
       headers: new Headers(headers),
       content: new Uint8Array(0),
     });
@@ -88,7 +109,7 @@ export class Request extends Message {
     this.scheme = u.protocol.replace(/:$/, "");
     this.host = u.hostname.replace(/^\[|\]$/g, "");
     this.port = u.port ? Number(u.port) : (DEFAULT_PORT[this.scheme] ?? 80);
-    this.path = `${u.pathname}${u.search}`;
+    this.path = rawRequestTarget(value);
     if (this.plainHeaders.has("host")) this.plainHeaders.set("host", this.hostHeader);
   }
 

@@ -95,3 +95,18 @@ test("pretty_url follows every change to what it is built from (it is cached bet
   r.authority = "tunnel.test:443";
   assert.equal(r.pretty_url, "tunnel.test:443");
 });
+
+test("setting url keeps the path as typed (dot segments, %2e), as mitmproxy's: only what cannot go on a request line is encoded", () => {
+  const q = Request.make("GET", "http://example.test/static/../../etc/passwd?x=../y");
+  assert.equal(q.path, "/static/../../etc/passwd?x=../y", "Request.make resolved nothing");
+  q.url = "http://example.test:8080/a/%2e%2e/b/./c?q=%2e%2e#frag";
+  assert.equal(q.path, "/a/%2e%2e/b/./c?q=%2e%2e", "no dot segment resolved; the fragment is not sent");
+  assert.equal(q.port, 8080);
+  q.url = "https://other.test";
+  assert.equal(q.path, "/");
+  q.url = "http://other.test?x=1";
+  assert.equal(q.path, "/?x=1");
+  q.url = "http://other.test/a b/é|";
+  assert.equal(q.path, "/a%20b/%C3%A9|");
+  assert.equal(q.url, "http://other.test/a%20b/%C3%A9|");
+});
