@@ -8,6 +8,8 @@ import { CommandError } from "./commands.ts";
 import type { FlowStore } from "./store.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HTTPFlow } from "./flow/http.ts";
+import { applyPatch } from "./flow/patch.ts";
+import type { FlowPatch } from "../protocol.ts";
 import { compileFilter } from "./filter/index.ts";
 import type { FilterableFlow } from "./filter/index.ts";
 import type { Options } from "./options.ts";
@@ -48,6 +50,38 @@ export function resolveFlows(store: FlowStore, spec: string): Flow[] {
   if (ids.every((id) => store.get(id))) return ids.map((id) => store.get(id) as Flow);
   const pred = compileFilter(spec);
   return all.filter((f) => pred(f as unknown as FilterableFlow));
+}
+
+/** What `flow.set` sets (mitmproxy's `flow.set.options`, in its order). */
+const FLOW_SET_ATTRS = ["host", "status_code", "method", "path", "url", "reason"] as const;
+type FlowSetAttr = (typeof FLOW_SET_ATTRS)[number];
+
+/** The edit `flow.set attr value` makes on one flow; undefined when the flow has nothing to set (no response). */
+function flowSetPatch(f: HTTPFlow, attr: FlowSetAttr, value: string): FlowPatch | undefined {
+  switch (attr) {
+    case "method":
+      return { method: value };
+    case "path":
+      return { path: value };
+    case "url":
+      return { url: value };
+    case "host": {
+      // The scheme, port and path stay; the URL parser checks the host (and puts an IPv6 one in brackets).
+      const u = new URL(f.request.url);
+      const host = value.includes(":") && !value.startsWith("[") ? `[${value}]` : value;
+      let withHost: URL;
+      try {
+        withHost = new URL(`${u.protocol}//${host}${u.port ? `:${u.port}` : ""}`);
+      } catch {
+        throw new CommandError(`invalid host ${JSON.stringify(value)}`);
+      }
+      return { url: `${withHost.protocol}//${withHost.host}${f.request.path}` };
+    }
+    case "status_code":
+      return f.response ? { statusCode: Number(value) } : undefined;
+    case "reason":
+      return f.response ? { reason: value } : undefined;
+  }
 }
 
 function counted(verb: string, n: number): string {
@@ -100,6 +134,35 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     await changed(flows);
     return counted("reverted", flows.length);
   });
+  commands.add({ name: "flow.set.options", signature: "flow.set.options", help: "The attributes flow.set sets.", run: () => FLOW_SET_ATTRS.join(",") });
+  // mitmproxy's quick edit (its console's method, status_code and reason prompts run it). As an edit
+  // from the console, it saves the flow first, so V reverts it.
+  onFlows(
+    "flow.set",
+    "flow.set flows attr value",
+    `Set a common value on flows: ${FLOW_SET_ATTRS.join(", ")}.`,
+    (f) => f instanceof HTTPFlow && f.request.method !== "CONNECT",
+    async (flows, args) => {
+      const attr = args[1] ?? "";
+      if (!(FLOW_SET_ATTRS as readonly string[]).includes(attr)) throw new CommandError(`flow.set: unknown attribute ${JSON.stringify(attr)}; one of ${FLOW_SET_ATTRS.join(", ")}`);
+      if (args.length < 3) throw new CommandError(`flow.set ${attr} needs a value`);
+      const value = args.slice(2).join(" ");
+      if (attr === "status_code" && !/^\d+$/.test(value.trim())) throw new CommandError(`Status code is not an integer: ${value}`);
+      const updated: Flow[] = [];
+      for (const f of flows as HTTPFlow[]) {
+        const patch = flowSetPatch(f, attr as FlowSetAttr, value);
+        if (!patch) continue;
+        try {
+          applyPatch(f, patch);
+        } catch (err) {
+          throw new CommandError((err as Error).message);
+        }
+        updated.push(f);
+      }
+      await changed(updated);
+      return counted(`set ${attr} on`, updated.length);
+    },
+  );
   onFlows("flow.comment", "flow.comment flows text", "Set a comment on flows.", all, async (flows, args) => {
     for (const f of flows) f.comment = args.slice(1).join(" ");
     await changed(flows);

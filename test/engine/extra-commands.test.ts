@@ -100,3 +100,31 @@ test("set takes `name value` and, as --set does, `name=value`", async () => {
   assert.equal(e.options.get("intercept"), "~u /login");
   await assert.rejects(run(e, "set nosuch=1"), /unknown option "nosuch"/);
 });
+
+test("flow.set (mitmproxy's) sets method, path, url, host on requests and status_code, reason on responses", async () => {
+  const e = engine();
+  const a = (await run(e, "view.flows.create get http://api.test/a")) as string;
+  const b = (await run(e, "view.flows.create get http://api.test/b")) as string;
+  (e.store.get(a) as HTTPFlow).response = Response.make(200, "ok");
+  assert.deepEqual(await run(e, "flow.set.options"), "host,status_code,method,path,url,reason");
+  assert.equal(await run(e, `flow.set ${a},${b} method PUT`), "set method on 2 flows");
+  await run(e, `flow.set ${b} path /x/../y?q=1`);
+  await run(e, `flow.set ${b} host other.test`);
+  const fb = e.store.get(b) as HTTPFlow;
+  assert.equal(fb.request.method, "PUT");
+  assert.equal(fb.request.pretty_url, "http://other.test/x/../y?q=1");
+  assert.equal(fb.request.headers.get("host"), "other.test");
+  assert.equal(fb.modified, true, "V reverts it, as an edit");
+  // A flow without a response is left alone, as in mitmproxy.
+  assert.equal(await run(e, "flow.set @all status_code 404"), "set status_code on 1 flow");
+  const fa = e.store.get(a) as HTTPFlow;
+  assert.equal(fa.response?.status_code, 404);
+  assert.equal(fa.response?.reason, "Not Found");
+  await run(e, `flow.set ${a} reason Gone Fishing`);
+  assert.equal(fa.response?.reason, "Gone Fishing");
+  assert.equal(fb.response, undefined);
+  await assert.rejects(run(e, `flow.set ${a} status_code abc`), /not an integer/);
+  await assert.rejects(run(e, `flow.set ${a} colour red`), /one of host, status_code/);
+  await assert.rejects(run(e, `flow.set ${a} method`), /needs a value/);
+  await assert.rejects(run(e, `flow.set ${a} method "G T"`), /invalid HTTP method/);
+});
