@@ -281,3 +281,24 @@ test("the inline editor's text state: typing, Enter, Backspace/Delete across lin
   assert.deepEqual([paged.row, paged.top], [9, 0]);
   assert.deepEqual(text.moveCursor(paged, "pagedown", 10).top, 9);
 });
+
+test("the inline editor keeps CRLF line ends (multipart bodies): End then typing appends before the CR, Enter makes a CRLF line", () => {
+  const body = "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue\r\n--b--\r\n";
+  let t = text.makeText(body);
+  assert.equal(text.textValue(t), body, "unchanged, it is the same bytes");
+  const step = (k: { name: string; text: string }) => {
+    const r = text.textKey(t, k, 10);
+    if (r.kind === "text") t = r.text;
+  };
+  for (let i = 0; i < 3; i++) step({ name: "down", text: "" });
+  step({ name: "end", text: "" });
+  step({ name: "x", text: "X" });
+  step({ name: "enter", text: "" });
+  step({ name: "y", text: "Y" });
+  assert.equal(text.textValue(t), "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalueX\r\nY\r\n--b--\r\n");
+  // A paste with CRLF in it does not double the CRs.
+  t = text.insertText(t, "p\r\nq", 10);
+  assert.ok(text.textValue(t).includes("Yp\r\nq\r\n--b--"), JSON.stringify(text.textValue(t)));
+  // Mixed line ends are left as they are: each LF is a line end, a CR a character.
+  assert.equal(text.textValue(text.makeText("a\r\nb\nc")), "a\r\nb\nc");
+});

@@ -11,14 +11,23 @@ export interface TextState {
   readonly row: number;
   readonly col: number;
   readonly top: number;
+  /** The line end the text is saved with: CRLF when every line of the body ended so. */
+  readonly eol?: "\n" | "\r\n";
 }
 
+/**
+ * A body whose every line ends in CRLF (multipart forms, many text protocols) is edited as lines
+ * without the CR and saved with CRLF again. Split at LF alone, each line kept its CR at the end:
+ * End put the cursor after it, so text typed there (or Enter) went after the CR and broke the
+ * line end, and with it a multipart body.
+ */
 export function makeText(text: string): TextState {
-  return { lines: text.split("\n"), row: 0, col: 0, top: 0 };
+  const crlf = text.includes("\r\n") && !/(^|[^\r])\n/.test(text);
+  return { lines: text.split(crlf ? "\r\n" : "\n"), row: 0, col: 0, top: 0, eol: crlf ? "\r\n" : "\n" };
 }
 
 export function textValue(t: TextState): string {
-  return t.lines.join("\n");
+  return t.lines.join(t.eol ?? "\n");
 }
 
 function at(t: TextState, row: number, col: number, height: number): TextState {
@@ -34,7 +43,9 @@ function replaceLines(t: TextState, from: number, count: number, lines: string[]
   return at({ ...t, lines: next }, row, col, height);
 }
 
-export function insertText(t: TextState, text: string, height: number): TextState {
+export function insertText(t: TextState, typed: string, height: number): TextState {
+  // In a CRLF text a pasted CRLF is one line end, not a CR character and a line end.
+  const text = t.eol === "\r\n" ? typed.replace(/\r\n/g, "\n") : typed;
   const line = t.lines[t.row]!;
   const parts = (line.slice(0, t.col) + text + line.slice(t.col)).split("\n");
   // The cursor ends after the inserted text, which may itself hold line breaks (a paste).
