@@ -114,6 +114,15 @@ test("i ~tcp holds each TCP message until it is resumed; a kill closes the conne
   socket.write("\x00never relayed");
   (await held("the second message held")).kill();
   await closed;
+  // X on an open relay with nothing held drops it too.
+  proxy.engine.options.setText("intercept", "");
+  const again = await connectTunnel(proxy.port, `127.0.0.1:${echo.port}`);
+  const againClosed = new Promise<void>((r) => again.once("close", () => r()));
+  again.resume();
+  again.write("\x00open");
+  await waitUntil(() => proxy.engine.store.all().some((f) => f.type === "tcp" && f.live && f !== flow), "the second relay's flow");
+  await proxy.engine.handle({ op: "command", line: "flow.kill @all" });
+  await againClosed;
   await waitUntil(() => !flow.live, "the flow ended");
   assert.equal(flow.messages.filter((m) => !m.from_client).length, 1, "the killed message never reached the server");
 });

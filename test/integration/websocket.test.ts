@@ -188,3 +188,20 @@ test("i ~websocket pauses the handshake's 101, then each message until it is res
   await waitUntil(() => !paused.live, "the flow ended");
   assert.match(paused.error?.msg ?? "", /killed/i);
 });
+
+test("X on an open WebSocket flow, no message held, drops the connection at once", { timeout: 15_000 }, async (t) => {
+  const origin = await echoServer();
+  const proxy = await startProxy({});
+  closeAfter(t, proxy, origin);
+  const socket = await tunnel(proxy.port, origin.port);
+  const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/open`, { createConnection: () => socket });
+  ws.on("error", () => undefined);
+  await new Promise<void>((r) => ws.once("open", () => r()));
+  const closed = new Promise<number>((r) => ws.once("close", (code) => r(code)));
+  let flow: HTTPFlow | undefined;
+  await waitUntil(() => (flow = proxy.engine.store.all().find((f) => (f as HTTPFlow).websocket) as HTTPFlow | undefined) !== undefined, "the WebSocket flow");
+  await proxy.engine.handle({ op: "command", line: `flow.kill ${flow?.id}` });
+  assert.equal(await closed, 1006, "the client's connection was dropped");
+  await waitUntil(() => flow?.live === false, "the flow ended");
+  assert.match(flow?.error?.msg ?? "", /killed/i);
+});

@@ -1,6 +1,6 @@
 import net from "node:net";
 import tls from "node:tls";
-import { FlowError } from "../flow/flow.ts";
+import { FlowError, KILLED_MESSAGE } from "../flow/flow.ts";
 import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
 import { formatAddress, type Client } from "../flow/connection.ts";
 import { openServer, serverClosed } from "./upstream.ts";
@@ -258,6 +258,8 @@ export class Tunnel {
     };
     socket.on("data", (d: Buffer) => onChunk(true, d));
     server.on("data", (d: Buffer) => onChunk(false, d));
+    // X on the open connection (not held at a message) drops it at once.
+    flow.onKill(() => void finish(new Error(KILLED_MESSAGE)));
     // The flow ends once: when each side has sent its FIN (relayed to the other after the data
     // before it), or at the first error or close without a FIN. Our own destroy() afterwards is no error.
     let settled = false;
@@ -265,6 +267,7 @@ export class Tunnel {
     const finish = async (err?: Error): Promise<void> => {
       if (settled || (!err && ++ends < 2)) return;
       settled = true;
+      flow.onKill(undefined);
       if (err) flow.error = new FlowError(err.message);
       // A message held by the intercept filter goes nowhere now: let the chain end.
       if (err && flow.intercepted) flow.resume();

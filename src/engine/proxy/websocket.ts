@@ -59,6 +59,8 @@ export class WebSocketRelay {
     flow.live = true;
     ctx.notify(flow);
     await ctx.addons.trigger("websocket_start", flow);
+    // X on the open connection (not held at a message) drops it at once.
+    flow.onKill(() => this.end(new Error("killed")));
     this.wire(this.client, this.server, true, clientRest);
     this.wire(this.server, this.client, false, serverRest);
   }
@@ -119,6 +121,7 @@ export class WebSocketRelay {
     if (this.ended) return;
     this.ended = true;
     const { flow, ctx } = this;
+    flow.onKill(undefined);
     if (err && !flow.error && flow.websocket?.close_code === undefined) flow.error = new FlowError(err.message);
     // A message held by the intercept filter goes nowhere now: let its relay chain end.
     if (flow.intercepted) flow.resume();
