@@ -167,8 +167,9 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     for (const f of flows) f.comment = args.slice(1).join(" ");
     await changed(flows);
   });
-  onFlows("view.flows.remove", "view.flows.remove flows", "Remove flows from the list (paused ones are killed first).", all, (flows) => {
-    for (const f of flows) if (f.intercepted) f.kill();
+  // As mitmproxy's: a flow still in progress is killed, so its client is not left talking to a flow nobody sees.
+  onFlows("view.flows.remove", "view.flows.remove flows", "Remove flows from the list (live ones are killed first).", all, (flows) => {
+    for (const f of flows) if (f.killable) f.kill();
     store.remove(flows.map((f) => f.id));
     return counted("removed", flows.length);
   });

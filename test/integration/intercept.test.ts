@@ -109,6 +109,21 @@ test("killing a paused flow closes the client's connection and records an error 
   assert.equal(seen.length, 0);
 });
 
+test("d (view.flows.remove) on a live flow kills it, as mitmproxy's: the waiting client's connection closes", { timeout: 15_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => void setTimeout(() => res.end("too late"), 3000));
+  const proxy = await startProxy({ keepFlows: true });
+  closeAfter(t, proxy, origin);
+  const outcome = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/slow`).then(
+    () => "answered",
+    (err: Error) => `failed: ${err.message}`,
+  );
+  let id: string | undefined;
+  while (!(id = proxy.engine.store.all().find((f) => f.live)?.id)) await new Promise((r) => setTimeout(r, 10));
+  await run(proxy, `view.flows.remove ${id}`);
+  assert.match(await outcome, /^failed: /);
+  assert.equal(proxy.engine.store.size, 0);
+});
+
 test("ten paused flows from ten clients all complete after resume @all; other clients are served meanwhile", { timeout: 20_000 }, async (t) => {
   const { origin, seen } = await echoOrigin();
   const proxy = await startProxy({ options: { intercept: "~q & ~u /paused" } });
