@@ -7,6 +7,7 @@ import type { ConnectionDetail, FlowDetail, FlowSummary, MessageDetail } from ".
 import type { HeaderField } from "../engine/flow/headers.ts";
 import { DEFAULT_MAX_LINES, renderContent, type Line, type ViewName } from "./contentviews/index.ts";
 import { fullTime, humanDuration, humanSize, type Glyphs } from "./format.ts";
+import { decodeUrlencoded } from "../urlencoded.ts";
 
 export type TabId = "request" | "response" | "messages" | "detail";
 
@@ -96,7 +97,7 @@ function queryOf(path: string): [string, string][] {
   const q = path.indexOf("?");
   if (q < 0) return [];
   try {
-    return [...new URLSearchParams(path.slice(q + 1))];
+    return decodeUrlencoded(path.slice(q + 1));
   } catch {
     return [];
   }

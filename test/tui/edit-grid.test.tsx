@@ -237,6 +237,18 @@ test("grid parts: rows from the detail and the patch back", () => {
   assert.deepEqual(gridPatch("response-headers", [["A", "1"]], d), { responseHeaders: [["A", "1"]] });
 });
 
+test("query and form grids keep bytes that are not UTF-8 and bare keys: an untouched field goes back as it came", () => {
+  const base = makeDetail(makeFlow({ seq: 9, method: "POST", path: "/s?q=%FF&flag&t=caf%C3%A9" }));
+  const rows = gridRows("query", base);
+  assert.deepEqual(rows, [["q", "\\xff"], ["flag", ""], ["t", "café"]]);
+  assert.deepEqual(gridPatch("query", rows, base), { query: [["q", "\udcff"], ["flag", ""], ["t", "café"]] }, "the engine's Request.query encodes \udcff back to %FF");
+  const form = { ...base, request: { ...base.request!, contentType: "application/x-www-form-urlencoded", body: new TextEncoder().encode("a=%FE&b&c=1"), bodySize: 11 } };
+  const formRows = gridRows("urlencoded form", form);
+  assert.deepEqual(formRows, [["a", "\\xfe"], ["b", ""], ["c", "1"]]);
+  formRows[2] = ["c", "2"];
+  assert.equal(new TextDecoder().decode(gridPatch("urlencoded form", formRows, form).requestBody), "a=%FE&b&c=2");
+});
+
 test("header cells show bytes as the flow view does (\\xNN, \\\\) and typed non-ASCII goes out as UTF-8, as mitmproxy's grid", () => {
   const base = makeDetail(makeFlow({ seq: 8 }));
   // Header values are byte strings (one char per byte): "ü€" as UTF-8 on the wire, a backslash, a lone 0xfc.

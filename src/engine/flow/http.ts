@@ -3,6 +3,7 @@ import { Client, Server, parseAuthority } from "./connection.ts";
 import { Headers, type HeaderField } from "./headers.ts";
 import { Message, toBytes, type Body } from "./message.ts";
 import type { WebSocketData } from "./websocket.ts";
+import { decodeUrlencoded, encodeUrlencoded } from "../../urlencoded.ts";
 
 const DEFAULT_PORT: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443 };
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -170,13 +171,13 @@ export class Request extends Message {
   get query(): [string, string][] {
     const q = this.path.indexOf("?");
     if (q === -1) return [];
-    return [...new URLSearchParams(this.path.slice(q + 1))];
+    return decodeUrlencoded(this.path.slice(q + 1));
   }
 
   set query(fields: Iterable<[string, string]>) {
     const q = this.path.indexOf("?");
     const base = q === -1 ? this.path : this.path.slice(0, q);
-    const s = new URLSearchParams([...fields]).toString();
+    const s = encodeUrlencoded(fields, q === -1 ? undefined : this.path.slice(q + 1));
     this.path = s ? `${base}?${s}` : base;
   }
 

@@ -1,17 +1,12 @@
 import type { ContentView, Line, LineSink } from "./types.ts";
 import { MAX_LINE_BYTES, decodeLenient, visible } from "./text.ts";
+import { hexValue } from "../../urlencoded.ts";
 
 /**
  * In a cut view, a single field longer than this is shown only up to here, with a note: decoding a
  * many-megabyte value (an inlined base64 upload) to show its first lines would cost its whole size.
  */
 export const FIELD_PREVIEW_BYTES = 256 * 1024;
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const l = c | 0x20;
-  return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
-}
 
 /** Form decoding of `b[start, end)`: "+" is a space, bad "%" escapes stay literal (as browsers do). */
 function formDecode(b: Uint8Array, start: number, end: number): string {

@@ -4,6 +4,7 @@
  */
 import type { FlowDetail, FlowPatch, FlowSummary } from "../../protocol.ts";
 import type { Row } from "./grid.ts";
+import { decodeUrlencoded, encodeUrlencoded } from "../../urlencoded.ts";
 
 /** mitmproxy's names, in the order a request then its response is read. */
 export const HTTP_PARTS = [
@@ -130,9 +131,38 @@ function isForm(contentType: string | undefined): boolean {
   return (contentType ?? "").toLowerCase().includes(FORM_TYPE);
 }
 
-export function queryOf(path: string): [string, string][] {
+/** The query's fields as grid rows (see textCell). */
+export function queryOf(path: string): Row[] {
   const q = path.indexOf("?");
-  return q < 0 ? [] : [...new URLSearchParams(path.slice(q + 1))];
+  return q < 0 ? [] : textRows(decodeUrlencoded(path.slice(q + 1)));
+}
+
+const textRows = (fields: readonly (readonly [string, string])[]): Row[] => fields.map(([k, v]) => [textCell(k), textCell(v)]);
+
+/**
+ * A decoded query or form field as its grid cell: text as it reads, but a byte that was not
+ * UTF-8 (a lone U+DC80–U+DCFF from the decoder) or a control character as \xNN, and a
+ * backslash doubled, so that saving the grid untouched gives back the same bytes.
+ */
+export function textCell(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) out += "\\\\";
+    else if (c >= 0xdc80 && c <= 0xdcff) out += `\\x${hex2(c - 0xdc00)}`;
+    else if (c < 0x20 || c === 0x7f) out += `\\x${hex2(c)}`;
+    else out += text[i];
+  }
+  return out;
+}
+
+/** A grid cell back to the field's text: \xNN is that byte (as a surrogate escape when not ASCII), \\ a backslash. */
+export function textFromCell(cell: string): string {
+  return cell.replace(/\\(\\|x[0-9a-fA-F]{2})/g, (_m, e: string) => {
+    if (e === "\\") return "\\";
+    const b = parseInt(e.slice(1), 16);
+    return String.fromCharCode(b < 0x80 ? b : 0xdc00 + b);
+  });
 }
 
 const hex2 = (n: number) => n.toString(16).padStart(2, "0");
@@ -207,7 +237,7 @@ export function gridRows(p: GridPart, d: FlowDetail): Row[] {
     case "urlencoded form": {
       const r = d.request;
       if (!r || !isForm(r.contentType)) return [];
-      return [...new URLSearchParams(new TextDecoder().decode(r.body))];
+      return textRows(decodeUrlencoded(Buffer.from(r.body).toString("latin1")));
     }
   }
 }
@@ -221,6 +251,7 @@ export function formWarning(d: FlowDetail): string | undefined {
 
 const pairs = (rows: readonly Row[]): [string, string][] => rows.map((r) => [r[0] ?? "", r[1] ?? ""]);
 const headerPairs = (rows: readonly Row[]): [string, string][] => pairs(rows).map(([k, v]) => [headerBytes(k), headerBytes(v)]);
+const textPairs = (rows: readonly Row[]): [string, string][] => pairs(rows).map(([k, v]) => [textFromCell(k), textFromCell(v)]);
 
 /** One patch for the whole grid, as mitmproxy writes a grid back when it is closed. */
 export function gridPatch(p: GridPart, rows: readonly Row[], d: FlowDetail): FlowPatch {
@@ -230,9 +261,10 @@ export function gridPatch(p: GridPart, rows: readonly Row[], d: FlowDetail): Flo
     case "response-headers":
       return { responseHeaders: headerPairs(rows) };
     case "query":
-      return { query: pairs(rows) };
+      return { query: textPairs(rows) };
     case "urlencoded form": {
-      const body = new TextEncoder().encode(new URLSearchParams(pairs(rows)).toString());
+      const old = d.request && isForm(d.request.contentType) ? Buffer.from(d.request.body).toString("latin1") : undefined;
+      const body = new TextEncoder().encode(encodeUrlencoded(textPairs(rows), old));
       const headers = d.request?.headers ?? [];
       // As mitmproxy's urlencoded_form setter: the body is only a form if the request says so.
       if (isForm(d.request?.contentType)) return { requestBody: body };
