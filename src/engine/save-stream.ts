@@ -8,6 +8,8 @@ import type { TCPFlow } from "./flow/tcp.ts";
 import type { DNSFlow } from "./flow/dns.ts";
 import { decodeFlow, encodeFlow } from "./flow/codec.ts";
 import { fromHar, isHar } from "./flow/har.ts";
+import { looksLikeTnetstring, parseTnetstring } from "./flow/tnetstring.ts";
+import { flowFromMitmproxyState } from "./flow/mitmproxy-flow.ts";
 
 /**
  * Built-in addon behind `-w/--save-stream-file`: appends every finished flow to the
@@ -85,9 +87,53 @@ export class SaveStreamAddon {
 
 export interface FlowFileRead {
   count: number;
-  /** One message per line that could not be read, naming the file and line. */
+  /** One message per line (or mitmproxy flow) that could not be read, naming the file and where. */
   errors: string[];
-  format: "pryx" | "har";
+  format: "pryx" | "har" | "mitmproxy";
+}
+
+/**
+ * A mitmproxy flow file: tnetstring dicts one after another, parsed as the pieces arrive so a
+ * large capture is never whole in memory. A flow of a kind pryx does not read is reported and
+ * skipped; a file cut off mid-flow reports where.
+ */
+function readMitmproxyFlows(file: string, buf: Buffer, n: number, read: () => number, onFlow: (flow: Flow) => void): FlowFileRead {
+  const errors: string[] = [];
+  let count = 0;
+  let pending = Buffer.from(buf.subarray(0, n));
+  let offset = 0;
+  let index = 0;
+  for (;;) {
+    let r: ReturnType<typeof parseTnetstring>;
+    try {
+      r = parseTnetstring(pending, offset);
+    } catch (err) {
+      errors.push(`${file}: flow ${index + 1}: ${(err as Error).message}; the rest of the file is not read`);
+      break;
+    }
+    if (!r) {
+      const more = read();
+      if (more === 0) {
+        if (offset < pending.length) errors.push(`${file}: flow ${index + 1} is cut off at the end of the file`);
+        break;
+      }
+      pending = Buffer.concat([pending.subarray(offset), buf.subarray(0, more)]);
+      offset = 0;
+      continue;
+    }
+    offset = r.end;
+    index++;
+    let flow: Flow;
+    try {
+      flow = flowFromMitmproxyState(r.value);
+    } catch (err) {
+      errors.push(`${file}: flow ${index}: ${(err as Error).message}`);
+      continue;
+    }
+    onFlow(flow);
+    count++;
+  }
+  return { count, errors, format: "mitmproxy" };
 }
 
 /**
@@ -114,6 +160,7 @@ export function readFlows(file: string, onFlow: (flow: Flow) => void): FlowFileR
       }
     };
     let n = read();
+    if (looksLikeTnetstring(buf.subarray(0, n))) return readMitmproxyFlows(file, buf, n, read, onFlow);
     if (isHar(buf.toString("utf8", 0, Math.min(n, 64)))) {
       const chunks = [Buffer.from(buf.subarray(0, n))];
       while ((n = read()) > 0) chunks.push(Buffer.from(buf.subarray(0, n)));

@@ -1,0 +1,139 @@
+/**
+ * mitmproxy's flow files (`mitmdump -w`, the console's `w`): each flow's state dict, as its
+ * `get_state()` writes it, made into a pryx flow. Versions 13 (mitmproxy 7) to 21 (mitmproxy 11)
+ * are read, taking the key names of both sides of the 18→19 rename (client `address` →
+ * `peername`, server `ip_address` → `peername`), so a user switching brings their captures.
+ */
+import { Client, Server, type Address } from "./connection.ts";
+import { HTTPFlow, Request, Response } from "./http.ts";
+import { TCPFlow, TCPMessage } from "./tcp.ts";
+import { WebSocketData, WebSocketMessage } from "./websocket.ts";
+import { FlowError, type Flow } from "./flow.ts";
+import type { HeaderField } from "./headers.ts";
+import type { TValue } from "./tnetstring.ts";
+
+export class MitmproxyFlowError extends Error {}
+
+/** The oldest format version read: marked became a string in 13 (mitmproxy 7). */
+const OLDEST = 13;
+const NEWEST = 21;
+
+type Dict = { [key: string]: TValue };
+
+const isDict = (v: TValue | undefined): v is Dict => v !== null && typeof v === "object" && !Array.isArray(v) && !Buffer.isBuffer(v);
+const dict = (v: TValue | undefined): Dict => (isDict(v) ? v : {});
+const list = (v: TValue | undefined): TValue[] => (Array.isArray(v) ? v : []);
+/** Text from a str field, or from bytes (mitmproxy's bytes fields are byte strings: latin1 keeps each byte). */
+const text = (v: TValue | undefined, bytesAs: BufferEncoding = "latin1"): string | undefined => (typeof v === "string" ? v : Buffer.isBuffer(v) ? v.toString(bytesAs) : undefined);
+const num = (v: TValue | undefined): number | undefined => (typeof v === "number" ? v : undefined);
+const bytes = (v: TValue | undefined): Uint8Array | undefined => (Buffer.isBuffer(v) ? v : typeof v === "string" ? Buffer.from(v, "utf8") : undefined);
+
+function address(v: TValue | undefined): Address | undefined {
+  const a = list(v);
+  const host = text(a[0], "utf8");
+  const port = num(a[1]);
+  return host !== undefined && port !== undefined ? [host, port] : undefined;
+}
+
+function headers(v: TValue | undefined): HeaderField[] {
+  return list(v).map((pair) => {
+    const [k, val] = list(pair);
+    return [text(k) ?? "", text(val) ?? ""];
+  });
+}
+
+function connectionFacts(c: Client | Server, s: Dict): void {
+  c.tls = s.tls === true || s.tls_established === true;
+  c.tls_established = c.tls;
+  c.sni = text(s.sni, "utf8");
+  c.alpn = text(s.alpn);
+  c.tls_version = text(s.tls_version);
+  c.cipher = text(s.cipher) ?? text(s.cipher_name);
+  c.timestamp_start = num(s.timestamp_start);
+  c.timestamp_tls_setup = num(s.timestamp_tls_setup);
+  c.timestamp_end = num(s.timestamp_end);
+}
+
+function client(s: Dict): Client {
+  const c = new Client(address(s.peername) ?? address(s.address) ?? ["", 0], address(s.sockname) ?? ["", 0], text(s.proxy_mode) ?? "regular");
+  connectionFacts(c, s);
+  return c;
+}
+
+function server(s: Dict): Server {
+  const sv = new Server(address(s.address));
+  sv.peername = address(s.peername) ?? address(s.ip_address);
+  sv.sockname = address(s.sockname) ?? address(s.source_address);
+  sv.timestamp_tcp_setup = num(s.timestamp_tcp_setup);
+  connectionFacts(sv, s);
+  return sv;
+}
+
+/** What requests and responses share (mitmproxy's MessageData). */
+const message = (s: Dict) => ({ http_version: text(s.http_version) ?? "HTTP/1.1", headers: headers(s.headers), content: bytes(s.content), timestamp_start: num(s.timestamp_start) ?? 0 });
+
+function ended<M extends Request | Response>(m: M, s: Dict): M {
+  m.timestamp_end = num(s.timestamp_end);
+  return m;
+}
+
+function request(s: Dict): Request {
+  const init = { method: text(s.method) ?? "GET", scheme: text(s.scheme) ?? "http", host: text(s.host, "utf8") ?? "", port: num(s.port) ?? 0, path: text(s.path) ?? "/", authority: text(s.authority) ?? "" };
+  return ended(new Request({ ...init, ...message(s) }), s);
+}
+
+function response(s: Dict): Response {
+  return ended(new Response({ status_code: num(s.status_code) ?? 0, reason: text(s.reason) ?? "", ...message(s) }), s);
+}
+
+function websocket(s: Dict): WebSocketData {
+  const ws = new WebSocketData();
+  ws.messages = list(s.messages).map((m) => {
+    const [type, fromClient, content, timestamp, dropped] = list(m);
+    // mitmproxy stores the frame opcode: 1 text, 2 binary.
+    const msg = new WebSocketMessage(type === 1 ? "text" : "binary", fromClient === true, bytes(content) ?? new Uint8Array(0), num(timestamp) ?? 0);
+    msg.dropped = dropped === true;
+    return msg;
+  });
+  ws.closed_by_client = typeof s.closed_by_client === "boolean" ? s.closed_by_client : undefined;
+  ws.close_code = num(s.close_code);
+  ws.close_reason = text(s.close_reason, "utf8");
+  ws.timestamp_end = num(s.timestamp_end);
+  return ws;
+}
+
+/** One flow from its state dict; a type or version pryx does not read is a MitmproxyFlowError saying which. */
+export function flowFromMitmproxyState(state: TValue): Flow {
+  if (!isDict(state)) throw new MitmproxyFlowError("not a flow: expected a dict");
+  const version = num(state.version);
+  if (version === undefined) throw new MitmproxyFlowError("a flow from mitmproxy before 7.0 (no numeric format version): open it in a newer mitmproxy and save it again");
+  if (version < OLDEST || version > NEWEST) throw new MitmproxyFlowError(`mitmproxy flow format version ${version}: pryx reads versions ${OLDEST} to ${NEWEST} (mitmproxy 7 to 11)`);
+  const type = text(state.type);
+  const c = client(dict(state.client_conn));
+  const sv = server(dict(state.server_conn));
+  let flow: Flow;
+  if (type === "http") {
+    const f = new HTTPFlow(c, sv, request(dict(state.request)));
+    if (isDict(state.response)) f.response = response(state.response);
+    if (isDict(state.websocket)) f.websocket = websocket(state.websocket);
+    flow = f;
+  } else if (type === "tcp") {
+    const f = new TCPFlow(c, sv);
+    f.messages = list(state.messages).map((m) => {
+      const [fromClient, content, timestamp] = list(m);
+      return new TCPMessage(fromClient === true, bytes(content) ?? new Uint8Array(0), num(timestamp) ?? 0);
+    });
+    flow = f;
+  } else throw new MitmproxyFlowError(`mitmproxy ${type ?? "unknown"} flows are not read yet (HTTP, WebSocket and TCP flows are)`);
+  flow.id = text(state.id) ?? flow.id;
+  const req = flow instanceof HTTPFlow ? flow.request.timestamp_start : undefined;
+  flow.timestamp_created = num(state.timestamp_created) ?? req ?? c.timestamp_start ?? 0;
+  flow.marked = typeof state.marked === "string" ? state.marked : state.marked === true ? ":default:" : "";
+  flow.is_replay = state.is_replay === "request" || state.is_replay === "response" ? state.is_replay : null;
+  flow.comment = text(state.comment, "utf8") ?? "";
+  const err = dict(state.error);
+  const msg = text(err.msg, "utf8");
+  flow.error = msg !== undefined ? new FlowError(msg, num(err.timestamp) ?? flow.timestamp_created) : undefined;
+  flow.live = false;
+  return flow;
+}
