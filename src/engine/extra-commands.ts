@@ -51,6 +51,13 @@ function cutCsv(flows: Flow[], specs: string[]): string {
   return flows.map((f) => `${specs.map((c) => csvCell(value(f, c))).join(",")}\r\n`).join("");
 }
 
+/** One value as it is (a body stays byte-exact); several as CSV, a row per flow, as mitmproxy's. */
+function cutData(store: FlowStore, spec: string, cuts: string): Buffer {
+  const flows = resolveFlows(store, spec);
+  const specs = cuts.split(",").map((c) => c.trim());
+  return flows.length === 1 && specs.length === 1 ? Buffer.from(cut(flows[0] as Flow, specs[0] as string)) : Buffer.from(cutCsv(flows, specs), "utf8");
+}
+
 /** Commands behind mitmproxy's remaining default keys: cut.save, script.run, view.flows.create, options.*. */
 export function registerExtraCommands(commands: CommandRegistry, deps: { store: FlowStore; options: Options; notify(flow: Flow): void }): void {
   const { store, options } = deps;
@@ -61,15 +68,22 @@ export function registerExtraCommands(commands: CommandRegistry, deps: { store: 
     run: (args) => {
       const [spec, cuts, target] = args;
       if (!spec || !cuts || !target) throw new CommandError("cut.save needs flows, cuts and a path, e.g. cut.save @focus response.content body.bin");
-      const flows = resolveFlows(store, spec);
-      const specs = cuts.split(",").map((c) => c.trim());
-      // One value is written as is (a body stays byte-exact); several are CSV, a row per flow, as mitmproxy's.
-      const data = flows.length === 1 && specs.length === 1 ? Buffer.from(cut(flows[0] as Flow, specs[0] as string)) : Buffer.from(cutCsv(flows, specs), "utf8");
+      const data = cutData(store, spec, cuts);
       const append = target.startsWith("+");
       const file = append ? target.slice(1) : target;
       if (append) fs.appendFileSync(file, data);
       else fs.writeFileSync(file, data);
       return `saved ${data.length} bytes to ${file}`;
+    },
+  });
+  commands.add({
+    name: "cut",
+    signature: "cut flows cuts",
+    help: "Parts of flows as text (e.g. request.url): one value as it is, several as CSV; cut.clip copies it.",
+    run: (args) => {
+      const [spec, cuts] = args;
+      if (!spec || !cuts) throw new CommandError("cut needs flows and cuts, e.g. cut @focus request.url");
+      return cutData(store, spec, cuts).toString("utf8");
     },
   });
   commands.add({

@@ -30,6 +30,7 @@ import { LINE_OPS, lineKey } from "./edit/line-keys.ts";
 import type { EditScreen, GridEditorScreen, TextEditorScreen } from "./edit/screens.ts";
 import { NO_TERMINAL, type TerminalHandover } from "./edit/terminal.ts";
 import { conciseError } from "./errors.ts";
+import { osc52 } from "./clipboard.ts";
 
 /** Body bytes asked for when a flow view opens; `f` asks for everything up to FULL_BODY_LIMIT. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -195,6 +196,8 @@ export interface ControllerOptions {
   initialEvents?: readonly EngineEvent[];
   /** Hands the terminal to an external editor and back; without one (tests) the editor just runs. */
   terminal?: TerminalHandover;
+  /** Writes a terminal escape (the OSC 52 clipboard); without one (tests) nothing is written. */
+  writeEscape?: (escape: string) => void;
   /** Where $EDITOR and friends are read from. */
   env?: NodeJS.ProcessEnv;
 }
@@ -245,11 +248,14 @@ export class Controller {
   private hold: { readonly timer: NodeJS.Timeout } | undefined;
   private readonly heldKeys: KeyPress[] = [];
 
+  private readonly writeEscape: (escape: string) => void;
+
   constructor(o: ControllerOptions) {
     this.engine = o.engine;
     this.keymap = o.keymap;
     this.theme = o.theme;
     this.onExit = o.onExit;
+    this.writeEscape = o.writeEscape ?? (() => undefined);
     this.messageMs = o.messageMs ?? MESSAGE_MS;
     this.editor = new FlowEditor(this.editHost(o.terminal ?? NO_TERMINAL, o.env ?? process.env));
     this.registerLocalCommands();
@@ -1438,6 +1444,14 @@ export class Controller {
       if (Number(/^duplicated (\d+)/.exec(value ?? "")?.[1] ?? 0) > 0) this.focusArrivedCopy(before);
       return value;
     });
+    // The clipboard is the user's terminal (OSC 52), which only the console can write to.
+    const toClipboard = async (engineLine: string): Promise<string> => {
+      const text = (await this.engine.request({ op: "command", line: replaceFocus(engineLine, this.focusedId()) })) ?? "";
+      this.writeEscape(osc52(text));
+      return `copied ${Buffer.byteLength(text)} bytes to the clipboard`;
+    };
+    add("export.clip", "export.clip format flow", "Export a flow to the clipboard (the terminal's, by OSC 52)", (_a, rest) => toClipboard(`export ${rest}`));
+    add("cut.clip", "cut.clip flows cuts", "Send cuts to the clipboard (the terminal's, by OSC 52); several values as CSV", (_a, rest) => toClipboard(`cut ${rest}`));
     add("view.focus.next", "view.focus.next", "Focus the next flow", () => this.stepFlow(1));
     add("view.focus.prev", "view.focus.prev", "Focus the previous flow", () => this.stepFlow(-1));
   }

@@ -134,6 +134,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       keymap,
       theme,
       terminal,
+      writeEscape: (escape) => stdout.write(escape),
       onExit: (error) => finish(error),
       ...(opts.initialEvents ? { initialEvents: opts.initialEvents } : {}),
       width: stdout.columns || 80,

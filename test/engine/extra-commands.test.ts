@@ -128,3 +128,12 @@ test("flow.set (mitmproxy's) sets method, path, url, host on requests and status
   await assert.rejects(run(e, `flow.set ${a} method`), /needs a value/);
   await assert.rejects(run(e, `flow.set ${a} method "G T"`), /invalid HTTP method/);
 });
+
+test("cut gives one value as text and several as CSV (what cut.clip copies)", async () => {
+  const e = engine();
+  const a = (await run(e, "view.flows.create get http://api.test/a?x=1")) as string;
+  const b = (await run(e, "view.flows.create post http://api.test/b")) as string;
+  assert.equal(await run(e, `cut ${a} request.url`), "http://api.test/a?x=1");
+  assert.equal(await run(e, `cut ${a},${b} request.method,request.url`), "GET,http://api.test/a?x=1\r\nPOST,http://api.test/b\r\n");
+  await assert.rejects(run(e, `cut ${a}`), /cut needs flows and cuts/);
+});

@@ -278,3 +278,30 @@ test("events buffered before the console started are applied first", () => {
   assert.equal(ctrl.logs.size, 1);
   ctrl.dispose();
 });
+
+test("ctrl l then Enter copies cuts to the terminal's clipboard with OSC 52; export.clip the same; too big is refused with advice", async () => {
+  const { renderConsole, press, waitForText, KEY } = await import("./helpers/tui.tsx");
+  const escapes: string[] = [];
+  const h = await renderConsole({ writeEscape: (e) => escapes.push(e) });
+  try {
+    const [flow] = makeFlows(1);
+    h.engine.add([flow!]);
+    await waitForText(h, "[1/1]");
+    h.engine.onCommand = (line) => (line.startsWith("cut ") ? "https://api.example.com/v1/items/1" : line.startsWith("export ") ? "curl -X GET 'https://x.test/'" : undefined);
+    const prompt = await press(h, "\x0c");
+    assert.match(prompt, /^: cut\.clip @focus$/m);
+    await press(h, "request.url");
+    await press(h, KEY.enter);
+    await waitForText(h, "copied 34 bytes to the clipboard");
+    assert.ok(h.engine.commandLines().includes(`cut ${flow!.id} request.url`), "@focus is the focused flow");
+    assert.deepEqual(escapes, [`\x1b]52;c;${Buffer.from("https://api.example.com/v1/items/1").toString("base64")}\x07`]);
+    await h.ctrl.run("export.clip curl @focus", false);
+    assert.equal(escapes.at(-1), `\x1b]52;c;${Buffer.from("curl -X GET 'https://x.test/'").toString("base64")}\x07`);
+    h.engine.onCommand = () => "x".repeat(200_000);
+    await h.ctrl.run("cut.clip @focus response.content", false);
+    await waitForText(h, "more than a terminal clipboard takes");
+    assert.equal(escapes.length, 2, "nothing written for the refused copy");
+  } finally {
+    h.unmount();
+  }
+});

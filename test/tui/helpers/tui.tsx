@@ -66,6 +66,8 @@ export async function renderConsole(
     /** The environment editors are chosen from (EDITOR, PRYX_EDITOR); the test's own by default. */
     env?: NodeJS.ProcessEnv;
     terminal?: TerminalHandover;
+    /** Receives the escapes the console writes past Ink (the OSC 52 clipboard). */
+    writeEscape?: (escape: string) => void;
   } = {},
 ): Promise<Harness> {
   const engine = opts.engine ?? new FakeEngine();
@@ -82,6 +84,7 @@ export async function renderConsole(
     height,
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.terminal ? { terminal: opts.terminal } : {}),
+    ...(opts.writeEscape ? { writeEscape: opts.writeEscape } : {}),
   });
   // With terminalSize the App reads the size from stdout, as it does in a real terminal.
   const r = opts.terminalSize ? render(<App ctrl={ctrl} theme={TEST_THEME} />) : render(<App ctrl={ctrl} width={width} height={height} theme={TEST_THEME} />);
