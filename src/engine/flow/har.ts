@@ -2,6 +2,7 @@
 import { Client, Server } from "./connection.ts";
 import { HTTPFlow, Request, Response } from "./http.ts";
 import { FlowError, type Flow } from "./flow.ts";
+import { WebSocketData, WebSocketMessage } from "./websocket.ts";
 
 interface HarNV {
   name: string;
@@ -29,6 +30,29 @@ interface HarEntry {
   cache: Record<string, never>;
   timings: { send: number; wait: number; receive: number };
   comment?: string;
+  /** Chrome's extension: a WebSocket's messages (time in seconds since the epoch; opcode 2 data in base64). */
+  _webSocketMessages?: HarWebSocketMessage[];
+}
+interface HarWebSocketMessage {
+  type: "send" | "receive";
+  time: number;
+  opcode: number;
+  data: string;
+}
+
+function harMessages(ws: WebSocketData): HarWebSocketMessage[] {
+  return ws.messages.map((m) => ({
+    type: m.from_client ? "send" : "receive",
+    time: m.timestamp,
+    opcode: m.type === "text" ? 1 : 2,
+    data: Buffer.from(m.content).toString(m.type === "text" ? "utf8" : "base64"),
+  }));
+}
+
+function messagesFromHar(list: HarWebSocketMessage[]): WebSocketData {
+  const ws = new WebSocketData();
+  ws.messages = list.map((m) => new WebSocketMessage(m.opcode === 1 ? "text" : "binary", m.type === "send", Buffer.from(m.data ?? "", m.opcode === 1 ? "utf8" : "base64"), m.time));
+  return ws;
 }
 
 function text(b: Uint8Array | undefined): { text: string; encoding?: string } {
@@ -106,6 +130,7 @@ export function toHar(flows: Flow[]): string {
     if (f.server_conn.peername) entry.serverIPAddress = f.server_conn.peername[0];
     if (reqBody && reqBody.length) entry.request.postData = { mimeType: r.headers.get("content-type") ?? "", ...text(reqBody) };
     if (f.comment) entry.comment = f.comment;
+    if (f.websocket) entry._webSocketMessages = harMessages(f.websocket);
     entries.push(entry);
   }
   return JSON.stringify({ log: { version: "1.2", creator: { name: "pryx", version: "0.1.0" }, entries } }, null, 2);
@@ -160,6 +185,7 @@ export function fromHar(json: string): HTTPFlow[] {
       flow.error = new FlowError(e.response._error, start + Math.max(0, e.time) / 1000);
     }
     flow.comment = e.comment ?? "";
+    if (Array.isArray(e._webSocketMessages)) flow.websocket = messagesFromHar(e._webSocketMessages);
     flow.live = false;
     return flow;
   });

@@ -9,6 +9,7 @@ import { exportFlow, shellQuote } from "../../../src/engine/flow/export.ts";
 import { fromHar, isHar, toHar } from "../../../src/engine/flow/har.ts";
 import { decodeFlow, encodeFlow } from "../../../src/engine/flow/codec.ts";
 import { FlowError } from "../../../src/engine/flow/flow.ts";
+import { WebSocketData, WebSocketMessage } from "../../../src/engine/flow/websocket.ts";
 
 function flow(): HTTPFlow {
   const req = Request.make("POST", "http://api.test:8080/login?next=/home", "user=o'brien", { "Content-Type": "application/x-www-form-urlencoded", "X-Token": "abc" });
@@ -44,6 +45,23 @@ test("HAR export and import round-trip the request, the response and non-UTF-8 b
   assert.equal(back?.request.headers.get("x-token"), "abc");
   assert.equal(back?.response?.status_code, 201);
   assert.deepEqual([...(back?.response?.content ?? [])], [0xff, 0x00, 0x10]);
+});
+
+test("a WebSocket flow's messages go to HAR as Chrome writes them (_webSocketMessages) and come back", () => {
+  const f = flow();
+  f.websocket = new WebSocketData();
+  f.websocket.messages = [new WebSocketMessage("text", true, Buffer.from("héllo"), 1700000000.25), new WebSocketMessage("binary", false, Buffer.from([0, 255, 7]), 1700000000.5)];
+  const har = toHar([f]);
+  const entry = (JSON.parse(har) as { log: { entries: { _webSocketMessages: unknown }[] } }).log.entries[0];
+  assert.deepEqual(entry?._webSocketMessages, [
+    { type: "send", time: 1700000000.25, opcode: 1, data: "héllo" },
+    { type: "receive", time: 1700000000.5, opcode: 2, data: Buffer.from([0, 255, 7]).toString("base64") },
+  ]);
+  const [back] = fromHar(har);
+  assert.deepEqual(back?.websocket?.messages.map((m) => [m.type, m.from_client, [...m.content], m.timestamp]), [
+    ["text", true, [...Buffer.from("héllo")], 1700000000.25],
+    ["binary", false, [0, 255, 7], 1700000000.5],
+  ]);
 });
 
 test("pryx flow lines round-trip a flow", () => {
