@@ -13,6 +13,7 @@ import { editPart, showFlows } from "./helpers/edit.ts";
 import { ENTER_ALT, LEAVE_ALT, terminalHandover, type TerminalHandover } from "../../src/tui/edit/terminal.ts";
 import { chooseEditor, editInExternalEditor, EditorError } from "../../src/tui/edit/external-editor.ts";
 import * as text from "../../src/tui/edit/text-editor.ts";
+import { rawPatch } from "../../src/tui/edit/parts.ts";
 import { keyPressFromChar } from "../../src/tui/keys.ts";
 
 const dec = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
@@ -301,4 +302,47 @@ test("the inline editor keeps CRLF line ends (multipart bodies): End then typing
   assert.ok(text.textValue(t).includes("Yp\r\nq\r\n--b--"), JSON.stringify(text.textValue(t)));
   // Mixed line ends are left as they are: each LF is a line end, a CR a character.
   assert.equal(text.textValue(text.makeText("a\r\nb\nc")), "a\r\nb\nc");
+});
+
+test("raw request: the whole message in $EDITOR, read back into one patch of what changed (method, path, headers, body)", async () => {
+  const dir = tempDir("pryx-raw-editor-");
+  const seen = path.join(dir, "seen");
+  const script = path.join(dir, "editor.sh");
+  writeFileSync(script, `#!/bin/sh\ncp "$1" "${seen}"\nprintf 'PUT /v2/form?x=1 HTTP/1.1\\nHost: api.example.com\\nX-Added:  yes\\nContent-Type: text/plain\\n\\nhello raw\\n' > "$1"\n`);
+  chmodSync(script, 0o755);
+  const h = await renderConsole({ height: 40, env: { PATH: process.env["PATH"], EDITOR: script } });
+  try {
+    await showFlows(h, [makeFlow({ seq: 1, method: "POST", path: "/form" })]);
+    await editPart(h, "d");
+    assert.ok(await until(() => h.engine.edits.length === 1));
+    assert.equal(readFileSync(seen, "latin1"), "POST /form HTTP/1.1\nHost: api.example.com\nUser-Agent: curl/8.5.0\nAccept: */*\nContent-Type: application/x-www-form-urlencoded\n\nname=widget&count=3");
+    const patch = h.engine.edits[0]!.patch;
+    assert.equal(patch.method, "PUT");
+    assert.equal(patch.path, "/v2/form?x=1");
+    assert.deepEqual(patch.requestHeaders, [["Host", "api.example.com"], ["X-Added", "yes"], ["Content-Type", "text/plain"]]);
+    assert.equal(dec(patch.requestBody), "hello raw", "the editor's final newline is not part of the body");
+    await waitForText(h, "edited raw request");
+  } finally {
+    h.unmount();
+  }
+});
+
+test("raw response saved untouched changes nothing; a broken header line is refused with its line number", async () => {
+  const same = await renderConsole({ height: 40, env: { PATH: process.env["PATH"], EDITOR: "true" } });
+  try {
+    await showFlows(same, [makeFlow({ seq: 1 })]);
+    await editPart(same, "e");
+    await waitForText(same, "raw response unchanged");
+    assert.equal(same.engine.edits.length, 0);
+  } finally {
+    same.unmount();
+  }
+  const d = makeDetail(makeFlow({ seq: 2 }));
+  assert.deepEqual(rawPatch("raw response", Buffer.from("HTTP/1.1 404 Gone Away\r\nContent-Type: text/plain\r\n\r\nbye"), d), {
+    statusCode: 404,
+    reason: "Gone Away",
+    responseHeaders: [["Content-Type", "text/plain"]],
+    responseBody: Buffer.from("bye"),
+  });
+  assert.throws(() => rawPatch("raw request", Buffer.from("GET / HTTP/1.1\nno colon here\n\n"), d), /line 2: expected "Name: value"/);
 });

@@ -21,7 +21,7 @@ test("e opens the Edit chooser with every part and a one-key shortcut for each",
     HTTP_PARTS.forEach((p, i) => assert.ok(f.includes(`${CHOOSER_SHORTCUTS[i]} ${p}`), `${CHOOSER_SHORTCUTS[i]} ${p} in\n${f}`));
     assert.deepEqual(
       [...HTTP_PARTS],
-      ["method", "url", "path", "query", "request-headers", "request-body", "urlencoded form", "status_code", "reason", "response-headers", "response-body", "comment"],
+      ["method", "url", "path", "query", "request-headers", "request-body", "urlencoded form", "status_code", "reason", "response-headers", "response-body", "comment", "raw request", "raw response"],
     );
     await press(h, KEY.esc);
     assert.ok(!h.lastFrame().includes("Edit..."));

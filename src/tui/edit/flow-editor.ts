@@ -30,6 +30,10 @@ import {
   valueLabel,
   valuePatch,
   type BodyPart,
+  type RawPart,
+  isRawPart,
+  rawPatch,
+  rawText,
   type EditPart,
   type GridPart,
   type ValuePart,
@@ -111,6 +115,7 @@ export class FlowEditor {
     if (!partsFor(f).includes(part)) throw new Error(`Cannot edit ${f.type.toUpperCase()} flows yet (only their comment)`);
     if (isValuePart(part)) return this.editValue(f, part);
     if (isGridPart(part)) return this.openGrid(f, part);
+    if (isRawPart(part)) return this.editRaw(f, part);
     return this.editBody(f, part);
   }
 
@@ -270,6 +275,26 @@ export class FlowEditor {
     const go = () => this.editBodyNow(f.id, part, size, m?.contentType);
     if (size > EDIT_CONFIRM_BYTES) this.host.confirm(`Edit the ${humanSize(size)} ${side} body?`, go);
     else await go();
+  }
+
+  /** The whole message in $EDITOR, read back into one patch of what changed. */
+  private async editRaw(f: FlowSummary, part: RawPart): Promise<void> {
+    const side = part === "raw request" ? "request" : "response";
+    const probe = await this.detail(f.id, 0);
+    const size = (side === "request" ? probe.request : probe.response)?.bodySize ?? 0;
+    if (size > EDIT_MAX_BYTES) throw new Error(`the ${side} body is ${humanSize(size)}, more than the ${humanSize(EDIT_MAX_BYTES)} the console edits`);
+    const editor = chooseEditor(this.host.env);
+    if (editor.kind === "inline") throw new Error(`editing the raw ${side} needs an external editor: set $EDITOR`);
+    const d = await this.detail(f.id, Math.max(1, size));
+    const text = rawText(part, d);
+    const edited = editInExternalEditor(text, { command: editor.command, terminal: this.host.terminal, extension: "http", env: this.host.env });
+    const patch = rawPatch(part, edited, d);
+    if (Object.keys(patch).length === 0) {
+      this.host.message(`${part} unchanged`);
+      return;
+    }
+    const r = await this.send(f.id, patch, part);
+    if (!r.ok) this.host.message(r.error, "error");
   }
 
   private async editBodyNow(id: string, part: BodyPart, size: number, contentType: string | undefined): Promise<void> {

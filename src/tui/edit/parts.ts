@@ -20,12 +20,16 @@ export const HTTP_PARTS = [
   "response-headers",
   "response-body",
   "comment",
+  "raw request",
+  "raw response",
 ] as const;
 
 export type EditPart = (typeof HTTP_PARTS)[number];
 export type ValuePart = "method" | "url" | "path" | "status_code" | "reason" | "comment";
 export type GridPart = "query" | "request-headers" | "response-headers" | "urlencoded form";
 export type BodyPart = "request-body" | "response-body";
+/** The whole message in $EDITOR: start line, headers, a blank line, the body (mitmproxy users ask for it: #1422, #6227). */
+export type RawPart = "raw request" | "raw response";
 
 const VALUE_PARTS: ReadonlySet<string> = new Set<ValuePart>(["method", "url", "path", "status_code", "reason", "comment"]);
 const GRID_PARTS: ReadonlySet<string> = new Set<GridPart>(["query", "request-headers", "response-headers", "urlencoded form"]);
@@ -36,6 +40,67 @@ export function isValuePart(p: EditPart): p is ValuePart {
 
 export function isGridPart(p: EditPart): p is GridPart {
   return GRID_PARTS.has(p);
+}
+
+export function isRawPart(p: EditPart): p is RawPart {
+  return p === "raw request" || p === "raw response";
+}
+
+/**
+ * The message as the editor shows it: the start line, `Name: value` lines (byte strings, one
+ * char per byte), a blank line, then the body as the flow view fetched it (decoded, as a body
+ * edit is). Lines end in \n; both \n and \r\n are read back.
+ */
+export function rawText(p: RawPart, d: FlowDetail): Uint8Array {
+  const m = p === "raw request" ? d.request : d.response;
+  const start = p === "raw request" ? `${d.request?.method ?? "GET"} ${d.request?.path ?? "/"} ${d.request?.httpVersion ?? "HTTP/1.1"}` : `${d.response?.httpVersion ?? "HTTP/1.1"} ${d.response?.status ?? 200} ${d.response?.reason ?? "OK"}`;
+  const head = [start, ...(m?.headers ?? []).map(([k, v]) => `${k}: ${v}`), "", ""].join("\n");
+  return Buffer.concat([Buffer.from(head, "latin1"), m?.body ?? new Uint8Array(0)]);
+}
+
+/**
+ * The edited text back to one patch of what changed. The body's Content-Length follows it (the
+ * engine sets it when the body changes); a final newline the editor added is dropped when the
+ * body had none, so saving untouched changes nothing.
+ */
+export function rawPatch(p: RawPart, edited: Uint8Array, d: FlowDetail): FlowPatch {
+  const buf = Buffer.from(edited);
+  const lf = buf.indexOf("\n\n");
+  const crlf = buf.indexOf("\r\n\r\n");
+  const [headEnd, sepLen] = crlf >= 0 && (lf < 0 || crlf < lf) ? [crlf, 4] : lf >= 0 ? [lf, 2] : [buf.length, 0];
+  const lines = buf.toString("latin1", 0, headEnd).split(/\r?\n/);
+  let body: Uint8Array = buf.subarray(Math.min(buf.length, headEnd + sepLen));
+  const m = p === "raw request" ? d.request : d.response;
+  const old = m?.body ?? new Uint8Array(0);
+  if (body[body.length - 1] === 0x0a && old[old.length - 1] !== 0x0a) body = body.subarray(0, body.length - (body[body.length - 2] === 0x0d ? 2 : 1));
+  const headers: [string, string][] = lines.slice(1).map((line, i) => {
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw new Error(`line ${i + 2}: expected "Name: value", got ${JSON.stringify(line)}`);
+    return [line.slice(0, colon), line.slice(colon + 1).replace(/^[ \t]+/, "")];
+  });
+  const patch: FlowPatch = {};
+  const start = lines[0] ?? "";
+  if (p === "raw request") {
+    const sl = /^(\S+) (\S+)(?: \S+)?$/.exec(start);
+    if (!sl) throw new Error(`line 1: expected "METHOD /path HTTP/1.1", got ${JSON.stringify(start)}`);
+    if (sl[1] !== d.request?.method) patch.method = sl[1] as string;
+    if (sl[2] !== d.request?.path) patch.path = sl[2] as string;
+  } else {
+    const sl = /^\S+ (\d{3})(?: (.*))?$/.exec(start);
+    if (!sl) throw new Error(`line 1: expected "HTTP/1.1 200 OK", got ${JSON.stringify(start)}`);
+    if (Number(sl[1]) !== d.response?.status) patch.statusCode = Number(sl[1]);
+    if ((sl[2] ?? "") !== d.response?.reason) patch.reason = sl[2] ?? "";
+  }
+  const sameHeaders = headers.length === (m?.headers.length ?? 0) && headers.every(([k, v], i) => m?.headers[i]?.[0] === k && m.headers[i]?.[1] === v);
+  const sameBody = Buffer.from(body).equals(Buffer.from(old));
+  if (p === "raw request") {
+    if (!sameHeaders) patch.requestHeaders = headers;
+    if (!sameBody) patch.requestBody = body;
+  } else {
+    if (!sameHeaders) patch.responseHeaders = headers;
+    if (!sameBody) patch.responseBody = body;
+  }
+  return patch;
 }
 
 export function isBodyPart(p: EditPart): p is BodyPart {
@@ -49,6 +114,10 @@ const ALIASES: Record<string, EditPart> = {
   "urlencoded_form": "urlencoded form",
   status: "status_code",
   "status-code": "status_code",
+  "raw-request": "raw request",
+  raw_request: "raw request",
+  "raw-response": "raw response",
+  raw_response: "raw response",
 };
 
 export function parsePart(s: string): EditPart | undefined {
