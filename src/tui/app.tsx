@@ -2,11 +2,11 @@
  * The root component: reads the terminal size once for everyone, feeds every key to the router,
  * and lays out the current screen, an overlay and the status bar.
  */
-import { memo, useCallback, useEffect, useLayoutEffect, useState, useSyncExternalStore, type ReactNode } from "react";
-import { Box, useInput, useStdout, type Key } from "ink";
+import { memo, useCallback, useContext, useEffect, useLayoutEffect, useState, useSyncExternalStore, type ReactNode } from "react";
+import { Box, Text, useInput, useStdout, type Key } from "ink";
 import type { Controller, FlowViewScreen, GridEditorScreen, TextEditorScreen } from "./controller.ts";
 import { keyPressesFromInk } from "./keys.ts";
-import { bodyHeight, mainHeight, overlayHeight } from "./layout.ts";
+import { bodyHeight, mainHeight, overlayHeight, splitPanes, type Pane } from "./layout.ts";
 import { ThemeContext, themeFromEnv, type Theme } from "./theme.ts";
 import { FlowList } from "./components/flow-list.tsx";
 import { FlowView } from "./components/flow-view.tsx";
@@ -49,6 +49,30 @@ function FlowViewContainer({ ctrl, screen, width, height, bodyRows }: { ctrl: Co
   return <FlowView screen={screen} flow={flow} width={width} height={height} bodyRows={bodyRows} />;
 }
 
+/** A split layout's other pane: the focused flow as the flow view shows it, or a hint until it is fetched. */
+function PreviewPane({ ctrl, screen, pane, beside }: { ctrl: Controller; screen: FlowViewScreen | undefined; pane: Pane; beside: boolean }) {
+  const theme = useContext(ThemeContext);
+  // A line between the panes: on the left beside the list, on top below it.
+  const width = beside ? pane.width - 1 : pane.width;
+  const height = beside ? pane.height : pane.height - 1;
+  const rule = beside ? theme.glyphs.ruleV : theme.glyphs.ruleH;
+  const line = beside ? (
+    <Box flexDirection="column" width={1} height={pane.height}>
+      <Text dimColor>{Array.from({ length: pane.height }, () => rule).join("\n")}</Text>
+    </Box>
+  ) : (
+    <Text dimColor>{rule.repeat(pane.width)}</Text>
+  );
+  return (
+    <Box flexDirection={beside ? "row" : "column"} width={pane.width} height={pane.height} overflow="hidden">
+      {line}
+      <Box flexDirection="column" width={width} height={height} overflow="hidden">
+        {screen ? <FlowViewContainer ctrl={ctrl} screen={screen} width={width} height={height} bodyRows={bodyHeight("flowview", height)} /> : <Text dimColor>No flow to preview.</Text>}
+      </Box>
+    </Box>
+  );
+}
+
 function EditorContainer({ ctrl, screen, width, height, bodyRows }: { ctrl: Controller; screen: GridEditorScreen | TextEditorScreen; width: number; height: number; bodyRows: number }) {
   const flow = useSyncExternalStore(ctrl.store.subscribe, () => ctrl.store.get(screen.flowId));
   return screen.kind === "grideditor" ? (
@@ -85,6 +109,8 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
   const main = mainHeight(height, chooserChoices);
   const screen = state.stack[state.stack.length - 1]!;
   const rows = bodyHeight(screen.kind, main);
+  const panes = splitPanes(ctrl.layout(), width, main);
+  const split = panes.preview !== undefined && screen.kind === "flowlist";
 
   let body: ReactNode = null;
   switch (screen.kind) {
@@ -121,8 +147,11 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
         <Box flexDirection="column" height={main} overflowY="hidden">
           {/* The list stays mounted (hidden) under other screens: going back to it with q is then a
               change of display, not 40 rows built anew. */}
-          <Box flexDirection="column" height={main} display={screen.kind === "flowlist" ? "flex" : "none"}>
-            <MemoFlowList store={ctrl.store} width={width} height={main} />
+          <Box flexDirection={ctrl.layout() === "horizontal" ? "row" : "column"} height={main} display={screen.kind === "flowlist" ? "flex" : "none"}>
+            <Box flexDirection="column" width={split ? panes.list.width : width} height={split ? panes.list.height : main} overflow="hidden">
+              <MemoFlowList store={ctrl.store} width={split ? panes.list.width : width} height={split ? panes.list.height : main} />
+            </Box>
+            {split && panes.preview ? <PreviewPane ctrl={ctrl} screen={state.preview} pane={panes.preview} beside={ctrl.layout() === "horizontal"} /> : null}
           </Box>
           {body}
         </Box>

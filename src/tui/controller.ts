@@ -18,7 +18,7 @@ import type { KeyPress } from "./keys.ts";
 import { displayKey } from "./keys.ts";
 import { Keymap, type Context } from "./keymap.ts";
 import * as le from "./line-edit.ts";
-import { bodyHeight, mainHeight, type ScreenKind } from "./layout.ts";
+import { bodyHeight, isLayout, LAYOUTS, mainHeight, splitPanes, type ConsoleLayout, type ScreenKind } from "./layout.ts";
 import { LogStore } from "./log-store.ts";
 import { ORDERS, isOrderKey } from "./order.ts";
 import { FlowStore } from "./store.ts";
@@ -43,6 +43,8 @@ export const MESSAGE_MS = 5000;
  * a busy engine) must not freeze the keyboard, so after this the held keys go to the screen as it is.
  */
 export const KEY_HOLD_MS = 300;
+/** How long the focus rests before a split layout's preview fetches it. */
+export const PREVIEW_SETTLE_MS = 60;
 /** How many flows remember their content views (see Controller.viewModes). */
 const VIEW_MODES_KEPT = 10_000;
 
@@ -167,6 +169,8 @@ export interface ConsoleState {
   readonly height: number;
   readonly listen: readonly string[];
   readonly modes: readonly string[];
+  /** With a split layout, the focused flow as the preview pane shows it. */
+  readonly preview: FlowViewScreen | undefined;
 }
 
 interface LocalCommand {
@@ -181,6 +185,7 @@ const LOCAL_OPTIONS: OptionInfo[] = [
   { name: "console_focus_follow", type: "bool", value: "false", default: "false", help: "The console's focus follows new flows.", choices: undefined },
   { name: "view_order", type: "choice", value: "time", default: "time", help: "Flow list order.", choices: [...ORDERS] },
   { name: "view_order_reversed", type: "bool", value: "false", default: "false", help: "Reverse the flow list order.", choices: undefined },
+  { name: "console_layout", type: "choice", value: "single", default: "single", help: "The flow list alone, or split with a preview of the focused flow (vertical: below, horizontal: beside); - cycles.", choices: [...LAYOUTS] },
 ];
 
 export interface ControllerOptions {
@@ -274,6 +279,7 @@ export class Controller {
       height: o.height ?? 24,
       listen: o.ready.listen,
       modes: o.ready.modes,
+      preview: undefined,
     };
     this.applyViewOptions();
     this.syncViewport();
@@ -360,7 +366,64 @@ export class Controller {
   }
 
   private syncViewport(): void {
-    this.store.setViewport(this.bodyRows("flowlist"));
+    this.store.setViewport(this.panes().list.height);
+  }
+
+  layout(): ConsoleLayout {
+    const v = this.option("console_layout");
+    return isLayout(v) ? v : "single";
+  }
+
+  /** The flow list's pane and the preview's, at the current size and layout. */
+  panes(): ReturnType<typeof splitPanes> {
+    const o = this._state.overlay;
+    const main = mainHeight(this._state.height, o?.kind === "chooser" ? o.choices.length : undefined);
+    return splitPanes(this.layout(), this._state.width, main);
+  }
+
+  private previewTimer: ReturnType<typeof setTimeout> | undefined;
+  private previewSeq = 0;
+
+  /**
+   * A split layout previews the focused flow. Fetched once the focus rests (a held j does not ask
+   * the engine for every flow it passes) and again when the flow changes.
+   */
+  private schedulePreview(): void {
+    if (this.layout() === "single") {
+      if (this._state.preview) this.set({ preview: undefined });
+      return;
+    }
+    const f = this.store.focused();
+    const cur = this._state.preview;
+    if (f && cur && cur.id === f.id && cur.fetchedFor === f) return;
+    if (!f && !cur) return;
+    clearTimeout(this.previewTimer);
+    this.previewTimer = setTimeout(() => this.loadPreview(), PREVIEW_SETTLE_MS);
+    this.previewTimer.unref?.();
+  }
+
+  private loadPreview(): void {
+    const f = this.store.focused();
+    if (!f || this.layout() === "single") {
+      this.set({ preview: undefined });
+      return;
+    }
+    const prev = this._state.preview;
+    const tabs = tabsFor(f);
+    // The response is what a preview is for (mitmproxy#3550); the tab last chosen in the flow view otherwise.
+    const tab = prev && prev.id !== f.id ? prev.tab : Math.max(0, tabs.findIndex((t) => t.id === "response"));
+    const seq = ++this.previewSeq;
+    const screen: FlowViewScreen = { kind: "flowview", key: -1, id: f.id, fetchedFor: f, tabs, tab: Math.min(tab, tabs.length - 1), scroll: 0, modes: this.viewModes.get(f.id) ?? {}, full: false, detail: prev?.id === f.id ? prev.detail : undefined, loading: true, error: undefined, content: prev?.id === f.id ? prev.content : undefined, highlight: undefined };
+    this.set({ preview: screen });
+    this.engine.request({ op: "detail", id: f.id, bodyLimit: BODY_LIMIT }).then(
+      (detail) => {
+        if (seq !== this.previewSeq || !this._state.preview) return;
+        this.set({ preview: this.withContent({ ...this._state.preview, detail: detail ?? undefined, loading: false, error: detail ? undefined : "the engine no longer has this flow" }) });
+      },
+      (err: unknown) => {
+        if (seq === this.previewSeq && this._state.preview) this.set({ preview: { ...this._state.preview, loading: false, error: err instanceof Error ? err.message : String(err) } });
+      },
+    );
   }
 
   setSize(width: number, height: number): void {
@@ -494,10 +557,12 @@ export class Controller {
     if (isOrderKey(order)) this.store.setOrder(order);
     this.store.setReversed(this.option("view_order_reversed") === "true");
     this.store.setFollow(this.option("console_focus_follow") === "true");
+    this.schedulePreview();
   }
 
   private onStoreChange(): void {
     if (this.focusAfterSeq !== undefined) this.focusArrivedCopy(this.focusAfterSeq);
+    if (this.layout() !== "single" || this._state.preview) this.schedulePreview();
     const top = this.top();
     if (top.kind !== "flowview") return;
     const now = this.store.get(top.id);
@@ -1450,6 +1515,11 @@ export class Controller {
       this.writeEscape(osc52(text));
       return `copied ${Buffer.byteLength(text)} bytes to the clipboard`;
     };
+    add("console.layout.options", "console.layout.options", "The console's layouts", () => [...LAYOUTS]);
+    add("console.layout.cycle", "console.layout.cycle", "Cycle to the next layout (single, vertical, horizontal)", () => {
+      const next = LAYOUTS[(LAYOUTS.indexOf(this.layout()) + 1) % LAYOUTS.length] as ConsoleLayout;
+      return this.run(`set console_layout ${next}`, false);
+    });
     add("export.clip", "export.clip format flow", "Export a flow to the clipboard (the terminal's, by OSC 52)", (_a, rest) => toClipboard(`export ${rest}`));
     add("cut.clip", "cut.clip flows cuts", "Send cuts to the clipboard (the terminal's, by OSC 52); several values as CSV", (_a, rest) => toClipboard(`cut ${rest}`));
     add("view.focus.next", "view.focus.next", "Focus the next flow", () => this.stepFlow(1));

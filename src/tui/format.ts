@@ -16,6 +16,9 @@ export interface Glyphs {
   toClient: string;
   up: string;
   down: string;
+  /** The lines between a split layout's panes. */
+  ruleH: string;
+  ruleV: string;
 }
 
 export const UNICODE_GLYPHS: Glyphs = {
@@ -28,6 +31,8 @@ export const UNICODE_GLYPHS: Glyphs = {
   toClient: "⇐",
   up: "⇧",
   down: "⇩",
+  ruleH: "─",
+  ruleV: "│",
 };
 
 export const ASCII_GLYPHS: Glyphs = {
@@ -40,6 +45,8 @@ export const ASCII_GLYPHS: Glyphs = {
   toClient: "<-",
   up: "^",
   down: "v",
+  ruleH: "-",
+  ruleV: "|",
 };
 
 /** Whether the locale says the terminal takes UTF-8 (the usual LC_ALL > LC_CTYPE > LANG order). */

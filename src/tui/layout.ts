@@ -43,3 +43,30 @@ export function bodyHeight(kind: ScreenKind, main: number): number {
       return Math.max(1, main - 1);
   }
 }
+
+/** mitmproxy's `console_layout`: the flow list alone, or beside a preview of the focused flow. */
+export const LAYOUTS = ["single", "vertical", "horizontal"] as const;
+export type ConsoleLayout = (typeof LAYOUTS)[number];
+
+export const isLayout = (v: string | undefined): v is ConsoleLayout => (LAYOUTS as readonly string[]).includes(v ?? "");
+
+export interface Pane {
+  width: number;
+  height: number;
+}
+
+/**
+ * The flow list's pane and, split, the preview's: vertical stacks them (the list on top),
+ * horizontal puts them side by side, as mitmproxy's Pile and Columns do.
+ */
+export function splitPanes(layout: ConsoleLayout, width: number, main: number): { list: Pane; preview: Pane | undefined } {
+  if (layout === "vertical" && main >= 6) {
+    const top = Math.ceil(main / 2);
+    return { list: { width, height: top }, preview: { width, height: main - top } };
+  }
+  if (layout === "horizontal" && width >= 40) {
+    const left = Math.ceil(width / 2);
+    return { list: { width: left, height: main }, preview: { width: width - left, height: main } };
+  }
+  return { list: { width, height: main }, preview: undefined };
+}

@@ -122,7 +122,8 @@ test("O shows every option with value and type; Enter edits in place and sends s
     assert.match(f, /listen_port +8080 +int/);
     assert.match(f, /view_order +time +choice/);
     // Move to listen_port and edit it.
-    const names = h.engine.options.map((o) => o.name).sort();
+    // As the options editor lists them: the engine's and the console's own, sorted.
+    const names = h.ctrl.optionList().map((o) => o.name);
     for (let i = 0; i < names.indexOf("listen_port"); i++) await press(h, "j");
     assert.match(focusedLine(h.lastFrame())!, /listen_port/);
     assert.match(h.lastFrame(), /Proxy port \(0 picks a free port\)\./);
@@ -168,7 +169,8 @@ test("O's in-place editor reads a chunk of keys one by one: held Backspace erase
   const h = await renderConsole({ height: 30 });
   try {
     await press(h, "O");
-    const names = h.engine.options.map((o) => o.name).sort();
+    // As the options editor lists them: the engine's and the console's own, sorted.
+    const names = h.ctrl.optionList().map((o) => o.name);
     for (let i = 0; i < names.indexOf("listen_port"); i++) await press(h, "j");
     await press(h, KEY.enter);
     // One read from the terminal: four Backspaces, the new value and Enter (a paste, key repeat, or SSH).

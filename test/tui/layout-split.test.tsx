@@ -1,0 +1,38 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
+import { makeFlows } from "./helpers/fake-engine.ts";
+import { splitPanes } from "../../src/tui/layout.ts";
+
+test("- cycles the layout: vertical previews the focused flow's response below the list, horizontal beside it, then single again", async () => {
+  const h = await renderConsole({ width: 120, height: 30 });
+  try {
+    h.engine.add(makeFlows(3, (i) => ({ seq: 1 + i, path: `/items/${1 + i}` })));
+    await waitForText(h, "/items/3");
+    await press(h, "-");
+    const v = await waitForText(h, '"name": "item 1"');
+    const lines = v.split("\n");
+    const listAt = lines.findIndex((l) => l.includes("/items/3"));
+    const tabsAt = lines.findIndex((l) => /Request +\[Response\] +Detail/.test(l));
+    assert.ok(listAt >= 0 && tabsAt > listAt, "the preview (on its Response tab) is below the list");
+    assert.equal(h.engine.requests.filter((r) => r.op === "detail").length, 1);
+    // The focus moves: once it rests, the preview follows.
+    await press(h, "j");
+    await waitForText(h, '"name": "item 2"');
+    await press(h, "-");
+    const hz = await waitForText(h, '"name": "item 2"');
+    assert.ok(hz.split("\n").some((l) => /\/items\/2.*│ Request \[Response\] Detail/.test(l)), `the focused row beside the preview's tabs, a rule between:\n${hz}`);
+    await press(h, "-");
+    assert.ok(await until(() => !h.lastFrame().includes('"name": "item 2"')), "single: the preview is gone");
+    assert.equal(h.ctrl.layout(), "single");
+  } finally {
+    h.unmount();
+  }
+});
+
+test("a split that does not fit stays single; the list's viewport is its pane's height", () => {
+  assert.deepEqual(splitPanes("vertical", 100, 20), { list: { width: 100, height: 10 }, preview: { width: 100, height: 10 } });
+  assert.deepEqual(splitPanes("horizontal", 101, 20), { list: { width: 51, height: 20 }, preview: { width: 50, height: 20 } });
+  assert.equal(splitPanes("vertical", 100, 4).preview, undefined);
+  assert.equal(splitPanes("horizontal", 30, 20).preview, undefined);
+});
