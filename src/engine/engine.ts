@@ -22,6 +22,7 @@ import { socks5Handshake } from "./proxy/socks5.ts";
 import { DnsServer } from "./proxy/dns-server.ts";
 import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
 import { InterceptAddon } from "./intercept.ts";
+import { builtinAddons } from "./builtins/index.ts";
 import { SaveStreamAddon, readFlows, type FlowFileRead } from "./save-stream.ts";
 import { compileFilter, type FilterableFlow } from "./filter/index.ts";
 import { loadOrCreateCA } from "./ca/ca.ts";
@@ -123,6 +124,7 @@ export class Engine {
   async start(): Promise<ReadyInfo> {
     // `--set` may name options that -s scripts register: those wait until a script's `load` adds them.
     this.options.updateDeferring(this.init.options);
+    for (const addon of builtinAddons()) await this.addons.add(addon, addon.name);
     await this.addons.add(new InterceptAddon(this.options, this.store), "intercept");
     await this.addons.add(new SaveStreamAddon(this.options, this.log), "save_stream");
     const confdir = this.options.get<string>("confdir");
