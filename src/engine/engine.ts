@@ -124,7 +124,7 @@ export class Engine {
   async start(): Promise<ReadyInfo> {
     // `--set` may name options that -s scripts register: those wait until a script's `load` adds them.
     this.options.updateDeferring(this.init.options);
-    for (const addon of builtinAddons()) await this.addons.add(addon, addon.name);
+    for (const addon of builtinAddons(this.log)) await this.addons.add(addon, addon.name);
     await this.addons.add(new InterceptAddon(this.options, this.store), "intercept");
     await this.addons.add(new SaveStreamAddon(this.options, this.log), "save_stream");
     const confdir = this.options.get<string>("confdir");

@@ -1,7 +1,9 @@
+import type { Log } from "../log.ts";
 import { AntiCacheAddon } from "./anticache.ts";
 import { AntiCompAddon } from "./anticomp.ts";
+import { BlockAddon } from "./block.ts";
 
 /** pryx's share of mitmproxy's default addons, in mitmproxy's order. */
-export function builtinAddons(): (AntiCacheAddon | AntiCompAddon)[] {
-  return [new AntiCacheAddon(), new AntiCompAddon()];
+export function builtinAddons(log: Log): (BlockAddon | AntiCacheAddon | AntiCompAddon)[] {
+  return [new BlockAddon(log), new AntiCacheAddon(), new AntiCompAddon()];
 }
