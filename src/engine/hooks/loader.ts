@@ -31,13 +31,22 @@ export class Loader {
   /**
    * mitmproxy's signature: add_option(name, typespec, default, help, choices?).
    * typespec is a type name: "bool", "int", "str", "optional str", "str[]", "filter" or "choice".
+   * `validate` (pryx's) checks a parsed value and throws with the reason; the error names the option.
    */
-  add_option(name: string, typespec: TypeName | BooleanConstructor | NumberConstructor | StringConstructor, default_: unknown, help: string, choices?: readonly string[]): void {
+  add_option(
+    name: string,
+    typespec: TypeName | BooleanConstructor | NumberConstructor | StringConstructor,
+    default_: unknown,
+    help: string,
+    choices?: readonly string[],
+    validate?: (value: OptionValue) => void,
+  ): void {
     const key = typeof typespec === "string" ? typespec : typespec === Boolean ? "bool" : typespec === Number ? "int" : "str";
     const type = TYPE_OF[key];
     if (!type) throw new Error(`addon ${this.addonName}: option ${name} has unknown type ${String(typespec)}`);
     const spec: OptionSpec<OptionValue> = { name, type, default: default_ as OptionValue, help };
     if (choices) spec.choices = choices;
+    if (validate) spec.validate = validate;
     this.options_.add(spec);
   }
 

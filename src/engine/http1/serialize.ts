@@ -74,6 +74,11 @@ export function isChunkedValue(te: string): boolean {
   return /(^|,)\s*chunked\s*$/i.test(te);
 }
 
+/** A response that carries no body whatever its headers say (RFC 9112 6.3). */
+export function responseHasNoBody(method: string, status: number): boolean {
+  return method === "HEAD" || status === 204 || status === 304 || (status >= 100 && status < 200);
+}
+
 export function isChunked(headers: Headers): boolean {
   const te = headers.get("transfer-encoding");
   return te !== undefined && isChunkedValue(te);

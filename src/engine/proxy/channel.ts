@@ -14,8 +14,11 @@ export interface ResponseSink {
 /** The request body as the client sends it: whole, or streamed as it arrives. */
 export interface RequestBody {
   readonly complete: boolean;
+  /** Bytes that arrived while the body was buffered (before any `stream`). */
+  readonly length: number;
   readonly trailers: string[];
   whenComplete(): Promise<void>;
+  whenCompleteOrOver(bytes: number): Promise<void>;
   stream(fn: (chunk: Buffer) => void): void;
   body(): Buffer;
 }

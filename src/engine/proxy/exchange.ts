@@ -9,6 +9,8 @@ import { UpstreamError } from "./upstream.ts";
 import { isWebSocketUpgrade } from "./websocket.ts";
 import { WebSocketData } from "../flow/websocket.ts";
 import { waitIfIntercepted } from "./paused.ts";
+import { responseHasNoBody } from "../http1/serialize.ts";
+import { announcedSize, bodySizes, firstThreshold, sizeVerdict, type BodySizes } from "../builtins/body-size.ts";
 
 const ONBOARDING_HOST = "pryx.it";
 
@@ -29,8 +31,8 @@ export interface ClientWriter {
   chunk(res: Response, data: Buffer): boolean;
   onDrain(fn: () => void): void;
   end(res: Response): void;
-  /** A response made by the proxy (errors). */
-  error(status: number, text: string): void;
+  /** A response made by the proxy (errors); `close` says the connection ends after it. */
+  error(status: number, text: string, close?: boolean): void;
   /** Closes the client connection (a kill, or an error after the response started). */
   abort(): void;
 }
@@ -42,11 +44,12 @@ function saysClose(res: Response): boolean {
   return (res.plainHeaders.get("connection") ?? "").split(",").some((t) => t.trim().toLowerCase() === "close");
 }
 
-/** A failure the client should see with this status. */
+/** A failure the client should see with this status; `close` when the connection cannot go on after it. */
 export class ClientFacingError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly close = false,
   ) {
     super(message);
   }
@@ -66,6 +69,8 @@ export class HttpExchange {
   private cancelled = false;
   /** The server's response is complete and its channel handed back (it may serve another flow now). */
   private upstreamDone = false;
+  /** stream_large_bodies and body_size_limit as they were when the exchange began. */
+  private readonly sizes: BodySizes;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -73,7 +78,9 @@ export class HttpExchange {
     private readonly body: RequestBody,
     private readonly writer: ClientWriter,
     private readonly pool: UpstreamPool,
-  ) {}
+  ) {
+    this.sizes = bodySizes(ctx.options);
+  }
 
   async run(): Promise<ExchangeResult> {
     const { flow, ctx } = this;
@@ -144,6 +151,7 @@ export class HttpExchange {
     }
     await ctx.addons.trigger("requestheaders", flow);
     await this.waitIfIntercepted();
+    await this.checkRequestSize();
     let streamedTo: UpstreamChannel | undefined;
     if (req.stream && !flow.response) {
       streamedTo = await this.pool.acquire(flow);
@@ -167,6 +175,33 @@ export class HttpExchange {
       flow.response.timestamp_end = Date.now() / 1000;
     }
     return streamedTo;
+  }
+
+  /**
+   * mitmproxy's check_body_size for the request, after its requestheaders hooks: by the
+   * Content-Length, or (chunked, or HTTP/2 without one) by what arrives while it is buffered.
+   * Over body_size_limit the flow fails with 413; over stream_large_bodies it streams.
+   */
+  private async checkRequestSize(): Promise<void> {
+    const { body, sizes } = this;
+    const req = this.flow.request;
+    const threshold = firstThreshold(sizes);
+    if (threshold === undefined) return;
+    let expected = body.complete ? body.length : announcedSize(req.plainHeaders);
+    for (;;) {
+      const verdict = sizeVerdict(sizes, expected);
+      if (verdict === "limit") {
+        const rest = !body.complete;
+        // The rest of the body is read and dropped, not kept; the connection closes after the answer.
+        body.stream(() => undefined);
+        throw new ClientFacingError(413, `Request body exceeds body_size_limit (${sizes.limit} bytes).`, rest);
+      }
+      if (verdict === "stream") req.stream = true;
+      // Streamed (by an addon or here), a body is not checked again, as in mitmproxy.
+      if (req.stream || body.complete) return;
+      await body.whenCompleteOrOver(threshold);
+      expected = body.length;
+    }
   }
 
   private pending: Promise<"done" | "upgraded"> | undefined;
@@ -248,7 +283,27 @@ export class HttpExchange {
       const parts: Buffer[] = [];
       let size = 0;
       let gotAny = false;
-      let killed = false;
+      /** The exchange gave up on the response (a kill, or body_size_limit): what still comes is not used. */
+      let abandoned = false;
+      let headersDone = false;
+      const threshold = firstThreshold(this.sizes);
+      const startStreaming = (res: Response): void => {
+        streaming = true;
+        writer.head(flow);
+        for (const b of parts.splice(0)) this.forward(channel, res, b);
+      };
+      /** mitmproxy's check_body_size for the response: false when it is over body_size_limit (the flow fails with 502). */
+      const checkSize = (res: Response, expected: number | undefined): boolean => {
+        const verdict = sizeVerdict(this.sizes, expected);
+        if (verdict === "limit") {
+          abandoned = true;
+          channel.cancel(flow);
+          reject(new ClientFacingError(502, `Response body exceeds body_size_limit (${this.sizes.limit} bytes).`));
+          return false;
+        }
+        if (verdict === "stream") res.stream = true;
+        return true;
+      };
       channel.send(
         flow,
         {
@@ -268,17 +323,16 @@ export class HttpExchange {
               if (flow.killed) {
                 // Killed in responseheaders: nothing of the response goes to the client, and the
                 // server connection, left mid-response, cannot serve another request.
-                killed = true;
+                abandoned = true;
                 this.pool.forget(channel);
                 channel.close();
                 reject(new FlowKilled());
                 return;
               }
-              if (res.stream) {
-                streaming = true;
-                writer.head(flow);
-                for (const b of parts.splice(0)) this.forward(channel, res, b);
-              }
+              const expected = responseHasNoBody(flow.request.method, res.status_code) ? 0 : (announcedSize(res.plainHeaders) ?? size);
+              if (threshold !== undefined && !checkSize(res, expected)) return;
+              headersDone = true;
+              if (res.stream) startStreaming(res);
               channel.resumeResponse(flow);
             });
           },
@@ -288,13 +342,15 @@ export class HttpExchange {
               const copy = Buffer.from(c);
               parts.push(copy);
               size += copy.length;
+              // Unframed or chunked: checked again once it has grown past a threshold.
+              if (response && headersDone && !abandoned && threshold !== undefined && size > threshold && checkSize(response, size) && response.stream) startStreaming(response);
             }
           },
           onComplete: (trailers) => {
             const res = response;
             if (!res) return;
             void headDone.then(() => {
-              if (killed) return;
+              if (abandoned) return;
               if (trailers.length) res.trailers = Headers.fromRaw(trailers);
               res.timestamp_end = Date.now() / 1000;
               if (streaming) {
@@ -313,6 +369,8 @@ export class HttpExchange {
             }, reject);
           },
           onError: (err) => {
+            // Already closed or cancelled, and the flow already failed.
+            if (abandoned) return;
             this.pool.forget(channel);
             channel.close();
             if (!gotAny && !streamBody && channel.reused) reject(new StaleConnection(err.message));
@@ -349,7 +407,8 @@ export class HttpExchange {
       return false;
     }
     const status = err instanceof ClientFacingError ? err.status : 502;
-    writer.error(status, `pryx: ${flow.error?.msg ?? "error"}`);
-    return true;
+    const close = err instanceof ClientFacingError && err.close;
+    writer.error(status, `pryx: ${flow.error?.msg ?? "error"}`, close);
+    return !close;
   }
 }

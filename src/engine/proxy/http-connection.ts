@@ -5,7 +5,7 @@ import { Headers } from "../flow/headers.ts";
 import { HTTPFlow, Request, Response, defaultReason } from "../flow/http.ts";
 import { FlowError } from "../flow/flow.ts";
 import { Client, Server, formatAddress, parseAuthority } from "../flow/connection.ts";
-import { framedBody, isChunked, chunk as chunkOf, lastChunk, plainResponse, responseHead } from "../http1/serialize.ts";
+import { framedBody, isChunked, responseHasNoBody, chunk as chunkOf, lastChunk, plainResponse, responseHead } from "../http1/serialize.ts";
 import { Incoming } from "./incoming.ts";
 import { UpstreamPool } from "./pool.ts";
 import { ClientFacingError, HttpExchange, type ClientWriter } from "./exchange.ts";
@@ -47,7 +47,7 @@ class H1Writer implements ClientWriter {
 
   whole(flow: HTTPFlow): void {
     const res = flow.response as Response;
-    const noBody = flow.request.method === "HEAD" || res.status_code === 204 || res.status_code === 304 || (res.status_code >= 100 && res.status_code < 200);
+    const noBody = responseHasNoBody(flow.request.method, res.status_code);
     const fields = this.fieldsFor(res, noBody);
     this.started = true;
     this.socket.cork();
@@ -85,9 +85,9 @@ class H1Writer implements ClientWriter {
     if (isChunked(res.plainHeaders)) this.socket.write(lastChunk(res.trailers));
   }
 
-  error(status: number, text: string): void {
+  error(status: number, text: string, close = false): void {
     this.started = true;
-    this.socket.write(plainResponse(status, defaultReason(status), text, false));
+    this.socket.write(plainResponse(status, defaultReason(status), text, close));
   }
 
   abort(): void {

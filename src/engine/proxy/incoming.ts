@@ -11,7 +11,8 @@ export class Incoming {
   trailers: string[] = [];
   /** Bytes after the head of a CONNECT or Upgrade request: they belong to the tunnel. */
   upgradeRest: Buffer | undefined = undefined;
-  private waiters: (() => void)[] = [];
+  /** Waiting for the whole body, or for more than `over` bytes of it. */
+  private waiters: { over: number; wake: () => void }[] = [];
   private streamTo: ((chunk: Buffer) => void) | undefined;
 
   constructor(readonly head: MessageHead) {}
@@ -25,18 +26,24 @@ export class Incoming {
     const copy = Buffer.from(chunk);
     this.chunks.push(copy);
     this.length += copy.length;
+    if (this.waiters.length) this.waiters = this.waiters.filter((w) => (this.length > w.over ? (w.wake(), false) : true));
   }
 
   finish(trailers: string[]): void {
     this.complete = true;
     this.trailers = trailers;
-    for (const w of this.waiters.splice(0)) w();
+    for (const w of this.waiters.splice(0)) w.wake();
   }
 
   /** Resolves when the whole body has arrived. */
   whenComplete(): Promise<void> {
-    if (this.complete) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.whenCompleteOrOver(Infinity);
+  }
+
+  /** Resolves when the whole body has arrived or, while it is buffered, once more than `bytes` of it have. */
+  whenCompleteOrOver(bytes: number): Promise<void> {
+    if (this.complete || this.length > bytes) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ over: bytes, wake: resolve }));
   }
 
   /** Hands what arrived so far and every later chunk to `fn`. */

@@ -1,0 +1,184 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import http from "node:http";
+import { startProxy } from "../helpers/proxy.ts";
+import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
+import { RawClient } from "../helpers/raw-client.ts";
+import { closeAfter } from "../helpers/close-after.ts";
+
+const HALF = 64 * 1024;
+const first = crypto.randomBytes(HALF);
+const second = crypto.randomBytes(HALF);
+
+/** Resolves with `p`, or fails saying what did not happen in time. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** Whether `p` settles within `ms` (for what must not happen). */
+async function settles(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return within(p.then(() => true), ms, "").catch(() => false);
+}
+
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; fire: () => void } {
+  let fire!: () => void;
+  const promise = new Promise<void>((r) => (fire = r));
+  return { promise, fire };
+}
+
+/** An origin that sends the first half of its body, then holds the second until `release`. */
+async function holdingOrigin(framing: "content-length" | "chunked") {
+  const release = signal();
+  const origin = await startHttpOrigin((_req, res) => {
+    res.writeHead(200, framing === "content-length" ? { "content-length": String(2 * HALF) } : {});
+    res.write(first);
+    void release.promise.then(() => res.end(second));
+  });
+  return { origin, release: release.fire };
+}
+
+/** GET through the proxy: resolves the first body bytes and, separately, the whole body. */
+function getThrough(proxyPort: number, url: string): { firstData: Promise<void>; body: Promise<Buffer>; req: http.ClientRequest } {
+  const got = signal();
+  let req!: http.ClientRequest;
+  const body = new Promise<Buffer>((resolve, reject) => {
+    req = http.get({ host: "127.0.0.1", port: proxyPort, path: url, headers: { host: new URL(url).host }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (d: Buffer) => {
+        chunks.push(d);
+        got.fire();
+      });
+      res.on("end", () => resolve(Buffer.concat(chunks)));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+  });
+  body.catch(() => undefined);
+  return { firstData: got.promise, body, req };
+}
+
+for (const framing of ["content-length", "chunked"] as const) {
+  test(`stream_large_bodies: a large response (${framing}) reaches the client before the origin has finished`, { timeout: 15_000 }, async (t) => {
+    const { origin, release } = await holdingOrigin(framing);
+    const proxy = await startProxy({ options: { stream_large_bodies: "16k" } });
+    closeAfter(t, proxy, origin);
+    const { firstData, body } = getThrough(proxy.port, `http://127.0.0.1:${origin.port}/big`);
+    // The origin holds the second half until the client has seen the first: buffering would wait forever.
+    await within(firstData, 3000, "the first half did not reach the client while the origin held the rest");
+    release();
+    assert.ok(Buffer.concat([first, second]).equals(await body));
+    const [flow] = await proxy.waitFinished(1);
+    assert.equal(flow?.status, 200);
+    assert.equal(flow?.error, undefined);
+    // Streamed, the body is not stored (mitmproxy's store_streamed_bodies is off by default).
+    assert.equal(flow?.respSize, 0);
+  });
+}
+
+test("under the stream_large_bodies threshold the same response is buffered: nothing reaches the client before the origin finishes", { timeout: 15_000 }, async (t) => {
+  const { origin, release } = await holdingOrigin("content-length");
+  const proxy = await startProxy({ options: { stream_large_bodies: "1m" } });
+  closeAfter(t, proxy, origin);
+  const { firstData, body } = getThrough(proxy.port, `http://127.0.0.1:${origin.port}/big`);
+  assert.equal(await settles(firstData, 400), false);
+  release();
+  assert.equal((await body).length, 2 * HALF);
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.respSize, 2 * HALF);
+});
+
+for (const framing of ["content-length", "chunked"] as const) {
+  test(`stream_large_bodies: a large request (${framing}) reaches the origin before the client has sent all of it`, { timeout: 15_000 }, async (t) => {
+    const originGotData = signal();
+    const origin = await startHttpOrigin((req, res) => {
+      let n = 0;
+      req.on("data", (d: Buffer) => {
+        n += d.length;
+        originGotData.fire();
+      });
+      req.on("end", () => res.end(String(n)));
+    });
+    const proxy = await startProxy({ options: { stream_large_bodies: "16k" } });
+    closeAfter(t, proxy, origin);
+    const url = `http://127.0.0.1:${origin.port}/upload`;
+    const headers: Record<string, string> = { host: new URL(url).host };
+    if (framing === "content-length") headers["content-length"] = String(2 * HALF);
+    const answer = new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: "127.0.0.1", port: proxy.port, method: "POST", path: url, headers, agent: false }, (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => (text += d.toString()));
+        res.on("end", () => resolve(text));
+      });
+      req.on("error", reject);
+      req.write(first);
+      // The second half goes only once the origin has seen the first.
+      void within(originGotData.promise, 3000, "the origin got nothing while the client held the rest").then(() => req.end(second), reject);
+    });
+    assert.equal(await answer, String(2 * HALF));
+    const [flow] = await proxy.waitFinished(1);
+    assert.equal(flow?.reqSize, 0);
+  });
+}
+
+test("body_size_limit: a request whose Content-Length is over it gets 413, closes, and never reaches the origin", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("origin"));
+  const proxy = await startProxy({ options: { body_size_limit: "1k" } });
+  const client = await RawClient.connect(proxy.port);
+  closeAfter(t, client, proxy, origin);
+  client.send(`POST http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nContent-Length: 5000\r\n\r\n${"x".repeat(100)}`);
+  const res = await client.response();
+  assert.equal(res.status, 413);
+  assert.match(res.head, /\r\nConnection: close\r\n/i);
+  assert.match(res.body.toString(), /Request body exceeds body_size_limit \(1024 bytes\)/);
+  await client.whenClosed();
+  const [flow] = await proxy.waitFinished(1);
+  assert.match(flow?.error ?? "", /^Request body exceeds body_size_limit/);
+  assert.equal(origin.connections, 0);
+});
+
+test("body_size_limit: a chunked request is refused once more than the limit has arrived", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("origin"));
+  const proxy = await startProxy({ options: { body_size_limit: "4k" } });
+  const client = await RawClient.connect(proxy.port);
+  closeAfter(t, client, proxy, origin);
+  client.send(`POST http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nTransfer-Encoding: chunked\r\n\r\n`);
+  for (let i = 0; i < 3; i++) client.send(`800\r\n${"y".repeat(0x800)}\r\n`);
+  const res = await client.response();
+  assert.equal(res.status, 413);
+  const [flow] = await proxy.waitFinished(1);
+  assert.match(flow?.error ?? "", /^Request body exceeds body_size_limit \(4096 bytes\)/);
+  assert.equal(origin.connections, 0);
+});
+
+for (const framing of ["content-length", "chunked"] as const) {
+  test(`body_size_limit: a response (${framing}) over it ends the flow with 502 and the error`, { timeout: 10_000 }, async (t) => {
+    const big = crypto.randomBytes(100 * 1024);
+    const origin = await startHttpOrigin((req, res) => {
+      if (req.url === "/small") return void res.end("small");
+      if (framing === "content-length") res.setHeader("content-length", big.length);
+      for (let i = 0; i < big.length; i += 8192) res.write(big.subarray(i, i + 8192));
+      res.end();
+    });
+    const proxy = await startProxy({ options: { body_size_limit: "10k" } });
+    closeAfter(t, proxy, origin);
+    const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/big`);
+    assert.equal(res.status, 502);
+    assert.match(res.body.toString(), /Response body exceeds body_size_limit \(10240 bytes\)/);
+    // A body under the limit passes as ever.
+    assert.equal((await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/small`)).body.toString(), "small");
+    const flows = await proxy.waitFinished(2);
+    assert.match(flows[0]?.error ?? "", /^Response body exceeds body_size_limit/);
+    assert.equal(flows[1]?.error, undefined);
+  });
+}
+
+test("body_size_limit is checked before stream_large_bodies: a body over both is refused, not streamed", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end(Buffer.alloc(50 * 1024)));
+  const proxy = await startProxy({ options: { body_size_limit: "20k", stream_large_bodies: "1k" } });
+  closeAfter(t, proxy, origin);
+  assert.equal((await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`)).status, 502);
+});
