@@ -5,6 +5,7 @@ import http from "node:http";
 import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { RawClient } from "../helpers/raw-client.ts";
+import { h2Request, h2ViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 
 const HALF = 64 * 1024;
@@ -181,4 +182,25 @@ test("body_size_limit is checked before stream_large_bodies: a body over both is
   const proxy = await startProxy({ options: { body_size_limit: "20k", stream_large_bodies: "1k" } });
   closeAfter(t, proxy, origin);
   assert.equal((await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`)).status, 502);
+});
+
+test("body_size_limit over HTTP/2 both ways: 413 and 502 end only their own streams, upstream and downstream", { timeout: 15_000 }, async (t) => {
+  const big = crypto.randomBytes(64 * 1024);
+  const origin = await startTlsOrigin((req, res) => void res.end(req.path === "/big" ? big : "small"), "h2");
+  const proxy = await startProxy({ options: { body_size_limit: "10k", ssl_insecure: "true" } });
+  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
+  t.after(async () => {
+    session.destroy();
+    await proxy.stop();
+    await origin.close();
+  });
+  const tooBig = await h2Request(session, { path: "/big" });
+  assert.equal(tooBig.status, 502);
+  assert.match(tooBig.body.toString(), /Response body exceeds body_size_limit/);
+  const upload = await h2Request(session, { method: "POST", path: "/upload", body: crypto.randomBytes(20 * 1024) });
+  assert.equal(upload.status, 413);
+  // The same client session goes on, over the same server session: only the big stream was cancelled.
+  assert.equal((await h2Request(session, { path: "/small" })).body.toString(), "small");
+  assert.equal(origin.connections, 1);
+  assert.deepEqual(origin.requests.map((r) => r.path), ["/big", "/small"]);
 });
