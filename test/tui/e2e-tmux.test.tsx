@@ -7,10 +7,9 @@ import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
 import http from "node:http";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { ROOT, have, tmuxSession } from "./helpers/tmux.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 const SOCKET = `pryx-e2e-${process.pid}`;
 const { tmux, waitScreen } = tmuxSession(SOCKET, "e2e");
@@ -22,7 +21,7 @@ test("the real console: flows appear, Enter shows the request headers, q returns
   });
   await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
   const originPort = (origin.address() as { port: number }).port;
-  const home = mkdtempSync(path.join(tmpdir(), "pryx-e2e-"));
+  const home = tempDir("pryx-e2e-");
   try {
     tmux("new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, "sh");
     const cmd = `echo before-pryx-marker; node bin/pryx.mjs -p 0 --confdir ${path.join(home, "conf")} 2>${path.join(home, "stderr")}; echo pryx-exit=$?`;
@@ -72,7 +71,7 @@ test("the real console: on the run that creates the CA, the event log says so", 
   // A server of its own: the previous test's kill-server may still be exiting on the shared socket.
   const socket = `${SOCKET}-ca`;
   const { tmux, waitScreen } = tmuxSession(socket, "e2e");
-  const home = mkdtempSync(path.join(tmpdir(), "pryx-e2e-"));
+  const home = tempDir("pryx-e2e-");
   const confdir = path.join(home, "conf");
   try {
     tmux("new-session", "-d", "-s", "e2e", "-x", "200", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, "sh");

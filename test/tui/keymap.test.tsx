@@ -7,6 +7,7 @@ import { CONTEXTS, DEFAULT_KEYBINDINGS_PATH, Keymap, KeymapError, parseBindings 
 import { loadConsoleKeymap } from "../../src/tui/index.tsx";
 import { Controller } from "../../src/tui/controller.ts";
 import { tokenize } from "../../src/tui/command-line.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 const known = Controller.consoleCommandNames();
 const isKnown = (n: string) => known.has(n);
@@ -86,7 +87,7 @@ test("bad entries are errors that name the file, the index and the problem", () 
 });
 
 test("a bad user keybindings file in the confdir fails the start-up, naming the entry", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "pryx-keys-"));
+  const dir = tempDir("pryx-keys-");
   const file = path.join(dir, "keybindings.json");
   writeFileSync(file, JSON.stringify([{ key: "J", context: "flowlist", command: "console.nav.down", help: "ok" }, { key: "K", context: "flowlst", command: "console.nav.up" }]));
   assert.throws(() => loadConsoleKeymap(dir), new RegExp(`${file.replace(/[.\\]/g, "\\$&")}: entry 1 \\(key "K"\\): unknown context "flowlst"`));

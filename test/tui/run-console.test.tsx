@@ -3,12 +3,12 @@ import "../../src/tui/interactive-env.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { runConsole, KeymapError } from "../../src/tui/index.tsx";
 import { FakeEngine, makeFlows } from "./helpers/fake-engine.ts";
 import { until } from "./helpers/tui.tsx";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 /** A terminal as Ink sees one: a TTY stdin in raw mode and a stdout with a size. */
 class FakeTtyIn extends EventEmitter {
@@ -50,7 +50,7 @@ function tty() {
   return { stdin, stdout, streams: { stdin: stdin as unknown as NodeJS.ReadStream, stdout: stdout as unknown as NodeJS.WriteStream } };
 }
 
-const confdir = () => mkdtempSync(path.join(tmpdir(), "pryx-console-"));
+const confdir = () => tempDir("pryx-console-");
 
 test("runConsole enters the alternate screen, draws flows, and restores the terminal when Q quits", async () => {
   const engine = new FakeEngine();
