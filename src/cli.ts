@@ -23,6 +23,10 @@ interface CommonArgs {
   "ignore-hosts"?: string[];
   "allow-hosts"?: string[];
   "tcp-hosts"?: string[];
+  "modify-headers"?: string[];
+  "modify-body"?: string[];
+  "map-remote"?: string[];
+  "map-local"?: string[];
   "no-server"?: boolean;
   rfile?: string;
   proxyauth?: string;
@@ -63,6 +67,11 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   put("ignore_hosts", a["ignore-hosts"]);
   put("allow_hosts", a["allow-hosts"]);
   put("tcp_hosts", a["tcp-hosts"]);
+  // Rules often hold commas (header values, regexes): each flag is one rule, taken whole.
+  put("modify_headers", a["modify-headers"]);
+  put("modify_body", a["modify-body"]);
+  put("map_remote", a["map-remote"]);
+  put("map_local", a["map-local"]);
   put("flow_detail", a.q ? 0 : a["flow-detail"]);
   for (const kv of a.set ?? []) {
     // mitmproxy's `--set name[=value]`: a bare name is an empty value, which turns a bool on.
@@ -241,6 +250,10 @@ const common = (y: ReturnType<typeof yargs>) =>
     .option("ignore-hosts", { type: "string", array: true, describe: "Regex of host:port to pass through without decrypting" })
     .option("allow-hosts", { type: "string", array: true, describe: "Regex of host:port: intercept only these" })
     .option("tcp-hosts", { type: "string", array: true, describe: "Regex of host:port relayed as raw TCP" })
+    .option("modify-headers", { alias: "H", type: "string", array: true, describe: "Header rule [/filter]/name/[@]value (empty value removes); repeatable" })
+    .option("modify-body", { alias: "B", type: "string", array: true, describe: "Body rule [/filter]/regex/[@]replacement; repeatable" })
+    .option("map-remote", { alias: "M", type: "string", array: true, describe: "URL rule [/filter]/url-regex/replacement; repeatable" })
+    .option("map-local", { type: "string", array: true, describe: "Local file rule [/filter]/url-regex/file-or-dir; repeatable" })
     .option("proxyauth", { type: "string", describe: "Require proxy authentication: user:pass" })
     .option("rfile", { alias: "r", type: "string", coerce: lastOne, describe: "Read flows from a file at start" })
     .option("no-server", { alias: "n", type: "boolean", describe: "Do not start a proxy server" })
@@ -250,7 +263,9 @@ const common = (y: ReturnType<typeof yargs>) =>
 await yargs(hideBin(process.argv))
   .scriptName("pryx")
   // mitmproxy's flag is -n/--no-server: with negation on, yargs would read it as "server=false".
-  .parserConfiguration({ "boolean-negation": false })
+  // mitmproxy's flags take one value each (repeat the flag for more): a greedy list would swallow
+  // the dump filter after it (`-s a.ts '~m POST'` ran with no filter and a second script).
+  .parserConfiguration({ "boolean-negation": false, "greedy-arrays": false })
   .usage("$0 [options]   interactive console\n$0 dump [FILTER] headless, one line per flow")
   .command(
     "$0",

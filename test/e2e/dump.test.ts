@@ -6,6 +6,7 @@ import path from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { REPO, runPryx, startDump, type Pryx } from "../helpers/cli.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 import { startHttpOrigin, viaProxy, type Origin } from "../helpers/origin.ts";
 import { deadPort, waitUntil } from "../helpers/wait.ts";
 import { httpsViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
@@ -131,6 +132,15 @@ test("pryx dump '~m POST' prints only the POSTs", { timeout: 30_000 }, async (t)
   assert.equal(lines.length, 3, lines.join("\n"));
   const printed = lines.map((l) => / (\w+) \S+\/(\S+) << (\d+)/.exec(l)?.slice(1).join(" ")).sort();
   assert.deepEqual(printed, ["POST post-1 201", "POST post-2 201", "POST post-3 201"]);
+});
+
+test("a filter after a repeatable flag (--set, -s, -H…) is the filter, not the flag's second value, as with mitmdump", { timeout: 30_000 }, async () => {
+  const fixture = path.join(REPO, "test/fixtures/mitmproxy-8.1.1.flow");
+  const p = runPryx(["dump", "-n", "--confdir", tempDir("pryx-greedy-"), "-r", fixture, "--set", "flow_detail=1", "-H", "/~q/X-A/1", "~m POST"]);
+  assert.equal(await p.exited, 0, p.stderr());
+  const lines = p.stdoutLines();
+  assert.equal(lines.length, 1, lines.join("\n"));
+  assert.match(lines[0] ?? "", /POST http:\/\/127\.0\.0\.1:9000\/form\?x=1&flag/);
 });
 
 test("-s addons/block.ts answers the blocked host itself; --set block_host changes it", { timeout: 30_000 }, async (t) => {

@@ -3,8 +3,15 @@ import { AntiCacheAddon } from "./anticache.ts";
 import { AntiCompAddon } from "./anticomp.ts";
 import { BlockAddon } from "./block.ts";
 import { BodySizeAddon } from "./body-size.ts";
+import { BlockListAddon } from "./block-list.ts";
+import { MapRemoteAddon } from "./map-remote.ts";
+import { MapLocalAddon } from "./map-local.ts";
+import { ModifyBodyAddon } from "./modify-body.ts";
+import { ModifyHeadersAddon } from "./modify-headers.ts";
+
+type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon;
 
 /** pryx's share of mitmproxy's default addons, in mitmproxy's order. */
-export function builtinAddons(log: Log): (BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon)[] {
-  return [new BlockAddon(log), new AntiCacheAddon(), new AntiCompAddon(), new BodySizeAddon()];
+export function builtinAddons(log: Log): Builtin[] {
+  return [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log), new BodySizeAddon()];
 }

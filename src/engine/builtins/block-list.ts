@@ -1,0 +1,40 @@
+import type { Loader } from "../hooks/loader.ts";
+import type { OptionValue } from "../options.ts";
+import { Response, type HTTPFlow } from "../flow/http.ts";
+import { Rules, specMatches, validRules } from "./spec.ts";
+
+/** nginx's "no response": the connection is closed without an answer. */
+const NO_RESPONSE = 444;
+
+function statusOf(value: string): number {
+  const n = Number(value);
+  if (!/^\d{3}$/.test(value) || n < 100) throw new Error(`${JSON.stringify(value)} is not an HTTP status code`);
+  return n;
+}
+
+/**
+ * mitmproxy's BlockList: `/filter/status` answers a matching request with that status and an
+ * empty body, the server not asked; 444 closes the connection without an answer.
+ */
+export class BlockListAddon {
+  readonly name = "block_list";
+  private options: Readonly<Record<string, OptionValue>> = {};
+  private readonly rules = new Rules(true);
+
+  load(loader: Loader): void {
+    loader.add_option("block_list", "str[]", [], 'Block matching requests and return an empty response with the specified HTTP status. Option syntax is "/flow-filter/status-code"; 444 closes the connection without a response.', undefined, validRules(true, (s) => statusOf(s.subject)));
+    this.options = loader.options;
+  }
+
+  request(flow: HTTPFlow): void {
+    if (flow.response || flow.error || !flow.live) return;
+    for (const s of this.rules.of(this.options.block_list as string[])) {
+      if (!specMatches(s, flow)) continue;
+      const status = statusOf(s.subject);
+      flow.metadata.blocklisted = true;
+      if (status === NO_RESPONSE) flow.kill();
+      else flow.response = Response.make(status, "");
+      return;
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import fs from "node:fs";
+import { compileFilter, type Filter, type FilterableFlow } from "../filter/index.ts";
+import type { Flow } from "../flow/flow.ts";
+import type { OptionValue } from "../options.ts";
+
+/**
+ * mitmproxy's option rules: `[/flow-filter]/subject/replacement`, where the first character is
+ * the separator (any character, so a URL can use `|`), the filter is optional (every flow), and
+ * a replacement starting with `@` is read from that file each time it is used.
+ */
+export interface Spec {
+  readonly text: string;
+  readonly filter: Filter | undefined;
+  readonly subject: string;
+  readonly replacement: string;
+}
+
+/** `filterRequired` is block_list's form, `/filter/value`: the subject is the value and there is no replacement. */
+export function parseSpec(text: string, filterRequired = false): Spec {
+  const sep = text[0];
+  if (!sep) throw new Error("an empty rule");
+  const parts = text.slice(1).split(sep);
+  let filterText: string | undefined;
+  let subject: string;
+  let replacement = "";
+  if (filterRequired) {
+    if (parts.length !== 2) throw new Error(`rule ${JSON.stringify(text)}: expected ${sep}filter${sep}value`);
+    [filterText, subject] = parts as [string, string];
+  } else if (parts.length === 2) {
+    [subject, replacement] = parts as [string, string];
+  } else if (parts.length > 2) {
+    // The replacement is the rest, separators and all (a path or a header value may hold one).
+    [filterText, subject] = parts as [string, string];
+    replacement = parts.slice(2).join(sep);
+  } else throw new Error(`rule ${JSON.stringify(text)}: expected [${sep}filter]${sep}subject${sep}replacement`);
+  let filter: Filter | undefined;
+  if (filterText !== undefined && filterText !== "") {
+    try {
+      filter = compileFilter(filterText);
+    } catch (err) {
+      throw new Error(`rule ${JSON.stringify(text)}: bad filter: ${(err as Error).message}`);
+    }
+  }
+  return { text, filter, subject, replacement };
+}
+
+export function specMatches(spec: Spec, flow: Flow): boolean {
+  return !spec.filter || spec.filter(flow as unknown as FilterableFlow);
+}
+
+/** The replacement, read from its file when it starts with `@` (read at each use, as mitmproxy does). */
+export function replacementOf(spec: Spec): Buffer {
+  return spec.replacement.startsWith("@") ? fs.readFileSync(spec.replacement.slice(1)) : Buffer.from(spec.replacement, "utf8");
+}
+
+/** A regex subject, checked when the rule is set; matched as mitmproxy's bytes regexes are (dot matches newlines). */
+export function subjectRegex(spec: Spec, flags = "s"): RegExp {
+  try {
+    return new RegExp(spec.subject, flags);
+  } catch (err) {
+    throw new Error(`rule ${JSON.stringify(spec.text)}: bad regex: ${(err as Error).message}`);
+  }
+}
+
+/** An option's validate: every rule parses (and `extra` accepts it), so a bad rule is an OptionError naming it. */
+export function validRules(filterRequired: boolean, extra: (spec: Spec) => void = () => undefined): (v: OptionValue) => void {
+  return (v) => {
+    for (const text of v as string[]) extra(parseSpec(text, filterRequired));
+  };
+}
+
+/** The option's rules, parsed once per change of the option. */
+export class Rules {
+  private cached: { texts: readonly string[]; specs: Spec[] } | undefined;
+
+  constructor(private readonly filterRequired = false) {}
+
+  of(texts: readonly string[]): Spec[] {
+    if (this.cached?.texts !== texts) this.cached = { texts, specs: texts.map((t) => parseSpec(t, this.filterRequired)) };
+    return this.cached.specs;
+  }
+}
+
+/** mitmproxy's replacement syntax (\1, \g<name>) in JS's ($1, $<name>); `$` is escaped first. */
+export function jsReplacement(python: string): string {
+  return python.replace(/\$/g, "$$$$").replace(/\\g<(\w+)>/g, "$$<$1>").replace(/\\(\d)/g, "$$$1");
+}
