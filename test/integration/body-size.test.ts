@@ -204,3 +204,47 @@ test("body_size_limit over HTTP/2 both ways: 413 and 502 end only their own stre
   assert.equal(origin.connections, 1);
   assert.deepEqual(origin.requests.map((r) => r.path), ["/big", "/small"]);
 });
+
+test("a streamed upload to a server that reads slowly holds the client (backpressure) instead of pryx buffering it", { timeout: 20_000 }, async (t) => {
+  const total = 48 * 1024 * 1024;
+  let received = 0;
+  let originStartedReading = 0;
+  const origin = await startHttpOrigin((req, res) => {
+    // The server takes its time before it reads the body at all.
+    req.pause();
+    setTimeout(() => {
+      originStartedReading = Date.now();
+      req.on("data", (c: Buffer) => (received += c.length));
+      req.on("end", () => res.end(`got ${received}`));
+      req.resume();
+    }, 1500);
+  });
+  const proxy = await startProxy({ options: { stream_large_bodies: "1m" } });
+  closeAfter(t, proxy, origin);
+  const started = Date.now();
+  let clientDone = 0;
+  const answer = await new Promise<string>((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port: proxy.port, method: "POST", path: `http://127.0.0.1:${origin.port}/upload`, headers: { "content-length": String(total) } }, (res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => (body += c.toString()));
+      res.on("end", () => resolve(body));
+    });
+    req.on("error", reject);
+    const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total) {
+        sent += chunk.length;
+        if (!req.write(chunk)) {
+          req.once("drain", pump);
+          return;
+        }
+      }
+      req.end(() => (clientDone = Date.now()));
+    };
+    pump();
+  });
+  assert.equal(answer, `got ${total}`);
+  assert.ok(originStartedReading - started >= 1400);
+  assert.ok(clientDone >= originStartedReading, `the client could send its last byte only after the server began to read (${clientDone - started} ms vs ${originStartedReading - started} ms)`);
+});

@@ -19,7 +19,10 @@ export interface RequestBody {
   readonly trailers: string[];
   whenComplete(): Promise<void>;
   whenCompleteOrOver(bytes: number): Promise<void>;
-  stream(fn: (chunk: Buffer) => void): void;
+  /** Hands the body over as it arrives; `fn` returning false (the server is slow) holds the client until `resume`. */
+  stream(fn: (chunk: Buffer) => boolean | void): void;
+  /** Reads from the client again after `stream`'s callback returned false. */
+  resume(): void;
   body(): Buffer;
 }
 

@@ -158,6 +158,8 @@ export class Http2Connection {
     if (!request.plainHeaders.has("host")) request.plainHeaders.insert(0, "host", authority);
     const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
     const body = new Incoming({ httpVersion: "HTTP/2.0", rawHeaders: [], method: request.method, url: request.path, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: true });
+    // HTTP/2 flow control then holds this stream alone when its server reads slowly.
+    body.source = stream;
     stream.on("data", (c: Buffer) => body.push(c));
     stream.on("end", () => body.finish([]));
     const exchange = new HttpExchange(this.ctx, flow, body, new H2Writer(stream), this.pool);

@@ -84,7 +84,11 @@ export class H2Upstream implements UpstreamChannel {
       done = true;
     });
     if (body) {
-      body.stream((c) => stream.write(c));
+      body.stream((c) => {
+        const more = stream.write(c);
+        if (!more) stream.once("drain", () => body.resume());
+        return more;
+      });
       void body.whenComplete().then(() => stream.end());
     } else if (hasBody) stream.end(req.raw_content);
   }

@@ -124,6 +124,7 @@ export class HttpConnection {
     this.parser = new Http1Parser("request", {
       onHead: (head) => {
         this.current = new Incoming(head);
+        this.current.source = this.socket;
         this.queue.push(this.current);
         return undefined;
       },

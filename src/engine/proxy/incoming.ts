@@ -13,13 +13,16 @@ export class Incoming {
   upgradeRest: Buffer | undefined = undefined;
   /** Waiting for the whole body, or for more than `over` bytes of it. */
   private waiters: { over: number; wake: () => void }[] = [];
-  private streamTo: ((chunk: Buffer) => void) | undefined;
+  private streamTo: ((chunk: Buffer) => boolean | void) | undefined;
+  /** Where the body comes from (the client's socket or HTTP/2 stream), so a slow server can hold it. */
+  source: { pause(): unknown; resume(): unknown } | undefined = undefined;
 
   constructor(readonly head: MessageHead) {}
 
   push(chunk: Buffer): void {
     if (this.streamTo) {
-      this.streamTo(chunk);
+      // Backpressure: a server that reads slowly holds the client instead of pryx buffering the body.
+      if (this.streamTo(chunk) === false) this.source?.pause();
       return;
     }
     // The parser hands out views into its input buffer; copy so the body outlives the read.
@@ -46,10 +49,16 @@ export class Incoming {
     return new Promise((resolve) => this.waiters.push({ over: bytes, wake: resolve }));
   }
 
-  /** Hands what arrived so far and every later chunk to `fn`. */
-  stream(fn: (chunk: Buffer) => void): void {
-    for (const c of this.chunks.splice(0)) fn(c);
+  /** Hands what arrived so far and every later chunk to `fn`; `fn` returning false pauses the source until `resume`. */
+  stream(fn: (chunk: Buffer) => boolean | void): void {
+    let full = false;
+    for (const c of this.chunks.splice(0)) if (fn(c) === false) full = true;
     this.streamTo = fn;
+    if (full) this.source?.pause();
+  }
+
+  resume(): void {
+    this.source?.resume();
   }
 
   body(): Buffer {

@@ -259,7 +259,9 @@ export class H1Upstream implements UpstreamChannel {
     this.socket.write(head);
     const chunked = isChunked(req.plainHeaders);
     body.stream((c) => {
-      this.socket.write(chunked ? Buffer.concat(chunkOf(c)) : c);
+      const more = this.socket.write(chunked ? Buffer.concat(chunkOf(c)) : c);
+      if (!more) this.socket.once("drain", () => body.resume());
+      return more;
     });
     void body.whenComplete().then(() => {
       if (chunked) this.socket.write(lastChunk(body.trailers.length ? Headers.fromRaw(body.trailers) : undefined));
