@@ -149,7 +149,12 @@ export class Engine {
     if (!this.init.noServer) {
       const clash = samePortClash(this.options.get<string[]>("mode"), this.options.get<number>("listen_port"));
       if (clash) throw new Error(clash);
-      for (const mode of this.options.get<string[]>("mode")) listen.push(await this.listen(mode));
+      // dns listens last: its DNS-over-TCP socket is a bonus and gives way to a TCP mode on the same port.
+      const modes = this.options.get<string[]>("mode");
+      const order = [...modes.filter((m) => parseModeSpec(m).mode !== "dns"), ...modes.filter((m) => parseModeSpec(m).mode === "dns")];
+      const where = new Map<string, string>();
+      for (const mode of order) where.set(mode, await this.listen(mode));
+      for (const mode of modes) listen.push(where.get(mode) as string);
     }
     const rfile = this.options.get<string | undefined>("rfile");
     if (rfile) {

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
+import net from "node:net";
 import * as dnsPacket from "dns-packet";
 import type { Packet } from "dns-packet";
 import { startProxy } from "../helpers/proxy.ts";
@@ -174,4 +175,53 @@ test("the console's Request and Response tabs of a DNS flow show its question an
       .join("\n");
   assert.match(text("request"), /^DNS QUERY \(id 4242\) recursion desired\n\nQuestion:\n {2}shown\.test A IN$/);
   assert.match(text("response"), /^DNS NOERROR \(id 4242\) Recursive\n\nQuestion:\n {2}shown\.test A IN\n\nAnswer:\n {2}shown\.test A IN 30 10\.0\.0\.1$/);
+});
+
+/** Sends `name`'s A query over TCP (length-framed) to port; resolves with the answer. */
+function queryTcp(port: number, name: string): Promise<Packet> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, "127.0.0.1");
+    const timer = setTimeout(() => (sock.destroy(), reject(new Error("DNS over TCP timed out"))), 5000);
+    let got = Buffer.alloc(0);
+    sock.on("data", (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 2 && got.length >= 2 + got.readUInt16BE(0)) {
+        clearTimeout(timer);
+        sock.end();
+        resolve(dnsPacket.decode(got.subarray(2, 2 + got.readUInt16BE(0))));
+      }
+    });
+    sock.on("error", reject);
+    sock.on("connect", () => sock.write(dnsPacket.streamEncode({ id: 77, type: "query", flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: "A", name }] })));
+  });
+}
+
+test("DNS over TCP on the same port: a query asked over TCP goes upstream over TCP, so an answer larger than a datagram arrives whole", { timeout: 15_000 }, async (t) => {
+  const tcpQueries: string[] = [];
+  const resolver = net.createServer((conn) => {
+    let buf = Buffer.alloc(0);
+    conn.on("data", (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
+      const q = dnsPacket.decode(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+      const name = q.questions?.[0]?.name ?? "";
+      tcpQueries.push(name);
+      // 60 answers: about 1 KB, more than a 512-byte UDP answer holds.
+      const answers = Array.from({ length: 60 }, (_, i) => ({ type: "A" as const, name, ttl: 30, class: "IN" as const, data: `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}` }));
+      conn.end(dnsPacket.streamEncode({ id: q.id, type: "response", flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers }));
+    });
+  });
+  await new Promise<void>((r) => resolver.listen(0, "127.0.0.1", r));
+  const rport = (resolver.address() as net.AddressInfo).port;
+  const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${rport}` } });
+  t.after(async () => {
+    await proxy.stop();
+    await new Promise<void>((r) => resolver.close(() => r()));
+  });
+  const answer = await queryTcp(proxy.port, "big.test");
+  assert.equal(answer.id, 77);
+  assert.equal(answer.answers?.length, 60);
+  assert.deepEqual(tcpQueries, ["big.test"]);
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.host, "big.test");
 });

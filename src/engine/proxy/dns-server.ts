@@ -33,40 +33,99 @@ function systemResolvers(): string[] {
   }
 }
 
+/** How a query came in: where from, where to, how to answer it, and so how to ask upstream. */
+interface QueryPath {
+  peer: Address;
+  local: Address;
+  reply(packet: Packet): void;
+  /** A client that asked over TCP (after a truncated UDP answer, or by choice) is asked for upstream over TCP too. */
+  tcp: boolean;
+}
+
+/** DNS over TCP frames each message with its length (RFC 1035 4.2.2). */
+function framed(msg: Buffer): Buffer {
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(msg.length);
+  return Buffer.concat([len, msg]);
+}
+
+/** Calls `each` with every whole length-framed message `socket` sends. */
+function readFramed(socket: net.Socket, each: (msg: Buffer) => void): void {
+  let pending: Buffer = Buffer.alloc(0);
+  socket.on("data", (d: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, d]) : d;
+    while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+      const len = pending.readUInt16BE(0);
+      each(pending.subarray(2, 2 + len));
+      pending = pending.subarray(2 + len);
+    }
+  });
+}
+
 /**
- * dns mode: a UDP listener whose queries become DNSFlows. dns_request hooks may answer
- * (flow.response = flow.request.succeed(...) or .fail(...)); otherwise the query goes to the
- * upstream resolver, and its answer passes dns_response before reaching the client.
+ * dns mode: a UDP listener, and a TCP one on the same port, whose queries become DNSFlows.
+ * dns_request hooks may answer (flow.response = flow.request.succeed(...) or .fail(...));
+ * otherwise the query goes to the upstream resolver, and its answer passes dns_response before
+ * reaching the client.
  */
 export class DnsServer {
   private socket: dgram.Socket | undefined;
+  private tcp: net.Server | undefined;
+  private readonly tcpClients = new Set<net.Socket>();
 
   constructor(private readonly ctx: ProxyContext) {}
 
-  listen(host: string, port: number): Promise<string> {
+  async listen(host: string, port: number): Promise<string> {
     const sock = dgram.createSocket(net.isIPv6(host) ? "udp6" : "udp4");
     this.socket = sock;
-    sock.on("message", (msg, rinfo) => void this.onQuery(msg, rinfo));
-    return new Promise((resolve, reject) => {
+    sock.on("message", (msg, rinfo) => {
+      const a = sock.address();
+      void this.onQuery(msg, { peer: [rinfo.address, rinfo.port], local: [a.address, a.port], tcp: false, reply: (p) => sock.send(dnsPacket.encode(p), rinfo.port, rinfo.address) });
+    });
+    const where = await new Promise<Address>((resolve, reject) => {
       sock.once("error", (err) => reject(new Error(`cannot listen for DNS on ${host}:${port}: ${err.message}`)));
       sock.bind(port, host, () => {
         const a = sock.address();
-        resolve(formatAddress([a.address, a.port]));
+        resolve([a.address, a.port]);
       });
+    });
+    // TCP on the port UDP got: resolvers retry there when an answer did not fit a datagram.
+    await this.listenTcp(host, where[1]);
+    return formatAddress(where);
+  }
+
+  private listenTcp(host: string, port: number): Promise<void> {
+    const server = net.createServer((conn) => {
+      this.tcpClients.add(conn);
+      conn.on("close", () => this.tcpClients.delete(conn));
+      conn.on("error", () => undefined);
+      const path = (): Omit<QueryPath, "reply"> => ({ peer: [conn.remoteAddress ?? "?", conn.remotePort ?? 0], local: [conn.localAddress ?? "?", conn.localPort ?? 0], tcp: true });
+      readFramed(conn, (msg) => void this.onQuery(msg, { ...path(), reply: (p) => void (conn.destroyed ? undefined : conn.write(framed(dnsPacket.encode(p)))) }));
+    });
+    this.tcp = server;
+    return new Promise((resolve) => {
+      server.once("error", (err: Error & { code?: string }) => {
+        // UDP is the DNS that matters; without TCP, answers too large for a datagram fail. A TCP
+        // mode on the same port (-m regular -m dns) is the usual reason, and no fault.
+        const why = err.code === "EADDRINUSE" ? "the port is taken by another TCP listener" : err.message;
+        this.ctx.log.info(`dns mode: no DNS over TCP on ${host}:${port} (${why}); DNS over UDP is served`);
+        this.tcp = undefined;
+        resolve();
+      });
+      server.listen(port, host, () => resolve());
     });
   }
 
-  private async onQuery(msg: Buffer, rinfo: dgram.RemoteInfo): Promise<void> {
+  private async onQuery(msg: Buffer, path: QueryPath): Promise<void> {
     const { ctx } = this;
     let packet: Packet;
     try {
       packet = dnsPacket.decode(msg);
     } catch (err) {
-      ctx.log.warn(`${formatAddress([rinfo.address, rinfo.port])}: malformed DNS query (${(err as Error).message}); ignored`);
+      ctx.log.warn(`${formatAddress(path.peer)}: malformed DNS query (${(err as Error).message}); ignored`);
       return;
     }
-    const local = this.socket?.address();
-    const client = new Client([rinfo.address, rinfo.port], [local?.address ?? "", local?.port ?? 0], "dns");
+    const client = new Client(path.peer, path.local, "dns");
     let upstream: Address | undefined;
     try {
       upstream = resolvers(ctx.options.get<string[]>("dns_name_servers"))[0];
@@ -80,20 +139,18 @@ export class DnsServer {
       await waitIfIntercepted(ctx, flow);
       if (!flow.response) {
         if (!upstream) throw new Error("no upstream name server: set dns_name_servers");
-        flow.response = new DNSMessage(await this.forward(msg, upstream));
+        flow.response = new DNSMessage(await (path.tcp ? this.forwardTcp(msg, upstream) : this.forward(msg, upstream)));
       }
       await ctx.addons.trigger("dns_response", flow);
       await waitIfIntercepted(ctx, flow);
-      const out = { ...flow.response.packet, id: packet.id };
-      this.socket?.send(dnsPacket.encode(out), rinfo.port, rinfo.address);
+      path.reply({ ...flow.response.packet, id: packet.id });
     } catch (err) {
       // A killed query gets no answer, as in mitmproxy: the client's resolver times out or retries.
       if (err instanceof FlowKilled) return;
       flow.error = new FlowError((err as Error).message);
       await ctx.addons.trigger("dns_error", flow);
       // The client learns of the failure instead of waiting for its own timeout.
-      const fail = flow.request.fail("SERVFAIL").packet;
-      this.socket?.send(dnsPacket.encode({ ...fail, id: packet.id }), rinfo.port, rinfo.address);
+      path.reply({ ...flow.request.fail("SERVFAIL").packet, id: packet.id });
     } finally {
       flow.live = false;
       ctx.notify(flow);
@@ -125,8 +182,34 @@ export class DnsServer {
     });
   }
 
+  /** The query over TCP, for a client that asked over TCP: the answer may be larger than a datagram. */
+  private forwardTcp(query: Buffer, to: Address): Promise<Packet> {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect(to[1], to[0]);
+      const done = (err: Error | undefined, p?: Packet): void => {
+        clearTimeout(timer);
+        sock.destroy();
+        if (err) reject(err);
+        else resolve(p as Packet);
+      };
+      const timer = setTimeout(() => done(new Error(`name server ${formatAddress(to)} did not answer over TCP within ${QUERY_TIMEOUT_MS / 1000} s`)), QUERY_TIMEOUT_MS);
+      sock.on("error", (err: Error & { code?: string }) => done(new Error(`name server ${formatAddress(to)} over TCP: ${err.code === "ECONNREFUSED" ? "connection refused" : err.message}`)));
+      sock.on("connect", () => sock.write(framed(query)));
+      readFramed(sock, (m) => {
+        try {
+          done(undefined, dnsPacket.decode(m));
+        } catch (err) {
+          done(new Error(`malformed answer from ${formatAddress(to)}: ${(err as Error).message}`));
+        }
+      });
+    });
+  }
+
   close(): void {
     this.socket?.close();
     this.socket = undefined;
+    this.tcp?.close();
+    this.tcp = undefined;
+    for (const c of this.tcpClients) c.destroy();
   }
 }
