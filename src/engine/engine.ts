@@ -32,6 +32,7 @@ import { flowDetail } from "./flow/detail.ts";
 import { applyPatch } from "./flow/patch.ts";
 import { HTTPFlow } from "./flow/http.ts";
 import { clientDisconnected } from "./proxy/client-gone.ts";
+import { replayHooks } from "./hooks/event-sequence.ts";
 
 const FLUSH_INTERVAL_MS = 33;
 const FLOOD_FLUSH_INTERVAL_MS = 100;
@@ -124,9 +125,11 @@ export class Engine {
   async start(): Promise<ReadyInfo> {
     // `--set` may name options that -s scripts register: those wait until a script's `load` adds them.
     this.options.updateDeferring(this.init.options);
-    for (const addon of builtinAddons(this.log)) await this.addons.add(addon, addon.name);
-    await this.addons.add(new InterceptAddon(this.options, this.store), "intercept");
-    await this.addons.add(new SaveStreamAddon(this.options, this.log), "save_stream");
+    const builtins = builtinAddons(this.log);
+    for (const addon of builtins.before) await this.addons.add(addon, addon.name);
+    for (const addon of builtins.after) await this.addons.add(addon, addon.name, { last: true });
+    await this.addons.add(new InterceptAddon(this.options, this.store), "intercept", { last: true });
+    await this.addons.add(new SaveStreamAddon(this.options, this.log), "save_stream", { last: true });
     const confdir = this.options.get<string>("confdir");
     const ca = await loadOrCreateCA(confdir);
     const leaves = new LeafCertificates(ca);
@@ -158,7 +161,17 @@ export class Engine {
     }
     const rfile = this.options.get<string | undefined>("rfile");
     if (rfile) {
-      const { count, errors } = this.loadFlows(rfile);
+      // As mitmproxy's -r: each flow passes its hooks before it is shown (or printed, or saved
+      // with -w). Only scripts and -w do anything with a flow that is not live; without them the
+      // flows stream straight into the store, and a large capture is never held whole.
+      const replay = this.options.get<string[]>("scripts").length > 0 || this.options.get<string | undefined>("save_stream_file") !== undefined;
+      const read: Flow[] = [];
+      const { count, errors } = replay ? readFlows(rfile, (f) => read.push(f)) : this.loadFlows(rfile);
+      for (const f of read) {
+        await replayHooks(this.addons, f);
+        this.store.add(f);
+        if (this.store.pendingCount() >= LOAD_BATCH) this.flush();
+      }
       for (const e of errors) this.log.warn(e);
       this.log.info(`read ${count} flow${count === 1 ? "" : "s"} from ${rfile}`);
     }

@@ -29,7 +29,8 @@ export class InterceptAddon {
   }
 
   private maybe(flow: Flow): void {
-    if (!this.filter || !this.options.get<boolean>("intercept_active") || flow.is_replay) return;
+    // A flow read from a file (`-r`) passes its hooks too, but has no connection to hold.
+    if (!this.filter || !this.options.get<boolean>("intercept_active") || flow.is_replay || !flow.live) return;
     if (this.filter(flow as unknown as FilterableFlow)) {
       flow.intercept();
       this.store.update(flow);

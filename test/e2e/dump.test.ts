@@ -143,6 +143,21 @@ test("a filter after a repeatable flag (--set, -s, -H…) is the filter, not the
   assert.match(lines[0] ?? "", /POST http:\/\/127\.0\.0\.1:9000\/form\?x=1&flag/);
 });
 
+test("-r runs each read flow through the hooks, as mitmdump -nr does: a script edits a capture and -w saves the result", { timeout: 30_000 }, async () => {
+  const dir = tempDir("pryx-replay-hooks-");
+  const script = path.join(dir, "tag.ts");
+  fs.writeFileSync(script, `export default { name: "tag", request(f) { console.error("saw " + f.request.path); }, response(f) { f.response.headers.set("x-tagged", "yes"); } };\n`);
+  const out = path.join(dir, "out.pryx");
+  const fixture = path.join(REPO, "test/fixtures/mitmproxy-8.1.1.flow");
+  const p = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "-r", fixture, "-s", script, "-w", out]);
+  assert.equal(await p.exited, 0, p.stderr());
+  assert.match(p.stderr(), /saw \/1k[\s\S]*saw \/form\?x=1&flag[\s\S]*saw \/dead/, "request ran for every flow, in order");
+  const saved = fs.readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { response: { headers: [string, string][] } | null; error: { msg: string } | null });
+  assert.equal(saved.length, 3, "both answered flows and the failed one were saved");
+  assert.ok(saved[0]?.response?.headers.some(([k, v]) => k === "x-tagged" && v === "yes"), "the script's edit is in the saved file");
+  assert.match(saved[2]?.error?.msg ?? "", /Connect call failed/);
+});
+
 test("-s addons/block.ts answers the blocked host itself; --set block_host changes it", { timeout: 30_000 }, async (t) => {
   const o = await origin(t);
   const p = await dump(t, ["-s", "addons/block.ts", "--set", "block_host=ads.example"]);

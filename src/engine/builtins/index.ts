@@ -11,7 +11,13 @@ import { ModifyHeadersAddon } from "./modify-headers.ts";
 
 type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon;
 
-/** pryx's share of mitmproxy's default addons, in mitmproxy's order. */
-export function builtinAddons(log: Log): Builtin[] {
-  return [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log), new BodySizeAddon()];
+/**
+ * pryx's share of mitmproxy's default addons, in mitmproxy's order: `before` run ahead of the
+ * scripts, `after` behind them (as mitmproxy's rule addons come after its ScriptLoader).
+ */
+export function builtinAddons(log: Log): { before: Builtin[]; after: Builtin[] } {
+  return {
+    before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), new BodySizeAddon()],
+    after: [new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log)],
+  };
 }

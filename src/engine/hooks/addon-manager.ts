@@ -16,6 +16,8 @@ interface Registered {
   name: string;
   addon: Addon;
   loader: Loader;
+  /** Kept after every other addon, scripts loaded later included (see `add`). */
+  last: boolean;
 }
 
 /** Throwing this from a hook stops the remaining addons from seeing the event (mitmproxy's AddonHalt). */
@@ -45,11 +47,17 @@ export class AddonManager {
   }
 
   /** Adds addons (with their nested ones), runs `load`, then `configure` with every option. */
-  async add(addon: Addon, name = addonName(addon)): Promise<void> {
+  /**
+   * `last` keeps the addon after every other one, those added later included: mitmproxy's
+   * rules, intercept and save run after the scripts, so they see (and save) what a script did.
+   */
+  async add(addon: Addon, name = addonName(addon), opts: { last?: boolean } = {}): Promise<void> {
     if (this.chain.some((r) => r.name === name)) throw new Error(`an addon named ${name} is already loaded`);
     const loader = new Loader(this.options, this.commands, name);
-    const reg: Registered = { name, addon, loader };
-    this.chain.push(reg);
+    const reg: Registered = { name, addon, loader, last: opts.last === true };
+    const firstLast = this.chain.findIndex((r) => r.last);
+    if (reg.last || firstLast === -1) this.chain.push(reg);
+    else this.chain.splice(firstLast, 0, reg);
     this.rebuild();
     for (const a of flatten(addon)) await this.call(name, a, "load", [loader]);
     const all = new Set(this.options.names());
