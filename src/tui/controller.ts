@@ -410,8 +410,8 @@ export class Controller {
     }
     const prev = this._state.preview;
     const tabs = tabsFor(f);
-    // The response is what a preview is for (mitmproxy#3550); the tab last chosen in the flow view otherwise.
-    const tab = prev && prev.id !== f.id ? prev.tab : Math.max(0, tabs.findIndex((t) => t.id === "response"));
+    // The response is what a preview is for (mitmproxy#3550); then the tab last chosen with Tab.
+    const tab = prev ? prev.tab : Math.max(0, tabs.findIndex((t) => t.id === "response"));
     const seq = ++this.previewSeq;
     const screen: FlowViewScreen = { kind: "flowview", key: -1, id: f.id, fetchedFor: f, tabs, tab: Math.min(tab, tabs.length - 1), scroll: 0, modes: this.viewModes.get(f.id) ?? {}, full: false, detail: prev?.id === f.id ? prev.detail : undefined, loading: true, error: undefined, content: prev?.id === f.id ? prev.content : undefined, highlight: undefined };
     this.set({ preview: screen });
@@ -1117,10 +1117,18 @@ export class Controller {
         return;
       case "flowlist": {
         const s = this.store;
+        const page = this.panes().list.height;
+        const preview = this._state.preview;
+        // With a split layout, Tab and left/right switch the preview's tab, as in the flow view.
+        if (preview && (what === "next" || what === "right" || what === "left" || what === "prev")) {
+          const d = what === "next" || what === "right" ? 1 : -1;
+          this.set({ preview: this.withContent({ ...preview, tab: (preview.tab + d + preview.tabs.length) % preview.tabs.length, scroll: 0 }) });
+          return;
+        }
         if (what === "up") s.focusBy(-1);
         else if (what === "down") s.focusBy(1);
-        else if (what === "pageup") s.focusBy(-rows);
-        else if (what === "pagedown") s.focusBy(rows);
+        else if (what === "pageup") s.focusBy(-page);
+        else if (what === "pagedown") s.focusBy(page);
         else if (what === "start") s.focusTo(0);
         else if (what === "end") s.focusTo(s.size - 1);
         else if (what === "select") {
@@ -1201,8 +1209,8 @@ export class Controller {
       id,
       fetchedFor: f,
       tabs: tabsFor(f),
-      // Keep the tab the user was on when stepping to the next flow.
-      tab: prev && prev.tab < tabsFor(f).length ? prev.tab : 0,
+      // Keep the tab the user was on when stepping to the next flow, or the one the preview shows.
+      tab: prev && prev.tab < tabsFor(f).length ? prev.tab : this._state.preview?.id === id ? this._state.preview.tab : 0,
       scroll: 0,
       modes: this.viewModes.get(id) ?? {},
       full: false,

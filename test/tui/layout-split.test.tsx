@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
+import { KEY, press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
 import { makeFlows } from "./helpers/fake-engine.ts";
 import { splitPanes } from "../../src/tui/layout.ts";
 
@@ -22,8 +22,12 @@ test("- cycles the layout: vertical previews the focused flow's response below t
     await press(h, "-");
     const hz = await waitForText(h, '"name": "item 2"');
     assert.ok(hz.split("\n").some((l) => /\/items\/2.*│ Request \[Response\] Detail/.test(l)), `the focused row beside the preview's tabs, a rule between:\n${hz}`);
+    // Tab switches the preview's tab; Enter opens the flow view on it.
+    assert.match(await press(h, KEY.tab), /Request +Response +\[Detail\]/);
+    assert.match(await press(h, KEY.enter), /^ ?Request +Response +\[Detail\]/m);
+    await press(h, "q");
     await press(h, "-");
-    assert.ok(await until(() => !h.lastFrame().includes('"name": "item 2"')), "single: the preview is gone");
+    assert.ok(await until(() => !h.lastFrame().includes("[Detail]")), "single: the preview is gone");
     assert.equal(h.ctrl.layout(), "single");
   } finally {
     h.unmount();
