@@ -8,6 +8,8 @@ import { Client, Server, type Address } from "./connection.ts";
 import { HTTPFlow, Request, Response } from "./http.ts";
 import { TCPFlow, TCPMessage } from "./tcp.ts";
 import { WebSocketData, WebSocketMessage } from "./websocket.ts";
+import { DNSFlow, DNSMessage } from "./dns.ts";
+import * as dnsPacket from "dns-packet";
 import { FlowError, type Flow } from "./flow.ts";
 import type { HeaderField } from "./headers.ts";
 import type { TValue } from "./tnetstring.ts";
@@ -102,6 +104,44 @@ function websocket(s: Dict): WebSocketData {
   return ws;
 }
 
+/** dns-packet's name codec: the module exports it, its typings do not. */
+const dnsName = (dnsPacket as unknown as { name: { encode(n: string, buf: Buffer, offset: number): Buffer; encodingLength(n: string): number } }).name;
+
+/**
+ * mitmproxy keeps a DNS message as fields with each record's raw rdata: they are put back in
+ * wire format (only the framing; names through dns-packet's encoder) for dns-packet to decode.
+ */
+function dnsMessage(s: Dict): DNSMessage {
+  const u16 = (n: number): Buffer => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE(n & 0xffff);
+    return b;
+  };
+  const nameBytes = (n: string): Buffer => {
+    const b = Buffer.alloc(dnsName.encodingLength(n));
+    dnsName.encode(n, b, 0);
+    return b;
+  };
+  const flags =
+    (s.query === true ? 0 : 0x8000) | ((num(s.op_code) ?? 0) << 11) | (s.authoritative_answer === true ? 0x400 : 0) | (s.truncation === true ? 0x200 : 0) |
+    (s.recursion_desired === true ? 0x100 : 0) | (s.recursion_available === true ? 0x80 : 0) | (((num(s.reserved) ?? 0) & 7) << 4) | ((num(s.response_code) ?? 0) & 0xf);
+  const questions = list(s.questions).map((q) => {
+    const d = dict(q);
+    return Buffer.concat([nameBytes(text(d.name, "utf8") ?? ""), u16(num(d.type) ?? 1), u16(num(d.class_) ?? 1)]);
+  });
+  const records = (v: TValue | undefined): Buffer[] =>
+    list(v).map((r) => {
+      const d = dict(r);
+      const data = Buffer.from(bytes(d.data) ?? new Uint8Array(0));
+      const ttl = Buffer.alloc(4);
+      ttl.writeUInt32BE((num(d.ttl) ?? 0) >>> 0);
+      return Buffer.concat([nameBytes(text(d.name, "utf8") ?? ""), u16(num(d.type) ?? 1), u16(num(d.class_) ?? 1), ttl, u16(data.length), data]);
+    });
+  const [an, ns, ar] = [records(s.answers), records(s.authorities), records(s.additionals)];
+  const wire = Buffer.concat([u16(num(s.id) ?? 0), u16(flags), u16(questions.length), u16(an.length), u16(ns.length), u16(ar.length), ...questions, ...an, ...ns, ...ar]);
+  return new DNSMessage(dnsPacket.decode(wire), num(s.timestamp));
+}
+
 /** One flow from its state dict; a type or version pryx does not read is a MitmproxyFlowError saying which. */
 export function flowFromMitmproxyState(state: TValue): Flow {
   if (!isDict(state)) throw new MitmproxyFlowError("not a flow: expected a dict");
@@ -124,7 +164,11 @@ export function flowFromMitmproxyState(state: TValue): Flow {
       return new TCPMessage(fromClient === true, bytes(content) ?? new Uint8Array(0), num(timestamp) ?? 0);
     });
     flow = f;
-  } else throw new MitmproxyFlowError(`mitmproxy ${type ?? "unknown"} flows are not read yet (HTTP, WebSocket and TCP flows are)`);
+  } else if (type === "dns") {
+    const f = new DNSFlow(c, sv, dnsMessage(dict(state.request)));
+    if (isDict(state.response)) f.response = dnsMessage(state.response);
+    flow = f;
+  } else throw new MitmproxyFlowError(`mitmproxy ${type ?? "unknown"} flows are not read yet (HTTP, WebSocket, TCP and DNS flows are)`);
   flow.id = text(state.id) ?? flow.id;
   const req = flow instanceof HTTPFlow ? flow.request.timestamp_start : undefined;
   flow.timestamp_created = num(state.timestamp_created) ?? req ?? c.timestamp_start ?? 0;

@@ -7,6 +7,7 @@ import { readFlows } from "../../../src/engine/save-stream.ts";
 import type { Flow } from "../../../src/engine/flow/flow.ts";
 import type { HTTPFlow } from "../../../src/engine/flow/http.ts";
 import type { TCPFlow } from "../../../src/engine/flow/tcp.ts";
+import type { DNSFlow } from "../../../src/engine/flow/dns.ts";
 
 const FIXTURE = new URL("../../fixtures/mitmproxy-8.1.1.flow", import.meta.url).pathname;
 
@@ -53,7 +54,7 @@ const b = (s: string | Buffer): W => ({ b: Buffer.isBuffer(s) ? s : Buffer.from(
 const conn = { peername: ["10.0.0.5", 51000], sockname: ["10.0.0.1", 8080], tls: true, sni: "app.test", alpn: b("h2"), tls_version: "TLSv1.3", timestamp_start: 1.5, timestamp_end: 9.5, proxy_mode: "regular", address: ["app.test", 443] };
 const base = (type: string, extra: Record<string, W>): W => ({ version: 21, type, id: `id-${type}`, error: null, client_conn: conn, server_conn: conn, intercepted: false, is_replay: null, marked: ":default:", metadata: {}, comment: "seen", timestamp_created: 2.25, backup: null, ...extra });
 
-test("mitmproxy 11 states (version 21): peername names, HTTP/2 with a WebSocket, TCP; DNS flows are named as not read", () => {
+test("mitmproxy 11 states (version 21): peername names, HTTP/2 with a WebSocket, DNS from its raw records, TCP; UDP flows are named as not read", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-mitm-"));
   try {
     const file = path.join(dir, "v21.mitm");
@@ -64,11 +65,20 @@ test("mitmproxy 11 states (version 21): peername names, HTTP/2 with a WebSocket,
       websocket: { messages: [[1, true, b("hi"), 5, false, false], [2, false, b(Buffer.from([1, 2])), 6, true, false]], closed_by_client: false, close_code: 1000, close_reason: "bye", timestamp_end: 7 },
     });
     const tcp = base("tcp", { messages: [[true, b("ping"), 5], [false, b("pong"), 6]] });
-    const dns = base("dns", { request: {}, response: null });
-    fs.writeFileSync(file, Buffer.concat([tn(http), tn(dns), tn(tcp), tn(base("http", {})).subarray(0, 30)]));
+    const question = [{ name: "app.test", type: 1, class_: 1 }];
+    const dnsFields = { id: 7, op_code: 0, authoritative_answer: false, truncation: false, recursion_desired: true, recursion_available: false, reserved: 0, response_code: 0, questions: question, answers: [], authorities: [], additionals: [], timestamp: 5 };
+    const dns = base("dns", {
+      request: { ...dnsFields, query: true },
+      response: { ...dnsFields, query: false, recursion_available: true, answers: [{ name: "app.test", type: 1, class_: 1, ttl: 30, data: b(Buffer.from([10, 0, 0, 9])) }], timestamp: 6 },
+    });
+    const weird = base("udp", {});
+    fs.writeFileSync(file, Buffer.concat([tn(http), tn(dns), tn(weird), tn(tcp), tn(base("http", {})).subarray(0, 30)]));
     const { flows, errors } = read(file);
-    assert.equal(flows.length, 2);
-    const [h, t] = flows as [HTTPFlow, TCPFlow];
+    assert.equal(flows.length, 3);
+    const [h, d, t] = flows as [HTTPFlow, DNSFlow, TCPFlow];
+    assert.equal(d.request.question?.name, "app.test");
+    assert.deepEqual(d.response?.answers.map((a) => [a.name, a.type, a.ttl, a.data]), [["app.test", "A", 30, "10.0.0.9"]]);
+    assert.equal(d.response?.timestamp, 6);
     assert.deepEqual(h.client_conn.peername, ["10.0.0.5", 51000]);
     assert.equal(h.client_conn.sni, "app.test");
     assert.equal(h.client_conn.alpn, "h2");
@@ -82,8 +92,8 @@ test("mitmproxy 11 states (version 21): peername names, HTTP/2 with a WebSocket,
     assert.deepEqual([h.marked, h.comment, h.timestamp_created], [":default:", "seen", 2.25]);
     assert.deepEqual(t.messages.map((m) => [m.from_client, Buffer.from(m.content).toString()]), [[true, "ping"], [false, "pong"]]);
     assert.equal(errors.length, 2);
-    assert.match(errors[0] ?? "", /flow 2: mitmproxy dns flows are not read yet/);
-    assert.match(errors[1] ?? "", /flow 4 is cut off at the end of the file/);
+    assert.match(errors[0] ?? "", /flow 3: mitmproxy udp flows are not read yet/);
+    assert.match(errors[1] ?? "", /flow 5 is cut off at the end of the file/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
