@@ -52,11 +52,11 @@ test("modify_headers: set on matching requests and responses, an empty value rem
 });
 
 test("modify_body: a regex over request and response bodies, groups in mitmproxy's \\\\1 form", async (t) => {
-  const { seen, proxy, base } = await setup(t, { modify_body: ["/~q/user=(\\w+)/user=\\1-edited", "/~s/origin says/pryx says"] });
+  const { seen, proxy, base } = await setup(t, { modify_body: ["/~q/user=(\\w+)/user=\\1-edited", "/~s/origin says/pryx says", "|~s|(?P<path>/login)|\\g<path>\\n"] });
   const r = await viaProxy(proxy.port, `${base}/login`, { method: "POST", body: "user=alice&x=1", headers: { "content-type": "application/x-www-form-urlencoded" } });
   assert.equal(seen[0]?.body, "user=alice-edited&x=1");
   assert.equal(seen[0]?.headers["content-length"], String("user=alice-edited&x=1".length), "Content-Length follows the body");
-  assert.equal(r.body.toString(), "pryx says /login");
+  assert.equal(r.body.toString(), "pryx says /login\n", "Python's named groups and \\n escapes, as mitmproxy users write them");
 });
 
 test("map_remote sends a matching request to the rewritten URL, Host header included", async (t) => {

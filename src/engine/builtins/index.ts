@@ -8,8 +8,9 @@ import { MapRemoteAddon } from "./map-remote.ts";
 import { MapLocalAddon } from "./map-local.ts";
 import { ModifyBodyAddon } from "./modify-body.ts";
 import { ModifyHeadersAddon } from "./modify-headers.ts";
+import { ServerPlaybackAddon } from "./server-playback.ts";
 
-type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon;
+type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon;
 
 /**
  * pryx's share of mitmproxy's default addons, in mitmproxy's order: `before` run ahead of the
@@ -18,6 +19,6 @@ type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | Blo
 export function builtinAddons(log: Log): { before: Builtin[]; after: Builtin[] } {
   return {
     before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), new BodySizeAddon()],
-    after: [new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log)],
+    after: [new ServerPlaybackAddon(log), new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log)],
   };
 }

@@ -50,13 +50,42 @@ export function specMatches(spec: Spec, flow: Flow): boolean {
 
 /** The replacement, read from its file when it starts with `@` (read at each use, as mitmproxy does). */
 export function replacementOf(spec: Spec): Buffer {
-  return spec.replacement.startsWith("@") ? fs.readFileSync(spec.replacement.slice(1)) : Buffer.from(spec.replacement, "utf8");
+  return spec.replacement.startsWith("@") ? fs.readFileSync(spec.replacement.slice(1)) : unescaped(spec.replacement);
+}
+
+const ESCAPES: Record<string, number> = { n: 0x0a, r: 0x0d, t: 0x09, "\\": 0x5c };
+
+/** mitmproxy's escaped_str_to_bytes: \n, \r, \t, \\ and \xHH in a typed value are those bytes. */
+function unescaped(text: string): Buffer {
+  const out: Buffer[] = [];
+  let plain = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    const next = text[i + 1];
+    const hex = next === "x" ? /^[0-9a-fA-F]{2}$/.exec(text.slice(i + 2, i + 4)) : null;
+    if (c === "\\" && hex) {
+      out.push(Buffer.from(plain, "utf8"), Buffer.from([parseInt(hex[0], 16)]));
+      plain = "";
+      i += 3;
+    } else if (c === "\\" && next !== undefined && ESCAPES[next] !== undefined) {
+      out.push(Buffer.from(plain, "utf8"), Buffer.from([ESCAPES[next] as number]));
+      plain = "";
+      i += 1;
+    } else plain += c;
+  }
+  out.push(Buffer.from(plain, "utf8"));
+  return Buffer.concat(out);
+}
+
+/** Python's named groups, as mitmproxy users write them, in JS's spelling. */
+export function jsPattern(python: string): string {
+  return python.replace(/\(\?P<(\w+)>/g, "(?<$1>").replace(/\(\?P=(\w+)\)/g, "\\k<$1>");
 }
 
 /** A regex subject, checked when the rule is set; matched as mitmproxy's bytes regexes are (dot matches newlines). */
 export function subjectRegex(spec: Spec, flags = "s"): RegExp {
   try {
-    return new RegExp(spec.subject, flags);
+    return new RegExp(jsPattern(spec.subject), flags);
   } catch (err) {
     throw new Error(`rule ${JSON.stringify(spec.text)}: bad regex: ${(err as Error).message}`);
   }

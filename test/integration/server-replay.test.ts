@@ -1,0 +1,41 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { startProxy } from "../helpers/proxy.ts";
+import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
+import { closeAfter } from "../helpers/close-after.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
+
+test("server_replay answers recorded requests from a capture without asking the server; extras follow server_replay_extra", { timeout: 20_000 }, async (t) => {
+  let served = 0;
+  const origin = await startHttpOrigin((req, res) => {
+    served++;
+    res.setHeader("content-type", "text/plain");
+    res.end(`live answer ${served} for ${req.url}`);
+  });
+  // Record two requests to one URL and one to another with -w.
+  const dir = tempDir("pryx-server-replay-");
+  const capture = path.join(dir, "capture.pryx");
+  const recorder = await startProxy({ options: { save_stream_file: capture } });
+  const base = `http://127.0.0.1:${origin.port}`;
+  await viaProxy(recorder.port, `${base}/a?x=1&t=111`);
+  await viaProxy(recorder.port, `${base}/a?x=1&t=222`);
+  await viaProxy(recorder.port, `${base}/b`, { method: "POST", body: "one" });
+  await recorder.stop();
+  assert.equal(fs.readFileSync(capture, "utf8").trim().split("\n").length, 3);
+  assert.equal(served, 3);
+
+  const proxy = await startProxy({ options: { server_replay: capture, server_replay_ignore_params: "t", server_replay_extra: "404" } });
+  closeAfter(t, proxy, origin);
+  const first = await viaProxy(proxy.port, `${base}/a?x=1&t=999`);
+  const second = await viaProxy(proxy.port, `${base}/a?x=1&t=000`);
+  assert.equal(first.body.toString(), "live answer 1 for /a?x=1&t=111", "recorded responses serve in order, t ignored");
+  assert.equal(second.body.toString(), "live answer 2 for /a?x=1&t=222");
+  assert.equal((await viaProxy(proxy.port, `${base}/a?x=1&t=3`)).status, 404, "used up: an extra, answered 404");
+  assert.equal((await viaProxy(proxy.port, `${base}/b`, { method: "POST", body: "one" })).body.toString(), "live answer 3 for /b");
+  assert.equal((await viaProxy(proxy.port, `${base}/b`, { method: "POST", body: "two" })).status, 404, "another body does not match");
+  assert.equal(served, 3, "the server was never asked");
+  const flows = await proxy.waitFinished(5);
+  assert.equal(flows.filter((f) => f.isReplay).length, 3, "replayed responses are marked as replays");
+});
