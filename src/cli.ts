@@ -27,6 +27,8 @@ interface CommonArgs {
   "modify-body"?: string[];
   "map-remote"?: string[];
   "map-local"?: string[];
+  "client-replay"?: string[];
+  "server-replay"?: string[];
   "no-server"?: boolean;
   rfile?: string;
   proxyauth?: string;
@@ -72,6 +74,8 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   put("modify_body", a["modify-body"]);
   put("map_remote", a["map-remote"]);
   put("map_local", a["map-local"]);
+  put("client_replay", a["client-replay"]?.map(pathFrom));
+  put("server_replay", a["server-replay"]?.map(pathFrom));
   put("flow_detail", a.q ? 0 : a["flow-detail"]);
   for (const kv of a.set ?? []) {
     // mitmproxy's `--set name[=value]`: a bare name is an empty value, which turns a bool on.
@@ -254,6 +258,8 @@ const common = (y: ReturnType<typeof yargs>) =>
     .option("modify-body", { alias: "B", type: "string", array: true, describe: "Body rule [/filter]/regex/[@]replacement; repeatable" })
     .option("map-remote", { alias: "M", type: "string", array: true, describe: "URL rule [/filter]/url-regex/replacement; repeatable" })
     .option("map-local", { type: "string", array: true, describe: "Local file rule [/filter]/url-regex/file-or-dir; repeatable" })
+    .option("client-replay", { alias: "C", type: "string", array: true, describe: "Replay the requests of a saved file (with -n: then exit); repeatable" })
+    .option("server-replay", { alias: "S", type: "string", array: true, describe: "Answer matching requests from a saved file's responses; repeatable" })
     .option("proxyauth", { type: "string", describe: "Require proxy authentication: user:pass" })
     .option("rfile", { alias: "r", type: "string", coerce: lastOne, describe: "Read flows from a file at start" })
     .option("no-server", { alias: "n", type: "boolean", describe: "Do not start a proxy server" })

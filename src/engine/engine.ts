@@ -125,7 +125,7 @@ export class Engine {
   async start(): Promise<ReadyInfo> {
     // `--set` may name options that -s scripts register: those wait until a script's `load` adds them.
     this.options.updateDeferring(this.init.options);
-    const builtins = builtinAddons(this.log);
+    const builtins = builtinAddons(this.log, (f) => replayFlow(this.ctx, f), this.init.noServer);
     for (const addon of builtins.before) await this.addons.add(addon, addon.name);
     for (const addon of builtins.after) await this.addons.add(addon, addon.name, { last: true });
     await this.addons.add(new InterceptAddon(this.options, this.store), "intercept", { last: true });

@@ -158,6 +158,32 @@ test("-r runs each read flow through the hooks, as mitmdump -nr does: a script e
   assert.match(saved[2]?.error?.msg ?? "", /Connect call failed/);
 });
 
+test("dump -n -C FILE sends a capture's requests again, prints them, and exits when they are done (mitmdump -nC)", { timeout: 30_000 }, async (t) => {
+  const seen: string[] = [];
+  const o = await startHttpOrigin((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    res.end(`again ${req.url}`);
+  });
+  t.after(() => o.close());
+  const dir = tempDir("pryx-client-replay-");
+  const capture = path.join(dir, "c.pryx");
+  const flows = [
+    { method: "GET", url: "/one" },
+    { method: "POST", url: "/two" },
+  ];
+  // A capture written by pryx itself: record two requests with -w.
+  const rec = await startDump(["-w", capture], { confdir: path.join(dir, "conf") });
+  for (const f of flows) await viaProxy(rec.port, `http://127.0.0.1:${o.port}${f.url}`, { method: f.method, body: f.method === "POST" ? "x" : undefined });
+  await rec.stop();
+  seen.length = 0;
+  const p = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "-C", capture]);
+  assert.equal(await p.exited, 0, p.stderr());
+  assert.deepEqual(seen, ["GET /one", "POST /two"], "replayed in order, one at a time");
+  const lines = p.stdoutLines();
+  assert.equal(lines.length, 2, lines.join("\n"));
+  assert.match(lines[1] ?? "", /POST http:\/\/127\.0\.0\.1:\d+\/two << 200/);
+});
+
 test("-s addons/block.ts answers the blocked host itself; --set block_host changes it", { timeout: 30_000 }, async (t) => {
   const o = await origin(t);
   const p = await dump(t, ["-s", "addons/block.ts", "--set", "block_host=ads.example"]);

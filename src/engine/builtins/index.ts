@@ -9,16 +9,18 @@ import { MapLocalAddon } from "./map-local.ts";
 import { ModifyBodyAddon } from "./modify-body.ts";
 import { ModifyHeadersAddon } from "./modify-headers.ts";
 import { ServerPlaybackAddon } from "./server-playback.ts";
+import { ClientPlaybackAddon } from "./client-playback.ts";
+import type { HTTPFlow } from "../flow/http.ts";
 
-type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon;
+type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon;
 
 /**
  * pryx's share of mitmproxy's default addons, in mitmproxy's order: `before` run ahead of the
  * scripts, `after` behind them (as mitmproxy's rule addons come after its ScriptLoader).
  */
-export function builtinAddons(log: Log): { before: Builtin[]; after: Builtin[] } {
+export function builtinAddons(log: Log, replay: (flow: HTTPFlow) => Promise<HTTPFlow>, noServer: boolean): { before: Builtin[]; after: Builtin[] } {
   return {
-    before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), new BodySizeAddon()],
+    before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), new ClientPlaybackAddon(log, replay, noServer), new BodySizeAddon()],
     after: [new ServerPlaybackAddon(log), new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log)],
   };
 }
