@@ -3,6 +3,9 @@ import assert from "node:assert/strict";
 import { KEY, press, renderConsole, waitForText } from "./helpers/tui.tsx";
 import { FakeEngine } from "./helpers/fake-engine.ts";
 import { Engine } from "../../src/engine/engine.ts";
+import { statusFlags } from "../../src/tui/components/status-bar.tsx";
+import type { ConsoleState } from "../../src/tui/controller.ts";
+import type { OptionInfo } from "../../src/protocol.ts";
 
 const statusLine = (frame: string): string => frame.split("\n").at(-1)!;
 
@@ -64,4 +67,13 @@ test("the info line counts every mode, regular included, and names a lone mode u
   } finally {
     h.unmount();
   }
+});
+
+test("the info line names the options that change traffic, in mitmproxy's order, so a forgotten rule is in sight", () => {
+  const options = new Map(
+    Object.entries({ modify_headers: "/~q/X/1", modify_body: "", server_replay: "c.pryx", ignore_hosts: "a\\.test,b\\.test", anticache: "true", anticomp: "false", stream_large_bodies: "1m", scripts: "fix.ts", save_stream_file: "out.pryx", intercept: "~q" }).map(([name, value]) => [name, { name, type: "str", value, default: "", help: "", choices: undefined } as OptionInfo]),
+  );
+  const state = { options, viewFilter: "", modes: ["regular"] } as unknown as ConsoleState;
+  const flags = statusFlags(state, { shown: 2, total: 3, intercepted: 0 }, { reversed: false, markedOnly: false, follow: false, order: "time" }, { up: "^", down: "v" });
+  assert.deepEqual(flags, ["v [2/3]", "[Headers]", "[splayback]", "[Ignore:2]", "[i:~q]", "[anticache:1m]", "[scripts:1]", "[W:out.pryx]"]);
 });

@@ -11,14 +11,30 @@ export function statusFlags(s: ConsoleState, counts: { shown: number; total: num
   const out: string[] = [];
   out.push(`${view.reversed ? arrows.up : arrows.down}${view.markedOnly ? " M" : ""} [${counts.shown}/${counts.total}]`);
   if (counts.intercepted > 0) out.push(`[intercepted:${counts.intercepted}]`);
+  // Options that change traffic, so that a forgotten rule is in sight (mitmproxy's flags).
+  const opt = (name: string): string => s.options.get(name)?.value ?? "";
+  const items = (name: string): number => (opt(name) ? opt(name).split(",").length : 0);
+  if (opt("modify_headers")) out.push("[Headers]");
+  if (opt("modify_body")) out.push("[body modifications]");
+  if (opt("map_remote") || opt("map_local")) out.push("[maps]");
+  if (opt("block_list")) out.push("[blocklist]");
+  if (opt("client_replay")) out.push("[cplayback]");
+  if (opt("server_replay")) out.push("[splayback]");
+  if (items("ignore_hosts")) out.push(`[Ignore:${items("ignore_hosts")}]`);
+  else if (items("allow_hosts")) out.push(`[Allow:${items("allow_hosts")}]`);
+  if (items("tcp_hosts")) out.push(`[TCP:${items("tcp_hosts")}]`);
   const intercept = s.options.get("intercept")?.value ?? "";
   if (intercept) out.push(`[${s.options.get("intercept_active")?.value === "false" ? "X" : ""}i:${intercept}]`);
   if (s.viewFilter) out.push(`[f:${s.viewFilter}]`);
   if (view.order !== "time") out.push(`[o:${view.order}]`);
   if (view.follow) out.push("[follow]");
+  const switches = [opt("anticache") === "true" ? "anticache" : "", opt("anticomp") === "true" ? "anticomp" : "", opt("stream_large_bodies")].filter(Boolean);
+  if (switches.length) out.push(`[${switches.join(":")}]`);
   // Only the default, a lone "regular", goes unmentioned: among several modes it counts like any other.
   if (s.modes.length === 1 && s.modes[0] !== "regular") out.push(`[${s.modes[0]}]`);
   else if (s.modes.length > 1) out.push(`[modes:${s.modes.length}]`);
+  if (items("scripts")) out.push(`[scripts:${items("scripts")}]`);
+  if (opt("save_stream_file")) out.push(`[W:${opt("save_stream_file")}]`);
   return out;
 }
 
