@@ -1,4 +1,5 @@
 import { expandHome } from "./home-path.ts";
+import fs from "node:fs";
 import path from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -34,6 +35,12 @@ interface CommonArgs {
   proxyauth?: string;
   "flow-detail"?: number;
   q?: boolean;
+}
+
+/** What `--version` prints: pryx's, and the Node and OpenSSL it runs on (as mitmproxy names its Python and OpenSSL). */
+function versionText(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return `pryx ${pkg.version}\nNode: ${process.version}\nOpenSSL: ${process.versions.openssl}`;
 }
 
 /** A mistake on the command line: reported as `pryx: <message>`, not as a crash with a stack trace. */
@@ -302,5 +309,5 @@ await yargs(hideBin(process.argv))
     process.exit(2);
   })
   .help()
-  .version(false)
+  .version(versionText())
   .parseAsync();

@@ -184,6 +184,13 @@ test("dump -n -C FILE sends a capture's requests again, prints them, and exits w
   assert.match(lines[1] ?? "", /POST http:\/\/127\.0\.0\.1:\d+\/two << 200/);
 });
 
+test("--version prints pryx's version and the Node and OpenSSL it runs on", { timeout: 15_000 }, async () => {
+  const p = runPryx(["--version"]);
+  assert.equal(await p.exited, 0, p.stderr());
+  const version = (JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { version: string }).version;
+  assert.equal(p.stdout(), `pryx ${version}\nNode: ${process.version}\nOpenSSL: ${process.versions.openssl}\n`);
+});
+
 test("-s addons/block.ts answers the blocked host itself; --set block_host changes it", { timeout: 30_000 }, async (t) => {
   const o = await origin(t);
   const p = await dump(t, ["-s", "addons/block.ts", "--set", "block_host=ads.example"]);
