@@ -226,6 +226,22 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
   process.exit(code);
 }
 
+/**
+ * `pryx options` / `pryx commands`, as mitmproxy's --options and --commands: every option (the
+ * built-in addons' included) with its type, default and help, or every command's signature, from
+ * an engine that is built but not started (no CA made, nothing listening).
+ */
+async function runListing(what: "options" | "commands"): Promise<void> {
+  const { Engine } = await import("./engine/engine.ts");
+  const engine = new Engine({ options: {}, keepFlows: false, noServer: true }, () => undefined);
+  await engine.addBuiltins();
+  const lines =
+    what === "options"
+      ? engine.options.all().map((o) => `${o.name}: ${o.type} = ${JSON.stringify(o.default)}${o.choices ? ` (${o.choices.join(", ")})` : ""}\n    ${o.help}`)
+      : engine.commands.list().map((c) => `${c.signature}\n    ${c.help}`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
 async function runCa(argv: { confdir?: string }): Promise<void> {
   const { loadOrCreateCA } = await import("./engine/ca/ca.ts");
   const { trustInstructions } = await import("./engine/ca/trust-help.ts");
@@ -292,6 +308,8 @@ await yargs(hideBin(process.argv))
     (y) => common(y).positional("filter", { type: "string", array: true, describe: "filter expression" }).option("jsonl", { type: "boolean", describe: "One JSON object per finished flow" }),
     (argv) => runDump(argv as CommonArgs & { filter?: string[]; jsonl?: boolean }),
   )
+  .command("options", "List every option with its type, default and help (mitmproxy's --options)", {}, () => runListing("options"))
+  .command("commands", "List the proxy's commands with their arguments and help (mitmproxy's --commands; the console adds its own, see ? and :)", {}, () => runListing("commands"))
   .command(
     "ca",
     "Print where the CA certificate is and how to trust it",

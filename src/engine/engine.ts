@@ -122,14 +122,19 @@ export class Engine {
     });
   }
 
-  async start(): Promise<ReadyInfo> {
-    // `--set` may name options that -s scripts register: those wait until a script's `load` adds them.
-    this.options.updateDeferring(this.init.options);
+  /** mitmproxy's default addons as pryx has them, their options and commands with them (`pryx options` lists them without starting). */
+  async addBuiltins(): Promise<void> {
     const builtins = builtinAddons(this.log, (f) => replayFlow(this.ctx, f), this.init.noServer);
     for (const addon of builtins.before) await this.addons.add(addon, addon.name);
     for (const addon of builtins.after) await this.addons.add(addon, addon.name, { last: true });
     await this.addons.add(new InterceptAddon(this.options, this.store), "intercept", { last: true });
     await this.addons.add(new SaveStreamAddon(this.options, this.log), "save_stream", { last: true });
+  }
+
+  async start(): Promise<ReadyInfo> {
+    // `--set` may name options that -s scripts register: those wait until a script's `load` adds them.
+    this.options.updateDeferring(this.init.options);
+    await this.addBuiltins();
     const confdir = this.options.get<string>("confdir");
     const ca = await loadOrCreateCA(confdir);
     const leaves = new LeafCertificates(ca);

@@ -191,6 +191,18 @@ test("--version prints pryx's version and the Node and OpenSSL it runs on", { ti
   assert.equal(p.stdout(), `pryx ${version}\nNode: ${process.version}\nOpenSSL: ${process.versions.openssl}\n`);
 });
 
+test("pryx options and pryx commands list every option and command without starting a proxy (mitmproxy's --options, --commands)", { timeout: 20_000 }, async () => {
+  const home = tempDir("pryx-listing-");
+  const options = runPryx(["options"], { HOME: home });
+  assert.equal(await options.exited, 0, options.stderr());
+  assert.match(options.stdout(), /^modify_headers: str\[\] = ""\n {4}Header modify pattern/m, "the built-in addons' options too");
+  assert.match(options.stdout(), /^server_replay_extra: choice = "forward" \(forward, kill, 204, 400, 404, 500\)$/m);
+  const commands = runPryx(["commands"], { HOME: home });
+  assert.equal(await commands.exited, 0, commands.stderr());
+  assert.match(commands.stdout(), /^replay\.client flows$/m);
+  assert.deepEqual(fs.readdirSync(home), [], "no CA or confdir made");
+});
+
 test("-s addons/block.ts answers the blocked host itself; --set block_host changes it", { timeout: 30_000 }, async (t) => {
   const o = await origin(t);
   const p = await dump(t, ["-s", "addons/block.ts", "--set", "block_host=ads.example"]);
