@@ -126,7 +126,8 @@ export function summarize(flow: Flow, seq: number, shown: boolean): FlowSummary 
     isReplay: flow.is_replay !== null,
     modified: flow.modified,
     live: flow.live,
-    client: formatAddress(flow.client_conn.peername),
+    // A flow imported from HAR has no client address: nothing rather than ":0".
+    client: flow.client_conn.peername[0] ? formatAddress(flow.client_conn.peername) : "",
     server: flow.server_conn.address ? formatAddress(flow.server_conn.address) : undefined,
     messages: p.messages,
     comment: flow.comment,

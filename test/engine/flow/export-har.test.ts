@@ -9,6 +9,7 @@ import { exportFlow, shellQuote } from "../../../src/engine/flow/export.ts";
 import { fromHar, isHar, toHar } from "../../../src/engine/flow/har.ts";
 import { decodeFlow, encodeFlow } from "../../../src/engine/flow/codec.ts";
 import { FlowError } from "../../../src/engine/flow/flow.ts";
+import { summarize } from "../../../src/engine/flow/summary.ts";
 import { WebSocketData, WebSocketMessage } from "../../../src/engine/flow/websocket.ts";
 
 function flow(): HTTPFlow {
@@ -45,6 +46,7 @@ test("HAR export and import round-trip the request, the response and non-UTF-8 b
   assert.equal(back?.request.headers.get("x-token"), "abc");
   assert.equal(back?.response?.status_code, 201);
   assert.deepEqual([...(back?.response?.content ?? [])], [0xff, 0x00, 0x10]);
+  assert.equal(summarize(back as HTTPFlow, 1, true).client, "", "HAR has no client address: the list and dump show none, not ':0'");
 });
 
 test("a WebSocket flow's messages go to HAR as Chrome writes them (_webSocketMessages) and come back", () => {
