@@ -124,7 +124,7 @@ function orExit<T>(parse: () => T): T {
  * it every HTTPS client through pryx fails.
  */
 function caNotice(info: ReadyInfo): string {
-  const pem = path.join(info.confdir, "pryx-ca-cert.pem");
+  const pem = info.caCert;
   return info.caCreated ? `created a new CA in ${info.confdir} — trust ${pem} (see \`pryx ca\`)` : `CA certificate: ${pem} (run \`pryx ca\` for how to trust it)`;
 }
 

@@ -190,6 +190,8 @@ export interface ReadyInfo {
   confdir: string;
   /** The CA was created on this run: the user has yet to trust it, so the start-up says so. */
   caCreated: boolean;
+  /** The CA certificate (PEM) a client must trust. */
+  caCert: string;
   options: OptionInfo[];
   commands: CommandInfo[];
 }

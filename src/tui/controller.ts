@@ -301,7 +301,7 @@ export class Controller {
   static localCommandNames(): Set<string> {
     const c = new Controller({
       engine: { request: () => Promise.reject(new Error("no engine")), on: () => () => undefined, shutdown: () => Promise.resolve() },
-      ready: { listen: [], modes: [], confdir: "", caCreated: false, options: [], commands: [] },
+      ready: { listen: [], modes: [], confdir: "", caCreated: false, caCert: "", options: [], commands: [] },
       keymap: new Keymap([]),
       onExit: () => undefined,
     });

@@ -108,7 +108,7 @@ test("console.choose.cmd takes its choices from a command's result", async () =>
 test("x offers each export format of the real engine, as its own choice", async () => {
   const engine = new Engine({ options: {}, keepFlows: true, noServer: true }, () => undefined);
   const handle: EngineHandle = { request: (req) => engine.handle(req), on: () => () => undefined, shutdown: () => Promise.resolve() };
-  const ctrl = new Controller({ engine: handle, ready: { listen: [], modes: [], confdir: "", caCreated: false, options: engine.options.all(), commands: [] }, keymap: defaultKeymap(), theme: TEST_THEME, onExit: () => undefined });
+  const ctrl = new Controller({ engine: handle, ready: { listen: [], modes: [], confdir: "", caCreated: false, caCert: "", options: engine.options.all(), commands: [] }, keymap: defaultKeymap(), theme: TEST_THEME, onExit: () => undefined });
   try {
     await ctrl.run(`console.choose.cmd "Export as..." export.formats console.command export.file {choice} @focus`);
     const o = ctrl.state.overlay;
@@ -206,7 +206,7 @@ test("Tab completes file paths for the real engine's path arguments (L, w, b, ex
   const engine = new Engine({ options: {}, keepFlows: true, noServer: true }, () => undefined);
   const handle: EngineHandle = { request: (req) => engine.handle(req), on: () => () => undefined, shutdown: () => Promise.resolve() };
   const commands = engine.commands.list().map((c) => ({ name: c.name, signature: c.signature, help: c.help }));
-  const ctrl = new Controller({ engine: handle, ready: { listen: [], modes: [], confdir: "", caCreated: false, options: engine.options.all(), commands }, keymap: defaultKeymap(), theme: TEST_THEME, onExit: () => undefined });
+  const ctrl = new Controller({ engine: handle, ready: { listen: [], modes: [], confdir: "", caCreated: false, caCert: "", options: engine.options.all(), commands }, keymap: defaultKeymap(), theme: TEST_THEME, onExit: () => undefined });
   const tab = async () => {
     ctrl.key({ name: "tab", text: "" });
     await new Promise((r) => setTimeout(r, 20));

@@ -169,7 +169,7 @@ export class FakeEngine implements EngineHandle {
   shutdowns = 0;
 
   ready(over: Partial<ReadyInfo> = {}): ReadyInfo {
-    return { listen: ["127.0.0.1:8080"], modes: ["regular"], confdir: "/tmp/pryx-test", caCreated: false, options: this.options, commands: this.commands, ...over };
+    return { listen: ["127.0.0.1:8080"], modes: ["regular"], confdir: "/tmp/pryx-test", caCreated: false, caCert: "/tmp/pryx-test/pryx-ca-cert.pem", options: this.options, commands: this.commands, ...over };
   }
 
   on(listener: (ev: EngineEvent) => void): () => void {
