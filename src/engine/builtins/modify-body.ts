@@ -2,7 +2,7 @@ import type { Loader } from "../hooks/loader.ts";
 import type { OptionValue } from "../options.ts";
 import type { HTTPFlow, Request, Response } from "../flow/http.ts";
 import type { Log } from "../log.ts";
-import { Rules, jsPattern, jsReplacement, replacementOf, specMatches, subjectRegex, validRules } from "./spec.ts";
+import { Rules, jsReplacement, replacementOf, specMatches, subjectRegex, validRules } from "./spec.ts";
 
 /**
  * mitmproxy's ModifyBody: `[/filter]/regex/[@]replacement` replaces in the (decoded) body of
@@ -35,7 +35,7 @@ export class ModifyBodyAddon {
       if (!body) continue;
       const before = Buffer.from(body).toString("latin1");
       // A regex typed as text matches the body's UTF-8 bytes.
-      const re = new RegExp(jsPattern(Buffer.from(s.subject, "utf8").toString("latin1")), "gs");
+      const re = subjectRegex(s, "gs", true);
       const after = before.replace(re, jsReplacement(replacement.toString("latin1")));
       if (after !== before) message.content = Buffer.from(after, "latin1");
     }

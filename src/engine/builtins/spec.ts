@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { escapedToBytes } from "../../escapes.ts";
 import { compileFilter, type Filter, type FilterableFlow } from "../filter/index.ts";
 import type { Flow } from "../flow/flow.ts";
 import type { OptionValue } from "../options.ts";
@@ -50,45 +51,36 @@ export function specMatches(spec: Spec, flow: Flow): boolean {
 
 /** The replacement, read from its file when it starts with `@` (read at each use, as mitmproxy does). */
 export function replacementOf(spec: Spec): Buffer {
-  return spec.replacement.startsWith("@") ? fs.readFileSync(spec.replacement.slice(1)) : unescaped(spec.replacement);
-}
-
-const ESCAPES: Record<string, number> = { n: 0x0a, r: 0x0d, t: 0x09, "\\": 0x5c };
-
-/** mitmproxy's escaped_str_to_bytes: \n, \r, \t, \\ and \xHH in a typed value are those bytes. */
-function unescaped(text: string): Buffer {
-  const out: Buffer[] = [];
-  let plain = "";
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    const next = text[i + 1];
-    const hex = next === "x" ? /^[0-9a-fA-F]{2}$/.exec(text.slice(i + 2, i + 4)) : null;
-    if (c === "\\" && hex) {
-      out.push(Buffer.from(plain, "utf8"), Buffer.from([parseInt(hex[0], 16)]));
-      plain = "";
-      i += 3;
-    } else if (c === "\\" && next !== undefined && ESCAPES[next] !== undefined) {
-      out.push(Buffer.from(plain, "utf8"), Buffer.from([ESCAPES[next] as number]));
-      plain = "";
-      i += 1;
-    } else plain += c;
-  }
-  out.push(Buffer.from(plain, "utf8"));
-  return Buffer.concat(out);
+  return spec.replacement.startsWith("@") ? fs.readFileSync(spec.replacement.slice(1)) : Buffer.from(escapedToBytes(spec.replacement), "latin1");
 }
 
 /** Python's named groups, as mitmproxy users write them, in JS's spelling. */
-export function jsPattern(python: string): string {
+function jsPattern(python: string): string {
   return python.replace(/\(\?P<(\w+)>/g, "(?<$1>").replace(/\(\?P=(\w+)\)/g, "\\k<$1>");
 }
 
-/** A regex subject, checked when the rule is set; matched as mitmproxy's bytes regexes are (dot matches newlines). */
-export function subjectRegex(spec: Spec, flags = "s"): RegExp {
-  try {
-    return new RegExp(jsPattern(spec.subject), flags);
-  } catch (err) {
-    throw new Error(`rule ${JSON.stringify(spec.text)}: bad regex: ${(err as Error).message}`);
+const compiled = new WeakMap<Spec, Map<string, RegExp>>();
+
+/**
+ * A rule's subject as a regex, compiled once per rule and flags (rules run on every request).
+ * `bytes` matches a body as mitmproxy's bytes regexes do: the typed pattern as its UTF-8 bytes,
+ * against the body as a byte string. Checked when the rule is set, so a bad one names the rule.
+ */
+export function subjectRegex(spec: Spec, flags = "s", bytes = false): RegExp {
+  let byFlags = compiled.get(spec);
+  if (!byFlags) compiled.set(spec, (byFlags = new Map()));
+  const key = `${flags}${bytes ? "|bytes" : ""}`;
+  let re = byFlags.get(key);
+  if (!re) {
+    const source = bytes ? Buffer.from(spec.subject, "utf8").toString("latin1") : spec.subject;
+    try {
+      re = new RegExp(jsPattern(source), flags);
+    } catch (err) {
+      throw new Error(`rule ${JSON.stringify(spec.text)}: bad regex: ${(err as Error).message}`);
+    }
+    byFlags.set(key, re);
   }
+  return re;
 }
 
 /** An option's validate: every rule parses (and `extra` accepts it), so a bad rule is an OptionError naming it. */

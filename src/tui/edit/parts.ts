@@ -5,6 +5,7 @@
 import type { FlowDetail, FlowPatch, FlowSummary } from "../../protocol.ts";
 import type { Row } from "./grid.ts";
 import { decodeUrlencoded, encodeUrlencoded } from "../../urlencoded.ts";
+import { escapedToBytes as headerBytes } from "../../escapes.ts";
 
 /** mitmproxy's names, in the order a request then its response is read. */
 export const HTTP_PARTS = [
@@ -248,46 +249,6 @@ export function headerCell(bytes: string): string {
     if (c === 0x5c) out += "\\\\";
     else if (c >= 0x20 && c < 0x7f) out += bytes[i];
     else out += `\\x${hex2(c & 0xff)}`;
-  }
-  return out;
-}
-
-const SIMPLE_ESCAPES: Record<string, string> = { "\\": "\\", t: "\t", n: "\n", r: "\r", "0": "\0", "'": "'", '"': '"' };
-
-/**
- * A grid cell back to the byte string it stands for (mitmproxy's escaped_str_to_bytes): \xNN is
- * that byte, \\ a backslash, \t \r \n \0 those bytes (the engine refuses CR, LF and NUL with its
- * message); any other backslash stays. Typed non-ASCII text is UTF-8, as mitmproxy sends it:
- * taken as Latin-1, "ü" went out as the single byte 0xfc and "€" as its low byte only.
- */
-export function headerBytes(cell: string): string {
-  let out = "";
-  const utf8 = new TextEncoder();
-  for (let i = 0; i < cell.length; i++) {
-    const ch = cell[i]!;
-    if (ch === "\\" && i + 1 < cell.length) {
-      const next = cell[i + 1]!;
-      const hex = next === "x" ? /^[0-9a-fA-F]{2}$/.exec(cell.slice(i + 2, i + 4)) : null;
-      if (hex) {
-        out += String.fromCharCode(parseInt(hex[0], 16));
-        i += 3;
-        continue;
-      }
-      const simple = SIMPLE_ESCAPES[next];
-      if (simple !== undefined) {
-        out += simple;
-        i += 1;
-        continue;
-      }
-    }
-    const code = cell.charCodeAt(i);
-    if (code < 0x80) out += ch;
-    else {
-      // Whole code points: a surrogate pair is one character of four UTF-8 bytes.
-      const cp = cell.codePointAt(i)!;
-      if (cp > 0xffff) i++;
-      for (const b of utf8.encode(String.fromCodePoint(cp))) out += String.fromCharCode(b);
-    }
   }
   return out;
 }

@@ -1,0 +1,42 @@
+/** mitmproxy's escaped text, shared by the console's grids and the engine's rule options. */
+
+const SIMPLE_ESCAPES: Record<string, string> = { "\\": "\\", t: "\t", n: "\n", r: "\r", "0": "\0", "'": "'", '"': '"' };
+
+/**
+ * Typed text (a grid cell, a rule's value) back to the byte string it stands for, one char per
+ * byte (mitmproxy's escaped_str_to_bytes): \xNN is that byte, \\ a backslash, \t \r \n \0
+ * those bytes (the engine refuses CR, LF and NUL in a header with its message); any other
+ * backslash stays. Typed non-ASCII text is UTF-8, as mitmproxy sends it:
+ * taken as Latin-1, "ü" went out as the single byte 0xfc and "€" as its low byte only.
+ */
+export function escapedToBytes(cell: string): string {
+  let out = "";
+  const utf8 = new TextEncoder();
+  for (let i = 0; i < cell.length; i++) {
+    const ch = cell[i]!;
+    if (ch === "\\" && i + 1 < cell.length) {
+      const next = cell[i + 1]!;
+      const hex = next === "x" ? /^[0-9a-fA-F]{2}$/.exec(cell.slice(i + 2, i + 4)) : null;
+      if (hex) {
+        out += String.fromCharCode(parseInt(hex[0], 16));
+        i += 3;
+        continue;
+      }
+      const simple = SIMPLE_ESCAPES[next];
+      if (simple !== undefined) {
+        out += simple;
+        i += 1;
+        continue;
+      }
+    }
+    const code = cell.charCodeAt(i);
+    if (code < 0x80) out += ch;
+    else {
+      // Whole code points: a surrogate pair is one character of four UTF-8 bytes.
+      const cp = cell.codePointAt(i)!;
+      if (cp > 0xffff) i++;
+      for (const b of utf8.encode(String.fromCodePoint(cp))) out += String.fromCharCode(b);
+    }
+  }
+  return out;
+}
