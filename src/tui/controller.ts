@@ -413,7 +413,8 @@ export class Controller {
     // The response is what a preview is for (mitmproxy#3550); then the tab last chosen with Tab.
     const tab = prev ? prev.tab : Math.max(0, tabs.findIndex((t) => t.id === "response"));
     const seq = ++this.previewSeq;
-    const screen: FlowViewScreen = { kind: "flowview", key: -1, id: f.id, fetchedFor: f, tabs, tab: Math.min(tab, tabs.length - 1), scroll: 0, modes: this.viewModes.get(f.id) ?? {}, full: false, detail: prev?.id === f.id ? prev.detail : undefined, loading: true, error: undefined, content: prev?.id === f.id ? prev.content : undefined, highlight: undefined };
+    // The same flow refetched keeps showing what it showed until the new detail comes.
+    const screen = prev?.id === f.id ? { ...this.flowViewScreen(f, -1, tab), detail: prev.detail, content: prev.content } : this.flowViewScreen(f, -1, tab);
     this.set({ preview: screen });
     this.engine.request({ op: "detail", id: f.id, bodyLimit: BODY_LIMIT }).then(
       (detail) => {
@@ -1196,6 +1197,12 @@ export class Controller {
 
   // ---- screens ----
 
+  /** A flow view of `f` (the stack's, or the split layout's preview) before its detail arrives; `tab` is clamped to its tabs. */
+  private flowViewScreen(f: FlowSummary, key: number, tab: number): FlowViewScreen {
+    const tabs = tabsFor(f);
+    return { kind: "flowview", key, id: f.id, fetchedFor: f, tabs, tab: tab < tabs.length ? tab : 0, scroll: 0, modes: this.viewModes.get(f.id) ?? {}, full: false, detail: undefined, loading: true, error: undefined, content: undefined, highlight: undefined };
+  }
+
   openFlow(id: string): void {
     const f = this.store.get(id);
     if (!f) {
@@ -1203,23 +1210,9 @@ export class Controller {
       return;
     }
     const prev = this._state.stack.find((s): s is FlowViewScreen => s.kind === "flowview");
-    const screen: FlowViewScreen = {
-      kind: "flowview",
-      key: this.nextKey++,
-      id,
-      fetchedFor: f,
-      tabs: tabsFor(f),
-      // Keep the tab the user was on when stepping to the next flow, or the one the preview shows.
-      tab: prev && prev.tab < tabsFor(f).length ? prev.tab : this._state.preview?.id === id ? this._state.preview.tab : 0,
-      scroll: 0,
-      modes: this.viewModes.get(id) ?? {},
-      full: false,
-      detail: undefined,
-      loading: true,
-      error: undefined,
-      content: undefined,
-      highlight: undefined,
-    };
+    // Keep the tab the user was on when stepping to the next flow, or the one the preview shows.
+    const tab = prev ? prev.tab : this._state.preview?.id === id ? this._state.preview.tab : 0;
+    const screen = this.flowViewScreen(f, this.nextKey++, tab);
     const top = this.top();
     if (top.kind === "flowview") this.set({ stack: [...this._state.stack.slice(0, -1), screen] });
     else this.push(screen);
