@@ -8,6 +8,7 @@ import { FakeEngine, makeFlows } from "./helpers/fake-engine.ts";
 import { defaultKeymap, TEST_THEME } from "./helpers/tui.tsx";
 import { keyPressFromChar } from "../../src/tui/keys.ts";
 import { Engine } from "../../src/engine/engine.ts";
+import type { FlowSummary } from "../../src/protocol.ts";
 import { splitCommandLine } from "../../src/engine/commands.ts";
 import type { EngineHandle } from "../../src/engine-client.ts";
 
@@ -119,18 +120,23 @@ test("x offers each export format of the real engine, as its own choice", async 
   }
 });
 
+/** The engine answers view.flows.duplicate at once; its batch with the copy comes on its flush, after the reply. */
+function copyArrivesAfterReply(engine: FakeEngine): FlowSummary {
+  const copy = makeFlows(1, () => ({ seq: 100, url: "https://copy.test/" }))[0]!;
+  engine.onCommand = (line) => {
+    if (!line.startsWith("view.flows.duplicate")) return undefined;
+    setTimeout(() => engine.add([copy]), 5);
+    return "duplicated 1 flow";
+  };
+  return copy;
+}
+
 test("D focuses the copy (as mitmproxy), even when the copy arrives after the command's reply", async () => {
   const { ctrl, engine } = make();
   const flows = makeFlows(3);
   engine.add(flows);
   ctrl.store.focusTo(0);
-  const copy = makeFlows(1, () => ({ seq: 100, url: "https://copy.test/" }))[0]!;
-  engine.onCommand = (line) => {
-    if (!line.startsWith("view.flows.duplicate")) return undefined;
-    // The engine's batch with the copy comes on its flush, after the reply.
-    setTimeout(() => engine.add([copy]), 5);
-    return "duplicated 1 flow";
-  };
+  const copy = copyArrivesAfterReply(engine);
   ctrl.key(keyPressFromChar("D"));
   assert.deepEqual(engine.commandLines(), [`view.flows.duplicate ${flows[0]!.id}`]);
   await new Promise((r) => setTimeout(r, 30));
@@ -152,12 +158,7 @@ test("D in the flow view shows the copy (as mitmproxy's, which shows the focused
   ctrl.store.focusTo(0);
   ctrl.key(keyPressFromChar("\r"));
   assert.equal(ctrl.state.stack.at(-1)!.kind, "flowview");
-  const copy = makeFlows(1, () => ({ seq: 100, url: "https://copy.test/" }))[0]!;
-  engine.onCommand = (line) => {
-    if (!line.startsWith("view.flows.duplicate")) return undefined;
-    setTimeout(() => engine.add([copy]), 5);
-    return "duplicated 1 flow";
-  };
+  const copy = copyArrivesAfterReply(engine);
   ctrl.key(keyPressFromChar("D"));
   await new Promise((r) => setTimeout(r, 30));
   const top = ctrl.state.stack.at(-1)!;
