@@ -35,13 +35,18 @@ export const DEFAULT_LISTEN_PORT = 8080;
 /** The CA and user configuration, for the proxy and for `pryx ca` alike. */
 export const DEFAULT_CONFDIR = path.join(os.homedir(), ".pryx");
 
-/** The engine's own options, with mitmproxy's names where mitmproxy has the option. */
-/** A mistyped `-s` path is an error up front, as in mitmproxy, not a proxy running without the addon. */
-function scriptsExist(paths: unknown): void {
-  const missing = (paths as string[]).filter((p) => !fs.existsSync(p));
-  if (missing.length) throw new Error(`no such script: ${missing.join(", ")}`);
+/**
+ * A validate for a list of file paths: a mistyped one is an error up front that names it (`no
+ * such script: x.ts`), as in mitmproxy, not a proxy running without what it names.
+ */
+export function filesExist(what: string): (paths: unknown) => void {
+  return (paths) => {
+    const missing = (paths as string[]).filter((p) => !fs.existsSync(p));
+    if (missing.length) throw new Error(`no such ${what}: ${missing.join(", ")}`);
+  };
 }
 
+/** The engine's own options, with mitmproxy's names where mitmproxy has the option. */
 export function registerCoreOptions(options: Options): void {
   options.add({ name: "listen_host", type: "str", default: DEFAULT_LISTEN_HOST, help: "Address to bind the proxy to (loopback by default; 0.0.0.0 for every interface)." });
   options.add({
@@ -65,7 +70,7 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "intercept_on_exit", type: "choice", default: "resume", choices: ["resume", "kill"], help: "What happens to paused flows when pryx exits." });
   options.add({ name: "view_filter", type: "filter", default: undefined, help: "Show only flows matching this filter in the console.", validate: validFilter });
   options.add({ name: "flow_detail", type: "int", default: 1, help: "pryx dump verbosity: 0 quiet, 1 one line per flow, 2 with headers, 3 with bodies (cut), 4 with full bodies." });
-  options.add({ name: "scripts", type: "str[]", default: [], paths: true, help: "Addon scripts to load (.ts, .js, .mjs).", validate: scriptsExist });
+  options.add({ name: "scripts", type: "str[]", default: [], paths: true, help: "Addon scripts to load (.ts, .js, .mjs).", validate: filesExist("script") });
   options.add({ name: "save_stream_file", type: "optional str", default: undefined, paths: true, help: "Append every finished flow to this file." });
   options.add({
     name: "proxyauth",

@@ -174,8 +174,7 @@ export class Engine {
       const { count, errors } = replay ? readFlows(rfile, (f) => read.push(f)) : this.loadFlows(rfile);
       for (const f of read) {
         await replayHooks(this.addons, f);
-        this.store.add(f);
-        if (this.store.pendingCount() >= LOAD_BATCH) this.flush();
+        this.addRead(f);
       }
       for (const e of errors) this.log.warn(e);
       this.log.info(`read ${count} flow${count === 1 ? "" : "s"} from ${rfile}`);
@@ -201,10 +200,13 @@ export class Engine {
    * stall and a large peak of memory on both threads.
    */
   loadFlows(file: string): FlowFileRead {
-    return readFlows(file, (f) => {
-      this.store.add(f);
-      if (this.store.pendingCount() >= LOAD_BATCH) this.flush();
-    });
+    return readFlows(file, (f) => this.addRead(f));
+  }
+
+  /** A flow read from a file joins the store; the UI gets them in batches as they come. */
+  private addRead(flow: Flow): void {
+    this.store.add(flow);
+    if (this.store.pendingCount() >= LOAD_BATCH) this.flush();
   }
 
   private listen(modeSpec: string): Promise<string> {

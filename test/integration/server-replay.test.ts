@@ -39,3 +39,11 @@ test("server_replay answers recorded requests from a capture without asking the 
   const flows = await proxy.waitFinished(5);
   assert.equal(flows.filter((f) => f.isReplay).length, 3, "replayed responses are marked as replays");
 });
+
+test("server_replay and client_replay name a capture that does not exist, up front", { timeout: 10_000 }, async (t) => {
+  const proxy = await startProxy();
+  closeAfter(t, proxy);
+  for (const name of ["server_replay", "client_replay"]) {
+    assert.throws(() => proxy.engine.options.setText(name, "/nonexistent/capture.pryx"), new RegExp(`option ${name} .*no such file: /nonexistent/capture\\.pryx`));
+  }
+});

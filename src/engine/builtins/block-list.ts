@@ -22,7 +22,7 @@ export class BlockListAddon {
   private readonly rules = new Rules(true);
 
   load(loader: Loader): void {
-    loader.add_option("block_list", "str[]", [], 'Block matching requests and return an empty response with the specified HTTP status. Option syntax is "/flow-filter/status-code"; 444 closes the connection without a response.', undefined, validRules(true, (s) => statusOf(s.subject)));
+    loader.add_option("block_list", "str[]", [], 'Block matching requests and return an empty response with the specified HTTP status. Option syntax is "/flow-filter/status-code"; 444 closes the connection without a response.', undefined, { validate: validRules(true, (s) => statusOf(s.subject)) });
     this.options = loader.options;
   }
 

@@ -71,7 +71,7 @@ export class BodySizeAddon {
       undefined,
       "Stream data to the client if request or response body exceeds the given threshold (512k, 1m). If streamed, the body is not stored and cannot be modified.",
       undefined,
-      validSize,
+      { validate: validSize },
     );
     loader.add_option(
       "body_size_limit",
@@ -79,7 +79,7 @@ export class BodySizeAddon {
       undefined,
       "Byte size limit of HTTP request and response bodies. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.",
       undefined,
-      validSize,
+      { validate: validSize },
     );
   }
 }

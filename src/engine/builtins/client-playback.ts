@@ -3,7 +3,7 @@ import type { OptionValue } from "../options.ts";
 import { HTTPFlow } from "../flow/http.ts";
 import type { Log } from "../log.ts";
 import { readFlows } from "../save-stream.ts";
-import { expandHome } from "../../home-path.ts";
+import { filesExist } from "../core-options.ts";
 
 /**
  * mitmproxy's ClientPlayback: `client_replay` files' requests are sent again, one at a time, as
@@ -22,7 +22,7 @@ export class ClientPlaybackAddon {
   ) {}
 
   load(loader: Loader): void {
-    loader.add_option("client_replay", "str[]", [], "Replay client requests from saved files (pryx, mitmproxy or HAR), one at a time.");
+    loader.add_option("client_replay", "str[]", [], "Replay client requests from saved files (pryx, mitmproxy or HAR), one at a time.", undefined, { paths: true, validate: filesExist("file") });
     this.options = loader.options;
   }
 
@@ -31,7 +31,7 @@ export class ClientPlaybackAddon {
     if (!files.length) return;
     const requests: HTTPFlow[] = [];
     for (const file of files) {
-      const { errors } = readFlows(expandHome(file), (f) => {
+      const { errors } = readFlows(file, (f) => {
         if (f instanceof HTTPFlow && f.request.method !== "CONNECT") requests.push(f);
       });
       for (const e of errors) this.log.warn(`client_replay: ${e}`);

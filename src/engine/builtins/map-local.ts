@@ -59,7 +59,7 @@ export class MapLocalAddon {
   private readonly rules = new Rules();
 
   load(loader: Loader): void {
-    loader.add_option("map_local", "str[]", [], 'Map remote resources to a local file using a pattern of the form "[/flow-filter]/url-regex/file-or-directory-path", where the separator can be any character.', undefined, validRules(false, (s) => subjectRegex(s)));
+    loader.add_option("map_local", "str[]", [], 'Map remote resources to a local file using a pattern of the form "[/flow-filter]/url-regex/file-or-directory-path", where the separator can be any character.', undefined, { validate: validRules(false, (s) => subjectRegex(s)) });
     this.options = loader.options;
   }
 

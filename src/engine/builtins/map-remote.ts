@@ -13,7 +13,7 @@ export class MapRemoteAddon {
   private readonly rules = new Rules();
 
   load(loader: Loader): void {
-    loader.add_option("map_remote", "str[]", [], 'Map remote resources to another remote URL using a pattern of the form "[/flow-filter]/url-regex/replacement", where the separator can be any character.', undefined, validRules(false, (s) => subjectRegex(s)));
+    loader.add_option("map_remote", "str[]", [], 'Map remote resources to another remote URL using a pattern of the form "[/flow-filter]/url-regex/replacement", where the separator can be any character.', undefined, { validate: validRules(false, (s) => subjectRegex(s)) });
     this.options = loader.options;
   }
 

@@ -17,7 +17,7 @@ export class ModifyBodyAddon {
   constructor(private readonly log: Log) {}
 
   load(loader: Loader): void {
-    loader.add_option("modify_body", "str[]", [], 'Replacement pattern of the form "[/flow-filter]/regex/[@]replacement", where the separator can be any character. The @ reads the replacement from a file.', undefined, validRules(false, (s) => subjectRegex(s)));
+    loader.add_option("modify_body", "str[]", [], 'Replacement pattern of the form "[/flow-filter]/regex/[@]replacement", where the separator can be any character. The @ reads the replacement from a file.', undefined, { validate: validRules(false, (s) => subjectRegex(s)) });
     this.options = loader.options;
   }
 

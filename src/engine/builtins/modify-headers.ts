@@ -18,7 +18,7 @@ export class ModifyHeadersAddon {
   constructor(private readonly log: Log) {}
 
   load(loader: Loader): void {
-    loader.add_option("modify_headers", "str[]", [], 'Header modify pattern of the form "[/flow-filter]/header-name/[@]header-value", where the separator can be any character. The @ reads the value from a file; an empty value removes the header.', undefined, validRules(false));
+    loader.add_option("modify_headers", "str[]", [], 'Header modify pattern of the form "[/flow-filter]/header-name/[@]header-value", where the separator can be any character. The @ reads the value from a file; an empty value removes the header.', undefined, { validate: validRules(false) });
     this.options = loader.options;
   }
 

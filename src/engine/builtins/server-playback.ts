@@ -4,7 +4,7 @@ import type { OptionValue } from "../options.ts";
 import { HTTPFlow, Response } from "../flow/http.ts";
 import type { Log } from "../log.ts";
 import { readFlows } from "../save-stream.ts";
-import { expandHome } from "../../home-path.ts";
+import { filesExist } from "../core-options.ts";
 import { decodeUrlencoded } from "../../urlencoded.ts";
 
 const EXTRA = ["forward", "kill", "204", "400", "404", "500"] as const;
@@ -24,7 +24,7 @@ export class ServerPlaybackAddon {
   constructor(private readonly log: Log) {}
 
   load(loader: Loader): void {
-    loader.add_option("server_replay", "str[]", [], "Replay server responses from saved files (pryx, mitmproxy or HAR).");
+    loader.add_option("server_replay", "str[]", [], "Replay server responses from saved files (pryx, mitmproxy or HAR).", undefined, { paths: true, validate: filesExist("file") });
     loader.add_option("server_replay_extra", "choice", "forward", "Requests with no recorded response: forward them, kill them, or answer with this empty status.", EXTRA);
     loader.add_option("server_replay_reuse", "bool", false, "Keep a recorded response after use, so it can answer again.");
     loader.add_option("server_replay_ignore_content", "bool", false, "Ignore request bodies when matching.");
@@ -41,8 +41,8 @@ export class ServerPlaybackAddon {
     const recorded = new Map<string, HTTPFlow[]>();
     let count = 0;
     for (const file of files) {
-      // A file that cannot be read is an error for the option, so --set names it at start-up.
-      const { errors } = readFlows(expandHome(file), (f) => {
+      // The option's check found the file; one that has gone since, or is not a capture, is logged.
+      const { errors } = readFlows(file, (f) => {
         if (!(f instanceof HTTPFlow) || !f.response) return;
         const key = this.key(f);
         recorded.set(key, [...(recorded.get(key) ?? []), f]);

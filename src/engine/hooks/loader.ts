@@ -31,7 +31,8 @@ export class Loader {
   /**
    * mitmproxy's signature: add_option(name, typespec, default, help, choices?).
    * typespec is a type name: "bool", "int", "str", "optional str", "str[]", "filter" or "choice".
-   * `validate` (pryx's) checks a parsed value and throws with the reason; the error names the option.
+   * `extra` is pryx's: `validate` checks a parsed value and throws with the reason (the error
+   * names the option); `paths` marks file paths, whose `~` is the home directory.
    */
   add_option(
     name: string,
@@ -39,14 +40,15 @@ export class Loader {
     default_: unknown,
     help: string,
     choices?: readonly string[],
-    validate?: (value: OptionValue) => void,
+    extra: Pick<OptionSpec<OptionValue>, "validate" | "paths"> = {},
   ): void {
     const key = typeof typespec === "string" ? typespec : typespec === Boolean ? "bool" : typespec === Number ? "int" : "str";
     const type = TYPE_OF[key];
     if (!type) throw new Error(`addon ${this.addonName}: option ${name} has unknown type ${String(typespec)}`);
     const spec: OptionSpec<OptionValue> = { name, type, default: default_ as OptionValue, help };
     if (choices) spec.choices = choices;
-    if (validate) spec.validate = validate;
+    if (extra.validate) spec.validate = extra.validate;
+    if (extra.paths) spec.paths = true;
     this.options_.add(spec);
   }
 
