@@ -42,7 +42,10 @@ interface QueryPath {
   tcp: boolean;
 }
 
-/** DNS over TCP frames each message with its length (RFC 1035 4.2.2). */
+/**
+ * DNS over TCP frames each message with its length (RFC 1035 4.2.2). dns-packet's streamEncode
+ * frames a packet it encodes; the client's query is forwarded as the bytes it sent, so framed here.
+ */
 function framed(msg: Buffer): Buffer {
   const len = Buffer.alloc(2);
   len.writeUInt16BE(msg.length);
@@ -100,7 +103,7 @@ export class DnsServer {
       conn.on("close", () => this.tcpClients.delete(conn));
       conn.on("error", () => undefined);
       const path = (): Omit<QueryPath, "reply"> => ({ peer: [conn.remoteAddress ?? "?", conn.remotePort ?? 0], local: [conn.localAddress ?? "?", conn.localPort ?? 0], tcp: true });
-      readFramed(conn, (msg) => void this.onQuery(msg, { ...path(), reply: (p) => void (conn.destroyed ? undefined : conn.write(framed(dnsPacket.encode(p)))) }));
+      readFramed(conn, (msg) => void this.onQuery(msg, { ...path(), reply: (p) => void (conn.destroyed ? undefined : conn.write(dnsPacket.streamEncode(p))) }));
     });
     this.tcp = server;
     return new Promise((resolve) => {
