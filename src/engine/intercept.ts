@@ -28,6 +28,12 @@ export class InterceptAddon {
     }
   }
 
+  /** Nothing to hold without a filter: relays then skip the hook chain for their messages. */
+  handles(): boolean {
+    // The option, not the compiled filter: that is compiled in configure, a moment after the option changes.
+    return Boolean(this.options.get<string | undefined>("intercept")) && this.options.get<boolean>("intercept_active");
+  }
+
   private maybe(flow: Flow): void {
     // A flow read from a file (`-r`) passes its hooks too, but has no connection to hold.
     if (!this.filter || !this.options.get<boolean>("intercept_active") || flow.is_replay || !flow.live) return;

@@ -333,3 +333,17 @@ test("CONNECT to a passed-through host whose server is down is answered 502 with
     assert.equal((await readBytes(socket, 13)).toString(), "still relayed");
   }
 });
+
+test("relays take the hook chain only when some hook has work: none by default, the intercept filter or a script's tcp_message", { timeout: 10_000 }, async (t) => {
+  const proxy = await startProxy();
+  closeAfter(t, proxy);
+  assert.equal(proxy.engine.addons.wants("tcp_message"), false, "chunks go straight through");
+  assert.equal(proxy.engine.addons.wants("websocket_message"), false);
+  proxy.engine.options.setText("intercept", "~tcp");
+  // intercept_active follows the filter a microtask later.
+  await new Promise((r) => setImmediate(r));
+  assert.equal(proxy.engine.addons.wants("tcp_message"), true);
+  proxy.engine.options.setText("intercept", "");
+  await proxy.engine.addons.add({ name: "counter", tcp_message: () => undefined }, "counter");
+  assert.equal(proxy.engine.addons.wants("tcp_message"), true, "a script's hook always has work");
+});

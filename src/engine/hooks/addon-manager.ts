@@ -81,6 +81,21 @@ export class AddonManager {
     this.rebuild();
   }
 
+  /**
+   * Whether any addon has work for `hook` now. An addon may say it has none with a `handles(hook)`
+   * method (pryx's; the intercept addon without a filter), so a relay can write a chunk straight
+   * through instead of passing it down the hook chain.
+   */
+  wants(hook: HookName): boolean {
+    const list = this.handlers.get(hook);
+    if (!list) return false;
+    for (const h of list) {
+      const handles = (h.self as { handles?: (hook: HookName) => boolean }).handles;
+      if (typeof handles !== "function" || handles.call(h.self, hook)) return true;
+    }
+    return false;
+  }
+
   /** Calls the hook on every addon in order. Resolves when all (sync or async) have run. */
   async trigger<N extends HookName>(hook: N, ...args: HookArgs[N]): Promise<void> {
     const list = this.handlers.get(hook);

@@ -235,12 +235,20 @@ export class Tunnel {
     // Both sides carry half-closes (relayTcp sets the client's earlier still, before its await).
     socket.allowHalfOpen = server.allowHalfOpen = true;
     let chain = Promise.resolve();
+    let queued = 0;
     const onChunk = (from_client: boolean, data: Buffer): void => {
       const src = from_client ? socket : server;
       const dst = from_client ? server : socket;
       const msg = new TCPMessage(from_client, Buffer.from(data));
       flow.messages.push(msg);
-      // Every message passes the hooks (the built-in intercept addon is one), in order.
+      // With no hook that has work (no script, no intercept filter) and none queued, the chunk
+      // goes straight through; otherwise every message passes the hooks, in order.
+      if (queued === 0 && !addons.wants("tcp_message")) {
+        dst.write(data);
+        this.ctx.notify(flow);
+        return;
+      }
+      queued++;
       src.pause();
       chain = chain.then(async () => {
         await addons.trigger("tcp_message", flow);
@@ -250,6 +258,8 @@ export class Tunnel {
           // Killed while the message was held: the connection goes, as in mitmproxy.
           void finish(err as Error);
           return;
+        } finally {
+          queued--;
         }
         if (msg.content.length) dst.write(msg.content);
         this.ctx.notify(flow);

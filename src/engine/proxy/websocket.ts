@@ -73,9 +73,18 @@ export class WebSocketRelay {
     const sender = new Sender(dst);
     const mask = fromClient;
     let chain = Promise.resolve();
+    let queued = 0;
     receiver.on("message", (data, isBinary) => {
       const msg = new WebSocketMessage(isBinary ? "binary" : "text", fromClient, Buffer.from(data));
-      // Every message passes the hooks (the built-in intercept addon is one), in order.
+      // With no hook that has work (no script, no intercept filter) and none queued, the message
+      // goes straight through; otherwise every message passes the hooks, in order.
+      if (queued === 0 && !ctx.addons.wants("websocket_message")) {
+        ws.messages.push(msg);
+        sender.send(Buffer.from(msg.content), { binary: isBinary, fin: true, mask, compress: false });
+        ctx.notify(flow);
+        return;
+      }
+      queued++;
       src.pause();
       chain = chain.then(async () => {
         // Hooks see the message as the last of the list, so it joins the list when its turn comes.
@@ -87,6 +96,8 @@ export class WebSocketRelay {
           // Killed while the message was held: the connection goes, as in mitmproxy.
           this.end(new Error("killed"));
           return;
+        } finally {
+          queued--;
         }
         if (!msg.dropped && !dst.destroyed) sender.send(Buffer.from(msg.content), { binary: msg.type === "binary", fin: true, mask, compress: false });
         ctx.notify(flow);
