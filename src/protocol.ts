@@ -125,6 +125,8 @@ export interface OptionInfo {
   default: string;
   help: string;
   choices: string[] | undefined;
+  /** A list option's entries: `value` joins them with commas, and an entry (a regex) may hold one. */
+  items?: string[];
 }
 
 export interface CommandInfo {

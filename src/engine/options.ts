@@ -206,6 +206,7 @@ export class Options {
       default: render(e.spec.default),
       help: e.spec.help,
       choices: e.spec.choices ? [...e.spec.choices] : undefined,
+      ...(Array.isArray(e.value) ? { items: [...e.value] } : {}),
     };
   }
 

@@ -35,6 +35,9 @@ test("a repeated flag's values: each item whole for a list option, the last one 
   o.update({ ignore_hosts: [String.raw`^10\.\d{1,3}\.`, " b "], listen_port: ["8081", "8082"] });
   assert.deepEqual(o.get("ignore_hosts"), [String.raw`^10\.\d{1,3}\.`, "b"]);
   assert.equal(o.get("listen_port"), 8082);
+  // The console counts entries from `items`: the text joins them with commas, which a regex may hold too.
+  assert.deepEqual(o.info("ignore_hosts").items, [String.raw`^10\.\d{1,3}\.`, "b"]);
+  assert.equal(o.info("listen_port").items, undefined);
   throwsOption(() => o.update({ ignore_hosts: ["ok", "(unclosed"] }), /option ignore_hosts/, /invalid regex/);
 });
 

@@ -70,8 +70,13 @@ test("the info line counts every mode, regular included, and names a lone mode u
 });
 
 test("the info line names the options that change traffic, in mitmproxy's order, so a forgotten rule is in sight", () => {
+  // A list option counts its entries, not the commas of its text: b{1,3} is one regex.
+  const lists: Record<string, string[]> = { ignore_hosts: ["a\\.test", "b{1,3}\\.test"], scripts: ["fix.ts"] };
   const options = new Map(
-    Object.entries({ modify_headers: "/~q/X/1", modify_body: "", server_replay: "c.pryx", ignore_hosts: "a\\.test,b\\.test", anticache: "true", anticomp: "false", stream_large_bodies: "1m", scripts: "fix.ts", save_stream_file: "out.pryx", intercept: "~q" }).map(([name, value]) => [name, { name, type: "str", value, default: "", help: "", choices: undefined } as OptionInfo]),
+    Object.entries({ modify_headers: "/~q/X/1", modify_body: "", server_replay: "c.pryx", ignore_hosts: "a\\.test,b{1,3}\\.test", anticache: "true", anticomp: "false", stream_large_bodies: "1m", scripts: "fix.ts", save_stream_file: "out.pryx", intercept: "~q" }).map(([name, value]) => [
+      name,
+      { name, type: lists[name] ? "str[]" : "str", value, default: "", help: "", choices: undefined, ...(lists[name] ? { items: lists[name] } : {}) } as OptionInfo,
+    ]),
   );
   const state = { options, viewFilter: "", modes: ["regular"] } as unknown as ConsoleState;
   const flags = statusFlags(state, { shown: 2, total: 3, intercepted: 0 }, { reversed: false, markedOnly: false, follow: false, order: "time" }, { up: "^", down: "v" });

@@ -13,7 +13,8 @@ export function statusFlags(s: ConsoleState, counts: { shown: number; total: num
   if (counts.intercepted > 0) out.push(`[intercepted:${counts.intercepted}]`);
   // Options that change traffic, so that a forgotten rule is in sight (mitmproxy's flags).
   const opt = (name: string): string => s.options.get(name)?.value ?? "";
-  const items = (name: string): number => (opt(name) ? opt(name).split(",").length : 0);
+  // Counted from the entries, not the text: `{1,3}` in an ignore_hosts regex is one entry.
+  const items = (name: string): number => s.options.get(name)?.items?.length ?? 0;
   if (opt("modify_headers")) out.push("[Headers]");
   if (opt("modify_body")) out.push("[body modifications]");
   if (opt("map_remote") || opt("map_local")) out.push("[maps]");
