@@ -23,7 +23,7 @@ import { DnsServer } from "./proxy/dns-server.ts";
 import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
 import { InterceptAddon } from "./intercept.ts";
 import { builtinAddons } from "./builtins/index.ts";
-import { SaveStreamAddon, readFlows, type FlowFileRead } from "./save-stream.ts";
+import { SaveStreamAddon, flowsIn, readFlows, type FlowFileRead } from "./save-stream.ts";
 import { compileFilter, type FilterableFlow } from "./filter/index.ts";
 import { loadOrCreateCA } from "./ca/ca.ts";
 import { LeafCertificates } from "./ca/leaf-certs.ts";
@@ -167,15 +167,8 @@ export class Engine {
     const rfile = this.options.get<string | undefined>("rfile");
     if (rfile) {
       // As mitmproxy's -r: each flow passes its hooks before it is shown (or printed, or saved
-      // with -w). Only scripts and -w do anything with a flow that is not live; without them the
-      // flows stream straight into the store, and a large capture is never held whole.
-      const replay = this.options.get<string[]>("scripts").length > 0 || this.options.get<string | undefined>("save_stream_file") !== undefined;
-      const read: Flow[] = [];
-      const { count, errors } = replay ? readFlows(rfile, (f) => read.push(f)) : this.loadFlows(rfile);
-      for (const f of read) {
-        await replayHooks(this.addons, f);
-        this.addRead(f);
-      }
+      // with -w), one at a time as the file is read, so a large capture is never held whole.
+      const { count, errors } = await this.readPassingHooks(rfile);
       for (const e of errors) this.log.warn(e);
       this.log.info(`read ${count} flow${count === 1 ? "" : "s"} from ${rfile}`);
     }
@@ -201,6 +194,21 @@ export class Engine {
    */
   loadFlows(file: string): FlowFileRead {
     return readFlows(file, (f) => this.addRead(f));
+  }
+
+  /** `-r`: each flow of the file passes the hooks of its kind (`replayHooks`), then joins the store. */
+  private async readPassingHooks(file: string): Promise<FlowFileRead> {
+    const flows = flowsIn(file);
+    try {
+      for (;;) {
+        const next = flows.next();
+        if (next.done) return next.value;
+        await replayHooks(this.addons, next.value);
+        this.addRead(next.value);
+      }
+    } finally {
+      flows.return({ count: 0, errors: [], format: "pryx" });
+    }
   }
 
   /** A flow read from a file joins the store; the UI gets them in batches as they come. */

@@ -97,7 +97,7 @@ export interface FlowFileRead {
  * large capture is never whole in memory. A flow of a kind pryx does not read is reported and
  * skipped; a file cut off mid-flow reports where.
  */
-function readMitmproxyFlows(file: string, buf: Buffer, n: number, read: () => number, onFlow: (flow: Flow) => void): FlowFileRead {
+function* mitmproxyFlowsIn(file: string, buf: Buffer, n: number, read: () => number): Generator<Flow, FlowFileRead> {
   const errors: string[] = [];
   let count = 0;
   let pending = Buffer.from(buf.subarray(0, n));
@@ -130,19 +130,19 @@ function readMitmproxyFlows(file: string, buf: Buffer, n: number, read: () => nu
       errors.push(`${file}: flow ${index}: ${(err as Error).message}`);
       continue;
     }
-    onFlow(flow);
     count++;
+    yield flow;
   }
   return { count, errors, format: "mitmproxy" };
 }
 
 /**
- * Reads a pryx flow file (or a HAR file, told by its first bytes), handing each flow over as
- * it is decoded. A pryx file is read line by line in 1 MiB pieces: a 200 MB file never sits
- * in memory whole, and the caller can pass flows on in batches. Unreadable lines are reported
- * and the rest are read; an error thrown by `onFlow` is the caller's and propagates.
+ * The flows of a pryx flow file (or a HAR or mitmproxy file, told by their first bytes), one
+ * at a time as they are decoded, and at the end what was read. A pryx file is read line by line
+ * in 1 MiB pieces: a 200 MB file never sits in memory whole, and the caller may await between
+ * flows (hooks) or pass them on in batches. Unreadable lines are reported and the rest are read.
  */
-export function readFlows(file: string, onFlow: (flow: Flow) => void): FlowFileRead {
+export function* flowsIn(file: string): Generator<Flow, FlowFileRead> {
   const cannot = (err: unknown): Error => new Error(`cannot read flow file ${file}: ${(err as Error).message}`);
   let fd: number;
   try {
@@ -160,41 +160,60 @@ export function readFlows(file: string, onFlow: (flow: Flow) => void): FlowFileR
       }
     };
     let n = read();
-    if (looksLikeTnetstring(buf.subarray(0, n))) return readMitmproxyFlows(file, buf, n, read, onFlow);
+    if (looksLikeTnetstring(buf.subarray(0, n))) return yield* mitmproxyFlowsIn(file, buf, n, read);
     if (isHar(buf.toString("utf8", 0, Math.min(n, 64)))) {
       const chunks = [Buffer.from(buf.subarray(0, n))];
       while ((n = read()) > 0) chunks.push(Buffer.from(buf.subarray(0, n)));
       const flows = fromHar(Buffer.concat(chunks).toString("utf8"));
-      for (const f of flows) onFlow(f);
+      yield* flows;
       return { count: flows.length, errors: [], format: "har" };
     }
     const errors: string[] = [];
     let count = 0;
     let lineNo = 0;
-    const take = (line: string): void => {
+    const take = (line: string): Flow | undefined => {
       lineNo++;
-      if (!line.trim()) return;
-      let flow: Flow;
+      if (!line.trim()) return undefined;
       try {
-        flow = decodeFlow(line);
+        const flow = decodeFlow(line);
+        count++;
+        return flow;
       } catch (err) {
         errors.push(`${file}:${lineNo}: ${(err as Error).message}`);
-        return;
+        return undefined;
       }
-      onFlow(flow);
-      count++;
     };
     const decoder = new StringDecoder("utf8");
     let rest = "";
     for (; n > 0; n = read()) {
       const lines = (rest + decoder.write(buf.subarray(0, n))).split("\n");
       rest = lines.pop() as string;
-      for (const line of lines) take(line);
+      for (const line of lines) {
+        const flow = take(line);
+        if (flow) yield flow;
+      }
     }
-    const last = rest + decoder.end();
-    if (last) take(last);
+    const last = take(rest + decoder.end());
+    if (last) yield last;
     return { count, errors, format: "pryx" };
   } finally {
     fs.closeSync(fd);
   }
 }
+
+/** Every flow of a file handed to `onFlow` as it is decoded; an error thrown by `onFlow` propagates. */
+export function readFlows(file: string, onFlow: (flow: Flow) => void): FlowFileRead {
+  const flows = flowsIn(file);
+  try {
+    for (;;) {
+      const next = flows.next();
+      if (next.done) return next.value;
+      onFlow(next.value);
+    }
+  } finally {
+    // Closes the file when onFlow threw (a no-op once the generator has finished).
+    flows.return(NOTHING_READ);
+  }
+}
+
+const NOTHING_READ: FlowFileRead = { count: 0, errors: [], format: "pryx" };

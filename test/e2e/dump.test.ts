@@ -158,6 +158,16 @@ test("-r runs each read flow through the hooks, as mitmdump -nr does: a script e
   assert.match(saved[2]?.error?.msg ?? "", /Connect call failed/);
 });
 
+test("-r passes read flows through the built-in addons too, with no script or -w: anticomp shows in the printed request", { timeout: 30_000 }, async () => {
+  const dir = tempDir("pryx-replay-builtins-");
+  const fixture = path.join(REPO, "test/fixtures/mitmproxy-8.1.1.flow");
+  const p = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "-r", fixture, "--set", "anticomp=true", "--flow-detail", "2"]);
+  assert.equal(await p.exited, 0, p.stderr());
+  const requests = p.stdout().split(/\n(?=\S)/).filter((block) => / (GET|POST) http/.test(block));
+  assert.equal(requests.length, 3, p.stdout());
+  for (const block of requests) assert.match(block, /accept-encoding: identity/i, `anticomp's request hook ran for ${block.split("\n")[0]}`);
+});
+
 test("dump -n -C FILE sends a capture's requests again, prints them, and exits when they are done (mitmdump -nC)", { timeout: 30_000 }, async (t) => {
   const seen: string[] = [];
   const o = await startHttpOrigin((req, res) => {
