@@ -1,3 +1,4 @@
+import { joinList, splitList } from "./list-text.ts";
 import type { OptionInfo, OptionType } from "../protocol.ts";
 import { expandHome } from "../home-path.ts";
 
@@ -31,7 +32,7 @@ const EXPECTS: Record<OptionType, string> = {
   int: "an integer",
   str: "a string",
   "optional str": "a string (empty for none)",
-  "str[]": "a comma-separated list",
+  "str[]": "a comma-separated list (a comma inside (), [] or {}, or written \\,, stays in its entry)",
   filter: "a filter expression (empty for none)",
   choice: "one of the choices",
 };
@@ -221,7 +222,7 @@ export class Options {
 
   private parse(e: Entry, given: OptionText): OptionValue {
     const { spec } = e;
-    if (Array.isArray(given) && spec.type === "str[]") return this.checked(spec, given.map((s) => s.trim()).filter(Boolean), given.join(","));
+    if (Array.isArray(given) && spec.type === "str[]") return this.checked(spec, given.map((s) => s.trim()).filter(Boolean), joinList(given));
     const raw = Array.isArray(given) ? (given.at(-1) ?? "") : given;
     const text = raw.trim();
     const fail = (why = ""): never => {
@@ -249,7 +250,7 @@ export class Options {
         v = text === "" ? undefined : raw;
         break;
       case "str[]":
-        v = text === "" ? [] : text.split(",").map((s) => s.trim()).filter(Boolean);
+        v = splitList(text);
         break;
       case "choice":
         if (!spec.choices?.includes(text)) fail();
@@ -278,7 +279,7 @@ function expectation(spec: OptionSpec<OptionValue>, raw: string, why: string): O
 
 function render(v: OptionValue): string {
   if (v === undefined) return "";
-  if (Array.isArray(v)) return v.join(",");
+  if (Array.isArray(v)) return joinList(v);
   return String(v);
 }
 

@@ -38,6 +38,10 @@ test("a repeated flag's values: each item whole for a list option, the last one 
   // The console counts entries from `items`: the text joins them with commas, which a regex may hold too.
   assert.deepEqual(o.info("ignore_hosts").items, [String.raw`^10\.\d{1,3}\.`, "b"]);
   assert.equal(o.info("listen_port").items, undefined);
+  // The same list typed as text (--set, :set, the options editor): the regex's own comma stays in it.
+  o.setText("ignore_hosts", String.raw`^10\.\d{1,3}\.,b`);
+  assert.deepEqual(o.get("ignore_hosts"), [String.raw`^10\.\d{1,3}\.`, "b"]);
+  assert.equal(o.info("ignore_hosts").value, String.raw`^10\.\d{1,3}\.,b`);
   throwsOption(() => o.update({ ignore_hosts: ["ok", "(unclosed"] }), /option ignore_hosts/, /invalid regex/);
 });
 
