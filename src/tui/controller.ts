@@ -416,15 +416,10 @@ export class Controller {
     // The same flow refetched keeps showing what it showed until the new detail comes.
     const screen = prev?.id === f.id ? { ...this.flowViewScreen(f, -1, tab), detail: prev.detail, content: prev.content } : this.flowViewScreen(f, -1, tab);
     this.set({ preview: screen });
-    this.engine.request({ op: "detail", id: f.id, bodyLimit: BODY_LIMIT }).then(
-      (detail) => {
-        if (seq !== this.previewSeq || !this._state.preview) return;
-        this.set({ preview: this.withContent({ ...this._state.preview, detail: detail ?? undefined, loading: false, error: detail ? undefined : "the engine no longer has this flow" }) });
-      },
-      (err: unknown) => {
-        if (seq === this.previewSeq && this._state.preview) this.set({ preview: { ...this._state.preview, loading: false, error: err instanceof Error ? err.message : String(err) } });
-      },
-    );
+    void this.loadDetail(f.id, BODY_LIMIT, (change) => {
+      // A later focus has asked for another flow: this answer is stale.
+      if (seq === this.previewSeq && this._state.preview) this.set({ preview: change(this._state.preview) });
+    });
   }
 
   setSize(width: number, height: number): void {
@@ -1227,19 +1222,21 @@ export class Controller {
       return;
     }
     this.inflight.add(key);
-    this.engine
-      .request({ op: "detail", id: sc.id, bodyLimit: sc.full ? FULL_BODY_LIMIT : BODY_LIMIT })
-      .then(
-        (detail) =>
-          this.updateScreen<FlowViewScreen>(key, (s) =>
-            this.withContent({ ...s, detail: detail ?? s.detail, loading: false, error: detail ? undefined : "the engine no longer has this flow" }),
-          ),
-        (err: unknown) => this.updateScreen<FlowViewScreen>(key, (s) => ({ ...s, loading: false, error: err instanceof Error ? err.message : String(err) })),
-      )
-      .finally(() => {
-        this.inflight.delete(key);
-        if (this.refetch.delete(key)) this.fetchDetail(key);
-      });
+    void this.loadDetail(sc.id, sc.full ? FULL_BODY_LIMIT : BODY_LIMIT, (change) => this.updateScreen<FlowViewScreen>(key, change)).finally(() => {
+      this.inflight.delete(key);
+      if (this.refetch.delete(key)) this.fetchDetail(key);
+    });
+  }
+
+  /**
+   * Asks the engine for a flow's detail; `apply` gets the change to make to whichever screen
+   * shows the flow (a flow view, or the split layout's preview).
+   */
+  private loadDetail(id: string, bodyLimit: number, apply: (change: (s: FlowViewScreen) => FlowViewScreen) => void): Promise<void> {
+    return this.engine.request({ op: "detail", id, bodyLimit }).then(
+      (detail) => apply((s) => this.withContent({ ...s, detail: detail ?? s.detail, loading: false, error: detail ? undefined : "the engine no longer has this flow" })),
+      (err: unknown) => apply((s) => ({ ...s, loading: false, error: err instanceof Error ? err.message : String(err) })),
+    );
   }
 
   /** Recomputes the current tab's lines (on a new detail, tab or view mode). */
