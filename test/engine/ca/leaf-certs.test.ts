@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import * as tls from 'node:tls';
@@ -235,4 +236,29 @@ test('a leaf never outlives the CA', (t) => {
   t.mock.timers.enable({ apis: ['Date'], now: ca.notAfter.getTime() - 100 * DAY });
   const cert = issuedByCA(new LeafCertificates(ca, 1).get('late.test').certPem);
   assert.equal(Date.parse(cert.validTo), ca.notAfter.getTime());
+});
+
+test('the leaf context picks AES-128-GCM over the AES-256 a default OpenSSL client asks for first, and ChaCha20 for a client that puts it first', async (t) => {
+  // As pryx's tunnel does: a TLSSocket over the accepted socket, started with the leaf's context
+  // (the cipher order is that of the first context, not of one an SNICallback switches to).
+  const server = net.createServer((socket) => {
+    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: leaves.get('app.test').secureContext });
+    secure.on('error', () => socket.destroy());
+    secure.once('secure', () => secure.end());
+  });
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  const cipherWith = (ciphers: string | undefined, maxVersion: tls.SecureVersion = 'TLSv1.3'): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const client = tls.connect({ host: '127.0.0.1', port, servername: 'app.test', ca: [ca.certPem], maxVersion, ...(ciphers ? { ciphers } : {}) }, () => {
+        resolve(client.getCipher().standardName);
+        client.destroy();
+      });
+      client.once('error', reject);
+    });
+  assert.match(tls.DEFAULT_CIPHERS, /^TLS_AES_256_GCM_SHA384:/, "the client's default order, which the server overrides");
+  assert.equal(await cipherWith(undefined), 'TLS_AES_128_GCM_SHA256');
+  assert.equal(await cipherWith(`TLS_CHACHA20_POLY1305_SHA256:${tls.DEFAULT_CIPHERS}`), 'TLS_CHACHA20_POLY1305_SHA256');
+  assert.equal(await cipherWith(undefined, 'TLSv1.2'), 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS 1.2 clients still connect');
 });
