@@ -94,6 +94,15 @@ export function registerCoreOptions(options: Options): void {
     choices: ["shared", "client"],
     help: "shared: idle server connections a client leaves behind serve other clients (fewer TLS handshakes); client: every client connection has its own server connections, as in mitmproxy.",
   });
+  options.add({
+    name: "max_flows",
+    type: "int",
+    default: 0,
+    help: "Keep at most this many flows (0: no limit); beyond it the oldest finished flows are dropped as new ones arrive. Marked flows are kept.",
+    validate: (v) => {
+      if ((v as number) < 0) throw new Error("must be 0 (no limit) or more");
+    },
+  });
   options.add({ name: "rfile", type: "optional str", default: undefined, paths: true, help: "Read flows from this file at start." });
   options.add({ name: "console_focus_follow", type: "bool", default: false, help: "The console's focus follows new flows." });
   options.add({ name: "view_order", type: "choice", default: "time", choices: ["time", "method", "url", "size"], help: "Flow list order." });

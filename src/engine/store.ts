@@ -33,6 +33,8 @@ export class FlowStore {
   private viewFilter: FlowPredicate | undefined;
   private readonly strings = new StringPool();
   private onDirty: () => void = () => undefined;
+  /** `max_flows`: 0 for no limit. */
+  private limit = 0;
 
   constructor(private keepFlows: boolean) {}
 
@@ -42,6 +44,29 @@ export class FlowStore {
 
   setKeepFlows(keep: boolean): void {
     this.keepFlows = keep;
+  }
+
+  /** Keeps at most `max` flows (0: no limit), dropping the oldest finished ones at each flush. */
+  setLimit(max: number): void {
+    this.limit = max;
+    this.evictOverLimit();
+  }
+
+  /**
+   * Over the limit, the oldest flows go first, in arrival order, except those still in
+   * progress, paused or marked: a user's marks pin what they want to keep from a long session.
+   */
+  private evictOverLimit(): void {
+    let excess = this.limit > 0 ? this.flows.size - this.limit : 0;
+    if (excess <= 0) return;
+    const gone: string[] = [];
+    for (const f of this.flows.values()) {
+      if (excess === 0) break;
+      if (f.live || f.intercepted || f.marked) continue;
+      gone.push(f.id);
+      excess--;
+    }
+    this.remove(gone);
   }
 
   get size(): number {
@@ -131,6 +156,7 @@ export class FlowStore {
 
   /** The changes since the last call; with `detailOf`, also the details of the finished, shown flows. */
   takeDelta(detailOf?: DetailOf): StoreDelta {
+    this.evictOverLimit();
     const details: FlowDetail[] = [];
     const summarize = (f: Flow): FlowSummary => {
       const s = this.summary(f);
