@@ -6,6 +6,7 @@
  * handled locally; anything else goes to the engine with `@focus` replaced by the focused flow's id.
  * Components subscribe to `state` and the flow store and only draw; all behaviour is testable here.
  */
+import { CommandHistory } from "./command-history.ts";
 import type { EngineHandle } from "../engine-client.ts";
 import type { CommandInfo, EngineEvent, FlowDetail, FlowSummary, LogEntry, LogLevel, OptionInfo, ReadyInfo } from "../protocol.ts";
 import { joinArgs, quoteAlways, quoteArg, replaceFocus, signatureParam, tokenize, typedText, wordAt } from "./command-line.ts";
@@ -205,6 +206,8 @@ export interface ControllerOptions {
   writeEscape?: (escape: string) => void;
   /** Where $EDITOR and friends are read from. */
   env?: NodeJS.ProcessEnv;
+  /** The prompt's history; by default one kept for the session only. */
+  history?: CommandHistory;
 }
 
 function contextOf(s: Screen): Context {
@@ -233,7 +236,7 @@ export class Controller {
   private readonly viewModes = new Map<string, FlowViewScreen["modes"]>();
   private messageId = 0;
   private messageTimer: NodeJS.Timeout | undefined;
-  private history: string[] = [];
+  private readonly history: CommandHistory;
   private searchTerm = "";
   private readonly inflight = new Set<number>();
   private readonly refetch = new Set<number>();
@@ -261,6 +264,7 @@ export class Controller {
     this.theme = o.theme;
     this.onExit = o.onExit;
     this.writeEscape = o.writeEscape ?? (() => undefined);
+    this.history = o.history ?? new CommandHistory();
     this.messageMs = o.messageMs ?? MESSAGE_MS;
     this.editor = new FlowEditor(this.editHost(o.terminal ?? NO_TERMINAL, o.env ?? process.env));
     this.registerLocalCommands();
@@ -281,6 +285,7 @@ export class Controller {
       modes: o.ready.modes,
       preview: undefined,
     };
+    this.reportHistoryProblem();
     this.applyViewOptions();
     this.syncViewport();
     this.router.register(Priority.Editor, (k) => this.editorKey(k));
@@ -997,28 +1002,37 @@ export class Controller {
     }
     const line = text.trim();
     if (line === "") return;
-    if (this.history[this.history.length - 1] !== line) this.history.push(line);
-    if (this.history.length > 500) this.history.shift();
+    this.history.add(line);
+    this.reportHistoryProblem();
     // Only a console command's work holds the keys typed after Enter (see isEngineCommand).
     if (this.isEngineCommand(line)) void this.run(line, true);
     else await this.run(line, true);
   }
 
+  /** A history file that could not be read or written: said once, and the console goes on without it. */
+  private reportHistoryProblem(): void {
+    const problem = this.history.takeProblem();
+    if (problem) this.message(problem, "error");
+  }
+
   private historyStep(dir: -1 | 1): void {
     const p = this._state.prompt;
     if (!p || p.kind !== "command") return;
-    const prefix = p.history?.prefix ?? p.line.value;
-    let i = p.history?.index ?? this.history.length;
+    const lines = this.history.entries;
+    // What is before the cursor: `f` opens `set view_filter '…'` with the cursor inside the
+    // quotes, so up recalls earlier filters whatever the current one is.
+    const prefix = p.history?.prefix ?? p.line.value.slice(0, p.line.cursor);
+    let i = p.history?.index ?? lines.length;
     for (;;) {
       i += dir;
       if (i < 0) return;
-      if (i >= this.history.length) {
+      if (i >= lines.length) {
         this.set({ prompt: { ...p, line: le.line(prefix), history: undefined, completion: undefined } });
         return;
       }
-      if (this.history[i]!.startsWith(prefix)) break;
+      if (lines[i]!.startsWith(prefix)) break;
     }
-    this.set({ prompt: { ...p, line: le.line(this.history[i]!), history: { index: i, prefix }, completion: undefined } });
+    this.set({ prompt: { ...p, line: le.line(lines[i]!), history: { index: i, prefix }, completion: undefined } });
   }
 
   /**

@@ -9,6 +9,7 @@ import "./interactive-env.ts";
 import { render } from "ink";
 import { shareInkCaches } from "./ink-caches.ts";
 import { cacheInkRows } from "./ink-rows.ts";
+import { CommandHistory } from "./command-history.ts";
 import type { EngineHandle } from "../engine-client.ts";
 import type { EngineEvent, ReadyInfo } from "../protocol.ts";
 import { App } from "./app.tsx";
@@ -135,6 +136,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       theme,
       terminal,
       writeEscape: (escape) => stdout.write(escape),
+      history: new CommandHistory(ready.options.find((o) => o.name === "command_history")?.value === "true" ? path.join(ready.confdir, "command_history") : undefined),
       onExit: (error) => finish(error),
       ...(opts.initialEvents ? { initialEvents: opts.initialEvents } : {}),
       width: stdout.columns || 80,

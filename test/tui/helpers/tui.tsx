@@ -2,6 +2,7 @@
  * Rendering the console in ink-testing-library, and pressing keys: `press` writes and then waits
  * until the frame changes (or a short deadline passes when the key changes nothing on screen).
  */
+import type { CommandHistory } from "../../../src/tui/command-history.ts";
 import { render } from "ink-testing-library";
 import { App } from "../../../src/tui/app.tsx";
 import { Controller } from "../../../src/tui/controller.ts";
@@ -68,6 +69,7 @@ export async function renderConsole(
     terminal?: TerminalHandover;
     /** Receives the escapes the console writes past Ink (the OSC 52 clipboard). */
     writeEscape?: (escape: string) => void;
+    history?: CommandHistory;
   } = {},
 ): Promise<Harness> {
   const engine = opts.engine ?? new FakeEngine();
@@ -85,6 +87,7 @@ export async function renderConsole(
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.terminal ? { terminal: opts.terminal } : {}),
     ...(opts.writeEscape ? { writeEscape: opts.writeEscape } : {}),
+    ...(opts.history ? { history: opts.history } : {}),
   });
   // With terminalSize the App reads the size from stdout, as it does in a real terminal.
   const r = opts.terminalSize ? render(<App ctrl={ctrl} theme={TEST_THEME} />) : render(<App ctrl={ctrl} width={width} height={height} theme={TEST_THEME} />);
