@@ -11,7 +11,7 @@ import { AddonManager } from "./hooks/addon-manager.ts";
 import { ScriptLoader } from "./hooks/scripts.ts";
 import { bindContext } from "./hooks/ctx.ts";
 import { registerCoreOptions } from "./core-options.ts";
-import { registerFlowCommands } from "./flow-commands.ts";
+import { resolveFlows, registerFlowCommands } from "./flow-commands.ts";
 import { registerExtraCommands } from "./extra-commands.ts";
 import { Client, formatAddress } from "./flow/connection.ts";
 import type { Flow } from "./flow/flow.ts";
@@ -124,7 +124,7 @@ export class Engine {
 
   /** mitmproxy's default addons as pryx has them, their options and commands with them (`pryx options` lists them without starting). */
   async addBuiltins(): Promise<void> {
-    const builtins = builtinAddons(this.log, (f) => replayFlow(this.ctx, f), this.init.noServer);
+    const builtins = builtinAddons({ log: this.log, replay: (f) => replayFlow(this.ctx, f), noServer: this.init.noServer, resolve: (spec) => resolveFlows(this.store, spec) });
     for (const addon of builtins.before) await this.addons.add(addon, addon.name);
     for (const addon of builtins.after) await this.addons.add(addon, addon.name, { last: true });
     await this.addons.add(new InterceptAddon(this.options, this.store), "intercept", { last: true });

@@ -128,14 +128,6 @@ export function registerExtraCommands(commands: CommandRegistry, deps: { store: 
     },
   });
   commands.add({
-    name: "replay.server",
-    signature: "replay.server path",
-    help: "Server-side replay (not available yet).",
-    run: () => {
-      throw new CommandError("server replay is not supported by pryx yet; replay.client resends requests");
-    },
-  });
-  commands.add({
     name: "options.reset",
     signature: "options.reset",
     help: "Reset every option to its default.",

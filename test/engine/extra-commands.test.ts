@@ -58,7 +58,6 @@ test("options.save / options.load / options.reset round-trip non-default options
   assert.equal(e.options.get("view_order"), "time");
   fs.writeFileSync(file, "nosuch: 1\n");
   await assert.rejects(run(e, `options.load ${file}`), /unknown option "nosuch"/);
-  await assert.rejects(run(e, "replay.server x"), /server replay is not supported/);
 });
 
 test("script.run runs a script's hooks on existing flows", async (t) => {

@@ -47,3 +47,34 @@ test("server_replay and client_replay name a capture that does not exist, up fro
     assert.throws(() => proxy.engine.options.setText(name, "/nonexistent/capture.pryx"), new RegExp(`option ${name} .*no such file: /nonexistent/capture\\.pryx`));
   }
 });
+
+test("replay.server.add makes a flow of this session, its response edited, answer the same request from now on; count, stop and errors", { timeout: 20_000 }, async (t) => {
+  let served = 0;
+  const origin = await startHttpOrigin((req, res) => {
+    served++;
+    res.end(`live ${served}`);
+  });
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  const run = (line: string) => proxy.engine.handle({ op: "command", line });
+  const url = `http://127.0.0.1:${origin.port}/api/user`;
+
+  assert.equal((await viaProxy(proxy.port, url)).body.toString(), "live 1");
+  const [flow] = await proxy.waitFinished(1);
+  await run(`flow.set ${flow!.id} status_code 299`);
+  assert.match(String(await run(`replay.server.add ${flow!.id}`)), /1 response added, 1 in all/);
+  assert.equal(await run("replay.server.count"), "1");
+
+  const mocked = await viaProxy(proxy.port, url);
+  assert.equal(mocked.status, 299, "the edited response answers");
+  assert.equal(mocked.body.toString(), "live 1");
+  assert.equal(served, 1, "the server was not asked");
+  assert.equal(await run("replay.server.count"), "0", "used once, as without server_replay_reuse");
+  assert.equal((await viaProxy(proxy.port, url)).body.toString(), "live 2", "used up: the server answers again");
+
+  await run(`replay.server ${flow!.id}`);
+  await run("replay.server.stop");
+  assert.equal((await viaProxy(proxy.port, url)).body.toString(), "live 3", "stopped: requests go to the server");
+  await assert.rejects(run("replay.server '~u /nothing-matches'"), /replay\.server \(from server_playback\) failed: none of these flows has a response to replay/);
+  await assert.rejects(run("replay.server.file /no/such.pryx"), /cannot read flow file \/no\/such\.pryx/);
+});

@@ -11,6 +11,16 @@ import { ModifyHeadersAddon } from "./modify-headers.ts";
 import { ServerPlaybackAddon } from "./server-playback.ts";
 import { ClientPlaybackAddon } from "./client-playback.ts";
 import type { HTTPFlow } from "../flow/http.ts";
+import type { Flow } from "../flow/flow.ts";
+
+export interface BuiltinDeps {
+  log: Log;
+  /** Sends a flow's request again (client replay). */
+  replay: (flow: HTTPFlow) => Promise<HTTPFlow>;
+  noServer: boolean;
+  /** The flows a spec names (@marked, an id, a filter), for commands that take flows. */
+  resolve: (spec: string) => Flow[];
+}
 
 type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon;
 
@@ -18,9 +28,9 @@ type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | Blo
  * pryx's share of mitmproxy's default addons, in mitmproxy's order: `before` run ahead of the
  * scripts, `after` behind them (as mitmproxy's rule addons come after its ScriptLoader).
  */
-export function builtinAddons(log: Log, replay: (flow: HTTPFlow) => Promise<HTTPFlow>, noServer: boolean): { before: Builtin[]; after: Builtin[] } {
+export function builtinAddons({ log, replay, noServer, resolve }: BuiltinDeps): { before: Builtin[]; after: Builtin[] } {
   return {
     before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), new ClientPlaybackAddon(log, replay, noServer), new BodySizeAddon()],
-    after: [new ServerPlaybackAddon(log), new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log)],
+    after: [new ServerPlaybackAddon(log, resolve), new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log)],
   };
 }

@@ -3,6 +3,8 @@ import type { Loader } from "../hooks/loader.ts";
 import type { OptionValue } from "../options.ts";
 import { HTTPFlow, Response } from "../flow/http.ts";
 import type { Log } from "../log.ts";
+import type { Flow } from "../flow/flow.ts";
+import { expandHome } from "../../home-path.ts";
 import { readFlows } from "../save-stream.ts";
 import { filesExist } from "../core-options.ts";
 import { decodeUrlencoded } from "../../urlencoded.ts";
@@ -21,7 +23,10 @@ export class ServerPlaybackAddon {
   private options: Readonly<Record<string, OptionValue>> = {};
   private recorded = new Map<string, HTTPFlow[]>();
 
-  constructor(private readonly log: Log) {}
+  constructor(
+    private readonly log: Log,
+    private readonly resolve: (spec: string) => Flow[],
+  ) {}
 
   load(loader: Loader): void {
     loader.add_option("server_replay", "str[]", [], "Replay server responses from saved files (pryx, mitmproxy or HAR).", undefined, { paths: true, validate: filesExist("file") });
@@ -33,24 +38,69 @@ export class ServerPlaybackAddon {
     loader.add_option("server_replay_ignore_port", "bool", false, "Ignore the request's port when matching.");
     loader.add_option("server_replay_use_headers", "str[]", [], "Request headers that must match too.");
     this.options = loader.options;
+    // mitmproxy's commands: the flows of this session (`S` on marked flows, or a flow whose response
+    // was just edited) answer matching requests from now on, as a capture file does.
+    loader.add_command("replay.server", (spec) => this.loaded(this.resolve(spec), "replay"), "Answer matching requests with these flows' responses (replacing those already loaded).", "replay.server flows");
+    loader.add_command("replay.server.add", (spec) => this.loaded(this.resolve(spec), "add"), "Add these flows' responses to those that answer matching requests.", "replay.server.add flows");
+    loader.add_command(
+      "replay.server.file",
+      (file) => {
+        const flows: Flow[] = [];
+        const { errors } = readFlows(expandHome(file), (f) => flows.push(f));
+        for (const e of errors) this.log.warn(`replay.server.file: ${e}`);
+        return this.loaded(flows, "replay");
+      },
+      "Answer matching requests with the responses of a flow file (replacing those already loaded).",
+      "replay.server.file path",
+    );
+    loader.add_command(
+      "replay.server.stop",
+      () => {
+        this.recorded = new Map();
+        return "server replay stopped";
+      },
+      "Stop server replay: requests go to their servers again.",
+      "replay.server.stop",
+    );
+    loader.add_command("replay.server.count", () => String(this.count()), "How many recorded responses are waiting to answer.", "replay.server.count");
+  }
+
+  /** Loads the flows that have a response as recorded answers; `replay` replaces what was loaded, `add` adds to it. */
+  private use(flows: Flow[], how: "replay" | "add"): number {
+    if (how === "replay") this.recorded = new Map();
+    let n = 0;
+    for (const f of flows) {
+      if (!(f instanceof HTTPFlow) || !f.response) continue;
+      const key = this.key(f);
+      this.recorded.set(key, [...(this.recorded.get(key) ?? []), f]);
+      n++;
+    }
+    return n;
+  }
+
+  /** A command's `use`, said back to the user; flows without a response to give are an error. */
+  private loaded(flows: Flow[], how: "replay" | "add"): string {
+    const n = this.use(flows, how);
+    if (n === 0) throw new Error("none of these flows has a response to replay");
+    return `server replay: ${n} response${n === 1 ? "" : "s"} ${how === "add" ? "added" : "loaded"}, ${this.count()} in all`;
+  }
+
+  private count(): number {
+    let n = 0;
+    for (const list of this.recorded.values()) n += list.length;
+    return n;
   }
 
   configure(updated: Set<string>): void {
     if (![...updated].some((n) => n.startsWith("server_replay"))) return;
     const files = this.options.server_replay as string[];
-    const recorded = new Map<string, HTTPFlow[]>();
-    let count = 0;
+    const flows: Flow[] = [];
     for (const file of files) {
       // The option's check found the file; one that has gone since, or is not a capture, is logged.
-      const { errors } = readFlows(file, (f) => {
-        if (!(f instanceof HTTPFlow) || !f.response) return;
-        const key = this.key(f);
-        recorded.set(key, [...(recorded.get(key) ?? []), f]);
-        count++;
-      });
+      const { errors } = readFlows(file, (f) => flows.push(f));
       for (const e of errors) this.log.warn(`server_replay: ${e}`);
     }
-    this.recorded = recorded;
+    const count = this.use(flows, "replay");
     if (files.length) this.log.info(`server replay: ${count} recorded response${count === 1 ? "" : "s"} from ${files.join(", ")}`);
   }
 
