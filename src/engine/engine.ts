@@ -111,7 +111,6 @@ export class Engine {
       options: this.options,
       addons: this.addons,
       notify: (f) => this.store.update(f),
-      replay: (f) => replayFlow(this.ctx, f),
       load: (file) => this.loadFlows(file),
     });
     registerExtraCommands(this.commands, { store: this.store, options: this.options, notify: (f) => this.store.update(f) });

@@ -20,7 +20,6 @@ export interface FlowCommandDeps {
   options: Options;
   addons: AddonManager;
   notify(flow: Flow): void;
-  replay(flow: HTTPFlow): Promise<HTTPFlow>;
   /** Reads a pryx flow file or HAR file into the store. */
   load(file: string): FlowFileRead;
 }
@@ -186,16 +185,6 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     for (const f of flows) store.add((f as HTTPFlow).copy());
     return counted("duplicated", flows.length);
   });
-  onFlows(
-    "replay.client",
-    "replay.client flows",
-    "Send the requests of flows again, as new flows marked as replays.",
-    (f) => f instanceof HTTPFlow && f.request.method !== "CONNECT",
-    (flows) => {
-      for (const f of flows) void deps.replay(f as HTTPFlow);
-      return counted("replaying", flows.length);
-    },
-  );
   commands.add({
     name: "save.file",
     signature: "save.file flows path",

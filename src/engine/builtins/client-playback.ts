@@ -1,45 +1,97 @@
 import type { Loader } from "../hooks/loader.ts";
 import type { OptionValue } from "../options.ts";
 import { HTTPFlow } from "../flow/http.ts";
+import type { Flow } from "../flow/flow.ts";
 import type { Log } from "../log.ts";
 import { readFlows } from "../save-stream.ts";
 import { filesExist } from "../core-options.ts";
+import { expandHome } from "../../home-path.ts";
 
 /**
- * mitmproxy's ClientPlayback: `client_replay` files' requests are sent again, one at a time, as
- * new flows marked as replays. With no server to run (`dump -n -C file`) the start waits for
- * them, so the run ends once they are done, as mitmdump's does; otherwise they go on in the
- * background while the proxy serves.
+ * mitmproxy's ClientPlayback: requests are sent again, one at a time from a queue, as new flows
+ * marked as replays. The queue takes the `client_replay` files at start and the flows of
+ * `replay.client` (`r`) and `replay.client.file`; `replay.client.count` and `.stop` see and
+ * empty it. With no server to run (`dump -n -C file`) the start waits for the files' requests,
+ * so the run ends once they are done, as mitmdump's does.
  */
 export class ClientPlaybackAddon {
   readonly name = "client_playback";
   private options: Readonly<Record<string, OptionValue>> = {};
+  private queue: HTTPFlow[] = [];
+  private inflight: HTTPFlow | undefined;
+  /** Settles once the queue is empty; replaced each time replays start from an empty queue. */
+  private drained: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly log: Log,
     private readonly replay: (flow: HTTPFlow) => Promise<HTTPFlow>,
     private readonly waitForReplays: boolean,
+    private readonly resolve: (spec: string) => Flow[],
   ) {}
 
   load(loader: Loader): void {
     loader.add_option("client_replay", "str[]", [], "Replay client requests from saved files (pryx, mitmproxy or HAR), one at a time.", undefined, { paths: true, validate: filesExist("file") });
     this.options = loader.options;
+    loader.add_command("replay.client", (spec) => this.queued(this.resolve(spec)), "Send the requests of flows again, one at a time, as new flows marked as replays.", "replay.client flows");
+    loader.add_command("replay.client.file", (file) => this.queued(this.read(expandHome(file), "replay.client.file")), "Send the requests of a flow file again.", "replay.client.file path");
+    loader.add_command("replay.client.count", () => String(this.queue.length + (this.inflight ? 1 : 0)), "How many requests are waiting to be replayed, the one being sent included.", "replay.client.count");
+    loader.add_command(
+      "replay.client.stop",
+      () => {
+        const dropped = this.queue.length;
+        this.queue = [];
+        return `client replay stopped: ${dropped} request${dropped === 1 ? "" : "s"} dropped`;
+      },
+      "Empty the replay queue (a request already sent finishes).",
+      "replay.client.stop",
+    );
   }
 
   async running(): Promise<void> {
     const files = this.options.client_replay as string[];
     if (!files.length) return;
-    const requests: HTTPFlow[] = [];
-    for (const file of files) {
-      const { errors } = readFlows(file, (f) => {
-        if (f instanceof HTTPFlow && f.request.method !== "CONNECT") requests.push(f);
-      });
-      for (const e of errors) this.log.warn(`client_replay: ${e}`);
-    }
+    const requests = files.flatMap((file) => this.read(file, "client_replay"));
     this.log.info(`client replay: ${requests.length} request${requests.length === 1 ? "" : "s"} from ${files.join(", ")}`);
-    const all = (async () => {
-      for (const f of requests) await this.replay(f);
-    })();
-    if (this.waitForReplays) await all;
+    this.enqueue(requests);
+    if (this.waitForReplays) await this.drained;
+  }
+
+  /** The replayable flows of a file; unreadable entries are logged under `label`. */
+  private read(file: string, label: string): HTTPFlow[] {
+    const flows: Flow[] = [];
+    const { errors } = readFlows(file, (f) => flows.push(f));
+    for (const e of errors) this.log.warn(`${label}: ${e}`);
+    return this.replayable(flows);
+  }
+
+  private replayable(flows: Flow[]): HTTPFlow[] {
+    return flows.filter((f): f is HTTPFlow => f instanceof HTTPFlow && f.request.method !== "CONNECT");
+  }
+
+  /** A command's enqueue, said back to the user. */
+  private queued(flows: Flow[]): string {
+    const requests = this.replayable(flows);
+    this.enqueue(requests);
+    return `replaying ${requests.length} flow${requests.length === 1 ? "" : "s"}`;
+  }
+
+  private enqueue(requests: HTTPFlow[]): void {
+    if (!requests.length) return;
+    const idle = this.queue.length === 0 && !this.inflight;
+    this.queue.push(...requests);
+    if (idle) this.drained = this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    for (let f = this.queue.shift(); f; f = this.queue.shift()) {
+      this.inflight = f;
+      try {
+        await this.replay(f);
+      } catch (err) {
+        // A replay's own failures (no server, TLS) end as the new flow's error; this is anything else.
+        this.log.warn(`client replay of ${f.request.pretty_url} failed: ${(err as Error).message}`);
+      }
+    }
+    this.inflight = undefined;
   }
 }

@@ -30,7 +30,7 @@ type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | Blo
  */
 export function builtinAddons({ log, replay, noServer, resolve }: BuiltinDeps): { before: Builtin[]; after: Builtin[] } {
   return {
-    before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), new ClientPlaybackAddon(log, replay, noServer), new BodySizeAddon()],
+    before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), new ClientPlaybackAddon(log, replay, noServer, resolve), new BodySizeAddon()],
     after: [new ServerPlaybackAddon(log, resolve), new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log)],
   };
 }

@@ -1,0 +1,42 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startProxy } from "../helpers/proxy.ts";
+import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
+import { closeAfter } from "../helpers/close-after.ts";
+import { waitUntil } from "../helpers/wait.ts";
+
+test("replay.client queues requests and sends them one at a time; replay.client.count sees the queue and .stop empties it", { timeout: 20_000 }, async (t) => {
+  let open = 0;
+  let most = 0;
+  const paths: string[] = [];
+  const origin = await startHttpOrigin((req, res) => {
+    open++;
+    most = Math.max(most, open);
+    paths.push(req.url ?? "");
+    // Held long enough to see the queue.
+    setTimeout(() => {
+      open--;
+      res.end("ok");
+    }, 150);
+  });
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  const run = (line: string) => proxy.engine.handle({ op: "command", line });
+  for (const n of [1, 2, 3, 4]) await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/${n}`);
+  const flows = await proxy.waitFinished(4);
+  paths.length = 0;
+  most = 0;
+
+  assert.equal(await run(`replay.client ${flows.map((f) => f.id).join(",")}`), "replaying 4 flows");
+  await waitUntil(() => paths.length === 1, "the first replay reaches the server");
+  assert.equal(await run("replay.client.count"), "4", "one in flight, three waiting");
+  await waitUntil(() => paths.length === 2, "the second replay");
+  assert.equal(await run("replay.client.stop"), "client replay stopped: 2 requests dropped");
+  for (let i = 0; (await run("replay.client.count")) !== "0"; i++) {
+    assert.ok(i < 100, "the request in flight finishes");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(paths, ["/1", "/2"], "in order, and nothing after the stop");
+  assert.equal(most, 1, "never two replays at once");
+});
