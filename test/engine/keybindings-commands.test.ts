@@ -15,8 +15,10 @@ const CONSOLE_PREFIXES = ["console.", "view.focus.", "view.order.", "view.proper
 /** The clipboard is the user's terminal (OSC 52), which only the console writes to. */
 const CONSOLE_COMMANDS = new Set(["cut.clip", "export.clip"]);
 
-test("every default key binding names a command the console or the engine has (as mitmproxy's test_defaultkeys)", () => {
+test("every default key binding names a command the console or the engine has (as mitmproxy's test_defaultkeys)", async () => {
   const engine = new Engine({ options: {}, keepFlows: true, noServer: true }, () => undefined);
+  // The built-in addons' commands too (replay.client, replay.server…), as in a running pryx.
+  await engine.addBuiltins();
   const bindings = JSON.parse(fs.readFileSync(new URL("../../keybindings.json", import.meta.url), "utf8")) as Binding[];
   const missing = new Set<string>();
   const check = (line: string): void => {
