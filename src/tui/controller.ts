@@ -45,7 +45,9 @@ export const MESSAGE_MS = 5000;
  */
 export const KEY_HOLD_MS = 300;
 /** How long the focus rests before a split layout's preview fetches it. */
-export const PREVIEW_SETTLE_MS = 60;
+export /** How long after a command the replay counts are asked for (a burst of commands asks once). */
+const REPLAY_SETTLE_MS = 100;
+const PREVIEW_SETTLE_MS = 60;
 /** How many flows remember their content views (see Controller.viewModes). */
 const VIEW_MODES_KEPT = 10_000;
 
@@ -172,6 +174,8 @@ export interface ConsoleState {
   readonly modes: readonly string[];
   /** With a split layout, the focused flow as the preview pane shows it. */
   readonly preview: FlowViewScreen | undefined;
+  /** Requests waiting in the client replay queue and recorded responses waiting to answer (the status line's [cplayback:N] [splayback:N]). */
+  readonly replay: { readonly client: number; readonly server: number };
 }
 
 interface LocalCommand {
@@ -284,7 +288,10 @@ export class Controller {
       listen: o.ready.listen,
       modes: o.ready.modes,
       preview: undefined,
+      replay: { client: 0, server: 0 },
     };
+    // -C and -S files start replays before the console does.
+    this.scheduleReplayCounts(REPLAY_SETTLE_MS);
     this.reportHistoryProblem();
     this.applyViewOptions();
     this.syncViewport();
@@ -316,6 +323,8 @@ export class Controller {
 
   dispose(): void {
     for (const u of this.unsubscribe.splice(0)) u();
+    clearTimeout(this.replayTimer);
+    this.replayTimer = undefined;
     clearTimeout(this.messageTimer);
     clearTimeout(this.hold?.timer);
     this.hold = undefined;
@@ -774,7 +783,39 @@ export class Controller {
       return local ? local.run(args, rest) : this.setLocalOption(args[0]!, args.slice(1).join(" "));
     }
     if (name.startsWith("console.")) throw new Error(`unknown console command "${name}"`);
-    return this.engine.request({ op: "command", line: replaceFocus(line, this.focusedId()) });
+    const reply = this.engine.request({ op: "command", line: replaceFocus(line, this.focusedId()) });
+    // Replay starts and stops by command (r, S, replay.*): the status line learns of it after any.
+    reply.then(
+      () => this.scheduleReplayCounts(REPLAY_SETTLE_MS),
+      () => undefined,
+    );
+    return reply;
+  }
+
+  private replayTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Asks the engine for the replay counts in `ms`, and every second while a replay is under way
+   * (its count falls as requests go out or recorded responses are used), as mitmproxy's status
+   * bar shows them. An engine without the replay commands (a test's) is not asked.
+   */
+  private scheduleReplayCounts(ms: number): void {
+    if (this.exited || !this._state.commands.some((c) => c.name === "replay.client.count")) return;
+    clearTimeout(this.replayTimer);
+    this.replayTimer = setTimeout(() => void this.refreshReplayCounts(), ms);
+    this.replayTimer.unref?.();
+  }
+
+  private async refreshReplayCounts(): Promise<void> {
+    const count = (line: string): Promise<number> =>
+      this.engine.request({ op: "command", line }).then(
+        (v) => Number(v) || 0,
+        () => 0,
+      );
+    const [client, server] = await Promise.all([count("replay.client.count"), count("replay.server.count")]);
+    const cur = this._state.replay;
+    if (cur.client !== client || cur.server !== server) this.set({ replay: { client, server } });
+    if (client || server) this.scheduleReplayCounts(1000);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { KEY, press, renderConsole, waitForText } from "./helpers/tui.tsx";
+import { KEY, press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
 import { FakeEngine } from "./helpers/fake-engine.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import { statusFlags } from "../../src/tui/components/status-bar.tsx";
@@ -78,7 +78,37 @@ test("the info line names the options that change traffic, in mitmproxy's order,
       { name, type: lists[name] ? "str[]" : "str", value, default: "", help: "", choices: undefined, ...(lists[name] ? { items: lists[name] } : {}) } as OptionInfo,
     ]),
   );
-  const state = { options, viewFilter: "", modes: ["regular"] } as unknown as ConsoleState;
+  const state = { options, viewFilter: "", modes: ["regular"], replay: { client: 0, server: 3 } } as unknown as ConsoleState;
   const flags = statusFlags(state, { shown: 2, total: 3, intercepted: 0 }, { reversed: false, markedOnly: false, follow: false, order: "time" }, { up: "^", down: "v" });
-  assert.deepEqual(flags, ["v [2/3]", "[Headers]", "[splayback]", "[Ignore:2]", "[i:~q]", "[anticache:1m]", "[scripts:1]", "[W:out.pryx]"]);
+  assert.deepEqual(flags, ["v [2/3]", "[Headers]", "[splayback:3]", "[Ignore:2]", "[i:~q]", "[anticache:1m]", "[scripts:1]", "[W:out.pryx]"]);
+});
+
+test("the status line shows [splayback:N] and [cplayback:N] from the engine's replay counts, after a replay command and while they fall", async () => {
+  const engine = new FakeEngine();
+  const counts = { "replay.client.count": "0", "replay.server.count": "0" };
+  engine.onCommand = async (line) => {
+    if (line in counts) return counts[line as keyof typeof counts];
+    if (line === "replay.server @marked") counts["replay.server.count"] = "2";
+    if (line.startsWith("replay.client ")) counts["replay.client.count"] = "1";
+    return "ok";
+  };
+  engine.commands.push({ name: "replay.client.count", signature: "replay.client.count", help: "" }, { name: "replay.server.count", signature: "replay.server.count", help: "" });
+  const h = await renderConsole({ engine });
+  try {
+    assert.doesNotMatch(h.lastFrame(), /playback/);
+    await press(h, ":");
+    await press(h, "replay.server @marked");
+    await press(h, KEY.enter);
+    await waitForText(h, "[splayback:2]");
+    await press(h, ":");
+    await press(h, "replay.client @all");
+    await press(h, KEY.enter);
+    await waitForText(h, "[cplayback:1] [splayback:2]");
+    // The client replay finishes on its own: a later poll (once a second) drops its flag.
+    counts["replay.client.count"] = "0";
+    assert.ok(await until(() => !h.lastFrame().includes("cplayback"), 3000), "the finished replay's flag goes");
+    assert.match(h.lastFrame(), /\[splayback:2\]/);
+  } finally {
+    h.unmount();
+  }
 });

@@ -19,8 +19,8 @@ export function statusFlags(s: ConsoleState, counts: { shown: number; total: num
   if (opt("modify_body")) out.push("[body modifications]");
   if (opt("map_remote") || opt("map_local")) out.push("[maps]");
   if (opt("block_list")) out.push("[blocklist]");
-  if (opt("client_replay")) out.push("[cplayback]");
-  if (opt("server_replay")) out.push("[splayback]");
+  if (s.replay.client) out.push(`[cplayback:${s.replay.client}]`);
+  if (s.replay.server) out.push(`[splayback:${s.replay.server}]`);
   if (items("ignore_hosts")) out.push(`[Ignore:${items("ignore_hosts")}]`);
   else if (items("allow_hosts")) out.push(`[Allow:${items("allow_hosts")}]`);
   if (items("tcp_hosts")) out.push(`[TCP:${items("tcp_hosts")}]`);
