@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { KEY, press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
+import { KEY, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
 import { FakeEngine } from "./helpers/fake-engine.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import { statusFlags } from "../../src/tui/components/status-bar.tsx";
@@ -96,13 +96,9 @@ test("the status line shows [splayback:N] and [cplayback:N] from the engine's re
   const h = await renderConsole({ engine });
   try {
     assert.doesNotMatch(h.lastFrame(), /playback/);
-    await press(h, ":");
-    await press(h, "replay.server @marked");
-    await press(h, KEY.enter);
+    await runAtPrompt(h, "replay.server @marked");
     await waitForText(h, "[splayback:2]");
-    await press(h, ":");
-    await press(h, "replay.client @all");
-    await press(h, KEY.enter);
+    await runAtPrompt(h, "replay.client @all");
     await waitForText(h, "[cplayback:1] [splayback:2]");
     // The client replay finishes on its own: a later poll (once a second) drops its flag.
     counts["replay.client.count"] = "0";

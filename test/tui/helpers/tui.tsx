@@ -138,6 +138,13 @@ export async function pressEach(h: Pick<Harness, "stdin" | "lastFrame">, keys: s
 }
 
 /** Waits for a frame containing `text`; fails the test with the last frame if it never comes. */
+/** Types a command at the `:` prompt and runs it; resolves with the frame after Enter. */
+export async function runAtPrompt(h: Pick<Harness, "stdin" | "lastFrame">, line: string): Promise<string> {
+  await press(h, ":");
+  await press(h, line);
+  return press(h, KEY.enter);
+}
+
 export async function waitForText(h: Pick<Harness, "lastFrame">, text: string | RegExp, timeoutMs = 1500): Promise<string> {
   const ok = await until(() => (typeof text === "string" ? h.lastFrame().includes(text) : text.test(h.lastFrame())), timeoutMs);
   if (!ok) throw new Error(`timed out waiting for ${String(text)} in frame:\n${h.lastFrame()}`);
