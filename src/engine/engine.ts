@@ -151,7 +151,7 @@ export class Engine {
       if (!(err instanceof OptionError) || failed.length === 0) throw err;
       throw new OptionError(`${err.message}; it may belong to a script that failed to load: ${failed.map((f) => path.basename(f)).join(", ")}`);
     }
-    this.onOptionsChanged(new Set(["view_filter", "max_flows"]));
+    this.onOptionsChanged(new Set(["view_filter", "max_flows", "showhost"]));
     const listen: string[] = [];
     if (!this.init.noServer) {
       const clash = samePortClash(this.options.get<string[]>("mode"), this.options.get<number>("listen_port"));
@@ -289,6 +289,7 @@ export class Engine {
 
   private onOptionsChanged(updated: Set<string>): void {
     if (updated.has("max_flows")) this.store.setLimit(this.options.get<number>("max_flows"));
+    if (updated.has("showhost")) this.store.setShowHost(this.options.get<boolean>("showhost"));
     if (updated.has("view_filter")) {
       const expr = this.options.get<string | undefined>("view_filter");
       const pred = expr ? compileFilter(expr) : undefined;

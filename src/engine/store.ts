@@ -35,6 +35,8 @@ export class FlowStore {
   private onDirty: () => void = () => undefined;
   /** `max_flows`: 0 for no limit. */
   private limit = 0;
+  /** `showhost`: summaries name the Host header's host rather than the connection's. */
+  private showHost = true;
 
   constructor(private keepFlows: boolean) {}
 
@@ -44,6 +46,13 @@ export class FlowStore {
 
   setKeepFlows(keep: boolean): void {
     this.keepFlows = keep;
+  }
+
+  /** Every summary changes with `showhost`: all flows go to the UI again at the next flush. */
+  setShowHost(on: boolean): void {
+    if (on === this.showHost) return;
+    this.showHost = on;
+    for (const f of this.flows.values()) this.update(f);
   }
 
   /** Keeps at most `max` flows (0: no limit), dropping the oldest finished ones at each flush. */
@@ -132,7 +141,7 @@ export class FlowStore {
   }
 
   summary(flow: Flow): FlowSummary {
-    return summarize(flow, this.seqOf(flow), this.matchesView(flow));
+    return summarize(flow, this.seqOf(flow), this.matchesView(flow), this.showHost);
   }
 
   /** A finished flow kept for the session: its repeated strings become shared copies. */

@@ -75,6 +75,24 @@ test("request and response hooks see and change HTTPS traffic exactly as HTTP", 
   assert.equal(flow?.host, "app.test");
 });
 
+test("showhost (mitmproxy's option, on in pryx): off, the list names the host pryx connected to; turned on again, every flow is sent again with the Host header's", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("ok"));
+  const proxy = await startProxy({ options: { ...insecure, showhost: "false" } });
+  closeAfter(t, proxy, origin);
+  await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", path: "/a" });
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.host, "127.0.0.1");
+  assert.equal(flow?.url, `https://127.0.0.1:${origin.port}/a`);
+  const before = proxy.events.length;
+  await proxy.engine.handle({ op: "setOption", name: "showhost", value: "true" });
+  proxy.engine.flush();
+  const resent = proxy.events.slice(before).flatMap((e) => (e.t === "batch" ? e.update : []));
+  assert.deepEqual(
+    resent.map((f) => [f.host, f.url]),
+    [["app.test", `https://app.test:${origin.port}/a`]],
+  );
+});
+
 test("the leaf certificate names the requested host or IP, is issued by the pryx CA, and is cached per host", { timeout: 15_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("ok"));
   const proxy = await startProxy({ options: insecure });

@@ -24,7 +24,7 @@ type Specific = Pick<
   "interceptedAt" | "method" | "scheme" | "host" | "port" | "path" | "url" | "httpVersion" | "status" | "reason" | "contentType" | "reqSize" | "respSize" | "duration" | "messages"
 >;
 
-function httpPart(f: HTTPFlow): Specific {
+function httpPart(f: HTTPFlow, showHost: boolean): Specific {
   const req = f.request;
   const res = f.response;
   const end = res?.timestamp_end;
@@ -33,10 +33,10 @@ function httpPart(f: HTTPFlow): Specific {
     interceptedAt: f.intercepted ? (f.websocket && f.live && f.websocket.messages.length ? "message" : res ? "response" : "request") : undefined,
     method: req.method,
     scheme: f.websocket ? (req.scheme === "https" ? "wss" : "ws") : req.scheme,
-    host: req.pretty_host,
+    host: showHost ? req.pretty_host : req.host,
     port: req.port,
     path: readable(req.path),
-    url: readable(req.pretty_url),
+    url: readable(showHost ? req.pretty_url : req.url),
     httpVersion: req.http_version,
     status: res?.status_code,
     reason: res?.reason,
@@ -99,8 +99,9 @@ function dnsPart(f: DNSFlow): Specific {
  * literal with a fixed shape: this runs for every flow, and spreads made it the engine's
  * hottest function.
  */
-export function summarize(flow: Flow, seq: number, shown: boolean): FlowSummary {
-  const p = flow.type === "http" ? httpPart(flow as HTTPFlow) : flow.type === "dns" ? dnsPart(flow as DNSFlow) : streamPart(flow as TCPFlow);
+/** `showHost`: mitmproxy's option, the Host header's host in the host and URL instead of the connection's. */
+export function summarize(flow: Flow, seq: number, shown: boolean, showHost = true): FlowSummary {
+  const p = flow.type === "http" ? httpPart(flow as HTTPFlow, showHost) : flow.type === "dns" ? dnsPart(flow as DNSFlow) : streamPart(flow as TCPFlow);
   return {
     id: flow.id,
     seq,
