@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Options } from "./options.ts";
 import { compileFilter } from "./filter/index.ts";
 import { describeModes, isModeSpec } from "./modes.ts";
+import { readTrustedCa } from "./proxy/trusted-ca.ts";
 
 const validFilter = (v: unknown): void => {
   if (typeof v === "string" && v.trim()) compileFilter(v);
@@ -62,6 +63,16 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "confdir", type: "str", default: DEFAULT_CONFDIR, paths: true, help: "Directory for the CA and user configuration." });
   options.add({ name: "http2", type: "bool", default: true, help: "Offer HTTP/2 to clients (ALPN) and speak it to servers that offer it." });
   options.add({ name: "ssl_insecure", type: "bool", default: false, help: "Do not verify upstream server certificates." });
+  options.add({
+    name: "ssl_verify_upstream_trusted_ca",
+    type: "optional str",
+    default: undefined,
+    paths: true,
+    help: "A PEM file of CA certificates that upstream servers are verified against, in place of the system's.",
+    validate: (v) => {
+      if (typeof v === "string") readTrustedCa(v);
+    },
+  });
   options.add({ name: "ignore_hosts", type: "str[]", default: [], help: "Regexes of host:port whose TLS is passed through without decryption.", validate: validRegexes });
   options.add({ name: "allow_hosts", type: "str[]", default: [], help: "Regexes of host:port: only these are intercepted, the rest passed through.", validate: validRegexes });
   options.add({ name: "tcp_hosts", type: "str[]", default: [], help: "Regexes of host:port relayed as raw TCP.", validate: validRegexes });

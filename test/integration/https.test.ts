@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { startProxy, testConfdir } from "../helpers/proxy.ts";
 import { viaProxy } from "../helpers/origin.ts";
-import { ConnectRefused, connectTunnel, httpsViaProxy, pryxCaPem, startTlsOrigin, tlsViaProxy } from "../helpers/tls-origin.ts";
+import { ConnectRefused, connectTunnel, httpsViaProxy, originCertificate, pryxCaPem, startTlsOrigin, tlsViaProxy } from "../helpers/tls-origin.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow, Response } from "../../src/engine/flow/http.ts";
 import { Response as HttpResponse } from "../../src/engine/flow/http.ts";
@@ -254,4 +254,43 @@ test("sessions are not resumed: every client connection gets a full handshake (s
   const second = await get(first.session);
   assert.equal(second.reused, false, "the second connection resumed the first one's session");
   assert.match(second.body, /fresh$/);
+});
+
+test("ssl_verify_upstream_trusted_ca: the origin's own CA file verifies it (no -k needed); a file with no certificate is refused up front", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("verified"));
+  const dir = fs.mkdtempSync(path.join(testConfdir(), "trusted-"));
+  const caFile = path.join(dir, "company-ca.pem");
+  fs.writeFileSync(caFile, originCertificate().certPem);
+  const proxy = await startProxy({ options: { ssl_verify_upstream_trusted_ca: caFile } });
+  closeAfter(t, proxy, origin);
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", path: "/v" });
+  assert.equal(res.status, 200, res.body.toString());
+  assert.equal(res.body.toString(), "verified");
+  // Another CA in the file: the origin is refused, so the file is what verification uses.
+  const otherCa = path.join(dir, "other-ca.pem");
+  fs.writeFileSync(otherCa, pryxCaPem());
+  await proxy.engine.handle({ op: "setOption", name: "ssl_verify_upstream_trusted_ca", value: otherCa });
+  const refused = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", path: "/v2" });
+  assert.equal(refused.status, 502);
+  assert.match(refused.body.toString(), /app\.test/);
+
+  const notPem = path.join(dir, "notes.txt");
+  fs.writeFileSync(notPem, "not a certificate\n");
+  await assert.rejects(startProxy({ options: { ssl_verify_upstream_trusted_ca: notPem } }), /option ssl_verify_upstream_trusted_ca .*holds no PEM certificate/);
+  await assert.rejects(proxy.engine.handle({ op: "setOption", name: "ssl_verify_upstream_trusted_ca", value: path.join(dir, "missing.pem") }), /cannot read .*missing\.pem/);
+});
+
+test("turning verification on (ssl_insecure off) closes idle server connections made without it: the next request verifies", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("hello"));
+  const proxy = await startProxy({ options: insecure });
+  closeAfter(t, proxy, origin);
+  const req = { target: `127.0.0.1:${origin.port}`, servername: "app.test", path: "/", headers: { connection: "keep-alive" } };
+  assert.equal((await httpsViaProxy(proxy.port, req)).status, 200);
+  // The client has gone; its idle server connection waits in the shared pool. With -k still on it is reused.
+  assert.equal((await httpsViaProxy(proxy.port, req)).status, 200);
+  assert.equal(origin.connections, 1, "the second request reused the first connection");
+  await proxy.engine.handle({ op: "setOption", name: "ssl_insecure", value: "false" });
+  const res = await httpsViaProxy(proxy.port, req);
+  assert.equal(res.status, 502, "verified now, and the self-signed origin refused");
+  assert.match(res.body.toString(), /self[- ]signed/i);
 });

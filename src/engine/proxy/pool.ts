@@ -76,7 +76,9 @@ export class UpstreamPool {
     const upgrading = req.plainHeaders.has("upgrade");
     // A WebSocket handshake is an HTTP/1.1 upgrade, so such a request never offers h2.
     const alpn = useTls ? (this.offerH2 && !upgrading ? ["h2", "http/1.1"] : ["http/1.1"]) : [];
-    const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${useTls ? req.pretty_host : ""}|${alpn.join(",")}`;
+    // How the server was verified is part of the key: a connection made under -k is not reused once verification is on.
+    const verify = useTls ? (this.ctx.options.get<boolean>("ssl_insecure") ? "insecure" : (this.ctx.options.get<string | undefined>("ssl_verify_upstream_trusted_ca") ?? "system")) : "";
+    const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${useTls ? req.pretty_host : ""}|${alpn.join(",")}|${verify}`;
     const list = (this.channels.get(key) ?? []).filter((c) => !c.closed);
     this.channels.set(key, list);
     if (!fresh) {
