@@ -82,6 +82,8 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "view_filter", type: "filter", default: undefined, help: "Show only flows matching this filter in the console.", validate: validFilter });
   options.add({ name: "flow_detail", type: "int", default: 1, help: "pryx dump verbosity: 0 quiet, 1 one line per flow, 2 with headers, 3 with bodies (cut), 4 with full bodies." });
   options.add({ name: "scripts", type: "str[]", default: [], paths: true, help: "Addon scripts to load (.ts, .js, .mjs).", validate: filesExist("script") });
+  options.add({ name: "save_stream_filter", type: "filter", default: undefined, help: "Save only the flows that match this filter with -w.", validate: validFilter });
+  options.add({ name: "readfile_filter", type: "filter", default: undefined, help: "Read only the flows that match this filter with -r.", validate: validFilter });
   options.add({ name: "save_stream_file", type: "optional str", default: undefined, paths: true, help: "Append every finished flow to this file." });
   options.add({
     name: "proxyauth",

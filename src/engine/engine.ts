@@ -24,7 +24,7 @@ import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
 import { InterceptAddon } from "./intercept.ts";
 import { builtinAddons } from "./builtins/index.ts";
 import { SaveStreamAddon, flowsIn, readFlows, type FlowFileRead } from "./save-stream.ts";
-import { compileFilter, type FilterableFlow } from "./filter/index.ts";
+import { flowFilter } from "./flow-filter.ts";
 import { loadOrCreateCA } from "./ca/ca.ts";
 import { LeafCertificates } from "./ca/leaf-certs.ts";
 import { onboardingResponse } from "./ca/onboarding.ts";
@@ -199,10 +199,14 @@ export class Engine {
   /** `-r`: each flow of the file passes the hooks of its kind (`replayHooks`), then joins the store. */
   private async readPassingHooks(file: string): Promise<FlowFileRead> {
     const flows = flowsIn(file);
+    const wanted = flowFilter(this.options.get<string | undefined>("readfile_filter"));
+    let kept = 0;
     try {
       for (;;) {
         const next = flows.next();
-        if (next.done) return next.value;
+        if (next.done) return { ...next.value, count: kept };
+        if (wanted && !wanted(next.value)) continue;
+        kept++;
         await replayHooks(this.addons, next.value);
         this.addRead(next.value);
       }
@@ -294,8 +298,7 @@ export class Engine {
     if (updated.has("showhost")) this.store.setShowHost(this.options.get<boolean>("showhost"));
     if (updated.has("view_filter")) {
       const expr = this.options.get<string | undefined>("view_filter");
-      const pred = expr ? compileFilter(expr) : undefined;
-      const shown = this.store.setViewFilter(pred ? (f) => pred(f as unknown as FilterableFlow) : undefined);
+      const shown = this.store.setViewFilter(flowFilter(expr));
       // Without a filter every flow is shown, and the list is empty.
       this.post({ t: "view", filter: expr ?? "", shown });
     }

@@ -10,6 +10,7 @@ import { decodeFlow, encodeFlow } from "./flow/codec.ts";
 import { fromHar, isHar } from "./flow/har.ts";
 import { looksLikeTnetstring, parseTnetstring } from "./flow/tnetstring.ts";
 import { flowFromMitmproxyState } from "./flow/mitmproxy-flow.ts";
+import { flowFilter } from "./flow-filter.ts";
 
 /**
  * Built-in addon behind `-w/--save-stream-file`: appends every finished flow to the
@@ -20,6 +21,8 @@ export class SaveStreamAddon {
   readonly name = "save_stream";
   private fd: number | undefined;
   private path: string | undefined;
+  /** `save_stream_filter`: only matching flows are written. */
+  private filter: ((flow: Flow) => boolean) | undefined;
 
   constructor(
     private readonly options: Options,
@@ -27,6 +30,7 @@ export class SaveStreamAddon {
   ) {}
 
   configure(updated: Set<string>): void {
+    if (updated.has("save_stream_filter")) this.filter = flowFilter(this.options.get<string | undefined>("save_stream_filter"));
     if (!updated.has("save_stream_file")) return;
     this.close();
     const spec = this.options.get<string | undefined>("save_stream_file");
@@ -42,7 +46,7 @@ export class SaveStreamAddon {
   }
 
   private write(flow: Flow): void {
-    if (this.fd === undefined) return;
+    if (this.fd === undefined || (this.filter && !this.filter(flow))) return;
     try {
       fs.writeSync(this.fd, `${encodeFlow(flow)}\n`);
     } catch (err) {

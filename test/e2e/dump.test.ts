@@ -396,3 +396,17 @@ test("dump -n -r to a slow reader: every flow line arrives whole before pryx exi
   lines.forEach((l, i) => assert.match(l, new RegExp(`^\\S* ?GET http://slow\\.test/${i}\\?x+ << 200 OK 2b 12ms$`)));
   assert.match(d.stderr(), /^\[info\] read 6000 flows from .*many\.har\n/);
 });
+
+test("readfile_filter reads only the matching flows of -r, save_stream_filter saves only the matching ones with -w (mitmdump's options)", { timeout: 30_000 }, async () => {
+  const dir = tempDir("pryx-file-filters-");
+  const fixture = path.join(REPO, "test/fixtures/mitmproxy-8.1.1.flow");
+  const out = path.join(dir, "posts.pryx");
+  const p = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "-r", fixture, "--set", "readfile_filter=!~u /dead", "--set", "save_stream_filter=~m POST", "-w", out]);
+  assert.equal(await p.exited, 0, p.stderr());
+  assert.doesNotMatch(p.stdout(), /\/dead/, "the filtered-out flow is not read");
+  assert.match(p.stdout(), /GET http:\/\/127\.0\.0\.1:9000\/1k/);
+  assert.match(p.stderr() + p.stdout(), /read 2 flows/);
+  const saved = fs.readFileSync(out, "utf8").trim().split("\n");
+  assert.equal(saved.length, 1, "only the POST is saved");
+  assert.match(saved[0] ?? "", /"POST"/);
+});
