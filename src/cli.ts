@@ -5,7 +5,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EngineClient, type EngineInit } from "./engine-client.ts";
 import { attachDump, formatLog } from "./dump.ts";
-import type { EngineEvent, ReadyInfo } from "./protocol.ts";
+import type { EngineEvent, LogLevel, ReadyInfo } from "./protocol.ts";
 import type { OptionText } from "./engine/options.ts";
 import { compileFilter } from "./engine/filter/index.ts";
 import { MODES } from "./engine/modes.ts";
@@ -173,8 +173,9 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   if (filter) options["view_filter"] = filter;
   // From the option, so `--set flow_detail=N` works as well as -q and --flow-detail.
   const flowDetail = Number([options["flow_detail"] ?? 1].flat().at(-1));
+  const logLevel = String([options["termlog_verbosity"] ?? "info"].flat().at(-1)) as LogLevel;
   const engine = await startEngine({ options, keepFlows: false, noServer: Boolean(argv["no-server"]) }, (e) => {
-    attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, out: process.stdout, err: process.stderr });
+    attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, logLevel, out: process.stdout, err: process.stderr });
     // From the start: the listening line can reach a script (which may then stop us) before `ready`.
     onSignals(() => {
       void e.shutdown().then(() => exitAfterOutput(0));

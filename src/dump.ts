@@ -1,10 +1,12 @@
 import type { EngineHandle } from "./engine-client.ts";
-import type { EngineEvent, FlowDetail, FlowSummary, LogEntry, MessageDetail } from "./protocol.ts";
+import type { EngineEvent, FlowDetail, FlowSummary, LogEntry, LogLevel, MessageDetail } from "./protocol.ts";
 
 export interface DumpOptions {
   jsonl: boolean;
   /** 0 prints no flows (errors only), 1 a line per flow, 2 with headers, 3 with bodies cut, 4 whole. */
   flowDetail: number;
+  /** termlog_verbosity: the least severe log level printed (info by default). */
+  logLevel?: LogLevel;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
@@ -65,6 +67,10 @@ export function formatLog(e: LogEntry): string {
   return `[${e.level}] ${e.msg}`;
 }
 
+/** mitmproxy's log levels, most severe first: a verbosity shows its level and those before it. */
+export const LOG_LEVELS: readonly LogLevel[] = ["error", "warn", "info", "alert", "debug"];
+const LOG_RANK = Object.fromEntries(LOG_LEVELS.map((l, i) => [l, i])) as Record<LogLevel, number>;
+
 /** Headless consumer of engine events: prints each finished flow that the view filter shows. */
 export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void {
   const print = (f: FlowSummary, detail: FlowDetail | undefined): void => {
@@ -78,7 +84,9 @@ export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void 
   };
   return engine.on((ev: EngineEvent) => {
     if (ev.t !== "batch") return;
-    for (const l of ev.logs) if (l.level !== "debug" && (l.level !== "info" || opts.flowDetail > 0)) opts.err.write(`${formatLog(l)}\n`);
+    // termlog_verbosity, as mitmdump's; -q (flow_detail 0) keeps only warnings and errors.
+    const most = LOG_RANK[opts.logLevel ?? "info"];
+    for (const l of ev.logs) if (LOG_RANK[l.level] <= most && (l.level !== "info" || opts.flowDetail > 0)) opts.err.write(`${formatLog(l)}\n`);
     // Within one batch, print in arrival order whether a flow was added or updated.
     const finished = [...ev.add, ...ev.update].filter((f) => !f.live);
     if (finished.length > 1) finished.sort((a, b) => a.seq - b.seq);

@@ -410,3 +410,19 @@ test("readfile_filter reads only the matching flows of -r, save_stream_filter sa
   assert.equal(saved.length, 1, "only the POST is saved");
   assert.match(saved[0] ?? "", /"POST"/);
 });
+
+test("termlog_verbosity sets the least severe log line dump prints (mitmdump's option): error hides a warning; a bad level is refused", { timeout: 30_000 }, async () => {
+  const dir = tempDir("pryx-termlog-");
+  const file = path.join(dir, "broken.pryx");
+  fs.writeFileSync(file, "not a flow\n");
+  const args = ["dump", "-n", "--confdir", path.join(dir, "conf"), "-r", file];
+  const loud = runPryx(args);
+  assert.equal(await loud.exited, 0, loud.stderr());
+  assert.match(loud.stderr(), /\[warn\] .*broken\.pryx:1/);
+  const quiet = runPryx([...args, "--set", "termlog_verbosity=error"]);
+  assert.equal(await quiet.exited, 0, quiet.stderr());
+  assert.doesNotMatch(quiet.stderr(), /\[warn\]|\[info\]/);
+  const bad = runPryx([...args, "--set", "termlog_verbosity=loud"]);
+  assert.notEqual(await bad.exited, 0);
+  assert.match(bad.stderr(), /option termlog_verbosity expects one of the choices \(error, warn, info, alert, debug\), got "loud"/);
+});
