@@ -30,6 +30,8 @@ interface CommonArgs {
   "map-local"?: string[];
   "client-replay"?: string[];
   "server-replay"?: string[];
+  stickycookie?: string;
+  stickyauth?: string;
   "no-server"?: boolean;
   rfile?: string;
   proxyauth?: string;
@@ -83,6 +85,8 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   put("map_local", a["map-local"]);
   put("client_replay", a["client-replay"]?.map(pathFrom));
   put("server_replay", a["server-replay"]?.map(pathFrom));
+  put("stickycookie", a.stickycookie);
+  put("stickyauth", a.stickyauth);
   put("flow_detail", a.q ? 0 : a["flow-detail"]);
   for (const kv of a.set ?? []) {
     // mitmproxy's `--set name[=value]`: a bare name is an empty value, which turns a bool on.
@@ -284,6 +288,8 @@ const common = (y: ReturnType<typeof yargs>) =>
     .option("map-local", { type: "string", array: true, describe: "Local file rule [/filter]/url-regex/file-or-dir; repeatable" })
     .option("client-replay", { alias: "C", type: "string", array: true, describe: "Replay the requests of a saved file (with -n: then exit); repeatable" })
     .option("server-replay", { alias: "S", type: "string", array: true, describe: "Answer matching requests from a saved file's responses; repeatable" })
+    .option("stickycookie", { alias: "t", type: "string", coerce: lastOne, describe: "Sticky cookie filter: matching requests carry the cookies servers set" })
+    .option("stickyauth", { alias: "u", type: "string", coerce: lastOne, describe: "Sticky auth filter: matching requests carry the Authorization last sent to their host" })
     .option("proxyauth", { type: "string", describe: "Require proxy authentication: user:pass" })
     .option("rfile", { alias: "r", type: "string", coerce: lastOne, describe: "Read flows from a file at start" })
     .option("no-server", { alias: "n", type: "boolean", describe: "Do not start a proxy server" })

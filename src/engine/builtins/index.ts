@@ -10,6 +10,7 @@ import { ModifyBodyAddon } from "./modify-body.ts";
 import { ModifyHeadersAddon } from "./modify-headers.ts";
 import { ServerPlaybackAddon } from "./server-playback.ts";
 import { ClientPlaybackAddon } from "./client-playback.ts";
+import { StickyAuthAddon, StickyCookieAddon } from "./sticky.ts";
 import type { HTTPFlow } from "../flow/http.ts";
 import type { Flow } from "../flow/flow.ts";
 
@@ -22,7 +23,7 @@ export interface BuiltinDeps {
   resolve: (spec: string) => Flow[];
 }
 
-type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon;
+type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon | StickyAuthAddon | StickyCookieAddon;
 
 /**
  * pryx's share of mitmproxy's default addons, in mitmproxy's order: `before` run ahead of the
@@ -30,7 +31,7 @@ type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | Blo
  */
 export function builtinAddons({ log, replay, noServer, resolve }: BuiltinDeps): { before: Builtin[]; after: Builtin[] } {
   return {
-    before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), new ClientPlaybackAddon(log, replay, noServer, resolve), new BodySizeAddon()],
+    before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), new ClientPlaybackAddon(log, replay, noServer, resolve), new StickyAuthAddon(), new StickyCookieAddon(), new BodySizeAddon()],
     after: [new ServerPlaybackAddon(log, resolve), new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log)],
   };
 }
