@@ -5,6 +5,7 @@ import type { Options } from "./options.ts";
 import { compileFilter } from "./filter/index.ts";
 import { describeModes, isModeSpec } from "./modes.ts";
 import { readTrustedCa } from "./proxy/trusted-ca.ts";
+import { CONSOLE_LAYOUTS, CONTENT_VIEWS } from "../console-choices.ts";
 
 const validFilter = (v: unknown): void => {
   if (typeof v === "string" && v.trim()) compileFilter(v);
@@ -120,6 +121,8 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "rfile", type: "optional str", default: undefined, paths: true, help: "Read flows from this file at start." });
   options.add({ name: "showhost", type: "bool", default: true, help: "Show the Host header's host in the flow list and URLs; off: the host pryx connected to (mitmproxy's showhost, whose default is off)." });
   options.add({ name: "command_history", type: "bool", default: true, help: "Keep the console's command history (filters included) in <confdir>/command_history across sessions." });
+  options.add({ name: "console_layout", type: "choice", default: "single", choices: [...CONSOLE_LAYOUTS], help: "The flow list alone, or split with a preview of the focused flow (vertical: below, horizontal: beside); - cycles." });
+  options.add({ name: "console_default_contentview", type: "choice", default: "auto", choices: [...CONTENT_VIEWS], help: "The content view a body is shown in until m picks another." });
   options.add({ name: "console_focus_follow", type: "bool", default: false, help: "The console's focus follows new flows." });
   options.add({ name: "view_order", type: "choice", default: "time", choices: ["time", "method", "url", "size"], help: "Flow list order." });
   options.add({ name: "view_order_reversed", type: "bool", default: false, help: "Reverse the flow list order." });

@@ -2,6 +2,7 @@
  * How the screen's rows are shared out. The controller needs the same numbers as the components
  * (a page down moves by the rows actually shown), so both compute them here.
  */
+import { CONSOLE_LAYOUTS } from "../console-choices.ts";
 
 /** The status line and the prompt/message line. */
 export const STATUS_LINES = 2;
@@ -45,7 +46,7 @@ export function bodyHeight(kind: ScreenKind, main: number): number {
 }
 
 /** mitmproxy's `console_layout`: the flow list alone, or beside a preview of the focused flow. */
-export const LAYOUTS = ["single", "vertical", "horizontal"] as const;
+export const LAYOUTS = CONSOLE_LAYOUTS;
 export type ConsoleLayout = (typeof LAYOUTS)[number];
 
 export const isLayout = (v: string | undefined): v is ConsoleLayout => (LAYOUTS as readonly string[]).includes(v ?? "");

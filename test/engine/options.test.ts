@@ -191,3 +191,13 @@ test("a script path that does not exist is refused up front, naming it", () => {
   o.setText("scripts", new URL(import.meta.url).pathname);
   assert.deepEqual(o.get("scripts"), [new URL(import.meta.url).pathname]);
 });
+
+test("the console's own options are the engine's too, so --set console_layout=… is accepted at start (mitmproxy's names and choices)", () => {
+  const o = coreOptions();
+  o.setText("console_layout", "vertical");
+  o.setText("console_default_contentview", "hex");
+  assert.equal(o.get("console_layout"), "vertical");
+  assert.equal(o.get("console_default_contentview"), "hex");
+  throwsOption(() => o.setText("console_layout", "diagonal"), /option console_layout expects one of the choices \(single, vertical, horizontal\)/);
+  throwsOption(() => o.setText("console_default_contentview", "yaml"), /console_default_contentview/, /auto, css, hex/);
+});

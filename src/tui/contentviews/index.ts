@@ -2,6 +2,7 @@
  * Content views: pure formatters turning a message body into display lines for the detail view.
  * No React or Ink here, so they can be tested and reused (search, export) without a terminal.
  */
+import { CONTENT_VIEWS } from "../../console-choices.ts";
 import type { ContentView, Line, ViewContext, ViewName, ViewResult } from "./types.ts";
 import { LineSink } from "./types.ts";
 import { cssView } from "./css.ts";
@@ -20,20 +21,7 @@ export { lineText, searchLines } from "./search.ts";
 /** Like mitmproxy's `content_view_lines_cutoff`. */
 export const DEFAULT_MAX_LINES = 512;
 
-/** "auto" first, then the rest sorted, as mitmproxy's `available_views()` lists them. */
-export const VIEW_NAMES: readonly ViewName[] = [
-  "auto",
-  "css",
-  "hex",
-  "image",
-  "javascript",
-  "json",
-  "multipart",
-  "query",
-  "raw",
-  "urlencoded",
-  "xml",
-];
+export const VIEW_NAMES: readonly ViewName[] = CONTENT_VIEWS;
 
 const VIEWS: Record<ConcreteView, ContentView> = {
   raw: rawView,

@@ -1,15 +1,6 @@
-export type ViewName =
-  | "auto"
-  | "raw"
-  | "hex"
-  | "json"
-  | "urlencoded"
-  | "multipart"
-  | "image"
-  | "xml"
-  | "css"
-  | "javascript"
-  | "query";
+import type { CONTENT_VIEWS } from "../../console-choices.ts";
+
+export type ViewName = (typeof CONTENT_VIEWS)[number];
 
 export type SegmentStyle =
   | "key"
