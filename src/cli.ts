@@ -32,6 +32,16 @@ interface CommonArgs {
   "server-replay"?: string[];
   stickycookie?: string;
   stickyauth?: string;
+  anticache?: boolean;
+  anticomp?: boolean;
+  showhost?: boolean;
+  http2?: boolean;
+  "no-http2"?: boolean;
+  "upstream-auth"?: string;
+  "server-replay-extra"?: string;
+  "server-replay-reuse"?: boolean;
+  "console-layout"?: string;
+  verbose?: boolean;
   "no-server"?: boolean;
   rfile?: string;
   proxyauth?: string;
@@ -87,6 +97,16 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   put("server_replay", a["server-replay"]?.map(pathFrom));
   put("stickycookie", a.stickycookie);
   put("stickyauth", a.stickyauth);
+  // mitmproxy's switches: a flag turns its option on (--no-http2 off); without the flag the option keeps its value.
+  put("anticache", a.anticache || undefined);
+  put("anticomp", a.anticomp || undefined);
+  put("showhost", a.showhost || undefined);
+  put("http2", a["no-http2"] ? false : a.http2 || undefined);
+  put("upstream_auth", a["upstream-auth"]);
+  put("server_replay_extra", a["server-replay-extra"]);
+  put("server_replay_reuse", a["server-replay-reuse"] || undefined);
+  put("console_layout", a["console-layout"]);
+  put("termlog_verbosity", a.verbose ? "debug" : undefined);
   put("flow_detail", a.q ? 0 : a["flow-detail"]);
   for (const kv of a.set ?? []) {
     // mitmproxy's `--set name[=value]`: a bare name is an empty value, which turns a bool on.
@@ -275,7 +295,7 @@ const common = (y: ReturnType<typeof yargs>) =>
     .option("scripts", { alias: "s", type: "string", array: true, describe: "Addon script (.ts, .js, .mjs); repeatable" })
     .option("set", { type: "string", array: true, describe: "Set an option: name=value; repeatable" })
     .option("intercept", { alias: "i", type: "string", describe: "Intercept filter expression" })
-    .option("view-filter", { type: "string", describe: "Console view filter" })
+    .option("view-filter", { alias: "f", type: "string", describe: "Console view filter" })
     .option("save-stream-file", { alias: "w", type: "string", describe: "Append finished flows to a file" })
     .option("ssl-insecure", { alias: "k", type: "boolean", describe: "Do not verify upstream certificates" })
     .option("confdir", { type: "string", coerce: lastOne, describe: "CA and configuration directory (default ~/.pryx)" })
@@ -290,6 +310,16 @@ const common = (y: ReturnType<typeof yargs>) =>
     .option("server-replay", { alias: "S", type: "string", array: true, describe: "Answer matching requests from a saved file's responses; repeatable" })
     .option("stickycookie", { alias: "t", type: "string", coerce: lastOne, describe: "Sticky cookie filter: matching requests carry the cookies servers set" })
     .option("stickyauth", { alias: "u", type: "string", coerce: lastOne, describe: "Sticky auth filter: matching requests carry the Authorization last sent to their host" })
+    .option("anticache", { type: "boolean", describe: "Strip If-Modified-Since and If-None-Match from requests" })
+    .option("anticomp", { type: "boolean", describe: "Ask servers for uncompressed bodies" })
+    .option("showhost", { type: "boolean", describe: "Show the Host header's host (on by default in pryx)" })
+    .option("http2", { type: "boolean", describe: "Offer HTTP/2 (the default)" })
+    .option("no-http2", { type: "boolean", describe: "Do not offer HTTP/2" })
+    .option("upstream-auth", { type: "string", coerce: lastOne, describe: "user:pass for the proxy of an upstream:URL mode" })
+    .option("server-replay-extra", { type: "string", coerce: lastOne, describe: "Requests with no recorded response: forward, kill, 204, 400, 404, 500" })
+    .option("server-replay-reuse", { type: "boolean", describe: "A recorded response may answer again" })
+    .option("console-layout", { type: "string", coerce: lastOne, describe: "single, vertical or horizontal" })
+    .option("verbose", { alias: "v", type: "boolean", describe: "Log debug lines too (termlog_verbosity=debug)" })
     .option("proxyauth", { type: "string", describe: "Require proxy authentication: user:pass" })
     .option("rfile", { alias: "r", type: "string", coerce: lastOne, describe: "Read flows from a file at start" })
     .option("no-server", { alias: "n", type: "boolean", describe: "Do not start a proxy server" })

@@ -426,3 +426,17 @@ test("termlog_verbosity sets the least severe log line dump prints (mitmdump's o
   assert.notEqual(await bad.exited, 0);
   assert.match(bad.stderr(), /option termlog_verbosity expects one of the choices \(error, warn, info, alert, debug\), got "loud"/);
 });
+
+test("mitmproxy's switches are flags too: --anticomp, -f, --no-http2, -v, --server-replay-reuse, --console-layout, --showhost", { timeout: 30_000 }, async () => {
+  const dir = tempDir("pryx-switches-");
+  const fixture = path.join(REPO, "test/fixtures/mitmproxy-8.1.1.flow");
+  const p = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "-r", fixture, "--anticomp", "-f", "~m POST", "--no-http2", "-v", "--server-replay-reuse", "--console-layout", "vertical", "--showhost", "--flow-detail", "2"]);
+  assert.equal(await p.exited, 0, p.stderr());
+  const flows = p.stdout().split("\n").filter((l) => / (GET|POST) http/.test(l));
+  assert.equal(flows.length, 1, p.stdout());
+  assert.match(flows[0] ?? "", /POST http:\/\/127\.0\.0\.1:9000\/form/);
+  assert.match(p.stdout(), /accept-encoding: identity/i, "--anticomp reached the read flow");
+  const bad = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "--console-layout", "diagonal"]);
+  assert.notEqual(await bad.exited, 0);
+  assert.match(bad.stderr(), /option console_layout expects one of the choices/);
+});
