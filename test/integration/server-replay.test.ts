@@ -78,3 +78,42 @@ test("replay.server.add makes a flow of this session, its response edited, answe
   await assert.rejects(run("replay.server '~u /nothing-matches'"), /replay\.server \(from server_playback\) failed: none of these flows has a response to replay/);
   await assert.rejects(run("replay.server.file /no/such.pryx"), /cannot read flow file \/no\/such\.pryx/);
 });
+
+test("server_replay_refresh (on, as in mitmproxy): a replayed response's Date, Expires, Last-Modified and cookie expiry move forward by its age", { timeout: 20_000 }, async (t) => {
+  const recordedAt = Date.parse("Mon, 01 Jan 2024 00:00:00 GMT");
+  const origin = await startHttpOrigin((_req, res) => {
+    res.sendDate = false;
+    res.setHeader("Date", new Date(recordedAt).toUTCString());
+    res.setHeader("Expires", new Date(recordedAt + 3600_000).toUTCString());
+    res.setHeader("Set-Cookie", [`a=1; Expires=${new Date(recordedAt + 86_400_000).toUTCString()}; Path=/`, "b=2"]);
+    res.end("old");
+  });
+  const dir = tempDir("pryx-replay-refresh-");
+  const capture = path.join(dir, "capture.pryx");
+  const recorder = await startProxy({ options: { save_stream_file: capture } });
+  await viaProxy(recorder.port, `http://127.0.0.1:${origin.port}/x`);
+  await recorder.stop();
+  // As if recorded at the Date it carries, so the age is known exactly.
+  const line = JSON.parse(fs.readFileSync(capture, "utf8").trim()) as { response: { timestamp_start: number } };
+  line.response.timestamp_start = recordedAt / 1000;
+  fs.writeFileSync(capture, `${JSON.stringify(line)}\n`);
+
+  const fresh = await startProxy({ options: { server_replay: capture, server_replay_reuse: "true" } });
+  const kept = await startProxy({ options: { server_replay: capture, server_replay_refresh: "false" } });
+  closeAfter(t, fresh, kept, origin);
+  const before = Date.now();
+  const r = await viaProxy(fresh.port, `http://127.0.0.1:${origin.port}/x`);
+  const after = Date.now();
+  const date = Date.parse(String(r.headers["date"]));
+  assert.ok(date >= before - 2000 && date <= after + 1000, `Date moved to now: ${r.headers["date"]}`);
+  const age = date - recordedAt;
+  assert.ok(Math.abs(Date.parse(String(r.headers["expires"])) - (recordedAt + 3600_000 + age)) <= 1000, "Expires moved by the same age");
+  const cookies = r.headers["set-cookie"] ?? [];
+  assert.equal(cookies.length, 2);
+  const expiry = Date.parse(/Expires=([^;]+)/.exec(cookies[0] ?? "")?.[1] ?? "");
+  assert.ok(Math.abs(expiry - (recordedAt + 86_400_000 + age)) <= 1000, cookies[0]);
+  assert.equal(cookies[1], "b=2", "a cookie without Expires is left alone, in its place");
+
+  const unchanged = await viaProxy(kept.port, `http://127.0.0.1:${origin.port}/x`);
+  assert.equal(unchanged.headers["date"], new Date(recordedAt).toUTCString(), "server_replay_refresh=false keeps the recorded Date");
+});

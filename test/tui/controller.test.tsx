@@ -208,11 +208,14 @@ test("Tab completes file paths for the real engine's path arguments (L, w, b, ex
   const handle: EngineHandle = { request: (req) => engine.handle(req), on: () => () => undefined, shutdown: () => Promise.resolve() };
   const commands = engine.commands.list().map((c) => ({ name: c.name, signature: c.signature, help: c.help }));
   const ctrl = new Controller({ engine: handle, ready: { listen: [], modes: [], confdir: "", caCreated: false, caCert: "", options: engine.options.all(), commands }, keymap: defaultKeymap(), theme: TEST_THEME, onExit: () => undefined });
-  // The engine answers completions asynchronously: wait for the prompt to change, not a fixed time (a loaded machine is slower).
+  // The engine answers completions asynchronously: wait for the prompt to change and then settle
+  // (it may change more than once), not a fixed time: a loaded machine is slower.
   const tab = async () => {
+    const sleep = () => new Promise((r) => setTimeout(r, 10));
     const before = ctrl.state.prompt;
     ctrl.key({ name: "tab", text: "" });
-    for (let i = 0; i < 300 && ctrl.state.prompt === before; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 300 && ctrl.state.prompt === before; i++) await sleep();
+    for (let seen = ctrl.state.prompt, quiet = 0; quiet < 5; quiet = ctrl.state.prompt === seen ? quiet + 1 : 0, seen = ctrl.state.prompt) await sleep();
     return ctrl.state.prompt!;
   };
   try {

@@ -9,6 +9,42 @@ import { readFlows } from "../save-stream.ts";
 import { filesExist } from "../core-options.ts";
 import { decodeUrlencoded } from "../../urlencoded.ts";
 
+const DATED_HEADERS = ["date", "expires", "last-modified"];
+
+/** An HTTP date moved by `seconds`; undefined when the text is not a date. */
+function shiftDate(text: string, seconds: number): string | undefined {
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) return undefined;
+  const moved = new Date(t + seconds * 1000);
+  return Number.isNaN(moved.getTime()) ? undefined : moved.toUTCString();
+}
+
+/**
+ * mitmproxy's Response.refresh: a recorded response replayed `seconds` later has its dates and
+ * its cookies' Expires moved by as much, so a client does not take it for stale or expired.
+ */
+export function refreshResponse(res: Response, seconds: number): void {
+  const headers = res.plainHeaders;
+  for (const name of DATED_HEADERS) {
+    const v = headers.get(name);
+    const moved = v === undefined ? undefined : shiftDate(v, seconds);
+    if (moved) headers.set(name, moved);
+  }
+  if (!headers.has("set-cookie")) return;
+  // In place, so the Set-Cookie lines keep their order among the other fields.
+  headers.fields = headers.fields.map(([name, value]): [string, string] =>
+    name.toLowerCase() === "set-cookie"
+      ? [
+          name,
+          value.replace(/(;\s*expires=)([^;]*)/i, (whole, key: string, date: string) => {
+            const moved = shiftDate(date, seconds);
+            return moved ? `${key}${moved}` : whole;
+          }),
+        ]
+      : [name, value],
+  );
+}
+
 const EXTRA = ["forward", "kill", "204", "400", "404", "500"] as const;
 
 /**
@@ -37,6 +73,7 @@ export class ServerPlaybackAddon {
     loader.add_option("server_replay_ignore_host", "bool", false, "Ignore the request's host when matching.");
     loader.add_option("server_replay_ignore_port", "bool", false, "Ignore the request's port when matching.");
     loader.add_option("server_replay_use_headers", "str[]", [], "Request headers that must match too.");
+    loader.add_option("server_replay_refresh", "bool", true, "Move a replayed response's Date, Expires and Last-Modified headers and its cookies' expiry forward by the time since it was recorded.");
     this.options = loader.options;
     // mitmproxy's commands: the flows of this session (`S` on marked flows, or a flow whose response
     // was just edited) answer matching requests from now on, as a capture file does.
@@ -123,7 +160,9 @@ export class ServerPlaybackAddon {
     if (hit?.response) {
       if (!this.options.server_replay_reuse) list?.shift();
       const res = hit.response.clone();
-      res.timestamp_start = res.timestamp_end = Date.now() / 1000;
+      const now = Date.now() / 1000;
+      if (this.options.server_replay_refresh) refreshResponse(res, now - res.timestamp_start);
+      res.timestamp_start = res.timestamp_end = now;
       flow.response = res;
       flow.is_replay = "response";
       return;
