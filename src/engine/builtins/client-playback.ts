@@ -56,6 +56,11 @@ export class ClientPlaybackAddon {
     if (this.waitForReplays) await this.drained;
   }
 
+  /** Shutting down: the requests still queued are not sent. */
+  done(): void {
+    this.queue = [];
+  }
+
   /** The replayable flows of a file; unreadable entries are logged under `label`. */
   private read(file: string, label: string): HTTPFlow[] {
     const flows: Flow[] = [];
