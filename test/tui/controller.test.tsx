@@ -208,44 +208,44 @@ test("Tab completes file paths for the real engine's path arguments (L, w, b, ex
   const handle: EngineHandle = { request: (req) => engine.handle(req), on: () => () => undefined, shutdown: () => Promise.resolve() };
   const commands = engine.commands.list().map((c) => ({ name: c.name, signature: c.signature, help: c.help }));
   const ctrl = new Controller({ engine: handle, ready: { listen: [], modes: [], confdir: "", caCreated: false, caCert: "", options: engine.options.all(), commands }, keymap: defaultKeymap(), theme: TEST_THEME, onExit: () => undefined });
-  // The engine answers completions asynchronously: wait for the prompt to change and then settle
-  // (it may change more than once), not a fixed time: a loaded machine is slower.
-  const tab = async () => {
-    const sleep = () => new Promise((r) => setTimeout(r, 10));
+  // The engine answers completions asynchronously: wait for the line the Tab should give (or,
+  // without one, for any change), not a fixed time: a loaded machine is slower.
+  const tab = async (expected?: string) => {
     const before = ctrl.state.prompt;
     ctrl.key({ name: "tab", text: "" });
-    for (let i = 0; i < 300 && ctrl.state.prompt === before; i++) await sleep();
-    for (let seen = ctrl.state.prompt, quiet = 0; quiet < 5; quiet = ctrl.state.prompt === seen ? quiet + 1 : 0, seen = ctrl.state.prompt) await sleep();
+    const done = (): boolean => (expected === undefined ? ctrl.state.prompt !== before : ctrl.state.prompt?.line.value === expected);
+    for (let i = 0; i < 300 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
     return ctrl.state.prompt!;
   };
+
   try {
     ctrl.key(keyPressFromChar("L"));
     type(ctrl, `${dir}/ca`);
     // Several matches: as far as they agree, listed by name; the next Tabs cycle through them.
-    let p = await tab();
+    let p = await tab(`view.flows.load ${dir}/cap`);
     assert.equal(p.line.value, `view.flows.load ${dir}/cap`);
     assert.equal(p.hint, "caps/  capture-1.pryx  capture-2.pryx");
-    assert.equal((await tab()).line.value, `view.flows.load ${dir}/caps/`);
-    assert.equal((await tab()).line.value, `view.flows.load ${dir}/capture-1.pryx`);
+    assert.equal((await tab(`view.flows.load ${dir}/caps/`)).line.value, `view.flows.load ${dir}/caps/`);
+    assert.equal((await tab(`view.flows.load ${dir}/capture-1.pryx`)).line.value, `view.flows.load ${dir}/capture-1.pryx`);
     ctrl.key({ name: "esc", text: "" });
 
     // One directory: its "/" and no space, so the next Tab goes inside.
     ctrl.key(keyPressFromChar("w"));
     type(ctrl, `${dir}/cap`);
     type(ctrl, "s");
-    p = await tab();
+    p = await tab(`save.file @shown ${dir}/caps/`);
     assert.equal(p.line.value, `save.file @shown ${dir}/caps/`);
-    p = await tab();
+    p = await tab(`save.file @shown ${dir}/caps/inner.har `);
     assert.equal(p.line.value, `save.file @shown ${dir}/caps/inner.har `);
     ctrl.key({ name: "esc", text: "" });
 
     ctrl.key(keyPressFromChar("b"));
     type(ctrl, `${dir}/n`);
-    assert.equal((await tab()).line.value, `cut.save @focus response.content ${dir}/notes.txt `);
+    assert.equal((await tab(`cut.save @focus response.content ${dir}/notes.txt `)).line.value, `cut.save @focus response.content ${dir}/notes.txt `);
     ctrl.key({ name: "esc", text: "" });
 
     await ctrl.run(`console.command export.file curl @focus ${dir}/caps/i`);
-    assert.equal((await tab()).line.value, `export.file curl @focus ${dir}/caps/inner.har `);
+    assert.equal((await tab(`export.file curl @focus ${dir}/caps/inner.har `)).line.value, `export.file curl @focus ${dir}/caps/inner.har `);
     ctrl.key({ name: "esc", text: "" });
 
     // ~ is the home directory.
@@ -253,7 +253,7 @@ test("Tab completes file paths for the real engine's path arguments (L, w, b, ex
     process.env["HOME"] = dir;
     try {
       await ctrl.run("console.command view.flows.load ~/caps/");
-      assert.equal((await tab()).line.value, `view.flows.load ${dir}/caps/inner.har `);
+      assert.equal((await tab(`view.flows.load ${dir}/caps/inner.har `)).line.value, `view.flows.load ${dir}/caps/inner.har `);
     } finally {
       if (home === undefined) delete process.env["HOME"];
       else process.env["HOME"] = home;
