@@ -1,5 +1,5 @@
 import type { EngineHandle } from "./engine-client.ts";
-import type { EngineEvent, FlowDetail, FlowSummary, LogEntry, LogLevel, MessageDetail } from "./protocol.ts";
+import { shownAt, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type MessageDetail } from "./protocol.ts";
 
 export interface DumpOptions {
   jsonl: boolean;
@@ -67,10 +67,6 @@ export function formatLog(e: LogEntry): string {
   return `[${e.level}] ${e.msg}`;
 }
 
-/** mitmproxy's log levels, most severe first: a verbosity shows its level and those before it. */
-export const LOG_LEVELS: readonly LogLevel[] = ["error", "warn", "info", "alert", "debug"];
-const LOG_RANK = Object.fromEntries(LOG_LEVELS.map((l, i) => [l, i])) as Record<LogLevel, number>;
-
 /** Headless consumer of engine events: prints each finished flow that the view filter shows. */
 export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void {
   const print = (f: FlowSummary, detail: FlowDetail | undefined): void => {
@@ -85,8 +81,7 @@ export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void 
   return engine.on((ev: EngineEvent) => {
     if (ev.t !== "batch") return;
     // termlog_verbosity, as mitmdump's; -q (flow_detail 0) keeps only warnings and errors.
-    const most = LOG_RANK[opts.logLevel ?? "info"];
-    for (const l of ev.logs) if (LOG_RANK[l.level] <= most && (l.level !== "info" || opts.flowDetail > 0)) opts.err.write(`${formatLog(l)}\n`);
+    for (const l of ev.logs) if (shownAt(l.level, opts.logLevel) && (l.level !== "info" || opts.flowDetail > 0)) opts.err.write(`${formatLog(l)}\n`);
     // Within one batch, print in arrival order whether a flow was added or updated.
     const finished = [...ev.add, ...ev.update].filter((f) => !f.live);
     if (finished.length > 1) finished.sort((a, b) => a.seq - b.seq);

@@ -137,6 +137,15 @@ export interface CommandInfo {
 
 export type LogLevel = "error" | "warn" | "info" | "debug" | "alert";
 
+/** mitmproxy's log levels, most severe first: a verbosity option shows its level and those before it. */
+export const LOG_LEVELS = ["error", "warn", "info", "alert", "debug"] as const satisfies readonly LogLevel[];
+
+/** Whether an entry of `level` shows at `verbosity` (an unknown verbosity shows everything). */
+export function shownAt(level: LogLevel, verbosity: string | undefined): boolean {
+  const most = (LOG_LEVELS as readonly string[]).indexOf(verbosity ?? "info");
+  return most < 0 || LOG_LEVELS.indexOf(level) <= most;
+}
+
 export interface LogEntry {
   ts: number;
   level: LogLevel;

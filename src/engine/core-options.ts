@@ -6,6 +6,7 @@ import { compileFilter } from "./filter/index.ts";
 import { describeModes, isModeSpec } from "./modes.ts";
 import { readTrustedCa } from "./proxy/trusted-ca.ts";
 import { CONSOLE_LAYOUTS, CONTENT_VIEWS } from "../console-choices.ts";
+import { LOG_LEVELS } from "../protocol.ts";
 
 const validFilter = (v: unknown): void => {
   if (typeof v === "string" && v.trim()) compileFilter(v);
@@ -81,7 +82,8 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "intercept_active", type: "bool", default: false, help: "Whether the intercept filter is in force (set when intercept is set)." });
   options.add({ name: "intercept_on_exit", type: "choice", default: "resume", choices: ["resume", "kill"], help: "What happens to paused flows when pryx exits." });
   options.add({ name: "view_filter", type: "filter", default: undefined, help: "Show only flows matching this filter in the console.", validate: validFilter });
-  options.add({ name: "termlog_verbosity", type: "choice", default: "info", choices: ["error", "warn", "info", "alert", "debug"], help: "pryx dump's log verbosity: the least severe level printed." });
+  options.add({ name: "termlog_verbosity", type: "choice", default: "info", choices: [...LOG_LEVELS], help: "pryx dump's log verbosity: the least severe level printed." });
+  options.add({ name: "console_eventlog_verbosity", type: "choice", default: "info", choices: [...LOG_LEVELS], help: "The console's event log verbosity: the least severe level shown." });
   options.add({ name: "flow_detail", type: "int", default: 1, help: "pryx dump verbosity: 0 quiet, 1 one line per flow, 2 with headers, 3 with bodies (cut), 4 with full bodies." });
   options.add({ name: "scripts", type: "str[]", default: [], paths: true, help: "Addon scripts to load (.ts, .js, .mjs).", validate: filesExist("script") });
   options.add({ name: "save_stream_filter", type: "filter", default: undefined, help: "Save only the flows that match this filter with -w.", validate: validFilter });

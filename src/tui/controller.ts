@@ -8,7 +8,7 @@
  */
 import { CommandHistory } from "./command-history.ts";
 import type { EngineHandle } from "../engine-client.ts";
-import type { CommandInfo, EngineEvent, FlowDetail, FlowSummary, LogEntry, LogLevel, OptionInfo, ReadyInfo } from "../protocol.ts";
+import { shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type OptionInfo, type ReadyInfo } from "../protocol.ts";
 import { joinArgs, quoteAlways, quoteArg, replaceFocus, signatureParam, tokenize, typedText, wordAt } from "./command-line.ts";
 import { commonPrefix, completePath, expandHome, lastPathPart } from "./path-complete.ts";
 import { VIEW_NAMES, searchLines, type Line, type ViewName } from "./contentviews/index.ts";
@@ -253,7 +253,7 @@ export class Controller {
   private repaintFn: (() => void) | undefined;
   /** After `view.flows.duplicate`: the first flow arriving after this arrival number takes the focus. */
   private focusAfterSeq: number | undefined;
-  private logRowsCache: { readonly version: number; readonly width: number; readonly rows: readonly LogRow[] } | undefined;
+  private logRowsCache: { readonly version: number; readonly width: number; readonly verbosity: string | undefined; readonly rows: readonly LogRow[] } | undefined;
   /** While a key is being dispatched: the work it started that is still pending. */
   private keyWork: Promise<void>[] | undefined;
   /** Set while an earlier key's work is pending; keys typed meanwhile wait in heldKeys. */
@@ -529,10 +529,12 @@ export class Controller {
    */
   eventLogRows(): readonly LogRow[] {
     const width = this._state.width;
+    const verbosity = this.option("console_eventlog_verbosity");
     const c = this.logRowsCache;
-    if (c && c.version === this.logs.version && c.width === width) return c.rows;
+    if (c && c.version === this.logs.version && c.width === width && c.verbosity === verbosity) return c.rows;
     const rows: LogRow[] = [];
     for (const e of this.logs.all()) {
+      if (!shownAt(e.level, verbosity)) continue;
       // Each entry is wrapped once per width: a batch of new entries does not re-wrap the 10,000 before it.
       let wrapped = this.logEntryWraps.get(e);
       if (wrapped?.width !== width) {
@@ -541,7 +543,7 @@ export class Controller {
       }
       for (const r of wrapped.rows) rows.push(r);
     }
-    this.logRowsCache = { version: this.logs.version, width, rows };
+    this.logRowsCache = { version: this.logs.version, width, verbosity, rows };
     return rows;
   }
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { KEY, focusedLine, press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
+import { KEY, focusedLine, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
 import { makeFlows } from "./helpers/fake-engine.ts";
 
 test("? shows help for the current view from the keymap, then global keys; q returns", async () => {
@@ -181,6 +181,28 @@ test("O's in-place editor reads a chunk of keys one by one: held Backspace erase
     // The editor closed: j moves the focus again instead of being typed.
     await press(h, "j");
     assert.match(focusedLine(h.lastFrame())!, new RegExp(names[names.indexOf("listen_port") + 1]!));
+  } finally {
+    h.unmount();
+  }
+});
+
+test("console_eventlog_verbosity (mitmproxy's option) hides debug lines by default and shows them when set to debug; error hides the rest", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.log(
+      { ts: 1_700_000_000, level: "debug", msg: "tls: sent ClientHello for api.test" },
+      { ts: 1_700_000_001, level: "info", msg: "client 127.0.0.1:5000 connected" },
+      { ts: 1_700_000_002, level: "error", msg: "addon x.ts: boom" },
+    );
+    let f = await press(h, "E");
+    await waitForText(h, "client 127.0.0.1:5000 connected");
+    assert.doesNotMatch(h.lastFrame(), /ClientHello/);
+    await runAtPrompt(h, "set console_eventlog_verbosity debug");
+    f = await waitForText(h, "ClientHello");
+    assert.match(f, /client 127\.0\.0\.1:5000 connected/);
+    await runAtPrompt(h, "set console_eventlog_verbosity error");
+    f = await waitForText(h, "boom");
+    assert.ok(await until(() => !h.lastFrame().includes("connected")), h.lastFrame());
   } finally {
     h.unmount();
   }

@@ -132,6 +132,7 @@ export function defaultOptions(): OptionInfo[] {
     opt("view_filter", "filter", "", "Show only flows matching this filter in the console."),
     opt("ssl_insecure", "bool", "false", "Do not verify upstream server certificates."),
     opt("console_focus_follow", "bool", "false", "The console's focus follows new flows."),
+    opt("console_eventlog_verbosity", "choice", "info", "The console's event log verbosity.", ["error", "warn", "info", "alert", "debug"]),
     opt("view_order", "choice", "time", "Flow list order.", ["time", "method", "url", "size"]),
     opt("view_order_reversed", "bool", "false", "Reverse the flow list order."),
     opt("save_stream_file", "optional str", "", "Append every finished flow to this file."),
