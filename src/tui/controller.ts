@@ -253,7 +253,7 @@ export class Controller {
   private repaintFn: (() => void) | undefined;
   /** After `view.flows.duplicate`: the first flow arriving after this arrival number takes the focus. */
   private focusAfterSeq: number | undefined;
-  private logRowsCache: { readonly version: number; readonly width: number; readonly verbosity: string | undefined; readonly rows: readonly LogRow[] } | undefined;
+  private logRowsCache: { readonly version: number; readonly width: number; readonly verbosity: string | undefined; readonly entries: number; readonly rows: readonly LogRow[] } | undefined;
   /** While a key is being dispatched: the work it started that is still pending. */
   private keyWork: Promise<void>[] | undefined;
   /** Set while an earlier key's work is pending; keys typed meanwhile wait in heldKeys. */
@@ -533,8 +533,10 @@ export class Controller {
     const c = this.logRowsCache;
     if (c && c.version === this.logs.version && c.width === width && c.verbosity === verbosity) return c.rows;
     const rows: LogRow[] = [];
+    let entries = 0;
     for (const e of this.logs.all()) {
       if (!shownAt(e.level, verbosity)) continue;
+      entries++;
       // Each entry is wrapped once per width: a batch of new entries does not re-wrap the 10,000 before it.
       let wrapped = this.logEntryWraps.get(e);
       if (wrapped?.width !== width) {
@@ -543,8 +545,13 @@ export class Controller {
       }
       for (const r of wrapped.rows) rows.push(r);
     }
-    this.logRowsCache = { version: this.logs.version, width, verbosity, rows };
+    this.logRowsCache = { version: this.logs.version, width, verbosity, entries, rows };
     return rows;
+  }
+
+  /** How many entries the event log shows at its verbosity (as of the last `eventLogRows`). */
+  eventLogEntries(): number {
+    return this.logRowsCache?.entries ?? this.logs.size;
   }
 
   private readonly logEntryWraps = new WeakMap<LogEntry, { width: number; rows: LogRow[] }>();

@@ -197,8 +197,10 @@ test("console_eventlog_verbosity (mitmproxy's option) hides debug lines by defau
     let f = await press(h, "E");
     await waitForText(h, "client 127.0.0.1:5000 connected");
     assert.doesNotMatch(h.lastFrame(), /ClientHello/);
+    assert.match(h.lastFrame(), /Events +2 entries/, "the title counts what is shown");
     await runAtPrompt(h, "set console_eventlog_verbosity debug");
     f = await waitForText(h, "ClientHello");
+    assert.match(f, /Events +3 entries/);
     assert.match(f, /client 127\.0\.0\.1:5000 connected/);
     await runAtPrompt(h, "set console_eventlog_verbosity error");
     f = await waitForText(h, "boom");

@@ -42,7 +42,7 @@ export function EventLogView({ ctrl, screen, height, bodyRows }: { ctrl: Control
   const rows = all.slice(scroll, scroll + bodyRows);
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
-      <Title text="Events" right={`${ctrl.logs.size} entries${screen.follow ? ", following" : ""}`} />
+      <Title text="Events" right={`${ctrl.eventLogEntries()} entries${screen.follow ? ", following" : ""}`} />
       <Box flexDirection="column" height={bodyRows} overflowY="hidden">
         {all.length === 0 ? <Text dimColor>No events yet.</Text> : null}
         {rows.map((r, i) => (
