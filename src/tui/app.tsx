@@ -50,18 +50,19 @@ function FlowViewContainer({ ctrl, screen, width, height, bodyRows }: { ctrl: Co
 }
 
 /** A split layout's other pane: the focused flow as the flow view shows it, or a hint until it is fetched. */
-function PreviewPane({ ctrl, screen, pane, beside }: { ctrl: Controller; screen: FlowViewScreen | undefined; pane: Pane; beside: boolean }) {
+function PreviewPane({ ctrl, screen, pane, beside, focused }: { ctrl: Controller; screen: FlowViewScreen | undefined; pane: Pane; beside: boolean; focused: boolean }) {
   const theme = useContext(ThemeContext);
   // A line between the panes: on the left beside the list, on top below it.
   const width = beside ? pane.width - 1 : pane.width;
   const height = beside ? pane.height : pane.height - 1;
   const rule = beside ? theme.glyphs.ruleV : theme.glyphs.ruleH;
+  // The rule is bright while the preview has the keys (ctrl right / ctrl left), dim while the list has them.
   const line = beside ? (
     <Box flexDirection="column" width={1} height={pane.height}>
-      <Text dimColor>{Array.from({ length: pane.height }, () => rule).join("\n")}</Text>
+      <Text dimColor={!focused} bold={focused}>{Array.from({ length: pane.height }, () => rule).join("\n")}</Text>
     </Box>
   ) : (
-    <Text dimColor>{rule.repeat(pane.width)}</Text>
+    <Text dimColor={!focused} bold={focused}>{rule.repeat(pane.width)}</Text>
   );
   return (
     <Box flexDirection={beside ? "row" : "column"} width={pane.width} height={pane.height} overflow="hidden">
@@ -151,7 +152,7 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
             <Box flexDirection="column" width={split ? panes.list.width : width} height={split ? panes.list.height : main} overflow="hidden">
               <MemoFlowList store={ctrl.store} width={split ? panes.list.width : width} height={split ? panes.list.height : main} />
             </Box>
-            {split && panes.preview ? <PreviewPane ctrl={ctrl} screen={state.preview} pane={panes.preview} beside={ctrl.layout() === "horizontal"} /> : null}
+            {split && panes.preview ? <PreviewPane ctrl={ctrl} screen={state.preview} pane={panes.preview} beside={ctrl.layout() === "horizontal"} focused={state.previewFocused} /> : null}
           </Box>
           {body}
         </Box>

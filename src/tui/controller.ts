@@ -174,6 +174,8 @@ export interface ConsoleState {
   readonly modes: readonly string[];
   /** With a split layout, the focused flow as the preview pane shows it. */
   readonly preview: FlowViewScreen | undefined;
+  /** With a split layout: the preview pane has the keys (ctrl right / ctrl left), so j/k scroll it. */
+  readonly previewFocused: boolean;
   /** Requests waiting in the client replay queue and recorded responses waiting to answer (the status line's [cplayback:N] [splayback:N]). */
   readonly replay: { readonly client: number; readonly server: number };
 }
@@ -288,6 +290,7 @@ export class Controller {
       listen: o.ready.listen,
       modes: o.ready.modes,
       preview: undefined,
+      previewFocused: false,
       replay: { client: 0, server: 0 },
     };
     // -C and -S files start replays before the console does.
@@ -404,7 +407,7 @@ export class Controller {
    */
   private schedulePreview(): void {
     if (this.layout() === "single") {
-      if (this._state.preview) this.set({ preview: undefined });
+      if (this._state.preview) this.set({ preview: undefined, previewFocused: false });
       return;
     }
     const f = this.store.focused();
@@ -419,7 +422,7 @@ export class Controller {
   private loadPreview(): void {
     const f = this.store.focused();
     if (!f || this.layout() === "single") {
-      this.set({ preview: undefined });
+      this.set({ preview: undefined, previewFocused: false });
       return;
     }
     const prev = this._state.preview;
@@ -1185,6 +1188,12 @@ export class Controller {
           this.set({ preview: this.withContent({ ...preview, tab: (preview.tab + d + preview.tabs.length) % preview.tabs.length, scroll: 0 }) });
           return;
         }
+        // The preview pane has the keys: the movement keys scroll it, as in the flow view.
+        if (preview && this._state.previewFocused && what !== "select") {
+          const count = preview.content?.lines.length ?? 0;
+          this.set({ preview: { ...preview, scroll: this.scrolled(preview.scroll, what, count, this.previewBodyRows()) } });
+          return;
+        }
         if (what === "up") s.focusBy(-1);
         else if (what === "down") s.focusBy(1);
         else if (what === "pageup") s.focusBy(-page);
@@ -1234,6 +1243,22 @@ export class Controller {
         return;
       }
     }
+  }
+
+  /** The preview pane's body rows, as PreviewPane lays it out (its rule takes a row below the list). */
+  private previewBodyRows(): number {
+    const pane = this.panes().preview;
+    if (!pane) return 1;
+    return bodyHeight("flowview", this.layout() === "horizontal" ? pane.height : pane.height - 1);
+  }
+
+  /** ctrl right / ctrl left (mitmproxy's console.panes.next/prev): the keys go to the other pane of a split layout. */
+  private switchPane(): void {
+    if (this.layout() === "single" || !this._state.preview) {
+      this.message("one pane only: - splits the screen with a preview of the focused flow");
+      return;
+    }
+    this.set({ previewFocused: !this._state.previewFocused });
   }
 
   private scrolled(scroll: number, what: string, count: number, rows: number): number {
@@ -1578,6 +1603,8 @@ export class Controller {
       return `copied ${Buffer.byteLength(text)} bytes to the clipboard`;
     };
     add("console.layout.options", "console.layout.options", "The console's layouts", () => [...LAYOUTS]);
+    add("console.panes.next", "console.panes.next", "Focus the next layout pane", () => this.switchPane());
+    add("console.panes.prev", "console.panes.prev", "Focus the previous layout pane", () => this.switchPane());
     add("console.layout.cycle", "console.layout.cycle", "Cycle to the next layout (single, vertical, horizontal)", () => {
       const next = LAYOUTS[(LAYOUTS.indexOf(this.layout()) + 1) % LAYOUTS.length] as ConsoleLayout;
       return this.run(`set console_layout ${next}`, false);

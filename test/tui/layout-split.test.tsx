@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { KEY, press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
-import { makeFlows } from "./helpers/fake-engine.ts";
+import { makeDetail, makeFlows } from "./helpers/fake-engine.ts";
 import { splitPanes } from "../../src/tui/layout.ts";
 
 test("- cycles the layout: vertical previews the focused flow's response below the list, horizontal beside it, then single again", async () => {
@@ -39,4 +39,42 @@ test("a split that does not fit stays single; the list's viewport is its pane's 
   assert.deepEqual(splitPanes("horizontal", 101, 20), { list: { width: 51, height: 20 }, preview: { width: 50, height: 20 } });
   assert.equal(splitPanes("vertical", 100, 4).preview, undefined);
   assert.equal(splitPanes("horizontal", 30, 20).preview, undefined);
+});
+
+test("ctrl right gives the preview pane the keys: j and G scroll its body, ctrl left gives them back to the list", async () => {
+  const h = await renderConsole({ width: 100, height: 24 });
+  try {
+    const [flow] = makeFlows(2, (i) => ({ seq: 1 + i, path: `/long/${1 + i}` }));
+    const detail = makeDetail(flow!);
+    const body = new TextEncoder().encode(Array.from({ length: 80 }, (_, i) => `line ${i + 1}`).join("\n"));
+    h.engine.details.set(flow!.id, { ...detail, response: { ...detail.response!, body, bodySize: body.length, contentType: "text/plain" } });
+    h.engine.add(makeFlows(2, (i) => ({ seq: 1 + i, path: `/long/${1 + i}`, id: i === 0 ? flow!.id : `other-${i}` })));
+    await waitForText(h, "/long/2");
+    await press(h, "-");
+    await waitForText(h, "line 1");
+    assert.equal(h.ctrl.state.previewFocused, false);
+    await press(h, KEY.ctrlRight);
+    assert.equal(h.ctrl.state.previewFocused, true);
+    await press(h, "j");
+    await press(h, "j");
+    assert.equal(h.ctrl.state.preview?.scroll, 2, "j scrolled the preview");
+    assert.equal(h.ctrl.store.focusIndex(), 0, "the list's focus stayed");
+    const end = await press(h, "G");
+    assert.match(end, /line 80/);
+    assert.doesNotMatch(end, /line 1\n/);
+    await press(h, KEY.ctrlLeft);
+    await press(h, "j");
+    assert.equal(h.ctrl.store.focusIndex(), 1, "the list has the keys again");
+  } finally {
+    h.unmount();
+  }
+});
+
+test("ctrl right with one pane says how to split", async () => {
+  const h = await renderConsole();
+  try {
+    assert.match(await press(h, KEY.ctrlRight), /one pane only: - splits the screen/);
+  } finally {
+    h.unmount();
+  }
 });

@@ -30,6 +30,8 @@ export const KEY = {
   backspace: "\x7f",
   ctrlF: "\x06",
   ctrlB: "\x02",
+  ctrlRight: "\x1b[1;5C",
+  ctrlLeft: "\x1b[1;5D",
 } as const;
 
 export const TEST_THEME: Theme = { noColor: true, glyphs: UNICODE_GLYPHS };
