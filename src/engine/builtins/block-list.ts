@@ -1,7 +1,5 @@
-import type { Loader } from "../hooks/loader.ts";
-import type { OptionValue } from "../options.ts";
 import { Response, type HTTPFlow } from "../flow/http.ts";
-import { Rules, specMatches, validRules } from "./spec.ts";
+import { RuleAddon } from "./spec.ts";
 
 /** nginx's "no response": the connection is closed without an answer. */
 const NO_RESPONSE = 444;
@@ -16,20 +14,17 @@ function statusOf(value: string): number {
  * mitmproxy's BlockList: `/filter/status` answers a matching request with that status and an
  * empty body, the server not asked; 444 closes the connection without an answer.
  */
-export class BlockListAddon {
-  readonly name = "block_list";
-  private options: Readonly<Record<string, OptionValue>> = {};
-  private readonly rules = new Rules(true);
-
-  load(loader: Loader): void {
-    loader.add_option("block_list", "str[]", [], 'Block matching requests and return an empty response with the specified HTTP status. Option syntax is "/flow-filter/status-code"; 444 closes the connection without a response.', undefined, { validate: validRules(true, (s) => statusOf(s.subject)) });
-    this.options = loader.options;
+export class BlockListAddon extends RuleAddon {
+  constructor() {
+    super("block_list", 'Block matching requests and return an empty response with the specified HTTP status. Option syntax is "/flow-filter/status-code"; 444 closes the connection without a response.', {
+      filterRequired: true,
+      check: (s) => statusOf(s.subject),
+    });
   }
 
   request(flow: HTTPFlow): void {
     if (flow.response || flow.error || !flow.live) return;
-    for (const s of this.rules.of(this.options.block_list as string[])) {
-      if (!specMatches(s, flow)) continue;
+    for (const s of this.matching(flow)) {
       const status = statusOf(s.subject);
       flow.metadata.blocklisted = true;
       if (status === NO_RESPONSE) flow.kill();

@@ -1,9 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { Loader } from "../hooks/loader.ts";
-import type { OptionValue } from "../options.ts";
 import { Response, type HTTPFlow } from "../flow/http.ts";
-import { Rules, specMatches, subjectRegex, validRules, type Spec } from "./spec.ts";
+import { RuleAddon, subjectRegex, type Spec } from "./spec.ts";
 
 /** The types a browser needs right to use a mapped file; anything else is bytes. */
 const TYPES: Record<string, string> = {
@@ -53,21 +51,17 @@ function fileFor(spec: Spec, url: string, match: RegExpExecArray): string | unde
  * mitmproxy's MapLocal: `[/filter]/url-regex/file-or-directory` answers a matching request from
  * a local file (the server is not asked); a file that is not there is a 404, as in mitmproxy.
  */
-export class MapLocalAddon {
-  readonly name = "map_local";
-  private options: Readonly<Record<string, OptionValue>> = {};
-  private readonly rules = new Rules();
-
-  load(loader: Loader): void {
-    loader.add_option("map_local", "str[]", [], 'Map remote resources to a local file using a pattern of the form "[/flow-filter]/url-regex/file-or-directory-path", where the separator can be any character.', undefined, { validate: validRules(false, (s) => subjectRegex(s)) });
-    this.options = loader.options;
+export class MapLocalAddon extends RuleAddon {
+  constructor() {
+    super("map_local", 'Map remote resources to a local file using a pattern of the form "[/flow-filter]/url-regex/file-or-directory-path", where the separator can be any character.', {
+      check: (s) => subjectRegex(s),
+    });
   }
 
   request(flow: HTTPFlow): void {
     if (flow.response || flow.error || !flow.live) return;
     const url = flow.request.pretty_url;
-    for (const s of this.rules.of(this.options.map_local as string[])) {
-      if (!specMatches(s, flow)) continue;
+    for (const s of this.matching(flow)) {
       const m = subjectRegex(s, "").exec(url);
       if (!m) continue;
       const file = fileFor(s, url, m);

@@ -3,6 +3,8 @@ import { escapedToBytes } from "../../escapes.ts";
 import { compileFilter, type Filter, type FilterableFlow } from "../filter/index.ts";
 import type { Flow } from "../flow/flow.ts";
 import type { OptionValue } from "../options.ts";
+import type { Loader } from "../hooks/loader.ts";
+import type { Log } from "../log.ts";
 
 /**
  * mitmproxy's option rules: `[/flow-filter]/subject/replacement`, where the first character is
@@ -45,12 +47,12 @@ export function parseSpec(text: string, filterRequired = false): Spec {
   return { text, filter, subject, replacement };
 }
 
-export function specMatches(spec: Spec, flow: Flow): boolean {
+function specMatches(spec: Spec, flow: Flow): boolean {
   return !spec.filter || spec.filter(flow as unknown as FilterableFlow);
 }
 
 /** The replacement, read from its file when it starts with `@` (read at each use, as mitmproxy does). */
-export function replacementOf(spec: Spec): Buffer {
+function replacementOf(spec: Spec): Buffer {
   return spec.replacement.startsWith("@") ? fs.readFileSync(spec.replacement.slice(1)) : Buffer.from(escapedToBytes(spec.replacement), "latin1");
 }
 
@@ -84,14 +86,14 @@ export function subjectRegex(spec: Spec, flags = "s", bytes = false): RegExp {
 }
 
 /** An option's validate: every rule parses (and `extra` accepts it), so a bad rule is an OptionError naming it. */
-export function validRules(filterRequired: boolean, extra: (spec: Spec) => void = () => undefined): (v: OptionValue) => void {
+function validRules(filterRequired: boolean, extra: (spec: Spec) => void = () => undefined): (v: OptionValue) => void {
   return (v) => {
     for (const text of v as string[]) extra(parseSpec(text, filterRequired));
   };
 }
 
 /** The option's rules, parsed once per change of the option. */
-export class Rules {
+class Rules {
   private cached: { texts: readonly string[]; specs: Spec[] } | undefined;
 
   constructor(private readonly filterRequired = false) {}
@@ -105,4 +107,42 @@ export class Rules {
 /** mitmproxy's replacement syntax (\1, \g<name>) in JS's ($1, $<name>); `$` is escaped first. */
 export function jsReplacement(python: string): string {
   return python.replace(/\$/g, "$$$$").replace(/\\g<(\w+)>/g, "$$<$1>").replace(/\\(\d)/g, "$$$1");
+}
+
+/**
+ * What the rule options' addons share (block_list, map_remote, map_local, modify_body,
+ * modify_headers): one `str[]` option of rules named after the addon, checked when set and
+ * parsed once per change, and the rules whose filter a flow matches.
+ */
+export abstract class RuleAddon {
+  private options: Readonly<Record<string, OptionValue>> = {};
+  private readonly rules: Rules;
+
+  constructor(
+    readonly name: string,
+    private readonly help: string,
+    private readonly form: { filterRequired?: boolean; check?: (spec: Spec) => void; log?: Log } = {},
+  ) {
+    this.rules = new Rules(form.filterRequired);
+  }
+
+  load(loader: Loader): void {
+    loader.add_option(this.name, "str[]", [], this.help, undefined, { validate: validRules(this.form.filterRequired ?? false, this.form.check) });
+    this.options = loader.options;
+  }
+
+  /** The rules whose filter the flow matches, in order; each filter is judged when its rule's turn comes. */
+  protected *matching(flow: Flow): Generator<Spec> {
+    for (const s of this.rules.of(this.options[this.name] as string[])) if (specMatches(s, flow)) yield s;
+  }
+
+  /** A rule's replacement; an `@file` that cannot be read is logged and the rule skipped. */
+  protected replacement(s: Spec): Buffer | undefined {
+    try {
+      return replacementOf(s);
+    } catch (err) {
+      this.form.log?.warn(`${this.name}: could not read the replacement file of ${s.text}: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
 }
