@@ -33,7 +33,6 @@ import { applyPatch } from "./flow/patch.ts";
 import { HTTPFlow } from "./flow/http.ts";
 import { clientDisconnected } from "./proxy/client-gone.ts";
 import { replayHooks } from "./hooks/event-sequence.ts";
-import { forgetTrustedCa } from "./proxy/trusted-ca.ts";
 
 const FLUSH_INTERVAL_MS = 33;
 const FLOOD_FLUSH_INTERVAL_MS = 100;
@@ -294,7 +293,6 @@ export class Engine {
 
   private onOptionsChanged(updated: Set<string>): void {
     if (updated.has("max_flows")) this.store.setLimit(this.options.get<number>("max_flows"));
-    if (updated.has("ssl_verify_upstream_trusted_ca")) forgetTrustedCa();
     if (updated.has("showhost")) this.store.setShowHost(this.options.get<boolean>("showhost"));
     if (updated.has("view_filter")) {
       const expr = this.options.get<string | undefined>("view_filter");

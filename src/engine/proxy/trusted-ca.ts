@@ -1,12 +1,18 @@
 import fs from "node:fs";
 import { X509Certificate } from "node:crypto";
+import type tls from "node:tls";
+import type { Options } from "../options.ts";
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
+/** The certificates read per path: upstream connections ask for every handshake. */
+const cache = new Map<string, string[]>();
+
 /**
- * The certificates of `ssl_verify_upstream_trusted_ca`, a PEM file: as in mitmproxy, when it is
- * set its CAs are the ones upstream servers are verified against, in place of the system's
- * (an internal service signed by a company CA is then verified instead of `-k`).
+ * Reads the certificates of `ssl_verify_upstream_trusted_ca`, a PEM file, and keeps them for the
+ * handshakes; the option's check calls it, so setting the option again reads the file again.
+ * As in mitmproxy, its CAs are the ones upstream servers are verified against, in place of the
+ * system's (an internal service signed by a company CA is verified instead of `-k`).
  * A file that is missing or holds no certificate is an error naming it.
  */
 export function readTrustedCa(file: string): string[] {
@@ -25,23 +31,18 @@ export function readTrustedCa(file: string): string[] {
       throw new Error(`certificate ${i + 1} in ${file} is not valid: ${(err as Error).message}`);
     }
   }
+  cache.set(file, certs);
   return certs;
 }
 
-/** Read once per path: upstream connections ask for every handshake. */
-const cache = new Map<string, string[]>();
-
-export function trustedCa(file: string | undefined): string[] | undefined {
-  if (!file) return undefined;
-  let certs = cache.get(file);
-  if (!certs) {
-    certs = readTrustedCa(file);
-    cache.set(file, certs);
-  }
-  return certs;
-}
-
-/** Forgets what was read, so a file changed on disk is read again when the option is set again. */
-export function forgetTrustedCa(): void {
-  cache.clear();
+/**
+ * How upstream servers are verified now (-k, a trusted CA file, or the system's store): the TLS
+ * options for a handshake, and a key naming them, which the connection pool keeps connections
+ * under so one made under -k is never reused once verification is on.
+ */
+export function upstreamVerification(options: Options): { key: string; tls: Pick<tls.ConnectionOptions, "rejectUnauthorized" | "ca"> } {
+  if (options.get<boolean>("ssl_insecure")) return { key: "insecure", tls: { rejectUnauthorized: false } };
+  const file = options.get<string | undefined>("ssl_verify_upstream_trusted_ca");
+  if (!file) return { key: "system", tls: { rejectUnauthorized: true } };
+  return { key: `ca:${file}`, tls: { rejectUnauthorized: true, ca: cache.get(file) ?? readTrustedCa(file) } };
 }

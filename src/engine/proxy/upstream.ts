@@ -7,7 +7,7 @@ import { forwardedFields, framedBody, isChunked, chunk as chunkOf, lastChunk, re
 import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
 import type { RequestBody, ResponseSink, UpstreamChannel } from "./channel.ts";
-import { trustedCa } from "./trusted-ca.ts";
+import { upstreamVerification } from "./trusted-ca.ts";
 
 export class UpstreamError extends Error {}
 
@@ -99,8 +99,7 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
   if (!useTls) return sock;
   return new Promise((resolve, reject) => {
     const sni = server.sni && !net.isIP(server.sni) ? server.sni : undefined;
-    const ca = trustedCa(ctx.options.get<string | undefined>("ssl_verify_upstream_trusted_ca"));
-    const t = tls.connect({ socket: sock, servername: sni, rejectUnauthorized: !ctx.options.get<boolean>("ssl_insecure"), ALPNProtocols: alpn, ...(ca ? { ca } : {}) });
+    const t = tls.connect({ socket: sock, servername: sni, ALPNProtocols: alpn, ...upstreamVerification(ctx.options).tls });
     t.once("secureConnect", () => {
       t.off("error", onError);
       server.timestamp_tls_setup = Date.now() / 1000;
