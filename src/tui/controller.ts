@@ -45,9 +45,9 @@ export const MESSAGE_MS = 5000;
  */
 export const KEY_HOLD_MS = 300;
 /** How long the focus rests before a split layout's preview fetches it. */
-export /** How long after a command the replay counts are asked for (a burst of commands asks once). */
+export const PREVIEW_SETTLE_MS = 60;
+/** How long after a command the replay counts are asked for (a burst of commands asks once). */
 const REPLAY_SETTLE_MS = 100;
-const PREVIEW_SETTLE_MS = 60;
 /** How many flows remember their content views (see Controller.viewModes). */
 const VIEW_MODES_KEPT = 10_000;
 
