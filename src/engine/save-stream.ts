@@ -220,4 +220,12 @@ export function readFlows(file: string, onFlow: (flow: Flow) => void): FlowFileR
   }
 }
 
+/** Every flow of a file, for the replays; unreadable entries are logged under `label` (the option or command that read it). */
+export function flowsOfFile(file: string, log: Log, label: string): Flow[] {
+  const flows: Flow[] = [];
+  const { errors } = readFlows(file, (f) => flows.push(f));
+  for (const e of errors) log.warn(`${label}: ${e}`);
+  return flows;
+}
+
 const NOTHING_READ: FlowFileRead = { count: 0, errors: [], format: "pryx" };

@@ -64,6 +64,9 @@ test("replay.server.add makes a flow of this session, its response edited, answe
   await run(`flow.set ${flow!.id} status_code 299`);
   assert.match(String(await run(`replay.server.add ${flow!.id}`)), /1 response added, 1 in all/);
   assert.equal(await run("replay.server.count"), "1");
+  // A matching option changed: the response added by command is keyed anew, not dropped.
+  await proxy.engine.handle({ op: "setOption", name: "server_replay_ignore_content", value: "true" });
+  assert.equal(await run("replay.server.count"), "1");
 
   const mocked = await viaProxy(proxy.port, url);
   assert.equal(mocked.status, 299, "the edited response answers");

@@ -3,7 +3,7 @@ import type { OptionValue } from "../options.ts";
 import { HTTPFlow } from "../flow/http.ts";
 import type { Flow } from "../flow/flow.ts";
 import type { Log } from "../log.ts";
-import { readFlows } from "../save-stream.ts";
+import { flowsOfFile } from "../save-stream.ts";
 import { filesExist } from "../core-options.ts";
 import { expandHome } from "../../home-path.ts";
 
@@ -63,10 +63,7 @@ export class ClientPlaybackAddon {
 
   /** The replayable flows of a file; unreadable entries are logged under `label`. */
   private read(file: string, label: string): HTTPFlow[] {
-    const flows: Flow[] = [];
-    const { errors } = readFlows(file, (f) => flows.push(f));
-    for (const e of errors) this.log.warn(`${label}: ${e}`);
-    return this.replayable(flows);
+    return this.replayable(flowsOfFile(file, this.log, label));
   }
 
   private replayable(flows: Flow[]): HTTPFlow[] {

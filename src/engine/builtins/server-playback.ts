@@ -5,7 +5,7 @@ import { HTTPFlow, Response } from "../flow/http.ts";
 import type { Log } from "../log.ts";
 import type { Flow } from "../flow/flow.ts";
 import { expandHome } from "../../home-path.ts";
-import { readFlows } from "../save-stream.ts";
+import { flowsOfFile } from "../save-stream.ts";
 import { filesExist } from "../core-options.ts";
 import { decodeUrlencoded } from "../../urlencoded.ts";
 
@@ -81,12 +81,7 @@ export class ServerPlaybackAddon {
     loader.add_command("replay.server.add", (spec) => this.loaded(this.resolve(spec), "add"), "Add these flows' responses to those that answer matching requests.", "replay.server.add flows");
     loader.add_command(
       "replay.server.file",
-      (file) => {
-        const flows: Flow[] = [];
-        const { errors } = readFlows(expandHome(file), (f) => flows.push(f));
-        for (const e of errors) this.log.warn(`replay.server.file: ${e}`);
-        return this.loaded(flows, "replay");
-      },
+      (file) => this.loaded(flowsOfFile(expandHome(file), this.log, "replay.server.file"), "replay"),
       "Answer matching requests with the responses of a flow file (replacing those already loaded).",
       "replay.server.file path",
     );
@@ -109,7 +104,9 @@ export class ServerPlaybackAddon {
     for (const f of flows) {
       if (!(f instanceof HTTPFlow) || !f.response) continue;
       const key = this.key(f);
-      this.recorded.set(key, [...(this.recorded.get(key) ?? []), f]);
+      const list = this.recorded.get(key);
+      if (list) list.push(f);
+      else this.recorded.set(key, [f]);
       n++;
     }
     return n;
@@ -129,16 +126,15 @@ export class ServerPlaybackAddon {
   }
 
   configure(updated: Set<string>): void {
-    if (![...updated].some((n) => n.startsWith("server_replay"))) return;
-    const files = this.options.server_replay as string[];
-    const flows: Flow[] = [];
-    for (const file of files) {
-      // The option's check found the file; one that has gone since, or is not a capture, is logged.
-      const { errors } = readFlows(file, (f) => flows.push(f));
-      for (const e of errors) this.log.warn(`server_replay: ${e}`);
+    if (updated.has("server_replay")) {
+      // The option's check found the files; one that has gone since, or is not a capture, is logged.
+      const files = this.options.server_replay as string[];
+      const count = this.use(files.flatMap((file) => flowsOfFile(file, this.log, "server_replay")), "replay");
+      if (files.length) this.log.info(`server replay: ${count} recorded response${count === 1 ? "" : "s"} from ${files.join(", ")}`);
+    } else if ([...updated].some((n) => n.startsWith("server_replay_"))) {
+      // A matching option changed: the same recorded responses (those added by command too), keyed anew.
+      this.use([...this.recorded.values()].flat(), "replay");
     }
-    const count = this.use(flows, "replay");
-    if (files.length) this.log.info(`server replay: ${count} recorded response${count === 1 ? "" : "s"} from ${files.join(", ")}`);
   }
 
   private key(flow: HTTPFlow): string {
