@@ -151,7 +151,7 @@ export class Engine {
       if (!(err instanceof OptionError) || failed.length === 0) throw err;
       throw new OptionError(`${err.message}; it may belong to a script that failed to load: ${failed.map((f) => path.basename(f)).join(", ")}`);
     }
-    this.onOptionsChanged(new Set(["view_filter", "max_flows", "showhost"]));
+    this.onOptionsChanged(new Set(["view_filter"]));
     const listen: string[] = [];
     if (!this.init.noServer) {
       const clash = samePortClash(this.options.get<string[]>("mode"), this.options.get<number>("listen_port"));
