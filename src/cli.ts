@@ -10,41 +10,51 @@ import type { OptionText } from "./engine/options.ts";
 import { compileFilter } from "./engine/filter/index.ts";
 import { MODES } from "./engine/modes.ts";
 
+/**
+ * The flags that are plain shorthands for one option each (mitmproxy's names): a string, a
+ * repeatable list (each flag one item, taken whole: a rule or regex may hold commas), a list of
+ * paths, or a switch that turns a bool option on. One table feeds yargs and optionsFromArgs.
+ */
+const FLAGS: readonly { flag: string; option: string; kind: "str" | "list" | "paths" | "switch"; alias?: string; describe: string }[] = [
+  { flag: "listen-host", option: "listen_host", kind: "str", describe: "Bind address (default 127.0.0.1)" },
+  { flag: "mode", option: "mode", kind: "list", alias: "m", describe: `${MODES.join(" | ")}, each may take @PORT; repeatable` },
+  { flag: "scripts", option: "scripts", kind: "paths", alias: "s", describe: "Addon script (.ts, .js, .mjs); repeatable" },
+  { flag: "intercept", option: "intercept", kind: "str", alias: "i", describe: "Intercept filter expression" },
+  { flag: "view-filter", option: "view_filter", kind: "str", alias: "f", describe: "Console view filter" },
+  { flag: "save-stream-file", option: "save_stream_file", kind: "str", alias: "w", describe: "Append finished flows to a file" },
+  { flag: "ssl-insecure", option: "ssl_insecure", kind: "switch", alias: "k", describe: "Do not verify upstream certificates" },
+  { flag: "ignore-hosts", option: "ignore_hosts", kind: "list", describe: "Regex of host:port to pass through without decrypting" },
+  { flag: "allow-hosts", option: "allow_hosts", kind: "list", describe: "Regex of host:port: intercept only these" },
+  { flag: "tcp-hosts", option: "tcp_hosts", kind: "list", describe: "Regex of host:port relayed as raw TCP" },
+  { flag: "modify-headers", option: "modify_headers", kind: "list", alias: "H", describe: "Header rule [/filter]/name/[@]value (empty value removes); repeatable" },
+  { flag: "modify-body", option: "modify_body", kind: "list", alias: "B", describe: "Body rule [/filter]/regex/[@]replacement; repeatable" },
+  { flag: "map-remote", option: "map_remote", kind: "list", alias: "M", describe: "URL rule [/filter]/url-regex/replacement; repeatable" },
+  { flag: "map-local", option: "map_local", kind: "list", describe: "Local file rule [/filter]/url-regex/file-or-dir; repeatable" },
+  { flag: "client-replay", option: "client_replay", kind: "paths", alias: "C", describe: "Replay the requests of a saved file (with -n: then exit); repeatable" },
+  { flag: "server-replay", option: "server_replay", kind: "paths", alias: "S", describe: "Answer matching requests from a saved file's responses; repeatable" },
+  { flag: "stickycookie", option: "stickycookie", kind: "str", alias: "t", describe: "Sticky cookie filter: matching requests carry the cookies servers set" },
+  { flag: "stickyauth", option: "stickyauth", kind: "str", alias: "u", describe: "Sticky auth filter: matching requests carry the Authorization last sent to their host" },
+  { flag: "anticache", option: "anticache", kind: "switch", describe: "Strip If-Modified-Since and If-None-Match from requests" },
+  { flag: "anticomp", option: "anticomp", kind: "switch", describe: "Ask servers for uncompressed bodies" },
+  { flag: "showhost", option: "showhost", kind: "switch", describe: "Show the Host header's host (on by default in pryx)" },
+  { flag: "http2", option: "http2", kind: "switch", describe: "Offer HTTP/2 (the default)" },
+  { flag: "upstream-auth", option: "upstream_auth", kind: "str", describe: "user:pass for the proxy of an upstream:URL mode" },
+  { flag: "server-replay-extra", option: "server_replay_extra", kind: "str", describe: "Requests with no recorded response: forward, kill, 204, 400, 404, 500" },
+  { flag: "server-replay-reuse", option: "server_replay_reuse", kind: "switch", describe: "A recorded response may answer again" },
+  { flag: "console-layout", option: "console_layout", kind: "str", describe: "single, vertical or horizontal" },
+  { flag: "proxyauth", option: "proxyauth", kind: "str", describe: "Require proxy authentication: user:pass" },
+];
+
+/** The flags the CLI reads itself, and those of the FLAGS table by name. */
 interface CommonArgs {
+  [flag: string]: unknown;
   "listen-port"?: number;
-  "listen-host"?: string;
-  mode?: string[];
-  scripts?: string[];
   set?: string[];
-  intercept?: string;
-  "view-filter"?: string;
-  "save-stream-file"?: string;
-  "ssl-insecure"?: boolean;
   confdir?: string;
-  "ignore-hosts"?: string[];
-  "allow-hosts"?: string[];
-  "tcp-hosts"?: string[];
-  "modify-headers"?: string[];
-  "modify-body"?: string[];
-  "map-remote"?: string[];
-  "map-local"?: string[];
-  "client-replay"?: string[];
-  "server-replay"?: string[];
-  stickycookie?: string;
-  stickyauth?: string;
-  anticache?: boolean;
-  anticomp?: boolean;
-  showhost?: boolean;
-  http2?: boolean;
   "no-http2"?: boolean;
-  "upstream-auth"?: string;
-  "server-replay-extra"?: string;
-  "server-replay-reuse"?: boolean;
-  "console-layout"?: string;
   verbose?: boolean;
   "no-server"?: boolean;
   rfile?: string;
-  proxyauth?: string;
   "flow-detail"?: number;
   q?: boolean;
 }
@@ -75,37 +85,16 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
     o[name] = Array.isArray(v) ? v.map(String) : String(v);
   };
   put("listen_port", a["listen-port"]);
-  put("listen_host", a["listen-host"]);
-  put("mode", a.mode);
-  put("scripts", a.scripts?.map(pathFrom));
-  put("intercept", a.intercept);
-  put("view_filter", a["view-filter"]);
-  put("save_stream_file", a["save-stream-file"]);
-  put("proxyauth", a.proxyauth);
+  for (const f of FLAGS) {
+    const v = a[f.flag];
+    if (v === undefined || v === false) continue;
+    if (f.kind === "switch") put(f.option, true);
+    else if (f.kind === "str") put(f.option, lastOne(v as string | string[]));
+    else put(f.option, (v as string[]).map(f.kind === "paths" ? pathFrom : String));
+  }
   put("rfile", a.rfile ? pathFrom(a.rfile) : undefined);
-  put("ssl_insecure", a["ssl-insecure"] ? true : undefined);
   put("confdir", a.confdir ? pathFrom(a.confdir) : undefined);
-  put("ignore_hosts", a["ignore-hosts"]);
-  put("allow_hosts", a["allow-hosts"]);
-  put("tcp_hosts", a["tcp-hosts"]);
-  // Rules often hold commas (header values, regexes): each flag is one rule, taken whole.
-  put("modify_headers", a["modify-headers"]);
-  put("modify_body", a["modify-body"]);
-  put("map_remote", a["map-remote"]);
-  put("map_local", a["map-local"]);
-  put("client_replay", a["client-replay"]?.map(pathFrom));
-  put("server_replay", a["server-replay"]?.map(pathFrom));
-  put("stickycookie", a.stickycookie);
-  put("stickyauth", a.stickyauth);
-  // mitmproxy's switches: a flag turns its option on (--no-http2 off); without the flag the option keeps its value.
-  put("anticache", a.anticache || undefined);
-  put("anticomp", a.anticomp || undefined);
-  put("showhost", a.showhost || undefined);
-  put("http2", a["no-http2"] ? false : a.http2 || undefined);
-  put("upstream_auth", a["upstream-auth"]);
-  put("server_replay_extra", a["server-replay-extra"]);
-  put("server_replay_reuse", a["server-replay-reuse"] || undefined);
-  put("console_layout", a["console-layout"]);
+  if (a["no-http2"]) put("http2", false);
   put("termlog_verbosity", a.verbose ? "debug" : undefined);
   put("flow_detail", a.q ? 0 : a["flow-detail"]);
   for (const kv of a.set ?? []) {
@@ -288,39 +277,21 @@ async function runCa(argv: { confdir?: string }): Promise<void> {
 const lastOne = (v: string | string[]): string => (Array.isArray(v) ? (v.at(-1) ?? "") : v);
 
 const common = (y: ReturnType<typeof yargs>) =>
-  y
+  FLAGS.reduce(
+    (acc, f) =>
+      acc.option(f.flag, {
+        type: f.kind === "switch" ? "boolean" : "string",
+        ...(f.kind === "list" || f.kind === "paths" ? { array: true } : {}),
+        ...(f.alias ? { alias: f.alias } : {}),
+        describe: f.describe,
+      }),
+    y,
+  )
     .option("listen-port", { alias: "p", type: "number", describe: "Proxy port (default 8080)" })
-    .option("listen-host", { type: "string", describe: "Bind address (default 127.0.0.1)" })
-    .option("mode", { alias: "m", type: "string", array: true, describe: `${MODES.join(" | ")}, each may take @PORT; repeatable` })
-    .option("scripts", { alias: "s", type: "string", array: true, describe: "Addon script (.ts, .js, .mjs); repeatable" })
     .option("set", { type: "string", array: true, describe: "Set an option: name=value; repeatable" })
-    .option("intercept", { alias: "i", type: "string", describe: "Intercept filter expression" })
-    .option("view-filter", { alias: "f", type: "string", describe: "Console view filter" })
-    .option("save-stream-file", { alias: "w", type: "string", describe: "Append finished flows to a file" })
-    .option("ssl-insecure", { alias: "k", type: "boolean", describe: "Do not verify upstream certificates" })
     .option("confdir", { type: "string", coerce: lastOne, describe: "CA and configuration directory (default ~/.pryx)" })
-    .option("ignore-hosts", { type: "string", array: true, describe: "Regex of host:port to pass through without decrypting" })
-    .option("allow-hosts", { type: "string", array: true, describe: "Regex of host:port: intercept only these" })
-    .option("tcp-hosts", { type: "string", array: true, describe: "Regex of host:port relayed as raw TCP" })
-    .option("modify-headers", { alias: "H", type: "string", array: true, describe: "Header rule [/filter]/name/[@]value (empty value removes); repeatable" })
-    .option("modify-body", { alias: "B", type: "string", array: true, describe: "Body rule [/filter]/regex/[@]replacement; repeatable" })
-    .option("map-remote", { alias: "M", type: "string", array: true, describe: "URL rule [/filter]/url-regex/replacement; repeatable" })
-    .option("map-local", { type: "string", array: true, describe: "Local file rule [/filter]/url-regex/file-or-dir; repeatable" })
-    .option("client-replay", { alias: "C", type: "string", array: true, describe: "Replay the requests of a saved file (with -n: then exit); repeatable" })
-    .option("server-replay", { alias: "S", type: "string", array: true, describe: "Answer matching requests from a saved file's responses; repeatable" })
-    .option("stickycookie", { alias: "t", type: "string", coerce: lastOne, describe: "Sticky cookie filter: matching requests carry the cookies servers set" })
-    .option("stickyauth", { alias: "u", type: "string", coerce: lastOne, describe: "Sticky auth filter: matching requests carry the Authorization last sent to their host" })
-    .option("anticache", { type: "boolean", describe: "Strip If-Modified-Since and If-None-Match from requests" })
-    .option("anticomp", { type: "boolean", describe: "Ask servers for uncompressed bodies" })
-    .option("showhost", { type: "boolean", describe: "Show the Host header's host (on by default in pryx)" })
-    .option("http2", { type: "boolean", describe: "Offer HTTP/2 (the default)" })
     .option("no-http2", { type: "boolean", describe: "Do not offer HTTP/2" })
-    .option("upstream-auth", { type: "string", coerce: lastOne, describe: "user:pass for the proxy of an upstream:URL mode" })
-    .option("server-replay-extra", { type: "string", coerce: lastOne, describe: "Requests with no recorded response: forward, kill, 204, 400, 404, 500" })
-    .option("server-replay-reuse", { type: "boolean", describe: "A recorded response may answer again" })
-    .option("console-layout", { type: "string", coerce: lastOne, describe: "single, vertical or horizontal" })
     .option("verbose", { alias: "v", type: "boolean", describe: "Log debug lines too (termlog_verbosity=debug)" })
-    .option("proxyauth", { type: "string", describe: "Require proxy authentication: user:pass" })
     .option("rfile", { alias: "r", type: "string", coerce: lastOne, describe: "Read flows from a file at start" })
     .option("no-server", { alias: "n", type: "boolean", describe: "Do not start a proxy server" })
     .option("flow-detail", { type: "number", describe: "Dump verbosity 0..4 (default 1)" })
