@@ -73,14 +73,14 @@ test("the info line names the options that change traffic, in mitmproxy's order,
   // A list option counts its entries, not the commas of its text: b{1,3} is one regex.
   const lists: Record<string, string[]> = { ignore_hosts: ["a\\.test", "b{1,3}\\.test"], scripts: ["fix.ts"] };
   const options = new Map(
-    Object.entries({ modify_headers: "/~q/X/1", modify_body: "", server_replay: "c.pryx", ignore_hosts: "a\\.test,b{1,3}\\.test", anticache: "true", anticomp: "false", stream_large_bodies: "1m", scripts: "fix.ts", save_stream_file: "out.pryx", intercept: "~q" }).map(([name, value]) => [
+    Object.entries({ modify_headers: "/~q/X/1", modify_body: "", server_replay: "c.pryx", ignore_hosts: "a\\.test,b{1,3}\\.test", anticache: "true", anticomp: "false", stream_large_bodies: "1m", scripts: "fix.ts", save_stream_file: "out.pryx", intercept: "~q", stickycookie: "~d app.test" }).map(([name, value]) => [
       name,
       { name, type: lists[name] ? "str[]" : "str", value, default: "", help: "", choices: undefined, ...(lists[name] ? { items: lists[name] } : {}) } as OptionInfo,
     ]),
   );
   const state = { options, viewFilter: "", modes: ["regular"], replay: { client: 0, server: 3 } } as unknown as ConsoleState;
   const flags = statusFlags(state, { shown: 2, total: 3, intercepted: 0 }, { reversed: false, markedOnly: false, follow: false, order: "time" }, { up: "^", down: "v" });
-  assert.deepEqual(flags, ["v [2/3]", "[Headers]", "[splayback:3]", "[Ignore:2]", "[i:~q]", "[anticache:1m]", "[scripts:1]", "[W:out.pryx]"]);
+  assert.deepEqual(flags, ["v [2/3]", "[Headers]", "[splayback:3]", "[Ignore:2]", "[i:~q]", "[t:~d app.test]", "[anticache:1m]", "[scripts:1]", "[W:out.pryx]"]);
 });
 
 test("the status line shows [splayback:N] and [cplayback:N] from the engine's replay counts, after a replay command and while they fall", async () => {

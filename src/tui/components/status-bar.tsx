@@ -27,6 +27,9 @@ export function statusFlags(s: ConsoleState, counts: { shown: number; total: num
   const intercept = s.options.get("intercept")?.value ?? "";
   if (intercept) out.push(`[${s.options.get("intercept_active")?.value === "false" ? "X" : ""}i:${intercept}]`);
   if (s.viewFilter) out.push(`[f:${s.viewFilter}]`);
+  // Sticky cookies and auth, by their flags' letters as mitmproxy shows them.
+  if (opt("stickycookie")) out.push(`[t:${opt("stickycookie")}]`);
+  if (opt("stickyauth")) out.push(`[u:${opt("stickyauth")}]`);
   if (view.order !== "time") out.push(`[o:${view.order}]`);
   if (view.follow) out.push("[follow]");
   const switches = [opt("anticache") === "true" ? "anticache" : "", opt("anticomp") === "true" ? "anticomp" : "", opt("stream_large_bodies")].filter(Boolean);
