@@ -388,7 +388,7 @@ export class Engine {
     for (const d of this.dnsServers) d.close();
     const kill = this.options.get<string>("intercept_on_exit") === "kill";
     const settlePaused = (): void => {
-      for (const f of this.store.all()) {
+      for (const f of this.store.unpackedFlows()) {
         if (!f.intercepted) continue;
         if (kill) f.kill();
         else f.resume();
@@ -398,7 +398,7 @@ export class Engine {
     this.options.setValues({ intercept_active: false });
     settlePaused();
     const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && this.store.all().some((f) => f.live && f.type === "http")) {
+    while (Date.now() < deadline && this.store.unpackedFlows().some((f) => f.live && f.type === "http")) {
       await new Promise((r) => setTimeout(r, 25));
       settlePaused();
     }

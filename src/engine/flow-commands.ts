@@ -11,7 +11,6 @@ import { HTTPFlow } from "./flow/http.ts";
 import { applyPatch } from "./flow/patch.ts";
 import type { FlowPatch } from "../protocol.ts";
 import { compileFilter } from "./filter/index.ts";
-import type { FilterableFlow } from "./filter/index.ts";
 import type { Options } from "./options.ts";
 import type { AddonManager } from "./hooks/addon-manager.ts";
 
@@ -30,25 +29,24 @@ export interface FlowCommandDeps {
  * `@focus` is the console's to replace with an id before the command reaches the engine.
  */
 export function resolveFlows(store: FlowStore, spec: string): Flow[] {
-  const all = store.all();
   switch (spec) {
     case "@all":
-      return all;
+      return store.all();
     case "@shown":
-      return all.filter((f) => store.matchesView(f));
+      return store.select((f) => store.matchesView(f));
     case "@hidden":
-      return all.filter((f) => !store.matchesView(f));
+      return store.select((f) => !store.matchesView(f));
     case "@marked":
-      return all.filter((f) => f.marked !== "");
+      return store.select((f) => f.marked !== "");
     case "@unmarked":
-      return all.filter((f) => f.marked === "");
+      return store.select((f) => f.marked === "");
     case "@focus":
       throw new CommandError("@focus names the console's focused flow and only works from the console");
   }
   const ids = spec.split(",");
   if (ids.every((id) => store.get(id))) return ids.map((id) => store.get(id) as Flow);
   const pred = compileFilter(spec);
-  return all.filter((f) => pred(f as unknown as FilterableFlow));
+  return store.select(pred);
 }
 
 /** What `flow.set` sets (mitmproxy's `flow.set.options`, in its order). */
@@ -177,7 +175,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     signature: "view.clear",
     help: "Remove every flow from the list.",
     run: () => {
-      for (const f of store.all()) if (f.intercepted) f.kill();
+      for (const f of store.unpackedFlows()) if (f.intercepted) f.kill();
       store.clear();
     },
   });

@@ -3,8 +3,12 @@ import type { FlowDetail, FlowSummary } from "../protocol.ts";
 import { summarize } from "./flow/summary.ts";
 import { HTTPFlow } from "./flow/http.ts";
 import { StringPool } from "../string-pool.ts";
+import { NumberSlab, PackedHTTPFlow, PackedView, packFlow, packable, unpackFlow } from "./flow/packed.ts";
+import type { FilterableFlow } from "./filter/index.ts";
+import { filterable } from "./flow-filter.ts";
 
-export type FlowPredicate = (flow: Flow) => boolean;
+/** Given a stored flow, or a packed one's view (which it must not keep). */
+export type FlowPredicate = (flow: FilterableFlow) => boolean;
 
 export interface StoreDelta {
   add: FlowSummary[];
@@ -22,10 +26,18 @@ export type DetailOf = (flow: Flow, summary: FlowSummary) => FlowDetail;
  * Changes are coalesced per flow until the next `takeDelta` (the batcher's flush), so a
  * flow that is added and finished between two flushes crosses the thread boundary once.
  * When `keepFlows` is off (dump mode) a finished flow is dropped once it has been reported,
- * so memory stays flat however long the proxy runs.
+ * so memory stays flat however long the proxy runs. When it is on (the console), a finished
+ * HTTP flow is packed at the flush that reports it (see `flow/packed.ts`); `get` unpacks it
+ * again, and a flow unpacked for a command is packed again at the next flush. Whoever holds
+ * a flow across flushes and changes it calls `update`, as the UI needs anyway, and the store
+ * takes that object back.
  */
 export class FlowStore {
-  private readonly flows = new Map<string, Flow>();
+  private readonly flows = new Map<string, Flow | PackedHTTPFlow>();
+  private readonly numbers = new NumberSlab();
+  private readonly view = new PackedView(this.numbers);
+  /** Flows unpacked since the last flush, packed again at the next. */
+  private unpacked = new Set<string>();
   private nextSeq = 1;
   private pendingAdd = new Map<string, Flow>();
   private pendingUpdate = new Map<string, Flow>();
@@ -52,7 +64,7 @@ export class FlowStore {
   setShowHost(on: boolean): void {
     if (on === this.showHost) return;
     this.showHost = on;
-    for (const f of this.flows.values()) this.update(f);
+    for (const f of this.all()) this.update(f);
   }
 
   /** Keeps at most `max` flows (0: no limit), dropping the oldest finished ones at each flush. */
@@ -69,10 +81,10 @@ export class FlowStore {
     let excess = this.limit > 0 ? this.flows.size - this.limit : 0;
     if (excess <= 0) return;
     const gone: string[] = [];
-    for (const f of this.flows.values()) {
+    for (const [id, f] of this.flows) {
       if (excess === 0) break;
-      if (f.live || f.intercepted || f.marked) continue;
-      gone.push(f.id);
+      if (f instanceof PackedHTTPFlow ? f.marked : f.live || f.intercepted || f.marked) continue;
+      gone.push(id);
       excess--;
     }
     this.remove(gone);
@@ -82,12 +94,39 @@ export class FlowStore {
     return this.flows.size;
   }
 
+  /** The stored flow, unpacked if need be; the same object until the next flush at least. */
   get(id: string): Flow | undefined {
-    return this.flows.get(id);
+    const f = this.flows.get(id);
+    if (!(f instanceof PackedHTTPFlow)) return f;
+    const flow = unpackFlow(f, this.numbers);
+    this.flows.set(id, flow);
+    this.numbers.release(f.slot);
+    this.unpacked.add(id);
+    return flow;
   }
 
+  /** Every flow, unpacked: for commands that act on all of them. */
   all(): Flow[] {
-    return [...this.flows.values()];
+    return [...this.flows.keys()].map((id) => this.get(id) as Flow);
+  }
+
+  /** The flows `pred` accepts, unpacked; the others are only read. */
+  select(pred: FlowPredicate): Flow[] {
+    const out: Flow[] = [];
+    for (const [id, f] of this.flows) if (pred(this.peek(f))) out.push(this.get(id) as Flow);
+    return out;
+  }
+
+  /** Flows that are not packed: those in progress or paused among them, since those never are. */
+  unpackedFlows(): Flow[] {
+    const out: Flow[] = [];
+    for (const f of this.flows.values()) if (!(f instanceof PackedHTTPFlow)) out.push(f);
+    return out;
+  }
+
+  /** A flow for a filter to read and let go: a packed one through the store's one view. */
+  private peek(f: Flow | PackedHTTPFlow): FilterableFlow {
+    return f instanceof PackedHTTPFlow ? this.view.reset(f) : filterable(f);
   }
 
   seqOf(flow: Flow): number {
@@ -103,14 +142,23 @@ export class FlowStore {
 
   /** Records that a flow changed; the UI learns of it at the next flush. */
   update(flow: Flow): void {
-    if (!this.flows.has(flow.id)) return;
+    const stored = this.flows.get(flow.id);
+    if (stored === undefined) return;
+    if (stored !== flow) {
+      if (stored instanceof PackedHTTPFlow) this.numbers.release(stored.slot);
+      this.flows.set(flow.id, flow);
+    }
     if (!this.pendingAdd.has(flow.id)) this.pendingUpdate.set(flow.id, flow);
     this.onDirty();
   }
 
   remove(ids: Iterable<string>): void {
     for (const id of ids) {
-      if (!this.flows.delete(id)) continue;
+      const stored = this.flows.get(id);
+      if (stored === undefined) continue;
+      this.flows.delete(id);
+      this.unpacked.delete(id);
+      if (stored instanceof PackedHTTPFlow) this.numbers.release(stored.slot);
       if (this.pendingAdd.delete(id)) continue;
       this.pendingUpdate.delete(id);
       this.pendingRemove.add(id);
@@ -127,14 +175,14 @@ export class FlowStore {
     this.viewFilter = pred;
     if (!pred) return new Uint32Array(0);
     const shown: number[] = [];
-    for (const f of this.flows.values()) if (this.matchesView(f)) shown.push(this.seqOf(f));
+    for (const f of this.flows.values()) if (this.matchesView(this.peek(f))) shown.push(f instanceof PackedHTTPFlow ? f.seq : this.seqOf(f));
     return Uint32Array.from(shown);
   }
 
-  matchesView(flow: Flow): boolean {
+  matchesView(flow: FilterableFlow | Flow): boolean {
     if (!this.viewFilter) return true;
     try {
-      return this.viewFilter(flow);
+      return this.viewFilter(flow as FilterableFlow);
     } catch {
       return false;
     }
@@ -144,7 +192,19 @@ export class FlowStore {
     return summarize(flow, this.seqOf(flow), this.matchesView(flow), this.showHost);
   }
 
-  /** A finished flow kept for the session: its repeated strings become shared copies. */
+  /** A finished flow kept for the session: packed where it can be, else its repeated strings become shared copies. */
+  private keep(flow: Flow): void {
+    if (this.flows.get(flow.id) !== flow) return;
+    if (packable(flow)) {
+      const packed = packFlow(flow, flow[SEQ], this.numbers);
+      if (packed) {
+        this.flows.set(flow.id, packed);
+        return;
+      }
+    }
+    this.compact(flow);
+  }
+
   private compact(flow: Flow): void {
     if (!(flow instanceof HTTPFlow)) return;
     const pool = this.strings;
@@ -177,9 +237,14 @@ export class FlowStore {
     const remove = [...this.pendingRemove];
     for (const f of [...this.pendingAdd.values(), ...this.pendingUpdate.values()]) {
       if (f.live) continue;
-      if (this.keepFlows) this.compact(f);
+      if (this.keepFlows) this.keep(f);
       else this.flows.delete(f.id);
     }
+    for (const id of this.unpacked) {
+      const f = this.flows.get(id);
+      if (f && !(f instanceof PackedHTTPFlow)) this.keep(f);
+    }
+    this.unpacked = new Set();
     this.pendingAdd = new Map();
     this.pendingUpdate = new Map();
     this.pendingRemove = new Set();

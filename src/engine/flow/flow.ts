@@ -33,7 +33,7 @@ export const SEQ: unique symbol = Symbol("pryx.flow.seq");
  */
 export abstract class Flow {
   abstract readonly type: FlowType;
-  id: string = uuid();
+  id: string;
   readonly client_conn: Client;
   server_conn: Server;
   error: FlowError | undefined = undefined;
@@ -54,7 +54,9 @@ export abstract class Flow {
   /** Stops the flow's traffic when it is killed while not paused: its exchange, while one runs. */
   private killListener: (() => void) | undefined;
 
-  constructor(client: Client, server: Server) {
+  /** `id` for a flow recreated from storage; a new flow gets a fresh one. */
+  constructor(client: Client, server: Server, id?: string) {
+    this.id = id ?? uuid();
     this.client_conn = client;
     this.server_conn = server;
   }

@@ -105,6 +105,14 @@ export class Headers implements Iterable<HeaderField> {
     return h;
   }
 
+  /** Takes `flat` as its fields without copying it: for flows rebuilt from storage, which own their array. */
+  static adopt(flat: string[]): Headers {
+    const h = new Headers();
+    // Through the plain object: a write through the Proxy is a trap call.
+    h[PLAIN].raw = flat;
+    return h;
+  }
+
   /**
    * Goes up on every change to the fields: set, setAll, add, delete, insert, the `fields`
    * setter, and `headers[name] = v` / `delete headers[name]`. Values derived from the headers

@@ -44,6 +44,12 @@ function hostForUrl(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
+/** The Host header's host if there is one, else the connection's host. */
+export function prettyHostOf(host: string, hostHeader: string | undefined): string {
+  if (!hostHeader) return host;
+  return parseAuthority(hostHeader)?.host ?? hostHeader;
+}
+
 export class Request extends Message {
   method: string;
   scheme: string;
@@ -116,9 +122,7 @@ export class Request extends Message {
 
   /** The Host header's host if there is one, else the connection's host. */
   get pretty_host(): string {
-    const h = this.plainHeaders.get("host");
-    if (!h) return this.host;
-    return parseAuthority(h)?.host ?? h;
+    return prettyHostOf(this.host, this.plainHeaders.get("host"));
   }
 
   get pretty_url(): string {
@@ -272,8 +276,8 @@ export class HTTPFlow extends Flow {
   response: Response | undefined = undefined;
   websocket: WebSocketData | undefined = undefined;
 
-  constructor(client: Client, server: Server, request: Request) {
-    super(client, server);
+  constructor(client: Client, server: Server, request: Request, id?: string) {
+    super(client, server, id);
     this.request = request;
   }
 

@@ -1,0 +1,133 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Client, Server } from "../../../src/engine/flow/connection.ts";
+import { FlowError, SEQ } from "../../../src/engine/flow/flow.ts";
+import { HTTPFlow, Request, Response } from "../../../src/engine/flow/http.ts";
+import { NumberSlab, PackedView, packFlow, packable, unpackFlow } from "../../../src/engine/flow/packed.ts";
+import { compileFilter, type FilterableFlow } from "../../../src/engine/filter/index.ts";
+import { encodeFlow } from "../../../src/engine/flow/codec.ts";
+import { Headers } from "../../../src/engine/flow/headers.ts";
+
+function finished(withResponse = true): HTTPFlow {
+  const client = new Client(["127.0.0.1", 50000], ["127.0.0.1", 8080]);
+  const server = new Server(["app.test", 443]);
+  const req = new Request({
+    method: "POST",
+    scheme: "https",
+    host: "app.test",
+    port: 8443,
+    path: "/api/v1?q=caf\u00e9",
+    http_version: "HTTP/2.0",
+    headers: new Headers([["Host", "app.test:8443"], ["X-Twice", "a"], ["x-twice", "b"], ["Content-Type", "application/json"]]),
+    content: Buffer.from('{"a":1}'),
+    timestamp_start: 1764126000.125,
+  });
+  req.timestamp_end = 1764126000.25;
+  const flow = new HTTPFlow(client, server, req);
+  if (withResponse) {
+    const res = new Response({ status_code: 418, reason: "I'm a teapot", headers: [["Server", "t"]], content: Buffer.from([0, 1, 2, 255]), timestamp_start: 1764126000.5 });
+    res.timestamp_end = 1764126000.75;
+    res.stream = true;
+    flow.response = res;
+  }
+  flow.marked = ":star:";
+  flow.comment = "seen twice";
+  flow.is_replay = "request";
+  flow.timestamp_created = 1764126000;
+  flow.live = false;
+  flow[SEQ] = 42;
+  return flow;
+}
+
+test("a packed flow unpacks equal: text, repeated headers in order, binary bodies, timestamps, marks and flags", () => {
+  const slab = new NumberSlab();
+  const flow = finished();
+  assert.ok(packable(flow));
+  const packed = packFlow(flow, 42, slab);
+  assert.ok(packed);
+  const back = unpackFlow(packed, slab);
+  assert.equal(encodeFlow(back), encodeFlow(flow));
+  assert.equal(back.id, flow.id);
+  assert.equal(back[SEQ], 42);
+  assert.equal(back.live, false);
+  assert.deepEqual(back.request.headers.getAll("x-twice"), ["a", "b"]);
+  assert.deepEqual([...(back.response?.raw_content ?? [])], [0, 1, 2, 255]);
+  assert.equal(back.request.stream, false);
+  assert.equal(back.response?.stream, true);
+  assert.equal(back.request.timestamp_end, 1764126000.25);
+  // Connections are shared, not copied: a connection closing later shows on every flow it carried.
+  assert.equal(back.client_conn, flow.client_conn);
+  assert.equal(back.server_conn, flow.server_conn);
+});
+
+test("a flow without a response and with an error packs; unset timestamps stay unset", () => {
+  const slab = new NumberSlab();
+  const flow = finished(false);
+  flow.request.timestamp_end = undefined;
+  flow.error = new FlowError("server closed the connection", 1764126001.5);
+  const back = unpackFlow(packFlow(flow, 1, slab)!, slab);
+  assert.equal(back.response, undefined);
+  assert.equal(back.request.timestamp_end, undefined);
+  assert.equal(back.error?.msg, "server closed the connection");
+  assert.equal(back.error?.timestamp, 1764126001.5);
+  assert.equal(encodeFlow(back), encodeFlow(flow));
+});
+
+test("flows that would not round-trip are not packed: live, paused, edited, with metadata, trailers or a WebSocket", () => {
+  const live = finished();
+  live.live = true;
+  const paused = finished();
+  paused.intercept();
+  const edited = finished();
+  edited.backupState();
+  const meta = finished();
+  meta.metadata.blocklisted = true;
+  const trailers = finished();
+  trailers.response!.trailers = new Headers([["grpc-status", "0"]]);
+  for (const f of [live, paused, edited, meta, trailers]) assert.equal(packable(f), false);
+});
+
+test("a NUL in any text leaves the flow unpacked rather than split wrongly", () => {
+  const slab = new NumberSlab();
+  const flow = finished();
+  flow.request.path = "/a\u0000b";
+  assert.equal(packFlow(flow, 1, slab), undefined);
+});
+
+test("the number slab reuses a released slot and grows past its first size", () => {
+  const slab = new NumberSlab();
+  const flows = Array.from({ length: 3000 }, () => finished());
+  const packed = flows.map((f, i) => packFlow(f, i, slab)!);
+  packed.forEach((p, i) => assert.equal(unpackFlow(p, slab).request.timestamp_start, flows[i]!.request.timestamp_start));
+  slab.release(packed[7]!.slot);
+  assert.equal(slab.alloc(), packed[7]!.slot);
+});
+
+test("every filter operator reads a packed flow's view as it reads the flow itself", () => {
+  const slab = new NumberSlab();
+  const view = new PackedView(slab);
+  const plain = finished();
+  const noResponse = finished(false);
+  noResponse.marked = "";
+  noResponse.is_replay = null;
+  noResponse.error = new FlowError("connection refused");
+  const gzipped = finished();
+  gzipped.response!.headers.set("Content-Encoding", "gzip");
+  gzipped.response!.content = Buffer.from("compressed secret");
+  const connect = finished();
+  connect.request.method = "CONNECT";
+  connect.request.authority = "app.test:443";
+  const expressions = [
+    "~a", "~all", "~dns", "~e", "~http", "~marked", "~q", "~replay", "~replayq", "~replays", "~s", "~tcp", "~udp", "~websocket",
+    "~b a", "~bq a", "~bs secret", "~comment twice", "~d app", "~dst app", "~h x-twice", "~hq content-type", "~hs server",
+    "~m POST", "~marker star", "~meta x", "~src 127", "~t json", "~tq json", "~ts json", "~u api", "~u app.test:443", "~c 418", "!~c 200",
+    "api & ~m POST", "teapot | ~e", "app.test",
+  ];
+  for (const [name, flow] of Object.entries({ plain, noResponse, gzipped, connect })) {
+    const packed = packFlow(flow, 1, slab)!;
+    for (const expr of expressions) {
+      const pred = compileFilter(expr);
+      assert.equal(pred(view.reset(packed)), pred(flow as unknown as FilterableFlow), `${expr} on the ${name} flow`);
+    }
+  }
+});

@@ -1,0 +1,95 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { FlowStore } from "../../src/engine/store.ts";
+import { Client, Server } from "../../src/engine/flow/connection.ts";
+import { HTTPFlow, Request, Response } from "../../src/engine/flow/http.ts";
+import { encodeFlow } from "../../src/engine/flow/codec.ts";
+import { compileFilter, type FilterableFlow } from "../../src/engine/filter/index.ts";
+
+function flowTo(path: string): HTTPFlow {
+  const req = new Request({ method: "GET", scheme: "http", host: "app.test", port: 80, path, headers: [["Host", "app.test"]], content: new Uint8Array(0) });
+  const flow = new HTTPFlow(new Client(["127.0.0.1", 1], ["127.0.0.1", 2]), new Server(["app.test", 80]), req);
+  flow.response = new Response({ status_code: path === "/missing" ? 404 : 200, content: Buffer.from(`body of ${path}`) });
+  return flow;
+}
+
+/** A console's store after `paths` went through it and one flush reported them finished. */
+function storeWith(...paths: string[]): { store: FlowStore; flows: HTTPFlow[] } {
+  const store = new FlowStore(true);
+  const flows = paths.map(flowTo);
+  for (const f of flows) store.add(f);
+  store.takeDelta();
+  for (const f of flows) {
+    f.live = false;
+    store.update(f);
+  }
+  store.takeDelta();
+  return { store, flows };
+}
+
+const byFilter = (expr: string) => {
+  const pred = compileFilter(expr);
+  return (f: unknown) => pred(f as FilterableFlow);
+};
+
+test("a kept flow reads back whole after the flush that stores it, and one get gives one object until the next flush", () => {
+  const { store, flows } = storeWith("/a", "/b");
+  const a = store.get(flows[0]!.id);
+  assert.ok(a instanceof HTTPFlow);
+  assert.equal(encodeFlow(a), encodeFlow(flows[0]!));
+  assert.equal(a.response?.text, "body of /a");
+  assert.equal(store.get(flows[0]!.id), a);
+  assert.equal(store.seqOf(a), 1);
+  assert.equal(store.size, 2);
+});
+
+test("a change made through get and update survives later flushes", () => {
+  const { store, flows } = storeWith("/a");
+  const held = store.get(flows[0]!.id) as HTTPFlow;
+  held.comment = "first";
+  store.update(held);
+  const delta = store.takeDelta();
+  assert.equal(delta.update.length, 1);
+  assert.equal((store.get(held.id) as HTTPFlow).comment, "first");
+  // Held across a flush and changed again: update hands the object back to the store.
+  store.takeDelta();
+  held.marked = ":star:";
+  held.request.path = "/changed";
+  store.update(held);
+  store.takeDelta();
+  const again = store.get(held.id) as HTTPFlow;
+  assert.equal(again.marked, ":star:");
+  assert.equal(again.request.path, "/changed");
+  assert.equal(again.comment, "first");
+});
+
+test("the view filter and filter specs read packed flows; select unpacks only what matched", () => {
+  const { store, flows } = storeWith("/a", "/missing", "/c");
+  assert.deepEqual([...store.setViewFilter(byFilter("~c 404"))], [2]);
+  const picked = store.select(byFilter("~u /c"));
+  assert.deepEqual(picked.map((f) => f.id), [flows[2]!.id]);
+  assert.equal(store.get(flows[2]!.id), picked[0]);
+});
+
+test("max_flows drops the oldest stored flows but spares a marked one", () => {
+  const { store, flows } = storeWith("/1", "/2", "/3", "/4");
+  const first = store.get(flows[0]!.id) as HTTPFlow;
+  first.marked = ":default:";
+  store.update(first);
+  store.takeDelta();
+  store.setLimit(2);
+  const delta = store.takeDelta();
+  assert.deepEqual(delta.remove, [flows[1]!.id, flows[2]!.id]);
+  assert.equal((store.get(flows[0]!.id) as HTTPFlow).marked, ":default:");
+  assert.equal(store.get(flows[1]!.id), undefined);
+  assert.equal(store.size, 2);
+});
+
+test("removed flows are gone, packed or not", () => {
+  const { store, flows } = storeWith("/a", "/b");
+  store.get(flows[1]!.id);
+  store.remove([flows[0]!.id, flows[1]!.id]);
+  assert.equal(store.get(flows[0]!.id), undefined);
+  assert.equal(store.get(flows[1]!.id), undefined);
+  assert.deepEqual(store.all(), []);
+});
