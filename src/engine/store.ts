@@ -3,7 +3,7 @@ import type { FlowDetail, FlowSummary } from "../protocol.ts";
 import { summarize } from "./flow/summary.ts";
 import { HTTPFlow } from "./flow/http.ts";
 import { StringPool } from "../string-pool.ts";
-import { NumberSlab, PackedHTTPFlow, PackedView, packFlow, packable, unpackFlow } from "./flow/packed.ts";
+import { PackArena, PackedHTTPFlow, PackedView, packFlow, packable, releasePacked, unpackFlow } from "./flow/packed.ts";
 import type { FilterableFlow } from "./filter/index.ts";
 import { filterable } from "./flow-filter.ts";
 
@@ -34,8 +34,8 @@ export type DetailOf = (flow: Flow, summary: FlowSummary) => FlowDetail;
  */
 export class FlowStore {
   private readonly flows = new Map<string, Flow | PackedHTTPFlow>();
-  private readonly numbers = new NumberSlab();
-  private readonly view = new PackedView(this.numbers);
+  private readonly arena = new PackArena();
+  private readonly view = new PackedView(this.arena);
   /** Flows unpacked since the last flush, packed again at the next. */
   private unpacked = new Set<string>();
   private nextSeq = 1;
@@ -98,9 +98,9 @@ export class FlowStore {
   get(id: string): Flow | undefined {
     const f = this.flows.get(id);
     if (!(f instanceof PackedHTTPFlow)) return f;
-    const flow = unpackFlow(f, this.numbers);
+    const flow = unpackFlow(f, this.arena);
     this.flows.set(id, flow);
-    this.numbers.release(f.slot);
+    releasePacked(f, this.arena);
     this.unpacked.add(id);
     return flow;
   }
@@ -145,7 +145,7 @@ export class FlowStore {
     const stored = this.flows.get(flow.id);
     if (stored === undefined) return;
     if (stored !== flow) {
-      if (stored instanceof PackedHTTPFlow) this.numbers.release(stored.slot);
+      if (stored instanceof PackedHTTPFlow) releasePacked(stored, this.arena);
       this.flows.set(flow.id, flow);
     }
     if (!this.pendingAdd.has(flow.id)) this.pendingUpdate.set(flow.id, flow);
@@ -158,7 +158,7 @@ export class FlowStore {
       if (stored === undefined) continue;
       this.flows.delete(id);
       this.unpacked.delete(id);
-      if (stored instanceof PackedHTTPFlow) this.numbers.release(stored.slot);
+      if (stored instanceof PackedHTTPFlow) releasePacked(stored, this.arena);
       if (this.pendingAdd.delete(id)) continue;
       this.pendingUpdate.delete(id);
       this.pendingRemove.add(id);
@@ -196,7 +196,7 @@ export class FlowStore {
   private keep(flow: Flow): void {
     if (this.flows.get(flow.id) !== flow) return;
     if (packable(flow)) {
-      const packed = packFlow(flow, flow[SEQ], this.numbers);
+      const packed = packFlow(flow, flow[SEQ], this.arena);
       if (packed) {
         this.flows.set(flow.id, packed);
         return;

@@ -146,6 +146,7 @@ function restoreConn<T extends Client | Server>(c: T, j: ConnJSON): T {
   c.tls_version = j.tls_version ?? undefined;
   c.timestamp_start = j.timestamp_start ?? undefined;
   c.timestamp_end = j.timestamp_end ?? undefined;
+  c.closed = true;
   return c;
 }
 

@@ -4,7 +4,12 @@ export type Address = [host: string, port: number];
 
 /** Facts shared by both ends of a proxied connection (mitmproxy's `Connection`). */
 abstract class Connection {
-  readonly id = uuid();
+  readonly id: string;
+  /**
+   * No socket will change this connection any more: it has closed, or it was read from a file.
+   * A stored flow's closed connections are packed with it (see `flow/packed.ts`).
+   */
+  closed = false;
   /** Set by an addon (or the engine) to a reason; the connection is closed with it. */
   error: string | undefined = undefined;
   /** TLS facts once a handshake completed. */
@@ -17,6 +22,11 @@ abstract class Connection {
   timestamp_start: number | undefined = undefined;
   timestamp_tls_setup: number | undefined = undefined;
   timestamp_end: number | undefined = undefined;
+
+  /** `id` for a connection rebuilt from storage; a new one gets a fresh one. */
+  constructor(id: string | undefined) {
+    this.id = id ?? uuid();
+  }
 }
 
 /** The client side: who connected to the proxy. */
@@ -25,8 +35,8 @@ export class Client extends Connection {
   sockname: Address;
   proxy_mode: string;
 
-  constructor(peername: Address, sockname: Address, proxy_mode = "regular") {
-    super();
+  constructor(peername: Address, sockname: Address, proxy_mode = "regular", id?: string) {
+    super(id);
     this.peername = peername;
     this.sockname = sockname;
     this.proxy_mode = proxy_mode;
@@ -52,8 +62,8 @@ export class Server extends Connection {
   /** Upstream proxy in upstream mode. */
   via: Address | undefined = undefined;
 
-  constructor(address: Address | undefined) {
-    super();
+  constructor(address: Address | undefined, id?: string) {
+    super(id);
     this.address = address;
   }
 }

@@ -170,7 +170,10 @@ export function fromHar(json: string): HTTPFlow[] {
     req.http_version = httpVersion(e.request.httpVersion);
     req.timestamp_start = start;
     req.timestamp_end = start;
-    const flow = new HTTPFlow(new Client(["", 0], ["", 0], "har"), new Server([req.host, req.port]), req);
+    const client = new Client(["", 0], ["", 0], "har");
+    const server = new Server([req.host, req.port]);
+    client.closed = server.closed = true;
+    const flow = new HTTPFlow(client, server, req);
     flow.timestamp_created = start;
     if (e.response && e.response.status) {
       const c = e.response.content;

@@ -54,6 +54,7 @@ function connectionFacts(c: Client | Server, s: Dict): void {
   c.timestamp_start = num(s.timestamp_start);
   c.timestamp_tls_setup = num(s.timestamp_tls_setup);
   c.timestamp_end = num(s.timestamp_end);
+  c.closed = true;
 }
 
 function client(s: Dict): Client {

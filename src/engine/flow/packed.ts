@@ -18,6 +18,11 @@ import { HTTPFlow, Request, Response, prettyHostOf } from "./http.ts";
 import { decodeContent } from "./encoding.ts";
 import { Headers } from "./headers.ts";
 import type { Message } from "./message.ts";
+import { BodySlab, SLAB_MAX_BODY } from "./body-slab.ts";
+import {
+  CLIENT_FIELDS, CLIENT_NUMS, CLIENT_PEER_HOST, SERVER_ADDRESS_HOST, SERVER_ADDRESS_PORT_SLOT, CLIENT_PEER_PORT_SLOT, SERVER_NUMS,
+  UnpackableValue, packClient, packServer, serverHasAddress, unpackClient, unpackServer,
+} from "./packed-connection.ts";
 
 const SEP = "\u0000";
 
@@ -33,7 +38,12 @@ const N_ERROR_TS = 7;
 const N_FLAGS = 8;
 const N_REQ_HEADERS = 9;
 const N_RES_HEADERS = 10;
-const NUMS = 11;
+/** Where each body is in the body slab: chunk, offset, length (-1: not there; see `putBody`). */
+const N_REQ_BODY = 11;
+const N_RES_BODY = 14;
+const N_CLIENT = 17;
+const N_SERVER = N_CLIENT + CLIENT_NUMS;
+const NUMS = N_SERVER + SERVER_NUMS;
 
 /** Text fields: pretty_url, id, marked, comment, is_replay, error, then the request's method, scheme, host, path, authority, version, then its headers. */
 const REQ_HEADERS = 12;
@@ -42,6 +52,8 @@ const F_REQ_STREAM = 1;
 const F_RES_STREAM = 2;
 const F_RESPONSE = 4;
 const F_ERROR = 8;
+const F_CLIENT_PACKED = 16;
+const F_SERVER_PACKED = 32;
 
 /** Fixed-size slots of numbers for packed flows, reused after a flow is unpacked or removed. */
 export class NumberSlab {
@@ -70,15 +82,23 @@ export class NumberSlab {
   }
 }
 
+/** Where packed flows keep their numbers and small bodies; one per store. */
+export class PackArena {
+  readonly numbers = new NumberSlab();
+  readonly bodies = new BodySlab();
+}
+
 export class PackedHTTPFlow {
   constructor(
     readonly seq: number,
     readonly slot: number,
     readonly text: string,
+    /** Bodies too large for the slab, kept as they were. */
     readonly requestBody: Uint8Array | undefined,
     readonly responseBody: Uint8Array | undefined,
-    readonly client: Client,
-    readonly server: Server,
+    /** The connections while open; undefined once packed into the text. */
+    readonly client: Client | undefined,
+    readonly server: Server | undefined,
     /** Kept out of the text: `max_flows` eviction spares marked flows without unpacking any. */
     readonly marked: boolean,
   ) {}
@@ -110,8 +130,39 @@ function pushHeaders(parts: string[], m: Message): number {
   return fields;
 }
 
+/** Copies a small body into the slab and returns undefined, or returns a large or absent one to keep as it is. */
+function putBody(body: Uint8Array | undefined, bodies: BodySlab, n: Float64Array, at: number): Uint8Array | undefined {
+  n[at + 2] = -1;
+  if (body === undefined || body.length > SLAB_MAX_BODY) return body;
+  n[at + 2] = body.length;
+  if (body.length === 0) return undefined;
+  const place = bodies.put(body);
+  n[at] = place.chunk;
+  n[at + 1] = place.offset;
+  return undefined;
+}
+
+function getBody(kept: Uint8Array | undefined, bodies: BodySlab, n: Float64Array, at: number): Uint8Array | undefined {
+  const length = n[at + 2] as number;
+  if (length === -1) return kept;
+  if (length === 0) return Buffer.alloc(0);
+  return bodies.get(n[at] as number, n[at + 1] as number, length);
+}
+
+/** Gives back a packed flow's slot and body bytes: it was unpacked for good, or removed. */
+export function releasePacked(p: PackedHTTPFlow, arena: PackArena): void {
+  const n = arena.numbers.array;
+  const at = p.slot * NUMS;
+  for (const body of [N_REQ_BODY, N_RES_BODY]) {
+    const length = n[at + body + 2] as number;
+    if (length > 0) arena.bodies.release(n[at + body] as number, length);
+  }
+  arena.numbers.release(p.slot);
+}
+
 /** Packs a `packable` flow, or returns undefined when one of its strings holds the separator. */
-export function packFlow(flow: HTTPFlow, seq: number, slab: NumberSlab): PackedHTTPFlow | undefined {
+export function packFlow(flow: HTTPFlow, seq: number, arena: PackArena): PackedHTTPFlow | undefined {
+  const slab = arena.numbers;
   const req = flow.request;
   const res = flow.response;
   // pretty_url first: it is what filters read most (~u, and a bare word), found with one indexOf.
@@ -123,11 +174,25 @@ export function packFlow(flow: HTTPFlow, seq: number, slab: NumberSlab): PackedH
     parts.push(res.reason, res.http_version);
     resFields = pushHeaders(parts, res);
   }
-  for (let i = 0; i < parts.length; i++) if ((parts[i] as string).includes(SEP)) return undefined;
-
   const slot = slab.alloc();
   const n = slab.array;
   const at = slot * NUMS;
+  const client = flow.client_conn.closed ? undefined : flow.client_conn;
+  const server = flow.server_conn.closed ? undefined : flow.server_conn;
+  try {
+    if (!client) packClient(flow.client_conn, parts, n, at + N_CLIENT);
+    if (!server) packServer(flow.server_conn, parts, n, at + N_SERVER);
+  } catch (err) {
+    if (!(err instanceof UnpackableValue)) throw err;
+    slab.release(slot);
+    return undefined;
+  }
+  for (let i = 0; i < parts.length; i++) {
+    if ((parts[i] as string).includes(SEP)) {
+      slab.release(slot);
+      return undefined;
+    }
+  }
   n[at + N_CREATED] = flow.timestamp_created;
   n[at + N_PORT] = req.port;
   n[at + N_REQ_START] = req.timestamp_start;
@@ -136,10 +201,13 @@ export function packFlow(flow: HTTPFlow, seq: number, slab: NumberSlab): PackedH
   n[at + N_RES_START] = res?.timestamp_start ?? NaN;
   n[at + N_RES_END] = res?.timestamp_end ?? NaN;
   n[at + N_ERROR_TS] = flow.error?.timestamp ?? NaN;
-  n[at + N_FLAGS] = (req.stream ? F_REQ_STREAM : 0) | (res?.stream ? F_RES_STREAM : 0) | (res ? F_RESPONSE : 0) | (flow.error ? F_ERROR : 0);
+  n[at + N_FLAGS] = (req.stream ? F_REQ_STREAM : 0) | (res?.stream ? F_RES_STREAM : 0) | (res ? F_RESPONSE : 0) | (flow.error ? F_ERROR : 0) |
+    (client ? 0 : F_CLIENT_PACKED) | (server ? 0 : F_SERVER_PACKED);
   n[at + N_REQ_HEADERS] = reqFields;
   n[at + N_RES_HEADERS] = resFields;
-  return new PackedHTTPFlow(seq, slot, parts.join(SEP), req.raw_content, res?.raw_content, flow.client_conn, flow.server_conn, flow.marked !== "");
+  const requestBody = putBody(req.raw_content, arena.bodies, n, at + N_REQ_BODY);
+  const responseBody = putBody(res?.raw_content, arena.bodies, n, at + N_RES_BODY);
+  return new PackedHTTPFlow(seq, slot, parts.join(SEP), requestBody, responseBody, client, server, flow.marked !== "");
 }
 
 function orUndefined(n: number): number | undefined {
@@ -147,9 +215,9 @@ function orUndefined(n: number): number | undefined {
 }
 
 /** A new HTTPFlow equal to the one packed; the record stays valid. */
-export function unpackFlow(p: PackedHTTPFlow, slab: NumberSlab): HTTPFlow {
+export function unpackFlow(p: PackedHTTPFlow, arena: PackArena): HTTPFlow {
   const s = p.text.split(SEP);
-  const n = slab.array;
+  const n = arena.numbers.array;
   const at = p.slot * NUMS;
   const flags = n[at + N_FLAGS] as number;
   let i = REQ_HEADERS;
@@ -163,21 +231,23 @@ export function unpackFlow(p: PackedHTTPFlow, slab: NumberSlab): HTTPFlow {
     authority: s[10] as string,
     http_version: s[11] as string,
     headers: Headers.adopt(s.slice(i, reqEnd)),
-    content: p.requestBody,
+    content: getBody(p.requestBody, arena.bodies, n, at + N_REQ_BODY),
     timestamp_start: n[at + N_REQ_START] as number,
   });
   request.timestamp_end = orUndefined(n[at + N_REQ_END] as number);
   request.stream = (flags & F_REQ_STREAM) !== 0;
   i = reqEnd;
-  const flow = new HTTPFlow(p.client, p.server, request, s[1]);
+  const resEnd = flags & F_RESPONSE ? i + 2 + 2 * (n[at + N_RES_HEADERS] as number) : i;
+  const client = p.client ?? unpackClient(s, resEnd, n, at + N_CLIENT);
+  const server = p.server ?? unpackServer(s, p.client ? resEnd : resEnd + CLIENT_FIELDS, n, at + N_SERVER);
+  const flow = new HTTPFlow(client, server, request, s[1]);
   if (flags & F_RESPONSE) {
-    const resEnd = i + 2 + 2 * (n[at + N_RES_HEADERS] as number);
     const response = new Response({
       status_code: n[at + N_STATUS] as number,
       reason: s[i] as string,
       http_version: s[i + 1] as string,
       headers: Headers.adopt(s.slice(i + 2, resEnd)),
-      content: p.responseBody,
+      content: getBody(p.responseBody, arena.bodies, n, at + N_RES_BODY),
       timestamp_start: n[at + N_RES_START] as number,
     });
     response.timestamp_end = orUndefined(n[at + N_RES_END] as number);
@@ -214,11 +284,11 @@ export class PackedView {
   private ends = new Int32Array(64);
   private known = 0;
 
-  constructor(private readonly slab: NumberSlab) {}
+  constructor(private readonly arena: PackArena) {}
 
   reset(p: PackedHTTPFlow): this {
     this.p = p;
-    this.nums = this.slab.array;
+    this.nums = this.arena.numbers.array;
     this.at = p.slot * NUMS;
     this.known = 0;
     return this;
@@ -232,8 +302,11 @@ export class PackedView {
     return this.nums[this.at + k] as number;
   }
 
-  get packed(): PackedHTTPFlow {
-    return this.p;
+  /** The request's (or response's) raw body. */
+  body(ofRequest: boolean): Uint8Array | undefined {
+    return ofRequest
+      ? getBody(this.p.requestBody, this.arena.bodies, this.nums, this.at + N_REQ_BODY)
+      : getBody(this.p.responseBody, this.arena.bodies, this.nums, this.at + N_RES_BODY);
   }
 
   /** Finds where fields up to `k` end. */
@@ -296,11 +369,20 @@ export class PackedView {
   get error(): { readonly msg: string } | undefined {
     return (this.num(N_FLAGS) & F_ERROR) !== 0 ? { msg: this.field(5) } : undefined;
   }
-  get client_conn(): Client {
-    return this.p.client;
+  /** Where the packed connections' fields start: after the response. */
+  private get connectionsAt(): number {
+    const res = this.response;
+    return REQ_HEADERS + 2 * this.num(N_REQ_HEADERS) + (res ? 2 + 2 * this.num(N_RES_HEADERS) : 0);
   }
-  get server_conn(): Server {
-    return this.p.server;
+  get client_conn(): { readonly peername: readonly [string, number] } {
+    if (this.p.client) return this.p.client;
+    return { peername: [this.field(this.connectionsAt + CLIENT_PEER_HOST), this.num(N_CLIENT + CLIENT_PEER_PORT_SLOT)] };
+  }
+  get server_conn(): { readonly address: readonly [string, number] | undefined } {
+    if (this.p.server) return this.p.server;
+    if (!serverHasAddress(this.nums, this.at + N_SERVER)) return { address: undefined };
+    const first = this.connectionsAt + (this.p.client ? 0 : CLIENT_FIELDS);
+    return { address: [this.field(first + SERVER_ADDRESS_HOST), this.num(N_SERVER + SERVER_ADDRESS_PORT_SLOT)] };
   }
 }
 
@@ -330,7 +412,7 @@ class PackedRequestView {
     return { [Symbol.iterator]: () => this.v.pairs(REQ_HEADERS, this.headerCount) };
   }
   get content(): Uint8Array | undefined {
-    const raw = this.v.packed.requestBody;
+    const raw = this.v.body(true);
     return raw === undefined ? undefined : (decodeContent(raw, this.v.header(REQ_HEADERS, this.headerCount, "content-encoding")) ?? raw);
   }
 }
@@ -352,7 +434,7 @@ class PackedResponseView {
     return { [Symbol.iterator]: () => this.v.pairs(this.first, this.headerCount) };
   }
   get content(): Uint8Array | undefined {
-    const raw = this.v.packed.responseBody;
+    const raw = this.v.body(false);
     return raw === undefined ? undefined : (decodeContent(raw, this.v.header(this.first, this.headerCount, "content-encoding")) ?? raw);
   }
 }

@@ -12,5 +12,6 @@ export function clientDisconnected(addons: AddonManager, client: Client): Promis
   if (reported.has(client)) return Promise.resolve();
   reported.add(client);
   client.timestamp_end ??= Date.now() / 1000;
+  client.closed = true;
   return addons.trigger("client_disconnected", client);
 }

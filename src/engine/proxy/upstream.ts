@@ -175,6 +175,7 @@ function certificateChain(t: tls.TLSSocket): string[] {
 export function serverClosed(ctx: ProxyContext, client: Client, server: Server): void {
   if (server.timestamp_end !== undefined || server.timestamp_tcp_setup === undefined) return;
   server.timestamp_end = Date.now() / 1000;
+  server.closed = true;
   void ctx.addons.trigger("server_disconnected", new ServerConnectionHookData(server, client));
 }
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Client, Server } from "../../../src/engine/flow/connection.ts";
 import { FlowError, SEQ } from "../../../src/engine/flow/flow.ts";
 import { HTTPFlow, Request, Response } from "../../../src/engine/flow/http.ts";
-import { NumberSlab, PackedView, packFlow, packable, unpackFlow } from "../../../src/engine/flow/packed.ts";
+import { PackArena, PackedView, packFlow, packable, releasePacked, unpackFlow } from "../../../src/engine/flow/packed.ts";
 import { compileFilter, type FilterableFlow } from "../../../src/engine/filter/index.ts";
 import { encodeFlow } from "../../../src/engine/flow/codec.ts";
 import { Headers } from "../../../src/engine/flow/headers.ts";
@@ -40,7 +40,7 @@ function finished(withResponse = true): HTTPFlow {
 }
 
 test("a packed flow unpacks equal: text, repeated headers in order, binary bodies, timestamps, marks and flags", () => {
-  const slab = new NumberSlab();
+  const slab = new PackArena();
   const flow = finished();
   assert.ok(packable(flow));
   const packed = packFlow(flow, 42, slab);
@@ -60,8 +60,45 @@ test("a packed flow unpacks equal: text, repeated headers in order, binary bodie
   assert.equal(back.server_conn, flow.server_conn);
 });
 
+/** The same flow with both connections closed (as after the sockets went, or read from a file), so they are packed too. */
+function withClosedConnections(): HTTPFlow {
+  const flow = finished();
+  const c = flow.client_conn;
+  c.tls = c.tls_established = true;
+  c.tls_version = "TLSv1.3";
+  c.sni = "app.test";
+  c.alpn = "h2";
+  c.timestamp_tls_setup = 1764126000.01;
+  c.timestamp_end = 1764126002;
+  c.closed = true;
+  const s = flow.server_conn;
+  s.peername = ["::1", 8443];
+  s.sockname = ["::1", 50123];
+  s.via = ["proxy.test", 3128];
+  s.cipher = "TLS_AES_128_GCM_SHA256";
+  s.certificate_list = ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "second"];
+  s.timestamp_tcp_setup = 1764126000.02;
+  s.error = "reset by peer";
+  s.closed = true;
+  return flow;
+}
+
+test("closed connections are packed into the flow and come back field for field", () => {
+  const slab = new PackArena();
+  const flow = withClosedConnections();
+  const packed = packFlow(flow, 3, slab)!;
+  assert.equal(packed.client, undefined);
+  assert.equal(packed.server, undefined);
+  const back = unpackFlow(packed, slab);
+  assert.equal(encodeFlow(back), encodeFlow(flow));
+  for (const key of ["id", "closed", "tls", "tls_established", "tls_version", "cipher", "sni", "alpn", "timestamp_start", "timestamp_tls_setup", "timestamp_end", "peername", "sockname", "proxy_mode", "error"] as const)
+    assert.deepEqual(back.client_conn[key], flow.client_conn[key], `client ${key}`);
+  for (const key of ["id", "address", "peername", "sockname", "via", "certificate_list", "timestamp_tcp_setup", "cipher", "error", "tls", "sni"] as const)
+    assert.deepEqual(back.server_conn[key], flow.server_conn[key], `server ${key}`);
+});
+
 test("a flow without a response and with an error packs; unset timestamps stay unset", () => {
-  const slab = new NumberSlab();
+  const slab = new PackArena();
   const flow = finished(false);
   flow.request.timestamp_end = undefined;
   flow.error = new FlowError("server closed the connection", 1764126001.5);
@@ -88,23 +125,49 @@ test("flows that would not round-trip are not packed: live, paused, edited, with
 });
 
 test("a NUL in any text leaves the flow unpacked rather than split wrongly", () => {
-  const slab = new NumberSlab();
+  const slab = new PackArena();
   const flow = finished();
   flow.request.path = "/a\u0000b";
   assert.equal(packFlow(flow, 1, slab), undefined);
 });
 
 test("the number slab reuses a released slot and grows past its first size", () => {
-  const slab = new NumberSlab();
+  const arena = new PackArena();
   const flows = Array.from({ length: 3000 }, () => finished());
-  const packed = flows.map((f, i) => packFlow(f, i, slab)!);
-  packed.forEach((p, i) => assert.equal(unpackFlow(p, slab).request.timestamp_start, flows[i]!.request.timestamp_start));
-  slab.release(packed[7]!.slot);
-  assert.equal(slab.alloc(), packed[7]!.slot);
+  const packed = flows.map((f, i) => packFlow(f, i, arena)!);
+  packed.forEach((p, i) => assert.equal(unpackFlow(p, arena).request.timestamp_start, flows[i]!.request.timestamp_start));
+  arena.numbers.release(packed[7]!.slot);
+  assert.equal(arena.numbers.alloc(), packed[7]!.slot);
+});
+
+test("small bodies share slab chunks, which go once no flow uses them; a large body is kept as it was", () => {
+  const arena = new PackArena();
+  const flows = Array.from({ length: 250 }, (_, i) => {
+    const f = finished();
+    f.request.raw_content = undefined;
+    f.response!.raw_content = Buffer.alloc(40 * 1024, i % 251);
+    return f;
+  });
+  const packed = flows.map((f, i) => packFlow(f, i, arena)!);
+  // 102 bodies of 40 KiB fit in a 4 MiB chunk: 250 fill two and start a third.
+  assert.equal(arena.bodies.chunkCount, 3);
+  assert.equal(packed[0]!.responseBody, undefined);
+  assert.deepEqual(unpackFlow(packed[150]!, arena).response?.raw_content, Buffer.alloc(40 * 1024, 150 % 251));
+  for (const p of packed.slice(0, 102)) releasePacked(p, arena);
+  assert.equal(arena.bodies.chunkCount, 2);
+
+  const big = finished();
+  big.response!.raw_content = Buffer.alloc(1024 * 1024, 7);
+  const p = packFlow(big, 1, arena)!;
+  assert.equal(p.responseBody, big.response!.raw_content);
+  assert.equal(unpackFlow(p, arena).response?.raw_content, big.response!.raw_content);
+  const empty = finished(false);
+  empty.request.raw_content = new Uint8Array(0);
+  assert.equal(unpackFlow(packFlow(empty, 2, arena)!, arena).request.raw_content?.length, 0);
 });
 
 test("every filter operator reads a packed flow's view as it reads the flow itself", () => {
-  const slab = new NumberSlab();
+  const slab = new PackArena();
   const view = new PackedView(slab);
   const plain = finished();
   const noResponse = finished(false);
@@ -120,10 +183,14 @@ test("every filter operator reads a packed flow's view as it reads the flow itse
   const expressions = [
     "~a", "~all", "~dns", "~e", "~http", "~marked", "~q", "~replay", "~replayq", "~replays", "~s", "~tcp", "~udp", "~websocket",
     "~b a", "~bq a", "~bs secret", "~comment twice", "~d app", "~dst app", "~h x-twice", "~hq content-type", "~hs server",
-    "~m POST", "~marker star", "~meta x", "~src 127", "~t json", "~tq json", "~ts json", "~u api", "~u app.test:443", "~c 418", "!~c 200",
+    "~m POST", "~marker star", "~meta x", "~src 127", "~src 127.0.0.1:50000", "~dst app.test:443", "~dst 8443", "~t json", "~tq json", "~ts json", "~u api", "~u app.test:443", "~c 418", "!~c 200",
     "api & ~m POST", "teapot | ~e", "app.test",
   ];
-  for (const [name, flow] of Object.entries({ plain, noResponse, gzipped, connect })) {
+  const closed = withClosedConnections();
+  const closedNoResponse = withClosedConnections();
+  closedNoResponse.response = undefined;
+  closedNoResponse.server_conn.address = undefined;
+  for (const [name, flow] of Object.entries({ plain, noResponse, gzipped, connect, closed, closedNoResponse })) {
     const packed = packFlow(flow, 1, slab)!;
     for (const expr of expressions) {
       const pred = compileFilter(expr);

@@ -1,0 +1,56 @@
+/**
+ * Small bodies of packed flows, copied end to end into shared chunks. Each body a flow keeps
+ * is otherwise two or three heap objects (the view, often its own ArrayBuffer) for the garbage
+ * collector to walk; in a chunk it is three numbers. Large bodies are not copied: their
+ * objects are few against their bytes.
+ */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Bodies above this are kept as they are. */
+export const SLAB_MAX_BODY = 64 * 1024;
+
+export interface BodyPlace {
+  chunk: number;
+  offset: number;
+}
+
+export class BodySlab {
+  private readonly chunks: (Buffer | undefined)[] = [];
+  /** Bytes still in use per chunk; a chunk at 0 other than the current one is let go. */
+  private readonly used: number[] = [];
+  private current = -1;
+  private offset = CHUNK_BYTES;
+
+  /** Copies `body` (at most SLAB_MAX_BODY bytes) in. */
+  put(body: Uint8Array): BodyPlace {
+    if (this.offset + body.length > CHUNK_BYTES) {
+      this.current = this.chunks.length;
+      this.chunks.push(Buffer.allocUnsafe(CHUNK_BYTES));
+      this.used.push(0);
+      this.offset = 0;
+    }
+    const chunk = this.current;
+    const offset = this.offset;
+    (this.chunks[chunk] as Buffer).set(body, offset);
+    this.offset += body.length;
+    this.used[chunk] = (this.used[chunk] as number) + body.length;
+    return { chunk, offset };
+  }
+
+  /** The body's bytes, as a view of its chunk. */
+  get(chunk: number, offset: number, length: number): Buffer {
+    const c = this.chunks[chunk];
+    if (!c) throw new Error(`packed body in released chunk ${chunk}`);
+    return c.subarray(offset, offset + length);
+  }
+
+  release(chunk: number, length: number): void {
+    const left = (this.used[chunk] as number) - length;
+    this.used[chunk] = left;
+    if (left === 0 && chunk !== this.current) this.chunks[chunk] = undefined;
+  }
+
+  /** Chunks held, for tests. */
+  get chunkCount(): number {
+    return this.chunks.filter((c) => c !== undefined).length;
+  }
+}
