@@ -8,6 +8,9 @@ import type { HeaderField } from "./engine/flow/headers.ts";
 export type FlowType = "http" | "tcp" | "udp" | "dns";
 
 /** A compact, immutable view of a flow: what a list row and the dump line need. */
+/** A batch with more flows than this comes from a flood (or a file being read): it is handled as one. */
+export const FLOOD_BATCH_ROWS = 100;
+
 export interface FlowSummary {
   id: string;
   /** Arrival order, unique per engine run. */

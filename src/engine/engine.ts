@@ -1,6 +1,6 @@
 import path from "node:path";
 import net from "node:net";
-import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
+import { FLOOD_BATCH_ROWS, type EngineEvent, type EngineRequest, type EngineReplies, type LogEntry, type ReadyInfo, type FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
 import { OptionError, Options } from "./options.ts";
 import { parseModeSpec, samePortClash } from "./modes.ts";
@@ -36,8 +36,6 @@ import { replayHooks } from "./hooks/event-sequence.ts";
 
 const FLUSH_INTERVAL_MS = 33;
 const FLOOD_FLUSH_INTERVAL_MS = 100;
-/** More changed flows than this in one 33 ms batch counts as a flood. */
-const FLOOD_BATCH = 100;
 const MAX_LOGS_PER_BATCH = 500;
 /** flow_detail 3 shows bodies cut: no more than this many bytes of each cross to the dump. */
 const DUMP_BODY_LIMIT = 16 * 1024;
@@ -325,7 +323,7 @@ export class Engine {
     const delta = this.store.takeDelta(this.dumpDetail());
     const items = delta.add.length + delta.update.length;
     // Only a console benefits; dump keeps batches small so finished flows are let go of quickly.
-    this.flushInterval = this.init.keepFlows && items > FLOOD_BATCH ? FLOOD_FLUSH_INTERVAL_MS : FLUSH_INTERVAL_MS;
+    this.flushInterval = this.init.keepFlows && items > FLOOD_BATCH_ROWS ? FLOOD_FLUSH_INTERVAL_MS : FLUSH_INTERVAL_MS;
     const logs = this.logs;
     this.logs = [];
     this.post({ t: "batch", ...delta, logs, reset: false });

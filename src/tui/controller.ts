@@ -8,7 +8,7 @@
  */
 import { CommandHistory } from "./command-history.ts";
 import type { EngineHandle } from "../engine-client.ts";
-import { shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type OptionInfo, type ReadyInfo } from "../protocol.ts";
+import { FLOOD_BATCH_ROWS, shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type OptionInfo, type ReadyInfo } from "../protocol.ts";
 import { joinArgs, quoteAlways, quoteArg, replaceFocus, signatureParam, tokenize, typedText, wordAt } from "./command-line.ts";
 import { commonPrefix, completePath, expandHome, lastPathPart } from "./path-complete.ts";
 import { VIEW_NAMES, searchLines, type Line, type ViewName } from "./contentviews/index.ts";
@@ -326,6 +326,7 @@ export class Controller {
 
   dispose(): void {
     for (const u of this.unsubscribe.splice(0)) u();
+    this.store.dispose();
     clearTimeout(this.replayTimer);
     this.replayTimer = undefined;
     clearTimeout(this.messageTimer);
@@ -483,7 +484,7 @@ export class Controller {
   private onEvent(ev: EngineEvent): void {
     switch (ev.t) {
       case "batch":
-        this.store.applyBatch(ev);
+        this.store.applyBatch(ev, ev.add.length + ev.update.length > FLOOD_BATCH_ROWS);
         if (ev.logs.length) this.addLogs(ev.logs);
         break;
       case "options": {

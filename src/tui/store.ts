@@ -43,6 +43,8 @@ export interface ViewSettings {
   readonly follow: boolean;
 }
 
+const COUNTS_LATENESS_MS = 250;
+
 export class FlowStore {
   private readonly flows = new Map<string, FlowSummary>();
   /** Arrival numbers (`seq`) of the flows the view filter shows; undefined when no filter is set (all shown), so a filter costs a set of its matches only. */
@@ -70,9 +72,32 @@ export class FlowStore {
   };
 
   private changed(): void {
+    clearTimeout(this.lateCounts);
+    this.lateCounts = undefined;
     this.refresh();
     this.version++;
     for (const l of this.listeners) l();
+  }
+
+  /**
+   * A flood's batch that leaves the visible rows as they were changes only the counts: those
+   * are shown within COUNTS_LATENESS_MS instead of at once. Each repaint redraws the whole
+   * screen, and ten a second of them for a status bar's numbers cost the proxy throughput;
+   * keys and rows that move still repaint at once (and show the counts as they are).
+   */
+  private changedLate(): void {
+    const rows = this._window;
+    this.refresh();
+    if (this._window !== rows) this.changed();
+    else this.lateCounts ??= setTimeout(() => this.changed(), COUNTS_LATENESS_MS).unref();
+  }
+
+  private lateCounts: NodeJS.Timeout | undefined;
+
+  /** Drops a pending late repaint (the console is closing). */
+  dispose(): void {
+    clearTimeout(this.lateCounts);
+    this.lateCounts = undefined;
   }
 
   // ---- reading ----
@@ -144,7 +169,8 @@ export class FlowStore {
 
   // ---- engine events ----
 
-  applyBatch(b: BatchDelta): void {
+  /** `late`: a flood's batch, whose counts alone may wait (see `changedLate`). */
+  applyBatch(b: BatchDelta, late = false): void {
     if (b.reset) {
       this.flows.clear();
       if (this.filterSeqs) this.filterSeqs = new Set();
@@ -216,7 +242,8 @@ export class FlowStore {
 
     if (this.settings.follow && newest) this.focusOn(newest);
     else this.keepFocus();
-    this.changed();
+    if (late) this.changedLate();
+    else this.changed();
   }
 
   /** The view filter was cleared: every flow is shown. */

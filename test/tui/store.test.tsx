@@ -139,3 +139,22 @@ test("100,000 flows: batches and focus moves stay cheap", () => {
   assert.equal(s.size, 100_050);
   assert.equal(s.at(s.size - 1)!.url, "https://zzz/");
 });
+
+test("a flood's batch that moves no visible row tells the screen within 250 ms; one that does, at once", async () => {
+  const s = storeWith(makeFlows(10, (i) => ({ seq: 1 + i })), 5);
+  let repaints = 0;
+  s.subscribe(() => repaints++);
+  s.applyBatch(batch({ add: makeFlows(150, (i) => ({ seq: 100 + i })) }), true);
+  assert.equal(repaints, 0);
+  // What is read meanwhile (by a key's repaint) is already current.
+  assert.equal(s.counts().total, 160);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(repaints, 1);
+
+  // In follow mode the visible rows move with the flood: repainted at once.
+  s.setFollow(true);
+  const before = repaints;
+  s.applyBatch(batch({ add: makeFlows(150, (i) => ({ seq: 300 + i })) }), true);
+  assert.equal(repaints, before + 1);
+  s.dispose();
+});
