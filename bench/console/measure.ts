@@ -314,8 +314,9 @@ export async function measureConsole(s: Settings, origin: Origin, loadgen: Loadg
 
     // Console and dump under the same load for the same time; the console idles (no keys).
     // Alternated over several rounds and compared by their medians: this machine's speed drifts
-    // by ±15% from one run to the next, more than the difference being measured.
-    const rounds = s.quick ? 1 : 3;
+    // by ±15% from one run to the next, more than the difference being measured. Five rounds:
+    // with three, one slow round on either side moved the ratio by 20 points between runs.
+    const rounds = s.quick ? 1 : 5;
     f.throughputRounds = rounds;
     log(`  proxy throughput, HTTP/1.1 keep-alive 1 KiB, ${cs.connections} conns, ${s.warmupMs / 1000} s warm-up + ${s.durationMs / 1000} s, ${rounds} alternating round(s):`);
     const withConsole: ThroughputRun[] = [];
