@@ -13,96 +13,19 @@
  * edit backup or a NUL in any text stays an object (see `packable`).
  */
 import { FlowError, SEQ } from "./flow.ts";
-import type { Client, Server } from "./connection.ts";
-import { HTTPFlow, Request, Response, prettyHostOf } from "./http.ts";
-import { decodeContent } from "./encoding.ts";
+import { HTTPFlow, Request, Response } from "./http.ts";
 import { Headers } from "./headers.ts";
 import type { Message } from "./message.ts";
 import { BodySlab, SLAB_MAX_BODY } from "./body-slab.ts";
+import { CLIENT_FIELDS, UnpackableValue, packClient, packServer, unpackClient, unpackServer } from "./packed-connection.ts";
 import {
-  CLIENT_FIELDS, CLIENT_NUMS, CLIENT_PEER_HOST, SERVER_ADDRESS_HOST, SERVER_ADDRESS_PORT_SLOT, CLIENT_PEER_PORT_SLOT, SERVER_NUMS,
-  UnpackableValue, packClient, packServer, serverHasAddress, unpackClient, unpackServer,
-} from "./packed-connection.ts";
+  F_CLIENT_PACKED, F_ERROR, F_REQ_STREAM, F_RES_STREAM, F_RESPONSE, F_SERVER_PACKED, N_CLIENT, N_CREATED, N_ERROR_TS, N_FLAGS,
+  N_PORT, N_REQ_BODY, N_REQ_END, N_REQ_HEADERS, N_REQ_START, N_RES_BODY, N_RES_END, N_RES_HEADERS, N_RES_START, N_SERVER,
+  N_STATUS, NUMS, PackArena, PackedHTTPFlow, REQ_HEADERS, SEP, getBody,
+} from "./packed-layout.ts";
 
-const SEP = "\u0000";
-
-/** Number slots per flow in the slab, by name. */
-const N_CREATED = 0;
-const N_PORT = 1;
-const N_REQ_START = 2;
-const N_REQ_END = 3;
-const N_STATUS = 4;
-const N_RES_START = 5;
-const N_RES_END = 6;
-const N_ERROR_TS = 7;
-const N_FLAGS = 8;
-const N_REQ_HEADERS = 9;
-const N_RES_HEADERS = 10;
-/** Where each body is in the body slab: chunk, offset, length (-1: not there; see `putBody`). */
-const N_REQ_BODY = 11;
-const N_RES_BODY = 14;
-const N_CLIENT = 17;
-const N_SERVER = N_CLIENT + CLIENT_NUMS;
-const NUMS = N_SERVER + SERVER_NUMS;
-
-/** Text fields: pretty_url, id, marked, comment, is_replay, error, then the request's method, scheme, host, path, authority, version, then its headers. */
-const REQ_HEADERS = 12;
-
-const F_REQ_STREAM = 1;
-const F_RES_STREAM = 2;
-const F_RESPONSE = 4;
-const F_ERROR = 8;
-const F_CLIENT_PACKED = 16;
-const F_SERVER_PACKED = 32;
-
-/** Fixed-size slots of numbers for packed flows, reused after a flow is unpacked or removed. */
-export class NumberSlab {
-  private data = new Float64Array(NUMS * 1024);
-  private readonly free: number[] = [];
-  private next = 0;
-
-  alloc(): number {
-    const reused = this.free.pop();
-    if (reused !== undefined) return reused;
-    const slot = this.next++;
-    if ((slot + 1) * NUMS > this.data.length) {
-      const bigger = new Float64Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    return slot;
-  }
-
-  release(slot: number): void {
-    this.free.push(slot);
-  }
-
-  get array(): Float64Array {
-    return this.data;
-  }
-}
-
-/** Where packed flows keep their numbers and small bodies; one per store. */
-export class PackArena {
-  readonly numbers = new NumberSlab();
-  readonly bodies = new BodySlab();
-}
-
-export class PackedHTTPFlow {
-  constructor(
-    readonly seq: number,
-    readonly slot: number,
-    readonly text: string,
-    /** Bodies too large for the slab, kept as they were. */
-    readonly requestBody: Uint8Array | undefined,
-    readonly responseBody: Uint8Array | undefined,
-    /** The connections while open; undefined once packed into the text. */
-    readonly client: Client | undefined,
-    readonly server: Server | undefined,
-    /** Kept out of the text: `max_flows` eviction spares marked flows without unpacking any. */
-    readonly marked: boolean,
-  ) {}
-}
+export { PackArena, PackedHTTPFlow } from "./packed-layout.ts";
+export { PackedView } from "./packed-view.ts";
 
 function hasNoMetadata(flow: HTTPFlow): boolean {
   for (const _ in flow.metadata) return false;
@@ -140,13 +63,6 @@ function putBody(body: Uint8Array | undefined, bodies: BodySlab, n: Float64Array
   n[at] = place.chunk;
   n[at + 1] = place.offset;
   return undefined;
-}
-
-function getBody(kept: Uint8Array | undefined, bodies: BodySlab, n: Float64Array, at: number): Uint8Array | undefined {
-  const length = n[at + 2] as number;
-  if (length === -1) return kept;
-  if (length === 0) return Buffer.alloc(0);
-  return bodies.get(n[at] as number, n[at + 1] as number, length);
 }
 
 /** Gives back a packed flow's slot and body bytes: it was unpacked for good, or removed. */
@@ -262,179 +178,4 @@ export function unpackFlow(p: PackedHTTPFlow, arena: PackArena): HTTPFlow {
   flow.live = false;
   flow[SEQ] = p.seq;
   return flow;
-}
-
-/**
- * A packed flow as filters read it (`FilterableHTTPFlow`), its fields found in the text with
- * `indexOf` as they are asked for: a filter pass over 100,000 packed flows neither splits nor
- * builds one. One view serves a whole pass (`reset` moves it to the next flow), so a
- * predicate must not keep it.
- */
-export class PackedView {
-  readonly type = "http" as const;
-  readonly metadata: Readonly<Record<string, unknown>> = Object.freeze({});
-  readonly intercepted = false;
-  readonly websocket = undefined;
-  readonly request = new PackedRequestView(this);
-  private readonly responseView = new PackedResponseView(this);
-  private p!: PackedHTTPFlow;
-  private nums!: Float64Array;
-  private at = 0;
-  /** ends[k]: where field k ends in the text; the first `known` are found. */
-  private ends = new Int32Array(64);
-  private known = 0;
-
-  constructor(private readonly arena: PackArena) {}
-
-  reset(p: PackedHTTPFlow): this {
-    this.p = p;
-    this.nums = this.arena.numbers.array;
-    this.at = p.slot * NUMS;
-    this.known = 0;
-    return this;
-  }
-
-  get response(): PackedResponseView | undefined {
-    return (this.num(N_FLAGS) & F_RESPONSE) !== 0 ? this.responseView : undefined;
-  }
-
-  num(k: number): number {
-    return this.nums[this.at + k] as number;
-  }
-
-  /** The request's (or response's) raw body. */
-  body(ofRequest: boolean): Uint8Array | undefined {
-    return ofRequest
-      ? getBody(this.p.requestBody, this.arena.bodies, this.nums, this.at + N_REQ_BODY)
-      : getBody(this.p.responseBody, this.arena.bodies, this.nums, this.at + N_RES_BODY);
-  }
-
-  /** Finds where fields up to `k` end. */
-  private find(k: number): void {
-    if (k < this.known) return;
-    const text = this.p.text;
-    if (k >= this.ends.length) {
-      const bigger = new Int32Array(Math.max(this.ends.length * 2, k + 1));
-      bigger.set(this.ends);
-      this.ends = bigger;
-    }
-    let from = this.known === 0 ? 0 : (this.ends[this.known - 1] as number) + 1;
-    for (let i = this.known; i <= k; i++) {
-      const end = text.indexOf(SEP, from);
-      this.ends[i] = end === -1 ? text.length : end;
-      from = (this.ends[i] as number) + 1;
-    }
-    this.known = k + 1;
-  }
-
-  private start(k: number): number {
-    return k === 0 ? 0 : (this.ends[k - 1] as number) + 1;
-  }
-
-  field(k: number): string {
-    this.find(k);
-    return this.p.text.slice(this.start(k), this.ends[k]);
-  }
-
-  /** All values of header `lower` in the fields from `first`, joined as `Headers.get` joins them. */
-  header(first: number, count: number, lower: string): string | undefined {
-    let out: string | undefined;
-    this.find(first + 2 * count - 1);
-    for (let i = 0; i < count; i++) {
-      const k = first + 2 * i;
-      // Most names differ in length: those are passed over without a copy.
-      if ((this.ends[k] as number) - this.start(k) !== lower.length || this.field(k).toLowerCase() !== lower) continue;
-      const value = this.field(k + 1);
-      out = out === undefined ? value : `${out}, ${value}`;
-    }
-    return out;
-  }
-
-  *pairs(first: number, count: number): Generator<readonly [string, string]> {
-    for (let i = 0; i < count; i++) yield [this.field(first + 2 * i), this.field(first + 2 * i + 1)];
-  }
-
-  get id(): string {
-    return this.field(1);
-  }
-  get marked(): string {
-    return this.field(2);
-  }
-  get comment(): string {
-    return this.field(3);
-  }
-  get is_replay(): "request" | "response" | null {
-    return (this.field(4) || null) as "request" | "response" | null;
-  }
-  get error(): { readonly msg: string } | undefined {
-    return (this.num(N_FLAGS) & F_ERROR) !== 0 ? { msg: this.field(5) } : undefined;
-  }
-  /** Where the packed connections' fields start: after the response. */
-  private get connectionsAt(): number {
-    const res = this.response;
-    return REQ_HEADERS + 2 * this.num(N_REQ_HEADERS) + (res ? 2 + 2 * this.num(N_RES_HEADERS) : 0);
-  }
-  get client_conn(): { readonly peername: readonly [string, number] } {
-    if (this.p.client) return this.p.client;
-    return { peername: [this.field(this.connectionsAt + CLIENT_PEER_HOST), this.num(N_CLIENT + CLIENT_PEER_PORT_SLOT)] };
-  }
-  get server_conn(): { readonly address: readonly [string, number] | undefined } {
-    if (this.p.server) return this.p.server;
-    if (!serverHasAddress(this.nums, this.at + N_SERVER)) return { address: undefined };
-    const first = this.connectionsAt + (this.p.client ? 0 : CLIENT_FIELDS);
-    return { address: [this.field(first + SERVER_ADDRESS_HOST), this.num(N_SERVER + SERVER_ADDRESS_PORT_SLOT)] };
-  }
-}
-
-
-class PackedRequestView {
-  constructor(private readonly v: PackedView) {}
-
-  private get headerCount(): number {
-    return this.v.num(N_REQ_HEADERS);
-  }
-  private hostHeader(): string | undefined {
-    return this.v.header(REQ_HEADERS, this.headerCount, "host");
-  }
-  get method(): string {
-    return this.v.field(6);
-  }
-  get host(): string {
-    return this.v.field(8);
-  }
-  get pretty_url(): string {
-    return this.v.field(0);
-  }
-  get pretty_host(): string {
-    return prettyHostOf(this.host, this.hostHeader());
-  }
-  get headers(): Iterable<readonly [string, string]> {
-    return { [Symbol.iterator]: () => this.v.pairs(REQ_HEADERS, this.headerCount) };
-  }
-  get content(): Uint8Array | undefined {
-    const raw = this.v.body(true);
-    return raw === undefined ? undefined : (decodeContent(raw, this.v.header(REQ_HEADERS, this.headerCount, "content-encoding")) ?? raw);
-  }
-}
-
-class PackedResponseView {
-  constructor(private readonly v: PackedView) {}
-
-  private get first(): number {
-    return REQ_HEADERS + 2 * this.v.num(N_REQ_HEADERS) + 2;
-  }
-  private get headerCount(): number {
-    return this.v.num(N_RES_HEADERS);
-  }
-
-  get status_code(): number {
-    return this.v.num(N_STATUS);
-  }
-  get headers(): Iterable<readonly [string, string]> {
-    return { [Symbol.iterator]: () => this.v.pairs(this.first, this.headerCount) };
-  }
-  get content(): Uint8Array | undefined {
-    const raw = this.v.body(false);
-    return raw === undefined ? undefined : (decodeContent(raw, this.v.header(this.first, this.headerCount, "content-encoding")) ?? raw);
-  }
 }

@@ -1,0 +1,95 @@
+/**
+ * Where a packed flow keeps what: its text fields in order, its number slots, its flags, and
+ * the slabs shared by every packed flow of a store. `packed.ts` writes and reads flows in this
+ * layout; `packed-view.ts` reads them in place for filters.
+ */
+import type { Client, Server } from "./connection.ts";
+import { BodySlab } from "./body-slab.ts";
+import { CLIENT_NUMS, SERVER_NUMS } from "./packed-connection.ts";
+
+export const SEP = "\u0000";
+
+/** Number slots per flow in the slab, by name. */
+export const N_CREATED = 0;
+export const N_PORT = 1;
+export const N_REQ_START = 2;
+export const N_REQ_END = 3;
+export const N_STATUS = 4;
+export const N_RES_START = 5;
+export const N_RES_END = 6;
+export const N_ERROR_TS = 7;
+export const N_FLAGS = 8;
+export const N_REQ_HEADERS = 9;
+export const N_RES_HEADERS = 10;
+/** Where each body is in the body slab: chunk, offset, length (-1: not there; see `putBody`). */
+export const N_REQ_BODY = 11;
+export const N_RES_BODY = 14;
+export const N_CLIENT = 17;
+export const N_SERVER = N_CLIENT + CLIENT_NUMS;
+export const NUMS = N_SERVER + SERVER_NUMS;
+
+/** Text fields: pretty_url, id, marked, comment, is_replay, error, then the request's method, scheme, host, path, authority, version, then its headers. */
+export const REQ_HEADERS = 12;
+
+export const F_REQ_STREAM = 1;
+export const F_RES_STREAM = 2;
+export const F_RESPONSE = 4;
+export const F_ERROR = 8;
+export const F_CLIENT_PACKED = 16;
+export const F_SERVER_PACKED = 32;
+
+/** Fixed-size slots of numbers for packed flows, reused after a flow is unpacked or removed. */
+export class NumberSlab {
+  private data = new Float64Array(NUMS * 1024);
+  private readonly free: number[] = [];
+  private next = 0;
+
+  alloc(): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    const slot = this.next++;
+    if ((slot + 1) * NUMS > this.data.length) {
+      const bigger = new Float64Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    return slot;
+  }
+
+  release(slot: number): void {
+    this.free.push(slot);
+  }
+
+  get array(): Float64Array {
+    return this.data;
+  }
+}
+
+/** Where packed flows keep their numbers and small bodies; one per store. */
+export class PackArena {
+  readonly numbers = new NumberSlab();
+  readonly bodies = new BodySlab();
+}
+
+export class PackedHTTPFlow {
+  constructor(
+    readonly seq: number,
+    readonly slot: number,
+    readonly text: string,
+    /** Bodies too large for the slab, kept as they were. */
+    readonly requestBody: Uint8Array | undefined,
+    readonly responseBody: Uint8Array | undefined,
+    /** The connections while open; undefined once packed into the text. */
+    readonly client: Client | undefined,
+    readonly server: Server | undefined,
+    /** Kept out of the text: `max_flows` eviction spares marked flows without unpacking any. */
+    readonly marked: boolean,
+  ) {}
+}
+
+export function getBody(kept: Uint8Array | undefined, bodies: BodySlab, n: Float64Array, at: number): Uint8Array | undefined {
+  const length = n[at + 2] as number;
+  if (length === -1) return kept;
+  if (length === 0) return Buffer.alloc(0);
+  return bodies.get(n[at] as number, n[at + 1] as number, length);
+}
