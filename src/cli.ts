@@ -190,8 +190,13 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   const engine = await startEngine({ options, keepFlows: false, noServer: Boolean(argv["no-server"]) }, (e) => {
     attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, logLevel, out: process.stdout, err: process.stderr });
     // From the start: the listening line can reach a script (which may then stop us) before `ready`.
-    onSignals(() => {
+    const stop = (): void => {
       void e.shutdown().then(() => exitAfterOutput(0));
+    };
+    onSignals(stop);
+    // mitmdump's keepserving: the file read or the replays are done, and nothing asked to go on.
+    e.on((ev) => {
+      if (ev.t === "served") stop();
     });
   });
   const info = await engine.ready;

@@ -225,6 +225,8 @@ export type EngineEvent =
   | { t: "reply"; id: number; ok: true; value: unknown }
   | { t: "reply"; id: number; ok: false; error: string }
   | { t: "fatal"; error: string }
+  /** The one-shot work (-r, -C, -S) is done and `keepserving` is off: dump stops; the console keeps serving. */
+  | { t: "served"; what: string }
   | { t: "stopped" };
 
 export function assertNever(x: never, what = "value"): never {

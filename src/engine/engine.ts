@@ -121,7 +121,17 @@ export class Engine {
 
   /** mitmproxy's default addons as pryx has them, their options and commands with them (`pryx options` lists them without starting). */
   async addBuiltins(): Promise<void> {
-    const builtins = builtinAddons({ log: this.log, replay: (f) => replayFlow(this.ctx, f), noServer: this.init.noServer, resolve: (spec) => resolveFlows(this.store, spec) });
+    const builtins = builtinAddons({
+      log: this.log,
+      replay: (f) => replayFlow(this.ctx, f),
+      noServer: this.init.noServer,
+      resolve: (spec) => resolveFlows(this.store, spec),
+      served: (what) => {
+        this.log.info(`${what} done: stopping (--set keepserving=true keeps serving)`);
+        this.flush();
+        this.post({ t: "served", what });
+      },
+    });
     for (const addon of builtins.before) await this.addons.add(addon, addon.name);
     for (const addon of builtins.after) await this.addons.add(addon, addon.name, { last: true });
     await this.addons.add(new InterceptAddon(this.options, this.store), "intercept", { last: true });

@@ -509,6 +509,8 @@ export class Controller {
         break;
       case "ready":
       case "reply":
+      // Like mitmproxy's console, the console keeps serving after a read file or a replay.
+      case "served":
         break;
     }
   }

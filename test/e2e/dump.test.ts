@@ -440,3 +440,62 @@ test("mitmproxy's switches are flags too: --anticomp, -f, --no-http2, -v, --serv
   assert.notEqual(await bad.exited, 0);
   assert.match(bad.stderr(), /option console_layout expects one of the choices/);
 });
+
+/** Two flows through a recording dump, saved with -w: GET /one and GET /two to `o`. */
+async function recordTwo(o: Origin, dir: string): Promise<string> {
+  const capture = path.join(dir, "rec.pryx");
+  const rec = await startDump(["-w", capture], { confdir: path.join(dir, "conf") });
+  for (const p of ["/one", "/two"]) await viaProxy(rec.port, `http://127.0.0.1:${o.port}${p}`);
+  await rec.stop();
+  return capture;
+}
+
+test("a serving dump stops once its one-shot work is done, as mitmdump does without keepserving: -C after the replays, -S once every response was used", { timeout: 40_000 }, async (t) => {
+  const seen: string[] = [];
+  const o = await startHttpOrigin((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    res.end(`live ${req.url}`);
+  });
+  t.after(() => o.close());
+  const dir = tempDir("pryx-keepserving-");
+  const capture = await recordTwo(o, dir);
+  seen.length = 0;
+
+  const client = await startDump(["-C", capture], { confdir: path.join(dir, "conf") });
+  t.after(() => client.stop("SIGKILL"));
+  assert.equal(await client.exited, 0, client.stderr());
+  assert.deepEqual(seen, ["GET /one", "GET /two"]);
+  assert.match(client.stderr(), /client replay done: stopping \(--set keepserving=true keeps serving\)/);
+
+  const server = await startDump(["-S", capture], { confdir: path.join(dir, "conf") });
+  t.after(() => server.stop("SIGKILL"));
+  const first = await viaProxy(server.port, `http://127.0.0.1:${o.port}/one`);
+  assert.equal(first.body.toString(), "live /one", "answered from the capture");
+  assert.equal(server.proc.exitCode, null, "still serving: one recorded response is left");
+  await viaProxy(server.port, `http://127.0.0.1:${o.port}/two`);
+  assert.equal(await server.exited, 0, server.stderr());
+  assert.deepEqual(seen, ["GET /one", "GET /two"], "the origin saw none of the replayed requests");
+  await server.waitStdout(/GET http:\/\/127\.0\.0\.1:\d+\/two << 200/);
+});
+
+test("dump -r FILE with a server prints the file and stops; --set keepserving=true keeps it serving", { timeout: 30_000 }, async (t) => {
+  const o = await startHttpOrigin((req, res) => res.end(`live ${req.url}`));
+  t.after(() => o.close());
+  const dir = tempDir("pryx-keepserving-r-");
+  const capture = await recordTwo(o, dir);
+
+  const once = await startDump(["-r", capture], { confdir: path.join(dir, "conf") });
+  t.after(() => once.stop("SIGKILL"));
+  assert.equal(await once.exited, 0, once.stderr());
+  assert.equal(once.stdoutLines().length, 2, once.stdout());
+  assert.match(once.stderr(), /file read done: stopping/);
+
+  const kept = await startDump(["-r", capture, "--set", "keepserving=true"], { confdir: path.join(dir, "conf") });
+  t.after(() => kept.stop("SIGKILL"));
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(kept.proc.exitCode, null, "still running past the checks that would have stopped it");
+  const r = await viaProxy(kept.port, `http://127.0.0.1:${o.port}/three`);
+  assert.equal(r.body.toString(), "live /three");
+  await kept.waitStdout(/GET http:\/\/127\.0\.0\.1:\d+\/three << 200/);
+  assert.equal(await kept.stop(), 0);
+});

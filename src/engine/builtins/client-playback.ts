@@ -34,7 +34,7 @@ export class ClientPlaybackAddon {
     this.options = loader.options;
     loader.add_command("replay.client", (spec) => this.queued(this.resolve(spec)), "Send the requests of flows again, one at a time, as new flows marked as replays.", "replay.client flows");
     loader.add_command("replay.client.file", (file) => this.queued(this.read(expandHome(file), "replay.client.file")), "Send the requests of a flow file again.", "replay.client.file path");
-    loader.add_command("replay.client.count", () => String(this.queue.length + (this.inflight ? 1 : 0)), "How many requests are waiting to be replayed, the one being sent included.", "replay.client.count");
+    loader.add_command("replay.client.count", () => String(this.pending()), "How many requests are waiting to be replayed, the one being sent included.", "replay.client.count");
     loader.add_command(
       "replay.client.stop",
       () => {
@@ -54,6 +54,11 @@ export class ClientPlaybackAddon {
     this.log.info(`client replay: ${requests.length} request${requests.length === 1 ? "" : "s"} from ${files.join(", ")}`);
     this.enqueue(requests);
     if (this.waitForReplays) await this.drained;
+  }
+
+  /** Requests waiting to be replayed, the one being sent included. */
+  pending(): number {
+    return this.queue.length + (this.inflight ? 1 : 0);
   }
 
   /** Shutting down: the requests still queued are not sent. */

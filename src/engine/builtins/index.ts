@@ -11,6 +11,7 @@ import { ModifyHeadersAddon } from "./modify-headers.ts";
 import { ServerPlaybackAddon } from "./server-playback.ts";
 import { ClientPlaybackAddon } from "./client-playback.ts";
 import { StickyAuthAddon, StickyCookieAddon } from "./sticky.ts";
+import { KeepServingAddon } from "./keepserving.ts";
 import type { HTTPFlow } from "../flow/http.ts";
 import type { Flow } from "../flow/flow.ts";
 
@@ -21,17 +22,22 @@ export interface BuiltinDeps {
   noServer: boolean;
   /** The flows a spec names (@marked, an id, a filter), for commands that take flows. */
   resolve: (spec: string) => Flow[];
+  /** The one-shot work (-r, -C, -S) is done and `keepserving` is off. */
+  served: (what: string) => void;
 }
 
-type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon | StickyAuthAddon | StickyCookieAddon;
+type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon | StickyAuthAddon | StickyCookieAddon | KeepServingAddon;
 
 /**
  * pryx's share of mitmproxy's default addons, in mitmproxy's order: `before` run ahead of the
  * scripts, `after` behind them (as mitmproxy's rule addons come after its ScriptLoader).
  */
-export function builtinAddons({ log, replay, noServer, resolve }: BuiltinDeps): { before: Builtin[]; after: Builtin[] } {
+export function builtinAddons({ log, replay, noServer, resolve, served }: BuiltinDeps): { before: Builtin[]; after: Builtin[] } {
+  const clientPlayback = new ClientPlaybackAddon(log, replay, noServer, resolve);
+  const serverPlayback = new ServerPlaybackAddon(log, resolve);
+  const keepServing = new KeepServingAddon({ clientReplays: () => clientPlayback.pending(), serverReplays: () => serverPlayback.pending() }, served, noServer);
   return {
-    before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), new ClientPlaybackAddon(log, replay, noServer, resolve), new StickyAuthAddon(), new StickyCookieAddon(), new BodySizeAddon()],
-    after: [new ServerPlaybackAddon(log, resolve), new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log)],
+    before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), clientPlayback, new StickyAuthAddon(), new StickyCookieAddon(), new BodySizeAddon()],
+    after: [serverPlayback, new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log), keepServing],
   };
 }

@@ -94,7 +94,7 @@ export class ServerPlaybackAddon {
       "Stop server replay: requests go to their servers again.",
       "replay.server.stop",
     );
-    loader.add_command("replay.server.count", () => String(this.count()), "How many recorded responses are waiting to answer.", "replay.server.count");
+    loader.add_command("replay.server.count", () => String(this.pending()), "How many recorded responses are waiting to answer.", "replay.server.count");
   }
 
   /** Loads the flows that have a response as recorded answers; `replay` replaces what was loaded, `add` adds to it. */
@@ -116,10 +116,11 @@ export class ServerPlaybackAddon {
   private loaded(flows: Flow[], how: "replay" | "add"): string {
     const n = this.use(flows, how);
     if (n === 0) throw new Error("none of these flows has a response to replay");
-    return `server replay: ${n} response${n === 1 ? "" : "s"} ${how === "add" ? "added" : "loaded"}, ${this.count()} in all`;
+    return `server replay: ${n} response${n === 1 ? "" : "s"} ${how === "add" ? "added" : "loaded"}, ${this.pending()} in all`;
   }
 
-  private count(): number {
+  /** Recorded responses still waiting to answer. */
+  pending(): number {
     let n = 0;
     for (const list of this.recorded.values()) n += list.length;
     return n;
