@@ -5,6 +5,7 @@ import type { Options } from "./options.ts";
 import { compileFilter } from "./filter/index.ts";
 import { describeModes, isModeSpec } from "./modes.ts";
 import { readTrustedCa } from "./proxy/trusted-ca.ts";
+import { TLS_VERSIONS, validTlsVersion } from "./proxy/tls-versions.ts";
 import { CONSOLE_LAYOUTS, CONTENT_VIEWS } from "../console-choices.ts";
 import { LOG_LEVELS } from "../protocol.ts";
 
@@ -75,6 +76,11 @@ export function registerCoreOptions(options: Options): void {
       if (typeof v === "string") readTrustedCa(v);
     },
   });
+  for (const side of ["client", "server"] as const) {
+    const whose = side === "client" ? "clients' connections to pryx" : "pryx's connections to servers";
+    options.add({ name: `tls_version_${side}_min`, type: "choice", default: "TLS1_2", choices: [...TLS_VERSIONS], help: `The oldest TLS version for ${whose} (UNBOUNDED: the oldest there is).`, validate: validTlsVersion });
+    options.add({ name: `tls_version_${side}_max`, type: "choice", default: "UNBOUNDED", choices: [...TLS_VERSIONS], help: `The newest TLS version for ${whose}.`, validate: validTlsVersion });
+  }
   options.add({ name: "ignore_hosts", type: "str[]", default: [], help: "Regexes of host:port whose TLS is passed through without decryption.", validate: validRegexes });
   options.add({ name: "allow_hosts", type: "str[]", default: [], help: "Regexes of host:port: only these are intercepted, the rest passed through.", validate: validRegexes });
   options.add({ name: "tcp_hosts", type: "str[]", default: [], help: "Regexes of host:port relayed as raw TCP.", validate: validRegexes });

@@ -26,7 +26,8 @@ import { builtinAddons } from "./builtins/index.ts";
 import { SaveStreamAddon, flowsIn, readFlows, type FlowFileRead } from "./save-stream.ts";
 import { flowFilter } from "./flow-filter.ts";
 import { loadOrCreateCA } from "./ca/ca.ts";
-import { LeafCertificates } from "./ca/leaf-certs.ts";
+import { CLIENT_CIPHERS, LeafCertificates } from "./ca/leaf-certs.ts";
+import { tlsVersions } from "./proxy/tls-versions.ts";
 import { onboardingResponse } from "./ca/onboarding.ts";
 import { flowDetail } from "./flow/detail.ts";
 import { applyPatch } from "./flow/patch.ts";
@@ -71,6 +72,7 @@ export class Engine {
   private readonly ctx: ProxyContext;
   private readonly tunnel: Tunnel;
   private tlsProvider: TlsProvider | undefined;
+  private leaves: LeafCertificates | undefined;
   private logs: LogEntry[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -145,6 +147,8 @@ export class Engine {
     const confdir = this.options.get<string>("confdir");
     const ca = await loadOrCreateCA(confdir);
     const leaves = new LeafCertificates(ca);
+    this.leaves = leaves;
+    leaves.setProtocol(tlsVersions(this.options, "client", CLIENT_CIPHERS).tls);
     this.tlsProvider = {
       contextFor: (host) => leaves.get(host).secureContext,
       onboarding: (p) => onboardingResponse(p, ca),
@@ -301,6 +305,8 @@ export class Engine {
 
   private onOptionsChanged(updated: Set<string>): void {
     if (updated.has("max_flows")) this.store.setLimit(this.options.get<number>("max_flows"));
+    if (this.leaves && (updated.has("tls_version_client_min") || updated.has("tls_version_client_max")))
+      this.leaves.setProtocol(tlsVersions(this.options, "client", CLIENT_CIPHERS).tls);
     if (updated.has("showhost")) this.store.setShowHost(this.options.get<boolean>("showhost"));
     if (updated.has("view_filter")) {
       const expr = this.options.get<string | undefined>("view_filter");

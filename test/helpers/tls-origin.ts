@@ -152,6 +152,8 @@ export interface TlsClientOptions {
   alpn?: string[];
   /** A session from an earlier connection, to offer for resumption. */
   session?: Buffer;
+  /** The one TLS version to speak (TLS 1.0 and 1.1 need OpenSSL's security level 0, which this sets). */
+  version?: tls.SecureVersion;
 }
 
 /**
@@ -169,6 +171,7 @@ export async function tlsViaProxy(proxyPort: number, opts: TlsClientOptions): Pr
       ...(opts.ca === "system" ? {} : { ca: opts.ca ?? [pryxCaPem()] }),
       ALPNProtocols: opts.alpn ?? ["http/1.1"],
       ...(opts.session ? { session: opts.session } : {}),
+      ...(opts.version ? { minVersion: opts.version, maxVersion: opts.version, ciphers: "DEFAULT:@SECLEVEL=0" } : {}),
     });
     t.once("secureConnect", () => {
       t.off("error", reject);

@@ -45,6 +45,8 @@ export class LeafCertificates {
   readonly #keys: EcKeyPair;
   /** Map iteration order is insertion order, so re-inserting on a hit makes the first key the least recently used. */
   readonly #cache = new Map<string, LeafCertificate>();
+  /** The TLS versions (and the ciphers they need) clients may use; see `setProtocol`. */
+  #protocol: Pick<tls.SecureContextOptions, "minVersion" | "maxVersion" | "ciphers"> = { ciphers: CLIENT_CIPHERS };
 
   constructor(ca: CertificateAuthority, capacity: number = DEFAULT_LEAF_CACHE_CAPACITY) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -57,6 +59,12 @@ export class LeafCertificates {
 
   get size(): number {
     return this.#cache.size;
+  }
+
+  /** Versions and ciphers for the handshakes from now on (`tls_version_client_*`); certificates are issued anew with them. */
+  setProtocol(protocol: Pick<tls.SecureContextOptions, "minVersion" | "maxVersion" | "ciphers">): void {
+    this.#protocol = protocol;
+    this.#cache.clear();
   }
 
   /** The certificate for `host` (a DNS name or an IP address, brackets allowed), issued on first use. */
@@ -129,7 +137,7 @@ export class LeafCertificates {
       // connection's CPU (measured), and a client resuming with a proxy on its own machine or LAN
       // saves next to nothing. OpenSSL still sends TLS 1.3 stateful tickets, which Node's server
       // keeps no cache for, so offering one gets a full handshake.
-      secureContext: tls.createSecureContext({ key: keyPem, cert: certPem, ciphers: CLIENT_CIPHERS, honorCipherOrder: true, secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_PRIORITIZE_CHACHA }),
+      secureContext: tls.createSecureContext({ key: keyPem, cert: certPem, ciphers: CLIENT_CIPHERS, ...this.#protocol, honorCipherOrder: true, secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_PRIORITIZE_CHACHA }),
       // Read back rather than reuse the Date above: X.509 time has whole seconds.
       notAfter: new Date(x509.validTo),
     };
@@ -142,7 +150,7 @@ export class LeafCertificates {
  * encryption does 10 AES rounds, not 14, for a key that is no weak point. A client that puts
  * ChaCha20 first (a phone without AES instructions) still gets it (SSL_OP_PRIORITIZE_CHACHA).
  */
-const CLIENT_CIPHERS = ["TLS_AES_128_GCM_SHA256", ...tls.DEFAULT_CIPHERS.split(":").filter((c) => c !== "TLS_AES_128_GCM_SHA256")].join(":");
+export const CLIENT_CIPHERS = ["TLS_AES_128_GCM_SHA256", ...tls.DEFAULT_CIPHERS.split(":").filter((c) => c !== "TLS_AES_128_GCM_SHA256")].join(":");
 
 /**
  * The cache key and certificate subject for a host: lowercase, without the

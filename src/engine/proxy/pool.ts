@@ -4,7 +4,7 @@ import type { ProxyContext } from "./context.ts";
 import type { UpstreamChannel } from "./channel.ts";
 import { H1Upstream, openServer } from "./upstream.ts";
 import { H2Upstream } from "./h2-upstream.ts";
-import { upstreamVerification } from "./trusted-ca.ts";
+import { upstreamTls } from "./tls-versions.ts";
 
 const IDLE_MS = 30_000;
 
@@ -78,7 +78,7 @@ export class UpstreamPool {
     // A WebSocket handshake is an HTTP/1.1 upgrade, so such a request never offers h2.
     const alpn = useTls ? (this.offerH2 && !upgrading ? ["h2", "http/1.1"] : ["http/1.1"]) : [];
     // How the server was verified is part of the key: a connection made under -k is not reused once verification is on.
-    const verify = useTls ? upstreamVerification(this.ctx.options).key : "";
+    const verify = useTls ? upstreamTls(this.ctx.options).key : "";
     const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${useTls ? req.pretty_host : ""}|${alpn.join(",")}|${verify}`;
     const list = (this.channels.get(key) ?? []).filter((c) => !c.closed);
     this.channels.set(key, list);

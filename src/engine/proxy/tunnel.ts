@@ -11,6 +11,7 @@ import { clientDisconnected } from "./client-gone.ts";
 import { waitIfIntercepted } from "./paused.ts";
 import type { ProxyContext } from "./context.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
+import { noSharedVersion } from "./tls-versions.ts";
 
 type Target = { host: string; port: number };
 
@@ -171,7 +172,8 @@ export class Tunnel {
     });
     const onFail = (err: Error): void => {
       tlsSocket.off("close", onEarlyClose);
-      this.ctx.log.warn(`client TLS handshake failed for ${sni ?? dest.host}: ${tlsReason(err)} — is the pryx CA trusted by the client?`);
+      const hint = noSharedVersion(err) ? "the client offers no TLS version that tls_version_client_min and tls_version_client_max allow" : "is the pryx CA trusted by the client?";
+      this.ctx.log.warn(`client TLS handshake failed for ${sni ?? dest.host}: ${tlsReason(err)} — ${hint}`);
       tlsSocket.destroy();
       socket.destroy();
       // No HTTP connection owns a client whose handshake failed: it is reported here.

@@ -7,7 +7,7 @@ import { forwardedFields, framedBody, isChunked, chunk as chunkOf, lastChunk, re
 import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
 import type { RequestBody, ResponseSink, UpstreamChannel } from "./channel.ts";
-import { upstreamVerification } from "./trusted-ca.ts";
+import { noSharedVersion, upstreamTls } from "./tls-versions.ts";
 
 export class UpstreamError extends Error {}
 
@@ -99,7 +99,7 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
   if (!useTls) return sock;
   return new Promise((resolve, reject) => {
     const sni = server.sni && !net.isIP(server.sni) ? server.sni : undefined;
-    const t = tls.connect({ socket: sock, servername: sni, ALPNProtocols: alpn, ...upstreamVerification(ctx.options).tls });
+    const t = tls.connect({ socket: sock, servername: sni, ALPNProtocols: alpn, ...upstreamTls(ctx.options).tls });
     t.once("secureConnect", () => {
       t.off("error", onError);
       server.timestamp_tls_setup = Date.now() / 1000;
@@ -375,6 +375,8 @@ export function describeConnectError(err: Error & { code?: string }, host: strin
     case "ECONNRESET":
       return `connection to ${where} was reset`;
     default:
+      if (useTls && noSharedVersion(err))
+        return `TLS handshake with ${where} failed: the server and pryx share no TLS version (pryx's are set by tls_version_server_min and tls_version_server_max)`;
       if (useTls && /certificate|self.signed|CERT_|unable to verify|altname/i.test(`${err.code ?? ""} ${err.message}`))
         return `TLS verification of ${host} failed: ${err.message} (use -k/--ssl-insecure to skip verification)`;
       return `cannot connect to ${where}: ${err.message}`;

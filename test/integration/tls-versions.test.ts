@@ -1,0 +1,57 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import https from "node:https";
+import { startProxy, portOf } from "../helpers/proxy.ts";
+import { httpsViaProxy, originCertificate, tlsViaProxy } from "../helpers/tls-origin.ts";
+import { closeAfter } from "../helpers/close-after.ts";
+import type { HTTPFlow } from "../../src/engine/flow/http.ts";
+
+test("tls_version_client_min/max: a client below the floor fails its handshake with a log line naming it; TLS1 lets a TLS 1.0 client in", { timeout: 15_000 }, async (t) => {
+  const proxy = await startProxy({ options: { tls_version_client_min: "TLS1_3" } });
+  closeAfter(t, proxy);
+  // Nothing listens behind the tunnel: what is tested is the client's handshake with pryx.
+  const target = "127.0.0.1:9";
+  await assert.rejects(tlsViaProxy(proxy.port, { target, servername: "old.test", version: "TLSv1.2" }));
+  const line = await proxy.waitLog(/client TLS handshake failed for old\.test/);
+  assert.match(line.msg, /no TLS version that tls_version_client_min and tls_version_client_max allow/, line.msg);
+  assert.doesNotMatch(line.msg, /CA trusted/, "not blamed on the certificate");
+  const modern = await tlsViaProxy(proxy.port, { target, servername: "new.test", version: "TLSv1.3" });
+  assert.equal(modern.getProtocol(), "TLSv1.3");
+  modern.destroy();
+
+  proxy.engine.options.setText("tls_version_client_min", "TLS1");
+  proxy.engine.options.setText("tls_version_client_max", "TLS1");
+  const legacy = await tlsViaProxy(proxy.port, { target, servername: "legacy.test", version: "TLSv1" });
+  assert.equal(legacy.getProtocol(), "TLSv1");
+  legacy.destroy();
+  await assert.rejects(tlsViaProxy(proxy.port, { target, servername: "legacy.test", version: "TLSv1.3" }), "above the ceiling now");
+});
+
+test("tls_version_server_min: a server that speaks only TLS 1.2 is a 502 naming why under TLS1_3, and is reached by default", { timeout: 15_000 }, async (t) => {
+  const cert = originCertificate();
+  const origin = https.createServer({ key: cert.keyPem, cert: cert.certPem, maxVersion: "TLSv1.2" }, (_req, res) => res.end("tls 1.2 only"));
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const strict = await startProxy({ options: { ssl_insecure: "true", tls_version_server_min: "TLS1_3" } });
+  const usual = await startProxy({ options: { ssl_insecure: "true" } });
+  closeAfter(t, strict, usual, { close: () => new Promise<void>((r) => origin.close(() => r())) });
+  const req = { target: `127.0.0.1:${portOf(origin)}`, servername: "old-server.test", path: "/" };
+
+  const refused = await httpsViaProxy(strict.port, req);
+  assert.equal(refused.status, 502);
+  assert.match(refused.body.toString(), /old-server\.test/);
+  assert.match(refused.body.toString(), /share no TLS version .*tls_version_server_min/);
+
+  const ok = await httpsViaProxy(usual.port, req);
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.toString(), "tls 1.2 only");
+  const [done] = await usual.waitFinished(1);
+  assert.equal((usual.engine.store.get(done?.id ?? "") as HTTPFlow).server_conn.tls_version, "TLSv1.2");
+});
+
+test("SSL3 is refused up front: Node's OpenSSL has none", async (t) => {
+  const proxy = await startProxy();
+  closeAfter(t, proxy);
+  assert.throws(() => proxy.engine.options.setText("tls_version_server_min", "SSL3"), /SSL3 is not in the OpenSSL.*TLS1 is the oldest/);
+  assert.throws(() => proxy.engine.options.setText("tls_version_client_max", "TLS2"), /TLS1_3/);
+});
+
