@@ -5,7 +5,7 @@ import type { Options } from "./options.ts";
 import { compileFilter } from "./filter/index.ts";
 import { describeModes, isModeSpec } from "./modes.ts";
 import { readTrustedCa } from "./proxy/trusted-ca.ts";
-import { TLS_VERSIONS, validTlsVersion } from "./proxy/tls-versions.ts";
+import { TLS_VERSIONS, validTlsSetting, validTlsVersion } from "./proxy/tls-settings.ts";
 import { CONSOLE_LAYOUTS, CONTENT_VIEWS } from "../console-choices.ts";
 import { LOG_LEVELS } from "../protocol.ts";
 
@@ -80,6 +80,8 @@ export function registerCoreOptions(options: Options): void {
     const whose = side === "client" ? "clients' connections to pryx" : "pryx's connections to servers";
     options.add({ name: `tls_version_${side}_min`, type: "choice", default: "TLS1_2", choices: [...TLS_VERSIONS], help: `The oldest TLS version for ${whose} (UNBOUNDED: the oldest there is).`, validate: validTlsVersion });
     options.add({ name: `tls_version_${side}_max`, type: "choice", default: "UNBOUNDED", choices: [...TLS_VERSIONS], help: `The newest TLS version for ${whose}.`, validate: validTlsVersion });
+    options.add({ name: `ciphers_${side}`, type: "optional str", default: undefined, help: `The ciphers for ${whose}, in OpenSSL's syntax.`, validate: validTlsSetting("ciphers") });
+    options.add({ name: `tls_ecdh_curve_${side}`, type: "optional str", default: undefined, help: `The elliptic curve(s) for ECDHE key exchange on ${whose}, as OpenSSL names them (X25519, P-256, ...).`, validate: validTlsSetting("ecdhCurve") });
   }
   options.add({ name: "ignore_hosts", type: "str[]", default: [], help: "Regexes of host:port whose TLS is passed through without decryption.", validate: validRegexes });
   options.add({ name: "allow_hosts", type: "str[]", default: [], help: "Regexes of host:port: only these are intercepted, the rest passed through.", validate: validRegexes });

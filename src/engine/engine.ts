@@ -27,7 +27,7 @@ import { SaveStreamAddon, flowsIn, readFlows, type FlowFileRead } from "./save-s
 import { flowFilter } from "./flow-filter.ts";
 import { loadOrCreateCA } from "./ca/ca.ts";
 import { CLIENT_CIPHERS, LeafCertificates } from "./ca/leaf-certs.ts";
-import { tlsVersions } from "./proxy/tls-versions.ts";
+import { tlsSettings } from "./proxy/tls-settings.ts";
 import { onboardingResponse } from "./ca/onboarding.ts";
 import { flowDetail } from "./flow/detail.ts";
 import { applyPatch } from "./flow/patch.ts";
@@ -148,7 +148,7 @@ export class Engine {
     const ca = await loadOrCreateCA(confdir);
     const leaves = new LeafCertificates(ca);
     this.leaves = leaves;
-    leaves.setProtocol(tlsVersions(this.options, "client", CLIENT_CIPHERS).tls);
+    leaves.setProtocol(tlsSettings(this.options, "client", CLIENT_CIPHERS).tls);
     this.tlsProvider = {
       contextFor: (host) => leaves.get(host).secureContext,
       onboarding: (p) => onboardingResponse(p, ca),
@@ -305,8 +305,8 @@ export class Engine {
 
   private onOptionsChanged(updated: Set<string>): void {
     if (updated.has("max_flows")) this.store.setLimit(this.options.get<number>("max_flows"));
-    if (this.leaves && (updated.has("tls_version_client_min") || updated.has("tls_version_client_max")))
-      this.leaves.setProtocol(tlsVersions(this.options, "client", CLIENT_CIPHERS).tls);
+    if (this.leaves && ["tls_version_client_min", "tls_version_client_max", "ciphers_client", "tls_ecdh_curve_client"].some((n) => updated.has(n)))
+      this.leaves.setProtocol(tlsSettings(this.options, "client", CLIENT_CIPHERS).tls);
     if (updated.has("showhost")) this.store.setShowHost(this.options.get<boolean>("showhost"));
     if (updated.has("view_filter")) {
       const expr = this.options.get<string | undefined>("view_filter");

@@ -46,7 +46,7 @@ export class LeafCertificates {
   /** Map iteration order is insertion order, so re-inserting on a hit makes the first key the least recently used. */
   readonly #cache = new Map<string, LeafCertificate>();
   /** The TLS versions (and the ciphers they need) clients may use; see `setProtocol`. */
-  #protocol: Pick<tls.SecureContextOptions, "minVersion" | "maxVersion" | "ciphers"> = { ciphers: CLIENT_CIPHERS };
+  #protocol: Pick<tls.SecureContextOptions, "minVersion" | "maxVersion" | "ciphers" | "ecdhCurve"> = { ciphers: CLIENT_CIPHERS };
 
   constructor(ca: CertificateAuthority, capacity: number = DEFAULT_LEAF_CACHE_CAPACITY) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -61,8 +61,8 @@ export class LeafCertificates {
     return this.#cache.size;
   }
 
-  /** Versions and ciphers for the handshakes from now on (`tls_version_client_*`); certificates are issued anew with them. */
-  setProtocol(protocol: Pick<tls.SecureContextOptions, "minVersion" | "maxVersion" | "ciphers">): void {
+  /** Versions, ciphers and curves for the handshakes from now on (the `*_client` TLS options); certificates are issued anew with them. */
+  setProtocol(protocol: Pick<tls.SecureContextOptions, "minVersion" | "maxVersion" | "ciphers" | "ecdhCurve">): void {
     this.#protocol = protocol;
     this.#cache.clear();
   }

@@ -4,7 +4,7 @@ import type { ProxyContext } from "./context.ts";
 import type { UpstreamChannel } from "./channel.ts";
 import { H1Upstream, openServer } from "./upstream.ts";
 import { H2Upstream } from "./h2-upstream.ts";
-import { upstreamTls } from "./tls-versions.ts";
+import { upstreamTls } from "./tls-settings.ts";
 
 const IDLE_MS = 30_000;
 

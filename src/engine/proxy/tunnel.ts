@@ -11,7 +11,7 @@ import { clientDisconnected } from "./client-gone.ts";
 import { waitIfIntercepted } from "./paused.ts";
 import type { ProxyContext } from "./context.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
-import { noSharedVersion } from "./tls-versions.ts";
+import { noSharedVersion } from "./tls-settings.ts";
 
 type Target = { host: string; port: number };
 

@@ -7,7 +7,7 @@ import { forwardedFields, framedBody, isChunked, chunk as chunkOf, lastChunk, re
 import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
 import type { RequestBody, ResponseSink, UpstreamChannel } from "./channel.ts";
-import { noSharedVersion, upstreamTls } from "./tls-versions.ts";
+import { noSharedVersion, upstreamTls } from "./tls-settings.ts";
 
 export class UpstreamError extends Error {}
 

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import https from "node:https";
+import type tls from "node:tls";
 import { startProxy, portOf } from "../helpers/proxy.ts";
 import { httpsViaProxy, originCertificate, tlsViaProxy } from "../helpers/tls-origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
@@ -55,3 +56,33 @@ test("SSL3 is refused up front: Node's OpenSSL has none", async (t) => {
   assert.throws(() => proxy.engine.options.setText("tls_version_client_max", "TLS2"), /TLS1_3/);
 });
 
+
+test("ciphers_client, tls_ecdh_curve_client and ciphers_server pick what each side's handshake uses; a list OpenSSL rejects is an error", { timeout: 15_000 }, async (t) => {
+  const cert = originCertificate();
+  const origin = https.createServer({ key: cert.keyPem, cert: cert.certPem }, (_req, res) => res.end("chosen"));
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  // A TLS 1.2 suite outside Node's defaults, for the origin's own key type.
+  const serverCipher = cert.x509.publicKey.asymmetricKeyType === "rsa" ? "ECDHE-RSA-AES128-SHA256" : "ECDHE-ECDSA-AES128-SHA256";
+  const proxy = await startProxy({
+    options: {
+      ssl_insecure: "true",
+      tls_version_client_max: "TLS1_2",
+      ciphers_client: "ECDHE-ECDSA-CHACHA20-POLY1305",
+      tls_ecdh_curve_client: "P-384",
+      tls_version_server_max: "TLS1_2",
+      ciphers_server: serverCipher,
+    },
+  });
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => origin.close(() => r())) });
+  const client = await tlsViaProxy(proxy.port, { target: `127.0.0.1:${portOf(origin)}`, servername: "app.test" });
+  assert.equal(client.getCipher().standardName, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
+  assert.equal((client.getEphemeralKeyInfo() as tls.EphemeralKeyInfo).name, "secp384r1");
+  client.destroy();
+
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${portOf(origin)}`, servername: "app.test", path: "/" });
+  assert.equal(res.body.toString(), "chosen");
+  const [done] = await proxy.waitFinished(1);
+  assert.equal((proxy.engine.store.get(done?.id ?? "") as HTTPFlow).server_conn.cipher, serverCipher);
+  assert.throws(() => proxy.engine.options.setText("ciphers_client", "NO-SUCH-CIPHER"), /OpenSSL does not accept "NO-SUCH-CIPHER"/);
+  assert.throws(() => proxy.engine.options.setText("tls_ecdh_curve_server", "P-999"), /OpenSSL does not accept "P-999"/);
+});

@@ -1,0 +1,60 @@
+import tls from "node:tls";
+import type { Options } from "../options.ts";
+import { upstreamVerification } from "./trusted-ca.ts";
+
+/** mitmproxy's names for the `tls_version_*` options. */
+export const TLS_VERSIONS = ["UNBOUNDED", "SSL3", "TLS1", "TLS1_1", "TLS1_2", "TLS1_3"] as const;
+export type TlsVersionName = (typeof TLS_VERSIONS)[number];
+
+const NODE_VERSION: Partial<Record<TlsVersionName, tls.SecureVersion>> = { TLS1: "TLSv1", TLS1_1: "TLSv1.1", TLS1_2: "TLSv1.2", TLS1_3: "TLSv1.3" };
+
+export function validTlsVersion(v: unknown): void {
+  if (v === "SSL3") throw new Error("SSL3 is not in the OpenSSL Node.js is built with: TLS1 is the oldest version pryx can speak");
+}
+
+/** A side's TLS settings as Node's options, and a key naming them for connection pools. */
+export interface TlsSettings {
+  key: string;
+  tls: Pick<tls.SecureContextOptions, "minVersion" | "maxVersion" | "ciphers" | "ecdhCurve">;
+}
+
+/**
+ * mitmproxy's TLS options for one side (client: the clients' connections to pryx; server:
+ * pryx's to servers): `tls_version_{side}_{min,max}`, `ciphers_{side}` (OpenSSL syntax, else
+ * `defaultCiphers`) and `tls_ecdh_curve_{side}`. OpenSSL 3 refuses TLS 1.0 and 1.1 at its
+ * default security level, so allowing them lowers it to 0 for that side only, as testing an
+ * old client or server needs.
+ */
+export function tlsSettings(options: Options, side: "client" | "server", defaultCiphers: string): TlsSettings {
+  const min = NODE_VERSION[options.get<TlsVersionName>(`tls_version_${side}_min`)] ?? "TLSv1";
+  const max = NODE_VERSION[options.get<TlsVersionName>(`tls_version_${side}_max`)] ?? "TLSv1.3";
+  const legacy = min === "TLSv1" || min === "TLSv1.1";
+  const chosen = options.get<string | undefined>(`ciphers_${side}`) ?? defaultCiphers;
+  const ciphers = legacy ? `${chosen}:@SECLEVEL=0` : chosen;
+  const curve = options.get<string | undefined>(`tls_ecdh_curve_${side}`);
+  return { key: `${min}-${max}|${ciphers}|${curve ?? ""}`, tls: { minVersion: min, maxVersion: max, ciphers, ...(curve ? { ecdhCurve: curve } : {}) } };
+}
+
+/** Checks an OpenSSL cipher list or curve name the way a handshake would use it. */
+export function validTlsSetting(what: "ciphers" | "ecdhCurve"): (v: unknown) => void {
+  return (v) => {
+    if (typeof v !== "string") return;
+    try {
+      tls.createSecureContext({ [what]: v });
+    } catch (err) {
+      throw new Error(`OpenSSL does not accept ${JSON.stringify(v)}: ${(err as Error).message}`);
+    }
+  };
+}
+
+/** Everything about how pryx speaks TLS to servers: verification and the settings above, and one pool key for both. */
+export function upstreamTls(options: Options): { key: string; tls: tls.ConnectionOptions } {
+  const verify = upstreamVerification(options);
+  const settings = tlsSettings(options, "server", tls.DEFAULT_CIPHERS);
+  return { key: `${verify.key}|${settings.key}`, tls: { ...verify.tls, ...settings.tls } };
+}
+
+/** Whether a handshake failed because the two sides share no TLS version (rather than a certificate, say). */
+export function noSharedVersion(err: Error & { code?: string }): boolean {
+  return /unsupported protocol|protocol version|UNSUPPORTED_PROTOCOL|PROTOCOL_VERSION/i.test(`${err.code ?? ""} ${err.message}`);
+}
