@@ -5,6 +5,7 @@ import type { Options } from "./options.ts";
 import { compileFilter } from "./filter/index.ts";
 import { describeModes, isModeSpec } from "./modes.ts";
 import { readTrustedCa } from "./proxy/trusted-ca.ts";
+import { ONBOARDING_HOST } from "./ca/onboarding.ts";
 import { TLS_VERSIONS, validTlsSetting, validTlsVersion } from "./proxy/tls-settings.ts";
 import { CONSOLE_LAYOUTS, CONTENT_VIEWS } from "../console-choices.ts";
 import { LOG_LEVELS } from "../protocol.ts";
@@ -89,6 +90,9 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "intercept", type: "filter", default: undefined, help: "Intercept filter: matching flows pause for the user.", validate: validFilter });
   options.add({ name: "intercept_active", type: "bool", default: false, help: "Whether the intercept filter is in force (set when intercept is set)." });
   options.add({ name: "intercept_on_exit", type: "choice", default: "resume", choices: ["resume", "kill"], help: "What happens to paused flows when pryx exits." });
+  options.add({ name: "dumper_filter", type: "filter", default: undefined, help: "pryx dump prints only flows matching this filter (the filter given after the flags sets it too).", validate: validFilter });
+  options.add({ name: "onboarding", type: "bool", default: true, help: "Answer requests to onboarding_host with the page that hands out the pryx CA." });
+  options.add({ name: "onboarding_host", type: "str", default: ONBOARDING_HOST, help: "The host of the onboarding page (mitmproxy's is mitm.it)." });
   options.add({ name: "view_filter", type: "filter", default: undefined, help: "Show only flows matching this filter in the console.", validate: validFilter });
   options.add({ name: "termlog_verbosity", type: "choice", default: "info", choices: [...LOG_LEVELS], help: "pryx dump's log verbosity: the least severe level printed." });
   options.add({ name: "console_eventlog_verbosity", type: "choice", default: "info", choices: [...LOG_LEVELS], help: "The console's event log verbosity: the least severe level shown." });

@@ -308,8 +308,9 @@ export class Engine {
     if (this.leaves && ["tls_version_client_min", "tls_version_client_max", "ciphers_client", "tls_ecdh_curve_client"].some((n) => updated.has(n)))
       this.leaves.setProtocol(tlsSettings(this.options, "client", CLIENT_CIPHERS).tls);
     if (updated.has("showhost")) this.store.setShowHost(this.options.get<boolean>("showhost"));
-    if (updated.has("view_filter")) {
-      const expr = this.options.get<string | undefined>("view_filter");
+    if (updated.has("view_filter") || updated.has("dumper_filter")) {
+      // Dump's printed flows are its view: mitmdump's dumper_filter counts there when no view filter is set.
+      const expr = this.options.get<string | undefined>("view_filter") ?? (this.init.keepFlows ? undefined : this.options.get<string | undefined>("dumper_filter"));
       const shown = this.store.setViewFilter(flowFilter(expr));
       // Without a filter every flow is shown, and the list is empty.
       this.post({ t: "view", filter: expr ?? "", shown });

@@ -499,3 +499,16 @@ test("dump -r FILE with a server prints the file and stops; --set keepserving=tr
   await kept.waitStdout(/GET http:\/\/127\.0\.0\.1:\d+\/three << 200/);
   assert.equal(await kept.stop(), 0);
 });
+
+test("--set dumper_filter prints only matching flows, and --set hardump writes every flow as one HAR file on exit (mitmdump's options)", { timeout: 30_000 }, async () => {
+  const dir = tempDir("pryx-dumper-har-");
+  const fixture = path.join(REPO, "test/fixtures/mitmproxy-8.1.1.flow");
+  const har = path.join(dir, "all.har");
+  const p = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "-r", fixture, "--set", "dumper_filter=~m POST", "--set", `hardump=${har}`]);
+  assert.equal(await p.exited, 0, p.stderr());
+  const lines = p.stdoutLines();
+  assert.ok(lines.length >= 1 && lines.every((l) => / POST http/.test(l)), p.stdout());
+  const entries = (JSON.parse(fs.readFileSync(har, "utf8")) as { log: { entries: { request: { method: string } }[] } }).log.entries;
+  assert.equal(entries.length, 3, "every flow, not only those printed");
+  assert.match(p.stderr(), /saved 3 flows as HAR to/);
+});

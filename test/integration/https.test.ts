@@ -4,7 +4,7 @@ import { X509Certificate, createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { startProxy, testConfdir } from "../helpers/proxy.ts";
-import { viaProxy } from "../helpers/origin.ts";
+import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { ConnectRefused, connectTunnel, httpsViaProxy, originCertificate, pryxCaPem, startTlsOrigin, tlsViaProxy } from "../helpers/tls-origin.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow, Response } from "../../src/engine/flow/http.ts";
@@ -293,4 +293,15 @@ test("turning verification on (ssl_insecure off) closes idle server connections 
   const res = await httpsViaProxy(proxy.port, req);
   assert.equal(res.status, 502, "verified now, and the self-signed origin refused");
   assert.match(res.body.toString(), /self[- ]signed/i);
+});
+
+test("onboarding_host moves the onboarding page, and onboarding=false passes its requests on like any other", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("the origin itself"));
+  const proxy = await startProxy({ options: { onboarding_host: "127.0.0.1" } });
+  closeAfter(t, proxy, origin);
+  const url = `http://127.0.0.1:${origin.port}/`;
+  const page = await viaProxy(proxy.port, url);
+  assert.match(page.body.toString(), /pryx-ca-cert/, "the onboarding page, at the host the option names");
+  proxy.engine.options.setText("onboarding", "false");
+  assert.equal((await viaProxy(proxy.port, url)).body.toString(), "the origin itself");
 });

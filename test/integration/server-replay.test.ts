@@ -120,3 +120,22 @@ test("server_replay_refresh (on, as in mitmproxy): a replayed response's Date, E
   const unchanged = await viaProxy(kept.port, `http://127.0.0.1:${origin.port}/x`);
   assert.equal(unchanged.headers["date"], new Date(recordedAt).toUTCString(), "server_replay_refresh=false keeps the recorded Date");
 });
+
+test("mitmproxy's deprecated server_replay_nopop and server_replay_kill_extra still work, with a warning naming what replaces them", { timeout: 20_000 }, async (t) => {
+  let served = 0;
+  const origin = await startHttpOrigin((req, res) => res.end(`live ${++served} ${req.url}`));
+  const dir = tempDir("pryx-server-replay-old-");
+  const capture = path.join(dir, "capture.pryx");
+  const recorder = await startProxy({ options: { save_stream_file: capture } });
+  const base = `http://127.0.0.1:${origin.port}`;
+  await viaProxy(recorder.port, `${base}/a`);
+  await recorder.stop();
+
+  const proxy = await startProxy({ options: { server_replay: capture, server_replay_nopop: "true", server_replay_kill_extra: "true" } });
+  closeAfter(t, proxy, origin);
+  for (let i = 0; i < 3; i++) assert.equal((await viaProxy(proxy.port, `${base}/a`)).body.toString(), "live 1 /a", "reused, as with server_replay_reuse");
+  await assert.rejects(viaProxy(proxy.port, `${base}/other`), "an extra is killed, as with server_replay_extra=kill");
+  assert.equal(served, 1);
+  await proxy.waitLog(/server_replay_nopop is deprecated: use server_replay_reuse/);
+  await proxy.waitLog(/server_replay_kill_extra is deprecated: use server_replay_extra=kill/);
+});

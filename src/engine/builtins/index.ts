@@ -12,6 +12,7 @@ import { ServerPlaybackAddon } from "./server-playback.ts";
 import { ClientPlaybackAddon } from "./client-playback.ts";
 import { StickyAuthAddon, StickyCookieAddon } from "./sticky.ts";
 import { KeepServingAddon } from "./keepserving.ts";
+import { HarDumpAddon } from "./har-dump.ts";
 import type { HTTPFlow } from "../flow/http.ts";
 import type { Flow } from "../flow/flow.ts";
 
@@ -26,7 +27,7 @@ export interface BuiltinDeps {
   served: (what: string) => void;
 }
 
-type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon | StickyAuthAddon | StickyCookieAddon | KeepServingAddon;
+type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon | StickyAuthAddon | StickyCookieAddon | KeepServingAddon | HarDumpAddon;
 
 /**
  * pryx's share of mitmproxy's default addons, in mitmproxy's order: `before` run ahead of the
@@ -38,6 +39,6 @@ export function builtinAddons({ log, replay, noServer, resolve, served }: Builti
   const keepServing = new KeepServingAddon({ clientReplays: () => clientPlayback.pending(), serverReplays: () => serverPlayback.pending() }, served, noServer);
   return {
     before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), clientPlayback, new StickyAuthAddon(), new StickyCookieAddon(), new BodySizeAddon()],
-    after: [serverPlayback, new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log), keepServing],
+    after: [serverPlayback, new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log), keepServing, new HarDumpAddon(log)],
   };
 }

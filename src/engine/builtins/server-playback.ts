@@ -68,6 +68,8 @@ export class ServerPlaybackAddon {
     loader.add_option("server_replay", "str[]", [], "Replay server responses from saved files (pryx, mitmproxy or HAR).", undefined, { paths: true, validate: filesExist("file") });
     loader.add_option("server_replay_extra", "choice", "forward", "Requests with no recorded response: forward them, kill them, or answer with this empty status.", EXTRA);
     loader.add_option("server_replay_reuse", "bool", false, "Keep a recorded response after use, so it can answer again.");
+    loader.add_option("server_replay_nopop", "bool", false, "Deprecated alias for server_replay_reuse.");
+    loader.add_option("server_replay_kill_extra", "bool", false, "Deprecated: server_replay_extra=kill.");
     loader.add_option("server_replay_ignore_content", "bool", false, "Ignore request bodies when matching.");
     loader.add_option("server_replay_ignore_params", "str[]", [], "Query parameters ignored when matching.");
     loader.add_option("server_replay_ignore_host", "bool", false, "Ignore the request's host when matching.");
@@ -127,6 +129,8 @@ export class ServerPlaybackAddon {
   }
 
   configure(updated: Set<string>): void {
+    if (updated.has("server_replay_nopop") && this.options.server_replay_nopop) this.log.warn("server_replay_nopop is deprecated: use server_replay_reuse");
+    if (updated.has("server_replay_kill_extra") && this.options.server_replay_kill_extra) this.log.warn("server_replay_kill_extra is deprecated: use server_replay_extra=kill");
     if (updated.has("server_replay")) {
       // The option's check found the files; one that has gone since, or is not a capture, is logged.
       const files = this.options.server_replay as string[];
@@ -155,7 +159,7 @@ export class ServerPlaybackAddon {
     const list = this.recorded.get(key);
     const hit = list?.[0];
     if (hit?.response) {
-      if (!this.options.server_replay_reuse) list?.shift();
+      if (!this.options.server_replay_reuse && !this.options.server_replay_nopop) list?.shift();
       const res = hit.response.clone();
       const now = Date.now() / 1000;
       if (this.options.server_replay_refresh) refreshResponse(res, now - res.timestamp_start);
@@ -164,7 +168,7 @@ export class ServerPlaybackAddon {
       flow.is_replay = "response";
       return;
     }
-    const extra = this.options.server_replay_extra as (typeof EXTRA)[number];
+    const extra = this.options.server_replay_kill_extra ? "kill" : (this.options.server_replay_extra as (typeof EXTRA)[number]);
     if (extra === "kill") flow.kill();
     else if (extra !== "forward") flow.response = Response.make(Number(extra));
   }

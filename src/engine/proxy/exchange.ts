@@ -12,7 +12,6 @@ import { waitIfIntercepted } from "./paused.ts";
 import { responseHasNoBody } from "../http1/serialize.ts";
 import { announcedSize, bodySizes, firstThreshold, sizeVerdict, type BodySizes } from "../builtins/body-size.ts";
 
-const ONBOARDING_HOST = "pryx.it";
 
 /** How a response reaches the client, whichever protocol the client speaks. */
 export interface ClientWriter {
@@ -169,7 +168,7 @@ export class HttpExchange {
       await ctx.addons.trigger("request", flow);
       await this.waitIfIntercepted();
     }
-    if (!flow.response && ctx.tls && req.pretty_host === ONBOARDING_HOST) {
+    if (!flow.response && ctx.tls && ctx.options.get<boolean>("onboarding") && req.pretty_host === ctx.options.get<string>("onboarding_host")) {
       const page = ctx.tls.onboarding(req.path);
       flow.response = new Response({ status_code: page.status, headers: page.headers, content: page.body });
       flow.response.timestamp_end = Date.now() / 1000;

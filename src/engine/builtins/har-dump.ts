@@ -1,0 +1,57 @@
+import fs from "node:fs";
+import type { Loader } from "../hooks/loader.ts";
+import type { OptionValue } from "../options.ts";
+import type { Log } from "../log.ts";
+import type { HTTPFlow } from "../flow/http.ts";
+import { toHar } from "../flow/har.ts";
+import { flowFilter } from "../flow-filter.ts";
+
+/**
+ * mitmproxy's `hardump`: every HTTP flow of the run (those matching save_stream_filter, if it
+ * is set) is written as one HAR file when pryx exits; `-` prints it. The flows are kept for
+ * it from the moment the option is set, so it costs the memory of a console's store.
+ */
+export class HarDumpAddon {
+  readonly name = "hardump";
+  private options: Readonly<Record<string, OptionValue>> = {};
+  private flows: HTTPFlow[] = [];
+
+  constructor(private readonly log: Log) {}
+
+  load(loader: Loader): void {
+    loader.add_option("hardump", "str", "", "Save every HTTP flow of the run as a HAR file on exit (- prints it); save_stream_filter selects which.", undefined, { paths: true });
+    this.options = loader.options;
+  }
+
+  private keep(flow: HTTPFlow): void {
+    if (!this.options.hardump) return;
+    const wanted = flowFilter(this.options.save_stream_filter as string | undefined);
+    if (!wanted || wanted(flow)) this.flows.push(flow);
+  }
+
+  response(flow: HTTPFlow): void {
+    if (!flow.websocket) this.keep(flow);
+  }
+  error(flow: HTTPFlow): void {
+    this.keep(flow);
+  }
+  websocket_end(flow: HTTPFlow): void {
+    this.keep(flow);
+  }
+
+  done(): void {
+    const target = this.options.hardump as string;
+    if (!target) return;
+    const har = toHar(this.flows);
+    if (target === "-") {
+      process.stdout.write(`${har}\n`);
+      return;
+    }
+    try {
+      fs.writeFileSync(target, har);
+      this.log.info(`saved ${this.flows.length} flow${this.flows.length === 1 ? "" : "s"} as HAR to ${target}`);
+    } catch (err) {
+      this.log.error(`cannot write the HAR file ${target}: ${(err as Error).message}`);
+    }
+  }
+}
