@@ -77,6 +77,11 @@ function pathFrom(typed: string): string {
 }
 
 /** CLI flags are shorthands for options: this maps them onto the one option registry. */
+/** -n, or mitmproxy's `--set server=false`. */
+function noServer(argv: CommonArgs, options: Record<string, OptionText>): boolean {
+  return Boolean(argv["no-server"]) || [options["server"] ?? []].flat().at(-1) === "false";
+}
+
 export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   const o: Record<string, OptionText> = {};
   // A repeated flag stays a list: joined with commas, a regex like \d{1,3} would be cut in two.
@@ -187,7 +192,7 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   // From the option, so `--set flow_detail=N` works as well as -q and --flow-detail.
   const flowDetail = Number([options["flow_detail"] ?? 1].flat().at(-1));
   const logLevel = String([options["termlog_verbosity"] ?? "info"].flat().at(-1)) as LogLevel;
-  const engine = await startEngine({ options, keepFlows: false, noServer: Boolean(argv["no-server"]) }, (e) => {
+  const engine = await startEngine({ options, keepFlows: false, noServer: noServer(argv, options) }, (e) => {
     attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, logLevel, out: process.stdout, err: process.stderr });
     // From the start: the listening line can reach a script (which may then stop us) before `ready`.
     const stop = (): void => {
@@ -200,7 +205,7 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
     });
   });
   const info = await engine.ready;
-  if (argv["no-server"]) {
+  if (noServer(argv, options)) {
     // Nothing to serve: the flows read with -r were printed before `ready`. A CA made on this
     // run is still news: later runs will not say it again.
     if (info.caCreated) process.stderr.write(`pryx: ${caNotice(info)}\n`);
@@ -217,7 +222,7 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
   const early: EngineEvent[] = [];
   let stopEarly: () => void = () => undefined;
   const engine = await startEngine(
-    { options, keepFlows: true, noServer: Boolean(argv["no-server"]), captureOutput: true },
+    { options, keepFlows: true, noServer: noServer(argv, options), captureOutput: true },
     (e) => {
       stopEarly = e.on((ev) => early.push(ev));
     },

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import net from "node:net";
 import type { Options } from "./options.ts";
 import { compileFilter } from "./filter/index.ts";
 import { describeModes, isModeSpec } from "./modes.ts";
@@ -63,9 +64,19 @@ export function registerCoreOptions(options: Options): void {
       if (typeof v !== "number" || v < 0 || v > 65535) throw new Error("must be from 0 to 65535");
     },
   });
+  options.add({ name: "server", type: "bool", default: true, help: "Start a proxy server (false: as -n). Read at start." });
   options.add({ name: "mode", type: "str[]", default: ["regular"], help: `Proxy modes: ${describeModes("and")} (each may take @PORT).`, validate: validModes });
   options.add({ name: "confdir", type: "str", default: DEFAULT_CONFDIR, paths: true, help: "Directory for the CA and user configuration." });
   options.add({ name: "http2", type: "bool", default: true, help: "Offer HTTP/2 to clients (ALPN) and speak it to servers that offer it." });
+  options.add({
+    name: "connect_addr",
+    type: "optional str",
+    default: undefined,
+    help: "The local IP address pryx's connections to servers leave from.",
+    validate: (v) => {
+      if (typeof v === "string" && net.isIP(v) === 0) throw new Error(`${JSON.stringify(v)} is not an IP address`);
+    },
+  });
   options.add({ name: "ssl_insecure", type: "bool", default: false, help: "Do not verify upstream server certificates." });
   options.add({
     name: "ssl_verify_upstream_trusted_ca",

@@ -143,6 +143,8 @@ export class Engine {
   async start(): Promise<ReadyInfo> {
     // `--set` may name options that -s scripts register: those wait until a script's `load` adds them.
     this.options.updateDeferring(this.init.options);
+    // -n and --set server=false are one setting; scripts read it as mitmproxy's option.
+    if (this.init.noServer) this.options.setValues({ server: false });
     await this.addBuiltins();
     const confdir = this.options.get<string>("confdir");
     const ca = await loadOrCreateCA(confdir);

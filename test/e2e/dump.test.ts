@@ -512,3 +512,12 @@ test("--set dumper_filter prints only matching flows, and --set hardump writes e
   assert.equal(entries.length, 3, "every flow, not only those printed");
   assert.match(p.stderr(), /saved 3 flows as HAR to/);
 });
+
+test("--set server=false is -n: the file is printed and nothing listens", { timeout: 30_000 }, async () => {
+  const dir = tempDir("pryx-server-false-");
+  const fixture = path.join(REPO, "test/fixtures/mitmproxy-8.1.1.flow");
+  const p = runPryx(["dump", "--set", "server=false", "--confdir", path.join(dir, "conf"), "-r", fixture]);
+  assert.equal(await p.exited, 0, p.stderr());
+  assert.equal(p.stdoutLines().length, 3, p.stdout());
+  assert.doesNotMatch(p.stderr(), /listening/);
+});

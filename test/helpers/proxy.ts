@@ -45,7 +45,10 @@ export async function startProxy(opts: { addons?: Addon[]; options?: Record<stri
       events.push(ev);
       if (ev.t === "batch") {
         logs.push(...ev.logs);
-        for (const f of [...ev.add, ...ev.update]) if (!f.live && !done.has(f.id)) done.set(f.id, f);
+        // Within one batch a flow added and finished comes in `add`, one added earlier in `update`:
+        // arrival order between them, as pryx dump prints them, not the arrays' order.
+        const finished = [...ev.add, ...ev.update].filter((f) => !f.live && !done.has(f.id)).sort((a, b) => a.seq - b.seq);
+        for (const f of finished) done.set(f.id, f);
         for (const w of watchers) w();
       }
     },

@@ -125,3 +125,19 @@ test("a server connection a client left idle serves the next client (connection_
     assert.equal(connects.length, expected, `${mode}: server_connect fired once per new server connection`);
   }
 });
+
+test("connect_addr: connections to servers leave from that local address (a 127.0.0.2 the origin sees); not an IP is an error", { timeout: 10_000 }, async (t) => {
+  const seen: string[] = [];
+  const origin = await startHttpOrigin((req, res) => {
+    seen.push(req.socket.remoteAddress ?? "");
+    res.end("ok");
+  });
+  const proxy = await startProxy({ options: { connect_addr: "127.0.0.2" } });
+  closeAfter(t, proxy, origin);
+  await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  assert.deepEqual(seen, ["127.0.0.2"]);
+  proxy.engine.options.setText("connect_addr", "");
+  await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/again`);
+  assert.equal(seen[1], "127.0.0.1", "unset: the system's choice, on a new connection");
+  assert.throws(() => proxy.engine.options.setText("connect_addr", "eth0"), /"eth0" is not an IP address/);
+});

@@ -79,7 +79,8 @@ export class UpstreamPool {
     const alpn = useTls ? (this.offerH2 && !upgrading ? ["h2", "http/1.1"] : ["http/1.1"]) : [];
     // How the server was verified is part of the key: a connection made under -k is not reused once verification is on.
     const verify = useTls ? upstreamTls(this.ctx.options).key : "";
-    const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${useTls ? req.pretty_host : ""}|${alpn.join(",")}|${verify}`;
+    const from = this.ctx.options.get<string | undefined>("connect_addr") ?? "";
+    const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${useTls ? req.pretty_host : ""}|${alpn.join(",")}|${verify}|${from}`;
     const list = (this.channels.get(key) ?? []).filter((c) => !c.closed);
     this.channels.set(key, list);
     if (!fresh) {

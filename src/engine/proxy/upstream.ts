@@ -59,9 +59,10 @@ function withTimeout<T>(p: Promise<T>, host: string, port: number, useTls: boole
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-function tcpConnect(host: string, port: number): Promise<net.Socket> {
+/** `localAddress`: connect_addr, the address pryx's connections to servers leave from. */
+function tcpConnect(host: string, port: number, localAddress: string | undefined): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port });
+    const sock = net.connect({ host, port, ...(localAddress ? { localAddress } : {}) });
     sock.once("connect", () => {
       sock.off("error", reject);
       resolve(sock);
@@ -81,7 +82,7 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
   const target: Address = connectVia ?? server.via ?? [host, port];
   let sock: net.Socket;
   try {
-    sock = await tcpConnect(target[0], target[1]);
+    sock = await tcpConnect(target[0], target[1], ctx.options.get<string | undefined>("connect_addr"));
   } catch (err) {
     const e = err as Error & { code?: string };
     const msg = describeConnectError(e, target[0], target[1], false);
