@@ -77,6 +77,8 @@ export function registerCoreOptions(options: Options): void {
       if (typeof v === "string" && net.isIP(v) === 0) throw new Error(`${JSON.stringify(v)} is not an IP address`);
     },
   });
+  options.add({ name: "http_connect_send_host_header", type: "bool", default: true, help: "Send a Host header with the CONNECT requests pryx makes to an upstream proxy." });
+  options.add({ name: "keep_host_header", type: "bool", default: false, help: "Reverse proxy: keep the client's Host header instead of rewriting it to the target's." });
   options.add({ name: "ssl_insecure", type: "bool", default: false, help: "Do not verify upstream server certificates." });
   options.add({
     name: "ssl_verify_upstream_trusted_ca",

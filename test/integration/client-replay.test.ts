@@ -40,3 +40,37 @@ test("replay.client queues requests and sends them one at a time; replay.client.
   assert.deepEqual(paths, ["/1", "/2"], "in order, and nothing after the stop");
   assert.equal(most, 1, "never two replays at once");
 });
+
+test("client_replay_concurrency: -1 sends every queued request at once, 2 two at a time; 0 is refused", { timeout: 20_000 }, async (t) => {
+  let open = 0;
+  let most = 0;
+  let served = 0;
+  const origin = await startHttpOrigin((_req, res) => {
+    open++;
+    most = Math.max(most, open);
+    setTimeout(() => {
+      open--;
+      served++;
+      res.end("ok");
+    }, 150);
+  });
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  const run = (line: string) => proxy.engine.handle({ op: "command", line });
+  for (const n of [1, 2, 3, 4, 5]) await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/${n}`);
+  const ids = (await proxy.waitFinished(5)).map((f) => f.id).join(",");
+
+  for (const [limit, expected] of [["-1", 5], ["2", 2]] as const) {
+    proxy.engine.options.setText("client_replay_concurrency", limit);
+    most = 0;
+    served = 0;
+    await run(`replay.client ${ids}`);
+    await waitUntil(() => served === 5, `five replays with client_replay_concurrency=${limit}`);
+    assert.equal(most, expected, `at most ${expected} at once`);
+    for (let i = 0; (await run("replay.client.count")) !== "0"; i++) {
+      assert.ok(i < 100, "the queue empties");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  assert.throws(() => proxy.engine.options.setText("client_replay_concurrency", "0"), /positive number of requests, or -1/);
+});

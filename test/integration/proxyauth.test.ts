@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startProxy } from "../helpers/proxy.ts";
+import net from "node:net";
+import { portOf, startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { httpsViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
@@ -41,4 +42,29 @@ test("upstream_auth: an upstream:URL mode authenticates to a proxy that asks for
   const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${tlsOrigin.port}`, servername: "app.test" });
   assert.equal(res.status, 200);
   assert.equal(res.body.toString(), "tls ok");
+});
+
+test("http_connect_send_host_header: the CONNECT pryx sends an upstream proxy carries Host unless turned off", { timeout: 15_000 }, async (t) => {
+  const heads: string[] = [];
+  // An upstream proxy that records each CONNECT and refuses it.
+  const upstream = net.createServer((sock) => {
+    let got = "";
+    sock.on("data", (d: Buffer) => {
+      got += d.toString("latin1");
+      if (!got.includes("\r\n\r\n")) return;
+      heads.push(got);
+      sock.end("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n");
+    });
+    sock.on("error", () => undefined);
+  });
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+  const proxy = await startProxy({ options: { mode: `upstream:http://127.0.0.1:${portOf(upstream)}` } });
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => upstream.close(() => r())) });
+  const target = { target: "app.test:443", servername: "app.test" };
+  await httpsViaProxy(proxy.port, target).catch(() => undefined);
+  proxy.engine.options.setText("http_connect_send_host_header", "false");
+  await httpsViaProxy(proxy.port, target).catch(() => undefined);
+  assert.equal(heads.length, 2, heads.join("\n---\n"));
+  assert.match(heads[0] ?? "", /^CONNECT app\.test:443 HTTP\/1\.1\r\nHost: app\.test:443\r\n/);
+  assert.doesNotMatch(heads[1] ?? "", /\r\nHost:/i);
 });

@@ -108,3 +108,17 @@ test("reverse mode: a client that leaves before its first byte, or fails the TLS
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(seen, ["connected", "disconnected", "connected", "disconnected"]);
 });
+
+test("keep_host_header: a reverse proxy rewrites Host to its target unless told to keep the client's", { timeout: 10_000 }, async (t) => {
+  const hosts: string[] = [];
+  const origin = await startHttpOrigin((req, res) => {
+    hosts.push(req.headers.host ?? "");
+    res.end("ok");
+  });
+  const proxy = await startProxy({ options: { mode: `reverse:http://127.0.0.1:${origin.port}` } });
+  closeAfter(t, proxy, origin);
+  await get(proxy.port, "/rewritten", false);
+  proxy.engine.options.setText("keep_host_header", "true");
+  await get(proxy.port, "/kept", false);
+  assert.deepEqual(hosts, [`127.0.0.1:${origin.port}`, `127.0.0.1:${proxy.port}`]);
+});

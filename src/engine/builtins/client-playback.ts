@@ -18,7 +18,8 @@ export class ClientPlaybackAddon {
   readonly name = "client_playback";
   private options: Readonly<Record<string, OptionValue>> = {};
   private queue: HTTPFlow[] = [];
-  private inflight: HTTPFlow | undefined;
+  /** Requests sent and not yet answered. */
+  private inflight = 0;
   /** Settles once the queue is empty; replaced each time replays start from an empty queue. */
   private drained: Promise<void> = Promise.resolve();
 
@@ -31,6 +32,11 @@ export class ClientPlaybackAddon {
 
   load(loader: Loader): void {
     loader.add_option("client_replay", "str[]", [], "Replay client requests from saved files (pryx, mitmproxy or HAR), one at a time.", undefined, { paths: true, validate: filesExist("file") });
+    loader.add_option("client_replay_concurrency", "int", 1, "How many replayed requests may be in flight at once; -1 for no limit.", undefined, {
+      validate: (v) => {
+        if (typeof v !== "number" || (v < 1 && v !== -1)) throw new Error("must be a positive number of requests, or -1 for no limit");
+      },
+    });
     this.options = loader.options;
     loader.add_command("replay.client", (spec) => this.queued(this.resolve(spec)), "Send the requests of flows again, one at a time, as new flows marked as replays.", "replay.client flows");
     loader.add_command("replay.client.file", (file) => this.queued(this.read(expandHome(file), "replay.client.file")), "Send the requests of a flow file again.", "replay.client.file path");
@@ -58,7 +64,7 @@ export class ClientPlaybackAddon {
 
   /** Requests waiting to be replayed, the one being sent included. */
   pending(): number {
-    return this.queue.length + (this.inflight ? 1 : 0);
+    return this.queue.length + this.inflight;
   }
 
   /** Shutting down: the requests still queued are not sent. */
@@ -82,23 +88,37 @@ export class ClientPlaybackAddon {
     return `replaying ${requests.length} flow${requests.length === 1 ? "" : "s"}`;
   }
 
+  /** Lanes sending requests, at most client_replay_concurrency; `drained` settles when none is left. */
+  private lanes = 0;
+  private settle: (() => void) | undefined;
+
   private enqueue(requests: HTTPFlow[]): void {
     if (!requests.length) return;
-    const idle = this.queue.length === 0 && !this.inflight;
+    if (this.lanes === 0) this.drained = new Promise((resolve) => (this.settle = resolve));
     this.queue.push(...requests);
-    if (idle) this.drained = this.pump();
+    const limit = this.options.client_replay_concurrency as number;
+    // Each lane takes its first request before this loop looks at the queue again.
+    while ((limit === -1 || this.lanes < limit) && this.queue.length > 0) void this.lane();
   }
 
-  private async pump(): Promise<void> {
-    for (let f = this.queue.shift(); f; f = this.queue.shift()) {
-      this.inflight = f;
-      try {
-        await this.replay(f);
-      } catch (err) {
-        // A replay's own failures (no server, TLS) end as the new flow's error; this is anything else.
-        this.log.warn(`client replay of ${f.request.pretty_url} failed: ${(err as Error).message}`);
+  /** Sends queued requests one after another until the queue is empty. */
+  private async lane(): Promise<void> {
+    this.lanes++;
+    try {
+      for (let f = this.queue.shift(); f; f = this.queue.shift()) {
+        this.inflight++;
+        try {
+          await this.replay(f);
+        } catch (err) {
+          // A replay's own failures (no server, TLS) end as the new flow's error; this is anything else.
+          this.log.warn(`client replay of ${f.request.pretty_url} failed: ${(err as Error).message}`);
+        } finally {
+          this.inflight--;
+        }
       }
+    } finally {
+      this.lanes--;
+      if (this.lanes === 0) this.settle?.();
     }
-    this.inflight = undefined;
   }
 }

@@ -239,7 +239,7 @@ export class HttpConnection {
     if (!this.target) throw new ClientFacingError(400, "this is a proxy: send requests with an absolute URL (for example curl -x http://HOST:PORT http://example.com/)");
     const { scheme, host, port } = this.target;
     const req = new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme, host, port, path: head.url });
-    if (this.target.rewriteHost && req.plainHeaders.has("host")) req.plainHeaders.set("host", req.hostHeader);
+    if (this.target.rewriteHost && !this.ctx.options.get<boolean>("keep_host_header") && req.plainHeaders.has("host")) req.plainHeaders.set("host", req.hostHeader);
     return req;
   }
 

@@ -134,7 +134,9 @@ function upstreamAuthField(ctx: ProxyContext): [string, string] | undefined {
 async function connectThrough(ctx: ProxyContext, client: Client, sock: net.Socket, host: string, port: number): Promise<void> {
   const authority = formatAddress([host, port]);
   const auth = upstreamAuthField(ctx);
-  const headers: [string, string][] = auth ? [["Host", authority], auth] : [["Host", authority]];
+  const headers: [string, string][] = [];
+  if (ctx.options.get<boolean>("http_connect_send_host_header")) headers.push(["Host", authority]);
+  if (auth) headers.push(auth);
   const request = new Request({ method: "CONNECT", scheme: "http", host, port, path: "", authority, headers, content: new Uint8Array(0) });
   const flow = new HTTPFlow(client, new Server([host, port]), request);
   await ctx.addons.trigger("http_connect_upstream", flow);
