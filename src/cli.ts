@@ -30,7 +30,7 @@ const FLAGS: readonly { flag: string; option: string; kind: "str" | "list" | "pa
   { flag: "modify-body", option: "modify_body", kind: "list", alias: "B", describe: "Body rule [/filter]/regex/[@]replacement; repeatable" },
   { flag: "map-remote", option: "map_remote", kind: "list", alias: "M", describe: "URL rule [/filter]/url-regex/replacement; repeatable" },
   { flag: "map-local", option: "map_local", kind: "list", describe: "Local file rule [/filter]/url-regex/file-or-dir; repeatable" },
-  { flag: "client-replay", option: "client_replay", kind: "paths", alias: "C", describe: "Replay the requests of a saved file (with -n: then exit); repeatable" },
+  { flag: "client-replay", option: "client_replay", kind: "paths", alias: "C", describe: "Replay the requests of a saved file (dump then exits, unless keepserving); repeatable" },
   { flag: "server-replay", option: "server_replay", kind: "paths", alias: "S", describe: "Answer matching requests from a saved file's responses; repeatable" },
   { flag: "stickycookie", option: "stickycookie", kind: "str", alias: "t", describe: "Sticky cookie filter: matching requests carry the cookies servers set" },
   { flag: "stickyauth", option: "stickyauth", kind: "str", alias: "u", describe: "Sticky auth filter: matching requests carry the Authorization last sent to their host" },
@@ -43,6 +43,7 @@ const FLAGS: readonly { flag: string; option: string; kind: "str" | "list" | "pa
   { flag: "server-replay-reuse", option: "server_replay_reuse", kind: "switch", describe: "A recorded response may answer again" },
   { flag: "console-layout", option: "console_layout", kind: "str", describe: "single, vertical or horizontal" },
   { flag: "proxyauth", option: "proxyauth", kind: "str", describe: "Require proxy authentication: user:pass" },
+  { flag: "certs", option: "certs", kind: "list", describe: "[domain=]path: serve this PEM's certificate (and key) to matching hosts; repeatable" },
 ];
 
 /** The flags the CLI reads itself, and those of the FLAGS table by name. */

@@ -7,6 +7,7 @@ import { compileFilter } from "./filter/index.ts";
 import { describeModes, isModeSpec } from "./modes.ts";
 import { readTrustedCa } from "./proxy/trusted-ca.ts";
 import { ONBOARDING_HOST } from "./ca/onboarding.ts";
+import { readCustomCerts } from "./ca/custom-certs.ts";
 import { TLS_VERSIONS, validTlsSetting, validTlsVersion } from "./proxy/tls-settings.ts";
 import { CONSOLE_LAYOUTS, CONTENT_VIEWS } from "../console-choices.ts";
 import { LOG_LEVELS } from "../protocol.ts";
@@ -79,6 +80,14 @@ export function registerCoreOptions(options: Options): void {
   });
   options.add({ name: "http_connect_send_host_header", type: "bool", default: true, help: "Send a Host header with the CONNECT requests pryx makes to an upstream proxy." });
   options.add({ name: "keep_host_header", type: "bool", default: false, help: "Reverse proxy: keep the client's Host header instead of rewriting it to the target's." });
+  options.add({
+    name: "certs",
+    type: "str[]",
+    default: [],
+    paths: true,
+    help: 'Your own certificates for hosts, "[domain=]path": a PEM file with the chain (leaf first) and its key; the domain may have * wildcards, and is * when left out.',
+    validate: (v) => void readCustomCerts(v as string[]),
+  });
   options.add({ name: "ssl_insecure", type: "bool", default: false, help: "Do not verify upstream server certificates." });
   options.add({
     name: "ssl_verify_upstream_trusted_ca",

@@ -28,6 +28,7 @@ import { flowFilter } from "./flow-filter.ts";
 import { loadOrCreateCA } from "./ca/ca.ts";
 import { CLIENT_CIPHERS, LeafCertificates } from "./ca/leaf-certs.ts";
 import { tlsSettings } from "./proxy/tls-settings.ts";
+import { CustomCertificates, readCustomCerts } from "./ca/custom-certs.ts";
 import { onboardingResponse } from "./ca/onboarding.ts";
 import { flowDetail } from "./flow/detail.ts";
 import { applyPatch } from "./flow/patch.ts";
@@ -73,6 +74,7 @@ export class Engine {
   private readonly tunnel: Tunnel;
   private tlsProvider: TlsProvider | undefined;
   private leaves: LeafCertificates | undefined;
+  private readonly customCerts = new CustomCertificates();
   private logs: LogEntry[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -150,9 +152,9 @@ export class Engine {
     const ca = await loadOrCreateCA(confdir);
     const leaves = new LeafCertificates(ca);
     this.leaves = leaves;
-    leaves.setProtocol(tlsSettings(this.options, "client", CLIENT_CIPHERS).tls);
+    this.applyClientTls();
     this.tlsProvider = {
-      contextFor: (host) => leaves.get(host).secureContext,
+      contextFor: (host) => this.customCerts.contextFor(host) ?? leaves.get(host).secureContext,
       onboarding: (p) => onboardingResponse(p, ca),
     };
     // Each addon has had its one `configure` with every option as it was added (mitmproxy's order).
@@ -305,10 +307,17 @@ export class Engine {
     conn.start(initial);
   }
 
+  /** The client-facing TLS options, into the generated certificates' contexts and those of `certs`. */
+  private applyClientTls(): void {
+    if (!this.leaves) return;
+    const protocol = tlsSettings(this.options, "client", CLIENT_CIPHERS).tls;
+    this.leaves.setProtocol(protocol);
+    this.customCerts.set(readCustomCerts(this.options.get<string[]>("certs")), protocol);
+  }
+
   private onOptionsChanged(updated: Set<string>): void {
     if (updated.has("max_flows")) this.store.setLimit(this.options.get<number>("max_flows"));
-    if (this.leaves && ["tls_version_client_min", "tls_version_client_max", "ciphers_client", "tls_ecdh_curve_client"].some((n) => updated.has(n)))
-      this.leaves.setProtocol(tlsSettings(this.options, "client", CLIENT_CIPHERS).tls);
+    if (["certs", "tls_version_client_min", "tls_version_client_max", "ciphers_client", "tls_ecdh_curve_client"].some((n) => updated.has(n))) this.applyClientTls();
     if (updated.has("showhost")) this.store.setShowHost(this.options.get<boolean>("showhost"));
     if (updated.has("view_filter") || updated.has("dumper_filter")) {
       // Dump's printed flows are its view: mitmdump's dumper_filter counts there when no view filter is set.

@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import https from "node:https";
+import fs from "node:fs";
+import path from "node:path";
+import { X509Certificate } from "node:crypto";
+import { selfSignedCert } from "../../bench/cert.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 import type tls from "node:tls";
 import { startProxy, portOf } from "../helpers/proxy.ts";
 import { httpsViaProxy, originCertificate, tlsViaProxy } from "../helpers/tls-origin.ts";
@@ -85,4 +90,27 @@ test("ciphers_client, tls_ecdh_curve_client and ciphers_server pick what each si
   assert.equal((proxy.engine.store.get(done?.id ?? "") as HTTPFlow).server_conn.cipher, serverCipher);
   assert.throws(() => proxy.engine.options.setText("ciphers_client", "NO-SUCH-CIPHER"), /OpenSSL does not accept "NO-SUCH-CIPHER"/);
   assert.throws(() => proxy.engine.options.setText("tls_ecdh_curve_server", "P-999"), /OpenSSL does not accept "P-999"/);
+});
+
+test("certs: a host matching a [domain=]path entry gets that certificate, wildcards included; others get pryx's; a PEM without its key is refused", { timeout: 15_000 }, async (t) => {
+  const dir = tempDir("pryx-certs-");
+  const own = selfSignedCert("own certificate", [], ["custom.test", "a.wild.test"]);
+  const file = path.join(dir, "own.pem");
+  fs.writeFileSync(file, `${own.certPem}\n${own.keyPem}\n`);
+  const proxy = await startProxy({ options: { certs: `custom.test=${file},*.wild.test=${file}` } });
+  closeAfter(t, proxy);
+  const target = "127.0.0.1:9";
+  const ownFingerprint = new X509Certificate(own.certPem).fingerprint256;
+  for (const name of ["custom.test", "a.wild.test"]) {
+    const c = await tlsViaProxy(proxy.port, { target, servername: name, ca: [own.certPem] });
+    assert.equal(c.getPeerX509Certificate()?.fingerprint256, ownFingerprint, name);
+    c.destroy();
+  }
+  const other = await tlsViaProxy(proxy.port, { target, servername: "other.test" });
+  assert.match(other.getPeerX509Certificate()?.issuer ?? "", /pryx/i);
+  other.destroy();
+
+  const keyless = path.join(dir, "keyless.pem");
+  fs.writeFileSync(keyless, own.certPem);
+  assert.throws(() => proxy.engine.options.setText("certs", `x.test=${keyless}`), /keyless\.pem holds no private key/);
 });
