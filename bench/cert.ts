@@ -10,7 +10,7 @@ export interface KeyAndCert {
  * A throwaway self-signed certificate for an HTTPS origin (the bench's, and the tests'). The
  * key comes from node's native crypto because forge's pure-JS RSA key generation takes seconds.
  */
-export function selfSignedCert(commonName: string, ips: string[], dnsNames: string[]): KeyAndCert {
+export function selfSignedCert(commonName: string, ips: string[], dnsNames: string[], purpose: "server" | "client" = "server"): KeyAndCert {
   const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const cert = forge.pki.createCertificate();
@@ -26,7 +26,7 @@ export function selfSignedCert(commonName: string, ips: string[], dnsNames: stri
   cert.setExtensions([
     { name: "basicConstraints", cA: false },
     { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
-    { name: "extKeyUsage", serverAuth: true },
+    purpose === "server" ? { name: "extKeyUsage", serverAuth: true } : { name: "extKeyUsage", clientAuth: true },
     { name: "subjectAltName", altNames: [...ips.map((ip) => ({ type: 7, ip })), ...dnsNames.map((value) => ({ type: 2, value }))] },
   ]);
   cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());

@@ -8,7 +8,7 @@ import { describeModes, isModeSpec } from "./modes.ts";
 import { readTrustedCa } from "./proxy/trusted-ca.ts";
 import { ONBOARDING_HOST } from "./ca/onboarding.ts";
 import { readCustomCerts } from "./ca/custom-certs.ts";
-import { TLS_VERSIONS, validTlsSetting, validTlsVersion } from "./proxy/tls-settings.ts";
+import { TLS_VERSIONS, validClientCerts, validTlsSetting, validTlsVersion } from "./proxy/tls-settings.ts";
 import { CONSOLE_LAYOUTS, CONTENT_VIEWS } from "../console-choices.ts";
 import { LOG_LEVELS } from "../protocol.ts";
 
@@ -88,6 +88,7 @@ export function registerCoreOptions(options: Options): void {
     help: 'Your own certificates for hosts, "[domain=]path": a PEM file with the chain (leaf first) and its key; the domain may have * wildcards, and is * when left out.',
     validate: (v) => void readCustomCerts(v as string[]),
   });
+  options.add({ name: "client_certs", type: "optional str", default: undefined, paths: true, help: "A PEM file (certificate and key) shown to servers that ask for a client certificate, or a directory of HOST.pem files.", validate: validClientCerts });
   options.add({ name: "ssl_insecure", type: "bool", default: false, help: "Do not verify upstream server certificates." });
   options.add({
     name: "ssl_verify_upstream_trusted_ca",

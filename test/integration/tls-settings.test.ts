@@ -114,3 +114,28 @@ test("certs: a host matching a [domain=]path entry gets that certificate, wildca
   fs.writeFileSync(keyless, own.certPem);
   assert.throws(() => proxy.engine.options.setText("certs", `x.test=${keyless}`), /keyless\.pem holds no private key/);
 });
+
+test("client_certs: a server that asks for a client certificate gets the PEM's, from a file or from HOST.pem in a directory; without one it refuses", { timeout: 15_000 }, async (t) => {
+  const dir = tempDir("pryx-client-certs-");
+  const mine = selfSignedCert("pryx client", [], [], "client");
+  const file = path.join(dir, "client.pem");
+  fs.writeFileSync(file, `${mine.certPem}\n${mine.keyPem}\n`);
+  fs.mkdirSync(path.join(dir, "per-host"));
+  fs.writeFileSync(path.join(dir, "per-host", "app.test.pem"), `${mine.certPem}\n${mine.keyPem}\n`);
+  const cert = originCertificate();
+  const origin = https.createServer({ key: cert.keyPem, cert: cert.certPem, requestCert: true, rejectUnauthorized: true, ca: [mine.certPem] }, (req, res) => {
+    res.end(`hello ${(req.socket as tls.TLSSocket).getPeerCertificate().subject.CN}`);
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const proxy = await startProxy({ options: { ssl_insecure: "true" } });
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => origin.close(() => r())) });
+  const req = { target: `127.0.0.1:${portOf(origin)}`, servername: "app.test", path: "/" };
+
+  assert.equal((await httpsViaProxy(proxy.port, req)).status, 502, "no client certificate: the server refuses");
+  for (const where of [file, path.join(dir, "per-host")]) {
+    proxy.engine.options.setText("client_certs", where);
+    const res = await httpsViaProxy(proxy.port, req);
+    assert.equal(res.body.toString(), "hello pryx client", where);
+  }
+  assert.throws(() => proxy.engine.options.setText("client_certs", path.join(dir, "nowhere")), /does not exist/);
+});

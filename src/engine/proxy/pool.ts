@@ -78,7 +78,7 @@ export class UpstreamPool {
     // A WebSocket handshake is an HTTP/1.1 upgrade, so such a request never offers h2.
     const alpn = useTls ? (this.offerH2 && !upgrading ? ["h2", "http/1.1"] : ["http/1.1"]) : [];
     // How the server was verified is part of the key: a connection made under -k is not reused once verification is on.
-    const verify = useTls ? upstreamTls(this.ctx.options).key : "";
+    const verify = useTls ? upstreamTls(this.ctx.options, req.pretty_host).key : "";
     const from = this.ctx.options.get<string | undefined>("connect_addr") ?? "";
     const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${useTls ? req.pretty_host : ""}|${alpn.join(",")}|${verify}|${from}`;
     const list = (this.channels.get(key) ?? []).filter((c) => !c.closed);

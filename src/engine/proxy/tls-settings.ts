@@ -1,4 +1,6 @@
 import tls from "node:tls";
+import fs from "node:fs";
+import path from "node:path";
 import type { Options } from "../options.ts";
 import { upstreamVerification } from "./trusted-ca.ts";
 
@@ -47,11 +49,33 @@ export function validTlsSetting(what: "ciphers" | "ecdhCurve"): (v: unknown) => 
   };
 }
 
-/** Everything about how pryx speaks TLS to servers: verification and the settings above, and one pool key for both. */
-export function upstreamTls(options: Options): { key: string; tls: tls.ConnectionOptions } {
+/**
+ * mitmproxy's `client_certs`: a PEM file (certificate and key) that pryx shows servers asking
+ * for a client certificate, or a directory of them named after the server (`HOST.pem`), used
+ * for the servers that have one.
+ */
+export function clientCertFor(options: Options, serverName: string): { file: string; pem: string } | undefined {
+  const where = options.get<string | undefined>("client_certs");
+  if (!where) return undefined;
+  const file = fs.statSync(where, { throwIfNoEntry: false })?.isDirectory() ? path.join(where, `${serverName}.pem`) : where;
+  try {
+    return { file, pem: fs.readFileSync(file, "utf8") };
+  } catch {
+    return undefined;
+  }
+}
+
+export function validClientCerts(v: unknown): void {
+  if (typeof v !== "string") return;
+  if (!fs.existsSync(v)) throw new Error(`${v} does not exist: give a PEM file, or a directory of HOST.pem files`);
+}
+
+/** Everything about how pryx speaks TLS to a server: verification, the settings above and a client certificate, and one pool key for all. */
+export function upstreamTls(options: Options, serverName: string): { key: string; tls: tls.ConnectionOptions } {
   const verify = upstreamVerification(options);
   const settings = tlsSettings(options, "server", tls.DEFAULT_CIPHERS);
-  return { key: `${verify.key}|${settings.key}`, tls: { ...verify.tls, ...settings.tls } };
+  const own = clientCertFor(options, serverName);
+  return { key: `${verify.key}|${settings.key}|${own?.file ?? ""}`, tls: { ...verify.tls, ...settings.tls, ...(own ? { cert: own.pem, key: own.pem } : {}) } };
 }
 
 /** Whether a handshake failed because the two sides share no TLS version (rather than a certificate, say). */
