@@ -121,21 +121,45 @@ test("server_replay_refresh (on, as in mitmproxy): a replayed response's Date, E
   assert.equal(unchanged.headers["date"], new Date(recordedAt).toUTCString(), "server_replay_refresh=false keeps the recorded Date");
 });
 
-test("mitmproxy's deprecated server_replay_nopop and server_replay_kill_extra still work, with a warning naming what replaces them", { timeout: 20_000 }, async (t) => {
+
+/** An origin answering "live N PATH" (N counts its requests), and a capture of `requests` made through pryx with -w. */
+async function recorded(requests: [path: string, opts?: Parameters<typeof viaProxy>[2]][]): Promise<{ origin: Awaited<ReturnType<typeof startHttpOrigin>>; base: string; capture: string; served: () => number }> {
   let served = 0;
   const origin = await startHttpOrigin((req, res) => res.end(`live ${++served} ${req.url}`));
-  const dir = tempDir("pryx-server-replay-old-");
-  const capture = path.join(dir, "capture.pryx");
+  const capture = path.join(tempDir("pryx-server-replay-rec-"), "capture.pryx");
   const recorder = await startProxy({ options: { save_stream_file: capture } });
   const base = `http://127.0.0.1:${origin.port}`;
-  await viaProxy(recorder.port, `${base}/a`);
+  for (const [p, opts] of requests) await viaProxy(recorder.port, `${base}${p}`, opts);
   await recorder.stop();
+  return { origin, base, capture, served: () => served };
+}
+
+test("mitmproxy's deprecated server_replay_nopop and server_replay_kill_extra still work, with a warning naming what replaces them", { timeout: 20_000 }, async (t) => {
+  const { origin, base, capture, served } = await recorded([["/a"]]);
 
   const proxy = await startProxy({ options: { server_replay: capture, server_replay_nopop: "true", server_replay_kill_extra: "true" } });
   closeAfter(t, proxy, origin);
   for (let i = 0; i < 3; i++) assert.equal((await viaProxy(proxy.port, `${base}/a`)).body.toString(), "live 1 /a", "reused, as with server_replay_reuse");
   await assert.rejects(viaProxy(proxy.port, `${base}/other`), "an extra is killed, as with server_replay_extra=kill");
-  assert.equal(served, 1);
+  assert.equal(served(), 1);
   await proxy.waitLog(/server_replay_nopop is deprecated: use server_replay_reuse/);
   await proxy.waitLog(/server_replay_kill_extra is deprecated: use server_replay_extra=kill/);
+});
+
+test("server_replay_ignore_payload_params: a urlencoded or multipart POST matches its recording whatever the named fields hold", { timeout: 20_000 }, async (t) => {
+  const form = { "content-type": "application/x-www-form-urlencoded" };
+  const multipart = (token: string): string =>
+    `--XyZ\r\ncontent-disposition: form-data; name="user"\r\n\r\nann\r\n--XyZ\r\ncontent-disposition: form-data; name="csrf"\r\n\r\n${token}\r\n--XyZ--\r\n`;
+  const mp = { "content-type": "multipart/form-data; boundary=XyZ" };
+  const { origin, base, capture, served } = await recorded([
+    ["/form", { method: "POST", body: "user=ann&csrf=1111", headers: form }],
+    ["/upload", { method: "POST", body: multipart("1111"), headers: mp }],
+  ]);
+
+  const proxy = await startProxy({ options: { server_replay: capture, server_replay_ignore_payload_params: "csrf", server_replay_extra: "404" } });
+  closeAfter(t, proxy, origin);
+  assert.equal((await viaProxy(proxy.port, `${base}/form`, { method: "POST", body: "user=ann&csrf=2222", headers: form })).body.toString(), "live 1 /form");
+  assert.equal((await viaProxy(proxy.port, `${base}/upload`, { method: "POST", body: multipart("2222"), headers: mp })).body.toString(), "live 2 /upload");
+  assert.equal((await viaProxy(proxy.port, `${base}/form`, { method: "POST", body: "user=bob&csrf=1111", headers: form })).status, 404, "another user does not match");
+  assert.equal(served(), 2);
 });

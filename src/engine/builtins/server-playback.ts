@@ -8,6 +8,7 @@ import { expandHome } from "../../home-path.ts";
 import { flowsOfFile } from "../save-stream.ts";
 import { filesExist } from "../core-options.ts";
 import { decodeUrlencoded } from "../../urlencoded.ts";
+import { formFields } from "../flow/form.ts";
 
 const DATED_HEADERS = ["date", "expires", "last-modified"];
 
@@ -72,6 +73,7 @@ export class ServerPlaybackAddon {
     loader.add_option("server_replay_kill_extra", "bool", false, "Deprecated: server_replay_extra=kill.");
     loader.add_option("server_replay_ignore_content", "bool", false, "Ignore request bodies when matching.");
     loader.add_option("server_replay_ignore_params", "str[]", [], "Query parameters ignored when matching.");
+    loader.add_option("server_replay_ignore_payload_params", "str[]", [], "Form fields (urlencoded or multipart request bodies) ignored when matching.");
     loader.add_option("server_replay_ignore_host", "bool", false, "Ignore the request's host when matching.");
     loader.add_option("server_replay_ignore_port", "bool", false, "Ignore the request's port when matching.");
     loader.add_option("server_replay_use_headers", "str[]", [], "Request headers that must match too.");
@@ -142,13 +144,25 @@ export class ServerPlaybackAddon {
     }
   }
 
+  /**
+   * The body as matching sees it: with server_replay_ignore_payload_params, the fields of a
+   * urlencoded or multipart form but those named; otherwise its hash.
+   */
+  private bodyKey(r: HTTPFlow["request"]): string {
+    const raw = r.raw_content ?? new Uint8Array(0);
+    const ignored = new Set(this.options.server_replay_ignore_payload_params as string[]);
+    const fields = ignored.size ? formFields(r.plainHeaders.get("content-type"), raw) : undefined;
+    if (fields) return JSON.stringify(fields.filter(([k]) => !ignored.has(k)));
+    return createHash("sha256").update(raw).digest("hex");
+  }
+
   private key(flow: HTTPFlow): string {
     const o = this.options;
     const r = flow.request;
     const q = r.path.indexOf("?");
     const ignored = new Set(o.server_replay_ignore_params as string[]);
     const params = q < 0 ? [] : decodeUrlencoded(r.path.slice(q + 1)).filter(([k]) => !ignored.has(k));
-    const body = o.server_replay_ignore_content ? "" : createHash("sha256").update(r.raw_content ?? new Uint8Array(0)).digest("hex");
+    const body = o.server_replay_ignore_content ? "" : this.bodyKey(r);
     const headers = (o.server_replay_use_headers as string[]).map((h) => [h.toLowerCase(), r.plainHeaders.getAll(h)]);
     return JSON.stringify([r.method, r.scheme, o.server_replay_ignore_host ? "" : r.host, o.server_replay_ignore_port ? 0 : r.port, q < 0 ? r.path : r.path.slice(0, q), params, body, headers]);
   }
