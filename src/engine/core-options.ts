@@ -89,6 +89,7 @@ export function registerCoreOptions(options: Options): void {
     validate: (v) => void readCustomCerts(v as string[]),
   });
   options.add({ name: "client_certs", type: "optional str", default: undefined, paths: true, help: "A PEM file (certificate and key) shown to servers that ask for a client certificate, or a directory of HOST.pem files.", validate: validClientCerts });
+  options.add({ name: "store_streamed_bodies", type: "bool", default: false, help: "Keep the bodies of streamed requests and responses (see stream_large_bodies) in their flows too, at the cost of memory." });
   options.add({ name: "ssl_insecure", type: "bool", default: false, help: "Do not verify upstream server certificates." });
   options.add({
     name: "ssl_verify_upstream_trusted_ca",

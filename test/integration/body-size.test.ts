@@ -7,6 +7,7 @@ import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 import { h2Request, h2ViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 
 const HALF = 64 * 1024;
 const first = crypto.randomBytes(HALF);
@@ -247,4 +248,30 @@ test("a streamed upload to a server that reads slowly holds the client (backpres
   assert.equal(answer, `got ${total}`);
   assert.ok(originStartedReading - started >= 1400);
   assert.ok(clientDone >= originStartedReading, `the client could send its last byte only after the server began to read (${clientDone - started} ms vs ${originStartedReading - started} ms)`);
+});
+
+test("store_streamed_bodies: a streamed upload and a streamed answer are in their flow too, byte for byte; off, they are not", { timeout: 15_000 }, async (t) => {
+  const upload = crypto.randomBytes(3 * HALF);
+  const answer = crypto.randomBytes(3 * HALF);
+  const origin = await startHttpOrigin((req, res) => {
+    req.resume();
+    req.on("end", () => res.end(answer));
+  });
+  const proxy = await startProxy({ options: { stream_large_bodies: "10k", store_streamed_bodies: "true" } });
+  closeAfter(t, proxy, origin);
+  const url = `http://127.0.0.1:${origin.port}/big`;
+  const res = await viaProxy(proxy.port, url, { method: "POST", body: upload });
+  assert.ok(res.body.equals(answer), "the client got the answer whole");
+  const [kept] = await proxy.waitFinished(1);
+  const flow = proxy.engine.store.get(kept?.id ?? "") as HTTPFlow;
+  assert.ok(flow.request.stream && flow.response?.stream, "both were streamed");
+  assert.ok(Buffer.from(flow.request.raw_content ?? []).equals(upload), "the upload is in the flow");
+  assert.ok(Buffer.from(flow.response?.raw_content ?? []).equals(answer), "the answer is in the flow");
+
+  proxy.engine.options.setText("store_streamed_bodies", "false");
+  await viaProxy(proxy.port, url, { method: "POST", body: upload });
+  const [, dropped] = await proxy.waitFinished(2);
+  const plain = proxy.engine.store.get(dropped?.id ?? "") as HTTPFlow;
+  assert.equal(plain.request.raw_content, undefined);
+  assert.equal(plain.response?.raw_content, undefined);
 });

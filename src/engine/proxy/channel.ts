@@ -14,7 +14,7 @@ export interface ResponseSink {
 /** The request body as the client sends it: whole, or streamed as it arrives. */
 export interface RequestBody {
   readonly complete: boolean;
-  /** Bytes that arrived while the body was buffered (before any `stream`). */
+  /** Bytes that arrived while the body was buffered (before any `stream`, unless kept). */
   readonly length: number;
   readonly trailers: string[];
   whenComplete(): Promise<void>;
@@ -24,6 +24,8 @@ export interface RequestBody {
   /** Reads from the client again after `stream`'s callback returned false. */
   resume(): void;
   body(): Buffer;
+  /** store_streamed_bodies: set before `stream`, and `body()` still has all of it at the end. */
+  keepStreamed: boolean;
 }
 
 /**

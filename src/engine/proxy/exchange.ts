@@ -153,6 +153,7 @@ export class HttpExchange {
     await this.checkRequestSize();
     let streamedTo: UpstreamChannel | undefined;
     if (req.stream && !flow.response) {
+      body.keepStreamed = ctx.options.get<boolean>("store_streamed_bodies");
       streamedTo = await this.pool.acquire(flow);
       this.pending = this.exchangeOn(streamedTo, true);
       // Awaited in respond(); until then a failure must not count as unhandled.
@@ -160,7 +161,7 @@ export class HttpExchange {
     }
     await body.whenComplete();
     if (this.writer.gone && !body.complete) throw new Error("client disconnected");
-    if (!streamedTo) req.raw_content = body.body();
+    if (!streamedTo || body.keepStreamed) req.raw_content = body.body();
     if (body.trailers.length) req.trailers = Headers.fromRaw(body.trailers);
     req.timestamp_end = Date.now() / 1000;
     ctx.notify(flow);
@@ -286,10 +287,15 @@ export class HttpExchange {
       let abandoned = false;
       let headersDone = false;
       const threshold = firstThreshold(this.sizes);
+      // store_streamed_bodies: what is streamed is kept too, the flow's body once complete.
+      const kept: Buffer[] | undefined = ctx.options.get<boolean>("store_streamed_bodies") ? [] : undefined;
       const startStreaming = (res: Response): void => {
         streaming = true;
         writer.head(flow);
-        for (const b of parts.splice(0)) this.forward(channel, res, b);
+        for (const b of parts.splice(0)) {
+          kept?.push(b);
+          this.forward(channel, res, b);
+        }
       };
       /** mitmproxy's check_body_size for the response: false when it is over body_size_limit (the flow fails with 502). */
       const checkSize = (res: Response, expected: number | undefined): boolean => {
@@ -336,7 +342,10 @@ export class HttpExchange {
             });
           },
           onBody: (c) => {
-            if (streaming && response) this.forward(channel, response, c);
+            if (streaming && response) {
+              kept?.push(Buffer.from(c));
+              this.forward(channel, response, c);
+            }
             else {
               const copy = Buffer.from(c);
               parts.push(copy);
@@ -355,6 +364,7 @@ export class HttpExchange {
               if (streaming) {
                 for (const b of parts.splice(0)) this.forward(channel, res, b);
                 writer.end(res);
+                if (kept) res.raw_content = Buffer.concat(kept);
               } else res.raw_content = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
               if (res.status_code === 101 && upgrading) {
                 resolve("upgraded");

@@ -16,20 +16,27 @@ export class Incoming {
   private streamTo: ((chunk: Buffer) => boolean | void) | undefined;
   /** Where the body comes from (the client's socket or HTTP/2 stream), so a slow server can hold it. */
   source: { pause(): unknown; resume(): unknown } | undefined = undefined;
+  /** store_streamed_bodies: a streamed body is kept as well, so `body()` has all of it at the end. */
+  keepStreamed = false;
 
   constructor(readonly head: MessageHead) {}
 
   push(chunk: Buffer): void {
     if (this.streamTo) {
+      if (this.keepStreamed) this.keep(chunk);
       // Backpressure: a server that reads slowly holds the client instead of pryx buffering the body.
       if (this.streamTo(chunk) === false) this.source?.pause();
       return;
     }
+    this.keep(chunk);
+    if (this.waiters.length) this.waiters = this.waiters.filter((w) => (this.length > w.over ? (w.wake(), false) : true));
+  }
+
+  private keep(chunk: Buffer): void {
     // The parser hands out views into its input buffer; copy so the body outlives the read.
     const copy = Buffer.from(chunk);
     this.chunks.push(copy);
     this.length += copy.length;
-    if (this.waiters.length) this.waiters = this.waiters.filter((w) => (this.length > w.over ? (w.wake(), false) : true));
   }
 
   finish(trailers: string[]): void {
@@ -52,7 +59,7 @@ export class Incoming {
   /** Hands what arrived so far and every later chunk to `fn`; `fn` returning false pauses the source until `resume`. */
   stream(fn: (chunk: Buffer) => boolean | void): void {
     let full = false;
-    for (const c of this.chunks.splice(0)) if (fn(c) === false) full = true;
+    for (const c of this.keepStreamed ? [...this.chunks] : this.chunks.splice(0)) if (fn(c) === false) full = true;
     this.streamTo = fn;
     if (full) this.source?.pause();
   }
