@@ -160,6 +160,15 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "showhost", type: "bool", default: true, help: "Show the Host header's host in the flow list and URLs; off: the host pryx connected to (mitmproxy's showhost, whose default is off)." });
   options.add({ name: "command_history", type: "bool", default: true, help: "Keep the console's command history (filters included) in <confdir>/command_history across sessions." });
   options.add({ name: "console_layout", type: "choice", default: "single", choices: [...CONSOLE_LAYOUTS], help: "The flow list alone, or split with a preview of the focused flow (vertical: below, horizontal: beside); - cycles." });
+  options.add({
+    name: "content_view_lines_cutoff",
+    type: "int",
+    default: 512,
+    help: "The console shows this many lines of a body until f shows all of them.",
+    validate: (v) => {
+      if (typeof v !== "number" || v < 1) throw new Error("must be a positive number of lines");
+    },
+  });
   options.add({ name: "console_default_contentview", type: "choice", default: "auto", choices: [...CONTENT_VIEWS], help: "The content view a body is shown in until m picks another." });
   options.add({ name: "console_focus_follow", type: "bool", default: false, help: "The console's focus follows new flows." });
   options.add({ name: "view_order", type: "choice", default: "time", choices: ["time", "method", "url", "size"], help: "Flow list order." });

@@ -1337,7 +1337,7 @@ export class Controller {
     const tab = s.tabs[s.tab] ?? s.tabs[0]!;
     const content = tabContent(tab.id, s.detail, {
       mode: s.modes[tab.id] ?? this.defaultViewMode(),
-      maxLines: s.full ? Infinity : DEFAULT_MAX_LINES,
+      maxLines: s.full ? Infinity : Number(this.option("content_view_lines_cutoff") ?? DEFAULT_MAX_LINES) || DEFAULT_MAX_LINES,
       glyphs: this.theme?.glyphs ?? UNICODE_GLYPHS,
     });
     return { ...s, content, scroll: clampScroll(s.scroll, content.lines.length, this.bodyRows("flowview")) };

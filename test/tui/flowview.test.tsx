@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { KEY, press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
+import { KEY, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
 import { makeDetail, makeFlow, makeFlows } from "./helpers/fake-engine.ts";
 import type { FlowDetail, FlowSummary } from "../../src/protocol.ts";
 
@@ -156,17 +156,22 @@ test("space and p step to the next and previous flow inside the flow view", asyn
   }
 });
 
+/** Adds one flow whose response is `lines` of plain text, and waits for it in the list. */
+async function addTextResponse(h: Awaited<ReturnType<typeof renderConsole>>, lines: string[]): Promise<void> {
+  const f = makeFlow({ seq: 1 });
+  const body = new TextEncoder().encode(lines.join("\n"));
+  const d = makeDetail(f);
+  d.response = { ...d.response!, headers: [["Content-Type", "text/plain"]], body, bodySize: body.length, contentType: "text/plain" };
+  h.engine.details.set(f.id, d);
+  h.engine.add([f]);
+  await waitForText(h, "[1/1]");
+}
+
 test("f on a body of hundreds of thousands of lines shows all of them (no stack overflow)", async () => {
   const h = await renderConsole();
   try {
-    const f = makeFlow({ seq: 1 });
     // 200,000 lines: pretty-printing a 2 MB minified JSON array gives as many.
-    const body = new TextEncoder().encode(Array.from({ length: 200_000 }, (_, i) => `row ${i}`).join("\n"));
-    const d = makeDetail(f);
-    d.response = { ...d.response!, headers: [["Content-Type", "text/plain"]], body, bodySize: body.length, contentType: "text/plain" };
-    h.engine.details.set(f.id, d);
-    h.engine.add([f]);
-    await waitForText(h, "[1/1]");
+    await addTextResponse(h, Array.from({ length: 200_000 }, (_, i) => `row ${i}`));
     await press(h, KEY.enter);
     await press(h, KEY.tab);
     await waitForText(h, "row 0");
@@ -260,6 +265,24 @@ test("the flow view's title: a DNS flow's rcode by name and no size, a finished 
     await press(h, "j");
     const tcp = (await press(h, KEY.enter)).split("\n")[0] ?? "";
     assert.match(tcp, /10b +500ms$/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("content_view_lines_cutoff: a body shows that many lines until f shows all of them", async () => {
+  const h = await renderConsole();
+  try {
+    await addTextResponse(h, Array.from({ length: 20 }, (_, i) => `line ${i}`));
+    await runAtPrompt(h, "set content_view_lines_cutoff 5");
+    assert.ok(await until(() => h.engine.options.find((o) => o.name === "content_view_lines_cutoff")?.value === "5"));
+    await press(h, KEY.enter);
+    await press(h, KEY.tab);
+    const cut = await waitForText(h, "line 4");
+    assert.doesNotMatch(cut, /line 5\b/, cut);
+    await press(h, "f");
+    await waitForText(h, "line 5");
+    assert.match(await press(h, "G"), /line 19/);
   } finally {
     h.unmount();
   }
