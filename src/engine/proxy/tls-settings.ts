@@ -49,17 +49,26 @@ export function validTlsSetting(what: "ciphers" | "ecdhCurve"): (v: unknown) => 
   };
 }
 
+/** Whether the `client_certs` path is a directory, asked once per path rather than per request. */
+let clientCertsKind: { path: string; directory: boolean } | undefined;
+
 /**
  * mitmproxy's `client_certs`: a PEM file (certificate and key) that pryx shows servers asking
- * for a client certificate, or a directory of them named after the server (`HOST.pem`), used
- * for the servers that have one.
+ * for a client certificate, or a directory of them named after the server (`HOST.pem`). The
+ * file a server would get, whether or not it exists: its name is part of the pool key, and
+ * it is read only when a connection is made.
  */
-export function clientCertFor(options: Options, serverName: string): { file: string; pem: string } | undefined {
+function clientCertFile(options: Options, serverName: string): string | undefined {
   const where = options.get<string | undefined>("client_certs");
   if (!where) return undefined;
-  const file = fs.statSync(where, { throwIfNoEntry: false })?.isDirectory() ? path.join(where, `${serverName}.pem`) : where;
+  if (clientCertsKind?.path !== where) clientCertsKind = { path: where, directory: fs.statSync(where, { throwIfNoEntry: false })?.isDirectory() ?? false };
+  return clientCertsKind.directory ? path.join(where, `${serverName}.pem`) : where;
+}
+
+function readPem(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
   try {
-    return { file, pem: fs.readFileSync(file, "utf8") };
+    return fs.readFileSync(file, "utf8");
   } catch {
     return undefined;
   }
@@ -68,14 +77,25 @@ export function clientCertFor(options: Options, serverName: string): { file: str
 export function validClientCerts(v: unknown): void {
   if (typeof v !== "string") return;
   if (!fs.existsSync(v)) throw new Error(`${v} does not exist: give a PEM file, or a directory of HOST.pem files`);
+  clientCertsKind = undefined;
 }
 
-/** Everything about how pryx speaks TLS to a server: verification, the settings above and a client certificate, and one pool key for all. */
-export function upstreamTls(options: Options, serverName: string): { key: string; tls: tls.ConnectionOptions } {
+/**
+ * Everything about how pryx speaks TLS to a server: verification, the settings above and a
+ * client certificate. `key` is cheap, for the pool on every request; `connectOptions` reads
+ * what a new connection needs.
+ */
+export function upstreamTls(options: Options, serverName: string): { key: string; connectOptions: () => tls.ConnectionOptions } {
   const verify = upstreamVerification(options);
   const settings = tlsSettings(options, "server", tls.DEFAULT_CIPHERS);
-  const own = clientCertFor(options, serverName);
-  return { key: `${verify.key}|${settings.key}|${own?.file ?? ""}`, tls: { ...verify.tls, ...settings.tls, ...(own ? { cert: own.pem, key: own.pem } : {}) } };
+  const certFile = clientCertFile(options, serverName);
+  return {
+    key: `${verify.key}|${settings.key}|${certFile ?? ""}`,
+    connectOptions: () => {
+      const pem = readPem(certFile);
+      return { ...verify.tls, ...settings.tls, ...(pem ? { cert: pem, key: pem } : {}) };
+    },
+  };
 }
 
 /** Whether a handshake failed because the two sides share no TLS version (rather than a certificate, say). */

@@ -100,7 +100,7 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
   if (!useTls) return sock;
   return new Promise((resolve, reject) => {
     const sni = server.sni && !net.isIP(server.sni) ? server.sni : undefined;
-    const t = tls.connect({ socket: sock, servername: sni, ALPNProtocols: alpn, ...upstreamTls(ctx.options, server.sni ?? host).tls });
+    const t = tls.connect({ socket: sock, servername: sni, ALPNProtocols: alpn, ...upstreamTls(ctx.options, server.sni ?? host).connectOptions() });
     t.once("secureConnect", () => {
       t.off("error", onError);
       server.timestamp_tls_setup = Date.now() / 1000;
