@@ -18,8 +18,6 @@ export class ClientPlaybackAddon {
   readonly name = "client_playback";
   private options: Readonly<Record<string, OptionValue>> = {};
   private queue: HTTPFlow[] = [];
-  /** Requests sent and not yet answered. */
-  private inflight = 0;
   /** Settles once the queue is empty; replaced each time replays start from an empty queue. */
   private drained: Promise<void> = Promise.resolve();
 
@@ -64,7 +62,8 @@ export class ClientPlaybackAddon {
 
   /** Requests waiting to be replayed, the one being sent included. */
   pending(): number {
-    return this.queue.length + this.inflight;
+    // Each lane has its one request in flight from the moment it starts until it ends.
+    return this.queue.length + this.lanes;
   }
 
   /** Shutting down: the requests still queued are not sent. */
@@ -106,14 +105,11 @@ export class ClientPlaybackAddon {
     this.lanes++;
     try {
       for (let f = this.queue.shift(); f; f = this.queue.shift()) {
-        this.inflight++;
         try {
           await this.replay(f);
         } catch (err) {
           // A replay's own failures (no server, TLS) end as the new flow's error; this is anything else.
           this.log.warn(`client replay of ${f.request.pretty_url} failed: ${(err as Error).message}`);
-        } finally {
-          this.inflight--;
         }
       }
     } finally {
