@@ -3,34 +3,31 @@ import { StringDecoder } from "node:string_decoder";
 import type { Options } from "./options.ts";
 import type { Log } from "./log.ts";
 import type { Flow } from "./flow/flow.ts";
-import type { HTTPFlow } from "./flow/http.ts";
-import type { TCPFlow } from "./flow/tcp.ts";
-import type { DNSFlow } from "./flow/dns.ts";
 import { decodeFlow, encodeFlow } from "./flow/codec.ts";
 import { fromHar, isHar } from "./flow/har.ts";
 import { looksLikeTnetstring, parseTnetstring } from "./flow/tnetstring.ts";
 import { flowFromMitmproxyState } from "./flow/mitmproxy-flow.ts";
-import { flowFilter } from "./flow-filter.ts";
+import { FinishedFlows } from "./finished-flows.ts";
 
 /**
  * Built-in addon behind `-w/--save-stream-file`: appends every finished flow to the
  * file as one line. A leading "+" appends to an existing file; otherwise the file is
  * started anew (mitmproxy's convention).
  */
-export class SaveStreamAddon {
+export class SaveStreamAddon extends FinishedFlows {
   readonly name = "save_stream";
   private fd: number | undefined;
   private path: string | undefined;
-  /** `save_stream_filter`: only matching flows are written. */
-  private filter: ((flow: Flow) => boolean) | undefined;
 
   constructor(
     private readonly options: Options,
     private readonly log: Log,
-  ) {}
+  ) {
+    super();
+  }
 
   configure(updated: Set<string>): void {
-    if (updated.has("save_stream_filter")) this.filter = flowFilter(this.options.get<string | undefined>("save_stream_filter"));
+    if (updated.has("save_stream_filter")) this.setFilter(this.options.get<string | undefined>("save_stream_filter"));
     if (!updated.has("save_stream_file")) return;
     this.close();
     const spec = this.options.get<string | undefined>("save_stream_file");
@@ -45,38 +42,13 @@ export class SaveStreamAddon {
     }
   }
 
-  private write(flow: Flow): void {
-    if (this.fd === undefined || (this.filter && !this.filter(flow))) return;
+  protected finished(flow: Flow): void {
+    if (this.fd === undefined) return;
     try {
       fs.writeSync(this.fd, `${encodeFlow(flow)}\n`);
     } catch (err) {
       this.log.error(`cannot write flow to ${this.path}: ${(err as Error).message}`);
     }
-  }
-
-  response(flow: HTTPFlow): void {
-    // A WebSocket's 101 (flow.websocket is set by then) is written at websocket_end, as mitmproxy does.
-    if (!flow.websocket) this.write(flow);
-  }
-  error(flow: HTTPFlow): void {
-    this.write(flow);
-  }
-  /** A WebSocket flow is written once, when it ends, with its messages. */
-  websocket_end(flow: HTTPFlow): void {
-    this.write(flow);
-  }
-  tcp_end(flow: TCPFlow): void {
-    this.write(flow);
-  }
-  tcp_error(flow: TCPFlow): void {
-    this.write(flow);
-  }
-
-  dns_response(flow: DNSFlow): void {
-    this.write(flow);
-  }
-  dns_error(flow: DNSFlow): void {
-    this.write(flow);
   }
 
   done(): void {

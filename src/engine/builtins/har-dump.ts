@@ -2,41 +2,36 @@ import fs from "node:fs";
 import type { Loader } from "../hooks/loader.ts";
 import type { OptionValue } from "../options.ts";
 import type { Log } from "../log.ts";
-import type { HTTPFlow } from "../flow/http.ts";
+import { HTTPFlow } from "../flow/http.ts";
+import type { Flow } from "../flow/flow.ts";
+import { FinishedFlows } from "../finished-flows.ts";
 import { toHar } from "../flow/har.ts";
-import { flowFilter } from "../flow-filter.ts";
 
 /**
  * mitmproxy's `hardump`: every HTTP flow of the run (those matching save_stream_filter, if it
  * is set) is written as one HAR file when pryx exits; `-` prints it. The flows are kept for
  * it from the moment the option is set, so it costs the memory of a console's store.
  */
-export class HarDumpAddon {
+export class HarDumpAddon extends FinishedFlows {
   readonly name = "hardump";
   private options: Readonly<Record<string, OptionValue>> = {};
   private flows: HTTPFlow[] = [];
 
-  constructor(private readonly log: Log) {}
+  constructor(private readonly log: Log) {
+    super();
+  }
 
   load(loader: Loader): void {
     loader.add_option("hardump", "str", "", "Save every HTTP flow of the run as a HAR file on exit (- prints it); save_stream_filter selects which.", undefined, { paths: true });
     this.options = loader.options;
   }
 
-  private keep(flow: HTTPFlow): void {
-    if (!this.options.hardump) return;
-    const wanted = flowFilter(this.options.save_stream_filter as string | undefined);
-    if (!wanted || wanted(flow)) this.flows.push(flow);
+  configure(updated: Set<string>): void {
+    if (updated.has("save_stream_filter")) this.setFilter(this.options.save_stream_filter as string | undefined);
   }
 
-  response(flow: HTTPFlow): void {
-    if (!flow.websocket) this.keep(flow);
-  }
-  error(flow: HTTPFlow): void {
-    this.keep(flow);
-  }
-  websocket_end(flow: HTTPFlow): void {
-    this.keep(flow);
+  protected finished(flow: Flow): void {
+    if (this.options.hardump && flow instanceof HTTPFlow) this.flows.push(flow);
   }
 
   done(): void {

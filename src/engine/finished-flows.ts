@@ -1,0 +1,47 @@
+import type { Flow } from "./flow/flow.ts";
+import type { HTTPFlow } from "./flow/http.ts";
+import type { TCPFlow } from "./flow/tcp.ts";
+import type { DNSFlow } from "./flow/dns.ts";
+import { flowFilter } from "./flow-filter.ts";
+
+/**
+ * The hooks at which a flow is complete, as mitmproxy's save addons take them, passing each
+ * flow that `save_stream_filter` lets through to `finished`. A WebSocket's 101 counts when the
+ * WebSocket ends, so the flow carries its messages.
+ */
+export abstract class FinishedFlows {
+  /** `save_stream_filter`, compiled when it changes. */
+  private filter: ((flow: Flow) => boolean) | undefined;
+
+  protected abstract finished(flow: Flow): void;
+
+  protected setFilter(expr: string | undefined): void {
+    this.filter = flowFilter(expr);
+  }
+
+  private take(flow: Flow): void {
+    if (!this.filter || this.filter(flow)) this.finished(flow);
+  }
+
+  response(flow: HTTPFlow): void {
+    if (!flow.websocket) this.take(flow);
+  }
+  error(flow: HTTPFlow): void {
+    this.take(flow);
+  }
+  websocket_end(flow: HTTPFlow): void {
+    this.take(flow);
+  }
+  tcp_end(flow: TCPFlow): void {
+    this.take(flow);
+  }
+  tcp_error(flow: TCPFlow): void {
+    this.take(flow);
+  }
+  dns_response(flow: DNSFlow): void {
+    this.take(flow);
+  }
+  dns_error(flow: DNSFlow): void {
+    this.take(flow);
+  }
+}
