@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import tls from "node:tls";
 import { X509Certificate, createPrivateKey } from "node:crypto";
+import { certificatesIn } from "./pem.ts";
 
 /** One `certs` entry: the hosts it serves and its PEM (certificate chain, leaf first, and key). */
 export interface CustomCert {
@@ -10,7 +11,6 @@ export interface CustomCert {
   keyPem: string;
 }
 
-const PEM_CERTS = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const PEM_KEY = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]+?-----END (?:[A-Z]+ )?PRIVATE KEY-----/;
 
 /**
@@ -28,9 +28,9 @@ export function readCustomCerts(entries: readonly string[]): CustomCert[] {
     } catch (err) {
       throw new Error(`cannot read the certificate ${file}: ${(err as Error).message}`);
     }
-    const certs = text.match(PEM_CERTS);
+    const certs = certificatesIn(text);
     const key = PEM_KEY.exec(text)?.[0];
-    if (!certs) throw new Error(`${file} holds no PEM certificate`);
+    if (!certs.length) throw new Error(`${file} holds no PEM certificate`);
     if (!key) throw new Error(`${file} holds no private key: put the key in the same PEM file, after the certificates`);
     try {
       new X509Certificate(certs[0] as string);

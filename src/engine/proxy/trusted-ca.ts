@@ -2,8 +2,8 @@ import fs from "node:fs";
 import { X509Certificate } from "node:crypto";
 import type tls from "node:tls";
 import type { Options } from "../options.ts";
+import { certificatesIn } from "../ca/pem.ts";
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /** The certificates read per path: upstream connections ask for every handshake. */
 const cache = new Map<string, string[]>();
@@ -22,7 +22,7 @@ export function readTrustedCa(file: string): string[] {
   } catch (err) {
     throw new Error(`cannot read ${file}: ${(err as Error).message}`);
   }
-  const certs = text.match(PEM_CERT) ?? [];
+  const certs = certificatesIn(text);
   if (!certs.length) throw new Error(`${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   for (const [i, pem] of certs.entries()) {
     try {
