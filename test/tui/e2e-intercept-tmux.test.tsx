@@ -6,7 +6,7 @@
  */
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawnSync, type ChildProcess } from "node:child_process";
+import { execFile, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import net from "node:net";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -17,7 +17,7 @@ import { deadPort } from "../helpers/wait.ts";
 
 const SOCKET = `pryx-e2e-intercept-${process.pid}`;
 const SESSION = "icpt";
-const { tmux, keys, type, waitScreen } = tmuxSession(SOCKET, SESSION);
+const { tmux, keys, type, waitScreen, stop } = tmuxSession(SOCKET, SESSION);
 
 /** The origin answers with the headers (and body) it received, so curl's output shows what arrived. */
 async function echoOrigin(): Promise<{ origin: http.Server; originPort: number }> {
@@ -42,7 +42,7 @@ async function setUp(t: TestContext, homePrefix: string) {
   const home = mkdtempSync(path.join(tmpdir(), homePrefix));
   let child: ChildProcess | undefined;
   t.after(() => {
-    spawnSync("tmux", ["-L", SOCKET, "kill-server"]);
+    stop();
     child?.kill();
     origin.closeAllConnections();
     origin.close();

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import http from "node:http";
 import path from "node:path";
@@ -12,7 +12,7 @@ import { ROOT, have, tmuxSession } from "./helpers/tmux.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 
 const SOCKET = `pryx-e2e-${process.pid}`;
-const { tmux, waitScreen } = tmuxSession(SOCKET, "e2e");
+const { tmux, waitScreen, stop } = tmuxSession(SOCKET, "e2e");
 
 test("the real console: flows appear, Enter shows the request headers, q returns, ? helps, Q exits and restores the terminal", { skip: !have("tmux") || !have("curl") ? "needs tmux and curl" : false, timeout: 90_000 }, async () => {
   const origin = http.createServer((req, res) => {
@@ -62,15 +62,12 @@ test("the real console: flows appear, Enter shows the request headers, q returns
     assert.ok(printed(after, "before-pryx-marker"), "the normal screen is back");
     assert.doesNotMatch(after, /\[2\/2\]/);
   } finally {
-    spawnSync("tmux", ["-L", SOCKET, "kill-server"]);
+    stop();
     origin.close();
   }
 });
 
 test("the real console: on the run that creates the CA, the event log says so", { skip: !have("tmux") ? "needs tmux" : false, timeout: 60_000 }, async () => {
-  // A server of its own: the previous test's kill-server may still be exiting on the shared socket.
-  const socket = `${SOCKET}-ca`;
-  const { tmux, waitScreen } = tmuxSession(socket, "e2e");
   const home = tempDir("pryx-e2e-");
   const confdir = path.join(home, "conf");
   try {
@@ -81,6 +78,6 @@ test("the real console: on the run that creates the CA, the event log says so", 
     await waitScreen((s) => s.includes(`created a new CA in ${confdir} — trust ${path.join(confdir, "pryx-ca-cert.pem")}`), "the new-CA entry in the event log");
     tmux("send-keys", "-t", "e2e", "q", "Q");
   } finally {
-    spawnSync("tmux", ["-L", socket, "kill-server"]);
+    stop();
   }
 });

@@ -14,6 +14,17 @@ export function tmuxSession(socket: string, session: string) {
   return {
     tmux,
     screen,
+    /**
+     * Kills the server and waits until a client finds none: a session started on the same
+     * socket while the old server is still exiting fails with "server exited unexpectedly".
+     * (tmux leaves the socket file behind, so that is no sign.)
+     */
+    stop(): void {
+      spawnSync("tmux", ["-L", socket, "kill-server"]);
+      const gone = (): boolean => /no server running/.test(spawnSync("tmux", ["-L", socket, "list-sessions"], { encoding: "utf8" }).stderr);
+      const deadline = Date.now() + 5000;
+      while (!gone() && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    },
     /** Keys by tmux name (Enter, Tab, Escape). */
     keys: (...k: string[]): string => tmux("send-keys", "-t", session, ...k),
     /** Text typed as is: `~`, `&` and spaces are not key names. */
