@@ -23,6 +23,7 @@ test("tls_version_client_min/max: a client below the floor fails its handshake w
   assert.doesNotMatch(line.msg, /CA trusted/, "not blamed on the certificate");
   const modern = await tlsViaProxy(proxy.port, { target, servername: "new.test", version: "TLSv1.3" });
   assert.equal(modern.getProtocol(), "TLSv1.3");
+  const issued = modern.getPeerX509Certificate()?.fingerprint256;
   modern.destroy();
 
   proxy.engine.options.setText("tls_version_client_min", "TLS1");
@@ -30,6 +31,9 @@ test("tls_version_client_min/max: a client below the floor fails its handshake w
   const legacy = await tlsViaProxy(proxy.port, { target, servername: "legacy.test", version: "TLSv1" });
   assert.equal(legacy.getProtocol(), "TLSv1");
   legacy.destroy();
+  const same = await tlsViaProxy(proxy.port, { target, servername: "new.test", version: "TLSv1" });
+  assert.equal(same.getPeerX509Certificate()?.fingerprint256, issued, "a host's certificate is kept, not signed again, when the versions change");
+  same.destroy();
   await assert.rejects(tlsViaProxy(proxy.port, { target, servername: "legacy.test", version: "TLSv1.3" }), "above the ceiling now");
 });
 

@@ -61,10 +61,11 @@ export class LeafCertificates {
     return this.#cache.size;
   }
 
-  /** Versions, ciphers and curves for the handshakes from now on (the `*_client` TLS options); certificates are issued anew with them. */
+  /** Versions, ciphers and curves for the handshakes from now on (the `*_client` TLS options). */
   setProtocol(protocol: Pick<tls.SecureContextOptions, "minVersion" | "maxVersion" | "ciphers" | "ecdhCurve">): void {
     this.#protocol = protocol;
-    this.#cache.clear();
+    // The certificates stay; only their contexts carry the protocol, so no host is signed again.
+    for (const [host, leaf] of this.#cache) this.#cache.set(host, { ...leaf, secureContext: this.#context(leaf.keyPem, leaf.certPem) });
   }
 
   /** The certificate for `host` (a DNS name or an IP address, brackets allowed), issued on first use. */
@@ -101,6 +102,16 @@ export class LeafCertificates {
     };
   }
 
+  /**
+   * No resumable sessions: encrypting two stateless tickets per handshake was ~8% of a new
+   * connection's CPU (measured), and a client resuming with a proxy on its own machine or LAN
+   * saves next to nothing. OpenSSL still sends TLS 1.3 stateful tickets, which Node's server
+   * keeps no cache for, so offering one gets a full handshake.
+   */
+  #context(keyPem: string, certPem: string): tls.SecureContext {
+    return tls.createSecureContext({ key: keyPem, cert: certPem, ciphers: CLIENT_CIPHERS, ...this.#protocol, honorCipherOrder: true, secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_PRIORITIZE_CHACHA });
+  }
+
   #issue(host: string): LeafCertificate {
     const issuer = this.#issuer;
     const cert = forge.pki.createCertificate();
@@ -133,11 +144,7 @@ export class LeafCertificates {
       host,
       certPem,
       keyPem,
-      // No resumable sessions: encrypting two stateless tickets per handshake was ~8% of a new
-      // connection's CPU (measured), and a client resuming with a proxy on its own machine or LAN
-      // saves next to nothing. OpenSSL still sends TLS 1.3 stateful tickets, which Node's server
-      // keeps no cache for, so offering one gets a full handshake.
-      secureContext: tls.createSecureContext({ key: keyPem, cert: certPem, ciphers: CLIENT_CIPHERS, ...this.#protocol, honorCipherOrder: true, secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_PRIORITIZE_CHACHA }),
+      secureContext: this.#context(keyPem, certPem),
       // Read back rather than reuse the Date above: X.509 time has whole seconds.
       notAfter: new Date(x509.validTo),
     };
