@@ -6,6 +6,7 @@ import { hideBin } from "yargs/helpers";
 import { EngineClient, type EngineInit } from "./engine-client.ts";
 import { attachDump, formatLog } from "./dump.ts";
 import type { EngineEvent, LogLevel, ReadyInfo } from "./protocol.ts";
+import { EMPTY_BATCH } from "./summary-codec.ts";
 import type { OptionText } from "./engine/options.ts";
 import { compileFilter } from "./engine/filter/index.ts";
 import { MODES } from "./engine/modes.ts";
@@ -235,7 +236,7 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
   );
   const info = await engine.ready;
   // The console's event log is the one place it reports start-up; a new CA needs the user's action.
-  if (info.caCreated) early.push({ t: "batch", add: [], update: [], remove: [], logs: [{ ts: Date.now() / 1000, level: "warn", msg: caNotice(info) }], reset: false });
+  if (info.caCreated) early.push({ t: "batch", add: EMPTY_BATCH, update: EMPTY_BATCH, remove: [], logs: [{ ts: Date.now() / 1000, level: "warn", msg: caNotice(info) }], reset: false });
   const { runConsole } = await import("./tui/index.tsx");
   let code = 0;
   try {

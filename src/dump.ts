@@ -1,5 +1,6 @@
 import type { EngineHandle } from "./engine-client.ts";
 import { shownAt, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type MessageDetail } from "./protocol.ts";
+import { decodeSummaries } from "./summary-codec.ts";
 
 export interface DumpOptions {
   jsonl: boolean;
@@ -83,7 +84,7 @@ export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void 
     // termlog_verbosity, as mitmdump's; -q (flow_detail 0) keeps only warnings and errors.
     for (const l of ev.logs) if (shownAt(l.level, opts.logLevel) && (l.level !== "info" || opts.flowDetail > 0)) opts.err.write(`${formatLog(l)}\n`);
     // Within one batch, print in arrival order whether a flow was added or updated.
-    const finished = [...ev.add, ...ev.update].filter((f) => !f.live);
+    const finished = [...decodeSummaries(ev.add), ...decodeSummaries(ev.update)].filter((f) => !f.live);
     if (finished.length > 1) finished.sort((a, b) => a.seq - b.seq);
     const details = new Map((ev.details ?? []).map((d) => [d.summary.id, d]));
     for (const f of finished) print(f, details.get(f.id));

@@ -4,6 +4,7 @@
  * Types only (plus assertNever), so both threads import it without pulling in the other's code.
  */
 import type { HeaderField } from "./engine/flow/headers.ts";
+import type { SummaryBatch } from "./summary-codec.ts";
 
 export type FlowType = "http" | "tcp" | "udp" | "dns";
 
@@ -214,7 +215,8 @@ export interface ReadyInfo {
 export type EngineEvent =
   | { t: "ready"; info: ReadyInfo }
   /** `details`: in dump mode at flow_detail 2 and up, the detail of each finished flow shown (its store lets go of it). */
-  | { t: "batch"; add: FlowSummary[]; update: FlowSummary[]; remove: string[]; logs: LogEntry[]; reset: boolean; details?: FlowDetail[] }
+  /** `add`, `update`: summaries packed (see summary-codec.ts); `decodeSummaries` gives the objects. */
+  | { t: "batch"; add: SummaryBatch; update: SummaryBatch; remove: string[]; logs: LogEntry[]; reset: boolean; details?: FlowDetail[] }
   | { t: "options"; changed: OptionInfo[] }
   /**
    * The view filter changed: the `seq` of every flow it shows (empty when `filter` is "",

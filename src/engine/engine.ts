@@ -35,6 +35,7 @@ import { applyPatch } from "./flow/patch.ts";
 import { HTTPFlow } from "./flow/http.ts";
 import { clientDisconnected } from "./proxy/client-gone.ts";
 import { replayHooks } from "./hooks/event-sequence.ts";
+import { encodeSummaries } from "../summary-codec.ts";
 
 const FLUSH_INTERVAL_MS = 33;
 const FLOOD_FLUSH_INTERVAL_MS = 100;
@@ -354,7 +355,7 @@ export class Engine {
     this.flushInterval = this.init.keepFlows && items > FLOOD_BATCH_ROWS ? FLOOD_FLUSH_INTERVAL_MS : FLUSH_INTERVAL_MS;
     const logs = this.logs;
     this.logs = [];
-    this.post({ t: "batch", ...delta, logs, reset: false });
+    this.post({ t: "batch", ...delta, add: encodeSummaries(delta.add), update: encodeSummaries(delta.update), logs, reset: false });
   }
 
   /**

@@ -484,7 +484,7 @@ export class Controller {
   private onEvent(ev: EngineEvent): void {
     switch (ev.t) {
       case "batch":
-        this.store.applyBatch(ev, ev.add.length + ev.update.length > FLOOD_BATCH_ROWS);
+        this.store.applyBatch(ev, ev.add.count + ev.update.count > FLOOD_BATCH_ROWS);
         if (ev.logs.length) this.addLogs(ev.logs);
         break;
       case "options": {

@@ -11,29 +11,43 @@ export function isOrderKey(s: string): s is OrderKey {
   return (ORDERS as readonly string[]).includes(s);
 }
 
-export type Compare = (a: FlowSummary, b: FlowSummary) => number;
+export type Compare<T> = (a: T, b: T) => number;
+
+/** What each order reads from an element. */
+export interface OrderKeys<T> {
+  seq(x: T): number;
+  method(x: T): string;
+  url(x: T): string;
+  size(x: T): number;
+}
 
 function str(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function totalSize(f: FlowSummary): number {
-  return f.reqSize + (f.respSize ?? 0);
+/**
+ * Every order ends on `seq`, which is unique, so no two elements compare equal: that makes
+ * binary search find exactly one position per flow. Time order is arrival order (seq).
+ */
+export function comparators<T>(k: OrderKeys<T>): Record<OrderKey, Compare<T>> {
+  return {
+    time: (a, b) => k.seq(a) - k.seq(b),
+    method: (a, b) => str(k.method(a), k.method(b)) || k.seq(a) - k.seq(b),
+    url: (a, b) => str(k.url(a), k.url(b)) || k.seq(a) - k.seq(b),
+    size: (a, b) => k.size(a) - k.size(b) || k.seq(a) - k.seq(b),
+  };
 }
 
-/**
- * Every order ends on `seq`, which is unique, so no two flows compare equal: that makes binary
- * search find exactly one position per flow. Time order is arrival order (seq).
- */
-export const COMPARE: Record<OrderKey, Compare> = {
-  time: (a, b) => a.seq - b.seq,
-  method: (a, b) => str(a.method, b.method) || a.seq - b.seq,
-  url: (a, b) => str(a.url, b.url) || a.seq - b.seq,
-  size: (a, b) => totalSize(a) - totalSize(b) || a.seq - b.seq,
-};
+/** The orders over summaries themselves. */
+export const COMPARE = comparators<FlowSummary>({
+  seq: (f) => f.seq,
+  method: (f) => f.method,
+  url: (f) => f.url,
+  size: (f) => f.reqSize + (f.respSize ?? 0),
+});
 
 /** First index whose element is not less than `x`. */
-export function lowerBound(arr: readonly FlowSummary[], x: FlowSummary, cmp: Compare): number {
+export function lowerBound<T>(arr: readonly T[], x: T, cmp: Compare<T>): number {
   let lo = 0;
   let hi = arr.length;
   while (lo < hi) {
@@ -44,14 +58,14 @@ export function lowerBound(arr: readonly FlowSummary[], x: FlowSummary, cmp: Com
   return lo;
 }
 
-/** Index of the flow with x's id, searched by x's sort key; -1 when absent. */
-export function indexOf(arr: readonly FlowSummary[], x: FlowSummary, cmp: Compare): number {
+/** Index of `x` itself, searched by its sort key; -1 when absent. */
+export function indexOf<T>(arr: readonly T[], x: T, cmp: Compare<T>): number {
   const i = lowerBound(arr, x, cmp);
-  return i < arr.length && arr[i]!.id === x.id ? i : -1;
+  return i < arr.length && arr[i] === x ? i : -1;
 }
 
 /** Merges sorted `add` into sorted `arr`, in place when that is cheap (appending, or a few inserts). */
-export function mergeSorted(arr: FlowSummary[], add: FlowSummary[], cmp: Compare): FlowSummary[] {
+export function mergeSorted<T>(arr: T[], add: T[], cmp: Compare<T>): T[] {
   if (add.length === 0) return arr;
   add.sort(cmp);
   if (arr.length === 0 || cmp(add[0]!, arr[arr.length - 1]!) > 0) {
@@ -63,7 +77,7 @@ export function mergeSorted(arr: FlowSummary[], add: FlowSummary[], cmp: Compare
     for (const f of add) arr.splice(lowerBound(arr, f, cmp), 0, f);
     return arr;
   }
-  const out: FlowSummary[] = new Array<FlowSummary>(arr.length + add.length);
+  const out: T[] = new Array<T>(arr.length + add.length);
   let i = 0;
   let j = 0;
   let k = 0;

@@ -1,6 +1,7 @@
 /**
  * The console's view of the flows, kept outside React (mitmproxy's View addon plays this part):
- * a Map of summaries plus the shown flows in order, the focus and the visible window.
+ * the flows' packed summaries (a SummaryTable slot each, found by id), the shown flows in
+ * order as slots, the focus and the visible window. Only the visible rows are decoded.
  *
  * React reads it through useSyncExternalStore with cached snapshots (`window()`, `counts()`), so a
  * batch that only touches flows off screen leaves the list's snapshot identical and re-renders no row.
@@ -9,13 +10,14 @@
  * (display indexes are mapped, the array is never reversed).
  */
 import type { FlowSummary } from "../protocol.ts";
-import { COMPARE, indexOf, mergeSorted, type Compare, type OrderKey } from "./order.ts";
+import { forEachRecord, type SummaryBatch } from "../summary-codec.ts";
+import { comparators, indexOf, mergeSorted, type Compare, type OrderKey } from "./order.ts";
+import { SummaryTable } from "./summary-table.ts";
 import { calcTop, clamp } from "./window.ts";
-import { shareStrings } from "./intern.ts";
 
 export interface BatchDelta {
-  add: readonly FlowSummary[];
-  update: readonly FlowSummary[];
+  add: SummaryBatch;
+  update: SummaryBatch;
   remove: readonly string[];
   reset: boolean;
 }
@@ -46,12 +48,20 @@ export interface ViewSettings {
 const COUNTS_LATENESS_MS = 250;
 
 export class FlowStore {
-  private readonly flows = new Map<string, FlowSummary>();
+  private readonly table = new SummaryTable();
+  /** Flow id → its slot in `table`. */
+  private readonly flows = new Map<string, number>();
   /** Arrival numbers (`seq`) of the flows the view filter shows; undefined when no filter is set (all shown), so a filter costs a set of its matches only. */
   private filterSeqs: Set<number> | undefined = undefined;
   /** Shown flows in ascending order of `cmp`; display order is this, or its reverse. */
-  private view: FlowSummary[] = [];
-  private cmp: Compare = COMPARE.time;
+  private view: number[] = [];
+  private readonly orders = comparators<number>({
+    seq: (slot) => this.table.seq(slot),
+    method: (slot) => this.table.method(slot),
+    url: (slot) => this.table.url(slot),
+    size: (slot) => this.table.size(slot),
+  });
+  private cmp: Compare<number> = this.orders.time;
   private settings: ViewSettings = { order: "time", reversed: false, markedOnly: false, follow: false };
   private focusIdx = 0;
   private focusId: string | undefined;
@@ -103,14 +113,20 @@ export class FlowStore {
   // ---- reading ----
 
   get(id: string): FlowSummary | undefined {
-    return this.flows.get(id);
+    const slot = this.flows.get(id);
+    return slot === undefined ? undefined : this.table.summary(slot);
+  }
+
+  private slotAt(index: number): number | undefined {
+    const n = this.view.length;
+    if (index < 0 || index >= n) return undefined;
+    return this.view[this.settings.reversed ? n - 1 - index : index];
   }
 
   /** The flow at a display index. */
   at(index: number): FlowSummary | undefined {
-    const n = this.view.length;
-    if (index < 0 || index >= n) return undefined;
-    return this.view[this.settings.reversed ? n - 1 - index : index];
+    const slot = this.slotAt(index);
+    return slot === undefined ? undefined : this.table.summary(slot);
   }
 
   get size(): number {
@@ -126,7 +142,7 @@ export class FlowStore {
   }
 
   focused(): FlowSummary | undefined {
-    return this.focusId === undefined ? undefined : this.flows.get(this.focusId);
+    return this.focusId === undefined ? undefined : this.get(this.focusId);
   }
 
   focusIndex(): number {
@@ -138,9 +154,13 @@ export class FlowStore {
 
   /** Display index of a shown flow, or -1. O(log n). */
   indexOfId(id: string): number {
-    const f = this.flows.get(id);
-    if (!f || !this.visible(f)) return -1;
-    const i = indexOf(this.view, f, this.cmp);
+    const slot = this.flows.get(id);
+    if (slot === undefined || !this.visible(slot)) return -1;
+    return this.displayIndex(slot);
+  }
+
+  private displayIndex(slot: number): number {
+    const i = indexOf(this.view, slot, this.cmp);
     if (i < 0) return -1;
     return this.settings.reversed ? this.view.length - 1 - i : i;
   }
@@ -152,27 +172,36 @@ export class FlowStore {
 
   /** The earliest-arriving flow after arrival number `seq` (O(n): once per command, not per key). */
   firstAfter(seq: number): FlowSummary | undefined {
-    let best: FlowSummary | undefined;
-    for (const f of this.flows.values()) if (f.seq > seq && (!best || f.seq < best.seq)) best = f;
-    return best;
+    let best: number | undefined;
+    let bestSeq = Infinity;
+    for (const slot of this.flows.values()) {
+      const s = this.table.seq(slot);
+      if (s > seq && s < bestSeq) {
+        best = slot;
+        bestSeq = s;
+      }
+    }
+    return best === undefined ? undefined : this.table.summary(best);
   }
 
   /** Ids of all shown flows in display order (for commands over @shown; O(n), so not per key). */
   shownIds(): string[] {
-    const ids = this.view.map((f) => f.id);
+    const ids = this.view.map((slot) => this.table.id(slot));
     return this.settings.reversed ? ids.reverse() : ids;
   }
 
-  private visible(f: FlowSummary): boolean {
-    return (this.filterSeqs === undefined || this.filterSeqs.has(f.seq)) && (!this.settings.markedOnly || f.marked);
+  private visible(slot: number): boolean {
+    return (this.filterSeqs === undefined || this.filterSeqs.has(this.table.seq(slot))) && (!this.settings.markedOnly || this.table.marked(slot));
   }
 
   // ---- engine events ----
 
   /** `late`: a flood's batch, whose counts alone may wait (see `changedLate`). */
   applyBatch(b: BatchDelta, late = false): void {
+    const table = this.table;
     if (b.reset) {
       this.flows.clear();
+      table.clear();
       if (this.filterSeqs) this.filterSeqs = new Set();
       this.view = [];
       this.intercepted = 0;
@@ -180,67 +209,70 @@ export class FlowStore {
       this.focusId = undefined;
       this.top = 0;
     }
-    const leaving = new Set<FlowSummary>();
-    const entering = new Set<FlowSummary>();
-    let newest: FlowSummary | undefined;
+    // Slots stand for flows as they were: the old ones stay readable (for their sort keys)
+    // until the view no longer holds them, and are freed at the end.
+    const leaving = new Set<number>();
+    const entering = new Set<number>();
+    const freed: number[] = [];
+    let newest: number | undefined;
+    const leave = (slot: number): void => {
+      if (entering.has(slot)) entering.delete(slot);
+      else leaving.add(slot);
+    };
 
     for (const id of b.remove) {
       const old = this.flows.get(id);
-      if (!old) continue;
-      if (this.visible(old)) {
-        if (entering.has(old)) entering.delete(old);
-        else leaving.add(old);
-      }
+      if (old === undefined) continue;
+      if (this.visible(old)) leave(old);
       this.flows.delete(id);
-      this.filterSeqs?.delete(old.seq);
-      if (old.intercepted) this.intercepted--;
+      this.filterSeqs?.delete(table.seq(old));
+      if (table.intercepted(old)) this.intercepted--;
+      freed.push(old);
     }
 
-    const upsert = (f: FlowSummary, isNew: boolean) => {
-      const old = this.flows.get(f.id);
+    const upsert = (record: string, nums: Float64Array, at: number): void => {
+      const slot = table.put(record, nums, at);
+      const id = table.id(slot);
+      const seq = table.seq(slot);
+      const old = this.flows.get(id);
       const wasVisible = old !== undefined && this.visible(old);
-      this.flows.set(f.id, f);
-      if (f.seq > this.maxSeq) this.maxSeq = f.seq;
+      this.flows.set(id, slot);
+      if (seq > this.maxSeq) this.maxSeq = seq;
       if (this.filterSeqs) {
-        if (f.shown) this.filterSeqs.add(f.seq);
-        else this.filterSeqs.delete(f.seq);
-      } else if (!f.shown) {
+        if (table.shown(slot)) this.filterSeqs.add(seq);
+        else this.filterSeqs.delete(seq);
+      } else if (!table.shown(slot)) {
         // A hidden flow before any view event: start tracking from what is known now.
-        this.filterSeqs = new Set([...this.flows.values()].filter((x) => x.shown).map((x) => x.seq));
+        this.filterSeqs = new Set([...this.flows.values()].filter((x) => table.shown(x)).map((x) => table.seq(x)));
       }
-      if (old?.intercepted) this.intercepted--;
-      if (f.intercepted) this.intercepted++;
-      const isVisible = this.visible(f);
-      if (old !== undefined && wasVisible && isVisible && this.cmp(old, f) === 0 && !entering.has(old)) {
-        // Same place in the order: swap the object in place, found by binary search.
+      if (old !== undefined) {
+        if (table.intercepted(old)) this.intercepted--;
+        freed.push(old);
+      }
+      if (table.intercepted(slot)) this.intercepted++;
+      const isVisible = this.visible(slot);
+      if (old !== undefined && wasVisible && isVisible && this.cmp(old, slot) === 0 && !entering.has(old)) {
+        // Same place in the order: swap the slot in place, found by binary search.
         const i = indexOf(this.view, old, this.cmp);
         if (i >= 0) {
-          this.view[i] = f;
+          this.view[i] = slot;
           return;
         }
       }
-      if (old !== undefined && wasVisible) {
-        if (entering.has(old)) entering.delete(old);
-        else leaving.add(old);
-      }
+      if (old !== undefined && wasVisible) leave(old);
       if (isVisible) {
-        entering.add(f);
-        if (isNew && (!newest || f.seq > newest.seq)) newest = f;
+        entering.add(slot);
+        if (old === undefined && (newest === undefined || seq > table.seq(newest))) newest = slot;
       }
     };
-    for (const f of b.add) {
-      shareStrings(f);
-      upsert(f, true);
-    }
-    for (const f of b.update) {
-      shareStrings(f);
-      upsert(f, !this.flows.has(f.id));
-    }
+    forEachRecord(b.add, (record, at) => upsert(record, b.add.nums, at));
+    forEachRecord(b.update, (record, at) => upsert(record, b.update.nums, at));
 
     if (leaving.size) this.removeFromView(leaving);
     if (entering.size) this.view = mergeSorted(this.view, [...entering], this.cmp);
+    for (const slot of freed) table.release(slot);
 
-    if (this.settings.follow && newest) this.focusOn(newest);
+    if (this.settings.follow && newest !== undefined) this.focusOn(newest);
     else this.keepFocus();
     if (late) this.changedLate();
     else this.changed();
@@ -260,29 +292,29 @@ export class FlowStore {
     this.changed();
   }
 
-  private removeFromView(leaving: Set<FlowSummary>): void {
+  private removeFromView(leaving: Set<number>): void {
     if (leaving.size <= 8) {
-      for (const f of leaving) {
-        const i = indexOf(this.view, f, this.cmp);
+      for (const slot of leaving) {
+        const i = indexOf(this.view, slot, this.cmp);
         if (i >= 0) this.view.splice(i, 1);
       }
     } else {
-      this.view = this.view.filter((f) => !leaving.has(f));
+      this.view = this.view.filter((slot) => !leaving.has(slot));
     }
   }
 
   private rebuild(): void {
-    const v: FlowSummary[] = [];
+    const v: number[] = [];
     const cmp = this.cmp;
     // Flows usually arrive in the view's order (time): sorting 100,000 of them again is
     // most of a filter change, so sort only when the walk finds them out of order.
     let sorted = true;
-    let prev: FlowSummary | undefined;
-    for (const f of this.flows.values()) {
-      if (!this.visible(f)) continue;
-      if (sorted && prev !== undefined && cmp(prev, f) > 0) sorted = false;
-      v.push(f);
-      prev = f;
+    let prev: number | undefined;
+    for (const slot of this.flows.values()) {
+      if (!this.visible(slot)) continue;
+      if (sorted && prev !== undefined && cmp(prev, slot) > 0) sorted = false;
+      v.push(slot);
+      prev = slot;
     }
     this.view = sorted ? v : v.sort(cmp);
     this.keepFocus();
@@ -293,16 +325,16 @@ export class FlowStore {
   setOrder(order: OrderKey): void {
     if (order === this.settings.order) return;
     this.settings = { ...this.settings, order };
-    this.cmp = COMPARE[order];
+    this.cmp = this.orders[order];
     this.rebuild();
     this.changed();
   }
 
   setReversed(reversed: boolean): void {
     if (reversed === this.settings.reversed) return;
-    const focused = this.focused();
+    const focused = this.focusId === undefined ? undefined : this.flows.get(this.focusId);
     this.settings = { ...this.settings, reversed };
-    if (focused) this.focusOn(focused);
+    if (focused !== undefined) this.focusOn(focused);
     this.changed();
   }
 
@@ -317,9 +349,9 @@ export class FlowStore {
     if (follow === this.settings.follow) return;
     this.settings = { ...this.settings, follow };
     if (follow) {
-      let newest: FlowSummary | undefined;
-      for (const f of this.view) if (!newest || f.seq > newest.seq) newest = f;
-      if (newest) this.focusOn(newest);
+      let newest: number | undefined;
+      for (const slot of this.view) if (newest === undefined || this.table.seq(slot) > this.table.seq(newest)) newest = slot;
+      if (newest !== undefined) this.focusOn(newest);
     }
     this.changed();
   }
@@ -341,9 +373,11 @@ export class FlowStore {
     const n = this.view.length;
     if (n === 0) return;
     const i = clamp(index, 0, n - 1);
-    if (i === this.focusIdx && this.focusId === this.at(i)?.id) return;
+    const slot = this.slotAt(i);
+    const id = slot === undefined ? undefined : this.table.id(slot);
+    if (i === this.focusIdx && this.focusId === id) return;
     this.focusIdx = i;
-    this.focusId = this.at(i)?.id;
+    this.focusId = id;
     this.changed();
   }
 
@@ -358,26 +392,27 @@ export class FlowStore {
     return true;
   }
 
-  private focusOn(f: FlowSummary): void {
-    const i = indexOf(this.view, f, this.cmp);
+  private focusOn(slot: number): void {
+    const i = this.displayIndex(slot);
     if (i < 0) return;
-    this.focusIdx = this.settings.reversed ? this.view.length - 1 - i : i;
-    this.focusId = f.id;
+    this.focusIdx = i;
+    this.focusId = this.table.id(slot);
   }
 
   /** After a change: the same flow keeps the focus; if it left, the row at the same position takes it. */
   private keepFocus(): void {
-    const f = this.focusId === undefined ? undefined : this.flows.get(this.focusId);
-    if (f && this.visible(f)) {
-      const i = indexOf(this.view, f, this.cmp);
+    const slot = this.focusId === undefined ? undefined : this.flows.get(this.focusId);
+    if (slot !== undefined && this.visible(slot)) {
+      const i = this.displayIndex(slot);
       if (i >= 0) {
-        this.focusIdx = this.settings.reversed ? this.view.length - 1 - i : i;
+        this.focusIdx = i;
         return;
       }
     }
     const n = this.view.length;
     this.focusIdx = n ? clamp(this.focusIdx, 0, n - 1) : 0;
-    this.focusId = this.at(this.focusIdx)?.id;
+    const at = this.slotAt(this.focusIdx);
+    this.focusId = at === undefined ? undefined : this.table.id(at);
   }
 
   /** Recomputes the cached snapshots, keeping the old objects when nothing visible changed. */
@@ -389,7 +424,7 @@ export class FlowStore {
     let same = prev.top === this.top && prev.focus === this.focusIdx && prev.rows.length === end - this.top;
     const rows: FlowSummary[] = new Array<FlowSummary>(Math.max(0, end - this.top));
     for (let d = this.top; d < end; d++) {
-      const f = this.at(d)!;
+      const f = this.table.summary(this.slotAt(d) as number);
       rows[d - this.top] = f;
       if (same && prev.rows[d - this.top] !== f) same = false;
     }
@@ -401,4 +436,3 @@ export class FlowStore {
     }
   }
 }
-

@@ -76,7 +76,7 @@ test("flows read at start reach the UI in batches of at most 5,000, all of them"
   const file = tmpFile(t, lines.join("\n"));
   const proxy = await startProxy({ options: { rfile: file } });
   closeAfter(t, proxy);
-  const batches = proxy.events.filter((e) => e.t === "batch" && e.add.length > 0).map((e) => (e.t === "batch" ? e.add.length : 0));
+  const batches = proxy.events.filter((e) => e.t === "batch" && e.add.count > 0).map((e) => (e.t === "batch" ? e.add.count : 0));
   assert.equal(batches.reduce((a, b) => a + b, 0), 12_000);
   assert.ok(batches.length >= 3, `batches: ${batches.join(", ")}`);
   assert.ok(Math.max(...batches) <= 5_000, `batches: ${batches.join(", ")}`);

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { decodeSummaries } from "../../src/summary-codec.ts";
 import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
@@ -47,7 +48,7 @@ export async function startProxy(opts: { addons?: Addon[]; options?: Record<stri
         logs.push(...ev.logs);
         // Within one batch a flow added and finished comes in `add`, one added earlier in `update`:
         // arrival order between them, as pryx dump prints them, not the arrays' order.
-        const finished = [...ev.add, ...ev.update].filter((f) => !f.live && !done.has(f.id)).sort((a, b) => a.seq - b.seq);
+        const finished = [...decodeSummaries(ev.add), ...decodeSummaries(ev.update)].filter((f) => !f.live && !done.has(f.id)).sort((a, b) => a.seq - b.seq);
         for (const f of finished) done.set(f.id, f);
         for (const w of watchers) w();
       }

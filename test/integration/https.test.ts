@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { decodeSummaries } from "../../src/summary-codec.ts";
 import assert from "node:assert/strict";
 import { X509Certificate, createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -86,7 +87,7 @@ test("showhost (mitmproxy's option, on in pryx): off, the list names the host pr
   const before = proxy.events.length;
   await proxy.engine.handle({ op: "setOption", name: "showhost", value: "true" });
   proxy.engine.flush();
-  const resent = proxy.events.slice(before).flatMap((e) => (e.t === "batch" ? e.update : []));
+  const resent = proxy.events.slice(before).flatMap((e) => (e.t === "batch" ? decodeSummaries(e.update) : []));
   assert.deepEqual(
     resent.map((f) => [f.host, f.url]),
     [["app.test", `https://app.test:${origin.port}/a`]],

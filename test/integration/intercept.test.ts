@@ -1,4 +1,5 @@
 import { test, type TestContext } from "node:test";
+import { decodeSummaries } from "../../src/summary-codec.ts";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { startProxy, type TestProxy } from "../helpers/proxy.ts";
@@ -61,7 +62,7 @@ test("an intercepted request is edited (method, path, header, body) and resumed:
   });
   assert.equal(seen.length, 0, "the paused request must not reach the origin");
   proxy.engine.flush();
-  const flowsBefore = proxy.events.flatMap((e) => (e.t === "batch" ? [...e.add, ...e.update] : [])).filter((f: FlowSummary) => f.id === id);
+  const flowsBefore = proxy.events.flatMap((e) => (e.t === "batch" ? [...decodeSummaries(e.add), ...decodeSummaries(e.update)] : [])).filter((f: FlowSummary) => f.id === id);
   assert.ok(flowsBefore.some((f) => f.intercepted && f.interceptedAt === "request"), "the UI is told the flow is intercepted at the request");
   await proxy.engine.handle({
     op: "edit",

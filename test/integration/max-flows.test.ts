@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { decodeSummaries } from "../../src/summary-codec.ts";
 import assert from "node:assert/strict";
 import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
@@ -10,7 +11,7 @@ function uiFlows(events: EngineEvent[]): string[] {
   const ids = new Set<string>();
   for (const e of events) {
     if (e.t !== "batch") continue;
-    for (const f of [...e.add, ...e.update]) ids.add(f.id);
+    for (const f of [...decodeSummaries(e.add), ...decodeSummaries(e.update)]) ids.add(f.id);
     for (const id of e.remove) ids.delete(id);
   }
   return [...ids];

@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { EMPTY_BATCH, encodeSummaries } from "../../src/summary-codec.ts";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
@@ -276,7 +277,7 @@ test("events buffered before the console started are applied first", () => {
     keymap: defaultKeymap(),
     onExit: () => undefined,
     initialEvents: [
-      { t: "batch", add: flows, update: [], remove: [], logs: [{ ts: 1, level: "info", msg: "regular proxy listening at 127.0.0.1:8080" }], reset: false },
+      { t: "batch", add: encodeSummaries(flows), update: EMPTY_BATCH, remove: [], logs: [{ ts: 1, level: "info", msg: "regular proxy listening at 127.0.0.1:8080" }], reset: false },
       { t: "ready", info: engine.ready() },
     ],
   });

@@ -1,10 +1,13 @@
 import { test } from "node:test";
+import { encodeSummaries } from "../../src/summary-codec.ts";
 import assert from "node:assert/strict";
 import { FlowStore, type BatchDelta } from "../../src/tui/store.ts";
 import type { FlowSummary } from "../../src/protocol.ts";
 import { makeFlow, makeFlows } from "./helpers/fake-engine.ts";
 
-const batch = (over: Partial<BatchDelta>): BatchDelta => ({ add: [], update: [], remove: [], reset: false, ...over });
+type Delta = { add?: FlowSummary[]; update?: FlowSummary[]; remove?: string[]; reset?: boolean };
+/** A batch as the engine sends it: summaries packed. */
+const batch = (d: Delta): BatchDelta => ({ add: encodeSummaries(d.add ?? []), update: encodeSummaries(d.update ?? []), remove: d.remove ?? [], reset: d.reset ?? false });
 const ids = (s: FlowStore) => Array.from({ length: s.size }, (_, i) => s.at(i)!.seq);
 
 function storeWith(flows: FlowSummary[], height = 5): FlowStore {

@@ -2,6 +2,7 @@
  * A stand-in for the engine worker: emits the events the real engine sends (ready, batch, options,
  * view) with summaries shaped like real ones, answers requests, and records every request.
  */
+import { EMPTY_BATCH, encodeSummaries } from "../../../src/summary-codec.ts";
 import type { EngineHandle } from "../../../src/engine-client.ts";
 import type {
   CommandInfo,
@@ -186,21 +187,21 @@ export class FakeEngine implements EngineHandle {
   /** Sends flows as one batch, as the engine's 33 ms flush would. */
   add(flows: FlowSummary[], logs: LogEntry[] = []): void {
     for (const f of flows) this.flows.set(f.id, f);
-    this.emit({ t: "batch", add: flows, update: [], remove: [], logs, reset: false });
+    this.emit({ t: "batch", add: encodeSummaries(flows), update: EMPTY_BATCH, remove: [], logs, reset: false });
   }
 
   update(flows: FlowSummary[]): void {
     for (const f of flows) this.flows.set(f.id, f);
-    this.emit({ t: "batch", add: [], update: flows, remove: [], logs: [], reset: false });
+    this.emit({ t: "batch", add: EMPTY_BATCH, update: encodeSummaries(flows), remove: [], logs: [], reset: false });
   }
 
   remove(ids: string[]): void {
     for (const id of ids) this.flows.delete(id);
-    this.emit({ t: "batch", add: [], update: [], remove: ids, logs: [], reset: false });
+    this.emit({ t: "batch", add: EMPTY_BATCH, update: EMPTY_BATCH, remove: ids, logs: [], reset: false });
   }
 
   log(...entries: LogEntry[]): void {
-    this.emit({ t: "batch", add: [], update: [], remove: [], logs: entries, reset: false });
+    this.emit({ t: "batch", add: EMPTY_BATCH, update: EMPTY_BATCH, remove: [], logs: entries, reset: false });
   }
 
   commandLines(): string[] {

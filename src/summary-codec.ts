@@ -1,0 +1,160 @@
+/**
+ * Flow summaries in the packed form they cross the thread boundary in, and the console keeps:
+ * one string for all the text of a batch and one Float64Array for its numbers.
+ *
+ * Why not the objects: a structured clone of a summary builds a 28-property object and its
+ * strings on the receiving side, and the console keeps every one of them for the session.
+ * Under a flood that is ten thousand objects a second for the main thread's garbage collector
+ * to copy and then walk, on the same two cores as the proxy. A packed batch is two objects to
+ * clone, and the console keeps one string per flow.
+ */
+import type { FlowSummary, FlowType } from "./protocol.ts";
+
+export interface SummaryBatch {
+  readonly count: number;
+  /** Each flow's record, end to end: its text fields joined by SEP (see TEXT_FIELDS). */
+  readonly text: string;
+  /** SUMMARY_NUMS numbers per flow (see the N_ offsets); NaN stands for undefined. */
+  readonly nums: Float64Array;
+}
+
+export const SEP = "\u0000";
+
+/** The text fields of a record, in order; `id` comes first so a record's id is a prefix. */
+const TEXT_FIELDS = ["id", "type", "method", "scheme", "host", "path", "url", "httpVersion", "reason", "contentType", "error", "interceptedAt", "client", "server", "comment"] as const;
+type TextField = (typeof TEXT_FIELDS)[number];
+const INDEX = Object.fromEntries(TEXT_FIELDS.map((name, i) => [name, i])) as Record<TextField, number>;
+export const T_METHOD = INDEX.method;
+export const T_URL = INDEX.url;
+
+/** Optional text fields: a flag says whether each is there, since "" is a value of its own. */
+const OPTIONAL: readonly TextField[] = ["reason", "contentType", "error", "interceptedAt", "server"];
+
+export const N_SEQ = 0;
+export const N_TS = 1;
+export const N_PORT = 2;
+export const N_STATUS = 3;
+export const N_REQ_SIZE = 4;
+export const N_RESP_SIZE = 5;
+export const N_DURATION = 6;
+export const N_MESSAGES = 7;
+export const N_FLAGS = 8;
+/** The record's length in `text`. */
+export const N_LENGTH = 9;
+export const SUMMARY_NUMS = 10;
+
+export const F_INTERCEPTED = 1;
+export const F_MARKED = 2;
+const F_REPLAY = 4;
+const F_MODIFIED = 8;
+const F_LIVE = 16;
+export const F_SHOWN = 32;
+/** Bit of OPTIONAL[i]: F_PRESENT << i. */
+const F_PRESENT = 64;
+
+const BOOLEANS: readonly [keyof FlowSummary & ("intercepted" | "marked" | "isReplay" | "modified" | "live" | "shown"), number][] = [
+  ["intercepted", F_INTERCEPTED],
+  ["marked", F_MARKED],
+  ["isReplay", F_REPLAY],
+  ["modified", F_MODIFIED],
+  ["live", F_LIVE],
+  ["shown", F_SHOWN],
+];
+
+const num = (n: number | undefined): number => (n === undefined ? NaN : n);
+const opt = (n: number): number | undefined => (Number.isNaN(n) ? undefined : n);
+/** A separator inside a field (a comment, an error) would shift every field after it. */
+const clean = (s: string): string => (s.includes(SEP) ? s.replaceAll(SEP, "\ufffd") : s);
+
+export function encodeSummaries(list: readonly FlowSummary[]): SummaryBatch {
+  const nums = new Float64Array(list.length * SUMMARY_NUMS);
+  const records: string[] = new Array<string>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const f = list[i] as FlowSummary;
+    let flags = 0;
+    for (const [name, bit] of BOOLEANS) if (f[name]) flags |= bit;
+    for (let k = 0; k < OPTIONAL.length; k++) if (f[OPTIONAL[k] as TextField] !== undefined) flags |= F_PRESENT << k;
+    const fields = TEXT_FIELDS.map((name) => clean(f[name] ?? ""));
+    const record = fields.join(SEP);
+    records[i] = record;
+    const at = i * SUMMARY_NUMS;
+    nums[at + N_SEQ] = f.seq;
+    nums[at + N_TS] = f.ts;
+    nums[at + N_PORT] = f.port;
+    nums[at + N_STATUS] = num(f.status);
+    nums[at + N_REQ_SIZE] = f.reqSize;
+    nums[at + N_RESP_SIZE] = num(f.respSize);
+    nums[at + N_DURATION] = num(f.duration);
+    nums[at + N_MESSAGES] = num(f.messages);
+    nums[at + N_FLAGS] = flags;
+    nums[at + N_LENGTH] = record.length;
+  }
+  return { count: list.length, text: records.join(""), nums };
+}
+
+/** Calls `each` with every record of a batch and the offset of its numbers in `nums`. */
+export function forEachRecord(b: SummaryBatch, each: (record: string, at: number) => void): void {
+  let pos = 0;
+  for (let i = 0; i < b.count; i++) {
+    const at = i * SUMMARY_NUMS;
+    const end = pos + (b.nums[at + N_LENGTH] as number);
+    each(b.text.slice(pos, end), at);
+    pos = end;
+  }
+}
+
+/** A record and its numbers (at offset `at` of `nums`) as a summary. */
+export function decodeSummary(record: string, nums: Float64Array, at: number): FlowSummary {
+  const t = record.split(SEP);
+  const flags = nums[at + N_FLAGS] as number;
+  const text = (name: TextField): string => t[INDEX[name]] ?? "";
+  const optional = (name: TextField): string | undefined => (flags & (F_PRESENT << OPTIONAL.indexOf(name)) ? text(name) : undefined);
+  return {
+    id: text("id"),
+    seq: nums[at + N_SEQ] as number,
+    type: text("type") as FlowType,
+    ts: nums[at + N_TS] as number,
+    method: text("method"),
+    scheme: text("scheme"),
+    host: text("host"),
+    port: nums[at + N_PORT] as number,
+    path: text("path"),
+    url: text("url"),
+    httpVersion: text("httpVersion"),
+    status: opt(nums[at + N_STATUS] as number),
+    reason: optional("reason"),
+    contentType: optional("contentType"),
+    reqSize: nums[at + N_REQ_SIZE] as number,
+    respSize: opt(nums[at + N_RESP_SIZE] as number),
+    duration: opt(nums[at + N_DURATION] as number),
+    error: optional("error"),
+    intercepted: (flags & F_INTERCEPTED) !== 0,
+    interceptedAt: optional("interceptedAt") as FlowSummary["interceptedAt"],
+    marked: (flags & F_MARKED) !== 0,
+    isReplay: (flags & F_REPLAY) !== 0,
+    modified: (flags & F_MODIFIED) !== 0,
+    live: (flags & F_LIVE) !== 0,
+    client: text("client"),
+    server: optional("server"),
+    messages: opt(nums[at + N_MESSAGES] as number),
+    comment: text("comment"),
+    shown: (flags & F_SHOWN) !== 0,
+  };
+}
+
+/** Every summary of a batch, decoded (dump and tests read batches this way). */
+export function decodeSummaries(b: SummaryBatch): FlowSummary[] {
+  const out: FlowSummary[] = [];
+  forEachRecord(b, (record, at) => out.push(decodeSummary(record, b.nums, at)));
+  return out;
+}
+
+/** Text field `k` of a record, without splitting the whole record. */
+export function recordField(record: string, k: number): string {
+  let start = 0;
+  for (let i = 0; i < k; i++) start = record.indexOf(SEP, start) + 1;
+  const end = record.indexOf(SEP, start);
+  return record.slice(start, end < 0 ? record.length : end);
+}
+
+export const EMPTY_BATCH: SummaryBatch = { count: 0, text: "", nums: new Float64Array(0) };

@@ -1,0 +1,119 @@
+/**
+ * The console's flow summaries, packed: each flow is a slot holding its record (one string, as
+ * it came in its batch; see summary-codec.ts) and its numbers in one shared Float64Array.
+ * A hundred thousand flows are then a hundred thousand strings for the garbage collector to
+ * walk, not the half million objects their summaries would be.
+ *
+ * A slot is never changed in place: a changed flow gets a new slot, so the store can still
+ * find the old one in its sorted view by the old sort key, as it could with an old object.
+ * Summaries are decoded only for what is drawn or asked for, and the last ones are cached so
+ * that asking twice gives the same object (React compares them by identity).
+ */
+import type { FlowSummary } from "../protocol.ts";
+import { F_INTERCEPTED, F_MARKED, F_SHOWN, N_FLAGS, N_REQ_SIZE, N_RESP_SIZE, N_SEQ, SEP, SUMMARY_NUMS, T_METHOD, T_URL, decodeSummary, recordField } from "../summary-codec.ts";
+
+const DECODED_CACHE = 1024;
+
+export class SummaryTable {
+  private records: (string | undefined)[] = [];
+  private nums = new Float64Array(SUMMARY_NUMS * 4096);
+  private free: number[] = [];
+  /** Method or URL of each slot, kept once read while the list is in that order. */
+  private sortKeys: (string | undefined)[] = [];
+  private sortKeyField = -1;
+  private readonly decoded = new Map<number, FlowSummary>();
+
+  /** Stores the record whose numbers start at `from[at]`; returns its slot. */
+  put(record: string, from: Float64Array, at: number): number {
+    const slot = this.free.pop() ?? this.records.length;
+    const base = slot * SUMMARY_NUMS;
+    if (base + SUMMARY_NUMS > this.nums.length) {
+      const bigger = new Float64Array(this.nums.length * 2);
+      bigger.set(this.nums);
+      this.nums = bigger;
+    }
+    for (let k = 0; k < SUMMARY_NUMS; k++) this.nums[base + k] = from[at + k] as number;
+    this.records[slot] = record;
+    return slot;
+  }
+
+  release(slot: number): void {
+    this.records[slot] = undefined;
+    this.sortKeys[slot] = undefined;
+    this.decoded.delete(slot);
+    this.free.push(slot);
+  }
+
+  clear(): void {
+    this.records = [];
+    this.sortKeys = [];
+    this.free = [];
+    this.decoded.clear();
+  }
+
+  seq(slot: number): number {
+    return this.nums[slot * SUMMARY_NUMS + N_SEQ] as number;
+  }
+
+  private flag(slot: number, bit: number): boolean {
+    return ((this.nums[slot * SUMMARY_NUMS + N_FLAGS] as number) & bit) !== 0;
+  }
+
+  intercepted(slot: number): boolean {
+    return this.flag(slot, F_INTERCEPTED);
+  }
+
+  marked(slot: number): boolean {
+    return this.flag(slot, F_MARKED);
+  }
+
+  /** Whether the view filter shows the flow, as the engine judged when it sent it. */
+  shown(slot: number): boolean {
+    return this.flag(slot, F_SHOWN);
+  }
+
+  /** Request and response bytes together. */
+  size(slot: number): number {
+    const base = slot * SUMMARY_NUMS;
+    const resp = this.nums[base + N_RESP_SIZE] as number;
+    return (this.nums[base + N_REQ_SIZE] as number) + (Number.isNaN(resp) ? 0 : resp);
+  }
+
+  private record(slot: number): string {
+    const r = this.records[slot];
+    if (r === undefined) throw new Error(`summary slot ${slot} is free`);
+    return r;
+  }
+
+  /** The record's first field, found without splitting it. */
+  id(slot: number): string {
+    const r = this.record(slot);
+    return r.slice(0, r.indexOf(SEP));
+  }
+
+  method(slot: number): string {
+    return this.sortKey(slot, T_METHOD);
+  }
+
+  url(slot: number): string {
+    return this.sortKey(slot, T_URL);
+  }
+
+  private sortKey(slot: number, field: number): string {
+    if (field !== this.sortKeyField) {
+      this.sortKeys = [];
+      this.sortKeyField = field;
+    }
+    return (this.sortKeys[slot] ??= recordField(this.record(slot), field));
+  }
+
+  /** The slot's summary; the same object while it stays among the last ones decoded. */
+  summary(slot: number): FlowSummary {
+    const cached = this.decoded.get(slot);
+    if (cached) return cached;
+    const f = decodeSummary(this.record(slot), this.nums, slot * SUMMARY_NUMS);
+    if (this.decoded.size >= DECODED_CACHE) this.decoded.delete(this.decoded.keys().next().value as number);
+    this.decoded.set(slot, f);
+    return f;
+  }
+}
