@@ -8,10 +8,10 @@ import type { SummaryBatch } from "./summary-codec.ts";
 
 export type FlowType = "http" | "tcp" | "udp" | "dns";
 
-/** A compact, immutable view of a flow: what a list row and the dump line need. */
-/** A batch with more flows than this comes from a flood (or a file being read): it is handled as one. */
+/** A batch (33 ms of changes) with more flows than this comes from a flood (or a file being read): it is handled as one. */
 export const FLOOD_BATCH_ROWS = 100;
 
+/** A compact, immutable view of a flow: what a list row and the dump line need. */
 export interface FlowSummary {
   id: string;
   /** Arrival order, unique per engine run. */

@@ -12,7 +12,7 @@ import type { FlowSummary, FlowType } from "./protocol.ts";
 
 export interface SummaryBatch {
   readonly count: number;
-  /** Each flow's record, end to end: its text fields joined by SEP (see TEXT_FIELDS). */
+  /** Each flow's record (its text fields joined by SEP, see TEXT_FIELDS), the records joined by SEP too. */
   readonly text: string;
   /** SUMMARY_NUMS numbers per flow (see the N_ offsets); NaN stands for undefined. */
   readonly nums: Float64Array;
@@ -68,15 +68,19 @@ const clean = (s: string): string => (s.includes(SEP) ? s.replaceAll(SEP, "\ufff
 
 export function encodeSummaries(list: readonly FlowSummary[]): SummaryBatch {
   const nums = new Float64Array(list.length * SUMMARY_NUMS);
-  const records: string[] = new Array<string>(list.length);
+  // Every field of every flow, joined once: records are SEP-separated like their fields.
+  const parts: string[] = [];
   for (let i = 0; i < list.length; i++) {
     const f = list[i] as FlowSummary;
     let flags = 0;
     for (const [name, bit] of BOOLEANS) if (f[name]) flags |= bit;
     for (let k = 0; k < OPTIONAL.length; k++) if (f[OPTIONAL[k] as TextField] !== undefined) flags |= F_PRESENT << k;
-    const fields = TEXT_FIELDS.map((name) => clean(f[name] ?? ""));
-    const record = fields.join(SEP);
-    records[i] = record;
+    let length = TEXT_FIELDS.length - 1;
+    for (const name of TEXT_FIELDS) {
+      const v = clean(f[name] ?? "");
+      parts.push(v);
+      length += v.length;
+    }
     const at = i * SUMMARY_NUMS;
     nums[at + N_SEQ] = f.seq;
     nums[at + N_TS] = f.ts;
@@ -87,9 +91,9 @@ export function encodeSummaries(list: readonly FlowSummary[]): SummaryBatch {
     nums[at + N_DURATION] = num(f.duration);
     nums[at + N_MESSAGES] = num(f.messages);
     nums[at + N_FLAGS] = flags;
-    nums[at + N_LENGTH] = record.length;
+    nums[at + N_LENGTH] = length;
   }
-  return { count: list.length, text: records.join(""), nums };
+  return { count: list.length, text: parts.join(SEP), nums };
 }
 
 /** Calls `each` with every record of a batch and the offset of its numbers in `nums`. */
@@ -99,7 +103,7 @@ export function forEachRecord(b: SummaryBatch, each: (record: string, at: number
     const at = i * SUMMARY_NUMS;
     const end = pos + (b.nums[at + N_LENGTH] as number);
     each(b.text.slice(pos, end), at);
-    pos = end;
+    pos = end + SEP.length;
   }
 }
 

@@ -1,6 +1,6 @@
 import path from "node:path";
 import net from "node:net";
-import { FLOOD_BATCH_ROWS, type EngineEvent, type EngineRequest, type EngineReplies, type LogEntry, type ReadyInfo, type FlowDetail } from "../protocol.ts";
+import { type EngineEvent, type EngineRequest, type EngineReplies, type LogEntry, type ReadyInfo, type FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
 import { OptionError, Options } from "./options.ts";
 import { parseModeSpec, samePortClash } from "./modes.ts";
@@ -37,8 +37,12 @@ import { clientDisconnected } from "./proxy/client-gone.ts";
 import { replayHooks } from "./hooks/event-sequence.ts";
 import { encodeSummaries } from "../summary-codec.ts";
 
+/**
+ * How often changes go to the console or dump as one batch. Under a flood a batch holds a few
+ * hundred flows; longer batches only kept finished flows unpacked (and copied by the young
+ * generation's collections) for longer, which cost the proxy more than the posts saved.
+ */
 const FLUSH_INTERVAL_MS = 33;
-const FLOOD_FLUSH_INTERVAL_MS = 100;
 const MAX_LOGS_PER_BATCH = 500;
 /** flow_detail 3 shows bodies cut: no more than this many bytes of each cross to the dump. */
 const DUMP_BODY_LIMIT = 16 * 1024;
@@ -336,23 +340,14 @@ export class Engine {
 
   private scheduleFlush(): void {
     if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => this.flush(), this.flushInterval);
+    this.flushTimer = setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
   }
-
-  /**
-   * Quick updates when traffic is light; under a flood, fewer and larger batches, so the
-   * console repaints for keys rather than for every new count (and the proxy posts less).
-   */
-  private flushInterval = FLUSH_INTERVAL_MS;
 
   /** Sends what changed since the last flush as one message. */
   flush(): void {
     this.flushTimer = undefined;
     if (this.store.pendingCount() === 0 && this.logs.length === 0) return;
     const delta = this.store.takeDelta(this.dumpDetail());
-    const items = delta.add.length + delta.update.length;
-    // Only a console benefits; dump keeps batches small so finished flows are let go of quickly.
-    this.flushInterval = this.init.keepFlows && items > FLOOD_BATCH_ROWS ? FLOOD_FLUSH_INTERVAL_MS : FLUSH_INTERVAL_MS;
     const logs = this.logs;
     this.logs = [];
     this.post({ t: "batch", ...delta, add: encodeSummaries(delta.add), update: encodeSummaries(delta.update), logs, reset: false });
