@@ -70,7 +70,9 @@ export class LeafCertificates {
 
   /** The certificate for `host` (a DNS name or an IP address, brackets allowed), issued on first use. */
   get(host: string): LeafCertificate {
-    const key = normalizeHost(host);
+    // A name that is a key is already in normal form (normalizeHost leaves its output as it is):
+    // the common case, a repeated SNI, skips normalizing.
+    const key = this.#cache.has(host) ? host : normalizeHost(host);
     const cached = this.#cache.get(key);
     if (cached !== undefined) {
       this.#cache.delete(key);

@@ -25,6 +25,8 @@ test("addresses are classified as Python's ipaddress does (what mitmproxy's bloc
     ["100.64.0.1", "other"],
   ];
   for (const [address, kind] of cases) assert.equal(addressKind(address), kind, address);
+  // Asked again, from the addresses already seen: the same answers.
+  for (const [address, kind] of cases) assert.equal(addressKind(address), kind, `${address} again`);
 });
 
 test("what is not an IP address has no kind (a replay's client is \"replay\")", () => {

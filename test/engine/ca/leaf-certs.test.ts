@@ -130,6 +130,10 @@ test('two hosts get two certificates with one shared key; a host gets its cached
   assert.equal(a.keyPem, b.keyPem);
   assert.equal(leaves.get('a.test'), a);
   assert.equal(leaves.get('a.test').secureContext, a.secureContext);
+  // Other spellings of the name find the same entry, before and after its normal form is cached.
+  assert.equal(leaves.get('A.Test.'), a);
+  const c = leaves.get('C.TEST');
+  assert.equal(leaves.get('c.test'), c);
 });
 
 test('the cache evicts the least recently used host beyond its capacity', () => {
