@@ -3,6 +3,9 @@
 // React's development build checks every render; the console wants the production one.
 process.env.NODE_ENV ??= "production";
 const { register } = await import("tsx/esm/api");
+const { register: registerHooks } = await import("node:module");
 
 register();
+// pryx's own modules without tsx's keepNames (see src/ts-loader.mjs).
+registerHooks("../src/ts-loader.mjs", import.meta.url);
 await import("../src/cli.ts");

@@ -3,6 +3,8 @@ import { register } from "node:module";
 import { register as registerTsx } from "tsx/esm/api";
 
 registerTsx();
+// pryx's own modules without tsx's keepNames (see ts-loader.mjs).
+register("../ts-loader.mjs", import.meta.url);
 // Lets an addon anywhere on disk `import ... from "pryx"`.
 register("./pryx-resolve.mjs", import.meta.url);
 await import("./worker.ts");
