@@ -8,6 +8,7 @@ import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
 import type { RequestBody, ResponseSink, UpstreamChannel } from "./channel.ts";
 import { noSharedVersion, upstreamTls } from "./tls-settings.ts";
+import { peerChain } from "./peer-chain.ts";
 
 export class UpstreamError extends Error {}
 
@@ -109,7 +110,7 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
       server.tls_version = t.getProtocol() ?? undefined;
       server.cipher = t.getCipher()?.name;
       server.alpn = t.alpnProtocol || undefined;
-      server.certificate_list = certificateChain(t);
+      server.certificate_list = peerChain(t, `${sni ?? ""}@${formatAddress([host, port])}`);
       resolve(t);
     });
     const onError = (err: Error & { code?: string }): void => {
@@ -160,18 +161,6 @@ async function connectThrough(ctx: ProxyContext, client: Client, sock: net.Socke
   });
   const code = Number(/^HTTP\/\d(?:\.\d)? (\d{3})/.exec(status)?.[1] ?? 0);
   if (code < 200 || code >= 300) throw new UpstreamError(`upstream proxy refused CONNECT ${authority}: ${status.replace(/^HTTP\/\S+ /, "")}`);
-}
-
-function certificateChain(t: tls.TLSSocket): string[] {
-  const chain: string[] = [];
-  const seen = new Set<string>();
-  let cert = t.getPeerCertificate(true);
-  while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
-    seen.add(cert.fingerprint256);
-    chain.push(`-----BEGIN CERTIFICATE-----\n${cert.raw.toString("base64").replace(/(.{64})/g, "$1\n")}\n-----END CERTIFICATE-----`);
-    cert = cert.issuerCertificate;
-  }
-  return chain;
 }
 
 /** Fires server_disconnected once for a server connection that was established. */
