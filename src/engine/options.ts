@@ -47,8 +47,15 @@ export class Options {
   private readonly listeners = new Set<(updated: Set<string>) => void>();
   /** Values given for options not registered yet (mitmproxy's deferred options): an addon's `load` adds them. */
   private readonly deferred = new Map<string, OptionText>();
+  /** Bumped by every change of any value: what is derived from options on a hot path is kept until it moves. */
+  private _generation = 0;
+
+  get generation(): number {
+    return this._generation;
+  }
 
   add(spec: OptionSpec<OptionValue>): void {
+    this._generation++;
     const existing = this.entries.get(spec.name);
     if (existing) {
       // An addon reloaded by the script watcher re-registers its options: keep the user's value.
@@ -153,7 +160,10 @@ export class Options {
         updated.add(name);
       }
     }
-    if (updated.size) for (const l of this.listeners) l(updated);
+    if (updated.size) {
+      this._generation++;
+      for (const l of this.listeners) l(updated);
+    }
     return updated;
   }
 

@@ -86,16 +86,42 @@ export function validClientCerts(v: unknown): void {
  * what a new connection needs.
  */
 export function upstreamTls(options: Options, serverName: string): { key: string; connectOptions: () => tls.ConnectionOptions } {
-  const verify = upstreamVerification(options);
-  const settings = tlsSettings(options, "server", tls.DEFAULT_CIPHERS);
+  const base = upstreamBase(options);
   const certFile = clientCertFile(options, serverName);
   return {
-    key: `${verify.key}|${settings.key}|${certFile ?? ""}`,
+    key: `${base.key}|${certFile ?? ""}`,
     connectOptions: () => {
       const pem = readPem(certFile);
-      return { ...verify.tls, ...settings.tls, ...(pem ? { cert: pem, key: pem } : {}) };
+      return { ...base.tls, ...(pem ? { cert: pem, key: pem } : {}) };
     },
   };
+}
+
+interface UpstreamBase {
+  options: Options;
+  generation: number;
+  /** A short name for the verification and settings, as their full text holds the whole cipher list. */
+  key: string;
+  tls: tls.ConnectionOptions;
+}
+
+let base: UpstreamBase | undefined;
+/** Full settings text → its short name; a handful of entries over a session. */
+const baseNames = new Map<string, string>();
+
+/** Verification and settings read once per change of the options, not per request. */
+function upstreamBase(options: Options): UpstreamBase {
+  if (base?.options === options && base.generation === options.generation) return base;
+  const verify = upstreamVerification(options);
+  const settings = tlsSettings(options, "server", tls.DEFAULT_CIPHERS);
+  const full = `${verify.key}|${settings.key}`;
+  let name = baseNames.get(full);
+  if (name === undefined) {
+    name = `s${baseNames.size}`;
+    baseNames.set(full, name);
+  }
+  base = { options, generation: options.generation, key: name, tls: { ...verify.tls, ...settings.tls } };
+  return base;
 }
 
 /** Whether a handshake failed because the two sides share no TLS version (rather than a certificate, say). */
