@@ -2,7 +2,7 @@ import { SEQ, type Flow } from "./flow/flow.ts";
 import type { FlowDetail, FlowSummary } from "../protocol.ts";
 import { summarize } from "./flow/summary.ts";
 import { HTTPFlow } from "./flow/http.ts";
-import { StringPool } from "../string-pool.ts";
+import { StringPool } from "./string-pool.ts";
 import { PackArena, PackedHTTPFlow, PackedView, packFlow, packable, releasePacked, unpackFlow } from "./flow/packed.ts";
 import type { FilterableFlow } from "./filter/index.ts";
 import { filterable } from "./flow-filter.ts";

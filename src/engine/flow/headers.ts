@@ -9,7 +9,7 @@
  * form) rather than one `[name, value]` array per field: the console keeps 100,000+ flows in
  * memory, and a pair array per field was most of their heap objects, all walked by the GC.
  */
-import type { StringPool } from "../../string-pool.ts";
+import type { StringPool } from "../string-pool.ts";
 
 export type HeaderField = [name: string, value: string];
 

@@ -199,7 +199,7 @@ test("header names are interned, up to a cap", () => {
 });
 
 test("shareStrings keeps every field and the version; the pool starts over when full", async () => {
-  const { StringPool } = await import("../../../src/string-pool.ts");
+  const { StringPool } = await import("../../../src/engine/string-pool.ts");
   const pool = new StringPool(3);
   const h = new Headers([["Content-Type", "text/plain"], ["X-Long", "v".repeat(500)], ["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"]]);
   const version = h.version;

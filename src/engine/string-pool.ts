@@ -1,6 +1,6 @@
 /**
  * One shared copy per distinct short string, for data a console keeps for the whole session
- * (the engine's stored flows, the console's summaries).
+ * (the engine's stored flows that are not packed).
  * Every parsed message brings fresh copies of the same header values (content types, server
  * names, user agents); stored flows that share one copy keep fewer objects alive for the
  * garbage collector to walk. Bounded: when the table fills up it starts over.
