@@ -42,20 +42,23 @@ export function readCustomCerts(entries: readonly string[]): CustomCert[] {
   });
 }
 
-function matches(pattern: string, host: string): boolean {
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-  return re.test(host.toLowerCase());
+/** A `certs` domain pattern (`*` for any run of characters) as a regex. */
+function patternRegex(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
 }
 
 /** The secure contexts of the `certs` entries, the first entry whose pattern matches a host winning. */
 export class CustomCertificates {
-  private entries: { cert: CustomCert; context: tls.SecureContext }[] = [];
+  /** Compiled when set: every TLS connection asks. */
+  private entries: { hosts: RegExp; context: tls.SecureContext }[] = [];
 
   set(certs: readonly CustomCert[], protocol: tls.SecureContextOptions): void {
-    this.entries = certs.map((cert) => ({ cert, context: tls.createSecureContext({ key: cert.keyPem, cert: cert.certPem, ...protocol }) }));
+    this.entries = certs.map((cert) => ({ hosts: patternRegex(cert.pattern), context: tls.createSecureContext({ key: cert.keyPem, cert: cert.certPem, ...protocol }) }));
   }
 
   contextFor(host: string): tls.SecureContext | undefined {
-    return this.entries.find((e) => matches(e.cert.pattern, host))?.context;
+    if (this.entries.length === 0) return undefined;
+    const name = host.toLowerCase();
+    return this.entries.find((e) => e.hosts.test(name))?.context;
   }
 }
