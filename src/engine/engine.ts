@@ -1,6 +1,6 @@
 import path from "node:path";
 import net from "node:net";
-import { type EngineEvent, type EngineRequest, type EngineReplies, type LogEntry, type ReadyInfo, type FlowDetail } from "../protocol.ts";
+import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
 import { OptionError, Options } from "./options.ts";
 import { parseModeSpec, samePortClash } from "./modes.ts";
@@ -27,7 +27,7 @@ import { SaveStreamAddon, flowsIn, readFlows, type FlowFileRead } from "./save-s
 import { flowFilter } from "./flow-filter.ts";
 import { loadOrCreateCA } from "./ca/ca.ts";
 import { CLIENT_CIPHERS, LeafCertificates } from "./ca/leaf-certs.ts";
-import { tlsSettings } from "./proxy/tls-settings.ts";
+import { tlsOptionNames, tlsSettings } from "./proxy/tls-settings.ts";
 import { CustomCertificates, readCustomCerts } from "./ca/custom-certs.ts";
 import { onboardingResponse } from "./ca/onboarding.ts";
 import { flowDetail } from "./flow/detail.ts";
@@ -322,7 +322,7 @@ export class Engine {
 
   private onOptionsChanged(updated: Set<string>): void {
     if (updated.has("max_flows")) this.store.setLimit(this.options.get<number>("max_flows"));
-    if (["certs", "tls_version_client_min", "tls_version_client_max", "ciphers_client", "tls_ecdh_curve_client"].some((n) => updated.has(n))) this.applyClientTls();
+    if (["certs", ...tlsOptionNames("client")].some((n) => updated.has(n))) this.applyClientTls();
     if (updated.has("showhost")) this.store.setShowHost(this.options.get<boolean>("showhost"));
     if (updated.has("view_filter") || updated.has("dumper_filter")) {
       // Dump's printed flows are its view: mitmdump's dumper_filter counts there when no view filter is set.

@@ -14,6 +14,13 @@ export function validTlsVersion(v: unknown): void {
   if (v === "SSL3") throw new Error("SSL3 is not in the OpenSSL Node.js is built with: TLS1 is the oldest version pryx can speak");
 }
 
+export type TlsSide = "client" | "server";
+
+/** The options `tlsSettings` reads for a side: a change to any of them changes its settings. */
+export function tlsOptionNames(side: TlsSide): string[] {
+  return [`tls_version_${side}_min`, `tls_version_${side}_max`, `ciphers_${side}`, `tls_ecdh_curve_${side}`];
+}
+
 /** A side's TLS settings as Node's options, and a key naming them for connection pools. */
 export interface TlsSettings {
   key: string;
@@ -27,7 +34,7 @@ export interface TlsSettings {
  * default security level, so allowing them lowers it to 0 for that side only, as testing an
  * old client or server needs.
  */
-export function tlsSettings(options: Options, side: "client" | "server", defaultCiphers: string): TlsSettings {
+export function tlsSettings(options: Options, side: TlsSide, defaultCiphers: string): TlsSettings {
   const min = NODE_VERSION[options.get<TlsVersionName>(`tls_version_${side}_min`)] ?? "TLSv1";
   const max = NODE_VERSION[options.get<TlsVersionName>(`tls_version_${side}_max`)] ?? "TLSv1.3";
   const legacy = min === "TLSv1" || min === "TLSv1.1";
