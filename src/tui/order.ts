@@ -1,8 +1,8 @@
 /**
- * Flow list orders (mitmproxy's view_order: time, method, url, size) as total orders on summaries,
- * with the sorted-array helpers the store needs to keep 100,000 flows ordered without re-sorting.
+ * Flow list orders (mitmproxy's view_order: time, method, url, size) as total orders over
+ * whatever the store orders (its slots), with the sorted-array helpers it needs to keep
+ * 100,000 flows ordered without re-sorting.
  */
-import type { FlowSummary } from "../protocol.ts";
 
 export const ORDERS = ["time", "method", "url", "size"] as const;
 export type OrderKey = (typeof ORDERS)[number];
@@ -37,14 +37,6 @@ export function comparators<T>(k: OrderKeys<T>): Record<OrderKey, Compare<T>> {
     size: (a, b) => k.size(a) - k.size(b) || k.seq(a) - k.seq(b),
   };
 }
-
-/** The orders over summaries themselves. */
-export const COMPARE = comparators<FlowSummary>({
-  seq: (f) => f.seq,
-  method: (f) => f.method,
-  url: (f) => f.url,
-  size: (f) => f.reqSize + (f.respSize ?? 0),
-});
 
 /** First index whose element is not less than `x`. */
 export function lowerBound<T>(arr: readonly T[], x: T, cmp: Compare<T>): number {

@@ -1,8 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { calcTop, clampScroll } from "../../src/tui/window.ts";
-import { COMPARE, indexOf, lowerBound, mergeSorted } from "../../src/tui/order.ts";
+import { comparators, indexOf, lowerBound, mergeSorted } from "../../src/tui/order.ts";
+import type { FlowSummary } from "../../src/protocol.ts";
 import { makeFlow } from "./helpers/fake-engine.ts";
+
+/** The orders over summaries themselves, read as the store reads its slots. */
+const COMPARE = comparators<FlowSummary>({
+  seq: (f) => f.seq,
+  method: (f) => f.method,
+  url: (f) => f.url,
+  size: (f) => f.reqSize + (f.respSize ?? 0),
+});
 
 test("calcTop keeps the window still while the focus stays inside it", () => {
   assert.equal(calcTop({ count: 100, height: 10, focus: 5, top: 0 }), 0);
