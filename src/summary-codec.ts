@@ -49,8 +49,9 @@ const F_REPLAY = 4;
 const F_MODIFIED = 8;
 const F_LIVE = 16;
 export const F_SHOWN = 32;
-/** Bit of OPTIONAL[i]: F_PRESENT << i. */
-const F_PRESENT = 64;
+/** The flag saying each optional field is there: 64, 128, and so on. */
+const PRESENT: readonly [TextField, number][] = OPTIONAL.map((name, k) => [name, 64 << k]);
+const PRESENT_BIT = Object.fromEntries(PRESENT) as Partial<Record<TextField, number>>;
 
 const BOOLEANS: readonly [keyof FlowSummary & ("intercepted" | "marked" | "isReplay" | "modified" | "live" | "shown"), number][] = [
   ["intercepted", F_INTERCEPTED],
@@ -74,7 +75,7 @@ export function encodeSummaries(list: readonly FlowSummary[]): SummaryBatch {
     const f = list[i] as FlowSummary;
     let flags = 0;
     for (const [name, bit] of BOOLEANS) if (f[name]) flags |= bit;
-    for (let k = 0; k < OPTIONAL.length; k++) if (f[OPTIONAL[k] as TextField] !== undefined) flags |= F_PRESENT << k;
+    for (const [name, bit] of PRESENT) if (f[name] !== undefined) flags |= bit;
     let length = TEXT_FIELDS.length - 1;
     for (const name of TEXT_FIELDS) {
       const v = clean(f[name] ?? "");
@@ -112,7 +113,7 @@ export function decodeSummary(record: string, nums: Float64Array, at: number): F
   const t = record.split(SEP);
   const flags = nums[at + N_FLAGS] as number;
   const text = (name: TextField): string => t[INDEX[name]] ?? "";
-  const optional = (name: TextField): string | undefined => (flags & (F_PRESENT << OPTIONAL.indexOf(name)) ? text(name) : undefined);
+  const optional = (name: TextField): string | undefined => (flags & (PRESENT_BIT[name] ?? 0) ? text(name) : undefined);
   return {
     id: text("id"),
     seq: nums[at + N_SEQ] as number,
