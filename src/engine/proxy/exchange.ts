@@ -12,7 +12,6 @@ import { waitIfIntercepted } from "./paused.ts";
 import { responseHasNoBody } from "../http1/serialize.ts";
 import { announcedSize, bodySizes, firstThreshold, sizeVerdict, type BodySizes } from "../builtins/body-size.ts";
 
-
 /** How a response reaches the client, whichever protocol the client speaks. */
 export interface ClientWriter {
   /** Whether any response byte has been sent (then an error can only close the connection). */
