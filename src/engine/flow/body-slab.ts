@@ -8,11 +8,6 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Bodies above this are kept as they are. */
 export const SLAB_MAX_BODY = 64 * 1024;
 
-export interface BodyPlace {
-  chunk: number;
-  offset: number;
-}
-
 export class BodySlab {
   private readonly chunks: (Buffer | undefined)[] = [];
   /** Bytes still in use per chunk; a chunk at 0 other than the current one is let go. */
@@ -20,8 +15,8 @@ export class BodySlab {
   private current = -1;
   private offset = CHUNK_BYTES;
 
-  /** Copies `body` (at most SLAB_MAX_BODY bytes) in. */
-  put(body: Uint8Array): BodyPlace {
+  /** Copies `body` (at most SLAB_MAX_BODY bytes) in, and writes its chunk and offset to `place[at]`, `place[at + 1]`. */
+  put(body: Uint8Array, place: Float64Array, at: number): void {
     if (this.offset + body.length > CHUNK_BYTES) {
       this.current = this.chunks.length;
       this.chunks.push(Buffer.allocUnsafe(CHUNK_BYTES));
@@ -29,11 +24,11 @@ export class BodySlab {
       this.offset = 0;
     }
     const chunk = this.current;
-    const offset = this.offset;
-    (this.chunks[chunk] as Buffer).set(body, offset);
+    (this.chunks[chunk] as Buffer).set(body, this.offset);
+    place[at] = chunk;
+    place[at + 1] = this.offset;
     this.offset += body.length;
     this.used[chunk] = (this.used[chunk] as number) + body.length;
-    return { chunk, offset };
   }
 
   /** The body's bytes, as a view of its chunk. */

@@ -38,9 +38,17 @@ export const F_ERROR = 8;
 export const F_CLIENT_PACKED = 16;
 export const F_SERVER_PACKED = 32;
 
-/** Fixed-size slots of numbers for packed flows, reused after a flow is unpacked or removed. */
+/** Slots per page of the number slab: a page is ~270 KB, so the slab grows without copying. */
+const PAGE_SLOTS = 1024;
+
+/**
+ * Fixed-size slots of numbers for packed flows, reused after a flow is unpacked or removed.
+ * Kept in pages rather than one array doubled as it fills: doubling copied every flow's
+ * numbers each time and faulted in an array twice the size, tens of milliseconds at once
+ * under a flood, on the proxy's own thread.
+ */
 export class NumberSlab {
-  private data = new Float64Array(NUMS * 1024);
+  private readonly pages: Float64Array[] = [];
   private readonly free: number[] = [];
   private next = 0;
 
@@ -48,11 +56,7 @@ export class NumberSlab {
     const reused = this.free.pop();
     if (reused !== undefined) return reused;
     const slot = this.next++;
-    if ((slot + 1) * NUMS > this.data.length) {
-      const bigger = new Float64Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
+    if (slot % PAGE_SLOTS === 0) this.pages.push(new Float64Array(NUMS * PAGE_SLOTS));
     return slot;
   }
 
@@ -60,8 +64,13 @@ export class NumberSlab {
     this.free.push(slot);
   }
 
-  get array(): Float64Array {
-    return this.data;
+  /** The page holding a slot's numbers; they start at `base(slot)`. */
+  page(slot: number): Float64Array {
+    return this.pages[(slot / PAGE_SLOTS) | 0] as Float64Array;
+  }
+
+  base(slot: number): number {
+    return (slot % PAGE_SLOTS) * NUMS;
   }
 }
 

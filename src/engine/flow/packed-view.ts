@@ -2,7 +2,7 @@ import { prettyHostOf } from "./http.ts";
 import { decodeContent } from "./encoding.ts";
 import { CLIENT_FIELDS, CLIENT_PEER_HOST, CLIENT_PEER_PORT_SLOT, SERVER_ADDRESS_HOST, SERVER_ADDRESS_PORT_SLOT, serverHasAddress } from "./packed-connection.ts";
 import {
-  F_ERROR, F_RESPONSE, N_CLIENT, N_FLAGS, N_REQ_BODY, N_REQ_HEADERS, N_RES_BODY, N_RES_HEADERS, N_SERVER, N_STATUS, NUMS,
+  F_ERROR, F_RESPONSE, N_CLIENT, N_FLAGS, N_REQ_BODY, N_REQ_HEADERS, N_RES_BODY, N_RES_HEADERS, N_SERVER, N_STATUS,
   REQ_HEADERS, SEP, getBody, type PackArena, type PackedHTTPFlow,
 } from "./packed-layout.ts";
 
@@ -30,8 +30,8 @@ export class PackedView {
 
   reset(p: PackedHTTPFlow): this {
     this.p = p;
-    this.nums = this.arena.numbers.array;
-    this.at = p.slot * NUMS;
+    this.nums = this.arena.numbers.page(p.slot);
+    this.at = this.arena.numbers.base(p.slot);
     this.known = 0;
     return this;
   }

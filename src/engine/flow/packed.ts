@@ -21,7 +21,7 @@ import { CLIENT_FIELDS, UnpackableValue, packClient, packServer, unpackClient, u
 import {
   F_CLIENT_PACKED, F_ERROR, F_REQ_STREAM, F_RES_STREAM, F_RESPONSE, F_SERVER_PACKED, N_CLIENT, N_CREATED, N_ERROR_TS, N_FLAGS,
   N_PORT, N_REQ_BODY, N_REQ_END, N_REQ_HEADERS, N_REQ_START, N_RES_BODY, N_RES_END, N_RES_HEADERS, N_RES_START, N_SERVER,
-  N_STATUS, NUMS, PackArena, PackedHTTPFlow, REQ_HEADERS, SEP, getBody,
+  N_STATUS, PackArena, PackedHTTPFlow, REQ_HEADERS, SEP, getBody,
 } from "./packed-layout.ts";
 
 export { PackArena, PackedHTTPFlow } from "./packed-layout.ts";
@@ -58,17 +58,14 @@ function putBody(body: Uint8Array | undefined, bodies: BodySlab, n: Float64Array
   n[at + 2] = -1;
   if (body === undefined || body.length > SLAB_MAX_BODY) return body;
   n[at + 2] = body.length;
-  if (body.length === 0) return undefined;
-  const place = bodies.put(body);
-  n[at] = place.chunk;
-  n[at + 1] = place.offset;
+  if (body.length > 0) bodies.put(body, n, at);
   return undefined;
 }
 
 /** Gives back a packed flow's slot and body bytes: it was unpacked for good, or removed. */
 export function releasePacked(p: PackedHTTPFlow, arena: PackArena): void {
-  const n = arena.numbers.array;
-  const at = p.slot * NUMS;
+  const n = arena.numbers.page(p.slot);
+  const at = arena.numbers.base(p.slot);
   for (const body of [N_REQ_BODY, N_RES_BODY]) {
     const length = n[at + body + 2] as number;
     if (length > 0) arena.bodies.release(n[at + body] as number, length);
@@ -91,8 +88,8 @@ export function packFlow(flow: HTTPFlow, seq: number, arena: PackArena): PackedH
     resFields = pushHeaders(parts, res);
   }
   const slot = slab.alloc();
-  const n = slab.array;
-  const at = slot * NUMS;
+  const n = slab.page(slot);
+  const at = slab.base(slot);
   const client = flow.client_conn.closed ? undefined : flow.client_conn;
   const server = flow.server_conn.closed ? undefined : flow.server_conn;
   try {
@@ -133,8 +130,8 @@ function orUndefined(n: number): number | undefined {
 /** A new HTTPFlow equal to the one packed; the record stays valid. */
 export function unpackFlow(p: PackedHTTPFlow, arena: PackArena): HTTPFlow {
   const s = p.text.split(SEP);
-  const n = arena.numbers.array;
-  const at = p.slot * NUMS;
+  const n = arena.numbers.page(p.slot);
+  const at = arena.numbers.base(p.slot);
   const flags = n[at + N_FLAGS] as number;
   let i = REQ_HEADERS;
   const reqEnd = i + 2 * (n[at + N_REQ_HEADERS] as number);

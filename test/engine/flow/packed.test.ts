@@ -131,11 +131,20 @@ test("a NUL in any text leaves the flow unpacked rather than split wrongly", () 
   assert.equal(packFlow(flow, 1, slab), undefined);
 });
 
-test("the number slab reuses a released slot and grows past its first size", () => {
+test("the number slab reuses a released slot and grows past its first pages", () => {
   const arena = new PackArena();
-  const flows = Array.from({ length: 3000 }, () => finished());
+  const flows = Array.from({ length: 3000 }, (_, i) => {
+    const f = finished();
+    f.request.timestamp_start = 1764126000 + i;
+    f.response!.status_code = 200 + (i % 300);
+    return f;
+  });
   const packed = flows.map((f, i) => packFlow(f, i, arena)!);
-  packed.forEach((p, i) => assert.equal(unpackFlow(p, arena).request.timestamp_start, flows[i]!.request.timestamp_start));
+  const view = new PackedView(arena);
+  packed.forEach((p, i) => {
+    assert.equal(unpackFlow(p, arena).request.timestamp_start, 1764126000 + i);
+    assert.equal(view.reset(p).response?.status_code, 200 + (i % 300));
+  });
   arena.numbers.release(packed[7]!.slot);
   assert.equal(arena.numbers.alloc(), packed[7]!.slot);
 });
