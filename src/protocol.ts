@@ -79,13 +79,33 @@ export interface ResponseDetail extends MessageDetail {
   httpVersion: string;
 }
 
+/** A certificate as the Detail tab shows it; `error` alone when its PEM does not parse. */
+export type CertificateDetail =
+  | {
+      type: string;
+      /** Lowercase hex, as mitmproxy shows it. */
+      sha256: string;
+      /** ISO 8601, UTC. */
+      validFrom: string;
+      validTo: string;
+      serial: string;
+      subject: string;
+      issuer: string;
+      altNames: string[];
+      /** Certificates the server sent, this one included. */
+      chainLength: number;
+      error?: undefined;
+    }
+  | { error: string; chainLength: number };
+
 export interface ConnectionDetail {
   address: string | undefined;
   tlsVersion: string | undefined;
   cipher: string | undefined;
   sni: string | undefined;
   alpn: string | undefined;
-  certificates: string[];
+  /** The server's leaf certificate, summarized; undefined without one (clients, plain connections). */
+  certificate: CertificateDetail | undefined;
   timestampStart: number | undefined;
   timestampTlsSetup: number | undefined;
   timestampEnd: number | undefined;

@@ -3,7 +3,7 @@
  * message stream; the connection and timing details. Pure: the controller computes the lines once
  * per (detail, tab, view mode) and the screen only slices the visible ones.
  */
-import type { ConnectionDetail, FlowDetail, FlowSummary, MessageDetail } from "../protocol.ts";
+import type { CertificateDetail, ConnectionDetail, FlowDetail, FlowSummary, MessageDetail } from "../protocol.ts";
 import type { HeaderField } from "../engine/flow/headers.ts";
 import { DEFAULT_MAX_LINES, renderContent, type Line, type ViewName } from "./contentviews/index.ts";
 import { fullTime, humanDuration, humanSize, type Glyphs } from "./format.ts";
@@ -224,11 +224,35 @@ function connectionLines(title: string, c: ConnectionDetail): Line[] {
     kv("ALPN", c.alpn),
   ].filter((l): l is Line => l !== undefined);
   if (rows.length === 0) return [];
-  const out: Line[] = [[{ text: title, style: "heading" }], ...rows];
-  if (c.certificates.length) {
-    out.push([{ text: "  Certificates:", style: "key" }]);
-    for (const cert of c.certificates) for (const l of cert.split(/\r?\n/)) out.push([{ text: `    ${escapeAscii(l)}` }]);
+  return [[{ text: title, style: "heading" }], ...rows, []];
+}
+
+/** "2026-11-26T08:00:00.000Z" as "2026-11-26 08:00:00 UTC". */
+function utcTime(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
+/** mitmproxy's "Server Certificate:" section: the leaf the server sent, summarized. */
+function certificateLines(cert: CertificateDetail | undefined): Line[] {
+  if (!cert) return [];
+  const out: Line[] = [[{ text: "Server Certificate:", style: "heading" }]];
+  if (cert.error !== undefined) {
+    out.push([{ text: `  ${escapeAscii(cert.error)}`, style: "error" }], []);
+    return out;
   }
+  const rows = [
+    kv("Type", cert.type),
+    // mitmproxy's label is "SHA256 digest"; shorter, the 64 digits fit an 80-column terminal.
+    kv("SHA256", cert.sha256),
+    kv("Valid from", utcTime(cert.validFrom)),
+    kv("Valid to", utcTime(cert.validTo)),
+    kv("Serial", cert.serial),
+    kv("Subject", cert.subject),
+    kv("Issuer", cert.issuer),
+    kv("Alt names", cert.altNames.join(", ")),
+    kv("Chain", cert.chainLength > 1 ? `${cert.chainLength} certificates` : undefined),
+  ];
+  for (const l of rows) if (l) out.push(l);
   out.push([]);
   return out;
 }
@@ -252,6 +276,7 @@ function detailTab(d: FlowDetail): Line[] {
   if (s.comment) out.push([{ text: "  Comment: ", style: "key" }, { text: escapeAscii(s.comment) }]);
   out.push([]);
   out.push(...connectionLines("Server Connection:", d.server));
+  out.push(...certificateLines(d.server.certificate));
   out.push(...connectionLines("Client Connection:", d.client));
   if (d.timings.length) {
     out.push([{ text: "Timing:", style: "heading" }]);

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import { decodeSummaries } from "../../src/summary-codec.ts";
+import { flowDetail } from "../../src/engine/flow/detail.ts";
 import assert from "node:assert/strict";
 import { X509Certificate, createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -201,6 +202,11 @@ test("upstream verification: a self-signed origin is a 502 naming host and reaso
   assert.equal(flow.server_conn.sni, "app.test");
   const chain = flow.server_conn.certificate_list.map((pem) => new X509Certificate(pem).fingerprint256);
   assert.deepEqual(chain, [origin.cert.x509.fingerprint256], "the server's chain is recorded");
+  // What the console's Detail tab shows of it.
+  const cert = flowDetail(flow, lax.engine.store.summary(flow), 0, 0).server.certificate;
+  assert.equal(cert?.error, undefined);
+  assert.equal(cert && "sha256" in cert && cert.sha256, origin.cert.x509.fingerprint256.replaceAll(":", "").toLowerCase());
+  assert.deepEqual(cert && "altNames" in cert && cert.altNames, ["127.0.0.1", "localhost", "app.test"]);
 });
 
 test("a client that rejects the pryx certificate gets a log line saying so, and the proxy serves the next request", { timeout: 10_000 }, async (t) => {

@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { KEY, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
 import { makeDetail, makeFlow, makeFlows } from "./helpers/fake-engine.ts";
 import type { FlowDetail, FlowSummary } from "../../src/protocol.ts";
+import { certificateDetail } from "../../src/engine/flow/certificate-detail.ts";
+import { selfSignedCert } from "../../bench/cert.ts";
 
 test("Enter opens the flow with its request headers, fetched only then; Tab shows the response; q returns", async () => {
   const h = await renderConsole();
@@ -285,5 +287,34 @@ test("content_view_lines_cutoff: a body shows that many lines until f shows all 
     assert.match(await press(h, "G"), /line 19/);
   } finally {
     h.unmount();
+  }
+});
+
+test("the Detail tab summarizes the server's certificate as mitmproxy does, and says why when it cannot", async () => {
+  const { certPem } = selfSignedCert("shop.test", [], ["shop.test", "cdn.shop.test"]);
+  for (const [pem, expect, further] of [
+    [certPem, [/Server Certificate:/, /Type: RSA, 2048 bits/, /SHA256: [0-9a-f]{64}\n/, /Valid from: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/], [/Subject: CN=shop\.test/, /Alt names: shop\.test, cdn\.shop\.test/]],
+    ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", [/Server Certificate:\n\s+unreadable certificate: /], []],
+  ] as const) {
+    const h = await renderConsole();
+    try {
+      const f = makeFlow({ seq: 1 });
+      const d = makeDetail(f);
+      d.server = { ...d.server, certificate: certificateDetail(pem, 1) };
+      h.engine.details.set(f.id, d);
+      h.engine.add([f]);
+      await waitForText(h, "[1/1]");
+      await press(h, KEY.enter);
+      await waitForText(h, "User-Agent");
+      await press(h, KEY.tab);
+      const fr = await press(h, KEY.tab);
+      assert.match(fr, /\[Detail\]/);
+      for (const re of expect) assert.match(fr, re);
+      assert.doesNotMatch(fr, /BEGIN CERTIFICATE/);
+      const end = await press(h, "G");
+      for (const re of further) assert.match(end, re);
+    } finally {
+      h.unmount();
+    }
   }
 });

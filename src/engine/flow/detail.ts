@@ -3,6 +3,7 @@ import type { Flow } from "./flow.ts";
 import type { Message } from "./message.ts";
 import { formatAddress, type Client, type Server } from "./connection.ts";
 import { HTTPFlow } from "./http.ts";
+import { leafCertificateDetail } from "./certificate-detail.ts";
 import { TCPFlow } from "./tcp.ts";
 import { DNSFlow, rcodeName, type DNSMessage } from "./dns.ts";
 
@@ -38,7 +39,7 @@ function connection(c: Client | Server): ConnectionDetail {
     cipher: c.cipher,
     sni: c.sni,
     alpn: c.alpn,
-    certificates: "certificate_list" in c ? c.certificate_list : [],
+    certificate: "certificate_list" in c ? leafCertificateDetail(c.certificate_list) : undefined,
     timestampStart: c.timestamp_start,
     timestampTlsSetup: c.timestamp_tls_setup,
     timestampEnd: c.timestamp_end,

@@ -1,0 +1,33 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { certificateDetail, leafCertificateDetail } from "../../../src/engine/flow/certificate-detail.ts";
+import { selfSignedCert } from "../../../bench/cert.ts";
+
+const { certPem } = selfSignedCert("detail.test", ["127.0.0.1"], ["detail.test", "www.detail.test"]);
+
+test("a server's leaf is summarized as mitmproxy's Detail tab shows it: type, digest, validity, names", () => {
+  const d = certificateDetail(certPem, 2);
+  assert.equal(d.error, undefined);
+  if (d.error !== undefined) return;
+  assert.equal(d.type, "RSA, 2048 bits");
+  assert.match(d.sha256, /^[0-9a-f]{64}$/);
+  assert.ok(Date.parse(d.validFrom) <= Date.now() && Date.now() < Date.parse(d.validTo), `${d.validFrom} .. ${d.validTo}`);
+  assert.match(d.validFrom, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+  assert.match(d.serial, /^[0-9A-F]+$/);
+  assert.match(d.subject, /CN=detail\.test/);
+  assert.match(d.issuer, /CN=detail\.test/);
+  assert.deepEqual(d.altNames.sort(), ["127.0.0.1", "detail.test", "www.detail.test"]);
+  assert.equal(d.chainLength, 2);
+});
+
+test("a PEM that does not parse gives its reason instead of failing the detail", () => {
+  const d = certificateDetail("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", 1);
+  assert.match(d.error ?? "", /^unreadable certificate: /);
+});
+
+test("a chain shared by a server's flows is read once; no chain, no certificate", () => {
+  const chain = [certPem];
+  assert.equal(leafCertificateDetail(chain), leafCertificateDetail(chain));
+  assert.notEqual(leafCertificateDetail([certPem]), leafCertificateDetail(chain));
+  assert.equal(leafCertificateDetail([]), undefined);
+});
