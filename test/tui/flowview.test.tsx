@@ -186,6 +186,17 @@ test("f on a body of hundreds of thousands of lines shows all of them (no stack 
   }
 });
 
+/** Shows the only flow `f` with detail `d`, opens it, waits for `ready` and moves two tabs right: that frame. */
+async function openThirdTab(h: Awaited<ReturnType<typeof renderConsole>>, f: FlowSummary, d: FlowDetail, ready: string): Promise<string> {
+  h.engine.details.set(f.id, d);
+  h.engine.add([f]);
+  await waitForText(h, "[1/1]");
+  await press(h, KEY.enter);
+  await waitForText(h, ready);
+  await press(h, KEY.tab);
+  return press(h, KEY.tab);
+}
+
 /** A WebSocket flow (101) with text `messages` ([from client, text]), opened on its WebSocket Messages tab: that frame. */
 async function messagesFrame(over: Partial<FlowSummary>, messages: [boolean, string][], closed?: FlowDetail["closed"]): Promise<string> {
   const h = await renderConsole();
@@ -194,13 +205,7 @@ async function messagesFrame(over: Partial<FlowSummary>, messages: [boolean, str
     const d = makeDetail(f);
     d.messages = messages.map(([fromClient, text], i) => ({ fromClient, type: "text", content: new TextEncoder().encode(text), timestamp: f.ts + 0.1 * (i + 1) }));
     if (closed) d.closed = closed;
-    h.engine.details.set(f.id, d);
-    h.engine.add([f]);
-    await waitForText(h, "[1/1]");
-    await press(h, KEY.enter);
-    await waitForText(h, "WebSocket Messages");
-    await press(h, KEY.tab);
-    const fr = await press(h, KEY.tab);
+    const fr = await openThirdTab(h, f, d, "WebSocket Messages");
     assert.match(fr, /\[WebSocket Messages\]/);
     return fr;
   } finally {
@@ -301,13 +306,7 @@ test("the Detail tab summarizes the server's certificate as mitmproxy does, and 
       const f = makeFlow({ seq: 1 });
       const d = makeDetail(f);
       d.server = { ...d.server, certificate: certificateDetail(pem, 1) };
-      h.engine.details.set(f.id, d);
-      h.engine.add([f]);
-      await waitForText(h, "[1/1]");
-      await press(h, KEY.enter);
-      await waitForText(h, "User-Agent");
-      await press(h, KEY.tab);
-      const fr = await press(h, KEY.tab);
+      const fr = await openThirdTab(h, f, d, "User-Agent");
       assert.match(fr, /\[Detail\]/);
       for (const re of expect) assert.match(fr, re);
       assert.doesNotMatch(fr, /BEGIN CERTIFICATE/);
