@@ -1,6 +1,6 @@
 /**
  * The console's view of the flows, kept outside React (mitmproxy's View addon plays this part):
- * the flows' packed summaries (a SummaryTable slot each, found by id), the shown flows in
+ * the flows' packed summaries (a SummaryTable slot each, found by arrival number), the shown flows in
  * order as slots, the focus and the visible window. Only the visible rows are decoded.
  *
  * React reads it through useSyncExternalStore with cached snapshots (`window()`, `counts()`), so a
@@ -13,6 +13,7 @@ import type { FlowSummary } from "../protocol.ts";
 import { forEachRecord, type SummaryBatch } from "../summary-codec.ts";
 import { comparators, indexOf, mergeSorted, type Compare, type OrderKey } from "./order.ts";
 import { SummaryTable } from "./summary-table.ts";
+import { SeqIndex } from "./seq-index.ts";
 import { calcTop, clamp } from "./window.ts";
 
 export interface BatchDelta {
@@ -49,8 +50,14 @@ const COUNTS_LATENESS_MS = 250;
 
 export class FlowStore {
   private readonly table = new SummaryTable();
-  /** Flow id → its slot in `table`. */
-  private readonly flows = new Map<string, number>();
+  /** Arrival number → the flow's slot in `table`. */
+  private readonly bySeq = new SeqIndex();
+  /**
+   * Flow id → arrival number, for the few lookups by id (commands, removals, the open flow),
+   * filled up to `idIndexedTo` when one is asked for: a flood then costs no id strings.
+   */
+  private readonly byId = new Map<string, number>();
+  private idIndexedTo = -1;
   /** Arrival numbers (`seq`) of the flows the view filter shows; undefined when no filter is set (all shown), so a filter costs a set of its matches only. */
   private filterSeqs: Set<number> | undefined = undefined;
   /** Shown flows in ascending order of `cmp`; display order is this, or its reverse. */
@@ -64,7 +71,7 @@ export class FlowStore {
   private cmp: Compare<number> = this.orders.time;
   private settings: ViewSettings = { order: "time", reversed: false, markedOnly: false, follow: false };
   private focusIdx = 0;
-  private focusId: string | undefined;
+  private focusSeq: number | undefined;
   private top = 0;
   private height = 20;
   private intercepted = 0;
@@ -113,8 +120,24 @@ export class FlowStore {
   // ---- reading ----
 
   get(id: string): FlowSummary | undefined {
-    const slot = this.flows.get(id);
+    const slot = this.slotOfId(id);
     return slot === undefined ? undefined : this.table.summary(slot);
+  }
+
+  private slotOf(seq: number | undefined): number | undefined {
+    if (seq === undefined) return undefined;
+    const slot = this.bySeq.get(seq);
+    return slot < 0 ? undefined : slot;
+  }
+
+  private slotOfId(id: string): number | undefined {
+    let seq = this.byId.get(id);
+    if (seq === undefined && this.idIndexedTo < this.maxSeq) {
+      this.bySeq.forEach((slot, s) => this.byId.set(this.table.id(slot), s), this.idIndexedTo + 1);
+      this.idIndexedTo = this.maxSeq;
+      seq = this.byId.get(id);
+    }
+    return this.slotOf(seq);
   }
 
   private slotAt(index: number): number | undefined {
@@ -134,7 +157,7 @@ export class FlowStore {
   }
 
   get total(): number {
-    return this.flows.size;
+    return this.bySeq.size;
   }
 
   get viewSettings(): ViewSettings {
@@ -142,7 +165,8 @@ export class FlowStore {
   }
 
   focused(): FlowSummary | undefined {
-    return this.focusId === undefined ? undefined : this.get(this.focusId);
+    const slot = this.slotOf(this.focusSeq);
+    return slot === undefined ? undefined : this.table.summary(slot);
   }
 
   focusIndex(): number {
@@ -154,7 +178,7 @@ export class FlowStore {
 
   /** Display index of a shown flow, or -1. O(log n). */
   indexOfId(id: string): number {
-    const slot = this.flows.get(id);
+    const slot = this.slotOfId(id);
     if (slot === undefined || !this.visible(slot)) return -1;
     return this.displayIndex(slot);
   }
@@ -170,18 +194,10 @@ export class FlowStore {
     return this.maxSeq;
   }
 
-  /** The earliest-arriving flow after arrival number `seq` (O(n): once per command, not per key). */
+  /** The earliest-arriving flow after arrival number `seq`. */
   firstAfter(seq: number): FlowSummary | undefined {
-    let best: number | undefined;
-    let bestSeq = Infinity;
-    for (const slot of this.flows.values()) {
-      const s = this.table.seq(slot);
-      if (s > seq && s < bestSeq) {
-        best = slot;
-        bestSeq = s;
-      }
-    }
-    return best === undefined ? undefined : this.table.summary(best);
+    const slot = this.slotOf(this.bySeq.nextAfter(seq));
+    return slot === undefined ? undefined : this.table.summary(slot);
   }
 
   /** Ids of all shown flows in display order (for commands over @shown; O(n), so not per key). */
@@ -200,13 +216,15 @@ export class FlowStore {
   applyBatch(b: BatchDelta, late = false): void {
     const table = this.table;
     if (b.reset) {
-      this.flows.clear();
+      this.bySeq.clear();
+      this.byId.clear();
+      this.idIndexedTo = -1;
       table.clear();
       if (this.filterSeqs) this.filterSeqs = new Set();
       this.view = [];
       this.intercepted = 0;
       this.focusIdx = 0;
-      this.focusId = undefined;
+      this.focusSeq = undefined;
       this.top = 0;
     }
     // Slots stand for flows as they were: the old ones stay readable (for their sort keys)
@@ -221,10 +239,11 @@ export class FlowStore {
     };
 
     for (const id of b.remove) {
-      const old = this.flows.get(id);
+      const old = this.slotOfId(id);
       if (old === undefined) continue;
       if (this.visible(old)) leave(old);
-      this.flows.delete(id);
+      this.bySeq.delete(table.seq(old));
+      this.byId.delete(id);
       this.filterSeqs?.delete(table.seq(old));
       if (table.intercepted(old)) this.intercepted--;
       freed.push(old);
@@ -232,18 +251,23 @@ export class FlowStore {
 
     const upsert = (record: string, nums: Float64Array, at: number): void => {
       const slot = table.put(record, nums, at);
-      const id = table.id(slot);
       const seq = table.seq(slot);
-      const old = this.flows.get(id);
+      const old = this.slotOf(seq);
       const wasVisible = old !== undefined && this.visible(old);
-      this.flows.set(id, slot);
+      this.bySeq.set(seq, slot);
+      // A new flow below the id index's reach (not the engine's way, but cheap to keep right).
+      if (old === undefined && seq <= this.idIndexedTo) this.byId.set(table.id(slot), seq);
       if (seq > this.maxSeq) this.maxSeq = seq;
       if (this.filterSeqs) {
         if (table.shown(slot)) this.filterSeqs.add(seq);
         else this.filterSeqs.delete(seq);
       } else if (!table.shown(slot)) {
         // A hidden flow before any view event: start tracking from what is known now.
-        this.filterSeqs = new Set([...this.flows.values()].filter((x) => table.shown(x)).map((x) => table.seq(x)));
+        const shown = new Set<number>();
+        this.bySeq.forEach((x, s) => {
+          if (table.shown(x)) shown.add(s);
+        });
+        this.filterSeqs = shown;
       }
       if (old !== undefined) {
         if (table.intercepted(old)) this.intercepted--;
@@ -310,12 +334,12 @@ export class FlowStore {
     // most of a filter change, so sort only when the walk finds them out of order.
     let sorted = true;
     let prev: number | undefined;
-    for (const slot of this.flows.values()) {
-      if (!this.visible(slot)) continue;
+    this.bySeq.forEach((slot) => {
+      if (!this.visible(slot)) return;
       if (sorted && prev !== undefined && cmp(prev, slot) > 0) sorted = false;
       v.push(slot);
       prev = slot;
-    }
+    });
     this.view = sorted ? v : v.sort(cmp);
     this.keepFocus();
   }
@@ -332,7 +356,7 @@ export class FlowStore {
 
   setReversed(reversed: boolean): void {
     if (reversed === this.settings.reversed) return;
-    const focused = this.focusId === undefined ? undefined : this.flows.get(this.focusId);
+    const focused = this.slotOf(this.focusSeq);
     this.settings = { ...this.settings, reversed };
     if (focused !== undefined) this.focusOn(focused);
     this.changed();
@@ -374,10 +398,10 @@ export class FlowStore {
     if (n === 0) return;
     const i = clamp(index, 0, n - 1);
     const slot = this.slotAt(i);
-    const id = slot === undefined ? undefined : this.table.id(slot);
-    if (i === this.focusIdx && this.focusId === id) return;
+    const seq = slot === undefined ? undefined : this.table.seq(slot);
+    if (i === this.focusIdx && this.focusSeq === seq) return;
     this.focusIdx = i;
-    this.focusId = id;
+    this.focusSeq = seq;
     this.changed();
   }
 
@@ -396,12 +420,12 @@ export class FlowStore {
     const i = this.displayIndex(slot);
     if (i < 0) return;
     this.focusIdx = i;
-    this.focusId = this.table.id(slot);
+    this.focusSeq = this.table.seq(slot);
   }
 
   /** After a change: the same flow keeps the focus; if it left, the row at the same position takes it. */
   private keepFocus(): void {
-    const slot = this.focusId === undefined ? undefined : this.flows.get(this.focusId);
+    const slot = this.slotOf(this.focusSeq);
     if (slot !== undefined && this.visible(slot)) {
       const i = this.displayIndex(slot);
       if (i >= 0) {
@@ -412,7 +436,7 @@ export class FlowStore {
     const n = this.view.length;
     this.focusIdx = n ? clamp(this.focusIdx, 0, n - 1) : 0;
     const at = this.slotAt(this.focusIdx);
-    this.focusId = at === undefined ? undefined : this.table.id(at);
+    this.focusSeq = at === undefined ? undefined : this.table.seq(at);
   }
 
   /** Recomputes the cached snapshots, keeping the old objects when nothing visible changed. */
@@ -431,8 +455,8 @@ export class FlowStore {
     if (!same) this._window = { top: this.top, focus: this.focusIdx, rows };
     const c = this._counts;
     const focus = n ? this.focusIdx : -1;
-    if (c.shown !== n || c.total !== this.flows.size || c.intercepted !== this.intercepted || c.focus !== focus) {
-      this._counts = { shown: n, total: this.flows.size, intercepted: this.intercepted, focus };
+    if (c.shown !== n || c.total !== this.bySeq.size || c.intercepted !== this.intercepted || c.focus !== focus) {
+      this._counts = { shown: n, total: this.bySeq.size, intercepted: this.intercepted, focus };
     }
   }
 }

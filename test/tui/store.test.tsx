@@ -161,3 +161,22 @@ test("a flood's batch that moves no visible row tells the screen within 250 ms; 
   assert.equal(repaints, before + 1);
   s.dispose();
 });
+
+test("flows are found by id whether they came before or after the first lookup, and removed by id", () => {
+  const first = makeFlows(3, (i) => ({ seq: 301 + i }));
+  const s = storeWith(first);
+  assert.equal(s.get(first[1]!.id)?.seq, 302);
+  const later = makeFlows(2, (i) => ({ seq: 304 + i }));
+  s.applyBatch(batch({ add: later }));
+  assert.equal(s.get(later[1]!.id)?.seq, 305);
+  assert.equal(s.indexOfId(later[0]!.id), 3);
+  s.applyBatch(batch({ update: [{ ...first[0]!, status: 404 }], remove: [later[0]!.id] }));
+  assert.equal(s.get(first[0]!.id)?.status, 404);
+  assert.equal(s.get(later[0]!.id), undefined);
+  assert.equal(s.indexOfId(later[0]!.id), -1);
+  assert.deepEqual(ids(s), [301, 302, 303, 305]);
+  assert.equal(s.firstAfter(303)?.seq, 305);
+  s.applyBatch(batch({ reset: true, add: [makeFlow({ seq: 400 })] }));
+  assert.equal(s.get(first[1]!.id), undefined);
+  assert.equal(s.total, 1);
+});

@@ -1,0 +1,50 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { SeqIndex } from "../../src/tui/seq-index.ts";
+
+const entries = (ix: SeqIndex): [number, number][] => {
+  const out: [number, number][] = [];
+  ix.forEach((slot, seq) => out.push([seq, slot]));
+  return out;
+};
+
+test("slots are found by seq and listed lowest seq first; a deleted seq is gone", () => {
+  const ix = new SeqIndex();
+  ix.set(7, 70);
+  ix.set(5, 50);
+  ix.set(6, 60);
+  ix.set(6, 61);
+  assert.equal(ix.size, 3);
+  assert.equal(ix.get(6), 61);
+  assert.equal(ix.get(4), -1);
+  assert.equal(ix.get(8), -1);
+  ix.delete(5);
+  ix.delete(5);
+  ix.delete(99);
+  assert.equal(ix.size, 2);
+  assert.deepEqual(entries(ix), [[6, 61], [7, 70]]);
+  assert.equal(ix.nextAfter(0), 6);
+  assert.equal(ix.nextAfter(6), 7);
+  assert.equal(ix.nextAfter(7), undefined);
+  const from7: number[] = [];
+  ix.forEach((_, seq) => from7.push(seq), 7);
+  assert.deepEqual(from7, [7]);
+});
+
+test("grows far past its first size, and drops the room of seqs deleted below the lowest kept", () => {
+  const ix = new SeqIndex();
+  for (let seq = 1; seq <= 5000; seq++) ix.set(seq, seq * 2);
+  for (let seq = 1; seq <= 4990; seq++) ix.delete(seq);
+  ix.set(1_000_000, 1);
+  assert.equal(ix.size, 11);
+  assert.deepEqual(entries(ix).slice(0, 2), [[4991, 9982], [4992, 9984]]);
+  assert.deepEqual(entries(ix).at(-1), [1_000_000, 1]);
+  // A seq below all others still fits.
+  ix.set(3, 33);
+  assert.equal(ix.get(3), 33);
+  assert.equal(ix.get(4991), 9982);
+  assert.equal(ix.size, 12);
+  ix.clear();
+  assert.equal(ix.size, 0);
+  assert.deepEqual(entries(ix), []);
+});
