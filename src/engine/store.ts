@@ -5,6 +5,7 @@ import { HTTPFlow } from "./flow/http.ts";
 import { StringPool } from "./string-pool.ts";
 import { PackArena, PackedHTTPFlow, PackedView, packFlow, packable, releasePacked, unpackFlow } from "./flow/packed.ts";
 import type { FilterableFlow } from "./filter/index.ts";
+import { SeqMap } from "../seq-map.ts";
 import { filterable } from "./flow-filter.ts";
 
 /** Given a stored flow, or a packed one's view (which it must not keep). */
@@ -33,11 +34,18 @@ export type DetailOf = (flow: Flow, summary: FlowSummary) => FlowDetail;
  * takes that object back.
  */
 export class FlowStore {
-  private readonly flows = new Map<string, Flow | PackedHTTPFlow>();
+  /** Every flow by its arrival number (`flow[SEQ]`, a packed flow's `seq`), oldest first. */
+  private readonly flows = new SeqMap<Flow | PackedHTTPFlow>();
+  /**
+   * Flow id → arrival number, for lookups by id (commands, the console's requests), filled up to
+   * `idIndexedTo` when one is asked for: flows that nobody asks for by id cost no entry.
+   */
+  private readonly byId = new Map<string, number>();
+  private idIndexedTo = 0;
   private readonly arena = new PackArena();
   private readonly view = new PackedView(this.arena);
-  /** Flows unpacked since the last flush, packed again at the next. */
-  private unpacked = new Set<string>();
+  /** Arrival numbers of flows unpacked since the last flush, packed again at the next. */
+  private unpacked = new Set<number>();
   private nextSeq = 1;
   private pendingAdd = new Map<string, Flow>();
   private pendingUpdate = new Map<string, Flow>();
@@ -80,47 +88,70 @@ export class FlowStore {
   private evictOverLimit(): void {
     let excess = this.limit > 0 ? this.flows.size - this.limit : 0;
     if (excess <= 0) return;
-    const gone: string[] = [];
-    for (const [id, f] of this.flows) {
+    const gone: number[] = [];
+    for (const [seq, f] of this.flows.entries()) {
       if (excess === 0) break;
       if (f instanceof PackedHTTPFlow ? f.marked : f.live || f.intercepted || f.marked) continue;
-      gone.push(id);
+      gone.push(seq);
       excess--;
     }
-    this.remove(gone);
+    this.removeSeqs(gone);
   }
 
   get size(): number {
     return this.flows.size;
   }
 
+  private idOf(f: Flow | PackedHTTPFlow): string {
+    return f instanceof PackedHTTPFlow ? this.view.reset(f).id : f.id;
+  }
+
+  private seqOfId(id: string): number | undefined {
+    let seq = this.byId.get(id);
+    if (seq === undefined && this.idIndexedTo < this.nextSeq - 1) {
+      this.flows.forEach((f, s) => this.byId.set(this.idOf(f), s), this.idIndexedTo + 1);
+      this.idIndexedTo = this.nextSeq - 1;
+      seq = this.byId.get(id);
+    }
+    return seq;
+  }
+
   /** The stored flow, unpacked if need be; the same object until the next flush at least. */
   get(id: string): Flow | undefined {
-    const f = this.flows.get(id);
+    const seq = this.seqOfId(id);
+    return seq === undefined ? undefined : this.bySeq(seq);
+  }
+
+  private bySeq(seq: number): Flow | undefined {
+    const f = this.flows.get(seq);
     if (!(f instanceof PackedHTTPFlow)) return f;
     const flow = unpackFlow(f, this.arena);
-    this.flows.set(id, flow);
+    this.flows.set(seq, flow);
     releasePacked(f, this.arena);
-    this.unpacked.add(id);
+    this.unpacked.add(seq);
     return flow;
   }
 
   /** Every flow, unpacked: for commands that act on all of them. */
   all(): Flow[] {
-    return [...this.flows.keys()].map((id) => this.get(id) as Flow);
+    return this.select(() => true);
   }
 
   /** The flows `pred` accepts, unpacked; the others are only read. */
   select(pred: FlowPredicate): Flow[] {
     const out: Flow[] = [];
-    for (const [id, f] of this.flows) if (pred(this.peek(f))) out.push(this.get(id) as Flow);
+    this.flows.forEach((f, seq) => {
+      if (pred(this.peek(f))) out.push(this.bySeq(seq) as Flow);
+    });
     return out;
   }
 
   /** Flows that are not packed: those in progress or paused among them, since those never are. */
   unpackedFlows(): Flow[] {
     const out: Flow[] = [];
-    for (const f of this.flows.values()) if (!(f instanceof PackedHTTPFlow)) out.push(f);
+    this.flows.forEach((f) => {
+      if (!(f instanceof PackedHTTPFlow)) out.push(f);
+    });
     return out;
   }
 
@@ -135,29 +166,48 @@ export class FlowStore {
 
   add(flow: Flow): void {
     flow[SEQ] = this.nextSeq++;
-    this.flows.set(flow.id, flow);
+    this.flows.set(flow[SEQ], flow);
     this.pendingAdd.set(flow.id, flow);
     this.onDirty();
   }
 
   /** Records that a flow changed; the UI learns of it at the next flush. */
   update(flow: Flow): void {
-    const stored = this.flows.get(flow.id);
-    if (stored === undefined) return;
+    let seq = flow[SEQ];
+    let stored = this.flows.get(seq);
+    if (stored !== flow && (stored === undefined || this.idOf(stored) !== flow.id)) {
+      // Not the object the store numbered: a stand-in for a stored flow is found by its id.
+      const byId = this.seqOfId(flow.id);
+      if (byId === undefined) return;
+      seq = byId;
+      stored = this.flows.get(seq) as Flow | PackedHTTPFlow;
+      flow[SEQ] = seq;
+    }
     if (stored !== flow) {
       if (stored instanceof PackedHTTPFlow) releasePacked(stored, this.arena);
-      this.flows.set(flow.id, flow);
+      this.flows.set(seq, flow);
     }
     if (!this.pendingAdd.has(flow.id)) this.pendingUpdate.set(flow.id, flow);
     this.onDirty();
   }
 
   remove(ids: Iterable<string>): void {
+    const seqs: number[] = [];
     for (const id of ids) {
-      const stored = this.flows.get(id);
+      const seq = this.seqOfId(id);
+      if (seq !== undefined) seqs.push(seq);
+    }
+    this.removeSeqs(seqs);
+  }
+
+  private removeSeqs(seqs: readonly number[]): void {
+    for (const seq of seqs) {
+      const stored = this.flows.get(seq);
       if (stored === undefined) continue;
-      this.flows.delete(id);
-      this.unpacked.delete(id);
+      const id = this.idOf(stored);
+      this.flows.delete(seq);
+      this.byId.delete(id);
+      this.unpacked.delete(seq);
       if (stored instanceof PackedHTTPFlow) releasePacked(stored, this.arena);
       if (this.pendingAdd.delete(id)) continue;
       this.pendingUpdate.delete(id);
@@ -167,7 +217,7 @@ export class FlowStore {
   }
 
   clear(): void {
-    this.remove([...this.flows.keys()]);
+    this.removeSeqs([...this.flows.entries()].map(([seq]) => seq));
   }
 
   /** Sets the view filter and returns the arrival numbers of the flows it shows. */
@@ -175,7 +225,9 @@ export class FlowStore {
     this.viewFilter = pred;
     if (!pred) return new Uint32Array(0);
     const shown: number[] = [];
-    for (const f of this.flows.values()) if (this.matchesView(this.peek(f))) shown.push(f instanceof PackedHTTPFlow ? f.seq : this.seqOf(f));
+    this.flows.forEach((f, seq) => {
+      if (this.matchesView(this.peek(f))) shown.push(seq);
+    });
     return Uint32Array.from(shown);
   }
 
@@ -194,11 +246,11 @@ export class FlowStore {
 
   /** A finished flow kept for the session: packed where it can be, else its repeated strings become shared copies. */
   private keep(flow: Flow): void {
-    if (this.flows.get(flow.id) !== flow) return;
+    if (this.flows.get(flow[SEQ]) !== flow) return;
     if (packable(flow)) {
       const packed = packFlow(flow, flow[SEQ], this.arena);
       if (packed) {
-        this.flows.set(flow.id, packed);
+        this.flows.set(flow[SEQ], packed);
         return;
       }
     }
@@ -216,6 +268,13 @@ export class FlowStore {
       res.reason = pool.share(res.reason);
       res.plainHeaders.shareStrings(pool);
     }
+  }
+
+  /** Dump mode: a finished flow goes once reported. */
+  private drop(f: Flow): void {
+    if (this.flows.get(f[SEQ]) !== f) return;
+    this.flows.delete(f[SEQ]);
+    if (f[SEQ] <= this.idIndexedTo) this.byId.delete(f.id);
   }
 
   /** Changed flows not yet taken by `takeDelta`. */
@@ -238,10 +297,10 @@ export class FlowStore {
     for (const f of [...this.pendingAdd.values(), ...this.pendingUpdate.values()]) {
       if (f.live) continue;
       if (this.keepFlows) this.keep(f);
-      else this.flows.delete(f.id);
+      else this.drop(f);
     }
-    for (const id of this.unpacked) {
-      const f = this.flows.get(id);
+    for (const seq of this.unpacked) {
+      const f = this.flows.get(seq);
       if (f && !(f instanceof PackedHTTPFlow)) this.keep(f);
     }
     this.unpacked = new Set();

@@ -13,7 +13,7 @@ import type { FlowSummary } from "../protocol.ts";
 import { forEachRecord, type SummaryBatch } from "../summary-codec.ts";
 import { comparators, indexOf, mergeSorted, type Compare, type OrderKey } from "./order.ts";
 import { SummaryTable } from "./summary-table.ts";
-import { SeqIndex } from "./seq-index.ts";
+import { SeqMap } from "../seq-map.ts";
 import { calcTop, clamp } from "./window.ts";
 
 export interface BatchDelta {
@@ -51,7 +51,7 @@ const COUNTS_LATENESS_MS = 250;
 export class FlowStore {
   private readonly table = new SummaryTable();
   /** Arrival number → the flow's slot in `table`. */
-  private readonly bySeq = new SeqIndex();
+  private readonly bySeq = new SeqMap<number>();
   /**
    * Flow id → arrival number, for the few lookups by id (commands, removals, the open flow),
    * filled up to `idIndexedTo` when one is asked for: a flood then costs no id strings.
@@ -125,9 +125,7 @@ export class FlowStore {
   }
 
   private slotOf(seq: number | undefined): number | undefined {
-    if (seq === undefined) return undefined;
-    const slot = this.bySeq.get(seq);
-    return slot < 0 ? undefined : slot;
+    return seq === undefined ? undefined : this.bySeq.get(seq);
   }
 
   private slotOfId(id: string): number | undefined {

@@ -93,3 +93,29 @@ test("removed flows are gone, packed or not", () => {
   assert.equal(store.get(flows[1]!.id), undefined);
   assert.deepEqual(store.all(), []);
 });
+
+test("flows are found by id before and after the first lookup, in dump mode too; a stand-in object updates its flow", () => {
+  const { store, flows } = storeWith("/a", "/b");
+  assert.equal(store.get(flows[1]!.id)?.request.path, "/b");
+  const later = [flowTo("/c"), flowTo("/d")];
+  for (const f of later) store.add(f);
+  assert.equal(store.get(later[1]!.id), later[1]);
+  assert.equal(store.get("no-such-id"), undefined);
+  // A flow object the store did not number (a copy made elsewhere) stands for the flow with its id.
+  const standIn = flowTo("/a-edited");
+  standIn.id = flows[0]!.id;
+  store.update(standIn);
+  assert.equal(store.get(flows[0]!.id)?.request.path, "/a-edited");
+  assert.equal(store.size, 4);
+  assert.deepEqual(store.takeDelta().update.map((s) => s.path), ["/a-edited"]);
+
+  const dump = new FlowStore(false);
+  const d = flowTo("/x");
+  dump.add(d);
+  assert.equal(dump.get(d.id), d);
+  d.live = false;
+  dump.update(d);
+  dump.takeDelta();
+  assert.equal(dump.get(d.id), undefined, "dropped once reported");
+  assert.equal(dump.size, 0);
+});

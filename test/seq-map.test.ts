@@ -1,23 +1,23 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SeqIndex } from "../../src/tui/seq-index.ts";
+import { SeqMap } from "../src/seq-map.ts";
 
-const entries = (ix: SeqIndex): [number, number][] => {
+const entries = (ix: SeqMap<number>): [number, number][] => {
   const out: [number, number][] = [];
   ix.forEach((slot, seq) => out.push([seq, slot]));
   return out;
 };
 
 test("slots are found by seq and listed lowest seq first; a deleted seq is gone", () => {
-  const ix = new SeqIndex();
+  const ix = new SeqMap<number>();
   ix.set(7, 70);
   ix.set(5, 50);
   ix.set(6, 60);
   ix.set(6, 61);
   assert.equal(ix.size, 3);
   assert.equal(ix.get(6), 61);
-  assert.equal(ix.get(4), -1);
-  assert.equal(ix.get(8), -1);
+  assert.equal(ix.get(4), undefined);
+  assert.equal(ix.get(8), undefined);
   ix.delete(5);
   ix.delete(5);
   ix.delete(99);
@@ -32,7 +32,7 @@ test("slots are found by seq and listed lowest seq first; a deleted seq is gone"
 });
 
 test("grows far past its first size, and drops the room of seqs deleted below the lowest kept", () => {
-  const ix = new SeqIndex();
+  const ix = new SeqMap<number>();
   for (let seq = 1; seq <= 5000; seq++) ix.set(seq, seq * 2);
   for (let seq = 1; seq <= 4990; seq++) ix.delete(seq);
   ix.set(1_000_000, 1);
