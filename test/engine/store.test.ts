@@ -96,7 +96,7 @@ test("removed flows are gone, packed or not", () => {
 
 test("flows are found by id before and after the first lookup, in dump mode too; a stand-in object updates its flow", () => {
   const { store, flows } = storeWith("/a", "/b");
-  assert.equal(store.get(flows[1]!.id)?.request.path, "/b");
+  assert.equal((store.get(flows[1]!.id) as HTTPFlow | undefined)?.request.path, "/b");
   const later = [flowTo("/c"), flowTo("/d")];
   for (const f of later) store.add(f);
   assert.equal(store.get(later[1]!.id), later[1]);
@@ -105,7 +105,7 @@ test("flows are found by id before and after the first lookup, in dump mode too;
   const standIn = flowTo("/a-edited");
   standIn.id = flows[0]!.id;
   store.update(standIn);
-  assert.equal(store.get(flows[0]!.id)?.request.path, "/a-edited");
+  assert.equal((store.get(flows[0]!.id) as HTTPFlow | undefined)?.request.path, "/a-edited");
   assert.equal(store.size, 4);
   assert.deepEqual(store.takeDelta().update.map((s) => s.path), ["/a-edited"]);
 
