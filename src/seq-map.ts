@@ -11,6 +11,8 @@ export class SeqMap<T> {
   private base = 0;
   /** One past the highest index in use. */
   private end = 0;
+  /** No index below this is in use: dropping the oldest (`max_flows`) leaves no gap to walk. */
+  private first = 0;
   private count = 0;
 
   get size(): number {
@@ -28,6 +30,7 @@ export class SeqMap<T> {
     if (this.values[i] === undefined) this.count++;
     this.values[i] = value;
     if (i >= this.end) this.end = i + 1;
+    if (i < this.first) this.first = i;
   }
 
   delete(seq: number): void {
@@ -35,18 +38,20 @@ export class SeqMap<T> {
     if (i < 0 || i >= this.end || this.values[i] === undefined) return;
     this.values[i] = undefined;
     this.count--;
+    if (i === this.first) while (this.first < this.end && this.values[this.first] === undefined) this.first++;
   }
 
   clear(): void {
     this.values = [];
     this.base = 0;
     this.end = 0;
+    this.first = 0;
     this.count = 0;
   }
 
   /** Calls `fn` for every stored seq from `from` up, lowest first; it may set or delete the seq it is given. */
   forEach(fn: (value: T, seq: number) => void, from = this.base): void {
-    for (let i = Math.max(0, from - this.base); i < this.end; i++) {
+    for (let i = Math.max(this.first, from - this.base); i < this.end; i++) {
       const value = this.values[i];
       if (value !== undefined) fn(value, this.base + i);
     }
@@ -54,7 +59,7 @@ export class SeqMap<T> {
 
   /** Every stored [seq, value], lowest seq first. */
   *entries(): Generator<[number, T]> {
-    for (let i = 0; i < this.end; i++) {
+    for (let i = this.first; i < this.end; i++) {
       const value = this.values[i];
       if (value !== undefined) yield [this.base + i, value];
     }
@@ -62,7 +67,7 @@ export class SeqMap<T> {
 
   /** The lowest stored seq above `seq`, or undefined. */
   nextAfter(seq: number): number | undefined {
-    for (let i = Math.max(0, seq + 1 - this.base); i < this.end; i++) if (this.values[i] !== undefined) return this.base + i;
+    for (let i = Math.max(this.first, seq + 1 - this.base); i < this.end; i++) if (this.values[i] !== undefined) return this.base + i;
     return undefined;
   }
 
@@ -72,8 +77,7 @@ export class SeqMap<T> {
    * (`max_flows`, `z`) does not keep a place for each.
    */
   private makeRoom(seq: number): number {
-    let first = 0;
-    while (first < this.end && this.values[first] === undefined) first++;
+    const first = this.first;
     const kept = first < this.end;
     const low = kept ? Math.min(seq, this.base + first) : seq;
     const high = Math.max(seq, this.base + this.end - 1);
@@ -81,6 +85,7 @@ export class SeqMap<T> {
     for (let i = first; i < this.end; i++) next[this.base + i - low] = this.values[i];
     this.values = next;
     this.end = kept ? this.base + this.end - low : 0;
+    this.first = kept ? this.base + first - low : 0;
     this.base = low;
     return seq - low;
   }

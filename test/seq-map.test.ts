@@ -48,3 +48,18 @@ test("grows far past its first size, and drops the room of seqs deleted below th
   assert.equal(ix.size, 0);
   assert.deepEqual(entries(ix), []);
 });
+
+test("dropping the oldest one by one, as max_flows does, leaves the rest listed in order", () => {
+  const ix = new SeqMap<number>();
+  for (let seq = 1; seq <= 3000; seq++) {
+    ix.set(seq, seq);
+    if (seq > 100) ix.delete(seq - 100);
+  }
+  assert.equal(ix.size, 100);
+  assert.deepEqual(entries(ix).map(([seq]) => seq), Array.from({ length: 100 }, (_, i) => 2901 + i));
+  assert.deepEqual([...ix.entries()][0], [2901, 2901]);
+  assert.equal(ix.nextAfter(5), 2901);
+  ix.set(2000, 7);
+  assert.equal(ix.nextAfter(5), 2000);
+  assert.equal(ix.size, 101);
+});

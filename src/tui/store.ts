@@ -11,7 +11,7 @@
  */
 import type { FlowSummary } from "../protocol.ts";
 import { forEachRecord, type SummaryBatch } from "../summary-codec.ts";
-import { comparators, indexOf, mergeSorted, type Compare, type OrderKey } from "./order.ts";
+import { comparators, indexOf, mergeSorted, removeSorted, type Compare, type OrderKey } from "./order.ts";
 import { SummaryTable } from "./summary-table.ts";
 import { SeqMap } from "../seq-map.ts";
 import { calcTop, clamp } from "./window.ts";
@@ -290,7 +290,7 @@ export class FlowStore {
     forEachRecord(b.add, (record, at) => upsert(record, b.add.nums, at));
     forEachRecord(b.update, (record, at) => upsert(record, b.update.nums, at));
 
-    if (leaving.size) this.removeFromView(leaving);
+    if (leaving.size) this.view = removeSorted(this.view, leaving, this.cmp);
     if (entering.size) this.view = mergeSorted(this.view, [...entering], this.cmp);
     for (const slot of freed) table.release(slot);
 
@@ -312,17 +312,6 @@ export class FlowStore {
     this.filterSeqs = new Set(shown);
     this.rebuild();
     this.changed();
-  }
-
-  private removeFromView(leaving: Set<number>): void {
-    if (leaving.size <= 8) {
-      for (const slot of leaving) {
-        const i = indexOf(this.view, slot, this.cmp);
-        if (i >= 0) this.view.splice(i, 1);
-      }
-    } else {
-      this.view = this.view.filter((slot) => !leaving.has(slot));
-    }
   }
 
   private rebuild(): void {

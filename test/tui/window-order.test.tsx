@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { calcTop, clampScroll } from "../../src/tui/window.ts";
-import { comparators, indexOf, lowerBound, mergeSorted } from "../../src/tui/order.ts";
+import { comparators, indexOf, lowerBound, mergeSorted, removeSorted } from "../../src/tui/order.ts";
 import type { FlowSummary } from "../../src/protocol.ts";
 import { makeFlow } from "./helpers/fake-engine.ts";
 
@@ -52,4 +52,20 @@ test("mergeSorted appends, inserts and merges", () => {
   assert.equal(lowerBound(arr, makeFlow({ seq: 4 }), COMPARE.time), 2);
   assert.equal(indexOf(arr, arr[2]!, COMPARE.time), 2);
   assert.equal(indexOf(arr, makeFlow({ seq: 4 }), COMPARE.time), -1);
+});
+
+test("removeSorted takes out runs at either end, scattered rows, and rows it cannot find", () => {
+  const seqs = (fs: { seq: number }[]) => fs.map((f) => f.seq);
+  const list = () => Array.from({ length: 40 }, (_, i) => makeFlow({ seq: i + 1 }));
+  const a = list();
+  assert.deepEqual(seqs(removeSorted(a, a.slice(0, 10), COMPARE.time)), Array.from({ length: 30 }, (_, i) => i + 11), "the oldest, as max_flows drops them");
+  const b = list();
+  assert.deepEqual(seqs(removeSorted(b, [b[39]!, b[0]!, b[20]!], COMPARE.time)).length, 37);
+  const c = list();
+  const odd = c.filter((f) => f.seq % 2 === 1);
+  assert.deepEqual(seqs(removeSorted(c, odd, COMPARE.time)), Array.from({ length: 20 }, (_, i) => 2 * (i + 1)), "twenty runs: one pass");
+  const d = list();
+  assert.deepEqual(seqs(removeSorted(d, [makeFlow({ seq: 5 }), d[9]!], COMPARE.time)).length, 39, "an object not in the list is passed over");
+  const e = list();
+  assert.equal(removeSorted(e, [], COMPARE.time), e);
 });
