@@ -24,9 +24,10 @@ export function formatDuration(s: number | undefined): string {
   return s < 1 ? `${Math.round(s * 1000)}ms` : `${s.toFixed(2)}s`;
 }
 
-/** mitmdump's one line: client, method, full URL, status (or error), size, duration. */
+/** mitmdump's one line: client, method, full URL (and the HTTP version when not 1.x), status (or error), size, duration. */
 export function formatFlowLine(f: FlowSummary): string {
-  const what = f.type === "http" ? `${f.method} ${f.url}` : `${f.type.toUpperCase()} ${f.url}`;
+  const version = f.httpVersion === "HTTP/1.1" || f.httpVersion === "HTTP/1.0" || !f.httpVersion ? "" : ` ${f.httpVersion}`;
+  const what = f.type === "http" ? `${f.method} ${f.url}${version}` : `${f.type.toUpperCase()} ${f.url}`;
   // A DNS flow's status is its rcode, which goes by name; its sizes count questions and answers, not bytes.
   const dns = f.type === "dns";
   const status = dns ? (f.reason ?? "") : `${f.status} ${f.reason ?? ""}`.trimEnd();

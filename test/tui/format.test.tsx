@@ -92,3 +92,10 @@ test("a DNS row names its rcode, coloured as its HTTP equivalent, and shows no b
   assert.equal(cells({ status: 3, reason: "NXDOMAIN" }).find((c) => c.text.startsWith("NXDOMAIN"))?.color, "yellow");
   assert.equal(formatFlowLine(makeFlow({ type: "dns", client: "127.0.0.1:5353", url: "dns://example.test", status: 0, reason: "NOERROR", reqSize: 1, respSize: 2, duration: 0.004 })), "127.0.0.1:5353 DNS dns://example.test << NOERROR 4ms");
 });
+
+test("the dump line names HTTP/2 after the URL as mitmdump does, and leaves HTTP/1.x out", () => {
+  const line = (httpVersion: string) => formatFlowLine(makeFlow({ client: "127.0.0.1:50000", url: "https://app.test/", httpVersion, respSize: 2048, duration: 0.012 }));
+  assert.equal(line("HTTP/2.0"), "127.0.0.1:50000 GET https://app.test/ HTTP/2.0 << 200 OK 2.0k 12ms");
+  assert.equal(line("HTTP/1.1"), "127.0.0.1:50000 GET https://app.test/ << 200 OK 2.0k 12ms");
+  assert.equal(line("HTTP/1.0"), "127.0.0.1:50000 GET https://app.test/ << 200 OK 2.0k 12ms");
+});
