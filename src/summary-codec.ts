@@ -99,13 +99,25 @@ export function encodeSummaries(list: readonly FlowSummary[]): SummaryBatch {
 
 /** Calls `each` with every record of a batch and the offset of its numbers in `nums`. */
 export function forEachRecord(b: SummaryBatch, each: (record: string, at: number) => void): void {
+  forEachRecordStart(b, (text, start, at) => each(text.slice(start, start + recordLength(b.nums, at)), at));
+}
+
+/**
+ * Calls `each` with the batch's text, where each record starts in it, and the offset of the
+ * record's numbers: for a reader that keeps records without a string of their own each.
+ */
+export function forEachRecordStart(b: SummaryBatch, each: (text: string, start: number, at: number) => void): void {
   let pos = 0;
   for (let i = 0; i < b.count; i++) {
     const at = i * SUMMARY_NUMS;
-    const end = pos + (b.nums[at + N_LENGTH] as number);
-    each(b.text.slice(pos, end), at);
-    pos = end + SEP.length;
+    each(b.text, pos, at);
+    pos += (b.nums[at + N_LENGTH] as number) + SEP.length;
   }
+}
+
+/** The length of the record whose numbers start at `nums[at]`. */
+export function recordLength(nums: Float64Array, at: number): number {
+  return nums[at + N_LENGTH] as number;
 }
 
 /** A record and its numbers (at offset `at` of `nums`) as a summary. */

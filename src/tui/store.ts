@@ -10,7 +10,7 @@
  * (display indexes are mapped, the array is never reversed).
  */
 import type { FlowSummary } from "../protocol.ts";
-import { forEachRecord, type SummaryBatch } from "../summary-codec.ts";
+import { forEachRecordStart, type SummaryBatch } from "../summary-codec.ts";
 import { comparators, indexOf, mergeSorted, removeSorted, type Compare, type OrderKey } from "./order.ts";
 import { SummaryTable } from "./summary-table.ts";
 import { SeqMap } from "../seq-map.ts";
@@ -247,8 +247,8 @@ export class FlowStore {
       freed.push(old);
     }
 
-    const upsert = (record: string, nums: Float64Array, at: number): void => {
-      const slot = table.put(record, nums, at);
+    const upsert = (text: string, start: number, nums: Float64Array, at: number): void => {
+      const slot = table.put(text, start, nums, at);
       const seq = table.seq(slot);
       const old = this.slotOf(seq);
       const wasVisible = old !== undefined && this.visible(old);
@@ -287,8 +287,8 @@ export class FlowStore {
         if (old === undefined && (newest === undefined || seq > table.seq(newest))) newest = slot;
       }
     };
-    forEachRecord(b.add, (record, at) => upsert(record, b.add.nums, at));
-    forEachRecord(b.update, (record, at) => upsert(record, b.update.nums, at));
+    forEachRecordStart(b.add, (text, start, at) => upsert(text, start, b.add.nums, at));
+    forEachRecordStart(b.update, (text, start, at) => upsert(text, start, b.update.nums, at));
 
     if (leaving.size) this.view = removeSorted(this.view, leaving, this.cmp);
     if (entering.size) this.view = mergeSorted(this.view, [...entering], this.cmp);

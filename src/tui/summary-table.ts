@@ -1,8 +1,9 @@
 /**
- * The console's flow summaries, packed: each flow is a slot holding its record (one string, as
- * it came in its batch; see summary-codec.ts) and its numbers in one shared Float64Array.
- * A hundred thousand flows are then a hundred thousand strings for the garbage collector to
- * walk, not the half million objects their summaries would be.
+ * The console's flow summaries, packed: each flow is a slot holding where its record is (the
+ * text of the batch it came in, and its start there; see summary-codec.ts) and its numbers in
+ * one shared Float64Array. A hundred thousand flows are then a few hundred batch strings for
+ * the garbage collector to walk, not a string each, nor the half million objects their
+ * summaries would be; a record is cut out of its batch when it is read.
  *
  * A slot is never changed in place: a changed flow gets a new slot, so the store can still
  * find the old one in its sorted view by the old sort key, as it could with an old object.
@@ -10,12 +11,14 @@
  * that asking twice gives the same object (React compares them by identity).
  */
 import type { FlowSummary } from "../protocol.ts";
-import { F_INTERCEPTED, F_MARKED, F_SHOWN, N_FLAGS, N_REQ_SIZE, N_RESP_SIZE, N_SEQ, SEP, SUMMARY_NUMS, T_METHOD, T_URL, decodeSummary, recordField } from "../summary-codec.ts";
+import { F_INTERCEPTED, F_MARKED, F_SHOWN, N_FLAGS, N_REQ_SIZE, N_RESP_SIZE, N_SEQ, SEP, SUMMARY_NUMS, T_METHOD, T_URL, decodeSummary, recordField, recordLength } from "../summary-codec.ts";
 
 const DECODED_CACHE = 1024;
 
 export class SummaryTable {
-  private records: (string | undefined)[] = [];
+  /** Each slot's batch text (undefined: a free slot) and where its record starts in it. */
+  private texts: (string | undefined)[] = [];
+  private starts: number[] = [];
   private nums = new Float64Array(SUMMARY_NUMS * 4096);
   private free: number[] = [];
   /** Method or URL of each slot, kept once read while the list is in that order. */
@@ -23,9 +26,9 @@ export class SummaryTable {
   private sortKeyField = -1;
   private readonly decoded = new Map<number, FlowSummary>();
 
-  /** Stores the record whose numbers start at `from[at]`; returns its slot. */
-  put(record: string, from: Float64Array, at: number): number {
-    const slot = this.free.pop() ?? this.records.length;
+  /** Stores the record at `start` of `text` whose numbers start at `from[at]`; returns its slot. */
+  put(text: string, start: number, from: Float64Array, at: number): number {
+    const slot = this.free.pop() ?? this.texts.length;
     const base = slot * SUMMARY_NUMS;
     if (base + SUMMARY_NUMS > this.nums.length) {
       const bigger = new Float64Array(this.nums.length * 2);
@@ -33,19 +36,21 @@ export class SummaryTable {
       this.nums = bigger;
     }
     for (let k = 0; k < SUMMARY_NUMS; k++) this.nums[base + k] = from[at + k] as number;
-    this.records[slot] = record;
+    this.texts[slot] = text;
+    this.starts[slot] = start;
     return slot;
   }
 
   release(slot: number): void {
-    this.records[slot] = undefined;
+    this.texts[slot] = undefined;
     this.sortKeys[slot] = undefined;
     this.decoded.delete(slot);
     this.free.push(slot);
   }
 
   clear(): void {
-    this.records = [];
+    this.texts = [];
+    this.starts = [];
     this.sortKeys = [];
     this.free = [];
     this.decoded.clear();
@@ -79,16 +84,22 @@ export class SummaryTable {
     return (this.nums[base + N_REQ_SIZE] as number) + (Number.isNaN(resp) ? 0 : resp);
   }
 
-  private record(slot: number): string {
-    const r = this.records[slot];
-    if (r === undefined) throw new Error(`summary slot ${slot} is free`);
-    return r;
+  private text(slot: number): string {
+    const t = this.texts[slot];
+    if (t === undefined) throw new Error(`summary slot ${slot} is free`);
+    return t;
   }
 
-  /** The record's first field, found without splitting it. */
+  private record(slot: number): string {
+    const start = this.starts[slot] as number;
+    return this.text(slot).slice(start, start + recordLength(this.nums, slot * SUMMARY_NUMS));
+  }
+
+  /** The record's first field, found without cutting out the record. */
   id(slot: number): string {
-    const r = this.record(slot);
-    return r.slice(0, r.indexOf(SEP));
+    const t = this.text(slot);
+    const start = this.starts[slot] as number;
+    return t.slice(start, t.indexOf(SEP, start));
   }
 
   method(slot: number): string {
