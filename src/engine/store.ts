@@ -6,6 +6,7 @@ import { StringPool } from "./string-pool.ts";
 import { PackArena, PackedHTTPFlow, PackedView, packFlow, packable, releasePacked, unpackFlow } from "./flow/packed.ts";
 import type { FilterableFlow } from "./filter/index.ts";
 import { SeqMap } from "../seq-map.ts";
+import { IdIndex } from "../id-index.ts";
 import { filterable } from "./flow-filter.ts";
 
 /** Given a stored flow, or a packed one's view (which it must not keep). */
@@ -36,12 +37,11 @@ export type DetailOf = (flow: Flow, summary: FlowSummary) => FlowDetail;
 export class FlowStore {
   /** Every flow by its arrival number (`flow[SEQ]`, a packed flow's `seq`), oldest first. */
   private readonly flows = new SeqMap<Flow | PackedHTTPFlow>();
-  /**
-   * Flow id → arrival number, for lookups by id (commands, the console's requests), filled up to
-   * `idIndexedTo` when one is asked for: flows that nobody asks for by id cost no entry.
-   */
-  private readonly byId = new Map<string, number>();
-  private idIndexedTo = 0;
+  /** Flow id → arrival number, for lookups by id (commands, the console's requests). */
+  private readonly byId = new IdIndex((seq) => {
+    const f = this.flows.get(seq);
+    return f === undefined ? undefined : this.idOf(f);
+  });
   private readonly arena = new PackArena();
   private readonly view = new PackedView(this.arena);
   /** Arrival numbers of flows unpacked since the last flush, packed again at the next. */
@@ -107,13 +107,7 @@ export class FlowStore {
   }
 
   private seqOfId(id: string): number | undefined {
-    let seq = this.byId.get(id);
-    if (seq === undefined && this.idIndexedTo < this.nextSeq - 1) {
-      this.flows.forEach((f, s) => this.byId.set(this.idOf(f), s), this.idIndexedTo + 1);
-      this.idIndexedTo = this.nextSeq - 1;
-      seq = this.byId.get(id);
-    }
-    return seq;
+    return this.byId.get(id);
   }
 
   /** The stored flow, unpacked if need be; the same object until the next flush at least. */
@@ -165,8 +159,10 @@ export class FlowStore {
   }
 
   add(flow: Flow): void {
-    flow[SEQ] = this.nextSeq++;
-    this.flows.set(flow[SEQ], flow);
+    const seq = this.nextSeq++;
+    flow[SEQ] = seq;
+    this.flows.set(seq, flow);
+    this.byId.set(flow.id, seq);
     this.pendingAdd.set(flow.id, flow);
     this.onDirty();
   }
@@ -205,8 +201,8 @@ export class FlowStore {
       const stored = this.flows.get(seq);
       if (stored === undefined) continue;
       const id = this.idOf(stored);
-      this.flows.delete(seq);
       this.byId.delete(id);
+      this.flows.delete(seq);
       this.unpacked.delete(seq);
       if (stored instanceof PackedHTTPFlow) releasePacked(stored, this.arena);
       if (this.pendingAdd.delete(id)) continue;
@@ -273,8 +269,8 @@ export class FlowStore {
   /** Dump mode: a finished flow goes once reported. */
   private drop(f: Flow): void {
     if (this.flows.get(f[SEQ]) !== f) return;
+    this.byId.delete(f.id);
     this.flows.delete(f[SEQ]);
-    if (f[SEQ] <= this.idIndexedTo) this.byId.delete(f.id);
   }
 
   /** Changed flows not yet taken by `takeDelta`. */

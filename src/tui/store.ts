@@ -10,10 +10,11 @@
  * (display indexes are mapped, the array is never reversed).
  */
 import type { FlowSummary } from "../protocol.ts";
-import { forEachRecordStart, type SummaryBatch } from "../summary-codec.ts";
+import { SEP, forEachRecordStart, type SummaryBatch } from "../summary-codec.ts";
 import { comparators, indexOf, mergeSorted, removeSorted, type Compare, type OrderKey } from "./order.ts";
 import { SummaryTable } from "./summary-table.ts";
 import { SeqMap } from "../seq-map.ts";
+import { IdIndex, hashId } from "../id-index.ts";
 import { calcTop, clamp } from "./window.ts";
 
 export interface BatchDelta {
@@ -52,12 +53,11 @@ export class FlowStore {
   private readonly table = new SummaryTable();
   /** Arrival number → the flow's slot in `table`. */
   private readonly bySeq = new SeqMap<number>();
-  /**
-   * Flow id → arrival number, for the few lookups by id (commands, removals, the open flow),
-   * filled up to `idIndexedTo` when one is asked for: a flood then costs no id strings.
-   */
-  private readonly byId = new Map<string, number>();
-  private idIndexedTo = -1;
+  /** Flow id → arrival number, for lookups by id (commands, removals, the open flow). */
+  private readonly byId = new IdIndex((seq) => {
+    const slot = this.bySeq.get(seq);
+    return slot === undefined ? undefined : this.table.id(slot);
+  });
   /** Arrival numbers (`seq`) of the flows the view filter shows; undefined when no filter is set (all shown), so a filter costs a set of its matches only. */
   private filterSeqs: Set<number> | undefined = undefined;
   /** Shown flows in ascending order of `cmp`; display order is this, or its reverse. */
@@ -129,13 +129,7 @@ export class FlowStore {
   }
 
   private slotOfId(id: string): number | undefined {
-    let seq = this.byId.get(id);
-    if (seq === undefined && this.idIndexedTo < this.maxSeq) {
-      this.bySeq.forEach((slot, s) => this.byId.set(this.table.id(slot), s), this.idIndexedTo + 1);
-      this.idIndexedTo = this.maxSeq;
-      seq = this.byId.get(id);
-    }
-    return this.slotOf(seq);
+    return this.slotOf(this.byId.get(id));
   }
 
   private slotAt(index: number): number | undefined {
@@ -216,7 +210,6 @@ export class FlowStore {
     if (b.reset) {
       this.bySeq.clear();
       this.byId.clear();
-      this.idIndexedTo = -1;
       table.clear();
       if (this.filterSeqs) this.filterSeqs = new Set();
       this.view = [];
@@ -240,8 +233,8 @@ export class FlowStore {
       const old = this.slotOfId(id);
       if (old === undefined) continue;
       if (this.visible(old)) leave(old);
-      this.bySeq.delete(table.seq(old));
       this.byId.delete(id);
+      this.bySeq.delete(table.seq(old));
       this.filterSeqs?.delete(table.seq(old));
       if (table.intercepted(old)) this.intercepted--;
       freed.push(old);
@@ -253,8 +246,8 @@ export class FlowStore {
       const old = this.slotOf(seq);
       const wasVisible = old !== undefined && this.visible(old);
       this.bySeq.set(seq, slot);
-      // A new flow below the id index's reach (not the engine's way, but cheap to keep right).
-      if (old === undefined && seq <= this.idIndexedTo) this.byId.set(table.id(slot), seq);
+      // The id is hashed where it lies in the batch's text: entering it copies no string.
+      if (old === undefined) this.byId.set(() => table.id(slot), seq, hashId(text, start, text.indexOf(SEP, start)));
       if (seq > this.maxSeq) this.maxSeq = seq;
       if (this.filterSeqs) {
         if (table.shown(slot)) this.filterSeqs.add(seq);

@@ -1,0 +1,56 @@
+/**
+ * Flow id → arrival number (`seq`), for the stores that keep flows by seq (see seq-map.ts).
+ *
+ * Keyed by a 30-bit hash of the id, so an entry is two small integers in the Map's table and
+ * no id string is kept alive for it: a store holding a million flows holds no million id
+ * strings for the collector, and entering a flow costs a hash, not a copy. The id behind a
+ * hash is checked on every lookup through `idOf`; the few ids whose hash another live id
+ * already holds are kept by their string instead.
+ */
+export function hashId(text: string, start = 0, end = text.length): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h & 0x3fffffff;
+}
+
+export class IdIndex {
+  private readonly byHash = new Map<number, number>();
+  private readonly collided = new Map<string, number>();
+
+  /** `idOf(seq)`: the id of the flow stored under `seq`, or undefined when there is none. */
+  constructor(private readonly idOf: (seq: number) => string | undefined) {}
+
+  /** Enters a flow; `hash` is `hashId(id)` when the caller has it without the string. */
+  set(id: string | (() => string), seq: number, hash?: number): void {
+    const h = hash ?? hashId(typeof id === "string" ? id : id());
+    const there = this.byHash.get(h);
+    if (there === undefined || there === seq) {
+      this.byHash.set(h, seq);
+      return;
+    }
+    const text = typeof id === "string" ? id : id();
+    const thereId = this.idOf(there);
+    if (thereId === undefined || thereId === text) this.byHash.set(h, seq);
+    else this.collided.set(text, seq);
+  }
+
+  get(id: string): number | undefined {
+    const c = this.collided.get(id);
+    if (c !== undefined) return c;
+    const seq = this.byHash.get(hashId(id));
+    return seq !== undefined && this.idOf(seq) === id ? seq : undefined;
+  }
+
+  /** Forgets a flow; call it while `idOf` still finds the flow. */
+  delete(id: string): void {
+    if (this.collided.delete(id)) return;
+    const h = hashId(id);
+    const seq = this.byHash.get(h);
+    if (seq !== undefined && this.idOf(seq) === id) this.byHash.delete(h);
+  }
+
+  clear(): void {
+    this.byHash.clear();
+    this.collided.clear();
+  }
+}
