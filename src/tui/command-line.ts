@@ -4,6 +4,8 @@
  * this to run console.* commands, to replace @focus, and to find the word being completed.
  */
 
+import { deleteToStart, line, type LineState } from "./line-edit.ts";
+
 export class CommandSyntaxError extends Error {}
 
 export interface Token {
@@ -113,14 +115,7 @@ export function wordAt(line: string, cursor: number): { index: number; start: nu
  * after the cursor unterminated.
  */
 function closedQuoteAt(line: string, cursor: number): string | undefined {
-  let quote: string | undefined;
-  for (let i = 0; i < cursor; i++) {
-    const c = line[i]!;
-    if (quote === undefined) {
-      if (c === "'" || c === '"') quote = c;
-    } else if (c === "\\" && (line[i + 1] === quote || line[i + 1] === "\\") && i + 1 < cursor) i++;
-    else if (c === quote) quote = undefined;
-  }
+  const quote = openQuoteBefore(line, cursor)?.quote;
   if (quote === undefined) return undefined;
   for (let i = cursor; i < line.length; i++) {
     const c = line[i]!;
@@ -128,6 +123,19 @@ function closedQuoteAt(line: string, cursor: number): string | undefined {
     else if (c === quote) return quote;
   }
   return undefined;
+}
+
+/** The quote still open at the cursor and where it opened, or undefined. */
+function openQuoteBefore(line: string, cursor: number): { quote: string; at: number } | undefined {
+  let open: { quote: string; at: number } | undefined;
+  for (let i = 0; i < cursor; i++) {
+    const c = line[i]!;
+    if (open === undefined) {
+      if (c === "'" || c === '"') open = { quote: c, at: i };
+    } else if (c === "\\" && (line[i + 1] === open.quote || line[i + 1] === "\\") && i + 1 < cursor) i++;
+    else if (c === open.quote) open = undefined;
+  }
+  return open;
 }
 
 /**
@@ -153,4 +161,17 @@ export function signatureParam(signature: string, index: number): string | undef
   const last = params[params.length - 1];
   const p = params[index] ?? (last?.startsWith("*") ? last : undefined);
   return p?.replace(/^\[|\]$/g, "").replace(/^\*/, "");
+}
+
+/**
+ * ctrl-u on the command line: inside a quoted argument (the `f` prompt opens on
+ * `set view_filter '…'` with the cursor before the closing quote), it clears the argument up to
+ * the cursor and leaves the command and the quotes, so a filter is cleared with one key where
+ * readline's whole-line kill left a lone quote to fix. Outside quotes, or pressed again at the
+ * argument's start, it deletes to the start of the line.
+ */
+export function deleteToArgumentStart(s: LineState): LineState {
+  const from = (openQuoteBefore(s.value, s.cursor)?.at ?? s.cursor) + 1;
+  if (from >= s.cursor) return deleteToStart(s);
+  return line(s.value.slice(0, from) + s.value.slice(s.cursor), from);
 }

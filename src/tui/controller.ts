@@ -9,7 +9,7 @@
 import { CommandHistory } from "./command-history.ts";
 import type { EngineHandle } from "../engine-client.ts";
 import { FLOOD_BATCH_ROWS, shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type OptionInfo, type ReadyInfo } from "../protocol.ts";
-import { joinArgs, quoteAlways, quoteArg, replaceFocus, signatureParam, tokenize, typedText, wordAt } from "./command-line.ts";
+import { deleteToArgumentStart, joinArgs, quoteAlways, quoteArg, replaceFocus, signatureParam, tokenize, typedText, wordAt } from "./command-line.ts";
 import { commonPrefix, completePath, expandHome, lastPathPart } from "./path-complete.ts";
 import { VIEW_NAMES, searchLines, type Line, type ViewName } from "./contentviews/index.ts";
 import { DEFAULT_MAX_LINES, tabContent, tabsFor, type Tab, type TabContent, type TabId } from "./detail-lines.ts";
@@ -1574,7 +1574,9 @@ export class Controller {
     for (const op of LINE_OPS) {
       add(`console.prompt.${op.name}`, `console.prompt.${op.name}`, op.help, () => {
         const pr = this._state.prompt;
-        if (pr) this.setPromptLine(op.fn(pr.line));
+        if (!pr) return;
+        const fn = op.name === "delete.start" && pr.kind === "command" ? deleteToArgumentStart : op.fn;
+        this.setPromptLine(fn(pr.line));
       });
     }
     add("console.prompt.submit", "console.prompt.submit", "Run the prompt's command", () => this.submitPrompt());

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CommandSyntaxError, joinArgs, quoteAlways, quoteArg, replaceFocus, tokenize, typedText, wordAt } from "../../src/tui/command-line.ts";
+import { line } from "../../src/tui/line-edit.ts";
+import { CommandSyntaxError, deleteToArgumentStart, joinArgs, quoteAlways, quoteArg, replaceFocus, tokenize, typedText, wordAt } from "../../src/tui/command-line.ts";
 
 test("tokenize splits words and honours quotes", () => {
   assert.deepEqual(tokenize(`set view_filter '~u foo & ~m GET'`).map((t) => t.value), ["set", "view_filter", "~u foo & ~m GET"]);
@@ -55,3 +56,14 @@ test("typedText escapes the quote and backslash typed inside a closed quoted arg
   assert.equal(typedText("set x 'a' ", 10, "'"), "'");
 });
 
+test("ctrl-u in a quoted argument clears it back to its quote; at the quote, or outside quotes, the whole line before the cursor", () => {
+  const at = (value: string, cursor: number) => deleteToArgumentStart(line(value, cursor));
+  const filter = "set view_filter '~u alpha'";
+  assert.deepEqual(at(filter, filter.length - 1), line("set view_filter ''", 17));
+  assert.deepEqual(at("set view_filter ''", 17), line("'", 0));
+  assert.deepEqual(at("set view_filter ~u", 18), line("", 0));
+  // A quote closed earlier, and an escaped quote inside the open one, are read as the parser reads them.
+  const escaped = "flow.comment 'a' 'it\\'s'";
+  assert.deepEqual(at(escaped, escaped.length - 1), line("flow.comment 'a' ''", 18));
+  assert.deepEqual(at("set x \"ab", 9), line('set x "', 7));
+});
