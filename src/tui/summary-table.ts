@@ -1,7 +1,7 @@
 /**
  * The console's flow summaries, packed: each flow is a slot holding where its record is (the
  * text of the batch it came in, and its start there; see summary-codec.ts) and its numbers in
- * one shared Float64Array. A hundred thousand flows are then a few hundred batch strings for
+ * a NumberSlab. A hundred thousand flows are then a few hundred batch strings for
  * the garbage collector to walk, not a string each, nor the half million objects their
  * summaries would be; a record is cut out of its batch when it is read.
  *
@@ -11,6 +11,7 @@
  * that asking twice gives the same object (React compares them by identity).
  */
 import type { FlowSummary } from "../protocol.ts";
+import { NumberSlab } from "../number-slab.ts";
 import { F_INTERCEPTED, F_MARKED, F_SHOWN, N_FLAGS, N_REQ_SIZE, N_RESP_SIZE, N_SEQ, SEP, SUMMARY_NUMS, T_METHOD, T_URL, decodeSummary, recordField, recordLength } from "../summary-codec.ts";
 
 const DECODED_CACHE = 1024;
@@ -19,8 +20,7 @@ export class SummaryTable {
   /** Each slot's batch text (undefined: a free slot) and where its record starts in it. */
   private texts: (string | undefined)[] = [];
   private starts: number[] = [];
-  private nums = new Float64Array(SUMMARY_NUMS * 4096);
-  private free: number[] = [];
+  private nums = new NumberSlab(SUMMARY_NUMS);
   /** Method or URL of each slot, kept once read while the list is in that order. */
   private sortKeys: (string | undefined)[] = [];
   private sortKeyField = -1;
@@ -28,14 +28,10 @@ export class SummaryTable {
 
   /** Stores the record at `start` of `text` whose numbers start at `from[at]`; returns its slot. */
   put(text: string, start: number, from: Float64Array, at: number): number {
-    const slot = this.free.pop() ?? this.texts.length;
-    const base = slot * SUMMARY_NUMS;
-    if (base + SUMMARY_NUMS > this.nums.length) {
-      const bigger = new Float64Array(this.nums.length * 2);
-      bigger.set(this.nums);
-      this.nums = bigger;
-    }
-    for (let k = 0; k < SUMMARY_NUMS; k++) this.nums[base + k] = from[at + k] as number;
+    const slot = this.nums.alloc();
+    const page = this.nums.page(slot);
+    const base = this.nums.base(slot);
+    for (let k = 0; k < SUMMARY_NUMS; k++) page[base + k] = from[at + k] as number;
     this.texts[slot] = text;
     this.starts[slot] = start;
     return slot;
@@ -45,23 +41,27 @@ export class SummaryTable {
     this.texts[slot] = undefined;
     this.sortKeys[slot] = undefined;
     this.decoded.delete(slot);
-    this.free.push(slot);
+    this.nums.release(slot);
   }
 
   clear(): void {
     this.texts = [];
     this.starts = [];
     this.sortKeys = [];
-    this.free = [];
+    this.nums = new NumberSlab(SUMMARY_NUMS);
     this.decoded.clear();
   }
 
+  private num(slot: number, k: number): number {
+    return this.nums.page(slot)[this.nums.base(slot) + k] as number;
+  }
+
   seq(slot: number): number {
-    return this.nums[slot * SUMMARY_NUMS + N_SEQ] as number;
+    return this.num(slot, N_SEQ);
   }
 
   private flag(slot: number, bit: number): boolean {
-    return ((this.nums[slot * SUMMARY_NUMS + N_FLAGS] as number) & bit) !== 0;
+    return (this.num(slot, N_FLAGS) & bit) !== 0;
   }
 
   intercepted(slot: number): boolean {
@@ -79,9 +79,8 @@ export class SummaryTable {
 
   /** Request and response bytes together. */
   size(slot: number): number {
-    const base = slot * SUMMARY_NUMS;
-    const resp = this.nums[base + N_RESP_SIZE] as number;
-    return (this.nums[base + N_REQ_SIZE] as number) + (Number.isNaN(resp) ? 0 : resp);
+    const resp = this.num(slot, N_RESP_SIZE);
+    return this.num(slot, N_REQ_SIZE) + (Number.isNaN(resp) ? 0 : resp);
   }
 
   private text(slot: number): string {
@@ -92,7 +91,7 @@ export class SummaryTable {
 
   private record(slot: number): string {
     const start = this.starts[slot] as number;
-    return this.text(slot).slice(start, start + recordLength(this.nums, slot * SUMMARY_NUMS));
+    return this.text(slot).slice(start, start + recordLength(this.nums.page(slot), this.nums.base(slot)));
   }
 
   /** The record's first field, found without cutting out the record. */
@@ -122,7 +121,7 @@ export class SummaryTable {
   summary(slot: number): FlowSummary {
     const cached = this.decoded.get(slot);
     if (cached) return cached;
-    const f = decodeSummary(this.record(slot), this.nums, slot * SUMMARY_NUMS);
+    const f = decodeSummary(this.record(slot), this.nums.page(slot), this.nums.base(slot));
     if (this.decoded.size >= DECODED_CACHE) this.decoded.delete(this.decoded.keys().next().value as number);
     this.decoded.set(slot, f);
     return f;

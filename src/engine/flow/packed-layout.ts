@@ -5,6 +5,7 @@
  */
 import type { Client, Server } from "./connection.ts";
 import { BodySlab } from "./body-slab.ts";
+import { NumberSlab } from "../../number-slab.ts";
 import { CLIENT_NUMS, SERVER_NUMS } from "./packed-connection.ts";
 
 export const SEP = "\u0000";
@@ -38,45 +39,9 @@ export const F_ERROR = 8;
 export const F_CLIENT_PACKED = 16;
 export const F_SERVER_PACKED = 32;
 
-/** Slots per page of the number slab: a page is ~270 KB, so the slab grows without copying. */
-const PAGE_SLOTS = 1024;
-
-/**
- * Fixed-size slots of numbers for packed flows, reused after a flow is unpacked or removed.
- * Kept in pages rather than one array doubled as it fills: doubling copied every flow's
- * numbers each time and faulted in an array twice the size, tens of milliseconds at once
- * under a flood, on the proxy's own thread.
- */
-export class NumberSlab {
-  private readonly pages: Float64Array[] = [];
-  private readonly free: number[] = [];
-  private next = 0;
-
-  alloc(): number {
-    const reused = this.free.pop();
-    if (reused !== undefined) return reused;
-    const slot = this.next++;
-    if (slot % PAGE_SLOTS === 0) this.pages.push(new Float64Array(NUMS * PAGE_SLOTS));
-    return slot;
-  }
-
-  release(slot: number): void {
-    this.free.push(slot);
-  }
-
-  /** The page holding a slot's numbers; they start at `base(slot)`. */
-  page(slot: number): Float64Array {
-    return this.pages[(slot / PAGE_SLOTS) | 0] as Float64Array;
-  }
-
-  base(slot: number): number {
-    return (slot % PAGE_SLOTS) * NUMS;
-  }
-}
-
 /** Where packed flows keep their numbers and small bodies; one per store. */
 export class PackArena {
-  readonly numbers = new NumberSlab();
+  readonly numbers = new NumberSlab(NUMS);
   readonly bodies = new BodySlab();
 }
 
