@@ -36,6 +36,7 @@ import { HTTPFlow } from "./flow/http.ts";
 import { clientDisconnected } from "./proxy/client-gone.ts";
 import { replayHooks } from "./hooks/event-sequence.ts";
 import { encodeSummaries } from "../summary-codec.ts";
+import { uuid } from "./flow/uuid.ts";
 
 /**
  * How often changes go to the console or dump as one batch. Under a flood a batch holds a few
@@ -213,7 +214,12 @@ export class Engine {
    * stall and a large peak of memory on both threads.
    */
   loadFlows(file: string): FlowFileRead {
-    return readFlows(file, (f) => this.addRead(f));
+    // As mitmproxy's view.flows.load, each flow comes in as a copy with an id of its own, so a
+    // file loaded twice gives its flows twice rather than two flows under one id.
+    return readFlows(file, (f) => {
+      f.id = uuid();
+      this.addRead(f);
+    });
   }
 
   /** `-r`: each flow of the file passes the hooks of its kind (`replayHooks`), then joins the store. */
@@ -226,6 +232,8 @@ export class Engine {
         const next = flows.next();
         if (next.done) return { ...next.value, count: kept };
         if (wanted && !wanted(next.value)) continue;
+        // A second flow with an id already stored is passed over, as mitmproxy's view does.
+        if (this.store.has(next.value.id)) continue;
         kept++;
         await replayHooks(this.addons, next.value);
         this.addRead(next.value);

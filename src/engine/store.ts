@@ -110,6 +110,11 @@ export class FlowStore {
     return this.byId.get(id);
   }
 
+  /** Whether a flow with this id is stored (nothing is unpacked to tell). */
+  has(id: string): boolean {
+    return this.seqOfId(id) !== undefined;
+  }
+
   /** The stored flow, unpacked if need be; the same object until the next flush at least. */
   get(id: string): Flow | undefined {
     const seq = this.seqOfId(id);

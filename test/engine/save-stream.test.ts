@@ -92,6 +92,21 @@ test("view.flows.load reads a flow file and a HAR file into the store, and names
   assert.equal(await run(`view.flows.load ${harFile}`), `loaded 1 flow from HAR ${harFile}`);
   assert.deepEqual(proxy.engine.store.all().map((f) => (f as HTTPFlow).request.path).sort(), ["/h1", "/p1", "/p2"]);
   await assert.rejects(run("view.flows.load /nonexistent/x.flows"), /cannot read flow file \/nonexistent\/x\.flows/);
+  // Loaded again, as mitmproxy's view.flows.load: copies with ids of their own, each found by its id.
+  assert.equal(await run(`view.flows.load ${pryxFile}`), "loaded 2 flows");
+  const flows = proxy.engine.store.all();
+  assert.deepEqual(flows.map((f) => (f as HTTPFlow).request.path).sort(), ["/h1", "/p1", "/p1", "/p2", "/p2"]);
+  assert.equal(new Set(flows.map((f) => f.id)).size, 5);
+  for (const f of flows) assert.equal(proxy.engine.store.get(f.id), f);
+});
+
+test("-r passes over a second flow with an id already read, as mitmproxy's view does", { timeout: 15_000 }, async (t) => {
+  const once = flow("/once", "a");
+  const file = tmpFile(t, `${encodeFlow(once)}\n${encodeFlow(flow("/other", "b"))}\n${encodeFlow(once)}\n`);
+  const proxy = await startProxy({ options: { rfile: file } });
+  closeAfter(t, proxy);
+  assert.deepEqual(proxy.engine.store.all().map((f) => (f as HTTPFlow).request.path), ["/once", "/other"]);
+  assert.ok(proxy.logs.some((l) => l.msg === `read 2 flows from ${file}`), proxy.logs.map((l) => l.msg).join("\n"));
 });
 
 test("export.file raw_response writes the response's bytes exactly: a UTF-8 or binary body is not re-encoded", { timeout: 15_000 }, async (t) => {
