@@ -13,16 +13,34 @@ export function hashId(text: string, start = 0, end = text.length): number {
   return h & 0x3fffffff;
 }
 
+/** The same hash over bytes: an ASCII id hashes alike as a string and as its UTF-8 bytes. */
+export function hashBytes(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
+  return h & 0x3fffffff;
+}
+
+/** An id's hash as `hashBytes` gives it for the id's UTF-8 bytes. */
+export function hashIdBytes(id: string): number {
+  return hashBytes(Buffer.from(id, "utf8"));
+}
+
 export class IdIndex {
   private readonly byHash = new Map<number, number>();
   private readonly collided = new Map<string, number>();
 
-  /** `idOf(seq)`: the id of the flow stored under `seq`, or undefined when there is none. */
-  constructor(private readonly idOf: (seq: number) => string | undefined) {}
+  /**
+   * `idOf(seq)`: the id of the flow stored under `seq`, or undefined when there is none.
+   * `hashOf`: how an id string hashes (`hashIdBytes` for a store that hashes ids as bytes).
+   */
+  constructor(
+    private readonly idOf: (seq: number) => string | undefined,
+    private readonly hashOf: (id: string) => number = hashId,
+  ) {}
 
   /** Enters a flow; `hash` is `hashId(id)` when the caller has it without the string. */
   set(id: string | (() => string), seq: number, hash?: number): void {
-    const h = hash ?? hashId(typeof id === "string" ? id : id());
+    const h = hash ?? this.hashOf(typeof id === "string" ? id : id());
     const there = this.byHash.get(h);
     if (there === undefined || there === seq) {
       this.byHash.set(h, seq);
@@ -37,14 +55,14 @@ export class IdIndex {
   get(id: string): number | undefined {
     const c = this.collided.get(id);
     if (c !== undefined) return c;
-    const seq = this.byHash.get(hashId(id));
+    const seq = this.byHash.get(this.hashOf(id));
     return seq !== undefined && this.idOf(seq) === id ? seq : undefined;
   }
 
   /** Forgets a flow; call it while `idOf` still finds the flow. */
   delete(id: string): void {
     if (this.collided.delete(id)) return;
-    const h = hashId(id);
+    const h = this.hashOf(id);
     const seq = this.byHash.get(h);
     if (seq !== undefined && this.idOf(seq) === id) this.byHash.delete(h);
   }

@@ -10,11 +10,11 @@
  * (display indexes are mapped, the array is never reversed).
  */
 import type { FlowSummary } from "../protocol.ts";
-import { SEP, forEachRecordStart, type SummaryBatch } from "../summary-codec.ts";
+import { forEachRecordStart, type SummaryBatch } from "../summary-codec.ts";
 import { comparators, indexOf, mergeSorted, removeSorted, type Compare, type OrderKey } from "./order.ts";
 import { SummaryTable } from "./summary-table.ts";
 import { SeqMap } from "../seq-map.ts";
-import { IdIndex, hashId } from "../id-index.ts";
+import { IdIndex, hashBytes, hashIdBytes } from "../id-index.ts";
 import { calcTop, clamp } from "./window.ts";
 
 export interface BatchDelta {
@@ -57,7 +57,7 @@ export class FlowStore {
   private readonly byId = new IdIndex((seq) => {
     const slot = this.bySeq.get(seq);
     return slot === undefined ? undefined : this.table.id(slot);
-  });
+  }, hashIdBytes);
   /** Arrival numbers (`seq`) of the flows the view filter shows; undefined when no filter is set (all shown), so a filter costs a set of its matches only. */
   private filterSeqs: Set<number> | undefined = undefined;
   /** Shown flows in ascending order of `cmp`; display order is this, or its reverse. */
@@ -240,14 +240,14 @@ export class FlowStore {
       freed.push(old);
     }
 
-    const upsert = (text: string, start: number, nums: Float64Array, at: number): void => {
-      const slot = table.put(text, start, nums, at);
+    const upsert = (bytes: Buffer, start: number, nums: Float64Array, at: number): void => {
+      const slot = table.put(bytes, start, nums, at);
       const seq = table.seq(slot);
       const old = this.slotOf(seq);
       const wasVisible = old !== undefined && this.visible(old);
       this.bySeq.set(seq, slot);
-      // The id is hashed where it lies in the batch's text: entering it copies no string.
-      if (old === undefined) this.byId.set(() => table.id(slot), seq, hashId(text, start, text.indexOf(SEP, start)));
+      // The id is hashed where it lies in the batch's bytes: entering it decodes no string.
+      if (old === undefined) this.byId.set(() => table.id(slot), seq, hashBytes(bytes, start, bytes.indexOf(0, start)));
       if (seq > this.maxSeq) this.maxSeq = seq;
       if (this.filterSeqs) {
         if (table.shown(slot)) this.filterSeqs.add(seq);
@@ -280,8 +280,8 @@ export class FlowStore {
         if (old === undefined && (newest === undefined || seq > table.seq(newest))) newest = slot;
       }
     };
-    forEachRecordStart(b.add, (text, start, at) => upsert(text, start, b.add.nums, at));
-    forEachRecordStart(b.update, (text, start, at) => upsert(text, start, b.update.nums, at));
+    forEachRecordStart(b.add, (bytes, start, at) => upsert(bytes, start, b.add.nums, at));
+    forEachRecordStart(b.update, (bytes, start, at) => upsert(bytes, start, b.update.nums, at));
 
     if (leaving.size) this.view = removeSorted(this.view, leaving, this.cmp);
     if (entering.size) this.view = mergeSorted(this.view, [...entering], this.cmp);

@@ -1,9 +1,9 @@
 /**
  * The console's flow summaries, packed: each flow is a slot holding where its record is (the
- * text of the batch it came in, and its start there; see summary-codec.ts) and its numbers in
- * a NumberSlab. A hundred thousand flows are then a few hundred batch strings for
- * the garbage collector to walk, not a string each, nor the half million objects their
- * summaries would be; a record is cut out of its batch when it is read.
+ * bytes of the batch it came in, and its start there; see summary-codec.ts) and its numbers in
+ * a NumberSlab. A hundred thousand flows are then a few hundred buffers outside the heap,
+ * not a string each, nor the half million objects their summaries would be; a record is
+ * decoded from its batch when it is read.
  *
  * A slot is never changed in place: a changed flow gets a new slot, so the store can still
  * find the old one in its sorted view by the old sort key, as it could with an old object.
@@ -12,13 +12,13 @@
  */
 import type { FlowSummary } from "../protocol.ts";
 import { NumberSlab } from "../number-slab.ts";
-import { F_INTERCEPTED, F_MARKED, F_SHOWN, N_FLAGS, N_REQ_SIZE, N_RESP_SIZE, N_SEQ, SEP, SUMMARY_NUMS, T_METHOD, T_URL, decodeSummary, recordField, recordLength } from "../summary-codec.ts";
+import { F_INTERCEPTED, F_MARKED, F_SHOWN, N_FLAGS, N_REQ_SIZE, N_RESP_SIZE, N_SEQ, SUMMARY_NUMS, T_METHOD, T_URL, decodeSummary, recordField, recordLength } from "../summary-codec.ts";
 
 const DECODED_CACHE = 1024;
 
 export class SummaryTable {
-  /** Each slot's batch text (undefined: a free slot) and where its record starts in it. */
-  private texts: (string | undefined)[] = [];
+  /** Each slot's batch bytes (undefined: a free slot) and where its record starts in them. */
+  private texts: (Buffer | undefined)[] = [];
   private starts: number[] = [];
   private nums = new NumberSlab(SUMMARY_NUMS);
   /** Method or URL of each slot, kept once read while the list is in that order. */
@@ -26,13 +26,13 @@ export class SummaryTable {
   private sortKeyField = -1;
   private readonly decoded = new Map<number, FlowSummary>();
 
-  /** Stores the record at `start` of `text` whose numbers start at `from[at]`; returns its slot. */
-  put(text: string, start: number, from: Float64Array, at: number): number {
+  /** Stores the record at `start` of `bytes` whose numbers start at `from[at]`; returns its slot. */
+  put(bytes: Buffer, start: number, from: Float64Array, at: number): number {
     const slot = this.nums.alloc();
     const page = this.nums.page(slot);
     const base = this.nums.base(slot);
     for (let k = 0; k < SUMMARY_NUMS; k++) page[base + k] = from[at + k] as number;
-    this.texts[slot] = text;
+    this.texts[slot] = bytes;
     this.starts[slot] = start;
     return slot;
   }
@@ -83,7 +83,7 @@ export class SummaryTable {
     return this.num(slot, N_REQ_SIZE) + (Number.isNaN(resp) ? 0 : resp);
   }
 
-  private text(slot: number): string {
+  private bytes(slot: number): Buffer {
     const t = this.texts[slot];
     if (t === undefined) throw new Error(`summary slot ${slot} is free`);
     return t;
@@ -91,14 +91,14 @@ export class SummaryTable {
 
   private record(slot: number): string {
     const start = this.starts[slot] as number;
-    return this.text(slot).slice(start, start + recordLength(this.nums.page(slot), this.nums.base(slot)));
+    return this.bytes(slot).toString("utf8", start, start + recordLength(this.nums.page(slot), this.nums.base(slot)));
   }
 
   /** The record's first field, found without cutting out the record. */
   id(slot: number): string {
-    const t = this.text(slot);
+    const b = this.bytes(slot);
     const start = this.starts[slot] as number;
-    return t.slice(start, t.indexOf(SEP, start));
+    return b.toString("utf8", start, b.indexOf(0, start));
   }
 
   method(slot: number): string {

@@ -180,3 +180,12 @@ test("flows are found by id whether they came before or after the first lookup, 
   assert.equal(s.get(first[1]!.id), undefined);
   assert.equal(s.total, 1);
 });
+
+test("records with text beyond ASCII read back whole, and their ids are found", () => {
+  const flows = [makeFlow({ seq: 501, id: "flöw-ü-1", path: "/café?q=€", comment: "naïve 😀" }), makeFlow({ seq: 502, path: "/plain" })];
+  const s = storeWith(flows);
+  assert.equal(s.get("flöw-ü-1")?.path, "/café?q=€");
+  assert.equal(s.get("flöw-ü-1")?.comment, "naïve 😀");
+  assert.equal(s.get(flows[1]!.id)?.path, "/plain", "the record after a multi-byte one starts where it should");
+  assert.equal(s.indexOfId("flöw-ü-1"), 0);
+});
