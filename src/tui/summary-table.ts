@@ -18,7 +18,7 @@ const DECODED_CACHE = 1024;
 
 export class SummaryTable {
   /** Each slot's batch bytes (undefined: a free slot) and where its record starts in them. */
-  private texts: (Buffer | undefined)[] = [];
+  private batches: (Buffer | undefined)[] = [];
   private starts: number[] = [];
   private nums = new NumberSlab(SUMMARY_NUMS);
   /** Method or URL of each slot, kept once read while the list is in that order. */
@@ -32,20 +32,20 @@ export class SummaryTable {
     const page = this.nums.page(slot);
     const base = this.nums.base(slot);
     for (let k = 0; k < SUMMARY_NUMS; k++) page[base + k] = from[at + k] as number;
-    this.texts[slot] = bytes;
+    this.batches[slot] = bytes;
     this.starts[slot] = start;
     return slot;
   }
 
   release(slot: number): void {
-    this.texts[slot] = undefined;
+    this.batches[slot] = undefined;
     this.sortKeys[slot] = undefined;
     this.decoded.delete(slot);
     this.nums.release(slot);
   }
 
   clear(): void {
-    this.texts = [];
+    this.batches = [];
     this.starts = [];
     this.sortKeys = [];
     this.nums = new NumberSlab(SUMMARY_NUMS);
@@ -84,7 +84,7 @@ export class SummaryTable {
   }
 
   private bytes(slot: number): Buffer {
-    const t = this.texts[slot];
+    const t = this.batches[slot];
     if (t === undefined) throw new Error(`summary slot ${slot} is free`);
     return t;
   }
