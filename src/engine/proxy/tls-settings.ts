@@ -35,12 +35,13 @@ export interface TlsSettings {
  * old client or server needs.
  */
 export function tlsSettings(options: Options, side: TlsSide, defaultCiphers: string): TlsSettings {
-  const min = NODE_VERSION[options.get<TlsVersionName>(`tls_version_${side}_min`)] ?? "TLSv1";
-  const max = NODE_VERSION[options.get<TlsVersionName>(`tls_version_${side}_max`)] ?? "TLSv1.3";
+  const [minName, maxName, ciphersName, curveName] = tlsOptionNames(side) as [string, string, string, string];
+  const min = NODE_VERSION[options.get<TlsVersionName>(minName)] ?? "TLSv1";
+  const max = NODE_VERSION[options.get<TlsVersionName>(maxName)] ?? "TLSv1.3";
   const legacy = min === "TLSv1" || min === "TLSv1.1";
-  const chosen = options.get<string | undefined>(`ciphers_${side}`) ?? defaultCiphers;
+  const chosen = options.get<string | undefined>(ciphersName) ?? defaultCiphers;
   const ciphers = legacy ? `${chosen}:@SECLEVEL=0` : chosen;
-  const curve = options.get<string | undefined>(`tls_ecdh_curve_${side}`);
+  const curve = options.get<string | undefined>(curveName);
   return { key: `${min}-${max}|${ciphers}|${curve ?? ""}`, tls: { minVersion: min, maxVersion: max, ciphers, ...(curve ? { ecdhCurve: curve } : {}) } };
 }
 
