@@ -38,18 +38,26 @@ export class IdIndex {
     private readonly hashOf: (id: string) => number = hashId,
   ) {}
 
-  /** Enters a flow; `hash` is `hashId(id)` when the caller has it without the string. */
-  set(id: string | (() => string), seq: number, hash?: number): void {
-    const h = hash ?? this.hashOf(typeof id === "string" ? id : id());
-    const there = this.byHash.get(h);
+  /** Enters the flow stored under `seq`, whose id is `id`. */
+  set(id: string, seq: number): void {
+    this.setHashed(this.hashOf(id), seq);
+  }
+
+  /**
+   * Enters the flow stored under `seq` by its id's hash, for a caller that hashes the id where it
+   * lies: the id itself is asked of `idOf` only when another live id holds the hash.
+   */
+  setHashed(hash: number, seq: number): void {
+    const there = this.byHash.get(hash);
     if (there === undefined || there === seq) {
-      this.byHash.set(h, seq);
+      this.byHash.set(hash, seq);
       return;
     }
-    const text = typeof id === "string" ? id : id();
+    const id = this.idOf(seq);
     const thereId = this.idOf(there);
-    if (thereId === undefined || thereId === text) this.byHash.set(h, seq);
-    else this.collided.set(text, seq);
+    if (id === undefined) return;
+    if (thereId === undefined || thereId === id) this.byHash.set(hash, seq);
+    else this.collided.set(id, seq);
   }
 
   get(id: string): number | undefined {

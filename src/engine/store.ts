@@ -106,22 +106,19 @@ export class FlowStore {
     return f instanceof PackedHTTPFlow ? this.view.reset(f).id : f.id;
   }
 
-  private seqOfId(id: string): number | undefined {
-    return this.byId.get(id);
-  }
-
   /** Whether a flow with this id is stored (nothing is unpacked to tell). */
   has(id: string): boolean {
-    return this.seqOfId(id) !== undefined;
+    return this.byId.get(id) !== undefined;
   }
 
   /** The stored flow, unpacked if need be; the same object until the next flush at least. */
   get(id: string): Flow | undefined {
-    const seq = this.seqOfId(id);
-    return seq === undefined ? undefined : this.bySeq(seq);
+    const seq = this.byId.get(id);
+    return seq === undefined ? undefined : this.flowAt(seq);
   }
 
-  private bySeq(seq: number): Flow | undefined {
+  /** The flow stored under `seq`, unpacked if need be. */
+  private flowAt(seq: number): Flow | undefined {
     const f = this.flows.get(seq);
     if (!(f instanceof PackedHTTPFlow)) return f;
     const flow = unpackFlow(f, this.arena);
@@ -140,7 +137,7 @@ export class FlowStore {
   select(pred: FlowPredicate): Flow[] {
     const out: Flow[] = [];
     this.flows.forEach((f, seq) => {
-      if (pred(this.peek(f))) out.push(this.bySeq(seq) as Flow);
+      if (pred(this.peek(f))) out.push(this.flowAt(seq) as Flow);
     });
     return out;
   }
@@ -178,9 +175,9 @@ export class FlowStore {
     let stored = this.flows.get(seq);
     if (stored !== flow && (stored === undefined || this.idOf(stored) !== flow.id)) {
       // Not the object the store numbered: a stand-in for a stored flow is found by its id.
-      const byId = this.seqOfId(flow.id);
-      if (byId === undefined) return;
-      seq = byId;
+      const found = this.byId.get(flow.id);
+      if (found === undefined) return;
+      seq = found;
       stored = this.flows.get(seq) as Flow | PackedHTTPFlow;
       flow[SEQ] = seq;
     }
@@ -195,7 +192,7 @@ export class FlowStore {
   remove(ids: Iterable<string>): void {
     const seqs: number[] = [];
     for (const id of ids) {
-      const seq = this.seqOfId(id);
+      const seq = this.byId.get(id);
       if (seq !== undefined) seqs.push(seq);
     }
     this.removeSeqs(seqs);

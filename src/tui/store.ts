@@ -247,7 +247,7 @@ export class FlowStore {
       const wasVisible = old !== undefined && this.visible(old);
       this.bySeq.set(seq, slot);
       // The id is hashed where it lies in the batch's bytes: entering it decodes no string.
-      if (old === undefined) this.byId.set(() => table.id(slot), seq, hashBytes(bytes, start, bytes.indexOf(0, start)));
+      if (old === undefined) this.byId.setHashed(hashBytes(bytes, start, bytes.indexOf(0, start)), seq);
       if (seq > this.maxSeq) this.maxSeq = seq;
       if (this.filterSeqs) {
         if (table.shown(slot)) this.filterSeqs.add(seq);
