@@ -7,18 +7,24 @@
 import { X509Certificate } from "node:crypto";
 import type { CertificateDetail } from "../../protocol.ts";
 
-/** Chains are shared by the flows of a server (see proxy/peer-chain.ts): each is read once. */
-const read = new WeakMap<readonly string[], CertificateDetail>();
+/**
+ * Leaves read lately, by their PEM: a server's connections share its PEM strings (each gets a
+ * copy of the chain's array from proxy/peer-chain.ts, not of its strings), so a leaf is parsed
+ * once per server rather than per connection, as `pryx dump` at flow_detail 2 asks per flow.
+ */
+const read = new Map<string, CertificateDetail>();
+const READ_MAX = 256;
 
 export function leafCertificateDetail(chain: readonly string[]): CertificateDetail | undefined {
   const pem = chain[0];
   if (pem === undefined) return undefined;
-  let detail = read.get(chain);
+  let detail = read.get(pem);
   if (!detail) {
-    detail = certificateDetail(pem, chain.length);
-    read.set(chain, detail);
+    if (read.size >= READ_MAX) read.delete(read.keys().next().value as string);
+    detail = certificateDetail(pem, 1);
+    read.set(pem, detail);
   }
-  return detail;
+  return detail.chainLength === chain.length ? detail : { ...detail, chainLength: chain.length };
 }
 
 function keyType(cert: X509Certificate): string {

@@ -25,9 +25,10 @@ test("a PEM that does not parse gives its reason instead of failing the detail",
   assert.match(d.error ?? "", /^unreadable certificate: /);
 });
 
-test("a chain shared by a server's flows is read once; no chain, no certificate", () => {
-  const chain = [certPem];
-  assert.equal(leafCertificateDetail(chain), leafCertificateDetail(chain));
-  assert.notEqual(leafCertificateDetail([certPem]), leafCertificateDetail(chain));
+test("a server's leaf is read once, whichever connection's copy of its chain asks; no chain, no certificate", () => {
+  const first = leafCertificateDetail([certPem]);
+  assert.equal(leafCertificateDetail([certPem]), first, "another connection's array, the same PEM");
+  assert.equal(first?.chainLength, 1);
+  assert.equal(leafCertificateDetail([certPem, "issuer"])?.chainLength, 2);
   assert.equal(leafCertificateDetail([]), undefined);
 });
