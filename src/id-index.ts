@@ -1,8 +1,10 @@
+import { IntMap } from "./int-map.ts";
+
 /**
  * Flow id → arrival number (`seq`), for the stores that keep flows by seq (see seq-map.ts).
  *
- * Keyed by a 30-bit hash of the id, so an entry is two small integers in the Map's table and
- * no id string is kept alive for it: a store holding a million flows holds no million id
+ * Keyed by a 30-bit hash of the id, so an entry is two integers in an `IntMap` and no id
+ * string is kept alive for it: a store holding a million flows holds no million id
  * strings for the collector, and entering a flow costs a hash, not a copy. The id behind a
  * hash is checked on every lookup through `idOf`; the few ids whose hash another live id
  * already holds are kept by their string instead.
@@ -26,7 +28,7 @@ export function hashIdBytes(id: string): number {
 }
 
 export class IdIndex {
-  private readonly byHash = new Map<number, number>();
+  private readonly byHash = new IntMap();
   private readonly collided = new Map<string, number>();
 
   /**
