@@ -38,6 +38,9 @@ test("a dead upstream gets a 502 naming the reason; the flow has the error", { t
   assert.match(flow?.error ?? "", /connection refused/);
   assert.equal(flow?.status, undefined, "the 502 is the proxy's answer, not a response in the flow");
   assert.deepEqual(fired, ["server_connect_error", "error"]);
+  const line = await proxy.waitLog(/error establishing server connection/);
+  assert.equal(line.level, "info");
+  assert.match(line.msg, new RegExp(`^127\\.0\\.0\\.1:\\d+: error establishing server connection: .*127\\.0\\.0\\.1:${port}.*connection refused`));
   await stillServes();
 });
 

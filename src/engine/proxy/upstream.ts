@@ -35,6 +35,9 @@ export async function openServer(ctx: ProxyContext, client: Client, server: Serv
     socket = await withTimeout(dial(ctx, client, server, host, port, useTls, alpn, tunnel || useTls ? via : undefined), host, port, useTls);
   } catch (err) {
     server.error = (err as Error).message;
+    // As mitmproxy's connection handler does: the event log says which client's connection
+    // failed, not only the flow that carries the error (a tunnel or a TCP relay has no 502).
+    ctx.log.info(`${formatAddress(client.peername)}: error establishing server connection: ${server.error}`);
     await ctx.addons.trigger("server_connect_error", data);
     throw new UpstreamError(server.error);
   }
