@@ -2,12 +2,12 @@
  * The root component: reads the terminal size once for everyone, feeds every key to the router,
  * and lays out the current screen, an overlay and the status bar.
  */
-import { memo, useCallback, useContext, useEffect, useLayoutEffect, useState, useSyncExternalStore, type ReactNode } from "react";
+import { memo, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from "react";
 import { Box, Text, useInput, useStdout, type Key } from "ink";
 import type { Controller, FlowViewScreen, GridEditorScreen, TextEditorScreen } from "./controller.ts";
 import { keyPressesFromInk } from "./keys.ts";
 import { bodyHeight, mainHeight, overlayHeight, splitPanes, type Pane } from "./layout.ts";
-import { ThemeContext, themeFromEnv, type Theme } from "./theme.ts";
+import { ThemeContext, themeFromEnv, withPalette, type Theme } from "./theme.ts";
 import { FlowList } from "./components/flow-list.tsx";
 import { FlowView } from "./components/flow-view.tsx";
 import { CommandsView, EventLogView, HelpView, KeybindingsView, OptionsView } from "./components/screens.tsx";
@@ -92,9 +92,11 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
     ctrl.setRepaint(() => write(""));
     return () => ctrl.setRepaint(undefined);
   }, [ctrl, write]);
-  const [th] = useState(() => theme ?? themeFromEnv(process.env));
+  const [base] = useState(() => theme ?? themeFromEnv(process.env));
   useLayoutEffect(() => ctrl.setSize(width, height), [ctrl, width, height]);
   const state = useSyncExternalStore(ctrl.subscribe, ctrl.getState);
+  const paletteName = ctrl.option("console_palette");
+  const th = useMemo(() => withPalette(base, paletteName), [base, paletteName]);
 
   // One input handler for the whole console; the controller's router decides who gets the key.
   const onInput = useCallback(

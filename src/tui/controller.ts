@@ -20,6 +20,7 @@ import { displayKey } from "./keys.ts";
 import { Keymap, type Context } from "./keymap.ts";
 import * as le from "./line-edit.ts";
 import { bodyHeight, isLayout, LAYOUTS, mainHeight, splitPanes, type ConsoleLayout, type ScreenKind } from "./layout.ts";
+import { CONSOLE_PALETTES } from "../console-choices.ts";
 import { LogStore } from "./log-store.ts";
 import { ORDERS, isOrderKey } from "./order.ts";
 import { FlowStore } from "./store.ts";
@@ -193,6 +194,7 @@ const LOCAL_OPTIONS: OptionInfo[] = [
   { name: "view_order", type: "choice", value: "time", default: "time", help: "Flow list order.", choices: [...ORDERS] },
   { name: "view_order_reversed", type: "bool", value: "false", default: "false", help: "Reverse the flow list order.", choices: undefined },
   { name: "console_layout", type: "choice", value: "single", default: "single", help: "The flow list alone, or split with a preview of the focused flow (vertical: below, horizontal: beside); - cycles.", choices: [...LAYOUTS] },
+  { name: "console_palette", type: "choice", value: "dark", default: "dark", help: "Colour palette.", choices: [...CONSOLE_PALETTES] },
 ];
 
 export interface ControllerOptions {

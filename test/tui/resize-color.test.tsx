@@ -5,12 +5,13 @@ process.env["FORCE_COLOR"] = "1";
 const { render } = await import("ink-testing-library");
 const { FlowRow } = await import("../../src/tui/components/flow-list.tsx");
 const { rowLayout, UNICODE_GLYPHS } = await import("../../src/tui/format.ts");
+const { paletteColors } = await import("../../src/tui/palettes.ts");
 const { makeFlow, makeFlows } = await import("./helpers/fake-engine.ts");
 const { renderConsole, waitForText, until } = await import("./helpers/tui.tsx");
 
 test("rows are coloured by status class, and not at all under NO_COLOR", () => {
   const paintRow = (status: number, noColor: boolean) => {
-    const r = render(<FlowRow flow={makeFlow({ status })} focused={false} layout={rowLayout(100)} glyphs={UNICODE_GLYPHS} noColor={noColor} />);
+    const r = render(<FlowRow flow={makeFlow({ status })} focused={false} layout={rowLayout(100)} theme={{ noColor, glyphs: UNICODE_GLYPHS, palette: paletteColors("dark") }} />);
     const f = r.lastFrame() ?? "";
     r.unmount();
     return f;

@@ -5,14 +5,13 @@
 import { memo, useMemo } from "react";
 import { Box, Text } from "ink";
 import type { FlowSummary } from "../../protocol.ts";
-import { flowRowCells, rowLayout, type Glyphs, type RowLayout } from "../format.ts";
+import { flowRowCells, rowLayout, type RowLayout } from "../format.ts";
 import type { FlowStore } from "../store.ts";
-import { paint, useTheme } from "../theme.ts";
+import { paint, useTheme, type Theme } from "../theme.ts";
 import { useSyncExternalStore } from "react";
 
-export const FlowRow = memo(function FlowRow({ flow, focused, layout, glyphs, noColor }: { flow: FlowSummary; focused: boolean; layout: RowLayout; glyphs: Glyphs; noColor: boolean }) {
-  const cells = flowRowCells(flow, focused, layout, glyphs);
-  const theme = { noColor, glyphs };
+export const FlowRow = memo(function FlowRow({ flow, focused, layout, theme }: { flow: FlowSummary; focused: boolean; layout: RowLayout; theme: Theme }) {
+  const cells = flowRowCells(flow, focused, layout, theme.glyphs);
   return (
     <Box height={1} overflowY="hidden">
       <Text wrap="truncate-end" bold={focused}>
@@ -45,7 +44,7 @@ export function FlowList({ store, width, height }: { store: FlowStore; width: nu
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
       {win.rows.map((f, i) => (
-        <FlowRow key={f.id} flow={f} focused={win.top + i === win.focus} layout={layout} glyphs={theme.glyphs} noColor={theme.noColor} />
+        <FlowRow key={f.id} flow={f} focused={win.top + i === win.focus} layout={layout} theme={theme} />
       ))}
     </Box>
   );

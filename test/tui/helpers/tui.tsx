@@ -10,6 +10,7 @@ import { loadConsoleKeymap } from "../../../src/tui/index.tsx";
 import type { Keymap } from "../../../src/tui/keymap.ts";
 import { UNICODE_GLYPHS } from "../../../src/tui/format.ts";
 import type { Theme } from "../../../src/tui/theme.ts";
+import { paletteColors } from "../../../src/tui/palettes.ts";
 import type { ReadyInfo } from "../../../src/protocol.ts";
 import type { TerminalHandover } from "../../../src/tui/edit/terminal.ts";
 import { FakeEngine } from "./fake-engine.ts";
@@ -34,7 +35,7 @@ export const KEY = {
   ctrlLeft: "\x1b[1;5D",
 } as const;
 
-export const TEST_THEME: Theme = { noColor: true, glyphs: UNICODE_GLYPHS };
+export const TEST_THEME: Theme = { noColor: true, glyphs: UNICODE_GLYPHS, palette: paletteColors("dark") };
 
 const tick = () => new Promise<void>((r) => setTimeout(r, 2));
 
@@ -72,8 +73,11 @@ export async function renderConsole(
     /** Receives the escapes the console writes past Ink (the OSC 52 clipboard). */
     writeEscape?: (escape: string) => void;
     history?: CommandHistory;
+    /** Colours off unless a test asks for them. */
+    theme?: Theme;
   } = {},
 ): Promise<Harness> {
+  const theme = opts.theme ?? TEST_THEME;
   const engine = opts.engine ?? new FakeEngine();
   const exits: (Error | undefined)[] = [];
   const width = opts.width ?? 100;
@@ -82,7 +86,7 @@ export async function renderConsole(
     engine,
     ready: engine.ready(opts.ready),
     keymap: opts.keymap ?? defaultKeymap(),
-    theme: TEST_THEME,
+    theme,
     onExit: (e) => exits.push(e),
     width,
     height,
@@ -92,7 +96,7 @@ export async function renderConsole(
     ...(opts.history ? { history: opts.history } : {}),
   });
   // With terminalSize the App reads the size from stdout, as it does in a real terminal.
-  const r = opts.terminalSize ? render(<App ctrl={ctrl} theme={TEST_THEME} />) : render(<App ctrl={ctrl} width={width} height={height} theme={TEST_THEME} />);
+  const r = opts.terminalSize ? render(<App ctrl={ctrl} theme={theme} />) : render(<App ctrl={ctrl} width={width} height={height} theme={theme} />);
   // useInput subscribes in an effect: let it run before the first key.
   await tick();
   await tick();
@@ -139,7 +143,6 @@ export async function pressEach(h: Pick<Harness, "stdin" | "lastFrame">, keys: s
   return f;
 }
 
-/** Waits for a frame containing `text`; fails the test with the last frame if it never comes. */
 /** Types a command at the `:` prompt and runs it; resolves with the frame after Enter. */
 export async function runAtPrompt(h: Pick<Harness, "stdin" | "lastFrame">, line: string): Promise<string> {
   await press(h, ":");
@@ -147,6 +150,7 @@ export async function runAtPrompt(h: Pick<Harness, "stdin" | "lastFrame">, line:
   return press(h, KEY.enter);
 }
 
+/** Waits for a frame containing `text`; fails the test with the last frame if it never comes. */
 export async function waitForText(h: Pick<Harness, "lastFrame">, text: string | RegExp, timeoutMs = 1500): Promise<string> {
   const ok = await until(() => (typeof text === "string" ? h.lastFrame().includes(text) : text.test(h.lastFrame())), timeoutMs);
   if (!ok) throw new Error(`timed out waiting for ${String(text)} in frame:\n${h.lastFrame()}`);

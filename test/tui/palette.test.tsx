@@ -1,0 +1,59 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+// Colour support is decided when chalk loads: 24-bit colour, forced before Ink is imported.
+process.env["FORCE_COLOR"] = "3";
+// chalk caps FORCE_COLOR by TERM (xterm: 16 colours) unless the terminal says it has true colour.
+process.env["COLORTERM"] = "truecolor";
+const { renderConsole, runAtPrompt, waitForText } = await import("./helpers/tui.tsx");
+const { makeFlow } = await import("./helpers/fake-engine.ts");
+const { UNICODE_GLYPHS } = await import("../../src/tui/format.ts");
+const { paletteColors } = await import("../../src/tui/palettes.ts");
+const { CONSOLE_PALETTES } = await import("../../src/console-choices.ts");
+
+const colourTheme = { noColor: false, glyphs: UNICODE_GLYPHS, palette: paletteColors("dark") };
+
+/** The SGR sequence that starts the status column's `text` in the frame. */
+function colourBefore(frame: string, text: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  return new RegExp(`(\x1b\\[[0-9;]*m)${text} `).exec(frame)?.[1];
+}
+
+test("set console_palette redraws the list in that palette's colours", async (t) => {
+  const h = await renderConsole({ theme: colourTheme });
+  t.after(() => h.unmount());
+  h.engine.add([makeFlow({ seq: 1, status: 404, path: "/missing" })]);
+  let f = await waitForText(h, "/missing");
+  // dark: the terminal's own yellow for a 4xx.
+  assert.match(colourBefore(f, "404") ?? "", /\x1b\[33m/);
+
+  f = await runAtPrompt(h, "set console_palette lowlight");
+  await waitForText(h, "/missing");
+  f = h.lastFrame();
+  assert.match(colourBefore(f, "404") ?? "", /\x1b\[35m/, "lowlight draws yellow as magenta, readable on white");
+
+  f = await runAtPrompt(h, "set console_palette light");
+  f = h.lastFrame();
+  assert.match(colourBefore(f, "404") ?? "", /\x1b\[38;2;154;91;0m/, "light: a dark amber in 24-bit colour");
+
+  f = await runAtPrompt(h, "set console_palette solarized_dark");
+  f = h.lastFrame();
+  assert.match(colourBefore(f, "404") ?? "", /\x1b\[38;2;181;137;0m/, "Solarized yellow, #b58900");
+});
+
+test("a palette that is not one of mitmproxy's six is refused by name", async (t) => {
+  const h = await renderConsole({ theme: colourTheme });
+  t.after(() => h.unmount());
+  const f = await runAtPrompt(h, "set console_palette neon");
+  assert.match(f, /option console_palette expects one of dark, light, lowdark, lowlight, solarized_dark/);
+  for (const name of ["dark", "light", "lowdark", "lowlight", "solarized_dark", "solarized_light"]) assert.ok(CONSOLE_PALETTES.includes(name as never), name);
+  assert.equal(h.ctrl.option("console_palette"), "dark");
+});
+
+test("under NO_COLOR no palette adds colour", async (t) => {
+  const h = await renderConsole({ theme: { ...colourTheme, noColor: true } });
+  t.after(() => h.unmount());
+  h.engine.add([makeFlow({ seq: 1, status: 404, path: "/missing" })]);
+  await waitForText(h, "/missing");
+  const f = await runAtPrompt(h, "set console_palette solarized_light");
+  assert.doesNotMatch(f, /\x1b\[3[0-9;]*m/);
+});
