@@ -17,6 +17,8 @@ import { flowDetail } from "../../src/engine/flow/detail.ts";
 import { tabContent } from "../../src/tui/detail-lines.ts";
 import { UNICODE_GLYPHS } from "../../src/tui/format.ts";
 import { waitUntil } from "../helpers/wait.ts";
+import { decodeAlpn, decodeSvcb } from "../../src/engine/flow/svcb.ts";
+import { httpsRdata } from "../helpers/svcb.ts";
 
 /** A resolver on loopback that answers every A query with 10.0.0.1 (never contacted for real). */
 async function fakeResolver(): Promise<{ port: number; queries: string[]; close(): void }> {
@@ -224,4 +226,73 @@ test("DNS over TCP on the same port: a query asked over TCP goes upstream over T
   assert.deepEqual(tcpQueries, ["big.test"]);
   const [flow] = await proxy.waitFinished(1);
   assert.equal(flow?.host, "big.test");
+});
+
+/** A resolver that answers every query with one HTTPS record (type 65) whose data is `rdata`. */
+async function httpsResolver(rdata: Buffer): Promise<{ port: number; close(): void }> {
+  const sock = dgram.createSocket("udp4");
+  sock.on("message", (m, r) => {
+    const q = dnsPacket.decode(m);
+    const name = q.questions?.[0]?.name ?? "";
+    const answer = dnsPacket.encode({ id: q.id, type: "response", flags: dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers: [{ type: "UNKNOWN_65", name, ttl: 30, class: "IN", data: rdata } as unknown as dnsPacket.Answer] });
+    sock.send(answer, r.port, r.address);
+  });
+  await new Promise<void>((res) => sock.bind(0, "127.0.0.1", () => res()));
+  return { port: sock.address().port, close: () => sock.close() };
+}
+
+function queryHttps(port: number, name: string): Promise<Packet> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket("udp4");
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new Error("DNS query timed out"));
+    }, 5000);
+    sock.on("message", (m) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(dnsPacket.decode(m));
+    });
+    sock.send(dnsPacket.encode({ id: 7, type: "query", flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: "UNKNOWN_65", name } as unknown as dnsPacket.Question] }), port, "127.0.0.1");
+  });
+}
+
+function paramsOf(p: Packet): { keys: number[]; alpn: string[] } {
+  const data = (p.answers?.[0] as { data: Buffer }).data;
+  const r = decodeSvcb(data);
+  const alpn = r.params.find((x) => x.key === 1);
+  return { keys: r.params.map((x) => x.key), alpn: alpn ? decodeAlpn(alpn.value) : [] };
+}
+
+test("HTTPS records reach the client without ECH (strip_ech) and without h3, which pryx cannot carry", { timeout: 10_000 }, async (t) => {
+  const resolver = await httpsResolver(httpsRdata());
+  const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}` } });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+  });
+  const stripped = paramsOf(await queryHttps(proxy.port, "ech.example.test"));
+  assert.deepEqual(stripped, { keys: [1, 4], alpn: ["h2"] }, "ech (5) gone, h3 gone from alpn, ipv4hint kept");
+  // The flow view names the type and reads the record as RFC 9460 writes it.
+  const [summary] = await proxy.waitFinished(1);
+  const detail = flowDetail(proxy.engine.store.get(summary?.id as string) as DNSFlow, summary!, 1024, 0);
+  const answer = tabContent("response", detail, { mode: "auto", maxLines: 100, glyphs: UNICODE_GLYPHS }).lines.map((l) => l.map((c) => c.text).join("")).join("\n");
+  assert.match(answer, /Question:\n {2}ech\.example\.test HTTPS IN\n\nAnswer:\n {2}ech\.example\.test HTTPS IN 30 1 \. alpn=h2 ipv4hint=104\.16\.0\.1$/);
+
+  proxy.engine.options.setText("strip_ech", "false");
+  const kept = paramsOf(await queryHttps(proxy.port, "ech.example.test"));
+  assert.deepEqual(kept, { keys: [1, 5, 4], alpn: ["h2"] }, "with strip_ech off the ECH configs stay");
+});
+
+test("an HTTPS record that does not parse is passed on as it came, with a line in the event log", { timeout: 10_000 }, async (t) => {
+  const broken = Buffer.from([0, 1, 0, 0, 5, 0, 9, 1]);
+  const resolver = await httpsResolver(broken);
+  const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}` } });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+  });
+  const answer = await queryHttps(proxy.port, "odd.example.test");
+  assert.deepEqual((answer.answers?.[0] as { data: Buffer }).data, broken);
+  await proxy.waitLog(/odd\.example\.test: HTTPS record left as it came: SVCB parameter 5 runs past the record/);
 });

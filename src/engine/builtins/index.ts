@@ -13,6 +13,7 @@ import { ClientPlaybackAddon } from "./client-playback.ts";
 import { StickyAuthAddon, StickyCookieAddon } from "./sticky.ts";
 import { KeepServingAddon } from "./keepserving.ts";
 import { HarDumpAddon } from "./har-dump.ts";
+import { StripDnsHttpsRecordsAddon } from "./strip-dns-https.ts";
 import type { HTTPFlow } from "../flow/http.ts";
 import type { Flow } from "../flow/flow.ts";
 
@@ -27,7 +28,7 @@ export interface BuiltinDeps {
   served: (what: string) => void;
 }
 
-type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon | StickyAuthAddon | StickyCookieAddon | KeepServingAddon | HarDumpAddon;
+type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon | StickyAuthAddon | StickyCookieAddon | KeepServingAddon | HarDumpAddon | StripDnsHttpsRecordsAddon;
 
 /**
  * pryx's share of mitmproxy's default addons, in mitmproxy's order: `before` run ahead of the
@@ -38,7 +39,7 @@ export function builtinAddons({ log, replay, noServer, resolve, served }: Builti
   const serverPlayback = new ServerPlaybackAddon(log, resolve);
   const keepServing = new KeepServingAddon({ clientReplays: () => clientPlayback.pending(), serverReplays: () => serverPlayback.pending() }, served, noServer);
   return {
-    before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), clientPlayback, new StickyAuthAddon(), new StickyCookieAddon(), new BodySizeAddon()],
+    before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), clientPlayback, new StickyAuthAddon(), new StickyCookieAddon(), new BodySizeAddon(), new StripDnsHttpsRecordsAddon(log)],
     after: [serverPlayback, new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log), keepServing, new HarDumpAddon(log)],
   };
 }

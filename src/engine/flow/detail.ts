@@ -6,6 +6,7 @@ import { HTTPFlow } from "./http.ts";
 import { leafCertificateDetail } from "./certificate-detail.ts";
 import { TCPFlow } from "./tcp.ts";
 import { DNSFlow, rcodeName, type DNSMessage } from "./dns.ts";
+import { SVCB_TYPE_NAMES, svcbText } from "./svcb.ts";
 
 /** How the body relates to the wire: `content` falls back to the raw bytes when they do not decode. */
 function encodingNote(m: Message, decoded: Uint8Array | undefined): string | undefined {
@@ -104,6 +105,16 @@ function rdata(data: unknown): string {
  * A DNS message as mitmproxy's flow view shows it: a heading, then the Question, Answer,
  * Authority and Additional sections, each record `name TYPE CLASS ttl data`.
  */
+/** SVCB and HTTPS data in its presentation form, or as other bytes are shown when it does not parse. */
+function svcbData(data: unknown): string {
+  if (!Buffer.isBuffer(data)) return rdata(data);
+  try {
+    return svcbText(data);
+  } catch {
+    return rdata(data);
+  }
+}
+
 function dnsLines(m: DNSMessage): string[] {
   const p = m.packet;
   const flags = p.flags ?? 0;
@@ -114,11 +125,12 @@ function dnsLines(m: DNSMessage): string[] {
   const section = (title: string, rows: string[]): void => {
     if (rows.length) lines.push("", `${title}:`, ...rows.map((r) => `  ${r}`));
   };
-  section("Question", m.questions.map((q) => `${q.name} ${q.type} ${q.class ?? "IN"}`));
+  section("Question", m.questions.map((q) => `${q.name} ${SVCB_TYPE_NAMES[q.type] ?? q.type} ${q.class ?? "IN"}`));
   const rr = (list: readonly unknown[] | undefined): string[] =>
     (list ?? []).map((x) => {
       const r = x as { name: string; type: string; class?: string; ttl?: number; data?: unknown };
-      return `${r.name} ${r.type} ${r.class ?? "IN"} ${r.ttl ?? 0} ${rdata(r.data)}`;
+      const svcb = SVCB_TYPE_NAMES[r.type];
+      return `${r.name} ${svcb ?? r.type} ${r.class ?? "IN"} ${r.ttl ?? 0} ${svcb ? svcbData(r.data) : rdata(r.data)}`;
     });
   section("Answer", rr(p.answers));
   section("Authority", rr(p.authorities));
