@@ -5,6 +5,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EngineClient, type EngineInit } from "./engine-client.ts";
 import { attachDump, formatLog } from "./dump.ts";
+import { DEFAULT_MAX_LINES, type ViewName } from "./tui/contentviews/index.ts";
 import type { EngineEvent, LogLevel, ReadyInfo } from "./protocol.ts";
 import { EMPTY_BATCH } from "./summary-codec.ts";
 import type { OptionText } from "./engine/options.ts";
@@ -195,7 +196,9 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   const flowDetail = Number([options["flow_detail"] ?? 1].flat().at(-1));
   const logLevel = String([options["termlog_verbosity"] ?? "info"].flat().at(-1)) as LogLevel;
   const engine = await startEngine({ options, keepFlows: false, noServer: noServer(argv, options) }, (e) => {
-    attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, logLevel, out: process.stdout, err: process.stderr });
+    const contentView = String([options["dumper_default_contentview"] ?? "auto"].flat().at(-1)) as ViewName;
+    const linesCutoff = Number([options["content_view_lines_cutoff"] ?? DEFAULT_MAX_LINES].flat().at(-1));
+    attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, logLevel, out: process.stdout, err: process.stderr, contentView, linesCutoff });
     // From the start: the listening line can reach a script (which may then stop us) before `ready`.
     const stop = (): void => {
       void e.shutdown().then(() => exitAfterOutput(0));

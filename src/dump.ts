@@ -1,6 +1,7 @@
 import type { EngineHandle } from "./engine-client.ts";
 import { shownAt, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type MessageDetail } from "./protocol.ts";
 import { decodeSummaries } from "./summary-codec.ts";
+import { DEFAULT_MAX_LINES, lineText, renderContent, type ViewName } from "./tui/contentviews/index.ts";
 
 export interface DumpOptions {
   jsonl: boolean;
@@ -10,7 +11,13 @@ export interface DumpOptions {
   logLevel?: LogLevel;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
+  /** dumper_default_contentview: how bodies are shown from flow_detail 3 (auto by default). */
+  contentView?: ViewName;
+  /** content_view_lines_cutoff: a body's lines at flow_detail 3 (512 by default). */
+  linesCutoff?: number;
 }
+
+type BodyStyle = Pick<DumpOptions, "contentView" | "linesCutoff">;
 
 export function formatSize(n: number | undefined): string {
   if (n === undefined) return "";
@@ -36,32 +43,39 @@ export function formatFlowLine(f: FlowSummary): string {
   return [f.client, what, outcome, size, formatDuration(f.duration)].filter(Boolean).join(" ");
 }
 
-/** mitmdump cuts bodies to this many lines at flow_detail 3. */
-const CUT_LINES = 70;
-
-/** A body as text lines, or a note for bytes that are not text; cut at level 3. */
-function bodyLines(content: Uint8Array, size: number, level: number): string[] {
+/** A WebSocket or TCP message as text, or a note for bytes that are not text. */
+function messageText(content: Uint8Array): string {
   const text = Buffer.from(content).toString("utf8");
-  if (/[\0\uFFFD]/.test(text)) return [`[${formatSize(size)} of binary content]`];
-  const lines = text.replace(/\n$/, "").split("\n");
-  const cut = level < 4 && (lines.length > CUT_LINES || size > content.length);
-  return [...lines.slice(0, level < 4 ? CUT_LINES : undefined), ...(cut ? [`[cut: ${formatSize(size)} in all; --flow-detail 4 shows everything]`] : [])];
+  return /[\0\uFFFD]/.test(text) ? `[${formatSize(content.length)} of binary content]` : text.replace(/\n$/, "").split("\n").join("\n       ");
+}
+
+/**
+ * A body through a content view, as mitmdump shows it (dumper_default_contentview: JSON
+ * pretty-printed, binary as hex...), cut after content_view_lines_cutoff lines below level 4,
+ * or where the engine cut the bytes it sent.
+ */
+function bodyLines(m: MessageDetail, level: number, style: BodyStyle): string[] {
+  const cutNotice = `[cut: ${formatSize(m.bodySize)} in all; --flow-detail 4 shows everything]`;
+  const maxLines = level < 4 ? (style.linesCutoff ?? DEFAULT_MAX_LINES) : Infinity;
+  const r = renderContent(m.body, m.contentType, style.contentView ?? "auto", { maxLines, cutNotice });
+  const lines = r.lines.map(lineText);
+  if (!r.truncated && m.body.length < m.bodySize) lines.push(cutNotice);
+  return lines;
 }
 
 /** Headers, then at level 3 and up the body, indented under the flow line as mitmdump does. */
-function messageLines(m: MessageDetail, level: number): string[] {
+function messageLines(m: MessageDetail, level: number, style: BodyStyle): string[] {
   const out = m.headers.map(([k, v]) => `${k}: ${v}`);
-  if (level >= 3 && m.bodySize > 0) out.push("", ...bodyLines(m.body, m.bodySize, level));
+  if (level >= 3 && m.bodySize > 0) out.push("", ...bodyLines(m, level, style));
   return out.map((l) => (l ? `    ${l}` : l));
 }
 
 /** What flow_detail 2..4 adds under a flow's line: request, `<< status` and response, messages. */
-export function formatDetail(d: FlowDetail, level: number): string[] {
+export function formatDetail(d: FlowDetail, level: number, style: BodyStyle = {}): string[] {
   const out: string[] = [];
-  if (d.request) out.push(...messageLines(d.request, level));
-  if (d.response) out.push(` << ${d.response.status} ${d.response.reason}`.trimEnd(), ...messageLines(d.response, level));
-  if (level >= 3)
-    for (const m of d.messages) out.push(`    ${m.fromClient ? "->" : "<-"} ${bodyLines(m.content, m.content.length, level).join("\n       ")}`);
+  if (d.request) out.push(...messageLines(d.request, level, style));
+  if (d.response) out.push(` << ${d.response.status} ${d.response.reason}`.trimEnd(), ...messageLines(d.response, level, style));
+  if (level >= 3) for (const m of d.messages) out.push(`    ${m.fromClient ? "->" : "<-"} ${messageText(m.content)}`);
   return out;
 }
 
@@ -77,7 +91,7 @@ export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void 
       opts.out.write(`${JSON.stringify(f)}\n`);
       return;
     }
-    const lines = [formatFlowLine(f), ...(detail && opts.flowDetail >= 2 ? formatDetail(detail, opts.flowDetail) : [])];
+    const lines = [formatFlowLine(f), ...(detail && opts.flowDetail >= 2 ? formatDetail(detail, opts.flowDetail, opts) : [])];
     opts.out.write(`${lines.join("\n")}\n${lines.length > 1 ? "\n" : ""}`);
   };
   return engine.on((ev: EngineEvent) => {

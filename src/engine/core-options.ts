@@ -177,6 +177,7 @@ export function registerCoreOptions(options: Options): void {
     },
   });
   options.add({ name: "console_default_contentview", type: "choice", default: "auto", choices: [...CONTENT_VIEWS], help: "The content view a body is shown in until m picks another." });
+  options.add({ name: "dumper_default_contentview", type: "choice", default: "auto", choices: [...CONTENT_VIEWS], help: "The content view pryx dump shows bodies in from flow_detail 3." });
   options.add({ name: "console_focus_follow", type: "bool", default: false, help: "The console's focus follows new flows." });
   options.add({ name: "view_order", type: "choice", default: "time", choices: ["time", "method", "url", "size"], help: "Flow list order." });
   options.add({ name: "view_order_reversed", type: "bool", default: false, help: "Reverse the flow list order." });

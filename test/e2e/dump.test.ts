@@ -99,6 +99,32 @@ test("--flow-detail 2 adds the headers under the line, 3 the bodies too (mitmdum
   assert.doesNotMatch(p2.stdout(), /ping-body|xxxx/);
 });
 
+test("from flow_detail 3 bodies go through dumper_default_contentview: JSON pretty-printed, bytes as hex, long ones cut", { timeout: 30_000 }, async (t) => {
+  const o = await startHttpOrigin((req, res) => {
+    if (req.url === "/json") res.writeHead(200, { "Content-Type": "application/json" }).end('{"user":{"id":7,"tags":["a","b"]}}');
+    else if (req.url === "/bin") res.writeHead(200, { "Content-Type": "application/octet-stream" }).end(Buffer.from([0, 1, 2, 0xfe, 0xff, 0x41]));
+    else res.writeHead(200, { "Content-Type": "text/plain" }).end(Array.from({ length: 20 }, (_, i) => `line ${i + 1}`).join("\n"));
+  });
+  t.after(() => o.close());
+  const base = `http://127.0.0.1:${o.port}`;
+  const p = await dump(t, ["--flow-detail", "3", "--set", "content_view_lines_cutoff=12"]);
+  await viaProxy(p.port, `${base}/json`);
+  await p.waitStdout(/^ {8}"tags": \[$/m);
+  assert.match(p.stdout(), /^ {4}\{\n {6}"user": \{\n {8}"id": 7,$/m, "JSON indented under the flow, as mitmdump prints it");
+  await viaProxy(p.port, `${base}/bin`);
+  await p.waitStdout(/^ {4}00000000 {2}00 01 02 fe ff 41 +\.{5}A$/m);
+  await viaProxy(p.port, `${base}/long`);
+  await p.waitStdout(/^ {4}\[cut: \d+b in all; --flow-detail 4 shows everything\]$/m);
+  assert.match(p.stdout(), /^ {4}line 12\n {4}\[cut:/m, "twelve lines, then the notice");
+  assert.doesNotMatch(p.stdout(), /line 13/);
+
+  const raw = await dump(t, ["--flow-detail", "4", "--set", "dumper_default_contentview=raw"]);
+  await viaProxy(raw.port, `${base}/json`);
+  await raw.waitStdout(/^ {4}\{"user":\{"id":7,"tags":\["a","b"\]\}\}$/m);
+  await viaProxy(raw.port, `${base}/long`);
+  await raw.waitStdout(/^ {4}line 20$/m);
+});
+
 test("pryx dump --jsonl prints one JSON object per finished flow", { timeout: 30_000 }, async (t) => {
   const o = await origin(t);
   const p = await dump(t, ["--jsonl"]);

@@ -46,6 +46,8 @@ export interface RenderOptions {
   maxLines?: number;
   /** The request's URL query, for the Query view (and auto on an empty body). */
   query?: [string, string][];
+  /** The line after a cut-off body; the console's names its key for the rest. */
+  cutNotice?: string;
 }
 
 function sniffMarkup(body: Uint8Array): boolean {
@@ -81,15 +83,15 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function run(name: ConcreteView, body: Uint8Array, ctx: ViewContext, maxLines: number): ViewResult {
+function run(name: ConcreteView, body: Uint8Array, ctx: ViewContext, maxLines: number, cutNotice: string | undefined): ViewResult {
   const view = VIEWS[name];
   const sink = new LineSink(maxLines);
   const specific = view.render(body, ctx, sink);
   const lines = sink.lines;
   if (sink.truncated) {
-    lines.push([{ text: `Stopped displaying data after ${maxLines} lines. Press f to load all data.`, style: "dim" }]);
+    lines.push([{ text: cutNotice ?? `Stopped displaying data after ${maxLines} lines. Press f to load all data.`, style: "dim" }]);
   }
-  return { name: specific || view.title, lines };
+  return { name: specific || view.title, lines, ...(sink.truncated ? { truncated: true } : {}) };
 }
 
 export function renderContent(
@@ -106,14 +108,14 @@ export function renderContent(
   if (mode === "auto" || !Object.hasOwn(VIEWS, mode)) {
     const picked = pickAutoView(body, contentType, opts);
     try {
-      return run(picked, body, ctx, maxLines);
+      return run(picked, body, ctx, maxLines, opts.cutNotice);
     } catch {
       // Like mitmproxy: a body that does not match its declared type is still shown, with a note why.
-      return { ...run("raw", body, ctx, maxLines), error: `[failed to parse as ${VIEWS[picked].title}]` };
+      return { ...run("raw", body, ctx, maxLines, opts.cutNotice), error: `[failed to parse as ${VIEWS[picked].title}]` };
     }
   }
   try {
-    return run(mode, body, ctx, maxLines);
+    return run(mode, body, ctx, maxLines, opts.cutNotice);
   } catch (e) {
     // The user asked for this view explicitly, so say why it failed instead of silently showing something else.
     const messages = [`Couldn't parse as ${VIEWS[mode].title}:`, ...errorText(e).split(/\r?\n/).map((l) => visible(l))];

@@ -28,6 +28,8 @@ export interface ViewResult {
   lines: Line[];
   /** Set only when auto's pick failed and it fell back to Raw, e.g. "[failed to parse as JSON]". */
   error?: string;
+  /** The lines stopped at maxLines; the last line is the notice that says so. */
+  truncated?: true;
 }
 
 /** What a view may know about the message besides its body. */
