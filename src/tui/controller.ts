@@ -194,6 +194,7 @@ const LOCAL_OPTIONS: OptionInfo[] = [
   { name: "view_order", type: "choice", value: "time", default: "time", help: "Flow list order.", choices: [...ORDERS] },
   { name: "view_order_reversed", type: "bool", value: "false", default: "false", help: "Reverse the flow list order.", choices: undefined },
   { name: "console_layout", type: "choice", value: "single", default: "single", help: "The flow list alone, or split with a preview of the focused flow (vertical: below, horizontal: beside); - cycles.", choices: [...LAYOUTS] },
+  { name: "console_quickhelp_visible", type: "bool", value: "true", default: "true", help: "Show the quick help line under the status bar.", choices: undefined },
   { name: "console_palette", type: "choice", value: "dark", default: "dark", help: "Colour palette.", choices: [...CONSOLE_PALETTES] },
 ];
 
@@ -218,7 +219,7 @@ export interface ControllerOptions {
   history?: CommandHistory;
 }
 
-function contextOf(s: Screen): Context {
+export function contextOf(s: Screen): Context {
   // The inline text editor takes every key itself: it has no bindings of its own.
   return s.kind === "texteditor" ? "global" : s.kind;
 }

@@ -1,8 +1,10 @@
 /** The two bottom lines: proxy state and counts, then the prompt, a question, or the last message. */
 import { Box, Text } from "ink";
 import { useSyncExternalStore } from "react";
-import type { ConsoleState, Controller, Message, PromptState } from "../controller.ts";
-import { truncEnd } from "../format.ts";
+import { contextOf, type ConsoleState, type Controller, type Message, type PromptState } from "../controller.ts";
+import { ASCII_GLYPHS, truncEnd } from "../format.ts";
+import { displayKey } from "../keys.ts";
+import { quickHelp } from "../quick-help.ts";
 import { visibleSlice } from "../line-edit.ts";
 import { paint, useTheme } from "../theme.ts";
 
@@ -67,6 +69,25 @@ function PromptLine({ prompt, width }: { prompt: PromptState; width: number }) {
   );
 }
 
+/** The keys of the current screen and the proxy's, from the keymap (see quick-help.ts). */
+function QuickHelpLine({ ctrl, state }: { ctrl: Controller; state: ConsoleState }) {
+  const theme = useTheme();
+  const screen = state.stack[state.stack.length - 1]!;
+  const focused = useSyncExternalStore(ctrl.store.subscribe, () => (screen.kind === "flowview" ? ctrl.store.get(screen.id) : ctrl.store.focused()));
+  const ascii = theme.glyphs === ASCII_GLYPHS;
+  const items = quickHelp(ctrl.keymap, contextOf(screen), focused);
+  return (
+    <Text wrap="truncate-end" dimColor>
+      {items.map((it, i) => (
+        <Text key={i}>
+          {i ? "  " : ""}
+          <Text bold>{displayKey(it.key, ascii)}</Text> {it.label}
+        </Text>
+      ))}
+    </Text>
+  );
+}
+
 export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: ConsoleState; width: number }) {
   const theme = useTheme();
   const counts = useSyncExternalStore(ctrl.store.subscribe, ctrl.store.counts);
@@ -92,12 +113,8 @@ export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: Con
         {messageLine(m, width, theme.glyphs.ellipsis)}
       </Text>
     );
-  else
-    second = (
-      <Text wrap="truncate-end" dimColor>
-        ? help  q back/quit  : command  i intercept  f filter  E events  O options
-      </Text>
-    );
+  else if (ctrl.option("console_quickhelp_visible") !== "false") second = <QuickHelpLine ctrl={ctrl} state={state} />;
+  else second = <Text> </Text>;
   return (
     <Box flexDirection="column" height={2}>
       <Box height={1} overflowY="hidden">

@@ -75,6 +75,8 @@ export async function renderConsole(
     history?: CommandHistory;
     /** Colours off unless a test asks for them. */
     theme?: Theme;
+    /** How long a status message stays; the console's own default otherwise. */
+    messageMs?: number;
   } = {},
 ): Promise<Harness> {
   const theme = opts.theme ?? TEST_THEME;
@@ -94,6 +96,7 @@ export async function renderConsole(
     ...(opts.terminal ? { terminal: opts.terminal } : {}),
     ...(opts.writeEscape ? { writeEscape: opts.writeEscape } : {}),
     ...(opts.history ? { history: opts.history } : {}),
+    ...(opts.messageMs ? { messageMs: opts.messageMs } : {}),
   });
   // With terminalSize the App reads the size from stdout, as it does in a real terminal.
   const r = opts.terminalSize ? render(<App ctrl={ctrl} theme={theme} />) : render(<App ctrl={ctrl} width={width} height={height} theme={theme} />);
