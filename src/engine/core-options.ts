@@ -111,6 +111,15 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "ignore_hosts", type: "str[]", default: [], help: "Regexes of host:port whose TLS is passed through without decryption.", validate: validRegexes });
   options.add({ name: "allow_hosts", type: "str[]", default: [], help: "Regexes of host:port: only these are intercepted, the rest passed through.", validate: validRegexes });
   options.add({ name: "tcp_hosts", type: "str[]", default: [], help: "Regexes of host:port relayed as raw TCP.", validate: validRegexes });
+  options.add({
+    name: "tcp_timeout",
+    type: "int",
+    default: 600,
+    help: "Timeout in seconds for inactive TCP connections (raw relays and passed-through hosts): closed after this long with no byte either way; 0 never.",
+    validate: (v) => {
+      if ((v as number) < 0) throw new Error("tcp_timeout must be 0 (never) or a number of seconds");
+    },
+  });
   options.add({ name: "intercept", type: "filter", default: undefined, help: "Intercept filter: matching flows pause for the user.", validate: validFilter });
   options.add({ name: "intercept_active", type: "bool", default: false, help: "Whether the intercept filter is in force (set when intercept is set)." });
   options.add({ name: "intercept_on_exit", type: "choice", default: "resume", choices: ["resume", "kill"], help: "What happens to paused flows when pryx exits." });

@@ -347,3 +347,50 @@ test("relays take the hook chain only when some hook has work: none by default, 
   await proxy.engine.addons.add({ name: "counter", tcp_message: () => undefined }, "counter");
   assert.equal(proxy.engine.addons.wants("tcp_message"), true, "a script's hook always has work");
 });
+
+test("tcp_timeout closes a relay that carried nothing either way for that long, with tcp_error saying why", { timeout: 10_000 }, async (t) => {
+  const echo = await startEcho();
+  const hooks: string[] = [];
+  const proxy = await startProxy({
+    addons: [{ name: "tcp-recorder", tcp_end: () => void hooks.push("tcp_end"), tcp_error: (f: TCPFlow) => void hooks.push(`tcp_error:${f.error?.msg}`) }],
+    options: { tcp_timeout: "1" },
+  });
+  t.after(async () => {
+    await proxy.stop();
+    await echo.close();
+  });
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${echo.port}`);
+  const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now())));
+  // Traffic every 400 ms keeps it open past the timeout...
+  const start = Date.now();
+  for (let i = 0; i < 4; i++) {
+    socket.write(`ping ${i}`);
+    await readBytes(socket, 6);
+    await new Promise((r) => setTimeout(r, 400));
+  }
+  assert.deepEqual(hooks, [], "still open after 1.6 s of steady traffic");
+  // ...then a second of silence closes it.
+  const at = await closed;
+  assert.ok(at - start >= 2000, `closed ${at - start} ms after the start, not before the silence`);
+  await waitUntil(() => hooks.length > 0 || undefined, "tcp_error");
+  assert.deepEqual(hooks, ["tcp_error:no data either way for 1 s: closed (tcp_timeout)"]);
+  assert.throws(() => proxy.engine.options.setText("tcp_timeout", "-5"), /tcp_timeout must be 0 \(never\) or a number of seconds/);
+});
+
+test("a message held by the intercept filter is not inactivity: the relay outlives tcp_timeout while it waits", { timeout: 10_000 }, async (t) => {
+  const echo = await startEcho();
+  const proxy = await startProxy({ options: { intercept: "~tcp", tcp_timeout: "1" } });
+  closeAfter(t, proxy, echo);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${echo.port}`);
+  let closed = false;
+  socket.once("close", () => (closed = true));
+  socket.write("\x00held");
+  let flow: TCPFlow | undefined;
+  await waitUntil(() => (flow = proxy.engine.store.all().find((f) => f.intercepted) as TCPFlow | undefined) !== undefined, "the message held");
+  await new Promise((r) => setTimeout(r, 2200));
+  assert.equal(closed, false, "still open after twice the timeout, the message held");
+  proxy.engine.options.setText("intercept", "");
+  flow!.resume();
+  const back = await readBytes(socket, 5);
+  assert.equal(back.toString("latin1"), "\x00held");
+});
