@@ -123,6 +123,7 @@ export class HttpConnection {
     this.writer = new H1Writer(socket);
     this.parser = new Http1Parser("request", {
       onHead: (head) => {
+        this.socket.setTimeout(0);
         this.current = new Incoming(head);
         this.current.source = this.socket;
         this.queue.push(this.current);
@@ -142,7 +143,26 @@ export class HttpConnection {
     this.socket.on("end", () => this.onClientGone("client closed the connection"));
     this.socket.on("close", () => this.onClientGone("client disconnected"));
     this.socket.on("error", () => undefined);
+    this.socket.on("timeout", () => this.onIdle());
+    this.armIdle();
     if (initial && initial.length) this.feed(initial);
+  }
+
+  /**
+   * mitmproxy's tcp_timeout for a client connection waiting for its next request: closed after
+   * that long with nothing sent. Only between requests: a request in progress (a paused one, a
+   * long poll) is never cut for being slow.
+   */
+  private armIdle(): void {
+    const seconds = this.ctx.options.get<number>("tcp_timeout");
+    if (seconds > 0 && !this.closed) this.socket.setTimeout(seconds * 1000);
+  }
+
+  private onIdle(): void {
+    if (this.closed || this.processing || this.current || this.queue.length) return;
+    this.ctx.log.info(`${formatAddress(this.client.peername)}: closing the connection, idle for ${this.ctx.options.get<number>("tcp_timeout")} s (tcp_timeout)`);
+    this.closed = true;
+    this.socket.destroy();
   }
 
   private feed(d: Buffer): void {
@@ -188,6 +208,7 @@ export class HttpConnection {
     } finally {
       this.processing = false;
     }
+    if (!this.detached && !this.current && this.queue.length === 0) this.armIdle();
   }
 
   /** Runs one request/response exchange. Returns whether the client connection stays open. */
@@ -245,6 +266,8 @@ export class HttpConnection {
 
   /** After a 101 Switching Protocols, bytes flow both ways untouched. */
   private relayUpgrade(flow: HTTPFlow, inc: Incoming, channel: unknown): void {
+    this.socket.setTimeout(0);
+    this.socket.removeAllListeners("timeout");
     this.closed = true;
     this.detached = true;
     if (!(channel instanceof H1Upstream)) {
@@ -311,7 +334,8 @@ export class HttpConnection {
       return false;
     }
     this.socket.write(res ? responseHead(res) : "HTTP/1.1 200 Connection established\r\n\r\n");
-    for (const ev of ["data", "end", "close"]) this.socket.removeAllListeners(ev);
+    for (const ev of ["data", "end", "close", "timeout"]) this.socket.removeAllListeners(ev);
+    this.socket.setTimeout(0);
     this.closed = true;
     this.detached = true;
     this.pool.release();
