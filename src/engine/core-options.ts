@@ -115,7 +115,7 @@ export function registerCoreOptions(options: Options): void {
     name: "tcp_timeout",
     type: "int",
     default: 600,
-    help: "Timeout in seconds for inactive connections: a raw TCP relay with no byte either way, or an HTTP/1 client connection waiting for its next request, is closed after this long; 0 never.",
+    help: "Timeout in seconds for inactive connections: a TCP or WebSocket relay with nothing either way, or an HTTP/1 or HTTP/2 client connection with no request in progress, is closed after this long; 0 never.",
     validate: (v) => {
       if ((v as number) < 0) throw new Error("tcp_timeout must be 0 (never) or a number of seconds");
     },

@@ -235,3 +235,26 @@ test("replaying an HTTP/2 flow to an HTTP/1.1-only origin says HTTP/1.1, what we
   assert.equal(replayed.request.http_version, "HTTP/1.1");
   assert.equal(replayed.response?.http_version, "HTTP/1.1");
 });
+
+test("tcp_timeout closes an HTTP/2 connection with no stream and no frame for that long", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("ok"), "h2");
+  const proxy = await startProxy({ options: { ...insecure, tcp_timeout: "1" } });
+  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
+  t.after(async () => {
+    session.destroy();
+    await proxy.stop();
+    await origin.close();
+  });
+  const closed = new Promise<number>((r) => session.once("close", () => r(Date.now())));
+  const start = Date.now();
+  // A request every 500 ms keeps it open past the timeout...
+  for (let i = 0; i < 4; i++) {
+    assert.equal((await h2Request(session, { path: `/r/${i}` })).status, 200);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  // ...then a second with nothing closes it, with a GOAWAY and a line in the event log.
+  const at = await closed;
+  assert.ok(at - start >= 2000, `closed after ${at - start} ms, not before the silence`);
+  await proxy.waitLog(/: closing the HTTP\/2 connection, idle for 1 s \(tcp_timeout\)$/);
+  assert.equal(proxy.finished().length, 4, "every request answered");
+});

@@ -205,3 +205,30 @@ test("X on an open WebSocket flow, no message held, drops the connection at once
   await waitUntil(() => flow?.live === false, "the flow ended");
   assert.match(flow?.error?.msg ?? "", /killed/i);
 });
+
+test("tcp_timeout ends a WebSocket connection with no frame either way for that long", { timeout: 15_000 }, async (t) => {
+  const origin = await echoServer();
+  const proxy = await startProxy({ options: { tcp_timeout: "1" } });
+  closeAfter(t, proxy, origin);
+  const socket = await tunnel(proxy.port, origin.port);
+  const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/idle`, { createConnection: () => socket });
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  const closed = new Promise<number>((r) => ws.once("close", (code) => r(code)));
+  const start = Date.now();
+  // A message every 400 ms keeps it open past the timeout...
+  for (let i = 0; i < 4; i++) {
+    const echoed = new Promise<string>((r) => ws.once("message", (d) => r(d.toString())));
+    ws.send(`m${i}`);
+    assert.equal(await echoed, `echo:m${i}`);
+    await new Promise((r) => setTimeout(r, 400));
+  }
+  // ...then a second of silence ends it.
+  await closed;
+  assert.ok(Date.now() - start >= 2000, "not before the silence");
+  let flow: HTTPFlow | undefined;
+  await waitUntil(() => (flow = proxy.engine.store.all().find((f) => f.type === "http" && !f.live) as HTTPFlow | undefined) !== undefined, "the flow ended");
+  assert.match(flow!.error?.msg ?? "", /no data either way for 1 s: closed \(tcp_timeout\)/);
+});

@@ -4,7 +4,7 @@ import type tls from "node:tls";
 import { Headers } from "../flow/headers.ts";
 import { HTTPFlow, Request, type Response } from "../flow/http.ts";
 import { FlowError } from "../flow/flow.ts";
-import { Server, type Client } from "../flow/connection.ts";
+import { Server, formatAddress, type Client } from "../flow/connection.ts";
 import { Incoming } from "./incoming.ts";
 import { UpstreamPool } from "./pool.ts";
 import { HttpExchange, type ClientWriter } from "./exchange.ts";
@@ -132,10 +132,29 @@ export class Http2Connection {
       this.session = session;
       session.on("error", () => undefined);
       session.on("close", () => this.onClose());
+      this.closeWhenIdle(session);
     });
     server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => void this.onStream(stream, headers, raw));
     this.ctx.connections.add(this);
     server.emit("connection", jsBridge(this.socket));
+  }
+
+  /**
+   * tcp_timeout for an HTTP/2 connection, as for HTTP/1 ones: with no frame either way for that
+   * long and no stream in progress (a paused one counts), it is closed with a GOAWAY.
+   */
+  private closeWhenIdle(session: http2.ServerHttp2Session): void {
+    const seconds = this.ctx.options.get<number>("tcp_timeout");
+    if (!(seconds > 0)) return;
+    session.on("timeout", () => {
+      if (this.live.size > 0) {
+        session.setTimeout(seconds * 1000);
+        return;
+      }
+      this.ctx.log.info(`${formatAddress(this.client.peername)}: closing the HTTP/2 connection, idle for ${seconds} s (tcp_timeout)`);
+      session.close();
+    });
+    session.setTimeout(seconds * 1000);
   }
 
   private async onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): Promise<void> {

@@ -12,6 +12,7 @@ import { waitIfIntercepted } from "./paused.ts";
 import type { ProxyContext } from "./context.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
 import { noSharedVersion } from "./tls-settings.ts";
+import { endWhenIdle } from "./idle-timeout.ts";
 
 type Target = { host: string; port: number };
 
@@ -270,24 +271,7 @@ export class Tunnel {
     };
     socket.on("data", (d: Buffer) => onChunk(true, d));
     server.on("data", (d: Buffer) => onChunk(false, d));
-    // mitmproxy's tcp_timeout. A byte either way is a read on one socket and a write on the
-    // other, so each socket's own idle timer runs out only when neither side has said anything.
-    // A message held by the intercept filter (or still in its hooks) is not inactivity, as
-    // mitmproxy's watchdog is disarmed during hooks: the timers start again instead.
-    const idleSeconds = this.ctx.options.get<number>("tcp_timeout");
-    if (idleSeconds > 0) {
-      const arm = (): void => {
-        socket.setTimeout(idleSeconds * 1000);
-        server.setTimeout(idleSeconds * 1000);
-      };
-      const idle = (): void => {
-        if (queued > 0) arm();
-        else void finish(new Error(`no data either way for ${idleSeconds} s: closed (tcp_timeout)`));
-      };
-      socket.on("timeout", idle);
-      server.on("timeout", idle);
-      arm();
-    }
+    endWhenIdle(socket, server, this.ctx.options.get<number>("tcp_timeout"), () => queued > 0, (err) => void finish(err));
     // X on the open connection (not held at a message) drops it at once.
     flow.onKill(() => void finish(new Error(KILLED_MESSAGE)));
     // The flow ends once: when each side has sent its FIN (relayed to the other after the data

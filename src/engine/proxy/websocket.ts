@@ -5,6 +5,7 @@ import { WebSocketData, WebSocketMessage } from "../flow/websocket.ts";
 import { FlowError } from "../flow/flow.ts";
 import type { ProxyContext } from "./context.ts";
 import { waitIfIntercepted } from "./paused.ts";
+import { endWhenIdle } from "./idle-timeout.ts";
 
 /** The parts of ws's framing classes pryx uses (ws exports them, its typings do not). */
 interface Receiver {
@@ -44,6 +45,8 @@ export function isWebSocketUpgrade(headers: { get(name: string): string | undefi
 export class WebSocketRelay {
   private ended = false;
   private closes = 0;
+  /** Messages in their hooks or held by the intercept filter, both directions. */
+  private held = 0;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -63,6 +66,7 @@ export class WebSocketRelay {
     flow.onKill(() => this.end(new Error("killed")));
     this.wire(this.client, this.server, true, clientRest);
     this.wire(this.server, this.client, false, serverRest);
+    endWhenIdle(this.client, this.server, ctx.options.get<number>("tcp_timeout"), () => this.held > 0, (err) => this.end(err));
   }
 
   private wire(src: net.Socket, dst: net.Socket, fromClient: boolean, rest: Buffer | undefined): void {
@@ -85,6 +89,7 @@ export class WebSocketRelay {
         return;
       }
       queued++;
+      this.held++;
       src.pause();
       chain = chain.then(async () => {
         // Hooks see the message as the last of the list, so it joins the list when its turn comes.
@@ -98,6 +103,7 @@ export class WebSocketRelay {
           return;
         } finally {
           queued--;
+          this.held--;
         }
         if (!msg.dropped && !dst.destroyed) sender.send(Buffer.from(msg.content), { binary: msg.type === "binary", fin: true, mask, compress: false });
         ctx.notify(flow);
