@@ -111,6 +111,7 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "ignore_hosts", type: "str[]", default: [], help: "Regexes of host:port whose TLS is passed through without decryption.", validate: validRegexes });
   options.add({ name: "allow_hosts", type: "str[]", default: [], help: "Regexes of host:port: only these are intercepted, the rest passed through.", validate: validRegexes });
   options.add({ name: "tcp_hosts", type: "str[]", default: [], help: "Regexes of host:port relayed as raw TCP.", validate: validRegexes });
+  options.add({ name: "validate_inbound_headers", type: "bool", default: true, help: "Make sure that incoming HTTP requests are not malformed. Disabling this option makes pryx vulnerable to HTTP smuggling attacks." });
   options.add({
     name: "tcp_timeout",
     type: "int",

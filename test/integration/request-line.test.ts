@@ -136,3 +136,28 @@ test("curl: a UTF-8 path and a custom method through the proxy", { timeout: 20_0
   await waitUntil(() => received().includes("VERYLONGMETHOD /m HTTP/1.1\r\n"), "the custom method at the origin");
   assert.ok(received().startsWith(`GET ${bytesOf("/日本語")} HTTP/1.1\r\n`));
 });
+
+test("validate_inbound_headers: a control byte in a header value is a 400 by default; off, the request goes through as sent", { timeout: 10_000 }, async (t) => {
+  const origin = await startRawOrigin(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  const proxy = await startProxy();
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const request = `GET http://127.0.0.1:${origin.port}/odd HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nX-Odd: a\x01b\r\n\r\n`;
+  const strict = await RawClient.connect(proxy.port);
+  t.after(() => strict.close());
+  strict.send(request);
+  const refused = await strict.response();
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.toString(), /malformed HTTP message: Invalid header value char/);
+  assert.equal(origin.connections, 0, "nothing reached the server");
+
+  proxy.engine.options.setText("validate_inbound_headers", "false");
+  const lax = await RawClient.connect(proxy.port);
+  t.after(() => lax.close());
+  lax.send(request);
+  const res = await lax.response(2);
+  assert.equal(res.status, 200);
+  assert.match(origin.received.map((b) => b.toString("latin1")).join(""), /\r\nX-Odd: a\x01b\r\n/, "the header reached the server as the client sent it");
+});

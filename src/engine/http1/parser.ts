@@ -34,6 +34,9 @@ interface HttpCommon {
     kOnBody: number;
     kOnMessageComplete: number;
     kOnExecute: number;
+    kLenientHeaders: number;
+    kLenientChunkedLength: number;
+    kLenientTransferEncoding: number;
   };
   methods: string[];
 }
@@ -78,6 +81,13 @@ export class HttpParseError extends Error {
 export type ExecuteResult = { kind: "ok" } | { kind: "upgrade"; rest: Buffer } | { kind: "error"; error: HttpParseError };
 
 export const DEFAULT_MAX_HEADER_SIZE = 64 * 1024;
+
+/**
+ * What `validate_inbound_headers=false` lets through from clients, in llhttp's lenient flags:
+ * bytes header values may not hold, a Content-Length beside chunked, and a Transfer-Encoding
+ * that does not end in chunked. The rest of the framing stays strict.
+ */
+export const LENIENT_INBOUND = HTTPParser.kLenientHeaders | HTTPParser.kLenientChunkedLength | HTTPParser.kLenientTransferEncoding;
 
 /** llhttp's refusals that a valid request line can still cause: an unknown method, a byte >= 0x80 in the target. */
 const RESCUABLE = new Set(["HPE_INVALID_METHOD", "HPE_INVALID_URL"]);
@@ -177,9 +187,11 @@ export class Http1Parser {
     private readonly kind: "request" | "response",
     cb: ParserCallbacks,
     private readonly maxHeaderSize = DEFAULT_MAX_HEADER_SIZE,
+    /** llhttp's lenient flags (LENIENT_INBOUND), 0 for strict. */
+    private readonly lenient = 0,
   ) {
     const p = freeParsers.pop() ?? new HTTPParser();
-    p.initialize(kind === "request" ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, maxHeaderSize, 0);
+    p.initialize(kind === "request" ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, maxHeaderSize, lenient);
     // Headers beyond 32 pairs arrive in pieces before the head is complete; after it, they are trailers.
     p[HTTPParser.kOnHeaders] = (h: string[], url: string) => {
       if (this.inBody) this.headers.push(...h);
@@ -299,7 +311,7 @@ export class Http1Parser {
     let start = requestLineStart(data, errorAt, completed > 0, completed > 0 && this.lastEndedWithLF());
     if (start === undefined && completed > 0 && fromBoundary) {
       // After a Content-Length body: the read began between requests, so a replay finds where they end.
-      const end = endOfRequests(data, errorAt, completed, this.maxHeaderSize);
+      const end = endOfRequests(data, errorAt, completed, this.maxHeaderSize, this.lenient);
       start = end + (requestLineStart(data.subarray(end), errorAt - end, false, true) ?? 0);
     }
     if (start === undefined) return { kind: "error", error };
@@ -323,7 +335,7 @@ export class Http1Parser {
     if (line === undefined || line.method === "CONNECT") return { kind: "error", error };
     const standIn = `${KNOWN_METHODS.has(line.method) ? line.method : "GET"} / ${line.version}\r\n`;
     // The refused parse left llhttp in its error state; initialize() starts it afresh.
-    this.native.initialize(HTTPParser.REQUEST, {}, this.maxHeaderSize, 0);
+    this.native.initialize(HTTPParser.REQUEST, {}, this.maxHeaderSize, this.lenient);
     this.headers = [];
     this.url = "";
     this.inBody = false;
@@ -371,21 +383,21 @@ export class Http1Parser {
  * llhttp reports completions but not their offsets, so prefixes are replayed on a scratch
  * parser, bisecting: O(n log n), and only for a refused line after a Content-Length body.
  */
-function endOfRequests(data: Buffer, limit: number, n: number, maxHeaderSize: number): number {
+function endOfRequests(data: Buffer, limit: number, n: number, maxHeaderSize: number, lenient: number): number {
   let lo = 0;
   let hi = limit;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (completedIn(data.subarray(0, mid), maxHeaderSize) >= n) hi = mid;
+    if (completedIn(data.subarray(0, mid), maxHeaderSize, lenient) >= n) hi = mid;
     else lo = mid + 1;
   }
   return lo;
 }
 
-function completedIn(bytes: Buffer, maxHeaderSize: number): number {
+function completedIn(bytes: Buffer, maxHeaderSize: number, lenient: number): number {
   const p = new HTTPParser();
   let n = 0;
-  p.initialize(HTTPParser.REQUEST, {}, maxHeaderSize, 0);
+  p.initialize(HTTPParser.REQUEST, {}, maxHeaderSize, lenient);
   p[HTTPParser.kOnMessageComplete] = () => void n++;
   p.execute(bytes);
   p.free();

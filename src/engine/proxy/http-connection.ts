@@ -1,6 +1,6 @@
 import type net from "node:net";
 import { Duplex } from "node:stream";
-import { Http1Parser, type MessageHead } from "../http1/parser.ts";
+import { Http1Parser, LENIENT_INBOUND, type MessageHead } from "../http1/parser.ts";
 import { Headers } from "../flow/headers.ts";
 import { HTTPFlow, Request, Response, defaultReason } from "../flow/http.ts";
 import { FlowError } from "../flow/flow.ts";
@@ -134,7 +134,7 @@ export class HttpConnection {
         this.current?.finish(trailers);
         this.current = undefined;
       },
-    });
+    }, undefined, ctx.options.get<boolean>("validate_inbound_headers") ? 0 : LENIENT_INBOUND);
   }
 
   /** Starts reading; `initial` holds bytes already read from the socket (after a CONNECT, say). */
