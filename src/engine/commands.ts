@@ -11,6 +11,11 @@ export interface CommandSpec {
   signature: string;
   help: string;
   run(args: string[]): unknown;
+  /**
+   * For addons calling with values rather than a command line (`ctx.master.commands.call`):
+   * flows, booleans and bytes as they are. Without it, the values are turned into `run`'s words.
+   */
+  call?(args: readonly unknown[]): unknown;
 }
 
 export class CommandError extends Error {}
@@ -49,10 +54,26 @@ export class CommandRegistry {
     return typeof result === "string" ? result : JSON.stringify(result);
   }
 
+  /** mitmproxy's `commands.call(name, *args)`: a command run with values, for addons. */
+  async call(name: string, ...args: unknown[]): Promise<unknown> {
+    const cmd = this.commands.get(name);
+    if (!cmd) throw new CommandError(`unknown command "${name}"${this.suggest(name)}`);
+    if (cmd.call) return cmd.call(args);
+    return cmd.run(args.map(asWord));
+  }
+
   private suggest(name: string): string {
     const near = [...this.commands.keys()].filter((n) => n.startsWith(name.split(".")[0] ?? name)).slice(0, 4);
     return near.length ? ` (try ${near.join(", ")})` : "";
   }
+}
+
+/** A value as a command word: a flow (or a list of them) by its id, bytes as UTF-8 text. */
+function asWord(v: unknown): string {
+  if (Array.isArray(v)) return v.map(asWord).join(",");
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
+  if (v !== null && typeof v === "object" && typeof (v as { id?: unknown }).id === "string") return (v as { id: string }).id;
+  return String(v);
 }
 
 /** Splits on whitespace, honouring '…' and "…" quoting with backslash escapes (mitmproxy's command lexer). */

@@ -12,12 +12,14 @@ import { ScriptLoader } from "./hooks/scripts.ts";
 import { bindContext } from "./hooks/ctx.ts";
 import { registerCoreOptions } from "./core-options.ts";
 import { resolveFlows, registerFlowCommands } from "./flow-commands.ts";
+import { registerInjectCommands } from "./inject-commands.ts";
 import { registerExtraCommands } from "./extra-commands.ts";
 import { Client, formatAddress } from "./flow/connection.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-connection.ts";
 import { Tunnel } from "./proxy/tunnel.ts";
 import { SharedUpstreams } from "./proxy/pool.ts";
+import { Injectors } from "./proxy/injectors.ts";
 import { socks5Handshake } from "./proxy/socks5.ts";
 import { DnsServer } from "./proxy/dns-server.ts";
 import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
@@ -75,6 +77,7 @@ export class Engine {
   private readonly listeners: Listener[] = [];
   private readonly dnsServers: DnsServer[] = [];
   private readonly connections = new Set<{ close(reason: string): void }>();
+  private readonly injectors = new Injectors();
   private readonly sharedUpstreams = new SharedUpstreams();
   private readonly ctx: ProxyContext;
   private readonly tunnel: Tunnel;
@@ -110,10 +113,11 @@ export class Engine {
       notify: (flow: Flow) => this.store.update(flow),
       sharedUpstreams: this.sharedUpstreams,
       connections: this.connections,
+      injectors: this.injectors,
     };
     this.tunnel = new Tunnel(this.ctx, (socket, client, target, initial) => this.startHttp(socket, client, target, initial));
     registerCoreOptions(this.options);
-    bindContext(this.options, this.log);
+    bindContext(this.options, this.log, this.commands);
     registerFlowCommands(this.commands, {
       store: this.store,
       options: this.options,
@@ -122,6 +126,7 @@ export class Engine {
       load: (file) => this.loadFlows(file),
     });
     registerExtraCommands(this.commands, { store: this.store, options: this.options, notify: (f) => this.store.update(f) });
+    registerInjectCommands(this.commands, { store: this.store, injectors: this.injectors, log: this.log });
     this.options.onChange((updated) => {
       this.onOptionsChanged(updated);
       void this.addons.trigger("configure", updated);

@@ -394,3 +394,29 @@ test("a message held by the intercept filter is not inactivity: the relay outliv
   const back = await readBytes(socket, 5);
   assert.equal(back.toString("latin1"), "\x00held");
 });
+
+test("inject.tcp sends made-up bytes into a live relay, either way, recorded on the flow", { timeout: 10_000 }, async (t) => {
+  const echo = await startEcho();
+  const proxy = await startProxy();
+  t.after(async () => {
+    await proxy.stop();
+    await echo.close();
+  });
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${echo.port}`);
+  socket.write("\x00first");
+  await readBytes(socket, 6);
+  const flow = proxy.engine.store.all().find((f) => f.type === "tcp") as TCPFlow;
+  const toClient = readBytes(socket, 4);
+  await proxy.engine.handle({ op: "command", line: `inject.tcp ${flow.id} true zap!` });
+  assert.equal((await toClient).toString(), "zap!");
+  // To the server: the echo sends it back.
+  const echoed = readBytes(socket, 5);
+  await proxy.engine.handle({ op: "command", line: `inject.tcp ${flow.id} false 'pong?'` });
+  assert.equal((await echoed).toString(), "pong?");
+  assert.deepEqual(
+    flow.messages.map((m) => `${m.from_client ? "c" : "s"}:${Buffer.from(m.content).toString("latin1")}`),
+    ["c:\x00first", "s:\x00first", "s:zap!", "c:pong?", "s:pong?"],
+  );
+  await assert.rejects(proxy.engine.handle({ op: "command", line: `inject.websocket ${flow.id} true no` }), /is a TCP flow: use inject\.tcp/);
+  socket.end();
+});

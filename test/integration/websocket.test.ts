@@ -232,3 +232,39 @@ test("tcp_timeout ends a WebSocket connection with no frame either way for that 
   await waitUntil(() => (flow = proxy.engine.store.all().find((f) => f.type === "http" && !f.live) as HTTPFlow | undefined) !== undefined, "the flow ended");
   assert.match(flow!.error?.msg ?? "", /no data either way for 1 s: closed \(tcp_timeout\)/);
 });
+
+test("inject.websocket: an addon sends made-up messages both ways with ctx.master.commands.call, and the prompt can too", { timeout: 15_000 }, async (t) => {
+  const { ctx } = await import("../../src/api.ts");
+  const origin = await echoServer();
+  const addon: Addon = {
+    name: "injector",
+    async websocket_start(flow: HTTPFlow) {
+      // As mitmproxy's examples/addons/websocket-inject-message.py does it.
+      await ctx.master.commands.call("inject.websocket", flow, true, Buffer.from("hello from pryx"));
+    },
+  };
+  const proxy = await startProxy({ addons: [addon] });
+  closeAfter(t, proxy, origin);
+  const socket = await tunnel(proxy.port, origin.port);
+  const received: string[] = [];
+  const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/inject`, { createConnection: () => socket });
+  ws.on("message", (d) => received.push(d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  await waitUntil(() => received.includes("hello from pryx") || undefined, "the injected message at the client");
+  const flow = proxy.engine.store.all().find((f) => f.type === "http") as HTTPFlow;
+  // To the server: the origin echoes it, so the client sees its answer.
+  const out = await proxy.engine.handle({ op: "command", line: `inject.websocket ${flow.id} false 'ping from the prompt'` });
+  assert.match(String(out), /injected 20 bytes to the server of 1 flow/);
+  await waitUntil(() => received.includes("echo:ping from the prompt") || undefined, "the server's answer to the injected message");
+  const injected = flow.websocket!.messages.filter((m) => m.injected).map((m) => `${m.from_client ? "client" : "server"}:${m.text}`);
+  assert.deepEqual(injected, ["server:hello from pryx", "client:ping from the prompt"], "recorded as sent by the peer they seem to come from");
+  ws.close();
+  await waitUntil(() => !flow.live || undefined, "the flow ended");
+  // Once closed: an error at the prompt, a warning (not a throw) for an addon.
+  await assert.rejects(proxy.engine.handle({ op: "command", line: `inject.websocket ${flow.id} true late` }), /has no open WebSocket connection to inject into/);
+  await ctx.master.commands.call("inject.websocket", flow, true, "late");
+  await proxy.waitLog(/inject\.websocket: flow .* has no open WebSocket connection/);
+});

@@ -1,6 +1,8 @@
 /** One WebSocket message (mitmproxy's `WebSocketMessage`). */
 export class WebSocketMessage {
   dropped = false;
+  /** Made up by pryx (inject.websocket), not sent by the peer it is recorded from. */
+  injected = false;
   constructor(
     readonly type: "text" | "binary",
     readonly from_client: boolean,

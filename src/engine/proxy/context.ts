@@ -5,6 +5,7 @@ import type { FlowStore } from "../store.ts";
 import type { Flow } from "../flow/flow.ts";
 import type tls from "node:tls";
 import type { SharedUpstreams } from "./pool.ts";
+import type { Injectors } from "./injectors.ts";
 
 /** What TLS interception offers the protocol handlers, when a CA is loaded. */
 export interface TlsProvider {
@@ -27,4 +28,6 @@ export interface ProxyContext {
   readonly sharedUpstreams: SharedUpstreams;
   /** Connections alive now, so shutdown can close them. */
   readonly connections: Set<{ close(reason: string): void }>;
+  /** Open WebSocket and TCP relays, for inject.websocket and inject.tcp. */
+  readonly injectors: Injectors;
 }

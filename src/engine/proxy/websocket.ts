@@ -61,20 +61,32 @@ export class WebSocketRelay {
     flow.websocket ??= new WebSocketData();
     flow.live = true;
     ctx.notify(flow);
+    // Framers for each way, made before websocket_start so that its hook can already inject.
+    const toServer = new Sender(this.server);
+    const toClient = new Sender(this.client);
+    // inject.websocket: a message pryx makes up, recorded as the peer it seems to come from sent it.
+    ctx.injectors.add(flow.id, "websocket", (toClientSide, content, isText) => {
+      const msg = new WebSocketMessage(isText ? "text" : "binary", !toClientSide, content);
+      msg.injected = true;
+      (flow.websocket as WebSocketData).messages.push(msg);
+      (toClientSide ? toClient : toServer).send(content, { binary: !isText, fin: true, mask: !toClientSide, compress: false });
+      ctx.notify(flow);
+    });
     await ctx.addons.trigger("websocket_start", flow);
     // X on the open connection (not held at a message) drops it at once.
     flow.onKill(() => this.end(new Error("killed")));
-    this.wire(this.client, this.server, true, clientRest);
-    this.wire(this.server, this.client, false, serverRest);
+    this.wire(this.client, true, clientRest, toServer);
+    this.wire(this.server, false, serverRest, toClient);
     endWhenIdle(this.client, this.server, ctx.options.get<number>("tcp_timeout"), () => this.held > 0, (err) => this.end(err));
   }
 
-  private wire(src: net.Socket, dst: net.Socket, fromClient: boolean, rest: Buffer | undefined): void {
+  /** Relays what `src` sends through `sender`, the framer writing to the other side. */
+  private wire(src: net.Socket, fromClient: boolean, rest: Buffer | undefined, sender: Sender): void {
     const { flow, ctx } = this;
     const ws = flow.websocket as WebSocketData;
+    const dst = fromClient ? this.server : this.client;
     // Frames from the client are masked; frames pryx sends to the server must be masked too.
     const receiver = new Receiver({ isServer: fromClient, maxPayload: MAX_PAYLOAD });
-    const sender = new Sender(dst);
     const mask = fromClient;
     let chain = Promise.resolve();
     let queued = 0;
@@ -138,6 +150,7 @@ export class WebSocketRelay {
     if (this.ended) return;
     this.ended = true;
     const { flow, ctx } = this;
+    ctx.injectors.delete(flow.id);
     flow.onKill(undefined);
     if (err && !flow.error && flow.websocket?.close_code === undefined) flow.error = new FlowError(err.message);
     // A message held by the intercept filter goes nowhere now: let its relay chain end.

@@ -1,0 +1,63 @@
+/**
+ * mitmproxy's inject.websocket and inject.tcp: send a message pryx makes up into a live
+ * connection, to the client or to the server. From the prompt the message is text; from an
+ * addon (`ctx.master.commands.call("inject.websocket", flow, true, bytes)`, as mitmproxy's
+ * example script does) it may be bytes, and a flow that cannot take it is a warning in the
+ * event log rather than an error thrown into the script, as in mitmproxy.
+ */
+import { CommandError, type CommandRegistry } from "./commands.ts";
+import type { Flow } from "./flow/flow.ts";
+import type { Log } from "./log.ts";
+import type { Injectors, RelayKind } from "./proxy/injectors.ts";
+import { resolveFlows } from "./flow-commands.ts";
+import type { FlowStore } from "./store.ts";
+
+export interface InjectDeps {
+  store: FlowStore;
+  injectors: Injectors;
+  log: Log;
+}
+
+function flag(v: unknown, name: string): boolean {
+  if (typeof v === "boolean") return v;
+  if (v === "true") return true;
+  if (v === "false") return false;
+  throw new CommandError(`${name} must be true or false, got ${JSON.stringify(v)}`);
+}
+
+function bytes(v: unknown): Buffer {
+  if (typeof v === "string") return Buffer.from(v, "utf8");
+  if (v instanceof Uint8Array) return Buffer.from(v);
+  throw new CommandError(`the message must be text or bytes, got ${typeof v}`);
+}
+
+export function registerInjectCommands(commands: CommandRegistry, deps: InjectDeps): void {
+  const flowsOf = (v: unknown): Flow[] => {
+    if (typeof v === "string") return resolveFlows(deps.store, v);
+    if (Array.isArray(v)) return v as Flow[];
+    if (v !== null && typeof v === "object" && typeof (v as Flow).id === "string") return [v as Flow];
+    throw new CommandError("inject needs a flow (an id, @focus from the console, or a filter)");
+  };
+  const add = (kind: RelayKind, signature: string, help: string): void => {
+    const inject = (args: readonly unknown[], warn: boolean): string => {
+      const [spec, toClient, message, isText] = args;
+      if (spec === undefined || toClient === undefined || message === undefined) throw new CommandError(`usage: ${signature}`);
+      const flows = flowsOf(spec);
+      const to = flag(toClient, "to_client");
+      const content = bytes(message);
+      const text = isText === undefined ? kind === "websocket" : flag(isText, "is_text");
+      for (const f of flows) {
+        try {
+          deps.injectors.inject(f.id, kind, to, content, text);
+        } catch (err) {
+          if (!warn) throw new CommandError((err as Error).message);
+          deps.log.warn(`inject.${kind}: ${(err as Error).message}`);
+        }
+      }
+      return `injected ${content.length} bytes to the ${to ? "client" : "server"} of ${flows.length} flow${flows.length === 1 ? "" : "s"}`;
+    };
+    commands.add({ name: `inject.${kind}`, signature, help, run: (args) => inject(args, false), call: (args) => inject(args, true) });
+  };
+  add("websocket", "inject.websocket flow to_client message [is_text]", "Inject a WebSocket message into a live flow, to the client (true) or to the server (false); text unless is_text is false.");
+  add("tcp", "inject.tcp flow to_client message", "Inject bytes into a live TCP flow, to the client (true) or to the server (false).");
+}
