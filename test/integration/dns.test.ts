@@ -273,8 +273,9 @@ test("HTTPS records reach the client without ECH (strip_ech) and without h3, whi
   });
   const stripped = paramsOf(await queryHttps(proxy.port, "ech.example.test"));
   assert.deepEqual(stripped, { keys: [1, 4], alpn: ["h2"] }, "ech (5) gone, h3 gone from alpn, ipv4hint kept");
-  // The flow view names the type and reads the record as RFC 9460 writes it.
+  // The flow list and the flow view name the type; the view reads the record as RFC 9460 writes it.
   const [summary] = await proxy.waitFinished(1);
+  assert.equal(summary?.method, "HTTPS");
   const detail = flowDetail(proxy.engine.store.get(summary?.id as string) as DNSFlow, summary!, 1024, 0);
   const answer = tabContent("response", detail, { mode: "auto", maxLines: 100, glyphs: UNICODE_GLYPHS }).lines.map((l) => l.map((c) => c.text).join("")).join("\n");
   assert.match(answer, /Question:\n {2}ech\.example\.test HTTPS IN\n\nAnswer:\n {2}ech\.example\.test HTTPS IN 30 1 \. alpn=h2 ipv4hint=104\.16\.0\.1$/);

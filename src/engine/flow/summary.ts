@@ -3,6 +3,7 @@ import type { Flow } from "./flow.ts";
 import type { HTTPFlow } from "./http.ts";
 import type { TCPFlow } from "./tcp.ts";
 import { rcodeName, type DNSFlow } from "./dns.ts";
+import { SVCB_TYPE_NAMES } from "./svcb.ts";
 import { formatAddress } from "./connection.ts";
 
 const HIGH_BYTE = /[\x80-\xff]/;
@@ -76,7 +77,7 @@ function dnsPart(f: DNSFlow): Specific {
   const res = f.response;
   return {
     interceptedAt: f.intercepted ? (res ? "response" : "request") : undefined,
-    method: q ? String(q.type) : "",
+    method: q ? (SVCB_TYPE_NAMES[q.type] ?? String(q.type)) : "",
     scheme: "dns",
     host: q?.name ?? "",
     port: 0,
