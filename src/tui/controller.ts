@@ -16,8 +16,8 @@ import { DEFAULT_MAX_LINES, tabContent, tabsFor, type Tab, type TabContent, type
 import { clockTime, sanitize } from "./format.ts";
 import { InputRouter, Priority } from "./input.ts";
 import type { KeyPress } from "./keys.ts";
-import { displayKey } from "./keys.ts";
-import { Keymap, type Context } from "./keymap.ts";
+import { displayKey, parseKeySpec } from "./keys.ts";
+import { CONTEXTS, Keymap, isContext, parseBindings, type Context } from "./keymap.ts";
 import * as le from "./line-edit.ts";
 import { bodyHeight, isLayout, LAYOUTS, mainHeight, splitPanes, type ConsoleLayout, type ScreenKind } from "./layout.ts";
 import { CONSOLE_PALETTES } from "../console-choices.ts";
@@ -1281,8 +1281,52 @@ export class Controller {
       if (c) this.openPrompt(`${c.name} `);
       return;
     }
+    this.editFocusedBinding();
+  }
+
+  /** mitmproxy's console.key.edit.focus: the focused binding as a `console.key.bind` line to change. */
+  private editFocusedBinding(): void {
+    const top = this.top();
+    if (top.kind !== "keybindings") return;
     const b = this.keymap.all()[top.focus];
-    if (b) this.openPrompt(b.command);
+    if (b) this.openPrompt(`console.key.bind ${b.context} ${quoteArg(b.key)} ${b.command}`);
+  }
+
+  /** Whether a command name is one the console or the engine (addons included) has. */
+  private knownCommand = (name: string): boolean => this.local.has(name) || this._state.commands.some((c) => c.name === name);
+
+  /** `console.key.bind contexts key command...`: contexts comma-separated, as mitmproxy's list argument. */
+  private bindKey(args: string[]): string {
+    const [contexts, key, ...command] = args;
+    if (!contexts || !key || command.length === 0) throw new Error("usage: console.key.bind contexts key command [args...]");
+    const bindings = parseBindings(
+      [{ key, context: contexts.split(","), command: command.join(" "), help: "" }],
+      "console.key.bind",
+      (n) => this.local.has(n),
+      this.knownCommand,
+    );
+    for (const b of bindings) this.keymap.bind({ ...b, help: this.keymap.lookup(b.context, b.key)?.help ?? "" });
+    this.set({});
+    return `bound ${displayKey(bindings[0]!.key)} in ${contexts} to ${command.join(" ")}`;
+  }
+
+  private unbindKey(contexts: string, key: string): string {
+    let spec: string;
+    try {
+      spec = parseKeySpec(key);
+    } catch (err) {
+      throw new Error((err as Error).message);
+    }
+    const gone = contexts.split(",").filter((c) => {
+      if (!isContext(c)) throw new Error(`unknown context ${JSON.stringify(c)} (known: ${CONTEXTS.join(", ")})`);
+      return this.keymap.unbind(c, spec);
+    });
+    if (gone.length === 0) throw new Error(`${displayKey(spec)} is not bound in ${contexts}`);
+    // The key bindings screen keeps its focus on a row that is still there.
+    const last = this.keymap.all().length - 1;
+    if (this.top().kind === "keybindings") this.updateTop<ListScreen>((t) => ({ ...t, focus: Math.max(0, Math.min(t.focus, last)) }));
+    this.set({});
+    return `unbound ${displayKey(spec)} in ${gone.join(",")}`;
   }
 
   // ---- screens ----
@@ -1490,7 +1534,10 @@ export class Controller {
     add("console.command", "console.command *partial", "Open the command prompt, pre-filled with the arguments", (_a, rest) => {
       // A quoted empty argument at the end is where the user types: put the cursor inside it.
       const inside = rest.endsWith("''") || rest.endsWith('""');
-      this.openPrompt(rest, inside ? rest.length - 1 : rest.length);
+      // Otherwise after a space, as mitmproxy's console.command adds one: the next argument is typed
+      // straight away (`a` on the key bindings screen opens `console.key.bind flowlist `).
+      const text = inside || rest === "" || rest.endsWith(" ") ? rest : `${rest} `;
+      this.openPrompt(text, inside ? text.length - 1 : text.length);
     });
     add("console.command.set", "console.command.set option", "Open the prompt to set an option, pre-filled with its value", (a) => {
       const name = a[0];
@@ -1560,6 +1607,18 @@ export class Controller {
     add("console.eventlog.follow", "console.eventlog.follow", "Jump to the newest entry and stay there", () =>
       this.updateTop<EventLogScreen>((s) => (s.kind === "eventlog" ? { ...s, follow: true, highlight: undefined } : s)),
     );
+    add("console.key.contexts", "console.key.contexts", "The key binding contexts", () => [...CONTEXTS]);
+    add("console.key.bind", "console.key.bind contexts key command", "Bind a key in contexts (comma-separated) to a command, for this session", (a) => this.bindKey(a));
+    add("console.key.unbind", "console.key.unbind contexts key", "Remove a key's binding in contexts (comma-separated), for this session", (a) => {
+      if (!a[0] || !a[1]) throw new Error("usage: console.key.unbind contexts key");
+      return this.unbindKey(a[0], a[1]);
+    });
+    add("console.key.unbind.focus", "console.key.unbind.focus", "Unbind the focused key binding", () => {
+      const top = this.top();
+      const b = top.kind === "keybindings" ? this.keymap.all()[top.focus] : undefined;
+      return b ? this.unbindKey(b.context, b.key) : undefined;
+    });
+    add("console.key.edit.focus", "console.key.edit.focus", "Edit the focused key binding", () => this.editFocusedBinding());
     add("console.key.execute.focus", "console.key.execute.focus", "Run the focused key binding's command", async () => {
       const top = this.top();
       if (top.kind !== "keybindings") return;

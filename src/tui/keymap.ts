@@ -120,13 +120,21 @@ export class Keymap {
   private readonly byContext = new Map<Context, Map<string, Binding>>();
 
   constructor(bindings: Iterable<Binding>) {
-    for (const b of bindings) {
-      let m = this.byContext.get(b.context);
-      if (!m) this.byContext.set(b.context, (m = new Map()));
-      // Delete first so an override takes the position of a newly added key, and listing shows it last.
-      m.delete(b.key);
-      m.set(b.key, b);
-    }
+    for (const b of bindings) this.bind(b);
+  }
+
+  /** Adds a binding, replacing the key's in that context (`console.key.bind`). */
+  bind(b: Binding): void {
+    let m = this.byContext.get(b.context);
+    if (!m) this.byContext.set(b.context, (m = new Map()));
+    // Delete first so an override takes the position of a newly added key, and listing shows it last.
+    m.delete(b.key);
+    m.set(b.key, b);
+  }
+
+  /** Removes the key's binding in that context (`console.key.unbind`); whether there was one. */
+  unbind(context: Context, key: string): boolean {
+    return this.byContext.get(context)?.delete(key) ?? false;
   }
 
   lookup(context: Context, key: string): Binding | undefined {

@@ -71,7 +71,7 @@ test("keys typed after the chooser's pick go to the prompt it opens", async () =
   try {
     await flowList(h);
     h.stdin.write("x3");
-    h.stdin.write(`${KEY.backspace.repeat("@focus".length)}/tmp/out.txt`);
+    h.stdin.write(`${KEY.backspace.repeat("@focus ".length)}/tmp/out.txt`);
     await until(() => engine.commandLines().includes("export.formats"));
     replies.get("export.formats")!.resolve("curl,httpie,raw");
     await waitForText(h, ": export.file raw /tmp/out.txt");

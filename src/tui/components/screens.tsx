@@ -152,7 +152,7 @@ export function CommandsView({ screen, commands, width, height, bodyRows }: { sc
 export function KeybindingsView({ screen, bindings, height, bodyRows }: { screen: ListScreen; bindings: readonly Binding[]; height: number; bodyRows: number }) {
   const theme = useTheme();
   return (
-    <FocusList title="Key Bindings" right="x to run, q back" screen={screen} items={bindings} itemKey={(b) => `${b.context} ${b.key}`} height={height} bodyRows={bodyRows}
+    <FocusList title="Key Bindings" right="⏎ edit, a add, d unbind, x run, q back" screen={screen} items={bindings} itemKey={(b) => `${b.context} ${b.key}`} height={height} bodyRows={bodyRows}
       row={(b) => (
         <>
           <Text color={paint(theme, "cyan")}>{padEnd(displayKey(b.key), 10) + " "}</Text>

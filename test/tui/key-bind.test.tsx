@@ -1,0 +1,48 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { KEY, defaultKeymap, press, renderConsole, runAtPrompt, waitForText } from "./helpers/tui.tsx";
+import { Keymap } from "../../src/tui/keymap.ts";
+
+/** A keymap of the test's own: these tests change it. */
+const ownKeymap = (): Keymap => new Keymap(defaultKeymap().all());
+import { makeFlow } from "./helpers/fake-engine.ts";
+
+const lastLine = (frame: string): string => frame.split("\n").at(-1) ?? "";
+
+test("console.key.bind and console.key.unbind change the keymap for the session; bad bindings are refused by name", async (t) => {
+  const h = await renderConsole({ width: 120, keymap: ownKeymap() });
+  t.after(() => h.unmount());
+  h.engine.add([makeFlow({ seq: 1, path: "/one" })]);
+  await waitForText(h, "/one");
+  let f = await runAtPrompt(h, "console.key.bind flowlist,flowview y console.view.options");
+  assert.match(lastLine(f), /bound y in flowlist,flowview to console\.view\.options/);
+  f = await press(h, "y");
+  await waitForText(h, /^Options/m);
+  f = await press(h, "q");
+  f = await runAtPrompt(h, "console.key.bind flowlist y no.such.command");
+  assert.match(lastLine(f), /unknown command "no\.such\.command"/);
+  f = await runAtPrompt(h, "console.key.bind nowhere y console.view.help");
+  assert.match(lastLine(f), /unknown context "nowhere"/);
+  f = await runAtPrompt(h, "console.key.unbind flowlist y");
+  assert.match(lastLine(f), /unbound y in flowlist/);
+  f = await press(h, "y");
+  assert.doesNotMatch(f, /^Options/m, "y does nothing on the list now");
+  f = await runAtPrompt(h, "console.key.unbind flowlist y");
+  assert.match(lastLine(f), /y is not bound in flowlist/);
+});
+
+test("on the key bindings screen, d unbinds the focused binding and Enter opens it as a console.key.bind line", async (t) => {
+  const h = await renderConsole({ width: 140, height: 30, keymap: ownKeymap() });
+  t.after(() => h.unmount());
+  const total = h.ctrl.keymap.all().length;
+  let f = await press(h, "K");
+  f = await waitForText(h, /^Key Bindings/m);
+  const first = h.ctrl.keymap.all()[0]!;
+  f = await press(h, KEY.enter);
+  assert.match(lastLine(f), new RegExp(`console\\.key\\.bind ${first.context} ${first.key.includes(" ") ? `'${first.key}'` : first.key.replace(/[?]/g, "\\?")} ${first.command.replace(/[.?]/g, "\\$&")}`));
+  f = await press(h, KEY.esc);
+  f = await press(h, "d");
+  assert.match(lastLine(f), /^unbound /);
+  assert.equal(h.ctrl.keymap.all().length, total - 1);
+  assert.equal(h.ctrl.keymap.lookup(first.context, first.key), undefined);
+});
