@@ -6,6 +6,8 @@
  * handled locally; anything else goes to the engine with `@focus` replaced by the focused flow's id.
  * Components subscribe to `state` and the flow store and only draw; all behaviour is testable here.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { CommandHistory } from "./command-history.ts";
 import type { EngineHandle } from "../engine-client.ts";
 import { FLOOD_BATCH_ROWS, shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type OptionInfo, type ReadyInfo } from "../protocol.ts";
@@ -233,6 +235,8 @@ export class Controller {
   private readonly theme: Theme | undefined;
   private readonly onExit: (error?: Error) => void;
   private readonly messageMs: number;
+  /** Where the user's keybindings.json is, for console.keymap.load. */
+  private readonly confdir: string;
   private readonly local = new Map<string, LocalCommand>();
   private readonly localOptions = new Map<string, OptionInfo>();
   private _state: ConsoleState;
@@ -275,6 +279,7 @@ export class Controller {
     this.writeEscape = o.writeEscape ?? (() => undefined);
     this.history = o.history ?? new CommandHistory();
     this.messageMs = o.messageMs ?? MESSAGE_MS;
+    this.confdir = o.ready.confdir;
     this.editor = new FlowEditor(this.editHost(o.terminal ?? NO_TERMINAL, o.env ?? process.env));
     this.registerLocalCommands();
     for (const opt of LOCAL_OPTIONS) this.localOptions.set(opt.name, opt);
@@ -1310,6 +1315,21 @@ export class Controller {
     return `bound ${displayKey(bindings[0]!.key)} in ${contexts} to ${command.join(" ")}`;
   }
 
+  /** mitmproxy's console.keymap.load: a keybindings file's entries over the session's, checked as at start-up. */
+  private loadKeymapFile(file: string | undefined): string {
+    const target = file ? expandHome(file) : path.join(this.confdir, "keybindings.json");
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(target, "utf8")) as unknown;
+    } catch (err) {
+      throw new Error(`${target}: ${(err as Error).message}`);
+    }
+    const bindings = parseBindings(raw, target, (n) => this.local.has(n), this.knownCommand);
+    for (const b of bindings) this.keymap.bind(b);
+    this.set({});
+    return `loaded ${bindings.length} key binding${bindings.length === 1 ? "" : "s"} from ${target}`;
+  }
+
   private unbindKey(contexts: string, key: string): string {
     let spec: string;
     try {
@@ -1619,6 +1639,7 @@ export class Controller {
       return b ? this.unbindKey(b.context, b.key) : undefined;
     });
     add("console.key.edit.focus", "console.key.edit.focus", "Edit the focused key binding", () => this.editFocusedBinding());
+    add("console.keymap.load", "console.keymap.load path", "Load key bindings from a JSON file (the confdir's keybindings.json when none is given) over the current ones", (a) => this.loadKeymapFile(a[0]));
     add("console.key.execute.focus", "console.key.execute.focus", "Run the focused key binding's command", async () => {
       const top = this.top();
       if (top.kind !== "keybindings") return;

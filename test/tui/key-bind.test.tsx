@@ -1,4 +1,7 @@
 import { test } from "node:test";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import assert from "node:assert/strict";
 import { KEY, defaultKeymap, press, renderConsole, runAtPrompt, waitForText } from "./helpers/tui.tsx";
 import { Keymap } from "../../src/tui/keymap.ts";
@@ -45,4 +48,24 @@ test("on the key bindings screen, d unbinds the focused binding and Enter opens 
   assert.match(lastLine(f), /^unbound /);
   assert.equal(h.ctrl.keymap.all().length, total - 1);
   assert.equal(h.ctrl.keymap.lookup(first.context, first.key), undefined);
+});
+
+test("console.keymap.load reads a keybindings file over the session's bindings, and names a bad entry", async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-keymap-load-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const good = path.join(dir, "keys.json");
+  fs.writeFileSync(good, JSON.stringify([{ key: "y", context: "flowlist", command: "console.view.options", help: "Options" }]));
+  const bad = path.join(dir, "bad.json");
+  fs.writeFileSync(bad, JSON.stringify([{ key: "y", context: "flowlist", command: "no.such.command" }]));
+  const h = await renderConsole({ width: 160, keymap: ownKeymap() });
+  t.after(() => h.unmount());
+  let f = await runAtPrompt(h, `console.keymap.load ${good}`);
+  assert.match(lastLine(f), /loaded 1 key binding from .*keys\.json/);
+  f = await press(h, "y");
+  await waitForText(h, /^Options/m);
+  await press(h, "q");
+  f = await runAtPrompt(h, `console.keymap.load ${bad}`);
+  assert.match(lastLine(f), /bad\.json: entry 0 \(key "y"\): unknown command "no\.such\.command"/);
+  f = await runAtPrompt(h, `console.keymap.load ${path.join(dir, "missing.json")}`);
+  assert.match(lastLine(f), /missing\.json: ENOENT/);
 });
