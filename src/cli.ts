@@ -80,9 +80,14 @@ function pathFrom(typed: string): string {
 }
 
 /** CLI flags are shorthands for options: this maps them onto the one option registry. */
+/** An option's text as the command line last set it (a repeated `--set` wins), or `fallback`. */
+function lastSet(options: Record<string, OptionText>, name: string, fallback: string | number): string {
+  return String([options[name] ?? fallback].flat().at(-1) ?? fallback);
+}
+
 /** -n, or mitmproxy's `--set server=false`. */
 function noServer(argv: CommonArgs, options: Record<string, OptionText>): boolean {
-  return Boolean(argv["no-server"]) || [options["server"] ?? []].flat().at(-1) === "false";
+  return Boolean(argv["no-server"]) || lastSet(options, "server", "true") === "false";
 }
 
 export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
@@ -193,11 +198,11 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   const filter = orExit(() => dumpFilter(argv.filter));
   if (filter) options["view_filter"] = filter;
   // From the option, so `--set flow_detail=N` works as well as -q and --flow-detail.
-  const flowDetail = Number([options["flow_detail"] ?? 1].flat().at(-1));
-  const logLevel = String([options["termlog_verbosity"] ?? "info"].flat().at(-1)) as LogLevel;
+  const flowDetail = Number(lastSet(options, "flow_detail", 1));
+  const logLevel = lastSet(options, "termlog_verbosity", "info") as LogLevel;
   const engine = await startEngine({ options, keepFlows: false, noServer: noServer(argv, options) }, (e) => {
-    const contentView = String([options["dumper_default_contentview"] ?? "auto"].flat().at(-1)) as ViewName;
-    const linesCutoff = Number([options["content_view_lines_cutoff"] ?? DEFAULT_MAX_LINES].flat().at(-1));
+    const contentView = lastSet(options, "dumper_default_contentview", "auto") as ViewName;
+    const linesCutoff = Number(lastSet(options, "content_view_lines_cutoff", DEFAULT_MAX_LINES));
     attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, logLevel, out: process.stdout, err: process.stderr, contentView, linesCutoff });
     // From the start: the listening line can reach a script (which may then stop us) before `ready`.
     const stop = (): void => {

@@ -1,14 +1,6 @@
 import { IntMap } from "./int-map.ts";
 
-/**
- * Flow id → arrival number (`seq`), for the stores that keep flows by seq (see seq-map.ts).
- *
- * Keyed by a 30-bit hash of the id, so an entry is two integers in an `IntMap` and no id
- * string is kept alive for it: a store holding a million flows holds no million id
- * strings for the collector, and entering a flow costs a hash, not a copy. The id behind a
- * hash is checked on every lookup through `idOf`; the few ids whose hash another live id
- * already holds are kept by their string instead.
- */
+/** FNV-1a of an id, to 30 bits: the IdIndex key. */
 export function hashId(text: string, start = 0, end = text.length): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
@@ -27,6 +19,15 @@ export function hashIdBytes(id: string): number {
   return hashBytes(Buffer.from(id, "utf8"));
 }
 
+/**
+ * Flow id → arrival number (`seq`), for the stores that keep flows by seq (see seq-map.ts).
+ *
+ * Keyed by a 30-bit hash of the id, so an entry is two integers in an `IntMap` and no id
+ * string is kept alive for it: a store holding a million flows holds no million id
+ * strings for the collector, and entering a flow costs a hash, not a copy. The id behind a
+ * hash is checked on every lookup through `idOf`; the few ids whose hash another live id
+ * already holds are kept by their string instead.
+ */
 export class IdIndex {
   private readonly byHash = new IntMap();
   private readonly collided = new Map<string, number>();

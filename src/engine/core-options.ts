@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import net from "node:net";
-import type { Options } from "./options.ts";
+import type { OptionValue, Options } from "./options.ts";
 import { compileFilter } from "./filter/index.ts";
 import { describeModes, isModeSpec } from "./modes.ts";
 import { readTrustedCa } from "./proxy/trusted-ca.ts";
@@ -50,6 +50,13 @@ export function filesExist(what: string): (paths: unknown) => void {
   return (paths) => {
     const missing = (paths as string[]).filter((p) => !fs.existsSync(p));
     if (missing.length) throw new Error(`no such ${what}: ${missing.join(", ")}`);
+  };
+}
+
+/** A validate for a count where 0 means `zero` (no limit, never): negative values are refused. */
+function noneBelowZero(zero: string): (v: OptionValue) => void {
+  return (v) => {
+    if ((v as number) < 0) throw new Error(`must be 0 (${zero}) or more`);
   };
 }
 
@@ -117,9 +124,7 @@ export function registerCoreOptions(options: Options): void {
     type: "int",
     default: 600,
     help: "Timeout in seconds for inactive connections: a TCP or WebSocket relay with nothing either way, or an HTTP/1 or HTTP/2 client connection with no request in progress, is closed after this long; 0 never.",
-    validate: (v) => {
-      if ((v as number) < 0) throw new Error("tcp_timeout must be 0 (never) or a number of seconds");
-    },
+    validate: noneBelowZero("never"),
   });
   options.add({ name: "intercept", type: "filter", default: undefined, help: "Intercept filter: matching flows pause for the user.", validate: validFilter });
   options.add({ name: "intercept_active", type: "bool", default: false, help: "Whether the intercept filter is in force (set when intercept is set)." });
@@ -162,9 +167,7 @@ export function registerCoreOptions(options: Options): void {
     type: "int",
     default: 0,
     help: "Keep at most this many flows (0: no limit); beyond it the oldest finished flows are dropped as new ones arrive. Marked flows are kept.",
-    validate: (v) => {
-      if ((v as number) < 0) throw new Error("must be 0 (no limit) or more");
-    },
+    validate: noneBelowZero("no limit"),
   });
   options.add({ name: "rfile", type: "optional str", default: undefined, paths: true, help: "Read flows from this file at start." });
   options.add({ name: "showhost", type: "bool", default: true, help: "Show the Host header's host in the flow list and URLs; off: the host pryx connected to (mitmproxy's showhost, whose default is off)." });

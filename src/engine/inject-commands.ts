@@ -11,6 +11,7 @@ import type { Log } from "./log.ts";
 import type { Injectors, RelayKind } from "./proxy/injectors.ts";
 import { resolveFlows } from "./flow-commands.ts";
 import type { FlowStore } from "./store.ts";
+import { boolText } from "./options.ts";
 
 export interface InjectDeps {
   store: FlowStore;
@@ -19,10 +20,9 @@ export interface InjectDeps {
 }
 
 function flag(v: unknown, name: string): boolean {
-  if (typeof v === "boolean") return v;
-  if (v === "true") return true;
-  if (v === "false") return false;
-  throw new CommandError(`${name} must be true or false, got ${JSON.stringify(v)}`);
+  const b = typeof v === "boolean" ? v : typeof v === "string" ? boolText(v) : undefined;
+  if (b === undefined) throw new CommandError(`${name} must be true or false, got ${JSON.stringify(v)}`);
+  return b;
 }
 
 function bytes(v: unknown): Buffer {

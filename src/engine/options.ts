@@ -241,11 +241,8 @@ export class Options {
     let v: OptionValue;
     switch (spec.type) {
       case "bool": {
-        const t = text.toLowerCase();
-        if (t === "toggle") v = !e.value;
-        else if (["true", "1", "yes", "on", ""].includes(t)) v = true;
-        else if (["false", "0", "no", "off"].includes(t)) v = false;
-        else fail();
+        if (text.toLowerCase() === "toggle") v = !e.value;
+        else v = boolText(text) ?? fail();
         break;
       }
       case "int":
@@ -280,6 +277,14 @@ export class Options {
     }
     return v;
   }
+}
+
+/** A boolean as options (and commands' flags) take it: true/1/yes/on (or nothing), false/0/no/off. */
+export function boolText(text: string): boolean | undefined {
+  const t = text.toLowerCase();
+  if (["true", "1", "yes", "on", ""].includes(t)) return true;
+  if (["false", "0", "no", "off"].includes(t)) return false;
+  return undefined;
 }
 
 /** "option NAME expects TYPE, got TEXT: WHY": the one shape of every option error. */

@@ -6,7 +6,6 @@
  * handled locally; anything else goes to the engine with `@focus` replaced by the focused flow's id.
  * Components subscribe to `state` and the flow store and only draw; all behaviour is testable here.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { CommandHistory } from "./command-history.ts";
 import type { EngineHandle } from "../engine-client.ts";
@@ -19,7 +18,7 @@ import { clockTime, sanitize } from "./format.ts";
 import { InputRouter, Priority } from "./input.ts";
 import type { KeyPress } from "./keys.ts";
 import { displayKey, parseKeySpec } from "./keys.ts";
-import { CONTEXTS, Keymap, isContext, parseBindings, type Context } from "./keymap.ts";
+import { CONTEXTS, Keymap, isContext, parseBindings, readBindingsFile, type Context } from "./keymap.ts";
 import * as le from "./line-edit.ts";
 import { bodyHeight, isLayout, LAYOUTS, mainHeight, splitPanes, type ConsoleLayout, type ScreenKind } from "./layout.ts";
 import { CONSOLE_PALETTES } from "../console-choices.ts";
@@ -1310,7 +1309,8 @@ export class Controller {
       (n) => this.local.has(n),
       this.knownCommand,
     );
-    for (const b of bindings) this.keymap.bind({ ...b, help: this.keymap.lookup(b.context, b.key)?.help ?? "" });
+    // No help of its own, as mitmproxy's: the key bindings screen and `?` show its command.
+    for (const b of bindings) this.keymap.bind(b);
     this.set({});
     return `bound ${displayKey(bindings[0]!.key)} in ${contexts} to ${command.join(" ")}`;
   }
@@ -1318,25 +1318,15 @@ export class Controller {
   /** mitmproxy's console.keymap.load: a keybindings file's entries over the session's, checked as at start-up. */
   private loadKeymapFile(file: string | undefined): string {
     const target = file ? expandHome(file) : path.join(this.confdir, "keybindings.json");
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(target, "utf8")) as unknown;
-    } catch (err) {
-      throw new Error(`${target}: ${(err as Error).message}`);
-    }
-    const bindings = parseBindings(raw, target, (n) => this.local.has(n), this.knownCommand);
+    const bindings = readBindingsFile(target, (n) => this.local.has(n), this.knownCommand);
+    if (!bindings) throw new Error(`${target}: no such file`);
     for (const b of bindings) this.keymap.bind(b);
     this.set({});
     return `loaded ${bindings.length} key binding${bindings.length === 1 ? "" : "s"} from ${target}`;
   }
 
   private unbindKey(contexts: string, key: string): string {
-    let spec: string;
-    try {
-      spec = parseKeySpec(key);
-    } catch (err) {
-      throw new Error((err as Error).message);
-    }
+    const spec = parseKeySpec(key);
     const gone = contexts.split(",").filter((c) => {
       if (!isContext(c)) throw new Error(`unknown context ${JSON.stringify(c)} (known: ${CONTEXTS.join(", ")})`);
       return this.keymap.unbind(c, spec);

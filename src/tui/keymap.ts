@@ -118,6 +118,8 @@ export function parseBindings(
 /** Bindings by context and key; a later binding for the same key and context replaces the earlier one. */
 export class Keymap {
   private readonly byContext = new Map<Context, Map<string, Binding>>();
+  /** Goes up at every bind and unbind, for views that derive text from the bindings. */
+  version = 0;
 
   constructor(bindings: Iterable<Binding>) {
     for (const b of bindings) this.bind(b);
@@ -130,11 +132,14 @@ export class Keymap {
     // Delete first so an override takes the position of a newly added key, and listing shows it last.
     m.delete(b.key);
     m.set(b.key, b);
+    this.version++;
   }
 
   /** Removes the key's binding in that context (`console.key.unbind`); whether there was one. */
   unbind(context: Context, key: string): boolean {
-    return this.byContext.get(context)?.delete(key) ?? false;
+    const gone = this.byContext.get(context)?.delete(key) ?? false;
+    if (gone) this.version++;
+    return gone;
   }
 
   lookup(context: Context, key: string): Binding | undefined {
@@ -192,16 +197,22 @@ export function loadKeymap(opts: {
 }): Keymap {
   const defaultsPath = opts.defaultsPath ?? DEFAULT_KEYBINDINGS_PATH;
   const bindings = parseBindings(readJson(defaultsPath), defaultsPath, opts.isKnownConsoleCommand);
-  if (opts.userPath) {
-    let raw: unknown;
-    try {
-      raw = readJson(opts.userPath);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") raw = undefined;
-      else if (err instanceof KeymapError) throw err;
-      else throw new KeymapError([`${opts.userPath}: ${(err as Error).message}`]);
-    }
-    if (raw !== undefined) bindings.push(...parseBindings(raw, opts.userPath, opts.isKnownConsoleCommand, opts.isKnownCommand));
-  }
+  if (opts.userPath) bindings.push(...(readBindingsFile(opts.userPath, opts.isKnownConsoleCommand, opts.isKnownCommand) ?? []));
   return new Keymap(bindings);
+}
+
+/**
+ * A user's keybindings file, checked entry by entry (at start-up, and by console.keymap.load);
+ * undefined when there is no such file. An unreadable file or a bad entry is a KeymapError.
+ */
+export function readBindingsFile(file: string, isKnownConsoleCommand: (name: string) => boolean, isKnownCommand?: (name: string) => boolean): Binding[] | undefined {
+  let raw: unknown;
+  try {
+    raw = readJson(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if (err instanceof KeymapError) throw err;
+    throw new KeymapError([`${file}: ${(err as Error).message}`]);
+  }
+  return parseBindings(raw, file, isKnownConsoleCommand, isKnownCommand);
 }

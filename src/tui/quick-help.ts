@@ -15,6 +15,7 @@ export interface QuickHelpItem {
 interface Want {
   readonly command: string;
   readonly label: string;
+  /** Reads only `intercepted`, `marked` and `modified`: the status bar remakes the line when those change. */
   readonly when?: (f: FlowSummary) => boolean;
 }
 

@@ -123,7 +123,6 @@ export class HttpConnection {
     this.writer = new H1Writer(socket);
     this.parser = new Http1Parser("request", {
       onHead: (head) => {
-        this.socket.setTimeout(0);
         this.current = new Incoming(head);
         this.current.source = this.socket;
         this.queue.push(this.current);
@@ -150,12 +149,13 @@ export class HttpConnection {
 
   /**
    * mitmproxy's tcp_timeout for a client connection waiting for its next request: closed after
-   * that long with nothing sent. Only between requests: a request in progress (a paused one, a
-   * long poll) is never cut for being slow.
+   * that long with nothing sent either way. The socket's timer is set once: Node starts it again
+   * at every read and write, even after it has fired. A request in progress (a paused one, a
+   * long poll) is never cut: the timer fires and is ignored, and the response restarts it.
    */
   private armIdle(): void {
     const seconds = this.ctx.options.get<number>("tcp_timeout");
-    if (seconds > 0 && !this.closed) this.socket.setTimeout(seconds * 1000);
+    if (seconds > 0) this.socket.setTimeout(seconds * 1000);
   }
 
   private onIdle(): void {
@@ -208,7 +208,6 @@ export class HttpConnection {
     } finally {
       this.processing = false;
     }
-    if (!this.detached && !this.current && this.queue.length === 0) this.armIdle();
   }
 
   /** Runs one request/response exchange. Returns whether the client connection stays open. */

@@ -1,6 +1,6 @@
 /** The two bottom lines: proxy state and counts, then the prompt, a question, or the last message. */
 import { Box, Text } from "ink";
-import { useSyncExternalStore } from "react";
+import { useMemo, useSyncExternalStore } from "react";
 import { contextOf, type ConsoleState, type Controller, type Message, type PromptState } from "../controller.ts";
 import { ASCII_GLYPHS, truncEnd } from "../format.ts";
 import { displayKey } from "../keys.ts";
@@ -75,7 +75,13 @@ function QuickHelpLine({ ctrl, state }: { ctrl: Controller; state: ConsoleState 
   const screen = state.stack[state.stack.length - 1]!;
   const focused = useSyncExternalStore(ctrl.store.subscribe, () => (screen.kind === "flowview" ? ctrl.store.get(screen.id) : ctrl.store.focused()));
   const ascii = theme.glyphs === ASCII_GLYPHS;
-  const items = quickHelp(ctrl.keymap, contextOf(screen), focused);
+  const context = contextOf(screen);
+  // Made again only when what it reads changes (the keymap, the screen, the flags its items depend
+  // on), not at every repaint of the status bar.
+  const items = useMemo(
+    () => quickHelp(ctrl.keymap, context, focused),
+    [ctrl.keymap, ctrl.keymap.version, context, focused === undefined, focused?.intercepted, focused?.marked, focused?.modified],
+  );
   return (
     <Text wrap="truncate-end" dimColor>
       {items.map((it, i) => (
