@@ -152,6 +152,7 @@ test("validate_inbound_headers: a control byte in a header value is a 400 by def
   assert.equal(refused.status, 400);
   assert.match(refused.body.toString(), /malformed HTTP message: Invalid header value char/);
   assert.equal(origin.connections, 0, "nothing reached the server");
+  await proxy.waitLog(/malformed HTTP message: Invalid header value char \(--set validate_inbound_headers=false lets such requests through\)$/);
 
   proxy.engine.options.setText("validate_inbound_headers", "false");
   const lax = await RawClient.connect(proxy.port);

@@ -72,6 +72,11 @@ export class HttpParseError extends Error {
     super(message);
   }
 
+  /** Whether `validate_inbound_headers=false` would have let the request through. */
+  get lenientWouldPass(): boolean {
+    return LENIENT_INBOUND_CODES.has(this.code);
+  }
+
   /** The status a proxy answers a malformed request with. */
   get status(): number {
     return this.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
@@ -88,6 +93,8 @@ export const DEFAULT_MAX_HEADER_SIZE = 64 * 1024;
  * that does not end in chunked. The rest of the framing stays strict.
  */
 export const LENIENT_INBOUND = HTTPParser.kLenientHeaders | HTTPParser.kLenientChunkedLength | HTTPParser.kLenientTransferEncoding;
+/** llhttp's refusals that LENIENT_INBOUND lets through. */
+const LENIENT_INBOUND_CODES = new Set(["HPE_INVALID_HEADER_TOKEN", "HPE_UNEXPECTED_CONTENT_LENGTH", "HPE_INVALID_TRANSFER_ENCODING"]);
 
 /** llhttp's refusals that a valid request line can still cause: an unknown method, a byte >= 0x80 in the target. */
 const RESCUABLE = new Set(["HPE_INVALID_METHOD", "HPE_INVALID_URL"]);

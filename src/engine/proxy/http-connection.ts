@@ -169,7 +169,8 @@ export class HttpConnection {
     if (this.closed) return;
     const r = this.parser.execute(d);
     if (r.kind === "error") {
-      this.ctx.log.warn(`${formatAddress(this.client.peername)}: ${r.error.message}`);
+      const hint = r.error.lenientWouldPass ? " (--set validate_inbound_headers=false lets such requests through)" : "";
+      this.ctx.log.warn(`${formatAddress(this.client.peername)}: ${r.error.message}${hint}`);
       this.closed = true;
       if (!this.writer.started || !this.liveFlow) this.socket.end(plainResponse(r.error.status, defaultReason(r.error.status), `pryx: ${r.error.message}`, true));
       else this.socket.destroy();
