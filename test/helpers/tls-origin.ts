@@ -51,6 +51,8 @@ export interface TlsOrigin {
   requests: SeenRequest[];
   /** TLS connections accepted so far. */
   connections: number;
+  /** Of those, the ones that resumed an earlier session. */
+  resumed: number;
   close(): Promise<void>;
 }
 
@@ -64,7 +66,7 @@ export type TlsHandler = (req: SeenRequest, res: http.ServerResponse) => unknown
  */
 export async function startTlsOrigin(handler: TlsHandler, protocols: OriginProtocols = "h1"): Promise<TlsOrigin> {
   const cert = originCertificate();
-  const o: TlsOrigin = { port: 0, cert, requests: [], connections: 0, close: async () => undefined };
+  const o: TlsOrigin = { port: 0, cert, requests: [], connections: 0, resumed: 0, close: async () => undefined };
   const onRequest = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -86,6 +88,7 @@ export async function startTlsOrigin(handler: TlsHandler, protocols: OriginProto
   }
   server.on("secureConnection", (s: tls.TLSSocket) => {
     o.connections++;
+    if (s.isSessionReused()) o.resumed++;
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });

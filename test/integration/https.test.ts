@@ -263,6 +263,35 @@ test("sessions are not resumed: every client connection gets a full handshake (s
   assert.match(second.body, /fresh$/);
 });
 
+test("a new server connection resumes the server's TLS session, records the chain of the handshake that made it, and is never resumed under other verification settings", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("again"));
+  const dir = fs.mkdtempSync(path.join(testConfdir(), "resume-"));
+  const originCa = path.join(dir, "origin-ca.pem");
+  fs.writeFileSync(originCa, originCertificate().certPem);
+  const proxy = await startProxy({ options: { ssl_verify_upstream_trusted_ca: originCa } });
+  closeAfter(t, proxy, origin);
+  // Connection: close, so each request has a server connection of its own rather than a pooled one.
+  const req = { target: `127.0.0.1:${origin.port}`, servername: "app.test", path: "/", headers: { connection: "close" } };
+  for (let i = 0; i < 3; i++) assert.equal((await httpsViaProxy(proxy.port, req)).status, 200);
+  assert.equal(origin.connections, 3);
+  assert.equal(origin.resumed, 2, "the second and third server connections resumed a session");
+  const flows = await proxy.waitFinished(3);
+  for (const f of flows) {
+    const flow = proxy.engine.store.get(f.id) as HTTPFlow;
+    const chain = flow.server_conn.certificate_list.map((pem) => new X509Certificate(pem).fingerprint256);
+    assert.deepEqual(chain, [origin.cert.x509.fingerprint256], "a resumed connection still records the server's chain");
+  }
+  // A resumed session keeps the verdict of the handshake that made it. Once another CA is the
+  // trusted one, that verdict no longer holds: a full handshake must check the origin again.
+  const otherCa = path.join(dir, "other-ca.pem");
+  fs.writeFileSync(otherCa, pryxCaPem());
+  await proxy.engine.handle({ op: "setOption", name: "ssl_verify_upstream_trusted_ca", value: otherCa });
+  const refused = await httpsViaProxy(proxy.port, req);
+  assert.equal(refused.status, 502, "verified against the new CA, not resumed on the old verdict");
+  assert.match(refused.body.toString(), /app\.test/);
+  assert.equal(origin.resumed, 2);
+});
+
 test("ssl_verify_upstream_trusted_ca: the origin's own CA file verifies it (no -k needed); a file with no certificate is refused up front", { timeout: 15_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("verified"));
   const dir = fs.mkdtempSync(path.join(testConfdir(), "trusted-"));

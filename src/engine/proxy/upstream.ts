@@ -9,6 +9,7 @@ import type { ProxyContext } from "./context.ts";
 import type { RequestBody, ResponseSink, UpstreamChannel } from "./channel.ts";
 import { noSharedVersion, upstreamTls } from "./tls-settings.ts";
 import { peerChain } from "./peer-chain.ts";
+import { forgetSession, keepSessions, sessionFor } from "./tls-sessions.ts";
 
 export class UpstreamError extends Error {}
 
@@ -104,7 +105,11 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
   if (!useTls) return sock;
   return new Promise((resolve, reject) => {
     const sni = server.sni && !net.isIP(server.sni) ? server.sni : undefined;
-    const t = tls.connect({ socket: sock, servername: sni, ALPNProtocols: alpn, ...upstreamTls(ctx.options, server.sni ?? host).connectOptions() });
+    const settings = upstreamTls(ctx.options, server.sni ?? host);
+    const sessionKey = `${settings.key}|${sni ?? ""}|${formatAddress([host, port])}|${alpn.join(",")}`;
+    const resumable = sessionFor(sessionKey);
+    const t = tls.connect({ socket: sock, servername: sni, ALPNProtocols: alpn, ...settings.connectOptions(), ...(resumable ? { session: resumable.session } : {}) });
+    let chain: readonly string[] | undefined;
     t.once("secureConnect", () => {
       t.off("error", onError);
       server.timestamp_tls_setup = Date.now() / 1000;
@@ -113,10 +118,14 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
       server.tls_version = t.getProtocol() ?? undefined;
       server.cipher = t.getCipher()?.name;
       server.alpn = t.alpnProtocol || undefined;
-      server.certificate_list = peerChain(t, `${sni ?? ""}@${formatAddress([host, port])}`);
+      chain = resumable && t.isSessionReused() ? resumable.chain : peerChain(t, `${sni ?? ""}@${formatAddress([host, port])}`);
+      server.certificate_list = [...chain];
       resolve(t);
     });
+    keepSessions(t, sessionKey, () => chain);
     const onError = (err: Error & { code?: string }): void => {
+      // A session the server no longer takes must not fail the next connection too.
+      if (resumable) forgetSession(sessionKey);
       t.destroy();
       reject(new UpstreamError(describeConnectError(err, server.sni ?? host, port, true)));
     };
