@@ -56,7 +56,7 @@ function launch(name: Exclude<TargetName, "direct">, port: number, dir: string, 
     case "pryx":
       return {
         // -q: no flow lines printed, but every flow is still recorded and every hook still runs.
-        child: spawnChild("pryx", process.execPath, ["bin/pryx.mjs", "dump", "-p", String(port), "--listen-host", "127.0.0.1", "--confdir", dir, "-q", "-k"], { cwd: root }),
+        child: spawnChild("pryx", path.join(root, "bin/pryx.mjs"), ["dump", "-p", String(port), "--listen-host", "127.0.0.1", "--confdir", dir, "-q", "-k"], { cwd: root }),
         caFile: path.join(dir, "pryx-ca-cert.pem"),
         startMs: 30_000,
       };

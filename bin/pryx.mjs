@@ -1,4 +1,8 @@
-#!/usr/bin/env node
+#!/bin/sh
+':' //; exec node --openssl-config="$(dirname "$(readlink -f "$0")")/../config/openssl.cnf" "$(readlink -f "$0")" "$@"
+// The line above is for sh, and a string and a comment for JavaScript: run as a program (npx,
+// a global install, ./bin/pryx.mjs), the file starts Node with config/openssl.cnf, which stops
+// TLS 1.3 session tickets no client could use; `node bin/pryx.mjs` runs it as it is.
 // Registers TypeScript support, then runs the CLI from source (no build step needed).
 // React's development build checks every render; the console wants the production one.
 process.env.NODE_ENV ??= "production";

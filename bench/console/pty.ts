@@ -144,7 +144,9 @@ export class ConsolePty {
   }
 
   static async start(o: ConsoleLaunch): Promise<ConsolePty> {
-    const node = [process.execPath, ...(o.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", o.cpuProfDir] : []), path.join(o.root, "bin/pryx.mjs")];
+    // Node itself, for --cpu-prof, with the OpenSSL settings bin/pryx.mjs starts it with as a program.
+    const openssl = `--openssl-config=${path.join(o.root, "config/openssl.cnf")}`;
+    const node = [process.execPath, openssl, ...(o.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", o.cpuProfDir] : []), path.join(o.root, "bin/pryx.mjs")];
     const args = [...node, "-p", String(o.port), "--listen-host", "127.0.0.1", "--confdir", o.confdir, "-r", o.flowFile, "-k"];
     // The size is set on the pty before node starts, so Ink reads it at once; exec keeps node the shell's pid.
     const cmd = `stty rows ${o.rows} cols ${o.cols} && exec ${args.map(shellQuote).join(" ")}`;

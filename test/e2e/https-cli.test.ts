@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startTlsOrigin } from "../helpers/tls-origin.ts";
+import { startTlsOrigin, tlsViaProxy } from "../helpers/tls-origin.ts";
 import { deadPort, waitUntil } from "../helpers/wait.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -111,4 +111,34 @@ test("a quoted ~ in --confdir is the home directory for pryx ca as for dump", { 
     assert.ok(fs.existsSync(path.join(home, dir, "pryx-ca-cert.pem")), `${args.join(" ")}: the CA is under $HOME/${dir}`);
     assert.ok(!fs.existsSync(path.join(ROOT, "~")), "no directory named ~ in the working directory");
   }
+});
+
+test("run as a program, pryx sends a TLS client no session tickets (config/openssl.cnf); under plain `node` it sends OpenSSL's two", { timeout: 40_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("ticketless"));
+  const confdir = path.join(tmpdir(t), "conf");
+  t.after(() => origin.close());
+  const ticketsVia = async (file: string, args: string[]): Promise<number> => {
+    const port = await deadPort();
+    const child = spawn(file, [...args, "dump", "-q", "-k", "-p", String(port), "--confdir", confdir], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    try {
+      await waitUntil(() => /CA (certificate: |in ).*\n/.test(stderr) || child.exitCode !== null, "pryx dump to start", 20_000, 50);
+      assert.equal(child.exitCode, null, `pryx dump exited: ${stderr}`);
+      const s = await tlsViaProxy(port, { target: `127.0.0.1:${origin.port}`, servername: "tickets.test", ca: [fs.readFileSync(path.join(confdir, "pryx-ca-cert.pem"), "utf8")] });
+      let tickets = 0;
+      s.on("session", () => tickets++);
+      s.write("GET / HTTP/1.1\r\nHost: tickets.test\r\nConnection: close\r\n\r\n");
+      const chunks: Buffer[] = [];
+      for await (const c of s) chunks.push(c as Buffer);
+      assert.match(Buffer.concat(chunks).toString("latin1"), /^HTTP\/1\.1 200[\s\S]*ticketless$/);
+      return tickets;
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
+  };
+  assert.equal(await ticketsVia(PRYX, []), 0, "bin/pryx.mjs started Node with its OpenSSL settings");
+  assert.equal(await ticketsVia(process.execPath, [PRYX]), 2, "without them, OpenSSL's default of two tickets");
 });

@@ -107,8 +107,9 @@ export class LeafCertificates {
   /**
    * No resumable sessions: encrypting two stateless tickets per handshake was ~8% of a new
    * connection's CPU (measured), and a client resuming with a proxy on its own machine or LAN
-   * saves next to nothing. OpenSSL still sends TLS 1.3 stateful tickets, which Node's server
-   * keeps no cache for, so offering one gets a full handshake.
+   * saves next to nothing. OpenSSL would still send two TLS 1.3 stateful tickets, which Node's
+   * server keeps no cache for: config/openssl.cnf (NumTickets = 0, loaded when bin/pryx.mjs
+   * runs as a program) stops them; Node 20 has no API for it.
    */
   #context(keyPem: string, certPem: string): tls.SecureContext {
     return tls.createSecureContext({ key: keyPem, cert: certPem, ciphers: CLIENT_CIPHERS, ...this.#protocol, honorCipherOrder: true, secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_PRIORITIZE_CHACHA });
