@@ -9,6 +9,7 @@ import { DEFAULT_MAX_LINES, type ViewName } from "./tui/contentviews/index.ts";
 import type { EngineEvent, LogLevel, ReadyInfo } from "./protocol.ts";
 import { EMPTY_BATCH } from "./summary-codec.ts";
 import type { OptionText } from "./engine/options.ts";
+import { startupTexts } from "./engine/options-file.ts";
 import { compileFilter } from "./engine/filter/index.ts";
 import { MODES } from "./engine/modes.ts";
 
@@ -83,6 +84,12 @@ function pathFrom(typed: string): string {
 /** An option's text as the command line last set it (a repeated `--set` wins), or `fallback`. */
 function lastSet(options: Record<string, OptionText>, name: string, fallback: string | number): string {
   return String([options[name] ?? fallback].flat().at(-1) ?? fallback);
+}
+
+/** The command line's options over `<confdir>/config.yaml`'s: the engine reads the files too, for itself. */
+async function withConfigFiles(options: Record<string, OptionText>): Promise<Record<string, OptionText>> {
+  const { DEFAULT_CONFDIR } = await import("./engine/core-options.ts");
+  return orExit(() => startupTexts(options, lastSet(options, "confdir", DEFAULT_CONFDIR)));
 }
 
 /** -n, or mitmproxy's `--set server=false`. */
@@ -197,12 +204,13 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   const options = orExit(() => optionsFromArgs(argv));
   const filter = orExit(() => dumpFilter(argv.filter));
   if (filter) options["view_filter"] = filter;
+  const settings = await withConfigFiles(options);
   // From the option, so `--set flow_detail=N` works as well as -q and --flow-detail.
-  const flowDetail = Number(lastSet(options, "flow_detail", 1));
-  const logLevel = lastSet(options, "termlog_verbosity", "info") as LogLevel;
-  const engine = await startEngine({ options, keepFlows: false, noServer: noServer(argv, options) }, (e) => {
-    const contentView = lastSet(options, "dumper_default_contentview", "auto") as ViewName;
-    const linesCutoff = Number(lastSet(options, "content_view_lines_cutoff", DEFAULT_MAX_LINES));
+  const flowDetail = Number(lastSet(settings, "flow_detail", 1));
+  const logLevel = lastSet(settings, "termlog_verbosity", "info") as LogLevel;
+  const engine = await startEngine({ options, keepFlows: false, noServer: noServer(argv, settings) }, (e) => {
+    const contentView = lastSet(settings, "dumper_default_contentview", "auto") as ViewName;
+    const linesCutoff = Number(lastSet(settings, "content_view_lines_cutoff", DEFAULT_MAX_LINES));
     attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, logLevel, out: process.stdout, err: process.stderr, contentView, linesCutoff });
     // From the start: the listening line can reach a script (which may then stop us) before `ready`.
     const stop = (): void => {
@@ -215,7 +223,7 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
     });
   });
   const info = await engine.ready;
-  if (noServer(argv, options)) {
+  if (noServer(argv, settings)) {
     // Nothing to serve: the flows read with -r were printed before `ready`. A CA made on this
     // run is still news: later runs will not say it again.
     if (info.caCreated) process.stderr.write(`pryx: ${caNotice(info)}\n`);
@@ -232,7 +240,7 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
   const early: EngineEvent[] = [];
   let stopEarly: () => void = () => undefined;
   const engine = await startEngine(
-    { options, keepFlows: true, noServer: noServer(argv, options), captureOutput: true },
+    { options, keepFlows: true, noServer: noServer(argv, await withConfigFiles(options)), captureOutput: true },
     (e) => {
       stopEarly = e.on((ev) => early.push(ev));
     },

@@ -39,6 +39,7 @@ import { clientDisconnected } from "./proxy/client-gone.ts";
 import { replayHooks } from "./hooks/event-sequence.ts";
 import { encodeSummaries } from "../summary-codec.ts";
 import { uuid } from "./flow/uuid.ts";
+import { configFiles, readOptionsFile } from "./options-file.ts";
 
 /**
  * How often changes go to the console or dump as one batch. Under a flood a batch holds a few
@@ -153,9 +154,23 @@ export class Engine {
     await this.addons.add(new SaveStreamAddon(this.options, this.log), "save_stream", { last: true });
   }
 
+  /**
+   * `<confdir>/config.yaml` (then `config.yml`), as mitmproxy reads them: under the command
+   * line, which has already set what it names (the confdir among them).
+   */
+  private loadConfigFiles(): void {
+    for (const file of configFiles(this.options.get<string>("confdir"))) {
+      const { values, skipped } = readOptionsFile(file, this.options);
+      for (const name of Object.keys(this.init.options)) delete values[name];
+      for (const name of skipped) this.log.warn(`${file}: ${name} is a mitmproxy option pryx does not have: skipped`);
+      this.options.updateDeferring(values, file);
+    }
+  }
+
   async start(): Promise<ReadyInfo> {
     // `--set` may name options that -s scripts register: those wait until a script's `load` adds them.
     this.options.updateDeferring(this.init.options);
+    this.loadConfigFiles();
     // -n and --set server=false are one setting; scripts read it as mitmproxy's option.
     if (this.init.noServer) this.options.setValues({ server: false });
     await this.addBuiltins();

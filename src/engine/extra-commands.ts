@@ -3,7 +3,9 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { CommandRegistry } from "./commands.ts";
 import { CommandError } from "./commands.ts";
-import type { Options } from "./options.ts";
+import { OptionError, type Options } from "./options.ts";
+import { readOptionsFile, saveOptionsFile } from "./options-file.ts";
+import { expandHome } from "../home-path.ts";
 import type { FlowStore } from "./store.ts";
 import { HTTPFlow, Request } from "./flow/http.ts";
 import { Client, Server } from "./flow/connection.ts";
@@ -146,35 +148,36 @@ export function registerExtraCommands(commands: CommandRegistry, deps: { store: 
   commands.add({
     name: "options.save",
     signature: "options.save path",
-    help: "Save the options that differ from their defaults, one `name: value` per line.",
+    help: "Save the options that differ from their defaults to a YAML file (mitmproxy's config.yaml form); an existing file keeps its comments.",
     run: (args) => {
       if (!args[0]) throw new CommandError("options.save needs a path");
-      const lines = options.all().filter((o) => o.value !== o.default).map((o) => `${o.name}: ${o.value}`);
-      fs.writeFileSync(args[0], lines.length ? `${lines.join("\n")}\n` : "");
-      return `saved ${lines.length} option(s) to ${args[0]}`;
+      const file = expandHome(args[0]);
+      try {
+        return `saved ${saveOptionsFile(file, options)} option(s) to ${file}`;
+      } catch (err) {
+        throw new CommandError(err instanceof OptionError ? err.message : `cannot save options to ${file}: ${(err as Error).message}`);
+      }
     },
   });
   commands.add({
     name: "options.load",
     signature: "options.load path",
-    help: "Load options from a file of `name: value` lines.",
+    help: "Load options from a YAML file (mitmproxy's config.yaml form); names no option has yet wait for an addon that adds them.",
     run: (args) => {
       if (!args[0]) throw new CommandError("options.load needs a path");
-      let text: string;
+      const file = expandHome(args[0]);
       try {
-        text = fs.readFileSync(args[0], "utf8");
+        const { values, skipped } = readOptionsFile(file, options);
+        options.updateDeferring(values, file);
+        const waiting = Object.keys(values).filter((name) => !options.has(name));
+        const notes = [
+          ...(skipped.length ? [`skipped mitmproxy's ${skipped.join(", ")}`] : []),
+          ...(waiting.length ? [`not known yet, kept for an addon: ${waiting.join(", ")}`] : []),
+        ];
+        return `loaded ${Object.keys(values).length - waiting.length} option(s) from ${file}${notes.length ? `; ${notes.join("; ")}` : ""}`;
       } catch (err) {
-        throw new CommandError(`cannot read ${args[0]}: ${(err as Error).message}`);
+        throw new CommandError((err as Error).message);
       }
-      const values: Record<string, string> = {};
-      text.split("\n").forEach((line, i) => {
-        if (!line.trim() || line.trimStart().startsWith("#")) return;
-        const m = /^\s*([\w.-]+)\s*:\s?(.*)$/.exec(line);
-        if (!m) throw new CommandError(`${args[0]}:${i + 1}: expected "name: value"`);
-        values[m[1] as string] = (m[2] as string).trim();
-      });
-      options.update(values);
-      return `loaded ${Object.keys(values).length} option(s)`;
     },
   });
 }

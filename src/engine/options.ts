@@ -47,6 +47,8 @@ export class Options {
   private readonly listeners = new Set<(updated: Set<string>) => void>();
   /** Values given for options not registered yet (mitmproxy's deferred options): an addon's `load` adds them. */
   private readonly deferred = new Map<string, OptionText>();
+  /** Where a deferred value came from (a config file), for the error if no addon takes it. */
+  private readonly deferredFrom = new Map<string, string>();
   /** Bumped by every change of any value: what is derived from options on a hot path is kept until it moves. */
   private _generation = 0;
 
@@ -88,24 +90,47 @@ export class Options {
    * Like `update`, but a value for an option nobody has registered yet is kept until an addon
    * adds it (`-s my.ts --set my_tag=x`), as mitmproxy does with `--set` before scripts load.
    */
-  updateDeferring(values: Record<string, OptionText>): Set<string> {
+  updateDeferring(values: Record<string, OptionText>, from?: string): Set<string> {
     const now: Record<string, OptionText> = {};
     for (const [name, text] of Object.entries(values)) {
       if (this.entries.has(name)) now[name] = text;
-      else this.deferred.set(name, text);
+      else {
+        this.deferred.set(name, text);
+        if (from === undefined) this.deferredFrom.delete(name);
+        else this.deferredFrom.set(name, from);
+      }
     }
-    return this.update(now);
+    return withOrigin(from, () => this.update(now));
+  }
+
+  /** Names given values that no option has yet, kept for an addon that adds them. */
+  deferredNames(): string[] {
+    return [...this.deferred.keys()];
   }
 
   /** Once every addon has loaded: a deferred value still waiting is an unknown option or a bad value. */
   rejectDeferred(): void {
-    const rest = Object.fromEntries(this.deferred);
+    const rest = [...this.deferred];
     this.deferred.clear();
-    this.update(rest);
+    const from = new Map(this.deferredFrom);
+    this.deferredFrom.clear();
+    // One by one, so an error names the file the value came from.
+    for (const [name, text] of rest) withOrigin(from.get(name), () => this.update({ [name]: text }));
   }
 
   has(name: string): boolean {
     return this.entries.has(name);
+  }
+
+  /** Whether the option holds a file path (or paths). */
+  isPathOption(name: string): boolean {
+    return this.entries.get(name)?.spec.paths === true;
+  }
+
+  /** Whether the option holds its default value. */
+  isDefault(name: string): boolean {
+    const e = this.entries.get(name);
+    return e !== undefined && JSON.stringify(e.value) === JSON.stringify(e.spec.default);
   }
 
   get<T extends OptionValue = OptionValue>(name: string): T {
@@ -276,6 +301,16 @@ export class Options {
       throw expectation(spec, raw, (err as Error).message);
     }
     return v;
+  }
+}
+
+/** Runs `fn`; an OptionError it throws is prefixed with where the values came from. */
+function withOrigin<T>(from: string | undefined, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (from === undefined || !(err instanceof OptionError)) throw err;
+    throw new OptionError(`${from}: ${err.message}`);
   }
 }
 

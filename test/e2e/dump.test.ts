@@ -547,3 +547,22 @@ test("--set server=false is -n: the file is printed and nothing listens", { time
   assert.equal(p.stdoutLines().length, 3, p.stdout());
   assert.doesNotMatch(p.stderr(), /listening/);
 });
+
+test("dump reads <confdir>/config.yaml as mitmdump does: its flow_detail and filter options apply, the command line wins, a broken file stops it", { timeout: 30_000 }, async () => {
+  const confdir = tempDir("pryx-config-yaml-");
+  const fixture = path.join(REPO, "test/fixtures/mitmproxy-8.1.1.flow");
+  fs.writeFileSync(path.join(confdir, "config.yaml"), "# as in ~/.mitmproxy\nflow_detail: 0\nanticomp: true\nconnection_strategy: lazy\n");
+  const quiet = runPryx(["dump", "-n", "--confdir", confdir, "-r", fixture]);
+  assert.equal(await quiet.exited, 0, quiet.stderr());
+  assert.equal(quiet.stdout(), "", "flow_detail 0 from the file: no flow lines");
+  const loud = runPryx(["dump", "-n", "--confdir", confdir, "-r", fixture, "--flow-detail", "2"]);
+  assert.equal(await loud.exited, 0, loud.stderr());
+  const requests = loud.stdout().split(/\n(?=\S)/).filter((block) => / (GET|POST) http/.test(block));
+  assert.equal(requests.length, 3, loud.stdout());
+  for (const block of requests) assert.match(block, /accept-encoding: identity/i, "anticomp from the file ran");
+  assert.match(loud.stderr(), /config\.yaml: connection_strategy is a mitmproxy option pryx does not have: skipped/);
+  fs.writeFileSync(path.join(confdir, "config.yaml"), "flow_detail: [2\n");
+  const broken = runPryx(["dump", "-n", "--confdir", confdir, "-r", fixture]);
+  assert.equal(await broken.exited, 2);
+  assert.match(broken.stderr(), new RegExp(`^pryx: ${path.join(confdir, "config.yaml").replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:2:1: not valid YAML: `));
+});

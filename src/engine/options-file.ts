@@ -1,0 +1,129 @@
+/**
+ * Options in YAML files, as mitmproxy keeps them: `<confdir>/config.yaml` (and `config.yml`)
+ * read at start-up, `options.load PATH` and `options.save PATH` at any time. A mitmproxy user's
+ * config file works as it is: one `name: value` per option, lists as YAML sequences, booleans
+ * and numbers as YAML has them.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { Document, isMap, parseDocument } from "yaml";
+import { OptionError, type OptionText, type OptionValue, type Options } from "./options.ts";
+
+/** The files read at start-up, in order: a later one wins. */
+export const CONFIG_FILES = ["config.yaml", "config.yml"];
+
+/**
+ * mitmproxy options pryx does not have. A config file written for mitmproxy names them: they
+ * are skipped with a warning rather than stopping pryx, where an unknown name is an error.
+ */
+const MITMPROXY_ONLY = new Set([
+  "add_upstream_certs_to_client_chain", "cert_passphrase", "connection_strategy", "console_flowlist_layout",
+  "console_layout_headers", "console_mouse", "console_palette_transparent", "dns_use_hosts_file",
+  "export_preserve_original_ip", "http2_ping_keepalive", "http3", "keep_alt_svc_header", "key_size",
+  "normalize_outbound_headers", "protobuf_definitions", "proxy_debug", "rawtcp", "request_client_cert",
+  "show_ignored_hosts", "ssl_verify_upstream_trusted_confdir", "udp_hosts", "upstream_cert",
+  "web_columns", "web_debug", "web_host", "web_open_browser", "web_password", "web_port", "web_static_viewer", "web_theme",
+]);
+
+export interface OptionsFile {
+  /** Option name → its value as option text (lists item by item). */
+  values: Record<string, OptionText>;
+  /** mitmproxy's options that pryx has not, skipped. */
+  skipped: string[];
+}
+
+function textOf(file: string, name: string, v: unknown): OptionText {
+  if (v === null) return "";
+  if (Array.isArray(v)) return v.map((item) => textOf(file, name, item) as string);
+  if (typeof v === "object") throw new OptionError(`${file}: option ${name} holds a mapping; expected a value or a list`);
+  return String(v);
+}
+
+/** The options of a YAML file's text; `file` names it in errors. */
+export function parseOptions(text: string, file: string): OptionsFile {
+  const doc = parseDocument(text);
+  const err = doc.errors[0];
+  if (err) {
+    const at = err.linePos?.[0];
+    throw new OptionError(`${file}${at ? `:${at.line}:${at.col}` : ""}: not valid YAML: ${err.message.split("\n")[0] as string}`);
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || data === undefined) return { values: {}, skipped: [] };
+  if (typeof data !== "object" || Array.isArray(data)) throw new OptionError(`${file}: expected option: value lines, found ${Array.isArray(data) ? "a list" : "a single value"}`);
+  const values: Record<string, OptionText> = {};
+  const skipped: string[] = [];
+  for (const [name, v] of Object.entries(data as Record<string, unknown>)) {
+    if (MITMPROXY_ONLY.has(name)) skipped.push(name);
+    else values[name] = textOf(file, name, v);
+  }
+  return { values, skipped };
+}
+
+/** A file's options, with relative paths in path options taken from the file's directory, as mitmproxy does. */
+export function readOptionsFile(file: string, options: Options): OptionsFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new OptionError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const parsed = parseOptions(text, file);
+  const dir = path.dirname(path.resolve(file));
+  const resolve = (p: string): string => (p === "" || p.startsWith("~") || path.isAbsolute(p) ? p : path.resolve(dir, p));
+  for (const [name, v] of Object.entries(parsed.values)) {
+    if (options.has(name) && options.isPathOption(name)) parsed.values[name] = Array.isArray(v) ? v.map(resolve) : resolve(v);
+  }
+  return parsed;
+}
+
+/** The start-up files of `confdir` that exist, in the order they are read. */
+export function configFiles(confdir: string): string[] {
+  return CONFIG_FILES.map((name) => path.join(confdir, name)).filter((file) => fs.existsSync(file));
+}
+
+/**
+ * The command line's option texts over those of `confdir`'s start-up files: what the main
+ * thread reads for itself (dump's verbosity, whether to serve) before the engine has them.
+ */
+export function startupTexts(cli: Record<string, OptionText>, confdir: string): Record<string, OptionText> {
+  const merged: Record<string, OptionText> = {};
+  for (const file of configFiles(confdir)) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+      throw new OptionError(`cannot read ${file}: ${(err as Error).message}`);
+    }
+    Object.assign(merged, parseOptions(text, file).values);
+  }
+  return { ...merged, ...cli };
+}
+
+function yamlValue(v: OptionValue): unknown {
+  return v === undefined ? null : v;
+}
+
+/**
+ * Writes the options that differ from their defaults to `file`. An existing file is changed in
+ * place: its comments stay, and so do names no option has now (an addon's that is not loaded).
+ * Returns how many options were written.
+ */
+export function saveOptionsFile(file: string, options: Options): number {
+  let doc: Document;
+  if (fs.existsSync(file)) {
+    doc = parseDocument(fs.readFileSync(file, "utf8"));
+    if (doc.errors[0]) throw new OptionError(`${file} is not valid YAML (${doc.errors[0].message.split("\n")[0] as string}): not overwritten`);
+    if (!isMap(doc.contents)) doc = new Document({});
+  } else doc = new Document({});
+  let written = 0;
+  for (const name of options.names()) {
+    if (options.isDefault(name)) {
+      doc.delete(name);
+      continue;
+    }
+    doc.set(name, yamlValue(options.get(name)));
+    written++;
+  }
+  fs.writeFileSync(file, String(doc));
+  return written;
+}
