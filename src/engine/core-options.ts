@@ -93,7 +93,14 @@ export function registerCoreOptions(options: Options): void {
     default: [],
     paths: true,
     help: 'Your own certificates for hosts, "[domain=]path": a PEM file with the chain (leaf first) and its key; the domain may have * wildcards, and is * when left out.',
-    validate: (v) => void readCustomCerts(v as string[]),
+    validate: (v) => void readCustomCerts(v as string[], { passphrase: options.get<string | undefined>("cert_passphrase"), strict: false }),
+  });
+  options.add({
+    name: "cert_passphrase",
+    type: "optional str",
+    default: undefined,
+    help: "Passphrase for decrypting the private key provided in the --cert option. Note that passing cert_passphrase on the command line makes your passphrase visible in your system's process list. Specify it in config.yaml to avoid this.",
+    validate: (v) => void readCustomCerts(options.get<string[]>("certs"), { passphrase: v as string | undefined, strict: false }),
   });
   options.add({ name: "client_certs", type: "optional str", default: undefined, paths: true, help: "A PEM file (certificate and key) shown to servers that ask for a client certificate, or a directory of HOST.pem files.", validate: validClientCerts });
   options.add({ name: "store_streamed_bodies", type: "bool", default: false, help: "Keep the bodies of streamed requests and responses (see stream_large_bodies) in their flows too, at the cost of memory." });
@@ -118,6 +125,13 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "ignore_hosts", type: "str[]", default: [], help: "Regexes of host:port whose TLS is passed through without decryption.", validate: validRegexes });
   options.add({ name: "allow_hosts", type: "str[]", default: [], help: "Regexes of host:port: only these are intercepted, the rest passed through.", validate: validRegexes });
   options.add({ name: "tcp_hosts", type: "str[]", default: [], help: "Regexes of host:port relayed as raw TCP.", validate: validRegexes });
+  options.add({
+    name: "export_preserve_original_ip",
+    type: "bool",
+    default: false,
+    help: "When exporting a request as an external command, make an effort to connect to the same IP as in the original request. This helps with reproducibility in cases where the behaviour depends on the particular host we are connected to. Currently this only affects curl exports.",
+  });
+  options.add({ name: "rawtcp", type: "bool", default: true, help: "Relay what is neither TLS nor HTTP as raw TCP; off, it is read as HTTP and refused as malformed (tcp_hosts still relay)." });
   options.add({ name: "validate_inbound_headers", type: "bool", default: true, help: "Make sure that incoming HTTP requests are not malformed. Disabling this option makes pryx vulnerable to HTTP smuggling attacks." });
   options.add({
     name: "tcp_timeout",

@@ -345,12 +345,13 @@ export class Engine {
     if (!this.leaves) return;
     const protocol = tlsSettings(this.options, "client", CLIENT_CIPHERS).tls;
     this.leaves.setProtocol(protocol);
-    this.customCerts.set(readCustomCerts(this.options.get<string[]>("certs")), protocol);
+    const passphrase = this.options.get<string | undefined>("cert_passphrase");
+    this.customCerts.set(readCustomCerts(this.options.get<string[]>("certs"), { passphrase, strict: true }), protocol, passphrase);
   }
 
   private onOptionsChanged(updated: Set<string>): void {
     if (updated.has("max_flows")) this.store.setLimit(this.options.get<number>("max_flows"));
-    if (["certs", ...tlsOptionNames("client")].some((n) => updated.has(n))) this.applyClientTls();
+    if (["certs", "cert_passphrase", ...tlsOptionNames("client")].some((n) => updated.has(n))) this.applyClientTls();
     if (updated.has("showhost")) this.store.setShowHost(this.options.get<boolean>("showhost"));
     if (updated.has("view_filter") || updated.has("dumper_filter")) {
       // Dump's printed flows are its view: mitmdump's dumper_filter counts there when no view filter is set.

@@ -225,12 +225,13 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     if (!v || !(EXPORT_FORMATS as readonly string[]).includes(v)) throw new CommandError(`unknown export format ${JSON.stringify(v ?? "")}: one of ${EXPORT_FORMATS.join(", ")}`);
     return v as ExportFormat;
   };
+  const preserveIp = (): boolean => deps.options.get<boolean>("export_preserve_original_ip");
   commands.add({ name: "export.formats", signature: "export.formats", help: "The formats export and export.file take.", run: () => EXPORT_FORMATS.join(",") });
   commands.add({
     name: "export",
     signature: "export format flow",
     help: "A flow as curl, httpie or raw text.",
-    run: (args) => exportFlow(httpFlows(args.slice(1), "export")[0] as HTTPFlow, formatArg(args[0])),
+    run: (args) => exportFlow(httpFlows(args.slice(1), "export")[0] as HTTPFlow, formatArg(args[0]), preserveIp()),
   });
   commands.add({
     name: "export.file",
@@ -244,7 +245,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       // Raw exports are byte strings (one char per byte, as on the wire): written as UTF-8, every body or
       // header byte above 0x7f would become two.
       const encoding = format.startsWith("raw") ? "latin1" : "utf8";
-      fs.writeFileSync(file, `${flows.map((f) => exportFlow(f, format)).join("\n\n")}\n`, encoding);
+      fs.writeFileSync(file, `${flows.map((f) => exportFlow(f, format, preserveIp())).join("\n\n")}\n`, encoding);
       return `${counted("exported", flows.length)} as ${format} to ${file}`;
     },
   });

@@ -15,6 +15,7 @@ interface Answer {
   body: string;
   /** The certificate the client was shown, for a TLS client. */
   peer: tls.PeerCertificate | undefined;
+  headers: http.IncomingHttpHeaders;
 }
 
 /** One GET to the reverse proxy's listener, in TLS (trusting the pryx CA, with `sni` if given) or plain. */
@@ -24,7 +25,7 @@ function get(port: number, path: string, useTls: boolean, sni?: string): Promise
       const chunks: Buffer[] = [];
       const peer = useTls ? (res.socket as tls.TLSSocket).getPeerCertificate() : undefined;
       res.on("data", (d: Buffer) => chunks.push(d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), peer }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), peer, headers: res.headers }));
       res.on("error", reject);
     };
     const opts = { host: "127.0.0.1", port, path, agent: false };
@@ -121,4 +122,23 @@ test("keep_host_header: a reverse proxy rewrites Host to its target unless told 
   proxy.engine.options.setText("keep_host_header", "true");
   await get(proxy.port, "/kept", false);
   assert.deepEqual(hosts, [`127.0.0.1:${origin.port}`, `127.0.0.1:${proxy.port}`]);
+});
+
+test("reverse mode points the server's Alt-Svc alternatives at pryx's port, so clients do not go around it; keep_alt_svc_header keeps them; other modes leave them", { timeout: 10_000 }, async (t) => {
+  const ALT_SVC = 'h3="example.com:443"; ma=3600, h2=":443"; ma=3600';
+  const origin = await startHttpOrigin((_req, res) => {
+    res.setHeader("alt-svc", ALT_SVC);
+    res.end("ok");
+  });
+  const proxy = await startProxy({ options: { mode: `reverse:http://127.0.0.1:${origin.port}` } });
+  const regular = await startProxy({});
+  closeAfter(t, proxy, regular, origin);
+  const rewritten = await get(proxy.port, "/", false);
+  assert.equal(rewritten.headers["alt-svc"], `h3=":${proxy.port}"; ma=3600, h2=":${proxy.port}"; ma=3600`);
+  proxy.engine.options.setText("keep_alt_svc_header", "true");
+  assert.equal((await get(proxy.port, "/", false)).headers["alt-svc"], ALT_SVC);
+  const through = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    http.get({ host: "127.0.0.1", port: regular.port, path: `http://127.0.0.1:${origin.port}/`, agent: false }, (res) => resolve(res.resume())).on("error", reject);
+  });
+  assert.equal(through.headers["alt-svc"], ALT_SVC, "a regular proxy's client reaches the server by name anyway");
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import https from "node:https";
 import fs from "node:fs";
 import path from "node:path";
-import { X509Certificate } from "node:crypto";
+import { X509Certificate, createPrivateKey } from "node:crypto";
 import { selfSignedCert } from "../../bench/cert.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 import type tls from "node:tls";
@@ -117,6 +117,22 @@ test("certs: a host matching a [domain=]path entry gets that certificate, wildca
   const keyless = path.join(dir, "keyless.pem");
   fs.writeFileSync(keyless, own.certPem);
   assert.throws(() => proxy.engine.options.setText("certs", `x.test=${keyless}`), /keyless\.pem holds no private key/);
+});
+
+test("cert_passphrase opens a certs entry whose key is stored encrypted; without it, or with a wrong one, the start is refused naming the file", { timeout: 15_000 }, async (t) => {
+  const dir = tempDir("pryx-certs-enc-");
+  const own = selfSignedCert("encrypted key", [], ["locked.test"]);
+  const encrypted = createPrivateKey(own.keyPem).export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "s3cret" }) as string;
+  const file = path.join(dir, "locked.pem");
+  fs.writeFileSync(file, `${own.certPem}\n${encrypted}`);
+  const certs = `locked.test=${file}`;
+  await assert.rejects(startProxy({ options: { certs } }), /locked\.pem: its private key is encrypted: give its passphrase with --set cert_passphrase/);
+  await assert.rejects(startProxy({ options: { certs, cert_passphrase: "wrong" } }), /locked\.pem: cannot open its private key with cert_passphrase/);
+  const proxy = await startProxy({ options: { certs, cert_passphrase: "s3cret" } });
+  closeAfter(t, proxy);
+  const c = await tlsViaProxy(proxy.port, { target: "127.0.0.1:9", servername: "locked.test", ca: [own.certPem] });
+  assert.equal(c.getPeerX509Certificate()?.fingerprint256, new X509Certificate(own.certPem).fingerprint256);
+  c.destroy();
 });
 
 test("client_certs: a server that asks for a client certificate gets the PEM's, from a file or from HOST.pem in a directory; without one it refuses", { timeout: 15_000 }, async (t) => {

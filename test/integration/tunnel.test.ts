@@ -88,6 +88,22 @@ test("bytes that are neither TLS nor HTTP after CONNECT are relayed raw and reco
   );
 });
 
+test("rawtcp off (mitmproxy's option): bytes that are neither TLS nor HTTP are taken for HTTP and refused with a 400, and nothing reaches the server", { timeout: 10_000 }, async (t) => {
+  const echo = await startEcho();
+  const proxy = await startProxy({ options: { rawtcp: "false" } });
+  closeAfter(t, proxy, echo);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${echo.port}`);
+  socket.write(Buffer.from([0x00, 0x01, 0xfe, 0xff, ...Buffer.from(" raw bytes\r\n\r\n")]));
+  const answer = await new Promise<string>((resolve) => {
+    let got = "";
+    socket.on("data", (d: Buffer) => (got += d.toString("latin1")));
+    socket.on("close", () => resolve(got));
+  });
+  assert.match(answer, /^HTTP\/1\.1 400 [\s\S]*malformed/);
+  await proxy.waitLog(/malformed/);
+  assert.equal(proxy.engine.store.size, 0, "no TCP flow");
+});
+
 test("i ~tcp holds each TCP message until it is resumed; a kill closes the connection", { timeout: 10_000 }, async (t) => {
   const echo = await startEcho();
   const proxy = await startProxy({ options: { intercept: "~tcp" } });

@@ -13,12 +13,32 @@ export interface CustomCert {
 
 const PEM_KEY = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]+?-----END (?:[A-Z]+ )?PRIVATE KEY-----/;
 
+/** `cert_passphrase`, for keys stored encrypted; `strict`: an encrypted key without one is an error now. */
+export interface KeyAccess {
+  passphrase: string | undefined;
+  strict: boolean;
+}
+
+/** Checks the key opens; an encrypted one without a passphrase waits for `strict` (the option may come next). */
+function checkKey(file: string, key: string, access: KeyAccess): void {
+  const encrypted = key.startsWith("-----BEGIN ENCRYPTED PRIVATE KEY-----") || /^Proc-Type: 4,ENCRYPTED$/m.test(key);
+  if (encrypted && access.passphrase === undefined) {
+    if (!access.strict) return;
+    throw new Error(`${file}: its private key is encrypted: give its passphrase with --set cert_passphrase=…`);
+  }
+  try {
+    createPrivateKey(encrypted ? { key, passphrase: access.passphrase } : key);
+  } catch (err) {
+    throw new Error(encrypted ? `${file}: cannot open its private key with cert_passphrase: ${(err as Error).message}` : `${file}: ${(err as Error).message}`);
+  }
+}
+
 /**
  * Reads mitmproxy's `certs` entries, "[domain=]path": the domain may hold `*` wildcards and is
- * `*` when left out; the PEM file holds the chain (leaf first) and the private key. A file
- * that cannot be read, or lacks either, is an error naming it.
+ * `*` when left out; the PEM file holds the chain (leaf first) and the private key, encrypted
+ * or not. A file that cannot be read, or lacks either, is an error naming it.
  */
-export function readCustomCerts(entries: readonly string[]): CustomCert[] {
+export function readCustomCerts(entries: readonly string[], access: KeyAccess = { passphrase: undefined, strict: false }): CustomCert[] {
   return entries.map((entry) => {
     const eq = entry.indexOf("=");
     const [pattern, file] = eq === -1 ? ["*", entry] : [entry.slice(0, eq), entry.slice(eq + 1)];
@@ -34,10 +54,10 @@ export function readCustomCerts(entries: readonly string[]): CustomCert[] {
     if (!key) throw new Error(`${file} holds no private key: put the key in the same PEM file, after the certificates`);
     try {
       new X509Certificate(certs[0] as string);
-      createPrivateKey(key);
     } catch (err) {
       throw new Error(`${file}: ${(err as Error).message}`);
     }
+    checkKey(file, key, access);
     return { pattern: pattern.toLowerCase(), file, certPem: certs.join("\n"), keyPem: key };
   });
 }
@@ -52,8 +72,11 @@ export class CustomCertificates {
   /** Compiled when set: every TLS connection asks. */
   private entries: { hosts: RegExp; context: tls.SecureContext }[] = [];
 
-  set(certs: readonly CustomCert[], protocol: tls.SecureContextOptions): void {
-    this.entries = certs.map((cert) => ({ hosts: patternRegex(cert.pattern), context: tls.createSecureContext({ key: cert.keyPem, cert: cert.certPem, ...protocol }) }));
+  set(certs: readonly CustomCert[], protocol: tls.SecureContextOptions, passphrase: string | undefined): void {
+    this.entries = certs.map((cert) => ({
+      hosts: patternRegex(cert.pattern),
+      context: tls.createSecureContext({ key: cert.keyPem, cert: cert.certPem, ...(passphrase === undefined ? {} : { passphrase }), ...protocol }),
+    }));
   }
 
   contextFor(host: string): tls.SecureContext | undefined {

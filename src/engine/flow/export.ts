@@ -47,12 +47,26 @@ function rawResponse(f: HTTPFlow): string {
   return `${s.http_version.startsWith("HTTP/2") ? "HTTP/1.1" : s.http_version} ${s.status_code} ${s.reason}\r\n${s.headers.toWire()}\r\n${body}`;
 }
 
-/** A flow as a command or raw text that reproduces it (mitmproxy's export formats). */
-export function exportFlow(f: HTTPFlow, format: ExportFormat): string {
+/**
+ * `--resolve host:port:[ip]` for a curl export, so it reaches the server the flow reached
+ * (mitmproxy's export_preserve_original_ip): nothing when the host is that address already.
+ */
+function resolveToOriginal(f: HTTPFlow): string[] {
+  const ip = f.server_conn.peername?.[0];
+  const r = f.request;
+  if (!ip || r.pretty_host === ip) return [];
+  return ["--resolve", shellQuote(`${r.pretty_host}:${r.port}:[${ip}]`)];
+}
+
+/**
+ * A flow as a command or raw text that reproduces it (mitmproxy's export formats).
+ * `preserveIp`: a curl export connects to the address the flow's server connection had.
+ */
+export function exportFlow(f: HTTPFlow, format: ExportFormat, preserveIp = false): string {
   const r = f.request;
   switch (format) {
     case "curl": {
-      const parts = ["curl", "-X", r.method, shellQuote(r.pretty_url)];
+      const parts = ["curl", ...(preserveIp ? resolveToOriginal(f) : []), "-X", r.method, shellQuote(r.pretty_url)];
       for (const [n, v] of r.headers) if (!SKIP_IN_COMMANDS.has(n.toLowerCase())) parts.push("-H", shellQuote(`${n}: ${v}`));
       if (r.http_version.startsWith("HTTP/2")) parts.push("--http2");
       // The body as it was sent (raw_content), so a Content-Encoding header still describes it.

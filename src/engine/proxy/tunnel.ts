@@ -51,7 +51,7 @@ export function tlsReason(err: Error): string {
  * What happens after a CONNECT was accepted, or a client connected to a reverse proxy: the
  * first bytes decide. A TLS ClientHello is intercepted with a certificate for the host (unless
  * ignore_hosts/allow_hosts say to pass it through), plain HTTP becomes HTTP flows, and anything
- * else is relayed as raw TCP.
+ * else is relayed as raw TCP (with `rawtcp` off, as mitmproxy's, it is taken for HTTP).
  */
 export class Tunnel {
   constructor(
@@ -92,7 +92,7 @@ export class Tunnel {
     const secure: ConnectionTarget = { ...plain, scheme: "https" };
     this.onFirstBytes(socket, client, initial, (first) => {
       if (this.isTls(first)) this.interceptTls(socket, client, first, secure);
-      else if (HTTP_START.test(first.subarray(0, 16).toString("latin1"))) this.startPlainHttp(socket, client, plain, first);
+      else if (HTTP_START.test(first.subarray(0, 16).toString("latin1")) || !this.ctx.options.get<boolean>("rawtcp")) this.startPlainHttp(socket, client, plain, first);
       else void this.relayTcp(socket, client, target, first);
     });
   }

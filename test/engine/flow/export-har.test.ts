@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { execFile } from "node:child_process";
@@ -24,6 +25,24 @@ test("curl export reproduces method, URL, headers and body, quoted for the shell
   const out = exportFlow(flow(), "curl");
   assert.equal(out, `curl -X POST 'http://api.test:8080/login?next=/home' -H 'Content-Type: application/x-www-form-urlencoded' -H 'X-Token: abc' --data-binary 'user=o'\\''brien'`);
   assert.equal(shellQuote("plain"), "plain");
+});
+
+test("export_preserve_original_ip: a curl export resolves the host to the address the flow reached, and curl gets there with it", { timeout: 10_000, skip: fs.existsSync("/usr/bin/curl") ? false : "no /usr/bin/curl" }, async (t) => {
+  const origin = http.createServer((req, res) => res.end(`reached ${req.headers.host}`));
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  t.after(() => origin.close());
+  const port = (origin.address() as AddressInfo).port;
+  // A name nothing resolves: only the --resolve entry can take curl to the recorded address.
+  const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["nowhere.invalid", port]), Request.make("GET", `http://nowhere.invalid:${port}/x`));
+  f.server_conn.peername = ["127.0.0.1", port];
+  assert.equal(exportFlow(f, "curl", true), `curl --resolve 'nowhere.invalid:${port}:[127.0.0.1]' -X GET http://nowhere.invalid:${port}/x`);
+  assert.equal(exportFlow(f, "curl"), `curl -X GET http://nowhere.invalid:${port}/x`, "off by default, as in mitmproxy");
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile("/bin/sh", ["-c", `${exportFlow(f, "curl", true)} -sS`], { timeout: 5000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+  );
+  assert.equal(out, `reached nowhere.invalid:${port}`);
+  f.server_conn.peername = ["nowhere.invalid", port];
+  assert.doesNotMatch(exportFlow(f, "curl", true), /--resolve/, "nothing to pin when the host is the address");
 });
 
 test("httpie and raw exports", () => {
