@@ -131,6 +131,13 @@ export function registerCoreOptions(options: Options): void {
     default: false,
     help: "When exporting a request as an external command, make an effort to connect to the same IP as in the original request. This helps with reproducibility in cases where the behaviour depends on the particular host we are connected to. Currently this only affects curl exports.",
   });
+  options.add({
+    name: "http2_ping_keepalive",
+    type: "int",
+    default: 58,
+    help: "Send a PING frame if an HTTP/2 connection is idle for more than the specified number of seconds to prevent the remote site from closing it. Set to 0 to disable this feature.",
+    validate: noneBelowZero("off"),
+  });
   options.add({ name: "rawtcp", type: "bool", default: true, help: "Relay what is neither TLS nor HTTP as raw TCP; off, it is read as HTTP and refused as malformed (tcp_hosts still relay)." });
   options.add({ name: "validate_inbound_headers", type: "bool", default: true, help: "Make sure that incoming HTTP requests are not malformed. Disabling this option makes pryx vulnerable to HTTP smuggling attacks." });
   options.add({

@@ -53,6 +53,8 @@ export interface TlsOrigin {
   connections: number;
   /** Of those, the ones that resumed an earlier session. */
   resumed: number;
+  /** HTTP/2 PING frames received (h2 and both only). */
+  pings: number;
   close(): Promise<void>;
 }
 
@@ -66,7 +68,7 @@ export type TlsHandler = (req: SeenRequest, res: http.ServerResponse) => unknown
  */
 export async function startTlsOrigin(handler: TlsHandler, protocols: OriginProtocols = "h1"): Promise<TlsOrigin> {
   const cert = originCertificate();
-  const o: TlsOrigin = { port: 0, cert, requests: [], connections: 0, resumed: 0, close: async () => undefined };
+  const o: TlsOrigin = { port: 0, cert, requests: [], connections: 0, resumed: 0, pings: 0, close: async () => undefined };
   const onRequest = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -85,6 +87,7 @@ export async function startTlsOrigin(handler: TlsHandler, protocols: OriginProto
     server = https.createServer({ key: cert.keyPem, cert: cert.certPem, ALPNProtocols: ["http/1.1"] }, onRequest);
   } else {
     server = http2.createSecureServer({ key: cert.keyPem, cert: cert.certPem, allowHTTP1: protocols === "both" }, onRequest);
+    server.on("session", (session: http2.ServerHttp2Session) => session.on("ping", () => o.pings++));
   }
   server.on("secureConnection", (s: tls.TLSSocket) => {
     o.connections++;

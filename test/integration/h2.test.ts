@@ -9,6 +9,7 @@ import { h2Request, h2ViaProxy, startTlsOrigin, type TlsOrigin } from "../helper
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 const insecure = { ssl_insecure: "true" };
@@ -234,6 +235,23 @@ test("replaying an HTTP/2 flow to an HTTP/1.1-only origin says HTTP/1.1, what we
   assert.deepEqual(seen, ["1.1", "1.1"]);
   assert.equal(replayed.request.http_version, "HTTP/1.1");
   assert.equal(replayed.response?.http_version, "HTTP/1.1");
+});
+
+test("http2_ping_keepalive: an idle h2 session to a server gets a PING every period; 0 sends none", { timeout: 15_000 }, async (t) => {
+  for (const [seconds, expectPings] of [[1, true], [0, false]] as const) {
+    const origin = await startTlsOrigin((_req, res) => res.end("pong?"), "h2");
+    const proxy = await startProxy({ options: { ...insecure, http2_ping_keepalive: String(seconds) } });
+    const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
+    assert.equal((await h2Request(session, { method: "GET", path: "/" })).status, 200);
+    const start = Date.now();
+    if (expectPings) await waitUntil(() => origin.pings >= 2 || undefined, `two PINGs from pryx (got ${origin.pings})`, 5000, 50);
+    else await new Promise((r) => setTimeout(r, 2500));
+    if (expectPings) assert.ok(Date.now() - start >= 1500, "one PING per idle second, not a flood");
+    else assert.equal(origin.pings, 0);
+    session.destroy();
+    await proxy.stop();
+    await origin.close();
+  }
 });
 
 test("tcp_timeout closes an HTTP/2 connection with no stream and no frame for that long", { timeout: 15_000 }, async (t) => {

@@ -32,6 +32,24 @@ export class H2Upstream implements UpstreamChannel {
     this.session.on("goaway", () => {
       this.closed = true;
     });
+    this.keepAlive(ctx.options.get<number>("http2_ping_keepalive"));
+  }
+
+  /**
+   * mitmproxy's http2_ping_keepalive: a PING after that many idle seconds, and again each period
+   * while the session stays idle, so the server (or a NAT on the way) does not drop a session the
+   * client will use again. A session left in the shared pool still goes after its 30 s there.
+   */
+  private keepAlive(seconds: number): void {
+    if (seconds <= 0) return;
+    const session = this.session;
+    session.on("timeout", () => {
+      if (this.closed || session.destroyed) return;
+      session.ping(() => undefined);
+      // Node's session timer fires once per setTimeout, activity or not: armed again for the next period.
+      session.setTimeout(seconds * 1000);
+    });
+    session.setTimeout(seconds * 1000);
   }
 
   get reused(): boolean {
