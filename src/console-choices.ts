@@ -10,3 +10,7 @@ export const CONTENT_VIEWS = ["auto", "css", "hex", "image", "javascript", "json
 
 /** mitmproxy's `console_palette` choices (see tui/palettes.ts for how each is drawn). */
 export const CONSOLE_PALETTES = ["dark", "light", "lowdark", "lowlight", "solarized_dark", "solarized_light"] as const;
+
+/** mitmproxy's `console_flowlist_layout` choices; pryx's one-line table fits 80 columns, so it is pryx's default. */
+export const FLOWLIST_LAYOUTS = ["default", "list", "table"] as const;
+export const FLOWLIST_LAYOUT_HELP = "Flow list rows: table (one line each), list (two: the request, then the answer) or default (list below 100 columns, as mitmproxy's).";

@@ -9,7 +9,7 @@ import { readTrustedCa } from "./proxy/trusted-ca.ts";
 import { ONBOARDING_HOST } from "./ca/onboarding.ts";
 import { readCustomCerts } from "./ca/custom-certs.ts";
 import { TLS_VERSIONS, validClientCerts, validTlsSetting, validTlsVersion } from "./proxy/tls-settings.ts";
-import { CONSOLE_LAYOUTS, CONSOLE_PALETTES, CONTENT_VIEWS } from "../console-choices.ts";
+import { CONSOLE_LAYOUTS, CONSOLE_PALETTES, CONTENT_VIEWS, FLOWLIST_LAYOUTS, FLOWLIST_LAYOUT_HELP } from "../console-choices.ts";
 import { LOG_LEVELS } from "../protocol.ts";
 
 const validFilter = (v: unknown): void => {
@@ -193,6 +193,7 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "rfile", type: "optional str", default: undefined, paths: true, help: "Read flows from this file at start." });
   options.add({ name: "showhost", type: "bool", default: true, help: "Show the Host header's host in the flow list and URLs; off: the host pryx connected to (mitmproxy's showhost, whose default is off)." });
   options.add({ name: "command_history", type: "bool", default: true, help: "Keep the console's command history (filters included) in <confdir>/command_history across sessions." });
+  options.add({ name: "console_flowlist_layout", type: "choice", default: "table", choices: [...FLOWLIST_LAYOUTS], help: FLOWLIST_LAYOUT_HELP });
   options.add({ name: "console_layout", type: "choice", default: "single", choices: [...CONSOLE_LAYOUTS], help: "The flow list alone, or split with a preview of the focused flow (vertical: below, horizontal: beside); - cycles." });
   options.add({
     name: "console_palette",

@@ -17,7 +17,7 @@ export const CONFIG_FILES = ["config.yaml", "config.yml"];
  * are skipped with a warning rather than stopping pryx, where an unknown name is an error.
  */
 const MITMPROXY_ONLY = new Set([
-  "add_upstream_certs_to_client_chain", "connection_strategy", "console_flowlist_layout",
+  "add_upstream_certs_to_client_chain", "connection_strategy",
   "console_layout_headers", "console_mouse", "console_palette_transparent", "dns_use_hosts_file",
   "http3", "key_size",
   "normalize_outbound_headers", "protobuf_definitions", "proxy_debug", "request_client_cert",

@@ -14,14 +14,14 @@ import { deleteToArgumentStart, joinArgs, quoteAlways, quoteArg, replaceFocus, s
 import { commonPrefix, completePath, expandHome, lastPathPart } from "./path-complete.ts";
 import { VIEW_NAMES, searchLines, type Line, type ViewName } from "./contentviews/index.ts";
 import { DEFAULT_MAX_LINES, tabContent, tabsFor, type Tab, type TabContent, type TabId } from "./detail-lines.ts";
-import { clockTime, sanitize } from "./format.ts";
+import { clockTime, flowRowLines, sanitize } from "./format.ts";
 import { InputRouter, Priority } from "./input.ts";
 import type { KeyPress } from "./keys.ts";
 import { displayKey, parseKeySpec } from "./keys.ts";
 import { CONTEXTS, Keymap, isContext, parseBindings, readBindingsFile, type Context } from "./keymap.ts";
 import * as le from "./line-edit.ts";
 import { bodyHeight, isLayout, LAYOUTS, mainHeight, splitPanes, type ConsoleLayout, type ScreenKind } from "./layout.ts";
-import { CONSOLE_PALETTES } from "../console-choices.ts";
+import { CONSOLE_PALETTES, FLOWLIST_LAYOUTS, FLOWLIST_LAYOUT_HELP } from "../console-choices.ts";
 import { LogStore } from "./log-store.ts";
 import { ORDERS, isOrderKey } from "./order.ts";
 import { FlowStore } from "./store.ts";
@@ -197,6 +197,7 @@ const LOCAL_OPTIONS: OptionInfo[] = [
   { name: "console_layout", type: "choice", value: "single", default: "single", help: "The flow list alone, or split with a preview of the focused flow (vertical: below, horizontal: beside); - cycles.", choices: [...LAYOUTS] },
   { name: "console_quickhelp_visible", type: "bool", value: "true", default: "true", help: "Show the quick help line under the status bar.", choices: undefined },
   { name: "console_palette", type: "choice", value: "dark", default: "dark", help: "Colour palette.", choices: [...CONSOLE_PALETTES] },
+  { name: "console_flowlist_layout", type: "choice", value: "table", default: "table", help: FLOWLIST_LAYOUT_HELP, choices: [...FLOWLIST_LAYOUTS] },
 ];
 
 export interface ControllerOptions {
@@ -391,7 +392,12 @@ export class Controller {
   }
 
   private syncViewport(): void {
-    this.store.setViewport(this.panes().list.height);
+    this.store.setViewport(this.panes().list.height / this.listRowLines());
+  }
+
+  /** Lines each flow takes in the list (`console_flowlist_layout`). */
+  listRowLines(): 1 | 2 {
+    return flowRowLines(this.option("console_flowlist_layout"), this.panes().list.width);
   }
 
   layout(): ConsoleLayout {
@@ -1190,7 +1196,7 @@ export class Controller {
         return;
       case "flowlist": {
         const s = this.store;
-        const page = this.panes().list.height;
+        const page = Math.max(1, Math.floor(this.panes().list.height / this.listRowLines()));
         const preview = this._state.preview;
         // With a split layout, Tab and left/right switch the preview's tab, as in the flow view.
         if (preview && (what === "next" || what === "right" || what === "left" || what === "prev")) {

@@ -320,6 +320,47 @@ export function urlParts(f: FlowSummary): { host: string; path: string } {
   return { host, path: f.path };
 }
 
+/**
+ * mitmproxy's `console_flowlist_layout`: "list" draws each flow on two lines (the request, then
+ * the answer), "table" on one; "default" is list below 100 columns, as mitmproxy's.
+ */
+export function flowRowLines(layout: string | undefined, width: number): 1 | 2 {
+  return layout === "list" || (layout === "default" && width < 100) ? 2 : 1;
+}
+
+/**
+ * A flow's two lines in the list layout, as mitmproxy's LIST rows: the focus mark, flags,
+ * method and the whole URL (its HTTP version when not 1.x) first; then, under it, `←` and the
+ * status, content type, size and duration, or the error.
+ */
+export function flowListCells(f: FlowSummary, focused: boolean, width: number, g: Glyphs): [Cell[], Cell[]] {
+  const flags = (f.intercepted ? g.intercept : " ") + (f.marked ? g.mark : " ") + (f.isReplay ? g.replay : f.modified ? g.modified : " ");
+  const method = f.type === "http" ? f.method : f.type === "dns" ? f.method || "DNS" : schemeLabel(f);
+  const { host, path } = urlParts(f);
+  const scheme = f.type === "http" ? `${f.scheme}://` : "";
+  const version = f.type === "http" && f.httpVersion && !/^HTTP\/1\.[01]$/.test(f.httpVersion) ? ` ${f.httpVersion}` : "";
+  const room = Math.max(8, width - 2 - 4 - columns(method) - 1 - columns(version));
+  const first: Cell[] = [
+    { text: focused ? ">>" : "  ", bold: true, color: focused ? "cyan" : undefined },
+    { text: flags + " ", color: f.intercepted ? "yellow" : f.marked ? "red" : undefined, bold: f.intercepted },
+    { text: sanitize(method) + " ", color: METHOD_COLORS[method], bold: true },
+    { text: fitUrl(sanitize(scheme + host), sanitize(path), room, g.ellipsis), bold: f.intercepted, dim: f.live && !f.intercepted && f.status === undefined && !f.error },
+    { text: version, dim: true },
+  ];
+  const cls = statusClass(f);
+  const second: Cell[] = [{ text: `      ${g.toClient} ` }];
+  if (f.error) second.push({ text: sanitize(f.error), color: STATUS_COLORS.err, bold: true });
+  else if (f.intercepted) second.push({ text: "intercepted", color: "yellow", bold: true });
+  else if (f.status !== undefined || f.type !== "http") {
+    if (f.status !== undefined && f.type !== "dns") second.push({ text: `${f.status} `, color: STATUS_COLORS[cls], bold: true });
+    if (f.type === "dns") second.push({ text: `${f.reason ?? ""} `, color: STATUS_COLORS[cls] });
+    else if (f.contentType) second.push({ text: `${sanitize(shortContentType(f.contentType))} `, dim: true });
+    second.push({ text: `${humanSize(rowSize(f))} ` });
+    second.push({ text: humanDuration(f.duration), dim: true });
+  }
+  return [first, second];
+}
+
 /** The cells of one flow row; the row component only paints them. */
 export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: Glyphs): Cell[] {
   const cells: Cell[] = [];

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { KEY, focusedLine, press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
+import { KEY, focusedLine, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
 import { makeFlow, makeFlows } from "./helpers/fake-engine.ts";
 
 test("rows appear after a batch, with method, URL, status, type, size and duration", async () => {
@@ -274,6 +274,34 @@ test("an empty list over hidden flows says they are hidden, not that there are n
     await press(h, "M");
     const frame = await waitForText(h, "None of the 2 flows is shown: M shows all flows again.");
     assert.doesNotMatch(frame, /No flows yet/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("console_flowlist_layout list draws each flow on two lines, request then answer; paging counts flows; default is list below 100 columns only", async () => {
+  const h = await renderConsole({ width: 80, height: 24 });
+  try {
+    h.engine.add([
+      makeFlow({ seq: 1, method: "GET", scheme: "https", host: "api.example.com", path: "/v1/users?id=7", status: 200, contentType: "application/json", respSize: 2048, duration: 0.125, httpVersion: "HTTP/2.0" }),
+      makeFlow({ seq: 2, method: "GET", host: "down.example.com", path: "/", status: undefined, error: "connection refused", respSize: undefined, duration: undefined }),
+      ...makeFlows(40, (i) => ({ seq: 3 + i, path: `/item/${3 + i}` })),
+    ]);
+    await waitForText(h, "[42/42]");
+    let f = await runAtPrompt(h, "set console_flowlist_layout list");
+    const lines = f.split("\n");
+    assert.match(lines[0]!, /^>> +GET https:\/\/api\.example\.com\/v1\/users\?id=7 HTTP\/2\.0/);
+    assert.match(lines[1]!, /^ +⇐ 200 application\/json 2\.0k 125ms/);
+    assert.match(lines[2]!, /^ +GET https:\/\/down\.example\.com\//);
+    assert.match(lines[3]!, /^ +⇐ connection refused/);
+    // 24 rows less the status and help lines hold 11 flows of two lines: a page moves 11 flows.
+    f = await press(h, KEY.pageDown);
+    assert.match(focusedLine(f)!, /\/item\/12\b/);
+    f = await runAtPrompt(h, "set console_flowlist_layout default");
+    assert.match(f.split("\n")[1]!, /⇐/, "default is the list below 100 columns");
+    f = await runAtPrompt(h, "set console_flowlist_layout table");
+    assert.doesNotMatch(f, /⇐/);
+    assert.match(focusedLine(f)!, /\/item\/12 +200 /);
   } finally {
     h.unmount();
   }

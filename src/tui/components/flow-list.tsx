@@ -5,13 +5,12 @@
 import { memo, useMemo } from "react";
 import { Box, Text } from "ink";
 import type { FlowSummary } from "../../protocol.ts";
-import { flowRowCells, rowLayout, type RowLayout } from "../format.ts";
+import { flowListCells, flowRowCells, rowLayout, type Cell, type RowLayout } from "../format.ts";
 import type { FlowStore } from "../store.ts";
 import { paint, useTheme, type Theme } from "../theme.ts";
 import { useSyncExternalStore } from "react";
 
-export const FlowRow = memo(function FlowRow({ flow, focused, layout, theme }: { flow: FlowSummary; focused: boolean; layout: RowLayout; theme: Theme }) {
-  const cells = flowRowCells(flow, focused, layout, theme.glyphs);
+function RowLine({ cells, focused, theme }: { cells: Cell[]; focused: boolean; theme: Theme }) {
   return (
     <Box height={1} overflowY="hidden">
       <Text wrap="truncate-end" bold={focused}>
@@ -23,9 +22,21 @@ export const FlowRow = memo(function FlowRow({ flow, focused, layout, theme }: {
       </Text>
     </Box>
   );
+}
+
+/** A flow on one line (table) or two (list; `lines` 2). */
+export const FlowRow = memo(function FlowRow({ flow, focused, layout, theme, lines = 1 }: { flow: FlowSummary; focused: boolean; layout: RowLayout; theme: Theme; lines?: 1 | 2 }) {
+  if (lines === 1) return <RowLine cells={flowRowCells(flow, focused, layout, theme.glyphs)} focused={focused} theme={theme} />;
+  const [request, answer] = flowListCells(flow, focused, layout.width, theme.glyphs);
+  return (
+    <Box flexDirection="column" height={2} overflowY="hidden">
+      <RowLine cells={request} focused={focused} theme={theme} />
+      <RowLine cells={answer} focused={focused} theme={theme} />
+    </Box>
+  );
 });
 
-export function FlowList({ store, width, height }: { store: FlowStore; width: number; height: number }) {
+export function FlowList({ store, width, height, lines }: { store: FlowStore; width: number; height: number; lines: 1 | 2 }) {
   const theme = useTheme();
   // The store caches the window: a batch that changes nothing on screen returns the same object.
   const win = useSyncExternalStore(store.subscribe, store.window);
@@ -44,7 +55,7 @@ export function FlowList({ store, width, height }: { store: FlowStore; width: nu
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
       {win.rows.map((f, i) => (
-        <FlowRow key={f.id} flow={f} focused={win.top + i === win.focus} layout={layout} theme={theme} />
+        <FlowRow key={f.id} flow={f} focused={win.top + i === win.focus} layout={layout} theme={theme} lines={lines} />
       ))}
     </Box>
   );
