@@ -138,6 +138,12 @@ export function registerCoreOptions(options: Options): void {
     help: "Send a PING frame if an HTTP/2 connection is idle for more than the specified number of seconds to prevent the remote site from closing it. Set to 0 to disable this feature.",
     validate: noneBelowZero("off"),
   });
+  options.add({
+    name: "request_client_cert",
+    type: "bool",
+    default: false,
+    help: "Requests a client certificate (TLS message 'CertificateRequest') to establish a mutual TLS connection between client and mitmproxy (combined with client_certs option for mitmproxy and upstream).",
+  });
   options.add({ name: "rawtcp", type: "bool", default: true, help: "Relay what is neither TLS nor HTTP as raw TCP; off, it is read as HTTP and refused as malformed (tcp_hosts still relay)." });
   options.add({ name: "validate_inbound_headers", type: "bool", default: true, help: "Make sure that incoming HTTP requests are not malformed. Disabling this option makes pryx vulnerable to HTTP smuggling attacks." });
   options.add({

@@ -232,10 +232,10 @@ function utcTime(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
 }
 
-/** mitmproxy's "Server Certificate:" section: the leaf the server sent, summarized. */
-function certificateLines(cert: CertificateDetail | undefined): Line[] {
+/** mitmproxy's "Server Certificate:" (or "Client Certificate:") section: the leaf that side sent, summarized. */
+function certificateLines(cert: CertificateDetail | undefined, heading = "Server Certificate:"): Line[] {
   if (!cert) return [];
-  const out: Line[] = [[{ text: "Server Certificate:", style: "heading" }]];
+  const out: Line[] = [[{ text: heading, style: "heading" }]];
   if (cert.error !== undefined) {
     out.push([{ text: `  ${escapeAscii(cert.error)}`, style: "error" }], []);
     return out;
@@ -278,6 +278,7 @@ function detailTab(d: FlowDetail): Line[] {
   out.push(...connectionLines("Server Connection:", d.server));
   out.push(...certificateLines(d.server.certificate));
   out.push(...connectionLines("Client Connection:", d.client));
+  out.push(...certificateLines(d.client.certificate, "Client Certificate:"));
   if (d.timings.length) {
     out.push([{ text: "Timing:", style: "heading" }]);
     const sorted = [...d.timings].sort((a, b) => a.ts - b.ts);

@@ -43,6 +43,20 @@ test("a kept flow reads back whole after the flush that stores it, and one get g
   assert.equal(store.size, 2);
 });
 
+test("a flow whose closed client sent a certificate (request_client_cert) is kept with it", () => {
+  const store = new FlowStore(true);
+  const f = flowTo("/mtls");
+  f.client_conn.certificate_list = ["-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"];
+  f.client_conn.closed = true;
+  f.server_conn.closed = true;
+  f.live = false;
+  store.add(f);
+  store.takeDelta();
+  store.takeDelta();
+  const back = store.get(f.id) as HTTPFlow;
+  assert.deepEqual(back.client_conn.certificate_list, f.client_conn.certificate_list);
+});
+
 test("a change made through get and update survives later flushes", () => {
   const { store, flows } = storeWith("/a");
   const held = store.get(flows[0]!.id) as HTTPFlow;

@@ -6,9 +6,10 @@ import path from "node:path";
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { selfSignedCert } from "../../bench/cert.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
-import type tls from "node:tls";
+import tls from "node:tls";
+import { once } from "node:events";
 import { startProxy, portOf } from "../helpers/proxy.ts";
-import { httpsViaProxy, originCertificate, tlsViaProxy } from "../helpers/tls-origin.ts";
+import { connectTunnel, httpsViaProxy, originCertificate, pryxCaPem, startTlsOrigin, tlsViaProxy } from "../helpers/tls-origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 
@@ -133,6 +134,29 @@ test("cert_passphrase opens a certs entry whose key is stored encrypted; without
   const c = await tlsViaProxy(proxy.port, { target: "127.0.0.1:9", servername: "locked.test", ca: [own.certPem] });
   assert.equal(c.getPeerX509Certificate()?.fingerprint256, new X509Certificate(own.certPem).fingerprint256);
   c.destroy();
+});
+
+test("request_client_cert asks the client for a certificate and records the chain it sends in client_conn; off, none is asked for", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("mutual"));
+  const asking = await startProxy({ options: { ssl_insecure: "true", request_client_cert: "true" } });
+  const plain = await startProxy({ options: { ssl_insecure: "true" } });
+  closeAfter(t, asking, plain, origin);
+  const mine = selfSignedCert("pryx test client", [], ["client.test"]);
+  const getWithCert = async (port: number): Promise<string[]> => {
+    const socket = await connectTunnel(port, `127.0.0.1:${origin.port}`);
+    const c = tls.connect({ socket, servername: "app.test", ca: [pryxCaPem()], cert: mine.certPem, key: mine.keyPem, ALPNProtocols: ["http/1.1"] });
+    await once(c, "secureConnect");
+    c.write("GET / HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n");
+    const chunks: Buffer[] = [];
+    for await (const d of c) chunks.push(d as Buffer);
+    assert.match(Buffer.concat(chunks).toString("latin1"), /^HTTP\/1\.1 200[\s\S]*mutual$/);
+    const proxy = port === asking.port ? asking : plain;
+    const [f] = await proxy.waitFinished(1);
+    return (proxy.engine.store.get(f?.id ?? "") as HTTPFlow).client_conn.certificate_list;
+  };
+  const chain = await getWithCert(asking.port);
+  assert.deepEqual(chain.map((pem) => new X509Certificate(pem).fingerprint256), [new X509Certificate(mine.certPem).fingerprint256]);
+  assert.deepEqual(await getWithCert(plain.port), [], "not asked, the client sends none");
 });
 
 test("client_certs: a server that asks for a client certificate gets the PEM's, from a file or from HOST.pem in a directory; without one it refuses", { timeout: 15_000 }, async (t) => {

@@ -317,3 +317,19 @@ test("the Detail tab summarizes the server's certificate as mitmproxy does, and 
     }
   }
 });
+
+test("the Detail tab shows a client's certificate (request_client_cert) under the client connection", async () => {
+  const { certPem } = selfSignedCert("pryx test client", [], ["client.test"]);
+  const h = await renderConsole();
+  try {
+    const f = makeFlow({ seq: 1 });
+    const d = makeDetail(f);
+    d.client = { ...d.client, certificate: certificateDetail(certPem, 1) };
+    await openThirdTab(h, f, d, "User-Agent");
+    const end = await press(h, "G");
+    assert.match(end, /Address: 127\.0\.0\.1:51234[\s\S]*Client Certificate:[\s\S]*Subject: CN=pryx test client/);
+    assert.doesNotMatch(end, /Server Certificate:/);
+  } finally {
+    h.unmount();
+  }
+});

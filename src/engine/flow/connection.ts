@@ -22,6 +22,8 @@ abstract class Connection {
   timestamp_start: number | undefined = undefined;
   timestamp_tls_setup: number | undefined = undefined;
   timestamp_end: number | undefined = undefined;
+  /** PEM certificates the peer presented, leaf first: a client's only with `request_client_cert`. */
+  certificate_list: string[] = [];
 
   /** `id` for a connection rebuilt from storage; a new one gets a fresh one. */
   constructor(id: string | undefined) {
@@ -57,8 +59,6 @@ export class Server extends Connection {
   peername: Address | undefined = undefined;
   sockname: Address | undefined = undefined;
   timestamp_tcp_setup: number | undefined = undefined;
-  /** PEM certificates the server presented, leaf first. */
-  certificate_list: string[] = [];
   /** Upstream proxy in upstream mode. */
   via: Address | undefined = undefined;
 

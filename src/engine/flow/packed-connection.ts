@@ -78,6 +78,8 @@ function unpackCommon(c: Connection, s: readonly string[], i: number, n: Float64
 }
 
 export function packClient(c: Client, parts: string[], n: Float64Array, at: number): void {
+  // A client certificate (request_client_cert) is rare enough to keep such flows unpacked.
+  if (c.certificate_list.length > 0) throw new UnpackableValue();
   packCommon(c, parts, n, at);
   parts.push(text(c.peername[0]), text(c.sockname[0]), text(c.proxy_mode));
   n[at + CLIENT_PEER_PORT] = c.peername[1];

@@ -34,6 +34,11 @@ export function peerChain(t: tls.TLSSocket, server: string): string[] {
   return [...chain];
 }
 
+/** The chain a client presented (request_client_cert), as PEM: asked once per connection, so not kept. */
+export function clientChain(t: tls.TLSSocket): string[] {
+  return detailedChain(t).chain;
+}
+
 function detailedChain(t: tls.TLSSocket): { leaf: string | undefined; chain: string[] } {
   const chain: string[] = [];
   const seen = new Set<string>();

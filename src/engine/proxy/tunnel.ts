@@ -4,6 +4,7 @@ import { FlowError, KILLED_MESSAGE } from "../flow/flow.ts";
 import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
 import { formatAddress, type Client } from "../flow/connection.ts";
 import { openServer, serverClosed } from "./upstream.ts";
+import { clientChain } from "./peer-chain.ts";
 import { parseClientHello } from "./client-hello.ts";
 import { Server } from "../flow/connection.ts";
 import { Http2Connection } from "./h2-connection.ts";
@@ -170,6 +171,8 @@ export class Tunnel {
       // yet: such clients are kept on HTTP/1.1 rather than sent to the wrong host.
       ALPNProtocols: this.ctx.options.get<boolean>("http2") && !dest.rewriteHost ? ["h2", "http/1.1"] : ["http/1.1"],
       ...(hello && context ? {} : { SNICallback: selectBySni }),
+      // mitmproxy's request_client_cert: ask for a certificate, take whatever comes (or none).
+      ...(this.ctx.options.get<boolean>("request_client_cert") ? { requestCert: true, rejectUnauthorized: false } : {}),
     });
     const onFail = (err: Error): void => {
       tlsSocket.off("close", onEarlyClose);
@@ -195,6 +198,7 @@ export class Tunnel {
       client.tls_version = tlsSocket.getProtocol() ?? undefined;
       client.cipher = tlsSocket.getCipher()?.name;
       client.timestamp_tls_setup = Date.now() / 1000;
+      if (this.ctx.options.get<boolean>("request_client_cert")) client.certificate_list = clientChain(tlsSocket);
       if (tlsSocket.alpnProtocol === "h2") new Http2Connection(this.ctx, tlsSocket, client, dest).start();
       else this.startHttp(tlsSocket, client, dest, undefined);
     });
