@@ -144,6 +144,12 @@ export function registerCoreOptions(options: Options): void {
     default: false,
     help: "Requests a client certificate (TLS message 'CertificateRequest') to establish a mutual TLS connection between client and mitmproxy (combined with client_certs option for mitmproxy and upstream).",
   });
+  options.add({
+    name: "show_ignored_hosts",
+    type: "bool",
+    default: true,
+    help: "Record connections to ignored hosts (ignore_hosts, allow_hosts) as TCP flows with their bytes; off, they pass with no flow and nothing kept in memory.",
+  });
   options.add({ name: "rawtcp", type: "bool", default: true, help: "Relay what is neither TLS nor HTTP as raw TCP; off, it is read as HTTP and refused as malformed (tcp_hosts still relay)." });
   options.add({ name: "validate_inbound_headers", type: "bool", default: true, help: "Make sure that incoming HTTP requests are not malformed. Disabling this option makes pryx vulnerable to HTTP smuggling attacks." });
   options.add({

@@ -104,6 +104,44 @@ test("rawtcp off (mitmproxy's option): bytes that are neither TLS nor HTTP are t
   assert.equal(proxy.engine.store.size, 0, "no TCP flow");
 });
 
+test("show_ignored_hosts off: an ignored host's bytes pass untouched with no flow and no TCP hooks; a dead one is still a 502; tcp_hosts still record", { timeout: 10_000 }, async (t) => {
+  const echo = await startEcho();
+  const hooks: string[] = [];
+  const recorder: Addon = {
+    name: "order",
+    tcp_start: () => void hooks.push("tcp_start"),
+    server_connected: () => void hooks.push("server_connected"),
+    client_disconnected: () => void hooks.push("client_disconnected"),
+  };
+  const proxy = await startProxy({ addons: [recorder], keepFlows: true, options: { ignore_hosts: `:${echo.port}$`, show_ignored_hosts: "false" } });
+  closeAfter(t, proxy, echo);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${echo.port}`);
+  const payload = Buffer.from([0x16, 0x03, 0x01, 0x00, ...Buffer.from(" looks like TLS, is not")]);
+  socket.write(payload);
+  assert.deepEqual(await readBytes(socket, payload.length), payload);
+  socket.end();
+  await waitUntil(() => hooks.includes("client_disconnected") || undefined, `client_disconnected in ${hooks.join(",")}`);
+  assert.deepEqual(hooks, ["server_connected", "client_disconnected"]);
+  assert.equal(proxy.engine.store.size, 0, "no flow recorded");
+
+  const dead = await deadPort();
+  proxy.engine.options.setText("ignore_hosts", "^127\\.0\\.0\\.1:");
+  const refused = await connectTunnel(proxy.port, `127.0.0.1:${dead}`).then(
+    () => assert.fail("the tunnel to a dead port was opened"),
+    (err: unknown) => err,
+  );
+  assert.ok(refused instanceof ConnectRefused && refused.status === 502, String(refused));
+
+  proxy.engine.options.setText("ignore_hosts", "");
+  proxy.engine.options.setText("tcp_hosts", `:${echo.port}$`);
+  const recorded = await connectTunnel(proxy.port, `127.0.0.1:${echo.port}`);
+  recorded.write("x");
+  await readBytes(recorded, 1);
+  recorded.end();
+  await proxy.waitFinished(1);
+  assert.ok(hooks.includes("tcp_start"), "tcp_hosts relays are recorded whatever show_ignored_hosts says");
+});
+
 test("i ~tcp holds each TCP message until it is resumed; a kill closes the connection", { timeout: 10_000 }, async (t) => {
   const echo = await startEcho();
   const proxy = await startProxy({ options: { intercept: "~tcp" } });

@@ -68,6 +68,7 @@ export class Tunnel {
    */
   async prepare(client: Client, target: Target): Promise<{ start: TunnelStart } | { error: string }> {
     if (!this.passesThrough(target)) return { start: (socket, initial) => this.sniff(socket, client, target, initial) };
+    if (this.ignored(target) && !this.ctx.options.get<boolean>("show_ignored_hosts")) return this.prepareUnrecorded(client, target);
     const conn = await this.connectTcp(client, target);
     if ("error" in conn) return conn;
     return { start: (socket, initial) => this.relay(socket, conn.flow, conn.server, target, initial) };
@@ -79,13 +80,42 @@ export class Tunnel {
    * that waits for the server.
    */
   private passesThrough(target: Target): boolean {
+    return this.ignored(target) || hostMatches(this.ctx.options.get<string[]>("tcp_hosts"), target.host, target.port);
+  }
+
+  /** Not intercepted, by ignore_hosts or allow_hosts (tcp_hosts asks for a TCP flow on purpose). */
+  private ignored(target: Target): boolean {
     const { options } = this.ctx;
     const allow = options.get<string[]>("allow_hosts");
-    return (
-      hostMatches(options.get<string[]>("ignore_hosts"), target.host, target.port) ||
-      (allow.length > 0 && !hostMatches(allow, target.host, target.port)) ||
-      hostMatches(options.get<string[]>("tcp_hosts"), target.host, target.port)
-    );
+    return hostMatches(options.get<string[]>("ignore_hosts"), target.host, target.port) || (allow.length > 0 && !hostMatches(allow, target.host, target.port));
+  }
+
+  /**
+   * show_ignored_hosts off: an ignored host's bytes go through untouched, with no flow and no TCP
+   * hooks, so a long download or video stream keeps nothing in memory. The server connection's
+   * own hooks still fire, and a server that is down is still the CONNECT's 502.
+   */
+  private async prepareUnrecorded(client: Client, target: Target): Promise<{ start: TunnelStart } | { error: string }> {
+    const serverConn = new Server([target.host, target.port]);
+    let server: net.Socket;
+    try {
+      server = await openServer(this.ctx, client, serverConn, false, [], true);
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+    server.on("close", () => serverClosed(this.ctx, client, serverConn));
+    return {
+      start: (socket, initial) => {
+        socket.allowHalfOpen = server.allowHalfOpen = true;
+        const close = (): void => {
+          socket.destroy();
+          server.destroy();
+        };
+        endWhenIdle(socket, server, this.ctx.options.get<number>("tcp_timeout"), () => false, close);
+        socket.once("close", () => void clientDisconnected(this.ctx.addons, client));
+        this.relayRaw(socket, server, initial, undefined);
+      },
+    };
   }
 
   private sniff(socket: net.Socket, client: Client, target: Target, initial: Buffer): void {
