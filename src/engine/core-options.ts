@@ -150,6 +150,7 @@ export function registerCoreOptions(options: Options): void {
     default: true,
     help: "Record connections to ignored hosts (ignore_hosts, allow_hosts) as TCP flows with their bytes; off, they pass with no flow and nothing kept in memory.",
   });
+  options.add({ name: "dns_use_hosts_file", type: "bool", default: true, help: "Use the hosts file for DNS lookups in regular DNS mode/wireguard mode." });
   options.add({ name: "rawtcp", type: "bool", default: true, help: "Relay what is neither TLS nor HTTP as raw TCP; off, it is read as HTTP and refused as malformed (tcp_hosts still relay)." });
   options.add({ name: "validate_inbound_headers", type: "bool", default: true, help: "Make sure that incoming HTTP requests are not malformed. Disabling this option makes pryx vulnerable to HTTP smuggling attacks." });
   options.add({

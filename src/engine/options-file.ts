@@ -18,7 +18,7 @@ export const CONFIG_FILES = ["config.yaml", "config.yml"];
  */
 const MITMPROXY_ONLY = new Set([
   "add_upstream_certs_to_client_chain", "connection_strategy",
-  "console_layout_headers", "console_mouse", "console_palette_transparent", "dns_use_hosts_file",
+  "console_layout_headers", "console_mouse", "console_palette_transparent",
   "http3", "key_size",
   "normalize_outbound_headers", "protobuf_definitions", "proxy_debug",
   "ssl_verify_upstream_trusted_confdir", "udp_hosts", "upstream_cert",

@@ -7,7 +7,8 @@ import type { Packet } from "dns-packet";
 import { startProxy } from "../helpers/proxy.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { DNSFlow } from "../../src/engine/flow/dns.ts";
-import { ResourceRecord } from "../../src/engine/flow/dns.ts";
+import { DNSMessage, ResourceRecord } from "../../src/engine/flow/dns.ts";
+import { answerFromHosts, parseHosts } from "../../src/engine/proxy/hosts-file.ts";
 import { readFlows } from "../../src/engine/save-stream.ts";
 import fs from "node:fs";
 import os from "node:os";
@@ -296,4 +297,44 @@ test("an HTTPS record that does not parse is passed on as it came, with a line i
   const answer = await queryHttps(proxy.port, "odd.example.test");
   assert.deepEqual((answer.answers?.[0] as { data: Buffer }).data, broken);
   await proxy.waitLog(/odd\.example\.test: HTTPS record left as it came: SVCB parameter 5 runs past the record/);
+});
+
+test("dns_use_hosts_file: an A query for a name in the hosts file is answered from it without the name server; off, it goes upstream", { timeout: 10_000 }, async (t) => {
+  const listed = parseHosts(fs.readFileSync("/etc/hosts", "utf8")).get("localhost")?.v4 ?? [];
+  if (listed.length === 0) return t.skip("no IPv4 localhost in /etc/hosts");
+  const resolver = await fakeResolver();
+  const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}` } });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+  });
+  const fromHosts = await query(proxy.port, "localhost");
+  assert.deepEqual(fromHosts.answers?.map((a) => ("data" in a ? a.data : undefined)), listed);
+  assert.deepEqual(resolver.queries, [], "the name server was not asked");
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.status ?? 0, 0);
+  proxy.engine.options.setText("dns_use_hosts_file", "false");
+  const upstream = await query(proxy.port, "localhost");
+  assert.deepEqual(upstream.answers?.map((a) => ("data" in a ? a.data : undefined)), ["10.0.0.1"]);
+  assert.deepEqual(resolver.queries, ["localhost"]);
+});
+
+test("the hosts file's form: comments, aliases, IPv6, case and a trailing dot; A and AAAA only, from a file read again when it changes", (t) => {
+  const table = parseHosts("# comment\n127.0.0.1\tlocalhost  me.local # mine\n::1 localhost ip6-localhost\n10.0.0.5 Build.Lan.\nnot-an-ip name\n");
+  assert.deepEqual(table.get("localhost"), { v4: ["127.0.0.1"], v6: ["::1"] });
+  assert.deepEqual(table.get("me.local"), { v4: ["127.0.0.1"], v6: [] });
+  assert.deepEqual(table.get("build.lan"), { v4: ["10.0.0.5"], v6: [] });
+  assert.equal(table.get("name"), undefined);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-hosts-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "hosts");
+  fs.writeFileSync(file, "10.1.1.1 box.lan\n");
+  const ask = (name: string, type: "A" | "AAAA" | "MX") => answerFromHosts(new DNSMessage({ id: 1, type: "query", questions: [{ type, name, class: "IN" }] } as Packet), file);
+  assert.deepEqual(ask("BOX.lan", "A")?.answers.map((a) => ("data" in a ? a.data : undefined)), ["10.1.1.1"]);
+  assert.equal(ask("box.lan", "AAAA"), undefined, "no IPv6 address listed: asked upstream");
+  assert.equal(ask("box.lan", "MX"), undefined);
+  assert.equal(ask("other.lan", "A"), undefined);
+  fs.writeFileSync(file, "10.2.2.2 box.lan\n");
+  fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
+  assert.deepEqual(ask("box.lan", "A")?.answers.map((a) => ("data" in a ? a.data : undefined)), ["10.2.2.2"]);
 });

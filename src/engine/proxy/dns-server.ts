@@ -1,4 +1,5 @@
 import dgram from "node:dgram";
+import { answerFromHosts } from "./hosts-file.ts";
 import fs from "node:fs";
 import net from "node:net";
 import * as dnsPacket from "dns-packet";
@@ -140,6 +141,7 @@ export class DnsServer {
     try {
       await ctx.addons.trigger("dns_request", flow);
       await waitIfIntercepted(ctx, flow);
+      if (!flow.response && ctx.options.get<boolean>("dns_use_hosts_file")) flow.response = answerFromHosts(flow.request);
       if (!flow.response) {
         if (!upstream) throw new Error("no upstream name server: set dns_name_servers");
         flow.response = new DNSMessage(await (path.tcp ? this.forwardTcp(msg, upstream) : this.forward(msg, upstream)));
