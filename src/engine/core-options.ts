@@ -5,7 +5,7 @@ import net from "node:net";
 import type { OptionValue, Options } from "./options.ts";
 import { compileFilter } from "./filter/index.ts";
 import { describeModes, isModeSpec } from "./modes.ts";
-import { readTrustedCa } from "./proxy/trusted-ca.ts";
+import { readTrustedCa, readTrustedCaDir } from "./proxy/trusted-ca.ts";
 import { ONBOARDING_HOST } from "./ca/onboarding.ts";
 import { readCustomCerts } from "./ca/custom-certs.ts";
 import { TLS_VERSIONS, validClientCerts, validTlsSetting, validTlsVersion } from "./proxy/tls-settings.ts";
@@ -113,6 +113,16 @@ export function registerCoreOptions(options: Options): void {
     help: "A PEM file of CA certificates that upstream servers are verified against, in place of the system's.",
     validate: (v) => {
       if (typeof v === "string") readTrustedCa(v);
+    },
+  });
+  options.add({
+    name: "ssl_verify_upstream_trusted_confdir",
+    type: "optional str",
+    default: undefined,
+    paths: true,
+    help: "A directory of CA certificates (PEM files, as c_rehash prepares them) that upstream servers are verified against, in place of the system's; with ssl_verify_upstream_trusted_ca, both.",
+    validate: (v) => {
+      if (typeof v === "string") readTrustedCaDir(v);
     },
   });
   for (const side of ["client", "server"] as const) {

@@ -21,7 +21,7 @@ const MITMPROXY_ONLY = new Set([
   "console_layout_headers", "console_mouse", "console_palette_transparent",
   "http3", "key_size",
   "normalize_outbound_headers", "protobuf_definitions", "proxy_debug",
-  "ssl_verify_upstream_trusted_confdir", "udp_hosts", "upstream_cert",
+  "udp_hosts", "upstream_cert",
   "web_columns", "web_debug", "web_host", "web_open_browser", "web_password", "web_port", "web_static_viewer", "web_theme",
 ]);
 

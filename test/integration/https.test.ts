@@ -316,6 +316,30 @@ test("ssl_verify_upstream_trusted_ca: the origin's own CA file verifies it (no -
   await assert.rejects(proxy.engine.handle({ op: "setOption", name: "ssl_verify_upstream_trusted_ca", value: path.join(dir, "missing.pem") }), /cannot read .*missing\.pem/);
 });
 
+test("ssl_verify_upstream_trusted_confdir: a directory of CA files (other files and a c_rehash link passed over) verifies the origin; one without it refuses; one with no certificate is an error", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("verified by dir"));
+  const dir = fs.mkdtempSync(path.join(testConfdir(), "trusted-dir-"));
+  const cas = path.join(dir, "cas");
+  fs.mkdirSync(path.join(cas, "sub"), { recursive: true });
+  fs.writeFileSync(path.join(cas, "company.pem"), originCertificate().certPem);
+  fs.symlinkSync("company.pem", path.join(cas, "5f3a9c2e.0"));
+  fs.writeFileSync(path.join(cas, "README"), "not a certificate\n");
+  const proxy = await startProxy({ options: { ssl_verify_upstream_trusted_confdir: cas } });
+  closeAfter(t, proxy, origin);
+  const req = { target: `127.0.0.1:${origin.port}`, servername: "app.test", path: "/", headers: { connection: "close" } };
+  const ok = await httpsViaProxy(proxy.port, req);
+  assert.equal(ok.status, 200, ok.body.toString());
+  assert.equal(ok.body.toString(), "verified by dir");
+  const others = path.join(dir, "others");
+  fs.mkdirSync(others);
+  fs.writeFileSync(path.join(others, "pryx.pem"), pryxCaPem());
+  await proxy.engine.handle({ op: "setOption", name: "ssl_verify_upstream_trusted_confdir", value: others });
+  assert.equal((await httpsViaProxy(proxy.port, req)).status, 502, "the origin's CA is not in that directory");
+  const empty = path.join(dir, "empty");
+  fs.mkdirSync(empty);
+  await assert.rejects(proxy.engine.handle({ op: "setOption", name: "ssl_verify_upstream_trusted_confdir", value: empty }), /empty holds no file with a PEM certificate/);
+});
+
 test("turning verification on (ssl_insecure off) closes idle server connections made without it: the next request verifies", { timeout: 15_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("hello"));
   const proxy = await startProxy({ options: insecure });

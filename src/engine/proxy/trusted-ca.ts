@@ -36,6 +36,40 @@ export function readTrustedCa(file: string): string[] {
 }
 
 /**
+ * The certificates of `ssl_verify_upstream_trusted_confdir`: every file of the directory that
+ * holds PEM certificates (a c_rehash directory links each under its hash too: read once), and
+ * kept as the file's are. Files with none are passed over; a directory with none is an error.
+ */
+export function readTrustedCaDir(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).sort();
+  } catch (err) {
+    throw new Error(`cannot read the directory ${dir}: ${(err as Error).message}`);
+  }
+  const certs = new Set<string>();
+  for (const name of names) {
+    let text: string;
+    try {
+      text = fs.readFileSync(`${dir}/${name}`, "utf8");
+    } catch {
+      continue; // a subdirectory or a dangling link: not a certificate file
+    }
+    for (const pem of certificatesIn(text)) {
+      try {
+        new X509Certificate(pem);
+        certs.add(pem);
+      } catch {
+        // Not one OpenSSL would load either.
+      }
+    }
+  }
+  if (certs.size === 0) throw new Error(`${dir} holds no file with a PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  cache.set(`dir:${dir}`, [...certs]);
+  return [...certs];
+}
+
+/**
  * How upstream servers are verified now (-k, a trusted CA file, or the system's store): the TLS
  * options for a handshake, and a key naming them, which the connection pool keeps connections
  * under so one made under -k is never reused once verification is on.
@@ -43,6 +77,9 @@ export function readTrustedCa(file: string): string[] {
 export function upstreamVerification(options: Options): { key: string; tls: Pick<tls.ConnectionOptions, "rejectUnauthorized" | "ca"> } {
   if (options.get<boolean>("ssl_insecure")) return { key: "insecure", tls: { rejectUnauthorized: false } };
   const file = options.get<string | undefined>("ssl_verify_upstream_trusted_ca");
-  if (!file) return { key: "system", tls: { rejectUnauthorized: true } };
-  return { key: `ca:${file}`, tls: { rejectUnauthorized: true, ca: cache.get(file) ?? readTrustedCa(file) } };
+  const dir = options.get<string | undefined>("ssl_verify_upstream_trusted_confdir");
+  if (!file && !dir) return { key: "system", tls: { rejectUnauthorized: true } };
+  // As OpenSSL's CAfile and CApath: the two together, when both are set.
+  const ca = [...(file ? (cache.get(file) ?? readTrustedCa(file)) : []), ...(dir ? (cache.get(`dir:${dir}`) ?? readTrustedCaDir(dir)) : [])];
+  return { key: `ca:${file ?? ""}|dir:${dir ?? ""}`, tls: { rejectUnauthorized: true, ca } };
 }
