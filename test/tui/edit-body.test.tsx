@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { KEY, press, pressEach, renderConsole, until, waitForText } from "./helpers/tui.tsx";
+import { KEY, press, pressEach, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
 import { makeDetail, makeFlow } from "./helpers/fake-engine.ts";
 import { editPart, showFlows } from "./helpers/edit.ts";
 import { ENTER_ALT, LEAVE_ALT, terminalHandover, type TerminalHandover } from "../../src/tui/edit/terminal.ts";
@@ -345,4 +345,30 @@ test("raw response saved untouched changes nothing; a broken header line is refu
     responseBody: Buffer.from("bye"),
   });
   assert.throws(() => rawPatch("raw request", Buffer.from("GET / HTTP/1.1\nno colon here\n\n"), d), /line 2: expected "Name: value"/);
+});
+
+test("v in the flow view shows the chosen body in $PAGER with the terminal handed over (mitmproxy's console.bodyview); no body is said so", async () => {
+  const dir = tempDir("pryx-fake-pager-");
+  const seen = path.join(dir, "seen");
+  const pager = path.join(dir, "pager.sh");
+  writeFileSync(pager, `#!/bin/sh\ncp "$1" "${seen}"\n`);
+  chmodSync(pager, 0o755);
+  const terminal = spyTerminal();
+  const h = await renderConsole({ height: 40, env: { PATH: process.env["PATH"], PAGER: pager }, terminal });
+  try {
+    const flow = makeFlow({ seq: 1, method: "POST", path: "/form" });
+    await showFlows(h, [flow]);
+    await press(h, KEY.enter);
+    await press(h, "v");
+    await waitForText(h, "View...");
+    await pressEach(h, ["j", KEY.enter]);
+    assert.ok(await until(() => existsSync(seen)), "the pager ran");
+    assert.equal(terminal.runs, 1);
+    assert.equal(readFileSync(seen, "utf8"), dec(makeDetail(flow).response?.body), "the whole response body, decoded");
+    rmSync(seen);
+    await runAtPrompt(h, `console.bodyview ${flow.id} trailers`);
+    await waitForText(h, "console.bodyview views request or response");
+  } finally {
+    h.unmount();
+  }
 });

@@ -47,26 +47,57 @@ export interface RunEditorOptions {
   stdio?: StdioOptions;
 }
 
-/**
- * Edits bytes in an external editor and returns what it saved. The command is run by the shell
- * with the file as its argument, as git runs $EDITOR, so `EDITOR="code --wait"` works.
- * Throws EditorError when the editor cannot start or exits with a failure: the body then stays.
- */
-export function editInExternalEditor(content: Uint8Array, o: RunEditorOptions): Uint8Array {
-  // A private directory: bodies carry cookies and tokens.
+/** Runs `use` on a private temp file holding `content` (bodies carry cookies and tokens), then removes it. */
+function withTempFile<T>(content: Uint8Array, extension: string | undefined, use: (file: string) => T): T {
   const dir = mkdtempSync(path.join(tmpdir(), "pryx-edit-"));
-  const file = path.join(dir, `body${o.extension ?? ".txt"}`);
+  const file = path.join(dir, `body${extension ?? ".txt"}`);
   try {
     writeFileSync(file, content, { mode: 0o600 });
-    const r = o.terminal.run(() => spawnSync("sh", ["-c", `${o.command} "$@"`, "sh", file], { stdio: o.stdio ?? "inherit", env: o.env ?? process.env }));
-    if (r.error) throw new EditorError(`cannot run the editor ${JSON.stringify(o.command)}: ${r.error.message}`);
-    if (r.status !== 0) {
-      // The shell says 127 when it cannot find the command.
-      const how = r.signal ? `was killed by ${r.signal}` : r.status === 127 ? "was not found (status 127)" : `exited with status ${r.status}`;
-      throw new EditorError(`the editor ${JSON.stringify(o.command)} ${how}; nothing was changed`);
-    }
-    return new Uint8Array(readFileSync(file));
+    return use(file);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs `o.command` on `file` with the terminal handed over, by the shell with the file as its
+ * argument, as git runs $EDITOR, so `EDITOR="code --wait"` works. Throws EditorError naming the
+ * program (`what`) when it cannot start or exits with a failure.
+ */
+function runOnFile(file: string, o: RunEditorOptions, what: "editor" | "viewer", consequence: string): void {
+  const r = o.terminal.run(() => spawnSync("sh", ["-c", `${o.command} "$@"`, "sh", file], { stdio: o.stdio ?? "inherit", env: o.env ?? process.env }));
+  if (r.error) throw new EditorError(`cannot run the ${what} ${JSON.stringify(o.command)}: ${r.error.message}`);
+  if (r.status !== 0) {
+    // The shell says 127 when it cannot find the command.
+    const how = r.signal ? `was killed by ${r.signal}` : r.status === 127 ? "was not found (status 127)" : `exited with status ${r.status}`;
+    throw new EditorError(`the ${what} ${JSON.stringify(o.command)} ${how}${consequence}`);
+  }
+}
+
+/**
+ * Edits bytes in an external editor and returns what it saved. Throws EditorError when the
+ * editor cannot start or exits with a failure: the body then stays.
+ */
+export function editInExternalEditor(content: Uint8Array, o: RunEditorOptions): Uint8Array {
+  return withTempFile(content, o.extension, (file) => {
+    runOnFile(file, o, "editor", "; nothing was changed");
+    return new Uint8Array(readFileSync(file));
+  });
+}
+
+/** Shows bytes in an external viewer (mitmproxy's console.bodyview); nothing is read back. */
+export function viewInExternalViewer(content: Uint8Array, o: RunEditorOptions): void {
+  withTempFile(content, o.extension, (file) => runOnFile(file, o, "viewer", ""));
+}
+
+/**
+ * The viewer for console.bodyview, as mitmproxy falls back from mailcap: $PAGER, then less or
+ * more when installed, then the external editor; undefined when there is none of them.
+ */
+export function chooseViewer(env: NodeJS.ProcessEnv, exists: (cmd: string) => boolean = (c) => onPath(c, env["PATH"])): string | undefined {
+  const pager = env["PAGER"]?.trim();
+  if (pager) return pager;
+  for (const c of ["less", "more"]) if (exists(c)) return c;
+  const editor = chooseEditor(env, exists);
+  return editor.kind === "external" ? editor.command : undefined;
 }

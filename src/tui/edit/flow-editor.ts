@@ -12,7 +12,7 @@ import { quoteAlways } from "../command-line.ts";
 import { humanSize } from "../format.ts";
 import type { Keymap } from "../keymap.ts";
 import type { KeyPress } from "../keys.ts";
-import { chooseEditor, editInExternalEditor } from "./external-editor.ts";
+import { chooseEditor, chooseViewer, editInExternalEditor, viewInExternalViewer } from "./external-editor.ts";
 import * as grid from "./grid.ts";
 import { lineKey } from "./line-keys.ts";
 import {
@@ -105,6 +105,25 @@ export class FlowEditor {
       return;
     }
     await this.edit(f.id, partArg);
+  }
+
+  /**
+   * mitmproxy's console.bodyview: the whole request or response body, decoded, in an external
+   * viewer ($PAGER, then less or more, then the editor) with the terminal handed over.
+   */
+  async viewBody(id: string, part: string | undefined): Promise<void> {
+    if (part !== "request" && part !== "response") throw new Error(`console.bodyview views request or response, not ${JSON.stringify(part ?? "")}`);
+    const f = this.host.summary(id);
+    if (!f) throw new Error(`no flow with id ${id}`);
+    if (f.type !== "http") throw new Error(`a ${f.type.toUpperCase()} flow has no ${part} body`);
+    const size = part === "request" ? f.reqSize : (f.respSize ?? 0);
+    const d = await this.detail(id, Math.max(1, size));
+    const m = part === "request" ? d.request : d.response;
+    if (!m) throw new Error(`the flow has no ${part}`);
+    if (!m.body || m.body.length === 0) throw new Error(`the ${part} has no body`);
+    const viewer = chooseViewer(this.host.env);
+    if (!viewer) throw new Error("no viewer: set $PAGER (or install less)");
+    viewInExternalViewer(m.body, { command: viewer, terminal: this.host.terminal, extension: extensionFor(m.contentType), env: this.host.env });
   }
 
   async edit(id: string, partName: string): Promise<void> {
