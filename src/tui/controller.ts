@@ -180,6 +180,8 @@ export interface ConsoleState {
   readonly previewFocused: boolean;
   /** Requests waiting in the client replay queue and recorded responses waiting to answer (the status line's [cplayback:N] [splayback:N]). */
   readonly replay: { readonly client: number; readonly server: number };
+  /** The engine is still applying a view filter, and has taken long enough to say so. */
+  readonly filtering?: boolean;
 }
 
 interface LocalCommand {
@@ -188,6 +190,9 @@ interface LocalCommand {
   /** Returns a value for `console.choose.cmd`; a string is also shown as a message. */
   run(args: string[], rest: string): unknown;
 }
+
+/** How long a view filter may take before the status line says the engine is filtering. */
+export const FILTER_BUSY_MS = 150;
 
 /** Options the console keeps itself when the engine does not define them (the engine's win when it does). */
 const LOCAL_OPTIONS: OptionInfo[] = [
@@ -750,11 +755,29 @@ export class Controller {
    */
   async run(line: string, fromPrompt = true): Promise<void> {
     this.lastCommand = line;
+    const busy = this.filterBusy(line);
     try {
       this.showResult(await this.execute(line), fromPrompt);
     } catch (err) {
       this.error(err);
+    } finally {
+      busy();
     }
+  }
+
+  /**
+   * A view filter over a few hundred thousand flows takes the engine a while: past FILTER_BUSY_MS
+   * the status line says it is filtering (mitmproxy#7694 asks for that) until the engine answers.
+   * Returns what ends it; a line that sets no view filter gets a no-op.
+   */
+  private filterBusy(line: string): () => void {
+    const [name, option] = tokenize(line, true);
+    if (name?.value !== "set" || option?.value !== "view_filter") return () => undefined;
+    const timer = setTimeout(() => this.set({ filtering: true }), FILTER_BUSY_MS);
+    return () => {
+      clearTimeout(timer);
+      if (this._state.filtering) this.set({ filtering: false });
+    };
   }
 
   /**

@@ -1,10 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { KEY, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
-import { FakeEngine } from "./helpers/fake-engine.ts";
+import { FakeEngine, makeFlow } from "./helpers/fake-engine.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import { statusFlags } from "../../src/tui/components/status-bar.tsx";
-import type { ConsoleState } from "../../src/tui/controller.ts";
+import { FILTER_BUSY_MS, type ConsoleState } from "../../src/tui/controller.ts";
 import type { OptionInfo } from "../../src/protocol.ts";
 
 const statusLine = (frame: string): string => frame.split("\n").at(-1)!;
@@ -104,6 +104,29 @@ test("the status line shows [splayback:N] and [cplayback:N] from the engine's re
     counts["replay.client.count"] = "0";
     assert.ok(await until(() => !h.lastFrame().includes("cplayback"), 3000), "the finished replay's flag goes");
     assert.match(h.lastFrame(), /\[splayback:2\]/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("a view filter the engine takes long over says [filtering…] until it answers; a fast one never flickers it", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add([makeFlow({ seq: 1 })]);
+    await waitForText(h, "[1/1]");
+    let release: () => void = () => undefined;
+    h.engine.onCommand = (line) => (line.startsWith("set view_filter") ? new Promise<undefined>((r) => (release = () => r(undefined))) : Promise.resolve(undefined));
+    void runAtPrompt(h, "set view_filter ~u slow");
+    await waitForText(h, "[filtering…]");
+    release();
+    assert.ok(await until(() => !h.lastFrame().includes("[filtering…]")), "cleared once the engine answered");
+    const frames: string[] = [];
+    h.engine.onCommand = async () => undefined;
+    await runAtPrompt(h, "set view_filter ~u fast");
+    frames.push(h.lastFrame());
+    await new Promise((r) => setTimeout(r, FILTER_BUSY_MS + 50));
+    frames.push(h.lastFrame());
+    for (const f of frames) assert.doesNotMatch(f, /filtering/);
   } finally {
     h.unmount();
   }

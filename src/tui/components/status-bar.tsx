@@ -28,7 +28,8 @@ export function statusFlags(s: ConsoleState, counts: { shown: number; total: num
   if (items("tcp_hosts")) out.push(`[TCP:${items("tcp_hosts")}]`);
   const intercept = s.options.get("intercept")?.value ?? "";
   if (intercept) out.push(`[${s.options.get("intercept_active")?.value === "false" ? "X" : ""}i:${intercept}]`);
-  if (s.viewFilter) out.push(`[f:${s.viewFilter}]`);
+  if (s.filtering) out.push("[filtering…]");
+  else if (s.viewFilter) out.push(`[f:${s.viewFilter}]`);
   // Sticky cookies and auth, by their flags' letters as mitmproxy shows them.
   if (opt("stickycookie")) out.push(`[t:${opt("stickycookie")}]`);
   if (opt("stickyauth")) out.push(`[u:${opt("stickyauth")}]`);
