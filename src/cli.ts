@@ -290,7 +290,9 @@ async function runCa(argv: { confdir?: string }): Promise<void> {
   const { DEFAULT_CONFDIR, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT } = await import("./engine/core-options.ts");
   const confdir = argv.confdir ? pathFrom(argv.confdir) : DEFAULT_CONFDIR;
   try {
-    const ca = await loadOrCreateCA(confdir);
+    // As the proxy would make it: with config.yaml's key_size, if it sets one.
+    const keySize = Number(lastSet(startupTexts({}, confdir), "key_size", 2048));
+    const ca = await loadOrCreateCA(confdir, keySize);
     process.stdout.write(`${trustInstructions(ca, `http://${DEFAULT_LISTEN_HOST}:${DEFAULT_LISTEN_PORT}`)}\n`);
   } catch (err) {
     process.stderr.write(`pryx: ${(err as Error).message}\n`);

@@ -161,6 +161,15 @@ export function registerCoreOptions(options: Options): void {
     help: "Record connections to ignored hosts (ignore_hosts, allow_hosts) as TCP flows with their bytes; off, they pass with no flow and nothing kept in memory.",
   });
   options.add({ name: "dns_use_hosts_file", type: "bool", default: true, help: "Use the hosts file for DNS lookups in regular DNS mode/wireguard mode." });
+  options.add({
+    name: "key_size",
+    type: "int",
+    default: 2048,
+    help: "TLS key size for the CA (RSA bits), used when pryx makes its CA on first run; an existing CA is kept. Host certificates use ECDSA P-256 keys, which have no size to set.",
+    validate: (v) => {
+      if ((v as number) < 2048 || (v as number) > 16384) throw new Error("must be from 2048 (clients refuse smaller RSA keys) to 16384");
+    },
+  });
   options.add({ name: "rawtcp", type: "bool", default: true, help: "Relay what is neither TLS nor HTTP as raw TCP; off, it is read as HTTP and refused as malformed (tcp_hosts still relay)." });
   options.add({ name: "validate_inbound_headers", type: "bool", default: true, help: "Make sure that incoming HTTP requests are not malformed. Disabling this option makes pryx vulnerable to HTTP smuggling attacks." });
   options.add({

@@ -175,7 +175,7 @@ export class Engine {
     if (this.init.noServer) this.options.setValues({ server: false });
     await this.addBuiltins();
     const confdir = this.options.get<string>("confdir");
-    const ca = await loadOrCreateCA(confdir);
+    const ca = await loadOrCreateCA(confdir, this.options.get<number>("key_size"));
     const leaves = new LeafCertificates(ca);
     this.leaves = leaves;
     this.applyClientTls();

@@ -19,7 +19,7 @@ export const CONFIG_FILES = ["config.yaml", "config.yml"];
 const MITMPROXY_ONLY = new Set([
   "add_upstream_certs_to_client_chain", "connection_strategy",
   "console_layout_headers", "console_mouse", "console_palette_transparent",
-  "http3", "key_size",
+  "http3",
   "normalize_outbound_headers", "protobuf_definitions", "proxy_debug",
   "udp_hosts", "upstream_cert",
   "web_columns", "web_debug", "web_host", "web_open_browser", "web_password", "web_port", "web_static_viewer", "web_theme",

@@ -142,3 +142,19 @@ test("run as a program, pryx sends a TLS client no session tickets (config/opens
   assert.equal(await ticketsVia(PRYX, []), 0, "bin/pryx.mjs started Node with its OpenSSL settings");
   assert.equal(await ticketsVia(process.execPath, [PRYX]), 2, "without them, OpenSSL's default of two tickets");
 });
+
+test("key_size (mitmproxy's) sets the RSA size of a CA made on first run, from config.yaml too; an existing CA is kept; below 2048 is refused", { timeout: 60_000 }, async (t) => {
+  const confdir = path.join(tmpdir(t), "conf");
+  fs.mkdirSync(confdir, { recursive: true });
+  fs.writeFileSync(path.join(confdir, "config.yaml"), "key_size: 3072\n");
+  const made = await run(process.execPath, [PRYX, "ca", "--confdir", confdir]);
+  assert.equal(made.code, 0, made.stderr);
+  const bits = () => new X509Certificate(fs.readFileSync(path.join(confdir, "pryx-ca-cert.pem"))).publicKey.asymmetricKeyDetails?.modulusLength;
+  assert.equal(bits(), 3072);
+  const kept = await run(process.execPath, [PRYX, "dump", "-n", "--confdir", confdir, "--set", "key_size=4096"]);
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.equal(bits(), 3072, "the CA already made is kept");
+  const small = await run(process.execPath, [PRYX, "dump", "-n", "--confdir", confdir, "--set", "key_size=1024"]);
+  assert.equal(small.code, 2);
+  assert.match(small.stderr, /option key_size .*must be from 2048/);
+});

@@ -87,7 +87,8 @@ const CA_LIFETIME_YEARS = 10;
 /** Backdating covers clients whose clocks run behind. */
 const CA_BACKDATE_MS = 2 * DAY_MS;
 
-export async function loadOrCreateCA(confdir: string): Promise<CertificateAuthority> {
+/** `keySize`: the RSA modulus of a CA made now (mitmproxy's key_size); an existing CA is kept as it is. */
+export async function loadOrCreateCA(confdir: string, keySize = 2048): Promise<CertificateAuthority> {
   const paths = caPaths(confdir);
   await ensureConfdir(confdir);
   let keyFile = await readIfExists(paths.key, paths);
@@ -95,7 +96,7 @@ export async function loadOrCreateCA(confdir: string): Promise<CertificateAuthor
   if (keyFile === undefined) {
     await refuseOrphanedCopies(paths);
     // If another pryx created the CA between our read and our write, this keeps theirs and we load it.
-    created = await writeKeyFileExclusively(paths, createCAKeyFile());
+    created = await writeKeyFileExclusively(paths, createCAKeyFile(keySize));
     keyFile = await readIfExists(paths.key, paths);
     if (keyFile === undefined) {
       throw new CAError(paths.key, 'vanished right after pryx created it', recreateHint(paths));
@@ -107,8 +108,8 @@ export async function loadOrCreateCA(confdir: string): Promise<CertificateAuthor
 // ---------------------------------------------------------------------------
 // Creating
 
-function createCAKeyFile(): string {
-  const keys = generateRsaKeyPair();
+function createCAKeyFile(keySize: number): string {
+  const keys = generateRsaKeyPair(keySize);
   const cert = forge.pki.createCertificate();
   cert.version = 2;
   cert.publicKey = keys.forgePublicKey;

@@ -20,8 +20,8 @@ export interface RsaKeyPair {
   readonly forgePublicKey: forge.pki.PublicKey;
 }
 
-export function generateRsaKeyPair(): RsaKeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+export function generateRsaKeyPair(bits = 2048): RsaKeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
   return {
     privateKey,
     keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
