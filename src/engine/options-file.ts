@@ -17,11 +17,14 @@ export const CONFIG_FILES = ["config.yaml", "config.yml"];
  * are skipped with a warning rather than stopping pryx, where an unknown name is an error.
  */
 const MITMPROXY_ONLY = new Set([
-  "add_upstream_certs_to_client_chain", "connection_strategy",
+  // Connections: pryx connects lazily and makes host certificates from the client's SNI.
+  "add_upstream_certs_to_client_chain", "connection_strategy", "upstream_cert",
+  // The console: no mouse, no pane titles, palettes drawn on the terminal's own background.
   "console_layout_headers", "console_mouse", "console_palette_transparent",
-  "http3",
-  "normalize_outbound_headers", "protobuf_definitions", "proxy_debug",
-  "udp_hosts", "upstream_cert",
+  // Protocols and views pryx has not: HTTP/3 and UDP, protobuf bodies.
+  "http3", "udp_hosts", "protobuf_definitions",
+  "normalize_outbound_headers", "proxy_debug",
+  // mitmweb's.
   "web_columns", "web_debug", "web_host", "web_open_browser", "web_password", "web_port", "web_static_viewer", "web_theme",
 ]);
 
