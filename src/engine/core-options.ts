@@ -170,6 +170,13 @@ export function registerCoreOptions(options: Options): void {
       if ((v as number) < 2048 || (v as number) > 16384) throw new Error("must be from 2048 (clients refuse smaller RSA keys) to 16384");
     },
   });
+  options.add({
+    name: "connection_strategy",
+    type: "choice",
+    default: "lazy",
+    choices: ["eager", "lazy"],
+    help: "When server connections open: lazy, at a tunnel's first request (pryx's default); eager, before the CONNECT is answered (mitmproxy's default), so a server that is down is the CONNECT's 502 and a server that speaks first is relayed as TCP.",
+  });
   options.add({ name: "rawtcp", type: "bool", default: true, help: "Relay what is neither TLS nor HTTP as raw TCP; off, it is read as HTTP and refused as malformed (tcp_hosts still relay)." });
   options.add({ name: "validate_inbound_headers", type: "bool", default: true, help: "Make sure that incoming HTTP requests are not malformed. Disabling this option makes pryx vulnerable to HTTP smuggling attacks." });
   options.add({

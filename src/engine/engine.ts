@@ -40,6 +40,7 @@ import { replayHooks } from "./hooks/event-sequence.ts";
 import { encodeSummaries } from "../summary-codec.ts";
 import { uuid } from "./flow/uuid.ts";
 import { configFiles, readOptionsFile } from "./options-file.ts";
+import { EagerServers } from "./proxy/eager.ts";
 
 /**
  * How often changes go to the console or dump as one batch. Under a flood a batch holds a few
@@ -115,6 +116,7 @@ export class Engine {
       sharedUpstreams: this.sharedUpstreams,
       connections: this.connections,
       injectors: this.injectors,
+      eagerServers: new EagerServers(),
     };
     this.tunnel = new Tunnel(this.ctx, (socket, client, target, initial) => this.startHttp(socket, client, target, initial));
     registerCoreOptions(this.options);

@@ -17,8 +17,8 @@ export const CONFIG_FILES = ["config.yaml", "config.yml"];
  * are skipped with a warning rather than stopping pryx, where an unknown name is an error.
  */
 const MITMPROXY_ONLY = new Set([
-  // Connections: pryx connects lazily and makes host certificates from the client's SNI.
-  "add_upstream_certs_to_client_chain", "connection_strategy", "upstream_cert",
+  // Certificates: pryx makes host certificates from the client's SNI, not the server's.
+  "add_upstream_certs_to_client_chain", "upstream_cert",
   // The console: no mouse, no pane titles, palettes drawn on the terminal's own background.
   "console_layout_headers", "console_mouse", "console_palette_transparent",
   // Protocols and views pryx has not: HTTP/3 and UDP, protobuf bodies.

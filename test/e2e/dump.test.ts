@@ -551,7 +551,7 @@ test("--set server=false is -n: the file is printed and nothing listens", { time
 test("dump reads <confdir>/config.yaml as mitmdump does: its flow_detail and filter options apply, the command line wins, a broken file stops it", { timeout: 30_000 }, async () => {
   const confdir = tempDir("pryx-config-yaml-");
   const fixture = path.join(REPO, "test/fixtures/mitmproxy-8.1.1.flow");
-  fs.writeFileSync(path.join(confdir, "config.yaml"), "# as in ~/.mitmproxy\nflow_detail: 0\nanticomp: true\nconnection_strategy: lazy\n");
+  fs.writeFileSync(path.join(confdir, "config.yaml"), "# as in ~/.mitmproxy\nflow_detail: 0\nanticomp: true\nupstream_cert: false\n");
   const quiet = runPryx(["dump", "-n", "--confdir", confdir, "-r", fixture]);
   assert.equal(await quiet.exited, 0, quiet.stderr());
   assert.equal(quiet.stdout(), "", "flow_detail 0 from the file: no flow lines");
@@ -560,7 +560,7 @@ test("dump reads <confdir>/config.yaml as mitmdump does: its flow_detail and fil
   const requests = loud.stdout().split(/\n(?=\S)/).filter((block) => / (GET|POST) http/.test(block));
   assert.equal(requests.length, 3, loud.stdout());
   for (const block of requests) assert.match(block, /accept-encoding: identity/i, "anticomp from the file ran");
-  assert.match(loud.stderr(), /config\.yaml: connection_strategy is a mitmproxy option pryx does not have: skipped/);
+  assert.match(loud.stderr(), /config\.yaml: upstream_cert is a mitmproxy option pryx does not have: skipped/);
   fs.writeFileSync(path.join(confdir, "config.yaml"), "flow_detail: [2\n");
   const broken = runPryx(["dump", "-n", "--confdir", confdir, "-r", fixture]);
   assert.equal(await broken.exited, 2);

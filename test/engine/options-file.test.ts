@@ -25,7 +25,7 @@ ignore_hosts:
   - 'pinned\\.example:443'
 view_order: size
 intercept: null
-connection_strategy: lazy
+upstream_cert: false
 web_port: 8082
 `;
 
@@ -38,7 +38,7 @@ test("a mitmproxy config.yaml parses to option texts: lists item by item, boolea
     view_order: "size",
     intercept: "",
   });
-  assert.deepEqual(skipped, ["connection_strategy", "web_port"]);
+  assert.deepEqual(skipped, ["upstream_cert", "web_port"]);
   assert.deepEqual(parseOptions("", "empty.yaml"), { values: {}, skipped: [] });
   assert.deepEqual(parseOptions("# only a comment\n", "c.yaml").values, {});
 });
@@ -68,7 +68,7 @@ test("<confdir>/config.yaml sets options at start-up, under the command line; a 
   assert.equal(e.options.get("ssl_insecure"), false, "the command line wins over the file");
   assert.equal(e.options.get("view_order"), "url", "config.yml is read after config.yaml");
   assert.equal(e.options.get("save_stream_file"), path.join(confdir, "flows.out"));
-  const skipped = `${path.join(confdir, "config.yaml")}: connection_strategy is a mitmproxy option pryx does not have: skipped`;
+  const skipped = `${path.join(confdir, "config.yaml")}: upstream_cert is a mitmproxy option pryx does not have: skipped`;
   await waitUntil(() => logs.includes(skipped) || undefined, `the warning in the event log: ${logs.join("\n")}`, 3000);
 });
 

@@ -142,6 +142,72 @@ test("show_ignored_hosts off: an ignored host's bytes pass untouched with no flo
   assert.ok(hooks.includes("tcp_start"), "tcp_hosts relays are recorded whatever show_ignored_hosts says");
 });
 
+test("connection_strategy=eager: a dead server is the CONNECT's 502; a live one is connected before the 200 and serves the tunnel's first request; a server that greets first is relayed; an unused one closes with the client", { timeout: 15_000 }, async (t) => {
+  const hooks: string[] = [];
+  const recorder: Addon = {
+    name: "order",
+    http_connect: () => void hooks.push("http_connect"),
+    server_connect: () => void hooks.push("server_connect"),
+    server_connected: () => void hooks.push("server_connected"),
+    server_connect_error: () => void hooks.push("server_connect_error"),
+    request: () => void hooks.push("request"),
+    tcp_start: () => void hooks.push("tcp_start"),
+  };
+  const proxy = await startProxy({ addons: [recorder], keepFlows: true, options: { connection_strategy: "eager", ssl_insecure: "true" } });
+  const origin = await startTlsOrigin((_req, res) => res.end("eager"));
+  // A server that speaks first, and counts the connections it gets and sees closed.
+  let greeterOpen = 0;
+  const greeter = net.createServer((s) => {
+    greeterOpen++;
+    s.on("close", () => greeterOpen--);
+    s.on("error", () => undefined);
+    s.write("220 ready\r\n");
+    s.on("data", (d: Buffer) => s.write(d));
+  });
+  await new Promise<void>((r) => greeter.listen(0, "127.0.0.1", r));
+  closeAfter(t, proxy, origin, { close: () => new Promise<void>((r) => greeter.close(() => r())) });
+
+  const dead = await deadPort();
+  const refused = await connectTunnel(proxy.port, `127.0.0.1:${dead}`).then(
+    () => assert.fail("a tunnel to a dead port was opened"),
+    (err: unknown) => err,
+  );
+  assert.ok(refused instanceof ConnectRefused && refused.status === 502, String(refused));
+  assert.match(refused.body, /connection refused/);
+  assert.deepEqual(hooks, ["http_connect", "server_connect", "server_connect_error"]);
+
+  hooks.length = 0;
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", path: "/first", headers: { connection: "close" } });
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), "eager");
+  assert.equal(origin.connections, 1, "the eager connection carried the request: no second one");
+  assert.deepEqual(hooks.slice(0, 4), ["http_connect", "server_connect", "server_connected", "request"]);
+
+  hooks.length = 0;
+  const smtp = await connectTunnel(proxy.port, `127.0.0.1:${portOf(greeter)}`);
+  smtp.setTimeout(3000, () => smtp.destroy());
+  assert.equal((await readBytes(smtp, 11)).toString(), "220 ready\r\n", "the greeting came without the client sending a byte");
+  smtp.write("EHLO x\r\n");
+  assert.equal((await readBytes(smtp, 8)).toString(), "EHLO x\r\n");
+  smtp.destroy();
+  assert.ok(hooks.includes("tcp_start"), hooks.join(","));
+  await waitUntil(() => greeterOpen === 0 || undefined, "the relayed connection closed");
+
+  // A server that waits for the client, and a client that leaves without a byte.
+  let silentOpen = 0;
+  const silent = net.createServer((s) => {
+    silentOpen++;
+    s.on("close", () => silentOpen--);
+    s.on("error", () => undefined);
+  });
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+  t.after(() => new Promise<void>((r) => silent.close(() => r())));
+  const unused = await connectTunnel(proxy.port, `127.0.0.1:${portOf(silent)}`);
+  await waitUntil(() => silentOpen === 1 || undefined, "the eager connection");
+  unused.destroy();
+  await waitUntil(() => silentOpen === 0 || undefined, `the unused eager connection closed with its client (open: ${silentOpen})`);
+});
+
 test("i ~tcp holds each TCP message until it is resumed; a kill closes the connection", { timeout: 10_000 }, async (t) => {
   const echo = await startEcho();
   const proxy = await startProxy({ options: { intercept: "~tcp" } });

@@ -4,6 +4,7 @@ import type { Log } from "../log.ts";
 import type { FlowStore } from "../store.ts";
 import type { Flow } from "../flow/flow.ts";
 import type tls from "node:tls";
+import type { EagerServers } from "./eager.ts";
 import type { SharedUpstreams } from "./pool.ts";
 import type { Injectors } from "./injectors.ts";
 
@@ -30,4 +31,6 @@ export interface ProxyContext {
   readonly connections: Set<{ close(reason: string): void }>;
   /** Open WebSocket and TCP relays, for inject.websocket and inject.tcp. */
   readonly injectors: Injectors;
+  /** Server connections opened at CONNECT (connection_strategy=eager) for what the tunnel carries. */
+  readonly eagerServers: EagerServers;
 }

@@ -2,7 +2,7 @@ import { Server, formatAddress, type Address, type Client } from "../flow/connec
 import type { HTTPFlow } from "../flow/http.ts";
 import type { ProxyContext } from "./context.ts";
 import type { UpstreamChannel } from "./channel.ts";
-import { H1Upstream, openServer } from "./upstream.ts";
+import { H1Upstream, openServer, useEagerServer } from "./upstream.ts";
 import { H2Upstream } from "./h2-upstream.ts";
 import { upstreamTls } from "./tls-settings.ts";
 
@@ -83,19 +83,21 @@ export class UpstreamPool {
     const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${useTls ? req.pretty_host : ""}|${alpn.join(",")}|${verify}|${from}`;
     const list = (this.channels.get(key) ?? []).filter((c) => !c.closed);
     this.channels.set(key, list);
-    if (!fresh) {
+    // The tunnel's own server connection, opened at CONNECT (connection_strategy=eager), goes first.
+    const eager = fresh ? undefined : this.ctx.eagerServers.take(this.client, address);
+    if (!fresh && !eager) {
       const idle = list.find((c) => !isBusy(c)) ?? this.fromShared(key);
       if (idle) {
         flow.server_conn = idle.server;
         return idle;
       }
     }
-    const server = new Server(address);
+    const server = eager?.server ?? new Server(address);
     // Only a TLS connection sends a name; a plain one showed "Server Name Indication" in the Detail tab.
     if (useTls) server.sni = req.pretty_host;
     flow.server_conn = server;
     this.ctx.notify(flow);
-    const socket = await openServer(this.ctx, this.client, server, useTls, alpn);
+    const socket = eager ? await useEagerServer(this.ctx, this.client, server, eager.socket, useTls, alpn) : await openServer(this.ctx, this.client, server, useTls, alpn);
     const channel: UpstreamChannel = server.alpn === "h2" ? new H2Upstream(this.ctx, this.client, server, socket) : new H1Upstream(this.ctx, this.client, server, socket);
     (this.channels.get(key) as UpstreamChannel[]).push(channel);
     return channel;

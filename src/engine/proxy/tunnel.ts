@@ -67,7 +67,12 @@ export class Tunnel {
    * server could not be reached; the TCP flow has recorded it and tcp_error has fired.
    */
   async prepare(client: Client, target: Target): Promise<{ start: TunnelStart } | { error: string }> {
-    if (!this.passesThrough(target)) return { start: (socket, initial) => this.sniff(socket, client, target, initial) };
+    if (!this.passesThrough(target)) {
+      if (this.ctx.options.get<string>("connection_strategy") !== "eager") return { start: (socket, initial) => this.sniff(socket, client, target, initial) };
+      const eager = await this.connectEagerly(client, target);
+      if ("error" in eager) return eager;
+      return { start: (socket, initial) => this.sniffEager(socket, client, target, initial, eager.socket) };
+    }
     if (this.ignored(target) && !this.ctx.options.get<boolean>("show_ignored_hosts")) return this.prepareUnrecorded(client, target);
     const conn = await this.connectTcp(client, target);
     if ("error" in conn) return conn;
@@ -119,13 +124,76 @@ export class Tunnel {
   }
 
   private sniff(socket: net.Socket, client: Client, target: Target, initial: Buffer): void {
+    this.onFirstBytes(socket, client, initial, (first) => this.byFirstBytes(socket, client, target, first));
+  }
+
+  private byFirstBytes(socket: net.Socket, client: Client, target: Target, first: Buffer): void {
     const plain: ConnectionTarget = { scheme: "http", host: target.host, port: target.port, rewriteHost: false };
     const secure: ConnectionTarget = { ...plain, scheme: "https" };
-    this.onFirstBytes(socket, client, initial, (first) => {
-      if (this.isTls(first)) this.interceptTls(socket, client, first, secure);
-      else if (HTTP_START.test(first.subarray(0, 16).toString("latin1")) || !this.ctx.options.get<boolean>("rawtcp")) this.startPlainHttp(socket, client, plain, first);
-      else void this.relayTcp(socket, client, target, first);
-    });
+    if (this.isTls(first)) this.interceptTls(socket, client, first, secure);
+    else if (HTTP_START.test(first.subarray(0, 16).toString("latin1")) || !this.ctx.options.get<boolean>("rawtcp")) this.startPlainHttp(socket, client, plain, first);
+    else void this.relayTcp(socket, client, target, first);
+  }
+
+  /**
+   * connection_strategy=eager, as mitmproxy's: the server connection opens before the CONNECT is
+   * answered, so a server that is down is the CONNECT's 502 rather than a tunnel that fails at
+   * its first request; the tunnel's first request (or TCP relay) then uses it.
+   */
+  private async connectEagerly(client: Client, target: Target): Promise<{ socket: net.Socket } | { error: string }> {
+    const serverConn = new Server([target.host, target.port]);
+    let socket: net.Socket;
+    try {
+      socket = await openServer(this.ctx, client, serverConn, false, [], true);
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+    // Until the tunnel takes it, a reset must not be an unhandled error; its users listen then.
+    socket.on("error", () => undefined);
+    socket.on("close", () => serverClosed(this.ctx, client, serverConn));
+    this.ctx.eagerServers.put(client, { server: serverConn, socket });
+    return { socket };
+  }
+
+  /**
+   * With an eager server connection, whichever side speaks first decides: the client's first
+   * bytes as without one, or a server that greets first (SMTP, SSH, FTP) makes a TCP relay,
+   * which mitmproxy's eager strategy is for; lazily, such a tunnel would wait on both ends.
+   */
+  private sniffEager(socket: net.Socket, client: Client, target: Target, initial: Buffer, server: net.Socket): void {
+    // Whatever the tunnel turns out to carry, a server connection it never took closes with it.
+    socket.once("close", () => this.ctx.eagerServers.drop(client));
+    if (initial.length) {
+      this.byFirstBytes(socket, client, target, initial);
+      return;
+    }
+    const gone = (): void => {
+      done();
+      void clientDisconnected(this.ctx.addons, client);
+    };
+    const clientFirst = (first: Buffer): void => {
+      done();
+      socket.pause();
+      this.byFirstBytes(socket, client, target, first);
+    };
+    const serverFirst = (greeting: Buffer): void => {
+      done();
+      socket.pause();
+      server.unshift(greeting);
+      void this.relayTcp(socket, client, target, Buffer.alloc(0));
+    };
+    const done = (): void => {
+      socket.off("close", gone);
+      socket.off("data", clientFirst);
+      server.off("data", serverFirst);
+      // Nothing reads the server until the tunnel's user does: it resumes it then.
+      server.pause();
+    };
+    socket.once("close", gone);
+    socket.once("data", clientFirst);
+    server.once("data", serverFirst);
+    socket.resume();
+    server.resume();
   }
 
   /**
@@ -250,10 +318,12 @@ export class Tunnel {
   /** Starts a TCP flow and connects to its server; a failure ends the flow with tcp_error. */
   private async connectTcp(client: Client, target: Target): Promise<{ flow: TCPFlow; server: net.Socket } | { error: string }> {
     const { addons, store } = this.ctx;
-    const serverConn = new Server([target.host, target.port]);
+    const eager = this.ctx.eagerServers.take(client, [target.host, target.port]);
+    const serverConn = eager?.server ?? new Server([target.host, target.port]);
     const flow = new TCPFlow(client, serverConn);
     store.add(flow);
     await addons.trigger("tcp_start", flow);
+    if (eager) return { flow, server: eager.socket };
     try {
       const server = await openServer(this.ctx, client, serverConn, false, [], true);
       server.on("close", () => serverClosed(this.ctx, client, serverConn));
@@ -354,6 +424,8 @@ export class Tunnel {
     server.on("end", () => onEnd(socket));
     if (socket.destroyed && !socket.readableEnded) void finish(new Error("client connection closed"));
     socket.resume();
+    // An eager server connection was paused until now (a fresh one flows already).
+    server.resume();
   }
 
   /** Bytes both ways, untouched (after an HTTP Upgrade). */

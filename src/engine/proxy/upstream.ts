@@ -103,6 +103,31 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
     }
   }
   if (!useTls) return sock;
+  return startTls(ctx, server, sock, host, port, alpn);
+}
+
+/**
+ * A server connection opened before it was needed (connection_strategy=eager), taken for its
+ * first request: TLS starts on it now, with the SNI and ALPN that request calls for. Its
+ * server_connect hooks fired when it opened; a failed handshake fails the request as a
+ * failed connection would.
+ */
+export async function useEagerServer(ctx: ProxyContext, client: Client, server: Server, sock: net.Socket, useTls: boolean, alpn: string[]): Promise<net.Socket> {
+  sock.resume();
+  if (!useTls) return sock;
+  const [host, port] = server.address as Address;
+  try {
+    return await withTimeout(startTls(ctx, server, sock, host, port, alpn), host, port, true);
+  } catch (err) {
+    server.error = (err as Error).message;
+    ctx.log.info(`${formatAddress(client.peername)}: error establishing server connection: ${server.error}`);
+    sock.destroy();
+    throw new UpstreamError(server.error);
+  }
+}
+
+/** TLS to the server on a connected socket; records what was negotiated and the chain. */
+function startTls(ctx: ProxyContext, server: Server, sock: net.Socket, host: string, port: number, alpn: string[]): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const sni = server.sni && !net.isIP(server.sni) ? server.sni : undefined;
     const settings = upstreamTls(ctx.options, server.sni ?? host);
