@@ -101,14 +101,9 @@ export class Tunnel {
    * own hooks still fire, and a server that is down is still the CONNECT's 502.
    */
   private async prepareUnrecorded(client: Client, target: Target): Promise<{ start: TunnelStart } | { error: string }> {
-    const serverConn = new Server([target.host, target.port]);
-    let server: net.Socket;
-    try {
-      server = await openServer(this.ctx, client, serverConn, false, [], true);
-    } catch (err) {
-      return { error: (err as Error).message };
-    }
-    server.on("close", () => serverClosed(this.ctx, client, serverConn));
+    const opened = await this.openBeforeAnswer(client, target);
+    if ("error" in opened) return opened;
+    const server = opened.socket;
     return {
       start: (socket, initial) => {
         socket.allowHalfOpen = server.allowHalfOpen = true;
@@ -141,18 +136,25 @@ export class Tunnel {
    * its first request; the tunnel's first request (or TCP relay) then uses it.
    */
   private async connectEagerly(client: Client, target: Target): Promise<{ socket: net.Socket } | { error: string }> {
-    const serverConn = new Server([target.host, target.port]);
+    const opened = await this.openBeforeAnswer(client, target);
+    if ("error" in opened) return opened;
+    // Until the tunnel takes it, a reset must not be an unhandled error; its users listen then.
+    opened.socket.on("error", () => undefined);
+    this.ctx.eagerServers.put(client, opened);
+    return opened;
+  }
+
+  /** A TCP connection to the tunnel's server before the CONNECT is answered: its failure is the 502's reason. */
+  private async openBeforeAnswer(client: Client, target: Target): Promise<{ server: Server; socket: net.Socket } | { error: string }> {
+    const server = new Server([target.host, target.port]);
     let socket: net.Socket;
     try {
-      socket = await openServer(this.ctx, client, serverConn, false, [], true);
+      socket = await openServer(this.ctx, client, server, false, [], true);
     } catch (err) {
       return { error: (err as Error).message };
     }
-    // Until the tunnel takes it, a reset must not be an unhandled error; its users listen then.
-    socket.on("error", () => undefined);
-    socket.on("close", () => serverClosed(this.ctx, client, serverConn));
-    this.ctx.eagerServers.put(client, { server: serverConn, socket });
-    return { socket };
+    socket.on("close", () => serverClosed(this.ctx, client, server));
+    return { server, socket };
   }
 
   /**
