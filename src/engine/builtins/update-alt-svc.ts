@@ -14,6 +14,8 @@ const ALTERNATIVE = /[a-zA-Z0-9.-]*:\d{1,5}/g;
 export class UpdateAltSvcAddon {
   readonly name = "update_alt_svc";
   private options: Readonly<Record<string, OptionValue>> = {};
+  /** Read when it changes: this hook runs for every response, and options are read through a Proxy. */
+  private keep = false;
 
   load(loader: Loader): void {
     loader.add_option(
@@ -25,9 +27,15 @@ export class UpdateAltSvcAddon {
     this.options = loader.options;
   }
 
+  configure(updated: Set<string>): void {
+    if (updated.has("keep_alt_svc_header")) this.keep = this.options.keep_alt_svc_header === true;
+  }
+
   responseheaders(flow: HTTPFlow): void {
+    // Reverse mode first: it is the rare case, and the cheapest test.
+    if (!flow.client_conn.proxy_mode.startsWith("reverse:") || this.keep) return;
     const response = flow.response;
-    if (!response || this.options.keep_alt_svc_header || !flow.client_conn.proxy_mode.startsWith("reverse:")) return;
+    if (!response) return;
     const headers = response.plainHeaders;
     const values = headers.getAll("alt-svc");
     if (values.length === 0) return;
