@@ -6,6 +6,7 @@ import { CommandError } from "./commands.ts";
 import { OptionError, type Options } from "./options.ts";
 import { readOptionsFile, saveOptionsFile } from "./options-file.ts";
 import { expandHome } from "../home-path.ts";
+import { csvRows } from "../csv.ts";
 import type { FlowStore } from "./store.ts";
 import { HTTPFlow, Request } from "./flow/http.ts";
 import { Client, Server } from "./flow/connection.ts";
@@ -41,16 +42,10 @@ export function cut(flow: Flow, spec: string): string | Uint8Array {
   return get();
 }
 
-/** A CSV cell (RFC 4180 quoting, as Python's csv module writes). */
-function csvCell(v: string | Uint8Array): string {
-  const text = typeof v === "string" ? v : Buffer.from(v).toString("utf8");
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 /** Rows of cuts, one per flow; a flow without a response (an error flow) gets empty response cells, not an abort. */
 function cutCsv(flows: Flow[], specs: string[]): string {
   const value = (f: Flow, spec: string): string | Uint8Array => (spec.startsWith("response.") && f instanceof HTTPFlow && !f.response ? "" : cut(f, spec));
-  return flows.map((f) => `${specs.map((c) => csvCell(value(f, c))).join(",")}\r\n`).join("");
+  return csvRows(flows.map((f) => specs.map((c) => value(f, c))));
 }
 
 /** One value as it is (a body stays byte-exact); several as CSV, a row per flow, as mitmproxy's. */

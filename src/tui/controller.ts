@@ -1540,6 +1540,13 @@ export class Controller {
     };
   }
 
+  /** Runs `fn` on the grid editor on top; a command for it elsewhere is an error. */
+  private onGrid<T>(fn: (s: GridEditorScreen) => T): T {
+    const top = this.top();
+    if (top.kind !== "grideditor") throw new Error("no grid editor is open");
+    return fn(top);
+  }
+
   /** Removes one screen wherever it is; the flow view it uncovers catches up with its flow. */
   private closeScreen(key: number): void {
     const stack = this._state.stack;
@@ -1629,12 +1636,10 @@ export class Controller {
     add("console.edit.focus.options", "console.edit.focus.options", "The parts of the focused flow that can be edited", () => this.editor.options());
     add("console.edit.focus", "console.edit.focus [part]", "Edit a part of the focused flow (without a part: choose one)", (a) => this.editor.start(a.join(" ")));
     add("console.bodyview", "console.bodyview flow part", "View a flow's request or response body in an external viewer ($PAGER)", (a) => this.editor.viewBody(this.resolveFlowArg(a[0]), a[1]));
-    const grid = (name: string, help: string, fn: (s: GridEditorScreen) => void) =>
-      add(`console.grideditor.${name}`, `console.grideditor.${name}`, help, () => {
-        const top = this.top();
-        if (top.kind !== "grideditor") throw new Error("no grid editor is open");
-        fn(top);
-      });
+    const grid = (name: string, help: string, fn: (s: GridEditorScreen) => void) => add(`console.grideditor.${name}`, `console.grideditor.${name}`, help, () => this.onGrid(fn));
+    add("console.grideditor.load", "console.grideditor.load path", "Read a file into the current cell", (a) => this.onGrid((s) => this.editor.gridLoad(s, a[0])));
+    add("console.grideditor.save", "console.grideditor.save path", "Save the rows to a file as CSV", (a) => this.onGrid((s) => this.editor.gridSave(s, a[0])));
+    add("console.grideditor.editor", "console.grideditor.editor", "Edit the current cell in the external editor", () => this.onGrid((s) => this.editor.gridEditor(s)));
     grid("add", "Add a row after the cursor", (s) => this.editor.gridAdd(s, "after"));
     grid("insert", "Insert a row before the cursor", (s) => this.editor.gridAdd(s, "before"));
     grid("delete", "Delete the row under the cursor", (s) => this.editor.gridDelete(s));

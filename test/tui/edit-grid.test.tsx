@@ -3,6 +3,9 @@
  * leaving writes everything back with one edit request, and a refused edit keeps the grid open.
  */
 import { test } from "node:test";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import assert from "node:assert/strict";
 import { KEY, press, pressEach, renderConsole, until, waitForText, type Harness } from "./helpers/tui.tsx";
 import { makeFlow } from "./helpers/fake-engine.ts";
@@ -259,4 +262,38 @@ test("header cells show bytes as the flow view does (\\xNN, \\\\) and typed non-
   assert.deepEqual(gridPatch("response-headers", [["X-Typed", "ü€"], ["X-Esc", "a\\x41\\\\z\\q"]], d), {
     responseHeaders: [["X-Typed", "\xc3\xbc\xe2\x82\xac"], ["X-Esc", "aA\\z\\q"]],
   });
+});
+
+test("w saves the grid's rows as CSV, r reads a file into the current cell, e edits the cell in $EDITOR (mitmproxy's grideditor keys)", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "pryx-grid-io-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const script = path.join(dir, "editor.sh");
+  writeFileSync(script, `#!/bin/sh\nprintf 'from, the "editor"' > "$1"\n`);
+  chmodSync(script, 0o755);
+  const h = await renderConsole({ height: 40, env: { PATH: process.env["PATH"], EDITOR: script } });
+  try {
+    await showFlows(h, [makeFlow({ seq: 1 })]);
+    await openRequestHeaders(h);
+    const csv = path.join(dir, "headers.csv");
+    await press(h, "w");
+    await pressEach(h, [...csv, KEY.enter]);
+    await waitForText(h, `saved 3 rows to ${csv}`);
+    assert.equal(readFileSync(csv, "utf8"), "Host,api.example.com\r\nUser-Agent,curl/8.5.0\r\nAccept,*/*\r\n");
+
+    const value = path.join(dir, "value.txt");
+    writeFileSync(value, "read from a file");
+    await press(h, "l");
+    await press(h, "r");
+    await pressEach(h, [...value, KEY.enter]);
+    assert.match(await waitForText(h, "read from a file"), /^>> Host +read from a file/m);
+
+    await press(h, "e");
+    assert.match(await waitForText(h, "from, the"), /^>> Host +from, the "editor"/m);
+    await press(h, "w");
+    await pressEach(h, [...csv, KEY.enter]);
+    await waitForText(h, "saved 3 rows");
+    assert.match(readFileSync(csv, "utf8"), /^Host,"from, the ""editor"""\r\n/, "a cell with a comma or a quote is quoted");
+  } finally {
+    h.unmount();
+  }
 });

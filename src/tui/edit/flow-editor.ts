@@ -6,6 +6,9 @@
  *
  * The controller owns the screens and the keys; it gives this class a narrow host to work through.
  */
+import { readFileSync, writeFileSync } from "node:fs";
+import { csvRows } from "../../csv.ts";
+import { expandHome } from "../../home-path.ts";
 import type { EngineHandle } from "../../engine-client.ts";
 import type { FlowDetail, FlowPatch, FlowSummary } from "../../protocol.ts";
 import { quoteAlways } from "../command-line.ts";
@@ -255,6 +258,36 @@ export class FlowEditor {
   gridDelete(s: GridEditorScreen): void {
     if (s.saving) return;
     this.updateGrid(s, (g, rows) => grid.deleteRow(g, rows));
+  }
+
+  /** mitmproxy's console.grideditor.load: a file's text into the focused cell. */
+  gridLoad(s: GridEditorScreen, file: string | undefined): void {
+    if (!file) throw new Error("console.grideditor.load needs a path");
+    let text: string;
+    try {
+      text = readFileSync(expandHome(file), "utf8");
+    } catch (err) {
+      throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+    }
+    this.updateGrid(s, (g) => grid.setCell(g, text));
+  }
+
+  /** mitmproxy's console.grideditor.save: the rows as CSV, no header row, as mitmproxy writes them. */
+  gridSave(s: GridEditorScreen, file: string | undefined): string {
+    if (!file) throw new Error("console.grideditor.save needs a path");
+    const rows = grid.gridValues(s.grid);
+    const path = expandHome(file);
+    writeFileSync(path, csvRows(rows));
+    return `saved ${rows.length} row${rows.length === 1 ? "" : "s"} to ${path}`;
+  }
+
+  /** mitmproxy's console.grideditor.editor: the focused cell in the external editor. */
+  gridEditor(s: GridEditorScreen): void {
+    const editor = chooseEditor(this.host.env);
+    if (editor.kind === "inline") throw new Error("no external editor: set $EDITOR");
+    const before = grid.cellValue(s.grid);
+    const edited = new TextDecoder().decode(editInExternalEditor(new TextEncoder().encode(before), { command: editor.command, terminal: this.host.terminal, env: this.host.env }));
+    if (edited !== before) this.updateGrid(s, (g) => grid.setCell(g, edited));
   }
 
   /**

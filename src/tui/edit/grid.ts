@@ -95,6 +95,18 @@ export function commitEdit(g: GridState): GridState {
   return { ...g, rows, editing: undefined };
 }
 
+/** Sets the focused cell to `value` (a grid with no rows gets one), leaving edit mode. */
+export function setCell(g: GridState, value: string): GridState {
+  const base = g.rows.length === 0 ? { ...g, rows: [g.columns.map(() => "")], row: 0 } : commitEdit(g);
+  const rows = base.rows.map((r, i) => (i === base.row ? r.map((c, j) => (j === base.col ? value : c)) : r));
+  return { ...base, rows, editing: undefined };
+}
+
+/** The focused cell's text, the edit in progress included. */
+export function cellValue(g: GridState): string {
+  return g.editing?.value ?? g.rows[g.row]?.[g.col] ?? "";
+}
+
 /** The rows as they would be saved: the cell being edited included, rows with no text at all left out. */
 export function gridValues(g: GridState): Row[] {
   return commitEdit(g).rows.filter((r) => r.some((c) => c !== "")).map((r) => [...r]);
