@@ -1,8 +1,9 @@
 #!/bin/sh
-':' //; exec node --openssl-config="$(dirname "$(readlink -f "$0")")/../config/openssl.cnf" "$(readlink -f "$0")" "$@"
+':' //; f=$(readlink -f "$0" 2>/dev/null) || f=$0; c=${f%/*}/../config/openssl.cnf; [ -r "$c" ] && exec node --openssl-config="$c" "$f" "$@"; exec node "$f" "$@"
 // The line above is for sh, and a string and a comment for JavaScript: run as a program (npx,
 // a global install, ./bin/pryx.mjs), the file starts Node with config/openssl.cnf, which stops
-// TLS 1.3 session tickets no client could use; `node bin/pryx.mjs` runs it as it is.
+// TLS 1.3 session tickets no client could use; where the file cannot be found (no `readlink -f`),
+// without it. `node bin/pryx.mjs` runs it as it is.
 // Registers TypeScript support, then runs the CLI from source (no build step needed).
 // React's development build checks every render; the console wants the production one.
 process.env.NODE_ENV ??= "production";
