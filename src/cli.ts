@@ -80,7 +80,6 @@ function pathFrom(typed: string): string {
   return path.resolve(expandHome(typed));
 }
 
-/** CLI flags are shorthands for options: this maps them onto the one option registry. */
 /** An option's text as the command line last set it (a repeated `--set` wins), or `fallback`. */
 function lastSet(options: Record<string, OptionText>, name: string, fallback: string | number): string {
   return String([options[name] ?? fallback].flat().at(-1) ?? fallback);
@@ -97,6 +96,7 @@ function noServer(argv: CommonArgs, options: Record<string, OptionText>): boolea
   return Boolean(argv["no-server"]) || lastSet(options, "server", "true") === "false";
 }
 
+/** CLI flags are shorthands for options: this maps them onto the one option registry. */
 export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   const o: Record<string, OptionText> = {};
   // A repeated flag stays a list: joined with commas, a regex like \d{1,3} would be cut in two.

@@ -1,5 +1,5 @@
 /** A CSV cell (RFC 4180 quoting, as Python's csv module writes). */
-export function csvCell(v: string | Uint8Array): string {
+function csvCell(v: string | Uint8Array): string {
   const text = typeof v === "string" ? v : Buffer.from(v).toString("utf8");
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -105,26 +105,18 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "client_certs", type: "optional str", default: undefined, paths: true, help: "A PEM file (certificate and key) shown to servers that ask for a client certificate, or a directory of HOST.pem files.", validate: validClientCerts });
   options.add({ name: "store_streamed_bodies", type: "bool", default: false, help: "Keep the bodies of streamed requests and responses (see stream_large_bodies) in their flows too, at the cost of memory." });
   options.add({ name: "ssl_insecure", type: "bool", default: false, help: "Do not verify upstream server certificates." });
-  options.add({
-    name: "ssl_verify_upstream_trusted_ca",
-    type: "optional str",
-    default: undefined,
-    paths: true,
-    help: "A PEM file of CA certificates that upstream servers are verified against, in place of the system's.",
-    validate: (v) => {
-      if (typeof v === "string") readTrustedCa(v);
-    },
-  });
-  options.add({
-    name: "ssl_verify_upstream_trusted_confdir",
-    type: "optional str",
-    default: undefined,
-    paths: true,
-    help: "A directory of CA certificates (PEM files, as c_rehash prepares them) that upstream servers are verified against, in place of the system's; with ssl_verify_upstream_trusted_ca, both.",
-    validate: (v) => {
-      if (typeof v === "string") readTrustedCaDir(v);
-    },
-  });
+  // Both are read when set, so a missing or empty one is refused at once, naming it.
+  const trusted = (name: string, what: string, read: (path: string) => unknown): void =>
+    options.add({
+      name,
+      type: "optional str",
+      default: undefined,
+      paths: true,
+      help: `${what} that upstream servers are verified against, in place of the system's.`,
+      validate: (v) => void (typeof v === "string" && read(v)),
+    });
+  trusted("ssl_verify_upstream_trusted_ca", "A PEM file of CA certificates", readTrustedCa);
+  trusted("ssl_verify_upstream_trusted_confdir", "A directory of CA certificate files (as c_rehash prepares them; with ssl_verify_upstream_trusted_ca, both)", readTrustedCaDir);
   for (const side of ["client", "server"] as const) {
     const whose = side === "client" ? "clients' connections to pryx" : "pryx's connections to servers";
     options.add({ name: `tls_version_${side}_min`, type: "choice", default: "TLS1_2", choices: [...TLS_VERSIONS], help: `The oldest TLS version for ${whose} (UNBOUNDED: the oldest there is).`, validate: validTlsVersion });

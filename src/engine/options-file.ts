@@ -42,15 +42,26 @@ function textOf(file: string, name: string, v: unknown): OptionText {
   return String(v);
 }
 
-/** The options of a YAML file's text; `file` names it in errors. */
-export function parseOptions(text: string, file: string): OptionsFile {
+/** A YAML document of `file`, or an error naming the file and where its first fault is. */
+function yamlDocument(text: string, file: string, consequence = ""): Document {
   const doc = parseDocument(text);
   const err = doc.errors[0];
-  if (err) {
-    const at = err.linePos?.[0];
-    throw new OptionError(`${file}${at ? `:${at.line}:${at.col}` : ""}: not valid YAML: ${err.message.split("\n")[0] as string}`);
+  if (!err) return doc;
+  const at = err.linePos?.[0];
+  throw new OptionError(`${file}${at ? `:${at.line}:${at.col}` : ""}: not valid YAML: ${(err.message.split("\n")[0] as string).replace(/:$/, "")}${consequence}`);
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new OptionError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  const data: unknown = doc.toJS();
+}
+
+/** The options of a YAML file's text; `file` names it in errors. */
+export function parseOptions(text: string, file: string): OptionsFile {
+  const data: unknown = yamlDocument(text, file).toJS();
   if (data === null || data === undefined) return { values: {}, skipped: [] };
   if (typeof data !== "object" || Array.isArray(data)) throw new OptionError(`${file}: expected option: value lines, found ${Array.isArray(data) ? "a list" : "a single value"}`);
   const values: Record<string, OptionText> = {};
@@ -62,15 +73,13 @@ export function parseOptions(text: string, file: string): OptionsFile {
   return { values, skipped };
 }
 
-/** A file's options, with relative paths in path options taken from the file's directory, as mitmproxy does. */
-export function readOptionsFile(file: string, options: Options): OptionsFile {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new OptionError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  const parsed = parseOptions(text, file);
+/**
+ * A file's options, with relative paths in `options`' path options taken from the file's
+ * directory, as mitmproxy does (without `options`, the texts as they are written).
+ */
+export function readOptionsFile(file: string, options?: Options): OptionsFile {
+  const parsed = parseOptions(readText(file), file);
+  if (!options) return parsed;
   const dir = path.dirname(path.resolve(file));
   const resolve = (p: string): string => (p === "" || p.startsWith("~") || path.isAbsolute(p) ? p : path.resolve(dir, p));
   for (const [name, v] of Object.entries(parsed.values)) {
@@ -90,15 +99,7 @@ export function configFiles(confdir: string): string[] {
  */
 export function startupTexts(cli: Record<string, OptionText>, confdir: string): Record<string, OptionText> {
   const merged: Record<string, OptionText> = {};
-  for (const file of configFiles(confdir)) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, "utf8");
-    } catch (err) {
-      throw new OptionError(`cannot read ${file}: ${(err as Error).message}`);
-    }
-    Object.assign(merged, parseOptions(text, file).values);
-  }
+  for (const file of configFiles(confdir)) Object.assign(merged, readOptionsFile(file).values);
   return { ...merged, ...cli };
 }
 
@@ -112,12 +113,10 @@ function yamlValue(v: OptionValue): unknown {
  * Returns how many options were written.
  */
 export function saveOptionsFile(file: string, options: Options): number {
-  let doc: Document;
-  if (fs.existsSync(file)) {
-    doc = parseDocument(fs.readFileSync(file, "utf8"));
-    if (doc.errors[0]) throw new OptionError(`${file} is not valid YAML (${doc.errors[0].message.split("\n")[0] as string}): not overwritten`);
-    if (!isMap(doc.contents)) doc = new Document({});
-  } else doc = new Document({});
+  const doc = fs.existsSync(file) ? yamlDocument(readText(file), file, "; not overwritten") : new Document({});
+  // An empty file is no document yet; anything else but `name: value` lines is not ours to replace.
+  if (doc.contents === null) doc.contents = doc.createNode({});
+  else if (!isMap(doc.contents)) throw new OptionError(`${file} holds no option: value lines; not overwritten`);
   let written = 0;
   for (const name of options.names()) {
     if (options.isDefault(name)) {

@@ -103,11 +103,6 @@ export class Options {
     return withOrigin(from, () => this.update(now));
   }
 
-  /** Names given values that no option has yet, kept for an addon that adds them. */
-  deferredNames(): string[] {
-    return [...this.deferred.keys()];
-  }
-
   /** Once every addon has loaded: a deferred value still waiting is an unknown option or a bad value. */
   rejectDeferred(): void {
     const rest = [...this.deferred];

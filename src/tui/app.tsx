@@ -152,7 +152,7 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
               change of display, not 40 rows built anew. */}
           <Box flexDirection={ctrl.layout() === "horizontal" ? "row" : "column"} height={main} display={screen.kind === "flowlist" ? "flex" : "none"}>
             <Box flexDirection="column" width={split ? panes.list.width : width} height={split ? panes.list.height : main} overflow="hidden">
-              <MemoFlowList store={ctrl.store} width={split ? panes.list.width : width} height={split ? panes.list.height : main} lines={ctrl.listRowLines()} />
+              <MemoFlowList store={ctrl.store} width={split ? panes.list.width : width} height={split ? panes.list.height : main} lines={ctrl.listRowLines(split ? panes.list.width : width)} />
             </Box>
             {split && panes.preview ? <PreviewPane ctrl={ctrl} screen={state.preview} pane={panes.preview} beside={ctrl.layout() === "horizontal"} focused={state.previewFocused} /> : null}
           </Box>

@@ -397,12 +397,13 @@ export class Controller {
   }
 
   private syncViewport(): void {
-    this.store.setViewport(this.panes().list.height / this.listRowLines());
+    const { list } = this.panes();
+    this.store.setViewport(list.height / this.listRowLines(list.width));
   }
 
-  /** Lines each flow takes in the list (`console_flowlist_layout`). */
-  listRowLines(): 1 | 2 {
-    return flowRowLines(this.option("console_flowlist_layout"), this.panes().list.width);
+  /** Lines each flow takes in a list `width` columns wide (`console_flowlist_layout`). */
+  listRowLines(width: number): 1 | 2 {
+    return flowRowLines(this.option("console_flowlist_layout"), width);
   }
 
   layout(): ConsoleLayout {
@@ -1219,7 +1220,8 @@ export class Controller {
         return;
       case "flowlist": {
         const s = this.store;
-        const page = Math.max(1, Math.floor(this.panes().list.height / this.listRowLines()));
+        const { list } = this.panes();
+        const page = Math.max(1, Math.floor(list.height / this.listRowLines(list.width)));
         const preview = this._state.preview;
         // With a split layout, Tab and left/right switch the preview's tab, as in the flow view.
         if (preview && (what === "next" || what === "right" || what === "left" || what === "prev")) {

@@ -334,17 +334,16 @@ export function flowRowLines(layout: string | undefined, width: number): 1 | 2 {
  * status, content type, size and duration, or the error.
  */
 export function flowListCells(f: FlowSummary, focused: boolean, width: number, g: Glyphs): [Cell[], Cell[]] {
-  const flags = (f.intercepted ? g.intercept : " ") + (f.marked ? g.mark : " ") + (f.isReplay ? g.replay : f.modified ? g.modified : " ");
   const method = f.type === "http" ? f.method : f.type === "dns" ? f.method || "DNS" : schemeLabel(f);
   const { host, path } = urlParts(f);
   const scheme = f.type === "http" ? `${f.scheme}://` : "";
   const version = f.type === "http" && f.httpVersion && !/^HTTP\/1\.[01]$/.test(f.httpVersion) ? ` ${f.httpVersion}` : "";
   const room = Math.max(8, width - 2 - 4 - columns(method) - 1 - columns(version));
   const first: Cell[] = [
-    { text: focused ? ">>" : "  ", bold: true, color: focused ? "cyan" : undefined },
-    { text: flags + " ", color: f.intercepted ? "yellow" : f.marked ? "red" : undefined, bold: f.intercepted },
+    focusCell(focused),
+    flagsCell(f, g),
     { text: sanitize(method) + " ", color: METHOD_COLORS[method], bold: true },
-    { text: fitUrl(sanitize(scheme + host), sanitize(path), room, g.ellipsis), bold: f.intercepted, dim: f.live && !f.intercepted && f.status === undefined && !f.error },
+    { text: fitUrl(sanitize(scheme + host), sanitize(path), room, g.ellipsis), ...urlStyle(f) },
     { text: version, dim: true },
   ];
   const cls = statusClass(f);
@@ -361,22 +360,33 @@ export function flowListCells(f: FlowSummary, focused: boolean, width: number, g
   return [first, second];
 }
 
+/** A row's first cell: the focus mark. */
+function focusCell(focused: boolean): Cell {
+  return { text: focused ? ">>" : "  ", bold: true, color: focused ? "cyan" : undefined };
+}
+
+/** Intercepted, marked, replayed or modified, in three columns. */
+function flagsCell(f: FlowSummary, g: Glyphs): Cell {
+  const flags = (f.intercepted ? g.intercept : " ") + (f.marked ? g.mark : " ") + (f.isReplay ? g.replay : f.modified ? g.modified : " ");
+  return { text: flags + " ", color: f.intercepted ? "yellow" : f.marked ? "red" : undefined, bold: f.intercepted };
+}
+
+/** A paused flow's URL stands out; one still waiting for its answer is dimmed. */
+function urlStyle(f: FlowSummary): Pick<Cell, "bold" | "dim"> {
+  return { bold: f.intercepted, dim: f.live && !f.intercepted && f.status === undefined && !f.error };
+}
+
 /** The cells of one flow row; the row component only paints them. */
 export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: Glyphs): Cell[] {
-  const cells: Cell[] = [];
-  cells.push({ text: focused ? ">>" : "  ", bold: true, color: focused ? "cyan" : undefined });
+  const cells: Cell[] = [focusCell(focused)];
   if (l.time) cells.push({ text: clockTime(f.ts) + " ", color: f.intercepted ? "yellow" : undefined, bold: f.intercepted });
-  const flags =
-    (f.intercepted ? g.intercept : " ") +
-    (f.marked ? g.mark : " ") +
-    (f.isReplay ? g.replay : f.modified ? g.modified : " ");
-  cells.push({ text: flags + " ", color: f.intercepted ? "yellow" : f.marked ? "red" : undefined, bold: f.intercepted });
+  cells.push(flagsCell(f, g));
   if (l.scheme) cells.push({ text: padEnd(schemeLabel(f), l.scheme, "") + " ", color: "blue" });
   const method = f.type === "http" ? f.method : f.type === "dns" ? f.method || "DNS" : "";
   cells.push({ text: padEnd(sanitize(method), l.method, "") + " ", color: METHOD_COLORS[method], bold: true });
   const { host, path } = urlParts(f);
   const url = fitUrl(sanitize(host), sanitize(path), l.url, g.ellipsis);
-  cells.push({ text: padEnd(url, l.url, "") + " ", bold: f.intercepted, dim: f.live && !f.intercepted && f.status === undefined && !f.error });
+  cells.push({ text: padEnd(url, l.url, "") + " ", ...urlStyle(f) });
   const dns = f.type === "dns";
   const cls = statusClass(f);
   // A DNS flow's rcode goes by name (NOERROR) where the content type goes: a number there read as an HTTP status.

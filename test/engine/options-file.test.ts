@@ -125,4 +125,13 @@ test("options.save writes YAML that options.load and mitmproxy read; saving agai
   fs.writeFileSync(file, "view_order: sideways\n");
   await assert.rejects(run(e, `options.load ${file}`), new RegExp(`^Error: ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: option view_order expects one of the choices`));
   await assert.rejects(run(e, `options.load ${path.join(dir, "missing.yaml")}`), /cannot read .*missing\.yaml/);
+  // A file that is not option lines is the user's: never replaced. An empty one is filled.
+  fs.writeFileSync(file, "- a\n- b\n");
+  await assert.rejects(run(e, `options.save ${file}`), /holds no option: value lines; not overwritten/);
+  assert.equal(fs.readFileSync(file, "utf8"), "- a\n- b\n");
+  fs.writeFileSync(file, "ignore_hosts: [a\n");
+  await assert.rejects(run(e, `options.save ${file}`), /:\d+:\d+: not valid YAML: .*; not overwritten/);
+  fs.writeFileSync(file, "");
+  assert.match(await run(e, `options.save ${file}`) as string, /^saved \d+ option\(s\)/);
+  assert.match(fs.readFileSync(file, "utf8"), /^ignore_hosts:/m);
 });

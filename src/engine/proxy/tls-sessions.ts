@@ -55,8 +55,3 @@ export function keepSessions(socket: tls.TLSSocket, key: string, established: ()
     pending = undefined;
   });
 }
-
-/** Sessions held, for tests. */
-export function sessionCount(): number {
-  return sessions.size;
-}

@@ -147,14 +147,18 @@ export class Tunnel {
   /** A TCP connection to the tunnel's server before the CONNECT is answered: its failure is the 502's reason. */
   private async openBeforeAnswer(client: Client, target: Target): Promise<{ server: Server; socket: net.Socket } | { error: string }> {
     const server = new Server([target.host, target.port]);
-    let socket: net.Socket;
     try {
-      socket = await openServer(this.ctx, client, server, false, [], true);
+      return { server, socket: await this.openTcp(client, server) };
     } catch (err) {
       return { error: (err as Error).message };
     }
+  }
+
+  /** TCP to the tunnel's server (through the upstream proxy in upstream mode); server_disconnected when it closes. */
+  private async openTcp(client: Client, server: Server): Promise<net.Socket> {
+    const socket = await openServer(this.ctx, client, server, false, [], true);
     socket.on("close", () => serverClosed(this.ctx, client, server));
-    return { server, socket };
+    return socket;
   }
 
   /**
@@ -264,6 +268,7 @@ export class Tunnel {
         cb(err as Error);
       }
     };
+    const askClientCert = this.ctx.options.get<boolean>("request_client_cert");
     const tlsSocket = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext: context ?? provider.contextFor(dest.host),
@@ -272,7 +277,7 @@ export class Tunnel {
       ALPNProtocols: this.ctx.options.get<boolean>("http2") && !dest.rewriteHost ? ["h2", "http/1.1"] : ["http/1.1"],
       ...(hello && context ? {} : { SNICallback: selectBySni }),
       // mitmproxy's request_client_cert: ask for a certificate, take whatever comes (or none).
-      ...(this.ctx.options.get<boolean>("request_client_cert") ? { requestCert: true, rejectUnauthorized: false } : {}),
+      ...(askClientCert ? { requestCert: true, rejectUnauthorized: false } : {}),
     });
     const onFail = (err: Error): void => {
       tlsSocket.off("close", onEarlyClose);
@@ -298,7 +303,7 @@ export class Tunnel {
       client.tls_version = tlsSocket.getProtocol() ?? undefined;
       client.cipher = tlsSocket.getCipher()?.name;
       client.timestamp_tls_setup = Date.now() / 1000;
-      if (this.ctx.options.get<boolean>("request_client_cert")) client.certificate_list = clientChain(tlsSocket);
+      if (askClientCert) client.certificate_list = clientChain(tlsSocket);
       if (tlsSocket.alpnProtocol === "h2") new Http2Connection(this.ctx, tlsSocket, client, dest).start();
       else this.startHttp(tlsSocket, client, dest, undefined);
     });
@@ -327,9 +332,7 @@ export class Tunnel {
     await addons.trigger("tcp_start", flow);
     if (eager) return { flow, server: eager.socket };
     try {
-      const server = await openServer(this.ctx, client, serverConn, false, [], true);
-      server.on("close", () => serverClosed(this.ctx, client, serverConn));
-      return { flow, server };
+      return { flow, server: await this.openTcp(client, serverConn) };
     } catch (err) {
       flow.error = new FlowError((err as Error).message);
       flow.live = false;

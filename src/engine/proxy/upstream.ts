@@ -35,18 +35,27 @@ export async function openServer(ctx: ProxyContext, client: Client, server: Serv
   try {
     socket = await withTimeout(dial(ctx, client, server, host, port, useTls, alpn, tunnel || useTls ? via : undefined), host, port, useTls);
   } catch (err) {
-    server.error = (err as Error).message;
-    // As mitmproxy's connection handler does: the event log says which client's connection
-    // failed, not only the flow that carries the error (a tunnel or a TCP relay has no 502).
-    ctx.log.info(`${formatAddress(client.peername)}: error establishing server connection: ${server.error}`);
-    await ctx.addons.trigger("server_connect_error", data);
-    throw new UpstreamError(server.error);
+    return connectFailed(ctx, data, err);
   }
   server.peername = [socket.remoteAddress ?? host, socket.remotePort ?? port];
   server.sockname = [socket.localAddress ?? "", socket.localPort ?? 0];
   socket.setNoDelay(true);
   await ctx.addons.trigger("server_connected", data);
   return socket;
+}
+
+/**
+ * A server connection that could not be made (or secured): the server keeps the reason, and, as
+ * mitmproxy's connection handler does, the event log says which client's connection failed, not
+ * only the flow that carries the error (a tunnel or a TCP relay has no 502); then
+ * server_connect_error.
+ */
+async function connectFailed(ctx: ProxyContext, data: ServerConnectionHookData, err: unknown): Promise<never> {
+  const { server, client } = data;
+  server.error = (err as Error).message;
+  ctx.log.info(`${formatAddress(client.peername)}: error establishing server connection: ${server.error}`);
+  await ctx.addons.trigger("server_connect_error", data);
+  throw new UpstreamError(server.error);
 }
 
 /** The upstream proxy of an `upstream:URL` mode, if the client came in through one. */
@@ -109,8 +118,8 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
 /**
  * A server connection opened before it was needed (connection_strategy=eager), taken for its
  * first request: TLS starts on it now, with the SNI and ALPN that request calls for. Its
- * server_connect hooks fired when it opened; a failed handshake fails the request as a
- * failed connection would.
+ * server_connect and server_connected fired when it opened; a failed handshake is a failed
+ * connection as without it (logged, server_connect_error, the request's 502).
  */
 export async function useEagerServer(ctx: ProxyContext, client: Client, server: Server, sock: net.Socket, useTls: boolean, alpn: string[]): Promise<net.Socket> {
   sock.resume();
@@ -119,10 +128,8 @@ export async function useEagerServer(ctx: ProxyContext, client: Client, server: 
   try {
     return await withTimeout(startTls(ctx, server, sock, host, port, alpn), host, port, true);
   } catch (err) {
-    server.error = (err as Error).message;
-    ctx.log.info(`${formatAddress(client.peername)}: error establishing server connection: ${server.error}`);
     sock.destroy();
-    throw new UpstreamError(server.error);
+    return connectFailed(ctx, new ServerConnectionHookData(server, client), err);
   }
 }
 
