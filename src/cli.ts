@@ -129,7 +129,7 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
 
 /**
  * `pryx dump FILTER` (mitmdump's `dumper_filter`): checked here, so a mistake is reported as the
- * filter the user typed, not as the view_filter option it is carried in.
+ * filter the user typed, not as the dumper_filter option it is carried in.
  */
 function dumpFilter(words: readonly string[] | undefined): string | undefined {
   const filter = words?.join(" ").trim();
@@ -203,7 +203,9 @@ function onSignals(fn: () => void): void {
 async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }): Promise<void> {
   const options = orExit(() => optionsFromArgs(argv));
   const filter = orExit(() => dumpFilter(argv.filter));
-  if (filter) options["view_filter"] = filter;
+  if (filter) options["dumper_filter"] = filter;
+  // -f on dump's own command line means what dump prints, as the filter after the flags does.
+  else if (options["view_filter"] !== undefined && options["dumper_filter"] === undefined) options["dumper_filter"] = options["view_filter"];
   const settings = await withConfigFiles(options);
   // From the option, so `--set flow_detail=N` works as well as -q and --flow-detail.
   const flowDetail = Number(lastSet(settings, "flow_detail", 1));

@@ -356,8 +356,9 @@ export class Engine {
     if (["certs", "cert_passphrase", ...tlsOptionNames("client")].some((n) => updated.has(n))) this.applyClientTls();
     if (updated.has("showhost")) this.store.setShowHost(this.options.get<boolean>("showhost"));
     if (updated.has("view_filter") || updated.has("dumper_filter")) {
-      // Dump's printed flows are its view: mitmdump's dumper_filter counts there when no view filter is set.
-      const expr = this.options.get<string | undefined>("view_filter") ?? (this.init.keepFlows ? undefined : this.options.get<string | undefined>("dumper_filter"));
+      // Dump's printed flows are its view, chosen by dumper_filter as in mitmdump; view_filter is the
+      // console's (one saved in config.yaml must not silently thin out what dump prints).
+      const expr = this.options.get<string | undefined>(this.init.keepFlows ? "view_filter" : "dumper_filter");
       const shown = this.store.setViewFilter(flowFilter(expr));
       // Without a filter every flow is shown, and the list is empty.
       this.post({ t: "view", filter: expr ?? "", shown });

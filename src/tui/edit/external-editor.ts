@@ -49,7 +49,7 @@ export interface RunEditorOptions {
 
 /** Runs `use` on a private temp file holding `content` (bodies carry cookies and tokens), then removes it. */
 function withTempFile<T>(content: Uint8Array, extension: string | undefined, use: (file: string) => T): T {
-  const dir = mkdtempSync(path.join(tmpdir(), "pryx-edit-"));
+  const dir = mkdtempSync(path.join(tmpdir(), "pryx-body-"));
   const file = path.join(dir, `body${extension ?? ".txt"}`);
   try {
     writeFileSync(file, content, { mode: 0o600 });
