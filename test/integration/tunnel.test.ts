@@ -8,6 +8,7 @@ import { deadPort, waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { TCPFlow } from "../../src/engine/flow/tcp.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import { hookRecorder } from "../helpers/hook-recorder.ts";
 
 /** A TCP server that echoes every byte and ends when the client ends. */
 async function startEcho(): Promise<{ port: number; close(): Promise<void> }> {
@@ -106,13 +107,7 @@ test("rawtcp off (mitmproxy's option): bytes that are neither TLS nor HTTP are t
 
 test("show_ignored_hosts off: an ignored host's bytes pass untouched with no flow and no TCP hooks; a dead one is still a 502; tcp_hosts still record", { timeout: 10_000 }, async (t) => {
   const echo = await startEcho();
-  const hooks: string[] = [];
-  const recorder: Addon = {
-    name: "order",
-    tcp_start: () => void hooks.push("tcp_start"),
-    server_connected: () => void hooks.push("server_connected"),
-    client_disconnected: () => void hooks.push("client_disconnected"),
-  };
+  const { addon: recorder, hooks } = hookRecorder("tcp_start", "server_connected", "client_disconnected");
   const proxy = await startProxy({ addons: [recorder], keepFlows: true, options: { ignore_hosts: `:${echo.port}$`, show_ignored_hosts: "false" } });
   closeAfter(t, proxy, echo);
   const socket = await connectTunnel(proxy.port, `127.0.0.1:${echo.port}`);
@@ -143,16 +138,7 @@ test("show_ignored_hosts off: an ignored host's bytes pass untouched with no flo
 });
 
 test("connection_strategy=eager: a dead server is the CONNECT's 502; a live one is connected before the 200 and serves the tunnel's first request; a server that greets first is relayed; an unused one closes with the client", { timeout: 15_000 }, async (t) => {
-  const hooks: string[] = [];
-  const recorder: Addon = {
-    name: "order",
-    http_connect: () => void hooks.push("http_connect"),
-    server_connect: () => void hooks.push("server_connect"),
-    server_connected: () => void hooks.push("server_connected"),
-    server_connect_error: () => void hooks.push("server_connect_error"),
-    request: () => void hooks.push("request"),
-    tcp_start: () => void hooks.push("tcp_start"),
-  };
+  const { addon: recorder, hooks } = hookRecorder("http_connect", "server_connect", "server_connected", "server_connect_error", "request", "tcp_start");
   const proxy = await startProxy({ addons: [recorder], keepFlows: true, options: { connection_strategy: "eager", ssl_insecure: "true" } });
   const origin = await startTlsOrigin((_req, res) => res.end("eager"));
   // A server that speaks first, and counts the connections it gets and sees closed.
@@ -424,14 +410,7 @@ test("CONNECT to a passed-through host whose server is down is answered 502 with
   t.after(() => live.close());
   const cases: Record<string, string>[] = [{ ignore_hosts: "^127\\.0\\.0\\.1:" }, { tcp_hosts: "^127\\.0\\.0\\.1:" }];
   for (const options of cases) {
-    const hooks: string[] = [];
-    const recorder: Addon = {
-      name: "order",
-      http_connect: () => void hooks.push("http_connect"),
-      tcp_start: () => void hooks.push("tcp_start"),
-      server_connect_error: () => void hooks.push("server_connect_error"),
-      tcp_error: () => void hooks.push("tcp_error"),
-    };
+    const { addon: recorder, hooks } = hookRecorder("http_connect", "tcp_start", "server_connect_error", "tcp_error");
     const proxy = await startProxy({ addons: [recorder], options });
     t.after(() => proxy.stop());
     const refused = await connectTunnel(proxy.port, `127.0.0.1:${port}`).then(
