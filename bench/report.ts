@@ -194,6 +194,11 @@ export function consoleLines(c: ConsoleFindings, s: Settings): string[] {
       `proxy throughput, HTTP/1.1 keep-alive 1 KiB, ${c.connections} conns, ${s.warmupMs / 1000} s + ${s.durationMs / 1000} s each, median of ${c.throughputRounds} alternating round(s): console ${runCell(c.withConsole, true)} vs pryx dump ${runCell(c.withDump, false)} = ${(r * 100).toFixed(1)}%`,
     );
   }
+  if (c.roundsByFlows.length > 1) {
+    // The console keeps every flow, so each round starts with more held than the last.
+    const rounds = c.roundsByFlows.map((r) => `${Math.round(r.flows / 1000)}k held: ${(r.console / r.dump * 100).toFixed(0)}%`);
+    out.push(`console against dump round by round, by the flows the console held as the round began: ${rounds.join(", ")}`);
+  }
   if (c.flood) out.push(`flood while pressing keys: ${runCell(c.flood, true)} from ${c.connections} conns (mitmproxy 8.1.1's console: 404 req/s)`);
   const j = c.latencies.find((l) => l.id === "filter/j");
   if (j) out.push(`j pressed right after the filter's Enter repainted before the filtered list in ${c.jBeforeFilter} of ${j.stat.n} runs`);

@@ -82,6 +82,8 @@ export interface ConsoleFindings {
   withConsole?: ThroughputRun;
   withDump?: ThroughputRun;
   throughputRounds: number;
+  /** Each round in order: the flows the console held as it began (it keeps every flow), and both rates. */
+  roundsByFlows: { flows: number; console: number; dump: number }[];
   profile: string[];
   notes: string[];
 }

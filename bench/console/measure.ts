@@ -269,6 +269,7 @@ export async function measureConsole(s: Settings, origin: Origin, loadgen: Loadg
     latencies,
     jBeforeFilter: 0,
     throughputRounds: 0,
+    roundsByFlows: [],
     ptyFloor: floorStat,
     foreignCores: {},
     connections: cs.connections,
@@ -324,12 +325,14 @@ export async function measureConsole(s: Settings, origin: Origin, loadgen: Loadg
     const dump = await startTarget("pryx", origin, root);
     try {
       for (let r = 0; r < rounds; r++) {
+        const held = pty.last?.counts?.total ?? 0;
         const c = await loadRun(loadgen, keepAlive(route, cs.connections, s.warmupMs, s.durationMs), pty.pid, { ...pids, extra: [...pids.extra, dump.pid as number] });
         withConsole.push(c);
-        log(`    console  ${Math.round(c.result.perSecond)} req/s (console ${c.cores.toFixed(2)} cores, its main thread ${c.mainThreadCores?.toFixed(2)})`);
+        log(`    console  ${Math.round(c.result.perSecond)} req/s with ${held.toLocaleString("en-US")} flows held (console ${c.cores.toFixed(2)} cores, its main thread ${c.mainThreadCores?.toFixed(2)})`);
         const d = await loadRun(loadgen, keepAlive(dump.http, cs.connections, s.warmupMs, s.durationMs), dump.pid as number, { ...pids, extra: [...pids.extra, pty.pid] });
         withDump.push(d);
         log(`    dump     ${Math.round(d.result.perSecond)} req/s (${d.cores.toFixed(2)} cores)`);
+        f.roundsByFlows.push({ flows: held, console: c.result.perSecond, dump: d.result.perSecond });
       }
     } finally {
       await dump.stop();
