@@ -170,6 +170,8 @@ export interface ConsoleState {
   readonly options: ReadonlyMap<string, OptionInfo>;
   readonly commands: readonly CommandInfo[];
   readonly viewFilter: string;
+  /** The view filter turned off with `console.view_filter.toggle`, which turns it back on. */
+  readonly pausedViewFilter: string | undefined;
   readonly width: number;
   readonly height: number;
   readonly listen: readonly string[];
@@ -298,6 +300,7 @@ export class Controller {
       options: this.withLocalOptions(options),
       commands: o.ready.commands,
       viewFilter: options.get("view_filter")?.value ?? "",
+      pausedViewFilter: undefined,
       width: o.width ?? 100,
       height: o.height ?? 24,
       listen: o.ready.listen,
@@ -1701,6 +1704,16 @@ export class Controller {
       const on = !this.store.viewSettings.markedOnly;
       this.store.setMarkedOnly(on);
       return on ? "showing marked flows only" : "showing all flows";
+    });
+    // mitmproxy#4604: a look at every flow and back to the filtered few, without retyping the filter.
+    add("console.view_filter.toggle", "console.view_filter.toggle", "Turn the view filter off, or back on", async () => {
+      const current = this._state.viewFilter;
+      const paused = this._state.pausedViewFilter;
+      if (!current && paused === undefined) throw new Error("no view filter to turn off: set one with f");
+      const next = current ? "" : (paused as string);
+      if (!(await this.setOption("view_filter", next))) return undefined;
+      this.set({ pausedViewFilter: current || undefined });
+      return current ? `view filter off: ${current}` : `view filter on: ${next}`;
     });
     add("view.order.options", "view.order.options", "The flow list orders", () => [...ORDERS]);
     // As mitmproxy, the first copy takes the focus, so `D` then `e` edits the copy and leaves the original as recorded.

@@ -180,6 +180,35 @@ test("f opens the prompt on `set view_filter '…'` with the cursor in the quote
   }
 });
 
+test("T turns the view filter off, showing every flow and the filter it keeps, and on again", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add([makeFlow({ seq: 1, path: "/alpha" }), makeFlow({ seq: 2, path: "/beta" })]);
+    await waitForText(h, "/beta");
+    // Nothing to turn off yet: said so, and nothing is sent.
+    await press(h, "T");
+    assert.match(await waitForText(h, /no view filter to turn off/), /set one with f/);
+    await runAtPrompt(h, "set view_filter '~u alpha'");
+    assert.match(await waitForText(h, "[f:~u alpha]"), /\[1\/2\]/);
+
+    await press(h, "T");
+    const off = await waitForText(h, "[f off:~u alpha]");
+    assert.match(off, /\[2\/2\]/);
+    assert.match(off, /\/beta/);
+    assert.match(off, /view filter off: ~u alpha/);
+    assert.equal(h.engine.options.find((o) => o.name === "view_filter")?.value, "");
+
+    await press(h, "T");
+    const on = await waitForText(h, "[f:~u alpha]");
+    assert.match(on, /\[1\/2\]/);
+    assert.ok(!on.includes("/beta"));
+    assert.ok(!on.includes("f off:"));
+    assert.equal(h.engine.options.find((o) => o.name === "view_filter")?.value, "~u alpha");
+  } finally {
+    h.unmount();
+  }
+});
+
 test("i opens the intercept prompt; the status bar shows the filter and the intercepted count", async () => {
   const h = await renderConsole();
   try {

@@ -30,6 +30,7 @@ export function statusFlags(s: ConsoleState, counts: { shown: number; total: num
   if (intercept) out.push(`[${s.options.get("intercept_active")?.value === "false" ? "X" : ""}i:${intercept}]`);
   if (s.filtering) out.push("[filtering…]");
   else if (s.viewFilter) out.push(`[f:${s.viewFilter}]`);
+  else if (s.pausedViewFilter) out.push(`[f off:${s.pausedViewFilter}]`);
   // Sticky cookies and auth, by their flags' letters as mitmproxy shows them.
   if (opt("stickycookie")) out.push(`[t:${opt("stickycookie")}]`);
   if (opt("stickyauth")) out.push(`[u:${opt("stickyauth")}]`);
