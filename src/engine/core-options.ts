@@ -227,6 +227,14 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "console_flowlist_layout", type: "choice", default: "table", choices: [...FLOWLIST_LAYOUTS], help: FLOWLIST_LAYOUT_HELP });
   options.add({ name: "console_layout", type: "choice", default: "single", choices: [...CONSOLE_LAYOUTS], help: "The flow list alone, or split with a preview of the focused flow (vertical: below, horizontal: beside); - cycles." });
   options.add({
+    name: "console_mouse",
+    type: "bool",
+    default: false,
+    // mitmproxy's is on; off here, as its users ask (mitmproxy#597, #2326): a terminal that reports
+    // the mouse no longer selects text for copying, which is most of what a mouse does over SSH.
+    help: "Mouse in the console: the wheel scrolls, a click on a flow opens it. While it is on, hold Shift (most terminals) to select text.",
+  });
+  options.add({
     name: "console_palette",
     type: "choice",
     default: "dark",

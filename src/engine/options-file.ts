@@ -19,8 +19,8 @@ export const CONFIG_FILES = ["config.yaml", "config.yml"];
 const MITMPROXY_ONLY = new Set([
   // Certificates: pryx makes host certificates from the client's SNI, not the server's.
   "add_upstream_certs_to_client_chain", "upstream_cert",
-  // The console: no mouse, no pane titles, palettes drawn on the terminal's own background.
-  "console_layout_headers", "console_mouse", "console_palette_transparent",
+  // The console: no pane titles, palettes drawn on the terminal's own background.
+  "console_layout_headers", "console_palette_transparent",
   // Protocols and views pryx has not: HTTP/3 and UDP, protobuf bodies.
   "http3", "udp_hosts", "protobuf_definitions",
   "normalize_outbound_headers", "proxy_debug",

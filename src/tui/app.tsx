@@ -4,6 +4,7 @@
  */
 import { memo, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from "react";
 import { Box, Text, useInput, useStdout, type Key } from "ink";
+import { parseMouse } from "./mouse.ts";
 import type { Controller, FlowViewScreen, GridEditorScreen, TextEditorScreen } from "./controller.ts";
 import { keyPressesFromInk } from "./keys.ts";
 import { bodyHeight, mainHeight, overlayHeight, splitPanes, type Pane } from "./layout.ts";
@@ -101,7 +102,9 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
   // One input handler for the whole console; the controller's router decides who gets the key.
   const onInput = useCallback(
     (input: string, key: Key) => {
-      for (const k of keyPressesFromInk(input, key)) ctrl.key(k);
+      const mouse = parseMouse(input);
+      if (mouse) ctrl.mouse(mouse);
+      else for (const k of keyPressesFromInk(input, key)) ctrl.key(k);
     },
     [ctrl],
   );

@@ -31,7 +31,8 @@ import { calcTop, clamp, clampScroll } from "./window.ts";
 import { FlowEditor, type EditHost } from "./edit/flow-editor.ts";
 import { LINE_OPS, lineKey } from "./edit/line-keys.ts";
 import type { EditScreen, GridEditorScreen, TextEditorScreen } from "./edit/screens.ts";
-import { NO_TERMINAL, type TerminalHandover } from "./edit/terminal.ts";
+import { MOUSE_OFF, MOUSE_ON, NO_TERMINAL, type TerminalHandover } from "./edit/terminal.ts";
+import type { MouseReport } from "./mouse.ts";
 import { conciseError } from "./errors.ts";
 import { osc52 } from "./clipboard.ts";
 
@@ -195,6 +196,8 @@ interface LocalCommand {
 
 /** How long a view filter may take before the status line says the engine is filtering. */
 export const FILTER_BUSY_MS = 150;
+/** Lines (or flows) one notch of the mouse wheel moves. */
+const WHEEL_LINES = 3;
 
 /** Options the console keeps itself when the engine does not define them (the engine's win when it does). */
 const LOCAL_OPTIONS: OptionInfo[] = [
@@ -204,6 +207,7 @@ const LOCAL_OPTIONS: OptionInfo[] = [
   { name: "console_layout", type: "choice", value: "single", default: "single", help: "The flow list alone, or split with a preview of the focused flow (vertical: below, horizontal: beside); - cycles.", choices: [...LAYOUTS] },
   { name: "console_quickhelp_visible", type: "bool", value: "true", default: "true", help: "Show the quick help line under the status bar.", choices: undefined },
   { name: "console_palette", type: "choice", value: "dark", default: "dark", help: "Colour palette.", choices: [...CONSOLE_PALETTES] },
+  { name: "console_mouse", type: "bool", value: "false", default: "false", help: "Mouse in the console: the wheel scrolls, a click on a flow opens it.", choices: undefined },
   { name: "console_flowlist_layout", type: "choice", value: "table", default: "table", help: FLOWLIST_LAYOUT_HELP, choices: [...FLOWLIST_LAYOUTS] },
 ];
 
@@ -491,7 +495,43 @@ export class Controller {
   }
 
   repaint(): void {
+    // After a child program had the terminal: it may have left mouse reporting off.
+    this.mouseOn = undefined;
+    this.syncMouse();
     this.repaintFn?.();
+  }
+
+  /** Whether the terminal was last told to report the mouse (undefined: not told since it was handed back). */
+  private mouseOn: boolean | undefined = false;
+
+  /** Tells the terminal to report the mouse, or not, as `console_mouse` says. */
+  private syncMouse(): void {
+    const on = this.option("console_mouse") === "true";
+    if (on === this.mouseOn) return;
+    this.mouseOn = on;
+    this.writeEscape(on ? MOUSE_ON : MOUSE_OFF);
+  }
+
+  /**
+   * A mouse report (with `console_mouse` on). The wheel moves as three arrow presses would,
+   * wherever the arrows go, except in the prompt, whose arrows walk the history. A click on a
+   * flow in the list focuses and opens it, as in mitmproxy.
+   */
+  mouse(m: MouseReport): void {
+    if (this._state.prompt) return;
+    if (m.kind === "wheel") {
+      for (let i = 0; i < WHEEL_LINES; i++) this.key({ name: m.up ? "up" : "down", text: "" });
+      return;
+    }
+    if (m.kind !== "press" || m.button !== 0 || this._state.overlay || this.top().kind !== "flowlist") return;
+    const { list } = this.panes();
+    if (m.x > list.width || m.y > list.height) return;
+    const perFlow = this.option("console_flowlist_layout") === "list" ? 2 : 1;
+    const index = this.store.window().top + Math.floor((m.y - 1) / perFlow);
+    if (index >= this.store.counts().shown) return;
+    this.store.focusTo(index);
+    const f = this.store.focused();
+    if (f) this.openFlow(f.id);
   }
 
   private exit(error?: Error): void {
@@ -600,6 +640,7 @@ export class Controller {
 
   /** The store follows the view options, wherever they are kept. */
   private applyViewOptions(): void {
+    this.syncMouse();
     const order = this.option("view_order") ?? "time";
     if (isOrderKey(order)) this.store.setOrder(order);
     this.store.setReversed(this.option("view_order_reversed") === "true");

@@ -9,7 +9,11 @@
  */
 
 export const ENTER_ALT = "\x1b[?1049h\x1b[?25l";
-export const LEAVE_ALT = "\x1b[?25h\x1b[?1049l";
+/** Also turns mouse reporting off, which is harmless where it was never on. */
+export const LEAVE_ALT = "\x1b[?1000l\x1b[?1006l\x1b[?25h\x1b[?1049l";
+/** Button presses, releases and the wheel (1000), reported as SGR sequences (1006), which have no 223-column limit. */
+export const MOUSE_ON = "\x1b[?1000h\x1b[?1006h";
+export const MOUSE_OFF = "\x1b[?1000l\x1b[?1006l";
 /** After coming back: the alternate screen may hold what the child drew; start clean at the top. */
 const CLEAN = "\x1b[2J\x1b[H";
 
