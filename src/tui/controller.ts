@@ -514,20 +514,27 @@ export class Controller {
 
   /**
    * A mouse report (with `console_mouse` on). The wheel moves as three arrow presses would,
-   * wherever the arrows go, except in the prompt, whose arrows walk the history. A click on a
-   * flow in the list focuses and opens it, as in mitmproxy.
+   * wherever the arrows go (over a split layout's preview, it scrolls the preview), except in
+   * the prompt, whose arrows walk the history. A click on a flow in the list focuses and opens
+   * it, as in mitmproxy.
    */
   mouse(m: MouseReport): void {
     if (this._state.prompt) return;
+    const onList = this.top().kind === "flowlist" && !this._state.overlay;
+    const { list } = this.panes();
+    const inList = m.x <= list.width && m.y <= list.height;
     if (m.kind === "wheel") {
-      for (let i = 0; i < WHEEL_LINES; i++) this.key({ name: m.up ? "up" : "down", text: "" });
+      const preview = this._state.preview;
+      // Over a split layout's preview, the wheel scrolls the preview whichever pane has the keys.
+      if (onList && preview && !inList) {
+        let scroll = preview.scroll;
+        for (let i = 0; i < WHEEL_LINES; i++) scroll = this.scrolled(scroll, m.up ? "up" : "down", preview.content?.lines.length ?? 0, this.previewBodyRows());
+        this.set({ preview: { ...preview, scroll } });
+      } else for (let i = 0; i < WHEEL_LINES; i++) this.key({ name: m.up ? "up" : "down", text: "" });
       return;
     }
-    if (m.kind !== "press" || m.button !== 0 || this._state.overlay || this.top().kind !== "flowlist") return;
-    const { list } = this.panes();
-    if (m.x > list.width || m.y > list.height) return;
-    const perFlow = this.option("console_flowlist_layout") === "list" ? 2 : 1;
-    const index = this.store.window().top + Math.floor((m.y - 1) / perFlow);
+    if (m.kind !== "press" || m.button !== 0 || !onList || !inList) return;
+    const index = this.store.window().top + Math.floor((m.y - 1) / this.listRowLines(list.width));
     if (index >= this.store.counts().shown) return;
     this.store.focusTo(index);
     const f = this.store.focused();

@@ -63,3 +63,25 @@ test("console_mouse: asks the terminal for reports only when on; the wheel moves
     h.unmount();
   }
 });
+
+test("console_mouse with a split layout: a click or the wheel over the preview leaves the list's focus alone", async () => {
+  const h = await renderConsole({ width: 100, height: 24 });
+  try {
+    h.engine.add(makeFlows(30, (i) => ({ seq: 1 + i, path: `/item/${1 + i}` })));
+    await waitForText(h, "/item/1 ");
+    await runAtPrompt(h, "set console_mouse true");
+    await runAtPrompt(h, "set console_layout horizontal");
+    await waitForText(h, /│/);
+    // The list is the left half: x 70 is the preview.
+    await press(h, click(70, 4));
+    await press(h, `\x1b[<65;70;4M`);
+    assert.match(focusedLine(h.lastFrame())!, /\/item\/1 /);
+    // Over the list the wheel moves the focus, and a click on row 4 opens the fourth flow.
+    await press(h, `\x1b[<65;10;4M`);
+    assert.match(focusedLine(h.lastFrame())!, /\/item\/4 /);
+    const opened = await press(h, click(10, 2));
+    assert.match(opened, /^GET \S+\/item\/2 /m);
+  } finally {
+    h.unmount();
+  }
+});
