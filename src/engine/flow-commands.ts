@@ -8,6 +8,8 @@ import { CommandError } from "./commands.ts";
 import type { FlowStore } from "./store.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HTTPFlow } from "./flow/http.ts";
+import type { Message } from "./flow/message.ts";
+import { BODY_ENCODINGS } from "./flow/encoding.ts";
 import { applyPatch } from "./flow/patch.ts";
 import type { FlowPatch } from "../protocol.ts";
 import { compileFilter } from "./filter/index.ts";
@@ -132,6 +134,41 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     return counted("reverted", flows.length);
   });
   commands.add({ name: "flow.set.options", signature: "flow.set.options", help: "The attributes flow.set sets.", run: () => FLOW_SET_ATTRS.join(",") });
+
+  // mitmproxy's encoding commands (`z` in the flow view): on the request's or the response's body,
+  // saved first so that V reverts them.
+  const partOf = (f: Flow, part: string | undefined, cmd: string): Message | undefined => {
+    if (part !== "request" && part !== "response") throw new CommandError(`${cmd}: the part is request or response, not ${JSON.stringify(part ?? "")}`);
+    return f instanceof HTTPFlow ? (part === "request" ? f.request : f.response) : undefined;
+  };
+  const recode = (name: string, signature: string, help: string, done: string, change: (m: Message, args: string[]) => void): void =>
+    onFlows(name, signature, help, all, async (flows, args) => {
+      const updated: Flow[] = [];
+      for (const f of flows) {
+        const m = partOf(f, args[1], name);
+        if (!m) continue;
+        const wasModified = f.modified;
+        f.backupState();
+        try {
+          change(m, args);
+        } catch (err) {
+          // Nothing changed (decode and encode check first): a flow not edited before is not now.
+          if (!wasModified) f.revert();
+          await changed(updated);
+          throw new CommandError(`${name}: ${(err as Error).message}`);
+        }
+        updated.push(f);
+      }
+      await changed(updated);
+      return counted(done, updated.length);
+    });
+  recode("flow.encode", "flow.encode flows part encoding", `Encode the request's or response's body: ${BODY_ENCODINGS.join(", ")}.`, "encoded", (m, args) => m.encode(args[2] ?? ""));
+  recode("flow.decode", "flow.decode flows part", "Take the Content-Encoding off the request's or response's body.", "decoded", (m) => m.decode());
+  recode("flow.encode.toggle", "flow.encode.toggle flows part", "Decode an encoded body, or encode a plain one with deflate.", "toggled the encoding of", (m) => {
+    if ((m.plainHeaders.get("content-encoding") ?? "identity") !== "identity") m.decode();
+    else m.encode("deflate");
+  });
+  commands.add({ name: "flow.encode.options", signature: "flow.encode.options", help: "The encodings flow.encode takes.", run: () => BODY_ENCODINGS.join(",") });
   // mitmproxy's quick edit (its console's method, status_code and reason prompts run it). As an edit
   // from the console, it saves the flow first, so V reverts it.
   onFlows(

@@ -9,6 +9,12 @@ const CODECS: Record<string, { decode(b: Uint8Array): Buffer; encode(b: Uint8Arr
   identity: { decode: (b) => Buffer.from(b), encode: (b) => Buffer.from(b) },
 };
 
+/**
+ * What `flow.encode` offers, as mitmproxy's `flow.encode.options` less zstd, which Node 20's zlib
+ * does not have (it came in Node 22.15).
+ */
+export const BODY_ENCODINGS = ["gzip", "deflate", "br"] as const;
+
 // Servers send both zlib-wrapped and raw deflate under "deflate".
 function inflateEither(b: Uint8Array): Buffer {
   try {

@@ -1,5 +1,5 @@
 import { Headers, plainHeaders, type HeaderField } from "./headers.ts";
-import { decodeContent, encodeContent } from "./encoding.ts";
+import { BODY_ENCODINGS, decodeContent, encodeContent } from "./encoding.ts";
 
 const utf8 = new TextDecoder("utf-8");
 
@@ -80,6 +80,31 @@ export abstract class Message {
     const t = this.text;
     if (t === undefined) throw new Error("message has no content to parse as JSON");
     return JSON.parse(t);
+  }
+
+  /**
+   * Takes the Content-Encoding off: the body goes on as the decoded bytes (mitmproxy's decode).
+   * Throws, changing nothing, when the body does not decode.
+   */
+  decode(): void {
+    const enc = this.plainHeaders.get("content-encoding");
+    if (enc === undefined) return;
+    if (this.raw_content !== undefined) {
+      const plain = decodeContent(this.raw_content, enc);
+      if (plain === undefined) throw new Error(`the body does not decode as Content-Encoding ${JSON.stringify(enc)}`);
+      this.raw_content = plain;
+    }
+    this.plainHeaders.delete("content-encoding");
+    this.fixContentLength();
+  }
+
+  /** Encodes the body (decoded first, so it is not encoded twice) and says so in Content-Encoding. */
+  encode(encoding: string): void {
+    const enc = encoding.trim().toLowerCase();
+    if (!(BODY_ENCODINGS as readonly string[]).includes(enc)) throw new Error(`unknown encoding ${JSON.stringify(encoding)}: one of ${BODY_ENCODINGS.join(", ")}`);
+    this.decode();
+    this.plainHeaders.set("content-encoding", enc);
+    if (this.raw_content !== undefined) this.content = this.raw_content;
   }
 
   /** Sets Content-Length to the body's size unless the body is chunked. */
