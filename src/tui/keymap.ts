@@ -46,6 +46,28 @@ export class KeymapError extends Error {
 const FIELDS = new Set(["key", "context", "command", "help"]);
 
 /**
+ * The commands a binding's line runs: its own, and the ones it hands on to a confirmation
+ * (`console.command.confirm PROMPT CMD…`) or a chooser (`console.choose PROMPT CHOICES CMD…`,
+ * `console.choose.cmd PROMPT CHOICES_CMD CMD…`), so a misspelt command inside one is caught at
+ * start-up rather than when the key is pressed. A prompt's text (`console.command CMD…`) is not
+ * run as it is: it may name a command an addon adds later.
+ */
+export function commandNames(words: readonly string[]): string[] {
+  const [first, ...rest] = words;
+  if (first === undefined) return [];
+  switch (first) {
+    case "console.command.confirm":
+      return [first, ...commandNames(rest.slice(1))];
+    case "console.choose":
+      return [first, ...commandNames(rest.slice(2))];
+    case "console.choose.cmd":
+      return rest[1] === undefined ? [first] : [first, rest[1], ...commandNames(rest.slice(2))];
+    default:
+      return [first];
+  }
+}
+
+/**
  * Validates the entries of one keybindings file. Every bad entry is reported (file, index, key when
  * there is one, and why), so a user fixes the file in one go; nothing is returned unless all are good.
  * `isKnownCommand`, when given, is asked about every command name (the console's and the engine's,
@@ -95,16 +117,18 @@ export function parseBindings(
     }
     const command = e["command"].trim();
     if (command.length === 0) return bad(`"command" is empty`);
-    let name: string;
+    let names: string[];
     try {
-      name = tokenize(command)[0]!.value;
+      names = commandNames(tokenize(command).map((t) => t.value));
     } catch (err) {
       if (err instanceof CommandSyntaxError) return bad(`command ${JSON.stringify(command)}: ${err.message}`);
       throw err;
     }
-    if (name.startsWith("console.") && !isKnownConsoleCommand(name)) return bad(`unknown console command "${name}"`);
-    if (isKnownCommand && !isKnownCommand(name)) {
-      return bad(`unknown command "${name}" (context ${contexts.map((c) => JSON.stringify(c)).join(", ")})`);
+    for (const name of names) {
+      if (name.startsWith("console.") && !isKnownConsoleCommand(name)) return bad(`unknown console command "${name}"`);
+      if (isKnownCommand && !isKnownCommand(name)) {
+        return bad(`unknown command "${name}" (context ${contexts.map((c) => JSON.stringify(c)).join(", ")})`);
+      }
     }
     for (const context of contexts as Context[]) {
       out.push({ key, context, command: e["command"], help: (e["help"] as string | undefined) ?? "", source: `${file}#${index}` });

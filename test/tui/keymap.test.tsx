@@ -142,3 +142,23 @@ test("first run creates an empty <confdir>/keybindings.json for the user's keys,
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a command a chooser or a confirmation would run is checked at start-up too", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "pryx-keys-nested-"));
+  const file = path.join(dir, "keybindings.json");
+  try {
+    writeFileSync(file, JSON.stringify([
+      { key: "x", context: "flowview", command: 'console.choose "Pick..." request,response flow.nosuch @focus {choice}' },
+      { key: "y", context: "flowlist", command: 'console.command.confirm "Sure?" view.flows.gone @all' },
+    ]));
+    assert.throws(
+      () => loadConsoleKeymap(dir, undefined, ["flow.resume", "view.flows.remove"]),
+      (err: unknown) =>
+        err instanceof KeymapError &&
+        err.problems[0] === `${file}: entry 0 (key "x"): unknown command "flow.nosuch" (context "flowview")` &&
+        err.problems[1] === `${file}: entry 1 (key "y"): unknown command "view.flows.gone" (context "flowlist")`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
