@@ -1691,6 +1691,7 @@ export class Controller {
     add("console.bodyview", "console.bodyview flow part", "View a flow's request or response body in an external viewer ($PAGER)", (a) => this.editor.viewBody(this.resolveFlowArg(a[0]), a[1]));
     const grid = (name: string, help: string, fn: (s: GridEditorScreen) => void) => add(`console.grideditor.${name}`, `console.grideditor.${name}`, help, () => this.onGrid(fn));
     add("console.grideditor.load", "console.grideditor.load path", "Read a file into the current cell", (a) => this.onGrid((s) => this.editor.gridLoad(s, a[0])));
+    add("console.grideditor.load_escaped", "console.grideditor.load_escaped path", "Read a file of escaped text (\\n, \\xNN) into the current cell", (a) => this.onGrid((s) => this.editor.gridLoad(s, a[0], true)));
     add("console.grideditor.save", "console.grideditor.save path", "Save the rows to a file as CSV", (a) => this.onGrid((s) => this.editor.gridSave(s, a[0])));
     add("console.grideditor.editor", "console.grideditor.editor", "Edit the current cell in the external editor", () => this.onGrid((s) => this.editor.gridEditor(s)));
     grid("add", "Add a row after the cursor", (s) => this.editor.gridAdd(s, "after"));

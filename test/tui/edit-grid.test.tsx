@@ -286,6 +286,16 @@ test("w saves the grid's rows as CSV, r reads a file into the current cell, e ed
     await press(h, "r");
     await pressEach(h, [...value, KEY.enter]);
     assert.match(await waitForText(h, "read from a file"), /^>> Host +read from a file/m);
+    // r takes the file's bytes: a backslash and a tab in it show escaped, so they go back as they were.
+    writeFileSync(value, "C:\\tmp\tx");
+    await press(h, "r");
+    await pressEach(h, [...value, KEY.enter]);
+    assert.match(await waitForText(h, "C:\\\\tmp"), /^>> Host +C:\\\\tmp\\x09x/m);
+    // R takes escaped text as it is (mitmproxy's load_escaped): \x41 stays an escape in the cell.
+    writeFileSync(value, "esc\\x41aped");
+    await press(h, "R");
+    await pressEach(h, [...value, KEY.enter]);
+    assert.match(await waitForText(h, "esc\\x41aped"), /^>> Host +esc\\x41aped/m);
 
     await press(h, "e");
     assert.match(await waitForText(h, "from, the"), /^>> Host +from, the "editor"/m);

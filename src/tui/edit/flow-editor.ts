@@ -22,6 +22,7 @@ import {
   GRID_COLUMNS,
   currentValue,
   extensionFor,
+  cellFromBytes,
   formWarning,
   gridPatch,
   gridRows,
@@ -260,16 +261,23 @@ export class FlowEditor {
     this.updateGrid(s, (g, rows) => grid.deleteRow(g, rows));
   }
 
-  /** mitmproxy's console.grideditor.load: a file's text into the focused cell. */
-  gridLoad(s: GridEditorScreen, file: string | undefined): void {
-    if (!file) throw new Error("console.grideditor.load needs a path");
-    let text: string;
+  /**
+   * mitmproxy's console.grideditor.load (`r`): a file's bytes into the focused cell, escaped as the
+   * grid shows them, so a backslash or a byte that is not text comes back as it was in the file.
+   * With `escaped` (console.grideditor.load_escaped, `R`) the file holds escaped text already
+   * (\n, \xNN, as the cells show it), taken as it is.
+   */
+  gridLoad(s: GridEditorScreen, file: string | undefined, escaped = false): void {
+    const cmd = escaped ? "console.grideditor.load_escaped" : "console.grideditor.load";
+    if (!file) throw new Error(`${cmd} needs a path`);
+    let bytes: Uint8Array;
     try {
-      text = readFileSync(expandHome(file), "utf8");
+      bytes = readFileSync(expandHome(file));
     } catch (err) {
       throw new Error(`cannot read ${file}: ${(err as Error).message}`);
     }
-    this.updateGrid(s, (g) => grid.setCell(g, text));
+    const cell = escaped ? new TextDecoder().decode(bytes) : cellFromBytes(s.part, bytes);
+    this.updateGrid(s, (g) => grid.setCell(g, cell));
   }
 
   /** mitmproxy's console.grideditor.save: the rows as CSV, no header row, as mitmproxy writes them. */

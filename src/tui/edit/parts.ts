@@ -253,6 +253,12 @@ export function headerCell(bytes: string): string {
   return out;
 }
 
+/** A file's bytes as a cell of the grid: escaped as the grid shows its fields, so that saving gives back those bytes. */
+export function cellFromBytes(p: GridPart, bytes: Uint8Array): string {
+  if (p === "request-headers" || p === "response-headers") return headerCell(Buffer.from(bytes).toString("latin1"));
+  return textCell(new TextDecoder().decode(bytes));
+}
+
 const headerRows = (fields: readonly (readonly [string, string])[] | undefined): Row[] => (fields ?? []).map(([k, v]) => [headerCell(k), headerCell(v)]);
 
 /** The rows a grid starts with. The form needs the full request body in the detail. */
