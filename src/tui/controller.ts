@@ -35,6 +35,7 @@ import { MOUSE_OFF, MOUSE_ON, NO_TERMINAL, type TerminalHandover } from "./edit/
 import type { MouseReport } from "./mouse.ts";
 import { conciseError } from "./errors.ts";
 import { osc52 } from "./clipboard.ts";
+import { FILTER_HELP } from "../engine/filter/operators.ts";
 
 /** Body bytes asked for when a flow view opens; `f` asks for everything up to FULL_BODY_LIMIT. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -1890,26 +1891,18 @@ export function helpLines(keymap: Keymap, context: Context): Line[] {
     "Global keys",
     keymap.forContext("global").filter((b) => !shadowed.has(b.key)),
   );
+  // The engine's own operator table, so every operator the filter language has is listed.
   lines.push([{ text: "Filter expressions", style: "heading" }]);
-  for (const [k, v] of FILTER_HELP) lines.push([{ text: `  ${k.padEnd(12)}`, style: "key" }, { text: v }]);
+  for (const { op, help } of FILTER_HELP) lines.push([{ text: `  ${op.padEnd(16)}`, style: "key" }, { text: help }]);
+  lines.push([]);
+  lines.push([{ text: "Examples", style: "heading" }]);
+  for (const [k, v] of FILTER_EXAMPLES) lines.push([{ text: `  ${k.padEnd(26)}`, style: "key" }, { text: v }]);
   return lines;
 }
 
-const FILTER_HELP: [string, string][] = [
-  ["~q", "Request with no response"],
-  ["~s", "Response"],
-  ["~e", "Error"],
-  ["~a", "Asset (css, js, images, fonts)"],
-  ["~u regex", "URL"],
-  ["~d regex", "Domain"],
-  ["~m regex", "Method"],
-  ["~c int", "HTTP status code"],
-  ["~t regex", "Content-Type header"],
-  ["~h regex", "Header (request or response)"],
-  ["~b regex", "Body"],
-  ["~marked", "Marked flows"],
-  ["!", "not"],
-  ["&  |", "and, or"],
-  ["( )", "grouping"],
-  ["word", "a bare word means ~u word"],
+/** mitmproxy's examples under its filter help. */
+const FILTER_EXAMPLES: [string, string][] = [
+  ["google\\.com", "URL containing \"google.com\" (a bare word is ~u)"],
+  ["~q ~b test", "Requests whose body contains \"test\""],
+  ["!(~q & ~t \"text/html\")", "Anything but requests with a text/html content type"],
 ];

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { KEY, focusedLine, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
 import { makeFlows } from "./helpers/fake-engine.ts";
+import { OPERATORS } from "../../src/engine/filter/operators.ts";
 
 test("? shows help for the current view from the keymap, then global keys; q returns", async () => {
   const h = await renderConsole({ height: 60 });
@@ -273,6 +274,19 @@ test("C lists commands and K key bindings", async () => {
     f = await press(h, "K");
     assert.match(f, /Key Bindings/);
     assert.match(f, /global +console\.command +Command prompt/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("help lists every operator of the filter language, from the engine's own table, with mitmproxy's examples", async () => {
+  const h = await renderConsole({ height: 200 });
+  try {
+    const frame = await press(h, "?");
+    for (const op of OPERATORS) assert.match(frame, new RegExp(`^ +~${op.code}\\b`, "m"), `~${op.code} is listed`);
+    assert.match(frame, /~websocket +Match WebSocket flows/);
+    assert.match(frame, /~dst regex +Match destination address/);
+    assert.match(frame, /!\(~q & ~t "text\/html"\)/);
   } finally {
     h.unmount();
   }
