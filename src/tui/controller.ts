@@ -870,6 +870,7 @@ export class Controller {
   }
 
   private showResult(value: unknown, fromPrompt: boolean): void {
+    if (fromPrompt && this.openDataViewer(value)) return;
     if (typeof value === "string" && value !== "") this.message(value);
     else if (Array.isArray(value) && fromPrompt) this.message(value.join(", "));
   }
@@ -1513,6 +1514,28 @@ export class Controller {
     const under = this.top();
     const context = contextOf(under);
     this.push({ kind: "help", key: this.nextKey++, title: "Help", lines: helpLines(this.keymap, context === "help" ? "flowlist" : context), scroll: 0, highlight: undefined });
+  }
+
+  /**
+   * mitmproxy's data viewer: a result typed at the prompt that the status line cannot hold (more
+   * than one line, or wider than the screen) opens as a screen of its own, scrolled and searched
+   * as help is, and `q` goes back. Returns whether it opened.
+   */
+  private openDataViewer(value: unknown): boolean {
+    const lines = typeof value === "string" ? value.replace(/\n$/, "").split("\n") : Array.isArray(value) ? value.map(String) : undefined;
+    if (!lines) return false;
+    const width = Math.max(1, this._state.width);
+    const shown = typeof value === "string" ? value : lines.join(", ");
+    if (shown.length <= width && (typeof value !== "string" || lines.length === 1)) return false;
+    // Long lines wrap at the screen's width: the viewer does not scroll sideways.
+    const rows = lines.flatMap((l) => {
+      const text = sanitize(l);
+      const out: Line[] = [];
+      for (let i = 0; i === 0 || i < text.length; i += width) out.push([{ text: text.slice(i, i + width) }]);
+      return out;
+    });
+    this.push({ kind: "help", key: this.nextKey++, title: "Data viewer", lines: rows, scroll: 0, highlight: undefined });
+    return true;
   }
 
   /** Opens a screen, or goes back to it if it is already open, so the stack does not grow without end. */

@@ -163,8 +163,11 @@ test("console.edit.focus takes a part by name; a bad part or no flow is an error
     await h.ctrl.run("console.edit.focus status");
     assert.equal(h.ctrl.state.prompt?.label, "status code: ");
     await h.ctrl.run("console.prompt.abort");
+    // From the prompt, a list wider than the status line opens in the data viewer, one item a line.
     await h.ctrl.run("console.edit.focus.options", true);
-    assert.match(h.ctrl.state.message!.text, /^method, url, path, query/);
+    const top = h.ctrl.state.stack.at(-1)!;
+    assert.ok(top.kind === "help" && top.title === "Data viewer");
+    assert.deepEqual(top.lines.slice(0, 4).map((l) => l.map((s) => s.text).join("")), ["method", "url", "path", "query"]);
   } finally {
     h.unmount();
   }

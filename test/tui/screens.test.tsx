@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { KEY, focusedLine, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
-import { makeFlows } from "./helpers/fake-engine.ts";
+import { FakeEngine, makeFlows } from "./helpers/fake-engine.ts";
 import { OPERATORS } from "../../src/engine/filter/operators.ts";
 
 test("? shows help for the current view from the keymap, then global keys; q returns", async () => {
@@ -287,6 +287,36 @@ test("help lists every operator of the filter language, from the engine's own ta
     assert.match(frame, /~websocket +Match WebSocket flows/);
     assert.match(frame, /~dst regex +Match destination address/);
     assert.match(frame, /!\(~q & ~t "text\/html"\)/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("a prompt command's result the status line cannot hold opens in the data viewer; q goes back", async () => {
+  const engine = new FakeEngine();
+  const curl = `curl -X POST 'http://api.example.com/${"long/".repeat(30)}' -H 'content-type: application/json'`;
+  engine.onCommand = (line) => (line.startsWith("cut ") ? "Host: api.example.com\nAccept: */*\nX-Tab: a\tb\n" : line.startsWith("export curl ") ? curl : line === "short" ? "one line" : undefined);
+  engine.commands = [...engine.commands, { name: "cut", signature: "cut flows cuts", help: "" }, { name: "export", signature: "export format flow", help: "" }, { name: "short", signature: "short", help: "" }];
+  const h = await renderConsole({ engine, width: 80 });
+  try {
+    h.engine.add(makeFlows(2));
+    await waitForText(h, "[2/2]");
+    await runAtPrompt(h, "cut @focus request.headers");
+    const viewer = await waitForText(h, "Data viewer");
+    assert.match(viewer, /^Host: api\.example\.com$/m);
+    assert.match(viewer, /^Accept: \*\/\*$/m);
+    // A control character is shown escaped, not sent to the terminal.
+    assert.match(viewer, /^X-Tab: a\\x09b$/m);
+    assert.doesNotMatch(await press(h, "q"), /Data viewer/);
+    // Wider than the screen: wrapped at 80 columns, nothing cut.
+    await runAtPrompt(h, "export curl @focus");
+    const long = await waitForText(h, "Data viewer");
+    assert.ok(long.replace(/\n/g, "").includes(curl), "the whole export is there");
+    await press(h, "q");
+    // What fits stays in the status line.
+    await runAtPrompt(h, "short");
+    const short = await waitForText(h, "one line");
+    assert.doesNotMatch(short, /Data viewer/);
   } finally {
     h.unmount();
   }
