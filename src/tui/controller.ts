@@ -1522,7 +1522,8 @@ export class Controller {
    * as help is, and `q` goes back. Returns whether it opened.
    */
   private openDataViewer(value: unknown): boolean {
-    const lines = typeof value === "string" ? value.replace(/\n$/, "").split("\n") : Array.isArray(value) ? value.map(String) : undefined;
+    // CRLF too: a raw HTTP export's lines end so.
+    const lines = typeof value === "string" ? value.replace(/\r?\n$/, "").split(/\r?\n/) : Array.isArray(value) ? value.map(String) : undefined;
     if (!lines) return false;
     const width = Math.max(1, this._state.width);
     const shown = typeof value === "string" ? value : lines.join(", ");

@@ -295,7 +295,7 @@ test("help lists every operator of the filter language, from the engine's own ta
 test("a prompt command's result the status line cannot hold opens in the data viewer; q goes back", async () => {
   const engine = new FakeEngine();
   const curl = `curl -X POST 'http://api.example.com/${"long/".repeat(30)}' -H 'content-type: application/json'`;
-  engine.onCommand = (line) => (line.startsWith("cut ") ? "Host: api.example.com\nAccept: */*\nX-Tab: a\tb\n" : line.startsWith("export curl ") ? curl : line === "short" ? "one line" : undefined);
+  engine.onCommand = (line) => (line.startsWith("cut ") ? "Host: api.example.com\r\nAccept: */*\r\nX-Tab: a\tb\r\n" : line.startsWith("export curl ") ? curl : line === "short" ? "one line" : undefined);
   engine.commands = [...engine.commands, { name: "cut", signature: "cut flows cuts", help: "" }, { name: "export", signature: "export format flow", help: "" }, { name: "short", signature: "short", help: "" }];
   const h = await renderConsole({ engine, width: 80 });
   try {
