@@ -1790,6 +1790,26 @@ export class Controller {
       return current ? `view filter off: ${current}` : `view filter on: ${next}`;
     });
     add("view.order.options", "view.order.options", "The flow list orders", () => [...ORDERS]);
+    // The rest of mitmproxy's view.* commands, for user keybindings and the prompt: each a name for
+    // what a key or an option already does.
+    add("view.order.set", "view.order.set order", `Order the flow list: ${ORDERS.join(", ")}`, (a) => this.setOption("view_order", a[0] ?? "").then(() => undefined));
+    add("view.order.reverse", "view.order.reverse [true|false]", "Reverse the flow list's order (toggled without an argument)", (a) => this.setOption("view_order_reversed", a[0] ?? "toggle").then(() => undefined));
+    add("view.filter.set", "view.filter.set filter", "Set the view filter (empty for none)", (_a, rest) => this.setOption("view_filter", rest).then(() => undefined));
+    add("view.focus.go", "view.focus.go index", "Focus the flow at this place in the list; a negative index counts from the end", (a) => {
+      const n = Number(a[0]);
+      const shown = this.store.counts().shown;
+      if (!Number.isInteger(n)) throw new Error(`view.focus.go needs an index, not ${JSON.stringify(a[0] ?? "")}`);
+      if (shown === 0) throw new Error("no flows to focus");
+      this.store.focusTo(n < 0 ? Math.max(0, shown + n) : Math.min(n, shown - 1));
+    });
+    add("view.properties.length", "view.properties.length", "How many flows the list shows", () => String(this.store.counts().shown));
+    add("view.properties.marked", "view.properties.marked", "Whether the list shows marked flows only", () => String(this.store.viewSettings.markedOnly));
+    add("view.properties.inbounds", "view.properties.inbounds index", "Whether an index is within the list", (a) => {
+      const n = Number(a[0]);
+      return String(Number.isInteger(n) && n >= 0 && n < this.store.counts().shown);
+    });
+    add("view.clear_unmarked", "view.clear_unmarked", "Remove every flow that is not marked", () => this.engine.request({ op: "command", line: "view.flows.remove !~marked" }));
+    add("eventstore.clear", "eventstore.clear", "Clear the event log (as console.eventlog.clear)", () => this.logs.clear());
     // As mitmproxy, the first copy takes the focus, so `D` then `e` edits the copy and leaves the original as recorded.
     add("view.flows.duplicate", "view.flows.duplicate flows", "Copy flows, for editing and replay; the first copy takes the focus", async (_a, rest) => {
       const before = this.store.lastSeq;

@@ -335,3 +335,32 @@ test("console_flowlist_layout list draws each flow on two lines, request then an
     h.unmount();
   }
 });
+
+test("mitmproxy's view.* commands from the prompt: focus.go, order, filter, properties, clear_unmarked", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add(makeFlows(10, (i) => ({ seq: 1 + i, path: `/item/${1 + i}${i === 2 ? "/alpha" : ""}` })));
+    await waitForText(h, "[10/10]");
+    await runAtPrompt(h, "view.focus.go -1");
+    assert.match(focusedLine(h.lastFrame())!, /\/item\/10 /);
+    await runAtPrompt(h, "view.focus.go 3");
+    assert.match(focusedLine(h.lastFrame())!, /\/item\/4 /);
+    await runAtPrompt(h, "view.focus.go x");
+    assert.match(await waitForText(h, "needs an index"), /view\.focus\.go needs an index, not "x"/);
+    await runAtPrompt(h, "view.properties.length");
+    await waitForText(h, /^10 *$/m);
+    await runAtPrompt(h, "view.properties.inbounds 10");
+    await waitForText(h, /^false *$/m);
+    await runAtPrompt(h, "view.order.reverse");
+    assert.equal(h.ctrl.option("view_order_reversed"), "true");
+    await runAtPrompt(h, "view.order.set url");
+    assert.equal(h.ctrl.option("view_order"), "url");
+    await runAtPrompt(h, "view.filter.set ~u alpha");
+    assert.match(await waitForText(h, "[f:~u alpha]"), /\[1\/10\]/);
+    await runAtPrompt(h, "view.clear_unmarked");
+    await until(() => h.engine.commandLines().includes("view.flows.remove !~marked"));
+    assert.ok(h.engine.commandLines().includes("view.flows.remove !~marked"));
+  } finally {
+    h.unmount();
+  }
+});
