@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { focusedLine, press, renderConsole, runAtPrompt, waitForText } from "./helpers/tui.tsx";
 import { makeFlows } from "./helpers/fake-engine.ts";
 import { parseMouse } from "../../src/tui/mouse.ts";
-import { MOUSE_OFF, MOUSE_ON } from "../../src/tui/edit/terminal.ts";
+import { LEAVE_ALT, MOUSE_OFF, MOUSE_ON } from "../../src/tui/edit/terminal.ts";
 
 const click = (x: number, y: number): string => `\x1b[<0;${x};${y}M\x1b[<0;${x};${y}m`;
 const wheel = (down: boolean): string => `\x1b[<${down ? 65 : 64};10;5M`;
@@ -81,6 +81,24 @@ test("console_mouse with a split layout: a click or the wheel over the preview l
     assert.match(focusedLine(h.lastFrame())!, /\/item\/4 /);
     const opened = await press(h, click(10, 2));
     assert.match(opened, /^GET \S+\/item\/2 /m);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("console_mouse after the terminal comes back from an editor or pager: reporting is asked for again", async () => {
+  const escapes: string[] = [];
+  const h = await renderConsole({ writeEscape: (e) => escapes.push(e) });
+  try {
+    await runAtPrompt(h, "set console_mouse true");
+    assert.deepEqual(escapes, [MOUSE_ON]);
+    // The handover (and every exit) leaves the alternate screen with LEAVE_ALT, which turns reporting off; the handover then repaints.
+    assert.ok(LEAVE_ALT.startsWith(MOUSE_OFF));
+    h.ctrl.repaint();
+    assert.deepEqual(escapes, [MOUSE_ON, MOUSE_ON]);
+    await runAtPrompt(h, "set console_mouse false");
+    h.ctrl.repaint();
+    assert.deepEqual(escapes, [MOUSE_ON, MOUSE_ON, MOUSE_OFF, MOUSE_OFF]);
   } finally {
     h.unmount();
   }
