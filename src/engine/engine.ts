@@ -149,6 +149,8 @@ export class Engine {
         this.flush();
         this.post({ t: "served", what });
       },
+      leafSpkiSha256: () => this.leaves?.spkiSha256,
+      browserProxy: () => this.browserProxy(),
     });
     for (const addon of builtins.before) await this.addons.add(addon, addon.name);
     for (const addon of builtins.after) await this.addons.add(addon, addon.name, { last: true });
@@ -269,6 +271,18 @@ export class Engine {
   private addRead(flow: Flow): void {
     this.store.add(flow);
     if (this.store.pendingCount() >= LOAD_BATCH) this.flush();
+  }
+
+  /**
+   * Where a browser on this machine reaches the proxy, as Chromium's --proxy-server takes it: the
+   * first regular or upstream listener (else a SOCKS5 one), a wildcard bind as loopback.
+   */
+  private browserProxy(): string | undefined {
+    const pick = this.listeners.find((l) => l.mode === "regular" || l.mode.startsWith("upstream:")) ?? this.listeners.find((l) => l.mode === "socks5");
+    if (!pick) return undefined;
+    const a = pick.server.address() as net.AddressInfo;
+    const host = a.address === "0.0.0.0" ? "127.0.0.1" : a.address === "::" ? "::1" : a.address;
+    return `${pick.mode === "socks5" ? "socks5://" : ""}${formatAddress([host, a.port])}`;
   }
 
   private listen(modeSpec: string): Promise<string> {

@@ -15,6 +15,7 @@ import { KeepServingAddon } from "./keepserving.ts";
 import { HarDumpAddon } from "./har-dump.ts";
 import { StripDnsHttpsRecordsAddon } from "./strip-dns-https.ts";
 import { UpdateAltSvcAddon } from "./update-alt-svc.ts";
+import { BrowserAddon } from "./browser.ts";
 import type { HTTPFlow } from "../flow/http.ts";
 import type { Flow } from "../flow/flow.ts";
 
@@ -27,20 +28,24 @@ export interface BuiltinDeps {
   resolve: (spec: string) => Flow[];
   /** The one-shot work (-r, -C, -S) is done and `keepserving` is off. */
   served: (what: string) => void;
+  /** The SPKI hash of the key every host certificate of this run shares (base64 SHA-256), once the CA is loaded. */
+  leafSpkiSha256: () => string | undefined;
+  /** Where a browser reaches the proxy (`--proxy-server`), once it listens. */
+  browserProxy: () => string | undefined;
 }
 
-type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon | StickyAuthAddon | StickyCookieAddon | KeepServingAddon | HarDumpAddon | StripDnsHttpsRecordsAddon | UpdateAltSvcAddon;
+type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon | StickyAuthAddon | StickyCookieAddon | KeepServingAddon | HarDumpAddon | StripDnsHttpsRecordsAddon | UpdateAltSvcAddon | BrowserAddon;
 
 /**
  * pryx's share of mitmproxy's default addons, in mitmproxy's order: `before` run ahead of the
  * scripts, `after` behind them (as mitmproxy's rule addons come after its ScriptLoader).
  */
-export function builtinAddons({ log, replay, noServer, resolve, served }: BuiltinDeps): { before: Builtin[]; after: Builtin[] } {
+export function builtinAddons({ log, replay, noServer, resolve, served, leafSpkiSha256, browserProxy }: BuiltinDeps): { before: Builtin[]; after: Builtin[] } {
   const clientPlayback = new ClientPlaybackAddon(log, replay, noServer, resolve);
   const serverPlayback = new ServerPlaybackAddon(log, resolve);
   const keepServing = new KeepServingAddon({ clientReplays: () => clientPlayback.pending(), serverReplays: () => serverPlayback.pending() }, served, noServer);
   return {
     before: [new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), clientPlayback, new StickyAuthAddon(), new StickyCookieAddon(), new BodySizeAddon(), new StripDnsHttpsRecordsAddon(log)],
-    after: [serverPlayback, new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log), keepServing, new HarDumpAddon(log), new UpdateAltSvcAddon()],
+    after: [serverPlayback, new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log), keepServing, new HarDumpAddon(log), new UpdateAltSvcAddon(), new BrowserAddon(log, leafSpkiSha256, browserProxy)],
   };
 }

@@ -57,6 +57,11 @@ export class LeafCertificates {
     this.#keys = generateEcKeyPair();
   }
 
+  /** Base64 SHA-256 of the SPKI every certificate of this run carries (one key pair a run). */
+  get spkiSha256(): string {
+    return this.#keys.spkiSha256;
+  }
+
   get size(): number {
     return this.#cache.size;
   }

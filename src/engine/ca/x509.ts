@@ -42,6 +42,8 @@ export interface EcKeyPair {
   readonly spki: forge.asn1.Asn1;
   /** RFC 5280 4.2.1.2 method 1: SHA-1 of the public key bits, as the SKI extension value. */
   readonly keyIdentifier: forge.asn1.Asn1;
+  /** Base64 SHA-256 of the DER SubjectPublicKeyInfo, as Chromium's --ignore-certificate-errors-spki-list takes it. */
+  readonly spkiSha256: string;
 }
 
 export function generateEcKeyPair(): EcKeyPair {
@@ -55,6 +57,7 @@ export function generateEcKeyPair(): EcKeyPair {
     keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     spki,
     keyIdentifier: forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, digest),
+    spkiSha256: createHash('sha256').update(spkiDer).digest('base64'),
   };
 }
 

@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Loader } from "../hooks/loader.ts";
+import type { Log } from "../log.ts";
+
+/** Chromium-family browsers, as mitmproxy's browser addon looks for them, in its order. */
+const CANDIDATES = ["chrome", "google-chrome", "google-chrome-stable", "chromium", "chromium-browser", "microsoft-edge", "microsoft-edge-stable"];
+const MAC_APPS = ["/Applications/Google Chrome.app/Contents/MacOS/Google Chrome", "/Applications/Chromium.app/Contents/MacOS/Chromium", "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge"];
+
+/** The first Chromium-family browser on PATH (or in /Applications), or undefined. */
+export function findBrowser(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const dir of (env["PATH"] ?? "").split(path.delimiter).filter(Boolean)) {
+    for (const name of CANDIDATES) {
+      const file = path.join(dir, name);
+      try {
+        fs.accessSync(file, fs.constants.X_OK);
+        return file;
+      } catch {
+        // Not here.
+      }
+    }
+  }
+  return process.platform === "darwin" ? MAC_APPS.find((f) => fs.existsSync(f)) : undefined;
+}
+
+/**
+ * The command line of a browser that uses the proxy, in a profile of its own. Every host
+ * certificate pryx makes in a run shares one key, so naming that key's SPKI hash lets the
+ * browser accept them without the CA installed (mitmproxy's browser asks the user to install it).
+ */
+export function browserArgs(proxy: string, profileDir: string, leafSpkiSha256: string | undefined): string[] {
+  return [
+    `--user-data-dir=${profileDir}`,
+    `--proxy-server=${proxy}`,
+    ...(leafSpkiSha256 ? [`--ignore-certificate-errors-spki-list=${leafSpkiSha256}`] : []),
+    "--disable-fre",
+    "--no-default-browser-check",
+    "--no-first-run",
+    "--disable-extensions",
+    "about:blank",
+  ];
+}
+
+/** mitmproxy's `browser.start` (`B`): a browser attached to the proxy, closed when pryx stops. */
+export class BrowserAddon {
+  readonly name = "browser";
+  private readonly started: { child: ChildProcess; profile: string }[] = [];
+
+  constructor(
+    private readonly log: Log,
+    private readonly leafSpkiSha256: () => string | undefined,
+    private readonly proxyAddress: () => string | undefined,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  load(loader: Loader): void {
+    loader.add_command("browser.start", () => this.start(), "Start a Chromium-family browser that uses this proxy, in a profile of its own; it is closed when pryx stops.", "browser.start");
+  }
+
+  private start(): string {
+    const browser = findBrowser(this.env);
+    if (!browser) throw new Error(`no Chrome, Chromium or Edge found on PATH (looked for ${CANDIDATES.join(", ")}); install one, e.g. apt-get install chromium`);
+    const proxy = this.proxyAddress();
+    if (!proxy) throw new Error("pryx is not listening as a regular, upstream or SOCKS5 proxy: a browser has nothing to use");
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-browser-"));
+    const child = spawn(browser, browserArgs(proxy, profile, this.leafSpkiSha256()), { stdio: "ignore", env: this.env });
+    const entry = { child, profile };
+    this.started.push(entry);
+    const gone = (): void => {
+      fs.rmSync(profile, { recursive: true, force: true });
+      const i = this.started.indexOf(entry);
+      if (i >= 0) this.started.splice(i, 1);
+    };
+    child.on("error", (err) => {
+      this.log.error(`browser ${browser} failed to start: ${err.message}`);
+      gone();
+    });
+    child.on("exit", gone);
+    return `started ${path.basename(browser)} using the proxy at ${proxy}`;
+  }
+
+  done(): void {
+    for (const { child, profile } of this.started.splice(0)) {
+      child.kill();
+      fs.rmSync(profile, { recursive: true, force: true });
+    }
+  }
+}
