@@ -55,6 +55,7 @@ test("browser.start (B) opens a browser on the proxy that trusts pryx's host key
   const lines = (await waitFile(argsFile)).trim().split("\n");
   const pid = Number(lines.pop());
   assert.ok(lines.includes(`--proxy-server=127.0.0.1:${proxy.port}`), lines.join(" "));
+  assert.ok(lines.includes("--proxy-bypass-list=<-loopback>"), "localhost goes through the proxy too");
   assert.ok(lines.includes(`--ignore-certificate-errors-spki-list=${await leafSpki(proxy.port)}`), "the host certificates' key is trusted by its hash");
   const profile = lines.find((l) => l.startsWith("--user-data-dir="))!.slice("--user-data-dir=".length);
   assert.ok(fs.statSync(profile).isDirectory());

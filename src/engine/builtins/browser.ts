@@ -34,6 +34,9 @@ export function browserArgs(proxy: string, profileDir: string, leafSpkiSha256: s
   return [
     `--user-data-dir=${profileDir}`,
     `--proxy-server=${proxy}`,
+    // Chromium sends localhost straight to the server, past any proxy; a local dev server is
+    // much of what such a browser is for.
+    "--proxy-bypass-list=<-loopback>",
     ...(leafSpkiSha256 ? [`--ignore-certificate-errors-spki-list=${leafSpkiSha256}`] : []),
     "--disable-fre",
     "--no-default-browser-check",
