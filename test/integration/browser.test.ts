@@ -87,3 +87,21 @@ test("browser.start with no Chromium-family browser installed says so and what t
   t.after(() => proxy.stop());
   await assert.rejects(proxy.engine.handle({ op: "command", line: "browser.start" }), /no Chrome, Chromium or Edge found on PATH .*apt-get install chromium/);
 });
+
+test("a browser that exits at once (no display over SSH) is reported in the event log with what it said", { timeout: 10_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-failing-browser-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, "chromium"), `#!/bin/sh\necho "[1:1:ERROR:ozone_platform_x11.cc(240)] Missing X server or \\$DISPLAY" >&2\nexit 1\n`);
+  fs.chmodSync(path.join(dir, "chromium"), 0o755);
+  const oldPath = process.env["PATH"];
+  process.env["PATH"] = `${dir}${path.delimiter}${oldPath ?? ""}`;
+  t.after(() => {
+    process.env["PATH"] = oldPath;
+  });
+  const proxy = await startProxy();
+  t.after(() => proxy.stop());
+  await proxy.engine.handle({ op: "command", line: "browser.start" });
+  const entry = await proxy.waitLog(/browser chromium exited/);
+  assert.equal(entry.level, "error");
+  assert.match(entry.msg, /exited with code 1: .*Missing X server or \$DISPLAY/);
+});

@@ -5,6 +5,9 @@ import path from "node:path";
 import type { Loader } from "../hooks/loader.ts";
 import type { Log } from "../log.ts";
 
+/** How much of a browser's stderr is kept, to say why it exited. */
+const STDERR_KEPT = 2048;
+
 /** Chromium-family browsers, as mitmproxy's browser addon looks for them, in its order. */
 const CANDIDATES = ["chrome", "google-chrome", "google-chrome-stable", "chromium", "chromium-browser", "microsoft-edge", "microsoft-edge-stable"];
 const MAC_APPS = ["/Applications/Google Chrome.app/Contents/MacOS/Google Chrome", "/Applications/Chromium.app/Contents/MacOS/Chromium", "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge"];
@@ -68,9 +71,15 @@ export class BrowserAddon {
     const proxy = this.proxyAddress();
     if (!proxy) throw new Error("pryx is not listening as a regular, upstream or SOCKS5 proxy: a browser has nothing to use");
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-browser-"));
-    const child = spawn(browser, browserArgs(proxy, profile, this.leafSpkiSha256()), { stdio: "ignore", env: this.env });
+    const child = spawn(browser, browserArgs(proxy, profile, this.leafSpkiSha256()), { stdio: ["ignore", "ignore", "pipe"], env: this.env });
     const entry = { child, profile };
     this.started.push(entry);
+    // What it says as it fails (no display over SSH, a sandbox refused): the last words only.
+    let said = "";
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      said = (said + chunk).slice(-STDERR_KEPT);
+    });
     const gone = (): void => {
       fs.rmSync(profile, { recursive: true, force: true });
       const i = this.started.indexOf(entry);
@@ -80,7 +89,13 @@ export class BrowserAddon {
       this.log.error(`browser ${browser} failed to start: ${err.message}`);
       gone();
     });
-    child.on("exit", gone);
+    child.on("exit", (code) => {
+      const ours = !this.started.includes(entry);
+      gone();
+      if (ours || code === 0) return;
+      const last = said.trim().split("\n").filter((l) => l.trim()).slice(-2).join(" / ");
+      this.log.error(`browser ${path.basename(browser)} exited with code ${code ?? "?"}${last ? `: ${last}` : ""}`);
+    });
     return `started ${path.basename(browser)} using the proxy at ${proxy}`;
   }
 
