@@ -7,6 +7,7 @@ import { ConnectRefused, connectTunnel, httpsViaProxy, startTlsOrigin } from "..
 import { deadPort, waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { TCPFlow } from "../../src/engine/flow/tcp.ts";
+import { Response } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { hookRecorder } from "../helpers/hook-recorder.ts";
 
@@ -518,4 +519,35 @@ test("inject.tcp sends made-up bytes into a live relay, either way, recorded on 
   );
   await assert.rejects(proxy.engine.handle({ op: "command", line: `inject.websocket ${flow.id} true no` }), /is a TCP flow: use inject\.tcp/);
   socket.end();
+});
+
+test("http_connected sees the 200 of an accepted CONNECT; http_connect_error the refusal, an addon's or a dead server's 502", { timeout: 15_000 }, async (t) => {
+  const seen: string[] = [];
+  const addon: Addon = {
+    http_connect(flow) {
+      if (flow.request.host === "refused.test") flow.response = new Response({ status_code: 403, content: Buffer.from("no") });
+    },
+    http_connected(flow) {
+      seen.push(`connected ${flow.request.host} ${flow.response?.status_code} ${flow.response?.reason}`);
+    },
+    http_connect_error(flow) {
+      seen.push(`error ${flow.request.host} ${flow.response?.status_code}`);
+    },
+  };
+  const proxy = await startProxy({ addons: [addon] });
+  const eager = await startProxy({ addons: [addon], options: { connection_strategy: "eager" } });
+  closeAfter(t, proxy, eager);
+
+  const open = await connectTunnel(proxy.port, "accepted.test:443");
+  open.destroy();
+  await connectTunnel(proxy.port, "refused.test:443").then(
+    () => assert.fail("the refused tunnel was opened"),
+    (err: unknown) => assert.ok(err instanceof ConnectRefused && err.status === 403),
+  );
+  const dead = await deadPort();
+  await connectTunnel(eager.port, `127.0.0.1:${dead}`).then(
+    () => assert.fail("a tunnel to a dead port was opened"),
+    (err: unknown) => assert.ok(err instanceof ConnectRefused && err.status === 502),
+  );
+  assert.deepEqual(seen, ["connected accepted.test 200 Connection established", "error refused.test 403", "error 127.0.0.1 502"]);
 });

@@ -45,6 +45,10 @@ export const HOOK_CLASSES = {
   HttpConnectHook: class HttpConnectHook extends Hook<[flow: HTTPFlow]> {},
   /** In upstream mode, a CONNECT is about to be sent to the upstream proxy; headers may be changed. */
   HttpConnectUpstreamHook: class HttpConnectUpstreamHook extends Hook<[flow: HTTPFlow]> {},
+  /** A CONNECT was accepted: `flow.response` is the 2xx about to be sent, and the tunnel opens after it. */
+  HttpConnectedHook: class HttpConnectedHook extends Hook<[flow: HTTPFlow]> {},
+  /** A CONNECT was refused (by http_connect, or its server could not be reached): `flow.response` says how. */
+  HttpConnectErrorHook: class HttpConnectErrorHook extends Hook<[flow: HTTPFlow]> {},
 
   /** A client connected. Setting `client.error` closes the connection. */
   ClientConnectedHook: class ClientConnectedHook extends Hook<[client: Client]> {},

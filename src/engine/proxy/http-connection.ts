@@ -322,6 +322,7 @@ export class HttpConnection {
     await this.ctx.addons.trigger("http_connect", flow);
     const res = flow.response;
     if (res && (res.status_code < 200 || res.status_code >= 300)) {
+      await this.ctx.addons.trigger("http_connect_error", flow);
       // A refused tunnel is worth seeing in the flow list.
       flow.live = false;
       this.ctx.store.add(flow);
@@ -330,9 +331,15 @@ export class HttpConnection {
     }
     const tunnel = await this.tunnel.prepare(this.client, { host, port });
     if ("error" in tunnel) {
-      this.socket.end(plainResponse(502, "Bad Gateway", `pryx: ${tunnel.error}`, true));
+      const text = `pryx: ${tunnel.error}`;
+      flow.response = new Response({ status_code: 502, headers: [["Content-Type", "text/plain"]], content: Buffer.from(text) });
+      await this.ctx.addons.trigger("http_connect_error", flow);
+      this.socket.end(plainResponse(502, "Bad Gateway", text, true));
       return false;
     }
+    // As mitmproxy's: the 200 is a response of the flow's by the time http_connected sees it.
+    flow.response = res ?? new Response({ status_code: 200, reason: "Connection established", content: new Uint8Array(0) });
+    await this.ctx.addons.trigger("http_connected", flow);
     this.socket.write(res ? responseHead(res) : "HTTP/1.1 200 Connection established\r\n\r\n");
     for (const ev of ["data", "end", "close", "timeout"]) this.socket.removeAllListeners(ev);
     this.socket.setTimeout(0);
