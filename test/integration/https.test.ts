@@ -171,6 +171,29 @@ test("ignore_hosts passes TLS through: the client sees the origin's own certific
   assert.ok(!flows.some((f) => f.type === "http" && f.scheme === "https"), "nothing was decrypted");
 });
 
+test("tls_clienthello sees the SNI and ALPN offers; ignore_connection passes that connection through, the others are intercepted", { timeout: 10_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("origin"));
+  const hellos: string[] = [];
+  const addon: Addon = {
+    tls_clienthello(data) {
+      hellos.push(`${data.client_hello.sni} ${data.client_hello.alpn_protocols.join(",")} ${data.context.server.address?.[1]}`);
+      if (data.client_hello.sni === "localhost") data.ignore_connection = true;
+    },
+  };
+  const proxy = await startProxy({ addons: [addon], keepFlows: true, options: insecure });
+  closeAfter(t, proxy, origin);
+  const passed = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "localhost", ca: [origin.cert.certPem], path: "/" });
+  assert.equal(passed.body.toString(), "origin");
+  assert.equal(passed.peer.fingerprint256, origin.cert.x509.fingerprint256, "the origin's own certificate");
+  const intercepted = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", path: "/" });
+  assert.equal(intercepted.body.toString(), "origin");
+  assert.notEqual(intercepted.peer.fingerprint256, origin.cert.x509.fingerprint256, "pryx's certificate");
+  assert.deepEqual(hellos, [`localhost http/1.1 ${origin.port}`, `app.test http/1.1 ${origin.port}`]);
+  const flows = await proxy.waitFinished(2);
+  assert.ok(flows.some((f) => f.type === "tcp"), "the passed-through connection is a TCP flow");
+  assert.ok(flows.some((f) => f.type === "http" && f.scheme === "https"), "the other was decrypted");
+});
+
 test("upstream verification: a self-signed origin is a 502 naming host and reason without -k, and works with ssl_insecure", { timeout: 15_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("verified or not"));
   const errors: string[] = [];

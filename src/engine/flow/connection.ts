@@ -77,6 +77,20 @@ export class ServerConnectionHookData {
 }
 
 /**
+ * What `tls_clienthello` gets, as mitmproxy's ClientHelloData: the connection, the ClientHello's
+ * name and ALPN offers, and `ignore_connection`, which an addon sets to pass this connection
+ * through without decrypting it (mitmproxy's tls_passthrough example decides so per connection).
+ */
+export class ClientHelloData {
+  ignore_connection = false;
+
+  constructor(
+    readonly context: { readonly client: Client; readonly server: Server },
+    readonly client_hello: { readonly sni: string | undefined; readonly alpn_protocols: readonly string[] },
+  ) {}
+}
+
+/**
  * Splits "host", "host:port", "[v6]" or "[v6]:port" (the form of Host headers, CONNECT
  * targets and name-server settings). The port is undefined when absent; undefined overall
  * when the text is not an authority.

@@ -9,7 +9,7 @@ import type { HTTPFlow } from "../flow/http.ts";
 import type { TCPFlow } from "../flow/tcp.ts";
 import type { DNSFlow } from "../flow/dns.ts";
 import type { Flow } from "../flow/flow.ts";
-import type { Client, ServerConnectionHookData } from "../flow/connection.ts";
+import type { Client, ClientHelloData, ServerConnectionHookData } from "../flow/connection.ts";
 import type { Loader } from "./loader.ts";
 
 abstract class Hook<A extends unknown[]> {
@@ -50,6 +50,8 @@ export const HOOK_CLASSES = {
   /** A CONNECT was refused (by http_connect, or its server could not be reached): `flow.response` says how. */
   HttpConnectErrorHook: class HttpConnectErrorHook extends Hook<[flow: HTTPFlow]> {},
 
+  /** A client's TLS ClientHello arrived; `data.ignore_connection = true` passes the connection through undecrypted. */
+  TlsClienthelloHook: class TlsClienthelloHook extends Hook<[data: ClientHelloData]> {},
   /** A client connected. Setting `client.error` closes the connection. */
   ClientConnectedHook: class ClientConnectedHook extends Hook<[client: Client]> {},
   /** A client connection closed. */

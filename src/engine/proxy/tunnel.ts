@@ -2,7 +2,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { FlowError, KILLED_MESSAGE } from "../flow/flow.ts";
 import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
-import { formatAddress, type Client } from "../flow/connection.ts";
+import { ClientHelloData, formatAddress, type Client } from "../flow/connection.ts";
 import { openServer, serverClosed } from "./upstream.ts";
 import { clientChain } from "./peer-chain.ts";
 import { parseClientHello } from "./client-hello.ts";
@@ -125,9 +125,24 @@ export class Tunnel {
   private byFirstBytes(socket: net.Socket, client: Client, target: Target, first: Buffer): void {
     const plain: ConnectionTarget = { scheme: "http", host: target.host, port: target.port, rewriteHost: false };
     const secure: ConnectionTarget = { ...plain, scheme: "https" };
-    if (this.isTls(first)) this.interceptTls(socket, client, first, secure);
+    if (this.isTls(first)) this.onClientHello(socket, client, target, first, secure);
     else if (HTTP_START.test(first.subarray(0, 16).toString("latin1")) || !this.ctx.options.get<boolean>("rawtcp")) this.startPlainHttp(socket, client, plain, first);
     else void this.relayTcp(socket, client, target, first);
+  }
+
+  /**
+   * A ClientHello in a tunnel: tls_clienthello may pass the connection through (a TCP relay, as
+   * ignore_hosts does), else it is intercepted. Without an addon for the hook, no detour.
+   */
+  private onClientHello(socket: net.Socket, client: Client, target: Target, first: Buffer, secure: ConnectionTarget): void {
+    const hello = parseClientHello(first);
+    if (!this.ctx.addons.wants("tls_clienthello")) return this.interceptTls(socket, client, first, secure, hello);
+    const data = new ClientHelloData({ client, server: new Server([target.host, target.port]) }, { sni: hello?.sni, alpn_protocols: hello?.alpn ?? [] });
+    void this.ctx.addons.trigger("tls_clienthello", data).then(() => {
+      if (socket.destroyed) return;
+      if (data.ignore_connection) void this.relayTcp(socket, client, target, first);
+      else this.interceptTls(socket, client, first, secure, hello);
+    });
   }
 
   /**
@@ -243,7 +258,7 @@ export class Tunnel {
   }
 
   /** `dest` is where the decrypted requests go; the certificate is for the SNI, else for its host. */
-  private interceptTls(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget): void {
+  private interceptTls(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget, hello = parseClientHello(first)): void {
     const provider = this.ctx.tls;
     if (!provider) return;
     // Give the ClientHello back to the socket: TLSSocket reads what is buffered before the handle.
@@ -251,7 +266,6 @@ export class Tunnel {
     // With the name read from the ClientHello, the certificate is handed over up front and the
     // handshake runs without a pause for an SNICallback; the callback is kept for a ClientHello
     // that the first bytes do not hold whole.
-    const hello = parseClientHello(first);
     let sni = hello?.sni;
     let context: tls.SecureContext | undefined;
     try {
