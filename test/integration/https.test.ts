@@ -12,6 +12,7 @@ import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow, Response } from "../../src/engine/flow/http.ts";
 import { Response as HttpResponse } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 
@@ -244,6 +245,35 @@ test("a client that rejects the pryx certificate gets a log line saying so, and 
   const res = await httpsViaProxy(proxy.port, { target, servername: "app.test" });
   assert.equal(res.status, 200);
   assert.equal(res.body.toString(), "still serving");
+});
+
+test("tls_failed_client says why a client's handshake failed, before client_disconnected; tls_established_client sees the agreed TLS", { timeout: 10_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("ok"));
+  const seen: string[] = [];
+  const addon: Addon = {
+    tls_established_client(data) {
+      const c = data.context.client;
+      seen.push(`established ${c.sni} ${c.alpn} ${c.tls_version} ${data.conn === c}`);
+    },
+    tls_failed_client(data) {
+      seen.push(`failed ${data.context.client.sni ?? data.context.server.address?.[0]}: ${data.conn.error}`);
+    },
+    client_disconnected() {
+      seen.push("client_disconnected");
+    },
+  };
+  const proxy = await startProxy({ addons: [addon], options: insecure });
+  closeAfter(t, proxy, origin);
+  const target = `127.0.0.1:${origin.port}`;
+  await assert.rejects(tlsViaProxy(proxy.port, { target, servername: "app.test", ca: "system" }), /certificate/);
+  await waitUntil(() => seen.includes("client_disconnected"), "client_disconnected after the failed handshake");
+  assert.equal(seen.length, 2, seen.join(" | "));
+  assert.match(seen[0]!, /^failed (app\.test|127\.0\.0\.1): client TLS handshake failed: /);
+  assert.equal(seen[1], "client_disconnected");
+  seen.length = 0;
+  const res = await httpsViaProxy(proxy.port, { target, servername: "app.test", headers: { connection: "close" } });
+  assert.equal(res.body.toString(), "ok");
+  assert.equal(seen[0], "established app.test http/1.1 TLSv1.3 true");
 });
 
 test("http://pryx.it/ through the proxy serves the onboarding page and the CA certificate", { timeout: 10_000 }, async (t) => {

@@ -77,6 +77,18 @@ export class ServerConnectionHookData {
 }
 
 /**
+ * What the TLS hooks get (mitmproxy's TlsData): `conn`, the side the handshake was on (the client
+ * for tls_established_client and tls_failed_client, whose `conn.error` then says why), and the
+ * connection's two sides.
+ */
+export class TlsData {
+  constructor(
+    readonly conn: Client | Server,
+    readonly context: { readonly client: Client; readonly server: Server },
+  ) {}
+}
+
+/**
  * What `tls_clienthello` gets, as mitmproxy's ClientHelloData: the connection, the ClientHello's
  * name and ALPN offers, and `ignore_connection`, which an addon sets to pass this connection
  * through without decrypting it (mitmproxy's tls_passthrough example decides so per connection).

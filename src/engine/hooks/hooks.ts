@@ -9,7 +9,7 @@ import type { HTTPFlow } from "../flow/http.ts";
 import type { TCPFlow } from "../flow/tcp.ts";
 import type { DNSFlow } from "../flow/dns.ts";
 import type { Flow } from "../flow/flow.ts";
-import type { Client, ClientHelloData, ServerConnectionHookData } from "../flow/connection.ts";
+import type { Client, ClientHelloData, ServerConnectionHookData, TlsData } from "../flow/connection.ts";
 import type { Loader } from "./loader.ts";
 
 abstract class Hook<A extends unknown[]> {
@@ -52,6 +52,10 @@ export const HOOK_CLASSES = {
 
   /** A client's TLS ClientHello arrived; `data.ignore_connection = true` passes the connection through undecrypted. */
   TlsClienthelloHook: class TlsClienthelloHook extends Hook<[data: ClientHelloData]> {},
+  /** The client's TLS handshake with pryx completed (`data.conn` is the client, its sni, alpn and tls_version set). */
+  TlsEstablishedClientHook: class TlsEstablishedClientHook extends Hook<[data: TlsData]> {},
+  /** The client's TLS handshake failed, most often because it does not trust pryx's CA; `data.conn.error` says why. */
+  TlsFailedClientHook: class TlsFailedClientHook extends Hook<[data: TlsData]> {},
   /** A client connected. Setting `client.error` closes the connection. */
   ClientConnectedHook: class ClientConnectedHook extends Hook<[client: Client]> {},
   /** A client connection closed. */

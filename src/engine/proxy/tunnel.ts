@@ -2,7 +2,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { FlowError, KILLED_MESSAGE } from "../flow/flow.ts";
 import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
-import { ClientHelloData, formatAddress, type Client } from "../flow/connection.ts";
+import { ClientHelloData, TlsData, formatAddress, type Client } from "../flow/connection.ts";
 import { openServer, serverClosed } from "./upstream.ts";
 import { clientChain } from "./peer-chain.ts";
 import { parseClientHello } from "./client-hello.ts";
@@ -293,14 +293,17 @@ export class Tunnel {
       // mitmproxy's request_client_cert: ask for a certificate, take whatever comes (or none).
       ...(askClientCert ? { requestCert: true, rejectUnauthorized: false } : {}),
     });
+    const tlsData = (): TlsData => new TlsData(client, { client, server: new Server([dest.host, dest.port]) });
     const onFail = (err: Error): void => {
       tlsSocket.off("close", onEarlyClose);
       const hint = noSharedVersion(err) ? "the client offers no TLS version that tls_version_client_min and tls_version_client_max allow" : "is the pryx CA trusted by the client?";
+      client.error = `client TLS handshake failed: ${tlsReason(err)}`;
       this.ctx.log.warn(`client TLS handshake failed for ${sni ?? dest.host}: ${tlsReason(err)} — ${hint}`);
       tlsSocket.destroy();
       socket.destroy();
-      // No HTTP connection owns a client whose handshake failed: it is reported here.
-      void clientDisconnected(this.ctx.addons, client);
+      // No HTTP connection owns a client whose handshake failed: it is reported here, after tls_failed_client.
+      const failed = this.ctx.addons.wants("tls_failed_client") ? this.ctx.addons.trigger("tls_failed_client", tlsData()) : Promise.resolve();
+      void failed.then(() => clientDisconnected(this.ctx.addons, client));
     };
     // Node's TLS client checks the certificate after its side of the handshake and, rejecting
     // it, just closes: no alert, no error here, only a close before the handshake completed.
@@ -318,8 +321,14 @@ export class Tunnel {
       client.cipher = tlsSocket.getCipher()?.name;
       client.timestamp_tls_setup = Date.now() / 1000;
       if (askClientCert) client.certificate_list = clientChain(tlsSocket);
-      if (tlsSocket.alpnProtocol === "h2") new Http2Connection(this.ctx, tlsSocket, client, dest).start();
-      else this.startHttp(tlsSocket, client, dest, undefined);
+      const serve = (): void => {
+        if (tlsSocket.destroyed) return;
+        if (tlsSocket.alpnProtocol === "h2") new Http2Connection(this.ctx, tlsSocket, client, dest).start();
+        else this.startHttp(tlsSocket, client, dest, undefined);
+      };
+      // The requests wait for the hook, as in mitmproxy; without an addon for it, no detour.
+      if (this.ctx.addons.wants("tls_established_client")) void this.ctx.addons.trigger("tls_established_client", tlsData()).then(serve);
+      else serve();
     });
     // No resume(): the TLSSocket reads the buffered ClientHello on its own; a flowing socket would drop it.
   }
