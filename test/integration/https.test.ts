@@ -276,6 +276,34 @@ test("tls_failed_client says why a client's handshake failed, before client_disc
   assert.equal(seen[0], "established app.test http/1.1 TLSv1.3 true");
 });
 
+test("tls_established_server sees what pryx agreed with the server; tls_failed_server why it could not, before server_connect_error", { timeout: 10_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("ok"));
+  const seen: string[] = [];
+  const addon: Addon = {
+    tls_established_server(data) {
+      const s = data.context.server;
+      seen.push(`established ${s.alpn} ${s.tls_version} ${s.certificate_list.length > 0} ${data.conn === s}`);
+    },
+    tls_failed_server(data) {
+      seen.push(`failed: ${data.conn.error}`);
+    },
+    server_connect_error() {
+      seen.push("server_connect_error");
+    },
+  };
+  const strict = await startProxy({ addons: [addon] });
+  const lax = await startProxy({ addons: [addon], options: insecure });
+  closeAfter(t, strict, lax, origin);
+  const req = { target: `127.0.0.1:${origin.port}`, servername: "app.test", path: "/", headers: { connection: "close" } };
+  assert.equal((await httpsViaProxy(strict.port, req)).status, 502);
+  assert.equal(seen.length, 2, seen.join(" | "));
+  assert.match(seen[0]!, /^failed: .*certificate/);
+  assert.equal(seen[1], "server_connect_error");
+  seen.length = 0;
+  assert.equal((await httpsViaProxy(lax.port, req)).status, 200);
+  assert.deepEqual(seen, ["established http/1.1 TLSv1.3 true true"]);
+});
+
 test("http://pryx.it/ through the proxy serves the onboarding page and the CA certificate", { timeout: 10_000 }, async (t) => {
   const proxy = await startProxy();
   t.after(() => proxy.stop());

@@ -78,7 +78,7 @@ export class ServerConnectionHookData {
 
 /**
  * What the TLS hooks get (mitmproxy's TlsData): `conn`, the side the handshake was on (the client
- * for tls_established_client and tls_failed_client, whose `conn.error` then says why), and the
+ * for tls_*_client, the server for tls_*_server; after a failure its `error` says why), and the
  * connection's two sides.
  */
 export class TlsData {

@@ -56,6 +56,10 @@ export const HOOK_CLASSES = {
   TlsEstablishedClientHook: class TlsEstablishedClientHook extends Hook<[data: TlsData]> {},
   /** The client's TLS handshake failed, most often because it does not trust pryx's CA; `data.conn.error` says why. */
   TlsFailedClientHook: class TlsFailedClientHook extends Hook<[data: TlsData]> {},
+  /** pryx's TLS handshake with a server completed (`data.conn` is the server, its alpn, tls_version and certificate_list set). */
+  TlsEstablishedServerHook: class TlsEstablishedServerHook extends Hook<[data: TlsData]> {},
+  /** pryx's TLS handshake with a server failed (a certificate that does not verify, say); `data.conn.error` says why. */
+  TlsFailedServerHook: class TlsFailedServerHook extends Hook<[data: TlsData]> {},
   /** A client connected. Setting `client.error` closes the connection. */
   ClientConnectedHook: class ClientConnectedHook extends Hook<[client: Client]> {},
   /** A client connection closed. */

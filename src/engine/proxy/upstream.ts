@@ -1,7 +1,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import { Http1Parser, type MessageHead } from "../http1/parser.ts";
-import { Server, ServerConnectionHookData, formatAddress, type Address, type Client } from "../flow/connection.ts";
+import { Server, ServerConnectionHookData, TlsData, formatAddress, type Address, type Client } from "../flow/connection.ts";
 import { HTTPFlow, Request } from "../flow/http.ts";
 import { forwardedFields, framedBody, isChunked, chunk as chunkOf, lastChunk, requestHead } from "../http1/serialize.ts";
 import { Headers } from "../flow/headers.ts";
@@ -112,7 +112,7 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
     }
   }
   if (!useTls) return sock;
-  return startTls(ctx, server, sock, host, port, alpn);
+  return startTls(ctx, client, server, sock, host, port, alpn);
 }
 
 /**
@@ -126,15 +126,21 @@ export async function useEagerServer(ctx: ProxyContext, client: Client, server: 
   if (!useTls) return sock;
   const [host, port] = server.address as Address;
   try {
-    return await withTimeout(startTls(ctx, server, sock, host, port, alpn), host, port, true);
+    return await withTimeout(startTls(ctx, client, server, sock, host, port, alpn), host, port, true);
   } catch (err) {
     sock.destroy();
     return connectFailed(ctx, new ServerConnectionHookData(server, client), err);
   }
 }
 
-/** TLS to the server on a connected socket; records what was negotiated and the chain. */
-function startTls(ctx: ProxyContext, server: Server, sock: net.Socket, host: string, port: number, alpn: string[]): Promise<net.Socket> {
+/**
+ * TLS to the server on a connected socket; records what was negotiated and the chain. The
+ * tls_established_server or tls_failed_server hook has run when it settles.
+ */
+function startTls(ctx: ProxyContext, client: Client, server: Server, sock: net.Socket, host: string, port: number, alpn: string[]): Promise<net.Socket> {
+  // Only with an addon for the hook is there a detour through it.
+  const hook = (name: "tls_established_server" | "tls_failed_server"): Promise<void> =>
+    ctx.addons.wants(name) ? ctx.addons.trigger(name, new TlsData(server, { client, server })) : Promise.resolve();
   return new Promise((resolve, reject) => {
     const sni = server.sni && !net.isIP(server.sni) ? server.sni : undefined;
     const settings = upstreamTls(ctx.options, server.sni ?? host);
@@ -152,14 +158,16 @@ function startTls(ctx: ProxyContext, server: Server, sock: net.Socket, host: str
       server.alpn = t.alpnProtocol || undefined;
       chain = resumable && t.isSessionReused() ? resumable.chain : peerChain(t, `${sni ?? ""}@${formatAddress([host, port])}`);
       server.certificate_list = [...chain];
-      resolve(t);
+      void hook("tls_established_server").then(() => resolve(t));
     });
     keepSessions(t, sessionKey, () => chain);
     const onError = (err: Error & { code?: string }): void => {
       // A session the server no longer takes must not fail the next connection too.
       if (resumable) forgetSession(sessionKey);
       t.destroy();
-      reject(new UpstreamError(describeConnectError(err, server.sni ?? host, port, true)));
+      const failed = new UpstreamError(describeConnectError(err, server.sni ?? host, port, true));
+      server.error = failed.message;
+      void hook("tls_failed_server").then(() => reject(failed));
     };
     t.once("error", onError);
   });
