@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import path from "node:path";
 import net from "node:net";
 import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
@@ -97,10 +98,16 @@ export class Engine {
     this.store = new FlowStore(init.keepFlows);
     this.addons = new AddonManager(this.options, this.commands, this.log);
     this.scripts = new ScriptLoader(this.addons, this.log);
+    // Marks what add_log handlers run, across their awaits too.
+    const inAddLog = new AsyncLocalStorage<true>();
     this.log.setSink((e) => {
       this.logs.push(e);
       if (this.logs.length > MAX_LOGS_PER_BATCH) this.logs.splice(0, this.logs.length - MAX_LOGS_PER_BATCH);
       this.scheduleFlush();
+      // mitmproxy's add_log. What an add_log handler logs itself is shown, not handed back to it:
+      // mitmproxy warns that this loops for ever; here it cannot. Others' entries meanwhile still go.
+      if (inAddLog.getStore() || !this.addons.wants("add_log")) return;
+      void inAddLog.run(true, () => this.addons.trigger("add_log", e));
     });
     this.store.setDirtyListener(() => this.scheduleFlush());
     const engine = this;

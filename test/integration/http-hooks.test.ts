@@ -5,6 +5,7 @@ import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 import { deadPort, waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
+import { ctx } from "../../src/engine/hooks/ctx.ts";
 import type { HTTPFlow, Response } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 
@@ -289,4 +290,27 @@ test("flow.kill() in a hook ends the flow there: the server is not asked, the cl
   const flows = await proxy.waitFinished(5);
   assert.deepEqual(flows.filter((f) => f.error).map((f) => f.error), Array(4).fill("Connection killed."));
   assert.deepEqual(errors, ["requestheaders", "request", "responseheaders", "response"].map((h) => `/${h}:Connection killed.`));
+});
+
+test("add_log gets each event-log entry; what its handler logs, before or after an await, is not handed back to it", { timeout: 10_000 }, async (t) => {
+  const got: string[] = [];
+  const addon: Addon = {
+    async add_log(entry) {
+      got.push(`${entry.level} ${entry.msg}`);
+      ctx.log.info("from add_log, at once");
+      await new Promise((r) => setTimeout(r, 5));
+      ctx.log.info("from add_log, after an await");
+    },
+  };
+  const proxy = await startProxy({ addons: [addon] });
+  t.after(() => proxy.stop());
+  const dead = await deadPort();
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${dead}/`);
+  assert.equal(res.status, 502);
+  await proxy.waitLog(/from add_log, after an await/);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(got.some((g) => /^(error|info) .*127\.0\.0\.1/.test(g)), got.join(" | "));
+  assert.ok(!got.some((g) => g.includes("from add_log")), "its own lines did not come back to it");
+  // Shown all the same.
+  assert.ok(proxy.logs.some((l) => l.msg === "from add_log, at once"));
 });

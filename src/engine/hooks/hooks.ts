@@ -9,6 +9,7 @@ import type { HTTPFlow } from "../flow/http.ts";
 import type { TCPFlow } from "../flow/tcp.ts";
 import type { DNSFlow } from "../flow/dns.ts";
 import type { Flow } from "../flow/flow.ts";
+import type { LogEntry } from "../../protocol.ts";
 import type { Client, ClientHelloData, ServerConnectionHookData, TlsData } from "../flow/connection.ts";
 import type { Loader } from "./loader.ts";
 
@@ -28,6 +29,8 @@ export const HOOK_CLASSES = {
   RunningHook: class RunningHook extends Hook<[]> {},
   /** The addon is being removed (script reload) or the proxy shuts down. */
   DoneHook: class DoneHook extends Hook<[]> {},
+  /** An entry reached the event log. What a handler of this hook logs is shown but not handed to add_log again. */
+  AddLogHook: class AddLogHook extends Hook<[entry: LogEntry]> {},
   /** Flows were changed by the user (an edit, mark, revert), not by the proxy. */
   UpdateHook: class UpdateHook extends Hook<[flows: Flow[]]> {},
 

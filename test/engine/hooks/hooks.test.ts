@@ -15,6 +15,7 @@ const DESIGN_HOOKS = {
 
 /** mitmproxy's hooks beyond DESIGN.md's list (REFERENCE 1.13 calls its list a subset), each with the same name. */
 const MITMPROXY_HOOKS_BEYOND_DESIGN = {
+  lifecycle: ["add_log"],
   connect: ["http_connected", "http_connect_error"],
   tls: ["tls_clienthello", "tls_established_client", "tls_failed_client", "tls_established_server", "tls_failed_server"],
 };
