@@ -400,9 +400,12 @@ export class Engine {
   flush(): void {
     this.flushTimer = undefined;
     if (this.store.pendingCount() === 0 && this.logs.length === 0) return;
-    const delta = this.store.takeDelta(this.dumpDetail());
+    // A quiet dump (flow_detail 0, -q) prints no flow: its main thread is sent only the log.
+    const quiet = !this.init.keepFlows && this.options.get<number>("flow_detail") <= 0;
+    const delta = this.store.takeDelta(this.dumpDetail(), !quiet);
     const logs = this.logs;
     this.logs = [];
+    if (quiet && logs.length === 0 && delta.remove.length === 0) return;
     this.post({ t: "batch", ...delta, add: encodeSummaries(delta.add), update: encodeSummaries(delta.update), logs, reset: false });
   }
 

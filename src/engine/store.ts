@@ -280,8 +280,12 @@ export class FlowStore {
     return this.pendingAdd.size + this.pendingUpdate.size + this.pendingRemove.size;
   }
 
-  /** The changes since the last call; with `detailOf`, also the details of the finished, shown flows. */
-  takeDelta(detailOf?: DetailOf): StoreDelta {
+  /**
+   * The changes since the last call; with `detailOf`, also the details of the finished, shown
+   * flows. With `summaries` false (a quiet dump, which shows no flow) finished flows are still
+   * kept or dropped, but nobody is told of them.
+   */
+  takeDelta(detailOf?: DetailOf, summaries = true): StoreDelta {
     this.evictOverLimit();
     const details: FlowDetail[] = [];
     const summarize = (f: Flow): FlowSummary => {
@@ -289,8 +293,8 @@ export class FlowStore {
       if (detailOf && !f.live && s.shown) details.push(detailOf(f, s));
       return s;
     };
-    const add = [...this.pendingAdd.values()].map(summarize);
-    const update = [...this.pendingUpdate.values()].map(summarize);
+    const add = summaries ? [...this.pendingAdd.values()].map(summarize) : [];
+    const update = summaries ? [...this.pendingUpdate.values()].map(summarize) : [];
     const remove = [...this.pendingRemove];
     for (const f of [...this.pendingAdd.values(), ...this.pendingUpdate.values()]) {
       if (f.live) continue;
