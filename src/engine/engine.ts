@@ -405,7 +405,7 @@ export class Engine {
     const delta = this.store.takeDelta(this.dumpDetail(), !quiet);
     const logs = this.logs;
     this.logs = [];
-    if (quiet && logs.length === 0 && delta.remove.length === 0) return;
+    if (quiet && logs.length === 0) return;
     this.post({ t: "batch", ...delta, add: encodeSummaries(delta.add), update: encodeSummaries(delta.update), logs, reset: false });
   }
 

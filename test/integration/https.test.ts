@@ -4,6 +4,7 @@ import { flowDetail } from "../../src/engine/flow/detail.ts";
 import assert from "node:assert/strict";
 import { X509Certificate, createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
+import tls from "node:tls";
 import path from "node:path";
 import { startProxy, testConfdir } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
@@ -245,6 +246,29 @@ test("a client that rejects the pryx certificate gets a log line saying so, and 
   const res = await httpsViaProxy(proxy.port, { target, servername: "app.test" });
   assert.equal(res.status, 200);
   assert.equal(res.body.toString(), "still serving");
+});
+
+test("a client that leaves while tls_clienthello runs still gets client_disconnected", { timeout: 10_000 }, async (t) => {
+  const seen: string[] = [];
+  const addon: Addon = {
+    async tls_clienthello() {
+      seen.push("tls_clienthello");
+      await new Promise((r) => setTimeout(r, 150));
+    },
+    client_disconnected() {
+      seen.push("client_disconnected");
+    },
+  };
+  const proxy = await startProxy({ addons: [addon] });
+  t.after(() => proxy.stop());
+  const raw = await connectTunnel(proxy.port, "leaving.test:443");
+  const client = tls.connect({ socket: raw, servername: "leaving.test", rejectUnauthorized: false });
+  client.on("error", () => undefined);
+  await waitUntil(() => seen.includes("tls_clienthello"), "the ClientHello reached the hook");
+  client.destroy();
+  raw.destroy();
+  await waitUntil(() => seen.includes("client_disconnected"), "client_disconnected after the hook");
+  assert.deepEqual(seen, ["tls_clienthello", "client_disconnected"]);
 });
 
 test("tls_failed_client says why a client's handshake failed, before client_disconnected; tls_established_client sees the agreed TLS", { timeout: 10_000 }, async (t) => {

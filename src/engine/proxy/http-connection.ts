@@ -337,9 +337,12 @@ export class HttpConnection {
       this.socket.end(plainResponse(502, "Bad Gateway", text, true));
       return false;
     }
-    // As mitmproxy's: the 200 is a response of the flow's by the time http_connected sees it.
-    flow.response = res ?? new Response({ status_code: 200, reason: "Connection established", content: new Uint8Array(0) });
-    await this.ctx.addons.trigger("http_connected", flow);
+    // As mitmproxy's: the 200 is a response of the flow's by the time http_connected sees it. An
+    // accepted CONNECT's flow is not kept, so without an addon for the hook nothing is built.
+    if (this.ctx.addons.wants("http_connected")) {
+      flow.response = res ?? new Response({ status_code: 200, reason: "Connection established", content: new Uint8Array(0) });
+      await this.ctx.addons.trigger("http_connected", flow);
+    }
     this.socket.write(res ? responseHead(res) : "HTTP/1.1 200 Connection established\r\n\r\n");
     for (const ev of ["data", "end", "close", "timeout"]) this.socket.removeAllListeners(ev);
     this.socket.setTimeout(0);

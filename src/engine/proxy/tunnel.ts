@@ -139,7 +139,8 @@ export class Tunnel {
     if (!this.ctx.addons.wants("tls_clienthello")) return this.interceptTls(socket, client, first, secure, hello);
     const data = new ClientHelloData({ client, server: new Server([target.host, target.port]) }, { sni: hello?.sni, alpn_protocols: hello?.alpn ?? [] });
     void this.ctx.addons.trigger("tls_clienthello", data).then(() => {
-      if (socket.destroyed) return;
+      // Gone while the hook ran: no handler owns the client yet, so it is reported here.
+      if (socket.destroyed) return void clientDisconnected(this.ctx.addons, client);
       if (data.ignore_connection) void this.relayTcp(socket, client, target, first);
       else this.interceptTls(socket, client, first, secure, hello);
     });
@@ -302,8 +303,7 @@ export class Tunnel {
       tlsSocket.destroy();
       socket.destroy();
       // No HTTP connection owns a client whose handshake failed: it is reported here, after tls_failed_client.
-      const failed = this.ctx.addons.wants("tls_failed_client") ? this.ctx.addons.trigger("tls_failed_client", tlsData()) : Promise.resolve();
-      void failed.then(() => clientDisconnected(this.ctx.addons, client));
+      void this.ctx.addons.trigger("tls_failed_client", tlsData()).then(() => clientDisconnected(this.ctx.addons, client));
     };
     // Node's TLS client checks the certificate after its side of the handshake and, rejecting
     // it, just closes: no alert, no error here, only a close before the handshake completed.
@@ -322,7 +322,7 @@ export class Tunnel {
       client.timestamp_tls_setup = Date.now() / 1000;
       if (askClientCert) client.certificate_list = clientChain(tlsSocket);
       const serve = (): void => {
-        if (tlsSocket.destroyed) return;
+        if (tlsSocket.destroyed) return void clientDisconnected(this.ctx.addons, client);
         if (tlsSocket.alpnProtocol === "h2") new Http2Connection(this.ctx, tlsSocket, client, dest).start();
         else this.startHttp(tlsSocket, client, dest, undefined);
       };

@@ -138,9 +138,7 @@ export async function useEagerServer(ctx: ProxyContext, client: Client, server: 
  * tls_established_server or tls_failed_server hook has run when it settles.
  */
 function startTls(ctx: ProxyContext, client: Client, server: Server, sock: net.Socket, host: string, port: number, alpn: string[]): Promise<net.Socket> {
-  // Only with an addon for the hook is there a detour through it.
-  const hook = (name: "tls_established_server" | "tls_failed_server"): Promise<void> =>
-    ctx.addons.wants(name) ? ctx.addons.trigger(name, new TlsData(server, { client, server })) : Promise.resolve();
+  const hook = (name: "tls_established_server" | "tls_failed_server"): Promise<void> => ctx.addons.trigger(name, new TlsData(server, { client, server }));
   return new Promise((resolve, reject) => {
     const sni = server.sni && !net.isIP(server.sni) ? server.sni : undefined;
     const settings = upstreamTls(ctx.options, server.sni ?? host);
