@@ -90,10 +90,11 @@ export class BrowserAddon {
       gone();
     });
     child.on("exit", (code) => {
-      const ours = !this.started.includes(entry);
+      const closedByPryx = !this.started.includes(entry);
       gone();
-      if (ours || code === 0) return;
-      const last = said.trim().split("\n").filter((l) => l.trim()).slice(-2).join(" / ");
+      if (closedByPryx || code === 0) return;
+      // The last line: what a browser says last is why it gave up (wrapper scripts chatter before it).
+      const last = said.trim().split("\n").filter((l) => l.trim()).at(-1) ?? "";
       this.log.error(`browser ${path.basename(browser)} exited with code ${code ?? "?"}${last ? `: ${last}` : ""}`);
     });
     return `started ${path.basename(browser)} using the proxy at ${proxy}`;
