@@ -56,55 +56,108 @@ export const F_SHOWN = 32;
 const PRESENT: readonly [TextField, number][] = OPTIONAL.map((name, k) => [name, 64 << k]);
 const PRESENT_BIT = Object.fromEntries(PRESENT) as Partial<Record<TextField, number>>;
 
-const BOOLEANS: readonly [keyof FlowSummary & ("intercepted" | "marked" | "isReplay" | "modified" | "live" | "shown"), number][] = [
-  ["intercepted", F_INTERCEPTED],
-  ["marked", F_MARKED],
-  ["isReplay", F_REPLAY],
-  ["modified", F_MODIFIED],
-  ["live", F_LIVE],
-  ["shown", F_SHOWN],
-];
+/** The presence flags of the optional fields, for writers (see `SummaryWriter.end`). */
+export const P_REASON = PRESENT_BIT.reason as number;
+export const P_CONTENT_TYPE = PRESENT_BIT.contentType as number;
+export const P_ERROR = PRESENT_BIT.error as number;
+export const P_INTERCEPTED_AT = PRESENT_BIT.interceptedAt as number;
+export const P_SERVER = PRESENT_BIT.server as number;
+export { F_REPLAY, F_MODIFIED, F_LIVE };
 
 const num = (n: number | undefined): number => (n === undefined ? NaN : n);
 const opt = (n: number): number | undefined => (Number.isNaN(n) ? undefined : n);
-/** A separator inside a field (a comment, an error) would shift every field after it. */
-const clean = (s: string): string => (s.includes(SEP) ? s.replaceAll(SEP, "\ufffd") : s);
+
+/**
+ * Builds a batch one record at a time: each record's TEXT_FIELDS in order through `text`, then
+ * its numbers through `end`. The engine writes flows straight into one (no summary object per
+ * flow on the proxy's thread); `encodeSummaries` writes summary objects the same way.
+ */
+/** An empty batch, shared: never transferred (see `transferables`). */
+export const EMPTY_BATCH: SummaryBatch = { count: 0, bytes: new Uint8Array(0), nums: new Float64Array(0) };
+
+export class SummaryWriter {
+  private readonly parts: string[] = [];
+  private readonly nums: Float64Array;
+  private count = 0;
+  private fields = 0;
+  private length = 0;
+
+  constructor(capacity: number) {
+    this.nums = new Float64Array(capacity * SUMMARY_NUMS);
+  }
+
+  /** The record's next text field; undefined is written as "" (its presence flag tells them apart). */
+  text(value: string | undefined): void {
+    // A separator inside a field (a comment, an error) would shift every field after it.
+    const v = value === undefined ? "" : value.includes(SEP) ? value.replaceAll(SEP, "\ufffd") : value;
+    this.parts.push(v);
+    this.length += v.length;
+    this.fields++;
+  }
+
+  /** Ends the record with its numbers; `flags` holds the F_ and P_ bits. */
+  end(seq: number, ts: number, port: number, status: number | undefined, reqSize: number, respSize: number | undefined, duration: number | undefined, messages: number | undefined, flags: number): void {
+    if (this.fields !== TEXT_FIELDS.length) throw new Error(`summary record ${this.count} has ${this.fields} text fields, not ${TEXT_FIELDS.length}`);
+    const at = this.count * SUMMARY_NUMS;
+    const nums = this.nums;
+    nums[at + N_SEQ] = seq;
+    nums[at + N_TS] = ts;
+    nums[at + N_PORT] = port;
+    nums[at + N_STATUS] = num(status);
+    nums[at + N_REQ_SIZE] = reqSize;
+    nums[at + N_RESP_SIZE] = num(respSize);
+    nums[at + N_DURATION] = num(duration);
+    nums[at + N_MESSAGES] = num(messages);
+    nums[at + N_FLAGS] = flags;
+    // Lengths in characters are lengths in bytes while the text is ASCII, checked once in `finish`.
+    nums[at + N_LENGTH] = this.length + TEXT_FIELDS.length - 1;
+    this.count++;
+    this.fields = 0;
+    this.length = 0;
+  }
+
+  finish(): SummaryBatch {
+    if (this.count === 0) return EMPTY_BATCH;
+    const text = this.parts.join(SEP);
+    const size = Buffer.byteLength(text);
+    const nums = this.count * SUMMARY_NUMS === this.nums.length ? this.nums : this.nums.slice(0, this.count * SUMMARY_NUMS);
+    if (size !== text.length) byteLengths(this.parts, nums, this.count);
+    // Its own ArrayBuffer, exactly the text's size: it is transferred, and a view of Buffer's shared pool would carry the pool.
+    const bytes = Buffer.allocUnsafeSlow(size);
+    bytes.write(text, 0, "utf8");
+    return { count: this.count, bytes, nums };
+  }
+}
 
 export function encodeSummaries(list: readonly FlowSummary[]): SummaryBatch {
-  const nums = new Float64Array(list.length * SUMMARY_NUMS);
-  // Every field of every flow, joined once: records are SEP-separated like their fields.
-  const parts: string[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const f = list[i] as FlowSummary;
-    let flags = 0;
-    for (const [name, bit] of BOOLEANS) if (f[name]) flags |= bit;
-    for (const [name, bit] of PRESENT) if (f[name] !== undefined) flags |= bit;
-    let length = TEXT_FIELDS.length - 1;
-    for (const name of TEXT_FIELDS) {
-      const v = clean(f[name] ?? "");
-      parts.push(v);
-      length += v.length;
-    }
-    // Lengths in characters are lengths in bytes while the text is ASCII, checked once below.
-    const at = i * SUMMARY_NUMS;
-    nums[at + N_SEQ] = f.seq;
-    nums[at + N_TS] = f.ts;
-    nums[at + N_PORT] = f.port;
-    nums[at + N_STATUS] = num(f.status);
-    nums[at + N_REQ_SIZE] = f.reqSize;
-    nums[at + N_RESP_SIZE] = num(f.respSize);
-    nums[at + N_DURATION] = num(f.duration);
-    nums[at + N_MESSAGES] = num(f.messages);
-    nums[at + N_FLAGS] = flags;
-    nums[at + N_LENGTH] = length;
+  const w = new SummaryWriter(list.length);
+  for (const f of list) {
+    w.text(f.id);
+    w.text(f.type);
+    w.text(f.method);
+    w.text(f.scheme);
+    w.text(f.host);
+    w.text(f.path);
+    w.text(f.url);
+    w.text(f.httpVersion);
+    w.text(f.reason);
+    w.text(f.contentType);
+    w.text(f.error);
+    w.text(f.interceptedAt);
+    w.text(f.client);
+    w.text(f.server);
+    w.text(f.comment);
+    w.end(f.seq, f.ts, f.port, f.status, f.reqSize, f.respSize, f.duration, f.messages, summaryFlags(f));
   }
-  const text = parts.join(SEP);
-  const size = Buffer.byteLength(text);
-  if (size !== text.length) byteLengths(parts, nums, list.length);
-  // Its own ArrayBuffer, exactly the text's size: a view of Buffer's shared pool would carry the pool.
-  const bytes = Buffer.allocUnsafeSlow(size);
-  bytes.write(text, 0, "utf8");
-  return { count: list.length, bytes, nums };
+  return w.finish();
+}
+
+function summaryFlags(f: FlowSummary): number {
+  return (
+    (f.intercepted ? F_INTERCEPTED : 0) | (f.marked ? F_MARKED : 0) | (f.isReplay ? F_REPLAY : 0) | (f.modified ? F_MODIFIED : 0) | (f.live ? F_LIVE : 0) |
+    (f.shown ? F_SHOWN : 0) | (f.reason !== undefined ? P_REASON : 0) | (f.contentType !== undefined ? P_CONTENT_TYPE : 0) | (f.error !== undefined ? P_ERROR : 0) |
+    (f.interceptedAt !== undefined ? P_INTERCEPTED_AT : 0) | (f.server !== undefined ? P_SERVER : 0)
+  );
 }
 
 /** Records' lengths in bytes, for a batch whose text is not all ASCII. */
@@ -115,6 +168,19 @@ function byteLengths(parts: readonly string[], nums: Float64Array, count: number
     for (let f = 0; f < TEXT_FIELDS.length; f++) length += Buffer.byteLength(parts[k++] as string);
     nums[i * SUMMARY_NUMS + N_LENGTH] = length;
   }
+}
+
+/**
+ * The buffers a batch can hand over to the other thread instead of copying: only ones it owns
+ * whole (a view of a shared buffer would detach the rest of it) and never the shared empty batch.
+ */
+export function transferables(b: SummaryBatch): ArrayBuffer[] {
+  if (b.count === 0) return [];
+  const out: ArrayBuffer[] = [];
+  for (const view of [b.bytes, b.nums]) {
+    if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer) out.push(view.buffer);
+  }
+  return out;
 }
 
 /** A batch's bytes as a Buffer, without a copy. */
@@ -200,4 +266,3 @@ export function recordField(record: string, k: number): string {
   return record.slice(start, end < 0 ? record.length : end);
 }
 
-export const EMPTY_BATCH: SummaryBatch = { count: 0, bytes: new Uint8Array(0), nums: new Float64Array(0) };

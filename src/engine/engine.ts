@@ -38,7 +38,7 @@ import { applyPatch } from "./flow/patch.ts";
 import { HTTPFlow } from "./flow/http.ts";
 import { clientDisconnected } from "./proxy/client-gone.ts";
 import { replayHooks } from "./hooks/event-sequence.ts";
-import { encodeSummaries } from "../summary-codec.ts";
+import { transferables } from "../summary-codec.ts";
 import { uuid } from "./flow/uuid.ts";
 import { configFiles, readOptionsFile } from "./options-file.ts";
 import { EagerServers } from "./proxy/eager.ts";
@@ -93,7 +93,8 @@ export class Engine {
 
   constructor(
     private readonly init: EngineInit,
-    private readonly post: (ev: EngineEvent) => void,
+    /** `transfer`: buffers of `ev` the engine gives up, for a worker to move rather than copy. */
+    private readonly post: (ev: EngineEvent, transfer?: ArrayBuffer[]) => void,
   ) {
     this.store = new FlowStore(init.keepFlows);
     this.addons = new AddonManager(this.options, this.commands, this.log);
@@ -406,7 +407,8 @@ export class Engine {
     const logs = this.logs;
     this.logs = [];
     if (quiet && logs.length === 0) return;
-    this.post({ t: "batch", ...delta, add: encodeSummaries(delta.add), update: encodeSummaries(delta.update), logs, reset: false });
+    // The batch's buffers are handed over, not copied: the engine never reads them again.
+    this.post({ t: "batch", ...delta, logs, reset: false }, [...transferables(delta.add), ...transferables(delta.update)]);
   }
 
   /**

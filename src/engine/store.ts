@@ -1,6 +1,7 @@
 import { SEQ, type Flow } from "./flow/flow.ts";
 import type { FlowDetail, FlowSummary } from "../protocol.ts";
-import { summarize } from "./flow/summary.ts";
+import { summarize, writeSummary } from "./flow/summary.ts";
+import { EMPTY_BATCH, SummaryWriter, encodeSummaries, type SummaryBatch } from "../summary-codec.ts";
 import { HTTPFlow } from "./flow/http.ts";
 import { StringPool } from "./string-pool.ts";
 import { PackArena, PackedHTTPFlow, PackedView, packFlow, packable, releasePacked, unpackFlow } from "./flow/packed.ts";
@@ -13,8 +14,8 @@ import { filterable } from "./flow-filter.ts";
 export type FlowPredicate = (flow: FilterableFlow) => boolean;
 
 export interface StoreDelta {
-  add: FlowSummary[];
-  update: FlowSummary[];
+  add: SummaryBatch;
+  update: SummaryBatch;
   remove: string[];
   /** With a `detailOf`: the detail of every finished flow the view filter shows. */
   details?: FlowDetail[];
@@ -238,6 +239,22 @@ export class FlowStore {
     }
   }
 
+  /** The summaries of `flows`, and with `detailOf` the details of the finished, shown ones. */
+  private encode(flows: ReadonlyMap<string, Flow>, detailOf: DetailOf | undefined, details: FlowDetail[]): SummaryBatch {
+    if (detailOf) {
+      const list: FlowSummary[] = [];
+      for (const f of flows.values()) {
+        const s = this.summary(f);
+        if (!f.live && s.shown) details.push(detailOf(f, s));
+        list.push(s);
+      }
+      return encodeSummaries(list);
+    }
+    const w = new SummaryWriter(flows.size);
+    for (const f of flows.values()) writeSummary(w, f, this.seqOf(f), this.matchesView(f), this.showHost);
+    return w.finish();
+  }
+
   summary(flow: Flow): FlowSummary {
     return summarize(flow, this.seqOf(flow), this.matchesView(flow), this.showHost);
   }
@@ -288,18 +305,15 @@ export class FlowStore {
   takeDelta(detailOf?: DetailOf, summaries = true): StoreDelta {
     this.evictOverLimit();
     const details: FlowDetail[] = [];
-    const summarize = (f: Flow): FlowSummary => {
-      const s = this.summary(f);
-      if (detailOf && !f.live && s.shown) details.push(detailOf(f, s));
-      return s;
-    };
-    const add = summaries ? [...this.pendingAdd.values()].map(summarize) : [];
-    const update = summaries ? [...this.pendingUpdate.values()].map(summarize) : [];
+    const add = summaries ? this.encode(this.pendingAdd, detailOf, details) : EMPTY_BATCH;
+    const update = summaries ? this.encode(this.pendingUpdate, detailOf, details) : EMPTY_BATCH;
     const remove = [...this.pendingRemove];
-    for (const f of [...this.pendingAdd.values(), ...this.pendingUpdate.values()]) {
-      if (f.live) continue;
-      if (this.keepFlows) this.keep(f);
-      else this.drop(f);
+    for (const pending of [this.pendingAdd, this.pendingUpdate]) {
+      for (const f of pending.values()) {
+        if (f.live) continue;
+        if (this.keepFlows) this.keep(f);
+        else this.drop(f);
+      }
     }
     for (const seq of this.unpacked) {
       const f = this.flows.get(seq);

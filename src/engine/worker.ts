@@ -8,7 +8,7 @@ import { sendOutputToLog } from "./output-to-log.ts";
 const port = parentPort;
 if (!port) throw new Error("worker.ts must run in a worker thread");
 
-const post = (ev: EngineEvent): void => port.postMessage(ev);
+const post = (ev: EngineEvent, transfer?: ArrayBuffer[]): void => port.postMessage(ev, transfer);
 const init = workerData as EngineInit;
 const engine = new Engine(init, post);
 if (init.captureOutput) sendOutputToLog(engine.log, { stdout: process.stdout, stderr: process.stderr, console });

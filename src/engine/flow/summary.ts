@@ -1,4 +1,7 @@
 import type { FlowSummary } from "../../protocol.ts";
+import {
+  F_INTERCEPTED, F_LIVE, F_MARKED, F_MODIFIED, F_REPLAY, F_SHOWN, P_CONTENT_TYPE, P_ERROR, P_INTERCEPTED_AT, P_REASON, P_SERVER, type SummaryWriter,
+} from "../../summary-codec.ts";
 import type { Flow } from "./flow.ts";
 import type { HTTPFlow } from "./http.ts";
 import type { TCPFlow } from "./tcp.ts";
@@ -95,14 +98,52 @@ function dnsPart(f: DNSFlow): Specific {
   };
 }
 
+function specificPart(flow: Flow, showHost: boolean): Specific {
+  return flow.type === "http" ? httpPart(flow as HTTPFlow, showHost) : flow.type === "dns" ? dnsPart(flow as DNSFlow) : streamPart(flow as TCPFlow);
+}
+
+/** A flow imported from HAR has no client address: nothing rather than ":0". */
+const clientOf = (flow: Flow): string => (flow.client_conn.peername[0] ? formatAddress(flow.client_conn.peername) : "");
+const serverOf = (flow: Flow): string | undefined => (flow.server_conn.address ? formatAddress(flow.server_conn.address) : undefined);
+
 /**
- * The compact, cloneable form of a flow that crosses to the UI. Built as one object
- * literal with a fixed shape: this runs for every flow, and spreads made it the engine's
- * hottest function.
+ * A flow's summary written straight into a batch, as `encodeSummaries(summarize(...))` would
+ * write it: the console's path, which runs for every flow on the proxy's thread and so builds
+ * no summary object.
  */
-/** `showHost`: mitmproxy's option, the Host header's host in the host and URL instead of the connection's. */
+export function writeSummary(w: SummaryWriter, flow: Flow, seq: number, shown: boolean, showHost = true): void {
+  const p = specificPart(flow, showHost);
+  const error = flow.error?.msg;
+  const server = serverOf(flow);
+  w.text(flow.id);
+  w.text(flow.type);
+  w.text(p.method);
+  w.text(p.scheme);
+  w.text(p.host);
+  w.text(p.path);
+  w.text(p.url);
+  w.text(p.httpVersion);
+  w.text(p.reason);
+  w.text(p.contentType);
+  w.text(error);
+  w.text(p.interceptedAt);
+  w.text(clientOf(flow));
+  w.text(server);
+  w.text(flow.comment);
+  const flags =
+    (flow.intercepted ? F_INTERCEPTED : 0) | (flow.marked !== "" ? F_MARKED : 0) | (flow.is_replay !== null ? F_REPLAY : 0) | (flow.modified ? F_MODIFIED : 0) |
+    (flow.live ? F_LIVE : 0) | (shown ? F_SHOWN : 0) | (p.reason !== undefined ? P_REASON : 0) | (p.contentType !== undefined ? P_CONTENT_TYPE : 0) |
+    (error !== undefined ? P_ERROR : 0) | (p.interceptedAt !== undefined ? P_INTERCEPTED_AT : 0) | (server !== undefined ? P_SERVER : 0);
+  w.end(seq, flow.timestamp_created, p.port, p.status, p.reqSize, p.respSize, p.duration, p.messages, flags);
+}
+
+/**
+ * The compact form of a flow that the UI reads, as an object (dump's details, a detail reply).
+ * Built as one object literal with a fixed shape: spreads made it the engine's hottest function.
+ * `showHost`: mitmproxy's option, the Host header's host in the host and URL instead of the connection's.
+ */
 export function summarize(flow: Flow, seq: number, shown: boolean, showHost = true): FlowSummary {
-  const p = flow.type === "http" ? httpPart(flow as HTTPFlow, showHost) : flow.type === "dns" ? dnsPart(flow as DNSFlow) : streamPart(flow as TCPFlow);
+  const p = specificPart(flow, showHost);
   return {
     id: flow.id,
     seq,
@@ -128,9 +169,8 @@ export function summarize(flow: Flow, seq: number, shown: boolean, showHost = tr
     isReplay: flow.is_replay !== null,
     modified: flow.modified,
     live: flow.live,
-    // A flow imported from HAR has no client address: nothing rather than ":0".
-    client: flow.client_conn.peername[0] ? formatAddress(flow.client_conn.peername) : "",
-    server: flow.server_conn.address ? formatAddress(flow.server_conn.address) : undefined,
+    client: clientOf(flow),
+    server: serverOf(flow),
     messages: p.messages,
     comment: flow.comment,
     shown,
