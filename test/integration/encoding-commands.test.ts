@@ -1,10 +1,15 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
+import { readFileSync } from "node:fs";
+import { decompress as zstdDecompress } from "fzstd";
 import { startProxy, type TestProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 
+/** Made by the zstd tool (zstd -19), so decoding is checked against a real encoder. */
+const ZSTD_BODY = readFileSync(new URL("../fixtures/body.json.zst", import.meta.url));
+const ZSTD_PLAIN = readFileSync(new URL("../fixtures/body.json", import.meta.url), "utf8");
 const TEXT = "a body the origin sends, long enough to be worth compressing: ".repeat(8);
 
 /** An origin answering TEXT, gzipped when the path says so (or broken gzip), and a proxy pausing its responses. */
@@ -15,6 +20,9 @@ async function pausedResponse(t: TestContext, path: string) {
     if (req.url === "/gzip") {
       res.setHeader("content-encoding", "gzip");
       res.end(zlib.gzipSync(TEXT));
+    } else if (req.url === "/zstd") {
+      res.setHeader("content-encoding", "zstd");
+      res.end(ZSTD_BODY);
     } else if (req.url === "/broken") {
       res.setHeader("content-encoding", "gzip");
       res.end("not gzip at all");
@@ -68,8 +76,8 @@ test("flow.encode.toggle encodes a plain body with deflate (z in the flow view);
 
 test("flow.encode with an unknown encoding, or flow.decode of a body that does not decode: a clear error, the flow untouched", { timeout: 15_000 }, async (t) => {
   const { proxy, pending, id } = await pausedResponse(t, "/broken");
-  assert.equal(await run(proxy, "flow.encode.options"), "gzip,deflate,br");
-  await assert.rejects(run(proxy, `flow.encode ${id} response zstd`), /flow\.encode: unknown encoding "zstd": one of gzip, deflate, br/);
+  assert.equal(await run(proxy, "flow.encode.options"), "gzip,deflate,br,zstd");
+  await assert.rejects(run(proxy, `flow.encode ${id} response compress`), /flow\.encode: unknown encoding "compress": one of gzip, deflate, br, zstd/);
   await assert.rejects(run(proxy, `flow.decode ${id} response`), /flow\.decode: the body does not decode as Content-Encoding "gzip"/);
   await assert.rejects(run(proxy, `flow.decode ${id} body`), /the part is request or response, not "body"/);
   assert.equal(proxy.engine.store.get(id)!.modified, false);
@@ -77,4 +85,26 @@ test("flow.encode with an unknown encoding, or flow.decode of a body that does n
   const res = await pending;
   assert.equal(res.headers["content-encoding"], "gzip");
   assert.equal(res.body.toString(), "not gzip at all");
+});
+
+test("a zstd response: an addon-side edit reads the decoded JSON, and the client gets valid zstd of the edit with the right length", { timeout: 15_000 }, async (t) => {
+  const { proxy, pending, id } = await pausedResponse(t, "/zstd");
+  const flow = proxy.engine.store.get(id) as import("../../src/engine/flow/http.ts").HTTPFlow;
+  assert.equal(flow.response?.text, ZSTD_PLAIN);
+  const edited = ZSTD_PLAIN.replace('"item 1"', '"edited"');
+  flow.response!.text = edited;
+  await run(proxy, "flow.resume @all");
+  const res = await pending;
+  assert.equal(res.headers["content-encoding"], "zstd");
+  assert.equal(res.headers["content-length"], String(res.body.length));
+  assert.equal(Buffer.from(zstdDecompress(res.body)).toString(), edited);
+});
+
+test("flow.decode on a zstd response made by the zstd tool: the client gets the plain JSON", { timeout: 15_000 }, async (t) => {
+  const { proxy, pending, id } = await pausedResponse(t, "/zstd");
+  assert.equal(await run(proxy, `flow.decode ${id} response`), "decoded 1 flow");
+  await run(proxy, "flow.resume @all");
+  const res = await pending;
+  assert.equal(res.headers["content-encoding"], undefined);
+  assert.equal(res.body.toString(), ZSTD_PLAIN);
 });

@@ -1,4 +1,6 @@
 import zlib from "node:zlib";
+import { decompress as zstdDecompress } from "fzstd";
+import { zstdRawFrame } from "./zstd-frame.ts";
 
 /** Content-Encoding values pryx can decode and re-encode, so addons see plain bodies. */
 const CODECS: Record<string, { decode(b: Uint8Array): Buffer; encode(b: Uint8Array): Buffer }> = {
@@ -6,14 +8,15 @@ const CODECS: Record<string, { decode(b: Uint8Array): Buffer; encode(b: Uint8Arr
   "x-gzip": { decode: (b) => zlib.gunzipSync(b), encode: (b) => zlib.gzipSync(b) },
   deflate: { decode: (b) => inflateEither(b), encode: (b) => zlib.deflateSync(b) },
   br: { decode: (b) => zlib.brotliDecompressSync(b), encode: (b) => zlib.brotliCompressSync(b) },
+  zstd: { decode: (b) => Buffer.from(zstdDecompress(b)), encode: (b) => zstdRawFrame(b) },
   identity: { decode: (b) => Buffer.from(b), encode: (b) => Buffer.from(b) },
 };
 
 /**
- * What `flow.encode` offers, as mitmproxy's `flow.encode.options` less zstd, which Node 20's zlib
- * does not have (it came in Node 22.15).
+ * What `flow.encode` offers, as mitmproxy's `flow.encode.options`. Node 20's zlib has no zstd
+ * (it came in Node 22.15): fzstd decodes it, and pryx's encoding is uncompressed (see zstd-frame.ts).
  */
-export const BODY_ENCODINGS = ["gzip", "deflate", "br"] as const;
+export const BODY_ENCODINGS = ["gzip", "deflate", "br", "zstd"] as const;
 
 // Servers send both zlib-wrapped and raw deflate under "deflate".
 function inflateEither(b: Uint8Array): Buffer {
@@ -36,8 +39,9 @@ export function decodeContent(raw: Uint8Array, encoding: string | undefined): Ui
   }
 }
 
-export function encodeContent(plain: Uint8Array, encoding: string | undefined): Uint8Array {
+/** Encodes a body; undefined for an encoding pryx does not know (the caller drops the header, as mitmproxy does). */
+export function encodeContent(plain: Uint8Array, encoding: string | undefined): Uint8Array | undefined {
   if (!encoding) return plain;
   const codec = CODECS[encoding.trim().toLowerCase()];
-  return codec ? codec.encode(plain) : plain;
+  return codec ? codec.encode(plain) : undefined;
 }

@@ -56,14 +56,20 @@ export abstract class Message {
     return decodeContent(this.raw_content, enc) ?? this.raw_content;
   }
 
-  /** Setting the body re-encodes it with the message's Content-Encoding and keeps Content-Length right. */
+  /**
+   * Setting the body re-encodes it with the message's Content-Encoding and keeps Content-Length
+   * right. An encoding pryx cannot produce is taken off rather than left to mislabel the new
+   * bytes (mitmproxy does the same).
+   */
   set content(value: Uint8Array | undefined) {
     if (value === undefined) {
       this.raw_content = undefined;
       return;
     }
     const enc = this.plainHeaders.get("content-encoding");
-    this.raw_content = encodeContent(value, enc);
+    const encoded = encodeContent(value, enc);
+    if (encoded === undefined) this.plainHeaders.delete("content-encoding");
+    this.raw_content = encoded ?? value;
     this.fixContentLength();
   }
 
