@@ -4,7 +4,7 @@ import path from "node:path";
 import net from "node:net";
 import type { OptionValue, Options } from "./options.ts";
 import { compileFilter } from "./filter/index.ts";
-import { describeModes, isModeSpec } from "./modes.ts";
+import { describeModes, modeSpecError } from "./modes.ts";
 import { readTrustedCa, readTrustedCaDir } from "./proxy/trusted-ca.ts";
 import { ONBOARDING_HOST } from "./ca/onboarding.ts";
 import { readCustomCerts } from "./ca/custom-certs.ts";
@@ -32,7 +32,8 @@ const validUserPass = (v: unknown): void => {
 
 const validModes = (v: unknown): void => {
   for (const m of v as string[]) {
-    if (!isModeSpec(m)) throw new Error(`invalid mode ${JSON.stringify(m)}: expected ${describeModes()}, each optionally @PORT`);
+    const error = modeSpecError(m);
+    if (error) throw new Error(error);
   }
 };
 

@@ -4,7 +4,7 @@ import net from "node:net";
 import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
 import { OptionError, Options } from "./options.ts";
-import { parseModeSpec, samePortClash } from "./modes.ts";
+import { listensOnUdp, parseModeSpec, parseReverseTarget, samePortClash } from "./modes.ts";
 import { CommandRegistry } from "./commands.ts";
 import { Log } from "./log.ts";
 import { FlowStore, type DetailOf } from "./store.ts";
@@ -57,9 +57,13 @@ const LOAD_BATCH = 5000;
 
 /** "proxy listening at http://127.0.0.1:8080/", with the mode when it is not the regular one. */
 function listeningMessage(mode: string, where: string): string {
-  const scheme = mode === "socks5" ? "socks5" : mode === "dns" ? "dns" : "http";
+  const stream = /^reverse:(tcp|tls):/.exec(mode)?.[1];
+  const scheme = mode === "socks5" ? "socks5" : listensOnUdp(mode) ? "dns" : (stream ?? "http");
   return `${mode === "regular" ? "" : `${mode} `}proxy listening at ${scheme}://${where}/`;
 }
+
+/** Where a reverse listener's connections go: HTTP to a server, or a TCP stream (tcp, tls). */
+type ListenerTarget = ConnectionTarget | { raw: true; host: string; port: number; tls: boolean };
 
 interface Listener {
   server: net.Server;
@@ -212,7 +216,8 @@ export class Engine {
       if (clash) throw new Error(clash);
       // dns listens last: its DNS-over-TCP socket is a bonus and gives way to a TCP mode on the same port.
       const modes = this.options.get<string[]>("mode");
-      const order = [...modes.filter((m) => parseModeSpec(m).mode !== "dns"), ...modes.filter((m) => parseModeSpec(m).mode === "dns")];
+      const udp = (m: string): boolean => listensOnUdp(parseModeSpec(m).mode);
+      const order = [...modes.filter((m) => !udp(m)), ...modes.filter(udp)];
       const where = new Map<string, string>();
       for (const mode of order) where.set(mode, await this.listen(mode));
       for (const mode of modes) listen.push(where.get(mode) as string);
@@ -297,13 +302,15 @@ export class Engine {
     // The mode option's check has refused anything but MODES with an optional @PORT.
     const { mode, port = this.options.get<number>("listen_port") } = parseModeSpec(modeSpec);
     const host = this.options.get<string>("listen_host");
-    let target: ConnectionTarget | undefined;
-    if (mode.startsWith("reverse:")) {
-      const u = new URL(mode.slice("reverse:".length));
-      const scheme = u.protocol === "https:" ? "https" : "http";
-      target = { scheme, host: u.hostname.replace(/^\[|\]$/g, ""), port: u.port ? Number(u.port) : scheme === "https" ? 443 : 80, rewriteHost: true };
-    } else if (mode === "dns") {
-      const dns = new DnsServer(this.ctx);
+    let target: ListenerTarget | undefined;
+    const reverse = mode.startsWith("reverse:") ? parseReverseTarget(mode) : undefined;
+    if (reverse && (reverse.scheme === "http" || reverse.scheme === "https")) {
+      target = { scheme: reverse.scheme, host: reverse.host, port: reverse.port, rewriteHost: true };
+    } else if (reverse && reverse.scheme !== "dns") {
+      target = { raw: true, host: reverse.host, port: reverse.port, tls: reverse.scheme === "tls" };
+    } else if (mode === "dns" || reverse) {
+      // reverse:dns asks its one server; dns mode the configured or the system's resolver.
+      const dns = new DnsServer(this.ctx, reverse && [reverse.host, reverse.port]);
       this.dnsServers.push(dns);
       return dns.listen(host, port).then((where) => {
         this.log.info(listeningMessage(mode, where));
@@ -325,7 +332,7 @@ export class Engine {
     });
   }
 
-  private async accept(socket: net.Socket, mode: string, target: ConnectionTarget | undefined): Promise<void> {
+  private async accept(socket: net.Socket, mode: string, target: ListenerTarget | undefined): Promise<void> {
     if (this.stopping) {
       socket.destroy();
       return;
@@ -348,6 +355,10 @@ export class Engine {
         return;
       }
       r.ready.start(socket, r.rest);
+      return;
+    }
+    if (target && "raw" in target) {
+      this.tunnel.openReverseStream(socket, client, target, target.tls);
       return;
     }
     if (target) {

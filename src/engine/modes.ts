@@ -10,12 +10,62 @@ export function describeModes(last = "or"): string {
 }
 
 const PLAIN = MODES.filter((m) => !m.endsWith(":URL"));
-const WITH_URL = MODES.filter((m) => m.endsWith(":URL")).map((m) => m.slice(0, -":URL".length));
-const MODE_SPEC = new RegExp(`^(${PLAIN.join("|")}|(${WITH_URL.join("|")}):[a-z]+://\\S+)(@\\d+)?$`);
+// A reverse target may leave out its scheme (https, as in mitmproxy); an upstream proxy may not.
+const MODE_SPEC = new RegExp(`^(${PLAIN.join("|")}|upstream:[a-z]+://\\S+|reverse:[^\\s@]+)(@\\d+)?$`);
 
-/** A mode as `-m` takes it: one of MODES (a URL where it says URL), optionally `@PORT`. */
-export function isModeSpec(spec: string): boolean {
-  return MODE_SPEC.test(spec);
+/** The schemes of `reverse:SCHEME://HOST[:PORT]`: how pryx talks to the target, and what the listener accepts. */
+export const REVERSE_SCHEMES = ["http", "https", "tcp", "tls", "dns"] as const;
+export type ReverseScheme = (typeof REVERSE_SCHEMES)[number];
+/** mitmproxy's reverse schemes that need UDP or QUIC, which pryx does not proxy. */
+const UNSUPPORTED_REVERSE = ["udp", "dtls", "quic", "http3"];
+const DEFAULT_PORTS: Partial<Record<ReverseScheme, number>> = { http: 80, https: 443, tls: 443, dns: 53 };
+
+export interface ReverseTarget {
+  scheme: ReverseScheme;
+  host: string;
+  port: number;
+}
+
+/**
+ * The target of a `reverse:` mode (without its @PORT), as mitmproxy reads it: the scheme defaults
+ * to https, the port to the scheme's own, and tcp, which has none, must give one.
+ */
+export function parseReverseTarget(mode: string): ReverseTarget {
+  const spec = mode.slice("reverse:".length);
+  const withScheme = /^[a-z][a-z0-9]*:\/\//.test(spec) ? spec : `https://${spec}`;
+  const scheme = withScheme.slice(0, withScheme.indexOf(":"));
+  if (UNSUPPORTED_REVERSE.includes(scheme)) throw new Error(`mode ${mode}: pryx does not proxy ${scheme} (no UDP or QUIC yet); reverse targets are ${REVERSE_SCHEMES.join(", ")}`);
+  if (!(REVERSE_SCHEMES as readonly string[]).includes(scheme)) throw new Error(`mode ${mode}: unknown scheme ${JSON.stringify(scheme)}; reverse targets are ${REVERSE_SCHEMES.join(", ")}`);
+  let url: URL;
+  try {
+    // Parsed as http so that URL reads host and port the same way for every scheme.
+    url = new URL(`http${withScheme.slice(scheme.length)}`);
+  } catch {
+    throw new Error(`mode ${mode}: ${JSON.stringify(spec)} is not SCHEME://HOST[:PORT]`);
+  }
+  const explicit = /^\S*:\/\/(\[[^\]]*\]|[^/:]*):(\d+)/.exec(withScheme)?.[2];
+  const port = explicit !== undefined ? Number(explicit) : DEFAULT_PORTS[scheme as ReverseScheme];
+  if (port === undefined) throw new Error(`mode ${mode}: a ${scheme} target needs a port, e.g. reverse:${scheme}://${url.hostname}:5432`);
+  if (!url.hostname) throw new Error(`mode ${mode}: no host in ${JSON.stringify(spec)}`);
+  return { scheme: scheme as ReverseScheme, host: url.hostname.replace(/^\[|\]$/g, ""), port };
+}
+
+/** Why a mode as `-m` takes it is not one, or undefined: one of MODES (a URL where it says URL), optionally `@PORT`. */
+export function modeSpecError(spec: string): string | undefined {
+  if (!MODE_SPEC.test(spec)) return `invalid mode ${JSON.stringify(spec)}: expected ${describeModes()}, each optionally @PORT`;
+  const { mode } = parseModeSpec(spec);
+  if (!mode.startsWith("reverse:")) return undefined;
+  try {
+    parseReverseTarget(mode);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** Whether a mode listens on UDP (dns, reverse:dns) rather than TCP. */
+export function listensOnUdp(mode: string): boolean {
+  return mode === "dns" || mode.startsWith("reverse:dns:");
 }
 
 /** Splits `-m socks5@1080` into the mode and its own port (undefined: the listen_port). */
@@ -34,7 +84,7 @@ export function samePortClash(modes: readonly string[], listenPort: number): str
   for (const spec of modes) {
     const { mode, port = listenPort } = parseModeSpec(spec);
     if (port === 0) continue;
-    const key = `${mode === "dns" ? "udp" : "tcp"}:${port}`;
+    const key = `${listensOnUdp(mode) ? "udp" : "tcp"}:${port}`;
     const other = seen.get(key);
     if (other !== undefined) return `modes ${other} and ${spec} both listen on port ${port}: give one of them its own port, e.g. -m ${mode}@${port + 1}`;
     seen.set(key, spec);

@@ -338,3 +338,22 @@ test("the hosts file's form: comments, aliases, IPv6, case and a trailing dot; A
   fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
   assert.deepEqual(ask("box.lan", "A")?.answers.map((a) => ("data" in a ? a.data : undefined)), ["10.2.2.2"]);
 });
+
+test("reverse:dns asks its one server for every query, even a name /etc/hosts lists, and records the flows as reverse", { timeout: 10_000 }, async (t) => {
+  const resolver = await fakeResolver();
+  const proxy = await startProxy({ options: { mode: `reverse:dns://127.0.0.1:${resolver.port}`, dns_name_servers: "127.0.0.1:1" } });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+  });
+  assert.ok(proxy.logs.some((l) => /^reverse:dns:\/\/127\.0\.0\.1:\d+ proxy listening at dns:\/\/127\.0\.0\.1:\d+\/$/.test(l.msg)));
+  for (const name of ["example.test", "localhost"]) {
+    const answer = await query(proxy.port, name);
+    assert.deepEqual(answer.answers?.map((a) => ("data" in a ? a.data : undefined)), ["10.0.0.1"], name);
+  }
+  assert.deepEqual(resolver.queries, ["example.test", "localhost"]);
+  const flows = await proxy.waitFinished(2);
+  const flow = proxy.engine.store.get(flows[0]!.id) as DNSFlow;
+  assert.deepEqual(flow.server_conn.address, ["127.0.0.1", resolver.port]);
+  assert.equal(flow.client_conn.proxy_mode, `reverse:dns://127.0.0.1:${resolver.port}`);
+});

@@ -77,7 +77,11 @@ export class DnsServer {
   private tcp: net.Server | undefined;
   private readonly tcpClients = new Set<net.Socket>();
 
-  constructor(private readonly ctx: ProxyContext) {}
+  /** `fixedUpstream`: reverse:dns's server, asked for every query (no hosts file, no dns_name_servers). */
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly fixedUpstream?: Address,
+  ) {}
 
   async listen(host: string, port: number): Promise<string> {
     const sock = dgram.createSocket(net.isIPv6(host) ? "udp6" : "udp4");
@@ -129,19 +133,21 @@ export class DnsServer {
       ctx.log.warn(`${formatAddress(path.peer)}: malformed DNS query (${(err as Error).message}); ignored`);
       return;
     }
-    const client = new Client(path.peer, path.local, "dns");
-    let upstream: Address | undefined;
-    try {
-      upstream = resolvers(ctx.options.get<string[]>("dns_name_servers"))[0];
-    } catch (err) {
-      ctx.log.error((err as Error).message);
+    const client = new Client(path.peer, path.local, this.fixedUpstream ? `reverse:dns://${formatAddress(this.fixedUpstream)}` : "dns");
+    let upstream = this.fixedUpstream;
+    if (!upstream) {
+      try {
+        upstream = resolvers(ctx.options.get<string[]>("dns_name_servers"))[0];
+      } catch (err) {
+        ctx.log.error((err as Error).message);
+      }
     }
     const flow = new DNSFlow(client, new Server(upstream), new DNSMessage(packet));
     ctx.store.add(flow);
     try {
       await ctx.addons.trigger("dns_request", flow);
       await waitIfIntercepted(ctx, flow);
-      if (!flow.response && ctx.options.get<boolean>("dns_use_hosts_file")) flow.response = answerFromHosts(flow.request);
+      if (!flow.response && !this.fixedUpstream && ctx.options.get<boolean>("dns_use_hosts_file")) flow.response = answerFromHosts(flow.request);
       if (!flow.response) {
         if (!upstream) throw new Error("no upstream name server: set dns_name_servers");
         flow.response = new DNSMessage(await (path.tcp ? this.forwardTcp(msg, upstream) : this.forward(msg, upstream)));

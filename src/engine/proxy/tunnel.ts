@@ -171,8 +171,8 @@ export class Tunnel {
   }
 
   /** TCP to the tunnel's server (through the upstream proxy in upstream mode); server_disconnected when it closes. */
-  private async openTcp(client: Client, server: Server): Promise<net.Socket> {
-    const socket = await openServer(this.ctx, client, server, false, [], true);
+  private async openTcp(client: Client, server: Server, secure = false): Promise<net.Socket> {
+    const socket = await openServer(this.ctx, client, server, secure, [], true);
     socket.on("close", () => serverClosed(this.ctx, client, server));
     return socket;
   }
@@ -231,6 +231,21 @@ export class Tunnel {
   }
 
   /**
+   * A reverse:tcp or reverse:tls listener, as mitmproxy's: every connection is a TCP flow to the
+   * target, over TLS for tls. The server may speak first, so with tcp nothing waits for the
+   * client. With tls a client's TLS is intercepted (a certificate for its SNI, else the target's
+   * host) and the decrypted bytes are relayed; a client speaking plain bytes is relayed as well.
+   */
+  openReverseStream(socket: net.Socket, client: Client, target: Target, secure: boolean): void {
+    if (!secure) return void this.relayTcp(socket, client, target, Buffer.alloc(0), false);
+    const dest: ConnectionTarget = { scheme: "https", host: target.host, port: target.port, rewriteHost: true };
+    this.onFirstBytes(socket, client, Buffer.alloc(0), (first) => {
+      if (this.isTls(first)) this.interceptTls(socket, client, first, dest, parseClientHello(first), (decrypted) => void this.relayTcp(decrypted, client, target, Buffer.alloc(0), true));
+      else void this.relayTcp(socket, client, target, first, true);
+    });
+  }
+
+  /**
    * Calls `decide` with the bytes read so far, or with the first chunk the client sends, the socket paused.
    * No handler owns the client until then, so a client that leaves first is reported here.
    */
@@ -258,8 +273,11 @@ export class Tunnel {
     this.startHttp(socket, client, dest, first);
   }
 
-  /** `dest` is where the decrypted requests go; the certificate is for the SNI, else for its host. */
-  private interceptTls(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget, hello = parseClientHello(first)): void {
+  /**
+   * `dest` is where the decrypted requests go; the certificate is for the SNI, else for its host.
+   * `stream`: what takes the decrypted socket instead of HTTP (a reverse:tls relay), offered no ALPN.
+   */
+  private interceptTls(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget, hello = parseClientHello(first), stream?: (decrypted: tls.TLSSocket) => void): void {
     const provider = this.ctx.tls;
     if (!provider) return;
     // Give the ClientHello back to the socket: TLSSocket reads what is buffered before the handle.
@@ -289,7 +307,7 @@ export class Tunnel {
       secureContext: context ?? provider.contextFor(dest.host),
       // A reverse target rewrites each request's host, which the HTTP/2 connection does not do
       // yet: such clients are kept on HTTP/1.1 rather than sent to the wrong host.
-      ALPNProtocols: this.ctx.options.get<boolean>("http2") && !dest.rewriteHost ? ["h2", "http/1.1"] : ["http/1.1"],
+      ...(stream ? {} : { ALPNProtocols: this.ctx.options.get<boolean>("http2") && !dest.rewriteHost ? ["h2", "http/1.1"] : ["http/1.1"] }),
       ...(hello && context ? {} : { SNICallback: selectBySni }),
       // mitmproxy's request_client_cert: ask for a certificate, take whatever comes (or none).
       ...(askClientCert ? { requestCert: true, rejectUnauthorized: false } : {}),
@@ -323,7 +341,8 @@ export class Tunnel {
       if (askClientCert) client.certificate_list = clientChain(tlsSocket);
       const serve = (): void => {
         if (tlsSocket.destroyed) return void clientDisconnected(this.ctx.addons, client);
-        if (tlsSocket.alpnProtocol === "h2") new Http2Connection(this.ctx, tlsSocket, client, dest).start();
+        if (stream) stream(tlsSocket);
+        else if (tlsSocket.alpnProtocol === "h2") new Http2Connection(this.ctx, tlsSocket, client, dest).start();
         else this.startHttp(tlsSocket, client, dest, undefined);
       };
       // The requests wait for the hook, as in mitmproxy; without an addon for it, no detour.
@@ -333,12 +352,12 @@ export class Tunnel {
     // No resume(): the TLSSocket reads the buffered ClientHello on its own; a flowing socket would drop it.
   }
 
-  /** A raw TCP relay recorded as a TCPFlow with tcp_start, tcp_message, tcp_end or tcp_error. */
-  private async relayTcp(socket: net.Socket, client: Client, target: Target, first: Buffer): Promise<void> {
+  /** A raw TCP relay recorded as a TCPFlow with tcp_start, tcp_message, tcp_end or tcp_error; `secure`: TLS to the server. */
+  private async relayTcp(socket: net.Socket, client: Client, target: Target, first: Buffer, secure = false): Promise<void> {
     // TCP carries half-closes (a client that sends, shuts its side and waits for the answer):
     // set before anything async, or Node answers the client's FIN with its own and drops the reply.
     socket.allowHalfOpen = true;
-    const conn = await this.connectTcp(client, target);
+    const conn = await this.connectTcp(client, target, secure);
     if ("error" in conn) {
       socket.destroy();
       await clientDisconnected(this.ctx.addons, client);
@@ -346,7 +365,7 @@ export class Tunnel {
   }
 
   /** Starts a TCP flow and connects to its server; a failure ends the flow with tcp_error. */
-  private async connectTcp(client: Client, target: Target): Promise<{ flow: TCPFlow; server: net.Socket } | { error: string }> {
+  private async connectTcp(client: Client, target: Target, secure = false): Promise<{ flow: TCPFlow; server: net.Socket } | { error: string }> {
     const { addons, store } = this.ctx;
     const eager = this.ctx.eagerServers.take(client, [target.host, target.port]);
     const serverConn = eager?.server ?? new Server([target.host, target.port]);
@@ -355,7 +374,7 @@ export class Tunnel {
     await addons.trigger("tcp_start", flow);
     if (eager) return { flow, server: eager.socket };
     try {
-      return { flow, server: await this.openTcp(client, serverConn) };
+      return { flow, server: await this.openTcp(client, serverConn, secure) };
     } catch (err) {
       flow.error = new FlowError((err as Error).message);
       flow.live = false;
