@@ -179,6 +179,13 @@ export function registerCoreOptions(options: Options): void {
     help: "Timeout in seconds for inactive connections: a TCP or WebSocket relay with nothing either way, or an HTTP/1 or HTTP/2 client connection with no request in progress, is closed after this long; 0 never.",
     validate: noneBelowZero("never"),
   });
+  options.add({
+    name: "udp_timeout",
+    type: "int",
+    default: 20,
+    help: "A UDP flow (reverse:udp) with no datagram either way for this many seconds ends, and the client's next datagram starts a new one; 0 never.",
+    validate: noneBelowZero("never"),
+  });
   options.add({ name: "intercept", type: "filter", default: undefined, help: "Intercept filter: matching flows pause for the user.", validate: validFilter });
   options.add({ name: "intercept_active", type: "bool", default: false, help: "Whether the intercept filter is in force (set when intercept is set)." });
   options.add({ name: "intercept_on_exit", type: "choice", default: "resume", choices: ["resume", "kill"], help: "What happens to paused flows when pryx exits." });

@@ -22,6 +22,7 @@ import { Tunnel } from "./proxy/tunnel.ts";
 import { SharedUpstreams } from "./proxy/pool.ts";
 import { Injectors } from "./proxy/injectors.ts";
 import { socks5Handshake } from "./proxy/socks5.ts";
+import { UdpRelay } from "./proxy/udp-relay.ts";
 import { DnsServer } from "./proxy/dns-server.ts";
 import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
 import { InterceptAddon } from "./intercept.ts";
@@ -57,8 +58,8 @@ const LOAD_BATCH = 5000;
 
 /** "proxy listening at http://127.0.0.1:8080/", with the mode when it is not the regular one. */
 function listeningMessage(mode: string, where: string): string {
-  const stream = /^reverse:(tcp|tls):/.exec(mode)?.[1];
-  const scheme = mode === "socks5" ? "socks5" : listensOnUdp(mode) ? "dns" : (stream ?? "http");
+  const stream = /^reverse:(tcp|tls|udp|dns):/.exec(mode)?.[1];
+  const scheme = mode === "socks5" ? "socks5" : mode === "dns" ? "dns" : (stream ?? "http");
   return `${mode === "regular" ? "" : `${mode} `}proxy listening at ${scheme}://${where}/`;
 }
 
@@ -83,6 +84,7 @@ export class Engine {
   private readonly scripts: ScriptLoader;
   private readonly listeners: Listener[] = [];
   private readonly dnsServers: DnsServer[] = [];
+  private readonly udpRelays: UdpRelay[] = [];
   private readonly connections = new Set<{ close(reason: string): void }>();
   private readonly injectors = new Injectors();
   private readonly sharedUpstreams = new SharedUpstreams();
@@ -306,8 +308,15 @@ export class Engine {
     const reverse = mode.startsWith("reverse:") ? parseReverseTarget(mode) : undefined;
     if (reverse && (reverse.scheme === "http" || reverse.scheme === "https")) {
       target = { scheme: reverse.scheme, host: reverse.host, port: reverse.port, rewriteHost: true };
-    } else if (reverse && reverse.scheme !== "dns") {
+    } else if (reverse && (reverse.scheme === "tcp" || reverse.scheme === "tls")) {
       target = { raw: true, host: reverse.host, port: reverse.port, tls: reverse.scheme === "tls" };
+    } else if (reverse?.scheme === "udp") {
+      const relay = new UdpRelay(this.ctx, [reverse.host, reverse.port], mode);
+      this.udpRelays.push(relay);
+      return relay.listen(host, port).then((where) => {
+        this.log.info(listeningMessage(mode, where));
+        return where;
+      });
     } else if (mode === "dns" || reverse) {
       // reverse:dns asks its one server; dns mode the configured or the system's resolver.
       const dns = new DnsServer(this.ctx, reverse && [reverse.host, reverse.port]);
@@ -494,6 +503,8 @@ export class Engine {
       settlePaused();
     }
     for (const c of [...this.connections]) c.close("proxy shut down");
+    // UDP flows end as if idle (udp_end), before the addons' done.
+    await Promise.all(this.udpRelays.map((r) => r.stop()));
     this.sharedUpstreams.closeAll();
     await this.scripts.close();
     await this.addons.trigger("done");

@@ -60,4 +60,5 @@ export function registerInjectCommands(commands: CommandRegistry, deps: InjectDe
   };
   add("websocket", "inject.websocket flow to_client message [is_text]", "Inject a WebSocket message into a live flow, to the client (true) or to the server (false); text unless is_text is false.");
   add("tcp", "inject.tcp flow to_client message", "Inject bytes into a live TCP flow, to the client (true) or to the server (false).");
+  add("udp", "inject.udp flow to_client message", "Inject a datagram into a live UDP flow, to the client (true) or to the server (false).");
 }

@@ -2,7 +2,7 @@ import type { Options } from "./options.ts";
 import type { FlowStore } from "./store.ts";
 import type { HTTPFlow } from "./flow/http.ts";
 import type { Flow } from "./flow/flow.ts";
-import type { TCPFlow } from "./flow/tcp.ts";
+import type { TCPFlow, UDPFlow } from "./flow/tcp.ts";
 import type { DNSFlow } from "./flow/dns.ts";
 import { compileFilter, type Filter, type FilterableFlow } from "./filter/index.ts";
 
@@ -57,6 +57,10 @@ export class InterceptAddon {
   }
 
   tcp_message(flow: TCPFlow): void {
+    this.maybe(flow);
+  }
+
+  udp_message(flow: UDPFlow): void {
     this.maybe(flow);
   }
 

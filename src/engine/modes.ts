@@ -14,10 +14,10 @@ const PLAIN = MODES.filter((m) => !m.endsWith(":URL"));
 const MODE_SPEC = new RegExp(`^(${PLAIN.join("|")}|upstream:[a-z]+://\\S+|reverse:[^\\s@]+)(@\\d+)?$`);
 
 /** The schemes of `reverse:SCHEME://HOST[:PORT]`: how pryx talks to the target, and what the listener accepts. */
-export const REVERSE_SCHEMES = ["http", "https", "tcp", "tls", "dns"] as const;
+export const REVERSE_SCHEMES = ["http", "https", "tcp", "tls", "udp", "dns"] as const;
 export type ReverseScheme = (typeof REVERSE_SCHEMES)[number];
-/** mitmproxy's reverse schemes that need UDP or QUIC, which pryx does not proxy. */
-const UNSUPPORTED_REVERSE = ["udp", "dtls", "quic", "http3"];
+/** mitmproxy's reverse schemes that need DTLS or QUIC, which pryx does not speak. */
+const UNSUPPORTED_REVERSE = ["dtls", "quic", "http3"];
 const DEFAULT_PORTS: Partial<Record<ReverseScheme, number>> = { http: 80, https: 443, tls: 443, dns: 53 };
 
 export interface ReverseTarget {
@@ -34,7 +34,7 @@ export function parseReverseTarget(mode: string): ReverseTarget {
   const spec = mode.slice("reverse:".length);
   const withScheme = /^[a-z][a-z0-9]*:\/\//.test(spec) ? spec : `https://${spec}`;
   const scheme = withScheme.slice(0, withScheme.indexOf(":"));
-  if (UNSUPPORTED_REVERSE.includes(scheme)) throw new Error(`mode ${mode}: pryx does not proxy ${scheme} (no UDP or QUIC yet); reverse targets are ${REVERSE_SCHEMES.join(", ")}`);
+  if (UNSUPPORTED_REVERSE.includes(scheme)) throw new Error(`mode ${mode}: pryx does not proxy ${scheme} (no DTLS or QUIC yet); reverse targets are ${REVERSE_SCHEMES.join(", ")}`);
   if (!(REVERSE_SCHEMES as readonly string[]).includes(scheme)) throw new Error(`mode ${mode}: unknown scheme ${JSON.stringify(scheme)}; reverse targets are ${REVERSE_SCHEMES.join(", ")}`);
   let url: URL;
   try {
@@ -45,7 +45,7 @@ export function parseReverseTarget(mode: string): ReverseTarget {
   }
   const explicit = /^\S*:\/\/(\[[^\]]*\]|[^/:]*):(\d+)/.exec(withScheme)?.[2];
   const port = explicit !== undefined ? Number(explicit) : DEFAULT_PORTS[scheme as ReverseScheme];
-  if (port === undefined) throw new Error(`mode ${mode}: a ${scheme} target needs a port, e.g. reverse:${scheme}://${url.hostname}:5432`);
+  if (port === undefined) throw new Error(`mode ${mode}: a ${scheme} target needs a port, e.g. reverse:${scheme}://${url.hostname}:${scheme === "udp" ? 5353 : 5432}`);
   if (!url.hostname) throw new Error(`mode ${mode}: no host in ${JSON.stringify(spec)}`);
   return { scheme: scheme as ReverseScheme, host: url.hostname.replace(/^\[|\]$/g, ""), port };
 }
@@ -63,9 +63,9 @@ export function modeSpecError(spec: string): string | undefined {
   }
 }
 
-/** Whether a mode listens on UDP (dns, reverse:dns) rather than TCP. */
+/** Whether a mode listens on UDP (dns, reverse:dns, reverse:udp) rather than TCP. */
 export function listensOnUdp(mode: string): boolean {
-  return mode === "dns" || mode.startsWith("reverse:dns:");
+  return mode === "dns" || mode.startsWith("reverse:dns:") || mode.startsWith("reverse:udp:");
 }
 
 /** Splits `-m socks5@1080` into the mode and its own port (undefined: the listen_port). */

@@ -122,7 +122,7 @@ test("reverse:tcp to a dead target: the client's connection closes, the flow has
   for (const f of flows) assert.match(f.error ?? "", /refused/i);
 });
 
-test("reverse targets read as mitmproxy's: https by default, each scheme's port, a port required for tcp, UDP schemes refused by name", () => {
+test("reverse targets read as mitmproxy's: https by default, each scheme's port, a port required for tcp and udp, DTLS and QUIC refused by name", () => {
   assert.deepEqual(parseReverseTarget("reverse:example.com"), { scheme: "https", host: "example.com", port: 443 });
   assert.deepEqual(parseReverseTarget("reverse:http://example.com"), { scheme: "http", host: "example.com", port: 80 });
   assert.deepEqual(parseReverseTarget("reverse:tls://db.test"), { scheme: "tls", host: "db.test", port: 443 });
@@ -131,7 +131,8 @@ test("reverse targets read as mitmproxy's: https by default, each scheme's port,
   const o = new Options();
   registerCoreOptions(o);
   assert.throws(() => o.setText("mode", "reverse:tcp://db.test"), /reverse:tcp:\/\/db\.test: a tcp target needs a port, e\.g\. reverse:tcp:\/\/db\.test:5432/);
-  assert.throws(() => o.setText("mode", "reverse:udp://db.test:53"), /pryx does not proxy udp \(no UDP or QUIC yet\); reverse targets are http, https, tcp, tls, dns/);
+  assert.throws(() => o.setText("mode", "reverse:quic://db.test:443"), /pryx does not proxy quic \(no DTLS or QUIC yet\); reverse targets are http, https, tcp, tls, udp, dns/);
+  assert.throws(() => o.setText("mode", "reverse:udp://db.test"), /a udp target needs a port/);
   assert.throws(() => o.setText("mode", "reverse:ftp://files.test"), /unknown scheme "ftp"/);
   o.setText("mode", "reverse:tcp://db.test:5432@15432");
   assert.deepEqual(o.get("mode"), ["reverse:tcp://db.test:5432@15432"]);

@@ -83,6 +83,11 @@ export class ClientPlaybackAddon {
   /** A command's enqueue, said back to the user. */
   private queued(flows: Flow[]): string {
     const requests = this.replayable(flows);
+    // Nothing to replay: say why rather than "replaying 0 flows" (mitmproxy refuses the same flows).
+    if (requests.length === 0 && flows.length > 0) {
+      const kinds = [...new Set(flows.map((f) => (f instanceof HTTPFlow ? "CONNECT" : f.type.toUpperCase())))].join(" and ");
+      throw new Error(`cannot replay ${kinds} flows: only HTTP requests are replayed`);
+    }
     this.enqueue(requests);
     return `replaying ${requests.length} flow${requests.length === 1 ? "" : "s"}`;
   }

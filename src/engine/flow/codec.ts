@@ -5,7 +5,7 @@
  */
 import { Client, Server, type Address } from "./connection.ts";
 import { HTTPFlow, Request, Response } from "./http.ts";
-import { TCPFlow, TCPMessage } from "./tcp.ts";
+import { StreamFlow, TCPFlow, TCPMessage, UDPFlow } from "./tcp.ts";
 import { WebSocketData, WebSocketMessage } from "./websocket.ts";
 import { DNSFlow, DNSMessage } from "./dns.ts";
 import * as dnsPacket from "dns-packet";
@@ -107,7 +107,7 @@ export function encodeFlow(flow: Flow): string {
       request_timestamp: flow.request.timestamp ?? null,
       response_timestamp: flow.response?.timestamp ?? null,
     };
-  } else if (flow instanceof TCPFlow) {
+  } else if (flow instanceof StreamFlow) {
     out.messages = flow.messages.map((m) => ({ from_client: m.from_client, content: b64(m.content) as string, timestamp: m.timestamp }));
   }
   return JSON.stringify(out);
@@ -175,8 +175,8 @@ export function decodeFlow(line: string): Flow {
     }
     if (j.websocket) f.websocket = decodeWebSocket(j.websocket);
     flow = f;
-  } else if (j.type === "tcp") {
-    const f = new TCPFlow(client, server);
+  } else if (j.type === "tcp" || j.type === "udp") {
+    const f = j.type === "udp" ? new UDPFlow(client, server) : new TCPFlow(client, server);
     f.messages = (j.messages ?? []).map((m) => new TCPMessage(m.from_client, unb64(m.content) ?? new Uint8Array(0), m.timestamp));
     flow = f;
   } else if (j.type === "dns" && j.dns) {

@@ -4,7 +4,7 @@ import type { Message } from "./message.ts";
 import { formatAddress, type Client, type Server } from "./connection.ts";
 import { HTTPFlow } from "./http.ts";
 import { leafCertificateDetail } from "./certificate-detail.ts";
-import { TCPFlow } from "./tcp.ts";
+import { StreamFlow } from "./tcp.ts";
 import { DNSFlow, rcodeName, type DNSMessage } from "./dns.ts";
 import { SVCB_TYPE_NAMES, svcbText } from "./svcb.ts";
 
@@ -86,7 +86,7 @@ export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offs
     if (ws?.close_code !== undefined) detail.closed = { byClient: ws.closed_by_client ?? false, code: ws.close_code, reason: ws.close_reason ?? "" };
   } else if (flow instanceof DNSFlow) {
     detail.dns = { request: dnsLines(flow.request), response: flow.response && dnsLines(flow.response) };
-  } else if (flow instanceof TCPFlow) {
+  } else if (flow instanceof StreamFlow) {
     detail.messages = flow.messages.map((m) => ({ fromClient: m.from_client, type: "binary", content: Uint8Array.from(m.content.subarray(0, limit)), timestamp: m.timestamp }));
   }
   timings.sort((a, b) => a.ts - b.ts);

@@ -6,7 +6,7 @@
  */
 import { Client, Server, type Address } from "./connection.ts";
 import { HTTPFlow, Request, Response } from "./http.ts";
-import { TCPFlow, TCPMessage } from "./tcp.ts";
+import { TCPFlow, TCPMessage, UDPFlow } from "./tcp.ts";
 import { WebSocketData, WebSocketMessage } from "./websocket.ts";
 import { DNSFlow, DNSMessage } from "./dns.ts";
 import * as dnsPacket from "dns-packet";
@@ -158,8 +158,8 @@ export function flowFromMitmproxyState(state: TValue): Flow {
     if (isDict(state.response)) f.response = response(state.response);
     if (isDict(state.websocket)) f.websocket = websocket(state.websocket);
     flow = f;
-  } else if (type === "tcp") {
-    const f = new TCPFlow(c, sv);
+  } else if (type === "tcp" || type === "udp") {
+    const f = type === "udp" ? new UDPFlow(c, sv) : new TCPFlow(c, sv);
     f.messages = list(state.messages).map((m) => {
       const [fromClient, content, timestamp] = list(m);
       return new TCPMessage(fromClient === true, bytes(content) ?? new Uint8Array(0), num(timestamp) ?? 0);
@@ -169,7 +169,7 @@ export function flowFromMitmproxyState(state: TValue): Flow {
     const f = new DNSFlow(c, sv, dnsMessage(dict(state.request)));
     if (isDict(state.response)) f.response = dnsMessage(state.response);
     flow = f;
-  } else throw new MitmproxyFlowError(`mitmproxy ${type ?? "unknown"} flows are not read yet (HTTP, WebSocket, TCP and DNS flows are)`);
+  } else throw new MitmproxyFlowError(`mitmproxy ${type ?? "unknown"} flows are not read yet (HTTP, WebSocket, TCP, UDP and DNS flows are)`);
   flow.id = text(state.id) ?? flow.id;
   const req = flow instanceof HTTPFlow ? flow.request.timestamp_start : undefined;
   flow.timestamp_created = num(state.timestamp_created) ?? req ?? c.timestamp_start ?? 0;

@@ -18,8 +18,12 @@ export class TCPMessage {
   }
 }
 
-export class TCPFlow extends Flow {
-  readonly type = "tcp" as const;
+/** One UDP datagram: the same fields as a TCP chunk (mitmproxy's UDPMessage). */
+export { TCPMessage as UDPMessage };
+
+/** A raw stream's flow: TCP chunks, or UDP datagrams, as they arrived. */
+export abstract class StreamFlow extends Flow {
+  abstract override readonly type: "tcp" | "udp";
   messages: TCPMessage[] = [];
 
   protected getState(): TCPMessage[] {
@@ -29,4 +33,13 @@ export class TCPFlow extends Flow {
   protected setState(state: unknown): void {
     this.messages = state as TCPMessage[];
   }
+}
+
+export class TCPFlow extends StreamFlow {
+  readonly type = "tcp" as const;
+}
+
+/** A UDP "connection": the datagrams between one client address and its server, until it goes idle. */
+export class UDPFlow extends StreamFlow {
+  readonly type = "udp" as const;
 }

@@ -1,7 +1,7 @@
 import type { AddonManager } from "./addon-manager.ts";
 import type { Flow } from "../flow/flow.ts";
 import { HTTPFlow } from "../flow/http.ts";
-import { TCPFlow } from "../flow/tcp.ts";
+import { TCPFlow, UDPFlow } from "../flow/tcp.ts";
 import { DNSFlow } from "../flow/dns.ts";
 
 /**
@@ -25,6 +25,9 @@ export async function replayHooks(addons: AddonManager, flow: Flow): Promise<voi
   } else if (flow instanceof TCPFlow) {
     await addons.trigger("tcp_start", flow);
     await addons.trigger(flow.error ? "tcp_error" : "tcp_end", flow);
+  } else if (flow instanceof UDPFlow) {
+    await addons.trigger("udp_start", flow);
+    await addons.trigger(flow.error ? "udp_error" : "udp_end", flow);
   } else if (flow instanceof DNSFlow) {
     await addons.trigger("dns_request", flow);
     if (flow.response) await addons.trigger("dns_response", flow);

@@ -6,7 +6,7 @@
  * Each class documents when it fires; that text is the user documentation.
  */
 import type { HTTPFlow } from "../flow/http.ts";
-import type { TCPFlow } from "../flow/tcp.ts";
+import type { TCPFlow, UDPFlow } from "../flow/tcp.ts";
 import type { DNSFlow } from "../flow/dns.ts";
 import type { Flow } from "../flow/flow.ts";
 import type { LogEntry } from "../../protocol.ts";
@@ -91,6 +91,15 @@ export const HOOK_CLASSES = {
   TcpEndHook: class TcpEndHook extends Hook<[flow: TCPFlow]> {},
   /** The TCP flow failed; `flow.error` says why. */
   TcpErrorHook: class TcpErrorHook extends Hook<[flow: TCPFlow]> {},
+
+  /** A UDP flow started: the first datagram from a client address arrived. */
+  UdpStartHook: class UdpStartHook extends Hook<[flow: UDPFlow]> {},
+  /** A datagram arrived; it is the last of `flow.messages`. Emptying its content drops it. */
+  UdpMessageHook: class UdpMessageHook extends Hook<[flow: UDPFlow]> {},
+  /** The UDP flow ended (idle for udp_timeout seconds, or pryx stopped). Every UDP flow gets udp_end or udp_error. */
+  UdpEndHook: class UdpEndHook extends Hook<[flow: UDPFlow]> {},
+  /** The UDP flow failed (its server could not be reached); `flow.error` says why. */
+  UdpErrorHook: class UdpErrorHook extends Hook<[flow: UDPFlow]> {},
 
   /** A DNS query arrived. `flow.request.succeed(records)`/`fail(rcode)` or setting `flow.response` answers it. */
   DnsRequestHook: class DnsRequestHook extends Hook<[flow: DNSFlow]> {},

@@ -1,8 +1,9 @@
 /**
- * Live WebSocket and TCP relays that accept messages pryx makes up (mitmproxy's
- * `inject.websocket` and `inject.tcp`), by flow id, for as long as they relay.
+ * Live WebSocket, TCP and UDP relays that accept messages pryx makes up (mitmproxy's
+ * `inject.websocket`, `inject.tcp` and `inject.udp`), by flow id, for as long as they relay.
  */
-export type RelayKind = "websocket" | "tcp";
+export type RelayKind = "websocket" | "tcp" | "udp";
+const KIND_NAMES: Record<RelayKind, string> = { websocket: "WebSocket", tcp: "TCP", udp: "UDP" };
 export type Inject = (toClient: boolean, content: Buffer, isText: boolean) => void;
 
 export class Injectors {
@@ -19,8 +20,8 @@ export class Injectors {
   /** Sends `content` on the flow's relay, or says why it cannot. */
   inject(flowId: string, kind: RelayKind, toClient: boolean, content: Buffer, isText: boolean): void {
     const relay = this.byFlow.get(flowId);
-    if (!relay) throw new Error(`flow ${flowId} has no open ${kind === "websocket" ? "WebSocket" : "TCP"} connection to inject into`);
-    if (relay.kind !== kind) throw new Error(`flow ${flowId} is a ${relay.kind === "websocket" ? "WebSocket" : "TCP"} flow: use inject.${relay.kind}`);
+    if (!relay) throw new Error(`flow ${flowId} has no open ${KIND_NAMES[kind]} connection to inject into`);
+    if (relay.kind !== kind) throw new Error(`flow ${flowId} is a ${KIND_NAMES[relay.kind]} flow: use inject.${relay.kind}`);
     relay.inject(toClient, content, isText);
   }
 }

@@ -21,14 +21,8 @@ const CONNECT_TIMEOUT_MS = 30_000;
  * server_connect_error after. With TLS, records the negotiated facts and the certificate chain.
  */
 export async function openServer(ctx: ProxyContext, client: Client, server: Server, useTls: boolean, alpn: string[], tunnel = false): Promise<net.Socket> {
-  const data = new ServerConnectionHookData(server, client);
-  await ctx.addons.trigger("server_connect", data);
-  if (server.error) {
-    await ctx.addons.trigger("server_connect_error", data);
-    throw new UpstreamError(`connection to ${formatAddress(server.address)} refused by an addon: ${server.error}`);
-  }
+  const data = await serverConnectHook(ctx, client, server);
   const [host, port] = server.address as Address;
-  server.timestamp_start = Date.now() / 1000;
   const via = upstreamProxyOf(client.proxy_mode);
   server.via = via;
   let socket: net.Socket;
@@ -45,12 +39,27 @@ export async function openServer(ctx: ProxyContext, client: Client, server: Serv
 }
 
 /**
+ * server_connect before a server connection (TCP or UDP) opens: an addon may rewrite the
+ * address, or refuse it with `server.error` (then server_connect_error and an UpstreamError).
+ */
+export async function serverConnectHook(ctx: ProxyContext, client: Client, server: Server): Promise<ServerConnectionHookData> {
+  const data = new ServerConnectionHookData(server, client);
+  await ctx.addons.trigger("server_connect", data);
+  if (server.error) {
+    await ctx.addons.trigger("server_connect_error", data);
+    throw new UpstreamError(`connection to ${formatAddress(server.address)} refused by an addon: ${server.error}`);
+  }
+  server.timestamp_start = Date.now() / 1000;
+  return data;
+}
+
+/**
  * A server connection that could not be made (or secured): the server keeps the reason, and, as
  * mitmproxy's connection handler does, the event log says which client's connection failed, not
  * only the flow that carries the error (a tunnel or a TCP relay has no 502); then
  * server_connect_error.
  */
-async function connectFailed(ctx: ProxyContext, data: ServerConnectionHookData, err: unknown): Promise<never> {
+export async function connectFailed(ctx: ProxyContext, data: ServerConnectionHookData, err: unknown): Promise<never> {
   const { server, client } = data;
   server.error = (err as Error).message;
   ctx.log.info(`${formatAddress(client.peername)}: error establishing server connection: ${server.error}`);

@@ -6,7 +6,7 @@ import path from "node:path";
 import { readFlows } from "../../../src/engine/save-stream.ts";
 import type { Flow } from "../../../src/engine/flow/flow.ts";
 import type { HTTPFlow } from "../../../src/engine/flow/http.ts";
-import type { TCPFlow } from "../../../src/engine/flow/tcp.ts";
+import { UDPFlow, type TCPFlow } from "../../../src/engine/flow/tcp.ts";
 import type { DNSFlow } from "../../../src/engine/flow/dns.ts";
 
 const FIXTURE = new URL("../../fixtures/mitmproxy-8.1.1.flow", import.meta.url).pathname;
@@ -54,7 +54,7 @@ const b = (s: string | Buffer): W => ({ b: Buffer.isBuffer(s) ? s : Buffer.from(
 const conn = { peername: ["10.0.0.5", 51000], sockname: ["10.0.0.1", 8080], tls: true, sni: "app.test", alpn: b("h2"), tls_version: "TLSv1.3", timestamp_start: 1.5, timestamp_end: 9.5, proxy_mode: "regular", address: ["app.test", 443] };
 const base = (type: string, extra: Record<string, W>): W => ({ version: 21, type, id: `id-${type}`, error: null, client_conn: conn, server_conn: conn, intercepted: false, is_replay: null, marked: ":default:", metadata: {}, comment: "seen", timestamp_created: 2.25, backup: null, ...extra });
 
-test("mitmproxy 11 states (version 21): peername names, HTTP/2 with a WebSocket, DNS from its raw records, TCP; UDP flows are named as not read", () => {
+test("mitmproxy 11 states (version 21): peername names, HTTP/2 with a WebSocket, DNS from its raw records, TCP, UDP; an unknown type is named as not read", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-mitm-"));
   try {
     const file = path.join(dir, "v21.mitm");
@@ -71,11 +71,14 @@ test("mitmproxy 11 states (version 21): peername names, HTTP/2 with a WebSocket,
       request: { ...dnsFields, query: true },
       response: { ...dnsFields, query: false, recursion_available: true, answers: [{ name: "app.test", type: 1, class_: 1, ttl: 30, data: b(Buffer.from([10, 0, 0, 9])) }], timestamp: 6 },
     });
-    const weird = base("udp", {});
-    fs.writeFileSync(file, Buffer.concat([tn(http), tn(dns), tn(weird), tn(tcp), tn(base("http", {})).subarray(0, 30)]));
+    const weird = base("quic", {});
+    const udp = base("udp", { messages: [[true, b("q"), 5], [false, b(Buffer.from([0, 1])), 6]] });
+    fs.writeFileSync(file, Buffer.concat([tn(http), tn(dns), tn(weird), tn(tcp), tn(udp), tn(base("http", {})).subarray(0, 30)]));
     const { flows, errors } = read(file);
-    assert.equal(flows.length, 3);
-    const [h, d, t] = flows as [HTTPFlow, DNSFlow, TCPFlow];
+    assert.equal(flows.length, 4);
+    const [h, d, t, u] = flows as [HTTPFlow, DNSFlow, TCPFlow, UDPFlow];
+    assert.ok(u instanceof UDPFlow);
+    assert.deepEqual(u.messages.map((m) => [m.from_client, [...m.content]]), [[true, [113]], [false, [0, 1]]]);
     assert.equal(d.request.question?.name, "app.test");
     assert.deepEqual(d.response?.answers.map((a) => [a.name, a.type, "ttl" in a ? a.ttl : undefined, "data" in a ? a.data : undefined]), [["app.test", "A", 30, "10.0.0.9"]]);
     assert.equal(d.response?.timestamp, 6);
@@ -92,8 +95,8 @@ test("mitmproxy 11 states (version 21): peername names, HTTP/2 with a WebSocket,
     assert.deepEqual([h.marked, h.comment, h.timestamp_created], [":default:", "seen", 2.25]);
     assert.deepEqual(t.messages.map((m) => [m.from_client, Buffer.from(m.content).toString()]), [[true, "ping"], [false, "pong"]]);
     assert.equal(errors.length, 2);
-    assert.match(errors[0] ?? "", /flow 3: mitmproxy udp flows are not read yet/);
-    assert.match(errors[1] ?? "", /flow 5 is cut off at the end of the file/);
+    assert.match(errors[0] ?? "", /flow 3: mitmproxy quic flows are not read yet/);
+    assert.match(errors[1] ?? "", /flow 6 is cut off at the end of the file/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
