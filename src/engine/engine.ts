@@ -85,6 +85,8 @@ export class Engine {
   private readonly listeners: Listener[] = [];
   private readonly dnsServers: DnsServer[] = [];
   private readonly udpRelays: UdpRelay[] = [];
+  /** While `-r`'s file is read (mitmproxy's readfile.reading). */
+  private readingFile = false;
   private readonly connections = new Set<{ close(reason: string): void }>();
   private readonly injectors = new Injectors();
   private readonly sharedUpstreams = new SharedUpstreams();
@@ -142,7 +144,13 @@ export class Engine {
       notify: (f) => this.store.update(f),
       load: (file) => this.loadFlows(file),
     });
-    registerExtraCommands(this.commands, { store: this.store, options: this.options, notify: (f) => this.store.update(f) });
+    registerExtraCommands(this.commands, {
+      store: this.store,
+      options: this.options,
+      notify: (f) => this.store.update(f),
+      activeConnections: () => this.activeConnections(),
+      reading: () => this.readingFile,
+    });
     registerInjectCommands(this.commands, { store: this.store, injectors: this.injectors, log: this.log });
     this.options.onChange((updated) => {
       this.onOptionsChanged(updated);
@@ -261,8 +269,23 @@ export class Engine {
     });
   }
 
+  /** Client connections open on every TCP listener, and UDP flows (proxyserver.active_connections). */
+  private async activeConnections(): Promise<number> {
+    const open = await Promise.all(this.listeners.map((l) => new Promise<number>((resolve) => l.server.getConnections((err, n) => resolve(err ? 0 : n)))));
+    return open.reduce((a, b) => a + b, 0) + this.udpRelays.reduce((n, r) => n + r.flowCount, 0);
+  }
+
   /** `-r`: each flow of the file passes the hooks of its kind (`replayHooks`), then joins the store. */
   private async readPassingHooks(file: string): Promise<FlowFileRead> {
+    this.readingFile = true;
+    try {
+      return await this.readEachPassingHooks(file);
+    } finally {
+      this.readingFile = false;
+    }
+  }
+
+  private async readEachPassingHooks(file: string): Promise<FlowFileRead> {
     const flows = flowsIn(file);
     const wanted = flowFilter(this.options.get<string | undefined>("readfile_filter"));
     let kept = 0;

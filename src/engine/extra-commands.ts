@@ -56,8 +56,28 @@ function cutData(store: FlowStore, spec: string, cuts: string): Buffer {
 }
 
 /** Commands behind mitmproxy's remaining default keys: cut.save, script.run, view.flows.create, options.*. */
-export function registerExtraCommands(commands: CommandRegistry, deps: { store: FlowStore; options: Options; notify(flow: Flow): void }): void {
+export function registerExtraCommands(
+  commands: CommandRegistry,
+  deps: { store: FlowStore; options: Options; notify(flow: Flow): void; activeConnections(): Promise<number>; reading(): boolean },
+): void {
   const { store, options } = deps;
+  commands.add({
+    name: "view.flows.resolve",
+    signature: "view.flows.resolve flows",
+    help: "The flows a flow spec names (@all, @marked, a filter…), a line each: id, then what the list shows.",
+    run: (args) => {
+      const spec = args.join(" ").trim();
+      if (!spec) throw new CommandError("view.flows.resolve needs flows, e.g. view.flows.resolve @marked");
+      return resolveFlows(store, spec)
+        .map((f) => {
+          const s = store.summary(f);
+          return `${f.id} ${s.type === "http" ? `${s.method} ${s.url}` : s.url}${s.status === undefined ? "" : ` ${s.status}`}${s.error ? ` (${s.error})` : ""}`;
+        })
+        .join("\n");
+    },
+  });
+  commands.add({ name: "proxyserver.active_connections", signature: "proxyserver.active_connections", help: "How many client connections (and UDP flows) are open now.", run: async () => String(await deps.activeConnections()) });
+  commands.add({ name: "readfile.reading", signature: "readfile.reading", help: "Whether a flow file (-r) is still being read.", run: () => String(deps.reading()) });
   commands.add({
     name: "cut.save",
     signature: "cut.save flows cuts path",

@@ -50,6 +50,18 @@ export class CommandHistory {
     }
   }
 
+  /** Forgets every line, in the file too (mitmproxy's commands.history.clear). */
+  clear(): void {
+    this.lines = [];
+    if (!this.persist || !this.file) return;
+    try {
+      fs.writeFileSync(this.file, "", { mode: 0o600 });
+      this.fileLines = 0;
+    } catch (err) {
+      this.fail("write", err);
+    }
+  }
+
   takeProblem(): string | undefined {
     const p = this.problem;
     this.problem = undefined;

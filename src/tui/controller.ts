@@ -262,6 +262,10 @@ export class Controller {
   private messageId = 0;
   private messageTimer: NodeJS.Timeout | undefined;
   private readonly history: CommandHistory;
+  /** Where commands.history.prev/next stand, and the prefix they keep to. */
+  private historyWalk = { prefix: "", index: Number.MAX_SAFE_INTEGER };
+  /** mitmproxy's view.settings store: per flow, key → value. */
+  private readonly flowSettings = new Map<string, Map<string, string>>();
   private searchTerm = "";
   private readonly inflight = new Set<number>();
   private readonly refetch = new Set<number>();
@@ -954,6 +958,45 @@ export class Controller {
       if (s.kind === "flowview") return s.id;
     }
     return this.store.focused()?.id;
+  }
+
+  private toggleFullContents(): string {
+    const top = this.top();
+    if (top.kind !== "flowview") throw new Error("no flow view is open");
+    this.updateTop<FlowViewScreen>((s) => this.withContent({ ...s, full: !s.full }));
+    this.fetchDetail(top.key);
+    return !top.full ? "showing full contents" : "showing the first lines only";
+  }
+
+  /** A flow's view.settings value; fullcontents reads the open flow view's own state. */
+  private flowSetting(id: string, key: string): string | undefined {
+    const top = this.top();
+    if (key === "fullcontents" && top.kind === "flowview" && top.id === id) return String(top.full);
+    return this.flowSettings.get(id)?.get(key);
+  }
+
+  private setFlowSetting(id: string, key: string, value: string): string {
+    if (!key) throw new Error("a setting needs a key, e.g. fullcontents");
+    const top = this.top();
+    if (key === "fullcontents" && top.kind === "flowview" && top.id === id && top.full !== (value === "true")) return this.toggleFullContents();
+    const settings = this.flowSettings.get(id) ?? new Map<string, string>();
+    settings.set(key, value);
+    this.flowSettings.set(id, settings);
+    return `${key} = ${value}`;
+  }
+
+  /** commands.history.prev/next: a step through the lines that start with the filter's prefix. */
+  private walkHistory(dir: -1 | 1): string {
+    const lines = this.history.entries;
+    let i = Math.min(this.historyWalk.index, lines.length);
+    for (i += dir; i >= 0 && i < lines.length; i += dir) {
+      if (lines[i]?.startsWith(this.historyWalk.prefix)) {
+        this.historyWalk = { ...this.historyWalk, index: i };
+        return lines[i] as string;
+      }
+    }
+    this.historyWalk = { ...this.historyWalk, index: dir < 0 ? -1 : lines.length };
+    return "";
   }
 
   private resolveFlowArg(arg: string | undefined): string {
@@ -1703,13 +1746,7 @@ export class Controller {
       if (this.viewModes.size > VIEW_MODES_KEPT) this.viewModes.delete(this.viewModes.keys().next().value as string);
       this.updateTop<FlowViewScreen>((s) => this.withContent({ ...s, modes, highlight: undefined }));
     });
-    add("console.flowview.fullcontents", "console.flowview.fullcontents", "Toggle loading the whole body and every line", () => {
-      const top = this.top();
-      if (top.kind !== "flowview") throw new Error("no flow view is open");
-      this.updateTop<FlowViewScreen>((s) => this.withContent({ ...s, full: !s.full }));
-      this.fetchDetail(top.key);
-      return !top.full ? "showing full contents" : "showing the first lines only";
-    });
+    add("console.flowview.fullcontents", "console.flowview.fullcontents", "Toggle loading the whole body and every line", () => this.toggleFullContents());
 
     add("console.edit.focus.options", "console.edit.focus.options", "The parts of the focused flow that can be edited", () => this.editor.options());
     add("console.edit.focus", "console.edit.focus [part]", "Edit a part of the focused flow (without a part: choose one)", (a) => this.editor.start(a.join(" ")));
@@ -1790,6 +1827,26 @@ export class Controller {
       return current ? `view filter off: ${current}` : `view filter on: ${next}`;
     });
     add("view.order.options", "view.order.options", "The flow list orders", () => [...ORDERS]);
+    // mitmproxy's command_history addon, for keybindings and scripts that walk it themselves.
+    add("commands.history.add", "commands.history.add command", "Add a line to the command history", (_a, rest) => void this.history.add(rest));
+    add("commands.history.get", "commands.history.get", "The whole command history, oldest first", () => this.history.entries.join("\n"));
+    add("commands.history.clear", "commands.history.clear", "Forget the command history", () => {
+      this.history.clear();
+      this.historyWalk = { prefix: "", index: 0 };
+      return "command history cleared";
+    });
+    add("commands.history.filter", "commands.history.filter prefix", "Walk only the history lines that start with prefix", (_a, rest) => {
+      this.historyWalk = { prefix: rest, index: this.history.entries.length };
+    });
+    add("commands.history.prev", "commands.history.prev", "The previous history line (of the filter's)", () => this.walkHistory(-1));
+    add("commands.history.next", "commands.history.next", "The next history line (of the filter's)", () => this.walkHistory(1));
+    // mitmproxy's per-flow settings (view.settings.*); fullcontents is what f in the flow view toggles.
+    add("view.settings.getval", "view.settings.getval flow key default", "A flow's setting, or the default", (a) => this.flowSetting(this.resolveFlowArg(a[0]), a[1] ?? "") ?? a[2] ?? "");
+    add("view.settings.setval", "view.settings.setval flow key value", "Set a flow's setting", (a) => this.setFlowSetting(this.resolveFlowArg(a[0]), a[1] ?? "", a[2] ?? ""));
+    add("view.settings.setval.toggle", "view.settings.setval.toggle flow key", "Toggle a flow's setting between true and false", (a) => {
+      const id = this.resolveFlowArg(a[0]);
+      return this.setFlowSetting(id, a[1] ?? "", this.flowSetting(id, a[1] ?? "") === "true" ? "false" : "true");
+    });
     // The rest of mitmproxy's view.* commands, for user keybindings and the prompt: each a name for
     // what a key or an option already does.
     add("view.order.set", "view.order.set order", `Order the flow list: ${ORDERS.join(", ")}`, (a) => this.setOption("view_order", a[0] ?? "").then(() => undefined));

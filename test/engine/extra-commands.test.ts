@@ -5,6 +5,10 @@ import os from "node:os";
 import path from "node:path";
 import { Engine } from "../../src/engine/engine.ts";
 import { Response, type HTTPFlow } from "../../src/engine/flow/http.ts";
+import net from "node:net";
+import { startProxy } from "../helpers/proxy.ts";
+import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
+import { closeAfter } from "../helpers/close-after.ts";
 
 function engine(): Engine {
   return new Engine({ options: {}, keepFlows: true, noServer: true }, () => undefined);
@@ -129,4 +133,33 @@ test("cut gives one value as text and several as CSV (what cut.clip copies)", as
   assert.equal(await run(e, `cut ${a} request.url`), "http://api.test/a?x=1");
   assert.equal(await run(e, `cut ${a},${b} request.method,request.url`), "GET,http://api.test/a?x=1\r\nPOST,http://api.test/b\r\n");
   await assert.rejects(run(e, `cut ${a}`), /cut needs flows and cuts/);
+});
+
+test("view.flows.resolve lists the flows a spec names; proxyserver.active_connections counts open clients; readfile.reading is false once read", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((req, res) => void res.end(`seen ${req.url}`));
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  const e = proxy.engine;
+  for (const p of ["/a", "/b"]) await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}${p}`);
+  await proxy.waitFinished(2);
+  const lines = String(await run(e, "view.flows.resolve @all")).split("\n");
+  assert.equal(lines.length, 2);
+  assert.match(lines[0] ?? "", new RegExp(`^[0-9a-f-]{36} GET http://127\\.0\\.0\\.1:${origin.port}/a 200$`));
+  assert.match(String(await run(e, "view.flows.resolve ~u /b")), /\/b 200$/);
+  await assert.rejects(run(e, "view.flows.resolve"), /needs flows/);
+
+  const countReaches = async (want: number): Promise<void> => {
+    let counted = -1;
+    for (const deadline = Date.now() + 5000; counted !== want && Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
+      counted = Number(await run(e, "proxyserver.active_connections"));
+    }
+    assert.equal(counted, want, `active connections`);
+  };
+  // The clients above asked for Connection: close, so their connections go.
+  await countReaches(0);
+  const open = [net.connect(proxy.port, "127.0.0.1"), net.connect(proxy.port, "127.0.0.1")];
+  await countReaches(2);
+  for (const c of open) c.destroy();
+  await countReaches(0);
+  assert.equal(await run(e, "readfile.reading"), "false");
 });

@@ -316,3 +316,34 @@ test("ctrl l then Enter copies cuts to the terminal's clipboard with OSC 52; exp
     h.unmount();
   }
 });
+
+test("mitmproxy's commands.history.* and view.settings.* work from the prompt; fullcontents is the flow view's f", async () => {
+  const { ctrl, engine } = make();
+  engine.add(makeFlows(2));
+  await ctrl.run("commands.history.clear");
+  for (const line of ["set a=1", "export curl @focus", "set b=2"]) await ctrl.run(`commands.history.add ${line}`);
+  await ctrl.run("commands.history.filter set");
+  await ctrl.run("commands.history.prev");
+  assert.equal(ctrl.state.message?.text, "set b=2");
+  await ctrl.run("commands.history.prev");
+  assert.equal(ctrl.state.message?.text, "set a=1", "the filter skips lines without its prefix");
+  await ctrl.run("commands.history.next");
+  assert.equal(ctrl.state.message?.text, "set b=2");
+
+  const id = ctrl.store.focused()!.id;
+  await ctrl.run("view.settings.setval @focus color blue");
+  await ctrl.run("view.settings.getval @focus color none");
+  assert.equal(ctrl.state.message?.text, "blue");
+  await ctrl.run(`view.settings.getval ${id} size none`);
+  assert.equal(ctrl.state.message?.text, "none");
+  await ctrl.run("console.view.flow @focus");
+  const full = () => (ctrl.state.stack.at(-1) as { full?: boolean }).full;
+  assert.equal(full(), false);
+  await ctrl.run("view.settings.setval.toggle @focus fullcontents");
+  assert.equal(full(), true);
+  await ctrl.run("view.settings.getval @focus fullcontents false");
+  assert.equal(ctrl.state.message?.text, "true");
+  await ctrl.run("view.settings.setval.toggle @focus fullcontents");
+  assert.equal(full(), false);
+  ctrl.dispose();
+});

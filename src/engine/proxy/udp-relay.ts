@@ -24,6 +24,11 @@ export class UdpRelay {
     private readonly mode: string,
   ) {}
 
+  /** UDP flows open now (for proxyserver.active_connections). */
+  get flowCount(): number {
+    return this.sessions.size;
+  }
+
   async listen(host: string, port: number): Promise<string> {
     const sock = dgram.createSocket(net.isIPv6(host) ? "udp6" : "udp4");
     this.socket = sock;
