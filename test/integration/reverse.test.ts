@@ -69,20 +69,39 @@ for (const originScheme of ["http", "https"] as const) {
   });
 }
 
-test("a reverse-mode TLS client offering h2 is kept on HTTP/1.1, whose requests go to the reverse target", { timeout: 10_000 }, async (t) => {
-  const { connect } = await import("node:tls");
-  const origin = await startHttpOrigin((_req, res) => void res.end("ok"));
+test("a reverse-mode client speaking HTTP/2 is served over h2, its requests sent to the target with the target's Host unless keep_host_header", { timeout: 10_000 }, async (t) => {
+  const http2 = await import("node:http2");
+  const seen: string[] = [];
+  const origin = await startHttpOrigin((req, res) => {
+    seen.push(`${req.headers.host} ${req.url}`);
+    res.end(`origin saw ${req.url}`);
+  });
   const proxy = await startProxy({ options: { mode: `reverse:http://127.0.0.1:${origin.port}` } });
   closeAfter(t, proxy, origin);
-  const alpn = await new Promise<string | false | null>((resolve, reject) => {
-    const s = connect({ host: "127.0.0.1", port: proxy.port, servername: "app.test", ca: [pryxCaPem()], ALPNProtocols: ["h2", "http/1.1"] }, () => {
-      resolve(s.alpnProtocol);
-      s.destroy();
-    });
-    s.setTimeout(5000, () => s.destroy(new Error("handshake timed out")));
-    s.on("error", reject);
+  const tls = await import("node:tls");
+  // The client asks for app.test (its :authority and SNI) and reaches pryx on loopback.
+  const session = http2.connect(`https://app.test:${proxy.port}`, {
+    createConnection: () => tls.connect({ host: "127.0.0.1", port: proxy.port, servername: "app.test", ca: [pryxCaPem()], ALPNProtocols: ["h2"] }),
   });
-  assert.equal(alpn, "http/1.1");
+  t.after(() => session.close());
+  const get = (path: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const req = session.request({ ":path": path });
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (d: string) => (body += d));
+      req.on("end", () => resolve(body));
+      req.on("error", reject);
+      req.end();
+    });
+  assert.equal(await get("/first"), "origin saw /first");
+  assert.equal((session.socket as unknown as { alpnProtocol: string }).alpnProtocol, "h2");
+  proxy.engine.options.setText("keep_host_header", "true");
+  assert.equal(await get("/kept"), "origin saw /kept");
+  assert.deepEqual(seen, [`127.0.0.1:${origin.port} /first`, `app.test:${proxy.port} /kept`]);
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.httpVersion, "HTTP/2.0");
+  assert.equal(flow?.url, `http://127.0.0.1:${origin.port}/first`);
 });
 
 test("reverse mode: a client that leaves before its first byte, or fails the TLS handshake, gets client_disconnected once", { timeout: 10_000 }, async (t) => {

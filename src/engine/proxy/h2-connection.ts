@@ -162,9 +162,10 @@ export class Http2Connection {
     const authority = String(headers[":authority"] ?? headers["host"] ?? `${this.target.host}:${this.target.port}`);
     // As in HTTP/1 inside a tunnel: the server is the one the CONNECT named (the client may
     // have resolved the name itself); the authority stays in the Host header and the SNI.
+    // A reverse target speaks its own scheme, whatever the client used to reach pryx.
     const request = new Request({
       method: String(headers[":method"] ?? "GET"),
-      scheme: String(headers[":scheme"] ?? "https"),
+      scheme: this.target.rewriteHost ? this.target.scheme : String(headers[":scheme"] ?? "https"),
       host: this.target.host,
       port: this.target.port,
       path: String(headers[":path"] ?? "/"),
@@ -174,7 +175,12 @@ export class Http2Connection {
       authority,
       timestamp_start: Date.now() / 1000,
     });
-    if (!request.plainHeaders.has("host")) request.plainHeaders.insert(0, "host", authority);
+    if (this.target.rewriteHost && !this.ctx.options.get<boolean>("keep_host_header")) {
+      // Reverse mode, as over HTTP/1: the server is asked for its own name, not pryx's.
+      request.authority = request.hostHeader;
+      if (request.plainHeaders.has("host")) request.plainHeaders.set("host", request.hostHeader);
+    }
+    if (!request.plainHeaders.has("host")) request.plainHeaders.insert(0, "host", request.authority);
     const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
     const body = new Incoming({ httpVersion: "HTTP/2.0", rawHeaders: [], method: request.method, url: request.path, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: true });
     // HTTP/2 flow control then holds this stream alone when its server reads slowly.

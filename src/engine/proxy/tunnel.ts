@@ -305,9 +305,7 @@ export class Tunnel {
     const tlsSocket = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext: context ?? provider.contextFor(dest.host),
-      // A reverse target rewrites each request's host, which the HTTP/2 connection does not do
-      // yet: such clients are kept on HTTP/1.1 rather than sent to the wrong host.
-      ...(stream ? {} : { ALPNProtocols: this.ctx.options.get<boolean>("http2") && !dest.rewriteHost ? ["h2", "http/1.1"] : ["http/1.1"] }),
+      ...(stream ? {} : { ALPNProtocols: this.ctx.options.get<boolean>("http2") ? ["h2", "http/1.1"] : ["http/1.1"] }),
       ...(hello && context ? {} : { SNICallback: selectBySni }),
       // mitmproxy's request_client_cert: ask for a certificate, take whatever comes (or none).
       ...(askClientCert ? { requestCert: true, rejectUnauthorized: false } : {}),
