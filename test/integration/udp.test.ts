@@ -138,3 +138,31 @@ test("a UDP flow saves and reads back as a UDP flow with its datagrams", () => {
   assert.equal(back.type, "udp");
   assert.deepEqual(back.messages.map((m) => [m.from_client, Buffer.from(m.content).toString("hex")]), [[true, "71"], [false, "00ff"]]);
 });
+
+test("a UDP client refused by client_connected gets no flow; once quiet for udp_timeout it may try again", { timeout: 10_000 }, async (t) => {
+  const server = await upperServer(t);
+  let refuse = true;
+  const seen: string[] = [];
+  const gate: Addon = {
+    name: "gate",
+    client_connected(client) {
+      seen.push("connected");
+      if (refuse) client.error = "not today";
+    },
+    client_disconnected: () => void seen.push("disconnected"),
+  };
+  const proxy = await startProxy({ addons: [gate], options: { mode: `reverse:udp://127.0.0.1:${server.port}`, udp_timeout: "1" } });
+  t.after(() => proxy.stop());
+  const c = await udpClient(t);
+  c.send("one", proxy.port);
+  c.send("two", proxy.port);
+  await proxy.waitLog(/refused: not today/);
+  await waitUntil(() => seen.includes("disconnected"), "the refused client's client_disconnected", 5000);
+  assert.deepEqual(seen, ["connected", "disconnected"], "one refusal for the client's datagrams, then one disconnect");
+  assert.deepEqual(server.seen, []);
+  assert.equal(udpFlows(proxy).length, 0);
+  refuse = false;
+  c.send("three", proxy.port);
+  await waitUntil(() => c.got.length === 1, "an answer once allowed");
+  assert.deepEqual(c.got, ["THREE"]);
+});

@@ -69,6 +69,8 @@ class UdpSession {
   private upstream: dgram.Socket | undefined;
   /** Set once the flow has ended (or the client was refused): later datagrams are dropped. */
   private over = false;
+  /** finish() has run: the session is out of the relay's table. */
+  private finished = false;
   private queued = 0;
   private idle: NodeJS.Timeout | undefined;
 
@@ -88,10 +90,12 @@ class UdpSession {
     this.armIdle();
     await ctx.addons.trigger("client_connected", client);
     if (client.error) {
+      // Its datagrams are dropped until it has been quiet for udp_timeout; then it may try again.
       ctx.log.info(`client ${formatAddress(client.peername)} refused: ${client.error}`);
       this.over = true;
       return;
     }
+    if (this.over) return void (await clientDisconnected(ctx.addons, client));
     const server = new Server(this.target);
     const flow = new UDPFlow(client, server);
     this.flow = flow;
@@ -103,6 +107,8 @@ class UdpSession {
       await this.finish(err as Error);
       return;
     }
+    // pryx stopped while the server socket opened.
+    if (this.finished) return void this.upstream.close();
     this.upstream.on("message", (data) => this.datagram(false, data));
     // ICMP port unreachable from the server comes back as an error on the connected socket.
     this.upstream.on("error", (err) => void this.finish(new Error(`server ${formatAddress(this.target)}: ${err.message}`)));
@@ -190,12 +196,15 @@ class UdpSession {
   }
 
   private async finish(err?: Error): Promise<void> {
-    if (this.over && !this.flow?.live) return;
+    if (this.finished) return;
+    this.finished = true;
+    const refused = this.over && !this.flow;
     this.over = true;
     clearTimeout(this.idle);
     this.forget();
     const { ctx, flow } = this;
-    if (!flow) return void (await clientDisconnected(ctx.addons, this.client));
+    // Refused by client_connected: it never had a flow. Not yet started: start() reports it.
+    if (!flow) return void (refused ? await clientDisconnected(ctx.addons, this.client) : undefined);
     ctx.injectors.delete(flow.id);
     flow.onKill(undefined);
     if (err) flow.error = new FlowError(err.message);
