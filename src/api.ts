@@ -1,11 +1,11 @@
 /**
- * What addons import: `import { http, tcp, dns, type Addon } from "pryx"`.
+ * What addons import: `import { http, tcp, udp, dns, type Addon } from "pryx"`.
  * Names follow mitmproxy's so an addon ports line by line.
  */
 import { HTTPFlow, Request, Response } from "./engine/flow/http.ts";
 import { Headers } from "./engine/flow/headers.ts";
 import { WebSocketData, WebSocketMessage } from "./engine/flow/websocket.ts";
-import { TCPFlow, TCPMessage } from "./engine/flow/tcp.ts";
+import { TCPFlow, TCPMessage, UDPFlow, UDPMessage } from "./engine/flow/tcp.ts";
 import { DNSFlow, DNSMessage, ResourceRecord, types as dnsTypes, classes as dnsClasses } from "./engine/flow/dns.ts";
 import { Client, Server, ServerConnectionHookData } from "./engine/flow/connection.ts";
 import { Flow, FlowError } from "./engine/flow/flow.ts";
@@ -23,6 +23,11 @@ export const tcp = { TCPFlow, TCPMessage };
 export declare namespace tcp {
   type TCPFlow = import("./engine/flow/tcp.ts").TCPFlow;
   type TCPMessage = import("./engine/flow/tcp.ts").TCPMessage;
+}
+export const udp = { UDPFlow, UDPMessage };
+export declare namespace udp {
+  type UDPFlow = import("./engine/flow/tcp.ts").UDPFlow;
+  type UDPMessage = import("./engine/flow/tcp.ts").TCPMessage;
 }
 export const dns = { DNSFlow, DNSMessage, ResourceRecord, types: dnsTypes, classes: dnsClasses };
 export declare namespace dns {
