@@ -258,6 +258,7 @@ export function registerCoreOptions(options: Options): void {
       if (typeof v !== "number" || v < 1) throw new Error("must be a positive number of lines");
     },
   });
+  options.add({ name: "console_strip_trailing_newlines", type: "bool", default: false, help: "Strip trailing newlines from bodies edited in $EDITOR (editors add one when they save)." });
   options.add({ name: "console_quickhelp_visible", type: "bool", default: true, help: "Show the quick help line (the keys of the current screen) under the status bar; H toggles it." });
   options.add({ name: "console_default_contentview", type: "choice", default: "auto", choices: [...CONTENT_VIEWS], help: "The content view a body is shown in until m picks another." });
   options.add({ name: "dumper_default_contentview", type: "choice", default: "auto", choices: [...CONTENT_VIEWS], help: "The content view pryx dump shows bodies in from flow_detail 3." });

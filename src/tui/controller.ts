@@ -201,7 +201,7 @@ export const FILTER_BUSY_MS = 150;
 const WHEEL_LINES = 3;
 
 /** Options the console keeps itself when the engine does not define them (the engine's win when it does). */
-const LOCAL_OPTIONS: OptionInfo[] = [
+export const LOCAL_OPTIONS: OptionInfo[] = [
   { name: "console_focus_follow", type: "bool", value: "false", default: "false", help: "The console's focus follows new flows.", choices: undefined },
   { name: "view_order", type: "choice", value: "time", default: "time", help: "Flow list order.", choices: [...ORDERS] },
   { name: "view_order_reversed", type: "bool", value: "false", default: "false", help: "Reverse the flow list order.", choices: undefined },

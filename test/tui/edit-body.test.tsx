@@ -372,3 +372,19 @@ test("v in the flow view shows the chosen body in $PAGER with the terminal hande
     h.unmount();
   }
 });
+
+test("console_strip_trailing_newlines drops the newlines an editor adds at the end of a body; off, they are kept", async () => {
+  const env = { PATH: process.env["PATH"], EDITOR: `sh -c 'printf "edited\\n\\n" > "$1"' sh` };
+  for (const strip of [false, true]) {
+    const h = await renderConsole({ height: 40, env });
+    try {
+      await runAtPrompt(h, `set console_strip_trailing_newlines ${strip}`);
+      await showFlows(h, [makeFlow({ seq: 1, method: "POST" })]);
+      await editPart(h, "6");
+      assert.ok(await until(() => h.engine.edits.length === 1));
+      assert.equal(dec(h.engine.edits[0]!.patch.requestBody), strip ? "edited" : "edited\n\n");
+    } finally {
+      h.unmount();
+    }
+  }
+});

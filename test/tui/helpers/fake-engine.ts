@@ -133,6 +133,7 @@ export function defaultOptions(): OptionInfo[] {
     opt("view_filter", "filter", "", "Show only flows matching this filter in the console."),
     opt("ssl_insecure", "bool", "false", "Do not verify upstream server certificates."),
     opt("content_view_lines_cutoff", "int", "512", "Lines of a body shown until f."),
+    opt("console_strip_trailing_newlines", "bool", "false", "Strip trailing newlines from bodies edited in $EDITOR."),
     opt("console_focus_follow", "bool", "false", "The console's focus follows new flows."),
     opt("console_eventlog_verbosity", "choice", "info", "The console's event log verbosity.", ["error", "warn", "info", "alert", "debug"]),
     opt("view_order", "choice", "time", "Flow list order.", ["time", "method", "url", "size"]),
