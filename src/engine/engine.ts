@@ -15,13 +15,13 @@ import { registerCoreOptions } from "./core-options.ts";
 import { resolveFlows, registerFlowCommands } from "./flow-commands.ts";
 import { registerInjectCommands } from "./inject-commands.ts";
 import { registerExtraCommands } from "./extra-commands.ts";
-import { Client, formatAddress } from "./flow/connection.ts";
+import { Client, Socks5AuthData, formatAddress } from "./flow/connection.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-connection.ts";
 import { Tunnel } from "./proxy/tunnel.ts";
 import { SharedUpstreams } from "./proxy/pool.ts";
 import { Injectors } from "./proxy/injectors.ts";
-import { socks5Handshake } from "./proxy/socks5.ts";
+import { socks5Handshake, type Authenticate } from "./proxy/socks5.ts";
 import { UdpRelay } from "./proxy/udp-relay.ts";
 import { DnsServer } from "./proxy/dns-server.ts";
 import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
@@ -269,6 +269,20 @@ export class Engine {
     });
   }
 
+  /**
+   * SOCKS5 credentials are asked for when proxyauth is set or an addon has socks5_auth, as in
+   * mitmproxy: the hook sees whether they match proxyauth and has the last word.
+   */
+  private socks5Authenticator(client: Client): Authenticate | undefined {
+    const expected = this.options.get<string | undefined>("proxyauth");
+    if (!expected && !this.addons.wants("socks5_auth")) return undefined;
+    return async (user, pass) => {
+      const data = new Socks5AuthData(client, user, pass, expected !== undefined && `${user}:${pass}` === expected);
+      await this.addons.trigger("socks5_auth", data);
+      return data.valid;
+    };
+  }
+
   /** Client connections open on every TCP listener, and UDP flows (proxyserver.active_connections). */
   private async activeConnections(): Promise<number> {
     const open = await Promise.all(this.listeners.map((l) => new Promise<number>((resolve) => l.server.getConnections((err, n) => resolve(err ? 0 : n)))));
@@ -380,7 +394,7 @@ export class Engine {
       return;
     }
     if (mode === "socks5") {
-      const r = await socks5Handshake(socket, this.options.get<string | undefined>("proxyauth"), (host, port) => this.tunnel.prepare(client, { host, port }));
+      const r = await socks5Handshake(socket, this.socks5Authenticator(client), (host, port) => this.tunnel.prepare(client, { host, port }));
       if ("error" in r) {
         this.log.warn(`${formatAddress(client.peername)}: ${r.error}`);
         await clientDisconnected(this.addons, client);

@@ -103,6 +103,19 @@ export class ClientHelloData {
 }
 
 /**
+ * What `socks5_auth` gets, as mitmproxy's Socks5AuthData: the client and the credentials it sent.
+ * `valid` starts true when they match `proxyauth`; an addon sets it to accept or refuse them.
+ */
+export class Socks5AuthData {
+  constructor(
+    readonly client_conn: Client,
+    readonly username: string,
+    readonly password: string,
+    public valid: boolean,
+  ) {}
+}
+
+/**
  * Splits "host", "host:port", "[v6]" or "[v6]:port" (the form of Host headers, CONNECT
  * targets and name-server settings). The port is undefined when absent; undefined overall
  * when the text is not an authority.

@@ -10,7 +10,7 @@ import type { TCPFlow, UDPFlow } from "../flow/tcp.ts";
 import type { DNSFlow } from "../flow/dns.ts";
 import type { Flow } from "../flow/flow.ts";
 import type { LogEntry } from "../../protocol.ts";
-import type { Client, ClientHelloData, ServerConnectionHookData, TlsData } from "../flow/connection.ts";
+import type { Client, ClientHelloData, ServerConnectionHookData, Socks5AuthData, TlsData } from "../flow/connection.ts";
 import type { Loader } from "./loader.ts";
 
 abstract class Hook<A extends unknown[]> {
@@ -63,6 +63,8 @@ export const HOOK_CLASSES = {
   TlsEstablishedServerHook: class TlsEstablishedServerHook extends Hook<[data: TlsData]> {},
   /** pryx's TLS handshake with a server failed (a certificate that does not verify, say); `data.conn.error` says why. */
   TlsFailedServerHook: class TlsFailedServerHook extends Hook<[data: TlsData]> {},
+  /** A SOCKS5 client sent a username and password: `data.valid` (true when they match proxyauth) says whether they are accepted. */
+  Socks5AuthHook: class Socks5AuthHook extends Hook<[data: Socks5AuthData]> {},
   /** A client connected. Setting `client.error` closes the connection. */
   ClientConnectedHook: class ClientConnectedHook extends Hook<[client: Client]> {},
   /** A client connection closed. */

@@ -64,58 +64,71 @@ export function reply(code: number): Buffer {
 
 /** Readies the target before the CONNECT is answered; an error makes the reply a failure. */
 export type Prepare<T> = (host: string, port: number) => Promise<T | { error: string }>;
+/** Whether a username and password are accepted (proxyauth, then the socks5_auth hook). */
+export type Authenticate = (user: string, pass: string) => Promise<boolean>;
 
 /**
  * Runs the handshake on `socket` and resolves with the requested target and any bytes the
  * client sent after it, or with an error when the handshake failed (the socket is then closed).
+ * With `authenticate`, the client must send a username and password it accepts.
  * `prepare` lets a pass-through target be connected first, so a server that is down is a
  * failure reply the client sees at once (as with a CONNECT's 502), not a success and a close.
  */
-export function socks5Handshake<T extends object>(socket: net.Socket, auth: string | undefined, prepare: Prepare<T>): Promise<{ host: string; port: number; rest: Buffer; ready: T } | { error: string }> {
+export function socks5Handshake<T extends object>(socket: net.Socket, authenticate: Authenticate | undefined, prepare: Prepare<T>): Promise<{ host: string; port: number; rest: Buffer; ready: T } | { error: string }> {
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
     let stage: "greeting" | "auth" | "request" = "greeting";
+    /** While an answer is awaited (authentication, the target): bytes wait in `buf`. */
+    let waiting = false;
     const fail = (message: string, out?: Buffer): void => {
       socket.off("data", onData);
       if (out) socket.end(out);
       else socket.destroy();
       resolve({ error: message });
     };
-    const onData = (d: Buffer): void => {
-      buf = Buffer.concat([buf, d]);
-      for (;;) {
+    const step = (): void => {
+      while (!waiting) {
         if (stage === "greeting") {
           const g = parseGreeting(buf);
           if (g.kind === "incomplete") return;
           if (g.kind === "error") return fail(g.message);
           buf = buf.subarray(g.consumed);
-          const want = auth ? USER_PASS : NO_AUTH;
-          if (!g.methods.includes(want)) return fail(auth ? "SOCKS5 client offered no username/password authentication" : "SOCKS5 client offered no acceptable method", methodReply(undefined));
+          const want = authenticate ? USER_PASS : NO_AUTH;
+          if (!g.methods.includes(want)) return fail(authenticate ? "SOCKS5 client offered no username/password authentication" : "SOCKS5 client offered no acceptable method", methodReply(undefined));
           socket.write(methodReply(want));
-          stage = auth ? "auth" : "request";
-        } else if (stage === "auth") {
+          stage = authenticate ? "auth" : "request";
+        } else if (stage === "auth" && authenticate) {
           const a = parseUserPass(buf);
           if (a.kind === "incomplete") return;
           if (a.kind === "error") return fail(a.message);
           buf = buf.subarray(a.consumed);
-          if (`${a.user}:${a.pass}` !== auth) return fail("SOCKS5 authentication failed", Buffer.from([1, 1]));
-          socket.write(Buffer.from([1, 0]));
-          stage = "request";
+          waiting = true;
+          void authenticate(a.user, a.pass).then((ok) => {
+            if (!ok) return fail(`SOCKS5 authentication failed for user ${JSON.stringify(a.user)}`, Buffer.from([1, 1]));
+            socket.write(Buffer.from([1, 0]));
+            stage = "request";
+            waiting = false;
+            step();
+          });
         } else {
           const r = parseRequest(buf);
           if (r.kind === "incomplete") return;
           if (r.kind === "error") return fail(r.message, r.reply);
           socket.off("data", onData);
           socket.pause();
+          waiting = true;
           const rest = buf.subarray(r.consumed);
           void prepare(r.host, r.port).then((ready) => {
             if ("error" in ready) return fail(ready.error, reply(/refused/.test(ready.error) ? REPLY.refused : REPLY.hostUnreachable));
             socket.write(reply(REPLY.succeeded));
             resolve({ host: r.host, port: r.port, rest, ready });
           });
-          return;
         }
       }
+    };
+    const onData = (d: Buffer): void => {
+      buf = Buffer.concat([buf, d]);
+      step();
     };
     socket.on("data", onData);
     socket.resume();

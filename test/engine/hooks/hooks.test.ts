@@ -19,6 +19,7 @@ const MITMPROXY_HOOKS_BEYOND_DESIGN = {
   connect: ["http_connected", "http_connect_error"],
   tls: ["tls_clienthello", "tls_established_client", "tls_failed_client", "tls_established_server", "tls_failed_server"],
   udp: ["udp_start", "udp_message", "udp_end", "udp_error"],
+  socks5: ["socks5_auth"],
 };
 
 test("every hook in DESIGN.md is defined, and no other but mitmproxy's own beyond it", () => {

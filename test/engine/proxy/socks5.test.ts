@@ -4,6 +4,8 @@ import net from "node:net";
 import { parseGreeting, parseRequest, parseUserPass, REPLY } from "../../../src/engine/proxy/socks5.ts";
 import { startProxy } from "../../helpers/proxy.ts";
 import { startHttpOrigin } from "../../helpers/origin.ts";
+import type { Addon } from "../../../src/engine/hooks/hooks.ts";
+import type { Socks5AuthData } from "../../../src/engine/flow/connection.ts";
 
 test("SOCKS5 greeting and requests parse from bytes, incomplete input waits for more", () => {
   assert.deepEqual(parseGreeting(Buffer.from([5, 1])), { kind: "incomplete" });
@@ -22,19 +24,33 @@ test("SOCKS5 greeting and requests parse from bytes, incomplete input waits for 
   assert.deepEqual(parseUserPass(up), { kind: "ok", consumed: up.length, user: "alice", pass: "pwd" });
 });
 
-function socksGet(proxyPort: number, originPort: number): Promise<string> {
+/**
+ * A SOCKS5 client: greeting (no auth, or username/password with `creds`), CONNECT to the origin,
+ * one GET. Resolves with what the origin answered, or "auth failed" when the proxy refused the credentials.
+ */
+function socksGet(proxyPort: number, originPort: number, creds?: { user: string; pass: string }): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = net.connect(proxyPort, "127.0.0.1");
-    let stage = 0;
+    let stage = creds ? -1 : 0;
     let got = Buffer.alloc(0);
-    s.on("connect", () => s.write(Buffer.from([5, 1, 0])));
+    const connect = (): void => {
+      stage = 1;
+      const port = Buffer.alloc(2);
+      port.writeUInt16BE(originPort);
+      s.write(Buffer.concat([Buffer.from([5, 1, 0, 1, 127, 0, 0, 1]), port]));
+    };
+    s.on("connect", () => s.write(Buffer.from(creds ? [5, 1, 2] : [5, 1, 0])));
     s.on("data", (d: Buffer) => {
-      if (stage === 0) {
+      if (stage === -1 && creds) {
+        assert.deepEqual([...d], [5, 2], "the proxy asks for a username and password");
+        stage = -2;
+        s.write(Buffer.concat([Buffer.from([1, creds.user.length]), Buffer.from(creds.user), Buffer.from([creds.pass.length]), Buffer.from(creds.pass)]));
+      } else if (stage === -2) {
+        if (d[1] !== 0) return resolve("auth failed");
+        connect();
+      } else if (stage === 0) {
         assert.deepEqual([...d], [5, 0]);
-        stage = 1;
-        const port = Buffer.alloc(2);
-        port.writeUInt16BE(originPort);
-        s.write(Buffer.concat([Buffer.from([5, 1, 0, 1, 127, 0, 0, 1]), port]));
+        connect();
       } else if (stage === 1) {
         assert.equal(d[1], 0, "the proxy reports success");
         stage = 2;
@@ -81,4 +97,44 @@ test("socks5 to a passed-through host whose server is down replies 'connection r
   assert.equal(replyTo[1], REPLY.refused, `reply ${[...replyTo].join(",")}`);
   const [flow] = await proxy.waitFinished(1);
   assert.match(flow?.error ?? "", /refused/);
+});
+
+test("socks5 with proxyauth asks for credentials: right ones pass, wrong ones are refused, and the proxy keeps serving", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((req, res) => res.end(`socks saw ${req.url}`));
+  const proxy = await startProxy({ options: { mode: "socks5", proxyauth: "alice:secret" } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  assert.equal(await socksGet(proxy.port, origin.port, { user: "alice", pass: "wrong" }), "auth failed");
+  assert.match(await socksGet(proxy.port, origin.port, { user: "alice", pass: "secret" }), /socks saw \/via-socks$/);
+  await proxy.waitLog(/SOCKS5 authentication failed for user "alice"/);
+});
+
+test("socks5_auth decides, as mitmproxy's: it sees whether the credentials match proxyauth and has the last word", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((req, res) => res.end(`socks saw ${req.url}`));
+  const seen: string[] = [];
+  const gate: Addon = {
+    name: "gate",
+    socks5_auth(data: Socks5AuthData) {
+      seen.push(`${data.username}:${data.password} ${data.valid} ${data.client_conn.proxy_mode}`);
+      // Any password for bob; alice only with proxyauth's, and never from this addon's blocklist.
+      if (data.username === "bob") data.valid = true;
+      if (data.password === "blocked") data.valid = false;
+    },
+  };
+  const proxy = await startProxy({ addons: [gate], options: { mode: "socks5", proxyauth: "alice:blocked" } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  assert.match(await socksGet(proxy.port, origin.port, { user: "bob", pass: "anything" }), /socks saw/);
+  assert.equal(await socksGet(proxy.port, origin.port, { user: "alice", pass: "blocked" }), "auth failed");
+  assert.deepEqual(seen, ["bob:anything false socks5", "alice:blocked true socks5"]);
+
+  // Without proxyauth the hook alone makes the proxy ask for credentials.
+  const open = await startProxy({ addons: [gate], options: { mode: "socks5" } });
+  t.after(() => open.stop());
+  assert.equal(await socksGet(open.port, origin.port, { user: "carol", pass: "x" }), "auth failed");
+  assert.match(await socksGet(open.port, origin.port, { user: "bob", pass: "x" }), /socks saw/);
 });
