@@ -139,7 +139,7 @@ test("a UDP flow saves and reads back as a UDP flow with its datagrams", () => {
   assert.deepEqual(back.messages.map((m) => [m.from_client, Buffer.from(m.content).toString("hex")]), [[true, "71"], [false, "00ff"]]);
 });
 
-test("a UDP client refused by client_connected gets no flow; once quiet for udp_timeout it may try again", { timeout: 10_000 }, async (t) => {
+test("a UDP client refused by client_connected gets no flow; after udp_timeout its next datagram is asked about again", { timeout: 10_000 }, async (t) => {
   const server = await upperServer(t);
   let refuse = true;
   const seen: string[] = [];

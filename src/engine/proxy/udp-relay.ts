@@ -90,7 +90,7 @@ class UdpSession {
     this.armIdle();
     await ctx.addons.trigger("client_connected", client);
     if (client.error) {
-      // Its datagrams are dropped until it has been quiet for udp_timeout; then it may try again.
+      // Its datagrams are dropped for udp_timeout seconds; then the next one asks client_connected again.
       ctx.log.info(`client ${formatAddress(client.peername)} refused: ${client.error}`);
       this.over = true;
       return;
