@@ -14,6 +14,7 @@ import { multipartView } from "./multipart.ts";
 import { javascriptView, rawView } from "./raw.ts";
 import { decodeLenient, isMostlyBinary, parseContentType, visible } from "./text.ts";
 import { xmlView } from "./xml.ts";
+import { grpcView, protobufView } from "./protobuf.ts";
 
 export type { Line, Segment, SegmentStyle, ViewName, ViewResult } from "./types.ts";
 export { lineText, searchLines } from "./search.ts";
@@ -34,6 +35,8 @@ const VIEWS: Record<ConcreteView, ContentView> = {
   css: cssView,
   javascript: javascriptView,
   query: queryView,
+  protobuf: protobufView,
+  grpc: grpcView,
 };
 
 /** Display name of a view, for a status bar or a view picker. */
@@ -58,6 +61,7 @@ function sniffMarkup(body: Uint8Array): boolean {
 type ConcreteView = Exclude<ViewName, "auto">;
 
 const MARKUP_TYPES = new Set(["text/html", "text/xml", "application/xml", "application/xhtml+xml"]);
+const PROTOBUF_TYPES = new Set(["application/protobuf", "application/x-protobuf", "application/x-google-protobuf", "application/vnd.google.protobuf", "application/x-protobuffer"]);
 
 export function pickAutoView(
   body: Uint8Array,
@@ -72,6 +76,8 @@ export function pickAutoView(
   if (mime.startsWith("image/")) return "image";
   if (MARKUP_TYPES.has(mime) || mime.endsWith("+xml")) return "xml";
   if (mime === "text/css") return "css";
+  if (mime === "application/grpc" || mime.startsWith("application/grpc+") || mime.startsWith("application/grpc-web")) return mime.includes("json") ? "json" : "grpc";
+  if (PROTOBUF_TYPES.has(mime)) return "protobuf";
   if (mime.includes("javascript") || mime.includes("ecmascript")) return "javascript";
   if (sniffJson(body)) return "json";
   if (sniffMarkup(body)) return "xml";

@@ -1,0 +1,75 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { pickAutoView, renderContent } from "../../../src/tui/contentviews/index.ts";
+import { texts } from "./helpers.ts";
+
+/** A protobuf field: tag (number << 3 | wire type) as a varint, then the value's bytes. */
+const varint = (n: bigint | number): number[] => {
+  let v = BigInt(n);
+  const out: number[] = [];
+  do {
+    const byte = Number(v & 0x7fn);
+    v >>= 7n;
+    out.push(v > 0n ? byte | 0x80 : byte);
+  } while (v > 0n);
+  return out;
+};
+const tag = (no: number, wire: number): number[] => varint((no << 3) | wire);
+const lenField = (no: number, bytes: number[]): number[] => [...tag(no, 2), ...varint(bytes.length), ...bytes];
+const text = (s: string): number[] => [...Buffer.from(s)];
+
+// message User { int64 id = 1; string name = 2; Address home = 3; float score = 4; bytes avatar = 5; sint32 delta = 6; }
+const address = [...lenField(1, text("Main St")), ...tag(2, 0), ...varint(12)];
+const user = Buffer.from([
+  ...tag(1, 0), ...varint(150),
+  ...lenField(2, text("Ada")),
+  ...lenField(3, address),
+  ...tag(4, 5), ...new Uint8Array(new Float32Array([1.5]).buffer),
+  ...lenField(5, [0x00, 0xff, 0x10]),
+  ...tag(6, 0), ...varint(3), // zigzag for -2, shown as the 3 it is
+  ...tag(7, 0), ...varint((1n << 64n) - 1n), // -1 as int64
+]);
+
+test("protobuf without a schema: fields by number, nested messages indented, text quoted, bytes in hex", () => {
+  const r = renderContent(user, "application/x-protobuf", "auto");
+  assert.equal(r.name, "Protobuf");
+  assert.equal(r.error, undefined);
+  assert.deepEqual(texts(r), [
+    "1: 150",
+    '2: "Ada"',
+    "3: {",
+    '  1: "Main St"',
+    "  2: 12",
+    "}",
+    "4: 1069547520 (fixed32; as float 1.5)",
+    "5: 00ff10 (3 bytes)",
+    "6: 3",
+    "7: 18446744073709551615 (as int64 -1)",
+  ]);
+});
+
+test("gRPC: each length-prefixed message in turn; a cut frame is an error auto shows as raw", () => {
+  const frame = (msg: Buffer, compressed = false): Buffer => {
+    const head = Buffer.alloc(5);
+    head[0] = compressed ? 1 : 0;
+    head.writeUInt32BE(msg.length, 1);
+    return Buffer.concat([head, msg]);
+  };
+  const body = Buffer.concat([frame(Buffer.from([...tag(1, 0), 7])), frame(user), frame(Buffer.from("zz"), true)]);
+  assert.equal(pickAutoView(body, "application/grpc"), "grpc");
+  assert.equal(pickAutoView(body, "application/grpc+proto"), "grpc");
+  const r = renderContent(body, "application/grpc", "auto");
+  const lines = texts(r);
+  assert.deepEqual(lines.slice(0, 4), ["gRPC message 1 (2 bytes)", "  1: 7", `gRPC message 2 (${user.length} bytes)`, "  1: 150"]);
+  assert.deepEqual(lines.slice(-2), ["gRPC message 3 (2 bytes, compressed)", "7a7a"]);
+  const cut = renderContent(body.subarray(0, 14), "application/grpc", "auto");
+  assert.equal(cut.error, "[failed to parse as gRPC]");
+  const asked = renderContent(body.subarray(0, 14), "application/grpc", "grpc");
+  assert.match(texts(asked).join("\n"), /Couldn't parse as gRPC:\ngRPC frame 2 says \d+ bytes; 2 are there/);
+});
+
+test("bytes that are not a protobuf message: the view says where it broke", () => {
+  const r = renderContent(Buffer.from([0x0f, 0x01]), "application/protobuf", "protobuf");
+  assert.match(texts(r).join("\n"), /Couldn't parse as Protobuf:\nfield 1 has wire type 7/);
+  assert.equal(renderContent(Buffer.from([0x0a, 0x09, 0x01]), "application/protobuf", "auto").error, "[failed to parse as Protobuf]");
+});
