@@ -5,8 +5,8 @@ import { formatAddress, type Client, type Server } from "./connection.ts";
 import { HTTPFlow } from "./http.ts";
 import { leafCertificateDetail } from "./certificate-detail.ts";
 import { StreamFlow } from "./tcp.ts";
-import { DNSFlow, rcodeName, type DNSMessage } from "./dns.ts";
-import { SVCB_TYPE_NAMES, svcbText } from "./svcb.ts";
+import { DNSFlow } from "./dns.ts";
+import { dnsPacketLines } from "./dns-text.ts";
 
 /** How the body relates to the wire: `content` falls back to the raw bytes when they do not decode. */
 function encodingNote(m: Message, decoded: Uint8Array | undefined): string | undefined {
@@ -85,7 +85,7 @@ export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offs
     detail.messages = (ws?.messages ?? []).map((m) => ({ fromClient: m.from_client, type: m.type, content: Uint8Array.from(m.content.subarray(0, limit)), timestamp: m.timestamp }));
     if (ws?.close_code !== undefined) detail.closed = { byClient: ws.closed_by_client ?? false, code: ws.close_code, reason: ws.close_reason ?? "" };
   } else if (flow instanceof DNSFlow) {
-    detail.dns = { request: dnsLines(flow.request), response: flow.response && dnsLines(flow.response) };
+    detail.dns = { request: dnsPacketLines(flow.request.packet), response: flow.response && dnsPacketLines(flow.response.packet) };
   } else if (flow instanceof StreamFlow) {
     detail.messages = flow.messages.map((m) => ({ fromClient: m.from_client, type: "binary", content: Uint8Array.from(m.content.subarray(0, limit)), timestamp: m.timestamp }));
   }
@@ -93,47 +93,3 @@ export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offs
   return detail;
 }
 
-/** Record data as text: names and addresses as they are, bytes (TXT) as text, structured data (MX, SOA) as JSON. */
-function rdata(data: unknown): string {
-  if (typeof data === "string") return data;
-  if (data instanceof Uint8Array) return JSON.stringify(Buffer.from(data).toString("latin1"));
-  if (Array.isArray(data)) return data.map(rdata).join(" ");
-  return JSON.stringify(data) ?? "";
-}
-
-/**
- * A DNS message as mitmproxy's flow view shows it: a heading, then the Question, Answer,
- * Authority and Additional sections, each record `name TYPE CLASS ttl data`.
- */
-/** SVCB and HTTPS data in its presentation form, or as other bytes are shown when it does not parse. */
-function svcbData(data: unknown): string {
-  if (!Buffer.isBuffer(data)) return rdata(data);
-  try {
-    return svcbText(data);
-  } catch {
-    return rdata(data);
-  }
-}
-
-function dnsLines(m: DNSMessage): string[] {
-  const p = m.packet;
-  const flags = p.flags ?? 0;
-  const isResponse = p.type === "response";
-  const notes = [(flags & 0x400) !== 0 ? "Authoritative" : "", (flags & 0x80) !== 0 ? "Recursive" : (flags & 0x100) !== 0 && !isResponse ? "recursion desired" : ""].filter(Boolean);
-  const head = isResponse ? rcodeName(m.rcode) : ((p as { opcode?: string }).opcode ?? "QUERY");
-  const lines = [`DNS ${head} (id ${p.id ?? 0})${notes.length ? ` ${notes.join(", ")}` : ""}`];
-  const section = (title: string, rows: string[]): void => {
-    if (rows.length) lines.push("", `${title}:`, ...rows.map((r) => `  ${r}`));
-  };
-  section("Question", m.questions.map((q) => `${q.name} ${SVCB_TYPE_NAMES[q.type] ?? q.type} ${q.class ?? "IN"}`));
-  const rr = (list: readonly unknown[] | undefined): string[] =>
-    (list ?? []).map((x) => {
-      const r = x as { name: string; type: string; class?: string; ttl?: number; data?: unknown };
-      const svcb = SVCB_TYPE_NAMES[r.type];
-      return `${r.name} ${svcb ?? r.type} ${r.class ?? "IN"} ${r.ttl ?? 0} ${svcb ? svcbData(r.data) : rdata(r.data)}`;
-    });
-  section("Answer", rr(p.answers));
-  section("Authority", rr(p.authorities));
-  section("Additional", rr(p.additionals).filter((l) => !l.includes(" OPT ")));
-  return lines;
-}

@@ -15,6 +15,7 @@ import { javascriptView, rawView } from "./raw.ts";
 import { decodeLenient, isMostlyBinary, parseContentType, visible } from "./text.ts";
 import { xmlView } from "./xml.ts";
 import { grpcView, protobufView } from "./protobuf.ts";
+import { dnsView } from "./dns.ts";
 
 export type { Line, Segment, SegmentStyle, ViewName, ViewResult } from "./types.ts";
 export { lineText, searchLines } from "./search.ts";
@@ -37,6 +38,7 @@ const VIEWS: Record<ConcreteView, ContentView> = {
   query: queryView,
   protobuf: protobufView,
   grpc: grpcView,
+  dns: dnsView,
 };
 
 /** Display name of a view, for a status bar or a view picker. */
@@ -78,6 +80,7 @@ export function pickAutoView(
   if (mime === "text/css") return "css";
   if (mime === "application/grpc" || mime.startsWith("application/grpc+") || mime.startsWith("application/grpc-web")) return mime.includes("json") ? "json" : "grpc";
   if (PROTOBUF_TYPES.has(mime)) return "protobuf";
+  if (mime === "application/dns-message") return "dns";
   if (mime.includes("javascript") || mime.includes("ecmascript")) return "javascript";
   if (sniffJson(body)) return "json";
   if (sniffMarkup(body)) return "xml";

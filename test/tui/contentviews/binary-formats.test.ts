@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pickAutoView, renderContent } from "../../../src/tui/contentviews/index.ts";
+import * as dnsPacket from "dns-packet";
 import { texts } from "./helpers.ts";
 
 /** A protobuf field: tag (number << 3 | wire type) as a varint, then the value's bytes. */
@@ -72,4 +73,19 @@ test("bytes that are not a protobuf message: the view says where it broke", () =
   const r = renderContent(Buffer.from([0x0f, 0x01]), "application/protobuf", "protobuf");
   assert.match(texts(r).join("\n"), /Couldn't parse as Protobuf:\nfield 1 has wire type 7/);
   assert.equal(renderContent(Buffer.from([0x0a, 0x09, 0x01]), "application/protobuf", "auto").error, "[failed to parse as Protobuf]");
+});
+
+test("a DNS over HTTPS body (application/dns-message) shows as the DNS flow view shows a message", () => {
+  const answer = dnsPacket.encode({
+    type: "response",
+    id: 0,
+    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE,
+    questions: [{ type: "A", name: "example.test" }],
+    answers: [{ type: "A", name: "example.test", ttl: 300, data: "93.184.216.34" }],
+  });
+  assert.equal(pickAutoView(answer, "application/dns-message"), "dns");
+  const r = renderContent(answer, "application/dns-message", "auto");
+  assert.equal(r.name, "DNS");
+  assert.deepEqual(texts(r), ["DNS NOERROR (id 0) Recursive", "", "Question:", "  example.test A IN", "", "Answer:", "  example.test A IN 300 93.184.216.34"]);
+  assert.equal(renderContent(Buffer.from([1, 2, 3]), "application/dns-message", "auto").error, "[failed to parse as DNS]");
 });
