@@ -16,6 +16,7 @@ import { decodeLenient, isMostlyBinary, parseContentType, visible } from "./text
 import { xmlView } from "./xml.ts";
 import { grpcView, protobufView } from "./protobuf.ts";
 import { dnsView } from "./dns.ts";
+import { graphqlView, sniffGraphql } from "./graphql.ts";
 
 export type { Line, Segment, SegmentStyle, ViewName, ViewResult } from "./types.ts";
 export { lineText, searchLines } from "./search.ts";
@@ -39,6 +40,7 @@ const VIEWS: Record<ConcreteView, ContentView> = {
   protobuf: protobufView,
   grpc: grpcView,
   dns: dnsView,
+  graphql: graphqlView,
 };
 
 /** Display name of a view, for a status bar or a view picker. */
@@ -72,7 +74,7 @@ export function pickAutoView(
 ): ConcreteView {
   if (body.length === 0) return opts?.query?.length ? "query" : "raw";
   const { mime, params } = parseContentType(contentType);
-  if (mime === "application/json" || mime === "text/json" || mime.endsWith("+json")) return "json";
+  if (mime === "application/json" || mime === "text/json" || mime.endsWith("+json")) return sniffGraphql(body) ? "graphql" : "json";
   if (mime === "application/x-www-form-urlencoded") return "urlencoded";
   if (mime === "multipart/form-data" && params.get("boundary")) return "multipart";
   if (mime.startsWith("image/")) return "image";
@@ -82,7 +84,7 @@ export function pickAutoView(
   if (PROTOBUF_TYPES.has(mime)) return "protobuf";
   if (mime === "application/dns-message") return "dns";
   if (mime.includes("javascript") || mime.includes("ecmascript")) return "javascript";
-  if (sniffJson(body)) return "json";
+  if (sniffJson(body)) return sniffGraphql(body) ? "graphql" : "json";
   if (sniffMarkup(body)) return "xml";
   if (isMostlyBinary(body)) return "hex";
   return "raw";

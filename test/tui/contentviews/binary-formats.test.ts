@@ -89,3 +89,17 @@ test("a DNS over HTTPS body (application/dns-message) shows as the DNS flow view
   assert.deepEqual(texts(r), ["DNS NOERROR (id 0) Recursive", "", "Question:", "  example.test A IN", "", "Answer:", "  example.test A IN 300 93.184.216.34"]);
   assert.equal(renderContent(Buffer.from([1, 2, 3]), "application/dns-message", "auto").error, "[failed to parse as DNS]");
 });
+
+test("a GraphQL request shows its other fields as JSON, ---, then the query as written; a batch each in turn", () => {
+  const op = { operationName: "User", variables: { id: 7 }, query: "query User($id: ID!) {\n  user(id: $id) { name }\n}" };
+  const body = Buffer.from(JSON.stringify(op));
+  assert.equal(pickAutoView(body, "application/json"), "graphql");
+  assert.equal(pickAutoView(body, undefined), "graphql", "sniffed JSON too");
+  assert.equal(pickAutoView(Buffer.from('{"query": 1}'), "application/json"), "json", "a query that is not a string is plain JSON");
+  const r = renderContent(body, "application/json", "auto");
+  assert.equal(r.name, "GraphQL");
+  assert.deepEqual(texts(r), ["{", '  "operationName": "User",', '  "variables": {', '    "id": 7', "  }", "}", "---", "query User($id: ID!) {", "  user(id: $id) { name }", "}"]);
+  const batch = renderContent(Buffer.from(JSON.stringify([{ query: "{ a }" }, { query: "{ b }" }])), "application/json", "auto");
+  assert.deepEqual(texts(batch), ["{}", "---", "{ a }", "===", "{}", "---", "{ b }"]);
+  assert.match(texts(renderContent(Buffer.from("[]"), "application/json", "graphql")).join("\n"), /not a GraphQL request/);
+});
