@@ -17,6 +17,7 @@ import { xmlView } from "./xml.ts";
 import { grpcView, protobufView } from "./protobuf.ts";
 import { dnsView } from "./dns.ts";
 import { graphqlView, sniffGraphql } from "./graphql.ts";
+import { msgpackView } from "./msgpack.ts";
 
 export type { Line, Segment, SegmentStyle, ViewName, ViewResult } from "./types.ts";
 export { lineText, searchLines } from "./search.ts";
@@ -41,6 +42,7 @@ const VIEWS: Record<ConcreteView, ContentView> = {
   grpc: grpcView,
   dns: dnsView,
   graphql: graphqlView,
+  msgpack: msgpackView,
 };
 
 /** Display name of a view, for a status bar or a view picker. */
@@ -83,6 +85,7 @@ export function pickAutoView(
   if (mime === "application/grpc" || mime.startsWith("application/grpc+") || mime.startsWith("application/grpc-web")) return mime.includes("json") ? "json" : "grpc";
   if (PROTOBUF_TYPES.has(mime)) return "protobuf";
   if (mime === "application/dns-message") return "dns";
+  if (mime === "application/msgpack" || mime === "application/x-msgpack" || mime === "application/vnd.msgpack") return "msgpack";
   if (mime.includes("javascript") || mime.includes("ecmascript")) return "javascript";
   if (sniffJson(body)) return sniffGraphql(body) ? "graphql" : "json";
   if (sniffMarkup(body)) return "xml";

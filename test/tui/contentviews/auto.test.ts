@@ -7,7 +7,7 @@ import { enc, texts } from "./helpers.ts";
 test("VIEW_NAMES: auto first, then sorted", () => {
   assert.equal(VIEW_NAMES[0], "auto");
   assert.deepEqual(VIEW_NAMES.slice(1), [...VIEW_NAMES.slice(1)].sort());
-  assert.equal(new Set(VIEW_NAMES).size, 15);
+  assert.equal(new Set(VIEW_NAMES).size, 16);
 });
 
 test("pickAutoView: by content type", () => {
@@ -82,7 +82,7 @@ test("explicit view: overrides the content type", () => {
 });
 
 test("an unknown view name (e.g. from a saved option) behaves like auto", () => {
-  const r = renderContent(enc('{"a":1}'), "application/json", "msgpack" as ViewName);
+  const r = renderContent(enc('{"a":1}'), "application/json", "wbxml" as ViewName);
   assert.equal(r.name, "JSON");
   assert.equal(viewTitle("multipart"), "Multipart Form");
   assert.equal(viewTitle("auto"), "Auto");

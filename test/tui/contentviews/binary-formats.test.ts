@@ -103,3 +103,17 @@ test("a GraphQL request shows its other fields as JSON, ---, then the query as w
   assert.deepEqual(texts(batch), ["{}", "---", "{ a }", "===", "{}", "---", "{ b }"]);
   assert.match(texts(renderContent(Buffer.from("[]"), "application/json", "graphql")).join("\n"), /not a GraphQL request/);
 });
+
+test("MessagePack shows as the JSON it would be: bytes and extensions as hex, 64-bit integers whole", () => {
+  const body = Buffer.from(
+    "87" + "a161" + "01" + "a162" + "93c3c0ff" + "a163" + "a368c3a9" + "01" + "c402ff00" + "a3626967" + "cf1000000000000000" + "a166" + "cb3ff8000000000000" + "a165" + "d40501",
+    "hex",
+  );
+  assert.equal(pickAutoView(body, "application/x-msgpack"), "msgpack");
+  const r = renderContent(body, "application/msgpack", "auto");
+  assert.equal(r.name, "MsgPack");
+  // A key that reads as an integer ("1") comes first, as it does in any JavaScript object.
+  assert.deepEqual(JSON.parse(texts(r).join("\n")), { 1: "ff00", a: 1, b: [true, null, -1], c: "hé", big: "1152921504606846976", f: 1.5, e: { ext: 5, data: "01" } });
+  assert.equal(renderContent(Buffer.from("93c3", "hex"), "application/msgpack", "auto").error, "[failed to parse as MsgPack]");
+  assert.match(texts(renderContent(Buffer.from("c1", "hex"), "application/msgpack", "msgpack")).join("\n"), /byte 0xc1 at 0 starts no MessagePack value/);
+});
