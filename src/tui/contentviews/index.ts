@@ -18,6 +18,7 @@ import { grpcView, protobufView } from "./protobuf.ts";
 import { dnsView } from "./dns.ts";
 import { graphqlView, sniffGraphql } from "./graphql.ts";
 import { msgpackView } from "./msgpack.ts";
+import { sniffZip, zipView } from "./zip.ts";
 
 export type { Line, Segment, SegmentStyle, ViewName, ViewResult } from "./types.ts";
 export { lineText, searchLines } from "./search.ts";
@@ -43,6 +44,7 @@ const VIEWS: Record<ConcreteView, ContentView> = {
   dns: dnsView,
   graphql: graphqlView,
   msgpack: msgpackView,
+  zip: zipView,
 };
 
 /** Display name of a view, for a status bar or a view picker. */
@@ -67,6 +69,7 @@ function sniffMarkup(body: Uint8Array): boolean {
 type ConcreteView = Exclude<ViewName, "auto">;
 
 const MARKUP_TYPES = new Set(["text/html", "text/xml", "application/xml", "application/xhtml+xml"]);
+const ZIP_TYPES = new Set(["application/zip", "application/x-zip-compressed", "application/java-archive", "application/vnd.android.package-archive"]);
 const PROTOBUF_TYPES = new Set(["application/protobuf", "application/x-protobuf", "application/x-google-protobuf", "application/vnd.google.protobuf", "application/x-protobuffer"]);
 
 export function pickAutoView(
@@ -85,10 +88,12 @@ export function pickAutoView(
   if (mime === "application/grpc" || mime.startsWith("application/grpc+") || mime.startsWith("application/grpc-web")) return mime.includes("json") ? "json" : "grpc";
   if (PROTOBUF_TYPES.has(mime)) return "protobuf";
   if (mime === "application/dns-message") return "dns";
+  if (ZIP_TYPES.has(mime) || mime.endsWith("+zip")) return "zip";
   if (mime === "application/msgpack" || mime === "application/x-msgpack" || mime === "application/vnd.msgpack") return "msgpack";
   if (mime.includes("javascript") || mime.includes("ecmascript")) return "javascript";
   if (sniffJson(body)) return sniffGraphql(body) ? "graphql" : "json";
   if (sniffMarkup(body)) return "xml";
+  if (sniffZip(body) && (mime === "" || mime === "application/octet-stream")) return "zip";
   if (isMostlyBinary(body)) return "hex";
   return "raw";
 }

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pickAutoView, renderContent } from "../../../src/tui/contentviews/index.ts";
 import * as dnsPacket from "dns-packet";
+import zlib from "node:zlib";
 import { texts } from "./helpers.ts";
 
 /** A protobuf field: tag (number << 3 | wire type) as a varint, then the value's bytes. */
@@ -116,4 +117,55 @@ test("MessagePack shows as the JSON it would be: bytes and extensions as hex, 64
   assert.deepEqual(JSON.parse(texts(r).join("\n")), { 1: "ff00", a: 1, b: [true, null, -1], c: "hé", big: "1152921504606846976", f: 1.5, e: { ext: 5, data: "01" } });
   assert.equal(renderContent(Buffer.from("93c3", "hex"), "application/msgpack", "auto").error, "[failed to parse as MsgPack]");
   assert.match(texts(renderContent(Buffer.from("c1", "hex"), "application/msgpack", "msgpack")).join("\n"), /byte 0xc1 at 0 starts no MessagePack value/);
+});
+
+/** A ZIP archive of `entries`, each stored or deflated, written as the format says (local headers, central directory, end record). */
+function zipOf(entries: { name: string; data: Buffer; deflate?: boolean }[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const stored = e.deflate ? zlib.deflateRawSync(e.data) : e.data;
+    const name = Buffer.from(e.name);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(e.deflate ? 8 : 0, 8);
+    local.writeUInt32LE(stored.length, 18);
+    local.writeUInt32LE(e.data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    locals.push(local, name, stored);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(e.deflate ? 8 : 0, 10);
+    central.writeUInt32LE(stored.length, 20);
+    central.writeUInt32LE(e.data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    centrals.push(central, name);
+    offset += 30 + name.length + stored.length;
+  }
+  const dir = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(dir.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, dir, end]);
+}
+
+test("a ZIP archive shows its table of contents: names, sizes, how each is stored", () => {
+  const zip = zipOf([
+    { name: "docs/", data: Buffer.alloc(0) },
+    { name: "docs/readme.txt", data: Buffer.from("hello ".repeat(100)), deflate: true },
+    { name: "logo.png", data: Buffer.from([1, 2, 3]) },
+  ]);
+  assert.equal(pickAutoView(zip, "application/zip"), "zip");
+  assert.equal(pickAutoView(zip, "application/octet-stream"), "zip", "sniffed by its signature");
+  assert.equal(pickAutoView(zip, "application/vnd.android.package-archive"), "zip");
+  const r = renderContent(zip, "application/zip", "auto");
+  assert.equal(r.name, "ZIP Archive");
+  const deflated = zlib.deflateRawSync(Buffer.from("hello ".repeat(100))).length;
+  assert.deepEqual(texts(r), ["3 entries", "docs/  0 bytes (directory)", `docs/readme.txt  600 bytes (deflated, ${deflated} compressed)`, "logo.png  3 bytes (stored)"]);
+  assert.equal(renderContent(zip.subarray(0, zip.length - 30), "application/zip", "auto").error, "[failed to parse as ZIP Archive]");
 });
