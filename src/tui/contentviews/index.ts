@@ -19,6 +19,7 @@ import { dnsView } from "./dns.ts";
 import { graphqlView, sniffGraphql } from "./graphql.ts";
 import { msgpackView } from "./msgpack.ts";
 import { sniffZip, zipView } from "./zip.ts";
+import { sniffSocketIo, socketioView } from "./socketio.ts";
 
 export type { Line, Segment, SegmentStyle, ViewName, ViewResult } from "./types.ts";
 export { lineText, searchLines } from "./search.ts";
@@ -45,6 +46,7 @@ const VIEWS: Record<ConcreteView, ContentView> = {
   graphql: graphqlView,
   msgpack: msgpackView,
   zip: zipView,
+  socketio: socketioView,
 };
 
 /** Display name of a view, for a status bar or a view picker. */
@@ -92,6 +94,7 @@ export function pickAutoView(
   if (mime === "application/msgpack" || mime === "application/x-msgpack" || mime === "application/vnd.msgpack") return "msgpack";
   if (mime.includes("javascript") || mime.includes("ecmascript")) return "javascript";
   if (sniffJson(body)) return sniffGraphql(body) ? "graphql" : "json";
+  if ((mime === "" || mime === "text/plain") && sniffSocketIo(body)) return "socketio";
   if (sniffMarkup(body)) return "xml";
   if (sniffZip(body) && (mime === "" || mime === "application/octet-stream")) return "zip";
   if (isMostlyBinary(body)) return "hex";

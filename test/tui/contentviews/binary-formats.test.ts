@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { pickAutoView, renderContent } from "../../../src/tui/contentviews/index.ts";
 import * as dnsPacket from "dns-packet";
 import zlib from "node:zlib";
-import { texts } from "./helpers.ts";
+import { enc, texts } from "./helpers.ts";
 
 /** A protobuf field: tag (number << 3 | wire type) as a varint, then the value's bytes. */
 const varint = (n: bigint | number): number[] => {
@@ -168,4 +168,16 @@ test("a ZIP archive shows its table of contents: names, sizes, how each is store
   const deflated = zlib.deflateRawSync(Buffer.from("hello ".repeat(100))).length;
   assert.deepEqual(texts(r), ["3 entries", "docs/  0 bytes (directory)", `docs/readme.txt  600 bytes (deflated, ${deflated} compressed)`, "logo.png  3 bytes (stored)"]);
   assert.equal(renderContent(zip.subarray(0, zip.length - 30), "application/zip", "auto").error, "[failed to parse as ZIP Archive]");
+});
+
+test("Socket.IO messages show the packet they are, then their JSON; plain text that only starts with a digit is left alone", () => {
+  const event = enc('42/chat,17["message",{"from":"ada","text":"hi"}]');
+  assert.equal(pickAutoView(event, "text/plain"), "socketio");
+  const r = renderContent(event, "text/plain", "auto");
+  assert.equal(r.name, "Socket.IO");
+  assert.deepEqual(texts(r), ["Socket.IO EVENT, namespace /chat, ack 17", "[", '  "message",', "  {", '    "from": "ada",', '    "text": "hi"', "  }", "]"]);
+  assert.deepEqual(texts(renderContent(enc('0{"sid":"abc","pingInterval":25000}'), "text/plain", "auto")).slice(0, 2), ["Engine.IO open", "{"]);
+  assert.deepEqual(texts(renderContent(enc("2"), "text/plain", "socketio")), ["Engine.IO ping"]);
+  assert.deepEqual(texts(renderContent(enc('451-["upload",{"_placeholder":true,"num":0}]'), "text/plain", "auto"))[0], "Socket.IO BINARY_EVENT, 1 binary attachment");
+  for (const plain of ["2024 was a good year", "42 is the answer", "3 apples"]) assert.equal(pickAutoView(enc(plain), "text/plain"), "raw", plain);
 });
