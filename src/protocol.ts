@@ -189,6 +189,8 @@ export interface FlowPatch {
   responseHeaders?: HeaderField[];
   responseBody?: Uint8Array;
   comment?: string;
+  /** A WebSocket, TCP or UDP message's new content, by its place in the flow's messages. */
+  message?: { index: number; content: Uint8Array };
 }
 
 /** Requests the main thread may make; each gets exactly one reply. */

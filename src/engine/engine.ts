@@ -35,8 +35,7 @@ import { tlsOptionNames, tlsSettings } from "./proxy/tls-settings.ts";
 import { CustomCertificates, readCustomCerts } from "./ca/custom-certs.ts";
 import { onboardingResponse } from "./ca/onboarding.ts";
 import { flowDetail } from "./flow/detail.ts";
-import { applyPatch } from "./flow/patch.ts";
-import { HTTPFlow } from "./flow/http.ts";
+import { applyFlowPatch } from "./flow/patch.ts";
 import { clientDisconnected } from "./proxy/client-gone.ts";
 import { replayHooks } from "./hooks/event-sequence.ts";
 import { transferables } from "../summary-codec.ts";
@@ -501,8 +500,7 @@ export class Engine {
       case "edit": {
         const f = this.store.get(req.id);
         if (!f) throw new Error(`no flow with id ${req.id}`);
-        if (!(f instanceof HTTPFlow)) throw new Error(`cannot edit ${f.type} flows yet`);
-        applyPatch(f, req.patch);
+        applyFlowPatch(f, req.patch);
         this.store.update(f);
         await this.addons.trigger("update", [f]);
         return this.store.summary(f) as Out;

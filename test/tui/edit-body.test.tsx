@@ -388,3 +388,32 @@ test("console_strip_trailing_newlines drops the newlines an editor adds at the e
     }
   }
 });
+
+test("e on a TCP flow offers tcp-message: its last message goes to $EDITOR, and the edit is sent for that message", async () => {
+  const ed = fakeEditor("edited reply");
+  const h = await renderConsole({ height: 40, env: ed.env });
+  try {
+    const flow = makeFlow({ seq: 1, type: "tcp", scheme: "tcp", url: "tcp://10.0.0.2:6379", messages: 2, live: true, intercepted: true, interceptedAt: "message" });
+    const enc = new TextEncoder();
+    h.engine.details.set(flow.id, {
+      ...makeDetail(flow),
+      request: undefined,
+      response: undefined,
+      messages: [
+        { fromClient: true, type: "binary", content: enc.encode("PING\r\n"), timestamp: 1 },
+        { fromClient: false, type: "binary", content: enc.encode("+PONG\r\n"), timestamp: 2 },
+      ],
+    });
+    await showFlows(h, [flow]);
+    await press(h, "e");
+    await waitForText(h, "tcp-message");
+    assert.doesNotMatch(h.lastFrame() ?? "", /request-body/, "an HTTP part is not offered for a TCP flow");
+    await press(h, "1");
+    assert.ok(await until(() => h.engine.edits.length === 1));
+    assert.equal(readFileSync(ed.seen, "utf8"), "+PONG\r\n", "the editor got the last message");
+    assert.deepEqual(h.engine.edits[0], { id: flow.id, patch: { message: { index: 1, content: enc.encode("edited reply") } } });
+    await waitForText(h, "edited tcp-message");
+  } finally {
+    h.unmount();
+  }
+});

@@ -1,6 +1,28 @@
 import type { FlowPatch } from "../../protocol.ts";
 import { Headers, validateHeaderField } from "./headers.ts";
 import { HTTPFlow, Response, validateMethod, validateStatus, HttpEditError } from "./http.ts";
+import type { Flow } from "./flow.ts";
+import { StreamFlow } from "./tcp.ts";
+
+/**
+ * Applies a console edit to any flow: an HTTP flow's parts (`applyPatch`), a message of a
+ * WebSocket, TCP or UDP flow, a comment. A held message goes on with the new content when the
+ * flow is resumed: the relay sends the very message object edited here.
+ */
+export function applyFlowPatch(flow: Flow, patch: FlowPatch): void {
+  const { message, ...rest } = patch;
+  const messages = flow instanceof StreamFlow ? flow.messages : flow instanceof HTTPFlow ? flow.websocket?.messages : undefined;
+  if (message) {
+    if (!messages) throw new HttpEditError(`a ${flow.type} flow${flow instanceof HTTPFlow ? " without a WebSocket" : ""} has no messages to edit`);
+    if (!messages[message.index]) throw new HttpEditError(`the flow has no message ${message.index + 1} (it has ${messages.length})`);
+  }
+  const http = Object.keys(rest).some((k) => k !== "comment");
+  if (http && !(flow instanceof HTTPFlow)) throw new HttpEditError(`cannot edit the HTTP parts of a ${flow.type} flow`);
+  if (flow instanceof HTTPFlow) applyPatch(flow, rest);
+  else flow.backupState();
+  if (rest.comment !== undefined) flow.comment = rest.comment;
+  if (message && messages) (messages[message.index] as { content: Uint8Array }).content = message.content;
+}
 
 /**
  * Applies a console edit to a flow. Everything is validated before anything changes, so a

@@ -36,6 +36,9 @@ import {
   type BodyPart,
   type RawPart,
   isRawPart,
+  isMessagePart,
+  contentPatch,
+  type MessagePart,
   rawPatch,
   rawText,
   type EditPart,
@@ -50,6 +53,15 @@ import { makeText, textKey, textValue } from "./text-editor.ts";
 export const EDIT_CONFIRM_BYTES = 1024 * 1024;
 /** The largest body the console fetches for editing. */
 export const EDIT_MAX_BYTES = 64 * 1024 * 1024;
+/** A message larger than this is not edited in the console. */
+const MESSAGE_EDIT_BYTES = 1024 * 1024;
+const EDITOR_TITLES: Record<BodyPart, string> = {
+  "request-body": "Edit Request Body",
+  "response-body": "Edit Response Body",
+  "websocket-message": "Edit WebSocket Message",
+  "tcp-message": "Edit TCP Message",
+  "udp-message": "Edit UDP Message",
+};
 
 export type GridNav = "up" | "down" | "pageup" | "pagedown" | "start" | "end" | "left" | "right" | "next" | "prev" | "select";
 
@@ -135,10 +147,13 @@ export class FlowEditor {
     if (!f) throw new Error(`no flow with id ${id}`);
     const part = parsePart(partName);
     if (!part) throw new Error(`cannot edit ${JSON.stringify(partName)}; one of ${partsFor(f).join(", ")}`);
-    if (!partsFor(f).includes(part)) throw new Error(`Cannot edit ${f.type.toUpperCase()} flows yet (only their comment)`);
+    if (!partsFor(f).includes(part)) {
+      throw new Error(f.type === "dns" ? "Cannot edit DNS flows yet (only their comment)" : `a ${f.type.toUpperCase()} flow has no ${part} to edit: one of ${partsFor(f).join(", ")}`);
+    }
     if (isValuePart(part)) return this.editValue(f, part);
     if (isGridPart(part)) return this.openGrid(f, part);
     if (isRawPart(part)) return this.editRaw(f, part);
+    if (isMessagePart(part)) return this.editMessage(f, part);
     return this.editBody(f, part);
   }
 
@@ -363,23 +378,42 @@ export class FlowEditor {
     const body = m?.body ?? new Uint8Array(0);
     // Saving a cut body would drop its end.
     if (m && m.bodySize !== body.length) throw new Error(`the body changed size while it was fetched (${humanSize(m.bodySize)}); try again`);
+    await this.editBytes(id, part, body, extensionFor(contentType));
+  }
+
+  /**
+   * mitmproxy's tcp-message, udp-message and websocket-message: the flow's last message, which
+   * the intercept filter may be holding; resumed, it goes on as edited.
+   */
+  private async editMessage(f: FlowSummary, part: MessagePart): Promise<void> {
+    // The limit cuts every message of the detail, so it stays small: a stream may hold thousands.
+    const d = await this.detail(f.id, MESSAGE_EDIT_BYTES + 1);
+    const index = d.messages.length - 1;
+    const last = d.messages[index];
+    if (!last) throw new Error("the flow has no message yet");
+    if (last.content.length > MESSAGE_EDIT_BYTES) throw new Error(`the last message is more than the ${humanSize(MESSAGE_EDIT_BYTES)} the console edits of a message`);
+    await this.editBytes(f.id, part, last.content, last.type === "text" ? "txt" : "bin", index);
+  }
+
+  /** Bytes in $EDITOR (or the inline editor), sent back as one patch when they changed. */
+  private async editBytes(id: string, part: BodyPart, bytes: Uint8Array, extension: string, messageIndex?: number): Promise<void> {
     const editor = chooseEditor(this.host.env);
-    if (editor.kind === "inline") return this.openTextEditor(id, part, body);
-    let edited = editInExternalEditor(body, { command: editor.command, terminal: this.host.terminal, extension: extensionFor(contentType), env: this.host.env });
+    if (editor.kind === "inline") return this.openTextEditor(id, part, bytes, messageIndex);
+    let edited = editInExternalEditor(bytes, { command: editor.command, terminal: this.host.terminal, extension, env: this.host.env });
     if (this.host.option("console_strip_trailing_newlines") === "true") {
       let end = edited.length;
       while (end > 0 && (edited[end - 1] === 0x0a || edited[end - 1] === 0x0d)) end--;
       edited = edited.subarray(0, end);
     }
-    if (sameBytes(edited, body)) {
+    if (sameBytes(edited, bytes)) {
       this.host.message(`${part} unchanged`);
       return;
     }
-    const r = await this.send(id, part === "request-body" ? { requestBody: edited } : { responseBody: edited }, part);
+    const r = await this.send(id, contentPatch(part, edited, messageIndex), part);
     if (!r.ok) this.host.message(r.error, "error");
   }
 
-  private openTextEditor(id: string, part: BodyPart, body: Uint8Array): void {
+  private openTextEditor(id: string, part: BodyPart, body: Uint8Array, messageIndex?: number): void {
     let text: string;
     try {
       text = new TextDecoder("utf-8", { fatal: true }).decode(body);
@@ -391,7 +425,8 @@ export class FlowEditor {
       key: this.host.newKey(),
       flowId: id,
       part,
-      title: part === "request-body" ? "Edit Request Body" : "Edit Response Body",
+      title: EDITOR_TITLES[part],
+      messageIndex,
       text: makeText(text),
       original: text,
       saving: false,
@@ -420,7 +455,7 @@ export class FlowEditor {
     }
     this.host.update<TextEditorScreen>(s.key, (cur) => ({ ...cur, saving: true }));
     const body = new TextEncoder().encode(value);
-    const r = await this.send(s.flowId, s.part === "request-body" ? { requestBody: body } : { responseBody: body }, s.part);
+    const r = await this.send(s.flowId, contentPatch(s.part, body, s.messageIndex), s.part);
     if (r.ok) this.host.close(s.key);
     else {
       this.host.update<TextEditorScreen>(s.key, (cur) => ({ ...cur, saving: false }));

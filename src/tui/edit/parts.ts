@@ -25,10 +25,15 @@ export const HTTP_PARTS = [
   "raw response",
 ] as const;
 
-export type EditPart = (typeof HTTP_PARTS)[number];
+/** mitmproxy's names for a flow's last message, held by the intercept filter or not. */
+export const MESSAGE_PARTS = ["websocket-message", "tcp-message", "udp-message"] as const;
+export type MessagePart = (typeof MESSAGE_PARTS)[number];
+
+export type EditPart = (typeof HTTP_PARTS)[number] | MessagePart;
 export type ValuePart = "method" | "url" | "path" | "status_code" | "reason" | "comment";
 export type GridPart = "query" | "request-headers" | "response-headers" | "urlencoded form";
-export type BodyPart = "request-body" | "response-body";
+/** Bytes edited as a whole, in $EDITOR or the inline editor: a body, or a message. */
+export type BodyPart = "request-body" | "response-body" | MessagePart;
 /** The whole message in $EDITOR: start line, headers, a blank line, the body (mitmproxy users ask for it: #1422, #6227). */
 export type RawPart = "raw request" | "raw response";
 
@@ -41,6 +46,17 @@ export function isValuePart(p: EditPart): p is ValuePart {
 
 export function isGridPart(p: EditPart): p is GridPart {
   return GRID_PARTS.has(p);
+}
+
+export function isMessagePart(p: EditPart): p is MessagePart {
+  return (MESSAGE_PARTS as readonly string[]).includes(p);
+}
+
+/** The patch that sets a body, or the message at `messageIndex`, to `content`. */
+export function contentPatch(part: BodyPart, content: Uint8Array, messageIndex = 0): FlowPatch {
+  if (part === "request-body") return { requestBody: content };
+  if (part === "response-body") return { responseBody: content };
+  return { message: { index: messageIndex, content } };
 }
 
 export function isRawPart(p: EditPart): p is RawPart {
@@ -123,12 +139,15 @@ const ALIASES: Record<string, EditPart> = {
 
 export function parsePart(s: string): EditPart | undefined {
   const t = s.trim();
-  return (HTTP_PARTS as readonly string[]).includes(t) ? (t as EditPart) : ALIASES[t];
+  return (HTTP_PARTS as readonly string[]).includes(t) || (MESSAGE_PARTS as readonly string[]).includes(t) ? (t as EditPart) : ALIASES[t];
 }
 
-/** The engine edits HTTP flows only; for other flows a comment is all there is (as mitmproxy, which refuses DNS). */
+/** What `e` offers, by flow type: mitmproxy's lists (a WebSocket adds its message; DNS has only a comment). */
 export function partsFor(flow: FlowSummary): EditPart[] {
-  return flow.type === "http" ? [...HTTP_PARTS] : ["comment"];
+  if (flow.type === "http") return flow.messages !== undefined ? [...HTTP_PARTS, "websocket-message"] : [...HTTP_PARTS];
+  if (flow.type === "tcp") return ["tcp-message", "comment"];
+  if (flow.type === "udp") return ["udp-message", "comment"];
+  return ["comment"];
 }
 
 /** The prompt label for a single value. */

@@ -26,6 +26,8 @@ export interface TextEditorScreen {
   readonly key: number;
   readonly flowId: string;
   readonly part: BodyPart;
+  /** Which message a message part edits (the flow's last when the editor opened). */
+  readonly messageIndex?: number;
   readonly title: string;
   readonly text: TextState;
   readonly original: string;

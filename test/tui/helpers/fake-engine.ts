@@ -293,7 +293,19 @@ export class FakeEngine implements EngineHandle {
   applyEdit(id: string, patch: FlowPatch): FlowSummary {
     const f = this.flows.get(id);
     if (!f) throw new Error(`no flow with id ${id}`);
-    if (f.type !== "http") throw new Error(`cannot edit ${f.type} flows yet`);
+    if (patch.message) {
+      // A message of a WebSocket, TCP or UDP flow, as the engine's applyFlowPatch takes it.
+      const d = this.details.get(id) ?? makeDetail(f);
+      const m = d.messages[patch.message.index];
+      if (!m) throw new Error(`the flow has no message ${patch.message.index + 1} (it has ${d.messages.length})`);
+      this.edits.push({ id, patch });
+      const messages = d.messages.map((x, i) => (i === patch.message!.index ? { ...x, content: patch.message!.content } : x));
+      const next: FlowSummary = { ...f, modified: true };
+      this.details.set(id, { ...d, summary: next, messages });
+      this.update([next]);
+      return next;
+    }
+    if (f.type !== "http") throw new Error(`cannot edit the HTTP parts of a ${f.type} flow`);
     if (patch.method !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(patch.method))
       throw new Error(`invalid HTTP method ${JSON.stringify(patch.method)}: must be a token such as GET or POST`);
     if (patch.statusCode !== undefined && (patch.statusCode < 100 || patch.statusCode > 999)) throw new Error(`invalid status code ${patch.statusCode}: must be an integer from 100 to 999`);
