@@ -73,3 +73,31 @@ test("a UDP datagram and a WebSocket message, held and edited, go on as edited",
   await waitUntil(() => wsSeen.length === 1, "the message at the server");
   assert.deepEqual(wsSeen, ["hello, edited"]);
 });
+
+test("V (flow.revert) on an edited, still held message restores it in place: the server gets the original, later messages stay", { timeout: 10_000 }, async (t) => {
+  const seen: string[] = [];
+  const server = net.createServer((c) => c.on("data", (d) => (seen.push(d.toString()), c.write(`ok ${d}`))));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const proxy = await startProxy({ options: { mode: `reverse:tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`, intercept: "~tcp & ~bq first" } });
+  closeAfter(t, proxy, server);
+  const client = net.connect(proxy.port, "127.0.0.1");
+  t.after(() => client.destroy());
+  let got = "";
+  client.on("data", (d) => (got += d.toString()));
+  client.write("first");
+  const { flow, index } = await heldMessage(proxy, messagesOf);
+  await edit(proxy, flow.id, { message: { index, content: Buffer.from("changed") } });
+  assert.equal(await run(proxy, `flow.revert ${flow.id}`), "reverted 1 flow");
+  assert.equal(flow.modified, false);
+  await run(proxy, "set intercept=");
+  await run(proxy, `flow.resume ${flow.id}`);
+  await waitUntil(() => got === "ok first", "the answer to the original message");
+  assert.deepEqual(seen, ["first"]);
+  // A later edit and revert keeps the messages that came after the edit.
+  await edit(proxy, flow.id, { message: { index: 0, content: Buffer.from("rewritten") } });
+  client.write("second");
+  await waitUntil(() => messagesOf(flow) === 4, "the second exchange recorded");
+  await run(proxy, `flow.revert ${flow.id}`);
+  const texts = (flow as unknown as { messages: { content: Uint8Array }[] }).messages.map((m) => Buffer.from(m.content).toString());
+  assert.deepEqual(texts, ["first", "ok first", "second", "ok second"]);
+});

@@ -268,6 +268,8 @@ export class Response extends Message {
 interface HttpState {
   request: Request;
   response: Response | undefined;
+  /** Each WebSocket message's content, by its place. */
+  websocket: Uint8Array[] | undefined;
 }
 
 export class HTTPFlow extends Flow {
@@ -282,13 +284,18 @@ export class HTTPFlow extends Flow {
   }
 
   protected getState(): HttpState {
-    return { request: this.request.clone(), response: this.response?.clone() };
+    return { request: this.request.clone(), response: this.response?.clone(), websocket: this.websocket?.messages.map((m) => Uint8Array.from(m.content)) };
   }
 
   protected setState(state: unknown): void {
     const s = state as HttpState;
     this.request = s.request;
     this.response = s.response;
+    // WebSocket messages are restored in place: a held one goes on as it was, later ones stay.
+    s.websocket?.forEach((content, i) => {
+      const m = this.websocket?.messages[i];
+      if (m) m.content = content;
+    });
   }
 
   /**

@@ -26,12 +26,20 @@ export abstract class StreamFlow extends Flow {
   abstract override readonly type: "tcp" | "udp";
   messages: TCPMessage[] = [];
 
-  protected getState(): TCPMessage[] {
-    return this.messages.map((m) => new TCPMessage(m.from_client, Uint8Array.from(m.content)));
+  /** What an edit can change: each message's content, by its place. */
+  protected getState(): Uint8Array[] {
+    return this.messages.map((m) => Uint8Array.from(m.content));
   }
 
+  /**
+   * Puts the contents back into the same message objects: a relay holding one sends what it
+   * holds, and messages that arrived after the edit stay.
+   */
   protected setState(state: unknown): void {
-    this.messages = state as TCPMessage[];
+    (state as Uint8Array[]).forEach((content, i) => {
+      const m = this.messages[i];
+      if (m) m.content = content;
+    });
   }
 }
 
