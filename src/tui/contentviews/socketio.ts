@@ -1,5 +1,6 @@
 import type { ContentView } from "./types.ts";
 import { formatJson } from "./json.ts";
+import { visible } from "./text.ts";
 
 /**
  * Socket.IO messages (mitmproxy's Socket.IO view), as they cross a WebSocket: an Engine.IO
@@ -43,7 +44,7 @@ export const socketioView: ContentView = {
   render(body, _ctx, sink) {
     const packet = parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"));
     if (!packet) throw new Error("not a Socket.IO packet: it starts with an Engine.IO packet type, 0 to 6");
-    if (!sink.push([{ text: packet.heading, style: "heading" }])) return;
+    if (!sink.push([{ text: visible(packet.heading), style: "heading" }])) return;
     if (packet.payload.trim()) formatJson(Buffer.from(packet.payload), sink);
   },
 };
