@@ -5,6 +5,7 @@ import net from "node:net";
 import type { OptionValue, Options } from "./options.ts";
 import { compileFilter } from "./filter/index.ts";
 import { describeModes, modeSpecError } from "./modes.ts";
+import { credentialCheck } from "./proxy/proxy-credentials.ts";
 import { readTrustedCa, readTrustedCaDir } from "./proxy/trusted-ca.ts";
 import { ONBOARDING_HOST } from "./ca/onboarding.ts";
 import { readCustomCerts } from "./ca/custom-certs.ts";
@@ -204,8 +205,10 @@ export function registerCoreOptions(options: Options): void {
     name: "proxyauth",
     type: "optional str",
     default: undefined,
-    help: "Require proxy authentication: user:pass (Basic).",
-    validate: validUserPass,
+    help: "Require proxy authentication (Basic, and SOCKS5's username/password): user:pass, any (any credentials are accepted), or @path to an Apache htpasswd file (htpasswd -m or -s).",
+    validate: (v) => {
+      if (typeof v === "string") credentialCheck(v);
+    },
   });
   options.add({
     name: "upstream_auth",

@@ -23,6 +23,7 @@ import { SharedUpstreams } from "./proxy/pool.ts";
 import { Injectors } from "./proxy/injectors.ts";
 import { socks5Handshake, type Authenticate } from "./proxy/socks5.ts";
 import { UdpRelay } from "./proxy/udp-relay.ts";
+import { ProxyCredentials } from "./proxy/proxy-credentials.ts";
 import { DnsServer } from "./proxy/dns-server.ts";
 import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
 import { InterceptAddon } from "./intercept.ts";
@@ -132,6 +133,7 @@ export class Engine {
       connections: this.connections,
       injectors: this.injectors,
       eagerServers: new EagerServers(),
+      credentials: new ProxyCredentials(),
     };
     this.tunnel = new Tunnel(this.ctx, (socket, client, target, initial) => this.startHttp(socket, client, target, initial));
     registerCoreOptions(this.options);
@@ -273,10 +275,10 @@ export class Engine {
    * mitmproxy: the hook sees whether they match proxyauth and has the last word.
    */
   private socks5Authenticator(client: Client): Authenticate | undefined {
-    const expected = this.options.get<string | undefined>("proxyauth");
-    if (!expected && !this.addons.wants("socks5_auth")) return undefined;
+    const check = this.ctx.credentials.for(this.options.get<string | undefined>("proxyauth"));
+    if (!check && !this.addons.wants("socks5_auth")) return undefined;
     return async (user, pass) => {
-      const data = new Socks5AuthData(client, user, pass, expected !== undefined && `${user}:${pass}` === expected);
+      const data = new Socks5AuthData(client, user, pass, check?.(user, pass) ?? false);
       await this.addons.trigger("socks5_auth", data);
       return data.valid;
     };

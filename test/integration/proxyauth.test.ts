@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { portOf, startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
@@ -23,7 +26,7 @@ test("--proxyauth answers 407 without credentials and serves with them", { timeo
 });
 
 test("a proxyauth value without a colon is refused naming the option", { timeout: 10_000 }, async () => {
-  await assert.rejects(startProxy({ options: { proxyauth: "nocolon" } }), /option proxyauth expects .*expected user:pass/);
+  await assert.rejects(startProxy({ options: { proxyauth: "nocolon" } }), /option proxyauth expects .*expected user:pass, any, or @path to an htpasswd file/);
 });
 
 test("upstream_auth: an upstream:URL mode authenticates to a proxy that asks for credentials, plain HTTP and CONNECT", { timeout: 15_000 }, async (t) => {
@@ -67,4 +70,38 @@ test("http_connect_send_host_header: the CONNECT pryx sends an upstream proxy ca
   assert.equal(heads.length, 2, heads.join("\n---\n"));
   assert.match(heads[0] ?? "", /^CONNECT app\.test:443 HTTP\/1\.1\r\nHost: app\.test:443\r\n/);
   assert.doesNotMatch(heads[1] ?? "", /\r\nHost:/i);
+});
+
+const basic = (user: string, pass: string) => ({ headers: { "Proxy-Authorization": `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` } });
+
+test("proxyauth any accepts whatever credentials come, and still asks for some", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const proxy = await startProxy({ options: { proxyauth: "any" } });
+  closeAfter(t, proxy, origin);
+  const url = `http://127.0.0.1:${origin.port}/`;
+  assert.equal((await viaProxy(proxy.port, url)).status, 407);
+  assert.equal((await viaProxy(proxy.port, url, basic("anyone", "anything"))).status, 200);
+});
+
+test("proxyauth @htpasswd checks htpasswd's MD5 (-m), SHA1 (-s) and plain (-p) entries; bcrypt and a missing file are refused naming the file", { timeout: 10_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-htpasswd-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "users");
+  // The MD5 line was made by `openssl passwd -apr1 -salt abcdefgh password`, the SHA1 one from `sha1("secret")`.
+  fs.writeFileSync(file, "# users\nmd5user:$apr1$abcdefgh$FBwExRW4dCc8aL.OvjpIE1\nshauser:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\nplain:letmein\n");
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const proxy = await startProxy({ options: { proxyauth: `@${file}` } });
+  closeAfter(t, proxy, origin);
+  const url = `http://127.0.0.1:${origin.port}/`;
+  const status = async (user: string, pass: string) => (await viaProxy(proxy.port, url, basic(user, pass))).status;
+  assert.deepEqual(
+    [await status("md5user", "password"), await status("shauser", "secret"), await status("plain", "letmein")],
+    [200, 200, 200],
+  );
+  assert.deepEqual([await status("md5user", "Password"), await status("shauser", "nope"), await status("nobody", "letmein")], [407, 407, 407]);
+
+  const bcrypt = path.join(dir, "bcrypt");
+  fs.writeFileSync(bcrypt, "alice:$2y$05$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY\n");
+  await assert.rejects(startProxy({ options: { proxyauth: `@${bcrypt}` } }), /bcrypt:1: bcrypt hashes \(htpasswd -B\) are not supported; use htpasswd -m/);
+  await assert.rejects(startProxy({ options: { proxyauth: `@${path.join(dir, "missing")}` } }), /cannot read the htpasswd file .*missing/);
 });

@@ -17,6 +17,8 @@ export interface TlsProvider {
 }
 
 /** Everything a connection handler needs from the engine, passed down instead of globals. */
+import type { ProxyCredentials } from "./proxy-credentials.ts";
+
 export interface ProxyContext {
   readonly addons: AddonManager;
   readonly options: Options;
@@ -33,4 +35,6 @@ export interface ProxyContext {
   readonly injectors: Injectors;
   /** Server connections opened at CONNECT (connection_strategy=eager) for what the tunnel carries. */
   readonly eagerServers: EagerServers;
+  /** proxyauth's check, made once per value of the option. */
+  readonly credentials: ProxyCredentials;
 }

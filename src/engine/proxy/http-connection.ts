@@ -241,13 +241,16 @@ export class HttpConnection {
     return result.keepAlive && head.keepAlive && !this.writer.closeAfter && !this.closed;
   }
 
-  /** With --proxyauth user:pass, explicit-proxy requests must carry matching Basic credentials. */
+  /** With --proxyauth, explicit-proxy requests must carry Basic credentials it accepts. */
   private authorized(head: MessageHead): boolean {
-    const expected = this.ctx.options.get<string | undefined>("proxyauth");
-    if (!expected) return true;
+    const check = this.ctx.credentials.for(this.ctx.options.get<string | undefined>("proxyauth"));
+    if (!check) return true;
     const got = Headers.fromRaw(head.rawHeaders).get("proxy-authorization") ?? "";
     const m = /^Basic\s+(\S+)$/i.exec(got);
-    return m !== null && Buffer.from(m[1] as string, "base64").toString("utf8") === expected;
+    if (!m) return false;
+    const pair = Buffer.from(m[1] as string, "base64").toString("utf8");
+    const colon = pair.indexOf(":");
+    return colon >= 0 && check(pair.slice(0, colon), pair.slice(colon + 1));
   }
 
   private buildRequest(head: MessageHead): Request {

@@ -1,0 +1,116 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+
+/**
+ * mitmproxy's `proxyauth` values: `user:pass`, `any` (any credentials are accepted, which is how
+ * a tester records what clients send), or `@path` to an Apache htpasswd file. The HTTP proxy's
+ * Basic Proxy-Authorization and SOCKS5's username/password both check through here.
+ */
+export type CredentialCheck = (user: string, pass: string) => boolean;
+
+const ITOA64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+function to64(v: number, n: number): string {
+  let out = "";
+  for (let i = 0; i < n; i++, v >>= 6) out += ITOA64[v & 0x3f];
+  return out;
+}
+
+const md5 = (...parts: (Buffer | string)[]): Buffer => {
+  const h = crypto.createHash("md5");
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+
+/** Apache's APR1 MD5-crypt (`htpasswd -m`, its default): `$apr1$salt$hash`. */
+export function apr1(password: string, salt: string): string {
+  const pw = Buffer.from(password);
+  const magic = "$apr1$";
+  const alt = md5(pw, salt, pw);
+  const ctx = crypto.createHash("md5").update(pw).update(magic).update(salt);
+  for (let left = pw.length; left > 0; left -= 16) ctx.update(alt.subarray(0, Math.min(left, 16)));
+  for (let i = pw.length; i > 0; i >>= 1) ctx.update(i & 1 ? Buffer.alloc(1) : pw.subarray(0, 1));
+  let final = ctx.digest();
+  for (let i = 0; i < 1000; i++) {
+    const round = crypto.createHash("md5");
+    round.update(i & 1 ? pw : final);
+    if (i % 3) round.update(salt);
+    if (i % 7) round.update(pw);
+    round.update(i & 1 ? final : pw);
+    final = round.digest();
+  }
+  const b = (k: number): number => final[k] as number;
+  const hash =
+    to64((b(0) << 16) | (b(6) << 8) | b(12), 4) +
+    to64((b(1) << 16) | (b(7) << 8) | b(13), 4) +
+    to64((b(2) << 16) | (b(8) << 8) | b(14), 4) +
+    to64((b(3) << 16) | (b(9) << 8) | b(15), 4) +
+    to64((b(4) << 16) | (b(10) << 8) | b(5), 4) +
+    to64(b(11), 2);
+  return `${magic}${salt}$${hash}`;
+}
+
+const same = (a: string, b: string): boolean => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+};
+
+/** Whether `password` matches an htpasswd hash; the formats are htpasswd's -m, -s and -p. */
+function matches(hash: string, password: string): boolean {
+  if (hash.startsWith("$apr1$")) return same(apr1(password, hash.slice(6).split("$")[0] ?? ""), hash);
+  if (hash.startsWith("{SHA}")) return same(`{SHA}${crypto.createHash("sha1").update(password).digest("base64")}`, hash);
+  return same(password, hash);
+}
+
+/** An htpasswd file's entries; a format pryx cannot check is an error naming the line. */
+export function readHtpasswd(file: string): Map<string, string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read the htpasswd file ${file}: ${(err as Error).message}`);
+  }
+  const users = new Map<string, string>();
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (!line.trim() || line.startsWith("#")) return;
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw new Error(`${file}:${i + 1}: expected user:hash`);
+    const hash = line.slice(colon + 1).trim();
+    if (/^\$2[aby]?\$/.test(hash)) throw new Error(`${file}:${i + 1}: bcrypt hashes (htpasswd -B) are not supported; use htpasswd -m (MD5, htpasswd's default) or -s (SHA1)`);
+    if (/^\$(1|5|6)\$/.test(hash) || (hash.length === 13 && /^[./0-9A-Za-z]{13}$/.test(hash))) {
+      throw new Error(`${file}:${i + 1}: crypt(3) hashes are not supported; use htpasswd -m (MD5, htpasswd's default) or -s (SHA1)`);
+    }
+    users.set(line.slice(0, colon), hash);
+  });
+  return users;
+}
+
+/** The check for a `proxyauth` value; an unreadable or unsupported htpasswd file throws here, at set time. */
+export function credentialCheck(spec: string): CredentialCheck {
+  if (spec === "any") return () => true;
+  if (spec.startsWith("@")) {
+    const users = readHtpasswd(spec.slice(1));
+    return (user, pass) => {
+      const hash = users.get(user);
+      return hash !== undefined && matches(hash, pass);
+    };
+  }
+  const colon = spec.indexOf(":");
+  if (colon < 0) throw new Error("expected user:pass, any, or @path to an htpasswd file");
+  return (user, pass) => same(`${user}:${pass}`, spec);
+}
+
+/** The checker for the current option value, made once per value. */
+export class ProxyCredentials {
+  private spec: string | undefined;
+  private check: CredentialCheck | undefined;
+
+  for(spec: string | undefined): CredentialCheck | undefined {
+    if (spec !== this.spec) {
+      this.spec = spec;
+      this.check = spec ? credentialCheck(spec) : undefined;
+    }
+    return this.check;
+  }
+}
