@@ -1,13 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
+import http from "node:http";
+import http2 from "node:http2";
+import tls from "node:tls";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { portOf, startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
-import { httpsViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
+import { httpsViaProxy, pryxCaPem, startTlsOrigin } from "../helpers/tls-origin.ts";
 
 test("--proxyauth answers 407 without credentials and serves with them", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
@@ -104,4 +107,41 @@ test("proxyauth @htpasswd checks htpasswd's MD5 (-m), SHA1 (-s) and plain (-p) e
   fs.writeFileSync(bcrypt, "alice:$2y$05$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY\n");
   await assert.rejects(startProxy({ options: { proxyauth: `@${bcrypt}` } }), /bcrypt:1: bcrypt hashes \(htpasswd -B\) are not supported; use htpasswd -m/);
   await assert.rejects(startProxy({ options: { proxyauth: `@${path.join(dir, "missing")}` } }), /cannot read the htpasswd file .*missing/);
+});
+
+test("in reverse mode proxyauth asks with 401 and WWW-Authenticate, checks Authorization, and keeps it from the server, over HTTP/1 and HTTP/2", { timeout: 10_000 }, async (t) => {
+  const seen: (string | undefined)[] = [];
+  const origin = await startHttpOrigin((req, res) => {
+    seen.push(req.headers.authorization);
+    res.end("origin");
+  });
+  const proxy = await startProxy({ options: { mode: `reverse:http://127.0.0.1:${origin.port}`, proxyauth: "alice:pw" } });
+  closeAfter(t, proxy, origin);
+  const get = (headers: Record<string, string>) =>
+    new Promise<{ status: number; ask: string | undefined }>((resolve, reject) => {
+      http.get({ host: "127.0.0.1", port: proxy.port, path: "/", headers, agent: false }, (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, ask: res.headers["www-authenticate"] as string | undefined }));
+      }).on("error", reject);
+    });
+  assert.deepEqual(await get({}), { status: 401, ask: 'Basic realm="pryx"' });
+  assert.equal((await get({ authorization: `Basic ${Buffer.from("alice:wrong").toString("base64")}` })).status, 401);
+  assert.equal((await get({ authorization: `Basic ${Buffer.from("alice:pw").toString("base64")}` })).status, 200);
+  assert.deepEqual(seen, [undefined], "the server saw one request, without pryx's credentials");
+
+  const session = http2.connect(`https://app.test:${proxy.port}`, {
+    createConnection: () => tls.connect({ host: "127.0.0.1", port: proxy.port, servername: "app.test", ca: [pryxCaPem()], ALPNProtocols: ["h2"] }),
+  });
+  t.after(() => session.close());
+  const h2get = (headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const req = session.request({ ":path": "/", ...headers });
+      req.on("response", (h) => resolve(Number(h[":status"])));
+      req.on("error", reject);
+      req.resume();
+      req.end();
+    });
+  assert.equal(await h2get({}), 401);
+  assert.equal(await h2get({ authorization: `Basic ${Buffer.from("alice:pw").toString("base64")}` }), 200);
+  assert.deepEqual(seen, [undefined, undefined]);
 });

@@ -10,6 +10,7 @@ import { UpstreamPool } from "./pool.ts";
 import { HttpExchange, type ClientWriter } from "./exchange.ts";
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
+import { acceptsBasic } from "./proxy-credentials.ts";
 import type { ProxyContext } from "./context.ts";
 import { clientDisconnected } from "./client-gone.ts";
 
@@ -159,6 +160,13 @@ export class Http2Connection {
 
   private async onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): Promise<void> {
     stream.on("error", () => undefined);
+    // A reverse proxy's streams need proxyauth's credentials, as its HTTP/1 requests do.
+    const check = this.target.rewriteHost ? this.ctx.credentials.for(this.ctx.options.get<string | undefined>("proxyauth")) : undefined;
+    if (check && !acceptsBasic(check, String(headers["authorization"] ?? ""))) {
+      stream.respond({ ":status": 401, "www-authenticate": 'Basic realm="pryx"', "content-type": "text/plain" });
+      stream.end("pryx: authentication required\n");
+      return;
+    }
     const authority = String(headers[":authority"] ?? headers["host"] ?? `${this.target.host}:${this.target.port}`);
     // As in HTTP/1 inside a tunnel: the server is the one the CONNECT named (the client may
     // have resolved the name itself); the authority stays in the Host header and the SNI.
@@ -181,6 +189,8 @@ export class Http2Connection {
       if (request.plainHeaders.has("host")) request.plainHeaders.set("host", request.hostHeader);
     }
     if (!request.plainHeaders.has("host")) request.plainHeaders.insert(0, "host", request.authority);
+    // pryx's own credentials are not the server's business.
+    if (check) request.plainHeaders.delete("authorization");
     const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
     const body = new Incoming({ httpVersion: "HTTP/2.0", rawHeaders: [], method: request.method, url: request.path, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: true });
     // HTTP/2 flow control then holds this stream alone when its server reads slowly.

@@ -1,6 +1,7 @@
 import type net from "node:net";
 import { Duplex } from "node:stream";
 import { Http1Parser, LENIENT_INBOUND, type MessageHead } from "../http1/parser.ts";
+import { acceptsBasic, authHeaders } from "./proxy-credentials.ts";
 import { Headers } from "../flow/headers.ts";
 import { HTTPFlow, Request, Response, defaultReason } from "../flow/http.ts";
 import { FlowError } from "../flow/flow.ts";
@@ -214,10 +215,13 @@ export class HttpConnection {
   /** Runs one request/response exchange. Returns whether the client connection stays open. */
   private async exchange(inc: Incoming): Promise<boolean> {
     const head = inc.head;
-    if (!this.target && !this.authorized(head)) {
-      this.socket.write(
-        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="pryx"\r\nContent-Type: text/plain\r\nContent-Length: 36\r\n\r\npryx: proxy authentication required\n',
-      );
+    // An explicit proxy's requests, and a reverse proxy's, need proxyauth's credentials; those
+    // inside a CONNECT tunnel were authorized with it.
+    const reverse = this.target?.rewriteHost === true;
+    if ((!this.target || reverse) && !this.authorized(head, reverse)) {
+      const h = authHeaders(reverse);
+      const body = `pryx: ${reverse ? "" : "proxy "}authentication required\n`;
+      this.socket.write(`HTTP/1.1 ${h.status} ${h.reason}\r\n${h.ask}: Basic realm="pryx"\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
       return head.keepAlive && inc.complete;
     }
     if (head.method === "CONNECT") return this.connect(inc);
@@ -241,16 +245,10 @@ export class HttpConnection {
     return result.keepAlive && head.keepAlive && !this.writer.closeAfter && !this.closed;
   }
 
-  /** With --proxyauth, explicit-proxy requests must carry Basic credentials it accepts. */
-  private authorized(head: MessageHead): boolean {
+  /** With --proxyauth, the request must carry Basic credentials it accepts (see `authHeaders`). */
+  private authorized(head: MessageHead, reverse: boolean): boolean {
     const check = this.ctx.credentials.for(this.ctx.options.get<string | undefined>("proxyauth"));
-    if (!check) return true;
-    const got = Headers.fromRaw(head.rawHeaders).get("proxy-authorization") ?? "";
-    const m = /^Basic\s+(\S+)$/i.exec(got);
-    if (!m) return false;
-    const pair = Buffer.from(m[1] as string, "base64").toString("utf8");
-    const colon = pair.indexOf(":");
-    return colon >= 0 && check(pair.slice(0, colon), pair.slice(colon + 1));
+    return !check || acceptsBasic(check, Headers.fromRaw(head.rawHeaders).get(authHeaders(reverse).answer));
   }
 
   private buildRequest(head: MessageHead): Request {
@@ -264,6 +262,8 @@ export class HttpConnection {
     const { scheme, host, port } = this.target;
     const req = new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme, host, port, path: head.url });
     if (this.target.rewriteHost && !this.ctx.options.get<boolean>("keep_host_header") && req.plainHeaders.has("host")) req.plainHeaders.set("host", req.hostHeader);
+    // pryx's own credentials are not the server's business (mitmproxy removes them too).
+    if (this.target.rewriteHost && this.ctx.options.get<string | undefined>("proxyauth")) req.plainHeaders.delete("authorization");
     return req;
   }
 

@@ -101,6 +101,25 @@ export function credentialCheck(spec: string): CredentialCheck {
   return (user, pass) => same(`${user}:${pass}`, spec);
 }
 
+/** Whether a `Basic` header value carries credentials `check` accepts. */
+export function acceptsBasic(check: CredentialCheck, header: string | undefined): boolean {
+  const m = /^Basic\s+(\S+)$/i.exec(header ?? "");
+  if (!m) return false;
+  const pair = Buffer.from(m[1] as string, "base64").toString("utf8");
+  const colon = pair.indexOf(":");
+  return colon >= 0 && check(pair.slice(0, colon), pair.slice(colon + 1));
+}
+
+/**
+ * Which header carries a client's credentials: Proxy-Authorization for an explicit proxy; in
+ * reverse mode, where clients take pryx for the server, Authorization (mitmproxy does the same).
+ */
+export function authHeaders(reverse: boolean): { ask: string; answer: string; status: number; reason: string } {
+  return reverse
+    ? { ask: "www-authenticate", answer: "authorization", status: 401, reason: "Unauthorized" }
+    : { ask: "proxy-authenticate", answer: "proxy-authorization", status: 407, reason: "Proxy Authentication Required" };
+}
+
 /** The checker for the current option value, made once per value. */
 export class ProxyCredentials {
   private spec: string | undefined;
