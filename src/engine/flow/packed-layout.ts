@@ -38,6 +38,8 @@ export const F_RESPONSE = 4;
 export const F_ERROR = 8;
 export const F_CLIENT_PACKED = 16;
 export const F_SERVER_PACKED = 32;
+/** The flow has metadata: its JSON is the text's last field. */
+export const F_METADATA = 64;
 
 /** Where packed flows keep their numbers and small bodies; one per store. */
 export class PackArena {

@@ -2,7 +2,7 @@ import { prettyHostOf } from "./http.ts";
 import { decodeContent } from "./encoding.ts";
 import { CLIENT_FIELDS, CLIENT_PEER_HOST, CLIENT_PEER_PORT_SLOT, SERVER_ADDRESS_HOST, SERVER_ADDRESS_PORT_SLOT, serverHasAddress } from "./packed-connection.ts";
 import {
-  F_ERROR, F_RESPONSE, N_CLIENT, N_FLAGS, N_REQ_BODY, N_REQ_HEADERS, N_RES_BODY, N_RES_HEADERS, N_SERVER, N_STATUS,
+  F_ERROR, F_METADATA, F_RESPONSE, N_CLIENT, N_FLAGS, N_REQ_BODY, N_REQ_HEADERS, N_RES_BODY, N_RES_HEADERS, N_SERVER, N_STATUS,
   REQ_HEADERS, SEP, getBody, type PackArena, type PackedHTTPFlow,
 } from "./packed-layout.ts";
 
@@ -12,9 +12,11 @@ import {
  * builds one. One view serves a whole pass (`reset` moves it to the next flow), so a
  * predicate must not keep it.
  */
+const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
+
 export class PackedView {
   readonly type = "http" as const;
-  readonly metadata: Readonly<Record<string, unknown>> = Object.freeze({});
+
   readonly intercepted = false;
   readonly websocket = undefined;
   readonly request = new PackedRequestView(this);
@@ -34,6 +36,13 @@ export class PackedView {
     this.at = this.arena.numbers.base(p.slot);
     this.known = 0;
     return this;
+  }
+
+  /** The flow's metadata: parsed from the text's last field when there is any (see F_METADATA). */
+  get metadata(): Readonly<Record<string, unknown>> {
+    if ((this.num(N_FLAGS) & F_METADATA) === 0) return NO_METADATA;
+    const text = this.p.text;
+    return JSON.parse(text.slice(text.lastIndexOf(SEP) + 1)) as Record<string, unknown>;
   }
 
   get response(): PackedResponseView | undefined {

@@ -9,8 +9,8 @@
  * its text, its numbers in a shared Float64Array, its body buffers as they were, and its
  * connections shared with the other flows of the same connection.
  *
- * Only what round-trips exactly is packed: a flow with metadata, trailers, a WebSocket, an
- * edit backup or a NUL in any text stays an object (see `packable`).
+ * Only what round-trips exactly is packed: a flow with trailers, a WebSocket, an edit backup,
+ * metadata that is not plain JSON, or a NUL in any text stays an object (see `packable`).
  */
 import { FlowError, SEQ } from "./flow.ts";
 import { HTTPFlow, Request, Response } from "./http.ts";
@@ -19,7 +19,7 @@ import type { Message } from "./message.ts";
 import { BodySlab, SLAB_MAX_BODY } from "./body-slab.ts";
 import { CLIENT_FIELDS, UnpackableValue, packClient, packServer, unpackClient, unpackServer } from "./packed-connection.ts";
 import {
-  F_CLIENT_PACKED, F_ERROR, F_REQ_STREAM, F_RES_STREAM, F_RESPONSE, F_SERVER_PACKED, N_CLIENT, N_CREATED, N_ERROR_TS, N_FLAGS,
+  F_CLIENT_PACKED, F_ERROR, F_METADATA, F_REQ_STREAM, F_RES_STREAM, F_RESPONSE, F_SERVER_PACKED, N_CLIENT, N_CREATED, N_ERROR_TS, N_FLAGS,
   N_PORT, N_REQ_BODY, N_REQ_END, N_REQ_HEADERS, N_REQ_START, N_RES_BODY, N_RES_END, N_RES_HEADERS, N_RES_START, N_SERVER,
   N_STATUS, PackArena, PackedHTTPFlow, REQ_HEADERS, SEP, getBody,
 } from "./packed-layout.ts";
@@ -27,9 +27,23 @@ import {
 export { PackArena, PackedHTTPFlow } from "./packed-layout.ts";
 export { PackedView } from "./packed-view.ts";
 
-function hasNoMetadata(flow: HTTPFlow): boolean {
-  for (const _ in flow.metadata) return false;
-  return true;
+/**
+ * Whether a value is plain JSON (strings, finite numbers, booleans, null, arrays and plain
+ * objects), which JSON.parse gives back equal: anything else (a Buffer, a Date, a class, undefined)
+ * keeps its flow unpacked.
+ */
+function plainJson(v: unknown, depth = 0): boolean {
+  if (depth > 32) return false;
+  if (v === null || typeof v === "string" || typeof v === "boolean") return true;
+  if (typeof v === "number") return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every((x) => plainJson(x, depth + 1));
+  if (typeof v !== "object" || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  return Object.values(v as Record<string, unknown>).every((x) => plainJson(x, depth + 1));
+}
+
+function hasMetadata(flow: HTTPFlow): boolean {
+  for (const _ in flow.metadata) return true;
+  return false;
 }
 
 /** Whether a flow packs and unpacks to an equal flow. */
@@ -42,7 +56,8 @@ export function packable(flow: unknown): flow is HTTPFlow {
     flow.websocket === undefined &&
     flow.request.trailers === undefined &&
     flow.response?.trailers === undefined &&
-    hasNoMetadata(flow)
+    // Addons' metadata (mitmproxy scripts set it often) packs as JSON when it is plain JSON.
+    (!hasMetadata(flow) || plainJson(flow.metadata))
   );
 }
 
@@ -100,6 +115,8 @@ export function packFlow(flow: HTTPFlow, seq: number, arena: PackArena): PackedH
     slab.release(slot);
     return undefined;
   }
+  const metadata = hasMetadata(flow);
+  if (metadata) parts.push(JSON.stringify(flow.metadata));
   for (let i = 0; i < parts.length; i++) {
     if ((parts[i] as string).includes(SEP)) {
       slab.release(slot);
@@ -115,7 +132,7 @@ export function packFlow(flow: HTTPFlow, seq: number, arena: PackArena): PackedH
   n[at + N_RES_END] = res?.timestamp_end ?? NaN;
   n[at + N_ERROR_TS] = flow.error?.timestamp ?? NaN;
   n[at + N_FLAGS] = (req.stream ? F_REQ_STREAM : 0) | (res?.stream ? F_RES_STREAM : 0) | (res ? F_RESPONSE : 0) | (flow.error ? F_ERROR : 0) |
-    (client ? 0 : F_CLIENT_PACKED) | (server ? 0 : F_SERVER_PACKED);
+    (client ? 0 : F_CLIENT_PACKED) | (server ? 0 : F_SERVER_PACKED) | (metadata ? F_METADATA : 0);
   n[at + N_REQ_HEADERS] = reqFields;
   n[at + N_RES_HEADERS] = resFields;
   const requestBody = putBody(req.raw_content, arena.bodies, n, at + N_REQ_BODY);
@@ -169,6 +186,7 @@ export function unpackFlow(p: PackedHTTPFlow, arena: PackArena): HTTPFlow {
   }
   flow.marked = s[2] as string;
   flow.comment = s[3] as string;
+  if (flags & F_METADATA) flow.metadata = JSON.parse(s[s.length - 1] as string) as Record<string, unknown>;
   flow.is_replay = (s[4] || null) as HTTPFlow["is_replay"];
   if (flags & F_ERROR) flow.error = new FlowError(s[5] as string, n[at + N_ERROR_TS] as number);
   flow.timestamp_created = n[at + N_CREATED] as number;

@@ -110,18 +110,41 @@ test("a flow without a response and with an error packs; unset timestamps stay u
   assert.equal(encodeFlow(back), encodeFlow(flow));
 });
 
-test("flows that would not round-trip are not packed: live, paused, edited, with metadata, trailers or a WebSocket", () => {
+test("flows that would not round-trip are not packed: live, paused, edited, with metadata that is not plain JSON, trailers", () => {
   const live = finished();
   live.live = true;
   const paused = finished();
   paused.intercept();
   const edited = finished();
   edited.backupState();
-  const meta = finished();
-  meta.metadata.blocklisted = true;
+  const buffer = finished();
+  buffer.metadata.raw = Buffer.from("x");
+  const date = finished();
+  date.metadata.when = { at: new Date(0) };
+  const missing = finished();
+  missing.metadata.gone = undefined;
   const trailers = finished();
   trailers.response!.trailers = new Headers([["grpc-status", "0"]]);
-  for (const f of [live, paused, edited, meta, trailers]) assert.equal(packable(f), false);
+  for (const f of [live, paused, edited, buffer, date, missing, trailers]) assert.equal(packable(f), false);
+});
+
+test("plain JSON metadata packs, unpacks equal, and filters read it from the packed flow (~meta)", () => {
+  const arena = new PackArena();
+  const flow = finished();
+  flow.metadata = { blocklisted: true, proxyauth: ["alice", "pw"], score: 0.5, note: "a\u0000b", nested: { tags: ["x"], none: null } };
+  assert.equal(packable(flow), true);
+  const packed = packFlow(flow, 1, arena)!;
+  assert.ok(packed, "packed");
+  const back = unpackFlow(packed, arena);
+  assert.deepEqual(back.metadata, flow.metadata);
+  assert.equal(encodeFlow(back), encodeFlow(flow));
+  const view = new PackedView(arena).reset(packed);
+  assert.deepEqual(view.metadata, flow.metadata);
+  assert.equal(compileFilter("~meta alice")(view as unknown as FilterableFlow), true);
+  assert.equal(compileFilter("~meta bob")(view as unknown as FilterableFlow), false);
+  // Without metadata the view has none, and the text has no extra field.
+  const plain = packFlow(finished(), 2, arena)!;
+  assert.deepEqual(new PackedView(arena).reset(plain).metadata, {});
 });
 
 test("a NUL in any text leaves the flow unpacked rather than split wrongly", () => {
