@@ -280,6 +280,7 @@ export class Engine {
     return async (user, pass) => {
       const data = new Socks5AuthData(client, user, pass, check?.(user, pass) ?? false);
       await this.addons.trigger("socks5_auth", data);
+      if (data.valid) this.ctx.credentials.remember(client, [user, pass]);
       return data.valid;
     };
   }

@@ -77,13 +77,16 @@ test("http_connect_send_host_header: the CONNECT pryx sends an upstream proxy ca
 
 const basic = (user: string, pass: string) => ({ headers: { "Proxy-Authorization": `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` } });
 
-test("proxyauth any accepts whatever credentials come, and still asks for some", { timeout: 10_000 }, async (t) => {
+test("proxyauth any accepts whatever credentials come, still asks for some, and records them on the flow", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
   const proxy = await startProxy({ options: { proxyauth: "any" } });
   closeAfter(t, proxy, origin);
   const url = `http://127.0.0.1:${origin.port}/`;
   assert.equal((await viaProxy(proxy.port, url)).status, 407);
   assert.equal((await viaProxy(proxy.port, url, basic("anyone", "anything"))).status, 200);
+  // The flow records who came in, as mitmproxy's metadata.proxyauth does: what "any" is for.
+  const [flow] = await proxy.waitFinished(1);
+  assert.deepEqual(proxy.engine.store.get(flow!.id)?.metadata, { proxyauth: ["anyone", "anything"] });
 });
 
 test("proxyauth @htpasswd checks htpasswd's MD5 (-m), SHA1 (-s) and plain (-p) entries; bcrypt and a missing file are refused naming the file", { timeout: 10_000 }, async (t) => {

@@ -10,7 +10,7 @@ import { UpstreamPool } from "./pool.ts";
 import { HttpExchange, type ClientWriter } from "./exchange.ts";
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
-import { acceptsBasic } from "./proxy-credentials.ts";
+import { acceptedBasic } from "./proxy-credentials.ts";
 import type { ProxyContext } from "./context.ts";
 import { clientDisconnected } from "./client-gone.ts";
 
@@ -162,7 +162,9 @@ export class Http2Connection {
     stream.on("error", () => undefined);
     // A reverse proxy's streams need proxyauth's credentials, as its HTTP/1 requests do.
     const check = this.target.rewriteHost ? this.ctx.credentials.for(this.ctx.options.get<string | undefined>("proxyauth")) : undefined;
-    if (check && !acceptsBasic(check, String(headers["authorization"] ?? ""))) {
+    const accepted = check && acceptedBasic(check, String(headers["authorization"] ?? ""));
+    if (accepted) this.ctx.credentials.remember(this.client, accepted);
+    if (check && !accepted) {
       stream.respond({ ":status": 401, "www-authenticate": 'Basic realm="pryx"', "content-type": "text/plain" });
       stream.end("pryx: authentication required\n");
       return;
@@ -192,6 +194,7 @@ export class Http2Connection {
     // pryx's own credentials are not the server's business.
     if (check) request.plainHeaders.delete("authorization");
     const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
+    this.ctx.credentials.stamp(flow);
     const body = new Incoming({ httpVersion: "HTTP/2.0", rawHeaders: [], method: request.method, url: request.path, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: true });
     // HTTP/2 flow control then holds this stream alone when its server reads slowly.
     body.source = stream;

@@ -1,7 +1,7 @@
 import type net from "node:net";
 import { Duplex } from "node:stream";
 import { Http1Parser, LENIENT_INBOUND, type MessageHead } from "../http1/parser.ts";
-import { acceptsBasic, authHeaders } from "./proxy-credentials.ts";
+import { acceptedBasic, authHeaders } from "./proxy-credentials.ts";
 import { Headers } from "../flow/headers.ts";
 import { HTTPFlow, Request, Response, defaultReason } from "../flow/http.ts";
 import { FlowError } from "../flow/flow.ts";
@@ -234,6 +234,7 @@ export class HttpConnection {
       return false;
     }
     const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
+    this.ctx.credentials.stamp(flow);
     this.liveFlow = flow;
     this.writer = new H1Writer(this.socket);
     const result = await new HttpExchange(this.ctx, flow, inc, this.writer, this.pool).run();
@@ -245,10 +246,13 @@ export class HttpConnection {
     return result.keepAlive && head.keepAlive && !this.writer.closeAfter && !this.closed;
   }
 
-  /** With --proxyauth, the request must carry Basic credentials it accepts (see `authHeaders`). */
+  /** With --proxyauth, the request must carry Basic credentials it accepts (see `authHeaders`); they are remembered for the client's flows. */
   private authorized(head: MessageHead, reverse: boolean): boolean {
     const check = this.ctx.credentials.for(this.ctx.options.get<string | undefined>("proxyauth"));
-    return !check || acceptsBasic(check, Headers.fromRaw(head.rawHeaders).get(authHeaders(reverse).answer));
+    if (!check) return true;
+    const accepted = acceptedBasic(check, Headers.fromRaw(head.rawHeaders).get(authHeaders(reverse).answer));
+    if (accepted) this.ctx.credentials.remember(this.client, accepted);
+    return accepted !== undefined;
   }
 
   private buildRequest(head: MessageHead): Request {

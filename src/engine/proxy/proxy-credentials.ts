@@ -101,13 +101,16 @@ export function credentialCheck(spec: string): CredentialCheck {
   return (user, pass) => same(`${user}:${pass}`, spec);
 }
 
-/** Whether a `Basic` header value carries credentials `check` accepts. */
-export function acceptsBasic(check: CredentialCheck, header: string | undefined): boolean {
+/** The username and password of a `Basic` header value that `check` accepts, else undefined. */
+export function acceptedBasic(check: CredentialCheck, header: string | undefined): [string, string] | undefined {
   const m = /^Basic\s+(\S+)$/i.exec(header ?? "");
-  if (!m) return false;
+  if (!m) return undefined;
   const pair = Buffer.from(m[1] as string, "base64").toString("utf8");
   const colon = pair.indexOf(":");
-  return colon >= 0 && check(pair.slice(0, colon), pair.slice(colon + 1));
+  if (colon < 0) return undefined;
+  const user = pair.slice(0, colon);
+  const pass = pair.slice(colon + 1);
+  return check(user, pass) ? [user, pass] : undefined;
 }
 
 /**
@@ -120,10 +123,25 @@ export function authHeaders(reverse: boolean): { ask: string; answer: string; st
     : { ask: "proxy-authenticate", answer: "proxy-authorization", status: 407, reason: "Proxy Authentication Required" };
 }
 
-/** The checker for the current option value, made once per value. */
+/**
+ * The checker for the current option value, made once per value; and the credentials each
+ * client was let in with, which its flows carry as mitmproxy's do (`flow.metadata.proxyauth`,
+ * `[user, password]`), so `any` records what clients send.
+ */
 export class ProxyCredentials {
   private spec: string | undefined;
   private check: CredentialCheck | undefined;
+  private readonly accepted = new WeakMap<object, [string, string]>();
+
+  remember(client: object, credentials: [string, string]): void {
+    this.accepted.set(client, credentials);
+  }
+
+  /** Sets `metadata.proxyauth` when the flow's client was let in with credentials. */
+  stamp(flow: { client_conn: object; metadata: Record<string, unknown> }): void {
+    const credentials = this.accepted.get(flow.client_conn);
+    if (credentials) flow.metadata.proxyauth = [...credentials];
+  }
 
   for(spec: string | undefined): CredentialCheck | undefined {
     if (spec !== this.spec) {

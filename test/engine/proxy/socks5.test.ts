@@ -108,6 +108,8 @@ test("socks5 with proxyauth asks for credentials: right ones pass, wrong ones ar
   });
   assert.equal(await socksGet(proxy.port, origin.port, { user: "alice", pass: "wrong" }), "auth failed");
   assert.match(await socksGet(proxy.port, origin.port, { user: "alice", pass: "secret" }), /socks saw \/via-socks$/);
+  const [flow] = await proxy.waitFinished(1);
+  assert.deepEqual(proxy.engine.store.get(flow!.id)?.metadata, { proxyauth: ["alice", "secret"] }, "the tunnel's flows record who came in");
   await proxy.waitLog(/SOCKS5 authentication failed for user "alice"/);
 });
 
