@@ -171,6 +171,12 @@ export function registerCoreOptions(options: Options): void {
     choices: ["eager", "lazy"],
     help: "When server connections open: lazy, at a tunnel's first request (pryx's default); eager, before the CONNECT is answered (mitmproxy's default), so a server that is down is the CONNECT's 502 and a server that speaks first is relayed as TCP.",
   });
+  options.add({
+    name: "websocket",
+    type: "bool",
+    default: true,
+    help: "Read WebSocket connections as messages (the websocket_* hooks, intercept, the flow's messages); off, a 101 upgrade is relayed as raw bytes, as any other upgrade is.",
+  });
   options.add({ name: "rawtcp", type: "bool", default: true, help: "Relay what is neither TLS nor HTTP as raw TCP; off, it is read as HTTP and refused as malformed (tcp_hosts still relay)." });
   options.add({ name: "validate_inbound_headers", type: "bool", default: true, help: "Make sure that incoming HTTP requests are not malformed. Disabling this option makes pryx vulnerable to HTTP smuggling attacks." });
   options.add({

@@ -268,3 +268,21 @@ test("inject.websocket: an addon sends made-up messages both ways with ctx.maste
   await ctx.master.commands.call("inject.websocket", flow, true, "late");
   await proxy.waitLog(/inject\.websocket: flow .* has no open WebSocket connection/);
 });
+
+test("websocket=false relays an upgraded connection as raw bytes: the client and server still talk, the flow has no messages, no websocket_* hook fires", { timeout: 15_000 }, async (t) => {
+  const origin = await echoServer();
+  const hooks: string[] = [];
+  const addon: Addon = { name: "rec", websocket_start: () => void hooks.push("start"), websocket_message: () => void hooks.push("message") };
+  const proxy = await startProxy({ addons: [addon], options: { websocket: "false" } });
+  closeAfter(t, proxy, origin);
+  const socket = await tunnel(proxy.port, origin.port);
+  const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/raw`, { createConnection: () => socket });
+  t.after(() => ws.terminate());
+  await new Promise((r, j) => (ws.once("open", r), ws.once("error", j)));
+  const answer = new Promise<string>((r) => ws.once("message", (d) => r(d.toString())));
+  ws.send("hi");
+  assert.equal(await answer, "echo:hi");
+  const flow = await waitUntil(() => proxy.engine.store.all().find((f) => (f as HTTPFlow).response?.status_code === 101) as HTTPFlow | undefined, "the upgrade's flow");
+  assert.equal(flow.websocket, undefined);
+  assert.deepEqual(hooks, []);
+});

@@ -258,7 +258,7 @@ export class HttpExchange {
    */
   private async upgradedResponse(channel: UpstreamChannel): Promise<void> {
     const { flow, ctx } = this;
-    if (isWebSocketUpgrade(flow.request.headers)) flow.websocket = new WebSocketData();
+    if (isWebSocketUpgrade(flow.request.headers) && ctx.options.get<boolean>("websocket")) flow.websocket = new WebSocketData();
     try {
       await ctx.addons.trigger("response", flow);
       await this.waitIfIntercepted();

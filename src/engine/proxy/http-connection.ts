@@ -11,7 +11,7 @@ import { Incoming } from "./incoming.ts";
 import { UpstreamPool } from "./pool.ts";
 import { ClientFacingError, HttpExchange, type ClientWriter } from "./exchange.ts";
 import { H1Upstream } from "./upstream.ts";
-import { WebSocketRelay, isWebSocketUpgrade } from "./websocket.ts";
+import { WebSocketRelay } from "./websocket.ts";
 import type { ProxyContext } from "./context.ts";
 import type { UpstreamChannel } from "./channel.ts";
 import type { Tunnel } from "./tunnel.ts";
@@ -284,7 +284,8 @@ export class HttpConnection {
     }
     const rest = channel.rest;
     const server = channel.detach();
-    if (isWebSocketUpgrade(flow.request.headers)) {
+    // The exchange decided (the websocket option) when the 101 came: a flow with a WebSocket is read as one.
+    if (flow.websocket) {
       void new WebSocketRelay(this.ctx, flow, this.socket, server).start(inc.upgradeRest, rest);
       return;
     }
