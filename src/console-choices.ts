@@ -6,7 +6,7 @@
 export const CONSOLE_LAYOUTS = ["single", "vertical", "horizontal"] as const;
 
 /** "auto" first, then the rest sorted, as mitmproxy's `available_views()` lists them. */
-export const CONTENT_VIEWS = ["auto", "css", "dns", "graphql", "grpc", "hex", "image", "javascript", "json", "msgpack", "multipart", "protobuf", "query", "raw", "socketio", "urlencoded", "xml", "zip"] as const;
+export const CONTENT_VIEWS = ["auto", "css", "dns", "graphql", "grpc", "hex", "image", "javascript", "json", "mqtt", "msgpack", "multipart", "protobuf", "query", "raw", "socketio", "urlencoded", "xml", "zip"] as const;
 
 /** mitmproxy's `console_palette` choices (see tui/palettes.ts for how each is drawn). */
 export const CONSOLE_PALETTES = ["dark", "light", "lowdark", "lowlight", "solarized_dark", "solarized_light"] as const;

@@ -20,6 +20,7 @@ import { graphqlView, sniffGraphql } from "./graphql.ts";
 import { msgpackView } from "./msgpack.ts";
 import { sniffZip, zipView } from "./zip.ts";
 import { sniffSocketIo, socketioView } from "./socketio.ts";
+import { mqttView, sniffMqtt } from "./mqtt.ts";
 
 export type { Line, Segment, SegmentStyle, ViewName, ViewResult } from "./types.ts";
 export { lineText, searchLines } from "./search.ts";
@@ -47,6 +48,7 @@ const VIEWS: Record<ConcreteView, ContentView> = {
   msgpack: msgpackView,
   zip: zipView,
   socketio: socketioView,
+  mqtt: mqttView,
 };
 
 /** Display name of a view, for a status bar or a view picker. */
@@ -97,6 +99,8 @@ export function pickAutoView(
   if ((mime === "" || mime === "text/plain") && sniffSocketIo(body)) return "socketio";
   if (sniffMarkup(body)) return "xml";
   if (sniffZip(body) && (mime === "" || mime === "application/octet-stream")) return "zip";
+  // A WebSocket's binary message or a TCP chunk has no type: MQTT when it is exactly MQTT packets.
+  if (mime === "" && sniffMqtt(body)) return "mqtt";
   if (isMostlyBinary(body)) return "hex";
   return "raw";
 }

@@ -7,7 +7,7 @@ import { enc, texts } from "./helpers.ts";
 test("VIEW_NAMES: auto first, then sorted", () => {
   assert.equal(VIEW_NAMES[0], "auto");
   assert.deepEqual(VIEW_NAMES.slice(1), [...VIEW_NAMES.slice(1)].sort());
-  assert.equal(new Set(VIEW_NAMES).size, 18);
+  assert.equal(new Set(VIEW_NAMES).size, 19);
 });
 
 test("pickAutoView: by content type", () => {

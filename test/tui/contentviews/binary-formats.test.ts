@@ -181,3 +181,33 @@ test("Socket.IO messages show the packet they are, then their JSON; plain text t
   assert.deepEqual(texts(renderContent(enc('451-["upload",{"_placeholder":true,"num":0}]'), "text/plain", "auto"))[0], "Socket.IO BINARY_EVENT, 1 binary attachment");
   for (const plain of ["2024 was a good year", "42 is the answer", "3 apples"]) assert.equal(pickAutoView(enc(plain), "text/plain"), "raw", plain);
 });
+
+test("MQTT packets in a binary message (or a TCP chunk) show their type and fields, several in one message", () => {
+  const str = (s: string): number[] => [s.length >> 8, s.length & 0xff, ...Buffer.from(s)];
+  const packet = (first: number, body: number[]): number[] => [first, body.length, ...body];
+  const connect = packet(0x10, [...str("MQTT"), 4, 0xc2, 0, 60, ...str("sensor-1"), ...str("ada"), ...str("pw")]);
+  const publish = packet(0x32, [...str("home/temp"), 0, 7, ...Buffer.from('{"c":21.5}')]);
+  const ping = packet(0xc0, []);
+  const body = Buffer.from([...connect, ...publish, ...ping]);
+  assert.equal(pickAutoView(body, undefined), "mqtt");
+  const r = renderContent(body, undefined, "auto");
+  assert.equal(r.name, "MQTT");
+  assert.deepEqual(texts(r), [
+    "CONNECT",
+    "  protocol: MQTT level 4",
+    "  keep alive: 60 s",
+    '  client id: "sensor-1"',
+    '  username: "ada"',
+    '  password: "pw"',
+    "  clean session: yes",
+    "PUBLISH",
+    '  topic: "home/temp"',
+    "  qos: 1",
+    "  packet id: 7",
+    '  payload: "{\\"c\\":21.5}"',
+    "PINGREQ",
+  ]);
+  // Bytes whose lengths do not add up are not taken for MQTT.
+  assert.equal(pickAutoView(Buffer.from([0x30, 0x09, 0, 1, 0x61]), undefined), "hex");
+  assert.match(texts(renderContent(Buffer.from([0x30, 0x09, 0, 1, 0x61]), undefined, "mqtt")).join("\n"), /PUBLISH packet at byte 0 says 9 bytes; 3 are there/);
+});
