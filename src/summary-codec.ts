@@ -56,21 +56,19 @@ export const F_SHOWN = 32;
 const PRESENT: readonly [TextField, number][] = OPTIONAL.map((name, k) => [name, 64 << k]);
 const PRESENT_BIT = Object.fromEntries(PRESENT) as Partial<Record<TextField, number>>;
 
-/** The presence flags of the optional fields, for writers (see `SummaryWriter.end`). */
-export const P_REASON = PRESENT_BIT.reason as number;
-export const P_CONTENT_TYPE = PRESENT_BIT.contentType as number;
-export const P_ERROR = PRESENT_BIT.error as number;
-export const P_INTERCEPTED_AT = PRESENT_BIT.interceptedAt as number;
-export const P_SERVER = PRESENT_BIT.server as number;
-export { F_REPLAY, F_MODIFIED, F_LIVE };
+/** The presence flags of the optional fields (see `SummaryWriter.end`). */
+const P_REASON = PRESENT_BIT.reason as number;
+const P_CONTENT_TYPE = PRESENT_BIT.contentType as number;
+const P_ERROR = PRESENT_BIT.error as number;
+const P_INTERCEPTED_AT = PRESENT_BIT.interceptedAt as number;
+const P_SERVER = PRESENT_BIT.server as number;
 
 const num = (n: number | undefined): number => (n === undefined ? NaN : n);
 const opt = (n: number): number | undefined => (Number.isNaN(n) ? undefined : n);
 
 /**
  * Builds a batch one record at a time: each record's TEXT_FIELDS in order through `text`, then
- * its numbers through `end`. The engine writes flows straight into one (no summary object per
- * flow on the proxy's thread); `encodeSummaries` writes summary objects the same way.
+ * its numbers through `end` (`encodeSummaries` writes each summary so).
  */
 /** An empty batch, shared: never transferred (see `transferables`). */
 export const EMPTY_BATCH: SummaryBatch = { count: 0, bytes: new Uint8Array(0), nums: new Float64Array(0) };

@@ -1,7 +1,7 @@
 import { SEQ, type Flow } from "./flow/flow.ts";
 import type { FlowDetail, FlowSummary } from "../protocol.ts";
-import { summarize, writeSummary } from "./flow/summary.ts";
-import { EMPTY_BATCH, SummaryWriter, encodeSummaries, type SummaryBatch } from "../summary-codec.ts";
+import { summarize } from "./flow/summary.ts";
+import { EMPTY_BATCH, encodeSummaries, type SummaryBatch } from "../summary-codec.ts";
 import { HTTPFlow } from "./flow/http.ts";
 import { StringPool } from "./string-pool.ts";
 import { PackArena, PackedHTTPFlow, PackedView, packFlow, packable, releasePacked, unpackFlow } from "./flow/packed.ts";
@@ -241,18 +241,13 @@ export class FlowStore {
 
   /** The summaries of `flows`, and with `detailOf` the details of the finished, shown ones. */
   private encode(flows: ReadonlyMap<string, Flow>, detailOf: DetailOf | undefined, details: FlowDetail[]): SummaryBatch {
-    if (detailOf) {
-      const list: FlowSummary[] = [];
-      for (const f of flows.values()) {
-        const s = this.summary(f);
-        if (!f.live && s.shown) details.push(detailOf(f, s));
-        list.push(s);
-      }
-      return encodeSummaries(list);
+    const list: FlowSummary[] = [];
+    for (const f of flows.values()) {
+      const s = this.summary(f);
+      if (detailOf && !f.live && s.shown) details.push(detailOf(f, s));
+      list.push(s);
     }
-    const w = new SummaryWriter(flows.size);
-    for (const f of flows.values()) writeSummary(w, f, this.seqOf(f), this.matchesView(f), this.showHost);
-    return w.finish();
+    return encodeSummaries(list);
   }
 
   summary(flow: Flow): FlowSummary {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readable, summarize, writeSummary } from "../../../src/engine/flow/summary.ts";
+import { readable, summarize } from "../../../src/engine/flow/summary.ts";
 import { SummaryWriter, decodeSummaries, encodeSummaries, transferables } from "../../../src/summary-codec.ts";
 import { Client, Server } from "../../../src/engine/flow/connection.ts";
 import { FlowError, type Flow } from "../../../src/engine/flow/flow.ts";
@@ -17,7 +17,7 @@ test("readable shows a target's UTF-8 bytes as text and leaves anything else as 
   assert.equal(readable("/caf\u00e9"), "/caf\u00e9");
 });
 
-test("a flow written straight into a batch reads back as its summary object does, for every kind of flow", () => {
+test("every kind of flow's summary crosses a batch and reads back: flags, optional fields, a separator in a comment", () => {
   const client = (): Client => new Client(["127.0.0.1", 50000], ["127.0.0.1", 8080]);
   const get = new HTTPFlow(client(), new Server(["app.test", 80]), new Request({ method: "GET", scheme: "http", host: "app.test", port: 80, path: wire("/日本語?q=1"), headers: [["Host", "app.test"]], content: new Uint8Array(0) }));
   get.response = new Response({ status_code: 404, reason: "Not Found", headers: [["Content-Type", "text/html"]], content: Buffer.from("no") });
@@ -36,13 +36,9 @@ test("a flow written straight into a batch reads back as its summary object does
   const flows: Flow[] = [get, live, failed, tcp, dns];
 
   for (const showHost of [true, false]) {
-    const w = new SummaryWriter(flows.length);
-    flows.forEach((f, i) => writeSummary(w, f, i + 1, i % 2 === 0, showHost));
-    const direct = w.finish();
-    const viaObjects = encodeSummaries(flows.map((f, i) => summarize(f, i + 1, i % 2 === 0, showHost)));
-    assert.deepEqual(Buffer.from(direct.bytes), Buffer.from(viaObjects.bytes));
-    assert.deepEqual(direct.nums, viaObjects.nums);
-    const back = decodeSummaries(direct);
+    const summaries = flows.map((f, i) => summarize(f, i + 1, i % 2 === 0, showHost));
+    const back = decodeSummaries(encodeSummaries(summaries));
+    assert.deepEqual(back.slice(1), summaries.slice(1), "what crosses is the summary, field for field");
     assert.deepEqual(back.map((s) => [s.type, s.url, s.status, s.error, s.interceptedAt, s.marked, s.shown]), [
       ["http", "http://app.test/日本語?q=1", 404, undefined, undefined, true, true],
       ["http", "https://api.test/p", undefined, undefined, "request", false, false],
@@ -57,10 +53,8 @@ test("a flow written straight into a batch reads back as its summary object does
 });
 
 test("a batch hands over only buffers it owns whole, and never the shared empty batch", () => {
-  const w = new SummaryWriter(1);
   const tcp = new TCPFlow(new Client(["127.0.0.1", 1], ["127.0.0.1", 2]), new Server(["t.test", 7]));
-  writeSummary(w, tcp, 1, true);
-  const batch = w.finish();
+  const batch = encodeSummaries([summarize(tcp, 1, true)]);
   assert.deepEqual(transferables(batch), [batch.bytes.buffer, batch.nums.buffer]);
   assert.deepEqual(transferables(new SummaryWriter(0).finish()), []);
   // A view into a larger buffer stays behind: moving it would detach the rest of that buffer.
