@@ -50,6 +50,16 @@ export class CommandHistory {
     }
   }
 
+  /**
+   * The next line from `from` in direction `dir` that starts with `prefix`: its index, -1 past
+   * the oldest, or `entries.length` past the newest (the prompt's up/down and commands.history.*).
+   */
+  find(from: number, dir: -1 | 1, prefix: string): number {
+    let i = Math.max(-1, Math.min(from, this.lines.length)) + dir;
+    while (i >= 0 && i < this.lines.length && !(this.lines[i] as string).startsWith(prefix)) i += dir;
+    return Math.max(-1, Math.min(i, this.lines.length));
+  }
+
   /** Forgets every line, in the file too (mitmproxy's commands.history.clear). */
   clear(): void {
     this.lines = [];

@@ -987,16 +987,9 @@ export class Controller {
 
   /** commands.history.prev/next: a step through the lines that start with the filter's prefix. */
   private walkHistory(dir: -1 | 1): string {
-    const lines = this.history.entries;
-    let i = Math.min(this.historyWalk.index, lines.length);
-    for (i += dir; i >= 0 && i < lines.length; i += dir) {
-      if (lines[i]?.startsWith(this.historyWalk.prefix)) {
-        this.historyWalk = { ...this.historyWalk, index: i };
-        return lines[i] as string;
-      }
-    }
-    this.historyWalk = { ...this.historyWalk, index: dir < 0 ? -1 : lines.length };
-    return "";
+    const index = this.history.find(this.historyWalk.index, dir, this.historyWalk.prefix);
+    this.historyWalk = { ...this.historyWalk, index };
+    return this.history.entries[index] ?? "";
   }
 
   private resolveFlowArg(arg: string | undefined): string {
@@ -1211,15 +1204,11 @@ export class Controller {
     // What is before the cursor: `f` opens `set view_filter '…'` with the cursor inside the
     // quotes, so up recalls earlier filters whatever the current one is.
     const prefix = p.history?.prefix ?? p.line.value.slice(0, p.line.cursor);
-    let i = p.history?.index ?? lines.length;
-    for (;;) {
-      i += dir;
-      if (i < 0) return;
-      if (i >= lines.length) {
-        this.set({ prompt: { ...p, line: le.line(prefix), history: undefined, completion: undefined } });
-        return;
-      }
-      if (lines[i]!.startsWith(prefix)) break;
+    const i = this.history.find(p.history?.index ?? lines.length, dir, prefix);
+    if (i < 0) return;
+    if (i >= lines.length) {
+      this.set({ prompt: { ...p, line: le.line(prefix), history: undefined, completion: undefined } });
+      return;
     }
     this.set({ prompt: { ...p, line: le.line(lines[i]!), history: { index: i, prefix }, completion: undefined } });
   }
