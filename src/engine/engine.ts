@@ -343,6 +343,10 @@ export class Engine {
     // The mode option's check has refused anything but MODES with an optional @PORT.
     const { mode, port = this.options.get<number>("listen_port") } = parseModeSpec(modeSpec);
     const host = this.options.get<string>("listen_host");
+    const announce = (where: string): string => {
+      this.log.info(listeningMessage(mode, where));
+      return where;
+    };
     let target: ListenerTarget | undefined;
     const reverse = mode.startsWith("reverse:") ? parseReverseTarget(mode) : undefined;
     if (reverse && (reverse.scheme === "http" || reverse.scheme === "https")) {
@@ -352,18 +356,12 @@ export class Engine {
     } else if (reverse?.scheme === "udp") {
       const relay = new UdpRelay(this.ctx, [reverse.host, reverse.port], mode);
       this.udpRelays.push(relay);
-      return relay.listen(host, port).then((where) => {
-        this.log.info(listeningMessage(mode, where));
-        return where;
-      });
+      return relay.listen(host, port).then(announce);
     } else if (mode === "dns" || reverse) {
       // reverse:dns asks its one server; dns mode the configured or the system's resolver.
       const dns = new DnsServer(this.ctx, reverse && [reverse.host, reverse.port]);
       this.dnsServers.push(dns);
-      return dns.listen(host, port).then((where) => {
-        this.log.info(listeningMessage(mode, where));
-        return where;
-      });
+      return dns.listen(host, port).then(announce);
     }
     const server = net.createServer({ noDelay: true }, (socket) => void this.accept(socket, mode, target));
     return new Promise((resolve, reject) => {
@@ -373,9 +371,7 @@ export class Engine {
       server.listen(port, host, () => {
         const a = server.address() as net.AddressInfo;
         this.listeners.push({ server, mode });
-        const where = formatAddress([a.address, a.port]);
-        this.log.info(listeningMessage(mode, where));
-        resolve(where);
+        resolve(announce(formatAddress([a.address, a.port])));
       });
     });
   }
