@@ -131,17 +131,25 @@ export const mqttView: ContentView = {
   },
 };
 
-/** Whether a binary body is exactly a run of well-formed MQTT packets (for auto, on binary messages). */
+/** MQTT's fixed-header flags: PUBLISH's vary, PUBREL, SUBSCRIBE and UNSUBSCRIBE must be 0010, the rest 0000. */
+function flagsValid(type: number, flags: number): boolean {
+  return type === 3 || flags === (type === 6 || type === 8 || type === 10 ? 2 : 0);
+}
+
+/**
+ * Whether an untyped body is exactly a run of MQTT packets (for auto): types and fixed-header
+ * flags as the protocol has them, and lengths that add up to the body. Only the framing is read,
+ * so choosing the view does not parse what rendering then parses again.
+ */
 export function sniffMqtt(body: Uint8Array): boolean {
   if (body.length < 2 || body.length > 1024 * 1024) return false;
   try {
     let at = 0;
     while (at < body.length) {
       const type = (body[at] as number) >> 4;
-      if (type === 0 || type === 15) return false;
+      if (type === 0 || type === 15 || !flagsValid(type, (body[at] as number) & 0x0f)) return false;
       const { length, start } = remainingLength(body, at + 1);
       if (start + length > body.length) return false;
-      fields(type, (body[at] as number) & 0x0f, new Reader(body, start, start + length));
       at = start + length;
     }
     return true;
