@@ -4,7 +4,7 @@ import net from "node:net";
 import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
 import { OptionError, Options } from "./options.ts";
-import { listensOnUdp, parseModeSpec, parseReverseTarget, samePortClash } from "./modes.ts";
+import { listenerScheme, listensOnUdp, parseModeSpec, parseReverseTarget, samePortClash } from "./modes.ts";
 import { CommandRegistry } from "./commands.ts";
 import { Log } from "./log.ts";
 import { FlowStore, type DetailOf } from "./store.ts";
@@ -58,9 +58,7 @@ const LOAD_BATCH = 5000;
 
 /** "proxy listening at http://127.0.0.1:8080/", with the mode when it is not the regular one. */
 function listeningMessage(mode: string, where: string): string {
-  const stream = /^reverse:(tcp|tls|udp|dns):/.exec(mode)?.[1];
-  const scheme = mode === "socks5" ? "socks5" : mode === "dns" ? "dns" : (stream ?? "http");
-  return `${mode === "regular" ? "" : `${mode} `}proxy listening at ${scheme}://${where}/`;
+  return `${mode === "regular" ? "" : `${mode} `}proxy listening at ${listenerScheme(mode)}://${where}/`;
 }
 
 /** Where a reverse listener's connections go: HTTP to a server, or a TCP stream (tcp, tls). */

@@ -63,9 +63,18 @@ export function modeSpecError(spec: string): string | undefined {
   }
 }
 
+/** What a mode's listener speaks to its clients, as its "listening at" line names it. */
+export function listenerScheme(mode: string): "http" | "socks5" | "dns" | "tcp" | "tls" | "udp" {
+  if (mode === "socks5" || mode === "dns") return mode;
+  if (!mode.startsWith("reverse:")) return "http";
+  const { scheme } = parseReverseTarget(mode);
+  return scheme === "https" ? "http" : scheme;
+}
+
 /** Whether a mode listens on UDP (dns, reverse:dns, reverse:udp) rather than TCP. */
 export function listensOnUdp(mode: string): boolean {
-  return mode === "dns" || mode.startsWith("reverse:dns:") || mode.startsWith("reverse:udp:");
+  const scheme = listenerScheme(mode);
+  return scheme === "dns" || scheme === "udp";
 }
 
 /** Splits `-m socks5@1080` into the mode and its own port (undefined: the listen_port). */
