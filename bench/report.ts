@@ -5,7 +5,7 @@ import { checks } from "./checks.ts";
 import type { JobResult } from "./jobs.ts";
 import type { TargetName } from "./peers.ts";
 import { BUSY_CORES, type ConsoleFindings, type Findings, LOADGEN_SATURATED, type Measurement, type ThroughputRun, ratio } from "./results.ts";
-import { headline } from "./scenarios.ts";
+import { headline, roundsOf } from "./scenarios.ts";
 
 const PEERS: TargetName[] = ["direct", "mitmdump", "http-mitm-proxy"];
 
@@ -215,11 +215,18 @@ export function consoleLines(c: ConsoleFindings, s: Settings): string[] {
   return out;
 }
 
+/** Which scenarios ran in alternating rounds, each row its target's median round. */
+function roundsNote(s: Settings, ms: readonly Measurement[]): string {
+  const multi = [...new Set(ms.map((m) => m.scenario))].filter((sc) => roundsOf(sc, s) > 1);
+  return multi.length ? ` ${multi.map((sc) => sc.label).join("; ")}: ${roundsOf(multi[0]!, s)} alternating rounds, each row its target's median round.` : "";
+}
+
 export function renderReport(s: Settings, f: Findings): string {
   const setup =
     `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), node ${process.version}. ` +
     `The load generator, the origin and the proxy under test share these cores, so compare the ratios, not the absolute figures. ` +
-    `Each scenario: ${s.warmupMs / 1000} s warm-up, ${s.durationMs / 1000} s measured${s.quick ? " (--quick: smoke test, not figures to publish)" : ""}.`;
+    `Each scenario: ${s.warmupMs / 1000} s warm-up, ${s.durationMs / 1000} s measured${s.quick ? " (--quick: smoke test, not figures to publish)" : ""}.` +
+    roundsNote(s, f.measurements);
   const ms = f.measurements;
   const busy = busyNotes(ms);
   const out = ["", "## pryx bench", "", setup, ""];

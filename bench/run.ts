@@ -13,7 +13,7 @@ import { consoleUnavailable } from "./console/pty.ts";
 import { killAllNow, readMemory, stopAll } from "./procs.ts";
 import { generatorCell, renderReport } from "./report.ts";
 import { BUSY_CORES, type Findings, type Measurement, type RssFlatness } from "./results.ts";
-import { SCENARIOS, headline, jobTimeoutMs, primeJob } from "./scenarios.ts";
+import { SCENARIOS, headline, jobTimeoutMs, primeJob, roundsOf } from "./scenarios.ts";
 import { Loadgen, type Origin, startOrigin } from "./services.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -34,6 +34,12 @@ function progress(m: Measurement): void {
   const gen = generatorCell(r);
   const fallback = r.generator?.name === "node" && r.generator.detail ? ` (${r.generator.detail})` : "";
   log(`  ${m.target.padEnd(16)} ${figure.padStart(14)}  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  ${cpu}${gen ? `, generator ${gen}${fallback}` : ""}${errs}${busy}`);
+}
+
+/** The round whose headline figure is the median (the lower middle of an even count). */
+function medianRound(runs: Measurement[]): Measurement {
+  const sorted = [...runs].sort((a, b) => headline(a.scenario, a.result).value - headline(b.scenario, b.result).value);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as Measurement;
 }
 
 /**
@@ -65,24 +71,29 @@ async function measureTargets(s: Settings, origin: Origin, loadgen: Loadgen, f: 
           if (r.errors || r.badStatus) log(`  ${t.name}: priming certificates for h1..h16.test: ${r.errors} errors, ${r.badStatus} non-2xx, first: ${r.firstError}`);
         }
       }
-      log(`\n${sc.label}`);
-      for (const t of targets) {
-        // The C new-conns generator is the load generator's child, reaped before it answers.
-        const before = cpuSnapshot(ownPids(origin, loadgen, t.pid), [loadgen.child.proc.pid as number]);
-        const result = await run(sc.job(t, s));
-        const cpu = cpuSince(before);
-        const m: Measurement = {
-          scenario: sc,
-          target: t.name,
-          result,
-          foreignCores: cpu.foreign,
-          loadgenCores: cpu.byPid.get(loadgen.child.proc.pid as number) ?? 0,
-          originCores: cpu.byPid.get(origin.child.proc.pid as number) ?? 0,
-          targetCores: t.pid === undefined ? undefined : cpu.byPid.get(t.pid),
-        };
-        f.measurements.push(m);
-        progress(m);
+      const rounds = roundsOf(sc, s);
+      log(`\n${sc.label}${rounds > 1 ? ` (${rounds} alternating rounds, each target judged by its median)` : ""}`);
+      const byTarget = new Map<string, Measurement[]>();
+      for (let r = 0; r < rounds; r++) {
+        for (const t of targets) {
+          // The C new-conns generator is the load generator's child, reaped before it answers.
+          const before = cpuSnapshot(ownPids(origin, loadgen, t.pid), [loadgen.child.proc.pid as number]);
+          const result = await run(sc.job(t, s));
+          const cpu = cpuSince(before);
+          const m: Measurement = {
+            scenario: sc,
+            target: t.name,
+            result,
+            foreignCores: cpu.foreign,
+            loadgenCores: cpu.byPid.get(loadgen.child.proc.pid as number) ?? 0,
+            originCores: cpu.byPid.get(origin.child.proc.pid as number) ?? 0,
+            targetCores: t.pid === undefined ? undefined : cpu.byPid.get(t.pid),
+          };
+          byTarget.set(t.name, [...(byTarget.get(t.name) ?? []), m]);
+          progress(m);
+        }
       }
+      for (const runs of byTarget.values()) f.measurements.push(medianRound(runs));
     }
     for (const t of targets) if (t.pid !== undefined) f.peakKiB[t.name] = readMemory(t.pid).hwmKiB;
   } finally {
