@@ -7,7 +7,7 @@ import { Headers } from "./engine/flow/headers.ts";
 import { WebSocketData, WebSocketMessage } from "./engine/flow/websocket.ts";
 import { TCPFlow, TCPMessage, UDPFlow, UDPMessage } from "./engine/flow/tcp.ts";
 import { DNSFlow, DNSMessage, ResourceRecord, types as dnsTypes, classes as dnsClasses } from "./engine/flow/dns.ts";
-import { Client, Server, ServerConnectionHookData, Socks5AuthData } from "./engine/flow/connection.ts";
+import { Client, Server, ServerConnectionHookData, Socks5AuthData, NextLayerData } from "./engine/flow/connection.ts";
 import { Flow, FlowError } from "./engine/flow/flow.ts";
 
 export const http = { HTTPFlow, Request, Response, Headers };
@@ -35,8 +35,8 @@ export declare namespace dns {
   type DNSMessage = import("./engine/flow/dns.ts").DNSMessage;
   type ResourceRecord = import("./engine/flow/dns.ts").ResourceRecord;
 }
-export const connection = { Client, Server, ServerConnectionHookData, Socks5AuthData };
-export { Flow, FlowError, Headers, Client, Server, ServerConnectionHookData, Socks5AuthData };
+export const connection = { Client, Server, ServerConnectionHookData, Socks5AuthData, NextLayerData };
+export { Flow, FlowError, Headers, Client, Server, ServerConnectionHookData, Socks5AuthData, NextLayerData };
 export { AddonHalt } from "./engine/hooks/addon-manager.ts";
 export { ctx } from "./engine/hooks/ctx.ts";
 export type { Addon, HookName, HookArgs } from "./engine/hooks/hooks.ts";

@@ -104,6 +104,8 @@ export interface ConnectionDetail {
   cipher: string | undefined;
   sni: string | undefined;
   alpn: string | undefined;
+  /** Offered: by the client, or by pryx to the server. */
+  alpnOffers: readonly string[];
   /** The server's leaf certificate, summarized; undefined without one (clients, plain connections). */
   certificate: CertificateDetail | undefined;
   timestampStart: number | undefined;

@@ -221,7 +221,8 @@ function connectionLines(title: string, c: ConnectionDetail): Line[] {
     kv("TLS Version", c.tlsVersion),
     kv("Server Name Indication", c.sni),
     kv("Cipher Name", c.cipher),
-    kv("ALPN", c.alpn),
+    // On one line: what was offered says why a protocol was, or was not, agreed.
+    kv("ALPN", c.alpnOffers.length ? `${c.alpn ?? "none"} (offered: ${c.alpnOffers.join(", ")})` : c.alpn),
   ].filter((l): l is Line => l !== undefined);
   if (rows.length === 0) return [];
   return [[{ text: title, style: "heading" }], ...rows, []];

@@ -55,6 +55,8 @@ export interface TlsOrigin {
   resumed: number;
   /** HTTP/2 PING frames received (h2 and both only). */
   pings: number;
+  /** The SNI of each TLS connection accepted (false: none sent). */
+  servernames: (string | false)[];
   close(): Promise<void>;
 }
 
@@ -68,7 +70,7 @@ export type TlsHandler = (req: SeenRequest, res: http.ServerResponse) => unknown
  */
 export async function startTlsOrigin(handler: TlsHandler, protocols: OriginProtocols = "h1"): Promise<TlsOrigin> {
   const cert = originCertificate();
-  const o: TlsOrigin = { port: 0, cert, requests: [], connections: 0, resumed: 0, pings: 0, close: async () => undefined };
+  const o: TlsOrigin = { port: 0, cert, requests: [], connections: 0, resumed: 0, pings: 0, servernames: [], close: async () => undefined };
   const onRequest = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -92,6 +94,7 @@ export async function startTlsOrigin(handler: TlsHandler, protocols: OriginProto
   server.on("secureConnection", (s: tls.TLSSocket) => {
     o.connections++;
     if (s.isSessionReused()) o.resumed++;
+    o.servernames.push(s.servername ?? false);
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
@@ -153,6 +156,8 @@ export interface TlsClientOptions {
   target: string;
   /** SNI; leave out for none (as for an IP target). */
   servername?: string;
+  /** The name the certificate must carry, when not the servername (or the target host). */
+  certName?: string;
   /** Trusted roots; defaults to the pryx CA. "system" is Node's built-in roots, as for a client never told about pryx. */
   ca?: string[] | "system";
   alpn?: string[];
@@ -174,6 +179,7 @@ export async function tlsViaProxy(proxyPort: number, opts: TlsClientOptions): Pr
       socket,
       host,
       ...(opts.servername ? { servername: opts.servername } : {}),
+      ...(opts.certName ? { checkServerIdentity: (_host: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(opts.certName as string, cert) } : {}),
       ...(opts.ca === "system" ? {} : { ca: opts.ca ?? [pryxCaPem()] }),
       ALPNProtocols: opts.alpn ?? ["http/1.1"],
       ...(opts.session ? { session: opts.session } : {}),

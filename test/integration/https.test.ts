@@ -328,6 +328,86 @@ test("tls_established_server sees what pryx agreed with the server; tls_failed_s
   assert.deepEqual(seen, ["established http/1.1 TLSv1.3 true true"]);
 });
 
+test("tls_start_client names the certificate and sees the client's ALPN offers; tls_start_server changes the SNI and ALPN offers pryx sends the server", { timeout: 10_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => res.end(`origin spoke HTTP/${req.httpVersion}`), "both");
+  const seen: string[] = [];
+  const addon: Addon = {
+    tls_clienthello(data) {
+      seen.push(`clienthello ${data.client_hello.sni}`);
+    },
+    tls_start_client(data) {
+      seen.push(`start_client ${data.conn.sni} ${data.conn.alpn_offers.join(",")} ${data.conn === data.context.client}`);
+      data.conn.sni = "chosen.test";
+    },
+    tls_established_client(data) {
+      seen.push(`established_client ${data.conn.sni} ${data.conn.alpn}`);
+    },
+    tls_start_server(data) {
+      seen.push(`start_server ${data.conn.sni} ${data.conn.alpn_offers.join(",")} ${data.conn === data.context.server}`);
+      data.conn.sni = "upstream.test";
+      // The client speaks HTTP/1.1; the server is asked for HTTP/2 all the same.
+      data.conn.alpn_offers = ["h2", "http/1.1"];
+    },
+    tls_established_server(data) {
+      seen.push(`established_server ${data.conn.alpn}`);
+    },
+    response(flow) {
+      seen.push(`response ${flow.client_conn.alpn_offers.join(",")} | ${flow.server_conn.alpn_offers.join(",")}`);
+    },
+  };
+  const proxy = await startProxy({ addons: [addon], options: insecure });
+  closeAfter(t, proxy, origin);
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", certName: "chosen.test", alpn: ["x-test", "http/1.1"], headers: { connection: "close" } });
+  assert.equal(res.body.toString(), "origin spoke HTTP/2.0");
+  assert.match(String(res.peer.subjectaltname), /DNS:chosen\.test/);
+  assert.deepEqual(origin.servernames, ["upstream.test"]);
+  assert.deepEqual(seen, [
+    "clienthello app.test",
+    "start_client app.test x-test,http/1.1 true",
+    "established_client chosen.test http/1.1",
+    "start_server app.test http/1.1 true",
+    "established_server h2",
+    "response x-test,http/1.1 | h2,http/1.1",
+  ]);
+});
+
+test("next_layer sees what a tunnel's first bytes were taken for, before tls_clienthello; \"tcp\" passes TLS through, an unknown layer is logged and ignored", { timeout: 10_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("origin"));
+  const seen: string[] = [];
+  const addon: Addon = {
+    next_layer(data) {
+      const first = data.data_client();
+      seen.push(`next_layer ${data.layer} ${first[0]} ${data.data_server().length} ${data.context.server.address?.[1] === origin.port}`);
+      const sni = first.toString().includes("pass.test") ? "pass" : first.toString().includes("odd.test") ? "odd" : "";
+      if (sni === "pass") data.layer = "tcp";
+      if (sni === "odd") (data as { layer: string }).layer = "quic";
+    },
+    tls_clienthello(data) {
+      seen.push(`tls_clienthello ${data.client_hello.sni}`);
+    },
+  };
+  const proxy = await startProxy({ addons: [addon], keepFlows: true, options: insecure });
+  closeAfter(t, proxy, origin);
+  const target = `127.0.0.1:${origin.port}`;
+  const passed = await httpsViaProxy(proxy.port, { target, servername: "pass.test", certName: "localhost", ca: [origin.cert.certPem], headers: { connection: "close" } });
+  assert.equal(passed.body.toString(), "origin");
+  assert.equal(passed.peer.fingerprint256, origin.cert.x509.fingerprint256, "the origin's own certificate: nothing was decrypted");
+  const intercepted = await httpsViaProxy(proxy.port, { target, servername: "app.test", headers: { connection: "close" } });
+  assert.notEqual(intercepted.peer.fingerprint256, origin.cert.x509.fingerprint256, "pryx's certificate");
+  const odd = await httpsViaProxy(proxy.port, { target, servername: "odd.test", headers: { connection: "close" } });
+  assert.equal(odd.body.toString(), "origin", "an unknown layer leaves the connection as it was taken");
+  await proxy.waitLog(/next_layer: unknown layer "quic" \(it is one of tls, http, tcp\); the connection goes on as tls/);
+  assert.deepEqual(seen, [
+    "next_layer tls 22 0 true",
+    "next_layer tls 22 0 true",
+    "tls_clienthello app.test",
+    "next_layer tls 22 0 true",
+    "tls_clienthello odd.test",
+  ]);
+  const flows = await proxy.waitFinished(3);
+  assert.equal(flows.filter((f) => f.type === "tcp").length, 1, "the passed-through connection is a TCP flow");
+});
+
 test("http://pryx.it/ through the proxy serves the onboarding page and the CA certificate", { timeout: 10_000 }, async (t) => {
   const proxy = await startProxy();
   t.after(() => proxy.stop());

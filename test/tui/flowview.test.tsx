@@ -33,6 +33,7 @@ test("Enter opens the flow with its request headers, fetched only then; Tab show
     assert.match(d, /\[Detail\]/);
     assert.match(d, /Server Connection:/);
     assert.match(d, /TLS Version: TLSv1\.3/);
+    assert.match(d, /ALPN: http\/1\.1 \(offered: h2, http\/1\.1\)/, "what the client offered, beside what was agreed");
     assert.match(await press(h, "G"), /Response complete/);
     assert.match(await press(h, KEY.left), /\[Response\]/);
 

@@ -22,6 +22,8 @@ interface ConnJSON {
   tls: boolean;
   sni: string | null;
   alpn: string | null;
+  /** Absent in older lines. */
+  alpn_offers?: string[];
   tls_version: string | null;
   timestamp_start: number | null;
   timestamp_end: number | null;
@@ -75,6 +77,7 @@ function conn(c: Client | Server, address: Address | undefined): ConnJSON {
     tls: c.tls,
     sni: c.sni ?? null,
     alpn: c.alpn ?? null,
+    alpn_offers: c.alpn_offers,
     tls_version: c.tls_version ?? null,
     timestamp_start: c.timestamp_start ?? null,
     timestamp_end: c.timestamp_end ?? null,
@@ -143,6 +146,7 @@ function restoreConn<T extends Client | Server>(c: T, j: ConnJSON): T {
   c.tls = j.tls;
   c.sni = j.sni ?? undefined;
   c.alpn = j.alpn ?? undefined;
+  c.alpn_offers = j.alpn_offers ?? [];
   c.tls_version = j.tls_version ?? undefined;
   c.timestamp_start = j.timestamp_start ?? undefined;
   c.timestamp_end = j.timestamp_end ?? undefined;

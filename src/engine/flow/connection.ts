@@ -19,6 +19,11 @@ abstract class Connection {
   cipher: string | undefined = undefined;
   sni: string | undefined = undefined;
   alpn: string | undefined = undefined;
+  /**
+   * The ALPN protocols offered: by the client in its ClientHello, by pryx to the server. A
+   * tls_start_server handler may change the server's before the handshake.
+   */
+  alpn_offers: string[] = [];
   timestamp_start: number | undefined = undefined;
   timestamp_tls_setup: number | undefined = undefined;
   timestamp_end: number | undefined = undefined;
@@ -79,7 +84,8 @@ export class ServerConnectionHookData {
 /**
  * What the TLS hooks get (mitmproxy's TlsData): `conn`, the side the handshake was on (the client
  * for tls_*_client, the server for tls_*_server; after a failure its `error` says why), and the
- * connection's two sides.
+ * connection's two sides. In tls_start_* the handshake has not begun, and what `conn` says it
+ * will use (`sni`, and the server's `alpn_offers`) may be changed.
  */
 export class TlsData {
   constructor(
@@ -100,6 +106,31 @@ export class ClientHelloData {
     readonly context: { readonly client: Client; readonly server: Server },
     readonly client_hello: { readonly sni: string | undefined; readonly alpn_protocols: readonly string[] },
   ) {}
+}
+
+/** What a connection's next bytes are taken for: intercepted TLS, HTTP, or a TCP relay (TLS then passes through undecrypted). */
+export type LayerName = "tls" | "http" | "tcp";
+export const LAYER_NAMES: readonly LayerName[] = ["tls", "http", "tcp"];
+
+/**
+ * What `next_layer` gets, as mitmproxy's NextLayer: the connection, the bytes the client sent
+ * first (`data_client()`), and `layer`, what pryx took them for, which an addon may change.
+ */
+export class NextLayerData {
+  constructor(
+    readonly context: { readonly client: Client; readonly server: Server },
+    private readonly first: Uint8Array,
+    public layer: LayerName,
+  ) {}
+
+  data_client(): Uint8Array {
+    return this.first;
+  }
+
+  /** The server has sent nothing when the client's first bytes decide. */
+  data_server(): Uint8Array {
+    return new Uint8Array(0);
+  }
 }
 
 /**

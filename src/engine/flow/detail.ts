@@ -40,6 +40,7 @@ function connection(c: Client | Server): ConnectionDetail {
     cipher: c.cipher,
     sni: c.sni,
     alpn: c.alpn,
+    alpnOffers: c.alpn_offers,
     certificate: "certificate_list" in c ? leafCertificateDetail(c.certificate_list) : undefined,
     timestampStart: c.timestamp_start,
     timestampTlsSetup: c.timestamp_tls_setup,

@@ -49,6 +49,7 @@ function connectionFacts(c: Client | Server, s: Dict): void {
   c.tls_established = c.tls;
   c.sni = text(s.sni, "utf8");
   c.alpn = text(s.alpn);
+  c.alpn_offers = list(s.alpn_offers).map((o) => text(o) ?? "");
   c.tls_version = text(s.tls_version);
   c.cipher = text(s.cipher) ?? text(s.cipher_name);
   c.timestamp_start = num(s.timestamp_start);

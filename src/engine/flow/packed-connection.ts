@@ -30,7 +30,7 @@ const F_TLS_ESTABLISHED = 2;
 /** Server address fields that are set, from this bit up, in SERVER_ADDRESSES order. */
 const F_ADDRESS = 4;
 
-const COMMON_FIELDS = 6;
+const COMMON_FIELDS = 7;
 /** Text fields of a packed client; its peername's host is the 7th. */
 export const CLIENT_FIELDS = COMMON_FIELDS + 3;
 export const CLIENT_PEER_HOST = COMMON_FIELDS;
@@ -54,8 +54,14 @@ function unnum(n: number): number | undefined {
 
 type Connection = Client | Server;
 
+/** ALPN offers as one text: protocol ids are never empty, so "" is none; a newline in one keeps the flow unpacked. */
+function offersText(offers: readonly string[]): string {
+  for (const o of offers) if (o.includes("\n")) throw new UnpackableValue();
+  return text(offers.join("\n"));
+}
+
 function packCommon(c: Connection, parts: string[], n: Float64Array, at: number): void {
-  parts.push(c.id, text(c.error), text(c.tls_version), text(c.cipher), text(c.sni), text(c.alpn));
+  parts.push(c.id, text(c.error), text(c.tls_version), text(c.cipher), text(c.sni), text(c.alpn), offersText(c.alpn_offers));
   n[at + TS_START] = c.timestamp_start ?? NaN;
   n[at + TS_TLS] = c.timestamp_tls_setup ?? NaN;
   n[at + TS_END] = c.timestamp_end ?? NaN;
@@ -68,6 +74,8 @@ function unpackCommon(c: Connection, s: readonly string[], i: number, n: Float64
   c.cipher = untext(s[i + 3] as string);
   c.sni = untext(s[i + 4] as string);
   c.alpn = untext(s[i + 5] as string);
+  const offers = s[i + 6] as string;
+  c.alpn_offers = offers === "" ? [] : offers.split("\n");
   c.timestamp_start = unnum(n[at + TS_START] as number);
   c.timestamp_tls_setup = unnum(n[at + TS_TLS] as number);
   c.timestamp_end = unnum(n[at + TS_END] as number);

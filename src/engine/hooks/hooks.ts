@@ -10,7 +10,7 @@ import type { TCPFlow, UDPFlow } from "../flow/tcp.ts";
 import type { DNSFlow } from "../flow/dns.ts";
 import type { Flow } from "../flow/flow.ts";
 import type { LogEntry } from "../../protocol.ts";
-import type { Client, ClientHelloData, ServerConnectionHookData, Socks5AuthData, TlsData } from "../flow/connection.ts";
+import type { Client, ClientHelloData, NextLayerData, ServerConnectionHookData, Socks5AuthData, TlsData } from "../flow/connection.ts";
 import type { Loader } from "./loader.ts";
 
 abstract class Hook<A extends unknown[]> {
@@ -55,10 +55,22 @@ export const HOOK_CLASSES = {
 
   /** A client's TLS ClientHello arrived; `data.ignore_connection = true` passes the connection through undecrypted. */
   TlsClienthelloHook: class TlsClienthelloHook extends Hook<[data: ClientHelloData]> {},
+  /**
+   * pryx is about to answer the client's ClientHello (`data.conn` is the client, its sni and
+   * alpn_offers read from it). The certificate is made for `data.conn.sni` (else the target
+   * host), so setting it chooses the name the client is shown.
+   */
+  TlsStartClientHook: class TlsStartClientHook extends Hook<[data: TlsData]> {},
   /** The client's TLS handshake with pryx completed (`data.conn` is the client, its sni, alpn and tls_version set). */
   TlsEstablishedClientHook: class TlsEstablishedClientHook extends Hook<[data: TlsData]> {},
   /** The client's TLS handshake failed, most often because it does not trust pryx's CA; `data.conn.error` says why. */
   TlsFailedClientHook: class TlsFailedClientHook extends Hook<[data: TlsData]> {},
+  /**
+   * pryx is about to start TLS with a server (`data.conn` is the server): the handshake sends
+   * `data.conn.sni` (and checks the certificate against it) and offers `data.conn.alpn_offers`;
+   * both may be changed here, to present another name or to keep a server on HTTP/1.1.
+   */
+  TlsStartServerHook: class TlsStartServerHook extends Hook<[data: TlsData]> {},
   /** pryx's TLS handshake with a server completed (`data.conn` is the server, its alpn, tls_version and certificate_list set). */
   TlsEstablishedServerHook: class TlsEstablishedServerHook extends Hook<[data: TlsData]> {},
   /** pryx's TLS handshake with a server failed (a certificate that does not verify, say); `data.conn.error` says why. */
@@ -77,6 +89,12 @@ export const HOOK_CLASSES = {
   ServerDisconnectedHook: class ServerDisconnectedHook extends Hook<[data: ServerConnectionHookData]> {},
   /** Connecting to a server failed; `data.server.error` says why. */
   ServerConnectErrorHook: class ServerConnectErrorHook extends Hook<[data: ServerConnectionHookData]> {},
+  /**
+   * A tunnel's (or a reverse listener's) first bytes arrived: `data.layer` is what pryx took
+   * them for ("tls", "http" or "tcp"); setting it decides instead, "tcp" relaying the bytes as
+   * they are (a TLS connection then passes through undecrypted).
+   */
+  NextLayerHook: class NextLayerHook extends Hook<[data: NextLayerData]> {},
 
   /** A WebSocket connection was established (after the 101). */
   WebsocketStartHook: class WebsocketStartHook extends Hook<[flow: HTTPFlow]> {},

@@ -2,7 +2,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { FlowError, KILLED_MESSAGE } from "../flow/flow.ts";
 import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
-import { ClientHelloData, TlsData, formatAddress, type Client } from "../flow/connection.ts";
+import { ClientHelloData, LAYER_NAMES, NextLayerData, TlsData, formatAddress, type Client, type LayerName } from "../flow/connection.ts";
 import { openServer, serverClosed } from "./upstream.ts";
 import { clientChain } from "./peer-chain.ts";
 import { parseClientHello } from "./client-hello.ts";
@@ -125,9 +125,39 @@ export class Tunnel {
   private byFirstBytes(socket: net.Socket, client: Client, target: Target, first: Buffer): void {
     const plain: ConnectionTarget = { scheme: "http", host: target.host, port: target.port, rewriteHost: false };
     const secure: ConnectionTarget = { ...plain, scheme: "https" };
-    if (this.isTls(first)) this.onClientHello(socket, client, target, first, secure);
-    else if (HTTP_START.test(first.subarray(0, 16).toString("latin1")) || !this.ctx.options.get<boolean>("rawtcp")) this.startPlainHttp(socket, client, plain, first);
-    else void this.relayTcp(socket, client, target, first);
+    const taken: LayerName = this.isTls(first) ? "tls" : HTTP_START.test(first.subarray(0, 16).toString("latin1")) || !this.ctx.options.get<boolean>("rawtcp") ? "http" : "tcp";
+    this.nextLayer(socket, client, target, first, taken, (layer) => {
+      if (layer === "tls") this.onClientHello(socket, client, target, first, secure);
+      else if (layer === "http") this.startPlainHttp(socket, client, plain, first);
+      else void this.relayTcp(socket, client, target, first);
+    });
+  }
+
+  /**
+   * next_layer: an addon sees what the first bytes were taken for and may decide otherwise.
+   * Without an addon for the hook, no detour.
+   */
+  private nextLayer(socket: net.Socket, client: Client, target: Target, first: Buffer, taken: LayerName, start: (layer: LayerName) => void): void {
+    if (!this.ctx.addons.wants("next_layer")) return start(taken);
+    const data = new NextLayerData({ client, server: new Server([target.host, target.port]) }, first, taken);
+    void this.ctx.addons.trigger("next_layer", data).then(() => {
+      // Gone while the hook ran: no handler owns the client yet, so it is reported here.
+      if (socket.destroyed) return void clientDisconnected(this.ctx.addons, client);
+      start(this.checkedLayer(data.layer, taken));
+    });
+  }
+
+  /** A layer an addon set that pryx cannot start is logged, and what the bytes were taken for starts. */
+  private checkedLayer(layer: unknown, taken: LayerName): LayerName {
+    if (!LAYER_NAMES.includes(layer as LayerName)) {
+      this.ctx.log.warn(`next_layer: unknown layer ${JSON.stringify(layer)} (it is one of ${LAYER_NAMES.join(", ")}); the connection goes on as ${taken}`);
+      return taken;
+    }
+    if (layer === "tls" && !this.ctx.tls) {
+      this.ctx.log.warn(`next_layer: "tls" asked for, but pryx has no CA to intercept with; the connection goes on as ${taken}`);
+      return taken;
+    }
+    return layer as LayerName;
   }
 
   /**
@@ -225,8 +255,12 @@ export class Tunnel {
    */
   openReverse(socket: net.Socket, client: Client, target: ConnectionTarget): void {
     this.onFirstBytes(socket, client, Buffer.alloc(0), (first) => {
-      if (this.isTls(first)) this.interceptTls(socket, client, first, target);
-      else this.startPlainHttp(socket, client, target, first);
+      this.nextLayer(socket, client, target, first, this.isTls(first) ? "tls" : "http", (layer) => {
+        if (layer === "tls") this.interceptTls(socket, client, first, target);
+        else if (layer === "http") this.startPlainHttp(socket, client, target, first);
+        // The client's bytes as they are, to the server's port: TLS passes through end to end.
+        else void this.relayTcp(socket, client, target, first);
+      });
     });
   }
 
@@ -278,6 +312,21 @@ export class Tunnel {
    * `stream`: what takes the decrypted socket instead of HTTP (a reverse:tls relay), offered no ALPN.
    */
   private interceptTls(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget, hello = parseClientHello(first), stream?: (decrypted: tls.TLSSocket) => void): void {
+    if (!this.ctx.tls) return;
+    client.sni = hello?.sni;
+    client.alpn_offers = [...(hello?.alpn ?? [])];
+    // Without an addon for tls_start_client, no detour.
+    if (!this.ctx.addons.wants("tls_start_client")) return this.answerClientHello(socket, client, first, dest, hello !== undefined, stream);
+    const data = new TlsData(client, { client, server: new Server([dest.host, dest.port]) });
+    void this.ctx.addons.trigger("tls_start_client", data).then(() => {
+      if (socket.destroyed) return void clientDisconnected(this.ctx.addons, client);
+      // A name the handler chose is the certificate's, whatever the ClientHello's SNI.
+      this.answerClientHello(socket, client, first, dest, hello !== undefined || client.sni !== undefined, stream);
+    });
+  }
+
+  /** The handshake with the client: `named`, the certificate's name (client.sni, else dest's host) is final. */
+  private answerClientHello(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget, named: boolean, stream?: (decrypted: tls.TLSSocket) => void): void {
     const provider = this.ctx.tls;
     if (!provider) return;
     // Give the ClientHello back to the socket: TLSSocket reads what is buffered before the handle.
@@ -285,7 +334,7 @@ export class Tunnel {
     // With the name read from the ClientHello, the certificate is handed over up front and the
     // handshake runs without a pause for an SNICallback; the callback is kept for a ClientHello
     // that the first bytes do not hold whole.
-    let sni = hello?.sni;
+    let sni = client.sni;
     let context: tls.SecureContext | undefined;
     try {
       context = provider.contextFor(sni ?? dest.host);
@@ -306,7 +355,7 @@ export class Tunnel {
       isServer: true,
       secureContext: context ?? provider.contextFor(dest.host),
       ...(stream ? {} : { ALPNProtocols: this.ctx.options.get<boolean>("http2") ? ["h2", "http/1.1"] : ["http/1.1"] }),
-      ...(hello && context ? {} : { SNICallback: selectBySni }),
+      ...(named && context ? {} : { SNICallback: selectBySni }),
       // mitmproxy's request_client_cert: ask for a certificate, take whatever comes (or none).
       ...(askClientCert ? { requestCert: true, rejectUnauthorized: false } : {}),
     });

@@ -144,10 +144,14 @@ export async function useEagerServer(ctx: ProxyContext, client: Client, server: 
 
 /**
  * TLS to the server on a connected socket; records what was negotiated and the chain. The
- * tls_established_server or tls_failed_server hook has run when it settles.
+ * tls_established_server or tls_failed_server hook has run when it settles. tls_start_server
+ * runs first, and the handshake sends the SNI and ALPN offers the server has after it.
  */
-function startTls(ctx: ProxyContext, client: Client, server: Server, sock: net.Socket, host: string, port: number, alpn: string[]): Promise<net.Socket> {
-  const hook = (name: "tls_established_server" | "tls_failed_server"): Promise<void> => ctx.addons.trigger(name, new TlsData(server, { client, server }));
+async function startTls(ctx: ProxyContext, client: Client, server: Server, sock: net.Socket, host: string, port: number, offers: string[]): Promise<net.Socket> {
+  const hook = (name: "tls_start_server" | "tls_established_server" | "tls_failed_server"): Promise<void> => ctx.addons.trigger(name, new TlsData(server, { client, server }));
+  server.alpn_offers = [...offers];
+  if (ctx.addons.wants("tls_start_server")) await hook("tls_start_server");
+  const alpn = server.alpn_offers;
   return new Promise((resolve, reject) => {
     const sni = server.sni && !net.isIP(server.sni) ? server.sni : undefined;
     const settings = upstreamTls(ctx.options, server.sni ?? host);

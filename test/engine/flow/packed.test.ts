@@ -68,6 +68,7 @@ function withClosedConnections(): HTTPFlow {
   c.tls_version = "TLSv1.3";
   c.sni = "app.test";
   c.alpn = "h2";
+  c.alpn_offers = ["h2", "http/1.1"];
   c.timestamp_tls_setup = 1764126000.01;
   c.timestamp_end = 1764126002;
   c.closed = true;
@@ -76,6 +77,7 @@ function withClosedConnections(): HTTPFlow {
   s.sockname = ["::1", 50123];
   s.via = ["proxy.test", 3128];
   s.cipher = "TLS_AES_128_GCM_SHA256";
+  s.alpn_offers = ["http/1.1"];
   s.certificate_list = ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "second"];
   s.timestamp_tcp_setup = 1764126000.02;
   s.error = "reset by peer";
@@ -91,9 +93,9 @@ test("closed connections are packed into the flow and come back field for field"
   assert.equal(packed.server, undefined);
   const back = unpackFlow(packed, slab);
   assert.equal(encodeFlow(back), encodeFlow(flow));
-  for (const key of ["id", "closed", "tls", "tls_established", "tls_version", "cipher", "sni", "alpn", "timestamp_start", "timestamp_tls_setup", "timestamp_end", "peername", "sockname", "proxy_mode", "error"] as const)
+  for (const key of ["id", "closed", "tls", "tls_established", "tls_version", "cipher", "sni", "alpn", "alpn_offers", "timestamp_start", "timestamp_tls_setup", "timestamp_end", "peername", "sockname", "proxy_mode", "error"] as const)
     assert.deepEqual(back.client_conn[key], flow.client_conn[key], `client ${key}`);
-  for (const key of ["id", "address", "peername", "sockname", "via", "certificate_list", "timestamp_tcp_setup", "cipher", "error", "tls", "sni"] as const)
+  for (const key of ["id", "address", "peername", "sockname", "via", "certificate_list", "timestamp_tcp_setup", "cipher", "error", "tls", "sni", "alpn_offers"] as const)
     assert.deepEqual(back.server_conn[key], flow.server_conn[key], `server ${key}`);
 });
 

@@ -17,7 +17,8 @@ const DESIGN_HOOKS = {
 const MITMPROXY_HOOKS_BEYOND_DESIGN = {
   lifecycle: ["add_log"],
   connect: ["http_connected", "http_connect_error"],
-  tls: ["tls_clienthello", "tls_established_client", "tls_failed_client", "tls_established_server", "tls_failed_server"],
+  layers: ["next_layer"],
+  tls: ["tls_clienthello", "tls_start_client", "tls_start_server", "tls_established_client", "tls_failed_client", "tls_established_server", "tls_failed_server"],
   udp: ["udp_start", "udp_message", "udp_end", "udp_error"],
   socks5: ["socks5_auth"],
 };

@@ -109,8 +109,8 @@ export function makeDetail(s: FlowSummary): FlowDetail {
           },
     messages: [],
     closed: undefined,
-    client: { address: s.client, tlsVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", sni: s.host, alpn: "http/1.1", certificate: undefined, timestampStart: s.ts, timestampTlsSetup: s.ts + 0.01, timestampEnd: undefined },
-    server: { address: s.server, tlsVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", sni: s.host, alpn: "http/1.1", certificate: undefined, timestampStart: s.ts + 0.002, timestampTlsSetup: s.ts + 0.02, timestampEnd: undefined },
+    client: { address: s.client, tlsVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", sni: s.host, alpn: "http/1.1", alpnOffers: ["h2", "http/1.1"], certificate: undefined, timestampStart: s.ts, timestampTlsSetup: s.ts + 0.01, timestampEnd: undefined },
+    server: { address: s.server, tlsVersion: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", sni: s.host, alpn: "http/1.1", alpnOffers: ["http/1.1"], certificate: undefined, timestampStart: s.ts + 0.002, timestampTlsSetup: s.ts + 0.02, timestampEnd: undefined },
     timings: [
       { name: "Client conn. established", ts: s.ts },
       { name: "Request complete", ts: s.ts + 0.005 },
