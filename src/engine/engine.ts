@@ -399,6 +399,10 @@ export class Engine {
       r.ready.start(socket, r.rest);
       return;
     }
+    if (mode === "transparent") {
+      await this.tunnel.openTransparent(socket, client);
+      return;
+    }
     if (target && "raw" in target) {
       this.tunnel.openReverseStream(socket, client, target, target.tls);
       return;

@@ -2,7 +2,7 @@
  * The proxy modes pryx serves, as typed after `-m`. The flag's help, the mode option's help
  * and check, and the listener's error all read this list, so a new mode is added once.
  */
-export const MODES = ["regular", "upstream:URL", "reverse:URL", "socks5", "dns"] as const;
+export const MODES = ["regular", "transparent", "upstream:URL", "reverse:URL", "socks5", "dns"] as const;
 
 /** "regular, upstream:URL, reverse:URL, socks5 or dns": for help texts and errors. */
 export function describeModes(last = "or"): string {
@@ -66,6 +66,8 @@ export function modeSpecError(spec: string): string | undefined {
 /** What a mode's listener speaks to its clients, as its "listening at" line names it. */
 export function listenerScheme(mode: string): "http" | "socks5" | "dns" | "tcp" | "tls" | "udp" {
   if (mode === "socks5" || mode === "dns") return mode;
+  // Redirected connections arrive as they were sent: TLS, HTTP or other TCP.
+  if (mode === "transparent") return "tcp";
   if (!mode.startsWith("reverse:")) return "http";
   const { scheme } = parseReverseTarget(mode);
   return scheme === "https" ? "http" : scheme;

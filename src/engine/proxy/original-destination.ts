@@ -1,0 +1,73 @@
+/**
+ * Where a connection redirected to pryx (transparent mode) was going. The kernel's answer is
+ * the socket option SO_ORIGINAL_DST, which Node cannot ask for; the connection tracking table
+ * holds the same fact: the entry whose reply tuple is this socket (from pryx's address and port
+ * to the client's) names the original destination in its own tuple.
+ */
+import fs from "node:fs/promises";
+import net from "node:net";
+import type { Address } from "../flow/connection.ts";
+
+export const CONNTRACK_FILE = "/proc/net/nf_conntrack";
+
+/** The local and remote ends of an accepted socket, as the tracking table's reply tuple has them. */
+export interface SocketEnds {
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** One spelling per address: the table writes IPv6 in full, and a dual-stack socket maps IPv4. */
+export function canonicalIp(ip: string): string {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (v4) return v4[1] as string;
+  if (net.isIPv6(ip)) return new net.SocketAddress({ address: ip, family: "ipv6" }).address;
+  return ip;
+}
+
+function fields(tuple: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of tuple.split(" ")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && !out.has(part.slice(0, eq))) out.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  return out;
+}
+
+/**
+ * The original destination of the TCP connection `ends` in the table's text, or undefined when no
+ * entry matches, or when the entry says the client came to pryx itself (nothing redirected it).
+ */
+export function findOriginalDestination(table: string, ends: SocketEnds): Address | undefined {
+  const local = canonicalIp(ends.localAddress);
+  const remote = canonicalIp(ends.remoteAddress);
+  // The reply tuple, the second src=… in a line, is pryx's end answering the client.
+  const needle = ` sport=${ends.localPort} dport=${ends.remotePort} `;
+  for (const line of table.split("\n")) {
+    if (!line.includes(needle) || !/ tcp /.test(line)) continue;
+    const replyAt = line.indexOf(" src=", line.indexOf(" src=") + 1);
+    if (replyAt < 0) continue;
+    const original = fields(line.slice(0, replyAt));
+    const reply = fields(line.slice(replyAt + 1));
+    if (reply.get("sport") !== String(ends.localPort) || reply.get("dport") !== String(ends.remotePort)) continue;
+    if (canonicalIp(reply.get("dst") ?? "") !== remote) continue;
+    const host = canonicalIp(original.get("dst") ?? "");
+    const port = Number(original.get("dport"));
+    if (!host || !Number.isInteger(port)) continue;
+    if (host === local && port === ends.localPort) return undefined;
+    return [host, port];
+  }
+  return undefined;
+}
+
+/** Reads the table for `ends`; a table that cannot be read (not Linux, no conntrack, no permission) says why. */
+export async function originalDestination(ends: SocketEnds, file = CONNTRACK_FILE): Promise<{ address: Address | undefined } | { unreadable: string }> {
+  let table: string;
+  try {
+    table = await fs.readFile(file, "utf8");
+  } catch (err) {
+    return { unreadable: `${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+  }
+  return { address: findOriginalDestination(table, ends) };
+}
