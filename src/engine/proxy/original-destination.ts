@@ -61,13 +61,49 @@ export function findOriginalDestination(table: string, ends: SocketEnds): Addres
   return undefined;
 }
 
-/** Reads the table for `ends`; a table that cannot be read (not Linux, no conntrack, no permission) says why. */
-export async function originalDestination(ends: SocketEnds, file = CONNTRACK_FILE): Promise<{ address: Address | undefined } | { unreadable: string }> {
-  let table: string;
+type TableRead = { text: string } | { unreadable: string };
+
+async function readTable(file: string): Promise<TableRead> {
   try {
-    table = await fs.readFile(file, "utf8");
+    return { text: await fs.readFile(file, "utf8") };
   } catch (err) {
     return { unreadable: `${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
   }
-  return { address: findOriginalDestination(table, ends) };
+}
+
+/**
+ * Looks connections up in the table, one read for many: a busy gateway's table runs to
+ * megabytes, and reading it per connection would cost more than the connection. A lookup waits
+ * for the next read to start (one that started earlier may predate its entry), and every
+ * lookup waiting then shares that read.
+ */
+export class OriginalDestinations {
+  private inFlight: Promise<TableRead> | undefined;
+  private next: Promise<TableRead> | undefined;
+
+  constructor(private readonly file = CONNTRACK_FILE) {}
+
+  /** Where `ends` was going; a table that cannot be read (not Linux, no conntrack, no permission) says why. */
+  async lookup(ends: SocketEnds): Promise<{ address: Address | undefined } | { unreadable: string }> {
+    const read = await this.nextRead();
+    return "unreadable" in read ? read : { address: findOriginalDestination(read.text, ends) };
+  }
+
+  private nextRead(): Promise<TableRead> {
+    if (!this.inFlight) return this.start();
+    this.next ??= this.inFlight.then(() => {
+      this.next = undefined;
+      return this.start();
+    });
+    return this.next;
+  }
+
+  private start(): Promise<TableRead> {
+    const read = readTable(this.file);
+    this.inFlight = read;
+    void read.then(() => {
+      if (this.inFlight === read) this.inFlight = undefined;
+    });
+    return read;
+  }
 }

@@ -14,7 +14,7 @@ import type { ProxyContext } from "./context.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
 import { noSharedVersion } from "./tls-settings.ts";
 import { endWhenIdle } from "./idle-timeout.ts";
-import { canonicalIp, originalDestination } from "./original-destination.ts";
+import { OriginalDestinations, canonicalIp } from "./original-destination.ts";
 import { parseAuthority } from "../flow/connection.ts";
 
 type Target = { host: string; port: number };
@@ -75,6 +75,7 @@ export function tlsReason(err: Error): string {
  */
 export class Tunnel {
   private warnedNoConntrack = false;
+  private readonly destinations = new OriginalDestinations();
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -89,7 +90,7 @@ export class Tunnel {
    */
   async openTransparent(socket: net.Socket, client: Client): Promise<void> {
     const ends = { localAddress: socket.localAddress ?? "", localPort: socket.localPort ?? 0, remoteAddress: socket.remoteAddress ?? "", remotePort: socket.remotePort ?? 0 };
-    const found = await originalDestination(ends);
+    const found = await this.destinations.lookup(ends);
     if ("address" in found && found.address) return this.startTransparent(socket, client, { host: found.address[0], port: found.address[1] }, Buffer.alloc(0));
     if ("unreadable" in found && !this.warnedNoConntrack) {
       this.warnedNoConntrack = true;

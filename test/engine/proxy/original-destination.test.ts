@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { canonicalIp, findOriginalDestination, originalDestination } from "../../../src/engine/proxy/original-destination.ts";
+import fs from "node:fs";
+import path from "node:path";
+import { OriginalDestinations, canonicalIp, findOriginalDestination } from "../../../src/engine/proxy/original-destination.ts";
+import { tempDir } from "../../helpers/temp-dir.ts";
 import { namedServer } from "../../../src/engine/proxy/tunnel.ts";
 import { helloFrom } from "../../helpers/client-hello.ts";
 
@@ -29,8 +32,35 @@ test("no entry, another client's entry, a UDP entry, or an entry for pryx's own 
 });
 
 test("a table that cannot be read says which file and why", async () => {
-  const r = await originalDestination({ localAddress: "127.0.0.1", localPort: 1, remoteAddress: "127.0.0.1", remotePort: 2 }, "/nonexistent/nf_conntrack");
+  const r = await new OriginalDestinations("/nonexistent/nf_conntrack").lookup({ localAddress: "127.0.0.1", localPort: 1, remoteAddress: "127.0.0.1", remotePort: 2 });
   assert.deepEqual(r, { unreadable: "/nonexistent/nf_conntrack: ENOENT" });
+});
+
+test("lookups that arrive while the table is read share the next read, which sees entries made after the first began", async (t) => {
+  const file = path.join(tempDir("pryx-conntrack-"), "nf_conntrack");
+  fs.writeFileSync(file, "");
+  // Each read takes the file as it is when it starts, and finishes when the test lets it.
+  const reads: (() => void)[] = [];
+  t.mock.method(fs.promises, "readFile", (name: string) => {
+    const text = fs.readFileSync(name, "utf8");
+    return new Promise<string>((resolve) => reads.push(() => resolve(text)));
+  });
+  const table = new OriginalDestinations(file);
+  const a = { localAddress: "10.0.0.1", localPort: 8080, remoteAddress: "10.0.0.5", remotePort: 51000 };
+  const first = table.lookup(a);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(reads.length, 1);
+  // Connections accepted while the first read is out: their entries are written now.
+  fs.writeFileSync(file, V4);
+  const later = [table.lookup(a), table.lookup(a), table.lookup(a)];
+  await new Promise((r) => setImmediate(r));
+  assert.equal(reads.length, 1, "no second read while the first is out");
+  reads[0]!();
+  assert.deepEqual(await first, { address: undefined }, "the first read predates the entry");
+  await new Promise((r) => setImmediate(r));
+  assert.equal(reads.length, 2, "one read for the three lookups that waited");
+  reads[1]!();
+  for (const r of await Promise.all(later)) assert.deepEqual(r, { address: ["93.184.216.34", 443] });
 });
 
 test("without an entry, a client's first bytes name the server: TLS SNI on 443, HTTP Host with its port or 80", { timeout: 10_000 }, async (t) => {
