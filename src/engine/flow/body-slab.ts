@@ -5,6 +5,9 @@
  * objects are few against their bytes.
  */
 const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Chunks are cut from regions of this many, doubling from the first to the last. */
+const FIRST_REGION_CHUNKS = 4;
+const MAX_REGION_CHUNKS = 64;
 /** Bodies above this are kept as they are. */
 export const SLAB_MAX_BODY = 64 * 1024;
 
@@ -14,12 +17,15 @@ export class BodySlab {
   private readonly used: number[] = [];
   private current = -1;
   private offset = CHUNK_BYTES;
+  private region: Buffer | undefined;
+  private regionUsed = 0;
+  private regionChunks = FIRST_REGION_CHUNKS;
 
   /** Copies `body` (at most SLAB_MAX_BODY bytes) in, and writes its chunk and offset to `place[at]`, `place[at + 1]`. */
   put(body: Uint8Array, place: Float64Array, at: number): void {
     if (this.offset + body.length > CHUNK_BYTES) {
       this.current = this.chunks.length;
-      this.chunks.push(Buffer.allocUnsafe(CHUNK_BYTES));
+      this.chunks.push(this.newChunk());
       this.used.push(0);
       this.offset = 0;
     }
@@ -29,6 +35,24 @@ export class BodySlab {
     place[at + 1] = this.offset;
     this.offset += body.length;
     this.used[chunk] = (this.used[chunk] as number) + body.length;
+  }
+
+  /**
+   * A chunk cut from the current region. V8 counts every Buffer allocated as external memory,
+   * and each 64 MiB more of it starts a full collection of the heap, which holds every packed
+   * flow: a chunk of its own per 4 MiB of bodies made that every second or two under load.
+   * A region is counted once; its pages take memory only as bodies are written to them, and it
+   * is freed when none of its chunks holds a body any more.
+   */
+  private newChunk(): Buffer {
+    if (!this.region || this.regionUsed === this.region.length) {
+      this.region = Buffer.allocUnsafeSlow(this.regionChunks * CHUNK_BYTES);
+      this.regionUsed = 0;
+      this.regionChunks = Math.min(this.regionChunks * 2, MAX_REGION_CHUNKS);
+    }
+    const chunk = this.region.subarray(this.regionUsed, this.regionUsed + CHUNK_BYTES);
+    this.regionUsed += CHUNK_BYTES;
+    return chunk;
   }
 
   /** The body's bytes, as a view of its chunk. */
