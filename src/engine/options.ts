@@ -293,6 +293,8 @@ export class Options {
     try {
       spec.validate?.(v);
     } catch (err) {
+      // A list parsed; one of its entries is refused, and the error names it: how lists are written is beside the point.
+      if (spec.type === "str[]") throw new OptionError(`option ${spec.name}: ${(err as Error).message}`);
       throw expectation(spec, raw, (err as Error).message);
     }
     return v;

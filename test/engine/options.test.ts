@@ -52,7 +52,9 @@ test("a value of the wrong type names the option, the expected type and the valu
   throwsOption(() => o.setText("intercept_on_exit", "explode"), /option intercept_on_exit/, /resume, kill/);
   throwsOption(() => o.setText("view_filter", "~q & ("), /option view_filter/, /filter expression/);
   throwsOption(() => o.setText("ignore_hosts", "ok,(unclosed"), /option ignore_hosts/, /invalid regex/);
-  throwsOption(() => o.setText("mode", "bogus"), /option mode/, /invalid mode "bogus"/);
+  throwsOption(() => o.setText("mode", "bogus"), /^option mode: invalid mode "bogus": expected regular, transparent, upstream:URL, reverse:URL, socks5 or dns, each optionally @PORT$/);
+  throwsOption(() => o.setText("mode", "regular,wireguard"), /^option mode: mode "wireguard": pryx has no WireGuard server; .* -m transparent$/);
+  throwsOption(() => o.setText("mode", "local:curl"), /^option mode: mode "local:curl": pryx has no per-process redirector/);
 });
 
 test("validation beyond the type names the option and why", () => {
