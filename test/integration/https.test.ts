@@ -408,6 +408,30 @@ test("next_layer sees what a tunnel's first bytes were taken for, before tls_cli
   assert.equal(flows.filter((f) => f.type === "tcp").length, 1, "the passed-through connection is a TCP flow");
 });
 
+test("an addon that throws in next_layer, tls_start_client or tls_start_server is logged by name and the connection goes on as it would have", { timeout: 10_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => res.end(`still served over HTTP/${req.httpVersion}`), "both");
+  const addon: Addon = {
+    name: "clumsy",
+    next_layer() {
+      throw new Error("next_layer broke");
+    },
+    tls_start_client() {
+      throw new Error("tls_start_client broke");
+    },
+    tls_start_server(data) {
+      data.conn.alpn_offers = ["h2"];
+      throw new Error("tls_start_server broke");
+    },
+  };
+  const proxy = await startProxy({ addons: [addon], options: insecure });
+  closeAfter(t, proxy, origin);
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", headers: { connection: "close" } });
+  // A change made before the throw stands, as in any hook: the server was offered h2 only.
+  assert.equal(res.body.toString(), "still served over HTTP/2.0");
+  assert.notEqual(res.peer.fingerprint256, origin.cert.x509.fingerprint256, "intercepted with pryx's certificate");
+  for (const hook of ["next_layer", "tls_start_client", "tls_start_server"]) await proxy.waitLog(new RegExp(`Addon error in clumsy \\(${hook}\\): ${hook} broke`));
+});
+
 test("http://pryx.it/ through the proxy serves the onboarding page and the CA certificate", { timeout: 10_000 }, async (t) => {
   const proxy = await startProxy();
   t.after(() => proxy.stop());
