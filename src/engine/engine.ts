@@ -19,6 +19,7 @@ import { Client, Socks5AuthData, formatAddress } from "./flow/connection.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-connection.ts";
 import { Tunnel } from "./proxy/tunnel.ts";
+import { TransparentProxy } from "./proxy/transparent.ts";
 import { SharedUpstreams } from "./proxy/pool.ts";
 import { Injectors } from "./proxy/injectors.ts";
 import { socks5Handshake, type Authenticate } from "./proxy/socks5.ts";
@@ -90,6 +91,7 @@ export class Engine {
   private readonly sharedUpstreams = new SharedUpstreams();
   private readonly ctx: ProxyContext;
   private readonly tunnel: Tunnel;
+  private readonly transparent: TransparentProxy;
   private tlsProvider: TlsProvider | undefined;
   private leaves: LeafCertificates | undefined;
   private readonly customCerts = new CustomCertificates();
@@ -134,6 +136,7 @@ export class Engine {
       credentials: new ProxyCredentials(),
     };
     this.tunnel = new Tunnel(this.ctx, (socket, client, target, initial) => this.startHttp(socket, client, target, initial));
+    this.transparent = new TransparentProxy(this.ctx, this.tunnel);
     registerCoreOptions(this.options);
     bindContext(this.options, this.log, this.commands);
     registerFlowCommands(this.commands, {
@@ -400,7 +403,7 @@ export class Engine {
       return;
     }
     if (mode === "transparent") {
-      await this.tunnel.openTransparent(socket, client);
+      await this.transparent.open(socket, client);
       return;
     }
     if (target && "raw" in target) {

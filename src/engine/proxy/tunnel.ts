@@ -14,35 +14,16 @@ import type { ProxyContext } from "./context.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
 import { noSharedVersion } from "./tls-settings.ts";
 import { endWhenIdle } from "./idle-timeout.ts";
-import { OriginalDestinations, canonicalIp } from "./original-destination.ts";
-import { parseAuthority } from "../flow/connection.ts";
 
-type Target = { host: string; port: number };
+export type Target = { host: string; port: number };
 
 /** Runs a readied tunnel on the client's socket once its CONNECT has been answered. */
 export type TunnelStart = (socket: net.Socket, initial: Buffer) => void;
 
 export type HttpStarter = (socket: net.Socket, client: Client, target: ConnectionTarget, initial: Buffer | undefined) => void;
 
-const HTTP_START = /^[A-Z]{3,10} [^ ]/;
-const HOST_FIELD = /\r\nhost:[ \t]*([^\r\n]*)/i;
-
-/**
- * The server a client names in its first bytes: a TLS ClientHello's SNI (port 443), an HTTP
- * request's Host header (its port, else 80). Undefined when they name none.
- */
-export function namedServer(first: Buffer): Target | undefined {
-  if (first[0] === 0x16) {
-    const sni = parseClientHello(first)?.sni;
-    return sni ? { host: sni, port: 443 } : undefined;
-  }
-  const head = first.subarray(0, 8192).toString("latin1");
-  if (!HTTP_START.test(head)) return undefined;
-  const host = HOST_FIELD.exec(head)?.[1]?.trim();
-  const a = host ? parseAuthority(host) : undefined;
-  return a?.host ? { host: a.host, port: a.port ?? 80 } : undefined;
-}
-
+/** The start of an HTTP/1 request line. */
+export const HTTP_START = /^[A-Z]{3,10} [^ ]/;
 /** Whether `host:port` matches any of the regexes (mitmproxy matches ignore_hosts against the address). */
 export function hostMatches(patterns: readonly string[], host: string, port: number): boolean {
   const addr = `${host}:${port}`;
@@ -74,54 +55,10 @@ export function tlsReason(err: Error): string {
  * else is relayed as raw TCP (with `rawtcp` off, as mitmproxy's, it is taken for HTTP).
  */
 export class Tunnel {
-  private warnedNoConntrack = false;
-  private readonly destinations = new OriginalDestinations();
-
   constructor(
     private readonly ctx: ProxyContext,
     private readonly startHttp: HttpStarter,
   ) {}
-
-  /**
-   * A transparent-mode connection: a firewall rule (iptables/nftables REDIRECT or DNAT) sent it
-   * to pryx, and the connection tracking table says where it was going; it then goes on as a
-   * CONNECT tunnel to that address would. Without an entry (a client sent here by DNS, or a
-   * system without the table) its first bytes name the server instead.
-   */
-  async openTransparent(socket: net.Socket, client: Client): Promise<void> {
-    const ends = { localAddress: socket.localAddress ?? "", localPort: socket.localPort ?? 0, remoteAddress: socket.remoteAddress ?? "", remotePort: socket.remotePort ?? 0 };
-    const found = await this.destinations.lookup(ends);
-    if ("address" in found && found.address) return this.startTransparent(socket, client, { host: found.address[0], port: found.address[1] }, Buffer.alloc(0));
-    if ("unreadable" in found && !this.warnedNoConntrack) {
-      this.warnedNoConntrack = true;
-      this.ctx.log.warn(`transparent mode: no connection tracking table (${found.unreadable}), so the server is taken from each connection's TLS SNI or HTTP Host header`);
-    }
-    this.onFirstBytes(socket, client, Buffer.alloc(0), (first) => {
-      const named = namedServer(first);
-      const who = formatAddress(client.peername);
-      const self = named && named.port === ends.localPort && (named.host === "localhost" || canonicalIp(named.host) === canonicalIp(ends.localAddress));
-      if (!named || self) {
-        this.ctx.log.warn(
-          named
-            ? `transparent mode: ${who} names this proxy itself (${formatAddress([named.host, named.port])}); was its connection redirected by a rule that also catches pryx's own?`
-            : `transparent mode: no redirect is recorded for ${who}, and its first bytes name no server (no TLS SNI, no HTTP Host header); closed`,
-        );
-        socket.destroy();
-        return void clientDisconnected(this.ctx.addons, client);
-      }
-      void this.startTransparent(socket, client, named, first);
-    });
-  }
-
-  private async startTransparent(socket: net.Socket, client: Client, target: Target, first: Buffer): Promise<void> {
-    const ready = await this.prepare(client, target);
-    if ("error" in ready) {
-      this.ctx.log.warn(`transparent mode: ${formatAddress(client.peername)} → ${formatAddress([target.host, target.port])}: ${ready.error}`);
-      socket.destroy();
-      return clientDisconnected(this.ctx.addons, client);
-    }
-    ready.start(socket, first);
-  }
 
   /**
    * Readies a CONNECT tunnel before it is answered. A host passed through gets its server
@@ -346,7 +283,7 @@ export class Tunnel {
    * Calls `decide` with the bytes read so far, or with the first chunk the client sends, the socket paused.
    * No handler owns the client until then, so a client that leaves first is reported here.
    */
-  private onFirstBytes(socket: net.Socket, client: Client, initial: Buffer, decide: (first: Buffer) => void): void {
+  onFirstBytes(socket: net.Socket, client: Client, initial: Buffer, decide: (first: Buffer) => void): void {
     const gone = (): void => void clientDisconnected(this.ctx.addons, client);
     const paused = (first: Buffer): void => {
       socket.off("close", gone);

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { OriginalDestinations, canonicalIp, findOriginalDestination } from "../../../src/engine/proxy/original-destination.ts";
 import { tempDir } from "../../helpers/temp-dir.ts";
-import { namedServer } from "../../../src/engine/proxy/tunnel.ts";
+import { namedServer } from "../../../src/engine/proxy/transparent.ts";
 import { helloFrom } from "../../helpers/client-hello.ts";
 
 // As Linux writes /proc/net/nf_conntrack: the original tuple, then the reply tuple.
