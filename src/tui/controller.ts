@@ -1816,6 +1816,7 @@ export class Controller {
       return current ? `view filter off: ${current}` : `view filter on: ${next}`;
     });
     add("view.order.options", "view.order.options", "The flow list orders", () => [...ORDERS]);
+    add("view.order", "view.order", "The flow list's current order", () => this.option("view_order"));
     // mitmproxy's command_history addon, for keybindings and scripts that walk it themselves.
     add("commands.history.add", "commands.history.add command", "Add a line to the command history", (_a, rest) => void this.history.add(rest));
     add("commands.history.get", "commands.history.get", "The whole command history, oldest first", () => this.history.entries.join("\n"));

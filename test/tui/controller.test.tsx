@@ -83,6 +83,8 @@ test("view options the engine does not define are kept by the console", async ()
   engine.add(makeFlows(3, (i) => ({ seq: 1 + i, url: `https://${"cba"[i]}.test/` })));
   await ctrl.run("set view_order url");
   assert.deepEqual([0, 1, 2].map((i) => ctrl.store.at(i)!.seq), [3, 2, 1]);
+  await ctrl.run("view.order");
+  assert.equal(ctrl.state.message?.text, "url", "mitmproxy's view.order names the order");
   await ctrl.run("set view_order_reversed toggle");
   assert.deepEqual([0, 1, 2].map((i) => ctrl.store.at(i)!.seq), [1, 2, 3]);
   await ctrl.run("set view_order bogus");
