@@ -238,6 +238,12 @@ export function registerCoreOptions(options: Options): void {
     help: "Keep at most this many flows (0: no limit); beyond it the oldest finished flows are dropped as new ones arrive. Marked flows are kept.",
     validate: noneBelowZero("no limit"),
   });
+  options.add({
+    name: "spill_bodies",
+    type: "bool",
+    default: false,
+    help: "Keep kept flows' bodies over 64 KiB in a temporary file, not in memory (for sessions with downloads or video). The file is removed from the temp directory at once and goes with pryx.",
+  });
   options.add({ name: "rfile", type: "optional str", default: undefined, paths: true, help: "Read flows from this file at start." });
   options.add({ name: "showhost", type: "bool", default: true, help: "Show the Host header's host in the flow list and URLs; off: the host pryx connected to (mitmproxy's showhost, whose default is off)." });
   options.add({ name: "command_history", type: "bool", default: true, help: "Keep the console's command history (filters included) in <confdir>/command_history across sessions." });

@@ -435,6 +435,7 @@ export class Engine {
 
   private onOptionsChanged(updated: Set<string>): void {
     if (updated.has("max_flows")) this.store.setLimit(this.options.get<number>("max_flows"));
+    if (updated.has("spill_bodies")) this.store.setSpillBodies(this.options.get<boolean>("spill_bodies"));
     if (["certs", "cert_passphrase", ...tlsOptionNames("client")].some((n) => updated.has(n))) this.applyClientTls();
     if (updated.has("showhost")) this.store.setShowHost(this.options.get<boolean>("showhost"));
     if (updated.has("view_filter") || updated.has("dumper_filter")) {

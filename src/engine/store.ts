@@ -76,6 +76,11 @@ export class FlowStore {
     for (const f of this.all()) this.update(f);
   }
 
+  /** `spill_bodies`: large bodies of the flows packed from now on go to a temporary file. */
+  setSpillBodies(on: boolean): void {
+    this.arena.spillBodies = on;
+  }
+
   /** Keeps at most `max` flows (0: no limit), dropping the oldest finished ones at each flush. */
   setLimit(max: number): void {
     this.limit = max;

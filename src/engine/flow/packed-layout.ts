@@ -5,6 +5,7 @@
  */
 import type { Client, Server } from "./connection.ts";
 import { BodySlab } from "./body-slab.ts";
+import { BodySpill, SpilledBody } from "./body-spill.ts";
 import { NumberSlab } from "../../number-slab.ts";
 import { CLIENT_NUMS, SERVER_NUMS } from "./packed-connection.ts";
 
@@ -41,20 +42,32 @@ export const F_SERVER_PACKED = 32;
 /** The flow has metadata: its JSON is the text's last field. */
 export const F_METADATA = 64;
 
-/** Where packed flows keep their numbers and small bodies; one per store. */
+/** Where packed flows keep their numbers and small bodies, and (`spill_bodies`) their large ones; one per store. */
 export class PackArena {
   readonly numbers = new NumberSlab(NUMS);
   readonly bodies = new BodySlab();
+  readonly spill = new BodySpill();
+  /** Large bodies go to `spill` as flows are packed. */
+  spillBodies = false;
+  /**
+   * Bodies read back from `spill`, by the buffer handed out: a flow unpacked to be shown and packed
+   * again at the next flush points at the bytes already on disk instead of writing them again.
+   * (Pryx's edits give a message a new buffer; one changed in place would keep the old bytes.)
+   */
+  readonly unspilled = new WeakMap<Uint8Array, SpilledBody>();
 }
+
+/** A large body: kept as it was, or spilled to disk. */
+export type LargeBody = Uint8Array | SpilledBody;
 
 export class PackedHTTPFlow {
   constructor(
     readonly seq: number,
     readonly slot: number,
     readonly text: string,
-    /** Bodies too large for the slab, kept as they were. */
-    readonly requestBody: Uint8Array | undefined,
-    readonly responseBody: Uint8Array | undefined,
+    /** Bodies too large for the slab, kept as they were or spilled. */
+    readonly requestBody: LargeBody | undefined,
+    readonly responseBody: LargeBody | undefined,
     /** The connections while open; undefined once packed into the text. */
     readonly client: Client | undefined,
     readonly server: Server | undefined,
@@ -63,9 +76,14 @@ export class PackedHTTPFlow {
   ) {}
 }
 
-export function getBody(kept: Uint8Array | undefined, bodies: BodySlab, n: Float64Array, at: number): Uint8Array | undefined {
+export function getBody(kept: LargeBody | undefined, arena: PackArena, n: Float64Array, at: number): Uint8Array | undefined {
   const length = n[at + 2] as number;
-  if (length === -1) return kept;
+  if (length === -1) {
+    if (!(kept instanceof SpilledBody)) return kept;
+    const bytes = arena.spill.read(kept);
+    arena.unspilled.set(bytes, kept);
+    return bytes;
+  }
   if (length === 0) return Buffer.alloc(0);
-  return bodies.get(n[at] as number, n[at + 1] as number, length);
+  return arena.bodies.get(n[at] as number, n[at + 1] as number, length);
 }

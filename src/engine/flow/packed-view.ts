@@ -56,8 +56,8 @@ export class PackedView {
   /** The request's (or response's) raw body. */
   body(ofRequest: boolean): Uint8Array | undefined {
     return ofRequest
-      ? getBody(this.p.requestBody, this.arena.bodies, this.nums, this.at + N_REQ_BODY)
-      : getBody(this.p.responseBody, this.arena.bodies, this.nums, this.at + N_RES_BODY);
+      ? getBody(this.p.requestBody, this.arena, this.nums, this.at + N_REQ_BODY)
+      : getBody(this.p.responseBody, this.arena, this.nums, this.at + N_RES_BODY);
   }
 
   /** Finds where fields up to `k` end. */

@@ -16,12 +16,12 @@ import { FlowError, SEQ } from "./flow.ts";
 import { HTTPFlow, Request, Response } from "./http.ts";
 import { Headers } from "./headers.ts";
 import type { Message } from "./message.ts";
-import { BodySlab, SLAB_MAX_BODY } from "./body-slab.ts";
+import { SLAB_MAX_BODY } from "./body-slab.ts";
 import { CLIENT_FIELDS, UnpackableValue, packClient, packServer, unpackClient, unpackServer } from "./packed-connection.ts";
 import {
   F_CLIENT_PACKED, F_ERROR, F_METADATA, F_REQ_STREAM, F_RES_STREAM, F_RESPONSE, F_SERVER_PACKED, N_CLIENT, N_CREATED, N_ERROR_TS, N_FLAGS,
   N_PORT, N_REQ_BODY, N_REQ_END, N_REQ_HEADERS, N_REQ_START, N_RES_BODY, N_RES_END, N_RES_HEADERS, N_RES_START, N_SERVER,
-  N_STATUS, PackArena, PackedHTTPFlow, REQ_HEADERS, SEP, getBody,
+  N_STATUS, PackArena, PackedHTTPFlow, REQ_HEADERS, SEP, getBody, type LargeBody,
 } from "./packed-layout.ts";
 
 export { PackArena, PackedHTTPFlow } from "./packed-layout.ts";
@@ -68,12 +68,13 @@ function pushHeaders(parts: string[], m: Message): number {
   return fields;
 }
 
-/** Copies a small body into the slab and returns undefined, or returns a large or absent one to keep as it is. */
-function putBody(body: Uint8Array | undefined, bodies: BodySlab, n: Float64Array, at: number): Uint8Array | undefined {
+/** Copies a small body into the slab and returns undefined; returns a large one to keep (spilled, with `spill_bodies`), or an absent one. */
+function putBody(body: Uint8Array | undefined, arena: PackArena, n: Float64Array, at: number): LargeBody | undefined {
   n[at + 2] = -1;
-  if (body === undefined || body.length > SLAB_MAX_BODY) return body;
+  if (body === undefined) return undefined;
+  if (body.length > SLAB_MAX_BODY) return arena.spillBodies ? (arena.unspilled.get(body) ?? arena.spill.append(body)) : body;
   n[at + 2] = body.length;
-  if (body.length > 0) bodies.put(body, n, at);
+  if (body.length > 0) arena.bodies.put(body, n, at);
   return undefined;
 }
 
@@ -135,8 +136,8 @@ export function packFlow(flow: HTTPFlow, seq: number, arena: PackArena): PackedH
     (client ? 0 : F_CLIENT_PACKED) | (server ? 0 : F_SERVER_PACKED) | (metadata ? F_METADATA : 0);
   n[at + N_REQ_HEADERS] = reqFields;
   n[at + N_RES_HEADERS] = resFields;
-  const requestBody = putBody(req.raw_content, arena.bodies, n, at + N_REQ_BODY);
-  const responseBody = putBody(res?.raw_content, arena.bodies, n, at + N_RES_BODY);
+  const requestBody = putBody(req.raw_content, arena, n, at + N_REQ_BODY);
+  const responseBody = putBody(res?.raw_content, arena, n, at + N_RES_BODY);
   return new PackedHTTPFlow(seq, slot, parts.join(SEP), requestBody, responseBody, client, server, flow.marked !== "");
 }
 
@@ -161,7 +162,7 @@ export function unpackFlow(p: PackedHTTPFlow, arena: PackArena): HTTPFlow {
     authority: s[10] as string,
     http_version: s[11] as string,
     headers: Headers.adopt(s.slice(i, reqEnd)),
-    content: getBody(p.requestBody, arena.bodies, n, at + N_REQ_BODY),
+    content: getBody(p.requestBody, arena, n, at + N_REQ_BODY),
     timestamp_start: n[at + N_REQ_START] as number,
   });
   request.timestamp_end = orUndefined(n[at + N_REQ_END] as number);
@@ -177,7 +178,7 @@ export function unpackFlow(p: PackedHTTPFlow, arena: PackArena): HTTPFlow {
       reason: s[i] as string,
       http_version: s[i + 1] as string,
       headers: Headers.adopt(s.slice(i + 2, resEnd)),
-      content: getBody(p.responseBody, arena.bodies, n, at + N_RES_BODY),
+      content: getBody(p.responseBody, arena, n, at + N_RES_BODY),
       timestamp_start: n[at + N_RES_START] as number,
     });
     response.timestamp_end = orUndefined(n[at + N_RES_END] as number);

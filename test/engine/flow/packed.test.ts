@@ -232,3 +232,25 @@ test("every filter operator reads a packed flow's view as it reads the flow itse
     }
   }
 });
+
+test("with spill_bodies, a large body goes to the spill file: filters read it there, unpacking gives it back, packing it again writes nothing", () => {
+  const arena = new PackArena();
+  arena.spillBodies = true;
+  const flow = finished();
+  const body = Buffer.alloc(200 * 1024, "x");
+  body.write("needle", 150 * 1024);
+  flow.response!.raw_content = body;
+  flow.request.raw_content = Buffer.from("small stays in memory");
+  const packed = packFlow(flow, 1, arena)!;
+  assert.ok(!(packed.responseBody instanceof Uint8Array), "not kept in memory");
+  assert.equal(arena.spill.bytes, body.length);
+  const view = new PackedView(arena).reset(packed);
+  assert.equal(compileFilter("~bs needle")(view as unknown as FilterableFlow), true);
+  assert.equal(compileFilter("~bq memory")(view as unknown as FilterableFlow), true);
+  const back = unpackFlow(packed, arena);
+  assert.deepEqual(back.response?.raw_content, body);
+  assert.equal(encodeFlow(back), encodeFlow(flow));
+  packFlow(back, 1, arena);
+  assert.equal(arena.spill.bytes, body.length, "the bytes on disk are reused");
+  arena.spill.close();
+});
