@@ -461,13 +461,15 @@ export class Engine {
   /** Sends what changed since the last flush as one message. */
   flush(): void {
     this.flushTimer = undefined;
-    if (this.store.pendingCount() === 0 && this.logs.length === 0) return;
+    const changed = this.store.pendingCount() > 0;
+    if (!changed && this.store.unpackedCount() === 0 && this.logs.length === 0) return;
     // A quiet dump (flow_detail 0, -q) prints no flow: its main thread is sent only the log.
     const quiet = !this.init.keepFlows && this.options.get<number>("flow_detail") <= 0;
     const delta = this.store.takeDelta(this.dumpDetail(), !quiet);
     const logs = this.logs;
     this.logs = [];
-    if (quiet && logs.length === 0) return;
+    // Only flows packed again: nothing for the other side.
+    if ((quiet || !changed) && logs.length === 0) return;
     // The batch's buffers are handed over, not copied: the engine never reads them again.
     this.post({ t: "batch", ...delta, logs, reset: false }, [...transferables(delta.add), ...transferables(delta.update)]);
   }

@@ -131,6 +131,8 @@ export class FlowStore {
     this.flows.set(seq, flow);
     releasePacked(f, this.arena);
     this.unpacked.add(seq);
+    // A flush packs it again, even in a session with no traffic to flush otherwise.
+    this.onDirty();
     return flow;
   }
 
@@ -295,6 +297,11 @@ export class FlowStore {
   /** Changed flows not yet taken by `takeDelta`. */
   pendingCount(): number {
     return this.pendingAdd.size + this.pendingUpdate.size + this.pendingRemove.size;
+  }
+
+  /** Flows unpacked for a command since the last `takeDelta`, which packs them again. */
+  unpackedCount(): number {
+    return this.unpacked.size;
   }
 
   /**

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import type { FlowDetail } from "../../src/protocol.ts";
 
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
@@ -49,4 +50,22 @@ test("spill_bodies: a kept flow's large body goes to a removed temporary file an
   await proxy.waitFinished(3);
   assert.equal(sha((await detail("/big")).response!.body), sha(big), "read back after packing again");
   assert.equal(deletedOpenFiles().find((f) => f.name === spilled[0]!.name)?.size, big.length);
+});
+
+test("a flow unpacked to be shown is packed again soon after in an idle session, without a batch for the console", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const proxy = await startProxy({ keepFlows: true });
+  closeAfter(t, proxy, origin);
+  await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/shown`);
+  const [f] = await proxy.waitFinished(1);
+  const shown = async (): Promise<void> => {
+    await proxy.engine.handle({ op: "detail", id: f!.id, bodyLimit: 1024 });
+    assert.equal(proxy.engine.store.unpackedCount(), 1);
+    await waitUntil(() => proxy.engine.store.unpackedCount() === 0, "the shown flow packed again with no traffic");
+  };
+  // The first time, the client's connection may still be closing; the second, nothing else happens.
+  await shown();
+  const batches = proxy.events.filter((e) => e.t === "batch").length;
+  await shown();
+  assert.equal(proxy.events.filter((e) => e.t === "batch").length, batches, "nothing changed that the console would be told of");
 });
