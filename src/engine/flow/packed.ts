@@ -17,6 +17,7 @@ import { HTTPFlow, Request, Response } from "./http.ts";
 import { Headers } from "./headers.ts";
 import type { Message } from "./message.ts";
 import { SLAB_MAX_BODY } from "./body-slab.ts";
+import { SpilledBody } from "./body-spill.ts";
 import { CLIENT_FIELDS, UnpackableValue, packClient, packServer, unpackClient, unpackServer } from "./packed-connection.ts";
 import {
   F_CLIENT_PACKED, F_ERROR, F_METADATA, F_REQ_STREAM, F_RES_STREAM, F_RESPONSE, F_SERVER_PACKED, N_CLIENT, N_CREATED, N_ERROR_TS, N_FLAGS,
@@ -68,11 +69,17 @@ function pushHeaders(parts: string[], m: Message): number {
   return fields;
 }
 
+/** A large body to the spill file, or, read back from it and unchanged, where it still is. */
+function spill(body: Uint8Array, arena: PackArena): SpilledBody {
+  const there = arena.unspilled.get(body);
+  return there && arena.spill.retain(there) ? there : arena.spill.append(body);
+}
+
 /** Copies a small body into the slab and returns undefined; returns a large one to keep (spilled, with `spill_bodies`), or an absent one. */
 function putBody(body: Uint8Array | undefined, arena: PackArena, n: Float64Array, at: number): LargeBody | undefined {
   n[at + 2] = -1;
   if (body === undefined) return undefined;
-  if (body.length > SLAB_MAX_BODY) return arena.spillBodies ? (arena.unspilled.get(body) ?? arena.spill.append(body)) : body;
+  if (body.length > SLAB_MAX_BODY) return arena.spillBodies ? spill(body, arena) : body;
   n[at + 2] = body.length;
   if (body.length > 0) arena.bodies.put(body, n, at);
   return undefined;
@@ -80,6 +87,7 @@ function putBody(body: Uint8Array | undefined, arena: PackArena, n: Float64Array
 
 /** Gives back a packed flow's slot and body bytes: it was unpacked for good, or removed. */
 export function releasePacked(p: PackedHTTPFlow, arena: PackArena): void {
+  for (const body of [p.requestBody, p.responseBody]) if (body instanceof SpilledBody) arena.spill.release(body);
   const n = arena.numbers.page(p.slot);
   const at = arena.numbers.base(p.slot);
   for (const body of [N_REQ_BODY, N_RES_BODY]) {
