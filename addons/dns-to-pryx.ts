@@ -11,6 +11,7 @@
  *
  * then set the device's DNS server to 192.168.1.10 and trust pryx's CA on it (http://pryx.it/).
  */
+import net from "node:net";
 import { dns, type Addon, type Loader } from "pryx";
 
 class DnsToPryx implements Addon {
@@ -19,7 +20,11 @@ class DnsToPryx implements Addon {
 
   load(loader: Loader): void {
     this.loader = loader;
-    loader.add_option("dns_to_pryx", "optional str", undefined, "The IPv4 address every A query is answered with: pryx's, as the device reaches it.");
+    loader.add_option("dns_to_pryx", "optional str", undefined, "The IPv4 address every A query is answered with: pryx's, as the device reaches it.", undefined, {
+      validate: (v) => {
+        if (typeof v === "string" && !net.isIPv4(v)) throw new Error(`${JSON.stringify(v)} is not an IPv4 address`);
+      },
+    });
     loader.add_option("dns_to_pryx_except", "str[]", [], "Names (and their subdomains) resolved as usual.");
   }
 
@@ -30,7 +35,7 @@ class DnsToPryx implements Addon {
     const except = (this.loader?.options["dns_to_pryx_except"] ?? []) as string[];
     const name = q.name.toLowerCase().replace(/\.$/, "");
     if (except.some((e) => name === e.toLowerCase() || name.endsWith(`.${e.toLowerCase()}`))) return;
-    if (q.type === "A") flow.response = flow.request.succeed([new dns.ResourceRecord({ name: q.name, type: "A", ttl: 30, data: Buffer.from(address.split(".").map(Number)) })]);
+    if (q.type === "A") flow.response = flow.request.succeed([new dns.ResourceRecord({ name: q.name, type: "A", ttl: 30, data: address })]);
     else if (q.type === "AAAA") flow.response = flow.request.succeed([]);
   }
 }

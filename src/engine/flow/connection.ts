@@ -109,8 +109,8 @@ export class ClientHelloData {
 }
 
 /** What a connection's next bytes are taken for: intercepted TLS, HTTP, or a TCP relay (TLS then passes through undecrypted). */
-export type LayerName = "tls" | "http" | "tcp";
-export const LAYER_NAMES: readonly LayerName[] = ["tls", "http", "tcp"];
+export const LAYER_NAMES = ["tls", "http", "tcp"] as const;
+export type LayerName = (typeof LAYER_NAMES)[number];
 
 /**
  * What `next_layer` gets, as mitmproxy's NextLayer: the connection, the bytes the client sent

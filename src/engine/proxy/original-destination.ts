@@ -35,45 +35,68 @@ function fields(tuple: string): Map<string, string> {
   return out;
 }
 
-/**
- * The original destination of the TCP connection `ends` in the table's text, or undefined when no
- * entry matches, or when the entry says the client came to pryx itself (nothing redirected it).
- */
-export function findOriginalDestination(table: string, ends: SocketEnds): Address | undefined {
-  const local = canonicalIp(ends.localAddress);
-  const remote = canonicalIp(ends.remoteAddress);
-  // The reply tuple, the second src=… in a line, is pryx's end answering the client.
-  const needle = ` sport=${ends.localPort} dport=${ends.remotePort} `;
+/** One TCP entry: where its client was going, and the client as the reply tuple names it. */
+interface Entry {
+  client: string;
+  destination: Address;
+}
+
+/** A table's TCP entries by their reply tuple's ports (pryx's port, then the client's), parsed once per read. */
+type TableIndex = Map<string, Entry[]>;
+
+const portsKey = (localPort: number | string, remotePort: number | string): string => `${localPort} ${remotePort}`;
+
+export function indexTable(table: string): TableIndex {
+  const index: TableIndex = new Map();
   for (const line of table.split("\n")) {
-    if (!line.includes(needle) || !/ tcp /.test(line)) continue;
+    if (!/ tcp /.test(line)) continue;
+    // The reply tuple, the second src=… in a line, is the answering end (pryx's) to the client.
     const replyAt = line.indexOf(" src=", line.indexOf(" src=") + 1);
     if (replyAt < 0) continue;
     const original = fields(line.slice(0, replyAt));
     const reply = fields(line.slice(replyAt + 1));
-    if (reply.get("sport") !== String(ends.localPort) || reply.get("dport") !== String(ends.remotePort)) continue;
-    if (canonicalIp(reply.get("dst") ?? "") !== remote) continue;
-    const host = canonicalIp(original.get("dst") ?? "");
     const port = Number(original.get("dport"));
+    const host = canonicalIp(original.get("dst") ?? "");
     if (!host || !Number.isInteger(port)) continue;
-    if (host === local && port === ends.localPort) return undefined;
-    return [host, port];
+    const key = portsKey(reply.get("sport") ?? "", reply.get("dport") ?? "");
+    const entry = { client: canonicalIp(reply.get("dst") ?? ""), destination: [host, port] as Address };
+    const list = index.get(key);
+    if (list) list.push(entry);
+    else index.set(key, [entry]);
   }
-  return undefined;
+  return index;
 }
 
-type TableRead = { text: string } | { unreadable: string };
+/**
+ * The original destination of the TCP connection `ends`, or undefined when no entry matches, or
+ * when the entry says the client came to pryx itself (nothing redirected it).
+ */
+export function destinationIn(index: TableIndex, ends: SocketEnds): Address | undefined {
+  const remote = canonicalIp(ends.remoteAddress);
+  const entry = index.get(portsKey(ends.localPort, ends.remotePort))?.find((e) => e.client === remote);
+  if (!entry) return undefined;
+  const [host, port] = entry.destination;
+  return host === canonicalIp(ends.localAddress) && port === ends.localPort ? undefined : entry.destination;
+}
+
+/** `destinationIn` over a table's text. */
+export function findOriginalDestination(table: string, ends: SocketEnds): Address | undefined {
+  return destinationIn(indexTable(table), ends);
+}
+
+type TableRead = { index: TableIndex } | { unreadable: string };
 
 async function readTable(file: string): Promise<TableRead> {
   try {
-    return { text: await fs.readFile(file, "utf8") };
+    return { index: indexTable(await fs.readFile(file, "utf8")) };
   } catch (err) {
     return { unreadable: `${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
   }
 }
 
 /**
- * Looks connections up in the table, one read for many: a busy gateway's table runs to
- * megabytes, and reading it per connection would cost more than the connection. A lookup waits
+ * Looks connections up in the table, one read (and one parse) for many: a busy gateway's table
+ * runs to megabytes, and reading it per connection would cost more than the connection. A lookup waits
  * for the next read to start (one that started earlier may predate its entry), and every
  * lookup waiting then shares that read.
  */
@@ -86,7 +109,7 @@ export class OriginalDestinations {
   /** Where `ends` was going; a table that cannot be read (not Linux, no conntrack, no permission) says why. */
   async lookup(ends: SocketEnds): Promise<{ address: Address | undefined } | { unreadable: string }> {
     const read = await this.nextRead();
-    return "unreadable" in read ? read : { address: findOriginalDestination(read.text, ends) };
+    return "unreadable" in read ? read : { address: destinationIn(read.index, ends) };
   }
 
   private nextRead(): Promise<TableRead> {

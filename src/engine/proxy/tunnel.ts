@@ -2,15 +2,14 @@ import net from "node:net";
 import tls from "node:tls";
 import { FlowError, KILLED_MESSAGE } from "../flow/flow.ts";
 import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
-import { ClientHelloData, LAYER_NAMES, NextLayerData, TlsData, formatAddress, type Client, type LayerName } from "../flow/connection.ts";
+import { ClientHelloData, LAYER_NAMES, NextLayerData, Server, TlsData, formatAddress, type Client, type LayerName } from "../flow/connection.ts";
 import { openServer, serverClosed } from "./upstream.ts";
 import { clientChain } from "./peer-chain.ts";
 import { parseClientHello } from "./client-hello.ts";
-import { Server } from "../flow/connection.ts";
 import { Http2Connection } from "./h2-connection.ts";
 import { clientDisconnected } from "./client-gone.ts";
 import { waitIfIntercepted } from "./paused.ts";
-import type { ProxyContext } from "./context.ts";
+import type { ProxyContext, TlsProvider } from "./context.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
 import { noSharedVersion } from "./tls-settings.ts";
 import { endWhenIdle } from "./idle-timeout.ts";
@@ -149,7 +148,7 @@ export class Tunnel {
 
   /** A layer an addon set that pryx cannot start is logged, and what the bytes were taken for starts. */
   private checkedLayer(layer: unknown, taken: LayerName): LayerName {
-    if (!LAYER_NAMES.includes(layer as LayerName)) {
+    if (!(LAYER_NAMES as readonly unknown[]).includes(layer)) {
       this.ctx.log.warn(`next_layer: unknown layer ${JSON.stringify(layer)} (it is one of ${LAYER_NAMES.join(", ")}); the connection goes on as ${taken}`);
       return taken;
     }
@@ -312,23 +311,22 @@ export class Tunnel {
    * `stream`: what takes the decrypted socket instead of HTTP (a reverse:tls relay), offered no ALPN.
    */
   private interceptTls(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget, hello = parseClientHello(first), stream?: (decrypted: tls.TLSSocket) => void): void {
-    if (!this.ctx.tls) return;
+    const provider = this.ctx.tls;
+    if (!provider) return;
     client.sni = hello?.sni;
-    client.alpn_offers = [...(hello?.alpn ?? [])];
+    client.alpn_offers = hello?.alpn ?? [];
     // Without an addon for tls_start_client, no detour.
-    if (!this.ctx.addons.wants("tls_start_client")) return this.answerClientHello(socket, client, first, dest, hello !== undefined, stream);
+    if (!this.ctx.addons.wants("tls_start_client")) return this.answerClientHello(provider, socket, client, first, dest, hello !== undefined, stream);
     const data = new TlsData(client, { client, server: new Server([dest.host, dest.port]) });
     void this.ctx.addons.trigger("tls_start_client", data).then(() => {
       if (socket.destroyed) return void clientDisconnected(this.ctx.addons, client);
       // A name the handler chose is the certificate's, whatever the ClientHello's SNI.
-      this.answerClientHello(socket, client, first, dest, hello !== undefined || client.sni !== undefined, stream);
+      this.answerClientHello(provider, socket, client, first, dest, hello !== undefined || client.sni !== undefined, stream);
     });
   }
 
   /** The handshake with the client: `named`, the certificate's name (client.sni, else dest's host) is final. */
-  private answerClientHello(socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget, named: boolean, stream?: (decrypted: tls.TLSSocket) => void): void {
-    const provider = this.ctx.tls;
-    if (!provider) return;
+  private answerClientHello(provider: TlsProvider, socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget, named: boolean, stream?: (decrypted: tls.TLSSocket) => void): void {
     // Give the ClientHello back to the socket: TLSSocket reads what is buffered before the handle.
     socket.unshift(first);
     // With the name read from the ClientHello, the certificate is handed over up front and the
