@@ -14,7 +14,7 @@ import { deleteToArgumentStart, joinArgs, quoteAlways, quoteArg, replaceFocus, s
 import { commonPrefix, completePath, expandHome, lastPathPart } from "./path-complete.ts";
 import { VIEW_NAMES, searchLines, type Line, type ViewName } from "./contentviews/index.ts";
 import { DEFAULT_MAX_LINES, tabContent, tabsFor, type Tab, type TabContent, type TabId } from "./detail-lines.ts";
-import { clockTime, flowRowLines, sanitize } from "./format.ts";
+import { clockTime, flowRowLines, sanitize, wrapColumns } from "./format.ts";
 import { InputRouter, Priority } from "./input.ts";
 import type { KeyPress } from "./keys.ts";
 import { displayKey, parseKeySpec } from "./keys.ts";
@@ -1941,20 +1941,11 @@ export function logEntryRows(e: LogEntry, width: number): string[] {
   const prefix = `${clockTime(e.ts)} ${e.level.padEnd(5)} `;
   // On a very narrow screen the indent would leave no room for the text.
   const indent = width - prefix.length >= 20 ? prefix.length : 0;
-  const room = Math.max(1, width - indent);
+  const pad = " ".repeat(indent);
   const out: string[] = [];
   e.msg.split(/\r?\n/).forEach((raw, i) => {
-    const line = sanitize(raw);
-    const first = i === 0;
-    let rest = line;
-    let lead = first ? prefix : " ".repeat(indent);
-    let take = first ? Math.max(1, width - prefix.length) : room;
-    do {
-      out.push(lead + rest.slice(0, take));
-      rest = rest.slice(take);
-      lead = " ".repeat(indent);
-      take = room;
-    } while (rest.length > 0);
+    const lead = i === 0 ? prefix : pad;
+    wrapColumns(sanitize(raw), width - lead.length, width - indent).forEach((row, j) => out.push((j === 0 ? lead : pad) + row));
   });
   return out;
 }

@@ -148,6 +148,28 @@ function tailColumns(s: string, w: number): string {
   return chars.slice(start).join("");
 }
 
+/**
+ * `line` in rows of at most `first` columns, then `rest`: broken after the last space that
+ * fits, so words stay whole (an event's host name or path is what the reader looks for), and
+ * only a word longer than a whole row is cut, at the row's last column.
+ */
+export function wrapColumns(line: string, first: number, rest: number): string[] {
+  const rows: string[] = [];
+  let left = line;
+  let room = Math.max(1, first);
+  while (columns(left) > room) {
+    const head = headColumns(left, room) || [...left][0]!;
+    // A row that ends right before a space ends a word too.
+    const space = left[head.length] === " " ? head.length : head.lastIndexOf(" ");
+    const cut = space > 0 ? space + 1 : head.length;
+    rows.push(left.slice(0, cut).trimEnd());
+    left = left.slice(cut);
+    room = Math.max(1, rest);
+  }
+  if (left !== "" || rows.length === 0) rows.push(left);
+  return rows;
+}
+
 export function truncEnd(s: string, w: number, ellipsis = "…"): string {
   if (w <= 0) return "";
   if (columns(s) <= w) return s;

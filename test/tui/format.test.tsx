@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ASCII_GLYPHS, UNICODE_GLYPHS, columns, fitUrl, flowRowCells, humanDuration, humanSize, localeIsUtf8, rowLayout, sanitize, statusClass } from "../../src/tui/format.ts";
+import { ASCII_GLYPHS, UNICODE_GLYPHS, columns, fitUrl, flowRowCells, humanDuration, humanSize, localeIsUtf8, rowLayout, sanitize, statusClass, wrapColumns } from "../../src/tui/format.ts";
 import { themeFromEnv, paint } from "../../src/tui/theme.ts";
 import { makeFlow } from "./helpers/fake-engine.ts";
 import { formatFlowLine } from "../../src/dump.ts";
@@ -16,6 +16,17 @@ test("sizes and durations", () => {
   assert.equal(humanDuration(1.25), "1.3s");
   assert.equal(humanDuration(75), "1m15s");
   assert.equal(humanDuration(undefined), "");
+});
+
+test("wrapColumns breaks after the last space that fits, cuts only a word longer than a row, and counts wide characters as two", () => {
+  assert.deepEqual(wrapColumns("client TLS handshake failed for example.com", 20, 20), ["client TLS handshake", "failed for", "example.com"]);
+  // The first row may be narrower (the time and level are in front of it).
+  assert.deepEqual(wrapColumns("aaa bbb ccc", 4, 8), ["aaa", "bbb ccc"]);
+  assert.deepEqual(wrapColumns("https://example.com/very/long/path", 10, 10), ["https://ex", "ample.com/", "very/long/", "path"]);
+  assert.deepEqual(wrapColumns("short", 10, 10), ["short"]);
+  assert.deepEqual(wrapColumns("", 10, 10), [""]);
+  for (const row of wrapColumns("主机 名称很长的服务器 连接失败了", 8, 8)) assert.ok(columns(row) <= 8, row);
+  assert.deepEqual(wrapColumns("主机名", 1, 1), ["主", "机", "名"]);
 });
 
 test("fitUrl keeps the end of a long host and the start of the path", () => {

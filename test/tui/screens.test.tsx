@@ -229,6 +229,15 @@ test("E shows the event log, newest last; errors flash in the status bar", async
     const i3 = lines.findIndex((l) => l.includes("TypeError"));
     assert.ok(i1 >= 0 && i1 < i2 && i2 < i3, f);
     assert.match(lines[i3]!, /error +addon block\.ts/);
+    // A long entry wraps between words, under its text, not under the time.
+    h.engine.log({ ts: 1_700_000_003, level: "warn", msg: "client TLS handshake failed for a-rather-long-host-name.example.com: certificate unknown — is the pryx CA trusted by the client?" });
+    const wrapped = (await waitForText(h, "trusted by")).split("\n");
+    const w1 = wrapped.findIndex((l) => l.includes("client TLS handshake"));
+    const text = wrapped.slice(w1, w1 + 4).map((l) => l.trimEnd());
+    assert.ok(text.slice(1).every((l) => /^ {15}\S/.test(l) || l === ""), text.join("\n"));
+    const words = "client TLS handshake failed for a-rather-long-host-name.example.com: certificate unknown — is the pryx CA trusted by the client?".split(" ");
+    const shown = text.join(" ").replace(/^\S+ warn +/, "").split(/ +/).filter(Boolean);
+    assert.deepEqual(shown.slice(0, words.length), words, text.join("\n"));
     // New entries appear at the bottom while following.
     h.engine.log({ ts: 1_700_000_003, level: "info", msg: "client disconnected" });
     await waitForText(h, "client disconnected");
@@ -251,11 +260,12 @@ test("E shows a multi-line entry whole, wrapped at the width, so what the status
     const first = lines.findIndex((l) => l.includes("error option intercept"));
     assert.ok(first >= 0, f);
     const indent = lines[first]!.indexOf("option");
-    // The long line goes on under the message's start, and nothing of it is cut.
-    const body = lines.slice(first, first + 4).map((l) => l.slice(indent)).join("");
-    assert.ok(body.startsWith(long + "  ~q ("), f);
     // The expression and its caret are rows of their own, indented alike, so the caret keeps its column.
     const expr = lines.findIndex((l) => l.endsWith("~q ("));
+    // The long line goes on under the message's start, broken between words, and nothing of it is lost.
+    const rows = lines.slice(first, expr).map((l) => l.slice(indent).trimEnd());
+    assert.ok(rows.length > 1 && rows.slice(1).every((l, i) => lines[first + 1 + i]!.slice(0, indent).trim() === ""), f);
+    assert.equal(rows.join(" "), long, f);
     assert.equal(lines[expr]!.slice(indent), "  ~q (", f);
     assert.equal(lines[expr + 1]!.slice(indent), "      ^", f);
     assert.doesNotMatch(f, /⏎/);
