@@ -15,6 +15,7 @@ import { commonPrefix, completePath, expandHome, lastPathPart } from "./path-com
 import { VIEW_NAMES, searchLines, type Line, type ViewName } from "./contentviews/index.ts";
 import { DEFAULT_MAX_LINES, tabContent, tabsFor, type Tab, type TabContent, type TabId } from "./detail-lines.ts";
 import { clockTime, flowRowLines, sanitize, wrapColumns } from "./format.ts";
+import { sameLineRow } from "./wrap-lines.ts";
 import { InputRouter, Priority } from "./input.ts";
 import type { KeyPress } from "./keys.ts";
 import { displayKey, parseKeySpec } from "./keys.ts";
@@ -50,6 +51,8 @@ export const MESSAGE_MS = 5000;
 export const KEY_HOLD_MS = 300;
 /** How long the focus rests before a split layout's preview fetches it. */
 export const PREVIEW_SETTLE_MS = 60;
+/** The preview's flow view is not on the stack, so it has no key of its own. */
+const PREVIEW_KEY = -1;
 /** How long after a command the replay counts are asked for (a burst of commands asks once). */
 const REPLAY_SETTLE_MS = 100;
 /** How many flows remember their content views (see Controller.viewModes). */
@@ -463,7 +466,7 @@ export class Controller {
     const tab = prev ? prev.tab : Math.max(0, tabs.findIndex((t) => t.id === "response"));
     const seq = ++this.previewSeq;
     // The same flow refetched keeps showing what it showed until the new detail comes.
-    const screen = prev?.id === f.id ? { ...this.flowViewScreen(f, -1, tab), detail: prev.detail, content: prev.content } : this.flowViewScreen(f, -1, tab);
+    const screen = prev?.id === f.id ? { ...this.flowViewScreen(f, PREVIEW_KEY, tab), detail: prev.detail, content: prev.content } : this.flowViewScreen(f, PREVIEW_KEY, tab);
     this.set({ preview: screen });
     void this.loadDetail(f.id, BODY_LIMIT, (change) => {
       // A later focus has asked for another flow: this answer is stale.
@@ -474,6 +477,7 @@ export class Controller {
   setSize(width: number, height: number): void {
     if (width === this._state.width && height === this._state.height) return;
     this.set({ width, height });
+    this.rewrapFlowViews();
   }
 
   message(text: string, level: Message["level"] = "info", more = false): void {
@@ -658,6 +662,8 @@ export class Controller {
     this.store.setReversed(this.option("view_order_reversed") === "true");
     this.store.setFollow(this.option("console_focus_follow") === "true");
     this.schedulePreview();
+    // A preview beside the list is narrower than one below it.
+    this.rewrapFlowViews();
   }
 
   private onStoreChange(): void {
@@ -1512,8 +1518,29 @@ export class Controller {
       mode: s.modes[tab.id] ?? this.defaultViewMode(),
       maxLines: s.full ? Infinity : Number(this.option("content_view_lines_cutoff") ?? DEFAULT_MAX_LINES) || DEFAULT_MAX_LINES,
       glyphs: this.theme?.glyphs ?? UNICODE_GLYPHS,
+      width: this.flowViewWidth(s),
     });
-    return { ...s, content, scroll: clampScroll(s.scroll, content.lines.length, this.bodyRows("flowview")) };
+    const rows = s.key === PREVIEW_KEY ? this.previewBodyRows() : this.bodyRows("flowview");
+    // Wrapped for another width (a resize), the view stays at the line it began at.
+    const rewrapped = s.content !== undefined && s.content.wrapped?.width !== content.wrapped?.width;
+    const scroll = rewrapped ? sameLineRow(s.content?.wrapped, content.wrapped, s.scroll) : s.scroll;
+    return { ...s, content, scroll: clampScroll(scroll, content.lines.length, rows), highlight: rewrapped ? undefined : s.highlight };
+  }
+
+  /** The columns a flow view's lines have: the screen's, or the preview pane's, less its rule beside the list. */
+  private flowViewWidth(s: FlowViewScreen): number {
+    if (s.key !== PREVIEW_KEY) return this._state.width;
+    const pane = this.panes().preview;
+    if (!pane) return this._state.width;
+    return this.layout() === "horizontal" ? Math.max(1, pane.width - 1) : pane.width;
+  }
+
+  /** After a resize or a new layout, flow views wrapped for another width are wrapped again. */
+  private rewrapFlowViews(): void {
+    const stale = (s: Screen): s is FlowViewScreen => s.kind === "flowview" && s.content !== undefined && s.content.wrapped?.width !== this.flowViewWidth(s);
+    const { stack, preview } = this._state;
+    if (!stack.some(stale) && !(preview && stale(preview))) return;
+    this.set({ stack: stack.map((s) => (stale(s) ? this.withContent(s) : s)), preview: preview && stale(preview) ? this.withContent(preview) : preview });
   }
 
   private defaultViewMode(): ViewName {

@@ -3,6 +3,7 @@
  * message stream; the connection and timing details. Pure: the controller computes the lines once
  * per (detail, tab, view mode) and the screen only slices the visible ones.
  */
+import { wrapLines } from "./wrap-lines.ts";
 import type { CertificateDetail, ConnectionDetail, FlowDetail, FlowSummary, MessageDetail } from "../protocol.ts";
 import type { HeaderField } from "../engine/flow/headers.ts";
 import { DEFAULT_MAX_LINES, renderContent, type Line, type ViewName } from "./contentviews/index.ts";
@@ -55,6 +56,8 @@ export interface TabContent {
   viewName: string | undefined;
   /** Whether the body was cut (by size or by lines), so "f" has something to load. */
   cut: boolean;
+  /** The columns the lines were wrapped at, and which line each row is part of, if they were. */
+  wrapped?: { width: number; lineOfRow: Int32Array };
 }
 
 export interface TabOptions {
@@ -62,6 +65,8 @@ export interface TabOptions {
   /** Lines of body to show; Infinity for everything. */
   maxLines: number;
   glyphs: Glyphs;
+  /** Columns to wrap the lines at; without it they stay whole. */
+  width?: number;
 }
 
 /** Every character outside printable ASCII as an escape: header names and values can carry homoglyphs and control bytes. */
@@ -129,6 +134,13 @@ function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [s
 }
 
 export function tabContent(tab: TabId, d: FlowDetail, o: TabOptions): TabContent {
+  const content = unwrappedContent(tab, d, o);
+  if (o.width === undefined) return content;
+  const { rows, lineOfRow } = wrapLines(content.lines, o.width);
+  return { ...content, lines: rows, wrapped: { width: o.width, lineOfRow } };
+}
+
+function unwrappedContent(tab: TabId, d: FlowDetail, o: TabOptions): TabContent {
   switch (tab) {
     case "request":
       return requestTab(d, o);

@@ -149,25 +149,39 @@ function tailColumns(s: string, w: number): string {
 }
 
 /**
- * `line` in rows of at most `first` columns, then `rest`: broken after the last space that
- * fits, so words stay whole (an event's host name or path is what the reader looks for), and
- * only a word longer than a whole row is cut, at the row's last column.
+ * Where `line` breaks into rows of at most `first` columns, then `rest`, as [start, end) indexes:
+ * after the last space that fits, so words stay whole (an event's host name, a header's value
+ * are what the reader looks for); a word that would leave its row less than half full is cut at
+ * the row's last column instead. The space a row ends at belongs to no row.
  */
-export function wrapColumns(line: string, first: number, rest: number): string[] {
-  const rows: string[] = [];
-  let left = line;
+export function wrapRanges(line: string, first: number, rest: number): [number, number][] {
+  const rows: [number, number][] = [];
+  let at = 0;
   let room = Math.max(1, first);
-  while (columns(left) > room) {
+  while (columns(line.slice(at)) > room) {
+    const left = line.slice(at);
     const head = headColumns(left, room) || [...left][0]!;
-    // A row that ends right before a space ends a word too.
+    // A row that ends right before a space ends a word too. A word longer than half a row (a
+    // URL after its method) is cut instead, so no row is left mostly empty.
     const space = left[head.length] === " " ? head.length : head.lastIndexOf(" ");
-    const cut = space > 0 ? space + 1 : head.length;
-    rows.push(left.slice(0, cut).trimEnd());
-    left = left.slice(cut);
+    if (space > 0 && space * 2 >= head.length) {
+      let end = space;
+      while (end > 0 && left[end - 1] === " ") end--;
+      rows.push([at, at + end]);
+      at += space + 1;
+    } else {
+      rows.push([at, at + head.length]);
+      at += head.length;
+    }
     room = Math.max(1, rest);
   }
-  if (left !== "" || rows.length === 0) rows.push(left);
+  if (at < line.length || rows.length === 0) rows.push([at, line.length]);
   return rows;
+}
+
+/** `line` as the rows `wrapRanges` cuts it into. */
+export function wrapColumns(line: string, first: number, rest: number): string[] {
+  return wrapRanges(line, first, rest).map(([a, b]) => line.slice(a, b));
 }
 
 export function truncEnd(s: string, w: number, ellipsis = "…"): string {

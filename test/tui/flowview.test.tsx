@@ -334,3 +334,37 @@ test("the Detail tab shows a client's certificate (request_client_cert) under th
     h.unmount();
   }
 });
+
+test("long header values, URLs and errors wrap at the width between words, so they are read whole; a resize wraps them again", async () => {
+  const h = await renderConsole({ terminalSize: true });
+  try {
+    const cookie = Array.from({ length: 14 }, (_, i) => `pref${i}=value-number-${i}`).join("; ");
+    const [f] = makeFlows(1, () => ({ seq: 1, path: "/a" }));
+    const base = makeDetail(f!);
+    h.engine.add([f!]);
+    h.engine.details.set(f!.id, { ...base, request: { ...base.request!, headers: [...base.request!.headers, ["Cookie", cookie]] } });
+    await waitForText(h, "[1/1]");
+    const first = await press(h, KEY.enter);
+    await waitForText(h, "Cookie:");
+    const rowsOf = (frame: string) => {
+      const lines = frame.split("\n");
+      const at = lines.findIndex((l) => l.startsWith("Cookie: "));
+      const rows = [lines[at]!];
+      for (let i = at + 1; lines[i]?.startsWith("        "); i++) rows.push(lines[i]!);
+      return rows;
+    };
+    let rows = rowsOf(h.lastFrame());
+    assert.ok(first.length > 0 && rows.length > 2, h.lastFrame());
+    // Every part of the value is on screen, each row within the 100 columns, no word cut in two.
+    assert.equal(rows.map((r) => r.trim()).join(" "), `Cookie: ${cookie}`);
+    assert.ok(rows.every((r) => r.length <= 100), rows.join("\n"));
+    Object.defineProperty(h.stdout, "columns", { value: 60, configurable: true });
+    h.stdout.emit("resize");
+    assert.ok(await until(() => rowsOf(h.lastFrame()).length > rows.length), h.lastFrame());
+    rows = rowsOf(h.lastFrame());
+    assert.equal(rows.map((r) => r.trim()).join(" "), `Cookie: ${cookie}`);
+    assert.ok(rows.every((r) => r.length <= 60), rows.join("\n"));
+  } finally {
+    h.unmount();
+  }
+});

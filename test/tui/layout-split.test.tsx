@@ -78,3 +78,35 @@ test("ctrl right with one pane says how to split", async () => {
     h.unmount();
   }
 });
+
+test("the preview wraps long lines at its own width, below the list and again beside it", async () => {
+  const h = await renderConsole({ width: 100, height: 30 });
+  try {
+    const [f] = makeFlows(1, () => ({ seq: 1, path: "/p" }));
+    const base = makeDetail(f!);
+    const csp = Array.from({ length: 10 }, (_, i) => `script-src-${i} https://cdn${i}.example.com`).join("; ");
+    h.engine.details.set(f!.id, { ...base, response: { ...base.response!, headers: [...base.response!.headers, ["Content-Security-Policy", csp]] } });
+    h.engine.add([f!]);
+    await waitForText(h, "[1/1]");
+    // The value's rows, right of the rule when beside the list.
+    const valueRows = (frame: string, beside: boolean) => {
+      const lines = frame.split("\n").map((l) => (beside ? l.slice(l.indexOf("│") + 1) : l));
+      const at = lines.findIndex((l) => l.startsWith("Content-Security-Policy: "));
+      const rows = [lines[at]!];
+      for (let i = at + 1; lines[i]?.startsWith("    "); i++) rows.push(lines[i]!);
+      return rows;
+    };
+    await press(h, "-");
+    // Nothing of the value is lost (a word too long for half a row is cut, so compare without spaces).
+    const whole = (rows: string[]) => rows.join("").replace(/\s/g, "");
+    const below = valueRows(await waitForText(h, "Content-Security-Policy"), false);
+    assert.equal(whole(below), `Content-Security-Policy:${csp}`.replace(/\s/g, ""));
+    await press(h, "-");
+    assert.ok(await until(() => valueRows(h.lastFrame(), true).length > below.length), h.lastFrame());
+    const beside = valueRows(h.lastFrame(), true);
+    assert.equal(whole(beside), `Content-Security-Policy:${csp}`.replace(/\s/g, ""), h.lastFrame());
+    assert.ok(beside.every((r) => r.trimEnd().length <= 49), beside.join("\n"));
+  } finally {
+    h.unmount();
+  }
+});

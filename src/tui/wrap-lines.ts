@@ -1,0 +1,72 @@
+/**
+ * Content lines wrapped to the flow view's width, as mitmproxy's flow view wraps them: a long
+ * URL, cookie or token, a JSON string or an error message is read whole instead of cut at the
+ * edge of the screen. The rows are what the view scrolls, pages and searches.
+ */
+import type { Line, Segment } from "./contentviews/index.ts";
+import { columns, wrapRanges } from "./format.ts";
+
+/** Columns a continuation row is indented by: under a header's value, or as the line itself is; at most half the row. */
+function continuationIndent(line: Line, text: string, width: number): number {
+  const [first, second] = line;
+  const indent = first?.style === "key" && second?.text === ": " ? columns(first.text) + 2 : text.length - text.trimStart().length;
+  return Math.min(indent, Math.floor(width / 2));
+}
+
+/** The segments of `line` cut to [start, end) of its text; a segment wholly inside is kept as it is. */
+function sliceLine(line: Line, start: number, end: number): Line {
+  const out: Segment[] = [];
+  let at = 0;
+  for (const seg of line) {
+    const next = at + seg.text.length;
+    const a = Math.max(start, at);
+    const b = Math.min(end, next);
+    if (a < b) out.push(a === at && b === next ? seg : { ...seg, text: seg.text.slice(a - at, b - at) });
+    at = next;
+    if (at >= end) break;
+  }
+  return out;
+}
+
+export interface WrappedLines {
+  readonly rows: Line[];
+  /** For each row, the index of the line it is part of (ascending). */
+  readonly lineOfRow: Int32Array;
+}
+
+/** `lines` in rows of at most `width` columns; a line that fits is the same object (rows are memoized by identity). */
+export function wrapLines(lines: readonly Line[], width: number): WrappedLines {
+  const rows: Line[] = [];
+  const owners: number[] = [];
+  lines.forEach((line, n) => {
+    let text = "";
+    for (const seg of line) text += seg.text;
+    if (columns(text) <= width) {
+      rows.push(line);
+      owners.push(n);
+      return;
+    }
+    const indent = continuationIndent(line, text, width);
+    const pad: Segment = { text: " ".repeat(indent) };
+    wrapRanges(text, width, width - indent).forEach(([a, b], i) => {
+      const row = sliceLine(line, a, b);
+      rows.push(i === 0 || indent === 0 ? row : [pad, ...row]);
+      owners.push(n);
+    });
+  });
+  return { rows, lineOfRow: Int32Array.from(owners) };
+}
+
+/** The row of `to` where the line that row `row` of `from` is part of begins. */
+export function sameLineRow(from: Pick<WrappedLines, "lineOfRow"> | undefined, to: Pick<WrappedLines, "lineOfRow"> | undefined, row: number): number {
+  const line = from ? (from.lineOfRow[row] ?? from.lineOfRow.length) : row;
+  if (!to) return line;
+  let lo = 0;
+  let hi = to.lineOfRow.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((to.lineOfRow[mid] as number) < line) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

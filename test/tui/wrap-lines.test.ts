@@ -1,0 +1,32 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { sameLineRow, wrapLines } from "../../src/tui/wrap-lines.ts";
+import type { Line } from "../../src/tui/contentviews/index.ts";
+
+const text = (l: Line): string => l.map((s) => s.text).join("");
+
+test("wrapLines keeps a line that fits as the same object, and breaks a long one between words with its styles", () => {
+  const short: Line = [{ text: "Host", style: "key" }, { text: ": ", style: "punct" }, { text: "example.com" }];
+  const cookie: Line = [{ text: "Cookie", style: "key" }, { text: ": ", style: "punct" }, { text: "session=abcdef; theme=dark; lang=en-GB; tracking=0123456789" }];
+  const { rows, lineOfRow } = wrapLines([short, cookie], 30);
+  assert.equal(rows[0], short);
+  assert.deepEqual(rows.slice(1).map(text), ["Cookie: session=abcdef;", "        theme=dark;", "        lang=en-GB;", "        tracking=0123456789"]);
+  // The key keeps its style on the first row; the value's rows are unstyled text under the value.
+  assert.deepEqual(rows[1]![0], { text: "Cookie", style: "key" });
+  assert.equal(rows[2]![1]!.style, undefined);
+  assert.deepEqual([...lineOfRow], [0, 1, 1, 1, 1]);
+  for (const r of rows) assert.ok(text(r).length <= 30, text(r));
+});
+
+test("wrapLines cuts a word longer than a row, indents a JSON line's rows as the line is, and maps rows back to lines", () => {
+  const token: Line = [{ text: "x".repeat(25) }];
+  const json: Line = [{ text: "    " }, { text: '"note"', style: "key" }, { text: ": " }, { text: '"one two three four five six"', style: "string" }];
+  const { rows, lineOfRow } = wrapLines([token, json], 20);
+  assert.deepEqual(rows.map(text), ["x".repeat(20), "xxxxx", '    "note": "one two', '    three four five', "    six\""]);
+  assert.equal(rows[3]![1]!.style, "string");
+  assert.deepEqual([...lineOfRow], [0, 0, 1, 1, 1]);
+  // The view that began at the JSON line's second row begins at its first when wrapped wider.
+  const wide = wrapLines([token, json], 80);
+  assert.equal(sameLineRow({ lineOfRow }, wide, 3), 1);
+  assert.equal(sameLineRow(wide, { lineOfRow }, 1), 2);
+});
