@@ -117,10 +117,15 @@ export function wordAt(line: string, cursor: number): { index: number; start: nu
 function closedQuoteAt(line: string, cursor: number): string | undefined {
   const quote = openQuoteBefore(line, cursor)?.quote;
   if (quote === undefined) return undefined;
+  return closingQuote(line, cursor, quote) === undefined ? undefined : quote;
+}
+
+/** Where the quote open at `cursor` closes, escapes read as the parser reads them; undefined if it does not. */
+function closingQuote(line: string, cursor: number, quote: string): number | undefined {
   for (let i = cursor; i < line.length; i++) {
     const c = line[i]!;
     if (c === "\\" && (line[i + 1] === quote || line[i + 1] === "\\")) i++;
-    else if (c === quote) return quote;
+    else if (c === quote) return i;
   }
   return undefined;
 }
@@ -166,12 +171,15 @@ export function signatureParam(signature: string, index: number): string | undef
 /**
  * ctrl-u on the command line: inside a quoted argument (the `f` prompt opens on
  * `set view_filter '…'` with the cursor before the closing quote), it clears the argument up to
- * the cursor and leaves the command and the quotes, so a filter is cleared with one key where
- * readline's whole-line kill left a lone quote to fix. Outside quotes, or pressed again at the
- * argument's start, it deletes to the start of the line.
+ * the cursor, or, at its start, what is left of it, and keeps the command and both quotes, so
+ * ctrl-u then typing replaces a filter (readline's whole-line kill left a lone quote, and what was
+ * typed next landed outside it). Outside quotes it deletes to the start of the line.
  */
 export function deleteToArgumentStart(s: LineState): LineState {
-  const from = (openQuoteBefore(s.value, s.cursor)?.at ?? s.cursor) + 1;
-  if (from >= s.cursor) return deleteToStart(s);
-  return line(s.value.slice(0, from) + s.value.slice(s.cursor), from);
+  const open = openQuoteBefore(s.value, s.cursor);
+  if (open === undefined) return deleteToStart(s);
+  const from = open.at + 1;
+  if (from < s.cursor) return line(s.value.slice(0, from) + s.value.slice(s.cursor), from);
+  const close = closingQuote(s.value, s.cursor, open.quote);
+  return close === undefined ? line(s.value.slice(0, from), from) : line(s.value.slice(0, from) + s.value.slice(close), from);
 }

@@ -56,11 +56,14 @@ test("typedText escapes the quote and backslash typed inside a closed quoted arg
   assert.equal(typedText("set x 'a' ", 10, "'"), "'");
 });
 
-test("ctrl-u in a quoted argument clears it back to its quote; at the quote, or outside quotes, the whole line before the cursor", () => {
+test("ctrl-u in a quoted argument clears it back to its quote, at the quote what follows, and keeps both quotes; outside quotes, the whole line before the cursor", () => {
   const at = (value: string, cursor: number) => deleteToArgumentStart(line(value, cursor));
   const filter = "set view_filter '~u alpha'";
   assert.deepEqual(at(filter, filter.length - 1), line("set view_filter ''", 17));
-  assert.deepEqual(at("set view_filter ''", 17), line("'", 0));
+  // Empty already (f with no filter set): nothing to clear, and what is typed next goes inside the quotes.
+  assert.deepEqual(at("set view_filter ''", 17), line("set view_filter ''", 17));
+  assert.deepEqual(at("set view_filter '~u alpha'", 17), line("set view_filter ''", 17));
+  assert.deepEqual(at("set view_filter '~u", 17), line("set view_filter '", 17));
   assert.deepEqual(at("set view_filter ~u", 18), line("", 0));
   // A quote closed earlier, and an escaped quote inside the open one, are read as the parser reads them.
   const escaped = "flow.comment 'a' 'it\\'s'";

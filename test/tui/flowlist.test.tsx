@@ -175,6 +175,13 @@ test("f opens the prompt on `set view_filter '…'` with the cursor in the quote
     assert.match(await press(h, "\x15"), /: set view_filter ''/);
     await press(h, KEY.enter);
     assert.ok(h.engine.commandLines().includes("set view_filter ''"));
+    // With no filter set, ctrl-u (by habit) then a filter typed still sets that filter.
+    await press(h, "f");
+    await press(h, "\x15");
+    await press(h, "~u beta");
+    assert.match(h.lastFrame(), /: set view_filter '~u beta'/);
+    await press(h, KEY.enter);
+    assert.ok(h.engine.commandLines().includes("set view_filter '~u beta'"), h.engine.commandLines().join("\n"));
   } finally {
     h.unmount();
   }
