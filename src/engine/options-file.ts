@@ -16,14 +16,14 @@ export const CONFIG_FILES = ["config.yaml", "config.yml"];
  * mitmproxy options pryx does not have. A config file written for mitmproxy names them: they
  * are skipped with a warning rather than stopping pryx, where an unknown name is an error.
  */
-const MITMPROXY_ONLY = new Set([
+export const MITMPROXY_ONLY: ReadonlySet<string> = new Set([
   // Certificates: pryx makes host certificates from the client's SNI, not the server's.
   "add_upstream_certs_to_client_chain", "upstream_cert",
   // The console: no pane titles, palettes drawn on the terminal's own background.
   "console_layout_headers", "console_palette_transparent",
   // Protocols and views pryx has not: HTTP/3 and UDP, protobuf bodies.
   "http3", "udp_hosts", "protobuf_definitions",
-  "normalize_outbound_headers", "proxy_debug",
+  "normalize_outbound_headers",
   // mitmweb's.
   "web_columns", "web_debug", "web_host", "web_open_browser", "web_password", "web_port", "web_static_viewer", "web_theme",
 ]);

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Engine } from "../../src/engine/engine.ts";
-import { parseOptions } from "../../src/engine/options-file.ts";
+import { MITMPROXY_ONLY, parseOptions } from "../../src/engine/options-file.ts";
 import { OptionError } from "../../src/engine/options.ts";
 import { waitUntil } from "../helpers/wait.ts";
 
@@ -18,6 +18,7 @@ const run = (e: Engine, line: string) => e.handle({ op: "command", line });
 
 /** A mitmproxy config.yaml as its users write them. */
 const MITMPROXY_CONFIG = `# written for mitmproxy
+proxy_debug: true
 ssl_insecure: true
 listen_port: 8081
 ignore_hosts:
@@ -32,6 +33,7 @@ web_port: 8082
 test("a mitmproxy config.yaml parses to option texts: lists item by item, booleans and numbers as text, null as none; mitmproxy-only names are set aside", () => {
   const { values, skipped } = parseOptions(MITMPROXY_CONFIG, "config.yaml");
   assert.deepEqual(values, {
+    proxy_debug: "true",
     ssl_insecure: "true",
     listen_port: "8081",
     ignore_hosts: ["^(.+\\.)?apple\\.com:443$", "pinned\\.example:443"],
@@ -70,6 +72,9 @@ test("<confdir>/config.yaml sets options at start-up, under the command line; a 
   assert.equal(e.options.get("save_stream_file"), path.join(confdir, "flows.out"));
   const skipped = `${path.join(confdir, "config.yaml")}: upstream_cert is a mitmproxy option pryx does not have: skipped`;
   await waitUntil(() => logs.includes(skipped) || undefined, `the warning in the event log: ${logs.join("\n")}`, 3000);
+  // Only options pryx has not are skipped: one it has since gained (proxy_debug was listed) is set.
+  assert.deepEqual([...MITMPROXY_ONLY].filter((name) => e.options.has(name)), []);
+  assert.equal(e.options.get("proxy_debug"), true);
 });
 
 test("an unknown option or a bad value in config.yaml stops the start with an error naming the file", { timeout: 10_000 }, async (t) => {
