@@ -156,27 +156,60 @@ function tailColumns(s: string, w: number): string {
  */
 export function wrapRanges(line: string, first: number, rest: number): [number, number][] {
   const rows: [number, number][] = [];
+  // One test for the whole line: a 1 MiB body line is cut by arithmetic, not measured row by row.
+  const narrow = ONE_COLUMN_EACH.test(line);
   let at = 0;
   let room = Math.max(1, first);
-  while (columns(line.slice(at)) > room) {
-    const left = line.slice(at);
-    const head = headColumns(left, room) || [...left][0]!;
+  for (;;) {
+    let end = narrow ? Math.min(line.length, at + room) : fitColumns(line, at, room);
+    if (end >= line.length) {
+      if (at < line.length || rows.length === 0) rows.push([at, line.length]);
+      return rows;
+    }
+    // A character wider than the whole row still takes one.
+    if (end === at) end = at + (line.codePointAt(at)! > 0xffff ? 2 : 1);
     // A row that ends right before a space ends a word too. A word longer than half a row (a
     // URL after its method) is cut instead, so no row is left mostly empty.
-    const space = left[head.length] === " " ? head.length : head.lastIndexOf(" ");
-    if (space > 0 && space * 2 >= head.length) {
-      let end = space;
-      while (end > 0 && left[end - 1] === " ") end--;
-      rows.push([at, at + end]);
-      at += space + 1;
+    let space = end;
+    while (space > at && line[space] !== " ") space--;
+    if (space > at && (space - at) * 2 >= end - at) {
+      let stop = space;
+      while (stop > at && line[stop - 1] === " ") stop--;
+      rows.push([at, stop]);
+      at = space + 1;
     } else {
-      rows.push([at, at + head.length]);
-      at += head.length;
+      rows.push([at, end]);
+      at = end;
     }
     room = Math.max(1, rest);
   }
-  if (at < line.length || rows.length === 0) rows.push([at, line.length]);
-  return rows;
+}
+
+/** Columns of single code points seen, as string-width gives them (it costs microseconds a call). */
+const codePointColumns = new Map<number, number>();
+
+function columnsOf(cp: number): number {
+  let w = codePointColumns.get(cp);
+  if (w === undefined) {
+    if (codePointColumns.size >= 65_536) codePointColumns.clear();
+    w = columns(String.fromCodePoint(cp));
+    codePointColumns.set(cp, w);
+  }
+  return w;
+}
+
+/** The index after the longest run of whole code points from `at` that fits in `w` columns. */
+function fitColumns(s: string, at: number, w: number): number {
+  let used = 0;
+  let end = at;
+  while (end < s.length) {
+    const cp = s.codePointAt(end)!;
+    const size = cp > 0xffff ? 2 : 1;
+    used += columnsOf(cp);
+    if (used > w) break;
+    end += size;
+  }
+  return end;
 }
 
 /** `line` as the rows `wrapRanges` cuts it into. */
