@@ -13,6 +13,9 @@ export type TokenKind =
   | "or"
   | "eof";
 
+/** The one-character tokens. */
+const PUNCTUATION: Readonly<Record<string, TokenKind>> = { "(": "lparen", ")": "rparen", "!": "not", "&": "and", "|": "or" };
+
 export interface Token {
   readonly kind: TokenKind;
   /**
@@ -113,27 +116,13 @@ export function tokenize(expression: string): Token[] {
       // No argument here: the parser reports it with the operator in hand.
     }
 
+    const punct = PUNCTUATION[ch];
+    if (punct !== undefined) {
+      push(punct, ch, i, i + 1);
+      i += 1;
+      continue;
+    }
     switch (ch) {
-      case "(":
-        push("lparen", ch, i, i + 1);
-        i += 1;
-        break;
-      case ")":
-        push("rparen", ch, i, i + 1);
-        i += 1;
-        break;
-      case "!":
-        push("not", ch, i, i + 1);
-        i += 1;
-        break;
-      case "&":
-        push("and", ch, i, i + 1);
-        i += 1;
-        break;
-      case "|":
-        push("or", ch, i, i + 1);
-        i += 1;
-        break;
       case '"':
       case "'":
         readQuoted();
