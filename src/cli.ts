@@ -225,6 +225,12 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
     });
   });
   const info = await engine.ready;
+  // The engine died (out of memory, a crash): say so and fail, rather than end as if done.
+  engine.on((ev) => {
+    if (ev.t !== "fatal") return;
+    process.stderr.write(`pryx: ${ev.error}\n`);
+    void exitAfterOutput(2);
+  });
   if (noServer(argv, settings)) {
     // Nothing to serve: the flows read with -r were printed before `ready`. A CA made on this
     // run is still news: later runs will not say it again.

@@ -1,3 +1,4 @@
+import v8 from "node:v8";
 import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import type { EngineEvent, EngineReplies, EngineRequest, ReadyInfo, UiMessage } from "./protocol.ts";
@@ -17,6 +18,19 @@ export interface EngineInit {
 
 type Listener = (ev: EngineEvent) => void;
 
+/**
+ * What the user reads when the worker died of an error it did not report itself. Out of memory,
+ * V8 gives only a code: say what the limit was and how to live within it or raise it.
+ */
+export function workerFailure(err: Error & { code?: string }): string {
+  if (err.code !== "ERR_WORKER_OUT_OF_MEMORY") return err.stack ?? String(err);
+  const limit = Math.round(v8.getHeapStatistics().heap_size_limit / 1048576).toLocaleString("en-US");
+  return (
+    `the engine ran out of memory (its heap limit is about ${limit} MiB) and stopped; flows not saved are lost. ` +
+    "--set max_flows=N keeps the newest N flows only; NODE_OPTIONS=--max-old-space-size=MiB raises the limit"
+  );
+}
+
 /** The main thread's handle on the engine: typed requests with replies, and a stream of events. */
 export interface EngineHandle {
   request<R extends EngineRequest>(req: R, timeoutMs?: number): Promise<EngineReplies[R["op"]]>;
@@ -30,6 +44,8 @@ export class EngineClient implements EngineHandle {
   private readonly listeners = new Set<Listener>();
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private nextId = 1;
+  /** Set once the engine was asked to stop: its exit is then no failure. */
+  private stopping = false;
   private stopped: Promise<void>;
   readonly ready: Promise<ReadyInfo>;
 
@@ -46,20 +62,27 @@ export class EngineClient implements EngineHandle {
     });
     // The caller may never await `ready` (dump prints a fatal event instead): never leave it unhandled.
     this.ready.catch(() => undefined);
+    let failed = false;
+    const fail = (error: string): void => {
+      if (failed) return;
+      failed = true;
+      onFail(new Error(error));
+      this.emit({ t: "fatal", error });
+    };
     this.stopped = new Promise<void>((resolve) => {
-      this.worker.once("exit", () => {
+      this.worker.once("exit", (code) => {
         for (const p of this.pending.values()) {
           clearTimeout(p.timer);
           p.reject(new Error("the engine stopped before it replied"));
         }
         this.pending.clear();
+        // Unasked, the engine is gone: whoever drives it (dump, the console) must hear of it.
+        if (!this.stopping) fail(`the engine stopped unexpectedly (exit code ${code})`);
         onFail(new Error("the engine stopped before it was ready"));
         resolve();
       });
     });
-    this.worker.on("error", (err) => {
-      this.emit({ t: "fatal", error: err.stack ?? String(err) });
-    });
+    this.worker.on("error", (err) => fail(workerFailure(err)));
     this.worker.on("message", (ev: EngineEvent) => {
       if (ev.t === "reply") {
         const p = this.pending.get(ev.id);
@@ -71,7 +94,10 @@ export class EngineClient implements EngineHandle {
         return;
       }
       if (ev.t === "ready") onReady(ev.info);
-      if (ev.t === "fatal") onFail(new Error(ev.error));
+      if (ev.t === "fatal") {
+        fail(ev.error);
+        return;
+      }
       this.emit(ev);
     });
   }
@@ -104,6 +130,7 @@ export class EngineClient implements EngineHandle {
 
   /** Asks the engine to stop (addons get `done`), and waits until the worker has exited. */
   async shutdown(timeoutMs = 10_000): Promise<void> {
+    this.stopping = true;
     this.post({ t: "shutdown" });
     const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);
     await this.stopped;

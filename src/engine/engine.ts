@@ -1,3 +1,4 @@
+import { MemoryWatch } from "./memory-watch.ts";
 import { AsyncLocalStorage } from "node:async_hooks";
 import path from "node:path";
 import net from "node:net";
@@ -103,6 +104,8 @@ export class Engine {
     private readonly init: EngineInit,
     /** `transfer`: buffers of `ev` the engine gives up, for a worker to move rather than copy. */
     private readonly post: (ev: EngineEvent, transfer?: ArrayBuffer[]) => void,
+    /** What reads the memory in use; the process's own by default. */
+    private readonly memory = new MemoryWatch(),
   ) {
     this.store = new FlowStore(init.keepFlows);
     this.addons = new AddonManager(this.options, this.commands, this.log);
@@ -461,6 +464,10 @@ export class Engine {
   /** Sends what changed since the last flush as one message. */
   flush(): void {
     this.flushTimer = undefined;
+    if (this.init.keepFlows) {
+      const warning = this.memory.check(Date.now(), this.store.size);
+      if (warning) this.log.warn(warning);
+    }
     const changed = this.store.pendingCount() > 0;
     if (!changed && this.store.unpackedCount() === 0 && this.logs.length === 0) return;
     // A quiet dump (flow_detail 0, -q) prints no flow: its main thread is sent only the log.

@@ -569,3 +569,19 @@ test("dump reads <confdir>/config.yaml as mitmdump does: its flow_detail and fil
   assert.equal(await broken.exited, 2);
   assert.match(broken.stderr(), new RegExp(`^pryx: ${path.join(confdir, "config.yaml").replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:2:1: not valid YAML: `));
 });
+
+test("an engine that dies (out of memory, or an addon ending its thread) ends pryx dump with exit code 2 and says why; it does not exit 0 as if done", { timeout: 60_000 }, async () => {
+  const dir = tempDir("pryx-dies-");
+  const hog = path.join(dir, "hog.mjs");
+  // Holds on to more and more memory once the proxy runs, as a session keeping flows for days does.
+  fs.writeFileSync(hog, "const held = [];\nexport default { name: 'hog', running() { const grow = () => { for (let i = 0; i < 2000; i++) held.push(new Array(1000).fill(i)); setImmediate(grow); }; grow(); } };\n");
+  const oom = runPryx(["dump", "-p", "0", "-s", hog], { HOME: dir, NODE_OPTIONS: "--max-old-space-size=48" });
+  assert.equal(await oom.exited, 2);
+  assert.match(oom.stderr(), /pryx: the engine ran out of memory \(its heap limit is about [\d,]+ MiB\) and stopped; flows not saved are lost\. --set max_flows=N/);
+
+  const quitter = path.join(dir, "quitter.mjs");
+  fs.writeFileSync(quitter, "export default { name: 'quitter', running() { setTimeout(() => process.exit(3), 100); } };\n");
+  const gone = runPryx(["dump", "-p", "0", "-s", quitter], { HOME: dir });
+  assert.equal(await gone.exited, 2);
+  assert.match(gone.stderr(), /pryx: the engine stopped unexpectedly \(exit code 3\)/);
+});

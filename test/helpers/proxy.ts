@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { Engine } from "../../src/engine/engine.ts";
+import type { MemoryWatch } from "../../src/engine/memory-watch.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { EngineEvent, FlowSummary, LogEntry } from "../../src/protocol.ts";
 
@@ -35,7 +36,7 @@ export interface TestProxy {
  * An engine in the test's own thread (the worker boundary is covered by the dump and
  * console tests), listening on 127.0.0.1 on a free port, with addons added before start.
  */
-export async function startProxy(opts: { addons?: Addon[]; options?: Record<string, string>; keepFlows?: boolean } = {}): Promise<TestProxy> {
+export async function startProxy(opts: { addons?: Addon[]; options?: Record<string, string>; keepFlows?: boolean; memory?: MemoryWatch } = {}): Promise<TestProxy> {
   const events: EngineEvent[] = [];
   const logs: LogEntry[] = [];
   const done = new Map<string, FlowSummary>();
@@ -53,6 +54,7 @@ export async function startProxy(opts: { addons?: Addon[]; options?: Record<stri
         for (const w of watchers) w();
       }
     },
+    opts.memory,
   );
   for (const [i, a] of (opts.addons ?? []).entries()) await engine.addons.add(a, a.name ?? `test-addon-${i}`);
   const info = await engine.start();
