@@ -82,6 +82,8 @@ export interface FlowViewScreen extends ScreenBase {
   readonly error: string | undefined;
   readonly content: TabContent | undefined;
   readonly highlight: number | undefined;
+  /** The search term whose matches are marked, once searched for here. */
+  readonly match?: string;
 }
 
 export interface TextScreen extends ScreenBase {
@@ -90,6 +92,7 @@ export interface TextScreen extends ScreenBase {
   readonly lines: readonly Line[];
   readonly scroll: number;
   readonly highlight: number | undefined;
+  readonly match?: string;
 }
 
 export interface EventLogScreen extends ScreenBase {
@@ -98,6 +101,7 @@ export interface EventLogScreen extends ScreenBase {
   readonly follow: boolean;
   readonly scroll: number;
   readonly highlight: number | undefined;
+  readonly match?: string;
 }
 
 export interface ListScreen extends ScreenBase {
@@ -1644,7 +1648,8 @@ export class Controller {
       if (s.kind !== "flowview" && s.kind !== "help" && s.kind !== "eventlog") return s;
       const cur = this.scrollOf(s);
       const scroll = hit >= cur && hit < cur + rows ? cur : clampScroll(hit - Math.floor(rows / 3), count, rows);
-      return s.kind === "eventlog" ? { ...s, highlight: hit, scroll, follow: false } : { ...s, highlight: hit, scroll };
+      const match = this.searchTerm;
+      return s.kind === "eventlog" ? { ...s, highlight: hit, scroll, follow: false, match } : { ...s, highlight: hit, scroll, match };
     });
   }
 

@@ -116,6 +116,9 @@ test("scrolling by line and page, and / search with n and N", async () => {
     assert.match(fr, /line number 100 needle/);
     fr = await press(h, "N");
     assert.match(fr, /line number 70 needle/);
+    // The view marks the term's matches (drawn inverse: see resize-color.test.tsx).
+    const top = h.ctrl.state.stack.at(-1)!;
+    assert.equal(top.kind === "flowview" && top.match, "needle");
   } finally {
     h.unmount();
   }

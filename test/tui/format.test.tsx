@@ -110,3 +110,18 @@ test("the dump line names HTTP/2 after the URL as mitmdump does, and leaves HTTP
   assert.equal(line("HTTP/1.1"), "127.0.0.1:50000 GET https://app.test/ << 200 OK 2.0k 12ms");
   assert.equal(line("HTTP/1.0"), "127.0.0.1:50000 GET https://app.test/ << 200 OK 2.0k 12ms");
 });
+
+test("markMatches cuts a line where the term occurs, ignoring case, keeping each segment's style on both sides", async () => {
+  const { markMatches } = await import("../../src/tui/contentviews/index.ts");
+  assert.equal(markMatches([{ text: "nothing here" }], "x"), undefined);
+  assert.equal(markMatches([{ text: "anything" }], ""), undefined);
+  const marked = markMatches([{ text: "ab", style: "key" }, { text: "cAB" }], "bc")!;
+  assert.deepEqual(marked, [
+    { seg: { text: "a", style: "key" }, match: false },
+    { seg: { text: "b", style: "key" }, match: true },
+    { seg: { text: "c" }, match: true },
+    { seg: { text: "AB" }, match: false },
+  ]);
+  // Matches do not overlap: "aaaa" holds "aa" twice, side by side.
+  assert.deepEqual(markMatches([{ text: "aaaa" }], "aa")!.map((m) => [m.seg.text, m.match]), [["aa", true], ["aa", true]]);
+});

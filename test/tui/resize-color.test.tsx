@@ -8,6 +8,7 @@ const { rowLayout, UNICODE_GLYPHS } = await import("../../src/tui/format.ts");
 const { paletteColors } = await import("../../src/tui/palettes.ts");
 const { makeFlow, makeFlows } = await import("./helpers/fake-engine.ts");
 const { renderConsole, waitForText, until } = await import("./helpers/tui.tsx");
+const { LinesView } = await import("../../src/tui/components/lines.tsx");
 
 test("rows are coloured by status class, and not at all under NO_COLOR", () => {
   const paintRow = (status: number, noColor: boolean) => {
@@ -50,4 +51,16 @@ test("the console takes its size from the terminal and redraws on resize", async
   } finally {
     h.unmount();
   }
+});
+
+test("every match of the search term on screen is marked where it is: inverse, and on the current hit's row (inverse already) underlined and bold", () => {
+  const lines = [[{ text: "Host: api.example.com" }], [{ text: "Accept: */*" }], [{ text: "X-Example", style: "key" as const }, { text: ": EXAMPLE and example" }]];
+  const r = render(<LinesView lines={lines} scroll={0} height={3} highlight={0} match="example" />);
+  const [current, plainRow, other] = (r.lastFrame() ?? "").split("\n");
+  r.unmount();
+  assert.match(current!, /^\x1b\[7mHost: api\.(\x1b\[(4|1)m){2}example\x1b\[22m\x1b\[24m\.com\x1b\[27m$/, JSON.stringify(current));
+  assert.equal(plainRow, "Accept: */*");
+  // Case as the search ignores it, inside a styled segment and across two: each match on its own.
+  assert.equal((other!.match(/\x1b\[7m/g) ?? []).length, 3, JSON.stringify(other));
+  assert.match(other!, /\x1b\[7mExample\x1b\[27m: \x1b\[7mEXAMPLE\x1b\[27m and \x1b\[7mexample\x1b\[27m$/);
 });

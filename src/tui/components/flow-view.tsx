@@ -61,7 +61,7 @@ export function FlowView({ screen, flow, width, height, bodyRows }: { screen: Fl
           <Text color={paint(theme, "red")}>{screen.error}</Text>
         </Box>
       ) : screen.content ? (
-        <LinesView lines={screen.content.lines} scroll={screen.scroll} height={bodyRows} highlight={screen.highlight} />
+        <LinesView lines={screen.content.lines} scroll={screen.scroll} height={bodyRows} highlight={screen.highlight} match={screen.match} />
       ) : (
         <Box height={bodyRows}>
           <Text dimColor>Loading…</Text>

@@ -1,7 +1,7 @@
 /** Paints content-view lines (segments with a style) in Ink, one terminal row each, cut to the width. */
 import { memo } from "react";
 import { Box, Text } from "ink";
-import type { Line, Segment } from "../contentviews/index.ts";
+import { markMatches, type Line, type MarkedSegment, type Segment } from "../contentviews/index.ts";
 import { paint, useTheme, type Theme } from "../theme.ts";
 
 type Style = NonNullable<Segment["style"]>;
@@ -28,23 +28,51 @@ function SegmentText({ seg, theme }: { seg: Segment; theme: Theme }) {
   );
 }
 
-/** Lines are replaced, never mutated, so memo on identity skips rows that did not change while scrolling. */
-export const LineRow = memo(function LineRow({ line, highlight }: { line: Line; highlight: boolean }) {
+/**
+ * The matches of the search term in a row: inverse, or on the row of the current hit (inverse
+ * itself) underlined and bold, so each one is seen where it is, not just its line.
+ */
+function MatchedSegments({ marked, current, theme }: { marked: readonly MarkedSegment[]; current: boolean; theme: Theme }) {
+  return (
+    <>
+      {marked.map(({ seg, match }, i) =>
+        match ? (
+          <Text key={i} inverse={!current} underline={current} bold={current}>
+            {seg.text}
+          </Text>
+        ) : (
+          <SegmentText key={i} seg={seg} theme={theme} />
+        ),
+      )}
+    </>
+  );
+}
+
+/** Plain text with the search term's matches marked, as a content line's are (the event log's rows). */
+export function MatchedText({ text, match, current }: { text: string; match: string | undefined; current: boolean }) {
   const theme = useTheme();
+  const marked = match ? markMatches([{ text }], match) : undefined;
+  return marked ? <MatchedSegments marked={marked} current={current} theme={theme} /> : <>{text}</>;
+}
+
+/** Lines are replaced, never mutated, so memo on identity skips rows that did not change while scrolling. */
+export const LineRow = memo(function LineRow({ line, highlight, match }: { line: Line; highlight: boolean; match?: string | undefined }) {
+  const theme = useTheme();
+  const marked = match ? markMatches(line, match) : undefined;
   return (
     <Box height={1} overflowY="hidden">
       <Text wrap="truncate-end" inverse={highlight}>
-        {line.length === 0 ? " " : line.map((seg, i) => <SegmentText key={i} seg={seg} theme={theme} />)}
+        {line.length === 0 ? " " : marked ? <MatchedSegments marked={marked} current={highlight} theme={theme} /> : line.map((seg, i) => <SegmentText key={i} seg={seg} theme={theme} />)}
       </Text>
     </Box>
   );
 });
 
-/** The visible slice of a long list of lines, padded to `height` rows so the status bar stays put. */
-export function LinesView({ lines, scroll, height, highlight }: { lines: readonly Line[]; scroll: number; height: number; highlight?: number | undefined }) {
+/** The visible slice of a long list of lines, padded to `height` rows so the status bar stays put; `match`, the search term to mark. */
+export function LinesView({ lines, scroll, height, highlight, match }: { lines: readonly Line[]; scroll: number; height: number; highlight?: number | undefined; match?: string | undefined }) {
   const end = Math.min(lines.length, scroll + height);
   const rows = [];
-  for (let i = scroll; i < end; i++) rows.push(<LineRow key={i - scroll} line={lines[i]!} highlight={i === highlight} />);
+  for (let i = scroll; i < end; i++) rows.push(<LineRow key={i - scroll} line={lines[i]!} highlight={i === highlight} match={match} />);
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
       {rows}

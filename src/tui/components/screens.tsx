@@ -9,7 +9,7 @@ import type { Binding } from "../keymap.ts";
 import { OPTION_HELP_LINES } from "../layout.ts";
 import { padEnd, sanitize, truncEnd } from "../format.ts";
 import { paint, useTheme } from "../theme.ts";
-import { LinesView } from "./lines.tsx";
+import { LinesView, MatchedText } from "./lines.tsx";
 import { EditingText } from "./editors.tsx";
 
 function Title({ text, right }: { text: string; right?: string }) {
@@ -27,7 +27,7 @@ export function HelpView({ screen, height, bodyRows }: { screen: TextScreen; hei
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
       <Title text={screen.title} right="q to go back, / to search" />
-      <LinesView lines={screen.lines} scroll={screen.scroll} height={bodyRows} highlight={screen.highlight} />
+      <LinesView lines={screen.lines} scroll={screen.scroll} height={bodyRows} highlight={screen.highlight} match={screen.match} />
     </Box>
   );
 }
@@ -48,7 +48,7 @@ export function EventLogView({ ctrl, screen, height, bodyRows }: { ctrl: Control
         {rows.map((r, i) => (
           <Box key={i} height={1} overflowY="hidden">
             <Text wrap="truncate-end" color={paint(theme, LEVEL_COLORS[r.level])} inverse={scroll + i === screen.highlight}>
-              {r.text}
+              <MatchedText text={r.text} match={screen.match} current={scroll + i === screen.highlight} />
             </Text>
           </Box>
         ))}

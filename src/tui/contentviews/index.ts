@@ -23,7 +23,7 @@ import { sniffSocketIo, socketioView } from "./socketio.ts";
 import { mqttView, sniffMqtt } from "./mqtt.ts";
 
 export type { Line, Segment, SegmentStyle, ViewName, ViewResult } from "./types.ts";
-export { lineText, searchLines } from "./search.ts";
+export { lineText, markMatches, searchLines, type MarkedSegment } from "./search.ts";
 
 /** Like mitmproxy's `content_view_lines_cutoff`. */
 export const DEFAULT_MAX_LINES = 512;

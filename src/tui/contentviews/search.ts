@@ -1,4 +1,4 @@
-import type { Line } from "./types.ts";
+import type { Line, Segment } from "./types.ts";
 
 export function lineText(line: Line): string {
   let s = "";
@@ -22,4 +22,44 @@ export function searchLines(lines: Line[], term: string, from: number, backwards
     if (lineText(lines[i]!).toLowerCase().includes(needle)) return i;
   }
   return undefined;
+}
+
+/** A piece of a line, and whether it is (part of) a match of the search term. */
+export interface MarkedSegment {
+  readonly seg: Segment;
+  readonly match: boolean;
+}
+
+/**
+ * `line` cut where `term` occurs (ignoring case, as the search does), so every match on the
+ * screen can be drawn as one; a segment keeps its style on both sides of a cut. Undefined when
+ * the line holds no match, so most rows are drawn as they are.
+ */
+export function markMatches(line: Line, term: string): MarkedSegment[] | undefined {
+  if (term === "") return undefined;
+  const text = lineText(line);
+  const lower = text.toLowerCase();
+  const needle = term.toLowerCase();
+  // Lower-casing can change a string's length (İ): then the offsets do not line up, and nothing is marked.
+  if (lower.length !== text.length) return undefined;
+  const ranges: [number, number][] = [];
+  for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, at + needle.length)) ranges.push([at, at + needle.length]);
+  if (ranges.length === 0) return undefined;
+  const out: MarkedSegment[] = [];
+  let pos = 0;
+  let r = 0;
+  for (const seg of line) {
+    const end = pos + seg.text.length;
+    let at = pos;
+    while (at < end) {
+      while (r < ranges.length && ranges[r]![1] <= at) r++;
+      const range = ranges[r];
+      const inMatch = range !== undefined && range[0] <= at;
+      const stop = Math.min(end, range === undefined ? end : inMatch ? range[1] : range[0]);
+      out.push({ seg: stop - at === seg.text.length ? seg : { ...seg, text: seg.text.slice(at - pos, stop - pos) }, match: inMatch });
+      at = stop;
+    }
+    pos = end;
+  }
+  return out;
 }
