@@ -57,7 +57,7 @@ export interface TabContent {
   /** Whether the body was cut (by size or by lines), so "f" has something to load. */
   cut: boolean;
   /** The columns the lines were wrapped at, and which line each row is part of, if they were. */
-  wrapped?: { width: number; lineOfRow: Int32Array };
+  wrapped?: { width: number; lineOfRow: Int32Array | undefined };
 }
 
 export interface TabOptions {

@@ -30,22 +30,37 @@ function sliceLine(line: Line, start: number, end: number): Line {
 
 export interface WrappedLines {
   readonly rows: Line[];
-  /** For each row, the index of the line it is part of (ascending). */
-  readonly lineOfRow: Int32Array;
+  /** For each row, the index of the line it is part of (ascending); undefined when every line fits, one row each. */
+  readonly lineOfRow: Int32Array | undefined;
+}
+
+/** Whether `line` fits in `width` columns. No character takes more than two columns a UTF-16 unit, so most lines are not measured. */
+function fits(line: Line, width: number): boolean {
+  let units = 0;
+  for (const seg of line) units += seg.text.length;
+  if (units * 2 <= width) return true;
+  let text = "";
+  for (const seg of line) text += seg.text;
+  return columns(text) <= width;
 }
 
 /** `lines` in rows of at most `width` columns; a line that fits is the same object (rows are memoized by identity). */
 export function wrapLines(lines: readonly Line[], width: number): WrappedLines {
-  const rows: Line[] = [];
-  const owners: number[] = [];
-  lines.forEach((line, n) => {
-    let text = "";
-    for (const seg of line) text += seg.text;
-    if (columns(text) <= width) {
+  let first = 0;
+  while (first < lines.length && fits(lines[first]!, width)) first++;
+  // A body of short lines (pretty-printed JSON): nothing to copy or map.
+  if (first === lines.length) return { rows: lines as Line[], lineOfRow: undefined };
+  const rows: Line[] = lines.slice(0, first);
+  const owners: number[] = Array.from({ length: first }, (_, n) => n);
+  for (let n = first; n < lines.length; n++) {
+    const line = lines[n]!;
+    if (fits(line, width)) {
       rows.push(line);
       owners.push(n);
-      return;
+      continue;
     }
+    let text = "";
+    for (const seg of line) text += seg.text;
     const indent = continuationIndent(line, text, width);
     const pad: Segment = { text: " ".repeat(indent) };
     wrapRanges(text, width, width - indent).forEach(([a, b], i) => {
@@ -53,19 +68,21 @@ export function wrapLines(lines: readonly Line[], width: number): WrappedLines {
       rows.push(i === 0 || indent === 0 ? row : [pad, ...row]);
       owners.push(n);
     });
-  });
+  }
   return { rows, lineOfRow: Int32Array.from(owners) };
 }
 
 /** The row of `to` where the line that row `row` of `from` is part of begins. */
 export function sameLineRow(from: Pick<WrappedLines, "lineOfRow"> | undefined, to: Pick<WrappedLines, "lineOfRow"> | undefined, row: number): number {
-  const line = from ? (from.lineOfRow[row] ?? from.lineOfRow.length) : row;
-  if (!to) return line;
+  const fromRows = from?.lineOfRow;
+  const line = fromRows ? (fromRows[row] ?? fromRows.length) : row;
+  const toRows = to?.lineOfRow;
+  if (!toRows) return line;
   let lo = 0;
-  let hi = to.lineOfRow.length;
+  let hi = toRows.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((to.lineOfRow[mid] as number) < line) lo = mid + 1;
+    if ((toRows[mid] as number) < line) lo = mid + 1;
     else hi = mid;
   }
   return lo;

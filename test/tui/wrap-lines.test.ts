@@ -14,7 +14,7 @@ test("wrapLines keeps a line that fits as the same object, and breaks a long one
   // The key keeps its style on the first row; the value's rows are unstyled text under the value.
   assert.deepEqual(rows[1]![0], { text: "Cookie", style: "key" });
   assert.equal(rows[2]![1]!.style, undefined);
-  assert.deepEqual([...lineOfRow], [0, 1, 1, 1, 1]);
+  assert.deepEqual([...lineOfRow!], [0, 1, 1, 1, 1]);
   for (const r of rows) assert.ok(text(r).length <= 30, text(r));
 });
 
@@ -24,9 +24,20 @@ test("wrapLines cuts a word longer than a row, indents a JSON line's rows as the
   const { rows, lineOfRow } = wrapLines([token, json], 20);
   assert.deepEqual(rows.map(text), ["x".repeat(20), "xxxxx", '    "note": "one two', '    three four five', "    six\""]);
   assert.equal(rows[3]![1]!.style, "string");
-  assert.deepEqual([...lineOfRow], [0, 0, 1, 1, 1]);
+  assert.deepEqual([...lineOfRow!], [0, 0, 1, 1, 1]);
   // The view that began at the JSON line's second row begins at its first when wrapped wider.
   const wide = wrapLines([token, json], 80);
   assert.equal(sameLineRow({ lineOfRow }, wide, 3), 1);
   assert.equal(sameLineRow(wide, { lineOfRow }, 1), 2);
+});
+
+test("wrapLines hands lines that all fit back as they are, with no row map, and sameLineRow reads that as one row a line", () => {
+  const lines: Line[] = [[{ text: "short" }], [{ text: "also short" }]];
+  const w = wrapLines(lines, 40);
+  assert.equal(w.rows, lines);
+  assert.equal(w.lineOfRow, undefined);
+  const narrow = wrapLines(lines, 6);
+  assert.deepEqual(narrow.rows.map(text), ["short", "also", "short"]);
+  assert.equal(sameLineRow(w, narrow, 1), 1);
+  assert.equal(sameLineRow(narrow, w, 2), 1);
 });
