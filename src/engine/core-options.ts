@@ -274,6 +274,7 @@ export function registerCoreOptions(options: Options): void {
     },
   });
   options.add({ name: "console_strip_trailing_newlines", type: "bool", default: false, help: "Strip trailing newlines from bodies edited in $EDITOR (editors add one when they save)." });
+  options.add({ name: "console_layout_headers", type: "bool", default: true, help: "Show the title row of the help, event log, options, commands and key bindings screens; off gives the row to their contents." });
   options.add({ name: "console_quickhelp_visible", type: "bool", default: true, help: "Show the quick help line (the keys of the current screen) under the status bar; H toggles it." });
   options.add({ name: "console_default_contentview", type: "choice", default: "auto", choices: [...CONTENT_VIEWS], help: "The content view a body is shown in until m picks another." });
   options.add({ name: "dumper_default_contentview", type: "choice", default: "auto", choices: [...CONTENT_VIEWS], help: "The content view pryx dump shows bodies in from flow_detail 3." });

@@ -11,7 +11,7 @@ import { bodyHeight, mainHeight, overlayHeight, splitPanes, type Pane } from "./
 import { ThemeContext, themeFromEnv, withPalette, type Theme } from "./theme.ts";
 import { FlowList } from "./components/flow-list.tsx";
 import { FlowView } from "./components/flow-view.tsx";
-import { CommandsView, EventLogView, HelpView, KeybindingsView, OptionsView } from "./components/screens.tsx";
+import { CommandsView, EventLogView, HelpView, KeybindingsView, OptionsView, TitlesContext } from "./components/screens.tsx";
 import { StatusBar } from "./components/status-bar.tsx";
 import { Chooser } from "./components/chooser.tsx";
 import { GridEditorView, TextEditorView } from "./components/editors.tsx";
@@ -114,7 +114,7 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
   const chooserChoices = overlay?.kind === "chooser" ? overlay.choices.length : undefined;
   const main = mainHeight(height, chooserChoices);
   const screen = state.stack[state.stack.length - 1]!;
-  const rows = bodyHeight(screen.kind, main);
+  const rows = bodyHeight(screen.kind, main, ctrl.layoutHeaders());
   const panes = splitPanes(ctrl.layout(), width, main);
   const split = panes.preview !== undefined && screen.kind === "flowlist";
 
@@ -149,21 +149,23 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
 
   return (
     <ThemeContext.Provider value={th}>
-      <Box flexDirection="column" width={width} height={height} overflowY="hidden">
-        <Box flexDirection="column" height={main} overflowY="hidden">
-          {/* The list stays mounted (hidden) under other screens: going back to it with q is then a
-              change of display, not 40 rows built anew. */}
-          <Box flexDirection={ctrl.layout() === "horizontal" ? "row" : "column"} height={main} display={screen.kind === "flowlist" ? "flex" : "none"}>
-            <Box flexDirection="column" width={split ? panes.list.width : width} height={split ? panes.list.height : main} overflow="hidden">
-              <MemoFlowList store={ctrl.store} width={split ? panes.list.width : width} height={split ? panes.list.height : main} lines={ctrl.listRowLines(split ? panes.list.width : width)} />
+      <TitlesContext.Provider value={ctrl.layoutHeaders()}>
+        <Box flexDirection="column" width={width} height={height} overflowY="hidden">
+          <Box flexDirection="column" height={main} overflowY="hidden">
+            {/* The list stays mounted (hidden) under other screens: going back to it with q is then a
+                change of display, not 40 rows built anew. */}
+            <Box flexDirection={ctrl.layout() === "horizontal" ? "row" : "column"} height={main} display={screen.kind === "flowlist" ? "flex" : "none"}>
+              <Box flexDirection="column" width={split ? panes.list.width : width} height={split ? panes.list.height : main} overflow="hidden">
+                <MemoFlowList store={ctrl.store} width={split ? panes.list.width : width} height={split ? panes.list.height : main} lines={ctrl.listRowLines(split ? panes.list.width : width)} />
+              </Box>
+              {split && panes.preview ? <PreviewPane ctrl={ctrl} screen={state.preview} pane={panes.preview} beside={ctrl.layout() === "horizontal"} focused={state.previewFocused} /> : null}
             </Box>
-            {split && panes.preview ? <PreviewPane ctrl={ctrl} screen={state.preview} pane={panes.preview} beside={ctrl.layout() === "horizontal"} focused={state.previewFocused} /> : null}
+            {body}
           </Box>
-          {body}
+          {overlay?.kind === "chooser" ? <Chooser overlay={overlay} height={overlayHeight(chooserChoices, height)} width={width} /> : null}
+          <StatusBar ctrl={ctrl} state={state} width={width} />
         </Box>
-        {overlay?.kind === "chooser" ? <Chooser overlay={overlay} height={overlayHeight(chooserChoices, height)} width={width} /> : null}
-        <StatusBar ctrl={ctrl} state={state} width={width} />
-      </Box>
+      </TitlesContext.Provider>
     </ThemeContext.Provider>
   );
 }

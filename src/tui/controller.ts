@@ -213,6 +213,7 @@ export const LOCAL_OPTIONS: OptionInfo[] = [
   { name: "view_order", type: "choice", value: "time", default: "time", help: "Flow list order.", choices: [...ORDERS] },
   { name: "view_order_reversed", type: "bool", value: "false", default: "false", help: "Reverse the flow list order.", choices: undefined },
   { name: "console_layout", type: "choice", value: "single", default: "single", help: "The flow list alone, or split with a preview of the focused flow (vertical: below, horizontal: beside); - cycles.", choices: [...LAYOUTS] },
+  { name: "console_layout_headers", type: "bool", value: "true", default: "true", help: "Show the title row of the help, event log, options, commands and key bindings screens; off gives the row to their contents.", choices: undefined },
   { name: "console_quickhelp_visible", type: "bool", value: "true", default: "true", help: "Show the quick help line under the status bar.", choices: undefined },
   { name: "console_palette", type: "choice", value: "dark", default: "dark", help: "Colour palette.", choices: [...CONSOLE_PALETTES] },
   { name: "console_mouse", type: "bool", value: "false", default: "false", help: "Mouse in the console: the wheel scrolls, a click on a flow opens it.", choices: undefined },
@@ -412,7 +413,7 @@ export class Controller {
   /** Rows the given screen scrolls at the current size. */
   bodyRows(kind: ScreenKind = this.top().kind): number {
     const o = this._state.overlay;
-    return bodyHeight(kind, mainHeight(this._state.height, o?.kind === "chooser" ? o.choices.length : undefined));
+    return bodyHeight(kind, mainHeight(this._state.height, o?.kind === "chooser" ? o.choices.length : undefined), this.layoutHeaders());
   }
 
   private syncViewport(): void {
@@ -652,6 +653,11 @@ export class Controller {
 
   private isLocalOption(name: string): boolean {
     return this.localOptions.has(name) && this._state.options.get(name) === this.localOptions.get(name);
+  }
+
+  /** mitmproxy's `console_layout_headers`: the screens' title rows. */
+  layoutHeaders(): boolean {
+    return this.option("console_layout_headers") !== "false";
   }
 
   option(name: string): string | undefined {

@@ -23,8 +23,13 @@ export function mainHeight(height: number, overlayChoices: number | undefined): 
   return Math.max(1, height - STATUS_LINES - overlayHeight(overlayChoices, height));
 }
 
-/** Rows the screen scrolls: its main area less its own title or header lines. */
-export function bodyHeight(kind: ScreenKind, main: number): number {
+/**
+ * Rows the screen scrolls: its main area less its own title or header lines. `titles`:
+ * mitmproxy's `console_layout_headers`, whether the help, event log, options, commands and key
+ * bindings screens spend a row on their title.
+ */
+export function bodyHeight(kind: ScreenKind, main: number, titles = true): number {
+  const title = titles ? 1 : 0;
   switch (kind) {
     case "flowlist":
       return Math.max(1, main);
@@ -36,12 +41,12 @@ export function bodyHeight(kind: ScreenKind, main: number): number {
     case "texteditor":
       return Math.max(1, main - 1);
     case "options":
-      return Math.max(1, main - 1 - OPTION_HELP_LINES);
+      return Math.max(1, main - title - OPTION_HELP_LINES);
     case "help":
     case "eventlog":
     case "commands":
     case "keybindings":
-      return Math.max(1, main - 1);
+      return Math.max(1, main - title);
   }
 }
 

@@ -331,3 +331,25 @@ test("a prompt command's result the status line cannot hold opens in the data vi
     h.unmount();
   }
 });
+
+test("console_layout_headers off (mitmproxy's option) gives the screens' title row to their contents; on brings it back", async () => {
+  const h = await renderConsole({ width: 80, height: 12 });
+  try {
+    h.engine.log(...Array.from({ length: 30 }, (_, i) => ({ ts: 1_700_000_000 + i, level: "info" as const, msg: `entry ${i}` })));
+    await press(h, "E");
+    let f = await waitForText(h, "entry 29");
+    assert.match(f.split("\n")[0]!, /^Events/);
+    const shown = (frame: string) => frame.split("\n").filter((l) => /entry \d+/.test(l)).length;
+    const withTitle = shown(f);
+    await runAtPrompt(h, "set console_layout_headers false");
+    f = await waitForText(h, /^\S+ info +entry/);
+    assert.doesNotMatch(f, /^Events/m);
+    assert.equal(shown(f), withTitle + 1, f);
+    assert.match(f, /entry 29/, "still following the newest");
+    await runAtPrompt(h, "set console_layout_headers true");
+    f = await waitForText(h, /^Events/);
+    assert.equal(shown(f), withTitle);
+  } finally {
+    h.unmount();
+  }
+});

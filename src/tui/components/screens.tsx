@@ -1,6 +1,6 @@
 /** The secondary screens: help, event log, options, commands and key bindings. */
 import type { ReactNode } from "react";
-import { useSyncExternalStore } from "react";
+import { createContext, useContext, useSyncExternalStore } from "react";
 import { Box, Text } from "ink";
 import type { CommandInfo, LogLevel, OptionInfo } from "../../protocol.ts";
 import { type Controller, type EventLogScreen, type ListScreen, type TextScreen } from "../controller.ts";
@@ -12,7 +12,11 @@ import { paint, useTheme } from "../theme.ts";
 import { LinesView, MatchedText } from "./lines.tsx";
 import { EditingText } from "./editors.tsx";
 
+/** `console_layout_headers`: whether the screens draw their title row (the App provides it). */
+export const TitlesContext = createContext(true);
+
 function Title({ text, right }: { text: string; right?: string }) {
+  if (!useContext(TitlesContext)) return null;
   return (
     <Box height={1} overflowY="hidden">
       <Text bold wrap="truncate-end">
