@@ -5,6 +5,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EngineClient, type EngineInit } from "./engine-client.ts";
 import { attachDump, formatLog } from "./dump.ts";
+import { schemasFrom } from "./proto-definitions.ts";
 import { DEFAULT_MAX_LINES, type ViewName } from "./tui/contentviews/index.ts";
 import type { EngineEvent, LogLevel, ReadyInfo } from "./protocol.ts";
 import { EMPTY_BATCH } from "./summary-codec.ts";
@@ -213,7 +214,15 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   const engine = await startEngine({ options, keepFlows: false, noServer: noServer(argv, settings) }, (e) => {
     const contentView = lastSet(settings, "dumper_default_contentview", "auto") as ViewName;
     const linesCutoff = Number(lastSet(settings, "content_view_lines_cutoff", DEFAULT_MAX_LINES));
-    attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, logLevel, out: process.stdout, err: process.stderr, contentView, linesCutoff });
+    // As the command line gave it until the engine says what it resolved (a config.yaml's relative path).
+    let protoFile: string | undefined = lastSet(settings, "protobuf_definitions", "") || undefined;
+    if (protoFile) protoFile = path.resolve(protoFile);
+    e.on((ev) => {
+      const opts = ev.t === "ready" ? ev.info.options : ev.t === "options" ? ev.changed : [];
+      for (const o of opts) if (o.name === "protobuf_definitions") protoFile = o.value || undefined;
+    });
+    const schemaFor = schemasFrom(() => protoFile, (msg) => process.stderr.write(`[warn] ${msg}\n`));
+    attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, logLevel, out: process.stdout, err: process.stderr, contentView, linesCutoff, schemaFor });
     // From the start: the listening line can reach a script (which may then stop us) before `ready`.
     const stop = (): void => {
       void e.shutdown().then(() => exitAfterOutput(0));

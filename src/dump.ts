@@ -2,6 +2,7 @@ import type { EngineHandle } from "./engine-client.ts";
 import { shownAt, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type MessageDetail } from "./protocol.ts";
 import { decodeSummaries } from "./summary-codec.ts";
 import { DEFAULT_MAX_LINES, lineText, renderContent, type ViewName } from "./tui/contentviews/index.ts";
+import type { MessageSchema, SchemaFor } from "./proto-definitions.ts";
 
 export interface DumpOptions {
   jsonl: boolean;
@@ -15,9 +16,11 @@ export interface DumpOptions {
   contentView?: ViewName;
   /** content_view_lines_cutoff: a body's lines at flow_detail 3 (512 by default). */
   linesCutoff?: number;
+  /** protobuf_definitions: gRPC bodies' message types, by request path. */
+  schemaFor?: SchemaFor;
 }
 
-type BodyStyle = Pick<DumpOptions, "contentView" | "linesCutoff">;
+type BodyStyle = Pick<DumpOptions, "contentView" | "linesCutoff" | "schemaFor">;
 
 export function formatSize(n: number | undefined): string {
   if (n === undefined) return "";
@@ -54,27 +57,28 @@ function messageText(content: Uint8Array): string {
  * pretty-printed, binary as hex...), cut after content_view_lines_cutoff lines below level 4,
  * or where the engine cut the bytes it sent.
  */
-function bodyLines(m: MessageDetail, level: number, style: BodyStyle): string[] {
+function bodyLines(m: MessageDetail, level: number, style: BodyStyle, schema: MessageSchema | undefined): string[] {
   const cutNotice = `[cut: ${formatSize(m.bodySize)} in all; --flow-detail 4 shows everything]`;
   const maxLines = level < 4 ? (style.linesCutoff ?? DEFAULT_MAX_LINES) : Infinity;
-  const r = renderContent(m.body, m.contentType, style.contentView ?? "auto", { maxLines, cutNotice });
+  const r = renderContent(m.body, m.contentType, style.contentView ?? "auto", { maxLines, cutNotice, schema });
   const lines = r.lines.map(lineText);
   if (!r.truncated && m.body.length < m.bodySize) lines.push(cutNotice);
   return lines;
 }
 
 /** Headers, then at level 3 and up the body, indented under the flow line as mitmdump does. */
-function messageLines(m: MessageDetail, level: number, style: BodyStyle): string[] {
+function messageLines(m: MessageDetail, level: number, style: BodyStyle, schema: MessageSchema | undefined): string[] {
   const out = m.headers.map(([k, v]) => `${k}: ${v}`);
-  if (level >= 3 && m.bodySize > 0) out.push("", ...bodyLines(m, level, style));
+  if (level >= 3 && m.bodySize > 0) out.push("", ...bodyLines(m, level, style, schema));
   return out.map((l) => (l ? `    ${l}` : l));
 }
 
 /** What flow_detail 2..4 adds under a flow's line: request, `<< status` and response, messages. */
 export function formatDetail(d: FlowDetail, level: number, style: BodyStyle = {}): string[] {
   const out: string[] = [];
-  if (d.request) out.push(...messageLines(d.request, level, style));
-  if (d.response) out.push(` << ${d.response.status} ${d.response.reason}`.trimEnd(), ...messageLines(d.response, level, style));
+  const path = d.request?.path;
+  if (d.request) out.push(...messageLines(d.request, level, style, style.schemaFor?.(path, true)));
+  if (d.response) out.push(` << ${d.response.status} ${d.response.reason}`.trimEnd(), ...messageLines(d.response, level, style, style.schemaFor?.(path, false)));
   if (level >= 3) for (const m of d.messages) out.push(`    ${m.fromClient ? "->" : "<-"} ${messageText(m.content)}`);
   return out;
 }

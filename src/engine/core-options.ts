@@ -1,3 +1,4 @@
+import { ProtoDefinitions } from "../proto-definitions.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -276,6 +277,16 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "console_strip_trailing_newlines", type: "bool", default: false, help: "Strip trailing newlines from bodies edited in $EDITOR (editors add one when they save)." });
   options.add({ name: "console_layout_headers", type: "bool", default: true, help: "Show the title row of the help, event log, options, commands and key bindings screens; off gives the row to their contents." });
   options.add({ name: "console_quickhelp_visible", type: "bool", default: true, help: "Show the quick help line (the keys of the current screen) under the status bar; H toggles it." });
+  options.add({
+    name: "protobuf_definitions",
+    type: "optional str",
+    default: undefined,
+    paths: true,
+    help: "A .proto file: gRPC bodies show field names, the message type found from the request path (/package.Service/Method).",
+    validate: (v) => {
+      if (typeof v === "string" && v !== "") ProtoDefinitions.load(v);
+    },
+  });
   options.add({ name: "console_default_contentview", type: "choice", default: "auto", choices: [...CONTENT_VIEWS], help: "The content view a body is shown in until m picks another." });
   options.add({ name: "dumper_default_contentview", type: "choice", default: "auto", choices: [...CONTENT_VIEWS], help: "The content view pryx dump shows bodies in from flow_detail 3." });
   options.add({ name: "console_focus_follow", type: "bool", default: false, help: "The console's focus follows new flows." });

@@ -21,8 +21,8 @@ export const MITMPROXY_ONLY: ReadonlySet<string> = new Set([
   "add_upstream_certs_to_client_chain", "upstream_cert",
   // The console: palettes drawn on the terminal's own background.
   "console_palette_transparent",
-  // Protocols and views pryx has not: HTTP/3 and UDP, protobuf bodies.
-  "http3", "udp_hosts", "protobuf_definitions",
+  // Protocols pryx has not: HTTP/3 and UDP.
+  "http3", "udp_hosts",
   "normalize_outbound_headers",
   // mitmweb's.
   "web_columns", "web_debug", "web_host", "web_open_browser", "web_password", "web_port", "web_static_viewer", "web_theme",

@@ -16,6 +16,7 @@ import { VIEW_NAMES, searchLines, type Line, type ViewName } from "./contentview
 import { DEFAULT_MAX_LINES, tabContent, tabsFor, type Tab, type TabContent, type TabId } from "./detail-lines.ts";
 import { clockTime, flowRowLines, sanitize, wrapColumns } from "./format.ts";
 import { sameLineRow } from "./wrap-lines.ts";
+import { schemasFrom } from "../proto-definitions.ts";
 import { InputRouter, Priority } from "./input.ts";
 import type { KeyPress } from "./keys.ts";
 import { displayKey, parseKeySpec } from "./keys.ts";
@@ -275,6 +276,8 @@ export class Controller {
   /** mitmproxy's view.settings store: per flow, key → value. */
   private readonly flowSettings = new Map<string, Map<string, string>>();
   private searchTerm = "";
+  /** protobuf_definitions: gRPC bodies by field name (the engine checked the file when it was set). */
+  private readonly schemaFor = schemasFrom(() => this.option("protobuf_definitions") || undefined, (msg) => this.message(msg, "warn"));
   private readonly inflight = new Set<number>();
   private readonly refetch = new Set<number>();
   private exited = false;
@@ -1529,6 +1532,7 @@ export class Controller {
       maxLines: s.full ? Infinity : Number(this.option("content_view_lines_cutoff") ?? DEFAULT_MAX_LINES) || DEFAULT_MAX_LINES,
       glyphs: this.theme?.glyphs ?? UNICODE_GLYPHS,
       width: this.flowViewWidth(s),
+      schemaFor: this.schemaFor,
     });
     const rows = s.key === PREVIEW_KEY ? this.previewBodyRows() : this.bodyRows("flowview");
     // Wrapped for another width (a resize), the view stays at the line it began at.

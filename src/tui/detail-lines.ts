@@ -4,6 +4,7 @@
  * per (detail, tab, view mode) and the screen only slices the visible ones.
  */
 import { wrapLines } from "./wrap-lines.ts";
+import type { MessageSchema, SchemaFor } from "../proto-definitions.ts";
 import type { CertificateDetail, ConnectionDetail, FlowDetail, FlowSummary, MessageDetail } from "../protocol.ts";
 import type { HeaderField } from "../engine/flow/headers.ts";
 import { DEFAULT_MAX_LINES, renderContent, type Line, type ViewName } from "./contentviews/index.ts";
@@ -67,6 +68,8 @@ export interface TabOptions {
   glyphs: Glyphs;
   /** Columns to wrap the lines at; without it they stay whole. */
   width?: number;
+  /** protobuf_definitions: the message types of gRPC bodies, by request path. */
+  schemaFor?: SchemaFor | undefined;
 }
 
 /** Every character outside printable ASCII as an escape: header names and values can carry homoglyphs and control bytes. */
@@ -108,7 +111,7 @@ function queryOf(path: string): [string, string][] {
   }
 }
 
-function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [string, string][]): { lines: Line[]; viewName: string | undefined; cut: boolean } {
+function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [string, string][], schema: MessageSchema | undefined): { lines: Line[]; viewName: string | undefined; cut: boolean } {
   const lines: Line[] = [];
   if (m.bodySize === 0 && query.length === 0) {
     lines.push([{ text: emptyText, style: "dim" }]);
@@ -117,6 +120,7 @@ function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [s
   const r = renderContent(m.body, m.contentType, o.mode, {
     maxLines: o.maxLines === Infinity ? Number.MAX_SAFE_INTEGER : o.maxLines,
     query,
+    schema,
   });
   const sizeNote = m.body.length < m.bodySize ? ` (showing ${humanSize(m.body.length)} of ${humanSize(m.bodySize)})` : "";
   lines.push([
@@ -167,7 +171,7 @@ function requestTab(d: FlowDetail, o: TabOptions): TabContent {
   const r = d.request;
   if (!r) return { lines: [[{ text: "No request.", style: "dim" }]], viewName: undefined, cut: false };
   const lines: Line[] = [[{ text: `${r.method} ${escapeAscii(r.url)} ${r.httpVersion}`, style: "heading" }], ...headerLines(r.headers), []];
-  const body = bodyLines(r, o, "No request content", queryOf(r.path));
+  const body = bodyLines(r, o, "No request content", queryOf(r.path), o.schemaFor?.(r.path, true));
   append(lines, body.lines);
   return { lines, viewName: body.viewName, cut: body.cut };
 }
@@ -185,7 +189,7 @@ function responseTab(d: FlowDetail, o: TabOptions): TabContent {
     return { lines, viewName: undefined, cut: false };
   }
   const lines: Line[] = [[{ text: `${r.httpVersion} ${r.status} ${escapeAscii(r.reason)}`, style: "heading" }], ...headerLines(r.headers), []];
-  const body = bodyLines(r, o, "No content", []);
+  const body = bodyLines(r, o, "No content", [], o.schemaFor?.(d.request?.path, false));
   append(lines, body.lines);
   return { lines, viewName: body.viewName, cut: body.cut };
 }

@@ -585,3 +585,32 @@ test("an engine that dies (out of memory, or an addon ending its thread) ends pr
   assert.equal(await gone.exited, 2);
   assert.match(gone.stderr(), /pryx: the engine stopped unexpectedly \(exit code 3\)/);
 });
+
+test("--set protobuf_definitions=FILE: a gRPC call's bodies print by field name, the types from its path; a missing file is an error naming it", { timeout: 30_000 }, async (t) => {
+  const proto = path.join(REPO, "test/fixtures/shop.proto");
+  const { default: protobuf } = await import("protobufjs");
+  const root = protobuf.loadSync(proto);
+  const frame = (type: string, value: Record<string, unknown>): Buffer => {
+    const T = root.lookupType(type);
+    const message = T.encode(T.fromObject(value)).finish();
+    const head = Buffer.alloc(5);
+    head.writeUInt32BE(message.length, 1);
+    return Buffer.concat([head, message]);
+  };
+  // A gRPC server's answer (over HTTP/1.1 here: the view goes by content type and path).
+  const o = await startHttpOrigin((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "content-type": "application/grpc" }).end(frame("shop.v1.Order", { id: "42", name: "widget", status: "SHIPPED" })));
+  });
+  t.after(() => o.close());
+  const p = await dump(t, ["--flow-detail", "3", "--set", `protobuf_definitions=${proto}`]);
+  const r = await viaProxy(p.port, `http://127.0.0.1:${o.port}/shop.v1.Orders/Get`, { method: "POST", headers: { "content-type": "application/grpc" }, body: frame("shop.v1.GetOrder", { id: "42" }) });
+  assert.equal(r.status, 200);
+  const out = (await p.waitStdout(/<< 200 OK[\s\S]*"status": "SHIPPED"/))[0];
+  assert.match(out, /shop\.v1\.GetOrder\n\s+\{\n\s+"id": "42"/, "the request by its method's input type");
+  assert.match(out, /shop\.v1\.Order\n\s+\{\n\s+"id": "42",\n\s+"name": "widget",/);
+
+  const missing = runPryx(["dump", "-n", "--confdir", tempDir("pryx-proto-"), "--set", "protobuf_definitions=/nonexistent/shop.proto"]);
+  assert.equal(await missing.exited, 2);
+  assert.match(missing.stderr(), /option protobuf_definitions.*\/nonexistent\/shop\.proto: no such file/);
+});

@@ -5,6 +5,8 @@ import { makeDetail, makeFlow, makeFlows } from "./helpers/fake-engine.ts";
 import type { FlowDetail, FlowSummary } from "../../src/protocol.ts";
 import { certificateDetail } from "../../src/engine/flow/certificate-detail.ts";
 import { selfSignedCert } from "../../bench/cert.ts";
+import { fileURLToPath } from "node:url";
+import protobuf from "protobufjs";
 
 test("Enter opens the flow with its request headers, fetched only then; Tab shows the response; q returns", async () => {
   const h = await renderConsole();
@@ -367,6 +369,31 @@ test("long header values, URLs and errors wrap at the width between words, so th
     rows = rowsOf(h.lastFrame());
     assert.equal(rows.map((r) => r.trim()).join(" "), `Cookie: ${cookie}`);
     assert.ok(rows.every((r) => r.length <= 60), rows.join("\n"));
+  } finally {
+    h.unmount();
+  }
+});
+
+test("with protobuf_definitions the console shows a gRPC flow's bodies by field name", async () => {
+  const proto = fileURLToPath(new URL("../fixtures/shop.proto", import.meta.url));
+  const h = await renderConsole({ ready: { options: [{ name: "protobuf_definitions", type: "optional str", value: proto, default: "", help: "", choices: undefined }] } });
+  try {
+    const root = protobuf.loadSync(proto);
+    const T = root.lookupType("shop.v1.Order");
+    const message = T.encode(T.fromObject({ id: "7", name: "widget", items: [{ sku: "A-1", count: 2 }] })).finish();
+    const body = new Uint8Array(5 + message.length);
+    new DataView(body.buffer).setUint32(1, message.length);
+    body.set(message, 5);
+    const [f] = makeFlows(1, () => ({ seq: 1, path: "/shop.v1.Orders/Get", contentType: "application/grpc" }));
+    const base = makeDetail(f!);
+    h.engine.details.set(f!.id, { ...base, request: { ...base.request!, path: "/shop.v1.Orders/Get" }, response: { ...base.response!, headers: [["Content-Type", "application/grpc"]], body, bodySize: body.length, contentType: "application/grpc" } });
+    h.engine.add([f!]);
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    await press(h, KEY.tab);
+    const r = await waitForText(h, '"name": "widget"');
+    assert.match(r, /gRPC message 1 \(\d+ bytes\)\n +shop\.v1\.Order\n/);
+    assert.match(r, /"sku": "A-1",/);
   } finally {
     h.unmount();
   }

@@ -15,6 +15,7 @@ import { javascriptView, rawView } from "./raw.ts";
 import { decodeLenient, isMostlyBinary, parseContentType, visible } from "./text.ts";
 import { xmlView } from "./xml.ts";
 import { grpcView, protobufView } from "./protobuf.ts";
+import type { MessageSchema } from "../../proto-definitions.ts";
 import { dnsView } from "./dns.ts";
 import { graphqlView, sniffGraphql } from "./graphql.ts";
 import { msgpackView } from "./msgpack.ts";
@@ -24,6 +25,7 @@ import { mqttView, sniffMqtt } from "./mqtt.ts";
 
 export type { Line, Segment, SegmentStyle, ViewName, ViewResult } from "./types.ts";
 export { lineText, markMatches, searchLines, type MarkedSegment } from "./search.ts";
+export { protoDefinitions, type MessageSchema } from "../../proto-definitions.ts";
 
 /** Like mitmproxy's `content_view_lines_cutoff`. */
 export const DEFAULT_MAX_LINES = 512;
@@ -63,6 +65,8 @@ export interface RenderOptions {
   query?: [string, string][];
   /** The line after a cut-off body; the console's names its key for the rest. */
   cutNotice?: string;
+  /** The message type of a protobuf or gRPC body, from protobuf_definitions. */
+  schema?: MessageSchema | undefined;
 }
 
 function sniffMarkup(body: Uint8Array): boolean {
@@ -129,7 +133,7 @@ export function renderContent(
   const requested = opts.maxLines;
   const maxLines = requested === undefined || Number.isNaN(requested) ? DEFAULT_MAX_LINES : Math.max(0, Math.floor(requested));
   const { mime, params } = parseContentType(contentType);
-  const ctx: ViewContext = { mime, params, query: opts.query ?? [] };
+  const ctx: ViewContext = { mime, params, query: opts.query ?? [], schema: opts.schema };
   // A name from a saved option may not be a view this build has; auto is the sensible stand-in.
   if (mode === "auto" || !Object.hasOwn(VIEWS, mode)) {
     const picked = pickAutoView(body, contentType, opts);

@@ -1,4 +1,6 @@
-import type { ContentView, Line, LineSink, Segment } from "./types.ts";
+import { LineSink, type ContentView, type Line, type Segment } from "./types.ts";
+import { formatJson } from "./json.ts";
+import type { MessageSchema } from "../../proto-definitions.ts";
 import { hex2, visible } from "./text.ts";
 
 /**
@@ -134,17 +136,44 @@ function pushFields(fields: Field[], depth: number, sink: LineSink): void {
   }
 }
 
+/**
+ * One message: with a schema, its fields by name (as JSON, 64-bit numbers and enums as text,
+ * bytes as base64) under the type's name; bytes the type does not decode, and bodies without
+ * one, by field number.
+ */
+function pushMessage(bytes: Uint8Array, schema: MessageSchema | undefined, depth: number, sink: LineSink): void {
+  const pad = INDENT.repeat(depth);
+  if (schema) {
+    let decoded: unknown;
+    let failure: string | undefined;
+    try {
+      decoded = schema.decode(bytes);
+    } catch (err) {
+      failure = err instanceof Error ? err.message : String(err);
+    }
+    if (failure === undefined) {
+      if (!sink.push([{ text: pad }, { text: schema.name, style: "dim" }])) return;
+      const json = new LineSink(sink.max);
+      formatJson(new TextEncoder().encode(JSON.stringify(decoded)), json);
+      for (const line of json.lines) if (!sink.push(depth ? [{ text: pad }, ...line] : line)) return;
+      return;
+    }
+    if (!sink.push([{ text: pad }, { text: `not a ${schema.name} (${failure}); by field number:`, style: "error" }])) return;
+  }
+  pushFields(parseMessage(bytes), depth, sink);
+}
+
 export const protobufView: ContentView = {
   title: "Protobuf",
-  render(body, _ctx, sink) {
-    pushFields(parseMessage(body), 0, sink);
+  render(body, ctx, sink) {
+    pushMessage(body, ctx.schema, 0, sink);
   },
 };
 
 /** gRPC's length-prefixed messages (a flag byte, then a big-endian length), each a protobuf message. */
 export const grpcView: ContentView = {
   title: "gRPC",
-  render(body, _ctx, sink) {
+  render(body, ctx, sink) {
     let at = 0;
     for (let n = 1; at < body.length; n++) {
       if (at + 5 > body.length) throw new WireError(`gRPC frame ${n} is cut off in its 5-byte header`);
@@ -157,7 +186,7 @@ export const grpcView: ContentView = {
       const heading: Line = [{ text: `gRPC message ${n} (${length} bytes${compressed ? ", compressed" : ""})`, style: "heading" }];
       if (!sink.push(heading)) return;
       if (compressed) sink.push([{ text: bytesText(message), style: "string" }]);
-      else pushFields(parseMessage(message), 1, sink);
+      else pushMessage(message, ctx.schema, 1, sink);
     }
   },
 };

@@ -1,3 +1,4 @@
+import type { MessageSchema } from "../../proto-definitions.ts";
 import type { CONTENT_VIEWS } from "../../console-choices.ts";
 
 export type ViewName = (typeof CONTENT_VIEWS)[number];
@@ -39,6 +40,8 @@ export interface ViewContext {
   /** Content-Type parameters, lower-cased names, unquoted values. */
   params: ReadonlyMap<string, string>;
   query: readonly (readonly [string, string])[];
+  /** The message type protobuf_definitions names for this body (gRPC and protobuf views). */
+  schema?: MessageSchema | undefined;
 }
 
 /**
