@@ -265,6 +265,7 @@ export function registerCoreOptions(options: Options): void {
     choices: [...CONSOLE_PALETTES],
     help: "Colour palette: dark and lowdark use the terminal's own colours (for a dark background), lowlight the same moved for a light one, light and solarized_* fixed 24-bit colours.",
   });
+  options.add({ name: "console_palette_transparent", type: "bool", default: true, help: "Draw on the terminal's own background; off, the palette's text and background colours are the terminal's while pryx runs (OSC 10/11)." });
   options.add({
     name: "content_view_lines_cutoff",
     type: "int",

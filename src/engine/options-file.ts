@@ -19,8 +19,6 @@ export const CONFIG_FILES = ["config.yaml", "config.yml"];
 export const MITMPROXY_ONLY: ReadonlySet<string> = new Set([
   // Certificates: pryx makes host certificates from the client's SNI, not the server's.
   "add_upstream_certs_to_client_chain", "upstream_cert",
-  // The console: palettes drawn on the terminal's own background.
-  "console_palette_transparent",
   // Protocols pryx has not: HTTP/3 and UDP.
   "http3", "udp_hosts",
   "normalize_outbound_headers",

@@ -33,7 +33,8 @@ import { calcTop, clamp, clampScroll } from "./window.ts";
 import { FlowEditor, type EditHost } from "./edit/flow-editor.ts";
 import { LINE_OPS, lineKey } from "./edit/line-keys.ts";
 import type { EditScreen, GridEditorScreen, TextEditorScreen } from "./edit/screens.ts";
-import { MOUSE_OFF, MOUSE_ON, NO_TERMINAL, type TerminalHandover } from "./edit/terminal.ts";
+import { MOUSE_OFF, MOUSE_ON, NO_TERMINAL, RESET_COLOURS, terminalColours, type TerminalHandover } from "./edit/terminal.ts";
+import { paletteGround } from "./palettes.ts";
 import type { MouseReport } from "./mouse.ts";
 import { conciseError } from "./errors.ts";
 import { osc52 } from "./clipboard.ts";
@@ -216,6 +217,7 @@ export const LOCAL_OPTIONS: OptionInfo[] = [
   { name: "console_layout", type: "choice", value: "single", default: "single", help: "The flow list alone, or split with a preview of the focused flow (vertical: below, horizontal: beside); - cycles.", choices: [...LAYOUTS] },
   { name: "console_layout_headers", type: "bool", value: "true", default: "true", help: "Show the title row of the help, event log, options, commands and key bindings screens; off gives the row to their contents.", choices: undefined },
   { name: "console_quickhelp_visible", type: "bool", value: "true", default: "true", help: "Show the quick help line under the status bar.", choices: undefined },
+  { name: "console_palette_transparent", type: "bool", value: "true", default: "true", help: "Draw on the terminal's own background; off, the palette's text and background colours are the terminal's while pryx runs (OSC 10/11).", choices: undefined },
   { name: "console_palette", type: "choice", value: "dark", default: "dark", help: "Colour palette.", choices: [...CONSOLE_PALETTES] },
   { name: "console_mouse", type: "bool", value: "false", default: "false", help: "Mouse in the console: the wheel scrolls, a click on a flow opens it.", choices: undefined },
   { name: "console_flowlist_layout", type: "choice", value: "table", default: "table", help: FLOWLIST_LAYOUT_HELP, choices: [...FLOWLIST_LAYOUTS] },
@@ -529,6 +531,24 @@ export class Controller {
     this.writeEscape(on ? MOUSE_ON : MOUSE_OFF);
   }
 
+  /** The terminal colours last set (OSC 10/11), or "" when the terminal's own are in use. */
+  private colours = "";
+
+  /** `console_palette_transparent` off: the palette's own text and background colours become the terminal's. */
+  private syncColours(): void {
+    const opaque = this.option("console_palette_transparent") === "false";
+    const ground = paletteGround(this.option("console_palette"));
+    const want = opaque ? terminalColours(ground.fg, ground.bg) : "";
+    if (want === this.colours) return;
+    this.writeEscape(want || RESET_COLOURS);
+    this.colours = want;
+  }
+
+  /** What gives the terminal its own colours back on the way out; "" when they were never changed. */
+  terminalRestore(): string {
+    return this.colours ? RESET_COLOURS : "";
+  }
+
   /**
    * A mouse report (with `console_mouse` on). The wheel moves as three arrow presses would,
    * wherever the arrows go (over a split layout's preview, it scrolls the preview), except in
@@ -670,6 +690,7 @@ export class Controller {
   /** The store follows the view options, wherever they are kept. */
   private applyViewOptions(): void {
     this.syncMouse();
+    this.syncColours();
     const order = this.option("view_order") ?? "time";
     if (isOrderKey(order)) this.store.setOrder(order);
     this.store.setReversed(this.option("view_order_reversed") === "true");

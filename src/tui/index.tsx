@@ -83,11 +83,13 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
 
   const theme = themeFromEnv(process.env);
   let restored = false;
+  // The terminal colours the console changed (console_palette_transparent off), given back too.
+  let colours: () => string = () => "";
   const restore = () => {
     if (restored) return;
     restored = true;
     try {
-      stdout.write(LEAVE_ALT);
+      stdout.write(LEAVE_ALT + colours());
     } catch {
       // The terminal may be gone (SSH dropped): nothing left to restore.
     }
@@ -143,6 +145,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       height: stdout.rows > 1 ? stdout.rows - 1 : 24,
     });
 
+    colours = () => ctrl.terminalRestore();
     stdout.write(ENTER_ALT);
     try {
       instance = render(<App ctrl={ctrl} theme={theme} />, {

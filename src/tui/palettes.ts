@@ -38,3 +38,21 @@ export function isPaletteName(name: string | undefined): name is PaletteName {
 export function paletteColors(name: string | undefined): Palette {
   return COLORS[isPaletteName(name) ? name : "dark"];
 }
+
+/**
+ * Each palette's own text and background colours, painted when `console_palette_transparent` is
+ * off (mitmproxy's option; on, the default, the terminal's own background shows).
+ */
+const GROUNDS: Readonly<Record<PaletteName, { fg: string; bg: string }>> = {
+  dark: { fg: "#d0d0d0", bg: "#000000" },
+  lowdark: { fg: "#d0d0d0", bg: "#000000" },
+  lowlight: { fg: "#000000", bg: "#ffffff" },
+  light: { fg: "#1c1c1c", bg: "#ffffff" },
+  // Solarized's base0 on base03, and base00 on base3.
+  solarized_dark: { fg: "#839496", bg: "#002b36" },
+  solarized_light: { fg: "#657b83", bg: "#fdf6e3" },
+};
+
+export function paletteGround(name: string | undefined): { fg: string; bg: string } {
+  return GROUNDS[isPaletteName(name) ? name : "dark"];
+}

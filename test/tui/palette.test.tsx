@@ -57,3 +57,23 @@ test("under NO_COLOR no palette adds colour", async (t) => {
   const f = await runAtPrompt(h, "set console_palette solarized_light");
   assert.doesNotMatch(f, /\x1b\[3[0-9;]*m/);
 });
+
+test("console_palette_transparent off makes the palette's text and background the terminal's (OSC 10/11), follows the palette, and gives the terminal's own back", async (t) => {
+  const { RESET_COLOURS } = await import("../../src/tui/edit/terminal.ts");
+  const escapes: string[] = [];
+  const h = await renderConsole({ theme: colourTheme, writeEscape: (e) => escapes.push(e) });
+  t.after(() => h.unmount());
+  const osc = () => escapes.filter((e) => e.includes("\x1b]1"));
+  await runAtPrompt(h, "set console_palette solarized_dark");
+  assert.deepEqual(osc(), [], "transparent by default, as mitmproxy's: nothing sent");
+  assert.equal(h.ctrl.terminalRestore(), "");
+  await runAtPrompt(h, "set console_palette_transparent false");
+  assert.deepEqual(osc(), ["\x1b]10;rgb:83/94/96\x1b\\\x1b]11;rgb:00/2b/36\x1b\\"], "Solarized's base0 on base03");
+  assert.equal(h.ctrl.terminalRestore(), RESET_COLOURS, "what the exit path writes");
+  await runAtPrompt(h, "set console_palette solarized_light");
+  assert.equal(osc().at(-1), "\x1b]10;rgb:65/7b/83\x1b\\\x1b]11;rgb:fd/f6/e3\x1b\\");
+  await runAtPrompt(h, "set console_palette_transparent true");
+  assert.equal(osc().at(-1), RESET_COLOURS);
+  assert.equal(h.ctrl.terminalRestore(), "");
+  assert.equal(osc().length, 3);
+});

@@ -14,6 +14,17 @@ export const LEAVE_ALT = "\x1b[?1000l\x1b[?1006l\x1b[?25h\x1b[?1049l";
 /** Button presses, releases and the wheel (1000), reported as SGR sequences (1006), which have no 223-column limit. */
 export const MOUSE_ON = "\x1b[?1000h\x1b[?1006h";
 export const MOUSE_OFF = "\x1b[?1000l\x1b[?1006l";
+/**
+ * The terminal's default foreground and background (OSC 10 and 11, as xterm, VTE, kitty, iTerm2
+ * and tmux take them; a terminal without them ignores them): how a palette that is not
+ * transparent paints the whole screen, its padding and empty rows included. Colours as `#rrggbb`.
+ */
+export function terminalColours(fg: string, bg: string): string {
+  const spec = (hex: string): string => `rgb:${hex.slice(1, 3)}/${hex.slice(3, 5)}/${hex.slice(5, 7)}`;
+  return `\x1b]10;${spec(fg)}\x1b\\\x1b]11;${spec(bg)}\x1b\\`;
+}
+/** The terminal's own default colours again (OSC 110 and 111). */
+export const RESET_COLOURS = "\x1b]110\x1b\\\x1b]111\x1b\\";
 /** After coming back: the alternate screen may hold what the child drew; start clean at the top. */
 const CLEAN = "\x1b[2J\x1b[H";
 
