@@ -1622,13 +1622,8 @@ export class Controller {
     const width = Math.max(1, this._state.width);
     const shown = typeof value === "string" ? value : lines.join(", ");
     if (shown.length <= width && (typeof value !== "string" || lines.length === 1)) return false;
-    // Long lines wrap at the screen's width: the viewer does not scroll sideways.
-    const rows = lines.flatMap((l) => {
-      const text = sanitize(l);
-      const out: Line[] = [];
-      for (let i = 0; i === 0 || i < text.length; i += width) out.push([{ text: text.slice(i, i + width) }]);
-      return out;
-    });
+    // Long lines wrap at the screen's width, between words where they can: the viewer does not scroll sideways.
+    const rows = lines.flatMap((l) => wrapColumns(sanitize(l), width, width).map((text): Line => [{ text }]));
     this.push({ kind: "help", key: this.nextKey++, title: "Data viewer", lines: rows, scroll: 0, highlight: undefined });
     return true;
   }
