@@ -536,7 +536,8 @@ export class Controller {
 
   /** `console_palette_transparent` off: the palette's own text and background colours become the terminal's. */
   private syncColours(): void {
-    const opaque = this.option("console_palette_transparent") === "false";
+    // NO_COLOR asks for no colour at all: the terminal's own stay.
+    const opaque = this.option("console_palette_transparent") === "false" && this.theme?.noColor !== true;
     const ground = paletteGround(this.option("console_palette"));
     const want = opaque ? terminalColours(ground.fg, ground.bg) : "";
     if (want === this.colours) return;

@@ -77,3 +77,12 @@ test("console_palette_transparent off makes the palette's text and background th
   assert.equal(h.ctrl.terminalRestore(), "");
   assert.equal(osc().length, 3);
 });
+
+test("under NO_COLOR console_palette_transparent off changes no terminal colour", async (t) => {
+  const escapes: string[] = [];
+  const h = await renderConsole({ theme: { ...colourTheme, noColor: true }, writeEscape: (e) => escapes.push(e) });
+  t.after(() => h.unmount());
+  await runAtPrompt(h, "set console_palette_transparent false");
+  assert.deepEqual(escapes.filter((e) => e.includes("\x1b]1")), []);
+  assert.equal(h.ctrl.terminalRestore(), "");
+});
