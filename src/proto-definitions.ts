@@ -5,7 +5,15 @@
  * the response. protobufjs reads the file (imports, nested types, enums, maps, oneofs).
  */
 import fs from "node:fs";
-import protobuf from "protobufjs";
+import { createRequire } from "node:module";
+import type protobuf from "protobufjs";
+
+let protobufjs: typeof protobuf | undefined;
+/** protobufjs, loaded the first time a .proto is: most sessions set no protobuf_definitions. */
+function pb(): typeof protobuf {
+  protobufjs ??= createRequire(import.meta.url)("protobufjs") as typeof protobuf;
+  return protobufjs;
+}
 
 /** A message type bodies are decoded with, as the views need it. */
 export interface MessageSchema {
@@ -28,7 +36,7 @@ export class ProtoDefinitions {
   static load(file: string): ProtoDefinitions {
     if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
     try {
-      const root = new protobuf.Root().loadSync(file, { keepCase: true });
+      const root = new (pb().Root)().loadSync(file, { keepCase: true });
       root.resolveAll();
       return new ProtoDefinitions(file, root);
     } catch (err) {
@@ -64,10 +72,10 @@ const WIRE_NAMES = ["a varint", "a fixed64", "length-delimited", "a group start"
 /** The wire type a field of this protobuf type is sent as (a packed repeated scalar: length-delimited too). */
 function wireTypeOf(field: protobuf.Field): number {
   const t = field.type;
-  if (field.resolvedType instanceof protobuf.Enum) return 0;
+  if (field.resolvedType instanceof pb().Enum) return 0;
   if (["double", "fixed64", "sfixed64"].includes(t)) return 1;
   if (["float", "fixed32", "sfixed32"].includes(t)) return 5;
-  if (["string", "bytes"].includes(t) || field.resolvedType instanceof protobuf.Type || field.map) return 2;
+  if (["string", "bytes"].includes(t) || field.resolvedType instanceof pb().Type || field.map) return 2;
   return 0;
 }
 
@@ -77,7 +85,7 @@ function wireTypeOf(field: protobuf.Field): number {
  * wrong type is said, not shown as an empty message.
  */
 function checkWireTypes(type: protobuf.Type, bytes: Uint8Array): void {
-  const r = protobuf.Reader.create(bytes);
+  const r = pb().Reader.create(bytes);
   while (r.pos < r.len) {
     const tag = r.uint32();
     const no = tag >>> 3;
