@@ -120,17 +120,36 @@ export function columns(s: string): number {
   return ONE_COLUMN_EACH.test(s) ? s.length : stringWidth(s);
 }
 
+/** Columns of single code points seen, as string-width gives them (it costs microseconds a call). */
+const codePointColumns = new Map<number, number>();
+
+function columnsOf(cp: number): number {
+  let w = codePointColumns.get(cp);
+  if (w === undefined) {
+    if (codePointColumns.size >= 65_536) codePointColumns.clear();
+    w = columns(String.fromCodePoint(cp));
+    codePointColumns.set(cp, w);
+  }
+  return w;
+}
+
+/** The index after the longest run of whole code points from `at` that fits in `w` columns. */
+function fitColumns(s: string, at: number, w: number): number {
+  let used = 0;
+  let end = at;
+  while (end < s.length) {
+    const cp = s.codePointAt(end)!;
+    const size = cp > 0xffff ? 2 : 1;
+    used += columnsOf(cp);
+    if (used > w) break;
+    end += size;
+  }
+  return end;
+}
+
 /** The longest start of `s` (whole code points) that fits in `w` columns. */
 function headColumns(s: string, w: number): string {
-  if (ONE_COLUMN_EACH.test(s)) return s.slice(0, w);
-  let used = 0;
-  let end = 0;
-  for (const ch of s) {
-    used += columns(ch);
-    if (used > w) break;
-    end += ch.length;
-  }
-  return s.slice(0, end);
+  return s.slice(0, ONE_COLUMN_EACH.test(s) ? w : fitColumns(s, 0, w));
 }
 
 /** The longest end of `s` (whole code points) that fits in `w` columns. */
@@ -140,7 +159,7 @@ function tailColumns(s: string, w: number): string {
   let used = 0;
   let start = chars.length;
   while (start > 0) {
-    const c = columns(chars[start - 1]!);
+    const c = columnsOf(chars[start - 1]!.codePointAt(0)!);
     if (used + c > w) break;
     used += c;
     start--;
@@ -183,33 +202,6 @@ export function wrapRanges(line: string, first: number, rest: number): [number, 
     }
     room = Math.max(1, rest);
   }
-}
-
-/** Columns of single code points seen, as string-width gives them (it costs microseconds a call). */
-const codePointColumns = new Map<number, number>();
-
-function columnsOf(cp: number): number {
-  let w = codePointColumns.get(cp);
-  if (w === undefined) {
-    if (codePointColumns.size >= 65_536) codePointColumns.clear();
-    w = columns(String.fromCodePoint(cp));
-    codePointColumns.set(cp, w);
-  }
-  return w;
-}
-
-/** The index after the longest run of whole code points from `at` that fits in `w` columns. */
-function fitColumns(s: string, at: number, w: number): number {
-  let used = 0;
-  let end = at;
-  while (end < s.length) {
-    const cp = s.codePointAt(end)!;
-    const size = cp > 0xffff ? 2 : 1;
-    used += columnsOf(cp);
-    if (used > w) break;
-    end += size;
-  }
-  return end;
 }
 
 /** `line` as the rows `wrapRanges` cuts it into. */
