@@ -1,4 +1,3 @@
-import { ProtoDefinitions } from "../proto-definitions.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,6 +12,7 @@ import { readCustomCerts } from "./ca/custom-certs.ts";
 import { TLS_VERSIONS, validClientCerts, validTlsSetting, validTlsVersion } from "./proxy/tls-settings.ts";
 import { CONSOLE_LAYOUTS, CONSOLE_PALETTES, CONTENT_VIEWS, FLOWLIST_LAYOUTS, FLOWLIST_LAYOUT_HELP } from "../console-choices.ts";
 import { LOG_LEVELS } from "../protocol.ts";
+import { ProtoDefinitions } from "../proto-definitions.ts";
 
 const validFilter = (v: unknown): void => {
   if (typeof v === "string" && v.trim()) compileFilter(v);

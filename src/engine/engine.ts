@@ -1,4 +1,3 @@
-import { MemoryWatch } from "./memory-watch.ts";
 import { AsyncLocalStorage } from "node:async_hooks";
 import path from "node:path";
 import net from "node:net";
@@ -20,6 +19,7 @@ import { Client, Socks5AuthData, formatAddress } from "./flow/connection.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-connection.ts";
 import { Tunnel } from "./proxy/tunnel.ts";
+import { MemoryWatch } from "./memory-watch.ts";
 import { TransparentProxy } from "./proxy/transparent.ts";
 import { SharedUpstreams } from "./proxy/pool.ts";
 import { Injectors } from "./proxy/injectors.ts";

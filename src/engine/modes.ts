@@ -51,7 +51,7 @@ export function parseReverseTarget(mode: string): ReverseTarget {
 }
 
 /** mitmproxy's modes pryx has not, and what to use instead. */
-const MITMPROXY_ONLY: Record<string, string> = {
+const MITMPROXY_ONLY_MODES: Record<string, string> = {
   wireguard: "pryx has no WireGuard server; point the device at a regular proxy, or redirect its traffic to -m transparent",
   local: "pryx has no per-process redirector (mitmproxy_rs); point the program at a regular proxy (HTTPS_PROXY), or redirect it to -m transparent",
   osproxy: "mitmproxy renamed it local, which pryx has not; point the program at a regular proxy",
@@ -59,10 +59,10 @@ const MITMPROXY_ONLY: Record<string, string> = {
 
 /** Why a mode as `-m` takes it is not one, or undefined: one of MODES (a URL where it says URL), optionally `@PORT`. */
 export function modeSpecError(spec: string): string | undefined {
-  const name = /^[a-z0-9]+/.exec(spec)?.[0] ?? "";
-  const instead = MITMPROXY_ONLY[name];
-  if (instead && !MODE_SPEC.test(spec)) return `mode ${JSON.stringify(spec)}: ${instead}`;
-  if (!MODE_SPEC.test(spec)) return `invalid mode ${JSON.stringify(spec)}: expected ${describeModes()}, each optionally @PORT`;
+  if (!MODE_SPEC.test(spec)) {
+    const instead = MITMPROXY_ONLY_MODES[/^[a-z0-9]+/.exec(spec)?.[0] ?? ""];
+    return instead ? `mode ${JSON.stringify(spec)}: ${instead}` : `invalid mode ${JSON.stringify(spec)}: expected ${describeModes()}, each optionally @PORT`;
+  }
   const { mode } = parseModeSpec(spec);
   if (!mode.startsWith("reverse:")) return undefined;
   try {

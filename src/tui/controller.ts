@@ -65,11 +65,19 @@ interface ScreenBase {
   readonly key: number;
 }
 
+/** What `/` found on a screen that searches (flow view, help, event log). */
+interface Searched {
+  /** The row of the current hit. */
+  readonly highlight: number | undefined;
+  /** The term whose matches are marked, once searched for here. */
+  readonly match?: string;
+}
+
 export interface FlowListScreen extends ScreenBase {
   readonly kind: "flowlist";
 }
 
-export interface FlowViewScreen extends ScreenBase {
+export interface FlowViewScreen extends ScreenBase, Searched {
   readonly kind: "flowview";
   readonly id: string;
   /** The store's summary when the detail was last requested: a newer one triggers a refetch. */
@@ -83,27 +91,20 @@ export interface FlowViewScreen extends ScreenBase {
   readonly loading: boolean;
   readonly error: string | undefined;
   readonly content: TabContent | undefined;
-  readonly highlight: number | undefined;
-  /** The search term whose matches are marked, once searched for here. */
-  readonly match?: string;
 }
 
-export interface TextScreen extends ScreenBase {
+export interface TextScreen extends ScreenBase, Searched {
   readonly kind: "help";
   readonly title: string;
   readonly lines: readonly Line[];
   readonly scroll: number;
-  readonly highlight: number | undefined;
-  readonly match?: string;
 }
 
-export interface EventLogScreen extends ScreenBase {
+export interface EventLogScreen extends ScreenBase, Searched {
   readonly kind: "eventlog";
   /** While true the view stays on the newest entries. */
   readonly follow: boolean;
   readonly scroll: number;
-  readonly highlight: number | undefined;
-  readonly match?: string;
 }
 
 export interface ListScreen extends ScreenBase {

@@ -51,26 +51,22 @@ export class TransparentProxy {
       const named = namedServer(first);
       const who = formatAddress(client.peername);
       const self = named && named.port === ends.localPort && (named.host === "localhost" || canonicalIp(named.host) === canonicalIp(ends.localAddress));
-      if (!named || self) {
-        this.ctx.log.warn(
-          named
-            ? `transparent mode: ${who} names this proxy itself (${formatAddress([named.host, named.port])}); was its connection redirected by a rule that also catches pryx's own?`
-            : `transparent mode: no redirect is recorded for ${who}, and its first bytes name no server (no TLS SNI, no HTTP Host header); closed`,
-        );
-        socket.destroy();
-        return void clientDisconnected(this.ctx.addons, client);
-      }
+      if (!named) return void this.refuse(socket, client, `no redirect is recorded for ${who}, and its first bytes name no server (no TLS SNI, no HTTP Host header); closed`);
+      if (self) return void this.refuse(socket, client, `${who} names this proxy itself (${formatAddress([named.host, named.port])}); was its connection redirected by a rule that also catches pryx's own?`);
       void this.start(socket, client, named, first);
     });
   }
 
   private async start(socket: net.Socket, client: Client, target: Target, first: Buffer): Promise<void> {
     const ready = await this.tunnel.prepare(client, target);
-    if ("error" in ready) {
-      this.ctx.log.warn(`transparent mode: ${formatAddress(client.peername)} → ${formatAddress([target.host, target.port])}: ${ready.error}`);
-      socket.destroy();
-      return clientDisconnected(this.ctx.addons, client);
-    }
+    if ("error" in ready) return this.refuse(socket, client, `${formatAddress(client.peername)} → ${formatAddress([target.host, target.port])}: ${ready.error}`);
     ready.start(socket, first);
+  }
+
+  /** A connection that cannot go on: said why in the event log, closed, and reported gone. */
+  private refuse(socket: net.Socket, client: Client, why: string): Promise<void> {
+    this.ctx.log.warn(`transparent mode: ${why}`);
+    socket.destroy();
+    return clientDisconnected(this.ctx.addons, client);
   }
 }

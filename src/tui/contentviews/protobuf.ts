@@ -144,21 +144,18 @@ function pushFields(fields: Field[], depth: number, sink: LineSink): void {
 function pushMessage(bytes: Uint8Array, schema: MessageSchema | undefined, depth: number, sink: LineSink): void {
   const pad = INDENT.repeat(depth);
   if (schema) {
-    let decoded: unknown;
-    let failure: string | undefined;
+    let json: Buffer;
     try {
-      decoded = schema.decode(bytes);
+      json = Buffer.from(JSON.stringify(schema.decode(bytes)));
     } catch (err) {
-      failure = err instanceof Error ? err.message : String(err);
+      if (!sink.push([{ text: pad }, { text: `not a ${schema.name} (${err instanceof Error ? err.message : String(err)}); by field number:`, style: "error" }])) return;
+      return pushFields(parseMessage(bytes), depth, sink);
     }
-    if (failure === undefined) {
-      if (!sink.push([{ text: pad }, { text: schema.name, style: "dim" }])) return;
-      const json = new LineSink(sink.max);
-      formatJson(new TextEncoder().encode(JSON.stringify(decoded)), json);
-      for (const line of json.lines) if (!sink.push(depth ? [{ text: pad }, ...line] : line)) return;
-      return;
-    }
-    if (!sink.push([{ text: pad }, { text: `not a ${schema.name} (${failure}); by field number:`, style: "error" }])) return;
+    if (!sink.push([{ text: pad }, { text: schema.name, style: "dim" }])) return;
+    const lines = new LineSink(sink.max);
+    formatJson(json, lines);
+    for (const line of lines.lines) if (!sink.push(depth ? [{ text: pad }, ...line] : line)) return;
+    return;
   }
   pushFields(parseMessage(bytes), depth, sink);
 }
