@@ -181,5 +181,5 @@ export function deleteToArgumentStart(s: LineState): LineState {
   const from = open.at + 1;
   if (from < s.cursor) return line(s.value.slice(0, from) + s.value.slice(s.cursor), from);
   const close = closingQuote(s.value, s.cursor, open.quote);
-  return close === undefined ? line(s.value.slice(0, from), from) : line(s.value.slice(0, from) + s.value.slice(close), from);
+  return line(s.value.slice(0, from) + (close === undefined ? "" : s.value.slice(close)), from);
 }

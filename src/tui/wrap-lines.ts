@@ -3,7 +3,7 @@
  * URL, cookie or token, a JSON string or an error message is read whole instead of cut at the
  * edge of the screen. The rows are what the view scrolls, pages and searches.
  */
-import type { Line, Segment } from "./contentviews/index.ts";
+import { lineText, sliceLine, type Line, type Segment } from "./contentviews/index.ts";
 import { columns, wrapRanges } from "./format.ts";
 
 /** Columns a continuation row is indented by: under a header's value, or as the line itself is; at most half the row. */
@@ -13,54 +13,40 @@ function continuationIndent(line: Line, text: string, width: number): number {
   return Math.min(indent, Math.floor(width / 2));
 }
 
-/** The segments of `line` cut to [start, end) of its text; a segment wholly inside is kept as it is. */
-function sliceLine(line: Line, start: number, end: number): Line {
-  const out: Segment[] = [];
-  let at = 0;
-  for (const seg of line) {
-    const next = at + seg.text.length;
-    const a = Math.max(start, at);
-    const b = Math.min(end, next);
-    if (a < b) out.push(a === at && b === next ? seg : { ...seg, text: seg.text.slice(a - at, b - at) });
-    at = next;
-    if (at >= end) break;
-  }
-  return out;
-}
-
 export interface WrappedLines {
   readonly rows: Line[];
   /** For each row, the index of the line it is part of (ascending); undefined when every line fits, one row each. */
   readonly lineOfRow: Int32Array | undefined;
 }
 
-/** Whether `line` fits in `width` columns. No character takes more than two columns a UTF-16 unit, so most lines are not measured. */
-function fits(line: Line, width: number): boolean {
+/**
+ * The text of `line` when it is wider than `width` columns, else undefined. No character takes
+ * more than two columns a UTF-16 unit, so most lines are neither joined nor measured.
+ */
+function overflow(line: Line, width: number): string | undefined {
   let units = 0;
   for (const seg of line) units += seg.text.length;
-  if (units * 2 <= width) return true;
-  let text = "";
-  for (const seg of line) text += seg.text;
-  return columns(text) <= width;
+  if (units * 2 <= width) return undefined;
+  const text = lineText(line);
+  return columns(text) > width ? text : undefined;
 }
 
 /** `lines` in rows of at most `width` columns; a line that fits is the same object (rows are memoized by identity). */
 export function wrapLines(lines: readonly Line[], width: number): WrappedLines {
   let first = 0;
-  while (first < lines.length && fits(lines[first]!, width)) first++;
+  while (first < lines.length && overflow(lines[first]!, width) === undefined) first++;
   // A body of short lines (pretty-printed JSON): nothing to copy or map.
   if (first === lines.length) return { rows: lines as Line[], lineOfRow: undefined };
   const rows: Line[] = lines.slice(0, first);
   const owners: number[] = Array.from({ length: first }, (_, n) => n);
   for (let n = first; n < lines.length; n++) {
     const line = lines[n]!;
-    if (fits(line, width)) {
+    const text = overflow(line, width);
+    if (text === undefined) {
       rows.push(line);
       owners.push(n);
       continue;
     }
-    let text = "";
-    for (const seg of line) text += seg.text;
     const indent = continuationIndent(line, text, width);
     const pad: Segment = { text: " ".repeat(indent) };
     wrapRanges(text, width, width - indent).forEach(([a, b], i) => {

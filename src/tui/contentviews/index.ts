@@ -24,7 +24,7 @@ import { sniffSocketIo, socketioView } from "./socketio.ts";
 import { mqttView, sniffMqtt } from "./mqtt.ts";
 
 export type { Line, Segment, SegmentStyle, ViewName, ViewResult } from "./types.ts";
-export { lineText, markMatches, searchLines, type MarkedSegment } from "./search.ts";
+export { lineText, markMatches, searchLines, sliceLine, type MarkedSegment } from "./search.ts";
 export { protoDefinitions, type MessageSchema } from "../../proto-definitions.ts";
 
 /** Like mitmproxy's `content_view_lines_cutoff`. */

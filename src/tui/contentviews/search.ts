@@ -1,5 +1,20 @@
 import type { Line, Segment } from "./types.ts";
 
+/** The segments of `line` cut to [start, end) of its text; a segment wholly inside is kept as it is. */
+export function sliceLine(line: Line, start: number, end: number): Line {
+  const out: Segment[] = [];
+  let at = 0;
+  for (const seg of line) {
+    const next = at + seg.text.length;
+    const a = Math.max(start, at);
+    const b = Math.min(end, next);
+    if (a < b) out.push(a === at && b === next ? seg : { ...seg, text: seg.text.slice(a - at, b - at) });
+    at = next;
+    if (at >= end) break;
+  }
+  return out;
+}
+
 export function lineText(line: Line): string {
   let s = "";
   for (const seg of line) s += seg.text;
@@ -46,20 +61,15 @@ export function markMatches(line: Line, term: string): MarkedSegment[] | undefin
   for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, at + needle.length)) ranges.push([at, at + needle.length]);
   if (ranges.length === 0) return undefined;
   const out: MarkedSegment[] = [];
-  let pos = 0;
-  let r = 0;
-  for (const seg of line) {
-    const end = pos + seg.text.length;
-    let at = pos;
-    while (at < end) {
-      while (r < ranges.length && ranges[r]![1] <= at) r++;
-      const range = ranges[r];
-      const inMatch = range !== undefined && range[0] <= at;
-      const stop = Math.min(end, range === undefined ? end : inMatch ? range[1] : range[0]);
-      out.push({ seg: stop - at === seg.text.length ? seg : { ...seg, text: seg.text.slice(at - pos, stop - pos) }, match: inMatch });
-      at = stop;
-    }
-    pos = end;
+  const mark = (start: number, end: number, match: boolean): void => {
+    if (start < end) for (const seg of sliceLine(line, start, end)) out.push({ seg, match });
+  };
+  let at = 0;
+  for (const [start, end] of ranges) {
+    mark(at, start, false);
+    mark(start, end, true);
+    at = end;
   }
+  mark(at, text.length, false);
   return out;
 }
