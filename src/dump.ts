@@ -1,7 +1,7 @@
 import type { EngineHandle } from "./engine-client.ts";
 import { shownAt, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type MessageDetail } from "./protocol.ts";
 import { decodeSummaries } from "./summary-codec.ts";
-import { DEFAULT_MAX_LINES, lineText, renderContent, type ViewName } from "./tui/contentviews/index.ts";
+import { DEFAULT_MAX_LINES, lineTextAt, renderContent, type ViewName } from "./tui/contentviews/index.ts";
 import type { MessageSchema, SchemaFor } from "./proto-definitions.ts";
 
 export interface DumpOptions {
@@ -61,7 +61,7 @@ function bodyLines(m: MessageDetail, level: number, style: BodyStyle, schema: Me
   const cutNotice = `[cut: ${formatSize(m.bodySize)} in all; --flow-detail 4 shows everything]`;
   const maxLines = level < 4 ? (style.linesCutoff ?? DEFAULT_MAX_LINES) : Infinity;
   const r = renderContent(m.body, m.contentType, style.contentView ?? "auto", { maxLines, cutNotice, schema });
-  const lines = r.lines.map(lineText);
+  const lines = Array.from({ length: r.lines.length }, (_, i) => lineTextAt(r.lines, i));
   if (!r.truncated && m.body.length < m.bodySize) lines.push(cutNotice);
   return lines;
 }

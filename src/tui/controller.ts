@@ -12,7 +12,7 @@ import type { EngineHandle } from "../engine-client.ts";
 import { FLOOD_BATCH_ROWS, shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type OptionInfo, type ReadyInfo } from "../protocol.ts";
 import { deleteToArgumentStart, joinArgs, quoteAlways, quoteArg, replaceFocus, signatureParam, tokenize, typedText, wordAt } from "./command-line.ts";
 import { commonPrefix, completePath, expandHome, lastPathPart } from "./path-complete.ts";
-import { VIEW_NAMES, searchLines, type Line, type ViewName } from "./contentviews/index.ts";
+import { VIEW_NAMES, searchLines, type Line, type LineList, type ViewName } from "./contentviews/index.ts";
 import { DEFAULT_MAX_LINES, tabContent, tabsFor, type Tab, type TabContent, type TabId } from "./detail-lines.ts";
 import { clockTime, flowRowLines, sanitize, wrapColumns } from "./format.ts";
 import { sameLineRow } from "./wrap-lines.ts";
@@ -1644,7 +1644,7 @@ export class Controller {
 
   // ---- search ----
 
-  private searchable(): { lines: readonly Line[]; from: number } | undefined {
+  private searchable(): { lines: LineList; from: number } | undefined {
     const top = this.top();
     if (top.kind === "flowview" && top.content) return { lines: top.content.lines, from: top.highlight ?? top.scroll - 1 };
     if (top.kind === "help") return { lines: top.lines, from: top.highlight ?? top.scroll - 1 };
@@ -1665,7 +1665,7 @@ export class Controller {
       return;
     }
     const from = fresh ? this.scrollOf(this.top()) - 1 : t.from;
-    const hit = searchLines(t.lines as Line[], this.searchTerm, from, backwards);
+    const hit = searchLines(t.lines, this.searchTerm, from, backwards);
     if (hit === undefined) {
       this.message(`not found: ${this.searchTerm}`, "warn");
       return;

@@ -7,7 +7,7 @@ import { wrapLines } from "./wrap-lines.ts";
 import type { MessageSchema, SchemaFor } from "../proto-definitions.ts";
 import type { CertificateDetail, ConnectionDetail, FlowDetail, FlowSummary, MessageDetail } from "../protocol.ts";
 import type { HeaderField } from "../engine/flow/headers.ts";
-import { DEFAULT_MAX_LINES, renderContent, type Line, type ViewName } from "./contentviews/index.ts";
+import { DEFAULT_MAX_LINES, JoinedLines, renderContent, type Line, type LineList, type ViewName } from "./contentviews/index.ts";
 import { fullTime, humanDuration, humanSize, type Glyphs } from "./format.ts";
 import { decodeUrlencoded } from "../urlencoded.ts";
 
@@ -52,7 +52,7 @@ export function tabsFor(f: FlowSummary): Tab[] {
 }
 
 export interface TabContent {
-  lines: Line[];
+  lines: LineList;
   /** The content view that rendered the body ("JSON", "Raw", …), for the mode hint. */
   viewName: string | undefined;
   /** Whether the body was cut (by size or by lines), so "f" has something to load. */
@@ -85,14 +85,6 @@ export function escapeAscii(s: string): string {
   return out;
 }
 
-/**
- * Appends `src` to `dst` one line at a time: a full body can have hundreds of thousands of lines,
- * and `push(...src)` passes them all as arguments, which overflows the call stack.
- */
-function append(dst: Line[], src: readonly Line[]): void {
-  for (const l of src) dst.push(l);
-}
-
 function headerLines(headers: readonly HeaderField[]): Line[] {
   return headers.map(([k, v]) => [
     { text: escapeAscii(k), style: "key" },
@@ -111,30 +103,26 @@ function queryOf(path: string): [string, string][] {
   }
 }
 
-function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [string, string][], schema: MessageSchema | undefined): { lines: Line[]; viewName: string | undefined; cut: boolean } {
-  const lines: Line[] = [];
-  if (m.bodySize === 0 && query.length === 0) {
-    lines.push([{ text: emptyText, style: "dim" }]);
-    return { lines, viewName: undefined, cut: false };
-  }
+function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [string, string][], schema: MessageSchema | undefined): { lines: LineList; viewName: string | undefined; cut: boolean } {
+  if (m.bodySize === 0 && query.length === 0) return { lines: [[{ text: emptyText, style: "dim" }]], viewName: undefined, cut: false };
   const r = renderContent(m.body, m.contentType, o.mode, {
     maxLines: o.maxLines === Infinity ? Number.MAX_SAFE_INTEGER : o.maxLines,
     query,
     schema,
   });
   const sizeNote = m.body.length < m.bodySize ? ` (showing ${humanSize(m.body.length)} of ${humanSize(m.bodySize)})` : "";
-  lines.push([
+  const heading: Line = [
     { text: `${r.name}`, style: "heading" },
     { text: ` ${humanSize(m.bodySize)}${sizeNote}`, style: "dim" },
     ...(m.encoding ? [{ text: ` [${m.encoding}]`, style: m.encoding.startsWith("cannot") ? ("error" as const) : ("dim" as const) }] : []),
     ...(r.error ? [{ text: ` ${r.error}`, style: "error" as const }] : []),
     { text: ` [m:${o.mode}]`, style: "dim" },
-  ]);
-  append(lines, r.lines);
+  ];
   const cutBySize = m.body.length + m.bodyOffset < m.bodySize;
-  if (cutBySize) lines.push([{ text: `[body cut at ${humanSize(m.body.length)} of ${humanSize(m.bodySize)}: press f to load all]`, style: "dim" }]);
+  const notice: Line[] = cutBySize ? [[{ text: `[body cut at ${humanSize(m.body.length)} of ${humanSize(m.bodySize)}: press f to load all]`, style: "dim" }]] : [];
   const cutByLines = r.lines.length > o.maxLines;
-  return { lines, viewName: r.name, cut: cutBySize || cutByLines };
+  // The body's lines are not copied: a body shown whole can be millions of them.
+  return { lines: new JoinedLines([[heading], r.lines, notice]), viewName: r.name, cut: cutBySize || cutByLines };
 }
 
 export function tabContent(tab: TabId, d: FlowDetail, o: TabOptions): TabContent {
@@ -172,8 +160,7 @@ function requestTab(d: FlowDetail, o: TabOptions): TabContent {
   if (!r) return { lines: [[{ text: "No request.", style: "dim" }]], viewName: undefined, cut: false };
   const lines: Line[] = [[{ text: `${r.method} ${escapeAscii(r.url)} ${r.httpVersion}`, style: "heading" }], ...headerLines(r.headers), []];
   const body = bodyLines(r, o, "No request content", queryOf(r.path), o.schemaFor?.(r.path, true));
-  append(lines, body.lines);
-  return { lines, viewName: body.viewName, cut: body.cut };
+  return { lines: new JoinedLines([lines, body.lines]), viewName: body.viewName, cut: body.cut };
 }
 
 function responseTab(d: FlowDetail, o: TabOptions): TabContent {
@@ -190,8 +177,7 @@ function responseTab(d: FlowDetail, o: TabOptions): TabContent {
   }
   const lines: Line[] = [[{ text: `${r.httpVersion} ${r.status} ${escapeAscii(r.reason)}`, style: "heading" }], ...headerLines(r.headers), []];
   const body = bodyLines(r, o, "No content", [], o.schemaFor?.(d.request?.path, false));
-  append(lines, body.lines);
-  return { lines, viewName: body.viewName, cut: body.cut };
+  return { lines: new JoinedLines([lines, body.lines]), viewName: body.viewName, cut: body.cut };
 }
 
 function messagesTab(d: FlowDetail, o: TabOptions): TabContent {
@@ -203,9 +189,9 @@ function messagesTab(d: FlowDetail, o: TabOptions): TabContent {
     const arrow = m.fromClient ? o.glyphs.fromClient : o.glyphs.toClient;
     const r = renderContent(m.content, m.type === "text" ? "text/plain" : undefined, o.mode, { maxLines: perMessage });
     if (r.lines.length > perMessage) cut = true;
-    const first = r.lines[0] ?? [];
+    const first = r.lines.at(0) ?? [];
     lines.push([{ text: `${arrow} `, style: m.fromClient ? "key" : "string" }, ...first]);
-    for (const l of r.lines.slice(1)) lines.push([{ text: "  " }, ...l]);
+    for (let k = 1; k < r.lines.length; k++) lines.push([{ text: "  " }, ...(r.lines.at(k) as Line)]);
     if (lines.length > o.maxLines) {
       cut = true;
       lines.push([{ text: `Stopped displaying messages after ${o.maxLines} lines. Press f to load all data.`, style: "dim" }]);

@@ -3,7 +3,7 @@
  * URL, cookie or token, a JSON string or an error message is read whole instead of cut at the
  * edge of the screen. The rows are what the view scrolls, pages and searches.
  */
-import { lineText, sliceLine, type Line, type Segment } from "./contentviews/index.ts";
+import { lineText, lineTextAt, lineUnitsAt, sliceLine, type Line, type LineList, type Segment } from "./contentviews/index.ts";
 import { columns, wrapRanges } from "./format.ts";
 
 /** Columns a continuation row is indented by: under a header's value, or as the line itself is; at most half the row. */
@@ -14,48 +14,79 @@ function continuationIndent(line: Line, text: string, width: number): number {
 }
 
 export interface WrappedLines {
-  readonly rows: Line[];
+  readonly rows: LineList;
   /** For each row, the index of the line it is part of (ascending); undefined when every line fits, one row each. */
   readonly lineOfRow: Int32Array | undefined;
 }
 
 /**
- * The text of `line` when it is wider than `width` columns, else undefined. No character takes
- * more than two columns a UTF-16 unit, so most lines are neither joined nor measured.
+ * Line `n` of `lines` when it is wider than `width` columns, and its text; else undefined. No
+ * character takes more than two columns a UTF-16 unit, so most lines are neither joined nor measured.
  */
-function overflow(line: Line, width: number): string | undefined {
-  let units = 0;
-  for (const seg of line) units += seg.text.length;
-  if (units * 2 <= width) return undefined;
-  const text = lineText(line);
-  return columns(text) > width ? text : undefined;
+function overflow(lines: LineList, n: number, width: number): [Line, string] | undefined {
+  if (lineUnitsAt(lines, n) * 2 <= width) return undefined;
+  const text = lineTextAt(lines, n);
+  return columns(text) > width ? [lines.at(n) as Line, text] : undefined;
+}
+
+/** The rows of wrapped lines: a line that fits is its own row, taken from the lines when drawn; a wrapped one's rows are made here. */
+class WrappedRows implements LineList {
+  constructor(
+    private readonly lines: LineList,
+    private readonly lineOfRow: Int32Array,
+    /** The rows of the lines that did not fit, by row. */
+    private readonly pieces: ReadonlyMap<number, Line>,
+  ) {}
+
+  get length(): number {
+    return this.lineOfRow.length;
+  }
+
+  at(row: number): Line | undefined {
+    if (row < 0 || row >= this.lineOfRow.length) return undefined;
+    return this.pieces.get(row) ?? this.lines.at(this.lineOfRow[row]!);
+  }
+
+  textAt(row: number): string {
+    const piece = this.pieces.get(row);
+    return piece ? lineText(piece) : lineTextAt(this.lines, this.lineOfRow[row] ?? -1);
+  }
+
+  unitsAt(row: number): number {
+    const piece = this.pieces.get(row);
+    return piece ? lineText(piece).length : lineUnitsAt(this.lines, this.lineOfRow[row] ?? -1);
+  }
+
+  *[Symbol.iterator](): Iterator<Line> {
+    for (let row = 0; row < this.length; row++) yield this.at(row) as Line;
+  }
 }
 
 /** `lines` in rows of at most `width` columns; a line that fits is the same object (rows are memoized by identity). */
-export function wrapLines(lines: readonly Line[], width: number): WrappedLines {
+export function wrapLines(lines: LineList, width: number): WrappedLines {
   let first = 0;
-  while (first < lines.length && overflow(lines[first]!, width) === undefined) first++;
+  while (first < lines.length && overflow(lines, first, width) === undefined) first++;
   // A body of short lines (pretty-printed JSON): nothing to copy or map.
-  if (first === lines.length) return { rows: lines as Line[], lineOfRow: undefined };
-  const rows: Line[] = lines.slice(0, first);
+  if (first === lines.length) return { rows: lines, lineOfRow: undefined };
   const owners: number[] = Array.from({ length: first }, (_, n) => n);
+  const pieces = new Map<number, Line>();
   for (let n = first; n < lines.length; n++) {
-    const line = lines[n]!;
-    const text = overflow(line, width);
-    if (text === undefined) {
-      rows.push(line);
+    const wide = overflow(lines, n, width);
+    if (wide === undefined) {
       owners.push(n);
       continue;
     }
+    const [line, text] = wide;
     const indent = continuationIndent(line, text, width);
     const pad: Segment = { text: " ".repeat(indent) };
     wrapRanges(text, width, width - indent).forEach(([a, b], i) => {
       const row = sliceLine(line, a, b);
-      rows.push(i === 0 || indent === 0 ? row : [pad, ...row]);
+      pieces.set(owners.length, i === 0 || indent === 0 ? row : [pad, ...row]);
       owners.push(n);
     });
   }
-  return { rows, lineOfRow: Int32Array.from(owners) };
+  const lineOfRow = Int32Array.from(owners);
+  return { rows: new WrappedRows(lines, lineOfRow, pieces), lineOfRow };
 }
 
 /** The row of `to` where the line that row `row` of `from` is part of begins. */

@@ -16,6 +16,7 @@ import path from "node:path";
 import { summarize } from "../../src/engine/flow/summary.ts";
 import { flowDetail } from "../../src/engine/flow/detail.ts";
 import { tabContent } from "../../src/tui/detail-lines.ts";
+import { lineArray, lineText } from "../../src/tui/contentviews/index.ts";
 import { UNICODE_GLYPHS } from "../../src/tui/format.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { decodeAlpn, decodeSvcb } from "../../src/engine/flow/svcb.ts";
@@ -173,8 +174,8 @@ test("the console's Request and Response tabs of a DNS flow show its question an
   const [summary] = await proxy.waitFinished(1);
   const detail = flowDetail(proxy.engine.store.get(summary?.id as string) as DNSFlow, summary!, 1024, 0);
   const text = (tab: "request" | "response"): string =>
-    tabContent(tab, detail, { mode: "auto", maxLines: 100, glyphs: UNICODE_GLYPHS })
-      .lines.map((l) => l.map((c) => c.text).join(""))
+    lineArray(tabContent(tab, detail, { mode: "auto", maxLines: 100, glyphs: UNICODE_GLYPHS }).lines)
+      .map(lineText)
       .join("\n");
   assert.match(text("request"), /^DNS QUERY \(id 4242\) recursion desired\n\nQuestion:\n {2}shown\.test A IN$/);
   assert.match(text("response"), /^DNS NOERROR \(id 4242\) Recursive\n\nQuestion:\n {2}shown\.test A IN\n\nAnswer:\n {2}shown\.test A IN 30 10\.0\.0\.1$/);
@@ -278,7 +279,7 @@ test("HTTPS records reach the client without ECH (strip_ech) and without h3, whi
   const [summary] = await proxy.waitFinished(1);
   assert.equal(summary?.method, "HTTPS");
   const detail = flowDetail(proxy.engine.store.get(summary?.id as string) as DNSFlow, summary!, 1024, 0);
-  const answer = tabContent("response", detail, { mode: "auto", maxLines: 100, glyphs: UNICODE_GLYPHS }).lines.map((l) => l.map((c) => c.text).join("")).join("\n");
+  const answer = lineArray(tabContent("response", detail, { mode: "auto", maxLines: 100, glyphs: UNICODE_GLYPHS }).lines).map(lineText).join("\n");
   assert.match(answer, /Question:\n {2}ech\.example\.test HTTPS IN\n\nAnswer:\n {2}ech\.example\.test HTTPS IN 30 1 \. alpn=h2 ipv4hint=104\.16\.0\.1$/);
 
   proxy.engine.options.setText("strip_ech", "false");

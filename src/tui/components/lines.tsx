@@ -1,7 +1,7 @@
 /** Paints content-view lines (segments with a style) in Ink, one terminal row each, cut to the width. */
 import { memo } from "react";
 import { Box, Text } from "ink";
-import { markMatches, type Line, type MarkedSegment, type Segment } from "../contentviews/index.ts";
+import { markMatches, type Line, type LineList, type MarkedSegment, type Segment } from "../contentviews/index.ts";
 import { paint, useTheme, type Theme } from "../theme.ts";
 
 type Style = NonNullable<Segment["style"]>;
@@ -69,10 +69,10 @@ export const LineRow = memo(function LineRow({ line, highlight, match }: { line:
 });
 
 /** The visible slice of a long list of lines, padded to `height` rows so the status bar stays put; `match`, the search term to mark. */
-export function LinesView({ lines, scroll, height, highlight, match }: { lines: readonly Line[]; scroll: number; height: number; highlight?: number | undefined; match?: string | undefined }) {
+export function LinesView({ lines, scroll, height, highlight, match }: { lines: LineList; scroll: number; height: number; highlight?: number | undefined; match?: string | undefined }) {
   const end = Math.min(lines.length, scroll + height);
   const rows = [];
-  for (let i = scroll; i < end; i++) rows.push(<LineRow key={i - scroll} line={lines[i]!} highlight={i === highlight} match={match} />);
+  for (let i = scroll; i < end; i++) rows.push(<LineRow key={i - scroll} line={lines.at(i)!} highlight={i === highlight} match={match} />);
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
       {rows}

@@ -38,6 +38,11 @@ function isWs(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
+/** The byte at `p`, or -1 from `end` on, so a sniffed prefix never reads bytes beyond its cut. */
+function byteAt(b: Uint8Array, p: number, end: number): number {
+  return p < end ? b[p]! : -1;
+}
+
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
@@ -121,24 +126,26 @@ export function formatJson(b: Uint8Array, sink: LineSink | null, end = b.length)
     return escapeExtraControls(JSON.stringify(value));
   };
 
+  // Once per body, not per number: a function made per call costs more than the number's digits.
+  const digits = (): void => {
+    if (!isDigit(byteAt(b, pos, end))) fail("a number");
+    while (isDigit(byteAt(b, pos, end))) pos++;
+  };
+
   const readNumber = (): string => {
     const start = pos;
-    // -1 past `end` so a sniffed prefix never reads bytes beyond its cut.
-    const at = (p: number): number => (p < end ? b[p]! : -1);
-    const digits = (): void => {
-      if (!isDigit(at(pos))) fail("a number");
-      while (isDigit(at(pos))) pos++;
-    };
-    if (at(pos) === 0x2d) pos++;
-    if (at(pos) === 0x30) pos++;
+    if (byteAt(b, pos, end) === 0x2d) pos++;
+    if (byteAt(b, pos, end) === 0x30) pos++;
     else digits();
-    if (at(pos) === 0x2e) {
+    if (byteAt(b, pos, end) === 0x2e) {
       pos++;
       digits();
     }
-    if (at(pos) === 0x65 || at(pos) === 0x45) {
+    const e = byteAt(b, pos, end);
+    if (e === 0x65 || e === 0x45) {
       pos++;
-      if (at(pos) === 0x2b || at(pos) === 0x2d) pos++;
+      const sign = byteAt(b, pos, end);
+      if (sign === 0x2b || sign === 0x2d) pos++;
       digits();
     }
     return decoder.decode(b.subarray(start, pos));

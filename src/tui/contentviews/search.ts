@@ -1,4 +1,7 @@
 import type { Line, Segment } from "./types.ts";
+import { lineText, lineTextAt, type LineList } from "./line-list.ts";
+
+export { lineText };
 
 /** The segments of `line` cut to [start, end) of its text; a segment wholly inside is kept as it is. */
 export function sliceLine(line: Line, start: number, end: number): Line {
@@ -15,18 +18,12 @@ export function sliceLine(line: Line, start: number, end: number): Line {
   return out;
 }
 
-export function lineText(line: Line): string {
-  let s = "";
-  for (const seg of line) s += seg.text;
-  return s;
-}
-
 /**
  * Index of the next line (after `from`, or before it when `backwards`) whose text contains `term`,
  * ignoring case and wrapping around; `from` itself is checked last so a lone match is still found.
  * A `from` outside the lines (e.g. -1 when nothing is focused) starts at the first line, or the last when backwards.
  */
-export function searchLines(lines: Line[], term: string, from: number, backwards = false): number | undefined {
+export function searchLines(lines: LineList, term: string, from: number, backwards = false): number | undefined {
   const n = lines.length;
   if (n === 0 || term === "") return undefined;
   const needle = term.toLowerCase();
@@ -34,7 +31,7 @@ export function searchLines(lines: Line[], term: string, from: number, backwards
   const start = from >= 0 && from < n ? Math.trunc(from) : backwards ? n : -1;
   for (let k = 1; k <= n; k++) {
     const i = (((start + k * step) % n) + n) % n;
-    if (lineText(lines[i]!).toLowerCase().includes(needle)) return i;
+    if (lineTextAt(lines, i).toLowerCase().includes(needle)) return i;
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import type { MessageSchema } from "../../proto-definitions.ts";
 import type { CONTENT_VIEWS } from "../../console-choices.ts";
+import { PackedLines, type LineList } from "./line-list.ts";
 
 export type ViewName = (typeof CONTENT_VIEWS)[number];
 
@@ -26,7 +27,7 @@ export type Line = Segment[];
 export interface ViewResult {
   /** The view's display name for the status bar, e.g. "JSON", "Raw", "PNG Image". */
   name: string;
-  lines: Line[];
+  lines: LineList;
   /** Set only when auto's pick failed and it fell back to Raw, e.g. "[failed to parse as JSON]". */
   error?: string;
   /** The lines stopped at maxLines; the last line is the notice that says so. */
@@ -49,7 +50,7 @@ export interface ViewContext {
  * body costs work proportional to what is shown, not to its size.
  */
 export class LineSink {
-  readonly lines: Line[] = [];
+  readonly lines = new PackedLines();
   /** True once a view had more to show than the cap allowed. */
   truncated = false;
 

@@ -12,7 +12,7 @@ test("hex of a 10 MB body stops after 512 lines plus the notice", () => {
   assert.equal(DEFAULT_MAX_LINES, 512);
   assert.equal(r.lines.length, 513);
   assert.equal(texts(r)[511]!.slice(0, 8), (511 * 16).toString(16).padStart(8, "0"));
-  const last = r.lines[512]!;
+  const last = r.lines.at(512)!;
   assert.deepEqual(last, [{ text: NOTICE, style: "dim" }]);
 });
 

@@ -59,7 +59,7 @@ test("multipart: heading per part, text bodies as lines, files summarised", () =
     'name="photo"; filename="beach \\"1\\".png"  Content-Type: image/png',
     `  [${PNG_BYTES.length} bytes binary]`,
   ]);
-  assert.equal(r.lines[0]![0]!.style, "heading");
+  assert.equal(r.lines.at(0)![0]!.style, "heading");
 });
 
 test("multipart: quoted boundary, LF-only line breaks, empty field, text file", () => {
@@ -86,6 +86,6 @@ test("multipart: a body without the boundary fails; auto falls back to raw", () 
   assert.equal(r.error, "[failed to parse as Multipart Form]");
   assert.deepEqual(texts(r), ["not multipart at all"]);
   const explicit = renderContent(enc("x"), "text/plain", "multipart");
-  assert.equal(explicit.lines[0]![0]!.style, "error");
+  assert.equal(explicit.lines.at(0)![0]!.style, "error");
   assert.match(texts(explicit).join("\n"), /boundary/i);
 });

@@ -1,5 +1,5 @@
 import type { Line, ViewResult } from "../../../src/tui/contentviews/index.ts";
-import { lineText } from "../../../src/tui/contentviews/index.ts";
+import { lineArray, lineText } from "../../../src/tui/contentviews/index.ts";
 
 const encoder = new TextEncoder();
 
@@ -8,7 +8,7 @@ export function enc(s: string): Uint8Array {
 }
 
 export function texts(r: ViewResult | Line[]): string[] {
-  return (Array.isArray(r) ? r : r.lines).map(lineText);
+  return lineArray(Array.isArray(r) ? r : r.lines).map(lineText);
 }
 
 /** The style of the first segment whose text is exactly `text`. */

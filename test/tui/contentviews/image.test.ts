@@ -32,7 +32,7 @@ test("image: a 1x1 PNG", () => {
   const r = renderContent(body, "image/png", "auto");
   assert.equal(r.name, "PNG Image");
   assert.deepEqual(texts(r), ["Format: PNG", "Dimensions: 1 x 1", "Bit depth: 8", "Color type: RGBA", `Size: ${body.length} bytes`]);
-  assert.equal(r.lines[0]![0]!.style, "key");
+  assert.equal(r.lines.at(0)![0]!.style, "key");
 });
 
 test("image: PNG text chunks are listed", () => {

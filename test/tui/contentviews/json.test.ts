@@ -70,7 +70,7 @@ test("json: control characters inside strings stay escaped", () => {
 test("json: invalid documents are rejected", () => {
   for (const bad of ['{"a":1,}', "[1 2]", "{'a':1}", '{"a":01}', "[1.]", "tru", '{"a":1} x', '"\u0001"', "[", "{]"]) {
     const r = renderContent(enc(bad), "application/json", "json");
-    assert.equal(r.lines[0]![0]!.style, "error", bad);
+    assert.equal(r.lines.at(0)![0]!.style, "error", bad);
   }
 });
 

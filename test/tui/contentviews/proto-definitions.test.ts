@@ -28,7 +28,7 @@ test("with protobuf_definitions a gRPC response shows its fields by name, the ty
   const order = encode("shop.v1.Order", { id: "9007199254740993", name: "widget", status: "SHIPPED", items: [{ sku: "A-1", count: 2 }], token: Buffer.from([1, 2, 3]) });
   const schema = defs.schemaFor("/shop.v1.Orders/Get", false);
   assert.equal(schema?.name, "shop.v1.Order");
-  const lines = texts(renderContent(grpcFrame(order), "application/grpc", "auto", { schema }).lines);
+  const lines = texts(renderContent(grpcFrame(order), "application/grpc", "auto", { schema }));
   assert.equal(lines[0], `gRPC message 1 (${order.length} bytes)`);
   assert.equal(lines[1], "  shop.v1.Order");
   const body = lines.slice(2).join("\n");
@@ -49,7 +49,7 @@ test("without a matching method the fields stay by number; bytes the type does n
   assert.equal(defs.schemaFor(undefined, true), undefined);
   // Field 2 of Order is a string: a varint there is not an Order (protobufjs alone would skip it and show {}).
   const wrong = new Uint8Array([0x10, 0x05]);
-  const lines = texts(renderContent(wrong, "application/x-protobuf", "protobuf", { schema: defs.schemaFor("/shop.v1.Orders/Get", false) }).lines);
+  const lines = texts(renderContent(wrong, "application/x-protobuf", "protobuf", { schema: defs.schemaFor("/shop.v1.Orders/Get", false) }));
   assert.equal(lines[0], "not a shop.v1.Order (field 2 (name) is length-delimited, here a varint); by field number:");
   assert.equal(lines[1], "2: 5");
 });

@@ -27,7 +27,7 @@ test("hex: offset, two groups of 8, padded ASCII column", () => {
   const r = renderContent(enc("Hello world\n"), undefined, "hex");
   assert.equal(r.name, "Hex");
   assert.deepEqual(texts(r), ["00000000  48 65 6c 6c 6f 20 77 6f  72 6c 64 0a              Hello world."]);
-  assert.equal(r.lines[0]![0]!.style, "offset");
+  assert.equal(r.lines.at(0)![0]!.style, "offset");
 });
 
 test("hex: full and partial lines, non-printables as dots", () => {

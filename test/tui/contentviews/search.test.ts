@@ -1,10 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Line } from "../../../src/tui/contentviews/index.ts";
-import { lineText, renderContent, searchLines } from "../../../src/tui/contentviews/index.ts";
+import { lineArray, lineText, renderContent, searchLines } from "../../../src/tui/contentviews/index.ts";
 import { enc } from "./helpers.ts";
 
-const lines: Line[] = renderContent(enc('{"Host":"example.com","token":"abc","other":"EXAMPLE.org"}'), "application/json", "json").lines;
+const lines: Line[] = lineArray(renderContent(enc('{"Host":"example.com","token":"abc","other":"EXAMPLE.org"}'), "application/json", "json").lines);
 // 0 "{", 1 Host, 2 token, 3 other, 4 "}"
 
 test("lineText joins segments", () => {

@@ -1,0 +1,208 @@
+/**
+ * Content lines kept compactly. A body shown whole (`f`) can run to millions of lines: a 21 MiB
+ * JSON array pretty-printed is 2.6 million lines of 9.4 million segments, and as one object per
+ * segment and an array per line that was about 900 MiB of heap and seconds of garbage
+ * collection before the first frame (mitmproxy's console is known to crash there, #3049).
+ * Packed, a run of lines is one string and three typed arrays, about a tenth of that, and a
+ * line becomes objects again only when a screen draws it.
+ */
+import type { Line, Segment, SegmentStyle } from "./types.ts";
+
+/** What the screens read lines through: an array of lines is one, and so are the lists below. */
+export interface LineList extends Iterable<Line> {
+  readonly length: number;
+  at(index: number): Line | undefined;
+}
+
+/** A list that tells a line's text and length without making its segments. */
+interface TextLines extends LineList {
+  textAt(index: number): string;
+  /** The line's length in UTF-16 units. */
+  unitsAt(index: number): number;
+}
+
+function hasText(list: LineList): list is TextLines {
+  return typeof (list as Partial<TextLines>).textAt === "function";
+}
+
+export function lineText(line: Line): string {
+  let s = "";
+  for (const seg of line) s += seg.text;
+  return s;
+}
+
+/** The text of line `index` of `list` ("" past its end). */
+export function lineTextAt(list: LineList, index: number): string {
+  if (hasText(list)) return list.textAt(index);
+  const line = list.at(index);
+  return line ? lineText(line) : "";
+}
+
+/** The length of line `index` in UTF-16 units. */
+export function lineUnitsAt(list: LineList, index: number): number {
+  if (hasText(list)) return list.unitsAt(index);
+  let units = 0;
+  for (const seg of list.at(index) ?? []) units += seg.text.length;
+  return units;
+}
+
+/** Every line of `list` as objects: for tests and small lists. */
+export function lineArray(list: LineList): Line[] {
+  return Array.from(list);
+}
+
+function* iterate(list: LineList): Generator<Line> {
+  for (let i = 0; i < list.length; i++) yield list.at(i) as Line;
+}
+
+const STYLES: readonly (SegmentStyle | undefined)[] = [undefined, "key", "string", "number", "boolean", "null", "punct", "offset", "dim", "heading", "error"];
+/** A segment's style as its index in STYLES ("" for none): an object read, cheaper than a Map's for millions of segments. */
+const STYLE_CODES = Object.fromEntries(STYLES.map((s, i) => [s ?? "", i])) as Record<SegmentStyle | "", number>;
+
+const CHUNK_LINES = 4096;
+/** Lines made from a chunk are kept for a while, so a row drawn again is the same object (rows are memoized by identity). */
+const RECENT_LINES = 2048;
+
+/** CHUNK_LINES lines: their text end to end, where each segment ends in it, its style, and where each line's segments end. */
+interface Chunk {
+  readonly text: string;
+  readonly segmentEnd: Uint32Array;
+  readonly style: Uint8Array;
+  readonly lineEnd: Uint32Array;
+}
+
+function pack(lines: readonly Line[]): Chunk {
+  let segments = 0;
+  for (const line of lines) segments += line.length;
+  const parts: string[] = new Array<string>(segments);
+  const segmentEnd = new Uint32Array(segments);
+  const style = new Uint8Array(segments);
+  const lineEnd = new Uint32Array(lines.length);
+  let k = 0;
+  let at = 0;
+  for (let n = 0; n < lines.length; n++) {
+    for (const seg of lines[n]!) {
+      parts[k] = seg.text;
+      at += seg.text.length;
+      segmentEnd[k] = at;
+      style[k] = STYLE_CODES[seg.style ?? ""];
+      k++;
+    }
+    lineEnd[n] = k;
+  }
+  return { text: parts.join(""), segmentEnd, style, lineEnd };
+}
+
+/** Lines appended one by one (a content view's sink), packed CHUNK_LINES at a time. */
+export class PackedLines implements TextLines {
+  private readonly chunks: Chunk[] = [];
+  /** The lines not packed yet, fewer than CHUNK_LINES. */
+  private tail: Line[] = [];
+  private recent = new Map<number, Line>();
+
+  get length(): number {
+    return this.chunks.length * CHUNK_LINES + this.tail.length;
+  }
+
+  push(line: Line): void {
+    this.tail.push(line);
+    if (this.tail.length < CHUNK_LINES) return;
+    this.chunks.push(pack(this.tail));
+    this.tail = [];
+  }
+
+  at(index: number): Line | undefined {
+    if (index < 0 || index >= this.length) return undefined;
+    const c = Math.floor(index / CHUNK_LINES);
+    if (c === this.chunks.length) return this.tail[index - c * CHUNK_LINES];
+    const kept = this.recent.get(index);
+    if (kept) return kept;
+    const chunk = this.chunks[c]!;
+    const n = index - c * CHUNK_LINES;
+    const first = n === 0 ? 0 : chunk.lineEnd[n - 1]!;
+    const end = chunk.lineEnd[n]!;
+    const line: Segment[] = new Array<Segment>(end - first);
+    let from = first === 0 ? 0 : chunk.segmentEnd[first - 1]!;
+    for (let k = first; k < end; k++) {
+      const to = chunk.segmentEnd[k]!;
+      const style = STYLES[chunk.style[k]!];
+      line[k - first] = style === undefined ? { text: chunk.text.slice(from, to) } : { text: chunk.text.slice(from, to), style };
+      from = to;
+    }
+    if (this.recent.size >= RECENT_LINES) this.recent = new Map();
+    this.recent.set(index, line);
+    return line;
+  }
+
+  /** Where line `index`'s text starts and ends in its chunk's text, or undefined for a line not packed yet. */
+  private span(index: number): [Chunk, number, number] | undefined {
+    const c = Math.floor(index / CHUNK_LINES);
+    const chunk = this.chunks[c];
+    if (!chunk) return undefined;
+    const n = index - c * CHUNK_LINES;
+    const first = n === 0 ? 0 : chunk.lineEnd[n - 1]!;
+    const end = chunk.lineEnd[n]!;
+    const from = first === 0 ? 0 : chunk.segmentEnd[first - 1]!;
+    return [chunk, from, end === first ? from : chunk.segmentEnd[end - 1]!];
+  }
+
+  textAt(index: number): string {
+    const span = this.span(index);
+    if (span) return span[0].text.slice(span[1], span[2]);
+    const line = this.at(index);
+    return line ? lineText(line) : "";
+  }
+
+  unitsAt(index: number): number {
+    const span = this.span(index);
+    if (span) return span[2] - span[1];
+    let units = 0;
+    for (const seg of this.at(index) ?? []) units += seg.text.length;
+    return units;
+  }
+
+  [Symbol.iterator](): Iterator<Line> {
+    return iterate(this);
+  }
+}
+
+/** Lists end to end (a message's heading and headers, then its body's lines), none of them copied. */
+export class JoinedLines implements TextLines {
+  readonly length: number;
+  private readonly parts: readonly LineList[];
+
+  constructor(parts: readonly LineList[]) {
+    this.parts = parts.filter((p) => p.length > 0);
+    this.length = this.parts.reduce((sum, p) => sum + p.length, 0);
+  }
+
+  /** The part line `index` is in, and its index there. */
+  private find(index: number): [LineList, number] | undefined {
+    if (index < 0) return undefined;
+    let i = index;
+    for (const part of this.parts) {
+      if (i < part.length) return [part, i];
+      i -= part.length;
+    }
+    return undefined;
+  }
+
+  at(index: number): Line | undefined {
+    const found = this.find(index);
+    return found && found[0].at(found[1]);
+  }
+
+  textAt(index: number): string {
+    const found = this.find(index);
+    return found ? lineTextAt(found[0], found[1]) : "";
+  }
+
+  unitsAt(index: number): number {
+    const found = this.find(index);
+    return found ? lineUnitsAt(found[0], found[1]) : 0;
+  }
+
+  [Symbol.iterator](): Iterator<Line> {
+    return iterate(this);
+  }
+}
