@@ -9,7 +9,7 @@
 import path from "node:path";
 import { CommandHistory } from "./command-history.ts";
 import type { EngineHandle } from "../engine-client.ts";
-import { FLOOD_BATCH_ROWS, shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type OptionInfo, type ReadyInfo } from "../protocol.ts";
+import { FLOOD_BATCH_ROWS, shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type MessageDetail, type OptionInfo, type ReadyInfo } from "../protocol.ts";
 import { deleteToArgumentStart, joinArgs, quoteAlways, quoteArg, replaceFocus, signatureParam, tokenize, typedText, wordAt } from "./command-line.ts";
 import { commonPrefix, completePath, expandHome, lastPathPart } from "./path-complete.ts";
 import { VIEW_NAMES, searchLines, type Line, type LineList, type ViewName } from "./contentviews/index.ts";
@@ -38,6 +38,8 @@ import { paletteGround } from "./palettes.ts";
 import type { MouseReport } from "./mouse.ts";
 import { conciseError } from "./errors.ts";
 import { osc52 } from "./clipboard.ts";
+import { WholeBodies } from "./render/whole-bodies.ts";
+import type { BodyRendering } from "./render/body-renderer.ts";
 import { FILTER_HELP } from "../engine/filter/operators.ts";
 
 /** Body bytes asked for when a flow view opens; `f` asks for everything up to FULL_BODY_LIMIT. */
@@ -243,6 +245,8 @@ export interface ControllerOptions {
   env?: NodeJS.ProcessEnv;
   /** The prompt's history; by default one kept for the session only. */
   history?: CommandHistory;
+  /** Renders large bodies shown whole; by default on a worker thread of the console's own. */
+  bodyRenderer?: BodyRendering;
 }
 
 export function contextOf(s: Screen): Context {
@@ -278,6 +282,8 @@ export class Controller {
   private historyWalk = { prefix: "", index: Number.MAX_SAFE_INTEGER };
   /** mitmproxy's view.settings store: per flow, key → value. */
   private readonly flowSettings = new Map<string, Map<string, string>>();
+  /** Bodies shown whole, rendered on a thread of their own when large. */
+  private readonly wholeBodies: WholeBodies;
   private searchTerm = "";
   /** protobuf_definitions: gRPC bodies by field name (the engine checked the file when it was set). */
   private readonly schemaFor = schemasFrom(() => this.option("protobuf_definitions") || undefined, (msg) => this.message(msg, "warn"));
@@ -311,6 +317,13 @@ export class Controller {
     this.messageMs = o.messageMs ?? MESSAGE_MS;
     this.confdir = o.ready.confdir;
     this.editor = new FlowEditor(this.editHost(o.terminal ?? NO_TERMINAL, o.env ?? process.env));
+    this.wholeBodies = new WholeBodies(
+      () => this.linesCutoff(),
+      FULL_BODY_LIMIT,
+      () => this.recontent((s) => s.content?.rendering === true),
+      (text) => this.message(text, "error"),
+      o.bodyRenderer,
+    );
     this.registerLocalCommands();
     for (const opt of LOCAL_OPTIONS) this.localOptions.set(opt.name, opt);
     const options = new Map<string, OptionInfo>();
@@ -365,6 +378,7 @@ export class Controller {
 
   dispose(): void {
     for (const u of this.unsubscribe.splice(0)) u();
+    void this.wholeBodies.close();
     this.store.dispose();
     clearTimeout(this.replayTimer);
     this.replayTimer = undefined;
@@ -1006,7 +1020,9 @@ export class Controller {
     const top = this.top();
     if (top.kind !== "flowview") throw new Error("no flow view is open");
     this.updateTop<FlowViewScreen>((s) => this.withContent({ ...s, full: !s.full }));
-    this.fetchDetail(top.key);
+    // The whole body is fetched only when some of it is missing: a body kept is one rendered once.
+    const missing = (m: MessageDetail | undefined): boolean => m !== undefined && m.body.length + m.bodyOffset < m.bodySize;
+    if (!top.full && (!top.detail || top.detail.messages.length > 0 || missing(top.detail.request) || missing(top.detail.response))) this.fetchDetail(top.key);
     return !top.full ? "showing full contents" : "showing the first lines only";
   }
 
@@ -1552,10 +1568,11 @@ export class Controller {
     const tab = s.tabs[s.tab] ?? s.tabs[0]!;
     const content = tabContent(tab.id, s.detail, {
       mode: s.modes[tab.id] ?? this.defaultViewMode(),
-      maxLines: s.full ? Infinity : Number(this.option("content_view_lines_cutoff") ?? DEFAULT_MAX_LINES) || DEFAULT_MAX_LINES,
+      maxLines: s.full ? Infinity : this.linesCutoff(),
       glyphs: this.theme?.glyphs ?? UNICODE_GLYPHS,
       width: this.flowViewWidth(s),
       schemaFor: this.schemaFor,
+      render: this.wholeBodies.render,
     });
     const rows = s.key === PREVIEW_KEY ? this.previewBodyRows() : this.bodyRows("flowview");
     // Wrapped for another width (a resize), the view stays at the line it began at.
@@ -1572,12 +1589,22 @@ export class Controller {
     return this.layout() === "horizontal" ? Math.max(1, pane.width - 1) : pane.width;
   }
 
+  /** content_view_lines_cutoff: the lines of a body shown until `f`. */
+  private linesCutoff(): number {
+    return Number(this.option("content_view_lines_cutoff") ?? DEFAULT_MAX_LINES) || DEFAULT_MAX_LINES;
+  }
+
   /** After a resize or a new layout, flow views wrapped for another width are wrapped again. */
   private rewrapFlowViews(): void {
-    const stale = (s: Screen): s is FlowViewScreen => s.kind === "flowview" && s.content !== undefined && s.content.wrapped?.width !== this.flowViewWidth(s);
+    this.recontent((s) => s.content !== undefined && s.content.wrapped?.width !== this.flowViewWidth(s));
+  }
+
+  /** Computes the lines again of the flow views (on the stack, and the preview) that `stale` picks. */
+  private recontent(stale: (s: FlowViewScreen) => boolean): void {
+    const pick = (s: Screen | undefined): s is FlowViewScreen => s?.kind === "flowview" && stale(s);
     const { stack, preview } = this._state;
-    if (!stack.some(stale) && !(preview && stale(preview))) return;
-    this.set({ stack: stack.map((s) => (stale(s) ? this.withContent(s) : s)), preview: preview && stale(preview) ? this.withContent(preview) : preview });
+    if (!stack.some(pick) && !pick(preview)) return;
+    this.set({ stack: stack.map((s) => (pick(s) ? this.withContent(s) : s)), preview: pick(preview) ? this.withContent(preview) : preview });
   }
 
   private defaultViewMode(): ViewName {

@@ -7,7 +7,7 @@ import { wrapLines } from "./wrap-lines.ts";
 import type { MessageSchema, SchemaFor } from "../proto-definitions.ts";
 import type { CertificateDetail, ConnectionDetail, FlowDetail, FlowSummary, MessageDetail } from "../protocol.ts";
 import type { HeaderField } from "../engine/flow/headers.ts";
-import { DEFAULT_MAX_LINES, JoinedLines, renderContent, type Line, type LineList, type ViewName } from "./contentviews/index.ts";
+import { DEFAULT_MAX_LINES, JoinedLines, renderContent, type Line, type LineList, type RenderOptions, type ViewName, type ViewResult } from "./contentviews/index.ts";
 import { fullTime, humanDuration, humanSize, type Glyphs } from "./format.ts";
 import { decodeUrlencoded } from "../urlencoded.ts";
 
@@ -59,7 +59,14 @@ export interface TabContent {
   cut: boolean;
   /** The columns the lines were wrapped at, and which line each row is part of, if they were. */
   wrapped?: { width: number; lineOfRow: Int32Array | undefined };
+  /** The body shown whole is still being rendered (elsewhere); the lines are its first ones until then. */
+  rendering?: true;
 }
+
+/** Makes a message body's lines: through the content views here, unless the console renders large bodies elsewhere. */
+export type BodyRender = (m: MessageDetail, mode: ViewName, opts: RenderOptions) => ViewResult;
+
+const renderHere: BodyRender = (m, mode, opts) => renderContent(m.body, m.contentType, mode, opts);
 
 export interface TabOptions {
   mode: ViewName;
@@ -70,6 +77,7 @@ export interface TabOptions {
   width?: number;
   /** protobuf_definitions: the message types of gRPC bodies, by request path. */
   schemaFor?: SchemaFor | undefined;
+  render?: BodyRender;
 }
 
 /** Every character outside printable ASCII as an escape: header names and values can carry homoglyphs and control bytes. */
@@ -103,9 +111,9 @@ function queryOf(path: string): [string, string][] {
   }
 }
 
-function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [string, string][], schema: MessageSchema | undefined): { lines: LineList; viewName: string | undefined; cut: boolean } {
+function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [string, string][], schema: MessageSchema | undefined): Omit<TabContent, "wrapped"> {
   if (m.bodySize === 0 && query.length === 0) return { lines: [[{ text: emptyText, style: "dim" }]], viewName: undefined, cut: false };
-  const r = renderContent(m.body, m.contentType, o.mode, {
+  const r = (o.render ?? renderHere)(m, o.mode, {
     maxLines: o.maxLines === Infinity ? Number.MAX_SAFE_INTEGER : o.maxLines,
     query,
     schema,
@@ -122,7 +130,7 @@ function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [s
   const notice: Line[] = cutBySize ? [[{ text: `[body cut at ${humanSize(m.body.length)} of ${humanSize(m.bodySize)}: press f to load all]`, style: "dim" }]] : [];
   const cutByLines = r.lines.length > o.maxLines;
   // The body's lines are not copied: a body shown whole can be millions of them.
-  return { lines: new JoinedLines([[heading], r.lines, notice]), viewName: r.name, cut: cutBySize || cutByLines };
+  return { lines: new JoinedLines([[heading], r.lines, notice]), viewName: r.name, cut: cutBySize || cutByLines, ...(r.pending ? { rendering: true as const } : {}) };
 }
 
 export function tabContent(tab: TabId, d: FlowDetail, o: TabOptions): TabContent {
@@ -160,7 +168,7 @@ function requestTab(d: FlowDetail, o: TabOptions): TabContent {
   if (!r) return { lines: [[{ text: "No request.", style: "dim" }]], viewName: undefined, cut: false };
   const lines: Line[] = [[{ text: `${r.method} ${escapeAscii(r.url)} ${r.httpVersion}`, style: "heading" }], ...headerLines(r.headers), []];
   const body = bodyLines(r, o, "No request content", queryOf(r.path), o.schemaFor?.(r.path, true));
-  return { lines: new JoinedLines([lines, body.lines]), viewName: body.viewName, cut: body.cut };
+  return { ...body, lines: new JoinedLines([lines, body.lines]) };
 }
 
 function responseTab(d: FlowDetail, o: TabOptions): TabContent {
@@ -177,7 +185,7 @@ function responseTab(d: FlowDetail, o: TabOptions): TabContent {
   }
   const lines: Line[] = [[{ text: `${r.httpVersion} ${r.status} ${escapeAscii(r.reason)}`, style: "heading" }], ...headerLines(r.headers), []];
   const body = bodyLines(r, o, "No content", [], o.schemaFor?.(d.request?.path, false));
-  return { lines: new JoinedLines([lines, body.lines]), viewName: body.viewName, cut: body.cut };
+  return { ...body, lines: new JoinedLines([lines, body.lines]) };
 }
 
 function messagesTab(d: FlowDetail, o: TabOptions): TabContent {

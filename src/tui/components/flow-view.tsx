@@ -43,7 +43,7 @@ function TabBar({ screen }: { screen: FlowViewScreen }) {
             </Text>
           );
         })}
-        {screen.loading ? <Text dimColor> loading…</Text> : null}
+        {screen.loading ? <Text dimColor> loading…</Text> : screen.content?.rendering ? <Text dimColor> rendering…</Text> : null}
       </Text>
     </Box>
   );

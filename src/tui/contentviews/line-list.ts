@@ -63,15 +63,19 @@ const CHUNK_LINES = 4096;
 /** Lines made from a chunk are kept for a while, so a row drawn again is the same object (rows are memoized by identity). */
 const RECENT_LINES = 2048;
 
-/** CHUNK_LINES lines: their text end to end, where each segment ends in it, its style, and where each line's segments end. */
-interface Chunk {
+/**
+ * Up to CHUNK_LINES lines (only a list's last has fewer): their text end to end, where each
+ * segment ends in it, its style, and where each line's segments end. Plain data, so lines
+ * rendered on another thread cross to this one as they are.
+ */
+export interface LineChunk {
   readonly text: string;
   readonly segmentEnd: Uint32Array;
   readonly style: Uint8Array;
   readonly lineEnd: Uint32Array;
 }
 
-function pack(lines: readonly Line[]): Chunk {
+function pack(lines: readonly Line[]): LineChunk {
   let segments = 0;
   for (const line of lines) segments += line.length;
   const parts: string[] = new Array<string>(segments);
@@ -93,51 +97,78 @@ function pack(lines: readonly Line[]): Chunk {
   return { text: parts.join(""), segmentEnd, style, lineEnd };
 }
 
+/** Line `n` of `chunk` as segments. */
+function unpack(chunk: LineChunk, n: number): Line {
+  const first = n === 0 ? 0 : chunk.lineEnd[n - 1]!;
+  const end = chunk.lineEnd[n]!;
+  const line: Segment[] = new Array<Segment>(end - first);
+  let from = first === 0 ? 0 : chunk.segmentEnd[first - 1]!;
+  for (let k = first; k < end; k++) {
+    const to = chunk.segmentEnd[k]!;
+    const style = STYLES[chunk.style[k]!];
+    line[k - first] = style === undefined ? { text: chunk.text.slice(from, to) } : { text: chunk.text.slice(from, to), style };
+    from = to;
+  }
+  return line;
+}
+
 /** Lines appended one by one (a content view's sink), packed CHUNK_LINES at a time. */
 export class PackedLines implements TextLines {
-  private readonly chunks: Chunk[] = [];
+  private readonly packed: LineChunk[] = [];
   /** The lines not packed yet, fewer than CHUNK_LINES. */
   private tail: Line[] = [];
   private recent = new Map<number, Line>();
 
+  /** The lines of `chunks` (as `chunks()` gave them, on this thread or another). */
+  static fromChunks(chunks: readonly LineChunk[]): PackedLines {
+    const lines = new PackedLines();
+    for (const chunk of chunks) {
+      if (lines.tail.length === 0 && chunk.lineEnd.length === CHUNK_LINES) lines.packed.push(chunk);
+      else for (let n = 0; n < chunk.lineEnd.length; n++) lines.push(unpack(chunk, n));
+    }
+    return lines;
+  }
+
+  /** Any list's lines, packed. */
+  static of(list: LineList): PackedLines {
+    if (list instanceof PackedLines) return list;
+    const lines = new PackedLines();
+    for (const line of list) lines.push(line);
+    return lines;
+  }
+
+  /** The lines as plain data, for another thread: the tail is packed as a last, shorter chunk. */
+  chunks(): LineChunk[] {
+    return this.tail.length ? [...this.packed, pack(this.tail)] : [...this.packed];
+  }
+
   get length(): number {
-    return this.chunks.length * CHUNK_LINES + this.tail.length;
+    return this.packed.length * CHUNK_LINES + this.tail.length;
   }
 
   push(line: Line): void {
     this.tail.push(line);
     if (this.tail.length < CHUNK_LINES) return;
-    this.chunks.push(pack(this.tail));
+    this.packed.push(pack(this.tail));
     this.tail = [];
   }
 
   at(index: number): Line | undefined {
     if (index < 0 || index >= this.length) return undefined;
     const c = Math.floor(index / CHUNK_LINES);
-    if (c === this.chunks.length) return this.tail[index - c * CHUNK_LINES];
+    if (c === this.packed.length) return this.tail[index - c * CHUNK_LINES];
     const kept = this.recent.get(index);
     if (kept) return kept;
-    const chunk = this.chunks[c]!;
-    const n = index - c * CHUNK_LINES;
-    const first = n === 0 ? 0 : chunk.lineEnd[n - 1]!;
-    const end = chunk.lineEnd[n]!;
-    const line: Segment[] = new Array<Segment>(end - first);
-    let from = first === 0 ? 0 : chunk.segmentEnd[first - 1]!;
-    for (let k = first; k < end; k++) {
-      const to = chunk.segmentEnd[k]!;
-      const style = STYLES[chunk.style[k]!];
-      line[k - first] = style === undefined ? { text: chunk.text.slice(from, to) } : { text: chunk.text.slice(from, to), style };
-      from = to;
-    }
+    const line = unpack(this.packed[c]!, index - c * CHUNK_LINES);
     if (this.recent.size >= RECENT_LINES) this.recent = new Map();
     this.recent.set(index, line);
     return line;
   }
 
   /** Where line `index`'s text starts and ends in its chunk's text, or undefined for a line not packed yet. */
-  private span(index: number): [Chunk, number, number] | undefined {
+  private span(index: number): [LineChunk, number, number] | undefined {
     const c = Math.floor(index / CHUNK_LINES);
-    const chunk = this.chunks[c];
+    const chunk = this.packed[c];
     if (!chunk) return undefined;
     const n = index - c * CHUNK_LINES;
     const first = n === 0 ? 0 : chunk.lineEnd[n - 1]!;

@@ -32,6 +32,8 @@ export interface ViewResult {
   error?: string;
   /** The lines stopped at maxLines; the last line is the notice that says so. */
   truncated?: true;
+  /** The whole body is still being rendered on another thread; these are its first lines. */
+  pending?: true;
 }
 
 /** What a view may know about the message besides its body. */

@@ -14,6 +14,7 @@ import { paletteColors } from "../../../src/tui/palettes.ts";
 import type { ReadyInfo } from "../../../src/protocol.ts";
 import type { TerminalHandover } from "../../../src/tui/edit/terminal.ts";
 import { FakeEngine } from "./fake-engine.ts";
+import type { BodyRendering } from "../../../src/tui/render/body-renderer.ts";
 
 export const KEY = {
   up: "\x1b[A",
@@ -77,6 +78,8 @@ export async function renderConsole(
     theme?: Theme;
     /** How long a status message stays; the console's own default otherwise. */
     messageMs?: number;
+    /** Renders large bodies shown whole; the console's worker thread otherwise. */
+    bodyRenderer?: BodyRendering;
   } = {},
 ): Promise<Harness> {
   const theme = opts.theme ?? TEST_THEME;
@@ -97,6 +100,7 @@ export async function renderConsole(
     ...(opts.writeEscape ? { writeEscape: opts.writeEscape } : {}),
     ...(opts.history ? { history: opts.history } : {}),
     ...(opts.messageMs ? { messageMs: opts.messageMs } : {}),
+    ...(opts.bodyRenderer ? { bodyRenderer: opts.bodyRenderer } : {}),
   });
   // With terminalSize the App reads the size from stdout, as it does in a real terminal.
   const r = opts.terminalSize ? render(<App ctrl={ctrl} theme={theme} />) : render(<App ctrl={ctrl} width={width} height={height} theme={theme} />);
