@@ -66,6 +66,16 @@ export function loadConsoleKeymap(confdir: string, defaultsPath?: string, engine
   });
 }
 
+function closeStdio(): void {
+  for (const fd of [0, 1, 2]) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // Closed already.
+    }
+  }
+}
+
 /**
  * Runs the console until the user quits (then the caller shuts the engine down).
  * Rejects before touching the terminal when the keymap is bad or stdin is not a terminal,
@@ -82,12 +92,16 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
   void cacheInkRows();
 
   const theme = themeFromEnv(process.env);
+  // The terminal went away (the SSH connection dropped, the tmux server was killed): nothing can
+  // be drawn or restored any more, and the proxy still shuts down as on a quit.
+  let terminalLost = false;
   let restored = false;
   // The terminal colours the console changed (console_palette_transparent off), given back too.
   let colours: () => string = () => "";
   const restore = () => {
     if (restored) return;
     restored = true;
+    if (terminalLost) return;
     try {
       stdout.write(LEAVE_ALT + colours());
     } catch {
@@ -99,6 +113,27 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
     let finished = false;
     let instance: ReturnType<typeof render> | undefined;
     const onSignal = () => finish();
+    const onHangup = () => {
+      loseTerminal();
+      finish();
+    };
+    // Writes to a terminal that is gone fail (EIO) as 'error' events: unheard, each was a crash
+    // that skipped the engine's shutdown (addons' done, save_stream's last flows).
+    const loseTerminal = () => {
+      if (terminalLost) return;
+      terminalLost = true;
+      process.stderr.on("error", () => undefined);
+      // A hang-up comes more than once (the kernel's, then the multiplexer's or sshd's): with no
+      // listener of pryx's left, signal-exit would re-raise it and kill the engine's shutdown.
+      process.on("SIGHUP", () => undefined);
+      // Node 20 resets the terminal as it exits and aborts when that fails (nodejs/node#51519,
+      // fixed in Node 24): closed descriptors are skipped.
+      process.once("exit", closeStdio);
+    };
+    stdout.on("error", onHangup);
+    stdin.on("error", onHangup);
+    // A terminal hung up reads as the end of its input: no key can come any more.
+    stdin.on("end", onHangup);
     // Runs before Node prints an uncaught error, so the trace lands on the normal screen, not the lost alternate one.
     const onCrash = () => restore();
     const finish = (error?: Error) => {
@@ -115,7 +150,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       setImmediate(() => {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
-        process.off("SIGHUP", onSignal);
+        process.off("SIGHUP", onHangup);
         process.off("exit", restore);
         process.off("uncaughtExceptionMonitor", onCrash);
       });
@@ -125,7 +160,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
 
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    process.on("SIGHUP", onSignal);
+    process.on("SIGHUP", onHangup);
     process.on("exit", restore);
     process.on("uncaughtExceptionMonitor", onCrash);
 

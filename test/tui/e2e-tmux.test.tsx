@@ -8,6 +8,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import http from "node:http";
 import path from "node:path";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { ROOT, have, tmuxSession } from "./helpers/tmux.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 
@@ -80,4 +81,36 @@ test("the real console: on the run that creates the CA, the event log says so", 
   } finally {
     stop();
   }
+});
+
+test("the real console: a terminal that goes away (as when an SSH connection drops) shuts the proxy down as a quit does", { skip: !have("tmux") ? "needs tmux" : false, timeout: 90_000 }, async () => {
+  const home = tempDir("pryx-e2e-");
+  const addon = path.join(home, "done.mjs");
+  writeFileSync(addon, `import fs from "node:fs";\nexport default { done() { fs.writeFileSync(process.env.PRYX_DONE, "done"); } };\n`);
+  // The hang-up as a signal (pryx leads the session, as under sshd or tmux), and as the end of the
+  // terminal's input alone (a shell that outlives the hang-up and reports pryx's exit status).
+  const runs = [
+    { how: "SIGHUP", command: (run: string) => run },
+    { how: "end of input", command: (run: string) => `sh -c 'trap : HUP; ${run}; echo $? > ${path.join(home, "rc")}'` },
+  ];
+  for (const { how, command } of runs) {
+    const done = path.join(home, `done-${runs.findIndex((r) => r.how === how)}`);
+    const stderr = `${done}.stderr`;
+    try {
+      const run = `node bin/pryx.mjs -n --confdir ${path.join(home, "conf")} -s ${addon} 2>${stderr}`;
+      tmux("new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, "-e", `PRYX_DONE=${done}`, command(run));
+      await waitScreen((s) => s.includes("[0/0]"), "the console", 40_000);
+    } finally {
+      stop();
+    }
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(done) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(existsSync(done), `${how}: the addons' done hook ran (the engine shut down cleanly); stderr: ${readFileSync(stderr, "utf8")}`);
+    // Before, the first write to the dead terminal was an unhandled EIO, then Node aborted resetting it.
+    assert.doesNotMatch(readFileSync(stderr, "utf8"), /Error|Assertion|EIO/, how);
+  }
+  const rc = path.join(home, "rc");
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(rc) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(readFileSync(rc, "utf8").trim(), "0");
 });
