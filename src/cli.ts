@@ -224,10 +224,17 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
     const schemaFor = schemasFrom(() => protoFile, (msg) => process.stderr.write(`[warn] ${msg}\n`));
     attachDump(e, { jsonl: Boolean(argv.jsonl), flowDetail, logLevel, out: process.stdout, err: process.stderr, contentView, linesCutoff, schemaFor });
     // From the start: the listening line can reach a script (which may then stop us) before `ready`.
+    let stopping = false;
     const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
       void e.shutdown().then(() => exitAfterOutput(0));
     };
     onSignals(stop);
+    // The reader went away (`pryx dump | head -1`): stop as on a signal, as a filter does, with
+    // the engine shut down (addons' done), rather than die of an unhandled EPIPE.
+    process.stdout.on("error", stop);
+    process.stderr.on("error", stop);
     // mitmdump's keepserving: the file read or the replays are done, and nothing asked to go on.
     e.on((ev) => {
       if (ev.t === "served") stop();

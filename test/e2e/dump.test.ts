@@ -346,6 +346,24 @@ export default {
   assert.equal(fs.existsSync(marker) && fs.readFileSync(marker, "utf8"), "done ran", p.stderr());
 });
 
+test("a reader that goes away (pryx dump | head -1) stops dump as a signal does: addons' done runs, exit 0, no EPIPE crash", { timeout: 30_000 }, async (t) => {
+  const dir = scratch(t);
+  const marker = path.join(dir, "done.txt");
+  const script = path.join(dir, "on-done.mjs");
+  fs.writeFileSync(script, `import fs from "node:fs";\nexport default { done() { fs.writeFileSync(process.env.PRYX_TEST_DONE_FILE, "done ran"); } };\n`);
+  const o = await origin(t);
+  const p = await dump(t, ["-s", script], { PRYX_TEST_DONE_FILE: marker });
+  await get(p.port, `http://127.0.0.1:${o.port}/first`);
+  await p.waitStdout(/GET http:\/\/127\.0\.0\.1:\d+\/first << 200/);
+  // As head does once it has its line: the pipe's reading end closes.
+  p.proc.stdout?.destroy();
+  // The next flow's line meets the closed pipe.
+  await get(p.port, `http://127.0.0.1:${o.port}/second`).catch(() => undefined);
+  assert.equal(await p.exited, 0, p.stderr());
+  assert.equal(fs.readFileSync(marker, "utf8"), "done ran");
+  assert.doesNotMatch(p.stderr(), /EPIPE|Unhandled/);
+});
+
 test("a TypeScript addon in any directory, outside any package, loads and imports \"pryx\"", { timeout: 30_000 }, async (t) => {
   const script = path.join(scratch(t), "teapot.ts");
   fs.writeFileSync(script, `import { http, type Addon } from "pryx";\n\nexport default {\n  request(flow: http.HTTPFlow) {\n    flow.response = http.Response.make(418, "tea");\n  },\n} satisfies Addon;\n`);
