@@ -143,7 +143,7 @@ test("100,000 flows: batches and focus moves stay cheap", () => {
   assert.equal(s.at(s.size - 1)!.url, "https://zzz/");
 });
 
-test("a flood's batch that moves no visible row tells the screen within 250 ms; one that does, at once", async () => {
+test("a flood's batch that moves no visible row tells the screen within 250 ms; batches that move rows, within 100 ms and once", async () => {
   const s = storeWith(makeFlows(10, (i) => ({ seq: 1 + i })), 5);
   let repaints = 0;
   s.subscribe(() => repaints++);
@@ -154,11 +154,21 @@ test("a flood's batch that moves no visible row tells the screen within 250 ms; 
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(repaints, 1);
 
-  // In follow mode the visible rows move with the flood: repainted at once.
+  // In follow mode the visible rows move with the flood: one repaint for the batches of 100 ms.
   s.setFollow(true);
   const before = repaints;
   s.applyBatch(batch({ add: makeFlows(150, (i) => ({ seq: 300 + i })) }), true);
+  s.applyBatch(batch({ add: makeFlows(150, (i) => ({ seq: 500 + i })) }), true);
+  assert.equal(repaints, before);
+  assert.equal(s.counts().total, 460);
+  await new Promise((r) => setTimeout(r, 150));
   assert.equal(repaints, before + 1);
+  // A batch that is no flood repaints at once, the counts that waited with it.
+  s.setFollow(false);
+  const counted = repaints;
+  s.applyBatch(batch({ add: makeFlows(150, (i) => ({ seq: 700 + i })) }), true);
+  s.applyBatch(batch({ add: makeFlows(1, () => ({ seq: 900 })) }));
+  assert.equal(repaints, counted + 1);
   s.dispose();
 });
 
