@@ -64,9 +64,11 @@ export class BodyRenderer implements BodyRendering {
     return worker;
   }
 
-  /** Stops the worker; renders still waiting are rejected. */
+  /** Stops the worker; renders still waiting are dropped (the console that asked is closing). */
   async close(): Promise<void> {
     const worker = this.worker;
+    this.worker = undefined;
+    this.pending.clear();
     if (worker) await worker.terminate();
   }
 }
