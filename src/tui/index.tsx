@@ -118,7 +118,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       finish();
     };
     // Writes to a terminal that is gone fail (EIO) as 'error' events: unheard, each was a crash
-    // that skipped the engine's shutdown (addons' done, save_stream's last flows).
+    // that skipped the engine's shutdown (the addons' done hooks never ran).
     const loseTerminal = () => {
       if (terminalLost) return;
       terminalLost = true;

@@ -1,8 +1,8 @@
 /**
  * Large bodies shown whole (`f`), rendered on the body renderer's thread. Until a body's lines
  * arrive its first lines are shown, rendered here, with a line saying the rest is on its way;
- * the lines are kept with the body (per view mode), so leaving and coming back, or `f` twice,
- * does not render them again.
+ * the lines are kept with the body (per view mode), so `f` twice, or another tab and back, does
+ * not render them again.
  */
 import { renderContent, type RenderOptions, type ViewName, type ViewResult } from "../contentviews/index.ts";
 import type { BodyRender } from "../detail-lines.ts";
