@@ -478,7 +478,7 @@ export class Engine {
     // Only flows packed again: nothing for the other side.
     if ((quiet || !changed) && logs.length === 0) return;
     // The batch's buffers are handed over, not copied: the engine never reads them again.
-    this.post({ t: "batch", ...delta, logs, reset: false }, [...transferables(delta.add), ...transferables(delta.update)]);
+    this.post({ t: "batch", ...delta, logs }, [...transferables(delta.add), ...transferables(delta.update)]);
   }
 
   /**

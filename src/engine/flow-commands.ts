@@ -5,7 +5,7 @@ import type { FlowFileRead } from "./save-stream.ts";
 import { EXPORT_FORMATS, exportFlow, type ExportFormat } from "./flow/export.ts";
 import { toHar } from "./flow/har.ts";
 import { CommandError } from "./commands.ts";
-import type { FlowStore } from "./store.ts";
+import type { FlowPredicate, FlowStore } from "./store.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HTTPFlow } from "./flow/http.ts";
 import type { Message } from "./flow/message.ts";
@@ -31,24 +31,35 @@ export interface FlowCommandDeps {
  * `@focus` is the console's to replace with an id before the command reaches the engine.
  */
 export function resolveFlows(store: FlowStore, spec: string): Flow[] {
+  const ids = spec.split(",");
+  if (ids.every((id) => store.has(id))) return ids.map((id) => store.get(id) as Flow);
+  return store.select(specPredicate(store, spec));
+}
+
+/** The ids of the flows a spec names, as `resolveFlows` finds them but without unpacking any. */
+export function resolveIds(store: FlowStore, spec: string): string[] {
+  const ids = spec.split(",");
+  if (ids.every((id) => store.has(id))) return ids;
+  return store.selectIds(specPredicate(store, spec));
+}
+
+/** What a spec other than a list of ids selects. */
+function specPredicate(store: FlowStore, spec: string): FlowPredicate {
   switch (spec) {
     case "@all":
-      return store.all();
+      return () => true;
     case "@shown":
-      return store.select((f) => store.matchesView(f));
+      return (f) => store.matchesView(f);
     case "@hidden":
-      return store.select((f) => !store.matchesView(f));
+      return (f) => !store.matchesView(f);
     case "@marked":
-      return store.select((f) => f.marked !== "");
+      return (f) => f.marked !== "";
     case "@unmarked":
-      return store.select((f) => f.marked === "");
+      return (f) => f.marked === "";
     case "@focus":
       throw new CommandError("@focus names the console's focused flow and only works from the console");
   }
-  const ids = spec.split(",");
-  if (ids.every((id) => store.get(id))) return ids.map((id) => store.get(id) as Flow);
-  const pred = compileFilter(spec);
-  return store.select(pred);
+  return compileFilter(spec);
 }
 
 /** What `flow.set` sets (mitmproxy's `flow.set.options`, in its order). */
@@ -90,11 +101,13 @@ function counted(verb: string, n: number): string {
 /** The flow commands the console's keys and prompt use (mitmproxy's names). */
 export function registerFlowCommands(commands: CommandRegistry, deps: FlowCommandDeps): void {
   const { store, notify } = deps;
-  const flowsArg = (args: string[], cmd: string): Flow[] => {
+  const specArg = (args: string[], cmd: string): string => {
     const spec = args[0];
     if (!spec) throw new CommandError(`${cmd} needs a flow spec (@all, @marked, an id or a filter)`);
-    return resolveFlows(store, spec);
+    return spec;
   };
+  const flowsArg = (args: string[], cmd: string): Flow[] => resolveFlows(store, specArg(args, cmd));
+  const flowIdsArg = (args: string[], cmd: string): string[] => resolveIds(store, specArg(args, cmd));
   const changed = async (flows: Flow[]): Promise<void> => {
     for (const f of flows) notify(f);
     if (flows.length) await deps.addons.trigger("update", flows);
@@ -202,10 +215,20 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     await changed(flows);
   });
   // As mitmproxy's: a flow still in progress is killed, so its client is not left talking to a flow nobody sees.
-  onFlows("view.flows.remove", "view.flows.remove flows", "Remove flows from the list (live ones are killed first).", all, (flows) => {
-    for (const f of flows) if (f.killable) f.kill();
-    store.remove(flows.map((f) => f.id));
-    return counted("removed", flows.length);
+  // Packed flows are finished ones: only those held as objects can be in progress.
+  commands.add({
+    name: "view.flows.remove",
+    signature: "view.flows.remove flows",
+    help: "Remove flows from the list (live ones are killed first).",
+    run: (args) => {
+      const ids = flowIdsArg(args, "view.flows.remove");
+      for (const id of ids) {
+        const f = store.unpackedFlow(id);
+        if (f?.killable) f.kill();
+      }
+      store.remove(ids);
+      return counted("removed", ids.length);
+    },
   });
   commands.add({
     name: "view.clear",

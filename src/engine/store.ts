@@ -17,6 +17,8 @@ export interface StoreDelta {
   add: SummaryBatch;
   update: SummaryBatch;
   remove: string[];
+  /** Every flow went (`z`): the other side forgets all it has, rather than each of perhaps 100,000 ids. */
+  reset: boolean;
   /** With a `detailOf`: the detail of every finished flow the view filter shows. */
   details?: FlowDetail[];
 }
@@ -148,6 +150,22 @@ export class FlowStore {
       if (pred(this.peek(f))) out.push(this.flowAt(seq) as Flow);
     });
     return out;
+  }
+
+  /** The ids of the flows `pred` accepts; none is unpacked (removing 100,000 flows unpacked each first: a second and more). */
+  selectIds(pred: FlowPredicate): string[] {
+    const out: string[] = [];
+    this.flows.forEach((f) => {
+      if (pred(this.peek(f))) out.push(this.idOf(f));
+    });
+    return out;
+  }
+
+  /** The flow with this id when it is held as an object (all in progress or paused are); undefined for a packed one or none. */
+  unpackedFlow(id: string): Flow | undefined {
+    const seq = this.byId.get(id);
+    const f = seq === undefined ? undefined : this.flows.get(seq);
+    return f instanceof PackedHTTPFlow ? undefined : f;
   }
 
   /** Flows that are not packed: those in progress or paused among them, since those never are. */
@@ -314,7 +332,9 @@ export class FlowStore {
     const details: FlowDetail[] = [];
     const add = summaries ? this.encode(this.pendingAdd, detailOf, details) : EMPTY_BATCH;
     const update = summaries ? this.encode(this.pendingUpdate, detailOf, details) : EMPTY_BATCH;
-    const remove = [...this.pendingRemove];
+    // Nothing is stored: not even the flows of this delta, which therefore holds no add or update.
+    const reset = this.flows.size === 0 && this.pendingRemove.size > 0;
+    const remove = reset ? [] : [...this.pendingRemove];
     for (const pending of [this.pendingAdd, this.pendingUpdate]) {
       for (const f of pending.values()) {
         if (f.live) continue;
@@ -330,6 +350,6 @@ export class FlowStore {
     this.pendingAdd = new Map();
     this.pendingUpdate = new Map();
     this.pendingRemove = new Set();
-    return detailOf ? { add, update, remove, details } : { add, update, remove };
+    return detailOf ? { add, update, remove, reset, details } : { add, update, remove, reset };
   }
 }

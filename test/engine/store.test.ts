@@ -6,6 +6,7 @@ import { Client, Server } from "../../src/engine/flow/connection.ts";
 import { HTTPFlow, Request, Response } from "../../src/engine/flow/http.ts";
 import { encodeFlow } from "../../src/engine/flow/codec.ts";
 import { compileFilter, type FilterableFlow } from "../../src/engine/filter/index.ts";
+import { resolveIds } from "../../src/engine/flow-commands.ts";
 
 function flowTo(path: string): HTTPFlow {
   const req = new Request({ method: "GET", scheme: "http", host: "app.test", port: 80, path, headers: [["Host", "app.test"]], content: new Uint8Array(0) });
@@ -107,6 +108,31 @@ test("removed flows are gone, packed or not", () => {
   assert.equal(store.get(flows[0]!.id), undefined);
   assert.equal(store.get(flows[1]!.id), undefined);
   assert.deepEqual(store.all(), []);
+});
+
+test("flow specs name flows by id without unpacking them; removing every flow tells the console to forget all at once", () => {
+  const { store, flows } = storeWith("/a", "/missing", "/c");
+  const ids = flows.map((f) => f.id);
+  assert.deepEqual(resolveIds(store, "@all"), ids);
+  assert.deepEqual(resolveIds(store, "~c 404"), [ids[1]]);
+  assert.deepEqual(resolveIds(store, `${ids[2]},${ids[0]}`), [ids[2], ids[0]]);
+  assert.equal(store.unpackedCount(), 0, "nothing was unpacked to tell");
+  assert.equal(store.unpackedFlow(ids[0]!), undefined, "a packed flow is not live, so not held as an object");
+  // Some removed: their ids go; then the rest: a reset, not every id.
+  store.remove([ids[1]!]);
+  const some = store.takeDelta();
+  assert.deepEqual(some.remove, [ids[1]]);
+  assert.equal(some.reset, false);
+  store.remove(resolveIds(store, "@all"));
+  const cleared = store.takeDelta();
+  assert.equal(cleared.reset, true);
+  assert.deepEqual(cleared.remove, []);
+  assert.equal(store.size, 0);
+  // A flow after that is added as usual.
+  store.add(flowTo("/after"));
+  const next = store.takeDelta();
+  assert.equal(next.reset, false);
+  assert.deepEqual(decodeSummaries(next.add).map((f) => f.path), ["/after"]);
 });
 
 test("flows are found by id before and after the first lookup, in dump mode too; a stand-in object updates its flow", () => {
