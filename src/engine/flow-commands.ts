@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import type { CommandRegistry } from "./commands.ts";
-import { encodeFlow } from "./flow/codec.ts";
-import type { FlowFileRead } from "./save-stream.ts";
+import { writeFlowFile, type FlowFileRead } from "./save-stream.ts";
 import { EXPORT_FORMATS, exportFlow, type ExportFormat } from "./flow/export.ts";
 import { toHar } from "./flow/har.ts";
 import { CommandError } from "./commands.ts";
@@ -247,16 +246,14 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     name: "save.file",
     signature: "save.file flows path",
     help: "Save flows to a pryx flow file (a leading + appends).",
-    run: (args) => {
-      const flows = flowsArg(args, "save.file");
+    run: async (args) => {
+      const ids = flowIdsArg(args, "save.file");
       const spec = args[1];
       if (!spec) throw new CommandError("save.file needs a path");
       const append = spec.startsWith("+");
       const file = append ? spec.slice(1) : spec;
-      const text = flows.map((f) => `${encodeFlow(f)}\n`).join("");
-      if (append) fs.appendFileSync(file, text);
-      else fs.writeFileSync(file, text);
-      return `${counted("saved", flows.length)} to ${file}`;
+      const saved = await writeFlowFile(file, append, ids, (id) => store.readOnce(id));
+      return `${counted("saved", saved)} to ${file}`;
     },
   });
   commands.add({

@@ -61,6 +61,35 @@ export class SaveStreamAddon extends FinishedFlows {
   }
 }
 
+/** Flows encoded and written per write: a megabyte or so, so the proxy serves between writes. */
+const SAVE_BATCH = 1000;
+
+/**
+ * Writes the flows named by `ids` (as `read` gives them; one gone meanwhile is skipped) to a pryx
+ * flow file, a batch at a time with the engine free between writes: 100,000 flows are over 200 MB,
+ * and one string of them all was seconds of a stalled proxy and as much memory again.
+ * Returns how many were written.
+ */
+export async function writeFlowFile(file: string, append: boolean, ids: readonly string[], read: (id: string) => Flow | undefined): Promise<number> {
+  const out = await fs.promises.open(file, append ? "a" : "w");
+  let written = 0;
+  try {
+    for (let start = 0; start < ids.length; start += SAVE_BATCH) {
+      let text = "";
+      for (const id of ids.slice(start, start + SAVE_BATCH)) {
+        const flow = read(id);
+        if (!flow) continue;
+        text += `${encodeFlow(flow)}\n`;
+        written++;
+      }
+      if (text) await out.write(text);
+    }
+  } finally {
+    await out.close();
+  }
+  return written;
+}
+
 export interface FlowFileRead {
   count: number;
   /** One message per line (or mitmproxy flow) that could not be read, naming the file and where. */

@@ -161,6 +161,16 @@ export class FlowStore {
     return out;
   }
 
+  /**
+   * The stored flow to read once and let go: a packed one is unpacked into a copy the store does
+   * not keep (writing 100,000 flows to a file unpacked, and at the next flush packed again, each).
+   */
+  readOnce(id: string): Flow | undefined {
+    const seq = this.byId.get(id);
+    const f = seq === undefined ? undefined : this.flows.get(seq);
+    return f instanceof PackedHTTPFlow ? unpackFlow(f, this.arena) : f;
+  }
+
   /** The flow with this id when it is held as an object (all in progress or paused are); undefined for a packed one or none. */
   unpackedFlow(id: string): Flow | undefined {
     const seq = this.byId.get(id);
