@@ -112,9 +112,18 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     if (flows.length) await deps.addons.trigger("update", flows);
   };
 
-  /** A command over a flow spec (its first argument): `act` gets the selected flows and all arguments. */
-  const onFlows = (name: string, signature: string, help: string, select: (f: Flow) => boolean, act: (flows: Flow[], args: string[]) => unknown): void =>
-    commands.add({ name, signature, help, run: (args) => act(flowsArg(args, name).filter(select), args) });
+  /** The flows a spec names that are held as objects: a packed flow is finished, not paused and as recorded. */
+  const heldFlowsArg = (args: string[], cmd: string): Flow[] =>
+    flowIdsArg(args, cmd)
+      .map((id) => store.unpackedFlow(id))
+      .filter((f): f is Flow => f !== undefined);
+  /**
+   * A command over a flow spec (its first argument): `act` gets the selected flows and all arguments.
+   * `held`: only a flow held as an object can pass `select` (one in progress, paused or edited), so
+   * packed flows are not unpacked to be turned down (`A` over 100,000 flows took a second and more).
+   */
+  const onFlows = (name: string, signature: string, help: string, select: (f: Flow) => boolean, act: (flows: Flow[], args: string[]) => unknown, held = false): void =>
+    commands.add({ name, signature, help, run: (args) => act((held ? heldFlowsArg(args, name) : flowsArg(args, name)).filter(select), args) });
   const all = (): boolean => true;
 
   onFlows("flow.resume", "flow.resume flows", "Resume intercepted flows.", (f) => f.intercepted, (flows) => {
@@ -123,14 +132,14 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       notify(f);
     }
     return counted("resumed", flows.length);
-  });
+  }, true);
   onFlows("flow.kill", "flow.kill flows", "Kill flows: the client gets its connection closed.", (f) => f.killable, (flows) => {
     for (const f of flows) {
       f.kill();
       notify(f);
     }
     return counted("killed", flows.length);
-  });
+  }, true);
   onFlows("flow.mark", "flow.mark flows [true|false]", "Mark or unmark flows.", all, async (flows, args) => {
     const on = args[1] === undefined || args[1] === "true";
     for (const f of flows) f.marked = on ? ":default:" : "";
@@ -144,7 +153,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     for (const f of flows) f.revert();
     await changed(flows);
     return counted("reverted", flows.length);
-  });
+  }, true);
   commands.add({ name: "flow.set.options", signature: "flow.set.options", help: "The attributes flow.set sets.", run: () => FLOW_SET_ATTRS.join(",") });
 
   // mitmproxy's encoding commands (`z` in the flow view): on the request's or the response's body,

@@ -163,3 +163,27 @@ test("view.flows.resolve lists the flows a spec names; proxyserver.active_connec
   await countReaches(0);
   assert.equal(await run(e, "readfile.reading"), "false");
 });
+
+test("flow.resume, flow.kill and flow.revert over @all leave finished, packed flows packed; a paused one is resumed", async () => {
+  const e = engine();
+  const ids: string[] = [];
+  for (let i = 0; i < 50; i++) ids.push((await run(e, `view.flows.create get http://api.test/${i}`)) as string);
+  for (const id of ids) {
+    const f = e.store.get(id) as HTTPFlow;
+    f.response = Response.make(200, "ok");
+    f.live = false;
+    e.store.update(f);
+  }
+  e.flush();
+  const paused = e.store.get(ids[7]!) as HTTPFlow;
+  paused.intercept();
+  e.store.update(paused);
+  e.flush();
+  assert.equal(e.store.unpackedCount(), 0);
+  assert.equal(await run(e, "flow.resume @all"), "resumed 1 flow");
+  assert.equal(paused.intercepted, false);
+  assert.equal(await run(e, "flow.kill @all"), "killed 0 flows");
+  assert.equal(await run(e, "flow.revert @all"), "reverted 0 flows");
+  // Only the paused flow was held as an object; every other stays packed.
+  assert.equal(e.store.unpackedCount(), 0);
+});
