@@ -12,7 +12,7 @@ import { HTTPFlow, Request } from "./flow/http.ts";
 import { Client, Server } from "./flow/connection.ts";
 import type { Flow } from "./flow/flow.ts";
 import type { Addon } from "./hooks/hooks.ts";
-import { resolveFlows } from "./flow-commands.ts";
+import { resolveFlows, resolveToRead } from "./flow-commands.ts";
 
 /** One value cut from a flow (mitmproxy's cut addon): request.method, response.content, request.header[Host]… */
 export function cut(flow: Flow, spec: string): string | Uint8Array {
@@ -50,7 +50,7 @@ function cutCsv(flows: Flow[], specs: string[]): string {
 
 /** One value as it is (a body stays byte-exact); several as CSV, a row per flow, as mitmproxy's. */
 function cutData(store: FlowStore, spec: string, cuts: string): Buffer {
-  const flows = resolveFlows(store, spec);
+  const flows = resolveToRead(store, spec);
   const specs = cuts.split(",").map((c) => c.trim());
   return flows.length === 1 && specs.length === 1 ? Buffer.from(cut(flows[0] as Flow, specs[0] as string)) : Buffer.from(cutCsv(flows, specs), "utf8");
 }
@@ -68,7 +68,7 @@ export function registerExtraCommands(
     run: (args) => {
       const spec = args.join(" ").trim();
       if (!spec) throw new CommandError("view.flows.resolve needs flows, e.g. view.flows.resolve @marked");
-      return resolveFlows(store, spec)
+      return resolveToRead(store, spec)
         .map((f) => {
           const s = store.summary(f);
           return `${f.id} ${s.type === "http" ? `${s.method} ${s.url}` : s.url}${s.status === undefined ? "" : ` ${s.status}`}${s.error ? ` (${s.error})` : ""}`;

@@ -42,6 +42,16 @@ export function resolveIds(store: FlowStore, spec: string): string[] {
   return store.selectIds(specPredicate(store, spec));
 }
 
+/**
+ * The flows a spec names, for a command that only reads them (export, save, cut): a packed flow
+ * comes as a copy the store does not keep, so none is unpacked for the store to pack again.
+ */
+export function resolveToRead(store: FlowStore, spec: string): Flow[] {
+  return resolveIds(store, spec)
+    .map((id) => store.readOnce(id))
+    .filter((f): f is Flow => f !== undefined);
+}
+
 /** What a spec other than a list of ids selects. */
 function specPredicate(store: FlowStore, spec: string): FlowPredicate {
   switch (spec) {
@@ -283,7 +293,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     },
   });
   const httpFlows = (args: string[], cmd: string): HTTPFlow[] => {
-    const flows = flowsArg(args, cmd).filter((f): f is HTTPFlow => f instanceof HTTPFlow);
+    const flows = resolveToRead(store, specArg(args, cmd)).filter((f): f is HTTPFlow => f instanceof HTTPFlow);
     if (flows.length === 0) throw new CommandError(`${cmd}: no HTTP flow matches ${args[0]}`);
     return flows;
   };
@@ -320,7 +330,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     signature: "save.har flows path",
     help: "Save flows as a HAR file.",
     run: (args) => {
-      const flows = flowsArg(args, "save.har");
+      const flows = resolveToRead(store, specArg(args, "save.har"));
       const file = args[1];
       if (!file) throw new CommandError("save.har needs a path");
       fs.writeFileSync(file, toHar(flows));

@@ -164,7 +164,7 @@ test("view.flows.resolve lists the flows a spec names; proxyserver.active_connec
   assert.equal(await run(e, "readfile.reading"), "false");
 });
 
-test("flow.resume, flow.kill and flow.revert over @all leave finished, packed flows packed; a paused one is resumed", async () => {
+test("flow.resume, kill and revert over @all leave finished, packed flows packed, as export, save.har, cut.save and resolve do", async () => {
   const e = engine();
   const ids: string[] = [];
   for (let i = 0; i < 50; i++) ids.push((await run(e, `view.flows.create get http://api.test/${i}`)) as string);
@@ -186,4 +186,18 @@ test("flow.resume, flow.kill and flow.revert over @all leave finished, packed fl
   assert.equal(await run(e, "flow.revert @all"), "reverted 0 flows");
   // Only the paused flow was held as an object; every other stays packed.
   assert.equal(e.store.unpackedCount(), 0);
+  // Commands that only read flows read packed ones without unpacking them into the store.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-read-"));
+  try {
+    await run(e, `save.har @all ${path.join(dir, "all.har")}`);
+    assert.equal((JSON.parse(fs.readFileSync(path.join(dir, "all.har"), "utf8")) as { log: { entries: unknown[] } }).log.entries.length, 50);
+    await run(e, `export.file curl @all ${path.join(dir, "all.sh")}`);
+    assert.equal(fs.readFileSync(path.join(dir, "all.sh"), "utf8").match(/^curl /gm)?.length, 50);
+    await run(e, `cut.save @all request.path ${path.join(dir, "paths.csv")}`);
+    assert.match(fs.readFileSync(path.join(dir, "paths.csv"), "utf8"), /^\/0\r\n\/1\r\n/);
+    assert.equal(((await run(e, "view.flows.resolve ~u /4")) as string).split("\n").length, 11);
+    assert.equal(e.store.unpackedCount(), 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
