@@ -282,6 +282,8 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
   try {
     const done = runConsole(engine, info, { confdir: info.confdir, initialEvents: early });
     stopEarly();
+    // The console has them now: held here too, the batches of the flows read with -r outlived a `z` that cleared them.
+    early.length = 0;
     await done;
   } catch (err) {
     process.stderr.write(`pryx: ${(err as Error).message}\n`);

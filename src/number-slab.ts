@@ -24,6 +24,12 @@ export class NumberSlab {
 
   release(slot: number): void {
     this.free.push(slot);
+    // Every slot free (all flows cleared): the pages go too, rather than be kept for a session that may not need them again.
+    if (this.free.length === this.next) {
+      this.pages.length = 0;
+      this.free.length = 0;
+      this.next = 0;
+    }
   }
 
   /** The page holding a slot's numbers; they start at `base(slot)`. */

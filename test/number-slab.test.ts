@@ -12,3 +12,15 @@ test("slots keep their numbers across pages, and a released slot is handed out a
   assert.equal(slab.alloc(), 1234);
   assert.equal(slab.alloc(), 5000);
 });
+
+test("once every slot is released its pages go, and slots start again from 0", () => {
+  const slab = new NumberSlab(2);
+  const slots = Array.from({ length: 3000 }, () => slab.alloc());
+  const first = slab.page(0);
+  for (const slot of slots.slice(0, 2999)) slab.release(slot);
+  assert.equal(slab.page(0), first, "a slot still in use keeps the pages");
+  slab.release(slots[2999]!);
+  assert.equal(slab.page(0), undefined, "no page is kept");
+  assert.equal(slab.alloc(), 0);
+  assert.notEqual(slab.page(0), first, "a new page");
+});

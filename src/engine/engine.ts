@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import path from "node:path";
 import net from "node:net";
+import { collectGarbageSoon } from "../collect-garbage.ts";
 import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
 import { OptionError, Options } from "./options.ts";
@@ -479,6 +480,7 @@ export class Engine {
     if ((quiet || !changed) && logs.length === 0) return;
     // The batch's buffers are handed over, not copied: the engine never reads them again.
     this.post({ t: "batch", ...delta, logs }, [...transferables(delta.add), ...transferables(delta.update)]);
+    if (delta.reset) collectGarbageSoon();
   }
 
   /**

@@ -9,6 +9,7 @@
  * another order is a merge, O(n) once per batch; a focus move is O(window); reversing is O(1)
  * (display indexes are mapped, the array is never reversed).
  */
+import { collectGarbageSoon } from "../collect-garbage.ts";
 import type { FlowSummary } from "../protocol.ts";
 import { forEachRecordStart, type SummaryBatch } from "../summary-codec.ts";
 import { comparators, indexOf, mergeSorted, removeSorted, type Compare, type OrderKey } from "./order.ts";
@@ -215,6 +216,8 @@ export class FlowStore {
   applyBatch(b: BatchDelta, late = false): void {
     const table = this.table;
     if (b.reset) {
+      // Every flow went (`z`): their summaries are garbage now, perhaps most of this heap.
+      if (this.bySeq.size > 0) collectGarbageSoon();
       this.bySeq.clear();
       this.byId.clear();
       table.clear();

@@ -20,6 +20,8 @@ export class BodySlab {
   private region: Buffer | undefined;
   private regionUsed = 0;
   private regionChunks = FIRST_REGION_CHUNKS;
+  /** Bytes in use in all chunks. */
+  private total = 0;
 
   /** Copies `body` (at most SLAB_MAX_BODY bytes) in, and writes its chunk and offset to `place[at]`, `place[at + 1]`. */
   put(body: Uint8Array, place: Float64Array, at: number): void {
@@ -35,6 +37,7 @@ export class BodySlab {
     place[at + 1] = this.offset;
     this.offset += body.length;
     this.used[chunk] = (this.used[chunk] as number) + body.length;
+    this.total += body.length;
   }
 
   /**
@@ -65,7 +68,20 @@ export class BodySlab {
   release(chunk: number, length: number): void {
     const left = (this.used[chunk] as number) - length;
     this.used[chunk] = left;
-    if (left === 0 && chunk !== this.current) this.chunks[chunk] = undefined;
+    this.total -= length;
+    // No body left at all (every flow cleared): the current chunk and its region go too.
+    if (this.total === 0) this.empty();
+    else if (left === 0 && chunk !== this.current) this.chunks[chunk] = undefined;
+  }
+
+  private empty(): void {
+    this.chunks.length = 0;
+    this.used.length = 0;
+    this.current = -1;
+    this.offset = CHUNK_BYTES;
+    this.region = undefined;
+    this.regionUsed = 0;
+    this.regionChunks = FIRST_REGION_CHUNKS;
   }
 
   /** Chunks held, for tests. */
