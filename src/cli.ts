@@ -1,4 +1,5 @@
 import { expandHome } from "./home-path.ts";
+import { leaveLostTerminalAtExit } from "./terminal-gone.ts";
 import fs from "node:fs";
 import path from "node:path";
 import yargs from "yargs";
@@ -231,6 +232,12 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
       void e.shutdown().then(() => exitAfterOutput(0));
     };
     onSignals(stop);
+    // A hang-up (the SSH connection under an interactive dump dropped) stops it as SIGTERM does,
+    // addons' done included; it comes more than once, so it is not the second signal that forces an exit.
+    process.on("SIGHUP", () => {
+      leaveLostTerminalAtExit();
+      stop();
+    });
     // The reader went away (`pryx dump | head -1`): stop as on a signal, as a filter does, with
     // the engine shut down (addons' done), rather than die of an unhandled EPIPE.
     process.stdout.on("error", stop);

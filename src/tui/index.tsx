@@ -17,6 +17,7 @@ import { Controller } from "./controller.ts";
 import { loadKeymap, type Keymap } from "./keymap.ts";
 import { ENTER_ALT, LEAVE_ALT, terminalHandover } from "./edit/terminal.ts";
 import { themeFromEnv } from "./theme.ts";
+import { leaveLostTerminalAtExit } from "../terminal-gone.ts";
 
 export { KeymapError } from "./keymap.ts";
 
@@ -64,16 +65,6 @@ export function loadConsoleKeymap(confdir: string, defaultsPath?: string, engine
     userPath,
     ...(defaultsPath ? { defaultsPath } : {}),
   });
-}
-
-function closeStdio(): void {
-  for (const fd of [0, 1, 2]) {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // Closed already.
-    }
-  }
 }
 
 /**
@@ -126,9 +117,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       // A hang-up comes more than once (the kernel's, then the multiplexer's or sshd's): with no
       // listener of pryx's left, signal-exit would re-raise it and kill the engine's shutdown.
       process.on("SIGHUP", () => undefined);
-      // Node 20 resets the terminal as it exits and aborts when that fails (nodejs/node#51519,
-      // fixed in Node 24): closed descriptors are skipped.
-      process.once("exit", closeStdio);
+      leaveLostTerminalAtExit();
     };
     stdout.on("error", onHangup);
     stdin.on("error", onHangup);

@@ -327,7 +327,7 @@ test("--ignore-hosts takes each regex whole, commas included, and may be repeate
   assert.match(line[0], new RegExp(`"url":"tcp://127\\.0\\.0\\.1:${o.port}"`));
 });
 
-test("SIGTERM runs the addons' done and exits 0", { timeout: 30_000 }, async (t) => {
+test("SIGTERM, and SIGHUP (a dropped SSH session), run the addons' done and exit 0", { timeout: 30_000 }, async (t) => {
   const dir = scratch(t);
   const marker = path.join(dir, "done.txt");
   const script = path.join(dir, "on-done.ts");
@@ -340,10 +340,13 @@ export default {
   },
 } satisfies Addon;
 `);
-  const p = await dump(t, ["-s", script], { PRYX_TEST_DONE_FILE: marker });
-  assert.equal(fs.existsSync(marker), false);
-  assert.equal(await p.stop("SIGTERM"), 0, p.stderr());
-  assert.equal(fs.existsSync(marker) && fs.readFileSync(marker, "utf8"), "done ran", p.stderr());
+  for (const signal of ["SIGTERM", "SIGHUP"] as const) {
+    fs.rmSync(marker, { force: true });
+    const p = await dump(t, ["-s", script], { PRYX_TEST_DONE_FILE: marker });
+    assert.equal(fs.existsSync(marker), false);
+    assert.equal(await p.stop(signal), 0, `${signal}: ${p.stderr()}`);
+    assert.equal(fs.existsSync(marker) && fs.readFileSync(marker, "utf8"), "done ran", `${signal}: ${p.stderr()}`);
+  }
 });
 
 test("a reader that goes away (pryx dump | head -1) stops dump as a signal does: addons' done runs, exit 0, no EPIPE crash", { timeout: 30_000 }, async (t) => {
