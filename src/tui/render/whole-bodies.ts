@@ -34,14 +34,14 @@ export class WholeBodies {
     const whole = opts.maxLines === undefined || opts.maxLines > this.firstLines();
     // A protobuf schema is code (protobufjs types): it cannot cross to the worker.
     if (!whole || m.body.length < OFF_THREAD_BYTES || opts.schema) return renderContent(m.body, m.contentType, mode, opts);
+    // Cut short by the engine, the whole body is on its way (f fetches it again): rendering the cut would be work thrown away.
+    const coming = m.body.length + m.bodyOffset < m.bodySize && m.body.length < this.fetchLimit;
+    if (coming) return this.firstOf(m, mode, opts, "Loading");
     let byMode = this.byBody.get(m.body);
     if (!byMode) {
       byMode = new Map();
       this.byBody.set(m.body, byMode);
     }
-    // Cut short by the engine, the whole body is on its way (f fetches it again): rendering the cut would be work thrown away.
-    const coming = m.body.length + m.bodyOffset < m.bodySize && m.body.length < this.fetchLimit;
-    if (coming) return this.firstOf(m, mode, opts, "Loading");
     const done = byMode.get(mode);
     // The worker failed: render here after all, slow as it is, rather than not at all.
     if (done instanceof Error) return renderContent(m.body, m.contentType, mode, opts);
