@@ -3,7 +3,7 @@
  * URL, cookie or token, a JSON string or an error message is read whole instead of cut at the
  * edge of the screen. The rows are what the view scrolls, pages and searches.
  */
-import { lineText, lineTextAt, lineUnitsAt, sliceLine, type Line, type LineList, type Segment } from "./contentviews/index.ts";
+import { lineColumnsAt, lineText, lineTextAt, lineUnitsAt, sliceLine, type Line, type LineList, type Segment } from "./contentviews/index.ts";
 import { columns, wrapRanges } from "./format.ts";
 
 /** Columns a continuation row is indented by: under a header's value, or as the line itself is; at most half the row. */
@@ -24,6 +24,8 @@ export interface WrappedLines {
  * character takes more than two columns a UTF-16 unit, so most lines are neither joined nor measured.
  */
 function overflow(lines: LineList, n: number, width: number): [Line, string] | undefined {
+  const known = lineColumnsAt(lines, n);
+  if (known !== undefined) return known > width ? [lines.at(n) as Line, lineTextAt(lines, n)] : undefined;
   if (lineUnitsAt(lines, n) * 2 <= width) return undefined;
   const text = lineTextAt(lines, n);
   return columns(text) > width ? [lines.at(n) as Line, text] : undefined;

@@ -5,6 +5,7 @@
 import { CONTENT_VIEWS } from "../../console-choices.ts";
 import type { ContentView, Line, ViewContext, ViewName, ViewResult } from "./types.ts";
 import { LineSink } from "./types.ts";
+import { FirstLines, JoinedLines } from "./line-list.ts";
 import { cssView } from "./css.ts";
 import { queryView, urlencodedView } from "./form.ts";
 import { hexView } from "./hex.ts";
@@ -25,7 +26,7 @@ import { mqttView, sniffMqtt } from "./mqtt.ts";
 
 export type { Line, Segment, SegmentStyle, ViewName, ViewResult } from "./types.ts";
 export { lineText, markMatches, searchLines, sliceLine, type MarkedSegment } from "./search.ts";
-export { JoinedLines, PackedLines, lineArray, lineTextAt, lineUnitsAt, type LineList } from "./line-list.ts";
+export { FirstLines, JoinedLines, PackedLines, lineArray, lineColumnsAt, lineTextAt, lineUnitsAt, type LineList } from "./line-list.ts";
 export { protoDefinitions, type MessageSchema } from "../../proto-definitions.ts";
 
 /** Like mitmproxy's `content_view_lines_cutoff`. */
@@ -110,18 +111,28 @@ export function pickAutoView(
   return "raw";
 }
 
+/** Whether a body's lines in this mode are made as they are read (nothing to render up front, nor off the console's thread). */
+export function rendersLazily(body: Uint8Array, contentType: string | undefined, mode: ViewName): boolean {
+  const name = mode === "auto" || !Object.hasOwn(VIEWS, mode) ? pickAutoView(body, contentType) : (mode as ConcreteView);
+  return VIEWS[name].lines !== undefined;
+}
+
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
 function run(name: ConcreteView, body: Uint8Array, ctx: ViewContext, maxLines: number, cutNotice: string | undefined): ViewResult {
   const view = VIEWS[name];
+  const notice: Line = [{ text: cutNotice ?? `Stopped displaying data after ${maxLines} lines. Press f to load all data.`, style: "dim" }];
+  if (view.lines) {
+    const all = view.lines(body);
+    if (all.length <= maxLines) return { name: view.title, lines: all };
+    return { name: view.title, lines: new JoinedLines([new FirstLines(all, maxLines), [notice]]), truncated: true };
+  }
   const sink = new LineSink(maxLines);
   const specific = view.render(body, ctx, sink);
   const lines = sink.lines;
-  if (sink.truncated) {
-    lines.push([{ text: cutNotice ?? `Stopped displaying data after ${maxLines} lines. Press f to load all data.`, style: "dim" }]);
-  }
+  if (sink.truncated) lines.push(notice);
   return { name: specific || view.title, lines, ...(sink.truncated ? { truncated: true } : {}) };
 }
 

@@ -15,10 +15,12 @@ export interface LineList extends Iterable<Line> {
 }
 
 /** A list that tells a line's text and length without making its segments. */
-interface TextLines extends LineList {
+export interface TextLines extends LineList {
   textAt(index: number): string;
   /** The line's length in UTF-16 units. */
   unitsAt(index: number): number;
+  /** The line's width in columns, when the list knows it without measuring (hex rows are ASCII). */
+  columnsAt?(index: number): number | undefined;
 }
 
 function hasText(list: LineList): list is TextLines {
@@ -44,6 +46,11 @@ export function lineUnitsAt(list: LineList, index: number): number {
   let units = 0;
   for (const seg of list.at(index) ?? []) units += seg.text.length;
   return units;
+}
+
+/** The width of line `index` in columns when its list knows it without measuring; undefined otherwise. */
+export function lineColumnsAt(list: LineList, index: number): number | undefined {
+  return hasText(list) ? list.columnsAt?.(index) : undefined;
 }
 
 /** Every line of `list` as objects: for tests and small lists. */
@@ -112,12 +119,54 @@ function unpack(chunk: LineChunk, n: number): Line {
   return line;
 }
 
+/** Lines made on demand, kept for a while so a row drawn again is the same object (rows are memoized by identity). */
+export class RecentLines {
+  private lines = new Map<number, Line>();
+
+  get(index: number, make: () => Line): Line {
+    const kept = this.lines.get(index);
+    if (kept) return kept;
+    const line = make();
+    if (this.lines.size >= RECENT_LINES) this.lines = new Map();
+    this.lines.set(index, line);
+    return line;
+  }
+}
+
+/** The first `length` lines of a list, not copied (a view cut at content_view_lines_cutoff). */
+export class FirstLines implements TextLines {
+  constructor(
+    private readonly list: LineList,
+    readonly length: number,
+  ) {}
+
+  at(index: number): Line | undefined {
+    return index < this.length ? this.list.at(index) : undefined;
+  }
+
+  textAt(index: number): string {
+    return index < this.length ? lineTextAt(this.list, index) : "";
+  }
+
+  unitsAt(index: number): number {
+    return index < this.length ? lineUnitsAt(this.list, index) : 0;
+  }
+
+  columnsAt(index: number): number | undefined {
+    return index < this.length ? lineColumnsAt(this.list, index) : undefined;
+  }
+
+  [Symbol.iterator](): Iterator<Line> {
+    return iterate(this);
+  }
+}
+
 /** Lines appended one by one (a content view's sink), packed CHUNK_LINES at a time. */
 export class PackedLines implements TextLines {
   private readonly packed: LineChunk[] = [];
   /** The lines not packed yet, fewer than CHUNK_LINES. */
   private tail: Line[] = [];
-  private recent = new Map<number, Line>();
+  private readonly recent = new RecentLines();
 
   /** The lines of `chunks` (as `chunks()` gave them, on this thread or another). */
   static fromChunks(chunks: readonly LineChunk[]): PackedLines {
@@ -157,12 +206,8 @@ export class PackedLines implements TextLines {
     if (index < 0 || index >= this.length) return undefined;
     const c = Math.floor(index / CHUNK_LINES);
     if (c === this.packed.length) return this.tail[index - c * CHUNK_LINES];
-    const kept = this.recent.get(index);
-    if (kept) return kept;
-    const line = unpack(this.packed[c]!, index - c * CHUNK_LINES);
-    if (this.recent.size >= RECENT_LINES) this.recent = new Map();
-    this.recent.set(index, line);
-    return line;
+    const chunk = this.packed[c]!;
+    return this.recent.get(index, () => unpack(chunk, index - c * CHUNK_LINES));
   }
 
   /** Where line `index`'s text starts and ends in its chunk's text, or undefined for a line not packed yet. */
@@ -231,6 +276,11 @@ export class JoinedLines implements TextLines {
   unitsAt(index: number): number {
     const found = this.find(index);
     return found ? lineUnitsAt(found[0], found[1]) : 0;
+  }
+
+  columnsAt(index: number): number | undefined {
+    const found = this.find(index);
+    return found && lineColumnsAt(found[0], found[1]);
   }
 
   [Symbol.iterator](): Iterator<Line> {

@@ -76,4 +76,6 @@ export interface ContentView {
   title: string;
   /** May throw on malformed input. Returns a more specific name when the body tells one (e.g. "PNG Image"). */
   render(body: Uint8Array, ctx: ViewContext, sink: LineSink): string | void;
+  /** The lines made one by one as they are read, for a view whose every line stands alone (hex): used in place of `render`. */
+  lines?(body: Uint8Array): LineList;
 }

@@ -4,7 +4,7 @@
  * the lines are kept with the body (per view mode), so `f` twice, or another tab and back, does
  * not render them again.
  */
-import { renderContent, type RenderOptions, type ViewName, type ViewResult } from "../contentviews/index.ts";
+import { renderContent, rendersLazily, type RenderOptions, type ViewName, type ViewResult } from "../contentviews/index.ts";
 import type { BodyRender } from "../detail-lines.ts";
 import type { MessageDetail } from "../../protocol.ts";
 import { humanSize } from "../format.ts";
@@ -32,8 +32,9 @@ export class WholeBodies {
   /** A `BodyRender` for the flow view's tabs. */
   readonly render: BodyRender = (m, mode, opts) => {
     const whole = opts.maxLines === undefined || opts.maxLines > this.firstLines();
-    // A protobuf schema is code (protobufjs types): it cannot cross to the worker.
-    if (!whole || m.body.length < OFF_THREAD_BYTES || opts.schema) return renderContent(m.body, m.contentType, mode, opts);
+    // A protobuf schema is code (protobufjs types): it cannot cross to the worker. Lines made as
+    // they are read (hex) cost nothing up front.
+    if (!whole || m.body.length < OFF_THREAD_BYTES || opts.schema || rendersLazily(m.body, m.contentType, mode)) return renderContent(m.body, m.contentType, mode, opts);
     // Cut short by the engine, the whole body is on its way (f fetches it again): rendering the cut would be work thrown away.
     const coming = m.body.length + m.bodyOffset < m.bodySize && m.body.length < this.fetchLimit;
     if (coming) return this.firstOf(m, mode, opts, "Loading");

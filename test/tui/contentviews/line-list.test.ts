@@ -59,3 +59,22 @@ test("a JSON body shown whole holds a fraction of the memory its lines as object
   // As arrays of segment objects these 650,000 lines took 242 MiB of heap; packed, 8.5 MiB.
   assert.ok(grown < 40 * 1024 * 1024, `heap grew by ${(grown / 1048576).toFixed(0)} MiB`);
 });
+
+test("hex rows are made as they are read: a 20 MiB body shown whole costs nothing up front, and reads as the formatted rows would", () => {
+  const body = Buffer.alloc(20 * 1024 * 1024 + 5);
+  for (let i = 0; i < body.length; i++) body[i] = (i * 7) & 0xff;
+  body.write("Hello world\n", 16 * 1000);
+  const whole = renderContent(body, "application/octet-stream", "hex", { maxLines: Number.MAX_SAFE_INTEGER });
+  assert.equal(whole.lines.length, 1_310_721);
+  assert.equal(lineTextAt(whole.lines, 1000), "00003e80  48 65 6c 6c 6f 20 77 6f  72 6c 64 0a d4 db e2 e9  Hello world.....");
+  assert.deepEqual(whole.lines.at(1000)?.[0], { text: "00003e80", style: "offset" });
+  assert.equal(lineTextAt(whole.lines, 1_310_720), "01400000  00 07 0e 15 1c" + " ".repeat(36) + ".....");
+  assert.equal(lineUnitsAt(whole.lines, 1_310_720), 65);
+  assert.equal(searchLines(whole.lines, "hello world", 0), 1000);
+  // Cut as any view is, the same rows: the formatted first lines, then the notice.
+  const cut = renderContent(body.subarray(0, 64 * 16), "application/octet-stream", "hex", { maxLines: 10 });
+  assert.equal(cut.truncated, true);
+  assert.equal(cut.lines.length, 11);
+  assert.equal(lineTextAt(cut.lines, 9), lineTextAt(whole.lines, 9));
+  assert.match(lineTextAt(cut.lines, 10), /^Stopped displaying data after 10 lines/);
+});

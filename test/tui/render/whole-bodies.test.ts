@@ -84,3 +84,16 @@ test("a body the engine cut waits for the whole of it; a small one renders here;
   assert.deepEqual(errors, ["the body renderer stopped (exit code 1); rendering here instead"]);
   assert.equal(whole.render(m, "auto", { maxLines: WHOLE }).lines.length, 60_000 * 8 + 2);
 });
+
+test("a large binary body shown whole in hex is not sent to the worker: its rows are made as they are read", () => {
+  let jobs = 0;
+  const counting: BodyRendering = { render: () => (jobs++, new Promise(() => undefined)), close: () => Promise.resolve() };
+  const whole = new WholeBodies(() => 100, 64 << 20, () => undefined, () => assert.fail("no error"), counting);
+  const body = Buffer.alloc(4 * 1024 * 1024, 0x90);
+  const m = { ...message(body), contentType: "application/octet-stream" };
+  const r = whole.render(m, "auto", { maxLines: WHOLE });
+  assert.equal(r.name, "Hex");
+  assert.equal(r.pending, undefined);
+  assert.equal(r.lines.length, 4 * 1024 * 1024 / 16);
+  assert.equal(jobs, 0);
+});
