@@ -30,11 +30,14 @@ export function cut(flow: Flow, spec: string): string | Uint8Array {
     "request.host": () => r.pretty_host,
     "request.http_version": () => r.http_version,
     "request.content": () => r.content ?? new Uint8Array(0),
+    // As sent, still compressed: `content` is decoded per Content-Encoding (mitmproxy#217 asks for both).
+    "request.raw_content": () => r.raw_content ?? new Uint8Array(0),
     "request.text": () => r.text ?? "",
     "response.status_code": () => String(s?.status_code ?? ""),
     "response.reason": () => s?.reason ?? "",
     "response.http_version": () => s?.http_version ?? "",
     "response.content": () => s?.content ?? new Uint8Array(0),
+    "response.raw_content": () => s?.raw_content ?? new Uint8Array(0),
     "response.text": () => s?.text ?? "",
   };
   const get = table[spec];

@@ -6,6 +6,7 @@ import path from "node:path";
 import { Engine } from "../../src/engine/engine.ts";
 import { Response, type HTTPFlow } from "../../src/engine/flow/http.ts";
 import net from "node:net";
+import zlib from "node:zlib";
 import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
@@ -200,4 +201,21 @@ test("flow.resume, kill and revert over @all leave finished, packed flows packed
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("cut.save response.content saves the body decoded, response.raw_content as it was sent (mitmproxy#217)", async (t) => {
+  const e = engine();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-cut-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const id = (await run(e, "view.flows.create get http://api.test/z")) as string;
+  const flow = e.store.get(id) as HTTPFlow;
+  const text = "hello ".repeat(100);
+  const gz = zlib.gzipSync(text);
+  flow.response = Response.make(200, "");
+  flow.response.headers.set("content-encoding", "gzip");
+  flow.response.raw_content = gz;
+  await run(e, `cut.save ${id} response.content ${path.join(dir, "decoded")}`);
+  await run(e, `cut.save ${id} response.raw_content ${path.join(dir, "raw")}`);
+  assert.equal(fs.readFileSync(path.join(dir, "decoded"), "utf8"), text);
+  assert.deepEqual(fs.readFileSync(path.join(dir, "raw")), gz);
 });

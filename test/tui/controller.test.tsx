@@ -242,7 +242,9 @@ test("Tab completes file paths for the real engine's path arguments (L, w, b, ex
     assert.equal(p.line.value, `save.file @shown ${dir}/caps/inner.har `);
     ctrl.key({ name: "esc", text: "" });
 
+    // b asks decoded or raw first (content, the default, then raw_content).
     ctrl.key(keyPressFromChar("b"));
+    ctrl.key({ name: "enter", text: "" });
     type(ctrl, `${dir}/n`);
     assert.equal((await tab(`cut.save @focus response.content ${dir}/notes.txt `)).line.value, `cut.save @focus response.content ${dir}/notes.txt `);
     ctrl.key({ name: "esc", text: "" });
