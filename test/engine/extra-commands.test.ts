@@ -219,3 +219,10 @@ test("cut.save response.content saves the body decoded, response.raw_content as 
   assert.equal(fs.readFileSync(path.join(dir, "decoded"), "utf8"), text);
   assert.deepEqual(fs.readFileSync(path.join(dir, "raw")), gz);
 });
+
+test("save.file to a directory that does not exist fails naming the path, and writes nothing", async () => {
+  const e = engine();
+  await run(e, "view.flows.create get http://api.test/s");
+  await assert.rejects(run(e, "save.file @all /nonexistent-pryx-dir/flows.pryx"), /ENOENT.*\/nonexistent-pryx-dir\/flows\.pryx/);
+  assert.equal(fs.existsSync("/nonexistent-pryx-dir"), false);
+});
