@@ -97,3 +97,17 @@ test("a large binary body shown whole in hex is not sent to the worker: its rows
   assert.equal(r.lines.length, 4 * 1024 * 1024 / 16);
   assert.equal(jobs, 0);
 });
+
+test("the body renderer's worker stops once idle and starts again for the next body", { timeout: 30_000 }, async () => {
+  const renderer = new BodyRenderer(100);
+  try {
+    const job = { body: jsonBody(100), contentType: "application/json", mode: "auto" as const, maxLines: WHOLE, query: [] };
+    assert.equal(renderer.running, false);
+    assert.equal((await renderer.render(job)).lines.length, 100 * 8 + 2);
+    assert.equal(renderer.running, true);
+    await until(() => !renderer.running, 5000);
+    assert.equal((await renderer.render(job)).lines.length, 100 * 8 + 2);
+  } finally {
+    await renderer.close();
+  }
+});
