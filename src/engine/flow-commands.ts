@@ -47,9 +47,17 @@ export function resolveIds(store: FlowStore, spec: string): string[] {
  * comes as a copy the store does not keep, so none is unpacked for the store to pack again.
  */
 export function resolveToRead(store: FlowStore, spec: string): Flow[] {
-  return resolveIds(store, spec)
-    .map((id) => store.readOnce(id))
-    .filter((f): f is Flow => f !== undefined);
+  return pickFlows(store, spec, (id) => store.readOnce(id));
+}
+
+/** The flows a spec names as `pick` gives each by id; those it gives none for are left out. */
+function pickFlows(store: FlowStore, spec: string, pick: (id: string) => Flow | undefined): Flow[] {
+  const out: Flow[] = [];
+  for (const id of resolveIds(store, spec)) {
+    const f = pick(id);
+    if (f) out.push(f);
+  }
+  return out;
 }
 
 /** What a spec other than a list of ids selects. */
@@ -123,10 +131,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
   };
 
   /** The flows a spec names that are held as objects: a packed flow is finished, not paused and as recorded. */
-  const heldFlowsArg = (args: string[], cmd: string): Flow[] =>
-    flowIdsArg(args, cmd)
-      .map((id) => store.unpackedFlow(id))
-      .filter((f): f is Flow => f !== undefined);
+  const heldFlowsArg = (args: string[], cmd: string): Flow[] => pickFlows(store, specArg(args, cmd), (id) => store.unpackedFlow(id));
   /**
    * A command over a flow spec (its first argument): `act` gets the selected flows and all arguments.
    * `held`: only a flow held as an object can pass `select` (one in progress, paused or edited), so

@@ -166,16 +166,20 @@ export class FlowStore {
    * not keep (writing 100,000 flows to a file unpacked, and at the next flush packed again, each).
    */
   readOnce(id: string): Flow | undefined {
-    const seq = this.byId.get(id);
-    const f = seq === undefined ? undefined : this.flows.get(seq);
+    const f = this.stored(id);
     return f instanceof PackedHTTPFlow ? unpackFlow(f, this.arena) : f;
   }
 
   /** The flow with this id when it is held as an object (all in progress or paused are); undefined for a packed one or none. */
   unpackedFlow(id: string): Flow | undefined {
-    const seq = this.byId.get(id);
-    const f = seq === undefined ? undefined : this.flows.get(seq);
+    const f = this.stored(id);
     return f instanceof PackedHTTPFlow ? undefined : f;
+  }
+
+  /** What is stored under this id, packed or not. */
+  private stored(id: string): Flow | PackedHTTPFlow | undefined {
+    const seq = this.byId.get(id);
+    return seq === undefined ? undefined : this.flows.get(seq);
   }
 
   /** Flows that are not packed: those in progress or paused among them, since those never are. */

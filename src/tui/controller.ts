@@ -9,11 +9,11 @@
 import path from "node:path";
 import { CommandHistory } from "./command-history.ts";
 import type { EngineHandle } from "../engine-client.ts";
-import { FLOOD_BATCH_ROWS, shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type MessageDetail, type OptionInfo, type ReadyInfo } from "../protocol.ts";
+import { FLOOD_BATCH_ROWS, shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type OptionInfo, type ReadyInfo } from "../protocol.ts";
 import { deleteToArgumentStart, joinArgs, quoteAlways, quoteArg, replaceFocus, signatureParam, tokenize, typedText, wordAt } from "./command-line.ts";
 import { commonPrefix, completePath, expandHome, lastPathPart } from "./path-complete.ts";
 import { VIEW_NAMES, searchLines, type Line, type LineList, type ViewName } from "./contentviews/index.ts";
-import { DEFAULT_MAX_LINES, tabContent, tabsFor, type Tab, type TabContent, type TabId } from "./detail-lines.ts";
+import { DEFAULT_MAX_LINES, bodyCut, tabContent, tabsFor, type Tab, type TabContent, type TabId } from "./detail-lines.ts";
 import { clockTime, flowRowLines, sanitize, wrapColumns } from "./format.ts";
 import { sameLineRow } from "./wrap-lines.ts";
 import { schemasFrom } from "../proto-definitions.ts";
@@ -1021,8 +1021,8 @@ export class Controller {
     if (top.kind !== "flowview") throw new Error("no flow view is open");
     this.updateTop<FlowViewScreen>((s) => this.withContent({ ...s, full: !s.full }));
     // The whole body is fetched only when some of it is missing: a body kept is one rendered once.
-    const missing = (m: MessageDetail | undefined): boolean => m !== undefined && m.body.length + m.bodyOffset < m.bodySize;
-    if (!top.full && (!top.detail || top.detail.messages.length > 0 || missing(top.detail.request) || missing(top.detail.response))) this.fetchDetail(top.key);
+    const d = top.detail;
+    if (!top.full && (!d || d.messages.length > 0 || [d.request, d.response].some((m) => m && bodyCut(m)))) this.fetchDetail(top.key);
     return !top.full ? "showing full contents" : "showing the first lines only";
   }
 

@@ -63,6 +63,11 @@ export interface TabContent {
   rendering?: true;
 }
 
+/** Whether the engine sent only part of a message's body (it cuts at the limit the console asks for). */
+export function bodyCut(m: MessageDetail): boolean {
+  return m.body.length + m.bodyOffset < m.bodySize;
+}
+
 /** Makes a message body's lines: through the content views here, unless the console renders large bodies elsewhere. */
 export type BodyRender = (m: MessageDetail, mode: ViewName, opts: RenderOptions) => ViewResult;
 
@@ -126,7 +131,7 @@ function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [s
     ...(r.error ? [{ text: ` ${r.error}`, style: "error" as const }] : []),
     { text: ` [m:${o.mode}]`, style: "dim" },
   ];
-  const cutBySize = m.body.length + m.bodyOffset < m.bodySize;
+  const cutBySize = bodyCut(m);
   const notice: Line[] = cutBySize ? [[{ text: `[body cut at ${humanSize(m.body.length)} of ${humanSize(m.bodySize)}: press f to load all]`, style: "dim" }]] : [];
   const cutByLines = r.lines.length > o.maxLines;
   // The body's lines are not copied: a body shown whole can be millions of them.

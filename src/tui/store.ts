@@ -92,8 +92,8 @@ export class FlowStore {
   };
 
   private changed(): void {
-    clearTimeout(this.lateCounts);
-    this.lateCounts = undefined;
+    clearTimeout(this.lateRepaint);
+    this.lateRepaint = undefined;
     this.refresh();
     this.version++;
     for (const l of this.listeners) l();
@@ -110,19 +110,19 @@ export class FlowStore {
     const rows = this._window;
     this.refresh();
     const due = performance.now() + (this._window !== rows ? ROWS_LATENESS_MS : COUNTS_LATENESS_MS);
-    if (this.lateCounts && this.lateDue <= due) return;
-    clearTimeout(this.lateCounts);
+    if (this.lateRepaint && this.lateDue <= due) return;
+    clearTimeout(this.lateRepaint);
     this.lateDue = due;
-    this.lateCounts = setTimeout(() => this.changed(), due - performance.now()).unref();
+    this.lateRepaint = setTimeout(() => this.changed(), due - performance.now()).unref();
   }
 
-  private lateCounts: NodeJS.Timeout | undefined;
+  private lateRepaint: NodeJS.Timeout | undefined;
   private lateDue = 0;
 
   /** Drops a pending late repaint (the console is closing). */
   dispose(): void {
-    clearTimeout(this.lateCounts);
-    this.lateCounts = undefined;
+    clearTimeout(this.lateRepaint);
+    this.lateRepaint = undefined;
   }
 
   // ---- reading ----

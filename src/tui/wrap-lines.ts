@@ -3,7 +3,7 @@
  * URL, cookie or token, a JSON string or an error message is read whole instead of cut at the
  * edge of the screen. The rows are what the view scrolls, pages and searches.
  */
-import { lineColumnsAt, lineText, lineTextAt, lineUnitsAt, sliceLine, type Line, type LineList, type Segment } from "./contentviews/index.ts";
+import { lineColumnsAt, lineText, lineTextAt, lineUnits, lineUnitsAt, linesOf, sliceLine, type Line, type LineList, type Segment } from "./contentviews/index.ts";
 import { columns, wrapRanges } from "./format.ts";
 
 /** Columns a continuation row is indented by: under a header's value, or as the line itself is; at most half the row. */
@@ -56,11 +56,11 @@ class WrappedRows implements LineList {
 
   unitsAt(row: number): number {
     const piece = this.pieces.get(row);
-    return piece ? lineText(piece).length : lineUnitsAt(this.lines, this.lineOfRow[row] ?? -1);
+    return piece ? lineUnits(piece) : lineUnitsAt(this.lines, this.lineOfRow[row] ?? -1);
   }
 
-  *[Symbol.iterator](): Iterator<Line> {
-    for (let row = 0; row < this.length; row++) yield this.at(row) as Line;
+  [Symbol.iterator](): Iterator<Line> {
+    return linesOf(this);
   }
 }
 

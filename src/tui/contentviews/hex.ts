@@ -1,5 +1,5 @@
 import type { ContentView, Line } from "./types.ts";
-import { RecentLines, type TextLines } from "./line-list.ts";
+import { RecentLines, linesOf, type TextLines } from "./line-list.ts";
 
 const GROUP_WIDTH = 8 * 3 - 1;
 const OFFSET_WIDTH = 8;
@@ -60,8 +60,8 @@ class HexLines implements TextLines {
     return this.unitsAt(row);
   }
 
-  *[Symbol.iterator](): Iterator<Line> {
-    for (let row = 0; row < this.length; row++) yield this.at(row) as Line;
+  [Symbol.iterator](): Iterator<Line> {
+    return linesOf(this);
   }
 }
 

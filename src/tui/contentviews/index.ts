@@ -26,7 +26,7 @@ import { mqttView, sniffMqtt } from "./mqtt.ts";
 
 export type { Line, Segment, SegmentStyle, ViewName, ViewResult } from "./types.ts";
 export { lineText, markMatches, searchLines, sliceLine, type MarkedSegment } from "./search.ts";
-export { FirstLines, JoinedLines, PackedLines, lineArray, lineColumnsAt, lineTextAt, lineUnitsAt, type LineList } from "./line-list.ts";
+export { FirstLines, JoinedLines, PackedLines, lineArray, lineColumnsAt, lineTextAt, lineUnits, lineUnitsAt, linesOf, type LineList } from "./line-list.ts";
 export { protoDefinitions, type MessageSchema } from "../../proto-definitions.ts";
 
 /** Like mitmproxy's `content_view_lines_cutoff`. */

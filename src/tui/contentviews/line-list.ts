@@ -33,6 +33,13 @@ export function lineText(line: Line): string {
   return s;
 }
 
+/** A line's length in UTF-16 units, without joining its text. */
+export function lineUnits(line: Line): number {
+  let units = 0;
+  for (const seg of line) units += seg.text.length;
+  return units;
+}
+
 /** The text of line `index` of `list` ("" past its end). */
 export function lineTextAt(list: LineList, index: number): string {
   if (hasText(list)) return list.textAt(index);
@@ -43,9 +50,8 @@ export function lineTextAt(list: LineList, index: number): string {
 /** The length of line `index` in UTF-16 units. */
 export function lineUnitsAt(list: LineList, index: number): number {
   if (hasText(list)) return list.unitsAt(index);
-  let units = 0;
-  for (const seg of list.at(index) ?? []) units += seg.text.length;
-  return units;
+  const line = list.at(index);
+  return line ? lineUnits(line) : 0;
 }
 
 /** The width of line `index` in columns when its list knows it without measuring; undefined otherwise. */
@@ -58,7 +64,8 @@ export function lineArray(list: LineList): Line[] {
   return Array.from(list);
 }
 
-function* iterate(list: LineList): Generator<Line> {
+/** A list's lines in order: the iterator of the lists that make lines on demand. */
+export function* linesOf(list: LineList): Generator<Line> {
   for (let i = 0; i < list.length; i++) yield list.at(i) as Line;
 }
 
@@ -104,12 +111,17 @@ function pack(lines: readonly Line[]): LineChunk {
   return { text: parts.join(""), segmentEnd, style, lineEnd };
 }
 
+/** Line `n` of `chunk`: its first segment, the one after its last, and where its text starts. */
+function bounds(chunk: LineChunk, n: number): [number, number, number] {
+  const first = n === 0 ? 0 : chunk.lineEnd[n - 1]!;
+  return [first, chunk.lineEnd[n]!, first === 0 ? 0 : chunk.segmentEnd[first - 1]!];
+}
+
 /** Line `n` of `chunk` as segments. */
 function unpack(chunk: LineChunk, n: number): Line {
-  const first = n === 0 ? 0 : chunk.lineEnd[n - 1]!;
-  const end = chunk.lineEnd[n]!;
+  const [first, end, start] = bounds(chunk, n);
   const line: Segment[] = new Array<Segment>(end - first);
-  let from = first === 0 ? 0 : chunk.segmentEnd[first - 1]!;
+  let from = start;
   for (let k = first; k < end; k++) {
     const to = chunk.segmentEnd[k]!;
     const style = STYLES[chunk.style[k]!];
@@ -157,7 +169,7 @@ export class FirstLines implements TextLines {
   }
 
   [Symbol.iterator](): Iterator<Line> {
-    return iterate(this);
+    return linesOf(this);
   }
 }
 
@@ -215,10 +227,7 @@ export class PackedLines implements TextLines {
     const c = Math.floor(index / CHUNK_LINES);
     const chunk = this.packed[c];
     if (!chunk) return undefined;
-    const n = index - c * CHUNK_LINES;
-    const first = n === 0 ? 0 : chunk.lineEnd[n - 1]!;
-    const end = chunk.lineEnd[n]!;
-    const from = first === 0 ? 0 : chunk.segmentEnd[first - 1]!;
+    const [first, end, from] = bounds(chunk, index - c * CHUNK_LINES);
     return [chunk, from, end === first ? from : chunk.segmentEnd[end - 1]!];
   }
 
@@ -232,13 +241,12 @@ export class PackedLines implements TextLines {
   unitsAt(index: number): number {
     const span = this.span(index);
     if (span) return span[2] - span[1];
-    let units = 0;
-    for (const seg of this.at(index) ?? []) units += seg.text.length;
-    return units;
+    const line = this.at(index);
+    return line ? lineUnits(line) : 0;
   }
 
   [Symbol.iterator](): Iterator<Line> {
-    return iterate(this);
+    return linesOf(this);
   }
 }
 
@@ -284,6 +292,6 @@ export class JoinedLines implements TextLines {
   }
 
   [Symbol.iterator](): Iterator<Line> {
-    return iterate(this);
+    return linesOf(this);
   }
 }

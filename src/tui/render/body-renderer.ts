@@ -55,7 +55,6 @@ export class BodyRenderer implements BodyRendering {
   private start(): Worker {
     const entry = fileURLToPath(new URL("./worker-entry.mjs", import.meta.url));
     const worker = new Worker(entry, { stdout: false, stderr: false });
-    worker.unref();
     worker.on("message", (reply: RenderReply) => {
       const job = this.pending.get(reply.id);
       if (!job) return;

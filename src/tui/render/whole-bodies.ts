@@ -5,7 +5,7 @@
  * not render them again.
  */
 import { renderContent, rendersLazily, type RenderOptions, type ViewName, type ViewResult } from "../contentviews/index.ts";
-import type { BodyRender } from "../detail-lines.ts";
+import { bodyCut, type BodyRender } from "../detail-lines.ts";
 import type { MessageDetail } from "../../protocol.ts";
 import { humanSize } from "../format.ts";
 import { BodyRenderer, type BodyRendering } from "./body-renderer.ts";
@@ -36,7 +36,7 @@ export class WholeBodies {
     // they are read (hex) cost nothing up front.
     if (!whole || m.body.length < OFF_THREAD_BYTES || opts.schema || rendersLazily(m.body, m.contentType, mode)) return renderContent(m.body, m.contentType, mode, opts);
     // Cut short by the engine, the whole body is on its way (f fetches it again): rendering the cut would be work thrown away.
-    const coming = m.body.length + m.bodyOffset < m.bodySize && m.body.length < this.fetchLimit;
+    const coming = bodyCut(m) && m.body.length < this.fetchLimit;
     if (coming) return this.firstOf(m, mode, opts, "Loading");
     let byMode = this.byBody.get(m.body);
     if (!byMode) {
