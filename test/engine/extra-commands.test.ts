@@ -10,6 +10,7 @@ import zlib from "node:zlib";
 import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 function engine(): Engine {
   return new Engine({ options: {}, keepFlows: true, noServer: true }, () => undefined);
@@ -188,25 +189,20 @@ test("flow.resume, kill and revert over @all leave finished, packed flows packed
   // Only the paused flow was held as an object; every other stays packed.
   assert.equal(e.store.unpackedCount(), 0);
   // Commands that only read flows read packed ones without unpacking them into the store.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-read-"));
-  try {
-    await run(e, `save.har @all ${path.join(dir, "all.har")}`);
-    assert.equal((JSON.parse(fs.readFileSync(path.join(dir, "all.har"), "utf8")) as { log: { entries: unknown[] } }).log.entries.length, 50);
-    await run(e, `export.file curl @all ${path.join(dir, "all.sh")}`);
-    assert.equal(fs.readFileSync(path.join(dir, "all.sh"), "utf8").match(/^curl /gm)?.length, 50);
-    await run(e, `cut.save @all request.path ${path.join(dir, "paths.csv")}`);
-    assert.match(fs.readFileSync(path.join(dir, "paths.csv"), "utf8"), /^\/0\r\n\/1\r\n/);
-    assert.equal(((await run(e, "view.flows.resolve ~u /4")) as string).split("\n").length, 11);
-    assert.equal(e.store.unpackedCount(), 0);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const dir = tempDir("pryx-read-");
+  await run(e, `save.har @all ${path.join(dir, "all.har")}`);
+  assert.equal((JSON.parse(fs.readFileSync(path.join(dir, "all.har"), "utf8")) as { log: { entries: unknown[] } }).log.entries.length, 50);
+  await run(e, `export.file curl @all ${path.join(dir, "all.sh")}`);
+  assert.equal(fs.readFileSync(path.join(dir, "all.sh"), "utf8").match(/^curl /gm)?.length, 50);
+  await run(e, `cut.save @all request.path ${path.join(dir, "paths.csv")}`);
+  assert.match(fs.readFileSync(path.join(dir, "paths.csv"), "utf8"), /^\/0\r\n\/1\r\n/);
+  assert.equal(((await run(e, "view.flows.resolve ~u /4")) as string).split("\n").length, 11);
+  assert.equal(e.store.unpackedCount(), 0);
 });
 
-test("cut.save response.content saves the body decoded, response.raw_content as it was sent (mitmproxy#217)", async (t) => {
+test("cut.save response.content saves the body decoded, response.raw_content as it was sent (mitmproxy#217)", async () => {
   const e = engine();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-cut-"));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir("pryx-cut-");
   const id = (await run(e, "view.flows.create get http://api.test/z")) as string;
   const flow = e.store.get(id) as HTTPFlow;
   const text = "hello ".repeat(100);

@@ -8,9 +8,8 @@ import { encodeFlow } from "../../src/engine/flow/codec.ts";
 import { compileFilter, type FilterableFlow } from "../../src/engine/filter/index.ts";
 import { resolveIds } from "../../src/engine/flow-commands.ts";
 import { flowsIn, writeFlowFile } from "../../src/engine/save-stream.ts";
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 function flowTo(path: string): HTTPFlow {
   const req = new Request({ method: "GET", scheme: "http", host: "app.test", port: 80, path, headers: [["Host", "app.test"]], content: new Uint8Array(0) });
@@ -142,21 +141,16 @@ test("flow specs name flows by id without unpacking them; removing every flow te
 test("save.file's writer reads packed flows without unpacking them into the store, and skips a flow gone meanwhile", async () => {
   const paths = Array.from({ length: 2500 }, (_, i) => `/f${i}`);
   const { store, flows } = storeWith(...paths);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-save-"));
-  try {
-    const file = path.join(dir, "saved.pryx");
-    const ids = [...flows.map((f) => f.id), "no-such-flow"];
-    assert.equal(await writeFlowFile(file, false, ids, (id) => store.readOnce(id)), 2500);
-    assert.equal(store.unpackedCount(), 0, "no flow was unpacked into the store (each would be packed again at the next flush)");
-    const back = [...flowsIn(file)] as HTTPFlow[];
-    assert.deepEqual(back.map((f) => f.request.path), paths);
-    assert.equal(encodeFlow(back[1234]!), encodeFlow(flows[1234]!));
-    // "+" appends: the same flows again.
-    assert.equal(await writeFlowFile(file, true, ids.slice(0, 3), (id) => store.readOnce(id)), 3);
-    assert.equal([...flowsIn(file)].length, 2503);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const file = path.join(tempDir("pryx-save-"), "saved.pryx");
+  const ids = [...flows.map((f) => f.id), "no-such-flow"];
+  assert.equal(await writeFlowFile(file, false, ids, (id) => store.readOnce(id)), 2500);
+  assert.equal(store.unpackedCount(), 0, "no flow was unpacked into the store (each would be packed again at the next flush)");
+  const back = [...flowsIn(file)] as HTTPFlow[];
+  assert.deepEqual(back.map((f) => f.request.path), paths);
+  assert.equal(encodeFlow(back[1234]!), encodeFlow(flows[1234]!));
+  // "+" appends: the same flows again.
+  assert.equal(await writeFlowFile(file, true, ids.slice(0, 3), (id) => store.readOnce(id)), 3);
+  assert.equal([...flowsIn(file)].length, 2503);
 });
 
 test("flows are found by id before and after the first lookup, in dump mode too; a stand-in object updates its flow", () => {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
+import { tempDir } from "../../helpers/temp-dir.ts";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import protobuf from "protobufjs";
 import { renderContent } from "../../../src/tui/contentviews/index.ts";
@@ -56,9 +56,8 @@ test("without a matching method the fields stay by number; bytes the type does n
 
 test("a .proto that is missing or does not parse is an error naming the file", () => {
   assert.throws(() => ProtoDefinitions.load("/nonexistent/shop.proto"), /^Error: \/nonexistent\/shop\.proto: no such file$/);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-proto-"));
+  const dir = tempDir("pryx-proto-");
   const bad = path.join(dir, "bad.proto");
   fs.writeFileSync(bad, 'syntax = "proto3";\nmessage Broken { string name = ; }\n');
   assert.throws(() => ProtoDefinitions.load(bad), (err: Error) => err.message.startsWith(`${bad}: `) && /illegal|unexpected|expected/i.test(err.message));
-  fs.rmSync(dir, { recursive: true, force: true });
 });
