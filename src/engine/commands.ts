@@ -54,12 +54,22 @@ export class CommandRegistry {
     return typeof result === "string" ? result : JSON.stringify(result);
   }
 
-  /** mitmproxy's `commands.call(name, *args)`: a command run with values, for addons. */
+  /**
+   * mitmproxy's `commands.call(name, *args)`: a command run with values, for addons. Flows given
+   * as objects stay those objects (a `flow.copy()` to replay, a flow dump mode no longer keeps):
+   * each becomes a word that flow specs resolve to it while the command runs (see `givenFlows`).
+   */
   async call(name: string, ...args: unknown[]): Promise<unknown> {
     const cmd = this.commands.get(name);
     if (!cmd) throw new CommandError(`unknown command "${name}"${this.suggest(name)}`);
     if (cmd.call) return cmd.call(args);
-    return cmd.run(args.map(asWord));
+    const words: string[] = [];
+    try {
+      for (const a of args) words.push(asWord(a));
+      return await cmd.run(words);
+    } finally {
+      for (const w of words) GIVEN.delete(w);
+    }
   }
 
   private suggest(name: string): string {
@@ -68,11 +78,26 @@ export class CommandRegistry {
   }
 }
 
-/** A value as a command word: a flow (or a list of them) by its id, bytes as UTF-8 text. */
+/** Objects with an id (flows) an addon passed to `call`, under the words standing for them. */
+const GIVEN = new Map<string, readonly object[]>();
+let givenCount = 0;
+
+const hasId = (v: unknown): v is { id: string } => v !== null && typeof v === "object" && typeof (v as { id?: unknown }).id === "string";
+
+/** The objects an addon passed for this word of a command line (`@given:N`), if it stands for some. */
+export function givenFlows(word: string): readonly object[] | undefined {
+  return GIVEN.get(word);
+}
+
+/** A value as a command word: flows (one or a list) by a word for those very objects, bytes as UTF-8 text. */
 function asWord(v: unknown): string {
+  if (hasId(v) || (Array.isArray(v) && v.length > 0 && v.every(hasId))) {
+    const word = `@given:${++givenCount}`;
+    GIVEN.set(word, Array.isArray(v) ? v : [v]);
+    return word;
+  }
   if (Array.isArray(v)) return v.map(asWord).join(",");
   if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
-  if (v !== null && typeof v === "object" && typeof (v as { id?: unknown }).id === "string") return (v as { id: string }).id;
   return String(v);
 }
 

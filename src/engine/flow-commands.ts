@@ -3,7 +3,7 @@ import type { CommandRegistry } from "./commands.ts";
 import { writeFlowFile, type FlowFileRead } from "./save-stream.ts";
 import { EXPORT_FORMATS, exportFlow, type ExportFormat } from "./flow/export.ts";
 import { toHar } from "./flow/har.ts";
-import { CommandError } from "./commands.ts";
+import { CommandError, givenFlows } from "./commands.ts";
 import type { FlowPredicate, FlowStore } from "./store.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HTTPFlow } from "./flow/http.ts";
@@ -30,6 +30,8 @@ export interface FlowCommandDeps {
  * `@focus` is the console's to replace with an id before the command reaches the engine.
  */
 export function resolveFlows(store: FlowStore, spec: string): Flow[] {
+  const given = givenFlows(spec);
+  if (given) return given as Flow[];
   const ids = spec.split(",");
   if (ids.every((id) => store.has(id))) return ids.map((id) => store.get(id) as Flow);
   return store.select(specPredicate(store, spec));
@@ -37,6 +39,8 @@ export function resolveFlows(store: FlowStore, spec: string): Flow[] {
 
 /** The ids of the flows a spec names, as `resolveFlows` finds them but without unpacking any. */
 export function resolveIds(store: FlowStore, spec: string): string[] {
+  const given = givenFlows(spec);
+  if (given) return (given as Flow[]).map((f) => f.id);
   const ids = spec.split(",");
   if (ids.every((id) => store.has(id))) return ids;
   return store.selectIds(specPredicate(store, spec));
@@ -52,6 +56,8 @@ export function resolveToRead(store: FlowStore, spec: string): Flow[] {
 
 /** The flows a spec names as `pick` gives each by id; those it gives none for are left out. */
 function pickFlows(store: FlowStore, spec: string, pick: (id: string) => Flow | undefined): Flow[] {
+  const given = givenFlows(spec);
+  if (given) return given as Flow[];
   const out: Flow[] = [];
   for (const id of resolveIds(store, spec)) {
     const f = pick(id);
@@ -260,6 +266,17 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     run: () => {
       for (const f of store.unpackedFlows()) if (f.intercepted) f.kill();
       store.clear();
+    },
+  });
+  // mitmproxy's view.flows.add, for addons that make flows (`flow.copy()`, then add it and replay it).
+  commands.add({
+    name: "view.flows.add",
+    signature: "view.flows.add flows",
+    help: "Add flows to the list; those already in it are left as they are.",
+    run: (args) => {
+      const fresh = flowsArg(args, "view.flows.add").filter((f) => !store.has(f.id));
+      for (const f of fresh) store.add(f);
+      return counted("added", fresh.length);
     },
   });
   onFlows("view.flows.duplicate", "view.flows.duplicate flows", "Copy flows, for editing and replay.", (f) => f instanceof HTTPFlow, (flows) => {

@@ -4,6 +4,8 @@ import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { waitUntil } from "../helpers/wait.ts";
+import type { Addon } from "../../src/engine/hooks/hooks.ts";
+import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 
 test("replay.client queues requests and sends them one at a time; replay.client.count sees the queue and .stop empties it", { timeout: 20_000 }, async (t) => {
   let open = 0;
@@ -73,4 +75,55 @@ test("client_replay_concurrency: -1 sends every queued request at once, 2 two at
     }
   }
   assert.throws(() => proxy.engine.options.setText("client_replay_concurrency", "0"), /positive number of requests, or -1/);
+});
+
+for (const keepFlows of [true, false]) {
+  test(`an addon duplicates a flow, changes it and replays it with ctx.master.commands.call, as mitmproxy's duplicate-modify-replay example (${keepFlows ? "console" : "dump"})`, { timeout: 15_000 }, async (t) => {
+    const { ctx } = await import("../../src/api.ts");
+    const paths: string[] = [];
+    const origin = await startHttpOrigin((req, res) => {
+      paths.push(req.url ?? "");
+      res.end("ok");
+    });
+    const results: unknown[] = [];
+    const addon: Addon = {
+      name: "dup",
+      async request(flow: HTTPFlow) {
+        if (flow.is_replay === "request") return;
+        const copy = flow.copy();
+        copy.request.path = "/changed";
+        // The example adds the copy to the view first, then replays it.
+        results.push(await ctx.master.commands.call("view.flows.add", [copy]));
+        results.push(await ctx.master.commands.call("replay.client", [copy]));
+      },
+    };
+    const proxy = await startProxy({ addons: [addon], keepFlows });
+    closeAfter(t, proxy, origin);
+    await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/original`);
+    await waitUntil(() => paths.length === 2, "the original and its changed copy reach the server");
+    assert.deepEqual(paths.sort(), ["/changed", "/original"]);
+    assert.deepEqual(results, ["added 1 flow", "replaying 1 flow"]);
+  });
+}
+
+test("a command an addon calls without await that fails is an error in the event log naming the command, not pryx's unhandled rejection", { timeout: 15_000 }, async (t) => {
+  const { ctx } = await import("../../src/api.ts");
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const addon: Addon = {
+    name: "careless",
+    request() {
+      void ctx.master.commands.call("view.flows.nosuch", []);
+    },
+  };
+  const rejections: unknown[] = [];
+  const onRejection = (err: unknown): void => void rejections.push(err);
+  process.on("unhandledRejection", onRejection);
+  t.after(() => process.off("unhandledRejection", onRejection));
+  const proxy = await startProxy({ addons: [addon] });
+  closeAfter(t, proxy, origin);
+  assert.equal((await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`)).status, 200);
+  const entry = await proxy.waitLog(/view\.flows\.nosuch/);
+  assert.equal(entry.level, "error");
+  assert.match(entry.msg, /ctx\.master\.commands\.call\("view\.flows\.nosuch"\) failed: unknown command/);
+  assert.deepEqual(rejections, []);
 });

@@ -18,6 +18,29 @@ export function bindContext(options: Options, log: Log, commands?: CommandRegist
 
 const unbound: Record<string, OptionValue> = {};
 
+/**
+ * In mitmproxy `commands.call` returns the result, and a failing command raises inside the hook
+ * that called it. Here it is a promise; a script ported as it is does not await it, and its
+ * failure would surface as pryx's own unhandled rejection. Unless the caller takes the result
+ * (`await`, `.then`, `.catch`), a failure is an error in the event log naming the command.
+ */
+function reportedUnlessAwaited(result: Promise<unknown>, name: string): Promise<unknown> {
+  let taken = false;
+  result.catch((err: unknown) => {
+    if (!taken) boundLog?.error(`ctx.master.commands.call(${JSON.stringify(name)}) failed: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  const take = (): Promise<unknown> => {
+    taken = true;
+    return result;
+  };
+  return {
+    then: (onFulfilled, onRejected) => take().then(onFulfilled, onRejected),
+    catch: (onRejected) => take().catch(onRejected),
+    finally: (onFinally) => take().finally(onFinally),
+    [Symbol.toStringTag]: "Promise",
+  } as Promise<unknown>;
+}
+
 export const ctx = {
   /** Read (and set) options; empty until the engine binds its options. */
   get options(): Record<string, OptionValue> {
@@ -33,8 +56,8 @@ export const ctx = {
   master: {
     commands: {
       call: (name: string, ...args: unknown[]): Promise<unknown> => {
-        if (!boundCommands) return Promise.reject(new Error(`no engine to run ${name}: ctx is bound when the engine starts`));
-        return boundCommands.call(name, ...args);
+        const result = boundCommands ? boundCommands.call(name, ...args) : Promise.reject(new Error(`no engine to run ${name}: ctx is bound when the engine starts`));
+        return reportedUnlessAwaited(result, name);
       },
     },
   },
