@@ -190,6 +190,32 @@ test("data.server.address rewritten in server_connect sends the request to anoth
   assert.equal(other.connections, 1);
 });
 
+test("flow.request.host and .port set in request move the Host header with them, as mitmproxy's do; a request without one gets none", { timeout: 10_000 }, async (t) => {
+  const first = await startHttpOrigin((_req, res) => res.end("first"));
+  const other = await startHttpOrigin((req, res) => res.end(`other saw ${req.headers.host ?? "no host"}`));
+  const proxy = await startProxy({
+    addons: [
+      {
+        name: "move",
+        request: (f: HTTPFlow) => {
+          f.request.host = "localhost";
+          f.request.port = other.port;
+        },
+      },
+    ],
+  });
+  closeAfter(t, proxy, first, other);
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${first.port}/`);
+  assert.equal(res.body.toString(), `other saw localhost:${other.port}`);
+  assert.equal(first.connections, 0);
+
+  const raw = await RawClient.connect(proxy.port);
+  t.after(() => raw.close());
+  raw.send(`GET http://127.0.0.1:${first.port}/ HTTP/1.0\r\n\r\n`);
+  await raw.whenClosed();
+  assert.match(raw.pending.toString(), /\r\n\r\nother saw no host$/);
+});
+
 test("data.server.error set in server_connect refuses the connection: 502 and server_connect_error", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("origin"));
   const rec = recorder();

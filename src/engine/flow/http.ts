@@ -53,8 +53,8 @@ export function prettyHostOf(host: string, hostHeader: string | undefined): stri
 export class Request extends Message {
   method: string;
   scheme: string;
-  host: string;
-  port: number;
+  #host: string;
+  #port: number;
   /** Path with the query string, as sent in the request line. */
   path: string;
   /** The request-target's authority for CONNECT, or "" */
@@ -75,10 +75,40 @@ export class Request extends Message {
     super(init.http_version ?? "HTTP/1.1", init.headers ?? [], init.content, init.timestamp_start);
     this.method = init.method;
     this.scheme = init.scheme;
-    this.host = init.host;
-    this.port = init.port;
+    this.#host = init.host;
+    this.#port = init.port;
     this.path = init.path;
     this.authority = init.authority ?? "";
+  }
+
+  /**
+   * The server's host. Setting it (or `port`) changes the Host header and a CONNECT's authority
+   * to match, where there is one, as mitmproxy's does: an addon that sends a request elsewhere
+   * with `flow.request.host = …` reaches the other site's virtual host, not the first one's.
+   */
+  get host(): string {
+    return this.#host;
+  }
+
+  set host(value: string) {
+    if (value === this.#host) return;
+    this.#host = value;
+    this.hostMoved();
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  set port(value: number) {
+    if (value === this.#port) return;
+    this.#port = value;
+    this.hostMoved();
+  }
+
+  private hostMoved(): void {
+    if (this.plainHeaders.has("host")) this.plainHeaders.set("host", this.hostHeader);
+    if (this.authority) this.authority = this.hostHeader;
   }
 
   /** A new request for `url` (mitmproxy's `Request.make`). */
@@ -114,8 +144,8 @@ export class Request extends Message {
   set url(value: string) {
     const u = new URL(value);
     this.scheme = u.protocol.replace(/:$/, "");
-    this.host = u.hostname.replace(/^\[|\]$/g, "");
-    this.port = u.port ? Number(u.port) : (DEFAULT_PORT[this.scheme] ?? 80);
+    this.#host = u.hostname.replace(/^\[|\]$/g, "");
+    this.#port = u.port ? Number(u.port) : (DEFAULT_PORT[this.scheme] ?? 80);
     this.path = rawRequestTarget(value);
     if (this.plainHeaders.has("host")) this.plainHeaders.set("host", this.hostHeader);
   }
