@@ -205,7 +205,12 @@ function onSignals(fn: () => void): void {
 async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }): Promise<void> {
   const options = orExit(() => optionsFromArgs(argv));
   const filter = orExit(() => dumpFilter(argv.filter));
-  if (filter) options["dumper_filter"] = filter;
+  if (filter) {
+    // As mitmdump's: the filter also picks the flows `-w` saves and `-r` reads (unless --set names others).
+    options["dumper_filter"] = filter;
+    options["save_stream_filter"] ??= filter;
+    options["readfile_filter"] ??= filter;
+  }
   // -f on dump's own command line means what dump prints, as the filter after the flags does.
   else if (options["view_filter"] !== undefined && options["dumper_filter"] === undefined) options["dumper_filter"] = options["view_filter"];
   const settings = await withConfigFiles(options);

@@ -560,6 +560,25 @@ test("--set dumper_filter prints only matching flows, and --set hardump writes e
   assert.match(p.stderr(), /saved 3 flows as HAR to/);
 });
 
+test("the filter after dump's flags also picks what -r reads and -w saves, as mitmdump's does; --set readfile_filter and save_stream_filter still name their own", { timeout: 30_000 }, async () => {
+  const dir = tempDir("pryx-dump-filter-w-");
+  const fixture = path.join(REPO, "test/fixtures/mitmproxy-8.1.1.flow");
+  const saved = path.join(dir, "posts.pryx");
+  const p = runPryx(["dump", "-n", "-q", "--confdir", path.join(dir, "conf"), "-r", fixture, "-w", saved, "~m POST"]);
+  assert.equal(await p.exited, 0, p.stderr());
+  const back = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "-r", saved]);
+  assert.equal(await back.exited, 0, back.stderr());
+  const lines = back.stdoutLines();
+  assert.ok(lines.length >= 1 && lines.every((l) => / POST http/.test(l)), back.stdout());
+
+  const all = path.join(dir, "all.pryx");
+  const q = runPryx(["dump", "-n", "-q", "--confdir", path.join(dir, "conf"), "-r", fixture, "-w", all, "--set", "readfile_filter=~all", "--set", "save_stream_filter=~all", "~m POST"]);
+  assert.equal(await q.exited, 0, q.stderr());
+  const again = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "-r", all]);
+  assert.equal(await again.exited, 0, again.stderr());
+  assert.equal(again.stdoutLines().length, 3, again.stdout());
+});
+
 test("--set server=false is -n: the file is printed and nothing listens", { timeout: 30_000 }, async () => {
   const dir = tempDir("pryx-server-false-");
   const fixture = path.join(REPO, "test/fixtures/mitmproxy-8.1.1.flow");
