@@ -169,9 +169,14 @@ export function* flowsIn(file: string): Generator<Flow, FlowFileRead> {
     if (isHar(buf.toString("utf8", 0, Math.min(n, 64)))) {
       const chunks = [Buffer.from(buf.subarray(0, n))];
       while ((n = read()) > 0) chunks.push(Buffer.from(buf.subarray(0, n)));
-      const flows = fromHar(Buffer.concat(chunks).toString("utf8"));
-      yield* flows;
-      return { count: flows.length, errors: [], format: "har" };
+      let har: ReturnType<typeof fromHar>;
+      try {
+        har = fromHar(Buffer.concat(chunks).toString("utf8"));
+      } catch (err) {
+        throw new Error(`cannot read HAR file ${file}: ${(err as Error).message}`);
+      }
+      yield* har.flows;
+      return { count: har.flows.length, errors: har.errors.map((e) => `${file}: ${e}`), format: "har" };
     }
     const errors: string[] = [];
     let count = 0;

@@ -65,6 +65,21 @@ test("a HAR file that starts with a UTF-8 byte order mark (Fiddler's) is read as
   assert.equal((got[0] as HTTPFlow).request.path, "/bom");
 });
 
+test("a HAR file cut off is an error naming the file; a bad entry is named with the file and the other entries load", (t) => {
+  const har = toHar([flow("/one", "1"), flow("/two", "2")]);
+  const cut = tmpFile(t, har.slice(0, 300));
+  assert.throws(() => readFlows(cut, () => undefined), new RegExp(`cannot read HAR file ${cut.replaceAll("/", "\\/")}: not valid JSON .*cut off, or not a HAR file`));
+  const doc = JSON.parse(har) as { log: { entries: { request: { url: string } }[] } };
+  doc.log.entries[0]!.request.url = "::bad::";
+  const bad = tmpFile(t, JSON.stringify(doc));
+  const got: Flow[] = [];
+  const read = readFlows(bad, (f) => got.push(f));
+  assert.equal(read.count, 1);
+  assert.deepEqual(got.map((f) => (f as HTTPFlow).request.path), ["/two"]);
+  assert.equal(read.errors.length, 1);
+  assert.ok(read.errors[0]!.startsWith(`${bad}: HAR entry 1 (POST ::bad::): `), read.errors[0]);
+});
+
 test("an error from the caller's handler is not reported as an unreadable line", (t) => {
   const file = tmpFile(t, `${encodeFlow(flow("/x", "y"))}\n`);
   assert.throws(() => readFlows(file, () => { throw new Error("store is full"); }), /store is full/);

@@ -1,3 +1,4 @@
+import { parseSetCookie } from "../flow/cookies.ts";
 import type { Loader } from "../hooks/loader.ts";
 import type { OptionValue } from "../options.ts";
 import type { HTTPFlow } from "../flow/http.ts";
@@ -62,20 +63,6 @@ export function domainMatch(host: string, domain: string): boolean {
   const h = host.toLowerCase();
   const d = domain.toLowerCase().replace(/^\./, "");
   return h === d || h.endsWith(`.${d}`);
-}
-
-/** A Set-Cookie value: the name and value, and the attributes pryx needs (names lowercased). */
-export function parseSetCookie(text: string): { name: string; value: string; attrs: Map<string, string> } | undefined {
-  const [pair = "", ...rest] = text.split(";");
-  const eq = pair.indexOf("=");
-  if (eq <= 0) return undefined;
-  const attrs = new Map<string, string>();
-  for (const a of rest) {
-    const i = a.indexOf("=");
-    const key = (i < 0 ? a : a.slice(0, i)).trim().toLowerCase();
-    if (key) attrs.set(key, i < 0 ? "" : a.slice(i + 1).trim());
-  }
-  return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), attrs };
 }
 
 function isExpired(attrs: Map<string, string>, now: number): boolean {

@@ -3,17 +3,34 @@ import { Client, Server } from "./connection.ts";
 import { HTTPFlow, Request, Response } from "./http.ts";
 import { FlowError, type Flow } from "./flow.ts";
 import { WebSocketData, WebSocketMessage } from "./websocket.ts";
+import { parseCookieHeader, parseSetCookie } from "./cookies.ts";
+import { decodeUrlencoded, encodeUrlencoded } from "../../urlencoded.ts";
 
 interface HarNV {
   name: string;
   value: string;
+}
+/** HAR 1.2's cookie object; the attributes only where the Set-Cookie line has them. */
+interface HarCookie extends HarNV {
+  path?: string;
+  domain?: string;
+  expires?: string;
+  httpOnly?: boolean;
+  secure?: boolean;
+}
+interface HarPostData {
+  mimeType: string;
+  /** HAR 1.2 has `text` or `params`; browsers write `params` alone for some forms. */
+  text?: string;
+  params?: HarNV[];
+  encoding?: string;
 }
 interface HarResponse {
   status: number;
   statusText: string;
   httpVersion: string;
   headers: HarNV[];
-  cookies: HarNV[];
+  cookies: HarCookie[];
   content: { size: number; mimeType: string; text?: string; encoding?: string };
   redirectURL: string;
   headersSize: number;
@@ -25,7 +42,7 @@ interface HarEntry {
   startedDateTime: string;
   time: number;
   serverIPAddress?: string;
-  request: { method: string; url: string; httpVersion: string; headers: HarNV[]; queryString: HarNV[]; cookies: HarNV[]; headersSize: number; bodySize: number; postData?: { mimeType: string; text: string; encoding?: string } };
+  request: { method: string; url: string; httpVersion: string; headers: HarNV[]; queryString: HarNV[]; cookies: HarCookie[]; headersSize: number; bodySize: number; postData?: HarPostData };
   response: HarResponse;
   cache: Record<string, never>;
   timings: { send: number; wait: number; receive: number };
@@ -85,12 +102,42 @@ function harResponse(s: Response): HarResponse {
     statusText: s.reason,
     httpVersion: s.http_version,
     headers: nv(s.headers),
-    cookies: [],
+    cookies: responseCookies(s),
     content: { size: s.content?.length ?? 0, mimeType: s.headers.get("content-type") ?? "", ...text(s.content) },
     redirectURL: s.headers.get("location") ?? "",
     headersSize: -1,
     bodySize: s.raw_content?.length ?? -1,
   };
+}
+
+const isUrlencoded = (mimeType: string): boolean => /^\s*application\/x-www-form-urlencoded\b/i.test(mimeType);
+
+/** A request body, and for a form its fields as `params` too, as browsers and mitmproxy's HAR export write it. */
+function postData(mimeType: string, body: Uint8Array): HarPostData {
+  const data: HarPostData = { mimeType, ...text(body) };
+  if (isUrlencoded(mimeType) && data.encoding === undefined) data.params = nv(decodeUrlencoded(data.text ?? ""));
+  return data;
+}
+
+/** Each Set-Cookie line as HAR's cookie object, `expires` as an ISO date (from Max-Age, counted from the response, or Expires). */
+function responseCookies(s: Response): HarCookie[] {
+  const out: HarCookie[] = [];
+  for (const line of s.plainHeaders.getAll("set-cookie")) {
+    const c = parseSetCookie(line);
+    if (!c) continue;
+    const cookie: HarCookie = { name: c.name, value: c.value };
+    const path = c.attrs.get("path");
+    const domain = c.attrs.get("domain");
+    if (path) cookie.path = path;
+    if (domain) cookie.domain = domain;
+    const maxAge = c.attrs.get("max-age");
+    const expires = maxAge !== undefined && /^-?\d+$/.test(maxAge) ? (s.timestamp_start + Number(maxAge)) * 1000 : Date.parse(c.attrs.get("expires") ?? "");
+    if (!Number.isNaN(expires)) cookie.expires = new Date(expires).toISOString();
+    cookie.httpOnly = c.attrs.has("httponly");
+    cookie.secure = c.attrs.has("secure");
+    out.push(cookie);
+  }
+  return out;
 }
 
 /** No response: what Chrome writes for a failed request, status 0 and the reason in `_error`. */
@@ -119,7 +166,7 @@ export function toHar(flows: Flow[]): string {
         httpVersion: r.http_version,
         headers: nv(r.headers),
         queryString: nv(r.query),
-        cookies: [],
+        cookies: nv(parseCookieHeader(r.plainHeaders.getAll("cookie"))),
         headersSize: -1,
         bodySize: r.raw_content?.length ?? 0,
       },
@@ -128,7 +175,7 @@ export function toHar(flows: Flow[]): string {
       timings,
     };
     if (f.server_conn.peername) entry.serverIPAddress = f.server_conn.peername[0];
-    if (reqBody && reqBody.length) entry.request.postData = { mimeType: r.headers.get("content-type") ?? "", ...text(reqBody) };
+    if (reqBody && reqBody.length) entry.request.postData = postData(r.plainHeaders.get("content-type") ?? "", reqBody);
     if (f.comment) entry.comment = f.comment;
     if (f.websocket) entry._webSocketMessages = harMessages(f.websocket);
     entries.push(entry);
@@ -158,13 +205,40 @@ function httpVersion(v: string | undefined): string {
   return upper === "H2" || upper === "HTTP/2" ? "HTTP/2.0" : upper;
 }
 
-export function fromHar(json: string): HTTPFlow[] {
-  const har = JSON.parse(json.startsWith(BOM) ? json.slice(1) : json) as { log?: { entries?: HarEntry[] } };
+/** A request body from HAR's postData: its text, or for a form given as `params` alone, the fields encoded. */
+function bodyFromHar(data: HarPostData | undefined): Uint8Array {
+  if (!data) return new Uint8Array(0);
+  if (typeof data.text === "string") return Buffer.from(data.text, data.encoding === "base64" ? "base64" : "utf8");
+  if (Array.isArray(data.params)) return Buffer.from(encodeUrlencoded(data.params.map((p): [string, string] => [String(p.name), String(p.value ?? "")])), "utf8");
+  return new Uint8Array(0);
+}
+
+/** The flows of a HAR file's entries, and for each entry that cannot be one, why (its number counted from 1). */
+export function fromHar(json: string): { flows: HTTPFlow[]; errors: string[] } {
+  let har: { log?: { entries?: HarEntry[] } };
+  try {
+    har = JSON.parse(json.startsWith(BOM) ? json.slice(1) : json) as typeof har;
+  } catch (err) {
+    throw new Error(`not valid JSON (${(err as Error).message}): cut off, or not a HAR file`);
+  }
   const entries = har.log?.entries;
   if (!Array.isArray(entries)) throw new Error("not a HAR file: no log.entries");
-  return entries.map((e) => {
+  const flows: HTTPFlow[] = [];
+  const errors: string[] = [];
+  entries.forEach((e, i) => {
+    try {
+      flows.push(flowFromEntry(e));
+    } catch (err) {
+      errors.push(`HAR entry ${i + 1} (${String(e?.request?.method ?? "?")} ${String(e?.request?.url ?? "?")}): ${(err as Error).message}`);
+    }
+  });
+  return { flows, errors };
+}
+
+function flowFromEntry(e: HarEntry): HTTPFlow {
+  {
     const start = Date.parse(e.startedDateTime) / 1000;
-    const body = e.request.postData ? Buffer.from(e.request.postData.text, e.request.postData.encoding === "base64" ? "base64" : "utf8") : new Uint8Array(0);
+    const body = bodyFromHar(e.request.postData);
     const req = Request.make(e.request.method, e.request.url, body, plainFields(e.request.headers));
     req.headers.delete("content-encoding");
     req.http_version = httpVersion(e.request.httpVersion);
@@ -191,5 +265,5 @@ export function fromHar(json: string): HTTPFlow[] {
     if (Array.isArray(e._webSocketMessages)) flow.websocket = messagesFromHar(e._webSocketMessages);
     flow.live = false;
     return flow;
-  });
+  }
 }

@@ -58,7 +58,7 @@ test("HAR export and import round-trip the request, the response and non-UTF-8 b
   f.response!.content = Buffer.from([0xff, 0x00, 0x10]);
   const har = toHar([f]);
   assert.ok(isHar(har));
-  const [back] = fromHar(har);
+  const [back] = fromHar(har).flows;
   assert.equal(back?.request.method, "POST");
   assert.equal(back?.request.pretty_url, "http://api.test:8080/login?next=/home");
   assert.equal(back?.request.text, "user=o'brien");
@@ -78,7 +78,7 @@ test("a WebSocket flow's messages go to HAR as Chrome writes them (_webSocketMes
     { type: "send", time: 1700000000.25, opcode: 1, data: "héllo" },
     { type: "receive", time: 1700000000.5, opcode: 2, data: Buffer.from([0, 255, 7]).toString("base64") },
   ]);
-  const [back] = fromHar(har);
+  const [back] = fromHar(har).flows;
   assert.deepEqual(back?.websocket?.messages.map((m) => [m.type, m.from_client, [...m.content], m.timestamp]), [
     ["text", true, [...Buffer.from("héllo")], 1700000000.25],
     ["binary", false, [0, 255, 7], 1700000000.5],
@@ -145,7 +145,7 @@ test("a browser's HAR entry for HTTP/2 imports without its pseudo-headers and wi
     cache: {},
     timings: { send: 0, wait: 1, receive: 1 },
   };
-  const [f] = fromHar(JSON.stringify({ log: { version: "1.2", creator: { name: "WebInspector", version: "537.36" }, pages: [], entries: [entry] } }));
+  const [f] = fromHar(JSON.stringify({ log: { version: "1.2", creator: { name: "WebInspector", version: "537.36" }, pages: [], entries: [entry] } })).flows;
   assert.deepEqual(f?.request.headers.fields, [["Host", "example.com"], ["accept", "*/*"]]);
   assert.equal(f?.request.http_version, "HTTP/2.0");
   assert.ok(f?.response?.headers.fields.every(([n]) => !n.startsWith(":")), "no :status among the response's fields");
@@ -165,7 +165,7 @@ test("an error flow exports as a valid HAR 1.2 entry, as Chrome writes a failed 
   assert.equal(entry.time, 500);
   assert.deepEqual(entry.response, { status: 0, statusText: "", httpVersion: "", headers: [], cookies: [], content: { size: 0, mimeType: "x-unknown" }, redirectURL: "", headersSize: -1, bodySize: -1, _error: "connection refused" });
 
-  const [back] = fromHar(toHar([f]));
+  const [back] = fromHar(toHar([f])).flows;
   assert.equal(back?.response, undefined);
   assert.equal(back?.error?.msg, "connection refused");
   assert.equal(back?.error?.timestamp, 1_700_000_000.5);
@@ -181,4 +181,50 @@ test("an error flow's time stays sane after a save and load, and a never-sent re
   const entry = (JSON.parse(toHar([back])) as { log: { entries: { time: number; timings: Record<string, number> }[] } }).log.entries[0]!;
   assert.equal(entry.time, 0);
   assert.deepEqual(entry.timings, { send: 0, wait: 0, receive: 0 });
+});
+
+test("HAR export fills request and response cookies and a form's params, as mitmproxy's HAR export and browsers' do", () => {
+  const f = flow();
+  f.request.headers.set("Cookie", "c1=v1; c2=v2");
+  f.response!.timestamp_start = 1_700_000_000;
+  f.response!.headers.add("Set-Cookie", "a=1; Path=/; HttpOnly");
+  f.response!.headers.add("Set-Cookie", "b=2; Domain=.api.test; Max-Age=60; Secure");
+  const entry = (JSON.parse(toHar([f])) as { log: { entries: { request: Record<string, unknown>; response: Record<string, unknown> }[] } }).log.entries[0]!;
+  assert.deepEqual(entry.request["cookies"], [
+    { name: "c1", value: "v1" },
+    { name: "c2", value: "v2" },
+  ]);
+  assert.deepEqual(entry.response["cookies"], [
+    { name: "a", value: "1", path: "/", httpOnly: true, secure: false },
+    { name: "b", value: "2", domain: ".api.test", expires: new Date((1_700_000_000 + 60) * 1000).toISOString(), httpOnly: false, secure: true },
+  ]);
+  assert.deepEqual(entry.request["postData"], { mimeType: "application/x-www-form-urlencoded", text: "user=o'brien", params: [{ name: "user", value: "o'brien" }] });
+});
+
+test("HAR import: a form given as params alone (HAR 1.2 allows it) becomes its urlencoded body; an entry that cannot be a flow is an error naming it, and the others load", () => {
+  const entry = (method: string, url: string, postData?: unknown) => ({
+    startedDateTime: "2026-11-27T08:00:00.000Z",
+    time: 5,
+    request: { method, url, httpVersion: "HTTP/1.1", headers: [{ name: "Content-Type", value: "application/x-www-form-urlencoded" }], queryString: [], cookies: [], headersSize: -1, bodySize: -1, ...(postData ? { postData } : {}) },
+    response: { status: 200, statusText: "OK", httpVersion: "HTTP/1.1", headers: [], cookies: [], content: { size: 0, mimeType: "" }, redirectURL: "", headersSize: -1, bodySize: 0 },
+    cache: {},
+    timings: { send: 1, wait: 3, receive: 1 },
+  });
+  const { flows, errors } = fromHar(
+    JSON.stringify({
+      log: {
+        version: "1.2",
+        entries: [
+          entry("POST", "http://forms.test/submit", { mimeType: "application/x-www-form-urlencoded", params: [{ name: "a", value: "1" }, { name: "b c", value: "x&y" }] }),
+          entry("GET", "not a url"),
+          entry("GET", "http://forms.test/after"),
+        ],
+      },
+    }),
+  );
+  assert.deepEqual(flows.map((f) => f.request.url), ["http://forms.test/submit", "http://forms.test/after"]);
+  assert.equal(Buffer.from(flows[0]!.request.content ?? []).toString(), "a=1&b+c=x%26y");
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /^HAR entry 2 \(GET not a url\): /);
+  assert.throws(() => fromHar('{"log": {"entries": [{"startedDa'), /not valid JSON .*: cut off, or not a HAR file/);
 });
