@@ -214,6 +214,15 @@ export class Headers implements Iterable<HeaderField> {
     return this;
   }
 
+  /** mitmproxy's names for `getAll` and `setAll`. */
+  get_all(name: string): string[] {
+    return this.getAll(name);
+  }
+
+  set_all(name: string, values: readonly string[]): this {
+    return this.setAll(name, values);
+  }
+
   add(name: string, value: string | number): this {
     const v = String(value);
     validateHeaderField(name, v);

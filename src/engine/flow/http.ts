@@ -4,6 +4,8 @@ import { Headers, type HeaderField } from "./headers.ts";
 import { Message, toBytes, type Body } from "./message.ts";
 import type { WebSocketData } from "./websocket.ts";
 import { decodeUrlencoded, encodeUrlencoded } from "../../urlencoded.ts";
+import { MultiDictView, type Field } from "./multidict.ts";
+import { formatCookieHeader, parseCookieHeader, parseSetCookie } from "./cookies.ts";
 
 const DEFAULT_PORT: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443 };
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -48,6 +50,14 @@ function hostForUrl(host: string): string {
 export function prettyHostOf(host: string, hostHeader: string | undefined): string {
   if (!hostHeader) return host;
   return parseAuthority(hostHeader)?.host ?? hostHeader;
+}
+
+const isUrlencoded = (contentType: string | undefined): boolean => /^\s*application\/x-www-form-urlencoded\b/i.test(contentType ?? "");
+
+/** Fields given as pairs (a view, an array) or as a plain object's entries. */
+function fieldsOf(fields: Iterable<readonly [string, string]> | Record<string, string>): Field[] {
+  const pairs: Iterable<readonly [unknown, unknown]> = Symbol.iterator in fields ? (fields as Iterable<readonly [string, string]>) : Object.entries(fields);
+  return Array.from(pairs, ([k, v]): Field => [String(k), String(v)]);
 }
 
 export class Request extends Message {
@@ -201,18 +211,67 @@ export class Request extends Message {
     return `${this.scheme}://${h}${this.path}`;
   }
 
-  /** The query string's fields, in order. */
-  get query(): [string, string][] {
+  /** The query string's fields, in order, as a live view: `query["a"] = "2"` rewrites the path (mitmproxy's). */
+  get query(): MultiDictView {
+    return new MultiDictView(
+      () => this.queryFields(),
+      (fields) => (this.query = fields),
+    );
+  }
+
+  set query(fields: Iterable<readonly [string, string]> | Record<string, string>) {
+    const q = this.path.indexOf("?");
+    const base = q === -1 ? this.path : this.path.slice(0, q);
+    const s = encodeUrlencoded(fieldsOf(fields), q === -1 ? undefined : this.path.slice(q + 1));
+    this.path = s ? `${base}?${s}` : base;
+  }
+
+  /** The query string's fields, in order (a copy). */
+  queryFields(): Field[] {
     const q = this.path.indexOf("?");
     if (q === -1) return [];
     return decodeUrlencoded(this.path.slice(q + 1));
   }
 
-  set query(fields: Iterable<[string, string]>) {
-    const q = this.path.indexOf("?");
-    const base = q === -1 ? this.path : this.path.slice(0, q);
-    const s = encodeUrlencoded(fields, q === -1 ? undefined : this.path.slice(q + 1));
-    this.path = s ? `${base}?${s}` : base;
+  /** The Cookie header's name=value pairs as a live view; a change writes one Cookie header (mitmproxy's). */
+  get cookies(): MultiDictView {
+    return new MultiDictView(
+      () => parseCookieHeader(this.plainHeaders.getAll("cookie")),
+      (fields) => (this.cookies = fields),
+    );
+  }
+
+  set cookies(fields: Iterable<readonly [string, string]> | Record<string, string>) {
+    const pairs = fieldsOf(fields);
+    if (pairs.length) this.plainHeaders.set("cookie", formatCookieHeader(pairs));
+    else this.plainHeaders.delete("cookie");
+  }
+
+  /**
+   * The body's fields when it is application/x-www-form-urlencoded (none otherwise), as a live
+   * view; a change writes the body and the Content-Type, as mitmproxy's `urlencoded_form` does.
+   */
+  get urlencoded_form(): MultiDictView {
+    return new MultiDictView(
+      () => (isUrlencoded(this.plainHeaders.get("content-type")) ? decodeUrlencoded(this.text ?? "") : []),
+      (fields) => (this.urlencoded_form = fields),
+    );
+  }
+
+  set urlencoded_form(fields: Iterable<readonly [string, string]> | Record<string, string>) {
+    const previous = isUrlencoded(this.plainHeaders.get("content-type")) ? this.text : undefined;
+    this.plainHeaders.set("content-type", "application/x-www-form-urlencoded");
+    this.text = encodeUrlencoded(fieldsOf(fields), previous);
+  }
+
+  /** mitmproxy's `host_header`: the Host header, or undefined; setting undefined removes it. */
+  get host_header(): string | undefined {
+    return this.plainHeaders.get("host");
+  }
+
+  set host_header(value: string | undefined) {
+    if (value === undefined || value === null) this.plainHeaders.delete("host");
+    else this.plainHeaders.set("host", value);
   }
 
   protected needsLengthWhenEmpty(): boolean {
@@ -266,6 +325,35 @@ export class Response extends Message {
     super(init.http_version ?? "HTTP/1.1", init.headers ?? [], init.content, init.timestamp_start);
     this.status_code = init.status_code;
     this.reason = init.reason ?? defaultReason(init.status_code);
+  }
+
+  /**
+   * The Set-Cookie headers' names and values as a live view. Where mitmproxy's gives each value
+   * with its attributes, this one gives the value alone; a changed value keeps its line's
+   * attributes (Path, Expires…), and a new one has none.
+   */
+  get cookies(): MultiDictView {
+    return new MultiDictView(
+      () => {
+        const out: Field[] = [];
+        for (const line of this.plainHeaders.getAll("set-cookie")) {
+          const c = parseSetCookie(line);
+          if (c) out.push([c.name, c.value]);
+        }
+        return out;
+      },
+      (fields) => (this.cookies = fields),
+    );
+  }
+
+  set cookies(fields: Iterable<readonly [string, string]> | Record<string, string>) {
+    const unused = this.plainHeaders.getAll("set-cookie").map((line) => ({ name: parseSetCookie(line)?.name, attrs: line.includes(";") ? line.slice(line.indexOf(";")) : "" }));
+    const lines = fieldsOf(fields).map(([name, value]) => {
+      const at = unused.findIndex((u) => u.name === name);
+      const attrs = at === -1 ? "" : (unused.splice(at, 1)[0] as { attrs: string }).attrs;
+      return `${name}=${value}${attrs}`;
+    });
+    this.plainHeaders.setAll("set-cookie", lines);
   }
 
   /** A complete response (mitmproxy's `Response.make`): Content-Length is set from the body. */

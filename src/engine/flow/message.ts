@@ -82,6 +82,23 @@ export abstract class Message {
     this.content = value === undefined ? undefined : Buffer.from(value, "utf8");
   }
 
+  /** mitmproxy's method forms of `text` and `content`, for scripts ported as they are. */
+  get_text(): string | undefined {
+    return this.text;
+  }
+
+  set_text(value: string | undefined): void {
+    this.text = value;
+  }
+
+  get_content(): Uint8Array | undefined {
+    return this.content;
+  }
+
+  set_content(value: Uint8Array | undefined): void {
+    this.content = value;
+  }
+
   json(): unknown {
     const t = this.text;
     if (t === undefined) throw new Error("message has no content to parse as JSON");

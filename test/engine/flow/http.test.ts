@@ -55,7 +55,7 @@ test("Request.make: Host first, url and pretty_host, query, json", () => {
   assert.equal(q.headers.get("host"), "example.test:8081");
   assert.equal(q.url, "http://example.test:8081/a/b?x=1&y=2");
   assert.equal(q.path, "/a/b?x=1&y=2");
-  assert.deepEqual(q.query, [["x", "1"], ["y", "2"]]);
+  assert.deepEqual([...q.query], [["x", "1"], ["y", "2"]]);
   assert.deepEqual(q.json(), { k: [1] });
   q.url = "https://other.test/c";
   assert.equal(q.host, "other.test");
@@ -109,4 +109,53 @@ test("setting url keeps the path as typed (dot segments, %2e), as mitmproxy's: o
   q.url = "http://other.test/a b/é|";
   assert.equal(q.path, "/a%20b/%C3%A9|");
   assert.equal(q.url, "http://other.test/a%20b/%C3%A9|");
+});
+
+test("mitmproxy's request and response API for ported scripts: query, cookies and urlencoded_form are live views; host_header, get_all, get_text", () => {
+  const r = Request.make("POST", "http://app.test/api?a=1&a=3&b=2", "x=1&y=2", { "Content-Type": "application/x-www-form-urlencoded", Cookie: "c1=v1; c2=v2" });
+  // flow.request.query["a"] = "2", as in mitmproxy: the first value read, every value replaced.
+  assert.equal(r.query["a"], "1");
+  assert.deepEqual(r.query.get_all("a"), ["1", "3"]);
+  r.query["a"] = "2";
+  assert.equal(r.path, "/api?a=2&b=2");
+  r.query.add("c", "x y");
+  delete r.query["b"];
+  assert.equal(r.path, "/api?a=2&c=x+y");
+  assert.ok("c" in r.query && !("b" in r.query));
+  assert.deepEqual(r.query.keys(), ["a", "c"]);
+  r.query = { only: "1" };
+  assert.equal(r.path, "/api?only=1");
+
+  assert.equal(r.cookies["c2"], "v2");
+  r.cookies["c1"] = "changed";
+  r.cookies.add("c3", "v3");
+  assert.equal(r.headers.get("cookie"), "c1=changed; c2=v2; c3=v3");
+
+  assert.equal(r.urlencoded_form.get("y"), "2");
+  r.urlencoded_form["x"] = "a&b";
+  assert.equal(r.get_text(), "x=a%26b&y=2");
+  assert.equal(r.headers.get("content-length"), "11");
+  const plain = Request.make("POST", "http://app.test/", "{}", { "Content-Type": "application/json" });
+  assert.equal(plain.urlencoded_form.length, 0, "not a form: no fields");
+  plain.urlencoded_form = [["k", "v"]];
+  assert.equal(plain.headers.get("content-type"), "application/x-www-form-urlencoded");
+  assert.equal(plain.get_text(), "k=v");
+
+  assert.equal(r.host_header, "app.test");
+  r.host_header = "other.test";
+  assert.equal(r.headers.get("host"), "other.test");
+  r.host_header = undefined;
+  assert.equal(r.headers.has("host"), false);
+
+  r.headers.add("X-Multi", "1");
+  r.headers.add("X-Multi", "2");
+  assert.deepEqual(r.headers.get_all("x-multi"), ["1", "2"]);
+  r.set_text("plain");
+  assert.equal(Buffer.from(r.get_content() ?? []).toString(), "plain");
+
+  const res = Response.make(200, "", [["Set-Cookie", "a=1; Path=/; HttpOnly"], ["Set-Cookie", "b=2"]]);
+  assert.deepEqual([...res.cookies], [["a", "1"], ["b", "2"]]);
+  res.cookies["a"] = "9";
+  res.cookies.add("n", "new");
+  assert.deepEqual(res.headers.get_all("set-cookie"), ["a=9; Path=/; HttpOnly", "b=2", "n=new"]);
 });
