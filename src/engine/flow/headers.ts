@@ -10,6 +10,7 @@
  * memory, and a pair array per field was most of their heap objects, all walked by the GC.
  */
 import type { StringPool } from "../string-pool.ts";
+import { fieldProxy } from "./field-proxy.ts";
 
 export type HeaderField = [name: string, value: string];
 
@@ -347,26 +348,9 @@ function flattenRecord(record: Record<string, string>): string[] {
   return out;
 }
 
-const HEADER_PROXY: ProxyHandler<Headers> = {
-  // Every method call and field read goes through this trap, so the common case (a
-  // property of the class) is one plain load; header names are the rare fallback.
-  get(target, prop) {
-    const own = (target as unknown as Record<string | symbol, unknown>)[prop];
-    if (own !== undefined || typeof prop === "symbol" || prop in target) return own;
-    return target.get(prop);
-  },
-  set(target, prop, value, receiver) {
-    if (typeof prop === "symbol" || prop in target) return Reflect.set(target, prop, value, receiver);
-    target.set(prop, String(value));
-    return true;
-  },
-  deleteProperty(target, prop) {
-    if (typeof prop === "symbol" || prop in target) return Reflect.deleteProperty(target, prop);
-    target.delete(prop);
-    return true;
-  },
-  has(target, prop) {
-    if (typeof prop === "symbol" || prop in target) return true;
-    return target.has(prop);
-  },
-};
+const HEADER_PROXY = fieldProxy<Headers>({
+  get: (h, name) => h.get(name),
+  set: (h, name, value) => h.set(name, String(value)),
+  delete: (h, name) => h.delete(name),
+  has: (h, name) => h.has(name),
+});

@@ -8,41 +8,43 @@
  * Iterating gives the `[name, value]` fields, as iterating a JS Map gives entries (`keys()` gives
  * the names, as iterating a Python dict does).
  */
+import { fieldProxy } from "./field-proxy.ts";
+
 export type Field = [name: string, value: string];
 
 export class MultiDictView implements Iterable<Field> {
   /** `view["name"]`: a field's first value, through the Proxy. */
   [name: string]: unknown;
-  readonly #read: () => Field[];
-  readonly #write: (fields: Field[]) => void;
+  private readonly read: () => Field[];
+  private readonly write: (fields: Field[]) => void;
 
   constructor(read: () => Field[], write: (fields: Field[]) => void) {
-    this.#read = read;
-    this.#write = write;
+    this.read = read;
+    this.write = write;
     return new Proxy(this, VIEW_PROXY);
   }
 
   /** A copy of the fields, in order. */
   get fields(): readonly Field[] {
-    return Object.freeze(this.#read());
+    return Object.freeze(this.read());
   }
 
   set fields(fields: Iterable<readonly [string, string]>) {
-    this.#write(Array.from(fields, ([k, v]): Field => [String(k), String(v)]));
+    this.write(Array.from(fields, ([k, v]): Field => [String(k), String(v)]));
   }
 
   /** Fields in all (a name given twice counts twice). */
   get length(): number {
-    return this.#read().length;
+    return this.read().length;
   }
 
   get(name: string, fallback?: string): string | undefined {
-    for (const [k, v] of this.#read()) if (k === name) return v;
+    for (const [k, v] of this.read()) if (k === name) return v;
     return fallback;
   }
 
   get_all(name: string): string[] {
-    return this.#read()
+    return this.read()
       .filter(([k]) => k === name)
       .map(([, v]) => v);
   }
@@ -51,40 +53,40 @@ export class MultiDictView implements Iterable<Field> {
   set_all(name: string, values: readonly unknown[]): void {
     const left = values.map(String);
     const out: Field[] = [];
-    for (const field of this.#read()) {
+    for (const field of this.read()) {
       if (field[0] !== name) out.push(field);
       else if (left.length) out.push([name, left.shift() as string]);
     }
     for (const v of left) out.push([name, v]);
-    this.#write(out);
+    this.write(out);
   }
 
   add(name: string, value: unknown): void {
-    this.#write([...this.#read(), [name, String(value)]]);
+    this.write([...this.read(), [name, String(value)]]);
   }
 
   insert(index: number, name: string, value: unknown): void {
-    const fields = this.#read();
+    const fields = this.read();
     fields.splice(index, 0, [name, String(value)]);
-    this.#write(fields);
+    this.write(fields);
   }
 
   /** Removes every value of `name`; false when there was none. */
   delete(name: string): boolean {
-    const fields = this.#read();
+    const fields = this.read();
     const kept = fields.filter(([k]) => k !== name);
     if (kept.length === fields.length) return false;
-    this.#write(kept);
+    this.write(kept);
     return true;
   }
 
   has(name: string): boolean {
-    return this.#read().some(([k]) => k === name);
+    return this.read().some(([k]) => k === name);
   }
 
   /** The names, each once (`multi`: once per field). */
   keys(multi = false): string[] {
-    const names = this.#read().map(([k]) => k);
+    const names = this.read().map(([k]) => k);
     return multi ? names : [...new Set(names)];
   }
 
@@ -95,37 +97,21 @@ export class MultiDictView implements Iterable<Field> {
 
   /** `[name, first value]` per name (`multi`: every field). */
   items(multi = false): Field[] {
-    return multi ? this.#read() : this.keys().map((k): Field => [k, this.get(k) as string]);
+    return multi ? this.read() : this.keys().map((k): Field => [k, this.get(k) as string]);
   }
 
   [Symbol.iterator](): Iterator<Field> {
-    return this.#read()[Symbol.iterator]();
+    return this.read()[Symbol.iterator]();
   }
 
   toJSON(): readonly Field[] {
-    return this.#read();
+    return this.read();
   }
 }
 
-const VIEW_PROXY: ProxyHandler<MultiDictView> = {
-  // Methods and getters run on the view itself, whose fields are private to it, not on the Proxy.
-  get(target, prop) {
-    if (typeof prop !== "symbol" && !(prop in target)) return target.get(prop);
-    const v: unknown = Reflect.get(target, prop, target);
-    return typeof v === "function" ? (v as (...args: unknown[]) => unknown).bind(target) : v;
-  },
-  set(target, prop, value) {
-    if (typeof prop === "symbol" || prop in target) return Reflect.set(target, prop, value, target);
-    target.set_all(prop, [value]);
-    return true;
-  },
-  deleteProperty(target, prop) {
-    if (typeof prop === "symbol" || prop in target) return Reflect.deleteProperty(target, prop);
-    target.delete(prop);
-    return true;
-  },
-  has(target, prop) {
-    if (typeof prop === "symbol" || prop in target) return true;
-    return target.has(prop);
-  },
-};
+const VIEW_PROXY = fieldProxy<MultiDictView>({
+  get: (view, name) => view.get(name),
+  set: (view, name, value) => view.set_all(name, [value]),
+  delete: (view, name) => view.delete(name),
+  has: (view, name) => view.has(name),
+});
