@@ -162,7 +162,8 @@ export interface PromptState {
   readonly line: le.LineState;
   /** Completion candidates being cycled with Tab, and the line they apply to. */
   readonly completion: { readonly candidates: readonly string[]; readonly index: number; readonly start: number; readonly applied: le.LineState } | undefined;
-  readonly history: { readonly index: number; readonly prefix: string } | undefined;
+  /** Where up/down stand in the history, the prefix they keep to, and the line as typed before the first step, which stepping past the newest brings back. */
+  readonly history: { readonly index: number; readonly prefix: string; readonly draft: le.LineState } | undefined;
   /** Shown above the prompt: completion candidates. */
   readonly hint: string | undefined;
   readonly onSubmit?: ((text: string) => Promise<void>) | undefined;
@@ -1262,13 +1263,14 @@ export class Controller {
     // What is before the cursor: `f` opens `set view_filter '…'` with the cursor inside the
     // quotes, so up recalls earlier filters whatever the current one is.
     const prefix = p.history?.prefix ?? p.line.value.slice(0, p.line.cursor);
+    const draft = p.history?.draft ?? p.line;
     const i = this.history.find(p.history?.index ?? lines.length, dir, prefix);
     if (i < 0) return;
     if (i >= lines.length) {
-      this.set({ prompt: { ...p, line: le.line(prefix), history: undefined, completion: undefined } });
+      this.set({ prompt: { ...p, line: draft, history: undefined, completion: undefined } });
       return;
     }
-    this.set({ prompt: { ...p, line: le.line(lines[i]!), history: { index: i, prefix }, completion: undefined } });
+    this.set({ prompt: { ...p, line: le.line(lines[i]!), history: { index: i, prefix, draft }, completion: undefined } });
   }
 
   /**

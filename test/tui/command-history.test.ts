@@ -58,3 +58,27 @@ test("a new console recalls the last session's filter with f and up, from <confd
     later.unmount();
   }
 });
+
+test("down after up found nothing, or after stepping back past the newest line, gives the line back as typed, the text after the cursor included", async () => {
+  const con = await renderConsole({ history: new CommandHistory() });
+  try {
+    await press(con, ":");
+    await press(con, "set anticache true");
+    for (let i = 0; i < 5; i++) await press(con, KEY.left);
+    await press(con, KEY.up);
+    let frame = await press(con, KEY.down);
+    assert.match(frame, /^: set anticache true$/m, "nothing in the history starts so: the line is as typed");
+    await press(con, KEY.enter);
+    await press(con, "f");
+    await press(con, "~u /old");
+    await press(con, KEY.enter);
+    // `f` opens with the cursor before the closing quote; up recalls the last filter, down comes back with the quote.
+    await press(con, "f");
+    frame = await press(con, KEY.up);
+    assert.match(frame, /^: set view_filter '~u \/old'$/m);
+    frame = await press(con, KEY.down);
+    assert.match(frame, /^: set view_filter '~u \/old'$/m, "the line as f opened it, filled with the current filter");
+  } finally {
+    con.unmount();
+  }
+});
