@@ -1,5 +1,6 @@
 import { Headers, plainHeaders, type HeaderField } from "./headers.ts";
 import { BODY_ENCODINGS, decodeContent, encodeContent } from "./encoding.ts";
+import { decodeText, encodeText } from "../../charset.ts";
 
 const utf8 = new TextDecoder("utf-8");
 
@@ -73,13 +74,22 @@ export abstract class Message {
     this.fixContentLength();
   }
 
+  /** The body as text, in the charset its Content-Type names (UTF-8 by default), as mitmproxy's. */
   get text(): string | undefined {
     const c = this.content;
-    return c === undefined ? undefined : utf8.decode(c);
+    if (c === undefined) return undefined;
+    const type = this.plainHeaders.get("content-type");
+    return type === undefined ? utf8.decode(c) : decodeText(c, type);
   }
 
   set text(value: string | undefined) {
-    this.content = value === undefined ? undefined : Buffer.from(value, "utf8");
+    if (value === undefined) {
+      this.content = undefined;
+      return;
+    }
+    const written = encodeText(value, this.plainHeaders.get("content-type"));
+    if (written.contentType !== undefined) this.plainHeaders.set("content-type", written.contentType);
+    this.content = written.bytes;
   }
 
   /** mitmproxy's method forms of `text` and `content`, for scripts ported as they are. */

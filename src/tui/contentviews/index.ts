@@ -13,7 +13,7 @@ import { imageView } from "./image.ts";
 import { jsonView, sniffJson } from "./json.ts";
 import { multipartView } from "./multipart.ts";
 import { javascriptView, rawView } from "./raw.ts";
-import { decodeLenient, isMostlyBinary, parseContentType, visible } from "./text.ts";
+import { decodeLenient, inUtf8, isMostlyBinary, parseContentType, visible } from "./text.ts";
 import { xmlView } from "./xml.ts";
 import { grpcView, protobufView } from "./protobuf.ts";
 import type { MessageSchema } from "../../proto-definitions.ts";
@@ -113,7 +113,7 @@ export function pickAutoView(
 
 /** Whether a body's lines in this mode are made as they are read (nothing to render up front, nor off the console's thread). */
 export function rendersLazily(body: Uint8Array, contentType: string | undefined, mode: ViewName): boolean {
-  const name = mode === "auto" || !Object.hasOwn(VIEWS, mode) ? pickAutoView(body, contentType) : (mode as ConcreteView);
+  const name = mode === "auto" || !Object.hasOwn(VIEWS, mode) ? pickAutoView(inUtf8(body, contentType), contentType) : (mode as ConcreteView);
   return VIEWS[name].lines !== undefined;
 }
 
@@ -146,6 +146,8 @@ export function renderContent(
   const maxLines = requested === undefined || Number.isNaN(requested) ? DEFAULT_MAX_LINES : Math.max(0, Math.floor(requested));
   const { mime, params } = parseContentType(contentType);
   const ctx: ViewContext = { mime, params, query: opts.query ?? [], schema: opts.schema };
+  // Hex shows the bytes as sent; every other view reads text in the charset the type names.
+  if (mode !== "hex") body = inUtf8(body, contentType);
   // A name from a saved option may not be a view this build has; auto is the sensible stand-in.
   if (mode === "auto" || !Object.hasOwn(VIEWS, mode)) {
     const picked = pickAutoView(body, contentType, opts);

@@ -1,4 +1,5 @@
 import type { Line, LineSink, SegmentStyle } from "./types.ts";
+import { decodeDeclared } from "../../charset.ts";
 
 const fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -182,4 +183,14 @@ export function pushTextLines(
     const line: Line = indent ? [{ text: indent }, seg] : [seg];
     sink.push(line);
   }
+}
+
+/**
+ * A text body in the charset its Content-Type names (`text/plain; charset=iso-8859-1`,
+ * windows-1252, shift_jis…), as UTF-8, which every view reads; any other body as it is. Read
+ * as UTF-8, a Latin-1 "héllo" was taken for binary and shown in hex (mitmproxy decodes it).
+ */
+export function inUtf8(body: Uint8Array, contentType: string | undefined): Uint8Array {
+  const text = decodeDeclared(body, contentType);
+  return text === undefined ? body : Buffer.from(text, "utf8");
 }

@@ -159,3 +159,22 @@ test("mitmproxy's request and response API for ported scripts: query, cookies an
   res.cookies.add("n", "new");
   assert.deepEqual(res.headers.get_all("set-cookie"), ["a=9; Path=/; HttpOnly", "b=2", "n=new"]);
 });
+
+test("text reads and writes the charset the Content-Type names, as mitmproxy's: Latin-1 both ways, and UTF-8 with the type corrected where Node cannot encode it", () => {
+  const latin = Response.make(200, "", { "Content-Type": "text/plain; charset=iso-8859-1" });
+  latin.content = new Uint8Array([0x68, 0xe9, 0x6c, 0x6c, 0x6f]);
+  assert.equal(latin.text, "héllo");
+  latin.text = "café";
+  assert.deepEqual([...(latin.content ?? [])], [0x63, 0x61, 0x66, 0xe9]);
+  assert.equal(latin.headers.get("content-type"), "text/plain; charset=iso-8859-1");
+  latin.text = "€";
+  assert.equal(Buffer.from(latin.content ?? []).toString("utf8"), "€");
+  assert.equal(latin.headers.get("content-type"), "text/plain; charset=utf-8", "€ is not Latin-1: the type says what the bytes are");
+
+  const sjis = Response.make(200, "", { "Content-Type": "text/html; charset=Shift_JIS" });
+  sjis.content = new Uint8Array([0x82, 0xa0]);
+  assert.equal(sjis.text, "あ");
+  const image = Response.make(200, "", { "Content-Type": "image/png; charset=iso-8859-1" });
+  image.content = Buffer.from("é", "utf8");
+  assert.equal(image.text, "é", "not a text type: read as UTF-8");
+});

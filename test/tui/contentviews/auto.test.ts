@@ -87,3 +87,17 @@ test("an unknown view name (e.g. from a saved option) behaves like auto", () => 
   assert.equal(viewTitle("multipart"), "Multipart Form");
   assert.equal(viewTitle("auto"), "Auto");
 });
+
+test("a body in the charset its type names (Latin-1, windows-1252, Shift_JIS) is shown as text; hex still shows the bytes sent", () => {
+  const latin1 = new Uint8Array([0x68, 0xe9, 0x6c, 0x6c, 0x6f]);
+  const shown = renderContent(latin1, "text/plain; charset=iso-8859-1", "auto");
+  assert.equal(shown.name, "Raw");
+  assert.deepEqual(texts(shown), ["héllo"]);
+  assert.deepEqual(texts(renderContent(latin1, "text/plain; charset=ISO-8859-1", "raw")), ["héllo"]);
+  assert.deepEqual(texts(renderContent(new Uint8Array([0x63, 0x61, 0x66, 0xe9]), "text/html; charset=windows-1252", "raw")), ["café"]);
+  assert.deepEqual(texts(renderContent(new Uint8Array([0x82, 0xa0]), "text/plain; charset=shift_jis", "raw")), ["あ"]);
+  assert.deepEqual(texts(renderContent(Buffer.from('{"k":"\xe9"}', "latin1"), "application/json; charset=latin1", "auto")).join(""), texts(renderContent(enc('{"k":"é"}'), "application/json", "auto")).join(""));
+  assert.match(texts(renderContent(latin1, "text/plain; charset=iso-8859-1", "hex"))[0]!, /68 e9 6c 6c 6f/);
+  // A charset Node does not know, and no charset: read as UTF-8, as before.
+  assert.deepEqual(texts(renderContent(latin1, "text/plain; charset=x-made-up", "raw")), ["h\\xe9llo"]);
+});
