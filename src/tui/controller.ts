@@ -281,6 +281,8 @@ export class Controller {
   private readonly history: CommandHistory;
   /** Where commands.history.prev/next stand, and the prefix they keep to. */
   private historyWalk = { prefix: "", index: Number.MAX_SAFE_INTEGER };
+  /** The toggle is turning the view filter off: the change it causes keeps the filter parked. */
+  private togglingFilterOff = false;
   /** mitmproxy's view.settings store: per flow, key → value. */
   private readonly flowSettings = new Map<string, Map<string, string>>();
   /** Bodies shown whole, rendered on a thread of their own when large. */
@@ -614,6 +616,11 @@ export class Controller {
         const options = new Map(this._state.options);
         for (const o of ev.changed) options.set(o.name, o);
         this.set({ options, viewFilter: options.get("view_filter")?.value ?? this._state.viewFilter });
+        // A view filter set (or cleared) other than by the toggle replaces the one the toggle parked.
+        if (ev.changed.some((o) => o.name === "view_filter")) {
+          if (this.togglingFilterOff) this.togglingFilterOff = false;
+          else if (this._state.pausedViewFilter !== undefined) this.set({ pausedViewFilter: undefined });
+        }
         this.applyViewOptions();
         break;
       }
@@ -1789,7 +1796,9 @@ export class Controller {
       if (!name) throw new Error("console.command.set needs an option name");
       const o = this._state.options.get(name);
       if (!o) throw new Error(`unknown option "${name}"`);
-      const text = `set ${name} ${quoteAlways(o.value)}`;
+      // `f` while the view filter is toggled off: the parked filter, to edit.
+      const value = name === "view_filter" && !o.value && this._state.pausedViewFilter ? this._state.pausedViewFilter : o.value;
+      const text = `set ${name} ${quoteAlways(value)}`;
       this.openPrompt(text, text.length - 1);
     });
     add("console.command.confirm", "console.command.confirm prompt cmd *args", "Run a command after a y/n confirmation", (a) => {
@@ -1900,6 +1909,7 @@ export class Controller {
       const paused = this._state.pausedViewFilter;
       if (!current && paused === undefined) throw new Error("no view filter to turn off: set one with f");
       const next = current ? "" : (paused as string);
+      this.togglingFilterOff = next === "";
       if (!(await this.setOption("view_filter", next))) return undefined;
       this.set({ pausedViewFilter: current || undefined });
       return current ? `view filter off: ${current}` : `view filter on: ${next}`;

@@ -216,6 +216,28 @@ test("T turns the view filter off, showing every flow and the filter it keeps, a
   }
 });
 
+test("f while the view filter is toggled off offers the parked filter to edit; clearing it there clears it for good", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add([makeFlow({ seq: 1, path: "/alpha" }), makeFlow({ seq: 2, path: "/beta" })]);
+    await waitForText(h, "/beta");
+    await runAtPrompt(h, "set view_filter '~u alpha'");
+    await waitForText(h, "[f:~u alpha]");
+    await press(h, "T");
+    await waitForText(h, "[f off:~u alpha]");
+    await press(h, "f");
+    assert.match(h.lastFrame(), /^: set view_filter '~u alpha'$/m);
+    await press(h, KEY.esc);
+    await runAtPrompt(h, "set view_filter ''");
+    const cleared = await waitForText(h, "view_filter =");
+    assert.ok(!cleared.includes("f off:"), "no parked filter left");
+    await press(h, "T");
+    assert.match(await waitForText(h, /no view filter to turn off/), /set one with f/);
+  } finally {
+    h.unmount();
+  }
+});
+
 test("i opens the intercept prompt; the status bar shows the filter and the intercepted count", async () => {
   const h = await renderConsole();
   try {
