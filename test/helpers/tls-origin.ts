@@ -41,6 +41,8 @@ export interface SeenRequest {
   /** "1.1" or "2.0": what the proxy spoke to the origin. */
   httpVersion: string;
   headers: http.IncomingHttpHeaders;
+  /** The fields as they came, [name, value, ...]: one per field line. */
+  rawHeaders: string[];
   body: Buffer;
 }
 
@@ -75,7 +77,7 @@ export async function startTlsOrigin(handler: TlsHandler, protocols: OriginProto
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const seen: SeenRequest = { method: req.method ?? "", path: req.url ?? "", httpVersion: req.httpVersion, headers: req.headers, body: Buffer.concat(chunks) };
+      const seen: SeenRequest = { method: req.method ?? "", path: req.url ?? "", httpVersion: req.httpVersion, headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) };
       o.requests.push(seen);
       Promise.resolve(handler(seen, res as http.ServerResponse)).catch((err: Error) => {
         res.statusCode = 500;

@@ -71,6 +71,40 @@ test("an h2 client reaches an HTTP/1.1-only origin: pryx falls back to HTTP/1.1 
   assert.equal(detail.response?.http_version, "HTTP/1.1", "the server side was HTTP/1.1");
 });
 
+for (const streamed of [false, true]) {
+  test(`an h2 request body without Content-Length reaches an HTTP/1.1-only origin framed, twice on one connection${streamed ? " (streamed: chunked)" : " (Content-Length added)"}`, { timeout: 15_000 }, async (t) => {
+    const seen: { framing: string; sha: string }[] = [];
+    const origin = await startTlsOrigin((req, res) => {
+      seen.push({ framing: req.headers["content-length"] !== undefined ? "length" : String(req.headers["transfer-encoding"]), sha: sha256(req.body) });
+      res.end(`got ${req.body.length}`);
+    }, "h1");
+    const proxy = await startProxy({ options: { ...insecure, ...(streamed ? { stream_large_bodies: "1k" } : {}) } });
+    const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
+    t.after(async () => {
+      session.destroy();
+      await proxy.stop();
+      await origin.close();
+    });
+    const uploads = [randomBytes(40 * 1024), randomBytes(3000)];
+    for (const upload of uploads) {
+      const res = await h2Request(session, { method: "POST", path: "/up", body: upload });
+      assert.equal(res.status, 200);
+      assert.equal(res.body.toString(), `got ${upload.length}`);
+    }
+    assert.deepEqual(seen, uploads.map((u) => ({ framing: streamed ? "chunked" : "length", sha: sha256(u) })));
+  });
+}
+
+test("an h2 request's cookies, one field each, reach an HTTP/1.1 origin as one Cookie header (RFC 9113 8.2.3)", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => res.end(JSON.stringify(req.rawHeaders.flatMap((v, i) => (i % 2 === 1 && req.rawHeaders[i - 1]?.toLowerCase() === "cookie" ? [v] : [])))), "h1");
+  const { session } = await h2SessionVia(t, origin);
+  const stream = session.request({ ":method": "GET", ":path": "/c", cookie: ["a=1", "b=2"] });
+  const chunks: Buffer[] = [];
+  stream.on("data", (d: Buffer) => chunks.push(d));
+  await new Promise((r) => stream.on("end", r));
+  assert.deepEqual(JSON.parse(Buffer.concat(chunks).toString()), ["a=1; b=2"], "one Cookie field line");
+});
+
 test("request and response hooks change HTTP/2 traffic as they do HTTP/1", { timeout: 15_000 }, async (t) => {
   const origin = await startTlsOrigin((req, res) => {
     res.setHeader("content-type", "text/plain");

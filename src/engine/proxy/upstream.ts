@@ -302,10 +302,19 @@ export class H1Upstream implements UpstreamChannel {
     let fields = forwardedFields(req.headers, upgrading);
     // pryx relays WebSocket frames uncompressed, so it offers the server no extensions (permessage-deflate).
     if (upgrading && (req.plainHeaders.get("upgrade") ?? "").toLowerCase() === "websocket") fields = fields.filter(([n]) => n.toLowerCase() !== "sec-websocket-extensions");
+    // HTTP/2 may split the Cookie header into one field per cookie; HTTP/1.1 has one (RFC 9113 8.2.3).
+    if (req.http_version.startsWith("HTTP/2")) fields = joinCookies(fields);
     const auth = req.scheme === "http" && this.server.via ? upstreamAuthField(this.ctx) : undefined;
     if (auth) fields.push(auth);
-    const head = requestHead(req, fields, this.requestTarget(flow));
     const body = opts.streamBody;
+    // An HTTP/2 request says where its body ends by ending the stream, and need not carry a
+    // Content-Length: in HTTP/1.1 it must have one, or be chunked, or the server takes the body
+    // for the next request on the connection (RFC 9112 6.3).
+    const unframed = !isChunked(req.plainHeaders) && !req.plainHeaders.has("content-length");
+    const addChunked = unframed && body !== undefined;
+    if (unframed && !body && (req.raw_content?.length ?? 0) > 0) fields.push(["content-length", String(req.raw_content?.length)]);
+    if (addChunked) fields.push(["transfer-encoding", "chunked"]);
+    const head = requestHead(req, fields, this.requestTarget(flow));
     if (!body) {
       this.socket.cork();
       this.socket.write(head);
@@ -314,7 +323,7 @@ export class H1Upstream implements UpstreamChannel {
       return;
     }
     this.socket.write(head);
-    const chunked = isChunked(req.plainHeaders);
+    const chunked = addChunked || isChunked(req.plainHeaders);
     body.stream((c) => {
       const more = this.socket.write(chunked ? Buffer.concat(chunkOf(c)) : c);
       if (!more) this.socket.once("drain", () => body.resume());
@@ -436,4 +445,13 @@ export function describeConnectError(err: Error & { code?: string }, host: strin
         return `TLS verification of ${host} failed: ${err.message} (use -k/--ssl-insecure to skip verification)`;
       return `cannot connect to ${where}: ${err.message}`;
   }
+}
+
+/** The Cookie fields as one, "; " between them, where the first was. */
+function joinCookies(fields: [string, string][]): [string, string][] {
+  const cookies = fields.filter(([n]) => n.toLowerCase() === "cookie");
+  if (cookies.length < 2) return fields;
+  const first = cookies[0] as [string, string];
+  const joined: [string, string] = [first[0], cookies.map(([, v]) => v).join("; ")];
+  return fields.flatMap((f) => (f === first ? [joined] : f[0].toLowerCase() === "cookie" ? [] : [f]));
 }
