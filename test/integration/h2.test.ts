@@ -105,6 +105,36 @@ test("an h2 request's cookies, one field each, reach an HTTP/1.1 origin as one C
   assert.deepEqual(JSON.parse(Buffer.concat(chunks).toString()), ["a=1; b=2"], "one Cookie field line");
 });
 
+for (const streamed of [false, true]) {
+  test(`an h2 response's trailers (gRPC's status) reach the h2 client${streamed ? ", the body streamed" : ""}`, { timeout: 15_000 }, async (t) => {
+    const origin = await startTlsOrigin((req, res) => {
+      res.setHeader("content-type", "application/grpc");
+      if (req.path !== "/none") res.addTrailers({ "grpc-status": "0", "grpc-message": "ok" });
+      res.end(Buffer.alloc(streamed ? 4096 : 5, 1));
+    }, "h2");
+    const proxy = await startProxy({ options: { ...insecure, ...(streamed ? { stream_large_bodies: "1k" } : {}) } });
+    const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
+    t.after(async () => {
+      session.destroy();
+      await proxy.stop();
+      await origin.close();
+    });
+    const stream = session.request({ ":method": "POST", ":path": "/pkg.Svc/Call", "content-type": "application/grpc" });
+    stream.end(Buffer.from([0, 0, 0, 0, 0]));
+    let trailers: Record<string, unknown> | undefined;
+    stream.on("trailers", (h) => (trailers = h));
+    let size = 0;
+    stream.on("data", (d: Buffer) => (size += d.length));
+    await new Promise((r) => stream.on("end", r));
+    assert.equal(size, streamed ? 4096 : 5);
+    assert.equal(trailers?.["grpc-status"], "0");
+    assert.equal(trailers?.["grpc-message"], "ok");
+    // A response without trailers still ends cleanly.
+    const plain = await h2Request(session, { path: "/none" });
+    assert.equal(plain.status, 200);
+  });
+}
+
 test("request and response hooks change HTTP/2 traffic as they do HTTP/1", { timeout: 15_000 }, async (t) => {
   const origin = await startTlsOrigin((req, res) => {
     res.setHeader("content-type", "text/plain");

@@ -71,6 +71,11 @@ class H2Writer implements ClientWriter {
     const body = noBody ? undefined : res.raw_content;
     const fields = toH2Fields(res.headers, { ":status": res.status_code });
     if (!noBody && res.plainHeaders.has("transfer-encoding")) fields["content-length"] = String(body?.length ?? 0);
+    if (!noBody && (res.trailers?.flat.length ?? 0) > 0) {
+      this.respondWithTrailers(fields, res);
+      this.stream.end(body);
+      return;
+    }
     this.stream.respond(fields, { endStream: !body || body.length === 0 });
     if (body && body.length) this.stream.end(body);
   }
@@ -79,7 +84,17 @@ class H2Writer implements ClientWriter {
     const res = flow.response as Response;
     if (this.gone) return;
     this.started = true;
-    this.stream.respond(toH2Fields(res.headers, { ":status": res.status_code }));
+    // A streamed body's trailers (gRPC's status among them) are known only at its end.
+    this.respondWithTrailers(toH2Fields(res.headers, { ":status": res.status_code }), res);
+  }
+
+  /** Responds leaving the stream open after the body for the response's trailers (none is an empty set), as HTTP/2 sends them. */
+  private respondWithTrailers(fields: http2.OutgoingHttpHeaders, res: Response): void {
+    this.stream.respond(fields, { waitForTrailers: true });
+    this.stream.once("wantTrailers", () => {
+      if (this.gone) return;
+      this.stream.sendTrailers(res.trailers ? toH2Fields(res.trailers, {}) : {});
+    });
   }
 
   chunk(_res: Response, data: Buffer): boolean {
