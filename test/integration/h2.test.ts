@@ -267,8 +267,26 @@ test("a stream reset before any response, by the client or by the server, ends t
   setTimeout(() => stream.close(0x8), 300);
   const flows = await proxy.waitFinished(2, 1200);
   const byPath = new Map(flows.map((f) => [f.path, f.error]));
-  assert.match(byPath.get("/server-resets") ?? "", /reset the HTTP\/2 stream/);
+  assert.match(byPath.get("/server-resets") ?? "", /reset the HTTP\/2 stream \(CANCEL\)/, "the server's own code, by its name");
   assert.equal(byPath.get("/client-resets"), "client reset the stream", "finished at the reset, not when the server answers");
+});
+
+test("a server that resets its stream right after the response's headers leaves an error, never a whole empty response", { timeout: 20_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => {
+    const h2res = res as unknown as { stream: { respond(h: Record<string, string | number>): void; close(code: number): void } };
+    h2res.stream.respond({ ":status": 200, "content-length": "5000" });
+    h2res.stream.close(0x8);
+  }, "h2");
+  const { proxy, session } = await h2SessionVia(t, origin);
+  const runs = 10;
+  for (let i = 0; i < runs; i++) {
+    const got = await h2Request(session, { path: `/cut/${i}` }).catch((e: Error) => e);
+    assert.ok(got instanceof Error || got.status === 502, `run ${i}: the client is not handed an empty 200 (${got instanceof Error ? got.message : got.status})`);
+  }
+  const flows = await proxy.waitFinished(runs);
+  for (const f of flows) {
+    assert.match(f.error ?? "", /reset the HTTP\/2 stream|ended the HTTP\/2 stream after 0 of the 5000 bytes/);
+  }
 });
 
 /** An HTTP/2 flow from an h2 client to `origin`, then its replay: the replayed flow and what the origin saw of each. */

@@ -72,17 +72,25 @@ export class H2Upstream implements UpstreamChannel {
     this.byFlow.set(flow, stream);
     let done = false;
     let gotHead = false;
+    // What the response's Content-Length promised, and what came: a stream ended short is no response.
+    let promised: number | undefined;
+    let received = 0;
     stream.on("response", (headers, _flags, raw?: string[]) => {
       gotHead = true;
       const rawHeaders = raw ? fromH2Raw(raw) : Object.entries(headers).filter(([k]) => !k.startsWith(":")).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, String(v)]));
       const status = Number(headers[":status"] ?? 0);
+      const length = String(headers["content-length"] ?? "");
+      if (!opts.expectNoBody && status !== 204 && status !== 304 && /^\d+$/.test(length)) promised = Number(length);
       sink.onHead({ httpVersion: "HTTP/2.0", rawHeaders, method: "", url: "", statusCode: status, statusMessage: "", upgrade: false, keepAlive: true });
     });
     let trailers: string[] = [];
     stream.on("trailers", (_h, _f, raw?: string[]) => {
       trailers = raw ? fromH2Raw(raw) : [];
     });
-    stream.on("data", (c: Buffer) => sink.onBody(c));
+    stream.on("data", (c: Buffer) => {
+      received += c.length;
+      sink.onBody(c);
+    });
     stream.on("end", () => {
       // A reset stream (either side's RST_STREAM) ends its readable side too: that is no
       // complete response, and "close" reports it. Completing here left a flow with no
@@ -90,15 +98,19 @@ export class H2Upstream implements UpstreamChannel {
       if (!gotHead || (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR)) return;
       done = true;
       this.streams.delete(stream);
-      sink.onComplete(trailers);
+      // A reset that has not been reported yet (it races the end) can leave the body short.
+      if (promised !== undefined && received < promised) sink.onError(cutShort());
+      else sink.onComplete(trailers);
     });
+    const cutShort = (): Error => new Error(`server ${formatAddress(this.server.address)} ended the HTTP/2 stream after ${received} of the ${promised} bytes its Content-Length promised`);
     stream.on("error", (err) => {
       this.streams.delete(stream);
-      if (!done) sink.onError(err);
+      // nghttp2 checks the length itself and says only PROTOCOL_ERROR: what fell short says more.
+      if (!done) sink.onError(promised !== undefined && received < promised ? cutShort() : err);
     });
     stream.on("close", () => {
       this.streams.delete(stream);
-      if (!done) sink.onError(new Error(`server ${formatAddress(this.server.address)} reset the HTTP/2 stream (code ${stream.rstCode})`));
+      if (!done) sink.onError(new Error(`server ${formatAddress(this.server.address)} reset the HTTP/2 stream (${h2ErrorName(stream.rstCode)})`));
       done = true;
     });
     if (body) {
@@ -134,4 +146,12 @@ export class H2Upstream implements UpstreamChannel {
     this.closed = true;
     this.session.destroy();
   }
+}
+
+/** RFC 9113's error codes, by number. */
+const H2_ERRORS = ["NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"];
+
+/** An HTTP/2 error code by its RFC 9113 name (CANCEL, REFUSED_STREAM…), or its number. */
+function h2ErrorName(code: number | undefined): string {
+  return (code !== undefined && H2_ERRORS[code]) || `code ${code}`;
 }
