@@ -64,6 +64,21 @@ test("an upstream that closes mid-response: 502 while nothing was sent, and an e
   await stillServes();
 });
 
+test("bytes a server sends after a whole response do not spoil it: the client gets the response, and the next request a fresh connection", { timeout: 10_000 }, async (t) => {
+  const origin = await startRawOrigin(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA-GARBAGE");
+  const { proxy, stillServes } = await setup(t);
+  t.after(() => origin.close());
+  for (const n of [1, 2]) {
+    const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/extra${n}`);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.toString(), "ok");
+  }
+  const flows = await proxy.waitFinished(2);
+  assert.deepEqual(flows.map((f) => [f.status, f.error]), [[200, undefined], [200, undefined]]);
+  assert.equal(origin.connections, 2, "the connection the junk came on is not used again");
+  await stillServes();
+});
+
 test("an upstream that closes mid-response while streaming cuts the client connection", { timeout: 10_000 }, async (t) => {
   const origin = await truncatingOrigin();
   const errors: string[] = [];

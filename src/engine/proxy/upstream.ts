@@ -362,7 +362,10 @@ export class H1Upstream implements UpstreamChannel {
       return;
     }
     const r = this.parser.execute(d);
-    if (r.kind === "error") this.fail(r.error);
+    // Bytes after a whole response, in the same read, are no next response: the response stands
+    // (as mitmproxy's does) and the connection, which can no longer be trusted, goes.
+    if (r.kind === "error" && this.responseDone) this.close();
+    else if (r.kind === "error") this.fail(r.error);
     else if (r.kind === "upgrade") {
       this.rest = r.rest;
       this.socket.pause();
