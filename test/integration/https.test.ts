@@ -574,3 +574,15 @@ test("onboarding_host moves the onboarding page, and onboarding=false passes its
   proxy.engine.options.setText("onboarding", "false");
   assert.equal((await viaProxy(proxy.port, url)).body.toString(), "the origin itself");
 });
+
+test("https:// to a server that does not speak TLS: a 502 that says so, not OpenSSL's error line", { timeout: 10_000 }, async (t) => {
+  const plain = await startHttpOrigin((_req, res) => res.end("plain http"));
+  const proxy = await startProxy({ options: insecure });
+  closeAfter(t, proxy, plain);
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${plain.port}`, servername: "app.test", path: "/" });
+  assert.equal(res.status, 502);
+  assert.match(res.body.toString(), new RegExp(`TLS handshake with app\\.test:${plain.port} failed: the server does not speak TLS`));
+  assert.doesNotMatch(res.body.toString(), /SSL routines|deps\/openssl/);
+  const [flow] = await proxy.waitFinished(1);
+  assert.match(flow?.error ?? "", /does not speak TLS/);
+});

@@ -446,8 +446,18 @@ export function describeConnectError(err: Error & { code?: string }, host: strin
         return `TLS handshake with ${where} failed: the server and pryx share no TLS version (pryx's are set by tls_version_server_min and tls_version_server_max)`;
       if (useTls && /certificate|self.signed|CERT_|unable to verify|altname/i.test(`${err.code ?? ""} ${err.message}`))
         return `TLS verification of ${host} failed: ${err.message} (use -k/--ssl-insecure to skip verification)`;
+      if (useTls && /wrong version number|packet length too long|http request/i.test(err.message))
+        return `TLS handshake with ${where} failed: the server does not speak TLS (a plain HTTP server, perhaps: try http://)`;
+      if (useTls && /no application protocol/i.test(`${err.code ?? ""} ${err.message}`))
+        return `TLS handshake with ${where} failed: the server takes none of the protocols offered by ALPN (http2=false offers HTTP/1.1 alone)`;
+      if (useTls && /^ERR_SSL_/.test(err.code ?? "")) return `TLS handshake with ${where} failed: ${opensslReason(err.message)}`;
       return `cannot connect to ${where}: ${err.message}`;
   }
+}
+
+/** OpenSSL's reason out of its error line (`C0B6…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/…`). */
+function opensslReason(message: string): string {
+  return /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1] ?? message;
 }
 
 /** The Cookie fields as one, "; " between them, where the first was. */
