@@ -16,7 +16,7 @@ import { registerCoreOptions } from "./core-options.ts";
 import { resolveFlows, registerFlowCommands } from "./flow-commands.ts";
 import { registerInjectCommands } from "./inject-commands.ts";
 import { registerExtraCommands } from "./extra-commands.ts";
-import { Client, Socks5AuthData, formatAddress } from "./flow/connection.ts";
+import { Client, Socks5AuthData, formatAddress, type Address } from "./flow/connection.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-connection.ts";
 import { Tunnel } from "./proxy/tunnel.ts";
@@ -138,6 +138,10 @@ export class Engine {
       injectors: this.injectors,
       eagerServers: new EagerServers(),
       credentials: new ProxyCredentials(),
+      boundAddresses: () => this.listeners.flatMap((l) => {
+        const a = l.server.address();
+        return a && typeof a === "object" ? [[a.address, a.port] as Address] : [];
+      }),
     };
     this.tunnel = new Tunnel(this.ctx, (socket, client, target, initial) => this.startHttp(socket, client, target, initial));
     this.transparent = new TransparentProxy(this.ctx, this.tunnel);

@@ -102,6 +102,34 @@ test("an upstream that closes mid-response while streaming cuts the client conne
   await stillServes();
 });
 
+test("a request for pryx's own address is refused with a 502 that says so, not looped back into pryx", { timeout: 10_000 }, async (t) => {
+  const { proxy, stillServes } = await setup(t);
+  for (const host of ["127.0.0.1", "localhost"]) {
+    const res = await viaProxy(proxy.port, `http://${host}:${proxy.port}/loop`);
+    assert.equal(res.status, 502);
+    assert.match(res.body.toString(), new RegExp(`${host}:${proxy.port} is pryx itself`));
+  }
+  const flows = await proxy.waitFinished(2);
+  assert.equal(flows.length, 2, "one flow each: nothing came back in");
+  assert.match(flows[0]?.error ?? "", /is pryx itself/);
+  await stillServes();
+});
+
+test("isOwnAddress: a listener on every interface is reached by any local address; one on loopback only by loopback names", async () => {
+  const { isOwnAddress } = await import("../../src/engine/proxy/own-address.ts");
+  const os = await import("node:os");
+  const lan = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+  assert.equal(isOwnAddress(["127.0.0.1", 8080], [["127.0.0.1", 8080]]), true);
+  assert.equal(isOwnAddress(["localhost", 8080], [["127.0.0.1", 8080]]), true);
+  assert.equal(isOwnAddress(["127.0.0.1", 8081], [["127.0.0.1", 8080]]), false, "another port");
+  assert.equal(isOwnAddress(["example.com", 8080], [["0.0.0.0", 8080]]), false);
+  assert.equal(isOwnAddress(["[::1]", 8080], [["::", 8080]]), true);
+  if (lan) {
+    assert.equal(isOwnAddress([lan, 8080], [["0.0.0.0", 8080]]), true, "this machine's own interface");
+    assert.equal(isOwnAddress([lan, 8080], [["127.0.0.1", 8080]]), false, "not listening there: no loop");
+  }
+});
+
 test("a malformed request gets 400 and the connection closes", { timeout: 10_000 }, async (t) => {
   const { proxy, stillServes } = await setup(t);
   const client = await RawClient.connect(proxy.port);

@@ -1,3 +1,4 @@
+import type { BoundAddresses } from "./own-address.ts";
 import type { AddonManager } from "../hooks/addon-manager.ts";
 import type { Options } from "../options.ts";
 import type { Log } from "../log.ts";
@@ -37,4 +38,6 @@ export interface ProxyContext {
   readonly eagerServers: EagerServers;
   /** proxyauth's check, made once per value of the option. */
   readonly credentials: ProxyCredentials;
+  /** Where pryx's own TCP listeners are bound, so a request for pryx itself is refused rather than looped. */
+  readonly boundAddresses: BoundAddresses;
 }

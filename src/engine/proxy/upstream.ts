@@ -3,6 +3,7 @@ import tls from "node:tls";
 import { Http1Parser, type MessageHead } from "../http1/parser.ts";
 import { Server, ServerConnectionHookData, TlsData, formatAddress, type Address, type Client } from "../flow/connection.ts";
 import { HTTPFlow, Request } from "../flow/http.ts";
+import { isOwnAddress } from "./own-address.ts";
 import { forwardedFields, framedBody, isChunked, chunk as chunkOf, lastChunk, requestHead } from "../http1/serialize.ts";
 import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
@@ -45,6 +46,10 @@ export async function openServer(ctx: ProxyContext, client: Client, server: Serv
 export async function serverConnectHook(ctx: ProxyContext, client: Client, server: Server): Promise<ServerConnectionHookData> {
   const data = new ServerConnectionHookData(server, client);
   await ctx.addons.trigger("server_connect", data);
+  if (!server.error && server.address && isOwnAddress(server.address, ctx.boundAddresses())) {
+    const message = `${formatAddress(server.address)} is pryx itself: a request for it would come back to pryx without end. Send pryx requests for other servers (a URL with their host)`;
+    return connectFailed(ctx, data, new UpstreamError(message));
+  }
   if (server.error) {
     await ctx.addons.trigger("server_connect_error", data);
     throw new UpstreamError(`connection to ${formatAddress(server.address)} refused by an addon: ${server.error}`);
