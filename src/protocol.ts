@@ -253,6 +253,8 @@ export type EngineEvent =
   | { t: "fatal"; error: string }
   /** The one-shot work (-r, -C, -S) is done and `keepserving` is off: dump stops; the console keeps serving. */
   | { t: "served"; what: string }
+  /** The listeners moved (listen_port, listen_host or mode set while running): where pryx listens now. */
+  | { t: "listening"; listen: string[] }
   | { t: "stopped" };
 
 export function assertNever(x: never, what = "value"): never {

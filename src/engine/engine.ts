@@ -86,6 +86,10 @@ export class Engine {
   private readonly listeners: Listener[] = [];
   private readonly dnsServers: DnsServer[] = [];
   private readonly udpRelays: UdpRelay[] = [];
+  /** The options the listeners were made with; undefined until they are. */
+  private listening: { listen_port: number; listen_host: string; mode: string[] } | undefined;
+  /** Moves of the listeners, one after the other. */
+  private relistening: Promise<void> = Promise.resolve();
   /** While `-r`'s file is read (mitmproxy's readfile.reading). */
   private readingFile = false;
   private readonly connections = new Set<{ close(reason: string): void }>();
@@ -230,18 +234,7 @@ export class Engine {
       throw new OptionError(`${err.message}; it may belong to a script that failed to load: ${failed.map((f) => path.basename(f)).join(", ")}`);
     }
     this.onOptionsChanged(new Set(["view_filter"]));
-    const listen: string[] = [];
-    if (!this.init.noServer) {
-      const clash = samePortClash(this.options.get<string[]>("mode"), this.options.get<number>("listen_port"));
-      if (clash) throw new Error(clash);
-      // dns listens last: its DNS-over-TCP socket is a bonus and gives way to a TCP mode on the same port.
-      const modes = this.options.get<string[]>("mode");
-      const udp = (m: string): boolean => listensOnUdp(parseModeSpec(m).mode);
-      const order = [...modes.filter((m) => !udp(m)), ...modes.filter(udp)];
-      const where = new Map<string, string>();
-      for (const mode of order) where.set(mode, await this.listen(mode));
-      for (const mode of modes) listen.push(where.get(mode) as string);
-    }
+    const listen = this.init.noServer ? [] : await this.listenAll();
     const rfile = this.options.get<string | undefined>("rfile");
     if (rfile) {
       // As mitmproxy's -r: each flow passes its hooks before it is shown (or printed, or saved
@@ -348,6 +341,50 @@ export class Engine {
     return `${pick.mode === "socks5" ? "socks5://" : ""}${formatAddress([host, a.port])}`;
   }
 
+  /** Listens for every mode; where each listens, in the modes' order. */
+  private async listenAll(): Promise<string[]> {
+    const clash = samePortClash(this.options.get<string[]>("mode"), this.options.get<number>("listen_port"));
+    if (clash) throw new Error(clash);
+    // dns listens last: its DNS-over-TCP socket is a bonus and gives way to a TCP mode on the same port.
+    const modes = this.options.get<string[]>("mode");
+    const udp = (m: string): boolean => listensOnUdp(parseModeSpec(m).mode);
+    const order = [...modes.filter((m) => !udp(m)), ...modes.filter(udp)];
+    const where = new Map<string, string>();
+    for (const mode of order) where.set(mode, await this.listen(mode));
+    this.listening = { listen_port: this.options.get<number>("listen_port"), listen_host: this.options.get<string>("listen_host"), mode: modes };
+    return modes.map((mode) => where.get(mode) as string);
+  }
+
+  /** Stops listening; connections already made go on. */
+  private async closeListeners(): Promise<void> {
+    for (const l of this.listeners.splice(0)) l.server.close();
+    for (const d of this.dnsServers.splice(0)) d.close();
+    await Promise.all(this.udpRelays.splice(0).map((r) => r.stop()));
+  }
+
+  /**
+   * listen_port, listen_host or mode set while running: the listeners move, as mitmproxy's do.
+   * Where the new ones cannot listen (the port is taken), the options go back to where pryx
+   * listened, and it listens there again.
+   */
+  private relisten(): void {
+    this.relistening = this.relistening.then(async () => {
+      if (this.stopping) return;
+      const before = this.listening;
+      await this.closeListeners();
+      try {
+        this.post({ t: "listening", listen: await this.listenAll() });
+      } catch (err) {
+        await this.closeListeners();
+        if (!before) throw err;
+        this.log.error(`${(err as Error).message}; listening as before`);
+        // The options say where pryx listens: back to what listened a moment ago, and there again.
+        this.options.setValues(before);
+        this.post({ t: "listening", listen: await this.listenAll() });
+      }
+    }).catch((err: Error) => this.log.error(`pryx is not listening: ${err.message}`));
+  }
+
   private listen(modeSpec: string): Promise<string> {
     // The mode option's check has refused anything but MODES with an optional @PORT.
     const { mode, port = this.options.get<number>("listen_port") } = parseModeSpec(modeSpec);
@@ -442,6 +479,11 @@ export class Engine {
   }
 
   private onOptionsChanged(updated: Set<string>): void {
+    if (this.listening && ["listen_port", "listen_host", "mode"].some((n) => updated.has(n))) {
+      const l = this.listening;
+      const same = l.listen_port === this.options.get<number>("listen_port") && l.listen_host === this.options.get<string>("listen_host") && l.mode.join("\n") === this.options.get<string[]>("mode").join("\n");
+      if (!same) this.relisten();
+    }
     if (updated.has("max_flows")) this.store.setLimit(this.options.get<number>("max_flows"));
     if (updated.has("spill_bodies")) this.store.setSpillBodies(this.options.get<boolean>("spill_bodies"));
     if (["certs", "cert_passphrase", ...tlsOptionNames("client")].some((n) => updated.has(n))) this.applyClientTls();

@@ -1,10 +1,12 @@
 import { test } from "node:test";
+import net from "node:net";
 import assert from "node:assert/strict";
 import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { Loader } from "../../src/engine/hooks/loader.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import { deadPort, waitUntil } from "../helpers/wait.ts";
 
 test("load, configure, running and done follow Engine start and stop, in that order", { timeout: 10_000 }, async () => {
   const seen: string[] = [];
@@ -145,4 +147,30 @@ test("ctx.options and ctx.log work for addons ported from mitmproxy", { timeout:
   t.after(() => proxy.stop());
   assert.deepEqual(seen, ["127.0.0.1"]);
   await proxy.waitLog(/configured via ctx/);
+});
+
+test("listen_port set while running moves the proxy there, as mitmproxy's does; a port in use is an error and the proxy listens where it did", { timeout: 15_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("moved"));
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  const first = proxy.port;
+  const next = await deadPort();
+  await proxy.engine.handle({ op: "command", line: `set listen_port ${next}` });
+  await waitUntil(() => proxy.events.some((e) => e.t === "listening"), "the listeners moved");
+  const moved = proxy.events.find((e) => e.t === "listening");
+  assert.deepEqual(moved?.t === "listening" && moved.listen, [`127.0.0.1:${next}`]);
+  assert.equal((await viaProxy(next, `http://127.0.0.1:${origin.port}/`)).body.toString(), "moved");
+  await assert.rejects(viaProxy(first, `http://127.0.0.1:${origin.port}/`), /ECONNREFUSED/, "the old port no longer listens");
+
+  const taken = net.createServer();
+  await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+  t.after(() => taken.close());
+  const busy = (taken.address() as net.AddressInfo).port;
+  await proxy.engine.handle({ op: "command", line: `set listen_port ${busy}` });
+  const line = await proxy.waitLog(/listening as before/);
+  assert.equal(line.level, "error");
+  assert.match(line.msg, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${busy}: the address is in use`));
+  await waitUntil(() => proxy.engine.options.get<number>("listen_port") === next, "the option back to where pryx listens");
+  await waitUntil(() => proxy.events.filter((e) => e.t === "listening").length === 2, "listening again");
+  assert.equal((await viaProxy(next, `http://127.0.0.1:${origin.port}/`)).body.toString(), "moved");
 });
