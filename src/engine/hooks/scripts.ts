@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { transformSync } from "esbuild";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AddonManager } from "./addon-manager.ts";
@@ -137,7 +138,7 @@ function instantiate(a: unknown, file: string): Addon {
 function describeLoadError(err: unknown, file: string): string {
   const e = err instanceof Error ? err : new Error(String(err));
   // esbuild (through tsx) reports syntax errors as "FILE:LINE:COL: ERROR: what".
-  const syntax = /([^\s]+:\d+:\d+): ERROR: (.*)/.exec(e.message);
+  const syntax = /([^\s]+:\d+:\d+): ERROR: (.*)/.exec(e instanceof SyntaxError ? `${e.message}\n${syntaxErrorAt(file)}` : e.message);
   if (syntax) return `syntax error: ${syntax[2]} (at ${syntax[1]})`;
   const first = e.message.split("\n")[0] ?? e.message;
   const base = path.basename(file);
@@ -145,4 +146,18 @@ function describeLoadError(err: unknown, file: string): string {
   const at = lines.find((l) => l.includes(base) && /:\d+(:\d+)?/.test(l) && l !== first);
   const loc = at ? /([^\s(]*:\d+(?::\d+)?)\)?\s*$/.exec(at.trim())?.[1] ?? at.trim() : undefined;
   return loc ? `${first} (at ${loc.replace(/^file:\/\//, "").replace(/\?v=\d+/, "")})` : first;
+}
+
+/**
+ * Where a JavaScript script's syntax error is: Node 20's SyntaxError from an ES module has no
+ * line in its message or stack, so the file goes through esbuild, which says "FILE:LINE:COL:
+ * ERROR: what" (as a TypeScript script's error already does). "" when esbuild finds none.
+ */
+function syntaxErrorAt(file: string): string {
+  try {
+    transformSync(fs.readFileSync(file, "utf8"), { loader: "js", format: "esm", sourcefile: file, logLevel: "silent" });
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return "";
 }

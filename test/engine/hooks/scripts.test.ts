@@ -29,3 +29,19 @@ test("two -s scripts with the same file name in different directories both load,
   // The first keeps the short name the logs show; the second is told apart by its path.
   assert.deepEqual(engine.addons.names.filter((n) => n.endsWith("index.ts")), ["index.ts", scripts[1]]);
 });
+
+test("a JavaScript script's syntax error names its file, line and column, as a TypeScript script's does", { timeout: 10_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-scripts-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "broken.mjs");
+  fs.writeFileSync(file, `export default {\n  request(f) {\n    let x = = 3;\n  }\n};\n`);
+  const logs: string[] = [];
+  const engine = new Engine({ options: { confdir: dir, scripts: [file] }, keepFlows: false, noServer: true }, (ev) => {
+    if (ev.t === "batch") logs.push(...ev.logs.filter((l) => l.level === "error").map((l) => l.msg));
+  });
+  t.after(() => engine.stop());
+  await engine.start();
+  engine.flush();
+  assert.equal(logs.length, 1, logs.join("\n"));
+  assert.match(logs[0]!, new RegExp(`failed to load script .*broken\\.mjs: syntax error: .* \\(at .*broken\\.mjs:3:\\d+\\)`));
+});
