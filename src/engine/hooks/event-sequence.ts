@@ -19,14 +19,14 @@ export async function replayHooks(addons: AddonManager, flow: Flow): Promise<voi
       await addons.trigger("response", flow);
     }
     if (flow.websocket) {
-      await addons.trigger("websocket_start", flow);
+      await startThenMessages(flow.websocket.messages, () => addons.trigger("websocket_start", flow), () => addons.trigger("websocket_message", flow));
       await addons.trigger("websocket_end", flow);
     }
   } else if (flow instanceof TCPFlow) {
-    await addons.trigger("tcp_start", flow);
+    await startThenMessages(flow.messages, () => addons.trigger("tcp_start", flow), () => addons.trigger("tcp_message", flow));
     await addons.trigger(flow.error ? "tcp_error" : "tcp_end", flow);
   } else if (flow instanceof UDPFlow) {
-    await addons.trigger("udp_start", flow);
+    await startThenMessages(flow.messages, () => addons.trigger("udp_start", flow), () => addons.trigger("udp_message", flow));
     await addons.trigger(flow.error ? "udp_error" : "udp_end", flow);
   } else if (flow instanceof DNSFlow) {
     await addons.trigger("dns_request", flow);
@@ -34,4 +34,18 @@ export async function replayHooks(addons: AddonManager, flow: Flow): Promise<voi
   }
   if (flow.error && flow instanceof HTTPFlow) await addons.trigger("error", flow);
   else if (flow.error && flow instanceof DNSFlow) await addons.trigger("dns_error", flow);
+}
+
+/**
+ * `start` with the flow's message list emptied, then its messages back one at a time, each with
+ * its `message` hook, as they arrived live (mitmproxy's eventsequence does the same): a script
+ * that rewrites or drops messages works on a saved capture too.
+ */
+async function startThenMessages<T>(list: T[], start: () => Promise<void>, message: () => Promise<void>): Promise<void> {
+  const held = list.splice(0);
+  await start();
+  for (const m of held) {
+    list.push(m);
+    await message();
+  }
 }
