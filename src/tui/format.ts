@@ -248,8 +248,11 @@ export function fitUrl(host: string, path: string, w: number, ellipsis = "…"):
   const pathCols = columns(path);
   if (hostCols + pathCols <= w) return host + path;
   // A host that leaves the path a fair share stays whole; only a very long one is cut, and then
-  // only as far as the path needs: a short path leaves its unused room to the host.
-  const hostMax = hostCols <= w * 0.6 ? hostCols : Math.max(Math.min(hostCols, 12), Math.floor(w * 0.4), w - pathCols);
+  // only as far as the path needs: a short path leaves its unused room to the host. The host keeps
+  // up to 12 columns of its end, but not the path's 8 (half of a narrower column): the URL stays
+  // within its column and the path is not pushed off it.
+  const pathShare = Math.min(8, Math.ceil(w / 2));
+  const hostMax = hostCols <= w * 0.6 ? hostCols : Math.max(Math.min(hostCols, 12, w - pathShare), Math.floor(w * 0.4), w - pathCols);
   const h = truncStart(host, Math.min(hostCols, hostMax), ellipsis);
   return h + truncEnd(path, w - columns(h), ellipsis);
 }

@@ -42,6 +42,40 @@ export interface ConsoleRunOptions {
   initialEvents?: readonly EngineEvent[];
 }
 
+/** What restore-cursor writes to stderr as the process exits. */
+const SHOW_CURSOR = "\x1b[?25h";
+type Stream = NodeJS.WritableStream & { isTTY?: boolean };
+/** The stderr streams redirected, each to the terminal of the console started last. */
+const cursorTerminals = new WeakMap<NodeJS.WritableStream, Stream>();
+
+/**
+ * Ink hides the cursor with cli-cursor, which registers restore-cursor's exit hook: it writes
+ * ESC[?25h to process.stderr as the process exits, whatever stderr is, so `pryx 2>log` ended its
+ * log with it. When stderr is not a terminal, that write goes to the console's terminal instead
+ * (nowhere when that is not a terminal either); anything else written to stderr goes through.
+ */
+export function cursorRestoreToTerminal(terminal: Stream, stderr: Stream = process.stderr): void {
+  if (stderr.isTTY) return;
+  const redirected = cursorTerminals.has(stderr);
+  cursorTerminals.set(stderr, terminal);
+  if (redirected) return;
+  const write = stderr.write.bind(stderr) as (...args: unknown[]) => boolean;
+  stderr.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
+    if (chunk !== SHOW_CURSOR) return write(chunk, ...rest);
+    const to = cursorTerminals.get(stderr);
+    if (to?.isTTY) {
+      try {
+        to.write(SHOW_CURSOR);
+      } catch {
+        // The terminal is gone: nothing to show the cursor on.
+      }
+    }
+    const done = rest.find((a) => typeof a === "function") as (() => void) | undefined;
+    if (done) process.nextTick(done);
+    return true;
+  }) as typeof stderr.write;
+}
+
 /**
  * The default keymap plus `<confdir>/keybindings.json`; a bad entry throws a KeymapError naming it.
  * With `engineCommands` (the ready engine's, addons' included), a user entry whose command neither
@@ -77,6 +111,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
   const stdout = opts.stdout ?? process.stdout;
   const keymap = loadConsoleKeymap(opts.confdir, opts.defaultKeybindings, ready.commands.map((c) => c.name));
   if (!stdin.isTTY) throw new Error("the console needs a terminal; for scripts and pipes use `pryx dump`");
+  cursorRestoreToTerminal(stdout);
   // Not awaited: both patch Ink's Output, whose modules are loaded already, so they land before
   // the second frame at the latest (the first frame looks the same either way).
   void shareInkCaches();

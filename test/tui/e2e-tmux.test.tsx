@@ -111,6 +111,7 @@ test("the real console: a terminal that goes away (as when an SSH connection dro
   }
   const rc = path.join(home, "rc");
   const deadline = Date.now() + 10_000;
-  while (!existsSync(rc) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // The shell creates the file, then writes the status: wait for the status, not the file.
+  while (!(existsSync(rc) && readFileSync(rc, "utf8").trim()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.equal(readFileSync(rc, "utf8").trim(), "0");
 });

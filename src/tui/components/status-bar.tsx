@@ -2,7 +2,7 @@
 import { Box, Text } from "ink";
 import { useMemo, useSyncExternalStore } from "react";
 import { contextOf, type ConsoleState, type Controller, type Message, type PromptState } from "../controller.ts";
-import { ASCII_GLYPHS, truncEnd } from "../format.ts";
+import { ASCII_GLYPHS, columns, truncEnd } from "../format.ts";
 import { displayKey } from "../keys.ts";
 import { quickHelp } from "../quick-help.ts";
 import { visibleSlice } from "../line-edit.ts";
@@ -53,6 +53,40 @@ export const MORE_HINT = " (more in event log)";
 export function messageLine(m: Message, width: number, ellipsis: string): string {
   if (!m.more) return m.text;
   return truncEnd(m.text, Math.max(0, width - MORE_HINT.length), ellipsis) + MORE_HINT;
+}
+
+/** Between two completion candidates in the bar above the prompt. */
+const CANDIDATE_GAP = "  ";
+
+/**
+ * The page of completion candidates that holds the current one, in `width` columns: the labels
+ * before it, it, and those after it, with an ellipsis on the side where more pages are. Pages are
+ * cut from the first candidate on, so Tab turns a page only when it steps past its end.
+ */
+export function candidatePage(labels: readonly string[], index: number, width: number, ellipsis: string): { before: string; current: string; after: string } {
+  const lead = `${ellipsis} `;
+  const trail = `${CANDIDATE_GAP}${ellipsis}`;
+  // The same room on every page (markers or not), so that pages do not depend on themselves.
+  const room = Math.max(1, width - columns(lead) - columns(trail));
+  let start = 0;
+  let end = 0;
+  for (;;) {
+    let used = 0;
+    end = start;
+    while (end < labels.length) {
+      const add = (end > start ? CANDIDATE_GAP.length : 0) + columns(labels[end]!);
+      if (end > start && used + add > room) break;
+      used += add;
+      end++;
+    }
+    if (index < end || end >= labels.length) break;
+    start = end;
+  }
+  const page = labels.slice(start, end);
+  const at = Math.min(Math.max(0, index - start), page.length - 1);
+  const before = (start > 0 ? lead : "") + page.slice(0, at).map((l) => l + CANDIDATE_GAP).join("");
+  const after = page.slice(at + 1).map((l) => CANDIDATE_GAP + l).join("") + (end < labels.length ? trail : "");
+  return { before, current: page[at] ?? "", after };
 }
 
 function PromptLine({ prompt, width }: { prompt: PromptState; width: number }) {
@@ -107,6 +141,9 @@ export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: Con
   const p = state.prompt;
   const o = state.overlay;
   const m = state.message;
+  // While Tab cycles, the bar shows the page with the current candidate, marked.
+  const c = p?.completion && p.completion.applied === p.line ? p.completion : undefined;
+  const bar = c ? candidatePage(c.labels, c.index, width, theme.glyphs.ellipsis) : undefined;
   let second;
   if (p) second = <PromptLine prompt={p} width={width} />;
   else if (o?.kind === "confirm")
@@ -126,7 +163,15 @@ export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: Con
   return (
     <Box flexDirection="column" height={2}>
       <Box height={1} overflowY="hidden">
-        {p?.hint ? (
+        {bar ? (
+          <Text wrap="truncate-end" color={paint(theme, "cyan")}>
+            {bar.before}
+            <Text inverse bold>
+              {bar.current}
+            </Text>
+            {bar.after}
+          </Text>
+        ) : p?.hint ? (
           <Text wrap="truncate-end" color={paint(theme, "cyan")}>
             {p.hint}
           </Text>
