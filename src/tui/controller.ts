@@ -160,8 +160,13 @@ export interface PromptState {
   readonly kind: "command" | "search" | "edit";
   readonly label: string;
   readonly line: le.LineState;
-  /** Completion candidates being cycled with Tab, and the line they apply to. */
-  readonly completion: { readonly candidates: readonly string[]; readonly index: number; readonly start: number; readonly applied: le.LineState } | undefined;
+  /**
+   * Completion candidates being cycled with Tab, the names they are listed by above the prompt
+   * (a path's last part), the current one's index, and the line they apply to.
+   */
+  readonly completion:
+    | { readonly candidates: readonly string[]; readonly labels: readonly string[]; readonly index: number; readonly start: number; readonly applied: le.LineState }
+    | undefined;
   /** Where up/down stand in the history, the prefix they keep to, and the line as typed before the first step, which stepping past the newest brings back. */
   readonly history: { readonly index: number; readonly prefix: string; readonly draft: le.LineState } | undefined;
   /** Shown above the prompt: completion candidates. */
@@ -636,6 +641,9 @@ export class Controller {
         break;
       case "stopped":
         this.exit();
+        break;
+      case "listening":
+        this.set({ listen: ev.listen });
         break;
       case "ready":
       case "reply":
@@ -1336,7 +1344,8 @@ export class Controller {
       this.set({ prompt: { ...now, line, completion: undefined, hint: undefined } });
       return;
     }
-    const shown = (paths ? candidates.map(lastPathPart) : candidates).slice(0, 30).join("  ") + (candidates.length > 30 ? `  … (${candidates.length})` : "");
+    const labels = paths ? candidates.map(lastPathPart) : candidates;
+    const shown = labels.slice(0, 30).join("  ") + (candidates.length > 30 ? `  … (${candidates.length})` : "");
     // Paths first complete as far as all the matches agree, as a shell does; the next Tab cycles.
     const common = paths ? commonPrefix(candidates) : "";
     if (common.length > expandHome(typed).length) {
@@ -1346,7 +1355,7 @@ export class Controller {
     }
     const index = dir === 1 ? 0 : candidates.length - 1;
     const line = le.replaceRange(now.line, start, end, quoteArg(candidates[index]!));
-    this.set({ prompt: { ...now, line, completion: { candidates, index, start, applied: line }, hint: shown } });
+    this.set({ prompt: { ...now, line, completion: { candidates, labels, index, start, applied: line }, hint: shown } });
   }
 
   // ---- navigation ----

@@ -69,6 +69,18 @@ test("the info line counts every mode, regular included, and names a lone mode u
   }
 });
 
+test("the info line follows the listeners when they move (listen_port set while running)", async () => {
+  const h = await renderConsole();
+  try {
+    await waitForText(h, "127.0.0.1:8080");
+    h.engine.emit({ t: "listening", listen: ["127.0.0.1:9191"] });
+    const frame = await waitForText(h, "127.0.0.1:9191");
+    assert.doesNotMatch(infoLine(frame), /8080/);
+  } finally {
+    h.unmount();
+  }
+});
+
 test("the info line names the options that change traffic, in mitmproxy's order, so a forgotten rule is in sight", () => {
   // A list option counts its entries, not the commas of its text: b{1,3} is one regex.
   const lists: Record<string, string[]> = { ignore_hosts: ["a\\.test", "b{1,3}\\.test"], scripts: ["fix.ts"] };
