@@ -181,6 +181,30 @@ test("an origin-form request to the proxy gets 400 explaining how to use a proxy
   await stillServes();
 });
 
+test("a client that gives up waiting fires the flow's error, then client_disconnected, then server_disconnected, as mitmproxy does", { timeout: 10_000 }, async (t) => {
+  let got = false;
+  const silent = await startHttpOrigin(() => void (got = true)); // never answers
+  const order: string[] = [];
+  const { proxy, stillServes } = await setup(t, [
+    {
+      name: "order",
+      error: () => void order.push("error"),
+      client_disconnected: () => void order.push("client_disconnected"),
+      server_disconnected: () => void order.push("server_disconnected"),
+    },
+  ]);
+  t.after(() => silent.close());
+  const client = net.connect(proxy.port, "127.0.0.1");
+  client.on("error", () => undefined);
+  client.write(`GET http://127.0.0.1:${silent.port}/hang HTTP/1.1\r\nHost: 127.0.0.1:${silent.port}\r\n\r\n`);
+  await waitUntil(() => got, "the origin got the request");
+  client.destroy();
+  await waitUntil(() => order.length >= 3, "the three hooks");
+  assert.deepEqual(order.slice(0, 3), ["error", "client_disconnected", "server_disconnected"]);
+  assert.equal(order.filter((h) => h === "error").length, 1, "error fires once");
+  await stillServes();
+});
+
 test("a client that disconnects while the server is still answering: the flow blames the client, not the server", { timeout: 10_000 }, async (t) => {
   let got = false;
   const slow = await startHttpOrigin((_req, res) => {

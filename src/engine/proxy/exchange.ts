@@ -405,7 +405,7 @@ export class HttpExchange {
     // A cause recorded first wins: when the client went away and pryx closed the server's
     // side, the server "closing early" is a consequence, not what happened.
     if (!killed && !flow.error) flow.error = new FlowError(err instanceof Error ? err.message : String(err));
-    await ctx.addons.trigger("error", flow);
+    await errorHook(ctx, flow);
     if (killed || writer.gone) {
       writer.abort();
       return false;
@@ -419,4 +419,13 @@ export class HttpExchange {
     writer.error(status, `pryx: ${flow.error?.msg ?? "error"}`, close);
     return !close;
   }
+}
+
+const erred = new WeakSet<HTTPFlow>();
+
+/** The flow's `error` hook, once: a client that goes away fires it before its connection's hooks, and the exchange's own failure that follows does not fire it again. */
+export function errorHook(ctx: ProxyContext, flow: HTTPFlow): Promise<void> {
+  if (erred.has(flow)) return Promise.resolve();
+  erred.add(flow);
+  return ctx.addons.trigger("error", flow);
 }

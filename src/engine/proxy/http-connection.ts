@@ -9,7 +9,7 @@ import { Client, Server, formatAddress, parseAuthority } from "../flow/connectio
 import { framedBody, isChunked, responseHasNoBody, chunk as chunkOf, lastChunk, plainResponse, responseHead } from "../http1/serialize.ts";
 import { Incoming } from "./incoming.ts";
 import { UpstreamPool } from "./pool.ts";
-import { ClientFacingError, HttpExchange, type ClientWriter } from "./exchange.ts";
+import { ClientFacingError, HttpExchange, errorHook, type ClientWriter } from "./exchange.ts";
 import { H1Upstream } from "./upstream.ts";
 import { WebSocketRelay } from "./websocket.ts";
 import type { ProxyContext } from "./context.ts";
@@ -300,10 +300,18 @@ export class HttpConnection {
     if (flow && flow.live && !flow.error) {
       flow.error = new FlowError(reason);
       if (flow.intercepted) flow.resume();
+      this.failedByClient = flow;
     }
     for (const inc of this.queue) if (!inc.complete) inc.finish([]);
-    if (this.socket.destroyed || reason === "client disconnected") void this.disconnected();
+    if (!this.socket.destroyed && reason !== "client disconnected") return;
+    // mitmproxy's order: the flow's error, then the client's going, then the server connections'.
+    const failed = this.failedByClient;
+    if (failed) void errorHook(this.ctx, failed).then(() => this.disconnected());
+    else void this.disconnected();
   }
+
+  /** The flow the client left in progress (its half-close and its close are two events). */
+  private failedByClient: HTTPFlow | undefined;
 
   private disconnectedFired = false;
   private async disconnected(): Promise<void> {
