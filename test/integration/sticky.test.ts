@@ -4,7 +4,7 @@ import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { domainMatch } from "../../src/engine/builtins/sticky.ts";
-import { parseSetCookie } from "../../src/engine/flow/cookies.ts";
+import { parseSetCookie } from "../../src/cookies.ts";
 
 test("stickycookie: cookies a server set ride on later matching requests to that host and path; an expired one leaves the jar", { timeout: 15_000 }, async (t) => {
   const seen: (string | undefined)[] = [];

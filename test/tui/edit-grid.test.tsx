@@ -240,6 +240,25 @@ test("grid parts: rows from the detail and the patch back", () => {
   assert.deepEqual(gridPatch("response-headers", [["A", "1"]], d), { responseHeaders: [["A", "1"]] });
 });
 
+test("cookies and set-cookies grids (mitmproxy's e choices): a Cookie header's pairs, and each Set-Cookie line's name then value with its attributes", () => {
+  const base = makeDetail(makeFlow({ seq: 11 }));
+  const d = {
+    ...base,
+    request: { ...base.request!, headers: [["Host", "app.test"], ["Cookie", "a=1; b=2"], ["Accept", "*/*"], ["Cookie", "c=3"]] as [string, string][] },
+    response: { ...base.response!, headers: [["Content-Type", "text/html"], ["Set-Cookie", "sid=xyz; Path=/; HttpOnly"], ["Set-Cookie", "theme=dark"]] as [string, string][] },
+  };
+  const cookies = gridRows("cookies", d);
+  assert.deepEqual(cookies, [["a", "1"], ["b", "2"], ["c", "3"]]);
+  cookies[1] = ["b", "changed"];
+  assert.deepEqual(gridPatch("cookies", cookies, d), { requestHeaders: [["Host", "app.test"], ["Cookie", "a=1; b=changed; c=3"], ["Accept", "*/*"]] }, "one Cookie header where the first was");
+  assert.deepEqual(gridPatch("cookies", [], d), { requestHeaders: [["Host", "app.test"], ["Accept", "*/*"]] });
+  const set = gridRows("set-cookies", d);
+  assert.deepEqual(set, [["sid", "xyz; Path=/; HttpOnly"], ["theme", "dark"]]);
+  assert.deepEqual(gridPatch("set-cookies", [...set, ["new", "1; Secure"]], d), {
+    responseHeaders: [["Content-Type", "text/html"], ["Set-Cookie", "sid=xyz; Path=/; HttpOnly"], ["Set-Cookie", "theme=dark"], ["Set-Cookie", "new=1; Secure"]],
+  });
+});
+
 test("query and form grids keep bytes that are not UTF-8 and bare keys: an untouched field goes back as it came", () => {
   const base = makeDetail(makeFlow({ seq: 9, method: "POST", path: "/s?q=%FF&flag&t=caf%C3%A9" }));
   const rows = gridRows("query", base);

@@ -1,4 +1,4 @@
-import { parseSetCookie } from "../flow/cookies.ts";
+import { parseSetCookie } from "../../cookies.ts";
 import type { Loader } from "../hooks/loader.ts";
 import type { OptionValue } from "../options.ts";
 import type { HTTPFlow } from "../flow/http.ts";

@@ -3,7 +3,7 @@ import { Client, Server } from "./connection.ts";
 import { HTTPFlow, Request, Response } from "./http.ts";
 import { FlowError, type Flow } from "./flow.ts";
 import { WebSocketData, WebSocketMessage } from "./websocket.ts";
-import { parseCookieHeader, parseSetCookie } from "./cookies.ts";
+import { parseCookieHeader, parseSetCookie } from "../../cookies.ts";
 import { decodeUrlencoded, encodeUrlencoded } from "../../urlencoded.ts";
 
 interface HarNV {

@@ -5,7 +5,7 @@ import { Message, toBytes, type Body } from "./message.ts";
 import type { WebSocketData } from "./websocket.ts";
 import { decodeUrlencoded, encodeUrlencoded } from "../../urlencoded.ts";
 import { MultiDictView, type Field } from "./multidict.ts";
-import { formatCookieHeader, parseCookieHeader, parseSetCookie } from "./cookies.ts";
+import { formatCookieHeader, parseCookieHeader, parseSetCookie } from "../../cookies.ts";
 
 const DEFAULT_PORT: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443 };
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

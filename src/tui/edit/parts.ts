@@ -6,8 +6,9 @@ import type { FlowDetail, FlowPatch, FlowSummary } from "../../protocol.ts";
 import type { Row } from "./grid.ts";
 import { decodeUrlencoded, encodeUrlencoded } from "../../urlencoded.ts";
 import { escapedToBytes as headerBytes } from "../../escapes.ts";
+import { formatCookieHeader, parseCookieHeader } from "../../cookies.ts";
 
-/** mitmproxy's names, in the order a request then its response is read. */
+/** mitmproxy's names, in the order a request then its response is read (the cookie grids after). */
 export const HTTP_PARTS = [
   "method",
   "url",
@@ -23,6 +24,9 @@ export const HTTP_PARTS = [
   "comment",
   "raw request",
   "raw response",
+  // Last, so the keys of the earlier choices stay what they were.
+  "cookies",
+  "set-cookies",
 ] as const;
 
 /** mitmproxy's names for a flow's last message, held by the intercept filter or not. */
@@ -31,14 +35,14 @@ export type MessagePart = (typeof MESSAGE_PARTS)[number];
 
 export type EditPart = (typeof HTTP_PARTS)[number] | MessagePart;
 export type ValuePart = "method" | "url" | "path" | "status_code" | "reason" | "comment";
-export type GridPart = "query" | "request-headers" | "response-headers" | "urlencoded form";
+export type GridPart = "query" | "request-headers" | "response-headers" | "urlencoded form" | "cookies" | "set-cookies";
 /** Bytes edited as a whole, in $EDITOR or the inline editor: a body, or a message. */
 export type BodyPart = "request-body" | "response-body" | MessagePart;
 /** The whole message in $EDITOR: start line, headers, a blank line, the body (mitmproxy users ask for it: #1422, #6227). */
 export type RawPart = "raw request" | "raw response";
 
 const VALUE_PARTS: ReadonlySet<string> = new Set<ValuePart>(["method", "url", "path", "status_code", "reason", "comment"]);
-const GRID_PARTS: ReadonlySet<string> = new Set<GridPart>(["query", "request-headers", "response-headers", "urlencoded form"]);
+const GRID_PARTS: ReadonlySet<string> = new Set<GridPart>(["query", "request-headers", "response-headers", "urlencoded form", "cookies", "set-cookies"]);
 
 export function isValuePart(p: EditPart): p is ValuePart {
   return VALUE_PARTS.has(p);
@@ -209,6 +213,10 @@ export function gridTitle(p: GridPart): string {
       return "Edit Response Headers";
     case "urlencoded form":
       return "Edit UrlEncoded Form";
+    case "cookies":
+      return "Edit Cookies";
+    case "set-cookies":
+      return "Edit SetCookies (value, then its attributes: 1; Path=/; HttpOnly)";
   }
 }
 
@@ -274,7 +282,7 @@ export function headerCell(bytes: string): string {
 
 /** A file's bytes as a cell of the grid: escaped as the grid shows its fields, so that saving gives back those bytes. */
 export function cellFromBytes(p: GridPart, bytes: Uint8Array): string {
-  if (p === "request-headers" || p === "response-headers") return headerCell(Buffer.from(bytes).toString("latin1"));
+  if (p === "request-headers" || p === "response-headers" || p === "cookies" || p === "set-cookies") return headerCell(Buffer.from(bytes).toString("latin1"));
   return textCell(new TextDecoder().decode(bytes));
 }
 
@@ -294,7 +302,28 @@ export function gridRows(p: GridPart, d: FlowDetail): Row[] {
       if (!r || !isForm(r.contentType)) return [];
       return textRows(decodeUrlencoded(Buffer.from(r.body).toString("latin1")));
     }
+    case "cookies":
+      return headerRows(parseCookieHeader(valuesOf(d.request?.headers, "cookie")));
+    case "set-cookies":
+      return headerRows(valuesOf(d.response?.headers, "set-cookie").map(splitSetCookie));
   }
+}
+
+const valuesOf = (headers: readonly (readonly [string, string])[] | undefined, name: string): string[] => (headers ?? []).filter(([k]) => k.toLowerCase() === name).map(([, v]) => v);
+
+/** A Set-Cookie line as its grid row: the name, then the value with its attributes as written. */
+function splitSetCookie(line: string): [string, string] {
+  const eq = line.indexOf("=");
+  return eq < 0 ? [line.trim(), ""] : [line.slice(0, eq).trim(), line.slice(eq + 1)];
+}
+
+/** `headers` with every `name` field replaced by `fields`, where the first of them was (or at the end). */
+function replacingFields(headers: readonly (readonly [string, string])[], name: string, fields: readonly [string, string][]): [string, string][] {
+  const at = headers.findIndex(([k]) => k.toLowerCase() === name);
+  const kept = headers.filter(([k]) => k.toLowerCase() !== name).map(([k, v]): [string, string] => [k, v]);
+  const where = at < 0 ? kept.length : headers.slice(0, at).filter(([k]) => k.toLowerCase() !== name).length;
+  kept.splice(where, 0, ...fields);
+  return kept;
 }
 
 /** Why a form grid starts empty although the request has a body: saving it replaces that body. */
@@ -326,6 +355,12 @@ export function gridPatch(p: GridPart, rows: readonly Row[], d: FlowDetail): Flo
       const kept = headers.filter(([k]) => k.toLowerCase() !== "content-type").map(([k, v]): [string, string] => [k, v]);
       return { requestHeaders: [...kept, ["content-type", FORM_TYPE]], requestBody: body };
     }
+    case "cookies": {
+      const cookies = headerPairs(rows);
+      return { requestHeaders: replacingFields(d.request?.headers ?? [], "cookie", cookies.length ? [["Cookie", formatCookieHeader(cookies)]] : []) };
+    }
+    case "set-cookies":
+      return { responseHeaders: replacingFields(d.response?.headers ?? [], "set-cookie", headerPairs(rows).map(([k, v]): [string, string] => ["Set-Cookie", `${k}=${v}`])) };
   }
 }
 
