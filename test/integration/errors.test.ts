@@ -79,6 +79,22 @@ test("bytes a server sends after a whole response do not spoil it: the client ge
   await stillServes();
 });
 
+test("a server's response with bare-LF line ends or a folded header line is taken, as mitmproxy and curl take it (the fold unfolded)", { timeout: 10_000 }, async (t) => {
+  const origin = await startRawOrigin((request) =>
+    request.includes("/lf") ? "HTTP/1.1 200 OK\nX-Kind: lf\nContent-Length: 2\n\nok" : "HTTP/1.1 200 OK\r\nX-Folded: one\r\n two\r\nContent-Length: 2\r\n\r\nok",
+  );
+  const { proxy, stillServes } = await setup(t);
+  t.after(() => origin.close());
+  const lf = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/lf`);
+  assert.equal(lf.status, 200);
+  assert.equal(lf.body.toString(), "ok");
+  assert.equal(lf.headers["x-kind"], "lf");
+  const folded = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/folded`);
+  assert.equal(folded.status, 200);
+  assert.equal(folded.headers["x-folded"], "one two");
+  await stillServes();
+});
+
 test("an upstream that closes mid-response while streaming cuts the client connection", { timeout: 10_000 }, async (t) => {
   const origin = await truncatingOrigin();
   const errors: string[] = [];

@@ -37,6 +37,7 @@ interface HttpCommon {
     kLenientHeaders: number;
     kLenientChunkedLength: number;
     kLenientTransferEncoding: number;
+    kLenientOptionalCRBeforeLF: number;
   };
   methods: string[];
 }
@@ -93,6 +94,12 @@ export const DEFAULT_MAX_HEADER_SIZE = 64 * 1024;
  * that does not end in chunked. The rest of the framing stays strict.
  */
 export const LENIENT_INBOUND = HTTPParser.kLenientHeaders | HTTPParser.kLenientChunkedLength | HTTPParser.kLenientTransferEncoding;
+/**
+ * What pryx takes from servers, as mitmproxy and curl do: lines ended by a bare LF (RFC 9112 2.2:
+ * a recipient MAY) and header lines folded onto the next (obs-fold, which llhttp then unfolds to
+ * one space, as RFC 9112 5.2 has a proxy do). Clients' requests stay strict.
+ */
+export const LENIENT_RESPONSES = HTTPParser.kLenientOptionalCRBeforeLF | HTTPParser.kLenientHeaders;
 /** llhttp's refusals that LENIENT_INBOUND lets through. */
 const LENIENT_INBOUND_CODES = new Set(["HPE_INVALID_HEADER_TOKEN", "HPE_UNEXPECTED_CONTENT_LENGTH", "HPE_INVALID_TRANSFER_ENCODING"]);
 

@@ -1,6 +1,6 @@
 import net from "node:net";
 import tls from "node:tls";
-import { Http1Parser, type MessageHead } from "../http1/parser.ts";
+import { DEFAULT_MAX_HEADER_SIZE, Http1Parser, LENIENT_RESPONSES, type MessageHead } from "../http1/parser.ts";
 import { Server, ServerConnectionHookData, TlsData, formatAddress, type Address, type Client } from "../flow/connection.ts";
 import { HTTPFlow, Request } from "../flow/http.ts";
 import { isOwnAddress } from "./own-address.ts";
@@ -301,7 +301,7 @@ export class H1Upstream implements UpstreamChannel {
         this.responseDone = true;
         this.sink?.onComplete(trailers);
       },
-    });
+    }, DEFAULT_MAX_HEADER_SIZE, LENIENT_RESPONSES);
     const req = flow.request;
     const upgrading = req.plainHeaders.has("upgrade");
     let fields = forwardedFields(req.headers, upgrading);
