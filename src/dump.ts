@@ -99,6 +99,7 @@ export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void 
     opts.out.write(`${lines.join("\n")}\n${lines.length > 1 ? "\n" : ""}`);
   };
   return engine.on((ev: EngineEvent) => {
+    if (ev.t === "print") opts.out.write(ev.text);
     if (ev.t !== "batch") return;
     // termlog_verbosity, as mitmdump's; -q (flow_detail 0) keeps only warnings and errors.
     for (const l of ev.logs) if (shownAt(l.level, opts.logLevel) && (l.level !== "info" || opts.flowDetail > 0)) opts.err.write(`${formatLog(l)}\n`);

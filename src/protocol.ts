@@ -253,6 +253,8 @@ export type EngineEvent =
   | { t: "fatal"; error: string }
   /** The one-shot work (-r, -C, -S) is done and `keepserving` is off: dump stops; the console keeps serving. */
   | { t: "served"; what: string }
+  /** Text for dump's standard output, after the flows already posted (`hardump=-` its HAR); the console has no such output. */
+  | { t: "print"; text: string }
   /** The listeners moved (listen_port, listen_host or mode set while running): where pryx listens now. */
   | { t: "listening"; listen: string[] }
   | { t: "stopped" };

@@ -187,6 +187,11 @@ export class Engine {
       },
       leafSpkiSha256: () => this.leaves?.spkiSha256,
       browserProxy: () => this.browserProxy(),
+      // Posted behind the flows reported so far, on the channel that carries them, so dump prints them first.
+      print: (text) => {
+        this.flush();
+        this.post({ t: "print", text });
+      },
     });
     for (const addon of builtins.before) await this.addons.add(addon, addon.name);
     for (const addon of builtins.after) await this.addons.add(addon, addon.name, { last: true });
@@ -604,6 +609,8 @@ export class Engine {
     await Promise.all(this.udpRelays.map((r) => r.stop()));
     this.sharedUpstreams.closeAll();
     await this.scripts.close();
+    // The last flows reach dump's output before what `done` hooks print (hardump=- its HAR).
+    this.flush();
     await this.addons.trigger("done");
     clearTimeout(this.flushTimer);
     this.flush();

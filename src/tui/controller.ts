@@ -649,6 +649,8 @@ export class Controller {
       case "reply":
       // Like mitmproxy's console, the console keeps serving after a read file or a replay.
       case "served":
+      // Dump's standard output; the console's terminal is its screen.
+      case "print":
         break;
     }
   }

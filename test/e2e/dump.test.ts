@@ -349,6 +349,22 @@ export default {
   }
 });
 
+test("--set hardump=- prints the HAR after the lines of the last flows, a SIGINT right after them included", { timeout: 30_000 }, async (t) => {
+  const o = await origin(t);
+  const p = await dump(t, ["--set", "hardump=-"]);
+  for (const n of [1, 2, 3]) assert.equal((await get(p.port, `http://127.0.0.1:${o.port}/last${n}`)).status, 200);
+  assert.equal(await p.stop("SIGINT"), 0, p.stderr());
+  const out = p.stdout();
+  const har = out.indexOf('{\n  "log"');
+  assert.ok(har > 0, out);
+  for (const n of [1, 2, 3]) {
+    const line = out.indexOf(`/last${n} << 200`);
+    assert.ok(line >= 0 && line < har, `the line of /last${n} comes before the HAR:\n${out.slice(0, 400)}`);
+  }
+  const entries = (JSON.parse(out.slice(har)) as { log: { entries: unknown[] } }).log.entries;
+  assert.equal(entries.length, 3);
+});
+
 test("a reader that goes away (pryx dump | head -1) stops dump as a signal does: addons' done runs, exit 0, no EPIPE crash", { timeout: 30_000 }, async (t) => {
   const dir = scratch(t);
   const marker = path.join(dir, "done.txt");

@@ -17,7 +17,10 @@ export class HarDumpAddon extends FinishedFlows {
   private options: Readonly<Record<string, OptionValue>> = {};
   private flows: HTTPFlow[] = [];
 
-  constructor(private readonly log: Log) {
+  constructor(
+    private readonly log: Log,
+    private readonly print: (text: string) => void,
+  ) {
     super();
   }
 
@@ -39,7 +42,7 @@ export class HarDumpAddon extends FinishedFlows {
     if (!target) return;
     const har = toHar(this.flows);
     if (target === "-") {
-      process.stdout.write(`${har}\n`);
+      this.print(`${har}\n`);
       return;
     }
     try {

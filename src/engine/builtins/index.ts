@@ -33,6 +33,8 @@ export interface BuiltinDeps {
   leafSpkiSha256: () => string | undefined;
   /** Where a browser reaches the proxy (`--proxy-server`), once it listens. */
   browserProxy: () => string | undefined;
+  /** Writes to dump's standard output, after the flows reported so far. */
+  print: (text: string) => void;
 }
 
 type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon | StickyAuthAddon | StickyCookieAddon | KeepServingAddon | HarDumpAddon | StripDnsHttpsRecordsAddon | UpdateAltSvcAddon | BrowserAddon | ProxyDebugAddon;
@@ -41,12 +43,12 @@ type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | Blo
  * pryx's share of mitmproxy's default addons, in mitmproxy's order: `before` run ahead of the
  * scripts, `after` behind them (as mitmproxy's rule addons come after its ScriptLoader).
  */
-export function builtinAddons({ log, replay, noServer, resolve, served, leafSpkiSha256, browserProxy }: BuiltinDeps): { before: Builtin[]; after: Builtin[] } {
+export function builtinAddons({ log, replay, noServer, resolve, served, leafSpkiSha256, browserProxy, print }: BuiltinDeps): { before: Builtin[]; after: Builtin[] } {
   const clientPlayback = new ClientPlaybackAddon(log, replay, noServer, resolve);
   const serverPlayback = new ServerPlaybackAddon(log, resolve);
   const keepServing = new KeepServingAddon({ clientReplays: () => clientPlayback.pending(), serverReplays: () => serverPlayback.pending() }, served, noServer);
   return {
     before: [new ProxyDebugAddon(log), new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), clientPlayback, new StickyAuthAddon(), new StickyCookieAddon(), new BodySizeAddon(), new StripDnsHttpsRecordsAddon(log)],
-    after: [serverPlayback, new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log), keepServing, new HarDumpAddon(log), new UpdateAltSvcAddon(), new BrowserAddon(log, leafSpkiSha256, browserProxy)],
+    after: [serverPlayback, new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log), keepServing, new HarDumpAddon(log, print), new UpdateAltSvcAddon(), new BrowserAddon(log, leafSpkiSha256, browserProxy)],
   };
 }
