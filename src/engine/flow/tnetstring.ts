@@ -17,22 +17,29 @@ export function looksLikeTnetstring(head: Buffer): boolean {
  * `buf` ends before it does (read more and try again).
  */
 export function parseTnetstring(buf: Buffer, at = 0): { value: TValue; end: number } | undefined {
+  return parseAt(buf, at, 0);
+}
+
+/** As `parseTnetstring`, in a payload that starts `origin` bytes into the buffer the errors count from. */
+function parseAt(buf: Buffer, at: number, origin: number): { value: TValue; end: number } | undefined {
   const colon = buf.indexOf(0x3a, at);
   if (colon < 0 || colon - at > 12) {
     if (colon < 0 && buf.length - at <= 12) return undefined;
-    throw new TnetstringError(`not a tnetstring at byte ${at}: expected a length and ':'`);
+    throw new TnetstringError(`not a tnetstring at byte ${origin + at}: expected a length and ':'`);
   }
   const lenText = buf.toString("latin1", at, colon);
-  if (!/^\d+$/.test(lenText)) throw new TnetstringError(`not a tnetstring at byte ${at}: bad length ${JSON.stringify(lenText)}`);
+  if (!/^\d+$/.test(lenText)) throw new TnetstringError(`not a tnetstring at byte ${origin + at}: bad length ${JSON.stringify(lenText)}`);
   const start = colon + 1;
   const end = start + Number(lenText);
   if (end >= buf.length) return undefined;
   const tag = String.fromCharCode(buf[end] as number);
   const payload = buf.subarray(start, end);
-  return { value: decodePayload(payload, tag, start), end: end + 1 };
+  // Errors inside name the byte in the whole buffer (the file), not in the payload they are in.
+  return { value: decodePayload(payload, tag, origin + start, origin + end), end: end + 1 };
 }
 
-function decodePayload(payload: Buffer, tag: string, at: number): TValue {
+/** `at`: where the payload starts in the whole buffer; `tagAt`: where its type byte is. */
+function decodePayload(payload: Buffer, tag: string, at: number, tagAt: number): TValue {
   switch (tag) {
     case ",":
       return Buffer.from(payload);
@@ -60,14 +67,14 @@ function decodePayload(payload: Buffer, tag: string, at: number): TValue {
       return obj;
     }
     default:
-      throw new TnetstringError(`unknown tnetstring type ${JSON.stringify(tag)} at byte ${at}`);
+      throw new TnetstringError(`unknown tnetstring type ${JSON.stringify(tag)} at byte ${tagAt}`);
   }
 }
 
 function items(payload: Buffer, at: number): TValue[] {
   const out: TValue[] = [];
   for (let i = 0; i < payload.length; ) {
-    const r = parseTnetstring(payload, i);
+    const r = parseAt(payload, i, at);
     if (!r) throw new TnetstringError(`truncated list or dict at byte ${at + i}`);
     out.push(r.value);
     i = r.end;
