@@ -107,11 +107,13 @@ function* mitmproxyFlowsIn(file: string, buf: Buffer, n: number, read: () => num
   let count = 0;
   let pending = Buffer.from(buf.subarray(0, n));
   let offset = 0;
+  /** Where `pending` starts in the file, so an error names the file's byte. */
+  let base = 0;
   let index = 0;
   for (;;) {
     let r: ReturnType<typeof parseTnetstring>;
     try {
-      r = parseTnetstring(pending, offset);
+      r = parseTnetstring(pending, offset, base);
     } catch (err) {
       errors.push(`${file}: flow ${index + 1}: ${(err as Error).message}; the rest of the file is not read`);
       break;
@@ -123,6 +125,7 @@ function* mitmproxyFlowsIn(file: string, buf: Buffer, n: number, read: () => num
         break;
       }
       pending = Buffer.concat([pending.subarray(offset), buf.subarray(0, more)]);
+      base += offset;
       offset = 0;
       continue;
     }

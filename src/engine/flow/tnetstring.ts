@@ -14,13 +14,14 @@ export function looksLikeTnetstring(head: Buffer): boolean {
 
 /**
  * The tnetstring at `at` in `buf`: its value and where the next one starts, or undefined when
- * `buf` ends before it does (read more and try again).
+ * `buf` ends before it does (read more and try again). Errors name bytes counted from `origin`
+ * (where `buf` starts in the file, when it holds only part of it).
  */
-export function parseTnetstring(buf: Buffer, at = 0): { value: TValue; end: number } | undefined {
-  return parseAt(buf, at, 0);
+export function parseTnetstring(buf: Buffer, at = 0, origin = 0): { value: TValue; end: number } | undefined {
+  return parseAt(buf, at, origin);
 }
 
-/** As `parseTnetstring`, in a payload that starts `origin` bytes into the buffer the errors count from. */
+/** As `parseTnetstring`, in a buffer that starts `origin` bytes into what the errors count from. */
 function parseAt(buf: Buffer, at: number, origin: number): { value: TValue; end: number } | undefined {
   const colon = buf.indexOf(0x3a, at);
   if (colon < 0 || colon - at > 12) {

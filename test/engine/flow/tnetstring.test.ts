@@ -18,4 +18,6 @@ test("tnetstrings: values of every type, and an error deep inside names its byte
   assert.throws(() => parseTnetstring(bad, good.length), new RegExp(`unknown tnetstring type "X" at byte ${x}$`));
   const badLength = Buffer.concat([good, Buffer.from(t(t("name", ";") + "x:abc,", "}"))]);
   assert.throws(() => parseTnetstring(badLength, good.length), new RegExp(`not a tnetstring at byte ${badLength.indexOf("x:")}: bad length`));
+  // A window of a larger file: bytes counted from where the window starts in it.
+  assert.throws(() => parseTnetstring(bad, good.length, 1_000_000), new RegExp(`unknown tnetstring type "X" at byte ${1_000_000 + x}$`));
 });
