@@ -67,7 +67,8 @@ export function humanSize(n: number | undefined): string {
     v /= 1024;
     u++;
   }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)}${units[u]}`;
+  // As mitmproxy's pretty_size: a decimal below 100, so 12.2m is not rounded to 12m; five characters at most.
+  return `${v < 99.95 ? v.toFixed(1) : Math.round(v)}${units[u]}`;
 }
 
 /** Seconds to a short duration: 35ms, 1.2s, 2m03s. */

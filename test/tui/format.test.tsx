@@ -9,7 +9,11 @@ test("sizes and durations", () => {
   assert.equal(humanSize(0), "0b");
   assert.equal(humanSize(1023), "1023b");
   assert.equal(humanSize(1536), "1.5k");
-  assert.equal(humanSize(50 * 1024), "50k");
+  assert.equal(humanSize(50 * 1024), "50.0k");
+  // mitmproxy's pretty_size: a decimal below 100 (12.2m, not 12m), whole numbers from there, never over 5 characters.
+  assert.equal(humanSize(12_777_786), "12.2m");
+  assert.equal(humanSize(100 * 1024), "100k");
+  assert.equal(humanSize(1023 * 1024), "1023k");
   assert.equal(humanSize(3 * 1024 * 1024), "3.0m");
   assert.equal(humanSize(undefined), "");
   assert.equal(humanDuration(0.042), "42ms");
