@@ -109,10 +109,17 @@ for (const keepFlows of [true, false]) {
 test("a command an addon calls without await that fails is an error in the event log naming the command, not pryx's unhandled rejection", { timeout: 15_000 }, async (t) => {
   const { ctx } = await import("../../src/api.ts");
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const caught: string[] = [];
   const addon: Addon = {
     name: "careless",
-    request() {
+    async request() {
       void ctx.master.commands.call("view.flows.nosuch", []);
+      // Awaited and caught: the script handles it, and nothing is logged for it.
+      try {
+        await ctx.master.commands.call("view.flows.caught");
+      } catch (err) {
+        caught.push((err as Error).message);
+      }
     },
   };
   const rejections: unknown[] = [];
@@ -126,4 +133,8 @@ test("a command an addon calls without await that fails is an error in the event
   assert.equal(entry.level, "error");
   assert.match(entry.msg, /ctx\.master\.commands\.call\("view\.flows\.nosuch"\) failed: unknown command/);
   assert.deepEqual(rejections, []);
+  assert.equal(caught.length, 1);
+  await new Promise((r) => setTimeout(r, 100));
+  proxy.engine.flush();
+  assert.ok(!proxy.logs.some((l) => l.msg.includes("view.flows.caught")), "an awaited failure is the script's to handle");
 });

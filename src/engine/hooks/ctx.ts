@@ -27,7 +27,11 @@ const unbound: Record<string, OptionValue> = {};
 function reportedUnlessAwaited(result: Promise<unknown>, name: string): Promise<unknown> {
   let taken = false;
   result.catch((err: unknown) => {
-    if (!taken) boundLog?.error(`ctx.master.commands.call(${JSON.stringify(name)}) failed: ${err instanceof Error ? err.message : String(err)}`);
+    // `await` takes the result a few microtasks after the call: a command that failed at once
+    // has failed before then, so whether anyone took it is asked once those have run.
+    setImmediate(() => {
+      if (!taken) boundLog?.error(`ctx.master.commands.call(${JSON.stringify(name)}) failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
   });
   const take = (): Promise<unknown> => {
     taken = true;
