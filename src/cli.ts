@@ -119,12 +119,17 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   if (a["no-http2"]) put("http2", false);
   put("termlog_verbosity", a.verbose ? "debug" : undefined);
   put("flow_detail", a.q ? 0 : a["flow-detail"]);
+  const setTwice = new Set<string>();
   for (const kv of a.set ?? []) {
     // mitmproxy's `--set name[=value]`: a bare name is an empty value, which turns a bool on.
     const eq = kv.indexOf("=");
     const name = eq < 0 ? kv : kv.slice(0, eq);
     if (!name) throw new UsageError(`--set expects name[=value], got ${JSON.stringify(kv)}`);
-    o[name] = eq < 0 ? "" : kv.slice(eq + 1);
+    const value = eq < 0 ? "" : kv.slice(eq + 1);
+    // Given again, as mitmproxy's: a list option gets one entry more each time, any other option the last value.
+    const before = setTwice.has(name) ? o[name] : undefined;
+    o[name] = before === undefined ? value : [before].flat().concat(value);
+    setTwice.add(name);
   }
   return o;
 }

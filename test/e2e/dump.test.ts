@@ -436,6 +436,15 @@ test("a single-valued flag given twice: the last one wins, no crash; -m twice on
   assert.match(m.stderr(), new RegExp(`^pryx: modes regular and regular both listen on port ${port}: give one of them its own port`));
 });
 
+test("--set given twice: a list option gets both entries, as mitmdump's does; any other option the last value", { timeout: 30_000 }, async (t) => {
+  const o = await origin(t);
+  const p = await dump(t, ["--set", "block_list=/~u one/403", "--set", "block_list=/~u two/404", "--set", "flow_detail=0", "--set", "flow_detail=1"]);
+  assert.equal((await get(p.port, `http://127.0.0.1:${o.port}/one`)).status, 403);
+  assert.equal((await get(p.port, `http://127.0.0.1:${o.port}/two`)).status, 404);
+  assert.equal((await get(p.port, `http://127.0.0.1:${o.port}/three`)).status, 200);
+  await p.waitStdout(/\/three << 200/);
+});
+
 test("dump -n -r to a slow reader: every flow line arrives whole before pryx exits", { timeout: 30_000 }, async (t) => {
   const dir = scratch(t);
   // Well past what a pipe or socket buffers (64 KiB and up), so pryx must wait for the reader.
