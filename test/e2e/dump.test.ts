@@ -285,6 +285,16 @@ test("a script with a syntax error is reported with its file and line; the proxy
   assert.equal(r.body, "hello");
 });
 
+test("a .js script with export default outside an ES module package (CommonJS to Node) runs its hooks", { timeout: 30_000 }, async (t) => {
+  const dir = scratch(t);
+  const script = path.join(dir, "plain.js");
+  const marker = path.join(dir, "ran.txt");
+  fs.writeFileSync(script, `import fs from "node:fs";\nexport default { running() { fs.writeFileSync(${JSON.stringify(marker)}, "running ran"); } };\n`);
+  const p = runPryx(["dump", "-n", "--confdir", confdir, "-r", path.join(REPO, "test/fixtures/mitmproxy-8.1.1.flow"), "-s", script]);
+  assert.equal(await p.exited, 0, p.stderr());
+  assert.equal(fs.existsSync(marker) && fs.readFileSync(marker, "utf8"), "running ran", p.stderr());
+});
+
 test("--set with an unknown option exits non-zero naming the option", { timeout: 30_000 }, async () => {
   const p = runPryx(["dump", "-p", "0", "--confdir", confdir, "--set", "nosuch=1"]);
   const code = await p.exited;

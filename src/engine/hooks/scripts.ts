@@ -55,7 +55,7 @@ export class ScriptLoader {
     } catch (err) {
       throw new ScriptError(`failed to load script ${full}: ${describeLoadError(err, full)}`);
     }
-    const exported = mod.default;
+    const exported = esModuleDefault(mod.default);
     if (exported === undefined) throw new ScriptError(`script ${full} has no default export: export an addon object, class instance or array of them`);
     const list = (Array.isArray(exported) ? exported : [exported]).map((a) => instantiate(a, full));
     // Named by the file's name, as the logs show it; by its whole path when another script
@@ -160,4 +160,15 @@ function syntaxErrorAt(file: string): string {
     return (err as Error).message;
   }
   return "";
+}
+
+/**
+ * A `.js` script with `export default` outside an ES module package is CommonJS to Node: tsx
+ * compiles it so, and `import()` then gives its `module.exports`, which holds the addon under
+ * `default` (with `__esModule`). The addon, not that wrapper, which has no hooks.
+ */
+function esModuleDefault(exported: unknown): unknown {
+  if (exported === null || typeof exported !== "object" || !("default" in exported)) return exported;
+  const keys = Object.keys(exported);
+  return keys.every((k) => k === "default" || k === "__esModule") || (exported as { __esModule?: unknown }).__esModule === true ? (exported as { default: unknown }).default : exported;
 }
