@@ -94,7 +94,7 @@ export function registerCoreOptions(options: Options): void {
     name: "certs",
     type: "str[]",
     default: [],
-    paths: true,
+    paths: "after=",
     help: 'Your own certificates for hosts, "[domain=]path": a PEM file with the chain (leaf first) and its key; the domain may have * wildcards, and is * when left out.',
     validate: (v) => void readCustomCerts(v as string[], { passphrase: options.get<string | undefined>("cert_passphrase"), strict: false }),
   });

@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Document, isMap, parseDocument } from "yaml";
-import { OptionError, type OptionText, type OptionValue, type Options } from "./options.ts";
+import { OptionError, pathsRelativeTo, type OptionText, type OptionValue, type Options } from "./options.ts";
 
 /** The files read at start-up, in order: a later one wins. */
 export const CONFIG_FILES = ["config.yaml", "config.yml"];
@@ -79,9 +79,8 @@ export function readOptionsFile(file: string, options?: Options): OptionsFile {
   const parsed = parseOptions(readText(file), file);
   if (!options) return parsed;
   const dir = path.dirname(path.resolve(file));
-  const resolve = (p: string): string => (p === "" || p.startsWith("~") || path.isAbsolute(p) ? p : path.resolve(dir, p));
   for (const [name, v] of Object.entries(parsed.values)) {
-    if (options.has(name) && options.isPathOption(name)) parsed.values[name] = Array.isArray(v) ? v.map(resolve) : resolve(v);
+    if (options.has(name) && options.isPathOption(name)) parsed.values[name] = pathsRelativeTo(dir, v, options.pathForm(name));
   }
   return parsed;
 }

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { joinList, splitList } from "./list-text.ts";
 import type { OptionInfo, OptionType } from "../protocol.ts";
 import { expandHome } from "../home-path.ts";
@@ -13,8 +14,12 @@ export interface OptionSpec<T = unknown> {
   choices?: readonly string[];
   /** Extra check after parsing (a filter that must compile, a port range). Throws with a reason. */
   validate?: (value: T) => void;
-  /** The value is a file path (or a list of them): a leading `~` is the user's home. */
-  paths?: boolean;
+  /**
+   * The value is a file path (or a list of them): a leading `~` is the user's home, and a
+   * relative path in a config file is the file's directory's. "after=" for entries written
+   * `[name=]path` (certs), whose path is what follows the first "=".
+   */
+  paths?: boolean | "after=";
 }
 
 export type OptionValue = boolean | number | string | string[] | undefined;
@@ -76,8 +81,11 @@ export class Options {
    * the error comes once, at start-up, rather than from inside the addon's `load`.
    */
   private takeDeferred(entry: Entry): void {
-    const text = this.deferred.get(entry.spec.name);
+    let text = this.deferred.get(entry.spec.name);
     if (text === undefined) return;
+    // From a config file before the addon that holds it loaded (hardump is a built-in's): a relative path is the file's.
+    const from = this.deferredFrom.get(entry.spec.name);
+    if (entry.spec.paths && from !== undefined) text = pathsRelativeTo(path.dirname(path.resolve(from)), text, entry.spec.paths);
     try {
       entry.value = this.parse(entry, text);
       this.deferred.delete(entry.spec.name);
@@ -119,7 +127,13 @@ export class Options {
 
   /** Whether the option holds a file path (or paths). */
   isPathOption(name: string): boolean {
-    return this.entries.get(name)?.spec.paths === true;
+    const form = this.entries.get(name)?.spec.paths;
+    return form !== undefined && form !== false;
+  }
+
+  /** How the option's paths are written (see OptionSpec.paths). */
+  pathForm(name: string): OptionSpec<OptionValue>["paths"] {
+    return this.entries.get(name)?.spec.paths;
   }
 
   /** Whether the option holds its default value. */
@@ -342,4 +356,14 @@ function editDistance(a: string, b: string): number {
     }
   }
   return d[b.length] as number;
+}
+
+/** Path option text with each relative path taken from `dir` (as mitmproxy takes config.yaml's from its directory). */
+export function pathsRelativeTo(dir: string, text: OptionText, form: OptionSpec<OptionValue>["paths"] = true): OptionText {
+  const resolve = (p: string): string => (p === "" || p.startsWith("~") || path.isAbsolute(p) ? p : path.resolve(dir, p));
+  const entry = (e: string): string => {
+    const eq = form === "after=" ? e.indexOf("=") : -1;
+    return eq < 0 ? resolve(e) : `${e.slice(0, eq + 1)}${resolve(e.slice(eq + 1))}`;
+  };
+  return Array.isArray(text) ? text.map(entry) : entry(text);
 }

@@ -56,7 +56,7 @@ test("a file that is not options is an error naming the file, and the line for b
 test("<confdir>/config.yaml sets options at start-up, under the command line; a relative path is taken from the file's directory", { timeout: 10_000 }, async (t) => {
   const confdir = tempDir(t);
   fs.writeFileSync(path.join(confdir, "flows.txt"), "");
-  fs.writeFileSync(path.join(confdir, "config.yaml"), `${MITMPROXY_CONFIG}save_stream_file: flows.out\n`);
+  fs.writeFileSync(path.join(confdir, "config.yaml"), `${MITMPROXY_CONFIG}save_stream_file: flows.out\nhardump: run.har\n`);
   // config.yml is read after config.yaml: what it sets wins.
   fs.writeFileSync(path.join(confdir, "config.yml"), "view_order: url\n");
   const logs: string[] = [];
@@ -70,11 +70,20 @@ test("<confdir>/config.yaml sets options at start-up, under the command line; a 
   assert.equal(e.options.get("ssl_insecure"), false, "the command line wins over the file");
   assert.equal(e.options.get("view_order"), "url", "config.yml is read after config.yaml");
   assert.equal(e.options.get("save_stream_file"), path.join(confdir, "flows.out"));
+  // hardump is a built-in addon's option, added after the file is read: its path is the file's too.
+  assert.equal(e.options.get("hardump"), path.join(confdir, "run.har"));
   const skipped = `${path.join(confdir, "config.yaml")}: upstream_cert is a mitmproxy option pryx does not have: skipped`;
   await waitUntil(() => logs.includes(skipped) || undefined, `the warning in the event log: ${logs.join("\n")}`, 3000);
   // Only options pryx has not are skipped: one it has since gained (proxy_debug was listed) is set.
   assert.deepEqual([...MITMPROXY_ONLY].filter((name) => e.options.has(name)), []);
   assert.equal(e.options.get("proxy_debug"), true);
+});
+
+test("pathsRelativeTo: relative paths from the file's directory; ~ and absolute ones as they are; certs' [domain=]path entries by their path", async () => {
+  const { pathsRelativeTo } = await import("../../src/engine/options.ts");
+  assert.equal(pathsRelativeTo("/conf", "a.har"), "/conf/a.har");
+  assert.deepEqual(pathsRelativeTo("/conf", ["x.ts", "/abs/y.ts", "~/z.ts", ""]), ["/conf/x.ts", "/abs/y.ts", "~/z.ts", ""]);
+  assert.deepEqual(pathsRelativeTo("/conf", ["localhost=own.pem", "*.test=/abs/o.pem", "all.pem"], "after="), ["localhost=/conf/own.pem", "*.test=/abs/o.pem", "/conf/all.pem"]);
 });
 
 test("an unknown option or a bad value in config.yaml stops the start with an error naming the file", { timeout: 10_000 }, async (t) => {
