@@ -105,3 +105,9 @@ test("a browser that exits at once (no display over SSH) is reported in the even
   assert.equal(entry.level, "error");
   assert.match(entry.msg, /exited with code 1: .*Missing X server or \$DISPLAY/);
 });
+
+test("as root the browser gets --no-sandbox, which Chromium needs to start as root; as anyone else it keeps its sandbox", async () => {
+  const { browserArgs } = await import("../../src/engine/builtins/browser.ts");
+  assert.ok(browserArgs("127.0.0.1:8080", "/tmp/p", undefined, true).includes("--no-sandbox"));
+  assert.ok(!browserArgs("127.0.0.1:8080", "/tmp/p", undefined, false).includes("--no-sandbox"));
+});

@@ -33,9 +33,12 @@ export function findBrowser(env: NodeJS.ProcessEnv = process.env): string | unde
  * certificate pryx makes in a run shares one key, so naming that key's SPKI hash lets the
  * browser accept them without the CA installed (mitmproxy's browser asks the user to install it).
  */
-export function browserArgs(proxy: string, profileDir: string, leafSpkiSha256: string | undefined): string[] {
+export function browserArgs(proxy: string, profileDir: string, leafSpkiSha256: string | undefined, asRoot = process.getuid?.() === 0): string[] {
   return [
     `--user-data-dir=${profileDir}`,
+    // Chromium refuses to start as root with its sandbox ("Running as root without --no-sandbox
+    // is not supported"), as in a container or a root SSH session.
+    ...(asRoot ? ["--no-sandbox"] : []),
     `--proxy-server=${proxy}`,
     // Chromium sends localhost straight to the server, past any proxy; a local dev server is
     // much of what such a browser is for.
