@@ -1,5 +1,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
 /** Whether a command exists (tmux end-to-end tests skip without tmux or curl). */
 export const have = (cmd: string): boolean => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
@@ -24,6 +27,8 @@ export function tmuxSession(socket: string, session: string) {
       const gone = (): boolean => /no server running/.test(spawnSync("tmux", ["-L", socket, "list-sessions"], { encoding: "utf8" }).stderr);
       const deadline = Date.now() + 5000;
       while (!gone() && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      // The socket file tmux leaves: each test run's own name would otherwise pile them up in /tmp.
+      if (gone()) rmSync(path.join(process.env["TMUX_TMPDIR"] ?? os.tmpdir(), `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
     },
     /** Keys by tmux name (Enter, Tab, Escape). */
     keys: (...k: string[]): string => tmux("send-keys", "-t", session, ...k),
