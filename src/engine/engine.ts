@@ -245,6 +245,8 @@ export class Engine {
       // As mitmproxy's -r: each flow passes its hooks before it is shown (or printed, or saved
       // with -w), one at a time as the file is read, so a large capture is never held whole.
       const { count, errors } = await this.readPassingHooks(rfile);
+      // Nothing in it is a flow (not a flow file at all): an error, as a missing file is (mitmdump exits 1).
+      if (count === 0 && errors.length > 0) throw new Error(`no flow could be read from ${rfile}: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : ""}`);
       for (const e of errors) this.log.warn(e);
       this.log.info(`read ${count} flow${count === 1 ? "" : "s"} from ${rfile}`);
     }

@@ -295,6 +295,19 @@ test("a .js script with export default outside an ES module package (CommonJS to
   assert.equal(fs.existsSync(marker) && fs.readFileSync(marker, "utf8"), "running ran", p.stderr());
 });
 
+test("-r of a file with no flow in it at all is an error (exit 2) naming the file and why; an empty file is no flows, and no error", { timeout: 30_000 }, async (t) => {
+  const dir = scratch(t);
+  const garbage = path.join(dir, "garbage.flow");
+  fs.writeFileSync(garbage, "hello world garbage\n");
+  const bad = runPryx(["dump", "-n", "--confdir", confdir, "-r", garbage]);
+  assert.equal(await bad.exited, 2);
+  assert.match(bad.stderr(), new RegExp(`^pryx: no flow could be read from ${garbage.replaceAll("/", "\\/")}: .*garbage\.flow:1: not a pryx flow line`, "m"));
+  const empty = path.join(dir, "empty.pryx");
+  fs.writeFileSync(empty, "");
+  const none = runPryx(["dump", "-n", "--confdir", confdir, "-r", empty]);
+  assert.equal(await none.exited, 0, none.stderr());
+});
+
 test("--set with an unknown option exits non-zero naming the option", { timeout: 30_000 }, async () => {
   const p = runPryx(["dump", "-p", "0", "--confdir", confdir, "--set", "nosuch=1"]);
   const code = await p.exited;
@@ -496,11 +509,15 @@ test("readfile_filter reads only the matching flows of -r, save_stream_filter sa
 test("termlog_verbosity sets the least severe log line dump prints (mitmdump's option): error hides a warning; a bad level is refused", { timeout: 30_000 }, async () => {
   const dir = tempDir("pryx-termlog-");
   const file = path.join(dir, "broken.pryx");
-  fs.writeFileSync(file, "not a flow\n");
+  // Good flows, then a line that is none: read with a warning (a file with no flow at all is an error).
+  const save = runPryx(["dump", "-n", "-q", "--confdir", path.join(dir, "conf"), "-r", path.join(REPO, "test/fixtures/mitmproxy-8.1.1.flow"), "-w", file]);
+  assert.equal(await save.exited, 0, save.stderr());
+  const good = fs.readFileSync(file, "utf8").split("\n").filter(Boolean).length;
+  fs.appendFileSync(file, "not a flow\n");
   const args = ["dump", "-n", "--confdir", path.join(dir, "conf"), "-r", file];
   const loud = runPryx(args);
   assert.equal(await loud.exited, 0, loud.stderr());
-  assert.match(loud.stderr(), /\[warn\] .*broken\.pryx:1/);
+  assert.match(loud.stderr(), new RegExp(`\\[warn\\] .*broken\\.pryx:${good + 1}`));
   const quiet = runPryx([...args, "--set", "termlog_verbosity=error"]);
   assert.equal(await quiet.exited, 0, quiet.stderr());
   assert.doesNotMatch(quiet.stderr(), /\[warn\]|\[info\]/);
