@@ -1860,7 +1860,8 @@ export class Controller {
 
     add("console.options.reset.focus", "console.options.reset.focus", "Reset the focused option to its default", async () => {
       const o = this.focusedOption();
-      if (o) await this.setOption(o.name, o.default);
+      if (!o || !(await this.setOption(o.name, o.default))) return undefined;
+      return `${o.name} reset to its default${o.default === "" ? "" : `: ${o.default}`}`;
     });
     add("console.eventlog.clear", "console.eventlog.clear", "Clear the event log", () => this.logs.clear());
     add("console.eventlog.follow", "console.eventlog.follow", "Jump to the newest entry and stay there", () =>

@@ -156,9 +156,10 @@ test("O shows every option with value and type; Enter edits in place and sends s
     assert.match(f, /Set view_order/);
     await press(h, "2");
     await waitForText(h, /view_order +method/);
-    // d resets the focused option.
+    // d resets the focused option, and says so.
     await press(h, "d");
     await waitForText(h, /view_order +time/);
+    await waitForText(h, "view_order reset to its default: time");
     const back = await press(h, "q");
     assert.match(back, /No flows yet/);
   } finally {
