@@ -12,7 +12,7 @@ import { BODY_ENCODINGS } from "./flow/encoding.ts";
 import { applyPatch } from "./flow/patch.ts";
 import type { FlowPatch } from "../protocol.ts";
 import { compileFilter } from "./filter/index.ts";
-import type { Options } from "./options.ts";
+import { boolText, type Options } from "./options.ts";
 import type { AddonManager } from "./hooks/addon-manager.ts";
 
 export interface FlowCommandDeps {
@@ -72,9 +72,9 @@ function specPredicate(store: FlowStore, spec: string): FlowPredicate {
     case "@all":
       return () => true;
     case "@shown":
-      return (f) => store.matchesView(f);
+      return (f) => store.isShown(f);
     case "@hidden":
-      return (f) => !store.matchesView(f);
+      return (f) => !store.isShown(f);
     case "@marked":
       return (f) => f.marked !== "";
     case "@unmarked":
@@ -266,6 +266,17 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     run: () => {
       for (const f of store.unpackedFlows()) if (f.intercepted) f.kill();
       store.clear();
+    },
+  });
+  // The console's `M` (mitmproxy's view.show_marked), so that @shown and @hidden are what it shows.
+  commands.add({
+    name: "view.properties.marked.set",
+    signature: "view.properties.marked.set bool",
+    help: "Whether the view shows marked flows only (the console's M sets it): @shown and @hidden follow it.",
+    run: (args) => {
+      const on = boolText(args[0] ?? "");
+      if (on === undefined) throw new CommandError(`view.properties.marked.set takes true or false, not ${JSON.stringify(args[0] ?? "")}`);
+      store.setMarkedOnly(on);
     },
   });
   // mitmproxy's view.flows.add, for addons that make flows (`flow.copy()`, then add it and replay it).

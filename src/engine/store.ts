@@ -54,6 +54,7 @@ export class FlowStore {
   private pendingUpdate = new Map<string, Flow>();
   private pendingRemove = new Set<string>();
   private viewFilter: FlowPredicate | undefined;
+  private markedOnly = false;
   private readonly strings = new StringPool();
   private onDirty: () => void = () => undefined;
   /** `max_flows`: 0 for no limit. */
@@ -267,6 +268,16 @@ export class FlowStore {
       if (this.matchesView(this.peek(f))) shown.push(seq);
     });
     return Uint32Array.from(shown);
+  }
+
+  /** The console shows marked flows only (`M`): @shown and @hidden follow what it shows. */
+  setMarkedOnly(on: boolean): void {
+    this.markedOnly = on;
+  }
+
+  /** Whether the console shows the flow: the view filter passes it, and with `M` on it is marked. */
+  isShown(flow: FilterableFlow): boolean {
+    return this.matchesView(flow) && (!this.markedOnly || flow.marked !== "");
   }
 
   matchesView(flow: FilterableFlow | Flow): boolean {

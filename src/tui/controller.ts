@@ -1913,6 +1913,8 @@ export class Controller {
     add("view.properties.marked.toggle", "view.properties.marked.toggle", "Toggle showing marked flows only", () => {
       const on = !this.store.viewSettings.markedOnly;
       this.store.setMarkedOnly(on);
+      // The engine resolves @shown and @hidden (w, Z, view.flows.remove @shown): it must know too.
+      void this.engine.request({ op: "command", line: `view.properties.marked.set ${on}` }).catch((err: Error) => this.message(err.message, "error"));
       return on ? "showing marked flows only" : "showing all flows";
     });
     // mitmproxy#4604: a look at every flow and back to the filtered few, without retyping the filter.

@@ -138,3 +138,22 @@ test("a command an addon calls without await that fails is an error in the event
   proxy.engine.flush();
   assert.ok(!proxy.logs.some((l) => l.msg.includes("view.flows.caught")), "an awaited failure is the script's to handle");
 });
+
+test("with marked flows only shown (the console's M), @shown and @hidden are what the list shows: Z removes the unmarked, w saves the marked", { timeout: 15_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  const run = (line: string) => proxy.engine.handle({ op: "command", line });
+  /** The ids `view.flows.resolve` names, one a line. */
+  const ids = async (spec: string): Promise<string[]> => ((await run(`view.flows.resolve ${spec}`)) ?? "").split("\n").filter(Boolean).map((l) => l.split(" ")[0]!);
+  for (const n of [1, 2, 3]) await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/${n}`);
+  const flows = await proxy.waitFinished(3);
+  await run(`flow.mark ${flows[1]!.id}`);
+  assert.deepEqual(await ids("@shown"), flows.map((f) => f.id), "M off: every flow is shown");
+  await run("view.properties.marked.set true");
+  assert.deepEqual(await ids("@shown"), [flows[1]!.id]);
+  assert.equal(await run("view.flows.remove @hidden"), "removed 2 flows");
+  await run("view.properties.marked.set false");
+  assert.deepEqual(await ids("@all"), [flows[1]!.id]);
+  await assert.rejects(run("view.properties.marked.set maybe"), /takes true or false/);
+});

@@ -111,6 +111,9 @@ test("marking shows a marker; M shows marked flows only", async () => {
     assert.match(m, /⇩ M \[1\/3\]/);
     const all = await press(h, "M");
     assert.ok(all.includes("/m/0"));
+    // The engine resolves @shown and @hidden: it is told each time.
+    assert.ok(await until(() => h.engine.commandLines().filter((l) => l.startsWith("view.properties.marked.set")).length === 2));
+    assert.deepEqual(h.engine.commandLines().filter((l) => l.startsWith("view.properties.marked.set")), ["view.properties.marked.set true", "view.properties.marked.set false"]);
   } finally {
     h.unmount();
   }
