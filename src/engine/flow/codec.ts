@@ -27,6 +27,9 @@ interface ConnJSON {
   tls_version: string | null;
   timestamp_start: number | null;
   timestamp_end: number | null;
+  /** When TLS was set up, and (a server's) the TCP connection; absent in older lines. */
+  timestamp_tls_setup?: number | null;
+  timestamp_tcp_setup?: number | null;
 }
 
 interface MessageJSON {
@@ -81,6 +84,8 @@ function conn(c: Client | Server, address: Address | undefined): ConnJSON {
     tls_version: c.tls_version ?? null,
     timestamp_start: c.timestamp_start ?? null,
     timestamp_end: c.timestamp_end ?? null,
+    timestamp_tls_setup: c.timestamp_tls_setup ?? null,
+    ...(c instanceof Server ? { timestamp_tcp_setup: c.timestamp_tcp_setup ?? null } : {}),
   };
 }
 
@@ -150,6 +155,8 @@ function restoreConn<T extends Client | Server>(c: T, j: ConnJSON): T {
   c.tls_version = j.tls_version ?? undefined;
   c.timestamp_start = j.timestamp_start ?? undefined;
   c.timestamp_end = j.timestamp_end ?? undefined;
+  c.timestamp_tls_setup = j.timestamp_tls_setup ?? undefined;
+  if (c instanceof Server) c.timestamp_tcp_setup = j.timestamp_tcp_setup ?? undefined;
   c.closed = true;
   return c;
 }

@@ -228,3 +228,14 @@ test("HAR import: a form given as params alone (HAR 1.2 allows it) becomes its u
   assert.match(errors[0]!, /^HAR entry 2 \(GET not a url\): /);
   assert.throws(() => fromHar('{"log": {"entries": [{"startedDa'), /not valid JSON .*: cut off, or not a HAR file/);
 });
+
+test("a pryx flow file keeps the connections' TLS and TCP set-up times (the Detail tab's timings after L)", () => {
+  const f = flow();
+  f.client_conn.timestamp_tls_setup = 1_700_000_000.5;
+  f.server_conn.timestamp_tcp_setup = 1_700_000_000.25;
+  f.server_conn.timestamp_tls_setup = 1_700_000_000.75;
+  const back = decodeFlow(encodeFlow(f));
+  assert.equal(back.client_conn.timestamp_tls_setup, 1_700_000_000.5);
+  assert.equal(back.server_conn.timestamp_tcp_setup, 1_700_000_000.25);
+  assert.equal(back.server_conn.timestamp_tls_setup, 1_700_000_000.75);
+});
