@@ -63,7 +63,9 @@ export abstract class Flow {
 
   /** Pauses the flow: the engine will wait in `waitForResume()` until resumed or killed. */
   intercept(): void {
-    if (this.intercepted) return;
+    // A killed flow has nothing left to hold: a TCP or WebSocket message still queued behind the
+    // one held when it was killed would pause it again, showing it intercepted though dead.
+    if (this.intercepted || this.killed) return;
     this.intercepted = true;
     let resolve!: () => void;
     let reject!: (e: Error) => void;
