@@ -161,9 +161,11 @@ export function renderContent(
   try {
     return run(mode, body, ctx, maxLines, opts.cutNotice);
   } catch (e) {
-    // The user asked for this view explicitly, so say why it failed instead of silently showing something else.
-    const messages = [`Couldn't parse as ${VIEWS[mode].title}:`, ...errorText(e).split(/\r?\n/).map((l) => visible(l))];
-    const lines: Line[] = messages.map((text) => [{ text, style: "error" }]);
-    return { name: VIEWS[mode].title, lines };
+    // The user asked for this view explicitly, so say why it failed, then show the body raw, as
+    // mitmproxy does ("falling back to Raw"): the message alone hid the content until the mode changed.
+    const messages = [`Couldn't parse as ${VIEWS[mode].title}: falling back to Raw`, ...errorText(e).split(/\r?\n/).map((l) => visible(l))];
+    const notice: Line[] = messages.map((text) => [{ text, style: "error" }]);
+    const raw = run("raw", body, ctx, maxLines, opts.cutNotice);
+    return { name: VIEWS[mode].title, lines: new JoinedLines([notice, raw.lines]), ...(raw.truncated ? { truncated: true } : {}) };
   }
 }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { ViewName } from "../../../src/tui/contentviews/index.ts";
 import { VIEW_NAMES, pickAutoView, renderContent, viewTitle } from "../../../src/tui/contentviews/index.ts";
 import { enc, texts } from "./helpers.ts";
+import { lineArray } from "../../../src/tui/contentviews/line-list.ts";
 
 test("VIEW_NAMES: auto first, then sorted", () => {
   assert.equal(VIEW_NAMES[0], "auto");
@@ -66,13 +67,15 @@ test("auto: a view that fails falls back to raw with the error note", () => {
   assert.deepEqual(texts(r), ['{"truncated": [1, 2']);
 });
 
-test("explicit view: failure is reported as error-styled lines", () => {
+test("explicit view: failure is reported as error-styled lines, then the body raw", () => {
   const r = renderContent(enc("<html>"), "text/html", "json");
   assert.equal(r.name, "JSON");
   assert.equal(r.error, undefined);
-  assert.ok(r.lines.length >= 1);
-  for (const line of r.lines) for (const seg of line) assert.equal(seg.style, "error");
+  const lines = lineArray(r.lines);
+  assert.ok(lines.length >= 2);
+  for (const line of lines.slice(0, -1)) for (const seg of line) assert.equal(seg.style, "error");
   assert.match(texts(r).join(" "), /Unexpected "<" at byte 0/);
+  assert.equal(texts(r).at(-1), "<html>");
 });
 
 test("explicit view: overrides the content type", () => {
@@ -100,4 +103,11 @@ test("a body in the charset its type names (Latin-1, windows-1252, Shift_JIS) is
   assert.match(texts(renderContent(latin1, "text/plain; charset=iso-8859-1", "hex"))[0]!, /68 e9 6c 6c 6f/);
   // A charset Node does not know, and no charset: read as UTF-8, as before.
   assert.deepEqual(texts(renderContent(latin1, "text/plain; charset=x-made-up", "raw")), ["h\\xe9llo"]);
+});
+
+test("a view picked with m that cannot parse the body says so and shows the body raw, as mitmproxy falls back to Raw", () => {
+  const r = renderContent(enc("needle1 is not json"), "text/plain", "json");
+  const lines = texts(r);
+  assert.match(lines[0]!, /^Couldn't parse as JSON: falling back to Raw$/);
+  assert.equal(lines.at(-1), "needle1 is not json", "the content is still on screen");
 });

@@ -67,12 +67,12 @@ test("gRPC: each length-prefixed message in turn; a cut frame is an error auto s
   const cut = renderContent(body.subarray(0, 14), "application/grpc", "auto");
   assert.equal(cut.error, "[failed to parse as gRPC]");
   const asked = renderContent(body.subarray(0, 14), "application/grpc", "grpc");
-  assert.match(texts(asked).join("\n"), /Couldn't parse as gRPC:\ngRPC frame 2 says \d+ bytes; 2 are there/);
+  assert.match(texts(asked).join("\n"), /Couldn't parse as gRPC: falling back to Raw\ngRPC frame 2 says \d+ bytes; 2 are there/);
 });
 
 test("bytes that are not a protobuf message: the view says where it broke", () => {
   const r = renderContent(Buffer.from([0x0f, 0x01]), "application/protobuf", "protobuf");
-  assert.match(texts(r).join("\n"), /Couldn't parse as Protobuf:\nfield 1 has wire type 7/);
+  assert.match(texts(r).join("\n"), /Couldn't parse as Protobuf: falling back to Raw\nfield 1 has wire type 7/);
   assert.equal(renderContent(Buffer.from([0x0a, 0x09, 0x01]), "application/protobuf", "auto").error, "[failed to parse as Protobuf]");
 });
 
