@@ -326,8 +326,13 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     },
   });
   const httpFlows = (args: string[], cmd: string): HTTPFlow[] => {
-    const flows = resolveToRead(store, specArg(args, cmd)).filter((f): f is HTTPFlow => f instanceof HTTPFlow);
-    if (flows.length === 0) throw new CommandError(`${cmd}: no HTTP flow matches ${args[0]}`);
+    const all = resolveToRead(store, specArg(args, cmd));
+    const flows = all.filter((f): f is HTTPFlow => f instanceof HTTPFlow);
+    // A TCP, UDP or DNS flow has no HTTP request to export (mitmproxy: "Can't export flow with no request").
+    if (flows.length === 0) {
+      const what = all.length === 1 ? `a ${(all[0] as Flow).type.toUpperCase()} flow` : `${all.length} flows, none of them HTTP`;
+      throw new CommandError(all.length ? `${cmd}: only HTTP flows can be exported, and ${args[0]} names ${what}` : `${cmd}: no flow matches ${args[0]}`);
+    }
     return flows;
   };
   const formatArg = (v: string | undefined): ExportFormat => {
@@ -367,7 +372,10 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       const file = args[1];
       if (!file) throw new CommandError("save.har needs a path");
       fs.writeFileSync(file, toHar(flows));
-      return `${counted("saved", flows.length)} as HAR to ${file}`;
+      // HAR holds HTTP (and WebSocket) flows only; the others are said to be left out, not counted in.
+      const http = flows.filter((f) => f instanceof HTTPFlow).length;
+      const other = flows.length - http;
+      return `${counted("saved", http)} as HAR to ${file}${other ? `; ${other} flow${other === 1 ? "" : "s"} not HTTP (TCP, UDP, DNS) left out` : ""}`;
     },
   });
   commands.add({

@@ -222,3 +222,16 @@ test("save.file to a directory that does not exist fails naming the path, and wr
   await assert.rejects(run(e, "save.file @all /nonexistent-pryx-dir/flows.pryx"), /ENOENT.*\/nonexistent-pryx-dir\/flows\.pryx/);
   assert.equal(fs.existsSync("/nonexistent-pryx-dir"), false);
 });
+
+test("export of a TCP flow says only HTTP flows export; save.har counts what it wrote and says what it left out", async () => {
+  const { TCPFlow } = await import("../../src/engine/flow/tcp.ts");
+  const { Client, Server } = await import("../../src/engine/flow/connection.ts");
+  const e = engine();
+  const dir = tempDir("pryx-export-tcp-");
+  const tcp = new TCPFlow(new Client(["127.0.0.1", 1], ["127.0.0.1", 2]), new Server(["tcp.test", 7]));
+  tcp.live = false;
+  e.store.add(tcp);
+  const id = (await run(e, "view.flows.create get http://api.test/")) as string;
+  await assert.rejects(run(e, `export.file curl ${tcp.id} ${path.join(dir, "x.sh")}`), /export\.file: only HTTP flows can be exported, and .* names a TCP flow/);
+  assert.equal(await run(e, `save.har ${id},${tcp.id} ${path.join(dir, "two.har")}`), `saved 1 flow as HAR to ${path.join(dir, "two.har")}; 1 flow not HTTP (TCP, UDP, DNS) left out`);
+});
