@@ -431,6 +431,8 @@ export class HTTPFlow extends Flow {
   copy(): HTTPFlow {
     const f = new HTTPFlow(this.client_conn, new Server(this.server_conn.address), this.request.clone());
     f.response = this.response?.clone();
+    // As mitmproxy's Flow.copy: a WebSocket flow's copy has its messages.
+    if (this.websocket) f.websocket = this.websocket.clone();
     f.comment = this.comment;
     f.marked = this.marked;
     f.live = false;

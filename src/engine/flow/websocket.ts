@@ -35,4 +35,20 @@ export class WebSocketData {
   close_code: number | undefined = undefined;
   close_reason: string | undefined = undefined;
   timestamp_end: number | undefined = undefined;
+
+  /** A copy with copies of its messages (a duplicated flow's are its own to edit). */
+  clone(): WebSocketData {
+    const ws = new WebSocketData();
+    ws.messages = this.messages.map((m) => {
+      const copy = new WebSocketMessage(m.type, m.from_client, Uint8Array.from(m.content), m.timestamp);
+      copy.dropped = m.dropped;
+      copy.injected = m.injected;
+      return copy;
+    });
+    ws.closed_by_client = this.closed_by_client;
+    ws.close_code = this.close_code;
+    ws.close_reason = this.close_reason;
+    ws.timestamp_end = this.timestamp_end;
+    return ws;
+  }
 }
