@@ -143,3 +143,12 @@ test("a view filter the engine takes long over says [filtering…] until it answ
     h.unmount();
   }
 });
+
+test("with several listen addresses, the info line gives the filters their room first: the addresses shrink to the first and a count", async () => {
+  const { listenText } = await import("../../src/tui/components/status-bar.tsx");
+  const three = ["127.0.0.1:48180", "127.0.0.1:48153", "127.0.0.1:48181"];
+  assert.equal(listenText(three, 20, 100), three.join(", "), "room for all");
+  assert.equal(listenText(three, 40, 80), "127.0.0.1:48180 +2");
+  assert.equal(listenText(["127.0.0.1:8080"], 200, 80), "127.0.0.1:8080", "one address is kept whole");
+  assert.equal(listenText([], 0, 80), "not listening");
+});

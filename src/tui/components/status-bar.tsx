@@ -130,12 +130,23 @@ function QuickHelpLine({ ctrl, state }: { ctrl: Controller; state: ConsoleState 
   );
 }
 
+/**
+ * Where pryx listens, as much as leaves the flags (the filters that explain a short list) whole:
+ * every address when they fit, else the first and how many more (the event log has them all).
+ */
+export function listenText(listen: readonly string[], flagsLength: number, width: number): string {
+  if (listen.length === 0) return "not listening";
+  const all = listen.join(", ");
+  if (listen.length === 1 || flagsLength + 1 + all.length <= width) return all;
+  return `${listen[0]} +${listen.length - 1}`;
+}
+
 export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: ConsoleState; width: number }) {
   const theme = useTheme();
   const counts = useSyncExternalStore(ctrl.store.subscribe, ctrl.store.counts);
   const view = useSyncExternalStore(ctrl.store.subscribe, () => ctrl.store.viewSettings);
   const flags = statusFlags(state, counts, view, theme.glyphs).join(" ");
-  const listen = state.listen.length ? state.listen.join(", ") : "not listening";
+  const listen = listenText(state.listen, flags.length, width);
   const room = Math.max(0, width - listen.length - 1);
   const left = truncEnd(flags, room, theme.glyphs.ellipsis);
   const p = state.prompt;
