@@ -286,3 +286,32 @@ test("websocket=false relays an upgraded connection as raw bytes: the client and
   assert.equal(flow.websocket, undefined);
   assert.deepEqual(hooks, []);
 });
+
+test("messages a server sends while the handshake's 101 is held by the intercept filter reach the client once it is resumed", { timeout: 15_000 }, async (t) => {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise<void>((r) => wss.on("listening", () => r()));
+  // A greeting that arrives while pryx holds the 101 (not in the same read as the 101 itself).
+  wss.on("connection", (s) => setTimeout(() => {
+    s.send("hello from server");
+    s.send(Buffer.from([1, 2, 3]), { binary: true });
+  }, 200));
+  const proxy = await startProxy({ options: { intercept: "~websocket" } });
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => wss.close(() => r())) });
+  const socket = await tunnel(proxy.port, portOf(wss));
+  const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/greeting`, { createConnection: () => socket });
+  const got: string[] = [];
+  ws.on("message", (d: Buffer) => got.push(d.toString("hex")));
+  ws.on("error", () => undefined);
+  t.after(() => ws.terminate());
+  let flow: HTTPFlow | undefined;
+  await waitUntil(() => (flow = proxy.engine.store.all().find((f) => f.intercepted) as HTTPFlow | undefined) !== undefined, "the 101 held");
+  await new Promise((r) => setTimeout(r, 600));
+  flow!.resume();
+  // Each greeting message is held in turn too (i ~websocket), then resumed.
+  await waitUntil(() => {
+    if (flow!.intercepted) flow!.resume();
+    return got.length === 2;
+  }, "both greeting messages delivered");
+  assert.deepEqual(got, [Buffer.from("hello from server").toString("hex"), "010203"]);
+  assert.deepEqual(flow!.websocket?.messages.map((m) => m.from_client), [false, false], "and recorded in the flow");
+});

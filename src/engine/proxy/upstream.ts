@@ -255,6 +255,8 @@ export class H1Upstream implements UpstreamChannel {
   closed = false;
   /** Bytes the server sent after a 101 response, for the relay. */
   rest: Buffer | undefined;
+  /** The server answered 101: what follows is not HTTP. */
+  private upgraded = false;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -357,10 +359,18 @@ export class H1Upstream implements UpstreamChannel {
   }
 
   resumeResponse(): void {
-    this.socket.resume();
+    // An upgraded connection stays paused until its relay takes the socket.
+    if (!this.upgraded) this.socket.resume();
   }
 
   private onData(d: Buffer): void {
+    // After a 101 the bytes are the new protocol's (a server's WebSocket greeting): kept for the
+    // relay, whatever holds the flow meanwhile (an intercepted 101), never parsed as HTTP.
+    if (this.upgraded) {
+      this.rest = this.rest ? Buffer.concat([this.rest, d]) : d;
+      this.socket.pause();
+      return;
+    }
     if (!this.parser || !this.busy) {
       // Bytes with no request outstanding break HTTP/1.1: drop the connection.
       this.close();
@@ -373,6 +383,7 @@ export class H1Upstream implements UpstreamChannel {
     else if (r.kind === "error") this.fail(r.error);
     else if (r.kind === "upgrade") {
       this.rest = r.rest;
+      this.upgraded = true;
       this.socket.pause();
     }
   }
