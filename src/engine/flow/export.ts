@@ -87,7 +87,12 @@ export function exportFlow(f: HTTPFlow, format: ExportFormat, preserveIp = false
       return rawRequest(f);
     case "raw_response":
       return rawResponse(f);
-    case "raw":
-      return f.response ? `${rawRequest(f)}\r\n\r\n${rawResponse(f)}` : rawRequest(f);
+    case "raw": {
+      if (!f.response) return rawRequest(f);
+      const parts = [rawRequest(f), rawResponse(f)];
+      // As mitmproxy's raw export: a WebSocket's messages follow, one a line, marked by direction.
+      if (f.websocket) parts.push(f.websocket.messages.map((m) => `${m.from_client ? "[OUTGOING]" : "[INCOMING]"} ${Buffer.from(m.content).toString("latin1")}`).join("\n"));
+      return parts.join("\r\n\r\n");
+    }
   }
 }

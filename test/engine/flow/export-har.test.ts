@@ -239,3 +239,14 @@ test("a pryx flow file keeps the connections' TLS and TCP set-up times (the Deta
   assert.equal(back.server_conn.timestamp_tcp_setup, 1_700_000_000.25);
   assert.equal(back.server_conn.timestamp_tls_setup, 1_700_000_000.75);
 });
+
+test("raw export of a WebSocket flow adds its messages after the handshake, marked by direction, as mitmproxy's does", () => {
+  const f = new HTTPFlow(new Client(["127.0.0.1", 1], ["127.0.0.1", 2]), new Server(["ws.test", 80]), Request.make("GET", "http://ws.test/chat"));
+  f.response = Response.make(101);
+  f.websocket = new WebSocketData();
+  f.websocket.messages = [new WebSocketMessage("text", true, Buffer.from("hi"), 1), new WebSocketMessage("text", false, Buffer.from("hello"), 2)];
+  const raw = exportFlow(f, "raw");
+  assert.match(raw, /^GET \/chat HTTP\/1\.1\r\n/);
+  assert.ok(raw.endsWith("\r\n\r\n[OUTGOING] hi\n[INCOMING] hello"), raw);
+  assert.ok(!exportFlow(flow(), "raw").includes("[OUTGOING]"), "a flow without a WebSocket has none");
+});
