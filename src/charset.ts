@@ -3,6 +3,7 @@
  * Shift_JIS page reads as its text, not as UTF-8 gone wrong. UTF-8 (and its ASCII subset) is the
  * default; bodies whose type is not text (images, archives) have no charset to speak of.
  */
+const UTF8 = new TextDecoder("utf-8");
 const UTF8_CHARSETS = new Set(["utf-8", "utf8", "us-ascii", "ascii"]);
 const TEXTUAL = /^\s*(text\/|[^;]*(json|xml|javascript|ecmascript|x-www-form-urlencoded))/i;
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
@@ -29,7 +30,7 @@ export function decodeDeclared(body: Uint8Array, contentType: string | undefined
 
 /** The text of a body in its declared charset; UTF-8 when it declares none, or one Node does not know. */
 export function decodeText(body: Uint8Array, contentType: string | undefined): string {
-  return decodeDeclared(body, contentType) ?? new TextDecoder("utf-8").decode(body);
+  return decodeDeclared(body, contentType) ?? UTF8.decode(body);
 }
 
 /**

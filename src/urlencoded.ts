@@ -98,3 +98,10 @@ export function encodeUrlencoded(fields: Iterable<readonly [string, string]>, si
   const bare = similarTo !== undefined && similarTo.split("&").some((f) => f !== "" && !f.includes("="));
   return [...fields].map(([k, v]) => (bare && v === "" ? quotePlus(k) : `${quotePlus(k)}=${quotePlus(v)}`)).join("&");
 }
+
+export const URLENCODED_TYPE = "application/x-www-form-urlencoded";
+
+/** Whether a Content-Type is a urlencoded form (its parameters aside). */
+export function isUrlencodedType(contentType: string | undefined): boolean {
+  return contentType?.split(";")[0]?.trim().toLowerCase() === URLENCODED_TYPE;
+}

@@ -16,11 +16,11 @@ const insecure = { ssl_insecure: "true" };
 const CURL = "/usr/bin/curl";
 
 /**
- * A proxy (with `addons`, not verifying the origin's certificate) and an h2 client session through it
+ * A proxy (with `addons` and `options`, not verifying the origin's certificate) and an h2 client session through it
  * to `origin` as app.test; session, proxy and origin are closed when the test ends.
  */
-async function h2SessionVia(t: TestContext, origin: TlsOrigin, addons: Addon[] = []) {
-  const proxy = await startProxy({ addons, options: insecure });
+async function h2SessionVia(t: TestContext, origin: TlsOrigin, addons: Addon[] = [], options: Record<string, string> = {}) {
+  const proxy = await startProxy({ addons, options: { ...insecure, ...options } });
   const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
   t.after(async () => {
     session.destroy();
@@ -78,13 +78,7 @@ for (const streamed of [false, true]) {
       seen.push({ framing: req.headers["content-length"] !== undefined ? "length" : String(req.headers["transfer-encoding"]), sha: sha256(req.body) });
       res.end(`got ${req.body.length}`);
     }, "h1");
-    const proxy = await startProxy({ options: { ...insecure, ...(streamed ? { stream_large_bodies: "1k" } : {}) } });
-    const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
-    t.after(async () => {
-      session.destroy();
-      await proxy.stop();
-      await origin.close();
-    });
+    const { session } = await h2SessionVia(t, origin, [], streamed ? { stream_large_bodies: "1k" } : {});
     const uploads = [randomBytes(40 * 1024), randomBytes(3000)];
     for (const upload of uploads) {
       const res = await h2Request(session, { method: "POST", path: "/up", body: upload });
@@ -112,13 +106,7 @@ for (const streamed of [false, true]) {
       if (req.path !== "/none") res.addTrailers({ "grpc-status": "0", "grpc-message": "ok" });
       res.end(Buffer.alloc(streamed ? 4096 : 5, 1));
     }, "h2");
-    const proxy = await startProxy({ options: { ...insecure, ...(streamed ? { stream_large_bodies: "1k" } : {}) } });
-    const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" });
-    t.after(async () => {
-      session.destroy();
-      await proxy.stop();
-      await origin.close();
-    });
+    const { session } = await h2SessionVia(t, origin, [], streamed ? { stream_large_bodies: "1k" } : {});
     const stream = session.request({ ":method": "POST", ":path": "/pkg.Svc/Call", "content-type": "application/grpc" });
     stream.end(Buffer.from([0, 0, 0, 0, 0]));
     let trailers: Record<string, unknown> | undefined;

@@ -1,13 +1,12 @@
-import { decodeUrlencoded } from "../../urlencoded.ts";
+import { decodeUrlencoded, isUrlencodedType } from "../../urlencoded.ts";
 
 /**
  * A request body's form fields, in order, for matching (not for display): urlencoded pairs, or
  * the name and bytes of each multipart/form-data part. Undefined for any other body.
  */
 export function formFields(contentType: string | undefined, body: Uint8Array): [string, string][] | undefined {
-  const type = contentType?.split(";")[0]?.trim().toLowerCase();
-  if (type === "application/x-www-form-urlencoded") return decodeUrlencoded(Buffer.from(body).toString("latin1"));
-  if (type !== "multipart/form-data") return undefined;
+  if (isUrlencodedType(contentType)) return decodeUrlencoded(Buffer.from(body).toString("latin1"));
+  if (contentType?.split(";")[0]?.trim().toLowerCase() !== "multipart/form-data") return undefined;
   const boundary = /;\s*boundary="?([^";]+)"?/i.exec(contentType ?? "")?.[1];
   if (!boundary) return undefined;
   const text = Buffer.from(body).toString("latin1");

@@ -4,7 +4,7 @@ import { HTTPFlow, Request, Response } from "./http.ts";
 import { FlowError, type Flow } from "./flow.ts";
 import { WebSocketData, WebSocketMessage } from "./websocket.ts";
 import { parseCookieHeader, parseSetCookie } from "../../cookies.ts";
-import { decodeUrlencoded, encodeUrlencoded } from "../../urlencoded.ts";
+import { decodeUrlencoded, encodeUrlencoded, isUrlencodedType } from "../../urlencoded.ts";
 
 interface HarNV {
   name: string;
@@ -110,12 +110,10 @@ function harResponse(s: Response): HarResponse {
   };
 }
 
-const isUrlencoded = (mimeType: string): boolean => /^\s*application\/x-www-form-urlencoded\b/i.test(mimeType);
-
 /** A request body, and for a form its fields as `params` too, as browsers and mitmproxy's HAR export write it. */
 function postData(mimeType: string, body: Uint8Array): HarPostData {
   const data: HarPostData = { mimeType, ...text(body) };
-  if (isUrlencoded(mimeType) && data.encoding === undefined) data.params = nv(decodeUrlencoded(data.text ?? ""));
+  if (isUrlencodedType(mimeType) && data.encoding === undefined) data.params = nv(decodeUrlencoded(data.text ?? ""));
   return data;
 }
 
@@ -236,34 +234,32 @@ export function fromHar(json: string): { flows: HTTPFlow[]; errors: string[] } {
 }
 
 function flowFromEntry(e: HarEntry): HTTPFlow {
-  {
-    const start = Date.parse(e.startedDateTime) / 1000;
-    const body = bodyFromHar(e.request.postData);
-    const req = Request.make(e.request.method, e.request.url, body, plainFields(e.request.headers));
-    req.headers.delete("content-encoding");
-    req.http_version = httpVersion(e.request.httpVersion);
-    req.timestamp_start = start;
-    req.timestamp_end = start;
-    const client = new Client(["", 0], ["", 0], "har");
-    const server = new Server([req.host, req.port]);
-    client.closed = server.closed = true;
-    const flow = new HTTPFlow(client, server, req);
-    flow.timestamp_created = start;
-    if (e.response && e.response.status) {
-      const c = e.response.content;
-      const content = c?.text !== undefined ? Buffer.from(c.text, c.encoding === "base64" ? "base64" : "utf8") : new Uint8Array(0);
-      // HAR keeps decoded content: drop the encoding header so the body is not decoded twice.
-      const headers = plainFields(e.response.headers).filter(([name]) => name.toLowerCase() !== "content-encoding");
-      const res = new Response({ status_code: e.response.status, reason: e.response.statusText, http_version: httpVersion(e.response.httpVersion), headers, content, timestamp_start: start });
-      res.timestamp_end = e.time >= 0 ? start + e.time / 1000 : start;
-      flow.response = res;
-    } else if (e.response?._error) {
-      // A failed request (status 0): the flow failed the same way, when the entry's time ran out.
-      flow.error = new FlowError(e.response._error, start + Math.max(0, e.time) / 1000);
-    }
-    flow.comment = e.comment ?? "";
-    if (Array.isArray(e._webSocketMessages)) flow.websocket = messagesFromHar(e._webSocketMessages);
-    flow.live = false;
-    return flow;
+  const start = Date.parse(e.startedDateTime) / 1000;
+  const body = bodyFromHar(e.request.postData);
+  const req = Request.make(e.request.method, e.request.url, body, plainFields(e.request.headers));
+  req.headers.delete("content-encoding");
+  req.http_version = httpVersion(e.request.httpVersion);
+  req.timestamp_start = start;
+  req.timestamp_end = start;
+  const client = new Client(["", 0], ["", 0], "har");
+  const server = new Server([req.host, req.port]);
+  client.closed = server.closed = true;
+  const flow = new HTTPFlow(client, server, req);
+  flow.timestamp_created = start;
+  if (e.response && e.response.status) {
+    const c = e.response.content;
+    const content = c?.text !== undefined ? Buffer.from(c.text, c.encoding === "base64" ? "base64" : "utf8") : new Uint8Array(0);
+    // HAR keeps decoded content: drop the encoding header so the body is not decoded twice.
+    const headers = plainFields(e.response.headers).filter(([name]) => name.toLowerCase() !== "content-encoding");
+    const res = new Response({ status_code: e.response.status, reason: e.response.statusText, http_version: httpVersion(e.response.httpVersion), headers, content, timestamp_start: start });
+    res.timestamp_end = e.time >= 0 ? start + e.time / 1000 : start;
+    flow.response = res;
+  } else if (e.response?._error) {
+    // A failed request (status 0): the flow failed the same way, when the entry's time ran out.
+    flow.error = new FlowError(e.response._error, start + Math.max(0, e.time) / 1000);
   }
+  flow.comment = e.comment ?? "";
+  if (Array.isArray(e._webSocketMessages)) flow.websocket = messagesFromHar(e._webSocketMessages);
+  flow.live = false;
+  return flow;
 }

@@ -3,8 +3,8 @@ import { Client, Server, parseAuthority } from "./connection.ts";
 import { Headers, type HeaderField } from "./headers.ts";
 import { Message, toBytes, type Body } from "./message.ts";
 import type { WebSocketData } from "./websocket.ts";
-import { decodeUrlencoded, encodeUrlencoded } from "../../urlencoded.ts";
-import { MultiDictView, type Field } from "./multidict.ts";
+import { URLENCODED_TYPE, decodeUrlencoded, encodeUrlencoded, isUrlencodedType } from "../../urlencoded.ts";
+import { MultiDictView, fieldsOf, type Field, type FieldsGiven } from "./multidict.ts";
 import { formatCookieHeader, parseCookieHeader, parseSetCookie } from "../../cookies.ts";
 
 const DEFAULT_PORT: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443 };
@@ -50,14 +50,6 @@ function hostForUrl(host: string): string {
 export function prettyHostOf(host: string, hostHeader: string | undefined): string {
   if (!hostHeader) return host;
   return parseAuthority(hostHeader)?.host ?? hostHeader;
-}
-
-const isUrlencoded = (contentType: string | undefined): boolean => /^\s*application\/x-www-form-urlencoded\b/i.test(contentType ?? "");
-
-/** Fields given as pairs (a view, an array) or as a plain object's entries. */
-function fieldsOf(fields: Iterable<readonly [string, string]> | Record<string, string>): Field[] {
-  const pairs: Iterable<readonly [unknown, unknown]> = Symbol.iterator in fields ? (fields as Iterable<readonly [string, string]>) : Object.entries(fields);
-  return Array.from(pairs, ([k, v]): Field => [String(k), String(v)]);
 }
 
 export class Request extends Message {
@@ -219,7 +211,7 @@ export class Request extends Message {
     );
   }
 
-  set query(fields: Iterable<readonly [string, string]> | Record<string, string>) {
+  set query(fields: FieldsGiven) {
     const q = this.path.indexOf("?");
     const base = q === -1 ? this.path : this.path.slice(0, q);
     const s = encodeUrlencoded(fieldsOf(fields), q === -1 ? undefined : this.path.slice(q + 1));
@@ -241,7 +233,7 @@ export class Request extends Message {
     );
   }
 
-  set cookies(fields: Iterable<readonly [string, string]> | Record<string, string>) {
+  set cookies(fields: FieldsGiven) {
     const pairs = fieldsOf(fields);
     if (pairs.length) this.plainHeaders.set("cookie", formatCookieHeader(pairs));
     else this.plainHeaders.delete("cookie");
@@ -253,14 +245,14 @@ export class Request extends Message {
    */
   get urlencoded_form(): MultiDictView {
     return new MultiDictView(
-      () => (isUrlencoded(this.plainHeaders.get("content-type")) ? decodeUrlencoded(this.text ?? "") : []),
+      () => (isUrlencodedType(this.plainHeaders.get("content-type")) ? decodeUrlencoded(this.text ?? "") : []),
       (fields) => (this.urlencoded_form = fields),
     );
   }
 
-  set urlencoded_form(fields: Iterable<readonly [string, string]> | Record<string, string>) {
-    const previous = isUrlencoded(this.plainHeaders.get("content-type")) ? this.text : undefined;
-    this.plainHeaders.set("content-type", "application/x-www-form-urlencoded");
+  set urlencoded_form(fields: FieldsGiven) {
+    const previous = isUrlencodedType(this.plainHeaders.get("content-type")) ? this.text : undefined;
+    this.plainHeaders.set("content-type", URLENCODED_TYPE);
     this.text = encodeUrlencoded(fieldsOf(fields), previous);
   }
 
@@ -346,7 +338,7 @@ export class Response extends Message {
     );
   }
 
-  set cookies(fields: Iterable<readonly [string, string]> | Record<string, string>) {
+  set cookies(fields: FieldsGiven) {
     const unused = this.plainHeaders.getAll("set-cookie").map((line) => ({ name: parseSetCookie(line)?.name, attrs: line.includes(";") ? line.slice(line.indexOf(";")) : "" }));
     const lines = fieldsOf(fields).map(([name, value]) => {
       const at = unused.findIndex((u) => u.name === name);

@@ -2,7 +2,6 @@ import { Headers, plainHeaders, type HeaderField } from "./headers.ts";
 import { BODY_ENCODINGS, decodeContent, encodeContent } from "./encoding.ts";
 import { decodeText, encodeText } from "../../charset.ts";
 
-const utf8 = new TextDecoder("utf-8");
 
 export type Body = string | Uint8Array;
 
@@ -77,9 +76,7 @@ export abstract class Message {
   /** The body as text, in the charset its Content-Type names (UTF-8 by default), as mitmproxy's. */
   get text(): string | undefined {
     const c = this.content;
-    if (c === undefined) return undefined;
-    const type = this.plainHeaders.get("content-type");
-    return type === undefined ? utf8.decode(c) : decodeText(c, type);
+    return c === undefined ? undefined : decodeText(c, this.plainHeaders.get("content-type"));
   }
 
   set text(value: string | undefined) {

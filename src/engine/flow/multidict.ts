@@ -12,6 +12,15 @@ import { fieldProxy } from "./field-proxy.ts";
 
 export type Field = [name: string, value: string];
 
+/** What a view (or the setter of what it shows) takes: pairs (a view, an array) or a plain object. */
+export type FieldsGiven = Iterable<readonly [string, string]> | Record<string, string>;
+
+/** The fields given, as text pairs. */
+export function fieldsOf(fields: FieldsGiven): Field[] {
+  const pairs: Iterable<readonly [unknown, unknown]> = Symbol.iterator in fields ? (fields as Iterable<readonly [string, string]>) : Object.entries(fields);
+  return Array.from(pairs, ([k, v]): Field => [String(k), String(v)]);
+}
+
 export class MultiDictView implements Iterable<Field> {
   /** `view["name"]`: a field's first value, through the Proxy. */
   [name: string]: unknown;
@@ -29,8 +38,8 @@ export class MultiDictView implements Iterable<Field> {
     return Object.freeze(this.read());
   }
 
-  set fields(fields: Iterable<readonly [string, string]>) {
-    this.write(Array.from(fields, ([k, v]): Field => [String(k), String(v)]));
+  set fields(fields: FieldsGiven) {
+    this.write(fieldsOf(fields));
   }
 
   /** Fields in all (a name given twice counts twice). */

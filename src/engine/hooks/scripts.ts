@@ -169,6 +169,6 @@ function syntaxErrorAt(file: string): string {
  */
 function esModuleDefault(exported: unknown): unknown {
   if (exported === null || typeof exported !== "object" || !("default" in exported)) return exported;
-  const keys = Object.keys(exported);
-  return keys.every((k) => k === "default" || k === "__esModule") || (exported as { __esModule?: unknown }).__esModule === true ? (exported as { default: unknown }).default : exported;
+  const wrapper = (exported as { __esModule?: unknown }).__esModule === true || Object.keys(exported).every((k) => k === "default");
+  return wrapper ? (exported as { default: unknown }).default : exported;
 }

@@ -4,7 +4,7 @@
  */
 import type { FlowDetail, FlowPatch, FlowSummary } from "../../protocol.ts";
 import type { Row } from "./grid.ts";
-import { decodeUrlencoded, encodeUrlencoded } from "../../urlencoded.ts";
+import { URLENCODED_TYPE, decodeUrlencoded, encodeUrlencoded, isUrlencodedType } from "../../urlencoded.ts";
 import { escapedToBytes as headerBytes } from "../../escapes.ts";
 import { formatCookieHeader, parseCookieHeader } from "../../cookies.ts";
 
@@ -222,12 +222,6 @@ export function gridTitle(p: GridPart): string {
 
 export const GRID_COLUMNS: readonly string[] = ["Key", "Value"];
 
-const FORM_TYPE = "application/x-www-form-urlencoded";
-
-function isForm(contentType: string | undefined): boolean {
-  return (contentType ?? "").toLowerCase().includes(FORM_TYPE);
-}
-
 /** The query's fields as grid rows (see textCell). */
 export function queryOf(path: string): Row[] {
   const q = path.indexOf("?");
@@ -299,7 +293,7 @@ export function gridRows(p: GridPart, d: FlowDetail): Row[] {
       return queryOf(d.request?.path ?? d.summary.path);
     case "urlencoded form": {
       const r = d.request;
-      if (!r || !isForm(r.contentType)) return [];
+      if (!r || !isUrlencodedType(r.contentType)) return [];
       return textRows(decodeUrlencoded(Buffer.from(r.body).toString("latin1")));
     }
     case "cookies":
@@ -329,7 +323,7 @@ function replacingFields(headers: readonly (readonly [string, string])[], name: 
 /** Why a form grid starts empty although the request has a body: saving it replaces that body. */
 export function formWarning(d: FlowDetail): string | undefined {
   const r = d.request;
-  if (!r || r.bodySize === 0 || isForm(r.contentType)) return undefined;
+  if (!r || r.bodySize === 0 || isUrlencodedType(r.contentType)) return undefined;
   return `the request body is ${r.contentType ?? "not a form"}; saving the form replaces it`;
 }
 
@@ -347,13 +341,13 @@ export function gridPatch(p: GridPart, rows: readonly Row[], d: FlowDetail): Flo
     case "query":
       return { query: textPairs(rows) };
     case "urlencoded form": {
-      const old = d.request && isForm(d.request.contentType) ? Buffer.from(d.request.body).toString("latin1") : undefined;
+      const old = d.request && isUrlencodedType(d.request.contentType) ? Buffer.from(d.request.body).toString("latin1") : undefined;
       const body = new TextEncoder().encode(encodeUrlencoded(textPairs(rows), old));
       const headers = d.request?.headers ?? [];
       // As mitmproxy's urlencoded_form setter: the body is only a form if the request says so.
-      if (isForm(d.request?.contentType)) return { requestBody: body };
+      if (isUrlencodedType(d.request?.contentType)) return { requestBody: body };
       const kept = headers.filter(([k]) => k.toLowerCase() !== "content-type").map(([k, v]): [string, string] => [k, v]);
-      return { requestHeaders: [...kept, ["content-type", FORM_TYPE]], requestBody: body };
+      return { requestHeaders: [...kept, ["content-type", URLENCODED_TYPE]], requestBody: body };
     }
     case "cookies": {
       const cookies = headerPairs(rows);
