@@ -290,8 +290,8 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       return counted("added", fresh.length);
     },
   });
-  onFlows("view.flows.duplicate", "view.flows.duplicate flows", "Copy flows, for editing and replay.", (f) => f instanceof HTTPFlow, (flows) => {
-    for (const f of flows) store.add((f as HTTPFlow).copy());
+  onFlows("view.flows.duplicate", "view.flows.duplicate flows", "Copy flows, for editing and replay.", all, (flows) => {
+    for (const f of flows) store.add(f.copy());
     return counted("duplicated", flows.length);
   });
   commands.add({

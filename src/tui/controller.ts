@@ -1974,7 +1974,7 @@ export class Controller {
     add("view.flows.duplicate", "view.flows.duplicate flows", "Copy flows, for editing and replay; the first copy takes the focus", async (_a, rest) => {
       const before = this.store.lastSeq;
       const value = await this.engine.request({ op: "command", line: replaceFocus(`view.flows.duplicate ${rest}`, this.focusedId()) });
-      // The engine answers "duplicated N flows": with none (not an HTTP flow) no copy is coming to focus.
+      // The engine answers "duplicated N flows": with none (no flow given) no copy is coming to focus.
       if (Number(/^duplicated (\d+)/.exec(value ?? "")?.[1] ?? 0) > 0) this.focusArrivedCopy(before);
       return value;
     });

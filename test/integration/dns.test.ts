@@ -147,6 +147,25 @@ test("-w saves DNS flows, and they read back with their questions and answers", 
   assert.equal(summarize(got[0] as DNSFlow, 0, true).duration, live?.duration, "the flow read back keeps the time it took");
 });
 
+test("D (view.flows.duplicate) on a DNS flow adds a copy with its question and answer", { timeout: 10_000 }, async (t) => {
+  const resolver = await fakeResolver();
+  const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}` }, keepFlows: true });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+  });
+  await query(proxy.port, "copy.test");
+  const [dns] = await proxy.waitFinished(1);
+  const said = await proxy.engine.handle({ op: "command", line: `view.flows.duplicate ${dns!.id}` });
+  assert.match(JSON.stringify(said), /duplicated 1 flow/);
+  const copy = proxy.engine.store.all().find((f) => f.id !== dns!.id) as DNSFlow;
+  assert.equal(copy.type, "dns");
+  assert.equal(copy.request.question?.name, "copy.test");
+  assert.deepEqual(copy.response?.answers.map((a) => ("data" in a ? a.data : undefined)), ["10.0.0.1"]);
+  copy.request.packet.questions![0]!.name = "edited.test";
+  assert.equal((proxy.engine.store.get(dns!.id) as DNSFlow).request.question?.name, "copy.test", "the original keeps its own question");
+});
+
 test("a DNS flow's duration is fixed when it is answered, not re-measured each time its summary is made", { timeout: 10_000 }, async (t) => {
   const resolver = await fakeResolver();
   const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}` } });

@@ -90,6 +90,31 @@ test("bytes that are neither TLS nor HTTP after CONNECT are relayed raw and reco
   );
 });
 
+test("D (view.flows.duplicate) on a TCP flow adds a copy with its messages, a new id, not live", { timeout: 10_000 }, async (t) => {
+  const echo = await startEcho();
+  const proxy = await startProxy({ keepFlows: true });
+  t.after(async () => {
+    await proxy.stop();
+    await echo.close();
+  });
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${echo.port}`);
+  socket.write("ping");
+  await readBytes(socket, 4);
+  socket.end();
+  const [tcp] = await proxy.waitFinished(1);
+  assert.equal(tcp?.type, "tcp");
+  const said = await proxy.engine.handle({ op: "command", line: `view.flows.duplicate ${tcp!.id}` });
+  assert.match(JSON.stringify(said), /duplicated 1 flow/);
+  assert.equal(proxy.engine.store.size, 2);
+  const copy = proxy.engine.store.all().find((f) => f.id !== tcp!.id) as TCPFlow;
+  assert.equal(copy.type, "tcp");
+  assert.equal(copy.live, false);
+  assert.deepEqual(copy.messages.map((m) => [m.from_client, Buffer.from(m.content).toString()]), [[true, "ping"], [false, "ping"]]);
+  const original = proxy.engine.store.get(tcp!.id) as TCPFlow;
+  copy.messages[0]!.content = Buffer.from("edit");
+  assert.equal(Buffer.from(original.messages[0]!.content).toString(), "ping", "the original keeps its own bytes");
+});
+
 test("rawtcp off (mitmproxy's option): bytes that are neither TLS nor HTTP are taken for HTTP and refused with a 400, and nothing reaches the server", { timeout: 10_000 }, async (t) => {
   const echo = await startEcho();
   const proxy = await startProxy({ options: { rawtcp: "false" } });

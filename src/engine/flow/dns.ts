@@ -1,5 +1,6 @@
 import type { Packet, Answer, Question, RecordType, RecordClass } from "dns-packet";
 import { Flow } from "./flow.ts";
+import { Server } from "./connection.ts";
 
 const RD = 1 << 8;
 /** QR (response) and RA (recursion available). */
@@ -111,6 +112,14 @@ export class DNSFlow extends Flow {
   constructor(client: ConstructorParameters<typeof Flow>[0], server: ConstructorParameters<typeof Flow>[1], request: DNSMessage) {
     super(client, server);
     this.request = request;
+  }
+
+  /** A copy with the query and answer as they are, and no connection state. */
+  copy(): DNSFlow {
+    const s = this.getState();
+    const f = new DNSFlow(this.client_conn, new Server(this.server_conn.address), new DNSMessage(s.request, s.request_timestamp));
+    if (s.response) f.response = new DNSMessage(s.response, s.response_timestamp);
+    return this.copiedTo(f);
   }
 
   protected getState(): DNSFlowState {

@@ -129,6 +129,22 @@ export abstract class Flow {
     this.backup = undefined;
   }
 
+  /**
+   * A copy for editing and replay (mitmproxy's `Flow.copy`, the console's `D`): a new id, not
+   * live, no connection state, with what the user sees of the original.
+   */
+  abstract copy(): Flow;
+
+  /** What every copy takes from its original, whatever its type. */
+  protected copiedTo<F extends Flow>(f: F): F {
+    f.comment = this.comment;
+    f.marked = this.marked;
+    f.live = false;
+    f.error = this.error;
+    f.metadata = { ...this.metadata };
+    return f;
+  }
+
   /** A deep snapshot of what an edit can change. */
   protected abstract getState(): unknown;
   protected abstract setState(state: unknown): void;

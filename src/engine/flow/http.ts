@@ -425,10 +425,6 @@ export class HTTPFlow extends Flow {
     f.response = this.response?.clone();
     // As mitmproxy's Flow.copy: a WebSocket flow's copy has its messages.
     if (this.websocket) f.websocket = this.websocket.clone();
-    f.comment = this.comment;
-    f.marked = this.marked;
-    f.live = false;
-    f.error = this.error;
-    return f;
+    return this.copiedTo(f);
   }
 }

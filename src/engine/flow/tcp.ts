@@ -1,4 +1,5 @@
 import { Flow } from "./flow.ts";
+import { Server } from "./connection.ts";
 
 /** One chunk of a raw TCP (or UDP) stream, as it arrived. */
 export class TCPMessage {
@@ -26,6 +27,15 @@ export abstract class StreamFlow extends Flow {
   abstract override readonly type: "tcp" | "udp";
   messages: TCPMessage[] = [];
 
+  protected abstract blank(server: Server): StreamFlow;
+
+  /** A copy with each message's bytes and arrival time, and no connection state. */
+  copy(): StreamFlow {
+    const f = this.blank(new Server(this.server_conn.address));
+    f.messages = this.messages.map((m) => new TCPMessage(m.from_client, Uint8Array.from(m.content), m.timestamp));
+    return this.copiedTo(f);
+  }
+
   /** What an edit can change: each message's content, by its place. */
   protected getState(): Uint8Array[] {
     return this.messages.map((m) => Uint8Array.from(m.content));
@@ -45,9 +55,15 @@ export abstract class StreamFlow extends Flow {
 
 export class TCPFlow extends StreamFlow {
   readonly type = "tcp" as const;
+  protected blank(server: Server): TCPFlow {
+    return new TCPFlow(this.client_conn, server);
+  }
 }
 
 /** A UDP "connection": the datagrams between one client address and its server, until it goes idle. */
 export class UDPFlow extends StreamFlow {
   readonly type = "udp" as const;
+  protected blank(server: Server): UDPFlow {
+    return new UDPFlow(this.client_conn, server);
+  }
 }
