@@ -8,7 +8,36 @@ export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-const SKIP_IN_COMMANDS = new Set(["host", "content-length", "connection", "proxy-connection"]);
+/**
+ * The headers curl and httpie would send themselves, left out of their commands: the length,
+ * a Host that is the URL's own authority, and a Connection that only says keep-alive or close.
+ * A Host naming another site (a virtual host under test) and `Connection: Upgrade` (a WebSocket
+ * handshake) are kept, as mitmproxy keeps them.
+ */
+function redundantInCommand(name: string, value: string, urlAuthority: string): boolean {
+  switch (name.toLowerCase()) {
+    case "content-length":
+    case "proxy-connection":
+      return true;
+    case "host":
+      return value.trim().toLowerCase() === urlAuthority;
+    case "connection":
+      return /^\s*(keep-alive|close)\s*$/i.test(value);
+    default:
+      return false;
+  }
+}
+
+/** The request's headers as a command gives them, less those the client adds itself. */
+function commandHeaders(r: HTTPFlow["request"]): [string, string][] {
+  let authority = "";
+  try {
+    authority = new URL(r.pretty_url).host.toLowerCase();
+  } catch {
+    // No URL to take an authority from: every Host header is kept.
+  }
+  return [...r.headers].filter(([n, v]) => !redundantInCommand(n, v, authority));
+}
 
 function bodyText(b: Uint8Array | undefined): string | undefined {
   if (!b || b.length === 0) return undefined;
@@ -67,7 +96,7 @@ export function exportFlow(f: HTTPFlow, format: ExportFormat, preserveIp = false
   switch (format) {
     case "curl": {
       const parts = ["curl", ...(preserveIp ? resolveToOriginal(f) : []), "-X", r.method, shellQuote(r.pretty_url)];
-      for (const [n, v] of r.headers) if (!SKIP_IN_COMMANDS.has(n.toLowerCase())) parts.push("-H", shellQuote(`${n}: ${v}`));
+      for (const [n, v] of commandHeaders(r)) parts.push("-H", shellQuote(`${n}: ${v}`));
       if (r.http_version.startsWith("HTTP/2")) parts.push("--http2");
       // The body as it was sent (raw_content), so a Content-Encoding header still describes it.
       const raw = r.raw_content;
@@ -78,7 +107,7 @@ export function exportFlow(f: HTTPFlow, format: ExportFormat, preserveIp = false
     }
     case "httpie": {
       const parts = ["http", r.method, shellQuote(r.pretty_url)];
-      for (const [n, v] of r.headers) if (!SKIP_IN_COMMANDS.has(n.toLowerCase())) parts.push(shellQuote(`${n}:${v}`));
+      for (const [n, v] of commandHeaders(r)) parts.push(shellQuote(`${n}:${v}`));
       // Piped from printf, not `<<<`: a here-string adds a newline and cannot carry binary bytes.
       const raw = r.raw_content;
       return raw && raw.length ? `${printfBytes(raw)} | ${parts.join(" ")}` : parts.join(" ");

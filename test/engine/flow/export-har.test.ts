@@ -250,3 +250,34 @@ test("raw export of a WebSocket flow adds its messages after the handshake, mark
   assert.ok(raw.endsWith("\r\n\r\n[OUTGOING] hi\n[INCOMING] hello"), raw);
   assert.ok(!exportFlow(flow(), "raw").includes("[OUTGOING]"), "a flow without a WebSocket has none");
 });
+
+test("curl and httpie exports of a WebSocket handshake keep Connection: Upgrade and Upgrade; a Host that is the URL's own, and Connection: keep-alive, are left to the client", { timeout: 10_000, skip: fs.existsSync("/usr/bin/curl") ? false : "no /usr/bin/curl" }, async (t) => {
+  const seen: http.IncomingHttpHeaders[] = [];
+  const server = http.createServer((_req, res) => res.end());
+  server.on("upgrade", (req, socket) => {
+    seen.push(req.headers);
+    socket.end("HTTP/1.1 426 Not Here\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const req = Request.make("GET", `http://127.0.0.1:${port}/chat`, "", {
+    Connection: "Upgrade",
+    Upgrade: "websocket",
+    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Version": "13",
+  });
+  const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["127.0.0.1", port]), req);
+  const curl = exportFlow(f, "curl");
+  assert.equal(curl, `curl -X GET http://127.0.0.1:${port}/chat -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H 'Sec-WebSocket-Version: 13'`);
+  assert.match(exportFlow(f, "httpie"), /Connection:Upgrade Upgrade:websocket/);
+  const status = await new Promise<string>((resolve, reject) =>
+    execFile("/bin/sh", ["-c", `${curl} -sS -o /dev/null -w '%{http_code}'`], { timeout: 5000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+  );
+  assert.equal(status, "426");
+  assert.equal(seen[0]?.upgrade, "websocket", "the server was asked to upgrade");
+  assert.equal(seen[0]?.["sec-websocket-key"], "dGhlIHNhbXBsZSBub25jZQ==");
+
+  const plain = Request.make("GET", "http://api.test:8080/", "", { Connection: "keep-alive", Host: "api.test:8080" });
+  assert.equal(exportFlow(new HTTPFlow(f.client_conn, new Server(["api.test", 8080]), plain), "curl"), "curl -X GET http://api.test:8080/");
+});
