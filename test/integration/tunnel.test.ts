@@ -259,6 +259,33 @@ test("i ~tcp holds each TCP message until it is resumed; a kill closes the conne
   assert.equal(flow.messages.filter((m) => !m.from_client).length, 1, "the killed message never reached the server");
 });
 
+test("while the intercept filter holds the client's TCP message, bytes the server sends wait behind it: the held message stays the flow's last (what tcp-message edits)", { timeout: 10_000 }, async (t) => {
+  let serverSide: net.Socket | undefined;
+  const server = net.createServer((s) => {
+    serverSide = s;
+    s.on("data", () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const proxy = await startProxy({ options: { intercept: "~tcp" } });
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => { serverSide?.destroy(); server.close(() => r()); }) });
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+  const received: Buffer[] = [];
+  socket.on("data", (d: Buffer) => received.push(d));
+  socket.write("\x00from the client");
+  let flow: TCPFlow | undefined;
+  await waitUntil(() => (flow = proxy.engine.store.all().find((f) => f.intercepted) as TCPFlow | undefined) !== undefined, "the client's message held");
+  await waitUntil(() => serverSide !== undefined, "the server connected");
+  await new Promise<void>((r) => serverSide!.write("\x00from the server", () => r()));
+  await new Promise((r) => setTimeout(r, 150));
+  assert.deepEqual(flow!.messages.map((m) => [m.from_client, Buffer.from(m.content).toString("latin1")]), [[true, "\x00from the client"]], "the held message is the last");
+  flow!.resume();
+  await waitUntil(() => flow!.messages.length === 2 && flow!.intercepted, "the server's bytes held in their turn");
+  assert.equal(flow!.messages.at(-1)?.from_client, false);
+  flow!.resume();
+  await waitUntil(() => Buffer.concat(received).toString("latin1") === "\x00from the server", "the server's bytes delivered");
+  socket.destroy();
+});
+
 test("a CONNECT client that leaves before its first byte, or refuses pryx's certificate, gets client_disconnected once", { timeout: 10_000 }, async (t) => {
   const { connect } = await import("node:tls");
   const seen: string[] = [];

@@ -315,3 +315,41 @@ test("messages a server sends while the handshake's 101 is held by the intercept
   assert.deepEqual(got, [Buffer.from("hello from server").toString("hex"), "010203"]);
   assert.deepEqual(flow!.websocket?.messages.map((m) => m.from_client), [false, false], "and recorded in the flow");
 });
+
+test("while the intercept filter holds the client's message, a message the server sends waits behind it: the held message stays the flow's last (what websocket-message edits)", { timeout: 15_000 }, async (t) => {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  let sent: () => void = () => undefined;
+  const serverSent = new Promise<void>((r) => (sent = r));
+  wss.on("connection", (sock) => sock.once("message", () => undefined));
+  closeAfter(t, { close: () => new Promise<void>((r) => wss.close(() => r())) });
+  await new Promise<void>((r) => wss.once("listening", () => r()));
+  const proxy = await startProxy({ options: { intercept: "~websocket" } });
+  closeAfter(t, proxy);
+  const port = portOf(wss);
+  const socket = await tunnel(proxy.port, port);
+  const client = new WebSocket(`ws://127.0.0.1:${port}/both`, { createConnection: () => socket });
+  const replies: string[] = [];
+  client.on("message", (d) => replies.push(d.toString()));
+  client.on("error", () => undefined);
+  const held = async (what: string): Promise<HTTPFlow> => {
+    let flow: HTTPFlow | undefined;
+    await waitUntil(() => (flow = proxy.engine.store.all().find((f) => f.intercepted) as HTTPFlow | undefined) !== undefined, what);
+    return flow as HTTPFlow;
+  };
+  (await held("the handshake held")).resume();
+  await new Promise<void>((r) => client.once("open", () => r()));
+  client.send("from the client");
+  const flow = await held("the client's message held");
+  // The server speaks while the client's message is held.
+  for (const sock of wss.clients) sock.send("from the server", () => sent());
+  await serverSent;
+  await new Promise((r) => setTimeout(r, 150));
+  assert.deepEqual(flow.websocket?.messages.map((m) => [m.from_client, m.text]), [[true, "from the client"]], "the held message is the last");
+  assert.deepEqual(replies, []);
+  flow.resume();
+  await waitUntil(() => flow.websocket?.messages.length === 2 && flow.intercepted, "the server's message held in its turn");
+  assert.deepEqual(flow.websocket?.messages.map((m) => [m.from_client, m.text]).at(-1), [false, "from the server"]);
+  flow.resume();
+  await waitUntil(() => replies.length === 1, "the server's message delivered");
+  client.close();
+});

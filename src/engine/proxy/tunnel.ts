@@ -439,10 +439,10 @@ export class Tunnel {
       const src = from_client ? socket : server;
       const dst = from_client ? server : socket;
       const msg = new TCPMessage(from_client, Buffer.from(data));
-      flow.messages.push(msg);
       // With no hook that has work (no script, no intercept filter) and none queued, the chunk
       // goes straight through; otherwise every message passes the hooks, in order.
       if (queued === 0 && !addons.wants("tcp_message")) {
+        flow.messages.push(msg);
         dst.write(data);
         this.ctx.notify(flow);
         return;
@@ -450,6 +450,10 @@ export class Tunnel {
       queued++;
       src.pause();
       chain = chain.then(async () => {
+        // A message joins the list when its turn comes, so the last one is always the one the
+        // hooks see and the intercept filter holds (what the console's tcp-message edits), as in
+        // mitmproxy, whose held message stops the whole connection.
+        flow.messages.push(msg);
         await addons.trigger("tcp_message", flow);
         try {
           await waitIfIntercepted(this.ctx, flow);

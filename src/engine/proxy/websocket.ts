@@ -47,6 +47,12 @@ export class WebSocketRelay {
   private closes = 0;
   /** Messages in their hooks or held by the intercept filter, both directions. */
   private held = 0;
+  /**
+   * The messages that pass the hooks, both ways in one queue: while the intercept filter holds
+   * one, the other side's wait behind it rather than joining the list past it (mitmproxy's held
+   * message stops the whole connection), so the held message is the flow's last.
+   */
+  private chain = Promise.resolve();
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -88,7 +94,6 @@ export class WebSocketRelay {
     // Frames from the client are masked; frames pryx sends to the server must be masked too.
     const receiver = new Receiver({ isServer: fromClient, maxPayload: MAX_PAYLOAD });
     const mask = fromClient;
-    let chain = Promise.resolve();
     let queued = 0;
     receiver.on("message", (data, isBinary) => {
       const msg = new WebSocketMessage(isBinary ? "binary" : "text", fromClient, Buffer.from(data));
@@ -103,7 +108,7 @@ export class WebSocketRelay {
       queued++;
       this.held++;
       src.pause();
-      chain = chain.then(async () => {
+      this.chain = this.chain.then(async () => {
         // Hooks see the message as the last of the list, so it joins the list when its turn comes.
         ws.messages.push(msg);
         await ctx.addons.trigger("websocket_message", flow);
@@ -125,7 +130,7 @@ export class WebSocketRelay {
     receiver.on("ping", (d) => sender.ping(d, mask));
     receiver.on("pong", (d) => sender.pong(d, mask));
     receiver.on("conclude", (code, reason) => {
-      void chain.then(() => {
+      void this.chain.then(() => {
         if (ws.close_code === undefined) {
           ws.close_code = code;
           ws.close_reason = reason.toString();
