@@ -287,7 +287,8 @@ test("w saves the grid's rows as CSV, r reads a file into the current cell, e ed
   const dir = mkdtempSync(path.join(tmpdir(), "pryx-grid-io-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const script = path.join(dir, "editor.sh");
-  writeFileSync(script, `#!/bin/sh\nprintf 'from, the "editor"' > "$1"\n`);
+  // Ending its file with a newline, as vim and nano do: the cell does not keep it (mitmproxy's clean_hanging_newline).
+  writeFileSync(script, `#!/bin/sh\nprintf 'from, the "editor"\\n' > "$1"\n`);
   chmodSync(script, 0o755);
   const h = await renderConsole({ height: 40, env: { PATH: process.env["PATH"], EDITOR: script } });
   try {

@@ -309,7 +309,10 @@ export class FlowEditor {
     const editor = chooseEditor(this.host.env);
     if (editor.kind === "inline") throw new Error("no external editor: set $EDITOR");
     const before = grid.cellValue(s.grid);
-    const edited = new TextDecoder().decode(editInExternalEditor(new TextEncoder().encode(before), { command: editor.command, terminal: this.host.terminal, env: this.host.env }));
+    const saved = new TextDecoder().decode(editInExternalEditor(new TextEncoder().encode(before), { command: editor.command, terminal: this.host.terminal, env: this.host.env }));
+    // vim and nano end the file with a newline the value never had (a header would then be
+    // refused, a query value sent with %0A): dropped, as mitmproxy's clean_hanging_newline does.
+    const edited = !/\r?\n$/.test(before) ? saved.replace(/\r?\n$/, "") : saved;
     if (edited !== before) this.updateGrid(s, (g) => grid.setCell(g, edited));
   }
 
