@@ -178,3 +178,14 @@ test("text reads and writes the charset the Content-Type names, as mitmproxy's: 
   image.content = Buffer.from("é", "utf8");
   assert.equal(image.text, "é", "not a text type: read as UTF-8");
 });
+
+test("a cookie value with ; or a space is quoted in the Cookie header and read back as one value (mitmproxy's format_cookie_header), so an edit cannot add cookies", () => {
+  const r = Request.make("GET", "http://c.test/", "", { Cookie: "c1=v1; c2=v2" });
+  r.cookies["c1"] = "a;b=c";
+  r.cookies["c2"] = 'x "y"';
+  assert.equal(r.headers.get("cookie"), 'c1="a;b=c"; c2="x \\"y\\""');
+  assert.deepEqual([...r.cookies], [["c1", "a;b=c"], ["c2", 'x "y"']]);
+  // A plain value stays bare; a header with a quoted value from a browser reads unquoted.
+  r.headers.set("cookie", 'sid=abc; pref="dark;wide"; n=1');
+  assert.deepEqual([...r.cookies], [["sid", "abc"], ["pref", "dark;wide"], ["n", "1"]]);
+});
