@@ -6,6 +6,7 @@ import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
+import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 
 function counting(): Addon & { counts: Record<string, number> } {
@@ -140,4 +141,99 @@ test("connect_addr: connections to servers leave from that local address (a 127.
   await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/again`);
   assert.equal(seen[1], "127.0.0.1", "unset: the system's choice, on a new connection");
   assert.throws(() => proxy.engine.options.setText("connect_addr", "eth0"), /"eth0" is not an IP address/);
+});
+
+/** An origin that logs each request's method and path as it starts, and whether its body ended. */
+async function loggingOrigin(handle: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void): Promise<{ port: number; starts: string[]; ended: string[]; close(): Promise<void> }> {
+  const starts: string[] = [];
+  const ended: string[] = [];
+  const origin = await startHttpOrigin((req, res) => {
+    starts.push(`${req.method} ${req.url}`);
+    const parts: Buffer[] = [];
+    req.on("data", (d: Buffer) => parts.push(d));
+    req.on("end", () => {
+      ended.push(`${req.method} ${req.url} ${Buffer.concat(parts).length}`);
+      handle(req, res, Buffer.concat(parts));
+    });
+  });
+  return { port: origin.port, starts, ended, close: () => origin.close() };
+}
+
+test("a POST on a reused server connection is sent once: not again when its client gives up (RFC 9110 9.2.2), nor when the server drops the connection unanswered; a GET is retried on a fresh connection", { timeout: 15_000 }, async (t) => {
+  let dropNext = false;
+  const origin = await loggingOrigin((req, res, body) => {
+    if (dropNext) {
+      dropNext = false;
+      req.socket.destroy();
+      return;
+    }
+    if (req.url === "/slow") setTimeout(() => res.end("late"), 1000);
+    else res.end(`ok ${body.length}`);
+  });
+  const proxy = await startProxy({});
+  closeAfter(t, proxy, origin);
+  const base = `http://127.0.0.1:${origin.port}`;
+  // One client connection throughout: its server connection is reused for each request.
+  const client = await RawClient.connect(proxy.port);
+  t.after(() => client.close());
+  const send = (method: string, path: string, body = ""): void =>
+    client.send(`${method} ${base}${path} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  send("GET", "/warm");
+  assert.equal((await client.response()).status, 200);
+
+  // The server reads the POST and drops the connection: the client gets a 502, the server one POST.
+  dropNext = true;
+  send("POST", "/charge", "amount=100");
+  const refused = await client.response();
+  assert.equal(refused.status, 502);
+  assert.match(refused.body.toString(), /server 127\.0\.0\.1:\d+/);
+  assert.deepEqual(origin.starts.filter((s) => s.startsWith("POST")), ["POST /charge"]);
+
+  // The same for a GET: it may be repeated, so it is, on a new connection.
+  send("GET", "/warm-again");
+  assert.equal((await client.response()).status, 200);
+  dropNext = true;
+  send("GET", "/idempotent");
+  const retried = await client.response();
+  assert.equal(retried.status, 200);
+  assert.deepEqual(origin.starts.filter((s) => s === "GET /idempotent"), ["GET /idempotent", "GET /idempotent"]);
+
+  // A client that gives up on a slow POST: its cancellation is no reason to send it again.
+  const quitter = await RawClient.connect(proxy.port);
+  quitter.send(`GET ${base}/warm-3 HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`);
+  await quitter.response();
+  quitter.send(`POST ${base}/slow HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nContent-Length: 7\r\n\r\norder=1`);
+  await waitUntil(() => origin.starts.includes("POST /slow"), "the POST reached the server");
+  quitter.close();
+  await waitUntil(() => proxy.engine.store.all().some((f) => f.error?.msg === "client closed the connection") || undefined, "the flow to fail");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(origin.starts.filter((s) => s === "POST /slow"), ["POST /slow"]);
+});
+
+test("a client that goes mid-body: a chunked upload streamed to the server (stream_large_bodies) is cut off there too, never ended as whole; a buffered one never reaches a reused server connection", { timeout: 15_000 }, async (t) => {
+  const origin = await loggingOrigin((_req, res) => res.end("ok"));
+  const proxy = await startProxy({ options: { stream_large_bodies: "10k" } });
+  closeAfter(t, proxy, origin);
+  const base = `http://127.0.0.1:${origin.port}`;
+  const head = (path: string): string => `POST ${base}${path} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nTransfer-Encoding: chunked\r\n\r\n`;
+  const big = Buffer.alloc(100_000, 66);
+  const client = await RawClient.connect(proxy.port);
+  client.send(`GET ${base}/warm HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`);
+  await client.response();
+  client.send(Buffer.concat([Buffer.from(head("/streamed") + big.length.toString(16) + "\r\n"), big, Buffer.from("\r\n")]));
+  await waitUntil(() => origin.starts.includes("POST /streamed"), "the streamed upload reached the server");
+  client.close();
+  await waitUntil(() => proxy.engine.store.all().some((f) => (f as HTTPFlow).request.path === "/streamed" && !f.live) || undefined, "the flow to end");
+
+  // Under the streaming threshold the body is buffered: cut off, it is sent nowhere.
+  const second = await RawClient.connect(proxy.port);
+  second.send(`GET ${base}/warm-2 HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`);
+  await second.response();
+  second.send(head("/buffered") + "10\r\nhello\r\n");
+  await waitUntil(() => proxy.engine.store.all().some((f) => (f as HTTPFlow).request.path === "/buffered") || undefined, "the buffered upload's flow");
+  second.close();
+  await waitUntil(() => proxy.engine.store.all().some((f) => (f as HTTPFlow).request.path === "/buffered" && !f.live) || undefined, "its flow to end");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(origin.ended.filter((e) => e.startsWith("POST")), [], "no cut-off upload looked whole to the server");
+  assert.deepEqual(origin.starts.filter((s) => s === "POST /buffered"), []);
 });

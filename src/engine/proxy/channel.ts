@@ -14,6 +14,8 @@ export interface ResponseSink {
 /** The request body as the client sends it: whole, or streamed as it arrives. */
 export interface RequestBody {
   readonly complete: boolean;
+  /** The client went before the body ended (`complete` stays false). */
+  readonly aborted: boolean;
   /** Bytes that arrived while the body was buffered (before any `stream`, unless kept). */
   readonly length: number;
   readonly trailers: string[];

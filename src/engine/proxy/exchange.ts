@@ -53,7 +53,15 @@ export class ClientFacingError extends Error {
   }
 }
 
-class StaleConnection extends Error {}
+/** A failure on a reused connection before any of the response came; `cause` is what to report. */
+class StaleConnection extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+  }
+}
+
+/** Methods a proxy may send again after a failure (RFC 9110 9.2.2). */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
 /**
  * One request/response exchange with the seed's hook order: requestheaders, request,
@@ -159,7 +167,7 @@ export class HttpExchange {
       this.pending.catch(() => undefined);
     }
     await body.whenComplete();
-    if (this.writer.gone && !body.complete) throw new Error("client disconnected");
+    if (!body.complete) throw new Error("client disconnected");
     if (!streamedTo || body.keepStreamed) req.raw_content = body.body();
     if (body.trailers.length) req.trailers = Headers.fromRaw(body.trailers);
     req.timestamp_end = Date.now() / 1000;
@@ -199,6 +207,8 @@ export class HttpExchange {
       // Streamed (by an addon or here), a body is not checked again, as in mitmproxy.
       if (req.stream || body.complete) return;
       await body.whenCompleteOrOver(threshold);
+      // The client went mid-body: readRequest reports it.
+      if (body.aborted) return;
       expected = body.length;
     }
   }
@@ -227,8 +237,10 @@ export class HttpExchange {
     try {
       outcome = await (this.pending ?? this.exchangeOn(channel, false));
     } catch (err) {
-      // A kept-alive connection the server had already closed: once more on a fresh one.
-      if (!(err instanceof StaleConnection) || streamedTo) throw err;
+      // A kept-alive connection the server had already closed: once more on a fresh one, but
+      // only a request that may be repeated (RFC 9110 9.2.2: a proxy must not retry a POST on its
+      // own; the server may have acted on it), and never one whose client has gone.
+      if (!(err instanceof StaleConnection) || streamedTo || this.cancelled || writer.gone || !IDEMPOTENT.has(flow.request.method)) throw err instanceof StaleConnection ? err.cause : err;
       this.pool.forget(channel);
       channel = await this.pool.acquire(flow, true);
       outcome = await this.exchangeOn(channel, false);
@@ -381,8 +393,8 @@ export class HttpExchange {
             if (abandoned) return;
             this.pool.forget(channel);
             channel.close();
-            if (!gotAny && !streamBody && channel.reused) reject(new StaleConnection(err.message));
-            else reject(err instanceof UpstreamError ? err : new UpstreamError(`server ${flow.server_conn.address ? flow.server_conn.address.join(":") : "?"}: ${err.message}`));
+            const reported = err instanceof UpstreamError ? err : new UpstreamError(`server ${flow.server_conn.address ? flow.server_conn.address.join(":") : "?"}: ${err.message}`);
+            reject(!gotAny && !streamBody && channel.reused ? new StaleConnection(reported) : reported);
           },
         },
         streamBody ? { expectNoBody: req.method === "HEAD", streamBody: this.body } : { expectNoBody: req.method === "HEAD" },

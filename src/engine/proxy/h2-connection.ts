@@ -217,7 +217,7 @@ export class Http2Connection {
     stream.on("end", () => body.finish([]));
     const exchange = new HttpExchange(this.ctx, flow, body, new H2Writer(stream), this.pool);
     stream.on("close", () => {
-      if (!body.complete) body.finish([]);
+      if (!body.complete) body.abort();
       if (flow.live && !flow.error) {
         flow.error = new FlowError("client reset the stream");
         exchange.cancel();

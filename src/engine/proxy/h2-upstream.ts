@@ -119,7 +119,8 @@ export class H2Upstream implements UpstreamChannel {
         if (!more) stream.once("drain", () => body.resume());
         return more;
       });
-      void body.whenComplete().then(() => stream.end());
+      // A body the client cut off is not ended as if whole: the stream is cancelled instead.
+      void body.whenComplete().then(() => (body.complete ? stream.end() : stream.close(http2.constants.NGHTTP2_CANCEL)));
     } else if (hasBody) stream.end(req.raw_content);
   }
 

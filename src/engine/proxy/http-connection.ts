@@ -302,7 +302,7 @@ export class HttpConnection {
       if (flow.intercepted) flow.resume();
       this.failedByClient = flow;
     }
-    for (const inc of this.queue) if (!inc.complete) inc.finish([]);
+    for (const inc of this.queue) if (!inc.complete) inc.abort();
     if (!this.socket.destroyed && reason !== "client disconnected") return;
     // mitmproxy's order: the flow's error, then the client's going, then the server connections'.
     const failed = this.failedByClient;

@@ -8,6 +8,7 @@ export class Incoming {
   readonly chunks: Buffer[] = [];
   length = 0;
   complete = false;
+  aborted = false;
   trailers: string[] = [];
   /** Bytes after the head of a CONNECT or Upgrade request: they belong to the tunnel. */
   upgradeRest: Buffer | undefined = undefined;
@@ -45,14 +46,23 @@ export class Incoming {
     for (const w of this.waiters.splice(0)) w.wake();
   }
 
-  /** Resolves when the whole body has arrived. */
+  /**
+   * The client went before the body ended: whoever waits wakes, and finds `complete` still
+   * false. What was sent of the body on to a server must then not be ended as if it were whole.
+   */
+  abort(): void {
+    for (const w of this.waiters.splice(0)) w.wake();
+    this.aborted = true;
+  }
+
+  /** Resolves when the whole body has arrived, or the client went before it did (`complete` false). */
   whenComplete(): Promise<void> {
     return this.whenCompleteOrOver(Infinity);
   }
 
   /** Resolves when the whole body has arrived or, while it is buffered, once more than `bytes` of it have. */
   whenCompleteOrOver(bytes: number): Promise<void> {
-    if (this.complete || this.length > bytes) return Promise.resolve();
+    if (this.complete || this.aborted || this.length > bytes) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ over: bytes, wake: resolve }));
   }
 

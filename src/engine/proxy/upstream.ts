@@ -337,6 +337,9 @@ export class H1Upstream implements UpstreamChannel {
       return more;
     });
     void body.whenComplete().then(() => {
+      // The client went mid-body: ending it here (a last chunk) would hand the server a shorter
+      // request as whole; closing the connection tells it the request was cut off.
+      if (!body.complete) return void this.socket.destroy();
       if (chunked) this.socket.write(lastChunk(body.trailers.length ? Headers.fromRaw(body.trailers) : undefined));
     });
   }
