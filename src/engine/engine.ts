@@ -181,6 +181,8 @@ export class Engine {
       noServer: this.init.noServer,
       resolve: (spec) => resolveFlows(this.store, spec),
       served: (what) => {
+        // The console keeps serving, as mitmproxy's does: only dump stops.
+        if (this.init.keepFlows) return;
         this.log.info(`${what} done: stopping (--set keepserving=true keeps serving)`);
         this.flush();
         this.post({ t: "served", what });

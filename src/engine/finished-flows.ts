@@ -1,6 +1,6 @@
 import type { Flow } from "./flow/flow.ts";
 import type { HTTPFlow } from "./flow/http.ts";
-import type { TCPFlow } from "./flow/tcp.ts";
+import type { TCPFlow, UDPFlow } from "./flow/tcp.ts";
 import type { DNSFlow } from "./flow/dns.ts";
 import { flowFilter } from "./flow-filter.ts";
 
@@ -36,6 +36,12 @@ export abstract class FinishedFlows {
     this.take(flow);
   }
   tcp_error(flow: TCPFlow): void {
+    this.take(flow);
+  }
+  udp_end(flow: UDPFlow): void {
+    this.take(flow);
+  }
+  udp_error(flow: UDPFlow): void {
     this.take(flow);
   }
   dns_response(flow: DNSFlow): void {

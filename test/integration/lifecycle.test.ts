@@ -174,3 +174,12 @@ test("listen_port set while running moves the proxy there, as mitmproxy's does; 
   await waitUntil(() => proxy.events.filter((e) => e.t === "listening").length === 2, "listening again");
   assert.equal((await viaProxy(next, `http://127.0.0.1:${origin.port}/`)).body.toString(), "moved");
 });
+
+test("the console keeps serving after -r, so its event log does not say it stops (only dump does)", { timeout: 10_000 }, async (t) => {
+  const capture = new URL("../fixtures/mitmproxy-8.1.1.flow", import.meta.url).pathname;
+  const proxy = await startProxy({ keepFlows: true, options: { rfile: capture } });
+  t.after(() => proxy.stop());
+  await waitUntil(() => proxy.engine.store.size > 0, "the file's flows");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(proxy.logs.filter((l) => /stopping/.test(l.msg)).map((l) => l.msg), []);
+});

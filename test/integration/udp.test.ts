@@ -166,3 +166,28 @@ test("a UDP client refused by client_connected gets no flow; after udp_timeout i
   await waitUntil(() => c.got.length === 1, "an answer once allowed");
   assert.deepEqual(c.got, ["THREE"]);
 });
+
+test("-w (save_stream_file) writes each UDP flow when it ends, and it reads back with its datagrams", { timeout: 10_000 }, async (t) => {
+  const fs = await import("node:fs");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const { readFlows } = await import("../../src/engine/save-stream.ts");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-udp-save-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "udp.flows");
+  const server = await upperServer(t);
+  const proxy = await startProxy({ options: { mode: `reverse:udp://127.0.0.1:${server.port}`, udp_timeout: "1", save_stream_file: file } });
+  t.after(() => proxy.stop());
+  const a = await udpClient(t);
+  a.send("saved", proxy.port);
+  await waitUntil(() => a.got.length === 1, "the answer");
+  await proxy.waitFinished(1, 5000);
+  const got: UDPFlow[] = [];
+  await waitUntil(() => {
+    got.length = 0;
+    readFlows(file, (f) => got.push(f as UDPFlow));
+    return got.length === 1;
+  }, "the UDP flow in the file");
+  assert.equal(got[0]?.type, "udp");
+  assert.deepEqual(texts(got[0]!), ["> saved", "< SAVED"]);
+});

@@ -124,7 +124,8 @@ const FLAGS: Readonly<Record<FlagCode, Predicate>> = {
 function compileRegex(node: RegexNode): Predicate {
   const re = new RegExp(node.pattern, node.flags);
   const test = (text: string): boolean => re.test(text);
-  const body = (bytes: Uint8Array | undefined): boolean => bytes !== undefined && test(decodeBody(bytes));
+  // As mitmproxy's body operators, an empty body matches nothing (so `!~bs .` finds flows without one).
+  const body = (bytes: Uint8Array | undefined): boolean => bytes !== undefined && bytes.length > 0 && test(decodeBody(bytes));
   const messages = (list: ReadonlyArray<FilterableMessage>, fromClient?: boolean): boolean =>
     list.some((m) => (fromClient === undefined || m.from_client === fromClient) && body(m.content));
 

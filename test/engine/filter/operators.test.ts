@@ -247,6 +247,13 @@ describe("bodies and messages", () => {
     assert.equal(match("~bs question", both), false);
     assert.equal(match("~bs .", request), false);
   });
+  it("an empty body matches no body operator, as in mitmproxy: ~bs \"^$\" finds nothing, !~bs . finds flows without one", () => {
+    const empty = httpFlow({ body: "", response: { status_code: 302, body: "" } });
+    assert.equal(match('~bs "^$"', empty), false);
+    assert.equal(match('~bq "^$"', empty), false);
+    assert.equal(match('~b "^$"', empty), false);
+    assert.equal(match("!~bs .", empty), true);
+  });
   it("body operators search WebSocket messages by direction", () => {
     assert.equal(match("~b price=42", ws), true);
     assert.equal(match("~bq subscribe", ws), true);
