@@ -29,6 +29,18 @@ export interface FlowCommandDeps {
  * comma-separated list of ids, or any filter expression over the stored flows.
  * `@focus` is the console's to replace with an id before the command reaches the engine.
  */
+/**
+ * mitmproxy's Marker argument: true is ":default:", false (or nothing given as "") unmarks, and
+ * an emoji name such as ":grapes:" is kept as it is. Anything else is refused rather than taken
+ * for false, which silently unmarked a flow.
+ */
+function markerArg(arg: string | undefined): string {
+  if (arg === undefined || arg === "true") return ":default:";
+  if (arg === "false" || arg === "") return "";
+  if (/^:[A-Za-z0-9_+-]+:$/.test(arg)) return arg;
+  throw new CommandError(`flow.mark: ${JSON.stringify(arg)} is not a marker: give true, false or an emoji name such as :grapes:`);
+}
+
 export function resolveFlows(store: FlowStore, spec: string): Flow[] {
   const given = givenFlows(spec);
   if (given) return given as Flow[];
@@ -161,9 +173,9 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     }
     return counted("killed", flows.length);
   }, true);
-  onFlows("flow.mark", "flow.mark flows [true|false]", "Mark or unmark flows.", all, async (flows, args) => {
-    const on = args[1] === undefined || args[1] === "true";
-    for (const f of flows) f.marked = on ? ":default:" : "";
+  onFlows("flow.mark", "flow.mark flows [marker]", "Mark flows with a marker (true, or an emoji name such as :grapes:, which ~marker finds), or unmark them (false).", all, async (flows, args) => {
+    const marker = markerArg(args[1]);
+    for (const f of flows) f.marked = marker;
     await changed(flows);
   });
   onFlows("flow.mark.toggle", "flow.mark.toggle flows", "Toggle the mark on flows.", all, async (flows) => {

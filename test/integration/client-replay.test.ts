@@ -157,3 +157,23 @@ test("with marked flows only shown (the console's M), @shown and @hidden are wha
   assert.deepEqual(await ids("@all"), [flows[1]!.id]);
   await assert.rejects(run("view.properties.marked.set maybe"), /takes true or false/);
 });
+
+test("flow.mark sets mitmproxy's markers: an emoji name is kept and ~marker finds it, false unmarks, anything else is refused (it unmarked)", { timeout: 15_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const proxy = await startProxy({ keepFlows: true });
+  closeAfter(t, proxy, origin);
+  const run = (line: string) => proxy.engine.handle({ op: "command", line });
+  const ids = async (spec: string): Promise<string[]> => ((await run(`view.flows.resolve ${spec}`)) ?? "").split("\n").filter(Boolean).map((l) => l.split(" ")[0]!);
+  for (const n of [1, 2]) await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/${n}`);
+  const [a, b] = await proxy.waitFinished(2);
+  await run(`flow.mark ${a!.id} :grapes:`);
+  await run(`flow.mark ${b!.id} true`);
+  assert.equal(proxy.engine.store.get(a!.id)?.marked, ":grapes:");
+  assert.deepEqual(await ids('"~marker grapes"'), [a!.id]);
+  assert.deepEqual(await ids('"~marker default"'), [b!.id]);
+  assert.deepEqual((await ids("~marked")).sort(), [a!.id, b!.id].sort());
+  await assert.rejects(run(`flow.mark ${a!.id} yes`), /"yes" is not a marker: give true, false or an emoji name such as :grapes:/);
+  assert.equal(proxy.engine.store.get(a!.id)?.marked, ":grapes:", "a refused marker leaves the mark as it was");
+  await run(`flow.mark ${a!.id} false`);
+  assert.deepEqual(await ids("~marked"), [b!.id]);
+});
