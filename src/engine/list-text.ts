@@ -2,7 +2,7 @@
  * The text form of a list option (`--set ignore_hosts=…`, `:set`, the options editor): entries
  * separated by commas. Most list options hold regexes, whose own commas (`\d{1,3}`, `[,;]`,
  * `(a|b,c)`) must not split them, so a comma inside (), {} or a [] class belongs to its entry,
- * as does one written `\,`. `joinList` writes entries back so that `splitList` gives them again
+ * as does one in a quoted filter regex (`"a,b"`) or one written `\,`. `joinList` writes entries back so that `splitList` gives them again
  * (all but an entry with an unclosed `(` or `{`, which no valid regex or usual path has).
  */
 
@@ -10,10 +10,13 @@
 function scan(text: string, onComma: (index: number) => void): void {
   let depth = 0;
   let inClass = false;
+  let quote: string | undefined;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === "\\") i++;
+    else if (quote) quote = c === quote ? undefined : quote;
     else if (inClass) inClass = c !== "]";
+    else if (c === '"' || c === "'") quote = c;
     else if (c === "[") inClass = true;
     else if (c === "(" || c === "{") depth++;
     else if ((c === ")" || c === "}") && depth > 0) depth--;

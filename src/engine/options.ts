@@ -37,7 +37,7 @@ const EXPECTS: Record<OptionType, string> = {
   int: "an integer",
   str: "a string",
   "optional str": "a string (empty for none)",
-  "str[]": "a comma-separated list (a comma inside (), [] or {}, or written \\,, stays in its entry)",
+  "str[]": "a comma-separated list (a comma inside (), [], {} or quotes, or written \\,, stays in its entry; a text the option takes whole is one entry)",
   filter: "a filter expression (empty for none)",
   choice: "one of the choices",
 };
@@ -292,6 +292,9 @@ export class Options {
         break;
       case "str[]":
         v = splitList(text);
+        // A comma of a value (`en-US,en;q=0.9` in a header rule) split one entry in pieces the
+        // option refuses: when the whole text passes as one entry, it is one.
+        if (v.length > 1 && !passes(spec, v) && passes(spec, [text])) v = [text];
         break;
       case "choice":
         if (!spec.choices?.includes(text)) fail();
@@ -312,6 +315,15 @@ export class Options {
       throw expectation(spec, raw, (err as Error).message);
     }
     return v;
+  }
+}
+
+function passes(spec: OptionSpec<OptionValue>, v: OptionValue): boolean {
+  try {
+    spec.validate?.(v);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -17,3 +17,8 @@ test("joinList writes entries so that splitList gives them back, a path's comma 
   }
   assert.equal(joinList(["my,addon.ts", "b{1,2}"]), String.raw`my\,addon.ts,b{1,2}`);
 });
+
+test("a comma inside a quoted filter regex stays in its entry", () => {
+  assert.deepEqual(splitList(`/~u "a,b"/404,/~d 'x,y'/403,plain`), [`/~u "a,b"/404`, `/~d 'x,y'/403`, "plain"]);
+  for (const entries of [[`/~u "a,b"/404`, "z"]]) assert.deepEqual(splitList(joinList(entries)), entries);
+});

@@ -101,3 +101,22 @@ test("block_list answers matching requests with the status, 444 closes the conne
   assert.throws(() => proxy.engine.options.setText("modify_body", "/~q/(unclosed/x"), /modify_body.*bad regex/);
   assert.throws(() => proxy.engine.options.setText("modify_headers", "/~nosuch/x/y"), /modify_headers.*bad filter/);
 });
+
+test("a rule's value with a comma is one entry (Accept-Language: en-US,en;q=0.9), and a quoted filter's comma stays in its rule; a piece cut at a comma is named as such", { timeout: 10_000 }, async (t) => {
+  const seen: http.IncomingHttpHeaders[] = [];
+  const origin = await startHttpOrigin((req, res) => {
+    seen.push(req.headers);
+    res.end("ok");
+  });
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  proxy.engine.options.setText("modify_headers", "/~q/Accept-Language/en-US,en;q=0.9");
+  assert.deepEqual(proxy.engine.options.get("modify_headers"), ["/~q/Accept-Language/en-US,en;q=0.9"]);
+  proxy.engine.options.setText("block_list", `/~u "a,b"/404`);
+  assert.deepEqual(proxy.engine.options.get("block_list"), [`/~u "a,b"/404`]);
+  await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/lang`);
+  assert.equal(seen[0]?.["accept-language"], "en-US,en;q=0.9");
+  assert.equal((await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/a,b`)).status, 404);
+  // Two rules, the second not one: the message says a rule begins with its separator, and how to keep a comma.
+  assert.throws(() => proxy.engine.options.setText("block_list", "/~u x/404,oops"), /a rule begins with the character that separates its parts.*write it \\,/);
+});

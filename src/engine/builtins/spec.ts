@@ -22,6 +22,8 @@ export interface Spec {
 export function parseSpec(text: string, filterRequired = false): Spec {
   const sep = text[0];
   if (!sep) throw new Error("an empty rule");
+  // A letter or digit is never meant as the separator: most often a comma of the value split the list there.
+  if (/[\p{L}\p{N}]/u.test(sep)) throw new Error(`rule ${JSON.stringify(text)}: a rule begins with the character that separates its parts, as in ${filterRequired ? "/filter/value" : "/filter/subject/replacement"} (if a comma of a value cut it from the rest, write it \\,)`);
   const parts = text.slice(1).split(sep);
   let filterText: string | undefined;
   let subject: string;
