@@ -346,3 +346,18 @@ test("tcp_timeout closes an HTTP/2 connection with no stream and no frame for th
   await proxy.waitLog(/: closing the HTTP\/2 connection, idle for 1 s \(tcp_timeout\)$/);
   assert.equal(proxy.finished().length, 4, "every request answered");
 });
+
+test("an h2 client gets the response's headers as the flow has them: no date the server never sent", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => {
+    res.sendDate = false;
+    res.setHeader("x-origin", "1");
+    res.end("no date here");
+  }, "h1");
+  const { proxy, session } = await h2SessionVia(t, origin);
+  const res = await h2Request(session, { path: "/nodate" });
+  assert.equal(res.body.toString(), "no date here");
+  assert.equal(res.headers["x-origin"], "1");
+  assert.equal(res.headers["date"], undefined);
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal((proxy.engine.store.get(flow!.id) as HTTPFlow).response?.headers.get("date"), undefined);
+});

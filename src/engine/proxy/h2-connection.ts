@@ -45,6 +45,12 @@ function jsBridge(socket: tls.TLSSocket): Duplex {
   return bridge;
 }
 
+/**
+ * A response relayed to an HTTP/2 client has the headers the flow has: Node's respond() adds a
+ * `date` of its own otherwise, which the server never sent and the flow view does not show.
+ */
+const RELAYED = { sendDate: false } as http2.ServerStreamResponseOptions;
+
 /** Writes one response to an HTTP/2 client stream. */
 class H2Writer implements ClientWriter {
   started = false;
@@ -76,7 +82,7 @@ class H2Writer implements ClientWriter {
       this.stream.end(body);
       return;
     }
-    this.stream.respond(fields, { endStream: !body || body.length === 0 });
+    this.stream.respond(fields, { endStream: !body || body.length === 0, ...RELAYED });
     if (body && body.length) this.stream.end(body);
   }
 
@@ -90,7 +96,7 @@ class H2Writer implements ClientWriter {
 
   /** Responds leaving the stream open after the body for the response's trailers (none is an empty set), as HTTP/2 sends them. */
   private respondWithTrailers(fields: http2.OutgoingHttpHeaders, res: Response): void {
-    this.stream.respond(fields, { waitForTrailers: true });
+    this.stream.respond(fields, { waitForTrailers: true, ...RELAYED });
     this.stream.once("wantTrailers", () => {
       if (this.gone) return;
       this.stream.sendTrailers(res.trailers ? toH2Fields(res.trailers, {}) : {});
