@@ -85,6 +85,8 @@ test("WebSocket messages go through with websocket_start/message/end hooks that 
   // The console's flow view gets the close with the messages.
   const detail = flowDetail(stored, flow!, 1024, 0);
   assert.deepEqual(detail.closed, { byClient: true, code: 1000, reason: "bye" });
+  // r on it: the handshake alone would open a WebSocket nothing drives; refused, as mitmproxy does.
+  await assert.rejects(proxy.engine.handle({ op: "command", line: `replay.client ${stored.id}` }), /cannot replay WebSocket flows: only HTTP requests are replayed/);
 });
 
 test("-w saves a WebSocket flow when it ends, with its messages, and -r reads them back", { timeout: 15_000 }, async (t) => {

@@ -77,7 +77,8 @@ export class ClientPlaybackAddon {
   }
 
   private replayable(flows: Flow[]): HTTPFlow[] {
-    return flows.filter((f): f is HTTPFlow => f instanceof HTTPFlow && f.request.method !== "CONNECT");
+    // A WebSocket's handshake replayed would open a connection nothing drives (mitmproxy refuses it too).
+    return flows.filter((f): f is HTTPFlow => f instanceof HTTPFlow && f.request.method !== "CONNECT" && f.websocket === undefined);
   }
 
   /** A command's enqueue, said back to the user. */
@@ -85,7 +86,7 @@ export class ClientPlaybackAddon {
     const requests = this.replayable(flows);
     // Nothing to replay: say why rather than "replaying 0 flows" (mitmproxy refuses the same flows).
     if (requests.length === 0 && flows.length > 0) {
-      const kinds = [...new Set(flows.map((f) => (f instanceof HTTPFlow ? "CONNECT" : f.type.toUpperCase())))].join(" and ");
+      const kinds = [...new Set(flows.map((f) => (f instanceof HTTPFlow ? (f.websocket ? "WebSocket" : "CONNECT") : f.type.toUpperCase())))].join(" and ");
       throw new Error(`cannot replay ${kinds} flows: only HTTP requests are replayed`);
     }
     this.enqueue(requests);
