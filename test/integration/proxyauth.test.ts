@@ -85,7 +85,7 @@ test("proxyauth any accepts whatever credentials come, still asks for some, and 
   assert.equal((await viaProxy(proxy.port, url)).status, 407);
   assert.equal((await viaProxy(proxy.port, url, basic("anyone", "anything"))).status, 200);
   // The flow records who came in, as mitmproxy's metadata.proxyauth does: what "any" is for.
-  const [flow] = await proxy.waitFinished(1);
+  const flow = (await proxy.waitFinished(2)).find((f) => f.status === 200);
   assert.deepEqual(proxy.engine.store.get(flow!.id)?.metadata, { proxyauth: ["anyone", "anything"] });
 });
 
@@ -147,4 +147,28 @@ test("in reverse mode proxyauth asks with 401 and WWW-Authenticate, checks Autho
   assert.equal(await h2get({}), 401);
   assert.equal(await h2get({ authorization: `Basic ${Buffer.from("alice:pw").toString("base64")}` }), 200);
   assert.deepEqual(seen, [undefined, undefined]);
+});
+
+test("a request or CONNECT refused for its proxy credentials is a flow with the 407 (dump prints it, -w saves it), as in mitmproxy", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const responses: string[] = [];
+  const proxy = await startProxy({ options: { proxyauth: "alice:s3cret" }, addons: [{ name: "seen", response: (f: { request: { method: string }; response?: { status_code: number } }) => void responses.push(`${f.request.method} ${f.response?.status_code}`) }] });
+  closeAfter(t, proxy, origin);
+  assert.equal((await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/refused`)).status, 407);
+  const refusedTunnel = await new Promise<string>((resolve, reject) => {
+    const s = net.connect(proxy.port, "127.0.0.1", () => s.write(`CONNECT 127.0.0.1:${origin.port} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`));
+    s.once("data", (d) => {
+      resolve(d.toString().split("\r\n")[0] ?? "");
+      s.destroy();
+    });
+    s.on("error", reject);
+  });
+  assert.equal(refusedTunnel, "HTTP/1.1 407 Proxy Authentication Required");
+  const flows = await proxy.waitFinished(2);
+  assert.deepEqual(flows.map((f) => [f.method, f.status, f.url]), [
+    ["GET", 407, `http://127.0.0.1:${origin.port}/refused`],
+    ["CONNECT", 407, `127.0.0.1:${origin.port}`],
+  ]);
+  assert.deepEqual(responses, ["GET 407"]);
+  assert.equal(origin.connections, 0, "nothing reached the server");
 });

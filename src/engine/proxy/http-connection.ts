@@ -222,6 +222,7 @@ export class HttpConnection {
       const h = authHeaders(reverse);
       const body = `pryx: ${reverse ? "" : "proxy "}authentication required\n`;
       this.socket.write(`HTTP/1.1 ${h.status} ${h.reason}\r\n${h.ask}: Basic realm="pryx"\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      await this.recordRefusal(head, new Response({ status_code: h.status, reason: h.reason, headers: [[h.ask, 'Basic realm="pryx"'], ["Content-Type", "text/plain"]], content: Buffer.from(body) }));
       return head.keepAlive && inc.complete;
     }
     if (head.method === "CONNECT") return this.connect(inc);
@@ -244,6 +245,32 @@ export class HttpConnection {
       return false;
     }
     return result.keepAlive && head.keepAlive && !this.writer.closeAfter && !this.closed;
+  }
+
+  /**
+   * A request refused for its credentials is a flow with that response, as in mitmproxy (whose
+   * proxyauth answers in requestheaders or http_connect): dump prints it, -w saves it, and the
+   * console lists it, so a client that stopped working shows why. A head that makes no request
+   * (no target to name) is left out.
+   */
+  private async recordRefusal(head: MessageHead, response: Response): Promise<void> {
+    let request: Request;
+    try {
+      if (head.method === "CONNECT") {
+        const target = parseAuthority(head.url);
+        if (!target?.port) return;
+        request = new Request({ method: "CONNECT", scheme: "http", host: target.host, port: target.port, path: "", authority: head.url, http_version: head.httpVersion, headers: Headers.fromRaw(head.rawHeaders), content: new Uint8Array(0) });
+      } else request = this.buildRequest(head);
+    } catch {
+      return;
+    }
+    const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
+    request.timestamp_end = Date.now() / 1000;
+    flow.response = response;
+    response.timestamp_end = request.timestamp_end;
+    flow.live = false;
+    this.ctx.store.add(flow);
+    await this.ctx.addons.trigger(head.method === "CONNECT" ? "http_connect_error" : "response", flow);
   }
 
   /** With --proxyauth, the request must carry Basic credentials it accepts (see `authHeaders`); they are remembered for the client's flows. */
