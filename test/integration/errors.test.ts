@@ -167,9 +167,19 @@ test("headers over 64 KiB get 431 and the connection closes", { timeout: 10_000 
   const res = await client.response();
   assert.equal(res.status, 431);
   assert.match(res.head, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
-  assert.match(res.body.toString(), /too large/);
+  assert.match(res.body.toString(), /request headers too large/);
   await client.whenClosed();
   assert.equal(healthy.connections, 0, "nothing reached the origin");
+  await stillServes();
+});
+
+test("a server's response headers over 64 KiB: a 502 that says the response's headers were too large, not the request's", { timeout: 10_000 }, async (t) => {
+  const origin = await startRawOrigin(() => `HTTP/1.1 200 OK\r\nX-Big: ${"a".repeat(70 * 1024)}\r\nContent-Length: 2\r\n\r\nok`);
+  const { proxy, stillServes } = await setup(t);
+  t.after(() => origin.close());
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  assert.equal(res.status, 502);
+  assert.match(res.body.toString(), /response headers too large/);
   await stillServes();
 });
 

@@ -242,10 +242,25 @@ test("a client that rejects the pryx certificate gets a log line saying so, and 
   // No CA given: the client trusts only the system roots, which do not include pryx's.
   await assert.rejects(tlsViaProxy(proxy.port, { target, servername: "app.test", ca: "system" }), /certificate/);
   const line = await proxy.waitLog(/client TLS handshake failed for .* is the pryx CA trusted/);
-  assert.match(line.msg, /app\.test/);
+  assert.match(line.msg, /^127\.0\.0\.1:\d+: client TLS handshake failed for app\.test/, "the line names the client");
   const res = await httpsViaProxy(proxy.port, { target, servername: "app.test" });
   assert.equal(res.status, 200);
   assert.equal(res.body.toString(), "still serving");
+});
+
+test("a broken TLS handshake is logged with its client and reason but not blamed on the CA", { timeout: 10_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("still serving"));
+  const proxy = await startProxy({ options: insecure });
+  closeAfter(t, proxy, origin);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
+  socket.on("error", () => undefined);
+  // A TLS record header, then bytes that are no ClientHello.
+  socket.write(Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05]), Buffer.from("garbagegarbage")]));
+  const line = await proxy.waitLog(/client TLS handshake failed/);
+  assert.match(line.msg, /^127\.0\.0\.1:\d+: client TLS handshake failed for 127\.0\.0\.1: \S/);
+  assert.doesNotMatch(line.msg, /CA trusted/);
+  socket.destroy();
+  assert.equal((await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test" })).status, 200);
 });
 
 test("a client that leaves while tls_clienthello runs still gets client_disconnected", { timeout: 10_000 }, async (t) => {

@@ -267,7 +267,7 @@ export class Http1Parser {
     const fromBoundary = this.betweenRequests;
     const r = this.native.execute(data);
     if (typeof r !== "number") {
-      const error = toError(r);
+      const error = toError(r, this.kind);
       if (this.kind !== "request" || !RESCUABLE.has(r.code)) return { kind: "error", error };
       return this.rescue(data, Math.min(r.bytesParsed ?? 0, data.length), this.completions - before, fromBoundary, error);
     }
@@ -364,7 +364,7 @@ export class Http1Parser {
     if (data.includes(LF)) return this.releaseHeld(Buffer.concat([held.bytes.join(), data]), held.error);
     if (held.bytes.length + data.length > this.maxHeaderSize) {
       this.held = undefined;
-      return { kind: "error", error: new HttpParseError("HPE_HEADER_OVERFLOW", "request headers too large") };
+      return { kind: "error", error: new HttpParseError("HPE_HEADER_OVERFLOW", `${this.kind} headers too large`) };
     }
     held.bytes.add(data);
     return { kind: "ok" };
@@ -375,7 +375,7 @@ export class Http1Parser {
     if (this.closed) return undefined;
     if (this.held) return this.held.error;
     const r = this.native.finish();
-    return r === undefined ? undefined : toError(r);
+    return r === undefined ? undefined : toError(r, this.kind);
   }
 
   /** Idempotent; input after it is ignored. */
@@ -419,7 +419,7 @@ function completedIn(bytes: Buffer, maxHeaderSize: number, lenient: number): num
   return n;
 }
 
-function toError(e: ParserNativeError): HttpParseError {
+function toError(e: ParserNativeError, kind: "request" | "response"): HttpParseError {
   const why = e.reason ?? e.message;
-  return new HttpParseError(e.code, e.code === "HPE_HEADER_OVERFLOW" ? "request headers too large" : `malformed HTTP message: ${why}`);
+  return new HttpParseError(e.code, e.code === "HPE_HEADER_OVERFLOW" ? `${kind} headers too large` : `malformed HTTP message: ${why}`);
 }

@@ -48,6 +48,18 @@ export function tlsReason(err: Error): string {
 }
 
 /**
+ * What a failed client handshake most likely means: a certificate the client refused (an alert
+ * naming the CA or the certificate, or a close mid-handshake, which is how Node's client refuses
+ * one) asks whether it trusts pryx's CA; a TLS version neither side shares names the options.
+ * Anything else (bytes that are no TLS pryx can answer) gets no guess.
+ */
+function handshakeHint(err: Error): string | undefined {
+  if (noSharedVersion(err)) return "the client offers no TLS version that tls_version_client_min and tls_version_client_max allow";
+  if (/unknown ca|bad certificate|certificate unknown|certificate|closed the connection during the handshake/i.test(err.message)) return "is the pryx CA trusted by the client?";
+  return undefined;
+}
+
+/**
  * What happens after a CONNECT was accepted, or a client connected to a reverse proxy: the
  * first bytes decide. A TLS ClientHello is intercepted with a certificate for the host (unless
  * ignore_hosts/allow_hosts say to pass it through), plain HTTP becomes HTTP flows, and anything
@@ -360,9 +372,9 @@ export class Tunnel {
     const tlsData = (): TlsData => new TlsData(client, { client, server: new Server([dest.host, dest.port]) });
     const onFail = (err: Error): void => {
       tlsSocket.off("close", onEarlyClose);
-      const hint = noSharedVersion(err) ? "the client offers no TLS version that tls_version_client_min and tls_version_client_max allow" : "is the pryx CA trusted by the client?";
+      const hint = handshakeHint(err);
       client.error = `client TLS handshake failed: ${tlsReason(err)}`;
-      this.ctx.log.warn(`client TLS handshake failed for ${sni ?? dest.host}: ${tlsReason(err)} — ${hint}`);
+      this.ctx.log.warn(`${formatAddress(client.peername)}: client TLS handshake failed for ${sni ?? dest.host}: ${tlsReason(err)}${hint ? ` — ${hint}` : ""}`);
       tlsSocket.destroy();
       socket.destroy();
       // No HTTP connection owns a client whose handshake failed: it is reported here, after tls_failed_client.
