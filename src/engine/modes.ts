@@ -50,6 +50,8 @@ export function parseReverseTarget(mode: string): ReverseTarget {
   return { scheme: scheme as ReverseScheme, host: url.hostname.replace(/^\[|\]$/g, ""), port };
 }
 
+const UPSTREAM_SCHEMES = ["http", "https"];
+
 /** mitmproxy's modes pryx has not, and what to use instead. */
 const MITMPROXY_ONLY_MODES: Record<string, string> = {
   wireguard: "pryx has no WireGuard server; point the device at a regular proxy, or redirect its traffic to -m transparent",
@@ -64,6 +66,11 @@ export function modeSpecError(spec: string): string | undefined {
     return instead ? `mode ${JSON.stringify(spec)}: ${instead}` : `invalid mode ${JSON.stringify(spec)}: expected ${describeModes()}, each optionally @PORT`;
   }
   const { mode } = parseModeSpec(spec);
+  if (mode.startsWith("upstream:")) {
+    // mitmproxy's upstream proxies are http and https ones; another scheme would quietly be spoken to as http.
+    const scheme = /^upstream:([a-z]+):/.exec(mode)?.[1] ?? "";
+    return UPSTREAM_SCHEMES.includes(scheme) ? undefined : `mode ${JSON.stringify(spec)}: an upstream proxy is http:// or https://, not ${scheme}://${scheme.startsWith("socks") ? " (pryx does not chain to SOCKS proxies)" : ""}`;
+  }
   if (!mode.startsWith("reverse:")) return undefined;
   try {
     parseReverseTarget(mode);

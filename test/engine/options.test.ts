@@ -55,6 +55,9 @@ test("a value of the wrong type names the option, the expected type and the valu
   throwsOption(() => o.setText("mode", "bogus"), /^option mode: invalid mode "bogus": expected regular, transparent, upstream:URL, reverse:URL, socks5 or dns, each optionally @PORT$/);
   throwsOption(() => o.setText("mode", "regular,wireguard"), /^option mode: mode "wireguard": pryx has no WireGuard server; .* -m transparent$/);
   throwsOption(() => o.setText("mode", "local:curl"), /^option mode: mode "local:curl": pryx has no per-process redirector/);
+  // Taken as an http proxy before, silently; mitmproxy refuses it too.
+  throwsOption(() => o.setText("mode", "upstream:ftp://127.0.0.1:2121"), /^option mode: mode "upstream:ftp:\/\/127\.0\.0\.1:2121": an upstream proxy is http:\/\/ or https:\/\/, not ftp:\/\/$/);
+  throwsOption(() => o.setText("mode", "upstream:socks5://127.0.0.1:1080"), /not socks5:\/\/ \(pryx does not chain to SOCKS proxies\)/);
 });
 
 test("validation beyond the type names the option and why", () => {
