@@ -11,7 +11,7 @@ export function describeModes(last = "or"): string {
 
 const PLAIN = MODES.filter((m) => !m.endsWith(":URL"));
 // A reverse target may leave out its scheme (https, as in mitmproxy); an upstream proxy may not.
-const MODE_SPEC = new RegExp(`^(${PLAIN.join("|")}|upstream:[a-z]+://\\S+|reverse:[^\\s@]+)(@\\d+)?$`);
+const MODE_SPEC = new RegExp(`^(${PLAIN.join("|")}|upstream:[a-z][a-z0-9+.-]*://\\S+|reverse:[^\\s@]+)(@\\d+)?$`);
 
 /** The schemes of `reverse:SCHEME://HOST[:PORT]`: how pryx talks to the target, and what the listener accepts. */
 export const REVERSE_SCHEMES = ["http", "https", "tcp", "tls", "udp", "dns"] as const;
@@ -68,7 +68,7 @@ export function modeSpecError(spec: string): string | undefined {
   const { mode } = parseModeSpec(spec);
   if (mode.startsWith("upstream:")) {
     // mitmproxy's upstream proxies are http and https ones; another scheme would quietly be spoken to as http.
-    const scheme = /^upstream:([a-z]+):/.exec(mode)?.[1] ?? "";
+    const scheme = /^upstream:([a-z][a-z0-9+.-]*):/.exec(mode)?.[1] ?? "";
     return UPSTREAM_SCHEMES.includes(scheme) ? undefined : `mode ${JSON.stringify(spec)}: an upstream proxy is http:// or https://, not ${scheme}://${scheme.startsWith("socks") ? " (pryx does not chain to SOCKS proxies)" : ""}`;
   }
   if (!mode.startsWith("reverse:")) return undefined;
