@@ -162,3 +162,16 @@ test("validate_inbound_headers: a control byte in a header value is a 400 by def
   assert.equal(res.status, 200);
   assert.match(origin.received.map((b) => b.toString("latin1")).join(""), /\r\nX-Odd: a\x01b\r\n/, "the header reached the server as the client sent it");
 });
+
+test("a request line without an HTTP version (HTTP/0.9) is refused with 400, as mitmproxy does, and nothing reaches the server", { timeout: 10_000 }, async (t) => {
+  const { proxy, origin, client } = await setup(t);
+  client.send(`GET http://127.0.0.1:${origin.port}/x\r\n\r\n`);
+  const res = await client.response();
+  assert.equal(res.status, 400);
+  assert.match(res.body.toString(), /no HTTP version \(HTTP\/0\.9 is not supported\)/);
+  assert.equal(origin.connections, 0);
+  const next = await RawClient.connect(proxy.port);
+  t.after(() => next.close());
+  next.send(get(origin, "/after"));
+  assert.equal((await next.response()).status, 200, "the proxy keeps serving");
+});

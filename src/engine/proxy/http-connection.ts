@@ -283,6 +283,9 @@ export class HttpConnection {
   }
 
   private buildRequest(head: MessageHead): Request {
+    // llhttp reads a request line without a version as HTTP/0.9, which has no headers: relayed as
+    // HTTP/1.1 it would reach the server without a Host. mitmproxy refuses it too.
+    if (head.httpVersion === "HTTP/0.9") throw new ClientFacingError(400, `bad request line: no HTTP version (HTTP/0.9 is not supported); send "${head.method} ${head.url} HTTP/1.1"`);
     const headers = Headers.fromRaw(head.rawHeaders);
     const now = Date.now() / 1000;
     if (!head.url.startsWith("/") && head.url !== "*") {
