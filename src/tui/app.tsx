@@ -2,8 +2,8 @@
  * The root component: reads the terminal size once for everyone, feeds every key to the router,
  * and lays out the current screen, an overlay and the status bar.
  */
-import { memo, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from "react";
-import { Box, Text, useInput, useStdout, type Key } from "ink";
+import { memo, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from "react";
+import { Box, Text, useInput, useStdin, useStdout, type Key } from "ink";
 import { parseMouse } from "./mouse.ts";
 import type { Controller, FlowViewScreen, GridEditorScreen, TextEditorScreen } from "./controller.ts";
 import { keyPressesFromInk } from "./keys.ts";
@@ -99,12 +99,21 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
   const paletteName = ctrl.option("console_palette");
   const th = useMemo(() => withPalette(base, paletteName), [base, paletteName]);
 
+  // The sequence each key came as: Ink gives function keys, Insert and Delete no name of their
+  // own. Ink emits it to this listener before useInput's handler, which subscribes after it.
+  const { internal_eventEmitter: inputEvents } = useStdin();
+  const sequence = useRef("");
+  useEffect(() => {
+    const record = (data: string | Buffer): void => void (sequence.current = String(data));
+    inputEvents.on("input", record);
+    return () => void inputEvents.off("input", record);
+  }, [inputEvents]);
   // One input handler for the whole console; the controller's router decides who gets the key.
   const onInput = useCallback(
     (input: string, key: Key) => {
       const mouse = parseMouse(input);
       if (mouse) ctrl.mouse(mouse);
-      else for (const k of keyPressesFromInk(input, key)) ctrl.key(k);
+      else for (const k of keyPressesFromInk(input, key, sequence.current)) ctrl.key(k);
     },
     [ctrl],
   );

@@ -118,10 +118,10 @@ export interface KeyPress {
  * the terminal delivers them in one read (key repeat while the main thread was busy, or a paste);
  * they are split so that each still runs its binding.
  */
-export function keyPressesFromInk(input: string, key: Key): KeyPress[] {
+export function keyPressesFromInk(input: string, key: Key, sequence = ""): KeyPress[] {
   const mods = new Set<Modifier>();
   if (key.ctrl) mods.add("ctrl");
-  const special = specialName(key);
+  const special = RAW_ONLY[sequence] ?? specialName(key);
   if (special) {
     // Ink reports escape itself as meta, and arrows typed with Alt vary by terminal: bind ctrl and shift only.
     if (key.shift && special !== "enter") mods.add("shift");
@@ -136,6 +136,37 @@ export function keyPressesFromInk(input: string, key: Key): KeyPress[] {
   for (const ch of input) out.push(keyPressFromChar(ch));
   return out;
 }
+
+/**
+ * Keys Ink reads but reports with no flag and no input (function keys, Insert) or folds into
+ * another (Delete into Backspace), by the sequence the terminal sent: xterm's and the Linux
+ * console's, as tmux and SSH clients pass them on.
+ */
+const RAW_ONLY: Record<string, string> = {
+  "\x1b[2~": "insert",
+  "\x1b[3~": "delete",
+  "\x1bOP": "f1",
+  "\x1bOQ": "f2",
+  "\x1bOR": "f3",
+  "\x1bOS": "f4",
+  "\x1b[11~": "f1",
+  "\x1b[12~": "f2",
+  "\x1b[13~": "f3",
+  "\x1b[14~": "f4",
+  "\x1b[[A": "f1",
+  "\x1b[[B": "f2",
+  "\x1b[[C": "f3",
+  "\x1b[[D": "f4",
+  "\x1b[[E": "f5",
+  "\x1b[15~": "f5",
+  "\x1b[17~": "f6",
+  "\x1b[18~": "f7",
+  "\x1b[19~": "f8",
+  "\x1b[20~": "f9",
+  "\x1b[21~": "f10",
+  "\x1b[23~": "f11",
+  "\x1b[24~": "f12",
+};
 
 function specialName(key: Key): string | undefined {
   if (key.escape) return "esc";

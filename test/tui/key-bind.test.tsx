@@ -69,3 +69,22 @@ test("console.keymap.load reads a keybindings file over the session's bindings, 
   f = await runAtPrompt(h, `console.keymap.load ${path.join(dir, "missing.json")}`);
   assert.match(lastLine(f), /missing\.json: no such file/);
 });
+
+test("function keys, Insert and Delete can be bound and fire: Ink names them no key of their own, the sequence the terminal sent does", async (t) => {
+  const h = await renderConsole({ width: 120, keymap: ownKeymap() });
+  t.after(() => h.unmount());
+  h.engine.add([makeFlow({ seq: 1, path: "/one" })]);
+  await waitForText(h, "/one");
+  for (const [name, sequence] of [["f5", "\x1b[15~"], ["f1", "\x1bOP"], ["insert", "\x1b[2~"], ["delete", "\x1b[3~"]] as const) {
+    let f = await runAtPrompt(h, `console.key.bind flowlist ${name} console.view.options`);
+    assert.match(lastLine(f), new RegExp(`bound ${name} in flowlist`));
+    f = await press(h, sequence);
+    await waitForText(h, /^Options/m);
+    await press(h, "q");
+    await runAtPrompt(h, `console.key.unbind flowlist ${name}`);
+  }
+  // Backspace (DEL) is still backspace, not Delete.
+  await runAtPrompt(h, "console.key.bind flowlist delete console.view.options");
+  const f = await press(h, KEY.backspace);
+  assert.doesNotMatch(f, /^Options/m);
+});
