@@ -8,41 +8,59 @@ import { readOptionsFile, saveOptionsFile } from "./options-file.ts";
 import { expandHome } from "../home-path.ts";
 import { csvRows } from "../csv.ts";
 import type { FlowStore } from "./store.ts";
+import { formatAddress } from "./flow/connection.ts";
 import { HTTPFlow, Request } from "./flow/http.ts";
 import { Client, Server } from "./flow/connection.ts";
 import type { Flow } from "./flow/flow.ts";
 import type { Addon } from "./hooks/hooks.ts";
 import { resolveFlows, resolveToRead } from "./flow-commands.ts";
 
-/** One value cut from a flow (mitmproxy's cut addon): request.method, response.content, request.header[Host]… */
+/**
+ * One value cut from a flow, as mitmproxy's cut addon takes it: a path of the flow's attributes
+ * (request.method, request.port, server_conn.address.host, client_conn.peername.port,
+ * request.timestamp_start, response.content), or a message's header[NAME]. Whatever a script
+ * reads from a flow can be cut. A part that is not there (a response a flow lacks) cuts as "";
+ * a name the object has not is an error, so a typo is not an empty column.
+ */
 export function cut(flow: Flow, spec: string): string | Uint8Array {
-  if (!(flow instanceof HTTPFlow)) throw new CommandError(`cannot cut ${spec} from a ${flow.type} flow`);
-  const header = /^(request|response)\.header\[(.+)\]$/.exec(spec);
-  const msg = spec.startsWith("response.") ? flow.response : flow.request;
-  if (!msg) throw new CommandError(`flow ${flow.id} has no response to cut ${spec} from`);
-  if (header) return msg.headers.get(header[2] as string) ?? "";
-  const r = flow.request;
-  const s = flow.response;
-  const table: Record<string, () => string | Uint8Array> = {
-    "request.method": () => r.method,
-    "request.url": () => r.pretty_url,
-    "request.path": () => r.path,
-    "request.host": () => r.pretty_host,
-    "request.http_version": () => r.http_version,
-    "request.content": () => r.content ?? new Uint8Array(0),
-    // As sent, still compressed: `content` is decoded per Content-Encoding (mitmproxy#217 asks for both).
-    "request.raw_content": () => r.raw_content ?? new Uint8Array(0),
-    "request.text": () => r.text ?? "",
-    "response.status_code": () => String(s?.status_code ?? ""),
-    "response.reason": () => s?.reason ?? "",
-    "response.http_version": () => s?.http_version ?? "",
-    "response.content": () => s?.content ?? new Uint8Array(0),
-    "response.raw_content": () => s?.raw_content ?? new Uint8Array(0),
-    "response.text": () => s?.text ?? "",
-  };
-  const get = table[spec];
-  if (!get) throw new CommandError(`unknown cut ${JSON.stringify(spec)}: one of ${Object.keys(table).join(", ")}, request.header[NAME], response.header[NAME]`);
-  return get();
+  const parts = spec.split(".");
+  // One flow's missing response is worth saying (a CSV of several gives its cells "").
+  if (flow instanceof HTTPFlow && parts[0] === "response" && parts.length > 1 && !flow.response) throw new CommandError(`flow ${flow.id} has no response to cut ${spec} from`);
+  let current: unknown = flow;
+  for (let i = 0; i < parts.length; i++) {
+    const name = parts[i] as string;
+    const last = i === parts.length - 1;
+    if (!name || name.startsWith("_") || name === "constructor") throw new CommandError(`cannot cut ${JSON.stringify(spec)}: ${name ? `${name} is internal` : "it has an empty part"}`);
+    const header = /^header\[(.+)\]$/.exec(name);
+    if (header) {
+      if (!last) throw new CommandError(`cannot cut ${JSON.stringify(spec)}: header[NAME] comes last`);
+      return (current as { headers?: { get(n: string): string | undefined } } | undefined)?.headers?.get(header[1] as string) ?? "";
+    }
+    if (current === undefined || current === null) return "";
+    if (isAddress(current) && (name === "host" || name === "port")) return String(current[name === "host" ? 0 : 1]);
+    if (typeof current !== "object" || !(name in current)) {
+      throw new CommandError(`unknown cut ${JSON.stringify(spec)}: ${parts.slice(0, i).join(".") || "a flow"} has no ${name} (e.g. request.url, request.host, request.port, request.header[Host], response.status_code, response.content, client_conn.peername.host, server_conn.address.port, request.timestamp_start)`);
+    }
+    const value = (current as Record<string, unknown>)[name];
+    current = typeof value === "function" ? undefined : value;
+  }
+  return cutValue(current);
+}
+
+function isAddress(v: unknown): v is [string, number] {
+  return Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && typeof v[1] === "number";
+}
+
+/** A cut's value as text, or its bytes as they are. */
+function cutValue(v: unknown): string | Uint8Array {
+  if (v === undefined || v === null) return "";
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === "boolean") return v ? "true" : "false";
+  if (isAddress(v)) return formatAddress(v);
+  // Headers as they go on the wire ("Name: value" lines), not an object's dump.
+  if (typeof v === "object" && typeof (v as { toWire?: unknown }).toWire === "function") return (v as { toWire(): string }).toWire();
+  if (typeof v === "object" && v.toString === Object.prototype.toString) return JSON.stringify(v);
+  return String(v);
 }
 
 /** Rows of cuts, one per flow; a flow without a response (an error flow) gets empty response cells, not an abort. */

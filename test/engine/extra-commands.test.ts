@@ -235,3 +235,27 @@ test("export of a TCP flow says only HTTP flows export; save.har counts what it 
   await assert.rejects(run(e, `export.file curl ${tcp.id} ${path.join(dir, "x.sh")}`), /export\.file: only HTTP flows can be exported, and .* names a TCP flow/);
   assert.equal(await run(e, `save.har ${id},${tcp.id} ${path.join(dir, "two.har")}`), `saved 1 flow as HAR to ${path.join(dir, "two.har")}; 1 flow not HTTP (TCP, UDP, DNS) left out`);
 });
+
+test("cut takes any attribute path of a flow, as mitmproxy's cut does: scheme, port, timestamps, connection addresses, headers; request.host is the address connected to", async () => {
+  const e = engine();
+  const id = (await run(e, "view.flows.create get https://api.test:8443/a?x=1")) as string;
+  const flow = e.store.get(id) as HTTPFlow;
+  flow.request.headers.set("host", "virtual.test");
+  flow.request.timestamp_start = 1_700_000_000.25;
+  flow.server_conn.address = ["10.0.0.7", 8443];
+  const cutOf = (spec: string) => run(e, `cut ${id} ${spec}`);
+  assert.equal(await cutOf("request.scheme"), "https");
+  assert.equal(await cutOf("request.port"), "8443");
+  assert.equal(await cutOf("request.host"), "api.test", "the address connected to");
+  assert.equal(await cutOf("request.pretty_host"), "virtual.test", "the Host header's");
+  assert.equal(await cutOf("request.timestamp_start"), "1700000000.25");
+  assert.equal(await cutOf("server_conn.address.host"), "10.0.0.7");
+  assert.equal(await cutOf("server_conn.address.port"), "8443");
+  assert.equal(await cutOf("server_conn.address"), "10.0.0.7:8443");
+  assert.equal(await cutOf("request.header[Host]"), "virtual.test");
+  assert.equal(await cutOf("marked"), "");
+  assert.equal(await cutOf("is_replay"), "");
+  assert.equal(await cutOf("response.status_code,request.scheme"), ",https\r\n", "no response: empty cells in a CSV");
+  await assert.rejects(cutOf("request.nope"), /unknown cut "request.nope": request has no nope/);
+  await assert.rejects(cutOf("request._secret"), /_secret is internal/);
+});
