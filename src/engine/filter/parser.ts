@@ -255,13 +255,14 @@ class Parser {
   }
 
   private regexNode(operator: RegexOperator, argument: Token, start: number, bare: boolean): RegexNode {
-    const flags = (this.caseSensitive ? "" : "i") + operator.flags;
+    const { pattern, flags } = fromPython(argument.value, (this.caseSensitive ? "" : "i") + operator.flags);
     try {
-      new RegExp(argument.value, flags);
+      new RegExp(pattern, flags);
     } catch (e) {
-      throw this.error(argument.start, "a valid regex", `invalid regex: ${regexProblem(e)}`);
+      const hint = pattern.includes("(?") ? " (regexes here are JavaScript's: Python's scoped flags such as (?i:…) have no match; filters ignore case already)" : "";
+      throw this.error(argument.start, "a valid regex", `invalid regex: ${regexProblem(e)}${hint}`);
     }
-    return { type: "regex", operator, pattern: argument.value, flags, bare, start, end: argument.end };
+    return { type: "regex", operator, pattern, flags, bare, start, end: argument.end };
   }
 
   private enter(token: Token): void {
@@ -278,6 +279,42 @@ function combine(type: "and" | "or", items: FilterNode[]): FilterNode {
 
 // V8 says "Invalid regular expression: /[/i: Unterminated character class";
 // the pattern is already under the caret, so keep only the reason.
+/**
+ * mitmproxy's filters are Python regexes, and saved ones carry Python's spellings, which
+ * JavaScript reads otherwise or not at all: leading inline flags `(?i)`/`(?s)`/`(?m)` become
+ * flags, `(?P<name>…)` and `(?P=name)` named groups, `\A` and `\Z` the ends of the text (in
+ * JavaScript they were the letters A and Z, matching nothing expected, silently).
+ */
+export function fromPython(pattern: string, flags: string): { pattern: string; flags: string } {
+  let out = pattern;
+  const lead = /^\(\?([aiLmsux]+)\)/.exec(out);
+  if (lead && !(lead[1] as string).includes("x")) {
+    out = out.slice(lead[0].length);
+    for (const f of lead[1] as string) if ("ims".includes(f) && !flags.includes(f)) flags += f;
+  }
+  let result = "";
+  for (let i = 0; i < out.length; i++) {
+    const c = out[i] as string;
+    if (c === "\\" && i + 1 < out.length) {
+      const next = out[i + 1] as string;
+      result += next === "A" ? "^" : next === "Z" ? "$" : c + next;
+      i++;
+    } else if (out.startsWith("(?P<", i)) {
+      result += "(?<";
+      i += 3;
+    } else if (out.startsWith("(?P=", i)) {
+      const end = out.indexOf(")", i);
+      if (end < 0) {
+        result += c;
+        continue;
+      }
+      result += `\\k<${out.slice(i + 4, end)}>`;
+      i = end;
+    } else result += c;
+  }
+  return { pattern: result, flags };
+}
+
 function regexProblem(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   const match = /^Invalid regular expression: \/.*\/[a-z]*: (.*)$/s.exec(message);

@@ -266,3 +266,19 @@ describe("help table", () => {
     assert.match(FILTER_HELP[0].help, /asset/i);
   });
 });
+
+describe("mitmproxy's Python regex spellings", () => {
+  it("(?i) (?s) as leading flags, (?P<name>) and (?P=name) groups, \\A and \\Z anchors mean what they mean in mitmproxy", () => {
+    assert.equal(compileFilter('~h "(?i)x-custom"')(httpFlow({ headers: [["X-Custom", "1"]] })), true);
+    assert.equal(compileFilter('~bq "(?s)line.*SECRET"')(httpFlow({ body: "line one\nSECRET" })), true);
+    assert.equal(compileFilter('~u "(?P<w>json)/(?P=w)"')(httpFlow({ url: "http://a.test/json/json" })), true);
+    assert.equal(compileFilter("~u json\\Z")(httpFlow({ url: "http://a.test/json" })), true);
+    assert.equal(compileFilter("~u json\\Z")(httpFlow({ url: "http://a.test/json/more" })), false);
+    assert.equal(compileFilter('~u "\\Ahttp://a"')(httpFlow({ url: "http://a.test/" })), true);
+    // An escaped backslash before Z stays a backslash and a Z.
+    assert.equal(compileFilter('"a\\\\Z"')(httpFlow({ url: "http://x.test/a\\Z" })), true);
+  });
+  it("a scoped flag group, which JavaScript has not, is refused saying so", () => {
+    assert.throws(() => compileFilter('~u "(?i:upper)"'), /invalid regex: .*regexes here are JavaScript's: Python's scoped flags such as \(\?i:…\) have no match/);
+  });
+});
