@@ -6,6 +6,7 @@ import { startProxy, type TestProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import type { FlowSummary } from "../../src/protocol.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 interface Seen {
   method: string;
@@ -304,4 +305,26 @@ test("X on a flow in its response hook (not paused): the client does not get the
   await run(proxy, `flow.kill ${id}`);
   release();
   assert.equal(await outcome, "failed");
+});
+
+test("editing a flow still in progress and not paused is refused, since the server's response would replace the edit silently; once finished it is edited", { timeout: 15_000 }, async (t) => {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => (release = r));
+  const origin = await startHttpOrigin(async (_req, res) => {
+    await held;
+    res.end("from the origin");
+  });
+  const proxy = await startProxy({ keepFlows: true });
+  closeAfter(t, proxy, origin);
+  const answer = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/slow`);
+  let id = "";
+  await waitUntil(() => (id = proxy.engine.store.all().find((f) => f.live)?.id ?? "") !== "", "the flow in progress");
+  await assert.rejects(proxy.engine.handle({ op: "edit", id, patch: { responseBody: Buffer.from("edited in flight") } }), /still in progress: .*pause it with the intercept filter \(i\)/);
+  // A comment is the user's own, and never replaced: it may be set at any time.
+  await proxy.engine.handle({ op: "edit", id, patch: { comment: "watching" } });
+  release();
+  assert.equal((await answer).body.toString(), "from the origin");
+  await proxy.waitFinished(1);
+  await proxy.engine.handle({ op: "edit", id, patch: { responseBody: Buffer.from("edited after") } });
+  assert.equal(Buffer.from((proxy.engine.store.get(id) as import("../../src/engine/flow/http.ts").HTTPFlow).response!.content!).toString(), "edited after");
 });

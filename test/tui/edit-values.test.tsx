@@ -172,3 +172,17 @@ test("console.edit.focus takes a part by name; a bad part or no flow is an error
     h.unmount();
   }
 });
+
+test("e on a flow still in progress and not paused says so before any editor opens; its comment can still be set", async () => {
+  const h = await renderConsole({ height: 40 });
+  try {
+    const flow = makeFlow({ seq: 1, path: "/slow", live: true, status: undefined });
+    await showFlows(h, [flow]);
+    await editPart(h, "1");
+    const f = await waitForText(h, "the flow is still in progress");
+    assert.ok(!f.includes("method: "), "no prompt opened");
+    assert.equal(h.engine.edits.length, 0);
+  } finally {
+    h.unmount();
+  }
+});

@@ -18,6 +18,11 @@ export function applyFlowPatch(flow: Flow, patch: FlowPatch): void {
   }
   const http = Object.keys(rest).some((k) => k !== "comment");
   if (http && !(flow instanceof HTTPFlow)) throw new HttpEditError(`cannot edit the HTTP parts of a ${flow.type} flow`);
+  // Edited while it runs, unpaused, the exchange overwrites it (the server's response replaces an
+  // edited one) or has sent what it had already: the edit would be lost without a word.
+  if (http && flow instanceof HTTPFlow && flow.live && !flow.intercepted && !flow.websocket) {
+    throw new HttpEditError("the flow is still in progress: what comes from the client or server would replace the edit; pause it with the intercept filter (i) to edit it, or edit it once it has finished");
+  }
   if (flow instanceof HTTPFlow) applyPatch(flow, rest);
   else flow.backupState();
   if (rest.comment !== undefined) flow.comment = rest.comment;

@@ -150,6 +150,10 @@ export class FlowEditor {
     if (!partsFor(f).includes(part)) {
       throw new Error(f.type === "dns" ? "Cannot edit DNS flows yet (only their comment)" : `a ${f.type.toUpperCase()} flow has no ${part} to edit: one of ${partsFor(f).join(", ")}`);
     }
+    // Said before an editor opens, not after the user's work: the engine refuses it (see applyFlowPatch).
+    if (f.type === "http" && f.live && !f.intercepted && f.messages === undefined && part !== "comment") {
+      throw new Error("the flow is still in progress: what comes from the client or server would replace the edit; pause it with the intercept filter (i) to edit it, or edit it once it has finished");
+    }
     if (isValuePart(part)) return this.editValue(f, part);
     if (isGridPart(part)) return this.openGrid(f, part);
     if (isRawPart(part)) return this.editRaw(f, part);
