@@ -142,6 +142,19 @@ test("body_size_limit: a request whose Content-Length is over it gets 413, close
   assert.equal(origin.connections, 0);
 });
 
+test("body_size_limit with Expect: 100-continue: a declared length over it gets 413 at once, never a 100 Continue, so the client sends nothing for nothing", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("origin"));
+  const proxy = await startProxy({ options: { body_size_limit: "1k" } });
+  const client = await RawClient.connect(proxy.port);
+  closeAfter(t, client, proxy, origin);
+  client.send(`POST http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n`);
+  const res = await client.response();
+  assert.equal(res.status, 413, "the first answer is the refusal, not 100 Continue");
+  assert.match(res.body.toString(), /Request body exceeds body_size_limit \(1024 bytes\)/);
+  await client.whenClosed();
+  assert.equal(origin.connections, 0);
+});
+
 test("body_size_limit: a chunked request is refused once more than the limit has arrived", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("origin"));
   const proxy = await startProxy({ options: { body_size_limit: "4k" } });

@@ -151,6 +151,11 @@ export class HttpExchange {
     const { flow, ctx, body } = this;
     const req = flow.request;
     if (req.plainHeaders.get("expect")?.toLowerCase() === "100-continue" && !body.complete) {
+      // A declared length over body_size_limit is refused now, before the client sends it all
+      // for nothing (RFC 9110 10.1.1), rather than after a 100 Continue.
+      if (sizeVerdict(this.sizes, announcedSize(req.plainHeaders)) === "limit") {
+        throw new ClientFacingError(413, `Request body exceeds body_size_limit (${this.sizes.limit} bytes).`, true);
+      }
       // Answer for the server so the client sends its body; the server sees no Expect (as mitmproxy does).
       this.writer.continue100();
       req.plainHeaders.delete("expect");
