@@ -30,8 +30,8 @@ function unquotePlus(s: string): number[] {
   return bytes;
 }
 
-/** UTF-8 to text, each byte of an invalid sequence kept as U+DC00+byte. */
-function decodeSurrogateEscape(bytes: readonly number[]): string {
+/** UTF-8 to text, each byte of an invalid sequence kept as U+DC00+byte (Python's surrogateescape). */
+export function decodeSurrogateEscape(bytes: ArrayLike<number>): string {
   let out = "";
   for (let i = 0; i < bytes.length; ) {
     const b = bytes[i] as number;
@@ -54,6 +54,21 @@ function decodeSurrogateEscape(bytes: readonly number[]): string {
     }
   }
   return out;
+}
+
+/** Text back to its bytes: UTF-8, and each U+DC80–U+DCFF the byte it stood for. */
+export function encodeSurrogateEscape(text: string): Buffer {
+  const parts: Buffer[] = [];
+  let run = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= SURROGATE_BYTE + 0x80 && c <= SURROGATE_BYTE + 0xff) {
+      parts.push(Buffer.from(run, "utf8"), Buffer.of(c - SURROGATE_BYTE));
+      run = "";
+    } else run += text[i];
+  }
+  parts.push(Buffer.from(run, "utf8"));
+  return Buffer.concat(parts);
 }
 
 /** The fields of a query string or form body (`a=1&b&c=%FF`), in order, empty values kept. */

@@ -327,3 +327,32 @@ test("w saves the grid's rows as CSV, r reads a file into the current cell, e ed
     h.unmount();
   }
 });
+
+test("multipart form grid (mitmproxy's e choice): a row per part; written back, an untouched part keeps its headers (a file's name and type) and a new one is a plain field; any other body becomes a multipart form", async () => {
+  const { parseMultipart } = await import("../../src/multipart.ts");
+  const base = makeDetail(makeFlow({ seq: 12, method: "POST" }));
+  const boundary = "XyZ";
+  const body = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="field"\r\n\r\nhello\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="upload"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n\x00\xff\r\n` +
+      `--${boundary}--\r\n`,
+    "latin1",
+  );
+  const d = { ...base, request: { ...base.request!, contentType: `multipart/form-data; boundary=${boundary}`, body, bodySize: body.length } };
+  const rows = gridRows("multipart form", d);
+  assert.deepEqual(rows, [["field", "hello"], ["upload", "\\x00\\xff"]]);
+  rows[0] = ["field", "changed; value"];
+  const patch = gridPatch("multipart form", [...rows, ["added", "new"]], d);
+  assert.equal(patch.requestHeaders, undefined, "the Content-Type stays as it was");
+  const parts = parseMultipart(patch.requestBody!, boundary);
+  assert.deepEqual(parts.map((p) => [p.name, p.content.toString("latin1")]), [["field", "changed; value"], ["upload", "\x00\xff"], ["added", "new"]]);
+  assert.match(parts[1]!.head, /filename="a\.bin"\r\nContent-Type: application\/octet-stream$/, "the file part keeps its headers");
+  assert.equal(parts[2]!.head, 'Content-Disposition: form-data; name="added"');
+  // An urlencoded request saved from the multipart grid becomes multipart, with a boundary of its own.
+  const plain = makeDetail(makeFlow({ seq: 13, method: "POST" }));
+  const made = gridPatch("multipart form", [["k", "v"]], plain);
+  const ct = made.requestHeaders!.at(-1)!;
+  assert.equal(ct[0], "content-type");
+  const own = /boundary=(\S+)$/.exec(ct[1])![1]!;
+  assert.deepEqual(parseMultipart(made.requestBody!, own).map((p) => [p.name, p.content.toString()]), [["k", "v"]]);
+});

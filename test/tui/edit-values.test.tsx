@@ -21,7 +21,7 @@ test("e opens the Edit chooser with every part and a one-key shortcut for each",
     HTTP_PARTS.forEach((p, i) => assert.ok(f.includes(`${CHOOSER_SHORTCUTS[i]} ${p}`), `${CHOOSER_SHORTCUTS[i]} ${p} in\n${f}`));
     assert.deepEqual(
       [...HTTP_PARTS],
-      ["method", "url", "path", "query", "request-headers", "request-body", "urlencoded form", "status_code", "reason", "response-headers", "response-body", "comment", "raw request", "raw response", "cookies", "set-cookies"],
+      ["method", "url", "path", "query", "request-headers", "request-body", "urlencoded form", "status_code", "reason", "response-headers", "response-body", "comment", "raw request", "raw response", "cookies", "set-cookies", "multipart form"],
     );
     await press(h, KEY.esc);
     assert.ok(!h.lastFrame().includes("Edit..."));
@@ -158,8 +158,8 @@ test("console.edit.focus takes a part by name; a bad part or no flow is an error
     await h.ctrl.run("console.edit.focus method");
     assert.match(h.ctrl.state.message!.text, /no flow is in focus/);
     await showFlows(h, [makeFlow({ seq: 1 })]);
-    await h.ctrl.run("console.edit.focus multipart");
-    assert.match(h.ctrl.state.message!.text, /cannot edit "multipart"; one of method, url/);
+    await h.ctrl.run("console.edit.focus bogus");
+    assert.match(h.ctrl.state.message!.text, /cannot edit "bogus"; one of method, url/);
     await h.ctrl.run("console.edit.focus status");
     assert.equal(h.ctrl.state.prompt?.label, "status code: ");
     await h.ctrl.run("console.prompt.abort");

@@ -6,6 +6,7 @@ import type { WebSocketData } from "./websocket.ts";
 import { URLENCODED_TYPE, decodeUrlencoded, encodeUrlencoded, isUrlencodedType } from "../../urlencoded.ts";
 import { MultiDictView, fieldsOf, type Field, type FieldsGiven } from "./multidict.ts";
 import { formatCookieHeader, parseCookieHeader, parseSetCookie } from "../../cookies.ts";
+import { MULTIPART_TYPE, multipartBoundary, multipartFields, rewriteMultipart } from "../../multipart.ts";
 
 const DEFAULT_PORT: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443 };
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -254,6 +255,28 @@ export class Request extends Message {
     const previous = isUrlencodedType(this.plainHeaders.get("content-type")) ? this.text : undefined;
     this.plainHeaders.set("content-type", URLENCODED_TYPE);
     this.text = encodeUrlencoded(fieldsOf(fields), previous);
+  }
+
+  /**
+   * mitmproxy's `multipart_form`: the multipart/form-data parts as name and value, a live view;
+   * a change writes the body (a part still where it was, under its name, keeps its headers: a
+   * file's name and type) and, for a body that was no multipart form, the Content-Type.
+   * Values are text, each byte that is no UTF-8 as U+DC80–U+DCFF, so a file's bytes survive.
+   */
+  get multipart_form(): MultiDictView {
+    return new MultiDictView(
+      () => {
+        const boundary = multipartBoundary(this.plainHeaders.get("content-type"));
+        return boundary ? multipartFields(this.content ?? new Uint8Array(0), boundary) : [];
+      },
+      (fields) => (this.multipart_form = fields),
+    );
+  }
+
+  set multipart_form(fields: FieldsGiven) {
+    const { body, boundary, made } = rewriteMultipart(this.content, multipartBoundary(this.plainHeaders.get("content-type")), fieldsOf(fields));
+    if (made) this.plainHeaders.set("content-type", `${MULTIPART_TYPE}; boundary=${boundary}`);
+    this.content = body;
   }
 
   /** mitmproxy's `host_header`: the Host header, or undefined; setting undefined removes it. */

@@ -24,6 +24,7 @@ import {
   extensionFor,
   cellFromBytes,
   formWarning,
+  isFormPart,
   gridPatch,
   gridRows,
   gridTitle,
@@ -198,7 +199,9 @@ export class FlowEditor {
   // ---- headers, query, form: the grid ----
 
   private async openGrid(f: FlowSummary, part: GridPart): Promise<void> {
-    const d = await this.detail(f.id, part === "urlencoded form" ? EDIT_MAX_BYTES : 0);
+    const d = await this.detail(f.id, isFormPart(part) ? EDIT_MAX_BYTES : 0);
+    // A form grid writes the whole body back: from a cut one, it would drop the rest.
+    if (isFormPart(part) && d.request && d.request.body.length !== d.request.bodySize) throw new Error(`the request body is ${humanSize(d.request.bodySize)}, more than the ${humanSize(EDIT_MAX_BYTES)} the console edits`);
     const rows = gridRows(part, d);
     this.host.push({
       kind: "grideditor",
@@ -212,7 +215,7 @@ export class FlowEditor {
       refused: undefined,
       saving: false,
     });
-    const warning = part === "urlencoded form" ? formWarning(d) : undefined;
+    const warning = isFormPart(part) ? formWarning(d, part) : undefined;
     if (warning) this.host.message(warning, "warn");
   }
 

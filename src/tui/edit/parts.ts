@@ -5,6 +5,7 @@
 import type { FlowDetail, FlowPatch, FlowSummary } from "../../protocol.ts";
 import type { Row } from "./grid.ts";
 import { URLENCODED_TYPE, decodeUrlencoded, encodeUrlencoded, isUrlencodedType } from "../../urlencoded.ts";
+import { MULTIPART_TYPE, multipartBoundary, multipartFields, rewriteMultipart } from "../../multipart.ts";
 import { escapedToBytes as headerBytes } from "../../escapes.ts";
 import { formatCookieHeader, parseCookieHeader } from "../../cookies.ts";
 
@@ -27,6 +28,7 @@ export const HTTP_PARTS = [
   // Last, so the keys of the earlier choices stay what they were.
   "cookies",
   "set-cookies",
+  "multipart form",
 ] as const;
 
 /** mitmproxy's names for a flow's last message, held by the intercept filter or not. */
@@ -35,14 +37,19 @@ export type MessagePart = (typeof MESSAGE_PARTS)[number];
 
 export type EditPart = (typeof HTTP_PARTS)[number] | MessagePart;
 export type ValuePart = "method" | "url" | "path" | "status_code" | "reason" | "comment";
-export type GridPart = "query" | "request-headers" | "response-headers" | "urlencoded form" | "cookies" | "set-cookies";
+export type GridPart = "query" | "request-headers" | "response-headers" | "urlencoded form" | "multipart form" | "cookies" | "set-cookies";
 /** Bytes edited as a whole, in $EDITOR or the inline editor: a body, or a message. */
 export type BodyPart = "request-body" | "response-body" | MessagePart;
 /** The whole message in $EDITOR: start line, headers, a blank line, the body (mitmproxy users ask for it: #1422, #6227). */
 export type RawPart = "raw request" | "raw response";
 
 const VALUE_PARTS: ReadonlySet<string> = new Set<ValuePart>(["method", "url", "path", "status_code", "reason", "comment"]);
-const GRID_PARTS: ReadonlySet<string> = new Set<GridPart>(["query", "request-headers", "response-headers", "urlencoded form", "cookies", "set-cookies"]);
+const GRID_PARTS: ReadonlySet<string> = new Set<GridPart>(["query", "request-headers", "response-headers", "urlencoded form", "multipart form", "cookies", "set-cookies"]);
+
+/** The grids made from the request body, which need all of it fetched. */
+export function isFormPart(p: GridPart): boolean {
+  return p === "urlencoded form" || p === "multipart form";
+}
 
 export function isValuePart(p: EditPart): p is ValuePart {
   return VALUE_PARTS.has(p);
@@ -131,6 +138,9 @@ export function isBodyPart(p: EditPart): p is BodyPart {
 /** Other spellings a user may type after `console.edit.focus`. */
 const ALIASES: Record<string, EditPart> = {
   form: "urlencoded form",
+  multipart: "multipart form",
+  "multipart-form": "multipart form",
+  multipart_form: "multipart form",
   "urlencoded-form": "urlencoded form",
   "urlencoded_form": "urlencoded form",
   status: "status_code",
@@ -213,6 +223,8 @@ export function gridTitle(p: GridPart): string {
       return "Edit Response Headers";
     case "urlencoded form":
       return "Edit UrlEncoded Form";
+    case "multipart form":
+      return "Edit Multipart Form";
     case "cookies":
       return "Edit Cookies";
     case "set-cookies":
@@ -296,6 +308,12 @@ export function gridRows(p: GridPart, d: FlowDetail): Row[] {
       if (!r || !isUrlencodedType(r.contentType)) return [];
       return textRows(decodeUrlencoded(Buffer.from(r.body).toString("latin1")));
     }
+    case "multipart form": {
+      const r = d.request;
+      const boundary = multipartBoundary(r?.contentType);
+      if (!r || !boundary) return [];
+      return textRows(multipartFields(r.body, boundary));
+    }
     case "cookies":
       return headerRows(parseCookieHeader(valuesOf(d.request?.headers, "cookie")));
     case "set-cookies":
@@ -321,15 +339,25 @@ function replacingFields(headers: readonly (readonly [string, string])[], name: 
 }
 
 /** Why a form grid starts empty although the request has a body: saving it replaces that body. */
-export function formWarning(d: FlowDetail): string | undefined {
+export function formWarning(d: FlowDetail, p: GridPart = "urlencoded form"): string | undefined {
   const r = d.request;
-  if (!r || r.bodySize === 0 || isUrlencodedType(r.contentType)) return undefined;
+  if (!r || r.bodySize === 0) return undefined;
+  if (p === "multipart form" ? multipartBoundary(r.contentType) !== undefined : isUrlencodedType(r.contentType)) return undefined;
   return `the request body is ${r.contentType ?? "not a form"}; saving the form replaces it`;
 }
 
 const pairs = (rows: readonly Row[]): [string, string][] => rows.map((r) => [r[0] ?? "", r[1] ?? ""]);
 const headerPairs = (rows: readonly Row[]): [string, string][] => pairs(rows).map(([k, v]) => [headerBytes(k), headerBytes(v)]);
 const textPairs = (rows: readonly Row[]): [string, string][] => pairs(rows).map(([k, v]) => [textFromCell(k), textFromCell(v)]);
+
+/** The grid's rows as a multipart body (see rewriteMultipart); a request that was no multipart form becomes one. */
+function multipartPatch(rows: readonly Row[], d: FlowDetail): FlowPatch {
+  const r = d.request;
+  const { body, boundary, made } = rewriteMultipart(r?.body, multipartBoundary(r?.contentType), textPairs(rows));
+  if (!made) return { requestBody: body };
+  const kept = (r?.headers ?? []).filter(([k]) => k.toLowerCase() !== "content-type").map(([k, v]): [string, string] => [k, v]);
+  return { requestHeaders: [...kept, ["content-type", `${MULTIPART_TYPE}; boundary=${boundary}`]], requestBody: body };
+}
 
 /** One patch for the whole grid, as mitmproxy writes a grid back when it is closed. */
 export function gridPatch(p: GridPart, rows: readonly Row[], d: FlowDetail): FlowPatch {
@@ -349,6 +377,8 @@ export function gridPatch(p: GridPart, rows: readonly Row[], d: FlowDetail): Flo
       const kept = headers.filter(([k]) => k.toLowerCase() !== "content-type").map(([k, v]): [string, string] => [k, v]);
       return { requestHeaders: [...kept, ["content-type", URLENCODED_TYPE]], requestBody: body };
     }
+    case "multipart form":
+      return multipartPatch(rows, d);
     case "cookies": {
       const cookies = headerPairs(rows);
       return { requestHeaders: replacingFields(d.request?.headers ?? [], "cookie", cookies.length ? [["Cookie", formatCookieHeader(cookies)]] : []) };

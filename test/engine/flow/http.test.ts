@@ -189,3 +189,19 @@ test("a cookie value with ; or a space is quoted in the Cookie header and read b
   r.headers.set("cookie", 'sid=abc; pref="dark;wide"; n=1');
   assert.deepEqual([...r.cookies], [["sid", "abc"], ["pref", "dark;wide"], ["n", "1"]]);
 });
+
+test("request.multipart_form is mitmproxy's live view of the parts: a changed value keeps a file part's headers; set on another body it makes a multipart form", async () => {
+  const { parseMultipart, multipartBoundary } = await import("../../../src/multipart.ts");
+  const body = '--B\r\nContent-Disposition: form-data; name="title"\r\n\r\nold\r\n--B\r\nContent-Disposition: form-data; name="file"; filename="x.txt"\r\nContent-Type: text/plain\r\n\r\ncontents\r\n--B--\r\n';
+  const r = Request.make("POST", "http://m.test/up", body, { "Content-Type": "multipart/form-data; boundary=B" });
+  assert.deepEqual([...r.multipart_form], [["title", "old"], ["file", "contents"]]);
+  r.multipart_form["title"] = "new";
+  const parts = parseMultipart(r.content!, "B");
+  assert.deepEqual(parts.map((p) => [p.name, p.content.toString()]), [["title", "new"], ["file", "contents"]]);
+  assert.match(parts[1]!.head, /filename="x\.txt"/);
+  const plain = Request.make("POST", "http://m.test/up", "a=1", { "Content-Type": "application/x-www-form-urlencoded" });
+  plain.multipart_form = [["k", "v"]];
+  const boundary = multipartBoundary(plain.headers.get("content-type"));
+  assert.ok(boundary, "the Content-Type names the new boundary");
+  assert.deepEqual(parseMultipart(plain.content!, boundary!).map((p) => [p.name, p.content.toString()]), [["k", "v"]]);
+});
