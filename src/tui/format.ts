@@ -381,6 +381,10 @@ function defaultPort(scheme: string): number {
 export function urlParts(f: FlowSummary): { host: string; path: string } {
   if (f.type === "tcp" || f.type === "udp") return { host: f.client, path: ` <-> ${f.server ?? f.host}` };
   if (f.type === "dns") return { host: f.host, path: f.path ? ` ${f.path}` : "" };
+  // The URL's own authority, so the list names what dump prints and ~u matches: with a Host
+  // header, its host and port (or none: the scheme's default), not the connection's port.
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(f.url)?.[1];
+  if (authority) return { host: authority, path: f.path };
   const host = f.port && f.port !== defaultPort(f.scheme) ? `${f.host}:${f.port}` : f.host;
   return { host, path: f.path };
 }

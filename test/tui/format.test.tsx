@@ -80,6 +80,8 @@ test("row cells show markers, status and error", () => {
   assert.match(text({ error: "connection refused", status: undefined }), / err /);
   assert.match(text({ status: 404 }), / 404 /);
   assert.match(text({ scheme: "http", port: 8080, host: "localhost", path: "/x" }), /HTTP +GET +localhost:8080\/x/);
+  // A Host header without a port, on a connection to 18390: the row names the URL's authority (as dump and ~u), not host:18390.
+  assert.match(text({ scheme: "http", port: 18390, host: "virtual.example", path: "/vhost", url: "http://virtual.example/vhost" }), /GET +virtual\.example\/vhost /);
   assert.equal(statusClass({ status: 503, error: undefined }), "5xx");
   const ascii = flowRowCells(makeFlow({ marked: true }), false, l, ASCII_GLYPHS).map((c) => c.text).join("");
   assert.match(ascii, /# /);

@@ -25,6 +25,8 @@ export function makeFlow(over: Partial<FlowSummary> = {}): FlowSummary {
   const host = over.host ?? "api.example.com";
   const path = over.path ?? `/v1/items/${seq}?page=1`;
   const scheme = over.scheme ?? "https";
+  const defaultPort = scheme === "https" || scheme === "wss" ? 443 : 80;
+  const port = over.port ?? defaultPort;
   return {
     id: over.id ?? `f${String(seq).padStart(6, "0")}-7c1e-4f5a-9b1d-2a3b4c5d6e7f`,
     seq,
@@ -33,9 +35,10 @@ export function makeFlow(over: Partial<FlowSummary> = {}): FlowSummary {
     method: "GET",
     scheme,
     host,
-    port: scheme === "https" ? 443 : 80,
+    port,
     path,
-    url: `${scheme}://${host}${path}`,
+    // As pretty_url gives it: the port when it is not the scheme's.
+    url: `${scheme}://${host}${port === defaultPort ? "" : `:${port}`}${path}`,
     httpVersion: "HTTP/1.1",
     status: 200,
     reason: "OK",
