@@ -686,7 +686,7 @@ export class Controller {
       // Each entry is wrapped once per width: a batch of new entries does not re-wrap the 10,000 before it.
       let wrapped = this.logEntryWraps.get(e);
       if (wrapped?.width !== width) {
-        wrapped = { width, rows: logEntryRows(e, width).map((text) => ({ text, level: e.level })) };
+        wrapped = { width, rows: logEntryRows(e, width).map((text, i) => ({ text, level: e.level, wraps: i > 0 })) };
         this.logEntryWraps.set(e, wrapped);
       }
       for (const r of wrapped.rows) rows.push(r);
@@ -1691,15 +1691,20 @@ export class Controller {
 
   // ---- search ----
 
-  private searchable(): { lines: LineList; from: number } | undefined {
+  /** What `/` searches: the screen's rows, and which of them go on into the next (one line wrapped). */
+  private searchable(): { lines: LineList; from: number; continues?: (row: number) => boolean } | undefined {
     const top = this.top();
-    if (top.kind === "flowview" && top.content) return { lines: top.content.lines, from: top.highlight ?? top.scroll - 1 };
+    if (top.kind === "flowview" && top.content) {
+      const owner = top.content.wrapped?.lineOfRow;
+      return { lines: top.content.lines, from: top.highlight ?? top.scroll - 1, ...(owner ? { continues: (row: number) => owner[row + 1] === owner[row] } : {}) };
+    }
     if (top.kind === "help") return { lines: top.lines, from: top.highlight ?? top.scroll - 1 };
     if (top.kind === "eventlog") {
-      const lines = this.eventLogRows().map((r) => [{ text: r.text }]);
+      const logRows = this.eventLogRows();
+      const lines = logRows.map((r) => [{ text: r.text }]);
       const rows = this.bodyRows("eventlog");
       const scroll = top.follow ? Math.max(0, lines.length - rows) : top.scroll;
-      return { lines, from: top.highlight ?? scroll - 1 };
+      return { lines, from: top.highlight ?? scroll - 1, continues: (row) => logRows[row + 1]?.wraps === true };
     }
     return undefined;
   }
@@ -1712,11 +1717,13 @@ export class Controller {
       return;
     }
     const from = fresh ? this.scrollOf(this.top()) - 1 : t.from;
-    const hit = searchLines(t.lines, this.searchTerm, from, backwards);
+    const hit = searchLines(t.lines, this.searchTerm, from, backwards, t.continues);
     if (hit === undefined) {
       this.message(`not found: ${this.searchTerm}`, "warn");
       return;
     }
+    // A found term clears what an earlier search said.
+    if (this._state.message?.text.startsWith("not found: ")) this.set({ message: undefined });
     const rows = this.bodyRows();
     const count = t.lines.length;
     this.updateTop((s) => {
@@ -2043,6 +2050,8 @@ function substitute(cmd: readonly string[], choice: string): string {
 export interface LogRow {
   readonly text: string;
   readonly level: LogLevel;
+  /** A row the entry goes on onto (a wrapped line, or a further line of the message). */
+  readonly wraps?: boolean;
 }
 
 /**

@@ -440,3 +440,45 @@ test("with protobuf_definitions the console shows a gRPC flow's bodies by field 
     h.unmount();
   }
 });
+
+test("/ finds a phrase the screen's width wrapped across two rows, at any width; a found term clears the last 'not found'", async () => {
+  const engine = (await import("./helpers/fake-engine.ts")).FakeEngine;
+  const e = new engine();
+  const h = await renderConsole({ engine: e, width: 60, height: 20 });
+  try {
+    const f = makeFlow({ seq: 1 });
+    e.add([f]);
+    const body = new TextEncoder().encode(`${"The quick brown fox jumps over the lazy dog and keeps running over a very long line that needs wrapping"}\nend`);
+    const origRequest = e.request.bind(e);
+    e.request = (async (req: Parameters<typeof origRequest>[0]) => {
+      if (req.op === "detail") {
+        const d: FlowDetail = makeDetail(f);
+        d.response = { ...d.response!, headers: [["Content-Type", "text/plain"]], body, bodySize: body.length, contentType: "text/plain" };
+        return d;
+      }
+      return origRequest(req);
+    }) as typeof e.request;
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    await press(h, KEY.tab);
+    await waitForText(h, "The quick brown");
+    const shown = h.lastFrame();
+    const phrases = ["lazy dog", "keeps running", "needs wrapping", "over a very"];
+    assert.ok(phrases.some((p) => !shown.split("\n").some((l) => l.includes(p))), `the width cuts one of the phrases in two:\n${shown}`);
+    await press(h, "/");
+    await press(h, "nowhere at all");
+    let fr = await press(h, KEY.enter);
+    assert.match(fr, /not found: nowhere at all/);
+    // Each two-word phrase of the line, wherever the width cut it, is found.
+    for (const phrase of phrases) {
+      await press(h, "/");
+      await press(h, phrase);
+      fr = await press(h, KEY.enter);
+      assert.doesNotMatch(fr, /not found/, `${phrase} found`);
+      const top = h.ctrl.state.stack.at(-1)!;
+      assert.ok(top.kind === "flowview" && top.highlight !== undefined, `${phrase} highlighted`);
+    }
+  } finally {
+    h.unmount();
+  }
+});

@@ -23,7 +23,7 @@ export function sliceLine(line: Line, start: number, end: number): Line {
  * ignoring case and wrapping around; `from` itself is checked last so a lone match is still found.
  * A `from` outside the lines (e.g. -1 when nothing is focused) starts at the first line, or the last when backwards.
  */
-export function searchLines(lines: LineList, term: string, from: number, backwards = false): number | undefined {
+export function searchLines(lines: LineList, term: string, from: number, backwards = false, continues?: (row: number) => boolean): number | undefined {
   const n = lines.length;
   if (n === 0 || term === "") return undefined;
   const needle = term.toLowerCase();
@@ -31,9 +31,25 @@ export function searchLines(lines: LineList, term: string, from: number, backwar
   const start = from >= 0 && from < n ? Math.trunc(from) : backwards ? n : -1;
   for (let k = 1; k <= n; k++) {
     const i = (((start + k * step) % n) + n) % n;
-    if (lineTextAt(lines, i).toLowerCase().includes(needle)) return i;
+    const text = lineTextAt(lines, i).toLowerCase();
+    if (text.includes(needle)) return i;
+    if (i + 1 < n && continues?.(i) && spansInto(text, lineTextAt(lines, i + 1).toLowerCase(), needle)) return i;
   }
   return undefined;
+}
+
+/**
+ * Whether `needle` starts in `row` and runs on into `next`, the row the same line wraps onto:
+ * what the screen's width cut in two is still found (a wrap between words dropped the space, a
+ * long word's was not at one: both joins are tried). A match inside `next` alone is its own row's.
+ */
+function spansInto(row: string, next: string, needle: string): boolean {
+  const rest = next.trimStart();
+  const from = Math.max(0, row.length - needle.length + 1);
+  for (const joined of [row + rest, `${row} ${rest}`]) {
+    if (joined.slice(from, row.length + needle.length - 1).includes(needle)) return true;
+  }
+  return false;
 }
 
 /** A piece of a line, and whether it is (part of) a match of the search term. */
