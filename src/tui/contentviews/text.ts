@@ -140,6 +140,8 @@ export function parseContentType(ct: string | undefined): { mime: string; params
  * at best, and this keeps one enormous line (minified code, a base64 blob) from costing work proportional to its size.
  */
 export const MAX_LINE_BYTES = 16 * 1024;
+/** How far back from MAX_LINE_BYTES a space is looked for to cut a long line at. */
+const CUT_AT_SPACE_WITHIN = 1024;
 
 /**
  * Emits `b[start, end)` as text lines (split on LF, CRLF counted as one break), each prefixed with `indent`.
@@ -168,8 +170,14 @@ export function pushTextLines(
     let next = rel < 0 ? nl : nl + 1;
     if (lineEnd - pos > MAX_LINE_BYTES) {
       lineEnd = pos + MAX_LINE_BYTES;
+      // After a space near the limit, when there is one: a word cut in two could not be searched
+      // for, and the next piece began with the space.
+      // (Only so far back: a body with no space in it is not scanned back to its start for each piece.)
+      const from = lineEnd - CUT_AT_SPACE_WITHIN;
+      const space = from + view.subarray(from, lineEnd).lastIndexOf(0x20);
+      if (space >= from) lineEnd = space + 1;
       // Never cut inside a UTF-8 sequence.
-      while (lineEnd > pos + 1 && (view[lineEnd]! & 0xc0) === 0x80) lineEnd--;
+      else while (lineEnd > pos + 1 && (view[lineEnd]! & 0xc0) === 0x80) lineEnd--;
       next = lineEnd;
     }
     let text = decodeLenient(view.subarray(pos, lineEnd));

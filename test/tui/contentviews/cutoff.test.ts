@@ -86,3 +86,16 @@ test("urlencoded: a many-megabyte field is previewed with a note, and shown whol
   const full = texts(renderContent(body, "application/x-www-form-urlencoded", "urlencoded", { maxLines: Infinity }));
   assert.equal(full.length, 2 + (3 * 1024 * 1024) / (16 * 1024));
 });
+
+test("a long line of words is broken after a space near 16 KiB, never inside a word, and no piece starts with the space", () => {
+  const words = Array.from({ length: 4000 }, (_, i) => `tok${String(i + 1).padStart(5, "0")}`).join(" ");
+  const pieces = texts(renderContent(enc(words), "text/plain", "raw", { maxLines: Infinity }));
+  assert.ok(pieces.length > 1);
+  assert.equal(pieces.join(""), words, "nothing lost or added");
+  for (const p of pieces) {
+    assert.ok(!p.startsWith(" "), "no piece starts with a space");
+    assert.ok(p.length <= 16 * 1024);
+  }
+  // Every token is whole in some piece, so / finds it.
+  for (const t of ["tok01821", "tok03999"]) assert.ok(pieces.some((p) => p.includes(t)), t);
+});
