@@ -7,7 +7,9 @@ import { CONSOLE_LAYOUTS } from "../console-choices.ts";
 /** The status line and the prompt/message line. */
 export const STATUS_LINES = 2;
 /** The option help pane under the options list. */
-export const OPTION_HELP_LINES = 3;
+/** Under the options and commands lists: a rule, the focused item's help wrapped on up to four lines, and its type or signature. */
+export const FOOTER_HELP_LINES = 4;
+export const OPTION_HELP_LINES = FOOTER_HELP_LINES + 2;
 
 export type ScreenKind = "flowlist" | "flowview" | "help" | "options" | "eventlog" | "commands" | "keybindings" | "grideditor" | "texteditor";
 
@@ -41,10 +43,10 @@ export function bodyHeight(kind: ScreenKind, main: number, titles = true): numbe
     case "texteditor":
       return Math.max(1, main - 1);
     case "options":
+    case "commands":
       return Math.max(1, main - title - OPTION_HELP_LINES);
     case "help":
     case "eventlog":
-    case "commands":
     case "keybindings":
       return Math.max(1, main - title);
   }

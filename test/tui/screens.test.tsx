@@ -355,3 +355,23 @@ test("console_layout_headers off (mitmproxy's option) gives the screens' title r
     h.unmount();
   }
 });
+
+test("O and C show the focused option's or command's whole help, wrapped under the list, with its type or signature", async () => {
+  const h = await renderConsole({ width: 60, height: 24 });
+  try {
+    const long = "Show the Host header's host in the flow list and URLs; off: the host pryx connected to (mitmproxy's showhost, whose default is off).";
+    h.engine.options = [...h.engine.options, { name: "showhost", type: "bool", value: "true", default: "true", help: long, choices: undefined } as unknown as (typeof h.engine.options)[number]];
+    let f = await press(h, "O");
+    const names = h.ctrl.optionList().map((o) => o.name);
+    for (let i = 0; i < names.indexOf("showhost"); i++) f = await press(h, "j");
+    assert.match(focusedLine(f)!, /showhost/);
+    // The help's end, which a one-line pane cut off, is on screen, between words.
+    assert.match(f.replace(/\s+/g, " "), /\(mitmproxy's showhost, whose default is off\)\./);
+    await press(h, "q");
+    f = await press(h, "C");
+    const sig = h.ctrl.commandList()[0]!;
+    assert.ok(f.includes(sig.signature), `the focused command's signature ${sig.signature} is shown`);
+  } finally {
+    h.unmount();
+  }
+});

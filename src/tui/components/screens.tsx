@@ -6,8 +6,8 @@ import type { CommandInfo, LogLevel, OptionInfo } from "../../protocol.ts";
 import { type Controller, type EventLogScreen, type ListScreen, type TextScreen } from "../controller.ts";
 import { displayKey } from "../keys.ts";
 import type { Binding } from "../keymap.ts";
-import { OPTION_HELP_LINES } from "../layout.ts";
-import { padEnd, sanitize, truncEnd } from "../format.ts";
+import { FOOTER_HELP_LINES, OPTION_HELP_LINES } from "../layout.ts";
+import { padEnd, sanitize, truncEnd, wrapColumns } from "../format.ts";
 import { paint, useTheme } from "../theme.ts";
 import { LinesView, MatchedText } from "./lines.tsx";
 import { EditingText } from "./editors.tsx";
@@ -88,19 +88,39 @@ export function OptionsView({ screen, options, width, height, bodyRows }: { scre
           );
         })}
       </Box>
-      <Box flexDirection="column" height={OPTION_HELP_LINES} overflowY="hidden">
-        {focused ? (
-          <>
-            <Text wrap="truncate-end" dimColor>
-              {"─".repeat(Math.max(0, width))}
-            </Text>
-            <Text wrap="truncate-end">{focused.help}</Text>
-            <Text wrap="truncate-end" dimColor>
-              {`type ${focused.type}, default ${JSON.stringify(focused.default)}${focused.choices ? `, one of ${focused.choices.join(", ")}` : ""}`}
-            </Text>
-          </>
-        ) : null}
-      </Box>
+      <HelpFooter width={width} help={focused?.help} detail={focused ? `type ${focused.type}, default ${JSON.stringify(focused.default)}${focused.choices ? `, one of ${focused.choices.join(", ")}` : ""}` : undefined} />
+    </Box>
+  );
+}
+
+/**
+ * The focused option's or command's help under its list, wrapped between words (cut short only
+ * past FOOTER_HELP_LINES lines), then its type or signature: many options say there how pryx
+ * differs from mitmproxy, which a one-line pane cut off.
+ */
+function HelpFooter({ width, help, detail }: { width: number; help: string | undefined; detail: string | undefined }) {
+  const w = Math.max(1, width);
+  const lines = help === undefined ? [] : wrapColumns(sanitize(help), w, w);
+  const shown = lines.length > FOOTER_HELP_LINES ? [...lines.slice(0, FOOTER_HELP_LINES - 1), truncEnd(lines.slice(FOOTER_HELP_LINES - 1).join(" "), w)] : lines;
+  return (
+    <Box flexDirection="column" height={OPTION_HELP_LINES} overflowY="hidden">
+      {help === undefined ? null : (
+        <>
+          <Text wrap="truncate-end" dimColor>
+            {"─".repeat(w)}
+          </Text>
+          <Box flexDirection="column" height={FOOTER_HELP_LINES} overflowY="hidden">
+            {shown.map((l, i) => (
+              <Text key={i} wrap="truncate-end">
+                {l}
+              </Text>
+            ))}
+          </Box>
+          <Text wrap="truncate-end" dimColor>
+            {detail ?? ""}
+          </Text>
+        </>
+      )}
     </Box>
   );
 }
@@ -141,15 +161,19 @@ function FocusList<T>({ title, right, screen, items, itemKey, height, bodyRows, 
 export function CommandsView({ screen, commands, width, height, bodyRows }: { screen: ListScreen; commands: readonly CommandInfo[]; width: number; height: number; bodyRows: number }) {
   const theme = useTheme();
   const nameW = Math.min(34, Math.max(8, ...commands.map((c) => c.name.length)));
+  const focused = commands[screen.focus];
   return (
-    <FocusList title="Command Reference" right="⏎ to run, q back" screen={screen} items={commands} itemKey={(c) => c.name} height={height} bodyRows={bodyRows}
-      row={(c) => (
-        <>
-          <Text color={paint(theme, "cyan")}>{padEnd(c.name, nameW) + "  "}</Text>
-          <Text>{truncEnd(c.help || c.signature, Math.max(0, width - nameW - 4))}</Text>
-        </>
-      )}
-    />
+    <Box flexDirection="column" height={height} overflowY="hidden">
+      <FocusList title="Command Reference" right="⏎ to run, q back" screen={screen} items={commands} itemKey={(c) => c.name} height={height - OPTION_HELP_LINES} bodyRows={bodyRows}
+        row={(c) => (
+          <>
+            <Text color={paint(theme, "cyan")}>{padEnd(c.name, nameW) + "  "}</Text>
+            <Text>{truncEnd(c.help || c.signature, Math.max(0, width - nameW - 4))}</Text>
+          </>
+        )}
+      />
+      <HelpFooter width={width} help={focused ? focused.help || focused.name : undefined} detail={focused?.signature} />
+    </Box>
   );
 }
 
