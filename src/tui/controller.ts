@@ -41,6 +41,8 @@ import { osc52 } from "./clipboard.ts";
 import { WholeBodies } from "./render/whole-bodies.ts";
 import type { BodyRendering } from "./render/body-renderer.ts";
 import { FILTER_HELP } from "../engine/filter/operators.ts";
+import { EXPORT_FORMATS } from "../engine/flow/export.ts";
+import { CUT_SPECS } from "../cut-specs.ts";
 
 /** Body bytes asked for when a flow view opens; `f` asks for everything up to FULL_BODY_LIMIT. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -144,6 +146,13 @@ export type Overlay = ChooserOverlay | ConfirmOverlay;
 
 /** One-key shortcuts for chooser entries, as mitmproxy's (no q: it cancels). */
 export const CHOOSER_SHORTCUTS = "123456789abcdefghijklmnoprstuvwxyz";
+
+/** What Tab offers for a command's argument, by the name its signature gives it. */
+const PARAM_VALUES: Record<string, readonly string[]> = {
+  format: EXPORT_FORMATS,
+  cuts: CUT_SPECS,
+  bool: ["true", "false"],
+};
 
 /** What Tab may put in place of the word at [start, end), which reads `typed` up to the cursor. */
 export interface Completions {
@@ -1303,7 +1312,14 @@ export class Controller {
       return { start: w.start, end: w.end, candidates: await completePath(w.value), typed: w.value, paths: true };
     }
     let candidates: string[] = [];
-    if (w.index === 0) candidates = startsWith(this.commandList().map((c) => c.name));
+    // An argument of a kind with known values: an export format, cut specs (the one after the
+    // last comma of a list of them), a bool.
+    const param = cmd ? signatureParam(cmd.signature, w.index - 1) : undefined;
+    const known = param === undefined ? undefined : PARAM_VALUES[param];
+    if (known) {
+      const head = param === "cuts" ? w.value.slice(0, w.value.lastIndexOf(",") + 1) : "";
+      candidates = startsWith(known.map((v) => head + v));
+    } else if (w.index === 0) candidates = startsWith(this.commandList().map((c) => c.name));
     else if (words[0] === "set" && w.index === 1) candidates = startsWith(this._state.options.keys());
     else if (words[0] === "set" && w.index === 2) {
       const o = this._state.options.get(words[1] ?? "");

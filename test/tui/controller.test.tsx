@@ -201,6 +201,16 @@ test("completion asks the engine for words it cannot complete itself", async () 
   ctrl.dispose();
 });
 
+test("Tab completes cut specs (the one after the last comma), export formats and bools, by the argument's name in the signature", async () => {
+  const { ctrl } = make(new FakeEngine());
+  const at = (line: string) => ctrl.completions(line, line.length).then((r) => r.candidates);
+  assert.deepEqual(await at("cut.clip @focus request.ur"), ["request.url"]);
+  assert.ok((await at("cut.clip @focus request.url,response.s")).includes("request.url,response.status_code"));
+  assert.deepEqual(await at("export.clip c"), ["curl"]);
+  assert.ok((await at("export.clip ")).includes("raw_request"));
+  ctrl.dispose();
+});
+
 test("Tab completes file paths for the real engine's path arguments (L, w, b, export.file)", async (t) => {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "pryx-tab-paths-")));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));

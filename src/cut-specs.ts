@@ -1,0 +1,38 @@
+/**
+ * The cut specs Tab offers after `cut`, `cut.clip` and `cut.save` (mitmproxy's cut completes its
+ * CutSpec the same way). `cut` takes any attribute path of a flow; these are the usual ones.
+ */
+export const CUT_SPECS = [
+  "request.method",
+  "request.scheme",
+  "request.host",
+  "request.port",
+  "request.path",
+  "request.url",
+  "request.pretty_url",
+  "request.http_version",
+  "request.header[",
+  "request.content",
+  "request.text",
+  "request.raw_content",
+  "request.timestamp_start",
+  "request.timestamp_end",
+  "response.status_code",
+  "response.reason",
+  "response.http_version",
+  "response.header[",
+  "response.content",
+  "response.text",
+  "response.raw_content",
+  "response.timestamp_start",
+  "response.timestamp_end",
+  "client_conn.peername.host",
+  "client_conn.peername.port",
+  "server_conn.address.host",
+  "server_conn.address.port",
+  "server_conn.sni",
+  "id",
+  "type",
+  "marked",
+  "comment",
+] as const;
