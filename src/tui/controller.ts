@@ -290,6 +290,8 @@ export class Controller {
    * flow does not follow the user to the next JSON one. Oldest forgotten past a bound.
    */
   private readonly viewModes = new Map<string, FlowViewScreen["modes"]>();
+  /** The tab the flow view was last on: the next flow opened from the list opens on it, as mitmproxy's long-lived flow view does. */
+  private lastFlowTab = 0;
   private messageId = 0;
   private messageTimer: NodeJS.Timeout | undefined;
   private readonly history: CommandHistory;
@@ -1429,7 +1431,11 @@ export class Controller {
       case "flowview": {
         if (what === "next" || what === "right" || what === "left" || what === "prev") {
           const d = what === "next" || what === "right" ? 1 : -1;
-          this.updateTop<FlowViewScreen>((s) => this.withContent({ ...s, tab: (s.tab + d + s.tabs.length) % s.tabs.length, scroll: 0, highlight: undefined }));
+          this.updateTop<FlowViewScreen>((s) => {
+            const tab = (s.tab + d + s.tabs.length) % s.tabs.length;
+            this.lastFlowTab = tab;
+            return this.withContent({ ...s, tab, scroll: 0, highlight: undefined });
+          });
           return;
         }
         const count = top.content?.lines.length ?? 0;
@@ -1565,7 +1571,7 @@ export class Controller {
     }
     const prev = this._state.stack.find((s): s is FlowViewScreen => s.kind === "flowview");
     // Keep the tab the user was on when stepping to the next flow, or the one the preview shows.
-    const tab = prev ? prev.tab : this._state.preview?.id === id ? this._state.preview.tab : 0;
+    const tab = prev ? prev.tab : this._state.preview?.id === id ? this._state.preview.tab : this.lastFlowTab;
     const screen = this.flowViewScreen(f, this.nextKey++, tab);
     const top = this.top();
     if (top.kind === "flowview") this.set({ stack: [...this._state.stack.slice(0, -1), screen] });

@@ -482,3 +482,21 @@ test("/ finds a phrase the screen's width wrapped across two rows, at any width;
     h.unmount();
   }
 });
+
+test("a flow opened from the list opens on the tab the flow view was last on, as mitmproxy's flow view keeps it", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add([makeFlow({ seq: 1, path: "/one" }), makeFlow({ seq: 2, path: "/two" })]);
+    await waitForText(h, "[2/2]");
+    await press(h, KEY.enter);
+    let f = await press(h, KEY.tab);
+    assert.match(f, /\[Response\]/);
+    await press(h, "q");
+    await press(h, "j");
+    f = await press(h, KEY.enter);
+    assert.match(f, /\/two/);
+    assert.match(f, /\[Response\]/, "still on the Response tab");
+  } finally {
+    h.unmount();
+  }
+});
