@@ -2045,7 +2045,8 @@ export class Controller {
     if (top.kind === "flowview") {
       const i = this.store.indexOfId(top.id);
       const next = this.store.at((i < 0 ? this.store.focusIndex() : i) + d);
-      if (!next) return;
+      // mitmproxy says so, rather than a key that seems to do nothing.
+      if (!next) return void this.message("No more flows", "warn");
       this.store.focusFlow(next.id);
       this.openFlow(next.id);
       return;

@@ -500,3 +500,16 @@ test("a flow opened from the list opens on the tab the flow view was last on, as
     h.unmount();
   }
 });
+
+test("space on the last flow (p on the first) says there are no more flows, as mitmproxy does", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add([makeFlow({ seq: 1, path: "/only" })]);
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    const f = await press(h, " ");
+    assert.match(f, /No more flows/);
+  } finally {
+    h.unmount();
+  }
+});
