@@ -142,6 +142,9 @@ export abstract class Flow {
     f.live = false;
     f.error = this.error;
     f.metadata = { ...this.metadata };
+    // As mitmproxy's copy of the state: the copy was made when the original was, so its time
+    // agrees with the timings it carries over.
+    f.timestamp_created = this.timestamp_created;
     return f;
   }
 

@@ -30,3 +30,12 @@ test("a WebSocket flow's copy (D, flow.copy()) has copies of its messages", asyn
   copy.websocket!.messages[0]!.content = Buffer.from("edited");
   assert.equal(Buffer.from(f.websocket.messages[0]!.content).toString(), "hi", "the original keeps its own");
 });
+
+test("a copy keeps the original's creation time, which its request's timings belong to (mitmproxy's copy of the state)", async () => {
+  const { HTTPFlow, Request } = await import("../../../src/engine/flow/http.ts");
+  const f = new HTTPFlow(new Client(["127.0.0.1", 1], ["127.0.0.1", 2]), new Server(["a.test", 80]), Request.make("GET", "http://a.test/"));
+  f.timestamp_created = 1_700_000_000;
+  const copy = f.copy();
+  assert.equal(copy.timestamp_created, 1_700_000_000);
+  assert.notEqual(copy.id, f.id);
+});
