@@ -1678,7 +1678,7 @@ export class Controller {
   private openHelp(): void {
     const under = this.top();
     const context = contextOf(under);
-    this.push({ kind: "help", key: this.nextKey++, title: "Help", lines: helpLines(this.keymap, context === "help" ? "flowlist" : context), scroll: 0, highlight: undefined });
+    this.push({ kind: "help", key: this.nextKey++, title: "Help", lines: helpLines(this.keymap, context === "help" ? "flowlist" : context, this._state.width), scroll: 0, highlight: undefined });
   }
 
   /**
@@ -2096,16 +2096,27 @@ export function logEntryRows(e: LogEntry, width: number): string[] {
 }
 
 /** Help generated from the keymap: the keys of the view the user came from, then the global ones it does not shadow. */
-export function helpLines(keymap: Keymap, context: Context): Line[] {
+export function helpLines(keymap: Keymap, context: Context, width = Infinity): Line[] {
   const lines: Line[] = [];
   const section = (title: string, bindings: { key: string; help: string; command: string }[]) => {
     lines.push([{ text: title, style: "heading" }]);
     const w = Math.max(6, ...bindings.map((b) => displayKey(b.key).length));
     const hw = Math.min(44, Math.max(...bindings.map((b) => (b.help || b.command).length)));
     for (const b of bindings) {
+      const key = `  ${displayKey(b.key).padEnd(w)}  `;
+      const help = b.help || b.command;
+      // Too narrow for the three columns: the command goes on a row of its own under the help,
+      // rather than the help and the command both being cut.
+      if (b.help && key.length + hw + 2 + b.command.length > width) {
+        const room = Math.max(8, width - key.length);
+        const pad = " ".repeat(key.length);
+        wrapColumns(help, room, room).forEach((text, i) => lines.push(i === 0 ? [{ text: key, style: "key" }, { text }] : [{ text: pad + text }]));
+        for (const text of wrapColumns(b.command, room, room)) lines.push([{ text: pad + text, style: "dim" }]);
+        continue;
+      }
       lines.push([
-        { text: `  ${displayKey(b.key).padEnd(w)}  `, style: "key" },
-        { text: (b.help || b.command).padEnd(hw) },
+        { text: key, style: "key" },
+        { text: help.padEnd(hw) },
         { text: b.help ? `  ${b.command}` : "", style: "dim" },
       ]);
     }

@@ -375,3 +375,17 @@ test("O and C show the focused option's or command's whole help, wrapped under t
     h.unmount();
   }
 });
+
+test("? at 60 columns puts a binding's command under its help rather than cutting both", async () => {
+  const h = await renderConsole({ width: 60, height: 60 });
+  try {
+    const f = await press(h, "?");
+    const lines = f.split("\n");
+    const at = lines.findIndex((l) => /^ +m +Toggle mark on this flow/.test(l));
+    assert.ok(at >= 0, f);
+    assert.match(lines[at + 1]!, /^ +flow\.mark\.toggle @focus$/);
+    assert.ok(lines.every((l) => !l.includes("…")), "nothing is cut");
+  } finally {
+    h.unmount();
+  }
+});
