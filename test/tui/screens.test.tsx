@@ -5,7 +5,8 @@ import { FakeEngine, makeFlows } from "./helpers/fake-engine.ts";
 import { OPERATORS } from "../../src/engine/filter/operators.ts";
 
 test("? shows help for the current view from the keymap, then global keys; q returns", async () => {
-  const h = await renderConsole({ height: 60 });
+  // Tall enough for both sections: a long command takes rows of its own under its help.
+  const h = await renderConsole({ height: 90 });
   try {
     const f = await press(h, "?");
     assert.match(f, /Keys for this view \(flowlist\)/);
