@@ -7,6 +7,7 @@ import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { RawClient } from "../helpers/raw-client.ts";
 import { h2Request, h2ViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 
 const HALF = 64 * 1024;
@@ -287,4 +288,39 @@ test("store_streamed_bodies: a streamed upload and a streamed answer are in thei
   const plain = proxy.engine.store.get(dropped?.id ?? "") as HTTPFlow;
   assert.equal(plain.request.raw_content, undefined);
   assert.equal(plain.response?.raw_content, undefined);
+});
+
+test("a streamed upload its server answers early (a 401 before the body ends): one response reaches the client, the request hook still fires, and the connection stays in step", { timeout: 15_000 }, async (t) => {
+  const origin = await startHttpOrigin((req, res) => {
+    if (req.url === "/upload") {
+      res.writeHead(401, { "content-type": "text/plain", "content-length": "13" });
+      res.end("early answer!");
+      req.resume();
+      return;
+    }
+    res.end(`next ${req.url}`);
+  });
+  const hooks: string[] = [];
+  const proxy = await startProxy({ options: { stream_large_bodies: "10" }, addons: [{ name: "seen", request: (f: { request: { path: string } }) => void hooks.push(`request ${f.request.path}`), response: (f: { request: { path: string } }) => void hooks.push(`response ${f.request.path}`) }] });
+  const client = await RawClient.connect(proxy.port);
+  closeAfter(t, client, proxy, origin);
+  const piece = "x".repeat(20_000);
+  client.send(`POST http://127.0.0.1:${origin.port}/upload HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nContent-Length: ${piece.length * 3}\r\n\r\n${piece}`);
+  // The rest of the body comes after the server has answered, as an uploading client sends it.
+  await waitUntil(() => proxy.engine.store.all().some((f) => (f as { response?: unknown }).response !== undefined), "the server's early answer");
+  for (let i = 0; i < 2; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    client.send(piece);
+  }
+  const first = await client.response();
+  assert.equal(first.status, 401);
+  assert.equal(first.body.toString(), "early answer!", first.head);
+  client.send(`GET http://127.0.0.1:${origin.port}/next HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`);
+  const second = await client.response();
+  assert.equal(second.status, 200, "the next answer is the GET's, not a second copy of the 401");
+  assert.equal(second.body.toString(), "next /next");
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(client.pending.length, 0, "nothing more came");
+  await proxy.waitFinished(2);
+  assert.deepEqual(hooks.filter((h) => h.endsWith("/upload")).sort(), ["request /upload", "response /upload"]);
 });

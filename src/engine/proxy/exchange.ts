@@ -177,11 +177,13 @@ export class HttpExchange {
     if (body.trailers.length) req.trailers = Headers.fromRaw(body.trailers);
     req.timestamp_end = Date.now() / 1000;
     ctx.notify(flow);
-    if (!flow.response) {
+    // A streamed request may have its server's answer already (a 401 sent early, a gRPC
+    // stream's replies): that response is the server's, and the request still gets its hook.
+    if (streamedTo || !flow.response) {
       await ctx.addons.trigger("request", flow);
       await this.waitIfIntercepted();
     }
-    if (!flow.response && ctx.tls && ctx.options.get<boolean>("onboarding") && req.pretty_host === ctx.options.get<string>("onboarding_host")) {
+    if (!streamedTo && !flow.response && ctx.tls && ctx.options.get<boolean>("onboarding") && req.pretty_host === ctx.options.get<string>("onboarding_host")) {
       const page = ctx.tls.onboarding(req.path);
       flow.response = new Response({ status_code: page.status, headers: page.headers, content: page.body });
       flow.response.timestamp_end = Date.now() / 1000;
@@ -226,7 +228,8 @@ export class HttpExchange {
 
   private async respond(streamedTo: UpstreamChannel | undefined): Promise<ExchangeResult> {
     const { flow, ctx, writer } = this;
-    if (flow.response) {
+    // With the request streamed to a server, a response here is that server's, sent or being sent.
+    if (flow.response && !streamedTo) {
       // Answered by an addon or an edit: no server, straight to the response hook.
       await ctx.addons.trigger("response", flow);
       await this.waitIfIntercepted();
