@@ -5,7 +5,9 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { startProxy, testConfdir } from "../helpers/proxy.ts";
-import { h2Request, h2ViaProxy, startTlsOrigin, type TlsOrigin } from "../helpers/tls-origin.ts";
+import { h2Request, h2ViaProxy, originCertificate, startTlsOrigin, type TlsOrigin } from "../helpers/tls-origin.ts";
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
@@ -360,4 +362,27 @@ test("an h2 client gets the response's headers as the flow has them: no date the
   assert.equal(res.headers["date"], undefined);
   const [flow] = await proxy.waitFinished(1);
   assert.equal((proxy.engine.store.get(flow!.id) as HTTPFlow).response?.headers.get("date"), undefined);
+});
+
+test("an h2 server that answers and closes its stream before a streamed upload ends: the client's stream still ends (what is left of the body is dropped, not stalled)", { timeout: 15_000 }, async (t) => {
+  const cert = originCertificate();
+  const server = http2.createSecureServer({ key: cert.keyPem, cert: cert.certPem });
+  // Answers at once and never reads the body, as a server refusing an upload (401, 413) does.
+  server.on("stream", (stream) => {
+    stream.respond({ ":status": 401, "content-type": "text/plain" });
+    stream.end("no");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as AddressInfo).port;
+  const proxy = await startProxy({ options: { ...insecure, stream_large_bodies: "10k" } });
+  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${port}`, servername: "localhost" });
+  // The client, then pryx (and its server session), then the server, which waits for its sessions.
+  t.after(async () => {
+    session.close();
+    await proxy.stop();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  const res = await h2Request(session, { method: "POST", path: "/upload", body: Buffer.alloc(3_000_000, 1) });
+  assert.equal(res.status, 401, res.body.toString());
+  assert.equal(res.body.toString(), "no");
 });

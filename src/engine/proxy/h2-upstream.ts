@@ -101,7 +101,23 @@ export class H2Upstream implements UpstreamChannel {
       // A reset that has not been reported yet (it races the end) can leave the body short.
       if (promised !== undefined && received < promised) sink.onError(cutShort());
       else sink.onComplete(trailers);
+      // Answered whole before the upload ended: the server wants no more of it (RFC 9113 8.1
+      // lets it say so with RST_STREAM NO_ERROR; it may not), so pryx stops sending it.
+      if (body && !body.complete && !body.aborted) {
+        stream.close(http2.constants.NGHTTP2_NO_ERROR);
+        dropRest();
+      }
     });
+    /**
+     * The server is done with a stream the client's upload has not finished: what is left of the
+     * body has nowhere to go. It is read and dropped, so the client, held by flow control where
+     * the stream stopped taking it, can finish its upload and take the answer.
+     */
+    const dropRest = (): void => {
+      if (!body || body.complete || body.aborted) return;
+      body.stream(() => true);
+      body.resume();
+    };
     const cutShort = (): Error => new Error(`server ${formatAddress(this.server.address)} ended the HTTP/2 stream after ${received} of the ${promised} bytes its Content-Length promised`);
     stream.on("error", (err) => {
       this.streams.delete(stream);
@@ -112,11 +128,20 @@ export class H2Upstream implements UpstreamChannel {
       this.streams.delete(stream);
       if (!done) sink.onError(new Error(`server ${formatAddress(this.server.address)} reset the HTTP/2 stream (${h2ErrorName(stream.rstCode)})`));
       done = true;
+      dropRest();
     });
     if (body) {
+      // One wait for drain at a time: chunks already on their way still come after a full write.
+      let draining = false;
       body.stream((c) => {
         const more = stream.write(c);
-        if (!more) stream.once("drain", () => body.resume());
+        if (!more && !draining) {
+          draining = true;
+          stream.once("drain", () => {
+            draining = false;
+            body.resume();
+          });
+        }
         return more;
       });
       // A body the client cut off is not ended as if whole: the stream is cancelled instead.

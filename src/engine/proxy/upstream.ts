@@ -331,9 +331,17 @@ export class H1Upstream implements UpstreamChannel {
     }
     this.socket.write(head);
     const chunked = addChunked || isChunked(req.plainHeaders);
+    // One wait for drain at a time: chunks already on their way still come after a full write.
+    let draining = false;
     body.stream((c) => {
       const more = this.socket.write(chunked ? Buffer.concat(chunkOf(c)) : c);
-      if (!more) this.socket.once("drain", () => body.resume());
+      if (!more && !draining) {
+        draining = true;
+        this.socket.once("drain", () => {
+          draining = false;
+          body.resume();
+        });
+      }
       return more;
     });
     void body.whenComplete().then(() => {
