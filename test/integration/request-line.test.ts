@@ -175,3 +175,11 @@ test("a request line without an HTTP version (HTTP/0.9) is refused with 400, as 
   next.send(get(origin, "/after"));
   assert.equal((await next.response()).status, 200, "the proxy keeps serving");
 });
+
+test("HTTP/2 with prior knowledge (h2c) is refused saying so, not with llhttp's 'Pause on PRI/Upgrade'", { timeout: 10_000 }, async (t) => {
+  const { client } = await setup(t);
+  client.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+  const res = await client.response();
+  assert.equal(res.status, 400);
+  assert.match(res.body.toString(), /HTTP\/2 with prior knowledge \(h2c\) is not supported/);
+});

@@ -421,5 +421,8 @@ function completedIn(bytes: Buffer, maxHeaderSize: number, lenient: number): num
 
 function toError(e: ParserNativeError, kind: "request" | "response"): HttpParseError {
   const why = e.reason ?? e.message;
-  return new HttpParseError(e.code, e.code === "HPE_HEADER_OVERFLOW" ? `${kind} headers too large` : `malformed HTTP message: ${why}`);
+  if (e.code === "HPE_HEADER_OVERFLOW") return new HttpParseError(e.code, `${kind} headers too large`);
+  // llhttp's words for HTTP/2's connection preface ("PRI * HTTP/2.0"), sent without TLS.
+  if (kind === "request" && /PRI\/Upgrade/.test(why)) return new HttpParseError(e.code, "HTTP/2 with prior knowledge (h2c) is not supported: speak HTTP/1.1, or HTTP/2 over TLS (ALPN h2)");
+  return new HttpParseError(e.code, `malformed HTTP message: ${why}`);
 }
