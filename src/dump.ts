@@ -70,6 +70,8 @@ function bodyLines(m: MessageDetail, level: number, style: BodyStyle, schema: Me
 function messageLines(m: MessageDetail, level: number, style: BodyStyle, schema: MessageSchema | undefined): string[] {
   const out = m.headers.map(([k, v]) => `${k}: ${v}`);
   if (level >= 3 && m.bodySize > 0) out.push("", ...bodyLines(m, level, style, schema));
+  // As mitmdump's "HTTP Trailers" section: gRPC's status is there.
+  if (level >= 3 && m.trailers?.length) out.push("", "--- HTTP Trailers", ...m.trailers.map(([k, v]) => `${k}: ${v}`));
   return out.map((l) => (l ? `    ${l}` : l));
 }
 

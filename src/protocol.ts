@@ -64,6 +64,8 @@ export interface MessageDetail {
   contentType: string | undefined;
   /** The Content-Encoding the body was decoded from ("decoded gzip"), or that failed to decode ("cannot decode br"). */
   encoding: string | undefined;
+  /** HTTP trailers after the body (gRPC's grpc-status), when there are any. */
+  trailers?: HeaderField[];
 }
 
 export interface RequestDetail extends MessageDetail {

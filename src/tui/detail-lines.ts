@@ -106,6 +106,11 @@ function headerLines(headers: readonly HeaderField[]): Line[] {
   ]);
 }
 
+/** A message's trailers after its body (gRPC's grpc-status and grpc-message), as mitmproxy shows them. */
+function trailerLines(m: MessageDetail): Line[] {
+  return m.trailers?.length ? [[], [{ text: "Trailers", style: "heading" }], ...headerLines(m.trailers)] : [];
+}
+
 function queryOf(path: string): [string, string][] {
   const q = path.indexOf("?");
   if (q < 0) return [];
@@ -173,7 +178,7 @@ function requestTab(d: FlowDetail, o: TabOptions): TabContent {
   if (!r) return { lines: [[{ text: "No request.", style: "dim" }]], viewName: undefined, cut: false };
   const lines: Line[] = [[{ text: `${r.method} ${escapeAscii(r.url)} ${r.httpVersion}`, style: "heading" }], ...headerLines(r.headers), []];
   const body = bodyLines(r, o, "No request content", queryOf(r.path), o.schemaFor?.(r.path, true));
-  return { ...body, lines: new JoinedLines([lines, body.lines]) };
+  return { ...body, lines: new JoinedLines([lines, body.lines, trailerLines(r)]) };
 }
 
 function responseTab(d: FlowDetail, o: TabOptions): TabContent {
@@ -190,7 +195,7 @@ function responseTab(d: FlowDetail, o: TabOptions): TabContent {
   }
   const lines: Line[] = [[{ text: `${r.httpVersion} ${r.status} ${escapeAscii(r.reason)}`, style: "heading" }], ...headerLines(r.headers), []];
   const body = bodyLines(r, o, "No content", [], o.schemaFor?.(d.request?.path, false));
-  return { ...body, lines: new JoinedLines([lines, body.lines]) };
+  return { ...body, lines: new JoinedLines([lines, body.lines, trailerLines(r)]) };
 }
 
 function messagesTab(d: FlowDetail, o: TabOptions): TabContent {

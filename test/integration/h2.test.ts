@@ -386,3 +386,37 @@ test("an h2 server that answers and closes its stream before a streamed upload e
   assert.equal(res.status, 401, res.body.toString());
   assert.equal(res.body.toString(), "no");
 });
+
+test("a gRPC response's trailers are in the flow's detail (the console's Response tab, dump -d 3), and in a -w file read back", { timeout: 15_000 }, async (t) => {
+  const { flowDetail } = await import("../../src/engine/flow/detail.ts");
+  const { tabContent } = await import("../../src/tui/detail-lines.ts");
+  const { lineText } = await import("../../src/tui/contentviews/index.ts");
+  const { formatDetail } = await import("../../src/dump.ts");
+  const { readFlows } = await import("../../src/engine/save-stream.ts");
+  const { UNICODE_GLYPHS } = await import("../../src/tui/format.ts");
+  const dir = fs.mkdtempSync(path.join((await import("node:os")).tmpdir(), "pryx-trailers-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "g.pryx");
+  const origin = await startTlsOrigin((_req, res) => {
+    res.setHeader("content-type", "application/grpc");
+    res.addTrailers({ "grpc-status": "0", "grpc-message": "ok" });
+    res.end(Buffer.from([0, 0, 0, 0, 0]));
+  }, "h2");
+  const { proxy, session } = await h2SessionVia(t, origin, [], { save_stream_file: file });
+  const res = await h2Request(session, { method: "POST", path: "/pkg.Svc/Call", headers: { "content-type": "application/grpc" }, body: Buffer.from([0, 0, 0, 0, 0]) });
+  assert.equal(res.status, 200);
+  const [summary] = await proxy.waitFinished(1);
+  const detail = flowDetail(proxy.engine.store.get(summary!.id)!, summary!, 1024, 0);
+  assert.deepEqual(detail.response?.trailers, [["grpc-status", "0"], ["grpc-message", "ok"]]);
+  const tab = tabContent("response", detail, { mode: "auto", maxLines: 100, glyphs: UNICODE_GLYPHS } as Parameters<typeof tabContent>[2]);
+  const text = [...tab.lines].map(lineText).join("\n");
+  assert.match(text, /Trailers\ngrpc-status: 0\ngrpc-message: ok/);
+  assert.match(formatDetail(detail, 3).join("\n"), /--- HTTP Trailers\n {4}grpc-status: 0\n {4}grpc-message: ok/);
+  const back: HTTPFlow[] = [];
+  await waitUntil(() => {
+    back.length = 0;
+    readFlows(file, (f) => back.push(f as HTTPFlow));
+    return back.length === 1;
+  }, "the flow in the file");
+  assert.equal(back[0]?.response?.trailers?.get("grpc-status"), "0");
+});

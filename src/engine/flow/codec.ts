@@ -10,7 +10,7 @@ import { WebSocketData, WebSocketMessage } from "./websocket.ts";
 import { DNSFlow, DNSMessage } from "./dns.ts";
 import * as dnsPacket from "dns-packet";
 import { FlowError, type Flow } from "./flow.ts";
-import type { HeaderField } from "./headers.ts";
+import { Headers, type HeaderField } from "./headers.ts";
 
 export const FLOW_FILE_VERSION = 1;
 
@@ -35,6 +35,8 @@ interface ConnJSON {
 interface MessageJSON {
   http_version: string;
   headers: readonly HeaderField[];
+  /** HTTP trailers (gRPC's grpc-status), when the message had them; missing in older files. */
+  trailers?: readonly HeaderField[] | null;
   content: string | null;
   timestamp_start: number;
   timestamp_end: number | null;
@@ -104,10 +106,10 @@ export function encodeFlow(flow: Flow): string {
   };
   if (flow instanceof HTTPFlow) {
     const r = flow.request;
-    out.request = { method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: r.path, authority: r.authority, http_version: r.http_version, headers: r.headers.fields, content: b64(r.raw_content), timestamp_start: r.timestamp_start, timestamp_end: r.timestamp_end ?? null };
+    out.request = { method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: r.path, authority: r.authority, http_version: r.http_version, headers: r.headers.fields, trailers: r.trailers?.fields ?? null, content: b64(r.raw_content), timestamp_start: r.timestamp_start, timestamp_end: r.timestamp_end ?? null };
     const s = flow.response;
     out.websocket = flow.websocket ? encodeWebSocket(flow.websocket) : null;
-    out.response = s ? { status_code: s.status_code, reason: s.reason, http_version: s.http_version, headers: s.headers.fields, content: b64(s.raw_content), timestamp_start: s.timestamp_start, timestamp_end: s.timestamp_end ?? null } : null;
+    out.response = s ? { status_code: s.status_code, reason: s.reason, http_version: s.http_version, headers: s.headers.fields, trailers: s.trailers?.fields ?? null, content: b64(s.raw_content), timestamp_start: s.timestamp_start, timestamp_end: s.timestamp_end ?? null } : null;
   } else if (flow instanceof DNSFlow) {
     out.dns = {
       request: b64(dnsPacket.encode(flow.request.packet)) as string,
@@ -178,11 +180,13 @@ export function decodeFlow(line: string): Flow {
     // array (no per-field copies); the pairs themselves are garbage once the line is read.
     const req = new Request({ method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: r.path, authority: r.authority, http_version: r.http_version, headers: r.headers, content: unb64(r.content), timestamp_start: r.timestamp_start });
     req.timestamp_end = r.timestamp_end ?? undefined;
+    if (r.trailers) req.trailers = new Headers(r.trailers);
     const f = new HTTPFlow(client, server, req);
     if (j.response) {
       const s = j.response;
       f.response = new Response({ status_code: s.status_code, reason: s.reason, http_version: s.http_version, headers: s.headers, content: unb64(s.content), timestamp_start: s.timestamp_start });
       f.response.timestamp_end = s.timestamp_end ?? undefined;
+      if (s.trailers) f.response.trailers = new Headers(s.trailers);
     }
     if (j.websocket) f.websocket = decodeWebSocket(j.websocket);
     flow = f;

@@ -29,6 +29,7 @@ function message(m: Message, limit: number, offset: number, bodies: boolean): Me
     bodyOffset: offset,
     contentType: m.headers.get("content-type"),
     encoding: bodies ? encodingNote(m, decoded) : undefined,
+    ...(m.trailers && m.trailers.fields.length ? { trailers: Array.from(m.trailers) } : {}),
   };
 }
 
