@@ -420,3 +420,31 @@ test("a gRPC response's trailers are in the flow's detail (the console's Respons
   }, "the flow in the file");
   assert.equal(back[0]?.response?.trailers?.get("grpc-status"), "0");
 });
+
+test("server replay of a recorded gRPC call sends its trailers (grpc-status), as the server did", { timeout: 15_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join((await import("node:os")).tmpdir(), "pryx-replay-trailers-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "g.pryx");
+  const origin = await startTlsOrigin((_req, res) => {
+    res.setHeader("content-type", "application/grpc");
+    res.addTrailers({ "grpc-status": "0" });
+    res.end(Buffer.from([0, 0, 0, 0, 0]));
+  }, "h2");
+  const call = async (session: import("node:http2").ClientHttp2Session): Promise<unknown> => {
+    const s = session.request({ ":method": "POST", ":path": "/pkg.Svc/Call", "content-type": "application/grpc" });
+    s.end(Buffer.from([0, 0, 0, 0, 0]));
+    let trailers: unknown;
+    s.on("trailers", (h) => (trailers = h["grpc-status"]));
+    s.resume();
+    await new Promise((r) => s.on("end", r));
+    return trailers;
+  };
+  const recording = await h2SessionVia(t, origin, [], { save_stream_file: file });
+  assert.equal(await call(recording.session), "0");
+  await recording.proxy.waitFinished(1);
+  await waitUntil(() => fs.existsSync(file) && fs.statSync(file).size > 0, "the recording");
+  const replaying = await h2SessionVia(t, origin, [], { server_replay: file, server_replay_kill_extra: "true" });
+  const before = origin.requests.length;
+  assert.equal(await call(replaying.session), "0", "the replayed answer carries the recorded status");
+  assert.equal(origin.requests.length, before, "answered from the recording, not the server");
+});

@@ -307,6 +307,8 @@ export class Request extends Message {
       timestamp_start: this.timestamp_start,
     });
     r.timestamp_end = this.timestamp_end;
+    // Trailers too (gRPC's status): a copy, a replayed response or a backup without them lost it.
+    r.trailers = this.trailers?.clone();
     return r;
   }
 }
@@ -394,6 +396,8 @@ export class Response extends Message {
       timestamp_start: this.timestamp_start,
     });
     r.timestamp_end = this.timestamp_end;
+    // Trailers too (gRPC's status): a copy, a replayed response or a backup without them lost it.
+    r.trailers = this.trailers?.clone();
     return r;
   }
 }
