@@ -448,3 +448,14 @@ test("server replay of a recorded gRPC call sends its trailers (grpc-status), as
   assert.equal(await call(replaying.session), "0", "the replayed answer carries the recorded status");
   assert.equal(origin.requests.length, before, "answered from the recording, not the server");
 });
+
+test("an h2 request whose Host header names another authority than :authority is refused with 400 (RFC 9113 8.3.1), not sent on under the Host's name", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("reached"), "h2");
+  const { session } = await h2SessionVia(t, origin);
+  const bad = await h2Request(session, { path: "/headers", headers: { ":authority": `localhost:${origin.port}`, host: "evil.example" } });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.toString(), /names another authority than :authority/);
+  assert.equal(origin.requests.length, 0);
+  const ok = await h2Request(session, { path: "/fine" });
+  assert.equal(ok.body.toString(), "reached");
+});

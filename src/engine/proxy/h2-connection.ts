@@ -190,6 +190,16 @@ export class Http2Connection {
       stream.end("pryx: authentication required\n");
       return;
     }
+    // RFC 9113 8.3.1: a Host header that names another authority than :authority makes the
+    // request malformed (mitmproxy refuses it too); taken as it was, it rewrote :authority.
+    const hostHeader = headers["host"];
+    // The same authority written with or without its scheme's default port is the same one.
+    const sameAuthority = (a: string, b: string): boolean => a.toLowerCase().replace(/:(443|80)$/, "") === b.toLowerCase().replace(/:(443|80)$/, "");
+    if (headers[":authority"] !== undefined && hostHeader !== undefined && !sameAuthority(String(hostHeader), String(headers[":authority"]))) {
+      stream.respond({ ":status": 400, "content-type": "text/plain" });
+      stream.end(`pryx: the Host header (${String(hostHeader)}) names another authority than :authority (${String(headers[":authority"])}); RFC 9113 8.3.1 makes such a request malformed\n`);
+      return;
+    }
     const authority = String(headers[":authority"] ?? headers["host"] ?? `${this.target.host}:${this.target.port}`);
     // As in HTTP/1 inside a tunnel: the server is the one the CONNECT named (the client may
     // have resolved the name itself); the authority stays in the Host header and the SNI.
