@@ -367,6 +367,8 @@ test("an h2 client gets the response's headers as the flow has them: no date the
 test("an h2 server that answers and closes its stream before a streamed upload ends: the client's stream still ends (what is left of the body is dropped, not stalled)", { timeout: 15_000 }, async (t) => {
   const cert = originCertificate();
   const server = http2.createSecureServer({ key: cert.keyPem, cert: cert.certPem });
+  const serverSessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (open) => serverSessions.add(open));
   // Answers at once and never reads the body, as a server refusing an upload (401, 413) does.
   server.on("stream", (stream) => {
     stream.respond({ ":status": 401, "content-type": "text/plain" });
@@ -376,10 +378,12 @@ test("an h2 server that answers and closes its stream before a streamed upload e
   const port = (server.address() as AddressInfo).port;
   const proxy = await startProxy({ options: { ...insecure, stream_large_bodies: "10k" } });
   const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${port}`, servername: "localhost" });
-  // The client, then pryx (and its server session), then the server, which waits for its sessions.
+  // The client, then pryx, then the server, whose sessions (pryx's kept one) are ended for it:
+  // close() would wait for them to go idle.
   t.after(async () => {
     session.close();
     await proxy.stop();
+    for (const open of serverSessions) open.destroy();
     await new Promise<void>((r) => server.close(() => r()));
   });
   const res = await h2Request(session, { method: "POST", path: "/upload", body: Buffer.alloc(3_000_000, 1) });
@@ -458,4 +462,43 @@ test("an h2 request whose Host header names another authority than :authority is
   assert.equal(origin.requests.length, 0);
   const ok = await h2Request(session, { path: "/fine" });
   assert.equal(ok.body.toString(), "reached");
+});
+
+test("an h2 request's trailers reach an h2 server after the body, buffered or streamed", { timeout: 15_000 }, async (t) => {
+  const cert = originCertificate();
+  const server = http2.createSecureServer({ key: cert.keyPem, cert: cert.certPem });
+  const serverSessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (open) => serverSessions.add(open));
+  server.on("stream", (stream) => {
+    let trailers: Record<string, unknown> = {};
+    let size = 0;
+    stream.on("trailers", (h) => (trailers = h));
+    stream.on("data", (d: Buffer) => (size += d.length));
+    stream.on("end", () => {
+      stream.respond({ ":status": 200, "content-type": "application/json" });
+      stream.end(JSON.stringify({ size, trailer: trailers["x-req-trailer"] ?? null }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as AddressInfo).port;
+  const proxy = await startProxy({ options: insecure });
+  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${port}`, servername: "localhost" });
+  // The client, then pryx, then the server, whose sessions (pryx's kept one) are ended for it:
+  // close() would wait for them to go idle.
+  t.after(async () => {
+    session.close();
+    await proxy.stop();
+    for (const open of serverSessions) open.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  for (const streamed of [false, true]) {
+    proxy.engine.options.setText("stream_large_bodies", streamed ? "1k" : "");
+    const s = session.request({ ":method": "POST", ":path": "/up" }, { waitForTrailers: true });
+    s.on("wantTrailers", () => s.sendTrailers({ "x-req-trailer": "rt1" }));
+    s.end(Buffer.alloc(streamed ? 5000 : 17, 1));
+    const chunks: Buffer[] = [];
+    s.on("data", (d: Buffer) => chunks.push(d));
+    await new Promise((r) => s.on("end", r));
+    assert.deepEqual(JSON.parse(Buffer.concat(chunks).toString()), { size: streamed ? 5000 : 17, trailer: "rt1" }, streamed ? "streamed" : "buffered");
+  }
 });

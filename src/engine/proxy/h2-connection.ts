@@ -230,7 +230,10 @@ export class Http2Connection {
     // HTTP/2 flow control then holds this stream alone when its server reads slowly.
     body.source = stream;
     stream.on("data", (c: Buffer) => body.push(c));
-    stream.on("end", () => body.finish([]));
+    // A request's trailers (gRPC clients send none, but HTTP/2 allows them) come before its end.
+    let trailers: string[] = [];
+    stream.on("trailers", (_h: http2.IncomingHttpHeaders, _f: number, raw?: string[]) => (trailers = raw ? fromH2Raw(raw) : []));
+    stream.on("end", () => body.finish(trailers));
     const exchange = new HttpExchange(this.ctx, flow, body, new H2Writer(stream), this.pool);
     stream.on("close", () => {
       if (!body.complete) body.abort();

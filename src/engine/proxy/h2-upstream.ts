@@ -2,6 +2,7 @@ import http2 from "node:http2";
 import type net from "node:net";
 import { formatAddress, type Client, type Server } from "../flow/connection.ts";
 import type { HTTPFlow } from "../flow/http.ts";
+import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
 import type { RequestBody, ResponseSink, UpstreamChannel } from "./channel.ts";
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
@@ -66,8 +67,15 @@ export class H2Upstream implements UpstreamChannel {
     const hasBody = body !== undefined || (req.raw_content?.length ?? 0) > 0;
     const stream = this.session.request(
       toH2Fields(req.headers, { ":method": req.method, ":path": req.path, ":scheme": req.scheme, ":authority": req.plainHeaders.get("host") ?? req.hostHeader }),
-      { endStream: !hasBody },
+      // A streamed body's trailers are known only at its end: its stream waits for them (an empty
+      // set when there are none, as a streamed response's does); a buffered one's only if it has some.
+      { endStream: !hasBody && !req.trailers?.flat.length, waitForTrailers: body !== undefined || (req.trailers?.flat.length ?? 0) > 0 },
     );
+    /** Ends the request, with its trailers (HTTP/2 sends them after the body), when its stream waits for them. */
+    const endWithTrailers = (trailers: Headers | undefined): void => {
+      if (body !== undefined || trailers?.flat.length) stream.once("wantTrailers", () => stream.sendTrailers(trailers ? toH2Fields(trailers, {}) : {}));
+      stream.end();
+    };
     this.streams.add(stream);
     this.byFlow.set(flow, stream);
     let done = false;
@@ -145,8 +153,14 @@ export class H2Upstream implements UpstreamChannel {
         return more;
       });
       // A body the client cut off is not ended as if whole: the stream is cancelled instead.
-      void body.whenComplete().then(() => (body.complete ? stream.end() : stream.close(http2.constants.NGHTTP2_CANCEL)));
-    } else if (hasBody) stream.end(req.raw_content);
+      void body.whenComplete().then(() => {
+        if (!body.complete) return void stream.close(http2.constants.NGHTTP2_CANCEL);
+        endWithTrailers(body.trailers.length ? Headers.fromRaw(body.trailers) : undefined);
+      });
+    } else if (hasBody || req.trailers?.flat.length) {
+      if (req.raw_content?.length) stream.write(req.raw_content);
+      endWithTrailers(req.trailers);
+    }
   }
 
   finish(): void {
