@@ -32,6 +32,26 @@ async function h2SessionVia(t: TestContext, origin: TlsOrigin, addons: Addon[] =
   return { proxy, session };
 }
 
+/**
+ * An HTTP/2 server of the test's own, on node:http2's streams rather than its compat API. Its
+ * close() ends its sessions first (pryx keeps one open): a plain close waits for them to go idle.
+ */
+async function rawH2Server(onStream: (stream: http2.ServerHttp2Stream) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const cert = originCertificate();
+  const server = http2.createSecureServer({ key: cert.keyPem, cert: cert.certPem });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (open) => sessions.add(open));
+  server.on("stream", onStream);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const open of sessions) open.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
 test("node:http2 through the proxy to an h2 origin: an HTTP/2 flow, both bodies intact", { timeout: 15_000 }, async (t) => {
   const answer = randomBytes(300 * 1024);
   const origin = await startTlsOrigin((req, res) => {
@@ -365,26 +385,17 @@ test("an h2 client gets the response's headers as the flow has them: no date the
 });
 
 test("an h2 server that answers and closes its stream before a streamed upload ends: the client's stream still ends (what is left of the body is dropped, not stalled)", { timeout: 15_000 }, async (t) => {
-  const cert = originCertificate();
-  const server = http2.createSecureServer({ key: cert.keyPem, cert: cert.certPem });
-  const serverSessions = new Set<http2.ServerHttp2Session>();
-  server.on("session", (open) => serverSessions.add(open));
   // Answers at once and never reads the body, as a server refusing an upload (401, 413) does.
-  server.on("stream", (stream) => {
+  const { port, close } = await rawH2Server((stream) => {
     stream.respond({ ":status": 401, "content-type": "text/plain" });
     stream.end("no");
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const port = (server.address() as AddressInfo).port;
   const proxy = await startProxy({ options: { ...insecure, stream_large_bodies: "10k" } });
   const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${port}`, servername: "localhost" });
-  // The client, then pryx, then the server, whose sessions (pryx's kept one) are ended for it:
-  // close() would wait for them to go idle.
   t.after(async () => {
     session.close();
     await proxy.stop();
-    for (const open of serverSessions) open.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
+    await close();
   });
   const res = await h2Request(session, { method: "POST", path: "/upload", body: Buffer.alloc(3_000_000, 1) });
   assert.equal(res.status, 401, res.body.toString());
@@ -465,11 +476,7 @@ test("an h2 request whose Host header names another authority than :authority is
 });
 
 test("an h2 request's trailers reach an h2 server after the body, buffered or streamed", { timeout: 15_000 }, async (t) => {
-  const cert = originCertificate();
-  const server = http2.createSecureServer({ key: cert.keyPem, cert: cert.certPem });
-  const serverSessions = new Set<http2.ServerHttp2Session>();
-  server.on("session", (open) => serverSessions.add(open));
-  server.on("stream", (stream) => {
+  const { port, close } = await rawH2Server((stream) => {
     let trailers: Record<string, unknown> = {};
     let size = 0;
     stream.on("trailers", (h) => (trailers = h));
@@ -479,17 +486,12 @@ test("an h2 request's trailers reach an h2 server after the body, buffered or st
       stream.end(JSON.stringify({ size, trailer: trailers["x-req-trailer"] ?? null }));
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const port = (server.address() as AddressInfo).port;
   const proxy = await startProxy({ options: insecure });
   const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${port}`, servername: "localhost" });
-  // The client, then pryx, then the server, whose sessions (pryx's kept one) are ended for it:
-  // close() would wait for them to go idle.
   t.after(async () => {
     session.close();
     await proxy.stop();
-    for (const open of serverSessions) open.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
+    await close();
   });
   for (const streamed of [false, true]) {
     proxy.engine.options.setText("stream_large_bodies", streamed ? "1k" : "");
