@@ -88,3 +88,15 @@ test("function keys, Insert and Delete can be bound and fire: Ink names them no 
   const f = await press(h, KEY.backspace);
   assert.doesNotMatch(f, /^Options/m);
 });
+
+test("the Delete key deletes forwards at the prompt (it was Backspace until the console told them apart)", async (t) => {
+  const h = await renderConsole({ width: 120, keymap: ownKeymap() });
+  t.after(() => h.unmount());
+  await press(h, ":");
+  await press(h, "abcd");
+  await press(h, KEY.left);
+  await press(h, KEY.left);
+  await press(h, "\x1b[3~");
+  const f = await press(h, KEY.backspace);
+  assert.match(lastLine(f), /: ad/);
+});
