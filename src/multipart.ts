@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { decodeSurrogateEscape, encodeSurrogateEscape } from "./urlencoded.ts";
+import { parseParameterized } from "./header-params.ts";
 
 export interface MultipartPart {
   /** The part's header lines as sent, one byte per char, without the blank line after them. */
@@ -16,39 +17,89 @@ export interface MultipartPart {
 
 export const MULTIPART_TYPE = "multipart/form-data";
 
+const LF = 0x0a;
+const CR = 0x0d;
+
 /** The boundary of a multipart/form-data Content-Type, or undefined for any other. */
 export function multipartBoundary(contentType: string | undefined): string | undefined {
-  if (contentType?.split(";")[0]?.trim().toLowerCase() !== MULTIPART_TYPE) return undefined;
-  return /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)?.slice(1).find((b) => b !== undefined);
+  const { main, params } = parseParameterized(contentType ?? "");
+  return main.toLowerCase() === MULTIPART_TYPE ? params.get("boundary") || undefined : undefined;
 }
 
-/** The field name a part's Content-Disposition gives (`name="a"`, quotes optional). */
+/** The field name a part's Content-Disposition gives (`name="a"`, quotes optional), as UTF-8. */
 function fieldName(head: string): string | undefined {
-  const cd = head.split("\r\n").find((l) => /^content-disposition\s*:/i.test(l));
-  const m = cd === undefined ? null : /;\s*name=(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))/i.exec(cd);
-  if (!m) return undefined;
-  return Buffer.from(m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : (m[2] as string), "latin1").toString("utf8");
+  const cd = head.split(/\r?\n/).find((l) => /^content-disposition\s*:/i.test(l));
+  const name = cd === undefined ? undefined : parseParameterized(cd.slice(cd.indexOf(":") + 1)).params.get("name");
+  return name === undefined ? undefined : Buffer.from(name, "latin1").toString("utf8");
 }
 
-/** The parts between the boundaries; the preamble and epilogue are not form data. */
+/** Where one part lies in the body: its header lines (without the blank line after them) and its bytes. */
+export interface PartSpan {
+  headStart: number;
+  headEnd: number;
+  bodyStart: number;
+  bodyEnd: number;
+}
+
+/**
+ * The parts of a multipart body, read as they are reached (a part view stops early), lines ending
+ * in CRLF or a bare LF. A delimiter counts only at a line's start and followed by `--`, whitespace
+ * or a line break, so a body line that merely begins with the boundary's text is not one; the line
+ * break before a delimiter belongs to it, not to the part. Throws when no delimiter is found.
+ */
+export function* multipartSpans(buf: Buffer, boundary: string): Generator<PartSpan> {
+  const delim = Buffer.from(`--${boundary}`, "latin1");
+  const nlDelim = Buffer.concat([Buffer.of(LF), delim]);
+  const delimiterEndsAt = (at: number): boolean => {
+    const c = buf[at + delim.length];
+    if (c === 0x2d) return buf[at + delim.length + 1] === 0x2d;
+    return c === undefined || c === CR || c === LF || c === 0x20 || c === 0x09;
+  };
+  const nextDelimiter = (from: number): number => {
+    for (let i = buf.indexOf(nlDelim, from); i >= 0; i = buf.indexOf(nlDelim, i + 1)) {
+      if (delimiterEndsAt(i + 1)) return i + 1;
+    }
+    return -1;
+  };
+  let at = buf.subarray(0, delim.length).equals(delim) && delimiterEndsAt(0) ? 0 : nextDelimiter(0);
+  if (at < 0) throw new Error(`Boundary ${JSON.stringify(boundary)} not found in the body`);
+  while (at >= 0 && at < buf.length) {
+    let p = at + delim.length;
+    // The closing delimiter, `--boundary--`.
+    if (buf[p] === 0x2d && buf[p + 1] === 0x2d) return;
+    const eol = buf.indexOf(LF, p);
+    if (eol < 0) return;
+    const headStart = eol + 1;
+    let headEnd = headStart;
+    p = headStart;
+    for (;;) {
+      let nl = buf.indexOf(LF, p);
+      if (nl < 0) nl = buf.length;
+      const lineEnd = nl > p && buf[nl - 1] === CR ? nl - 1 : nl;
+      const blank = lineEnd === p;
+      if (!blank) headEnd = lineEnd;
+      p = Math.min(nl + 1, buf.length);
+      if (blank || nl === buf.length) break;
+    }
+    const next = nextDelimiter(p > 0 ? p - 1 : 0);
+    let bodyEnd = next < 0 ? buf.length : next - 1;
+    if (next >= 0 && bodyEnd > p && buf[bodyEnd - 1] === CR) bodyEnd--;
+    yield { headStart, headEnd, bodyStart: p, bodyEnd: Math.max(bodyEnd, p) };
+    at = next;
+  }
+}
+
+/** The parts of a multipart body; none when it has no delimiter. */
 export function parseMultipart(body: Uint8Array, boundary: string): MultipartPart[] {
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const delimiter = Buffer.from(`--${boundary}`, "latin1");
   const parts: MultipartPart[] = [];
-  let at = buf.indexOf(delimiter);
-  while (at >= 0) {
-    let start = at + delimiter.length;
-    // The closing delimiter, `--boundary--`.
-    if (buf[start] === 0x2d && buf[start + 1] === 0x2d) break;
-    if (buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
-    const next = buf.indexOf(Buffer.concat([Buffer.from("\r\n", "latin1"), delimiter]), start);
-    const end = next < 0 ? buf.length : next;
-    const blank = buf.indexOf("\r\n\r\n", start, "latin1");
-    const headEnd = blank < 0 || blank > end ? start : blank;
-    const head = buf.subarray(start, headEnd).toString("latin1");
-    const contentStart = blank < 0 || blank > end ? start : blank + 4;
-    parts.push({ head, name: fieldName(head), content: Buffer.from(buf.subarray(contentStart, end)) });
-    at = next < 0 ? -1 : next + 2;
+  try {
+    for (const s of multipartSpans(buf, boundary)) {
+      const head = buf.subarray(s.headStart, s.headEnd).toString("latin1");
+      parts.push({ head, name: fieldName(head), content: Buffer.from(buf.subarray(s.bodyStart, s.bodyEnd)) });
+    }
+  } catch {
+    // No delimiter: no parts.
   }
   return parts;
 }

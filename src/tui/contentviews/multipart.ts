@@ -1,9 +1,8 @@
 import { Buffer } from "node:buffer";
 import type { ContentView, Line } from "./types.ts";
-import { decodeLenient, isMostlyBinary, parseParameterized, pushTextLines, utf8SequenceLength, visible } from "./text.ts";
-
-const LF = 0x0a;
-const CR = 0x0d;
+import { decodeLenient, isMostlyBinary, pushTextLines, utf8SequenceLength, visible } from "./text.ts";
+import { parseParameterized } from "../../header-params.ts";
+import { multipartSpans } from "../../multipart.ts";
 
 /** Media types whose parts are summarised even when the bytes happen to decode as text. */
 const BINARY_TYPES = /^(image|audio|video|font)\/|^application\/(octet-stream|zip|gzip|pdf|x-tar|x-7z|wasm)/;
@@ -56,59 +55,21 @@ export const multipartView: ContentView = {
     const boundary = ctx.params.get("boundary");
     if (!boundary) throw new Error("No boundary in the Content-Type header");
     const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    const delim = Buffer.from("--" + boundary, "utf8");
-    const nlDelim = Buffer.concat([Buffer.of(LF), delim]);
-
-    // A delimiter only counts at a line start and when followed by "--", whitespace or a line break,
-    // so a body line that merely begins with the boundary text is not mistaken for one.
-    const delimiterEndsAt = (at: number): boolean => {
-      const c = buf[at + delim.length];
-      if (c === 0x2d) return buf[at + delim.length + 1] === 0x2d;
-      return c === undefined || c === CR || c === LF || c === 0x20 || c === 0x09;
-    };
-    const nextDelimiter = (from: number): number => {
-      for (let i = buf.indexOf(nlDelim, from); i >= 0; i = buf.indexOf(nlDelim, i + 1)) {
-        if (delimiterEndsAt(i + 1)) return i + 1;
-      }
-      return -1;
-    };
-
-    let at = buf.subarray(0, delim.length).equals(delim) && delimiterEndsAt(0) ? 0 : nextDelimiter(0);
-    if (at < 0) throw new Error(`Boundary ${JSON.stringify(boundary)} not found in the body`);
-
     let parts = 0;
-    while (at >= 0 && at < buf.length) {
-      let p = at + delim.length;
-      if (buf[p] === 0x2d && buf[p + 1] === 0x2d) break;
-      const eol = buf.indexOf(LF, p);
-      if (eol < 0) break;
-      p = eol + 1;
-
+    for (const span of multipartSpans(buf, boundary)) {
       const headers = new Map<string, string>();
-      for (;;) {
-        let nl = buf.indexOf(LF, p);
-        if (nl < 0) nl = buf.length;
-        const lineEnd = nl > p && buf[nl - 1] === CR ? nl - 1 : nl;
-        const raw = decodeLenient(buf.subarray(p, lineEnd));
-        p = Math.min(nl + 1, buf.length);
-        if (raw === "" || nl === buf.length) break;
+      for (const raw of decodeLenient(buf.subarray(span.headStart, span.headEnd)).split(/\r?\n/)) {
         const colon = raw.indexOf(":");
         if (colon > 0) {
           const name = raw.slice(0, colon).trim().toLowerCase();
           if (!headers.has(name)) headers.set(name, raw.slice(colon + 1).trim());
         }
       }
-
-      const next = nextDelimiter(p > 0 ? p - 1 : 0);
-      // The line break before a delimiter belongs to the delimiter, not to the part.
-      let bodyEnd = next < 0 ? buf.length : next - 1;
-      if (next >= 0 && bodyEnd > p && buf[bodyEnd - 1] === CR) bodyEnd--;
-      bodyEnd = Math.max(bodyEnd, p);
-
       if (parts > 0 && !sink.push([{ text: "" }])) return;
       if (!sink.push(heading(headers))) return;
       parts++;
 
+      const { bodyStart: p, bodyEnd } = span;
       const size = bodyEnd - p;
       const ct = (headers.get("content-type") ?? "").toLowerCase();
       if (size === 0) sink.push([{ text: "  " }, { text: "[empty]", style: "dim" }]);
@@ -116,7 +77,6 @@ export const multipartView: ContentView = {
         sink.push([{ text: "  " }, { text: `[${size} bytes binary]`, style: "dim" }]);
       } else pushTextLines(buf, p, bodyEnd, sink, "  ");
       if (sink.truncated) return;
-      at = next;
     }
     if (parts === 0) sink.push([{ text: "[no parts]", style: "dim" }]);
   },
