@@ -51,3 +51,23 @@ export interface UpstreamChannel {
   resumeResponse(flow: HTTPFlow): void;
   close(): void;
 }
+
+/**
+ * Hands a streamed body to a server's stream or socket: `write` says whether it takes more, and
+ * a full one holds the client until it drains. One wait for drain at a time: chunks already on
+ * their way still come after a full write.
+ */
+export function streamBodyInto(body: RequestBody, write: (chunk: Buffer) => boolean, sink: { once(event: "drain", fn: () => void): unknown }): void {
+  let draining = false;
+  body.stream((c) => {
+    const more = write(c);
+    if (!more && !draining) {
+      draining = true;
+      sink.once("drain", () => {
+        draining = false;
+        body.resume();
+      });
+    }
+    return more;
+  });
+}

@@ -51,6 +51,11 @@ function jsBridge(socket: tls.TLSSocket): Duplex {
  */
 const RELAYED = { sendDate: false } as http2.ServerStreamResponseOptions;
 
+/** Whether two authorities are one, written with or without their scheme's default port. */
+function sameAuthority(a: string, b: string): boolean {
+  return a.toLowerCase().replace(/:(443|80)$/, "") === b.toLowerCase().replace(/:(443|80)$/, "");
+}
+
 /** Writes one response to an HTTP/2 client stream. */
 class H2Writer implements ClientWriter {
   started = false;
@@ -193,8 +198,6 @@ export class Http2Connection {
     // RFC 9113 8.3.1: a Host header that names another authority than :authority makes the
     // request malformed (mitmproxy refuses it too); taken as it was, it rewrote :authority.
     const hostHeader = headers["host"];
-    // The same authority written with or without its scheme's default port is the same one.
-    const sameAuthority = (a: string, b: string): boolean => a.toLowerCase().replace(/:(443|80)$/, "") === b.toLowerCase().replace(/:(443|80)$/, "");
     if (headers[":authority"] !== undefined && hostHeader !== undefined && !sameAuthority(String(hostHeader), String(headers[":authority"]))) {
       stream.respond({ ":status": 400, "content-type": "text/plain" });
       stream.end(`pryx: the Host header (${String(hostHeader)}) names another authority than :authority (${String(headers[":authority"])}); RFC 9113 8.3.1 makes such a request malformed\n`);

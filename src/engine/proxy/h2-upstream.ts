@@ -4,7 +4,7 @@ import { formatAddress, type Client, type Server } from "../flow/connection.ts";
 import type { HTTPFlow } from "../flow/http.ts";
 import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
-import type { RequestBody, ResponseSink, UpstreamChannel } from "./channel.ts";
+import { streamBodyInto, type RequestBody, type ResponseSink, type UpstreamChannel } from "./channel.ts";
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
 import { serverClosed } from "./upstream.ts";
 
@@ -65,15 +65,17 @@ export class H2Upstream implements UpstreamChannel {
     const req = flow.request;
     const body = opts.streamBody;
     const hasBody = body !== undefined || (req.raw_content?.length ?? 0) > 0;
+    const requestTrailers = req.trailers?.flat.length ? req.trailers : undefined;
+    // A streamed body's trailers are known only at its end: its stream waits for them (an empty
+    // set when there are none, as a streamed response's does); a buffered one's only if it has some.
+    const waitsForTrailers = body !== undefined || requestTrailers !== undefined;
     const stream = this.session.request(
       toH2Fields(req.headers, { ":method": req.method, ":path": req.path, ":scheme": req.scheme, ":authority": req.plainHeaders.get("host") ?? req.hostHeader }),
-      // A streamed body's trailers are known only at its end: its stream waits for them (an empty
-      // set when there are none, as a streamed response's does); a buffered one's only if it has some.
-      { endStream: !hasBody && !req.trailers?.flat.length, waitForTrailers: body !== undefined || (req.trailers?.flat.length ?? 0) > 0 },
+      { endStream: !hasBody && !waitsForTrailers, waitForTrailers: waitsForTrailers },
     );
-    /** Ends the request, with its trailers (HTTP/2 sends them after the body), when its stream waits for them. */
-    const endWithTrailers = (trailers: Headers | undefined): void => {
-      if (body !== undefined || trailers?.flat.length) stream.once("wantTrailers", () => stream.sendTrailers(trailers ? toH2Fields(trailers, {}) : {}));
+    /** Ends the request; a stream that waits for trailers gets them (HTTP/2 sends them after the body). */
+    const endWithTrailers = (last: Headers | undefined): void => {
+      if (waitsForTrailers) stream.once("wantTrailers", () => stream.sendTrailers(last ? toH2Fields(last, {}) : {}));
       stream.end();
     };
     this.streams.add(stream);
@@ -139,27 +141,15 @@ export class H2Upstream implements UpstreamChannel {
       dropRest();
     });
     if (body) {
-      // One wait for drain at a time: chunks already on their way still come after a full write.
-      let draining = false;
-      body.stream((c) => {
-        const more = stream.write(c);
-        if (!more && !draining) {
-          draining = true;
-          stream.once("drain", () => {
-            draining = false;
-            body.resume();
-          });
-        }
-        return more;
-      });
+      streamBodyInto(body, (c) => stream.write(c), stream);
       // A body the client cut off is not ended as if whole: the stream is cancelled instead.
       void body.whenComplete().then(() => {
         if (!body.complete) return void stream.close(http2.constants.NGHTTP2_CANCEL);
         endWithTrailers(body.trailers.length ? Headers.fromRaw(body.trailers) : undefined);
       });
-    } else if (hasBody || req.trailers?.flat.length) {
+    } else if (hasBody || requestTrailers) {
       if (req.raw_content?.length) stream.write(req.raw_content);
-      endWithTrailers(req.trailers);
+      endWithTrailers(requestTrailers);
     }
   }
 

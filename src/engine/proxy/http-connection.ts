@@ -96,6 +96,11 @@ class H1Writer implements ClientWriter {
   }
 }
 
+/** A CONNECT request's flow request: its target as the authority, no body. */
+function connectRequest(head: MessageHead, host: string, port: number): Request {
+  return new Request({ method: "CONNECT", scheme: "http", host, port, path: "", authority: head.url, http_version: head.httpVersion, headers: Headers.fromRaw(head.rawHeaders), content: new Uint8Array(0) });
+}
+
 /**
  * One client connection speaking HTTP/1.1: parses requests with llhttp, runs each through
  * an HttpExchange in order (pipelined requests wait their turn), keeps the connection alive
@@ -259,7 +264,7 @@ export class HttpConnection {
       if (head.method === "CONNECT") {
         const target = parseAuthority(head.url);
         if (!target?.port) return;
-        request = new Request({ method: "CONNECT", scheme: "http", host: target.host, port: target.port, path: "", authority: head.url, http_version: head.httpVersion, headers: Headers.fromRaw(head.rawHeaders), content: new Uint8Array(0) });
+        request = connectRequest(head, target.host, target.port);
       } else request = this.buildRequest(head);
     } catch {
       return;
@@ -363,7 +368,7 @@ export class HttpConnection {
       this.socket.end(plainResponse(400, "Bad Request", `pryx: invalid CONNECT target ${JSON.stringify(head.url)}: expected host:port`, true));
       return false;
     }
-    const request = new Request({ method: "CONNECT", scheme: "http", host, port, path: "", authority: head.url, http_version: head.httpVersion, headers: Headers.fromRaw(head.rawHeaders), content: new Uint8Array(0) });
+    const request = connectRequest(head, host, port);
     const flow = new HTTPFlow(this.client, new Server([host, port]), request);
     await this.ctx.addons.trigger("http_connect", flow);
     const res = flow.response;

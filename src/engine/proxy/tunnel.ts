@@ -55,7 +55,8 @@ export function tlsReason(err: Error): string {
  */
 function handshakeHint(err: Error): string | undefined {
   if (noSharedVersion(err)) return "the client offers no TLS version that tls_version_client_min and tls_version_client_max allow";
-  if (/unknown ca|bad certificate|certificate unknown|certificate|closed the connection during the handshake/i.test(err.message)) return "is the pryx CA trusted by the client?";
+  // "unknown ca" and every certificate alert ("bad certificate", "certificate unknown"…).
+  if (/unknown ca|certificate|closed the connection during the handshake/i.test(err.message)) return "is the pryx CA trusted by the client?";
   return undefined;
 }
 

@@ -7,7 +7,7 @@ import { isOwnAddress } from "./own-address.ts";
 import { forwardedFields, framedBody, isChunked, chunk as chunkOf, lastChunk, requestHead } from "../http1/serialize.ts";
 import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
-import type { RequestBody, ResponseSink, UpstreamChannel } from "./channel.ts";
+import { streamBodyInto, type RequestBody, type ResponseSink, type UpstreamChannel } from "./channel.ts";
 import { noSharedVersion, upstreamTls } from "./tls-settings.ts";
 import { peerChain } from "./peer-chain.ts";
 import { forgetSession, keepSessions, sessionFor } from "./tls-sessions.ts";
@@ -331,19 +331,7 @@ export class H1Upstream implements UpstreamChannel {
     }
     this.socket.write(head);
     const chunked = addChunked || isChunked(req.plainHeaders);
-    // One wait for drain at a time: chunks already on their way still come after a full write.
-    let draining = false;
-    body.stream((c) => {
-      const more = this.socket.write(chunked ? Buffer.concat(chunkOf(c)) : c);
-      if (!more && !draining) {
-        draining = true;
-        this.socket.once("drain", () => {
-          draining = false;
-          body.resume();
-        });
-      }
-      return more;
-    });
+    streamBodyInto(body, (c) => this.socket.write(chunked ? Buffer.concat(chunkOf(c)) : c), this.socket);
     void body.whenComplete().then(() => {
       // The client went mid-body: ending it here (a last chunk) would hand the server a shorter
       // request as whole; closing the connection tells it the request was cut off.
