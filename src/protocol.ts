@@ -11,6 +11,9 @@ export type FlowType = "http" | "tcp" | "udp" | "dns";
 /** A batch (33 ms of changes) with more flows than this comes from a flood (or a file being read): it is handled as one. */
 export const FLOOD_BATCH_ROWS = 100;
 
+/** Why an edit of an HTTP flow in progress and not paused is refused: the engine's check, and the console's before an editor opens. */
+export const EDIT_IN_PROGRESS = "the flow is still in progress: what comes from the client or server would replace the edit; pause it with the intercept filter (i) to edit it, or edit it once it has finished";
+
 /** A compact, immutable view of a flow: what a list row and the dump line need. */
 export interface FlowSummary {
   id: string;

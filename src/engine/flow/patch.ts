@@ -1,4 +1,4 @@
-import type { FlowPatch } from "../../protocol.ts";
+import { EDIT_IN_PROGRESS, type FlowPatch } from "../../protocol.ts";
 import { Headers, validateHeaderField } from "./headers.ts";
 import { HTTPFlow, Response, validateMethod, validateStatus, HttpEditError } from "./http.ts";
 import type { Flow } from "./flow.ts";
@@ -21,7 +21,7 @@ export function applyFlowPatch(flow: Flow, patch: FlowPatch): void {
   // Edited while it runs, unpaused, the exchange overwrites it (the server's response replaces an
   // edited one) or has sent what it had already: the edit would be lost without a word.
   if (http && flow instanceof HTTPFlow && flow.live && !flow.intercepted && !flow.websocket) {
-    throw new HttpEditError("the flow is still in progress: what comes from the client or server would replace the edit; pause it with the intercept filter (i) to edit it, or edit it once it has finished");
+    throw new HttpEditError(EDIT_IN_PROGRESS);
   }
   if (flow instanceof HTTPFlow) applyPatch(flow, rest);
   else flow.backupState();

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { csvRows } from "../../csv.ts";
 import { expandHome } from "../../home-path.ts";
 import type { EngineHandle } from "../../engine-client.ts";
-import type { FlowDetail, FlowPatch, FlowSummary } from "../../protocol.ts";
+import { EDIT_IN_PROGRESS, type FlowDetail, type FlowPatch, type FlowSummary } from "../../protocol.ts";
 import { quoteAlways } from "../command-line.ts";
 import { humanSize } from "../format.ts";
 import type { Keymap } from "../keymap.ts";
@@ -153,7 +153,7 @@ export class FlowEditor {
     }
     // Said before an editor opens, not after the user's work: the engine refuses it (see applyFlowPatch).
     if (f.type === "http" && f.live && !f.intercepted && f.messages === undefined && part !== "comment") {
-      throw new Error("the flow is still in progress: what comes from the client or server would replace the edit; pause it with the intercept filter (i) to edit it, or edit it once it has finished");
+      throw new Error(EDIT_IN_PROGRESS);
     }
     if (isValuePart(part)) return this.editValue(f, part);
     if (isGridPart(part)) return this.openGrid(f, part);

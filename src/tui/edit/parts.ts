@@ -355,8 +355,12 @@ function multipartPatch(rows: readonly Row[], d: FlowDetail): FlowPatch {
   const r = d.request;
   const { body, boundary, made } = rewriteMultipart(r?.body, multipartBoundary(r?.contentType), textPairs(rows));
   if (!made) return { requestBody: body };
-  const kept = (r?.headers ?? []).filter(([k]) => k.toLowerCase() !== "content-type").map(([k, v]): [string, string] => [k, v]);
-  return { requestHeaders: [...kept, ["content-type", `${MULTIPART_TYPE}; boundary=${boundary}`]], requestBody: body };
+  return { requestHeaders: withContentType(d, `${MULTIPART_TYPE}; boundary=${boundary}`), requestBody: body };
+}
+
+/** The request's headers with its Content-Type replaced by `type` (a body that becomes a form). */
+function withContentType(d: FlowDetail, type: string): [string, string][] {
+  return replacingFields(d.request?.headers ?? [], "content-type", [["content-type", type]]);
 }
 
 /** One patch for the whole grid, as mitmproxy writes a grid back when it is closed. */
@@ -371,11 +375,9 @@ export function gridPatch(p: GridPart, rows: readonly Row[], d: FlowDetail): Flo
     case "urlencoded form": {
       const old = d.request && isUrlencodedType(d.request.contentType) ? Buffer.from(d.request.body).toString("latin1") : undefined;
       const body = new TextEncoder().encode(encodeUrlencoded(textPairs(rows), old));
-      const headers = d.request?.headers ?? [];
       // As mitmproxy's urlencoded_form setter: the body is only a form if the request says so.
       if (isUrlencodedType(d.request?.contentType)) return { requestBody: body };
-      const kept = headers.filter(([k]) => k.toLowerCase() !== "content-type").map(([k, v]): [string, string] => [k, v]);
-      return { requestHeaders: [...kept, ["content-type", URLENCODED_TYPE]], requestBody: body };
+      return { requestHeaders: withContentType(d, URLENCODED_TYPE), requestBody: body };
     }
     case "multipart form":
       return multipartPatch(rows, d);
