@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { KEY, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
-import { makeDetail, makeFlow, makeFlows } from "./helpers/fake-engine.ts";
+import { FakeEngine, makeDetail, makeFlow, makeFlows } from "./helpers/fake-engine.ts";
 import type { FlowDetail, FlowSummary } from "../../src/protocol.ts";
 import { certificateDetail } from "../../src/engine/flow/certificate-detail.ts";
 import { selfSignedCert } from "../../bench/cert.ts";
@@ -9,6 +9,19 @@ import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import { renderContent, type ViewResult } from "../../src/tui/contentviews/index.ts";
 import type { BodyRenderJob, BodyRendering } from "../../src/tui/render/body-renderer.ts";
+
+/** The fake engine answers `f`'s detail with `text` as its plain-text response body. */
+function answerWithText(e: FakeEngine, f: FlowSummary, text: string): void {
+  const body = new TextEncoder().encode(text);
+  const origRequest = e.request.bind(e);
+  e.request = (async (req: Parameters<typeof origRequest>[0]) => {
+    if (req.op !== "detail") return origRequest(req);
+    const d: FlowDetail = makeDetail(f);
+    d.response = { ...d.response!, headers: [["Content-Type", "text/plain"]], body, bodySize: body.length, contentType: "text/plain" };
+    e.requests.push(req);
+    return d;
+  }) as typeof e.request;
+}
 
 test("Enter opens the flow with its request headers, fetched only then; Tab shows the response; q returns", async () => {
   const h = await renderConsole();
@@ -87,17 +100,7 @@ test("scrolling by line and page, and / search with n and N", async () => {
     const f = makeFlow({ seq: 1 });
     e.add([f]);
     const lines = Array.from({ length: 120 }, (_, i) => `line number ${i}${i === 70 ? " needle" : ""}${i === 100 ? " needle" : ""}`).join("\n");
-    const body = new TextEncoder().encode(lines);
-    const origRequest = e.request.bind(e);
-    e.request = (async (req: Parameters<typeof origRequest>[0]) => {
-      if (req.op === "detail") {
-        const d: FlowDetail = makeDetail(f);
-        d.response = { ...d.response!, headers: [["Content-Type", "text/plain"]], body, bodySize: body.length, contentType: "text/plain" };
-        e.requests.push(req);
-        return d;
-      }
-      return origRequest(req);
-    }) as typeof e.request;
+    answerWithText(e, f, lines);
     await waitForText(h, "[1/1]");
     await press(h, KEY.enter);
     await press(h, KEY.tab);
@@ -448,16 +451,7 @@ test("/ finds a phrase the screen's width wrapped across two rows, at any width;
   try {
     const f = makeFlow({ seq: 1 });
     e.add([f]);
-    const body = new TextEncoder().encode(`${"The quick brown fox jumps over the lazy dog and keeps running over a very long line that needs wrapping"}\nend`);
-    const origRequest = e.request.bind(e);
-    e.request = (async (req: Parameters<typeof origRequest>[0]) => {
-      if (req.op === "detail") {
-        const d: FlowDetail = makeDetail(f);
-        d.response = { ...d.response!, headers: [["Content-Type", "text/plain"]], body, bodySize: body.length, contentType: "text/plain" };
-        return d;
-      }
-      return origRequest(req);
-    }) as typeof e.request;
+    answerWithText(e, f, "The quick brown fox jumps over the lazy dog and keeps running over a very long line that needs wrapping\nend");
     await waitForText(h, "[1/1]");
     await press(h, KEY.enter);
     await press(h, KEY.tab);
