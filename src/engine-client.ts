@@ -31,6 +31,18 @@ export function workerFailure(err: Error & { code?: string }): string {
   );
 }
 
+/**
+ * The engine's young generation for a heap limit. Large, fewer scavenges keep the proxy fast while
+ * the console retains flows (every flow makes many short-lived objects). Bounded by the heap: at
+ * the limit, Node stops a worker by granting its heap 16 MiB more to finish the collection, and a
+ * young generation much larger than that, promoted at once, overruns it: V8 then aborts the whole
+ * process instead of the worker (64 MiB under a 256 MiB heap did, one run in twelve), and the user
+ * loses the message that says why.
+ */
+export function youngGenerationMb(heapLimitBytes: number): number {
+  return Math.max(1, Math.min(64, Math.floor(heapLimitBytes / 1048576 / 32)));
+}
+
 /** The main thread's handle on the engine: typed requests with replies, and a stream of events. */
 export interface EngineHandle {
   request<R extends EngineRequest>(req: R, timeoutMs?: number): Promise<EngineReplies[R["op"]]>;
@@ -51,9 +63,7 @@ export class EngineClient implements EngineHandle {
 
   constructor(init: EngineInit) {
     const entry = fileURLToPath(new URL("./engine/worker-entry.mjs", import.meta.url));
-    // A larger young generation: every flow allocates many short-lived objects, and fewer scavenges
-    // keep the proxy fast while the console retains flows.
-    this.worker = new Worker(entry, { workerData: init, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+    this.worker = new Worker(entry, { workerData: init, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb(v8.getHeapStatistics().heap_size_limit) } });
     let onReady!: (info: ReadyInfo) => void;
     let onFail!: (e: Error) => void;
     this.ready = new Promise<ReadyInfo>((res, rej) => {
