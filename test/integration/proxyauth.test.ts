@@ -11,6 +11,7 @@ import { portOf, startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { httpsViaProxy, pryxCaPem, startTlsOrigin } from "../helpers/tls-origin.ts";
+import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 
 test("--proxyauth answers 407 without credentials and serves with them", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
@@ -87,6 +88,30 @@ test("proxyauth any accepts whatever credentials come, still asks for some, and 
   // The flow records who came in, as mitmproxy's metadata.proxyauth does: what "any" is for.
   const flow = (await proxy.waitFinished(2)).find((f) => f.status === 200);
   assert.deepEqual(proxy.engine.store.get(flow!.id)?.metadata, { proxyauth: ["anyone", "anything"] });
+});
+
+test("accepted proxy credentials are not kept in the flow (nor saved, exported or replayed): not a plain request's, not a CONNECT's", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((req, res) => res.end(String(req.headers["proxy-authorization"] ?? "none")));
+  const tlsOrigin = await startTlsOrigin((_req, res) => res.end("tls ok"));
+  const connects: string[][] = [];
+  const proxy = await startProxy({ options: { proxyauth: "alice:pw", ssl_insecure: "true" }, addons: [{ name: "connect-seen", http_connect: (f: HTTPFlow) => void connects.push(f.request.headers.keys()) }] });
+  closeAfter(t, proxy, origin, tlsOrigin);
+  const ok = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`, basic("alice", "pw"));
+  assert.equal(ok.body.toString(), "none", "the server never sees them");
+  const [flow] = await proxy.waitFinished(1);
+  assert.deepEqual((proxy.engine.store.get(flow!.id) as HTTPFlow | undefined)?.request.headers.getAll("proxy-authorization"), []);
+  assert.deepEqual(proxy.engine.store.get(flow!.id)?.metadata, { proxyauth: ["alice", "pw"] });
+
+  const socket = net.connect(proxy.port, "127.0.0.1");
+  t.after(() => socket.destroy());
+  const answer = await new Promise<string>((resolve, reject) => {
+    socket.once("data", (d: Buffer) => resolve(d.toString("latin1")));
+    socket.once("error", reject);
+    socket.write(`CONNECT 127.0.0.1:${tlsOrigin.port} HTTP/1.1\r\nHost: 127.0.0.1:${tlsOrigin.port}\r\nProxy-Authorization: Basic ${Buffer.from("alice:pw").toString("base64")}\r\n\r\n`);
+  });
+  assert.match(answer, /^HTTP\/1\.1 200 /);
+  assert.equal(connects.length, 1);
+  assert.ok(connects[0]!.includes("Host") && !connects[0]!.some((name) => /proxy-authorization/i.test(name)), connects[0]!.join(", "));
 });
 
 test("proxyauth @htpasswd checks htpasswd's MD5 (-m), SHA1 (-s) and plain (-p) entries; bcrypt and a missing file are refused naming the file", { timeout: 10_000 }, async (t) => {

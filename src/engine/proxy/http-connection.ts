@@ -287,6 +287,17 @@ export class HttpConnection {
     return accepted !== undefined;
   }
 
+  /**
+   * pryx's own credentials (proxyauth) are nobody else's business: not the server's, nor the
+   * flow's, where they would be saved, exported and replayed. mitmproxy removes them too. A
+   * request inside a CONNECT tunnel carries none of pryx's: its headers are left alone.
+   */
+  private dropCredentials(req: Request): Request {
+    const reverse = this.target?.rewriteHost === true;
+    if ((!this.target || reverse) && this.ctx.options.get<string | undefined>("proxyauth")) req.plainHeaders.delete(authHeaders(reverse).answer);
+    return req;
+  }
+
   private buildRequest(head: MessageHead): Request {
     // llhttp reads a request line without a version as HTTP/0.9, which has no headers: relayed as
     // HTTP/1.1 it would reach the server without a Host. mitmproxy refuses it too.
@@ -295,14 +306,13 @@ export class HttpConnection {
     const now = Date.now() / 1000;
     if (!head.url.startsWith("/") && head.url !== "*") {
       const t = parseAbsoluteTarget(head.url);
-      return new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme: t.scheme, host: t.host, port: t.port, path: t.path });
+      return this.dropCredentials(new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme: t.scheme, host: t.host, port: t.port, path: t.path }));
     }
     if (!this.target) throw new ClientFacingError(400, "this is a proxy: send requests with an absolute URL (for example curl -x http://HOST:PORT http://example.com/)");
     const { scheme, host, port } = this.target;
     const req = new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme, host, port, path: head.url });
     if (this.target.rewriteHost && !this.ctx.options.get<boolean>("keep_host_header") && req.plainHeaders.has("host")) req.plainHeaders.set("host", req.hostHeader);
-    // pryx's own credentials are not the server's business (mitmproxy removes them too).
-    if (this.target.rewriteHost && this.ctx.options.get<string | undefined>("proxyauth")) req.plainHeaders.delete("authorization");
+    this.dropCredentials(req);
     return req;
   }
 
@@ -368,7 +378,7 @@ export class HttpConnection {
       this.socket.end(plainResponse(400, "Bad Request", `pryx: invalid CONNECT target ${JSON.stringify(head.url)}: expected host:port`, true));
       return false;
     }
-    const request = connectRequest(head, host, port);
+    const request = this.dropCredentials(connectRequest(head, host, port));
     const flow = new HTTPFlow(this.client, new Server([host, port]), request);
     await this.ctx.addons.trigger("http_connect", flow);
     const res = flow.response;
