@@ -3,6 +3,7 @@ import { shownAt, type EngineEvent, type FlowDetail, type FlowSummary, type LogE
 import { decodeSummaries } from "./summary-codec.ts";
 import { DEFAULT_MAX_LINES, lineTextAt, renderContent, type ViewName } from "./tui/contentviews/index.ts";
 import type { MessageSchema, SchemaFor } from "./proto-definitions.ts";
+import { contentMissing } from "./tui/format.ts";
 
 export interface DumpOptions {
   jsonl: boolean;
@@ -42,7 +43,7 @@ export function formatFlowLine(f: FlowSummary): string {
   const dns = f.type === "dns";
   const status = dns ? (f.reason ?? "") : `${f.status} ${f.reason ?? ""}`.trimEnd();
   const outcome = f.error !== undefined ? `<< error: ${f.error}` : f.status !== undefined ? `<< ${status}` : "<<";
-  const size = f.type === "http" ? formatSize(f.respSize) : dns ? "" : formatSize(f.reqSize);
+  const size = f.type === "http" ? (contentMissing(f) ? "(content missing)" : formatSize(f.respSize)) : dns ? "" : formatSize(f.reqSize);
   return [f.client, what, outcome, size, formatDuration(f.duration)].filter(Boolean).join(" ");
 }
 
@@ -69,7 +70,8 @@ function bodyLines(m: MessageDetail, level: number, style: BodyStyle, schema: Me
 /** Headers, then at level 3 and up the body, indented under the flow line as mitmdump does. */
 function messageLines(m: MessageDetail, level: number, style: BodyStyle, schema: MessageSchema | undefined): string[] {
   const out = m.headers.map(([k, v]) => `${k}: ${v}`);
-  if (level >= 3 && m.bodySize > 0) out.push("", ...bodyLines(m, level, style, schema));
+  if (level >= 3 && m.missing) out.push("", "content missing");
+  else if (level >= 3 && m.bodySize > 0) out.push("", ...bodyLines(m, level, style, schema));
   // As mitmdump's "HTTP Trailers" section: gRPC's status is there.
   if (level >= 3 && m.trailers?.length) out.push("", "--- HTTP Trailers", ...m.trailers.map(([k, v]) => `${k}: ${v}`));
   return out.map((l) => (l ? `    ${l}` : l));

@@ -69,6 +69,8 @@ export interface MessageDetail {
   encoding: string | undefined;
   /** HTTP trailers after the body (gRPC's grpc-status), when there are any. */
   trailers?: HeaderField[];
+  /** The body was not kept (streamed past stream_large_bodies): mitmproxy's "content missing". */
+  missing?: true;
 }
 
 export interface RequestDetail extends MessageDetail {

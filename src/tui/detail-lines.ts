@@ -122,6 +122,7 @@ function queryOf(path: string): [string, string][] {
 }
 
 function bodyLines(m: MessageDetail, o: TabOptions, emptyText: string, query: [string, string][], schema: MessageSchema | undefined): Omit<TabContent, "wrapped"> {
+  if (m.missing) return { lines: [[{ text: "[content missing]", style: "dim" }]], viewName: undefined, cut: false };
   if (m.bodySize === 0 && query.length === 0) return { lines: [[{ text: emptyText, style: "dim" }]], viewName: undefined, cut: false };
   const r = (o.render ?? renderHere)(m, o.mode, {
     maxLines: o.maxLines === Infinity ? Number.MAX_SAFE_INTEGER : o.maxLines,

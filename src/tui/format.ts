@@ -281,6 +281,17 @@ export function statusClass(f: Pick<FlowSummary, "status" | "error"> & { type?: 
   return "5xx";
 }
 
+/**
+ * A finished response whose body was not kept (streamed past stream_large_bodies): the list says
+ * so where the content type goes, as mitmproxy's does, rather than show a size of 0.
+ */
+export function contentMissing(f: Pick<FlowSummary, "type" | "live" | "status" | "respSize" | "error">): boolean {
+  return f.type === "http" && !f.live && f.status !== undefined && f.respSize === undefined && !f.error;
+}
+
+/** What a content type column says of a body not kept, by the column's width. */
+const MISSING_LABEL = ["[content missing]", "[missing]"];
+
 /** The bytes a row shows: the response body for HTTP, all messages for a stream, none for DNS (its sizes count questions and answers). */
 export function rowSize(f: FlowSummary): number | undefined {
   return f.type === "http" ? f.respSize : f.type === "dns" ? undefined : f.reqSize + (f.respSize ?? 0);
@@ -422,8 +433,9 @@ export function flowListCells(f: FlowSummary, focused: boolean, width: number, g
   else if (f.status !== undefined || f.type !== "http") {
     if (f.status !== undefined && f.type !== "dns") second.push({ text: `${f.status} `, color: STATUS_COLORS[cls], bold: true });
     if (f.type === "dns") second.push({ text: `${f.reason ?? ""} `, color: STATUS_COLORS[cls] });
+    else if (contentMissing(f)) second.push({ text: "[content missing] ", dim: true });
     else if (f.contentType) second.push({ text: `${sanitize(shortContentType(f.contentType))} `, dim: true });
-    second.push({ text: `${humanSize(rowSize(f))} ` });
+    if (!contentMissing(f)) second.push({ text: `${humanSize(rowSize(f))} ` });
     second.push({ text: humanDuration(f.duration), dim: true });
   }
   return [first, second];
@@ -466,7 +478,7 @@ export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: 
   // A paused flow says so where the content type goes, as plainly as mitmproxy's highlighted row.
   if (l.ctype && f.intercepted) cells.push({ text: padEnd("intercepted", l.ctype, g.ellipsis) + " ", color: "yellow", bold: true });
   else if (l.ctype && dns) cells.push({ text: padEnd(f.reason ?? "", l.ctype, g.ellipsis) + " ", color: STATUS_COLORS[cls] });
-  else if (l.ctype) cells.push({ text: padEnd(sanitize(ctype), l.ctype, g.ellipsis) + " ", dim: true });
+  else if (l.ctype) cells.push({ text: padEnd(contentMissing(f) ? MISSING_LABEL.find((m) => m.length <= l.ctype) ?? "" : sanitize(ctype), l.ctype, g.ellipsis) + " ", dim: true });
   const size = rowSize(f);
   cells.push({ text: padStart(humanSize(size), l.size, "") + (l.duration ? " " : "") });
   if (l.duration) cells.push({ text: padStart(humanDuration(f.duration), l.duration, ""), dim: true });

@@ -9,6 +9,11 @@ import { h2Request, h2ViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts"
 import { closeAfter } from "../helpers/close-after.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
+import { flowDetail } from "../../src/engine/flow/detail.ts";
+import { formatDetail, formatFlowLine } from "../../src/dump.ts";
+import { tabContent } from "../../src/tui/detail-lines.ts";
+import { lineArray, lineText } from "../../src/tui/contentviews/index.ts";
+import { UNICODE_GLYPHS, flowListCells, flowRowCells, rowLayout } from "../../src/tui/format.ts";
 
 const HALF = 64 * 1024;
 const first = crypto.randomBytes(HALF);
@@ -77,8 +82,8 @@ for (const framing of ["content-length", "chunked"] as const) {
     const [flow] = await proxy.waitFinished(1);
     assert.equal(flow?.status, 200);
     assert.equal(flow?.error, undefined);
-    // Streamed, the body is not stored (mitmproxy's store_streamed_bodies is off by default).
-    assert.equal(flow?.respSize, 0);
+    // Streamed, the body is not stored (mitmproxy's store_streamed_bodies is off by default): it has no size.
+    assert.equal(flow?.respSize, undefined);
   });
 }
 
@@ -288,6 +293,28 @@ test("store_streamed_bodies: a streamed upload and a streamed answer are in thei
   const plain = proxy.engine.store.get(dropped?.id ?? "") as HTTPFlow;
   assert.equal(plain.request.raw_content, undefined);
   assert.equal(plain.response?.raw_content, undefined);
+});
+
+test("a streamed body not kept says \"content missing\" in dump's line and detail and in the console's rows, as mitmproxy's do, not a size of 0", { timeout: 15_000 }, async (t) => {
+  const origin = await startHttpOrigin((req, res) => {
+    req.resume();
+    req.on("end", () => res.end(Buffer.alloc(3 * HALF, "x")));
+  });
+  const proxy = await startProxy({ options: { stream_large_bodies: "10k" } });
+  closeAfter(t, proxy, origin);
+  await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/big`, { method: "POST", body: "small upload" });
+  const [summary] = await proxy.waitFinished(1);
+  assert.match(formatFlowLine(summary!), /<< 200 OK \(content missing\) \d+ms$/);
+  const full = flowDetail(proxy.engine.store.get(summary!.id)!, summary!, 4096, 0);
+  const detail = formatDetail(full, 3);
+  assert.deepEqual(detail.slice(detail.indexOf(" << 200 OK")).filter((l) => /content|^$/i.test(l)), ["    Content-Length: 196608", "", "    content missing"]);
+  assert.ok(detail.includes("    small upload"), "the request's kept body is still shown");
+  const row = (width: number) => flowRowCells(summary!, false, rowLayout(width), UNICODE_GLYPHS).map((c) => c.text).join("");
+  assert.match(row(140), /200 \[content missing\] +\d+ms/);
+  assert.match(row(80), /200 \[missing\] +\d+ms/);
+  const responseTab = lineArray(tabContent("response", full, { mode: "auto", maxLines: 100, glyphs: UNICODE_GLYPHS }).lines).map(lineText);
+  assert.equal(responseTab.at(-1), "[content missing]");
+  assert.match(flowListCells(summary!, false, 120, UNICODE_GLYPHS)[1].map((c) => c.text).join(""), /200 \[content missing\] \d+ms/);
 });
 
 test("a streamed upload its server answers early (a 401 before the body ends): one response reaches the client, the request hook still fires, and the connection stays in step", { timeout: 15_000 }, async (t) => {

@@ -30,6 +30,7 @@ function message(m: Message, limit: number, offset: number, bodies: boolean): Me
     contentType: m.headers.get("content-type"),
     encoding: bodies ? encodingNote(m, decoded) : undefined,
     ...(m.trailers && m.trailers.fields.length ? { trailers: Array.from(m.trailers) } : {}),
+    ...(m.raw_content === undefined ? { missing: true as const } : {}),
   };
 }
 

@@ -43,7 +43,8 @@ function httpPart(f: HTTPFlow, showHost: boolean): Specific {
     reason: res?.reason,
     contentType: res?.plainHeaders.get("content-type"),
     reqSize: req.raw_content?.length ?? 0,
-    respSize: res ? (res.raw_content?.length ?? 0) : undefined,
+    // No size for a body not kept (streamed, stream_large_bodies) or not read yet: the list says so (contentMissing).
+    respSize: res?.raw_content?.length,
     duration: end !== undefined ? Math.max(0, end - req.timestamp_start) : undefined,
     messages: f.websocket?.messages.length,
   };
