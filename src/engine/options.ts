@@ -65,9 +65,12 @@ export class Options {
     this._generation++;
     const existing = this.entries.get(spec.name);
     if (existing) {
-      // An addon reloaded by the script watcher re-registers its options: keep the user's value.
-      if (existing.spec.type !== spec.type) throw new OptionError(`option ${spec.name} is already defined with type ${existing.spec.type}`);
+      // An addon reloaded by the script watcher re-registers its options, perhaps edited: the new
+      // spec replaces the old (mitmproxy's "Over-riding existing option"). The user's value stays
+      // while the new type takes it; a value never set follows the new default.
+      const untouched = JSON.stringify(existing.value) === JSON.stringify(existing.spec.default);
       existing.spec = spec;
+      if (untouched || typeMismatch(spec, existing.value) !== undefined) existing.value = spec.default;
       return;
     }
     const entry: Entry = { spec, value: spec.default };
@@ -173,13 +176,23 @@ export class Options {
     return this.apply(parsed);
   }
 
-  /** Sets typed values directly (from code, not user text). */
+  /**
+   * Sets typed values directly (from code, not user text: an addon's `ctx.options.name = v`),
+   * all or none. A value of the wrong type is refused as mitmproxy refuses it: taken, it would
+   * fail later wherever the option is read, far from the addon that set it.
+   */
   setValues(values: Record<string, OptionValue>): Set<string> {
     const parsed = new Map<string, OptionValue>();
     for (const [name, v] of Object.entries(values)) {
       const e = this.entries.get(name);
       if (!e) throw new OptionError(this.unknown(name));
-      e.spec.validate?.(v);
+      const wrong = typeMismatch(e.spec, v);
+      if (wrong !== undefined) throw new OptionError(`option ${name} expects ${EXPECTS[e.spec.type]}${e.spec.choices ? ` (${e.spec.choices.join(", ")})` : ""}, got ${wrong}`);
+      try {
+        e.spec.validate?.(v);
+      } catch (err) {
+        throw new OptionError(`option ${name}: ${(err as Error).message}`);
+      }
       parsed.set(name, v);
     }
     return this.apply(parsed);
@@ -219,8 +232,10 @@ export class Options {
   view(writable: boolean): Record<string, OptionValue> {
     const cached = this.views.get(writable);
     if (cached) return cached;
+    // mitmproxy's `ctx.options.update(name=value, ...)`: several at once, one configure.
+    const update = (values: Record<string, OptionValue>): Set<string> => this.setValues(values);
     const view = new Proxy({} as Record<string, OptionValue>, {
-      get: (_t, name) => (typeof name === "string" && this.has(name) ? this.get(name) : undefined),
+      get: (_t, name) => (typeof name === "string" && this.has(name) ? this.get(name) : writable && name === "update" && !this.has(name) ? update : undefined),
       has: (_t, name) => typeof name === "string" && this.has(name),
       set: (_t, name, value) => {
         if (!writable || typeof name !== "string") return false;
@@ -346,6 +361,25 @@ export function boolText(text: string): boolean | undefined {
 }
 
 /** "option NAME expects TYPE, got TEXT: WHY": the one shape of every option error. */
+/** Why a value set from code does not fit the option's type (the value and its type), or undefined when it does. */
+function typeMismatch(spec: OptionSpec<OptionValue>, v: unknown): string | undefined {
+  const fits =
+    spec.type === "bool"
+      ? typeof v === "boolean"
+      : spec.type === "int"
+        ? Number.isInteger(v)
+        : spec.type === "str"
+          ? typeof v === "string"
+          : spec.type === "optional str" || spec.type === "filter"
+            ? v === undefined || typeof v === "string"
+            : spec.type === "str[]"
+              ? Array.isArray(v) && v.every((s) => typeof s === "string")
+              : typeof v === "string" && (spec.choices ?? []).includes(v);
+  if (fits) return undefined;
+  const shown = typeof v === "string" ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map((x) => JSON.stringify(x)).join(", ")}]` : String(v);
+  return `${shown} (${v === null ? "null" : Array.isArray(v) ? "array" : typeof v})`;
+}
+
 function expectation(spec: OptionSpec<OptionValue>, raw: string, why: string): OptionError {
   return new OptionError(`option ${spec.name} expects ${EXPECTS[spec.type]}${spec.choices ? ` (${spec.choices.join(", ")})` : ""}, got ${JSON.stringify(raw)}${why ? `: ${why}` : ""}`);
 }

@@ -98,14 +98,50 @@ test("listeners hear only the names whose values changed", () => {
   assert.deepEqual(seen, [["listen_host", "ssl_insecure"]]);
 });
 
-test("an addon's option is typed like a core one; re-adding it (a reload) keeps the user's value", () => {
+test("an addon's option is typed like a core one; re-adding it (a reload) keeps the user's value, and a value never set follows the new default and type", () => {
   const o = coreOptions();
   o.add({ name: "counter_log_every", type: "int", default: 0, help: "" });
   throwsOption(() => o.setText("counter_log_every", "often"), /option counter_log_every expects an integer/);
   o.setText("counter_log_every", "5");
-  o.add({ name: "counter_log_every", type: "int", default: 0, help: "again" });
+  o.add({ name: "counter_log_every", type: "int", default: 1, help: "again" });
   assert.equal(o.get("counter_log_every"), 5);
-  throwsOption(() => o.add({ name: "counter_log_every", type: "str", default: "", help: "" }), /already defined with type int/);
+  // The script edited: a new default for an option the user left alone is what the new code runs with (mitmproxy overrides it too).
+  o.add({ name: "reload_tag", type: "str", default: "v1-default", help: "" });
+  o.add({ name: "reload_tag", type: "str", default: "v9-default", help: "" });
+  assert.equal(o.get("reload_tag"), "v9-default");
+  // A new type: the user's 5 is no string, so the new default; a value the new type takes stays.
+  o.add({ name: "counter_log_every", type: "str", default: "often", help: "" });
+  assert.equal(o.get("counter_log_every"), "often");
+  o.setText("counter_log_every", "daily");
+  o.add({ name: "counter_log_every", type: "optional str", default: undefined, help: "" });
+  assert.equal(o.get("counter_log_every"), "daily");
+});
+
+test("ctx.options from an addon: a value of the wrong type is refused with the option's expectation and changes nothing; update sets several at once, all or none", () => {
+  const o = coreOptions();
+  o.add({ name: "so_level", type: "int", default: 0, help: "" });
+  // As the built-in addons add them.
+  o.add({ name: "stream_large_bodies", type: "optional str", default: undefined, help: "" });
+  o.add({ name: "anticache", type: "bool", default: false, help: "" });
+  const view = o.view(true) as Record<string, unknown> & { update(values: Record<string, unknown>): Set<string> };
+  const configured: string[][] = [];
+  o.onChange((u) => configured.push([...u].sort()));
+  throwsOption(() => (view.stream_large_bodies = 5), /^option stream_large_bodies expects a string \(empty for none\), got 5 \(number\)$/);
+  throwsOption(() => (view.so_level = "notint"), /^option so_level expects an integer, got "notint" \(string\)$/);
+  throwsOption(() => (view.anticache = "false"), /^option anticache expects true or false .*, got "false" \(string\)$/);
+  throwsOption(() => (view.console_layout = "diagonal"), /^option console_layout expects one of the choices \(single, vertical, horizontal\), got "diagonal"/);
+  throwsOption(() => (view.ignore_hosts = "a.test"), /^option ignore_hosts expects a comma-separated list .*, got "a.test" \(string\)$/);
+  assert.equal(o.get("stream_large_bodies"), undefined);
+  assert.equal(o.get("so_level"), 0);
+  view.stream_large_bodies = "1m";
+  view.so_level = 5;
+  view.ignore_hosts = ["a\\.test"];
+  assert.deepEqual([o.get("stream_large_bodies"), o.get("so_level"), o.get("ignore_hosts")], ["1m", 5, ["a\\.test"]]);
+  throwsOption(() => view.update({ so_level: 7, anticache: "yes" }), /option anticache expects true or false/);
+  assert.equal(o.get("so_level"), 5, "all or none");
+  view.update({ so_level: 7, anticache: true });
+  assert.deepEqual([o.get("so_level"), o.get("anticache")], [7, true]);
+  assert.deepEqual(configured, [["stream_large_bodies"], ["so_level"], ["ignore_hosts"], ["anticache", "so_level"]]);
 });
 
 test("info renders value and default as editable text", () => {
