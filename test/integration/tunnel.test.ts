@@ -547,9 +547,10 @@ test("a message held by the intercept filter is not inactivity: the relay outliv
   assert.equal(back.toString("latin1"), "\x00held");
 });
 
-test("inject.tcp sends made-up bytes into a live relay, either way, recorded on the flow", { timeout: 10_000 }, async (t) => {
+test("inject.tcp sends made-up bytes into a live relay, either way, recorded on the flow and passed through tcp_message", { timeout: 10_000 }, async (t) => {
   const echo = await startEcho();
-  const proxy = await startProxy();
+  const hooked: string[] = [];
+  const proxy = await startProxy({ addons: [{ name: "tcp-seen", tcp_message: (f: TCPFlow) => void hooked.push(Buffer.from(f.messages.at(-1)!.content).toString("latin1")) }] });
   t.after(async () => {
     await proxy.stop();
     await echo.close();
@@ -569,6 +570,7 @@ test("inject.tcp sends made-up bytes into a live relay, either way, recorded on 
     flow.messages.map((m) => `${m.from_client ? "c" : "s"}:${Buffer.from(m.content).toString("latin1")}`),
     ["c:\x00first", "s:\x00first", "s:zap!", "c:pong?", "s:pong?"],
   );
+  assert.deepEqual(hooked, ["\x00first", "\x00first", "zap!", "pong?", "pong?"], "injected bytes pass tcp_message as mitmproxy's do");
   await assert.rejects(proxy.engine.handle({ op: "command", line: `inject.websocket ${flow.id} true no` }), /is a TCP flow: use inject\.tcp/);
   socket.end();
 });

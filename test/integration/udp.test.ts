@@ -105,10 +105,11 @@ test("udp_message can rewrite or drop a datagram, and the intercept filter holds
   await waitUntil(() => c.got.length === 3, "the held datagram's answer");
   assert.equal(c.got[2], "HELD");
 
-  // inject.udp: a datagram pryx makes up, to the client, recorded as if the server sent it.
-  await proxy.engine.handle({ op: "command", line: `inject.udp ${flow.id} true "made up"` });
-  await waitUntil(() => c.got.includes("made up"), "the injected datagram");
-  assert.equal(texts(flow).at(-1), "< made up");
+  // inject.udp: a datagram pryx makes up, to the client, recorded as if the server sent it, and
+  // passed through udp_message like one it did send (the addon rewrites it).
+  await proxy.engine.handle({ op: "command", line: `inject.udp ${flow.id} true "secret"` });
+  await waitUntil(() => c.got.includes("redacted"), "the injected datagram, rewritten");
+  assert.equal(texts(flow).at(-1), "< redacted");
 });
 
 test("reverse:udp to a port nobody listens on: the flow fails with the reason (udp_error) and the proxy keeps serving", { timeout: 10_000 }, async (t) => {

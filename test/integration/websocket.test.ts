@@ -235,14 +235,21 @@ test("tcp_timeout ends a WebSocket connection with no frame either way for that 
   assert.match(flow!.error?.msg ?? "", /no data either way for 1 s: closed \(tcp_timeout\)/);
 });
 
-test("inject.websocket: an addon sends made-up messages both ways with ctx.master.commands.call, and the prompt can too", { timeout: 15_000 }, async (t) => {
+test("inject.websocket: an addon sends made-up messages both ways with ctx.master.commands.call, and the prompt can too; they pass websocket_message as injected ones", { timeout: 15_000 }, async (t) => {
   const { ctx } = await import("../../src/api.ts");
   const origin = await echoServer();
+  const seen: string[] = [];
   const addon: Addon = {
     name: "injector",
     async websocket_start(flow: HTTPFlow) {
       // As mitmproxy's examples/addons/websocket-inject-message.py does it.
       await ctx.master.commands.call("inject.websocket", flow, true, Buffer.from("hello from pryx"));
+    },
+    // A rewriting addon rewrites injected messages too, and can tell them apart, as in mitmproxy.
+    websocket_message(flow: HTTPFlow) {
+      const m = flow.websocket!.messages.at(-1)!;
+      seen.push(`${m.from_client ? "client" : "server"}:${m.text}${m.injected ? " (injected)" : ""}`);
+      if (m.from_client) m.text = m.text.toUpperCase();
     },
   };
   const proxy = await startProxy({ addons: [addon] });
@@ -260,9 +267,10 @@ test("inject.websocket: an addon sends made-up messages both ways with ctx.maste
   // To the server: the origin echoes it, so the client sees its answer.
   const out = await proxy.engine.handle({ op: "command", line: `inject.websocket ${flow.id} false 'ping from the prompt'` });
   assert.match(String(out), /injected 20 bytes to the server of 1 flow/);
-  await waitUntil(() => received.includes("echo:ping from the prompt") || undefined, "the server's answer to the injected message");
+  await waitUntil(() => received.includes("echo:PING FROM THE PROMPT") || undefined, "the server's answer to the injected message, rewritten by the hook");
   const injected = flow.websocket!.messages.filter((m) => m.injected).map((m) => `${m.from_client ? "client" : "server"}:${m.text}`);
-  assert.deepEqual(injected, ["server:hello from pryx", "client:ping from the prompt"], "recorded as sent by the peer they seem to come from");
+  assert.deepEqual(injected, ["server:hello from pryx", "client:PING FROM THE PROMPT"], "recorded as sent by the peer they seem to come from");
+  assert.deepEqual(seen, ["server:hello from pryx (injected)", "client:ping from the prompt (injected)", "server:echo:PING FROM THE PROMPT"]);
   ws.close();
   await waitUntil(() => !flow.live || undefined, "the flow ended");
   // Once closed: an error at the prompt, a warning (not a throw) for an addon.

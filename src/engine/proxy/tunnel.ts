@@ -485,12 +485,9 @@ export class Tunnel {
     socket.on("data", (d: Buffer) => onChunk(true, d));
     server.on("data", (d: Buffer) => onChunk(false, d));
     endWhenIdle(socket, server, this.ctx.options.get<number>("tcp_timeout"), () => queued > 0, (err) => void finish(err));
-    // inject.tcp: bytes pryx makes up, recorded as the peer they seem to come from sent them.
-    this.ctx.injectors.add(flow.id, "tcp", (toClient, content) => {
-      flow.messages.push(new TCPMessage(!toClient, Buffer.from(content)));
-      (toClient ? socket : server).write(content);
-      this.ctx.notify(flow);
-    });
+    // inject.tcp: bytes pryx makes up, taken as the peer they seem to come from sent them, through
+    // tcp_message like received ones (mitmproxy spoofs their arrival the same way).
+    this.ctx.injectors.add(flow.id, "tcp", (toClient, content) => onChunk(!toClient, content));
     // X on the open connection (not held at a message) drops it at once.
     flow.onKill(() => void finish(new Error(KILLED_MESSAGE)));
     // The flow ends once: when each side has sent its FIN (relayed to the other after the data

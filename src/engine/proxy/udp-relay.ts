@@ -112,11 +112,8 @@ class UdpSession {
     this.upstream.on("message", (data) => this.datagram(false, data));
     // ICMP port unreachable from the server comes back as an error on the connected socket.
     this.upstream.on("error", (err) => void this.finish(new Error(`server ${formatAddress(this.target)}: ${err.message}`)));
-    ctx.injectors.add(flow.id, "udp", (toClient, content) => {
-      flow.messages.push(new UDPMessage(!toClient, Buffer.from(content)));
-      this.send(toClient, content);
-      ctx.notify(flow);
-    });
+    // inject.udp: a datagram taken as the peer it seems to come from sent it, through udp_message like received ones.
+    ctx.injectors.add(flow.id, "udp", (toClient, content) => this.datagram(!toClient, content));
     flow.onKill(() => void this.finish(new Error(KILLED_MESSAGE)));
   }
 

@@ -70,13 +70,13 @@ export class WebSocketRelay {
     // Framers for each way, made before websocket_start so that its hook can already inject.
     const toServer = new Sender(this.server);
     const toClient = new Sender(this.client);
-    // inject.websocket: a message pryx makes up, recorded as the peer it seems to come from sent it.
+    // inject.websocket: a message pryx makes up, recorded as the peer it seems to come from sent
+    // it, and passed through websocket_message like a received one (`injected` tells them apart),
+    // as in mitmproxy: an addon rewriting messages rewrites these too.
     ctx.injectors.add(flow.id, "websocket", (toClientSide, content, isText) => {
       const msg = new WebSocketMessage(isText ? "text" : "binary", !toClientSide, content);
       msg.injected = true;
-      (flow.websocket as WebSocketData).messages.push(msg);
-      (toClientSide ? toClient : toServer).send(content, { binary: !isText, fin: true, mask: !toClientSide, compress: false });
-      ctx.notify(flow);
+      this.pass(msg, toClientSide ? toClient : toServer, undefined);
     });
     await ctx.addons.trigger("websocket_start", flow);
     // X on the open connection (not held at a message) drops it at once.
@@ -86,47 +86,53 @@ export class WebSocketRelay {
     endWhenIdle(this.client, this.server, ctx.options.get<number>("tcp_timeout"), () => this.held > 0, (err) => this.end(err));
   }
 
-  /** Relays what `src` sends through `sender`, the framer writing to the other side. */
-  private wire(src: net.Socket, fromClient: boolean, rest: Buffer | undefined, sender: Sender): void {
+  /**
+   * One message, received or injected, to the other side through `sender` (the framer writing
+   * there). With no hook that has work (no script, no intercept filter) and none in the hooks, it
+   * goes straight through; otherwise every message passes websocket_message and the intercept
+   * filter, in order, while `src` (what sent it) waits.
+   */
+  private pass(msg: WebSocketMessage, sender: Sender, src: net.Socket | undefined): void {
     const { flow, ctx } = this;
     const ws = flow.websocket as WebSocketData;
+    const dst = msg.from_client ? this.server : this.client;
+    // Frames pryx sends to the server must be masked, as a client's are.
+    const send = (): void => sender.send(Buffer.from(msg.content), { binary: msg.type === "binary", fin: true, mask: msg.from_client, compress: false });
+    if (this.held === 0 && !ctx.addons.wants("websocket_message")) {
+      ws.messages.push(msg);
+      send();
+      ctx.notify(flow);
+      return;
+    }
+    this.held++;
+    src?.pause();
+    this.chain = this.chain.then(async () => {
+      // Hooks see the message as the last of the list, so it joins the list when its turn comes.
+      ws.messages.push(msg);
+      await ctx.addons.trigger("websocket_message", flow);
+      try {
+        await waitIfIntercepted(ctx, flow);
+      } catch {
+        // Killed while the message was held: the connection goes, as in mitmproxy.
+        this.end(new Error("killed"));
+        return;
+      } finally {
+        this.held--;
+      }
+      if (!msg.dropped && !dst.destroyed) send();
+      ctx.notify(flow);
+      src?.resume();
+    });
+  }
+
+  /** Relays what `src` sends through `sender`, the framer writing to the other side. */
+  private wire(src: net.Socket, fromClient: boolean, rest: Buffer | undefined, sender: Sender): void {
+    const ws = this.flow.websocket as WebSocketData;
     const dst = fromClient ? this.server : this.client;
     // Frames from the client are masked; frames pryx sends to the server must be masked too.
     const receiver = new Receiver({ isServer: fromClient, maxPayload: MAX_PAYLOAD });
     const mask = fromClient;
-    let queued = 0;
-    receiver.on("message", (data, isBinary) => {
-      const msg = new WebSocketMessage(isBinary ? "binary" : "text", fromClient, Buffer.from(data));
-      // With no hook that has work (no script, no intercept filter) and none queued, the message
-      // goes straight through; otherwise every message passes the hooks, in order.
-      if (queued === 0 && !ctx.addons.wants("websocket_message")) {
-        ws.messages.push(msg);
-        sender.send(Buffer.from(msg.content), { binary: isBinary, fin: true, mask, compress: false });
-        ctx.notify(flow);
-        return;
-      }
-      queued++;
-      this.held++;
-      src.pause();
-      this.chain = this.chain.then(async () => {
-        // Hooks see the message as the last of the list, so it joins the list when its turn comes.
-        ws.messages.push(msg);
-        await ctx.addons.trigger("websocket_message", flow);
-        try {
-          await waitIfIntercepted(ctx, flow);
-        } catch {
-          // Killed while the message was held: the connection goes, as in mitmproxy.
-          this.end(new Error("killed"));
-          return;
-        } finally {
-          queued--;
-          this.held--;
-        }
-        if (!msg.dropped && !dst.destroyed) sender.send(Buffer.from(msg.content), { binary: msg.type === "binary", fin: true, mask, compress: false });
-        ctx.notify(flow);
-        src.resume();
-      });
-    });
+    receiver.on("message", (data, isBinary) => this.pass(new WebSocketMessage(isBinary ? "binary" : "text", fromClient, Buffer.from(data)), sender, src));
     receiver.on("ping", (d) => sender.ping(d, mask));
     receiver.on("pong", (d) => sender.pong(d, mask));
     receiver.on("conclude", (code, reason) => {
