@@ -159,18 +159,15 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     commands.add({ name, signature, help, run: (args) => act((held ? heldFlowsArg(args, name) : flowsArg(args, name)).filter(select), args) });
   const all = (): boolean => true;
 
-  onFlows("flow.resume", "flow.resume flows", "Resume intercepted flows.", (f) => f.intercepted, (flows) => {
-    for (const f of flows) {
-      f.resume();
-      notify(f);
-    }
+  // Both tell addons through update, as mitmproxy's core commands do (a sidecar mirroring flow state relies on it).
+  onFlows("flow.resume", "flow.resume flows", "Resume intercepted flows.", (f) => f.intercepted, async (flows) => {
+    for (const f of flows) f.resume();
+    await changed(flows);
     return counted("resumed", flows.length);
   }, true);
-  onFlows("flow.kill", "flow.kill flows", "Kill flows: the client gets its connection closed.", (f) => f.killable, (flows) => {
-    for (const f of flows) {
-      f.kill();
-      notify(f);
-    }
+  onFlows("flow.kill", "flow.kill flows", "Kill flows: the client gets its connection closed.", (f) => f.killable, async (flows) => {
+    for (const f of flows) f.kill();
+    await changed(flows);
     return counted("killed", flows.length);
   }, true);
   onFlows("flow.mark", "flow.mark flows [marker]", "Mark flows with a marker (true, or an emoji name such as :grapes:, which ~marker finds), or unmark them (false).", all, async (flows, args) => {

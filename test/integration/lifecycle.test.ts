@@ -138,6 +138,23 @@ test("update fires with the flow when the user edits it", { timeout: 10_000 }, a
   assert.deepEqual(updated, [[{ id: flow?.id, comment: "looked at" }]]);
 });
 
+test("update fires for the flows flow.resume and flow.kill act on (a and X in the console), as mitmproxy's core commands fire it", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const updated: string[][] = [];
+  const proxy = await startProxy({ addons: [{ name: "upd", update: (flows) => void updated.push(flows.map((f) => `${f.id} ${f.intercepted ? "held" : "going"}`)) }], options: { intercept: "~q" } });
+  closeAfter(t, proxy, origin);
+  const url = `http://127.0.0.1:${origin.port}/`;
+  const first = viaProxy(proxy.port, url);
+  const held = await waitUntil(() => proxy.engine.store.all().find((f) => f.intercepted), "a held request");
+  assert.equal(await proxy.engine.handle({ op: "command", line: `flow.resume ${held.id}` }), "resumed 1 flow");
+  assert.equal((await first).status, 200);
+  const second = viaProxy(proxy.port, url).catch((err: Error) => err);
+  const other = await waitUntil(() => proxy.engine.store.all().find((f) => f.intercepted && f.id !== held.id), "a second held request");
+  assert.equal(await proxy.engine.handle({ op: "command", line: `flow.kill ${other.id}` }), "killed 1 flow");
+  await second;
+  assert.deepEqual(updated, [[`${held.id} going`], [`${other.id} going`]]);
+});
+
 test("ctx.options and ctx.log work for addons ported from mitmproxy", { timeout: 10_000 }, async (t) => {
   const { ctx } = await import("../../src/api.ts");
   const seen: unknown[] = [];
