@@ -3,7 +3,7 @@ import { transformSync } from "esbuild";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AddonManager } from "./addon-manager.ts";
-import type { Addon } from "./hooks.ts";
+import { HOOK_NAMES, type Addon } from "./hooks.ts";
 import type { Log } from "../log.ts";
 
 export class ScriptError extends Error {}
@@ -48,15 +48,16 @@ export class ScriptLoader {
 
   async load(full: string): Promise<string[]> {
     if (!fs.existsSync(full)) throw new ScriptError(`script not found: ${full}`);
-    let mod: { default?: unknown };
+    let mod: Record<string, unknown>;
     try {
       // A query string makes the loader import the edited file anew instead of its cached module.
-      mod = (await import(`${pathToFileURL(full).href}?v=${++this.generation}`)) as { default?: unknown };
+      mod = (await import(`${pathToFileURL(full).href}?v=${++this.generation}`)) as Record<string, unknown>;
     } catch (err) {
       throw new ScriptError(`failed to load script ${full}: ${describeLoadError(err, full)}`);
     }
-    const exported = esModuleDefault(mod.default);
-    if (exported === undefined) throw new ScriptError(`script ${full} has no default export: export an addon object, class instance or array of them`);
+    const exported = esModuleDefault(mod.default) ?? moduleLevelAddons(mod);
+    if (exported === undefined)
+      throw new ScriptError(`script ${full} has no addon: export default an addon object, class instance or array of them, or export hook functions (export function request(flow) {...}) or an addons array, as a mitmproxy script defines them`);
     const list = (Array.isArray(exported) ? exported : [exported]).map((a) => instantiate(a, full));
     // Named by the file's name, as the logs show it; by its whole path when another script
     // already has that name (`-s api/index.ts -s auth/index.ts`), as mitmproxy names scripts.
@@ -120,6 +121,17 @@ export class ScriptLoader {
     }
     this.loaded.clear();
   }
+}
+
+/**
+ * A script without a default export, written as mitmproxy's are: its `addons` array, and the
+ * module itself when it exports hook functions (`export function request(flow)`); undefined when
+ * it has neither.
+ */
+function moduleLevelAddons(mod: Record<string, unknown>): unknown[] | undefined {
+  const hooks = Object.fromEntries(HOOK_NAMES.filter((h) => typeof mod[h] === "function").map((h) => [h, mod[h]]));
+  const list = [...(Array.isArray(mod.addons) ? mod.addons : []), ...(Object.keys(hooks).length ? [hooks] : [])];
+  return list.length ? list : undefined;
 }
 
 function instantiate(a: unknown, file: string): Addon {

@@ -4,6 +4,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Engine } from "../../../src/engine/engine.ts";
+import { startProxy } from "../../helpers/proxy.ts";
+import { startHttpOrigin, viaProxy } from "../../helpers/origin.ts";
+import { closeAfter } from "../../helpers/close-after.ts";
 
 test("two -s scripts with the same file name in different directories both load, in order", { timeout: 10_000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-scripts-"));
@@ -44,4 +47,23 @@ test("a JavaScript script's syntax error names its file, line and column, as a T
   engine.flush();
   assert.equal(logs.length, 1, logs.join("\n"));
   assert.match(logs[0]!, new RegExp(`failed to load script .*broken\\.mjs: syntax error: .* \\(at .*broken\\.mjs:3:\\d+\\)`));
+});
+
+test("a script written as mitmproxy's are, with hook functions as named exports or an addons array, loads; one with neither says how to write one", { timeout: 10_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-scripts-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const hooks = path.join(dir, "hooks.ts");
+  fs.writeFileSync(hooks, `import type { http } from "pryx";\nexport function request(flow: http.HTTPFlow) { flow.request.headers.set("x-from", "module hook"); }\nexport function response(flow: http.HTTPFlow) { flow.response!.headers.set("x-seen", flow.request.headers.get("x-from") ?? "none"); }\n`);
+  const listed = path.join(dir, "listed.ts");
+  fs.writeFileSync(listed, `class Tagger { response(flow: { response?: { headers: { set(k: string, v: string): void } } }) { flow.response?.headers.set("x-tagger", "yes"); } }\nexport const addons = [new Tagger()];\n`);
+  const none = path.join(dir, "none.ts");
+  fs.writeFileSync(none, `export const answer = 42;\n`);
+  const origin = await startHttpOrigin((req, res) => res.end(String(req.headers["x-from"])));
+  const proxy = await startProxy({ options: { scripts: [hooks, listed, none].join(",") } });
+  closeAfter(t, proxy, origin);
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  assert.equal(res.body.toString(), "module hook", "the request hook ran before the server saw it");
+  assert.equal(res.headers["x-seen"], "module hook");
+  assert.equal(res.headers["x-tagger"], "yes");
+  await proxy.waitLog(/script .*none\.ts has no addon: export default an addon object, class instance or array of them, or export hook functions \(export function request\(flow\) \{\.\.\.\}\) or an addons array/);
 });
