@@ -6,7 +6,7 @@ import { HTTPFlow, Request, Response } from "./engine/flow/http.ts";
 import { Headers } from "./engine/flow/headers.ts";
 import { WebSocketData, WebSocketMessage } from "./engine/flow/websocket.ts";
 import { TCPFlow, TCPMessage, UDPFlow, UDPMessage } from "./engine/flow/tcp.ts";
-import { DNSFlow, DNSMessage, ResourceRecord, types as dnsTypes, classes as dnsClasses } from "./engine/flow/dns.ts";
+import { DNSFlow, DNSMessage, RCODES, ResourceRecord, types as dnsTypes, classes as dnsClasses } from "./engine/flow/dns.ts";
 import { Client, Server, ServerConnectionHookData, Socks5AuthData, NextLayerData } from "./engine/flow/connection.ts";
 import { Flow, FlowError } from "./engine/flow/flow.ts";
 
@@ -29,7 +29,7 @@ export declare namespace udp {
   type UDPFlow = import("./engine/flow/tcp.ts").UDPFlow;
   type UDPMessage = import("./engine/flow/tcp.ts").TCPMessage;
 }
-export const dns = { DNSFlow, DNSMessage, ResourceRecord, types: dnsTypes, classes: dnsClasses };
+export const dns = { DNSFlow, DNSMessage, ResourceRecord, types: dnsTypes, classes: dnsClasses, response_codes: RCODES };
 export declare namespace dns {
   type DNSFlow = import("./engine/flow/dns.ts").DNSFlow;
   type DNSMessage = import("./engine/flow/dns.ts").DNSMessage;

@@ -82,6 +82,50 @@ test("dns mode forwards queries to the name server and records DNS flows; dns_re
   assert.deepEqual(order, ["dns_request example.test", "dns_response 1", "dns_request spoofed.test", "dns_response 1", "dns_request missing.test", "dns_response 0"]);
 });
 
+test("a DNS addon ported from mitmproxy reads and sets the message by mitmproxy's names: response_code, dns.response_codes, id, the flags, ResourceRecord.A", { timeout: 10_000 }, async (t) => {
+  const { dns } = await import("../../src/api.ts");
+  const resolver = await fakeResolver();
+  const seen: string[] = [];
+  const addon: Addon = {
+    name: "ported",
+    dns_request(flow: DNSFlow) {
+      const q = flow.request;
+      seen.push(`query id=${q.id} query=${q.query} op=${q.op_code} rd=${q.recursion_desired}`);
+      if (q.question?.name === "fake.test") {
+        flow.response = q.succeed([dns.ResourceRecord.A("fake.test", "10.1.2.3", 30)]);
+        flow.response.authoritative_answer = true;
+      }
+      if (q.question?.name === "gone.test") {
+        flow.response = q.succeed([]);
+        flow.response.response_code = dns.response_codes.NXDOMAIN;
+      }
+    },
+    dns_response(flow: DNSFlow) {
+      const r = flow.response!;
+      seen.push(`${flow.request.question?.name} code=${r.response_code} nx=${r.response_code === dns.response_codes.NXDOMAIN} query=${r.query} aa=${r.authoritative_answer} ra=${r.recursion_available}`);
+    },
+  };
+  const proxy = await startProxy({ addons: [addon], options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}` } });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+  });
+  const fake = await query(proxy.port, "fake.test");
+  assert.deepEqual(fake.answers?.map((a) => ("data" in a ? `${a.data} ${a.ttl}` : undefined)), ["10.1.2.3 30"]);
+  assert.equal((fake as Packet & { flag_aa?: boolean }).flag_aa, true, "the AA bit set by the addon went out");
+  const gone = await query(proxy.port, "gone.test");
+  assert.equal((gone as Packet & { rcode?: string }).rcode, "NXDOMAIN");
+  await query(proxy.port, "real.test");
+  assert.deepEqual(seen, [
+    "query id=4242 query=true op=0 rd=true",
+    "fake.test code=0 nx=false query=false aa=true ra=true",
+    "query id=4242 query=true op=0 rd=true",
+    "gone.test code=3 nx=true query=false aa=false ra=true",
+    "query id=4242 query=true op=0 rd=true",
+    "real.test code=0 nx=false query=false aa=false ra=true",
+  ]);
+});
+
 test("i ~dns holds a query before the name server and its answer before the client; a kill answers nothing", { timeout: 15_000 }, async (t) => {
   const resolver = await fakeResolver();
   const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}`, intercept: "~dns" } });

@@ -33,6 +33,31 @@ export class ResourceRecord {
     this.data = typeof init.data === "string" ? init.data : Buffer.from(init.data);
   }
 
+  /** mitmproxy's constructors by type: `ResourceRecord.A("app.test", "10.0.0.1")`. */
+  static A(name: string, ip: string, ttl = 60): ResourceRecord {
+    return new ResourceRecord({ name, type: "A", ttl, data: ip });
+  }
+
+  static AAAA(name: string, ip: string, ttl = 60): ResourceRecord {
+    return new ResourceRecord({ name, type: "AAAA", ttl, data: ip });
+  }
+
+  static CNAME(alias: string, canonical: string, ttl = 60): ResourceRecord {
+    return new ResourceRecord({ name: alias, type: "CNAME", ttl, data: canonical });
+  }
+
+  static PTR(inaddr: string, ptr: string, ttl = 60): ResourceRecord {
+    return new ResourceRecord({ name: inaddr, type: "PTR", ttl, data: ptr });
+  }
+
+  static NS(name: string, nsdname: string, ttl = 60): ResourceRecord {
+    return new ResourceRecord({ name, type: "NS", ttl, data: nsdname });
+  }
+
+  static TXT(name: string, text: string, ttl = 60): ResourceRecord {
+    return new ResourceRecord({ name, type: "TXT", ttl, data: text });
+  }
+
   /** dns-packet's form; packed IPv4/IPv6 bytes become address strings. */
   toAnswer(): Answer {
     let data: unknown = this.data;
@@ -87,6 +112,98 @@ export class DNSMessage {
 
   get rcode(): number {
     return (this.packet.flags ?? 0) & 0xf;
+  }
+
+  // mitmproxy's dns.Message fields, over the header's flags (dns-packet encodes `flags` and `type`),
+  // so that a ported addon reads and sets them by the names it uses.
+
+  get response_code(): number {
+    return this.rcode;
+  }
+
+  set response_code(code: number) {
+    this.setFlagBits(0, 0xf, code);
+  }
+
+  get id(): number {
+    return this.packet.id ?? 0;
+  }
+
+  set id(value: number) {
+    this.packet.id = value;
+  }
+
+  /** True for a query, false for a response (the QR bit). */
+  get query(): boolean {
+    return this.packet.type !== "response";
+  }
+
+  set query(value: boolean) {
+    this.packet.type = value ? "query" : "response";
+  }
+
+  get op_code(): number {
+    return ((this.packet.flags ?? 0) >> 11) & 0xf;
+  }
+
+  set op_code(code: number) {
+    this.setFlagBits(11, 0xf, code);
+  }
+
+  get authoritative_answer(): boolean {
+    return this.flagBit(10);
+  }
+
+  set authoritative_answer(on: boolean) {
+    this.setFlagBits(10, 1, on ? 1 : 0);
+  }
+
+  get truncation(): boolean {
+    return this.flagBit(9);
+  }
+
+  set truncation(on: boolean) {
+    this.setFlagBits(9, 1, on ? 1 : 0);
+  }
+
+  get recursion_desired(): boolean {
+    return this.flagBit(8);
+  }
+
+  set recursion_desired(on: boolean) {
+    this.setFlagBits(8, 1, on ? 1 : 0);
+  }
+
+  get recursion_available(): boolean {
+    return this.flagBit(7);
+  }
+
+  set recursion_available(on: boolean) {
+    this.setFlagBits(7, 1, on ? 1 : 0);
+  }
+
+  get authorities(): Answer[] {
+    return this.packet.authorities ?? [];
+  }
+
+  set authorities(value: Answer[]) {
+    this.packet.authorities = value;
+  }
+
+  get additionals(): Answer[] {
+    return this.packet.additionals ?? [];
+  }
+
+  set additionals(value: Answer[]) {
+    this.packet.additionals = value;
+  }
+
+  private flagBit(bit: number): boolean {
+    return (((this.packet.flags ?? 0) >> bit) & 1) === 1;
+  }
+
+  private setFlagBits(shift: number, mask: number, value: number): void {
+    this.packet.flags = ((this.packet.flags ?? 0) & ~(mask << shift)) | ((value & mask) << shift);
   }
 
   toString(): string {
