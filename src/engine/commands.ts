@@ -23,6 +23,24 @@ export class CommandError extends Error {}
 /** One registry: the engine's commands, built-in features' and addons' (`loader.add_command`). */
 export class CommandRegistry {
   private readonly commands = new Map<string, CommandSpec>();
+  /** Turns a flow spec (@all, @marked, an id, a filter) into the flows it names; the engine sets it. */
+  private flowResolver: ((spec: string) => readonly object[]) | undefined;
+
+  resolveFlowsWith(resolver: (spec: string) => readonly object[]): void {
+    this.flowResolver = resolver;
+  }
+
+  /**
+   * An argument for a parameter typed `flows` (or `flow`, exactly one), as mitmproxy's typed
+   * command parameters are: the flows themselves, whether a spec or flow objects were given.
+   */
+  flowsArgument(word: string, param: "flows" | "flow", command: string): readonly object[] | object {
+    const flows = givenFlows(word) ?? this.flowResolver?.(word);
+    if (!flows) throw new CommandError(`${command}: no flows to resolve ${JSON.stringify(word)} in`);
+    if (param === "flows") return flows;
+    if (flows.length !== 1) throw new CommandError(`${command} takes one flow; ${JSON.stringify(word)} names ${flows.length}`);
+    return flows[0] as object;
+  }
 
   add(spec: CommandSpec): void {
     this.commands.set(spec.name, spec);

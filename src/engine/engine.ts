@@ -151,6 +151,7 @@ export class Engine {
     this.transparent = new TransparentProxy(this.ctx, this.tunnel);
     registerCoreOptions(this.options);
     bindContext(this.options, this.log, this.commands);
+    this.commands.resolveFlowsWith((spec) => resolveFlows(this.store, spec));
     registerFlowCommands(this.commands, {
       store: this.store,
       options: this.options,
@@ -179,7 +180,6 @@ export class Engine {
       log: this.log,
       replay: (f) => replayFlow(this.ctx, f),
       noServer: this.init.noServer,
-      resolve: (spec) => resolveFlows(this.store, spec),
       served: (what) => {
         // The console keeps serving, as mitmproxy's does: only dump stops.
         if (this.init.keepFlows) return;

@@ -96,6 +96,14 @@ export function registerExtraCommands(
         })
         .join("\n");
     },
+    // An addon's `commands.call("view.flows.resolve", "@marked")` gets the flows, as mitmproxy's does.
+    call: (args) => {
+      const [first] = args;
+      if (first !== null && typeof first === "object") return Array.isArray(first) ? first : [first];
+      const spec = args.map((a) => String(a)).join(" ").trim();
+      if (!spec) throw new CommandError("view.flows.resolve needs flows, e.g. view.flows.resolve @marked");
+      return commands.flowsArgument(spec, "flows", "view.flows.resolve");
+    },
   });
   commands.add({ name: "proxyserver.active_connections", signature: "proxyserver.active_connections", help: "How many client connections (and UDP flows) are open now.", run: async () => String(await deps.activeConnections()) });
   commands.add({ name: "readfile.reading", signature: "readfile.reading", help: "Whether a flow file (-r) is still being read.", run: () => String(deps.reading()) });

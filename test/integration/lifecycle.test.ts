@@ -5,6 +5,7 @@ import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { Loader } from "../../src/engine/hooks/loader.ts";
+import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { deadPort, waitUntil } from "../helpers/wait.ts";
 
@@ -101,6 +102,35 @@ test("an addon command given too few arguments is refused, and one that throws s
   await proxy.engine.handle({ op: "command", line: "greet.hello world" });
   assert.deepEqual(calls, ["world"]);
   await assert.rejects(proxy.engine.handle({ op: "command", line: "greet.fail" }), /^Error: greet\.fail \(from greeter\) failed: no greeting today$/);
+});
+
+test("an addon command's flows (or flow) parameter gets the flows themselves, from a spec at the prompt or flow objects from another addon; view.flows.resolve gives addons flows", { timeout: 10_000 }, async (t) => {
+  const { ctx } = await import("../../src/api.ts");
+  const origin = await startHttpOrigin((req, res) => res.end(req.url));
+  const got: string[] = [];
+  const addon: Addon = {
+    name: "tagger",
+    load: (l) => {
+      l.add_command("tag.all", (flows: HTTPFlow[], tag: string) => {
+        for (const f of flows) f.comment = tag;
+        got.push(`${flows.length} ${flows.map((f) => f.request.path).join(",")} ${tag}`);
+      }, "Comments flows.", "tag.all flows tag");
+      l.add_command("tag.one", (flow: HTTPFlow) => void got.push(`one ${flow.request.path}`), "One flow.", "tag.one flow");
+    },
+  };
+  const proxy = await startProxy({ addons: [addon] });
+  closeAfter(t, proxy, origin);
+  for (const p of ["/a", "/b"]) await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}${p}`);
+  const [a] = (await proxy.waitFinished(2)).sort((x, y) => x.seq - y.seq);
+  await proxy.engine.handle({ op: "command", line: "tag.all @all seen" });
+  await proxy.engine.handle({ op: "command", line: `tag.all '~u /b' b-only` });
+  await proxy.engine.handle({ op: "command", line: `tag.one ${a!.id}` });
+  await assert.rejects(proxy.engine.handle({ op: "command", line: "tag.one @all" }), /tag\.one takes one flow; "@all" names 2/);
+  const resolved = (await ctx.master.commands.call("view.flows.resolve", "@all")) as HTTPFlow[];
+  assert.deepEqual(resolved.map((f) => f.request.path).sort(), ["/a", "/b"]);
+  await ctx.master.commands.call("tag.all", resolved.slice(0, 1), "given");
+  assert.deepEqual(got, ["2 /a,/b seen", "1 /b b-only", "one /a", "1 /a given"]);
+  assert.deepEqual(resolved.map((f) => f.comment).sort(), ["b-only", "given"], "the addon changed the flows themselves");
 });
 
 test("stop lets an in-flight flow finish before done runs", { timeout: 10_000 }, async (t) => {

@@ -25,7 +25,6 @@ export class ClientPlaybackAddon {
     private readonly log: Log,
     private readonly replay: (flow: HTTPFlow) => Promise<HTTPFlow>,
     private readonly waitForReplays: boolean,
-    private readonly resolve: (spec: string) => Flow[],
   ) {}
 
   load(loader: Loader): void {
@@ -36,7 +35,7 @@ export class ClientPlaybackAddon {
       },
     });
     this.options = loader.options;
-    loader.add_command("replay.client", (spec) => this.queued(this.resolve(spec)), "Send the requests of flows again, one at a time, as new flows marked as replays.", "replay.client flows");
+    loader.add_command("replay.client", (flows: Flow[]) => this.queued(flows), "Send the requests of flows again, one at a time, as new flows marked as replays.", "replay.client flows");
     loader.add_command("replay.client.file", (file) => this.queued(this.read(expandHome(file), "replay.client.file")), "Send the requests of a flow file again.", "replay.client.file path");
     loader.add_command("replay.client.count", () => String(this.pending()), "How many requests are waiting to be replayed, the one being sent included.", "replay.client.count");
     loader.add_command(

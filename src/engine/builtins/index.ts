@@ -18,15 +18,12 @@ import { UpdateAltSvcAddon } from "./update-alt-svc.ts";
 import { BrowserAddon } from "./browser.ts";
 import { ProxyDebugAddon } from "./proxy-debug.ts";
 import type { HTTPFlow } from "../flow/http.ts";
-import type { Flow } from "../flow/flow.ts";
 
 export interface BuiltinDeps {
   log: Log;
   /** Sends a flow's request again (client replay). */
   replay: (flow: HTTPFlow) => Promise<HTTPFlow>;
   noServer: boolean;
-  /** The flows a spec names (@marked, an id, a filter), for commands that take flows. */
-  resolve: (spec: string) => Flow[];
   /** The one-shot work (-r, -C, -S) is done and `keepserving` is off. */
   served: (what: string) => void;
   /** The SPKI hash of the key every host certificate of this run shares (base64 SHA-256), once the CA is loaded. */
@@ -43,9 +40,9 @@ type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | Blo
  * pryx's share of mitmproxy's default addons, in mitmproxy's order: `before` run ahead of the
  * scripts, `after` behind them (as mitmproxy's rule addons come after its ScriptLoader).
  */
-export function builtinAddons({ log, replay, noServer, resolve, served, leafSpkiSha256, browserProxy, print }: BuiltinDeps): { before: Builtin[]; after: Builtin[] } {
-  const clientPlayback = new ClientPlaybackAddon(log, replay, noServer, resolve);
-  const serverPlayback = new ServerPlaybackAddon(log, resolve);
+export function builtinAddons({ log, replay, noServer, served, leafSpkiSha256, browserProxy, print }: BuiltinDeps): { before: Builtin[]; after: Builtin[] } {
+  const clientPlayback = new ClientPlaybackAddon(log, replay, noServer);
+  const serverPlayback = new ServerPlaybackAddon(log);
   const keepServing = new KeepServingAddon({ clientReplays: () => clientPlayback.pending(), serverReplays: () => serverPlayback.pending() }, served, noServer);
   return {
     before: [new ProxyDebugAddon(log), new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), clientPlayback, new StickyAuthAddon(), new StickyCookieAddon(), new BodySizeAddon(), new StripDnsHttpsRecordsAddon(log)],

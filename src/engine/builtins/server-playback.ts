@@ -60,10 +60,7 @@ export class ServerPlaybackAddon {
   private options: Readonly<Record<string, OptionValue>> = {};
   private recorded = new Map<string, HTTPFlow[]>();
 
-  constructor(
-    private readonly log: Log,
-    private readonly resolve: (spec: string) => Flow[],
-  ) {}
+  constructor(private readonly log: Log) {}
 
   load(loader: Loader): void {
     loader.add_option("server_replay", "str[]", [], "Replay server responses from saved files (pryx, mitmproxy or HAR).", undefined, { paths: true, validate: filesExist("file") });
@@ -81,8 +78,8 @@ export class ServerPlaybackAddon {
     this.options = loader.options;
     // mitmproxy's commands: the flows of this session (`S` on marked flows, or a flow whose response
     // was just edited) answer matching requests from now on, as a capture file does.
-    loader.add_command("replay.server", (spec) => this.loaded(this.resolve(spec), "replay"), "Answer matching requests with these flows' responses (replacing those already loaded).", "replay.server flows");
-    loader.add_command("replay.server.add", (spec) => this.loaded(this.resolve(spec), "add"), "Add these flows' responses to those that answer matching requests.", "replay.server.add flows");
+    loader.add_command("replay.server", (flows: Flow[]) => this.loaded(flows, "replay"), "Answer matching requests with these flows' responses (replacing those already loaded).", "replay.server flows");
+    loader.add_command("replay.server.add", (flows: Flow[]) => this.loaded(flows, "add"), "Add these flows' responses to those that answer matching requests.", "replay.server.add flows");
     loader.add_command(
       "replay.server.file",
       (file) => this.loaded(flowsOfFile(expandHome(file), this.log, "replay.server.file"), "replay"),

@@ -52,14 +52,24 @@ export class Loader {
     this.options_.add(spec);
   }
 
-  /** Registers a command callable as `:name args` in the console and from key bindings. */
-  add_command(name: string, fn: (...args: string[]) => unknown, help = "", signature = ""): void {
+  /**
+   * Registers a command callable as `:name args` in the console, from key bindings and with
+   * `ctx.master.commands.call`. Arguments are strings, but for a parameter the signature names
+   * `flows` (or `flow`, exactly one), which gets the flows themselves, as mitmproxy's typed
+   * `Sequence[flow.Flow]` parameters do: `mycmd @marked`, or flow objects from another addon.
+   */
+  add_command(name: string, fn: (...args: never[]) => unknown, help = "", signature = ""): void {
     const sig = signature || `${name} ${"args".repeat(fn.length ? 1 : 0)}`.trim();
+    const params = sig.split(/\s+/).slice(1).map((p) => p.replace(/^\[|\]$/g, ""));
     const run = async (args: string[]): Promise<unknown> => {
       // A missing argument would reach the addon as undefined ("hi undefined"); mitmproxy refuses it.
       if (args.length < fn.length) throw new CommandError(`${name} needs ${fn.length} argument${fn.length === 1 ? "" : "s"} (${sig}), got ${args.length}`);
+      const values = args.map((a, i) => {
+        const param = params[i];
+        return param === "flows" || param === "flow" ? this.commands.flowsArgument(a, param, name) : a;
+      });
       try {
-        return await fn(...args);
+        return await (fn as (...args: unknown[]) => unknown)(...values);
       } catch (err) {
         // The prompt shows only this line: it says whose command failed.
         throw new CommandError(`${name} (from ${this.addonName}) failed: ${err instanceof Error ? err.message : String(err)}`);
