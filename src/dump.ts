@@ -1,9 +1,9 @@
 import type { EngineHandle } from "./engine-client.ts";
-import { shownAt, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type MessageDetail } from "./protocol.ts";
+import { shownAt, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type MessageDetail, type StreamEvent } from "./protocol.ts";
 import { decodeSummaries } from "./summary-codec.ts";
 import { DEFAULT_MAX_LINES, lineTextAt, renderContent, type ViewName } from "./tui/contentviews/index.ts";
 import type { MessageSchema, SchemaFor } from "./proto-definitions.ts";
-import { contentMissing } from "./tui/format.ts";
+import { contentMissing, sanitize } from "./tui/format.ts";
 
 export interface DumpOptions {
   jsonl: boolean;
@@ -47,10 +47,32 @@ export function formatFlowLine(f: FlowSummary): string {
   return [f.client, what, outcome, size, formatDuration(f.duration)].filter(Boolean).join(" ");
 }
 
-/** A WebSocket or TCP message as text, or a note for bytes that are not text. */
-function messageText(content: Uint8Array): string {
+/**
+ * A WebSocket, TCP or UDP message's content under its line: text with its control characters
+ * escaped (what a peer sends must not clear the terminal or set its title), bytes that are not
+ * text as a hex dump, as mitmdump's content views show them.
+ */
+export function streamMessageLines(content: Uint8Array, style: BodyStyle = {}): string[] {
   const text = Buffer.from(content).toString("utf8");
-  return /[\0\uFFFD]/.test(text) ? `[${formatSize(content.length)} of binary content]` : text.replace(/\n$/, "").split("\n").join("\n       ");
+  if (/[\0\uFFFD]/.test(text)) {
+    const r = renderContent(content, undefined, "hex", { maxLines: style.linesCutoff ?? DEFAULT_MAX_LINES, cutNotice: `[cut: ${formatSize(content.length)} in all]` });
+    return Array.from({ length: r.lines.length }, (_, i) => `    ${lineTextAt(r.lines, i)}`);
+  }
+  return text.replace(/\n$/, "").split("\n").map((l) => `    ${sanitize(l.replace(/\r$/, ""))}`);
+}
+
+/** mitmdump's lines for what happens on a live connection (see `StreamEvent`); "open" is printed as a flow. */
+export function formatStreamEvent(e: Exclude<StreamEvent, { kind: "open" }>, style: BodyStyle = {}): string[] {
+  if (e.kind === "message") {
+    const dir = e.fromClient ? "->" : "<-";
+    const what = e.proto === "websocket" ? `WebSocket ${e.type} message` : e.proto;
+    return [`${e.client} ${dir} ${what} ${dir} ${e.server}`, ...(e.content ? streamMessageLines(e.content, style) : [])];
+  }
+  const name = e.proto === "websocket" ? "WebSocket" : e.proto.toUpperCase();
+  // 1000, 1001 and 1005 are a normal end; any other code, or no close frame, is an error.
+  if (e.closed && [1000, 1001, 1005].includes(e.closed.code)) return [`WebSocket connection closed by ${e.closed.byClient ? "client" : "server"}: ${e.closed.code} ${sanitize(e.closed.reason)}`.trimEnd()];
+  const why = e.closed ? `WebSocket Error: close code ${e.closed.code}${e.closed.reason ? ` (reason: ${sanitize(e.closed.reason)})` : ""}` : (e.error ?? "closed");
+  return e.error || e.closed ? [`Error in ${name} connection to ${e.server}: ${why}`] : [];
 }
 
 /**
@@ -83,7 +105,7 @@ export function formatDetail(d: FlowDetail, level: number, style: BodyStyle = {}
   const path = d.request?.path;
   if (d.request) out.push(...messageLines(d.request, level, style, style.schemaFor?.(path, true)));
   if (d.response) out.push(` << ${d.response.status} ${d.response.reason}`.trimEnd(), ...messageLines(d.response, level, style, style.schemaFor?.(path, false)));
-  if (level >= 3) for (const m of d.messages) out.push(`    ${m.fromClient ? "->" : "<-"} ${messageText(m.content)}`);
+  // A connection's messages were printed as they came (`stream` events), not again here.
   return out;
 }
 
@@ -93,17 +115,30 @@ export function formatLog(e: LogEntry): string {
 
 /** Headless consumer of engine events: prints each finished flow that the view filter shows. */
 export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void {
-  const print = (f: FlowSummary, detail: FlowDetail | undefined): void => {
-    if (f.live || !f.shown || opts.flowDetail <= 0) return;
-    if (opts.jsonl) {
-      opts.out.write(`${JSON.stringify(f)}\n`);
-      return;
-    }
+  // WebSockets printed when their handshake was done: not again when they close.
+  const printedAtOpen = new Set<string>();
+  const printFlow = (f: FlowSummary, detail: FlowDetail | undefined): void => {
     const lines = [formatFlowLine(f), ...(detail && opts.flowDetail >= 2 ? formatDetail(detail, opts.flowDetail, opts) : [])];
     opts.out.write(`${lines.join("\n")}\n${lines.length > 1 ? "\n" : ""}`);
   };
+  const print = (f: FlowSummary, detail: FlowDetail | undefined): void => {
+    if (f.live || !f.shown || opts.flowDetail <= 0 || printedAtOpen.delete(f.id)) return;
+    if (opts.jsonl) opts.out.write(`${JSON.stringify(f)}\n`);
+    else printFlow(f, detail);
+  };
+  const stream = (e: StreamEvent): void => {
+    if (opts.jsonl || opts.flowDetail <= 0) return;
+    if (e.kind === "open") {
+      printedAtOpen.add(e.summary.id);
+      printFlow(e.summary, e.detail);
+      return;
+    }
+    const lines = formatStreamEvent(e, opts);
+    if (lines.length) opts.out.write(`${lines.join("\n")}\n`);
+  };
   return engine.on((ev: EngineEvent) => {
     if (ev.t === "print") opts.out.write(ev.text);
+    if (ev.t === "stream") stream(ev.event);
     if (ev.t !== "batch") return;
     // termlog_verbosity, as mitmdump's; -q (flow_detail 0) keeps only warnings and errors.
     for (const l of ev.logs) if (shownAt(l.level, opts.logLevel) && (l.level !== "info" || opts.flowDetail > 0)) opts.err.write(`${formatLog(l)}\n`);

@@ -14,6 +14,8 @@ export interface EngineInit {
   noServer: boolean;
   /** The console draws the terminal: what addons print goes to the event log instead. */
   captureOutput?: boolean;
+  /** Dump's text output: live connections' messages as they happen (`stream` events). */
+  streamEvents?: boolean;
 }
 
 type Listener = (ev: EngineEvent) => void;

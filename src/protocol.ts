@@ -242,6 +242,17 @@ export interface ReadyInfo {
   commands: CommandInfo[];
 }
 
+/**
+ * Dump mode: what happens on a live WebSocket, TCP or UDP connection, printed when it happens as
+ * mitmdump prints it (a connection open for hours is not silent for hours). `open`: a WebSocket's
+ * handshake is done, its flow line is printed now rather than when it closes. `message`: one
+ * message, with its content from flow_detail 3. `end`: how it closed, or why it failed.
+ */
+export type StreamEvent =
+  | { kind: "open"; summary: FlowSummary; detail: FlowDetail | undefined }
+  | { kind: "message"; proto: "websocket" | "tcp" | "udp"; client: string; server: string; fromClient: boolean; type: string; content: Uint8Array | undefined }
+  | { kind: "end"; proto: "websocket" | "tcp" | "udp"; server: string; closed: WebSocketCloseDetail | undefined; error: string | undefined };
+
 /** worker → main thread */
 export type EngineEvent =
   | { t: "ready"; info: ReadyInfo }
@@ -262,6 +273,8 @@ export type EngineEvent =
   | { t: "served"; what: string }
   /** Text for dump's standard output, after the flows already posted (`hardump=-` its HAR); the console has no such output. */
   | { t: "print"; text: string }
+  /** Dump mode, unless --jsonl: a live connection's open, messages and end (see `StreamEvent`). */
+  | { t: "stream"; event: StreamEvent }
   /** The listeners moved (listen_port, listen_host or mode set while running): where pryx listens now. */
   | { t: "listening"; listen: string[] }
   | { t: "stopped" };

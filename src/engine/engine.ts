@@ -31,6 +31,8 @@ import { DnsServer } from "./proxy/dns-server.ts";
 import type { ProxyContext, TlsProvider } from "./proxy/context.ts";
 import { InterceptAddon } from "./intercept.ts";
 import { builtinAddons } from "./builtins/index.ts";
+import { StreamEventsAddon } from "./builtins/stream-events.ts";
+import { summarize } from "./flow/summary.ts";
 import { SaveStreamAddon, flowsIn, readFlows, type FlowFileRead } from "./save-stream.ts";
 import { flowFilter } from "./flow-filter.ts";
 import { loadOrCreateCA } from "./ca/ca.ts";
@@ -198,6 +200,7 @@ export class Engine {
     for (const addon of builtins.before) await this.addons.add(addon, addon.name);
     for (const addon of builtins.after) await this.addons.add(addon, addon.name, { last: true });
     await this.addons.add(new InterceptAddon(this.options, this.store), "intercept", { last: true });
+    if (this.init.streamEvents) await this.addons.add(this.streamEvents(), "stream_events", { last: true });
     await this.addons.add(new SaveStreamAddon(this.options, this.log), "save_stream", { last: true });
   }
 
@@ -536,6 +539,21 @@ export class Engine {
     // The batch's buffers are handed over, not copied: the engine never reads them again.
     this.post({ t: "batch", ...delta, logs }, [...transferables(delta.add), ...transferables(delta.update)]);
     if (delta.reset) collectGarbageSoon();
+  }
+
+  /** Dump's live connections (see StreamEventsAddon), each event behind the flows reported so far. */
+  private streamEvents(): StreamEventsAddon {
+    return new StreamEventsAddon({
+      level: () => this.options.get<number>("flow_detail"),
+      shown: (f) => this.store.matchesView(f),
+      // A flow read with -r passes its hooks before it joins the store.
+      summary: (f) => (this.store.has(f.id) ? this.store.summary(f) : summarize(f, 0, this.store.matchesView(f), this.options.get<boolean>("showhost"))),
+      detail: (f, s) => this.dumpDetail()?.(f, s),
+      post: (event) => {
+        this.flush();
+        this.post({ t: "stream", event });
+      },
+    });
   }
 
   /**

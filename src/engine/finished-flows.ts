@@ -12,6 +12,8 @@ import { flowFilter } from "./flow-filter.ts";
 export abstract class FinishedFlows {
   /** `save_stream_filter`, compiled when it changes. */
   private filter: ((flow: Flow) => boolean) | undefined;
+  /** WebSocket, TCP and UDP connections that started and have not ended. */
+  private readonly open = new Set<Flow>();
 
   protected abstract finished(flow: Flow): void;
 
@@ -20,7 +22,27 @@ export abstract class FinishedFlows {
   }
 
   private take(flow: Flow): void {
+    this.open.delete(flow);
     if (!this.filter || this.filter(flow)) this.finished(flow);
+  }
+
+  /**
+   * Connections still open when pryx stops are taken as they are, as mitmproxy's save addon
+   * does at `done`: a capture of a WebSocket app is mostly stopped while its socket is open,
+   * and its messages were lost with it.
+   */
+  protected takeUnfinished(): void {
+    for (const flow of [...this.open]) this.take(flow);
+  }
+
+  websocket_start(flow: HTTPFlow): void {
+    this.open.add(flow);
+  }
+  tcp_start(flow: TCPFlow): void {
+    this.open.add(flow);
+  }
+  udp_start(flow: UDPFlow): void {
+    this.open.add(flow);
   }
 
   response(flow: HTTPFlow): void {

@@ -52,6 +52,7 @@ export class SaveStreamAddon extends FinishedFlows {
   }
 
   done(): void {
+    this.takeUnfinished();
     this.close();
   }
 

@@ -11,6 +11,9 @@ import { startHttpOrigin, viaProxy, type Origin } from "../helpers/origin.ts";
 import { deadPort, waitUntil } from "../helpers/wait.ts";
 import { httpsViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
 import { MODES } from "../../src/engine/modes.ts";
+import http from "node:http";
+import net from "node:net";
+import { WebSocketServer, WebSocket } from "ws";
 
 const CURL = "/usr/bin/curl";
 // PRYX_TEST_NO_CURL=1 exercises the node:http fallback on a machine that has curl.
@@ -660,6 +663,46 @@ test("dump reads <confdir>/config.yaml as mitmdump does: its flow_detail and fil
   const broken = runPryx(["dump", "-n", "--confdir", confdir, "-r", fixture]);
   assert.equal(await broken.exited, 2);
   assert.match(broken.stderr(), new RegExp(`^pryx: ${path.join(confdir, "config.yaml").replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:2:1: not valid YAML: `));
+});
+
+test("a live WebSocket and TCP tunnel print as they go, as mitmdump's do: the handshake's flow at once, a line per message (content escaped from --flow-detail 3), the close; nothing again at the end", { timeout: 30_000 }, async (t) => {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise<void>((r) => wss.on("listening", () => r()));
+  wss.on("connection", (s) => s.on("message", (d, isBinary) => (String(d) === "close" ? s.close(4001, "bye now") : s.send(isBinary ? d : `echo:${d.toString()}`, { binary: isBinary }))));
+  const echo = net.createServer((c) => c.on("data", (d: Buffer) => c.write(Buffer.concat([Buffer.from("ECHO "), d]))));
+  await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
+  t.after(() => new Promise<void>((r) => wss.close(() => echo.close(() => r()))));
+  const wsPort = (wss.address() as net.AddressInfo).port;
+  const tcpPort = (echo.address() as net.AddressInfo).port;
+  const p = await dump(t, ["--flow-detail", "3"]);
+  const tunnelTo = (port: number): Promise<net.Socket> =>
+    new Promise((resolve, reject) => {
+      const req = http.request({ host: "127.0.0.1", port: p.port, method: "CONNECT", path: `127.0.0.1:${port}` });
+      req.on("connect", (_res, socket) => resolve(socket));
+      req.on("error", reject);
+      req.end();
+    });
+  const socket = await tunnelTo(wsPort);
+  const ws = new WebSocket(`ws://127.0.0.1:${wsPort}/chat`, { createConnection: () => socket });
+  await new Promise<void>((resolve, reject) => ws.once("open", () => resolve()).once("error", reject));
+  const flowLine = new RegExp(`^127\\.0\\.0\\.1:\\d+ GET http://127\\.0\\.0\\.1:${wsPort}/chat << 101 Switching Protocols`, "m");
+  // Open, and already printed: the handshake, then each message as it passes.
+  await p.waitStdout(flowLine);
+  ws.send("hi \x1b[2J\x1b]0;pwned\x07there");
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ <- WebSocket text message <- 127\\.0\\.0\\.1:${wsPort}/chat\n {4}echo:hi \\\\x1b\\[2J\\\\x1b\\]0;pwned\\\\x07there$`, "m"));
+  assert.match(p.stdout(), new RegExp(`-> WebSocket text message -> 127\\.0\\.0\\.1:${wsPort}/chat\n {4}hi \\\\x1b`), "the client's message before the answer");
+  assert.doesNotMatch(p.stdout(), /\x1b/, "no escape sequence reaches the terminal");
+  ws.send(Buffer.from([9, 8, 7, 0]));
+  await p.waitStdout(/^ {4}00000000 {2}09 08 07 00 {2}/m);
+  ws.send("close");
+  await p.waitStdout(new RegExp(`^Error in WebSocket connection to 127\\.0\\.0\\.1:${wsPort}: WebSocket Error: close code 4001 \\(reason: bye now\\)$`, "m"));
+
+  const tcp = await tunnelTo(tcpPort);
+  tcp.write("PING\r\n");
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ <- tcp <- 127\\.0\\.0\\.1:${tcpPort}\n {4}ECHO PING$`, "m"));
+  tcp.end();
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ TCP tcp://127\\.0\\.0\\.1:${tcpPort} << `, "m"));
+  assert.equal(p.stdout().match(new RegExp(flowLine.source, "gm"))?.length, 1, "the WebSocket's flow is printed once, at its handshake");
 });
 
 test("an engine that dies (out of memory, or an addon ending its thread) ends pryx dump with exit code 2 and says why; it does not exit 0 as if done", { timeout: 60_000 }, async () => {

@@ -3,7 +3,11 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { readFlows } from "../../src/engine/save-stream.ts";
+import { SaveStreamAddon, readFlows } from "../../src/engine/save-stream.ts";
+import { Options } from "../../src/engine/options.ts";
+import { registerCoreOptions } from "../../src/engine/core-options.ts";
+import { Log } from "../../src/engine/log.ts";
+import { TCPFlow, TCPMessage } from "../../src/engine/flow/tcp.ts";
 import { toHar } from "../../src/engine/flow/har.ts";
 import { encodeFlow } from "../../src/engine/flow/codec.ts";
 import { Client, Server } from "../../src/engine/flow/connection.ts";
@@ -134,4 +138,25 @@ test("export.file raw_response writes the response's bytes exactly: a UTF-8 or b
   await proxy.engine.handle({ op: "command", line: `export.file raw_response ${f.id} ${file}` });
   const body = fs.readFileSync(file).subarray(-6);
   assert.deepEqual([...body], [0x68, 0xc3, 0xa9, 0xff, 0x00, 0x0a]);
+});
+
+test("-w saves a TCP or WebSocket connection still open when pryx stops (done), as mitmproxy's save addon does; one that ended is saved once", (t) => {
+  const file = tmpFile(t, "");
+  const options = new Options();
+  registerCoreOptions(options);
+  const log = new Log();
+  const save = new SaveStreamAddon(options, log);
+  options.onChange((updated) => save.configure(updated));
+  options.setText("save_stream_file", file);
+  const open = new TCPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["db.test", 5432]));
+  open.messages.push(new TCPMessage(true, Buffer.from("SELECT 1")));
+  const ended = new TCPFlow(new Client(["127.0.0.1", 5001], ["127.0.0.1", 8080]), new Server(["db.test", 5432]));
+  save.tcp_start(open);
+  save.tcp_start(ended);
+  save.tcp_end(ended);
+  save.done();
+  save.tcp_end(open);
+  const ids: string[] = [];
+  readFlows(file, (f) => void ids.push(f.id));
+  assert.deepEqual(ids, [ended.id, open.id]);
 });
