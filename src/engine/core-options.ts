@@ -13,6 +13,7 @@ import { TLS_VERSIONS, validClientCerts, validTlsSetting, validTlsVersion } from
 import { CONSOLE_LAYOUTS, CONSOLE_PALETTES, CONTENT_VIEWS, FLOWLIST_LAYOUTS, FLOWLIST_LAYOUT_HELP } from "../console-choices.ts";
 import { LOG_LEVELS } from "../protocol.ts";
 import { ProtoDefinitions } from "../proto-definitions.ts";
+import { savePath } from "./save-path.ts";
 
 const validFilter = (v: unknown): void => {
   if (typeof v === "string" && v.trim()) compileFilter(v);
@@ -207,7 +208,17 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "scripts", type: "str[]", default: [], paths: true, help: "Addon scripts to load (.ts, .js, .mjs).", validate: filesExist("script") });
   options.add({ name: "save_stream_filter", type: "filter", default: undefined, help: "Save only the flows that match this filter with -w.", validate: validFilter });
   options.add({ name: "readfile_filter", type: "filter", default: undefined, help: "Read only the flows that match this filter with -r.", validate: validFilter });
-  options.add({ name: "save_stream_file", type: "optional str", default: undefined, paths: true, help: "Append every finished flow to this file." });
+  options.add({
+    name: "save_stream_file",
+    type: "optional str",
+    default: undefined,
+    paths: true,
+    help: "Save every finished flow to this file: a leading + appends; strftime codes (%Y-%m-%d) are the time at start; missing directories are made.",
+    // A path nothing can be written to stops the start, as in mitmproxy, rather than a capture that saves nothing.
+    validate: (v) => {
+      if (typeof v === "string" && v) savePath(v);
+    },
+  });
   options.add({
     name: "proxyauth",
     type: "optional str",

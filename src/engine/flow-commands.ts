@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import type { CommandRegistry } from "./commands.ts";
 import { writeFlowFile, type FlowFileRead } from "./save-stream.ts";
+import { savePath } from "./save-path.ts";
 import { EXPORT_FORMATS, exportFlow, type ExportFormat } from "./flow/export.ts";
 import { toHar } from "./flow/har.ts";
 import { CommandError, givenFlows } from "./commands.ts";
@@ -311,8 +312,13 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       const ids = flowIdsArg(args, "save.file");
       const spec = args[1];
       if (!spec) throw new CommandError("save.file needs a path");
-      const append = spec.startsWith("+");
-      const file = append ? spec.slice(1) : spec;
+      let target: { file: string; append: boolean };
+      try {
+        target = savePath(spec);
+      } catch (err) {
+        throw new CommandError((err as Error).message);
+      }
+      const { file, append } = target;
       const saved = await writeFlowFile(file, append, ids, (id) => store.readOnce(id));
       return `${counted("saved", saved)} to ${file}`;
     },

@@ -8,11 +8,12 @@ import { fromHar, isHar } from "./flow/har.ts";
 import { looksLikeTnetstring, parseTnetstring } from "./flow/tnetstring.ts";
 import { flowFromMitmproxyState } from "./flow/mitmproxy-flow.ts";
 import { FinishedFlows } from "./finished-flows.ts";
+import { savePath } from "./save-path.ts";
 
 /**
  * Built-in addon behind `-w/--save-stream-file`: appends every finished flow to the
  * file as one line. A leading "+" appends to an existing file; otherwise the file is
- * started anew (mitmproxy's convention).
+ * started anew (mitmproxy's convention). See `savePath` for the rest of the path's form.
  */
 export class SaveStreamAddon extends FinishedFlows {
   readonly name = "save_stream";
@@ -32,8 +33,7 @@ export class SaveStreamAddon extends FinishedFlows {
     this.close();
     const spec = this.options.get<string | undefined>("save_stream_file");
     if (!spec) return;
-    const append = spec.startsWith("+");
-    const file = append ? spec.slice(1) : spec;
+    const { file, append } = savePath(spec);
     try {
       this.fd = fs.openSync(file, append ? "a" : "w");
       this.path = file;

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { SaveStreamAddon, readFlows } from "../../src/engine/save-stream.ts";
 import { Options } from "../../src/engine/options.ts";
+import { savePath, strftime } from "../../src/engine/save-path.ts";
 import { registerCoreOptions } from "../../src/engine/core-options.ts";
 import { Log } from "../../src/engine/log.ts";
 import { TCPFlow, TCPMessage } from "../../src/engine/flow/tcp.ts";
@@ -159,4 +160,25 @@ test("-w saves a TCP or WebSocket connection still open when pryx stops (done), 
   const ids: string[] = [];
   readFlows(file, (f) => void ids.push(f.id));
   assert.deepEqual(ids, [ended.id, open.id]);
+});
+
+test("a save path is taken as mitmproxy takes one: strftime codes, missing directories made, no appending to a mitmproxy or HAR file, a place nothing can be written to refused (not looping)", (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-save-path-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const at = new Date(2026, 10, 27, 9, 5, 7);
+  assert.equal(strftime("caps/%Y-%m-%d_%H%M%S.%j.%%.pryx", at), "caps/2026-11-27_090507.331.%.pryx");
+  const made = savePath(path.join(dir, "caps/%Y/%m/run.pryx"), at);
+  assert.deepEqual(made, { file: path.join(dir, "caps/2026/11/run.pryx"), append: false });
+  assert.ok(fs.statSync(path.join(dir, "caps/2026/11")).isDirectory());
+  const mitm = path.join(dir, "old.flow");
+  fs.writeFileSync(mitm, "1234:{...");
+  assert.throws(() => savePath(`+${mitm}`), /cannot append to .*old\.flow: it is a mitmproxy flow file, and pryx's flow lines after it would make it unreadable; save to a new file/);
+  const har = path.join(dir, "old.har");
+  fs.writeFileSync(har, '{"log": {"entries": []}}');
+  assert.throws(() => savePath(`+${har}`), /it is a HAR file/);
+  const pryx = path.join(dir, "old.pryx");
+  fs.writeFileSync(pryx, `${encodeFlow(flow("/a", "x"))}\n`);
+  assert.deepEqual(savePath(`+${pryx}`), { file: pryx, append: true });
+  assert.equal(savePath(`${mitm}`).append, false, "overwriting is fine");
+  assert.throws(() => savePath("/proc/nope/x.pryx"), /cannot save flows to \/proc\/nope\/x\.pryx: ENOENT/);
 });

@@ -1,0 +1,89 @@
+import fs from "node:fs";
+import path from "node:path";
+import { looksLikeTnetstring } from "./flow/tnetstring.ts";
+import { isHar } from "./flow/har.ts";
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** The strftime codes a file name takes (mitmproxy expands save paths with Python's strftime), in local time. */
+export function strftime(pattern: string, t: Date): string {
+  const dayOfYear = Math.floor((Date.UTC(t.getFullYear(), t.getMonth(), t.getDate()) - Date.UTC(t.getFullYear(), 0, 1)) / 86_400_000) + 1;
+  const codes: Record<string, string> = {
+    Y: String(t.getFullYear()),
+    y: pad(t.getFullYear() % 100),
+    m: pad(t.getMonth() + 1),
+    d: pad(t.getDate()),
+    H: pad(t.getHours()),
+    I: pad(t.getHours() % 12 || 12),
+    M: pad(t.getMinutes()),
+    S: pad(t.getSeconds()),
+    p: t.getHours() < 12 ? "AM" : "PM",
+    j: pad(dayOfYear, 3),
+    a: DAYS[t.getDay()] as string,
+    b: MONTHS[t.getMonth()] as string,
+    s: String(Math.floor(t.getTime() / 1000)),
+    "%": "%",
+  };
+  return pattern.replace(/%(.)/g, (whole, code: string) => codes[code] ?? whole);
+}
+
+/**
+ * Where a save path (-w, save.file) writes, as mitmproxy takes one: a leading "+" appends, strftime
+ * codes are the time now (`-w 'caps/%Y-%m-%d.pryx'`), missing directories are made. Throws, with
+ * the reason, for a place nothing can be written, and for appending to a file that is not a pryx
+ * flow file: pryx's lines after a mitmproxy capture or a HAR make a file no tool reads whole.
+ */
+export function savePath(spec: string, now = new Date()): { file: string; append: boolean } {
+  const append = spec.startsWith("+");
+  const raw = append ? spec.slice(1) : spec;
+  const file = raw.includes("%") ? strftime(raw, now) : raw;
+  try {
+    makeDirectories(path.dirname(path.resolve(file)));
+  } catch (err) {
+    throw new Error(`cannot save flows to ${file}: ${(err as Error).message}`);
+  }
+  if (append) {
+    const kind = existingKind(file);
+    if (kind) throw new Error(`cannot append to ${file}: it is ${kind}, and pryx's flow lines after it would make it unreadable; save to a new file`);
+  }
+  return { file, append };
+}
+
+/**
+ * mkdir -p, one level at a time from the nearest directory that exists: Node's recursive
+ * mkdirSync never returns for a path under /proc (it retries the ENOENT for ever).
+ */
+function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  let at = dir;
+  while (!fs.existsSync(at)) {
+    missing.unshift(at);
+    const up = path.dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  for (const d of missing) fs.mkdirSync(d);
+}
+
+/** What an existing file is when it is no pryx flow file; undefined for a pryx file, an empty one or none. */
+function existingKind(file: string): string | undefined {
+  let head: Buffer;
+  try {
+    const fd = fs.openSync(file, "r");
+    try {
+      head = Buffer.alloc(64);
+      head = head.subarray(0, fs.readSync(fd, head, 0, 64, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const text = head.toString("utf8").replace(/^\uFEFF/, "").trimStart();
+  if (text === "" || text.startsWith('{"v"')) return undefined;
+  if (looksLikeTnetstring(head)) return "a mitmproxy flow file";
+  if (isHar(text)) return "a HAR file";
+  return "not a pryx flow file";
+}
