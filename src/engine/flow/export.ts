@@ -96,7 +96,14 @@ export function exportFlow(f: HTTPFlow, format: ExportFormat, preserveIp = false
   switch (format) {
     case "curl": {
       const parts = ["curl", ...(preserveIp ? resolveToOriginal(f) : []), "-X", r.method, shellQuote(r.pretty_url)];
-      for (const [n, v] of commandHeaders(r)) parts.push("-H", shellQuote(`${n}: ${v}`));
+      // As mitmproxy's: Accept-Encoding becomes --compressed, so that running the command prints
+      // the body decoded rather than gzip bytes on the terminal.
+      let compressed = false;
+      for (const [n, v] of commandHeaders(r)) {
+        if (n.toLowerCase() === "accept-encoding") compressed = true;
+        else parts.push("-H", shellQuote(`${n}: ${v}`));
+      }
+      if (compressed) parts.push("--compressed");
       if (r.http_version.startsWith("HTTP/2")) parts.push("--http2");
       // The body as it was sent (raw_content), so a Content-Encoding header still describes it.
       const raw = r.raw_content;

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
+import zlib from "node:zlib";
 import type { AddressInfo } from "node:net";
 import { execFile } from "node:child_process";
 import { HTTPFlow, Request, Response } from "../../../src/engine/flow/http.ts";
@@ -43,6 +44,21 @@ test("export_preserve_original_ip: a curl export resolves the host to the addres
   assert.equal(out, `reached nowhere.invalid:${port}`);
   f.server_conn.peername = ["nowhere.invalid", port];
   assert.doesNotMatch(exportFlow(f, "curl", true), /--resolve/, "nothing to pin when the host is the address");
+});
+
+test("a curl export of a request that took compressed bodies asks with --compressed, so running it prints the body decoded, as mitmproxy's does", { timeout: 10_000, skip: fs.existsSync("/usr/bin/curl") ? false : "no /usr/bin/curl" }, async (t) => {
+  const origin = http.createServer((req, res) => {
+    const gzip = /gzip/.test(String(req.headers["accept-encoding"]));
+    res.writeHead(200, gzip ? { "content-encoding": "gzip" } : {}).end(gzip ? zlib.gzipSync("the body") : "the body");
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  t.after(() => origin.close());
+  const port = (origin.address() as AddressInfo).port;
+  const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["127.0.0.1", port]), Request.make("GET", `http://127.0.0.1:${port}/gz`, "", { "User-Agent": "Firefox", "Accept-Encoding": "gzip, deflate, br" }));
+  const command = exportFlow(f, "curl");
+  assert.equal(command, `curl -X GET http://127.0.0.1:${port}/gz -H 'User-Agent: Firefox' --compressed`);
+  const out = await new Promise<string>((resolve, reject) => execFile("/bin/sh", ["-c", `${command} -sS`], { timeout: 5000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))));
+  assert.equal(out, "the body");
 });
 
 test("httpie and raw exports", () => {
