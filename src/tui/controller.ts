@@ -1983,7 +1983,9 @@ export class Controller {
     // what a key or an option already does.
     add("view.order.set", "view.order.set order", `Order the flow list: ${ORDERS.join(", ")}`, (a) => this.setOption("view_order", a[0] ?? "").then(() => undefined));
     add("view.order.reverse", "view.order.reverse [true|false]", "Reverse the flow list's order (toggled without an argument)", (a) => this.setOption("view_order_reversed", a[0] ?? "toggle").then(() => undefined));
-    add("view.filter.set", "view.filter.set filter", "Set the view filter (empty for none)", (_a, rest) => this.setOption("view_filter", rest).then(() => undefined));
+    // Quoted, as mitmproxy's prompt and key bindings write it ('~m POST', '' for none), the filter is
+    // the one argument; unquoted words are taken as typed.
+    add("view.filter.set", "view.filter.set filter", "Set the view filter (empty for none)", (a, rest) => this.setOption("view_filter", a.length === 1 ? (a[0] as string) : rest).then(() => undefined));
     add("view.focus.go", "view.focus.go index", "Focus the flow at this place in the list; a negative index counts from the end", (a) => {
       const n = Number(a[0]);
       const shown = this.store.counts().shown;

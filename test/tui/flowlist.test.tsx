@@ -389,6 +389,13 @@ test("mitmproxy's view.* commands from the prompt: focus.go, order, filter, prop
     assert.equal(h.ctrl.option("view_order"), "url");
     await runAtPrompt(h, "view.filter.set ~u alpha");
     assert.match(await waitForText(h, "[f:~u alpha]"), /\[1\/10\]/);
+    // Quoted as mitmproxy's key bindings write it: the quotes are no part of the filter, and '' clears it.
+    await runAtPrompt(h, "view.filter.set '~u item/2'");
+    assert.match(await waitForText(h, "[f:~u item/2]"), /\[1\/10\]/);
+    await runAtPrompt(h, "view.filter.set ''");
+    await until(() => h.ctrl.option("view_filter") === "");
+    assert.doesNotMatch(h.lastFrame() ?? "", /\[f:/);
+    await runAtPrompt(h, "view.filter.set ~u alpha");
     await runAtPrompt(h, "view.clear_unmarked");
     await until(() => h.engine.commandLines().includes("view.flows.remove !~marked"));
     assert.ok(h.engine.commandLines().includes("view.flows.remove !~marked"));
