@@ -12,6 +12,7 @@ import type { Injectors, RelayKind } from "./proxy/injectors.ts";
 import { resolveFlows } from "./flow-commands.ts";
 import type { FlowStore } from "./store.ts";
 import { boolText } from "./options.ts";
+import { escapedToBytes } from "../escapes.ts";
 
 export interface InjectDeps {
   store: FlowStore;
@@ -25,8 +26,13 @@ function flag(v: unknown, name: string): boolean {
   return b;
 }
 
-function bytes(v: unknown): Buffer {
-  if (typeof v === "string") return Buffer.from(v, "utf8");
+/**
+ * The message to send. Typed at the prompt (`typed`), it is escaped text as mitmproxy's `bytes`
+ * arguments are: `'PING\r\n'`, `'\x00\x01'` (a line protocol's command needs its CRLF). An
+ * addon's string is sent as it is, in UTF-8.
+ */
+function bytes(v: unknown, typed: boolean): Buffer {
+  if (typeof v === "string") return typed ? Buffer.from(escapedToBytes(v), "latin1") : Buffer.from(v, "utf8");
   if (v instanceof Uint8Array) return Buffer.from(v);
   throw new CommandError(`the message must be text or bytes, got ${typeof v}`);
 }
@@ -39,18 +45,18 @@ export function registerInjectCommands(commands: CommandRegistry, deps: InjectDe
     throw new CommandError("inject needs a flow (an id, @focus from the console, or a filter)");
   };
   const add = (kind: RelayKind, signature: string, help: string): void => {
-    const inject = (args: readonly unknown[], warn: boolean): string => {
+    const inject = (args: readonly unknown[], fromAddon: boolean): string => {
       const [spec, toClient, message, isText] = args;
       if (spec === undefined || toClient === undefined || message === undefined) throw new CommandError(`usage: ${signature}`);
       const flows = flowsOf(spec);
       const to = flag(toClient, "to_client");
-      const content = bytes(message);
+      const content = bytes(message, !fromAddon);
       const text = isText === undefined ? kind === "websocket" : flag(isText, "is_text");
       for (const f of flows) {
         try {
           deps.injectors.inject(f.id, kind, to, content, text);
         } catch (err) {
-          if (!warn) throw new CommandError((err as Error).message);
+          if (!fromAddon) throw new CommandError((err as Error).message);
           deps.log.warn(`inject.${kind}: ${(err as Error).message}`);
         }
       }

@@ -572,6 +572,11 @@ test("inject.tcp sends made-up bytes into a live relay, either way, recorded on 
   );
   assert.deepEqual(hooked, ["\x00first", "\x00first", "zap!", "pong?", "pong?"], "injected bytes pass tcp_message as mitmproxy's do");
   await assert.rejects(proxy.engine.handle({ op: "command", line: `inject.websocket ${flow.id} true no` }), /is a TCP flow: use inject\.tcp/);
+  // Typed at the prompt, the message is escaped text, as mitmproxy's bytes arguments: a line
+  // protocol's CRLF and binary bytes can be sent.
+  const escaped = readBytes(socket, 7);
+  await proxy.engine.handle({ op: "command", line: `inject.tcp ${flow.id} true 'a\\x00b\\r\\né'` });
+  assert.deepEqual([...(await escaped)], [0x61, 0, 0x62, 13, 10, 0xc3, 0xa9]);
   socket.end();
 });
 
