@@ -38,10 +38,11 @@ export function formatDuration(s: number | undefined): string {
 /** mitmdump's one line: client, method, full URL (and the HTTP version when not 1.x), status (or error), size, duration. */
 export function formatFlowLine(f: FlowSummary): string {
   const version = f.httpVersion === "HTTP/1.1" || f.httpVersion === "HTTP/1.0" || !f.httpVersion ? "" : ` ${f.httpVersion}`;
-  const what = f.type === "http" ? `${f.method} ${f.url}${version}` : `${f.type.toUpperCase()} ${f.url}`;
+  const what = f.type === "http" ? `${f.method} ${f.url}${version}` : f.type === "dns" ? `DNS ${f.method} ${f.url}` : `${f.type.toUpperCase()} ${f.url}`;
   // A DNS flow's status is its rcode, which goes by name; its sizes count questions and answers, not bytes.
   const dns = f.type === "dns";
-  const status = dns ? (f.reason ?? "") : `${f.status} ${f.reason ?? ""}`.trimEnd();
+  // A DNS flow's answers follow its rcode, as mitmdump prints them (" << 10.1.2.3, 10.1.2.4").
+  const status = dns ? `${f.reason ?? ""}${f.path ? ` ${sanitize(f.path)}` : ""}` : `${f.status} ${f.reason ?? ""}`.trimEnd();
   const outcome = f.error !== undefined ? `<< error: ${f.error}` : f.status !== undefined ? `<< ${status}` : "<<";
   const size = f.type === "http" ? (contentMissing(f) ? "(content missing)" : formatSize(f.respSize)) : dns ? "" : formatSize(f.reqSize);
   return [f.client, what, outcome, size, formatDuration(f.duration)].filter(Boolean).join(" ");

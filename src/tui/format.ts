@@ -391,7 +391,8 @@ function defaultPort(scheme: string): number {
 /** What the URL column shows for a flow: host and path for HTTP, the endpoints for streams. */
 export function urlParts(f: FlowSummary): { host: string; path: string } {
   if (f.type === "tcp" || f.type === "udp") return { host: f.client, path: ` <-> ${f.server ?? f.host}` };
-  if (f.type === "dns") return { host: f.host, path: f.path ? ` ${f.path}` : "" };
+  // A DNS flow's answers, "?" for none, once it has its answer.
+  if (f.type === "dns") return { host: f.host, path: f.status === undefined ? "" : ` = ${f.path || "?"}` };
   // The URL's own authority, so the list names what dump prints and ~u matches: with a Host
   // header, its host and port (or none: the scheme's default), not the connection's port.
   const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(f.url)?.[1];

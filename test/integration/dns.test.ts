@@ -126,6 +126,25 @@ test("a DNS addon ported from mitmproxy reads and sets the message by mitmproxy'
   ]);
 });
 
+test("a DNS flow's answers are in its summary (the list's \"name = answers\") and ~b finds a TXT record's text (its strings as dns-packet decodes them, bytes)", { timeout: 10_000 }, async (t) => {
+  const addon: Addon = {
+    name: "txt",
+    dns_request(flow: DNSFlow) {
+      const name = flow.request.question?.name ?? "";
+      flow.response = flow.request.succeed(name.startsWith("txt.") ? [{ name, type: "TXT", class: "IN", ttl: 60, data: [Buffer.from("hello txt")] }] : [ResourceRecord.A(name, "10.1.2.3"), ResourceRecord.A(name, "10.1.2.4")]);
+    },
+  };
+  const proxy = await startProxy({ addons: [addon], options: { mode: "dns" } });
+  t.after(() => proxy.stop());
+  await query(proxy.port, "txt.test");
+  await query(proxy.port, "a.test");
+  const flows = (await proxy.waitFinished(2)).sort((a, b) => a.seq - b.seq);
+  assert.deepEqual(flows.map((f) => `${f.host} = ${f.path}`), ["txt.test = hello txt", "a.test = 10.1.2.3, 10.1.2.4"]);
+  const found = String(await proxy.engine.handle({ op: "command", line: "view.flows.resolve '~b hello'" }));
+  assert.equal(found.split("\n").length, 1, found);
+  assert.match(found, /dns:\/\/txt\.test/);
+});
+
 test("i ~dns holds a query before the name server and its answer before the client; a kill answers nothing", { timeout: 15_000 }, async (t) => {
   const resolver = await fakeResolver();
   const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}`, intercept: "~dns" } });

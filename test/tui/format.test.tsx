@@ -107,7 +107,13 @@ test("a DNS row names its rcode, coloured as its HTTP equivalent, and shows no b
   assert.doesNotMatch(text, /3b/, "one question and two answers are no '3b'");
   assert.equal(ok.find((c) => c.text.startsWith("NOERROR"))?.color, "green");
   assert.equal(cells({ status: 3, reason: "NXDOMAIN" }).find((c) => c.text.startsWith("NXDOMAIN"))?.color, "yellow");
-  assert.equal(formatFlowLine(makeFlow({ type: "dns", client: "127.0.0.1:5353", url: "dns://example.test", status: 0, reason: "NOERROR", reqSize: 1, respSize: 2, duration: 0.004 })), "127.0.0.1:5353 DNS dns://example.test << NOERROR 4ms");
+  // The answers after the name, as mitmproxy's list shows them; "?" for none; nothing while pending.
+  assert.match(cells({ status: 0, reason: "NOERROR", path: "10.1.2.3, 10.1.2.4" }).map((c) => c.text).join(""), /example\.test = 10\.1\.2\.3, 10\.1\.2\.4 +NOERROR/);
+  assert.match(cells({ status: 3, reason: "NXDOMAIN", path: "" }).map((c) => c.text).join(""), /example\.test = \? +NXDOMAIN/);
+  assert.doesNotMatch(cells({ status: undefined, reason: undefined, path: "" }).map((c) => c.text).join(""), /=/);
+  // Dump: the query type, and the answers after the rcode (mitmdump's " << 10.1.2.3, 10.1.2.4").
+  assert.equal(formatFlowLine(makeFlow({ type: "dns", client: "127.0.0.1:5353", method: "A", url: "dns://example.test", status: 0, reason: "NOERROR", path: "10.1.2.3", reqSize: 1, respSize: 1, duration: 0.004 })), "127.0.0.1:5353 DNS A dns://example.test << NOERROR 10.1.2.3 4ms");
+  assert.equal(formatFlowLine(makeFlow({ type: "dns", client: "127.0.0.1:5353", method: "TXT", url: "dns://example.test", status: 0, reason: "NOERROR", path: "hello\x1b[2J txt", reqSize: 1, respSize: 1, duration: 0.004 })), "127.0.0.1:5353 DNS TXT dns://example.test << NOERROR hello\\x1b[2J txt 4ms");
 });
 
 test("the dump line names HTTP/2 after the URL as mitmdump does, and leaves HTTP/1.x out", () => {

@@ -13,6 +13,15 @@ export function rcodeName(rcode: number): string {
   return RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
 }
 
+/** A record's data as plain text: names and addresses as they are, TXT's strings as text, MX as "10 mail.test". */
+export function rdataText(data: unknown): string {
+  if (typeof data === "string" || typeof data === "number") return String(data);
+  if (data instanceof Uint8Array) return Buffer.from(data).toString("utf8");
+  if (Array.isArray(data)) return data.map(rdataText).join(" ");
+  if (data !== null && typeof data === "object") return Object.values(data).map(rdataText).join(" ");
+  return "";
+}
+
 /** Record types by name, as mitmproxy's `dns.types` (dns-packet names types by string). */
 export const types = { A: "A", AAAA: "AAAA", CNAME: "CNAME", MX: "MX", NS: "NS", PTR: "PTR", SOA: "SOA", SRV: "SRV", TXT: "TXT", HTTPS: "HTTPS", SVCB: "SVCB", CAA: "CAA", ANY: "ANY" } as const satisfies Record<string, RecordType | "ANY" | "SVCB" | "HTTPS">;
 export const classes = { IN: "IN", CH: "CH", HS: "HS", ANY: "ANY" } as const satisfies Record<string, RecordClass>;
@@ -206,9 +215,15 @@ export class DNSMessage {
     this.packet.flags = ((this.packet.flags ?? 0) & ~(mask << shift)) | ((value & mask) << shift);
   }
 
+  /** The answers' data as text, as mitmproxy's list row shows them: "10.1.2.3, 10.1.2.4". */
+  answerText(): string {
+    return this.answers.map((x) => rdataText("data" in x ? x.data : "")).join(", ");
+  }
+
+  /** What ~b and ~bs search: the questions and the answers, their text as it reads (a TXT record's strings too). */
   toString(): string {
     const q = this.questions.map((x) => `${x.name} ${x.type}`).join(", ");
-    const a = this.answers.map((x) => `${x.name} ${x.type} ${JSON.stringify("data" in x ? x.data : "")}`).join(", ");
+    const a = this.answers.map((x) => `${x.name} ${x.type} ${rdataText("data" in x ? x.data : "")}`).join(", ");
     return a ? `${q} -> ${a}` : q;
   }
 }

@@ -82,7 +82,8 @@ function dnsPart(f: DNSFlow): Specific {
     scheme: "dns",
     host: q?.name ?? "",
     port: 0,
-    path: "",
+    // The answers, which the list shows after the name (mitmproxy's "foo.test (A) = 10.1.2.3").
+    path: res ? res.answerText() : "",
     url: q ? `dns://${q.name}` : "dns://",
     httpVersion: "",
     status: res ? res.rcode : undefined,
