@@ -534,12 +534,16 @@ export class Controller {
     this.messageTimer.unref?.();
   }
 
+  /**
+   * A command's error: the status bar shows it for a few seconds, in one line; the event log keeps
+   * it whole, as mitmproxy's does, so a failed save.file in a run of commands can be read later.
+   */
   private error(err: unknown): void {
     const text = err instanceof Error ? err.message : String(err);
     const { short, full } = conciseError(text);
-    // The status bar has one line: a message with more (a filter error's caret line) goes to the event log whole.
+    // A message with more than its first line (a filter error's caret line) says where the rest is.
     this.message(short, "error", full !== undefined);
-    if (full) this.logs.append([{ ts: Date.now() / 1000, level: "error", msg: full }]);
+    this.logs.append([{ ts: Date.now() / 1000, level: "error", msg: full ?? text }]);
   }
 
   /** The App's way to redraw everything (Ink's own full repaint). */

@@ -68,6 +68,11 @@ test("console.keymap.load reads a keybindings file over the session's bindings, 
   assert.match(lastLine(f), /bad\.json: entry 0 \(key "y"\): unknown command "no\.such\.command"/);
   f = await runAtPrompt(h, `console.keymap.load ${path.join(dir, "missing.json")}`);
   assert.match(lastLine(f), /missing\.json: no such file/);
+  // Each error stays in the event log, whole, after the status bar lets it go (as in mitmproxy).
+  const logged = h.ctrl.logs.all().filter((e) => e.level === "error").map((e) => e.msg);
+  assert.equal(logged.length, 2, logged.join("\n"));
+  assert.match(logged[0]!, /bad\.json: entry 0 \(key "y"\): unknown command "no\.such\.command"/);
+  assert.match(logged[1]!, /missing\.json: no such file/);
 });
 
 test("function keys, Insert and Delete can be bound and fire: Ink names them no key of their own, the sequence the terminal sent does", async (t) => {
