@@ -89,7 +89,10 @@ export function registerExtraCommands(
     run: (args) => {
       const spec = args.join(" ").trim();
       if (!spec) throw new CommandError("view.flows.resolve needs flows, e.g. view.flows.resolve @marked");
-      return resolveToRead(store, spec)
+      const flows = resolveToRead(store, spec);
+      // Said, so "no match" is told from "nothing happened".
+      if (flows.length === 0) return `no flows match ${spec}`;
+      return flows
         .map((f) => {
           const s = store.summary(f);
           return `${f.id} ${s.type === "http" ? `${s.method} ${s.url}` : s.url}${s.status === undefined ? "" : ` ${s.status}`}${s.error ? ` (${s.error})` : ""}`;
@@ -158,6 +161,7 @@ export function registerExtraCommands(
     run: async (args) => {
       const [spec, file] = args;
       if (!spec || !file) throw new CommandError("script.run needs flows and a script path");
+      if (!fs.existsSync(path.resolve(file))) throw new CommandError(`script.run: script not found: ${path.resolve(file)}`);
       const flows = resolveFlows(store, spec);
       const mod = (await import(`${pathToFileURL(path.resolve(file)).href}?run=${Date.now()}`)) as { default?: unknown };
       const exported = mod.default;

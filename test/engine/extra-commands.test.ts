@@ -69,6 +69,8 @@ test("script.run runs a script's hooks on existing flows", async (t) => {
   const id = (await run(e, "view.flows.create get http://a.test/")) as string;
   assert.equal(await run(e, `script.run @all ${script}`), `ran ${script} on 1 flow`);
   assert.equal((e.store.get(id) as HTTPFlow).request.headers.get("x-tagged"), "yes");
+  // A missing script is named, not reported as a module pryx's own code failed to import.
+  await assert.rejects(run(e, `script.run @all ${path.join(dir, "nope.ts")}`), (err: Error) => err.message === `script.run: script not found: ${path.join(dir, "nope.ts")}`);
 });
 
 test("a command's path argument and a path option expand ~ to the home directory, as mitmproxy's do", async (t) => {
@@ -149,6 +151,7 @@ test("view.flows.resolve lists the flows a spec names; proxyserver.active_connec
   assert.match(lines[0] ?? "", new RegExp(`^[0-9a-f-]{36} GET http://127\\.0\\.0\\.1:${origin.port}/a 200$`));
   assert.match(String(await run(e, "view.flows.resolve ~u /b")), /\/b 200$/);
   await assert.rejects(run(e, "view.flows.resolve"), /needs flows/);
+  assert.equal(await run(e, "view.flows.resolve ~u /nothing"), "no flows match ~u /nothing");
 
   const countReaches = async (want: number): Promise<void> => {
     let counted = -1;
