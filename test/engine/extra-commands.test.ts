@@ -219,11 +219,13 @@ test("cut.save response.content saves the body decoded, response.raw_content as 
   assert.deepEqual(fs.readFileSync(path.join(dir, "raw")), gz);
 });
 
-test("save.file to a directory that does not exist fails naming the path, and writes nothing", async () => {
+test("save.file makes missing directories as mitmproxy does; a place nothing can be written to fails naming the path", async () => {
   const e = engine();
   await run(e, "view.flows.create get http://api.test/s");
-  await assert.rejects(run(e, "save.file @all /nonexistent-pryx-dir/flows.pryx"), /ENOENT.*\/nonexistent-pryx-dir\/flows\.pryx/);
-  assert.equal(fs.existsSync("/nonexistent-pryx-dir"), false);
+  const dir = tempDir("pryx-save-dirs-");
+  assert.match(String(await run(e, `save.file @all ${dir}/new/sub/flows.pryx`)), /saved 1 flow to .*\/new\/sub\/flows\.pryx/);
+  assert.ok(fs.statSync(path.join(dir, "new/sub/flows.pryx")).size > 0);
+  await assert.rejects(run(e, "save.file @all /proc/nonexistent-pryx-dir/flows.pryx"), /cannot save flows to \/proc\/nonexistent-pryx-dir\/flows\.pryx: ENOENT/);
 });
 
 test("export of a TCP flow says only HTTP flows export; save.har counts what it wrote and says what it left out", async () => {
