@@ -340,8 +340,8 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       return `${counted("loaded", count)}${format === "har" ? ` from HAR ${file}` : ""}${errors.length ? `; ${errors.length} unreadable line(s): ${errors[0]}` : ""}`;
     },
   });
-  const httpFlows = (args: string[], cmd: string): HTTPFlow[] => {
-    const all = resolveToRead(store, specArg(args, cmd));
+  const httpFlows = (args: string[], cmd: string): HTTPFlow[] => onlyHttp(resolveToRead(store, specArg(args, cmd)), args, cmd);
+  const onlyHttp = (all: Flow[], args: string[], cmd: string): HTTPFlow[] => {
     const flows = all.filter((f): f is HTTPFlow => f instanceof HTTPFlow);
     // A TCP, UDP or DNS flow has no HTTP request to export (mitmproxy: "Can't export flow with no request").
     if (flows.length === 0) {
@@ -368,14 +368,30 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     help: "Write flows as curl, httpie or raw text to a file.",
     run: (args) => {
       const format = formatArg(args[0]);
-      const flows = httpFlows(args.slice(1), "export.file");
+      const named = resolveToRead(store, specArg(args.slice(1), "export.file"));
+      const all = named.length;
+      const flows = onlyHttp(named, args.slice(1), "export.file");
       const file = args[2];
       if (!file) throw new CommandError("export.file needs a path");
+      // Over many flows (@all, @marked), one that cannot be exported (raw_response of a flow with
+      // no response) is left out and counted, not the end of the whole file.
+      const texts: string[] = [];
+      let failed = 0;
+      for (const f of flows) {
+        try {
+          texts.push(exportFlow(f, format, preserveIp()));
+        } catch (err) {
+          if (flows.length === 1) throw new CommandError((err as Error).message);
+          failed++;
+        }
+      }
+      if (texts.length === 0) throw new CommandError(`export.file: none of the ${flows.length} flows can be exported as ${format}`);
       // Raw exports are byte strings (one char per byte, as on the wire): written as UTF-8, every body or
       // header byte above 0x7f would become two.
       const encoding = format.startsWith("raw") ? "latin1" : "utf8";
-      fs.writeFileSync(file, `${flows.map((f) => exportFlow(f, format, preserveIp())).join("\n\n")}\n`, encoding);
-      return `${counted("exported", flows.length)} as ${format} to ${file}`;
+      fs.writeFileSync(file, `${texts.join("\n\n")}\n`, encoding);
+      const left = failed + all - flows.length;
+      return `${counted("exported", texts.length)} as ${format} to ${file}${left ? `; ${left} left out (${[failed ? `${failed} with nothing to export as ${format}` : "", all > flows.length ? `${all - flows.length} not HTTP` : ""].filter(Boolean).join(", ")})` : ""}`;
     },
   });
   commands.add({

@@ -239,6 +239,13 @@ test("export of a TCP flow says only HTTP flows export; save.har counts what it 
   const id = (await run(e, "view.flows.create get http://api.test/")) as string;
   await assert.rejects(run(e, `export.file curl ${tcp.id} ${path.join(dir, "x.sh")}`), /export\.file: only HTTP flows can be exported, and .* names a TCP flow/);
   assert.equal(await run(e, `save.har ${id},${tcp.id} ${path.join(dir, "two.har")}`), `saved 1 flow as HAR to ${path.join(dir, "two.har")}; 1 flow not HTTP (TCP, UDP, DNS) left out`);
+  // Over many flows, one with nothing to export (raw_response of a flow without one) is left out and counted.
+  const answered = (await run(e, "view.flows.create get http://api.test/answered")) as string;
+  (e.store.get(answered) as HTTPFlow).response = Response.make(200, "the answer");
+  const out = path.join(dir, "responses.txt");
+  assert.equal(await run(e, `export.file raw_response @all ${out}`), `exported 1 flow as raw_response to ${out}; 2 left out (1 with nothing to export as raw_response, 1 not HTTP)`);
+  assert.match(fs.readFileSync(out, "latin1"), /^HTTP\/1\.1 200 OK\r\n[\s\S]*the answer\n$/);
+  await assert.rejects(run(e, `export.file raw_response ${id} ${out}`), /no response/);
 });
 
 test("cut takes any attribute path of a flow, as mitmproxy's cut does: scheme, port, timestamps, connection addresses, headers; request.host is the address connected to", async () => {
