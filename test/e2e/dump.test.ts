@@ -568,6 +568,8 @@ test("a serving dump stops once its one-shot work is done, as mitmdump does with
   assert.equal(await client.exited, 0, client.stderr());
   assert.deepEqual(seen, ["GET /one", "GET /two"]);
   assert.match(client.stderr(), /client replay done: stopping \(--set keepserving=true keeps serving\)/);
+  // Marked as mitmdump marks them: a request sent again has "[replay]" for its client.
+  assert.match(client.stdout(), new RegExp(`^\\[replay\\] GET http://127\\.0\\.0\\.1:${o.port}/one << 200 OK`, "m"));
 
   const server = await startDump(["-S", capture], { confdir: path.join(dir, "conf") });
   t.after(() => server.stop("SIGKILL"));
@@ -577,7 +579,8 @@ test("a serving dump stops once its one-shot work is done, as mitmdump does with
   await viaProxy(server.port, `http://127.0.0.1:${o.port}/two`);
   assert.equal(await server.exited, 0, server.stderr());
   assert.deepEqual(seen, ["GET /one", "GET /two"], "the origin saw none of the replayed requests");
-  await server.waitStdout(/GET http:\/\/127\.0\.0\.1:\d+\/two << 200/);
+  // A response from the capture has "[replay]" before it.
+  await server.waitStdout(/^127\.0\.0\.1:\d+ GET http:\/\/127\.0\.0\.1:\d+\/two \[replay\] << 200/m);
 });
 
 test("dump -r FILE with a server prints the file and stops; --set keepserving=true keeps it serving", { timeout: 30_000 }, async (t) => {
