@@ -14,7 +14,7 @@ import type { EngineHandle } from "../engine-client.ts";
 import type { EngineEvent, ReadyInfo } from "../protocol.ts";
 import { App } from "./app.tsx";
 import { Controller } from "./controller.ts";
-import { loadKeymap, type Keymap } from "./keymap.ts";
+import { loadKeymap, readBindingsFile, type Keymap } from "./keymap.ts";
 import { ENTER_ALT, LEAVE_ALT, terminalHandover } from "./edit/terminal.ts";
 import { themeFromEnv } from "./theme.ts";
 import { leaveLostTerminalAtExit } from "../terminal-gone.ts";
@@ -93,12 +93,17 @@ export function loadConsoleKeymap(confdir: string, defaultsPath?: string, engine
     }
   }
   const all = engineCommands ? new Set([...engineCommands, ...local]) : undefined;
-  return loadKeymap({
-    isKnownConsoleCommand: (n) => n.startsWith("console.") && local.has(n),
-    ...(all ? { isKnownCommand: (n: string) => all.has(n) } : {}),
+  const isKnownConsoleCommand = (n: string): boolean => n.startsWith("console.") && local.has(n);
+  const isKnownCommand = all ? (n: string) => all.has(n) : undefined;
+  const keymap = loadKeymap({
+    isKnownConsoleCommand,
+    ...(isKnownCommand ? { isKnownCommand } : {}),
     userPath,
     ...(defaultsPath ? { defaultsPath } : {}),
   });
+  // mitmproxy's own file, copied over as it is (key, cmd, ctx, help): read after keybindings.json.
+  for (const b of readBindingsFile(path.join(confdir, "keys.yaml"), isKnownConsoleCommand, isKnownCommand) ?? []) keymap.bind(b);
+  return keymap;
 }
 
 /**

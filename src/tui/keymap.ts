@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CommandSyntaxError, tokenize } from "./command-line.ts";
 import { KeySpecError, parseKeySpec } from "./keys.ts";
+import { parse as parseYaml } from "yaml";
 
 export const CONTEXTS = [
   "global",
@@ -44,6 +45,8 @@ export class KeymapError extends Error {
 }
 
 const FIELDS = new Set(["key", "context", "command", "help"]);
+/** mitmproxy's keys.yaml names two fields otherwise: its entries are taken as they are. */
+const MITMPROXY_FIELDS: Record<string, string> = { cmd: "command", ctx: "context" };
 
 /**
  * The commands a binding's line runs: its own, and the ones it hands on to a confirmation
@@ -89,8 +92,14 @@ export function parseBindings(
       problems.push(`${where()}: expected an object`);
       return;
     }
-    const e = entry as Record<string, unknown>;
+    const e: Record<string, unknown> = { ...(entry as Record<string, unknown>) };
     const bad = (msg: string) => problems.push(`${where(e["key"])}: ${msg}`);
+    for (const [theirs, ours] of Object.entries(MITMPROXY_FIELDS)) {
+      if (!(theirs in e)) continue;
+      if (ours in e) return bad(`both "${theirs}" and "${ours}": give one`);
+      e[ours] = e[theirs];
+      delete e[theirs];
+    }
     const unknown = Object.keys(e).filter((k) => !FIELDS.has(k));
     if (unknown.length) return bad(`unknown field ${unknown.map((k) => JSON.stringify(k)).join(", ")}`);
     for (const f of ["key", "context", "command"]) {
@@ -199,12 +208,14 @@ export class Keymap {
 
 export const DEFAULT_KEYBINDINGS_PATH = fileURLToPath(new URL("../../keybindings.json", import.meta.url));
 
+/** A keybindings file's entries: JSON, or YAML for a .yaml/.yml file (mitmproxy's keys.yaml). */
 function readJson(file: string): unknown {
   const text = readFileSync(file, "utf8");
+  const yaml = /\.ya?ml$/i.test(file);
   try {
-    return JSON.parse(text) as unknown;
+    return yaml ? (parseYaml(text) as unknown) ?? [] : (JSON.parse(text) as unknown);
   } catch (err) {
-    throw new KeymapError([`${file}: not valid JSON: ${(err as Error).message}`]);
+    throw new KeymapError([`${file}: not valid ${yaml ? "YAML" : "JSON"}: ${((err as Error).message.split("\n")[0] ?? "").replace(/:$/, "")}`]);
   }
 }
 

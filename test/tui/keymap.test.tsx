@@ -97,6 +97,19 @@ test("a bad user keybindings file in the confdir fails the start-up, naming the 
   assert.equal(loadConsoleKeymap(dir).lookup("flowlist", "J")?.help, "Down by J");
 });
 
+test("mitmproxy's key bindings come over as they are: keys.yaml in the confdir, and its cmd and ctx fields in either file", () => {
+  const dir = tempDir("pryx-keys-yaml-");
+  writeFileSync(path.join(dir, "keybindings.json"), JSON.stringify([{ key: "J", ctx: ["flowlist"], cmd: "console.nav.down", help: "Down by J" }]));
+  writeFileSync(path.join(dir, "keys.yaml"), "# as in ~/.mitmproxy/keys.yaml\n- key: W\n  ctx: [flowlist]\n  cmd: console.view.eventlog\n  help: Events\n");
+  const keymap = loadConsoleKeymap(dir);
+  assert.equal(keymap.lookup("flowlist", "J")?.command, "console.nav.down");
+  assert.deepEqual([keymap.lookup("flowlist", "W")?.command, keymap.lookup("flowlist", "W")?.help], ["console.view.eventlog", "Events"]);
+  writeFileSync(path.join(dir, "keys.yaml"), "- key: W\n  ctx: [flowlist]\n  cmd: console.view.eventlog\n  command: console.nav.up\n");
+  assert.throws(() => loadConsoleKeymap(dir), /keys\.yaml: entry 0 \(key "W"\): both "cmd" and "command": give one/);
+  writeFileSync(path.join(dir, "keys.yaml"), "- key: W\n  ctx: [flowlist\n");
+  assert.throws(() => loadConsoleKeymap(dir), /keys\.yaml: not valid YAML: /);
+});
+
 test("with the engine's commands known, a user entry naming a command nobody has fails the start-up, naming the entry", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "pryx-keys-cmd-"));
   try {
