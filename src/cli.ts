@@ -30,7 +30,7 @@ const FLAGS: readonly { flag: string; option: string; kind: "str" | "list" | "pa
   { flag: "ssl-insecure", option: "ssl_insecure", kind: "switch", alias: "k", describe: "Do not verify upstream certificates" },
   { flag: "ignore-hosts", option: "ignore_hosts", kind: "list", describe: "Regex of host:port to pass through without decrypting" },
   { flag: "allow-hosts", option: "allow_hosts", kind: "list", describe: "Regex of host:port: intercept only these" },
-  { flag: "tcp-hosts", option: "tcp_hosts", kind: "list", describe: "Regex of host:port relayed as raw TCP" },
+  { flag: "tcp-hosts", option: "tcp_hosts", kind: "list", describe: "Regex of host:port relayed as a TCP flow (TLS intercepted)" },
   { flag: "modify-headers", option: "modify_headers", kind: "list", alias: "H", describe: "Header rule [/filter]/name/[@]value (empty value removes); repeatable" },
   { flag: "modify-body", option: "modify_body", kind: "list", alias: "B", describe: "Body rule [/filter]/regex/[@]replacement; repeatable" },
   { flag: "map-remote", option: "map_remote", kind: "list", alias: "M", describe: "URL rule [/filter]/url-regex/replacement; repeatable" },

@@ -130,7 +130,7 @@ export function registerCoreOptions(options: Options): void {
   }
   options.add({ name: "ignore_hosts", type: "str[]", default: [], help: "Regexes of host:port whose TLS is passed through without decryption.", validate: validRegexes });
   options.add({ name: "allow_hosts", type: "str[]", default: [], help: "Regexes of host:port: only these are intercepted, the rest passed through.", validate: validRegexes });
-  options.add({ name: "tcp_hosts", type: "str[]", default: [], help: "Regexes of host:port relayed as raw TCP.", validate: validRegexes });
+  options.add({ name: "tcp_hosts", type: "str[]", default: [], help: "Regexes of host:port relayed as TCP flows whatever they carry; TLS is intercepted, so the flow holds the decrypted stream (mitmproxy's generic TCP SSL mode).", validate: validRegexes });
   options.add({
     name: "export_preserve_original_ip",
     type: "bool",

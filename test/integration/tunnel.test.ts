@@ -341,15 +341,32 @@ test("allow_hosts intercepts only the hosts it names and passes the others throu
   assert.deepEqual(flows.map((f) => f.type), ["tcp"]);
 });
 
-test("tcp_hosts relays even a TLS connection as raw TCP", { timeout: 10_000 }, async (t) => {
-  const origin = await startTlsOrigin((_req, res) => res.end("raw tls"));
-  const proxy = await startProxy({ options: { tcp_hosts: `:${origin.port}$` } });
-  closeAfter(t, proxy, origin);
-  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", ca: [origin.cert.certPem] });
-  assert.equal(res.body.toString(), "raw tls");
-  assert.equal(res.peer.fingerprint256, origin.cert.x509.fingerprint256);
-  const flows = await proxy.waitFinished(1);
-  assert.deepEqual(flows.map((f) => f.type), ["tcp"]);
+test("tcp_hosts, mitmproxy's generic TCP SSL mode: a TCP flow whose TLS is intercepted, holding the decrypted stream; a server that speaks first is relayed too", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("over tls"));
+  const greeter = net.createServer((s) => {
+    s.on("error", () => undefined);
+    s.write("220 ready\r\n");
+    s.on("data", (d: Buffer) => s.write(d));
+  });
+  await new Promise<void>((r) => greeter.listen(0, "127.0.0.1", r));
+  const greeterPort = (greeter.address() as net.AddressInfo).port;
+  const proxy = await startProxy({ options: { tcp_hosts: `:(${origin.port}|${greeterPort})$`, ssl_insecure: "true" } });
+  closeAfter(t, proxy, origin, { close: () => new Promise<void>((r) => greeter.close(() => r())) });
+  // The client gets pryx's certificate (its CA trusted), the server its request: TLS both ways.
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", headers: { connection: "close" } });
+  assert.equal(res.body.toString(), "over tls");
+  assert.notEqual(res.peer.fingerprint256, origin.cert.x509.fingerprint256, "intercepted, not passed through");
+  const [summary] = await proxy.waitFinished(1);
+  assert.equal(summary?.type, "tcp");
+  const flow = proxy.engine.store.get(summary!.id) as TCPFlow;
+  assert.match(Buffer.from(flow.messages[0]!.content).toString(), /^GET \/ HTTP\/1\.1\r\n/, "the flow holds the decrypted bytes");
+  assert.ok(flow.messages.some((m) => !m.from_client && /over tls/.test(Buffer.from(m.content).toString())));
+  // A server that greets first: the client says nothing until it has read the greeting.
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${greeterPort}`);
+  assert.equal((await readBytes(socket, 11)).toString(), "220 ready\r\n");
+  socket.write("HELO x");
+  assert.equal((await readBytes(socket, 6)).toString(), "HELO x");
+  socket.end();
 });
 
 /** A TCP server that answers only after the client has shut its side: a half-close protocol. */

@@ -3,7 +3,7 @@ import tls from "node:tls";
 import { FlowError, KILLED_MESSAGE } from "../flow/flow.ts";
 import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
 import { ClientHelloData, LAYER_NAMES, NextLayerData, Server, TlsData, formatAddress, type Client, type LayerName } from "../flow/connection.ts";
-import { openServer, serverClosed } from "./upstream.ts";
+import { openServer, serverClosed, useEagerServer } from "./upstream.ts";
 import { clientChain } from "./peer-chain.ts";
 import { parseClientHello } from "./client-hello.ts";
 import { Http2Connection } from "./h2-connection.ts";
@@ -23,6 +23,8 @@ export type HttpStarter = (socket: net.Socket, client: Client, target: Connectio
 
 /** The start of an HTTP/1 request line. */
 export const HTTP_START = /^[A-Z]{3,10} [^ ]/;
+/** How long a tcp_hosts client may stay silent before its server is taken to speak first. */
+const SERVER_FIRST_MS = 300;
 /** Whether `host:port` matches any of the regexes (mitmproxy matches ignore_hosts against the address). */
 export function hostMatches(patterns: readonly string[], host: string, port: number): boolean {
   const addr = `${host}:${port}`;
@@ -85,16 +87,18 @@ export class Tunnel {
       if ("error" in eager) return eager;
       return { start: (socket, initial) => this.sniffEager(socket, client, target, initial, eager.socket) };
     }
-    if (this.ignored(target) && !this.ctx.options.get<boolean>("show_ignored_hosts")) return this.prepareUnrecorded(client, target);
+    const tcpHost = !this.ignored(target);
+    if (!tcpHost && !this.ctx.options.get<boolean>("show_ignored_hosts")) return this.prepareUnrecorded(client, target);
     const conn = await this.connectTcp(client, target);
     if ("error" in conn) return conn;
+    if (tcpHost) return { start: (socket, initial) => this.startTcpHost(socket, client, target, initial, conn) };
     return { start: (socket, initial) => this.relay(socket, conn.flow, conn.server, target, initial) };
   }
 
   /**
-   * Passed-through hosts are relayed without looking at the first bytes: a protocol whose
-   * server speaks first (SMTP, SSH, many databases) would otherwise wait forever for a client
-   * that waits for the server.
+   * Passed-through hosts (ignore_hosts) are relayed without looking at the first bytes: a
+   * protocol whose server speaks first (SMTP, SSH, many databases) would otherwise wait forever
+   * for a client that waits for the server. tcp_hosts waits a moment (startTcpHost).
    */
   private passesThrough(target: Target): boolean {
     return this.ignored(target) || hostMatches(this.ctx.options.get<string[]>("tcp_hosts"), target.host, target.port);
@@ -128,6 +132,37 @@ export class Tunnel {
         this.relayRaw(socket, server, initial, undefined);
       },
     };
+  }
+
+  /**
+   * tcp_hosts, mitmproxy's "generic TCP SSL proxy mode": a TCP flow whatever the protocol, its TLS
+   * intercepted when the client starts one (MQTT over TLS, IMAPS: the flow holds the decrypted
+   * stream, not ciphertext). A client silent for SERVER_FIRST_MS leaves the server to speak first
+   * (SMTP, SSH), over plain TCP.
+   */
+  private startTcpHost(socket: net.Socket, client: Client, target: Target, initial: Buffer, conn: { flow: TCPFlow; server: net.Socket }): void {
+    const dest: ConnectionTarget = { scheme: "https", host: target.host, port: target.port, rewriteHost: false };
+    const decide = (first: Buffer): void => {
+      if (!this.isTls(first)) return this.relay(socket, conn.flow, conn.server, target, first);
+      this.interceptTls(socket, client, first, dest, parseClientHello(first), (decrypted) => void this.relaySecured(decrypted, client, target, conn));
+    };
+    this.onFirstBytes(socket, client, initial, decide, SERVER_FIRST_MS);
+  }
+
+  /** The decrypted client of a tcp_hosts flow, relayed over TLS started on its server connection (a failed handshake ends the flow with tcp_error). */
+  private async relaySecured(decrypted: tls.TLSSocket, client: Client, target: Target, conn: { flow: TCPFlow; server: net.Socket }): Promise<void> {
+    let server: net.Socket;
+    try {
+      server = await useEagerServer(this.ctx, client, conn.flow.server_conn, conn.server, true, []);
+    } catch (err) {
+      conn.flow.error = new FlowError((err as Error).message);
+      conn.flow.live = false;
+      this.ctx.notify(conn.flow);
+      decrypted.destroy();
+      await this.ctx.addons.trigger("tcp_error", conn.flow);
+      return;
+    }
+    this.relay(decrypted, conn.flow, server, target, Buffer.alloc(0));
   }
 
   private sniff(socket: net.Socket, client: Client, target: Target, initial: Buffer): void {
@@ -295,9 +330,12 @@ export class Tunnel {
    * Calls `decide` with the bytes read so far, or with the first chunk the client sends, the socket paused.
    * No handler owns the client until then, so a client that leaves first is reported here.
    */
-  onFirstBytes(socket: net.Socket, client: Client, initial: Buffer, decide: (first: Buffer) => void): void {
+  onFirstBytes(socket: net.Socket, client: Client, initial: Buffer, decide: (first: Buffer) => void, waitMs?: number): void {
     const gone = (): void => void clientDisconnected(this.ctx.addons, client);
+    let timer: NodeJS.Timeout | undefined;
     const paused = (first: Buffer): void => {
+      clearTimeout(timer);
+      socket.off("data", paused);
       socket.off("close", gone);
       socket.pause();
       decide(first);
@@ -307,6 +345,8 @@ export class Tunnel {
       socket.once("close", gone);
       socket.once("data", paused);
       socket.resume();
+      // `waitMs`: a client that says nothing in that time is decided on with no bytes.
+      if (waitMs !== undefined) timer = setTimeout(() => paused(Buffer.alloc(0)), waitMs);
     }
   }
 
