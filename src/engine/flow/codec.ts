@@ -170,6 +170,8 @@ export function decodeFlow(line: string): Flow {
   } catch (err) {
     throw new FlowFileError(`not a pryx flow line: ${(err as Error).message}`);
   }
+  // JSON, but no flow of any version: say what files are read, not that this one is too new.
+  if (j === null || typeof j !== "object" || !("v" in j)) throw new FlowFileError("not a flow: pryx reads its own flow files, mitmproxy's (mitmdump -w) and HAR");
   if (j.v !== FLOW_FILE_VERSION) throw new FlowFileError(`unsupported flow file version ${String(j.v)} (this pryx reads version ${FLOW_FILE_VERSION})`);
   const client = restoreConn(new Client(j.client.address ?? ["", 0], ["", 0]), j.client);
   const server = restoreConn(new Server(j.server.address ?? undefined), j.server);

@@ -124,6 +124,9 @@ test("pryx flow lines round-trip a flow", () => {
   assert.equal(back.live, false);
   assert.throws(() => decodeFlow("{not json"), /not a pryx flow line/);
   assert.throws(() => decodeFlow(JSON.stringify({ v: 99 })), /unsupported flow file version 99/);
+  // JSON that is no flow at all is said to be that, not a flow of an unknown version.
+  assert.throws(() => decodeFlow(JSON.stringify({ hello: 1 })), /^Error: not a flow: pryx reads its own flow files, mitmproxy's \(mitmdump -w\) and HAR$|not a flow: pryx reads its own flow files, mitmproxy's \(mitmdump -w\) and HAR/);
+  assert.throws(() => decodeFlow("42"), /not a flow: /);
 });
 
 test("an exported curl command, run, sends the origin the same method, query, headers and body bytes (binary and empty too)", { timeout: 15_000 }, async (t) => {
