@@ -49,6 +49,8 @@ interface HarEntry {
   comment?: string;
   /** Chrome's extension: a WebSocket's messages (time in seconds since the epoch; opcode 2 data in base64). */
   _webSocketMessages?: HarWebSocketMessage[];
+  /** Chrome's (and mitmproxy's savehar): "websocket" lists the entry as a WebSocket, with its messages. */
+  _resourceType?: string;
 }
 interface HarWebSocketMessage {
   type: "send" | "receive";
@@ -175,10 +177,14 @@ export function toHar(flows: Flow[]): string {
     if (f.server_conn.peername) entry.serverIPAddress = f.server_conn.peername[0];
     if (reqBody && reqBody.length) entry.request.postData = postData(r.plainHeaders.get("content-type") ?? "", reqBody);
     if (f.comment) entry.comment = f.comment;
-    if (f.websocket) entry._webSocketMessages = harMessages(f.websocket);
+    if (f.websocket) {
+      entry._resourceType = "websocket";
+      entry._webSocketMessages = harMessages(f.websocket);
+    }
     entries.push(entry);
   }
-  return JSON.stringify({ log: { version: "1.2", creator: { name: "pryx", version: "0.1.0" }, entries } }, null, 2);
+  // `pages`, empty as mitmproxy's: tools that read HAR 1.2 strictly expect the field.
+  return JSON.stringify({ log: { version: "1.2", creator: { name: "pryx", version: "0.1.0" }, pages: [], entries } }, null, 2);
 }
 
 /** Fiddler and some Windows tools start a HAR file with a UTF-8 byte order mark, which JSON.parse rejects. */

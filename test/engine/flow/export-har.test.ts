@@ -89,7 +89,11 @@ test("a WebSocket flow's messages go to HAR as Chrome writes them (_webSocketMes
   f.websocket = new WebSocketData();
   f.websocket.messages = [new WebSocketMessage("text", true, Buffer.from("héllo"), 1700000000.25), new WebSocketMessage("binary", false, Buffer.from([0, 255, 7]), 1700000000.5)];
   const har = toHar([f]);
-  const entry = (JSON.parse(har) as { log: { entries: { _webSocketMessages: unknown }[] } }).log.entries[0];
+  const log = (JSON.parse(har) as { log: { pages: unknown; entries: { _webSocketMessages: unknown; _resourceType: unknown }[] } }).log;
+  const entry = log.entries[0];
+  // Chrome lists the entry as a WebSocket by _resourceType; pages is there, empty, as mitmproxy writes it.
+  assert.equal(entry?._resourceType, "websocket");
+  assert.deepEqual(log.pages, []);
   assert.deepEqual(entry?._webSocketMessages, [
     { type: "send", time: 1700000000.25, opcode: 1, data: "héllo" },
     { type: "receive", time: 1700000000.5, opcode: 2, data: Buffer.from([0, 255, 7]).toString("base64") },
