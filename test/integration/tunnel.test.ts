@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { flowDetail } from "../../src/engine/flow/detail.ts";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { startProxy, portOf } from "../helpers/proxy.ts";
@@ -361,6 +362,11 @@ test("tcp_hosts, mitmproxy's generic TCP SSL mode: a TCP flow whose TLS is inter
   const flow = proxy.engine.store.get(summary!.id) as TCPFlow;
   assert.match(Buffer.from(flow.messages[0]!.content).toString(), /^GET \/ HTTP\/1\.1\r\n/, "the flow holds the decrypted bytes");
   assert.ok(flow.messages.some((m) => !m.from_client && /over tls/.test(Buffer.from(m.content).toString())));
+  // Its duration (last message less the client's connect, as mitmproxy's list shows) and when each side closed.
+  assert.equal(typeof summary?.duration, "number");
+  await waitUntil(() => flow.client_conn.timestamp_end !== undefined && flow.server_conn.timestamp_end !== undefined, "both sides closed");
+  const timings = flowDetail(flow, proxy.engine.store.summary(flow), 0, 0).timings.map((x) => x.name);
+  assert.ok(timings.includes("Client conn. closed") && timings.includes("Server conn. closed"), timings.join(", "));
   // A server that greets first: the client says nothing until it has read the greeting.
   const socket = await connectTunnel(proxy.port, `127.0.0.1:${greeterPort}`);
   assert.equal((await readBytes(socket, 11)).toString(), "220 ready\r\n");

@@ -62,6 +62,9 @@ export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offs
   add("Server conn. initiated", flow.server_conn.timestamp_start);
   add("Server conn. TCP handshake", flow.server_conn.timestamp_tcp_setup);
   add("Server conn. TLS handshake", flow.server_conn.timestamp_tls_setup);
+  // When each side went, as mitmproxy's Detail tab says: how long a tunnel lived.
+  add("Client conn. closed", flow.client_conn.timestamp_end);
+  add("Server conn. closed", flow.server_conn.timestamp_end);
   const detail: FlowDetail = {
     summary,
     request: undefined,

@@ -50,6 +50,12 @@ function httpPart(f: HTTPFlow, showHost: boolean): Specific {
   };
 }
 
+function streamDuration(f: TCPFlow): number | undefined {
+  const last = f.messages.at(-1);
+  const start = f.client_conn.timestamp_start ?? f.timestamp_created;
+  return last ? Math.max(0, last.timestamp - start) : undefined;
+}
+
 function streamPart(f: TCPFlow): Specific {
   const addr = f.server_conn.address;
   let size = 0;
@@ -68,7 +74,8 @@ function streamPart(f: TCPFlow): Specific {
     contentType: undefined,
     reqSize: size,
     respSize: undefined,
-    duration: undefined,
+    // As mitmproxy's list: the last message's time less the client's connect.
+    duration: streamDuration(f),
     messages: f.messages.length,
   };
 }
