@@ -276,7 +276,7 @@ export type EngineEvent =
   /** Dump mode, unless --jsonl: a live connection's open, messages and end (see `StreamEvent`). */
   | { t: "stream"; event: StreamEvent }
   /** The listeners moved (listen_port, listen_host or mode set while running): where pryx listens now. */
-  | { t: "listening"; listen: string[] }
+  | { t: "listening"; listen: string[]; modes: string[] }
   | { t: "stopped" };
 
 export function assertNever(x: never, what = "value"): never {

@@ -385,14 +385,14 @@ export class Engine {
       const before = this.listening;
       await this.closeListeners();
       try {
-        this.post({ t: "listening", listen: await this.listenAll() });
+        this.post({ t: "listening", listen: await this.listenAll(), modes: this.options.get<string[]>("mode") });
       } catch (err) {
         await this.closeListeners();
         if (!before) throw err;
         this.log.error(`${(err as Error).message}; listening as before`);
         // The options say where pryx listens: back to what listened a moment ago, and there again.
         this.options.setValues(before);
-        this.post({ t: "listening", listen: await this.listenAll() });
+        this.post({ t: "listening", listen: await this.listenAll(), modes: this.options.get<string[]>("mode") });
       }
     }).catch((err: Error) => this.log.error(`pryx is not listening: ${err.message}`));
   }

@@ -658,14 +658,16 @@ export class Controller {
         this.exit();
         break;
       case "listening":
-        this.set({ listen: ev.listen });
+        // The status bar's [mode] or [modes:N] follows a `set mode` as the addresses do.
+        this.set({ listen: ev.listen, modes: ev.modes });
         break;
       case "ready":
       case "reply":
       // Like mitmproxy's console, the console keeps serving after a read file or a replay.
       case "served":
-      // Dump's standard output; the console's terminal is its screen.
+      // Dump's standard output and live connections; the console's terminal is its screen.
       case "print":
+      case "stream":
         break;
     }
   }

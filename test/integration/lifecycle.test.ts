@@ -206,6 +206,7 @@ test("listen_port set while running moves the proxy there, as mitmproxy's does; 
   await waitUntil(() => proxy.events.some((e) => e.t === "listening"), "the listeners moved");
   const moved = proxy.events.find((e) => e.t === "listening");
   assert.deepEqual(moved?.t === "listening" && moved.listen, [`127.0.0.1:${next}`]);
+  assert.deepEqual(moved?.t === "listening" && moved.modes, ["regular"], "the modes listening, for the status bar");
   assert.equal((await viaProxy(next, `http://127.0.0.1:${origin.port}/`)).body.toString(), "moved");
   await assert.rejects(viaProxy(first, `http://127.0.0.1:${origin.port}/`), /ECONNREFUSED/, "the old port no longer listens");
 

@@ -69,13 +69,18 @@ test("the info line counts every mode, regular included, and names a lone mode u
   }
 });
 
-test("the info line follows the listeners when they move (listen_port set while running)", async () => {
+test("the info line follows the listeners when they move (listen_port or mode set while running), its [mode] too", async () => {
   const h = await renderConsole();
   try {
     await waitForText(h, "127.0.0.1:8080");
-    h.engine.emit({ t: "listening", listen: ["127.0.0.1:9191"] });
+    h.engine.emit({ t: "listening", listen: ["127.0.0.1:9191"], modes: ["regular@9191"] });
     const frame = await waitForText(h, "127.0.0.1:9191");
     assert.doesNotMatch(infoLine(frame), /8080/);
+    h.engine.emit({ t: "listening", listen: ["127.0.0.1:9191", "dns://127.0.0.1:5353"], modes: ["regular@9191", "dns@5353"] });
+    assert.match(infoLine(await waitForText(h, "[modes:2]")), /\[modes:2\]/);
+    h.engine.emit({ t: "listening", listen: ["socks5://127.0.0.1:1080"], modes: ["socks5@1080"] });
+    const socks = infoLine(await waitForText(h, "[socks5@1080]"));
+    assert.doesNotMatch(socks, /modes:2/);
   } finally {
     h.unmount();
   }
