@@ -22,7 +22,7 @@ import { MODES, REVERSE_SCHEMES } from "./engine/modes.ts";
  */
 const FLAGS: readonly { flag: string; option: string; kind: "str" | "list" | "paths" | "switch"; alias?: string; describe: string }[] = [
   { flag: "listen-host", option: "listen_host", kind: "str", describe: "Bind address (default 127.0.0.1)" },
-  { flag: "mode", option: "mode", kind: "list", alias: "m", describe: `${MODES.join(" | ")}, each may take @PORT; repeatable. reverse:URL's scheme is ${REVERSE_SCHEMES.join(", ")}` },
+  { flag: "mode", option: "mode", kind: "list", alias: "m", describe: `${MODES.join(" | ")}, each may take @PORT or @HOST:PORT; repeatable. reverse:URL's scheme is ${REVERSE_SCHEMES.join(", ")}` },
   { flag: "scripts", option: "scripts", kind: "paths", alias: "s", describe: "Addon script (.ts, .js, .mjs); repeatable" },
   { flag: "intercept", option: "intercept", kind: "str", alias: "i", describe: "Intercept filter expression" },
   { flag: "view-filter", option: "view_filter", kind: "str", alias: "f", describe: "Console view filter" },

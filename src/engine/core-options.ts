@@ -4,7 +4,7 @@ import path from "node:path";
 import net from "node:net";
 import type { OptionValue, Options } from "./options.ts";
 import { compileFilter } from "./filter/index.ts";
-import { describeModes, modeSpecError } from "./modes.ts";
+import { DEFAULT_LISTEN_PORT, describeModes, modeSpecError } from "./modes.ts";
 import { credentialCheck } from "./proxy/proxy-credentials.ts";
 import { readTrustedCa, readTrustedCaDir } from "./proxy/trusted-ca.ts";
 import { ONBOARDING_HOST } from "./ca/onboarding.ts";
@@ -42,7 +42,7 @@ const validModes = (v: unknown): void => {
 
 /** Where the proxy listens unless told otherwise; `pryx ca`'s examples point clients here too. */
 export const DEFAULT_LISTEN_HOST = "127.0.0.1";
-export const DEFAULT_LISTEN_PORT = 8080;
+export { DEFAULT_LISTEN_PORT };
 /** The CA and user configuration, for the proxy and for `pryx ca` alike. */
 export const DEFAULT_CONFDIR = path.join(os.homedir(), ".pryx");
 

@@ -5,7 +5,7 @@ import { collectGarbageSoon } from "../collect-garbage.ts";
 import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
 import { OptionError, Options } from "./options.ts";
-import { listenerScheme, listensOnUdp, parseModeSpec, parseReverseTarget, samePortClash } from "./modes.ts";
+import { listenerScheme, listensOnUdp, modePort, parseModeSpec, parseReverseTarget, samePortClash } from "./modes.ts";
 import { CommandRegistry } from "./commands.ts";
 import { Log } from "./log.ts";
 import { FlowStore, type DetailOf } from "./store.ts";
@@ -399,8 +399,9 @@ export class Engine {
 
   private listen(modeSpec: string): Promise<string> {
     // The mode option's check has refused anything but MODES with an optional @PORT.
-    const { mode, port = this.options.get<number>("listen_port") } = parseModeSpec(modeSpec);
-    const host = this.options.get<string>("listen_host");
+    const { mode, host: ownHost } = parseModeSpec(modeSpec);
+    const port = modePort(modeSpec, this.options.get<number>("listen_port"));
+    const host = ownHost ?? this.options.get<string>("listen_host");
     const announce = (where: string): string => {
       this.log.info(listeningMessage(mode, where));
       return where;

@@ -11,7 +11,9 @@ export function describeModes(last = "or"): string {
 
 const PLAIN = MODES.filter((m) => !m.endsWith(":URL"));
 // A reverse target may leave out its scheme (https, as in mitmproxy); an upstream proxy may not.
-const MODE_SPEC = new RegExp(`^(${PLAIN.join("|")}|upstream:[a-z][a-z0-9+.-]*://\\S+|reverse:[^\\s@]+)(@\\d+)?$`);
+/** mitmproxy's `@[listen_host:]listen_port` after a mode; the host an IP address, localhost, or * for all interfaces. */
+const LISTEN_AT = /@(?:(\[[0-9a-fA-F:.]+\]|\d{1,3}(?:\.\d{1,3}){3}|localhost|\*):)?(\d+)$/;
+const MODE_SPEC = new RegExp(`^(${PLAIN.join("|")}|upstream:[a-z][a-z0-9+.-]*://\\S+|reverse:[^\\s@]+)(${LISTEN_AT.source.slice(0, -1)})?$`);
 
 /** The schemes of `reverse:SCHEME://HOST[:PORT]`: how pryx talks to the target, and what the listener accepts. */
 export const REVERSE_SCHEMES = ["http", "https", "tcp", "tls", "udp", "dns"] as const;
@@ -63,7 +65,7 @@ const MITMPROXY_ONLY_MODES: Record<string, string> = {
 export function modeSpecError(spec: string): string | undefined {
   if (!MODE_SPEC.test(spec)) {
     const instead = MITMPROXY_ONLY_MODES[/^[a-z0-9]+/.exec(spec)?.[0] ?? ""];
-    return instead ? `mode ${JSON.stringify(spec)}: ${instead}` : `invalid mode ${JSON.stringify(spec)}: expected ${describeModes()}, each optionally @PORT`;
+    return instead ? `mode ${JSON.stringify(spec)}: ${instead}` : `invalid mode ${JSON.stringify(spec)}: expected ${describeModes()}, each optionally @PORT or @HOST:PORT`;
   }
   const { mode } = parseModeSpec(spec);
   if (mode.startsWith("upstream:")) {
@@ -97,10 +99,33 @@ export function listensOnUdp(mode: string): boolean {
 }
 
 /** Splits `-m socks5@1080` into the mode and its own port (undefined: the listen_port). */
-export function parseModeSpec(spec: string): { mode: string; port: number | undefined } {
-  const at = /@(\d+)$/.exec(spec);
-  return at ? { mode: spec.slice(0, at.index), port: Number(at[1]) } : { mode: spec, port: undefined };
+export function parseModeSpec(spec: string): { mode: string; port: number | undefined; host: string | undefined } {
+  const at = LISTEN_AT.exec(spec);
+  if (!at) return { mode: spec, port: undefined, host: undefined };
+  const host = at[1] === undefined ? undefined : at[1] === "*" ? "0.0.0.0" : at[1].replace(/^\[|\]$/g, "");
+  return { mode: spec.slice(0, at.index), port: Number(at[2]), host };
 }
+
+/** mitmproxy's default ports of the modes that have their own: SOCKS5's and DNS's. */
+function defaultPortOf(mode: string): number | undefined {
+  if (mode === "socks5") return 1080;
+  if (mode === "dns" || mode.startsWith("reverse:dns:")) return 53;
+  return undefined;
+}
+
+/**
+ * The port a mode listens on: its own (`@PORT`), else listen_port. Left at its default, listen_port
+ * gives way to the mode's own default, as in mitmproxy: `-m regular -m socks5` listens on 8080
+ * and 1080, `-m dns` on 53.
+ */
+export function modePort(spec: string, listenPort: number): number {
+  const { mode, port } = parseModeSpec(spec);
+  if (port !== undefined) return port;
+  return listenPort === DEFAULT_LISTEN_PORT ? (defaultPortOf(mode) ?? listenPort) : listenPort;
+}
+
+/** Where the proxy listens unless told otherwise (-p). */
+export const DEFAULT_LISTEN_PORT = 8080;
 
 /**
  * Two modes given the same port (`-m regular -m socks5`, both on listen_port) cannot both
@@ -110,7 +135,8 @@ export function parseModeSpec(spec: string): { mode: string; port: number | unde
 export function samePortClash(modes: readonly string[], listenPort: number): string | undefined {
   const seen = new Map<string, string>();
   for (const spec of modes) {
-    const { mode, port = listenPort } = parseModeSpec(spec);
+    const { mode } = parseModeSpec(spec);
+    const port = modePort(spec, listenPort);
     if (port === 0) continue;
     const key = `${listensOnUdp(mode) ? "udp" : "tcp"}:${port}`;
     const other = seen.get(key);

@@ -6,7 +6,7 @@ import path from "node:path";
 import { Options, OptionError } from "../../src/engine/options.ts";
 import { registerCoreOptions } from "../../src/engine/core-options.ts";
 import { Engine } from "../../src/engine/engine.ts";
-import { MODES, samePortClash } from "../../src/engine/modes.ts";
+import { MODES, modePort, parseModeSpec, samePortClash } from "../../src/engine/modes.ts";
 
 function coreOptions(): Options {
   const o = new Options();
@@ -52,7 +52,7 @@ test("a value of the wrong type names the option, the expected type and the valu
   throwsOption(() => o.setText("intercept_on_exit", "explode"), /option intercept_on_exit/, /resume, kill/);
   throwsOption(() => o.setText("view_filter", "~q & ("), /option view_filter/, /filter expression/);
   throwsOption(() => o.setText("ignore_hosts", "ok,(unclosed"), /option ignore_hosts/, /invalid regex/);
-  throwsOption(() => o.setText("mode", "bogus"), /^option mode: invalid mode "bogus": expected regular, transparent, upstream:URL, reverse:URL, socks5 or dns, each optionally @PORT$/);
+  throwsOption(() => o.setText("mode", "bogus"), /^option mode: invalid mode "bogus": expected regular, transparent, upstream:URL, reverse:URL, socks5 or dns, each optionally @PORT or @HOST:PORT$/);
   throwsOption(() => o.setText("mode", "regular,wireguard"), /^option mode: mode "wireguard": pryx has no WireGuard server; .* -m transparent$/);
   throwsOption(() => o.setText("mode", "local:curl"), /^option mode: mode "local:curl": pryx has no per-process redirector/);
   // Taken as an http proxy before, silently; mitmproxy refuses it too.
@@ -223,6 +223,18 @@ test("two TCP modes on one port are a clear error before listening; dns (UDP), @
   assert.equal(samePortClash(["regular", "dns"], 8080), undefined);
   assert.equal(samePortClash(["regular", "socks5@1080"], 8080), undefined);
   assert.equal(samePortClash(["regular", "socks5"], 0), undefined);
+  // As in mitmproxy: with listen_port at its default, socks5 and dns take their own (1080, 53); a -p given is every mode's.
+  assert.equal(samePortClash(["regular", "socks5"], 8080), undefined);
+  assert.deepEqual(["regular", "socks5", "dns", "reverse:dns://1.1.1.1", "socks5@9999"].map((m) => modePort(m, 8080)), [8080, 1080, 53, 53, 9999]);
+  assert.deepEqual(["regular", "socks5", "dns"].map((m) => modePort(m, 9000)), [9000, 9000, 9000]);
+  assert.match(samePortClash(["regular", "socks5"], 9000) ?? "", /both listen on port 9000/);
+  // mitmproxy's @HOST:PORT: a listener on its own address.
+  assert.deepEqual(parseModeSpec("socks5@127.0.0.1:1080"), { mode: "socks5", port: 1080, host: "127.0.0.1" });
+  assert.deepEqual(parseModeSpec("regular@[::1]:8080"), { mode: "regular", port: 8080, host: "::1" });
+  assert.deepEqual(parseModeSpec("regular@*:8080"), { mode: "regular", port: 8080, host: "0.0.0.0" });
+  const o = coreOptions();
+  o.setText("mode", "regular@0.0.0.0:8080,socks5@127.0.0.1:1080");
+  assert.deepEqual(o.get("mode"), ["regular@0.0.0.0:8080", "socks5@127.0.0.1:1080"]);
 });
 
 test("a script path that does not exist is refused up front, naming it", () => {
