@@ -10,48 +10,51 @@ import type { Context, Keymap } from "./keymap.ts";
 export interface QuickHelpItem {
   readonly key: string;
   readonly label: string;
+  /** What is left out first when the line is too narrow: the lowest. */
+  readonly keep: number;
 }
 
 interface Want {
   readonly command: string;
   readonly label: string;
+  readonly keep: number;
   /** Reads only `intercepted`, `marked` and `modified`: the status bar remakes the line when those change. */
   readonly when?: (f: FlowSummary) => boolean;
 }
 
 const FLOW_LIST: readonly Want[] = [
-  { command: "console.nav.select", label: "open" },
-  { command: "flow.resume @focus", label: "resume", when: (f) => f.intercepted },
-  { command: "flow.mark.toggle @focus", label: "mark", when: (f) => !f.marked },
-  { command: "flow.mark.toggle @focus", label: "unmark", when: (f) => f.marked },
-  { command: "replay.client @focus", label: "replay" },
-  { command: "view.flows.remove @focus", label: "delete" },
-  { command: "view.flows.duplicate @focus", label: "duplicate" },
-  { command: "flow.revert @focus", label: "revert", when: (f) => f.modified },
+  { command: "console.nav.select", label: "open", keep: 10 },
+  { command: "flow.resume @focus", label: "resume", when: (f) => f.intercepted, keep: 10 },
+  { command: "flow.mark.toggle @focus", label: "mark", when: (f) => !f.marked, keep: 6 },
+  { command: "flow.mark.toggle @focus", label: "unmark", when: (f) => f.marked, keep: 6 },
+  { command: "replay.client @focus", label: "replay", keep: 5 },
+  { command: "view.flows.remove @focus", label: "delete", keep: 4 },
+  { command: "view.flows.duplicate @focus", label: "duplicate", keep: 2 },
+  { command: "flow.revert @focus", label: "revert", when: (f) => f.modified, keep: 5 },
 ];
 
 const FLOW_VIEW: readonly Want[] = [
-  { command: "console.nav.next", label: "next tab" },
-  { command: "console.edit.focus", label: "edit" },
-  { command: "flow.resume @focus", label: "resume", when: (f) => f.intercepted },
-  { command: "replay.client @focus", label: "replay" },
-  { command: "console.search", label: "search" },
-  { command: "view.focus.next", label: "next flow" },
+  { command: "console.nav.next", label: "next tab", keep: 9 },
+  { command: "console.edit.focus", label: "edit", keep: 9 },
+  { command: "flow.resume @focus", label: "resume", when: (f) => f.intercepted, keep: 10 },
+  { command: "replay.client @focus", label: "replay", keep: 5 },
+  { command: "console.search", label: "search", keep: 6 },
+  { command: "view.focus.next", label: "next flow", keep: 4 },
 ];
 
 const NO_FLOWS: readonly Want[] = [
-  { command: "console.command view.flows.load ", label: "load flows" },
-  { command: "console.command view.flows.create get https://example.com/", label: "new flow" },
+  { command: "console.command view.flows.load ", label: "load flows", keep: 8 },
+  { command: "console.command view.flows.create get https://example.com/", label: "new flow", keep: 7 },
 ];
 
 const PROXY: readonly Want[] = [
-  { command: "console.view.help", label: "help" },
-  { command: "console.view.pop", label: "back" },
-  { command: "console.command", label: "command" },
-  { command: "console.command.set view_filter", label: "filter" },
-  { command: "console.command.set intercept", label: "intercept" },
-  { command: "console.view.eventlog", label: "events" },
-  { command: "console.view.options", label: "options" },
+  { command: "console.view.help", label: "help", keep: 10 },
+  { command: "console.view.pop", label: "back", keep: 9 },
+  { command: "console.command", label: "command", keep: 8 },
+  { command: "console.command.set view_filter", label: "filter", keep: 8 },
+  { command: "console.command.set intercept", label: "intercept", keep: 8 },
+  { command: "console.view.eventlog", label: "events", keep: 3 },
+  { command: "console.view.options", label: "options", keep: 3 },
 ];
 
 /** The items for a screen whose keymap context is `context`, with `focused` the flow the keys act on. */
@@ -64,7 +67,26 @@ export function quickHelp(keymap: Keymap, context: Context, focused: FlowSummary
     // A key bound in global may be taken by the screen's own binding (`?` closes help).
     const key = keymap.keysFor(w.command, contexts).find((k) => keymap.resolve(contexts, k)?.command === w.command);
     // The list's `q` quits (after asking); elsewhere it goes back.
-    if (key !== undefined) out.push({ key, label: w.command === "console.view.pop" && context === "flowlist" ? "quit" : w.label });
+    if (key !== undefined) out.push({ key, label: w.command === "console.view.pop" && context === "flowlist" ? "quit" : w.label, keep: w.keep });
   }
   return out;
+}
+
+/**
+ * The items that fit `width` columns (each `key label`, two spaces apart), in their order: the
+ * least kept go first, so at 80 columns the line still says where help, the filter and the
+ * intercept are, rather than cutting off after the flow's keys.
+ */
+export function fitQuickHelp(items: readonly QuickHelpItem[], width: number, keyWidth: (key: string) => number): QuickHelpItem[] {
+  const length = (list: readonly QuickHelpItem[]): number => list.reduce((n, it, i) => n + (i ? 2 : 0) + keyWidth(it.key) + 1 + it.label.length, 0);
+  const kept = [...items];
+  while (kept.length > 1 && length(kept) > width) {
+    let drop = 0;
+    // The least kept; of those, the last.
+    kept.forEach((it, i) => {
+      if (it.keep <= (kept[drop] as QuickHelpItem).keep) drop = i;
+    });
+    kept.splice(drop, 1);
+  }
+  return kept;
 }

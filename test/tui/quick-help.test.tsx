@@ -39,3 +39,14 @@ test("H hides the line and shows it again; a rebound key shows as bound", async 
   f = await runAtPrompt(h, "set console_quickhelp_visible true");
   await waitForText(h, /⏎ open/);
 });
+
+test("at 80 columns the line leaves out its least needed keys, not the proxy's: help, quit, command, filter and intercept stay", async (t) => {
+  const h = await renderConsole({ width: 80 });
+  t.after(() => h.unmount());
+  h.engine.add([makeFlow({ seq: 1, path: "/one" })]);
+  const line = lastLine(await waitForText(h, "/one"));
+  assert.ok(line.length <= 80, line);
+  assert.doesNotMatch(line, /…/, "nothing cut off in the middle of a key");
+  for (const shown of [/⏎ open/, /m mark/, /\? help/, /q quit/, /: command/, /f filter/, /i intercept/]) assert.match(line, shown);
+  assert.doesNotMatch(line, /D duplicate/);
+});

@@ -4,7 +4,7 @@ import { useMemo, useSyncExternalStore } from "react";
 import { contextOf, type ConsoleState, type Controller, type Message, type PromptState } from "../controller.ts";
 import { ASCII_GLYPHS, columns, truncEnd } from "../format.ts";
 import { displayKey } from "../keys.ts";
-import { quickHelp } from "../quick-help.ts";
+import { fitQuickHelp, quickHelp } from "../quick-help.ts";
 import { visibleSlice } from "../line-edit.ts";
 import { paint, useTheme } from "../theme.ts";
 
@@ -115,8 +115,8 @@ function QuickHelpLine({ ctrl, state }: { ctrl: Controller; state: ConsoleState 
   // Made again only when what it reads changes (the keymap, the screen, the flags its items depend
   // on), not at every repaint of the status bar.
   const items = useMemo(
-    () => quickHelp(ctrl.keymap, context, focused),
-    [ctrl.keymap, ctrl.keymap.version, context, focused === undefined, focused?.intercepted, focused?.marked, focused?.modified],
+    () => fitQuickHelp(quickHelp(ctrl.keymap, context, focused), state.width, (k) => columns(displayKey(k, ascii))),
+    [ctrl.keymap, ctrl.keymap.version, context, focused === undefined, focused?.intercepted, focused?.marked, focused?.modified, state.width, ascii],
   );
   return (
     <Text wrap="truncate-end" dimColor>
