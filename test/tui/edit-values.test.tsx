@@ -3,6 +3,7 @@
  * url, comment), each sent as one `edit` request; an engine refusal shows and changes nothing.
  */
 import { test } from "node:test";
+import { partsFor } from "../../src/tui/edit/parts.ts";
 import assert from "node:assert/strict";
 import { KEY, focusedLine, press, pressEach, renderConsole, until, waitForText } from "./helpers/tui.tsx";
 import { makeFlow } from "./helpers/fake-engine.ts";
@@ -171,6 +172,14 @@ test("console.edit.focus takes a part by name; a bad part or no flow is an error
   } finally {
     h.unmount();
   }
+});
+
+test("e on a WebSocket flow held at a message offers that message first; one not held at a message, last", () => {
+  const held = makeFlow({ seq: 1, messages: 2, intercepted: true, interceptedAt: "message" });
+  assert.equal(partsFor(held)[0], "websocket-message");
+  const open = makeFlow({ seq: 2, messages: 2 });
+  assert.equal(partsFor(open).at(-1), "websocket-message");
+  assert.equal(partsFor(open)[0], "method");
 });
 
 test("e on a flow still in progress and not paused says so before any editor opens; its comment can still be set", async () => {

@@ -158,7 +158,10 @@ export function parsePart(s: string): EditPart | undefined {
 
 /** What `e` offers, by flow type: mitmproxy's lists (a WebSocket adds its message; DNS has only a comment). */
 export function partsFor(flow: FlowSummary): EditPart[] {
-  if (flow.type === "http") return flow.messages !== undefined ? [...HTTP_PARTS, "websocket-message"] : [...HTTP_PARTS];
+  // Held at a message, that message is what the user means to edit: first in the chooser, not
+  // below the fold under eleven HTTP parts.
+  if (flow.type === "http" && flow.messages !== undefined) return flow.interceptedAt === "message" ? ["websocket-message", ...HTTP_PARTS] : [...HTTP_PARTS, "websocket-message"];
+  if (flow.type === "http") return [...HTTP_PARTS];
   if (flow.type === "tcp") return ["tcp-message", "comment"];
   if (flow.type === "udp") return ["udp-message", "comment"];
   return ["comment"];
