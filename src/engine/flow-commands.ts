@@ -10,6 +10,7 @@ import type { Flow } from "./flow/flow.ts";
 import { HTTPFlow } from "./flow/http.ts";
 import type { Message } from "./flow/message.ts";
 import { BODY_ENCODINGS } from "./flow/encoding.ts";
+import { FLOW_SET_ATTRS } from "./flow/set-attrs.ts";
 import { applyPatch } from "./flow/patch.ts";
 import type { FlowPatch } from "../protocol.ts";
 import { compileFilter } from "./filter/index.ts";
@@ -99,7 +100,6 @@ function specPredicate(store: FlowStore, spec: string): FlowPredicate {
 }
 
 /** What `flow.set` sets (mitmproxy's `flow.set.options`, in its order). */
-const FLOW_SET_ATTRS = ["host", "status_code", "method", "path", "url", "reason"] as const;
 type FlowSetAttr = (typeof FLOW_SET_ATTRS)[number];
 
 /** The edit `flow.set attr value` makes on one flow; undefined when the flow has nothing to set (no response). */

@@ -23,7 +23,7 @@ import { displayKey, parseKeySpec } from "./keys.ts";
 import { CONTEXTS, Keymap, isContext, parseBindings, readBindingsFile, type Context } from "./keymap.ts";
 import * as le from "./line-edit.ts";
 import { bodyHeight, isLayout, LAYOUTS, mainHeight, splitPanes, type ConsoleLayout, type ScreenKind } from "./layout.ts";
-import { CONSOLE_PALETTES, FLOWLIST_LAYOUTS, FLOWLIST_LAYOUT_HELP } from "../console-choices.ts";
+import { CONSOLE_PALETTES, CONTENT_VIEWS, FLOWLIST_LAYOUTS, FLOWLIST_LAYOUT_HELP } from "../console-choices.ts";
 import { LogStore } from "./log-store.ts";
 import { ORDERS, isOrderKey } from "./order.ts";
 import { FlowStore } from "./store.ts";
@@ -42,6 +42,8 @@ import { WholeBodies } from "./render/whole-bodies.ts";
 import type { BodyRendering } from "./render/body-renderer.ts";
 import { FILTER_HELP } from "../engine/filter/operators.ts";
 import { EXPORT_FORMATS } from "../engine/flow/export.ts";
+import { BODY_ENCODINGS } from "../engine/flow/encoding.ts";
+import { FLOW_SET_ATTRS } from "../engine/flow/set-attrs.ts";
 import { CUT_SPECS } from "../cut-specs.ts";
 
 /** Body bytes asked for when a flow view opens; `f` asks for everything up to FULL_BODY_LIMIT. */
@@ -152,6 +154,13 @@ const PARAM_VALUES: Record<string, readonly string[]> = {
   format: EXPORT_FORMATS,
   cuts: CUT_SPECS,
   bool: ["true", "false"],
+  // mitmproxy's Choice arguments: flow.set's attributes, the encodings, content views, orders.
+  attr: FLOW_SET_ATTRS,
+  part: ["request", "response"],
+  encoding: BODY_ENCODINGS,
+  view: CONTENT_VIEWS,
+  order: ORDERS,
+  marker: ["true", "false", ":default:"],
 };
 
 /** What Tab may put in place of the word at [start, end), which reads `typed` up to the cursor. */
@@ -1307,6 +1316,32 @@ export class Controller {
     this.set({ prompt: { ...p, line: le.line(lines[i]!), history: { index: i, prefix, draft }, completion: undefined } });
   }
 
+  private editableParts(): string[] {
+    try {
+      return this.editor.options();
+    } catch {
+      // No flow in focus: nothing to edit, so nothing to offer.
+      return [];
+    }
+  }
+
+  /**
+   * The parameters still to give after what is typed (mitmproxy's prompt draws them after the
+   * cursor): `cut.save ` hints `flows cuts path`. Empty for no known command, or all given.
+   */
+  argumentHint(line: string): string {
+    let words: string[];
+    try {
+      words = tokenize(line, true).map((t) => t.value);
+    } catch {
+      return "";
+    }
+    const cmd = words[0] === undefined ? undefined : this.commandList().find((c) => c.name === words[0]);
+    if (!cmd) return "";
+    // Every word after the command counts as given, the one being typed too: the hint goes on from the next.
+    return cmd.signature.trim().split(/\s+/).slice(words.length).join(" ");
+  }
+
   /**
    * Completion candidates for the word at the cursor: command names, option names, option values,
    * files for a command's `path` parameter, else the engine's.
@@ -1323,7 +1358,15 @@ export class Controller {
     // An argument of a kind with known values: an export format, cut specs (the one after the
     // last comma of a list of them), a bool.
     const param = cmd ? signatureParam(cmd.signature, w.index - 1) : undefined;
-    const known = param === undefined ? undefined : PARAM_VALUES[param];
+    // Values that depend on the session: option names, the focused flow's editable parts.
+    const known =
+      param === undefined
+        ? undefined
+        : param === "name" && cmd?.name.startsWith("options.")
+          ? [...this._state.options.keys()]
+          : cmd?.name === "console.edit.focus"
+            ? this.editableParts()
+            : PARAM_VALUES[param];
     if (known) {
       const head = param === "cuts" ? w.value.slice(0, w.value.lastIndexOf(",") + 1) : "";
       candidates = startsWith(known.map((v) => head + v));

@@ -211,6 +211,28 @@ test("Tab completes cut specs (the one after the last comma), export formats and
   ctrl.dispose();
 });
 
+test("Tab completes mitmproxy's choice arguments (flow.set's attribute, an encoding, a content view, an order, a marker, an option name), and the prompt hints the arguments still to give", async () => {
+  const engine = new FakeEngine();
+  engine.commands = [...engine.commands, { name: "flow.set", signature: "flow.set flows attr value", help: "" }, { name: "flow.encode", signature: "flow.encode flows part encoding", help: "" }, { name: "options.reset.one", signature: "options.reset.one name", help: "" }, { name: "cut.save", signature: "cut.save flows cuts path", help: "" }];
+  const { ctrl } = make(engine);
+  const at = (line: string) => ctrl.completions(line, line.length).then((r) => r.candidates);
+  assert.deepEqual(await at("flow.set @focus st"), ["status_code"]);
+  assert.deepEqual(await at("flow.encode @focus res"), ["response"]);
+  assert.deepEqual(await at("flow.encode @focus response b"), ["br"]);
+  assert.deepEqual(await at("console.flowview.mode.set js"), ["json"]);
+  assert.deepEqual(await at("view.order.set s"), ["size"]);
+  assert.deepEqual(await at("flow.mark @all :d"), [":default:"]);
+  assert.deepEqual(await at("options.reset.one intercept_a"), ["intercept_active"]);
+  assert.equal(ctrl.argumentHint("cut.save"), "flows cuts path");
+  assert.equal(ctrl.argumentHint("cut.save "), "flows cuts path");
+  assert.equal(ctrl.argumentHint("cut.save @focus "), "cuts path");
+  assert.equal(ctrl.argumentHint("cut.save @focus request.url "), "path");
+  assert.equal(ctrl.argumentHint("cut.save @fo"), "cuts path", "typing an argument: the ones after it");
+  assert.equal(ctrl.argumentHint("cut.save @focus request.url out.csv"), "");
+  assert.equal(ctrl.argumentHint("no.such.command "), "");
+  ctrl.dispose();
+});
+
 test("Tab completes file paths for the real engine's path arguments (L, w, b, export.file)", async (t) => {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "pryx-tab-paths-")));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -50,3 +50,15 @@ test("at 80 columns the line leaves out its least needed keys, not the proxy's: 
   for (const shown of [/⏎ open/, /m mark/, /\? help/, /q quit/, /: command/, /f filter/, /i intercept/]) assert.match(line, shown);
   assert.doesNotMatch(line, /D duplicate/);
 });
+
+test("the command prompt hints the arguments still to give after the cursor, as mitmproxy's does", async (t) => {
+  const h = await renderConsole({ width: 100 });
+  t.after(() => h.unmount());
+  await press(h, ":");
+  let f = await press(h, "flow.comment ");
+  assert.match(lastLine(f), /^: ?flow\.comment +flows comment\s*$/);
+  f = await press(h, "@focus ");
+  assert.match(lastLine(f), /flow\.comment @focus +comment\s*$/);
+  f = await press(h, "looked");
+  assert.match(lastLine(f), /flow\.comment @focus looked\s*$/, "all given: no hint");
+});

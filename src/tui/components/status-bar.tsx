@@ -89,18 +89,21 @@ export function candidatePage(labels: readonly string[], index: number, width: n
   return { before, current: page[at] ?? "", after };
 }
 
-function PromptLine({ prompt, width }: { prompt: PromptState; width: number }) {
+function PromptLine({ prompt, width, hint }: { prompt: PromptState; width: number; hint: string }) {
   const room = Math.max(4, width - prompt.label.length);
   const { text, cursor } = visibleSlice(prompt.line, room);
   const before = text.slice(0, cursor);
   const at = text[cursor] ?? " ";
   const after = text.slice(cursor + 1);
+  // The arguments still to give, dimmed after the cursor, when the cursor is at the end.
+  const shownHint = hint && cursor >= text.length ? hint : "";
   return (
     <Text wrap="truncate-end">
       <Text bold>{prompt.label}</Text>
       {before}
       <Text inverse>{at}</Text>
       {after}
+      {shownHint ? <Text dimColor>{shownHint}</Text> : null}
     </Text>
   );
 }
@@ -156,7 +159,7 @@ export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: Con
   const c = p?.completion && p.completion.applied === p.line ? p.completion : undefined;
   const bar = c ? candidatePage(c.labels, c.index, width, theme.glyphs.ellipsis) : undefined;
   let second;
-  if (p) second = <PromptLine prompt={p} width={width} />;
+  if (p) second = <PromptLine prompt={p} width={width} hint={p.kind === "command" ? ctrl.argumentHint(p.line.value) : ""} />;
   else if (o?.kind === "confirm")
     second = (
       <Text wrap="truncate-end" bold color={paint(theme, "yellow")}>
