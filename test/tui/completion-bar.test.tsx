@@ -30,7 +30,8 @@ test("the completion bar follows Tab to the page with the current candidate and 
       const c = h.ctrl.state.prompt!.completion!;
       const cur = c.candidates[c.index]!;
       assert.equal(c.index, i);
-      assert.match(plain(f), new RegExp(`^: ${cur.replace(/\./g, "\\.")} ?$`, "m"));
+      // The candidate, then (dimmed) the arguments it takes, if any.
+      assert.match(plain(f), new RegExp(`^: ${cur.replace(/\./g, "\\.")}(?: ?| [a-z[*].*)$`, "m"));
       const bar = barLine(f);
       assert.equal(marked(bar), cur, `Tab ${i}: ${JSON.stringify(bar)}`);
       assert.ok(plain(bar).length <= 60, bar);
