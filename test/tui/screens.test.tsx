@@ -53,24 +53,24 @@ test(": opens the prompt; Tab completes command and option names; Enter runs; Es
     await press(h, "flow.re");
     f = await press(h, KEY.tab);
     assert.match(f, /flow\.resume +flow\.revert/, "candidates listed");
-    assert.match(f, /^: flow\.resume$/m);
+    assert.match(f, /^: flow\.resume flows$/m, "the candidate, then the argument it takes");
     f = await press(h, KEY.tab);
-    assert.match(f, /^: flow\.revert$/m);
+    assert.match(f, /^: flow\.revert flows$/m);
     await press(h, KEY.esc);
     assert.doesNotMatch(h.lastFrame(), /^: /m);
 
     await press(h, ":");
     await press(h, "set view_ord");
     f = await press(h, KEY.tab);
-    assert.match(f, /^: set view_order$/m);
+    assert.match(f, /^: set view_order +\[value\]$/m);
     f = await press(h, KEY.tab);
-    assert.match(f, /^: set view_order_reversed$/m);
+    assert.match(f, /^: set view_order_reversed +\[value\]$/m);
     await press(h, KEY.esc);
 
     await press(h, ":");
     await press(h, "set ssl_in");
     f = await press(h, KEY.tab);
-    assert.match(f, /^: set ssl_insecure$/m);
+    assert.match(f, /^: set ssl_insecure +\[value\]$/m);
     await press(h, "tr");
     f = await press(h, KEY.tab);
     assert.match(f, /^: set ssl_insecure true$/m);
