@@ -1064,6 +1064,10 @@ export class Controller {
     const top = this.top();
     if (top.kind !== "flowview") throw new Error("no flow view is open");
     this.updateTop<FlowViewScreen>((s) => this.withContent({ ...s, full: !s.full }));
+    // Per flow, as mitmproxy's fullcontents setting: the flow opens whole again next time.
+    const settings = this.flowSettings.get(top.id) ?? new Map<string, string>();
+    settings.set("fullcontents", String(!top.full));
+    this.flowSettings.set(top.id, settings);
     // The whole body is fetched only when some of it is missing: a body kept is one rendered once.
     const d = top.detail;
     if (!top.full && (!d || d.messages.length > 0 || [d.request, d.response].some((m) => m && bodyCut(m)))) this.fetchDetail(top.key);
@@ -1609,7 +1613,7 @@ export class Controller {
   /** A flow view of `f` (the stack's, or the split layout's preview) before its detail arrives; `tab` is clamped to its tabs. */
   private flowViewScreen(f: FlowSummary, key: number, tab: number): FlowViewScreen {
     const tabs = tabsFor(f);
-    return { kind: "flowview", key, id: f.id, fetchedFor: f, tabs, tab: tab < tabs.length ? tab : 0, scroll: 0, modes: this.viewModes.get(f.id) ?? {}, full: false, detail: undefined, loading: true, error: undefined, content: undefined, highlight: undefined };
+    return { kind: "flowview", key, id: f.id, fetchedFor: f, tabs, tab: tab < tabs.length ? tab : 0, scroll: 0, modes: this.viewModes.get(f.id) ?? {}, full: this.flowSettings.get(f.id)?.get("fullcontents") === "true", detail: undefined, loading: true, error: undefined, content: undefined, highlight: undefined };
   }
 
   openFlow(id: string): void {

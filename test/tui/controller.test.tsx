@@ -381,5 +381,15 @@ test("mitmproxy's commands.history.* and view.settings.* work from the prompt; f
   assert.equal(ctrl.state.message?.text, "true");
   await ctrl.run("view.settings.setval.toggle @focus fullcontents");
   assert.equal(full(), false);
+  // f is remembered per flow, as mitmproxy's fullcontents setting is: the flow opens whole next time.
+  await ctrl.run("console.flowview.fullcontents");
+  assert.equal(full(), true);
+  await ctrl.run("console.view.pop");
+  await ctrl.run("console.view.flow @focus");
+  assert.equal(full(), true, "reopened whole");
+  await ctrl.run("console.view.pop");
+  await ctrl.run("console.nav.down");
+  await ctrl.run("console.view.flow @focus");
+  assert.equal(full(), false, "another flow opens as usual");
   ctrl.dispose();
 });
