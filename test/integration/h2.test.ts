@@ -1,10 +1,11 @@
 import { test, type TestContext } from "node:test";
+import https from "node:https";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { startProxy, testConfdir } from "../helpers/proxy.ts";
+import { portOf, startProxy, testConfdir } from "../helpers/proxy.ts";
 import { h2Request, h2ViaProxy, originCertificate, startTlsOrigin, type TlsOrigin } from "../helpers/tls-origin.ts";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -502,5 +503,32 @@ test("an h2 request's trailers reach an h2 server after the body, buffered or st
     s.on("data", (d: Buffer) => chunks.push(d));
     await new Promise((r) => s.on("end", r));
     assert.deepEqual(JSON.parse(Buffer.concat(chunks).toString()), { size: streamed ? 5000 : 17, trailer: "rt1" }, streamed ? "streamed" : "buffered");
+  }
+});
+
+test("an h2 request's trailers reach an HTTP/1.1 server too: the body goes chunked, with or without the client's Content-Length", { timeout: 15_000 }, async (t) => {
+  // An HTTP/1.1 server that reads the request's trailers (the test origin helper keeps none).
+  const { keyPem, certPem } = originCertificate();
+  const origin = https.createServer({ key: keyPem, cert: certPem }, (req, res) => {
+    let size = 0;
+    req.on("data", (d: Buffer) => (size += d.length));
+    req.on("end", () => res.end(JSON.stringify({ size, trailer: req.trailers["x-req-trailer"] ?? null, te: req.headers["transfer-encoding"] ?? null })));
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const proxy = await startProxy({ options: insecure });
+  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${portOf(origin)}`, servername: "localhost" });
+  t.after(async () => {
+    session.close();
+    await proxy.stop();
+    await new Promise<void>((r) => origin.close(() => r()));
+  });
+  for (const withLength of [false, true]) {
+    const s = session.request({ ":method": "POST", ":path": "/up", ...(withLength ? { "content-length": "17" } : {}) }, { waitForTrailers: true });
+    s.on("wantTrailers", () => s.sendTrailers({ "x-req-trailer": "rt1" }));
+    s.end(Buffer.alloc(17, 1));
+    const chunks: Buffer[] = [];
+    s.on("data", (d: Buffer) => chunks.push(d));
+    await new Promise((r) => s.on("end", r));
+    assert.deepEqual(JSON.parse(Buffer.concat(chunks).toString()), { size: 17, trailer: "rt1", te: "chunked" }, withLength ? "with Content-Length" : "without");
   }
 });

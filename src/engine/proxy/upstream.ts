@@ -318,14 +318,19 @@ export class H1Upstream implements UpstreamChannel {
     // Content-Length: in HTTP/1.1 it must have one, or be chunked, or the server takes the body
     // for the next request on the connection (RFC 9112 6.3).
     const unframed = !isChunked(req.plainHeaders) && !req.plainHeaders.has("content-length");
-    const addChunked = unframed && body !== undefined;
-    if (unframed && !body && (req.raw_content?.length ?? 0) > 0) fields.push(["content-length", String(req.raw_content?.length)]);
+    // Trailers travel only in a chunked body (RFC 9112 7.1.2): a whole request that has them (an
+    // HTTP/2 client's) is sent chunked, or they would be dropped on the way to an HTTP/1 server.
+    const chunkForTrailers = !body && (req.trailers?.flat.length ?? 0) > 0 && !isChunked(req.plainHeaders);
+    if (chunkForTrailers) fields = fields.filter(([n]) => n.toLowerCase() !== "content-length");
+    const addChunked = (unframed && body !== undefined) || chunkForTrailers;
+    if (unframed && !body && !chunkForTrailers && (req.raw_content?.length ?? 0) > 0) fields.push(["content-length", String(req.raw_content?.length)]);
     if (addChunked) fields.push(["transfer-encoding", "chunked"]);
     const head = requestHead(req, fields, this.requestTarget(flow));
     if (!body) {
       this.socket.cork();
       this.socket.write(head);
-      for (const b of framedBody(req.headers, req.raw_content, req.trailers)) this.socket.write(b);
+      const framed = chunkForTrailers ? [...chunkOf(req.raw_content ?? new Uint8Array(0)), lastChunk(req.trailers)] : framedBody(req.headers, req.raw_content, req.trailers);
+      for (const b of framed) this.socket.write(b);
       this.socket.uncork();
       return;
     }
