@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { startProxy, portOf } from "../helpers/proxy.ts";
 import { startHttpOrigin } from "../helpers/origin.ts";
-import { ConnectRefused, connectTunnel, httpsViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
+import { ConnectRefused, connectTunnel, httpsViaProxy, pryxCaPem, startTlsOrigin } from "../helpers/tls-origin.ts";
 import { deadPort, waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { TCPFlow } from "../../src/engine/flow/tcp.ts";
@@ -340,6 +340,19 @@ test("allow_hosts intercepts only the hosts it names and passes the others throu
   assert.equal(res.peer.fingerprint256, origin.cert.x509.fingerprint256, "the origin's own certificate: not intercepted");
   const flows = await proxy.waitFinished(1);
   assert.deepEqual(flows.map((f) => f.type), ["tcp"]);
+});
+
+test("ignore_hosts and allow_hosts match the name the ClientHello asks for too, as mitmproxy's do: a client that connects by IP is passed through (or intercepted) by its SNI", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("ok"));
+  const ignoring = await startProxy({ options: { ignore_hosts: "^app\\.test:", ssl_insecure: "true" } });
+  const allowing = await startProxy({ options: { allow_hosts: "^app\\.test:", ssl_insecure: "true" } });
+  closeAfter(t, ignoring, allowing, origin);
+  const viaIp = (port: number, servername: string) => httpsViaProxy(port, { target: `127.0.0.1:${origin.port}`, servername, ca: [origin.cert.certPem, pryxCaPem()], headers: { connection: "close" } });
+  // Connected by IP, named app.test in the ClientHello: ignored, the origin's own certificate.
+  assert.equal((await viaIp(ignoring.port, "app.test")).peer.fingerprint256, origin.cert.x509.fingerprint256, "ignore_hosts by SNI passes through");
+  assert.notEqual((await viaIp(ignoring.port, "localhost")).peer.fingerprint256, origin.cert.x509.fingerprint256, "another name is intercepted");
+  assert.notEqual((await viaIp(allowing.port, "app.test")).peer.fingerprint256, origin.cert.x509.fingerprint256, "allow_hosts by SNI intercepts");
+  assert.equal((await viaIp(allowing.port, "localhost")).peer.fingerprint256, origin.cert.x509.fingerprint256, "a name it does not allow passes through");
 });
 
 test("tcp_hosts, mitmproxy's generic TCP SSL mode: a TCP flow whose TLS is intercepted, holding the decrypted stream; a server that speaks first is relayed too", { timeout: 15_000 }, async (t) => {

@@ -104,11 +104,12 @@ export class Tunnel {
     return this.ignored(target) || hostMatches(this.ctx.options.get<string[]>("tcp_hosts"), target.host, target.port);
   }
 
-  /** Not intercepted, by ignore_hosts or allow_hosts (tcp_hosts asks for a TCP flow on purpose). */
+  /**
+   * Not intercepted, by ignore_hosts on the address (tcp_hosts asks for a TCP flow on purpose).
+   * allow_hosts is decided at the ClientHello, whose name may be the one it allows.
+   */
   private ignored(target: Target): boolean {
-    const { options } = this.ctx;
-    const allow = options.get<string[]>("allow_hosts");
-    return hostMatches(options.get<string[]>("ignore_hosts"), target.host, target.port) || (allow.length > 0 && !hostMatches(allow, target.host, target.port));
+    return hostMatches(this.ctx.options.get<string[]>("ignore_hosts"), target.host, target.port);
   }
 
   /**
@@ -119,19 +120,46 @@ export class Tunnel {
   private async prepareUnrecorded(client: Client, target: Target): Promise<{ start: TunnelStart } | { error: string }> {
     const opened = await this.openBeforeAnswer(client, target);
     if ("error" in opened) return opened;
-    const server = opened.socket;
-    return {
-      start: (socket, initial) => {
-        socket.allowHalfOpen = server.allowHalfOpen = true;
-        const close = (): void => {
-          socket.destroy();
-          server.destroy();
-        };
-        endWhenIdle(socket, server, this.ctx.options.get<number>("tcp_timeout"), () => false, close);
-        socket.once("close", () => void clientDisconnected(this.ctx.addons, client));
-        this.relayRaw(socket, server, initial, undefined);
-      },
+    return { start: (socket, initial) => this.relayUnrecorded(socket, opened.socket, client, initial) };
+  }
+
+  /** An ignored host's bytes both ways, untouched and unrecorded (show_ignored_hosts off). */
+  private relayUnrecorded(socket: net.Socket, server: net.Socket, client: Client, initial: Buffer): void {
+    socket.allowHalfOpen = server.allowHalfOpen = true;
+    const close = (): void => {
+      socket.destroy();
+      server.destroy();
     };
+    endWhenIdle(socket, server, this.ctx.options.get<number>("tcp_timeout"), () => false, close);
+    socket.once("close", () => void clientDisconnected(this.ctx.addons, client));
+    this.relayRaw(socket, server, initial, undefined);
+  }
+
+  /**
+   * A connection ignored by the name its ClientHello asks for (its first bytes read): passed
+   * through as one ignored by address is, recorded as a TCP flow unless show_ignored_hosts is off.
+   */
+  private async passThroughAfterHello(socket: net.Socket, client: Client, target: Target, first: Buffer): Promise<void> {
+    if (this.ctx.options.get<boolean>("show_ignored_hosts")) return this.relayTcp(socket, client, target, first);
+    const opened = await this.openBeforeAnswer(client, target);
+    if ("error" in opened) {
+      socket.destroy();
+      return clientDisconnected(this.ctx.addons, client);
+    }
+    this.relayUnrecorded(socket, opened.socket, client, first);
+  }
+
+  /**
+   * ignore_hosts and allow_hosts by the name a ClientHello asks for, as mitmproxy matches them
+   * against the SNI as well as the address: a client that connects by IP (and every one in
+   * transparent mode) is passed through by the name a rule gives.
+   */
+  private ignoredByName(sni: string | undefined, target: Target): boolean {
+    const { options } = this.ctx;
+    const allow = options.get<string[]>("allow_hosts");
+    const names = sni ? [target.host, sni] : [target.host];
+    if (names.some((n) => hostMatches(options.get<string[]>("ignore_hosts"), n, target.port))) return true;
+    return allow.length > 0 && !names.some((n) => hostMatches(allow, n, target.port));
   }
 
   /**
@@ -166,10 +194,15 @@ export class Tunnel {
   }
 
   private sniff(socket: net.Socket, client: Client, target: Target, initial: Buffer): void {
-    this.onFirstBytes(socket, client, initial, (first) => this.byFirstBytes(socket, client, target, first));
+    // A host allow_hosts names by no address may yet be allowed by its ClientHello; a client that
+    // stays silent (its server speaks first) is not, and goes through as ignored hosts do.
+    const waitMs = this.ctx.options.get<string[]>("allow_hosts").length > 0 && this.ignoredByName(undefined, target) ? SERVER_FIRST_MS : undefined;
+    this.onFirstBytes(socket, client, initial, (first) => this.byFirstBytes(socket, client, target, first), waitMs);
   }
 
   private byFirstBytes(socket: net.Socket, client: Client, target: Target, first: Buffer): void {
+    // Not TLS, so no name to allow it by: allow_hosts passes it through, as mitmproxy's does.
+    if (!this.isTls(first) && this.ignoredByName(undefined, target)) return void this.passThroughAfterHello(socket, client, target, first);
     const plain: ConnectionTarget = { scheme: "http", host: target.host, port: target.port, rewriteHost: false };
     const secure: ConnectionTarget = { ...plain, scheme: "https" };
     const taken: LayerName = this.isTls(first) ? "tls" : HTTP_START.test(first.subarray(0, 16).toString("latin1")) || !this.ctx.options.get<boolean>("rawtcp") ? "http" : "tcp";
@@ -213,6 +246,7 @@ export class Tunnel {
    */
   private onClientHello(socket: net.Socket, client: Client, target: Target, first: Buffer, secure: ConnectionTarget): void {
     const hello = parseClientHello(first);
+    if (this.ignoredByName(hello?.sni, target)) return void this.passThroughAfterHello(socket, client, target, first);
     if (!this.ctx.addons.wants("tls_clienthello")) return this.interceptTls(socket, client, first, secure, hello);
     const data = new ClientHelloData({ client, server: new Server([target.host, target.port]) }, { sni: hello?.sni, alpn_protocols: hello?.alpn ?? [] });
     void this.ctx.addons.trigger("tls_clienthello", data).then(() => {
