@@ -756,3 +756,20 @@ test("--set protobuf_definitions=FILE: a gRPC call's bodies print by field name,
   assert.equal(await missing.exited, 2);
   assert.match(missing.stderr(), /option protobuf_definitions.*\/nonexistent\/shop\.proto: no such file/);
 });
+
+test("SSLKEYLOGFILE (or MITMPROXY_SSLKEYLOGFILE) gets the TLS secrets of both legs, the client's and the server's, as mitmproxy writes them for Wireshark", { timeout: 30_000 }, async (t) => {
+  const dir = tempDir("pryx-keylog-");
+  const origin = await startTlsOrigin((_req, res) => res.end("secret"));
+  t.after(() => origin.close());
+  for (const variable of ["SSLKEYLOGFILE", "MITMPROXY_SSLKEYLOGFILE"]) {
+    const file = path.join(dir, `${variable}.txt`);
+    const p = await dump(t, ["-k"], { [variable]: file });
+    const res = await httpsViaProxy(p.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", headers: { connection: "close" }, ca: [fs.readFileSync(path.join(confdir, "pryx-ca-cert.pem"), "utf8")] });
+    assert.equal(res.body.toString(), "secret");
+    await waitUntil(() => fs.existsSync(file) && (fs.readFileSync(file, "utf8").match(/^CLIENT_TRAFFIC_SECRET_0 /gm)?.length ?? 0) >= 2 || undefined, `two legs' secrets in ${variable}`);
+    // One client random a connection: pryx's with the client, and pryx's with the server.
+    const randoms = new Set(fs.readFileSync(file, "utf8").split("\n").filter((l) => l.startsWith("CLIENT_TRAFFIC_SECRET_0 ")).map((l) => l.split(" ")[1]));
+    assert.equal(randoms.size, 2);
+    await p.stop("SIGTERM");
+  }
+});

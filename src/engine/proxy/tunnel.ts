@@ -4,6 +4,7 @@ import { FlowError, KILLED_MESSAGE } from "../flow/flow.ts";
 import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
 import { ClientHelloData, LAYER_NAMES, NextLayerData, Server, TlsData, formatAddress, type Client, type LayerName } from "../flow/connection.ts";
 import { openServer, serverClosed, useEagerServer } from "./upstream.ts";
+import { logTlsKeys } from "./key-log.ts";
 import { clientChain } from "./peer-chain.ts";
 import { parseClientHello } from "./client-hello.ts";
 import { Http2Connection } from "./h2-connection.ts";
@@ -444,6 +445,7 @@ export class Tunnel {
       // mitmproxy's request_client_cert: ask for a certificate, take whatever comes (or none).
       ...(askClientCert ? { requestCert: true, rejectUnauthorized: false } : {}),
     });
+    logTlsKeys(tlsSocket);
     const tlsData = (): TlsData => new TlsData(client, { client, server: new Server([dest.host, dest.port]) });
     const onFail = (err: Error): void => {
       tlsSocket.off("close", onEarlyClose);

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_HEADER_SIZE, Http1Parser, LENIENT_RESPONSES, type MessageHe
 import { Server, ServerConnectionHookData, TlsData, formatAddress, type Address, type Client } from "../flow/connection.ts";
 import { HTTPFlow, Request } from "../flow/http.ts";
 import { isOwnAddress } from "./own-address.ts";
+import { logTlsKeys } from "./key-log.ts";
 import { forwardedFields, framedBody, isChunked, chunk as chunkOf, lastChunk, requestHead } from "../http1/serialize.ts";
 import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
@@ -163,6 +164,7 @@ async function startTls(ctx: ProxyContext, client: Client, server: Server, sock:
     const sessionKey = `${settings.key}|${sni ?? ""}|${formatAddress([host, port])}|${alpn.join(",")}`;
     const resumable = sessionFor(sessionKey);
     const t = tls.connect({ socket: sock, servername: sni, ALPNProtocols: alpn, ...settings.connectOptions(), ...(resumable ? { session: resumable.session } : {}) });
+    logTlsKeys(t);
     let chain: readonly string[] | undefined;
     t.once("secureConnect", () => {
       t.off("error", onError);
