@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { looksLikeTnetstring } from "./flow/tnetstring.ts";
 import { isHar } from "./flow/har.ts";
+import { makeDirectories } from "./make-directories.ts";
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -49,22 +50,6 @@ export function savePath(spec: string, now = new Date()): { file: string; append
     if (kind) throw new Error(`cannot append to ${file}: it is ${kind}, and pryx's flow lines after it would make it unreadable; save to a new file`);
   }
   return { file, append };
-}
-
-/**
- * mkdir -p, one level at a time from the nearest directory that exists: Node's recursive
- * mkdirSync never returns for a path under /proc (it retries the ENOENT for ever).
- */
-function makeDirectories(dir: string): void {
-  const missing: string[] = [];
-  let at = dir;
-  while (!fs.existsSync(at)) {
-    missing.unshift(at);
-    const up = path.dirname(at);
-    if (up === at) break;
-    at = up;
-  }
-  for (const d of missing) fs.mkdirSync(d);
 }
 
 /** What an existing file is when it is no pryx flow file; undefined for a pryx file, an empty one or none. */

@@ -8,6 +8,7 @@
  * users have installed that certificate into trust stores and a silently new
  * CA would break every one of them.
  */
+import { makeDirectories } from "../make-directories.ts";
 import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -170,7 +171,7 @@ async function writeKeyFileExclusively(paths: CAPaths, contents: string): Promis
 
 async function ensureConfdir(confdir: string): Promise<void> {
   try {
-    const created = await fs.mkdir(confdir, { recursive: true, mode: 0o700 });
+    const created = makeDirectories(confdir, 0o700);
     // mkdir's mode passes through the umask; the CA key's directory must end up private.
     if (created !== undefined) await fs.chmod(confdir, 0o700);
   } catch (err) {

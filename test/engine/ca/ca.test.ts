@@ -82,6 +82,18 @@ test('first run creates the CA files with private modes; second run loads the sa
   assert.deepEqual(snapshot(paths), before, 'loading leaves every file as it was');
 });
 
+test('a confdir that cannot be made is a CAError at once, not a loop (Node\'s recursive mkdir never returns under /proc)', { timeout: 10_000 }, async () => {
+  await assert.rejects(loadOrCreateCA('/proc/pryx-nope/conf'), (err: unknown) => err instanceof CAError && /^\/proc\/pryx-nope\/conf cannot be used as the pryx config directory \(ENOENT/.test(err.message));
+});
+
+test('a confdir nested in directories that do not exist yet is made, private', async (t) => {
+  const base = tmpConfdir((fn) => t.after(fn));
+  const confdir = path.join(base, 'a', 'b');
+  await loadOrCreateCA(confdir);
+  assert.equal(mode(confdir), 0o700);
+  assert.ok(fs.existsSync(caPaths(confdir).key));
+});
+
 test('an existing confdir keeps its own permissions', async (t) => {
   const confdir = tmpConfdir((fn) => t.after(fn));
   fs.mkdirSync(confdir, { mode: 0o755 });
