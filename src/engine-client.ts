@@ -16,6 +16,12 @@ export interface EngineInit {
   captureOutput?: boolean;
   /** Dump's text output: live connections' messages as they happen (`stream` events). */
   streamEvents?: boolean;
+  /**
+   * Stop the start when anything was logged as an error on the way (a script that did not load,
+   * one that threw in load or configure, a -w file that cannot be opened), as mitmdump does: a CI
+   * run through a proxy without its addon, or saving nothing, must not pass.
+   */
+  failOnStartupErrors?: boolean;
 }
 
 type Listener = (ev: EngineEvent) => void;

@@ -218,6 +218,7 @@ export class Engine {
   }
 
   async start(): Promise<ReadyInfo> {
+    const errorsBefore = this.log.errorCount;
     // `--set` may name options that -s scripts register: those wait until a script's `load` adds them.
     this.options.updateDeferring(this.init.options);
     this.loadConfigFiles();
@@ -244,6 +245,11 @@ export class Engine {
       throw new OptionError(`${err.message}; it may belong to a script that failed to load: ${failed.map((f) => path.basename(f)).join(", ")}`);
     }
     this.onOptionsChanged(new Set(["view_filter"]));
+    // Before listening: a script waiting for the "listening" line must not see one from a run that stops.
+    const startErrors = this.log.errorCount - errorsBefore;
+    if (this.init.failOnStartupErrors && startErrors > 0) {
+      throw new Error(`stopped: ${startErrors === 1 ? "an error" : `${startErrors} errors`} at start-up (above); pryx dump does not run without what failed, as mitmdump does not`);
+    }
     const listen = this.init.noServer ? [] : await this.listenAll();
     const rfile = this.options.get<string | undefined>("rfile");
     if (rfile) {

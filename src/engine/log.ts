@@ -5,6 +5,8 @@ export type LogSink = (entry: LogEntry) => void;
 /** The engine's event log: what the console's event log and dump's stderr show. */
 export class Log {
   private sink: LogSink = () => undefined;
+  /** How many errors were written: dump stops on any at start-up, as mitmdump's errorcheck does. */
+  errorCount = 0;
 
   setSink(sink: LogSink): void {
     this.sink = sink;
@@ -15,6 +17,7 @@ export class Log {
   }
 
   error(msg: string): void {
+    this.errorCount++;
     this.write("error", msg);
   }
   warn(msg: string): void {

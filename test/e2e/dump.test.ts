@@ -275,14 +275,28 @@ test("editing a -s script reloads it: the next request shows the new behaviour",
   await p.waitStderr(/reloaded script .*add-header\.ts/);
 });
 
-test("a script with a syntax error is reported with its file and line; the proxy still serves", { timeout: 30_000 }, async (t) => {
+test("an error at start-up (a script with a syntax error, one that throws in load, a -w file that cannot be opened) is reported and stops dump with exit 2 before it listens, as mitmdump's errorcheck does; a script broken while running leaves the proxy serving", { timeout: 40_000 }, async (t) => {
   const o = await origin(t);
   const dir = scratch(t);
   const script = path.join(dir, "broken.ts");
-  fs.writeFileSync(script, `import type { Addon } from "pryx";\n\nexport default { request(flow) { flow.request.headers.set("a", ) ) } } satisfies Addon;\n`);
+  const broken = `import type { Addon } from "pryx";\n\nexport default { request(flow) { flow.request.headers.set("a", ) ) } } satisfies Addon;\n`;
+  fs.writeFileSync(script, broken);
+  const throwing = path.join(dir, "throws.ts");
+  fs.writeFileSync(throwing, `export default { load() { throw new Error("nope at load"); } };\n`);
+  const why = [/\[error\].*broken\.ts:3\b/, /\[error\] Addon error in throws\.ts \(load\): nope at load/, /\[error\].*cannot open \/proc\/pryx-nope\.pryx to save flows/];
+  for (const [i, args] of [["-s", script], ["-s", throwing], ["-w", "/proc/pryx-nope.pryx"]].entries()) {
+    const p = runPryx(["dump", "-p", "0", "--confdir", confdir, ...args]);
+    assert.equal(await p.exited, 2, p.stderr());
+    assert.match(p.stderr(), why[i]!, "what failed, named");
+    assert.match(p.stderr(), /^pryx: stopped: an error at start-up \(above\); pryx dump does not run without what failed/m);
+    assert.doesNotMatch(p.stderr(), /listening at/, "a script waiting for the listening line sees none");
+  }
+
+  // Broken by an edit while running: the error is logged, the proxy goes on without the script.
+  fs.writeFileSync(script, `export default { request(flow: { request: { headers: { set(n: string, v: string): void } } }) { flow.request.headers.set("x-ok", "1"); } };\n`);
   const p = await dump(t, ["-s", script]);
-  const m = await p.waitStderr(/\[error\].*broken\.ts.*/);
-  assert.match(m[0], /broken\.ts:3\b/, "names the line");
+  fs.writeFileSync(script, broken);
+  await p.waitStderr(/\[error\].*broken\.ts:3\b/);
   const r = await get(p.port, `http://127.0.0.1:${o.port}/`);
   assert.equal(r.status, 200);
   assert.equal(r.body, "hello");
