@@ -222,7 +222,7 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   // From the option, so `--set flow_detail=N` works as well as -q and --flow-detail.
   const flowDetail = Number(lastSet(settings, "flow_detail", 1));
   const logLevel = lastSet(settings, "termlog_verbosity", "info") as LogLevel;
-  const engine = await startEngine({ options, keepFlows: false, noServer: noServer(argv, settings), streamEvents: !argv.jsonl, failOnStartupErrors: true }, (e) => {
+  const engine = await startEngine({ options, keepFlows: false, noServer: noServer(argv, settings), streamEvents: !argv.jsonl, failOnStartupErrors: true, printToStderr: Boolean(argv.jsonl) }, (e) => {
     const contentView = lastSet(settings, "dumper_default_contentview", "auto") as ViewName;
     const linesCutoff = Number(lastSet(settings, "content_view_lines_cutoff", DEFAULT_MAX_LINES));
     // As the command line gave it until the engine says what it resolved (a config.yaml's relative path).

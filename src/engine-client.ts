@@ -22,6 +22,8 @@ export interface EngineInit {
    * run through a proxy without its addon, or saving nothing, must not pass.
    */
   failOnStartupErrors?: boolean;
+  /** --jsonl: standard output holds JSON lines only, so what addons print goes to standard error. */
+  printToStderr?: boolean;
 }
 
 type Listener = (ev: EngineEvent) => void;

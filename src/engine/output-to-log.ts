@@ -27,6 +27,18 @@ export function sendOutputToLog(log: Log, streams: Streams): void {
   lines(streams.stderr, (l) => log.info(l));
 }
 
+/**
+ * `pryx dump --jsonl`: a script reads standard output as JSON lines (jq), and an addon's
+ * `console.log` there broke it. What addons print goes to standard error instead.
+ */
+export function sendOutputToStderr(streams: Streams): void {
+  const toStderr = (...args: unknown[]): void => void streams.stderr.write(`${format(...args)}\n`);
+  streams.console.log = toStderr;
+  streams.console.info = toStderr;
+  streams.console.debug = toStderr;
+  streams.stdout.write = streams.stderr.write.bind(streams.stderr) as NodeJS.WritableStream["write"];
+}
+
 /** Replaces a stream's write with one that hands on each complete line, keeping a partial one. */
 function lines(stream: Streams["stdout"], each: (line: string) => void): void {
   let partial = "";

@@ -2,7 +2,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { EngineEvent, UiMessage } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
 import { Engine } from "./engine.ts";
-import { sendOutputToLog } from "./output-to-log.ts";
+import { sendOutputToLog, sendOutputToStderr } from "./output-to-log.ts";
 
 /** The worker's entry: one Engine, wired to the main thread by typed messages only. */
 const port = parentPort;
@@ -12,6 +12,7 @@ const post = (ev: EngineEvent, transfer?: ArrayBuffer[]): void => port.postMessa
 const init = workerData as EngineInit;
 const engine = new Engine(init, post);
 if (init.captureOutput) sendOutputToLog(engine.log, { stdout: process.stdout, stderr: process.stderr, console });
+else if (init.printToStderr) sendOutputToStderr({ stdout: process.stdout, stderr: process.stderr, console });
 
 port.on("message", (msg: UiMessage) => {
   switch (msg.t) {

@@ -128,9 +128,12 @@ test("from flow_detail 3 bodies go through dumper_default_contentview: JSON pret
   await raw.waitStdout(/^ {4}line 20$/m);
 });
 
-test("pryx dump --jsonl prints one JSON object per finished flow", { timeout: 30_000 }, async (t) => {
+test("pryx dump --jsonl prints one JSON object per finished flow, and only those: what addons print goes to stderr", { timeout: 30_000 }, async (t) => {
   const o = await origin(t);
-  const p = await dump(t, ["--jsonl"]);
+  const dir = scratch(t);
+  const chatty = path.join(dir, "chatty.ts");
+  fs.writeFileSync(chatty, `export default { load() { console.log("loaded"); }, response(f: { request: { path: string } }) { console.log("resp", f.request.path); process.stdout.write("raw write\\n"); } };\n`);
+  const p = await dump(t, ["--jsonl", "-s", chatty]);
   const base = `http://127.0.0.1:${o.port}`;
   await get(p.port, `${base}/a`);
   await viaProxy(p.port, `${base}/b`, { method: "POST", body: "four" });
@@ -143,6 +146,10 @@ test("pryx dump --jsonl prints one JSON object per finished flow", { timeout: 30
   ]);
   assert.match(String(flows[0]?.["client"]), /^127\.0\.0\.1:\d+$/);
   assert.equal(typeof flows[0]?.["duration"], "number");
+  await p.waitStderr(/^resp \/b$/m);
+  assert.match(p.stderr(), /^loaded$/m);
+  assert.match(p.stderr(), /^raw write$/m);
+  assert.equal(p.stdoutLines().length, 2, p.stdout());
 });
 
 test("pryx dump '~m POST' prints only the POSTs", { timeout: 30_000 }, async (t) => {
