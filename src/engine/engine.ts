@@ -17,7 +17,8 @@ import { resolveFlows, registerFlowCommands } from "./flow-commands.ts";
 import { registerInjectCommands } from "./inject-commands.ts";
 import { registerExtraCommands } from "./extra-commands.ts";
 import { Client, Socks5AuthData, formatAddress, type Address } from "./flow/connection.ts";
-import type { Flow } from "./flow/flow.ts";
+import { FlowError, type Flow } from "./flow/flow.ts";
+import { HTTPFlow } from "./flow/http.ts";
 import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-connection.ts";
 import { Tunnel } from "./proxy/tunnel.ts";
 import { MemoryWatch } from "./memory-watch.ts";
@@ -611,6 +612,23 @@ export class Engine {
     return [];
   }
 
+  /**
+   * HTTP flows still in progress when pryx stops end as mitmproxy ends them, with an error and
+   * the error hook: dump prints them and -w saves them. The request that hung is the one a CI
+   * run killed at its timeout most needs in its capture; it was lost.
+   */
+  private async endUnfinished(): Promise<void> {
+    // The connections just closed settle their own flows first (a client gone, a server cut off).
+    await new Promise((r) => setImmediate(r));
+    for (const f of this.store.unpackedFlows()) {
+      if (!f.live || !(f instanceof HTTPFlow) || f.websocket) continue;
+      f.error ??= new FlowError("pryx stopped before the flow finished");
+      f.live = false;
+      this.store.update(f);
+      await this.addons.trigger("error", f);
+    }
+  }
+
   /** Stops listening, settles paused flows, lets in-flight ones finish briefly, runs `done`. */
   async stop(): Promise<void> {
     if (this.stopping) return;
@@ -634,6 +652,7 @@ export class Engine {
       settlePaused();
     }
     for (const c of [...this.connections]) c.close("proxy shut down");
+    await this.endUnfinished();
     // UDP flows end as if idle (udp_end), before the addons' done.
     await Promise.all(this.udpRelays.map((r) => r.stop()));
     this.sharedUpstreams.closeAll();

@@ -794,3 +794,25 @@ test("SSLKEYLOGFILE (or MITMPROXY_SSLKEYLOGFILE) gets the TLS secrets of both le
     await p.stop("SIGTERM");
   }
 });
+
+test("a request still in progress when dump is stopped is printed with its error and saved by -w, as mitmdump does, not lost", { timeout: 30_000 }, async (t) => {
+  let arrived = 0;
+  const o = await startHttpOrigin((req, res) => {
+    arrived++;
+    // Answers far later than the test runs: the request is in progress when dump stops.
+    const timer = setTimeout(() => res.end("late"), 60_000);
+    req.on("close", () => clearTimeout(timer));
+  });
+  t.after(() => o.close());
+  const dir = tempDir("pryx-inflight-");
+  const saved = path.join(dir, "inflight.pryx");
+  const p = await dump(t, ["-w", saved]);
+  const hung = viaProxy(p.port, `http://127.0.0.1:${o.port}/hangs`).catch((err: Error) => err);
+  await waitUntil(() => arrived > 0 || undefined, "the request at the origin");
+  assert.equal(await p.stop("SIGTERM"), 0);
+  assert.ok((await hung) instanceof Error, "the client's connection was closed");
+  assert.match(p.stdout(), new RegExp(`^127\\.0\\.0\\.1:\\d+ GET http://127\\.0\\.0\\.1:${o.port}/hangs << error: proxy shut down`, "m"));
+  const back = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "-r", saved]);
+  assert.equal(await back.exited, 0, back.stderr());
+  assert.match(back.stdout(), /GET http:\/\/127\.0\.0\.1:\d+\/hangs << error: proxy shut down/);
+});
