@@ -8,7 +8,7 @@ import { EngineClient, type EngineInit } from "./engine-client.ts";
 import { attachDump, formatLog } from "./dump.ts";
 import { schemasFrom } from "./proto-definitions.ts";
 import { DEFAULT_MAX_LINES, type ViewName } from "./tui/contentviews/index.ts";
-import type { EngineEvent, LogLevel, ReadyInfo } from "./protocol.ts";
+import { shownAt, type EngineEvent, type LogLevel, type ReadyInfo } from "./protocol.ts";
 import { EMPTY_BATCH } from "./summary-codec.ts";
 import type { OptionText } from "./engine/options.ts";
 import { startupTexts } from "./engine/options-file.ts";
@@ -117,7 +117,8 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   put("rfile", a.rfile ? pathFrom(a.rfile) : undefined);
   put("confdir", a.confdir ? pathFrom(a.confdir) : undefined);
   if (a["no-http2"]) put("http2", false);
-  put("termlog_verbosity", a.verbose ? "debug" : undefined);
+  // -q is mitmdump's: no flow lines and only errors logged (--flow-detail 0 alone still logs where it listens).
+  put("termlog_verbosity", a.verbose ? "debug" : a.q ? "error" : undefined);
   put("flow_detail", a.q ? 0 : a["flow-detail"]);
   const setTwice = new Set<string>();
   for (const kv of a.set ?? []) {
@@ -267,12 +268,13 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   if (noServer(argv, settings)) {
     // Nothing to serve: the flows read with -r were printed before `ready`. A CA made on this
     // run is still news: later runs will not say it again.
-    if (info.caCreated) process.stderr.write(`pryx: ${caNotice(info)}\n`);
+    if (info.caCreated && shownAt("warn", logLevel)) process.stderr.write(`pryx: ${caNotice(info)}\n`);
     await engine.shutdown();
     await exitAfterOutput(0);
   }
   // Where it listens was logged by the engine (one line per mode, in the console's event log too).
-  process.stderr.write(`pryx: ${caNotice(info)}\n`);
+  // The CA's line is information, a new CA's news: -q (errors only) leaves out the one, not the other.
+  if (shownAt(info.caCreated ? "warn" : "info", logLevel)) process.stderr.write(`pryx: ${caNotice(info)}\n`);
 }
 
 async function runConsoleCommand(argv: CommonArgs): Promise<void> {
@@ -368,7 +370,7 @@ const common = (y: ReturnType<typeof yargs>) =>
     .option("rfile", { alias: "r", type: "string", coerce: lastOne, describe: "Read flows from a file at start" })
     .option("no-server", { alias: "n", type: "boolean", describe: "Do not start a proxy server" })
     .option("flow-detail", { type: "number", describe: "Dump verbosity 0..4 (default 1)" })
-    .option("q", { type: "boolean", describe: "Quiet: no flow lines" });
+    .option("q", { type: "boolean", describe: "Quiet: no flow lines, only errors logged" });
 
 await yargs(hideBin(process.argv))
   .scriptName("pryx")

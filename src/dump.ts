@@ -145,8 +145,8 @@ export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void 
     if (ev.t === "print") opts.out.write(ev.text);
     if (ev.t === "stream") stream(ev.event);
     if (ev.t !== "batch") return;
-    // termlog_verbosity, as mitmdump's; -q (flow_detail 0) keeps only warnings and errors.
-    for (const l of ev.logs) if (shownAt(l.level, opts.logLevel) && (l.level !== "info" || opts.flowDetail > 0)) opts.err.write(`${formatLog(l)}\n`);
+    // termlog_verbosity, as mitmdump's (-q sets it to error).
+    for (const l of ev.logs) if (shownAt(l.level, opts.logLevel)) opts.err.write(`${formatLog(l)}\n`);
     if (opts.flowDetail <= 0) return;
     // Within one batch, print in arrival order whether a flow was added or updated.
     const finished = [...decodeSummaries(ev.add), ...decodeSummaries(ev.update)].filter((f) => !f.live);

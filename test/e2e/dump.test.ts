@@ -816,3 +816,36 @@ test("a request still in progress when dump is stopped is printed with its error
   assert.equal(await back.exited, 0, back.stderr());
   assert.match(back.stdout(), /GET http:\/\/127\.0\.0\.1:\d+\/hangs << error: proxy shut down/);
 });
+
+test("-q is mitmdump's: no flow lines and only errors; --flow-detail 0 alone still says where it listens", { timeout: 30_000 }, async (t) => {
+  const o = await origin(t);
+  const dir = scratch(t);
+  const warner = path.join(dir, "warner.ts");
+  fs.writeFileSync(warner, `import { ctx } from "pryx";\nexport default { response() { ctx.log.warn("a warning"); ctx.log.error("an error"); } };\n`);
+  const quiet = await startDumpQuietly(["-q", "-s", warner]);
+  t.after(async () => void (await quiet.stop("SIGKILL")));
+  await get(quiet.port, `http://127.0.0.1:${o.port}/`);
+  await quiet.waitStderr(/^\[error\] an error$/m);
+  assert.equal(quiet.stdout(), "", "no flow lines");
+  assert.doesNotMatch(quiet.stderr(), /\[warn\]|\[info\]|CA certificate/, quiet.stderr());
+
+  const zero = await dump(t, ["--flow-detail", "0"]);
+  await get(zero.port, `http://127.0.0.1:${o.port}/`);
+  assert.match(zero.stderr(), /\[info\] proxy listening at http:\/\/127\.0\.0\.1:\d+\//);
+  assert.equal(zero.stdout(), "", "no flow lines");
+
+  /** A dump that prints no listening line (-q): ready when its port answers. */
+  async function startDumpQuietly(args: string[]): Promise<Pryx & { port: number }> {
+    const port = await deadPort();
+    const p = runPryx(["dump", "-p", String(port), "--confdir", confdir, ...args]);
+    const opens = (): Promise<boolean> =>
+      new Promise((r) => {
+        const s = net.connect(port, "127.0.0.1");
+        s.once("connect", () => (s.destroy(), r(true))).once("error", () => r(false));
+      });
+    for (const deadline = Date.now() + 20_000; !(await opens()); await new Promise((r) => setTimeout(r, 50))) {
+      if (Date.now() > deadline) assert.fail(`pryx dump -q did not open port ${port}: ${p.stderr()}`);
+    }
+    return { ...p, port };
+  }
+});

@@ -119,7 +119,7 @@ test("run as a program, pryx sends a TLS client no session tickets (config/opens
   t.after(() => origin.close());
   const ticketsVia = async (file: string, args: string[]): Promise<number> => {
     const port = await deadPort();
-    const child = spawn(file, [...args, "dump", "-q", "-k", "-p", String(port), "--confdir", confdir], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(file, [...args, "dump", "--flow-detail", "0", "-k", "-p", String(port), "--confdir", confdir], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
