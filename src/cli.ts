@@ -176,6 +176,9 @@ async function startEngine(init: EngineInit, attach?: (engine: EngineClient) => 
   try {
     await engine.ready;
   } catch (err) {
+    // Stopped by a signal before it was ready (a harness that starts and at once cancels): the
+    // stop's own path exits 0, as a stop later does; this is no failure to report.
+    if (engine.stopRequested) return new Promise<never>(() => undefined);
     beforeFailure?.();
     process.stderr.write(`pryx: ${(err as Error).message}\n`);
     await engine.shutdown(2000).catch(() => undefined);

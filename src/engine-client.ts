@@ -68,6 +68,11 @@ export class EngineClient implements EngineHandle {
   private nextId = 1;
   /** Set once the engine was asked to stop: its exit is then no failure. */
   private stopping = false;
+
+  /** Whether a shutdown was asked for (a signal during start-up): the engine ending before ready is then no failure. */
+  get stopRequested(): boolean {
+    return this.stopping;
+  }
   private stopped: Promise<void>;
   readonly ready: Promise<ReadyInfo>;
 

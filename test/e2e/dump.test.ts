@@ -849,3 +849,14 @@ test("-q is mitmdump's: no flow lines and only errors; --flow-detail 0 alone sti
     return { ...p, port };
   }
 });
+
+test("a signal while dump is still starting (an addon's running hook not done) stops it quietly with exit 0, not as a failed engine", { timeout: 30_000 }, async (t) => {
+  const dir = scratch(t);
+  const slow = path.join(dir, "slow-start.ts");
+  fs.writeFileSync(slow, `export default { async running() { console.error("running started"); await new Promise((r) => setTimeout(r, 5000)); } };\n`);
+  const p = runPryx(["dump", "-p", "0", "--confdir", confdir, "-s", slow]);
+  await p.waitStderr(/running started/);
+  p.proc.kill("SIGINT");
+  assert.equal(await p.exited, 0, p.stderr());
+  assert.doesNotMatch(p.stderr(), /stopped before it was ready|^pryx: /m);
+});
