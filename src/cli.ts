@@ -54,14 +54,14 @@ const FLAGS: readonly { flag: string; option: string; kind: "str" | "list" | "pa
 /** The flags the CLI reads itself, and those of the FLAGS table by name. */
 interface CommonArgs {
   [flag: string]: unknown;
-  "listen-port"?: number;
+  "listen-port"?: string | string[];
   set?: string[];
   confdir?: string;
   "no-http2"?: boolean;
   verbose?: boolean;
   "no-server"?: boolean;
   rfile?: string;
-  "flow-detail"?: number;
+  "flow-detail"?: string | string[];
   q?: boolean;
 }
 
@@ -167,6 +167,15 @@ function orExit<T>(parse: () => T): T {
 function caNotice(info: ReadyInfo): string {
   const pem = info.caCert;
   return info.caCreated ? `created a new CA in ${info.confdir} — trust ${pem} (see \`pryx ca\`)` : `CA certificate: ${pem} (run \`pryx ca\` for how to trust it)`;
+}
+
+/** yargs names an unknown --bogus-flag twice, as itself and as bogusFlag: once is enough. */
+function withoutCamelCaseTwins(msg: string): string {
+  const m = /^(Unknown arguments?: )(.*)$/.exec(msg);
+  if (!m) return msg;
+  const names = (m[2] as string).split(", ");
+  const kept = names.filter((n) => !names.some((other) => other !== n && other.replace(/-([a-z])/g, (_s, c: string) => c.toUpperCase()) === n));
+  return `${kept.length === 1 ? "Unknown argument: " : m[1]}${kept.join(", ")}`;
 }
 
 async function startEngine(init: EngineInit, attach?: (engine: EngineClient) => void, beforeFailure?: () => void): Promise<EngineClient> {
@@ -365,14 +374,15 @@ const common = (y: ReturnType<typeof yargs>) =>
       }),
     y,
   )
-    .option("listen-port", { alias: "p", type: "number", describe: "Proxy port (default 8080)" })
+    // Strings, so the option registry checks them and quotes what was typed (`-p abc` read as NaN).
+    .option("listen-port", { alias: "p", type: "string", describe: "Proxy port (default 8080)" })
     .option("set", { type: "string", array: true, describe: "Set an option: name=value; repeatable" })
     .option("confdir", { type: "string", coerce: lastOne, describe: "CA and configuration directory (default ~/.pryx)" })
     .option("no-http2", { type: "boolean", describe: "Do not offer HTTP/2" })
     .option("verbose", { alias: "v", type: "boolean", describe: "Log debug lines too (termlog_verbosity=debug)" })
     .option("rfile", { alias: "r", type: "string", coerce: lastOne, describe: "Read flows from a file at start" })
     .option("no-server", { alias: "n", type: "boolean", describe: "Do not start a proxy server" })
-    .option("flow-detail", { type: "number", describe: "Dump verbosity 0..4 (default 1)" })
+    .option("flow-detail", { type: "string", describe: "Dump verbosity 0..4 (default 1)" })
     .option("q", { type: "boolean", describe: "Quiet: no flow lines, only errors logged" });
 
 await yargs(hideBin(process.argv))
@@ -409,7 +419,9 @@ await yargs(hideBin(process.argv))
       process.exit(2);
     }
     if (err) throw err;
-    process.stderr.write(`${y.help()}\n\npryx: ${msg}\n`);
+    void y;
+    // One line, as mitmdump's: the whole help before it buried the error.
+    process.stderr.write(`pryx: ${withoutCamelCaseTwins(msg)} (pryx --help and pryx dump --help list the flags)\n`);
     process.exit(2);
   })
   .help()

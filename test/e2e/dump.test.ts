@@ -860,3 +860,16 @@ test("a signal while dump is still starting (an addon's running hook not done) s
   assert.equal(await p.exited, 0, p.stderr());
   assert.doesNotMatch(p.stderr(), /stopped before it was ready|^pryx: /m);
 });
+
+test("a usage error is one line naming what was wrong, as mitmdump's: an unknown flag once (not its camelCase twin, not the whole help), a port or level quoted as typed", { timeout: 30_000 }, async () => {
+  const cases: [string[], RegExp][] = [
+    [["dump", "--bogus-flag"], /^pryx: Unknown argument: bogus-flag \(pryx --help and pryx dump --help list the flags\)\n$/],
+    [["dump", "-p", "abc"], /^pryx: option listen_port expects an integer, got "abc"\n$/],
+    [["dump", "--flow-detail", "lots"], /^pryx: option flow_detail expects an integer, got "lots"\n$/],
+  ];
+  for (const [args, want] of cases) {
+    const p = runPryx([...args, "--confdir", confdir]);
+    assert.equal(await p.exited, 2, args.join(" "));
+    assert.match(p.stderr(), want);
+  }
+});
