@@ -277,9 +277,12 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
     process.stderr.write(`pryx: ${ev.error}\n`);
     void exitAfterOutput(2);
   });
-  if (noServer(argv, settings)) {
-    // Nothing to serve: the flows read with -r were printed before `ready`. A CA made on this
-    // run is still news: later runs will not say it again.
+  // Nothing to serve and one-shot work done before `ready` (a file read and printed, replays sent):
+  // done. With none (-n -s script.ts) it runs until a signal, as mitmdump -n does: an addon working
+  // from a timer was cut off at once.
+  const oneShot = ["rfile", "client_replay", "server_replay"].some((name) => lastSet(settings, name, "") !== "");
+  if (noServer(argv, settings) && oneShot) {
+    // A CA made on this run is still news: later runs will not say it again.
     if (info.caCreated && shownAt("warn", logLevel)) process.stderr.write(`pryx: ${caNotice(info)}\n`);
     await engine.shutdown();
     await exitAfterOutput(0);

@@ -458,7 +458,10 @@ test("-m's help lists every supported mode", { timeout: 30_000 }, async () => {
 
 test("-n and --no-server both mean do not listen, for dump and the console", { timeout: 30_000 }, async () => {
   for (const flag of ["-n", "--no-server"]) {
+    // With nothing to read or replay it runs (for its scripts) until a signal, as mitmdump -n does.
     const d = runPryx(["dump", flag, "--confdir", confdir]);
+    await d.waitStderr(/CA certificate/);
+    d.proc.kill("SIGINT");
     assert.equal(await d.exited, 0, d.stderr());
     assert.doesNotMatch(d.stderr(), /listening|Unknown argument/);
     // No terminal here: the console gets as far as asking for one, so the flag was accepted.
@@ -872,4 +875,17 @@ test("a usage error is one line naming what was wrong, as mitmdump's: an unknown
     assert.equal(await p.exited, 2, args.join(" "));
     assert.match(p.stderr(), want);
   }
+});
+
+test("dump -n without a file to read runs until a signal, as mitmdump -n does: an addon's timer after running is not cut off", { timeout: 30_000 }, async (t) => {
+  const dir = scratch(t);
+  const timed = path.join(dir, "timed.ts");
+  fs.writeFileSync(timed, `export default { running() { setTimeout(() => console.log("timer fired"), 700); }, done() { console.log("done"); } };\n`);
+  const p = runPryx(["dump", "-n", "--confdir", confdir, "-s", timed]);
+  t.after(() => void p.proc.kill("SIGKILL"));
+  await p.waitStdout(/^timer fired$/m);
+  assert.equal(p.proc.exitCode, null, "still running");
+  p.proc.kill("SIGINT");
+  assert.equal(await p.exited, 0, p.stderr());
+  assert.match(p.stdout(), /^done$/m);
 });
