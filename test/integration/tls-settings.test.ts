@@ -183,3 +183,30 @@ test("client_certs: a server that asks for a client certificate gets the PEM's, 
   }
   assert.throws(() => proxy.engine.options.setText("client_certs", path.join(dir, "nowhere")), /does not exist/);
 });
+
+test("a client_certs file, or a certs entry, that is no certificate with its own key is refused when set, naming the file, not when every handshake fails later", async (t) => {
+  const dir = tempDir("pryx-bad-certs-");
+  const mine = selfSignedCert("pryx client", [], ["own.test"], "client");
+  const other = selfSignedCert("another", [], ["other.test"]);
+  const write = (name: string, text: string): string => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  const garbage = write("garbage.pem", "garbage\n");
+  const certOnly = write("cert-only.pem", mine.certPem);
+  const mismatch = write("mismatch.pem", `${mine.certPem}\n${other.keyPem}\n`);
+  const good = write("good.pem", `${mine.certPem}\n${mine.keyPem}\n`);
+  const proxy = await startProxy();
+  closeAfter(t, proxy);
+  const set = (name: string, value: string) => () => proxy.engine.options.setText(name, value);
+  assert.throws(set("client_certs", garbage), /garbage\.pem holds no PEM certificate/);
+  assert.throws(set("client_certs", certOnly), /cert-only\.pem holds no private key/);
+  assert.throws(set("client_certs", mismatch), /mismatch\.pem: the private key does not belong to the certificate/);
+  fs.mkdirSync(path.join(dir, "per-host"));
+  fs.copyFileSync(mismatch, path.join(dir, "per-host", "app.test.pem"));
+  assert.throws(set("client_certs", path.join(dir, "per-host")), /app\.test\.pem: the private key does not belong to the certificate/, "each HOST.pem of a directory");
+  assert.doesNotThrow(set("client_certs", good));
+  assert.throws(set("certs", `own.test=${mismatch}`), /mismatch\.pem: the private key does not belong to the certificate/);
+  assert.doesNotThrow(set("certs", `own.test=${good}`));
+});

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import tls from "node:tls";
-import { X509Certificate, createPrivateKey } from "node:crypto";
+import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { certificatesIn } from "./pem.ts";
 
 /** One `certs` entry: the hosts it serves and its PEM (certificate chain, leaf first, and key). */
@@ -20,17 +20,20 @@ export interface KeyAccess {
 }
 
 /** Checks the key opens; an encrypted one without a passphrase waits for `strict` (the option may come next). */
-function checkKey(file: string, key: string, access: KeyAccess): void {
+function checkKey(file: string, key: string, access: KeyAccess, leaf: X509Certificate): void {
   const encrypted = key.startsWith("-----BEGIN ENCRYPTED PRIVATE KEY-----") || /^Proc-Type: 4,ENCRYPTED$/m.test(key);
   if (encrypted && access.passphrase === undefined) {
     if (!access.strict) return;
     throw new Error(`${file}: its private key is encrypted: give its passphrase with --set cert_passphrase=…`);
   }
+  let opened: KeyObject;
   try {
-    createPrivateKey(encrypted ? { key, passphrase: access.passphrase } : key);
+    opened = createPrivateKey(encrypted ? { key, passphrase: access.passphrase } : key);
   } catch (err) {
     throw new Error(encrypted ? `${file}: cannot open its private key with cert_passphrase: ${(err as Error).message}` : `${file}: ${(err as Error).message}`);
   }
+  // A key of another certificate failed every handshake later ("no suitable signature algorithm").
+  if (!leaf.checkPrivateKey(opened)) throw new Error(`${file}: the private key does not belong to the certificate (the first in the file)`);
 }
 
 /**
@@ -52,12 +55,13 @@ export function readCustomCerts(entries: readonly string[], access: KeyAccess = 
     const key = PEM_KEY.exec(text)?.[0];
     if (!certs.length) throw new Error(`${file} holds no PEM certificate`);
     if (!key) throw new Error(`${file} holds no private key: put the key in the same PEM file, after the certificates`);
+    let leaf: X509Certificate;
     try {
-      new X509Certificate(certs[0] as string);
+      leaf = new X509Certificate(certs[0] as string);
     } catch (err) {
       throw new Error(`${file}: ${(err as Error).message}`);
     }
-    checkKey(file, key, access);
+    checkKey(file, key, access, leaf);
     return { pattern: pattern.toLowerCase(), file, certPem: certs.join("\n"), keyPem: key };
   });
 }

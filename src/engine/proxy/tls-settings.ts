@@ -85,7 +85,24 @@ function readPem(file: string | undefined): string | undefined {
 export function validClientCerts(v: unknown): void {
   if (typeof v !== "string") return;
   if (!fs.existsSync(v)) throw new Error(`${v} does not exist: give a PEM file, or a directory of HOST.pem files`);
+  // Each file is a certificate and its key, checked now: one that is not broke every HTTPS request
+  // later (even to servers that ask for no certificate) with OpenSSL's words and no file named.
+  const files = fs.statSync(v).isDirectory() ? fs.readdirSync(v).filter((f) => f.endsWith(".pem")).map((f) => path.join(v, f)) : [v];
+  for (const file of files) checkCertAndKey(file);
   clientCertsKind = undefined;
+}
+
+/** Throws, naming the file, unless it holds a PEM certificate and the private key that goes with it. */
+function checkCertAndKey(file: string): void {
+  const pem = fs.readFileSync(file, "utf8");
+  if (!/-----BEGIN CERTIFICATE-----/.test(pem)) throw new Error(`${file} holds no PEM certificate: give the client certificate and its private key in one PEM file`);
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw new Error(`${file} holds no private key: put the certificate's key in the same PEM file`);
+  try {
+    tls.createSecureContext({ cert: pem, key: pem });
+  } catch (err) {
+    const why = /key values mismatch/i.test((err as Error).message) ? "the private key does not belong to the certificate" : (err as Error).message;
+    throw new Error(`${file}: ${why}`);
+  }
 }
 
 /**
