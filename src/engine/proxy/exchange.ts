@@ -5,7 +5,7 @@ import type { MessageHead } from "../http1/parser.ts";
 import type { ProxyContext } from "./context.ts";
 import type { RequestBody, UpstreamChannel } from "./channel.ts";
 import type { UpstreamPool } from "./pool.ts";
-import { UpstreamError } from "./upstream.ts";
+import { UpstreamError, tlsErrorText } from "./upstream.ts";
 import { isWebSocketUpgrade } from "./websocket.ts";
 import { WebSocketData } from "../flow/websocket.ts";
 import { waitIfIntercepted } from "./paused.ts";
@@ -401,7 +401,7 @@ export class HttpExchange {
             if (abandoned) return;
             this.pool.forget(channel);
             channel.close();
-            const reported = err instanceof UpstreamError ? err : new UpstreamError(`server ${flow.server_conn.address ? flow.server_conn.address.join(":") : "?"}: ${err.message}`);
+            const reported = err instanceof UpstreamError ? err : new UpstreamError(`server ${flow.server_conn.address ? flow.server_conn.address.join(":") : "?"}: ${tlsErrorText(err)}`);
             reject(!gotAny && !streamBody && channel.reused ? new StaleConnection(reported) : reported);
           },
         },

@@ -471,8 +471,8 @@ export function describeConnectError(err: Error & { code?: string }, host: strin
       if (useTls && /wrong version number|packet length too long|http request/i.test(err.message))
         return `TLS handshake with ${where} failed: the server does not speak TLS (a plain HTTP server, perhaps: try http://)`;
       if (useTls && /no application protocol/i.test(`${err.code ?? ""} ${err.message}`))
-        return `TLS handshake with ${where} failed: the server takes none of the protocols offered by ALPN (http2=false offers HTTP/1.1 alone)`;
-      if (useTls && /^ERR_SSL_/.test(err.code ?? "")) return `TLS handshake with ${where} failed: ${opensslReason(err.message)}`;
+        return `TLS handshake with ${where} failed: the server takes none of the protocols pryx offered by ALPN (those the client offered; HTTP/1.1 alone with http2 off)`;
+      if (useTls && /^ERR_SSL_/.test(err.code ?? "")) return `TLS handshake with ${where} failed: ${tlsErrorText(err)}`;
       return `cannot connect to ${where}: ${err.message}`;
   }
 }
@@ -480,6 +480,19 @@ export function describeConnectError(err: Error & { code?: string }, host: strin
 /** OpenSSL's reason out of its error line (`C0B6…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/…`). */
 function opensslReason(message: string): string {
   return /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1] ?? message;
+}
+
+/**
+ * A TLS error from a server connection in words a user can act on, rather than OpenSSL's line. A
+ * TLS 1.3 server asks for a client certificate after the handshake: its "certificate required"
+ * alert comes with the first read, so a response's error needs this as well as a handshake's.
+ */
+export function tlsErrorText(err: Error): string {
+  if (/certificate required/i.test(err.message)) return "the server asks for a client certificate (give one with --set client_certs=FILE)";
+  const reason = opensslReason(err.message);
+  // TLS 1.2 says only "handshake failure" for it, as for a cipher or curve the two do not share.
+  if (/alert handshake failure/i.test(reason)) return `${reason} (a server that wants a client certificate says this too: --set client_certs=FILE gives one)`;
+  return reason;
 }
 
 /** The Cookie fields as one, "; " between them, where the first was. */
