@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { startProxy, portOf } from "../helpers/proxy.ts";
 import { startHttpOrigin } from "../helpers/origin.ts";
-import { ConnectRefused, connectTunnel, httpsViaProxy, pryxCaPem, startTlsOrigin } from "../helpers/tls-origin.ts";
+import { ConnectRefused, connectTunnel, httpsViaProxy, pryxCaPem, startTlsOrigin, tlsViaProxy } from "../helpers/tls-origin.ts";
 import { deadPort, waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { TCPFlow } from "../../src/engine/flow/tcp.ts";
@@ -645,4 +645,20 @@ test("http_connected sees the 200 of an accepted CONNECT; http_connect_error the
     (err: unknown) => assert.ok(err instanceof ConnectRefused && err.status === 502),
   );
   assert.deepEqual(seen, ["connected accepted.test 200 Connection established", "error refused.test 403", "error 127.0.0.1 502"]);
+});
+
+test("the server is asked for the name the client's ClientHello asked for, not the Host header's, as mitmproxy does", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => res.end(`host ${req.headers["host"]}`));
+  const proxy = await startProxy({ options: { ssl_insecure: "true" } });
+  closeAfter(t, proxy, origin);
+  const socket = await tlsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "sni.test" });
+  t.after(() => socket.destroy());
+  const answer = new Promise<string>((resolve) => {
+    let got = "";
+    socket.on("data", (d: Buffer) => (got += d.toString()));
+    socket.on("end", () => resolve(got));
+  });
+  socket.write(`GET / HTTP/1.1\r\nHost: localhost:${origin.port}\r\nConnection: close\r\n\r\n`);
+  assert.match(await answer, new RegExp(`host localhost:${origin.port}$`));
+  assert.deepEqual(origin.servernames, ["sni.test"], "the client's SNI, though the Host header says localhost");
 });

@@ -149,7 +149,7 @@ export class Http2Connection {
     readonly client: Client,
     private readonly target: ConnectionTarget,
   ) {
-    this.pool = new UpstreamPool(ctx, client, true);
+    this.pool = new UpstreamPool(ctx, client, true, target.rewriteHost ? undefined : [target.host, target.port]);
   }
 
   start(): void {

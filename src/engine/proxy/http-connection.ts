@@ -125,7 +125,7 @@ export class HttpConnection {
     private readonly target: ConnectionTarget | undefined,
     private readonly tunnel: Tunnel,
   ) {
-    this.pool = new UpstreamPool(ctx, client, false);
+    this.pool = new UpstreamPool(ctx, client, false, target && !target.rewriteHost ? [target.host, target.port] : undefined);
     this.writer = new H1Writer(socket);
     this.parser = new Http1Parser("request", {
       onHead: (head) => {

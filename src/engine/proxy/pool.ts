@@ -1,4 +1,5 @@
 import { Server, formatAddress, type Address, type Client } from "../flow/connection.ts";
+import { helloName } from "./hello-names.ts";
 import type { HTTPFlow } from "../flow/http.ts";
 import type { ProxyContext } from "./context.ts";
 import type { UpstreamChannel } from "./channel.ts";
@@ -68,19 +69,33 @@ export class UpstreamPool {
     private readonly ctx: ProxyContext,
     private readonly client: Client,
     private readonly offerH2: boolean,
+    /** Where the client's tunnel goes (CONNECT, transparent): its requests there keep the client's SNI. */
+    private readonly tunnel?: Address,
   ) {}
+
+  /**
+   * The name a TLS connection to the server sends, as mitmproxy chooses it: to the tunnel's own
+   * server, the name the client's ClientHello asked for (a test of "SNI x with Host y" asks the
+   * server for x); elsewhere (a request sent on to another host), the request's host.
+   */
+  private serverName(req: HTTPFlow["request"]): string {
+    const toTunnel = this.tunnel !== undefined && req.host === this.tunnel[0] && req.port === this.tunnel[1];
+    const asked = toTunnel ? helloName(this.client) : undefined;
+    return asked ?? req.pretty_host;
+  }
 
   async acquire(flow: HTTPFlow, fresh = false): Promise<UpstreamChannel> {
     const req = flow.request;
     const useTls = req.scheme === "https" || req.scheme === "wss";
+    const name = useTls ? this.serverName(req) : "";
     const address: Address = [req.host, req.port];
     const upgrading = req.plainHeaders.has("upgrade");
     // A WebSocket handshake is an HTTP/1.1 upgrade, so such a request never offers h2.
     const alpn = useTls ? (this.offerH2 && !upgrading ? ["h2", "http/1.1"] : ["http/1.1"]) : [];
     // How the server was verified is part of the key: a connection made under -k is not reused once verification is on.
-    const verify = useTls ? upstreamTls(this.ctx.options, req.pretty_host).key : "";
+    const verify = useTls ? upstreamTls(this.ctx.options, name).key : "";
     const from = this.ctx.options.get<string | undefined>("connect_addr") ?? "";
-    const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${useTls ? req.pretty_host : ""}|${alpn.join(",")}|${verify}|${from}`;
+    const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${name}|${alpn.join(",")}|${verify}|${from}`;
     const list = (this.channels.get(key) ?? []).filter((c) => !c.closed);
     this.channels.set(key, list);
     // The tunnel's own server connection, opened at CONNECT (connection_strategy=eager), goes first.
@@ -94,7 +109,7 @@ export class UpstreamPool {
     }
     const server = eager?.server ?? new Server(address);
     // Only a TLS connection sends a name; a plain one showed "Server Name Indication" in the Detail tab.
-    if (useTls) server.sni = req.pretty_host;
+    if (useTls) server.sni = name;
     flow.server_conn = server;
     this.ctx.notify(flow);
     const socket = eager ? await useEagerServer(this.ctx, this.client, server, eager.socket, useTls, alpn) : await openServer(this.ctx, this.client, server, useTls, alpn);
