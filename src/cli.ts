@@ -416,13 +416,12 @@ await yargs(hideBin(process.argv))
     (argv) => runCa(argv),
   )
   .strict()
-  .fail((msg, err, y) => {
+  .fail((msg, err) => {
     if (err instanceof UsageError) {
       process.stderr.write(`pryx: ${err.message}\n`);
       process.exit(2);
     }
     if (err) throw err;
-    void y;
     // One line, as mitmdump's: the whole help before it buried the error.
     process.stderr.write(`pryx: ${withoutCamelCaseTwins(msg)} (pryx --help and pryx dump --help list the flags)\n`);
     process.exit(2);

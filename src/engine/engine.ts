@@ -392,16 +392,21 @@ export class Engine {
       const before = this.listening;
       await this.closeListeners();
       try {
-        this.post({ t: "listening", listen: await this.listenAll(), modes: this.options.get<string[]>("mode") });
+        await this.listenAndSay();
       } catch (err) {
         await this.closeListeners();
         if (!before) throw err;
         this.log.error(`${(err as Error).message}; listening as before`);
         // The options say where pryx listens: back to what listened a moment ago, and there again.
         this.options.setValues(before);
-        this.post({ t: "listening", listen: await this.listenAll(), modes: this.options.get<string[]>("mode") });
+        await this.listenAndSay();
       }
     }).catch((err: Error) => this.log.error(`pryx is not listening: ${err.message}`));
+  }
+
+  /** Listens as the options say, and tells the UI where and in which modes (its status bar shows both). */
+  private async listenAndSay(): Promise<void> {
+    this.post({ t: "listening", listen: await this.listenAll(), modes: this.options.get<string[]>("mode") });
   }
 
   private listen(modeSpec: string): Promise<string> {

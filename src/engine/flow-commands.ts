@@ -312,13 +312,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       const ids = flowIdsArg(args, "save.file");
       const spec = args[1];
       if (!spec) throw new CommandError("save.file needs a path");
-      let target: { file: string; append: boolean };
-      try {
-        target = savePath(spec);
-      } catch (err) {
-        throw new CommandError((err as Error).message);
-      }
-      const { file, append } = target;
+      const { file, append } = savePath(spec);
       const saved = await writeFlowFile(file, append, ids, (id) => store.readOnce(id));
       return `${counted("saved", saved)} to ${file}`;
     },
@@ -369,7 +363,6 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     run: (args) => {
       const format = formatArg(args[0]);
       const named = resolveToRead(store, specArg(args.slice(1), "export.file"));
-      const all = named.length;
       const flows = onlyHttp(named, args.slice(1), "export.file");
       const file = args[2];
       if (!file) throw new CommandError("export.file needs a path");
@@ -390,8 +383,9 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       // header byte above 0x7f would become two.
       const encoding = format.startsWith("raw") ? "latin1" : "utf8";
       fs.writeFileSync(file, `${texts.join("\n\n")}\n`, encoding);
-      const left = failed + all - flows.length;
-      return `${counted("exported", texts.length)} as ${format} to ${file}${left ? `; ${left} left out (${[failed ? `${failed} with nothing to export as ${format}` : "", all > flows.length ? `${all - flows.length} not HTTP` : ""].filter(Boolean).join(", ")})` : ""}`;
+      const notHttp = named.length - flows.length;
+      const why = [failed ? `${failed} with nothing to export as ${format}` : "", notHttp ? `${notHttp} not HTTP` : ""].filter(Boolean);
+      return `${counted("exported", texts.length)} as ${format} to ${file}${why.length ? `; ${failed + notHttp} left out (${why.join(", ")})` : ""}`;
     },
   });
   commands.add({

@@ -187,7 +187,7 @@ export class Options {
       const e = this.entries.get(name);
       if (!e) throw new OptionError(this.unknown(name));
       const wrong = typeMismatch(e.spec, v);
-      if (wrong !== undefined) throw new OptionError(`option ${name} expects ${EXPECTS[e.spec.type]}${e.spec.choices ? ` (${e.spec.choices.join(", ")})` : ""}, got ${wrong}`);
+      if (wrong !== undefined) throw expectation(e.spec, wrong, "");
       try {
         e.spec.validate?.(v);
       } catch (err) {
@@ -285,7 +285,7 @@ export class Options {
     const raw = Array.isArray(given) ? (given.at(-1) ?? "") : given;
     const text = raw.trim();
     const fail = (why = ""): never => {
-      throw expectation(spec, raw, why);
+      throw expectation(spec, JSON.stringify(raw), why);
     };
     let v: OptionValue;
     switch (spec.type) {
@@ -327,7 +327,7 @@ export class Options {
     } catch (err) {
       // A list parsed; one of its entries is refused, and the error names it: how lists are written is beside the point.
       if (spec.type === "str[]") throw new OptionError(`option ${spec.name}: ${(err as Error).message}`);
-      throw expectation(spec, raw, (err as Error).message);
+      throw expectation(spec, JSON.stringify(raw), (err as Error).message);
     }
     return v;
   }
@@ -360,7 +360,6 @@ export function boolText(text: string): boolean | undefined {
   return undefined;
 }
 
-/** "option NAME expects TYPE, got TEXT: WHY": the one shape of every option error. */
 /** Why a value set from code does not fit the option's type (the value and its type), or undefined when it does. */
 function typeMismatch(spec: OptionSpec<OptionValue>, v: unknown): string | undefined {
   const fits =
@@ -380,8 +379,9 @@ function typeMismatch(spec: OptionSpec<OptionValue>, v: unknown): string | undef
   return `${shown} (${v === null ? "null" : Array.isArray(v) ? "array" : typeof v})`;
 }
 
-function expectation(spec: OptionSpec<OptionValue>, raw: string, why: string): OptionError {
-  return new OptionError(`option ${spec.name} expects ${EXPECTS[spec.type]}${spec.choices ? ` (${spec.choices.join(", ")})` : ""}, got ${JSON.stringify(raw)}${why ? `: ${why}` : ""}`);
+/** "option NAME expects TYPE, got TEXT: WHY": the one shape of every option error; `got` as shown. */
+function expectation(spec: OptionSpec<OptionValue>, got: string, why: string): OptionError {
+  return new OptionError(`option ${spec.name} expects ${EXPECTS[spec.type]}${spec.choices ? ` (${spec.choices.join(", ")})` : ""}, got ${got}${why ? `: ${why}` : ""}`);
 }
 
 function render(v: OptionValue): string {

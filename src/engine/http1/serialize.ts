@@ -97,10 +97,10 @@ export function lastChunk(trailers: Headers | undefined): Buffer {
   return Buffer.from(`${s}\r\n`, "latin1");
 }
 
-/** The whole body framed as the headers say: one chunk plus terminator when chunked, else as is. */
-export function framedBody(headers: Headers, body: Uint8Array | undefined, trailers: Headers | undefined): Buffer[] {
+/** The whole body framed: one chunk plus terminator (and trailers) when chunked, else as is. */
+export function framedBody(chunked: boolean, body: Uint8Array | undefined, trailers: Headers | undefined): Buffer[] {
   const b = body ?? new Uint8Array(0);
-  if (isChunked(headers)) return [...chunk(b), lastChunk(trailers)];
+  if (chunked) return [...chunk(b), lastChunk(trailers)];
   return b.length ? [Buffer.from(b.buffer, b.byteOffset, b.byteLength)] : [];
 }
 

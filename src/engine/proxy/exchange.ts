@@ -1,6 +1,7 @@
 import { Headers } from "../flow/headers.ts";
 import { Response, type HTTPFlow } from "../flow/http.ts";
 import { FlowError, FlowKilled } from "../flow/flow.ts";
+import { formatAddress } from "../flow/connection.ts";
 import type { MessageHead } from "../http1/parser.ts";
 import type { ProxyContext } from "./context.ts";
 import type { RequestBody, UpstreamChannel } from "./channel.ts";
@@ -401,7 +402,7 @@ export class HttpExchange {
             if (abandoned) return;
             this.pool.forget(channel);
             channel.close();
-            const reported = err instanceof UpstreamError ? err : new UpstreamError(`server ${flow.server_conn.address ? flow.server_conn.address.join(":") : "?"}: ${tlsErrorText(err)}`);
+            const reported = err instanceof UpstreamError ? err : new UpstreamError(`server ${formatAddress(flow.server_conn.address) || "?"}: ${tlsErrorText(err)}`);
             reject(!gotAny && !streamBody && channel.reused ? new StaleConnection(reported) : reported);
           },
         },

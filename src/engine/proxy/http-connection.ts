@@ -53,7 +53,7 @@ class H1Writer implements ClientWriter {
     this.started = true;
     this.socket.cork();
     this.socket.write(responseHead(res, fields));
-    if (!noBody) for (const b of framedBody(res.headers, res.raw_content, res.trailers)) this.socket.write(b);
+    if (!noBody) for (const b of framedBody(isChunked(res.headers), res.raw_content, res.trailers)) this.socket.write(b);
     this.socket.uncork();
     if (!noBody && !res.plainHeaders.has("content-length") && !isChunked(res.plainHeaders)) this.closeAfter = true;
   }

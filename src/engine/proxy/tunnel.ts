@@ -196,9 +196,10 @@ export class Tunnel {
   }
 
   private sniff(socket: net.Socket, client: Client, target: Target, initial: Buffer): void {
-    // A host allow_hosts names by no address may yet be allowed by its ClientHello; a client that
-    // stays silent (its server speaks first) is not, and goes through as ignored hosts do.
-    const waitMs = this.ctx.options.get<string[]>("allow_hosts").length > 0 && this.ignoredByName(undefined, target) ? SERVER_FIRST_MS : undefined;
+    // A host allow_hosts names by no address (ignore_hosts's passed through before this) may yet be
+    // allowed by its ClientHello; a client that stays silent (its server speaks first) is not, and
+    // goes through as ignored hosts do.
+    const waitMs = this.ignoredByName(undefined, target) ? SERVER_FIRST_MS : undefined;
     this.onFirstBytes(socket, client, initial, (first) => this.byFirstBytes(socket, client, target, first), waitMs);
   }
 

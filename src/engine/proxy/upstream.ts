@@ -331,8 +331,7 @@ export class H1Upstream implements UpstreamChannel {
     if (!body) {
       this.socket.cork();
       this.socket.write(head);
-      const framed = chunkForTrailers ? [...chunkOf(req.raw_content ?? new Uint8Array(0)), lastChunk(req.trailers)] : framedBody(req.headers, req.raw_content, req.trailers);
-      for (const b of framed) this.socket.write(b);
+      for (const b of framedBody(chunkForTrailers || isChunked(req.headers), req.raw_content, req.trailers)) this.socket.write(b);
       this.socket.uncork();
       return;
     }

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Headers } from "../../../src/engine/flow/headers.ts";
 import { Response } from "../../../src/engine/flow/http.ts";
-import { forwardedFields, framedBody, plainResponse, responseHead } from "../../../src/engine/http1/serialize.ts";
+import { forwardedFields, framedBody, isChunked, plainResponse, responseHead } from "../../../src/engine/http1/serialize.ts";
 
 const h = (...fields: [string, string][]): Headers => new Headers(fields);
 
@@ -30,9 +30,9 @@ test("Upgrade goes on only for a real upgrade request (Connection: upgrade as we
 });
 
 test("bodies are framed as the headers say", () => {
-  assert.equal(Buffer.concat(framedBody(h(["Transfer-Encoding", "chunked"]), Buffer.from("hello"), h(["X-T", "1"]))).toString(), "5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n");
-  assert.equal(Buffer.concat(framedBody(h(["Transfer-Encoding", "chunked"]), Buffer.alloc(0), undefined)).toString(), "0\r\n\r\n");
-  assert.equal(Buffer.concat(framedBody(h(["Content-Length", "5"]), Buffer.from("hello"), undefined)).toString(), "hello");
+  assert.equal(Buffer.concat(framedBody(isChunked(h(["Transfer-Encoding", "chunked"])), Buffer.from("hello"), h(["X-T", "1"]))).toString(), "5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n");
+  assert.equal(Buffer.concat(framedBody(isChunked(h(["Transfer-Encoding", "chunked"])), Buffer.alloc(0), undefined)).toString(), "0\r\n\r\n");
+  assert.equal(Buffer.concat(framedBody(isChunked(h(["Content-Length", "5"])), Buffer.from("hello"), undefined)).toString(), "hello");
 });
 
 test("the proxy's own responses say what happened, with a correct length", () => {
