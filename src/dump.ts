@@ -45,8 +45,8 @@ export function formatFlowLine(f: FlowSummary): string {
   const status = dns ? `${f.reason ?? ""}${f.path ? ` ${sanitize(f.path)}` : ""}` : `${f.status} ${f.reason ?? ""}`.trimEnd();
   // As mitmdump marks replays: a request pryx sent again has "[replay]" for its client, a response
   // from server replay "[replay]" before it.
-  const requestReplay = f.isReplay && f.client.startsWith("replay");
-  const responseReplay = f.isReplay && !requestReplay && f.status !== undefined ? "[replay] " : "";
+  const requestReplay = f.replay === "request";
+  const responseReplay = f.replay === "response" && f.status !== undefined ? "[replay] " : "";
   const outcome = f.error !== undefined ? `<< error: ${f.error}` : f.status !== undefined ? `${responseReplay}<< ${status}` : "<<";
   const size = f.type === "http" ? (contentMissing(f) ? "(content missing)" : formatSize(f.respSize)) : dns ? "" : formatSize(f.reqSize);
   return [requestReplay ? "[replay]" : f.client, what, outcome, size, formatDuration(f.duration)].filter(Boolean).join(" ");

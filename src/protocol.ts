@@ -42,7 +42,8 @@ export interface FlowSummary {
   /** Which side a paused flow waits on. */
   interceptedAt: "request" | "response" | "message" | undefined;
   marked: boolean;
-  isReplay: boolean;
+  /** Which side pryx replayed (mitmproxy's `is_replay`): the request sent again, or a response from server replay. */
+  replay: "request" | "response" | undefined;
   modified: boolean;
   /** False once the flow has finished (response sent, error, or loaded from a file). */
   live: boolean;

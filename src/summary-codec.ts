@@ -55,6 +55,8 @@ export const F_SHOWN = 32;
 /** The flag saying each optional field is there: 64, 128, and so on. */
 const PRESENT: readonly [TextField, number][] = OPTIONAL.map((name, k) => [name, 64 << k]);
 const PRESENT_BIT = Object.fromEntries(PRESENT) as Partial<Record<TextField, number>>;
+/** With F_REPLAY: the response was replayed (server replay), not the request. The bit after the presence flags. */
+const F_REPLAY_RESPONSE = 64 << OPTIONAL.length;
 
 /** The presence flags of the optional fields (see `SummaryWriter.end`). */
 const P_REASON = PRESENT_BIT.reason as number;
@@ -152,7 +154,7 @@ export function encodeSummaries(list: readonly FlowSummary[]): SummaryBatch {
 
 function summaryFlags(f: FlowSummary): number {
   return (
-    (f.intercepted ? F_INTERCEPTED : 0) | (f.marked ? F_MARKED : 0) | (f.isReplay ? F_REPLAY : 0) | (f.modified ? F_MODIFIED : 0) | (f.live ? F_LIVE : 0) |
+    (f.intercepted ? F_INTERCEPTED : 0) | (f.marked ? F_MARKED : 0) | (f.replay ? F_REPLAY : 0) | (f.replay === "response" ? F_REPLAY_RESPONSE : 0) | (f.modified ? F_MODIFIED : 0) | (f.live ? F_LIVE : 0) |
     (f.shown ? F_SHOWN : 0) | (f.reason !== undefined ? P_REASON : 0) | (f.contentType !== undefined ? P_CONTENT_TYPE : 0) | (f.error !== undefined ? P_ERROR : 0) |
     (f.interceptedAt !== undefined ? P_INTERCEPTED_AT : 0) | (f.server !== undefined ? P_SERVER : 0)
   );
@@ -238,7 +240,7 @@ export function decodeSummary(record: string, nums: Float64Array, at: number): F
     intercepted: (flags & F_INTERCEPTED) !== 0,
     interceptedAt: optional("interceptedAt") as FlowSummary["interceptedAt"],
     marked: (flags & F_MARKED) !== 0,
-    isReplay: (flags & F_REPLAY) !== 0,
+    replay: (flags & F_REPLAY) === 0 ? undefined : (flags & F_REPLAY_RESPONSE) !== 0 ? "response" : "request",
     modified: (flags & F_MODIFIED) !== 0,
     live: (flags & F_LIVE) !== 0,
     client: text("client"),

@@ -288,7 +288,7 @@ function detailTab(d: FlowDetail): Line[] {
     kv("Started", fullTime(s.ts)),
     kv("Duration", humanDuration(s.duration)),
     kv("State", s.intercepted ? `intercepted at ${s.interceptedAt ?? "?"}` : s.live ? "live" : "finished"),
-    kv("Replay", s.isReplay ? "yes" : undefined),
+    kv("Replay", s.replay),
     kv("Modified", s.modified ? "yes" : undefined),
     kv("Marked", s.marked ? "yes" : undefined),
     kv("Error", s.error),

@@ -449,7 +449,7 @@ function focusCell(focused: boolean): Cell {
 
 /** Intercepted, marked, replayed or modified, in three columns. */
 function flagsCell(f: FlowSummary, g: Glyphs): Cell {
-  const flags = (f.intercepted ? g.intercept : " ") + (f.marked ? g.mark : " ") + (f.isReplay ? g.replay : f.modified ? g.modified : " ");
+  const flags = (f.intercepted ? g.intercept : " ") + (f.marked ? g.mark : " ") + (f.replay ? g.replay : f.modified ? g.modified : " ");
   return { text: flags + " ", color: f.intercepted ? "yellow" : f.marked ? "red" : undefined, bold: f.intercepted };
 }
 

@@ -170,7 +170,7 @@ test("replay sends the request again as a new flow marked is_replay; revert rest
   await run(proxy, `replay.client ${first?.id}`);
   const flows = await proxy.waitFinished(2);
   const replay = flows.find((f) => f.id !== first?.id);
-  assert.equal(replay?.isReplay, true);
+  assert.equal(replay?.replay, "request");
   assert.equal(replay?.status, 200);
   assert.deepEqual(seen.map((s) => `${s.method} ${s.url} ${s.body}`), ["POST /again payload", "POST /again payload"]);
 

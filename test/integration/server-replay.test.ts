@@ -37,7 +37,7 @@ test("server_replay answers recorded requests from a capture without asking the 
   assert.equal((await viaProxy(proxy.port, `${base}/b`, { method: "POST", body: "two" })).status, 404, "another body does not match");
   assert.equal(served, 3, "the server was never asked");
   const flows = await proxy.waitFinished(5);
-  assert.equal(flows.filter((f) => f.isReplay).length, 3, "replayed responses are marked as replays");
+  assert.equal(flows.filter((f) => f.replay === "response").length, 3, "replayed responses are marked as replays");
 });
 
 test("server_replay and client_replay name a capture that does not exist, up front", { timeout: 10_000 }, async (t) => {

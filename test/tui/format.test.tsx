@@ -76,7 +76,7 @@ test("row cells show markers, status and error", () => {
   const text = (over: Parameters<typeof makeFlow>[0]) => flowRowCells(makeFlow(over), false, l, UNICODE_GLYPHS).map((c) => c.text).join("");
   assert.match(text({ intercepted: true, interceptedAt: "request", status: undefined }), /^ {2}\d\d:\d\d:\d\d !/);
   assert.match(text({ marked: true }), /● /);
-  assert.match(text({ isReplay: true }), /↺/);
+  assert.match(text({ replay: "request" }), /↺/);
   assert.match(text({ error: "connection refused", status: undefined }), / err /);
   assert.match(text({ status: 404 }), / 404 /);
   assert.match(text({ scheme: "http", port: 8080, host: "localhost", path: "/x" }), /HTTP +GET +localhost:8080\/x/);

@@ -143,7 +143,7 @@ export function summarize(flow: Flow, seq: number, shown: boolean, showHost = tr
     intercepted: flow.intercepted,
     interceptedAt: p.interceptedAt,
     marked: flow.marked !== "",
-    isReplay: flow.is_replay !== null,
+    replay: flow.is_replay ?? undefined,
     modified: flow.modified,
     live: flow.live,
     client: clientOf(flow),

@@ -50,7 +50,7 @@ export function makeFlow(over: Partial<FlowSummary> = {}): FlowSummary {
     intercepted: false,
     interceptedAt: undefined,
     marked: false,
-    isReplay: false,
+    replay: undefined,
     modified: false,
     live: false,
     client: "127.0.0.1:51234",
