@@ -1,3 +1,4 @@
+import { loadMarkerNames } from "./markers.ts";
 import { expandHome } from "./home-path.ts";
 import { leaveLostTerminalAtExit } from "./terminal-gone.ts";
 import fs from "node:fs";
@@ -297,6 +298,8 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
   // Start-up logs and flows read with -r arrive before the console subscribes: keep them for it.
   const early: EngineEvent[] = [];
   let stopEarly: () => void = () => undefined;
+  // While the engine starts: the console draws emoji markers from its first frame.
+  void loadMarkerNames();
   const engine = await startEngine(
     { options, keepFlows: true, noServer: noServer(argv, await withConfigFiles(options)), captureOutput: true },
     (e) => {

@@ -41,7 +41,8 @@ export interface FlowSummary {
   intercepted: boolean;
   /** Which side a paused flow waits on. */
   interceptedAt: "request" | "response" | "message" | undefined;
-  marked: boolean;
+  /** The flow's marker, "" when it has none: ":default:", a letter or digit, or an emoji name such as ":grapes:". */
+  marker: string;
   /** Which side pryx replayed (mitmproxy's `is_replay`): the request sent again, or a response from server replay. */
   replay: "request" | "response" | undefined;
   modified: boolean;

@@ -24,7 +24,7 @@ export interface SummaryBatch {
 export const SEP = "\u0000";
 
 /** The text fields of a record, in order; `id` comes first so a record's id is a prefix. */
-const TEXT_FIELDS = ["id", "type", "method", "scheme", "host", "path", "url", "httpVersion", "reason", "contentType", "error", "interceptedAt", "client", "server", "comment"] as const;
+const TEXT_FIELDS = ["id", "type", "method", "scheme", "host", "path", "url", "httpVersion", "reason", "contentType", "error", "interceptedAt", "client", "server", "comment", "marker"] as const;
 type TextField = (typeof TEXT_FIELDS)[number];
 const INDEX = Object.fromEntries(TEXT_FIELDS.map((name, i) => [name, i])) as Record<TextField, number>;
 export const T_METHOD = INDEX.method;
@@ -147,6 +147,7 @@ export function encodeSummaries(list: readonly FlowSummary[]): SummaryBatch {
     w.text(f.client);
     w.text(f.server);
     w.text(f.comment);
+    w.text(f.marker);
     w.end(f.seq, f.ts, f.port, f.status, f.reqSize, f.respSize, f.duration, f.messages, summaryFlags(f));
   }
   return w.finish();
@@ -154,7 +155,7 @@ export function encodeSummaries(list: readonly FlowSummary[]): SummaryBatch {
 
 function summaryFlags(f: FlowSummary): number {
   return (
-    (f.intercepted ? F_INTERCEPTED : 0) | (f.marked ? F_MARKED : 0) | (f.replay ? F_REPLAY : 0) | (f.replay === "response" ? F_REPLAY_RESPONSE : 0) | (f.modified ? F_MODIFIED : 0) | (f.live ? F_LIVE : 0) |
+    (f.intercepted ? F_INTERCEPTED : 0) | (f.marker !== "" ? F_MARKED : 0) | (f.replay ? F_REPLAY : 0) | (f.replay === "response" ? F_REPLAY_RESPONSE : 0) | (f.modified ? F_MODIFIED : 0) | (f.live ? F_LIVE : 0) |
     (f.shown ? F_SHOWN : 0) | (f.reason !== undefined ? P_REASON : 0) | (f.contentType !== undefined ? P_CONTENT_TYPE : 0) | (f.error !== undefined ? P_ERROR : 0) |
     (f.interceptedAt !== undefined ? P_INTERCEPTED_AT : 0) | (f.server !== undefined ? P_SERVER : 0)
   );
@@ -239,7 +240,6 @@ export function decodeSummary(record: string, nums: Float64Array, at: number): F
     error: optional("error"),
     intercepted: (flags & F_INTERCEPTED) !== 0,
     interceptedAt: optional("interceptedAt") as FlowSummary["interceptedAt"],
-    marked: (flags & F_MARKED) !== 0,
     replay: (flags & F_REPLAY) === 0 ? undefined : (flags & F_REPLAY_RESPONSE) !== 0 ? "response" : "request",
     modified: (flags & F_MODIFIED) !== 0,
     live: (flags & F_LIVE) !== 0,
@@ -247,6 +247,7 @@ export function decodeSummary(record: string, nums: Float64Array, at: number): F
     server: optional("server"),
     messages: opt(nums[at + N_MESSAGES] as number),
     comment: text("comment"),
+    marker: text("marker"),
     shown: (flags & F_SHOWN) !== 0,
   };
 }

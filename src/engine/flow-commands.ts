@@ -1,3 +1,4 @@
+import { DEFAULT_MARKER, isMarker } from "../markers.ts";
 import fs from "node:fs";
 import type { CommandRegistry } from "./commands.ts";
 import { writeFlowFile, type FlowFileRead } from "./save-stream.ts";
@@ -33,14 +34,14 @@ export interface FlowCommandDeps {
  */
 /**
  * mitmproxy's Marker argument: true is ":default:", false (or nothing given as "") unmarks, and
- * an emoji name such as ":grapes:" is kept as it is. Anything else is refused rather than taken
- * for false, which silently unmarked a flow.
+ * a letter, a digit or an emoji name such as ":grapes:" is kept as it is. Anything else is
+ * refused rather than taken for false, which silently unmarked a flow.
  */
-function markerArg(arg: string | undefined): string {
-  if (arg === undefined || arg === "true") return ":default:";
+async function markerArg(arg: string | undefined): Promise<string> {
+  if (arg === undefined || arg === "true") return DEFAULT_MARKER;
   if (arg === "false" || arg === "") return "";
-  if (/^:[A-Za-z0-9_+-]+:$/.test(arg)) return arg;
-  throw new CommandError(`flow.mark: ${JSON.stringify(arg)} is not a marker: give true, false or an emoji name such as :grapes:`);
+  if (await isMarker(arg)) return arg;
+  throw new CommandError(`flow.mark: ${JSON.stringify(arg)} is not a marker: give true, false, a letter or digit, or an emoji name such as :grapes:`);
 }
 
 export function resolveFlows(store: FlowStore, spec: string): Flow[] {
@@ -171,13 +172,13 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     await changed(flows);
     return counted("killed", flows.length);
   }, true);
-  onFlows("flow.mark", "flow.mark flows [marker]", "Mark flows with a marker (true, or an emoji name such as :grapes:, which ~marker finds), or unmark them (false).", all, async (flows, args) => {
-    const marker = markerArg(args[1]);
+  onFlows("flow.mark", "flow.mark flows [marker]", "Mark flows with a marker (true, a letter or digit, or an emoji name such as :grapes:, which ~marker finds), or unmark them (false).", all, async (flows, args) => {
+    const marker = await markerArg(args[1]);
     for (const f of flows) f.marked = marker;
     await changed(flows);
   });
   onFlows("flow.mark.toggle", "flow.mark.toggle flows", "Toggle the mark on flows.", all, async (flows) => {
-    for (const f of flows) f.marked = f.marked ? "" : ":default:";
+    for (const f of flows) f.marked = f.marked ? "" : DEFAULT_MARKER;
     await changed(flows);
   });
   onFlows("flow.revert", "flow.revert flows", "Revert edited flows to what was recorded.", (f) => f.modified, async (flows) => {

@@ -41,6 +41,7 @@ import { osc52 } from "./clipboard.ts";
 import { WholeBodies } from "./render/whole-bodies.ts";
 import type { BodyRendering } from "./render/body-renderer.ts";
 import { FILTER_HELP } from "../engine/filter/operators.ts";
+import { markerChoices } from "../markers.ts";
 import { EXPORT_FORMATS } from "../engine/flow/export.ts";
 import { BODY_ENCODINGS } from "../engine/flow/encoding.ts";
 import { FLOW_SET_ATTRS } from "../engine/flow/set-attrs.ts";
@@ -160,7 +161,10 @@ const PARAM_VALUES: Record<string, readonly string[]> = {
   encoding: BODY_ENCODINGS,
   view: CONTENT_VIEWS,
   order: ORDERS,
-  marker: ["true", "false", ":default:"],
+  // Every emoji name once the console has loaded them: ":gr" and Tab offers ":grapes:".
+  get marker(): readonly string[] {
+    return markerChoices();
+  },
 };
 
 /** What Tab may put in place of the word at [start, end), which reads `typed` up to the cursor. */

@@ -290,7 +290,7 @@ function detailTab(d: FlowDetail): Line[] {
     kv("State", s.intercepted ? `intercepted at ${s.interceptedAt ?? "?"}` : s.live ? "live" : "finished"),
     kv("Replay", s.replay),
     kv("Modified", s.modified ? "yes" : undefined),
-    kv("Marked", s.marked ? "yes" : undefined),
+    kv("Marker", s.marker || undefined),
     kv("Error", s.error),
   ]) {
     if (l) out.push(l);

@@ -4,11 +4,14 @@
  */
 import stringWidth from "string-width";
 import type { FlowSummary } from "../protocol.ts";
+import { markerGlyph } from "../markers.ts";
 
 /** Glyphs, with ASCII stand-ins for terminals without UTF-8 (mitmproxy falls back the same way). */
 export interface Glyphs {
   ellipsis: string;
   mark: string;
+  /** Whether a marker named after an emoji is drawn as it (else as `mark`). */
+  emoji: boolean;
   replay: string;
   intercept: string;
   modified: string;
@@ -24,6 +27,7 @@ export interface Glyphs {
 export const UNICODE_GLYPHS: Glyphs = {
   ellipsis: "…",
   mark: "●",
+  emoji: true,
   replay: "↺",
   intercept: "!",
   modified: "*",
@@ -38,6 +42,7 @@ export const UNICODE_GLYPHS: Glyphs = {
 export const ASCII_GLYPHS: Glyphs = {
   ellipsis: "~",
   mark: "#",
+  emoji: false,
   replay: "r",
   intercept: "!",
   modified: "*",
@@ -449,8 +454,11 @@ function focusCell(focused: boolean): Cell {
 
 /** Intercepted, marked, replayed or modified, in three columns. */
 function flagsCell(f: FlowSummary, g: Glyphs): Cell {
-  const flags = (f.intercepted ? g.intercept : " ") + (f.marked ? g.mark : " ") + (f.replay ? g.replay : f.modified ? g.modified : " ");
-  return { text: flags + " ", color: f.intercepted ? "yellow" : f.marked ? "red" : undefined, bold: f.intercepted };
+  const mark = markerGlyph(f.marker, g.mark, g.emoji) || " ";
+  // An emoji is two cells wide: it takes the space after the flags, so the columns stay put.
+  const after = mark.length > 1 && stringWidth(mark) > 1 ? "" : " ";
+  const flags = (f.intercepted ? g.intercept : " ") + mark + (f.replay ? g.replay : f.modified ? g.modified : " ");
+  return { text: flags + after, color: f.intercepted ? "yellow" : f.marker !== "" ? "red" : undefined, bold: f.intercepted };
 }
 
 /** A paused flow's URL stands out; one still waiting for its answer is dimmed. */

@@ -2,6 +2,7 @@
  * Entry point of the interactive console: loads the keymap, takes over the terminal (alternate
  * screen, hidden cursor), renders the App with Ink, and gives the terminal back on every way out.
  */
+import { loadMarkerNames } from "../markers.ts";
 import fs from "node:fs";
 import path from "node:path";
 // Before ink: see interactive-env.ts.
@@ -121,6 +122,8 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
   // the second frame at the latest (the first frame looks the same either way).
   void shareInkCaches();
   void cacheInkRows();
+  // Flows marked with an emoji name are drawn with it from the first frame (the CLI started loading the names with the engine).
+  await loadMarkerNames();
 
   const theme = themeFromEnv(process.env);
   // The terminal went away (the SSH connection dropped, the tmux server was killed): nothing can

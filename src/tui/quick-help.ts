@@ -25,8 +25,8 @@ interface Want {
 const FLOW_LIST: readonly Want[] = [
   { command: "console.nav.select", label: "open", keep: 10 },
   { command: "flow.resume @focus", label: "resume", when: (f) => f.intercepted, keep: 10 },
-  { command: "flow.mark.toggle @focus", label: "mark", when: (f) => !f.marked, keep: 6 },
-  { command: "flow.mark.toggle @focus", label: "unmark", when: (f) => f.marked, keep: 6 },
+  { command: "flow.mark.toggle @focus", label: "mark", when: (f) => f.marker === "", keep: 6 },
+  { command: "flow.mark.toggle @focus", label: "unmark", when: (f) => f.marker !== "", keep: 6 },
   { command: "replay.client @focus", label: "replay", keep: 5 },
   { command: "view.flows.remove @focus", label: "delete", keep: 4 },
   { command: "view.flows.duplicate @focus", label: "duplicate", keep: 2 },

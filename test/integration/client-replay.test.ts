@@ -158,7 +158,7 @@ test("with marked flows only shown (the console's M), @shown and @hidden are wha
   await assert.rejects(run("view.properties.marked.set maybe"), /takes true or false/);
 });
 
-test("flow.mark sets mitmproxy's markers: an emoji name is kept and ~marker finds it, false unmarks, anything else is refused (it unmarked)", { timeout: 15_000 }, async (t) => {
+test("flow.mark sets mitmproxy's markers: an emoji name or a letter is kept and ~marker finds it, false unmarks, anything else is refused (it unmarked)", { timeout: 15_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
   const proxy = await startProxy({ keepFlows: true });
   closeAfter(t, proxy, origin);
@@ -172,8 +172,14 @@ test("flow.mark sets mitmproxy's markers: an emoji name is kept and ~marker find
   assert.deepEqual(await ids('"~marker grapes"'), [a!.id]);
   assert.deepEqual(await ids('"~marker default"'), [b!.id]);
   assert.deepEqual((await ids("~marked")).sort(), [a!.id, b!.id].sort());
-  await assert.rejects(run(`flow.mark ${a!.id} yes`), /"yes" is not a marker: give true, false or an emoji name such as :grapes:/);
+  for (const bad of ["yes", ":no_such_emoji:", "é"]) {
+    await assert.rejects(run(`flow.mark ${a!.id} ${bad}`), { message: `flow.mark: ${JSON.stringify(bad)} is not a marker: give true, false, a letter or digit, or an emoji name such as :grapes:` });
+  }
   assert.equal(proxy.engine.store.get(a!.id)?.marked, ":grapes:", "a refused marker leaves the mark as it was");
+  // mitmproxy's single-character markers.
+  await run(`flow.mark ${b!.id} X`);
+  assert.deepEqual(await ids('"~marker ^X$"'), [b!.id]);
+  await run(`flow.mark ${b!.id} true`);
   await run(`flow.mark ${a!.id} false`);
   assert.deepEqual(await ids("~marked"), [b!.id]);
 });

@@ -1,3 +1,4 @@
+import { loadMarkerNames } from "../../src/markers.ts";
 import { test } from "node:test";
 import { EMPTY_BATCH, encodeSummaries } from "../../src/summary-codec.ts";
 import assert from "node:assert/strict";
@@ -222,6 +223,9 @@ test("Tab completes mitmproxy's choice arguments (flow.set's attribute, an encod
   assert.deepEqual(await at("console.flowview.mode.set js"), ["json"]);
   assert.deepEqual(await at("view.order.set s"), ["size"]);
   assert.deepEqual(await at("flow.mark @all :d"), [":default:"]);
+  // Once the console has the emoji names (it loads them as it starts), every one of them.
+  await loadMarkerNames();
+  assert.deepEqual(await at("flow.mark @all :grap"), [":grapes:"]);
   assert.deepEqual(await at("options.reset.one intercept_a"), ["intercept_active"]);
   assert.equal(ctrl.argumentHint("cut.save"), "flows cuts path");
   assert.equal(ctrl.argumentHint("cut.save "), "flows cuts path");

@@ -103,7 +103,7 @@ test("marking shows a marker; M shows marked flows only", async () => {
     const flows = makeFlows(3, (i) => ({ seq: 1 + i, path: `/m/${i}` }));
     h.engine.add(flows);
     await waitForText(h, "/m/2");
-    h.engine.update([{ ...flows[1]!, marked: true }]);
+    h.engine.update([{ ...flows[1]!, marker: ":default:" }]);
     const f = await waitForText(h, /●/);
     assert.match(f.split("\n").find((l) => l.includes("/m/1"))!, /●/);
     const m = await press(h, "M");

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { ASCII_GLYPHS, UNICODE_GLYPHS, columns, fitUrl, flowRowCells, humanDuration, humanSize, localeIsUtf8, rowLayout, sanitize, statusClass, wrapColumns } from "../../src/tui/format.ts";
 import { themeFromEnv, paint } from "../../src/tui/theme.ts";
 import { makeFlow } from "./helpers/fake-engine.ts";
+import { loadMarkerNames } from "../../src/markers.ts";
 import { formatFlowLine } from "../../src/dump.ts";
 
 test("sizes and durations", () => {
@@ -75,7 +76,7 @@ test("row cells show markers, status and error", () => {
   const l = rowLayout(100);
   const text = (over: Parameters<typeof makeFlow>[0]) => flowRowCells(makeFlow(over), false, l, UNICODE_GLYPHS).map((c) => c.text).join("");
   assert.match(text({ intercepted: true, interceptedAt: "request", status: undefined }), /^ {2}\d\d:\d\d:\d\d !/);
-  assert.match(text({ marked: true }), /● /);
+  assert.match(text({ marker: ":default:" }), /● /);
   assert.match(text({ replay: "request" }), /↺/);
   assert.match(text({ error: "connection refused", status: undefined }), / err /);
   assert.match(text({ status: 404 }), / 404 /);
@@ -83,8 +84,22 @@ test("row cells show markers, status and error", () => {
   // A Host header without a port, on a connection to 18390: the row names the URL's authority (as dump and ~u), not host:18390.
   assert.match(text({ scheme: "http", port: 18390, host: "virtual.example", path: "/vhost", url: "http://virtual.example/vhost" }), /GET +virtual\.example\/vhost /);
   assert.equal(statusClass({ status: 503, error: undefined }), "5xx");
-  const ascii = flowRowCells(makeFlow({ marked: true }), false, l, ASCII_GLYPHS).map((c) => c.text).join("");
+  const ascii = flowRowCells(makeFlow({ marker: ":default:" }), false, l, ASCII_GLYPHS).map((c) => c.text).join("");
   assert.match(ascii, /# /);
+});
+
+test("a named marker is drawn as its emoji (a letter as itself, an unknown name as ●) and the row keeps its width; ASCII terminals get # for an emoji", async () => {
+  await loadMarkerNames();
+  const l = rowLayout(100);
+  const row = (marker: string, g = UNICODE_GLYPHS) => flowRowCells(makeFlow({ marker, replay: "request" }), false, l, g).map((c) => c.text).join("");
+  assert.match(row(":grapes:"), /\d  🍇↺HTTP/);
+  assert.match(row("X"), / X↺ HTTP/);
+  assert.match(row(":no_such_emoji:"), / ●↺ HTTP/);
+  // A sequence joined by zero-width joiners draws its first emoji only.
+  assert.match(row(":family_man_woman_girl:"), / 👨↺HTTP/);
+  for (const m of [":grapes:", "X", ":default:", ":family_man_woman_girl:"]) assert.equal(columns(row(m)), columns(row("")), `${m} keeps the row's width`);
+  assert.match(row(":grapes:", ASCII_GLYPHS), / #r HTTP/);
+  assert.match(row("X", ASCII_GLYPHS), / Xr HTTP/);
 });
 
 test("NO_COLOR turns colours off, and the locale picks the glyphs", () => {

@@ -10,7 +10,7 @@ test("the quick help line shows the keys of the screen and the focused flow, the
   const h = await renderConsole({ width: 120 });
   t.after(() => h.unmount());
   assert.match(lastLine(h.lastFrame()), /^L load flows {2}n new flow {2}\? help {2}q quit {2}: command {2}f filter/, "no flows yet: how to get some");
-  h.engine.add([makeFlow({ seq: 1, path: "/one" }), makeFlow({ seq: 2, path: "/two", marked: true, intercepted: true })]);
+  h.engine.add([makeFlow({ seq: 1, path: "/one" }), makeFlow({ seq: 2, path: "/two", marker: ":default:", intercepted: true })]);
   let f = await waitForText(h, "/two");
   assert.match(lastLine(f), /^⏎ open {2}m mark {2}r replay {2}d delete {2}D duplicate {2}\? help {2}q quit/);
   f = await press(h, "j");

@@ -70,11 +70,11 @@ test("orders by method and URL, reversed without re-sorting", () => {
 });
 
 test("marked-only and the view filter hide flows", () => {
-  const fs = makeFlows(4, (i) => ({ seq: 401 + i, marked: i % 2 === 0 }));
+  const fs = makeFlows(4, (i) => ({ seq: 401 + i, marker: i % 2 === 0 ? ":default:" : "" }));
   const s = storeWith(fs);
   s.setMarkedOnly(true);
   assert.deepEqual(ids(s), [401, 403]);
-  s.applyBatch(batch({ update: [{ ...fs[1]!, marked: true }] }));
+  s.applyBatch(batch({ update: [{ ...fs[1]!, marker: ":default:" }] }));
   assert.deepEqual(ids(s), [401, 402, 403]);
   s.setMarkedOnly(false);
   s.applyView(Uint32Array.of(fs[0]!.seq, fs[3]!.seq));

@@ -142,7 +142,7 @@ export function summarize(flow: Flow, seq: number, shown: boolean, showHost = tr
     error: flow.error?.msg,
     intercepted: flow.intercepted,
     interceptedAt: p.interceptedAt,
-    marked: flow.marked !== "",
+    marker: flow.marked,
     replay: flow.is_replay ?? undefined,
     modified: flow.modified,
     live: flow.live,

@@ -119,7 +119,7 @@ function QuickHelpLine({ ctrl, state }: { ctrl: Controller; state: ConsoleState 
   // on), not at every repaint of the status bar.
   const items = useMemo(
     () => fitQuickHelp(quickHelp(ctrl.keymap, context, focused), state.width, (k) => columns(displayKey(k, ascii))),
-    [ctrl.keymap, ctrl.keymap.version, context, focused === undefined, focused?.intercepted, focused?.marked, focused?.modified, state.width, ascii],
+    [ctrl.keymap, ctrl.keymap.version, context, focused === undefined, focused?.intercepted, focused?.marker, focused?.modified, state.width, ascii],
   );
   return (
     <Text wrap="truncate-end" dimColor>

@@ -39,12 +39,12 @@ test("every kind of flow's summary crosses a batch and reads back: flags, option
     const summaries = flows.map((f, i) => summarize(f, i + 1, i % 2 === 0, showHost));
     const back = decodeSummaries(encodeSummaries(summaries));
     assert.deepEqual(back.slice(1), summaries.slice(1), "what crosses is the summary, field for field");
-    assert.deepEqual(back.map((s) => [s.type, s.url, s.status, s.error, s.interceptedAt, s.marked, s.shown]), [
-      ["http", "http://app.test/日本語?q=1", 404, undefined, undefined, true, true],
-      ["http", "https://api.test/p", undefined, undefined, "request", false, false],
-      ["http", "http://down.test:81/", undefined, "connection refused", undefined, false, true],
-      ["tcp", "tcp://tcp.test:7", undefined, undefined, undefined, false, false],
-      ["dns", "dns://example.test", undefined, undefined, undefined, false, true],
+    assert.deepEqual(back.map((s) => [s.type, s.url, s.status, s.error, s.interceptedAt, s.marker, s.shown]), [
+      ["http", "http://app.test/日本語?q=1", 404, undefined, undefined, ":star:", true],
+      ["http", "https://api.test/p", undefined, undefined, "request", "", false],
+      ["http", "http://down.test:81/", undefined, "connection refused", undefined, "", true],
+      ["tcp", "tcp://tcp.test:7", undefined, undefined, undefined, "", false],
+      ["dns", "dns://example.test", undefined, undefined, undefined, "", true],
     ]);
     // The separator inside the comment became a replacement character rather than shifting the fields after it.
     assert.equal(back[0]?.comment, "a comment with a \ufffd in it");

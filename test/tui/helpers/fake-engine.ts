@@ -49,7 +49,7 @@ export function makeFlow(over: Partial<FlowSummary> = {}): FlowSummary {
     error: undefined,
     intercepted: false,
     interceptedAt: undefined,
-    marked: false,
+    marker: "",
     replay: undefined,
     modified: false,
     live: false,
