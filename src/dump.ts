@@ -1,6 +1,7 @@
 import type { EngineHandle } from "./engine-client.ts";
 import { shownAt, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type MessageDetail, type StreamEvent } from "./protocol.ts";
 import { decodeSummaries } from "./summary-codec.ts";
+import { jsonlFlow } from "./dump-json.ts";
 import { DEFAULT_MAX_LINES, lineTextAt, renderContent, type ViewName } from "./tui/contentviews/index.ts";
 import type { MessageSchema, SchemaFor } from "./proto-definitions.ts";
 import { contentMissing, sanitize } from "./tui/format.ts";
@@ -128,7 +129,7 @@ export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void 
   };
   const print = (f: FlowSummary, detail: FlowDetail | undefined): void => {
     if (f.live || !f.shown || opts.flowDetail <= 0 || printedAtOpen.delete(f.id)) return;
-    if (opts.jsonl) opts.out.write(`${JSON.stringify(f)}\n`);
+    if (opts.jsonl) opts.out.write(`${JSON.stringify(jsonlFlow(f, detail, opts.flowDetail))}\n`);
     else printFlow(f, detail);
   };
   const stream = (e: StreamEvent): void => {
