@@ -7,7 +7,7 @@ import { Headers } from "./engine/flow/headers.ts";
 import { WebSocketData, WebSocketMessage } from "./engine/flow/websocket.ts";
 import { TCPFlow, TCPMessage, UDPFlow, UDPMessage } from "./engine/flow/tcp.ts";
 import { DNSFlow, DNSMessage, RCODES, ResourceRecord, types as dnsTypes, classes as dnsClasses } from "./engine/flow/dns.ts";
-import { Client, Server, ServerConnectionHookData, Socks5AuthData, NextLayerData } from "./engine/flow/connection.ts";
+import { Client, ClientHello, ClientHelloData, Server, ServerConnectionHookData, Socks5AuthData, NextLayerData, TlsData } from "./engine/flow/connection.ts";
 import { Flow, FlowError } from "./engine/flow/flow.ts";
 
 export const http = { HTTPFlow, Request, Response, Headers };
@@ -36,6 +36,13 @@ export declare namespace dns {
   type ResourceRecord = import("./engine/flow/dns.ts").ResourceRecord;
 }
 export const connection = { Client, Server, ServerConnectionHookData, Socks5AuthData, NextLayerData };
+/** mitmproxy's `tls` module: what the tls_* hooks get. */
+export const tls = { ClientHello, ClientHelloData, TlsData };
+export declare namespace tls {
+  type ClientHello = import("./engine/flow/connection.ts").ClientHello;
+  type ClientHelloData = import("./engine/flow/connection.ts").ClientHelloData;
+  type TlsData = import("./engine/flow/connection.ts").TlsData;
+}
 export { Flow, FlowError, Headers, Client, Server, ServerConnectionHookData, Socks5AuthData, NextLayerData };
 export { AddonHalt } from "./engine/hooks/addon-manager.ts";
 export { ctx } from "./engine/hooks/ctx.ts";

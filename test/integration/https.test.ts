@@ -173,12 +173,15 @@ test("ignore_hosts passes TLS through: the client sees the origin's own certific
   assert.ok(!flows.some((f) => f.type === "http" && f.scheme === "https"), "nothing was decrypted");
 });
 
-test("tls_clienthello sees the SNI and ALPN offers; ignore_connection passes that connection through, the others are intercepted", { timeout: 10_000 }, async (t) => {
+test("tls_clienthello sees the SNI, ALPN offers, cipher suites, extensions and bytes of the ClientHello (as mitmproxy's tls.ClientHello); ignore_connection passes that connection through, the others are intercepted", { timeout: 10_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("origin"));
   const hellos: string[] = [];
+  const fingerprints: { suites: readonly number[]; extensions: number[]; sniExtension: string; raw: Buffer; body: Buffer }[] = [];
   const addon: Addon = {
     tls_clienthello(data) {
       hellos.push(`${data.client_hello.sni} ${data.client_hello.alpn_protocols.join(",")} ${data.context.server.address?.[1]}`);
+      const sni = data.client_hello.extensions.find(([type]) => type === 0)?.[1] ?? new Uint8Array();
+      fingerprints.push({ suites: data.client_hello.cipher_suites, extensions: data.client_hello.extensions.map(([type]) => type), sniExtension: Buffer.from(sni).toString("latin1"), raw: data.client_hello.raw_bytes(), body: data.client_hello.raw_bytes(false) });
       if (data.client_hello.sni === "localhost") data.ignore_connection = true;
     },
   };
@@ -191,6 +194,15 @@ test("tls_clienthello sees the SNI and ALPN offers; ignore_connection passes tha
   assert.equal(intercepted.body.toString(), "origin");
   assert.notEqual(intercepted.peer.fingerprint256, origin.cert.x509.fingerprint256, "pryx's certificate");
   assert.deepEqual(hellos, [`localhost http/1.1 ${origin.port}`, `app.test http/1.1 ${origin.port}`]);
+  const [hello] = fingerprints;
+  // Node's client offers TLS 1.3's suites first (TLS_AES_256_GCM_SHA384 is 0x1302).
+  assert.ok(hello!.suites.includes(0x1302), `cipher suites: ${hello!.suites.map((n) => n.toString(16))}`);
+  assert.ok(hello!.extensions.includes(0x10) && hello!.extensions.includes(0x2b), "ALPN and supported_versions among the extensions");
+  assert.match(hello!.sniExtension, /localhost$/, "an extension's data as sent");
+  assert.equal(hello!.raw[0], 0x16, "raw_bytes(): a TLS handshake record");
+  assert.equal(hello!.raw.length, 5 + hello!.raw.readUInt16BE(3));
+  assert.deepEqual(hello!.body, hello!.raw.subarray(5), "raw_bytes(false): the handshake message alone");
+  assert.equal(hello!.body[0], 0x01, "a ClientHello");
   const flows = await proxy.waitFinished(2);
   assert.ok(flows.some((f) => f.type === "tcp"), "the passed-through connection is a TCP flow");
   assert.ok(flows.some((f) => f.type === "http" && f.scheme === "https"), "the other was decrypted");

@@ -1,4 +1,5 @@
 import { uuid } from "./uuid.ts";
+import type { FullClientHello } from "../proxy/client-hello.ts";
 
 export type Address = [host: string, port: number];
 
@@ -95,16 +96,45 @@ export class TlsData {
 }
 
 /**
- * What `tls_clienthello` gets, as mitmproxy's ClientHelloData: the connection, the ClientHello's
- * name and ALPN offers, and `ignore_connection`, which an addon sets to pass this connection
- * through without decrypting it (mitmproxy's tls_passthrough example decides so per connection).
+ * A client's ClientHello as mitmproxy's `tls.ClientHello`: its name, ALPN offers, cipher suites
+ * and extensions (what JA3-style fingerprints are made of), and the bytes it came in.
+ */
+export class ClientHello {
+  readonly sni: string | undefined;
+  readonly alpn_protocols: readonly string[];
+  readonly cipher_suites: readonly number[];
+  /** Each extension's type and data, in the order the client sent them. */
+  readonly extensions: readonly (readonly [number, Uint8Array])[];
+
+  /** `record`: the TLS record holding the ClientHello, as the client sent it. */
+  constructor(
+    hello: FullClientHello | undefined,
+    private readonly record: Uint8Array,
+  ) {
+    this.sni = hello?.sni;
+    this.alpn_protocols = hello?.alpn ?? [];
+    this.cipher_suites = hello?.cipherSuites ?? [];
+    this.extensions = hello?.extensions ?? [];
+  }
+
+  /** The ClientHello handshake message, in its TLS record unless `wrapInRecord` is false (mitmproxy's `raw_bytes(wrap_in_record)`). */
+  raw_bytes(wrapInRecord = true): Buffer {
+    const length = 5 + ((this.record[3] ?? 0) << 8 | (this.record[4] ?? 0));
+    return Buffer.from(this.record.subarray(wrapInRecord ? 0 : 5, Math.min(length, this.record.length)));
+  }
+}
+
+/**
+ * What `tls_clienthello` gets, as mitmproxy's ClientHelloData: the connection, the ClientHello,
+ * and `ignore_connection`, which an addon sets to pass this connection through without
+ * decrypting it (mitmproxy's tls_passthrough example decides so per connection).
  */
 export class ClientHelloData {
   ignore_connection = false;
 
   constructor(
     readonly context: { readonly client: Client; readonly server: Server },
-    readonly client_hello: { readonly sni: string | undefined; readonly alpn_protocols: readonly string[] },
+    readonly client_hello: ClientHello,
   ) {}
 }
 

@@ -9,6 +9,13 @@ export interface ClientHelloInfo {
   alpn: string[];
 }
 
+/** All of a ClientHello that mitmproxy's ClientHello gives addons (JA3 and the like fingerprint with it). */
+export interface FullClientHello extends ClientHelloInfo {
+  cipherSuites: number[];
+  /** Each extension's type and data, in the order sent. */
+  extensions: [number, Uint8Array][];
+}
+
 const HANDSHAKE = 0x16;
 const CLIENT_HELLO = 0x01;
 const EXT_SERVER_NAME = 0x0000;
@@ -16,6 +23,15 @@ const EXT_ALPN = 0x0010;
 
 /** undefined when `data` is not a complete ClientHello record (fragmented, truncated or not TLS). */
 export function parseClientHello(data: Uint8Array): ClientHelloInfo | undefined {
+  return readClientHello(data, false);
+}
+
+/** As parseClientHello, with the cipher suites and every extension: for tls_clienthello, not every handshake. */
+export function parseFullClientHello(data: Uint8Array): FullClientHello | undefined {
+  return readClientHello(data, true) as FullClientHello | undefined;
+}
+
+function readClientHello(data: Uint8Array, full: boolean): ClientHelloInfo | FullClientHello | undefined {
   if (data.length < 5 || data[0] !== HANDSHAKE) return undefined;
   const recordEnd = 5 + ((data[3]! << 8) | data[4]!);
   if (recordEnd > data.length) return undefined;
@@ -26,10 +42,14 @@ export function parseClientHello(data: Uint8Array): ClientHelloInfo | undefined 
   if (bodyEnd > recordEnd) return undefined;
   r.skip(2 + 32); // client_version, random
   r.skip(r.u8()); // session_id
-  r.skip(r.u16()); // cipher_suites
+  const suitesLength = r.u16();
+  const cipherSuites: number[] = [];
+  if (full) for (let end = r.at + suitesLength; r.ok && r.at + 2 <= end; ) cipherSuites.push(r.u16());
+  else r.skip(suitesLength);
   r.skip(r.u8()); // compression_methods
-  const info: ClientHelloInfo = { sni: undefined, alpn: [] };
-  if (r.at === bodyEnd) return info;
+  const extensions: [number, Uint8Array][] = [];
+  const info: ClientHelloInfo | FullClientHello = full ? { sni: undefined, alpn: [], cipherSuites, extensions } : { sni: undefined, alpn: [] };
+  if (r.at === bodyEnd) return r.ok ? info : undefined;
   const extEnd = r.at + 2 + r.u16();
   if (extEnd > bodyEnd) return undefined;
   while (r.at + 4 <= extEnd) {
@@ -38,6 +58,7 @@ export function parseClientHello(data: Uint8Array): ClientHelloInfo | undefined 
     if (end > extEnd) return undefined;
     if (type === EXT_SERVER_NAME) info.sni = serverName(new Reader(data, r.at, end));
     else if (type === EXT_ALPN) info.alpn = protocols(new Reader(data, r.at, end));
+    if (full) extensions.push([type, data.subarray(r.at, end)]);
     r.at = end;
   }
   return r.ok ? info : undefined;

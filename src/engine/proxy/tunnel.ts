@@ -2,12 +2,12 @@ import net from "node:net";
 import tls from "node:tls";
 import { FlowError, KILLED_MESSAGE } from "../flow/flow.ts";
 import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
-import { ClientHelloData, LAYER_NAMES, NextLayerData, Server, TlsData, formatAddress, type Client, type LayerName } from "../flow/connection.ts";
+import { ClientHello, ClientHelloData, LAYER_NAMES, NextLayerData, Server, TlsData, formatAddress, type Client, type LayerName } from "../flow/connection.ts";
 import { openServer, serverClosed, useEagerServer } from "./upstream.ts";
 import { logTlsKeys } from "./key-log.ts";
 import { rememberHelloName } from "./hello-names.ts";
 import { clientChain } from "./peer-chain.ts";
-import { parseClientHello } from "./client-hello.ts";
+import { parseClientHello, parseFullClientHello } from "./client-hello.ts";
 import { Http2Connection } from "./h2-connection.ts";
 import { clientDisconnected } from "./client-gone.ts";
 import { waitIfIntercepted } from "./paused.ts";
@@ -251,7 +251,7 @@ export class Tunnel {
     const hello = parseClientHello(first);
     if (this.ignoredByName(hello?.sni, target)) return void this.passThroughAfterHello(socket, client, target, first);
     if (!this.ctx.addons.wants("tls_clienthello")) return this.interceptTls(socket, client, first, secure, hello);
-    const data = new ClientHelloData({ client, server: new Server([target.host, target.port]) }, { sni: hello?.sni, alpn_protocols: hello?.alpn ?? [] });
+    const data = new ClientHelloData({ client, server: new Server([target.host, target.port]) }, new ClientHello(parseFullClientHello(first), first));
     void this.ctx.addons.trigger("tls_clienthello", data).then(() => {
       // Gone while the hook ran: no handler owns the client yet, so it is reported here.
       if (socket.destroyed) return void clientDisconnected(this.ctx.addons, client);
