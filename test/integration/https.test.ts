@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import { decodeSummaries } from "../../src/summary-codec.ts";
 import { flowDetail } from "../../src/engine/flow/detail.ts";
+import { decodeFlow, encodeFlow } from "../../src/engine/flow/codec.ts";
 import assert from "node:assert/strict";
 import { X509Certificate, createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -244,6 +245,11 @@ test("upstream verification: a self-signed origin is a 502 naming host and reaso
   assert.equal(cert?.error, undefined);
   assert.equal(cert && "sha256" in cert && cert.sha256, origin.cert.x509.fingerprint256.replaceAll(":", "").toLowerCase());
   assert.deepEqual(cert && "altNames" in cert && cert.altNames, ["127.0.0.1", "localhost", "app.test"]);
+  // Saved and read again (a flow file), the chain and cipher are still there: the Detail tab shows the certificate after -r.
+  const back = decodeFlow(encodeFlow(flow)) as HTTPFlow;
+  assert.deepEqual(back.server_conn.certificate_list, flow.server_conn.certificate_list);
+  assert.equal(back.server_conn.cipher, flow.server_conn.cipher);
+  assert.match(back.server_conn.cipher ?? "", /AES|CHACHA/);
 });
 
 test("a client that rejects the pryx certificate gets a log line saying so, and the proxy serves the next request", { timeout: 10_000 }, async (t) => {

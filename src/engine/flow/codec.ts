@@ -30,6 +30,9 @@ interface ConnJSON {
   /** When TLS was set up, and (a server's) the TCP connection; absent in older lines. */
   timestamp_tls_setup?: number | null;
   timestamp_tcp_setup?: number | null;
+  /** The cipher and the certificates the peer sent (PEM), leaf first; absent in older lines. */
+  cipher?: string | null;
+  certificate_list?: string[];
 }
 
 interface MessageJSON {
@@ -88,6 +91,8 @@ function conn(c: Client | Server, address: Address | undefined): ConnJSON {
     timestamp_end: c.timestamp_end ?? null,
     timestamp_tls_setup: c.timestamp_tls_setup ?? null,
     ...(c instanceof Server ? { timestamp_tcp_setup: c.timestamp_tcp_setup ?? null } : {}),
+    cipher: c.cipher ?? null,
+    certificate_list: c.certificate_list,
   };
 }
 
@@ -159,6 +164,8 @@ function restoreConn<T extends Client | Server>(c: T, j: ConnJSON): T {
   c.timestamp_end = j.timestamp_end ?? undefined;
   c.timestamp_tls_setup = j.timestamp_tls_setup ?? undefined;
   if (c instanceof Server) c.timestamp_tcp_setup = j.timestamp_tcp_setup ?? undefined;
+  c.cipher = j.cipher ?? undefined;
+  c.certificate_list = j.certificate_list ?? [];
   c.closed = true;
   return c;
 }

@@ -52,6 +52,8 @@ function connectionFacts(c: Client | Server, s: Dict): void {
   c.alpn_offers = list(s.alpn_offers).map((o) => text(o) ?? "");
   c.tls_version = text(s.tls_version);
   c.cipher = text(s.cipher) ?? text(s.cipher_name);
+  // PEM bytes, leaf first (mitmproxy's Cert.to_pem()).
+  c.certificate_list = list(s.certificate_list).flatMap((pem) => text(pem) ?? []);
   c.timestamp_start = num(s.timestamp_start);
   c.timestamp_tls_setup = num(s.timestamp_tls_setup);
   c.timestamp_end = num(s.timestamp_end);
