@@ -10,6 +10,7 @@ import { WebSocketData, WebSocketMessage } from "./websocket.ts";
 import { DNSFlow, DNSMessage } from "./dns.ts";
 import * as dnsPacket from "dns-packet";
 import { FlowError, type Flow } from "./flow.ts";
+import { plainJson } from "./plain-json.ts";
 import { Headers, type HeaderField } from "./headers.ts";
 
 export const FLOW_FILE_VERSION = 1;
@@ -30,9 +31,16 @@ interface ConnJSON {
   /** When TLS was set up, and (a server's) the TCP connection; absent in older lines. */
   timestamp_tls_setup?: number | null;
   timestamp_tcp_setup?: number | null;
-  /** The cipher and the certificates the peer sent (PEM), leaf first; absent in older lines. */
+  /** The cipher and the certificates the peer sent (PEM), leaf first; absent in older lines, as are the rest. */
   cipher?: string | null;
   certificate_list?: string[];
+  id?: string;
+  error?: string | null;
+  tls_established?: boolean;
+  /** The client's: the mode it came in through (`regular`, `reverse:https://…`). */
+  proxy_mode?: string;
+  /** The server's: the upstream proxy it was reached through. */
+  via?: Address | null;
 }
 
 interface MessageJSON {
@@ -53,6 +61,8 @@ interface FlowJSON {
   marked: string;
   is_replay: "request" | "response" | null;
   comment: string;
+  /** Addons' metadata, its plain-JSON entries; absent in older lines. */
+  metadata?: Record<string, unknown>;
   error: { msg: string; timestamp?: number } | null;
   client: ConnJSON;
   server: ConnJSON;
@@ -77,6 +87,13 @@ export class FlowFileError extends Error {}
 const b64 = (b: Uint8Array | undefined): string | null => (b === undefined ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64"));
 const unb64 = (s: string | null | undefined): Uint8Array | undefined => (s === null || s === undefined ? undefined : Buffer.from(s, "base64"));
 
+/** Entries of an addon's metadata that JSON keeps as they are (a Buffer, a class, a function would come back as something else, or not at all). */
+function plainJsonEntries(metadata: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(metadata)) if (plainJson(v)) out[k] = v;
+  return out;
+}
+
 function conn(c: Client | Server, address: Address | undefined): ConnJSON {
   return {
     address: address ?? null,
@@ -93,6 +110,10 @@ function conn(c: Client | Server, address: Address | undefined): ConnJSON {
     ...(c instanceof Server ? { timestamp_tcp_setup: c.timestamp_tcp_setup ?? null } : {}),
     cipher: c.cipher ?? null,
     certificate_list: c.certificate_list,
+    id: c.id,
+    error: c.error ?? null,
+    tls_established: c.tls_established,
+    ...(c instanceof Client ? { proxy_mode: c.proxy_mode } : { via: c.via ?? null }),
   };
 }
 
@@ -105,6 +126,7 @@ export function encodeFlow(flow: Flow): string {
     marked: flow.marked,
     is_replay: flow.is_replay,
     comment: flow.comment,
+    metadata: plainJsonEntries(flow.metadata),
     error: flow.error ? { msg: flow.error.msg, timestamp: flow.error.timestamp } : null,
     client: conn(flow.client_conn, flow.client_conn.peername),
     server: conn(flow.server_conn, flow.server_conn.address),
@@ -166,6 +188,9 @@ function restoreConn<T extends Client | Server>(c: T, j: ConnJSON): T {
   if (c instanceof Server) c.timestamp_tcp_setup = j.timestamp_tcp_setup ?? undefined;
   c.cipher = j.cipher ?? undefined;
   c.certificate_list = j.certificate_list ?? [];
+  c.error = j.error ?? undefined;
+  c.tls_established = j.tls_established ?? j.tls;
+  if (c instanceof Server) c.via = j.via ?? undefined;
   c.closed = true;
   return c;
 }
@@ -180,8 +205,8 @@ export function decodeFlow(line: string): Flow {
   // JSON, but no flow of any version: say what files are read, not that this one is too new.
   if (j === null || typeof j !== "object" || !("v" in j)) throw new FlowFileError("not a flow: pryx reads its own flow files, mitmproxy's (mitmdump -w) and HAR");
   if (j.v !== FLOW_FILE_VERSION) throw new FlowFileError(`unsupported flow file version ${String(j.v)} (this pryx reads version ${FLOW_FILE_VERSION})`);
-  const client = restoreConn(new Client(j.client.address ?? ["", 0], ["", 0]), j.client);
-  const server = restoreConn(new Server(j.server.address ?? undefined), j.server);
+  const client = restoreConn(new Client(j.client.address ?? ["", 0], ["", 0], j.client.proxy_mode, j.client.id), j.client);
+  const server = restoreConn(new Server(j.server.address ?? undefined, j.server.id), j.server);
   let flow: Flow;
   if (j.type === "http" && j.request) {
     const r = j.request;
@@ -214,6 +239,7 @@ export function decodeFlow(line: string): Flow {
   flow.marked = j.marked;
   flow.is_replay = j.is_replay;
   flow.comment = j.comment;
+  flow.metadata = j.metadata ?? {};
   // Older files have no error time: the flow's creation, not the time of reading, so that durations stay sane.
   flow.error = j.error ? new FlowError(j.error.msg, j.error.timestamp ?? j.timestamp_created) : undefined;
   flow.live = false;

@@ -30,6 +30,14 @@ const text = (v: TValue | undefined, bytesAs: BufferEncoding = "latin1"): string
 const num = (v: TValue | undefined): number | undefined => (typeof v === "number" ? v : undefined);
 const bytes = (v: TValue | undefined): Uint8Array | undefined => (Buffer.isBuffer(v) ? v : typeof v === "string" ? Buffer.from(v, "utf8") : undefined);
 
+/** A metadata value as an addon would have set it in JavaScript: bytes as text. */
+function plainValue(v: TValue): unknown {
+  if (Buffer.isBuffer(v)) return v.toString("utf8");
+  if (Array.isArray(v)) return v.map(plainValue);
+  if (isDict(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainValue(x)]));
+  return v;
+}
+
 function address(v: TValue | undefined): Address | undefined {
   const a = list(v);
   const host = text(a[0], "utf8");
@@ -179,6 +187,7 @@ export function flowFromMitmproxyState(state: TValue): Flow {
   flow.marked = typeof state.marked === "string" ? state.marked : state.marked === true ? ":default:" : "";
   flow.is_replay = state.is_replay === "request" || state.is_replay === "response" ? state.is_replay : null;
   flow.comment = text(state.comment, "utf8") ?? "";
+  flow.metadata = plainValue(dict(state.metadata)) as Record<string, unknown>;
   const err = dict(state.error);
   const msg = text(err.msg, "utf8");
   flow.error = msg !== undefined ? new FlowError(msg, num(err.timestamp) ?? flow.timestamp_created) : undefined;

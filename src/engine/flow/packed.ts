@@ -12,6 +12,7 @@
  * Only what round-trips exactly is packed: a flow with trailers, a WebSocket, an edit backup,
  * metadata that is not plain JSON, or a NUL in any text stays an object (see `packable`).
  */
+import { plainJson } from "./plain-json.ts";
 import { FlowError, SEQ } from "./flow.ts";
 import { HTTPFlow, Request, Response } from "./http.ts";
 import { Headers } from "./headers.ts";
@@ -27,20 +28,6 @@ import {
 
 export { PackArena, PackedHTTPFlow } from "./packed-layout.ts";
 export { PackedView } from "./packed-view.ts";
-
-/**
- * Whether a value is plain JSON (strings, finite numbers, booleans, null, arrays and plain
- * objects), which JSON.parse gives back equal: anything else (a Buffer, a Date, a class, undefined)
- * keeps its flow unpacked.
- */
-function plainJson(v: unknown, depth = 0): boolean {
-  if (depth > 32) return false;
-  if (v === null || typeof v === "string" || typeof v === "boolean") return true;
-  if (typeof v === "number") return Number.isFinite(v);
-  if (Array.isArray(v)) return v.every((x) => plainJson(x, depth + 1));
-  if (typeof v !== "object" || Object.getPrototypeOf(v) !== Object.prototype) return false;
-  return Object.values(v as Record<string, unknown>).every((x) => plainJson(x, depth + 1));
-}
 
 function hasMetadata(flow: HTTPFlow): boolean {
   for (const _ in flow.metadata) return true;

@@ -53,7 +53,7 @@ function tn(v: W): Buffer {
 const b = (s: string | Buffer): W => ({ b: Buffer.isBuffer(s) ? s : Buffer.from(s, "latin1") });
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const conn = { peername: ["10.0.0.5", 51000], sockname: ["10.0.0.1", 8080], tls: true, sni: "app.test", alpn: b("h2"), alpn_offers: [b("h2"), b("http/1.1")], tls_version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", certificate_list: [b(PEM), b(PEM)], timestamp_start: 1.5, timestamp_end: 9.5, proxy_mode: "regular", address: ["app.test", 443] };
-const base = (type: string, extra: Record<string, W>): W => ({ version: 21, type, id: `id-${type}`, error: null, client_conn: conn, server_conn: conn, intercepted: false, is_replay: null, marked: ":default:", metadata: {}, comment: "seen", timestamp_created: 2.25, backup: null, ...extra });
+const base = (type: string, extra: Record<string, W>): W => ({ version: 21, type, id: `id-${type}`, error: null, client_conn: conn, server_conn: conn, intercepted: false, is_replay: null, marked: ":default:", metadata: { tag: b("from-addon"), hits: 3, nested: { ok: true } }, comment: "seen", timestamp_created: 2.25, backup: null, ...extra });
 
 test("mitmproxy 11 states (version 21): peername names, HTTP/2 with a WebSocket, DNS from its raw records, TCP, UDP; an unknown type is named as not read", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-mitm-"));
@@ -89,6 +89,7 @@ test("mitmproxy 11 states (version 21): peername names, HTTP/2 with a WebSocket,
     assert.deepEqual(h.client_conn.alpn_offers, ["h2", "http/1.1"]);
     assert.deepEqual(h.server_conn.certificate_list, [PEM, PEM], "the server's chain, as PEM");
     assert.equal(h.server_conn.cipher, "TLS_AES_256_GCM_SHA384");
+    assert.deepEqual(h.metadata, { tag: "from-addon", hits: 3, nested: { ok: true } }, "addons' metadata");
     assert.equal(h.request.http_version, "HTTP/2.0");
     assert.equal(h.request.path, "/chat?x=%FF");
     assert.equal(h.request.headers.get("x-raw"), "\xff\x01", "header bytes kept one char per byte");
