@@ -299,7 +299,7 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
   const early: EngineEvent[] = [];
   let stopEarly: () => void = () => undefined;
   // While the engine starts: the console draws emoji markers from its first frame.
-  void loadMarkerNames();
+  const markerNames = loadMarkerNames();
   const engine = await startEngine(
     { options, keepFlows: true, noServer: noServer(argv, await withConfigFiles(options)), captureOutput: true },
     (e) => {
@@ -315,6 +315,7 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
   // The console's event log is the one place it reports start-up; a new CA needs the user's action.
   if (info.caCreated) early.push({ t: "batch", add: EMPTY_BATCH, update: EMPTY_BATCH, remove: [], logs: [{ ts: Date.now() / 1000, level: "warn", msg: caNotice(info) }], reset: false });
   const { runConsole } = await import("./tui/index.tsx");
+  await markerNames;
   let code = 0;
   try {
     const done = runConsole(engine, info, { confdir: info.confdir, initialEvents: early });

@@ -197,7 +197,8 @@ export function registerCoreOptions(options: Options): void {
   });
   options.add({ name: "intercept", type: "filter", default: undefined, help: "Intercept filter: matching flows pause for the user.", validate: validFilter });
   options.add({ name: "intercept_active", type: "bool", default: false, help: "Whether the intercept filter is in force (set when intercept is set)." });
-  options.add({ name: "intercept_on_exit", type: "choice", default: "resume", choices: ["resume", "kill"], help: "What happens to paused flows when pryx exits." });
+  // kill, as mitmproxy does: a request paused to keep it from its server must not reach it because pryx quit.
+  options.add({ name: "intercept_on_exit", type: "choice", default: "kill", choices: ["kill", "resume"], help: "What happens to flows still paused when pryx exits: kill them (as mitmproxy does), or resume them as they are." });
   options.add({ name: "dumper_filter", type: "filter", default: undefined, help: "pryx dump prints only flows matching this filter (the filter given after the flags sets it too).", validate: validFilter });
   options.add({ name: "onboarding", type: "bool", default: true, help: "Answer requests to onboarding_host with the page that hands out the pryx CA." });
   options.add({ name: "onboarding_host", type: "str", default: ONBOARDING_HOST, help: "The host of the onboarding page (mitmproxy's is mitm.it)." });

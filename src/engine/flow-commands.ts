@@ -2,6 +2,7 @@ import { DEFAULT_MARKER, isMarker } from "../markers.ts";
 import fs from "node:fs";
 import type { CommandRegistry } from "./commands.ts";
 import { writeFlowFile, type FlowFileRead } from "./save-stream.ts";
+import { leftOutReason } from "./flow-file-format.ts";
 import { savePath } from "./save-path.ts";
 import { EXPORT_FORMATS, exportFlow, type ExportFormat } from "./flow/export.ts";
 import { toHar } from "./flow/har.ts";
@@ -308,14 +309,14 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
   commands.add({
     name: "save.file",
     signature: "save.file flows path",
-    help: "Save flows to a pryx flow file (a leading + appends).",
+    help: "Save flows to a flow file: pryx's, or mitmproxy's for a .mitm or .flow name (a leading + appends).",
     run: async (args) => {
       const ids = flowIdsArg(args, "save.file");
       const spec = args[1];
       if (!spec) throw new CommandError("save.file needs a path");
-      const { file, append } = savePath(spec);
-      const saved = await writeFlowFile(file, append, ids, (id) => store.readOnce(id));
-      return `${counted("saved", saved)} to ${file}`;
+      const { file, append, format } = savePath(spec);
+      const { written, leftOut } = await writeFlowFile(file, append, format, ids, (id) => store.readOnce(id));
+      return `${counted("saved", written)} to ${file}${leftOut.length ? `; left out ${leftOut.length}: ${leftOutReason(leftOut)}` : ""}`;
     },
   });
   commands.add({

@@ -3,6 +3,7 @@ import path from "node:path";
 import { looksLikeTnetstring } from "./flow/tnetstring.ts";
 import { isHar } from "./flow/har.ts";
 import { makeDirectories } from "./make-directories.ts";
+import { formatForPath, type FlowFileFormat } from "./flow-file-format.ts";
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -32,11 +33,12 @@ export function strftime(pattern: string, t: Date): string {
 
 /**
  * Where a save path (-w, save.file) writes, as mitmproxy takes one: a leading "+" appends, strftime
- * codes are the time now (`-w 'caps/%Y-%m-%d.pryx'`), missing directories are made. Throws, with
- * the reason, for a place nothing can be written, and for appending to a file that is not a pryx
- * flow file: pryx's lines after a mitmproxy capture or a HAR make a file no tool reads whole.
+ * codes are the time now (`-w 'caps/%Y-%m-%d.pryx'`), missing directories are made; and in which
+ * format (see formatForPath). Throws, with the reason, for a place nothing can be written, and for
+ * appending to a file of another format: pryx's lines after a mitmproxy capture (or a HAR), or
+ * mitmproxy's records after pryx's lines, make a file no tool reads whole.
  */
-export function savePath(spec: string, now = new Date()): { file: string; append: boolean } {
+export function savePath(spec: string, now = new Date()): { file: string; append: boolean; format: FlowFileFormat } {
   const append = spec.startsWith("+");
   const raw = append ? spec.slice(1) : spec;
   const file = raw.includes("%") ? strftime(raw, now) : raw;
@@ -45,15 +47,19 @@ export function savePath(spec: string, now = new Date()): { file: string; append
   } catch (err) {
     throw new Error(`cannot save flows to ${file}: ${(err as Error).message}`);
   }
+  const format = formatForPath(file);
   if (append) {
     const kind = existingKind(file);
-    if (kind) throw new Error(`cannot append to ${file}: it is ${kind}, and pryx's flow lines after it would make it unreadable; save to a new file`);
+    if (kind && kind.format !== format) {
+      const records = format === "pryx" ? "pryx's flow lines" : "mitmproxy's flow records";
+      throw new Error(`cannot append to ${file}: it is ${kind.label}, and ${records} after it would make it unreadable; save to a new file`);
+    }
   }
-  return { file, append };
+  return { file, append, format };
 }
 
-/** What an existing file is when it is no pryx flow file; undefined for a pryx file, an empty one or none. */
-function existingKind(file: string): string | undefined {
+/** What an existing file holds; undefined for an empty one or none. */
+function existingKind(file: string): { label: string; format?: FlowFileFormat } | undefined {
   let head: Buffer;
   try {
     const fd = fs.openSync(file, "r");
@@ -67,8 +73,9 @@ function existingKind(file: string): string | undefined {
     return undefined;
   }
   const text = head.toString("utf8").replace(/^\uFEFF/, "").trimStart();
-  if (text === "" || text.startsWith('{"v"')) return undefined;
-  if (looksLikeTnetstring(head)) return "a mitmproxy flow file";
-  if (isHar(text)) return "a HAR file";
-  return "not a pryx flow file";
+  if (text === "") return undefined;
+  if (text.startsWith('{"v"')) return { label: "a pryx flow file", format: "pryx" };
+  if (looksLikeTnetstring(head)) return { label: "a mitmproxy flow file", format: "mitmproxy" };
+  if (isHar(text)) return { label: "a HAR file" };
+  return { label: "not a flow file" };
 }

@@ -3,7 +3,8 @@ import { StringDecoder } from "node:string_decoder";
 import type { Options } from "./options.ts";
 import type { Log } from "./log.ts";
 import type { Flow } from "./flow/flow.ts";
-import { decodeFlow, encodeFlow } from "./flow/codec.ts";
+import { decodeFlow } from "./flow/codec.ts";
+import { flowRecord, leftOutReason, type FlowFileFormat } from "./flow-file-format.ts";
 import { fromHar, isHar } from "./flow/har.ts";
 import { looksLikeTnetstring, parseTnetstring } from "./flow/tnetstring.ts";
 import { flowFromMitmproxyState } from "./flow/mitmproxy-flow.ts";
@@ -12,13 +13,16 @@ import { savePath } from "./save-path.ts";
 
 /**
  * Built-in addon behind `-w/--save-stream-file`: appends every finished flow to the
- * file as one line. A leading "+" appends to an existing file; otherwise the file is
+ * file as one record. A leading "+" appends to an existing file; otherwise the file is
  * started anew (mitmproxy's convention). See `savePath` for the rest of the path's form.
  */
 export class SaveStreamAddon extends FinishedFlows {
   readonly name = "save_stream";
   private fd: number | undefined;
   private path: string | undefined;
+  private format: FlowFileFormat = "pryx";
+  /** Flow types the file's format cannot hold, each said once. */
+  private readonly warnedTypes = new Set<string>();
 
   constructor(
     private readonly options: Options,
@@ -33,10 +37,11 @@ export class SaveStreamAddon extends FinishedFlows {
     this.close();
     const spec = this.options.get<string | undefined>("save_stream_file");
     if (!spec) return;
-    const { file, append } = savePath(spec);
+    const { file, append, format } = savePath(spec);
     try {
       this.fd = fs.openSync(file, append ? "a" : "w");
       this.path = file;
+      this.format = format;
     } catch (err) {
       throw new Error(`cannot open ${file} to save flows: ${(err as Error).message}`);
     }
@@ -44,8 +49,15 @@ export class SaveStreamAddon extends FinishedFlows {
 
   protected finished(flow: Flow): void {
     if (this.fd === undefined) return;
+    const record = flowRecord(this.format, flow);
+    if (record === undefined) {
+      if (!this.warnedTypes.has(flow.type)) this.log.warn(`${this.path}: ${flow.type.toUpperCase()} flows are not saved: ${leftOutReason([flow])}`);
+      this.warnedTypes.add(flow.type);
+      return;
+    }
     try {
-      fs.writeSync(this.fd, `${encodeFlow(flow)}\n`);
+      if (typeof record === "string") fs.writeSync(this.fd, record);
+      else fs.writeSync(this.fd, record);
     } catch (err) {
       this.log.error(`cannot write flow to ${this.path}: ${(err as Error).message}`);
     }
@@ -66,29 +78,34 @@ export class SaveStreamAddon extends FinishedFlows {
 const SAVE_BATCH = 1000;
 
 /**
- * Writes the flows named by `ids` (as `read` gives them; one gone meanwhile is skipped) to a pryx
- * flow file, a batch at a time with the engine free between writes: 100,000 flows are over 200 MB,
- * and one string of them all was seconds of a stalled proxy and as much memory again.
- * Returns how many were written.
+ * Writes the flows named by `ids` (as `read` gives them; one gone meanwhile is skipped) to a flow
+ * file in `format`, a batch at a time with the engine free between writes: 100,000 flows are over
+ * 200 MB, and one string of them all was seconds of a stalled proxy and as much memory again.
+ * Returns how many were written, and the flows the format cannot hold, which were not.
  */
-export async function writeFlowFile(file: string, append: boolean, ids: readonly string[], read: (id: string) => Flow | undefined): Promise<number> {
+export async function writeFlowFile(file: string, append: boolean, format: FlowFileFormat, ids: readonly string[], read: (id: string) => Flow | undefined): Promise<{ written: number; leftOut: Flow[] }> {
   const out = await fs.promises.open(file, append ? "a" : "w");
   let written = 0;
+  const leftOut: Flow[] = [];
   try {
     for (let start = 0; start < ids.length; start += SAVE_BATCH) {
-      let text = "";
+      const records: (string | Buffer)[] = [];
       for (const id of ids.slice(start, start + SAVE_BATCH)) {
         const flow = read(id);
         if (!flow) continue;
-        text += `${encodeFlow(flow)}\n`;
-        written++;
+        const record = flowRecord(format, flow);
+        if (record === undefined) leftOut.push(flow);
+        else records.push(record);
       }
-      if (text) await out.write(text);
+      written += records.length;
+      if (records.length === 0) continue;
+      if (format === "pryx") await out.write(records.join(""));
+      else await out.write(Buffer.concat(records as Buffer[]));
     }
   } finally {
     await out.close();
   }
-  return written;
+  return { written, leftOut };
 }
 
 export interface FlowFileRead {

@@ -1729,7 +1729,14 @@ export class Controller {
       this.onStoreChange();
       return;
     }
-    this.confirm("Quit pryx?", () => this.exit());
+    this.confirm(`Quit pryx?${this.pausedOnExit()}`, () => this.exit());
+  }
+
+  /** What the quit prompt says of paused flows, which quitting kills or resumes (intercept_on_exit). */
+  private pausedOnExit(): string {
+    const paused = this.store.counts().intercepted;
+    if (paused === 0) return "";
+    return ` ${paused === 1 ? "1 paused flow" : `${paused} paused flows`} will be ${this.option("intercept_on_exit") === "resume" ? "resumed" : "killed"}.`;
   }
 
   private openHelp(): void {

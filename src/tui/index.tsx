@@ -122,8 +122,8 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
   // the second frame at the latest (the first frame looks the same either way).
   void shareInkCaches();
   void cacheInkRows();
-  // Flows marked with an emoji name are drawn with it from the first frame (the CLI started loading the names with the engine).
-  await loadMarkerNames();
+  // Emoji markers: the CLI has the names loaded by now (it started with the engine), so flows marked with one are drawn with it from the first frame.
+  void loadMarkerNames();
 
   const theme = themeFromEnv(process.env);
   // The terminal went away (the SSH connection dropped, the tmux server was killed): nothing can

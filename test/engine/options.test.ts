@@ -49,7 +49,7 @@ test("a value of the wrong type names the option, the expected type and the valu
   const o = coreOptions();
   throwsOption(() => o.setText("listen_port", "eighty"), /option listen_port/, /an integer/, /"eighty"/);
   throwsOption(() => o.setText("ssl_insecure", "maybe"), /option ssl_insecure/, /true or false/);
-  throwsOption(() => o.setText("intercept_on_exit", "explode"), /option intercept_on_exit/, /resume, kill/);
+  throwsOption(() => o.setText("intercept_on_exit", "explode"), /option intercept_on_exit/, /kill, resume/);
   throwsOption(() => o.setText("view_filter", "~q & ("), /option view_filter/, /filter expression/);
   throwsOption(() => o.setText("ignore_hosts", "ok,(unclosed"), /option ignore_hosts/, /invalid regex/);
   throwsOption(() => o.setText("mode", "bogus"), /^option mode: invalid mode "bogus": expected regular, transparent, upstream:URL, reverse:URL, socks5 or dns, each optionally @PORT or @HOST:PORT$/);
@@ -151,7 +151,7 @@ test("info renders value and default as editable text", () => {
   assert.equal(info.type, "str[]");
   assert.equal(info.value, "a,b");
   assert.equal(info.default, "");
-  assert.deepEqual(o.info("intercept_on_exit").choices, ["resume", "kill"]);
+  assert.deepEqual(o.info("intercept_on_exit").choices, ["kill", "resume"]);
 });
 
 test("Engine init options: an unknown name or a bad value fails start, naming the option", { timeout: 10_000 }, async (t) => {

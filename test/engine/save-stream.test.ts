@@ -8,7 +8,7 @@ import { Options } from "../../src/engine/options.ts";
 import { savePath, strftime } from "../../src/engine/save-path.ts";
 import { registerCoreOptions } from "../../src/engine/core-options.ts";
 import { Log } from "../../src/engine/log.ts";
-import { TCPFlow, TCPMessage } from "../../src/engine/flow/tcp.ts";
+import { TCPFlow, TCPMessage, UDPFlow } from "../../src/engine/flow/tcp.ts";
 import { toHar } from "../../src/engine/flow/har.ts";
 import { encodeFlow } from "../../src/engine/flow/codec.ts";
 import { Client, Server } from "../../src/engine/flow/connection.ts";
@@ -162,23 +162,57 @@ test("-w saves a TCP or WebSocket connection still open when pryx stops (done), 
   assert.deepEqual(ids, [ended.id, open.id]);
 });
 
-test("a save path is taken as mitmproxy takes one: strftime codes, missing directories made, no appending to a mitmproxy or HAR file, a place nothing can be written to refused (not looping)", (t) => {
+test("-w to a .mitm file writes mitmproxy's records as flows finish; a UDP flow, which that format has none of, is said once and left out", (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-save-mitm-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "capture.mitm");
+  const options = new Options();
+  registerCoreOptions(options);
+  const log = new Log();
+  const warnings: string[] = [];
+  log.setSink((e) => void (e.level === "warn" && warnings.push(e.msg)));
+  const save = new SaveStreamAddon(options, log);
+  options.onChange((updated) => save.configure(updated));
+  options.setText("save_stream_file", file);
+  const http = flow("/a", "body");
+  save.response(http);
+  for (const n of [1, 2]) {
+    const udp = new UDPFlow(new Client(["127.0.0.1", 5000 + n], ["127.0.0.1", 8080]), new Server(["dns.test", 53]));
+    save.udp_start(udp);
+    save.udp_end(udp);
+  }
+  save.done();
+  assert.match(fs.readFileSync(file, "latin1"), /^\d+:.*7:version;2:17#/s, "a tnetstring of mitmproxy's version 17");
+  const back: Flow[] = [];
+  const read = readFlows(file, (f) => void back.push(f));
+  assert.equal(read.format, "mitmproxy");
+  assert.deepEqual(back.map((f) => f.id), [http.id]);
+  assert.deepEqual(warnings, [`${file}: UDP flows are not saved: mitmproxy's flow format has no UDP flows (a .pryx file keeps them)`]);
+});
+
+test("a save path is taken as mitmproxy takes one: strftime codes, missing directories made, mitmproxy's format for a .mitm or .flow name, no appending to a file of another format or a HAR, a place nothing can be written to refused (not looping)", (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-save-path-"));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const at = new Date(2026, 10, 27, 9, 5, 7);
   assert.equal(strftime("caps/%Y-%m-%d_%H%M%S.%j.%%.pryx", at), "caps/2026-11-27_090507.331.%.pryx");
   const made = savePath(path.join(dir, "caps/%Y/%m/run.pryx"), at);
-  assert.deepEqual(made, { file: path.join(dir, "caps/2026/11/run.pryx"), append: false });
+  assert.deepEqual(made, { file: path.join(dir, "caps/2026/11/run.pryx"), append: false, format: "pryx" });
   assert.ok(fs.statSync(path.join(dir, "caps/2026/11")).isDirectory());
   const mitm = path.join(dir, "old.flow");
   fs.writeFileSync(mitm, "1234:{...");
-  assert.throws(() => savePath(`+${mitm}`), /cannot append to .*old\.flow: it is a mitmproxy flow file, and pryx's flow lines after it would make it unreadable; save to a new file/);
+  assert.deepEqual(savePath(`+${mitm}`), { file: mitm, append: true, format: "mitmproxy" }, "mitmproxy's records after mitmproxy's");
+  const mitmNamedPryx = path.join(dir, "capture.pryx");
+  fs.writeFileSync(mitmNamedPryx, "1234:{...");
+  assert.throws(() => savePath(`+${mitmNamedPryx}`), /cannot append to .*capture\.pryx: it is a mitmproxy flow file, and pryx's flow lines after it would make it unreadable; save to a new file/);
   const har = path.join(dir, "old.har");
   fs.writeFileSync(har, '{"log": {"entries": []}}');
   assert.throws(() => savePath(`+${har}`), /it is a HAR file/);
   const pryx = path.join(dir, "old.pryx");
   fs.writeFileSync(pryx, `${encodeFlow(flow("/a", "x"))}\n`);
-  assert.deepEqual(savePath(`+${pryx}`), { file: pryx, append: true });
-  assert.equal(savePath(`${mitm}`).append, false, "overwriting is fine");
+  assert.deepEqual(savePath(`+${pryx}`), { file: pryx, append: true, format: "pryx" });
+  const pryxNamedMitm = path.join(dir, "lines.mitm");
+  fs.copyFileSync(pryx, pryxNamedMitm);
+  assert.throws(() => savePath(`+${pryxNamedMitm}`), /cannot append to .*lines\.mitm: it is a pryx flow file, and mitmproxy's flow records after it would make it unreadable/);
+  assert.equal(savePath(`${mitmNamedPryx}`).append, false, "overwriting is fine");
   assert.throws(() => savePath("/proc/nope/x.pryx"), /cannot save flows to \/proc\/nope\/x\.pryx: ENOENT/);
 });

@@ -143,13 +143,13 @@ test("save.file's writer reads packed flows without unpacking them into the stor
   const { store, flows } = storeWith(...paths);
   const file = path.join(tempDir("pryx-save-"), "saved.pryx");
   const ids = [...flows.map((f) => f.id), "no-such-flow"];
-  assert.equal(await writeFlowFile(file, false, ids, (id) => store.readOnce(id)), 2500);
+  assert.equal((await writeFlowFile(file, false, "pryx", ids, (id) => store.readOnce(id))).written, 2500);
   assert.equal(store.unpackedCount(), 0, "no flow was unpacked into the store (each would be packed again at the next flush)");
   const back = [...flowsIn(file)] as HTTPFlow[];
   assert.deepEqual(back.map((f) => f.request.path), paths);
   assert.equal(encodeFlow(back[1234]!), encodeFlow(flows[1234]!));
   // "+" appends: the same flows again.
-  assert.equal(await writeFlowFile(file, true, ids.slice(0, 3), (id) => store.readOnce(id)), 3);
+  assert.equal((await writeFlowFile(file, true, "pryx", ids.slice(0, 3), (id) => store.readOnce(id))).written, 3);
   assert.equal([...flowsIn(file)].length, 2503);
 });
 

@@ -181,10 +181,10 @@ test("replay sends the request again as a new flow marked is_replay; revert rest
   assert.equal((stored as unknown as { request: { path: string } }).request.path, "/again");
 });
 
-test("on shutdown paused flows are resumed (intercept_on_exit=resume) and complete without pausing again", { timeout: 15_000 }, async (t) => {
+test("on shutdown with intercept_on_exit=resume paused flows are resumed and complete without pausing again", { timeout: 15_000 }, async (t) => {
   const { origin } = await echoOrigin();
   t.after(() => origin.close());
-  const proxy = await startProxy({ options: { intercept: "~u /bye" } });
+  const proxy = await startProxy({ options: { intercept: "~u /bye", intercept_on_exit: "resume" } });
   const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/bye`);
   await waitIntercepted(proxy, 1);
   await proxy.stop();
@@ -192,10 +192,10 @@ test("on shutdown paused flows are resumed (intercept_on_exit=resume) and comple
   assert.equal((await pending).status, 200);
 });
 
-test("on shutdown with intercept_on_exit=kill paused flows are killed", { timeout: 15_000 }, async (t) => {
+test("on shutdown paused flows are killed, as mitmproxy does (intercept_on_exit's default): a request paused to keep it from its server never reaches it", { timeout: 15_000 }, async (t) => {
   const { origin, seen } = await echoOrigin();
   t.after(() => origin.close());
-  const proxy = await startProxy({ options: { intercept: "~q", intercept_on_exit: "kill" } });
+  const proxy = await startProxy({ options: { intercept: "~q" } });
   const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/doomed`).then(
     () => "answered",
     () => "failed",

@@ -298,6 +298,21 @@ test("q on the flow list asks to quit, n stays, y quits; Q quits at once", async
   }
 });
 
+test("q with flows paused says what quitting does to them (intercept_on_exit: killed, or resumed)", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add([1, 2].map((seq) => makeFlow({ seq, intercepted: true, interceptedAt: "request", status: undefined, live: true })));
+    await waitForText(h, "[2/2]");
+    assert.match(await press(h, "q"), /Quit pryx\? 2 paused flows will be killed\. \(y\/n\)/);
+    await press(h, "n");
+    await h.ctrl.run("set intercept_on_exit resume");
+    assert.match(await press(h, "q"), /Quit pryx\? 2 paused flows will be resumed\. \(y\/n\)/);
+    await press(h, "n");
+  } finally {
+    h.unmount();
+  }
+});
+
 test("engine errors show in the status bar", async () => {
   const h = await renderConsole();
   try {

@@ -62,6 +62,7 @@ function connectionFacts(c: Client | Server, s: Dict): void {
   c.cipher = text(s.cipher) ?? text(s.cipher_name);
   // PEM bytes, leaf first (mitmproxy's Cert.to_pem()).
   c.certificate_list = list(s.certificate_list).flatMap((pem) => text(pem) ?? []);
+  c.error = text(s.error, "utf8");
   c.timestamp_start = num(s.timestamp_start);
   c.timestamp_tls_setup = num(s.timestamp_tls_setup);
   c.timestamp_end = num(s.timestamp_end);
@@ -69,15 +70,17 @@ function connectionFacts(c: Client | Server, s: Dict): void {
 }
 
 function client(s: Dict): Client {
-  const c = new Client(address(s.peername) ?? address(s.address) ?? ["", 0], address(s.sockname) ?? ["", 0], text(s.proxy_mode) ?? "regular");
+  const c = new Client(address(s.peername) ?? address(s.address) ?? ["", 0], address(s.sockname) ?? ["", 0], text(s.proxy_mode) ?? "regular", text(s.id));
   connectionFacts(c, s);
   return c;
 }
 
 function server(s: Dict): Server {
-  const sv = new Server(address(s.address));
+  const sv = new Server(address(s.address), text(s.id));
   sv.peername = address(s.peername) ?? address(s.ip_address);
   sv.sockname = address(s.sockname) ?? address(s.source_address);
+  // An upstream proxy, as (scheme, (host, port)): `via` from version 19, `via2` before it.
+  sv.via = address(list(s.via ?? s.via2)[1]);
   sv.timestamp_tcp_setup = num(s.timestamp_tcp_setup);
   connectionFacts(sv, s);
   return sv;
@@ -103,10 +106,11 @@ function response(s: Dict): Response {
 function websocket(s: Dict): WebSocketData {
   const ws = new WebSocketData();
   ws.messages = list(s.messages).map((m) => {
-    const [type, fromClient, content, timestamp, dropped] = list(m);
+    const [type, fromClient, content, timestamp, dropped, injected] = list(m);
     // mitmproxy stores the frame opcode: 1 text, 2 binary.
     const msg = new WebSocketMessage(type === 1 ? "text" : "binary", fromClient === true, bytes(content) ?? new Uint8Array(0), num(timestamp) ?? 0);
     msg.dropped = dropped === true;
+    msg.injected = injected === true;
     return msg;
   });
   ws.closed_by_client = typeof s.closed_by_client === "boolean" ? s.closed_by_client : undefined;

@@ -82,3 +82,39 @@ function items(payload: Buffer, at: number): TValue[] {
   }
   return out;
 }
+
+/** A number to write as a float (`^`): JavaScript has one number type, tnetstrings two, and mitmproxy checks which. */
+export class TFloat {
+  constructor(readonly value: number) {}
+}
+
+/** What `dumpTnetstring` writes: bytes as Buffer, text as string, an integer as number, a float as TFloat. */
+export type TOut = Buffer | string | number | TFloat | boolean | null | readonly TOut[] | { readonly [key: string]: TOut };
+
+const frame = (payload: Buffer, tag: string): Buffer[] => [Buffer.from(`${payload.length}:`, "latin1"), payload, Buffer.from(tag, "latin1")];
+
+/** A float as Python's repr writes it, which always has a point or an exponent. */
+function floatText(n: number): string {
+  if (!Number.isFinite(n)) throw new TnetstringError(`a flow file cannot hold the float ${n}`);
+  const s = String(n);
+  return /[.e]/.test(s) ? s : `${s}.0`;
+}
+
+function dumpParts(v: TOut): Buffer[] {
+  if (v === null) return frame(Buffer.alloc(0), "~");
+  if (typeof v === "boolean") return frame(Buffer.from(String(v), "latin1"), "!");
+  if (typeof v === "string") return frame(Buffer.from(v, "utf8"), ";");
+  if (typeof v === "number") {
+    if (!Number.isSafeInteger(v)) throw new TnetstringError(`${v} is not an integer: write a float as TFloat`);
+    return frame(Buffer.from(String(v), "latin1"), "#");
+  }
+  if (v instanceof TFloat) return frame(Buffer.from(floatText(v.value), "latin1"), "^");
+  if (Buffer.isBuffer(v)) return frame(v, ",");
+  const items = Array.isArray(v) ? (v as readonly TOut[]).flatMap(dumpParts) : Object.entries(v).flatMap(([k, x]) => [...dumpParts(k), ...dumpParts(x)]);
+  return frame(Buffer.concat(items), Array.isArray(v) ? "]" : "}");
+}
+
+/** One value as a tnetstring. */
+export function dumpTnetstring(v: TOut): Buffer {
+  return Buffer.concat(dumpParts(v));
+}

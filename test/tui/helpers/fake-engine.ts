@@ -133,6 +133,7 @@ export function defaultOptions(): OptionInfo[] {
     opt("listen_port", "int", "8080", "Proxy port (0 picks a free port)."),
     opt("intercept", "filter", "", "Intercept filter: matching flows pause for the user."),
     opt("intercept_active", "bool", "false", "Whether the intercept filter is in force."),
+    opt("intercept_on_exit", "choice", "kill", "What happens to flows still paused when pryx exits.", ["kill", "resume"]),
     opt("view_filter", "filter", "", "Show only flows matching this filter in the console."),
     opt("ssl_insecure", "bool", "false", "Do not verify upstream server certificates."),
     opt("content_view_lines_cutoff", "int", "512", "Lines of a body shown until f."),
