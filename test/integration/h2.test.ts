@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { portOf, startProxy, testConfdir } from "../helpers/proxy.ts";
-import { h2Request, h2ViaProxy, originCertificate, startTlsOrigin, type TlsOrigin } from "../helpers/tls-origin.ts";
+import { h2Request, h2ViaProxy, httpsViaProxy, originCertificate, startTlsOrigin, type TlsOrigin } from "../helpers/tls-origin.ts";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
@@ -145,6 +145,35 @@ for (const streamed of [false, true]) {
     assert.equal(plain.status, 200);
   });
 }
+
+test("a gRPC call's te: trailers and trailer fields reach the h2 server (gRPC servers refuse a call without te); te: trailers reaches an HTTP/1.1 origin, any other TE does not", { timeout: 15_000 }, async (t) => {
+  const seen: http2.IncomingHttpHeaders[] = [];
+  const origin = await startTlsOrigin((req, res) => {
+    seen.push(req.headers);
+    res.end("ok");
+  }, "h2");
+  const { session } = await h2SessionVia(t, origin);
+  const stream = session.request({ ":method": "POST", ":path": "/pkg.Svc/Call", "content-type": "application/grpc", te: "trailers", trailer: "grpc-status" });
+  stream.end(Buffer.from([0, 0, 0, 0, 0]));
+  stream.resume();
+  await new Promise((r) => stream.on("end", r));
+  assert.equal(seen[0]?.["te"], "trailers");
+  assert.equal(seen[0]?.["trailer"], "grpc-status");
+
+  const h1: http2.IncomingHttpHeaders[] = [];
+  const plain = await startTlsOrigin((req, res) => {
+    h1.push(req.headers);
+    res.end("ok");
+  });
+  t.after(() => plain.close());
+  const proxy = await startProxy({ options: insecure });
+  t.after(() => proxy.stop());
+  for (const te of ["trailers", "gzip"]) {
+    await httpsViaProxy(proxy.port, { target: `127.0.0.1:${plain.port}`, servername: "app.test", path: `/${te}`, headers: { te } });
+  }
+  assert.equal(h1[0]?.["te"], "trailers");
+  assert.equal(h1[1]?.["te"], undefined, "TE naming a transfer coding is for the hop to pryx");
+});
 
 test("request and response hooks change HTTP/2 traffic as they do HTTP/1", { timeout: 15_000 }, async (t) => {
   const origin = await startTlsOrigin((req, res) => {

@@ -1,8 +1,10 @@
 /** HTTP/1 message heads and body framing, written exactly from the flow's fields. */
 import type { Request, Response } from "../flow/http.ts";
 import type { HeaderField, Headers } from "../flow/headers.ts";
+import { onlyTrailers } from "../proxy/h2-headers.ts";
 
-const HOP_BY_HOP = new Set(["proxy-connection", "proxy-authorization", "keep-alive", "te", "trailer"]);
+// Trailer announces the message's trailers end to end (RFC 9110 6.6.2): it is no hop's.
+const HOP_BY_HOP = new Set(["proxy-connection", "proxy-authorization", "keep-alive"]);
 
 /**
  * Headers to send onwards: hop-by-hop fields that concern only the hop to the proxy are left
@@ -29,7 +31,7 @@ export function forwardedFields(headers: Headers, upgrading: boolean): [string, 
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
     const n = name.toLowerCase();
-    if (HOP_BY_HOP.has(n) || named.has(n)) continue;
+    if (HOP_BY_HOP.has(n) || named.has(n) || (n === "te" && !onlyTrailers(value))) continue;
     if (n === "upgrade" && !keepUpgrade) continue;
     if (n === "connection") {
       // The options it names were for this hop only; keep the ones that still hold, as sent.

@@ -2,7 +2,15 @@ import type http2 from "node:http2";
 import type { Headers } from "../flow/headers.ts";
 
 /** Fields HTTP/2 forbids (RFC 9113 8.2.2); they describe an HTTP/1 hop, not the message. */
-const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "te", "trailer", "proxy-authorization"]);
+const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "proxy-authorization"]);
+
+/**
+ * `TE: trailers` is the one TE HTTP/2 allows, and gRPC servers refuse a call without it
+ * ("Missing :te header"); any other TE describes an HTTP/1 hop.
+ */
+export function onlyTrailers(te: string): boolean {
+  return te.trim().toLowerCase() === "trailers";
+}
 
 /** Message fields as HTTP/2 header entries (lower-case names, repeated names as arrays). */
 export function toH2Fields(headers: Headers, pseudo: Record<string, string | number>): http2.OutgoingHttpHeaders {
@@ -11,7 +19,7 @@ export function toH2Fields(headers: Headers, pseudo: Record<string, string | num
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
     const v = raw[i + 1] as string;
-    if (CONNECTION_SPECIFIC.has(name)) continue;
+    if (CONNECTION_SPECIFIC.has(name) || (name === "te" && !onlyTrailers(v))) continue;
     const prev = out[name];
     if (prev === undefined) out[name] = v;
     else out[name] = Array.isArray(prev) ? [...prev.map(String), v] : [String(prev), v];

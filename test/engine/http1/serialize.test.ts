@@ -6,12 +6,12 @@ import { forwardedFields, framedBody, isChunked, plainResponse, responseHead } f
 
 const h = (...fields: [string, string][]): Headers => new Headers(fields);
 
-test("hop-by-hop fields are left out, the rest keep case and order", () => {
+test("hop-by-hop fields are left out, the rest keep case and order; TE goes on only as 'trailers', Trailer (end to end) always", () => {
   const out = forwardedFields(
-    h(["Host", "a"], ["Proxy-Connection", "keep-alive"], ["KEEP-ALIVE", "timeout=5"], ["X-1", "1"], ["te", "trailers"], ["Trailer", "X"], ["Proxy-Authorization", "Basic x"], ["x-2", "2"]),
+    h(["Host", "a"], ["Proxy-Connection", "keep-alive"], ["KEEP-ALIVE", "timeout=5"], ["X-1", "1"], ["te", "trailers"], ["Trailer", "X"], ["TE", "gzip"], ["Proxy-Authorization", "Basic x"], ["x-2", "2"]),
     false,
   );
-  assert.deepEqual(out, [["Host", "a"], ["X-1", "1"], ["x-2", "2"]]);
+  assert.deepEqual(out, [["Host", "a"], ["X-1", "1"], ["te", "trailers"], ["Trailer", "X"], ["x-2", "2"]]);
 });
 
 test("fields named by Connection are dropped, and Connection keeps only its standard options", () => {
