@@ -4,7 +4,7 @@ import http from "node:http";
 import https from "node:https";
 import type tls from "node:tls";
 import { startProxy } from "../helpers/proxy.ts";
-import { startHttpOrigin } from "../helpers/origin.ts";
+import { rawExchange, startHttpOrigin } from "../helpers/origin.ts";
 import { pryxCaPem, startTlsOrigin } from "../helpers/tls-origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { waitUntil } from "../helpers/wait.ts";
@@ -141,6 +141,31 @@ test("keep_host_header: a reverse proxy rewrites Host to its target unless told 
   proxy.engine.options.setText("keep_host_header", "true");
   await get(proxy.port, "/kept", false);
   assert.deepEqual(hosts, [`127.0.0.1:${origin.port}`, `127.0.0.1:${proxy.port}`]);
+});
+
+test("a reverse proxy sends every request to its target, whatever its request line names, and refuses CONNECT: it is no open proxy (as mitmproxy's)", { timeout: 10_000 }, async (t) => {
+  const seen: string[] = [];
+  const origin = await startHttpOrigin((req, res) => {
+    seen.push(`target ${req.url} host=${req.headers.host ?? "none"}`);
+    res.end("target");
+  });
+  const elsewhere = await startHttpOrigin((_req, res) => {
+    seen.push("elsewhere");
+    res.end("elsewhere");
+  });
+  t.after(() => elsewhere.close());
+  const proxy = await startProxy({ options: { mode: `reverse:http://127.0.0.1:${origin.port}` } });
+  closeAfter(t, proxy, origin);
+  const absolute = await rawExchange(proxy.port, `GET http://127.0.0.1:${elsewhere.port}/internal?x=1 HTTP/1.1\r\nHost: 127.0.0.1:${elsewhere.port}\r\nConnection: close\r\n\r\n`);
+  assert.match(absolute.toString(), /^HTTP\/1\.1 200[\s\S]*target$/);
+  const connect = await rawExchange(proxy.port, `CONNECT 127.0.0.1:${elsewhere.port} HTTP/1.1\r\nHost: 127.0.0.1:${elsewhere.port}\r\n\r\n`);
+  assert.match(connect.toString(), new RegExp(`^HTTP/1\\.1 502 Bad Gateway[\\s\\S]*pryx: this is a reverse proxy to http://127\\.0\\.0\\.1:${origin.port}: it takes no CONNECT`));
+  // HTTP/1.0 without a Host header: the target's is added, as mitmproxy does.
+  const old = await rawExchange(proxy.port, "GET /old HTTP/1.0\r\n\r\n");
+  assert.match(old.toString(), /^HTTP\/1\.[01] 200/);
+  assert.deepEqual(seen, [`target /internal?x=1 host=127.0.0.1:${origin.port}`, `target /old host=127.0.0.1:${origin.port}`]);
+  const flows = await proxy.waitFinished(3);
+  assert.ok(flows.some((f) => f.method === "CONNECT" && f.status === 502), "the refused CONNECT is a flow");
 });
 
 test("reverse mode points the server's Alt-Svc alternatives at pryx's port, so clients do not go around it; keep_alt_svc_header keeps them; other modes leave them", { timeout: 10_000 }, async (t) => {

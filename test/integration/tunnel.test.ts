@@ -3,8 +3,11 @@ import { flowDetail } from "../../src/engine/flow/detail.ts";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { startProxy, portOf } from "../helpers/proxy.ts";
-import { startHttpOrigin } from "../helpers/origin.ts";
-import { ConnectRefused, connectTunnel, httpsViaProxy, pryxCaPem, startTlsOrigin, tlsViaProxy } from "../helpers/tls-origin.ts";
+import { rawExchange, startHttpOrigin } from "../helpers/origin.ts";
+import { ConnectRefused, connectTunnel, httpsViaProxy, originCertificate, pryxCaPem, startTlsOrigin, tlsViaProxy } from "../helpers/tls-origin.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
+import fs from "node:fs";
+import path from "node:path";
 import { deadPort, waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { TCPFlow } from "../../src/engine/flow/tcp.ts";
@@ -661,4 +664,22 @@ test("the server is asked for the name the client's ClientHello asked for, not t
   socket.write(`GET / HTTP/1.1\r\nHost: localhost:${origin.port}\r\nConnection: close\r\n\r\n`);
   assert.match(await answer, new RegExp(`host localhost:${origin.port}$`));
   assert.deepEqual(origin.servernames, ["sni.test"], "the client's SNI, though the Host header says localhost");
+});
+
+test("without the client's SNI the server is asked for, and verified against, the host pryx connects to, not the Host header's (mitmproxy's choice): by IP with another Host, and reverse:https with keep_host_header", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => res.end(`host ${req.headers["host"]}`));
+  // Verified against the origin's own certificate (names localhost, app.test and 127.0.0.1), not -k.
+  const originCa = path.join(tempDir("pryx-origin-ca-"), "origin.pem");
+  fs.writeFileSync(originCa, originCertificate().certPem);
+  const options = { ssl_verify_upstream_trusted_ca: originCa };
+  const proxy = await startProxy({ options });
+  const reverse = await startProxy({ options: { ...options, mode: `reverse:https://localhost:${origin.port}`, keep_host_header: "true" } });
+  closeAfter(t, proxy, reverse, origin);
+  const byIp = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, path: "/", headers: { host: "virtual.test" } });
+  assert.equal(byIp.status, 200, byIp.body.toString());
+  assert.equal(byIp.body.toString(), "host virtual.test");
+  const kept = await rawExchange(reverse.port, "GET / HTTP/1.1\r\nHost: virtual.test\r\nConnection: close\r\n\r\n");
+  assert.match(kept.toString(), /^HTTP\/1\.1 200[\s\S]*host virtual\.test$/);
+  // An IP sends no SNI at all; the reverse target's name is localhost.
+  assert.deepEqual(origin.servernames, [false, "localhost"]);
 });

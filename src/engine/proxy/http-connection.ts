@@ -230,7 +230,14 @@ export class HttpConnection {
       await this.recordRefusal(head, new Response({ status_code: h.status, reason: h.reason, headers: [[h.ask, 'Basic realm="pryx"'], ["Content-Type", "text/plain"]], content: Buffer.from(body) }));
       return head.keepAlive && inc.complete;
     }
-    if (head.method === "CONNECT") return this.connect(inc);
+    if (head.method === "CONNECT") {
+      if (!reverse) return this.connect(inc);
+      // A reverse proxy tunnels nowhere but to its target: answered, a CONNECT made it an open proxy to any host and port.
+      const body = `pryx: this is a reverse proxy to ${this.reverseTarget()}: it takes no CONNECT\n`;
+      this.socket.write(plainResponse(502, defaultReason(502), body.trimEnd(), true));
+      await this.recordRefusal(head, new Response({ status_code: 502, reason: defaultReason(502), headers: [["Content-Type", "text/plain"]], content: Buffer.from(body) }));
+      return false;
+    }
     let request: Request;
     try {
       request = this.buildRequest(head);
@@ -304,16 +311,26 @@ export class HttpConnection {
     if (head.httpVersion === "HTTP/0.9") throw new ClientFacingError(400, `bad request line: no HTTP version (HTTP/0.9 is not supported); send "${head.method} ${head.url} HTTP/1.1"`);
     const headers = Headers.fromRaw(head.rawHeaders);
     const now = Date.now() / 1000;
-    if (!head.url.startsWith("/") && head.url !== "*") {
+    const reverse = this.target?.rewriteHost === true;
+    const absolute = !head.url.startsWith("/") && head.url !== "*";
+    if (absolute && !reverse) {
       const t = parseAbsoluteTarget(head.url);
       return this.dropCredentials(new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme: t.scheme, host: t.host, port: t.port, path: t.path }));
     }
     if (!this.target) throw new ClientFacingError(400, "this is a proxy: send requests with an absolute URL (for example curl -x http://HOST:PORT http://example.com/)");
     const { scheme, host, port } = this.target;
-    const req = new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme, host, port, path: head.url });
-    if (this.target.rewriteHost && !this.ctx.options.get<boolean>("keep_host_header") && req.plainHeaders.has("host")) req.plainHeaders.set("host", req.hostHeader);
+    // Reverse mode sends every request to its target, as mitmproxy does: an absolute URL's host went where it named (an open proxy).
+    const path = absolute ? parseAbsoluteTarget(head.url).path : head.url;
+    const req = new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme, host, port, path });
+    // The target's Host, unless keep_host_header keeps the client's; a request without one (HTTP/1.0) gets the target's either way.
+    if (reverse && (!this.ctx.options.get<boolean>("keep_host_header") || !req.plainHeaders.has("host"))) req.plainHeaders.set("host", req.hostHeader);
     this.dropCredentials(req);
     return req;
+  }
+
+  private reverseTarget(): string {
+    const t = this.target as ConnectionTarget;
+    return `${t.scheme}://${formatAddress([t.host, t.port])}`;
   }
 
   /** After a 101 Switching Protocols, bytes flow both ways untouched. */

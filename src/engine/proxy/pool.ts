@@ -74,14 +74,15 @@ export class UpstreamPool {
   ) {}
 
   /**
-   * The name a TLS connection to the server sends, as mitmproxy chooses it: to the tunnel's own
-   * server, the name the client's ClientHello asked for (a test of "SNI x with Host y" asks the
-   * server for x); elsewhere (a request sent on to another host), the request's host.
+   * The name a TLS connection to the server sends and verifies, as mitmproxy chooses it: to the
+   * tunnel's own server, the name the client's ClientHello asked for (a test of "SNI x with Host y"
+   * asks the server for x); else the host pryx connects to (the CONNECT's, the reverse target's, or
+   * another an addon sent the request on to), never the Host header's: a client that connects by IP
+   * with another Host, and reverse mode with keep_host_header, verify the server they reach.
    */
   private serverName(req: HTTPFlow["request"]): string {
     const toTunnel = this.tunnel !== undefined && req.host === this.tunnel[0] && req.port === this.tunnel[1];
-    const asked = toTunnel ? helloName(this.client) : undefined;
-    return asked ?? req.pretty_host;
+    return (toTunnel ? helloName(this.client) : undefined) ?? req.host;
   }
 
   async acquire(flow: HTTPFlow, fresh = false): Promise<UpstreamChannel> {
