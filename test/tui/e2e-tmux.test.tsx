@@ -68,15 +68,16 @@ test("the real console: flows appear, Enter shows the request headers, q returns
   }
 });
 
-test("the real console: on the run that creates the CA, the event log says so", { skip: !have("tmux") ? "needs tmux" : false, timeout: 60_000 }, async () => {
+test("the real console: what happens before it starts is shown: flows read with -r, and the event log's start-up lines (the new CA's among them)", { skip: !have("tmux") ? "needs tmux" : false, timeout: 60_000 }, async () => {
   const home = tempDir("pryx-e2e-");
   const confdir = path.join(home, "conf");
   try {
     tmux("new-session", "-d", "-s", "e2e", "-x", "200", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, "sh");
-    tmux("send-keys", "-t", "e2e", `node bin/pryx.mjs -n --confdir ${confdir}`, "Enter");
-    await waitScreen((s) => s.includes("[0/0]"), "the console", 40_000);
+    tmux("send-keys", "-t", "e2e", `node bin/pryx.mjs -n --confdir ${confdir} -r test/fixtures/mitmproxy-8.1.1.flow`, "Enter");
+    await waitScreen((s) => s.includes("[3/3]") && s.includes("/form?x=1&flag"), "the flows read with -r", 40_000);
     tmux("send-keys", "-t", "e2e", "E");
-    await waitScreen((s) => s.includes(`created a new CA in ${confdir} — trust ${path.join(confdir, "pryx-ca-cert.pem")}`), "the new-CA entry in the event log");
+    // The status bar shows the new CA too: the event log is up once it has the read line as well.
+    await waitScreen((s) => s.includes(`read 3 flows from ${path.join(ROOT, "test/fixtures/mitmproxy-8.1.1.flow")}`) && s.includes(`created a new CA in ${confdir} — trust ${path.join(confdir, "pryx-ca-cert.pem")}`), "the start-up entries in the event log");
     tmux("send-keys", "-t", "e2e", "q", "Q");
   } finally {
     stop();
