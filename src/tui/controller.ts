@@ -996,7 +996,10 @@ export class Controller {
       return local ? local.run(args, rest) : this.setLocalOption(args[0]!, args.slice(1).join(" "));
     }
     if (name.startsWith("console.")) throw new Error(`unknown console command "${name}"`);
-    const reply = this.engine.request({ op: "command", line: replaceFocus(line, this.focusedId()) });
+    const focused = this.focusedId();
+    const reply = this.engine.request({ op: "command", line: replaceFocus(line, focused) });
+    // Gone from the list at once, not when the engine's batch says so: `ddd` typed fast deleted one flow three times.
+    if (name === "view.flows.remove" && (args[0] === undefined || args[0] === "@focus") && focused !== undefined) this.store.forget([focused]);
     // Replay starts and stops by command (r, S, replay.*): the status line learns of it after any.
     reply.then(
       () => this.scheduleReplayCounts(REPLAY_SETTLE_MS),

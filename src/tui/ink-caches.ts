@@ -8,7 +8,9 @@ import { pathToFileURL } from "node:url";
  * across frames (bounded). It patches the prototype of Ink's internal cache class, found
  * through an Output instance; anything unexpected (another Ink version) leaves Ink as it is.
  */
-const MAX_ENTRIES = 20_000;
+// A styled row is an object per character, about 37 KB for a 100-column flow row: ten screens of
+// rows, not the 20,000 kept before, which grew to 740 MB as follow mode or a long scroll drew new ones.
+const MAX_ENTRIES = 1_000;
 
 type CacheMethod = (this: unknown, key: string) => unknown;
 

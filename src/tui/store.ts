@@ -11,7 +11,7 @@
  */
 import { collectGarbageSoon } from "../collect-garbage.ts";
 import type { FlowSummary } from "../protocol.ts";
-import { forEachRecordStart, type SummaryBatch } from "../summary-codec.ts";
+import { EMPTY_BATCH, forEachRecordStart, type SummaryBatch } from "../summary-codec.ts";
 import { comparators, indexOf, mergeSorted, removeSorted, type Compare, type OrderKey } from "./order.ts";
 import { SummaryTable } from "./summary-table.ts";
 import { SeqMap } from "../seq-map.ts";
@@ -301,6 +301,11 @@ export class FlowStore {
     else this.keepFocus();
     if (late) this.changedLate();
     else this.changed();
+  }
+
+  /** Drops flows the engine is removing, before its batch says so (a later removal of them is a no-op). */
+  forget(ids: readonly string[]): void {
+    this.applyBatch({ add: EMPTY_BATCH, update: EMPTY_BATCH, remove: ids, reset: false });
   }
 
   /** The view filter was cleared: every flow is shown. */

@@ -257,6 +257,21 @@ test("i opens the intercept prompt; the status bar shows the filter and the inte
   }
 });
 
+test("d typed ahead deletes one flow per press: the list lets go of a flow as its removal is sent, before the engine says so", async () => {
+  const h = await renderConsole();
+  try {
+    const flows = makeFlows(5);
+    h.engine.add(flows);
+    await waitForText(h, "[5/5]");
+    h.stdin.write("ddd");
+    assert.ok(await until(() => h.engine.commandLines().filter((l) => l.startsWith("view.flows.remove")).length === 3));
+    assert.deepEqual(h.engine.commandLines().filter((l) => l.startsWith("view.flows.remove")), flows.slice(0, 3).map((f) => `view.flows.remove ${f.id}`));
+    await waitForText(h, "[2/2]");
+  } finally {
+    h.unmount();
+  }
+});
+
 test("z asks before clearing; y sends view.flows.remove @all", async () => {
   const h = await renderConsole();
   try {
