@@ -87,10 +87,14 @@ export function tokenize(expression: string): Token[] {
     throw new FilterSyntaxError(expression, start, `a closing ${quote} for the quote opened here`);
   };
 
-  const readWord = (): void => {
+  /** `digitsOnly` (~c's argument): digits end the word before `|` or `&`, so `~c 404|~c 500` is an or, as in mitmproxy. */
+  const readWord = (digitsOnly = false): void => {
     const start = i;
     let j = i;
-    while (j < n && isWordChar(expression[j])) j += 1;
+    while (j < n && isWordChar(expression[j])) {
+      if (digitsOnly && j > start && (expression[j] === "|" || expression[j] === "&") && /^\d+$/.test(expression.slice(start, j))) break;
+      j += 1;
+    }
     push("word", expression.slice(start, j), start, j);
     i = j;
   };
@@ -104,13 +108,14 @@ export function tokenize(expression: string): Token[] {
     const ch = expression[i];
 
     if (argumentFor) {
+      const status = argumentFor.kind === "status";
       argumentFor = undefined;
       if (ch === '"' || ch === "'") {
         readQuoted();
         continue;
       }
       if (isWordChar(ch)) {
-        readWord();
+        readWord(status);
         continue;
       }
       // No argument here: the parser reports it with the operator in hand.

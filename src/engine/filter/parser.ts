@@ -26,7 +26,8 @@
 //   drops the backslash, so there it would also match "googleXcom".)
 // - `~c` takes a whole word that must be all digits: `~c 200x` is an error
 //   at the argument. (mitmproxy reads it as `~c 200` AND the bare regex `x`,
-//   which is never what was meant.)
+//   which is never what was meant.) Its digits do end before `|` or `&`, as
+//   mitmproxy's do: `~c 404|~c 500` is an or.
 // - Nesting of `(` and `!` is capped at MAX_DEPTH, so a pathological input is
 //   a FilterSyntaxError rather than a stack overflow.
 //
@@ -277,13 +278,18 @@ function combine(type: "and" | "or", items: FilterNode[]): FilterNode {
   return { type, children: items, start: items[0].start, end: items[items.length - 1].end };
 }
 
-// V8 says "Invalid regular expression: /[/i: Unterminated character class";
-// the pattern is already under the caret, so keep only the reason.
+/** Python's `\A`, `\Z` and (without MULTILINE) `$`, in JavaScript. */
+const TEXT_START = "(?<![\\s\\S])";
+const TEXT_END = "(?![\\s\\S])";
+const BEFORE_LAST_NEWLINE = "(?=\\n?(?![\\s\\S]))";
+
 /**
  * mitmproxy's filters are Python regexes, and saved ones carry Python's spellings, which
  * JavaScript reads otherwise or not at all: leading inline flags `(?i)`/`(?s)`/`(?m)` become
  * flags, `(?P<name>…)` and `(?P=name)` named groups, `\A` and `\Z` the ends of the text (in
- * JavaScript they were the letters A and Z, matching nothing expected, silently).
+ * JavaScript they were the letters A and Z, matching nothing expected, silently), whatever the
+ * `m` flag makes of `^` and `$`; and without `m`, `$` matches before a last newline too, as
+ * Python's does (`~b three$` on a body ending "three\n").
  */
 export function fromPython(pattern: string, flags: string): { pattern: string; flags: string } {
   let out = pattern;
@@ -293,12 +299,22 @@ export function fromPython(pattern: string, flags: string): { pattern: string; f
     for (const f of lead[1] as string) if ("ims".includes(f) && !flags.includes(f)) flags += f;
   }
   let result = "";
+  // Inside [...], `$` is a character; `]` first in a class is one too.
+  let inClass = false;
   for (let i = 0; i < out.length; i++) {
     const c = out[i] as string;
     if (c === "\\" && i + 1 < out.length) {
       const next = out[i + 1] as string;
-      result += next === "A" ? "^" : next === "Z" ? "$" : c + next;
+      result += next === "A" && !inClass ? TEXT_START : next === "Z" && !inClass ? TEXT_END : c + next;
       i++;
+    } else if (inClass) {
+      if (c === "]" && out[i - 1] !== "[" && !(out[i - 1] === "^" && out[i - 2] === "[")) inClass = false;
+      result += c;
+    } else if (c === "[") {
+      inClass = true;
+      result += c;
+    } else if (c === "$" && !flags.includes("m")) {
+      result += BEFORE_LAST_NEWLINE;
     } else if (out.startsWith("(?P<", i)) {
       result += "(?<";
       i += 3;
@@ -315,6 +331,8 @@ export function fromPython(pattern: string, flags: string): { pattern: string; f
   return { pattern: result, flags };
 }
 
+// V8 says "Invalid regular expression: /[/i: Unterminated character class";
+// the pattern is already under the caret, so keep only the reason.
 function regexProblem(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   const match = /^Invalid regular expression: \/.*\/[a-z]*: (.*)$/s.exec(message);

@@ -278,6 +278,25 @@ describe("mitmproxy's Python regex spellings", () => {
     // An escaped backslash before Z stays a backslash and a Z.
     assert.equal(compileFilter('"a\\\\Z"')(httpFlow({ url: "http://x.test/a\\Z" })), true);
   });
+  it("\\A and \\Z are the ends of the text even where ^ and $ are a line's (~h, ~hq); $ matches before a last newline as Python's does; $ in a class is a character", () => {
+    const f = httpFlow({ headers: [["Host", "a.test"], ["User-Agent", "curl/8.5.0"]], body: "one two three\n" });
+    assert.equal(compileFilter("~hq \\AUser-Agent")(f), false, "User-Agent is not the first header");
+    assert.equal(compileFilter("~hq \\AHost")(f), true);
+    assert.equal(compileFilter("~hq ^User-Agent")(f), true, "^ is a header line's start in ~h, as in pryx's header text");
+    assert.equal(compileFilter("~bq three$")(f), true);
+    assert.equal(compileFilter("~bq two$")(f), false);
+    assert.equal(compileFilter("~bq three\\Z")(f), false, "\\Z is the very end, after the newline");
+    assert.equal(compileFilter('~u "[$]x"')(httpFlow({ url: "http://a.test/$x" })), true);
+  });
+  it("~c's digits end before | or &: ~c 404|~c 500 is an or, as in mitmproxy; ~c 200x is still an error", () => {
+    const filter = compileFilter("~c 404|~c 500");
+    const status = (status_code: number) => httpFlow({ response: { status_code } });
+    assert.equal(filter(status(500)), true);
+    assert.equal(filter(status(404)), true);
+    assert.equal(filter(status(200)), false);
+    assert.equal(compileFilter("~c 404&~m GET")(status(404)), true);
+    assert.throws(() => compileFilter("~c 200x"));
+  });
   it("a scoped flag group, which JavaScript has not, is refused saying so", () => {
     assert.throws(() => compileFilter('~u "(?i:upper)"'), /invalid regex: .*regexes here are JavaScript's: Python's scoped flags such as \(\?i:…\) have no match/);
   });
