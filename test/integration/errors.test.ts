@@ -159,11 +159,11 @@ test("a malformed request gets 400 and the connection closes", { timeout: 10_000
   await stillServes();
 });
 
-test("headers over 64 KiB get 431 and the connection closes", { timeout: 10_000 }, async (t) => {
+test("headers over 1 MiB get 431 and the connection closes", { timeout: 10_000 }, async (t) => {
   const { proxy, healthy, stillServes } = await setup(t);
   const client = await RawClient.connect(proxy.port);
   t.after(() => client.close());
-  client.send(`GET http://127.0.0.1:${healthy.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${healthy.port}\r\nX-Big: ${"a".repeat(70 * 1024)}\r\n\r\n`);
+  client.send(`GET http://127.0.0.1:${healthy.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${healthy.port}\r\nX-Big: ${"a".repeat(1100 * 1024)}\r\n\r\n`);
   const res = await client.response();
   assert.equal(res.status, 431);
   assert.match(res.head, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
@@ -173,8 +173,8 @@ test("headers over 64 KiB get 431 and the connection closes", { timeout: 10_000 
   await stillServes();
 });
 
-test("a server's response headers over 64 KiB: a 502 that says the response's headers were too large, not the request's", { timeout: 10_000 }, async (t) => {
-  const origin = await startRawOrigin(() => `HTTP/1.1 200 OK\r\nX-Big: ${"a".repeat(70 * 1024)}\r\nContent-Length: 2\r\n\r\nok`);
+test("a server's response headers over 1 MiB: a 502 that says the response's headers were too large, not the request's", { timeout: 10_000 }, async (t) => {
+  const origin = await startRawOrigin(() => `HTTP/1.1 200 OK\r\nX-Big: ${"a".repeat(1100 * 1024)}\r\nContent-Length: 2\r\n\r\nok`);
   const { proxy, stillServes } = await setup(t);
   t.after(() => origin.close());
   const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
@@ -183,15 +183,22 @@ test("a server's response headers over 64 KiB: a 502 that says the response's he
   await stillServes();
 });
 
-test("headers just under 64 KiB are forwarded", { timeout: 10_000 }, async (t) => {
+test("big heads are forwarded as mitmproxy forwards them: a 100 KiB query and 100 KiB of cookies, and a response's 100 KB Set-Cookie", { timeout: 10_000 }, async (t) => {
   // A raw origin: node:http's own 16 KiB header limit would answer 431 itself.
-  const origin = await startRawOrigin(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  const cookie = "c".repeat(100 * 1024);
+  const origin = await startRawOrigin(() => `HTTP/1.1 200 OK\r\nSet-Cookie: s=${cookie}\r\nContent-Length: 2\r\n\r\nok`);
   const { proxy } = await setup(t);
   t.after(() => origin.close());
-  const big = "a".repeat(60 * 1024);
-  const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`, { headers: { "X-Big": big } });
+  const query = "q".repeat(100 * 1024);
+  const client = await RawClient.connect(proxy.port);
+  t.after(() => client.close());
+  client.send(`GET http://127.0.0.1:${origin.port}/?q=${query} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nCookie: ${cookie}\r\n\r\n`);
+  const res = await client.response(2);
   assert.equal(res.status, 200);
-  assert.ok((origin.received[0] as Buffer).includes(`X-Big: ${big}\r\n`));
+  assert.ok(res.head.includes(`\r\nSet-Cookie: s=${cookie}\r\n`));
+  const received = (origin.received[0] as Buffer).toString("latin1");
+  assert.ok(received.startsWith(`GET /?q=${query} HTTP/1.1\r\n`));
+  assert.ok(received.includes(`Cookie: ${cookie}\r\n`));
 });
 
 test("an origin-form request to the proxy gets 400 explaining how to use a proxy", { timeout: 10_000 }, async (t) => {

@@ -163,6 +163,25 @@ test("validate_inbound_headers: a control byte in a header value is a 400 by def
   assert.match(origin.received.map((b) => b.toString("latin1")).join(""), /\r\nX-Odd: a\x01b\r\n/, "the header reached the server as the client sent it");
 });
 
+test("validate_inbound_headers=false is suggested only for what it lets through: not for a Content-Length given twice or a space in a header's name, which stay refused", { timeout: 10_000 }, async (t) => {
+  const origin = await startRawOrigin(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  const proxy = await startProxy({ options: { validate_inbound_headers: "false" } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const heads = [`Content-Length: 5\r\nContent-Length: 5`, "Bad Name: x"];
+  for (const extra of heads) {
+    const client = await RawClient.connect(proxy.port);
+    t.after(() => client.close());
+    client.send(`POST http://127.0.0.1:${origin.port}/x HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n${extra}\r\n\r\n${extra.startsWith("Content") ? "hello" : ""}`);
+    assert.equal((await client.response()).status, 400);
+  }
+  await proxy.waitLog(/malformed HTTP message: Invalid header token$/);
+  assert.ok(proxy.logs.some((l) => /malformed HTTP message: Duplicate Content-Length$/.test(l.msg)), proxy.logs.map((l) => l.msg).join("\n"));
+  assert.ok(!proxy.logs.some((l) => /lets such requests through/.test(l.msg)), "no advice the option cannot keep");
+});
+
 test("a request line without an HTTP version (HTTP/0.9) is refused with 400, as mitmproxy does, and nothing reaches the server", { timeout: 10_000 }, async (t) => {
   const { proxy, origin, client } = await setup(t);
   client.send(`GET http://127.0.0.1:${origin.port}/x\r\n\r\n`);
