@@ -95,7 +95,8 @@ export function exportFlow(f: HTTPFlow, format: ExportFormat, preserveIp = false
   const r = f.request;
   switch (format) {
     case "curl": {
-      const parts = ["curl", ...(preserveIp ? resolveToOriginal(f) : []), "-X", r.method, shellQuote(r.pretty_url)];
+      // GET is curl's own method: mitmproxy leaves -X out for it too.
+      const parts = ["curl", ...(preserveIp ? resolveToOriginal(f) : []), ...(r.method === "GET" ? [] : ["-X", r.method]), shellQuote(r.pretty_url)];
       // As mitmproxy's: Accept-Encoding becomes --compressed, so that running the command prints
       // the body decoded rather than gzip bytes on the terminal.
       let compressed = false;

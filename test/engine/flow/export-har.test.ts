@@ -36,8 +36,8 @@ test("export_preserve_original_ip: a curl export resolves the host to the addres
   // A name nothing resolves: only the --resolve entry can take curl to the recorded address.
   const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["nowhere.invalid", port]), Request.make("GET", `http://nowhere.invalid:${port}/x`));
   f.server_conn.peername = ["127.0.0.1", port];
-  assert.equal(exportFlow(f, "curl", true), `curl --resolve 'nowhere.invalid:${port}:[127.0.0.1]' -X GET http://nowhere.invalid:${port}/x`);
-  assert.equal(exportFlow(f, "curl"), `curl -X GET http://nowhere.invalid:${port}/x`, "off by default, as in mitmproxy");
+  assert.equal(exportFlow(f, "curl", true), `curl --resolve 'nowhere.invalid:${port}:[127.0.0.1]' http://nowhere.invalid:${port}/x`);
+  assert.equal(exportFlow(f, "curl"), `curl http://nowhere.invalid:${port}/x`, "off by default, as in mitmproxy");
   const out = await new Promise<string>((resolve, reject) =>
     execFile("/bin/sh", ["-c", `${exportFlow(f, "curl", true)} -sS`], { timeout: 5000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
   );
@@ -56,7 +56,7 @@ test("a curl export of a request that took compressed bodies asks with --compres
   const port = (origin.address() as AddressInfo).port;
   const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["127.0.0.1", port]), Request.make("GET", `http://127.0.0.1:${port}/gz`, "", { "User-Agent": "Firefox", "Accept-Encoding": "gzip, deflate, br" }));
   const command = exportFlow(f, "curl");
-  assert.equal(command, `curl -X GET http://127.0.0.1:${port}/gz -H 'User-Agent: Firefox' --compressed`);
+  assert.equal(command, `curl http://127.0.0.1:${port}/gz -H 'User-Agent: Firefox' --compressed`);
   const out = await new Promise<string>((resolve, reject) => execFile("/bin/sh", ["-c", `${command} -sS`], { timeout: 5000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))));
   assert.equal(out, "the body");
 });
@@ -292,7 +292,7 @@ test("curl and httpie exports of a WebSocket handshake keep Connection: Upgrade 
   });
   const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["127.0.0.1", port]), req);
   const curl = exportFlow(f, "curl");
-  assert.equal(curl, `curl -X GET http://127.0.0.1:${port}/chat -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H 'Sec-WebSocket-Version: 13'`);
+  assert.equal(curl, `curl http://127.0.0.1:${port}/chat -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H 'Sec-WebSocket-Version: 13'`);
   assert.match(exportFlow(f, "httpie"), /Connection:Upgrade Upgrade:websocket/);
   const status = await new Promise<string>((resolve, reject) =>
     execFile("/bin/sh", ["-c", `${curl} -sS -o /dev/null -w '%{http_code}'`], { timeout: 5000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
@@ -302,5 +302,5 @@ test("curl and httpie exports of a WebSocket handshake keep Connection: Upgrade 
   assert.equal(seen[0]?.["sec-websocket-key"], "dGhlIHNhbXBsZSBub25jZQ==");
 
   const plain = Request.make("GET", "http://api.test:8080/", "", { Connection: "keep-alive", Host: "api.test:8080" });
-  assert.equal(exportFlow(new HTTPFlow(f.client_conn, new Server(["api.test", 8080]), plain), "curl"), "curl -X GET http://api.test:8080/");
+  assert.equal(exportFlow(new HTTPFlow(f.client_conn, new Server(["api.test", 8080]), plain), "curl"), "curl http://api.test:8080/");
 });
