@@ -348,16 +348,24 @@ async function runListing(what: "options" | "commands"): Promise<void> {
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-async function runCa(argv: { confdir?: string }): Promise<void> {
+async function runCa(argv: { confdir?: string; "listen-port"?: string; "listen-host"?: string }): Promise<void> {
   const { loadOrCreateCA } = await import("./engine/ca/ca.ts");
   const { trustInstructions } = await import("./engine/ca/trust-help.ts");
+  const { ONBOARDING_HOST } = await import("./engine/ca/onboarding.ts");
   const { DEFAULT_CONFDIR, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT } = await import("./engine/core-options.ts");
   const confdir = argv.confdir ? pathFrom(argv.confdir) : DEFAULT_CONFDIR;
   try {
-    // As the proxy would make it: with config.yaml's key_size, if it sets one.
-    const keySize = Number(lastSet(startupTexts({}, confdir), "key_size", 2048));
+    // As the proxy would run: the flags over config.yaml (its key_size makes the CA, its listen address and onboarding_host are what the help names).
+    const given: Record<string, OptionText> = {};
+    if (argv["listen-port"] !== undefined) given["listen_port"] = argv["listen-port"];
+    if (argv["listen-host"] !== undefined) given["listen_host"] = argv["listen-host"];
+    const settings = startupTexts(given, confdir);
+    const keySize = Number(lastSet(settings, "key_size", 2048));
     const ca = await loadOrCreateCA(confdir, keySize);
-    process.stdout.write(`${trustInstructions(ca, `http://${DEFAULT_LISTEN_HOST}:${DEFAULT_LISTEN_PORT}`)}\n`);
+    const { formatAddress } = await import("./engine/flow/connection.ts");
+    const host = lastSet(settings, "listen_host", DEFAULT_LISTEN_HOST) || DEFAULT_LISTEN_HOST;
+    const proxyUrl = `http://${formatAddress([host, Number(lastSet(settings, "listen_port", DEFAULT_LISTEN_PORT))])}`;
+    process.stdout.write(`${trustInstructions(ca, proxyUrl, lastSet(settings, "onboarding_host", ONBOARDING_HOST))}\n`);
   } catch (err) {
     process.stderr.write(`pryx: ${(err as Error).message}\n`);
     process.exit(2);
@@ -416,7 +424,11 @@ await yargs(hideBin(process.argv))
   .command(
     "ca",
     "Print where the CA certificate is and how to trust it",
-    (y) => y.option("confdir", { type: "string", coerce: lastOne }),
+    (y) =>
+      y
+        .option("confdir", { type: "string", coerce: lastOne })
+        .option("listen-port", { alias: "p", type: "string", coerce: lastOne, describe: "The port the instructions name (default: config.yaml's, else 8080)" })
+        .option("listen-host", { type: "string", coerce: lastOne, describe: "The address the instructions name" }),
     (argv) => runCa(argv),
   )
   .strict()

@@ -44,6 +44,20 @@ test("pryx ca creates the CA and prints its paths and the trust commands", { tim
   assert.ok(stdout.includes(new X509Certificate(fs.readFileSync(pem)).fingerprint256), "shows the fingerprint of the file it names");
 });
 
+test("pryx ca names the address pryx will listen on and the onboarding host: config.yaml's, or -p and --listen-host", { timeout: 30_000 }, async (t) => {
+  const confdir = path.join(tmpdir(t), "conf");
+  fs.mkdirSync(confdir, { recursive: true });
+  fs.writeFileSync(path.join(confdir, "config.yaml"), "listen_port: 9999\nonboarding_host: certs.test\n");
+  const pem = path.join(confdir, "pryx-ca-cert.pem");
+  const fromConfig = await run(process.execPath, [PRYX, "ca", "--confdir", confdir]);
+  assert.equal(fromConfig.code, 0, fromConfig.stderr);
+  assert.ok(fromConfig.stdout.includes(`curl --cacert ${pem} -x http://127.0.0.1:9999 https://example.com/`), fromConfig.stdout);
+  assert.ok(fromConfig.stdout.includes("open http://certs.test/ in Safari"));
+  const fromFlags = await run(process.execPath, [PRYX, "ca", "--confdir", confdir, "-p", "7777", "--listen-host", "::1"]);
+  assert.equal(fromFlags.code, 0, fromFlags.stderr);
+  assert.ok(fromFlags.stdout.includes(`-x http://[::1]:7777 https://example.com/`), fromFlags.stdout);
+});
+
 test(
   "pryx dump -k intercepts curl's HTTPS request and prints an https:// flow line",
   { timeout: 30_000, skip: fs.existsSync(CURL) ? false : "no /usr/bin/curl" },

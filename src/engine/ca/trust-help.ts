@@ -6,8 +6,11 @@ import { CA_FILE_NAMES } from './ca.ts';
 import type { CertificateAuthority } from './ca.ts';
 import { ONBOARDING_HOST } from './onboarding.ts';
 
-/** `proxyUrl` is where pryx listens (`http://127.0.0.1:8080`): the curl example goes through it. */
-export function trustInstructions(ca: CertificateAuthority, proxyUrl: string): string {
+/**
+ * `proxyUrl` is where pryx listens (`http://127.0.0.1:8080`): the curl example goes through it;
+ * `onboardingHost` is where devices get the certificate through pryx (onboarding_host).
+ */
+export function trustInstructions(ca: CertificateAuthority, proxyUrl: string, onboardingHost = ONBOARDING_HOST): string {
   const { paths } = ca;
   const pem = shellQuote(paths.certPem);
   const files: [string, string][] = [
@@ -47,13 +50,13 @@ Firefox keeps its own store per profile: use -d sql:<profile directory> above, o
   Settings > Privacy & Security > Certificates > View Certificates > Authorities > Import.
 
 Android
-  Copy ${CA_FILE_NAMES.certCer} to the device (or open http://${ONBOARDING_HOST}/ in its browser through pryx), then
+  Copy ${CA_FILE_NAMES.certCer} to the device (or open http://${onboardingHost}/ in its browser through pryx), then
   Settings > Security > Encryption & credentials > Install a certificate > CA certificate (menus vary by vendor).
   Chrome trusts user CAs, but apps targeting Android 7+ do not unless the app's network security config
   says so: <certificates src="user" /> in network_security_config.xml (or in <debug-overrides>).
 
 iOS / iPadOS
-  With the device proxied through pryx, open http://${ONBOARDING_HOST}/ in Safari and download the certificate,
+  With the device proxied through pryx, open http://${onboardingHost}/ in Safari and download the certificate,
   install the profile (Settings > General > VPN & Device Management), then enable full trust in
   Settings > General > About > Certificate Trust Settings.
 `;
