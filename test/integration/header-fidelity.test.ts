@@ -40,7 +40,7 @@ test("request header names, case, order and duplicates reach the origin byte for
   assert.equal(text.length, text.indexOf("\r\n\r\n") + 4, "no body was invented");
 });
 
-test("hop-by-hop headers, and headers the Connection header names, are not forwarded", { timeout: 10_000 }, async (t) => {
+test("hop-by-hop headers, and headers the Connection header names, are not forwarded; TE: trailers and Trailer (end to end) are", { timeout: 10_000 }, async (t) => {
   const origin = await startRawOrigin(() => OK);
   const proxy = await startProxy();
   closeAfter(t, proxy, origin);
@@ -61,7 +61,7 @@ test("hop-by-hop headers, and headers the Connection header names, are not forwa
   const forwarded = headerLines(origin.received[0] as Buffer);
   // What the Connection header itself becomes is the proxy's own business; the rest is not.
   const others = forwarded.filter((l) => !/^connection:/i.test(l));
-  assert.deepEqual(others, [`Host: 127.0.0.1:${origin.port}`, "X-Keep-1: a", "X-Keep-2: b"]);
+  assert.deepEqual(others, [`Host: 127.0.0.1:${origin.port}`, "X-Keep-1: a", "TE: trailers", "Trailer: X-Checksum", "X-Keep-2: b"]);
   for (const l of forwarded.filter((l) => /^connection:/i.test(l))) assert.doesNotMatch(l, /x-per-hop/i);
 });
 
