@@ -1808,7 +1808,10 @@ export class Controller {
     const from = fresh ? this.scrollOf(this.top()) - 1 : t.from;
     const hit = searchLines(t.lines, this.searchTerm, from, backwards, t.continues);
     if (hit === undefined) {
-      this.message(`not found: ${this.searchTerm}`, "warn");
+      // A body shown only in part (content_view_lines_cutoff, the first megabyte) is searched as shown: say so, and how to search all of it.
+      const top = this.top();
+      const cut = top.kind === "flowview" && !top.full && [...t.lines].some((line) => line.some((seg) => /press f to load all/i.test(seg.text)));
+      this.message(`not found: ${this.searchTerm}${cut ? " (in what is shown; f shows all)" : ""}`, "warn");
       return;
     }
     // A found term clears what an earlier search said.

@@ -444,6 +444,30 @@ test("with protobuf_definitions the console shows a gRPC flow's bodies by field 
   }
 });
 
+test("/ in a body cut at content_view_lines_cutoff says the term is not in what is shown, and how to show all of it; after f it is found", async () => {
+  const engine = (await import("./helpers/fake-engine.ts")).FakeEngine;
+  const e = new engine();
+  const h = await renderConsole({ engine: e, width: 80, height: 20 });
+  try {
+    const f = makeFlow({ seq: 1 });
+    e.add([f]);
+    answerWithText(e, f, Array.from({ length: 600 }, (_, i) => `line ${i}`).join("\n"));
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    await press(h, KEY.tab);
+    await waitForText(h, "line 0");
+    await press(h, "/");
+    await press(h, "line 580");
+    assert.match(await press(h, KEY.enter), /not found: line 580 \(in what is shown; f shows all\)/);
+    await press(h, "f");
+    await press(h, "n");
+    await waitForText(h, "line 580");
+    assert.doesNotMatch(h.lastFrame(), /not found/);
+  } finally {
+    h.unmount();
+  }
+});
+
 test("/ finds a phrase the screen's width wrapped across two rows, at any width; a found term clears the last 'not found'", async () => {
   const engine = (await import("./helpers/fake-engine.ts")).FakeEngine;
   const e = new engine();
