@@ -444,17 +444,23 @@ test("with protobuf_definitions the console shows a gRPC flow's bodies by field 
   }
 });
 
-test("/ in a body cut at content_view_lines_cutoff says the term is not in what is shown, and how to show all of it; after f it is found", async () => {
+/** A console of `width` columns with one flow whose response body is `text`, its Response tab open. */
+async function responseShown(width: number, text: string) {
   const engine = (await import("./helpers/fake-engine.ts")).FakeEngine;
   const e = new engine();
-  const h = await renderConsole({ engine: e, width: 80, height: 20 });
+  const h = await renderConsole({ engine: e, width, height: 20 });
+  const f = makeFlow({ seq: 1 });
+  e.add([f]);
+  answerWithText(e, f, text);
+  await waitForText(h, "[1/1]");
+  await press(h, KEY.enter);
+  await press(h, KEY.tab);
+  return h;
+}
+
+test("/ in a body cut at content_view_lines_cutoff says the term is not in what is shown, and how to show all of it; after f it is found", async () => {
+  const h = await responseShown(80, Array.from({ length: 600 }, (_, i) => `line ${i}`).join("\n"));
   try {
-    const f = makeFlow({ seq: 1 });
-    e.add([f]);
-    answerWithText(e, f, Array.from({ length: 600 }, (_, i) => `line ${i}`).join("\n"));
-    await waitForText(h, "[1/1]");
-    await press(h, KEY.enter);
-    await press(h, KEY.tab);
     await waitForText(h, "line 0");
     await press(h, "/");
     await press(h, "line 580");
@@ -469,16 +475,8 @@ test("/ in a body cut at content_view_lines_cutoff says the term is not in what 
 });
 
 test("/ finds a phrase the screen's width wrapped across two rows, at any width; a found term clears the last 'not found'", async () => {
-  const engine = (await import("./helpers/fake-engine.ts")).FakeEngine;
-  const e = new engine();
-  const h = await renderConsole({ engine: e, width: 60, height: 20 });
+  const h = await responseShown(60, "The quick brown fox jumps over the lazy dog and keeps running over a very long line that needs wrapping\nend");
   try {
-    const f = makeFlow({ seq: 1 });
-    e.add([f]);
-    answerWithText(e, f, "The quick brown fox jumps over the lazy dog and keeps running over a very long line that needs wrapping\nend");
-    await waitForText(h, "[1/1]");
-    await press(h, KEY.enter);
-    await press(h, KEY.tab);
     await waitForText(h, "The quick brown");
     const shown = h.lastFrame();
     const phrases = ["lazy dog", "keeps running", "needs wrapping", "over a very"];
