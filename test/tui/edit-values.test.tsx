@@ -32,6 +32,23 @@ test("e opens the Edit chooser with every part and a one-key shortcut for each",
   }
 });
 
+test("a chooser with more choices than rows says where it stands and which way the rest is; moving down shows the last", async () => {
+  const h = await renderConsole({ height: 24 });
+  try {
+    await showFlows(h, [makeFlow({ seq: 1 })]);
+    const f = await press(h, "e");
+    assert.match(f, /Edit\.\.\. ⇩ 1-\d+ of 17 \(key or ⏎ to pick/);
+    assert.ok(!f.includes("multipart form"), "the last choice is out of sight");
+    let last = f;
+    for (let i = 0; i < 16; i++) last = await press(h, "j");
+    assert.match(last, /Edit\.\.\. ⇧ \d+-17 of 17/);
+    assert.ok(last.includes("multipart form"));
+    await press(h, KEY.esc);
+  } finally {
+    h.unmount();
+  }
+});
+
 test("choosing method opens the prompt on the current value; Enter sends {method} and the list shows it", async () => {
   const h = await renderConsole({ height: 40 });
   try {
