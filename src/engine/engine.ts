@@ -331,8 +331,12 @@ export class Engine {
         const next = flows.next();
         if (next.done) return { ...next.value, count: kept };
         if (wanted && !wanted(next.value)) continue;
-        // A second flow with an id already stored is passed over, as mitmproxy's view does.
-        if (this.store.has(next.value.id)) continue;
+        // A second flow with an id already stored (a client replay keeps its original's) is passed over in
+        // the console, as mitmproxy's view does; dump prints it, as mitmdump does, under an id of its own.
+        if (this.store.has(next.value.id)) {
+          if (this.init.keepFlows) continue;
+          next.value.id = uuid();
+        }
         kept++;
         await replayHooks(this.addons, next.value);
         this.addRead(next.value);

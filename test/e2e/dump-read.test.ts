@@ -1,0 +1,27 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { runPryx } from "../helpers/cli.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
+import { encodeFlow } from "../../src/engine/flow/codec.ts";
+import { Client, Server } from "../../src/engine/flow/connection.ts";
+import { HTTPFlow, Request, Response } from "../../src/engine/flow/http.ts";
+
+test("dump -r prints a flow and its client replay, which keeps the original's id, as mitmdump does (it printed the first alone)", { timeout: 30_000 }, async () => {
+  const dir = tempDir("pryx-dump-read-");
+  const original = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["app.test", 80]), Request.make("GET", "http://app.test/notfound"));
+  original.response = Response.make(404, "no");
+  original.live = false;
+  const replay = original.copy();
+  replay.id = original.id;
+  replay.is_replay = "request";
+  const file = path.join(dir, "both.pryx");
+  fs.writeFileSync(file, `${encodeFlow(original)}\n${encodeFlow(replay)}\n`);
+  const d = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "-r", file, "~u notfound"]);
+  assert.equal(await d.exited, 0, d.stderr());
+  const lines = d.stdout().trim().split("\n");
+  assert.equal(lines.length, 2, d.stdout());
+  assert.match(lines[0]!, /^127\.0\.0\.1:5000 GET http:\/\/app\.test\/notfound << 404/);
+  assert.match(lines[1]!, /^\[replay\] GET http:\/\/app\.test\/notfound << 404/);
+});
