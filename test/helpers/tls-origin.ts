@@ -126,9 +126,9 @@ export class ConnectRefused extends Error {
  * Asks the proxy for a tunnel to `target` (host:port) with node:http. Resolves with the raw
  * socket after a 2xx; rejects with ConnectRefused (status and the body up to the close) otherwise.
  */
-export function connectTunnel(proxyPort: number, target: string): Promise<net.Socket> {
+export function connectTunnel(proxyPort: number, target: string, headers: Record<string, string> = {}): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port: proxyPort, method: "CONNECT", path: target, headers: { host: target }, agent: false });
+    const req = http.request({ host: "127.0.0.1", port: proxyPort, method: "CONNECT", path: target, headers: { host: target, ...headers }, agent: false });
     req.setTimeout(10_000, () => req.destroy(new Error(`CONNECT ${target} timed out`)));
     req.on("connect", (res: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       req.setTimeout(0);
@@ -167,6 +167,8 @@ export interface TlsClientOptions {
   session?: Buffer;
   /** The one TLS version to speak (TLS 1.0 and 1.1 need OpenSSL's security level 0, which this sets). */
   version?: tls.SecureVersion;
+  /** Headers of the CONNECT itself (a Proxy-Authorization). */
+  connectHeaders?: Record<string, string>;
 }
 
 /**
@@ -174,7 +176,7 @@ export interface TlsClientOptions {
  * against the servername, or the target host when there is none (so an IP needs an IP SAN).
  */
 export async function tlsViaProxy(proxyPort: number, opts: TlsClientOptions): Promise<tls.TLSSocket> {
-  const socket = await connectTunnel(proxyPort, opts.target);
+  const socket = await connectTunnel(proxyPort, opts.target, opts.connectHeaders);
   const host = opts.target.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
   return new Promise((resolve, reject) => {
     const t = tls.connect({

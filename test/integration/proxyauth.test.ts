@@ -49,6 +49,12 @@ test("upstream_auth: an upstream:URL mode authenticates to a proxy that asks for
   const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${tlsOrigin.port}`, servername: "app.test" });
   assert.equal(res.status, 200);
   assert.equal(res.body.toString(), "tls ok");
+  // Without upstream_auth, the client's own credentials go on to the upstream proxy (pryx has no proxyauth to take them), as mitmproxy passes them.
+  const credentials = `Basic ${Buffer.from("bob:pw").toString("base64")}`;
+  const passed = await viaProxy(without.port, url, { headers: { "Proxy-Authorization": credentials } });
+  assert.equal(passed.status, 200);
+  const tunnelled = await httpsViaProxy(without.port, { target: `127.0.0.1:${tlsOrigin.port}`, servername: "app.test", connectHeaders: { "Proxy-Authorization": credentials } });
+  assert.equal(tunnelled.status, 200);
 });
 
 test("http_connect_send_host_header: the CONNECT pryx sends an upstream proxy carries Host unless turned off", { timeout: 15_000 }, async (t) => {

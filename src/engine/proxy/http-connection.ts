@@ -1,3 +1,4 @@
+import { rememberClientProxyAuth } from "./client-proxy-auth.ts";
 import type net from "node:net";
 import { Duplex } from "node:stream";
 import { Http1Parser, LENIENT_INBOUND, type MessageHead } from "../http1/parser.ts";
@@ -396,6 +397,7 @@ export class HttpConnection {
       return false;
     }
     const request = this.dropCredentials(connectRequest(head, host, port));
+    rememberClientProxyAuth(this.client, request.plainHeaders.get("proxy-authorization"));
     const flow = new HTTPFlow(this.client, new Server([host, port]), request);
     await this.ctx.addons.trigger("http_connect", flow);
     const res = flow.response;

@@ -1,3 +1,4 @@
+import { clientProxyAuth } from "./client-proxy-auth.ts";
 import net from "node:net";
 import tls from "node:tls";
 import { DEFAULT_MAX_HEADER_SIZE, Http1Parser, LENIENT_RESPONSES, type MessageHead } from "../http1/parser.ts";
@@ -192,19 +193,19 @@ async function startTls(ctx: ProxyContext, client: Client, server: Server, sock:
 }
 
 /**
- * The Proxy-Authorization for the upstream proxy (`upstream_auth`), if set. The client's own
- * Proxy-Authorization was for pryx and is never forwarded, so this is the only way through
- * a proxy that asks for credentials.
+ * The Proxy-Authorization for the upstream proxy: `upstream_auth`'s, if set; else the client's
+ * own (`given`), which reaches pryx only when proxyauth does not take it, as mitmproxy passes it on.
  */
-function upstreamAuthField(ctx: ProxyContext): [string, string] | undefined {
+function upstreamAuthField(ctx: ProxyContext, given: string | undefined): [string, string] | undefined {
   const auth = ctx.options.get<string | undefined>("upstream_auth");
-  return auth ? ["Proxy-Authorization", `Basic ${Buffer.from(auth, "utf8").toString("base64")}`] : undefined;
+  if (auth) return ["Proxy-Authorization", `Basic ${Buffer.from(auth, "utf8").toString("base64")}`];
+  return given ? ["Proxy-Authorization", given] : undefined;
 }
 
 /** Sends CONNECT host:port to the upstream proxy on `sock` and waits for its 2xx. */
 async function connectThrough(ctx: ProxyContext, client: Client, sock: net.Socket, host: string, port: number): Promise<void> {
   const authority = formatAddress([host, port]);
-  const auth = upstreamAuthField(ctx);
+  const auth = upstreamAuthField(ctx, clientProxyAuth(client));
   const headers: [string, string][] = [];
   if (ctx.options.get<boolean>("http_connect_send_host_header")) headers.push(["Host", authority]);
   if (auth) headers.push(auth);
@@ -313,7 +314,7 @@ export class H1Upstream implements UpstreamChannel {
     if (upgrading && (req.plainHeaders.get("upgrade") ?? "").toLowerCase() === "websocket") fields = fields.filter(([n]) => n.toLowerCase() !== "sec-websocket-extensions");
     // HTTP/2 may split the Cookie header into one field per cookie; HTTP/1.1 has one (RFC 9113 8.2.3).
     if (req.http_version.startsWith("HTTP/2")) fields = joinCookies(fields);
-    const auth = req.scheme === "http" && this.server.via ? upstreamAuthField(this.ctx) : undefined;
+    const auth = req.scheme === "http" && this.server.via ? upstreamAuthField(this.ctx, req.plainHeaders.get("proxy-authorization")) : undefined;
     if (auth) fields.push(auth);
     const body = opts.streamBody;
     // An HTTP/2 request says where its body ends by ending the stream, and need not carry a
