@@ -43,17 +43,29 @@ export function utf8SequenceLength(b: Uint8Array, i: number, end: number): numbe
 /**
  * UTF-8 decode that shows invalid bytes as "\xNN" instead of U+FFFD, so the user can tell
  * which bytes were there (a Latin-1 "é" reads as \xe9, not as an anonymous replacement glyph).
+ * Where invalid bytes are as many as the characters that are not ASCII, the bytes are not text
+ * (compressed, binary): every byte that is not ASCII is escaped, as mitmproxy's raw view does,
+ * rather than the few that happen to form UTF-8 drawn as stray glyphs among the escapes.
  */
 export function decodeLenient(b: Uint8Array): string {
   try {
     return fatalDecoder.decode(b);
   } catch {
+    let invalid = 0;
+    let wide = 0;
+    for (let i = 0; i < b.length; ) {
+      const len = utf8SequenceLength(b, i, b.length);
+      if (len === 0) invalid++;
+      else if (len > 1) wide++;
+      i += Math.max(1, len);
+    }
+    const binary = invalid >= wide;
     let out = "";
     let run = 0;
     let i = 0;
     while (i < b.length) {
       const len = utf8SequenceLength(b, i, b.length);
-      if (len > 0) {
+      if (len === 1 || (len > 1 && !binary)) {
         i += len;
         continue;
       }

@@ -19,6 +19,11 @@ test("raw: invalid UTF-8 bytes show as \\xNN, valid multi-byte text is kept, C1 
   assert.deepEqual(texts(renderContent(body, undefined, "raw")), ["caf\\xe9 – ok \\x9bx"]);
 });
 
+test("raw: bytes that are not text (as many invalid bytes as characters beyond ASCII) are escaped whole, not drawn as the stray glyphs some of them form", () => {
+  // A gzip stream labelled br, as a helper saw it: 0xd2 0x93 is valid UTF-8 (ғ) among invalid bytes.
+  assert.deepEqual(texts(renderContent(Uint8Array.from([0x1f, 0xf3, 0xd2, 0x93, 0x8a, 0x41]), undefined, "raw")), ["\\x1f\\xf3\\xd2\\x93\\x8aA"]);
+});
+
 test("raw: a lone CR is shown, not used as a line break", () => {
   assert.deepEqual(texts(renderContent(enc("50%\r100%"), undefined, "raw")), ["50%\\x0d100%"]);
 });
