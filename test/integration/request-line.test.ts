@@ -182,6 +182,28 @@ test("validate_inbound_headers=false is suggested only for what it lets through:
   assert.ok(!proxy.logs.some((l) => /lets such requests through/.test(l.msg)), "no advice the option cannot keep");
 });
 
+test("a client's folded header line (obs-fold) is refused naming the folding, with the option that lets it through; with it, the value goes on unfolded", { timeout: 10_000 }, async (t) => {
+  const origin = await startRawOrigin(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  const proxy = await startProxy();
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const request = `GET http://127.0.0.1:${origin.port}/fold HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nX-Fold: a\r\n continued\r\n\r\n`;
+  const strict = await RawClient.connect(proxy.port);
+  t.after(() => strict.close());
+  strict.send(request);
+  const refused = await strict.response();
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.toString(), /a header value continued on the next line \(obsolete line folding, RFC 9112 5\.2\)/);
+  await proxy.waitLog(/obsolete line folding, RFC 9112 5\.2\) \(--set validate_inbound_headers=false lets such requests through\)$/);
+  proxy.engine.options.setText("validate_inbound_headers", "false");
+  const lax = await RawClient.connect(proxy.port);
+  t.after(() => lax.close());
+  lax.send(request);
+  assert.equal((await lax.response(2)).status, 200);
+});
+
 test("a request line without an HTTP version (HTTP/0.9) is refused with 400, as mitmproxy does, and nothing reaches the server", { timeout: 10_000 }, async (t) => {
   const { proxy, origin, client } = await setup(t);
   client.send(`GET http://127.0.0.1:${origin.port}/x\r\n\r\n`);

@@ -439,5 +439,7 @@ function toError(e: ParserNativeError, kind: "request" | "response"): HttpParseE
   if (e.code === "HPE_HEADER_OVERFLOW") return new HttpParseError(e.code, `${kind} headers too large`);
   // llhttp's words for HTTP/2's connection preface ("PRI * HTTP/2.0"), sent without TLS.
   if (kind === "request" && /PRI\/Upgrade/.test(why)) return new HttpParseError(e.code, "HTTP/2 with prior knowledge (h2c) is not supported: speak HTTP/1.1, or HTTP/2 over TLS (ALPN h2)");
+  // llhttp's words for obs-fold, which say nothing of folding.
+  if (/^Unexpected whitespace after header value$/.test(why)) return new HttpParseError(e.code, "malformed HTTP message: a header value continued on the next line (obsolete line folding, RFC 9112 5.2)");
   return new HttpParseError(e.code, `malformed HTTP message: ${why}`);
 }
