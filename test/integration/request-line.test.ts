@@ -27,11 +27,11 @@ interface Setup {
   received(): string;
 }
 
-async function setup(t: TestContext): Promise<Setup> {
+async function setup(t: TestContext, options: Record<string, string> = {}): Promise<Setup> {
   const origin = await startRawOrigin(() => OK);
   const seen: string[] = [];
   const hook: Addon = { name: "seen", request: (f) => void seen.push(`${f.request.method} ${f.request.path}`) };
-  const proxy = await startProxy({ addons: [hook] });
+  const proxy = await startProxy({ addons: [hook], options });
   const client = await RawClient.connect(proxy.port);
   closeAfter(t, client, proxy, origin);
   return { proxy, origin, client, seen, received: () => Buffer.concat(origin.received).toString("latin1") };
@@ -138,12 +138,7 @@ test("curl: a UTF-8 path and a custom method through the proxy", { timeout: 20_0
 });
 
 test("validate_inbound_headers: a control byte in a header value is a 400 by default; off, the request goes through as sent", { timeout: 10_000 }, async (t) => {
-  const origin = await startRawOrigin(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-  const proxy = await startProxy();
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  const { proxy, origin } = await setup(t);
   const request = `GET http://127.0.0.1:${origin.port}/odd HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nX-Odd: a\x01b\r\n\r\n`;
   const strict = await RawClient.connect(proxy.port);
   t.after(() => strict.close());
@@ -164,12 +159,7 @@ test("validate_inbound_headers: a control byte in a header value is a 400 by def
 });
 
 test("validate_inbound_headers=false is suggested only for what it lets through: not for a Content-Length given twice or a space in a header's name, which stay refused", { timeout: 10_000 }, async (t) => {
-  const origin = await startRawOrigin(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-  const proxy = await startProxy({ options: { validate_inbound_headers: "false" } });
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  const { proxy, origin } = await setup(t, { validate_inbound_headers: "false" });
   const heads = [`Content-Length: 5\r\nContent-Length: 5`, "Bad Name: x"];
   for (const extra of heads) {
     const client = await RawClient.connect(proxy.port);
@@ -183,12 +173,7 @@ test("validate_inbound_headers=false is suggested only for what it lets through:
 });
 
 test("a client's folded header line (obs-fold) is refused naming the folding, with the option that lets it through; with it, the value goes on unfolded", { timeout: 10_000 }, async (t) => {
-  const origin = await startRawOrigin(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-  const proxy = await startProxy();
-  t.after(async () => {
-    await proxy.stop();
-    await origin.close();
-  });
+  const { proxy, origin } = await setup(t);
   const request = `GET http://127.0.0.1:${origin.port}/fold HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nX-Fold: a\r\n continued\r\n\r\n`;
   const strict = await RawClient.connect(proxy.port);
   t.after(() => strict.close());
