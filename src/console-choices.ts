@@ -6,7 +6,8 @@
 export const CONSOLE_LAYOUTS = ["single", "vertical", "horizontal"] as const;
 
 /** "auto" first, then the rest sorted, as mitmproxy's `available_views()` lists them. */
-export const CONTENT_VIEWS = ["auto", "css", "dns", "graphql", "grpc", "hex", "image", "javascript", "json", "mqtt", "msgpack", "multipart", "protobuf", "query", "raw", "socketio", "urlencoded", "xml", "zip"] as const;
+// mitmproxy's order (its views as it registers them), so `m` then a digit picks what it picks there; pryx's own after them.
+export const CONTENT_VIEWS = ["auto", "raw", "hex", "graphql", "json", "xml", "javascript", "css", "urlencoded", "multipart", "image", "query", "protobuf", "msgpack", "grpc", "dns", "mqtt", "socketio", "zip"] as const;
 
 /** mitmproxy's `console_palette` choices (see tui/palettes.ts for how each is drawn). */
 export const CONSOLE_PALETTES = ["dark", "light", "lowdark", "lowlight", "solarized_dark", "solarized_light"] as const;

@@ -24,6 +24,12 @@ export const CONTEXTS = [
 ] as const;
 export type Context = (typeof CONTEXTS)[number];
 
+/**
+ * mitmproxy's contexts that pryx has under another name: `commonkey` groups keys that are
+ * global anyway, and the data viewer is a help screen in pryx.
+ */
+const CONTEXT_ALIASES: Readonly<Record<string, Context>> = { commonkey: "global", dataviewer: "help" };
+
 export function isContext(s: string): s is Context {
   return (CONTEXTS as readonly string[]).includes(s);
 }
@@ -102,17 +108,20 @@ export function parseBindings(
     }
     const unknown = Object.keys(e).filter((k) => !FIELDS.has(k));
     if (unknown.length) return bad(`unknown field ${unknown.map((k) => JSON.stringify(k)).join(", ")}`);
-    for (const f of ["key", "context", "command"]) {
+    for (const f of ["key", "command"]) {
       if (!(f in e)) return bad(`missing field "${f}"`);
     }
+    // As mitmproxy's keys.yaml: an entry without contexts is global (the first example in its docs has none).
+    if (!("context" in e)) e["context"] = "global";
     if (typeof e["key"] !== "string") return bad(`"key" must be a string`);
     if (typeof e["command"] !== "string") return bad(`"command" must be a string`);
     if (e["help"] !== undefined && typeof e["help"] !== "string") return bad(`"help" must be a string`);
     const ctxRaw = e["context"];
-    const contexts = typeof ctxRaw === "string" ? [ctxRaw] : ctxRaw;
-    if (!Array.isArray(contexts) || contexts.length === 0 || !contexts.every((c) => typeof c === "string")) {
+    const named = typeof ctxRaw === "string" ? [ctxRaw] : ctxRaw;
+    if (!Array.isArray(named) || named.length === 0 || !named.every((c) => typeof c === "string")) {
       return bad(`"context" must be a context name or a non-empty list of them`);
     }
+    const contexts = named.map((c: string) => CONTEXT_ALIASES[c] ?? c);
     const unknownCtx = contexts.filter((c) => !isContext(c));
     if (unknownCtx.length) {
       return bad(`unknown context ${unknownCtx.map((c) => JSON.stringify(c)).join(", ")} (known: ${CONTEXTS.join(", ")})`);

@@ -4,7 +4,8 @@
  * 100,000 flows ordered without re-sorting.
  */
 
-export const ORDERS = ["time", "method", "url", "size"] as const;
+// Sorted, as mitmproxy's order chooser lists them: `o` then a digit picks what it picks there.
+export const ORDERS = ["method", "size", "time", "url"] as const;
 export type OrderKey = (typeof ORDERS)[number];
 
 export function isOrderKey(s: string): s is OrderKey {

@@ -89,7 +89,7 @@ test("view options the engine does not define are kept by the console", async ()
   await ctrl.run("set view_order_reversed toggle");
   assert.deepEqual([0, 1, 2].map((i) => ctrl.store.at(i)!.seq), [1, 2, 3]);
   await ctrl.run("set view_order bogus");
-  assert.match(ctrl.state.message!.text, /view_order expects one of time, method, url, size/);
+  assert.match(ctrl.state.message!.text, /view_order expects one of method, size, time, url/);
   assert.equal(engine.commandLines().length, 0);
   assert.ok(ctrl.optionList().some((o) => o.name === "console_focus_follow"));
   ctrl.dispose();

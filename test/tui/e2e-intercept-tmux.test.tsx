@@ -91,8 +91,8 @@ test(
     assert.match(paused, /GET +127\.0\.0\.1:\d+\/login/);
 
     keys("e");
-    await waitScreen((s) => s.includes("Edit...") && s.includes("5 request-headers"), "the edit chooser");
-    keys("5");
+    await waitScreen((s) => s.includes("Edit...") && s.includes("8 request-headers"), "the edit chooser");
+    keys("8");
     await waitScreen((s) => s.includes("Edit Request Headers") && /^>> Host +127\.0\.0\.1/m.test(s), "the header grid");
     keys("a");
     type("X-Edited");
@@ -137,8 +137,8 @@ test(
     await waitScreen((s) => /^>>.*POST.*\/submit.*intercepted/m.test(s), "the paused POST");
 
     keys("e");
-    await waitScreen((s) => s.includes("6 request-body"), "the edit chooser");
-    keys("6");
+    await waitScreen((s) => s.includes("a request-body"), "the edit chooser");
+    keys("a");
     const inEditor = await waitScreen((s) => s.includes("new body:"), "the editor on the normal screen");
     assert.match(inEditor, /was: user=alice/);
     assert.doesNotMatch(inEditor, /\[intercepted:1\]/, "the console's screen is put away");

@@ -64,7 +64,7 @@ test("request-body goes to $EDITOR with the terminal handed over; what it saves 
   try {
     const flow = makeFlow({ seq: 1, method: "POST", path: "/form" });
     await showFlows(h, [flow]);
-    await editPart(h, "6");
+    await editPart(h, "a");
     assert.ok(await until(() => h.engine.edits.length === 1));
     assert.equal(terminal.runs, 1);
     assert.equal(readFileSync(ed.seen, "utf8"), "name=widget&count=3", "the editor got the whole body");
@@ -97,7 +97,7 @@ test("an editor that fails or saves nothing new changes nothing", async () => {
   const h = await renderConsole({ height: 40, env: failing.env });
   try {
     await showFlows(h, [makeFlow({ seq: 1, method: "POST" })]);
-    await editPart(h, "6");
+    await editPart(h, "a");
     await waitForText(h, /exited with status 3; nothing was changed/);
     assert.equal(h.engine.requests.filter((r) => r.op === "edit").length, 0);
   } finally {
@@ -106,7 +106,7 @@ test("an editor that fails or saves nothing new changes nothing", async () => {
   const same = await renderConsole({ height: 40, env: { PATH: process.env["PATH"], EDITOR: "true" } });
   try {
     await showFlows(same, [makeFlow({ seq: 1, method: "POST" })]);
-    await editPart(same, "6");
+    await editPart(same, "a");
     await waitForText(same, "request-body unchanged");
     assert.equal(same.engine.requests.filter((r) => r.op === "edit").length, 0);
   } finally {
@@ -123,11 +123,11 @@ test("a body above 1 MiB asks first; n sends nothing, y edits it", async () => {
     const d = makeDetail(flow);
     h.engine.details.set(flow.id, { ...d, request: { ...d.request!, body: big, bodySize: big.length } });
     await waitForText(h, "[1/1]");
-    await editPart(h, "6");
+    await editPart(h, "a");
     await waitForText(h, "Edit the 1.5m request body? (y/n)");
     await press(h, "n");
     assert.equal(h.engine.requests.filter((r) => r.op === "edit").length, 0);
-    await editPart(h, "6");
+    await editPart(h, "a");
     await waitForText(h, "Edit the 1.5m request body?");
     await press(h, "y");
     assert.ok(await until(() => h.engine.edits.length === 1));
@@ -144,7 +144,7 @@ test("PRYX_EDITOR=inline: the body in the inline editor; Ctrl-S saves, Esc with 
   try {
     const flow = makeFlow({ seq: 1, method: "POST", path: "/form" });
     await showFlows(h, [flow]);
-    await editPart(h, "6");
+    await editPart(h, "a");
     const f = await waitForText(h, "Edit Request Body (inline)");
     assert.match(f, /ctrl-s save {2}esc cancel {2}1:1/);
     assert.match(f, /^name=widget&count=3/m);
@@ -313,7 +313,7 @@ test("raw request: the whole message in $EDITOR, read back into one patch of wha
   const h = await renderConsole({ height: 40, env: { PATH: process.env["PATH"], EDITOR: script } });
   try {
     await showFlows(h, [makeFlow({ seq: 1, method: "POST", path: "/form" })]);
-    await editPart(h, "d");
+    await editPart(h, "g");
     assert.ok(await until(() => h.engine.edits.length === 1));
     assert.equal(readFileSync(seen, "latin1"), "POST /form HTTP/1.1\nHost: api.example.com\nUser-Agent: curl/8.5.0\nAccept: */*\nContent-Type: application/x-www-form-urlencoded\n\nname=widget&count=3");
     const patch = h.engine.edits[0]!.patch;
@@ -331,7 +331,7 @@ test("raw response saved untouched changes nothing; a broken header line is refu
   const same = await renderConsole({ height: 40, env: { PATH: process.env["PATH"], EDITOR: "true" } });
   try {
     await showFlows(same, [makeFlow({ seq: 1 })]);
-    await editPart(same, "e");
+    await editPart(same, "h");
     await waitForText(same, "raw response unchanged");
     assert.equal(same.engine.edits.length, 0);
   } finally {
@@ -380,7 +380,7 @@ test("console_strip_trailing_newlines drops the newlines an editor adds at the e
     try {
       await runAtPrompt(h, `set console_strip_trailing_newlines ${strip}`);
       await showFlows(h, [makeFlow({ seq: 1, method: "POST" })]);
-      await editPart(h, "6");
+      await editPart(h, "a");
       assert.ok(await until(() => h.engine.edits.length === 1));
       assert.equal(dec(h.engine.edits[0]!.patch.requestBody), strip ? "edited" : "edited\n\n");
     } finally {

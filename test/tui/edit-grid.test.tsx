@@ -19,7 +19,7 @@ const CTRL_U = "\x15";
 
 /** `e` `5`: the request-headers grid of the focused flow; its first frame. */
 async function openRequestHeaders(h: Harness): Promise<string> {
-  await editPart(h, "5");
+  await editPart(h, "8");
   return waitForText(h, "Edit Request Headers");
 }
 
@@ -143,7 +143,7 @@ test("an empty grid says how to start; response-headers on a flow without a resp
   try {
     const flow = makeFlow({ seq: 1, status: undefined, reason: undefined, live: true, intercepted: true, interceptedAt: "request" });
     await showFlows(h, [flow]);
-    await editPart(h, "a");
+    await editPart(h, "9");
     const f = await waitForText(h, "Edit Response Headers");
     assert.match(f, /No values - you should add some\. Press \? for help\./);
     const help = await press(h, "?");
@@ -169,7 +169,7 @@ test("query and urlencoded form are grids too", async () => {
     const get = makeFlow({ seq: 1, path: "/search?q=cats&page=2" });
     const post = makeFlow({ seq: 2, method: "POST", path: "/form" });
     await showFlows(h, [get, post]);
-    await editPart(h, "4");
+    await editPart(h, "6");
     const q = await waitForText(h, "Edit Query");
     assert.match(q, /^>> q +cats/m);
     assert.match(q, /^ {3}page +2/m);
@@ -181,7 +181,7 @@ test("query and urlencoded form are grids too", async () => {
     await waitForText(h, /\/search\?q=cats /);
 
     await press(h, "j");
-    await editPart(h, "7");
+    await editPart(h, "2");
     const form = await waitForText(h, "Edit UrlEncoded Form");
     assert.match(form, /^>> name +widget/m);
     await pressEach(h, ["j", "l", KEY.enter, KEY.backspace, "4", KEY.enter, "q"]);

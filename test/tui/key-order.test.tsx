@@ -28,14 +28,14 @@ async function flowList(h: Harness): Promise<void> {
   await waitForText(h, "[3/3]");
 }
 
-test("m6 in one read picks the sixth content view in the chooser m opens", async () => {
+test("m3 in one read picks the third content view (hex, as in mitmproxy) in the chooser m opens", async () => {
   const h = await renderConsole();
   try {
     await flowList(h);
     await press(h, KEY.enter);
     await press(h, KEY.tab);
     await waitForText(h, '"name": "item 1"');
-    const f = await press(h, "m6");
+    const f = await press(h, "m3");
     await waitForText(h, "[m:hex]");
     assert.doesNotMatch(h.lastFrame(), /Set contentview/, f);
   } finally {

@@ -108,6 +108,12 @@ test("mitmproxy's key bindings come over as they are: keys.yaml in the confdir, 
   assert.throws(() => loadConsoleKeymap(dir), /keys\.yaml: entry 0 \(key "W"\): both "cmd" and "command": give one/);
   writeFileSync(path.join(dir, "keys.yaml"), "- key: W\n  ctx: [flowlist\n");
   assert.throws(() => loadConsoleKeymap(dir), /keys\.yaml: not valid YAML: /);
+  // mitmproxy's defaults: no ctx is global; its commonkey and dataviewer contexts are pryx's global and help (where its data viewer is).
+  writeFileSync(path.join(dir, "keys.yaml"), "- key: ctrl w\n  cmd: console.view.eventlog\n- key: ctrl y\n  ctx: [commonkey, dataviewer]\n  cmd: console.view.options\n");
+  const aliased = loadConsoleKeymap(dir);
+  assert.equal(aliased.lookup("global", "ctrl w")?.command, "console.view.eventlog");
+  assert.equal(aliased.lookup("global", "ctrl y")?.command, "console.view.options");
+  assert.equal(aliased.lookup("help", "ctrl y")?.command, "console.view.options");
 });
 
 test("with the engine's commands known, a user entry naming a command nobody has fails the start-up, naming the entry", () => {

@@ -9,26 +9,28 @@ import { MULTIPART_TYPE, multipartBoundary, multipartFields, rewriteMultipart } 
 import { escapedToBytes as headerBytes } from "../../escapes.ts";
 import { formatCookieHeader, parseCookieHeader } from "../../cookies.ts";
 
-/** mitmproxy's names, in the order a request then its response is read (the cookie grids after). */
+/**
+ * mitmproxy's names, in its console's order, so `e` then a digit picks what it picks in mitmproxy
+ * (`e8` request-headers); pryx's own (the raw messages) after them.
+ */
 export const HTTP_PARTS = [
-  "method",
-  "url",
-  "path",
-  "query",
-  "request-headers",
-  "request-body",
+  "cookies",
   "urlencoded form",
-  "status_code",
+  "multipart form",
+  "path",
+  "method",
+  "query",
   "reason",
+  "request-headers",
   "response-headers",
+  "request-body",
   "response-body",
+  "status_code",
+  "set-cookies",
+  "url",
   "comment",
   "raw request",
   "raw response",
-  // Last, so the keys of the earlier choices stay what they were.
-  "cookies",
-  "set-cookies",
-  "multipart form",
 ] as const;
 
 /** mitmproxy's names for a flow's last message, held by the intercept filter or not. */
