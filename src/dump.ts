@@ -5,6 +5,7 @@ import { jsonlFlow } from "./dump-json.ts";
 import { DEFAULT_MAX_LINES, lineTextAt, renderContent, type ViewName } from "./tui/contentviews/index.ts";
 import type { MessageSchema, SchemaFor } from "./proto-definitions.ts";
 import { contentMissing, sanitize } from "./tui/format.ts";
+import { escapeAscii } from "./tui/detail-lines.ts";
 
 export interface DumpOptions {
   jsonl: boolean;
@@ -43,7 +44,7 @@ export function formatFlowLine(f: FlowSummary): string {
   // A DNS flow's status is its rcode, which goes by name; its sizes count questions and answers, not bytes.
   const dns = f.type === "dns";
   // A DNS flow's answers follow its rcode, as mitmdump prints them (" << 10.1.2.3, 10.1.2.4").
-  const status = dns ? `${f.reason ?? ""}${f.path ? ` ${sanitize(f.path)}` : ""}` : `${f.status} ${f.reason ?? ""}`.trimEnd();
+  const status = dns ? `${f.reason ?? ""}${f.path ? ` ${sanitize(f.path)}` : ""}` : `${f.status} ${escapeAscii(f.reason ?? "")}`.trimEnd();
   // As mitmdump marks replays: a request pryx sent again has "[replay]" for its client, a response
   // from server replay "[replay]" before it.
   const requestReplay = f.replay === "request";
@@ -95,13 +96,18 @@ function bodyLines(m: MessageDetail, level: number, style: BodyStyle, schema: Me
   return lines;
 }
 
+/** Header bytes as mitmdump prints them: what is not printable ASCII escaped, so a peer's escape sequences never reach the terminal. */
+function fieldLines(fields: readonly (readonly [string, string])[]): string[] {
+  return fields.map(([k, v]) => `${escapeAscii(k)}: ${escapeAscii(v)}`);
+}
+
 /** Headers, then at level 3 and up the body, indented under the flow line as mitmdump does. */
 function messageLines(m: MessageDetail, level: number, style: BodyStyle, schema: MessageSchema | undefined): string[] {
-  const out = m.headers.map(([k, v]) => `${k}: ${v}`);
+  const out = fieldLines(m.headers);
   if (level >= 3 && m.missing) out.push("", "content missing");
   else if (level >= 3 && m.bodySize > 0) out.push("", ...bodyLines(m, level, style, schema));
   // As mitmdump's "HTTP Trailers" section: gRPC's status is there.
-  if (level >= 3 && m.trailers?.length) out.push("", "--- HTTP Trailers", ...m.trailers.map(([k, v]) => `${k}: ${v}`));
+  if (level >= 3 && m.trailers?.length) out.push("", "--- HTTP Trailers", ...fieldLines(m.trailers));
   return out.map((l) => (l ? `    ${l}` : l));
 }
 
@@ -110,13 +116,14 @@ export function formatDetail(d: FlowDetail, level: number, style: BodyStyle = {}
   const out: string[] = [];
   const path = d.request?.path;
   if (d.request) out.push(...messageLines(d.request, level, style, style.schemaFor?.(path, true)));
-  if (d.response) out.push(` << ${d.response.status} ${d.response.reason}`.trimEnd(), ...messageLines(d.response, level, style, style.schemaFor?.(path, false)));
+  if (d.response) out.push(` << ${d.response.status} ${escapeAscii(d.response.reason)}`.trimEnd(), ...messageLines(d.response, level, style, style.schemaFor?.(path, false)));
   // A connection's messages were printed as they came (`stream` events), not again here.
   return out;
 }
 
 export function formatLog(e: LogEntry): string {
-  return `[${e.level}] ${e.msg}`;
+  // A log line can quote what a peer sent (a client's SNI): never its control characters.
+  return `[${e.level}] ${sanitize(e.msg)}`;
 }
 
 /** Headless consumer of engine events: prints each finished flow that the view filter shows. */

@@ -274,6 +274,24 @@ test("a WebSocket flow held at a message says so under its messages", async () =
   assert.match(fr, /⇒ held one\nThe last message is intercepted: it goes on when the flow is resumed \(a\)/);
 });
 
+test("a peer's escape sequences never reach the terminal: the flow view's title row escapes the server's reason phrase, the status line a warning that quotes a client's SNI", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add([makeFlow({ seq: 1, status: 200, reason: "OK\x1b]52;c;cm0K\x07" })]);
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    const frame = await waitForText(h, "[Request]");
+    assert.ok(!frame.includes("\x1b]52"), JSON.stringify(frame.split("\n")[0]));
+    assert.match(frame.split("\n")[0]!, /200 OK\\x1b\]52;c;cm0K\\x07/);
+    h.ctrl.message("client TLS handshake failed for sni\x1b]0;T\x07x.test", "warn");
+    const warned = await waitForText(h, "handshake failed");
+    assert.ok(!warned.includes("\x1b]0;"), "no raw OSC in the status line");
+    assert.match(warned, /for sni\\x1b\]0;T\\x07x\.test/);
+  } finally {
+    h.unmount();
+  }
+});
+
 test("a long error message leaves the flow view's header line room for the URL", async () => {
   const h = await renderConsole();
   try {

@@ -1,4 +1,5 @@
 /** The flow view: the flow's line, the tabs, and the visible part of the current tab. */
+import { escapeAscii } from "../detail-lines.ts";
 import { Box, Text } from "ink";
 import type { FlowSummary } from "../../protocol.ts";
 import type { FlowViewScreen } from "../controller.ts";
@@ -10,7 +11,8 @@ function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
   const theme = useTheme();
   const cls = statusClass(flow);
   // A DNS rcode goes by name only; a TCP flow has no status, and "…" would say one is coming.
-  const code = flow.status === undefined ? undefined : flow.type === "dns" ? flow.reason : `${flow.status} ${flow.reason ?? ""}`.trim();
+  // The reason phrase is the server's: escaped, or its control bytes would reach the terminal (an OSC 52 clipboard write).
+  const code = flow.status === undefined ? undefined : flow.type === "dns" ? flow.reason : `${flow.status} ${escapeAscii(flow.reason ?? "")}`.trim();
   const pending = flow.type === "http" || flow.live ? "…" : "";
   const status = flow.error ? `error: ${flow.error}` : flow.intercepted ? (code ? `${code} intercepted` : "intercepted") : (code ?? pending);
   // The URL names the flow, so a long error message gets at most half the line; the Response tab shows it whole.

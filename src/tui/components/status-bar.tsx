@@ -2,7 +2,7 @@
 import { Box, Text } from "ink";
 import { useMemo, useSyncExternalStore } from "react";
 import { contextOf, type ConsoleState, type Controller, type Message, type PromptState } from "../controller.ts";
-import { ASCII_GLYPHS, columns, truncEnd } from "../format.ts";
+import { ASCII_GLYPHS, columns, sanitize, truncEnd } from "../format.ts";
 import { displayKey } from "../keys.ts";
 import { fitQuickHelp, quickHelp } from "../quick-help.ts";
 import { visibleSlice } from "../line-edit.ts";
@@ -51,8 +51,10 @@ export const MORE_HINT = " (more in event log)";
 
 /** A message in `width` columns: a long one is cut short, not its event-log hint, which is what tells the user where the rest is. */
 export function messageLine(m: Message, width: number, ellipsis: string): string {
-  if (!m.more) return m.text;
-  return truncEnd(m.text, Math.max(0, width - MORE_HINT.length), ellipsis) + MORE_HINT;
+  // A message can quote what a peer sent (a client's SNI in a TLS warning): its control characters must not reach the terminal.
+  const text = sanitize(m.text);
+  if (!m.more) return text;
+  return truncEnd(text, Math.max(0, width - MORE_HINT.length), ellipsis) + MORE_HINT;
 }
 
 /** Between two completion candidates in the bar above the prompt. */
