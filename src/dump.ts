@@ -106,8 +106,8 @@ function messageLines(m: MessageDetail, level: number, style: BodyStyle, schema:
   const out = fieldLines(m.headers);
   if (level >= 3 && m.missing) out.push("", "content missing");
   else if (level >= 3 && m.bodySize > 0) out.push("", ...bodyLines(m, level, style, schema));
-  // As mitmdump's "HTTP Trailers" section: gRPC's status is there.
-  if (level >= 3 && m.trailers?.length) out.push("", "--- HTTP Trailers", ...fieldLines(m.trailers));
+  // mitmdump's "HTTP Trailers" section, from level 2 with the headers: a gRPC call's grpc-status is there.
+  if (m.trailers?.length) out.push("", "--- HTTP Trailers", ...fieldLines(m.trailers));
   return out.map((l) => (l ? `    ${l}` : l));
 }
 
