@@ -59,13 +59,17 @@ export abstract class Message {
   /**
    * Setting the body re-encodes it with the message's Content-Encoding and keeps Content-Length
    * right. An encoding pryx cannot produce is taken off rather than left to mislabel the new
-   * bytes (mitmproxy does the same).
+   * bytes (mitmproxy does the same). A string is taken as UTF-8 (mitmproxy wants bytes, and a
+   * port of `flow.response.content = b"..."` naturally assigns a string); anything else is a
+   * TypeError here, in the addon's hook, not a lost response later.
    */
-  set content(value: Uint8Array | undefined) {
+  set content(value: Uint8Array | string | undefined) {
     if (value === undefined) {
       this.raw_content = undefined;
       return;
     }
+    if (typeof value === "string") value = Buffer.from(value, "utf8");
+    else if (!(value instanceof Uint8Array)) throw new TypeError(`content takes bytes (a Buffer or Uint8Array) or a string, not ${value === null ? "null" : typeof value}`);
     const enc = this.plainHeaders.get("content-encoding");
     const encoded = encodeContent(value, enc);
     if (encoded === undefined) this.plainHeaders.delete("content-encoding");

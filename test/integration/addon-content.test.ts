@@ -1,0 +1,26 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startProxy } from "../helpers/proxy.ts";
+import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
+import { closeAfter } from "../helpers/close-after.ts";
+import type { Addon } from "../../src/engine/hooks/hooks.ts";
+
+test("an addon that sets response.content to a string sends it (UTF-8, its length right); a value that is no body is a TypeError in the addon's hook, named, and the response goes as it was", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("original"));
+  const addon = {
+    name: "rewriter",
+    response(f) {
+      if (f.request.path === "/string") f.response!.content = "réponse";
+      if (f.request.path === "/number") (f.response as unknown as { content: unknown }).content = 42;
+    },
+  } satisfies Addon;
+  const proxy = await startProxy({ addons: [addon] });
+  closeAfter(t, proxy, origin);
+  const replaced = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/string`);
+  assert.equal(replaced.body.toString("utf8"), "réponse");
+  assert.equal(replaced.headers["content-length"], String(Buffer.byteLength("réponse")));
+  const kept = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/number`);
+  assert.equal(kept.status, 200);
+  assert.equal(kept.body.toString(), "original");
+  await proxy.waitLog(/rewriter.*content takes bytes \(a Buffer or Uint8Array\) or a string, not number/);
+});
