@@ -9,6 +9,17 @@ const TYPE_OF: Record<string, OptionType> = {
   "optional str": "optional str", "str[]": "str[]", filter: "filter", choice: "choice",
 };
 
+type Typespec = TypeName | BooleanConstructor | NumberConstructor | StringConstructor | ArrayConstructor;
+
+/** add_option's arguments as one object, as a port of mitmproxy's keyword call writes them. */
+export interface OptionKeywords extends Pick<OptionSpec<OptionValue>, "validate" | "paths"> {
+  name: string;
+  typespec: Typespec;
+  default: unknown;
+  help?: string;
+  choices?: readonly string[];
+}
+
 /** Given to an addon's `load(loader)`: registers its options and commands. */
 export class Loader {
   /** Names registered through this loader, so a reload can remove the commands again. */
@@ -35,16 +46,23 @@ export class Loader {
    * names the option); `paths` marks file paths, whose `~` is the home directory.
    */
   add_option(
-    name: string,
-    typespec: TypeName | BooleanConstructor | NumberConstructor | StringConstructor,
-    default_: unknown,
-    help: string,
+    nameOrSpec: string | OptionKeywords,
+    typespec?: Typespec,
+    default_?: unknown,
+    help = "",
     choices?: readonly string[],
     extra: Pick<OptionSpec<OptionValue>, "validate" | "paths"> = {},
   ): void {
-    const key = typeof typespec === "string" ? typespec : typespec === Boolean ? "bool" : typespec === Number ? "int" : "str";
-    const type = TYPE_OF[key];
-    if (!type) throw new Error(`addon ${this.addonName}: option ${name} has unknown type ${String(typespec)}`);
+    // mitmproxy's examples call it with keywords (add_option(name="x", typespec=bool, ...)): ported, that is one object.
+    if (typeof nameOrSpec === "object" && nameOrSpec !== null) {
+      const k = nameOrSpec;
+      return this.add_option(k.name, k.typespec, k.default, k.help ?? "", k.choices, { ...(k.validate ? { validate: k.validate } : {}), ...(k.paths ? { paths: k.paths } : {}) });
+    }
+    const name = nameOrSpec;
+    if (typeof name !== "string" || !name) throw new TypeError(`addon ${this.addonName}: add_option needs the option's name as a string, got ${typeof name}`);
+    const key = typeof typespec === "string" ? typespec : typespec === Boolean ? "bool" : typespec === Number ? "int" : typespec === String ? "str" : typespec === Array ? "str[]" : undefined;
+    const type = key === undefined ? undefined : TYPE_OF[key];
+    if (!type) throw new TypeError(`addon ${this.addonName}: option ${name} has unknown type ${typeof typespec === "function" ? typespec.name : String(typespec)} (give Boolean, Number, String, Array, or one of ${Object.keys(TYPE_OF).join(", ")})`);
     const spec: OptionSpec<OptionValue> = { name, type, default: default_ as OptionValue, help };
     if (choices) spec.choices = choices;
     if (extra.validate) spec.validate = extra.validate;

@@ -1,0 +1,23 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Options } from "../../../src/engine/options.ts";
+import { CommandRegistry } from "../../../src/engine/commands.ts";
+import { Loader } from "../../../src/engine/hooks/loader.ts";
+
+function loader(): { l: Loader; options: Options } {
+  const options = new Options();
+  return { l: new Loader(options, new CommandRegistry(), "my-addon"), options };
+}
+
+test("add_option takes mitmproxy's keyword call as one object, and Array as a list type; a name that is no string or an unknown type is a TypeError naming the addon (the console drew nothing)", () => {
+  const { l, options } = loader();
+  l.add_option({ name: "addheader", typespec: Boolean, default: false, help: "Add a header" });
+  assert.equal(options.info("addheader").type, "bool");
+  assert.equal(options.info("addheader").help, "Add a header");
+  l.add_option("hosts", Array, [], "Hosts");
+  assert.equal(options.info("hosts").type, "str[]");
+  l.add_option("label", String, "x", "A label");
+  assert.equal(options.info("label").type, "str");
+  assert.throws(() => l.add_option({ typespec: Boolean, default: false } as unknown as string), { name: "TypeError", message: "addon my-addon: add_option needs the option's name as a string, got undefined" });
+  assert.throws(() => l.add_option("when", Date as unknown as StringConstructor, 0, ""), /addon my-addon: option when has unknown type Date \(give Boolean, Number, String, Array, or one of bool, /);
+});
