@@ -252,5 +252,5 @@ test("the console's own options are the engine's too, so --set console_layout=â€
   assert.equal(o.get("console_layout"), "vertical");
   assert.equal(o.get("console_default_contentview"), "hex");
   throwsOption(() => o.setText("console_layout", "diagonal"), /option console_layout expects one of the choices \(single, vertical, horizontal\)/);
-  throwsOption(() => o.setText("console_default_contentview", "yaml"), /console_default_contentview/, /auto, css, dns, graphql, grpc, hex/);
+  throwsOption(() => o.setText("console_default_contentview", "yaml"), /console_default_contentview/, /auto, raw, hex, graphql, json/);
 });
