@@ -24,3 +24,25 @@ test("an addon that sets response.content to a string sends it (UTF-8, its lengt
   assert.equal(kept.body.toString(), "original");
   await proxy.waitLog(/rewriter.*content takes bytes \(a Buffer or Uint8Array\) or a string, not number/);
 });
+
+test("response.stream as a function (mitmproxy's http-stream-modify) sends each chunk as it returns it; its length may change, so the response goes chunked; one that throws is logged and the chunk goes as it came", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((req, res) => {
+    res.writeHead(200, { "content-length": "15" });
+    res.end(req.url === "/throws" ? "foo foo foo foo" : "foo foo foo foo");
+  });
+  const addon = {
+    name: "modify",
+    responseheaders(f) {
+      f.response!.stream = f.request.path === "/throws" ? () => { throw new Error("boom"); } : (chunk: Buffer) => chunk.toString().replaceAll("foo", "barbaz");
+    },
+  } satisfies Addon;
+  const proxy = await startProxy({ addons: [addon] });
+  closeAfter(t, proxy, origin);
+  const modified = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/modify`);
+  assert.equal(modified.body.toString(), "barbaz barbaz barbaz barbaz");
+  assert.equal(modified.headers["content-length"], undefined);
+  assert.equal(modified.headers["transfer-encoding"], "chunked");
+  const unchanged = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/throws`);
+  assert.equal(unchanged.body.toString(), "foo foo foo foo");
+  await proxy.waitLog(/response\.stream function failed on http:\/\/127\.0\.0\.1:\d+\/throws: boom; the chunk went unchanged/);
+});

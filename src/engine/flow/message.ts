@@ -13,14 +13,20 @@ export function toBytes(body: Body): Uint8Array {
  * What requests and responses share: headers, the body as sent on the wire (`raw_content`)
  * and decoded (`content`, `text`), streaming, and timestamps.
  */
+/** mitmproxy's callable `stream`: each chunk in, the bytes (or text, as UTF-8) to send instead out. */
+export type StreamModifier = (chunk: Buffer) => Uint8Array | string;
+
 export abstract class Message {
   http_version: string;
   #headers!: Headers;
   #plain!: Headers;
   /** The body as on the wire (still content-encoded); undefined while not yet read or when streamed. */
   raw_content: Uint8Array | undefined;
-  /** Set in requestheaders/responseheaders to pass the body through without buffering it. */
-  stream = false;
+  /**
+   * Set in requestheaders/responseheaders to pass the body through without buffering it; for a
+   * response, a function (mitmproxy's callable stream) is given each chunk and sends what it returns.
+   */
+  stream: boolean | StreamModifier = false;
   timestamp_start: number;
   timestamp_end: number | undefined;
   /** Trailers from a chunked body, if any. */

@@ -311,6 +311,11 @@ export class HttpExchange {
       const kept: Buffer[] | undefined = ctx.options.get<boolean>("store_streamed_bodies") ? [] : undefined;
       const startStreaming = (res: Response): void => {
         streaming = true;
+        // A stream function may change the body's length: the announced one would be wrong.
+        if (typeof res.stream === "function" && res.plainHeaders.has("content-length")) {
+          res.plainHeaders.delete("content-length");
+          if (res.http_version === "HTTP/1.1") res.plainHeaders.set("transfer-encoding", "chunked");
+        }
         writer.head(flow);
         for (const b of parts.splice(0)) {
           kept?.push(b);
@@ -411,8 +416,20 @@ export class HttpExchange {
     });
   }
 
+  /** A chunk through the response's stream function, if it has one; one that throws is logged and the chunk goes as it came. */
+  private modified(res: Response, c: Buffer): Buffer {
+    if (typeof res.stream !== "function") return c;
+    try {
+      const out = res.stream(c);
+      return typeof out === "string" ? Buffer.from(out, "utf8") : Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    } catch (err) {
+      this.ctx.log.error(`response.stream function failed on ${this.flow.request.pretty_url}: ${(err as Error).message}; the chunk went unchanged`);
+      return c;
+    }
+  }
+
   private forward(channel: UpstreamChannel, res: Response, c: Buffer): void {
-    if (!this.writer.chunk(res, c)) {
+    if (!this.writer.chunk(res, this.modified(res, c))) {
       // Streaming: hold the server until the client catches up.
       channel.pauseResponse(this.flow);
       this.writer.onDrain(() => channel.resumeResponse(this.flow));
