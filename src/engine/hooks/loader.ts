@@ -20,6 +20,22 @@ export interface OptionKeywords extends Pick<OptionSpec<OptionValue>, "validate"
   choices?: readonly string[];
 }
 
+/**
+ * A function's parameter names as its source spells them (`function (flows, header)`,
+ * `(flows) => …`, `flows => …`, a method): "arg" for one that is no plain name (destructured),
+ * without defaults and rest dots. JavaScript keeps no types; the names are what a signature says.
+ */
+export function parameterNames(fn: (...args: never[]) => unknown): string[] {
+  const source = Function.prototype.toString.call(fn);
+  const list = /^(?:async\s*)?(?:function\b[^(]*)?\(([^)]*)\)/.exec(source)?.[1] ?? /^(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(source)?.[1] ?? /^[^(]*\(([^)]*)\)\s*\{/.exec(source)?.[1];
+  if (list === undefined) return [];
+  return list
+    .split(",")
+    .map((p) => p.trim().replace(/^\.\.\./, "").replace(/\s*=.*$/s, "").replace(/\s*:.*$/s, ""))
+    .filter((p) => p.length > 0)
+    .map((p) => (/^[A-Za-z_$][\w$]*$/.test(p) ? p : "arg"));
+}
+
 /** Given to an addon's `load(loader)`: registers its options and commands. */
 export class Loader {
   /** Names registered through this loader, so a reload can remove the commands again. */
@@ -77,7 +93,9 @@ export class Loader {
    * `Sequence[flow.Flow]` parameters do: `mycmd @marked`, or flow objects from another addon.
    */
   add_command(name: string, fn: (...args: never[]) => unknown, help = "", signature = ""): void {
-    const sig = signature || `${name} ${"args".repeat(fn.length ? 1 : 0)}`.trim();
+    // Without a signature, the function's own parameter names make one: mitmproxy reads its command's
+    // types from the function too, and a `flows` parameter must get flows there as well.
+    const sig = signature || [name, ...parameterNames(fn)].join(" ");
     const params = sig.split(/\s+/).slice(1).map((p) => p.replace(/^\[|\]$/g, ""));
     const run = async (args: string[]): Promise<unknown> => {
       // A missing argument would reach the addon as undefined ("hi undefined"); mitmproxy refuses it.

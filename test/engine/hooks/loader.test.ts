@@ -4,9 +4,10 @@ import { Options } from "../../../src/engine/options.ts";
 import { CommandRegistry } from "../../../src/engine/commands.ts";
 import { Loader } from "../../../src/engine/hooks/loader.ts";
 
-function loader(): { l: Loader; options: Options } {
+function loader(): { l: Loader; options: Options; registry: CommandRegistry } {
   const options = new Options();
-  return { l: new Loader(options, new CommandRegistry(), "my-addon"), options };
+  const registry = new CommandRegistry();
+  return { l: new Loader(options, registry, "my-addon"), options, registry };
 }
 
 test("add_option takes mitmproxy's keyword call as one object, and Array as a list type; a name that is no string or an unknown type is a TypeError naming the addon (the console drew nothing)", () => {
@@ -20,4 +21,15 @@ test("add_option takes mitmproxy's keyword call as one object, and Array as a li
   assert.equal(options.info("label").type, "str");
   assert.throws(() => l.add_option({ typespec: Boolean, default: false } as unknown as string), { name: "TypeError", message: "addon my-addon: add_option needs the option's name as a string, got undefined" });
   assert.throws(() => l.add_option("when", Date as unknown as StringConstructor, 0, ""), /addon my-addon: option when has unknown type Date \(give Boolean, Number, String, Array, or one of bool, /);
+});
+
+test("add_command without a signature takes the function's parameter names for one, so a flows parameter gets flows, as mitmproxy's typed parameters do", async () => {
+  const { l, registry } = loader();
+  const flow = { id: "f1" };
+  registry.resolveFlowsWith((spec) => (spec === "@all" ? [flow] : []));
+  const got: unknown[] = [];
+  l.add_command("mark.some", (flows: unknown, header: string) => void got.push(flows, header));
+  assert.equal(registry.list().find((c) => c.name === "mark.some")?.signature, "mark.some flows header");
+  await registry.run("mark.some @all x-seen");
+  assert.deepEqual(got, [[flow], "x-seen"]);
 });
