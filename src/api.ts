@@ -8,6 +8,8 @@ import { WebSocketData, WebSocketMessage } from "./engine/flow/websocket.ts";
 import { TCPFlow, TCPMessage, UDPFlow, UDPMessage } from "./engine/flow/tcp.ts";
 import { DNSFlow, DNSMessage, RCODES, ResourceRecord, types as dnsTypes, classes as dnsClasses } from "./engine/flow/dns.ts";
 import { Client, ClientHello, ClientHelloData, Server, ServerConnectionHookData, Socks5AuthData, NextLayerData, TlsData } from "./engine/flow/connection.ts";
+import { compileFilter } from "./engine/filter/index.ts";
+import { filterable } from "./engine/flow-filter.ts";
 import { Flow, FlowError } from "./engine/flow/flow.ts";
 
 export const http = { HTTPFlow, Request, Response, Headers };
@@ -45,6 +47,23 @@ export declare namespace tls {
 }
 export { Flow, FlowError, Headers, Client, Server, ServerConnectionHookData, Socks5AuthData, NextLayerData };
 export { AddonHalt } from "./engine/hooks/addon-manager.ts";
+
+/** A compiled filter: whether a flow matches. */
+export type FlowMatcher = (flow: Flow) => boolean;
+
+/**
+ * mitmproxy's `flowfilter`: `parse(expr)` compiles a filter (a syntax error throws, naming where),
+ * `match(filter, flow)` tests a flow with a compiled filter or an expression.
+ */
+export const flowfilter = {
+  parse(expr: string): FlowMatcher {
+    const pred = compileFilter(expr);
+    return (flow) => pred(filterable(flow));
+  },
+  match(filter: FlowMatcher | string, flow: Flow): boolean {
+    return (typeof filter === "string" ? flowfilter.parse(filter) : filter)(flow);
+  },
+};
 export { ctx } from "./engine/hooks/ctx.ts";
 export type { Addon, HookName, HookArgs } from "./engine/hooks/hooks.ts";
 export type { Loader } from "./engine/hooks/loader.ts";

@@ -153,7 +153,7 @@ export class Engine {
     this.tunnel = new Tunnel(this.ctx, (socket, client, target, initial) => this.startHttp(socket, client, target, initial));
     this.transparent = new TransparentProxy(this.ctx, this.tunnel);
     registerCoreOptions(this.options);
-    bindContext(this.options, this.log, this.commands);
+    bindContext(this.options, this.log, this.commands, this.addons);
     this.commands.resolveFlowsWith((spec) => resolveFlows(this.store, spec));
     registerFlowCommands(this.commands, {
       store: this.store,

@@ -25,3 +25,15 @@ test("dump -r prints a flow and its client replay, which keeps the original's id
   assert.match(lines[0]!, /^127\.0\.0\.1:5000 GET http:\/\/app\.test\/notfound << 404/);
   assert.match(lines[1]!, /^\[replay\] GET http:\/\/app\.test\/notfound << 404/);
 });
+
+test("ctx.master.shutdown() stops pryx as Ctrl-C does (mitmproxy's shutdown example): done hooks run, exit 0", { timeout: 30_000 }, async (t) => {
+  const dir = tempDir("pryx-shutdown-");
+  const script = path.join(dir, "shutdown.ts");
+  fs.writeFileSync(script, `import { ctx } from "${path.join(process.cwd(), "src/api.ts")}";\nexport default { running() { ctx.log.info("shutting down"); ctx.master.shutdown(); }, done() { console.error("done ran"); } };\n`);
+  const d = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "-s", script]);
+  // Without a shutdown, dump -n with nothing to read would run until a signal.
+  const timer = setTimeout(() => void d.stop("SIGKILL"), 20_000);
+  t.after(() => clearTimeout(timer));
+  assert.equal(await d.exited, 0, d.stderr());
+  assert.match(d.stderr(), /done ran/);
+});

@@ -46,3 +46,26 @@ test("response.stream as a function (mitmproxy's http-stream-modify) sends each 
   assert.equal(unchanged.body.toString(), "foo foo foo foo");
   await proxy.waitLog(/response\.stream function failed on http:\/\/127\.0\.0\.1:\d+\/throws: boom; the chunk went unchanged/);
 });
+
+test("mitmproxy's API that its examples use: flowfilter.parse/match, is_http11, ctx.log.alert, \"name\" in ctx.master.addons and .get", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const seen: string[] = [];
+  const api = await import("../../src/api.ts");
+  const addon = {
+    name: "examples",
+    request(f) {
+      const api11 = api.flowfilter.parse("~m GET & ~u /api");
+      seen.push(`match ${api.flowfilter.match(api11, f)} ${api.flowfilter.match("~m POST", f)}`);
+      seen.push(`version ${f.request.is_http11} ${f.request.is_http10} ${f.request.is_http2}`);
+      seen.push(`addons ${"examples" in api.ctx.master.addons} ${"nope" in api.ctx.master.addons} ${api.ctx.master.addons.get("examples") === addon}`);
+      api.ctx.log.alert("an alert from an addon");
+    },
+  } satisfies Addon;
+  const proxy = await startProxy({ addons: [addon] });
+  closeAfter(t, proxy, origin);
+  await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/api/x`);
+  assert.deepEqual(seen, ["match true false", "version true false false", "addons true false true"]);
+  await proxy.waitLog(/an alert from an addon/);
+  assert.equal(proxy.logs.find((l) => /an alert from an addon/.test(l.msg))?.level, "alert");
+  assert.throws(() => api.flowfilter.parse("~m ("), /~m/);
+});

@@ -62,6 +62,19 @@ export abstract class Message {
     return decodeContent(this.raw_content, enc) ?? this.raw_content;
   }
 
+  /** mitmproxy's version checks (its http-trailers example sends trailers only over HTTP/1.1 chunked or HTTP/2). */
+  get is_http10(): boolean {
+    return this.http_version === "HTTP/1.0";
+  }
+
+  get is_http11(): boolean {
+    return this.http_version === "HTTP/1.1";
+  }
+
+  get is_http2(): boolean {
+    return this.http_version === "HTTP/2.0";
+  }
+
   /**
    * Setting the body re-encodes it with the message's Content-Encoding and keeps Content-Length
    * right. An encoding pryx cannot produce is taken off rather than left to mislabel the new

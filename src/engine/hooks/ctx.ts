@@ -9,12 +9,23 @@ import type { CommandRegistry } from "../commands.ts";
 let boundOptions: Options | undefined;
 let boundLog: Log | undefined;
 let boundCommands: CommandRegistry | undefined;
+let boundAddons: { get(name: string): object | undefined } | undefined;
 
-export function bindContext(options: Options, log: Log, commands?: CommandRegistry): void {
+export function bindContext(options: Options, log: Log, commands?: CommandRegistry, addons?: { get(name: string): object | undefined }): void {
   boundOptions = options;
   boundLog = log;
   boundCommands = commands;
+  boundAddons = addons;
 }
+
+/**
+ * mitmproxy's `ctx.master.addons`: `"view" in ctx.master.addons` and `ctx.master.addons.get("name")`
+ * (its duplicate-modify-replay example asks so), by the names pryx's addons have.
+ */
+const addons = new Proxy({} as Record<string, object | undefined> & { get(name: string): object | undefined }, {
+  has: (_, name) => typeof name === "string" && boundAddons?.get(name) !== undefined,
+  get: (_, name) => (name === "get" ? (n: string) => boundAddons?.get(n) : typeof name === "string" ? boundAddons?.get(name) : undefined),
+});
 
 const unbound: Record<string, OptionValue> = {};
 
@@ -55,9 +66,13 @@ export const ctx = {
     info: (msg: string) => boundLog?.info(msg),
     warn: (msg: string) => boundLog?.warn(msg),
     error: (msg: string) => boundLog?.error(msg),
+    alert: (msg: string) => boundLog?.write("alert", msg),
   },
   /** mitmproxy's `ctx.master.commands.call(name, *args)`, for scripts ported as they are. */
   master: {
+    addons,
+    /** mitmproxy's `ctx.master.shutdown()`: pryx stops as on Ctrl-C, its addons' `done` hooks run. */
+    shutdown: (): void => void process.kill(process.pid, "SIGINT"),
     commands: {
       call: (name: string, ...args: unknown[]): Promise<unknown> => {
         const result = boundCommands ? boundCommands.call(name, ...args) : Promise.reject(new Error(`no engine to run ${name}: ctx is bound when the engine starts`));
