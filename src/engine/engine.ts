@@ -4,7 +4,7 @@ import net from "node:net";
 import { collectGarbageSoon } from "../collect-garbage.ts";
 import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
-import { OptionError, Options } from "./options.ts";
+import { OptionError, Options, type OptionValue } from "./options.ts";
 import { listenerScheme, listensOnUdp, modePort, parseModeSpec, parseReverseTarget, samePortClash } from "./modes.ts";
 import { CommandRegistry } from "./commands.ts";
 import { Log } from "./log.ts";
@@ -158,6 +158,7 @@ export class Engine {
     registerFlowCommands(this.commands, {
       store: this.store,
       options: this.options,
+      setOption: (name, text) => this.setByUser(name, text),
       addons: this.addons,
       notify: (f) => this.store.update(f),
       load: (file) => this.loadFlows(file),
@@ -172,7 +173,7 @@ export class Engine {
     registerInjectCommands(this.commands, { store: this.store, injectors: this.injectors, log: this.log });
     this.options.onChange((updated) => {
       this.onOptionsChanged(updated);
-      void this.addons.trigger("configure", updated);
+      this.configuring = this.addons.triggerCollecting("configure", updated);
       this.post({ t: "options", changed: [...updated].map((n) => this.options.info(n)) });
     });
   }
@@ -537,6 +538,25 @@ export class Engine {
     this.flushTimer = setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
   }
 
+  /** The addons' configure run for the last option change, and which of them refused it. */
+  private configuring: Promise<{ addon: string; error: Error }[]> = Promise.resolve([]);
+
+  /**
+   * An option set as a user sets it (`set`, the options editor): an addon whose configure throws
+   * refuses the value, which is set back (configure runs again with it), and the error says whose
+   * refusal it was, as mitmproxy's options do.
+   */
+  private async setByUser(name: string, text: string): Promise<void> {
+    const before = this.options.has(name) ? this.options.get<OptionValue>(name) : undefined;
+    if (this.options.update({ [name]: text }).size === 0) return;
+    const refused = await this.configuring;
+    if (refused.length === 0) return;
+    this.options.setValues({ [name]: before as OptionValue });
+    await this.configuring;
+    const [first] = refused as [{ addon: string; error: Error }];
+    throw new OptionError(`option ${name}: ${first.addon} refused ${JSON.stringify(text)}: ${first.error.message}; it stays ${this.options.info(name).value || '""'}`);
+  }
+
   /** Sends what changed since the last flush as one message. */
   flush(): void {
     this.flushTimer = undefined;
@@ -595,7 +615,7 @@ export class Engine {
       case "command":
         return (await this.commands.run(req.line)) as Out;
       case "setOption":
-        this.options.setText(req.name, req.value);
+        await this.setByUser(req.name, req.value);
         return this.options.info(req.name) as Out;
       case "options":
         return this.options.all() as Out;

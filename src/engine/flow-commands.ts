@@ -22,6 +22,8 @@ import type { AddonManager } from "./hooks/addon-manager.ts";
 export interface FlowCommandDeps {
   store: FlowStore;
   options: Options;
+  /** Sets an option as a user does: an addon's configure may refuse it (see Engine.setByUser). */
+  setOption(name: string, text: string): Promise<void>;
   addons: AddonManager;
   notify(flow: Flow): void;
   /** Reads a pryx flow file or HAR file into the store. */
@@ -409,13 +411,13 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     name: "set",
     signature: "set option [value]",
     help: "Set an option (`set name` alone sets a bool to true or clears others; `set name=value` as --set takes it).",
-    run: (args) => {
+    run: async (args) => {
       let [name, ...rest] = args;
       if (!name) throw new CommandError("set needs an option name");
       // `--set name=value` is how the command line takes it; the prompt takes that form too.
       const eq = name.indexOf("=");
       if (eq > 0 && !deps.options.has(name)) [name, rest] = [name.slice(0, eq), [name.slice(eq + 1), ...rest]];
-      deps.options.setText(name, rest.join(" "));
+      await deps.setOption(name, rest.join(" "));
       return `${name} = ${deps.options.info(name).value}`;
     },
   });

@@ -32,7 +32,9 @@ test("counter_log_every logs the count every N flows; a negative value is refuse
   await proxy.waitFinished(5);
   const messages = logged.mock.calls.map((c) => String(c.arguments[0])).filter((m) => m.startsWith("counter:"));
   assert.deepEqual(messages, ["counter: 2 flows", "counter: 4 flows"]);
-  await proxy.engine.handle({ op: "setOption", name: "counter_log_every", value: "-1" });
+  // Refused and set back, as mitmproxy's options-configure example has it.
+  await assert.rejects(proxy.engine.handle({ op: "setOption", name: "counter_log_every", value: "-1" }), /counter_log_every: counter refused "-1": counter_log_every must be 0 or more, got -1; it stays 2/);
+  assert.equal(proxy.engine.options.get("counter_log_every"), 2);
   const err = await proxy.waitLog(/counter_log_every must be 0 or more/);
   assert.match(err.msg, /counter/);
 });

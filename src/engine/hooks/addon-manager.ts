@@ -98,17 +98,25 @@ export class AddonManager {
 
   /** Calls the hook on every addon in order. Resolves when all (sync or async) have run. */
   async trigger<N extends HookName>(hook: N, ...args: HookArgs[N]): Promise<void> {
+    await this.triggerCollecting(hook, ...args);
+  }
+
+  /** As trigger, and says which addons' handlers failed (each is reported as well). */
+  async triggerCollecting<N extends HookName>(hook: N, ...args: HookArgs[N]): Promise<{ addon: string; error: Error }[]> {
+    const failed: { addon: string; error: Error }[] = [];
     const list = this.handlers.get(hook);
-    if (!list) return;
+    if (!list) return failed;
     for (const h of list) {
       try {
         const res = h.fn.apply(h.self, args);
         if (res !== null && typeof res === "object" && typeof (res as Promise<unknown>).then === "function") await res;
       } catch (err) {
-        if (err instanceof AddonHalt) return;
+        if (err instanceof AddonHalt) return failed;
         this.reportError(h.addonName, hook, err);
+        failed.push({ addon: h.addonName, error: err instanceof Error ? err : new Error(String(err)) });
       }
     }
+    return failed;
   }
 
   private async call(addonName: string, self: Addon, hook: string, args: unknown[]): Promise<void> {

@@ -33,3 +33,30 @@ test("add_command without a signature takes the function's parameter names for o
   await registry.run("mark.some @all x-seen");
   assert.deepEqual(got, [[flow], "x-seen"]);
 });
+
+test("an addon whose configure throws refuses a value set by the user: it is set back, configure runs again, and the error says whose refusal it was (mitmproxy's options-configure example)", async () => {
+  const { startProxy } = await import("../../helpers/proxy.ts");
+  const seen: number[] = [];
+  const addon = {
+    name: "addheader",
+    load(l: Loader) {
+      l.add_option("addheader", Number, 0, "A header value to add, at most 100");
+    },
+    configure(updated: Set<string>) {
+      if (!updated.has("addheader")) return;
+      const value = proxy.engine.options.get<number>("addheader");
+      seen.push(value);
+      if (value > 100) throw new Error("addheader must be <= 100");
+    },
+  };
+  const proxy = await startProxy({ addons: [addon] });
+  try {
+    await assert.rejects(proxy.engine.handle({ op: "command", line: "set addheader=200" }), { message: 'option addheader: addheader refused "200": addheader must be <= 100; it stays 0' });
+    assert.equal(proxy.engine.options.get("addheader"), 0);
+    assert.deepEqual(seen.slice(-2), [200, 0], "configure saw the refused value, then the one set back");
+    await assert.rejects(proxy.engine.handle({ op: "setOption", name: "addheader", value: "300" }), /refused "300"/);
+    assert.equal(await proxy.engine.handle({ op: "command", line: "set addheader=50" }), "addheader = 50");
+  } finally {
+    await proxy.stop();
+  }
+});
