@@ -1,4 +1,3 @@
-import { loadMarkerNames } from "./markers.ts";
 import { expandHome } from "./home-path.ts";
 import { leaveLostTerminalAtExit } from "./terminal-gone.ts";
 import fs from "node:fs";
@@ -15,6 +14,7 @@ import type { OptionText } from "./engine/options.ts";
 import { startupTexts } from "./engine/options-file.ts";
 import { compileFilter } from "./engine/filter/index.ts";
 import { MODES, REVERSE_SCHEMES } from "./engine/modes.ts";
+import { loadMarkerNames } from "./markers.ts";
 
 /**
  * The flags that are plain shorthands for one option each (mitmproxy's names): a string, a

@@ -1,4 +1,3 @@
-import { DEFAULT_MARKER, isMarker } from "../markers.ts";
 import fs from "node:fs";
 import type { CommandRegistry } from "./commands.ts";
 import { writeFlowFile, type FlowFileRead } from "./save-stream.ts";
@@ -18,6 +17,7 @@ import type { FlowPatch } from "../protocol.ts";
 import { compileFilter } from "./filter/index.ts";
 import { boolText, type Options } from "./options.ts";
 import type { AddonManager } from "./hooks/addon-manager.ts";
+import { DEFAULT_MARKER, isMarker } from "../markers.ts";
 
 export interface FlowCommandDeps {
   store: FlowStore;

@@ -1,4 +1,3 @@
-import { rememberClientProxyAuth } from "./client-proxy-auth.ts";
 import type net from "node:net";
 import { Duplex } from "node:stream";
 import { Http1Parser, LENIENT_INBOUND, type MessageHead } from "../http1/parser.ts";
@@ -17,6 +16,7 @@ import type { ProxyContext } from "./context.ts";
 import type { UpstreamChannel } from "./channel.ts";
 import type { Tunnel } from "./tunnel.ts";
 import { clientDisconnected } from "./client-gone.ts";
+import { rememberClientProxyAuth } from "./client-proxy-auth.ts";
 
 /** Where requests on this connection go when they do not name a host (inside a tunnel, or reverse mode). */
 export interface ConnectionTarget {

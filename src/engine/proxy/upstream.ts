@@ -1,4 +1,3 @@
-import { clientProxyAuth } from "./client-proxy-auth.ts";
 import net from "node:net";
 import tls from "node:tls";
 import { DEFAULT_MAX_HEADER_SIZE, Http1Parser, LENIENT_RESPONSES, type MessageHead } from "../http1/parser.ts";
@@ -13,6 +12,7 @@ import { streamBodyInto, type RequestBody, type ResponseSink, type UpstreamChann
 import { noSharedVersion, upstreamTls } from "./tls-settings.ts";
 import { peerChain } from "./peer-chain.ts";
 import { forgetSession, keepSessions, sessionFor } from "./tls-sessions.ts";
+import { clientProxyAuth } from "./client-proxy-auth.ts";
 
 export class UpstreamError extends Error {}
 
