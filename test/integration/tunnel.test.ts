@@ -2,6 +2,7 @@ import { test } from "node:test";
 import { flowDetail } from "../../src/engine/flow/detail.ts";
 import assert from "node:assert/strict";
 import net from "node:net";
+import http2 from "node:http2";
 import { startProxy, portOf } from "../helpers/proxy.ts";
 import { rawExchange, startHttpOrigin } from "../helpers/origin.ts";
 import { ConnectRefused, connectTunnel, httpsViaProxy, originCertificate, pryxCaPem, startTlsOrigin, tlsViaProxy } from "../helpers/tls-origin.ts";
@@ -92,6 +93,34 @@ test("bytes that are neither TLS nor HTTP after CONNECT are relayed raw and reco
       [false, payload.toString("hex")],
     ],
   );
+});
+
+test("h2c with prior knowledge in a tunnel (a plaintext gRPC client's) is relayed as TCP, as mitmproxy does: the client's call works, and the flow is a TCP one", { timeout: 10_000 }, async (t) => {
+  const h2c = http2.createServer();
+  h2c.on("stream", (stream) => {
+    stream.respond({ ":status": 200 });
+    stream.end("over h2c");
+  });
+  await new Promise<void>((r) => h2c.listen(0, "127.0.0.1", () => r()));
+  const proxy = await startProxy({ keepFlows: true });
+  t.after(async () => {
+    await proxy.stop();
+    await new Promise((r) => h2c.close(r));
+  });
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${portOf(h2c)}`);
+  const session = http2.connect(`http://127.0.0.1:${portOf(h2c)}`, { createConnection: () => socket });
+  t.after(() => session.destroy());
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = session.request({ ":path": "/" });
+    let got = "";
+    req.on("data", (d: Buffer) => (got += d.toString()));
+    req.on("end", () => resolve(got));
+    req.on("error", reject);
+  });
+  assert.equal(body, "over h2c");
+  session.close();
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.type, "tcp");
 });
 
 test("D (view.flows.duplicate) on a TCP flow adds a copy with its messages, a new id, not live", { timeout: 10_000 }, async (t) => {

@@ -25,6 +25,8 @@ export type HttpStarter = (socket: net.Socket, client: Client, target: Connectio
 
 /** The start of an HTTP/1 request line. */
 export const HTTP_START = /^[A-Z]{3,10} [^ ]/;
+/** HTTP/2's connection preface: h2c with prior knowledge, which pryx relays as TCP, as mitmproxy does (it cannot read it as HTTP/1). */
+const H2_PREFACE = "PRI * HTTP/2.0\r\n";
 /** How long a tcp_hosts client may stay silent before its server is taken to speak first. */
 const SERVER_FIRST_MS = 300;
 /** Whether `host:port` matches any of the regexes (mitmproxy matches ignore_hosts against the address). */
@@ -208,7 +210,8 @@ export class Tunnel {
     if (!this.isTls(first) && this.ignoredByName(undefined, target)) return void this.passThroughAfterHello(socket, client, target, first);
     const plain: ConnectionTarget = { scheme: "http", host: target.host, port: target.port, rewriteHost: false };
     const secure: ConnectionTarget = { ...plain, scheme: "https" };
-    const taken: LayerName = this.isTls(first) ? "tls" : HTTP_START.test(first.subarray(0, 16).toString("latin1")) || !this.ctx.options.get<boolean>("rawtcp") ? "http" : "tcp";
+    const start = first.subarray(0, 16).toString("latin1");
+    const taken: LayerName = this.isTls(first) ? "tls" : start.startsWith(H2_PREFACE) ? "tcp" : HTTP_START.test(start) || !this.ctx.options.get<boolean>("rawtcp") ? "http" : "tcp";
     this.nextLayer(socket, client, target, first, taken, (layer) => {
       if (layer === "tls") this.onClientHello(socket, client, target, first, secure);
       else if (layer === "http") this.startPlainHttp(socket, client, plain, first);
