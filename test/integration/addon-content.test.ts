@@ -69,3 +69,15 @@ test("mitmproxy's API that its examples use: flowfilter.parse/match, is_http11, 
   assert.equal(proxy.logs.find((l) => /an alert from an addon/.test(l.msg))?.level, "alert");
   assert.throws(() => api.flowfilter.parse("~m ("), /~m/);
 });
+
+test("flows, requests, responses and headers print as mitmproxy's reprs in an addon's console.log and template strings, not [object Object]", async () => {
+  const { inspect } = await import("node:util");
+  const { HTTPFlow, Request, Response } = await import("../../src/engine/flow/http.ts");
+  const { Client, Server } = await import("../../src/engine/flow/connection.ts");
+  const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["example.com", 80]), Request.make("GET", "http://example.com/path?q=1", "", { Host: "example.com" }));
+  assert.equal(`${f.request}`, "Request(GET example.com:80/path?q=1)");
+  assert.equal(`${f.request.headers}`, "Headers[(Host, example.com)]");
+  f.response = Response.make(200, "hello", { "content-type": "text/plain" });
+  assert.equal(inspect(f), "<HTTPFlow\n  request = Request(GET example.com:80/path?q=1)\n  response = Response(200, text/plain, 5b)>");
+  assert.equal(inspect(f.response), "Response(200, text/plain, 5b)");
+});

@@ -32,6 +32,14 @@ export const SEQ: unique symbol = Symbol("pryx.flow.seq");
  * the engine awaits `waitForResume()` while the user looks at it.
  */
 export abstract class Flow {
+  /** console.log shows the repr (see toString), as mitmproxy's print does, not the object's internals. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  toString(): string {
+    return `<${this.constructor.name} ${this.id}>`;
+  }
   abstract readonly type: FlowType;
   id: string;
   readonly client_conn: Client;

@@ -79,6 +79,15 @@ export function plainHeaders(h: Headers): Headers {
 }
 
 export class Headers implements Iterable<HeaderField> {
+  /** mitmproxy's repr: `Headers[(Host, example.com), ...]`; console.log shows it too. */
+  toString(): string {
+    return `Headers[${[...this].map(([k, v]) => `(${k}, ${v})`).join(", ")}]`;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
   /**
    * `[name0, value0, name1, value1, ...]` in wire order. Methods that remove fields (set,
    * delete) build a new array instead of editing this one, so a loop over the headers that

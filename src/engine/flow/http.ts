@@ -54,6 +54,11 @@ export function prettyHostOf(host: string, hostHeader: string | undefined): stri
 }
 
 export class Request extends Message {
+  /** mitmproxy's repr, for an addon's console.log or template string: `Request(GET example.com:80/path)`. */
+  override toString(): string {
+    return `Request(${this.method} ${this.host}:${this.port}${this.path})`;
+  }
+
   method: string;
   scheme: string;
   #host: string;
@@ -328,6 +333,12 @@ export function defaultReason(status: number): string {
 }
 
 export class Response extends Message {
+  /** mitmproxy's repr: `Response(200, text/html, 1.2k)`. */
+  override toString(): string {
+    const size = this.raw_content === undefined ? "content missing" : `${this.raw_content.length}b`;
+    return `Response(${this.status_code}, ${this.plainHeaders.get("content-type") ?? "unknown content type"}, ${size})`;
+  }
+
   status_code: number;
   reason: string;
 
@@ -410,6 +421,11 @@ interface HttpState {
 }
 
 export class HTTPFlow extends Flow {
+  /** mitmproxy's repr: the flow with its request and response. */
+  override toString(): string {
+    return `<HTTPFlow\n  request = ${this.request.toString()}\n  response = ${this.response?.toString() ?? "None"}>`;
+  }
+
   readonly type = "http" as const;
   request: Request;
   response: Response | undefined = undefined;

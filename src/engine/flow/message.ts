@@ -16,7 +16,14 @@ export function toBytes(body: Body): Uint8Array {
 /** mitmproxy's callable `stream`: each chunk in, the bytes (or text, as UTF-8) to send instead out. */
 export type StreamModifier = (chunk: Buffer) => Uint8Array | string;
 
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
 export abstract class Message {
+  /** console.log shows the repr, as mitmproxy's print does, not the object's internals. */
+  [INSPECT](): string {
+    return this.toString();
+  }
+
   http_version: string;
   #headers!: Headers;
   #plain!: Headers;
