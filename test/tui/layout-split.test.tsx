@@ -65,6 +65,9 @@ test("ctrl right gives the preview pane the keys: j and G scroll its body, ctrl 
     await press(h, KEY.ctrlLeft);
     await press(h, "j");
     assert.equal(h.ctrl.store.focusIndex(), 1, "the list has the keys again");
+    // shift tab is mitmproxy's key for the next pane too.
+    await press(h, KEY.shiftTab);
+    assert.equal(h.ctrl.state.previewFocused, true, "shift tab gave the keys to the preview");
   } finally {
     h.unmount();
   }
