@@ -1115,6 +1115,13 @@ export class Controller {
     return arg;
   }
 
+  /** One command by name, the console's own over the engine's as in commandList, without building and sorting the whole list (the prompt's hint asks on each repaint). */
+  private commandInfo(name: string | undefined): CommandInfo | undefined {
+    if (name === undefined) return undefined;
+    const local = this.local.get(name);
+    return local ? { name, signature: local.signature, help: local.help } : this._state.commands.find((c) => c.name === name);
+  }
+
   commandList(): CommandInfo[] {
     const out = new Map<string, CommandInfo>();
     for (const c of this._state.commands) out.set(c.name, c);
@@ -1347,7 +1354,7 @@ export class Controller {
     } catch {
       return "";
     }
-    const cmd = words[0] === undefined ? undefined : this.commandList().find((c) => c.name === words[0]);
+    const cmd = this.commandInfo(words[0]);
     if (!cmd) return "";
     // Every word after the command counts as given, the one being typed too: the hint goes on from the next.
     return cmd.signature.trim().split(/\s+/).slice(words.length).join(" ");
@@ -1361,7 +1368,7 @@ export class Controller {
     const w = wordAt(value, cursor);
     const words = tokenize(value.slice(0, cursor), true).map((t) => t.value);
     const startsWith = (xs: Iterable<string>) => [...new Set(xs)].filter((x) => x.startsWith(w.value)).sort();
-    const cmd = w.index > 0 ? this.commandList().find((c) => c.name === words[0]) : undefined;
+    const cmd = w.index > 0 ? this.commandInfo(words[0]) : undefined;
     if (cmd && signatureParam(cmd.signature, w.index - 1) === "path") {
       return { start: w.start, end: w.end, candidates: await completePath(w.value), typed: w.value, paths: true };
     }

@@ -43,12 +43,13 @@ function readClientHello(data: Uint8Array, full: boolean): ClientHelloInfo | Ful
   r.skip(2 + 32); // client_version, random
   r.skip(r.u8()); // session_id
   const suitesLength = r.u16();
-  const cipherSuites: number[] = [];
-  if (full) for (let end = r.at + suitesLength; r.ok && r.at + 2 <= end; ) cipherSuites.push(r.u16());
+  // Every handshake reads the name and ALPN; only tls_clienthello's reader the rest, so only it builds the lists.
+  const cipherSuites: number[] | undefined = full ? [] : undefined;
+  const extensions: [number, Uint8Array][] | undefined = full ? [] : undefined;
+  if (cipherSuites) for (let end = r.at + suitesLength; r.ok && r.at + 2 <= end; ) cipherSuites.push(r.u16());
   else r.skip(suitesLength);
   r.skip(r.u8()); // compression_methods
-  const extensions: [number, Uint8Array][] = [];
-  const info: ClientHelloInfo | FullClientHello = full ? { sni: undefined, alpn: [], cipherSuites, extensions } : { sni: undefined, alpn: [] };
+  const info: ClientHelloInfo | FullClientHello = cipherSuites && extensions ? { sni: undefined, alpn: [], cipherSuites, extensions } : { sni: undefined, alpn: [] };
   if (r.at === bodyEnd) return r.ok ? info : undefined;
   const extEnd = r.at + 2 + r.u16();
   if (extEnd > bodyEnd) return undefined;
@@ -58,7 +59,7 @@ function readClientHello(data: Uint8Array, full: boolean): ClientHelloInfo | Ful
     if (end > extEnd) return undefined;
     if (type === EXT_SERVER_NAME) info.sni = serverName(new Reader(data, r.at, end));
     else if (type === EXT_ALPN) info.alpn = protocols(new Reader(data, r.at, end));
-    if (full) extensions.push([type, data.subarray(r.at, end)]);
+    extensions?.push([type, data.subarray(r.at, end)]);
     r.at = end;
   }
   return r.ok ? info : undefined;
