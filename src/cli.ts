@@ -348,18 +348,15 @@ async function runListing(what: "options" | "commands"): Promise<void> {
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-async function runCa(argv: { confdir?: string; "listen-port"?: string; "listen-host"?: string }): Promise<void> {
+async function runCa(argv: CommonArgs): Promise<void> {
   const { loadOrCreateCA } = await import("./engine/ca/ca.ts");
   const { trustInstructions } = await import("./engine/ca/trust-help.ts");
   const { ONBOARDING_HOST } = await import("./engine/ca/onboarding.ts");
   const { DEFAULT_CONFDIR, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT } = await import("./engine/core-options.ts");
-  const confdir = argv.confdir ? pathFrom(argv.confdir) : DEFAULT_CONFDIR;
   try {
     // As the proxy would run: the flags over config.yaml (its key_size makes the CA, its listen address and onboarding_host are what the help names).
-    const given: Record<string, OptionText> = {};
-    if (argv["listen-port"] !== undefined) given["listen_port"] = argv["listen-port"];
-    if (argv["listen-host"] !== undefined) given["listen_host"] = argv["listen-host"];
-    const settings = startupTexts(given, confdir);
+    const settings = await withConfigFiles(optionsFromArgs(argv));
+    const confdir = lastSet(settings, "confdir", DEFAULT_CONFDIR);
     const keySize = Number(lastSet(settings, "key_size", 2048));
     const ca = await loadOrCreateCA(confdir, keySize);
     const { formatAddress } = await import("./engine/flow/connection.ts");

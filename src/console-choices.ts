@@ -5,8 +5,7 @@
  */
 export const CONSOLE_LAYOUTS = ["single", "vertical", "horizontal"] as const;
 
-/** "auto" first, then the rest sorted, as mitmproxy's `available_views()` lists them. */
-// mitmproxy's order (its views as it registers them), so `m` then a digit picks what it picks there; pryx's own after them.
+/** mitmproxy's order (its views as it registers them), so `m` then a digit picks what it picks there; pryx's own after them. */
 export const CONTENT_VIEWS = ["auto", "raw", "hex", "graphql", "json", "xml", "javascript", "css", "urlencoded", "multipart", "image", "query", "protobuf", "msgpack", "grpc", "dns", "mqtt", "socketio", "zip"] as const;
 
 /** mitmproxy's `console_palette` choices (see tui/palettes.ts for how each is drawn). */

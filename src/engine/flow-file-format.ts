@@ -15,8 +15,8 @@ export function formatForPath(file: string): FlowFileFormat {
 }
 
 /** A flow as a record of a file in `format`; undefined for one the format cannot hold (see leftOutReason). */
-export function flowRecord(format: FlowFileFormat, flow: Flow): string | Buffer | undefined {
-  if (format === "pryx") return `${encodeFlow(flow)}\n`;
+export function flowRecord(format: FlowFileFormat, flow: Flow): Buffer | undefined {
+  if (format === "pryx") return Buffer.from(`${encodeFlow(flow)}\n`, "utf8");
   const state = mitmproxyState(flow);
   return state === undefined ? undefined : dumpTnetstring(state);
 }

@@ -56,8 +56,7 @@ export class SaveStreamAddon extends FinishedFlows {
       return;
     }
     try {
-      if (typeof record === "string") fs.writeSync(this.fd, record);
-      else fs.writeSync(this.fd, record);
+      fs.writeSync(this.fd, record);
     } catch (err) {
       this.log.error(`cannot write flow to ${this.path}: ${(err as Error).message}`);
     }
@@ -89,7 +88,7 @@ export async function writeFlowFile(file: string, append: boolean, format: FlowF
   const leftOut: Flow[] = [];
   try {
     for (let start = 0; start < ids.length; start += SAVE_BATCH) {
-      const records: (string | Buffer)[] = [];
+      const records: Buffer[] = [];
       for (const id of ids.slice(start, start + SAVE_BATCH)) {
         const flow = read(id);
         if (!flow) continue;
@@ -98,9 +97,7 @@ export async function writeFlowFile(file: string, append: boolean, format: FlowF
         else records.push(record);
       }
       written += records.length;
-      if (records.length === 0) continue;
-      if (format === "pryx") await out.write(records.join(""));
-      else await out.write(Buffer.concat(records as Buffer[]));
+      if (records.length) await out.write(Buffer.concat(records));
     }
   } finally {
     await out.close();

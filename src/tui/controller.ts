@@ -998,8 +998,13 @@ export class Controller {
     if (name.startsWith("console.")) throw new Error(`unknown console command "${name}"`);
     const focused = this.focusedId();
     const reply = this.engine.request({ op: "command", line: replaceFocus(line, focused) });
-    // Gone from the list at once, not when the engine's batch says so: `ddd` typed fast deleted one flow three times.
-    if (name === "view.flows.remove" && (args[0] === undefined || args[0] === "@focus") && focused !== undefined) this.store.forget([focused]);
+    // Gone from the list at once, not when the engine's batch says so: `ddd` typed fast deleted one
+    // flow three times. Back in the list if the engine refuses.
+    const removed = name === "view.flows.remove" && args[0] === "@focus" && focused !== undefined ? this.store.get(focused) : undefined;
+    if (removed) {
+      this.store.forget([removed.id]);
+      reply.catch(() => this.store.restore(removed));
+    }
     // Replay starts and stops by command (r, S, replay.*): the status line learns of it after any.
     reply.then(
       () => this.scheduleReplayCounts(REPLAY_SETTLE_MS),
@@ -1072,13 +1077,17 @@ export class Controller {
     if (top.kind !== "flowview") throw new Error("no flow view is open");
     this.updateTop<FlowViewScreen>((s) => this.withContent({ ...s, full: !s.full }));
     // Per flow, as mitmproxy's fullcontents setting: the flow opens whole again next time.
-    const settings = this.flowSettings.get(top.id) ?? new Map<string, string>();
-    settings.set("fullcontents", String(!top.full));
-    this.flowSettings.set(top.id, settings);
+    this.rememberFlowSetting(top.id, "fullcontents", String(!top.full));
     // The whole body is fetched only when some of it is missing: a body kept is one rendered once.
     const d = top.detail;
     if (!top.full && (!d || d.messages.length > 0 || [d.request, d.response].some((m) => m && bodyCut(m)))) this.fetchDetail(top.key);
     return !top.full ? "showing full contents" : "showing the first lines only";
+  }
+
+  private rememberFlowSetting(id: string, key: string, value: string): void {
+    const settings = this.flowSettings.get(id) ?? new Map<string, string>();
+    settings.set(key, value);
+    this.flowSettings.set(id, settings);
   }
 
   /** A flow's view.settings value; fullcontents reads the open flow view's own state. */
@@ -1092,9 +1101,7 @@ export class Controller {
     if (!key) throw new Error("a setting needs a key, e.g. fullcontents");
     const top = this.top();
     if (key === "fullcontents" && top.kind === "flowview" && top.id === id && top.full !== (value === "true")) return this.toggleFullContents();
-    const settings = this.flowSettings.get(id) ?? new Map<string, string>();
-    settings.set(key, value);
-    this.flowSettings.set(id, settings);
+    this.rememberFlowSetting(id, key, value);
     return `${key} = ${value}`;
   }
 
@@ -1817,7 +1824,7 @@ export class Controller {
     if (hit === undefined) {
       // A body shown only in part (content_view_lines_cutoff, the first megabyte) is searched as shown: say so, and how to search all of it.
       const top = this.top();
-      const cut = top.kind === "flowview" && !top.full && [...t.lines].some((line) => line.some((seg) => /press f to load all/i.test(seg.text)));
+      const cut = top.kind === "flowview" && !top.full && top.content?.cut === true;
       this.message(`not found: ${this.searchTerm}${cut ? " (in what is shown; f shows all)" : ""}`, "warn");
       return;
     }

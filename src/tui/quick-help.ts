@@ -18,7 +18,7 @@ interface Want {
   readonly command: string;
   readonly label: string;
   readonly keep: number;
-  /** Reads only `intercepted`, `marked` and `modified`: the status bar remakes the line when those change. */
+  /** Reads only `intercepted`, `marker` and `modified`: the status bar remakes the line when those change. */
   readonly when?: (f: FlowSummary) => boolean;
 }
 

@@ -11,7 +11,7 @@
  */
 import { collectGarbageSoon } from "../collect-garbage.ts";
 import type { FlowSummary } from "../protocol.ts";
-import { EMPTY_BATCH, forEachRecordStart, type SummaryBatch } from "../summary-codec.ts";
+import { EMPTY_BATCH, encodeSummaries, forEachRecordStart, type SummaryBatch } from "../summary-codec.ts";
 import { comparators, indexOf, mergeSorted, removeSorted, type Compare, type OrderKey } from "./order.ts";
 import { SummaryTable } from "./summary-table.ts";
 import { SeqMap } from "../seq-map.ts";
@@ -306,6 +306,11 @@ export class FlowStore {
   /** Drops flows the engine is removing, before its batch says so (a later removal of them is a no-op). */
   forget(ids: readonly string[]): void {
     this.applyBatch({ add: EMPTY_BATCH, update: EMPTY_BATCH, remove: ids, reset: false });
+  }
+
+  /** A forgotten flow back, when the engine did not remove it after all. */
+  restore(summary: FlowSummary): void {
+    this.applyBatch({ add: encodeSummaries([summary]), update: EMPTY_BATCH, remove: [], reset: false });
   }
 
   /** The view filter was cleared: every flow is shown. */

@@ -273,6 +273,23 @@ test("d typed ahead deletes one flow per press: the list lets go of a flow as it
   }
 });
 
+test("a d the engine refuses puts the flow back in the list", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add(makeFlows(2));
+    await waitForText(h, "[2/2]");
+    h.engine.onCommand = (line) => {
+      if (line.startsWith("view.flows.remove")) throw new Error("the engine said no");
+      return undefined;
+    };
+    await press(h, "d");
+    await waitForText(h, "the engine said no");
+    assert.match(h.lastFrame(), /\[2\/2\]/);
+  } finally {
+    h.unmount();
+  }
+});
+
 test("z asks before clearing; y sends view.flows.remove @all", async () => {
   const h = await renderConsole();
   try {

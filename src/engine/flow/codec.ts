@@ -10,7 +10,7 @@ import { WebSocketData, WebSocketMessage } from "./websocket.ts";
 import { DNSFlow, DNSMessage } from "./dns.ts";
 import * as dnsPacket from "dns-packet";
 import { FlowError, type Flow } from "./flow.ts";
-import { plainJson } from "./plain-json.ts";
+import { plainJsonEntries } from "./plain-json.ts";
 import { Headers, type HeaderField } from "./headers.ts";
 
 export const FLOW_FILE_VERSION = 1;
@@ -86,13 +86,6 @@ export class FlowFileError extends Error {}
 
 const b64 = (b: Uint8Array | undefined): string | null => (b === undefined ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64"));
 const unb64 = (s: string | null | undefined): Uint8Array | undefined => (s === null || s === undefined ? undefined : Buffer.from(s, "base64"));
-
-/** Entries of an addon's metadata that JSON keeps as they are (a Buffer, a class, a function would come back as something else, or not at all). */
-function plainJsonEntries(metadata: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(metadata)) if (plainJson(v)) out[k] = v;
-  return out;
-}
 
 function conn(c: Client | Server, address: Address | undefined): ConnJSON {
   return {

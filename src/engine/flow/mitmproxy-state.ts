@@ -12,7 +12,7 @@ import type { Flow } from "./flow.ts";
 import type { HeaderField } from "./headers.ts";
 import { HTTPFlow } from "./http.ts";
 import type { Message } from "./message.ts";
-import { plainJson } from "./plain-json.ts";
+import { plainJsonEntries } from "./plain-json.ts";
 import { TCPFlow } from "./tcp.ts";
 import { TFloat, type TOut } from "./tnetstring.ts";
 
@@ -38,7 +38,7 @@ function jsonValue(v: unknown): TOut {
 }
 
 function metadata(m: Record<string, unknown>): TOut {
-  return Object.fromEntries(Object.entries(m).flatMap(([k, v]) => (plainJson(v) ? [[k, jsonValue(v)]] : [])));
+  return jsonValue(plainJsonEntries(m));
 }
 
 /** What both sides' states have, by mitmproxy 8's names. */

@@ -11,3 +11,10 @@ export function plainJson(v: unknown, depth = 0): boolean {
   if (typeof v !== "object" || Object.getPrototypeOf(v) !== Object.prototype) return false;
   return Object.values(v as Record<string, unknown>).every((x) => plainJson(x, depth + 1));
 }
+
+/** The entries of an addon's metadata that JSON keeps as they are (a Buffer, a class, a function would come back as something else, or not at all). */
+export function plainJsonEntries(metadata: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(metadata)) if (plainJson(v)) out[k] = v;
+  return out;
+}

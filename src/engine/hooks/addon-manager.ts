@@ -98,25 +98,30 @@ export class AddonManager {
 
   /** Calls the hook on every addon in order. Resolves when all (sync or async) have run. */
   async trigger<N extends HookName>(hook: N, ...args: HookArgs[N]): Promise<void> {
-    await this.triggerCollecting(hook, ...args);
+    await this.run(hook, args, undefined);
   }
 
-  /** As trigger, and says which addons' handlers failed (each is reported as well). */
+  /** As trigger, and says which addons' handlers failed (each is reported as well): for configure, whose failure refuses a value. */
   async triggerCollecting<N extends HookName>(hook: N, ...args: HookArgs[N]): Promise<{ addon: string; error: Error }[]> {
     const failed: { addon: string; error: Error }[] = [];
+    await this.run(hook, args, failed);
+    return failed;
+  }
+
+  /** Every handler of `hook` in order; `failed` (when given) gets the ones that threw. Per request and message: no allocation of its own. */
+  private async run(hook: HookName, args: unknown[], failed: { addon: string; error: Error }[] | undefined): Promise<void> {
     const list = this.handlers.get(hook);
-    if (!list) return failed;
+    if (!list) return;
     for (const h of list) {
       try {
         const res = h.fn.apply(h.self, args);
         if (res !== null && typeof res === "object" && typeof (res as Promise<unknown>).then === "function") await res;
       } catch (err) {
-        if (err instanceof AddonHalt) return failed;
+        if (err instanceof AddonHalt) return;
         this.reportError(h.addonName, hook, err);
-        failed.push({ addon: h.addonName, error: err instanceof Error ? err : new Error(String(err)) });
+        failed?.push({ addon: h.addonName, error: err instanceof Error ? err : new Error(String(err)) });
       }
     }
-    return failed;
   }
 
   private async call(addonName: string, self: Addon, hook: string, args: unknown[]): Promise<void> {

@@ -7,7 +7,7 @@ import { openServer, serverClosed, useEagerServer } from "./upstream.ts";
 import { logTlsKeys } from "./key-log.ts";
 import { rememberHelloName } from "./hello-names.ts";
 import { clientChain } from "./peer-chain.ts";
-import { parseClientHello, parseFullClientHello } from "./client-hello.ts";
+import { parseClientHello, parseFullClientHello, type FullClientHello } from "./client-hello.ts";
 import { Http2Connection } from "./h2-connection.ts";
 import { clientDisconnected } from "./client-gone.ts";
 import { waitIfIntercepted } from "./paused.ts";
@@ -251,10 +251,12 @@ export class Tunnel {
    * ignore_hosts does), else it is intercepted. Without an addon for the hook, no detour.
    */
   private onClientHello(socket: net.Socket, client: Client, target: Target, first: Buffer, secure: ConnectionTarget): void {
-    const hello = parseClientHello(first);
+    // Read once: whole (cipher suites, extensions) only for an addon that asks for it.
+    const wanted = this.ctx.addons.wants("tls_clienthello");
+    const hello = wanted ? parseFullClientHello(first) : parseClientHello(first);
     if (this.ignoredByName(hello?.sni, target)) return void this.passThroughAfterHello(socket, client, target, first);
-    if (!this.ctx.addons.wants("tls_clienthello")) return this.interceptTls(socket, client, first, secure, hello);
-    const data = new ClientHelloData({ client, server: new Server([target.host, target.port]) }, new ClientHello(parseFullClientHello(first), first));
+    if (!wanted) return this.interceptTls(socket, client, first, secure, hello);
+    const data = new ClientHelloData({ client, server: new Server([target.host, target.port]) }, new ClientHello(hello as FullClientHello | undefined, first));
     void this.ctx.addons.trigger("tls_clienthello", data).then(() => {
       // Gone while the hook ran: no handler owns the client yet, so it is reported here.
       if (socket.destroyed) return void clientDisconnected(this.ctx.addons, client);
