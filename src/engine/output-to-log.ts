@@ -32,10 +32,7 @@ export function sendOutputToLog(log: Log, streams: Streams): void {
  * `console.log` there broke it. What addons print goes to standard error instead.
  */
 export function sendOutputToStderr(streams: Streams): void {
-  const toStderr = (...args: unknown[]): void => void streams.stderr.write(`${format(...args)}\n`);
-  streams.console.log = toStderr;
-  streams.console.info = toStderr;
-  streams.console.debug = toStderr;
+  // console.log, info and debug write through stdout's write: this covers them too.
   streams.stdout.write = streams.stderr.write.bind(streams.stderr) as NodeJS.WritableStream["write"];
 }
 
