@@ -2,6 +2,7 @@ import { test } from "node:test";
 import { flowDetail } from "../../src/engine/flow/detail.ts";
 import assert from "node:assert/strict";
 import net from "node:net";
+import tls from "node:tls";
 import http2 from "node:http2";
 import { startProxy, portOf } from "../helpers/proxy.ts";
 import { rawExchange, startHttpOrigin } from "../helpers/origin.ts";
@@ -418,6 +419,31 @@ test("tcp_hosts, mitmproxy's generic TCP SSL mode: a TCP flow whose TLS is inter
   socket.write("HELO x");
   assert.equal((await readBytes(socket, 6)).toString(), "HELO x");
   socket.end();
+});
+
+test("tcp_hosts: a client that takes its time to start TLS is still intercepted (its server, silent, does not speak first)", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("late but decrypted"));
+  const proxy = await startProxy({ options: { tcp_hosts: `:${origin.port}$`, ssl_insecure: "true" } });
+  closeAfter(t, proxy, origin);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
+  t.after(() => socket.destroy());
+  // A user typing, a client that resolves or loads keys first: longer than any fixed wait pryx might guess.
+  await new Promise((r) => setTimeout(r, 600));
+  const secured = await new Promise<tls.TLSSocket>((resolve, reject) => {
+    const s = tls.connect({ socket, servername: "late.test", ca: [pryxCaPem()] }, () => resolve(s));
+    s.once("error", reject);
+  });
+  assert.notEqual(secured.getPeerCertificate().fingerprint256, origin.cert.x509.fingerprint256, "pryx's certificate, not the origin's");
+  secured.end("GET / HTTP/1.1\r\nhost: late.test\r\nconnection: close\r\n\r\n");
+  const answer = await new Promise<string>((resolve) => {
+    const got: Buffer[] = [];
+    secured.on("data", (d: Buffer) => got.push(d));
+    secured.on("close", () => resolve(Buffer.concat(got).toString()));
+  });
+  assert.match(answer, /late but decrypted$/);
+  const [summary] = await proxy.waitFinished(1);
+  const flow = proxy.engine.store.get(summary!.id) as TCPFlow;
+  assert.match(Buffer.from(flow.messages[0]!.content).toString(), /^GET \/ HTTP\/1\.1\r\n/, "the flow holds the decrypted bytes");
 });
 
 /** A TCP server that answers only after the client has shut its side: a half-close protocol. */

@@ -27,7 +27,7 @@ export type HttpStarter = (socket: net.Socket, client: Client, target: Connectio
 export const HTTP_START = /^[A-Z]{3,10} [^ ]/;
 /** HTTP/2's connection preface: h2c with prior knowledge, which pryx relays as TCP, as mitmproxy does (it cannot read it as HTTP/1). */
 const H2_PREFACE = "PRI * HTTP/2.0\r\n";
-/** How long a tcp_hosts client may stay silent before its server is taken to speak first. */
+/** How long a client of a host allow_hosts may yet allow by name may stay silent before its server is taken to speak first. */
 const SERVER_FIRST_MS = 300;
 /** Whether `host:port` matches any of the regexes (mitmproxy matches ignore_hosts against the address). */
 export function hostMatches(patterns: readonly string[], host: string, port: number): boolean {
@@ -169,16 +169,20 @@ export class Tunnel {
   /**
    * tcp_hosts, mitmproxy's "generic TCP SSL proxy mode": a TCP flow whatever the protocol, its TLS
    * intercepted when the client starts one (MQTT over TLS, IMAPS: the flow holds the decrypted
-   * stream, not ciphertext). A client silent for SERVER_FIRST_MS leaves the server to speak first
-   * (SMTP, SSH), over plain TCP.
+   * stream, not ciphertext). Its server is connected already, so whichever side speaks first
+   * decides: a server that greets first (SMTP, SSH) is relayed over plain TCP, however long a
+   * client takes to start its handshake otherwise.
    */
   private startTcpHost(socket: net.Socket, client: Client, target: Target, initial: Buffer, conn: { flow: TCPFlow; server: net.Socket }): void {
     const dest: ConnectionTarget = { scheme: "https", host: target.host, port: target.port, rewriteHost: false };
+    const relayPlain = (first: Buffer): void => this.relay(socket, conn.flow, conn.server, target, first);
     const decide = (first: Buffer): void => {
-      if (!this.isTls(first)) return this.relay(socket, conn.flow, conn.server, target, first);
+      if (!this.isTls(first)) return relayPlain(first);
       this.interceptTls(socket, client, first, dest, parseClientHello(first), (decrypted) => void this.relaySecured(decrypted, client, target, conn));
     };
-    this.onFirstBytes(socket, client, initial, decide, SERVER_FIRST_MS);
+    if (initial.length) return decide(initial);
+    // A client gone before either spoke ends the flow through the relay, which reports it.
+    this.firstToSpeak(socket, conn.server, { client: decide, server: () => relayPlain(Buffer.alloc(0)), gone: () => relayPlain(Buffer.alloc(0)) });
   }
 
   /** The decrypted client of a tcp_hosts flow, relayed over TLS started on its server connection (a failed handshake ends the flow with tcp_error). */
@@ -304,35 +308,35 @@ export class Tunnel {
   private sniffEager(socket: net.Socket, client: Client, target: Target, initial: Buffer, server: net.Socket): void {
     // Whatever the tunnel turns out to carry, a server connection it never took closes with it.
     socket.once("close", () => this.ctx.eagerServers.drop(client));
-    if (initial.length) {
-      this.byFirstBytes(socket, client, target, initial);
-      return;
-    }
-    const gone = (): void => {
-      done();
-      void clientDisconnected(this.ctx.addons, client);
-    };
-    const clientFirst = (first: Buffer): void => {
-      done();
+    if (initial.length) return this.byFirstBytes(socket, client, target, initial);
+    this.firstToSpeak(socket, server, {
+      client: (first) => this.byFirstBytes(socket, client, target, first),
+      server: () => void this.relayTcp(socket, client, target, Buffer.alloc(0)),
+      gone: () => void clientDisconnected(this.ctx.addons, client),
+    });
+  }
+
+  /**
+   * Waits for the first side of a tunnel to speak when both are connected: the client's first
+   * bytes (its socket paused; a FIN counts, as nothing), or the server's greeting (given back to
+   * the server's socket, the client's paused), or a client that closes first. The server is left
+   * paused either way: whoever takes it resumes it.
+   */
+  private firstToSpeak(socket: net.Socket, server: net.Socket, on: { client: (first: Buffer) => void; server: () => void; gone: () => void }): void {
+    const settle = (then: () => void) => (): void => {
+      for (const [emitter, event, listener] of listeners) emitter.off(event, listener);
       socket.pause();
-      this.byFirstBytes(socket, client, target, first);
-    };
-    const serverFirst = (greeting: Buffer): void => {
-      done();
-      socket.pause();
-      server.unshift(greeting);
-      void this.relayTcp(socket, client, target, Buffer.alloc(0));
-    };
-    const done = (): void => {
-      socket.off("close", gone);
-      socket.off("data", clientFirst);
-      server.off("data", serverFirst);
-      // Nothing reads the server until the tunnel's user does: it resumes it then.
       server.pause();
+      then();
     };
-    socket.once("close", gone);
-    socket.once("data", clientFirst);
-    server.once("data", serverFirst);
+    const clientFirst = (first: Buffer): void => settle(() => on.client(first))();
+    const listeners: [net.Socket, string, (chunk: Buffer) => void][] = [
+      [socket, "data", clientFirst],
+      [socket, "end", () => clientFirst(Buffer.alloc(0))],
+      [socket, "close", settle(on.gone)],
+      [server, "data", (greeting) => settle(() => (server.unshift(greeting), on.server()))()],
+    ];
+    for (const [emitter, event, listener] of listeners) emitter.once(event, listener);
     socket.resume();
     server.resume();
   }
