@@ -191,12 +191,8 @@ export class Tunnel {
     try {
       server = await useEagerServer(this.ctx, client, conn.flow.server_conn, conn.server, true, []);
     } catch (err) {
-      conn.flow.error = new FlowError((err as Error).message);
-      conn.flow.live = false;
-      this.ctx.notify(conn.flow);
       decrypted.destroy();
-      await this.ctx.addons.trigger("tcp_error", conn.flow);
-      return;
+      return void (await this.failTcp(conn.flow, err as Error));
     }
     this.relay(decrypted, conn.flow, server, target, Buffer.alloc(0));
   }
@@ -522,12 +518,17 @@ export class Tunnel {
     try {
       return { flow, server: await this.openTcp(client, serverConn, secure) };
     } catch (err) {
-      flow.error = new FlowError((err as Error).message);
-      flow.live = false;
-      this.ctx.notify(flow);
-      await addons.trigger("tcp_error", flow);
-      return { error: flow.error.msg };
+      return { error: await this.failTcp(flow, err as Error) };
     }
+  }
+
+  /** A TCP flow whose server could not be reached (or secured): ended with tcp_error; the reason is returned. */
+  private async failTcp(flow: TCPFlow, err: Error): Promise<string> {
+    flow.error = new FlowError(err.message);
+    flow.live = false;
+    this.ctx.notify(flow);
+    await this.ctx.addons.trigger("tcp_error", flow);
+    return err.message;
   }
 
   private relay(socket: net.Socket, flow: TCPFlow, server: net.Socket, target: Target, first: Buffer): void {
