@@ -6,12 +6,25 @@
 import { encodeFlow } from "./flow/codec.ts";
 import type { Flow } from "./flow/flow.ts";
 import { mitmproxyState } from "./flow/mitmproxy-state.ts";
-import { dumpTnetstring } from "./flow/tnetstring.ts";
+import { dumpTnetstring, looksLikeTnetstring } from "./flow/tnetstring.ts";
+import { isHar } from "./flow/har.ts";
 
 export type FlowFileFormat = "pryx" | "mitmproxy";
 
 export function formatForPath(file: string): FlowFileFormat {
   return /\.(mitm|flow)$/i.test(file) ? "mitmproxy" : "pryx";
+}
+
+/** What a file holds, told by its first bytes: a flow format, a HAR, nothing, or something else. */
+export type FileContent = FlowFileFormat | "har" | "empty" | "other";
+
+/** `head`: a file's first 64 bytes or more. A BOM and leading white space are skipped, as JSON allows. */
+export function sniffFlowFile(head: Buffer): FileContent {
+  if (looksLikeTnetstring(head)) return "mitmproxy";
+  const text = head.toString("utf8", 0, Math.min(head.length, 64)).replace(/^\uFEFF/, "").trimStart();
+  if (text === "") return "empty";
+  if (isHar(text)) return "har";
+  return text.startsWith('{"v"') ? "pryx" : "other";
 }
 
 /** A flow as a record of a file in `format`; undefined for one the format cannot hold (see leftOutReason). */

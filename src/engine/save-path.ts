@@ -1,9 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { looksLikeTnetstring } from "./flow/tnetstring.ts";
-import { isHar } from "./flow/har.ts";
 import { makeDirectories } from "./make-directories.ts";
-import { formatForPath, type FlowFileFormat } from "./flow-file-format.ts";
+import { formatForPath, sniffFlowFile, type FileContent, type FlowFileFormat } from "./flow-file-format.ts";
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -72,10 +70,8 @@ function existingKind(file: string): { label: string; format?: FlowFileFormat } 
   } catch {
     return undefined;
   }
-  const text = head.toString("utf8").replace(/^\uFEFF/, "").trimStart();
-  if (text === "") return undefined;
-  if (text.startsWith('{"v"')) return { label: "a pryx flow file", format: "pryx" };
-  if (looksLikeTnetstring(head)) return { label: "a mitmproxy flow file", format: "mitmproxy" };
-  if (isHar(text)) return { label: "a HAR file" };
-  return { label: "not a flow file" };
+  const labels: Record<FileContent, string> = { pryx: "a pryx flow file", mitmproxy: "a mitmproxy flow file", har: "a HAR file", other: "not a flow file", empty: "" };
+  const content = sniffFlowFile(head);
+  if (content === "empty") return undefined;
+  return { label: labels[content], ...(content === "pryx" || content === "mitmproxy" ? { format: content } : {}) };
 }

@@ -4,9 +4,9 @@ import type { Options } from "./options.ts";
 import type { Log } from "./log.ts";
 import type { Flow } from "./flow/flow.ts";
 import { decodeFlow } from "./flow/codec.ts";
-import { flowRecord, leftOutReason, type FlowFileFormat } from "./flow-file-format.ts";
-import { fromHar, isHar } from "./flow/har.ts";
-import { looksLikeTnetstring, parseTnetstring } from "./flow/tnetstring.ts";
+import { flowRecord, leftOutReason, sniffFlowFile, type FlowFileFormat } from "./flow-file-format.ts";
+import { fromHar } from "./flow/har.ts";
+import { parseTnetstring } from "./flow/tnetstring.ts";
 import { flowFromMitmproxyState } from "./flow/mitmproxy-flow.ts";
 import { FinishedFlows } from "./finished-flows.ts";
 import { savePath } from "./save-path.ts";
@@ -183,8 +183,9 @@ export function* flowsIn(file: string): Generator<Flow, FlowFileRead> {
       }
     };
     let n = read();
-    if (looksLikeTnetstring(buf.subarray(0, n))) return yield* mitmproxyFlowsIn(file, buf, n, read);
-    if (isHar(buf.toString("utf8", 0, Math.min(n, 64)))) {
+    const content = sniffFlowFile(buf.subarray(0, n));
+    if (content === "mitmproxy") return yield* mitmproxyFlowsIn(file, buf, n, read);
+    if (content === "har") {
       const chunks = [Buffer.from(buf.subarray(0, n))];
       while ((n = read()) > 0) chunks.push(Buffer.from(buf.subarray(0, n)));
       let har: ReturnType<typeof fromHar>;
