@@ -16,7 +16,7 @@ import type { ProxyContext } from "./context.ts";
 import type { UpstreamChannel } from "./channel.ts";
 import type { Tunnel } from "./tunnel.ts";
 import { clientDisconnected } from "./client-gone.ts";
-import { rememberClientProxyAuth } from "./client-proxy-auth.ts";
+import { clientFacts } from "./client-facts.ts";
 
 /** Where requests on this connection go when they do not name a host (inside a tunnel, or reverse mode). */
 export interface ConnectionTarget {
@@ -397,7 +397,8 @@ export class HttpConnection {
       return false;
     }
     const request = this.dropCredentials(connectRequest(head, host, port));
-    rememberClientProxyAuth(this.client, request.plainHeaders.get("proxy-authorization"));
+    const passedOn = request.plainHeaders.get("proxy-authorization");
+    if (passedOn) clientFacts(this.client).proxyAuth = passedOn;
     const flow = new HTTPFlow(this.client, new Server([host, port]), request);
     await this.ctx.addons.trigger("http_connect", flow);
     const res = flow.response;

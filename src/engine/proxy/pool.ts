@@ -1,5 +1,5 @@
 import { Server, formatAddress, type Address, type Client } from "../flow/connection.ts";
-import { helloName } from "./hello-names.ts";
+import { clientFacts } from "./client-facts.ts";
 import type { HTTPFlow } from "../flow/http.ts";
 import type { ProxyContext } from "./context.ts";
 import type { UpstreamChannel } from "./channel.ts";
@@ -82,7 +82,7 @@ export class UpstreamPool {
    */
   private serverName(req: HTTPFlow["request"]): string {
     const toTunnel = this.tunnel !== undefined && req.host === this.tunnel[0] && req.port === this.tunnel[1];
-    return (toTunnel ? helloName(this.client) : undefined) ?? req.host;
+    return (toTunnel ? clientFacts(this.client).helloName : undefined) ?? req.host;
   }
 
   async acquire(flow: HTTPFlow, fresh = false): Promise<UpstreamChannel> {

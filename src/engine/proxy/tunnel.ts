@@ -5,7 +5,7 @@ import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
 import { ClientHello, ClientHelloData, LAYER_NAMES, NextLayerData, Server, TlsData, formatAddress, type Client, type LayerName } from "../flow/connection.ts";
 import { openServer, serverClosed, useEagerServer } from "./upstream.ts";
 import { logTlsKeys } from "./key-log.ts";
-import { rememberHelloName } from "./hello-names.ts";
+import { clientFacts } from "./client-facts.ts";
 import { clientChain } from "./peer-chain.ts";
 import { parseClientHello, parseFullClientHello, type FullClientHello } from "./client-hello.ts";
 import { Http2Connection } from "./h2-connection.ts";
@@ -409,7 +409,7 @@ export class Tunnel {
     const provider = this.ctx.tls;
     if (!provider) return;
     client.sni = hello?.sni;
-    rememberHelloName(client, hello?.sni);
+    if (hello?.sni) clientFacts(client).helloName = hello.sni;
     client.alpn_offers = hello?.alpn ?? [];
     // Without an addon for tls_start_client, no detour.
     if (!this.ctx.addons.wants("tls_start_client")) return this.answerClientHello(provider, socket, client, first, dest, hello !== undefined, stream);

@@ -12,7 +12,7 @@ import { streamBodyInto, type RequestBody, type ResponseSink, type UpstreamChann
 import { noSharedVersion, upstreamTls } from "./tls-settings.ts";
 import { peerChain } from "./peer-chain.ts";
 import { forgetSession, keepSessions, sessionFor } from "./tls-sessions.ts";
-import { clientProxyAuth } from "./client-proxy-auth.ts";
+import { clientFacts } from "./client-facts.ts";
 
 export class UpstreamError extends Error {}
 
@@ -205,7 +205,7 @@ function upstreamAuthField(ctx: ProxyContext, given: string | undefined): [strin
 /** Sends CONNECT host:port to the upstream proxy on `sock` and waits for its 2xx. */
 async function connectThrough(ctx: ProxyContext, client: Client, sock: net.Socket, host: string, port: number): Promise<void> {
   const authority = formatAddress([host, port]);
-  const auth = upstreamAuthField(ctx, clientProxyAuth(client));
+  const auth = upstreamAuthField(ctx, clientFacts(client).proxyAuth);
   const headers: [string, string][] = [];
   if (ctx.options.get<boolean>("http_connect_send_host_header")) headers.push(["Host", authority]);
   if (auth) headers.push(auth);
