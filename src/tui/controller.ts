@@ -6,7 +6,6 @@
  * handled locally; anything else goes to the engine with `@focus` replaced by the focused flow's id.
  * Components subscribe to `state` and the flow store and only draw; all behaviour is testable here.
  */
-import path from "node:path";
 import { CommandHistory } from "./command-history.ts";
 import type { EngineHandle } from "../engine-client.ts";
 import { FLOOD_BATCH_ROWS, shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type OptionInfo, type ReadyInfo } from "../protocol.ts";
@@ -20,7 +19,7 @@ import { schemasFrom } from "../proto-definitions.ts";
 import { InputRouter, Priority } from "./input.ts";
 import type { KeyPress } from "./keys.ts";
 import { displayKey, parseKeySpec } from "./keys.ts";
-import { CONTEXTS, Keymap, isContext, parseBindings, readBindingsFile, type Context } from "./keymap.ts";
+import { CONTEXTS, Keymap, isContext, parseBindings, readBindingsFile, userKeymapFiles, type Context } from "./keymap.ts";
 import * as le from "./line-edit.ts";
 import { bodyHeight, isLayout, LAYOUTS, mainHeight, splitPanes, type ConsoleLayout, type ScreenKind } from "./layout.ts";
 import { CONSOLE_PALETTES, CONTENT_VIEWS, FLOWLIST_LAYOUTS, FLOWLIST_LAYOUT_HELP } from "../console-choices.ts";
@@ -1605,14 +1604,19 @@ export class Controller {
     return `bound ${displayKey(bindings[0]!.key)} in ${contexts} to ${command.join(" ")}`;
   }
 
-  /** mitmproxy's console.keymap.load: a keybindings file's entries over the session's, checked as at start-up. */
+  /**
+   * mitmproxy's console.keymap.load: a keybindings file's entries over the session's, checked as at
+   * start-up; without a file, the confdir's keybindings.json and keys.yaml, as at start-up.
+   */
   private loadKeymapFile(file: string | undefined): string {
-    const target = file ? expandHome(file) : path.join(this.confdir, "keybindings.json");
-    const bindings = readBindingsFile(target, (n) => this.local.has(n), this.knownCommand);
-    if (!bindings) throw new Error(`${target}: no such file`);
-    for (const b of bindings) this.keymap.bind(b);
+    const targets = file ? [expandHome(file)] : userKeymapFiles(this.confdir);
+    const read = targets.map((target) => ({ target, bindings: readBindingsFile(target, (n) => this.local.has(n), this.knownCommand) }));
+    const found = read.filter((r) => r.bindings !== undefined);
+    if (found.length === 0) throw new Error(`${targets.join(" or ")}: no such file`);
+    for (const r of found) for (const b of r.bindings ?? []) this.keymap.bind(b);
     this.set({});
-    return `loaded ${bindings.length} key binding${bindings.length === 1 ? "" : "s"} from ${target}`;
+    const count = found.reduce((n, r) => n + (r.bindings?.length ?? 0), 0);
+    return `loaded ${count} key binding${count === 1 ? "" : "s"} from ${found.map((r) => r.target).join(" and ")}`;
   }
 
   private unbindKey(contexts: string, key: string): string {

@@ -15,7 +15,7 @@ import type { EngineHandle } from "../engine-client.ts";
 import type { EngineEvent, ReadyInfo } from "../protocol.ts";
 import { App } from "./app.tsx";
 import { Controller } from "./controller.ts";
-import { loadKeymap, readBindingsFile, type Keymap } from "./keymap.ts";
+import { loadKeymap, userKeymapFiles, type Keymap } from "./keymap.ts";
 import { ENTER_ALT, LEAVE_ALT, terminalHandover } from "./edit/terminal.ts";
 import { themeFromEnv } from "./theme.ts";
 import { leaveLostTerminalAtExit } from "../terminal-gone.ts";
@@ -78,13 +78,14 @@ export function cursorRestoreToTerminal(terminal: Stream, stderr: Stream = proce
 }
 
 /**
- * The default keymap plus `<confdir>/keybindings.json`; a bad entry throws a KeymapError naming it.
+ * The default keymap plus `<confdir>/keybindings.json` and mitmproxy's `keys.yaml`; a bad entry throws a KeymapError naming it.
  * With `engineCommands` (the ready engine's, addons' included), a user entry whose command neither
  * the engine nor the console has is bad too, rather than failing only when its key is pressed.
  */
 export function loadConsoleKeymap(confdir: string, defaultsPath?: string, engineCommands?: Iterable<string>): Keymap {
   const local = Controller.localCommandNames();
-  const userPath = path.join(confdir, "keybindings.json");
+  const userPaths = userKeymapFiles(confdir);
+  const userPath = userPaths[0] as string;
   // First run: an empty override file, so users find where their keys go.
   if (fs.existsSync(confdir) && !fs.existsSync(userPath)) {
     try {
@@ -99,11 +100,9 @@ export function loadConsoleKeymap(confdir: string, defaultsPath?: string, engine
   const keymap = loadKeymap({
     isKnownConsoleCommand,
     ...(isKnownCommand ? { isKnownCommand } : {}),
-    userPath,
+    userPaths,
     ...(defaultsPath ? { defaultsPath } : {}),
   });
-  // mitmproxy's own file, copied over as it is (key, cmd, ctx, help): read after keybindings.json.
-  for (const b of readBindingsFile(path.join(confdir, "keys.yaml"), isKnownConsoleCommand, isKnownCommand) ?? []) keymap.bind(b);
   return keymap;
 }
 

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import path from "node:path";
 import { CommandSyntaxError, tokenize } from "./command-line.ts";
 import { KeySpecError, parseKeySpec } from "./keys.ts";
 import { parse as parseYaml } from "yaml";
@@ -229,7 +230,15 @@ function readJson(file: string): unknown {
 }
 
 /**
- * Loads the default keymap and, when it exists, the user's file on top.
+ * The user's keybindings files in a confdir, in the order they apply: pryx's own, then
+ * mitmproxy's keys.yaml copied over as it is (key, cmd, ctx, help).
+ */
+export function userKeymapFiles(confdir: string): string[] {
+  return [path.join(confdir, "keybindings.json"), path.join(confdir, "keys.yaml")];
+}
+
+/**
+ * Loads the default keymap and, over it, each of the user's files that exists.
  * Throws KeymapError naming each bad entry.
  */
 export function loadKeymap(opts: {
@@ -237,11 +246,11 @@ export function loadKeymap(opts: {
   /** Checks every command name of the user's file (the defaults are checked by a test instead). */
   isKnownCommand?: (name: string) => boolean;
   defaultsPath?: string;
-  userPath?: string | undefined;
+  userPaths?: readonly string[];
 }): Keymap {
   const defaultsPath = opts.defaultsPath ?? DEFAULT_KEYBINDINGS_PATH;
   const bindings = parseBindings(readJson(defaultsPath), defaultsPath, opts.isKnownConsoleCommand);
-  if (opts.userPath) bindings.push(...(readBindingsFile(opts.userPath, opts.isKnownConsoleCommand, opts.isKnownCommand) ?? []));
+  for (const file of opts.userPaths ?? []) bindings.push(...(readBindingsFile(file, opts.isKnownConsoleCommand, opts.isKnownCommand) ?? []));
   return new Keymap(bindings);
 }
 

@@ -75,6 +75,21 @@ test("console.keymap.load reads a keybindings file over the session's bindings, 
   assert.match(logged[1]!, /missing\.json: no such file/);
 });
 
+test("console.keymap.load without a file reads the confdir's files as start-up does, mitmproxy's keys.yaml among them", async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-keymap-reload-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const h = await renderConsole({ width: 160, keymap: ownKeymap(), ready: { confdir: dir } });
+  t.after(() => h.unmount());
+  let f = await runAtPrompt(h, "console.keymap.load");
+  assert.match(lastLine(f), /keybindings\.json or .*keys\.yaml: no such file/);
+  // Edited while the console runs, as a user copying their mitmproxy keys over would.
+  fs.writeFileSync(path.join(dir, "keys.yaml"), "- key: y\n  ctx: [flowlist]\n  cmd: console.view.options\n");
+  f = await runAtPrompt(h, "console.keymap.load");
+  assert.match(lastLine(f), /loaded 1 key binding from .*keys\.yaml/);
+  await press(h, "y");
+  await waitForText(h, /^Options/m);
+});
+
 test("function keys, Insert and Delete can be bound and fire: Ink names them no key of their own, the sequence the terminal sent does", async (t) => {
   const h = await renderConsole({ width: 120, keymap: ownKeymap() });
   t.after(() => h.unmount());
