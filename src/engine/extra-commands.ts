@@ -185,7 +185,7 @@ export function registerExtraCommands(
   });
   commands.add({
     name: "options.reset.one",
-    signature: "options.reset.one name",
+    signature: "options.reset.one option",
     help: "Reset one option to its default.",
     run: (args) => {
       if (!args[0]) throw new CommandError("options.reset.one needs an option name");

@@ -1366,6 +1366,12 @@ export class Controller {
     return cmd.signature.trim().split(/\s+/).slice(words.length).join(" ");
   }
 
+  /** Parameters whose values depend on the session, by their name in signatures: option names, the focused flow's editable parts. */
+  private readonly sessionValues: Record<string, () => readonly string[]> = {
+    option: () => [...this._state.options.keys()],
+    flowpart: () => this.editableParts(),
+  };
+
   /**
    * Completion candidates for the word at the cursor: command names, option names, option values,
    * files for a command's `path` parameter, else the engine's.
@@ -1382,20 +1388,11 @@ export class Controller {
     // An argument of a kind with known values: an export format, cut specs (the one after the
     // last comma of a list of them), a bool.
     const param = cmd ? signatureParam(cmd.signature, w.index - 1) : undefined;
-    // Values that depend on the session: option names, the focused flow's editable parts.
-    const known =
-      param === undefined
-        ? undefined
-        : param === "name" && cmd?.name.startsWith("options.")
-          ? [...this._state.options.keys()]
-          : cmd?.name === "console.edit.focus"
-            ? this.editableParts()
-            : PARAM_VALUES[param];
+    const known = param === undefined ? undefined : (this.sessionValues[param]?.() ?? PARAM_VALUES[param]);
     if (known) {
       const head = param === "cuts" ? w.value.slice(0, w.value.lastIndexOf(",") + 1) : "";
       candidates = startsWith(known.map((v) => head + v));
     } else if (w.index === 0) candidates = startsWith(this.commandList().map((c) => c.name));
-    else if (words[0] === "set" && w.index === 1) candidates = startsWith(this._state.options.keys());
     else if (words[0] === "set" && w.index === 2) {
       const o = this._state.options.get(words[1] ?? "");
       if (o?.type === "bool") candidates = startsWith(["true", "false", "toggle"]);
@@ -1964,7 +1961,7 @@ export class Controller {
     add("console.flowview.fullcontents", "console.flowview.fullcontents", "Toggle loading the whole body and every line", () => this.toggleFullContents());
 
     add("console.edit.focus.options", "console.edit.focus.options", "The parts of the focused flow that can be edited", () => this.editor.options());
-    add("console.edit.focus", "console.edit.focus [part]", "Edit a part of the focused flow (without a part: choose one)", (a) => this.editor.start(a.join(" ")));
+    add("console.edit.focus", "console.edit.focus [flowpart]", "Edit a part of the focused flow (without a part: choose one)", (a) => this.editor.start(a.join(" ")));
     add("console.bodyview", "console.bodyview flow part", "View a flow's request or response body in an external viewer ($PAGER)", (a) => this.editor.viewBody(this.resolveFlowArg(a[0]), a[1]));
     const grid = (name: string, help: string, fn: (s: GridEditorScreen) => void) => add(`console.grideditor.${name}`, `console.grideditor.${name}`, help, () => this.onGrid(fn));
     add("console.grideditor.load", "console.grideditor.load path", "Read a file into the current cell", (a) => this.onGrid((s) => this.editor.gridLoad(s, a[0])));

@@ -214,7 +214,7 @@ test("Tab completes cut specs (the one after the last comma), export formats and
 
 test("Tab completes mitmproxy's choice arguments (flow.set's attribute, an encoding, a content view, an order, a marker, an option name), and the prompt hints the arguments still to give", async () => {
   const engine = new FakeEngine();
-  engine.commands = [...engine.commands, { name: "flow.set", signature: "flow.set flows attr value", help: "" }, { name: "flow.encode", signature: "flow.encode flows part encoding", help: "" }, { name: "options.reset.one", signature: "options.reset.one name", help: "" }, { name: "cut.save", signature: "cut.save flows cuts path", help: "" }];
+  engine.commands = [...engine.commands, { name: "flow.set", signature: "flow.set flows attr value", help: "" }, { name: "flow.encode", signature: "flow.encode flows part encoding", help: "" }, { name: "options.reset.one", signature: "options.reset.one option", help: "" }, { name: "cut.save", signature: "cut.save flows cuts path", help: "" }];
   const { ctrl } = make(engine);
   const at = (line: string) => ctrl.completions(line, line.length).then((r) => r.candidates);
   assert.deepEqual(await at("flow.set @focus st"), ["status_code"]);
@@ -227,6 +227,7 @@ test("Tab completes mitmproxy's choice arguments (flow.set's attribute, an encod
   await loadMarkerNames();
   assert.deepEqual(await at("flow.mark @all :grap"), [":grapes:"]);
   assert.deepEqual(await at("options.reset.one intercept_a"), ["intercept_active"]);
+  assert.deepEqual(await at("set intercept_a"), ["intercept_active"]);
   assert.equal(ctrl.argumentHint("cut.save"), "flows cuts path");
   assert.equal(ctrl.argumentHint("cut.save "), "flows cuts path");
   assert.equal(ctrl.argumentHint("cut.save @focus "), "cuts path");

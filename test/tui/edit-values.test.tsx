@@ -181,6 +181,9 @@ test("console.edit.focus takes a part by name; a bad part or no flow is an error
     await h.ctrl.run("console.edit.focus status");
     assert.equal(h.ctrl.state.prompt?.label, "status code: ");
     await h.ctrl.run("console.prompt.abort");
+    // Tab offers the focused flow's parts (flow.encode's `part`, request or response, is another parameter).
+    const line = "console.edit.focus u";
+    assert.deepEqual((await h.ctrl.completions(line, line.length)).candidates, ["url", "urlencoded form"]);
     // From the prompt, a list wider than the status line opens in the data viewer, one item a line.
     await h.ctrl.run("console.edit.focus.options", true);
     const top = h.ctrl.state.stack.at(-1)!;
