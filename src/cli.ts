@@ -170,15 +170,6 @@ function caNotice(info: ReadyInfo): string {
   return info.caCreated ? `created a new CA in ${info.confdir} — trust ${pem} (see \`pryx ca\`)` : `CA certificate: ${pem} (run \`pryx ca\` for how to trust it)`;
 }
 
-/** yargs names an unknown --bogus-flag twice, as itself and as bogusFlag: once is enough. */
-function withoutCamelCaseTwins(msg: string): string {
-  const m = /^(Unknown arguments?: )(.*)$/.exec(msg);
-  if (!m) return msg;
-  const names = (m[2] as string).split(", ");
-  const kept = names.filter((n) => !names.some((other) => other !== n && other.replace(/-([a-z])/g, (_s, c: string) => c.toUpperCase()) === n));
-  return `${kept.length === 1 ? "Unknown argument: " : m[1]}${kept.join(", ")}`;
-}
-
 async function startEngine(init: EngineInit, attach?: (engine: EngineClient) => void, beforeFailure?: () => void): Promise<EngineClient> {
   const engine = new EngineClient(init);
   // Listeners go on before `ready`: flows read with -r and start-up logs arrive before it.
@@ -402,7 +393,7 @@ await yargs(hideBin(process.argv))
   // mitmproxy's flag is -n/--no-server: with negation on, yargs would read it as "server=false".
   // mitmproxy's flags take one value each (repeat the flag for more): a greedy list would swallow
   // the dump filter after it (`-s a.ts '~m POST'` ran with no filter and a second script).
-  .parserConfiguration({ "boolean-negation": false, "greedy-arrays": false })
+  .parserConfiguration({ "boolean-negation": false, "greedy-arrays": false, "camel-case-expansion": false })
   .usage("$0 [options]   interactive console\n$0 dump [FILTER] headless, one line per flow")
   .command(
     "$0",
@@ -436,7 +427,7 @@ await yargs(hideBin(process.argv))
     }
     if (err) throw err;
     // One line, as mitmdump's: the whole help before it buried the error.
-    process.stderr.write(`pryx: ${withoutCamelCaseTwins(msg)} (pryx --help and pryx dump --help list the flags)\n`);
+    process.stderr.write(`pryx: ${msg} (pryx --help and pryx dump --help list the flags)\n`);
     process.exit(2);
   })
   .help()
