@@ -42,7 +42,7 @@ function connection(c: ConnectionDetail): Record<string, Json> {
 }
 
 function streamMessage(m: StreamMessageDetail): Record<string, Json> {
-  return { fromClient: m.fromClient, type: m.type, timestamp: m.timestamp, ...bytes(m.content, "content") };
+  return { fromClient: m.fromClient, type: m.type, timestamp: m.timestamp, ...(m.dropped ? { dropped: true } : {}), ...(m.injected ? { injected: true } : {}), ...bytes(m.content, "content") };
 }
 
 export function jsonlFlow(f: FlowSummary, d: FlowDetail | undefined, level: number): Record<string, Json> {

@@ -56,7 +56,7 @@ export function formatFlowLine(f: FlowSummary): string {
 
 /**
  * A WebSocket, TCP or UDP message's content under its line: text with its control characters
- * escaped (what a peer sends must not clear the terminal or set its title), bytes that are not
+ * and backslashes escaped (what a peer sends must not clear the terminal or set its title), bytes that are not
  * text as a hex dump, as mitmdump's content views show them.
  */
 export function streamMessageLines(content: Uint8Array, style: BodyStyle = {}): string[] {
@@ -65,7 +65,8 @@ export function streamMessageLines(content: Uint8Array, style: BodyStyle = {}): 
     const r = renderContent(content, undefined, "hex", { maxLines: style.linesCutoff ?? DEFAULT_MAX_LINES, cutNotice: `[cut: ${formatSize(content.length)} in all]` });
     return Array.from({ length: r.lines.length }, (_, i) => `    ${lineTextAt(r.lines, i)}`);
   }
-  return text.replace(/\n$/, "").split("\n").map((l) => `    ${sanitize(l.replace(/\r$/, ""))}`);
+  // A backslash doubled, as mitmdump's: a real ESC (\x1b) and the text "\x1b" must not print alike.
+  return text.replace(/\n$/, "").split("\n").map((l) => `    ${sanitize(l.replace(/\r$/, "").replace(/\\/g, "\\\\"))}`);
 }
 
 /** mitmdump's lines for what happens on a live connection (see `StreamEvent`); "open" is printed as a flow. */

@@ -40,3 +40,20 @@ export function escapedToBytes(cell: string): string {
   }
   return out;
 }
+
+const PYTHON_BYTE_ESCAPES: Record<number, string> = { 0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r", 0x5c: "\\\\" };
+
+/** Python's repr of bytes (`b'ping'`), as mitmproxy's log lines quote a payload. */
+export function pythonBytesRepr(bytes: Uint8Array): string {
+  // Python quotes with ' unless the bytes hold a ' and no ".
+  const quote = bytes.includes(0x27) && !bytes.includes(0x22) ? '"' : "'";
+  let out = `b${quote}`;
+  for (const b of bytes) {
+    const escape = PYTHON_BYTE_ESCAPES[b];
+    if (escape) out += escape;
+    else if (b === quote.charCodeAt(0)) out += `\\${quote}`;
+    else if (b < 0x20 || b >= 0x7f) out += `\\x${b.toString(16).padStart(2, "0")}`;
+    else out += String.fromCharCode(b);
+  }
+  return out + quote;
+}

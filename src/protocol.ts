@@ -127,6 +127,10 @@ export interface StreamMessageDetail {
   type: string;
   content: Uint8Array;
   timestamp: number;
+  /** A WebSocket message an addon dropped (recorded, never sent on). */
+  dropped?: true;
+  /** A WebSocket message pryx made up (inject.websocket), not one a peer sent. */
+  injected?: true;
 }
 
 /** How a WebSocket connection ended: who sent the close frame, with its code and reason. */

@@ -209,7 +209,9 @@ function messagesTab(d: FlowDetail, o: TabOptions): TabContent {
     const r = renderContent(m.content, m.type === "text" ? "text/plain" : undefined, o.mode, { maxLines: perMessage });
     if (r.lines.length > perMessage) cut = true;
     const first = r.lines.at(0) ?? [];
-    lines.push([{ text: `${arrow} `, style: m.fromClient ? "key" : "string" }, ...first]);
+    // What an addon did to the stream: a message that never reached the other side, one no peer sent.
+    const tags = [m.dropped ? "[dropped]" : "", m.injected ? "[injected]" : ""].filter(Boolean).map((text) => ({ text: `${text} `, style: "dim" as const }));
+    lines.push([{ text: `${arrow} `, style: m.fromClient ? "key" : "string" }, ...tags, ...first]);
     for (let k = 1; k < r.lines.length; k++) lines.push([{ text: "  " }, ...(r.lines.at(k) as Line)]);
     if (lines.length > o.maxLines) {
       cut = true;

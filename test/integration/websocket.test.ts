@@ -85,8 +85,41 @@ test("WebSocket messages go through with websocket_start/message/end hooks that 
   // The console's flow view gets the close with the messages.
   const detail = flowDetail(stored, flow!, 1024, 0);
   assert.deepEqual(detail.closed, { byClient: true, code: 1000, reason: "bye" });
+  assert.deepEqual(detail.messages.filter((m) => m.dropped).map((m) => Buffer.from(m.content).toString()), ["secret"], "the dropped message is marked so for the flow view and --jsonl");
   // r on it: the handshake alone would open a WebSocket nothing drives; refused, as mitmproxy does.
   await assert.rejects(proxy.engine.handle({ op: "command", line: `replay.client ${stored.id}` }), /cannot replay WebSocket flows: only HTTP requests are replayed/);
+});
+
+test("pings and pongs keep their place among messages that wait for hooks, and are logged as mitmproxy logs them", { timeout: 15_000 }, async (t) => {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise<void>((r) => wss.on("listening", () => r()));
+  // The server's message, then its ping, then another message: the client must see them in that order.
+  wss.on("connection", (s) => s.on("message", () => {
+    s.send("first");
+    s.ping("p1");
+    s.send("second");
+  }));
+  const origin = { close: () => new Promise<void>((r) => wss.close(() => r())) };
+  // A hook with work (as any script's, or dump's printer): every message waits its turn in the hooks.
+  const addon: Addon = { name: "slow", websocket_message: () => new Promise((r) => setTimeout(r, 20)) };
+  const proxy = await startProxy({ addons: [addon] });
+  closeAfter(t, proxy, origin);
+  const socket = await tunnel(proxy.port, portOf(wss));
+  const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/`, { createConnection: () => socket });
+  const order: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    ws.on("open", () => ws.send("go"));
+    ws.on("message", (d) => {
+      order.push(`message:${d.toString()}`);
+      if (order.length === 3) ws.close(1000);
+    });
+    ws.on("ping", (d) => order.push(`ping:${d.toString()}`));
+    ws.on("close", () => resolve());
+    ws.on("error", reject);
+  });
+  assert.deepEqual(order, ["message:first", "ping:p1", "message:second"]);
+  await proxy.waitLog(/: Received WebSocket ping from server \(payload: b'p1'\)$/);
+  await proxy.waitLog(/: Received WebSocket pong from client \(payload: b'p1'\)$/);
 });
 
 test("-w saves a WebSocket flow when it ends, with its messages, and -r reads them back", { timeout: 15_000 }, async (t) => {

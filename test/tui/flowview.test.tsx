@@ -249,12 +249,12 @@ async function openThirdTab(h: Awaited<ReturnType<typeof renderConsole>>, f: Flo
 }
 
 /** A WebSocket flow (101) with text `messages` ([from client, text]), opened on its WebSocket Messages tab: that frame. */
-async function messagesFrame(over: Partial<FlowSummary>, messages: [boolean, string][], closed?: FlowDetail["closed"]): Promise<string> {
+async function messagesFrame(over: Partial<FlowSummary>, messages: [boolean, string][], closed?: FlowDetail["closed"], tags: Partial<Record<number, { dropped?: true; injected?: true }>> = {}): Promise<string> {
   const h = await renderConsole();
   try {
     const f = makeFlow({ seq: 1, scheme: "http", status: 101, reason: "Switching Protocols", contentType: undefined, messages: messages.length, ...over });
     const d = makeDetail(f);
-    d.messages = messages.map(([fromClient, text], i) => ({ fromClient, type: "text", content: new TextEncoder().encode(text), timestamp: f.ts + 0.1 * (i + 1) }));
+    d.messages = messages.map(([fromClient, text], i) => ({ fromClient, type: "text", content: new TextEncoder().encode(text), timestamp: f.ts + 0.1 * (i + 1), ...tags[i] }));
     if (closed) d.closed = closed;
     const fr = await openThirdTab(h, f, d, "WebSocket Messages");
     assert.match(fr, /\[WebSocket Messages\]/);
@@ -267,6 +267,11 @@ async function messagesFrame(over: Partial<FlowSummary>, messages: [boolean, str
 test("the WebSocket Messages tab ends with who closed the connection, the code and the reason", async () => {
   const fr = await messagesFrame({}, [[true, "hi there"], [false, "echo: hi there"]], { byClient: true, code: 1000, reason: "bye" });
   assert.match(fr, /⇐ echo: hi there\n⇒ Connection closed: 1000 bye/);
+});
+
+test("a message an addon dropped or injected is tagged so in the WebSocket Messages tab", async () => {
+  const fr = await messagesFrame({}, [[true, "secret"], [false, "made up"], [true, "plain"]], undefined, { 0: { dropped: true }, 1: { injected: true } });
+  assert.match(fr, /⇒ \[dropped\] secret\n⇐ \[injected\] made up\n⇒ plain/);
 });
 
 test("a WebSocket flow held at a message says so under its messages", async () => {

@@ -88,7 +88,14 @@ export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offs
       add("Response complete", s.timestamp_end);
     }
     const ws = flow.websocket;
-    detail.messages = (ws?.messages ?? []).map((m) => ({ fromClient: m.from_client, type: m.type, content: Uint8Array.from(m.content.subarray(0, limit)), timestamp: m.timestamp }));
+    detail.messages = (ws?.messages ?? []).map((m) => ({
+      fromClient: m.from_client,
+      type: m.type,
+      content: Uint8Array.from(m.content.subarray(0, limit)),
+      timestamp: m.timestamp,
+      ...(m.dropped ? { dropped: true as const } : {}),
+      ...(m.injected ? { injected: true as const } : {}),
+    }));
     if (ws?.close_code !== undefined) detail.closed = { byClient: ws.closed_by_client ?? false, code: ws.close_code, reason: ws.close_reason ?? "" };
   } else if (flow instanceof DNSFlow) {
     detail.dns = { request: dnsPacketLines(flow.request.packet), response: flow.response && dnsPacketLines(flow.response.packet) };

@@ -6,6 +6,8 @@ import { FlowError } from "../flow/flow.ts";
 import type { ProxyContext } from "./context.ts";
 import { waitIfIntercepted } from "./paused.ts";
 import { endWhenIdle } from "./idle-timeout.ts";
+import { formatAddress } from "../flow/connection.ts";
+import { pythonBytesRepr } from "../../escapes.ts";
 
 /** The parts of ws's framing classes pryx uses (ws exports them, its typings do not). */
 interface Receiver {
@@ -28,7 +30,8 @@ interface WsInternals {
 
 const { Receiver, Sender } = createRequire(import.meta.url)("ws") as WsInternals;
 
-const MAX_PAYLOAD = 100 * 1024 * 1024;
+/** The largest message pryx relays (mitmproxy holds any): it is kept whole in memory, once for the flow and once being framed. */
+const MAX_PAYLOAD = 1024 * 1024 * 1024;
 
 /** Whether a request asks for a WebSocket upgrade. */
 export function isWebSocketUpgrade(headers: { get(name: string): string | undefined }): boolean {
@@ -39,8 +42,8 @@ export function isWebSocketUpgrade(headers: { get(name: string): string | undefi
  * A WebSocket connection after the 101: frames are decoded on both sides with ws's
  * receiver, each message recorded in `flow.websocket.messages` and shown to
  * websocket_message hooks (which may change or drop it) before it is re-framed for the
- * other side. Control frames pass through. websocket_end (then the flow ends) once both
- * sides have closed.
+ * other side. Pings and pongs pass through, logged as mitmproxy logs them, in their place among
+ * the messages. websocket_end (then the flow ends) once both sides have closed.
  */
 export class WebSocketRelay {
   private ended = false;
@@ -133,8 +136,15 @@ export class WebSocketRelay {
     const receiver = new Receiver({ isServer: fromClient, maxPayload: MAX_PAYLOAD });
     const mask = fromClient;
     receiver.on("message", (data, isBinary) => this.pass(new WebSocketMessage(isBinary ? "binary" : "text", fromClient, Buffer.from(data)), sender, src));
-    receiver.on("ping", (d) => sender.ping(d, mask));
-    receiver.on("pong", (d) => sender.pong(d, mask));
+    const control = (kind: "ping" | "pong") => (payload: Buffer): void => {
+      this.ctx.log.info(`${formatAddress(this.flow.client_conn.peername)}: Received WebSocket ${kind} from ${fromClient ? "client" : "server"} (payload: ${pythonBytesRepr(payload)})`);
+      const relay = (): void => void (dst.destroyed || sender[kind](payload, mask));
+      // Behind the messages still in their hooks: a pong must not overtake the message before it.
+      if (this.held === 0) relay();
+      else this.chain = this.chain.then(relay);
+    };
+    receiver.on("ping", control("ping"));
+    receiver.on("pong", control("pong"));
     receiver.on("conclude", (code, reason) => {
       void this.chain.then(() => {
         if (ws.close_code === undefined) {
@@ -146,7 +156,11 @@ export class WebSocketRelay {
         if (++this.closes >= 2) this.end();
       });
     });
-    receiver.on("error", (err) => this.end(err));
+    // A frame pryx cannot read ends the connection with that reason, whatever close was under way.
+    receiver.on("error", (err) => {
+      const tooLarge = /max payload/i.test(err.message);
+      this.end(tooLarge ? new Error(`a WebSocket message from the ${fromClient ? "client" : "server"} is over ${MAX_PAYLOAD / 2 ** 20} MiB, more than pryx holds`) : err, true);
+    });
     src.on("data", (d: Buffer) => receiver.write(d));
     src.on("error", (err) => this.end(err));
     src.on("close", () => {
@@ -157,13 +171,14 @@ export class WebSocketRelay {
     src.resume();
   }
 
-  private end(err?: Error): void {
+  /** `err`: why the connection ended otherwise than by both close frames; `always`: recorded even after a close frame. */
+  private end(err?: Error, always = false): void {
     if (this.ended) return;
     this.ended = true;
     const { flow, ctx } = this;
     ctx.injectors.delete(flow.id);
     flow.onKill(undefined);
-    if (err && !flow.error && flow.websocket?.close_code === undefined) flow.error = new FlowError(err.message);
+    if (err && !flow.error && (always || flow.websocket?.close_code === undefined)) flow.error = new FlowError(err.message);
     // A message held by the intercept filter goes nowhere now: let its relay chain end.
     if (flow.intercepted) flow.resume();
     if (flow.websocket) flow.websocket.timestamp_end = Date.now() / 1000;
