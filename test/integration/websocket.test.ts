@@ -122,6 +122,59 @@ test("pings and pongs keep their place among messages that wait for hooks, and a
   await proxy.waitLog(/: Received WebSocket pong from client \(payload: b'p1'\)$/);
 });
 
+test("permessage-deflate is agreed end to end, as through mitmproxy: compressed messages are recorded and hooked inflated, and arrive intact both ways", { timeout: 15_000 }, async (t) => {
+  // Every message compressed, however small; the server records what it agreed and received.
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", perMessageDeflate: { threshold: 0 } });
+  await new Promise<void>((r) => wss.on("listening", () => r()));
+  const serverGot: string[] = [];
+  let serverAgreed = "";
+  wss.on("connection", (s) => {
+    serverAgreed = s.extensions;
+    s.on("message", (d) => {
+      serverGot.push(d.toString());
+      s.send(`echo:${d.toString()}`);
+    });
+  });
+  const origin = { close: () => new Promise<void>((r) => wss.close(() => r())) };
+  const hooked: string[] = [];
+  const addon: Addon = {
+    name: "upper",
+    websocket_message(flow: HTTPFlow) {
+      const msg = flow.websocket!.messages.at(-1)!;
+      hooked.push(msg.text);
+      if (msg.from_client) msg.text = msg.text.toUpperCase();
+    },
+  };
+  const proxy = await startProxy({ addons: [addon] });
+  closeAfter(t, proxy, origin);
+  const socket = await tunnel(proxy.port, portOf(wss));
+  // ws's client offers permessage-deflate by default, as browsers do.
+  const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/`, { createConnection: () => socket, perMessageDeflate: { threshold: 0 } });
+  const big = "z".repeat(200_000);
+  const received: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    ws.on("open", () => {
+      ws.send("hello");
+      ws.send(big);
+    });
+    ws.on("message", (d) => {
+      received.push(d.toString());
+      if (received.length === 2) ws.close(1000);
+    });
+    ws.on("close", () => resolve());
+    ws.on("error", reject);
+  });
+  assert.match(ws.extensions, /^permessage-deflate/, "the client agreed on it with the server, through pryx");
+  assert.match(serverAgreed, /^permessage-deflate/);
+  assert.ok(serverGot.length === 2 && serverGot[0] === "HELLO" && serverGot[1] === big.toUpperCase(), "the hook's change reached the server");
+  assert.ok(received.length === 2 && received[0] === "echo:HELLO" && received[1] === `echo:${big.toUpperCase()}`);
+  assert.ok(hooked.includes("hello") && hooked.includes(big), "hooks see the inflated text");
+  const [flow] = await proxy.waitFinished(1);
+  const stored = proxy.engine.store.get(flow!.id) as HTTPFlow;
+  assert.deepEqual(stored.websocket?.messages.filter((m) => m.from_client).map((m) => m.content.length), [5, 200_000]);
+  assert.equal(stored.error, undefined);
+});
+
 test("-w saves a WebSocket flow when it ends, with its messages, and -r reads them back", { timeout: 15_000 }, async (t) => {
   const origin = await echoServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-ws-save-"));

@@ -13,6 +13,7 @@ import { noSharedVersion, upstreamTls } from "./tls-settings.ts";
 import { peerChain } from "./peer-chain.ts";
 import { forgetSession, keepSessions, sessionFor } from "./tls-sessions.ts";
 import { clientFacts } from "./client-facts.ts";
+import { withRelayableExtensions } from "./websocket.ts";
 
 export class UpstreamError extends Error {}
 
@@ -310,8 +311,8 @@ export class H1Upstream implements UpstreamChannel {
     const req = flow.request;
     const upgrading = req.plainHeaders.has("upgrade");
     let fields = forwardedFields(req.headers, upgrading);
-    // pryx relays WebSocket frames uncompressed, so it offers the server no extensions (permessage-deflate).
-    if (upgrading && (req.plainHeaders.get("upgrade") ?? "").toLowerCase() === "websocket") fields = fields.filter(([n]) => n.toLowerCase() !== "sec-websocket-extensions");
+    // Of a WebSocket client's extensions, the server is offered those pryx can read: permessage-deflate.
+    if (upgrading && (req.plainHeaders.get("upgrade") ?? "").toLowerCase() === "websocket") fields = withRelayableExtensions(fields);
     // HTTP/2 may split the Cookie header into one field per cookie; HTTP/1.1 has one (RFC 9113 8.2.3).
     if (req.http_version.startsWith("HTTP/2")) fields = joinCookies(fields);
     const auth = req.scheme === "http" && this.server.via ? upstreamAuthField(this.ctx, req.plainHeaders.get("proxy-authorization")) : undefined;

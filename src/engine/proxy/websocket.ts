@@ -23,12 +23,65 @@ interface Sender {
   ping(data: Buffer, mask: boolean, cb?: (err?: Error) => void): void;
   pong(data: Buffer, mask: boolean, cb?: (err?: Error) => void): void;
 }
+/** An extension header's offers or answer, by extension name: each a list of parameter sets (values as strings, or true). */
+type ExtensionOffers = Record<string, Record<string, (string | true)[]>[]>;
+interface PerMessageDeflate {
+  /** The agreed parameters: set by accept, read by the inflater. */
+  params: Record<string, number | true> | null;
+  accept(configurations: Record<string, (string | true)[]>[]): Record<string, number | true>;
+  cleanup(): void;
+}
 interface WsInternals {
-  Receiver: new (opts: { isServer: boolean; maxPayload: number }) => Receiver;
+  Receiver: new (opts: { isServer: boolean; maxPayload: number; extensions?: Record<string, PerMessageDeflate> }) => Receiver;
   Sender: new (socket: net.Socket) => Sender;
+  PerMessageDeflate: (new (opts: { isServer: boolean; maxPayload: number }) => PerMessageDeflate) & { extensionName: string };
+  extension: { parse(header: string): ExtensionOffers; format(offers: ExtensionOffers): string };
 }
 
-const { Receiver, Sender } = createRequire(import.meta.url)("ws") as WsInternals;
+const { Receiver, Sender, PerMessageDeflate, extension } = createRequire(import.meta.url)("ws") as WsInternals;
+const DEFLATE = PerMessageDeflate.extensionName;
+
+/**
+ * The Sec-WebSocket-Extensions a client's handshake may send on: its permessage-deflate offers
+ * alone, the one extension pryx can read (undefined: the header goes, as for none at all).
+ */
+function relayableExtensions(offered: string): string | undefined {
+  try {
+    const offers = extension.parse(offered)[DEFLATE];
+    return offers ? extension.format({ [DEFLATE]: offers }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A WebSocket handshake's header fields with its Sec-WebSocket-Extensions cut to what pryx can read, in its place. */
+export function withRelayableExtensions(fields: [string, string][]): [string, string][] {
+  const named = (n: string): boolean => n.toLowerCase() === "sec-websocket-extensions";
+  const offered = fields.filter(([n]) => named(n)).map(([, v]) => v);
+  const relayable = offered.length ? relayableExtensions(offered.join(", ")) : undefined;
+  let placed = false;
+  return fields.flatMap(([n, v]): [string, string][] => {
+    if (!named(n)) return [[n, v]];
+    if (placed || relayable === undefined) return [];
+    placed = true;
+    return [[n, relayable]];
+  });
+}
+
+/**
+ * The inflaters for what each side sends, set as the 101's permessage-deflate says (a receiver
+ * without one refuses a compressed frame). pryx sends every message uncompressed, which the
+ * extension allows message by message, so only reading needs the agreed parameters.
+ */
+function agreedDeflate(answer: string | undefined): { fromClient: PerMessageDeflate; fromServer: PerMessageDeflate } | undefined {
+  const agreed = answer ? extension.parse(answer)[DEFLATE] : undefined;
+  if (!agreed) return undefined;
+  const fromServer = new PerMessageDeflate({ isServer: false, maxPayload: MAX_PAYLOAD });
+  fromServer.accept(agreed);
+  const fromClient = new PerMessageDeflate({ isServer: true, maxPayload: MAX_PAYLOAD });
+  fromClient.params = fromServer.params;
+  return { fromClient, fromServer };
+}
 
 /** The largest message pryx relays (mitmproxy holds any): it is kept whole in memory, once for the flow and once being framed. */
 const MAX_PAYLOAD = 1024 * 1024 * 1024;
@@ -43,7 +96,8 @@ export function isWebSocketUpgrade(headers: { get(name: string): string | undefi
  * receiver, each message recorded in `flow.websocket.messages` and shown to
  * websocket_message hooks (which may change or drop it) before it is re-framed for the
  * other side. Pings and pongs pass through, logged as mitmproxy logs them, in their place among
- * the messages. websocket_end (then the flow ends) once both sides have closed.
+ * the messages. Compressed messages (permessage-deflate) are recorded and hooked inflated and sent
+ * on uncompressed. websocket_end (then the flow ends) once both sides have closed.
  */
 export class WebSocketRelay {
   private ended = false;
@@ -56,6 +110,7 @@ export class WebSocketRelay {
    * message stops the whole connection), so the held message is the flow's last.
    */
   private chain = Promise.resolve();
+  private deflate: ReturnType<typeof agreedDeflate>;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -84,6 +139,12 @@ export class WebSocketRelay {
     await ctx.addons.trigger("websocket_start", flow);
     // X on the open connection (not held at a message) drops it at once.
     flow.onKill(() => this.end(new Error("killed")));
+    try {
+      this.deflate = agreedDeflate(flow.response?.headers.get("sec-websocket-extensions"));
+    } catch (err) {
+      // The server's answer is one its client refuses too; its compressed frames are errors then.
+      ctx.log.warn(`${formatAddress(flow.client_conn.peername)}: WebSocket: the server's permessage-deflate answer is invalid: ${(err as Error).message}`);
+    }
     this.wire(this.client, true, clientRest, toServer);
     this.wire(this.server, false, serverRest, toClient);
     endWhenIdle(this.client, this.server, ctx.options.get<number>("tcp_timeout"), () => this.held > 0, (err) => this.end(err));
@@ -133,7 +194,8 @@ export class WebSocketRelay {
     const ws = this.flow.websocket as WebSocketData;
     const dst = fromClient ? this.server : this.client;
     // Frames from the client are masked; frames pryx sends to the server must be masked too.
-    const receiver = new Receiver({ isServer: fromClient, maxPayload: MAX_PAYLOAD });
+    const inflater = fromClient ? this.deflate?.fromClient : this.deflate?.fromServer;
+    const receiver = new Receiver({ isServer: fromClient, maxPayload: MAX_PAYLOAD, ...(inflater ? { extensions: { [DEFLATE]: inflater } } : {}) });
     const mask = fromClient;
     receiver.on("message", (data, isBinary) => this.pass(new WebSocketMessage(isBinary ? "binary" : "text", fromClient, Buffer.from(data)), sender, src));
     const control = (kind: "ping" | "pong") => (payload: Buffer): void => {
@@ -178,6 +240,8 @@ export class WebSocketRelay {
     const { flow, ctx } = this;
     ctx.injectors.delete(flow.id);
     flow.onKill(undefined);
+    this.deflate?.fromClient.cleanup();
+    this.deflate?.fromServer.cleanup();
     if (err && !flow.error && (always || flow.websocket?.close_code === undefined)) flow.error = new FlowError(err.message);
     // A message held by the intercept filter goes nowhere now: let its relay chain end.
     if (flow.intercepted) flow.resume();
