@@ -120,22 +120,22 @@ test("accepted proxy credentials are not kept in the flow (nor saved, exported o
   assert.ok(connects[0]!.includes("Host") && !connects[0]!.some((name) => /proxy-authorization/i.test(name)), connects[0]!.join(", "));
 });
 
-test("proxyauth @htpasswd checks htpasswd's MD5 (-m), SHA1 (-s) and plain (-p) entries; bcrypt and a missing file are refused naming the file", { timeout: 10_000 }, async (t) => {
+test("proxyauth @htpasswd checks htpasswd's MD5 (-m), SHA1 (-s) and plain (-p) entries, and crypt's MD5 ($1$); bcrypt and a missing file are refused naming the file", { timeout: 10_000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-htpasswd-"));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, "users");
-  // The MD5 line was made by `openssl passwd -apr1 -salt abcdefgh password`, the SHA1 one from `sha1("secret")`.
-  fs.writeFileSync(file, "# users\nmd5user:$apr1$abcdefgh$FBwExRW4dCc8aL.OvjpIE1\nshauser:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\nplain:letmein\n");
+  // The MD5 lines were made by `openssl passwd -apr1 -salt abcdefgh password` and `openssl passwd -1 -salt abcdefgh password`, the SHA1 one from `sha1("secret")`.
+  fs.writeFileSync(file, "# users\nmd5user:$apr1$abcdefgh$FBwExRW4dCc8aL.OvjpIE1\nshauser:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\nplain:letmein\ncryptuser:$1$abcdefgh$G//4keteveJp0qb8z2DxG/\n");
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
   const proxy = await startProxy({ options: { proxyauth: `@${file}` } });
   closeAfter(t, proxy, origin);
   const url = `http://127.0.0.1:${origin.port}/`;
   const status = async (user: string, pass: string) => (await viaProxy(proxy.port, url, basic(user, pass))).status;
   assert.deepEqual(
-    [await status("md5user", "password"), await status("shauser", "secret"), await status("plain", "letmein")],
-    [200, 200, 200],
+    [await status("md5user", "password"), await status("shauser", "secret"), await status("plain", "letmein"), await status("cryptuser", "password")],
+    [200, 200, 200, 200],
   );
-  assert.deepEqual([await status("md5user", "Password"), await status("shauser", "nope"), await status("nobody", "letmein")], [407, 407, 407]);
+  assert.deepEqual([await status("md5user", "Password"), await status("shauser", "nope"), await status("nobody", "letmein"), await status("cryptuser", "passwort")], [407, 407, 407, 407]);
 
   const bcrypt = path.join(dir, "bcrypt");
   fs.writeFileSync(bcrypt, "alice:$2y$05$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY\n");

@@ -22,10 +22,12 @@ const md5 = (...parts: (Buffer | string)[]): Buffer => {
   return h.digest();
 };
 
-/** Apache's APR1 MD5-crypt (`htpasswd -m`, its default): `$apr1$salt$hash`. */
-export function apr1(password: string, salt: string): string {
+/**
+ * MD5-crypt: Apache's APR1 (`htpasswd -m`, its default: `$apr1$salt$hash`), or with `magic` "$1$"
+ * the same algorithm as crypt(3) has it (`openssl passwd -1`).
+ */
+export function apr1(password: string, salt: string, magic: "$apr1$" | "$1$" = "$apr1$"): string {
   const pw = Buffer.from(password);
-  const magic = "$apr1$";
   const alt = md5(pw, salt, pw);
   const ctx = crypto.createHash("md5").update(pw).update(magic).update(salt);
   for (let left = pw.length; left > 0; left -= 16) ctx.update(alt.subarray(0, Math.min(left, 16)));
@@ -56,9 +58,11 @@ const same = (a: string, b: string): boolean => {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 };
 
-/** Whether `password` matches an htpasswd hash; the formats are htpasswd's -m, -s and -p. */
+/** Whether `password` matches an htpasswd hash; the formats are htpasswd's -m, -s and -p, and crypt's MD5 ($1$). */
 function matches(hash: string, password: string): boolean {
-  if (hash.startsWith("$apr1$")) return same(apr1(password, hash.slice(6).split("$")[0] ?? ""), hash);
+  for (const magic of ["$apr1$", "$1$"] as const) {
+    if (hash.startsWith(magic)) return same(apr1(password, hash.slice(magic.length).split("$")[0] ?? "", magic), hash);
+  }
   if (hash.startsWith("{SHA}")) return same(`{SHA}${crypto.createHash("sha1").update(password).digest("base64")}`, hash);
   return same(password, hash);
 }
@@ -78,8 +82,8 @@ export function readHtpasswd(file: string): Map<string, string> {
     if (colon <= 0) throw new Error(`${file}:${i + 1}: expected user:hash`);
     const hash = line.slice(colon + 1).trim();
     if (/^\$2[aby]?\$/.test(hash)) throw new Error(`${file}:${i + 1}: bcrypt hashes (htpasswd -B) are not supported; use htpasswd -m (MD5, htpasswd's default) or -s (SHA1)`);
-    if (/^\$(1|5|6)\$/.test(hash) || (hash.length === 13 && /^[./0-9A-Za-z]{13}$/.test(hash))) {
-      throw new Error(`${file}:${i + 1}: crypt(3) hashes are not supported; use htpasswd -m (MD5, htpasswd's default) or -s (SHA1)`);
+    if (/^\$(5|6)\$/.test(hash) || (hash.length === 13 && /^[./0-9A-Za-z]{13}$/.test(hash))) {
+      throw new Error(`${file}:${i + 1}: crypt(3)'s DES and SHA hashes are not supported; use htpasswd -m (MD5, htpasswd's default) or -s (SHA1)`);
     }
     users.set(line.slice(0, colon), hash);
   });
