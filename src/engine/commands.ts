@@ -10,6 +10,12 @@ export interface CommandSpec {
    */
   signature: string;
   help: string;
+  /**
+   * The last parameter takes the rest of the line's words, so a value or filter with spaces needs
+   * no quotes (`flow.comment @focus looks wrong`). Otherwise words past the signature's parameters
+   * are an error, as mitmproxy's "argument mismatch": they were often a prompt typed into by mistake.
+   */
+  rest?: boolean;
   run(args: string[]): unknown;
   /**
    * For addons calling with values rather than a command line (`ctx.master.commands.call`):
@@ -67,6 +73,7 @@ export class CommandRegistry {
     if (!cmd) throw new CommandError(`unknown command "${name}"${this.suggest(name)}`);
     // An argument whose parameter is a `path` gets `~` expanded here, for every command alike.
     const params = cmd.signature.split(/\s+/).slice(1);
+    checkArgumentCount(cmd.signature, args, cmd.rest ?? false);
     const result: unknown = await cmd.run(args.map((a, i) => (params[i] === "path" ? expandHome(a) : a)));
     if (result === undefined || result === null) return undefined;
     return typeof result === "string" ? result : JSON.stringify(result);
@@ -94,6 +101,17 @@ export class CommandRegistry {
     const near = [...this.commands.keys()].filter((n) => n.startsWith(name.split(".")[0] ?? name)).slice(0, 4);
     return near.length ? ` (try ${near.join(", ")})` : "";
   }
+}
+
+/**
+ * Words past a signature's parameters are an error naming them (mitmproxy's "argument mismatch"),
+ * unless the last parameter is variadic (`*args`) or takes the rest of the line (`takesRest`).
+ */
+export function checkArgumentCount(signature: string, args: readonly string[], takesRest: boolean): void {
+  const [name, ...params] = signature.trim().split(/\s+/);
+  if (takesRest || params.at(-1)?.replace(/^\[/, "").startsWith("*") || args.length <= params.length) return;
+  const extra = args.slice(params.length).map((a) => JSON.stringify(a)).join(" ");
+  throw new CommandError(`${name} takes ${params.length === 0 ? "no arguments" : `${params.length}: ${signature}`}; ${extra} is more (quote an argument that has spaces)`);
 }
 
 /** Objects with an id (flows) an addon passed to `call`, under the words standing for them. */

@@ -85,6 +85,7 @@ export function registerExtraCommands(
   commands.add({
     name: "view.flows.resolve",
     signature: "view.flows.resolve flows",
+    rest: true,
     help: "The flows a flow spec names (@all, @marked, a filter…), a line each: id, then what the list shows.",
     run: (args) => {
       const spec = args.join(" ").trim();

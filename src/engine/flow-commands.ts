@@ -160,8 +160,9 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
    * `held`: only a flow held as an object can pass `select` (one in progress, paused or edited), so
    * packed flows are not unpacked to be turned down (`A` over 100,000 flows took a second and more).
    */
-  const onFlows = (name: string, signature: string, help: string, select: (f: Flow) => boolean, act: (flows: Flow[], args: string[]) => unknown, held = false): void =>
-    commands.add({ name, signature, help, run: (args) => act((held ? heldFlowsArg(args, name) : flowsArg(args, name)).filter(select), args) });
+  /** `held`: the flows may be held by the intercept filter; `rest`: see CommandSpec.rest. */
+  const onFlows = (name: string, signature: string, help: string, select: (f: Flow) => boolean, act: (flows: Flow[], args: string[]) => unknown, opts: { held?: boolean; rest?: boolean } = {}): void =>
+    commands.add({ name, signature, help, rest: opts.rest, run: (args) => act((opts.held ? heldFlowsArg(args, name) : flowsArg(args, name)).filter(select), args) });
   const all = (): boolean => true;
 
   // Both tell addons through update, as mitmproxy's core commands do (a sidecar mirroring flow state relies on it).
@@ -169,12 +170,12 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     for (const f of flows) f.resume();
     await changed(flows);
     return counted("resumed", flows.length);
-  }, true);
+  }, { held: true });
   onFlows("flow.kill", "flow.kill flows", "Kill flows: the client gets its connection closed.", (f) => f.killable, async (flows) => {
     for (const f of flows) f.kill();
     await changed(flows);
     return counted("killed", flows.length);
-  }, true);
+  }, { held: true });
   onFlows("flow.mark", "flow.mark flows [marker]", "Mark flows with a marker (true, a letter or digit, or an emoji name such as :grapes:, which ~marker finds), or unmark them (false).", all, async (flows, args) => {
     const marker = await markerArg(args[1]);
     for (const f of flows) f.marked = marker;
@@ -188,7 +189,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     for (const f of flows) f.revert();
     await changed(flows);
     return counted("reverted", flows.length);
-  }, true);
+  }, { held: true });
   commands.add({ name: "flow.set.options", signature: "flow.set.options", help: "The attributes flow.set sets.", run: () => FLOW_SET_ATTRS.join(",") });
 
   // mitmproxy's encoding commands (`z` in the flow view): on the request's or the response's body,
@@ -252,11 +253,12 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       await changed(updated);
       return counted(`set ${attr} on`, updated.length);
     },
+    { rest: true },
   );
   onFlows("flow.comment", "flow.comment flows text", "Set a comment on flows.", all, async (flows, args) => {
     for (const f of flows) f.comment = args.slice(1).join(" ");
     await changed(flows);
-  });
+  }, { rest: true });
   // As mitmproxy's: a flow still in progress is killed, so its client is not left talking to a flow nobody sees.
   // Packed flows are finished ones: only those held as objects can be in progress.
   commands.add({
@@ -358,7 +360,12 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     name: "export",
     signature: "export format flow",
     help: "A flow as curl, httpie or raw text.",
-    run: (args) => exportFlow(httpFlows(args.slice(1), "export")[0] as HTTPFlow, formatArg(args[0]), preserveIp()),
+    run: (args) => {
+      const flows = httpFlows(args.slice(1), "export");
+      // One flow's text, as mitmproxy's: the first of several would pass for the one meant.
+      if (flows.length > 1) throw new CommandError(`export takes one flow; ${args[1]} names ${flows.length} (export.file writes several to a file)`);
+      return exportFlow(flows[0] as HTTPFlow, formatArg(args[0]), preserveIp());
+    },
   });
   commands.add({
     name: "export.file",
@@ -410,6 +417,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
   commands.add({
     name: "set",
     signature: "set option [value]",
+    rest: true,
     help: "Set an option (`set name` alone sets a bool to true or clears others; `set name=value` as --set takes it).",
     run: async (args) => {
       let [name, ...rest] = args;

@@ -44,6 +44,7 @@ import { markerChoices } from "../markers.ts";
 import { EXPORT_FORMATS } from "../engine/flow/export.ts";
 import { BODY_ENCODINGS } from "../engine/flow/encoding.ts";
 import { FLOW_SET_ATTRS } from "../engine/flow/set-attrs.ts";
+import { checkArgumentCount } from "../engine/commands.ts";
 import { CUT_SPECS } from "../cut-specs.ts";
 
 /** Body bytes asked for when a flow view opens; `f` asks for everything up to FULL_BODY_LIMIT. */
@@ -150,6 +151,9 @@ export type Overlay = ChooserOverlay | ConfirmOverlay;
 export const CHOOSER_SHORTCUTS = "123456789abcdefghijklmnoprstuvwxyz";
 
 /** What Tab offers for a command's argument, by the name its signature gives it. */
+/** mitmproxy's flow specs; a filter or an id names flows too. */
+const FLOW_SPECS = ["@focus", "@all", "@shown", "@hidden", "@marked", "@unmarked"] as const;
+
 const PARAM_VALUES: Record<string, readonly string[]> = {
   format: EXPORT_FORMATS,
   cuts: CUT_SPECS,
@@ -160,6 +164,8 @@ const PARAM_VALUES: Record<string, readonly string[]> = {
   encoding: BODY_ENCODINGS,
   view: CONTENT_VIEWS,
   order: ORDERS,
+  flows: FLOW_SPECS,
+  flow: FLOW_SPECS,
   // Every emoji name once the console has loaded them: ":gr" and Tab offers ":grapes:".
   get marker(): readonly string[] {
     return markerChoices();
@@ -992,7 +998,10 @@ export class Controller {
     const rest = line.slice(first.end).replace(/^ /, "");
     if (this.runsHere(name, args[0])) {
       const local = this.local.get(name);
-      return local ? local.run(args, rest) : this.setLocalOption(args[0]!, args.slice(1).join(" "));
+      if (!local) return this.setLocalOption(args[0]!, args.slice(1).join(" "));
+      // A command that reads the rest of the line declares it (its run's second parameter).
+      checkArgumentCount(local.signature, args, local.run.length >= 2);
+      return local.run(args, rest);
     }
     if (name.startsWith("console.")) throw new Error(`unknown console command "${name}"`);
     const focused = this.focusedId();
@@ -1310,6 +1319,8 @@ export class Controller {
     }
     const line = text.trim();
     if (line === "") return;
+    // What an earlier command said is not this one's: a success that says nothing leaves no old error up.
+    if (this._state.message) this.set({ message: undefined });
     this.history.add(line);
     this.reportHistoryProblem();
     // Only a console command's work holds the keys typed after Enter (see isEngineCommand).
@@ -1370,6 +1381,8 @@ export class Controller {
   private readonly sessionValues: Record<string, () => readonly string[]> = {
     option: () => [...this._state.options.keys()],
     flowpart: () => this.editableParts(),
+    cmd: () => this.commandList().map((c) => c.name),
+    contexts: () => CONTEXTS,
   };
 
   /**
@@ -1397,7 +1410,7 @@ export class Controller {
       const o = this._state.options.get(words[1] ?? "");
       if (o?.type === "bool") candidates = startsWith(["true", "false", "toggle"]);
       else if (o?.choices) candidates = startsWith(o.choices);
-    } else if (w.value.startsWith("@")) candidates = startsWith(["@focus", "@all", "@shown", "@hidden", "@marked", "@unmarked"]);
+    } else if (w.value.startsWith("@")) candidates = startsWith(FLOW_SPECS);
     if (candidates.length === 0) {
       try {
         candidates = startsWith(await this.engine.request({ op: "completions", partial: value.slice(0, cursor) }));
@@ -1589,8 +1602,10 @@ export class Controller {
   private bindKey(args: string[]): string {
     const [contexts, key, ...command] = args;
     if (!contexts || !key || command.length === 0) throw new Error("usage: console.key.bind contexts key command [args...]");
+    // The command's words quoted again as typed ('Delete all flows' stays one argument); one word is the whole command line.
+    const line = command.length === 1 ? (command[0] as string) : joinArgs(command);
     const bindings = parseBindings(
-      [{ key, context: contexts.split(","), command: command.join(" "), help: "" }],
+      [{ key, context: contexts.split(","), command: line, help: "" }],
       "console.key.bind",
       (n) => this.local.has(n),
       this.knownCommand,
@@ -1598,7 +1613,7 @@ export class Controller {
     // No help of its own, as mitmproxy's: the key bindings screen and `?` show its command.
     for (const b of bindings) this.keymap.bind(b);
     this.set({});
-    return `bound ${displayKey(bindings[0]!.key)} in ${contexts} to ${command.join(" ")}`;
+    return `bound ${displayKey(bindings[0]!.key)} in ${contexts} to ${line}`;
   }
 
   /**
@@ -1982,7 +1997,7 @@ export class Controller {
       this.updateTop<EventLogScreen>((s) => (s.kind === "eventlog" ? { ...s, follow: true, highlight: undefined } : s)),
     );
     add("console.key.contexts", "console.key.contexts", "The key binding contexts", () => [...CONTEXTS]);
-    add("console.key.bind", "console.key.bind contexts key command", "Bind a key in contexts (comma-separated) to a command, for this session", (a) => this.bindKey(a));
+    add("console.key.bind", "console.key.bind contexts key cmd *args", "Bind a key in contexts (comma-separated) to a command, for this session", (a) => this.bindKey(a));
     add("console.key.unbind", "console.key.unbind contexts key", "Remove a key's binding in contexts (comma-separated), for this session", (a) => {
       if (!a[0] || !a[1]) throw new Error("usage: console.key.unbind contexts key");
       return this.unbindKey(a[0], a[1]);

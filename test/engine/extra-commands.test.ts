@@ -271,3 +271,27 @@ test("cut takes any attribute path of a flow, as mitmproxy's cut does: scheme, p
   await assert.rejects(cutOf("request.nope"), /unknown cut "request.nope": request has no nope/);
   await assert.rejects(cutOf("request._secret"), /_secret is internal/);
 });
+
+test("words past a command's parameters are an error naming them, as mitmproxy's argument mismatch; commands whose last parameter takes the rest still take it", async () => {
+  const e = engine();
+  const id = (await run(e, "view.flows.create get http://api.test/a")) as string;
+  await run(e, "view.flows.create get http://api.test/b");
+  await assert.rejects(run(e, "options.reset.one view_order now"), /options\.reset\.one takes 1: options\.reset\.one option; "now" is more \(quote an argument that has spaces\)/);
+  await assert.rejects(run(e, `flow.mark ${id} true extra`), /flow\.mark takes 2: .*"extra" is more/);
+  await assert.rejects(run(e, "view.flows.create get http://api.test/c :console.key.bind flowlist U x"), /view\.flows\.create takes 2: .*":console\.key\.bind" "flowlist" "U" "x" is more/);
+  assert.equal(e.store.size, 2, "the mistyped line made no flow");
+  // A comment, a filter, a value with spaces: unquoted, as before.
+  await run(e, `flow.comment ${id} looks wrong here`);
+  assert.equal(e.store.get(id)?.comment, "looks wrong here");
+  assert.match(String(await run(e, "view.flows.resolve ~u /a")), new RegExp(id));
+  await run(e, "set view_filter ~u /b");
+  assert.equal(e.options.get("view_filter"), "~u /b");
+});
+
+test("export takes one flow: a spec that names several is an error, as in mitmproxy, not the first of them", async () => {
+  const e = engine();
+  await run(e, "view.flows.create get http://api.test/a");
+  await run(e, "view.flows.create get http://api.test/b");
+  await assert.rejects(run(e, "export curl @all"), /export takes one flow; @all names 2 \(export\.file writes several to a file\)/);
+  assert.match(String(await run(e, "export curl '~u /b'")), /curl .*api\.test\/b/);
+});

@@ -228,6 +228,10 @@ test("Tab completes mitmproxy's choice arguments (flow.set's attribute, an encod
   assert.deepEqual(await at("flow.mark @all :grap"), [":grapes:"]);
   assert.deepEqual(await at("options.reset.one intercept_a"), ["intercept_active"]);
   assert.deepEqual(await at("set intercept_a"), ["intercept_active"]);
+  // Flow specs at an empty flows argument, as mitmproxy's Tab cycles them.
+  assert.deepEqual(await at("flow.encode "), ["@all", "@focus", "@hidden", "@marked", "@shown", "@unmarked"]);
+  assert.ok((await at("console.key.bind ")).includes("flowlist"));
+  assert.deepEqual(await at("console.key.bind flowlist x console.view.opt"), ["console.view.options"]);
   assert.equal(ctrl.argumentHint("cut.save"), "flows cuts path");
   assert.equal(ctrl.argumentHint("cut.save "), "flows cuts path");
   assert.equal(ctrl.argumentHint("cut.save @focus "), "cuts path");

@@ -120,3 +120,31 @@ test("the Delete key deletes forwards at the prompt (it was Backspace until the 
   const f = await press(h, KEY.backspace);
   assert.match(lastLine(f), /: ad/);
 });
+
+test("console.key.bind keeps a quoted argument one argument, and a binding opened from K and submitted unchanged stays as it was", async (t) => {
+  const h = await renderConsole({ width: 200, keymap: ownKeymap() });
+  t.after(() => h.unmount());
+  let f = await runAtPrompt(h, "console.key.bind flowlist U console.command.confirm 'Really mark all' flow.mark @all true");
+  assert.match(lastLine(f), /bound U in flowlist to console\.command\.confirm 'Really mark all' flow\.mark @all true/);
+  assert.equal(h.ctrl.keymap.lookup("flowlist", "U")?.command, "console.command.confirm 'Really mark all' flow.mark @all true");
+  // K, Enter on z (console.command.confirm "Delete all flows" view.flows.remove @all), Enter: the line the edit opens, as it is.
+  const z = h.ctrl.keymap.lookup("flowlist", "z")!;
+  f = await runAtPrompt(h, `console.key.bind flowlist z ${z.command}`);
+  assert.match(lastLine(f), /^bound z in flowlist to console\.command\.confirm 'Delete all flows' view\.flows\.remove @all/);
+});
+
+test("words past a console command's parameters are an error at the prompt, as engine commands' are", async (t) => {
+  const h = await renderConsole({ width: 160, keymap: ownKeymap() });
+  t.after(() => h.unmount());
+  const f = await runAtPrompt(h, "view.order.set url extra");
+  assert.match(lastLine(f), /view\.order\.set takes 1: view\.order\.set order; "extra" is more/);
+});
+
+test("a command run from the prompt takes the last command's error off the status line, though it says nothing itself", async (t) => {
+  const h = await renderConsole({ width: 160, keymap: ownKeymap() });
+  t.after(() => h.unmount());
+  let f = await runAtPrompt(h, "view.order.set bogus");
+  assert.match(lastLine(f), /bogus/);
+  f = await runAtPrompt(h, "view.order.set size");
+  assert.doesNotMatch(f, /bogus/);
+});

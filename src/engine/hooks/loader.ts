@@ -31,9 +31,14 @@ export function parameterNames(fn: (...args: never[]) => unknown): string[] {
   if (list === undefined) return [];
   return list
     .split(",")
-    .map((p) => p.trim().replace(/^\.\.\./, "").replace(/\s*=.*$/s, "").replace(/\s*:.*$/s, ""))
+    .map((p) => p.trim().replace(/\s*=.*$/s, "").replace(/\s*:.*$/s, ""))
     .filter((p) => p.length > 0)
-    .map((p) => (/^[A-Za-z_$][\w$]*$/.test(p) ? p : "arg"));
+    // A rest parameter (...args) takes any number of words: mitmproxy's *args.
+    .map((p) => (p.startsWith("...") ? `*${paramName(p.slice(3))}` : paramName(p)));
+}
+
+function paramName(p: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(p) ? p : "arg";
 }
 
 /** Given to an addon's `load(loader)`: registers its options and commands. */
