@@ -183,7 +183,8 @@ async function startEngine(init: EngineInit, attach?: (engine: EngineClient) => 
     beforeFailure?.();
     process.stderr.write(`pryx: ${(err as Error).message}\n`);
     await engine.shutdown(2000).catch(() => undefined);
-    process.exit(2);
+    // An addon's process.exit(N) (N > 1) while -r's flows went through its hooks: the status it asked for.
+    process.exit(engine.exitCode !== undefined && engine.exitCode > 1 ? engine.exitCode : 2);
   }
   return engine;
 }
@@ -244,7 +245,7 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
     const stop = (): void => {
       if (stopping) return;
       stopping = true;
-      void e.shutdown().then(() => exitAfterOutput(0));
+      void e.shutdown().then(() => exitAfterOutput(e.exitCode ?? 0));
     };
     onSignals(stop);
     // A hang-up (the SSH connection under an interactive dump dropped) stops it as SIGTERM does,
@@ -267,7 +268,8 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   engine.on((ev) => {
     if (ev.t !== "fatal") return;
     process.stderr.write(`pryx: ${ev.error}\n`);
-    void exitAfterOutput(2);
+    // An addon's process.exit(N) (N > 1) is the status it asked for, as a script's sys.exit(N) is mitmdump's.
+    void exitAfterOutput(engine.exitCode !== undefined && engine.exitCode > 1 ? engine.exitCode : 2);
   });
   // Nothing to serve and one-shot work done before `ready` (a file read and printed, replays sent):
   // done. With none (-n -s script.ts) it runs until a signal, as mitmdump -n does: an addon working
@@ -277,7 +279,7 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
     // A CA made on this run is still news: later runs will not say it again.
     if (info.caCreated && shownAt("warn", logLevel)) process.stderr.write(`pryx: ${caNotice(info)}\n`);
     await engine.shutdown();
-    await exitAfterOutput(0);
+    await exitAfterOutput(engine.exitCode ?? 0);
   }
   // Where it listens was logged by the engine (one line per mode, in the console's event log too).
   // The CA's line is information, a new CA's news: -q (errors only) leaves out the one, not the other.

@@ -123,8 +123,10 @@ export function formatDetail(d: FlowDetail, level: number, style: BodyStyle = {}
 }
 
 export function formatLog(e: LogEntry): string {
-  // A log line can quote what a peer sent (a client's SNI): never its control characters.
-  return `[${e.level}] ${sanitize(e.msg)}`;
+  // A log line can quote what a peer sent (a client's SNI): never its control characters. Its own
+  // line breaks (an addon's error and where it was) are continuation lines, indented so that no
+  // text can pass for a log line of its own.
+  return `[${e.level}] ${e.msg.split(/\r?\n/).map(sanitize).join("\n    ")}`;
 }
 
 /** Headless consumer of engine events: prints each finished flow that the view filter shows. */

@@ -68,6 +68,11 @@ export class EngineClient implements EngineHandle {
   private nextId = 1;
   /** Set once the engine was asked to stop: its exit is then no failure. */
   private stopping = false;
+  /**
+   * The worker's exit code once it has exited: what an addon's process.exit(N) or process.exitCode
+   * gave (mitmdump's sys.exit(N) in a script is its exit status), else 0, or 1 for a failed start.
+   */
+  exitCode: number | undefined;
 
   /** Whether a shutdown was asked for (a signal during start-up): the engine ending before ready is then no failure. */
   get stopRequested(): boolean {
@@ -96,13 +101,14 @@ export class EngineClient implements EngineHandle {
     };
     this.stopped = new Promise<void>((resolve) => {
       this.worker.once("exit", (code) => {
+        this.exitCode = code;
         for (const p of this.pending.values()) {
           clearTimeout(p.timer);
           p.reject(new Error("the engine stopped before it replied"));
         }
         this.pending.clear();
         // Unasked, the engine is gone: whoever drives it (dump, the console) must hear of it.
-        if (!this.stopping) fail(`the engine stopped unexpectedly (exit code ${code})`);
+        if (!this.stopping) fail(`the engine stopped unexpectedly (exit code ${code}${code > 1 ? ": an addon's process.exit?" : ""})`);
         onFail(new Error("the engine stopped before it was ready"));
         resolve();
       });
@@ -157,8 +163,14 @@ export class EngineClient implements EngineHandle {
   async shutdown(timeoutMs = 10_000): Promise<void> {
     this.stopping = true;
     this.post({ t: "shutdown" });
-    const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);
+    let cutOff = false;
+    const timer = setTimeout(() => {
+      cutOff = true;
+      void this.worker.terminate();
+    }, timeoutMs);
     await this.stopped;
     clearTimeout(timer);
+    // Terminated for taking too long: that is no status an addon asked for.
+    if (cutOff) this.exitCode = 0;
   }
 }

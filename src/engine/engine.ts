@@ -658,9 +658,19 @@ export class Engine {
     }
   }
 
-  /** Stops listening, settles paused flows, lets in-flight ones finish briefly, runs `done`. */
-  async stop(): Promise<void> {
-    if (this.stopping) return;
+  /**
+   * Stops listening, settles paused flows, lets in-flight ones finish briefly, runs `done`. Asked
+   * again (a signal during -r, then dump's own stop), it is the same stop: the second ask returned
+   * at once, and the worker exited before the addons' `done` had run.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.stopOnce();
+    return this.stopped;
+  }
+
+  private stopped: Promise<void> | undefined;
+
+  private async stopOnce(): Promise<void> {
     this.stopping = true;
     for (const l of this.listeners) l.server.close();
     for (const d of this.dnsServers) d.close();

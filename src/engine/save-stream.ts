@@ -38,6 +38,10 @@ export class SaveStreamAddon extends FinishedFlows {
     const spec = this.options.get<string | undefined>("save_stream_file");
     if (!spec) return;
     const { file, append, format } = savePath(spec);
+    // Appending to the file -r reads reads back what is appended, without end (a disk filled in
+    // seconds); writing it empties it before it is read. mitmdump does both.
+    const rfile = this.options.get<string | undefined>("rfile");
+    if (rfile && sameFile(file, rfile)) throw new Error(`cannot save flows to ${file}: it is the file -r reads (${append ? "appending, it would read its own flows again without end" : "writing would empty it before it is read"}); save to another file`);
     try {
       this.fd = fs.openSync(file, append ? "a" : "w");
       this.path = file;
@@ -70,6 +74,16 @@ export class SaveStreamAddon extends FinishedFlows {
   private close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+  }
+}
+
+/** Whether two paths name one existing file (by device and inode: a link or another spelling is the same file). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [x, y] = [fs.statSync(a), fs.statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
   }
 }
 

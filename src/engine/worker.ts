@@ -26,7 +26,8 @@ port.on("message", (msg: UiMessage) => {
       void engine.stop().finally(() => {
         post({ t: "stopped" });
         port.close();
-        process.exit(0);
+        // An addon's process.exitCode (a CI script failing the run from done) is pryx's exit status.
+        process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
       });
       break;
   }

@@ -29,3 +29,8 @@ test("a log line quoting what a peer sent (a client's SNI in a TLS warning) is p
   const line = formatLog({ ts: 0, level: "warn", msg: `client TLS handshake failed for sni${ESC}]0;T\x07x.test: …` });
   assert.equal(line, "[warn] client TLS handshake failed for sni\\x1b]0;T\\x07x.test: …");
 });
+
+test("a log message's own line breaks (an addon's error, then where) print as indented continuation lines, not as \\x0a", () => {
+  const line = formatLog({ ts: 0, level: "error", msg: `Addon error in a.ts (done): boom\nat Object.done (/x/a.ts:1:32)\n[info] forged${ESC}[2J` });
+  assert.equal(line, "[error] Addon error in a.ts (done): boom\n    at Object.done (/x/a.ts:1:32)\n    [info] forged\\x1b[2J");
+});

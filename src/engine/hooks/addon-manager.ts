@@ -1,8 +1,12 @@
+import { fileURLToPath } from "node:url";
 import { isHookName, type Addon, type HookArgs, type HookName } from "./hooks.ts";
 import { Loader } from "./loader.ts";
 import type { Options } from "../options.ts";
 import type { CommandRegistry } from "../commands.ts";
 import type { Log } from "../log.ts";
+
+/** pryx's own source directory, as stack frames name it. */
+const PRYX_SOURCE = fileURLToPath(new URL("../../", import.meta.url));
 
 type HookFn = (...args: unknown[]) => unknown;
 
@@ -136,7 +140,9 @@ export class AddonManager {
 
   private reportError(addonName: string, hook: string, err: unknown): void {
     const e = err instanceof Error ? err : new Error(String(err));
-    const where = (e.stack ?? "").split("\n").find((l) => /^\s+at /.test(l) && !l.includes("addon-manager.ts"));
+    // Where in the addon it failed: the first frame outside pryx's own code (a built-in's error, or a
+    // value pryx refused, is said by its message; pryx's file and line are no use to its user).
+    const where = (e.stack ?? "").split("\n").find((l) => /^\s+at /.test(l) && !l.includes(PRYX_SOURCE) && !/\(node:|at node:/.test(l));
     this.log.error(`Addon error in ${addonName} (${hook}): ${e.message}${where ? `\n${where.trim()}` : ""}`);
   }
 

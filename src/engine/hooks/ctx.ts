@@ -10,6 +10,8 @@ let boundOptions: Options | undefined;
 let boundLog: Log | undefined;
 let boundCommands: CommandRegistry | undefined;
 let boundAddons: { get(name: string): object | undefined } | undefined;
+/** ctx.master.shutdown() was called: the process has its SIGINT. */
+let shutdownAsked = false;
 
 export function bindContext(options: Options, log: Log, commands?: CommandRegistry, addons?: { get(name: string): object | undefined }): void {
   boundOptions = options;
@@ -71,8 +73,16 @@ export const ctx = {
   /** mitmproxy's `ctx.master.commands.call(name, *args)`, for scripts ported as they are. */
   master: {
     addons,
-    /** mitmproxy's `ctx.master.shutdown()`: pryx stops as on Ctrl-C, its addons' `done` hooks run. */
-    shutdown: (): void => void process.kill(process.pid, "SIGINT"),
+    /**
+     * mitmproxy's `ctx.master.shutdown()`: pryx stops as on Ctrl-C, its addons' `done` hooks run.
+     * Once: a hook that calls it for every flow under load must not be a second Ctrl-C, which
+     * quits at once, without `done`.
+     */
+    shutdown: (): void => {
+      if (shutdownAsked) return;
+      shutdownAsked = true;
+      process.kill(process.pid, "SIGINT");
+    },
     commands: {
       call: (name: string, ...args: unknown[]): Promise<unknown> => {
         const result = boundCommands ? boundCommands.call(name, ...args) : Promise.reject(new Error(`no engine to run ${name}: ctx is bound when the engine starts`));
