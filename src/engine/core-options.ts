@@ -128,8 +128,8 @@ export function registerCoreOptions(options: Options): void {
     options.add({ name: `ciphers_${side}`, type: "optional str", default: undefined, help: `The ciphers for ${whose}, in OpenSSL's syntax.`, validate: validTlsSetting("ciphers") });
     options.add({ name: `tls_ecdh_curve_${side}`, type: "optional str", default: undefined, help: `The elliptic curve(s) for ECDHE key exchange on ${whose}, as OpenSSL names them (X25519, P-256, ...).`, validate: validTlsSetting("ecdhCurve") });
   }
-  options.add({ name: "ignore_hosts", type: "str[]", default: [], help: "Regexes of host:port whose TLS is passed through without decryption.", validate: validRegexes });
-  options.add({ name: "allow_hosts", type: "str[]", default: [], help: "Regexes of host:port: only these are intercepted, the rest passed through.", validate: validRegexes });
+  options.add({ name: "ignore_hosts", type: "str[]", default: [], help: "Regexes of host:port whose TLS is passed through without decryption.", validate: validRegexes, exclusiveWith: "allow_hosts" });
+  options.add({ name: "allow_hosts", type: "str[]", default: [], help: "Regexes of host:port: only these are intercepted, the rest passed through.", validate: validRegexes, exclusiveWith: "ignore_hosts" });
   options.add({ name: "tcp_hosts", type: "str[]", default: [], help: "Regexes of host:port relayed as TCP flows whatever they carry; TLS is intercepted, so the flow holds the decrypted stream (mitmproxy's generic TCP SSL mode).", validate: validRegexes });
   options.add({
     name: "export_preserve_original_ip",

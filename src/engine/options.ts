@@ -20,6 +20,8 @@ export interface OptionSpec<T = unknown> {
    * `[name=]path` (certs), whose path is what follows the first "=".
    */
   paths?: boolean | "after=";
+  /** Another option that may not be set (non-empty) together with this one, as mitmproxy refuses allow_hosts with ignore_hosts. */
+  exclusiveWith?: string;
 }
 
 export type OptionValue = boolean | number | string | string[] | undefined;
@@ -198,7 +200,18 @@ export class Options {
     return this.apply(parsed);
   }
 
+  /** Two options that exclude each other (exclusiveWith) are not both set by these values. */
+  private checkExclusive(parsed: Map<string, OptionValue>): void {
+    const set = (v: OptionValue): boolean => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== "" && v !== false);
+    for (const [name, v] of parsed) {
+      const other = this.entries.get(name)?.spec.exclusiveWith;
+      if (!other || !set(v)) continue;
+      if (set(parsed.has(other) ? parsed.get(other) : this.get(other))) throw new OptionError(`the ${[name, other].sort().join(" and ")} options are mutually exclusive (as in mitmproxy): set one`);
+    }
+  }
+
   private apply(parsed: Map<string, OptionValue>): Set<string> {
+    this.checkExclusive(parsed);
     const updated = new Set<string>();
     for (const [name, v] of parsed) {
       const e = this.entries.get(name) as Entry;

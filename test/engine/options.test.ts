@@ -254,3 +254,15 @@ test("the console's own options are the engine's too, so --set console_layout=â€
   throwsOption(() => o.setText("console_layout", "diagonal"), /option console_layout expects one of the choices \(single, vertical, horizontal\)/);
   throwsOption(() => o.setText("console_default_contentview", "yaml"), /console_default_contentview/, /auto, raw, hex, graphql, json/);
 });
+
+test("allow_hosts and ignore_hosts exclude each other, as in mitmproxy: set together, or one while the other is set, is an error and nothing changes", () => {
+  const o = new Options();
+  registerCoreOptions(o);
+  assert.throws(() => o.update({ ignore_hosts: "a", allow_hosts: "b" }), /the allow_hosts and ignore_hosts options are mutually exclusive/);
+  o.update({ ignore_hosts: "a" });
+  assert.throws(() => o.setValues({ allow_hosts: ["b"] }), /mutually exclusive/);
+  assert.deepEqual(o.get("allow_hosts"), []);
+  // Emptying one and setting the other at once is a switch, not a conflict.
+  o.update({ ignore_hosts: "", allow_hosts: "b" });
+  assert.deepEqual([o.get("ignore_hosts"), o.get("allow_hosts")], [[], ["b"]]);
+});

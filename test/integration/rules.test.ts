@@ -120,3 +120,30 @@ test("a rule's value with a comma is one entry (Accept-Language: en-US,en;q=0.9)
   // Two rules, the second not one: the message says a rule begins with its separator, and how to keep a comma.
   assert.throws(() => proxy.engine.options.setText("block_list", "/~u x/404,oops"), /a rule begins with the character that separates its parts.*write it \\,/);
 });
+
+test("rule files as mitmproxy users write them: ~ expanded, a value file's line end not part of the header, a missing file refused when set, and one bad rule leaves the others applied", async (t) => {
+  const home = tempDir("pryx-rules-home-");
+  const prevHome = process.env["HOME"];
+  process.env["HOME"] = home;
+  t.after(() => {
+    process.env["HOME"] = prevHome;
+  });
+  // As `echo token123 > token` writes it.
+  fs.writeFileSync(path.join(home, "token"), "token123\n");
+  fs.writeFileSync(path.join(home, "bad"), "a\nb\n");
+  fs.mkdirSync(path.join(home, "mock"));
+  fs.writeFileSync(path.join(home, "mock", "f.txt"), "from home");
+  const { seen, proxy, base } = await setup(t, {
+    modify_headers: ["/~q/X-Token/@~/token", "/~q/X-Bad/@~/bad", "/~q/X-B/bval"],
+    map_local: ["|/t/|~/mock"],
+  });
+  await viaProxy(proxy.port, `${base}/plain`, { headers: { "x-b": "orig" } });
+  assert.equal(seen[0]?.headers["x-token"], "token123");
+  assert.equal(seen[0]?.headers["x-b"], "bval", "the rule after a bad one still applies");
+  assert.equal(seen[0]?.headers["x-bad"], undefined);
+  await proxy.waitLog(/modify_headers: \/~q\/X-Bad\/@~\/bad: invalid value for header X-Bad/);
+  assert.equal((await viaProxy(proxy.port, `${base}/t/f.txt`)).body.toString(), "from home");
+  for (const [name, rule] of [["modify_headers", "/~q/X-A/@~/nope"], ["modify_body", "/~q/a/@/nonexistent-pryx"], ["map_local", "|/mlx|/nonexistent-pryx"]] as const) {
+    assert.throws(() => proxy.engine.options.setValues({ [name]: [rule] }), (err: unknown) => err instanceof OptionError && /no such file/.test(err.message), `${name} ${rule}`);
+  }
+});

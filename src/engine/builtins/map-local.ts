@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Response, type HTTPFlow } from "../flow/http.ts";
 import { RuleAddon, subjectRegex, type Spec } from "./spec.ts";
+import { expandHome } from "../../home-path.ts";
 
 /** The types a browser needs right to use a mapped file; anything else is bytes. */
 const TYPES: Record<string, string> = {
@@ -28,7 +29,7 @@ const TYPES: Record<string, string> = {
  * path after the match (index.html for a directory). Never outside that directory.
  */
 function fileFor(spec: Spec, url: string, match: RegExpExecArray): string | undefined {
-  const local = path.resolve(spec.replacement);
+  const local = localPath(spec);
   let stat: fs.Stats;
   try {
     stat = fs.statSync(local);
@@ -47,6 +48,11 @@ function fileFor(spec: Spec, url: string, match: RegExpExecArray): string | unde
   return candidate;
 }
 
+/** The rule's file or directory, `~` expanded as mitmproxy expands it. */
+function localPath(spec: Spec): string {
+  return path.resolve(expandHome(spec.replacement));
+}
+
 /**
  * mitmproxy's MapLocal: `[/filter]/url-regex/file-or-directory` answers a matching request from
  * a local file (the server is not asked); a file that is not there is a 404, as in mitmproxy.
@@ -54,7 +60,11 @@ function fileFor(spec: Spec, url: string, match: RegExpExecArray): string | unde
 export class MapLocalAddon extends RuleAddon {
   constructor() {
     super("map_local", 'Map remote resources to a local file using a pattern of the form "[/flow-filter]/url-regex/file-or-directory-path", where the separator can be any character.', {
-      check: (s) => subjectRegex(s),
+      check: (s) => {
+        subjectRegex(s);
+        // As mitmproxy's "Invalid file path": a misspelt path refused when set, not a 404 on every request.
+        if (!fs.existsSync(localPath(s))) throw new Error(`rule ${JSON.stringify(s.text)}: no such file or directory: ${localPath(s)}`);
+      },
     });
   }
 

@@ -1,6 +1,6 @@
 import type { HTTPFlow, Request, Response } from "../flow/http.ts";
 import type { Log } from "../log.ts";
-import { RuleAddon, jsReplacement, subjectRegex } from "./spec.ts";
+import { RuleAddon, checkReplacementFile, jsReplacement, subjectRegex } from "./spec.ts";
 
 /**
  * mitmproxy's ModifyBody: `[/filter]/regex/[@]replacement` replaces in the (decoded) body of
@@ -10,7 +10,10 @@ import { RuleAddon, jsReplacement, subjectRegex } from "./spec.ts";
 export class ModifyBodyAddon extends RuleAddon {
   constructor(log: Log) {
     super("modify_body", 'Replacement pattern of the form "[/flow-filter]/regex/[@]replacement", where the separator can be any character. The @ reads the replacement from a file.', {
-      check: (s) => subjectRegex(s),
+      check: (s) => {
+        subjectRegex(s);
+        checkReplacementFile(s);
+      },
       log,
     });
   }

@@ -1,7 +1,7 @@
 import type { HTTPFlow } from "../flow/http.ts";
 import type { Headers } from "../flow/headers.ts";
 import type { Log } from "../log.ts";
-import { RuleAddon } from "./spec.ts";
+import { RuleAddon, checkReplacementFile } from "./spec.ts";
 
 /**
  * mitmproxy's ModifyHeaders: `[/filter]/name/[@]value` sets a header on matching requests (in
@@ -10,7 +10,7 @@ import { RuleAddon } from "./spec.ts";
  */
 export class ModifyHeadersAddon extends RuleAddon {
   constructor(log: Log) {
-    super("modify_headers", 'Header modify pattern of the form "[/flow-filter]/header-name/[@]header-value", where the separator can be any character. The @ reads the value from a file; an empty value removes the header.', { log });
+    super("modify_headers", 'Header modify pattern of the form "[/flow-filter]/header-name/[@]header-value", where the separator can be any character. The @ reads the value from a file; an empty value removes the header.', { log, check: checkReplacementFile });
   }
 
   private run(flow: HTTPFlow, headers: Headers): void {
@@ -20,8 +20,15 @@ export class ModifyHeadersAddon extends RuleAddon {
     for (const s of hits) {
       const value = this.replacement(s);
       if (!value) continue;
-      // Header values are byte strings (one char per byte).
-      if (value.length) headers.add(s.subject, value.toString("latin1"));
+      // Header values are byte strings (one char per byte); the line end a file written by echo or an
+      // editor ends with is not part of the value (a header cannot hold one).
+      const text = value.toString("latin1").replace(/\r?\n$/, "");
+      if (!text) continue;
+      try {
+        headers.add(s.subject, text);
+      } catch (err) {
+        this.warn(s, (err as Error).message);
+      }
     }
   }
 

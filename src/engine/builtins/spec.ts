@@ -5,6 +5,7 @@ import type { Flow } from "../flow/flow.ts";
 import type { OptionValue } from "../options.ts";
 import type { Loader } from "../hooks/loader.ts";
 import type { Log } from "../log.ts";
+import { expandHome } from "../../home-path.ts";
 
 /**
  * mitmproxy's option rules: `[/flow-filter]/subject/replacement`, where the first character is
@@ -53,9 +54,29 @@ function specMatches(spec: Spec, flow: Flow): boolean {
   return !spec.filter || spec.filter(flow as unknown as FilterableFlow);
 }
 
+/** The file an `@file` replacement names, `~` expanded (mitmproxy expands it); undefined for a literal replacement. */
+function replacementFile(spec: Spec): string | undefined {
+  return spec.replacement.startsWith("@") ? expandHome(spec.replacement.slice(1)) : undefined;
+}
+
 /** The replacement, read from its file when it starts with `@` (read at each use, as mitmproxy does). */
 function replacementOf(spec: Spec): Buffer {
-  return spec.replacement.startsWith("@") ? fs.readFileSync(spec.replacement.slice(1)) : Buffer.from(escapedToBytes(spec.replacement), "latin1");
+  const file = replacementFile(spec);
+  return file !== undefined ? fs.readFileSync(file) : Buffer.from(escapedToBytes(spec.replacement), "latin1");
+}
+
+/**
+ * A rule's `@file` must be readable when the rule is set, as mitmproxy refuses "Invalid file path":
+ * a misspelt path was found only at the first request it matched, on every one of them.
+ */
+export function checkReplacementFile(spec: Spec): void {
+  const file = replacementFile(spec);
+  if (file === undefined) return;
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch (err) {
+    throw new Error(`rule ${JSON.stringify(spec.text)}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`);
+  }
 }
 
 /** Python's named groups, as mitmproxy users write them, in JS's spelling. */
@@ -136,6 +157,11 @@ export abstract class RuleAddon {
   /** The rules whose filter the flow matches, in order; each filter is judged when its rule's turn comes. */
   protected *matching(flow: Flow): Generator<Spec> {
     for (const s of this.rules.of(this.options[this.name] as string[])) if (specMatches(s, flow)) yield s;
+  }
+
+  /** Says what went wrong with one rule on this flow; the other rules still apply. */
+  protected warn(s: Spec, what: string): void {
+    this.form.log?.warn(`${this.name}: ${s.text}: ${what}`);
   }
 
   /** A rule's replacement; an `@file` that cannot be read is logged and the rule skipped. */
