@@ -13,4 +13,7 @@ const { register: registerHooks } = await import("node:module");
 register();
 // pryx's own modules without tsx's keepNames (see src/ts-loader.mjs).
 registerHooks("../src/ts-loader.mjs", import.meta.url);
+// As in the engine's worker: addon scripts anywhere import "pryx" and load as ES modules (the
+// option and command listings load them in this thread).
+registerHooks("../src/engine/pryx-resolve.mjs", import.meta.url);
 await import("../src/cli.ts");

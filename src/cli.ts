@@ -2,13 +2,13 @@ import { expandHome } from "./home-path.ts";
 import { leaveLostTerminalAtExit } from "./terminal-gone.ts";
 import fs from "node:fs";
 import path from "node:path";
-import yargs from "yargs";
+import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EngineClient, type EngineInit } from "./engine-client.ts";
 import { attachDump, formatLog } from "./dump.ts";
 import { schemasFrom } from "./proto-definitions.ts";
 import { DEFAULT_MAX_LINES, type ViewName } from "./tui/contentviews/index.ts";
-import { shownAt, type EngineEvent, type LogLevel, type ReadyInfo } from "./protocol.ts";
+import { shownAt, type EngineEvent, type LogLevel, type OptionInfo, type ReadyInfo } from "./protocol.ts";
 import { EMPTY_BATCH } from "./summary-codec.ts";
 import type { OptionText } from "./engine/options.ts";
 import { startupTexts } from "./engine/options-file.ts";
@@ -47,10 +47,23 @@ const FLAGS: readonly { flag: string; option: string; kind: "str" | "list" | "pa
   { flag: "upstream-auth", option: "upstream_auth", kind: "str", describe: "user:pass for the proxy of an upstream:URL mode" },
   { flag: "server-replay-extra", option: "server_replay_extra", kind: "str", describe: "Requests with no recorded response: forward, kill, 204, 400, 404, 500" },
   { flag: "server-replay-reuse", option: "server_replay_reuse", kind: "switch", describe: "A recorded response may answer again" },
+  { flag: "server-replay-nopop", option: "server_replay_nopop", kind: "switch", describe: "mitmproxy 8's name for --server-replay-reuse" },
+  { flag: "server-replay-kill-extra", option: "server_replay_kill_extra", kind: "switch", describe: "mitmproxy 8's name for --server-replay-extra kill" },
+  { flag: "server-replay-refresh", option: "server_replay_refresh", kind: "switch", describe: "Move a replayed response's dates forward (the default)" },
+  { flag: "rawtcp", option: "rawtcp", kind: "switch", describe: "Relay what is not HTTP as raw TCP (the default)" },
+  { flag: "server", option: "server", kind: "switch", describe: "Start a proxy server (the default; --no-server or -n: none)" },
+  { flag: "key-size", option: "key_size", kind: "str", describe: "Key size of a new CA's RSA key" },
+  { flag: "cert-passphrase", option: "cert_passphrase", kind: "str", describe: "Passphrase of the --certs keys" },
   { flag: "console-layout", option: "console_layout", kind: "str", describe: "single, vertical or horizontal" },
   { flag: "proxyauth", option: "proxyauth", kind: "str", describe: "Require proxy authentication: user:pass" },
   { flag: "certs", option: "certs", kind: "list", describe: "[domain=]path: serve this PEM's certificate (and key) to matching hosts; repeatable" },
 ];
+
+/**
+ * Every switch also has mitmproxy's `--no-` form, which sets its option false (`--no-showhost`
+ * gives mitmproxy's display); -n is --no-server.
+ */
+const negated = (flag: string): string => `no-${flag}`;
 
 /** The flags the CLI reads itself, and those of the FLAGS table by name. */
 interface CommonArgs {
@@ -58,7 +71,6 @@ interface CommonArgs {
   "listen-port"?: string | string[];
   set?: string[];
   confdir?: string;
-  "no-http2"?: boolean;
   verbose?: boolean;
   "no-server"?: boolean;
   rfile?: string;
@@ -110,6 +122,7 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   put("listen_port", a["listen-port"]);
   for (const f of FLAGS) {
     const v = a[f.flag];
+    if (f.kind === "switch" && a[negated(f.flag)]) put(f.option, false);
     if (v === undefined || v === false) continue;
     if (f.kind === "switch") put(f.option, true);
     else if (f.kind === "str") put(f.option, lastOne(v as string | string[]));
@@ -117,7 +130,6 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
   }
   put("rfile", a.rfile ? pathFrom(a.rfile) : undefined);
   put("confdir", a.confdir ? pathFrom(a.confdir) : undefined);
-  if (a["no-http2"]) put("http2", false);
   // -q is mitmdump's: no flow lines and only errors logged (--flow-detail 0 alone still logs where it listens).
   put("termlog_verbosity", a.verbose ? "debug" : a.q ? "error" : undefined);
   put("flow_detail", a.q ? 0 : a["flow-detail"]);
@@ -330,13 +342,31 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
  * built-in addons' included) with its type, default and help, or every command's signature, from
  * an engine that is built but not started (no CA made, nothing listening).
  */
-async function runListing(what: "options" | "commands"): Promise<void> {
+/** An option's default as config.yaml would hold it (mitmdump --options prints YAML): false, 8080, [], a quoted string. */
+function yamlDefault(o: OptionInfo): string {
+  if (o.type === "bool" || o.type === "int") return o.default;
+  if (o.type === "str[]") return o.default === "" ? "[]" : `[${o.default}]`;
+  if (o.type === "optional str" && o.default === "") return "null";
+  return JSON.stringify(o.default);
+}
+
+/** `pryx options`, `pryx commands`, and dump's --options/--commands: with -s, the scripts' own too (as mitmdump -s x.py --options). */
+async function runListing(what: "options" | "commands", scripts: readonly string[] = []): Promise<void> {
   const { Engine } = await import("./engine/engine.ts");
-  const engine = new Engine({ options: {}, keepFlows: false, noServer: true }, () => undefined);
+  // A script's load errors are logged: printed, as dump prints them.
+  const engine = new Engine({ options: {}, keepFlows: false, noServer: true }, (ev) => {
+    if (ev.t === "batch") for (const l of ev.logs) if (shownAt(l.level, "warn")) process.stderr.write(`${formatLog(l)}\n`);
+  });
   await engine.addBuiltins();
+  const failed = await engine.loadScripts(scripts.map(pathFrom));
+  engine.flush();
+  if (failed.length) {
+    process.stderr.write(`pryx: could not load ${failed.join(", ")} (above)\n`);
+    process.exit(2);
+  }
   const lines =
     what === "options"
-      ? engine.options.all().map((o) => `${o.name}: ${o.type} = ${JSON.stringify(o.default)}${o.choices ? ` (${o.choices.join(", ")})` : ""}\n    ${o.help}`)
+      ? engine.options.all().map((o) => `${o.name}: ${o.type} = ${yamlDefault(o)}${o.choices ? ` (${o.choices.join(", ")})` : ""}\n    ${o.help}`)
       : engine.commands.list().map((c) => `${c.signature}\n    ${c.help}`);
   process.stdout.write(`${lines.join("\n")}\n`);
 }
@@ -370,25 +400,36 @@ const lastOne = (v: string | string[]): string => (Array.isArray(v) ? (v.at(-1) 
 
 const common = (y: ReturnType<typeof yargs>) =>
   FLAGS.reduce(
-    (acc, f) =>
-      acc.option(f.flag, {
+    (acc, f) => {
+      const withFlag = acc.option(f.flag, {
         type: f.kind === "switch" ? "boolean" : "string",
         ...(f.kind === "list" || f.kind === "paths" ? { array: true } : {}),
         ...(f.alias ? { alias: f.alias } : {}),
         describe: f.describe,
-      }),
+      });
+      // -n/--no-server is dump's and the console's own (it decides more than the option).
+      if (f.kind !== "switch" || f.flag === "server") return withFlag;
+      return withFlag.option(negated(f.flag), { type: "boolean", describe: `Turn ${f.option} off` });
+    },
     y,
   )
     // Strings, so the option registry checks them and quotes what was typed (`-p abc` read as NaN).
     .option("listen-port", { alias: "p", type: "string", describe: "Proxy port (default 8080)" })
     .option("set", { type: "string", array: true, describe: "Set an option: name=value; repeatable" })
     .option("confdir", { type: "string", coerce: lastOne, describe: "CA and configuration directory (default ~/.pryx)" })
-    .option("no-http2", { type: "boolean", describe: "Do not offer HTTP/2" })
     .option("verbose", { alias: "v", type: "boolean", describe: "Log debug lines too (termlog_verbosity=debug)" })
     .option("rfile", { alias: "r", type: "string", coerce: lastOne, describe: "Read flows from a file at start" })
     .option("no-server", { alias: "n", type: "boolean", describe: "Do not start a proxy server" })
     .option("flow-detail", { type: "string", describe: "Dump verbosity 0..4 (default 1)" })
-    .option("q", { type: "boolean", describe: "Quiet: no flow lines, only errors logged" });
+    .option("q", { alias: "quiet", type: "boolean", describe: "Quiet: no flow lines, only errors logged" });
+
+/** mitmdump's --options and --commands, on dump and the console: the listings instead of a proxy. */
+const listings = <T>(y: Argv<T>) =>
+  y.option("options", { type: "boolean", describe: "List every option and exit (as pryx options)" }).option("commands", { type: "boolean", describe: "List every command and exit (as pryx commands)" });
+const listingAsked = (argv: { options?: boolean; commands?: boolean }): boolean => Boolean(argv.options || argv.commands);
+const listing = (argv: { options?: boolean; scripts?: unknown }): Promise<void> => runListing(argv.options ? "options" : "commands", (argv.scripts as string[] | undefined) ?? []);
+/** What the listings take: scripts whose options and commands join the list, and --confdir, which they ignore. */
+const listingFlags = <T>(y: Argv<T>) => y.option("scripts", { alias: "s", type: "string", array: true }).option("confdir", { type: "string", coerce: lastOne });
 
 await yargs(hideBin(process.argv))
   .scriptName("pryx")
@@ -400,17 +441,17 @@ await yargs(hideBin(process.argv))
   .command(
     "$0",
     "Interactive console",
-    (y) => common(y),
-    (argv) => runConsoleCommand(argv as CommonArgs),
+    (y) => listings(common(y)),
+    (argv) => (listingAsked(argv) ? listing(argv) : runConsoleCommand(argv as CommonArgs)),
   )
   .command(
     "dump [filter..]",
     "Headless proxy: print one line per finished flow (only those matching FILTER)",
-    (y) => common(y).positional("filter", { type: "string", array: true, describe: "filter expression" }).option("jsonl", { type: "boolean", describe: "One JSON object per finished flow" }),
-    (argv) => runDump(argv as CommonArgs & { filter?: string[]; jsonl?: boolean }),
+    (y) => listings(common(y)).positional("filter", { type: "string", array: true, describe: "filter expression" }).option("jsonl", { type: "boolean", describe: "One JSON object per finished flow" }),
+    (argv) => (listingAsked(argv) ? listing(argv) : runDump(argv as CommonArgs & { filter?: string[]; jsonl?: boolean })),
   )
-  .command("options", "List every option with its type, default and help (mitmproxy's --options)", {}, () => runListing("options"))
-  .command("commands", "List the proxy's commands with their arguments and help (mitmproxy's --commands; the console adds its own, see ? and :)", {}, () => runListing("commands"))
+  .command("options", "List every option with its type, default and help (mitmproxy's --options)", (y) => listingFlags(y), (argv) => runListing("options", argv.scripts ?? []))
+  .command("commands", "List the proxy's commands with their arguments and help (mitmproxy's --commands; the console adds its own, see ? and :)", (y) => listingFlags(y), (argv) => runListing("commands", argv.scripts ?? []))
   .command(
     "ca",
     "Print where the CA certificate is and how to trust it",
@@ -433,5 +474,6 @@ await yargs(hideBin(process.argv))
     process.exit(2);
   })
   .help()
+  .alias("h", "help")
   .version(versionText())
   .parseAsync();

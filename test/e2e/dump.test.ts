@@ -187,7 +187,7 @@ test("pryx options and pryx commands list every option and command without start
   const home = tempDir("pryx-listing-");
   const options = runPryx(["options"], { HOME: home });
   assert.equal(await options.exited, 0, options.stderr());
-  assert.match(options.stdout(), /^modify_headers: str\[\] = ""\n {4}Header modify pattern/m, "the built-in addons' options too");
+  assert.match(options.stdout(), /^modify_headers: str\[\] = \[\]\n {4}Header modify pattern/m, "the built-in addons' options too");
   assert.match(options.stdout(), /^server_replay_extra: choice = "forward" \(forward, kill, 204, 400, 404, 500\)$/m);
   const commands = runPryx(["commands"], { HOME: home });
   assert.equal(await commands.exited, 0, commands.stderr());
