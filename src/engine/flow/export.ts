@@ -1,4 +1,4 @@
-import type { HTTPFlow } from "./http.ts";
+import type { HTTPFlow, Request, Response } from "./http.ts";
 
 export const EXPORT_FORMATS = ["curl", "httpie", "raw", "raw_request", "raw_response"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -63,17 +63,26 @@ function printfBytes(b: Uint8Array): string {
   return `printf '${out}'`;
 }
 
+/**
+ * A message's body as the bytes after its head: a chunked one framed as one chunk, its trailers
+ * after the last (as mitmproxy assembles it), so the export is a message an HTTP parser reads.
+ */
+function rawBody(m: Request | Response): string {
+  const body = m.raw_content ? Buffer.from(m.raw_content).toString("latin1") : "";
+  if (!/\bchunked\b/i.test(m.headers.get("transfer-encoding") ?? "")) return body;
+  const chunk = body ? `${body.length.toString(16)}\r\n${body}\r\n` : "";
+  return `${chunk}0\r\n${m.trailers ? m.trailers.toWire() : ""}\r\n`;
+}
+
 function rawRequest(f: HTTPFlow): string {
   const r = f.request;
-  const body = r.raw_content ? Buffer.from(r.raw_content).toString("latin1") : "";
-  return `${r.method} ${r.path} ${r.http_version.startsWith("HTTP/2") ? "HTTP/1.1" : r.http_version}\r\n${r.headers.toWire()}\r\n${body}`;
+  return `${r.method} ${r.path} ${r.http_version.startsWith("HTTP/2") ? "HTTP/1.1" : r.http_version}\r\n${r.headers.toWire()}\r\n${rawBody(r)}`;
 }
 
 function rawResponse(f: HTTPFlow): string {
   const s = f.response;
   if (!s) throw new Error("the flow has no response to export");
-  const body = s.raw_content ? Buffer.from(s.raw_content).toString("latin1") : "";
-  return `${s.http_version.startsWith("HTTP/2") ? "HTTP/1.1" : s.http_version} ${s.status_code} ${s.reason}\r\n${s.headers.toWire()}\r\n${body}`;
+  return `${s.http_version.startsWith("HTTP/2") ? "HTTP/1.1" : s.http_version} ${s.status_code} ${s.reason}\r\n${s.headers.toWire()}\r\n${rawBody(s)}`;
 }
 
 /**

@@ -92,8 +92,9 @@ export function pickAutoView(
   if (mime === "application/json" || mime === "text/json" || mime.endsWith("+json")) return sniffGraphql(body) ? "graphql" : "json";
   if (mime === "application/x-www-form-urlencoded") return "urlencoded";
   if (mime === "multipart/form-data" && params.get("boundary")) return "multipart";
-  if (mime.startsWith("image/")) return "image";
+  // SVG is markup, not pixels: its text is what there is to read (mitmproxy's image view leaves it out too).
   if (MARKUP_TYPES.has(mime) || mime.endsWith("+xml")) return "xml";
+  if (mime.startsWith("image/")) return "image";
   if (mime === "text/css") return "css";
   if (mime === "application/grpc" || mime.startsWith("application/grpc+") || mime.startsWith("application/grpc-web")) return mime.includes("json") ? "json" : "grpc";
   if (PROTOBUF_TYPES.has(mime)) return "protobuf";

@@ -13,6 +13,7 @@ import { decodeFlow, encodeFlow } from "../../../src/engine/flow/codec.ts";
 import { FlowError } from "../../../src/engine/flow/flow.ts";
 import { summarize } from "../../../src/engine/flow/summary.ts";
 import { WebSocketData, WebSocketMessage } from "../../../src/engine/flow/websocket.ts";
+import { Headers } from "../../../src/engine/flow/headers.ts";
 
 function flow(): HTTPFlow {
   const req = Request.make("POST", "http://api.test:8080/login?next=/home", "user=o'brien", { "Content-Type": "application/x-www-form-urlencoded", "X-Token": "abc" });
@@ -303,4 +304,14 @@ test("curl and httpie exports of a WebSocket handshake keep Connection: Upgrade 
 
   const plain = Request.make("GET", "http://api.test:8080/", "", { Connection: "keep-alive", Host: "api.test:8080" });
   assert.equal(exportFlow(new HTTPFlow(f.client_conn, new Server(["api.test", 8080]), plain), "curl"), "curl http://api.test:8080/");
+});
+
+test("raw exports of a chunked message frame its body as one chunk with its trailers after it, as mitmproxy assembles it: a message an HTTP parser reads", () => {
+  const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["app.test", 80]), Request.make("GET", "http://app.test/c"));
+  f.response = Response.make(200, "hello world", { "transfer-encoding": "chunked" });
+  f.response.trailers = new Headers([["x-checksum", "abc"]]);
+  assert.match(exportFlow(f, "raw_response"), /^HTTP\/1\.1 200 OK\r\n[^]*transfer-encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\nx-checksum: abc\r\n\r\n$/i);
+  f.response.content = new Uint8Array(0);
+  f.response.trailers = undefined;
+  assert.match(exportFlow(f, "raw_response"), /\r\n\r\n0\r\n\r\n$/);
 });

@@ -19,6 +19,8 @@ test("pickAutoView: by content type", () => {
     ["application/x-www-form-urlencoded", "urlencoded"],
     ["multipart/form-data; boundary=abc", "multipart"],
     ["image/png", "image"],
+    // Markup, not pixels, as mitmproxy leaves it out of its image view.
+    ["image/svg+xml", "xml"],
     ["text/html; charset=utf-8", "xml"],
     ["text/xml", "xml"],
     ["application/xml", "xml"],
