@@ -34,7 +34,7 @@ import { InterceptAddon } from "./intercept.ts";
 import { builtinAddons } from "./builtins/index.ts";
 import { StreamEventsAddon } from "./builtins/stream-events.ts";
 import { summarize } from "./flow/summary.ts";
-import { SaveStreamAddon, flowsIn, readFlows, type FlowFileRead } from "./save-stream.ts";
+import { SaveStreamAddon, flowsIn, noFlowError, readFlows, type FlowFileRead } from "./save-stream.ts";
 import { flowFilter } from "./flow-filter.ts";
 import { loadOrCreateCA } from "./ca/ca.ts";
 import { CLIENT_CIPHERS, LeafCertificates } from "./ca/leaf-certs.ts";
@@ -264,7 +264,7 @@ export class Engine {
       // with -w), one at a time as the file is read, so a large capture is never held whole.
       const { count, errors } = await this.readPassingHooks(rfile);
       // Nothing in it is a flow (not a flow file at all): an error, as a missing file is (mitmdump exits 1).
-      if (count === 0 && errors.length > 0) throw new Error(`no flow could be read from ${rfile}: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : ""}`);
+      if (count === 0 && errors.length > 0) throw noFlowError(rfile, errors);
       for (const e of errors) this.log.warn(e);
       this.log.info(`read ${count} flow${count === 1 ? "" : "s"} from ${rfile}`);
     }

@@ -259,12 +259,22 @@ export function readFlows(file: string, onFlow: (flow: Flow) => void): FlowFileR
   }
 }
 
-/** Every flow of a file, for the replays; unreadable entries are logged under `label` (the option or command that read it). */
+/**
+ * Every flow of a file, for the replays; unreadable entries are logged under `label` (the option
+ * or command that read it). A file with no flow in it at all is an error, as for -r (mitmdump
+ * exits 1): a CI run replaying a broken capture replayed nothing and passed.
+ */
 export function flowsOfFile(file: string, log: Log, label: string): Flow[] {
   const flows: Flow[] = [];
   const { errors } = readFlows(file, (f) => flows.push(f));
+  if (flows.length === 0 && errors.length > 0) throw noFlowError(file, errors);
   for (const e of errors) log.warn(`${label}: ${e}`);
   return flows;
+}
+
+/** A file that was read and held no flow at all: the first reason, and how many more. */
+export function noFlowError(file: string, errors: readonly string[]): Error {
+  return new Error(`no flow could be read from ${file}: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : ""}`);
 }
 
 const NOTHING_READ: FlowFileRead = { count: 0, errors: [], format: "pryx" };

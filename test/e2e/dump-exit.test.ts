@@ -72,3 +72,15 @@ test("-w naming the file -r reads is refused before anything is written: appendi
     assert.equal(fs.readFileSync(file, "utf8"), before);
   }
 });
+
+test("-C or -S of a file with no flow in it is an error at start (exit 2, naming the file), as -r's is and mitmdump's: a CI run replaying a broken capture replayed nothing and passed", { timeout: 60_000 }, async () => {
+  const dir = tempDir("pryx-replay-garbage-");
+  const garbage = path.join(dir, "garbage.mitm");
+  fs.writeFileSync(garbage, "garbage\n");
+  for (const flag of ["-C", "-S"]) {
+    const d = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), flag, garbage]);
+    assert.equal(await d.exited, 2, `${flag}: ${d.stderr()}`);
+    assert.match(d.stderr(), /no flow could be read from .*garbage\.mitm/);
+    assert.doesNotMatch(d.stderr(), /<anonymous>/, "no frame of pryx's own or the runtime's as the addon's place");
+  }
+});

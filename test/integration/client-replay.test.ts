@@ -5,7 +5,12 @@ import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
-import type { HTTPFlow } from "../../src/engine/flow/http.ts";
+import { HTTPFlow, Request } from "../../src/engine/flow/http.ts";
+import { Client, Server } from "../../src/engine/flow/connection.ts";
+import { encodeFlow } from "../../src/engine/flow/codec.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
+import fs from "node:fs";
+import path from "node:path";
 
 test("replay.client queues requests and sends them one at a time; replay.client.count sees the queue and .stop empties it", { timeout: 20_000 }, async (t) => {
   let open = 0;
@@ -182,4 +187,21 @@ test("flow.mark sets mitmproxy's markers: an emoji name or a letter is kept and 
   await run(`flow.mark ${b!.id} true`);
   await run(`flow.mark ${a!.id} false`);
   assert.deepEqual(await ids("~marked"), [b!.id]);
+});
+
+test("client_replay set while the proxy runs (the console's :set) replays the file at once", { timeout: 15_000 }, async (t) => {
+  let served = 0;
+  const origin = await startHttpOrigin((_req, res) => {
+    served++;
+    res.end("ok");
+  });
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  const dir = tempDir("pryx-replay-later-");
+  const file = path.join(dir, "one.pryx");
+  const flow = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["127.0.0.1", origin.port]), Request.make("GET", `http://127.0.0.1:${origin.port}/again`));
+  flow.live = false;
+  fs.writeFileSync(file, `${encodeFlow(flow)}\n`);
+  proxy.engine.options.setText("client_replay", file);
+  await waitUntil(() => served === 1, "the file's request replayed");
 });

@@ -50,11 +50,30 @@ export class ClientPlaybackAddon {
     );
   }
 
-  async running(): Promise<void> {
+  /**
+   * The files are read when the option is set, as mitmproxy's are: one with no flow in it at all
+   * is an error there (a start-up error for dump), not a run that replayed nothing. They are sent
+   * once the proxy runs; set later (the console's :set), at once.
+   */
+  configure(updated: Set<string>): void {
+    if (!updated.has("client_replay")) return;
     const files = this.options.client_replay as string[];
     if (!files.length) return;
     const requests = files.flatMap((file) => this.read(file, "client_replay"));
     this.log.info(`client replay: ${requests.length} request${requests.length === 1 ? "" : "s"} from ${files.join(", ")}`);
+    if (this.started) this.enqueue(requests);
+    else this.fromOption = requests;
+  }
+
+  private started = false;
+  /** What client_replay's files held, waiting for `running`. */
+  private fromOption: HTTPFlow[] | undefined;
+
+  async running(): Promise<void> {
+    this.started = true;
+    const requests = this.fromOption;
+    this.fromOption = undefined;
+    if (!requests) return;
     this.enqueue(requests);
     if (this.waitForReplays) await this.drained;
   }

@@ -142,7 +142,7 @@ export class AddonManager {
     const e = err instanceof Error ? err : new Error(String(err));
     // Where in the addon it failed: the first frame outside pryx's own code (a built-in's error, or a
     // value pryx refused, is said by its message; pryx's file and line are no use to its user).
-    const where = (e.stack ?? "").split("\n").find((l) => /^\s+at /.test(l) && !l.includes(PRYX_SOURCE) && !/\(node:|at node:/.test(l));
+    const where = (e.stack ?? "").split("\n").find((l) => /^\s+at /.test(l) && !l.includes(PRYX_SOURCE) && !/\(node:|at node:|\(<anonymous>\)/.test(l));
     this.log.error(`Addon error in ${addonName} (${hook}): ${e.message}${where ? `\n${where.trim()}` : ""}`);
   }
 
