@@ -84,3 +84,12 @@ test("-C or -S of a file with no flow in it is an error at start (exit 2, naming
     assert.doesNotMatch(d.stderr(), /<anonymous>/, "no frame of pryx's own or the runtime's as the addon's place");
   }
 });
+
+test("the same script named twice is refused at start, as mitmdump refuses it: loaded twice, its hooks ran twice", { timeout: 60_000 }, async () => {
+  const dir = tempDir("pryx-dup-script-");
+  const script = path.join(dir, "count.ts");
+  fs.writeFileSync(script, "export function done() { console.error('done'); }\n");
+  const d = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "-s", script, "-s", path.relative(process.cwd(), script)]);
+  assert.equal(await d.exited, 2, d.stderr());
+  assert.match(d.stderr(), /duplicate script .*count\.ts: a script is loaded once/);
+});

@@ -201,7 +201,7 @@ test("big heads are forwarded as mitmproxy forwards them: a 100 KiB query and 10
   assert.ok(received.includes(`Cookie: ${cookie}\r\n`));
 });
 
-test("an origin-form request to the proxy gets 400 explaining how to use a proxy", { timeout: 10_000 }, async (t) => {
+test("an origin-form request to the proxy gets 400 explaining how to use a proxy, and the proxy's log says so", { timeout: 10_000 }, async (t) => {
   const { proxy, stillServes } = await setup(t);
   const client = await RawClient.connect(proxy.port);
   t.after(() => client.close());
@@ -210,6 +210,7 @@ test("an origin-form request to the proxy gets 400 explaining how to use a proxy
   assert.equal(res.status, 400);
   assert.match(res.body.toString(), /absolute URL/);
   assert.match(res.body.toString(), /curl -x/);
+  await proxy.waitLog(/^127\.0\.0\.1:\d+: answered 400: this is a proxy: send requests with an absolute URL/);
   await client.whenClosed();
   await stillServes();
 });

@@ -31,6 +31,12 @@ export class ScriptLoader {
     const failed: string[] = [];
     for (const p of paths) {
       const full = path.resolve(p);
+      // Loaded twice, every hook ran twice (two reports, two counts); mitmproxy refuses it too.
+      if (this.loaded.has(full)) {
+        this.log.error(`duplicate script ${full}: a script is loaded once (-s names it twice)`);
+        failed.push(full);
+        continue;
+      }
       try {
         await this.load(full);
       } catch (err) {

@@ -244,6 +244,8 @@ export class HttpConnection {
       request = this.buildRequest(head);
     } catch (err) {
       const e = err as ClientFacingError;
+      // Said on pryx's side too: a client's failure in a CI log had no trace in the proxy's.
+      this.ctx.log.info(`${formatAddress(this.client.peername)}: answered ${e.status}: ${e.message}`);
       this.socket.write(plainResponse(e.status, defaultReason(e.status), `pryx: ${e.message}`, true));
       return false;
     }
