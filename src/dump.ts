@@ -130,7 +130,16 @@ export function formatLog(e: LogEntry): string {
 }
 
 /** Headless consumer of engine events: prints each finished flow that the view filter shows. */
-export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void {
+export function attachDump(engine: EngineHandle, given: DumpOptions): () => void {
+  // Followed as they change: an addon that sets flow_detail or termlog_verbosity (or the prompt's
+  // set) changes what is printed from then on, as in mitmdump.
+  const opts: DumpOptions = { ...given };
+  const follow: Record<string, (value: string) => void> = {
+    flow_detail: (v) => (opts.flowDetail = Number(v)),
+    termlog_verbosity: (v) => (opts.logLevel = v as LogLevel),
+    dumper_default_contentview: (v) => (opts.contentView = v as ViewName),
+    content_view_lines_cutoff: (v) => (opts.linesCutoff = Number(v)),
+  };
   // WebSockets printed when their handshake was done: not again when they close.
   const printedAtOpen = new Set<string>();
   const printFlow = (f: FlowSummary, detail: FlowDetail | undefined): void => {
@@ -153,6 +162,7 @@ export function attachDump(engine: EngineHandle, opts: DumpOptions): () => void 
     if (lines.length) opts.out.write(`${lines.join("\n")}\n`);
   };
   return engine.on((ev: EngineEvent) => {
+    if (ev.t === "options") for (const o of ev.changed) follow[o.name]?.(o.value);
     if (ev.t === "print") opts.out.write(ev.text);
     if (ev.t === "stream") stream(ev.event);
     if (ev.t !== "batch") return;

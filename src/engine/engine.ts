@@ -174,6 +174,9 @@ export class Engine {
     this.options.onChange((updated) => {
       this.onOptionsChanged(updated);
       this.configuring = this.addons.triggerCollecting("configure", updated);
+      // What was logged and finished before the change goes first: dump prints it as it was set then
+      // (a script's termlog_verbosity=warn in running hid the listening line logged before it).
+      if (updated.has("termlog_verbosity") || updated.has("flow_detail")) this.flush();
       this.post({ t: "options", changed: [...updated].map((n) => this.options.info(n)) });
     });
   }

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { runPryx } from "../helpers/cli.ts";
+import { runPryx, startDump } from "../helpers/cli.ts";
+import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 import { encodeFlow } from "../../src/engine/flow/codec.ts";
 import { Client, Server } from "../../src/engine/flow/connection.ts";
@@ -92,4 +93,19 @@ test("the same script named twice is refused at start, as mitmdump refuses it: l
   const d = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "-s", script, "-s", path.relative(process.cwd(), script)]);
   assert.equal(await d.exited, 2, d.stderr());
   assert.match(d.stderr(), /duplicate script .*count\.ts: a script is loaded once/);
+});
+
+test("dump follows flow_detail and termlog_verbosity as an addon changes them, as mitmdump does (they were read once at start)", { timeout: 60_000 }, async (t) => {
+  const dir = tempDir("pryx-live-detail-");
+  const script = path.join(dir, "detail.ts");
+  fs.writeFileSync(script, `import { ctx } from "${path.join(process.cwd(), "src/api.ts")}";\nexport function running() { ctx.options.flow_detail = 2; ctx.options.termlog_verbosity = "warn"; }\nexport function request() { ctx.log.info("an info line"); ctx.log.warn("a warning"); }\n`);
+  const origin = await startHttpOrigin((_req, res) => res.end("hi"));
+  t.after(() => origin.close());
+  const d = await startDump(["-s", script], { confdir: path.join(dir, "conf") });
+  t.after(async () => void (await d.stop("SIGKILL")));
+  await d.waitStderr(/loaded script/);
+  await viaProxy(d.port, `http://127.0.0.1:${origin.port}/detail`, { headers: { "x-marker": "seen" } });
+  await d.waitStdout(/^ {4}x-marker: seen$/im);
+  await d.waitStderr(/\[warn\] a warning/);
+  assert.doesNotMatch(d.stderr(), /an info line/);
 });
