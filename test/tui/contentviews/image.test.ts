@@ -87,7 +87,9 @@ test("image: GIF, WebP (lossy, lossless, extended), BMP, ICO, SVG", () => {
   assert.ok(icoLines.includes("Sizes: 16x16, 256x256"));
 
   const svg = new TextEncoder().encode('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24"><path d="M0 0"/></svg>');
-  const svgResult = renderContent(svg, "image/svg+xml", "auto");
+  // Auto shows its markup (as mitmproxy's); the image view, chosen, its size.
+  assert.equal(renderContent(svg, "image/svg+xml", "auto").name, "XML/HTML");
+  const svgResult = renderContent(svg, "image/svg+xml", "image");
   assert.equal(svgResult.name, "SVG Image");
   assert.ok(texts(svgResult).includes("Dimensions: 24 x 24"));
 });
