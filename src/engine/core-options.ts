@@ -76,7 +76,7 @@ export function registerCoreOptions(options: Options): void {
       if (typeof v !== "number" || v < 0 || v > 65535) throw new Error("must be from 0 to 65535");
     },
   });
-  options.add({ name: "server", type: "bool", default: true, help: "Start a proxy server (false: as -n). Read at start." });
+  options.add({ name: "server", type: "bool", default: true, help: "Start a proxy server (false: as -n); set while running, it stops or starts listening, as mitmproxy's." });
   options.add({ name: "mode", type: "str[]", default: ["regular"], help: `Proxy modes: ${describeModes("and")} (each may take @PORT).`, validate: validModes });
   options.add({ name: "confdir", type: "str", default: DEFAULT_CONFDIR, paths: true, help: "Directory for the CA and user configuration." });
   options.add({ name: "http2", type: "bool", default: true, help: "Offer HTTP/2 to clients (ALPN) and speak it to servers that offer it." });

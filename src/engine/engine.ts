@@ -93,6 +93,8 @@ export class Engine {
   private listening: { listen_port: number; listen_host: string; mode: string[] } | undefined;
   /** Moves of the listeners, one after the other. */
   private relistening: Promise<void> = Promise.resolve();
+  /** start() is through: an option set from now on is a change to a running proxy. */
+  private started = false;
   /** While `-r`'s file is read (mitmproxy's readfile.reading). */
   private readingFile = false;
   private readonly connections = new Set<{ close(reason: string): void }>();
@@ -272,6 +274,7 @@ export class Engine {
       this.log.info(`read ${count} flow${count === 1 ? "" : "s"} from ${rfile}`);
     }
     this.scripts.markRunning();
+    this.started = true;
     await this.addons.trigger("running");
     // Flows read from a file reach the main thread before `ready`, so `dump -n -r` can print and exit.
     this.flush();
@@ -385,6 +388,22 @@ export class Engine {
     for (const mode of order) where.set(mode, await this.listen(mode));
     this.listening = { listen_port: this.options.get<number>("listen_port"), listen_host: this.options.get<string>("listen_host"), mode: modes };
     return modes.map((mode) => where.get(mode) as string);
+  }
+
+  /**
+   * `server` set while running, as mitmproxy's: false closes the listeners (connections already
+   * made go on), true listens again as the options say.
+   */
+  private serve(on: boolean): void {
+    this.relistening = this.relistening.then(async () => {
+      if (this.stopping) return;
+      if (on) return this.listening ? undefined : this.listenAndSay();
+      if (!this.listening) return;
+      await this.closeListeners();
+      this.listening = undefined;
+      this.log.info("proxy server stopped (server=false); set server=true to listen again");
+      this.post({ t: "listening", listen: [], modes: this.options.get<string[]>("mode") });
+    }).catch((err: Error) => this.log.error(`pryx is not listening: ${err.message}`));
   }
 
   /** Stops listening; connections already made go on. */
@@ -517,7 +536,8 @@ export class Engine {
   }
 
   private onOptionsChanged(updated: Set<string>): void {
-    if (this.listening && ["listen_port", "listen_host", "mode"].some((n) => updated.has(n))) {
+    if (updated.has("server") && this.started) this.serve(this.options.get<boolean>("server"));
+    else if (this.listening && ["listen_port", "listen_host", "mode"].some((n) => updated.has(n))) {
       const l = this.listening;
       const same = l.listen_port === this.options.get<number>("listen_port") && l.listen_host === this.options.get<string>("listen_host") && l.mode.join("\n") === this.options.get<string[]>("mode").join("\n");
       if (!same) this.relisten();

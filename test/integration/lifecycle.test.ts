@@ -223,6 +223,23 @@ test("listen_port set while running moves the proxy there, as mitmproxy's does; 
   assert.equal((await viaProxy(next, `http://127.0.0.1:${origin.port}/`)).body.toString(), "moved");
 });
 
+test("server set false while running stops listening (connections made go on) and true listens again, as mitmproxy's; it was taken and ignored", { timeout: 15_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("served"));
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  const port = await deadPort();
+  await proxy.engine.handle({ op: "command", line: `set listen_port ${port}` });
+  await waitUntil(() => proxy.events.some((e) => e.t === "listening"), "listening on a known port");
+  await proxy.engine.handle({ op: "command", line: "set server false" });
+  await proxy.waitLog(/proxy server stopped \(server=false\)/);
+  await assert.rejects(viaProxy(port, `http://127.0.0.1:${origin.port}/`), /ECONNREFUSED/);
+  const stopped = proxy.events.filter((e) => e.t === "listening").at(-1);
+  assert.deepEqual(stopped?.t === "listening" && stopped.listen, [], "the status bar learns it listens nowhere");
+  await proxy.engine.handle({ op: "command", line: "set server true" });
+  await waitUntil(() => proxy.events.filter((e) => e.t === "listening").length === 3, "listening again");
+  assert.equal((await viaProxy(port, `http://127.0.0.1:${origin.port}/`)).body.toString(), "served");
+});
+
 test("the console keeps serving after -r, so its event log does not say it stops (only dump does)", { timeout: 10_000 }, async (t) => {
   const capture = new URL("../fixtures/mitmproxy-8.1.1.flow", import.meta.url).pathname;
   const proxy = await startProxy({ keepFlows: true, options: { rfile: capture } });
