@@ -984,7 +984,8 @@ export class Controller {
 
   private showResult(value: unknown, fromPrompt: boolean): void {
     if (fromPrompt && this.openDataViewer(value)) return;
-    if (typeof value === "string" && value !== "") this.message(value);
+    // One line, its line end (a CSV row's CRLF) no part of what the status line says.
+    if (typeof value === "string" && value !== "") this.message(value.replace(/\r?\n$/, ""));
     else if (Array.isArray(value) && fromPrompt) this.message(value.join(", "));
   }
 

@@ -307,8 +307,8 @@ test("help lists every operator of the filter language, from the engine's own ta
 test("a prompt command's result the status line cannot hold opens in the data viewer; q goes back", async () => {
   const engine = new FakeEngine();
   const curl = `curl -X POST 'http://api.example.com/${"long/".repeat(30)}' -H 'content-type: application/json'`;
-  engine.onCommand = (line) => (line.startsWith("cut ") ? "Host: api.example.com\r\nAccept: */*\r\nX-Tab: a\tb\r\n" : line.startsWith("export curl ") ? curl : line === "short" ? "one line" : undefined);
-  engine.commands = [...engine.commands, { name: "cut", signature: "cut flows cuts", help: "" }, { name: "export", signature: "export format flow", help: "" }, { name: "short", signature: "short", help: "" }];
+  engine.onCommand = (line) => (line.startsWith("cut ") ? "Host: api.example.com\r\nAccept: */*\r\nX-Tab: a\tb\r\n" : line.startsWith("export curl ") ? curl : line === "short" ? "one line" : line === "row" ? "GET,http://x.test/\r\n" : undefined);
+  engine.commands = [...engine.commands, { name: "cut", signature: "cut flows cuts", help: "" }, { name: "export", signature: "export format flow", help: "" }, { name: "short", signature: "short", help: "" }, { name: "row", signature: "row", help: "" }];
   const h = await renderConsole({ engine, width: 80 });
   try {
     h.engine.add(makeFlows(2));
@@ -330,6 +330,10 @@ test("a prompt command's result the status line cannot hold opens in the data vi
     await runAtPrompt(h, "short");
     const short = await waitForText(h, "one line");
     assert.doesNotMatch(short, /Data viewer/);
+    // A one-row cut of several columns: its CSV line end is no part of what is said.
+    await runAtPrompt(h, "row");
+    const row = await waitForText(h, "GET,http://x.test/");
+    assert.doesNotMatch(row, /\\x0d/);
   } finally {
     h.unmount();
   }
