@@ -266,3 +266,13 @@ test("allow_hosts and ignore_hosts exclude each other, as in mitmproxy: set toge
   o.update({ ignore_hosts: "", allow_hosts: "b" });
   assert.deepEqual([o.get("ignore_hosts"), o.get("allow_hosts")], [[], ["b"]]);
 });
+
+test("a string option refused for what it says names the option and the reason, not a type it has (any text is a string)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-str-refusal-"));
+  const file = path.join(dir, "notes.mitm");
+  fs.writeFileSync(file, "just some notes\n");
+  const o = new Options();
+  registerCoreOptions(o);
+  assert.throws(() => o.update({ save_stream_file: `+${file}` }), /^option save_stream_file: cannot append to .*notes\.mitm: it is not a flow file/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
