@@ -185,7 +185,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     for (const f of flows) f.marked = f.marked ? "" : DEFAULT_MARKER;
     await changed(flows);
   });
-  onFlows("flow.revert", "flow.revert flows", "Revert edited flows to what was recorded.", (f) => f.modified, async (flows) => {
+  onFlows("flow.revert", "flow.revert flows", "Revert edited flows to what was recorded.", (f) => f.modified(), async (flows) => {
     for (const f of flows) f.revert();
     await changed(flows);
     return counted("reverted", flows.length);
@@ -204,7 +204,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       for (const f of flows) {
         const m = partOf(f, args[1], name);
         if (!m) continue;
-        const wasModified = f.modified;
+        const wasModified = f.modified();
         f.backupState();
         try {
           change(m, args);

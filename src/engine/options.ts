@@ -339,8 +339,10 @@ export class Options {
       spec.validate?.(v);
     } catch (err) {
       // A list parsed; one of its entries is refused, and the error names it: how lists are written is beside the point.
-      // Any text is a string: a string's refusal is about what it says, and "expects a string" misled.
-      if (spec.type === "str[]" || spec.type === "str" || spec.type === "optional str") throw new OptionError(`option ${spec.name}: ${(err as Error).message}`);
+      const why = (err as Error).message;
+      if (spec.type === "str[]") throw new OptionError(`option ${spec.name}: ${why}`);
+      // Any text is a string: a string's refusal is about what it says ("expects a string" misled), and names what was typed.
+      if (spec.type === "str" || spec.type === "optional str") throw new OptionError(`option ${spec.name}: ${why}${why.includes(raw) ? "" : ` (given ${JSON.stringify(raw)})`}`);
       throw expectation(spec, JSON.stringify(raw), (err as Error).message);
     }
     return v;

@@ -115,7 +115,7 @@ test("flow.set (mitmproxy's) sets method, path, url, host on requests and status
   assert.equal(fb.request.method, "PUT");
   assert.equal(fb.request.pretty_url, "http://other.test/x/../y?q=1");
   assert.equal(fb.request.headers.get("host"), "other.test");
-  assert.equal(fb.modified, true, "V reverts it, as an edit");
+  assert.equal(fb.modified(), true, "V reverts it, as an edit");
   // A flow without a response is left alone, as in mitmproxy.
   assert.equal(await run(e, "flow.set @all status_code 404"), "set status_code on 1 flow");
   const fa = e.store.get(a) as HTTPFlow;

@@ -273,6 +273,6 @@ test("a string option refused for what it says names the option and the reason, 
   fs.writeFileSync(file, "just some notes\n");
   const o = new Options();
   registerCoreOptions(o);
-  assert.throws(() => o.update({ save_stream_file: `+${file}` }), /^option save_stream_file: cannot append to .*notes\.mitm: it is not a flow file/);
+  assert.throws(() => o.update({ save_stream_file: `+${file}` }), /option save_stream_file: cannot append to .*notes\.mitm: it is not a flow file/);
   fs.rmSync(dir, { recursive: true, force: true });
 });

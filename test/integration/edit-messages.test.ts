@@ -32,7 +32,7 @@ test("a TCP message held by the intercept filter, edited, goes to the server as 
   client.write("ping");
   const { flow, index } = await heldMessage(proxy, messagesOf);
   await edit(proxy, flow.id, { message: { index, content: Buffer.from("pong?") } });
-  assert.ok(flow.modified, "the edit marks the flow modified, so V can revert it");
+  assert.ok(flow.modified(), "the edit marks the flow modified, so V can revert it");
   await run(proxy, "set intercept=");
   await run(proxy, `flow.resume ${flow.id}`);
   await waitUntil(() => got === "PONG?", "the server's answer to the edited message");
@@ -88,7 +88,7 @@ test("V (flow.revert) on an edited, still held message restores it in place: the
   const { flow, index } = await heldMessage(proxy, messagesOf);
   await edit(proxy, flow.id, { message: { index, content: Buffer.from("changed") } });
   assert.equal(await run(proxy, `flow.revert ${flow.id}`), "reverted 1 flow");
-  assert.equal(flow.modified, false);
+  assert.equal(flow.modified(), false);
   await run(proxy, "set intercept=");
   await run(proxy, `flow.resume ${flow.id}`);
   await waitUntil(() => got === "ok first", "the answer to the original message");

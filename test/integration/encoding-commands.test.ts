@@ -61,7 +61,7 @@ test("flow.encode.toggle encodes a plain body with deflate (z in the flow view);
   const { proxy, pending, id } = await pausedResponse(t, "/plain");
   assert.equal(await run(proxy, `flow.encode.toggle ${id} response`), "toggled the encoding of 1 flow");
   const flow = proxy.engine.store.get(id)!;
-  assert.ok(flow.modified);
+  assert.ok(flow.modified());
   assert.equal(await run(proxy, `flow.revert ${id}`), "reverted 1 flow");
   // Toggled twice: deflate, then back to plain; then gzip by name, which the client receives.
   await run(proxy, `flow.encode.toggle ${id} response`);
@@ -80,7 +80,7 @@ test("flow.encode with an unknown encoding, or flow.decode of a body that does n
   await assert.rejects(run(proxy, `flow.encode ${id} response compress`), /flow\.encode: unknown encoding "compress": one of gzip, deflate, br, zstd/);
   await assert.rejects(run(proxy, `flow.decode ${id} response`), /flow\.decode: the body does not decode as Content-Encoding "gzip"/);
   await assert.rejects(run(proxy, `flow.decode ${id} body`), /the part is request or response, not "body"/);
-  assert.equal(proxy.engine.store.get(id)!.modified, false);
+  assert.equal(proxy.engine.store.get(id)!.modified(), false);
   await run(proxy, "flow.resume @all");
   const res = await pending;
   assert.equal(res.headers["content-encoding"], "gzip");

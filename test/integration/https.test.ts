@@ -554,7 +554,7 @@ test("ssl_verify_upstream_trusted_ca: the origin's own CA file verifies it (no -
 
   const notPem = path.join(dir, "notes.txt");
   fs.writeFileSync(notPem, "not a certificate\n");
-  await assert.rejects(startProxy({ options: { ssl_verify_upstream_trusted_ca: notPem } }), /option ssl_verify_upstream_trusted_ca .*holds no PEM certificate/);
+  await assert.rejects(startProxy({ options: { ssl_verify_upstream_trusted_ca: notPem } }), /option ssl_verify_upstream_trusted_ca: .*holds no PEM certificate/);
   await assert.rejects(proxy.engine.handle({ op: "setOption", name: "ssl_verify_upstream_trusted_ca", value: path.join(dir, "missing.pem") }), /cannot read .*missing\.pem/);
 });
 

@@ -156,7 +156,7 @@ test("a bad edit is refused with a clear error and the flow is left as it was", 
   await assert.rejects(proxy.engine.handle({ op: "edit", id, patch: { method: "GE T" } }), /invalid HTTP method/);
   await assert.rejects(proxy.engine.handle({ op: "edit", id, patch: { statusCode: 42 } }), /invalid status code 42/);
   const flow = proxy.engine.store.get(id);
-  assert.equal(flow?.modified, false);
+  assert.equal(flow?.modified(), false);
   await run(proxy, `flow.resume ${id}`);
   assert.equal((await pending).status, 200);
 });
@@ -176,7 +176,7 @@ test("replay sends the request again as a new flow marked is_replay; revert rest
 
   await proxy.engine.handle({ op: "edit", id: first?.id as string, patch: { path: "/changed" } });
   const stored = proxy.engine.store.get(first?.id as string);
-  assert.equal(stored?.modified, true);
+  assert.equal(stored?.modified(), true);
   assert.equal(await run(proxy, `flow.revert ${first?.id}`), "reverted 1 flow");
   assert.equal((stored as unknown as { request: { path: string } }).request.path, "/again");
 });

@@ -30,7 +30,7 @@ test("--proxyauth answers 407 without credentials and serves with them", { timeo
 });
 
 test("a proxyauth value without a colon is refused naming the option", { timeout: 10_000 }, async () => {
-  await assert.rejects(startProxy({ options: { proxyauth: "nocolon" } }), /option proxyauth expects .*expected user:pass, any, or @path to an htpasswd file/);
+  await assert.rejects(startProxy({ options: { proxyauth: "nocolon" } }), /option proxyauth: expected user:pass, any, or @path to an htpasswd file \(given "nocolon"\)/);
 });
 
 test("upstream_auth: an upstream:URL mode authenticates to a proxy that asks for credentials, plain HTTP and CONNECT", { timeout: 15_000 }, async (t) => {

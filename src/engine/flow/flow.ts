@@ -127,7 +127,8 @@ export abstract class Flow {
     if (this.backup === undefined) this.backup = this.getState();
   }
 
-  get modified(): boolean {
+  /** mitmproxy's `flow.modified()`: whether the flow was edited since it was recorded. */
+  modified(): boolean {
     return this.backup !== undefined;
   }
 

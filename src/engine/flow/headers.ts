@@ -218,9 +218,25 @@ export class Headers implements Iterable<HeaderField> {
     return this;
   }
 
+  /**
+   * As mitmproxy's: the new values take the places of the fields the name had, in order; more
+   * values than fields go at the end, fewer remove the fields left over.
+   */
   setAll(name: string, values: readonly string[]): this {
-    this.delete(name);
-    for (const v of values) this.add(name, v);
+    const lower = name.toLowerCase();
+    const texts = values.map(String);
+    for (const v of texts) validateHeaderField(name, v);
+    const raw = this.raw;
+    const next: string[] = [];
+    let used = 0;
+    for (let i = 0; i < raw.length; i += 2) {
+      const n = raw[i] as string;
+      if (!same(n, lower)) next.push(n, raw[i + 1] as string);
+      else if (used < texts.length) next.push(n, texts[used++] as string);
+    }
+    for (; used < texts.length; used++) next.push(internHeaderName(name), texts[used] as string);
+    this.raw = next;
+    this.changes++;
     return this;
   }
 
@@ -274,6 +290,14 @@ export class Headers implements Iterable<HeaderField> {
       }
     }
     return out;
+  }
+
+  /**
+   * mitmproxy's `items(multi=False)`: a name's values joined with ", " once per name (as `get`
+   * gives them); with `multi`, every field as it is.
+   */
+  items(multi = false): HeaderField[] {
+    return multi ? [...this] : this.keys().map((n) => [n, this.get(n) as string]);
   }
 
   /** The number of fields (repeated names counted each time). */

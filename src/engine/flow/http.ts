@@ -284,6 +284,51 @@ export class Request extends Message {
     this.content = body;
   }
 
+  /** mitmproxy's `path_components`: the path's segments, percent-decoded, without the query. */
+  get path_components(): string[] {
+    const q = this.path.indexOf("?");
+    const base = q === -1 ? this.path : this.path.slice(0, q);
+    return base
+      .split("/")
+      .filter((c) => c !== "")
+      .map((c) => {
+        try {
+          return decodeURIComponent(c);
+        } catch {
+          return c;
+        }
+      });
+  }
+
+  /** Sets the path from segments, each percent-encoded; the query stays. */
+  set path_components(components: readonly string[]) {
+    const q = this.path.indexOf("?");
+    this.path = `/${components.map((c) => encodeURIComponent(String(c))).join("/")}${q === -1 ? "" : this.path.slice(q)}`;
+  }
+
+  /** mitmproxy's `anticache()`: no If-Modified-Since or If-None-Match, so the server sends the whole response. */
+  anticache(): void {
+    this.plainHeaders.delete("if-modified-since");
+    this.plainHeaders.delete("if-none-match");
+  }
+
+  /** mitmproxy's `anticomp()`: asks for an uncompressed response. */
+  anticomp(): void {
+    this.plainHeaders.set("accept-encoding", "identity");
+  }
+
+  /** mitmproxy's `constrain_encoding()`: Accept-Encoding limited to the encodings pryx decodes. */
+  constrain_encoding(): void {
+    const accepted = this.plainHeaders.get("accept-encoding");
+    if (accepted === undefined) return;
+    const known = ["gzip", "deflate", "br", "zstd", "identity"];
+    const kept = accepted
+      .split(",")
+      .map((e) => e.trim())
+      .filter((e) => known.includes(e.split(";")[0]!.trim().toLowerCase()));
+    this.plainHeaders.set("accept-encoding", kept.join(", "));
+  }
+
   /** mitmproxy's `host_header`: the Host header, or undefined; setting undefined removes it. */
   get host_header(): string | undefined {
     return this.plainHeaders.get("host");

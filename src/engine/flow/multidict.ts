@@ -18,7 +18,19 @@ export type FieldsGiven = Iterable<readonly [string, string]> | Record<string, s
 /** The fields given, as text pairs. */
 export function fieldsOf(fields: FieldsGiven): Field[] {
   const pairs: Iterable<readonly [unknown, unknown]> = Symbol.iterator in fields ? (fields as Iterable<readonly [string, string]>) : Object.entries(fields);
-  return Array.from(pairs, ([k, v]): Field => [String(k), String(v)]);
+  return Array.from(pairs, ([k, v]): Field => [String(k), fieldText(v)]);
+}
+
+/**
+ * A value as a field's text: a string, or a number or boolean as text. Anything else is refused:
+ * mitmproxy's `cookies["sid"] = ("v", attrs)` written `= ["v", {Path: "/"}]` went out as
+ * `sid=v,[object Object]`.
+ */
+export function fieldText(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
+  throw new TypeError(`a field's value is text, not ${Array.isArray(v) ? "an array" : v === null ? "null" : typeof v} (${JSON.stringify(v)?.slice(0, 60)}); response cookies' attributes are set in the Set-Cookie header`);
 }
 
 export class MultiDictView implements Iterable<Field> {
@@ -60,7 +72,7 @@ export class MultiDictView implements Iterable<Field> {
 
   /** Replaces the values of `name`: the first where the first was, the rest where the others were, any more at the end. */
   set_all(name: string, values: readonly unknown[]): void {
-    const left = values.map(String);
+    const left = values.map(fieldText);
     const out: Field[] = [];
     for (const field of this.read()) {
       if (field[0] !== name) out.push(field);
@@ -71,12 +83,12 @@ export class MultiDictView implements Iterable<Field> {
   }
 
   add(name: string, value: unknown): void {
-    this.write([...this.read(), [name, String(value)]]);
+    this.write([...this.read(), [name, fieldText(value)]]);
   }
 
   insert(index: number, name: string, value: unknown): void {
     const fields = this.read();
-    fields.splice(index, 0, [name, String(value)]);
+    fields.splice(index, 0, [name, fieldText(value)]);
     this.write(fields);
   }
 

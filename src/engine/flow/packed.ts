@@ -40,7 +40,7 @@ export function packable(flow: unknown): flow is HTTPFlow {
     flow instanceof HTTPFlow &&
     !flow.live &&
     !flow.intercepted &&
-    !flow.modified &&
+    !flow.modified() &&
     flow.websocket === undefined &&
     flow.request.trailers === undefined &&
     flow.response?.trailers === undefined &&

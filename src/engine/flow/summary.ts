@@ -144,7 +144,7 @@ export function summarize(flow: Flow, seq: number, shown: boolean, showHost = tr
     interceptedAt: p.interceptedAt,
     marker: flow.marked,
     replay: flow.is_replay ?? undefined,
-    modified: flow.modified,
+    modified: flow.modified(),
     live: flow.live,
     client: clientOf(flow),
     server: serverOf(flow),

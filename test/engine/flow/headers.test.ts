@@ -211,3 +211,13 @@ test("shareStrings keeps every field and the version; the pool starts over when 
   for (let i = 0; i < 10; i++) assert.equal(pool.share(`value-${i}`), `value-${i}`);
   assert.equal(pool.share(undefined), undefined);
 });
+
+test("Headers as mitmproxy's: set_all puts the values where the name's fields were; items() joins a name's values, items(true) gives every field", () => {
+  const h = new Headers([["X-Dup", "1"], ["Accept", "a"], ["x-dup", "2"]]);
+  h.set_all("X-Dup", ["p", "q", "r"]);
+  assert.deepEqual([...h], [["X-Dup", "p"], ["Accept", "a"], ["x-dup", "q"], ["X-Dup", "r"]]);
+  assert.deepEqual(h.items(), [["X-Dup", "p, q, r"], ["Accept", "a"]]);
+  assert.deepEqual(h.items(true), [...h]);
+  h.set_all("x-dup", ["only"]);
+  assert.deepEqual([...h], [["X-Dup", "only"], ["Accept", "a"]]);
+});

@@ -205,3 +205,25 @@ test("request.multipart_form is mitmproxy's live view of the parts: a changed va
   assert.ok(boundary, "the Content-Type names the new boundary");
   assert.deepEqual(parseMultipart(plain.content!, boundary!).map((p) => [p.name, p.content.toString()]), [["k", "v"]]);
 });
+
+test("mitmproxy's Request methods and properties ported scripts call: path_components, anticache(), anticomp(), constrain_encoding()", () => {
+  const r = Request.make("GET", "http://app.test/q/a%20b/c?x=1", "", { "if-none-match": '"e"', "if-modified-since": "Mon", "accept-encoding": "gzip, foo, br;q=0.5, zstd" });
+  assert.deepEqual(r.path_components, ["q", "a b", "c"]);
+  r.path_components = ["new", "a b", "é"];
+  assert.equal(r.path, "/new/a%20b/%C3%A9?x=1", "segments encoded, the query kept");
+  r.constrain_encoding();
+  assert.equal(r.headers.get("accept-encoding"), "gzip, br;q=0.5, zstd");
+  r.anticache();
+  assert.equal(r.headers.get("if-none-match"), undefined);
+  assert.equal(r.headers.get("if-modified-since"), undefined);
+  r.anticomp();
+  assert.equal(r.headers.get("accept-encoding"), "identity");
+});
+
+test("a field's value that is not text is a TypeError naming it, not sent as [object Object] (mitmproxy's cookie tuple ported as an array)", () => {
+  const res = Response.make(200, "ok", { "set-cookie": "sid=abc; Path=/" });
+  assert.throws(() => {
+    res.cookies["sid"] = ["newval", { Path: "/x" }] as unknown as string;
+  }, /TypeError: a field's value is text, not an array/);
+  assert.equal(res.headers.get("set-cookie"), "sid=abc; Path=/", "nothing was written");
+});
