@@ -313,6 +313,31 @@ test("DNS over TCP on the same port: a query asked over TCP goes upstream over T
 });
 
 /** A resolver that answers every query with one HTTPS record (type 65) whose data is `rdata`. */
+test("dns_request's edits to the query reach the name server (the client's bytes went); a response dns_response takes away is never sent", { timeout: 15_000 }, async (t) => {
+  const resolver = await fakeResolver();
+  const addon: Addon = {
+    name: "rewrite",
+    dns_request(flow: DNSFlow) {
+      const q = flow.request.question;
+      if (q?.name === "old.test") flow.request.questions = [{ ...q, name: "new.test" }];
+    },
+    dns_response(flow: DNSFlow) {
+      if (flow.request.question?.name === "hush.test") flow.response = undefined;
+    },
+  };
+  const proxy = await startProxy({ addons: [addon], options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}` } });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+  });
+  const answered = await query(proxy.port, "old.test");
+  assert.deepEqual(resolver.queries, ["new.test"], "the edited question went upstream");
+  assert.equal(answered.answers?.[0]?.name, "new.test");
+  // No answer at all: the client waits out its own timeout, as with mitmproxy.
+  await assert.rejects(query(proxy.port, "hush.test", 700), /DNS query timed out/);
+  assert.deepEqual(proxy.logs.filter((l) => l.level === "error").map((l) => l.msg), []);
+});
+
 async function httpsResolver(rdata: Buffer): Promise<{ port: number; close(): void }> {
   const sock = dgram.createSocket("udp4");
   sock.on("message", (m, r) => {
@@ -363,6 +388,8 @@ test("HTTPS records reach the client without ECH (strip_ech) and without h3, whi
   const detail = flowDetail(proxy.engine.store.get(summary?.id as string) as DNSFlow, summary!, 1024, 0);
   const answer = lineArray(tabContent("response", detail, { mode: "auto", maxLines: 100, glyphs: UNICODE_GLYPHS }).lines).map(lineText).join("\n");
   assert.match(answer, /Question:\n {2}ech\.example\.test HTTPS IN\n\nAnswer:\n {2}ech\.example\.test HTTPS IN 30 1 \. alpn=h2 ipv4hint=104\.16\.0\.1$/);
+  // The list row and dump's line read it so too (its bytes as text were garbage).
+  assert.equal(summary?.path, "1 . alpn=h2 ipv4hint=104.16.0.1");
 
   proxy.engine.options.setText("strip_ech", "false");
   const kept = paramsOf(await queryHttps(proxy.port, "ech.example.test"));

@@ -1,6 +1,7 @@
 import type { Packet, Answer, Question, RecordType, RecordClass } from "dns-packet";
 import { Flow } from "./flow.ts";
 import { Server } from "./connection.ts";
+import { SVCB_TYPE_NAMES, svcbText } from "./svcb.ts";
 
 const RD = 1 << 8;
 /** QR (response) and RA (recursion available). */
@@ -20,6 +21,19 @@ export function rdataText(data: unknown): string {
   if (Array.isArray(data)) return data.map(rdataText).join(" ");
   if (data !== null && typeof data === "object") return Object.values(data).map(rdataText).join(" ");
   return "";
+}
+
+/** An answer's data as text: an HTTPS or SVCB record's in its presentation form (its bytes as text were garbage). */
+function answerData(x: Answer): string {
+  const data: unknown = "data" in x ? x.data : "";
+  if (SVCB_TYPE_NAMES[x.type] !== undefined && Buffer.isBuffer(data)) {
+    try {
+      return svcbText(data);
+    } catch {
+      // Not SVCB data after all: as other bytes.
+    }
+  }
+  return rdataText(data);
 }
 
 /** Record types by name, as mitmproxy's `dns.types` (dns-packet names types by string). */
@@ -93,6 +107,11 @@ export class DNSMessage {
 
   get questions(): Question[] {
     return this.packet.questions ?? [];
+  }
+
+  /** An addon's edited question goes to the name server (mitmproxy's questions are settable too). */
+  set questions(value: Question[]) {
+    this.packet.questions = value;
   }
 
   get question(): Question | undefined {
@@ -217,7 +236,7 @@ export class DNSMessage {
 
   /** The answers' data as text, as mitmproxy's list row shows them: "10.1.2.3, 10.1.2.4". */
   answerText(): string {
-    return this.answers.map((x) => rdataText("data" in x ? x.data : "")).join(", ");
+    return this.answers.map((x) => answerData(x)).join(", ");
   }
 
   /** What ~b and ~bs search: the questions and the answers, their text as it reads (a TXT record's strings too). */

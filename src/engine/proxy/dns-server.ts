@@ -144,17 +144,22 @@ export class DnsServer {
     }
     const flow = new DNSFlow(client, new Server(upstream), new DNSMessage(packet));
     ctx.store.add(flow);
+    // The query as the hooks were given it: one they changed goes upstream as changed, else as the client's bytes.
+    const asGiven = dnsPacket.encode(packet);
     try {
       await ctx.addons.trigger("dns_request", flow);
       await waitIfIntercepted(ctx, flow);
       if (!flow.response && !this.fixedUpstream && ctx.options.get<boolean>("dns_use_hosts_file")) flow.response = answerFromHosts(flow.request);
       if (!flow.response) {
         if (!upstream) throw new Error("no upstream name server: set dns_name_servers");
-        flow.response = new DNSMessage(await (path.tcp ? this.forwardTcp(msg, upstream) : this.forward(msg, upstream)));
+        const edited = dnsPacket.encode(flow.request.packet);
+        const query = edited.equals(asGiven) ? msg : edited;
+        flow.response = new DNSMessage(await (path.tcp ? this.forwardTcp(query, upstream) : this.forward(query, upstream)));
       }
       await ctx.addons.trigger("dns_response", flow);
       await waitIfIntercepted(ctx, flow);
-      path.reply({ ...flow.response.packet, id: packet.id });
+      // An addon that took the response away sends none: the client's resolver times out or retries, as with mitmproxy.
+      if (flow.response) path.reply({ ...flow.response.packet, id: packet.id });
     } catch (err) {
       // A killed query gets no answer, as in mitmproxy: the client's resolver times out or retries.
       if (err instanceof FlowKilled) return;
