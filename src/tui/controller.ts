@@ -1978,6 +1978,7 @@ export class Controller {
 
     add("console.edit.focus.options", "console.edit.focus.options", "The parts of the focused flow that can be edited", () => this.editor.options());
     add("console.edit.focus", "console.edit.focus [flowpart]", "Edit a part of the focused flow (without a part: choose one)", (a) => this.editor.start(a.join(" ")));
+    add("console.bodyview.options", "console.bodyview.options", "The parts console.bodyview shows", () => ["request", "response"]);
     add("console.bodyview", "console.bodyview flow part", "View a flow's request or response body in an external viewer ($PAGER)", (a) => this.editor.viewBody(this.resolveFlowArg(a[0]), a[1]));
     const grid = (name: string, help: string, fn: (s: GridEditorScreen) => void) => add(`console.grideditor.${name}`, `console.grideditor.${name}`, help, () => this.onGrid(fn));
     add("console.grideditor.load", "console.grideditor.load path", "Read a file into the current cell", (a) => this.onGrid((s) => this.editor.gridLoad(s, a[0])));

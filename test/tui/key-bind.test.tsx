@@ -148,3 +148,10 @@ test("a command run from the prompt takes the last command's error off the statu
   f = await runAtPrompt(h, "view.order.set size");
   assert.doesNotMatch(f, /bogus/);
 });
+
+test("console.bodyview.options lists the parts console.bodyview takes, as mitmproxy's", async (t) => {
+  const h = await renderConsole({ width: 160, keymap: ownKeymap() });
+  t.after(() => h.unmount());
+  const f = await runAtPrompt(h, "console.bodyview.options");
+  assert.match(lastLine(f), /^request, response/);
+});
