@@ -486,6 +486,8 @@ export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: 
   const ctype = shortContentType(f.contentType).replace(/^application\//, "");
   // A paused flow says so where the content type goes, as plainly as mitmproxy's highlighted row.
   if (l.ctype && f.intercepted) cells.push({ text: padEnd("intercepted", l.ctype, g.ellipsis) + " ", color: "yellow", bold: true });
+  // A flow that failed before any answer says why where the answer's type goes, as mitmproxy's row names its error.
+  else if (l.ctype && f.error && (dns || f.status === undefined)) cells.push({ text: padEnd(sanitize(f.error), l.ctype, g.ellipsis) + " ", color: STATUS_COLORS[cls] });
   else if (l.ctype && dns) cells.push({ text: padEnd(f.reason ?? "", l.ctype, g.ellipsis) + " ", color: STATUS_COLORS[cls] });
   else if (l.ctype) cells.push({ text: padEnd(contentMissing(f) ? MISSING_LABEL.find((m) => m.length <= l.ctype) ?? "" : sanitize(ctype), l.ctype, g.ellipsis) + " ", dim: true });
   const size = rowSize(f);
