@@ -1,6 +1,6 @@
 import type { Packet } from "dns-packet";
 import { rcodeName } from "./dns.ts";
-import { SVCB_TYPE_NAMES, svcbText } from "./svcb.ts";
+import { SVCB_TYPE_NAMES, svcbTextOr } from "./svcb.ts";
 
 /** Record data as text: names and addresses as they are, bytes (TXT) as text, structured data (MX, SOA) as JSON. */
 function rdata(data: unknown): string {
@@ -10,15 +10,6 @@ function rdata(data: unknown): string {
   return JSON.stringify(data) ?? "";
 }
 
-/** SVCB and HTTPS data in its presentation form, or as other bytes are shown when it does not parse. */
-function svcbData(data: unknown): string {
-  if (!Buffer.isBuffer(data)) return rdata(data);
-  try {
-    return svcbText(data);
-  } catch {
-    return rdata(data);
-  }
-}
 
 /**
  * A DNS message as mitmproxy's flow view shows it: a heading, then the Question, Answer,
@@ -39,7 +30,7 @@ export function dnsPacketLines(p: Packet): string[] {
     (list ?? []).map((x) => {
       const r = x as { name: string; type: string; class?: string; ttl?: number; data?: unknown };
       const svcb = SVCB_TYPE_NAMES[r.type];
-      return `${r.name} ${svcb ?? r.type} ${r.class ?? "IN"} ${r.ttl ?? 0} ${svcb ? svcbData(r.data) : rdata(r.data)}`;
+      return `${r.name} ${svcb ?? r.type} ${r.class ?? "IN"} ${r.ttl ?? 0} ${svcb ? svcbTextOr(r.data, rdata) : rdata(r.data)}`;
     });
   section("Answer", rr(p.answers));
   section("Authority", rr(p.authorities));

@@ -1,7 +1,7 @@
 import type { Packet, Answer, Question, RecordType, RecordClass } from "dns-packet";
 import { Flow } from "./flow.ts";
 import { Server } from "./connection.ts";
-import { SVCB_TYPE_NAMES, svcbText } from "./svcb.ts";
+import { SVCB_TYPE_NAMES, svcbTextOr } from "./svcb.ts";
 
 const RD = 1 << 8;
 /** QR (response) and RA (recursion available). */
@@ -26,14 +26,7 @@ export function rdataText(data: unknown): string {
 /** An answer's data as text: an HTTPS or SVCB record's in its presentation form (its bytes as text were garbage). */
 function answerData(x: Answer): string {
   const data: unknown = "data" in x ? x.data : "";
-  if (SVCB_TYPE_NAMES[x.type] !== undefined && Buffer.isBuffer(data)) {
-    try {
-      return svcbText(data);
-    } catch {
-      // Not SVCB data after all: as other bytes.
-    }
-  }
-  return rdataText(data);
+  return SVCB_TYPE_NAMES[x.type] !== undefined ? svcbTextOr(data, rdataText) : rdataText(data);
 }
 
 /** Record types by name, as mitmproxy's `dns.types` (dns-packet names types by string). */

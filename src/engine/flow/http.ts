@@ -7,6 +7,7 @@ import { URLENCODED_TYPE, decodeUrlencoded, encodeUrlencoded, isUrlencodedType }
 import { MultiDictView, fieldsOf, type Field, type FieldsGiven } from "./multidict.ts";
 import { formatCookieHeader, parseCookieHeader, parseSetCookie } from "../../cookies.ts";
 import { MULTIPART_TYPE, multipartBoundary, multipartFields, rewriteMultipart } from "../../multipart.ts";
+import { BODY_ENCODINGS } from "./encoding.ts";
 
 const DEFAULT_PORT: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443 };
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -321,7 +322,7 @@ export class Request extends Message {
   constrain_encoding(): void {
     const accepted = this.plainHeaders.get("accept-encoding");
     if (accepted === undefined) return;
-    const known = ["gzip", "deflate", "br", "zstd", "identity"];
+    const known: readonly string[] = [...BODY_ENCODINGS, "identity"];
     const kept = accepted
       .split(",")
       .map((e) => e.trim())
