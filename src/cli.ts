@@ -182,6 +182,14 @@ function caNotice(info: ReadyInfo): string {
   return info.caCreated ? `created a new CA in ${info.confdir} — trust ${pem} (see \`pryx ca\`)` : `CA certificate: ${pem} (run \`pryx ca\` for how to trust it)`;
 }
 
+/**
+ * pryx's exit status when its engine failed: 2, or the N of an addon's process.exit(N) (N > 1),
+ * the status it asked for, as a script's sys.exit(N) is mitmdump's.
+ */
+function failureStatus(engine: EngineClient): number {
+  return engine.exitCode !== undefined && engine.exitCode > 1 ? engine.exitCode : 2;
+}
+
 async function startEngine(init: EngineInit, attach?: (engine: EngineClient) => void, beforeFailure?: () => void): Promise<EngineClient> {
   const engine = new EngineClient(init);
   // Listeners go on before `ready`: flows read with -r and start-up logs arrive before it.
@@ -195,8 +203,7 @@ async function startEngine(init: EngineInit, attach?: (engine: EngineClient) => 
     beforeFailure?.();
     process.stderr.write(`pryx: ${(err as Error).message}\n`);
     await engine.shutdown(2000).catch(() => undefined);
-    // An addon's process.exit(N) (N > 1) while -r's flows went through its hooks: the status it asked for.
-    process.exit(engine.exitCode !== undefined && engine.exitCode > 1 ? engine.exitCode : 2);
+    process.exit(failureStatus(engine));
   }
   return engine;
 }
@@ -280,8 +287,7 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   engine.on((ev) => {
     if (ev.t !== "fatal") return;
     process.stderr.write(`pryx: ${ev.error}\n`);
-    // An addon's process.exit(N) (N > 1) is the status it asked for, as a script's sys.exit(N) is mitmdump's.
-    void exitAfterOutput(engine.exitCode !== undefined && engine.exitCode > 1 ? engine.exitCode : 2);
+    void exitAfterOutput(failureStatus(engine));
   });
   // Nothing to serve and one-shot work done before `ready` (a file read and printed, replays sent):
   // done. With none (-n -s script.ts) it runs until a signal, as mitmdump -n does: an addon working

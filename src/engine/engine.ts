@@ -183,12 +183,12 @@ export class Engine {
     });
   }
 
-  /** mitmproxy's default addons as pryx has them, their options and commands with them (`pryx options` lists them without starting). */
   /** Loads addon scripts outside a start (the option and command listings); returns those that failed, already logged. */
   loadScripts(files: readonly string[]): Promise<string[]> {
-    return this.scripts.loadAll([...files], false);
+    return this.scripts.loadAll(files, false);
   }
 
+  /** mitmproxy's default addons as pryx has them, their options and commands with them (`pryx options` lists them without starting). */
   async addBuiltins(): Promise<void> {
     const builtins = builtinAddons({
       log: this.log,
