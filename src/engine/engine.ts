@@ -123,6 +123,8 @@ export class Engine {
     // Marks what add_log handlers run, across their awaits too.
     const inAddLog = new AsyncLocalStorage<true>();
     this.log.setSink((e) => {
+      // dump prints a batch's log before its flows: the flows finished before this line go first.
+      if (!this.init.keepFlows && this.store.pendingCount() > 0 && this.options.get<number>("flow_detail") > 0) this.flush();
       this.logs.push(e);
       if (this.logs.length > MAX_LOGS_PER_BATCH) this.logs.splice(0, this.logs.length - MAX_LOGS_PER_BATCH);
       this.scheduleFlush();

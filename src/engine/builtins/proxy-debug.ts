@@ -6,9 +6,10 @@ import { formatAddress, type Client, type NextLayerData, type ServerConnectionHo
 
 /**
  * mitmproxy's `proxy_debug`: each connection's steps in the event log at debug level (shown by
- * `pryx dump -v` or `--set termlog_verbosity=debug`, and the console's event log at debug): client
- * and server connects and disconnects, the layer its first bytes were taken for, and the TLS each
- * side agreed. For finding out where a connection went, a transparent mode's most of all. Off, it
+ * `pryx dump -v` or `--set termlog_verbosity=debug`, and the console's event log at debug): the
+ * mode a client came in by, where pryx connects it (and through which upstream proxy), the layer
+ * its first bytes were taken for, and the TLS each side agreed, between the connects and
+ * disconnects that the info level shows (ConnectionLogAddon). For finding out where a connection went, a transparent mode's most of all. Off, it
  * says it has no work, so the hooks only it wants are not taken.
  */
 export class ProxyDebugAddon {
@@ -31,27 +32,19 @@ export class ProxyDebugAddon {
   }
 
   client_connected(client: Client): void {
-    this.say(client, `client connect (${client.proxy_mode} mode, to ${formatAddress(client.sockname)})`);
+    this.say(client, `${client.proxy_mode} mode, to ${formatAddress(client.sockname)}`);
   }
 
   client_disconnected(client: Client): void {
-    this.say(client, `client disconnect${client.error ? `: ${client.error}` : ""}`);
+    if (client.error) this.say(client, `client gone: ${client.error}`);
   }
 
   server_connect(data: ServerConnectionHookData): void {
-    this.say(data.client, `server connect ${formatAddress(data.server.address)}${data.server.via ? ` via ${formatAddress(data.server.via)}` : ""}`);
-  }
-
-  server_connected(data: ServerConnectionHookData): void {
-    this.say(data.client, `server connected ${formatAddress(data.server.address)} (${formatAddress(data.server.peername)})`);
+    this.say(data.client, `connecting to ${formatAddress(data.server.address)}${data.server.via ? ` via ${formatAddress(data.server.via)}` : ""}`);
   }
 
   server_connect_error(data: ServerConnectionHookData): void {
     this.say(data.client, `server connect ${formatAddress(data.server.address)} failed: ${data.server.error ?? "unknown error"}`);
-  }
-
-  server_disconnected(data: ServerConnectionHookData): void {
-    this.say(data.client, `server disconnect ${formatAddress(data.server.address)}`);
   }
 
   next_layer(data: NextLayerData): void {
