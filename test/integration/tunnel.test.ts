@@ -254,6 +254,52 @@ test("connection_strategy=eager: a dead server is the CONNECT's 502; a live one 
   await waitUntil(() => silentOpen === 0 || undefined, `the unused eager connection closed with its client (open: ${silentOpen})`);
 });
 
+test("connection_strategy=eager: the server's TLS handshake begins at the client's ClientHello, beside the client's own, and serves the first request; one that fails is that request's 502", { timeout: 15_000 }, async (t) => {
+  const { addon: recorder, hooks } = hookRecorder("tls_start_server", "tls_established_server", "tls_failed_server", "tls_established_client", "request");
+  const proxy = await startProxy({ addons: [recorder], options: { connection_strategy: "eager", ssl_insecure: "true" } });
+  const strict = await startProxy({ addons: [recorder], options: { connection_strategy: "eager" } });
+  const origin = await startTlsOrigin((_req, res) => res.end("early"));
+  closeAfter(t, proxy, strict, origin);
+
+  const viaH1 = async (): Promise<string> => {
+    const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "early.test", path: "/", headers: { connection: "close" } });
+    assert.equal(res.status, 200);
+    return res.body.toString();
+  };
+  // A client that speaks h2 has the server offered h2 too: the early handshake offers what its request will.
+  const viaH2 = async (): Promise<string> => {
+    const socket = await tlsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "early.test", alpn: ["h2"] });
+    const session = http2.connect("https://early.test", { createConnection: () => socket });
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        const req = session.request({ ":path": "/" });
+        let got = "";
+        req.on("data", (d: Buffer) => (got += d.toString()));
+        req.on("end", () => resolve(got));
+        req.on("error", reject);
+      });
+    } finally {
+      session.destroy();
+    }
+  };
+  for (const fetch of [viaH1, viaH2]) {
+    hooks.length = 0;
+    const before = origin.connections;
+    assert.equal(await fetch(), "early");
+    assert.equal(origin.connections - before, 1, "the handshake begun early carried the request: no second connection");
+    assert.equal(origin.servernames.at(-1), "early.test");
+    // Begun before the client's handshake was done (the request's hooks need not wait for it).
+    assert.ok(hooks.indexOf("tls_start_server") < hooks.indexOf("tls_established_client"), hooks.join(","));
+    assert.equal(hooks.filter((h) => h === "tls_established_server").length, 1, hooks.join(","));
+  }
+
+  hooks.length = 0;
+  const refused = await httpsViaProxy(strict.port, { target: `127.0.0.1:${origin.port}`, servername: "early.test", path: "/", headers: { connection: "close" } });
+  assert.equal(refused.status, 502);
+  assert.match(refused.body.toString(), /certificate/);
+  assert.deepEqual(hooks.filter((h) => h.startsWith("tls_") && h.endsWith("_server")), ["tls_start_server", "tls_failed_server"]);
+});
+
 test("i ~tcp holds each TCP message until it is resumed; a kill closes the connection", { timeout: 10_000 }, async (t) => {
   const echo = await startEcho();
   const proxy = await startProxy({ options: { intercept: "~tcp" } });

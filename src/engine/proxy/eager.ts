@@ -5,12 +5,24 @@ import { formatAddress, type Address, type Client, type Server } from "../flow/c
 export interface EagerServer {
   readonly server: Server;
   readonly socket: net.Socket;
+  /** Its TLS handshake, begun while the client's own runs (see `secureEagerServer`). */
+  secured?: EarlyTls;
+}
+
+/** A TLS handshake begun on an eager connection before any request asked for it. */
+export interface EarlyTls {
+  /** The SNI sent, and the ALPN offers joined with ",": a request that needs others cannot use it. */
+  readonly name: string;
+  readonly alpn: string;
+  /** Settles as `useEagerServer` would have: the secured socket, or the UpstreamError. */
+  readonly socket: Promise<net.Socket>;
 }
 
 /**
  * The server connections opened eagerly, one per tunnelling client, until what the tunnel
  * carries takes it: the first request to that address (over TLS, the handshake then runs on
- * it), or a TCP relay. A client that leaves first takes its connection with it.
+ * it, unless it began at the client's ClientHello), or a TCP relay. A client that leaves first
+ * takes its connection with it.
  */
 export class EagerServers {
   private readonly byClient = new WeakMap<Client, EagerServer>();
@@ -19,12 +31,26 @@ export class EagerServers {
     this.byClient.set(client, eager);
   }
 
-  /** The client's eager connection if it goes to `address` and is still open; it is the caller's then. */
-  take(client: Client, address: Address): EagerServer | undefined {
+  /** The client's eager connection, left where it is (for a handshake to begin on it). */
+  peek(client: Client): EagerServer | undefined {
+    const e = this.byClient.get(client);
+    return e && !e.socket.destroyed ? e : undefined;
+  }
+
+  /**
+   * The client's eager connection if it goes to `address` and is still open; it is the caller's
+   * then. One whose TLS began early is only for a caller that wants TLS with that name and those
+   * ALPN offers (`tls`); for another it is closed, and the caller opens its own.
+   */
+  take(client: Client, address: Address, tls?: { name: string; alpn: string[] }): EagerServer | undefined {
     const e = this.byClient.get(client);
     if (!e || formatAddress(e.server.address ?? ["", 0]) !== formatAddress(address)) return undefined;
     this.byClient.delete(client);
     if (e.socket.destroyed) return undefined;
+    if (e.secured && (e.secured.name !== tls?.name || e.secured.alpn !== tls.alpn.join(","))) {
+      e.socket.destroy();
+      return undefined;
+    }
     return e;
   }
 

@@ -57,6 +57,14 @@ export class SharedUpstreams {
 }
 
 /**
+ * What a TLS connection to a server offers: h2 only for a client that speaks it itself (a
+ * WebSocket handshake, an HTTP/1.1 upgrade, never does).
+ */
+export function upstreamAlpn(h2: boolean): string[] {
+  return h2 ? ["h2", "http/1.1"] : ["http/1.1"];
+}
+
+/**
  * The server connections of one client connection. An idle HTTP/1.1 connection or an
  * HTTP/2 session of this client is reused first, then (in shared mode) one another client
  * left idle, else a new one is opened. `offerH2` is set when the client itself speaks
@@ -91,8 +99,7 @@ export class UpstreamPool {
     const name = useTls ? this.serverName(req) : "";
     const address: Address = [req.host, req.port];
     const upgrading = req.plainHeaders.has("upgrade");
-    // A WebSocket handshake is an HTTP/1.1 upgrade, so such a request never offers h2.
-    const alpn = useTls ? (this.offerH2 && !upgrading ? ["h2", "http/1.1"] : ["http/1.1"]) : [];
+    const alpn = useTls ? upstreamAlpn(this.offerH2 && !upgrading) : [];
     // How the server was verified is part of the key: a connection made under -k is not reused once verification is on.
     const verify = useTls ? upstreamTls(this.ctx.options, name).key : "";
     const from = this.ctx.options.get<string | undefined>("connect_addr") ?? "";
@@ -100,7 +107,7 @@ export class UpstreamPool {
     const list = (this.channels.get(key) ?? []).filter((c) => !c.closed);
     this.channels.set(key, list);
     // The tunnel's own server connection, opened at CONNECT (connection_strategy=eager), goes first.
-    const eager = fresh ? undefined : this.ctx.eagerServers.take(this.client, address);
+    const eager = fresh ? undefined : this.ctx.eagerServers.take(this.client, address, useTls ? { name, alpn } : undefined);
     if (!fresh && !eager) {
       const idle = list.find((c) => !isBusy(c)) ?? this.fromShared(key);
       if (idle) {
@@ -113,7 +120,7 @@ export class UpstreamPool {
     if (useTls) server.sni = name;
     flow.server_conn = server;
     this.ctx.notify(flow);
-    const socket = eager ? await useEagerServer(this.ctx, this.client, server, eager.socket, useTls, alpn) : await openServer(this.ctx, this.client, server, useTls, alpn);
+    const socket = eager ? await useEagerServer(this.ctx, this.client, eager, useTls, alpn) : await openServer(this.ctx, this.client, server, useTls, alpn);
     const channel: UpstreamChannel = server.alpn === "h2" ? new H2Upstream(this.ctx, this.client, server, socket) : new H1Upstream(this.ctx, this.client, server, socket);
     (this.channels.get(key) as UpstreamChannel[]).push(channel);
     return channel;

@@ -3,7 +3,8 @@ import tls from "node:tls";
 import { FlowError, KILLED_MESSAGE } from "../flow/flow.ts";
 import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
 import { ClientHello, ClientHelloData, LAYER_NAMES, NextLayerData, Server, TlsData, formatAddress, type Client, type LayerName } from "../flow/connection.ts";
-import { openServer, serverClosed, useEagerServer } from "./upstream.ts";
+import { openServer, secureEagerServer, serverClosed, useEagerServer } from "./upstream.ts";
+import { upstreamAlpn } from "./pool.ts";
 import { logTlsKeys } from "./key-log.ts";
 import { clientFacts } from "./client-facts.ts";
 import { clientChain } from "./peer-chain.ts";
@@ -189,7 +190,7 @@ export class Tunnel {
   private async relaySecured(decrypted: tls.TLSSocket, client: Client, target: Target, conn: { flow: TCPFlow; server: net.Socket }): Promise<void> {
     let server: net.Socket;
     try {
-      server = await useEagerServer(this.ctx, client, conn.flow.server_conn, conn.server, true, []);
+      server = await useEagerServer(this.ctx, client, { server: conn.flow.server_conn, socket: conn.server }, true, []);
     } catch (err) {
       decrypted.destroy();
       return void (await this.failTcp(conn.flow, err as Error));
@@ -423,6 +424,9 @@ export class Tunnel {
 
   /** The handshake with the client: `named`, the certificate's name (client.sni, else dest's host) is final. */
   private answerClientHello(provider: TlsProvider, socket: net.Socket, client: Client, first: Buffer, dest: ConnectionTarget, named: boolean, stream?: (decrypted: tls.TLSSocket) => void): void {
+    // Before the certificate is made: the server's handshake then runs while pryx signs.
+    const offersH2 = this.ctx.options.get<boolean>("http2") && client.alpn_offers.includes("h2");
+    if (!stream) secureEagerServer(this.ctx, client, clientFacts(client).helloName ?? dest.host, upstreamAlpn(offersH2));
     // Give the ClientHello back to the socket: TLSSocket reads what is buffered before the handle.
     socket.unshift(first);
     // With the name read from the ClientHello, the certificate is handed over up front and the

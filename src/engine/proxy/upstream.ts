@@ -14,6 +14,7 @@ import { peerChain } from "./peer-chain.ts";
 import { forgetSession, keepSessions, sessionFor } from "./tls-sessions.ts";
 import { clientFacts } from "./client-facts.ts";
 import { withRelayableExtensions } from "./websocket.ts";
+import type { EagerServer } from "./eager.ts";
 
 export class UpstreamError extends Error {}
 
@@ -134,20 +135,43 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
 
 /**
  * A server connection opened before it was needed (connection_strategy=eager), taken for its
- * first request: TLS starts on it now, with the SNI and ALPN that request calls for. Its
- * server_connect and server_connected fired when it opened; a failed handshake is a failed
- * connection as without it (logged, server_connect_error, the request's 502).
+ * first request: TLS starts on it now, with the SNI and ALPN that request calls for, unless it
+ * began at the client's ClientHello (`secureEagerServer`). Its server_connect and
+ * server_connected fired when it opened; a failed handshake is a failed connection as without
+ * it (logged, server_connect_error, the request's 502).
  */
-export async function useEagerServer(ctx: ProxyContext, client: Client, server: Server, sock: net.Socket, useTls: boolean, alpn: string[]): Promise<net.Socket> {
-  sock.resume();
-  if (!useTls) return sock;
-  const [host, port] = server.address as Address;
+export async function useEagerServer(ctx: ProxyContext, client: Client, eager: EagerServer, useTls: boolean, alpn: string[]): Promise<net.Socket> {
+  eager.socket.resume();
+  if (!useTls) return eager.socket;
   try {
-    return await withTimeout(startTls(ctx, client, server, sock, host, port, alpn), host, port, true);
+    return await (eager.secured?.socket ?? secureOpened(ctx, client, eager, alpn));
   } catch (err) {
-    sock.destroy();
-    return connectFailed(ctx, new ServerConnectionHookData(server, client), err);
+    eager.socket.destroy();
+    return connectFailed(ctx, new ServerConnectionHookData(eager.server, client), err);
   }
+}
+
+/**
+ * Begins TLS on the client's eager server connection while the client's own handshake with
+ * pryx runs, with the name and ALPN offers its first request will ask for (`EagerServers.take`
+ * checks that it does): a new host's first request then waits for one handshake, not two in a
+ * row. As in mitmproxy's eager strategy, the server's handshake and its tls_* hooks come before
+ * the request's hooks.
+ */
+export function secureEagerServer(ctx: ProxyContext, client: Client, name: string, alpn: string[]): void {
+  const eager = ctx.eagerServers.peek(client);
+  if (!eager || eager.secured) return;
+  eager.server.sni = name;
+  eager.socket.resume();
+  const socket = secureOpened(ctx, client, eager, alpn);
+  // Its failure is the request's that takes the connection; a client that never sends one drops it.
+  socket.catch(() => undefined);
+  eager.secured = { name, alpn: alpn.join(","), socket };
+}
+
+function secureOpened(ctx: ProxyContext, client: Client, { server, socket }: EagerServer, alpn: string[]): Promise<net.Socket> {
+  const [host, port] = server.address as Address;
+  return withTimeout(startTls(ctx, client, server, socket, host, port, alpn), host, port, true);
 }
 
 /**
