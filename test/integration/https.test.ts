@@ -15,6 +15,9 @@ import type { HTTPFlow, Response } from "../../src/engine/flow/http.ts";
 import { Response as HttpResponse } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { waitUntil } from "../helpers/wait.ts";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import { selfSignedCert } from "../../bench/cert.ts";
 
 const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 
@@ -532,6 +535,29 @@ test("a new server connection resumes the server's TLS session, records the chai
   assert.equal(refused.status, 502, "verified against the new CA, not resumed on the old verdict");
   assert.match(refused.body.toString(), /app\.test/);
   assert.equal(origin.resumed, 2);
+});
+
+test("a server reached by IP address is verified against that address: a certificate for localhost only is refused, one with the IP in its SANs is taken", { timeout: 20_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(testConfdir(), "by-ip-"));
+  const serve = async (cert: { keyPem: string; certPem: string }): Promise<number> => {
+    const server = https.createServer({ key: cert.keyPem, cert: cert.certPem }, (_req, res) => res.end("reached"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    t.after(() => new Promise<void>((r) => server.close(() => r())));
+    return (server.address() as AddressInfo).port;
+  };
+  const namedOnly = selfSignedCert("named only", [], ["localhost"]);
+  const ipOnly = selfSignedCert("ip only", ["127.0.0.1"], []);
+  const caFile = path.join(dir, "both.pem");
+  fs.writeFileSync(caFile, namedOnly.certPem + ipOnly.certPem);
+  const proxy = await startProxy({ options: { ssl_verify_upstream_trusted_ca: caFile } });
+  closeAfter(t, proxy);
+  // No SNI: the client too asks for the server by its address.
+  const refused = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${await serve(namedOnly)}`, path: "/" });
+  assert.equal(refused.status, 502, refused.body.toString());
+  assert.match(refused.body.toString(), /127\.0\.0\.1/);
+  const taken = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${await serve(ipOnly)}`, path: "/" });
+  assert.equal(taken.status, 200, taken.body.toString());
+  assert.equal(taken.body.toString(), "reached");
 });
 
 test("ssl_verify_upstream_trusted_ca: the origin's own CA file verifies it (no -k needed); a file with no certificate is refused up front", { timeout: 15_000 }, async (t) => {

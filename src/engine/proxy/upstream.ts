@@ -189,7 +189,9 @@ async function startTls(ctx: ProxyContext, client: Client, server: Server, sock:
     const settings = upstreamTls(ctx.options, server.sni ?? host);
     const sessionKey = `${settings.key}|${sni ?? ""}|${formatAddress([host, port])}|${alpn.join(",")}`;
     const resumable = sessionFor(sessionKey);
-    const t = tls.connect({ socket: sock, servername: sni, ALPNProtocols: alpn, ...settings.connectOptions(), ...(resumable ? { session: resumable.session } : {}) });
+    // `host` is the name the certificate is checked against: without it Node checks an IP
+    // address's server (which gets no SNI) against "localhost".
+    const t = tls.connect({ socket: sock, host: server.sni ?? host, servername: sni, ALPNProtocols: alpn, ...settings.connectOptions(), ...(resumable ? { session: resumable.session } : {}) });
     logTlsKeys(t);
     let chain: readonly string[] | undefined;
     t.once("secureConnect", () => {
