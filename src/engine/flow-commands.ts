@@ -392,8 +392,9 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       if (texts.length === 0) throw new CommandError(`export.file: none of the ${flows.length} flows can be exported as ${format}`);
       // Raw exports are byte strings (one char per byte, as on the wire): written as UTF-8, every body or
       // header byte above 0x7f would become two.
-      const encoding = format.startsWith("raw") ? "latin1" : "utf8";
-      fs.writeFileSync(file, `${texts.join("\n\n")}\n`, encoding);
+      // A raw export is the message itself, with nothing after it (as mitmproxy's); a command ends its line.
+      const raw = format.startsWith("raw");
+      fs.writeFileSync(file, `${texts.join("\n\n")}${raw ? "" : "\n"}`, raw ? "latin1" : "utf8");
       const notHttp = named.length - flows.length;
       const why = [failed ? `${failed} with nothing to export as ${format}` : "", notHttp ? `${notHttp} not HTTP` : ""].filter(Boolean);
       return `${counted("exported", texts.length)} as ${format} to ${file}${why.length ? `; ${failed + notHttp} left out (${why.join(", ")})` : ""}`;

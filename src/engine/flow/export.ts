@@ -54,13 +54,26 @@ function quotableBody(b: Uint8Array): string | undefined {
 /** `printf '…'` writing exactly these bytes (POSIX octal escapes), for piping a binary body into the command. */
 function printfBytes(b: Uint8Array): string {
   let out = "";
-  for (const byte of b) {
+  for (const [i, byte] of b.entries()) {
     const c = String.fromCharCode(byte);
     if (c === "%") out += "%%";
-    else if (byte >= 0x20 && byte < 0x7f && c !== "\\" && c !== "'") out += c;
+    // A format beginning with "-" is an option to printf (bash and dash refuse it): a multipart
+    // body's "--boundary" piped nothing.
+    else if (byte >= 0x20 && byte < 0x7f && c !== "\\" && c !== "'" && !(i === 0 && c === "-")) out += c;
     else out += `\\${byte.toString(8).padStart(3, "0")}`;
   }
   return `printf '${out}'`;
+}
+
+/**
+ * A URL or header as the text a command line holds: pryx keeps them as their bytes, one char
+ * each (latin1), so UTF-8 in them is decoded here, or the shell would send each byte as two.
+ */
+function commandText(s: string): string {
+  if (!/[\x80-\xff]/.test(s) || /[^\x00-\xff]/.test(s)) return s;
+  const bytes = Buffer.from(s, "latin1");
+  const text = bytes.toString("utf8");
+  return Buffer.from(text, "utf8").equals(bytes) ? text : s;
 }
 
 /**
@@ -105,13 +118,13 @@ export function exportFlow(f: HTTPFlow, format: ExportFormat, preserveIp = false
   switch (format) {
     case "curl": {
       // GET is curl's own method: mitmproxy leaves -X out for it too.
-      const parts = ["curl", ...(preserveIp ? resolveToOriginal(f) : []), ...(r.method === "GET" ? [] : ["-X", r.method]), shellQuote(r.pretty_url)];
+      const parts = ["curl", ...(preserveIp ? resolveToOriginal(f) : []), ...(r.method === "GET" ? [] : ["-X", r.method]), shellQuote(commandText(r.pretty_url))];
       // As mitmproxy's: Accept-Encoding becomes --compressed, so that running the command prints
       // the body decoded rather than gzip bytes on the terminal.
       let compressed = false;
       for (const [n, v] of commandHeaders(r)) {
         if (n.toLowerCase() === "accept-encoding") compressed = true;
-        else parts.push("-H", shellQuote(`${n}: ${v}`));
+        else parts.push("-H", shellQuote(commandText(`${n}: ${v}`)));
       }
       if (compressed) parts.push("--compressed");
       if (r.http_version.startsWith("HTTP/2")) parts.push("--http2");
@@ -119,12 +132,15 @@ export function exportFlow(f: HTTPFlow, format: ExportFormat, preserveIp = false
       const raw = r.raw_content;
       if (!raw || raw.length === 0) return parts.join(" ");
       const body = quotableBody(raw);
-      if (body !== undefined) return [...parts, "--data-binary", shellQuote(body)].join(" ");
+      // --data-binary reads a file for a body beginning with "@": --data-raw takes it as it is.
+      if (body !== undefined) return [...parts, body.startsWith("@") ? "--data-raw" : "--data-binary", shellQuote(body)].join(" ");
       return `${printfBytes(raw)} | ${[...parts, "--data-binary", "@-"].join(" ")}`;
     }
     case "httpie": {
-      const parts = ["http", r.method, shellQuote(r.pretty_url)];
-      for (const [n, v] of commandHeaders(r)) parts.push(shellQuote(`${n}:${v}`));
+      const parts = ["http", r.method, shellQuote(commandText(r.pretty_url))];
+      // "Name: value", as mitmproxy writes it: without the space httpie reads "X:=1" as a JSON
+      // field, "X:=@f" as a file, and "X:" as taking the header away.
+      for (const [n, v] of commandHeaders(r)) parts.push(shellQuote(commandText(`${n}: ${v}`)));
       // Piped from printf, not `<<<`: a here-string adds a newline and cannot carry binary bytes.
       const raw = r.raw_content;
       return raw && raw.length ? `${printfBytes(raw)} | ${parts.join(" ")}` : parts.join(" ");

@@ -64,7 +64,8 @@ test("a curl export of a request that took compressed bodies asks with --compres
 
 test("httpie and raw exports", () => {
   // The body is piped in from printf: exact bytes, no here-string newline added.
-  assert.equal(exportFlow(flow(), "httpie"), `printf 'user=o\\047brien' | http POST 'http://api.test:8080/login?next=/home' Content-Type:application/x-www-form-urlencoded X-Token:abc`);
+  // "Name: value" as mitmproxy writes it: httpie reads "X:=1" without the space as a JSON field.
+  assert.equal(exportFlow(flow(), "httpie"), `printf 'user=o\\047brien' | http POST 'http://api.test:8080/login?next=/home' 'Content-Type: application/x-www-form-urlencoded' 'X-Token: abc'`);
   const raw = exportFlow(flow(), "raw");
   assert.match(raw, /^POST \/login\?next=\/home HTTP\/1\.1\r\nHost: api\.test:8080\r\n/);
   assert.match(raw, /HTTP\/1\.1 201 Created\r\ncontent-type: text\/plain; charset=utf-8\r\ncontent-length: 6\r\n\r\ncr/);
@@ -134,7 +135,7 @@ test("pryx flow lines round-trip a flow", () => {
   assert.throws(() => decodeFlow("42"), /not a flow: /);
 });
 
-test("an exported curl command, run, sends the origin the same method, query, headers and body bytes (binary and empty too)", { timeout: 15_000 }, async (t) => {
+test("an exported curl command, run, sends the origin the same method, query, headers and body bytes (binary and empty too, one beginning with - or @, UTF-8 in the URL and a header)", { timeout: 15_000 }, async (t) => {
   const got: { method?: string; url?: string; headers: string[]; body: Buffer }[] = [];
   const origin = http.createServer((req, res) => {
     const parts: Buffer[] = [];
@@ -147,17 +148,30 @@ test("an exported curl command, run, sends the origin the same method, query, he
   await new Promise<void>((r) => origin.listen(0, "127.0.0.1", () => r()));
   t.after(() => origin.close());
   const port = (origin.address() as AddressInfo).port;
-  const bodies = [Buffer.from([0, 1, 0x25, 0x5c, 0x27, 0xff, 0x0a, 0x0a]), Buffer.from("héllo 'you' %s\n\n"), Buffer.alloc(0)];
+  // A multipart body with a binary part begins "--": printf took it for an option and piped nothing.
+  const multipart = Buffer.concat([Buffer.from("--b0undary\r\ncontent-type: image/png\r\n\r\n"), Buffer.from([0x89, 0x50, 0xff]), Buffer.from("\r\n--b0undary--\r\n")]);
+  const bodies = [Buffer.from([0, 1, 0x25, 0x5c, 0x27, 0xff, 0x0a, 0x0a]), Buffer.from("héllo 'you' %s\n\n"), Buffer.alloc(0), multipart, Buffer.from("@/etc/hostname")];
+  // The path and a header value as their UTF-8 bytes, as pryx keeps them (one char a byte).
+  const utf8Bytes = (s: string): string => Buffer.from(s, "utf8").toString("latin1");
   for (const body of bodies) {
-    const req = Request.make("PUT", `http://127.0.0.1:${port}/up?a=1&b=%20x`, body, [["X-Kind", "t'est"], ["content-type", "application/octet-stream"]]);
+    const req = Request.make("PUT", `http://127.0.0.1:${port}/up?a=1&b=%20x`, body, [["X-Kind", "t'est"], ["X-Snow", utf8Bytes("☃ café")], ["content-type", "application/octet-stream"]]);
     const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["127.0.0.1", port]), req);
     await new Promise<void>((resolve, reject) => execFile("sh", ["-c", `${exportFlow(f, "curl")} -s -o /dev/null`], (err) => (err ? reject(err) : resolve())));
     const last = got.at(-1);
     assert.equal(last?.method, "PUT");
     assert.equal(last?.url, "/up?a=1&b=%20x");
     assert.equal(last?.headers[last.headers.findIndex((h) => h === "X-Kind") + 1], "t'est");
+    assert.equal(last?.headers[last.headers.findIndex((h) => h === "X-Snow") + 1], utf8Bytes("☃ café"), "the header's bytes, not each doubled");
     assert.deepEqual([...(last?.body ?? [])], [...body]);
   }
+  const utf8Path = Request.make("GET", `http://127.0.0.1:${port}/`, "", {});
+  // As a client's request line carried it: raw UTF-8, not percent-encoded.
+  utf8Path.path = utf8Bytes("/café");
+  const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["127.0.0.1", port]), utf8Path);
+  assert.match(exportFlow(f, "curl"), /\/café'?$/);
+  await new Promise<void>((resolve, reject) => execFile("sh", ["-c", `${exportFlow(f, "curl")} -s -o /dev/null`], (err) => (err ? reject(err) : resolve())));
+  // curl percent-encodes what is not ASCII: the same bytes, each once.
+  assert.equal(decodeURIComponent(got.at(-1)?.url ?? ""), "/café");
 });
 
 test("a browser's HAR entry for HTTP/2 imports without its pseudo-headers and with the version spelt HTTP/2.0", () => {
@@ -294,7 +308,7 @@ test("curl and httpie exports of a WebSocket handshake keep Connection: Upgrade 
   const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["127.0.0.1", port]), req);
   const curl = exportFlow(f, "curl");
   assert.equal(curl, `curl http://127.0.0.1:${port}/chat -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H 'Sec-WebSocket-Version: 13'`);
-  assert.match(exportFlow(f, "httpie"), /Connection:Upgrade Upgrade:websocket/);
+  assert.match(exportFlow(f, "httpie"), /'Connection: Upgrade' 'Upgrade: websocket'/);
   const status = await new Promise<string>((resolve, reject) =>
     execFile("/bin/sh", ["-c", `${curl} -sS -o /dev/null -w '%{http_code}'`], { timeout: 5000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
   );
