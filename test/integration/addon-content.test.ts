@@ -47,6 +47,44 @@ test("response.stream as a function (mitmproxy's http-stream-modify) sends each 
   await proxy.waitLog(/response\.stream function failed on http:\/\/127\.0\.0\.1:\d+\/throws: boom; the chunk went unchanged/);
 });
 
+test("stream functions as mitmproxy calls them: a last call with an empty chunk gives what was held back, a list or generator of chunks is taken, and request.stream changes an upload", { timeout: 10_000 }, async (t) => {
+  const uploads: string[] = [];
+  const origin = await startHttpOrigin((req, res) => {
+    let got = "";
+    req.on("data", (d: Buffer) => (got += d.toString()));
+    req.on("end", () => {
+      uploads.push(got);
+      res.writeHead(200, { "content-type": "text/plain" });
+      // Parts that split the lines: the function holds a partial one until its rest comes.
+      res.write("one\ntw");
+      setTimeout(() => res.end("o\nthree, no line end"), 20);
+    });
+  });
+  const addon = {
+    name: "lines",
+    requestheaders(f) {
+      f.request.stream = (chunk: Buffer) => [chunk.toString().toUpperCase()];
+    },
+    responseheaders(f) {
+      let held = "";
+      f.response!.stream = function* (chunk: Buffer) {
+        if (chunk.length === 0) {
+          yield `[${held}]`;
+          return;
+        }
+        const lines = (held + chunk.toString()).split("\n");
+        held = lines.pop() ?? "";
+        for (const l of lines) yield `<${l}>`;
+      };
+    },
+  } satisfies Addon;
+  const proxy = await startProxy({ addons: [addon] });
+  closeAfter(t, proxy, origin);
+  const r = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`, { method: "POST", body: "upload me" });
+  assert.equal(r.body.toString(), "<one><two>[three, no line end]");
+  assert.deepEqual(uploads, ["UPLOAD ME"]);
+});
+
 test("mitmproxy's API that its examples use: flowfilter.parse/match, is_http11, ctx.log.alert, \"name\" in ctx.master.addons and .get", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
   const seen: string[] = [];

@@ -13,8 +13,11 @@ export function toBytes(body: Body): Uint8Array {
  * What requests and responses share: headers, the body as sent on the wire (`raw_content`)
  * and decoded (`content`, `text`), streaming, and timestamps.
  */
-/** mitmproxy's callable `stream`: each chunk in, the bytes (or text, as UTF-8) to send instead out. */
-export type StreamModifier = (chunk: Buffer) => Uint8Array | string;
+/**
+ * mitmproxy's callable `stream`: each chunk in, the bytes (or text, as UTF-8, or an iterable of
+ * either) to send instead out; called once more with an empty chunk when the body ends.
+ */
+export type StreamModifier = (chunk: Buffer) => Uint8Array | string | Iterable<Uint8Array | string>;
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 

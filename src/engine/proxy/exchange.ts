@@ -7,6 +7,7 @@ import type { ProxyContext } from "./context.ts";
 import type { RequestBody, UpstreamChannel } from "./channel.ts";
 import type { UpstreamPool } from "./pool.ts";
 import { UpstreamError, tlsErrorText } from "./upstream.ts";
+import { modifiedRequestBody, streamFunctionTail, throughStreamFunction } from "./stream-function.ts";
 import { isWebSocketUpgrade } from "./websocket.ts";
 import { WebSocketData } from "../flow/websocket.ts";
 import { waitIfIntercepted } from "./paused.ts";
@@ -73,6 +74,8 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"])
 export class HttpExchange {
   /** The channel the request went to, for cancel(). */
   private channel: UpstreamChannel | undefined;
+  /** The request body as the server gets it, when a stream function changes it on the way. */
+  private sent: RequestBody | undefined;
   private cancelled = false;
   /** The server's response is complete and its channel handed back (it may serve another flow now). */
   private upstreamDone = false;
@@ -167,6 +170,14 @@ export class HttpExchange {
     let streamedTo: UpstreamChannel | undefined;
     if (req.stream && !flow.response) {
       body.keepStreamed = ctx.options.get<boolean>("store_streamed_bodies");
+      if (typeof req.stream === "function") {
+        this.sent = modifiedRequestBody(body, req.stream, (err) => this.streamFailed("request", err));
+        // The function may change the body's length: the announced one would be wrong.
+        if (req.plainHeaders.has("content-length")) {
+          req.plainHeaders.delete("content-length");
+          if (req.http_version === "HTTP/1.1") req.plainHeaders.set("transfer-encoding", "chunked");
+        }
+      }
       streamedTo = await this.pool.acquire(flow);
       this.pending = this.exchangeOn(streamedTo, true);
       // Awaited in respond(); until then a failure must not count as unhandled.
@@ -388,6 +399,9 @@ export class HttpExchange {
               res.timestamp_end = Date.now() / 1000;
               if (streaming) {
                 for (const b of parts.splice(0)) this.forward(channel, res, b);
+                // What a stream function held back (a partial line) goes before the end, as mitmproxy's last call gives it.
+                const tail = typeof res.stream === "function" ? streamFunctionTail(res.stream, (err) => this.streamFailed("response", err)) : undefined;
+                if (tail?.length) writer.chunk(res, tail);
                 writer.end(res);
                 if (kept) res.raw_content = Buffer.concat(kept);
               } else res.raw_content = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
@@ -411,7 +425,7 @@ export class HttpExchange {
             reject(!gotAny && !streamBody && channel.reused ? new StaleConnection(reported) : reported);
           },
         },
-        streamBody ? { expectNoBody: req.method === "HEAD", streamBody: this.body } : { expectNoBody: req.method === "HEAD" },
+        streamBody ? { expectNoBody: req.method === "HEAD", streamBody: this.sent ?? this.body } : { expectNoBody: req.method === "HEAD" },
       );
     });
   }
@@ -419,13 +433,11 @@ export class HttpExchange {
   /** A chunk through the response's stream function, if it has one; one that throws is logged and the chunk goes as it came. */
   private modified(res: Response, c: Buffer): Buffer {
     if (typeof res.stream !== "function") return c;
-    try {
-      const out = res.stream(c);
-      return typeof out === "string" ? Buffer.from(out, "utf8") : Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-    } catch (err) {
-      this.ctx.log.error(`response.stream function failed on ${this.flow.request.pretty_url}: ${(err as Error).message}; the chunk went unchanged`);
-      return c;
-    }
+    return throughStreamFunction(res.stream, c, (err) => this.streamFailed("response", err));
+  }
+
+  private streamFailed(which: "request" | "response", err: Error): void {
+    this.ctx.log.error(`${which}.stream function failed on ${this.flow.request.pretty_url}: ${err.message}; the chunk went unchanged`);
   }
 
   private forward(channel: UpstreamChannel, res: Response, c: Buffer): void {
