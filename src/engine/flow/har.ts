@@ -242,8 +242,9 @@ export function fromHar(json: string): { flows: HTTPFlow[]; errors: string[] } {
 function flowFromEntry(e: HarEntry): HTTPFlow {
   const start = Date.parse(e.startedDateTime) / 1000;
   const body = bodyFromHar(e.request.postData);
-  const req = Request.make(e.request.method, e.request.url, body, plainFields(e.request.headers));
-  req.headers.delete("content-encoding");
+  // HAR holds the decoded body: made with its Content-Encoding, the request would encode it again
+  // (and with the header then taken away, send gzip bytes as plain).
+  const req = Request.make(e.request.method, e.request.url, body, plainFields(e.request.headers).filter(([name]) => name.toLowerCase() !== "content-encoding"));
   req.http_version = httpVersion(e.request.httpVersion);
   req.timestamp_start = start;
   req.timestamp_end = start;

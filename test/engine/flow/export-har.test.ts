@@ -86,6 +86,16 @@ test("HAR export and import round-trip the request, the response and non-UTF-8 b
   assert.equal(summarize(back as HTTPFlow, 1, true).client, "", "HAR has no client address: the list and dump show none, not ':0'");
 });
 
+test("a request sent gzipped comes back from HAR as its decoded body without Content-Encoding (not gzip bytes called plain)", () => {
+  const req = Request.make("POST", "http://api.test/up", "", { "content-type": "text/plain", "content-encoding": "gzip" });
+  req.content = Buffer.from("the plain upload");
+  assert.notDeepEqual([...(req.raw_content ?? [])], [...Buffer.from("the plain upload")], "sent gzipped");
+  const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["api.test", 80]), req);
+  const [back] = fromHar(toHar([f])).flows;
+  assert.equal(back?.request.headers.get("content-encoding"), undefined);
+  assert.equal(Buffer.from(back?.request.raw_content ?? []).toString(), "the plain upload");
+});
+
 test("a WebSocket flow's messages go to HAR as Chrome writes them (_webSocketMessages) and come back", () => {
   const f = flow();
   f.websocket = new WebSocketData();
