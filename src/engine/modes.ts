@@ -34,7 +34,9 @@ export interface ReverseTarget {
  */
 export function parseReverseTarget(mode: string): ReverseTarget {
   const spec = mode.slice("reverse:".length);
-  const withScheme = /^[a-z][a-z0-9]*:\/\//.test(spec) ? spec : `https://${spec}`;
+  // A scheme is a scheme in either case (RFC 3986): "HTTP://h" was the host "http".
+  const given = /^[a-z][a-z0-9]*(?=:\/\/)/i.exec(spec)?.[0];
+  const withScheme = given ? `${given.toLowerCase()}${spec.slice(given.length)}` : `https://${spec}`;
   const scheme = withScheme.slice(0, withScheme.indexOf(":"));
   if (UNSUPPORTED_REVERSE.includes(scheme)) throw new Error(`mode ${mode}: pryx does not proxy ${scheme} (no DTLS or QUIC yet); reverse targets are ${REVERSE_SCHEMES.join(", ")}`);
   if (!(REVERSE_SCHEMES as readonly string[]).includes(scheme)) throw new Error(`mode ${mode}: unknown scheme ${JSON.stringify(scheme)}; reverse targets are ${REVERSE_SCHEMES.join(", ")}`);
@@ -49,6 +51,8 @@ export function parseReverseTarget(mode: string): ReverseTarget {
   const port = explicit !== undefined ? Number(explicit) : DEFAULT_PORTS[scheme as ReverseScheme];
   if (port === undefined) throw new Error(`mode ${mode}: a ${scheme} target needs a port, e.g. reverse:${scheme}://${url.hostname}:${scheme === "udp" ? 5353 : 5432}`);
   if (!url.hostname) throw new Error(`mode ${mode}: no host in ${JSON.stringify(spec)}`);
+  // mitmproxy refuses one too: requests keep their own paths, and a prefix would be dropped unsaid.
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search) throw new Error(`mode ${mode}: a reverse target is SCHEME://HOST[:PORT], without a path (${url.pathname}${url.search}); requests keep their own paths`);
   return { scheme: scheme as ReverseScheme, host: url.hostname.replace(/^\[|\]$/g, ""), port };
 }
 

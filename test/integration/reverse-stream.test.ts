@@ -134,6 +134,10 @@ test("reverse targets read as mitmproxy's: https by default, each scheme's port,
   assert.throws(() => o.setText("mode", "reverse:quic://db.test:443"), /pryx does not proxy quic \(no DTLS or QUIC yet\); reverse targets are http, https, tcp, tls, udp, dns/);
   assert.throws(() => o.setText("mode", "reverse:udp://db.test"), /a udp target needs a port/);
   assert.throws(() => o.setText("mode", "reverse:ftp://files.test"), /unknown scheme "ftp"/);
+  // A scheme in capitals is that scheme (it was taken for the host "http"); a path is refused, not dropped unsaid.
+  assert.deepEqual(parseReverseTarget("reverse:HTTP://127.0.0.1:8080"), { scheme: "http", host: "127.0.0.1", port: 8080 });
+  assert.throws(() => o.setText("mode", "reverse:http://api.test:8080/v1"), /reverse:http:\/\/api\.test:8080\/v1: a reverse target is SCHEME:\/\/HOST\[:PORT\], without a path \(\/v1\)/);
+  assert.deepEqual(parseReverseTarget("reverse:http://api.test/"), { scheme: "http", host: "api.test", port: 80 });
   o.setText("mode", "reverse:tcp://db.test:5432@15432");
   assert.deepEqual(o.get("mode"), ["reverse:tcp://db.test:5432@15432"]);
 });
