@@ -57,6 +57,36 @@ test("upstream_auth: an upstream:URL mode authenticates to a proxy that asks for
   assert.equal(tunnelled.status, 200);
 });
 
+test("upstream:https:// speaks TLS to the upstream proxy, plain HTTP and CONNECT inside it, as mitmproxy does; its certificate is verified unless -k", { timeout: 15_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const tlsOrigin = await startTlsOrigin((_req, res) => res.end("tls ok"));
+  const upstream = await startProxy({ options: { ssl_insecure: "true" } });
+  // The upstream proxy behind a TLS terminator, as an HTTPS proxy is.
+  const { originCertificate } = await import("../helpers/tls-origin.ts");
+  const cert = originCertificate();
+  const terminator = tls.createServer({ key: cert.keyPem, cert: cert.certPem }, (s) => {
+    const inner = net.connect(upstream.port, "127.0.0.1");
+    s.pipe(inner).pipe(s);
+    s.on("error", () => inner.destroy());
+    inner.on("error", () => s.destroy());
+  });
+  await new Promise<void>((r) => terminator.listen(0, "127.0.0.1", r));
+  const mode = `upstream:https://127.0.0.1:${portOf(terminator)}`;
+  const proxy = await startProxy({ options: { mode, ssl_insecure: "true" } });
+  const strict = await startProxy({ options: { mode } });
+  closeAfter(t, proxy, strict, upstream, origin, tlsOrigin, { close: () => new Promise<void>((r) => terminator.close(() => r())) });
+  const ok = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  assert.equal(ok.status, 200, ok.body.toString());
+  assert.equal(ok.body.toString(), "ok");
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${tlsOrigin.port}`, servername: "app.test" });
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), "tls ok");
+  await upstream.waitFinished(2);
+  const refused = await viaProxy(strict.port, `http://127.0.0.1:${origin.port}/`);
+  assert.equal(refused.status, 502);
+  assert.match(refused.body.toString(), new RegExp(`upstream proxy 127\\.0\\.0\\.1:${portOf(terminator)}: .*certificate`, "i"));
+});
+
 test("http_connect_send_host_header: the CONNECT pryx sends an upstream proxy carries Host unless turned off", { timeout: 15_000 }, async (t) => {
   const heads: string[] = [];
   // An upstream proxy that records each CONNECT and refuses it.

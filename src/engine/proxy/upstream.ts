@@ -76,11 +76,32 @@ export async function connectFailed(ctx: ProxyContext, data: ServerConnectionHoo
   throw new UpstreamError(server.error);
 }
 
-/** The upstream proxy of an `upstream:URL` mode, if the client came in through one. */
+/** The upstream proxy of an `upstream:URL` mode, if the client came in through one; its port defaults to its scheme's, as mitmproxy's does. */
 export function upstreamProxyOf(mode: string): Address | undefined {
   if (!mode.startsWith("upstream:")) return undefined;
   const u = new URL(mode.slice("upstream:".length));
-  return [u.hostname.replace(/^\[|\]$/g, ""), u.port ? Number(u.port) : 8080];
+  return [u.hostname.replace(/^\[|\]$/g, ""), u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80];
+}
+
+/**
+ * An `upstream:https://` proxy is spoken to over TLS (verified as a server is, `-k` skipping it),
+ * as mitmproxy does; then CONNECT or the request goes inside it.
+ */
+async function secureToProxy(ctx: ProxyContext, client: Client, sock: net.Socket, proxy: Address): Promise<net.Socket> {
+  if (!client.proxy_mode.startsWith("upstream:https:")) return sock;
+  const [host] = proxy;
+  return new Promise((resolve, reject) => {
+    const t = tls.connect({ socket: sock, host, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"], ...upstreamTls(ctx.options, host).connectOptions() });
+    t.once("secureConnect", () => {
+      t.off("error", onError);
+      resolve(t);
+    });
+    const onError = (err: Error & { code?: string }): void => {
+      t.destroy();
+      reject(new UpstreamError(`upstream proxy ${formatAddress(proxy)}: ${describeConnectError(err, host, proxy[1], true)}`));
+    };
+    t.once("error", onError);
+  });
 }
 
 function withTimeout<T>(p: Promise<T>, host: string, port: number, useTls: boolean): Promise<T> {
@@ -121,6 +142,7 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
     throw new UpstreamError(server.via ? `upstream proxy ${formatAddress(server.via)}: ${msg}` : useTls ? describeConnectError(e, server.sni ?? host, port, useTls) : msg);
   }
   server.timestamp_tcp_setup = Date.now() / 1000;
+  if (target === connectVia || target === server.via) sock = await secureToProxy(ctx, client, sock, target);
   if (connectVia) {
     try {
       await connectThrough(ctx, client, sock, host, port);
