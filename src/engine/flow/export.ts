@@ -117,14 +117,20 @@ export function exportFlow(f: HTTPFlow, format: ExportFormat, preserveIp = false
   const r = f.request;
   switch (format) {
     case "curl": {
-      // GET is curl's own method: mitmproxy leaves -X out for it too.
-      const parts = ["curl", ...(preserveIp ? resolveToOriginal(f) : []), ...(r.method === "GET" ? [] : ["-X", r.method]), shellQuote(commandText(r.pretty_url))];
+      // GET is curl's own method: mitmproxy leaves -X out for it too. HEAD is -I: with -X HEAD
+      // curl waits for a body that never comes.
+      const method = r.method === "GET" ? [] : r.method === "HEAD" ? ["-I"] : ["-X", r.method];
+      const url = commandText(r.pretty_url);
+      // curl would read [] and {} as its URL globbing, and squash /../ and /./ in the path.
+      const asIs = [...(/[[\]{}]/.test(url) ? ["-g"] : []), ...(/\/\.\.?(\/|$|\?)/.test(r.path) ? ["--path-as-is"] : [])];
+      const parts = ["curl", ...(preserveIp ? resolveToOriginal(f) : []), ...method, ...asIs, shellQuote(url)];
       // As mitmproxy's: Accept-Encoding becomes --compressed, so that running the command prints
       // the body decoded rather than gzip bytes on the terminal.
       let compressed = false;
       for (const [n, v] of commandHeaders(r)) {
         if (n.toLowerCase() === "accept-encoding") compressed = true;
-        else parts.push("-H", shellQuote(commandText(`${n}: ${v}`)));
+        // "Name;" is curl's way to send a header with no value ("Name:" takes it away).
+        else parts.push("-H", shellQuote(commandText(v === "" ? `${n};` : `${n}: ${v}`)));
       }
       if (compressed) parts.push("--compressed");
       if (r.http_version.startsWith("HTTP/2")) parts.push("--http2");

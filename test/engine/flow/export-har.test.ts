@@ -184,6 +184,29 @@ test("an exported curl command, run, sends the origin the same method, query, he
   assert.equal(decodeURIComponent(got.at(-1)?.url ?? ""), "/café");
 });
 
+test("an exported curl command reproduces what curl would otherwise change: brackets and braces in the URL (globbing), /../ in the path, HEAD, a header with an empty value", { timeout: 15_000, skip: fs.existsSync("/usr/bin/curl") ? false : "no /usr/bin/curl" }, async (t) => {
+  const got: { method?: string; url?: string; headers: string[] }[] = [];
+  const origin = http.createServer((req, res) => {
+    got.push({ method: req.method, url: req.url, headers: req.rawHeaders });
+    res.end(req.method === "HEAD" ? undefined : "ok");
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", () => r()));
+  t.after(() => origin.close());
+  const port = (origin.address() as AddressInfo).port;
+  for (const method of ["GET", "HEAD"]) {
+    const req = Request.make(method, `http://127.0.0.1:${port}/`, "", [["X-Empty", ""], ["X-Full", "v"]]);
+    req.path = "/a[1]/{x}/../b?q=[z]";
+    const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["127.0.0.1", port]), req);
+    await new Promise<void>((resolve, reject) => execFile("sh", ["-c", `${exportFlow(f, "curl")} -s -o /dev/null --max-time 5`], (err) => (err ? reject(err) : resolve())));
+    const last = got.at(-1);
+    assert.equal(last?.method, method);
+    assert.equal(last?.url, "/a[1]/{x}/../b?q=[z]");
+    const at = last?.headers.findIndex((h) => h === "X-Empty") ?? -1;
+    assert.ok(at >= 0, `the empty header was sent: ${JSON.stringify(last?.headers)}`);
+    assert.equal(last?.headers[at + 1], "");
+  }
+});
+
 test("a browser's HAR entry for HTTP/2 imports without its pseudo-headers and with the version spelt HTTP/2.0", () => {
   const entry = {
     startedDateTime: "2024-01-01T00:00:00.000Z",
