@@ -179,6 +179,7 @@ function orExit<T>(parse: () => T): T {
  */
 function caNotice(info: ReadyInfo): string {
   const pem = info.caCert;
+  if (info.caCreated && info.caAdoptedFrom) return `took mitmproxy's CA from ${info.caAdoptedFrom}: what trusts it trusts pryx (${pem}, see \`pryx ca\`)`;
   return info.caCreated ? `created a new CA in ${info.confdir} — trust ${pem} (see \`pryx ca\`)` : `CA certificate: ${pem} (run \`pryx ca\` for how to trust it)`;
 }
 

@@ -242,6 +242,8 @@ export interface ReadyInfo {
   confdir: string;
   /** The CA was created on this run: the user has yet to trust it, so the start-up says so. */
   caCreated: boolean;
+  /** The mitmproxy CA file the created CA was taken from: clients that trust mitmproxy need nothing new. */
+  caAdoptedFrom?: string;
   /** The CA certificate (PEM) a client must trust. */
   caCert: string;
   options: OptionInfo[];

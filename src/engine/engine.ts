@@ -285,6 +285,7 @@ export class Engine {
       modes: this.options.get<string[]>("mode"),
       confdir,
       caCreated: ca.created,
+      ...(ca.adoptedFrom ? { caAdoptedFrom: ca.adoptedFrom } : {}),
       caCert: ca.paths.certPem,
       options: this.options.all(),
       commands: this.commands.list().map((c) => ({ name: c.name, signature: c.signature, help: c.help })),

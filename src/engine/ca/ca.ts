@@ -59,6 +59,8 @@ export interface CertificateAuthority {
   readonly issuer: LeafIssuer;
   /** This call wrote it: the first run with this confdir, whose user has yet to trust it. */
   readonly created: boolean;
+  /** The mitmproxy CA file it was made from (see `loadOrCreateCA`), when it was. */
+  readonly adoptedFrom?: string;
 }
 
 export class CAError extends Error {
@@ -94,17 +96,26 @@ export async function loadOrCreateCA(confdir: string, keySize = 2048): Promise<C
   await ensureConfdir(confdir);
   let keyFile = await readIfExists(paths.key, paths);
   let created = false;
+  let adoptedFrom: string | undefined;
   if (keyFile === undefined) {
     await refuseOrphanedCopies(paths);
+    // A confdir that holds mitmproxy's CA (~/.mitmproxy, or its file copied in): pryx takes that
+    // CA, so the phones and browsers that trust mitmproxy trust pryx without a new install.
+    const mitmproxyCa = path.join(confdir, MITMPROXY_CA_FILE);
+    const mitmproxyKeyFile = await readIfExists(mitmproxyCa, paths);
+    if (mitmproxyKeyFile !== undefined) adoptedFrom = mitmproxyCa;
     // If another pryx created the CA between our read and our write, this keeps theirs and we load it.
-    created = await writeKeyFileExclusively(paths, createCAKeyFile(keySize));
+    created = await writeKeyFileExclusively(paths, mitmproxyKeyFile?.toString('latin1') ?? createCAKeyFile(keySize));
     keyFile = await readIfExists(paths.key, paths);
     if (keyFile === undefined) {
       throw new CAError(paths.key, 'vanished right after pryx created it', recreateHint(paths));
     }
   }
-  return { ...(await loadCA(paths, keyFile)), created };
+  return { ...(await loadCA(paths, keyFile)), created, ...(created && adoptedFrom ? { adoptedFrom } : {}) };
 }
+
+/** mitmproxy's CA key and certificate, in its confdir. */
+const MITMPROXY_CA_FILE = 'mitmproxy-ca.pem';
 
 // ---------------------------------------------------------------------------
 // Creating

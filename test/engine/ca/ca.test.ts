@@ -183,3 +183,17 @@ test('created says whether this call made the CA (the first run says so to the u
   assert.equal((await loadOrCreateCA(dir)).created, true);
   assert.equal((await loadOrCreateCA(dir)).created, false);
 });
+
+test("a confdir holding mitmproxy's CA (mitmproxy-ca.pem) gets that CA, not a new one: what trusts mitmproxy trusts pryx", async (t) => {
+  const theirs = await loadOrCreateCA(tmpConfdir((fn) => t.after(fn), 'mitmproxy-made'));
+  const dir = tmpConfdir((fn) => t.after(fn));
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.copyFileSync(theirs.paths.key, path.join(dir, 'mitmproxy-ca.pem'));
+  const ca = await loadOrCreateCA(dir);
+  assert.equal(ca.fingerprint256, theirs.fingerprint256);
+  assert.equal(ca.adoptedFrom, path.join(dir, 'mitmproxy-ca.pem'));
+  assert.equal(ca.created, true, 'the start-up still tells the user, naming the file it took');
+  const again = await loadOrCreateCA(dir);
+  assert.equal(again.fingerprint256, theirs.fingerprint256);
+  assert.equal(again.adoptedFrom, undefined);
+});
