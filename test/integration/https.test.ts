@@ -555,6 +555,8 @@ test("a server reached by IP address is verified against that address: a certifi
   const refused = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${await serve(namedOnly)}`, path: "/" });
   assert.equal(refused.status, 502, refused.body.toString());
   assert.match(refused.body.toString(), /127\.0\.0\.1/);
+  // A certificate the server should not have is a warning, as mitmproxy logs it (a refused connection is info).
+  assert.equal((await proxy.waitLog(/error establishing server connection/)).level, "warn");
   const taken = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${await serve(ipOnly)}`, path: "/" });
   assert.equal(taken.status, 200, taken.body.toString());
   assert.equal(taken.body.toString(), "reached");

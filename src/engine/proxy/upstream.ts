@@ -18,6 +18,9 @@ import type { EagerServer } from "./eager.ts";
 
 export class UpstreamError extends Error {}
 
+/** A server's TLS handshake failed (its certificate, most often): a warning, as mitmproxy logs it, not a connection that merely failed. */
+class UpstreamTlsError extends UpstreamError {}
+
 const CONNECT_TIMEOUT_MS = 30_000;
 
 /**
@@ -71,7 +74,7 @@ export async function serverConnectHook(ctx: ProxyContext, client: Client, serve
 export async function connectFailed(ctx: ProxyContext, data: ServerConnectionHookData, err: unknown): Promise<never> {
   const { server, client } = data;
   server.error = (err as Error).message;
-  ctx.log.info(`${formatAddress(client.peername)}: error establishing server connection: ${server.error}`);
+  ctx.log.write(err instanceof UpstreamTlsError ? "warn" : "info", `${formatAddress(client.peername)}: error establishing server connection: ${server.error}`);
   await ctx.addons.trigger("server_connect_error", data);
   throw new UpstreamError(server.error);
 }
@@ -98,7 +101,7 @@ async function secureToProxy(ctx: ProxyContext, client: Client, sock: net.Socket
     });
     const onError = (err: Error & { code?: string }): void => {
       t.destroy();
-      reject(new UpstreamError(`upstream proxy ${formatAddress(proxy)}: ${describeConnectError(err, host, proxy[1], true)}`));
+      reject(new UpstreamTlsError(`upstream proxy ${formatAddress(proxy)}: ${describeConnectError(err, host, proxy[1], true)}`));
     };
     t.once("error", onError);
   });
@@ -233,7 +236,7 @@ async function startTls(ctx: ProxyContext, client: Client, server: Server, sock:
       // A session the server no longer takes must not fail the next connection too.
       if (resumable) forgetSession(sessionKey);
       t.destroy();
-      const failed = new UpstreamError(describeConnectError(err, server.sni ?? host, port, true));
+      const failed = new UpstreamTlsError(describeConnectError(err, server.sni ?? host, port, true));
       server.error = failed.message;
       void hook("tls_failed_server").then(() => reject(failed));
     };
