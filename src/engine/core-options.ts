@@ -233,7 +233,7 @@ export function registerCoreOptions(options: Options): void {
     name: "upstream_auth",
     type: "optional str",
     default: undefined,
-    help: "Credentials for the proxy of an upstream:URL mode: user:pass, sent as Basic Proxy-Authorization with its CONNECTs and plain-HTTP requests.",
+    help: "Credentials user:pass, sent as Basic Proxy-Authorization to the proxy of an upstream:URL mode (with its CONNECTs and plain-HTTP requests), and as Basic Authorization to the target of a reverse:URL mode.",
     validate: validUserPass,
   });
   options.add({ name: "dns_name_servers", type: "str[]", default: [], help: "Upstream resolvers for dns mode (IP or IP:PORT, comma-separated); default: the system's." });

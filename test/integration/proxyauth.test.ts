@@ -173,6 +173,27 @@ test("proxyauth @htpasswd checks htpasswd's MD5 (-m), SHA1 (-s) and plain (-p) e
   await assert.rejects(startProxy({ options: { proxyauth: `@${path.join(dir, "missing")}` } }), /cannot read the htpasswd file .*missing/);
 });
 
+test("in reverse mode upstream_auth is the target's Basic Authorization, set in requestheaders as mitmproxy does, so the flow shows it", { timeout: 10_000 }, async (t) => {
+  const seen: (string | undefined)[] = [];
+  const origin = await startHttpOrigin((req, res) => {
+    seen.push(req.headers.authorization);
+    res.end("origin");
+  });
+  const proxy = await startProxy({ options: { mode: `reverse:http://127.0.0.1:${origin.port}`, upstream_auth: "svc:s3cret" } });
+  closeAfter(t, proxy, origin);
+  const r = await new Promise<number>((resolve, reject) => {
+    http.get({ host: "127.0.0.1", port: proxy.port, path: "/", agent: false }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    }).on("error", reject);
+  });
+  assert.equal(r, 200);
+  const basic = `Basic ${Buffer.from("svc:s3cret").toString("base64")}`;
+  assert.deepEqual(seen, [basic]);
+  const [f] = await proxy.waitFinished(1);
+  assert.equal((proxy.engine.store.get(f!.id) as HTTPFlow).request.headers.get("authorization"), basic);
+});
+
 test("in reverse mode proxyauth asks with 401 and WWW-Authenticate, checks Authorization, and keeps it from the server, over HTTP/1 and HTTP/2", { timeout: 10_000 }, async (t) => {
   const seen: (string | undefined)[] = [];
   const origin = await startHttpOrigin((req, res) => {

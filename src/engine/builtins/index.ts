@@ -18,6 +18,7 @@ import { UpdateAltSvcAddon } from "./update-alt-svc.ts";
 import { BrowserAddon } from "./browser.ts";
 import { ProxyDebugAddon } from "./proxy-debug.ts";
 import { ConnectionLogAddon } from "./connection-log.ts";
+import { ReverseAuthAddon } from "./reverse-auth.ts";
 import type { HTTPFlow } from "../flow/http.ts";
 
 export interface BuiltinDeps {
@@ -35,7 +36,7 @@ export interface BuiltinDeps {
   print: (text: string) => void;
 }
 
-type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon | StickyAuthAddon | StickyCookieAddon | KeepServingAddon | HarDumpAddon | StripDnsHttpsRecordsAddon | UpdateAltSvcAddon | BrowserAddon | ProxyDebugAddon | ConnectionLogAddon;
+type Builtin = BlockAddon | AntiCacheAddon | AntiCompAddon | BodySizeAddon | BlockListAddon | MapRemoteAddon | MapLocalAddon | ModifyBodyAddon | ModifyHeadersAddon | ServerPlaybackAddon | ClientPlaybackAddon | StickyAuthAddon | StickyCookieAddon | KeepServingAddon | HarDumpAddon | StripDnsHttpsRecordsAddon | UpdateAltSvcAddon | BrowserAddon | ProxyDebugAddon | ConnectionLogAddon | ReverseAuthAddon;
 
 /**
  * pryx's share of mitmproxy's default addons, in mitmproxy's order: `before` run ahead of the
@@ -46,7 +47,7 @@ export function builtinAddons({ log, replay, noServer, served, leafSpkiSha256, b
   const serverPlayback = new ServerPlaybackAddon(log);
   const keepServing = new KeepServingAddon({ clientReplays: () => clientPlayback.pending(), serverReplays: () => serverPlayback.pending() }, served, noServer);
   return {
-    before: [new ConnectionLogAddon(log), new ProxyDebugAddon(log), new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), clientPlayback, new StickyAuthAddon(), new StickyCookieAddon(), new BodySizeAddon(), new StripDnsHttpsRecordsAddon(log)],
+    before: [new ConnectionLogAddon(log), new ProxyDebugAddon(log), new BlockAddon(log), new BlockListAddon(), new AntiCacheAddon(), new AntiCompAddon(), clientPlayback, new StickyAuthAddon(), new StickyCookieAddon(), new BodySizeAddon(), new StripDnsHttpsRecordsAddon(log), new ReverseAuthAddon()],
     after: [serverPlayback, new MapRemoteAddon(), new MapLocalAddon(), new ModifyBodyAddon(log), new ModifyHeadersAddon(log), keepServing, new HarDumpAddon(log, print), new UpdateAltSvcAddon(), new BrowserAddon(log, leafSpkiSha256, browserProxy)],
   };
 }
