@@ -9,7 +9,7 @@ import { credentialCheck } from "./proxy/proxy-credentials.ts";
 import { readTrustedCa, readTrustedCaDir } from "./proxy/trusted-ca.ts";
 import { ONBOARDING_HOST } from "./ca/onboarding.ts";
 import { readCustomCerts } from "./ca/custom-certs.ts";
-import { TLS_VERSIONS, validClientCerts, validTlsSetting, validTlsVersion } from "./proxy/tls-settings.ts";
+import { TLS_VERSIONS, type TlsVersionName, validClientCerts, validTlsSetting, validTlsVersion } from "./proxy/tls-settings.ts";
 import { CONSOLE_LAYOUTS, CONSOLE_PALETTES, CONTENT_VIEWS, FLOWLIST_LAYOUTS, FLOWLIST_LAYOUT_HELP } from "../console-choices.ts";
 import { LOG_LEVELS } from "../protocol.ts";
 import { ProtoDefinitions } from "../proto-definitions.ts";
@@ -125,6 +125,13 @@ export function registerCoreOptions(options: Options): void {
     const whose = side === "client" ? "clients' connections to pryx" : "pryx's connections to servers";
     options.add({ name: `tls_version_${side}_min`, type: "choice", default: "TLS1_2", choices: [...TLS_VERSIONS], help: `The oldest TLS version for ${whose} (UNBOUNDED: the oldest there is).`, validate: validTlsVersion });
     options.add({ name: `tls_version_${side}_max`, type: "choice", default: "UNBOUNDED", choices: [...TLS_VERSIONS], help: `The newest TLS version for ${whose}.`, validate: validTlsVersion });
+    const [min, max] = [`tls_version_${side}_min`, `tls_version_${side}_max`];
+    // Else every handshake on that side fails with "no protocols available".
+    options.addRule([min, max], (get) => {
+      const [lo, hi] = [get(min) as TlsVersionName, get(max) as TlsVersionName];
+      if (lo === "UNBOUNDED" || hi === "UNBOUNDED" || TLS_VERSIONS.indexOf(lo) <= TLS_VERSIONS.indexOf(hi)) return undefined;
+      return `${min} ${lo} is newer than ${max} ${hi}: no TLS version would be left for ${whose}`;
+    });
     options.add({ name: `ciphers_${side}`, type: "optional str", default: undefined, help: `The ciphers for ${whose}, in OpenSSL's syntax.`, validate: validTlsSetting("ciphers") });
     options.add({ name: `tls_ecdh_curve_${side}`, type: "optional str", default: undefined, help: `The elliptic curve(s) for ECDHE key exchange on ${whose}, as OpenSSL names them (X25519, P-256, ...).`, validate: validTlsSetting("ecdhCurve") });
   }

@@ -51,6 +51,7 @@ const EXPECTS: Record<OptionType, string> = {
  */
 export class Options {
   private readonly entries = new Map<string, Entry>();
+  private readonly rules: { names: readonly string[]; why: (get: (name: string) => OptionValue) => string | undefined }[] = [];
   private readonly listeners = new Set<(updated: Set<string>) => void>();
   /** Values given for options not registered yet (mitmproxy's deferred options): an addon's `load` adds them. */
   private readonly deferred = new Map<string, OptionText>();
@@ -200,18 +201,32 @@ export class Options {
     return this.apply(parsed);
   }
 
-  /** Two options that exclude each other (exclusiveWith) are not both set by these values. */
-  private checkExclusive(parsed: Map<string, OptionValue>): void {
+  /**
+   * A rule over several options, checked against the values they are about to have whenever one
+   * of `names` is set: `why` says what is wrong with them, or undefined. (One option's own value
+   * is its spec's `validate`.)
+   */
+  addRule(names: readonly string[], why: (get: (name: string) => OptionValue) => string | undefined): void {
+    this.rules.push({ names, why });
+  }
+
+  private checkRules(parsed: Map<string, OptionValue>): void {
+    const get = (name: string): OptionValue => (parsed.has(name) ? (parsed.get(name) as OptionValue) : this.get(name));
     const set = (v: OptionValue): boolean => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== "" && v !== false);
+    // Two options that exclude each other (exclusiveWith) are not both set.
     for (const [name, v] of parsed) {
       const other = this.entries.get(name)?.spec.exclusiveWith;
-      if (!other || !set(v)) continue;
-      if (set(parsed.has(other) ? parsed.get(other) : this.get(other))) throw new OptionError(`the ${[name, other].sort().join(" and ")} options are mutually exclusive (as in mitmproxy): set one`);
+      if (other && set(v) && set(get(other))) throw new OptionError(`the ${[name, other].sort().join(" and ")} options are mutually exclusive (as in mitmproxy): set one`);
+    }
+    for (const rule of this.rules) {
+      if (!rule.names.some((n) => parsed.has(n))) continue;
+      const why = rule.why(get);
+      if (why) throw new OptionError(why);
     }
   }
 
   private apply(parsed: Map<string, OptionValue>): Set<string> {
-    this.checkExclusive(parsed);
+    this.checkRules(parsed);
     const updated = new Set<string>();
     for (const [name, v] of parsed) {
       const e = this.entries.get(name) as Entry;

@@ -267,6 +267,18 @@ test("allow_hosts and ignore_hosts exclude each other, as in mitmproxy: set toge
   assert.deepEqual([o.get("ignore_hosts"), o.get("allow_hosts")], [[], ["b"]]);
 });
 
+test("a TLS version minimum newer than the maximum is refused when set, naming both (every handshake would fail); set together in order, they are taken", () => {
+  const o = new Options();
+  registerCoreOptions(o);
+  o.setText("tls_version_server_max", "TLS1_2");
+  assert.throws(() => o.setText("tls_version_server_min", "TLS1_3"), /tls_version_server_min TLS1_3 is newer than tls_version_server_max TLS1_2: no TLS version would be left for pryx's connections to servers/);
+  assert.equal(o.get("tls_version_server_min"), "TLS1_2");
+  o.update({ tls_version_server_min: "TLS1_3", tls_version_server_max: "TLS1_3" });
+  assert.deepEqual([o.get("tls_version_server_min"), o.get("tls_version_server_max")], ["TLS1_3", "TLS1_3"]);
+  // The client side is its own pair.
+  o.setText("tls_version_client_min", "TLS1_3");
+});
+
 test("a string option refused for what it says names the option and the reason, not a type it has (any text is a string)", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-str-refusal-"));
   const file = path.join(dir, "notes.mitm");
