@@ -178,7 +178,7 @@ test("client_certs: a server that asks for a client certificate gets the PEM's, 
   const refused = await httpsViaProxy(proxy.port, req);
   assert.equal(refused.status, 502, "no client certificate: the server refuses");
   // Said so, with the option that gives one (TLS 1.3's "certificate required" alert).
-  assert.match(refused.body.toString(), /the server asks for a client certificate \(give one with --set client_certs=FILE\)/);
+  assert.match(refused.body.toString(), /the server asks for a client certificate \(give one with --set client_certs=FILE, or put HOST\.pem for this server in the client_certs directory\)/);
   for (const where of [file, path.join(dir, "per-host")]) {
     proxy.engine.options.setText("client_certs", where);
     const res = await httpsViaProxy(proxy.port, req);

@@ -540,7 +540,8 @@ function opensslReason(message: string): string {
  * alert comes with the first read, so a response's error needs this as well as a handshake's.
  */
 export function tlsErrorText(err: Error): string {
-  if (/certificate required/i.test(err.message)) return "the server asks for a client certificate (give one with --set client_certs=FILE)";
+  // client_certs may be set already, as a directory with no HOST.pem for this server.
+  if (/certificate required/i.test(err.message)) return "the server asks for a client certificate (give one with --set client_certs=FILE, or put HOST.pem for this server in the client_certs directory)";
   const reason = opensslReason(err.message);
   // TLS 1.2 says only "handshake failure" for it, as for a cipher or curve the two do not share.
   if (/alert handshake failure/i.test(reason)) return `${reason} (a server that wants a client certificate says this too: --set client_certs=FILE gives one)`;
