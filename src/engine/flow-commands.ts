@@ -310,13 +310,25 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     for (const f of flows) store.add(f.copy());
     return counted("duplicated", flows.length);
   });
+  const saveHar = (args: string[], command: string): string => {
+    const flows = resolveToRead(store, specArg(args, command));
+    const file = args[1];
+    if (!file) throw new CommandError(`${command} needs a path`);
+    fs.writeFileSync(file, toHar(flows));
+    // HAR holds HTTP (and WebSocket) flows only; the others are said to be left out, not counted in.
+    const http = flows.filter((f) => f instanceof HTTPFlow).length;
+    const other = flows.length - http;
+    return `${counted("saved", http)} as HAR to ${file}${other ? `; ${other} flow${other === 1 ? "" : "s"} not HTTP (TCP, UDP, DNS) left out` : ""}`;
+  };
   commands.add({
     name: "save.file",
     signature: "save.file flows path",
-    help: "Save flows to a flow file: pryx's, or mitmproxy's for a .mitm or .flow name (a leading + appends).",
+    help: "Save flows to a flow file: pryx's, mitmproxy's for a .mitm or .flow name, HAR for a .har one (a leading + appends, but not to a HAR).",
     run: async (args) => {
-      const ids = flowIdsArg(args, "save.file");
       const spec = args[1];
+      // A HAR is one JSON document: written whole, as save.har writes it, never appended to.
+      if (spec && /\.har$/i.test(spec) && !spec.startsWith("+")) return saveHar(args, "save.file");
+      const ids = flowIdsArg(args, "save.file");
       if (!spec) throw new CommandError("save.file needs a path");
       const { file, append, format } = savePath(spec);
       const { written, leftOut } = await writeFlowFile(file, append, format, ids, (id) => store.readOnce(id));
@@ -404,16 +416,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     name: "save.har",
     signature: "save.har flows path",
     help: "Save flows as a HAR file.",
-    run: (args) => {
-      const flows = resolveToRead(store, specArg(args, "save.har"));
-      const file = args[1];
-      if (!file) throw new CommandError("save.har needs a path");
-      fs.writeFileSync(file, toHar(flows));
-      // HAR holds HTTP (and WebSocket) flows only; the others are said to be left out, not counted in.
-      const http = flows.filter((f) => f instanceof HTTPFlow).length;
-      const other = flows.length - http;
-      return `${counted("saved", http)} as HAR to ${file}${other ? `; ${other} flow${other === 1 ? "" : "s"} not HTTP (TCP, UDP, DNS) left out` : ""}`;
-    },
+    run: (args) => saveHar(args, "save.har"),
   });
   commands.add({
     name: "set",
