@@ -465,6 +465,8 @@ await yargs(hideBin(process.argv))
     (y) =>
       y
         .option("confdir", { type: "string", coerce: lastOne })
+        // As for the proxy: --set confdir=… and key_size, listen_host… are what it reads.
+        .option("set", { type: "string", array: true, describe: "Set an option as the proxy would: name=value (confdir, key_size, listen_port…); repeatable" })
         .option("listen-port", { alias: "p", type: "string", coerce: lastOne, describe: "The port the instructions name (default: config.yaml's, else 8080)" })
         .option("listen-host", { type: "string", coerce: lastOne, describe: "The address the instructions name" }),
     (argv) => runCa(argv),

@@ -56,6 +56,10 @@ test("pryx ca names the address pryx will listen on and the onboarding host: con
   const fromFlags = await run(process.execPath, [PRYX, "ca", "--confdir", confdir, "-p", "7777", "--listen-host", "::1"]);
   assert.equal(fromFlags.code, 0, fromFlags.stderr);
   assert.ok(fromFlags.stdout.includes(`-x http://[::1]:7777 https://example.com/`), fromFlags.stdout);
+  // --set, as the proxy takes it (a command line copied from a pryx run).
+  const fromSet = await run(process.execPath, [PRYX, "ca", "--set", `confdir=${confdir}`, "--set", "listen_port=7070"]);
+  assert.equal(fromSet.code, 0, fromSet.stderr);
+  assert.ok(fromSet.stdout.includes(`curl --cacert ${pem} -x http://127.0.0.1:7070 https://example.com/`), fromSet.stdout);
 });
 
 test(
