@@ -87,6 +87,16 @@ test("upstream:https:// speaks TLS to the upstream proxy, plain HTTP and CONNECT
   assert.match(refused.body.toString(), new RegExp(`upstream proxy 127\\.0\\.0\\.1:${portOf(terminator)}: .*certificate`, "i"));
 });
 
+test("an upstream proxy that drops a plain request is named in the error, not only the server it never reached", { timeout: 10_000 }, async (t) => {
+  const dropper = net.createServer((s) => s.once("data", () => s.destroy()));
+  await new Promise<void>((r) => dropper.listen(0, "127.0.0.1", r));
+  const proxy = await startProxy({ options: { mode: `upstream:http://127.0.0.1:${portOf(dropper)}` } });
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => dropper.close(() => r())) });
+  const r = await viaProxy(proxy.port, "http://origin.test:8000/");
+  assert.equal(r.status, 502);
+  assert.match(r.body.toString(), new RegExp(`server origin\\.test:8000 \\(through upstream proxy 127\\.0\\.0\\.1:${portOf(dropper)}\\)`));
+});
+
 test("http_connect_send_host_header: the CONNECT pryx sends an upstream proxy carries Host unless turned off", { timeout: 15_000 }, async (t) => {
   const heads: string[] = [];
   // An upstream proxy that records each CONNECT and refuses it.

@@ -1,12 +1,11 @@
 import { Headers } from "../flow/headers.ts";
 import { Response, type HTTPFlow } from "../flow/http.ts";
 import { FlowError, FlowKilled } from "../flow/flow.ts";
-import { formatAddress } from "../flow/connection.ts";
 import type { MessageHead } from "../http1/parser.ts";
 import type { ProxyContext } from "./context.ts";
 import type { RequestBody, UpstreamChannel } from "./channel.ts";
 import type { UpstreamPool } from "./pool.ts";
-import { UpstreamError, tlsErrorText } from "./upstream.ts";
+import { UpstreamError, serverName, tlsErrorText } from "./upstream.ts";
 import { modifiedRequestBody, streamFunctionTail, throughStreamFunction } from "./stream-function.ts";
 import { isWebSocketUpgrade } from "./websocket.ts";
 import { WebSocketData } from "../flow/websocket.ts";
@@ -421,7 +420,7 @@ export class HttpExchange {
             if (abandoned) return;
             this.pool.forget(channel);
             channel.close();
-            const reported = err instanceof UpstreamError ? err : new UpstreamError(`server ${formatAddress(flow.server_conn.address) || "?"}: ${tlsErrorText(err)}`);
+            const reported = err instanceof UpstreamError ? err : new UpstreamError(`${serverName(flow.server_conn)}: ${tlsErrorText(err)}`);
             reject(!gotAny && !streamBody && channel.reused ? new StaleConnection(reported) : reported);
           },
         },

@@ -6,7 +6,7 @@ import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
 import { streamBodyInto, type RequestBody, type ResponseSink, type UpstreamChannel } from "./channel.ts";
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
-import { serverClosed } from "./upstream.ts";
+import { serverClosed, serverName } from "./upstream.ts";
 
 /** An HTTP/2 session to a server that offered h2; requests of one client share it as streams. */
 export class H2Upstream implements UpstreamChannel {
@@ -128,7 +128,7 @@ export class H2Upstream implements UpstreamChannel {
       body.stream(() => true);
       body.resume();
     };
-    const cutShort = (): Error => new Error(`server ${formatAddress(this.server.address)} ended the HTTP/2 stream after ${received} of the ${promised} bytes its Content-Length promised`);
+    const cutShort = (): Error => new Error(`${serverName(this.server)} ended the HTTP/2 stream after ${received} of the ${promised} bytes its Content-Length promised`);
     stream.on("error", (err) => {
       this.streams.delete(stream);
       // nghttp2 checks the length itself and says only PROTOCOL_ERROR: what fell short says more.
@@ -136,7 +136,7 @@ export class H2Upstream implements UpstreamChannel {
     });
     stream.on("close", () => {
       this.streams.delete(stream);
-      if (!done) sink.onError(new Error(`server ${formatAddress(this.server.address)} reset the HTTP/2 stream (${h2ErrorName(stream.rstCode)})`));
+      if (!done) sink.onError(new Error(`${serverName(this.server)} reset the HTTP/2 stream (${h2ErrorName(stream.rstCode)})`));
       done = true;
       dropRest();
     });

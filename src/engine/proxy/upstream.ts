@@ -18,6 +18,12 @@ import type { EagerServer } from "./eager.ts";
 
 export class UpstreamError extends Error {}
 
+/** A server as its errors name it: through an upstream proxy, that proxy too (it may be what failed). */
+export function serverName(server: Server): string {
+  const address = formatAddress(server.address) || "?";
+  return server.via ? `server ${address} (through upstream proxy ${formatAddress(server.via)})` : `server ${address}`;
+}
+
 /** A server's TLS handshake failed (its certificate, most often): a warning, as mitmproxy logs it, not a connection that merely failed. */
 class UpstreamTlsError extends UpstreamError {}
 
@@ -477,7 +483,7 @@ export class H1Upstream implements UpstreamChannel {
   }
 
   private closedEarly(): UpstreamError {
-    return new UpstreamError(`server ${formatAddress(this.server.address)} closed the connection before the response was complete`);
+    return new UpstreamError(`${serverName(this.server)} closed the connection before the response was complete`);
   }
 
   /** Hands the socket over for a relay after an upgrade; the caller now owns it. */
