@@ -262,6 +262,8 @@ test("flow.response.stream set in responseheaders sends the body on before the s
   await client.take((b) => (b.includes("\r\n0\r\n\r\n") ? b.length : undefined), "the last chunk");
   await proxy.waitFinished(1);
   assert.equal(contentInResponseHook, undefined, "a streamed body is not kept");
+  // mitmproxy's line for it, so a log shows that a body went through unkept.
+  assert.match((await proxy.waitLog(/Streaming response from/)).msg, /^127\.0\.0\.1:\d+: Streaming response from 127\.0\.0\.1\.$/);
 });
 
 test("flow.request.stream set in requestheaders sends the body to the server as it arrives", { timeout: 10_000 }, async (t) => {
@@ -288,6 +290,7 @@ test("flow.request.stream set in requestheaders sends the body to the server as 
   assert.equal(res.status, 200);
   assert.equal(res.body.toString(), "got 12");
   assert.equal(wholeBody, "first;second");
+  await proxy.waitLog(/: Streaming request to 127\.0\.0\.1\.$/);
 });
 
 test("flow.kill() in a hook ends the flow there: the server is not asked, the client gets no response, and error fires", { timeout: 15_000 }, async (t) => {

@@ -6,6 +6,7 @@ import type { ProxyContext } from "./context.ts";
 import type { RequestBody, UpstreamChannel } from "./channel.ts";
 import type { UpstreamPool } from "./pool.ts";
 import { UpstreamError, serverName, tlsErrorText } from "./upstream.ts";
+import { formatAddress } from "../flow/connection.ts";
 import { modifiedRequestBody, streamFunctionTail, throughStreamFunction } from "./stream-function.ts";
 import { isWebSocketUpgrade } from "./websocket.ts";
 import { WebSocketData } from "../flow/websocket.ts";
@@ -168,6 +169,7 @@ export class HttpExchange {
     await this.checkRequestSize();
     let streamedTo: UpstreamChannel | undefined;
     if (req.stream && !flow.response) {
+      this.logStreaming("request to");
       body.keepStreamed = ctx.options.get<boolean>("store_streamed_bodies");
       if (typeof req.stream === "function") {
         this.sent = modifiedRequestBody(body, req.stream, (err) => this.streamFailed("request", err));
@@ -321,6 +323,7 @@ export class HttpExchange {
       const kept: Buffer[] | undefined = ctx.options.get<boolean>("store_streamed_bodies") ? [] : undefined;
       const startStreaming = (res: Response): void => {
         streaming = true;
+        this.logStreaming("response from");
         // A stream function may change the body's length: the announced one would be wrong.
         if (typeof res.stream === "function" && res.plainHeaders.has("content-length")) {
           res.plainHeaders.delete("content-length");
@@ -433,6 +436,11 @@ export class HttpExchange {
   private modified(res: Response, c: Buffer): Buffer {
     if (typeof res.stream !== "function") return c;
     return throughStreamFunction(res.stream, c, (err) => this.streamFailed("response", err));
+  }
+
+  /** mitmproxy's line: the body goes through as it comes, and the flow will not hold it. */
+  private logStreaming(what: "request to" | "response from"): void {
+    this.ctx.log.info(`${formatAddress(this.flow.client_conn.peername)}: Streaming ${what} ${this.flow.request.pretty_host}.`);
   }
 
   private streamFailed(which: "request" | "response", err: Error): void {
