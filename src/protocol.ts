@@ -152,6 +152,8 @@ export interface FlowDetail {
   timings: { name: string; ts: number }[];
   /** A DNS flow's query and answer as text lines (mitmproxy's sections), for the Request and Response tabs. */
   dns: { request: string[]; response: string[] | undefined } | undefined;
+  /** The flow's metadata (addons', proxyauth's user), each value as text: the Detail tab's Metadata section. */
+  metadata?: [string, string][];
 }
 
 export type OptionType = "bool" | "int" | "str" | "optional str" | "str[]" | "filter" | "choice";

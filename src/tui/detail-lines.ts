@@ -299,6 +299,11 @@ function detailTab(d: FlowDetail): Line[] {
   }
   if (s.comment) out.push([{ text: "  Comment: ", style: "key" }, { text: escapeAscii(s.comment) }]);
   out.push([]);
+  if (d.metadata?.length) {
+    out.push([{ text: "Metadata:", style: "heading" }]);
+    for (const [k, v] of d.metadata) out.push([{ text: `  ${escapeAscii(k)}: `, style: "key" }, { text: escapeAscii(v) }]);
+    out.push([]);
+  }
   out.push(...connectionLines("Server Connection:", d.server));
   out.push(...certificateLines(d.server.certificate));
   out.push(...connectionLines("Client Connection:", d.client));

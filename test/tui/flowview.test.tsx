@@ -552,3 +552,34 @@ test("space on the last flow (p on the first) says there are no more flows, as m
     h.unmount();
   }
 });
+
+test("the Detail tab lists the flow's metadata (an addon's notes, proxyauth's user), as mitmproxy's does; the engine gives it as text", async () => {
+  const { flowDetail } = await import("../../src/engine/flow/detail.ts");
+  const { HTTPFlow, Request } = await import("../../src/engine/flow/http.ts");
+  const { Client, Server } = await import("../../src/engine/flow/connection.ts");
+  const { summarize } = await import("../../src/engine/flow/summary.ts");
+  const flow = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["api.test", 80]), Request.make("GET", "http://api.test/", "", {}));
+  flow.metadata = { proxyauth: ["alice", "pw"], note: "seen twice" };
+  const detail = flowDetail(flow, summarize(flow, 1, true), 1000, 0);
+  assert.deepEqual(detail.metadata, [["proxyauth", '["alice","pw"]'], ["note", "seen twice"]]);
+
+  const h = await renderConsole();
+  try {
+    const [f] = makeFlows(1, () => ({ seq: 1 }));
+    h.engine.add([f!]);
+    const orig = h.engine.request.bind(h.engine);
+    h.engine.request = (async (req: Parameters<typeof orig>[0]) => {
+      if (req.op !== "detail") return orig(req);
+      h.engine.requests.push(req);
+      return { ...makeDetail(f!), metadata: detail.metadata };
+    }) as typeof h.engine.request;
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    await press(h, KEY.right);
+    const d = await press(h, KEY.right);
+    assert.match(d, /\[Detail\]/);
+    assert.match(d, /Metadata:\n +proxyauth: \["alice","pw"\]\n +note: seen twice/);
+  } finally {
+    h.unmount();
+  }
+});

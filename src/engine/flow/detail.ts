@@ -50,6 +50,22 @@ function connection(c: Client | Server): ConnectionDetail {
   };
 }
 
+/** Longer values are cut: the Detail tab shows what an addon noted, not a dump of its state. */
+const METADATA_VALUE_CHARS = 500;
+
+/** Each metadata entry as text, as mitmproxy's Detail tab lists them: strings as they are, other values as JSON. */
+function metadataLines(metadata: Record<string, unknown>): [string, string][] {
+  return Object.entries(metadata).map(([k, v]) => {
+    let text: string;
+    try {
+      text = typeof v === "string" ? v : (JSON.stringify(v) ?? String(v));
+    } catch {
+      text = String(v);
+    }
+    return [k, text.length > METADATA_VALUE_CHARS ? `${text.slice(0, METADATA_VALUE_CHARS)}…` : text];
+  });
+}
+
 /** The full view of one flow the console asks for when it opens it; bodies cut to `limit` bytes. */
 /** `bodies: false` leaves the bodies out (not even decoded): for readers that show headers only. */
 export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offset: number, bodies = true): FlowDetail {
@@ -75,6 +91,7 @@ export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offs
     server: connection(flow.server_conn),
     timings,
     dns: undefined,
+    ...(Object.keys(flow.metadata).length ? { metadata: metadataLines(flow.metadata) } : {}),
   };
   if (flow instanceof HTTPFlow) {
     const r = flow.request;
