@@ -118,12 +118,21 @@ export function sanitize(s: string): string {
 const ONE_COLUMN_EACH = /^[\x00-\u02ff]*$/;
 
 /**
- * The columns a terminal gives `s`, measured as Ink measures it (string-width): a CJK path
- * takes two columns a character, and counting it by length pushed the row's last column off
- * the screen.
+ * The columns a terminal gives `s`: a CJK path takes two a character (counting it by length
+ * pushed the row's last column off the screen). Summed a code point at a time, as rows are cut
+ * (`fitColumns`) and as tmux and many terminals draw them: an emoji sequence (a ZWJ family, a
+ * skin tone) is one glyph to string-width but each of its parts to tmux, and measured whole a
+ * line of them "fit" and overflowed the screen. A terminal that joins them draws less, never more.
  */
 export function columns(s: string): number {
-  return ONE_COLUMN_EACH.test(s) ? s.length : stringWidth(s);
+  if (ONE_COLUMN_EACH.test(s)) return s.length;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const cp = s.codePointAt(i)!;
+    if (cp > 0xffff) i++;
+    n += columnsOf(cp);
+  }
+  return n;
 }
 
 /** Columns of single code points seen, as string-width gives them (it costs microseconds a call). */
@@ -133,7 +142,7 @@ function columnsOf(cp: number): number {
   let w = codePointColumns.get(cp);
   if (w === undefined) {
     if (codePointColumns.size >= 65_536) codePointColumns.clear();
-    w = columns(String.fromCodePoint(cp));
+    w = cp < 0x300 ? 1 : stringWidth(String.fromCodePoint(cp));
     codePointColumns.set(cp, w);
   }
   return w;

@@ -34,6 +34,17 @@ test("wrapColumns breaks after the last space that fits, cuts only a word longer
   assert.deepEqual(wrapColumns("主机名", 1, 1), ["主", "机", "名"]);
 });
 
+test("emoji sequences are measured a code point at a time, as tmux draws them: a line of ZWJ families or skin tones is wrapped, not taken to fit", () => {
+  const family = "\u{1F468}\u200d\u{1F469}\u200d\u{1F467}";
+  const thumbs = "\u{1F44D}\u{1F3FD}";
+  // string-width calls each one glyph two columns wide; tmux gives each part its own.
+  assert.equal(columns(family), 6);
+  assert.equal(columns(thumbs), 4);
+  const line = `"fam": "${family.repeat(30)}"`;
+  assert.ok(columns(line) > 80, "the line is wider than the screen: it must be wrapped");
+  for (const row of wrapColumns(line, 80, 80)) assert.ok(columns(row) <= 80, row);
+});
+
 test("fitUrl keeps the end of a long host and the start of the path", () => {
   assert.equal(fitUrl("example.com", "/a", 40), "example.com/a");
   const s = fitUrl("very.long.subdomain.chain.example.com", "/api/v1/items/12345?x=1", 30);
