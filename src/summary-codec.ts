@@ -89,7 +89,9 @@ export class SummaryWriter {
   /** The record's next text field; undefined is written as "" (its presence flag tells them apart). */
   text(value: string | undefined): void {
     // A separator inside a field (a comment, an error) would shift every field after it.
-    const v = value === undefined ? "" : value.includes(SEP) ? value.replaceAll(SEP, "\ufffd") : value;
+    // An addon may have put a number or an object where text goes (a comment): as text, not a throw that drops the batch.
+    const text = typeof value === "string" ? value : value === undefined || value === null ? "" : String(value);
+    const v = text.includes(SEP) ? text.replaceAll(SEP, "\ufffd") : text;
     this.parts.push(v);
     this.length += v.length;
     this.fields++;

@@ -124,7 +124,15 @@ export class Engine {
     const inAddLog = new AsyncLocalStorage<true>();
     this.log.setSink((e) => {
       // dump prints a batch's log before its flows: the flows finished before this line go first.
-      if (!this.init.keepFlows && this.store.pendingCount() > 0 && this.options.get<number>("flow_detail") > 0) this.flush();
+      if (!this.init.keepFlows && this.store.pendingCount() > 0 && this.options.get<number>("flow_detail") > 0) {
+        // A flush that fails is the timer's to report: logging it must not throw it again (the
+        // uncaughtException handler logs through here).
+        try {
+          this.flush();
+        } catch {
+          this.scheduleFlush();
+        }
+      }
       this.logs.push(e);
       if (this.logs.length > MAX_LOGS_PER_BATCH) this.logs.splice(0, this.logs.length - MAX_LOGS_PER_BATCH);
       this.scheduleFlush();

@@ -119,3 +119,24 @@ test("flows, requests, responses and headers print as mitmproxy's reprs in an ad
   assert.equal(inspect(f), "<HTTPFlow\n  request = Request(GET example.com:80/path?q=1)\n  response = Response(200, text/plain, 5b)>");
   assert.equal(inspect(f.response), "Response(200, text/plain, 5b)");
 });
+
+test("an addon that sets flow.marked to a boolean (mitmproxy's search.py) or a comment to a number does not stop the proxy: true is the default marker, false unmarks", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const addon = {
+    name: "marks",
+    response(f) {
+      const loose = f as unknown as { marked: unknown; comment: unknown };
+      loose.marked = f.request.path === "/yes";
+      loose.comment = 42;
+    },
+  } satisfies Addon;
+  for (const keepFlows of [false, true]) {
+    const proxy = await startProxy({ addons: [addon], keepFlows, options: { flow_detail: "1" } });
+    closeAfter(t, proxy);
+    for (const path of ["/yes", "/no", "/again"]) assert.equal((await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}${path}`)).status, 200, `${path}, keepFlows ${keepFlows}`);
+    const done = await proxy.waitFinished(3);
+    assert.deepEqual(done.map((f) => [f.marker, f.comment]), [[":default:", "42"], ["", "42"], ["", "42"]]);
+    assert.deepEqual(proxy.logs.filter((l) => l.level === "error"), []);
+  }
+  await origin.close();
+});

@@ -1,4 +1,5 @@
 import { uuid } from "./uuid.ts";
+import { DEFAULT_MARKER } from "../../markers.ts";
 import type { Client, Server } from "./connection.ts";
 
 /** A flow's error: why it did not complete (mitmproxy's `Error`). */
@@ -46,10 +47,29 @@ export abstract class Flow {
   server_conn: Server;
   error: FlowError | undefined = undefined;
   intercepted = false;
-  /** Non-empty when marked (mitmproxy uses a marker string such as ":default:"). */
-  marked = "";
+  #marked = "";
+  /**
+   * Non-empty when marked (mitmproxy uses a marker string such as ":default:"). What an addon
+   * sets is taken as mitmproxy's scripts use it: true is the default marker, false or nothing
+   * unmarks, anything else is its text (a boolean here once stopped the proxy).
+   */
+  get marked(): string {
+    return this.#marked;
+  }
+  set marked(value: string) {
+    const v: unknown = value;
+    this.#marked = typeof v === "string" ? v : v === true ? DEFAULT_MARKER : v === false || v === undefined || v === null ? "" : String(v);
+  }
   is_replay: "request" | "response" | null = null;
-  comment = "";
+  #comment = "";
+  /** Text: a number or object an addon sets is kept as its text (packing a flow expects one). */
+  get comment(): string {
+    return this.#comment;
+  }
+  set comment(value: string) {
+    const v: unknown = value;
+    this.#comment = typeof v === "string" ? v : v === undefined || v === null ? "" : String(v);
+  }
   metadata: Record<string, unknown> = {};
   timestamp_created = Date.now() / 1000;
   /** True while the proxy is still working on the flow. */
