@@ -343,3 +343,26 @@ test("add_log gets each event-log entry; what its handler logs, before or after 
   // Shown all the same.
   assert.ok(proxy.logs.some((l) => l.msg === "from add_log, at once"));
 });
+
+test("stream_large_bodies by a declared length is set before requestheaders and responseheaders, as mitmproxy's StreamBodies sets it: an addon sees stream true there", { timeout: 10_000 }, async (t) => {
+  const big = "x".repeat(4096);
+  const origin = await startHttpOrigin((req, res) => {
+    req.resume();
+    req.on("end", () => res.end(req.url === "/big" ? big : "small"));
+  });
+  const seen: string[] = [];
+  const proxy = await startProxy({
+    options: { stream_large_bodies: "1k" },
+    addons: [{
+      name: "watch",
+      requestheaders: (f) => void seen.push(`request ${f.request.path} ${String(f.request.stream)}`),
+      responseheaders: (f) => void seen.push(`response ${f.request.path} ${String(f.response?.stream)}`),
+    }],
+  });
+  closeAfter(t, proxy, origin);
+  const up = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/big`, { method: "POST", body: big });
+  assert.equal(up.body.toString(), big);
+  const small = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/small`, { method: "POST", body: "tiny" });
+  assert.equal(small.body.toString(), "small");
+  assert.deepEqual(seen, ["request /big true", "response /big true", "request /small false", "response /small false"]);
+});

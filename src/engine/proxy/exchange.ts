@@ -164,6 +164,9 @@ export class HttpExchange {
       this.writer.continue100();
       req.plainHeaders.delete("expect");
     }
+    // stream_large_bodies by a declared length is decided before requestheaders, as mitmproxy's
+    // StreamBodies addon decides it there: the hook sees `stream` set (and may unset it).
+    if (sizeVerdict(this.sizes, announcedSize(req.plainHeaders)) === "stream") req.stream = true;
     await ctx.addons.trigger("requestheaders", flow);
     await this.waitIfIntercepted();
     await this.checkRequestSize();
@@ -362,6 +365,8 @@ export class HttpExchange {
             flow.response = res;
             ctx.notify(flow);
             channel.pauseResponse(flow);
+            // As for the request: a declared length over stream_large_bodies is streaming before responseheaders.
+            if (!responseHasNoBody(flow.request.method, res.status_code) && sizeVerdict(this.sizes, announcedSize(res.plainHeaders)) === "stream") res.stream = true;
             headDone = ctx.addons.trigger("responseheaders", flow).then(() => {
               if (flow.killed) {
                 // Killed in responseheaders: nothing of the response goes to the client, and the
