@@ -264,12 +264,14 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
   commands.add({
     name: "view.flows.remove",
     signature: "view.flows.remove flows",
-    help: "Remove flows from the list (live ones are killed first).",
+    help: "Remove flows from the list (live ones are killed first, but an open WebSocket goes on, as in mitmproxy).",
     run: (args) => {
       const ids = flowIdsArg(args, "view.flows.remove");
       for (const id of ids) {
         const f = store.unpackedFlow(id);
-        if (f?.killable) f.kill();
+        // `z` must not cut a chat or a live feed: mitmproxy's open WebSockets go on after it too.
+        const openWebSocket = f instanceof HTTPFlow && f.websocket !== undefined && !f.intercepted;
+        if (f?.killable && !openWebSocket) f.kill();
       }
       store.remove(ids);
       return counted("removed", ids.length);

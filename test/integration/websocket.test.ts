@@ -449,3 +449,28 @@ test("while the intercept filter holds the client's message, a message the serve
   await waitUntil(() => replies.length === 1, "the server's message delivered");
   client.close();
 });
+
+test("z (view.flows.remove @all) leaves an open WebSocket running, as mitmproxy's does: its flow leaves the list, its messages still go both ways", { timeout: 15_000 }, async (t) => {
+  const origin = await echoServer();
+  const proxy = await startProxy({ keepFlows: true });
+  closeAfter(t, proxy, origin);
+  const socket = await tunnel(proxy.port, origin.port);
+  const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/feed`, { createConnection: () => socket });
+  t.after(() => ws.terminate());
+  const received: string[] = [];
+  let closedWith: number | undefined;
+  ws.on("message", (d) => received.push(d.toString()));
+  ws.on("close", (code) => (closedWith = code));
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  ws.send("before");
+  await waitUntil(() => received.includes("echo:before"), "the first echo");
+  await proxy.engine.handle({ op: "command", line: "view.flows.remove @all" });
+  assert.equal(proxy.engine.store.size, 0);
+  ws.send("after");
+  await waitUntil(() => received.includes("echo:after") || closedWith !== undefined, "the echo after the list was cleared");
+  assert.deepEqual(received, ["echo:before", "echo:after"]);
+  assert.equal(closedWith, undefined);
+});
