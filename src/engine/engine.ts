@@ -725,7 +725,8 @@ export class Engine {
     this.options.setValues({ intercept_active: false });
     settlePaused();
     const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && this.store.unpackedFlows().some((f) => f.live && f.type === "http")) {
+    // Requests in flight get their answers; an open WebSocket would never end by itself (it is closed below).
+    while (Date.now() < deadline && this.store.unpackedFlows().some((f) => f.live && f instanceof HTTPFlow && !f.websocket)) {
       await new Promise((r) => setTimeout(r, 25));
       settlePaused();
     }

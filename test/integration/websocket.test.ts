@@ -474,3 +474,24 @@ test("z (view.flows.remove @all) leaves an open WebSocket running, as mitmproxy'
   assert.deepEqual(received, ["echo:before", "echo:after"]);
   assert.equal(closedWith, undefined);
 });
+
+test("pryx shutting down closes an open WebSocket with a close frame to each side (1001, going away), not a dropped connection (1006)", { timeout: 15_000 }, async (t) => {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise<void>((r) => wss.on("listening", () => r()));
+  let serverSaw: number | undefined;
+  wss.on("connection", (s) => s.on("close", (code) => (serverSaw = code)));
+  t.after(() => new Promise<void>((r) => wss.close(() => r())));
+  const proxy = await startProxy();
+  const socket = await tunnel(proxy.port, portOf(wss));
+  const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/`, { createConnection: () => socket });
+  t.after(() => ws.terminate());
+  let clientSaw: number | undefined;
+  ws.on("close", (code) => (clientSaw = code));
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  await proxy.stop();
+  await waitUntil(() => clientSaw !== undefined && serverSaw !== undefined, "both sides closed");
+  assert.deepEqual([clientSaw, serverSaw], [1001, 1001]);
+});

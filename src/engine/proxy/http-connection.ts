@@ -118,6 +118,8 @@ export class HttpConnection {
   private detached = false;
   private liveFlow: HTTPFlow | undefined;
   private writer: H1Writer;
+  /** The WebSocket this connection became, if it did: a shutdown closes it with a close frame. */
+  private relay: WebSocketRelay | undefined;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -351,7 +353,8 @@ export class HttpConnection {
     const server = channel.detach();
     // The exchange decided (the websocket option) when the 101 came: a flow with a WebSocket is read as one.
     if (flow.websocket) {
-      void new WebSocketRelay(this.ctx, flow, this.socket, server).start(inc.upgradeRest, rest);
+      this.relay = new WebSocketRelay(this.ctx, flow, this.socket, server);
+      void this.relay.start(inc.upgradeRest, rest);
       return;
     }
     flow.live = false;
@@ -440,6 +443,7 @@ export class HttpConnection {
   }
 
   close(reason: string): void {
+    if (this.relay) return this.relay.goAway(reason);
     const flow = this.liveFlow;
     if (flow && !flow.error) flow.error = new FlowError(reason);
     this.socket.destroy();

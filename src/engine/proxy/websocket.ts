@@ -111,6 +111,7 @@ export class WebSocketRelay {
    */
   private chain = Promise.resolve();
   private deflate: ReturnType<typeof agreedDeflate>;
+  private senders: { toServer: Sender; toClient: Sender } | undefined;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -128,6 +129,7 @@ export class WebSocketRelay {
     // Framers for each way, made before websocket_start so that its hook can already inject.
     const toServer = new Sender(this.server);
     const toClient = new Sender(this.client);
+    this.senders = { toServer, toClient };
     // inject.websocket: a message pryx makes up, recorded as the peer it seems to come from sent
     // it, and passed through websocket_message like a received one (`injected` tells them apart),
     // as in mitmproxy: an addon rewriting messages rewrites these too.
@@ -234,6 +236,23 @@ export class WebSocketRelay {
   }
 
   /** `err`: why the connection ended otherwise than by both close frames; `always`: recorded even after a close frame. */
+  /**
+   * pryx is shutting down: both sides get a close frame, 1001 (going away), as mitmproxy's
+   * peers get a clean close, rather than a dropped connection (1006) they may take for a fault.
+   */
+  goAway(reason: string): void {
+    if (this.ended) return;
+    const ws = this.flow.websocket;
+    if (ws && ws.close_code === undefined) {
+      ws.close_code = 1001;
+      ws.close_reason = reason;
+      ws.closed_by_client = false;
+    }
+    if (!this.client.destroyed) this.senders?.toClient.close(1001, reason, false, () => undefined);
+    if (!this.server.destroyed) this.senders?.toServer.close(1001, reason, true, () => undefined);
+    this.end();
+  }
+
   private end(err?: Error, always = false): void {
     if (this.ended) return;
     this.ended = true;
