@@ -174,6 +174,7 @@ export class Engine {
       addons: this.addons,
       notify: (f) => this.store.update(f),
       load: (file) => this.loadFlows(file),
+      log: this.log,
     });
     registerExtraCommands(this.commands, {
       store: this.store,

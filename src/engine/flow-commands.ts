@@ -19,6 +19,8 @@ import { boolText, type Options } from "./options.ts";
 import type { AddonManager } from "./hooks/addon-manager.ts";
 import { DEFAULT_MARKER, isMarker } from "../markers.ts";
 
+import type { Log } from "./log.ts";
+
 export interface FlowCommandDeps {
   store: FlowStore;
   options: Options;
@@ -28,6 +30,8 @@ export interface FlowCommandDeps {
   notify(flow: Flow): void;
   /** Reads a pryx flow file or HAR file into the store. */
   load(file: string): FlowFileRead;
+  /** Where a save is told too, as mitmproxy's alert: the status bar's answer is gone in a moment under traffic. */
+  log: Log;
 }
 
 /**
@@ -320,7 +324,9 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     // HAR holds HTTP (and WebSocket) flows only; the others are said to be left out, not counted in.
     const http = flows.filter((f) => f instanceof HTTPFlow).length;
     const other = flows.length - http;
-    return `${counted("saved", http)} as HAR to ${file}${other ? `; ${other} flow${other === 1 ? "" : "s"} not HTTP (TCP, UDP, DNS) left out` : ""}`;
+    const said = `${counted("saved", http)} as HAR to ${file}${other ? `; ${other} flow${other === 1 ? "" : "s"} not HTTP (TCP, UDP, DNS) left out` : ""}`;
+    deps.log.write("alert", said);
+    return said;
   };
   commands.add({
     name: "save.file",
@@ -334,7 +340,9 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       if (!spec) throw new CommandError("save.file needs a path");
       const { file, append, format } = savePath(spec);
       const { written, leftOut } = await writeFlowFile(file, append, format, ids, (id) => store.readOnce(id));
-      return `${counted("saved", written)} to ${file}${leftOut.length ? `; left out ${leftOut.length}: ${leftOutReason(leftOut)}` : ""}`;
+      const said = `${counted("saved", written)} to ${file}${leftOut.length ? `; left out ${leftOut.length}: ${leftOutReason(leftOut)}` : ""}`;
+      deps.log.write("alert", said);
+      return said;
     },
   });
   commands.add({

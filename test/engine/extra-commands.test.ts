@@ -240,7 +240,12 @@ test("export of a TCP flow says only HTTP flows export; save.har counts what it 
   await assert.rejects(run(e, `export.file curl ${tcp.id} ${path.join(dir, "x.sh")}`), /export\.file: only HTTP flows can be exported, and .* names a TCP flow/);
   assert.equal(await run(e, `save.har ${id},${tcp.id} ${path.join(dir, "two.har")}`), `saved 1 flow as HAR to ${path.join(dir, "two.har")}; 1 flow not HTTP (TCP, UDP, DNS) left out`);
   // save.file to a .har name writes HAR, as its .mitm names write mitmproxy's format.
+  const written: string[] = [];
+  e.log.setSink((l) => void (l.level === "alert" && written.push(l.msg)));
   assert.equal(await run(e, `save.file ${id} ${path.join(dir, "one.har")}`), `saved 1 flow as HAR to ${path.join(dir, "one.har")}`);
+  await run(e, `save.file ${id} ${path.join(dir, "one.pryx")}`);
+  // Told in the event log too (mitmproxy's alert): the status bar's answer goes in a moment under traffic.
+  assert.deepEqual(written, [`saved 1 flow as HAR to ${path.join(dir, "one.har")}`, `saved 1 flow to ${path.join(dir, "one.pryx")}`]);
   assert.equal((JSON.parse(fs.readFileSync(path.join(dir, "one.har"), "utf8")) as { log: { entries: unknown[] } }).log.entries.length, 1);
   // Over many flows, one with nothing to export (raw_response of a flow without one) is left out and counted.
   const answered = (await run(e, "view.flows.create get http://api.test/answered")) as string;
