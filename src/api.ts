@@ -60,7 +60,9 @@ export const flowfilter = {
     const pred = compileFilter(expr);
     return (flow) => pred(filterable(flow));
   },
-  match(filter: FlowMatcher | string, flow: Flow): boolean {
+  /** No filter (undefined, null, "") matches every flow, as mitmproxy's `match(None, flow)` does. */
+  match(filter: FlowMatcher | string | undefined | null, flow: Flow): boolean {
+    if (!filter) return true;
     return (typeof filter === "string" ? flowfilter.parse(filter) : filter)(flow);
   },
 };

@@ -93,7 +93,10 @@ test("mitmproxy's API that its examples use: flowfilter.parse/match, is_http11, 
     name: "examples",
     request(f) {
       const api11 = api.flowfilter.parse("~m GET & ~u /api");
-      seen.push(`match ${api.flowfilter.match(api11, f)} ${api.flowfilter.match("~m POST", f)}`);
+      seen.push(`match ${api.flowfilter.match(api11, f)} ${api.flowfilter.match("~m POST", f)} ${api.flowfilter.match(undefined, f)}`);
+      // headers.get with a default, headers.pop, and ctx.log called as mitmproxy's Log is (httpdump.py, jsondump.py).
+      seen.push(`headers ${f.request.headers.get("x-none", "dflt")} ${f.request.headers.pop("x-drop")} ${f.request.headers.get("x-drop")} ${f.request.headers.pop("x-drop", "gone")}`);
+      api.ctx.log("called as a function", "warn");
       seen.push(`version ${f.request.is_http11} ${f.request.is_http10} ${f.request.is_http2}`);
       seen.push(`addons ${"examples" in api.ctx.master.addons} ${"nope" in api.ctx.master.addons} ${api.ctx.master.addons.get("examples") === addon}`);
       api.ctx.log.alert("an alert from an addon");
@@ -101,8 +104,9 @@ test("mitmproxy's API that its examples use: flowfilter.parse/match, is_http11, 
   } satisfies Addon;
   const proxy = await startProxy({ addons: [addon] });
   closeAfter(t, proxy, origin);
-  await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/api/x`);
-  assert.deepEqual(seen, ["match true false", "version true false false", "addons true false true"]);
+  await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/api/x`, { headers: { "x-drop": "me" } });
+  assert.deepEqual(seen, ["match true false true", "headers dflt me undefined gone", "version true false false", "addons true false true"]);
+  assert.equal((await proxy.waitLog(/called as a function/)).level, "warn");
   await proxy.waitLog(/an alert from an addon/);
   assert.equal(proxy.logs.find((l) => /an alert from an addon/.test(l.msg))?.level, "alert");
   assert.throws(() => api.flowfilter.parse("~m ("), /~m/);

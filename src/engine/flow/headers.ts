@@ -173,7 +173,10 @@ export class Headers implements Iterable<HeaderField> {
   }
 
   /** All values of a field joined by ", " (as mitmproxy does), or undefined. */
-  get(name: string): string | undefined {
+  /** The field's value (several joined with ", "), else `fallback`, as mitmproxy's `headers.get(name, default)`. */
+  get(name: string): string | undefined;
+  get<T>(name: string, fallback: T): string | T;
+  get<T>(name: string, fallback?: T): string | T | undefined {
     const lower = name.toLowerCase();
     const raw = this.raw;
     let out: string | undefined;
@@ -181,7 +184,17 @@ export class Headers implements Iterable<HeaderField> {
     for (let i = 0; i < raw.length; i += 2) {
       if (same(raw[i] as string, lower)) out = out === undefined ? (raw[i + 1] as string) : `${out}, ${raw[i + 1] as string}`;
     }
-    return out;
+    return out ?? fallback;
+  }
+
+  /** mitmproxy's `headers.pop(name, default)`: the value `get` gives, and the fields are gone. */
+  pop(name: string): string | undefined;
+  pop<T>(name: string, fallback: T): string | T;
+  pop<T>(name: string, fallback?: T): string | T | undefined {
+    const value = this.get(name);
+    if (value === undefined) return fallback;
+    this.delete(name);
+    return value;
   }
 
   getAll(name: string): string[] {

@@ -1,5 +1,6 @@
 import type { Options, OptionValue } from "../options.ts";
 import type { Log } from "../log.ts";
+import type { LogLevel } from "../../protocol.ts";
 import type { CommandRegistry } from "../commands.ts";
 
 /**
@@ -63,13 +64,14 @@ export const ctx = {
   get options(): Record<string, OptionValue> {
     return boundOptions ? boundOptions.view(true) : unbound;
   },
-  log: {
+  /** `ctx.log.info(msg)`…, and `ctx.log(msg, level)` as mitmproxy's Log is called too. */
+  log: Object.assign((msg: string, level: LogLevel = "info") => void (level === "error" ? boundLog?.error(msg) : boundLog?.write(level, msg)), {
     debug: (msg: string) => boundLog?.debug(msg),
     info: (msg: string) => boundLog?.info(msg),
     warn: (msg: string) => boundLog?.warn(msg),
     error: (msg: string) => boundLog?.error(msg),
     alert: (msg: string) => boundLog?.write("alert", msg),
-  },
+  }),
   /** mitmproxy's `ctx.master.commands.call(name, *args)`, for scripts ported as they are. */
   master: {
     addons,
