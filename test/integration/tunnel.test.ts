@@ -256,7 +256,10 @@ test("connection_strategy=eager: a dead server is the CONNECT's 502; a live one 
 
 test("connection_strategy=eager: the server's TLS handshake begins at the client's ClientHello, beside the client's own, and serves the first request; one that fails is that request's 502", { timeout: 15_000 }, async (t) => {
   const { addon: recorder, hooks } = hookRecorder("tls_start_server", "tls_established_server", "tls_failed_server", "tls_established_client", "request");
-  const proxy = await startProxy({ addons: [recorder], options: { connection_strategy: "eager", ssl_insecure: "true" } });
+  // The TLS hooks' context.server is the eager connection itself: connected, with its peer.
+  const peers: string[] = [];
+  const contexts: Addon = { name: "contexts", tls_clienthello: (d) => void peers.push(String(d.context.server.peername?.[1])) };
+  const proxy = await startProxy({ addons: [recorder, contexts], options: { connection_strategy: "eager", ssl_insecure: "true" } });
   const strict = await startProxy({ addons: [recorder], options: { connection_strategy: "eager" } });
   const origin = await startTlsOrigin((_req, res) => res.end("early"));
   closeAfter(t, proxy, strict, origin);
@@ -293,6 +296,7 @@ test("connection_strategy=eager: the server's TLS handshake begins at the client
     assert.equal(hooks.filter((h) => h === "tls_established_server").length, 1, hooks.join(","));
   }
 
+  assert.deepEqual(peers, [String(origin.port), String(origin.port)]);
   hooks.length = 0;
   const refused = await httpsViaProxy(strict.port, { target: `127.0.0.1:${origin.port}`, servername: "early.test", path: "/", headers: { connection: "close" } });
   assert.equal(refused.status, 502);

@@ -101,6 +101,16 @@ export class Tunnel {
   }
 
   /**
+   * The server a hook's `context.server` names before any request: the eager connection's
+   * (connection_strategy=eager: connected, with its address), else one to come. An addon that
+   * keys on it (tls_passthrough.py) sees the same server each time it asks.
+   */
+  private contextServer(client: Client, target: { host: string; port: number }): Server {
+    const eager = this.ctx.eagerServers.peek(client)?.server;
+    return eager && eager.address?.[0] === target.host && eager.address[1] === target.port ? eager : new Server([target.host, target.port]);
+  }
+
+  /**
    * Passed-through hosts (ignore_hosts) are relayed without looking at the first bytes: a
    * protocol whose server speaks first (SMTP, SSH, many databases) would otherwise wait forever
    * for a client that waits for the server. tcp_hosts waits a moment (startTcpHost).
@@ -226,7 +236,7 @@ export class Tunnel {
    */
   private nextLayer(socket: net.Socket, client: Client, target: Target, first: Buffer, taken: LayerName, start: (layer: LayerName) => void): void {
     if (!this.ctx.addons.wants("next_layer")) return start(taken);
-    const data = new NextLayerData({ client, server: new Server([target.host, target.port]) }, first, taken);
+    const data = new NextLayerData({ client, server: this.contextServer(client, target) }, first, taken);
     void this.ctx.addons.trigger("next_layer", data).then(() => {
       // Gone while the hook ran: no handler owns the client yet, so it is reported here.
       if (socket.destroyed) return void clientDisconnected(this.ctx.addons, client);
@@ -257,7 +267,7 @@ export class Tunnel {
     const hello = wanted ? parseFullClientHello(first) : parseClientHello(first);
     if (this.ignoredByName(hello?.sni, target)) return void this.passThroughAfterHello(socket, client, target, first);
     if (!wanted) return this.interceptTls(socket, client, first, secure, hello);
-    const data = new ClientHelloData({ client, server: new Server([target.host, target.port]) }, new ClientHello(hello as FullClientHello | undefined, first));
+    const data = new ClientHelloData({ client, server: this.contextServer(client, target) }, new ClientHello(hello as FullClientHello | undefined, first));
     void this.ctx.addons.trigger("tls_clienthello", data).then(() => {
       // Gone while the hook ran: no handler owns the client yet, so it is reported here.
       if (socket.destroyed) return void clientDisconnected(this.ctx.addons, client);
@@ -414,7 +424,7 @@ export class Tunnel {
     client.alpn_offers = hello?.alpn ?? [];
     // Without an addon for tls_start_client, no detour.
     if (!this.ctx.addons.wants("tls_start_client")) return this.answerClientHello(provider, socket, client, first, dest, hello !== undefined, stream);
-    const data = new TlsData(client, { client, server: new Server([dest.host, dest.port]) });
+    const data = new TlsData(client, { client, server: this.contextServer(client, dest) });
     void this.ctx.addons.trigger("tls_start_client", data).then(() => {
       if (socket.destroyed) return void clientDisconnected(this.ctx.addons, client);
       // A name the handler chose is the certificate's, whatever the ClientHello's SNI.
@@ -458,7 +468,7 @@ export class Tunnel {
       ...(askClientCert ? { requestCert: true, rejectUnauthorized: false } : {}),
     });
     logTlsKeys(tlsSocket);
-    const tlsData = (): TlsData => new TlsData(client, { client, server: new Server([dest.host, dest.port]) });
+    const tlsData = (): TlsData => new TlsData(client, { client, server: this.contextServer(client, dest) });
     const onFail = (err: Error): void => {
       tlsSocket.off("close", onEarlyClose);
       const hint = handshakeHint(err);
