@@ -155,7 +155,7 @@ export function registerCoreOptions(options: Options): void {
     name: "request_client_cert",
     type: "bool",
     default: false,
-    help: "Requests a client certificate (TLS message 'CertificateRequest') to establish a mutual TLS connection between client and mitmproxy (combined with client_certs option for mitmproxy and upstream).",
+    help: "Ask clients for a certificate (TLS CertificateRequest), for mutual TLS between the client and pryx; whatever the client sends (or nothing) is taken and recorded. client_certs gives pryx's own to servers.",
   });
   options.add({
     name: "show_ignored_hosts",
