@@ -3,27 +3,20 @@ import type { Request, Response } from "../flow/http.ts";
 import type { HeaderField, Headers } from "../flow/headers.ts";
 import { onlyTrailers } from "../proxy/h2-headers.ts";
 
-// Trailer announces the message's trailers end to end (RFC 9110 6.6.2): it is no hop's.
-const HOP_BY_HOP = new Set(["proxy-connection", "proxy-authorization", "keep-alive"]);
-
 /**
- * Headers to send onwards: hop-by-hop fields that concern only the hop to the proxy are left
- * out (RFC 9110 7.6.1), along with any field the Connection header names, and Connection keeps
- * only close, keep-alive and upgrade. Upgrade stays only when the message really asks to upgrade.
- * Order and case of the rest stay as received.
+ * Headers to send onwards, as mitmproxy 8 sends them: every field the flow holds, in its order
+ * and case, so what the flow view shows (and an edit made) is what the server gets, hop-by-hop
+ * fields (Keep-Alive, Proxy-Connection, those Connection names) included: a test of how a server
+ * treats them (`Connection: X-Forwarded-For`) needs them sent. Left out: Proxy-Authorization (the
+ * credentials were for the proxy, not the server), a TE other than "trailers" (a transfer coding
+ * pryx would then have to read), and Upgrade unless the message really asks to upgrade (with the
+ * "upgrade" connection option: RFC 9110 7.8); Connection keeps close, keep-alive, upgrade for an
+ * upgrade, and the fields it names.
  */
 export function forwardedFields(headers: Headers, upgrading: boolean): [string, string][] {
-  const named = new Set<string>();
   let connectionUpgrade = false;
   const conn = headers.get("connection");
-  if (conn) {
-    for (const t of conn.split(",")) {
-      const tok = t.trim().toLowerCase();
-      if (tok === "upgrade") connectionUpgrade = true;
-      else if (tok && tok !== "close" && tok !== "keep-alive") named.add(tok);
-    }
-  }
-  // An Upgrade field without the "upgrade" connection option is no upgrade request (RFC 9110 7.8).
+  if (conn) for (const t of conn.split(",")) if (t.trim().toLowerCase() === "upgrade") connectionUpgrade = true;
   const keepUpgrade = upgrading && connectionUpgrade;
   const out: HeaderField[] = [];
   const raw = headers.flat;
@@ -31,15 +24,12 @@ export function forwardedFields(headers: Headers, upgrading: boolean): [string, 
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
     const n = name.toLowerCase();
-    if (HOP_BY_HOP.has(n) || named.has(n) || (n === "te" && !onlyTrailers(value))) continue;
+    if (n === "proxy-authorization" || (n === "te" && !onlyTrailers(value))) continue;
     if (n === "upgrade" && !keepUpgrade) continue;
-    if (n === "connection") {
-      // The options it names were for this hop only; keep the ones that still hold, as sent.
-      const kept = value.split(",").filter((t) => {
-        const tok = t.trim().toLowerCase();
-        return tok === "close" || tok === "keep-alive" || (tok === "upgrade" && keepUpgrade);
-      });
-      if (kept.length === 0) continue;
+    if (n === "connection" && !keepUpgrade) {
+      // An upgrade that is not carried out is no option of this hop's any more.
+      const kept = value.split(",").filter((t) => t.trim().toLowerCase() !== "upgrade");
+      if (kept.every((t) => t.trim() === "")) continue;
       out.push([name, kept.map((t) => t.trim()).join(", ")]);
       continue;
     }
