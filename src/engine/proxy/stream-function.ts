@@ -72,11 +72,11 @@ export function modifiedRequestBody(body: RequestBody, fn: StreamModifier, faile
         const tail = streamFunctionTail(fn, failed);
         if (tail.length) deliver(tail);
       })),
-    stream(fn2) {
-      deliver = fn2;
+    stream(onChunk) {
+      deliver = onChunk;
       body.stream((c) => {
         const out = throughStreamFunction(fn, c, failed);
-        return out.length ? fn2(out) : true;
+        return out.length ? onChunk(out) : true;
       });
     },
     resume: () => body.resume(),
