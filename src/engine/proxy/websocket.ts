@@ -193,7 +193,6 @@ export class WebSocketRelay {
 
   /** Relays what `src` sends through `sender`, the framer writing to the other side. */
   private wire(src: net.Socket, fromClient: boolean, rest: Buffer | undefined, sender: Sender): void {
-    const ws = this.flow.websocket as WebSocketData;
     const dst = fromClient ? this.server : this.client;
     // Frames from the client are masked; frames pryx sends to the server must be masked too.
     const inflater = fromClient ? this.deflate?.fromClient : this.deflate?.fromServer;
@@ -211,11 +210,7 @@ export class WebSocketRelay {
     receiver.on("pong", control("pong"));
     receiver.on("conclude", (code, reason) => {
       void this.chain.then(() => {
-        if (ws.close_code === undefined) {
-          ws.close_code = code;
-          ws.close_reason = reason.toString();
-          ws.closed_by_client = fromClient;
-        }
+        this.recordClose(code, reason.toString(), fromClient);
         if (!dst.destroyed) sender.close(code === 1005 ? undefined : code, reason, mask, () => undefined);
         if (++this.closes >= 2) this.end();
       });
@@ -235,22 +230,26 @@ export class WebSocketRelay {
     src.resume();
   }
 
-  /** `err`: why the connection ended otherwise than by both close frames; `always`: recorded even after a close frame. */
   /**
    * pryx is shutting down: both sides get a close frame, 1001 (going away), as mitmproxy's
    * peers get a clean close, rather than a dropped connection (1006) they may take for a fault.
    */
   goAway(reason: string): void {
     if (this.ended) return;
-    const ws = this.flow.websocket;
-    if (ws && ws.close_code === undefined) {
-      ws.close_code = 1001;
-      ws.close_reason = reason;
-      ws.closed_by_client = false;
-    }
+    this.recordClose(1001, reason, false);
     if (!this.client.destroyed) this.senders?.toClient.close(1001, reason, false, () => undefined);
     if (!this.server.destroyed) this.senders?.toServer.close(1001, reason, true, () => undefined);
     this.end();
+  }
+
+  /** `err`: why the connection ended otherwise than by both close frames; `always`: recorded even after a close frame. */
+  /** The first close is the flow's: who closed, with what code and reason. */
+  private recordClose(code: number, reason: string, byClient: boolean): void {
+    const ws = this.flow.websocket;
+    if (!ws || ws.close_code !== undefined) return;
+    ws.close_code = code;
+    ws.close_reason = reason;
+    ws.closed_by_client = byClient;
   }
 
   private end(err?: Error, always = false): void {
