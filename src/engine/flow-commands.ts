@@ -18,7 +18,6 @@ import { compileFilter } from "./filter/index.ts";
 import { boolText, type Options } from "./options.ts";
 import type { AddonManager } from "./hooks/addon-manager.ts";
 import { DEFAULT_MARKER, isMarker } from "../markers.ts";
-
 import type { Log } from "./log.ts";
 
 export interface FlowCommandDeps {

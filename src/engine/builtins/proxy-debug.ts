@@ -9,8 +9,9 @@ import { formatAddress, type Client, type NextLayerData, type ServerConnectionHo
  * `pryx dump -v` or `--set termlog_verbosity=debug`, and the console's event log at debug): the
  * mode a client came in by, where pryx connects it (and through which upstream proxy), the layer
  * its first bytes were taken for, and the TLS each side agreed, between the connects and
- * disconnects that the info level shows (ConnectionLogAddon). For finding out where a connection went, a transparent mode's most of all. Off, it
- * says it has no work, so the hooks only it wants are not taken.
+ * disconnects that the info level shows (ConnectionLogAddon). For finding out where a connection
+ * went, a transparent mode's most of all. Off, it says it has no work, so the hooks only it wants
+ * are not taken.
  */
 export class ProxyDebugAddon {
   readonly name = "proxy_debug";

@@ -16,6 +16,9 @@ import * as path from 'node:path';
 import forge from 'node-forge';
 import { DAY_MS, certificateToDer, generateRsaKeyPair, randomSerial, signCertificate } from './x509.ts';
 
+/** mitmproxy's CA key and certificate, in its confdir. */
+const MITMPROXY_CA_FILE = 'mitmproxy-ca.pem';
+
 export const CA_FILE_NAMES = {
   key: 'pryx-ca.pem',
   certPem: 'pryx-ca-cert.pem',
@@ -113,9 +116,6 @@ export async function loadOrCreateCA(confdir: string, keySize = 2048): Promise<C
   }
   return { ...(await loadCA(paths, keyFile)), created, ...(created && adoptedFrom ? { adoptedFrom } : {}) };
 }
-
-/** mitmproxy's CA key and certificate, in its confdir. */
-const MITMPROXY_CA_FILE = 'mitmproxy-ca.pem';
 
 // ---------------------------------------------------------------------------
 // Creating

@@ -66,8 +66,10 @@ function metadataLines(metadata: Record<string, unknown>): [string, string][] {
   });
 }
 
-/** The full view of one flow the console asks for when it opens it; bodies cut to `limit` bytes. */
-/** `bodies: false` leaves the bodies out (not even decoded): for readers that show headers only. */
+/**
+ * The full view of one flow the console asks for when it opens it; bodies cut to `limit` bytes.
+ * `bodies: false` leaves the bodies out (not even decoded): for readers that show headers only.
+ */
 export function flowDetail(flow: Flow, summary: FlowSummary, limit: number, offset: number, bodies = true): FlowDetail {
   const timings: { name: string; ts: number }[] = [];
   const add = (name: string, ts: number | undefined): void => {

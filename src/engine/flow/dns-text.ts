@@ -10,7 +10,6 @@ function rdata(data: unknown): string {
   return JSON.stringify(data) ?? "";
 }
 
-
 /**
  * A DNS message as mitmproxy's flow view shows it: a heading, then the Question, Answer,
  * Authority and Additional sections, each record `name TYPE CLASS ttl data`. The DNS flow view

@@ -172,7 +172,6 @@ export class Headers implements Iterable<HeaderField> {
     return this.at(2 * i + 1, i);
   }
 
-  /** All values of a field joined by ", " (as mitmproxy does), or undefined. */
   /** The field's value (several joined with ", "), else `fallback`, as mitmproxy's `headers.get(name, default)`. */
   get(name: string): string | undefined;
   get<T>(name: string, fallback: T): string | T;

@@ -10,10 +10,6 @@ export function toBytes(body: Body): Uint8Array {
 }
 
 /**
- * What requests and responses share: headers, the body as sent on the wire (`raw_content`)
- * and decoded (`content`, `text`), streaming, and timestamps.
- */
-/**
  * mitmproxy's callable `stream`: each chunk in, the bytes (or text, as UTF-8, or an iterable of
  * either) to send instead out; called once more with an empty chunk when the body ends.
  */
@@ -21,6 +17,10 @@ export type StreamModifier = (chunk: Buffer) => Uint8Array | string | Iterable<U
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
+/**
+ * What requests and responses share: headers, the body as sent on the wire (`raw_content`)
+ * and decoded (`content`, `text`), streaming, and timestamps.
+ */
 export abstract class Message {
   /** console.log shows the repr, as mitmproxy's print does, not the object's internals. */
   [INSPECT](): string {

@@ -102,7 +102,6 @@ function valueText(p: SvcParam): string {
   }
 }
 
-/** RFC 9460's presentation form: `1 . alpn=h2,http/1.1 ipv4hint=104.16.0.1`. */
 /** SVCB or HTTPS record data in its presentation form, or `otherwise(data)` for data that is not SVCB bytes. */
 export function svcbTextOr(data: unknown, otherwise: (data: unknown) => string): string {
   if (!Buffer.isBuffer(data)) return otherwise(data);
@@ -113,6 +112,7 @@ export function svcbTextOr(data: unknown, otherwise: (data: unknown) => string):
   }
 }
 
+/** RFC 9460's presentation form: `1 . alpn=h2,http/1.1 ipv4hint=104.16.0.1`. */
 export function svcbText(data: Buffer): string {
   const r = decodeSvcb(data);
   const params = r.params.map((p) => {
