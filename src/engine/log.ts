@@ -13,11 +13,11 @@ export class Log {
   }
 
   write(level: LogLevel, msg: string): void {
+    if (level === "error") this.errorCount++;
     this.sink({ ts: Date.now() / 1000, level, msg });
   }
 
   error(msg: string): void {
-    this.errorCount++;
     this.write("error", msg);
   }
   warn(msg: string): void {

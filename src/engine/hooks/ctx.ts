@@ -65,7 +65,7 @@ export const ctx = {
     return boundOptions ? boundOptions.view(true) : unbound;
   },
   /** `ctx.log.info(msg)`…, and `ctx.log(msg, level)` as mitmproxy's Log is called too. */
-  log: Object.assign((msg: string, level: LogLevel = "info") => void (level === "error" ? boundLog?.error(msg) : boundLog?.write(level, msg)), {
+  log: Object.assign((msg: string, level: LogLevel = "info") => void boundLog?.write(level, msg), {
     debug: (msg: string) => boundLog?.debug(msg),
     info: (msg: string) => boundLog?.info(msg),
     warn: (msg: string) => boundLog?.warn(msg),
