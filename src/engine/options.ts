@@ -51,7 +51,8 @@ const EXPECTS: Record<OptionType, string> = {
  */
 export class Options {
   private readonly entries = new Map<string, Entry>();
-  private readonly rules: { names: readonly string[]; why: (get: (name: string) => OptionValue) => string | undefined }[] = [];
+  /** Rules over several options (`addRule`), by the names they read: one registered again replaces the last. */
+  private readonly rules = new Map<string, { names: readonly string[]; why: (get: (name: string) => OptionValue) => string | undefined }>();
   private readonly listeners = new Set<(updated: Set<string>) => void>();
   /** Values given for options not registered yet (mitmproxy's deferred options): an addon's `load` adds them. */
   private readonly deferred = new Map<string, OptionText>();
@@ -78,6 +79,12 @@ export class Options {
     }
     const entry: Entry = { spec, value: spec.default };
     this.entries.set(spec.name, entry);
+    const other = spec.exclusiveWith;
+    if (other) {
+      const set = (v: OptionValue): boolean => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== "" && v !== false);
+      const pair = [spec.name, other].sort();
+      this.addRule(pair, (get) => (set(get(spec.name)) && set(get(other)) ? `the ${pair.join(" and ")} options are mutually exclusive (as in mitmproxy): set one` : undefined));
+    }
     this.takeDeferred(entry);
   }
 
@@ -204,21 +211,16 @@ export class Options {
   /**
    * A rule over several options, checked against the values they are about to have whenever one
    * of `names` is set: `why` says what is wrong with them, or undefined. (One option's own value
-   * is its spec's `validate`.)
+   * is its spec's `validate`; two that exclude each other, its `exclusiveWith`, made a rule here.)
    */
   addRule(names: readonly string[], why: (get: (name: string) => OptionValue) => string | undefined): void {
-    this.rules.push({ names, why });
+    this.rules.set([...names].sort().join(" "), { names, why });
   }
 
   private checkRules(parsed: Map<string, OptionValue>): void {
-    const get = (name: string): OptionValue => (parsed.has(name) ? (parsed.get(name) as OptionValue) : this.get(name));
-    const set = (v: OptionValue): boolean => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== "" && v !== false);
-    // Two options that exclude each other (exclusiveWith) are not both set.
-    for (const [name, v] of parsed) {
-      const other = this.entries.get(name)?.spec.exclusiveWith;
-      if (other && set(v) && set(get(other))) throw new OptionError(`the ${[name, other].sort().join(" and ")} options are mutually exclusive (as in mitmproxy): set one`);
-    }
-    for (const rule of this.rules) {
+    // An option a rule names that is not registered (yet) has no value to conflict with.
+    const get = (name: string): OptionValue => (parsed.has(name) ? (parsed.get(name) as OptionValue) : this.entries.get(name)?.value);
+    for (const rule of this.rules.values()) {
       if (!rule.names.some((n) => parsed.has(n))) continue;
       const why = rule.why(get);
       if (why) throw new OptionError(why);
