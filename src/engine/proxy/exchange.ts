@@ -1,5 +1,5 @@
 import { Headers } from "../flow/headers.ts";
-import { Response, type HTTPFlow } from "../flow/http.ts";
+import { Response, type HTTPFlow, type Request } from "../flow/http.ts";
 import { FlowError, FlowKilled } from "../flow/flow.ts";
 import type { MessageHead } from "../http1/parser.ts";
 import type { ProxyContext } from "./context.ts";
@@ -71,6 +71,16 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"])
  * flows wait here, holding only their own exchange. Protocol-neutral: the client side is
  * a ClientWriter and the server side an UpstreamChannel, HTTP/1.1 or HTTP/2 alike.
  */
+/**
+ * A message whose stream function may change its body's length: the announced length would be
+ * wrong, so an HTTP/1.1 one goes chunked (HTTP/2 frames need none).
+ */
+function lengthMayChange(m: Request | Response): void {
+  if (!m.plainHeaders.has("content-length")) return;
+  m.plainHeaders.delete("content-length");
+  if (m.http_version === "HTTP/1.1") m.plainHeaders.set("transfer-encoding", "chunked");
+}
+
 export class HttpExchange {
   /** The channel the request went to, for cancel(). */
   private channel: UpstreamChannel | undefined;
@@ -176,11 +186,7 @@ export class HttpExchange {
       body.keepStreamed = ctx.options.get<boolean>("store_streamed_bodies");
       if (typeof req.stream === "function") {
         this.sent = modifiedRequestBody(body, req.stream, (err) => this.streamFailed("request", err));
-        // The function may change the body's length: the announced one would be wrong.
-        if (req.plainHeaders.has("content-length")) {
-          req.plainHeaders.delete("content-length");
-          if (req.http_version === "HTTP/1.1") req.plainHeaders.set("transfer-encoding", "chunked");
-        }
+        lengthMayChange(req);
       }
       streamedTo = await this.pool.acquire(flow);
       this.pending = this.exchangeOn(streamedTo, true);
@@ -327,11 +333,7 @@ export class HttpExchange {
       const startStreaming = (res: Response): void => {
         streaming = true;
         this.logStreaming("response from");
-        // A stream function may change the body's length: the announced one would be wrong.
-        if (typeof res.stream === "function" && res.plainHeaders.has("content-length")) {
-          res.plainHeaders.delete("content-length");
-          if (res.http_version === "HTTP/1.1") res.plainHeaders.set("transfer-encoding", "chunked");
-        }
+        if (typeof res.stream === "function") lengthMayChange(res);
         writer.head(flow);
         for (const b of parts.splice(0)) {
           kept?.push(b);

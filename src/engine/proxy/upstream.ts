@@ -151,7 +151,8 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
     throw new UpstreamError(server.via ? `upstream proxy ${formatAddress(server.via)}: ${msg}` : useTls ? describeConnectError(e, server.sni ?? host, port, useTls) : msg);
   }
   server.timestamp_tcp_setup = Date.now() / 1000;
-  if (target === connectVia || target === server.via) sock = await secureToProxy(ctx, client, sock, target);
+  const proxy = connectVia ?? server.via;
+  if (proxy) sock = await secureToProxy(ctx, client, sock, proxy);
   if (connectVia) {
     try {
       await connectThrough(ctx, client, sock, host, port);
