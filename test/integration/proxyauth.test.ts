@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import http from "node:http";
@@ -183,21 +183,28 @@ test("proxyauth @htpasswd checks htpasswd's MD5 (-m), SHA1 (-s) and plain (-p) e
   await assert.rejects(startProxy({ options: { proxyauth: `@${path.join(dir, "missing")}` } }), /cannot read the htpasswd file .*missing/);
 });
 
-test("in reverse mode upstream_auth is the target's Basic Authorization, set in requestheaders as mitmproxy does, so the flow shows it", { timeout: 10_000 }, async (t) => {
+/** A reverse proxy in front of an origin that records each request's Authorization; `get` asks the proxy directly. */
+async function reverseToAuthRecorder(t: TestContext, options: Record<string, string>) {
   const seen: (string | undefined)[] = [];
   const origin = await startHttpOrigin((req, res) => {
     seen.push(req.headers.authorization);
     res.end("origin");
   });
-  const proxy = await startProxy({ options: { mode: `reverse:http://127.0.0.1:${origin.port}`, upstream_auth: "svc:s3cret" } });
+  const proxy = await startProxy({ options: { mode: `reverse:http://127.0.0.1:${origin.port}`, ...options } });
   closeAfter(t, proxy, origin);
-  const r = await new Promise<number>((resolve, reject) => {
-    http.get({ host: "127.0.0.1", port: proxy.port, path: "/", agent: false }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    }).on("error", reject);
-  });
-  assert.equal(r, 200);
+  const get = (headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; ask: string | undefined }>((resolve, reject) => {
+      http.get({ host: "127.0.0.1", port: proxy.port, path: "/", headers, agent: false }, (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, ask: res.headers["www-authenticate"] as string | undefined }));
+      }).on("error", reject);
+    });
+  return { seen, proxy, get };
+}
+
+test("in reverse mode upstream_auth is the target's Basic Authorization, set in requestheaders as mitmproxy does, so the flow shows it", { timeout: 10_000 }, async (t) => {
+  const { seen, proxy, get } = await reverseToAuthRecorder(t, { upstream_auth: "svc:s3cret" });
+  assert.equal((await get()).status, 200);
   const basic = `Basic ${Buffer.from("svc:s3cret").toString("base64")}`;
   assert.deepEqual(seen, [basic]);
   const [f] = await proxy.waitFinished(1);
@@ -205,21 +212,8 @@ test("in reverse mode upstream_auth is the target's Basic Authorization, set in 
 });
 
 test("in reverse mode proxyauth asks with 401 and WWW-Authenticate, checks Authorization, and keeps it from the server, over HTTP/1 and HTTP/2", { timeout: 10_000 }, async (t) => {
-  const seen: (string | undefined)[] = [];
-  const origin = await startHttpOrigin((req, res) => {
-    seen.push(req.headers.authorization);
-    res.end("origin");
-  });
-  const proxy = await startProxy({ options: { mode: `reverse:http://127.0.0.1:${origin.port}`, proxyauth: "alice:pw" } });
-  closeAfter(t, proxy, origin);
-  const get = (headers: Record<string, string>) =>
-    new Promise<{ status: number; ask: string | undefined }>((resolve, reject) => {
-      http.get({ host: "127.0.0.1", port: proxy.port, path: "/", headers, agent: false }, (res) => {
-        res.resume();
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, ask: res.headers["www-authenticate"] as string | undefined }));
-      }).on("error", reject);
-    });
-  assert.deepEqual(await get({}), { status: 401, ask: 'Basic realm="pryx"' });
+  const { seen, proxy, get } = await reverseToAuthRecorder(t, { proxyauth: "alice:pw" });
+  assert.deepEqual(await get(), { status: 401, ask: 'Basic realm="pryx"' });
   assert.equal((await get({ authorization: `Basic ${Buffer.from("alice:wrong").toString("base64")}` })).status, 401);
   assert.equal((await get({ authorization: `Basic ${Buffer.from("alice:pw").toString("base64")}` })).status, 200);
   assert.deepEqual(seen, [undefined], "the server saw one request, without pryx's credentials");
