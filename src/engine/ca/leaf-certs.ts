@@ -7,11 +7,12 @@
  * Certificates and their `tls.SecureContext`s are cached together in a bounded
  * LRU, so the steady state of a session costs nothing at all.
  */
-import { X509Certificate, constants as cryptoConstants } from 'node:crypto';
+import { constants as cryptoConstants } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as tls from 'node:tls';
 import forge from 'node-forge';
 import type { CertificateAuthority, LeafIssuer } from './ca.ts';
+import { certificatePem } from './pem.ts';
 import { DAY_MS, PLACEHOLDER_PUBLIC_KEY, certificateToDer, generateEcKeyPair, randomSerial, signCertificate } from './x509.ts';
 import type { EcKeyPair } from './x509.ts';
 
@@ -27,6 +28,8 @@ export interface LeafCertificate {
 export type SNICallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void;
 
 export const DEFAULT_LEAF_CACHE_CAPACITY = 1000;
+/** Enough for the burst of new hosts a web page opens, refilled one at a time. */
+const SPARE_CONTEXTS = 4;
 /**
  * At most 365 days: Apple rejects TLS leaves valid for more than 398, and pryx
  * re-issues long before expiry anyway.
@@ -47,6 +50,9 @@ export class LeafCertificates {
   readonly #cache = new Map<string, LeafCertificate>();
   /** The TLS versions (and the ciphers they need) clients may use; see `setProtocol`. */
   #protocol: Pick<tls.SecureContextOptions, "minVersion" | "maxVersion" | "ciphers" | "ecdhCurve"> = { ciphers: CLIENT_CIPHERS };
+  /** Contexts made ahead with the key and protocol, waiting for a host's certificate. */
+  readonly #spares: tls.SecureContext[] = [];
+  #refill: NodeJS.Immediate | undefined;
 
   constructor(ca: CertificateAuthority, capacity: number = DEFAULT_LEAF_CACHE_CAPACITY) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -55,6 +61,7 @@ export class LeafCertificates {
     this.capacity = capacity;
     this.#issuer = ca.issuer;
     this.#keys = generateEcKeyPair();
+    this.#refillSoon();
   }
 
   /** Base64 SHA-256 of the SPKI every certificate of this run carries (one key pair a run). */
@@ -70,7 +77,8 @@ export class LeafCertificates {
   setProtocol(protocol: Pick<tls.SecureContextOptions, "minVersion" | "maxVersion" | "ciphers" | "ecdhCurve">): void {
     this.#protocol = protocol;
     // The certificates stay; only their contexts carry the protocol, so no host is signed again.
-    for (const [host, leaf] of this.#cache) this.#cache.set(host, { ...leaf, secureContext: this.#context(leaf.keyPem, leaf.certPem) });
+    this.#spares.length = 0;
+    for (const [host, leaf] of this.#cache) this.#cache.set(host, { ...leaf, secureContext: this.#context(leaf.certPem) });
   }
 
   /** The certificate for `host` (a DNS name or an IP address, brackets allowed), issued on first use. */
@@ -116,8 +124,33 @@ export class LeafCertificates {
    * server keeps no cache for: config/openssl.cnf (NumTickets = 0, loaded when bin/pryx.mjs
    * runs as a program) stops them; Node 20 has no API for it.
    */
-  #context(keyPem: string, certPem: string): tls.SecureContext {
-    return tls.createSecureContext({ key: keyPem, cert: certPem, ciphers: CLIENT_CIPHERS, ...this.#protocol, honorCipherOrder: true, secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_PRIORITIZE_CHACHA });
+  #context(certPem: string): tls.SecureContext {
+    const context = this.#spares.pop() ?? this.#keyedContext();
+    this.#refillSoon();
+    // Node types the native context as `any`; setCert is what createSecureContext's `cert` calls.
+    (context.context as { setCert(pem: string): void }).setCert(certPem);
+    return context;
+  }
+
+  /**
+   * A context with the shared key and the protocol set, and no certificate yet. Making one is
+   * most of what a new host costs after its signature (OpenSSL 3 decodes the key anew each time,
+   * ~1 ms here), so a few are kept ready, made when the engine is idle rather than while a
+   * client waits for the ServerHello.
+   */
+  #keyedContext(): tls.SecureContext {
+    return tls.createSecureContext({ key: this.#keys.keyPem, ciphers: CLIENT_CIPHERS, ...this.#protocol, honorCipherOrder: true, secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_PRIORITIZE_CHACHA });
+  }
+
+  #refillSoon(): void {
+    if (this.#refill !== undefined || this.#spares.length >= SPARE_CONTEXTS) return;
+    // One context a turn of the event loop, so a refill never holds up I/O for long.
+    this.#refill = setImmediate(() => {
+      this.#refill = undefined;
+      this.#spares.push(this.#keyedContext());
+      this.#refillSoon();
+    });
+    this.#refill.unref();
   }
 
   #issue(host: string): LeafCertificate {
@@ -145,16 +178,15 @@ export class LeafCertificates {
     ]);
     signCertificate(cert, issuer.privateKey, this.#keys.spki);
 
-    const x509 = new X509Certificate(certificateToDer(cert));
-    const certPem = x509.toString();
-    const keyPem = this.#keys.keyPem;
+    // Formatted rather than parsed back with X509Certificate, which cost a quarter of a millisecond.
+    const certPem = `${certificatePem(certificateToDer(cert))}\n`;
     return {
       host,
       certPem,
-      keyPem,
-      secureContext: this.#context(keyPem, certPem),
-      // Read back rather than reuse the Date above: X.509 time has whole seconds.
-      notAfter: new Date(x509.validTo),
+      keyPem: this.#keys.keyPem,
+      secureContext: this.#context(certPem),
+      // X.509 time has whole seconds; forge drops the milliseconds.
+      notAfter: new Date(Math.floor(cert.validity.notAfter.getTime() / 1000) * 1000),
     };
   }
 }

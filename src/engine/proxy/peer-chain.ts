@@ -1,4 +1,5 @@
 import type tls from "node:tls";
+import { certificatePem } from "../ca/pem.ts";
 
 /**
  * The certificate chain a server sent, as PEM, for `server_conn.certificate_list`.
@@ -46,7 +47,7 @@ function detailedChain(t: tls.TLSSocket): { leaf: string | undefined; chain: str
   const leaf = cert?.fingerprint256;
   while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
     seen.add(cert.fingerprint256);
-    chain.push(`-----BEGIN CERTIFICATE-----\n${cert.raw.toString("base64").replace(/(.{64})/g, "$1\n")}\n-----END CERTIFICATE-----`);
+    chain.push(certificatePem(cert.raw));
     cert = cert.issuerCertificate;
   }
   return { leaf, chain };

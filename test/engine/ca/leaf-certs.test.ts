@@ -266,3 +266,28 @@ test('the leaf context picks AES-128-GCM over the AES-256 a default OpenSSL clie
   assert.equal(await cipherWith(`TLS_CHACHA20_POLY1305_SHA256:${tls.DEFAULT_CIPHERS}`), 'TLS_CHACHA20_POLY1305_SHA256');
   assert.equal(await cipherWith(undefined, 'TLSv1.2'), 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS 1.2 clients still connect');
 });
+
+test('a host first seen after setProtocol gets the new protocol, not that of a context made ahead of it', async (t) => {
+  const certs = new LeafCertificates(ca);
+  // Let the contexts made ahead (with the default protocol) be made.
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+  certs.setProtocol({ minVersion: 'TLSv1.3', ciphers: tls.DEFAULT_CIPHERS });
+  const server = net.createServer((socket) => {
+    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: certs.get('late-protocol.test').secureContext });
+    secure.on('error', () => socket.destroy());
+    secure.once('secure', () => secure.end());
+  });
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  const versionWith = (maxVersion: tls.SecureVersion): Promise<string> =>
+    new Promise((resolve) => {
+      const client = tls.connect({ host: '127.0.0.1', port, servername: 'late-protocol.test', ca: [ca.certPem], maxVersion }, () => {
+        resolve(String(client.getProtocol()));
+        client.destroy();
+      });
+      client.once('error', (err: NodeJS.ErrnoException) => resolve(`refused: ${err.code}`));
+    });
+  assert.equal(await versionWith('TLSv1.3'), 'TLSv1.3');
+  assert.match(await versionWith('TLSv1.2'), /^refused: /, 'a TLS 1.2 client is below the new minimum');
+});
