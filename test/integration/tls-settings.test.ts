@@ -187,6 +187,30 @@ test("client_certs: a server that asks for a client certificate gets the PEM's, 
   assert.throws(() => proxy.engine.options.setText("client_certs", path.join(dir, "nowhere")), /does not exist/);
 });
 
+test("client_certs: a file replaced on disk is the certificate of the next server connection; ssl_insecure turned off verifies the next one", { timeout: 15_000 }, async (t) => {
+  const dir = tempDir("pryx-client-certs-");
+  const first = selfSignedCert("first client", [], [], "client");
+  const second = selfSignedCert("second client", [], [], "client");
+  const file = path.join(dir, "client.pem");
+  fs.writeFileSync(file, `${first.certPem}\n${first.keyPem}\n`);
+  const cert = originCertificate();
+  // Each answer closes its connection, so each request is a new server connection.
+  const origin = https.createServer({ key: cert.keyPem, cert: cert.certPem, requestCert: true, rejectUnauthorized: true, ca: [first.certPem, second.certPem] }, (req, res) => {
+    res.setHeader("Connection", "close");
+    res.end(`hello ${(req.socket as tls.TLSSocket).getPeerCertificate().subject.CN}`);
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const proxy = await startProxy({ options: { ssl_insecure: "true", client_certs: file } });
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => origin.close(() => r())) });
+  const req = { target: `127.0.0.1:${portOf(origin)}`, servername: "app.test", path: "/" };
+  assert.equal((await httpsViaProxy(proxy.port, req)).body.toString(), "hello first client");
+  fs.writeFileSync(file, `${second.certPem}\n${second.keyPem}\n`);
+  assert.equal((await httpsViaProxy(proxy.port, req)).body.toString(), "hello second client");
+  proxy.engine.options.setText("ssl_insecure", "false");
+  const verified = await httpsViaProxy(proxy.port, req);
+  assert.equal(verified.status, 502, "the origin's own certificate is not trusted");
+});
+
 test("a client_certs file, or a certs entry, that is no certificate with its own key is refused when set, naming the file, not when every handshake fails later", async (t) => {
   const dir = tempDir("pryx-bad-certs-");
   const mine = selfSignedCert("pryx client", [], ["own.test"], "client");

@@ -100,7 +100,7 @@ async function secureToProxy(ctx: ProxyContext, client: Client, sock: net.Socket
   if (!client.proxy_mode.startsWith("upstream:https:")) return sock;
   const [host] = proxy;
   return new Promise((resolve, reject) => {
-    const t = tls.connect({ socket: sock, host, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"], ...upstreamTls(ctx.options, host).connectOptions() });
+    const t = tls.connect({ socket: sock, host, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"], ...upstreamTls(ctx.options, host).connection().options });
     t.once("secureConnect", () => {
       t.off("error", onError);
       resolve(t);
@@ -218,12 +218,12 @@ async function startTls(ctx: ProxyContext, client: Client, server: Server, sock:
   const alpn = server.alpn_offers;
   return new Promise((resolve, reject) => {
     const sni = server.sni && !net.isIP(server.sni) ? server.sni : undefined;
-    const settings = upstreamTls(ctx.options, server.sni ?? host);
-    const sessionKey = `${settings.key}|${sni ?? ""}|${formatAddress([host, port])}|${alpn.join(",")}`;
+    const { options, contextName } = upstreamTls(ctx.options, server.sni ?? host).connection();
+    const sessionKey = `${contextName}|${sni ?? ""}|${formatAddress([host, port])}|${alpn.join(",")}`;
     const resumable = sessionFor(sessionKey);
     // `host` is the name the certificate is checked against: without it Node checks an IP
     // address's server (which gets no SNI) against "localhost".
-    const t = tls.connect({ socket: sock, host: server.sni ?? host, servername: sni, ALPNProtocols: alpn, ...settings.connectOptions(), ...(resumable ? { session: resumable.session } : {}) });
+    const t = tls.connect({ socket: sock, host: server.sni ?? host, servername: sni, ALPNProtocols: alpn, ...options, ...(resumable ? { session: resumable.session } : {}) });
     logTlsKeys(t);
     let chain: readonly string[] | undefined;
     t.once("secureConnect", () => {
