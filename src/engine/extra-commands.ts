@@ -8,6 +8,7 @@ import { readOptionsFile, saveOptionsFile } from "./options-file.ts";
 import { expandHome } from "../home-path.ts";
 import { csvRows } from "../csv.ts";
 import type { FlowStore } from "./store.ts";
+import { Message } from "./flow/message.ts";
 import { formatAddress } from "./flow/connection.ts";
 import { HTTPFlow, Request } from "./flow/http.ts";
 import { Client, Server } from "./flow/connection.ts";
@@ -41,7 +42,8 @@ export function cut(flow: Flow, spec: string): string | Uint8Array {
     if (typeof current !== "object" || !(name in current)) {
       throw new CommandError(`unknown cut ${JSON.stringify(spec)}: ${parts.slice(0, i).join(".") || "a flow"} has no ${name} (e.g. request.url, request.host, request.port, request.header[Host], response.status_code, response.content, client_conn.peername.host, server_conn.address.port, request.timestamp_start)`);
     }
-    const value = (current as Record<string, unknown>)[name];
+    // A body that does not decode is cut as it is on the wire, not an error for the whole cut.
+    const value = current instanceof Message && (name === "content" || name === "text") ? (name === "content" ? current.get_content(false) : current.get_text(false)) : (current as Record<string, unknown>)[name];
     current = typeof value === "function" ? undefined : value;
   }
   return cutValue(current);

@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import zlib from "node:zlib";
 import assert from "node:assert/strict";
 import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
@@ -143,4 +144,41 @@ test("an addon that sets flow.marked to a boolean (mitmproxy's search.py) or a c
     assert.deepEqual(proxy.logs.filter((l) => l.level === "error"), []);
   }
   await origin.close();
+});
+
+test("an addon's text.replace on bodies it cannot read as they are: one that does not decode (\"gzip, br\", a cut gzip) is an error in its hook and goes as it came; a legacy page or binary body keeps every byte it did not touch", { timeout: 10_000 }, async (t) => {
+  const hello = Buffer.from("hello world ".repeat(4));
+  const bodies: Record<string, { headers: Record<string, string>; body: Buffer }> = {
+    "/stacked": { headers: { "content-type": "text/plain", "content-encoding": "gzip, br" }, body: zlib.brotliCompressSync(zlib.gzipSync(hello)) },
+    "/cut": { headers: { "content-type": "text/plain", "content-encoding": "gzip" }, body: zlib.gzipSync(hello).subarray(0, 30) },
+    "/meta": { headers: { "content-type": "text/html" }, body: Buffer.from('<meta charset="iso-8859-1"><p>caf\xe9 hello \xfcber</p>', "latin1") },
+    "/nocharset": { headers: { "content-type": "text/html" }, body: Buffer.from("<p>caf\xe9 hello</p>", "latin1") },
+    "/octet": { headers: { "content-type": "application/octet-stream" }, body: Buffer.from([0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x00, 0xff, 0xfe, 0x80]) },
+  };
+  const origin = await startHttpOrigin((req, res) => {
+    const b = bodies[req.url ?? ""]!;
+    res.writeHead(200, { ...b.headers, "content-length": String(b.body.length) });
+    res.end(b.body);
+  });
+  const addon = {
+    name: "shouter",
+    response(f) {
+      f.response!.text = f.response!.text!.replace("hello", "HELLO");
+    },
+  } satisfies Addon;
+  const proxy = await startProxy({ addons: [addon] });
+  closeAfter(t, proxy, origin);
+  for (const path of ["/stacked", "/cut"]) {
+    const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}${path}`);
+    assert.deepEqual(res.body, bodies[path]!.body, `${path}: the bytes the server sent`);
+    assert.equal(res.headers["content-encoding"], bodies[path]!.headers["content-encoding"]);
+  }
+  await proxy.waitLog(/shouter.*the response body does not decode as Content-Encoding "gzip, br"/);
+  await proxy.waitLog(/shouter.*the response body does not decode as Content-Encoding "gzip"/);
+  const expect = (body: Buffer): Buffer => Buffer.from(body.toString("latin1").replace("hello", "HELLO"), "latin1");
+  for (const path of ["/meta", "/nocharset", "/octet"]) {
+    const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}${path}`);
+    assert.deepEqual(res.body, expect(bodies[path]!.body), `${path}: only "hello" changed`);
+    assert.equal(res.headers["content-type"], bodies[path]!.headers["content-type"]);
+  }
 });

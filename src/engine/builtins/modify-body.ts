@@ -22,7 +22,14 @@ export class ModifyBodyAddon extends RuleAddon {
     for (const s of this.matching(flow)) {
       const replacement = this.replacement(s);
       if (!replacement) continue;
-      const body = message.content;
+      let body: Uint8Array | undefined;
+      try {
+        body = message.content;
+      } catch (err) {
+        // As mitmproxy's, which fails on such a body: replacing in its encoded bytes would garble it.
+        this.warn(s, `${(err as Error).message}; left as it is`);
+        return;
+      }
       if (!body) continue;
       const before = Buffer.from(body).toString("latin1");
       // A regex typed as text matches the body's UTF-8 bytes.

@@ -165,8 +165,8 @@ function compileRegex(node: RegexNode): Predicate {
         switch (f.type) {
           case "http":
             return (
-              body(f.request.content) ||
-              (f.response !== undefined && body(f.response.content)) ||
+              body(f.request.get_content(false)) ||
+              (f.response !== undefined && body(f.response.get_content(false))) ||
               (f.websocket !== undefined && messages(f.websocket.messages))
             );
           case "tcp":
@@ -180,7 +180,7 @@ function compileRegex(node: RegexNode): Predicate {
       return (f) => {
         switch (f.type) {
           case "http":
-            return body(f.request.content) || (f.websocket !== undefined && messages(f.websocket.messages, true));
+            return body(f.request.get_content(false)) || (f.websocket !== undefined && messages(f.websocket.messages, true));
           case "tcp":
           case "udp":
             return messages(f.messages, true);
@@ -193,7 +193,7 @@ function compileRegex(node: RegexNode): Predicate {
         switch (f.type) {
           case "http":
             return (
-              (f.response !== undefined && body(f.response.content)) ||
+              (f.response !== undefined && body(f.response.get_content(false))) ||
               (f.websocket !== undefined && messages(f.websocket.messages, false))
             );
           case "tcp":

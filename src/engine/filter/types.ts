@@ -20,15 +20,15 @@ export interface FilterableHTTPRequest {
   readonly host: string;
   readonly pretty_host: string;
   readonly headers: FilterableHeaders;
-  /** Decoded body (after Content-Encoding), `undefined` when not available. */
-  readonly content: Uint8Array | undefined;
+  /** Decoded body (after Content-Encoding; as it is when it does not decode), `undefined` when not available. */
+  get_content(strict: false): Uint8Array | undefined;
 }
 
 export interface FilterableHTTPResponse {
   readonly status_code: number;
   readonly headers: FilterableHeaders;
-  /** Decoded body (after Content-Encoding), `undefined` when not available. */
-  readonly content: Uint8Array | undefined;
+  /** Decoded body (after Content-Encoding; as it is when it does not decode), `undefined` when not available. */
+  get_content(strict: false): Uint8Array | undefined;
 }
 
 export interface FilterableDNSRequest {

@@ -17,7 +17,7 @@ function encodingNote(m: Message, decoded: Uint8Array | undefined): string | und
 
 function message(m: Message, limit: number, offset: number, bodies: boolean): MessageDetail {
   // Decoding (gzip, brotli) is the costly part; headers-only readers (dump at level 2) skip it.
-  const decoded = bodies ? m.content : undefined;
+  const decoded = bodies ? m.get_content(false) : undefined;
   const body = decoded ?? new Uint8Array(0);
   const slice = body.subarray(offset, offset + limit);
   return {

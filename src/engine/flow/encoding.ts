@@ -29,13 +29,19 @@ function inflateEither(b: Uint8Array): Buffer {
 
 /** Decodes a body; an unknown or broken encoding returns undefined (the caller keeps the raw bytes). */
 export function decodeContent(raw: Uint8Array, encoding: string | undefined): Uint8Array | undefined {
-  if (!encoding) return raw;
+  const decoded = tryDecodeContent(raw, encoding);
+  return "body" in decoded ? decoded.body : undefined;
+}
+
+/** Decodes a body, or says why it does not decode. */
+export function tryDecodeContent(raw: Uint8Array, encoding: string | undefined): { body: Uint8Array } | { why: string } {
+  if (!encoding) return { body: raw };
   const codec = CODECS[encoding.trim().toLowerCase()];
-  if (!codec) return undefined;
+  if (!codec) return { why: `pryx decodes ${Object.keys(CODECS).join(", ")}, one at a time` };
   try {
-    return codec.decode(raw);
-  } catch {
-    return undefined;
+    return { body: codec.decode(raw) };
+  } catch (err) {
+    return { why: (err as Error).message };
   }
 }
 

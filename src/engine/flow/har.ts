@@ -105,7 +105,7 @@ function harResponse(s: Response): HarResponse {
     httpVersion: s.http_version,
     headers: nv(s.headers),
     cookies: responseCookies(s),
-    content: { size: s.content?.length ?? 0, mimeType: s.headers.get("content-type") ?? "", ...text(s.content) },
+    content: { size: s.get_content(false)?.length ?? 0, mimeType: s.headers.get("content-type") ?? "", ...text(s.get_content(false)) },
     redirectURL: s.headers.get("location") ?? "",
     headersSize: -1,
     bodySize: s.raw_content?.length ?? -1,
@@ -154,7 +154,7 @@ export function toHar(flows: Flow[]): string {
     const r = f.request;
     const s = f.response;
     const start = r.timestamp_start;
-    const reqBody = r.content;
+    const reqBody = r.get_content(false);
     const timings = harTimings(f);
     const entry: HarEntry = {
       startedDateTime: new Date(start * 1000).toISOString(),

@@ -252,13 +252,13 @@ export class Request extends Message {
    */
   get urlencoded_form(): MultiDictView {
     return new MultiDictView(
-      () => (isUrlencodedType(this.plainHeaders.get("content-type")) ? decodeUrlencoded(this.text ?? "") : []),
+      () => (isUrlencodedType(this.plainHeaders.get("content-type")) ? decodeUrlencoded(this.get_text(false) ?? "") : []),
       (fields) => (this.urlencoded_form = fields),
     );
   }
 
   set urlencoded_form(fields: FieldsGiven) {
-    const previous = isUrlencodedType(this.plainHeaders.get("content-type")) ? this.text : undefined;
+    const previous = isUrlencodedType(this.plainHeaders.get("content-type")) ? this.get_text(false) : undefined;
     this.plainHeaders.set("content-type", URLENCODED_TYPE);
     this.text = encodeUrlencoded(fieldsOf(fields), previous);
   }
@@ -273,14 +273,14 @@ export class Request extends Message {
     return new MultiDictView(
       () => {
         const boundary = multipartBoundary(this.plainHeaders.get("content-type"));
-        return boundary ? multipartFields(this.content ?? new Uint8Array(0), boundary) : [];
+        return boundary ? multipartFields(this.get_content(false) ?? new Uint8Array(0), boundary) : [];
       },
       (fields) => (this.multipart_form = fields),
     );
   }
 
   set multipart_form(fields: FieldsGiven) {
-    const { body, boundary, made } = rewriteMultipart(this.content, multipartBoundary(this.plainHeaders.get("content-type")), fieldsOf(fields));
+    const { body, boundary, made } = rewriteMultipart(this.get_content(false), multipartBoundary(this.plainHeaders.get("content-type")), fieldsOf(fields));
     if (made) this.plainHeaders.set("content-type", `${MULTIPART_TYPE}; boundary=${boundary}`);
     this.content = body;
   }
@@ -342,6 +342,10 @@ export class Request extends Message {
 
   protected needsLengthWhenEmpty(): boolean {
     return false;
+  }
+
+  protected messageKind(): string {
+    return "request";
   }
 
   clone(): Request {
@@ -441,6 +445,10 @@ export class Response extends Message {
 
   protected needsLengthWhenEmpty(): boolean {
     return true;
+  }
+
+  protected messageKind(): string {
+    return "response";
   }
 
   clone(): Response {

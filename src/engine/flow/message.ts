@@ -1,5 +1,5 @@
 import { Headers, plainHeaders, type HeaderField } from "./headers.ts";
-import { BODY_ENCODINGS, decodeContent, encodeContent } from "./encoding.ts";
+import { BODY_ENCODINGS, decodeContent, encodeContent, tryDecodeContent } from "./encoding.ts";
 import { decodeText, encodeText } from "../../charset.ts";
 
 
@@ -65,11 +65,14 @@ export abstract class Message {
     return this.#plain;
   }
 
-  /** The decoded body (Content-Encoding removed). Undefined if not available. */
+  /**
+   * The decoded body (Content-Encoding removed); undefined if not available. A body that does not
+   * decode (a broken gzip, an encoding pryx does not know such as "gzip, br") is an error here,
+   * as in mitmproxy: an addon that read its still-encoded bytes as the body and wrote them back
+   * would send the client garbage. `get_content(false)` gives those bytes instead.
+   */
   get content(): Uint8Array | undefined {
-    if (this.raw_content === undefined) return undefined;
-    const enc = this.plainHeaders.get("content-encoding");
-    return decodeContent(this.raw_content, enc) ?? this.raw_content;
+    return this.get_content();
   }
 
   /** mitmproxy's version checks (its http-trailers example sends trailers only over HTTP/1.1 chunked or HTTP/2). */
@@ -106,37 +109,54 @@ export abstract class Message {
     this.fixContentLength();
   }
 
-  /** The body as text, in the charset its Content-Type names (UTF-8 by default), as mitmproxy's. */
+  /** The body as text, in its charset (see charset.ts), as mitmproxy's; an error when the body does not decode, as `content`. */
   get text(): string | undefined {
-    const c = this.content;
-    return c === undefined ? undefined : decodeText(c, this.plainHeaders.get("content-type"));
+    return this.get_text();
   }
 
+  /**
+   * Text unchanged leaves the body's bytes as they were (mitmproxy would write them again, in
+   * a charset it may not be able to write).
+   */
   set text(value: string | undefined) {
     if (value === undefined) {
       this.content = undefined;
       return;
     }
-    const written = encodeText(value, this.plainHeaders.get("content-type"));
+    const current = this.get_content(false);
+    const contentType = this.plainHeaders.get("content-type");
+    if (current !== undefined && this.decodes() && value === decodeText(current, contentType)) return;
+    const written = encodeText(value, contentType, current);
     if (written.contentType !== undefined) this.plainHeaders.set("content-type", written.contentType);
     this.content = written.bytes;
   }
 
-  /** mitmproxy's method forms of `text` and `content`, for scripts ported as they are. */
-  get_text(): string | undefined {
-    return this.text;
+  /** mitmproxy's method forms of `text` and `content`; `strict` false gives a body that does not decode as it is on the wire. */
+  get_text(strict = true): string | undefined {
+    const c = this.get_content(strict);
+    return c === undefined ? undefined : decodeText(c, this.plainHeaders.get("content-type"));
   }
 
   set_text(value: string | undefined): void {
     this.text = value;
   }
 
-  get_content(): Uint8Array | undefined {
-    return this.content;
+  get_content(strict = true): Uint8Array | undefined {
+    if (this.raw_content === undefined) return undefined;
+    const enc = this.plainHeaders.get("content-encoding");
+    const decoded = tryDecodeContent(this.raw_content, enc);
+    if ("body" in decoded) return decoded.body;
+    if (strict) throw new Error(`the ${this.messageKind()} body does not decode as Content-Encoding ${JSON.stringify(enc)} (${decoded.why}); get_content(false) and get_text(false) give it as it is`);
+    return this.raw_content;
   }
 
   set_content(value: Uint8Array | undefined): void {
     this.content = value;
+  }
+
+  /** Whether the body decodes with its Content-Encoding (a body not read yet does). */
+  private decodes(): boolean {
+    return this.raw_content === undefined || "body" in tryDecodeContent(this.raw_content, this.plainHeaders.get("content-encoding"));
   }
 
   json(): unknown {
@@ -180,4 +200,7 @@ export abstract class Message {
 
   /** Requests without a body need no Content-Length; responses do, to end the message. */
   protected abstract needsLengthWhenEmpty(): boolean;
+
+  /** "request" or "response", for errors about the body. */
+  protected abstract messageKind(): string;
 }

@@ -162,7 +162,7 @@ class PackedRequestView {
   get headers(): Iterable<readonly [string, string]> {
     return { [Symbol.iterator]: () => this.v.pairs(REQ_HEADERS, this.headerCount) };
   }
-  get content(): Uint8Array | undefined {
+  get_content(_strict: false): Uint8Array | undefined {
     const raw = this.v.body(true);
     return raw === undefined ? undefined : (decodeContent(raw, this.v.header(REQ_HEADERS, this.headerCount, "content-encoding")) ?? raw);
   }
@@ -184,7 +184,7 @@ class PackedResponseView {
   get headers(): Iterable<readonly [string, string]> {
     return { [Symbol.iterator]: () => this.v.pairs(this.first, this.headerCount) };
   }
-  get content(): Uint8Array | undefined {
+  get_content(_strict: false): Uint8Array | undefined {
     const raw = this.v.body(false);
     return raw === undefined ? undefined : (decodeContent(raw, this.v.header(this.first, this.headerCount, "content-encoding")) ?? raw);
   }

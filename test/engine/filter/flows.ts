@@ -54,6 +54,11 @@ function base(o: BaseOptions) {
   };
 }
 
+/** A body getter that gives these bytes. */
+function always(body: Uint8Array | undefined): () => Uint8Array | undefined {
+  return () => body;
+}
+
 function messages(list: { from_client: boolean; content: Body }[]): FilterableMessage[] {
   return list.map((m) => ({ from_client: m.from_client, content: bytes(m.content) ?? new Uint8Array() }));
 }
@@ -72,12 +77,12 @@ export function httpFlow(o: HttpOptions = {}): FilterableHTTPFlow {
         ["Host", host],
         ["User-Agent", "curl/8.5.0"],
       ],
-      content: bytes(o.body),
+      get_content: always(bytes(o.body)),
     },
     response: o.response && {
       status_code: o.response.status_code ?? 200,
       headers: o.response.headers ?? [["Content-Type", "text/html; charset=utf-8"]],
-      content: bytes(o.response.body),
+      get_content: always(bytes(o.response.body)),
     },
     websocket: o.websocket && { messages: messages(o.websocket) },
   };

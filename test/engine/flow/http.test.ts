@@ -44,9 +44,14 @@ test("with Content-Encoding gzip, content is decoded and setting it re-encodes",
   assert.ok(wire.length < 400, "the body on the wire is the compressed one");
 });
 
-test("a body that claims an encoding it does not have is shown raw", () => {
+test("a body that does not decode as its Content-Encoding is an error for text and content, as in mitmproxy, and as it is for get_text(false)", () => {
   const r = new Response({ status_code: 200, headers: [["Content-Encoding", "gzip"]], content: Buffer.from("not gzip") });
-  assert.equal(r.text, "not gzip");
+  assert.throws(() => r.text, /the response body does not decode as Content-Encoding "gzip" \(.*\); get_content\(false\) and get_text\(false\) give it as it is/);
+  assert.throws(() => r.content, /does not decode/);
+  assert.equal(r.get_text(false), "not gzip");
+  assert.equal(Buffer.from(r.get_content(false) ?? []).toString(), "not gzip");
+  const stacked = new Request({ method: "POST", scheme: "http", host: "h", port: 80, path: "/", headers: [["Content-Encoding", "gzip, br"]], content: Buffer.from("x") });
+  assert.throws(() => stacked.content, /the request body does not decode as Content-Encoding "gzip, br" \(pryx decodes gzip, x-gzip, deflate, br, zstd, identity, one at a time\)/);
 });
 
 test("Request.make: Host first, url and pretty_host, query, json", () => {
@@ -177,6 +182,39 @@ test("text reads and writes the charset the Content-Type names, as mitmproxy's: 
   const image = Response.make(200, "", { "Content-Type": "image/png; charset=iso-8859-1" });
   image.content = Buffer.from("é", "utf8");
   assert.equal(image.text, "é", "not a text type: read as UTF-8");
+});
+
+test("text finds the charset as mitmproxy does (a page's <meta charset>, a style sheet's @charset), reads UTF-8 where nothing names one and Latin-1 where the bytes are no UTF-8, and writes the body back in it", () => {
+  const page = Response.make(200, Buffer.from('<meta charset="iso-8859-2"><p>\xb1 caf\xe9</p>', "latin1"), { "Content-Type": "text/html" });
+  assert.equal(page.text, '<meta charset="iso-8859-2"><p>\u0105 caf\u00e9</p>');
+  page.text = page.text!.replace("\u0105", "\u0104");
+  assert.deepEqual(Buffer.from(page.content ?? []), Buffer.from('<meta charset="iso-8859-2"><p>\xa1 caf\xe9</p>', "latin1"), "written in Latin-2 again");
+  const css = Response.make(200, Buffer.from('@charset "iso-8859-1"; a::after { content: "\xe9" }', "latin1"), { "Content-Type": "text/css" });
+  assert.match(css.text ?? "", /content: "é"/);
+  const modern = Response.make(200, Buffer.from("<p>grüße</p>", "utf8"), { "Content-Type": "text/html" });
+  assert.equal(modern.text, "<p>grüße</p>", "UTF-8 bytes with no charset read as UTF-8 (mitmproxy's Latin-1 would give grÃ¼Ã\u009fe)");
+  const binary = Response.make(200, new Uint8Array([0x61, 0xff, 0x80]), { "Content-Type": "application/octet-stream" });
+  binary.text = binary.text!.replace("a", "b");
+  assert.deepEqual([...(binary.content ?? [])], [0x62, 0xff, 0x80], "no UTF-8: Latin-1, which keeps every byte");
+  const json = Response.make(200, Buffer.from('{"a":"\xe9"}', "latin1"), { "Content-Type": "application/json" });
+  assert.equal(json.text, '{"a":"\ufffd"}', "JSON is UTF-8, as in mitmproxy");
+});
+
+test("text set to what it was leaves the bytes and the type as they were (Shift_JIS, which pryx cannot write); UTF-16 is written with a byte order mark, in the body's order", () => {
+  const sjis = Response.make(200, new Uint8Array([0x93, 0xfa, 0x96, 0x7b]), { "Content-Type": "text/plain; charset=shift_jis" });
+  sjis.text = sjis.text;
+  assert.deepEqual([...(sjis.content ?? [])], [0x93, 0xfa, 0x96, 0x7b]);
+  assert.equal(sjis.headers.get("content-type"), "text/plain; charset=shift_jis");
+  sjis.text = "ｱ!";
+  assert.deepEqual([...(sjis.content ?? [])], [0xb1, 0x21], "a half-width kana is one Shift_JIS byte");
+  const be = Response.make(200, Buffer.from([0xfe, 0xff, 0x00, 0x68, 0x00, 0x69]), { "Content-Type": "text/plain; charset=utf-16" });
+  assert.equal(be.text, "hi");
+  be.text = "hé";
+  assert.deepEqual([...(be.content ?? [])], [0xfe, 0xff, 0x00, 0x68, 0x00, 0xe9]);
+  assert.equal(be.headers.get("content-type"), "text/plain; charset=utf-16");
+  const le = Response.make(200, Buffer.from([0x68, 0x00]), { "Content-Type": "text/plain; charset=utf-16le" });
+  le.text = "é";
+  assert.deepEqual([...(le.content ?? [])], [0xe9, 0x00]);
 });
 
 test("a cookie value with ; or a space is quoted in the Cookie header and read back as one value (mitmproxy's format_cookie_header), so an edit cannot add cookies", () => {
