@@ -19,7 +19,7 @@ import { schemasFrom } from "../proto-definitions.ts";
 import { InputRouter, Priority } from "./input.ts";
 import type { KeyPress } from "./keys.ts";
 import { displayKey, parseKeySpec } from "./keys.ts";
-import { CONTEXTS, Keymap, isContext, parseBindings, readBindingsFile, userKeymapFiles, type Context } from "./keymap.ts";
+import { CONTEXTS, Keymap, KeymapError, isContext, parseBindings, readBindingsFile, userKeymapFiles, type Binding, type Context } from "./keymap.ts";
 import * as le from "./line-edit.ts";
 import { bodyHeight, isLayout, LAYOUTS, mainHeight, splitPanes, type ConsoleLayout, type ScreenKind } from "./layout.ts";
 import { CONSOLE_PALETTES, CONTENT_VIEWS, FLOWLIST_LAYOUTS, FLOWLIST_LAYOUT_HELP } from "../console-choices.ts";
@@ -1605,12 +1605,16 @@ export class Controller {
     if (!contexts || !key || command.length === 0) throw new Error("usage: console.key.bind contexts key command [args...]");
     // The command's words quoted again as typed ('Delete all flows' stays one argument); one word is the whole command line.
     const line = command.length === 1 ? (command[0] as string) : joinArgs(command);
-    const bindings = parseBindings(
-      [{ key, context: contexts.split(","), command: line, help: "" }],
-      "console.key.bind",
-      (n) => this.local.has(n),
-      this.knownCommand,
-    );
+    let bindings: Binding[];
+    try {
+      bindings = parseBindings([{ key, context: contexts.split(","), command: line, help: "" }], "console.key.bind", (n) => this.local.has(n), this.knownCommand);
+    } catch (err) {
+      if (!(err instanceof KeymapError)) throw err;
+      // Said of the key typed, not of "entry 0" of a file there is none of.
+      const why = err.problems.map((p) => p.replace(/^console\.key\.bind: entry 0( \(key "[^"]*"\))?: /, "")).join("; ");
+      const quoting = /cannot parse key/.test(why) ? ` (a key of several words is quoted: console.key.bind ${contexts} 'ctrl x' ${line})` : "";
+      throw new Error(`cannot bind ${key} in ${contexts}: ${why}${quoting}`);
+    }
     // No help of its own, as mitmproxy's: the key bindings screen and `?` show its command.
     for (const b of bindings) this.keymap.bind(b);
     this.set({});
@@ -2011,14 +2015,13 @@ export class Controller {
     });
     add("console.key.edit.focus", "console.key.edit.focus", "Edit the focused key binding", () => this.editFocusedBinding());
     add("console.keymap.load", "console.keymap.load path", "Load key bindings from a JSON file (the confdir's keybindings.json when none is given) over the current ones", (a) => this.loadKeymapFile(a[0]));
-    add("console.key.execute.focus", "console.key.execute.focus", "Run the focused key binding's command", async () => {
+    add("console.key.execute.focus", "console.key.execute.focus", "Open the prompt with the focused key binding's command, to run it", () => {
       const top = this.top();
       if (top.kind !== "keybindings") return;
       const b = this.keymap.all()[top.focus];
-      if (b) {
-        this.set({ stack: this._state.stack.slice(0, -1) });
-        await this.run(b.command, false);
-      }
+      // As mitmproxy's: the prompt, filled with the command, for Enter to run (or an edit first);
+      // run at once, `x` on `d` deleted a flow the screen hid.
+      if (b) this.openPrompt(b.command, b.command.length);
     });
 
     add("console.search", "console.search", "Search in the current view", () => this.openPrompt("", 0, "search"));

@@ -134,7 +134,10 @@ export function parseBindings(
       if (err instanceof KeySpecError) return bad(err.message);
       throw err;
     }
-    const command = e["command"].trim();
+    // A command over several lines (a YAML `|` block) is one command: its line ends are spaces, as in
+    // mitmproxy. A space at the end stays: `console.command view.flows.load ` leaves the cursor after it.
+    const line = e["command"].replace(/[^\S\r\n]*[\r\n]+\s*/g, " ");
+    const command = line.trim();
     if (command.length === 0) return bad(`"command" is empty`);
     let names: string[];
     try {
@@ -150,7 +153,7 @@ export function parseBindings(
       }
     }
     for (const context of contexts as Context[]) {
-      out.push({ key, context, command: e["command"], help: (e["help"] as string | undefined) ?? "", source: `${file}#${index}` });
+      out.push({ key, context, command: line, help: (e["help"] as string | undefined) ?? "", source: `${file}#${index}` });
     }
     return undefined;
   });

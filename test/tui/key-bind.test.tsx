@@ -23,9 +23,12 @@ test("console.key.bind and console.key.unbind change the keymap for the session;
   await waitForText(h, /^Options/m);
   f = await press(h, "q");
   f = await runAtPrompt(h, "console.key.bind flowlist y no.such.command");
-  assert.match(lastLine(f), /unknown command "no\.such\.command"/);
+  assert.match(lastLine(f), /cannot bind y in flowlist: unknown command "no\.such\.command"/);
+  assert.doesNotMatch(lastLine(f), /entry 0/, "there is no file of entries");
   f = await runAtPrompt(h, "console.key.bind nowhere y console.view.help");
   assert.match(lastLine(f), /unknown context "nowhere"/);
+  f = await runAtPrompt(h, "console.key.bind flowlist ctrl x console.view.help");
+  assert.match(h.ctrl.logs.all().at(-1)?.msg ?? "", /cannot bind ctrl in flowlist: cannot parse key "ctrl".* \(a key of several words is quoted: console\.key\.bind flowlist 'ctrl x' /);
   f = await runAtPrompt(h, "console.key.unbind flowlist y");
   assert.match(lastLine(f), /unbound y in flowlist/);
   f = await press(h, "y");
@@ -48,6 +51,24 @@ test("on the key bindings screen, d unbinds the focused binding and Enter opens 
   assert.match(lastLine(f), /^unbound /);
   assert.equal(h.ctrl.keymap.all().length, total - 1);
   assert.equal(h.ctrl.keymap.lookup(first.context, first.key), undefined);
+});
+
+test("x on the key bindings screen opens the prompt with the focused binding's command, as mitmproxy's, and runs nothing until Enter", async (t) => {
+  const h = await renderConsole({ width: 140, height: 30, keymap: ownKeymap() });
+  t.after(() => h.unmount());
+  h.engine.add([makeFlow({ seq: 1, path: "/kept" })]);
+  await waitForText(h, "/kept");
+  await runAtPrompt(h, "console.key.bind keybindings,flowlist Y view.flows.remove @focus");
+  let f = await press(h, "K");
+  f = await waitForText(h, /^Key Bindings/m);
+  const at = h.ctrl.keymap.all().findIndex((b) => b.key === "Y");
+  for (let i = 0; i < at; i++) f = await press(h, "j");
+  f = await press(h, "x");
+  assert.match(lastLine(f), /^: ?view\.flows\.remove @focus/);
+  assert.match(f, /^Key Bindings/m, "still on the key bindings screen");
+  f = await press(h, KEY.esc);
+  f = await press(h, "q");
+  f = await waitForText(h, "/kept");
 });
 
 test("console.keymap.load reads a keybindings file over the session's bindings, and names a bad entry", async (t) => {

@@ -114,6 +114,9 @@ test("mitmproxy's key bindings come over as they are: keys.yaml in the confdir, 
   assert.equal(aliased.lookup("global", "ctrl w")?.command, "console.view.eventlog");
   assert.equal(aliased.lookup("global", "ctrl y")?.command, "console.view.options");
   assert.equal(aliased.lookup("help", "ctrl y")?.command, "console.view.options");
+  // A YAML block over several lines is one command, its line ends spaces, as mitmproxy reads it.
+  writeFileSync(path.join(dir, "keys.yaml"), "- key: Y\n  ctx: [flowlist]\n  cmd: |\n    console.command\n    set view_filter\n");
+  assert.equal(loadConsoleKeymap(dir).lookup("flowlist", "Y")?.command, "console.command set view_filter ");
 });
 
 test("with the engine's commands known, a user entry naming a command nobody has fails the start-up, naming the entry", () => {
