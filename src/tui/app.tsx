@@ -148,7 +148,7 @@ export function App({ ctrl, width: fixedWidth, height: fixedHeight, theme }: App
       body = <CommandsView screen={screen} commands={ctrl.commandList()} width={width} height={main} bodyRows={rows} />;
       break;
     case "keybindings":
-      body = <KeybindingsView screen={screen} bindings={ctrl.keymap.all()} height={main} bodyRows={rows} />;
+      body = <KeybindingsView screen={screen} bindings={ctrl.keymap.all()} width={width} height={main} bodyRows={rows} />;
       break;
     case "grideditor":
     case "texteditor":

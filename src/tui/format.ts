@@ -22,6 +22,10 @@ export interface Glyphs {
   /** The lines between a split layout's panes. */
   ruleH: string;
   ruleV: string;
+  /** The Enter key in hints ("⏎ edit"). */
+  enter: string;
+  /** Ink's border for boxes (choosers). */
+  box: "single" | "classic";
 }
 
 export const UNICODE_GLYPHS: Glyphs = {
@@ -37,6 +41,8 @@ export const UNICODE_GLYPHS: Glyphs = {
   down: "⇩",
   ruleH: "─",
   ruleV: "│",
+  enter: "⏎",
+  box: "single",
 };
 
 export const ASCII_GLYPHS: Glyphs = {
@@ -52,6 +58,8 @@ export const ASCII_GLYPHS: Glyphs = {
   down: "v",
   ruleH: "-",
   ruleV: "|",
+  enter: "enter",
+  box: "classic",
 };
 
 /** Whether the locale says the terminal takes UTF-8 (the usual LC_ALL > LC_CTYPE > LANG order). */

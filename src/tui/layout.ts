@@ -44,10 +44,10 @@ export function bodyHeight(kind: ScreenKind, main: number, titles = true): numbe
       return Math.max(1, main - 1);
     case "options":
     case "commands":
+    case "keybindings":
       return Math.max(1, main - title - OPTION_HELP_LINES);
     case "help":
     case "eventlog":
-    case "keybindings":
       return Math.max(1, main - title);
   }
 }

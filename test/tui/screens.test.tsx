@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { KEY, focusedLine, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
 import { FakeEngine, makeFlows } from "./helpers/fake-engine.ts";
 import { OPERATORS } from "../../src/engine/filter/operators.ts";
+import { themeFromEnv } from "../../src/tui/theme.ts";
 
 test("? shows help for the current view from the keymap, then global keys; q returns", async () => {
   // Tall enough for both sections: a long command takes rows of its own under its help.
@@ -393,4 +394,26 @@ test("? at 60 columns puts a binding's command under its help rather than cuttin
   } finally {
     h.unmount();
   }
+});
+
+test("under a locale without UTF-8 (LANG=C) the options, commands and key bindings screens and the choosers draw in ASCII", async (t) => {
+  const h = await renderConsole({ width: 100, height: 30, theme: themeFromEnv({ LANG: "C", NO_COLOR: "1" }) });
+  t.after(() => h.unmount());
+  const notAscii = /[^\x00-\x7f]/;
+  let f = await press(h, "O");
+  f = await waitForText(h, /^Options.*enter edit or toggle/m);
+  assert.doesNotMatch(f, notAscii, f);
+  f = await press(h, "q");
+  f = await runAtPrompt(h, "console.view.commands");
+  f = await waitForText(h, /Command Reference.*enter to run/);
+  assert.doesNotMatch(f, notAscii, f);
+  f = await press(h, "q");
+  f = await press(h, "K");
+  f = await waitForText(h, /Key Bindings.*enter edit/);
+  assert.doesNotMatch(f, notAscii, f);
+  f = await press(h, "q");
+  f = await press(h, "o");
+  f = await waitForText(h, /\(key or enter to pick, esc to cancel\)/);
+  assert.doesNotMatch(f, notAscii, f);
+  assert.match(f, /^\+-+\+$/m, "the chooser's box in ASCII");
 });

@@ -14,10 +14,10 @@ export function Chooser({ overlay, height, width }: { overlay: ChooserOverlay; h
   // More choices than rows: say where the list stands and which way the rest is (the edit menu's last entries were out of sight, unannounced).
   const position = count > rows ? ` ${top > 0 ? g.up : ""}${top + rows < count ? g.down : ""} ${top + 1}-${top + shown.length} of ${count}` : "";
   return (
-    <Box flexDirection="column" height={height} width={width} borderStyle="single" borderColor={paint(theme, "cyan")} paddingX={1}>
+    <Box flexDirection="column" height={height} width={width} borderStyle={g.box} borderColor={paint(theme, "cyan")} paddingX={1}>
       <Text bold wrap="truncate-end">
         {overlay.title}
-        <Text color={paint(theme, "yellow")}>{position}</Text> <Text dimColor>(key or ⏎ to pick, esc to cancel)</Text>
+        <Text color={paint(theme, "yellow")}>{position}</Text> <Text dimColor>(key or {g.enter} to pick, esc to cancel)</Text>
       </Text>
       {shown.map((c, i) => {
         const idx = top + i;

@@ -45,14 +45,15 @@ export function GridEditorView({ screen, flow, width, height, bodyRows }: { scre
   const keyW = Math.max(8, Math.min(Math.floor(width * 0.35), Math.max(g.columns[0]!.length, ...g.rows.map((r) => (r[0] ?? "").length)) + 2));
   const valueW = Math.max(8, width - keyW - 4);
   const widths = [keyW, valueW];
-  const hint = screen.saving ? "saving…" : g.editing ? "⏎/esc done  tab next cell" : "a add  A insert  d delete  ⏎ edit  q save & back";
+  const enter = theme.glyphs.enter;
+  const hint = screen.saving ? `saving${theme.glyphs.ellipsis}` : g.editing ? `${enter}/esc done  tab next cell` : `a add  A insert  d delete  ${enter} edit  q save & back`;
   const rows = g.rows.slice(g.top, g.top + bodyRows);
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
       <TitleLine title={screen.title} flow={flow} hint={hint} width={width} />
       <Box height={1} overflowY="hidden">
         <Text wrap="truncate-end" bold color={paint(theme, "cyan")}>
-          {"   " + g.columns.map((c, i) => padEnd(c, widths[i] ?? valueW)).join(" ")}
+          {"   " + g.columns.map((c, i) => padEnd(c, widths[i] ?? valueW, theme.glyphs.ellipsis)).join(" ")}
         </Text>
       </Box>
       <Box flexDirection="column" height={bodyRows} overflowY="hidden">
@@ -81,7 +82,7 @@ export function GridEditorView({ screen, flow, width, height, bodyRows }: { scre
                   return (
                     <Text key={j}>
                       <Text inverse={focusCell} bold={focusRow} color={paint(theme, j === 0 ? "cyan" : undefined)}>
-                        {padEnd(sanitize(r[j] ?? ""), w)}
+                        {padEnd(sanitize(r[j] ?? ""), w, theme.glyphs.ellipsis)}
                       </Text>
                       {sep}
                     </Text>

@@ -7,7 +7,7 @@ import { type Controller, type EventLogScreen, type ListScreen, type TextScreen 
 import { displayKey } from "../keys.ts";
 import type { Binding } from "../keymap.ts";
 import { FOOTER_HELP_LINES, OPTION_HELP_LINES } from "../layout.ts";
-import { padEnd, sanitize, truncEnd, wrapColumns } from "../format.ts";
+import { ASCII_GLYPHS, padEnd, sanitize, truncEnd, wrapColumns } from "../format.ts";
 import { paint, useTheme } from "../theme.ts";
 import { LinesView, MatchedText } from "./lines.tsx";
 import { EditingText } from "./editors.tsx";
@@ -70,7 +70,7 @@ export function OptionsView({ screen, options, width, height, bodyRows }: { scre
   const rows = options.slice(screen.top, screen.top + bodyRows);
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
-      <Title text="Options" right="⏎ edit or toggle, d reset, q back" />
+      <Title text="Options" right={`${theme.glyphs.enter} edit or toggle, d reset, q back`} />
       <Box flexDirection="column" height={bodyRows} overflowY="hidden">
         {rows.map((o, i) => {
           const isFocus = screen.top + i === screen.focus;
@@ -80,8 +80,8 @@ export function OptionsView({ screen, options, width, height, bodyRows }: { scre
             <Box key={o.name} height={1} overflowY="hidden">
               <Text wrap="truncate-end" bold={isFocus}>
                 <Text color={paint(theme, isFocus ? "cyan" : undefined)}>{isFocus ? ">>" : "  "}</Text>
-                <Text color={paint(theme, changed ? "yellow" : undefined)}>{padEnd(o.name, nameW) + "  "}</Text>
-                {editing ? <EditingText line={editing.line} width={valueW} /> : <Text>{padEnd(sanitize(o.value) || (o.type === "optional str" || o.type === "filter" ? "(none)" : ""), valueW)}</Text>}
+                <Text color={paint(theme, changed ? "yellow" : undefined)}>{padEnd(o.name, nameW, theme.glyphs.ellipsis) + "  "}</Text>
+                {editing ? <EditingText line={editing.line} width={valueW} /> : <Text>{padEnd(sanitize(o.value) || (o.type === "optional str" || o.type === "filter" ? "(none)" : ""), valueW, theme.glyphs.ellipsis)}</Text>}
                 {editing ? null : <Text dimColor>{"  " + o.type}</Text>}
               </Text>
             </Box>
@@ -99,15 +99,16 @@ export function OptionsView({ screen, options, width, height, bodyRows }: { scre
  * differs from mitmproxy, which a one-line pane cut off.
  */
 function HelpFooter({ width, help, detail }: { width: number; help: string | undefined; detail: string | undefined }) {
+  const theme = useTheme();
   const w = Math.max(1, width);
   const lines = help === undefined ? [] : wrapColumns(sanitize(help), w, w);
-  const shown = lines.length > FOOTER_HELP_LINES ? [...lines.slice(0, FOOTER_HELP_LINES - 1), truncEnd(lines.slice(FOOTER_HELP_LINES - 1).join(" "), w)] : lines;
+  const shown = lines.length > FOOTER_HELP_LINES ? [...lines.slice(0, FOOTER_HELP_LINES - 1), truncEnd(lines.slice(FOOTER_HELP_LINES - 1).join(" "), w, theme.glyphs.ellipsis)] : lines;
   return (
     <Box flexDirection="column" height={OPTION_HELP_LINES} overflowY="hidden">
       {help === undefined ? null : (
         <>
           <Text wrap="truncate-end" dimColor>
-            {"─".repeat(w)}
+            {theme.glyphs.ruleH.repeat(w)}
           </Text>
           <Box flexDirection="column" height={FOOTER_HELP_LINES} overflowY="hidden">
             {shown.map((l, i) => (
@@ -164,11 +165,11 @@ export function CommandsView({ screen, commands, width, height, bodyRows }: { sc
   const focused = commands[screen.focus];
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
-      <FocusList title="Command Reference" right="⏎ to run, q back" screen={screen} items={commands} itemKey={(c) => c.name} height={height - OPTION_HELP_LINES} bodyRows={bodyRows}
+      <FocusList title="Command Reference" right={`${theme.glyphs.enter} to run, q back`} screen={screen} items={commands} itemKey={(c) => c.name} height={height - OPTION_HELP_LINES} bodyRows={bodyRows}
         row={(c) => (
           <>
-            <Text color={paint(theme, "cyan")}>{padEnd(c.name, nameW) + "  "}</Text>
-            <Text>{truncEnd(c.help || c.signature, Math.max(0, width - nameW - 4))}</Text>
+            <Text color={paint(theme, "cyan")}>{padEnd(c.name, nameW, theme.glyphs.ellipsis) + "  "}</Text>
+            <Text>{truncEnd(c.help || c.signature, Math.max(0, width - nameW - 4), theme.glyphs.ellipsis)}</Text>
           </>
         )}
       />
@@ -177,18 +178,26 @@ export function CommandsView({ screen, commands, width, height, bodyRows }: { sc
   );
 }
 
-export function KeybindingsView({ screen, bindings, height, bodyRows }: { screen: ListScreen; bindings: readonly Binding[]; height: number; bodyRows: number }) {
+export function KeybindingsView({ screen, bindings, width, height, bodyRows }: { screen: ListScreen; bindings: readonly Binding[]; width: number; height: number; bodyRows: number }) {
   const theme = useTheme();
+  const ascii = theme.glyphs === ASCII_GLYPHS;
+  const ellipsis = theme.glyphs.ellipsis;
+  const focused = bindings[screen.focus];
+  // Key, context and command first; the help takes what is left (the footer has it whole).
+  const helpW = Math.max(0, width - 2 - 11 - 13 - 45);
   return (
-    <FocusList title="Key Bindings" right="⏎ edit, a add, d unbind, x run, q back" screen={screen} items={bindings} itemKey={(b) => `${b.context} ${b.key}`} height={height} bodyRows={bodyRows}
-      row={(b) => (
-        <>
-          <Text color={paint(theme, "cyan")}>{padEnd(displayKey(b.key), 10) + " "}</Text>
-          <Text dimColor>{padEnd(b.context, 12) + " "}</Text>
-          <Text>{padEnd(b.command, 44) + " "}</Text>
-          <Text dimColor>{b.help}</Text>
-        </>
-      )}
-    />
+    <Box flexDirection="column" height={height} overflowY="hidden">
+      <FocusList title="Key Bindings" right={`${theme.glyphs.enter} edit, a add, d unbind, x run, q back`} screen={screen} items={bindings} itemKey={(b) => `${b.context} ${b.key}`} height={height - OPTION_HELP_LINES} bodyRows={bodyRows}
+        row={(b) => (
+          <>
+            <Text color={paint(theme, "cyan")}>{padEnd(displayKey(b.key, ascii), 10, ellipsis) + " "}</Text>
+            <Text dimColor>{padEnd(b.context, 12, ellipsis) + " "}</Text>
+            <Text>{padEnd(b.command, 44, ellipsis) + " "}</Text>
+            <Text dimColor>{truncEnd(b.help, helpW, ellipsis)}</Text>
+          </>
+        )}
+      />
+      <HelpFooter width={width} help={focused ? focused.help || focused.command : undefined} detail={focused ? `${focused.context} ${displayKey(focused.key, ascii)}: ${focused.command}` : undefined} />
+    </Box>
   );
 }
