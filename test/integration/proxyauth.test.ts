@@ -53,8 +53,20 @@ test("upstream_auth: an upstream:URL mode authenticates to a proxy that asks for
   const credentials = `Basic ${Buffer.from("bob:pw").toString("base64")}`;
   const passed = await viaProxy(without.port, url, { headers: { "Proxy-Authorization": credentials } });
   assert.equal(passed.status, 200);
-  const tunnelled = await httpsViaProxy(without.port, { target: `127.0.0.1:${tlsOrigin.port}`, servername: "app.test", connectHeaders: { "Proxy-Authorization": credentials } });
+  const tunnelled = await httpsViaProxy(without.port, { target: `127.0.0.1:${tlsOrigin.port}`, servername: "app.test", connectHeaders: { "Proxy-Authorization": credentials }, headers: { connection: "keep-alive" } });
   assert.equal(tunnelled.status, 200);
+  // That tunnel, left idle in the shared pool when its client goes, was opened with bob's
+  // credentials: another client with none, or with wrong ones, must not get through the upstream
+  // proxy on it. Tried a few times, as the first client's going is the proxy's to notice.
+  for (let i = 0; i < 5; i++) {
+    const anonymous = await httpsViaProxy(without.port, { target: `127.0.0.1:${tlsOrigin.port}`, servername: "app.test" });
+    assert.equal(anonymous.status, 502, "no credentials: the upstream proxy refuses the CONNECT");
+    const wrong = await httpsViaProxy(without.port, { target: `127.0.0.1:${tlsOrigin.port}`, servername: "app.test", connectHeaders: { "Proxy-Authorization": `Basic ${Buffer.from("eve:guess").toString("base64")}` } });
+    assert.equal(wrong.status, 502, "wrong credentials: refused too");
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  const again = await httpsViaProxy(without.port, { target: `127.0.0.1:${tlsOrigin.port}`, servername: "app.test", connectHeaders: { "Proxy-Authorization": credentials } });
+  assert.equal(again.status, 200);
 });
 
 test("upstream:https:// speaks TLS to the upstream proxy, plain HTTP and CONNECT inside it, as mitmproxy does; its certificate is verified unless -k", { timeout: 15_000 }, async (t) => {

@@ -3,7 +3,7 @@ import { clientFacts } from "./client-facts.ts";
 import type { HTTPFlow } from "../flow/http.ts";
 import type { ProxyContext } from "./context.ts";
 import type { UpstreamChannel } from "./channel.ts";
-import { H1Upstream, openServer, useEagerServer } from "./upstream.ts";
+import { H1Upstream, openServer, upstreamCredentialKey, useEagerServer } from "./upstream.ts";
 import { H2Upstream } from "./h2-upstream.ts";
 import { upstreamTls } from "./tls-settings.ts";
 
@@ -103,7 +103,7 @@ export class UpstreamPool {
     // How the server was verified is part of the key: a connection made under -k is not reused once verification is on.
     const verify = useTls ? upstreamTls(this.ctx.options, name).key : "";
     const from = this.ctx.options.get<string | undefined>("connect_addr") ?? "";
-    const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${name}|${alpn.join(",")}|${verify}|${from}`;
+    const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${name}|${alpn.join(",")}|${verify}|${from}|${upstreamCredentialKey(this.ctx, this.client)}`;
     const list = (this.channels.get(key) ?? []).filter((c) => !c.closed);
     this.channels.set(key, list);
     // The tunnel's own server connection, opened at CONNECT (connection_strategy=eager), goes first.

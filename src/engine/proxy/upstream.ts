@@ -1,5 +1,6 @@
 import net from "node:net";
 import tls from "node:tls";
+import { createHash } from "node:crypto";
 import { DEFAULT_MAX_HEADER_SIZE, Http1Parser, LENIENT_RESPONSES, type MessageHead } from "../http1/parser.ts";
 import { Server, ServerConnectionHookData, TlsData, formatAddress, type Address, type Client } from "../flow/connection.ts";
 import { HTTPFlow, Request } from "../flow/http.ts";
@@ -259,6 +260,18 @@ function upstreamAuthField(ctx: ProxyContext, given: string | undefined): [strin
   const auth = ctx.options.get<string | undefined>("upstream_auth");
   if (auth) return ["Proxy-Authorization", `Basic ${Buffer.from(auth, "utf8").toString("base64")}`];
   return given ? ["Proxy-Authorization", given] : undefined;
+}
+
+/**
+ * Whose credentials a connection through the upstream proxy was opened with, for the pool's key:
+ * a tunnel CONNECTed with one client's own Proxy-Authorization must not serve a client who gave
+ * none, or other ones (the upstream proxy checked them once, at the CONNECT). Empty when every
+ * connection carries the same (upstream_auth, or none at all).
+ */
+export function upstreamCredentialKey(ctx: ProxyContext, client: Client): string {
+  if (ctx.options.get<string | undefined>("upstream_auth")) return "";
+  const given = clientFacts(client).proxyAuth;
+  return given ? createHash("sha256").update(given).digest("base64") : "";
 }
 
 /** Sends CONNECT host:port to the upstream proxy on `sock` and waits for its 2xx. */
