@@ -236,6 +236,13 @@ export function registerCoreOptions(options: Options): void {
       if (typeof v === "string") credentialCheck(v);
     },
   });
+  // A transparent client does not know there is a proxy and sends no Proxy-Authorization: the
+  // listener would be open to all while the user thinks it closed (mitmproxy refuses it too).
+  options.addRule(["proxyauth", "mode"], (get) => {
+    if (get("proxyauth") === undefined) return undefined;
+    const transparent = (get("mode") as string[]).filter((m) => /^transparent(@|$)/.test(m));
+    return transparent.length ? `proxyauth cannot be asked of a transparent mode's clients (${transparent.join(", ")}): they send no Proxy-Authorization, so that listener would let everyone in; use proxyauth with regular, upstream, reverse or socks5 listeners only` : undefined;
+  });
   options.add({
     name: "upstream_auth",
     type: "optional str",

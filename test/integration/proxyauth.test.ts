@@ -270,3 +270,8 @@ test("a request or CONNECT refused for its proxy credentials is a flow with the 
   assert.deepEqual(responses, ["GET 407"]);
   assert.equal(origin.connections, 0, "nothing reached the server");
 });
+
+test("proxyauth with a transparent mode is refused, naming the mode, as mitmproxy refuses it: that listener would let everyone in", { timeout: 10_000 }, async () => {
+  await assert.rejects(startProxy({ options: { mode: "transparent", proxyauth: "alice:s3cret" } }), /proxyauth cannot be asked of a transparent mode's clients \(transparent\)/);
+  await assert.rejects(startProxy({ options: { mode: ["regular", "transparent@0"], proxyauth: "alice:s3cret" } }), /\(transparent@0\)/);
+});
