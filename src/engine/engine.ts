@@ -16,7 +16,7 @@ import { registerCoreOptions } from "./core-options.ts";
 import { resolveFlows, registerFlowCommands } from "./flow-commands.ts";
 import { registerInjectCommands } from "./inject-commands.ts";
 import { registerExtraCommands } from "./extra-commands.ts";
-import { Client, Socks5AuthData, formatAddress, type Address } from "./flow/connection.ts";
+import { Client, Socks5AuthData, formatAddress, unmappedIPv4, type Address } from "./flow/connection.ts";
 import { FlowError, type Flow } from "./flow/flow.ts";
 import { HTTPFlow } from "./flow/http.ts";
 import { HttpConnection, replayFlow, type ConnectionTarget } from "./proxy/http-connection.ts";
@@ -498,7 +498,7 @@ export class Engine {
     }
     socket.pause();
     socket.on("error", () => undefined);
-    const client = new Client([socket.remoteAddress ?? "?", socket.remotePort ?? 0], [socket.localAddress ?? "?", socket.localPort ?? 0], mode);
+    const client = new Client([unmappedIPv4(socket.remoteAddress ?? "?"), socket.remotePort ?? 0], [unmappedIPv4(socket.localAddress ?? "?"), socket.localPort ?? 0], mode);
     await this.addons.trigger("client_connected", client);
     if (client.error) {
       this.log.info(`client ${formatAddress(client.peername)} refused: ${client.error}`);

@@ -33,3 +33,15 @@ test("in dump mode a log line comes in a later batch than the flows that finishe
   const goneAt = batches.findIndex((b) => b.logs.some((l) => /client disconnect/.test(l.msg)));
   assert.ok(flowAt >= 0 && flowAt < goneAt, `the finished flow's batch (${flowAt}) comes before the disconnect's (${goneAt})`);
 });
+
+test("an IPv4 client of a dual-stack listener (listen_host ::) is its IPv4 address, not ::ffff:127.0.0.1, in the log and the flow", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const proxy = await startProxy({ options: { listen_host: "::" } });
+  closeAfter(t, proxy, origin);
+  const r = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`, { headers: { connection: "close" } });
+  assert.equal(r.status, 200);
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.client, `127.0.0.1:${/:(\d+)$/.exec(flow?.client ?? "")?.[1]}`, `client column: ${flow?.client}`);
+  await proxy.waitLog(/client connect/);
+  assert.ok(proxy.logs.some((l) => /^127\.0\.0\.1:\d+: client connect$/.test(l.msg)), JSON.stringify(proxy.logs.map((l) => l.msg)));
+});

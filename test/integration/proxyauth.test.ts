@@ -273,5 +273,12 @@ test("a request or CONNECT refused for its proxy credentials is a flow with the 
 
 test("proxyauth with a transparent mode is refused, naming the mode, as mitmproxy refuses it: that listener would let everyone in", { timeout: 10_000 }, async () => {
   await assert.rejects(startProxy({ options: { mode: "transparent", proxyauth: "alice:s3cret" } }), /proxyauth cannot be asked of a transparent mode's clients \(transparent\)/);
-  await assert.rejects(startProxy({ options: { mode: ["regular", "transparent@0"], proxyauth: "alice:s3cret" } }), /\(transparent@0\)/);
+  const proxy = await startProxy({ options: { proxyauth: "alice:s3cret" } });
+  try {
+    // Set later, beside a regular listener: refused too, and the modes stay as they were.
+    assert.throws(() => proxy.engine.options.setValues({ mode: ["regular", "transparent@0"] }), /\(transparent@0\)/);
+    assert.deepEqual(proxy.engine.options.get("mode"), ["regular"]);
+  } finally {
+    await proxy.stop();
+  }
 });

@@ -1,4 +1,5 @@
 import net from "node:net";
+import { unmappedIPv4 } from "../flow/connection.ts";
 
 /**
  * What kind of address a client connects from, as Python's `ipaddress` tells it (3.13's
@@ -44,9 +45,7 @@ const SHARED = list(["100.64.0.0/10"]);
  * `address.ipv4_mapped or address`.
  */
 export function plainAddress(address: string): string {
-  const bare = address.split("%")[0] as string;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
-  return mapped ? (mapped[1] as string) : bare;
+  return unmappedIPv4(address.split("%")[0] as string);
 }
 
 /**

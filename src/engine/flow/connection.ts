@@ -187,6 +187,14 @@ export function parseAuthority(text: string): { host: string; port: number | und
   return { host: m[1] as string, port: m[2] === undefined ? undefined : Number(m[2]) };
 }
 
+/**
+ * An IPv4 client of a dual-stack listener (`--listen-host ::`) as its IPv4 address: the socket
+ * says ::ffff:10.0.0.9, which is the address every display, filter and export means.
+ */
+export function unmappedIPv4(address: string): string {
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address;
+}
+
 export function formatAddress(a: Address | undefined): string {
   if (!a) return "";
   return a[0].includes(":") ? `[${a[0]}]:${a[1]}` : `${a[0]}:${a[1]}`;
