@@ -16,6 +16,7 @@ import { Response as HttpResponse } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import https from "node:https";
+import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { selfSignedCert } from "../../bench/cert.ts";
 
@@ -483,6 +484,23 @@ test("http://pryx.it/ through the proxy serves the onboarding page and the CA ce
   const tunnelled = await httpsViaProxy(proxy.port, { target: "pryx.it:443", servername: "pryx.it", path: "/cert/pem" });
   assert.equal(tunnelled.status, 200);
   assert.equal(tunnelled.body.toString(), caFile);
+  // Asked of pryx itself (a device whose DNS points pryx.it at the proxy), as mitmproxy serves mitm.it; another Host is still refused.
+  const direct = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    http.get({ host: "127.0.0.1", port: proxy.port, path: "/cert/pem", headers: { host: "pryx.it" } }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on("error", reject);
+  });
+  assert.equal(direct.status, 200);
+  assert.equal(direct.body, caFile);
+  const other = await new Promise<number>((resolve, reject) => {
+    http.get({ host: "127.0.0.1", port: proxy.port, path: "/", headers: { host: "elsewhere.test" } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on("error", reject);
+  });
+  assert.equal(other, 400);
 });
 
 test("sessions are not resumed: every client connection gets a full handshake (stateless tickets cost ~8% of a new connection)", { timeout: 15_000 }, async (t) => {

@@ -322,7 +322,15 @@ export class HttpConnection {
       const t = parseAbsoluteTarget(head.url);
       return this.dropCredentials(new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme: t.scheme, host: t.host, port: t.port, path: t.path }));
     }
-    if (!this.target) throw new ClientFacingError(400, "this is a proxy: send requests with an absolute URL (for example curl -x http://HOST:PORT http://example.com/)");
+    if (!this.target) {
+      // A device whose DNS sends the onboarding host to pryx asks pryx itself for the page: served, as mitmproxy serves mitm.it so.
+      const onboarding = this.ctx.options.get<boolean>("onboarding") ? this.ctx.options.get<string>("onboarding_host") : undefined;
+      const named = headers.get("host")?.replace(/:\d+$/, "").toLowerCase();
+      if (onboarding !== undefined && named === onboarding.toLowerCase() && !absolute) {
+        return this.dropCredentials(new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme: "http", host: onboarding, port: 80, path: head.url }));
+      }
+      throw new ClientFacingError(400, "this is a proxy: send requests with an absolute URL (for example curl -x http://HOST:PORT http://example.com/)");
+    }
     const { scheme, host, port } = this.target;
     // Reverse mode sends every request to its target, as mitmproxy does: an absolute URL's host went where it named (an open proxy).
     const path = absolute ? parseAbsoluteTarget(head.url).path : head.url;
