@@ -231,7 +231,7 @@ export function registerCoreOptions(options: Options): void {
     name: "proxyauth",
     type: "optional str",
     default: undefined,
-    help: "Require proxy authentication (Basic, and SOCKS5's username/password): user:pass, any (any credentials are accepted), or @path to an Apache htpasswd file (htpasswd -m or -s).",
+    help: "Require proxy authentication (Basic, and SOCKS5's username/password): user:pass, any (any credentials are accepted), or @path to an Apache htpasswd file (htpasswd -m, -B, -s or -p; crypt's $1$, $5$, $6$).",
     validate: (v) => {
       if (typeof v === "string") credentialCheck(v);
     },

@@ -172,26 +172,35 @@ test("accepted proxy credentials are not kept in the flow (nor saved, exported o
   assert.ok(connects[0]!.includes("Host") && !connects[0]!.some((name) => /proxy-authorization/i.test(name)), connects[0]!.join(", "));
 });
 
-test("proxyauth @htpasswd checks htpasswd's MD5 (-m), SHA1 (-s) and plain (-p) entries, and crypt's MD5 ($1$); bcrypt and a missing file are refused naming the file", { timeout: 10_000 }, async (t) => {
+test("proxyauth @htpasswd checks htpasswd's MD5 (-m), SHA1 (-s), plain (-p) and bcrypt (-B) entries, and crypt's MD5 ($1$) and SHA ($5$, $6$); DES and a missing file are refused naming the file", { timeout: 10_000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-htpasswd-"));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, "users");
-  // The MD5 lines were made by `openssl passwd -apr1 -salt abcdefgh password` and `openssl passwd -1 -salt abcdefgh password`, the SHA1 one from `sha1("secret")`.
-  fs.writeFileSync(file, "# users\nmd5user:$apr1$abcdefgh$FBwExRW4dCc8aL.OvjpIE1\nshauser:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\nplain:letmein\ncryptuser:$1$abcdefgh$G//4keteveJp0qb8z2DxG/\n");
+  // The MD5 lines were made by `openssl passwd -apr1 -salt abcdefgh password` and `openssl passwd -1 -salt abcdefgh password`, the SHA1 one from `sha1("secret")`,
+  // the SHA-crypt ones by `openssl passwd -5 -salt saltstring pw` and `-6`; the bcrypt one is OpenBSD's test vector for "U*U", in htpasswd -B's $2y$ form.
+  fs.writeFileSync(
+    file,
+    "# users\nmd5user:$apr1$abcdefgh$FBwExRW4dCc8aL.OvjpIE1\nshauser:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\nplain:letmein\ncryptuser:$1$abcdefgh$G//4keteveJp0qb8z2DxG/\n" +
+      "sha256user:$5$saltstring$gpdvZHQ.qundoWJjAZwNzbBrhvpB73knRq.7HdH6Y9.\nsha512user:$6$saltstring$.vnWcCATS7HX9wLGcWGmRWMy3QtkFQmcbgZ0JzwapmXyqGJ2Gt5UXnLK..eJGzeBsKnKBZB8CvweVE1t5sq6n.\n" +
+      "bcryptuser:$2y$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW\n",
+  );
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
   const proxy = await startProxy({ options: { proxyauth: `@${file}` } });
   closeAfter(t, proxy, origin);
   const url = `http://127.0.0.1:${origin.port}/`;
   const status = async (user: string, pass: string) => (await viaProxy(proxy.port, url, basic(user, pass))).status;
   assert.deepEqual(
-    [await status("md5user", "password"), await status("shauser", "secret"), await status("plain", "letmein"), await status("cryptuser", "password")],
-    [200, 200, 200, 200],
+    [await status("md5user", "password"), await status("shauser", "secret"), await status("plain", "letmein"), await status("cryptuser", "password"), await status("sha256user", "pw"), await status("sha512user", "pw"), await status("bcryptuser", "U*U")],
+    [200, 200, 200, 200, 200, 200, 200],
   );
-  assert.deepEqual([await status("md5user", "Password"), await status("shauser", "nope"), await status("nobody", "letmein"), await status("cryptuser", "passwort")], [407, 407, 407, 407]);
+  assert.deepEqual(
+    [await status("md5user", "Password"), await status("shauser", "nope"), await status("nobody", "letmein"), await status("cryptuser", "passwort"), await status("sha256user", "pW"), await status("sha512user", "p"), await status("bcryptuser", "U*V")],
+    [407, 407, 407, 407, 407, 407, 407],
+  );
 
-  const bcrypt = path.join(dir, "bcrypt");
-  fs.writeFileSync(bcrypt, "alice:$2y$05$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY\n");
-  await assert.rejects(startProxy({ options: { proxyauth: `@${bcrypt}` } }), /bcrypt:1: bcrypt hashes \(htpasswd -B\) are not supported; use htpasswd -m/);
+  const des = path.join(dir, "des");
+  fs.writeFileSync(des, "alice:abJnggxhB/yWI\n");
+  await assert.rejects(startProxy({ options: { proxyauth: `@${des}` } }), /des:1: crypt\(3\)'s DES hashes \(htpasswd -d\) are not supported/);
   await assert.rejects(startProxy({ options: { proxyauth: `@${path.join(dir, "missing")}` } }), /cannot read the htpasswd file .*missing/);
 });
 

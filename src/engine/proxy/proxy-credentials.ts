@@ -1,5 +1,9 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
+import bcrypt from "bcryptjs";
+import { shaCrypt } from "./sha-crypt.ts";
+
+const BCRYPT = /^\$2[aby]?\$\d\d\$/;
 
 /**
  * mitmproxy's `proxyauth` values: `user:pass`, `any` (any credentials are accepted, which is how
@@ -58,8 +62,14 @@ const same = (a: string, b: string): boolean => {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 };
 
-/** Whether `password` matches an htpasswd hash; the formats are htpasswd's -m, -s and -p, and crypt's MD5 ($1$). */
+/**
+ * Whether `password` matches an htpasswd hash; the formats are htpasswd's -m, -s, -p and -B
+ * (bcrypt, through bcryptjs: its cost is the point of it, and a hand-made copy of Blowfish's
+ * key schedule would be a liability), and crypt's MD5 ($1$) and SHA ($5$, $6$).
+ */
 function matches(hash: string, password: string): boolean {
+  if (BCRYPT.test(hash)) return bcrypt.compareSync(password, hash);
+  if (/^\$[56]\$/.test(hash)) return same(shaCrypt(password, hash) ?? "", hash);
   for (const magic of ["$apr1$", "$1$"] as const) {
     if (hash.startsWith(magic)) return same(apr1(password, hash.slice(magic.length).split("$")[0] ?? "", magic), hash);
   }
@@ -81,9 +91,8 @@ export function readHtpasswd(file: string): Map<string, string> {
     const colon = line.indexOf(":");
     if (colon <= 0) throw new Error(`${file}:${i + 1}: expected user:hash`);
     const hash = line.slice(colon + 1).trim();
-    if (/^\$2[aby]?\$/.test(hash)) throw new Error(`${file}:${i + 1}: bcrypt hashes (htpasswd -B) are not supported; use htpasswd -m (MD5, htpasswd's default) or -s (SHA1)`);
-    if (/^\$(5|6)\$/.test(hash) || (hash.length === 13 && /^[./0-9A-Za-z]{13}$/.test(hash))) {
-      throw new Error(`${file}:${i + 1}: crypt(3)'s DES and SHA hashes are not supported; use htpasswd -m (MD5, htpasswd's default) or -s (SHA1)`);
+    if (hash.length === 13 && /^[./0-9A-Za-z]{13}$/.test(hash)) {
+      throw new Error(`${file}:${i + 1}: crypt(3)'s DES hashes (htpasswd -d) are not supported: they keep 8 characters of a password; use htpasswd -B (bcrypt), -m (MD5, htpasswd's default) or -s (SHA1)`);
     }
     users.set(line.slice(0, colon), hash);
   });
