@@ -108,6 +108,12 @@ export class Engine {
   private readonly customCerts = new CustomCertificates();
   private logs: LogEntry[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
+  private readonly saveStream = new SaveStreamAddon(this.options, this.log);
+
+  /** The exit status the run has earned by itself: 1 when flows could not be saved (-w), as mitmdump fails. */
+  get failedStatus(): number {
+    return this.saveStream.failures > 0 ? 1 : 0;
+  }
   private stopping = false;
 
   constructor(
@@ -224,7 +230,7 @@ export class Engine {
     for (const addon of builtins.after) await this.addons.add(addon, addon.name, { last: true });
     await this.addons.add(new InterceptAddon(this.options, this.store), "intercept", { last: true });
     if (this.init.streamEvents) await this.addons.add(this.streamEvents(), "stream_events", { last: true });
-    await this.addons.add(new SaveStreamAddon(this.options, this.log), "save_stream", { last: true });
+    await this.addons.add(this.saveStream, "save_stream", { last: true });
   }
 
   /**

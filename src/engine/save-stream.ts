@@ -60,14 +60,40 @@ export class SaveStreamAddon extends FinishedFlows {
       return;
     }
     try {
-      fs.writeSync(this.fd, record);
+      this.append(this.fd, record);
     } catch (err) {
-      this.log.error(`cannot write flow to ${this.path}: ${(err as Error).message}`);
+      this.failures++;
+      this.log.error(`cannot write flow to ${this.path}: ${(err as Error).message}; the file keeps the flows before it whole`);
+    }
+  }
+
+  /** Flows that could not be saved this run: pryx dump then fails, as mitmdump does. */
+  failures = 0;
+
+  /**
+   * The whole record or nothing: a disk that fills takes part of a write without an error (the
+   * error comes with the next), which left a flow cut off and the next one glued to it, both lost
+   * unsaid. What a failed record wrote is cut off again, so the file stays whole lines.
+   */
+  private append(fd: number, record: Uint8Array): void {
+    const start = fs.fstatSync(fd).size;
+    let written = 0;
+    try {
+      // At `start + written`: in "w" mode the offset after a cut would leave a hole; with "a" Linux appends whatever the offset.
+      while (written < record.length) written += fs.writeSync(fd, record, written, record.length - written, start + written);
+    } catch (err) {
+      try {
+        fs.ftruncateSync(fd, start);
+      } catch {
+        // The error that matters is the write's.
+      }
+      throw err;
     }
   }
 
   done(): void {
     this.takeUnfinished();
+    if (this.failures > 0) this.log.error(`${this.failures} flow${this.failures === 1 ? "" : "s"} could not be saved to ${this.path ?? "the save file"}`);
     this.close();
   }
 

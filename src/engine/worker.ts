@@ -27,7 +27,7 @@ port.on("message", (msg: UiMessage) => {
         post({ t: "stopped" });
         port.close();
         // An addon's process.exitCode (a CI script failing the run from done) is pryx's exit status.
-        process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+        process.exit(typeof process.exitCode === "number" ? process.exitCode : engine.failedStatus);
       });
       break;
   }

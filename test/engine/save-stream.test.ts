@@ -217,3 +217,35 @@ test("a save path is taken as mitmproxy takes one: strftime codes, missing direc
   assert.equal(savePath(`${mitmNamedPryx}`).append, false, "overwriting is fine");
   assert.throws(() => savePath("/proc/nope/x.pryx"), /cannot save flows to \/proc\/nope\/x\.pryx: ENOENT/);
 });
+
+test("a disk that fills part-way through a flow leaves the file whole lines: the flow that failed is named and cut off again, the next one is saved whole, and the run's status is a failure", (t) => {
+  const file = tmpFile(t, "");
+  const options = new Options();
+  registerCoreOptions(options);
+  const log = new Log();
+  const errors: string[] = [];
+  log.setSink((e) => void (e.level === "error" && errors.push(e.msg)));
+  const save = new SaveStreamAddon(options, log);
+  options.onChange((updated) => save.configure(updated));
+  options.setText("save_stream_file", file);
+  save.response(flow("/one", "first"));
+  // The second record: the kernel takes 10 bytes, then says the disk is full (as a filling disk does).
+  const real = fs.writeSync;
+  let calls = 0;
+  const writeSync = t.mock.method(fs, "writeSync", (...args: Parameters<typeof fs.writeSync>) => {
+    calls++;
+    if (calls === 1) return real(args[0], args[1] as Uint8Array, args[2] as number, 10, args[4] as number);
+    throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+  });
+  save.response(flow("/two", "second"));
+  writeSync.mock.restore();
+  save.response(flow("/three", "third"));
+  save.done();
+  const paths: string[] = [];
+  const read = readFlows(file, (f) => void paths.push((f as HTTPFlow).request.path));
+  assert.deepEqual(read.errors, []);
+  assert.deepEqual(paths, ["/one", "/three"]);
+  assert.match(errors[0] ?? "", /cannot write flow to .*flows\.jsonl: ENOSPC/);
+  assert.match(errors.at(-1) ?? "", /1 flow could not be saved to .*flows\.jsonl/);
+  assert.equal(save.failures, 1);
+});
