@@ -232,11 +232,12 @@ test("a disk that fills part-way through a flow leaves the file whole lines: the
   // The second record: the kernel takes 10 bytes, then says the disk is full (as a filling disk does).
   const real = fs.writeSync;
   let calls = 0;
-  const writeSync = t.mock.method(fs, "writeSync", (...args: Parameters<typeof fs.writeSync>) => {
+  const partial = (fd: number, buffer: Uint8Array, offset?: number, _length?: number, position?: number | null): number => {
     calls++;
-    if (calls === 1) return real(args[0], args[1] as Uint8Array, args[2] as number, 10, args[4] as number);
+    if (calls === 1) return real(fd, buffer, offset, 10, position);
     throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
-  });
+  };
+  const writeSync = t.mock.method(fs, "writeSync", partial as unknown as typeof fs.writeSync);
   save.response(flow("/two", "second"));
   writeSync.mock.restore();
   save.response(flow("/three", "third"));
