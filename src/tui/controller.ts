@@ -1767,6 +1767,10 @@ export class Controller {
       this.onStoreChange();
       return;
     }
+    this.askToQuit();
+  }
+
+  private askToQuit(): void {
     this.confirm(`Quit pryx?${this.pausedOnExit()}`, () => this.exit());
   }
 
@@ -1927,6 +1931,8 @@ export class Controller {
     });
     add("console.view.keybindings", "console.view.keybindings", "View all key bindings", () => this.openSingleton("keybindings"));
     add("console.exit", "console.exit", "Exit pryx at once", () => this.exit());
+    // Ctrl-C's: the key pressed by reflex asks first, as mitmproxy's console does on SIGINT, and says what happens to paused flows.
+    add("console.quit", "console.quit", "Ask, then exit pryx", () => this.askToQuit());
 
     add("console.command", "console.command *partial", "Open the command prompt, pre-filled with the arguments", (_a, rest) => {
       // A quoted empty argument at the end is where the user types: put the cursor inside it.

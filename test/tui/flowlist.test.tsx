@@ -342,6 +342,11 @@ test("q with flows paused says what quitting does to them (intercept_on_exit: ki
     await h.ctrl.run("set intercept_on_exit resume");
     assert.match(await press(h, "q"), /Quit pryx\? 2 paused flows will be resumed\. \(y\/n\)/);
     await press(h, "n");
+    // Ctrl-C, pressed by reflex, asks too (mitmproxy's console asks on it), from any screen.
+    await press(h, KEY.enter);
+    assert.match(await press(h, KEY.ctrlC), /Quit pryx\? 2 paused flows will be resumed\. \(y\/n\)/);
+    await press(h, "n");
+    assert.equal(h.exits.length, 0);
   } finally {
     h.unmount();
   }

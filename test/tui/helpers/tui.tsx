@@ -32,6 +32,7 @@ export const KEY = {
   backspace: "\x7f",
   ctrlF: "\x06",
   ctrlB: "\x02",
+  ctrlC: "\x03",
   ctrlRight: "\x1b[1;5C",
   ctrlLeft: "\x1b[1;5D",
 } as const;
