@@ -284,11 +284,17 @@ export class Engine {
     if (rfile) {
       // As mitmproxy's -r: each flow passes its hooks before it is shown (or printed, or saved
       // with -w), one at a time as the file is read, so a large capture is never held whole.
-      const { count, errors } = await this.readPassingHooks(rfile);
-      // Nothing in it is a flow (not a flow file at all): an error, as a missing file is (mitmdump exits 1).
-      if (count === 0 && errors.length > 0) throw noFlowError(rfile, errors);
-      for (const e of errors) this.log.warn(e);
-      this.log.info(`read ${count} flow${count === 1 ? "" : "s"} from ${rfile}`);
+      try {
+        const { count, errors } = await this.readPassingHooks(rfile);
+        // Nothing in it is a flow (not a flow file at all): an error, as a missing file is (mitmdump exits 1).
+        if (count === 0 && errors.length > 0) throw noFlowError(rfile, errors);
+        for (const e of errors) this.log.warn(e);
+        this.log.info(`read ${count} flow${count === 1 ? "" : "s"} from ${rfile}`);
+      } catch (err) {
+        // Dump stops; the console says so in its event log and serves on, as mitmproxy's console does.
+        if (this.init.failOnStartupErrors) throw err;
+        this.log.error((err as Error).message);
+      }
     }
     this.scripts.markRunning();
     this.started = true;

@@ -250,3 +250,14 @@ test("a disk that fills part-way through a flow leaves the file whole lines: the
   assert.match(errors.at(-1) ?? "", /1 flow could not be saved to .*flows\.jsonl/);
   assert.equal(save.failures, 1);
 });
+
+test("the console serves on when -r holds no flow or is missing, with the error in its event log, as mitmproxy's console does (dump stops instead)", { timeout: 15_000 }, async (t) => {
+  const garbage = tmpFile(t, "\u0001\u0002 not a flow file\n");
+  for (const rfile of [garbage, path.join(path.dirname(garbage), "missing.flows")]) {
+    const proxy = await startProxy({ options: { rfile } });
+    closeAfter(t, proxy);
+    assert.ok(proxy.port > 0, "listening");
+    await proxy.waitLog(new RegExp(`(no flow could be read from|cannot read) .*${path.basename(rfile).replace(".", "\\.")}`));
+    assert.equal(proxy.logs.find((l) => /no flow could be read|cannot read/.test(l.msg))?.level, "error");
+  }
+});
