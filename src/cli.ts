@@ -8,6 +8,7 @@ import { EngineClient, type EngineInit } from "./engine-client.ts";
 import { attachDump, formatLog } from "./dump.ts";
 import { schemasFrom } from "./proto-definitions.ts";
 import { DEFAULT_MAX_LINES, type ViewName } from "./tui/contentviews/index.ts";
+import { sanitize } from "./tui/format.ts";
 import { shownAt, type EngineEvent, type LogLevel, type OptionInfo, type ReadyInfo } from "./protocol.ts";
 import { EMPTY_BATCH } from "./summary-codec.ts";
 import type { OptionText } from "./engine/options.ts";
@@ -163,12 +164,20 @@ function dumpFilter(words: readonly string[] | undefined): string | undefined {
   return filter;
 }
 
+/**
+ * A fatal error on stderr: its text may quote a file's bytes (a flow file of garbage, escape
+ * sequences), which reach the terminal escaped, as the log's lines do, not as commands to it.
+ */
+function printError(message: string): void {
+  process.stderr.write(`pryx: ${message.split(/\r?\n/).map(sanitize).join("\n")}\n`);
+}
+
 /** A malformed flag is the user's mistake: one line saying so, like every option error, not a stack trace. */
 function orExit<T>(parse: () => T): T {
   try {
     return parse();
   } catch (err) {
-    process.stderr.write(`pryx: ${(err as Error).message}\n`);
+    printError((err as Error).message);
     process.exit(2);
   }
 }
@@ -202,7 +211,7 @@ async function startEngine(init: EngineInit, attach?: (engine: EngineClient) => 
     // stop's own path exits 0, as a stop later does; this is no failure to report.
     if (engine.stopRequested) return new Promise<never>(() => undefined);
     beforeFailure?.();
-    process.stderr.write(`pryx: ${(err as Error).message}\n`);
+    printError((err as Error).message);
     await engine.shutdown(2000).catch(() => undefined);
     process.exit(failureStatus(engine));
   }
@@ -287,7 +296,7 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
   // The engine died (out of memory, a crash): say so and fail, rather than end as if done.
   engine.on((ev) => {
     if (ev.t !== "fatal") return;
-    process.stderr.write(`pryx: ${ev.error}\n`);
+    printError(ev.error);
     void exitAfterOutput(failureStatus(engine));
   });
   // Nothing to serve and one-shot work done before `ready` (a file read and printed, replays sent):
@@ -336,7 +345,7 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
     early.length = 0;
     await done;
   } catch (err) {
-    process.stderr.write(`pryx: ${(err as Error).message}\n`);
+    printError((err as Error).message);
     code = 2;
   } finally {
     await engine.shutdown().catch(() => undefined);
@@ -394,7 +403,7 @@ async function runCa(argv: CommonArgs): Promise<void> {
     const proxyUrl = `http://${formatAddress([host, Number(lastSet(settings, "listen_port", DEFAULT_LISTEN_PORT))])}`;
     process.stdout.write(`${trustInstructions(ca, proxyUrl, lastSet(settings, "onboarding_host", ONBOARDING_HOST))}\n`);
   } catch (err) {
-    process.stderr.write(`pryx: ${(err as Error).message}\n`);
+    printError((err as Error).message);
     process.exit(2);
   }
 }
@@ -474,12 +483,12 @@ await yargs(hideBin(process.argv))
   .strict()
   .fail((msg, err) => {
     if (err instanceof UsageError) {
-      process.stderr.write(`pryx: ${err.message}\n`);
+      printError(err.message);
       process.exit(2);
     }
     if (err) throw err;
     // One line, as mitmdump's: the whole help before it buried the error.
-    process.stderr.write(`pryx: ${msg} (pryx --help and pryx dump --help list the flags)\n`);
+    printError(`${msg} (pryx --help and pryx dump --help list the flags)`);
     process.exit(2);
   })
   .help()

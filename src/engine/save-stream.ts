@@ -300,7 +300,7 @@ export function flowsOfFile(file: string, log: Log, label: string): Flow[] {
 
 /** A file that was read and held no flow at all: the first reason, and how many more. */
 export function noFlowError(file: string, errors: readonly string[]): Error {
-  return new Error(`no flow could be read from ${file}: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more errors)` : ""}`);
+  return new Error(`no flow could be read from ${file}: ${errors[0]}${errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length === 2 ? "" : "s"})` : ""}`);
 }
 
 const NOTHING_READ: FlowFileRead = { count: 0, errors: [], format: "pryx" };

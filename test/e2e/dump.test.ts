@@ -272,6 +272,13 @@ test("-r of a file with no flow in it at all is an error (exit 2) naming the fil
   const bad = runPryx(["dump", "-n", "--confdir", confdir, "-r", garbage]);
   assert.equal(await bad.exited, 2);
   assert.match(bad.stderr(), new RegExp(`^pryx: no flow could be read from ${garbage.replaceAll("/", "\\/")}: .*garbage\.flow:1: not a pryx flow line`, "m"));
+  // Escape sequences in the file reach the terminal escaped, not as commands to it.
+  const escapes = path.join(dir, "escapes.flow");
+  fs.writeFileSync(escapes, "\x1b[31mRED\x1b]0;PWNED\x07\x1b[2J\n");
+  const quoted = runPryx(["dump", "-n", "--confdir", confdir, "-r", escapes]);
+  assert.equal(await quoted.exited, 2);
+  assert.doesNotMatch(quoted.stderr(), /[\x1b\x07]/);
+  assert.match(quoted.stderr(), /\\x1b\[31mRED/);
   const empty = path.join(dir, "empty.pryx");
   fs.writeFileSync(empty, "");
   const none = runPryx(["dump", "-n", "--confdir", confdir, "-r", empty]);
