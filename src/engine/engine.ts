@@ -493,7 +493,7 @@ export class Engine {
     const server = net.createServer({ noDelay: true }, (socket) => void this.accept(socket, mode, target));
     return new Promise((resolve, reject) => {
       server.once("error", (err: Error & { code?: string }) =>
-        reject(new Error(err.code === "EADDRINUSE" ? `cannot listen on ${host}:${port}: the address is in use (pick another with -p)` : `cannot listen on ${host}:${port}: ${err.message}`)),
+        reject(new Error(`cannot listen on ${host}:${port}: ${listenFailure(err, port)}`)),
       );
       server.listen(port, host, () => {
         const a = server.address() as net.AddressInfo;
@@ -755,4 +755,11 @@ export class Engine {
     clearTimeout(this.flushTimer);
     this.flush();
   }
+}
+
+/** Why a listener could not start, and what to do about it. */
+function listenFailure(err: Error & { code?: string }, port: number): string {
+  if (err.code === "EADDRINUSE") return "the address is in use (pick another with -p)";
+  if (err.code === "EACCES" && port > 0 && port < 1024) return `${err.message} (ports below 1024 need privileges: pick another with -p, such as 8080)`;
+  return err.message;
 }

@@ -337,7 +337,13 @@ async function readIfExists(file: string, paths: CAPaths): Promise<Buffer | unde
   try {
     return await fs.readFile(file);
   } catch (err) {
-    if (errorCode(err) === 'ENOENT') return undefined;
+    const code = errorCode(err);
+    if (code === 'ENOENT') return undefined;
+    // Not a broken CA, which a new one replaces: the devices trusting this one would have to trust another.
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new CAError(file, `cannot be read (${describe(err)})`, `Give the user pryx runs as read access to it (a CA made by "sudo pryx" belongs to root), or run pryx as its owner; a new CA would have to be trusted again on every device.`);
+    }
+    if (code === 'ENOTDIR') throw new CAError(file, `cannot be read: ${paths.dir} is not a directory`, 'Give --confdir (or --set confdir=) a directory.');
     throw new CAError(file, `cannot be read (${describe(err)})`, recreateHint(paths, file));
   }
 }

@@ -197,3 +197,26 @@ test("a confdir holding mitmproxy's CA (mitmproxy-ca.pem) gets that CA, not a ne
   assert.equal(again.fingerprint256, theirs.fingerprint256);
   assert.equal(again.adoptedFrom, undefined);
 });
+
+test('a pryx-ca.pem pryx may not read says to fix its access, not to make a new CA that every device would have to trust again; a confdir that is a file says so', async (t) => {
+  const confdir = tmpConfdir((fn) => t.after(fn));
+  const ca = await loadOrCreateCA(confdir);
+  // As when the CA was made by "sudo pryx" (the tests run as root, where chmod 000 does not stop a read).
+  const readFile = fs.promises.readFile;
+  t.mock.method(fs.promises, 'readFile', ((file: fs.PathLike, ...rest: unknown[]) => {
+    if (file === ca.paths.key) return Promise.reject(Object.assign(new Error(`EACCES: permission denied, open '${ca.paths.key}'`), { code: 'EACCES' }));
+    return (readFile as (...a: unknown[]) => Promise<Buffer>)(file, ...rest);
+  }) as typeof fs.promises.readFile);
+  await assert.rejects(loadOrCreateCA(confdir), (err: unknown) => {
+    assert.ok(err instanceof CAError);
+    assert.match(err.message, /cannot be read \(EACCES.*Give the user pryx runs as read access to it/);
+    assert.doesNotMatch(err.message, /create a new CA/);
+    return true;
+  });
+  t.mock.restoreAll();
+  const parent = tmpConfdir((fn) => t.after(fn), 'parent');
+  fs.mkdirSync(parent, { recursive: true });
+  const file = path.join(parent, 'not-a-dir');
+  fs.writeFileSync(file, 'x');
+  await assert.rejects(loadOrCreateCA(file), /not-a-dir is not a directory|not a directory/);
+});
