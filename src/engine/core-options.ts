@@ -192,7 +192,7 @@ export function registerCoreOptions(options: Options): void {
     name: "tcp_timeout",
     type: "int",
     default: 600,
-    help: "Timeout in seconds for inactive connections: a TCP or WebSocket relay with nothing either way, or an HTTP/1 or HTTP/2 client connection with no request in progress, is closed after this long; 0 never.",
+    help: "Timeout in seconds for inactive connections: a TCP or WebSocket relay with nothing either way, or an HTTP/1 or HTTP/2 client connection with no request in progress, is closed after this long, and a server that takes a request and then sends nothing for this long is given up (the client gets a 504; a response held by intercept waits); 0 never.",
     validate: noneBelowZero("never"),
   });
   options.add({

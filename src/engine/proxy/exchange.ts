@@ -6,6 +6,7 @@ import type { ProxyContext } from "./context.ts";
 import type { RequestBody, UpstreamChannel } from "./channel.ts";
 import type { UpstreamPool } from "./pool.ts";
 import { UpstreamError, serverName, tlsErrorText } from "./upstream.ts";
+import { ClientFacingError } from "./client-facing-error.ts";
 import { formatAddress } from "../flow/connection.ts";
 import { modifiedRequestBody, streamFunctionTail, throughStreamFunction } from "./stream-function.ts";
 import { isWebSocketUpgrade } from "./websocket.ts";
@@ -44,16 +45,7 @@ function saysClose(res: Response): boolean {
   return (res.plainHeaders.get("connection") ?? "").split(",").some((t) => t.trim().toLowerCase() === "close");
 }
 
-/** A failure the client should see with this status; `close` when the connection cannot go on after it. */
-export class ClientFacingError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly close = false,
-  ) {
-    super(message);
-  }
-}
+export { ClientFacingError };
 
 /** A failure on a reused connection before any of the response came; `cause` is what to report. */
 class StaleConnection extends Error {
@@ -430,6 +422,8 @@ export class HttpExchange {
             if (abandoned) return;
             this.pool.forget(channel);
             channel.close();
+            // A server gone silent (its 504) is said as it is, and not tried again as a stale connection would be.
+            if (err instanceof ClientFacingError) return void reject(err);
             const reported = err instanceof UpstreamError ? err : new UpstreamError(`${serverName(flow.server_conn)}: ${tlsErrorText(err)}`);
             reject(!gotAny && !streamBody && channel.reused ? new StaleConnection(reported) : reported);
           },

@@ -1,6 +1,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import { createHash } from "node:crypto";
+import { ClientFacingError } from "./client-facing-error.ts";
 import { DEFAULT_MAX_HEADER_SIZE, Http1Parser, LENIENT_RESPONSES, type MessageHead } from "../http1/parser.ts";
 import { Server, ServerConnectionHookData, TlsData, formatAddress, type Address, type Client } from "../flow/connection.ts";
 import { HTTPFlow, Request } from "../flow/http.ts";
@@ -340,6 +341,7 @@ export class H1Upstream implements UpstreamChannel {
     private readonly socket: net.Socket,
   ) {
     socket.on("data", (d: Buffer) => this.onData(d));
+    socket.on("timeout", () => this.onSilence());
     socket.on("error", (err) => this.fail(err));
     socket.on("close", () => this.onClose());
     socket.on("end", () => {
@@ -358,6 +360,7 @@ export class H1Upstream implements UpstreamChannel {
 
   send(flow: HTTPFlow, sink: ResponseSink, opts: { expectNoBody: boolean; streamBody?: RequestBody }): void {
     this.busy = true;
+    this.watchSilence(true);
     this.responseDone = false;
     this.uses++;
     this.sink = sink;
@@ -427,6 +430,7 @@ export class H1Upstream implements UpstreamChannel {
 
   finish(keepAlive: boolean): void {
     this.busy = false;
+    this.watchSilence(false);
     this.sink = undefined;
     if (!keepAlive) this.close();
   }
@@ -434,11 +438,33 @@ export class H1Upstream implements UpstreamChannel {
   /** One flow at a time on an HTTP/1.1 connection: holding the socket holds just it. */
   pauseResponse(): void {
     this.socket.pause();
+    // A response held (intercepted) is the user's to take their time over.
+    this.watchSilence(false);
   }
 
   resumeResponse(): void {
     // An upgraded connection stays paused until its relay takes the socket.
     if (!this.upgraded) this.socket.resume();
+    if (this.busy && !this.upgraded) this.watchSilence(true);
+  }
+
+  /**
+   * A server that takes a request and then sends nothing (nor reads anything) for tcp_timeout
+   * seconds is given up: the client gets a 504 saying so, rather than waiting for good (mitmproxy
+   * closes such a connection after its 600 s watchdog).
+   */
+  private watchSilence(on: boolean): void {
+    // An upgraded connection's timer is its relay's (tcp_timeout both ways).
+    if (this.upgraded) return;
+    this.silenceSeconds = on ? this.ctx.options.get<number>("tcp_timeout") : 0;
+    this.socket.setTimeout(this.silenceSeconds > 0 ? this.silenceSeconds * 1000 : 0);
+  }
+
+  private silenceSeconds = 0;
+
+  private onSilence(): void {
+    if (!this.busy || this.upgraded || this.silenceSeconds <= 0) return;
+    this.fail(new ClientFacingError(504, `${serverName(this.server)} sent nothing for ${this.silenceSeconds} s after the request (tcp_timeout)`, true));
   }
 
   private onData(d: Buffer): void {
