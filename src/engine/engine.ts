@@ -298,7 +298,12 @@ export class Engine {
     }
     this.scripts.markRunning();
     this.started = true;
+    const beforeRunning = this.log.errorCount;
     await this.addons.trigger("running");
+    // An addon that failed in `running` may be half set up: dump stops as mitmdump's errorcheck, which runs after it, does.
+    if (this.init.failOnStartupErrors && this.log.errorCount > beforeRunning) {
+      throw new Error("stopped: an addon failed in its running hook (above); pryx dump does not run with it half set up, as mitmdump does not");
+    }
     // Flows read from a file reach the main thread before `ready`, so `dump -n -r` can print and exit.
     this.flush();
     return {

@@ -109,3 +109,13 @@ test("dump follows flow_detail and termlog_verbosity as an addon changes them, a
   await d.waitStderr(/\[warn\] a warning/);
   assert.doesNotMatch(d.stderr(), /an info line/);
 });
+
+test("an addon that throws in running stops dump (exit 2) after saying so, as mitmdump's errorcheck after running stops it; the console would serve on", { timeout: 60_000 }, async () => {
+  const dir = tempDir("pryx-running-throws-");
+  const script = path.join(dir, "half.ts");
+  fs.writeFileSync(script, "export function running() { throw new Error('boom in running'); }\n");
+  const d = runPryx(["dump", "--listen-host", "127.0.0.1", "-p", "0", "--confdir", path.join(dir, "conf"), "-s", script]);
+  assert.equal(await d.exited, 2, d.stderr());
+  assert.match(d.stderr(), /half\.ts.*running.*boom in running/);
+  assert.match(d.stderr(), /stopped: an addon failed in its running hook/);
+});
