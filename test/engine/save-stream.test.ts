@@ -83,6 +83,16 @@ test("a HAR file cut off is an error naming the file; a bad entry is named with 
   assert.deepEqual(got.map((f) => (f as HTTPFlow).request.path), ["/two"]);
   assert.equal(read.errors.length, 1);
   assert.ok(read.errors[0]!.startsWith(`${bad}: HAR entry 1 (POST ::bad::): `), read.errors[0]);
+  // Headers left out (a hand-made HAR) are no headers; headers that are no list are the entry's error, said so.
+  const trimmed = JSON.parse(har) as { log: { entries: { request: { headers?: unknown }; response: { headers?: unknown } }[] } };
+  delete trimmed.log.entries[0]!.request.headers;
+  delete trimmed.log.entries[0]!.response.headers;
+  trimmed.log.entries[1]!.request.headers = "Host: x";
+  const odd = tmpFile(t, JSON.stringify(trimmed));
+  const paths: string[] = [];
+  const oddRead = readFlows(odd, (f) => void paths.push((f as HTTPFlow).request.path));
+  assert.deepEqual(paths, ["/one"]);
+  assert.match(oddRead.errors[0] ?? "", /HAR entry 2 \(POST http:\/\/example\.test\/two\): its headers are not a list of \{ name, value \}/);
 });
 
 test("an error from the caller's handler is not reported as an unreadable line", (t) => {

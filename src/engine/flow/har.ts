@@ -198,8 +198,11 @@ export function isHar(textContent: string): boolean {
  * Browsers write HTTP/2 entries with the pseudo-headers (`:authority`, `:path`…) among the headers: they are
  * not header fields (the URL and method carry them), and sent as fields they make a replay a 400.
  */
-function plainFields(headers: HarNV[]): [string, string][] {
-  return headers.filter((h) => !h.name.startsWith(":")).map((h) => [h.name, h.value]);
+function plainFields(headers: HarNV[] | undefined): [string, string][] {
+  // A hand-made or trimmed HAR may leave them out: no headers, rather than a JavaScript error for the entry.
+  if (headers === undefined) return [];
+  if (!Array.isArray(headers)) throw new Error("its headers are not a list of { name, value }");
+  return headers.filter((h) => typeof h?.name === "string" && !h.name.startsWith(":")).map((h) => [h.name, String(h.value ?? "")]);
 }
 
 /** Chrome writes "http/2.0" (and "" for a cached entry); pryx and the wire spell it "HTTP/2.0". */
