@@ -64,6 +64,20 @@ test("an upstream that closes mid-response: 502 while nothing was sent, and an e
   await stillServes();
 });
 
+test("an upstream that resets the connection mid-response: the error says how far the response had come, not the socket's ECONNRESET", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((req, res) => {
+    res.writeHead(200, { "Content-Length": "100000" });
+    res.write(Buffer.alloc(5000, "x"), () => setTimeout(() => req.socket.resetAndDestroy(), 20));
+  });
+  const { proxy, stillServes } = await setup(t);
+  t.after(() => origin.close());
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  assert.equal(res.status, 502);
+  const [flow] = await proxy.waitFinished(1);
+  assert.match(flow?.error ?? "", new RegExp(`server 127\\.0\\.0\\.1:${origin.port}: reset the connection after 5000 of 100000 body bytes of its response \\(ECONNRESET\\)`));
+  await stillServes();
+});
+
 test("bytes a server sends after a whole response do not spoil it: the client gets the response, and the next request a fresh connection", { timeout: 10_000 }, async (t) => {
   const origin = await startRawOrigin(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA-GARBAGE");
   const { proxy, stillServes } = await setup(t);

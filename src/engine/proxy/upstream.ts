@@ -342,7 +342,7 @@ export class H1Upstream implements UpstreamChannel {
   ) {
     socket.on("data", (d: Buffer) => this.onData(d));
     socket.on("timeout", () => this.onSilence());
-    socket.on("error", (err) => this.fail(err));
+    socket.on("error", (err: Error & { code?: string }) => this.fail(this.described(err)));
     socket.on("close", () => this.onClose());
     socket.on("end", () => {
       const err = this.endOfInput();
@@ -360,6 +360,7 @@ export class H1Upstream implements UpstreamChannel {
 
   send(flow: HTTPFlow, sink: ResponseSink, opts: { expectNoBody: boolean; streamBody?: RequestBody }): void {
     this.busy = true;
+    this.progress = undefined;
     this.watchSilence(true);
     this.responseDone = false;
     this.uses++;
@@ -369,10 +370,14 @@ export class H1Upstream implements UpstreamChannel {
     this.parser ??= new Http1Parser("response", {
       onHead: (head: MessageHead) => {
         this.interim = head.statusCode >= 100 && head.statusCode < 200 && head.statusCode !== 101;
+        if (!this.interim) this.progress = { body: 0, length: declaredLength(head.rawHeaders) };
         this.sink?.onHead(head);
         return (this.expectNoBody && (head.statusCode < 100 || head.statusCode >= 200)) || undefined;
       },
-      onBody: (c) => this.sink?.onBody(c),
+      onBody: (c) => {
+        if (this.progress) this.progress.body += c.length;
+        this.sink?.onBody(c);
+      },
       onComplete: (trailers) => {
         if (this.interim) {
           this.interim = false;
@@ -492,6 +497,17 @@ export class H1Upstream implements UpstreamChannel {
     }
   }
 
+  /** How far the current response had come: its head's body length and the body bytes since. */
+  private progress: { body: number; length: number | undefined } | undefined;
+
+  /** A reset said as what it means for the response in progress, not as the socket's "read ECONNRESET". */
+  private described(err: Error & { code?: string }): Error {
+    if (err.code !== "ECONNRESET" || !this.busy) return err;
+    const p = this.progress;
+    if (!p) return new Error(`reset the connection before answering (${err.code})`);
+    return new Error(`reset the connection after ${p.body}${p.length === undefined ? "" : ` of ${p.length}`} body bytes of its response (${err.code})`);
+  }
+
   private fail(err: Error): void {
     const sink = this.sink;
     this.sink = undefined;
@@ -601,4 +617,15 @@ function joinCookies(fields: [string, string][]): [string, string][] {
   const first = cookies[0] as [string, string];
   const joined: [string, string] = [first[0], cookies.map(([, v]) => v).join("; ")];
   return fields.flatMap((f) => (f === first ? [joined] : f[0].toLowerCase() === "cookie" ? [] : [f]));
+}
+
+/** A response head's Content-Length, when it has one number. */
+function declaredLength(rawHeaders: readonly string[]): number | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] as string).toLowerCase() === "content-length") {
+      const n = Number(rawHeaders[i + 1]);
+      return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+    }
+  }
+  return undefined;
 }
