@@ -46,8 +46,23 @@ export class AddonManager {
     return this.chain.map((r) => r.name);
   }
 
+  /**
+   * An addon by the name it was loaded under (a script's file name), else by its own, as
+   * mitmproxy's `addons.get` finds one: its `name`, or its class's name in lower case (a class
+   * Tagger is "tagger"), nested addons included.
+   */
   get(name: string): Addon | undefined {
-    return this.chain.find((r) => r.name === name)?.addon;
+    const loaded = this.chain.find((r) => r.name === name)?.addon;
+    if (loaded) return loaded;
+    for (const r of this.chain) {
+      for (const a of flatten(r.addon)) {
+        const own = typeof a.name === "string" && a.name ? a.name : undefined;
+        const ctor = (a as object).constructor;
+        const className = ctor && ctor !== Object ? ctor.name : undefined;
+        if (own === name || (own === undefined && (className?.toLowerCase() === name || className === name))) return a;
+      }
+    }
+    return undefined;
   }
 
   /** Adds addons (with their nested ones), runs `load`, then `configure` with every option. */

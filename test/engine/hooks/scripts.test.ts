@@ -67,3 +67,22 @@ test("a script written as mitmproxy's are, with hook functions as named exports 
   assert.equal(res.headers["x-tagger"], "yes");
   await proxy.waitLog(/script .*none\.ts has no addon: export default an addon object, class instance or array of them, or export hook functions \(export function request\(flow\) \{\.\.\.\}\) or an addons array/);
 });
+
+test("ctx.master.addons.get finds a script's addon by its own name or its class's, in lower case, as mitmproxy's does, as well as by the script's file name", { timeout: 10_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-addons-get-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const named = path.join(dir, "block.ts");
+  fs.writeFileSync(named, `export default { name: "block", request() {} };\n`);
+  const classy = path.join(dir, "tagging.ts");
+  fs.writeFileSync(classy, `class Tagger { response() {} }\nexport default new Tagger();\n`);
+  const engine = new Engine({ options: { confdir: dir, scripts: [named, classy] }, keepFlows: false, noServer: true }, () => undefined);
+  t.after(() => engine.stop());
+  await engine.start();
+  const byFile = engine.addons.get("block.ts");
+  assert.ok(byFile);
+  assert.equal(engine.addons.get("block"), byFile);
+  const tagger = engine.addons.get("tagging.ts");
+  assert.ok(tagger);
+  assert.equal(engine.addons.get("tagger"), tagger);
+  assert.equal(engine.addons.get("nosuch"), undefined);
+});
