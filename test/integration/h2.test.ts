@@ -311,6 +311,29 @@ test("a stream reset before any response, by the client or by the server, ends t
   assert.equal(byPath.get("/client-resets"), "client reset the stream", "finished at the reset, not when the server answers");
 });
 
+test("a server resetting one stream fails that flow alone: the other streams of the session go on, and a PUT beside it reaches the server once", { timeout: 15_000 }, async (t) => {
+  const puts: string[] = [];
+  const origin = await startTlsOrigin((req, res) => {
+    if (req.path === "/reset") return (res as unknown as { stream: { close(code: number): void } }).stream.close(0x2);
+    if (req.method === "PUT") puts.push(req.path);
+    setTimeout(() => res.end(`done ${req.path}`), req.path === "/slow" ? 400 : 0);
+  }, "h2");
+  const { proxy, session } = await h2SessionVia(t, origin);
+  // One session to the server first, for the streams that follow to share.
+  assert.equal((await h2Request(session, { path: "/warm" })).status, 200);
+  const slow = h2Request(session, { path: "/slow", method: "PUT", body: "payload" });
+  await new Promise((r) => setTimeout(r, 50));
+  const reset = await h2Request(session, { path: "/reset" }).catch((e: Error) => e);
+  assert.ok(reset instanceof Error || reset.status === 502, "the reset stream fails");
+  const answered = await slow;
+  assert.equal(answered.status, 200);
+  assert.equal(answered.body.toString(), "done /slow");
+  assert.deepEqual(puts, ["/slow"], "the PUT reached the server once, not again on a new connection");
+  const flows = await proxy.waitFinished(3);
+  assert.match(flows.find((f) => f.path === "/reset")?.error ?? "", /INTERNAL_ERROR/);
+  assert.equal(flows.find((f) => f.path === "/slow")?.error, undefined);
+});
+
 test("a server that resets its stream right after the response's headers leaves an error, never a whole empty response", { timeout: 20_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => {
     const h2res = res as unknown as { stream: { respond(h: Record<string, string | number>): void; close(code: number): void } };

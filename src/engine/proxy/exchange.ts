@@ -420,12 +420,23 @@ export class HttpExchange {
           onError: (err) => {
             // Already closed or cancelled, and the flow already failed.
             if (abandoned) return;
-            this.pool.forget(channel);
-            channel.close();
+            const multiplexed = channel.httpVersion === "HTTP/2.0";
+            if (multiplexed) {
+              // One stream's failure is its own: closing the session failed the streams beside it,
+              // and a stale-connection retry sent their requests (a PUT) to the server again.
+              channel.cancel(flow);
+              if (channel.closed) this.pool.forget(channel);
+            } else {
+              this.pool.forget(channel);
+              channel.close();
+            }
             // A server gone silent (its 504) is said as it is, and not tried again as a stale connection would be.
             if (err instanceof ClientFacingError) return void reject(err);
             const reported = err instanceof UpstreamError ? err : new UpstreamError(`${serverName(flow.server_conn)}: ${tlsErrorText(err)}`);
-            reject(!gotAny && !streamBody && channel.reused ? new StaleConnection(reported) : reported);
+            // Tried again on a new connection only when the whole connection went before any answer
+            // (a stale keep-alive, a session going away), not when the server reset this stream.
+            const stale = !gotAny && !streamBody && channel.reused && (!multiplexed || channel.closed);
+            reject(stale ? new StaleConnection(reported) : reported);
           },
         },
         streamBody ? { expectNoBody: req.method === "HEAD", streamBody: this.sent ?? this.body } : { expectNoBody: req.method === "HEAD" },
