@@ -334,6 +334,14 @@ test("a server resetting one stream fails that flow alone: the other streams of 
   assert.equal(flows.find((f) => f.path === "/slow")?.error, undefined);
 });
 
+test("a burst of streams on a new client connection shares one HTTP/2 connection to the server, as a browser's page load needs", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => res.end(`ok ${req.path}`), "h2");
+  const { session } = await h2SessionVia(t, origin);
+  const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => h2Request(session, { path: `/burst/${i}` })));
+  assert.deepEqual(answers.map((a) => a.body.toString()), Array.from({ length: 30 }, (_, i) => `ok /burst/${i}`));
+  assert.equal(origin.connections, 1, "one connection to the server for the 30 streams");
+});
+
 test("a server that resets its stream right after the response's headers leaves an error, never a whole empty response", { timeout: 20_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => {
     const h2res = res as unknown as { stream: { respond(h: Record<string, string | number>): void; close(code: number): void } };

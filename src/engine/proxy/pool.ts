@@ -72,6 +72,8 @@ export function upstreamAlpn(h2: boolean): string[] {
  */
 export class UpstreamPool {
   private readonly channels = new Map<string, UpstreamChannel[]>();
+  /** Connections being opened that may be HTTP/2, by key: flows that come meanwhile wait for them. */
+  private readonly opening = new Map<string, Promise<UpstreamChannel>>();
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -114,16 +116,38 @@ export class UpstreamPool {
         flow.server_conn = idle.server;
         return idle;
       }
+      // A connection on its way that may turn out HTTP/2 serves this flow too: a browser's burst of
+      // streams on a new connection opened a TLS connection to the server per stream.
+      const opening = this.opening.get(key);
+      if (opening) {
+        const channel = await opening.catch(() => undefined);
+        if (this.opening.get(key) === opening) this.opening.delete(key);
+        if (channel && channel.httpVersion === "HTTP/2.0" && !channel.closed) {
+          flow.server_conn = channel.server;
+          return channel;
+        }
+        return this.acquire(flow, fresh);
+      }
     }
     const server = eager?.server ?? new Server(address);
     // Only a TLS connection sends a name; a plain one showed "Server Name Indication" in the Detail tab.
     if (useTls) server.sni = name;
     flow.server_conn = server;
     this.ctx.notify(flow);
-    const socket = eager ? await useEagerServer(this.ctx, this.client, eager, useTls, alpn) : await openServer(this.ctx, this.client, server, useTls, alpn);
-    const channel: UpstreamChannel = server.alpn === "h2" ? new H2Upstream(this.ctx, this.client, server, socket) : new H1Upstream(this.ctx, this.client, server, socket);
-    (this.channels.get(key) as UpstreamChannel[]).push(channel);
-    return channel;
+    const open = async (): Promise<UpstreamChannel> => {
+      const socket = eager ? await useEagerServer(this.ctx, this.client, eager, useTls, alpn) : await openServer(this.ctx, this.client, server, useTls, alpn);
+      const channel: UpstreamChannel = server.alpn === "h2" ? new H2Upstream(this.ctx, this.client, server, socket) : new H1Upstream(this.ctx, this.client, server, socket);
+      (this.channels.get(key) as UpstreamChannel[]).push(channel);
+      return channel;
+    };
+    if (!alpn.includes("h2")) return open();
+    const opening = open();
+    this.opening.set(key, opening);
+    try {
+      return await opening;
+    } finally {
+      if (this.opening.get(key) === opening) this.opening.delete(key);
+    }
   }
 
   private fromShared(key: string): UpstreamChannel | undefined {
