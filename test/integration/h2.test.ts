@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { portOf, startProxy, testConfdir } from "../helpers/proxy.ts";
-import { h2Request, h2ViaProxy, httpsViaProxy, originCertificate, startTlsOrigin, type TlsOrigin } from "../helpers/tls-origin.ts";
+import { h2Request, h2ViaProxy, httpsViaProxy, originCertificate, startTlsOrigin, tlsViaProxy, type TlsOrigin } from "../helpers/tls-origin.ts";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
@@ -340,6 +340,34 @@ test("a burst of streams on a new client connection shares one HTTP/2 connection
   const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => h2Request(session, { path: `/burst/${i}` })));
   assert.deepEqual(answers.map((a) => a.body.toString()), Array.from({ length: 30 }, (_, i) => `ok /burst/${i}`));
   assert.equal(origin.connections, 1, "one connection to the server for the 30 streams");
+});
+
+test("HTTP/2 messages with hundreds of header fields pass both ways, as mitmproxy passes them (Node's default refused more than ~125)", { timeout: 15_000 }, async (t) => {
+  // The origin and the client take as many fields as pryx now does, so only pryx's limit is tested.
+  const limits = { maxHeaderListPairs: 2000 };
+  const cert = originCertificate();
+  const origin = http2.createSecureServer({ key: cert.keyPem, cert: cert.certPem, ...limits });
+  origin.on("stream", (stream, headers) => {
+    const fields: Record<string, string | number> = { ":status": 200 };
+    for (let i = 0; i < 300; i++) fields[`x-res-${i}`] = `v${i}`;
+    stream.respond(fields);
+    stream.end(`${Object.keys(headers).filter((k) => k.startsWith("x-req-")).length} fields came`);
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", () => r()));
+  const proxy = await startProxy({ options: insecure });
+  const socket = await tlsViaProxy(proxy.port, { target: `127.0.0.1:${(origin.address() as AddressInfo).port}`, servername: "app.test", alpn: ["h2"] });
+  const session = http2.connect("https://app.test", { createConnection: () => socket, ...limits });
+  session.on("error", () => undefined);
+  t.after(async () => {
+    session.destroy();
+    await proxy.stop();
+    await new Promise<void>((r) => origin.close(() => r()));
+  });
+  const headers = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`x-req-${i}`, `v${i}`]));
+  const res = await h2Request(session, { path: "/many", headers });
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), "300 fields came");
+  assert.equal(Object.keys(res.headers).filter((k) => k.startsWith("x-res-")).length, 300);
 });
 
 test("a server that resets its stream right after the response's headers leaves an error, never a whole empty response", { timeout: 20_000 }, async (t) => {

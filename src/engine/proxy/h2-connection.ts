@@ -1,4 +1,5 @@
 import http2 from "node:http2";
+import { H2_HEADER_LIMITS } from "./h2-limits.ts";
 import { Duplex } from "node:stream";
 import type tls from "node:tls";
 import { Headers } from "../flow/headers.ts";
@@ -154,7 +155,7 @@ export class Http2Connection {
 
   start(): void {
     // A plain-text h2 server over the already-decrypted socket: TLS was done by the tunnel.
-    const server = http2.createServer();
+    const server = http2.createServer(H2_HEADER_LIMITS);
     server.on("session", (session) => {
       this.session = session;
       session.on("error", () => undefined);
