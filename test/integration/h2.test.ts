@@ -370,6 +370,17 @@ test("HTTP/2 messages with hundreds of header fields pass both ways, as mitmprox
   assert.equal(Object.keys(res.headers).filter((k) => k.startsWith("x-res-")).length, 300);
 });
 
+test("pryx asks servers for no HTTP/2 server push (as mitmproxy does): pushed responses would be fetched for no client and dropped", { timeout: 15_000 }, async (t) => {
+  let push: boolean | undefined;
+  const origin = await startTlsOrigin((_req, res) => {
+    push = (res as unknown as http2.Http2ServerResponse).stream.session?.remoteSettings.enablePush;
+    res.end("ok");
+  }, "h2");
+  const { session } = await h2SessionVia(t, origin);
+  assert.equal((await h2Request(session, { path: "/" })).status, 200);
+  assert.equal(push, false);
+});
+
 test("a server that resets its stream right after the response's headers leaves an error, never a whole empty response", { timeout: 20_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => {
     const h2res = res as unknown as { stream: { respond(h: Record<string, string | number>): void; close(code: number): void } };

@@ -5,3 +5,9 @@
  * mitmproxy passes; the header block's size stays bounded by its 64 KiB default.
  */
 export const H2_HEADER_LIMITS = { maxHeaderListPairs: 2000 } as const;
+
+/**
+ * What pryx's HTTP/2 connections to servers ask of them: no server push (as mitmproxy asks),
+ * whose pushed responses no client asked for, would be downloaded and dropped with no flow.
+ */
+export const H2_UPSTREAM_SETTINGS = { enablePush: false } as const;

@@ -1,5 +1,5 @@
 import http2 from "node:http2";
-import { H2_HEADER_LIMITS } from "./h2-limits.ts";
+import { H2_HEADER_LIMITS, H2_UPSTREAM_SETTINGS } from "./h2-limits.ts";
 import type net from "node:net";
 import { formatAddress, type Client, type Server } from "../flow/connection.ts";
 import type { HTTPFlow } from "../flow/http.ts";
@@ -25,7 +25,7 @@ export class H2Upstream implements UpstreamChannel {
     socket: net.Socket,
   ) {
     const authority = `https://${server.sni ?? formatAddress(server.address)}`;
-    this.session = http2.connect(authority, { createConnection: () => socket, ...H2_HEADER_LIMITS });
+    this.session = http2.connect(authority, { createConnection: () => socket, ...H2_HEADER_LIMITS, settings: H2_UPSTREAM_SETTINGS });
     this.session.on("error", () => undefined);
     this.session.on("close", () => {
       this.closed = true;
