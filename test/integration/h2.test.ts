@@ -381,6 +381,24 @@ test("pryx asks servers for no HTTP/2 server push (as mitmproxy does): pushed re
   assert.equal(push, false);
 });
 
+test("Expect: 100-continue over HTTP/2 is answered, so a client that waits for it (curl does, a second) sends its body at once; the server sees no Expect", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => res.end(`${req.body.toString()} expect=${String(req.headers["expect"])}`), "h2");
+  const { session } = await h2SessionVia(t, origin);
+  const stream = session.request({ ":method": "POST", ":path": "/upload", expect: "100-continue" }, { endStream: false });
+  const continued = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 2000);
+    stream.once("continue", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  assert.equal(continued, true, "a 100 Continue came");
+  stream.end("the body");
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  assert.equal(Buffer.concat(chunks).toString(), "the body expect=undefined");
+});
+
 test("a server that resets its stream right after the response's headers leaves an error, never a whole empty response", { timeout: 20_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => {
     const h2res = res as unknown as { stream: { respond(h: Record<string, string | number>): void; close(code: number): void } };

@@ -72,7 +72,8 @@ class H2Writer implements ClientWriter {
   }
 
   continue100(): void {
-    // An HTTP/2 client sends its body without waiting; nothing to answer.
+    // curl waits for it (a second) before it sends the body, over HTTP/2 as over HTTP/1.1.
+    if (!this.gone) this.stream.additionalHeaders({ ":status": 100 });
   }
 
   whole(flow: HTTPFlow): void {
