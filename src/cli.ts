@@ -45,7 +45,7 @@ const FLAGS: readonly { flag: string; option: string; kind: "str" | "list" | "pa
   { flag: "anticomp", option: "anticomp", kind: "switch", describe: "Ask servers for uncompressed bodies" },
   { flag: "showhost", option: "showhost", kind: "switch", describe: "Show the Host header's host (on by default in pryx)" },
   { flag: "http2", option: "http2", kind: "switch", describe: "Offer HTTP/2 (the default)" },
-  { flag: "upstream-auth", option: "upstream_auth", kind: "str", describe: "user:pass for the proxy of an upstream:URL mode" },
+  { flag: "upstream-auth", option: "upstream_auth", kind: "str", describe: "user:pass for the proxy of an upstream:URL mode (Proxy-Authorization), or for the target of a reverse:URL mode (Authorization)" },
   { flag: "server-replay-extra", option: "server_replay_extra", kind: "str", describe: "Requests with no recorded response: forward, kill, 204, 400, 404, 500" },
   { flag: "server-replay-reuse", option: "server_replay_reuse", kind: "switch", describe: "A recorded response may answer again" },
   { flag: "server-replay-nopop", option: "server_replay_nopop", kind: "switch", describe: "mitmproxy 8's name for --server-replay-reuse" },
@@ -56,7 +56,7 @@ const FLAGS: readonly { flag: string; option: string; kind: "str" | "list" | "pa
   { flag: "key-size", option: "key_size", kind: "str", describe: "Key size of a new CA's RSA key" },
   { flag: "cert-passphrase", option: "cert_passphrase", kind: "str", describe: "Passphrase of the --certs keys" },
   { flag: "console-layout", option: "console_layout", kind: "str", describe: "single, vertical or horizontal" },
-  { flag: "proxyauth", option: "proxyauth", kind: "str", describe: "Require proxy authentication: user:pass" },
+  { flag: "proxyauth", option: "proxyauth", kind: "str", describe: "Require proxy authentication: user:pass, any (any credentials), or @FILE (an Apache htpasswd file)" },
   { flag: "certs", option: "certs", kind: "list", describe: "[domain=]path: serve this PEM's certificate (and key) to matching hosts; repeatable" },
 ];
 
@@ -445,7 +445,10 @@ const listings = <T>(y: Argv<T>) =>
 const listingAsked = (argv: { options?: boolean; commands?: boolean }): boolean => Boolean(argv.options || argv.commands);
 const listing = (argv: { options?: boolean; scripts?: unknown }): Promise<void> => runListing(argv.options ? "options" : "commands", (argv.scripts as string[] | undefined) ?? []);
 /** What the listings take: scripts whose options and commands join the list, and --confdir, which they ignore. */
-const listingFlags = <T>(y: Argv<T>) => y.option("scripts", { alias: "s", type: "string", array: true }).option("confdir", { type: "string", coerce: lastOne });
+const listingFlags = <T>(y: Argv<T>) =>
+  y
+    .option("scripts", { alias: "s", type: "string", array: true, describe: "Load this addon script first, so its options and commands are listed too; repeatable" })
+    .option("confdir", { type: "string", coerce: lastOne, describe: "Accepted as mitmproxy's listing takes it; the listing shows each option's default, not config.yaml's value" });
 
 await yargs(hideBin(process.argv))
   .scriptName("pryx")

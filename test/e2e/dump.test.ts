@@ -408,3 +408,14 @@ test("-m's help lists every supported mode", { timeout: 30_000 }, async () => {
     for (const m of MODES) assert.ok(help.includes(m), `${args.join(" ")}: ${m} missing from -m's help: ${help}`);
   }
 });
+
+test("--help says what --proxyauth and --upstream-auth take, and pryx options --help what its flags do", { timeout: 30_000 }, async () => {
+  const main = runPryx(["--help"]);
+  assert.equal(await main.exited, 0);
+  const flat = main.stdout().replace(/\s+/g, " ");
+  assert.match(flat, /--proxyauth Require proxy authentication: user:pass, any \(any credentials\), or @FILE \(an Apache htpasswd file\)/);
+  assert.match(flat, /--upstream-auth user:pass for the proxy of an upstream:URL mode \(Proxy-Authorization\), or for the target of a reverse:URL mode \(Authorization\)/);
+  const listing = runPryx(["options", "--help"]);
+  assert.equal(await listing.exited, 0);
+  assert.match(listing.stdout().replace(/\s+/g, " "), /-s, --scripts Load this addon script first/);
+});
