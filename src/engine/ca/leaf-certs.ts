@@ -117,13 +117,7 @@ export class LeafCertificates {
     };
   }
 
-  /**
-   * No resumable sessions: encrypting two stateless tickets per handshake was ~8% of a new
-   * connection's CPU (measured), and a client resuming with a proxy on its own machine or LAN
-   * saves next to nothing. OpenSSL would still send two TLS 1.3 stateful tickets, which Node's
-   * server keeps no cache for: config/openssl.cnf (NumTickets = 0, loaded when bin/pryx.mjs
-   * runs as a program) stops them; Node 20 has no API for it.
-   */
+  /** A context for a host's certificate: one made ahead when there is one. */
   #context(certPem: string): tls.SecureContext {
     const context = this.#spares.pop() ?? this.#keyedContext();
     this.#refillSoon();
@@ -137,6 +131,12 @@ export class LeafCertificates {
    * most of what a new host costs after its signature (OpenSSL 3 decodes the key anew each time,
    * ~1 ms here), so a few are kept ready, made when the engine is idle rather than while a
    * client waits for the ServerHello.
+   *
+   * No resumable sessions: encrypting two stateless tickets per handshake was ~8% of a new
+   * connection's CPU (measured), and a client resuming with a proxy on its own machine or LAN
+   * saves next to nothing. OpenSSL would still send two TLS 1.3 stateful tickets, which Node's
+   * server keeps no cache for: config/openssl.cnf (NumTickets = 0, loaded when bin/pryx.mjs
+   * runs as a program) stops them; Node 20 has no API for it.
    */
   #keyedContext(): tls.SecureContext {
     return tls.createSecureContext({ key: this.#keys.keyPem, ciphers: CLIENT_CIPHERS, ...this.#protocol, honorCipherOrder: true, secureOptions: cryptoConstants.SSL_OP_NO_TICKET | cryptoConstants.SSL_OP_PRIORITIZE_CHACHA });
