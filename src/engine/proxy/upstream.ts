@@ -504,8 +504,8 @@ export class H1Upstream implements UpstreamChannel {
   private described(err: Error & { code?: string }): Error {
     if (err.code !== "ECONNRESET" || !this.busy) return err;
     const p = this.progress;
-    if (!p) return new Error(`reset the connection before answering (${err.code})`);
-    return new Error(`reset the connection after ${p.body}${p.length === undefined ? "" : ` of ${p.length}`} body bytes of its response (${err.code})`);
+    const said = p ? `reset the connection after ${p.body}${p.length === undefined ? "" : ` of ${p.length}`} body bytes of its response` : "reset the connection before answering";
+    return Object.assign(new Error(`${said} (${err.code})`), { code: err.code });
   }
 
   private fail(err: Error): void {
