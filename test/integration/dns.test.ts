@@ -467,3 +467,23 @@ test("reverse:dns asks its one server for every query, even a name /etc/hosts li
   assert.deepEqual(flow.server_conn.address, ["127.0.0.1", resolver.port]);
   assert.equal(flow.client_conn.proxy_mode, `reverse:dns://127.0.0.1:${resolver.port}`);
 });
+
+test("a query held when the modes change cannot be answered from the closed listener: its flow says so, and nothing crashes", { timeout: 15_000 }, async (t) => {
+  const resolver = await fakeResolver();
+  const proxy = await startProxy({ options: { mode: "dns@0", dns_name_servers: `127.0.0.1:${resolver.port}`, intercept: "~dns" } });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+  });
+  void query(proxy.port, "held.test", 3000).catch(() => undefined);
+  let flow: DNSFlow | undefined;
+  await waitUntil(() => (flow = proxy.engine.store.all().find((f) => f.intercepted) as DNSFlow | undefined) !== undefined, "a held DNS flow");
+  proxy.engine.options.setText("mode", "dns@0,socks5@0");
+  await proxy.waitLog(/socks5/);
+  proxy.engine.options.setText("intercept", "");
+  flow!.resume();
+  await waitUntil(() => flow!.error !== undefined, "the flow's error");
+  assert.match(flow!.error!.msg, /the DNS listener closed \(a change of mode or listen address\) before the answer could be sent/);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(!proxy.logs.some((l) => /internal error/.test(l.msg)), JSON.stringify(proxy.logs.filter((l) => /internal/.test(l.msg))));
+});

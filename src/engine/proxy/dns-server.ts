@@ -88,7 +88,12 @@ export class DnsServer {
     this.socket = sock;
     sock.on("message", (msg, rinfo) => {
       const a = sock.address();
-      void this.onQuery(msg, { peer: [rinfo.address, rinfo.port], local: [a.address, a.port], tcp: false, reply: (p) => sock.send(dnsPacket.encode(p), rinfo.port, rinfo.address) });
+      const reply = (p: dnsPacket.Packet): void => {
+        // The listener closed meanwhile (a mode change): there is no socket left to answer from.
+        if (this.socket !== sock) throw new Error("the DNS listener closed (a change of mode or listen address) before the answer could be sent");
+        sock.send(dnsPacket.encode(p), rinfo.port, rinfo.address);
+      };
+      void this.onQuery(msg, { peer: [rinfo.address, rinfo.port], local: [a.address, a.port], tcp: false, reply });
     });
     const where = await new Promise<Address>((resolve, reject) => {
       sock.once("error", (err) => reject(new Error(`cannot listen for DNS on ${host}:${port}: ${err.message}`)));
@@ -165,8 +170,12 @@ export class DnsServer {
       if (err instanceof FlowKilled) return;
       flow.error = new FlowError((err as Error).message);
       await ctx.addons.trigger("dns_error", flow);
-      // The client learns of the failure instead of waiting for its own timeout.
-      path.reply({ ...flow.request.fail("SERVFAIL").packet, id: packet.id });
+      // The client learns of the failure instead of waiting for its own timeout (if it can still be answered).
+      try {
+        path.reply({ ...flow.request.fail("SERVFAIL").packet, id: packet.id });
+      } catch {
+        // The flow's error says why; no answer can go.
+      }
     } finally {
       flow.live = false;
       ctx.notify(flow);
@@ -222,7 +231,9 @@ export class DnsServer {
   }
 
   close(): void {
-    this.socket?.close();
+    const sock = this.socket;
+    this.socket = undefined;
+    sock?.close();
     this.socket = undefined;
     this.tcp?.close();
     this.tcp = undefined;
