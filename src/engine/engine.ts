@@ -426,7 +426,18 @@ export class Engine {
   private serve(on: boolean): void {
     this.relistening = this.relistening.then(async () => {
       if (this.stopping) return;
-      if (on) return this.listening ? undefined : this.listenAndSay();
+      if (on) {
+        if (this.listening) return;
+        try {
+          return await this.listenAndSay();
+        } catch (err) {
+          // A listener that did bind must not go on serving unseen (the port busy for pryx itself after),
+          // and `server` says what is so.
+          await this.closeListeners();
+          this.options.setValues({ server: false });
+          throw err;
+        }
+      }
       if (!this.listening) return;
       await this.closeListeners();
       this.listening = undefined;

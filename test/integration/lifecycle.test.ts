@@ -248,3 +248,20 @@ test("the console keeps serving after -r, so its event log does not say it stops
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(proxy.logs.filter((l) => /stopping/.test(l.msg)).map((l) => l.msg), []);
 });
+
+test("server set true where one mode's port is taken listens nowhere, the listeners that did bind closed again, and server goes back to false", { timeout: 15_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("served"));
+  const busy = net.createServer();
+  await new Promise<void>((r) => busy.listen(0, "127.0.0.1", () => r()));
+  const busyPort = (busy.address() as net.AddressInfo).port;
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin, { close: () => new Promise<void>((r) => busy.close(() => r())) });
+  await proxy.engine.handle({ op: "command", line: "set server false" });
+  await proxy.waitLog(/proxy server stopped \(server=false\)/);
+  const free = await deadPort();
+  proxy.engine.options.setValues({ mode: [`regular@${free}`, `socks5@${busyPort}`] });
+  await proxy.engine.handle({ op: "command", line: "set server true" });
+  await proxy.waitLog(new RegExp(`pryx is not listening: .*${busyPort}`));
+  await waitUntil(() => proxy.engine.options.get("server") === false, "server back to false");
+  await assert.rejects(viaProxy(free, `http://127.0.0.1:${origin.port}/`), /ECONNREFUSED/, "the regular listener that bound is closed again");
+});
