@@ -775,7 +775,8 @@ export class Engine {
 
 /** Why a listener could not start, and what to do about it. */
 function listenFailure(err: Error & { code?: string }, port: number): string {
-  if (err.code === "EADDRINUSE") return "the address is in use (pick another with -p)";
-  if (err.code === "EACCES" && port > 0 && port < 1024) return `${err.message} (ports below 1024 need privileges: pick another with -p, such as 8080)`;
+  // -p at start-up; listen_port or a mode's @PORT once running (the same words serve both).
+  if (err.code === "EADDRINUSE") return "the address is in use (pick another port: -p, listen_port, or the mode's @PORT)";
+  if (err.code === "EACCES" && port > 0 && port < 1024) return `${err.message} (ports below 1024 need privileges: pick another port, such as 8080, with -p, listen_port, or the mode's @PORT)`;
   return err.message;
 }
