@@ -1,4 +1,6 @@
 import fs from "node:fs";
+import path from "node:path";
+import { makeDirectories } from "../make-directories.ts";
 import type { Loader } from "../hooks/loader.ts";
 import type { OptionValue } from "../options.ts";
 import type { Log } from "../log.ts";
@@ -25,7 +27,8 @@ export class HarDumpAddon extends FinishedFlows {
   }
 
   load(loader: Loader): void {
-    loader.add_option("hardump", "str", "", "Save every HTTP flow of the run as a HAR file on exit (- prints it); save_stream_filter selects which.", undefined, { paths: true });
+    // Checked when set, as save_stream_file is: written only at exit, a path nothing can write to lost the run's flows unsaid.
+    loader.add_option("hardump", "str", "", "Save every HTTP flow of the run as a HAR file on exit (- prints it); save_stream_filter selects which.", undefined, { paths: true, validate: writableTarget });
     this.options = loader.options;
   }
 
@@ -51,5 +54,18 @@ export class HarDumpAddon extends FinishedFlows {
     } catch (err) {
       this.log.error(`cannot write the HAR file ${target}: ${(err as Error).message}`);
     }
+  }
+}
+
+/** A file the HAR can be written to at exit: its directory made now if missing, and writable. */
+function writableTarget(v: OptionValue): void {
+  if (typeof v !== "string" || !v || v === "-") return;
+  const dir = path.dirname(path.resolve(v));
+  try {
+    makeDirectories(dir);
+    if (!fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    throw new Error(`cannot write the HAR file ${v} there: ${(err as Error).message}`);
   }
 }
