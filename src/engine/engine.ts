@@ -93,6 +93,7 @@ export class Engine {
   private listening: { listen_port: number; listen_host: string; mode: string[] } | undefined;
   /** Moves of the listeners, one after the other. */
   private relistening: Promise<void> = Promise.resolve();
+  private scriptsChanging: Promise<void> = Promise.resolve();
   /** start() is through: an option set from now on is a change to a running proxy. */
   private started = false;
   /** While `-r`'s file is read (mitmproxy's readfile.reading). */
@@ -581,6 +582,12 @@ export class Engine {
       const l = this.listening;
       const same = l.listen_port === this.options.get<number>("listen_port") && l.listen_host === this.options.get<string>("listen_host") && l.mode.join("\n") === this.options.get<string[]>("mode").join("\n");
       if (!same) this.relisten();
+    }
+    if (updated.has("scripts") && this.started) {
+      // One change after another, each on the scripts the last one left.
+      this.scriptsChanging = this.scriptsChanging
+        .then(() => this.scripts.setScripts(this.options.get<string[]>("scripts")))
+        .catch((err: Error) => this.log.error(`scripts: ${err.message}`));
     }
     if (updated.has("max_flows")) this.store.setLimit(this.options.get<number>("max_flows"));
     if (updated.has("spill_bodies")) this.store.setSpillBodies(this.options.get<boolean>("spill_bodies"));

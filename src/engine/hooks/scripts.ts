@@ -52,6 +52,22 @@ export class ScriptLoader {
     this.running = true;
   }
 
+  /**
+   * `scripts` set while running, as mitmproxy's: a script no longer named is unloaded (its
+   * `done` runs), a new one loaded (its `running` too) and watched; the others stay as they are.
+   */
+  async setScripts(paths: readonly string[]): Promise<void> {
+    const wanted = [...new Set(paths.map((p) => path.resolve(p)))];
+    for (const [full, entry] of [...this.loaded]) {
+      if (wanted.includes(full)) continue;
+      entry.watcher?.close();
+      await this.unload(full);
+      this.loaded.delete(full);
+      this.log.info(`unloaded script ${full}`);
+    }
+    await this.loadAll(wanted.filter((full) => !this.loaded.has(full)), true);
+  }
+
   async load(full: string): Promise<string[]> {
     if (!fs.existsSync(full)) throw new ScriptError(`script not found: ${full}`);
     let mod: Record<string, unknown>;

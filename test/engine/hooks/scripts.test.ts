@@ -86,3 +86,26 @@ test("ctx.master.addons.get finds a script's addon by its own name or its class'
   assert.equal(engine.addons.get("tagger"), tagger);
   assert.equal(engine.addons.get("nosuch"), undefined);
 });
+
+test("scripts set while running loads a new script (its running hook too) and unloads one no longer named (its done hook), as mitmproxy's does; it did nothing", { timeout: 10_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-scripts-live-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "live.ts");
+  fs.writeFileSync(file, `const seen = (globalThis as Record<string, unknown>).__pryxLive as string[];\nexport default { running() { seen.push("running"); }, done() { seen.push("done"); } };\n`);
+  const seen: string[] = [];
+  (globalThis as Record<string, unknown>)["__pryxLive"] = seen;
+  const engine = new Engine({ options: { confdir: dir }, keepFlows: false, noServer: true }, () => undefined);
+  t.after(() => engine.stop());
+  await engine.start();
+  const waitFor = async (what: string): Promise<void> => {
+    for (let i = 0; i < 100 && !seen.includes(what); i++) await new Promise((r) => setTimeout(r, 20));
+  };
+  engine.options.setValues({ scripts: [file] });
+  await waitFor("running");
+  assert.deepEqual(seen, ["running"]);
+  assert.ok(engine.addons.get("live.ts"), "loaded");
+  engine.options.setValues({ scripts: [] });
+  await waitFor("done");
+  assert.deepEqual(seen, ["running", "done"]);
+  assert.equal(engine.addons.get("live.ts"), undefined, "unloaded");
+});
