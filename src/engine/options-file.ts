@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Document, isMap, parseDocument } from "yaml";
+import { Document, isMap, isScalar, parseDocument } from "yaml";
 import { OptionError, pathsRelativeTo, type OptionText, type OptionValue, type Options } from "./options.ts";
 
 /** The files read at start-up, in order: a later one wins. */
@@ -109,6 +109,19 @@ function yamlValue(v: OptionValue): unknown {
  * place: its comments stay, and so do names no option has now (an addon's that is not loaded).
  * Returns how many options were written.
  */
+/**
+ * The `yaml` package keeps a file's opening comment as its first key's: deleting that option
+ * (back at its default) took the file's header with it. The header goes to the document instead.
+ */
+function keepHeaderComment(doc: Document, name: string): void {
+  const map = doc.contents;
+  if (!isMap(map)) return;
+  const first = map.items[0];
+  if (!first || !isScalar(first.key) || first.key.value !== name || !first.key.commentBefore) return;
+  doc.commentBefore = [doc.commentBefore, first.key.commentBefore].filter(Boolean).join("\n");
+  first.key.commentBefore = undefined;
+}
+
 export function saveOptionsFile(file: string, options: Options): number {
   const doc = fs.existsSync(file) ? yamlDocument(readText(file), file, "; not overwritten") : new Document({});
   // An empty file is no document yet; anything else but `name: value` lines is not ours to replace.
@@ -117,6 +130,7 @@ export function saveOptionsFile(file: string, options: Options): number {
   let written = 0;
   for (const name of options.names()) {
     if (options.isDefault(name)) {
+      keepHeaderComment(doc, name);
       doc.delete(name);
       continue;
     }

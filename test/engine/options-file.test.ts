@@ -4,8 +4,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Engine } from "../../src/engine/engine.ts";
-import { MITMPROXY_ONLY, parseOptions } from "../../src/engine/options-file.ts";
-import { OptionError } from "../../src/engine/options.ts";
+import { MITMPROXY_ONLY, parseOptions, saveOptionsFile } from "../../src/engine/options-file.ts";
+import { registerCoreOptions } from "../../src/engine/core-options.ts";
+import { OptionError, Options } from "../../src/engine/options.ts";
 import { waitUntil } from "../helpers/wait.ts";
 
 function tempDir(t: { after(fn: () => void): void }): string {
@@ -148,4 +149,19 @@ test("options.save writes YAML that options.load and mitmproxy read; saving agai
   fs.writeFileSync(file, "");
   assert.match(await run(e, `options.save ${file}`) as string, /^saved \d+ option\(s\)/);
   assert.match(fs.readFileSync(file, "utf8"), /^ignore_hosts:/m);
+});
+
+test("options.save into a file keeps its opening comment when its first option is back at its default (the comment went with that option)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-options-save-"));
+  try {
+    const file = path.join(dir, "c.yaml");
+    fs.writeFileSync(file, "# Team proxy settings - do not remove\n# owner: alice\nssl_insecure: true\nlisten_port: 9000\n");
+    const options = new Options();
+    registerCoreOptions(options);
+    options.setText("listen_port", "9000");
+    saveOptionsFile(file, options);
+    assert.equal(fs.readFileSync(file, "utf8"), "# Team proxy settings - do not remove\n# owner: alice\n\nlisten_port: 9000\n");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
