@@ -14,6 +14,7 @@ import { CONSOLE_LAYOUTS, CONSOLE_PALETTES, CONTENT_VIEWS, FLOWLIST_LAYOUTS, FLO
 import { LOG_LEVELS } from "../protocol.ts";
 import { ProtoDefinitions } from "../proto-definitions.ts";
 import { savePath } from "./save-path.ts";
+import { resolvers } from "./proxy/dns-server.ts";
 
 const validFilter = (v: unknown): void => {
   if (typeof v === "string" && v.trim()) compileFilter(v);
@@ -208,11 +209,27 @@ export function registerCoreOptions(options: Options): void {
   options.add({ name: "intercept_on_exit", type: "choice", default: "kill", choices: ["kill", "resume"], help: "What happens to flows still paused when pryx exits: kill them (as mitmproxy does), or resume them as they are." });
   options.add({ name: "dumper_filter", type: "filter", default: undefined, help: "pryx dump prints only flows matching this filter (the filter given after the flags sets it too).", validate: validFilter });
   options.add({ name: "onboarding", type: "bool", default: true, help: "Answer requests to onboarding_host with the page that hands out the pryx CA." });
-  options.add({ name: "onboarding_host", type: "str", default: ONBOARDING_HOST, help: "The host of the onboarding page (mitmproxy's is mitm.it)." });
+  options.add({
+    name: "onboarding_host",
+    type: "str",
+    default: ONBOARDING_HOST,
+    help: "The host of the onboarding page (mitmproxy's is mitm.it).",
+    validate: (v) => {
+      if (!(v as string).trim()) throw new Error("must name a host (onboarding=false turns the page off)");
+    },
+  });
   options.add({ name: "view_filter", type: "filter", default: undefined, help: "Show only flows matching this filter in the console.", validate: validFilter });
   options.add({ name: "termlog_verbosity", type: "choice", default: "info", choices: [...LOG_LEVELS], help: "pryx dump's log verbosity: the least severe level printed." });
   options.add({ name: "console_eventlog_verbosity", type: "choice", default: "info", choices: [...LOG_LEVELS], help: "The console's event log verbosity: the least severe level shown." });
-  options.add({ name: "flow_detail", type: "int", default: 1, help: "pryx dump verbosity: 0 quiet, 1 one line per flow, 2 with headers, 3 with bodies (cut), 4 with full bodies." });
+  options.add({
+    name: "flow_detail",
+    type: "int",
+    default: 1,
+    help: "pryx dump verbosity: 0 quiet, 1 one line per flow, 2 with headers, 3 with bodies (cut), 4 with full bodies.",
+    validate: (v) => {
+      if ((v as number) < 0 || (v as number) > 4) throw new Error("must be from 0 (quiet) to 4 (full bodies)");
+    },
+  });
   options.add({ name: "scripts", type: "str[]", default: [], paths: true, help: "Addon scripts to load (.ts, .js, .mjs).", validate: filesExist("script") });
   options.add({ name: "save_stream_filter", type: "filter", default: undefined, help: "Save only the flows that match this filter with -w.", validate: validFilter });
   options.add({ name: "readfile_filter", type: "filter", default: undefined, help: "Read only the flows that match this filter with -r.", validate: validFilter });
@@ -250,7 +267,14 @@ export function registerCoreOptions(options: Options): void {
     help: "Credentials user:pass, sent as Basic Proxy-Authorization to the proxy of an upstream:URL mode (with its CONNECTs and plain-HTTP requests), and as Basic Authorization to the target of a reverse:URL mode.",
     validate: validUserPass,
   });
-  options.add({ name: "dns_name_servers", type: "str[]", default: [], help: "Upstream resolvers for dns mode (IP or IP:PORT, comma-separated); default: the system's." });
+  options.add({
+    name: "dns_name_servers",
+    type: "str[]",
+    default: [],
+    help: "Upstream resolvers for dns mode (IP or IP:PORT, comma-separated); default: the system's.",
+    // Refused when set, not at the first query, which got SERVFAIL for it.
+    validate: (v) => void ((v as string[]).length && resolvers(v as string[])),
+  });
   options.add({
     name: "connection_reuse",
     type: "choice",

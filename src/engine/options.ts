@@ -359,7 +359,8 @@ export class Options {
       const why = (err as Error).message;
       if (spec.type === "str[]") throw new OptionError(`option ${spec.name}: ${why}`);
       // Any text is a string: a string's refusal is about what it says ("expects a string" misled), and names what was typed.
-      if (spec.type === "str" || spec.type === "optional str") throw new OptionError(`option ${spec.name}: ${why}${why.includes(raw) ? "" : ` (given ${JSON.stringify(raw)})`}`);
+      // A number out of range is as much a number as any: what it says is its range, not "expects an integer".
+      if (spec.type === "str" || spec.type === "optional str" || spec.type === "int") throw new OptionError(`option ${spec.name}: ${why}${why.includes(raw) ? "" : ` (given ${JSON.stringify(raw)})`}`);
       throw expectation(spec, JSON.stringify(raw), (err as Error).message);
     }
     return v;

@@ -288,3 +288,14 @@ test("a string option refused for what it says names the option and the reason, 
   assert.throws(() => o.update({ save_stream_file: `+${file}` }), /option save_stream_file: cannot append to .*notes\.mitm: it is not a flow file/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test("values that could only fail later are refused when set: flow_detail outside 0..4, a name server that is no IP[:PORT], an empty onboarding_host; a number out of range says its range, not that it expects an integer", () => {
+  const o = new Options();
+  registerCoreOptions(o);
+  throwsOption(() => o.setText("flow_detail", "9"), /^option flow_detail: must be from 0 \(quiet\) to 4 \(full bodies\) \(given "9"\)$/);
+  throwsOption(() => o.setText("dns_name_servers", "1.1.1.1,x"), /option dns_name_servers: invalid name server "x": expected IP or IP:PORT/);
+  throwsOption(() => o.setText("onboarding_host", " "), /option onboarding_host: must name a host/);
+  o.setText("dns_name_servers", "1.1.1.1,[::1]:5353");
+  assert.deepEqual(o.get("dns_name_servers"), ["1.1.1.1", "[::1]:5353"]);
+  o.setText("flow_detail", "4");
+});

@@ -50,5 +50,5 @@ test("max_flows keeps the newest flows and tells the console which went; marked 
 });
 
 test("a negative max_flows is refused with the option's name", { timeout: 10_000 }, async () => {
-  await assert.rejects(startProxy({ options: { max_flows: "-1" } }), /option max_flows expects an integer, got "-1": must be 0 \(no limit\) or more/);
+  await assert.rejects(startProxy({ options: { max_flows: "-1" } }), /option max_flows: must be 0 \(no limit\) or more \(given "-1"\)/);
 });
