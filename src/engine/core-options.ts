@@ -59,6 +59,13 @@ export function filesExist(what: string): (paths: unknown) => void {
 }
 
 /** A validate for a count where 0 means `zero` (no limit, never): negative values are refused. */
+/** An integer option's range, each end said with what it means ("must be from 0 (quiet) to 4 (full bodies)"). */
+function within(min: number, minMeans: string, max: number, maxMeans?: string): (v: OptionValue) => void {
+  return (v) => {
+    if ((v as number) < min || (v as number) > max) throw new Error(`must be from ${min} (${minMeans}) to ${max}${maxMeans ? ` (${maxMeans})` : ""}`);
+  };
+}
+
 function noneBelowZero(zero: string): (v: OptionValue) => void {
   return (v) => {
     if ((v as number) < 0) throw new Error(`must be 0 (${zero}) or more`);
@@ -170,9 +177,7 @@ export function registerCoreOptions(options: Options): void {
     type: "int",
     default: 2048,
     help: "TLS key size for the CA (RSA bits), used when pryx makes its CA on first run; an existing CA is kept. Host certificates use ECDSA P-256 keys, which have no size to set.",
-    validate: (v) => {
-      if ((v as number) < 2048 || (v as number) > 16384) throw new Error("must be from 2048 (clients refuse smaller RSA keys) to 16384");
-    },
+    validate: within(2048, "clients refuse smaller RSA keys", 16384),
   });
   options.add({
     name: "connection_strategy",
@@ -226,9 +231,7 @@ export function registerCoreOptions(options: Options): void {
     type: "int",
     default: 1,
     help: "pryx dump verbosity: 0 quiet, 1 one line per flow, 2 with headers, 3 with bodies (cut), 4 with full bodies.",
-    validate: (v) => {
-      if ((v as number) < 0 || (v as number) > 4) throw new Error("must be from 0 (quiet) to 4 (full bodies)");
-    },
+    validate: within(0, "quiet", 4, "full bodies"),
   });
   options.add({ name: "scripts", type: "str[]", default: [], paths: true, help: "Addon scripts to load (.ts, .js, .mjs).", validate: filesExist("script") });
   options.add({ name: "save_stream_filter", type: "filter", default: undefined, help: "Save only the flows that match this filter with -w.", validate: validFilter });
