@@ -123,9 +123,11 @@ export abstract class Message {
       this.content = undefined;
       return;
     }
-    const current = this.get_content(false);
+    // Decoded once: whether it decodes, and what text it holds now.
+    const decoded = this.raw_content === undefined ? undefined : tryDecodeContent(this.raw_content, this.plainHeaders.get("content-encoding"));
+    const current = decoded === undefined ? undefined : "body" in decoded ? decoded.body : this.raw_content;
     const contentType = this.plainHeaders.get("content-type");
-    if (current !== undefined && this.decodes() && value === decodeText(current, contentType)) return;
+    if (current !== undefined && decoded !== undefined && "body" in decoded && value === decodeText(current, contentType)) return;
     const written = encodeText(value, contentType, current);
     if (written.contentType !== undefined) this.plainHeaders.set("content-type", written.contentType);
     this.content = written.bytes;
@@ -154,10 +156,6 @@ export abstract class Message {
     this.content = value;
   }
 
-  /** Whether the body decodes with its Content-Encoding (a body not read yet does). */
-  private decodes(): boolean {
-    return this.raw_content === undefined || "body" in tryDecodeContent(this.raw_content, this.plainHeaders.get("content-encoding"));
-  }
 
   json(): unknown {
     const t = this.text;
