@@ -1,6 +1,5 @@
 import net from "node:net";
 import tls from "node:tls";
-import { createHash } from "node:crypto";
 import { ClientFacingError } from "./client-facing-error.ts";
 import { DEFAULT_MAX_HEADER_SIZE, Http1Parser, LENIENT_RESPONSES, type MessageHead } from "../http1/parser.ts";
 import { Server, ServerConnectionHookData, TlsData, formatAddress, type Address, type Client } from "../flow/connection.ts";
@@ -270,9 +269,10 @@ function upstreamAuthField(ctx: ProxyContext, given: string | undefined): [strin
  * connection carries the same (upstream_auth, or none at all).
  */
 export function upstreamCredentialKey(ctx: ProxyContext, client: Client): string {
+  // The credentials themselves: the key stays in pryx's memory, which holds them anyway, and a
+  // hash of them on every request was work for nothing.
   if (ctx.options.get<string | undefined>("upstream_auth")) return "";
-  const given = clientFacts(client).proxyAuth;
-  return given ? createHash("sha256").update(given).digest("base64") : "";
+  return clientFacts(client).proxyAuth ?? "";
 }
 
 /** Sends CONNECT host:port to the upstream proxy on `sock` and waits for its 2xx. */
