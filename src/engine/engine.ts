@@ -261,7 +261,7 @@ export class Engine {
     this.leaves = leaves;
     this.applyClientTls();
     this.tlsProvider = {
-      contextFor: (host) => this.customCerts.contextFor(host) ?? leaves.get(host).secureContext,
+      contextFor: (host) => this.customCerts.contextFor(host) ?? leaves.contextFor(host),
       onboarding: (p) => onboardingResponse(p, ca),
     };
     // Each addon has had its one `configure` with every option as it was added (mitmproxy's order).

@@ -129,7 +129,6 @@ test('two hosts get two certificates with one shared key; a host gets its cached
   assert.notEqual(new X509Certificate(a.certPem).serialNumber, new X509Certificate(b.certPem).serialNumber);
   assert.equal(a.keyPem, b.keyPem);
   assert.equal(leaves.get('a.test'), a);
-  assert.equal(leaves.get('a.test').secureContext, a.secureContext);
   // Other spellings of the name find the same entry, before and after its normal form is cached.
   assert.equal(leaves.get('A.Test.'), a);
   const c = leaves.get('C.TEST');
@@ -166,7 +165,7 @@ test('sniCallback answers with the cached context, and with an error for a bad n
   const sni = leaves.sniCallback();
   const ctx = await new Promise<tls.SecureContext | undefined>((resolve, reject) =>
     sni('app.test', (err, c) => (err ? reject(err) : resolve(c))));
-  assert.equal(ctx, leaves.get('app.test').secureContext);
+  assert.ok(ctx !== undefined && 'context' in ctx);
   const err = await new Promise<Error | null>((resolve) => sni('bad host', (e) => resolve(e)));
   assert.match(String(err), /cannot issue a certificate/);
 });
@@ -246,7 +245,7 @@ test('the leaf context picks AES-128-GCM over the AES-256 a default OpenSSL clie
   // As pryx's tunnel does: a TLSSocket over the accepted socket, started with the leaf's context
   // (the cipher order is that of the first context, not of one an SNICallback switches to).
   const server = net.createServer((socket) => {
-    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: leaves.get('app.test').secureContext });
+    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: leaves.contextFor('app.test') });
     secure.on('error', () => socket.destroy());
     secure.once('secure', () => secure.end());
   });
@@ -267,13 +266,48 @@ test('the leaf context picks AES-128-GCM over the AES-256 a default OpenSSL clie
   assert.equal(await cipherWith(undefined, 'TLSv1.2'), 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS 1.2 clients still connect');
 });
 
+test('new hosts whose sockets are made one after the other each present their own certificate, first and later connections alike', { timeout: 10_000 }, async (t) => {
+  const certs = new LeafCertificates(ca);
+  // Hosts in the order their TLS sockets are made, all made before any handshake runs: the
+  // first connection of a host borrows the context the next new host's certificate goes into.
+  const hosts = ['first-a.test', 'first-b.test', 'first-a.test', 'first-c.test', 'first-b.test', 'first-b.test'];
+  const accepted: net.Socket[] = [];
+  let onAccept: () => void = () => undefined;
+  const server = net.createServer((socket) => {
+    accepted.push(socket);
+    onAccept();
+  });
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  const clients: Promise<string>[] = [];
+  // One connection at a time, so the i-th socket accepted is the i-th host's.
+  for (const servername of hosts) {
+    const raw = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => (onAccept = resolve));
+    clients.push(new Promise<string>((resolve, reject) => {
+      const client = tls.connect({ socket: raw, servername, ca: [ca.certPem] }, () => {
+        resolve(new X509Certificate(client.getPeerCertificate(true).raw).subjectAltName ?? '');
+        client.destroy();
+      });
+      client.once('error', reject);
+    }));
+  }
+  for (const [i, host] of hosts.entries()) {
+    const socket = accepted[i] as net.Socket;
+    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: certs.contextFor(host) });
+    secure.on('error', () => socket.destroy());
+  }
+  assert.deepEqual(await Promise.all(clients), hosts.map((h) => `DNS:${h}`));
+});
+
 test('a host first seen after setProtocol gets the new protocol, not that of a context made ahead of it', async (t) => {
   const certs = new LeafCertificates(ca);
   // Let the contexts made ahead (with the default protocol) be made.
   for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
   certs.setProtocol({ minVersion: 'TLSv1.3', ciphers: tls.DEFAULT_CIPHERS });
   const server = net.createServer((socket) => {
-    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: certs.get('late-protocol.test').secureContext });
+    const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: certs.contextFor('late-protocol.test') });
     secure.on('error', () => socket.destroy());
     secure.once('secure', () => secure.end());
   });
