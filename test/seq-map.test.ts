@@ -63,3 +63,39 @@ test("dropping the oldest one by one, as max_flows does, leaves the rest listed 
   assert.equal(ix.nextAfter(5), 2000);
   assert.equal(ix.size, 101);
 });
+
+test("agrees with a sorted Map through sets and deletes spread over many chunks, and a forEach that deletes as it goes", () => {
+  let s = 11;
+  const next = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0);
+  const ix = new SeqMap<number>();
+  const model = new Map<number, number>();
+  const sorted = (): [number, number][] => [...model].sort((a, b) => a[0] - b[0]);
+  for (let step = 0; step < 40_000; step++) {
+    // Mostly rising seqs, as flows arrive, with some far below and above the others.
+    const seq = step % 97 === 0 ? next() % 200_000 : 50_000 + step * 3 + (next() % 5);
+    if (next() % 4 === 0) {
+      const victim = sorted()[0]?.[0];
+      if (victim !== undefined) {
+        ix.delete(victim);
+        model.delete(victim);
+      }
+    } else {
+      ix.set(seq, step);
+      model.set(seq, step);
+    }
+    if (step % 5000 === 0) assert.deepEqual(entries(ix), sorted(), `step ${step}`);
+  }
+  assert.equal(ix.size, model.size);
+  assert.deepEqual([...ix.entries()], sorted());
+  const [lowest] = sorted()[0] as [number, number];
+  assert.equal(ix.nextAfter(-1), lowest);
+  // Dropping every other flow while walking them, as max_flows's eviction does.
+  const kept: number[] = [];
+  let odd = false;
+  ix.forEach((_, seq) => {
+    if ((odd = !odd)) ix.delete(seq);
+    else kept.push(seq);
+  });
+  assert.deepEqual(entries(ix).map(([seq]) => seq), kept);
+  assert.equal(ix.size, kept.length);
+});
