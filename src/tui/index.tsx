@@ -10,6 +10,7 @@ import "./interactive-env.ts";
 import { render } from "ink";
 import { shareInkCaches } from "./ink-caches.ts";
 import { cacheInkRows } from "./ink-rows.ts";
+import { loadCellStyler } from "./styled-cells.ts";
 import { CommandHistory } from "./command-history.ts";
 import type { EngineHandle } from "../engine-client.ts";
 import type { EngineEvent, ReadyInfo } from "../protocol.ts";
@@ -117,10 +118,11 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
   const keymap = loadConsoleKeymap(opts.confdir, opts.defaultKeybindings, ready.commands.map((c) => c.name));
   if (!stdin.isTTY) throw new Error("the console needs a terminal; for scripts and pipes use `pryx dump`");
   cursorRestoreToTerminal(stdout);
-  // Not awaited: both patch Ink's Output, whose modules are loaded already, so they land before
+  // Not awaited: they patch or load modules of Ink, which are loaded already, so they land before
   // the second frame at the latest (the first frame looks the same either way).
   void shareInkCaches();
   void cacheInkRows();
+  void loadCellStyler();
   // Emoji markers: the CLI has the names loaded by now (it started with the engine), so flows marked with one are drawn with it from the first frame.
   void loadMarkerNames();
 

@@ -8,9 +8,20 @@ import type { FlowSummary } from "../../protocol.ts";
 import { flowListCells, flowRowCells, rowLayout, type Cell, type RowLayout } from "../format.ts";
 import type { FlowStore } from "../store.ts";
 import { paint, useTheme, type Theme } from "../theme.ts";
+import { styledCells } from "../styled-cells.ts";
 import { useSyncExternalStore } from "react";
 
 function RowLine({ cells, focused, theme }: { cells: Cell[]; focused: boolean; theme: Theme }) {
+  const styled = styledCells(cells, theme);
+  if (styled !== undefined) {
+    return (
+      <Box height={1} overflowY="hidden">
+        <Text wrap="truncate-end" bold={focused}>
+          {styled}
+        </Text>
+      </Box>
+    );
+  }
   return (
     <Box height={1} overflowY="hidden">
       <Text wrap="truncate-end" bold={focused}>
