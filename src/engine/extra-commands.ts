@@ -223,7 +223,8 @@ export function registerExtraCommands(
         const waiting = Object.keys(values).filter((name) => !options.has(name));
         const notes = [
           ...(skipped.length ? [`skipped mitmproxy's ${skipped.join(", ")}`] : []),
-          ...(waiting.length ? [`not known yet, kept for an addon: ${waiting.join(", ")}`] : []),
+          // A typo would wait for an addon that never comes: say which option it looks like.
+          ...(waiting.length ? [`not known yet, kept for an addon: ${waiting.map((name) => nearNote(name, options.near(name))).join(", ")}`] : []),
         ];
         return `loaded ${Object.keys(values).length - waiting.length} option(s) from ${file}${notes.length ? `; ${notes.join("; ")}` : ""}`;
       } catch (err) {
@@ -231,4 +232,9 @@ export function registerExtraCommands(
       }
     },
   });
+}
+
+/** "anticach (did you mean anticache?)", or the name alone when no option is near it. */
+function nearNote(name: string, near: readonly string[]): string {
+  return near.length ? `${name} (did you mean ${near.join(", ")}?)` : name;
 }

@@ -304,9 +304,16 @@ export class Options {
     return this.names().map((n) => this.info(n));
   }
 
+  /** Options whose names are near `name` (a typo, a part of one), at most three. */
+  near(name: string): string[] {
+    return this.names()
+      .filter((n) => n.includes(name) || name.includes(n) || editDistance(n, name) <= 2)
+      .slice(0, 3);
+  }
+
   private unknown(name: string): string {
-    const near = this.names().filter((n) => n.includes(name) || name.includes(n) || editDistance(n, name) <= 2);
-    return `unknown option "${name}"${near.length ? ` (did you mean ${near.slice(0, 3).join(", ")}?)` : ""}`;
+    const near = this.near(name);
+    return `unknown option "${name}"${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}`;
   }
 
   private parse(e: Entry, given: OptionText): OptionValue {

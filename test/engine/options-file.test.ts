@@ -137,6 +137,8 @@ test("options.save writes YAML that options.load and mitmproxy read; saving agai
   assert.doesNotMatch(saved, /view_order/, "an option back at its default is taken out");
 
   assert.equal(await run(e, `options.load ${file}`), `loaded 2 option(s) from ${file}; not known yet, kept for an addon: my_addon_flag`);
+  fs.writeFileSync(file, "view_ordr: size\nssl_insecure: true\n");
+  assert.equal(await run(e, `options.load ${file}`), `loaded 1 option(s) from ${file}; not known yet, kept for an addon: view_ordr (did you mean view_order?)`);
   fs.writeFileSync(file, "view_order: sideways\n");
   await assert.rejects(run(e, `options.load ${file}`), new RegExp(`^Error: ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: option view_order expects one of the choices`));
   await assert.rejects(run(e, `options.load ${path.join(dir, "missing.yaml")}`), /cannot read .*missing\.yaml/);
