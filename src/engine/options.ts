@@ -345,8 +345,10 @@ export class Options {
       case "str[]":
         v = splitList(text);
         // A comma of a value (`en-US,en;q=0.9` in a header rule) split one entry in pieces the
-        // option refuses: when the whole text passes as one entry, it is one.
-        if (v.length > 1 && !passes(spec, v) && passes(spec, [text])) v = [text];
+        // option refuses: when the whole text passes as one entry, it is one. Not when a later
+        // piece is an entry of its own: that is a list with a bad entry, which is named, where
+        // taking it whole made three header rules one rule with a strange value.
+        if (v.length > 1 && !passes(spec, v) && !v.slice(1).some((piece) => passes(spec, [piece])) && passes(spec, [text])) v = [text];
         break;
       case "choice":
         if (!spec.choices?.includes(text)) fail();

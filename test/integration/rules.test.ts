@@ -117,6 +117,9 @@ test("a rule's value with a comma is one entry (Accept-Language: en-US,en;q=0.9)
   await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/lang`);
   assert.equal(seen[0]?.["accept-language"], "en-US,en;q=0.9");
   assert.equal((await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/a,b`)).status, 404);
+  // Rules with one bad among them are not taken whole as one rule whose value holds the others.
+  assert.throws(() => proxy.engine.options.setText("modify_headers", "/~q/X-A/1,/~s/X-B/2,bad"), /modify_headers.*bad/);
+  assert.deepEqual(proxy.engine.options.get("modify_headers"), ["/~q/Accept-Language/en-US,en;q=0.9"], "the option keeps its value");
   // Two rules, the second not one: the message says a rule begins with its separator, and how to keep a comma.
   assert.throws(() => proxy.engine.options.setText("block_list", "/~u x/404,oops"), /a rule begins with the character that separates its parts.*write it \\,/);
 });
