@@ -27,7 +27,7 @@ const FLAGS: readonly { flag: string; option: string; kind: "str" | "list" | "pa
   { flag: "mode", option: "mode", kind: "list", alias: "m", describe: `${MODES.join(" | ")}, each may take @PORT or @HOST:PORT; repeatable. reverse:URL's scheme is ${REVERSE_SCHEMES.join(", ")}` },
   { flag: "scripts", option: "scripts", kind: "paths", alias: "s", describe: "Addon script (.ts, .js, .mjs); repeatable" },
   { flag: "intercept", option: "intercept", kind: "str", alias: "i", describe: "Intercept filter expression" },
-  { flag: "view-filter", option: "view_filter", kind: "str", alias: "f", describe: "Console view filter" },
+  { flag: "view-filter", option: "view_filter", kind: "str", alias: "f", describe: "Show only matching flows (the console's list; dump prints only these)" },
   { flag: "save-stream-file", option: "save_stream_file", kind: "str", alias: "w", describe: "Append finished flows to a file" },
   { flag: "ssl-insecure", option: "ssl_insecure", kind: "switch", alias: "k", describe: "Do not verify upstream certificates" },
   { flag: "ignore-hosts", option: "ignore_hosts", kind: "list", describe: "Regex of host:port to pass through without decrypting" },
