@@ -73,6 +73,8 @@ type ListenerTarget = ConnectionTarget | { raw: true; host: string; port: number
 interface Listener {
   server: net.Server;
   mode: string;
+  /** See `listenKey`. */
+  key: string;
 }
 
 /**
@@ -87,8 +89,10 @@ export class Engine {
   readonly addons: AddonManager;
   private readonly scripts: ScriptLoader;
   private readonly listeners: Listener[] = [];
-  private readonly dnsServers: DnsServer[] = [];
-  private readonly udpRelays: UdpRelay[] = [];
+  private readonly dnsServers: { server: DnsServer; key: string }[] = [];
+  private readonly udpRelays: { relay: UdpRelay; key: string }[] = [];
+  /** Where each listener open listens, by `listenKey`. */
+  private readonly opened = new Map<string, string>();
   /** The options the listeners were made with; undefined until they are. */
   private listening: { listen_port: number; listen_host: string; mode: string[] } | undefined;
   /** Moves of the listeners, one after the other. */
@@ -351,7 +355,7 @@ export class Engine {
   /** Client connections open on every TCP listener, and UDP flows (proxyserver.active_connections). */
   private async activeConnections(): Promise<number> {
     const open = await Promise.all(this.listeners.map((l) => new Promise<number>((resolve) => l.server.getConnections((err, n) => resolve(err ? 0 : n)))));
-    return open.reduce((a, b) => a + b, 0) + this.udpRelays.reduce((n, r) => n + r.flowCount, 0);
+    return open.reduce((a, b) => a + b, 0) + this.udpRelays.reduce((n, r) => n + r.relay.flowCount, 0);
   }
 
   /** `-r`: each flow of the file passes the hooks of its kind (`replayHooks`), then joins the store. */
@@ -415,7 +419,8 @@ export class Engine {
     const udp = (m: string): boolean => listensOnUdp(parseModeSpec(m).mode);
     const order = [...modes.filter((m) => !udp(m)), ...modes.filter(udp)];
     const where = new Map<string, string>();
-    for (const mode of order) where.set(mode, await this.listen(mode));
+    // A listener that would listen as it does now stays as it is (its DNS queries and UDP flows go on).
+    for (const mode of order) where.set(mode, this.opened.get(this.listenKey(mode)) ?? (await this.listen(mode)));
     this.listening = { listen_port: this.options.get<number>("listen_port"), listen_host: this.options.get<string>("listen_host"), mode: modes };
     return modes.map((mode) => where.get(mode) as string);
   }
@@ -447,11 +452,31 @@ export class Engine {
     }).catch((err: Error) => this.log.error(`pryx is not listening: ${err.message}`));
   }
 
-  /** Stops listening; connections already made go on. */
-  private async closeListeners(): Promise<void> {
-    for (const l of this.listeners.splice(0)) l.server.close();
-    for (const d of this.dnsServers.splice(0)) d.close();
-    await Promise.all(this.udpRelays.splice(0).map((r) => r.stop()));
+  /**
+   * What a mode's listener is: the mode spec, and the host and port it resolves to. A listener
+   * whose key the options still give is not closed and opened again when they change.
+   */
+  private listenKey(modeSpec: string): string {
+    const { host } = parseModeSpec(modeSpec);
+    return [modeSpec, host ?? this.options.get<string>("listen_host"), modePort(modeSpec, this.options.get<number>("listen_port"))].join("\n");
+  }
+
+  /** The keys of the listeners the options ask for now. */
+  private wantedKeys(): Set<string> {
+    return new Set(this.options.get<string[]>("mode").map((m) => this.listenKey(m)));
+  }
+
+  /** Stops listening, but for the listeners in `keep`; connections already made go on. */
+  private async closeListeners(keep: ReadonlySet<string> = new Set()): Promise<void> {
+    const closing = <T extends { key: string }>(list: T[]): T[] => {
+      const gone = list.filter((l) => !keep.has(l.key));
+      list.splice(0, list.length, ...list.filter((l) => keep.has(l.key)));
+      for (const l of gone) this.opened.delete(l.key);
+      return gone;
+    };
+    for (const l of closing(this.listeners)) l.server.close();
+    for (const d of closing(this.dnsServers)) d.server.close();
+    await Promise.all(closing(this.udpRelays).map((r) => r.relay.stop()));
   }
 
   /**
@@ -463,15 +488,19 @@ export class Engine {
     this.relistening = this.relistening.then(async () => {
       if (this.stopping) return;
       const before = this.listening;
-      await this.closeListeners();
+      // Only what changed closes (mitmproxy's listeners move so too): first, as a new one may want its port.
+      await this.closeListeners(this.wantedKeys());
       try {
         await this.listenAndSay();
       } catch (err) {
-        await this.closeListeners();
-        if (!before) throw err;
+        if (!before) {
+          await this.closeListeners();
+          throw err;
+        }
         this.log.error(`${(err as Error).message}; listening as before`);
         // The options say where pryx listens: back to what listened a moment ago, and there again.
         this.options.setValues(before);
+        await this.closeListeners(this.wantedKeys());
         await this.listenAndSay();
       }
     }).catch((err: Error) => this.log.error(`pryx is not listening: ${err.message}`));
@@ -487,7 +516,9 @@ export class Engine {
     const { mode, host: ownHost } = parseModeSpec(modeSpec);
     const port = modePort(modeSpec, this.options.get<number>("listen_port"));
     const host = ownHost ?? this.options.get<string>("listen_host");
+    const key = this.listenKey(modeSpec);
     const announce = (where: string): string => {
+      this.opened.set(key, where);
       this.log.info(listeningMessage(mode, where));
       return where;
     };
@@ -499,12 +530,12 @@ export class Engine {
       target = { raw: true, host: reverse.host, port: reverse.port, tls: reverse.scheme === "tls" };
     } else if (reverse?.scheme === "udp") {
       const relay = new UdpRelay(this.ctx, [reverse.host, reverse.port], mode);
-      this.udpRelays.push(relay);
+      this.udpRelays.push({ relay, key });
       return relay.listen(host, port).then(announce);
     } else if (mode === "dns" || reverse) {
       // reverse:dns asks its one server; dns mode the configured or the system's resolver.
       const dns = new DnsServer(this.ctx, reverse && [reverse.host, reverse.port]);
-      this.dnsServers.push(dns);
+      this.dnsServers.push({ server: dns, key });
       return dns.listen(host, port).then(announce);
     }
     const server = net.createServer({ noDelay: true }, (socket) => void this.accept(socket, mode, target));
@@ -514,7 +545,7 @@ export class Engine {
       );
       server.listen(port, host, () => {
         const a = server.address() as net.AddressInfo;
-        this.listeners.push({ server, mode });
+        this.listeners.push({ server, mode, key });
         resolve(announce(formatAddress([a.address, a.port])));
       });
     });
@@ -748,7 +779,7 @@ export class Engine {
   private async stopOnce(): Promise<void> {
     this.stopping = true;
     for (const l of this.listeners) l.server.close();
-    for (const d of this.dnsServers) d.close();
+    for (const d of this.dnsServers) d.server.close();
     const kill = this.options.get<string>("intercept_on_exit") === "kill";
     const settlePaused = (): void => {
       for (const f of this.store.unpackedFlows()) {
@@ -769,7 +800,7 @@ export class Engine {
     for (const c of [...this.connections]) c.close("proxy shut down");
     await this.endUnfinished();
     // UDP flows end as if idle (udp_end), before the addons' done.
-    await Promise.all(this.udpRelays.map((r) => r.stop()));
+    await Promise.all(this.udpRelays.map((r) => r.relay.stop()));
     this.sharedUpstreams.closeAll();
     await this.scripts.close();
     // The last flows reach dump's output before what `done` hooks print (hardump=- its HAR).

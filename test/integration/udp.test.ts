@@ -68,6 +68,23 @@ test("reverse:udp relays each client's datagrams to the target as one UDP flow, 
   await waitUntil(() => udpFlows(proxy).length === 3, "a new flow after the idle end");
 });
 
+test("a mode added while running leaves the reverse:udp listener as it is: its client's flow goes on as one flow, and it is not announced again", { timeout: 10_000 }, async (t) => {
+  const server = await upperServer(t);
+  const proxy = await startProxy({ options: { mode: `reverse:udp://127.0.0.1:${server.port}` } });
+  t.after(() => proxy.stop());
+  const a = await udpClient(t);
+  a.send("before", proxy.port);
+  await waitUntil(() => a.got.length === 1, "the first answer");
+  const announced = (): number => proxy.logs.filter((l) => /^reverse:udp:.* proxy listening at/.test(l.msg)).length;
+  assert.equal(announced(), 1);
+  proxy.engine.options.setValues({ mode: [`reverse:udp://127.0.0.1:${server.port}`, "socks5@0"] });
+  await proxy.waitLog(/socks5 proxy listening at/);
+  a.send("after", proxy.port);
+  await waitUntil(() => a.got.length === 2, "the answer after the change");
+  assert.deepEqual(udpFlows(proxy).map(texts), [["> before", "< BEFORE", "> after", "< AFTER"]]);
+  assert.equal(announced(), 1, "the unchanged listener was not opened again");
+});
+
 test("udp_message can rewrite or drop a datagram, and the intercept filter holds one until it is resumed", { timeout: 10_000 }, async (t) => {
   const server = await upperServer(t);
   const rewrite: Addon = {
