@@ -10,10 +10,10 @@ export function describeModes(last = "or"): string {
 }
 
 const PLAIN = MODES.filter((m) => !m.endsWith(":URL"));
-// A reverse target may leave out its scheme (https, as in mitmproxy); an upstream proxy may not.
+// A reverse target may leave out its scheme (https, as in mitmproxy), and so may an upstream proxy (http).
 /** mitmproxy's `@[listen_host:]listen_port` after a mode; the host an IP address, localhost, or * for all interfaces. */
 const LISTEN_AT = /@(?:(\[[0-9a-fA-F:.]+\]|\d{1,3}(?:\.\d{1,3}){3}|localhost|\*):)?(\d+)$/;
-const MODE_SPEC = new RegExp(`^(${PLAIN.join("|")}|upstream:[a-z][a-z0-9+.-]*://\\S+|reverse:[^\\s@]+)(${LISTEN_AT.source.slice(0, -1)})?$`);
+const MODE_SPEC = new RegExp(`^(${PLAIN.join("|")}|upstream:\\S+|reverse:[^\\s@]+)(${LISTEN_AT.source.slice(0, -1)})?$`);
 
 /** The schemes of `reverse:SCHEME://HOST[:PORT]`: how pryx talks to the target, and what the listener accepts. */
 export const REVERSE_SCHEMES = ["http", "https", "tcp", "tls", "udp", "dns"] as const;
@@ -58,6 +58,24 @@ export function parseReverseTarget(mode: string): ReverseTarget {
 
 const UPSTREAM_SCHEMES = ["http", "https"];
 
+/**
+ * The proxy of an `upstream:` mode (without its @PORT), as mitmproxy reads it: the scheme may be
+ * left out (http). Undefined for another mode; throws for a proxy that is no [SCHEME://]HOST[:PORT].
+ */
+export function upstreamProxyUrl(mode: string): URL | undefined {
+  if (!mode.startsWith("upstream:")) return undefined;
+  const spec = mode.slice("upstream:".length);
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(spec) ? spec : `http://${spec}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new Error(`mode ${mode}: ${JSON.stringify(spec)} is not [SCHEME://]HOST[:PORT]`);
+  }
+  if (!url.hostname) throw new Error(`mode ${mode}: no host in ${JSON.stringify(spec)}`);
+  return url;
+}
+
 /** mitmproxy's modes pryx has not, and what to use instead. */
 const MITMPROXY_ONLY_MODES: Record<string, string> = {
   wireguard: "pryx has no WireGuard server; point the device at a regular proxy, or redirect its traffic to -m transparent",
@@ -73,8 +91,14 @@ export function modeSpecError(spec: string): string | undefined {
   }
   const { mode } = parseModeSpec(spec);
   if (mode.startsWith("upstream:")) {
+    let url: URL;
+    try {
+      url = upstreamProxyUrl(mode) as URL;
+    } catch (err) {
+      return (err as Error).message;
+    }
     // mitmproxy's upstream proxies are http and https ones; another scheme would quietly be spoken to as http.
-    const scheme = /^upstream:([a-z][a-z0-9+.-]*):/.exec(mode)?.[1] ?? "";
+    const scheme = url.protocol.slice(0, -1);
     return UPSTREAM_SCHEMES.includes(scheme) ? undefined : `mode ${JSON.stringify(spec)}: an upstream proxy is http:// or https://, not ${scheme}://${scheme.startsWith("socks") ? " (pryx does not chain to SOCKS proxies)" : ""}`;
   }
   if (!mode.startsWith("reverse:")) return undefined;

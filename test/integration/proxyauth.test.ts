@@ -10,6 +10,7 @@ import path from "node:path";
 import { portOf, startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import { waitUntil } from "../helpers/wait.ts";
 import { httpsViaProxy, pryxCaPem, startTlsOrigin } from "../helpers/tls-origin.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 
@@ -67,6 +68,22 @@ test("upstream_auth: an upstream:URL mode authenticates to a proxy that asks for
   }
   const again = await httpsViaProxy(without.port, { target: `127.0.0.1:${tlsOrigin.port}`, servername: "app.test", connectHeaders: { "Proxy-Authorization": credentials } });
   assert.equal(again.status, 200);
+});
+
+test("upstream:HOST:PORT without a scheme chains to an HTTP proxy, as mitmproxy reads it", { timeout: 15_000 }, async (t) => {
+  const origin = await startHttpOrigin((_req, res) => res.end("ok"));
+  const tlsOrigin = await startTlsOrigin((_req, res) => res.end("tls ok"));
+  const upstream = await startProxy({ options: { ssl_insecure: "true" } });
+  const proxy = await startProxy({ options: { mode: `upstream:127.0.0.1:${upstream.port}`, ssl_insecure: "true" } });
+  closeAfter(t, proxy, upstream, origin, tlsOrigin);
+  const ok = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/plain`);
+  assert.equal(ok.body.toString(), "ok");
+  const res = await httpsViaProxy(proxy.port, { target: `127.0.0.1:${tlsOrigin.port}`, servername: "app.test" });
+  assert.equal(res.body.toString(), "tls ok");
+  // Both went through the upstream proxy: it recorded the request and the tunnelled one.
+  await waitUntil(() => upstream.engine.store.all().length >= 2, "the upstream proxy's flows");
+  assert.deepEqual(upstream.engine.store.all().map((f) => (f as { request: { path: string } }).request.path).sort(), ["/", "/plain"]);
+  assert.throws(() => proxy.engine.options.setText("mode", "upstream:http://"), /mode upstream:http:\/\/: .* is not \[SCHEME:\/\/\]HOST\[:PORT\]|no host/);
 });
 
 test("upstream:https:// speaks TLS to the upstream proxy, plain HTTP and CONNECT inside it, as mitmproxy does; its certificate is verified unless -k", { timeout: 15_000 }, async (t) => {

@@ -12,6 +12,7 @@ import type { ProxyContext } from "./context.ts";
 import { streamBodyInto, type RequestBody, type ResponseSink, type UpstreamChannel } from "./channel.ts";
 import { noSharedVersion, upstreamTls } from "./tls-settings.ts";
 import { peerChain } from "./peer-chain.ts";
+import { upstreamProxyUrl } from "../modes.ts";
 import { forgetSession, keepSessions, sessionFor } from "./tls-sessions.ts";
 import { clientFacts } from "./client-facts.ts";
 import { withRelayableExtensions } from "./websocket.ts";
@@ -88,8 +89,8 @@ export async function connectFailed(ctx: ProxyContext, data: ServerConnectionHoo
 
 /** The upstream proxy of an `upstream:URL` mode, if the client came in through one; its port defaults to its scheme's, as mitmproxy's does. */
 export function upstreamProxyOf(mode: string): Address | undefined {
-  if (!mode.startsWith("upstream:")) return undefined;
-  const u = new URL(mode.slice("upstream:".length));
+  const u = upstreamProxyUrl(mode);
+  if (!u) return undefined;
   return [u.hostname.replace(/^\[|\]$/g, ""), u.port ? Number(u.port) : u.protocol === "https:" ? 443 : 80];
 }
 
@@ -98,7 +99,7 @@ export function upstreamProxyOf(mode: string): Address | undefined {
  * as mitmproxy does; then CONNECT or the request goes inside it.
  */
 async function secureToProxy(ctx: ProxyContext, client: Client, sock: net.Socket, proxy: Address): Promise<net.Socket> {
-  if (!client.proxy_mode.startsWith("upstream:https:")) return sock;
+  if (upstreamProxyUrl(client.proxy_mode)?.protocol !== "https:") return sock;
   const [host] = proxy;
   return new Promise((resolve, reject) => {
     const t = tls.connect({ socket: sock, host, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"], ...upstreamTls(ctx.options, host).connection().options });
