@@ -11,8 +11,12 @@ export function describeModes(last = "or"): string {
 
 const PLAIN = MODES.filter((m) => !m.endsWith(":URL"));
 // A reverse target may leave out its scheme (https, as in mitmproxy), and so may an upstream proxy (http).
-/** mitmproxy's `@[listen_host:]listen_port` after a mode; the host an IP address, localhost, or * for all interfaces. */
-const LISTEN_AT = /@(?:(\[[0-9a-fA-F:.]+\]|\d{1,3}(?:\.\d{1,3}){3}|localhost|\*):)?(\d+)$/;
+/**
+ * mitmproxy's `@[listen_host:]listen_port` after a mode; the host an IP address, localhost, or *
+ * for all interfaces. An IPv6 address may go without brackets (`@::1:8080`): the port is what
+ * follows the last colon, as mitmproxy splits it.
+ */
+const LISTEN_AT = /@(?:(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F]*:[0-9a-fA-F:.]+|\d{1,3}(?:\.\d{1,3}){3}|localhost|\*):)?(\d+)$/;
 const MODE_SPEC = new RegExp(`^(${PLAIN.join("|")}|upstream:\\S+|reverse:[^\\s@]+)(${LISTEN_AT.source.slice(0, -1)})?$`);
 
 /** The schemes of `reverse:SCHEME://HOST[:PORT]`: how pryx talks to the target, and what the listener accepts. */

@@ -231,6 +231,10 @@ test("two TCP modes on one port are a clear error before listening; dns (UDP), @
   // mitmproxy's @HOST:PORT: a listener on its own address.
   assert.deepEqual(parseModeSpec("socks5@127.0.0.1:1080"), { mode: "socks5", port: 1080, host: "127.0.0.1" });
   assert.deepEqual(parseModeSpec("regular@[::1]:8080"), { mode: "regular", port: 8080, host: "::1" });
+  // Without brackets too, as mitmproxy splits it at the last colon.
+  assert.deepEqual(parseModeSpec("regular@::1:8080"), { mode: "regular", port: 8080, host: "::1" });
+  assert.deepEqual(parseModeSpec("socks5@fe80::1:1080"), { mode: "socks5", port: 1080, host: "fe80::1" });
+  assert.deepEqual(parseModeSpec("upstream:127.0.0.1:3128@8081"), { mode: "upstream:127.0.0.1:3128", port: 8081, host: undefined });
   assert.deepEqual(parseModeSpec("regular@*:8080"), { mode: "regular", port: 8080, host: "0.0.0.0" });
   const o = coreOptions();
   o.setText("mode", "regular@0.0.0.0:8080,socks5@127.0.0.1:1080");
