@@ -4,7 +4,7 @@ import net from "node:net";
 import { collectGarbageSoon } from "../collect-garbage.ts";
 import type { EngineEvent, EngineRequest, EngineReplies, LogEntry, ReadyInfo, FlowDetail } from "../protocol.ts";
 import type { EngineInit } from "../engine-client.ts";
-import { OptionError, Options, type OptionValue } from "./options.ts";
+import { OptionError, Options, type OptionText, type OptionValue } from "./options.ts";
 import { listenerScheme, listensOnUdp, modePort, parseModeSpec, parseReverseTarget, samePortClash } from "./modes.ts";
 import { CommandRegistry } from "./commands.ts";
 import { Log } from "./log.ts";
@@ -652,7 +652,7 @@ export class Engine {
    * refuses the value, which is set back (configure runs again with it), and the error says whose
    * refusal it was, as mitmproxy's options do.
    */
-  private async setByUser(name: string, text: string): Promise<void> {
+  private async setByUser(name: string, text: OptionText): Promise<void> {
     const before = this.options.has(name) ? this.options.get<OptionValue>(name) : undefined;
     if (this.options.update({ [name]: text }).size === 0) return;
     const refused = await this.configuring;

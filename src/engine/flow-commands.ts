@@ -15,7 +15,7 @@ import { FLOW_SET_ATTRS } from "./flow/set-attrs.ts";
 import { applyPatch } from "./flow/patch.ts";
 import type { FlowPatch } from "../protocol.ts";
 import { compileFilter } from "./filter/index.ts";
-import { boolText, type Options } from "./options.ts";
+import { boolText, type OptionText, type Options } from "./options.ts";
 import type { AddonManager } from "./hooks/addon-manager.ts";
 import { DEFAULT_MARKER, isMarker } from "../markers.ts";
 import type { Log } from "./log.ts";
@@ -24,7 +24,8 @@ export interface FlowCommandDeps {
   store: FlowStore;
   options: Options;
   /** Sets an option as a user does: an addon's configure may refuse it (see Engine.setByUser). */
-  setOption(name: string, text: string): Promise<void>;
+  /** A list option takes several values as its entries (`set mode regular socks5`). */
+  setOption(name: string, text: OptionText): Promise<void>;
   addons: AddonManager;
   notify(flow: Flow): void;
   /** Reads a pryx flow file or HAR file into the store. */
@@ -431,14 +432,16 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     name: "set",
     signature: "set option [value]",
     rest: true,
-    help: "Set an option (`set name` alone sets a bool to true or clears others; `set name=value` as --set takes it).",
+    help: "Set an option (`set name` alone sets a bool to true or clears others; `set name=value` as --set takes it; several values are a list option's entries: `set mode regular socks5`).",
     run: async (args) => {
       let [name, ...rest] = args;
       if (!name) throw new CommandError("set needs an option name");
       // `--set name=value` is how the command line takes it; the prompt takes that form too.
       const eq = name.indexOf("=");
       if (eq > 0 && !deps.options.has(name)) [name, rest] = [name.slice(0, eq), [name.slice(eq + 1), ...rest]];
-      await deps.setOption(name, rest.join(" "));
+      // As mitmproxy's set: several values are a list option's entries, and one text for any other.
+      const list = rest.length > 1 && deps.options.has(name) && deps.options.info(name).type === "str[]";
+      await deps.setOption(name, list ? rest : rest.join(" "));
       return `${name} = ${deps.options.info(name).value}`;
     },
   });

@@ -304,3 +304,18 @@ test("export takes one flow: a spec that names several is an error, as in mitmpr
   await assert.rejects(run(e, "export curl @all"), /export takes one flow; @all names 2 \(export\.file writes several to a file\)/);
   assert.match(String(await run(e, "export curl '~u /b'")), /curl .*api\.test\/b/);
 });
+
+test("set with several values gives a list option its entries, and any other option the values joined by spaces, as mitmproxy's set", async () => {
+  const e = engine();
+  assert.equal(await run(e, "set mode regular socks5@1080"), "mode = regular,socks5@1080");
+  assert.deepEqual(e.options.get("mode"), ["regular", "socks5@1080"]);
+  await run(e, "set ignore_hosts ^a\\.test:443$ ^b\\.test:443$");
+  assert.deepEqual(e.options.get("ignore_hosts"), ["^a\\.test:443$", "^b\\.test:443$"]);
+  await run(e, "set intercept ~u login & ~q");
+  assert.equal(e.options.get("intercept"), "~u login & ~q");
+  // One value is read as before: a comma-separated list.
+  await run(e, "set mode regular,dns@5353");
+  assert.deepEqual(e.options.get("mode"), ["regular", "dns@5353"]);
+  await assert.rejects(run(e, "set mode regular bogus"), /invalid mode "bogus"/);
+  assert.deepEqual(e.options.get("mode"), ["regular", "dns@5353"], "a bad entry leaves the option as it was");
+});

@@ -82,7 +82,7 @@ test("upstream:HOST:PORT without a scheme chains to an HTTP proxy, as mitmproxy 
   assert.equal(res.body.toString(), "tls ok");
   // Both went through the upstream proxy: it recorded the request and the tunnelled one.
   await waitUntil(() => upstream.engine.store.all().length >= 2, "the upstream proxy's flows");
-  assert.deepEqual(upstream.engine.store.all().map((f) => (f as { request: { path: string } }).request.path).sort(), ["/", "/plain"]);
+  assert.deepEqual(upstream.engine.store.all().map((f) => (f as HTTPFlow).request.path).sort(), ["/", "/plain"]);
   assert.throws(() => proxy.engine.options.setText("mode", "upstream:http://"), /mode upstream:http:\/\/: .* is not \[SCHEME:\/\/\]HOST\[:PORT\]|no host/);
 });
 
