@@ -366,3 +366,22 @@ test("stream_large_bodies by a declared length is set before requestheaders and 
   assert.equal(small.body.toString(), "small");
   assert.deepEqual(seen, ["request /big true", "response /big true", "request /small false", "response /small false"]);
 });
+
+test("an addon's header values beyond Latin-1 reach the server and the client as UTF-8, as mitmproxy sends them", { timeout: 10_000 }, async (t) => {
+  let seen: string | undefined;
+  const origin = await startHttpOrigin((req, res) => {
+    seen = req.headers["x-name"] as string | undefined;
+    res.end("ok");
+  });
+  const addon = {
+    name: "names",
+    request: (f: HTTPFlow) => void f.request.headers.set("X-Name", "山田 café"),
+    response: (f: HTTPFlow) => void (f.response!.headers["X-Reply"] = "日本 🎉"),
+  };
+  const proxy = await startProxy({ addons: [addon] });
+  closeAfter(t, proxy, origin);
+  const res = await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  // Node gives header bytes as Latin-1 text: read back as bytes, they are the UTF-8 of what the addon set.
+  assert.equal(Buffer.from(seen ?? "", "latin1").toString("utf8"), "山田 café");
+  assert.equal(Buffer.from(res.headers["x-reply"] as string, "latin1").toString("utf8"), "日本 🎉");
+});

@@ -20,6 +20,27 @@ export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export class HeaderError extends Error {}
 
+const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
+
+/**
+ * A value as pryx keeps it, one char per byte. Text with a character beyond Latin-1 ("日本語",
+ * an emoji), as an addon sets it, is its UTF-8 bytes, as mitmproxy sends a str value; each
+ * U+DC80–U+DCFF in it (Python's surrogateescape, as pryx's multipart fields give bytes that are
+ * no UTF-8) is the byte it stands for. Such a value was cut to each character's low byte.
+ * Text within Latin-1 is taken as bytes already: what `get` gave, set back, is unchanged.
+ */
+export function headerValueBytes(value: string): string {
+  if (!BEYOND_LATIN1.test(value)) return value;
+  let out = "";
+  for (const ch of value) {
+    const c = ch.codePointAt(0) as number;
+    if (c >= 0xdc80 && c <= 0xdcff) out += String.fromCharCode(c - 0xdc00);
+    else if (c < 0x80) out += ch;
+    else out += Buffer.from(ch, "utf8").toString("latin1");
+  }
+  return out;
+}
+
 export function validateHeaderField(name: string, value: string): void {
   if (!TOKEN.test(name)) throw new HeaderError(`invalid header name ${JSON.stringify(name)}: must be an HTTP token`);
   if (ILLEGAL_VALUE.test(value))
@@ -154,7 +175,8 @@ export class Headers implements Iterable<HeaderField> {
   /** Replaces every field; each is validated as by `add`, and nothing changes if one is invalid. */
   set fields(fields: Iterable<HeaderField>) {
     const raw: string[] = [];
-    for (const [n, v] of fields) {
+    for (const [n, value] of fields) {
+      const v = headerValueBytes(value);
       validateHeaderField(n, v);
       raw.push(internHeaderName(n), v);
     }
@@ -210,7 +232,7 @@ export class Headers implements Iterable<HeaderField> {
 
   /** Replaces every field of that name with one, kept at the first one's position and case. */
   set(name: string, value: string | number): this {
-    const v = String(value);
+    const v = headerValueBytes(String(value));
     validateHeaderField(name, v);
     const lower = name.toLowerCase();
     const raw = this.raw;
@@ -236,7 +258,7 @@ export class Headers implements Iterable<HeaderField> {
    */
   setAll(name: string, values: readonly string[]): this {
     const lower = name.toLowerCase();
-    const texts = values.map(String);
+    const texts = values.map((v) => headerValueBytes(String(v)));
     for (const v of texts) validateHeaderField(name, v);
     const raw = this.raw;
     const next: string[] = [];
@@ -262,7 +284,7 @@ export class Headers implements Iterable<HeaderField> {
   }
 
   add(name: string, value: string | number): this {
-    const v = String(value);
+    const v = headerValueBytes(String(value));
     validateHeaderField(name, v);
     this.raw.push(internHeaderName(name), v);
     this.changes++;
@@ -271,7 +293,7 @@ export class Headers implements Iterable<HeaderField> {
 
   /** Puts a field before the index-th one (0 <= index <= size), e.g. a Host header in front. */
   insert(index: number, name: string, value: string | number): this {
-    const v = String(value);
+    const v = headerValueBytes(String(value));
     validateHeaderField(name, v);
     if (!Number.isInteger(index) || index < 0 || index > this.size) throw new RangeError(`header index ${index} out of range 0..${this.size}`);
     this.raw.splice(2 * index, 0, internHeaderName(name), v);
@@ -372,7 +394,7 @@ function isIterable(x: unknown): x is Iterable<HeaderField> {
 function flatten(fields: Iterable<HeaderField>): string[] {
   if (!Array.isArray(fields)) {
     const out: string[] = [];
-    for (const f of fields) out.push(internHeaderName(f[0]), f[1]);
+    for (const f of fields) out.push(internHeaderName(f[0]), headerValueBytes(f[1]));
     return out;
   }
   // Sized up front: a push-grown array keeps up to half again its length as spare
@@ -382,14 +404,14 @@ function flatten(fields: Iterable<HeaderField>): string[] {
   for (let i = 0; i < pairs.length; i++) {
     const f = pairs[i] as HeaderField;
     out[2 * i] = internHeaderName(f[0]);
-    out[2 * i + 1] = f[1];
+    out[2 * i + 1] = headerValueBytes(f[1]);
   }
   return out;
 }
 
 function flattenRecord(record: Record<string, string>): string[] {
   const out: string[] = [];
-  for (const n of Object.keys(record)) out.push(internHeaderName(n), String(record[n]));
+  for (const n of Object.keys(record)) out.push(internHeaderName(n), headerValueBytes(String(record[n])));
   return out;
 }
 

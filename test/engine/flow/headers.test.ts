@@ -221,3 +221,29 @@ test("Headers as mitmproxy's: set_all puts the values where the name's fields we
   h.set_all("x-dup", ["only"]);
   assert.deepEqual([...h], [["X-Dup", "only"], ["Accept", "a"]]);
 });
+
+test("a value with characters beyond Latin-1 is kept as its UTF-8 bytes, as mitmproxy sends a str; Latin-1 text, as get gives it, is bytes already", () => {
+  const utf8 = (s: string): string => Buffer.from(s, "utf8").toString("latin1");
+  const h = new Headers([["X-Pair", "日本"]]);
+  h.set("X-Set", "日本語 café 🎉");
+  h.add("X-Add", "山田");
+  h["X-Idx"] = "名前";
+  h.insert(0, "X-First", "ü€");
+  h.setAll("X-All", ["一", "二"]);
+  assert.equal(h.get("X-Pair"), utf8("日本"));
+  assert.equal(h.get("X-Set"), utf8("日本語 café 🎉"), "the whole value as UTF-8, é too; not each character's low byte");
+  assert.equal(h.get("X-Add"), utf8("山田"));
+  assert.equal(h.get("X-Idx"), utf8("名前"));
+  assert.equal(h.get("X-First"), utf8("ü€"));
+  assert.deepEqual(h.getAll("X-All"), [utf8("一"), utf8("二")]);
+  assert.equal(new Headers({ "X-Record": "中" }).get("X-Record"), utf8("中"));
+  // What get gives (one char per byte) set back is the same bytes: no double encoding.
+  const read = h.get("X-Set") as string;
+  h.set("X-Set", read);
+  assert.equal(h.get("X-Set"), read);
+  h.set("X-Latin1", "café");
+  assert.equal(h.get("X-Latin1"), "café", "within Latin-1: taken as bytes, as before");
+  // Python's surrogateescape: a byte that is no UTF-8 beside text that is.
+  h.set("X-Escaped", "\udce9 日");
+  assert.equal(h.get("X-Escaped"), `\xe9 ${utf8("日")}`);
+});
