@@ -1,7 +1,10 @@
 /**
  * The prompt's line editor as pure functions on (value, cursor), so every editing key is tested
  * without a terminal and the prompt can open with the cursor anywhere (inside a closing quote).
+ * The cursor moves and deletes a code point at a time: by UTF-16 unit it stopped inside an
+ * emoji, and Backspace there left half of it in the filter.
  */
+import { columns } from "./format.ts";
 
 export interface LineState {
   readonly value: string;
@@ -16,12 +19,30 @@ export function insert(s: LineState, text: string): LineState {
   return line(s.value.slice(0, s.cursor) + text + s.value.slice(s.cursor), s.cursor + text.length);
 }
 
+/** UTF-16 units of the code point that ends at `at` (2 for a surrogate pair). */
+function unitsBefore(v: string, at: number): number {
+  const low = v.charCodeAt(at - 1);
+  return at >= 2 && low >= 0xdc00 && low <= 0xdfff && isHigh(v.charCodeAt(at - 2)) ? 2 : 1;
+}
+
+/** UTF-16 units of the code point that starts at `at`. */
+function unitsAt(v: string, at: number): number {
+  return isHigh(v.charCodeAt(at)) && at + 1 < v.length && v.charCodeAt(at + 1) >= 0xdc00 && v.charCodeAt(at + 1) <= 0xdfff ? 2 : 1;
+}
+
+const isHigh = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+
+/** The character under the cursor at `at` in `v` (a whole code point), or "" at the end. */
+export function charAt(v: string, at: number): string {
+  return at < v.length ? v.slice(at, at + unitsAt(v, at)) : "";
+}
+
 export function left(s: LineState): LineState {
-  return line(s.value, s.cursor - 1);
+  return s.cursor === 0 ? s : line(s.value, s.cursor - unitsBefore(s.value, s.cursor));
 }
 
 export function right(s: LineState): LineState {
-  return line(s.value, s.cursor + 1);
+  return s.cursor >= s.value.length ? s : line(s.value, s.cursor + unitsAt(s.value, s.cursor));
 }
 
 export function start(s: LineState): LineState {
@@ -56,12 +77,13 @@ export function wordRight(s: LineState): LineState {
 
 export function deleteBack(s: LineState): LineState {
   if (s.cursor === 0) return s;
-  return line(s.value.slice(0, s.cursor - 1) + s.value.slice(s.cursor), s.cursor - 1);
+  const from = s.cursor - unitsBefore(s.value, s.cursor);
+  return line(s.value.slice(0, from) + s.value.slice(s.cursor), from);
 }
 
 export function deleteForward(s: LineState): LineState {
   if (s.cursor >= s.value.length) return s;
-  return line(s.value.slice(0, s.cursor) + s.value.slice(s.cursor + 1), s.cursor);
+  return line(s.value.slice(0, s.cursor) + s.value.slice(s.cursor + unitsAt(s.value, s.cursor)), s.cursor);
 }
 
 export function deleteWord(s: LineState): LineState {
@@ -88,7 +110,38 @@ export function replaceRange(s: LineState, from: number, to: number, text: strin
  */
 export function visibleSlice(s: LineState, width: number): { text: string; cursor: number } {
   const w = Math.max(2, width);
-  if (s.value.length < w) return { text: s.value, cursor: s.cursor };
-  const startAt = Math.max(0, Math.min(s.cursor - Math.floor(w * 0.75), s.value.length + 1 - w));
-  return { text: s.value.slice(startAt, startAt + w - 1), cursor: s.cursor - startAt };
+  const v = s.value;
+  // Measured in terminal columns: a CJK character takes two, and counted as one the end being typed went off the screen.
+  if (columns(v) < w) return { text: v, cursor: s.cursor };
+  // The cursor three quarters along, as readline scrolls...
+  let startAt = s.cursor;
+  for (let used = 0; startAt > 0; ) {
+    const n = unitsBefore(v, startAt);
+    used += columns(v.slice(startAt - n, startAt));
+    if (used > Math.floor(w * 0.75)) break;
+    startAt -= n;
+  }
+  const fit = (from: number): number => {
+    let end = from;
+    for (let used = 0; end < v.length; ) {
+      const n = unitsAt(v, end);
+      used += columns(v.slice(end, end + n));
+      if (used > w - 1) break;
+      end += n;
+    }
+    return end;
+  };
+  let endAt = fit(startAt);
+  // ...but near the end the line's last columns fill the room, with one left for the cursor.
+  if (endAt >= v.length) {
+    for (let used = columns(v.slice(startAt)); startAt > 0; ) {
+      const n = unitsBefore(v, startAt);
+      const more = columns(v.slice(startAt - n, startAt));
+      if (used + more > w - 1) break;
+      used += more;
+      startAt -= n;
+    }
+    endAt = v.length;
+  }
+  return { text: v.slice(startAt, endAt), cursor: s.cursor - startAt };
 }

@@ -32,3 +32,27 @@ test("visibleSlice scrolls a long line to keep the cursor in view", () => {
   assert.ok(v.cursor >= 0 && v.cursor < 40);
   assert.deepEqual(le.visibleSlice(le.line("short", 2), 40), { text: "short", cursor: 2 });
 });
+
+test("the cursor steps over an emoji whole, and Backspace or Delete takes it whole", () => {
+  let s = le.line("~b 🎉x");
+  s = le.left(le.left(s));
+  assert.equal(s.cursor, 3, "before the emoji, not inside it");
+  assert.equal(le.charAt(s.value, s.cursor), "🎉");
+  assert.deepEqual(le.deleteForward(s), { value: "~b x", cursor: 3 });
+  s = le.right(s);
+  assert.equal(s.cursor, 5);
+  assert.deepEqual(le.deleteBack(s), { value: "~b x", cursor: 3 });
+  assert.equal(le.charAt("ab", 2), "");
+});
+
+test("visibleSlice measures terminal columns: a line of CJK text shows its end, with the cursor, within the width", () => {
+  const value = `~b ${"日本語".repeat(12)}x`;
+  const v = le.visibleSlice(le.line(value), 40);
+  assert.ok(v.text.endsWith("x"), v.text);
+  assert.equal(v.cursor, v.text.length, "the cursor after the last character");
+  const used = [...v.text].reduce((n, ch) => n + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0);
+  assert.ok(used <= 39, `${used} columns`);
+  // Emoji stay whole at the slice's edges.
+  const emoji = le.visibleSlice(le.line("🎉".repeat(40), 0), 20);
+  assert.equal([...emoji.text].every((ch) => ch === "🎉"), true);
+});

@@ -157,3 +157,16 @@ test("with several listen addresses, the info line gives the filters their room 
   assert.equal(listenText(["127.0.0.1:8080"], 200, 80), "127.0.0.1:8080", "one address is kept whole");
   assert.equal(listenText([], 0, 80), "not listening");
 });
+
+test("a view filter of CJK text leaves the listen address whole: the info line is padded by columns, not characters", async () => {
+  const h = await renderConsole({ width: 120, height: 20 });
+  try {
+    h.engine.add([makeFlow({ seq: 1 })]);
+    await waitForText(h, "[1/1]");
+    await runAtPrompt(h, "set view_filter ~b 日本語のテキスト");
+    const line = (await waitForText(h, "[f:~b 日本語のテキスト]")).split("\n").find((l) => l.includes("[f:"))!;
+    assert.match(line, /127\.0\.0\.1:8080$/);
+  } finally {
+    h.unmount();
+  }
+});

@@ -5,7 +5,7 @@ import { contextOf, type ConsoleState, type Controller, type Message, type Promp
 import { ASCII_GLYPHS, columns, sanitize, truncEnd } from "../format.ts";
 import { displayKey } from "../keys.ts";
 import { fitQuickHelp, quickHelp } from "../quick-help.ts";
-import { visibleSlice } from "../line-edit.ts";
+import { charAt, visibleSlice } from "../line-edit.ts";
 import { paint, useTheme } from "../theme.ts";
 
 /** The state flags of the info line, in mitmproxy's order; exported for tests of the exact text. */
@@ -95,8 +95,8 @@ function PromptLine({ prompt, width, hint }: { prompt: PromptState; width: numbe
   const room = Math.max(4, width - prompt.label.length);
   const { text, cursor } = visibleSlice(prompt.line, room);
   const before = text.slice(0, cursor);
-  const at = text[cursor] ?? " ";
-  const after = text.slice(cursor + 1);
+  const at = charAt(text, cursor) || " ";
+  const after = text.slice(cursor + charAt(text, cursor).length);
   // The arguments still to give, dimmed after the cursor, when the cursor is at the end.
   const shownHint = hint && cursor >= text.length ? hint : "";
   return (
@@ -193,7 +193,7 @@ export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: Con
           </Text>
         ) : (
           <Text wrap="truncate-end" inverse>
-            {left.padEnd(room)} {listen}
+            {left + " ".repeat(Math.max(0, room - columns(left)))} {listen}
           </Text>
         )}
       </Box>
