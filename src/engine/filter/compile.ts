@@ -13,6 +13,7 @@
 // - `~meta` renders strings as they are and other values as JSON, one
 //   `key: value` line each (mitmproxy uses Python's str()).
 
+import { domainToUnicode } from "node:url";
 import { Buffer } from "node:buffer";
 import { parseFilter } from "./parser.ts";
 import type { FilterNode, FilterOptions, RegexNode } from "./parser.ts";
@@ -140,7 +141,8 @@ function compileRegex(node: RegexNode): Predicate {
         return false;
       };
     case "d":
-      return (f) => f.type === "http" && (test(f.request.host) || test(f.request.pretty_host));
+      // An IDN host is asked for in punycode; mitmproxy's host is the name as written (`~d bücher`).
+      return (f) => f.type === "http" && (test(f.request.host) || test(f.request.pretty_host) || test(unicodeHost(f.request.host)) || test(unicodeHost(f.request.pretty_host)));
     case "m":
       return (f) => f.type === "http" && test(f.request.method);
     case "h":
@@ -264,4 +266,9 @@ function renderValue(value: unknown): string {
     }
   }
   return String(value);
+}
+
+/** A punycode host as the name it stands for (xn--bcher-kva.test: bücher.test); any other as it is. */
+function unicodeHost(host: string): string {
+  return host.includes("xn--") ? domainToUnicode(host) || host : host;
 }

@@ -162,6 +162,12 @@ describe("request line", () => {
     assert.equal(match("~d example\\.net", f), false);
     assert.equal(match("~d .", dnsQuery), false);
   });
+  it("~d matches an IDN host sent in punycode by the name it stands for, as mitmproxy's host is", () => {
+    const f = httpFlow({ host: "xn--bcher-kva.test", url: "http://xn--bcher-kva.test:8080/" });
+    assert.equal(match("~d bücher", f), true);
+    assert.equal(match("~d xn--bcher", f), true);
+    assert.equal(match("~d bucher", f), false);
+  });
   it("~m matches the method", () => {
     assert.equal(match("~m POST", request), true);
     assert.equal(match("~m ^get$", response), true);
