@@ -14,7 +14,7 @@
 //   `key: value` line each (mitmproxy uses Python's str()).
 
 import { domainToUnicode } from "node:url";
-import { Buffer } from "node:buffer";
+import { Buffer, isUtf8 } from "node:buffer";
 import { parseFilter } from "./parser.ts";
 import type { FilterNode, FilterOptions, RegexNode } from "./parser.ts";
 import type { FlagCode } from "./operators.ts";
@@ -225,10 +225,22 @@ function compileRegex(node: RegexNode): Predicate {
 }
 
 // mitmproxy's bytes(headers): one `name: value\r\n` line per field, wire order.
+/**
+ * The header fields as `Name: value` lines. Values are bytes as Latin-1 text; where they hold
+ * UTF-8, the value is that text, so `~h 山田` finds what mitmproxy's pattern, encoded to UTF-8,
+ * finds in the bytes (bytes that are no UTF-8 stay as they are).
+ */
 function headerBlock(headers: FilterableHeaders): string {
   let block = "";
-  for (const [name, value] of headers) block += `${name}: ${value}\r\n`;
+  for (const [name, value] of headers) block += `${name}: ${HIGH_BYTE.test(value) ? utf8OrBytes(value) : value}\r\n`;
   return block;
+}
+
+const HIGH_BYTE = /[\x80-\xff]/;
+
+function utf8OrBytes(latin1: string): string {
+  const bytes = Buffer.from(latin1, "latin1");
+  return isUtf8(bytes) ? bytes.toString("utf8") : latin1;
 }
 
 function contentTypeMatches(re: RegExp, headers: FilterableHeaders): boolean {

@@ -162,6 +162,15 @@ describe("request line", () => {
     assert.equal(match("~d example\\.net", f), false);
     assert.equal(match("~d .", dnsQuery), false);
   });
+  it("~h, ~hq and ~hs match non-ASCII text in UTF-8 header values, as mitmproxy's UTF-8 pattern does the bytes", () => {
+    const utf8 = (t: string): string => Buffer.from(t, "utf8").toString("latin1");
+    const f = httpFlow({ headers: [["X-Name", utf8("山田太郎")]], response: { headers: [["X-Utf8", utf8("日本 café")], ["X-Latin1", "caf\xe9"]] } });
+    assert.equal(match("~hq 山田", f), true);
+    assert.equal(match("~h 山田", f), true);
+    assert.equal(match("~hs café", f), true);
+    assert.equal(match("~hs 日本", f), true);
+    assert.equal(match("~hq 日本", f), false);
+  });
   it("~d matches an IDN host sent in punycode by the name it stands for, as mitmproxy's host is", () => {
     const f = httpFlow({ host: "xn--bcher-kva.test", url: "http://xn--bcher-kva.test:8080/" });
     assert.equal(match("~d bücher", f), true);
