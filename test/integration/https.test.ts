@@ -54,6 +54,24 @@ test("a 1 MB POST and a 1 MB answer cross the interception intact, and the flow 
   assert.equal(flow?.respSize, answer.length);
 });
 
+test("a client offering only http/1.0 in ALPN (curl --http1.0) is intercepted, not refused the handshake", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => res.end(`origin saw HTTP/${req.httpVersion}`));
+  const proxy = await startProxy({ options: { ssl_insecure: "true" } });
+  closeAfter(t, proxy, origin);
+  const socket = await tlsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", alpn: ["http/1.0"] });
+  t.after(() => socket.destroy());
+  assert.equal(socket.alpnProtocol, "http/1.0");
+  socket.write("GET /old HTTP/1.0\r\nHost: app.test\r\n\r\n");
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve) => {
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.on("end", () => resolve());
+  });
+  const answer = Buffer.concat(chunks).toString();
+  assert.match(answer, /^HTTP\/1\.[01] 200 /);
+  assert.match(answer, /origin saw HTTP\/1\.[01]$/);
+});
+
 test("request and response hooks see and change HTTPS traffic exactly as HTTP", { timeout: 15_000 }, async (t) => {
   const origin = await startTlsOrigin((req, res) => {
     res.setHeader("content-type", "text/plain");

@@ -462,7 +462,9 @@ export class Tunnel {
     const tlsSocket = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext: context ?? provider.contextFor(dest.host),
-      ...(stream ? {} : { ALPNProtocols: this.ctx.options.get<boolean>("http2") ? ["h2", "http/1.1"] : ["http/1.1"] }),
+      // http/1.0 last: a client that offers only it (curl --http1.0) was refused the handshake
+      // (no_application_protocol); HTTP/1.0 is what pryx's HTTP/1 side speaks anyway.
+      ...(stream ? {} : { ALPNProtocols: this.ctx.options.get<boolean>("http2") ? ["h2", "http/1.1", "http/1.0"] : ["http/1.1", "http/1.0"] }),
       ...(named && context ? {} : { SNICallback: selectBySni }),
       // mitmproxy's request_client_cert: ask for a certificate, take whatever comes (or none).
       ...(askClientCert ? { requestCert: true, rejectUnauthorized: false } : {}),
