@@ -94,6 +94,25 @@ test("an h2 client reaches an HTTP/1.1-only origin: pryx falls back to HTTP/1.1 
   assert.equal(detail.response?.http_version, "HTTP/1.1", "the server side was HTTP/1.1");
 });
 
+test("streams an h2 client opens one after another to an HTTP/1.1-only origin each get their own answer: none is lost on a connection another took", { timeout: 20_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => {
+    // A little time on each, so that connections are busy while the next streams arrive.
+    setTimeout(() => res.end(`answer to ${req.path}`), 5);
+  }, "h1");
+  const { proxy, session } = await h2SessionVia(t, origin);
+  const answers: Promise<{ status: number; body: Buffer }>[] = [];
+  for (let i = 0; i < 20; i++) {
+    answers.push(h2Request(session, { path: `/item/${i}` }));
+    await new Promise((r) => setTimeout(r, i % 3));
+  }
+  const all = await Promise.race([
+    Promise.all(answers),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error("some streams got no answer within 8 s")), 8000)),
+  ]);
+  assert.deepEqual(all.map((a) => a.body.toString()), Array.from({ length: 20 }, (_, i) => `answer to /item/${i}`));
+  await proxy.waitFinished(20);
+});
+
 for (const streamed of [false, true]) {
   test(`an h2 request body without Content-Length reaches an HTTP/1.1-only origin framed, twice on one connection${streamed ? " (streamed: chunked)" : " (Content-Length added)"}`, { timeout: 15_000 }, async (t) => {
     const seen: { framing: string; sha: string }[] = [];

@@ -40,6 +40,12 @@ export interface UpstreamChannel {
   /** Whether the channel served a request before (a failure before any response byte may be a stale keep-alive). */
   readonly reused: boolean;
   readonly httpVersion: "HTTP/1.1" | "HTTP/2.0";
+  /**
+   * The pool hands the channel to a request: an HTTP/1.1 connection is that request's from now
+   * until its response ends, not only from `send` on (a second stream of an HTTP/2 client took it
+   * in between, and one of the two answers was lost). An HTTP/2 session takes any number.
+   */
+  take(): void;
   /** Sends the flow's request (its buffered body, or `streamBody` as it arrives) and routes the response to `sink`. */
   send(flow: HTTPFlow, sink: ResponseSink, opts: { expectNoBody: boolean; streamBody?: RequestBody }): void;
   /** Called when the response is complete; the channel may be reused unless it says it closes. */

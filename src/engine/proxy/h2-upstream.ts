@@ -54,6 +54,9 @@ export class H2Upstream implements UpstreamChannel {
     session.setTimeout(seconds * 1000);
   }
 
+  /** Streams share the session: taking it reserves nothing. */
+  take(): void {}
+
   get reused(): boolean {
     return this.uses > 1;
   }

@@ -113,6 +113,7 @@ export class UpstreamPool {
     if (!fresh && !eager) {
       const idle = list.find((c) => !isBusy(c)) ?? this.fromShared(key);
       if (idle) {
+        idle.take();
         flow.server_conn = idle.server;
         return idle;
       }
@@ -137,6 +138,7 @@ export class UpstreamPool {
     const open = async (): Promise<UpstreamChannel> => {
       const socket = eager ? await useEagerServer(this.ctx, this.client, eager, useTls, alpn) : await openServer(this.ctx, this.client, server, useTls, alpn);
       const channel: UpstreamChannel = server.alpn === "h2" ? new H2Upstream(this.ctx, this.client, server, socket) : new H1Upstream(this.ctx, this.client, server, socket);
+      channel.take();
       (this.channels.get(key) as UpstreamChannel[]).push(channel);
       return channel;
     };

@@ -359,6 +359,10 @@ export class H1Upstream implements UpstreamChannel {
     return this.socket;
   }
 
+  take(): void {
+    this.busy = true;
+  }
+
   send(flow: HTTPFlow, sink: ResponseSink, opts: { expectNoBody: boolean; streamBody?: RequestBody }): void {
     this.busy = true;
     this.progress = undefined;
