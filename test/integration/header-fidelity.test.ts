@@ -102,3 +102,19 @@ test("an HTTP/1.0 request goes upstream as HTTP/1.0 with its headers unchanged",
   const received = (origin.received[0] as Buffer).toString("latin1");
   assert.equal(received, "GET /old HTTP/1.0\r\nX-Old: yes\r\n\r\n");
 });
+
+test("an h2c upgrade (curl --http2 http://…) goes on as HTTP/1.1 without its upgrade headers, as in mitmproxy, and the next request on the connection is read", { timeout: 10_000 }, async (t) => {
+  const origin = await startRawOrigin(() => OK);
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  const h2c = (path: string): string =>
+    `GET http://127.0.0.1:${origin.port}${path} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nX-Keep: 1\r\n\r\n`;
+  // Two on one connection, the second right behind the first.
+  const answers = await rawExchange(proxy.port, h2c("/one") + h2c("/two"), { until: (b) => (b.toString().match(/\r\n\r\nok/g) ?? []).length === 2 });
+  assert.equal((answers.toString().match(/HTTP\/1\.1 200 OK\r\n/g) ?? []).length, 2, answers.toString());
+  const received = Buffer.concat(origin.received).toString("latin1");
+  assert.match(received, /GET \/one HTTP\/1\.1\r\n[^]*GET \/two HTTP\/1\.1\r\n/);
+  assert.doesNotMatch(received, /upgrade|http2-settings/i);
+  assert.match(received, /X-Keep: 1/);
+  await proxy.waitLog(/HTTP\/2 cleartext upgrade \(h2c\) is not supported/);
+});

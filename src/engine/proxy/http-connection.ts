@@ -117,6 +117,8 @@ export class HttpConnection {
   /** The socket was handed to a tunnel or relay: this handler no longer owns it. */
   private detached = false;
   private liveFlow: HTTPFlow | undefined;
+  /** The last request asked for an h2c upgrade, which pryx took out of it. */
+  private h2cDropped = false;
   private writer: H1Writer;
   /** The WebSocket this connection became, if it did: a shutdown closes it with a close frame. */
   private relay: WebSocketRelay | undefined;
@@ -132,6 +134,10 @@ export class HttpConnection {
     this.writer = new H1Writer(socket);
     this.parser = new Http1Parser("request", {
       onHead: (head) => {
+        if (head.upgrade && withoutH2cUpgrade(head)) {
+          this.h2cDropped = true;
+          this.ctx.log.info(`${formatAddress(this.client.peername)}: HTTP/2 cleartext upgrade (h2c) is not supported: the request goes on as HTTP/1.1, as in mitmproxy`);
+        }
         this.current = new Incoming(head);
         this.current.source = this.socket;
         this.queue.push(this.current);
@@ -185,7 +191,13 @@ export class HttpConnection {
       else this.socket.destroy();
       return;
     }
-    if (r.kind === "upgrade") {
+    if (r.kind === "upgrade" && this.h2cDropped) {
+      // No upgrade after all (its headers are gone): llhttp goes on parsing what follows.
+      this.h2cDropped = false;
+      const last = this.queue[this.queue.length - 1];
+      if (last && !last.complete) last.finish([]);
+      if (r.rest.length) return this.feed(r.rest);
+    } else if (r.kind === "upgrade") {
       const last = this.queue[this.queue.length - 1];
       if (last) {
         last.upgradeRest = r.rest;
@@ -515,4 +527,33 @@ export async function replayFlow(ctx: ProxyContext, original: HTTPFlow): Promise
   await new HttpExchange(ctx, flow, done, new H1Writer(new NullSocket() as unknown as net.Socket), pool).runReplay();
   pool.release();
   return flow;
+}
+
+/**
+ * Takes an h2c upgrade out of a request head (Upgrade: h2c, HTTP2-Settings, their Connection
+ * tokens), as mitmproxy does: `curl --http2 http://…` then gets its answer over HTTP/1.1, where
+ * the server's 101 left the rest of the exchange unrecorded, and a server that refuses h2c
+ * answered 400. Whether it did; another Upgrade (a WebSocket's) is left as it is.
+ */
+function withoutH2cUpgrade(head: MessageHead): boolean {
+  const raw = head.rawHeaders;
+  let h2c = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() === "upgrade" && (raw[i + 1] as string).trim().toLowerCase() === "h2c") h2c = true;
+  }
+  if (!h2c) return false;
+  const kept: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if (name === "upgrade" || name === "http2-settings") continue;
+    if (name === "connection") {
+      const tokens = (raw[i + 1] as string).split(",").map((t) => t.trim()).filter((t) => t && !["upgrade", "http2-settings"].includes(t.toLowerCase()));
+      if (tokens.length) kept.push(raw[i] as string, tokens.join(", "));
+      continue;
+    }
+    kept.push(raw[i] as string, raw[i + 1] as string);
+  }
+  head.rawHeaders = kept;
+  head.upgrade = false;
+  return true;
 }
