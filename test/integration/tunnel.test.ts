@@ -788,3 +788,22 @@ test("without the client's SNI the server is asked for, and verified against, th
   // An IP sends no SNI at all; the reverse target's name is localhost.
   assert.deepEqual(origin.servernames, [false, "localhost"]);
 });
+
+test("connection_strategy=lazy: a tunnel client that says nothing (its server speaks first) gets the server's greeting after a second, relayed as a TCP flow", { timeout: 15_000 }, async (t) => {
+  const proxy = await startProxy({ keepFlows: true });
+  const greeter = net.createServer((s) => {
+    s.on("error", () => undefined);
+    s.write("220 ready\r\n");
+    s.on("data", (d: Buffer) => s.write(d));
+  });
+  await new Promise<void>((r) => greeter.listen(0, "127.0.0.1", r));
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => greeter.close(() => r())) });
+  const smtp = await connectTunnel(proxy.port, `127.0.0.1:${portOf(greeter)}`);
+  smtp.setTimeout(5000, () => smtp.destroy());
+  assert.equal((await readBytes(smtp, 11)).toString(), "220 ready\r\n", "the greeting came without the client sending a byte");
+  smtp.write("EHLO x\r\n");
+  assert.equal((await readBytes(smtp, 8)).toString(), "EHLO x\r\n");
+  smtp.destroy();
+  await proxy.waitLog(/the client said nothing for 1 s after the CONNECT: connecting to 127\.0\.0\.1:\d+, whose server may speak first/);
+  await waitUntil(() => proxy.engine.store.all().some((f) => f.type === "tcp") || undefined, "a TCP flow");
+});

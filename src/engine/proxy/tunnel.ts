@@ -30,6 +30,13 @@ export const HTTP_START = /^[A-Z]{3,10} [^ ]/;
 const H2_PREFACE = "PRI * HTTP/2.0\r\n";
 /** How long a client of a host allow_hosts may yet allow by name may stay silent before its server is taken to speak first. */
 const SERVER_FIRST_MS = 300;
+/**
+ * How long any tunnel's client may stay silent after the 200 before pryx connects (lazy
+ * connections) and relays the server's greeting as TCP: an SMTP, IMAP or database client
+ * waits for its server to speak, and the tunnel hung until the client gave up (mitmproxy's
+ * default, eager, connects at once). Long enough for a client slow to start its handshake.
+ */
+const SILENT_CLIENT_MS = 1000;
 /** Whether `host:port` matches any of the regexes (mitmproxy matches ignore_hosts against the address). */
 export function hostMatches(patterns: readonly string[], host: string, port: number): boolean {
   const addr = `${host}:${port}`;
@@ -212,8 +219,11 @@ export class Tunnel {
     // A host allow_hosts names by no address (ignore_hosts's passed through before this) may yet be
     // allowed by its ClientHello; a client that stays silent (its server speaks first) is not, and
     // goes through as ignored hosts do.
-    const waitMs = this.ignoredByName(undefined, target) ? SERVER_FIRST_MS : undefined;
-    this.onFirstBytes(socket, client, initial, (first) => this.byFirstBytes(socket, client, target, first), waitMs);
+    const waitMs = this.ignoredByName(undefined, target) ? SERVER_FIRST_MS : SILENT_CLIENT_MS;
+    this.onFirstBytes(socket, client, initial, (first) => {
+      if (first.length === 0 && waitMs === SILENT_CLIENT_MS) this.ctx.log.info(`${formatAddress(client.peername)}: the client said nothing for ${SILENT_CLIENT_MS / 1000} s after the CONNECT: connecting to ${formatAddress([target.host, target.port])}, whose server may speak first`);
+      this.byFirstBytes(socket, client, target, first);
+    }, waitMs);
   }
 
   private byFirstBytes(socket: net.Socket, client: Client, target: Target, first: Buffer): void {
