@@ -33,6 +33,8 @@ export interface LeafCertificate {
 /** A cached certificate and, once its host came back, its own context. */
 interface CachedLeaf extends LeafCertificate {
   context?: tls.SecureContext;
+  /** Its first connection had the shared context. */
+  lent?: boolean;
 }
 
 /** The shape of `tls.createServer({ SNICallback })`. */
@@ -85,7 +87,8 @@ export class LeafCertificates {
   contextFor(host: string): tls.SecureContext {
     const leaf = this.#leaf(host);
     if (leaf.context) return leaf.context;
-    if (this.#firstUse.delete(leaf)) {
+    if (!leaf.lent) {
+      leaf.lent = true;
       const shared = (this.#shared ??= this.#keyedContext());
       setCert(shared, leaf.certPem);
       return shared;
@@ -93,9 +96,6 @@ export class LeafCertificates {
     leaf.context = this.#context(leaf.certPem);
     return leaf.context;
   }
-
-  /** Leaves issued whose host has not had a context yet. */
-  readonly #firstUse = new WeakSet<CachedLeaf>();
 
   /** Base64 SHA-256 of the SPKI every certificate of this run carries (one key pair a run). */
   get spkiSha256(): string {
@@ -217,15 +217,13 @@ export class LeafCertificates {
 
     // Formatted rather than parsed back with X509Certificate, which cost a quarter of a millisecond.
     const certPem = `${certificatePem(certificateToDer(cert))}\n`;
-    const leaf: CachedLeaf = {
+    return {
       host,
       certPem,
       keyPem: this.#keys.keyPem,
       // X.509 time has whole seconds; forge drops the milliseconds.
       notAfter: new Date(Math.floor(cert.validity.notAfter.getTime() / 1000) * 1000),
     };
-    this.#firstUse.add(leaf);
-    return leaf;
   }
 }
 
