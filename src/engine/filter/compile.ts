@@ -142,7 +142,8 @@ function compileRegex(node: RegexNode): Predicate {
       };
     case "d":
       // An IDN host is asked for in punycode; mitmproxy's host is the name as written (`~d bücher`).
-      return (f) => f.type === "http" && (test(f.request.host) || test(f.request.pretty_host) || test(unicodeHost(f.request.host)) || test(unicodeHost(f.request.pretty_host)));
+      const idn = (host: string): boolean => host.includes("xn--") && test(domainToUnicode(host) || host);
+      return (f) => f.type === "http" && (test(f.request.host) || test(f.request.pretty_host) || idn(f.request.host) || idn(f.request.pretty_host));
     case "m":
       return (f) => f.type === "http" && test(f.request.method);
     case "h":
@@ -278,9 +279,4 @@ function renderValue(value: unknown): string {
     }
   }
   return String(value);
-}
-
-/** A punycode host as the name it stands for (xn--bcher-kva.test: bücher.test); any other as it is. */
-function unicodeHost(host: string): string {
-  return host.includes("xn--") ? domainToUnicode(host) || host : host;
 }
