@@ -157,7 +157,7 @@ function columnsOf(cp: number): number {
 }
 
 /** The index after the longest run of whole code points from `at` that fits in `w` columns. */
-function fitColumns(s: string, at: number, w: number): number {
+export function fitColumns(s: string, at: number, w: number): number {
   let used = 0;
   let end = at;
   while (end < s.length) {

@@ -4,7 +4,7 @@
  * The cursor moves and deletes a code point at a time: by UTF-16 unit it stopped inside an
  * emoji, and Backspace there left half of it in the filter.
  */
-import { columns } from "./format.ts";
+import { columns, fitColumns } from "./format.ts";
 
 export interface LineState {
   readonly value: string;
@@ -19,18 +19,15 @@ export function insert(s: LineState, text: string): LineState {
   return line(s.value.slice(0, s.cursor) + text + s.value.slice(s.cursor), s.cursor + text.length);
 }
 
-/** UTF-16 units of the code point that ends at `at` (2 for a surrogate pair). */
-function unitsBefore(v: string, at: number): number {
-  const low = v.charCodeAt(at - 1);
-  return at >= 2 && low >= 0xdc00 && low <= 0xdfff && isHigh(v.charCodeAt(at - 2)) ? 2 : 1;
-}
-
-/** UTF-16 units of the code point that starts at `at`. */
+/** UTF-16 units of the code point that starts at `at` (2 for a surrogate pair). */
 function unitsAt(v: string, at: number): number {
-  return isHigh(v.charCodeAt(at)) && at + 1 < v.length && v.charCodeAt(at + 1) >= 0xdc00 && v.charCodeAt(at + 1) <= 0xdfff ? 2 : 1;
+  return (v.codePointAt(at) ?? 0) > 0xffff ? 2 : 1;
 }
 
-const isHigh = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+/** UTF-16 units of the code point that ends at `at`. */
+function unitsBefore(v: string, at: number): number {
+  return at >= 2 && unitsAt(v, at - 2) === 2 ? 2 : 1;
+}
 
 /** The character under the cursor at `at` in `v` (a whole code point), or "" at the end. */
 export function charAt(v: string, at: number): string {
@@ -121,17 +118,7 @@ export function visibleSlice(s: LineState, width: number): { text: string; curso
     if (used > Math.floor(w * 0.75)) break;
     startAt -= n;
   }
-  const fit = (from: number): number => {
-    let end = from;
-    for (let used = 0; end < v.length; ) {
-      const n = unitsAt(v, end);
-      used += columns(v.slice(end, end + n));
-      if (used > w - 1) break;
-      end += n;
-    }
-    return end;
-  };
-  let endAt = fit(startAt);
+  let endAt = fitColumns(v, startAt, w - 1);
   // ...but near the end the line's last columns fill the room, with one left for the cursor.
   if (endAt >= v.length) {
     for (let used = columns(v.slice(startAt)); startAt > 0; ) {
