@@ -58,7 +58,6 @@ export function filesExist(what: string): (paths: unknown) => void {
   };
 }
 
-/** A validate for a count where 0 means `zero` (no limit, never): negative values are refused. */
 /** An integer option's range, each end said with what it means ("must be from 0 (quiet) to 4 (full bodies)"). */
 function within(min: number, minMeans: string, max: number, maxMeans?: string): (v: OptionValue) => void {
   return (v) => {
@@ -66,6 +65,7 @@ function within(min: number, minMeans: string, max: number, maxMeans?: string): 
   };
 }
 
+/** A validate for a count where 0 means `zero` (no limit, never): negative values are refused. */
 function noneBelowZero(zero: string): (v: OptionValue) => void {
   return (v) => {
     if ((v as number) < 0) throw new Error(`must be 0 (${zero}) or more`);

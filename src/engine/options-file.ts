@@ -105,11 +105,6 @@ function yamlValue(v: OptionValue): unknown {
 }
 
 /**
- * Writes the options that differ from their defaults to `file`. An existing file is changed in
- * place: its comments stay, and so do names no option has now (an addon's that is not loaded).
- * Returns how many options were written.
- */
-/**
  * The `yaml` package keeps a file's opening comment as its first key's: deleting that option
  * (back at its default) took the file's header with it. The header goes to the document instead.
  */
@@ -122,6 +117,11 @@ function keepHeaderComment(doc: Document, name: string): void {
   first.key.commentBefore = undefined;
 }
 
+/**
+ * Writes the options that differ from their defaults to `file`. An existing file is changed in
+ * place: its comments stay, and so do names no option has now (an addon's that is not loaded).
+ * Returns how many options were written.
+ */
 export function saveOptionsFile(file: string, options: Options): number {
   const doc = fs.existsSync(file) ? yamlDocument(readText(file), file, "; not overwritten") : new Document({});
   // An empty file is no document yet; anything else but `name: value` lines is not ours to replace.

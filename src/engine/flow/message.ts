@@ -156,7 +156,6 @@ export abstract class Message {
     this.content = value;
   }
 
-
   json(): unknown {
     const t = this.text;
     if (t === undefined) throw new Error("message has no content to parse as JSON");

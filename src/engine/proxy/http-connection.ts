@@ -533,7 +533,7 @@ export async function replayFlow(ctx: ProxyContext, original: HTTPFlow): Promise
  * Takes an h2c upgrade out of a request head (Upgrade: h2c, HTTP2-Settings, their Connection
  * tokens), as mitmproxy does: `curl --http2 http://…` then gets its answer over HTTP/1.1, where
  * the server's 101 left the rest of the exchange unrecorded, and a server that refuses h2c
- * answered 400. Whether it did; another Upgrade (a WebSocket's) is left as it is.
+ * answered 400. Returns whether the head asked for h2c; another Upgrade (a WebSocket's) is left as it is.
  */
 function withoutH2cUpgrade(head: MessageHead): boolean {
   const raw = head.rawHeaders;
