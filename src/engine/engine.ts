@@ -70,11 +70,15 @@ function listeningMessage(mode: string, where: string): string {
 /** Where a reverse listener's connections go: HTTP to a server, or a TCP stream (tcp, tls). */
 type ListenerTarget = ConnectionTarget | { raw: true; host: string; port: number; tls: boolean };
 
-interface Listener {
+/** What every kind of listener is known by: its `listenKey`, and where it listens once it does. */
+interface Opened {
+  key: string;
+  where?: string;
+}
+
+interface Listener extends Opened {
   server: net.Server;
   mode: string;
-  /** See `listenKey`. */
-  key: string;
 }
 
 /**
@@ -89,10 +93,8 @@ export class Engine {
   readonly addons: AddonManager;
   private readonly scripts: ScriptLoader;
   private readonly listeners: Listener[] = [];
-  private readonly dnsServers: { server: DnsServer; key: string }[] = [];
-  private readonly udpRelays: { relay: UdpRelay; key: string }[] = [];
-  /** Where each listener open listens, by `listenKey`. */
-  private readonly opened = new Map<string, string>();
+  private readonly dnsServers: (Opened & { server: DnsServer })[] = [];
+  private readonly udpRelays: (Opened & { relay: UdpRelay })[] = [];
   /** The options the listeners were made with; undefined until they are. */
   private listening: { listen_port: number; listen_host: string; mode: string[] } | undefined;
   /** Moves of the listeners, one after the other. */
@@ -420,7 +422,7 @@ export class Engine {
     const order = [...modes.filter((m) => !udp(m)), ...modes.filter(udp)];
     const where = new Map<string, string>();
     // A listener that would listen as it does now stays as it is (its DNS queries and UDP flows go on).
-    for (const mode of order) where.set(mode, this.opened.get(this.listenKey(mode)) ?? (await this.listen(mode)));
+    for (const mode of order) where.set(mode, this.openedAt(this.listenKey(mode)) ?? (await this.listen(mode)));
     this.listening = { listen_port: this.options.get<number>("listen_port"), listen_host: this.options.get<string>("listen_host"), mode: modes };
     return modes.map((mode) => where.get(mode) as string);
   }
@@ -461,6 +463,11 @@ export class Engine {
     return [modeSpec, host ?? this.options.get<string>("listen_host"), modePort(modeSpec, this.options.get<number>("listen_port"))].join("\n");
   }
 
+  /** Where the listener known by `key` listens, if one does. */
+  private openedAt(key: string): string | undefined {
+    return [...this.listeners, ...this.dnsServers, ...this.udpRelays].find((l) => l.key === key && l.where !== undefined)?.where;
+  }
+
   /** The keys of the listeners the options ask for now. */
   private wantedKeys(): Set<string> {
     return new Set(this.options.get<string[]>("mode").map((m) => this.listenKey(m)));
@@ -468,10 +475,9 @@ export class Engine {
 
   /** Stops listening, but for the listeners in `keep`; connections already made go on. */
   private async closeListeners(keep: ReadonlySet<string> = new Set()): Promise<void> {
-    const closing = <T extends { key: string }>(list: T[]): T[] => {
+    const closing = <T extends Opened>(list: T[]): T[] => {
       const gone = list.filter((l) => !keep.has(l.key));
       list.splice(0, list.length, ...list.filter((l) => keep.has(l.key)));
-      for (const l of gone) this.opened.delete(l.key);
       return gone;
     };
     for (const l of closing(this.listeners)) l.server.close();
@@ -517,8 +523,8 @@ export class Engine {
     const port = modePort(modeSpec, this.options.get<number>("listen_port"));
     const host = ownHost ?? this.options.get<string>("listen_host");
     const key = this.listenKey(modeSpec);
-    const announce = (where: string): string => {
-      this.opened.set(key, where);
+    const announce = (opened: Opened) => (where: string): string => {
+      opened.where = where;
       this.log.info(listeningMessage(mode, where));
       return where;
     };
@@ -529,14 +535,14 @@ export class Engine {
     } else if (reverse && (reverse.scheme === "tcp" || reverse.scheme === "tls")) {
       target = { raw: true, host: reverse.host, port: reverse.port, tls: reverse.scheme === "tls" };
     } else if (reverse?.scheme === "udp") {
-      const relay = new UdpRelay(this.ctx, [reverse.host, reverse.port], mode);
-      this.udpRelays.push({ relay, key });
-      return relay.listen(host, port).then(announce);
+      const opened = { relay: new UdpRelay(this.ctx, [reverse.host, reverse.port], mode), key };
+      this.udpRelays.push(opened);
+      return opened.relay.listen(host, port).then(announce(opened));
     } else if (mode === "dns" || reverse) {
       // reverse:dns asks its one server; dns mode the configured or the system's resolver.
-      const dns = new DnsServer(this.ctx, reverse && [reverse.host, reverse.port]);
-      this.dnsServers.push({ server: dns, key });
-      return dns.listen(host, port).then(announce);
+      const opened = { server: new DnsServer(this.ctx, reverse && [reverse.host, reverse.port]), key };
+      this.dnsServers.push(opened);
+      return opened.server.listen(host, port).then(announce(opened));
     }
     const server = net.createServer({ noDelay: true }, (socket) => void this.accept(socket, mode, target));
     return new Promise((resolve, reject) => {
@@ -545,8 +551,9 @@ export class Engine {
       );
       server.listen(port, host, () => {
         const a = server.address() as net.AddressInfo;
-        this.listeners.push({ server, mode, key });
-        resolve(announce(formatAddress([a.address, a.port])));
+        const opened = { server, mode, key };
+        this.listeners.push(opened);
+        resolve(announce(opened)(formatAddress([a.address, a.port])));
       });
     });
   }
