@@ -37,14 +37,31 @@ export function formatDuration(s: number | undefined): string {
   return s < 1 ? `${Math.round(s * 1000)}ms` : `${s.toFixed(2)}s`;
 }
 
-/** mitmdump's one line: client, method, full URL (and the HTTP version when not 1.x), status (or error), size, duration. */
+const isHttp1 = (version: string): boolean => version === "HTTP/1.1" || version === "HTTP/1.0";
+
+/**
+ * The HTTP versions mitmdump prints beside the request and before the status: none between an
+ * HTTP/1.x client and a server of the same version; else the request's, and the response's.
+ */
+function httpVersions(f: FlowSummary): { request: string; response: string } {
+  if (f.type !== "http" || !f.httpVersion) return { request: "", response: "" };
+  // No response yet: mitmdump compares the request's version with HTTP/1.1.
+  const differs = f.responseVersion !== undefined || (f.status === undefined && f.httpVersion !== "HTTP/1.1");
+  const responseVersion = f.responseVersion ?? f.httpVersion;
+  return {
+    request: !isHttp1(f.httpVersion) || differs ? ` ${f.httpVersion}` : "",
+    response: f.status !== undefined && (!isHttp1(responseVersion) || f.responseVersion !== undefined) ? `${responseVersion} ` : "",
+  };
+}
+
+/** mitmdump's one line: client, method, full URL (and the HTTP versions as mitmdump shows them), status (or error), size, duration. */
 export function formatFlowLine(f: FlowSummary): string {
-  const version = f.httpVersion === "HTTP/1.1" || f.httpVersion === "HTTP/1.0" || !f.httpVersion ? "" : ` ${f.httpVersion}`;
-  const what = f.type === "http" ? `${f.method} ${f.url}${version}` : f.type === "dns" ? `DNS ${f.method} ${f.url}` : `${f.type.toUpperCase()} ${f.url}`;
+  const versions = httpVersions(f);
+  const what = f.type === "http" ? `${f.method} ${f.url}${versions.request}` : f.type === "dns" ? `DNS ${f.method} ${f.url}` : `${f.type.toUpperCase()} ${f.url}`;
   // A DNS flow's status is its rcode, which goes by name; its sizes count questions and answers, not bytes.
   const dns = f.type === "dns";
   // A DNS flow's answers follow its rcode, as mitmdump prints them (" << 10.1.2.3, 10.1.2.4").
-  const status = dns ? `${f.reason ?? ""}${f.path ? ` ${sanitize(f.path)}` : ""}` : `${f.status} ${escapeAscii(f.reason ?? "")}`.trimEnd();
+  const status = dns ? `${f.reason ?? ""}${f.path ? ` ${sanitize(f.path)}` : ""}` : `${versions.response}${f.status} ${escapeAscii(f.reason ?? "")}`.trimEnd();
   // As mitmdump marks replays: a request pryx sent again has "[replay]" for its client, a response
   // from server replay "[replay]" before it.
   const requestReplay = f.replay === "request";

@@ -30,6 +30,8 @@ export interface FlowSummary {
   path: string;
   url: string;
   httpVersion: string;
+  /** The response's HTTP version where it is not the request's (an HTTP/2 client of an HTTP/1.1 server): mitmdump prints both then. */
+  responseVersion: string | undefined;
   status: number | undefined;
   reason: string | undefined;
   contentType: string | undefined;

@@ -24,14 +24,14 @@ export interface SummaryBatch {
 export const SEP = "\u0000";
 
 /** The text fields of a record, in order; `id` comes first so a record's id is a prefix. */
-const TEXT_FIELDS = ["id", "type", "method", "scheme", "host", "path", "url", "httpVersion", "reason", "contentType", "error", "interceptedAt", "client", "server", "comment", "marker"] as const;
+const TEXT_FIELDS = ["id", "type", "method", "scheme", "host", "path", "url", "httpVersion", "reason", "contentType", "error", "interceptedAt", "client", "server", "comment", "marker", "responseVersion"] as const;
 type TextField = (typeof TEXT_FIELDS)[number];
 const INDEX = Object.fromEntries(TEXT_FIELDS.map((name, i) => [name, i])) as Record<TextField, number>;
 export const T_METHOD = INDEX.method;
 export const T_URL = INDEX.url;
 
 /** Optional text fields: a flag says whether each is there, since "" is a value of its own. */
-const OPTIONAL: readonly TextField[] = ["reason", "contentType", "error", "interceptedAt", "server"];
+const OPTIONAL: readonly TextField[] = ["reason", "contentType", "error", "interceptedAt", "server", "responseVersion"];
 
 export const N_SEQ = 0;
 export const N_TS = 1;
@@ -64,6 +64,7 @@ const P_CONTENT_TYPE = PRESENT_BIT.contentType as number;
 const P_ERROR = PRESENT_BIT.error as number;
 const P_INTERCEPTED_AT = PRESENT_BIT.interceptedAt as number;
 const P_SERVER = PRESENT_BIT.server as number;
+const P_RESPONSE_VERSION = PRESENT_BIT.responseVersion as number;
 
 const num = (n: number | undefined): number => (n === undefined ? NaN : n);
 const opt = (n: number): number | undefined => (Number.isNaN(n) ? undefined : n);
@@ -150,6 +151,7 @@ export function encodeSummaries(list: readonly FlowSummary[]): SummaryBatch {
     w.text(f.server);
     w.text(f.comment);
     w.text(f.marker);
+    w.text(f.responseVersion);
     w.end(f.seq, f.ts, f.port, f.status, f.reqSize, f.respSize, f.duration, f.messages, summaryFlags(f));
   }
   return w.finish();
@@ -159,7 +161,7 @@ function summaryFlags(f: FlowSummary): number {
   return (
     (f.intercepted ? F_INTERCEPTED : 0) | (f.marker !== "" ? F_MARKED : 0) | (f.replay ? F_REPLAY : 0) | (f.replay === "response" ? F_REPLAY_RESPONSE : 0) | (f.modified ? F_MODIFIED : 0) | (f.live ? F_LIVE : 0) |
     (f.shown ? F_SHOWN : 0) | (f.reason !== undefined ? P_REASON : 0) | (f.contentType !== undefined ? P_CONTENT_TYPE : 0) | (f.error !== undefined ? P_ERROR : 0) |
-    (f.interceptedAt !== undefined ? P_INTERCEPTED_AT : 0) | (f.server !== undefined ? P_SERVER : 0)
+    (f.interceptedAt !== undefined ? P_INTERCEPTED_AT : 0) | (f.server !== undefined ? P_SERVER : 0) | (f.responseVersion !== undefined ? P_RESPONSE_VERSION : 0)
   );
 }
 
@@ -251,6 +253,7 @@ export function decodeSummary(record: string, nums: Float64Array, at: number): F
     comment: text("comment"),
     marker: text("marker"),
     shown: (flags & F_SHOWN) !== 0,
+    responseVersion: optional("responseVersion"),
   };
 }
 

@@ -9,7 +9,9 @@ import { deadPort, waitUntil } from "../helpers/wait.ts";
 import { httpsViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
 import { MODES } from "../../src/engine/modes.ts";
 
-import { DURATION, confdir, dump, get, origin, scratch } from "../helpers/dump-e2e.ts";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { CURL, DURATION, confdir, dump, get, hasCurl, origin, scratch } from "../helpers/dump-e2e.ts";
 
 test("pryx dump prints one line per flow: client, method, full URL, status, size, duration", { timeout: 30_000 }, async (t) => {
   const o = await origin(t);
@@ -26,6 +28,23 @@ test("pryx dump prints one line per flow: client, method, full URL, status, size
   assert.equal((await viaProxy(p.port, `http://127.0.0.1:${dead}/gone`)).status, 502);
   await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ GET http://127\\.0\\.0\\.1:${dead}/gone << error: .*connection refused`, "m"));
   assert.equal(p.stdoutLines().length, 3);
+});
+
+test("the line names both HTTP versions where client and server spoke different ones, as mitmdump: curl -0 to an HTTP/1.1 server, curl --http2 to an HTTP/1.1-only one", { timeout: 30_000, skip: hasCurl ? false : "no curl" }, async (t) => {
+  const o = await origin(t);
+  const tlsOrigin = await startTlsOrigin((_req, res) => res.end("h1 only"), "h1");
+  t.after(() => tlsOrigin.close());
+  const p = await dump(t, ["-k"]);
+  const curl = (args: string[]) => promisify(execFile)(CURL, ["-sS", "--noproxy", "", "-x", `http://127.0.0.1:${p.port}`, ...args], { encoding: "utf8" });
+  const base = `http://127.0.0.1:${o.port}`;
+  assert.equal((await curl(["-0", `${base}/old`])).stdout, "hello");
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ GET ${base}/old HTTP/1\\.0 << HTTP/1\\.1 200 OK 5b ${DURATION}$`, "m"));
+  const pem = path.join(confdir, "pryx-ca-cert.pem");
+  assert.equal((await curl(["--http2", "--cacert", pem, `https://localhost:${tlsOrigin.port}/h2`])).stdout, "h1 only");
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ GET https://localhost:${tlsOrigin.port}/h2 HTTP/2\\.0 << HTTP/1\\.1 200 OK 7b ${DURATION}$`, "m"));
+  // The same version on both sides of HTTP/1.1 is left out.
+  assert.equal((await curl([`${base}/new`])).stdout, "hello");
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ GET ${base}/new << 200 OK 5b ${DURATION}$`, "m"));
 });
 
 test("--flow-detail 2 adds the headers under the line, 3 the bodies too (mitmdump's levels); --set flow_detail works alike", { timeout: 30_000 }, async (t) => {

@@ -142,11 +142,17 @@ test("a DNS row names its rcode, coloured as its HTTP equivalent, and shows no b
   assert.equal(formatFlowLine(makeFlow({ type: "dns", client: "127.0.0.1:5353", method: "TXT", url: "dns://example.test", status: 0, reason: "NOERROR", path: "hello\x1b[2J txt", reqSize: 1, respSize: 1, duration: 0.004 })), "127.0.0.1:5353 DNS TXT dns://example.test << NOERROR hello\\x1b[2J txt 4ms");
 });
 
-test("the dump line names HTTP/2 after the URL as mitmdump does, and leaves HTTP/1.x out", () => {
-  const line = (httpVersion: string) => formatFlowLine(makeFlow({ client: "127.0.0.1:50000", url: "https://app.test/", httpVersion, respSize: 2048, duration: 0.012 }));
-  assert.equal(line("HTTP/2.0"), "127.0.0.1:50000 GET https://app.test/ HTTP/2.0 << 200 OK 2.0k 12ms");
+test("the dump line names the HTTP versions as mitmdump does: both unless client and server spoke the same HTTP/1.x", () => {
+  const line = (httpVersion: string, responseVersion?: string, answered = true) =>
+    formatFlowLine(makeFlow({ client: "127.0.0.1:50000", url: "https://app.test/", httpVersion, responseVersion, status: answered ? 200 : undefined, reason: answered ? "OK" : undefined, respSize: 2048, duration: 0.012 }));
+  assert.equal(line("HTTP/2.0"), "127.0.0.1:50000 GET https://app.test/ HTTP/2.0 << HTTP/2.0 200 OK 2.0k 12ms");
   assert.equal(line("HTTP/1.1"), "127.0.0.1:50000 GET https://app.test/ << 200 OK 2.0k 12ms");
   assert.equal(line("HTTP/1.0"), "127.0.0.1:50000 GET https://app.test/ << 200 OK 2.0k 12ms");
+  // An HTTP/2 client of an HTTP/1.1 server, and an HTTP/1.0 client answered in HTTP/1.1.
+  assert.equal(line("HTTP/2.0", "HTTP/1.1"), "127.0.0.1:50000 GET https://app.test/ HTTP/2.0 << HTTP/1.1 200 OK 2.0k 12ms");
+  assert.equal(line("HTTP/1.0", "HTTP/1.1"), "127.0.0.1:50000 GET https://app.test/ HTTP/1.0 << HTTP/1.1 200 OK 2.0k 12ms");
+  // No response (an error): the request's version unless it is HTTP/1.1, as mitmdump compares it with that.
+  assert.equal(line("HTTP/1.0", undefined, false), "127.0.0.1:50000 GET https://app.test/ HTTP/1.0 << 2.0k 12ms");
 });
 
 test("markMatches cuts a line where the term occurs, ignoring case, keeping each segment's style on both sides", async () => {

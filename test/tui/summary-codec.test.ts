@@ -10,7 +10,7 @@ test("summaries survive the packed batch, optional fields and flags included", (
     makeFlow({ seq: 1 }),
     // Absent and empty are different values: a 200 with reason "" is not a flow without a response.
     makeFlow({ seq: 2, status: undefined, reason: undefined, contentType: undefined, respSize: undefined, duration: undefined, server: undefined, live: true }),
-    makeFlow({ seq: 3, reason: "", contentType: "", error: "connection reset", intercepted: true, interceptedAt: "response", marker: ":default:", replay: "response", modified: true, shown: false, messages: 0 }),
+    makeFlow({ seq: 3, httpVersion: "HTTP/2.0", responseVersion: "HTTP/1.1", reason: "", contentType: "", error: "connection reset", intercepted: true, interceptedAt: "response", marker: ":default:", replay: "response", modified: true, shown: false, messages: 0 }),
     makeFlow({ seq: 4, type: "dns", method: "A", scheme: "dns", path: "", url: "dns://10.0.0.1:53", httpVersion: "", comment: "日本語 ✓", ts: 1_700_000_000.123456 }),
   ];
   // Across threads the batch is structured-cloned, as postMessage does.

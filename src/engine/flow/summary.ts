@@ -22,7 +22,7 @@ export function readable(target: string): string {
 /** The per-protocol part of a summary. */
 type Specific = Pick<
   FlowSummary,
-  "interceptedAt" | "method" | "scheme" | "host" | "port" | "path" | "url" | "httpVersion" | "status" | "reason" | "contentType" | "reqSize" | "respSize" | "duration" | "messages"
+  "interceptedAt" | "method" | "scheme" | "host" | "port" | "path" | "url" | "httpVersion" | "responseVersion" | "status" | "reason" | "contentType" | "reqSize" | "respSize" | "duration" | "messages"
 >;
 
 function httpPart(f: HTTPFlow, showHost: boolean): Specific {
@@ -39,6 +39,7 @@ function httpPart(f: HTTPFlow, showHost: boolean): Specific {
     path: readable(req.path),
     url: readable(showHost ? req.pretty_url : req.url),
     httpVersion: req.http_version,
+    responseVersion: res && res.http_version !== req.http_version ? res.http_version : undefined,
     status: res?.status_code,
     reason: res?.reason,
     contentType: res?.plainHeaders.get("content-type"),
@@ -69,6 +70,7 @@ function streamPart(f: TCPFlow): Specific {
     path: "",
     url: `${f.type}://${formatAddress(addr)}`,
     httpVersion: "",
+    responseVersion: undefined,
     status: undefined,
     reason: undefined,
     contentType: undefined,
@@ -93,6 +95,7 @@ function dnsPart(f: DNSFlow): Specific {
     path: res ? res.answerText() : "",
     url: q ? `dns://${q.name}` : "dns://",
     httpVersion: "",
+    responseVersion: undefined,
     status: res ? res.rcode : undefined,
     reason: res ? rcodeName(res.rcode) : undefined,
     contentType: undefined,
@@ -133,6 +136,7 @@ export function summarize(flow: Flow, seq: number, shown: boolean, showHost = tr
     path: p.path,
     url: p.url,
     httpVersion: p.httpVersion,
+    responseVersion: p.responseVersion,
     status: p.status,
     reason: p.reason,
     contentType: p.contentType,

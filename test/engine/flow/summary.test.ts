@@ -33,18 +33,23 @@ test("every kind of flow's summary crosses a batch and reads back: flags, option
   const tcp = new TCPFlow(client(), new Server(["tcp.test", 7]));
   tcp.messages.push(new TCPMessage(true, Buffer.from("ping")), new TCPMessage(false, Buffer.from("pong!")));
   const dns = new DNSFlow(client(), new Server(["1.1.1.1", 53]), new DNSMessage({ id: 1, type: "query", questions: [{ name: "example.test", type: "A", class: "IN" }] }));
-  const flows: Flow[] = [get, live, failed, tcp, dns];
+  // An HTTP/2 client of an HTTP/1.1 server: the summary carries both versions, as mitmdump prints them.
+  const h2 = new HTTPFlow(client(), new Server(["h1.test", 443]), new Request({ method: "GET", scheme: "https", host: "h1.test", port: 443, path: "/", http_version: "HTTP/2.0", headers: [], content: new Uint8Array(0) }));
+  h2.response = new Response({ status_code: 200, reason: "OK", http_version: "HTTP/1.1", headers: [], content: Buffer.from("ok") });
+  h2.live = false;
+  const flows: Flow[] = [get, live, failed, tcp, dns, h2];
 
   for (const showHost of [true, false]) {
     const summaries = flows.map((f, i) => summarize(f, i + 1, i % 2 === 0, showHost));
     const back = decodeSummaries(encodeSummaries(summaries));
     assert.deepEqual(back.slice(1), summaries.slice(1), "what crosses is the summary, field for field");
-    assert.deepEqual(back.map((s) => [s.type, s.url, s.status, s.error, s.interceptedAt, s.marker, s.shown]), [
-      ["http", "http://app.test/日本語?q=1", 404, undefined, undefined, ":star:", true],
-      ["http", "https://api.test/p", undefined, undefined, "request", "", false],
-      ["http", "http://down.test:81/", undefined, "connection refused", undefined, "", true],
-      ["tcp", "tcp://tcp.test:7", undefined, undefined, undefined, "", false],
-      ["dns", "dns://example.test", undefined, undefined, undefined, "", true],
+    assert.deepEqual(back.map((s) => [s.type, s.url, s.status, s.error, s.interceptedAt, s.marker, s.shown, s.httpVersion, s.responseVersion]), [
+      ["http", "http://app.test/日本語?q=1", 404, undefined, undefined, ":star:", true, "HTTP/1.1", undefined],
+      ["http", "https://api.test/p", undefined, undefined, "request", "", false, "HTTP/1.1", undefined],
+      ["http", "http://down.test:81/", undefined, "connection refused", undefined, "", true, "HTTP/1.1", undefined],
+      ["tcp", "tcp://tcp.test:7", undefined, undefined, undefined, "", false, "", undefined],
+      ["dns", "dns://example.test", undefined, undefined, undefined, "", true, "", undefined],
+      ["http", "https://h1.test/", 200, undefined, undefined, "", false, "HTTP/2.0", "HTTP/1.1"],
     ]);
     // The separator inside the comment became a replacement character rather than shifting the fields after it.
     assert.equal(back[0]?.comment, "a comment with a \ufffd in it");

@@ -40,6 +40,7 @@ export function makeFlow(over: Partial<FlowSummary> = {}): FlowSummary {
     // As pretty_url gives it: the port when it is not the scheme's.
     url: `${scheme}://${host}${port === defaultPort ? "" : `:${port}`}${path}`,
     httpVersion: "HTTP/1.1",
+    responseVersion: undefined,
     status: 200,
     reason: "OK",
     contentType: "application/json; charset=utf-8",
