@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import type { CommandRegistry } from "./commands.ts";
 import { writeFlowFile, type FlowFileRead } from "./save-stream.ts";
-import { leftOutReason } from "./flow-file-format.ts";
+import { formatNote, leftOutReason } from "./flow-file-format.ts";
 import { savePath } from "./save-path.ts";
 import { EXPORT_FORMATS, exportFlow, type ExportFormat } from "./flow/export.ts";
 import { toHar } from "./flow/har.ts";
@@ -340,7 +340,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       if (!spec) throw new CommandError("save.file needs a path");
       const { file, append, format } = savePath(spec);
       const { written, leftOut } = await writeFlowFile(file, append, format, ids, (id) => store.readOnce(id));
-      const said = `${counted("saved", written)} to ${file}${leftOut.length ? `; left out ${leftOut.length}: ${leftOutReason(leftOut)}` : ""}`;
+      const said = `${counted("saved", written)} to ${file}${formatNote(file, format)}${leftOut.length ? `; left out ${leftOut.length}: ${leftOutReason(leftOut)}` : ""}`;
       deps.log.write("alert", said);
       return said;
     },

@@ -15,6 +15,14 @@ export function formatForPath(file: string): FlowFileFormat {
   return /\.(mitm|flow)$/i.test(file) ? "mitmproxy" : "pryx";
 }
 
+/**
+ * Said where flows are saved under a name that does not tell the format (`-w flows`, as mitmproxy's
+ * examples name theirs): mitmproxy cannot read the pryx file such a name gets.
+ */
+export function formatNote(file: string, format: FlowFileFormat): string {
+  return format === "pryx" && !/\.pryx$/i.test(file) ? " in pryx's format (mitmproxy reads a file named .mitm or .flow, which pryx writes in mitmproxy's)" : "";
+}
+
 /** What a file holds, told by its first bytes: a flow format, a HAR, nothing, or something else. */
 export type FileContent = FlowFileFormat | "har" | "empty" | "other";
 

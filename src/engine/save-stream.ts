@@ -4,7 +4,7 @@ import type { Options } from "./options.ts";
 import type { Log } from "./log.ts";
 import type { Flow } from "./flow/flow.ts";
 import { decodeFlow } from "./flow/codec.ts";
-import { flowRecord, leftOutReason, sniffFlowFile, type FlowFileFormat } from "./flow-file-format.ts";
+import { flowRecord, formatNote, leftOutReason, sniffFlowFile, type FlowFileFormat } from "./flow-file-format.ts";
 import { fromHar } from "./flow/har.ts";
 import { parseTnetstring } from "./flow/tnetstring.ts";
 import { flowFromMitmproxyState } from "./flow/mitmproxy-flow.ts";
@@ -37,6 +37,8 @@ export class SaveStreamAddon extends FinishedFlows {
     this.close();
     const spec = this.options.get<string | undefined>("save_stream_file");
     if (!spec) return;
+    // A HAR is one JSON document, written whole: a stream of flows appended to it is no HAR.
+    if (/\.har$/i.test(spec)) throw new Error(`cannot stream flows to ${spec}: a HAR is one JSON document, written whole; --set hardump=${spec.replace(/^\+/, "")} writes it when pryx stops, as mitmproxy's hardump does`);
     const { file, append, format } = savePath(spec);
     // Appending to the file -r reads reads back what is appended, without end (a disk filled in
     // seconds); writing it empties it before it is read. mitmdump does both.
@@ -46,6 +48,8 @@ export class SaveStreamAddon extends FinishedFlows {
       this.fd = fs.openSync(file, append ? "a" : "w");
       this.path = file;
       this.format = format;
+      const note = formatNote(file, format);
+      if (note) this.log.info(`saving flows to ${file}${note}`);
     } catch (err) {
       throw new Error(`cannot open ${file} to save flows: ${(err as Error).message}`);
     }

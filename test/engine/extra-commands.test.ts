@@ -225,6 +225,8 @@ test("save.file makes missing directories as mitmproxy does; a place nothing can
   const dir = tempDir("pryx-save-dirs-");
   assert.match(String(await run(e, `save.file @all ${dir}/new/sub/flows.pryx`)), /saved 1 flow to .*\/new\/sub\/flows\.pryx/);
   assert.ok(fs.statSync(path.join(dir, "new/sub/flows.pryx")).size > 0);
+  // A name that does not tell the format (mitmproxy's examples use `flows`): the user hears which one it got.
+  assert.match(String(await run(e, `save.file @all ${dir}/flows`)), /saved 1 flow to .*\/flows in pryx's format \(mitmproxy reads a file named \.mitm or \.flow/);
   await assert.rejects(run(e, "save.file @all /proc/nonexistent-pryx-dir/flows.pryx"), /cannot save flows to \/proc\/nonexistent-pryx-dir\/flows\.pryx: ENOENT/);
 });
 

@@ -201,6 +201,26 @@ test("-w to a .mitm file writes mitmproxy's records as flows finish; a UDP flow,
   assert.deepEqual(warnings, [`${file}: UDP flows are not saved: mitmproxy's flow format has no UDP flows (a .pryx file keeps them)`]);
 });
 
+test("-w to a .har name is refused, pointing to hardump (a stream of flows is no HAR); a name that does not tell the format says pryx's is written", (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-save-names-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const options = new Options();
+  registerCoreOptions(options);
+  const log = new Log();
+  const infos: string[] = [];
+  log.setSink((e) => void (e.level === "info" && infos.push(e.msg)));
+  const save = new SaveStreamAddon(options, log);
+  options.onChange((updated) => save.configure(updated));
+  const har = path.join(dir, "capture.har");
+  assert.throws(() => options.setText("save_stream_file", har), new RegExp(`cannot stream flows to ${har}: a HAR is one JSON document.*--set hardump=${har}`));
+  assert.equal(fs.existsSync(har), false, "no file that only looks like a HAR");
+  const plain = path.join(dir, "flows");
+  options.setText("save_stream_file", plain);
+  options.setText("save_stream_file", path.join(dir, "named.pryx"));
+  save.done();
+  assert.deepEqual(infos, [`saving flows to ${plain} in pryx's format (mitmproxy reads a file named .mitm or .flow, which pryx writes in mitmproxy's)`]);
+});
+
 test("a save path is taken as mitmproxy takes one: strftime codes, missing directories made, mitmproxy's format for a .mitm or .flow name, no appending to a file of another format or a HAR, a place nothing can be written to refused (not looping)", (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-save-path-"));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,7 @@
 import type { Loader } from "../hooks/loader.ts";
 import type { Options, OptionValue } from "../options.ts";
 import type { Headers } from "../flow/headers.ts";
+import { constants as bufferConstants } from "node:buffer";
 import { isChunked } from "../http1/serialize.ts";
 
 const UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -16,21 +17,29 @@ function validSize(v: OptionValue): void {
   if (typeof v === "string") parseSize(v);
 }
 
-/** The two thresholds in bytes; undefined when the option is not set. */
+/** The two thresholds in bytes: `limit` undefined when body_size_limit is not set; `stream` at most MAX_HELD_BODY. */
 export interface BodySizes {
   stream: number | undefined;
   limit: number | undefined;
 }
 
-const NONE: BodySizes = { stream: undefined, limit: undefined };
+/**
+ * The largest body pryx can hold: one Buffer's limit (4 GiB on Node 20). mitmproxy holds any body
+ * it has the memory for; pryx streams a larger one as if stream_large_bodies said so, rather than
+ * fail to join its parts (the client waited for a response that never came, and an upload got a
+ * 502 naming a RangeError).
+ */
+export const MAX_HELD_BODY = bufferConstants.MAX_LENGTH;
+
+const HELD_ONLY: BodySizes = { stream: MAX_HELD_BODY, limit: undefined };
 
 /** The thresholds as set now (read once per exchange, as mitmproxy reads them per message). */
 export function bodySizes(options: Options): BodySizes {
-  if (!options.has("body_size_limit")) return NONE;
+  if (!options.has("body_size_limit")) return HELD_ONLY;
   const stream = options.get<string | undefined>("stream_large_bodies");
   const limit = options.get<string | undefined>("body_size_limit");
-  if (stream === undefined && limit === undefined) return NONE;
-  return { stream: stream === undefined ? undefined : parseSize(stream), limit: limit === undefined ? undefined : parseSize(limit) };
+  if (stream === undefined && limit === undefined) return HELD_ONLY;
+  return { stream: Math.min(stream === undefined ? MAX_HELD_BODY : parseSize(stream), MAX_HELD_BODY), limit: limit === undefined ? undefined : parseSize(limit) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { Options, OptionError } from "../../../src/engine/options.ts";
 import { AddonManager } from "../../../src/engine/hooks/addon-manager.ts";
 import { CommandRegistry } from "../../../src/engine/commands.ts";
 import { Log } from "../../../src/engine/log.ts";
-import { BodySizeAddon, bodySizes, parseSize, sizeVerdict } from "../../../src/engine/builtins/body-size.ts";
+import { BodySizeAddon, MAX_HELD_BODY, bodySizes, parseSize, sizeVerdict } from "../../../src/engine/builtins/body-size.ts";
 
 test("sizes are bytes or k/m/g/t multiples of 1024, as mitmproxy's parse_size", () => {
   assert.equal(parseSize("0"), 0);
@@ -39,7 +39,8 @@ test("a bad size is an OptionError naming the option, from --set before the addo
 
 test("the verdict: over body_size_limit first, then over stream_large_bodies; unknown or empty sizes pass", async () => {
   const options = await optionsWithAddon();
-  assert.deepEqual(bodySizes(options), { stream: undefined, limit: undefined });
+  // Unset, a body streams only when it is larger than pryx can hold (one Buffer's limit).
+  assert.deepEqual(bodySizes(options), { stream: MAX_HELD_BODY, limit: undefined });
   options.update({ stream_large_bodies: "1k", body_size_limit: "4k" });
   const sizes = bodySizes(options);
   assert.deepEqual(sizes, { stream: 1024, limit: 4096 });
@@ -49,4 +50,17 @@ test("the verdict: over body_size_limit first, then over stream_large_bodies; un
   assert.equal(sizeVerdict(sizes, 1025), "stream");
   assert.equal(sizeVerdict(sizes, 4096), "stream");
   assert.equal(sizeVerdict(sizes, 4097), "limit");
+});
+
+test("a body larger than one Buffer can hold streams, whatever the options say, rather than fail to be joined", async () => {
+  const huge = MAX_HELD_BODY + 1;
+  assert.equal(sizeVerdict(bodySizes(new Options()), huge), "stream", "before the body_size addon is loaded");
+  const options = await optionsWithAddon();
+  assert.equal(sizeVerdict(bodySizes(options), huge), "stream");
+  assert.equal(sizeVerdict(bodySizes(options), MAX_HELD_BODY), undefined);
+  options.update({ stream_large_bodies: "100g" });
+  assert.equal(bodySizes(options).stream, MAX_HELD_BODY);
+  // body_size_limit still comes first: such a body over it is refused.
+  options.update({ body_size_limit: "5g" });
+  assert.equal(sizeVerdict(bodySizes(options), 6 * 1024 ** 3), "limit");
 });
