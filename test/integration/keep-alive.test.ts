@@ -237,3 +237,23 @@ test("a client that goes mid-body: a chunked upload streamed to the server (stre
   assert.deepEqual(origin.ended.filter((e) => e.startsWith("POST")), [], "no cut-off upload looked whole to the server");
   assert.deepEqual(origin.starts.filter((s) => s === "POST /buffered"), []);
 });
+
+test("pipelined requests before bytes that are no request are answered first, then the 400, as mitmproxy does", { timeout: 10_000 }, async (t) => {
+  const origin = await startHttpOrigin((req, res) => res.end(req.url));
+  const proxy = await startProxy();
+  const client = await RawClient.connect(proxy.port);
+  closeAfter(t, client, proxy, origin);
+  const req = (p: string): string => `GET http://127.0.0.1:${origin.port}${p} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`;
+  client.send(`${req("/one")}${req("/two")}NOT A REQUEST\r\n\r\n`);
+  const got: string[] = [];
+  for (let i = 0; i < 2; i++) got.push((await client.response()).body.toString());
+  assert.deepEqual(got, ["/one", "/two"]);
+  const refused = await client.response();
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.toString(), /^pryx: /);
+  await client.whenClosed();
+  const flows = await proxy.waitFinished(2);
+  assert.deepEqual(flows.map((f) => [f.path, f.status]), [["/one", 200], ["/two", 200]]);
+  // The proxy serves the next client.
+  assert.equal((await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/after`)).body.toString(), "/after");
+});

@@ -114,6 +114,11 @@ export class HttpConnection {
   private processing = false;
   private readonly pool: UpstreamPool;
   private closed = false;
+  /**
+   * The answer to bytes that were no request, held until the complete requests before them in the
+   * same read are answered (mitmproxy answers those first): nothing after them is read.
+   */
+  private afterQueue: Buffer | undefined;
   /** The socket was handed to a tunnel or relay: this handler no longer owns it. */
   private detached = false;
   private liveFlow: HTTPFlow | undefined;
@@ -181,11 +186,17 @@ export class HttpConnection {
   }
 
   private feed(d: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.afterQueue) return;
     const r = this.parser.execute(d);
     if (r.kind === "error") {
       const hint = r.error.lenientWouldPass ? " (--set validate_inbound_headers=false lets such requests through)" : "";
       this.ctx.log.warn(`${formatAddress(this.client.peername)}: ${r.error.message}${hint}`);
+      // Pipelined requests read whole before the bad bytes (no request half-read) still get their answers.
+      if (this.current === undefined && this.queue.length > 0) {
+        this.afterQueue = plainResponse(r.error.status, defaultReason(r.error.status), `pryx: ${r.error.message}`, true);
+        void this.process();
+        return;
+      }
       this.closed = true;
       if (!this.writer.started || !this.liveFlow) this.socket.end(plainResponse(r.error.status, defaultReason(r.error.status), `pryx: ${r.error.message}`, true));
       else this.socket.destroy();
@@ -226,6 +237,10 @@ export class HttpConnection {
           return;
         }
         if (this.queue.length <= 1 && !this.closed) this.socket.resume();
+      }
+      if (this.afterQueue && !this.closed) {
+        this.closed = true;
+        this.socket.end(this.afterQueue);
       }
     } finally {
       this.processing = false;
