@@ -148,6 +148,11 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
     let finished = false;
     let instance: ReturnType<typeof render> | undefined;
     const onSignal = () => finish();
+    // A Ctrl-C that reaches pryx as a signal (pressed in the pager or editor pryx ran, which share
+    // its terminal, or a `kill -INT`) is the Ctrl-C key: mitmproxy's console asks before quitting;
+    // quitting at once lost the session's flows. Before the console is up, it stops the start.
+    let asKey: (() => void) | undefined;
+    const onInterrupt = () => (asKey && !terminalLost ? asKey() : finish());
     const onHangup = () => {
       loseTerminal();
       finish();
@@ -181,7 +186,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       // Later, not now: signal-exit (Ink's exit hook) re-raises a signal that finds no other
       // listener, which would kill the process before the caller shuts the engine down cleanly.
       setImmediate(() => {
-        process.off("SIGINT", onSignal);
+        process.off("SIGINT", onInterrupt);
         process.off("SIGTERM", onSignal);
         process.off("SIGHUP", onHangup);
         process.off("exit", restore);
@@ -191,7 +196,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       else resolve();
     };
 
-    process.on("SIGINT", onSignal);
+    process.on("SIGINT", onInterrupt);
     process.on("SIGTERM", onSignal);
     process.on("SIGHUP", onHangup);
     process.on("exit", restore);
@@ -214,6 +219,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
     });
 
     colours = () => ctrl.terminalRestore();
+    asKey = () => void ctrl.key({ name: "ctrl c", text: "" });
     stdout.write(ENTER_ALT);
     try {
       instance = render(<App ctrl={ctrl} theme={theme} />, {

@@ -116,3 +116,28 @@ test("the real console: a terminal that goes away (as when an SSH connection dro
   while (!(existsSync(rc) && readFileSync(rc, "utf8").trim()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.equal(readFileSync(rc, "utf8").trim(), "0");
 });
+
+test("the real console: a Ctrl-C that arrives as a signal (from the pager pryx ran, or kill -INT) asks before quitting, as mitmproxy's does", { skip: !have("tmux") || !have("pgrep") ? "needs tmux and pgrep" : false, timeout: 90_000 }, async () => {
+  const home = tempDir("pryx-e2e-");
+  const confdir = path.join(home, "conf");
+  const exited = path.join(home, "exited");
+  try {
+    tmux("new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, `node bin/pryx.mjs -n --confdir ${confdir}; echo $? > ${exited}; sleep 60`);
+    await waitScreen((s) => s.includes("[0/0]"), "the console", 40_000);
+    const pid = Number((await promisify(execFile)("pgrep", ["-f", `^node bin/pryx.mjs -n --confdir ${confdir}`], { encoding: "utf8" })).stdout.trim().split("\n")[0]);
+    assert.ok(pid > 0, "pryx's pid");
+    process.kill(pid, "SIGINT");
+    await waitScreen((s) => s.includes("Quit pryx? (y/n)"), "the quit question");
+    tmux("send-keys", "-t", "e2e", "n");
+    await waitScreen((s) => !s.includes("Quit pryx?") && s.includes("[0/0]"), "the console again");
+    assert.equal(existsSync(exited), false, "still running after n");
+    process.kill(pid, "SIGINT");
+    await waitScreen((s) => s.includes("Quit pryx? (y/n)"), "the quit question again");
+    tmux("send-keys", "-t", "e2e", "y");
+    const deadline = Date.now() + 20_000;
+    while (!(existsSync(exited) && readFileSync(exited, "utf8").trim()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(readFileSync(exited, "utf8").trim(), "0");
+  } finally {
+    stop();
+  }
+});
