@@ -923,7 +923,9 @@ export class Controller {
     this.lastCommand = line;
     const busy = this.filterBusy(line);
     try {
-      this.showResult(await this.execute(line), fromPrompt);
+      const value = await this.execute(line);
+      // `set`'s answer only confirms what was typed (a long filter from `f`): the status line, cut to fit, not a viewer over the list.
+      this.showResult(value, fromPrompt && !/^\s*set\s/.test(line));
     } catch (err) {
       this.error(err);
     } finally {

@@ -308,7 +308,7 @@ test("help lists every operator of the filter language, from the engine's own ta
 test("a prompt command's result the status line cannot hold opens in the data viewer; q goes back", async () => {
   const engine = new FakeEngine();
   const curl = `curl -X POST 'http://api.example.com/${"long/".repeat(30)}' -H 'content-type: application/json'`;
-  engine.onCommand = (line) => (line.startsWith("cut ") ? "Host: api.example.com\r\nAccept: */*\r\nX-Tab: a\tb\r\n" : line.startsWith("export curl ") ? curl : line === "short" ? "one line" : line === "row" ? "GET,http://x.test/\r\n" : undefined);
+  engine.onCommand = (line) => (line.startsWith("cut ") ? "Host: api.example.com\r\nAccept: */*\r\nX-Tab: a\tb\r\n" : line.startsWith("export curl ") ? curl : line === "short" ? "one line" : line === "row" ? "GET,http://x.test/\r\n" : line.startsWith("set view_filter ") ? `view_filter = ${line.slice(16)}` : undefined);
   engine.commands = [...engine.commands, { name: "cut", signature: "cut flows cuts", help: "" }, { name: "export", signature: "export format flow", help: "" }, { name: "short", signature: "short", help: "" }, { name: "row", signature: "row", help: "" }];
   const h = await renderConsole({ engine, width: 80 });
   try {
@@ -335,6 +335,10 @@ test("a prompt command's result the status line cannot hold opens in the data vi
     await runAtPrompt(h, "row");
     const row = await waitForText(h, "GET,http://x.test/");
     assert.doesNotMatch(row, /\\x0d/);
+    // set's answer only confirms what was typed: a filter longer than the screen stays in the status line, cut to fit.
+    await runAtPrompt(h, `set view_filter ~u /${"segment/".repeat(12)}`);
+    const set = await waitForText(h, "view_filter = ~u /segment/");
+    assert.doesNotMatch(set, /Data viewer/);
   } finally {
     h.unmount();
   }
