@@ -129,7 +129,8 @@ export function optionsFromArgs(a: CommonArgs): Record<string, OptionText> {
     else if (f.kind === "str") put(f.option, lastOne(v as string | string[]));
     else put(f.option, (v as string[]).map(f.kind === "paths" ? pathFrom : String));
   }
-  put("rfile", a.rfile ? pathFrom(a.rfile) : undefined);
+  // `-r -` reads standard input, as mitmdump's does.
+  put("rfile", a.rfile ? (a.rfile === "-" ? "-" : pathFrom(a.rfile)) : undefined);
   put("confdir", a.confdir ? pathFrom(a.confdir) : undefined);
   // -q is mitmdump's: no flow lines and only errors logged (--flow-detail 0 alone still logs where it listens).
   put("termlog_verbosity", a.verbose ? "debug" : a.q ? "error" : undefined);
@@ -316,6 +317,10 @@ async function runDump(argv: CommonArgs & { filter?: string[]; jsonl?: boolean }
 
 async function runConsoleCommand(argv: CommonArgs): Promise<void> {
   const options = orExit(() => optionsFromArgs(argv));
+  if (lastSet(options, "rfile", "") === "-") {
+    printError("-r - reads flows from standard input, which the console reads its keys from: pipe them to `pryx dump -r -`, or save them to a file for -r");
+    process.exit(2);
+  }
   // Start-up logs and flows read with -r arrive before the console subscribes: keep them for it.
   const early: EngineEvent[] = [];
   let stopEarly: () => void = () => undefined;

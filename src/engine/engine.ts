@@ -296,7 +296,7 @@ export class Engine {
         // Nothing in it is a flow (not a flow file at all): an error, as a missing file is (mitmdump exits 1).
         if (count === 0 && errors.length > 0) throw noFlowError(rfile, errors);
         for (const e of errors) this.log.warn(e);
-        this.log.info(`read ${count} flow${count === 1 ? "" : "s"} from ${rfile}`);
+        this.log.info(`read ${count} flow${count === 1 ? "" : "s"} from ${rfile === "-" ? "standard input" : rfile}`);
       } catch (err) {
         // Dump stops; the console says so in its event log and serves on, as mitmproxy's console does.
         if (this.init.failOnStartupErrors) throw err;

@@ -210,20 +210,26 @@ function* mitmproxyFlowsIn(file: string, buf: Buffer, n: number, read: () => num
  * flows (hooks) or pass them on in batches. Unreadable lines are reported and the rest are read.
  */
 export function* flowsIn(file: string): Generator<Flow, FlowFileRead> {
-  const cannot = (err: unknown): Error => new Error(`cannot read flow file ${file}: ${(err as Error).message}`);
+  // `-`: standard input (`gunzip -c capture.mitm.gz | pryx dump -r -`), left open: it is not the file's to close.
+  const stdin = file === "-";
+  const cannot = (err: unknown): Error => new Error(`cannot read flow file ${stdin ? "from standard input" : file}: ${(err as Error).message}`);
   let fd: number;
   try {
-    fd = fs.openSync(file, "r");
+    fd = stdin ? 0 : fs.openSync(file, "r");
   } catch (err) {
     throw cannot(err);
   }
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
     const read = (): number => {
-      try {
-        return fs.readSync(fd, buf, 0, buf.length, null);
-      } catch (err) {
-        throw cannot(err);
+      for (;;) {
+        try {
+          return fs.readSync(fd, buf, 0, buf.length, null);
+        } catch (err) {
+          // A pipe left non-blocking by whoever wrote it: wait for its next bytes.
+          if ((err as NodeJS.ErrnoException).code === "EAGAIN") Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+          else throw cannot(err);
+        }
       }
     };
     let n = read();
@@ -270,7 +276,7 @@ export function* flowsIn(file: string): Generator<Flow, FlowFileRead> {
     if (last) yield last;
     return { count, errors, format: "pryx" };
   } finally {
-    fs.closeSync(fd);
+    if (!stdin) fs.closeSync(fd);
   }
 }
 

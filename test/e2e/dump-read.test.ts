@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { runPryx } from "../helpers/cli.ts";
+import { spawn } from "node:child_process";
+import { BIN, REPO, runPryx } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 import { encodeFlow } from "../../src/engine/flow/codec.ts";
 import { Client, Server } from "../../src/engine/flow/connection.ts";
@@ -36,4 +37,27 @@ test("ctx.master.shutdown() stops pryx as Ctrl-C does (mitmproxy's shutdown exam
   t.after(() => clearTimeout(timer));
   assert.equal(await d.exited, 0, d.stderr());
   assert.match(d.stderr(), /done ran/);
+});
+
+test("dump -r - reads flows from standard input, as mitmdump -r - does; the console refuses it, its keys come from there", { timeout: 30_000 }, async () => {
+  const dir = tempDir("pryx-dump-stdin-");
+  const flow = new HTTPFlow(new Client(["127.0.0.1", 5001], ["127.0.0.1", 8080]), new Server(["app.test", 80]), Request.make("GET", "http://app.test/piped"));
+  flow.response = Response.make(200, "ok");
+  flow.live = false;
+  const run = (args: string[], input: string) => {
+    const proc = spawn(process.execPath, [BIN, ...args], { cwd: REPO, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    proc.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    proc.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+    proc.stdin.end(input);
+    return new Promise<{ code: number | null; out: string; err: string }>((resolve) => proc.once("exit", (code) => resolve({ code, out, err })));
+  };
+  const d = await run(["dump", "-n", "--confdir", path.join(dir, "conf"), "-r", "-"], `${encodeFlow(flow)}\n`);
+  assert.equal(d.code, 0, d.err);
+  assert.match(d.out, /^127\.0\.0\.1:5001 GET http:\/\/app\.test\/piped << 200 OK 2b/m);
+  assert.match(d.err, /read 1 flow from standard input/);
+  const c = await run(["-n", "--confdir", path.join(dir, "conf"), "-r", "-"], "");
+  assert.equal(c.code, 2);
+  assert.match(c.err, /-r - reads flows from standard input, which the console reads its keys from: pipe them to `pryx dump -r -`/);
 });

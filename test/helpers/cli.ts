@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { deadPort, waitUntil } from "./wait.ts";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const BIN = path.join(REPO, "bin/pryx.mjs");
+export const BIN = path.join(REPO, "bin/pryx.mjs");
 
 export interface Pryx {
   proc: ChildProcess;
