@@ -108,7 +108,7 @@ export async function loadOrCreateCA(confdir: string, keySize = 2048): Promise<C
     const mitmproxyKeyFile = await readIfExists(mitmproxyCa, paths);
     if (mitmproxyKeyFile !== undefined) adoptedFrom = mitmproxyCa;
     // If another pryx created the CA between our read and our write, this keeps theirs and we load it.
-    created = await writeKeyFileExclusively(paths, mitmproxyKeyFile?.toString('latin1') ?? createCAKeyFile(keySize));
+    created = await writeExclusively(paths, paths.key, mitmproxyKeyFile?.toString('latin1') ?? createCAKeyFile(keySize), 0o600);
     keyFile = await readIfExists(paths.key, paths);
     if (keyFile === undefined) {
       throw new CAError(paths.key, 'vanished right after pryx created it', recreateHint(paths));
@@ -149,24 +149,25 @@ function createCAKeyFile(keySize: number): string {
 }
 
 /**
- * Writes the key file so that it appears complete or not at all, and never over
- * an existing one: a temporary file hard-linked into place. Does nothing when the
- * name was taken meanwhile, and says whether it wrote the file.
+ * Writes a CA file so that it appears complete or not at all, and never over an
+ * existing one: a temporary file hard-linked into place. Another pryx starting on the
+ * same confdir at the same moment otherwise read the file half-written and called it
+ * corrupt. Does nothing when the name was taken meanwhile, and says whether it wrote the file.
  */
-async function writeKeyFileExclusively(paths: CAPaths, contents: string): Promise<boolean> {
-  const tmp = `${paths.key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+async function writeExclusively(paths: CAPaths, file: string, contents: string | Buffer, mode: number): Promise<boolean> {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await fs.writeFile(tmp, contents, { mode: 0o600, flag: 'wx' });
-    await fs.chmod(tmp, 0o600); // the umask could have dropped owner bits
+    await fs.writeFile(tmp, contents, { mode, flag: 'wx' });
+    await fs.chmod(tmp, mode); // the umask could have dropped owner bits
     try {
-      await fs.link(tmp, paths.key);
+      await fs.link(tmp, file);
       return true;
     } catch (err) {
       if (errorCode(err) === 'EEXIST') return false;
       // Some filesystems (FAT, some FUSE mounts) have no hard links; exclusive create still never overwrites.
       if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV'].includes(errorCode(err) ?? '')) throw err;
       try {
-        await fs.writeFile(paths.key, contents, { mode: 0o600, flag: 'wx' });
+        await fs.writeFile(file, contents, { mode, flag: 'wx' });
         return true;
       } catch (err2) {
         if (errorCode(err2) === 'EEXIST') return false;
@@ -174,7 +175,7 @@ async function writeKeyFileExclusively(paths: CAPaths, contents: string): Promis
       }
     }
   } catch (err) {
-    throw new CAError(paths.key, `could not be written (${describe(err)})`, `Check that ${paths.dir} is writable.`);
+    throw new CAError(file, `could not be written (${describe(err)})`, `Check that ${paths.dir} is writable.`);
   } finally {
     await fs.rm(tmp, { force: true });
   }
@@ -277,16 +278,9 @@ type Check = (bytes: Buffer) => true | string;
 async function ensurePublicCopy(paths: CAPaths, file: string, fresh: Buffer, check: Check): Promise<Buffer> {
   let bytes = await readIfExists(file, paths);
   if (bytes === undefined) {
-    try {
-      await fs.writeFile(file, fresh, { mode: 0o644, flag: 'wx' });
-      return fresh;
-    } catch (err) {
-      if (errorCode(err) !== 'EEXIST') {
-        throw new CAError(file, `could not be written (${describe(err)})`, `Check that ${paths.dir} is writable.`);
-      }
-      bytes = await readIfExists(file, paths);
-      if (bytes === undefined) throw new CAError(file, 'vanished while pryx wrote it', recreateHint(paths, file));
-    }
+    if (await writeExclusively(paths, file, fresh, 0o644)) return fresh;
+    bytes = await readIfExists(file, paths);
+    if (bytes === undefined) throw new CAError(file, 'vanished while pryx wrote it', recreateHint(paths, file));
   }
   const verdict = check(bytes);
   if (verdict !== true) throw new CAError(file, verdict, recreateHint(paths, file));

@@ -184,6 +184,14 @@ test('created says whether this call made the CA (the first run says so to the u
   assert.equal((await loadOrCreateCA(dir)).created, false);
 });
 
+test('several starts at once on a new confdir all get the one CA, made once, and leave no temporary file', async (t) => {
+  const dir = tmpConfdir((fn) => t.after(fn));
+  const cas = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateCA(dir)));
+  assert.equal(cas.filter((ca) => ca.created).length, 1);
+  assert.ok(cas.every((ca) => ca.certPem === cas[0]!.certPem));
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
+});
+
 test("a confdir holding mitmproxy's CA (mitmproxy-ca.pem) gets that CA, not a new one: what trusts mitmproxy trusts pryx", async (t) => {
   const theirs = await loadOrCreateCA(tmpConfdir((fn) => t.after(fn), 'mitmproxy-made'));
   const dir = tmpConfdir((fn) => t.after(fn));
