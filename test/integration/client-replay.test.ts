@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
@@ -189,19 +189,43 @@ test("flow.mark sets mitmproxy's markers: an emoji name or a letter is kept and 
   assert.deepEqual(await ids("~marked"), [b!.id]);
 });
 
-test("client_replay set while the proxy runs (the console's :set) replays the file at once", { timeout: 15_000 }, async (t) => {
-  let served = 0;
+/** An origin that counts the requests it serves, and a proxy, both closed after the test. */
+async function countingOriginAndProxy(t: TestContext) {
+  let count = 0;
   const origin = await startHttpOrigin((_req, res) => {
-    served++;
+    count++;
     res.end("ok");
   });
   const proxy = await startProxy();
   closeAfter(t, proxy, origin);
+  return { origin, proxy, served: () => count };
+}
+
+test("client_replay set while the proxy runs (the console's :set) replays the file at once", { timeout: 15_000 }, async (t) => {
+  const { origin, proxy, served } = await countingOriginAndProxy(t);
   const dir = tempDir("pryx-replay-later-");
   const file = path.join(dir, "one.pryx");
   const flow = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["127.0.0.1", origin.port]), Request.make("GET", `http://127.0.0.1:${origin.port}/again`));
   flow.live = false;
   fs.writeFileSync(file, `${encodeFlow(flow)}\n`);
   proxy.engine.options.setText("client_replay", file);
-  await waitUntil(() => served === 1, "the file's request replayed");
+  await waitUntil(() => served() === 1, "the file's request replayed");
+});
+
+test("client replay of a file with WebSocket flows says it leaves them out, as mitmdump does, and replays the rest", { timeout: 15_000 }, async (t) => {
+  const { origin, proxy, served } = await countingOriginAndProxy(t);
+  const { WebSocketData } = await import("../../src/engine/flow/websocket.ts");
+  const make = (p: string, ws: boolean): HTTPFlow => {
+    const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["127.0.0.1", origin.port]), Request.make("GET", `http://127.0.0.1:${origin.port}${p}`));
+    if (ws) f.websocket = new WebSocketData();
+    f.live = false;
+    return f;
+  };
+  const file = path.join(tempDir("pryx-replay-ws-"), "mixed.pryx");
+  fs.writeFileSync(file, [make("/plain", false), make("/socket", true), make("/socket2", true)].map((f) => `${encodeFlow(f)}\n`).join(""));
+  proxy.engine.options.setText("client_replay", file);
+  await proxy.waitLog(/client replay: 2 WebSocket flows not replayed: only HTTP requests are/);
+  await waitUntil(() => served() === 1, "the plain request replayed");
+  const said = await proxy.engine.commands.call("replay.client.file", file);
+  assert.equal(said, "replaying 1 flow; 2 WebSocket flows not replayed: only HTTP requests are");
 });

@@ -59,7 +59,11 @@ export class ClientPlaybackAddon {
     if (!updated.has("client_replay")) return;
     const files = this.options.client_replay as string[];
     if (!files.length) return;
-    const requests = files.flatMap((file) => this.read(file, "client_replay"));
+    const flows = files.flatMap((file) => this.read(file, "client_replay"));
+    const requests = this.replayable(flows);
+    // mitmdump says "Can't replay WebSocket flows."; they were left out without a word.
+    const left = leftOut(flows, requests);
+    if (left) this.log.warn(`client replay: ${left}`);
     this.log.info(`client replay: ${requests.length} request${requests.length === 1 ? "" : "s"} from ${files.join(", ")}`);
     if (this.started) this.enqueue(requests);
     else this.fromOption = requests;
@@ -89,9 +93,9 @@ export class ClientPlaybackAddon {
     this.queue = [];
   }
 
-  /** The replayable flows of a file; unreadable entries are logged under `label`. */
-  private read(file: string, label: string): HTTPFlow[] {
-    return this.replayable(flowsOfFile(file, this.log, label));
+  /** The flows of a file; unreadable entries are logged under `label`. */
+  private read(file: string, label: string): Flow[] {
+    return flowsOfFile(file, this.log, label);
   }
 
   private replayable(flows: Flow[]): HTTPFlow[] {
@@ -104,11 +108,11 @@ export class ClientPlaybackAddon {
     const requests = this.replayable(flows);
     // Nothing to replay: say why rather than "replaying 0 flows" (mitmproxy refuses the same flows).
     if (requests.length === 0 && flows.length > 0) {
-      const kinds = [...new Set(flows.map((f) => (f instanceof HTTPFlow ? (f.websocket ? "WebSocket" : "CONNECT") : f.type.toUpperCase())))].join(" and ");
-      throw new Error(`cannot replay ${kinds} flows: only HTTP requests are replayed`);
+      throw new Error(`cannot replay ${kindsOf(flows)} flows: only HTTP requests are replayed`);
     }
     this.enqueue(requests);
-    return `replaying ${requests.length} flow${requests.length === 1 ? "" : "s"}`;
+    const left = leftOut(flows, requests);
+    return `replaying ${requests.length} flow${requests.length === 1 ? "" : "s"}${left ? `; ${left}` : ""}`;
   }
 
   /** Lanes sending requests, at most client_replay_concurrency; `drained` settles when none is left. */
@@ -141,4 +145,17 @@ export class ClientPlaybackAddon {
       if (this.lanes === 0) this.settle?.();
     }
   }
+}
+
+/** What a replay leaves out of `flows` and why, by kind: undefined when it leaves nothing out. */
+function leftOut(flows: readonly Flow[], requests: readonly HTTPFlow[]): string | undefined {
+  const n = flows.length - requests.length;
+  if (n <= 0) return undefined;
+  const kept = new Set<Flow>(requests);
+  return `${n} ${kindsOf(flows.filter((f) => !kept.has(f)))} flow${n === 1 ? "" : "s"} not replayed: only HTTP requests are`;
+}
+
+/** The kinds of flows a replay does not send: "WebSocket", "CONNECT", "TCP"... */
+function kindsOf(flows: readonly Flow[]): string {
+  return [...new Set(flows.map((f) => (f instanceof HTTPFlow ? (f.websocket ? "WebSocket" : "CONNECT") : f.type.toUpperCase())))].join(" and ");
 }
