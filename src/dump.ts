@@ -4,7 +4,7 @@ import { decodeSummaries } from "./summary-codec.ts";
 import { jsonlFlow } from "./dump-json.ts";
 import { DEFAULT_MAX_LINES, lineTextAt, renderContent, type ViewName } from "./tui/contentviews/index.ts";
 import type { MessageSchema, SchemaFor } from "./proto-definitions.ts";
-import { contentMissing, sanitize } from "./tui/format.ts";
+import { contentMissing, isHttp1, sanitize } from "./tui/format.ts";
 import { escapeAscii } from "./tui/detail-lines.ts";
 
 export interface DumpOptions {
@@ -36,8 +36,6 @@ export function formatDuration(s: number | undefined): string {
   if (s === undefined) return "";
   return s < 1 ? `${Math.round(s * 1000)}ms` : `${s.toFixed(2)}s`;
 }
-
-const isHttp1 = (version: string): boolean => version === "HTTP/1.1" || version === "HTTP/1.0";
 
 /**
  * The HTTP versions mitmdump prints beside the request and before the status: none between an

@@ -209,6 +209,9 @@ function* mitmproxyFlowsIn(file: string, buf: Buffer, n: number, read: () => num
  * in 1 MiB pieces: a 200 MB file never sits in memory whole, and the caller may await between
  * flows (hooks) or pass them on in batches. Unreadable lines are reported and the rest are read.
  */
+/** What a read of standard input waits on, 5 ms at a time, when the pipe has nothing yet. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 export function* flowsIn(file: string): Generator<Flow, FlowFileRead> {
   // `-`: standard input (`gunzip -c capture.mitm.gz | pryx dump -r -`), left open: it is not the file's to close.
   const stdin = file === "-";
@@ -227,7 +230,7 @@ export function* flowsIn(file: string): Generator<Flow, FlowFileRead> {
           return fs.readSync(fd, buf, 0, buf.length, null);
         } catch (err) {
           // A pipe left non-blocking by whoever wrote it: wait for its next bytes.
-          if ((err as NodeJS.ErrnoException).code === "EAGAIN") Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+          if ((err as NodeJS.ErrnoException).code === "EAGAIN") Atomics.wait(PAUSE, 0, 0, 5);
           else throw cannot(err);
         }
       }

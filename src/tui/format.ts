@@ -431,6 +431,9 @@ export function flowRowLines(layout: string | undefined, width: number): 1 | 2 {
   return layout === "list" || (layout === "default" && width < 100) ? 2 : 1;
 }
 
+/** HTTP/1.0 or 1.1: the versions the list and dump's lines leave unnamed, as mitmproxy's do. */
+export const isHttp1 = (version: string): boolean => version === "HTTP/1.1" || version === "HTTP/1.0";
+
 /**
  * A flow's two lines in the list layout, as mitmproxy's LIST rows: the focus mark, flags,
  * method and the whole URL (its HTTP version when not 1.x) first; then, under it, `←` and the
@@ -440,7 +443,7 @@ export function flowListCells(f: FlowSummary, focused: boolean, width: number, g
   const method = f.type === "http" ? f.method : f.type === "dns" ? f.method || "DNS" : schemeLabel(f);
   const { host, path } = urlParts(f);
   const scheme = f.type === "http" ? `${f.scheme}://` : "";
-  const version = f.type === "http" && f.httpVersion && !/^HTTP\/1\.[01]$/.test(f.httpVersion) ? ` ${f.httpVersion}` : "";
+  const version = f.type === "http" && f.httpVersion && !isHttp1(f.httpVersion) ? ` ${f.httpVersion}` : "";
   const room = Math.max(8, width - 2 - 4 - columns(method) - 1 - columns(version));
   const first: Cell[] = [
     focusCell(focused),

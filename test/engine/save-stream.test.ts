@@ -32,6 +32,18 @@ function tmpFile(t: { after(fn: () => void): void }, text: string): string {
   return file;
 }
 
+/** The save addon wired to core options, as the engine wires it, and the log's messages of `level`. */
+function saveAddon(level?: string): { options: Options; save: SaveStreamAddon; said: string[] } {
+  const options = new Options();
+  registerCoreOptions(options);
+  const log = new Log();
+  const said: string[] = [];
+  if (level) log.setSink((e) => void (e.level === level && said.push(e.msg)));
+  const save = new SaveStreamAddon(options, log);
+  options.onChange((updated) => save.configure(updated));
+  return { options, save, said };
+}
+
 test("a flow file is read piece by piece: lines and multi-byte characters across 1 MiB boundaries, a bad line named by number", (t) => {
   // Bodies of ~700 KB put line ends and multi-byte characters at every offset of the 1 MiB pieces.
   const bodies = ["é€😀".repeat(60_000), "a".repeat(700_001) + "ü", "short", "€".repeat(233_333)];
@@ -154,11 +166,7 @@ test("export.file raw_response writes the response's bytes exactly: a UTF-8 or b
 
 test("-w saves a TCP or WebSocket connection still open when pryx stops (done), as mitmproxy's save addon does; one that ended is saved once", (t) => {
   const file = tmpFile(t, "");
-  const options = new Options();
-  registerCoreOptions(options);
-  const log = new Log();
-  const save = new SaveStreamAddon(options, log);
-  options.onChange((updated) => save.configure(updated));
+  const { options, save } = saveAddon();
   options.setText("save_stream_file", file);
   const open = new TCPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["db.test", 5432]));
   open.messages.push(new TCPMessage(true, Buffer.from("SELECT 1")));
@@ -177,13 +185,7 @@ test("-w to a .mitm file writes mitmproxy's records as flows finish; a UDP flow,
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-save-mitm-"));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, "capture.mitm");
-  const options = new Options();
-  registerCoreOptions(options);
-  const log = new Log();
-  const warnings: string[] = [];
-  log.setSink((e) => void (e.level === "warn" && warnings.push(e.msg)));
-  const save = new SaveStreamAddon(options, log);
-  options.onChange((updated) => save.configure(updated));
+  const { options, save, said: warnings } = saveAddon("warn");
   options.setText("save_stream_file", file);
   const http = flow("/a", "body");
   save.response(http);
@@ -204,13 +206,7 @@ test("-w to a .mitm file writes mitmproxy's records as flows finish; a UDP flow,
 test("-w to a .har name is refused, pointing to hardump (a stream of flows is no HAR); a name that does not tell the format says pryx's is written", (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-save-names-"));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const options = new Options();
-  registerCoreOptions(options);
-  const log = new Log();
-  const infos: string[] = [];
-  log.setSink((e) => void (e.level === "info" && infos.push(e.msg)));
-  const save = new SaveStreamAddon(options, log);
-  options.onChange((updated) => save.configure(updated));
+  const { options, save, said: infos } = saveAddon("info");
   const har = path.join(dir, "capture.har");
   assert.throws(() => options.setText("save_stream_file", har), new RegExp(`cannot stream flows to ${har}: a HAR is one JSON document.*--set hardump=${har}`));
   assert.equal(fs.existsSync(har), false, "no file that only looks like a HAR");
@@ -250,13 +246,7 @@ test("a save path is taken as mitmproxy takes one: strftime codes, missing direc
 
 test("a disk that fills part-way through a flow leaves the file whole lines: the flow that failed is named and cut off again, the next one is saved whole, and the run's status is a failure", (t) => {
   const file = tmpFile(t, "");
-  const options = new Options();
-  registerCoreOptions(options);
-  const log = new Log();
-  const errors: string[] = [];
-  log.setSink((e) => void (e.level === "error" && errors.push(e.msg)));
-  const save = new SaveStreamAddon(options, log);
-  options.onChange((updated) => save.configure(updated));
+  const { options, save, said: errors } = saveAddon("error");
   options.setText("save_stream_file", file);
   save.response(flow("/one", "first"));
   // The second record: the kernel takes 10 bytes, then says the disk is full (as a filling disk does).

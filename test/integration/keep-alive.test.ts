@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { startProxy } from "../helpers/proxy.ts";
@@ -45,12 +45,18 @@ test("several requests on one client connection reuse one upstream connection", 
   assert.equal((await proxy.waitFinished(5)).length, 5);
 });
 
-test("pipelined requests are answered in order over one upstream connection", { timeout: 10_000 }, async (t) => {
+/** An origin answering with the path it was asked for, a proxy, a raw client of it, and a GET for a path as the client writes it. */
+async function pipelining(t: TestContext) {
   const origin = await startHttpOrigin((req, res) => res.end(req.url));
   const proxy = await startProxy();
   const client = await RawClient.connect(proxy.port);
   closeAfter(t, client, proxy, origin);
   const req = (p: string): string => `GET http://127.0.0.1:${origin.port}${p} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`;
+  return { origin, proxy, client, req };
+}
+
+test("pipelined requests are answered in order over one upstream connection", { timeout: 10_000 }, async (t) => {
+  const { origin, client, req } = await pipelining(t);
   client.send(req("/one") + req("/two") + req("/three"));
   const got: string[] = [];
   for (let i = 0; i < 3; i++) got.push((await client.response()).body.toString());
@@ -239,11 +245,7 @@ test("a client that goes mid-body: a chunked upload streamed to the server (stre
 });
 
 test("pipelined requests before bytes that are no request are answered first, then the 400, as mitmproxy does", { timeout: 10_000 }, async (t) => {
-  const origin = await startHttpOrigin((req, res) => res.end(req.url));
-  const proxy = await startProxy();
-  const client = await RawClient.connect(proxy.port);
-  closeAfter(t, client, proxy, origin);
-  const req = (p: string): string => `GET http://127.0.0.1:${origin.port}${p} HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`;
+  const { origin, proxy, client, req } = await pipelining(t);
   client.send(`${req("/one")}${req("/two")}NOT A REQUEST\r\n\r\n`);
   const got: string[] = [];
   for (let i = 0; i < 2; i++) got.push((await client.response()).body.toString());

@@ -62,7 +62,7 @@ export class ClientPlaybackAddon {
     const flows = files.flatMap((file) => this.read(file, "client_replay"));
     const requests = this.replayable(flows);
     // mitmdump says "Can't replay WebSocket flows."; they were left out without a word.
-    const left = leftOut(flows, requests);
+    const left = leftOut(flows);
     if (left) this.log.warn(`client replay: ${left}`);
     this.log.info(`client replay: ${requests.length} request${requests.length === 1 ? "" : "s"} from ${files.join(", ")}`);
     if (this.started) this.enqueue(requests);
@@ -99,8 +99,7 @@ export class ClientPlaybackAddon {
   }
 
   private replayable(flows: Flow[]): HTTPFlow[] {
-    // A WebSocket's handshake replayed would open a connection nothing drives (mitmproxy refuses it too).
-    return flows.filter((f): f is HTTPFlow => f instanceof HTTPFlow && f.request.method !== "CONNECT" && f.websocket === undefined);
+    return flows.filter(isReplayable);
   }
 
   /** A command's enqueue, said back to the user. */
@@ -111,7 +110,7 @@ export class ClientPlaybackAddon {
       throw new Error(`cannot replay ${kindsOf(flows)} flows: only HTTP requests are replayed`);
     }
     this.enqueue(requests);
-    const left = leftOut(flows, requests);
+    const left = leftOut(flows);
     return `replaying ${requests.length} flow${requests.length === 1 ? "" : "s"}${left ? `; ${left}` : ""}`;
   }
 
@@ -147,12 +146,16 @@ export class ClientPlaybackAddon {
   }
 }
 
+/** An HTTP request to send again: a WebSocket's handshake replayed would open a connection nothing drives (mitmproxy refuses it too). */
+function isReplayable(f: Flow): f is HTTPFlow {
+  return f instanceof HTTPFlow && f.request.method !== "CONNECT" && f.websocket === undefined;
+}
+
 /** What a replay leaves out of `flows` and why, by kind: undefined when it leaves nothing out. */
-function leftOut(flows: readonly Flow[], requests: readonly HTTPFlow[]): string | undefined {
-  const n = flows.length - requests.length;
-  if (n <= 0) return undefined;
-  const kept = new Set<Flow>(requests);
-  return `${n} ${kindsOf(flows.filter((f) => !kept.has(f)))} flow${n === 1 ? "" : "s"} not replayed: only HTTP requests are`;
+function leftOut(flows: readonly Flow[]): string | undefined {
+  const left = flows.filter((f) => !isReplayable(f));
+  if (left.length === 0) return undefined;
+  return `${left.length} ${kindsOf(left)} flow${left.length === 1 ? "" : "s"} not replayed: only HTTP requests are`;
 }
 
 /** The kinds of flows a replay does not send: "WebSocket", "CONNECT", "TCP"... */

@@ -191,14 +191,15 @@ export class HttpConnection {
     if (r.kind === "error") {
       const hint = r.error.lenientWouldPass ? " (--set validate_inbound_headers=false lets such requests through)" : "";
       this.ctx.log.warn(`${formatAddress(this.client.peername)}: ${r.error.message}${hint}`);
+      const answer = plainResponse(r.error.status, defaultReason(r.error.status), `pryx: ${r.error.message}`, true);
       // Pipelined requests read whole before the bad bytes (no request half-read) still get their answers.
       if (this.current === undefined && this.queue.length > 0) {
-        this.afterQueue = plainResponse(r.error.status, defaultReason(r.error.status), `pryx: ${r.error.message}`, true);
+        this.afterQueue = answer;
         void this.process();
         return;
       }
       this.closed = true;
-      if (!this.writer.started || !this.liveFlow) this.socket.end(plainResponse(r.error.status, defaultReason(r.error.status), `pryx: ${r.error.message}`, true));
+      if (!this.writer.started || !this.liveFlow) this.socket.end(answer);
       else this.socket.destroy();
       return;
     }
