@@ -18,6 +18,7 @@ import { App } from "./app.tsx";
 import { Controller } from "./controller.ts";
 import { loadKeymap, userKeymapFiles, type Keymap } from "./keymap.ts";
 import { ENTER_ALT, LEAVE_ALT, terminalHandover } from "./edit/terminal.ts";
+import { EscapeJoiningInput } from "./escape-join.ts";
 import { themeFromEnv } from "./theme.ts";
 import { leaveLostTerminalAtExit } from "../terminal-gone.ts";
 
@@ -147,6 +148,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
   return new Promise<void>((resolve, reject) => {
     let finished = false;
     let instance: ReturnType<typeof render> | undefined;
+    const keyInput = new EscapeJoiningInput(stdin);
     const onSignal = () => finish();
     // A Ctrl-C that reaches pryx as a signal (pressed in the pager or editor pryx ran, which share
     // its terminal, or a `kill -INT`) is the Ctrl-C key: mitmproxy's console asks before quitting;
@@ -183,6 +185,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
         // Unmounting after a render error can throw again; the terminal still has to be restored.
       }
       restore();
+      keyInput.dispose();
       // Later, not now: signal-exit (Ink's exit hook) re-raises a signal that finds no other
       // listener, which would kill the process before the caller shuts the engine down cleanly.
       setImmediate(() => {
@@ -223,7 +226,8 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
     stdout.write(ENTER_ALT);
     try {
       instance = render(<App ctrl={ctrl} theme={theme} />, {
-        stdin,
+        // Ink's own read of the terminal would take an escape sequence split by a slow link as Esc and letters.
+        stdin: keyInput as unknown as NodeJS.ReadStream,
         stdout,
         exitOnCtrlC: false,
         patchConsole: true,

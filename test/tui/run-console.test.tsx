@@ -2,53 +2,13 @@
 import "../../src/tui/interactive-env.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EventEmitter } from "node:events";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { runConsole, KeymapError } from "../../src/tui/index.tsx";
 import { FakeEngine, makeFlows } from "./helpers/fake-engine.ts";
 import { until } from "./helpers/tui.tsx";
 import { tempDir } from "../helpers/temp-dir.ts";
-
-/** A terminal as Ink sees one: a TTY stdin in raw mode and a stdout with a size. */
-class FakeTtyIn extends EventEmitter {
-  isTTY = true;
-  private data: string | null = null;
-  write(s: string) {
-    this.data = s;
-    this.emit("readable");
-  }
-  read() {
-    const d = this.data;
-    this.data = null;
-    return d;
-  }
-  setRawMode() {
-    return this;
-  }
-  setEncoding() {}
-  ref() {}
-  unref() {}
-  resume() {}
-  pause() {}
-}
-
-class FakeTtyOut extends EventEmitter {
-  isTTY = true;
-  columns = 90;
-  rows = 25;
-  out = "";
-  write = (s: string) => {
-    this.out += s;
-    return true;
-  };
-}
-
-function tty() {
-  const stdin = new FakeTtyIn();
-  const stdout = new FakeTtyOut();
-  return { stdin, stdout, streams: { stdin: stdin as unknown as NodeJS.ReadStream, stdout: stdout as unknown as NodeJS.WriteStream } };
-}
+import { tty } from "./helpers/fake-tty.ts";
 
 const confdir = () => tempDir("pryx-console-");
 
