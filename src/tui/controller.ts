@@ -274,6 +274,8 @@ export interface ControllerOptions {
   terminal?: TerminalHandover;
   /** Writes a terminal escape (the OSC 52 clipboard); without one (tests) nothing is written. */
   writeEscape?: (escape: string) => void;
+  /** Stops pryx as a shell job (Ctrl-Z), returning when it is continued (`fg`); without one, console.suspend says it cannot. */
+  stopJob?: () => void;
   /** Where $EDITOR and friends are read from. */
   env?: NodeJS.ProcessEnv;
   /** The prompt's history; by default one kept for the session only. */
@@ -295,6 +297,8 @@ export class Controller {
   private readonly engine: EngineHandle;
   private readonly theme: Theme | undefined;
   private readonly onExit: (error?: Error) => void;
+  private readonly terminal: TerminalHandover;
+  private readonly stopJob: (() => void) | undefined;
   private readonly messageMs: number;
   /** Where the user's keybindings.json is, for console.keymap.load. */
   private readonly confdir: string;
@@ -353,7 +357,9 @@ export class Controller {
     this.history = o.history ?? new CommandHistory();
     this.messageMs = o.messageMs ?? MESSAGE_MS;
     this.confdir = o.ready.confdir;
-    this.editor = new FlowEditor(this.editHost(o.terminal ?? NO_TERMINAL, o.env ?? process.env));
+    this.terminal = o.terminal ?? NO_TERMINAL;
+    this.stopJob = o.stopJob;
+    this.editor = new FlowEditor(this.editHost(this.terminal, o.env ?? process.env));
     this.wholeBodies = new WholeBodies(
       () => this.linesCutoff(),
       FULL_BODY_LIMIT,
@@ -1751,6 +1757,13 @@ export class Controller {
     return v && (VIEW_NAMES as readonly string[]).includes(v) ? (v as ViewName) : "auto";
   }
 
+  /** The normal screen and cooked mode for the shell while stopped; the console again once continued. */
+  private suspend(): void {
+    const stop = this.stopJob;
+    if (!stop) throw new Error("console.suspend: pryx has no terminal of its own here to give back to a shell");
+    this.terminal.run(stop);
+  }
+
   private pop(): void {
     if (this._state.overlay) {
       this.set({ overlay: undefined });
@@ -1922,6 +1935,7 @@ export class Controller {
     add("console.view.flow", "console.view.flow flow", "View a flow's details", (a) => this.openFlow(this.resolveFlowArg(a[0])));
     add("console.view.pop", "console.view.pop", "Close the current view or overlay (asks to quit on the flow list)", () => this.pop());
     add("console.view.help", "console.view.help", "View help for the current view", () => this.openHelp());
+    add("console.suspend", "console.suspend", "Suspend pryx to the shell, as Ctrl-Z does other programs (fg brings it back)", () => this.suspend());
     add("console.view.options", "console.view.options", "View and edit options", () => {
       this.openSingleton("options");
       void this.refreshOptions();

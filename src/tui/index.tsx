@@ -190,6 +190,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       // listener, which would kill the process before the caller shuts the engine down cleanly.
       setImmediate(() => {
         process.off("SIGINT", onInterrupt);
+        process.off("SIGCONT", onContinue);
         process.off("SIGTERM", onSignal);
         process.off("SIGHUP", onHangup);
         process.off("exit", restore);
@@ -207,6 +208,9 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
 
     // The handover repaints through the controller, which the App tells how.
     const terminal = terminalHandover(stdin, stdout, () => ctrl.repaint());
+    // Continued after someone else stopped it (`kill -TSTP`, then `fg`): the shell left the terminal cooked.
+    const onContinue = () => terminal.resume();
+    process.on("SIGCONT", onContinue);
     const ctrl: Controller = new Controller({
       engine,
       ready,
@@ -214,6 +218,10 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       theme,
       terminal,
       writeEscape: (escape) => stdout.write(escape),
+      // The whole process group, as the terminal's own Ctrl-Z would: under `npm start`, npm must
+      // stop too for the shell to see the job stopped. The default action stops pryx right here,
+      // inside the handover; a group no shell controls (pryx started by tmux itself) is not stopped.
+      stopJob: () => process.kill(0, "SIGTSTP"),
       history: new CommandHistory(ready.options.find((o) => o.name === "command_history")?.value === "true" ? path.join(ready.confdir, "command_history") : undefined),
       onExit: (error) => finish(error),
       ...(opts.initialEvents ? { initialEvents: opts.initialEvents } : {}),

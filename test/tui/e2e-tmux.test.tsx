@@ -141,3 +141,45 @@ test("the real console: a Ctrl-C that arrives as a signal (from the pager pryx r
     stop();
   }
 });
+
+test("the real console: Ctrl-Z suspends it to the shell and fg brings it back; stopped from outside (kill -TSTP) and continued, its keys still work", { skip: !have("tmux") || !have("pgrep") || !have("bash") ? "needs tmux, pgrep and bash" : false, timeout: 90_000 }, async () => {
+  const home = tempDir("pryx-e2e-");
+  const confdir = path.join(home, "conf");
+  const command = `node bin/pryx.mjs -n --confdir ${confdir}`;
+  try {
+    const rc = path.join(home, "bashrc");
+    writeFileSync(rc, "PS1='SHELL$ '\n");
+    tmux("new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, `bash --noprofile --rcfile ${rc} -i`);
+    await waitScreen((s) => s.includes("SHELL$"), "the shell");
+    tmux("send-keys", "-t", "e2e", "-l", command);
+    tmux("send-keys", "-t", "e2e", "Enter");
+    const consoleUp = (s: string) => s.includes("[0/0]") && !s.includes("Stopped");
+    await waitScreen(consoleUp, "the console", 40_000);
+
+    const jobStopped = (s: string) => /Stopped\s+node bin\/pryx\.mjs/.test(s) && /^SHELL\$\s*$/m.test(s);
+    /** `fg`, then a key without Enter, which only a raw terminal passes on at once. */
+    const continueAndPressE = async (after: string) => {
+      tmux("send-keys", "-t", "e2e", "-l", "fg");
+      tmux("send-keys", "-t", "e2e", "Enter");
+      await waitScreen(consoleUp, `the console again after ${after}`);
+      tmux("send-keys", "-t", "e2e", "E");
+      await waitScreen((s) => s.includes("q back"), `the event log, opened by E alone after ${after}`);
+    };
+
+    tmux("send-keys", "-t", "e2e", "C-z");
+    await waitScreen((s) => jobStopped(s) && !s.includes("[0/0]"), "the shell's prompt with the job stopped, on the normal screen");
+    await continueAndPressE("Ctrl-Z");
+    tmux("send-keys", "-t", "e2e", "q");
+    await waitScreen((s) => s.includes("q quit"), "the flow list");
+
+    // The shell sets the terminal to its own cooked mode while the job is stopped.
+    const pid = Number((await promisify(execFile)("pgrep", ["-f", `^${command}`], { encoding: "utf8" })).stdout.trim().split("\n")[0]);
+    process.kill(pid, "SIGTSTP");
+    await waitScreen(jobStopped, "the job stopped from outside");
+    await continueAndPressE("kill -TSTP");
+    tmux("send-keys", "-t", "e2e", "Q");
+    await waitScreen((s) => /^SHELL\$\s*$/m.test(s) && !s.includes("q back"), "the shell after Q");
+  } finally {
+    stop();
+  }
+});

@@ -33,6 +33,7 @@ function spyTerminal(): TerminalHandover & { runs: number } {
         t.suspended = false;
       }
     },
+    resume() {},
   };
   return t;
 }

@@ -33,6 +33,11 @@ export interface TerminalHandover {
   run<T>(fn: () => T): T;
   /** True while a child has the terminal. */
   readonly suspended: boolean;
+  /**
+   * Takes the terminal back after pryx was stopped and continued by someone else (`kill -TSTP`,
+   * then `fg`): the shell set it to its own cooked mode and normal screen meanwhile.
+   */
+  resume(): void;
 }
 
 /** The part of a TTY input stream the handover touches. */
@@ -66,6 +71,17 @@ export function terminalHandover(stdin: HandoverInput, stdout: HandoverOutput, r
         repaint();
       }
     },
+    resume() {
+      // A child that has the terminal takes it back itself; pryx's own modes come when it returns.
+      if (suspended) return;
+      if (stdin.isTTY === true && stdin.isRaw === true) {
+        // Node thinks raw mode is on and would skip setting it again; the terminal's says otherwise.
+        stdin.setRawMode?.(false);
+        stdin.setRawMode?.(true);
+      }
+      stdout.write(ENTER_ALT + CLEAN);
+      repaint();
+    },
   };
 }
 
@@ -75,4 +91,5 @@ export const NO_TERMINAL: TerminalHandover = {
   run<T>(fn: () => T): T {
     return fn();
   },
+  resume() {},
 };
