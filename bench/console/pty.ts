@@ -12,12 +12,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { type Child, adoptPid, spawnPiped, stopChild, stopPid } from "../procs.ts";
 import { ID_DIGITS } from "./flowfile.ts";
+import { VtScreen } from "../../test/tui/helpers/vt-screen.ts";
 
 const BSU = "\u001b[?2026h";
 const ESU = "\u001b[?2026l";
-// CSI and OSC sequences; what is left of a frame is its text, one screen row per line.
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;?<>=]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[()][0-9A-Za-z]|\u001b[=>78]/g;
 const ROW_ID = new RegExp(`/(\\d{${ID_DIGITS}})(?=[/?.\\s]|$)`);
 const COUNTS = /\[(\d+)\/(\d+)\]/;
 const TABS = /\[(Request|Response|Detail)(?: intercepted)?\]/;
@@ -30,9 +28,10 @@ export class Frame {
   constructor(
     /** performance.now() when the frame's last byte arrived. */
     readonly at: number,
-    text: string,
+    /** The screen's rows once the frame is drawn. */
+    lines: string[],
   ) {
-    this.lines = text.replace(ANSI, "").replaceAll("\r", "").split("\n");
+    this.lines = lines;
   }
 
   /**
@@ -126,10 +125,16 @@ export class ConsolePty {
   frames = 0;
   #pending = "";
   #lastData = 0;
+  /** The terminal's screen: the console writes only the rows a frame changes. */
+  readonly #screen: VtScreen;
   readonly #waiters = new Set<Waiter>();
   #nodePid: number | undefined;
 
-  private constructor(readonly script: Child) {
+  private constructor(
+    readonly script: Child,
+    size: { rows: number; cols: number },
+  ) {
+    this.#screen = new VtScreen(size.rows, size.cols);
     const out = script.proc.stdout;
     if (!out) throw new Error("script has no stdout pipe");
     out.setEncoding("utf8");
@@ -154,7 +159,7 @@ export class ConsolePty {
     // Ink paints nothing but the last frame when it thinks it runs under CI.
     for (const k of ["CI", "CONTINUOUS_INTEGRATION", "NO_COLOR", "FORCE_COLOR", "TMUX"]) delete env[k];
     const script = spawnPiped("console", "script", ["-qfec", cmd, "/dev/null"], { cwd: o.root, env });
-    const pty = new ConsolePty(script);
+    const pty = new ConsolePty(script, o);
     await pty.#findNode(15_000);
     return pty;
   }
@@ -194,13 +199,15 @@ export class ConsolePty {
     for (;;) {
       const end = this.#pending.indexOf(ESU);
       if (end < 0) break;
-      const seg = this.#pending.slice(0, end);
+      this.#screen.feed(this.#pending.slice(0, end));
       this.#pending = this.#pending.slice(end + ESU.length);
-      const begin = seg.lastIndexOf(BSU);
-      this.#frame(new Frame(now, begin >= 0 ? seg.slice(begin + BSU.length) : seg));
+      this.#frame(new Frame(now, this.#screen.text()));
     }
     // Output outside a synchronized update (there is none in normal painting) must not pile up.
-    if (this.#pending.length > 1 << 20 && !this.#pending.includes(BSU)) this.#pending = "";
+    if (this.#pending.length > 1 << 20 && !this.#pending.includes(BSU)) {
+      this.#screen.feed(this.#pending);
+      this.#pending = "";
+    }
   }
 
   #frame(f: Frame): void {

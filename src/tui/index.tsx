@@ -19,6 +19,7 @@ import { Controller } from "./controller.ts";
 import { loadKeymap, userKeymapFiles, type Keymap } from "./keymap.ts";
 import { ENTER_ALT, LEAVE_ALT, terminalHandover } from "./edit/terminal.ts";
 import { EscapeJoiningInput } from "./escape-join.ts";
+import { FrameDiffOutput } from "./frame-diff.ts";
 import { themeFromEnv } from "./theme.ts";
 import { leaveLostTerminalAtExit } from "../terminal-gone.ts";
 
@@ -28,7 +29,8 @@ export { KeymapError } from "./keymap.ts";
  * Ink 6.8's incremental renderer anchors each frame one row too low when the previous frame ended
  * with a newline (every frame shorter than the terminal does), so the screen drifts and keeps stale
  * rows; measured in tmux. The standard renderer erases and rewrites the frame inside a synchronized
- * update, which is correct, so it is used until Ink's incremental mode handles this case.
+ * update, which is correct, so it is used until Ink's incremental mode handles this case; what it
+ * writes goes through FrameDiffOutput, which sends the terminal only the rows that changed.
  */
 const INCREMENTAL_RENDERING = false;
 
@@ -149,6 +151,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
     let finished = false;
     let instance: ReturnType<typeof render> | undefined;
     const keyInput = new EscapeJoiningInput(stdin);
+    const screen = new FrameDiffOutput(stdout);
     const onSignal = () => finish();
     // A Ctrl-C that reaches pryx as a signal (pressed in the pager or editor pryx ran, which share
     // its terminal, or a `kill -INT`) is the Ctrl-C key: mitmproxy's console asks before quitting;
@@ -186,6 +189,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       }
       restore();
       keyInput.dispose();
+      screen.dispose();
       // Later, not now: signal-exit (Ink's exit hook) re-raises a signal that finds no other
       // listener, which would kill the process before the caller shuts the engine down cleanly.
       setImmediate(() => {
@@ -207,7 +211,10 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
     process.on("uncaughtExceptionMonitor", onCrash);
 
     // The handover repaints through the controller, which the App tells how.
-    const terminal = terminalHandover(stdin, stdout, () => ctrl.repaint());
+    const terminal = terminalHandover(stdin, stdout, () => {
+      screen.invalidate();
+      ctrl.repaint();
+    });
     // Continued after someone else stopped it (`kill -TSTP`, then `fg`): the shell left the terminal cooked.
     const onContinue = () => terminal.resume();
     process.on("SIGCONT", onContinue);
@@ -236,7 +243,8 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       instance = render(<App ctrl={ctrl} theme={theme} />, {
         // Ink's own read of the terminal would take an escape sequence split by a slow link as Esc and letters.
         stdin: keyInput as unknown as NodeJS.ReadStream,
-        stdout,
+        // Only the rows a frame changes are written (Ink's standard renderer rewrites them all).
+        stdout: screen as unknown as NodeJS.WriteStream,
         exitOnCtrlC: false,
         patchConsole: true,
         // Ink throttles repaints to maxFps: at 120 a key pressed just after a flood batch's repaint

@@ -1,0 +1,107 @@
+/**
+ * The terminal's output as Ink writes to it, sending only the rows of a frame that changed.
+ *
+ * Ink's standard renderer erases its whole last frame and writes the new one (its incremental
+ * renderer anchors frames a row too low; see index.tsx): about 6 KB a key press at 120x40, where
+ * moving the focus changes two rows. Over SSH on a slow link that is what makes a console lag
+ * (mitmproxy's urwid sends ~1 KB). Here each frame Ink writes is compared with the one before,
+ * row by row, and only the rows that differ are written, each placed by absolute position: the
+ * frames are on the alternate screen, from its top row.
+ *
+ * Only the writes shaped as Ink's frames are (its erase of the last frame, then rows each ending
+ * in a newline, no cursor shown) are diffed. Anything else passes through as written and makes
+ * the next frame a whole one, as does `invalidate()` (someone else drew on the screen) and a resize.
+ */
+import { EventEmitter } from "node:events";
+
+/** What Ink and the console use of their stdout. */
+export interface TerminalOutput {
+  readonly isTTY?: boolean;
+  readonly columns: number;
+  readonly rows: number;
+  write(data: string, callback?: (err?: Error | null) => void): boolean;
+  on(event: "resize", listener: () => void): unknown;
+  off(event: "resize", listener: () => void): unknown;
+}
+
+/** ansi-escapes' eraseLines(n): erase a row and go up, n - 1 times, erase the top one, column 1. */
+const ERASE_PREFIX = /^(?:\x1b\[2K\x1b\[1A)*\x1b\[2K\x1b\[G/;
+const SHOW_CURSOR = "\x1b[?25h";
+const ERASE_ROW = "\x1b[2K";
+const ERASE_BELOW = "\x1b[J";
+const at = (row: number): string => `\x1b[${row};1H`;
+
+export class FrameDiffOutput extends EventEmitter {
+  /** The rows on screen, top first; undefined when unknown (the next frame is written whole). */
+  private shown: string[] | undefined;
+  /** Bytes Ink asked to write and bytes written, for tests and the bench. */
+  readonly bytes = { asked: 0, written: 0 };
+
+  constructor(private readonly real: TerminalOutput) {
+    super();
+    real.on("resize", this.onResize);
+  }
+
+  get isTTY(): boolean {
+    return this.real.isTTY === true;
+  }
+
+  get columns(): number {
+    return this.real.columns;
+  }
+
+  get rows(): number {
+    return this.real.rows;
+  }
+
+  /** Something other than Ink drew on the screen: the next frame is written whole. */
+  invalidate(): void {
+    this.shown = undefined;
+  }
+
+  dispose(): void {
+    this.real.off("resize", this.onResize);
+  }
+
+  write(data: string | Uint8Array, encodingOrCallback?: BufferEncoding | ((err?: Error | null) => void), callback?: (err?: Error | null) => void): boolean {
+    const done = typeof encodingOrCallback === "function" ? encodingOrCallback : callback;
+    const text = typeof data === "string" ? data : Buffer.from(data).toString("utf8");
+    this.bytes.asked += text.length;
+    const out = this.frame(text) ?? this.passThrough(text);
+    this.bytes.written += out.length;
+    return this.real.write(out, done);
+  }
+
+  private passThrough(text: string): string {
+    // Synchronized-update brackets and empty writes change nothing on screen.
+    if (text !== "" && text !== "\x1b[?2026h" && text !== "\x1b[?2026l") this.shown = undefined;
+    return text;
+  }
+
+  /** The bytes for a frame of Ink's, or undefined when `text` is not one. */
+  private frame(text: string): string | undefined {
+    const erase = ERASE_PREFIX.exec(text);
+    // A write with no erase is Ink's very first frame only while nothing is known of the screen.
+    if (!erase && this.shown !== undefined) return undefined;
+    const body = erase ? text.slice(erase[0].length) : text;
+    if (!body.endsWith("\n") || body.includes(SHOW_CURSOR)) return undefined;
+    const rows = body.slice(0, -1).split("\n");
+    const before = this.shown;
+    this.shown = rows;
+    let out = "";
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as string;
+      // The whole row erased first: erasing after a row that fills the width would take its last cell.
+      if (!before || before[i] !== row) out += at(i + 1) + ERASE_ROW + row;
+    }
+    // Where Ink leaves the cursor, below its frame; rows of a taller frame before go.
+    out += at(rows.length + 1);
+    if (!before || before.length > rows.length) out += ERASE_BELOW;
+    return out;
+  }
+
+  private readonly onResize = (): void => {
+    this.shown = undefined;
+    this.emit("resize");
+  };
+}
