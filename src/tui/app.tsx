@@ -25,9 +25,9 @@ export interface AppProps {
 }
 
 /**
- * The terminal size. One row is left unused on a real terminal: Ink repaints the whole screen on
- * every frame once its output is as tall as the terminal, and a partial repaint is what keeps
- * key presses fast over SSH. Without a known height (a test's fake stdout) it is 24 rows.
+ * The terminal size, every row of it (Ink clears the whole screen for a frame as tall as the
+ * terminal, and FrameDiffOutput writes only the rows that changed all the same). Without a known
+ * height (a test's fake stdout) it is 24 rows.
  */
 export function useTerminalSize(fixedWidth?: number, fixedHeight?: number): { width: number; height: number } {
   const { stdout } = useStdout();
@@ -40,7 +40,7 @@ export function useTerminalSize(fixedWidth?: number, fixedHeight?: number): { wi
       stdout.off("resize", onResize);
     };
   }, [stdout, read]);
-  return { width: fixedWidth ?? size.cols, height: fixedHeight ?? (size.rows > 1 ? size.rows - 1 : 24) };
+  return { width: fixedWidth ?? size.cols, height: fixedHeight ?? (size.rows > 0 ? size.rows : 24) };
 }
 
 const MemoFlowList = memo(FlowList);

@@ -8,8 +8,8 @@
  * row by row, and only the rows that differ are written, each placed by absolute position: the
  * frames are on the alternate screen, from its top row.
  *
- * Only the writes shaped as Ink's frames are (its erase of the last frame, then rows each ending
- * in a newline, no cursor shown) are diffed. Anything else passes through as written and makes
+ * Only the writes shaped as Ink's frames are (its erase of the last frame or of the screen, then
+ * its rows, no cursor shown) are diffed. Anything else passes through as written and makes
  * the next frame a whole one, as does `invalidate()` (someone else drew on the screen) and a resize.
  */
 import { EventEmitter } from "node:events";
@@ -27,6 +27,8 @@ export interface TerminalOutput {
 /** ansi-escapes' eraseLines(n): erase a row and go up, n - 1 times, erase the top one, column 1. */
 const ERASE_PREFIX = /^(?:\x1b\[2K\x1b\[1A)*\x1b\[2K\x1b\[G/;
 const SHOW_CURSOR = "\x1b[?25h";
+/** ansi-escapes' clearTerminal, which starts Ink's frames once they are as tall as the terminal. */
+const CLEAR_SCREEN = "\x1b[2J\x1b[3J\x1b[H";
 const ERASE_ROW = "\x1b[2K";
 const ERASE_BELOW = "\x1b[J";
 const at = (row: number): string => `\x1b[${row};1H`;
@@ -80,12 +82,15 @@ export class FrameDiffOutput extends EventEmitter {
 
   /** The bytes for a frame of Ink's, or undefined when `text` is not one. */
   private frame(text: string): string | undefined {
-    const erase = ERASE_PREFIX.exec(text);
+    const start = ERASE_PREFIX.exec(text) ?? (text.startsWith(CLEAR_SCREEN) ? [CLEAR_SCREEN] : null);
     // A write with no erase is Ink's very first frame only while nothing is known of the screen.
-    if (!erase && this.shown !== undefined) return undefined;
-    const body = erase ? text.slice(erase[0].length) : text;
-    if (!body.endsWith("\n") || body.includes(SHOW_CURSOR)) return undefined;
-    const rows = body.slice(0, -1).split("\n");
+    if (!start && this.shown !== undefined) return undefined;
+    const body = start ? text.slice(start[0].length) : text;
+    if (body.includes(SHOW_CURSOR)) return undefined;
+    // A frame as tall as the terminal has no newline after its last row (Ink's fullscreen frames).
+    const belowFrame = body.endsWith("\n");
+    const rows = (belowFrame ? body.slice(0, -1) : body).split("\n");
+    if (!belowFrame && rows.length !== this.real.rows) return undefined;
     const before = this.shown;
     this.shown = rows;
     let out = "";
@@ -94,8 +99,10 @@ export class FrameDiffOutput extends EventEmitter {
       // The whole row erased first: erasing after a row that fills the width would take its last cell.
       if (!before || before[i] !== row) out += at(i + 1) + ERASE_ROW + row;
     }
-    // Where Ink leaves the cursor, below its frame; rows of a taller frame before go.
+    // Where Ink leaves the cursor: below its frame, or on its last row when it fills the screen.
+    if (!belowFrame) return out + at(rows.length);
     out += at(rows.length + 1);
+    // Rows of a taller frame before go.
     if (!before || before.length > rows.length) out += ERASE_BELOW;
     return out;
   }

@@ -233,7 +233,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
       onExit: (error) => finish(error),
       ...(opts.initialEvents ? { initialEvents: opts.initialEvents } : {}),
       width: stdout.columns || 80,
-      height: stdout.rows > 1 ? stdout.rows - 1 : 24,
+      height: stdout.rows > 0 ? stdout.rows : 24,
     });
 
     colours = () => ctrl.terminalRestore();

@@ -170,7 +170,8 @@ test("the real console: Ctrl-Z suspends it to the shell and fg brings it back; s
     await waitScreen((s) => jobStopped(s) && !s.includes("[0/0]"), "the shell's prompt with the job stopped, on the normal screen");
     await continueAndPressE("Ctrl-Z");
     tmux("send-keys", "-t", "e2e", "q");
-    await waitScreen((s) => s.includes("q quit"), "the flow list");
+    const list = await waitScreen((s) => s.includes("q quit"), "the flow list");
+    assert.match(list.split("\n")[29] ?? "", /q quit/, "the key bar on the terminal's last row: every row is used");
 
     // The shell sets the terminal to its own cooked mode while the job is stopped.
     const pid = Number((await promisify(execFile)("pgrep", ["-f", `^${command}`], { encoding: "utf8" })).stdout.trim().split("\n")[0]);

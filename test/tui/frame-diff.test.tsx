@@ -127,3 +127,16 @@ test("in the console, j writes the two rows whose focus changed, not the screen,
   t.stdin.write("Q");
   await done;
 });
+
+test("frames as tall as the terminal (Ink clears the screen before each) are diffed too, and keep their bottom row", () => {
+  const t = new Terminal();
+  const out = new FrameDiffOutput(t);
+  const full = (mark: string) => rowsOf(...Array.from({ length: 10 }, (_, i) => (i === 3 ? mark : `r${i}`)));
+  // The first as Ink's standard renderer writes it (no newline after a screen-tall frame), then its clear-screen ones.
+  out.write(inkFrame(0, full("three")).slice(0, -1));
+  out.write("\x1b[2J\x1b[3J\x1b[H" + full("THREE").join("\n"));
+  const last = t.writes.at(-1)!;
+  assert.ok(last.includes("THREE") && !last.includes("r9") && !last.includes("\x1b[2J"), JSON.stringify(last));
+  assert.equal(t.screen.text()[9], "r9", "the bottom row stays");
+  assert.equal(t.screen.text()[3], "THREE");
+});
