@@ -870,6 +870,31 @@ export class Controller {
     return this.dispatch(k);
   }
 
+  /**
+   * Text the terminal says was pasted (bracketed paste): typed into the prompt or editor that has
+   * the keyboard, a line break as a space in a one-line field and a new line in the body editor.
+   * Anywhere else it is not taken as keys: pasting "dzz" over the flow list would have deleted
+   * one flow and cleared the rest.
+   */
+  paste(text: string): void {
+    const top = this.top();
+    const overlay = this._state.overlay !== undefined;
+    const body = !this._state.prompt && !overlay && top.kind === "texteditor";
+    const field = this._state.prompt !== undefined || (!overlay && (top.kind === "grideditor" || (top.kind === "options" && top.editing !== undefined)));
+    if (!body && !field) {
+      this.message("paste ignored: no text field has the keyboard (: opens the command prompt, f the view filter)", "warn");
+      return;
+    }
+    const lines = text.replace(/\r\n?/g, "\n").split("\n");
+    // A copied line often brings its line break along: it is not a space to type.
+    if (!body && lines.length > 1 && lines.at(-1) === "") lines.pop();
+    lines.forEach((line, i) => {
+      if (i > 0 && body) this.key({ name: "enter", text: "" });
+      const typed = i > 0 && !body ? ` ${line}` : line;
+      if (typed !== "") this.key({ name: "paste", text: typed });
+    });
+  }
+
   private dispatch(k: KeyPress): boolean {
     const work: Promise<void>[] = [];
     this.keyWork = work;

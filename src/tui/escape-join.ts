@@ -57,9 +57,21 @@ function continues(held: string, next: string): boolean {
   return !lone || next.startsWith("[") || next.startsWith("O");
 }
 
+/** Bracketed paste (xterm's mode 2004): the terminal brackets pasted text with these. */
+export const PASTE_START = "\x1b[200~";
+export const PASTE_END = "\x1b[201~";
+
+export interface InputOptions {
+  /** How long an unfinished escape sequence waits for its rest. */
+  waitMs?: number;
+  /** Takes pasted text, which then never reaches Ink as keys; without it a paste is typed as keys. */
+  onPaste?: (text: string) => void;
+}
+
 /**
  * Ink's stdin, reading from the real one: reads pass through as they come except an unfinished
- * escape sequence at the end of one, held for the next read or `waitMs`.
+ * escape sequence at the end of one, held for the next read or `waitMs`, and pasted text, which
+ * goes to `onPaste` whole however many reads it takes.
  */
 export class EscapeJoiningInput extends EventEmitter {
   readonly isTTY: boolean;
@@ -67,14 +79,20 @@ export class EscapeJoiningInput extends EventEmitter {
   private held = "";
   /** Input that came after an Esc sent on its own, given to Ink a turn later. */
   private deferred: string | undefined;
+  /** The text of a paste still coming (its end marker not read yet). */
+  private pasting: string | undefined;
+  private readonly waitMs: number;
+  private readonly onPaste: ((text: string) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private listening = false;
 
   constructor(
     private readonly source: TerminalInput,
-    private readonly waitMs = ESCAPE_WAIT_MS,
+    options: InputOptions = {},
   ) {
     super();
+    this.waitMs = options.waitMs ?? ESCAPE_WAIT_MS;
+    this.onPaste = options.onPaste;
     this.isTTY = source.isTTY === true;
     // The real input is read only while Ink listens: an editor pryx hands the terminal to reads it then.
     this.on("newListener", (event: string) => {
@@ -130,6 +148,18 @@ export class EscapeJoiningInput extends EventEmitter {
       this.deferred += text;
       return;
     }
+    if (this.pasting !== undefined) {
+      const all = this.pasting + text;
+      const end = all.indexOf(PASTE_END);
+      if (end < 0) {
+        this.pasting = all;
+        return;
+      }
+      this.pasting = undefined;
+      this.onPaste?.(all.slice(0, end));
+      text = all.slice(end + PASTE_END.length);
+      if (text === "") return;
+    }
     if (this.held !== "") {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -150,6 +180,18 @@ export class EscapeJoiningInput extends EventEmitter {
         return;
       }
     }
+    const paste = this.onPaste ? text.indexOf(PASTE_START) : -1;
+    if (paste >= 0) {
+      this.keys(text.slice(0, paste));
+      this.pasting = "";
+      this.accept(text.slice(paste + PASTE_START.length));
+      return;
+    }
+    this.keys(text);
+  }
+
+  /** Key input for Ink, less an unfinished escape sequence at its end, which waits. */
+  private keys(text: string): void {
     const at = unfinishedEscapeAt(text);
     if (at === -1) this.queue += text;
     else {

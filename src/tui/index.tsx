@@ -150,7 +150,7 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
   return new Promise<void>((resolve, reject) => {
     let finished = false;
     let instance: ReturnType<typeof render> | undefined;
-    const keyInput = new EscapeJoiningInput(stdin);
+    const keyInput = new EscapeJoiningInput(stdin, { onPaste: (text) => ctrl.paste(text) });
     const screen = new FrameDiffOutput(stdout);
     const onSignal = () => finish();
     // A Ctrl-C that reaches pryx as a signal (pressed in the pager or editor pryx ran, which share

@@ -38,7 +38,7 @@ test("unfinishedEscapeAt finds a sequence cut short at the end of a read, and no
 
 test("an arrow key split across two reads reaches Ink as one sequence; Esc alone comes after the wait", async (t) => {
   const tty = new FakeTtyIn();
-  const input = new EscapeJoiningInput(tty, 40);
+  const input = new EscapeJoiningInput(tty, { waitMs: 40 });
   t.after(() => input.dispose());
   const reads = reader(input);
   assert.equal(tty.listening, 1, "reads the terminal once Ink listens");
@@ -63,7 +63,7 @@ test("an arrow key split across two reads reaches Ink as one sequence; Esc alone
 
 test("Esc then a letter a moment later stay two reads, the letter a turn after, so Ink does not make them Alt with the letter", async (t) => {
   const tty = new FakeTtyIn();
-  const input = new EscapeJoiningInput(tty, 200);
+  const input = new EscapeJoiningInput(tty, { waitMs: 200 });
   t.after(() => input.dispose());
   const reads = reader(input);
   tty.write("\x1b");
@@ -119,6 +119,41 @@ test("in the console, Down arriving as ESC then [B moves the focus instead of Es
   const opened = engine.requests.find((r) => r.op === "detail");
   assert.equal(opened?.op === "detail" ? opened.id : undefined, flows[1]!.id, "the second flow: the focus moved down");
   assert.deepEqual(engine.commandLines().filter((l) => l.startsWith("browser")), [], "no B key ran");
+  stdin.write("Q");
+  await done;
+});
+
+test("a bracketed paste goes to onPaste whole, however many reads it takes, and the keys around it to Ink", () => {
+  const tty = new FakeTtyIn();
+  const pastes: string[] = [];
+  const input = new EscapeJoiningInput(tty, { onPaste: (t) => pastes.push(t) });
+  const reads = reader(input);
+  tty.write("j\x1b[20");
+  tty.write("0~dz");
+  tty.write("z\nq\x1b[20");
+  assert.deepEqual(pastes, [], "not before its end");
+  tty.write("1~k");
+  assert.deepEqual(pastes, ["dzz\nq"]);
+  assert.deepEqual(reads, ["j", "k"], "none of the pasted text reached Ink as keys");
+  input.dispose();
+});
+
+test("in the console, a paste over the flow list runs none of its letters; in the prompt it is typed, its line break not run", async () => {
+  const { engine, stdin, stdout, done } = startConsole();
+  engine.add(makeFlows(3, (i) => ({ seq: 1 + i, path: `/paste/${i}` })));
+  assert.ok(await until(() => stdout.out.includes("/paste/2")), stdout.out);
+  await sleep(20);
+  stdin.write("\x1b[200~dzz\x1b[201~");
+  assert.ok(await until(() => stdout.out.includes("paste ignored")), "the status bar says the paste went nowhere");
+  assert.deepEqual(engine.requests.filter((r) => r.op === "command"), [], "d and z ran nothing");
+  stdin.write(":");
+  await sleep(30);
+  stdin.write("\x1b[200~set console_focus_follow true\n\x1b[201~");
+  assert.ok(await until(() => stdout.out.includes(": set console_focus_follow true")), "typed into the prompt");
+  await sleep(30);
+  assert.deepEqual(engine.commandLines(), [], "the pasted line break did not run it");
+  stdin.write("\x03");
+  await sleep(30);
   stdin.write("Q");
   await done;
 });
