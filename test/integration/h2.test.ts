@@ -33,6 +33,18 @@ async function h2SessionVia(t: TestContext, origin: TlsOrigin, addons: Addon[] =
   return { proxy, session };
 }
 
+/** The one flow a save_stream_file holds, once the proxy has written it. */
+async function savedFlow(file: string): Promise<HTTPFlow> {
+  const { readFlows } = await import("../../src/engine/save-stream.ts");
+  const back: HTTPFlow[] = [];
+  await waitUntil(() => {
+    back.length = 0;
+    readFlows(file, (f) => back.push(f as HTTPFlow));
+    return back.length === 1;
+  }, "the flow in the file");
+  return back[0]!;
+}
+
 /**
  * An HTTP/2 server of the test's own, on node:http2's streams rather than its compat API. Its
  * close() ends its sessions first (pryx keeps one open): a plain close waits for them to go idle.
@@ -458,12 +470,18 @@ test("replaying an HTTP/2 flow to an h2 origin goes out over h2 and says HTTP/2.
   assert.equal(replayed.response?.http_version, "HTTP/2.0");
 });
 
-test("replaying an HTTP/2 flow to an HTTP/1.1-only origin says HTTP/1.1, what went on the wire", { timeout: 15_000 }, async (t) => {
+test("replaying an HTTP/2 flow to an HTTP/1.1-only origin says HTTP/1.1, what went on the wire, with the Host it sent", { timeout: 15_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("ok"), "h1");
   const { replayed, seen } = await replayH2(t, origin);
   assert.deepEqual(seen, ["1.1", "1.1"]);
   assert.equal(replayed.request.http_version, "HTTP/1.1");
   assert.equal(replayed.response?.http_version, "HTTP/1.1");
+  const authority = `app.test:${origin.port}`;
+  assert.deepEqual(origin.requests.map((r) => hostFields(r.rawHeaders)), [[authority], [authority]], "one Host each time, the authority");
+  // Made HTTP/1.1 as mitmproxy's Http1Client makes it: the Host it sent in place of the authority.
+  assert.equal(replayed.request.plainHeaders.get("host"), authority);
+  assert.equal(replayed.request.authority, "");
+  assert.equal(replayed.request.pretty_url, `https://${authority}/again`);
 });
 
 test("http2_ping_keepalive: an idle h2 session to a server gets a PING every period; 0 sends none", { timeout: 15_000 }, async (t) => {
@@ -544,7 +562,6 @@ test("a gRPC response's trailers are in the flow's detail (the console's Respons
   const { tabContent } = await import("../../src/tui/detail-lines.ts");
   const { lineText } = await import("../../src/tui/contentviews/index.ts");
   const { formatDetail } = await import("../../src/dump.ts");
-  const { readFlows } = await import("../../src/engine/save-stream.ts");
   const { UNICODE_GLYPHS } = await import("../../src/tui/format.ts");
   const dir = fs.mkdtempSync(path.join((await import("node:os")).tmpdir(), "pryx-trailers-"));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -566,13 +583,7 @@ test("a gRPC response's trailers are in the flow's detail (the console's Respons
   assert.match(formatDetail(detail, 3).join("\n"), /--- HTTP Trailers\n {4}grpc-status: 0\n {4}grpc-message: ok/);
   // With the headers at --flow-detail 2 too, as mitmdump prints them: a failed call's grpc-status is seen without the bodies.
   assert.match(formatDetail(detail, 2).join("\n"), /--- HTTP Trailers\n {4}grpc-status: 0\n {4}grpc-message: ok/);
-  const back: HTTPFlow[] = [];
-  await waitUntil(() => {
-    back.length = 0;
-    readFlows(file, (f) => back.push(f as HTTPFlow));
-    return back.length === 1;
-  }, "the flow in the file");
-  assert.equal(back[0]?.response?.trailers?.get("grpc-status"), "0");
+  assert.equal((await savedFlow(file)).response?.trailers?.get("grpc-status"), "0");
 });
 
 test("server replay of a recorded gRPC call sends its trailers (grpc-status), as the server did", { timeout: 15_000 }, async (t) => {
@@ -669,4 +680,62 @@ test("an h2 request's trailers reach an HTTP/1.1 server too: the body goes chunk
     await new Promise((r) => s.on("end", r));
     assert.deepEqual(JSON.parse(Buffer.concat(chunks).toString()), { size: 17, trailer: "rt1", te: "chunked" }, withLength ? "with Content-Length" : "without");
   }
+});
+
+/** Each Host field of a request as its server received it (node:http keeps repeated ones apart in rawHeaders). */
+const hostFields = (raw: readonly string[]): string[] => raw.filter((_, i) => i % 2 === 1 && raw[i - 1]?.toLowerCase() === "host");
+
+test("an h2 request to an HTTP/1.1-only origin: the origin gets one Host, the authority; the flow's headers, as an addon and a saved .mitm file have them, carry none (as mitmproxy's)", { timeout: 15_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join((await import("node:os")).tmpdir(), "pryx-h2-host-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "h2.mitm");
+  const origin = await startTlsOrigin((_req, res) => res.end("ok"), "h1");
+  const seen: { fields: [string, string][]; host_header: string | undefined; pretty_host: string; pretty_url: string }[] = [];
+  const addon: Addon = {
+    request(flow: HTTPFlow) {
+      const r = flow.request;
+      seen.push({ fields: r.headers.fields.map(([n, v]): [string, string] => [n, v]), host_header: r.host_header, pretty_host: r.pretty_host, pretty_url: r.pretty_url });
+    },
+  };
+  const { proxy, session } = await h2SessionVia(t, origin, [addon], { save_stream_file: file });
+  const res = await h2Request(session, { path: "/p?q=1", headers: { "x-test": "1" } });
+  assert.equal(res.status, 200);
+  const authority = `app.test:${origin.port}`;
+  assert.deepEqual(hostFields(origin.requests[0]?.rawHeaders ?? []), [authority], "exactly one Host, from :authority");
+  assert.deepEqual(seen, [{ fields: [["x-test", "1"]], host_header: authority, pretty_host: "app.test", pretty_url: `https://${authority}/p?q=1` }]);
+  const [summary] = await proxy.waitFinished(1);
+  assert.equal(summary?.url, `https://${authority}/p?q=1`);
+  const stored = proxy.engine.store.get(summary?.id ?? "") as HTTPFlow;
+  assert.ok(!stored.request.plainHeaders.has("host"), "no Host in the stored flow");
+  assert.equal(stored.request.authority, authority);
+  const back = await savedFlow(file);
+  assert.deepEqual(back.request.headers.fields, [["x-test", "1"]], "the saved flow has the headers the client sent");
+  assert.equal(back.request.authority, authority);
+  assert.equal(back.request.pretty_url, `https://${authority}/p?q=1`);
+});
+
+test("a Host header an addon sets on an h2 request is the one an HTTP/1.1 origin gets, once", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("ok"), "h1");
+  const addon: Addon = {
+    request(flow: HTTPFlow) {
+      flow.request.headers.set("Host", "vhost.test");
+    },
+  };
+  const { session } = await h2SessionVia(t, origin, [addon]);
+  assert.equal((await h2Request(session, { path: "/" })).status, 200);
+  assert.deepEqual(hostFields(origin.requests[0]?.rawHeaders ?? []), ["vhost.test"]);
+});
+
+test("an h2 request to an h2 origin: :authority is the client's, and no Host field goes with it or into the flow", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("ok"), "h2");
+  const { proxy, session } = await h2SessionVia(t, origin);
+  assert.equal((await h2Request(session, { path: "/a" })).status, 200);
+  const raw = origin.requests[0]?.rawHeaders ?? [];
+  const authority = `app.test:${origin.port}`;
+  assert.deepEqual(raw.filter((_, i) => i % 2 === 1 && raw[i - 1] === ":authority"), [authority]);
+  assert.deepEqual(hostFields(raw), []);
+  const [summary] = await proxy.waitFinished(1);
+  const stored = proxy.engine.store.get(summary?.id ?? "") as HTTPFlow;
+  assert.ok(!stored.request.plainHeaders.has("host"), "no Host in the flow");
+  assert.equal(stored.request.host_header, authority);
 });

@@ -18,7 +18,7 @@ import { Buffer, isUtf8 } from "node:buffer";
 import { parseFilter } from "./parser.ts";
 import type { FilterNode, FilterOptions, RegexNode } from "./parser.ts";
 import type { FlagCode } from "./operators.ts";
-import type { FilterableFlow, FilterableHeaders, FilterableMessage } from "./types.ts";
+import type { FilterableFlow, FilterableHTTPRequest, FilterableHeaders, FilterableMessage } from "./types.ts";
 
 export { parseFilter } from "./parser.ts";
 export { FILTER_HELP } from "./operators.ts";
@@ -149,9 +149,9 @@ function compileRegex(node: RegexNode): Predicate {
     case "h":
       return (f) =>
         f.type === "http" &&
-        (test(headerBlock(f.request.headers)) || (f.response !== undefined && test(headerBlock(f.response.headers))));
+        (test(requestHeaderBlock(f.request)) || (f.response !== undefined && test(headerBlock(f.response.headers))));
     case "hq":
-      return (f) => f.type === "http" && test(headerBlock(f.request.headers));
+      return (f) => f.type === "http" && test(requestHeaderBlock(f.request));
     case "hs":
       return (f) => f.type === "http" && f.response !== undefined && test(headerBlock(f.response.headers));
     case "t":
@@ -223,6 +223,19 @@ function compileRegex(node: RegexNode): Predicate {
     case "meta":
       return (f) => test(metadataBlock(f.metadata));
   }
+}
+
+/**
+ * A request's header text for ~h and ~hq. An HTTP/2 request's authority is in no header field
+ * (mitmproxy's ~h does not see it), but pryx's ~h has always matched it as a leading Host line and
+ * keeps doing so: `~hq "host: example.com"` finds HTTP/2 requests as it finds HTTP/1 ones.
+ */
+function requestHeaderBlock(r: FilterableHTTPRequest): string {
+  const block = headerBlock(r.headers);
+  const authority = r.host_header;
+  if (authority === undefined) return block;
+  for (const [name] of r.headers) if (name.toLowerCase() === "host") return block;
+  return `host: ${authority}\r\n${block}`;
 }
 
 // mitmproxy's bytes(headers): one `name: value\r\n` line per field, wire order.

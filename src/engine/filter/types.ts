@@ -19,6 +19,8 @@ export interface FilterableHTTPRequest {
   readonly pretty_url: string;
   readonly host: string;
   readonly pretty_host: string;
+  /** The Host header, or an HTTP/2 request's authority (which is in no header field). */
+  readonly host_header?: string | undefined;
   readonly headers: FilterableHeaders;
   /** Decoded body (after Content-Encoding; as it is when it does not decode), `undefined` when not available. */
   get_content(strict: false): Uint8Array | undefined;

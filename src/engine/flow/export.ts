@@ -1,4 +1,4 @@
-import type { HTTPFlow, Request, Response } from "./http.ts";
+import { http1HostField, type HTTPFlow, type Request, type Response } from "./http.ts";
 
 export const EXPORT_FORMATS = ["curl", "httpie", "raw", "raw_request", "raw_response"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -89,7 +89,10 @@ function rawBody(m: Request | Response): string {
 
 function rawRequest(f: HTTPFlow): string {
   const r = f.request;
-  return `${r.method} ${r.path} ${r.http_version.startsWith("HTTP/2") ? "HTTP/1.1" : r.http_version}\r\n${r.headers.toWire()}\r\n${rawBody(r)}`;
+  // Written as HTTP/1.1, an HTTP/2 request names its authority in a Host line, as it goes to an HTTP/1 server.
+  const host = http1HostField(r);
+  const hostLine = host === undefined ? "" : `Host: ${host}\r\n`;
+  return `${r.method} ${r.path} ${r.http_version.startsWith("HTTP/2") ? "HTTP/1.1" : r.http_version}\r\n${hostLine}${r.headers.toWire()}\r\n${rawBody(r)}`;
 }
 
 function rawResponse(f: HTTPFlow): string {

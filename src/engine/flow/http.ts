@@ -48,7 +48,33 @@ function hostForUrl(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-/** The Host header's host if there is one, else the connection's host. */
+/**
+ * HTTP/2 and HTTP/3 carry the authority in the `:authority` pseudo-header, which the flow keeps as
+ * `request.authority`, not as a Host header: mitmproxy records such a request's headers as the
+ * client sent them, and only a hop to an HTTP/1 server gets a Host (see http1HostField).
+ */
+export function carriesAuthority(httpVersion: string): boolean {
+  return httpVersion.startsWith("HTTP/2") || httpVersion.startsWith("HTTP/3");
+}
+
+/** mitmproxy's `host_header`: for HTTP/2 and 3 the authority (the Host header when there is none), else the Host header. */
+export function hostHeaderOf(httpVersion: string, authority: string, hostField: string | undefined): string | undefined {
+  return carriesAuthority(httpVersion) ? authority || hostField : hostField;
+}
+
+/**
+ * The Host field an HTTP/1 rendering of `req` adds (on the wire to an HTTP/1 server, in a raw
+ * export), or undefined when it needs none: an HTTP/2 or 3 request without a Host gets its
+ * authority, as mitmproxy's Http1Client adds it at send time, while the flow keeps the headers the
+ * client sent. A Host an addon set is the request's own and wins. With no authority (a flow file
+ * that kept none) the URL's host[:port] stands in: HTTP/1.1 requires a Host (RFC 9112 3.2).
+ */
+export function http1HostField(req: Request): string | undefined {
+  if (!carriesAuthority(req.http_version) || req.plainHeaders.has("host")) return undefined;
+  return req.authority || req.hostHeader;
+}
+
+/** The host of `hostHeader` (a request's host_header) if there is one, else the connection's host. */
 export function prettyHostOf(host: string, hostHeader: string | undefined): string {
   if (!hostHeader) return host;
   return parseAuthority(hostHeader)?.host ?? hostHeader;
@@ -66,7 +92,7 @@ export class Request extends Message {
   #port: number;
   /** Path with the query string, as sent in the request line. */
   path: string;
-  /** The request-target's authority for CONNECT, or "" */
+  /** The request-target's authority for CONNECT, HTTP/2's and HTTP/3's `:authority`, or "" */
   authority: string;
 
   constructor(init: {
@@ -156,12 +182,14 @@ export class Request extends Message {
     this.#host = u.hostname.replace(/^\[|\]$/g, "");
     this.#port = u.port ? Number(u.port) : (DEFAULT_PORT[this.scheme] ?? 80);
     this.path = rawRequestTarget(value);
-    if (this.plainHeaders.has("host")) this.plainHeaders.set("host", this.hostHeader);
+    // An HTTP/2 request's authority moves with it, as its Host header would (mitmproxy's url setter
+    // goes through its host setter): map_remote and addons send it to the new URL's virtual host.
+    this.hostMoved();
   }
 
-  /** The Host header's host if there is one, else the connection's host. */
+  /** The host_header's host (the Host header, or HTTP/2's authority) if there is one, else the connection's host. */
   get pretty_host(): string {
-    return prettyHostOf(this.host, this.plainHeaders.get("host"));
+    return prettyHostOf(this.host, this.host_header);
   }
 
   get pretty_url(): string {
@@ -175,6 +203,7 @@ export class Request extends Message {
       this.#urlScheme === this.scheme &&
       this.#urlPath === this.path &&
       this.#urlAuthority === this.authority &&
+      this.#urlHttpVersion === this.http_version &&
       this.#urlHost === this.host &&
       this.#urlPort === this.port
     )
@@ -185,6 +214,7 @@ export class Request extends Message {
     this.#urlScheme = this.scheme;
     this.#urlPath = this.path;
     this.#urlAuthority = this.authority;
+    this.#urlHttpVersion = this.http_version;
     this.#urlHost = this.host;
     this.#urlPort = this.port;
     this.#url = this.prettyUrl();
@@ -200,12 +230,13 @@ export class Request extends Message {
   #urlScheme = "";
   #urlPath = "";
   #urlAuthority = "";
+  #urlHttpVersion = "";
   #urlHost = "";
   #urlPort = 0;
 
   private prettyUrl(): string {
     if (this.method === "CONNECT" && this.authority) return this.authority;
-    const h = this.plainHeaders.get("host");
+    const h = this.host_header;
     if (!h) return this.url;
     return `${this.scheme}://${h}${this.path}`;
   }
@@ -330,14 +361,25 @@ export class Request extends Message {
     this.plainHeaders.set("accept-encoding", kept.join(", "));
   }
 
-  /** mitmproxy's `host_header`: the Host header, or undefined; setting undefined removes it. */
+  /**
+   * mitmproxy's `host_header`: the Host header, or for HTTP/2 and 3 the authority; undefined when
+   * there is none. Setting undefined removes both. Setting a value on an HTTP/2 request sets its
+   * authority and changes a Host header only where there is one (mitmproxy's: `:authority` is
+   * HTTP/2's Host header, so none is made up).
+   */
   get host_header(): string | undefined {
-    return this.plainHeaders.get("host");
+    return hostHeaderOf(this.http_version, this.authority, this.plainHeaders.get("host"));
   }
 
   set host_header(value: string | undefined) {
-    if (value === undefined || value === null) this.plainHeaders.delete("host");
-    else this.plainHeaders.set("host", value);
+    const h2 = carriesAuthority(this.http_version);
+    if (value === undefined || value === null) {
+      if (h2) this.authority = "";
+      this.plainHeaders.delete("host");
+      return;
+    }
+    if (h2) this.authority = value;
+    if (!h2 || this.plainHeaders.has("host")) this.plainHeaders.set("host", value);
   }
 
   protected needsLengthWhenEmpty(): boolean {

@@ -1,4 +1,4 @@
-import { prettyHostOf } from "./http.ts";
+import { hostHeaderOf, prettyHostOf } from "./http.ts";
 import { decodeContent } from "./encoding.ts";
 import { CLIENT_FIELDS, CLIENT_PEER_HOST, CLIENT_PEER_PORT_SLOT, SERVER_ADDRESS_HOST, SERVER_ADDRESS_PORT_SLOT, serverHasAddress } from "./packed-connection.ts";
 import {
@@ -144,8 +144,9 @@ class PackedRequestView {
   private get headerCount(): number {
     return this.v.num(N_REQ_HEADERS);
   }
-  private hostHeader(): string | undefined {
-    return this.v.header(REQ_HEADERS, this.headerCount, "host");
+  /** mitmproxy's host_header, as Request's: an HTTP/2 request's authority (field 10, by its version in field 11) or the Host header. */
+  get host_header(): string | undefined {
+    return hostHeaderOf(this.v.field(11), this.v.field(10), this.v.header(REQ_HEADERS, this.headerCount, "host"));
   }
   get method(): string {
     return this.v.field(6);
@@ -157,7 +158,7 @@ class PackedRequestView {
     return this.v.field(0);
   }
   get pretty_host(): string {
-    return prettyHostOf(this.host, this.hostHeader());
+    return prettyHostOf(this.host, this.host_header);
   }
   get headers(): Iterable<readonly [string, string]> {
     return { [Symbol.iterator]: () => this.v.pairs(REQ_HEADERS, this.headerCount) };

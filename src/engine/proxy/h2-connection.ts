@@ -207,7 +207,8 @@ export class Http2Connection {
     }
     const authority = String(headers[":authority"] ?? headers["host"] ?? `${this.target.host}:${this.target.port}`);
     // As in HTTP/1 inside a tunnel: the server is the one the CONNECT named (the client may
-    // have resolved the name itself); the authority stays in the Host header and the SNI.
+    // have resolved the name itself); the authority stays in request.authority (no Host header is
+    // made up: mitmproxy's flow has the headers the client sent) and the SNI.
     // A reverse target speaks its own scheme, whatever the client used to reach pryx.
     const request = new Request({
       method: String(headers[":method"] ?? "GET"),
@@ -226,7 +227,6 @@ export class Http2Connection {
       request.authority = request.hostHeader;
       if (request.plainHeaders.has("host")) request.plainHeaders.set("host", request.hostHeader);
     }
-    if (!request.plainHeaders.has("host")) request.plainHeaders.insert(0, "host", request.authority);
     // pryx's own credentials are not the server's business.
     if (check) request.plainHeaders.delete("authorization");
     const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);

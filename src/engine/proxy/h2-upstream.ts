@@ -73,8 +73,11 @@ export class H2Upstream implements UpstreamChannel {
     // A streamed body's trailers are known only at its end: its stream waits for them (an empty
     // set when there are none, as a streamed response's does); a buffered one's only if it has some.
     const waitsForTrailers = body !== undefined || requestTrailers !== undefined;
+    // :authority is the Host header where there is one (an HTTP/1 client's, or one an addon set),
+    // else an HTTP/2 client's own :authority, which its flow keeps as request.authority.
+    const authority = req.plainHeaders.get("host") ?? (req.authority || req.hostHeader);
     const stream = this.session.request(
-      toH2Fields(req.headers, { ":method": req.method, ":path": req.path, ":scheme": req.scheme, ":authority": req.plainHeaders.get("host") ?? req.hostHeader }),
+      toH2Fields(req.headers, { ":method": req.method, ":path": req.path, ":scheme": req.scheme, ":authority": authority }),
       { endStream: !hasBody && !waitsForTrailers, waitForTrailers: waitsForTrailers },
     );
     /** Ends the request; a stream that waits for trailers gets them (HTTP/2 sends them after the body). */

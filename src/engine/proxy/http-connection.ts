@@ -3,7 +3,7 @@ import { Duplex } from "node:stream";
 import { Http1Parser, LENIENT_INBOUND, type MessageHead } from "../http1/parser.ts";
 import { acceptedBasic, authHeaders } from "./proxy-credentials.ts";
 import { Headers } from "../flow/headers.ts";
-import { HTTPFlow, Request, Response, defaultReason } from "../flow/http.ts";
+import { HTTPFlow, Request, Response, defaultReason, http1HostField } from "../flow/http.ts";
 import { FlowError } from "../flow/flow.ts";
 import { Client, Server, formatAddress, parseAuthority } from "../flow/connection.ts";
 import { framedBody, isChunked, responseHasNoBody, chunk as chunkOf, lastChunk, plainResponse, responseHead } from "../http1/serialize.ts";
@@ -523,7 +523,16 @@ class ReplayPool extends UpstreamPool {
   override async acquire(flow: HTTPFlow, fresh = false): Promise<UpstreamChannel> {
     const channel = await super.acquire(flow, fresh);
     // HTTP/1.0 goes out as such (see requestHead); anything else as the channel's version.
-    if (channel.httpVersion === "HTTP/2.0" || !flow.request.http_version.startsWith("HTTP/1")) flow.request.http_version = channel.httpVersion;
+    if (channel.httpVersion === "HTTP/2.0" || !flow.request.http_version.startsWith("HTTP/1")) {
+      if (channel.httpVersion !== "HTTP/2.0") {
+        // Made HTTP/1.1, an HTTP/2 request carries the Host that goes on the wire in place of its
+        // authority, as mitmproxy's Http1Client converts one: the replay's flow says what was sent.
+        const host = http1HostField(flow.request);
+        if (host !== undefined) flow.request.plainHeaders.insert(0, "Host", host);
+        flow.request.authority = "";
+      }
+      flow.request.http_version = channel.httpVersion;
+    }
     return channel;
   }
 }

@@ -3,7 +3,7 @@ import tls from "node:tls";
 import { ClientFacingError } from "./client-facing-error.ts";
 import { DEFAULT_MAX_HEADER_SIZE, Http1Parser, LENIENT_RESPONSES, type MessageHead } from "../http1/parser.ts";
 import { Server, ServerConnectionHookData, TlsData, formatAddress, type Address, type Client } from "../flow/connection.ts";
-import { HTTPFlow, Request } from "../flow/http.ts";
+import { HTTPFlow, Request, http1HostField } from "../flow/http.ts";
 import { isOwnAddress } from "./own-address.ts";
 import { logTlsKeys } from "./key-log.ts";
 import { forwardedFields, framedBody, isChunked, chunk as chunkOf, lastChunk, requestHead } from "../http1/serialize.ts";
@@ -399,6 +399,9 @@ export class H1Upstream implements UpstreamChannel {
     if (upgrading && (req.plainHeaders.get("upgrade") ?? "").toLowerCase() === "websocket") fields = withRelayableExtensions(fields);
     // HTTP/2 may split the Cookie header into one field per cookie; HTTP/1.1 has one (RFC 9113 8.2.3).
     if (req.http_version.startsWith("HTTP/2")) fields = joinCookies(fields);
+    // An HTTP/2 request's authority becomes this hop's Host, on the wire only: the flow keeps the headers its client sent.
+    const host = http1HostField(req);
+    if (host !== undefined) fields.unshift(["Host", host]);
     const auth = req.scheme === "http" && this.server.via ? upstreamAuthField(this.ctx, req.plainHeaders.get("proxy-authorization")) : undefined;
     if (auth) fields.push(auth);
     const body = opts.streamBody;

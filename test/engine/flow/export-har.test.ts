@@ -362,3 +362,14 @@ test("raw exports of a chunked message frame its body as one chunk with its trai
   f.response.trailers = undefined;
   assert.match(exportFlow(f, "raw_response"), /\r\n\r\n0\r\n\r\n$/);
 });
+
+test("exports of an HTTP/2 request, which has no Host header: curl and httpie target its authority; raw is HTTP/1.1 with a Host line, as it goes to an HTTP/1 server", () => {
+  const req = new Request({ method: "GET", scheme: "https", host: "127.0.0.1", port: 8443, path: "/p?q=1", http_version: "HTTP/2.0", headers: [["accept", "*/*"]], authority: "app.test:8443", content: new Uint8Array(0) });
+  const f = new HTTPFlow(new Client(["127.0.0.1", 5000], ["127.0.0.1", 8080]), new Server(["127.0.0.1", 8443]), req);
+  assert.equal(exportFlow(f, "curl"), "curl 'https://app.test:8443/p?q=1' -H 'accept: */*' --http2");
+  assert.equal(exportFlow(f, "httpie"), "http GET 'https://app.test:8443/p?q=1' 'accept: */*'");
+  assert.equal(exportFlow(f, "raw_request"), "GET /p?q=1 HTTP/1.1\r\nHost: app.test:8443\r\naccept: */*\r\n\r\n");
+  // A Host of its own (an addon's) is the one written, once.
+  req.plainHeaders.set("Host", "own.test");
+  assert.equal(exportFlow(f, "raw_request"), "GET /p?q=1 HTTP/1.1\r\naccept: */*\r\nHost: own.test\r\n\r\n");
+});

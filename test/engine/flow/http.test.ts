@@ -265,3 +265,29 @@ test("a field's value that is not text is a TypeError naming it, not sent as [ob
   }, /TypeError: a field's value is text, not an array/);
   assert.equal(res.headers.get("set-cookie"), "sid=abc; Path=/", "nothing was written");
 });
+
+test("an HTTP/2 request's host_header is its authority (no Host header is made up), as mitmproxy's: pretty_host, pretty_url and the setters follow it", () => {
+  const r = new Request({ method: "GET", scheme: "https", host: "10.0.0.1", port: 443, path: "/p", http_version: "HTTP/2.0", headers: [["accept", "*/*"]], authority: "app.test", content: new Uint8Array(0) });
+  assert.equal(r.host_header, "app.test");
+  assert.equal(r.pretty_host, "app.test");
+  assert.equal(r.pretty_url, "https://app.test/p");
+  assert.equal(r.headers.get("host"), undefined);
+  // mitmproxy: setting host_header on HTTP/2 sets the authority and makes no Host header.
+  r.host_header = "other.test:8443";
+  assert.equal(r.authority, "other.test:8443");
+  assert.equal(r.headers.get("host"), undefined);
+  assert.equal(r.pretty_url, "https://other.test:8443/p");
+  // A new URL moves the authority with it (map_remote's and addons' way of sending a request elsewhere).
+  r.url = "https://moved.test:9443/q";
+  assert.equal(r.authority, "moved.test:9443");
+  assert.equal(r.pretty_url, "https://moved.test:9443/q");
+  r.host_header = undefined;
+  assert.equal(r.authority, "");
+  assert.equal(r.pretty_url, "https://moved.test:9443/q", "the URL's own host without an authority");
+  // HTTP/1.1 reads the Host header alone, as before.
+  const h1 = new Request({ method: "GET", scheme: "http", host: "a.test", port: 80, path: "/", headers: [], content: new Uint8Array(0) });
+  assert.equal(h1.host_header, undefined);
+  h1.host_header = "b.test";
+  assert.equal(h1.headers.get("host"), "b.test");
+  assert.equal(h1.pretty_host, "b.test");
+});

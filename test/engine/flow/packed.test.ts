@@ -254,3 +254,21 @@ test("with spill_bodies, a large body goes to the spill file: filters read it th
   assert.equal(arena.spill.bytes, body.length, "the bytes on disk are reused");
   arena.spill.close();
 });
+
+test("an HTTP/2 request without a Host header (its authority in request.authority, as mitmproxy keeps it): ~d, ~h, ~u and pretty_host read the authority, live and packed alike", () => {
+  const arena = new PackArena();
+  const flow = finished();
+  flow.request = new Request({ method: "GET", scheme: "https", host: "10.0.0.1", port: 443, path: "/x", http_version: "HTTP/2.0", headers: [["accept", "*/*"]], authority: "app.test:8443", content: new Uint8Array(0) });
+  const packed = packFlow(flow, 1, arena)!;
+  assert.ok(packed, "packed");
+  const view = new PackedView(arena).reset(packed) as unknown as FilterableFlow;
+  for (const [label, f] of [["live", flow as unknown as FilterableFlow], ["packed", view]] as const) {
+    assert.equal(f.type === "http" && f.request.pretty_host, "app.test", label);
+    assert.equal(f.type === "http" && f.request.pretty_url, "https://app.test:8443/x", label);
+    for (const expr of ["~d app.test", "~u app.test:8443", "~h 'host: app.test:8443'", "~hq app.test"]) assert.equal(compileFilter(expr)(f), true, `${label} ${expr}`);
+    assert.equal(compileFilter("~hq other.test")(f), false, label);
+  }
+  // The Host line ~h reads is the authority's only when the request has no Host field of its own.
+  flow.request.plainHeaders.set("Host", "own.test");
+  assert.equal(compileFilter("~hq app.test")(flow as unknown as FilterableFlow), false);
+});
