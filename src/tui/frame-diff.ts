@@ -39,7 +39,11 @@ export class FrameDiffOutput extends EventEmitter {
   /** Bytes Ink asked to write and bytes written, for tests and the bench. */
   readonly bytes = { asked: 0, written: 0 };
 
-  constructor(private readonly real: TerminalOutput) {
+  constructor(
+    private readonly real: TerminalOutput,
+    /** Rewrites each row before it is compared and written (a terminal without UTF-8 gets ASCII). */
+    private readonly rowText: (row: string) => string = (row) => row,
+  ) {
     super();
     real.on("resize", this.onResize);
   }
@@ -89,7 +93,7 @@ export class FrameDiffOutput extends EventEmitter {
     if (body.includes(SHOW_CURSOR)) return undefined;
     // A frame as tall as the terminal has no newline after its last row (Ink's fullscreen frames).
     const belowFrame = body.endsWith("\n");
-    const rows = (belowFrame ? body.slice(0, -1) : body).split("\n");
+    const rows = (belowFrame ? body.slice(0, -1) : body).split("\n").map(this.rowText);
     if (!belowFrame && rows.length !== this.real.rows) return undefined;
     const before = this.shown;
     this.shown = rows;

@@ -20,6 +20,7 @@ import { loadKeymap, userKeymapFiles, type Keymap } from "./keymap.ts";
 import { ENTER_ALT, LEAVE_ALT, terminalHandover } from "./edit/terminal.ts";
 import { EscapeJoiningInput } from "./escape-join.ts";
 import { FrameDiffOutput } from "./frame-diff.ts";
+import { ASCII_GLYPHS, localeIsUtf8 } from "./format.ts";
 import { themeFromEnv } from "./theme.ts";
 import { leaveLostTerminalAtExit } from "../terminal-gone.ts";
 
@@ -151,7 +152,9 @@ export async function runConsole(engine: EngineHandle, ready: ReadyInfo, opts: C
     let finished = false;
     let instance: ReturnType<typeof render> | undefined;
     const keyInput = new EscapeJoiningInput(stdin, { onPaste: (text) => ctrl.paste(text) });
-    const screen = new FrameDiffOutput(stdout);
+    // Without UTF-8, the ellipsis that Ink's truncation and pryx's own texts put in rows becomes
+    // the ASCII glyph set's: a multi-byte character drew as several wrong cells.
+    const screen = new FrameDiffOutput(stdout, localeIsUtf8(process.env) ? undefined : (row) => row.replaceAll("…", ASCII_GLYPHS.ellipsis));
     const onSignal = () => finish();
     // A Ctrl-C that reaches pryx as a signal (pressed in the pager or editor pryx ran, which share
     // its terminal, or a `kill -INT`) is the Ctrl-C key: mitmproxy's console asks before quitting;

@@ -140,3 +140,11 @@ test("frames as tall as the terminal (Ink clears the screen before each) are dif
   assert.equal(t.screen.text()[9], "r9", "the bottom row stays");
   assert.equal(t.screen.text()[3], "THREE");
 });
+
+test("a row rewrite (ASCII for a terminal without UTF-8) applies to every row before it is compared and written", () => {
+  const t = new Terminal();
+  const out = new FrameDiffOutput(t, (row) => row.replaceAll("…", "~"));
+  out.write(inkFrame(0, ["GET example.com/a-very-lo…", "⇩ [1/1]"]));
+  assert.deepEqual(plain(t, 2), ["GET example.com/a-very-lo~", "⇩ [1/1]"]);
+  assert.ok(!t.writes.join("").includes("…"));
+});
