@@ -6,6 +6,7 @@ import { REPO, runPryx, startDump } from "../helpers/cli.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { deadPort, waitUntil } from "../helpers/wait.ts";
+import { RawClient } from "../helpers/raw-client.ts";
 import { httpsViaProxy, startTlsOrigin } from "../helpers/tls-origin.ts";
 import { MODES } from "../../src/engine/modes.ts";
 
@@ -27,7 +28,13 @@ test("pryx dump prints one line per flow: client, method, full URL, status, size
   const dead = await deadPort();
   assert.equal((await viaProxy(p.port, `http://127.0.0.1:${dead}/gone`)).status, 502);
   await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ GET http://127\\.0\\.0\\.1:${dead}/gone << error: .*connection refused`, "m"));
-  assert.equal(p.stdoutLines().length, 3);
+  // A request whose body is malformed is a flow too, as in mitmdump.
+  const raw = await RawClient.connect(p.port);
+  t.after(() => raw.close());
+  raw.send(`POST ${base}/chunks HTTP/1.1\r\nHost: 127.0.0.1:${o.port}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`);
+  assert.equal((await raw.response()).status, 400);
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ POST ${base}/chunks << error: malformed request body: Invalid character in chunk size$`, "m"));
+  assert.equal(p.stdoutLines().length, 4);
 });
 
 test("the line names both HTTP versions where client and server spoke different ones, as mitmdump: curl -0 to an HTTP/1.1 server, curl --http2 to an HTTP/1.1-only one", { timeout: 30_000, skip: hasCurl ? false : "no curl" }, async (t) => {

@@ -173,6 +173,56 @@ test("a malformed request gets 400 and the connection closes", { timeout: 10_000
   await stillServes();
 });
 
+/** An addon that lists the request hooks a flow goes through, with the error the `error` hook saw. */
+function requestHooks(): Addon & { fired: string[] } {
+  const fired: string[] = [];
+  return {
+    name: "request-hooks",
+    fired,
+    requestheaders: () => void fired.push("requestheaders"),
+    request: () => void fired.push("request"),
+    error: (flow: { error?: { msg: string } }) => void fired.push(`error: ${flow.error?.msg}`),
+  };
+}
+
+for (const [what, body, status, why] of [
+  ["a bad chunk size", "zz\r\nabc\r\n0\r\n\r\n", 400, "malformed request body: Invalid character in chunk size"],
+  ["chunk data longer than its size", "3\r\nabcXX\r\n0\r\n\r\n", 400, "malformed request body: Expected LF after chunk data"],
+  ["trailers over 1 MiB", `3\r\nabc\r\n0\r\nX-Big: ${"a".repeat(1100 * 1024)}\r\n\r\n`, 431, "request trailers too large"],
+] as const) {
+  test(`a request whose head is fine and whose body is not (${what}) is a flow with the error, as in mitmproxy: requestheaders then error, once; the client still gets ${status}`, { timeout: 10_000 }, async (t) => {
+    const hooks = requestHooks();
+    const { proxy, healthy, stillServes } = await setup(t, [hooks]);
+    const client = await RawClient.connect(proxy.port);
+    t.after(() => client.close());
+    client.send(`POST http://127.0.0.1:${healthy.port}/upload HTTP/1.1\r\nHost: 127.0.0.1:${healthy.port}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
+    const res = await client.response();
+    assert.equal(res.status, status);
+    assert.equal(res.body.toString(), `pryx: ${why}\n`);
+    await client.whenClosed();
+    const [flow] = await proxy.waitFinished(1);
+    assert.deepEqual([flow?.method, flow?.path, flow?.status, flow?.error], ["POST", "/upload", undefined, why], "the 400 is the proxy's answer, not a response in the flow");
+    assert.deepEqual(hooks.fired, ["requestheaders", `error: ${why}`]);
+    assert.equal(healthy.connections, 0, "nothing reached the origin");
+    await stillServes();
+    assert.deepEqual((await proxy.waitFinished(2)).map((f) => f.path), ["/upload", "/"], "one flow for the malformed request");
+  });
+}
+
+test("a client that closes mid-body leaves a flow whose error says the body was cut short", { timeout: 10_000 }, async (t) => {
+  const hooks = requestHooks();
+  const { proxy, healthy, stillServes } = await setup(t, [hooks]);
+  const client = await RawClient.connect(proxy.port);
+  client.send(`POST http://127.0.0.1:${healthy.port}/cut HTTP/1.1\r\nHost: 127.0.0.1:${healthy.port}\r\nContent-Length: 10\r\n\r\nabc`);
+  await waitUntil(() => hooks.fired.includes("requestheaders"), "the request's head at the proxy");
+  client.close();
+  const [flow] = await proxy.waitFinished(1);
+  const why = "client closed the connection before the request body was complete";
+  assert.deepEqual([flow?.path, flow?.status, flow?.error], ["/cut", undefined, why]);
+  assert.deepEqual(hooks.fired, ["requestheaders", `error: ${why}`]);
+  await stillServes();
+});
+
 test("headers over 1 MiB get 431 and the connection closes", { timeout: 10_000 }, async (t) => {
   const { proxy, healthy, stillServes } = await setup(t);
   const client = await RawClient.connect(proxy.port);

@@ -259,3 +259,15 @@ test("pipelined requests before bytes that are no request are answered first, th
   // The proxy serves the next client.
   assert.equal((await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/after`)).body.toString(), "/after");
 });
+
+test("pipelined requests before one whose body is malformed are answered first; that one is a flow with the error, and the 400", { timeout: 10_000 }, async (t) => {
+  const { origin, proxy, client, req } = await pipelining(t);
+  client.send(`${req("/one")}POST http://127.0.0.1:${origin.port}/bad HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`);
+  assert.equal((await client.response()).body.toString(), "/one");
+  const refused = await client.response();
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body.toString(), "pryx: malformed request body: Invalid character in chunk size\n");
+  await client.whenClosed();
+  const flows = await proxy.waitFinished(2);
+  assert.deepEqual(flows.map((f) => [f.path, f.status, f.error]), [["/one", 200, undefined], ["/bad", undefined, "malformed request body: Invalid character in chunk size"]]);
+});

@@ -282,7 +282,8 @@ export class Http1Parser {
     const fromBoundary = this.betweenRequests;
     const r = this.native.execute(data);
     if (typeof r !== "number") {
-      const error = toError(r, this.kind);
+      // A request's head was delivered: what failed is its body (or trailers), and its flow says so.
+      const error = toError(r, this.kind, this.kind === "request" && this.inBody);
       if (this.kind !== "request" || !RESCUABLE.has(r.code)) return { kind: "error", error };
       return this.rescue(data, Math.min(r.bytesParsed ?? 0, data.length), this.completions - before, fromBoundary, error);
     }
@@ -434,9 +435,11 @@ function completedIn(bytes: Buffer, maxHeaderSize: number, lenient: number): num
   return n;
 }
 
-function toError(e: ParserNativeError, kind: "request" | "response"): HttpParseError {
+function toError(e: ParserNativeError, kind: "request" | "response", inRequestBody = false): HttpParseError {
   const why = e.reason ?? e.message;
-  if (e.code === "HPE_HEADER_OVERFLOW") return new HttpParseError(e.code, `${kind} headers too large`);
+  // After the head, llhttp's header limit is the trailers'.
+  if (e.code === "HPE_HEADER_OVERFLOW") return new HttpParseError(e.code, `${kind} ${inRequestBody ? "trailers" : "headers"} too large`);
+  if (inRequestBody) return new HttpParseError(e.code, `malformed request body: ${why}`);
   // llhttp's words for HTTP/2's connection preface ("PRI * HTTP/2.0"), sent without TLS.
   if (kind === "request" && /PRI\/Upgrade/.test(why)) return new HttpParseError(e.code, "HTTP/2 with prior knowledge (h2c) is not supported: speak HTTP/1.1, or HTTP/2 over TLS (ALPN h2)");
   // llhttp's words for obs-fold, which say nothing of folding.

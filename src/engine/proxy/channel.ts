@@ -1,6 +1,7 @@
 import type { HTTPFlow } from "../flow/http.ts";
 import type { Server } from "../flow/connection.ts";
 import type { MessageHead } from "../http1/parser.ts";
+import type { ClientFacingError } from "./client-facing-error.ts";
 
 /** Where a response's parts go as they arrive from the server. */
 export interface ResponseSink {
@@ -16,6 +17,8 @@ export interface RequestBody {
   readonly complete: boolean;
   /** The client went before the body ended (`complete` stays false). */
   readonly aborted: boolean;
+  /** Set when the body was cut short by malformed bytes rather than by the client going. */
+  readonly failure: ClientFacingError | undefined;
   /** Bytes that arrived while the body was buffered (before any `stream`, unless kept). */
   readonly length: number;
   readonly trailers: string[];

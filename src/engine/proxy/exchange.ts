@@ -156,7 +156,8 @@ export class HttpExchange {
   private async readRequest(): Promise<UpstreamChannel | undefined> {
     const { flow, ctx, body } = this;
     const req = flow.request;
-    if (req.plainHeaders.get("expect")?.toLowerCase() === "100-continue" && !body.complete) {
+    // A body already refused as malformed will not come: no 100 Continue asks for it.
+    if (req.plainHeaders.get("expect")?.toLowerCase() === "100-continue" && !body.complete && !body.aborted) {
       // A declared length over body_size_limit is refused now, before the client sends it all
       // for nothing (RFC 9110 10.1.1), rather than after a 100 Continue.
       if (sizeVerdict(this.sizes, announcedSize(req.plainHeaders)) === "limit") {
@@ -186,7 +187,8 @@ export class HttpExchange {
       this.pending.catch(() => undefined);
     }
     await body.whenComplete();
-    if (!body.complete) throw new Error("client disconnected");
+    // A malformed body fails the flow with its 400 (the `error` hook, not `request`, as mitmproxy's RequestProtocolError).
+    if (!body.complete) throw body.failure ?? new Error("client disconnected");
     if (!streamedTo || body.keepStreamed) req.raw_content = body.body();
     if (body.trailers.length) req.trailers = Headers.fromRaw(body.trailers);
     req.timestamp_end = Date.now() / 1000;

@@ -115,8 +115,8 @@ export class HttpConnection {
   private readonly pool: UpstreamPool;
   private closed = false;
   /**
-   * The answer to bytes that were no request, held until the complete requests before them in the
-   * same read are answered (mitmproxy answers those first): nothing after them is read.
+   * The answer to bytes that were no request (or no request body), held until the requests before
+   * them are answered (mitmproxy answers those first): nothing after them is read.
    */
   private afterQueue: Buffer | undefined;
   /** The socket was handed to a tunnel or relay: this handler no longer owns it. */
@@ -191,16 +191,15 @@ export class HttpConnection {
     if (r.kind === "error") {
       const hint = r.error.lenientWouldPass ? " (--set validate_inbound_headers=false lets such requests through)" : "";
       this.ctx.log.warn(`${formatAddress(this.client.peername)}: ${r.error.message}${hint}`);
-      const answer = plainResponse(r.error.status, defaultReason(r.error.status), `pryx: ${r.error.message}`, true);
-      // Pipelined requests read whole before the bad bytes (no request half-read) still get their answers.
-      if (this.current === undefined && this.queue.length > 0) {
-        this.afterQueue = answer;
-        void this.process();
-        return;
-      }
-      this.closed = true;
-      if (!this.writer.started || !this.liveFlow) this.socket.end(answer);
-      else this.socket.destroy();
+      // Pipelined requests read whole before the bad bytes still get their answers.
+      this.afterQueue = plainResponse(r.error.status, defaultReason(r.error.status), `pryx: ${r.error.message}`, true);
+      // A request whose head was read and whose body was not is a flow failing with this error, as
+      // mitmproxy's is: its exchange fires `error` and answers the same 400 (the connection then
+      // closes, so the answer above is not sent too), or closes the connection if its response began.
+      const cutShort = this.current;
+      this.current = undefined;
+      cutShort?.abort(new ClientFacingError(r.error.status, r.error.message, true));
+      void this.process();
       return;
     }
     if (r.kind === "upgrade" && this.h2cDropped) {
@@ -402,7 +401,9 @@ export class HttpConnection {
     this.closed = true;
     const flow = this.liveFlow;
     if (flow && flow.live && !flow.error) {
-      flow.error = new FlowError(reason);
+      // The live flow's request is the queue's first; what it lacked says more than the client's going.
+      const inc = this.queue[0];
+      flow.error = new FlowError(inc?.failure?.message ?? (inc && !inc.complete ? `${reason} before the request body was complete` : reason));
       if (flow.intercepted) flow.resume();
       this.failedByClient = flow;
     }

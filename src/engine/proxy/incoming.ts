@@ -1,4 +1,5 @@
 import type { MessageHead } from "../http1/parser.ts";
+import type { ClientFacingError } from "./client-facing-error.ts";
 
 /**
  * A request as the parser delivers it: the head at once, the body as it arrives. A
@@ -9,6 +10,8 @@ export class Incoming {
   length = 0;
   complete = false;
   aborted = false;
+  /** Why the body ended short when it was not the client going: its bytes were malformed. */
+  failure: ClientFacingError | undefined = undefined;
   trailers: string[] = [];
   /** Bytes after the head of a CONNECT or Upgrade request: they belong to the tunnel. */
   upgradeRest: Buffer | undefined = undefined;
@@ -47,12 +50,14 @@ export class Incoming {
   }
 
   /**
-   * The client went before the body ended: whoever waits wakes, and finds `complete` still
-   * false. What was sent of the body on to a server must then not be ended as if it were whole.
+   * The client went before the body ended, or (`failure`) what it sent was no body: whoever
+   * waits wakes, and finds `complete` still false. What was sent of the body on to a server
+   * must then not be ended as if it were whole. The first reason given stays.
    */
-  abort(): void {
-    for (const w of this.waiters.splice(0)) w.wake();
+  abort(failure?: ClientFacingError): void {
+    if (!this.aborted) this.failure = failure;
     this.aborted = true;
+    for (const w of this.waiters.splice(0)) w.wake();
   }
 
   /** Resolves when the whole body has arrived, or the client went before it did (`complete` false). */

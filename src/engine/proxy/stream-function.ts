@@ -53,6 +53,9 @@ export function modifiedRequestBody(body: RequestBody, fn: StreamModifier, faile
     get aborted() {
       return body.aborted;
     },
+    get failure() {
+      return body.failure;
+    },
     get length() {
       return body.length;
     },
