@@ -60,12 +60,16 @@ function continues(held: string, next: string): boolean {
 /** Bracketed paste (xterm's mode 2004): the terminal brackets pasted text with these. */
 export const PASTE_START = "\x1b[200~";
 export const PASTE_END = "\x1b[201~";
+/** A paste whose end marker has not come after this long is taken as ended: keys must not stay swallowed. */
+export const PASTE_IDLE_MS = 1000;
 
 export interface InputOptions {
   /** How long an unfinished escape sequence waits for its rest. */
   waitMs?: number;
   /** Takes pasted text, which then never reaches Ink as keys; without it a paste is typed as keys. */
   onPaste?: (text: string) => void;
+  /** How long a paste without its end marker may go quiet before it is taken as ended. */
+  pasteIdleMs?: number;
 }
 
 /**
@@ -81,8 +85,10 @@ export class EscapeJoiningInput extends EventEmitter {
   private deferred: string | undefined;
   /** The text of a paste still coming (its end marker not read yet). */
   private pasting: string | undefined;
+  private pasteTimer: NodeJS.Timeout | undefined;
   private readonly waitMs: number;
   private readonly onPaste: ((text: string) => void) | undefined;
+  private readonly pasteIdleMs: number;
   private timer: NodeJS.Timeout | undefined;
   private listening = false;
 
@@ -93,6 +99,7 @@ export class EscapeJoiningInput extends EventEmitter {
     super();
     this.waitMs = options.waitMs ?? ESCAPE_WAIT_MS;
     this.onPaste = options.onPaste;
+    this.pasteIdleMs = options.pasteIdleMs ?? PASTE_IDLE_MS;
     this.isTTY = source.isTTY === true;
     // The real input is read only while Ink listens: an editor pryx hands the terminal to reads it then.
     this.on("newListener", (event: string) => {
@@ -151,8 +158,10 @@ export class EscapeJoiningInput extends EventEmitter {
     if (this.pasting !== undefined) {
       const all = this.pasting + text;
       const end = all.indexOf(PASTE_END);
+      clearTimeout(this.pasteTimer);
       if (end < 0) {
         this.pasting = all;
+        this.pasteTimer = setTimeout(this.endPaste, this.pasteIdleMs).unref();
         return;
       }
       this.pasting = undefined;
@@ -190,6 +199,13 @@ export class EscapeJoiningInput extends EventEmitter {
     this.keys(text);
   }
 
+  /** A terminal that never sent the paste's end marker: what came is the paste, and keys are keys again. */
+  private readonly endPaste = (): void => {
+    const text = this.pasting;
+    this.pasting = undefined;
+    if (text) this.onPaste?.(text);
+  };
+
   /** Key input for Ink, less an unfinished escape sequence at its end, which waits. */
   private keys(text: string): void {
     const at = unfinishedEscapeAt(text);
@@ -213,6 +229,7 @@ export class EscapeJoiningInput extends EventEmitter {
   /** Stops the wait timer (the console is closing). */
   dispose(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.pasteTimer);
     this.timer = undefined;
   }
 }

@@ -157,3 +157,19 @@ test("in the console, a paste over the flow list runs none of its letters; in th
   stdin.write("Q");
   await done;
 });
+
+test("a paste whose end marker never comes is taken as ended once the input goes quiet, and keys are keys again", async () => {
+  const tty = new FakeTtyIn();
+  const pastes: string[] = [];
+  const input = new EscapeJoiningInput(tty, { onPaste: (t) => pastes.push(t), pasteIdleMs: 30 });
+  const reads = reader(input);
+  tty.write("\x1b[200~lost end");
+  await sleep(10);
+  tty.write(" more");
+  assert.deepEqual(pastes, []);
+  assert.ok(await until(() => pastes.length === 1, 500));
+  assert.deepEqual(pastes, ["lost end more"]);
+  tty.write("j");
+  assert.deepEqual(reads, ["j"]);
+  input.dispose();
+});
