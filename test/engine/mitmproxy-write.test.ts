@@ -39,7 +39,7 @@ function connections(): [Client, Server] {
 
 function flows(): Flow[] {
   const [client, server] = connections();
-  const post = new HTTPFlow(client, server, Request.make("POST", "https://app.test/api/items?x=1&y=%FF", Buffer.from([0, 0xff, 0x41]), { "content-type": "application/octet-stream", "x-raw": Buffer.from("café").toString("latin1") }));
+  const post = new HTTPFlow(client, server, Request.make("POST", "https://app.test/api/items?x=1&y=%FF", Buffer.from([0, 0xff, 0x41]), { "content-type": "application/octet-stream", "x-raw": "café" }));
   post.response = Response.make(201, '{"ok":true}', { "content-type": "application/json" });
   post.response.reason = "Created";
   post.marked = ":grapes:";

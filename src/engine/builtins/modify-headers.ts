@@ -2,6 +2,7 @@ import type { HTTPFlow } from "../flow/http.ts";
 import type { Headers } from "../flow/headers.ts";
 import type { Log } from "../log.ts";
 import { RuleAddon, checkReplacementFile } from "./spec.ts";
+import { decodeSurrogateEscape } from "../../urlencoded.ts";
 
 /**
  * mitmproxy's ModifyHeaders: `[/filter]/name/[@]value` sets a header on matching requests (in
@@ -20,9 +21,9 @@ export class ModifyHeadersAddon extends RuleAddon {
     for (const s of hits) {
       const value = this.replacement(s);
       if (!value) continue;
-      // Header values are byte strings (one char per byte); the line end a file written by echo or an
-      // editor ends with is not part of the value (a header cannot hold one).
-      const text = value.toString("latin1").replace(/\r?\n$/, "");
+      // The line end a file written by echo or an editor ends with is not part of the value (a
+      // header cannot hold one). Decoded as `add` takes text, so the bytes go out as they are.
+      const text = decodeSurrogateEscape(value).replace(/\r?\n$/, "");
       if (!text) continue;
       try {
         headers.add(s.subject, text);

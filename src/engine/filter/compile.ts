@@ -234,7 +234,7 @@ function requestHeaderBlock(r: FilterableHTTPRequest): string {
   const block = headerBlock(r.headers);
   const authority = r.host_header;
   if (authority === undefined) return block;
-  for (const [name] of r.headers) if (name.toLowerCase() === "host") return block;
+  for (const [name] of wireFields(r.headers)) if (name.toLowerCase() === "host") return block;
   return `host: ${authority}\r\n${block}`;
 }
 
@@ -246,11 +246,16 @@ function requestHeaderBlock(r: FilterableHTTPRequest): string {
  */
 function headerBlock(headers: FilterableHeaders): string {
   let block = "";
-  for (const [name, value] of headers) block += `${name}: ${HIGH_BYTE.test(value) ? utf8OrBytes(value) : value}\r\n`;
+  for (const [name, value] of wireFields(headers)) block += `${name}: ${HIGH_BYTE.test(value) ? utf8OrBytes(value) : value}\r\n`;
   return block;
 }
 
 const HIGH_BYTE = /[\x80-\xff]/;
+
+/** The fields as bytes (see FilterableHeaders): a live flow's and a stored one's match alike. */
+function wireFields(headers: FilterableHeaders): Iterable<readonly [string, string]> {
+  return headers.byteFields?.() ?? headers;
+}
 
 function utf8OrBytes(latin1: string): string {
   const bytes = Buffer.from(latin1, "latin1");
@@ -258,7 +263,7 @@ function utf8OrBytes(latin1: string): string {
 }
 
 function contentTypeMatches(re: RegExp, headers: FilterableHeaders): boolean {
-  for (const [name, value] of headers) {
+  for (const [name, value] of wireFields(headers)) {
     if (name.toLowerCase() === "content-type" && re.test(value)) return true;
   }
   return false;

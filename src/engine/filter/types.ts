@@ -9,10 +9,12 @@ export interface FilterableMessage {
 }
 
 /**
- * Header fields as `[name, value]` pairs in wire order. Must be re-iterable:
- * `~h` and `~t` may walk the same headers more than once per evaluation.
+ * Header fields as `[name, value]` byte pairs (one char per byte) in wire order. Must be
+ * re-iterable: `~h` and `~t` may walk the same headers more than once per evaluation. A flow's
+ * Headers iterates as decoded text (the addon API) and gives the bytes from `byteFields`, which
+ * the filter then reads instead.
  */
-export type FilterableHeaders = Iterable<readonly [string, string]>;
+export type FilterableHeaders = Iterable<readonly [string, string]> & { byteFields?(): Iterable<readonly [string, string]> };
 
 export interface FilterableHTTPRequest {
   readonly method: string;

@@ -126,10 +126,10 @@ export function encodeFlow(flow: Flow): string {
   };
   if (flow instanceof HTTPFlow) {
     const r = flow.request;
-    out.request = { method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: r.path, authority: r.authority, http_version: r.http_version, headers: r.headers.fields, trailers: r.trailers?.fields ?? null, content: b64(r.raw_content), timestamp_start: r.timestamp_start, timestamp_end: r.timestamp_end ?? null };
+    out.request = { method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: r.path, authority: r.authority, http_version: r.http_version, headers: r.headers.byteFields(), trailers: r.trailers?.byteFields() ?? null, content: b64(r.raw_content), timestamp_start: r.timestamp_start, timestamp_end: r.timestamp_end ?? null };
     const s = flow.response;
     out.websocket = flow.websocket ? encodeWebSocket(flow.websocket) : null;
-    out.response = s ? { status_code: s.status_code, reason: s.reason, http_version: s.http_version, headers: s.headers.fields, trailers: s.trailers?.fields ?? null, content: b64(s.raw_content), timestamp_start: s.timestamp_start, timestamp_end: s.timestamp_end ?? null } : null;
+    out.response = s ? { status_code: s.status_code, reason: s.reason, http_version: s.http_version, headers: s.headers.byteFields(), trailers: s.trailers?.byteFields() ?? null, content: b64(s.raw_content), timestamp_start: s.timestamp_start, timestamp_end: s.timestamp_end ?? null } : null;
   } else if (flow instanceof DNSFlow) {
     out.dns = {
       request: b64(dnsPacket.encode(flow.request.packet)) as string,
@@ -203,17 +203,17 @@ export function decodeFlow(line: string): Flow {
   let flow: Flow;
   if (j.type === "http" && j.request) {
     const r = j.request;
-    // The parsed pairs go straight to the message, whose Headers copies them into its one flat
-    // array (no per-field copies); the pairs themselves are garbage once the line is read.
-    const req = new Request({ method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: r.path, authority: r.authority, http_version: r.http_version, headers: r.headers, content: unb64(r.content), timestamp_start: r.timestamp_start });
+    // The parsed pairs (bytes, as written) are copied into the Headers' one flat array (no
+    // per-field copies); the pairs themselves are garbage once the line is read.
+    const req = new Request({ method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: r.path, authority: r.authority, http_version: r.http_version, headers: Headers.fromBytes(r.headers), content: unb64(r.content), timestamp_start: r.timestamp_start });
     req.timestamp_end = r.timestamp_end ?? undefined;
-    if (r.trailers) req.trailers = new Headers(r.trailers);
+    if (r.trailers) req.trailers = Headers.fromBytes(r.trailers);
     const f = new HTTPFlow(client, server, req);
     if (j.response) {
       const s = j.response;
-      f.response = new Response({ status_code: s.status_code, reason: s.reason, http_version: s.http_version, headers: s.headers, content: unb64(s.content), timestamp_start: s.timestamp_start });
+      f.response = new Response({ status_code: s.status_code, reason: s.reason, http_version: s.http_version, headers: Headers.fromBytes(s.headers), content: unb64(s.content), timestamp_start: s.timestamp_start });
       f.response.timestamp_end = s.timestamp_end ?? undefined;
-      if (s.trailers) f.response.trailers = new Headers(s.trailers);
+      if (s.trailers) f.response.trailers = Headers.fromBytes(s.trailers);
     }
     if (j.websocket) f.websocket = decodeWebSocket(j.websocket);
     flow = f;

@@ -21,15 +21,16 @@ function message(m: Message, limit: number, offset: number, bodies: boolean): Me
   const body = decoded ?? new Uint8Array(0);
   const slice = body.subarray(offset, offset + limit);
   return {
-    // The iterator makes fresh pairs, so the detail shares no arrays with the stored flow.
-    headers: Array.from(m.headers),
+    // Bytes, as the console and dump show and edit them; fresh pairs, so the detail shares no
+    // arrays with the stored flow.
+    headers: m.headers.byteFields(),
     // A copy, so the structured clone does not drag the whole body's buffer across threads.
     body: Uint8Array.from(slice),
     bodySize: body.length,
     bodyOffset: offset,
     contentType: m.headers.get("content-type"),
     encoding: bodies ? encodingNote(m, decoded) : undefined,
-    ...(m.trailers && m.trailers.fields.length ? { trailers: Array.from(m.trailers) } : {}),
+    ...(m.trailers && m.trailers.fields.length ? { trailers: m.trailers.byteFields() } : {}),
     ...(m.raw_content === undefined ? { missing: true as const } : {}),
   };
 }

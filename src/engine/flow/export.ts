@@ -36,7 +36,8 @@ function commandHeaders(r: HTTPFlow["request"]): [string, string][] {
   } catch {
     // No URL to take an authority from: every Host header is kept.
   }
-  return [...r.headers].filter(([n, v]) => !redundantInCommand(n, v, authority));
+  // Bytes, which commandText shows as UTF-8 where they are.
+  return r.headers.byteFields().filter(([n, v]) => !redundantInCommand(n, v, authority));
 }
 
 function bodyText(b: Uint8Array | undefined): string | undefined {

@@ -3,6 +3,7 @@ import { Client, Server } from "./connection.ts";
 import { HTTPFlow, Request, Response } from "./http.ts";
 import { FlowError, type Flow } from "./flow.ts";
 import { WebSocketData, WebSocketMessage } from "./websocket.ts";
+import { Headers, headerBytes } from "./headers.ts";
 import { parseCookieHeader, parseSetCookie } from "../../cookies.ts";
 import { decodeUrlencoded, encodeUrlencoded, isUrlencodedType } from "../../urlencoded.ts";
 
@@ -103,10 +104,10 @@ function harResponse(s: Response): HarResponse {
     status: s.status_code,
     statusText: s.reason,
     httpVersion: s.http_version,
-    headers: nv(s.headers),
+    headers: nv(s.headers.byteFields()),
     cookies: responseCookies(s),
-    content: { size: s.get_content(false)?.length ?? 0, mimeType: s.headers.get("content-type") ?? "", ...text(s.get_content(false)) },
-    redirectURL: s.headers.get("location") ?? "",
+    content: { size: s.get_content(false)?.length ?? 0, mimeType: headerBytes(s.headers.get("content-type") ?? ""), ...text(s.get_content(false)) },
+    redirectURL: headerBytes(s.headers.get("location") ?? ""),
     headersSize: -1,
     bodySize: s.raw_content?.length ?? -1,
   };
@@ -122,7 +123,7 @@ function postData(mimeType: string, body: Uint8Array): HarPostData {
 /** Each Set-Cookie line as HAR's cookie object, `expires` as an ISO date (from Max-Age, counted from the response, or Expires). */
 function responseCookies(s: Response): HarCookie[] {
   const out: HarCookie[] = [];
-  for (const line of s.plainHeaders.getAll("set-cookie")) {
+  for (const line of s.plainHeaders.getAll("set-cookie").map(headerBytes)) {
     const c = parseSetCookie(line);
     if (!c) continue;
     const cookie: HarCookie = { name: c.name, value: c.value };
@@ -164,9 +165,9 @@ export function toHar(flows: Flow[]): string {
         method: r.method,
         url: r.pretty_url,
         httpVersion: r.http_version,
-        headers: nv(r.headers),
+        headers: nv(r.headers.byteFields()),
         queryString: nv(r.query),
-        cookies: nv(parseCookieHeader(r.plainHeaders.getAll("cookie"))),
+        cookies: nv(parseCookieHeader(r.plainHeaders.getAll("cookie").map(headerBytes))),
         headersSize: -1,
         bodySize: r.raw_content?.length ?? 0,
       },
@@ -175,7 +176,7 @@ export function toHar(flows: Flow[]): string {
       timings,
     };
     if (f.server_conn.peername) entry.serverIPAddress = f.server_conn.peername[0];
-    if (reqBody && reqBody.length) entry.request.postData = postData(r.plainHeaders.get("content-type") ?? "", reqBody);
+    if (reqBody && reqBody.length) entry.request.postData = postData(headerBytes(r.plainHeaders.get("content-type") ?? ""), reqBody);
     if (f.comment) entry.comment = f.comment;
     if (f.websocket) {
       entry._resourceType = "websocket";
@@ -196,13 +197,24 @@ export function isHar(textContent: string): boolean {
 
 /**
  * Browsers write HTTP/2 entries with the pseudo-headers (`:authority`, `:path`…) among the headers: they are
- * not header fields (the URL and method carry them), and sent as fields they make a replay a 400.
+ * not header fields (the URL and method carry them), and sent as fields they make a replay a 400. Content-Encoding
+ * goes too: HAR holds the decoded body, which made with its Content-Encoding would be encoded again.
  */
-function plainFields(headers: HarNV[] | undefined): [string, string][] {
+function plainFields(headers: HarNV[] | undefined): Headers {
   // A hand-made or trimmed HAR may leave them out: no headers, rather than a JavaScript error for the entry.
-  if (headers === undefined) return [];
+  if (headers === undefined) return new Headers();
   if (!Array.isArray(headers)) throw new Error("its headers are not a list of { name, value }");
-  return headers.filter((h) => typeof h?.name === "string" && !h.name.startsWith(":")).map((h) => [h.name, String(h.value ?? "")]);
+  const fields = headers.filter((h) => typeof h?.name === "string" && !h.name.startsWith(":") && h.name.toLowerCase() !== "content-encoding");
+  return Headers.fromBytes(fields.map((h) => [harBytes(h.name), harBytes(String(h.value ?? ""))]));
+}
+
+/**
+ * A HAR string as header bytes. pryx writes header bytes as Latin-1 text, so text within Latin-1
+ * is taken as those bytes (its own files read back the same); text beyond it, as a browser writes
+ * "日本語", is its UTF-8.
+ */
+function harBytes(s: string): string {
+  return /[^\u0000-\u00ff]/.test(s) ? headerBytes(s) : s;
 }
 
 /** Chrome writes "http/2.0" (and "" for a cached entry); pryx and the wire spell it "HTTP/2.0". */
@@ -245,9 +257,8 @@ export function fromHar(json: string): { flows: HTTPFlow[]; errors: string[] } {
 function flowFromEntry(e: HarEntry): HTTPFlow {
   const start = Date.parse(e.startedDateTime) / 1000;
   const body = bodyFromHar(e.request.postData);
-  // HAR holds the decoded body: made with its Content-Encoding, the request would encode it again
-  // (and with the header then taken away, send gzip bytes as plain).
-  const req = Request.make(e.request.method, e.request.url, body, plainFields(e.request.headers).filter(([name]) => name.toLowerCase() !== "content-encoding"));
+  // plainFields leaves Content-Encoding out: HAR holds the decoded body (see there).
+  const req = Request.make(e.request.method, e.request.url, body, plainFields(e.request.headers));
   req.http_version = httpVersion(e.request.httpVersion);
   req.timestamp_start = start;
   req.timestamp_end = start;
@@ -259,8 +270,7 @@ function flowFromEntry(e: HarEntry): HTTPFlow {
   if (e.response && e.response.status) {
     const c = e.response.content;
     const content = c?.text !== undefined ? Buffer.from(c.text, c.encoding === "base64" ? "base64" : "utf8") : new Uint8Array(0);
-    // HAR keeps decoded content: drop the encoding header so the body is not decoded twice.
-    const headers = plainFields(e.response.headers).filter(([name]) => name.toLowerCase() !== "content-encoding");
+    const headers = plainFields(e.response.headers);
     const res = new Response({ status_code: e.response.status, reason: e.response.statusText, http_version: httpVersion(e.response.httpVersion), headers, content, timestamp_start: start });
     res.timestamp_end = e.time >= 0 ? start + e.time / 1000 : start;
     flow.response = res;

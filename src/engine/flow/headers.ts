@@ -5,12 +5,23 @@
  * pryx forwards what it received unless something changed it. Lookups ignore case.
  * `headers["X-Custom"] = "v"` works too (the seed's form), through a Proxy.
  *
+ * Two faces, as mitmproxy's Headers keeps bytes and gives str: the fields are kept as bytes,
+ * one char per byte (Latin-1 text), and the byte face (`fromRaw`, `fromBytes`, `adopt`, `flat`,
+ * `byteFields`, `nameAt`, `valueAt`, `toWire`, `toJSON`) gives and takes them as they are, for
+ * the wire and flow files. The text face, what addons use (the constructor, `get`, `getAll`,
+ * `pop`, `set`, `setAll`, `add`, `insert`, `fields`, `keys`, `items`, iteration and
+ * `headers[name]`), decodes UTF-8 and encodes text as UTF-8, as mitmproxy's str API does: a byte
+ * that is no UTF-8 reads as the lone surrogate U+DC00+byte (Python's surrogateescape; JS strings
+ * hold lone surrogates too) and is written back as that byte, so a value read and set back is
+ * the same bytes.
+ *
  * The fields live in one flat array `[name0, value0, name1, value1, ...]` (Node's rawHeaders
  * form) rather than one `[name, value]` array per field: the console keeps 100,000+ flows in
  * memory, and a pair array per field was most of their heap objects, all walked by the GC.
  */
 import type { StringPool } from "../string-pool.ts";
 import { fieldProxy } from "./field-proxy.ts";
+import { decodeSurrogateEscape, encodeSurrogateEscape } from "../../urlencoded.ts";
 
 export type HeaderField = [name: string, value: string];
 
@@ -20,25 +31,25 @@ export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export class HeaderError extends Error {}
 
-const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
+const NON_ASCII = /[^\u0000-\u007f]/;
 
 /**
- * A value as pryx keeps it, one char per byte. Text with a character beyond Latin-1 ("日本語",
- * an emoji), as an addon sets it, is its UTF-8 bytes, as mitmproxy sends a str value; each
- * U+DC80–U+DCFF in it (Python's surrogateescape, as pryx's multipart fields give bytes that are
- * no UTF-8) is the byte it stands for. Such a value was cut to each character's low byte.
- * Text within Latin-1 is taken as bytes already: what `get` gave, set back, is unchanged.
+ * Text as an addon writes it to the bytes pryx keeps (one char per byte): UTF-8, each
+ * U+DC80–U+DCFF the byte it stands for, as mitmproxy encodes a str value ("utf-8",
+ * "surrogateescape"). Any other lone surrogate, which Python refuses, becomes EF BF BD (U+FFFD).
  */
-export function headerValueBytes(value: string): string {
-  if (!BEYOND_LATIN1.test(value)) return value;
-  let out = "";
-  for (const ch of value) {
-    const c = ch.codePointAt(0) as number;
-    if (c >= 0xdc80 && c <= 0xdcff) out += String.fromCharCode(c - 0xdc00);
-    else if (c < 0x80) out += ch;
-    else out += Buffer.from(ch, "utf8").toString("latin1");
-  }
-  return out;
+export function headerBytes(text: string): string {
+  return NON_ASCII.test(text) ? encodeSurrogateEscape(text).toString("latin1") : text;
+}
+
+/** Kept bytes (one char per byte) as the text an addon reads: `headerBytes` undone, exactly. */
+export function headerText(bytes: string): string {
+  return NON_ASCII.test(bytes) ? decodeSurrogateEscape(Buffer.from(bytes, "latin1")) : bytes;
+}
+
+/** A name to look up, lower-cased, as kept (bytes): names are ASCII but for a peer's odd one. */
+function lookupKey(name: string): string {
+  return headerBytes(name).toLowerCase();
 }
 
 export function validateHeaderField(name: string, value: string): void {
@@ -121,8 +132,9 @@ export class Headers implements Iterable<HeaderField> {
   /** The object behind the Proxy; see `plainHeaders`. */
   readonly [PLAIN]: Headers = this;
 
+  /** Text fields, as an addon gives them (`Response.make(200, "", {"X-Name": "José"})`): stored as their UTF-8. */
   constructor(fields: Iterable<HeaderField> | Record<string, string> = []) {
-    this.raw = isIterable(fields) ? flatten(fields) : flattenRecord(fields);
+    this.raw = isIterable(fields) ? flatten(fields, headerBytes) : flattenRecord(fields);
     // eslint-disable-next-line no-constructor-return
     return new Proxy(this, HEADER_PROXY);
   }
@@ -134,6 +146,13 @@ export class Headers implements Iterable<HeaderField> {
     for (let i = 0; i < flat.length; i += 2) flat[i] = internHeaderName(flat[i] as string);
     // Through the plain object, as in `adopt`: three of these per exchange went through the trap.
     h[PLAIN].raw = flat;
+    return h;
+  }
+
+  /** Builds from `[name, value]` pairs that are bytes already (flow files, the console's edits), taken as they are. */
+  static fromBytes(fields: Iterable<HeaderField>): Headers {
+    const h = new Headers();
+    h[PLAIN].raw = flatten(fields, keepBytes);
     return h;
   }
 
@@ -161,22 +180,20 @@ export class Headers implements Iterable<HeaderField> {
   }
 
   /**
-   * A new frozen array of `[name, value]` pairs. Frozen so that old code which edited
+   * A new frozen array of `[name, value]` text pairs. Frozen so that old code which edited
    * `headers.fields` in place fails loudly instead of editing a copy that is thrown away.
    * Allocates a pair per field: hot paths use `flat`, `nameAt` and `valueAt`.
    */
   get fields(): readonly HeaderField[] {
-    const raw = this.raw;
-    const out: HeaderField[] = [];
-    for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] as string, raw[i + 1] as string]);
-    return Object.freeze(out);
+    return Object.freeze(this.pairs(headerText));
   }
 
-  /** Replaces every field; each is validated as by `add`, and nothing changes if one is invalid. */
+  /** Replaces every field (text); each is validated as by `add`, and nothing changes if one is invalid. */
   set fields(fields: Iterable<HeaderField>) {
     const raw: string[] = [];
-    for (const [n, value] of fields) {
-      const v = headerValueBytes(value);
+    for (const [name, value] of fields) {
+      const n = headerBytes(name);
+      const v = headerBytes(value);
       validateHeaderField(n, v);
       raw.push(internHeaderName(n), v);
     }
@@ -184,12 +201,17 @@ export class Headers implements Iterable<HeaderField> {
     this.changes++;
   }
 
-  /** Name of the i-th field (0 <= i < size), in its wire case. */
+  /** The fields as `[name, value]` byte pairs (one char per byte), fresh: for flow files and the console. */
+  byteFields(): HeaderField[] {
+    return this.pairs(keepBytes);
+  }
+
+  /** Name of the i-th field (0 <= i < size), in its wire case, as bytes. */
   nameAt(i: number): string {
     return this.at(2 * i, i);
   }
 
-  /** Value of the i-th field (0 <= i < size). */
+  /** Value of the i-th field (0 <= i < size), as bytes. */
   valueAt(i: number): string {
     return this.at(2 * i + 1, i);
   }
@@ -198,14 +220,15 @@ export class Headers implements Iterable<HeaderField> {
   get(name: string): string | undefined;
   get<T>(name: string, fallback: T): string | T;
   get<T>(name: string, fallback?: T): string | T | undefined {
-    const lower = name.toLowerCase();
+    const lower = lookupKey(name);
     const raw = this.raw;
     let out: string | undefined;
     // An index loop: this runs several times per request (and per flow in a filter).
     for (let i = 0; i < raw.length; i += 2) {
       if (same(raw[i] as string, lower)) out = out === undefined ? (raw[i + 1] as string) : `${out}, ${raw[i + 1] as string}`;
     }
-    return out ?? fallback;
+    // Decoded once, joined: ", " is ASCII, so it cannot complete or break a UTF-8 sequence.
+    return out === undefined ? fallback : headerText(out);
   }
 
   /** mitmproxy's `headers.pop(name, default)`: the value `get` gives, and the fields are gone. */
@@ -219,22 +242,22 @@ export class Headers implements Iterable<HeaderField> {
   }
 
   getAll(name: string): string[] {
-    const lower = name.toLowerCase();
+    const lower = lookupKey(name);
     const raw = this.raw;
     const out: string[] = [];
-    for (let i = 0; i < raw.length; i += 2) if (same(raw[i] as string, lower)) out.push(raw[i + 1] as string);
+    for (let i = 0; i < raw.length; i += 2) if (same(raw[i] as string, lower)) out.push(headerText(raw[i + 1] as string));
     return out;
   }
 
   has(name: string): boolean {
-    return this.indexOf(name.toLowerCase()) !== -1;
+    return this.indexOf(lookupKey(name)) !== -1;
   }
 
   /** Replaces every field of that name with one, kept at the first one's position and case. */
   set(name: string, value: string | number): this {
-    const v = headerValueBytes(String(value));
+    const v = headerBytes(String(value));
     validateHeaderField(name, v);
-    const lower = name.toLowerCase();
+    const lower = lookupKey(name);
     const raw = this.raw;
     const first = this.indexOf(lower);
     if (first === -1) {
@@ -257,8 +280,8 @@ export class Headers implements Iterable<HeaderField> {
    * values than fields go at the end, fewer remove the fields left over.
    */
   setAll(name: string, values: readonly string[]): this {
-    const lower = name.toLowerCase();
-    const texts = values.map((v) => headerValueBytes(String(v)));
+    const lower = lookupKey(name);
+    const texts = values.map((v) => headerBytes(String(v)));
     for (const v of texts) validateHeaderField(name, v);
     const raw = this.raw;
     const next: string[] = [];
@@ -284,7 +307,7 @@ export class Headers implements Iterable<HeaderField> {
   }
 
   add(name: string, value: string | number): this {
-    const v = headerValueBytes(String(value));
+    const v = headerBytes(String(value));
     validateHeaderField(name, v);
     this.raw.push(internHeaderName(name), v);
     this.changes++;
@@ -293,7 +316,7 @@ export class Headers implements Iterable<HeaderField> {
 
   /** Puts a field before the index-th one (0 <= index <= size), e.g. a Host header in front. */
   insert(index: number, name: string, value: string | number): this {
-    const v = headerValueBytes(String(value));
+    const v = headerBytes(String(value));
     validateHeaderField(name, v);
     if (!Number.isInteger(index) || index < 0 || index > this.size) throw new RangeError(`header index ${index} out of range 0..${this.size}`);
     this.raw.splice(2 * index, 0, internHeaderName(name), v);
@@ -302,7 +325,7 @@ export class Headers implements Iterable<HeaderField> {
   }
 
   delete(name: string): boolean {
-    const lower = name.toLowerCase();
+    const lower = lookupKey(name);
     if (this.indexOf(lower) === -1) return false;
     const raw = this.raw;
     const next: string[] = [];
@@ -320,7 +343,7 @@ export class Headers implements Iterable<HeaderField> {
       const n = raw[i] as string;
       if (!seen.has(n.toLowerCase())) {
         seen.add(n.toLowerCase());
-        out.push(n);
+        out.push(headerText(n));
       }
     }
     return out;
@@ -339,10 +362,10 @@ export class Headers implements Iterable<HeaderField> {
     return this.raw.length >> 1;
   }
 
-  /** Fresh `[name, value]` pairs in wire order. */
+  /** Fresh `[name, value]` text pairs in wire order. */
   *[Symbol.iterator](): Generator<HeaderField, void, undefined> {
     const raw = this.raw;
-    for (let i = 0; i + 1 < raw.length; i += 2) yield [raw[i] as string, raw[i + 1] as string];
+    for (let i = 0; i + 1 < raw.length; i += 2) yield [headerText(raw[i] as string), headerText(raw[i + 1] as string)];
   }
 
   /** Swaps each value for its pool's shared copy: same fields, same version, fewer strings kept. */
@@ -355,9 +378,9 @@ export class Headers implements Iterable<HeaderField> {
     return Headers.fromRaw(this.raw);
   }
 
-  /** Pairs, as flow files and the protocol store headers. */
+  /** Byte pairs, as flow files and the protocol store headers. */
   toJSON(): readonly HeaderField[] {
-    return this.fields;
+    return this.byteFields();
   }
 
   /** Serialised as on the wire: `Name: value\r\n` per field. */
@@ -366,6 +389,13 @@ export class Headers implements Iterable<HeaderField> {
     let s = "";
     for (let i = 0; i + 1 < raw.length; i += 2) s += `${raw[i] as string}: ${raw[i + 1] as string}\r\n`;
     return s;
+  }
+
+  private pairs(decode: (s: string) => string): HeaderField[] {
+    const raw = this.raw;
+    const out: HeaderField[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) out.push([decode(raw[i] as string), decode(raw[i + 1] as string)]);
+    return out;
   }
 
   /** Flat index of the first field named `lower` (already lower-cased), or -1. */
@@ -391,10 +421,13 @@ function isIterable(x: unknown): x is Iterable<HeaderField> {
   return typeof x === "object" && x !== null && Symbol.iterator in x;
 }
 
-function flatten(fields: Iterable<HeaderField>): string[] {
+const keepBytes = (s: string): string => s;
+
+/** Pairs to the flat form, each name and value through `toBytes` (`headerBytes` for text, `keepBytes` for bytes). */
+function flatten(fields: Iterable<HeaderField>, toBytes: (s: string) => string): string[] {
   if (!Array.isArray(fields)) {
     const out: string[] = [];
-    for (const f of fields) out.push(internHeaderName(f[0]), headerValueBytes(f[1]));
+    for (const f of fields) out.push(internHeaderName(toBytes(f[0])), toBytes(f[1]));
     return out;
   }
   // Sized up front: a push-grown array keeps up to half again its length as spare
@@ -403,15 +436,15 @@ function flatten(fields: Iterable<HeaderField>): string[] {
   const out = new Array<string>(pairs.length * 2);
   for (let i = 0; i < pairs.length; i++) {
     const f = pairs[i] as HeaderField;
-    out[2 * i] = internHeaderName(f[0]);
-    out[2 * i + 1] = headerValueBytes(f[1]);
+    out[2 * i] = internHeaderName(toBytes(f[0]));
+    out[2 * i + 1] = toBytes(f[1]);
   }
   return out;
 }
 
 function flattenRecord(record: Record<string, string>): string[] {
   const out: string[] = [];
-  for (const n of Object.keys(record)) out.push(internHeaderName(n), headerValueBytes(String(record[n])));
+  for (const n of Object.keys(record)) out.push(internHeaderName(headerBytes(n)), headerBytes(String(record[n])));
   return out;
 }
 

@@ -11,7 +11,7 @@ import { WebSocketData, WebSocketMessage } from "./websocket.ts";
 import { DNSFlow, DNSMessage } from "./dns.ts";
 import * as dnsPacket from "dns-packet";
 import { FlowError, type Flow } from "./flow.ts";
-import type { HeaderField } from "./headers.ts";
+import { Headers, type HeaderField } from "./headers.ts";
 import type { TValue } from "./tnetstring.ts";
 
 export class MitmproxyFlowError extends Error {}
@@ -87,7 +87,7 @@ function server(s: Dict): Server {
 }
 
 /** What requests and responses share (mitmproxy's MessageData). */
-const message = (s: Dict) => ({ http_version: text(s.http_version) ?? "HTTP/1.1", headers: headers(s.headers), content: bytes(s.content), timestamp_start: num(s.timestamp_start) ?? 0 });
+const message = (s: Dict) => ({ http_version: text(s.http_version) ?? "HTTP/1.1", headers: Headers.fromBytes(headers(s.headers)), content: bytes(s.content), timestamp_start: num(s.timestamp_start) ?? 0 });
 
 function ended<M extends Request | Response>(m: M, s: Dict): M {
   m.timestamp_end = num(s.timestamp_end);

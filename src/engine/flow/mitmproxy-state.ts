@@ -82,11 +82,11 @@ function serverState(s: Server): TOut {
 function messageState(m: Message): Record<string, TOut> {
   return {
     content: m.raw_content === undefined ? null : bytesOf(m.raw_content),
-    headers: fields(m.headers.fields),
+    headers: fields(m.headers.byteFields()),
     http_version: raw(m.http_version),
     timestamp_end: float(m.timestamp_end),
     timestamp_start: new TFloat(m.timestamp_start),
-    trailers: m.trailers ? fields(m.trailers.fields) : null,
+    trailers: m.trailers ? fields(m.trailers.byteFields()) : null,
   };
 }
 

@@ -53,7 +53,7 @@ export function applyPatch(flow: HTTPFlow, patch: FlowPatch): void {
   if (patch.url !== undefined) req.url = patch.url;
   if (patch.path !== undefined) req.path = patch.path;
   if (patch.query !== undefined) req.query = patch.query;
-  if (patch.requestHeaders !== undefined) req.headers = new Headers(patch.requestHeaders);
+  if (patch.requestHeaders !== undefined) req.headers = Headers.fromBytes(patch.requestHeaders);
   if (patch.requestBody !== undefined) req.content = patch.requestBody;
   const touchesResponse = patch.statusCode !== undefined || patch.reason !== undefined || patch.responseHeaders !== undefined || patch.responseBody !== undefined;
   if (touchesResponse && !flow.response) flow.response = Response.make(200);
@@ -64,7 +64,7 @@ export function applyPatch(flow: HTTPFlow, patch: FlowPatch): void {
       if (patch.reason === undefined) res.reason = new Response({ status_code: patch.statusCode }).reason;
     }
     if (patch.reason !== undefined) res.reason = patch.reason;
-    if (patch.responseHeaders !== undefined) res.headers = new Headers(patch.responseHeaders);
+    if (patch.responseHeaders !== undefined) res.headers = Headers.fromBytes(patch.responseHeaders);
     if (patch.responseBody !== undefined) res.content = patch.responseBody;
   }
   if (patch.comment !== undefined) flow.comment = patch.comment;

@@ -222,7 +222,7 @@ test("Headers as mitmproxy's: set_all puts the values where the name's fields we
   assert.deepEqual([...h], [["X-Dup", "only"], ["Accept", "a"]]);
 });
 
-test("a value with characters beyond Latin-1 is kept as its UTF-8 bytes, as mitmproxy sends a str; Latin-1 text, as get gives it, is bytes already", () => {
+test("text set through the addon API is kept as its UTF-8 bytes and read back as that text, as mitmproxy's str API", () => {
   const utf8 = (s: string): string => Buffer.from(s, "utf8").toString("latin1");
   const h = new Headers([["X-Pair", "日本"]]);
   h.set("X-Set", "日本語 café 🎉");
@@ -230,20 +230,43 @@ test("a value with characters beyond Latin-1 is kept as its UTF-8 bytes, as mitm
   h["X-Idx"] = "名前";
   h.insert(0, "X-First", "ü€");
   h.setAll("X-All", ["一", "二"]);
-  assert.equal(h.get("X-Pair"), utf8("日本"));
-  assert.equal(h.get("X-Set"), utf8("日本語 café 🎉"), "the whole value as UTF-8, é too; not each character's low byte");
-  assert.equal(h.get("X-Add"), utf8("山田"));
-  assert.equal(h.get("X-Idx"), utf8("名前"));
-  assert.equal(h.get("X-First"), utf8("ü€"));
-  assert.deepEqual(h.getAll("X-All"), [utf8("一"), utf8("二")]);
-  assert.equal(new Headers({ "X-Record": "中" }).get("X-Record"), utf8("中"));
-  // What get gives (one char per byte) set back is the same bytes: no double encoding.
-  const read = h.get("X-Set") as string;
-  h.set("X-Set", read);
-  assert.equal(h.get("X-Set"), read);
   h.set("X-Latin1", "café");
-  assert.equal(h.get("X-Latin1"), "café", "within Latin-1: taken as bytes, as before");
+  const bytes = new Map(h.byteFields());
+  assert.equal(bytes.get("X-Pair"), utf8("日本"));
+  assert.equal(bytes.get("X-Set"), utf8("日本語 café 🎉"), "the whole value as UTF-8, é too; not each character's low byte");
+  assert.equal(bytes.get("X-Add"), utf8("山田"));
+  assert.equal(bytes.get("X-Idx"), utf8("名前"));
+  assert.equal(bytes.get("X-First"), utf8("ü€"));
+  assert.equal(bytes.get("X-Latin1"), utf8("café"), "text within Latin-1 is UTF-8 too, as mitmproxy sends it, not Latin-1");
+  assert.equal(new Headers({ "X-Record": "中" }).byteFields()[0]?.[1], utf8("中"));
+  // The text face gives the text back.
+  assert.equal(h.get("X-Set"), "日本語 café 🎉");
+  assert.equal(h["X-Idx"], "名前");
+  assert.deepEqual(h.getAll("X-All"), ["一", "二"]);
+  assert.deepEqual(h.get_all("x-all"), ["一", "二"]);
+  assert.equal(h.fields.find(([n]) => n === "X-First")?.[1], "ü€");
+  assert.deepEqual([...h].find(([n]) => n === "X-Add"), ["X-Add", "山田"]);
+  assert.deepEqual(h.items().find(([n]) => n === "X-All"), ["X-All", "一, 二"]);
+  assert.equal(h.pop("X-Latin1"), "café");
   // Python's surrogateescape: a byte that is no UTF-8 beside text that is.
   h.set("X-Escaped", "\udce9 日");
-  assert.equal(h.get("X-Escaped"), `\xe9 ${utf8("日")}`);
+  assert.equal(new Map(h.byteFields()).get("X-Escaped"), `\xe9 ${utf8("日")}`);
+  assert.equal(h.get("X-Escaped"), "\udce9 日");
+});
+
+test("bytes that are no UTF-8 read as U+DC00+byte and set back unchanged; the byte face takes and gives bytes as they are", () => {
+  const raw = ["X-Bin", "a\xff\xc3(", "X-Utf8", "Jos\xc3\xa9", "X-Cut", "\xe6\x97"];
+  const h = Headers.fromRaw(raw);
+  assert.equal(h.get("X-Bin"), "a\udcff\udcc3(");
+  assert.equal(h.get("X-Utf8"), "José");
+  assert.equal(h.get("X-Cut"), "\udce6\udc97", "a UTF-8 sequence cut short is bytes too");
+  for (const [n, v] of [...h]) h.set(n, v);
+  h.fields = h.fields;
+  assert.deepEqual(h.flat, raw, "every value read and written back is the same bytes");
+  assert.equal(h.valueAt(0), "a\xff\xc3(");
+  assert.equal(h.toWire(), "X-Bin: a\xff\xc3(\r\nX-Utf8: Jos\xc3\xa9\r\nX-Cut: \xe6\x97\r\n");
+  assert.deepEqual(JSON.parse(JSON.stringify(h)), h.byteFields(), "toJSON, for flow files, is bytes");
+  const copy = Headers.fromBytes(h.byteFields());
+  assert.deepEqual(copy.flat, raw);
+  assert.deepEqual(new Headers(h).flat, raw, "a copy through the text face is the same bytes");
 });

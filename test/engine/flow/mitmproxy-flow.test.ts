@@ -92,7 +92,8 @@ test("mitmproxy 11 states (version 21): peername names, HTTP/2 with a WebSocket,
     assert.deepEqual(h.metadata, { tag: "from-addon", hits: 3, nested: { ok: true } }, "addons' metadata");
     assert.equal(h.request.http_version, "HTTP/2.0");
     assert.equal(h.request.path, "/chat?x=%FF");
-    assert.equal(h.request.headers.get("x-raw"), "\xff\x01", "header bytes kept one char per byte");
+    assert.deepEqual(h.request.headers.byteFields(), [["x-raw", "\xff\x01"]], "header bytes kept one char per byte");
+    assert.equal(h.request.headers.get("x-raw"), "\udcff\x01", "read as text, a byte that is no UTF-8 is U+DC00+byte");
     assert.deepEqual([...(h.request.raw_content ?? [])], [0, 255]);
     assert.equal(h.response?.reason, "Switching Protocols");
     assert.deepEqual(h.websocket?.messages.map((m) => [m.type, m.from_client, [...m.content], m.dropped]), [["text", true, [104, 105], false], ["binary", false, [1, 2], true]]);
