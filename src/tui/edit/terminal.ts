@@ -11,7 +11,7 @@
 /** With bracketed paste (2004): a paste reaches the console as text, not as keys to run. */
 export const ENTER_ALT = "\x1b[?1049h\x1b[?25l\x1b[?2004h";
 /** Also turns mouse reporting off, which is harmless where it was never on. */
-export const LEAVE_ALT = "\x1b[?2004l\x1b[?1000l\x1b[?1006l\x1b[?25h\x1b[?1049l";
+export const LEAVE_ALT = "\x1b[?1000l\x1b[?1006l\x1b[?2004l\x1b[?25h\x1b[?1049l";
 /** Button presses, releases and the wheel (1000), reported as SGR sequences (1006), which have no 223-column limit. */
 export const MOUSE_ON = "\x1b[?1000h\x1b[?1006h";
 export const MOUSE_OFF = "\x1b[?1000l\x1b[?1006l";
