@@ -6,6 +6,7 @@ import { DEFAULT_MAX_LINES, lineTextAt, renderContent, type ViewName } from "./t
 import type { MessageSchema, SchemaFor } from "./proto-definitions.ts";
 import { contentMissing, isHttp1, sanitize } from "./tui/format.ts";
 import { escapeAscii } from "./tui/detail-lines.ts";
+import { shownReason } from "./engine/flow/reason.ts";
 
 export interface DumpOptions {
   jsonl: boolean;
@@ -59,7 +60,7 @@ export function formatFlowLine(f: FlowSummary): string {
   // A DNS flow's status is its rcode, which goes by name; its sizes count questions and answers, not bytes.
   const dns = f.type === "dns";
   // A DNS flow's answers follow its rcode, as mitmdump prints them (" << 10.1.2.3, 10.1.2.4").
-  const status = dns ? `${f.reason ?? ""}${f.path ? ` ${sanitize(f.path)}` : ""}` : `${versions.response}${f.status} ${escapeAscii(f.reason ?? "")}`.trimEnd();
+  const status = dns ? `${f.reason ?? ""}${f.path ? ` ${sanitize(f.path)}` : ""}` : `${versions.response}${f.status} ${escapeAscii(shownReason(f.status ?? 0, f.reason ?? "", f.responseVersion ?? f.httpVersion))}`.trimEnd();
   // As mitmdump marks replays: a request pryx sent again has "[replay]" for its client, a response
   // from server replay "[replay]" before it.
   const requestReplay = f.replay === "request";
@@ -132,7 +133,7 @@ export function formatDetail(d: FlowDetail, level: number, style: BodyStyle = {}
   const out: string[] = [];
   const path = d.request?.path;
   if (d.request) out.push(...messageLines(d.request, level, style, style.schemaFor?.(path, true)));
-  if (d.response) out.push(` << ${d.response.status} ${escapeAscii(d.response.reason)}`.trimEnd(), ...messageLines(d.response, level, style, style.schemaFor?.(path, false)));
+  if (d.response) out.push(` << ${d.response.status} ${escapeAscii(shownReason(d.response.status, d.response.reason, d.response.httpVersion))}`.trimEnd(), ...messageLines(d.response, level, style, style.schemaFor?.(path, false)));
   // A connection's messages were printed as they came (`stream` events), not again here.
   return out;
 }

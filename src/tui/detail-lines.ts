@@ -10,6 +10,7 @@ import type { HeaderField } from "../engine/flow/headers.ts";
 import { DEFAULT_MAX_LINES, JoinedLines, renderContent, type Line, type LineList, type RenderOptions, type ViewName, type ViewResult } from "./contentviews/index.ts";
 import { fullTime, humanDuration, humanSize, type Glyphs } from "./format.ts";
 import { decodeUrlencoded } from "../urlencoded.ts";
+import { shownReason } from "../engine/flow/reason.ts";
 
 export type TabId = "request" | "response" | "messages" | "detail";
 
@@ -194,7 +195,7 @@ function responseTab(d: FlowDetail, o: TabOptions): TabContent {
     else lines.push([{ text: "No response.", style: "dim" }]);
     return { lines, viewName: undefined, cut: false };
   }
-  const lines: Line[] = [[{ text: `${r.httpVersion} ${r.status} ${escapeAscii(r.reason)}`, style: "heading" }], ...headerLines(r.headers), []];
+  const lines: Line[] = [[{ text: `${r.httpVersion} ${r.status} ${escapeAscii(shownReason(r.status, r.reason, r.httpVersion))}`.trimEnd(), style: "heading" }], ...headerLines(r.headers), []];
   const body = bodyLines(r, o, "No content", [], o.schemaFor?.(d.request?.path, false));
   return { ...body, lines: new JoinedLines([lines, body.lines, trailerLines(r)]) };
 }

@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { portOf, startProxy, testConfdir } from "../helpers/proxy.ts";
+import { portOf, startProxy, testConfdir, type TestProxy } from "../helpers/proxy.ts";
 import { h2Request, h2ViaProxy, httpsViaProxy, originCertificate, startTlsOrigin, tlsViaProxy, type TlsOrigin } from "../helpers/tls-origin.ts";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -13,6 +13,8 @@ import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { waitUntil } from "../helpers/wait.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
+import type { FlowDetail, FlowSummary } from "../../src/protocol.ts";
 
 const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 const insecure = { ssl_insecure: "true" };
@@ -45,6 +47,17 @@ async function savedFlow(file: string): Promise<HTTPFlow> {
   return back[0]!;
 }
 
+/** A finished flow as the console's Response tab shows it (its lines) and as dump's detail has it. */
+async function responseViews(proxy: TestProxy, summary: FlowSummary): Promise<{ detail: FlowDetail; tab: string[] }> {
+  const { flowDetail } = await import("../../src/engine/flow/detail.ts");
+  const { tabContent } = await import("../../src/tui/detail-lines.ts");
+  const { lineText } = await import("../../src/tui/contentviews/index.ts");
+  const { UNICODE_GLYPHS } = await import("../../src/tui/format.ts");
+  const detail = flowDetail(proxy.engine.store.get(summary.id)!, summary, 1024, 0);
+  const tab = tabContent("response", detail, { mode: "auto", maxLines: 100, glyphs: UNICODE_GLYPHS } as Parameters<typeof tabContent>[2]);
+  return { detail, tab: [...tab.lines].map(lineText) };
+}
+
 /**
  * An HTTP/2 server of the test's own, on node:http2's streams rather than its compat API. Its
  * close() ends its sessions first (pryx keeps one open): a plain close waits for them to go idle.
@@ -63,6 +76,24 @@ async function rawH2Server(onStream: (stream: http2.ServerHttp2Stream) => void):
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/**
+ * A proxy (with `options`, not verifying the origin's certificate, recording each `error` hook's
+ * message) and an h2 client session through it to a rawH2Server of `onStream`; all closed when
+ * the test ends.
+ */
+async function rawH2Via(t: TestContext, onStream: (stream: http2.ServerHttp2Stream) => void, options: Record<string, string> = {}) {
+  const { port, close } = await rawH2Server(onStream);
+  const errors: string[] = [];
+  const proxy = await startProxy({ addons: [{ error: (f: HTTPFlow) => void errors.push(f.error?.msg ?? "") }], options: { ...insecure, ...options } });
+  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${port}`, servername: "localhost" });
+  t.after(async () => {
+    session.destroy();
+    await proxy.stop();
+    await close();
+  });
+  return { proxy, session, errors };
 }
 
 test("node:http2 through the proxy to an h2 origin: an HTTP/2 flow, both bodies intact", { timeout: 15_000 }, async (t) => {
@@ -541,31 +572,18 @@ test("an h2 client gets the response's headers as the flow has them: no date the
 
 test("an h2 server that answers and closes its stream before a streamed upload ends: the client's stream still ends (what is left of the body is dropped, not stalled)", { timeout: 15_000 }, async (t) => {
   // Answers at once and never reads the body, as a server refusing an upload (401, 413) does.
-  const { port, close } = await rawH2Server((stream) => {
+  const { session } = await rawH2Via(t, (stream) => {
     stream.respond({ ":status": 401, "content-type": "text/plain" });
     stream.end("no");
-  });
-  const proxy = await startProxy({ options: { ...insecure, stream_large_bodies: "10k" } });
-  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${port}`, servername: "localhost" });
-  t.after(async () => {
-    session.close();
-    await proxy.stop();
-    await close();
-  });
+  }, { stream_large_bodies: "10k" });
   const res = await h2Request(session, { method: "POST", path: "/upload", body: Buffer.alloc(3_000_000, 1) });
   assert.equal(res.status, 401, res.body.toString());
   assert.equal(res.body.toString(), "no");
 });
 
 test("a gRPC response's trailers are in the flow's detail (the console's Response tab, dump -d 3), and in a -w file read back", { timeout: 15_000 }, async (t) => {
-  const { flowDetail } = await import("../../src/engine/flow/detail.ts");
-  const { tabContent } = await import("../../src/tui/detail-lines.ts");
-  const { lineText } = await import("../../src/tui/contentviews/index.ts");
   const { formatDetail } = await import("../../src/dump.ts");
-  const { UNICODE_GLYPHS } = await import("../../src/tui/format.ts");
-  const dir = fs.mkdtempSync(path.join((await import("node:os")).tmpdir(), "pryx-trailers-"));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, "g.pryx");
+  const file = path.join(tempDir("pryx-trailers-"), "g.pryx");
   const origin = await startTlsOrigin((_req, res) => {
     res.setHeader("content-type", "application/grpc");
     res.addTrailers({ "grpc-status": "0", "grpc-message": "ok" });
@@ -575,11 +593,9 @@ test("a gRPC response's trailers are in the flow's detail (the console's Respons
   const res = await h2Request(session, { method: "POST", path: "/pkg.Svc/Call", headers: { "content-type": "application/grpc" }, body: Buffer.from([0, 0, 0, 0, 0]) });
   assert.equal(res.status, 200);
   const [summary] = await proxy.waitFinished(1);
-  const detail = flowDetail(proxy.engine.store.get(summary!.id)!, summary!, 1024, 0);
+  const { detail, tab } = await responseViews(proxy, summary!);
   assert.deepEqual(detail.response?.trailers, [["grpc-status", "0"], ["grpc-message", "ok"]]);
-  const tab = tabContent("response", detail, { mode: "auto", maxLines: 100, glyphs: UNICODE_GLYPHS } as Parameters<typeof tabContent>[2]);
-  const text = [...tab.lines].map(lineText).join("\n");
-  assert.match(text, /Trailers\ngrpc-status: 0\ngrpc-message: ok/);
+  assert.match(tab.join("\n"), /Trailers\ngrpc-status: 0\ngrpc-message: ok/);
   assert.match(formatDetail(detail, 3).join("\n"), /--- HTTP Trailers\n {4}grpc-status: 0\n {4}grpc-message: ok/);
   // With the headers at --flow-detail 2 too, as mitmdump prints them: a failed call's grpc-status is seen without the bodies.
   assert.match(formatDetail(detail, 2).join("\n"), /--- HTTP Trailers\n {4}grpc-status: 0\n {4}grpc-message: ok/);
@@ -587,9 +603,7 @@ test("a gRPC response's trailers are in the flow's detail (the console's Respons
 });
 
 test("server replay of a recorded gRPC call sends its trailers (grpc-status), as the server did", { timeout: 15_000 }, async (t) => {
-  const dir = fs.mkdtempSync(path.join((await import("node:os")).tmpdir(), "pryx-replay-trailers-"));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, "g.pryx");
+  const file = path.join(tempDir("pryx-replay-trailers-"), "g.pryx");
   const origin = await startTlsOrigin((_req, res) => {
     res.setHeader("content-type", "application/grpc");
     res.addTrailers({ "grpc-status": "0" });
@@ -626,7 +640,7 @@ test("an h2 request whose Host header names another authority than :authority is
 });
 
 test("an h2 request's trailers reach an h2 server after the body, buffered or streamed", { timeout: 15_000 }, async (t) => {
-  const { port, close } = await rawH2Server((stream) => {
+  const { proxy, session } = await rawH2Via(t, (stream) => {
     let trailers: Record<string, unknown> = {};
     let size = 0;
     stream.on("trailers", (h) => (trailers = h));
@@ -635,13 +649,6 @@ test("an h2 request's trailers reach an h2 server after the body, buffered or st
       stream.respond({ ":status": 200, "content-type": "application/json" });
       stream.end(JSON.stringify({ size, trailer: trailers["x-req-trailer"] ?? null }));
     });
-  });
-  const proxy = await startProxy({ options: insecure });
-  const { session } = await h2ViaProxy(proxy.port, { target: `127.0.0.1:${port}`, servername: "localhost" });
-  t.after(async () => {
-    session.close();
-    await proxy.stop();
-    await close();
   });
   for (const streamed of [false, true]) {
     proxy.engine.options.setText("stream_large_bodies", streamed ? "1k" : "");
@@ -686,9 +693,7 @@ test("an h2 request's trailers reach an HTTP/1.1 server too: the body goes chunk
 const hostFields = (raw: readonly string[]): string[] => raw.filter((_, i) => i % 2 === 1 && raw[i - 1]?.toLowerCase() === "host");
 
 test("an h2 request to an HTTP/1.1-only origin: the origin gets one Host, the authority; the flow's headers, as an addon and a saved .mitm file have them, carry none (as mitmproxy's)", { timeout: 15_000 }, async (t) => {
-  const dir = fs.mkdtempSync(path.join((await import("node:os")).tmpdir(), "pryx-h2-host-"));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, "h2.mitm");
+  const file = path.join(tempDir("pryx-h2-host-"), "h2.mitm");
   const origin = await startTlsOrigin((_req, res) => res.end("ok"), "h1");
   const seen: { fields: [string, string][]; host_header: string | undefined; pretty_host: string; pretty_url: string }[] = [];
   const addon: Addon = {
@@ -738,4 +743,89 @@ test("an h2 request to an h2 origin: :authority is the client's, and no Host fie
   const stored = proxy.engine.store.get(summary?.id ?? "") as HTTPFlow;
   assert.ok(!stored.request.plainHeaders.has("host"), "no Host in the flow");
   assert.equal(stored.request.host_header, authority);
+});
+
+/** How an h2 request through the proxy ended: its status, the body bytes, and the stream's RST_STREAM code (0 for a clean end). */
+function h2Outcome(session: http2.ClientHttp2Session, path: string): Promise<{ status: number; bytes: number; rstCode: number }> {
+  return new Promise((resolve) => {
+    const stream = session.request({ ":path": path });
+    let status = 0;
+    let bytes = 0;
+    stream.on("response", (h) => (status = Number(h[":status"])));
+    stream.on("data", (c: Buffer) => (bytes += c.length));
+    stream.on("error", () => undefined);
+    stream.setTimeout(10_000, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+    stream.on("close", () => resolve({ status, bytes, rstCode: stream.rstCode ?? 0 }));
+  });
+}
+
+for (const [code, name] of [[http2.constants.NGHTTP2_NO_ERROR, "NO_ERROR"], [http2.constants.NGHTTP2_INTERNAL_ERROR, "INTERNAL_ERROR"]] as const) {
+  for (const streamed of [false, true]) {
+    test(`an h2 server resetting its stream with ${name} mid-response (headers and part of the body, no END_STREAM): the flow fails naming the reset, the error hook fires, and the client ${streamed ? "(the response streamed) sees its stream reset" : "gets a 502"}, not a cut-off body as whole`, { timeout: 15_000 }, async (t) => {
+      const { proxy, session, errors } = await rawH2Via(t, (stream) => {
+        stream.on("error", () => undefined);
+        stream.respond({ ":status": 200, "content-type": "text/plain" });
+        // Node's close() sends END_STREAM first when it can (the response would then be whole):
+        // 1 MiB is past the flow-control window, so the RST_STREAM goes with the rest unsent.
+        stream.write(Buffer.alloc(1 << 20, 0x61));
+        stream.close(code);
+      }, streamed ? { stream_large_bodies: "1k" } : {});
+      const got = await h2Outcome(session, "/cut");
+      if (streamed) {
+        assert.equal(got.status, 200, "the head went on before the reset");
+        assert.notEqual(got.rstCode, http2.constants.NGHTTP2_NO_ERROR, `the client's stream is reset, not ended as whole after ${got.bytes} bytes`);
+      } else assert.equal(got.status, 502, "nothing of the cut-off response was sent: the client gets pryx's error");
+      const [summary] = await proxy.waitFinished(1);
+      const reset = name === "NO_ERROR" ? /reset the HTTP\/2 stream \(NO_ERROR\)/ : /INTERNAL_ERROR/;
+      assert.match(summary?.error ?? "", reset);
+      assert.deepEqual(errors, [summary?.error]);
+      const stored = proxy.engine.store.get(summary?.id ?? "") as HTTPFlow;
+      assert.equal(stored.response?.raw_content, undefined, "no body recorded as the response's whole content");
+    });
+  }
+}
+
+test("an h2 server that ends its whole response and then resets the stream with NO_ERROR, to stop an upload it needs no more of (RFC 9113 8.1), leaves a normal flow", { timeout: 15_000 }, async (t) => {
+  const { proxy, session, errors } = await rawH2Via(t, (stream) => {
+    stream.on("error", () => undefined);
+    stream.respond({ ":status": 200, "content-type": "text/plain" });
+    stream.end("whole", () => stream.close(http2.constants.NGHTTP2_NO_ERROR));
+  }, { stream_large_bodies: "10k" });
+  const res = await h2Request(session, { method: "POST", path: "/upload", body: Buffer.alloc(3_000_000, 1) });
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), "whole");
+  const [summary] = await proxy.waitFinished(1);
+  assert.equal(summary?.error, undefined);
+  assert.deepEqual(errors, []);
+  const stored = proxy.engine.store.get(summary?.id ?? "") as HTTPFlow;
+  assert.equal(Buffer.from(stored.response?.raw_content ?? []).toString(), "whole");
+});
+
+test("an HTTP/2 response's flow has reason \"\" (HTTP/2 has no reason phrase), as mitmproxy's: in an addon, the store and a saved .mitm file; the dump line and the Response tab show the standard phrase, as mitmdump does", { timeout: 15_000 }, async (t) => {
+  const { formatFlowLine, formatDetail } = await import("../../src/dump.ts");
+  const file = path.join(tempDir("pryx-h2-reason-"), "h2.mitm");
+  const origin = await startTlsOrigin((_req, res) => res.end("ok"), "h2");
+  const seen: string[] = [];
+  const { proxy, session } = await h2SessionVia(t, origin, [{ response: (f: HTTPFlow) => void seen.push(f.response?.reason ?? "(none)") }], { save_stream_file: file });
+  assert.equal((await h2Request(session, { path: "/r" })).status, 200);
+  const [summary] = await proxy.waitFinished(1);
+  assert.deepEqual(seen, [""]);
+  const stored = proxy.engine.store.get(summary?.id ?? "") as HTTPFlow;
+  assert.equal(stored.response?.reason, "");
+  assert.equal((await savedFlow(file)).response?.reason, "");
+  assert.match(formatFlowLine(summary!), / << HTTP\/2\.0 200 OK 2b /);
+  const { detail, tab } = await responseViews(proxy, summary!);
+  assert.equal(formatDetail(detail, 2).find((l) => l.startsWith(" << ")), " << 200 OK");
+  assert.equal(tab[0], "HTTP/2.0 200 OK");
+});
+
+test("an HTTP/1.1 response keeps the reason its server sent, exactly: its own phrase, and an empty one stays empty (no \"OK\" put in)", { timeout: 15_000 }, async (t) => {
+  const { startRawOrigin, viaProxy } = await import("../helpers/origin.ts");
+  const origin = await startRawOrigin((req) => (req.startsWith("GET /empty") ? "HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\nok" : "HTTP/1.1 200 Fine Thanks\r\nContent-Length: 2\r\n\r\nok"));
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  for (const p of ["/own", "/empty"]) assert.equal((await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}${p}`)).status, 200);
+  const flows = await proxy.waitFinished(2);
+  const reasons = Object.fromEntries(flows.map((f) => [f.path, (proxy.engine.store.get(f.id) as HTTPFlow).response?.reason]));
+  assert.deepEqual(reasons, { "/own": "Fine Thanks", "/empty": "" });
 });

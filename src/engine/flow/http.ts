@@ -8,6 +8,9 @@ import { MultiDictView, fieldsOf, type Field, type FieldsGiven } from "./multidi
 import { formatCookieHeader, parseCookieHeader, parseSetCookie } from "../../cookies.ts";
 import { MULTIPART_TYPE, multipartBoundary, multipartFields, rewriteMultipart } from "../../multipart.ts";
 import { BODY_ENCODINGS } from "./encoding.ts";
+import { defaultReason, isH2OrH3 } from "./reason.ts";
+
+export { defaultReason, shownReason } from "./reason.ts";
 
 const DEFAULT_PORT: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443 };
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -54,7 +57,7 @@ function hostForUrl(host: string): string {
  * client sent them, and only a hop to an HTTP/1 server gets a Host (see http1HostField).
  */
 export function carriesAuthority(httpVersion: string): boolean {
-  return httpVersion.startsWith("HTTP/2") || httpVersion.startsWith("HTTP/3");
+  return isH2OrH3(httpVersion);
 }
 
 /** mitmproxy's `host_header`: for HTTP/2 and 3 the authority (the Host header when there is none), else the Host header. */
@@ -408,20 +411,6 @@ export class Request extends Message {
     r.trailers = this.trailers?.clone();
     return r;
   }
-}
-
-const REASONS: Record<number, string> = {
-  100: "Continue", 101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
-  206: "Partial Content", 301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified",
-  307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-  404: "Not Found", 405: "Method Not Allowed", 407: "Proxy Authentication Required", 408: "Request Timeout",
-  409: "Conflict", 413: "Content Too Large", 418: "I'm a teapot", 429: "Too Many Requests",
-  431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
-  503: "Service Unavailable", 504: "Gateway Timeout",
-};
-
-export function defaultReason(status: number): string {
-  return REASONS[status] ?? "";
 }
 
 export class Response extends Message {

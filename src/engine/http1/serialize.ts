@@ -1,5 +1,6 @@
 /** HTTP/1 message heads and body framing, written exactly from the flow's fields. */
 import type { Request, Response } from "../flow/http.ts";
+import { shownReason } from "../flow/reason.ts";
 import type { HeaderField, Headers } from "../flow/headers.ts";
 import { onlyTrailers } from "../proxy/h2-headers.ts";
 
@@ -58,7 +59,7 @@ export function requestHead(req: Request, fields: readonly (readonly [string, st
 /** The status line and fields; `flat` (`[name, value, ...]`) defaults to the response's own fields. */
 export function responseHead(res: Response, flat: readonly string[] = res.plainHeaders.flat): Buffer {
   const version = res.http_version.startsWith("HTTP/1") ? res.http_version : "HTTP/1.1";
-  return headBlock(`${version} ${res.status_code} ${res.reason}`.trimEnd(), flatLines(flat));
+  return headBlock(`${version} ${res.status_code} ${shownReason(res.status_code, res.reason, res.http_version)}`.trimEnd(), flatLines(flat));
 }
 
 /** Whether a Transfer-Encoding value ends in chunked (RFC 9112 6.1: then the body is chunked). */

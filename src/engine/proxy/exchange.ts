@@ -356,7 +356,9 @@ export class HttpExchange {
               writer.interim(new Response({ status_code: head.statusCode, reason: head.statusMessage, http_version: head.httpVersion, headers }));
               return;
             }
-            const res = new Response({ status_code: head.statusCode, reason: head.statusMessage || undefined, http_version: head.httpVersion, headers });
+            // The reason as the server sent it: none for HTTP/2 (mitmproxy's flow has ""), and an
+            // HTTP/1 server's own, an empty one too, not a standard phrase put in its place.
+            const res = new Response({ status_code: head.statusCode, reason: head.statusMessage, http_version: head.httpVersion, headers });
             response = res;
             flow.response = res;
             ctx.notify(flow);

@@ -7,7 +7,8 @@ import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
 import { streamBodyInto, type RequestBody, type ResponseSink, type UpstreamChannel } from "./channel.ts";
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
-import { serverClosed, serverName } from "./upstream.ts";
+import { UpstreamError, serverClosed, serverName } from "./upstream.ts";
+import { watchEndStream } from "./h2-end-stream.ts";
 
 /** An HTTP/2 session to a server that offered h2; requests of one client share it as streams. */
 export class H2Upstream implements UpstreamChannel {
@@ -85,6 +86,7 @@ export class H2Upstream implements UpstreamChannel {
       if (waitsForTrailers) stream.once("wantTrailers", () => stream.sendTrailers(last ? toH2Fields(last, {}) : {}));
       stream.end();
     };
+    const endedByServer = watchEndStream(stream);
     this.streams.add(stream);
     this.byFlow.set(flow, stream);
     let done = false;
@@ -109,10 +111,11 @@ export class H2Upstream implements UpstreamChannel {
       sink.onBody(c);
     });
     stream.on("end", () => {
-      // A reset stream (either side's RST_STREAM) ends its readable side too: that is no
-      // complete response, and "close" reports it. Completing here left a flow with no
-      // response waiting forever, or recorded a cut-off body as whole.
-      if (!gotHead || (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR)) return;
+      // A reset stream (either side's RST_STREAM, NO_ERROR too) ends its readable side as well:
+      // only the server's END_STREAM completes a response (RFC 9113 8.1), and "close" reports a
+      // reset. Completing here left a flow with no response waiting forever, or recorded a
+      // cut-off body as whole.
+      if (!gotHead || !endedByServer()) return;
       done = true;
       this.streams.delete(stream);
       // A reset that has not been reported yet (it races the end) can leave the body short.
@@ -135,7 +138,7 @@ export class H2Upstream implements UpstreamChannel {
       body.stream(() => true);
       body.resume();
     };
-    const cutShort = (): Error => new Error(`${serverName(this.server)} ended the HTTP/2 stream after ${received} of the ${promised} bytes its Content-Length promised`);
+    const cutShort = (): Error => new UpstreamError(`${serverName(this.server)} ended the HTTP/2 stream after ${received} of the ${promised} bytes its Content-Length promised`);
     stream.on("error", (err) => {
       this.streams.delete(stream);
       // nghttp2 checks the length itself and says only PROTOCOL_ERROR: what fell short says more.
@@ -143,7 +146,7 @@ export class H2Upstream implements UpstreamChannel {
     });
     stream.on("close", () => {
       this.streams.delete(stream);
-      if (!done) sink.onError(new Error(`${serverName(this.server)} reset the HTTP/2 stream (${h2ErrorName(stream.rstCode)})`));
+      if (!done) sink.onError(new UpstreamError(`${serverName(this.server)} reset the HTTP/2 stream (${h2ErrorName(stream.rstCode)})`));
       done = true;
       dropRest();
     });
