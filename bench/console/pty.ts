@@ -17,7 +17,7 @@ import { VtScreen } from "../../test/tui/helpers/vt-screen.ts";
 const BSU = "\u001b[?2026h";
 const ESU = "\u001b[?2026l";
 const ROW_ID = new RegExp(`/(\\d{${ID_DIGITS}})(?=[/?.\\s]|$)`);
-const COUNTS = /\[(\d+)\/(\d+)\]/;
+const COUNTS = /\[(\d+)\/(\d+)(?: of (\d+))?\]/;
 const TABS = /\[(Request|Response|Detail)(?: intercepted)?\]/;
 
 /** One finished frame, as a terminal would show it. */
@@ -50,11 +50,11 @@ export class Frame {
     return this.#focus;
   }
 
-  /** `[shown/total]` from the status bar (the second line from the bottom). */
+  /** `[focus/shown]`, or `[focus/shown of total]` under a filter, from the status bar (the second line from the bottom). */
   get counts(): { shown: number; total: number } | undefined {
     for (let i = this.lines.length - 1; i >= Math.max(0, this.lines.length - 4); i--) {
       const m = COUNTS.exec(this.lines[i]!);
-      if (m) return { shown: Number(m[1]), total: Number(m[2]) };
+      if (m) return { shown: Number(m[2]), total: Number(m[3] ?? m[2]) };
     }
     return undefined;
   }

@@ -342,7 +342,7 @@ test("ctrl l then Enter copies cuts to the terminal's clipboard with OSC 52; exp
   try {
     const [flow] = makeFlows(1);
     h.engine.add([flow!]);
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     h.engine.onCommand = (line) => (line.startsWith("cut ") ? "https://api.example.com/v1/items/1" : line.startsWith("export ") ? "curl -X GET 'https://x.test/'" : undefined);
     const prompt = await press(h, "\x0c");
     // As mitmproxy's: the prompt asks for the flows too, and @focus is typed from habit.

@@ -36,7 +36,7 @@ test("the real console: flows appear, Enter shows the request headers, q returns
       const r = await promisify(execFile)("curl", ["-s", "-x", `http://127.0.0.1:${proxyPort}`, "-H", "X-Pryx-E2E: hello-from-curl", `http://127.0.0.1:${originPort}${p}`], { encoding: "utf8", timeout: 15_000 });
       assert.match(r.stdout, /"ok":true/);
     }
-    const list = await waitScreen((s) => s.includes("/e2e/two?x=1") && s.includes("[2/2]"), "both flows");
+    const list = await waitScreen((s) => s.includes("/e2e/two?x=1") && s.includes("/2]"), "both flows");
     assert.match(list, /^>>.*GET +127\.0\.0\.1:\d+\/e2e\/one +200/m);
 
     tmux("send-keys", "-t", "e2e", "Enter");
@@ -61,7 +61,7 @@ test("the real console: flows appear, Enter shows the request headers, q returns
     const after = await waitScreen((s) => printed(s, "pryx-exit="), "pryx to exit", 30_000);
     assert.match(after, /pryx-exit=0/);
     assert.ok(printed(after, "before-pryx-marker"), "the normal screen is back");
-    assert.doesNotMatch(after, /\[2\/2\]/);
+    assert.doesNotMatch(after, /\/2\]/);
   } finally {
     stop();
     origin.close();
@@ -74,7 +74,7 @@ test("the real console: what happens before it starts is shown: flows read with 
   try {
     tmux("new-session", "-d", "-s", "e2e", "-x", "200", "-y", "30", "-c", ROOT, "-e", `HOME=${home}`, "sh");
     tmux("send-keys", "-t", "e2e", `node bin/pryx.mjs -n --confdir ${confdir} -r test/fixtures/mitmproxy-8.1.1.flow`, "Enter");
-    await waitScreen((s) => s.includes("[3/3]") && s.includes("/form?x=1&flag"), "the flows read with -r", 40_000);
+    await waitScreen((s) => s.includes("/3]") && s.includes("/form?x=1&flag"), "the flows read with -r", 40_000);
     tmux("send-keys", "-t", "e2e", "E");
     // The status bar shows the new CA too: the event log is up once it has the read line as well.
     await waitScreen((s) => s.includes(`read 3 flows from ${path.join(ROOT, "test/fixtures/mitmproxy-8.1.1.flow")}`) && s.includes(`created a new CA in ${confdir} — trust ${path.join(confdir, "pryx-ca-cert.pem")}`), "the start-up entries in the event log");

@@ -123,7 +123,7 @@ test("a body above 1 MiB asks first; n sends nothing, y edits it", async () => {
     const big = new Uint8Array(1536 * 1024).fill(0x61);
     const d = makeDetail(flow);
     h.engine.details.set(flow.id, { ...d, request: { ...d.request!, body: big, bodySize: big.length } });
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     await editPart(h, "a");
     await waitForText(h, "Edit the 1.5m request body? (y/n)");
     await press(h, "n");

@@ -16,7 +16,7 @@ test("an intercepted flow says so in the list row and in the flow view's tab tit
     const resp = makeFlow({ seq: 2, path: "/api", live: true, intercepted: true, interceptedAt: "response" });
     const done = makeFlow({ seq: 3, path: "/done" });
     h.engine.add([req, resp, done]);
-    const f = await waitForText(h, "[3/3] [intercepted:2]");
+    const f = await waitForText(h, "/3] [intercepted:2]");
     const row = (p: string) => f.split("\n").find((l) => l.includes(p))!;
     assert.match(row("/login"), /intercepted/);
     assert.match(row("/api"), /200 intercepted/);
@@ -47,7 +47,7 @@ test("a, A, X, r, D and V run the flow commands on the focused flow, from the li
   try {
     const flows = [makeFlow({ seq: 1, intercepted: true, interceptedAt: "request", status: undefined, live: true }), makeFlow({ seq: 2, modified: true })];
     h.engine.add(flows);
-    await waitForText(h, "[2/2]");
+    await waitForText(h, "/2]");
     const expected = (id: string) => [`flow.resume ${id}`, "flow.resume @all", `flow.kill ${id}`, `replay.client ${id}`, `view.flows.duplicate ${id}`, `flow.revert ${id}`];
     for (const k of ["a", "A", "X", "r", "D", "V"]) await press(h, k);
     assert.ok(await until(() => h.engine.commandLines().length === 6));
@@ -92,18 +92,18 @@ test("a bad view filter from f: the message with the position, the list and [f:â
   const h = await renderConsole({ height: 30 });
   try {
     h.engine.add([makeFlow({ seq: 1, path: "/alpha" }), makeFlow({ seq: 2, path: "/beta" })]);
-    await waitForText(h, "[2/2]");
+    await waitForText(h, "/2]");
     await press(h, "f");
     await press(h, "~u alpha");
     await press(h, KEY.enter);
-    await waitForText(h, "[1/2] [f:~u alpha]");
+    await waitForText(h, "[1/1 of 2] [f:~u alpha]");
     await press(h, "f");
     // The cursor starts inside the closing quote: this makes "~u alpha ~bogus".
     await press(h, " ~bogus");
     await press(h, KEY.enter);
     const f = await waitForText(h, "Invalid filter expression");
     assert.match(f, /view_filter: Invalid filter expression at position 9: unknown operator ~bogus/);
-    assert.match(f, /\[1\/2\] \[f:~u alpha\]/);
+    assert.match(f, /\[1\/1 of 2\] \[f:~u alpha\]/);
     assert.match(focusedLine(f)!, /\/alpha/);
   } finally {
     h.unmount();

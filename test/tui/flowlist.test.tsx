@@ -20,8 +20,11 @@ test("rows appear after a batch, with method, URL, status, type, size and durati
     assert.match(lines[2]!, /404/);
     // Why it failed where the answer's type goes, as mitmproxy's row names its error.
     assert.match(lines[3]!, /down\.example\.com\/ +err connection …/);
-    assert.match(frame, /\[4\/4\]/);
+    // Where the focus is among the flows, as mitmproxy's [idx/total].
+    assert.match(frame, /\[1\/4\]/);
     assert.match(frame, /127\.0\.0\.1:8080/);
+    assert.match(await press(h, "j"), /\[2\/4\]/);
+    assert.match(await press(h, "G"), /\[4\/4\]/);
   } finally {
     h.unmount();
   }
@@ -32,7 +35,7 @@ test("a long host with a short path keeps as much of the host as the URL column 
   try {
     const host = "localhost.localdomain.very-long-subdomain.example-with-a-really-long-name.test";
     h.engine.add([makeFlow({ seq: 1, host, path: "/p" })]);
-    const row = focusedLine(await waitForText(h, "[1/1]"))!;
+    const row = focusedLine(await waitForText(h, "/1]"))!;
     // The path takes 2 columns and the host all the rest, cut at its start: no blank room before the status.
     assert.match(row, / …[a-z]+\.example-with-a-really-long-name\.test\/p 200 /);
   } finally {
@@ -77,7 +80,7 @@ test("flow keys send the engine their command with @focus replaced", async () =>
   try {
     const flows = makeFlows(3, (i) => ({ seq: 1 + i }));
     h.engine.add(flows);
-    await waitForText(h, "[3/3]");
+    await waitForText(h, "/3]");
     await press(h, "j");
     const id = flows[1]!.id;
     for (const [key, line] of [
@@ -109,7 +112,7 @@ test("marking shows a marker; M shows marked flows only", async () => {
     assert.match(f.split("\n").find((l) => l.includes("/m/1"))!, /●/);
     const m = await press(h, "M");
     assert.ok(!m.includes("/m/0") && m.includes("/m/1"), m);
-    assert.match(m, /⇩ M \[1\/3\]/);
+    assert.match(m, /⇩ M \[1\/1 of 3\]/);
     const all = await press(h, "M");
     assert.ok(all.includes("/m/0"));
     // The engine resolves @shown and @hidden: it is told each time.
@@ -171,7 +174,7 @@ test("f opens the prompt on `set view_filter '…'` with the cursor in the quote
     await press(h, KEY.enter);
     assert.ok(h.engine.commandLines().includes("set view_filter '~u alpha'"));
     const f = await waitForText(h, "[f:~u alpha]");
-    assert.match(f, /\[1\/2\]/);
+    assert.match(f, /\[1\/1 of 2\]/);
     assert.ok(!f.includes("/beta"));
     // The prompt opens again pre-filled with the current filter.
     const again = await press(h, "f");
@@ -201,18 +204,18 @@ test("T turns the view filter off, showing every flow and the filter it keeps, a
     await press(h, "T");
     assert.match(await waitForText(h, /no view filter to turn off/), /set one with f/);
     await runAtPrompt(h, "set view_filter '~u alpha'");
-    assert.match(await waitForText(h, "[f:~u alpha]"), /\[1\/2\]/);
+    assert.match(await waitForText(h, "[f:~u alpha]"), /\[1\/1 of 2\]/);
 
     await press(h, "T");
     const off = await waitForText(h, "[f off:~u alpha]");
-    assert.match(off, /\[2\/2\]/);
+    assert.match(off, /\/2\]/);
     assert.match(off, /\/beta/);
     assert.match(off, /view filter off: ~u alpha/);
     assert.equal(h.engine.options.find((o) => o.name === "view_filter")?.value, "");
 
     await press(h, "T");
     const on = await waitForText(h, "[f:~u alpha]");
-    assert.match(on, /\[1\/2\]/);
+    assert.match(on, /\[1\/1 of 2\]/);
     assert.ok(!on.includes("/beta"));
     assert.ok(!on.includes("f off:"));
     assert.equal(h.engine.options.find((o) => o.name === "view_filter")?.value, "~u alpha");
@@ -264,11 +267,11 @@ test("d typed ahead deletes one flow per press: the list lets go of a flow as it
   try {
     const flows = makeFlows(5);
     h.engine.add(flows);
-    await waitForText(h, "[5/5]");
+    await waitForText(h, "/5]");
     h.stdin.write("ddd");
     assert.ok(await until(() => h.engine.commandLines().filter((l) => l.startsWith("view.flows.remove")).length === 3));
     assert.deepEqual(h.engine.commandLines().filter((l) => l.startsWith("view.flows.remove")), flows.slice(0, 3).map((f) => `view.flows.remove ${f.id}`));
-    await waitForText(h, "[2/2]");
+    await waitForText(h, "/2]");
   } finally {
     h.unmount();
   }
@@ -278,14 +281,14 @@ test("a d the engine refuses puts the flow back in the list", async () => {
   const h = await renderConsole();
   try {
     h.engine.add(makeFlows(2));
-    await waitForText(h, "[2/2]");
+    await waitForText(h, "/2]");
     h.engine.onCommand = (line) => {
       if (line.startsWith("view.flows.remove")) throw new Error("the engine said no");
       return undefined;
     };
     await press(h, "d");
     await waitForText(h, "the engine said no");
-    assert.match(h.lastFrame(), /\[2\/2\]/);
+    assert.match(h.lastFrame(), /\/2\]/);
   } finally {
     h.unmount();
   }
@@ -295,7 +298,7 @@ test("z asks before clearing; y sends view.flows.remove @all", async () => {
   const h = await renderConsole();
   try {
     h.engine.add(makeFlows(2));
-    await waitForText(h, "[2/2]");
+    await waitForText(h, "/2]");
     const f = await press(h, "z");
     assert.match(f, /Delete all flows\? \(y\/n\)/);
     await press(h, "n");
@@ -336,7 +339,7 @@ test("q with flows paused says what quitting does to them (intercept_on_exit: ki
   const h = await renderConsole();
   try {
     h.engine.add([1, 2].map((seq) => makeFlow({ seq, intercepted: true, interceptedAt: "request", status: undefined, live: true })));
-    await waitForText(h, "[2/2]");
+    await waitForText(h, "/2]");
     assert.match(await press(h, "q"), /Quit pryx\? 2 paused flows will be killed\. \(y\/n\)/);
     await press(h, "n");
     await h.ctrl.run("set intercept_on_exit resume");
@@ -356,7 +359,7 @@ test("engine errors show in the status bar", async () => {
   const h = await renderConsole();
   try {
     h.engine.add(makeFlows(1));
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     h.engine.onCommand = () => {
       throw new Error("flow is not intercepted");
     };
@@ -371,7 +374,7 @@ test("80x24 stays usable: every line fits and the URL still shows", async () => 
   const h = await renderConsole({ width: 80, height: 24 });
   try {
     h.engine.add(makeFlows(40, (i) => ({ seq: 1 + i, host: "www.example.com", path: `/static/js/app.${i}.bundle.js?v=123456789` })));
-    const f = await waitForText(h, "[40/40]");
+    const f = await waitForText(h, "/40]");
     const lines = f.split("\n");
     assert.equal(lines.length, 24);
     for (const l of lines) assert.ok(l.length <= 80, `too wide: ${l}`);
@@ -385,7 +388,7 @@ test("an empty list over hidden flows says they are hidden, not that there are n
   const h = await renderConsole();
   try {
     h.engine.add(makeFlows(2));
-    await waitForText(h, "[2/2]");
+    await waitForText(h, "/2]");
     await press(h, "M");
     const frame = await waitForText(h, "None of the 2 flows is shown: M shows all flows again.");
     assert.doesNotMatch(frame, /No flows yet/);
@@ -402,7 +405,7 @@ test("console_flowlist_layout list draws each flow on two lines, request then an
       makeFlow({ seq: 2, method: "GET", host: "down.example.com", path: "/", status: undefined, error: "connection refused", respSize: undefined, duration: undefined }),
       ...makeFlows(40, (i) => ({ seq: 3 + i, path: `/item/${3 + i}` })),
     ]);
-    await waitForText(h, "[42/42]");
+    await waitForText(h, "/42]");
     let f = await runAtPrompt(h, "set console_flowlist_layout list");
     const lines = f.split("\n");
     assert.match(lines[0]!, /^>> +GET https:\/\/api\.example\.com\/v1\/users\?id=7 HTTP\/2\.0/);
@@ -426,7 +429,7 @@ test("mitmproxy's view.* commands from the prompt: focus.go, order, filter, prop
   const h = await renderConsole();
   try {
     h.engine.add(makeFlows(10, (i) => ({ seq: 1 + i, path: `/item/${1 + i}${i === 2 ? "/alpha" : ""}` })));
-    await waitForText(h, "[10/10]");
+    await waitForText(h, "/10]");
     await runAtPrompt(h, "view.focus.go -1");
     assert.match(focusedLine(h.lastFrame())!, /\/item\/10 /);
     await runAtPrompt(h, "view.focus.go 3");
@@ -442,10 +445,10 @@ test("mitmproxy's view.* commands from the prompt: focus.go, order, filter, prop
     await runAtPrompt(h, "view.order.set url");
     assert.equal(h.ctrl.option("view_order"), "url");
     await runAtPrompt(h, "view.filter.set ~u alpha");
-    assert.match(await waitForText(h, "[f:~u alpha]"), /\[1\/10\]/);
+    assert.match(await waitForText(h, "[f:~u alpha]"), /\[1\/1 of 10\]/);
     // Quoted as mitmproxy's key bindings write it: the quotes are no part of the filter, and '' clears it.
     await runAtPrompt(h, "view.filter.set '~u item/2'");
-    assert.match(await waitForText(h, "[f:~u item/2]"), /\[1\/10\]/);
+    assert.match(await waitForText(h, "[f:~u item/2]"), /\[1\/1 of 10\]/);
     await runAtPrompt(h, "view.filter.set ''");
     await until(() => h.ctrl.option("view_filter") === "");
     assert.doesNotMatch(h.lastFrame() ?? "", /\[f:/);

@@ -66,7 +66,7 @@ test("m picks the content view for the current tab, kept with its flow as mitmpr
   const h = await renderConsole();
   try {
     h.engine.add(makeFlows(2, (i) => ({ seq: 1 + i })));
-    await waitForText(h, "[2/2]");
+    await waitForText(h, "/2]");
     await press(h, KEY.enter);
     await press(h, KEY.tab);
     await waitForText(h, '"name": "item 1"');
@@ -101,7 +101,7 @@ test("scrolling by line and page, and / search with n and N", async () => {
     e.add([f]);
     const lines = Array.from({ length: 120 }, (_, i) => `line number ${i}${i === 70 ? " needle" : ""}${i === 100 ? " needle" : ""}`).join("\n");
     answerWithText(e, f, lines);
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     await press(h, KEY.enter);
     await press(h, KEY.tab);
     let fr = await waitForText(h, "line number 0");
@@ -136,7 +136,7 @@ test("the open flow is refetched when it changes, and the view closes when it is
   try {
     const f = makeFlow({ seq: 1, status: undefined, respSize: undefined, live: true, intercepted: true, interceptedAt: "request" });
     h.engine.add([f]);
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     await press(h, KEY.enter);
     const fr = await waitForText(h, "Request intercepted");
     assert.match(await press(h, KEY.tab), /the request is intercepted/);
@@ -177,7 +177,7 @@ async function addTextResponse(h: Awaited<ReturnType<typeof renderConsole>>, lin
   d.response = { ...d.response!, headers: [["Content-Type", "text/plain"]], body, bodySize: body.length, contentType: "text/plain" };
   h.engine.details.set(f.id, d);
   h.engine.add([f]);
-  await waitForText(h, "[1/1]");
+  await waitForText(h, "/1]");
 }
 
 test("f on a body of hundreds of thousands of lines shows all of them (no stack overflow)", async () => {
@@ -241,7 +241,7 @@ test("f on a large body keeps the console answering keys while the body renders 
 async function openThirdTab(h: Awaited<ReturnType<typeof renderConsole>>, f: FlowSummary, d: FlowDetail, ready: string): Promise<string> {
   h.engine.details.set(f.id, d);
   h.engine.add([f]);
-  await waitForText(h, "[1/1]");
+  await waitForText(h, "/1]");
   await press(h, KEY.enter);
   await waitForText(h, ready);
   await press(h, KEY.tab);
@@ -283,7 +283,7 @@ test("a peer's escape sequences never reach the terminal: the flow view's title 
   const h = await renderConsole();
   try {
     h.engine.add([makeFlow({ seq: 1, status: 200, reason: "OK\x1b]52;c;cm0K\x07" })]);
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     await press(h, KEY.enter);
     const frame = await waitForText(h, "[Request]");
     assert.ok(!frame.includes("\x1b]52"), JSON.stringify(frame.split("\n")[0]));
@@ -303,7 +303,7 @@ test("a long error message leaves the flow view's header line room for the URL",
     const host = "localhost.localdomain.very-long-subdomain.example.test";
     const f = makeFlow({ seq: 1, host, path: "/p", status: undefined, respSize: undefined, duration: undefined, error: `cannot resolve ${host}: getaddrinfo ENOTFOUND ${host}` });
     h.engine.add([f]);
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     await press(h, KEY.enter);
     const header = (await waitForText(h, "[Request]")).split("\n")[0]!;
     assert.match(header, /^GET https:\/\/localhost\.localdomain\.very-long/);
@@ -321,7 +321,7 @@ test("a decoded body says which Content-Encoding it was decoded from", async () 
     d.response = { ...d.response!, headers: [...d.response!.headers, ["Content-Encoding", "gzip"]], encoding: "decoded gzip" };
     h.engine.details.set(f.id, d);
     h.engine.add([f]);
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     await press(h, KEY.enter);
     await press(h, KEY.tab);
     assert.match(await waitForText(h, '"name": "item 1"'), /JSON \d+b \[decoded gzip\] \[m:auto\]/);
@@ -416,7 +416,7 @@ test("long header values, URLs and errors wrap at the width between words, so th
     const base = makeDetail(f!);
     h.engine.add([f!]);
     h.engine.details.set(f!.id, { ...base, request: { ...base.request!, headers: [...base.request!.headers, ["Cookie", cookie]] } });
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     const first = await press(h, KEY.enter);
     await waitForText(h, "Cookie:");
     const rowsOf = (frame: string) => {
@@ -456,7 +456,7 @@ test("with protobuf_definitions the console shows a gRPC flow's bodies by field 
     const base = makeDetail(f!);
     h.engine.details.set(f!.id, { ...base, request: { ...base.request!, path: "/shop.v1.Orders/Get" }, response: { ...base.response!, headers: [["Content-Type", "application/grpc"]], body, bodySize: body.length, contentType: "application/grpc" } });
     h.engine.add([f!]);
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     await press(h, KEY.enter);
     await press(h, KEY.tab);
     const r = await waitForText(h, '"name": "widget"');
@@ -475,7 +475,7 @@ async function responseShown(width: number, text: string) {
   const f = makeFlow({ seq: 1 });
   e.add([f]);
   answerWithText(e, f, text);
-  await waitForText(h, "[1/1]");
+  await waitForText(h, "/1]");
   await press(h, KEY.enter);
   await press(h, KEY.tab);
   return h;
@@ -526,7 +526,7 @@ test("a flow opened from the list opens on the tab the flow view was last on, as
   const h = await renderConsole();
   try {
     h.engine.add([makeFlow({ seq: 1, path: "/one" }), makeFlow({ seq: 2, path: "/two" })]);
-    await waitForText(h, "[2/2]");
+    await waitForText(h, "/2]");
     await press(h, KEY.enter);
     let f = await press(h, KEY.tab);
     assert.match(f, /\[Response\]/);
@@ -544,7 +544,7 @@ test("space on the last flow (p on the first) says there are no more flows, as m
   const h = await renderConsole();
   try {
     h.engine.add([makeFlow({ seq: 1, path: "/only" })]);
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     await press(h, KEY.enter);
     const f = await press(h, " ");
     assert.match(f, /No more flows/);
@@ -573,7 +573,7 @@ test("the Detail tab lists the flow's metadata (an addon's notes, proxyauth's us
       h.engine.requests.push(req);
       return { ...makeDetail(f!), metadata: detail.metadata };
     }) as typeof h.engine.request;
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     await press(h, KEY.enter);
     await press(h, KEY.right);
     const d = await press(h, KEY.right);

@@ -25,7 +25,7 @@ function slowEngine(slow: readonly string[]): { engine: FakeEngine; replies: Map
 
 async function flowList(h: Harness): Promise<void> {
   h.engine.add(makeFlows(3, (i) => ({ seq: 1 + i, path: `/v1/items/${1 + i}` })));
-  await waitForText(h, "[3/3]");
+  await waitForText(h, "/3]");
 }
 
 test("m3 in one read picks the third content view (hex, as in mitmproxy) in the chooser m opens", async () => {

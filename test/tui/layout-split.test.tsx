@@ -90,7 +90,7 @@ test("the preview wraps long lines at its own width, below the list and again be
     const csp = Array.from({ length: 10 }, (_, i) => `script-src-${i} https://cdn${i}.example.com`).join("; ");
     h.engine.details.set(f!.id, { ...base, response: { ...base.response!, headers: [...base.response!.headers, ["Content-Security-Policy", csp]] } });
     h.engine.add([f!]);
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     // The value's rows, right of the rule when beside the list.
     const valueRows = (frame: string, beside: boolean) => {
       const lines = frame.split("\n").map((l) => (beside ? l.slice(l.indexOf("│") + 1) : l));

@@ -48,7 +48,7 @@ test("console_mouse: asks the terminal for reports only when on; the wheel moves
 
     // Below the last flow: nothing happens. In the prompt the wheel is ignored (its arrows walk the history).
     h.engine.remove(makeFlows(30, (i) => ({ seq: 1 + i })).slice(10).map((f) => f.id));
-    await waitForText(h, "[10/10]");
+    await waitForText(h, "/10]");
     await press(h, click(20, 15));
     assert.match(focusedLine(h.lastFrame())!, /\/item\/6 /);
     await press(h, ":");

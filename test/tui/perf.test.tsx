@@ -11,7 +11,7 @@ test("100,000 flows: only the visible rows are drawn and keys still repaint", as
     const all: FlowSummary[] = [];
     for (let i = 0; i < 100_000; i++) all.push(makeFlow({ seq: i + 1, path: `/bulk/${i + 1}` }));
     for (let i = 0; i < all.length; i += 5000) h.engine.add(all.slice(i, i + 5000));
-    const f = await waitForText(h, "[100000/100000]", 5000);
+    const f = await waitForText(h, "/100000]", 5000);
     const lines = f.split("\n");
     assert.ok(lines.length <= 30, `frame has ${lines.length} lines`);
     assert.equal(lines.filter((l) => l.includes("/bulk/")).length, 28);
@@ -31,7 +31,7 @@ test("100,000 flows: only the visible rows are drawn and keys still repaint", as
     // More flows arriving while the user looks at the top do not move the view.
     await press(h, "g");
     h.engine.add([makeFlow({ seq: 100_001, path: "/bulk/100001" })]);
-    fr = await waitForText(h, "[100001/100001]");
+    fr = await waitForText(h, "/100001]");
     assert.match(focusedLine(fr)!, /\/bulk\/1 /);
   } finally {
     h.unmount();

@@ -21,7 +21,7 @@ test("? shows help for the current view from the keymap, then global keys; q ret
     assert.match(back, /No flows yet/);
 
     h.engine.add(makeFlows(1));
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     await press(h, KEY.enter);
     const fv = await press(h, "?");
     assert.match(fv, /Keys for this view \(flowview\)/);
@@ -313,7 +313,7 @@ test("a prompt command's result the status line cannot hold opens in the data vi
   const h = await renderConsole({ engine, width: 80 });
   try {
     h.engine.add(makeFlows(2));
-    await waitForText(h, "[2/2]");
+    await waitForText(h, "/2]");
     await runAtPrompt(h, "cut @focus request.headers");
     const viewer = await waitForText(h, "Data viewer");
     assert.match(viewer, /^Host: api\.example\.com$/m);

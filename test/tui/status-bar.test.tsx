@@ -96,8 +96,8 @@ test("the info line names the options that change traffic, in mitmproxy's order,
     ]),
   );
   const state = { options, viewFilter: "", modes: ["regular"], replay: { client: 0, server: 3 } } as unknown as ConsoleState;
-  const flags = statusFlags(state, { shown: 2, total: 3, intercepted: 0 }, { reversed: false, markedOnly: false, follow: false, order: "time" }, { up: "^", down: "v" });
-  assert.deepEqual(flags, ["v [2/3]", "[Headers]", "[splayback:3]", "[Ignore:2]", "[i:~q]", "[t:~d app.test]", "[anticache:1m]", "[scripts:1]", "[W:out.pryx]"]);
+  const flags = statusFlags(state, { shown: 2, total: 3, intercepted: 0, focus: 0 }, { reversed: false, markedOnly: false, follow: false, order: "time" }, { up: "^", down: "v" });
+  assert.deepEqual(flags, ["v [1/2 of 3]", "[Headers]", "[splayback:3]", "[Ignore:2]", "[i:~q]", "[t:~d app.test]", "[anticache:1m]", "[scripts:1]", "[W:out.pryx]"]);
 });
 
 test("the status line shows [splayback:N] and [cplayback:N] from the engine's replay counts, after a replay command and while they fall", async () => {
@@ -130,7 +130,7 @@ test("a view filter the engine takes long over says [filtering…] until it answ
   const h = await renderConsole();
   try {
     h.engine.add([makeFlow({ seq: 1 })]);
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     let release: () => void = () => undefined;
     h.engine.onCommand = (line) => (line.startsWith("set view_filter") ? new Promise<undefined>((r) => (release = () => r(undefined))) : Promise.resolve(undefined));
     void runAtPrompt(h, "set view_filter ~u slow");
@@ -162,7 +162,7 @@ test("a view filter of CJK text leaves the listen address whole: the info line i
   const h = await renderConsole({ width: 120, height: 20 });
   try {
     h.engine.add([makeFlow({ seq: 1 })]);
-    await waitForText(h, "[1/1]");
+    await waitForText(h, "/1]");
     await runAtPrompt(h, "set view_filter ~b 日本語のテキスト");
     const line = (await waitForText(h, "[f:~b 日本語のテキスト]")).split("\n").find((l) => l.includes("[f:"))!;
     assert.match(line, /127\.0\.0\.1:8080$/);

@@ -8,10 +8,19 @@ import { fitQuickHelp, quickHelp } from "../quick-help.ts";
 import { charAt, visibleSlice } from "../line-edit.ts";
 import { paint, useTheme } from "../theme.ts";
 
+/**
+ * Where the focus is, as mitmproxy's `[idx/total]`, so that a user can tell how far into a long
+ * list they are; when a view filter or marked-only view hides flows, how many there are in all.
+ */
+export function countsText(c: { shown: number; total: number; focus: number }): string {
+  const at = `${c.focus + 1}/${c.shown}`;
+  return c.shown === c.total ? `[${at}]` : `[${at} of ${c.total}]`;
+}
+
 /** The state flags of the info line, in mitmproxy's order; exported for tests of the exact text. */
-export function statusFlags(s: ConsoleState, counts: { shown: number; total: number; intercepted: number }, view: { reversed: boolean; markedOnly: boolean; follow: boolean; order: string }, arrows: { up: string; down: string }): string[] {
+export function statusFlags(s: ConsoleState, counts: { shown: number; total: number; intercepted: number; focus: number }, view: { reversed: boolean; markedOnly: boolean; follow: boolean; order: string }, arrows: { up: string; down: string }): string[] {
   const out: string[] = [];
-  out.push(`${view.reversed ? arrows.up : arrows.down}${view.markedOnly ? " M" : ""} [${counts.shown}/${counts.total}]`);
+  out.push(`${view.reversed ? arrows.up : arrows.down}${view.markedOnly ? " M" : ""} ${countsText(counts)}`);
   if (counts.intercepted > 0) out.push(`[intercepted:${counts.intercepted}]`);
   // Options that change traffic, so that a forgotten rule is in sight (mitmproxy's flags).
   const opt = (name: string): string => s.options.get(name)?.value ?? "";

@@ -7,7 +7,7 @@ import { press, waitForText, type Harness } from "./tui.tsx";
 /** Adds the flows as one batch and waits until the list shows them all (`[n/n]`); the frame. */
 export async function showFlows(h: Harness, flows: FlowSummary[]): Promise<string> {
   h.engine.add(flows);
-  return waitForText(h, `[${flows.length}/${flows.length}]`);
+  return waitForText(h, `/${flows.length}]`);
 }
 
 /** `e`, then the chooser's one-key shortcut for a part (`1` method, `5` request-headers, …); the frame after. */
