@@ -20,6 +20,7 @@ import * as tls from 'node:tls';
 import forge from 'node-forge';
 import type { CertificateAuthority, LeafIssuer } from './ca.ts';
 import { certificatePem } from './pem.ts';
+import { asciiHost } from '../flow/host-name.ts';
 import { DAY_MS, PLACEHOLDER_PUBLIC_KEY, certificateToDer, generateEcKeyPair, randomSerial, signCertificate } from './x509.ts';
 import type { EcKeyPair } from './x509.ts';
 
@@ -251,7 +252,9 @@ export function normalizeHost(host: string): string {
   if (zone !== -1 && isIP(h.slice(0, zone)) === 6) h = h.slice(0, zone);
   if (isIP(h) !== 0) return h;
   if (h.endsWith('.')) h = h.slice(0, -1);
-  // SNI carries ASCII (IDNs arrive as punycode); anything else would be mangled in an IA5String SAN.
+  // SNI carries ASCII (IDNs arrive as punycode); a name given as Unicode (an addon's) is named by
+  // its punycode, what the client checks; anything else would be mangled in an IA5String SAN.
+  h = asciiHost(h) ?? h;
   if (h.length === 0 || h.length > 253 || !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(h)) {
     throw new Error(`cannot issue a certificate for host ${JSON.stringify(host)}: not a DNS name or IP address`);
   }

@@ -9,6 +9,7 @@ import { formatCookieHeader, parseCookieHeader, parseSetCookie } from "../../coo
 import { MULTIPART_TYPE, multipartBoundary, multipartFields, rewriteMultipart } from "../../multipart.ts";
 import { BODY_ENCODINGS } from "./encoding.ts";
 import { defaultReason, isH2OrH3 } from "./reason.ts";
+import { wireHost } from "./host-name.ts";
 
 export { defaultReason, shownReason } from "./reason.ts";
 
@@ -168,9 +169,9 @@ export class Request extends Message {
     return req;
   }
 
-  /** host[:port], leaving out the scheme's default port. */
+  /** host[:port], leaving out the scheme's default port; an IDN in punycode, as a Host header and a URL carry it. */
   get hostHeader(): string {
-    const h = hostForUrl(this.host);
+    const h = hostForUrl(wireHost(this.host));
     return this.port === DEFAULT_PORT[this.scheme] ? h : `${h}:${this.port}`;
   }
 

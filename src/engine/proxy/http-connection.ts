@@ -17,6 +17,7 @@ import type { UpstreamChannel } from "./channel.ts";
 import type { Tunnel } from "./tunnel.ts";
 import { clientDisconnected } from "./client-gone.ts";
 import { clientFacts } from "./client-facts.ts";
+import { targetHostProblem } from "../flow/host-name.ts";
 
 /** Where requests on this connection go when they do not name a host (inside a tunnel, or reverse mode). */
 export interface ConnectionTarget {
@@ -434,8 +435,10 @@ export class HttpConnection {
     const target = parseAuthority(head.url);
     const host = target?.host ?? "";
     const port = target?.port ?? 0;
-    if (!host || port <= 0 || port > 65535) {
-      this.socket.end(plainResponse(400, "Bad Request", `pryx: invalid CONNECT target ${JSON.stringify(head.url)}: expected host:port`, true));
+    const problem = !host || port <= 0 || port > 65535 ? `invalid CONNECT target ${JSON.stringify(head.url)}: expected host:port` : targetHostProblem(host);
+    if (problem) {
+      this.ctx.log.info(`${formatAddress(this.client.peername)}: answered 400: ${problem}`);
+      this.socket.end(plainResponse(400, "Bad Request", `pryx: ${problem}`, true));
       return false;
     }
     const request = this.dropCredentials(connectRequest(head, host, port));
@@ -504,8 +507,11 @@ export function parseAbsoluteTarget(url: string): { scheme: "http" | "https"; ho
   const scheme = (m[1] as string).toLowerCase() as "http" | "https";
   const port = m[3] ? Number(m[3]) : scheme === "https" ? 443 : 80;
   if (port < 1 || port > 65535) throw new ClientFacingError(400, `invalid port in request target ${JSON.stringify(url)}`);
+  const host = (m[2] as string).replace(/^\[|\]$/g, "");
+  const problem = targetHostProblem(host);
+  if (problem) throw new ClientFacingError(400, problem);
   const rawPath = m[4] ?? "/";
-  return { scheme, host: (m[2] as string).replace(/^\[|\]$/g, ""), port, path: rawPath.startsWith("?") ? `/${rawPath}` : rawPath };
+  return { scheme, host, port, path: rawPath.startsWith("?") ? `/${rawPath}` : rawPath };
 }
 
 /** A socket that swallows writes: replays have no client to answer. */

@@ -17,6 +17,7 @@ import { forgetSession, keepSessions, sessionFor } from "./tls-sessions.ts";
 import { clientFacts } from "./client-facts.ts";
 import { withRelayableExtensions } from "./websocket.ts";
 import type { EagerServer } from "./eager.ts";
+import { wireHost } from "../flow/host-name.ts";
 
 export class UpstreamError extends Error {}
 
@@ -126,7 +127,8 @@ function withTimeout<T>(p: Promise<T>, host: string, port: number, useTls: boole
 /** `localAddress`: connect_addr, the address pryx's connections to servers leave from. */
 function tcpConnect(host: string, port: number, localAddress: string | undefined): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port, ...(localAddress ? { localAddress } : {}) });
+    // getaddrinfo takes the name as bytes: an IDN is looked up by its punycode, as a browser does.
+    const sock = net.connect({ host: wireHost(host), port, ...(localAddress ? { localAddress } : {}) });
     sock.once("connect", () => {
       sock.off("error", reject);
       resolve(sock);
@@ -219,13 +221,13 @@ async function startTls(ctx: ProxyContext, client: Client, server: Server, sock:
   if (ctx.addons.wants("tls_start_server")) await hook("tls_start_server");
   const alpn = server.alpn_offers;
   return new Promise((resolve, reject) => {
-    const sni = server.sni && !net.isIP(server.sni) ? server.sni : undefined;
+    const sni = server.sni && !net.isIP(server.sni) ? wireHost(server.sni) : undefined;
     const { options, contextName } = upstreamTls(ctx.options, server.sni ?? host).connection();
     const sessionKey = `${contextName}|${sni ?? ""}|${formatAddress([host, port])}|${alpn.join(",")}`;
     const resumable = sessionFor(sessionKey);
     // `host` is the name the certificate is checked against: without it Node checks an IP
     // address's server (which gets no SNI) against "localhost".
-    const t = tls.connect({ socket: sock, host: server.sni ?? host, servername: sni, ALPNProtocols: alpn, ...options, ...(resumable ? { session: resumable.session } : {}) });
+    const t = tls.connect({ socket: sock, host: wireHost(server.sni ?? host), servername: sni, ALPNProtocols: alpn, ...options, ...(resumable ? { session: resumable.session } : {}) });
     logTlsKeys(t);
     let chain: readonly string[] | undefined;
     t.once("secureConnect", () => {
@@ -278,7 +280,7 @@ export function upstreamCredentialKey(ctx: ProxyContext, client: Client): string
 
 /** Sends CONNECT host:port to the upstream proxy on `sock` and waits for its 2xx. */
 async function connectThrough(ctx: ProxyContext, client: Client, sock: net.Socket, host: string, port: number): Promise<void> {
-  const authority = formatAddress([host, port]);
+  const authority = formatAddress([wireHost(host), port]);
   const auth = upstreamAuthField(ctx, clientFacts(client).proxyAuth);
   const headers: [string, string][] = [];
   if (ctx.options.get<boolean>("http_connect_send_host_header")) headers.push(["Host", authority]);
