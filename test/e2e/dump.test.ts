@@ -37,6 +37,23 @@ test("pryx dump prints one line per flow: client, method, full URL, status, size
   assert.equal(p.stdoutLines().length, 4);
 });
 
+test("a request head pryx refuses (both Content-Length and Transfer-Encoding) is printed as a flow with its error, as mitmdump prints it; the server never hears of it", { timeout: 30_000 }, async (t) => {
+  const o = await origin(t);
+  const p = await dump(t, []);
+  const base = `http://127.0.0.1:${o.port}`;
+  const raw = await RawClient.connect(p.port);
+  t.after(() => raw.close());
+  raw.send(`POST ${base}/smuggle HTTP/1.1\r\nHost: 127.0.0.1:${o.port}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`);
+  const res = await raw.response();
+  assert.equal(res.status, 400);
+  assert.match(res.body.toString(), /both Content-Length and Transfer-Encoding/);
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ POST ${base}/smuggle << error: malformed HTTP message: both Content-Length and Transfer-Encoding \\(refused: a request smuggling risk, RFC 9112 6\\.3\\)$`, "m"));
+  assert.equal((await get(p.port, `${base}/after`)).status, 200);
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ GET ${base}/after << 200 OK 5b ${DURATION}$`, "m"));
+  assert.equal(o.connections, 1, "only the request after it reached the server");
+  assert.equal(p.stdoutLines().length, 2);
+});
+
 test("the line names both HTTP versions where client and server spoke different ones, as mitmdump: curl -0 to an HTTP/1.1 server, curl --http2 to an HTTP/1.1-only one", { timeout: 30_000, skip: hasCurl ? false : "no curl" }, async (t) => {
   const o = await origin(t);
   const tlsOrigin = await startTlsOrigin((_req, res) => res.end("h1 only"), "h1");

@@ -171,7 +171,45 @@ test("a malformed request gets 400 and the connection closes", { timeout: 10_000
   await client.whenClosed();
   await proxy.waitLog(/malformed/);
   await stillServes();
+  assert.deepEqual((await proxy.waitFinished(1)).map((f) => f.path), ["/"], "a request line that is none makes no flow");
 });
+
+for (const [what, method, path, extra, why] of [
+  ["both Content-Length and Transfer-Encoding", "POST", "/smuggle", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "both Content-Length and Transfer-Encoding (refused: a request smuggling risk, RFC 9112 6.3)"],
+  ["a control byte in a header value", "GET", "/odd", "X-Odd: a\x01b\r\n\r\n", "invalid header value for X-Odd: control character 0x01"],
+] as const) {
+  test(`a request head refused for ${what} is a flow with the error, as in mitmproxy: the client gets 400 saying why, \`error\` fires once, nothing reaches the server even with stream set`, { timeout: 10_000 }, async (t) => {
+    const seen: string[] = [];
+    const hooks: Addon = {
+      name: "refused-head",
+      requestheaders: (flow) => {
+        seen.push("requestheaders");
+        // Streamed, a request's body goes to the server as it comes: not this one's.
+        flow.request.stream = true;
+      },
+      request: () => void seen.push("request"),
+      error: (flow) => void seen.push(`error: ${flow.error?.msg} [${flow.request.method} ${flow.request.url} ${[...flow.request.headers].map(([k, v]) => `${k}=${v}`).join(" ")}]`),
+    };
+    const { proxy, healthy, stillServes } = await setup(t, [hooks]);
+    const client = await RawClient.connect(proxy.port);
+    t.after(() => client.close());
+    const host = `127.0.0.1:${healthy.port}`;
+    client.send(`${method} http://${host}${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}`);
+    const res = await client.response();
+    assert.equal(res.status, 400);
+    assert.match(res.head, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.equal(res.body.toString(), `pryx: malformed HTTP message: ${why}\n`);
+    await client.whenClosed();
+    const [flow] = await proxy.waitFinished(1);
+    assert.deepEqual([flow?.method, flow?.url, flow?.status, flow?.error], [method, `http://${host}${path}`, undefined, `malformed HTTP message: ${why}`], "the 400 is the proxy's answer, not a response in the flow");
+    const headers = extra.slice(0, extra.indexOf("\r\n\r\n")).split("\r\n").map((l) => l.replace(": ", "="));
+    assert.deepEqual(seen, ["requestheaders", `error: malformed HTTP message: ${why} [${method} http://${host}${path} Host=${host} ${headers.join(" ")}]`]);
+    assert.equal(healthy.connections, 0, "nothing reached the origin, streamed or not");
+    await stillServes();
+    assert.deepEqual((await proxy.waitFinished(2)).map((f) => f.path), [path, "/"], "one flow for the refused request");
+    assert.equal(seen.filter((s) => s.startsWith("error")).length, 1, "`error` fired once");
+  });
+}
 
 /** An addon that lists the request hooks a flow goes through, with the error the `error` hook saw. */
 function requestHooks(): Addon & { fired: string[] } {

@@ -6,6 +6,7 @@
  */
 import { createRequire } from "node:module";
 import { endsWithLF, requestLineStart, splitRequestLine, type RequestLine } from "./request-line.ts";
+import { readRefusedHead, refusalDetail } from "./refused-head.ts";
 
 interface NativeParser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
@@ -66,28 +67,25 @@ export interface ParserCallbacks {
 }
 
 export class HttpParseError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-
   /**
    * Whether `validate_inbound_headers=false` would have let the request through: llhttp's codes
    * cover more than its lenient flags pass (a Content-Length twice, a space in a header's name).
+   * Judged on llhttp's own words, so a message restated later keeps it.
    */
-  get lenientWouldPass(): boolean {
-    switch (this.code) {
-      case "HPE_INVALID_TRANSFER_ENCODING":
-        return true;
-      case "HPE_UNEXPECTED_CONTENT_LENGTH":
-        return !/duplicate/i.test(this.message);
-      case "HPE_INVALID_HEADER_TOKEN":
-        return /value/i.test(this.message);
-      default:
-        return false;
-    }
+  readonly lenientWouldPass: boolean;
+
+  constructor(
+    readonly code: string,
+    message: string,
+    lenientWouldPass?: boolean,
+  ) {
+    super(message);
+    this.lenientWouldPass = lenientWouldPass ?? lenientPasses(code, message);
+  }
+
+  /** The same refusal in other words. */
+  restated(message: string): HttpParseError {
+    return new HttpParseError(this.code, message, this.lenientWouldPass);
   }
 
   /** The status a proxy answers a malformed request with. */
@@ -96,7 +94,25 @@ export class HttpParseError extends Error {
   }
 }
 
-export type ExecuteResult = { kind: "ok" } | { kind: "upgrade"; rest: Buffer } | { kind: "error"; error: HttpParseError };
+function lenientPasses(code: string, message: string): boolean {
+  switch (code) {
+    case "HPE_INVALID_TRANSFER_ENCODING":
+      return true;
+    case "HPE_UNEXPECTED_CONTENT_LENGTH":
+      return !/duplicate/i.test(message);
+    case "HPE_INVALID_HEADER_TOKEN":
+      return /value/i.test(message);
+    default:
+      return false;
+  }
+}
+
+/**
+ * An error in a request's head (before llhttp delivered it) comes with `head` when its request
+ * line is one: the head read leniently, for a flow that shows the refused request. Nothing of it
+ * may be sent on.
+ */
+export type ExecuteResult = { kind: "ok" } | { kind: "upgrade"; rest: Buffer } | { kind: "error"; error: HttpParseError; head?: MessageHead };
 
 /**
  * A head (request line or status line, and headers) larger than this is refused. 1 MiB, not
@@ -200,11 +216,11 @@ export class Http1Parser {
   /** The last request head llhttp delivered: its framing says how that request ended on the wire. */
   private lastHead: MessageHead | undefined;
   /**
-   * While a request head spans reads, what llhttp has already consumed of its request line:
-   * the bytes so far, or "untracked" once the line ended (llhttp took it) or its start could not
-   * be found: either way a later refusal in this head is not a request line's. Undefined between heads.
+   * While a request head spans reads, what llhttp has already consumed of it from its request
+   * line on, and whether that line ended (then a later refusal in this head is not the line's);
+   * "untracked" once its start could not be found or it outgrew the header limit. Undefined between heads.
    */
-  private line: Gathered | "untracked" | undefined;
+  private headSoFar: { bytes: Gathered; lineEnded: boolean } | "untracked" | undefined;
   /** A refused request line (from its first byte on) held back until its LF arrives. */
   private held: { bytes: Gathered; error: HttpParseError } | undefined;
   /** The last read ended between requests (not in a head or body): a fresh llhttp could replay the next one. */
@@ -284,8 +300,11 @@ export class Http1Parser {
     if (typeof r !== "number") {
       // A request's head was delivered: what failed is its body (or trailers), and its flow says so.
       const error = toError(r, this.kind, this.kind === "request" && this.inBody);
-      if (this.kind !== "request" || !RESCUABLE.has(r.code)) return { kind: "error", error };
-      return this.rescue(data, Math.min(r.bytesParsed ?? 0, data.length), this.completions - before, fromBoundary, error);
+      if (this.kind !== "request" || this.inBody) return { kind: "error", error };
+      const errorAt = Math.min(r.bytesParsed ?? 0, data.length);
+      const completed = this.completions - before;
+      if (RESCUABLE.has(r.code)) return this.rescue(data, errorAt, completed, fromBoundary, error);
+      return this.refusedHead(data, errorAt, completed, fromBoundary, error);
     }
     if (this.upgraded) {
       this.upgraded = false;
@@ -296,30 +315,35 @@ export class Http1Parser {
   }
 
   /**
-   * Keeps what llhttp consumed of a request line that a read cut short, in case llhttp refuses
-   * the line in a later read. One native call per read; the bytes are kept only then.
+   * Keeps what llhttp consumed of a request head that a read cut short, in case llhttp refuses
+   * it in a later read: a refused line is put together, a refused head read for its flow. One
+   * native call per read; the bytes are kept only then.
    */
   private trackLine(data: Buffer, completedHere: boolean): void {
     const headDone = this.native.headersCompleted();
     this.betweenRequests = headDone && !this.inBody;
     if (headDone) {
-      this.line = undefined;
+      this.headSoFar = undefined;
       return;
     }
-    if (this.line === undefined || completedHere) {
+    if (this.headSoFar === undefined || completedHere) {
       const start = requestLineStart(data, data.length, completedHere, completedHere && this.lastEndedWithLF());
-      if (start === undefined) this.line = "untracked";
+      if (start === undefined) this.headSoFar = "untracked";
       else {
-        this.line = new Gathered();
-        this.extendLine(this.line, data.subarray(start));
+        this.headSoFar = { bytes: new Gathered(), lineEnded: false };
+        this.extendHead(data.subarray(start));
       }
-    } else if (this.line instanceof Gathered) this.extendLine(this.line, data);
+    } else this.extendHead(data);
   }
 
-  private extendLine(line: Gathered, bytes: Buffer): void {
-    if (bytes.includes(LF)) this.line = "untracked";
-    else if (line.length + bytes.length > this.maxHeaderSize) this.line = "untracked";
-    else line.add(bytes);
+  private extendHead(bytes: Buffer): void {
+    const head = this.headSoFar;
+    if (head === undefined || head === "untracked") return;
+    if (head.bytes.length + bytes.length > this.maxHeaderSize) this.headSoFar = "untracked";
+    else {
+      head.lineEnded ||= bytes.includes(LF);
+      head.bytes.add(bytes);
+    }
   }
 
   private lastEndedWithLF(): boolean {
@@ -332,20 +356,57 @@ export class Http1Parser {
    * error stands.
    */
   private rescue(data: Buffer, errorAt: number, completed: number, fromBoundary: boolean, error: HttpParseError): ExecuteResult {
-    const line = this.line;
-    this.line = undefined;
+    const head = this.headSoFar;
+    this.headSoFar = undefined;
     // The stand-in line itself was refused: llhttp's error stands, rather than a loop.
     if (this.override !== undefined) return { kind: "error", error };
-    if (line instanceof Gathered && completed === 0) return this.releaseHeld(Buffer.concat([line.join(), data]), error);
-    if (line !== undefined && completed === 0) return { kind: "error", error };
+    if (head !== undefined && head !== "untracked" && !head.lineEnded && completed === 0) return this.releaseHeld(Buffer.concat([head.bytes.join(), data]), error);
+    if (head !== undefined && completed === 0) return { kind: "error", error };
     let start = requestLineStart(data, errorAt, completed > 0, completed > 0 && this.lastEndedWithLF());
-    if (start === undefined && completed > 0 && fromBoundary) {
-      // After a Content-Length body: the read began between requests, so a replay finds where they end.
-      const end = endOfRequests(data, errorAt, completed, this.maxHeaderSize, this.lenient);
-      start = end + (requestLineStart(data.subarray(end), errorAt - end, false, true) ?? 0);
-    }
+    // After a Content-Length body: the read began between requests, so a replay finds where they end.
+    if (start === undefined && completed > 0 && fromBoundary) start = this.afterRequests(data, errorAt, completed);
     if (start === undefined) return { kind: "error", error };
     return this.releaseHeld(data.subarray(start), error);
+  }
+
+  /** Where the request after the first `completed` in `data` (which began between requests) starts. */
+  private afterRequests(data: Buffer, errorAt: number, completed: number): number {
+    const end = endOfRequests(data, errorAt, completed, this.maxHeaderSize, this.lenient);
+    return end + (requestLineStart(data.subarray(end), errorAt - end, false, true) ?? 0);
+  }
+
+  /**
+   * llhttp refused a request's head past its request line: the head, found as `rescue` finds a
+   * line, is read leniently so the refused request can be a flow, its error naming what was
+   * wrong. A head too large, or whose start cannot be known, stays a bare error.
+   */
+  private refusedHead(data: Buffer, errorAt: number, completed: number, fromBoundary: boolean, error: HttpParseError): ExecuteResult {
+    const so = this.headSoFar;
+    const line = this.override;
+    this.headSoFar = undefined;
+    this.override = undefined;
+    if (error.code === "HPE_HEADER_OVERFLOW") return { kind: "error", error };
+    let bytes: Buffer | undefined;
+    if (completed === 0) {
+      // Nothing tracked: the head began in this read, which began between requests.
+      if (so === undefined) bytes = data.subarray(requestLineStart(data, errorAt, false, false));
+      else if (so !== "untracked") bytes = Buffer.concat([so.bytes.join(), data]);
+    } else if (fromBoundary) bytes = data.subarray(this.afterRequests(data, errorAt, completed));
+    const read = bytes && readRefusedHead(bytes);
+    if (!read) return { kind: "error", error };
+    const detail = refusalDetail(error.code, error.message, read);
+    const head: MessageHead = {
+      httpVersion: read.httpVersion,
+      rawHeaders: read.rawHeaders,
+      // Under a stand-in line, the real one's method and target.
+      method: line?.method ?? read.method,
+      url: line?.target ?? read.url,
+      statusCode: 0,
+      statusMessage: "",
+      upgrade: false,
+      keepAlive: false,
+    };
+    return { kind: "error", error: detail === undefined ? error : error.restated(`malformed HTTP message: ${detail}`), head };
   }
 
   /**

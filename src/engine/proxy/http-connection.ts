@@ -197,9 +197,13 @@ export class HttpConnection {
       // A request whose head was read and whose body was not is a flow failing with this error, as
       // mitmproxy's is: its exchange fires `error` and answers the same 400 (the connection then
       // closes, so the answer above is not sent too), or closes the connection if its response began.
+      // So is a refused head whose request line is one, read leniently (mitmproxy's "headers that we
+      // can show in the UI"); a head with no request line to read stays a log line.
+      const failure = new ClientFacingError(r.error.status, r.error.message, true);
       const cutShort = this.current;
       this.current = undefined;
-      cutShort?.abort(new ClientFacingError(r.error.status, r.error.message, true));
+      cutShort?.abort(failure);
+      if (r.head) this.queue.push(Incoming.refused(r.head, failure));
       void this.process();
       return;
     }
@@ -254,14 +258,15 @@ export class HttpConnection {
     // An explicit proxy's requests, and a reverse proxy's, need proxyauth's credentials; those
     // inside a CONNECT tunnel were authorized with it.
     const reverse = this.target?.rewriteHost === true;
-    if ((!this.target || reverse) && !this.authorized(head, reverse)) {
+    // A refused head gets its refusal, whatever else it lacks or asks for.
+    if (!inc.headRefused && (!this.target || reverse) && !this.authorized(head, reverse)) {
       const h = authHeaders(reverse);
       const body = `pryx: ${reverse ? "" : "proxy "}authentication required\n`;
       this.socket.write(`HTTP/1.1 ${h.status} ${h.reason}\r\n${h.ask}: Basic realm="pryx"\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
       await this.recordRefusal(head, new Response({ status_code: h.status, reason: h.reason, headers: [[h.ask, 'Basic realm="pryx"'], ["Content-Type", "text/plain"]], content: Buffer.from(body) }));
       return head.keepAlive && inc.complete;
     }
-    if (head.method === "CONNECT") {
+    if (head.method === "CONNECT" && !inc.headRefused) {
       if (!reverse) return this.connect(inc);
       // A reverse proxy tunnels nowhere but to its target: answered, a CONNECT made it an open proxy to any host and port.
       const body = `pryx: this is a reverse proxy to ${this.reverseTarget()}: it takes no CONNECT\n`;
@@ -273,9 +278,10 @@ export class HttpConnection {
     try {
       request = this.buildRequest(head);
     } catch (err) {
-      const e = err as ClientFacingError;
+      // A refused head that names no request (no absolute URL, a CONNECT) has no flow: it was logged as refused, and is answered so.
+      const e = inc.headRefused && inc.failure ? inc.failure : (err as ClientFacingError);
       // Said on pryx's side too: a client's failure in a CI log had no trace in the proxy's.
-      this.ctx.log.info(`${formatAddress(this.client.peername)}: answered ${e.status}: ${e.message}`);
+      if (e === err) this.ctx.log.info(`${formatAddress(this.client.peername)}: answered ${e.status}: ${e.message}`);
       this.socket.write(plainResponse(e.status, defaultReason(e.status), `pryx: ${e.message}`, true));
       return false;
     }

@@ -12,6 +12,8 @@ export class Incoming {
   aborted = false;
   /** Why the body ended short when it was not the client going: its bytes were malformed. */
   failure: ClientFacingError | undefined = undefined;
+  /** The parser refused the head itself (see `refused`): the request has no body, and goes nowhere. */
+  headRefused = false;
   trailers: string[] = [];
   /** Bytes after the head of a CONNECT or Upgrade request: they belong to the tunnel. */
   upgradeRest: Buffer | undefined = undefined;
@@ -24,6 +26,14 @@ export class Incoming {
   keepStreamed = false;
 
   constructor(readonly head: MessageHead) {}
+
+  /** A request whose head the parser refused, read leniently for its flow, failing with `failure`. */
+  static refused(head: MessageHead, failure: ClientFacingError): Incoming {
+    const inc = new Incoming(head);
+    inc.headRefused = true;
+    inc.abort(failure);
+    return inc;
+  }
 
   push(chunk: Buffer): void {
     if (this.streamTo) {

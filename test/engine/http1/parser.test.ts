@@ -122,6 +122,51 @@ test("a refused request line whose start cannot be known, or that is malformed, 
   }
 });
 
+/** The head an error came with, as `method url version [name=value…]`, and the error's message. */
+function refused(r: ReturnType<Http1Parser["execute"]>): [string | undefined, string | undefined] {
+  if (r.kind !== "error") return [undefined, undefined];
+  const h = r.head;
+  const fields: string[] = [];
+  for (let i = 0; h && i < h.rawHeaders.length; i += 2) fields.push(`${h.rawHeaders[i]}=${h.rawHeaders[i + 1]}`);
+  return [h && `${h.method} ${h.url} ${h.httpVersion} [${fields.join(" ")}]`, r.error.message];
+}
+
+test("a refused head past its request line comes with the head read leniently and an error naming what was wrong; one whose request line is none, or too large, comes bare", () => {
+  const cases: [string, string, string][] = [
+    ["POST /s HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "POST /s HTTP/1.1 [Content-Length=3 Transfer-Encoding=chunked]", "both Content-Length and Transfer-Encoding (refused: a request smuggling risk, RFC 9112 6.3)"],
+    ["GET /c HTTP/1.1\r\nA:  b \r\nX-Odd: a\x7fb\r\n\r\n", "GET /c HTTP/1.1 [A=b X-Odd=a\x7fb]", "invalid header value for X-Odd: control character 0x7f"],
+    ["GET /n HTTP/1.1\r\nBad Name: x\r\nX: \x01\r\n\r\n", "GET /n HTTP/1.1 [Bad Name=x X=\x01]", 'invalid header name "Bad Name": not an HTTP token'],
+    ["GET /l HTTP/1.1\r\nNoColon\r\nA: b\r\n\r\n", "GET /l HTTP/1.1 [A=b]", 'invalid header line "NoColon": no name and colon'],
+    ["VERYLONGMETHOD /\xe9 HTTP/1.1\r\nX: \x01\r\n\r\n", "VERYLONGMETHOD /\xe9 HTTP/1.1 [X=\x01]", "invalid header value for X: control character 0x01"],
+  ];
+  for (const [input, head, why] of cases) {
+    const { parser, seen } = events();
+    assert.deepEqual(refused(parser.execute(Buffer.from(input, "latin1"))), [head, `malformed HTTP message: ${why}`], input);
+    assert.deepEqual(seen, [], "no head was delivered");
+    parser.close();
+  }
+  // A request line that is none, or a head too large to keep, stays a bare error.
+  for (const input of ["GARBAGE\r\nX: \x01\r\n\r\n", "GET /x FOO/1.1\r\nX: \x01\r\n\r\n", "GET /x HTTP/1\r\nX: \x01\r\n\r\n", `GET /big HTTP/1.1\r\nX: ${"a".repeat(DEFAULT_MAX_HEADER_SIZE)}\r\n\r\n`]) {
+    const { parser } = events();
+    const r = parser.execute(Buffer.from(input, "latin1"));
+    assert.equal(r.kind, "error", input.slice(0, 40));
+    assert.equal(r.kind === "error" && r.head, undefined, input.slice(0, 40));
+    parser.close();
+  }
+});
+
+test("a refused head is found over several reads, and after requests in the same read, a Content-Length body's too", () => {
+  const a = events();
+  for (const piece of ["GET /a HTTP/1.1\r\nHo", "st: x\r\nX-A: 1\r\n"]) assert.deepEqual(a.parser.execute(Buffer.from(piece, "latin1")), { kind: "ok" });
+  assert.deepEqual(refused(a.parser.execute(Buffer.from("X-Bad: \x01\r\nX-After: 2\r\n\r\n", "latin1"))), ["GET /a HTTP/1.1 [Host=x X-A=1 X-Bad=\x01 X-After=2]", "malformed HTTP message: invalid header value for X-Bad: control character 0x01"]);
+  a.parser.close();
+  const b = events();
+  const input = "GET /1 HTTP/1.1\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 2\r\n\r\nabGET /3 HTTP/1.1\r\nA: b\r\nBad Name: c\r\n\r\n";
+  assert.deepEqual(refused(b.parser.execute(Buffer.from(input, "latin1"))), ["GET /3 HTTP/1.1 [A=b Bad Name=c]", 'malformed HTTP message: invalid header name "Bad Name": not an HTTP token']);
+  assert.deepEqual(b.seen, ["GET /1", "done", "POST /2", "body ab", "done"]);
+  b.parser.close();
+});
+
 test("a refused request line that never ends is cut off at the header size limit", () => {
   const { parser } = events();
   assert.deepEqual(parser.execute(Buffer.from("FOO /", "latin1")), { kind: "ok" });
