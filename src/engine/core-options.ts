@@ -202,6 +202,13 @@ export function registerCoreOptions(options: Options): void {
     validate: noneBelowZero("never"),
   });
   options.add({
+    name: "http_head_timeout",
+    type: "int",
+    default: 30,
+    help: "An HTTP/1 request head (request line and headers) must be complete within this many seconds of its first byte, or the client gets a 408 and the connection closes: a client that trickles a head byte by byte (slowloris) holds a connection no longer; 0 never. mitmproxy has no such limit.",
+    validate: noneBelowZero("never"),
+  });
+  options.add({
     name: "udp_timeout",
     type: "int",
     default: 20,

@@ -49,6 +49,7 @@ import { transferables } from "../summary-codec.ts";
 import { uuid } from "./flow/uuid.ts";
 import { configFiles, readOptionsFile } from "./options-file.ts";
 import { EagerServers } from "./proxy/eager.ts";
+import { FdShortage, fdShortageCode } from "./proxy/fd-shortage.ts";
 
 /**
  * How often changes go to the console or dump as one batch. Under a flood a batch holds a few
@@ -170,6 +171,7 @@ export class Engine {
       injectors: this.injectors,
       eagerServers: new EagerServers(),
       credentials: new ProxyCredentials(),
+      fdShortage: new FdShortage(this.log),
       boundAddresses: () => this.listeners.flatMap((l) => {
         const a = l.server.address();
         return a && typeof a === "object" ? [[a.address, a.port] as Address] : [];
@@ -546,16 +548,31 @@ export class Engine {
     }
     const server = net.createServer({ noDelay: true }, (socket) => void this.accept(socket, mode, target));
     return new Promise((resolve, reject) => {
-      server.once("error", (err: Error & { code?: string }) =>
-        reject(new Error(`cannot listen on ${host}:${port}: ${listenFailure(err, port)}`)),
-      );
+      const failed = (err: Error & { code?: string }): void => reject(new Error(`cannot listen on ${host}:${port}: ${listenFailure(err, port)}`));
+      server.once("error", failed);
       server.listen(port, host, () => {
+        server.off("error", failed);
+        // A listening server's errors are accept's, and one without a listener would end pryx.
+        server.on("error", (err) => this.acceptFailed(err, where));
         const a = server.address() as net.AddressInfo;
+        const where = formatAddress([a.address, a.port]);
         const opened = { server, mode, key };
         this.listeners.push(opened);
-        resolve(announce(opened)(formatAddress([a.address, a.port])));
+        resolve(announce(opened)(where));
       });
     });
+  }
+
+  /**
+   * Out of descriptors, libuv accepts and at once closes the waiting connections (its reserved
+   * descriptor makes room), so their clients see the connection closed and nothing is emitted;
+   * only when that reserve is gone too does accept's EMFILE reach the server as an error. The
+   * listener goes on either way and takes connections again once descriptors are free.
+   */
+  private acceptFailed(err: Error, where: string): void {
+    const short = fdShortageCode(err);
+    if (short) this.ctx.fdShortage.report(short, `listener ${where}: accepting a connection`);
+    else this.log.warn(`listener ${where}: ${err.message}`);
   }
 
   private async accept(socket: net.Socket, mode: string, target: ListenerTarget | undefined): Promise<void> {

@@ -23,10 +23,12 @@ export interface Pryx {
 
 /**
  * Runs `node bin/pryx.mjs <args>` and collects its output. With `slowStdoutMs`, stdout is not read until
- * pryx exits or that long has passed: a reader slower than pryx, as a pager or a busy pipe is.
+ * pryx exits or that long has passed: a reader slower than pryx, as a pager or a busy pipe is. With
+ * `openFiles`, pryx runs under that `ulimit -n` (bash execs node, so `proc.pid` is pryx's).
  */
-export function runPryx(args: string[], env: NodeJS.ProcessEnv = {}, opts: { slowStdoutMs?: number } = {}): Omit<Pryx, "port"> {
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export function runPryx(args: string[], env: NodeJS.ProcessEnv = {}, opts: { slowStdoutMs?: number; openFiles?: number } = {}): Omit<Pryx, "port"> {
+  const [file, argv] = opts.openFiles === undefined ? [process.execPath, [BIN, ...args]] : ["bash", ["-c", `ulimit -n ${opts.openFiles} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
+  const proc = spawn(file, argv, { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   let reading = false;
@@ -67,9 +69,9 @@ function fail(re: RegExp, out: string, err: string): never {
 }
 
 /** Starts `pryx dump -p <a free port>` and waits until it says it listens there. */
-export async function startDump(args: string[], opts: { confdir: string; env?: NodeJS.ProcessEnv }): Promise<Pryx> {
+export async function startDump(args: string[], opts: { confdir: string; env?: NodeJS.ProcessEnv; openFiles?: number }): Promise<Pryx> {
   const port = await deadPort();
-  const p = runPryx(["dump", "-p", String(port), "--confdir", opts.confdir, ...args], opts.env);
+  const p = runPryx(["dump", "-p", String(port), "--confdir", opts.confdir, ...args], opts.env, { openFiles: opts.openFiles });
   try {
     await p.waitStderr(new RegExp(`proxy listening at http://127\\.0\\.0\\.1:${port}/`), 20_000);
     return { ...p, port };

@@ -447,6 +447,24 @@ export class Http1Parser {
     return { kind: "ok" };
   }
 
+  /** Bytes of a request head have arrived and the head is not complete yet. */
+  get midHead(): boolean {
+    return this.held !== undefined || (this.kind === "request" && !this.betweenRequests && !this.inBody);
+  }
+
+  /**
+   * The request line of the head being read, once its LF is here: undefined before, between
+   * heads, or when the line's start in the reads could not be told.
+   */
+  get pendingRequestLine(): RequestLine | undefined {
+    if (!this.midHead) return undefined;
+    if (this.override !== undefined) return this.override;
+    const head = this.headSoFar;
+    if (typeof head !== "object" || !head.lineEnded) return undefined;
+    const bytes = head.bytes.join();
+    return splitRequestLine(bytes.subarray(0, bytes.indexOf(LF)));
+  }
+
   /** Signals end of input: completes a body that is delimited by the connection closing. */
   finish(): HttpParseError | undefined {
     if (this.closed) return undefined;

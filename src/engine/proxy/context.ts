@@ -8,6 +8,7 @@ import type tls from "node:tls";
 import type { EagerServers } from "./eager.ts";
 import type { SharedUpstreams } from "./pool.ts";
 import type { Injectors } from "./injectors.ts";
+import type { FdShortage } from "./fd-shortage.ts";
 
 /** What TLS interception offers the protocol handlers, when a CA is loaded. */
 export interface TlsProvider {
@@ -40,4 +41,6 @@ export interface ProxyContext {
   readonly credentials: ProxyCredentials;
   /** Where pryx's own TCP listeners are bound, so a request for pryx itself is refused rather than looped. */
   readonly boundAddresses: BoundAddresses;
+  /** Running out of file descriptors, said once per burst. */
+  readonly fdShortage: FdShortage;
 }

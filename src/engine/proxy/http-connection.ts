@@ -18,6 +18,8 @@ import type { Tunnel } from "./tunnel.ts";
 import { clientDisconnected } from "./client-gone.ts";
 import { clientFacts } from "./client-facts.ts";
 import { targetHostProblem } from "../flow/host-name.ts";
+import { HeadDeadline, headTimeoutMessage } from "./head-deadline.ts";
+import type { RequestLine } from "../http1/request-line.ts";
 
 /** Where requests on this connection go when they do not name a host (inside a tunnel, or reverse mode). */
 export interface ConnectionTarget {
@@ -128,6 +130,7 @@ export class HttpConnection {
   private writer: H1Writer;
   /** The WebSocket this connection became, if it did: a shutdown closes it with a close frame. */
   private relay: WebSocketRelay | undefined;
+  private readonly headDeadline: HeadDeadline;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -138,6 +141,7 @@ export class HttpConnection {
   ) {
     this.pool = new UpstreamPool(ctx, client, false, target && !target.rewriteHost ? [target.host, target.port] : undefined);
     this.writer = new H1Writer(socket);
+    this.headDeadline = new HeadDeadline(() => ctx.options.get<number>("http_head_timeout"), (seconds) => void this.headTimedOut(seconds));
     this.parser = new Http1Parser("request", {
       onHead: (head) => {
         if (head.upgrade && withoutH2cUpgrade(head)) {
@@ -189,6 +193,7 @@ export class HttpConnection {
   private feed(d: Buffer): void {
     if (this.closed || this.afterQueue) return;
     const r = this.parser.execute(d);
+    this.headDeadline.update(r.kind === "ok" && this.parser.midHead);
     if (r.kind === "error") {
       const hint = r.error.lenientWouldPass ? " (--set validate_inbound_headers=false lets such requests through)" : "";
       this.ctx.log.warn(`${formatAddress(this.client.peername)}: ${r.error.message}${hint}`);
@@ -246,6 +251,8 @@ export class HttpConnection {
       if (this.afterQueue && !this.closed) {
         this.closed = true;
         this.socket.end(this.afterQueue);
+        // A client that never closes its side (a slowloris does not) holds the socket no longer than this.
+        setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
       }
     } finally {
       this.processing = false;
@@ -299,22 +306,48 @@ export class HttpConnection {
   }
 
   /**
+   * The head being read missed its deadline: the client is answered 408 once the requests before
+   * it are, and the connection closes. When its request line came, the request is a flow failing
+   * with the reason, so dump and the console show who was cut off and what they asked for.
+   */
+  private async headTimedOut(seconds: number): Promise<void> {
+    if (this.closed || this.detached || this.afterQueue || !this.parser.midHead) return;
+    if (this.socket.isPaused()) {
+      // Reading waits while earlier requests take their turn: the rest of the head may be here unread.
+      this.headDeadline.stop();
+      this.headDeadline.update(true);
+      return;
+    }
+    const why = headTimeoutMessage(seconds);
+    this.ctx.log.warn(`${formatAddress(this.client.peername)}: ${why}: answered 408 Request Timeout, closing the connection`);
+    this.afterQueue = plainResponse(408, defaultReason(408), `pryx: ${why}`, true);
+    const line = this.parser.pendingRequestLine;
+    const startedAt = this.headDeadline.startedAt;
+    this.headDeadline.stop();
+    void this.process();
+    if (line) await this.recordUnfinished(line, why, startedAt);
+  }
+
+  private async recordUnfinished(line: RequestLine, why: string, startedAt: number | undefined): Promise<void> {
+    const request = this.requestOf({ httpVersion: line.version, rawHeaders: [], method: line.method, url: line.target, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: false });
+    if (!request) return;
+    if (startedAt !== undefined) request.timestamp_start = startedAt;
+    const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
+    flow.error = new FlowError(why);
+    flow.live = false;
+    this.ctx.store.add(flow);
+    await errorHook(this.ctx, flow);
+  }
+
+  /**
    * A request refused for its credentials is a flow with that response, as in mitmproxy (whose
    * proxyauth answers in requestheaders or http_connect): dump prints it, -w saves it, and the
    * console lists it, so a client that stopped working shows why. A head that makes no request
    * (no target to name) is left out.
    */
   private async recordRefusal(head: MessageHead, response: Response): Promise<void> {
-    let request: Request;
-    try {
-      if (head.method === "CONNECT") {
-        const target = parseAuthority(head.url);
-        if (!target?.port) return;
-        request = connectRequest(head, target.host, target.port);
-      } else request = this.buildRequest(head);
-    } catch {
-      return;
-    }
+    const request = this.requestOf(head);
+    if (!request) return;
     const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
     request.timestamp_end = Date.now() / 1000;
     flow.response = response;
@@ -322,6 +355,17 @@ export class HttpConnection {
     flow.live = false;
     this.ctx.store.add(flow);
     await this.ctx.addons.trigger(head.method === "CONNECT" ? "http_connect_error" : "response", flow);
+  }
+
+  /** The request a head makes, to record it as a flow; undefined when it names no target. */
+  private requestOf(head: MessageHead): Request | undefined {
+    try {
+      if (head.method !== "CONNECT") return this.buildRequest(head);
+      const target = parseAuthority(head.url);
+      return target?.port ? connectRequest(head, target.host, target.port) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** With --proxyauth, the request must carry Basic credentials it accepts (see `authHeaders`); they are remembered for the client's flows. */
@@ -406,6 +450,7 @@ export class HttpConnection {
 
   private onClientGone(reason: string): void {
     this.closed = true;
+    this.headDeadline.stop();
     const flow = this.liveFlow;
     if (flow && flow.live && !flow.error) {
       // The live flow's request is the queue's first; what it lacked says more than the client's going.
@@ -495,6 +540,9 @@ export class HttpConnection {
     this.socket.destroy();
   }
 }
+
+/** How long a connection pryx ended stays open for its last bytes to reach a client that does not close its side. */
+const CLOSE_GRACE_MS = 1000;
 
 // ASCII controls and space only, not \s: a target's bytes >= 0x80 arrive as latin1 characters,
 // and \s would match 0x85 and 0xa0, which are common in UTF-8.

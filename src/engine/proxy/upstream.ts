@@ -18,6 +18,7 @@ import { clientFacts } from "./client-facts.ts";
 import { withRelayableExtensions } from "./websocket.ts";
 import type { EagerServer } from "./eager.ts";
 import { wireHost } from "../flow/host-name.ts";
+import { fdShortageCode, fdShortageText } from "./fd-shortage.ts";
 
 export class UpstreamError extends Error {}
 
@@ -151,6 +152,8 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
     sock = await tcpConnect(target[0], target[1], ctx.options.get<string | undefined>("connect_addr"));
   } catch (err) {
     const e = err as Error & { code?: string };
+    const short = fdShortageCode(e);
+    if (short) ctx.fdShortage.report(short, `${formatAddress(client.peername)}: connecting to ${formatAddress(target)}`);
     const msg = describeConnectError(e, target[0], target[1], false);
     throw new UpstreamError(server.via ? `upstream proxy ${formatAddress(server.via)}: ${msg}` : useTls ? describeConnectError(e, server.sni ?? host, port, useTls) : msg);
   }
@@ -587,6 +590,9 @@ export function describeConnectError(err: Error & { code?: string }, host: strin
       return `cannot connect to ${where}: timed out`;
     case "ECONNRESET":
       return `connection to ${where} was reset`;
+    case "EMFILE":
+    case "ENFILE":
+      return `cannot connect to ${where}: ${fdShortageText(err.code)}`;
     default:
       if (useTls && noSharedVersion(err))
         return `TLS handshake with ${where} failed: the server and pryx share no TLS version (pryx's are set by tls_version_server_min and tls_version_server_max)`;

@@ -184,3 +184,26 @@ test("every method llhttp knows keeps its name, QUERY too (its code is not its p
     parser.close();
   }
 });
+
+test("midHead is true from a head's first byte until the head is whole; the request line is known once its LF came", () => {
+  const { parser } = collector();
+  const feed = (s: string) => parser.execute(Buffer.from(s, "latin1"));
+  assert.equal(parser.midHead, false);
+  feed("GET http://a.test/x HT");
+  assert.equal(parser.midHead, true);
+  assert.equal(parser.pendingRequestLine, undefined);
+  feed("TP/1.1\r\nHost: a.te");
+  assert.deepEqual(parser.pendingRequestLine, { method: "GET", target: "http://a.test/x", version: "HTTP/1.1" });
+  feed("st\r\nContent-Length: 3\r\n\r\nab");
+  assert.equal(parser.midHead, false, "in the body");
+  assert.equal(parser.pendingRequestLine, undefined);
+  feed("cPUT /y HTTP/1.1\r\n");
+  assert.equal(parser.midHead, true, "the next head began in the same read");
+  assert.equal(parser.pendingRequestLine, undefined, "after a Content-Length body in the same read, the line's start is unknown");
+  feed("\r\n");
+  assert.equal(parser.midHead, false);
+  // A method llhttp does not know is held until its line ends, and named as sent.
+  feed("BREW /pot HTTP/1.1\r\nX: 1");
+  assert.equal(parser.midHead, true);
+  assert.deepEqual(parser.pendingRequestLine, { method: "BREW", target: "/pot", version: "HTTP/1.1" });
+});
