@@ -11,7 +11,10 @@ import { FlowError, type Flow } from "../../src/engine/flow/flow.ts";
 import { HTTPFlow, Request, Response } from "../../src/engine/flow/http.ts";
 import { TCPFlow, TCPMessage, UDPFlow } from "../../src/engine/flow/tcp.ts";
 import { WebSocketData, WebSocketMessage } from "../../src/engine/flow/websocket.ts";
-import { TFloat, dumpTnetstring, parseTnetstring } from "../../src/engine/flow/tnetstring.ts";
+import { TFloat, dumpTnetstring, parseTnetstring, type TOut, type TValue } from "../../src/engine/flow/tnetstring.ts";
+import { mitmproxyState } from "../../src/engine/flow/mitmproxy-state.ts";
+import { flowFromMitmproxyState } from "../../src/engine/flow/mitmproxy-flow.ts";
+import { PackArena, packFlow, unpackFlow } from "../../src/engine/flow/packed.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 import { originCertificate } from "../helpers/tls-origin.ts";
 
@@ -102,4 +105,22 @@ test("mitmdump reads a .mitm file pryx wrote", { skip: fs.existsSync("/usr/bin/m
   assert.match(stdout, /-> WebSocket text message -> app\.test:443\/chat\n\n {4}hi\n/);
   assert.match(stdout, /WebSocket connection closed by server: 1000 bye/);
   assert.match(stdout, /-> tcp -> app\.test:443\n\n {4}ping\n/);
+});
+
+test("a flow read from a mitmproxy file keeps each connection's state (OPEN or CLOSED) when written again, packed in the store or not", () => {
+  const flow = flows()[0] as HTTPFlow;
+  flow.client_conn.connected = true;
+  flow.server_conn.connected = false;
+  const stateOf = (f: Flow) => {
+    const s = mitmproxyState(f) as { client_conn: { state: number }; server_conn: { state: number } };
+    return [s.client_conn.state, s.server_conn.state];
+  };
+  assert.deepEqual(stateOf(flow), [3, 0]);
+  const back = flowFromMitmproxyState(parseTnetstring(dumpTnetstring(mitmproxyState(flow) as TOut))?.value as TValue) as HTTPFlow;
+  assert.deepEqual(stateOf(back), [3, 0]);
+  back.live = false;
+  const arena = new PackArena();
+  const packed = packFlow(back, 1, arena);
+  assert.ok(packed, "the flow packs");
+  assert.deepEqual(stateOf(unpackFlow(packed, arena)), [3, 0]);
 });

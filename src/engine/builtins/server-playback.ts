@@ -9,6 +9,7 @@ import { flowsOfFile } from "../save-stream.ts";
 import { filesExist } from "../core-options.ts";
 import { decodeUrlencoded } from "../../urlencoded.ts";
 import { formFields } from "../flow/form.ts";
+import { now } from "../flow/now.ts";
 
 const DATED_HEADERS = ["date", "expires", "last-modified"];
 
@@ -172,9 +173,9 @@ export class ServerPlaybackAddon {
     if (hit?.response) {
       if (!this.options.server_replay_reuse && !this.options.server_replay_nopop) list?.shift();
       const res = hit.response.clone();
-      const now = Date.now() / 1000;
-      if (this.options.server_replay_refresh) refreshResponse(res, now - res.timestamp_start);
-      res.timestamp_start = res.timestamp_end = now;
+      const at = now();
+      if (this.options.server_replay_refresh) refreshResponse(res, at - res.timestamp_start);
+      res.timestamp_start = res.timestamp_end = at;
       flow.response = res;
       flow.is_replay = "response";
       return;

@@ -185,6 +185,8 @@ function restoreConn<T extends Client | Server>(c: T, j: ConnJSON): T {
   c.tls_established = j.tls_established ?? j.tls;
   if (c instanceof Server) c.via = j.via ?? undefined;
   c.closed = true;
+  // pryx's own format does not say: taken as a capture whose connections have ended.
+  c.connected = false;
   return c;
 }
 

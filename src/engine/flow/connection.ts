@@ -1,5 +1,6 @@
 import { uuid } from "./uuid.ts";
 import type { FullClientHello } from "../proxy/client-hello.ts";
+import { now } from "./now.ts";
 
 export type Address = [host: string, port: number];
 
@@ -11,6 +12,13 @@ abstract class Connection {
    * A stored flow's closed connections are packed with it (see `flow/packed.ts`).
    */
   closed = false;
+  /**
+   * mitmproxy's `connected` (its state OPEN): the socket is up and pryx goes on using it. It
+   * turns false as soon as either side ends the connection or pryx decides to (a response that
+   * says Connection: close), which is before `closed` when the socket's last events are still to
+   * come: a flow saved at its response or error hook then says CLOSED, as mitmproxy's does.
+   */
+  connected = false;
   /** Set by an addon (or the engine) to a reason; the connection is closed with it. */
   error: string | undefined = undefined;
   /** TLS facts once a handshake completed. */
@@ -48,7 +56,9 @@ export class Client extends Connection {
     this.peername = peername;
     this.sockname = sockname;
     this.proxy_mode = proxy_mode;
-    this.timestamp_start = Date.now() / 1000;
+    this.timestamp_start = now();
+    // A client is one because it connected; a server connects later (see `dial`).
+    this.connected = true;
   }
 
   /** mitmproxy's older name for peername; DESIGN.md uses `client.address`. */

@@ -2,6 +2,7 @@ import type { Packet, Answer, Question, RecordType, RecordClass } from "dns-pack
 import { Flow } from "./flow.ts";
 import { Server } from "./connection.ts";
 import { SVCB_TYPE_NAMES, svcbTextOr } from "./svcb.ts";
+import { now } from "./now.ts";
 
 const RD = 1 << 8;
 /** QR (response) and RA (recursion available). */
@@ -95,7 +96,7 @@ export class DNSMessage {
    */
   constructor(
     public packet: Packet,
-    public timestamp: number | undefined = Date.now() / 1000,
+    public timestamp: number | undefined = now(),
   ) {}
 
   get questions(): Question[] {

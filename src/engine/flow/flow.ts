@@ -1,13 +1,14 @@
 import { uuid } from "./uuid.ts";
 import { DEFAULT_MARKER } from "../../markers.ts";
 import type { Client, Server } from "./connection.ts";
+import { now } from "./now.ts";
 
 /** A flow's error: why it did not complete (mitmproxy's `Error`). */
 export class FlowError {
   constructor(
     readonly msg: string,
     /** When it happened: now, unless read back from a file that recorded it. */
-    readonly timestamp: number = Date.now() / 1000,
+    readonly timestamp: number = now(),
   ) {}
   toString(): string {
     return this.msg;
@@ -71,7 +72,7 @@ export abstract class Flow {
     this.#comment = typeof v === "string" ? v : v === undefined || v === null ? "" : String(v);
   }
   metadata: Record<string, unknown> = {};
-  timestamp_created = Date.now() / 1000;
+  timestamp_created = now();
   /** True while the proxy is still working on the flow. */
   live = true;
   /** Arrival order in the store; 0 until stored. */

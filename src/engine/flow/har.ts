@@ -265,6 +265,7 @@ function flowFromEntry(e: HarEntry): HTTPFlow {
   const client = new Client(["", 0], ["", 0], "har");
   const server = new Server([req.host, req.port]);
   client.closed = server.closed = true;
+  client.connected = false;
   const flow = new HTTPFlow(client, server, req);
   flow.timestamp_created = start;
   if (e.response && e.response.status) {

@@ -1,6 +1,7 @@
 import { Headers, plainHeaders, type HeaderField } from "./headers.ts";
 import { BODY_ENCODINGS, decodeContent, encodeContent, tryDecodeContent } from "./encoding.ts";
 import { decodeText, encodeText } from "../../charset.ts";
+import { now } from "./now.ts";
 
 
 export type Body = string | Uint8Array;
@@ -42,7 +43,7 @@ export abstract class Message {
   /** Trailers from a chunked body, if any. */
   trailers: Headers | undefined;
 
-  constructor(http_version: string, headers: Headers | Iterable<HeaderField>, raw_content: Uint8Array | undefined, timestamp_start = Date.now() / 1000) {
+  constructor(http_version: string, headers: Headers | Iterable<HeaderField>, raw_content: Uint8Array | undefined, timestamp_start = now()) {
     this.http_version = http_version;
     this.headers = headers instanceof Headers ? headers : new Headers(headers);
     this.raw_content = raw_content;

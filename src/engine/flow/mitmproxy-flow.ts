@@ -66,6 +66,8 @@ function connectionFacts(c: Client | Server, s: Dict): void {
   c.timestamp_start = num(s.timestamp_start);
   c.timestamp_tls_setup = num(s.timestamp_tls_setup);
   c.timestamp_end = num(s.timestamp_end);
+  // mitmproxy's ConnectionState: OPEN is 3 (CAN_READ | CAN_WRITE), as it saved the flow.
+  c.connected = s.state === 3;
   c.closed = true;
 }
 

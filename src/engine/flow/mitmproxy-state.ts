@@ -52,7 +52,7 @@ function connectionState(c: Client | Server): Record<string, TOut> {
     error: c.error ?? null,
     id: c.id,
     sni: c.sni ?? null,
-    state: c.closed ? CLOSED : OPEN,
+    state: c.connected ? OPEN : CLOSED,
     timestamp_end: float(c.timestamp_end),
     timestamp_start: float(c.timestamp_start),
     timestamp_tls_setup: float(c.timestamp_tls_setup),

@@ -29,6 +29,8 @@ const F_TLS = 1;
 const F_TLS_ESTABLISHED = 2;
 /** Server address fields that are set, from this bit up, in SERVER_ADDRESSES order. */
 const F_ADDRESS = 4;
+/** `connected`, above the four address bits: a flow read from a mitmproxy file keeps its state OPEN. */
+const F_CONNECTED = 64;
 
 const COMMON_FIELDS = 7;
 /** Text fields of a packed client; its peername's host is the 7th. */
@@ -65,7 +67,7 @@ function packCommon(c: Connection, parts: string[], n: Float64Array, at: number)
   n[at + TS_START] = c.timestamp_start ?? NaN;
   n[at + TS_TLS] = c.timestamp_tls_setup ?? NaN;
   n[at + TS_END] = c.timestamp_end ?? NaN;
-  n[at + FLAGS] = (c.tls ? F_TLS : 0) | (c.tls_established ? F_TLS_ESTABLISHED : 0);
+  n[at + FLAGS] = (c.tls ? F_TLS : 0) | (c.tls_established ? F_TLS_ESTABLISHED : 0) | (c.connected ? F_CONNECTED : 0);
 }
 
 function unpackCommon(c: Connection, s: readonly string[], i: number, n: Float64Array, at: number): void {
@@ -82,6 +84,7 @@ function unpackCommon(c: Connection, s: readonly string[], i: number, n: Float64
   const flags = n[at + FLAGS] as number;
   c.tls = (flags & F_TLS) !== 0;
   c.tls_established = (flags & F_TLS_ESTABLISHED) !== 0;
+  c.connected = (flags & F_CONNECTED) !== 0;
   c.closed = true;
 }
 

@@ -1,5 +1,6 @@
 import { Flow } from "./flow.ts";
 import { Server } from "./connection.ts";
+import { now } from "./now.ts";
 
 /** One chunk of a raw TCP (or UDP) stream, as it arrived. */
 export class TCPMessage {
@@ -7,7 +8,7 @@ export class TCPMessage {
     readonly from_client: boolean,
     public content: Uint8Array,
     /** When it arrived; a flow read from a file passes the recorded one. */
-    readonly timestamp = Date.now() / 1000,
+    readonly timestamp = now(),
   ) {}
 
   get text(): string {

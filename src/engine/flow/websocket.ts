@@ -1,3 +1,5 @@
+import { now } from "./now.ts";
+
 /** One WebSocket message (mitmproxy's `WebSocketMessage`). */
 export class WebSocketMessage {
   dropped = false;
@@ -8,7 +10,7 @@ export class WebSocketMessage {
     readonly from_client: boolean,
     public content: Uint8Array,
     /** When it arrived; a flow read from a file passes the recorded one. */
-    readonly timestamp = Date.now() / 1000,
+    readonly timestamp = now(),
   ) {}
 
   get is_text(): boolean {

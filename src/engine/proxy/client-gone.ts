@@ -1,5 +1,6 @@
 import type { Client } from "../flow/connection.ts";
 import type { AddonManager } from "../hooks/addon-manager.ts";
+import { now } from "../flow/now.ts";
 
 const reported = new WeakSet<Client>();
 
@@ -11,7 +12,8 @@ const reported = new WeakSet<Client>();
 export function clientDisconnected(addons: AddonManager, client: Client): Promise<void> {
   if (reported.has(client)) return Promise.resolve();
   reported.add(client);
-  client.timestamp_end ??= Date.now() / 1000;
+  client.timestamp_end ??= now();
   client.closed = true;
+  client.connected = false;
   return addons.trigger("client_disconnected", client);
 }

@@ -14,6 +14,7 @@ import { WebSocketData } from "../flow/websocket.ts";
 import { waitIfIntercepted } from "./paused.ts";
 import { responseHasNoBody } from "../http1/serialize.ts";
 import { announcedSize, bodySizes, firstThreshold, sizeVerdict, type BodySizes } from "../builtins/body-size.ts";
+import { now } from "../flow/now.ts";
 
 /** How a response reaches the client, whichever protocol the client speaks. */
 export interface ClientWriter {
@@ -43,6 +44,15 @@ export type ExchangeResult = { kind: "done"; keepAlive: boolean } | { kind: "upg
 /** Whether a response's Connection header asks to close the connection after it (a token list). */
 function saysClose(res: Response): boolean {
   return (res.plainHeaders.get("connection") ?? "").split(",").some((t) => t.trim().toLowerCase() === "close");
+}
+
+/**
+ * Whether the server connection ends after this message, by mitmproxy's connection_close: a
+ * "close" option, or HTTP/1.0 without "keep-alive". Either side's message decides.
+ */
+function endsConnection(m: Request | Response): boolean {
+  const options = (m.plainHeaders.get("connection") ?? "").split(",").map((t) => t.trim().toLowerCase());
+  return options.includes("close") || (m.http_version === "HTTP/1.0" && !options.includes("keep-alive"));
 }
 
 export { ClientFacingError };
@@ -194,7 +204,7 @@ export class HttpExchange {
     if (!body.complete) throw body.failure ?? new Error("client disconnected");
     if (!streamedTo || body.keepStreamed) req.raw_content = body.body();
     if (body.trailers.length) req.trailers = Headers.fromRaw(body.trailers);
-    req.timestamp_end = Date.now() / 1000;
+    req.timestamp_end = now();
     ctx.notify(flow);
     // A streamed request may have its server's answer already (a 401 sent early, a gRPC
     // stream's replies): that response is the server's, and the request still gets its hook.
@@ -205,7 +215,7 @@ export class HttpExchange {
     if (!streamedTo && !flow.response && ctx.tls && ctx.options.get<boolean>("onboarding") && req.pretty_host === ctx.options.get<string>("onboarding_host")) {
       const page = ctx.tls.onboarding(req.path);
       flow.response = new Response({ status_code: page.status, headers: page.headers, content: page.body });
-      flow.response.timestamp_end = Date.now() / 1000;
+      flow.response.timestamp_end = now();
     }
     return streamedTo;
   }
@@ -404,7 +414,7 @@ export class HttpExchange {
             void headDone.then(() => {
               if (abandoned) return;
               if (trailers.length) res.trailers = Headers.fromRaw(trailers);
-              res.timestamp_end = Date.now() / 1000;
+              res.timestamp_end = now();
               if (streaming) {
                 for (const b of parts.splice(0)) this.forward(channel, res, b);
                 // What a stream function held back (a partial line) goes before the end, as mitmproxy's last call gives it.
@@ -417,7 +427,7 @@ export class HttpExchange {
                 resolve("upgraded");
                 return;
               }
-              const keepAlive = !saysClose(res);
+              const keepAlive = !endsConnection(req) && !endsConnection(res);
               this.upstreamDone = true;
               channel.finish(keepAlive);
               if (!keepAlive) this.pool.forget(channel);

@@ -14,6 +14,7 @@ import type { ConnectionTarget } from "./http-connection.ts";
 import { acceptedBasic } from "./proxy-credentials.ts";
 import type { ProxyContext } from "./context.ts";
 import { clientDisconnected } from "./client-gone.ts";
+import { now } from "../flow/now.ts";
 
 /**
  * A JS-level duplex over the TLS socket. http2 sessions otherwise take over the socket's
@@ -220,7 +221,7 @@ export class Http2Connection {
       headers: Headers.fromRaw(fromH2Raw(raw)),
       content: undefined,
       authority,
-      timestamp_start: Date.now() / 1000,
+      timestamp_start: now(),
     });
     if (this.target.rewriteHost && !this.ctx.options.get<boolean>("keep_host_header")) {
       // Reverse mode, as over HTTP/1: the server is asked for its own name, not pryx's.

@@ -184,6 +184,7 @@ export class H2Upstream implements UpstreamChannel {
 
   close(): void {
     this.closed = true;
+    this.server.connected = false;
     this.session.destroy();
   }
 }

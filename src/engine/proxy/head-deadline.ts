@@ -1,3 +1,5 @@
+import { now } from "../flow/now.ts";
+
 /**
  * http_head_timeout: a request head must be whole within this many seconds of its first byte.
  * tcp_timeout alone never ends a client that sends a byte every few seconds and never finishes
@@ -19,7 +21,7 @@ export class HeadDeadline {
     if (this.timer) return;
     const seconds = this.seconds();
     if (!(seconds > 0)) return;
-    this.startedAt = Date.now() / 1000;
+    this.startedAt = now();
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.expired(seconds);

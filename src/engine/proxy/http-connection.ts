@@ -20,6 +20,7 @@ import { clientFacts } from "./client-facts.ts";
 import { targetHostProblem } from "../flow/host-name.ts";
 import { HeadDeadline, headTimeoutMessage } from "./head-deadline.ts";
 import type { RequestLine } from "../http1/request-line.ts";
+import { now } from "../flow/now.ts";
 
 /** Where requests on this connection go when they do not name a host (inside a tunnel, or reverse mode). */
 export interface ConnectionTarget {
@@ -349,7 +350,7 @@ export class HttpConnection {
     const request = this.requestOf(head);
     if (!request) return;
     const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
-    request.timestamp_end = Date.now() / 1000;
+    request.timestamp_end = now();
     flow.response = response;
     response.timestamp_end = request.timestamp_end;
     flow.live = false;
@@ -393,26 +394,26 @@ export class HttpConnection {
     // HTTP/1.1 it would reach the server without a Host. mitmproxy refuses it too.
     if (head.httpVersion === "HTTP/0.9") throw new ClientFacingError(400, `bad request line: no HTTP version (HTTP/0.9 is not supported); send "${head.method} ${head.url} HTTP/1.1"`);
     const headers = Headers.fromRaw(head.rawHeaders);
-    const now = Date.now() / 1000;
+    const at = now();
     const reverse = this.target?.rewriteHost === true;
     const absolute = !head.url.startsWith("/") && head.url !== "*";
     if (absolute && !reverse) {
       const t = parseAbsoluteTarget(head.url);
-      return this.dropCredentials(new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme: t.scheme, host: t.host, port: t.port, path: t.path }));
+      return this.dropCredentials(new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: at, scheme: t.scheme, host: t.host, port: t.port, path: t.path }));
     }
     if (!this.target) {
       // A device whose DNS sends the onboarding host to pryx asks pryx itself for the page: served, as mitmproxy serves mitm.it so.
       const onboarding = this.ctx.options.get<boolean>("onboarding") ? this.ctx.options.get<string>("onboarding_host") : undefined;
       const named = headers.get("host")?.replace(/:\d+$/, "").toLowerCase();
       if (onboarding !== undefined && named === onboarding.toLowerCase() && !absolute) {
-        return this.dropCredentials(new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme: "http", host: onboarding, port: 80, path: head.url }));
+        return this.dropCredentials(new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: at, scheme: "http", host: onboarding, port: 80, path: head.url }));
       }
       throw new ClientFacingError(400, "this is a proxy: send requests with an absolute URL (for example curl -x http://HOST:PORT http://example.com/)");
     }
     const { scheme, host, port } = this.target;
     // Reverse mode sends every request to its target, as mitmproxy does: an absolute URL's host went where it named (an open proxy).
     const path = absolute ? parseAbsoluteTarget(head.url).path : head.url;
-    const req = new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: now, scheme, host, port, path });
+    const req = new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: at, scheme, host, port, path });
     // The target's Host, unless keep_host_header keeps the client's; a request without one (HTTP/1.0) gets the target's either way.
     if (reverse && (!this.ctx.options.get<boolean>("keep_host_header") || !req.plainHeaders.has("host"))) req.plainHeaders.set("host", req.hostHeader);
     this.dropCredentials(req);
@@ -451,6 +452,8 @@ export class HttpConnection {
   private onClientGone(reason: string): void {
     this.closed = true;
     this.headDeadline.stop();
+    // Before the flow's error hook, which comes ahead of client_disconnected.
+    this.client.connected = false;
     const flow = this.liveFlow;
     if (flow && flow.live && !flow.error) {
       // The live flow's request is the queue's first; what it lacked says more than the client's going.
@@ -463,8 +466,12 @@ export class HttpConnection {
     if (!this.socket.destroyed && reason !== "client disconnected") return;
     // mitmproxy's order: the flow's error, then the client's going, then the server connections'.
     const failed = this.failedByClient;
-    if (failed) void errorHook(this.ctx, failed).then(() => this.disconnected());
-    else void this.disconnected();
+    if (failed) {
+      // Its server connection, in the middle of the exchange, is closed with the client's (see
+      // `disconnected`): mitmproxy closes it before the error hook, and saves the flow so.
+      failed.server_conn.connected = false;
+      void errorHook(this.ctx, failed).then(() => this.disconnected());
+    } else void this.disconnected();
   }
 
   /** The flow the client left in progress (its half-close and its close are two events). */
@@ -602,7 +609,7 @@ class ReplayPool extends UpstreamPool {
 export async function replayFlow(ctx: ProxyContext, original: HTTPFlow): Promise<HTTPFlow> {
   const client = new Client(["replay", 0], ["replay", 0], "replay");
   const request = original.request.clone();
-  request.timestamp_start = Date.now() / 1000;
+  request.timestamp_start = now();
   request.timestamp_end = request.timestamp_start;
   const flow = new HTTPFlow(client, new Server([request.host, request.port]), request);
   flow.is_replay = "request";

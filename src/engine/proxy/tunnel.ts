@@ -16,6 +16,7 @@ import type { ProxyContext, TlsProvider } from "./context.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
 import { noSharedVersion } from "./tls-settings.ts";
 import { endWhenIdle } from "./idle-timeout.ts";
+import { now } from "../flow/now.ts";
 
 export type Target = { host: string; port: number };
 
@@ -505,7 +506,7 @@ export class Tunnel {
       client.alpn = tlsSocket.alpnProtocol || undefined;
       client.tls_version = tlsSocket.getProtocol() ?? undefined;
       client.cipher = tlsSocket.getCipher()?.name;
-      client.timestamp_tls_setup = Date.now() / 1000;
+      client.timestamp_tls_setup = now();
       if (askClientCert) client.certificate_list = clientChain(tlsSocket);
       const serve = (): void => {
         if (tlsSocket.destroyed) return void clientDisconnected(this.ctx.addons, client);
@@ -619,6 +620,8 @@ export class Tunnel {
       if (err && flow.intercepted) flow.resume();
       await chain;
       flow.live = false;
+      // Both sides ended (or go now): the flow is saved with them CLOSED, as mitmproxy's is.
+      flow.client_conn.connected = flow.server_conn.connected = false;
       if (err) {
         socket.destroy();
         server.destroy();

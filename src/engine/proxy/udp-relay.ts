@@ -7,6 +7,7 @@ import type { ProxyContext } from "./context.ts";
 import { waitIfIntercepted } from "./paused.ts";
 import { clientDisconnected } from "./client-gone.ts";
 import { connectFailed, serverConnectHook } from "./upstream.ts";
+import { now } from "../flow/now.ts";
 
 /**
  * A reverse:udp listener, as mitmproxy's: UDP has no connections, so each client address is one
@@ -212,7 +213,7 @@ class UdpSession {
     ctx.notify(flow);
     await ctx.addons.trigger(flow.error ? "udp_error" : "udp_end", flow);
     if (this.upstream) {
-      flow.server_conn.timestamp_end = Date.now() / 1000;
+      flow.server_conn.timestamp_end = now();
       await ctx.addons.trigger("server_disconnected", new ServerConnectionHookData(flow.server_conn, this.client));
     }
     await clientDisconnected(ctx.addons, this.client);

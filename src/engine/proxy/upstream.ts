@@ -19,6 +19,7 @@ import { withRelayableExtensions } from "./websocket.ts";
 import type { EagerServer } from "./eager.ts";
 import { wireHost } from "../flow/host-name.ts";
 import { fdShortageCode, fdShortageText } from "./fd-shortage.ts";
+import { now } from "../flow/now.ts";
 
 export class UpstreamError extends Error {}
 
@@ -71,7 +72,7 @@ export async function serverConnectHook(ctx: ProxyContext, client: Client, serve
     await ctx.addons.trigger("server_connect_error", data);
     throw new UpstreamError(`connection to ${formatAddress(server.address)} refused by an addon: ${server.error}`);
   }
-  server.timestamp_start = Date.now() / 1000;
+  server.timestamp_start = now();
   return data;
 }
 
@@ -157,7 +158,8 @@ async function dial(ctx: ProxyContext, client: Client, server: Server, host: str
     const msg = describeConnectError(e, target[0], target[1], false);
     throw new UpstreamError(server.via ? `upstream proxy ${formatAddress(server.via)}: ${msg}` : useTls ? describeConnectError(e, server.sni ?? host, port, useTls) : msg);
   }
-  server.timestamp_tcp_setup = Date.now() / 1000;
+  server.timestamp_tcp_setup = now();
+  server.connected = true;
   const proxy = connectVia ?? server.via;
   if (proxy) sock = await secureToProxy(ctx, client, sock, proxy);
   if (connectVia) {
@@ -235,7 +237,7 @@ async function startTls(ctx: ProxyContext, client: Client, server: Server, sock:
     let chain: readonly string[] | undefined;
     t.once("secureConnect", () => {
       t.off("error", onError);
-      server.timestamp_tls_setup = Date.now() / 1000;
+      server.timestamp_tls_setup = now();
       server.tls = true;
       server.tls_established = true;
       server.tls_version = t.getProtocol() ?? undefined;
@@ -315,8 +317,9 @@ async function connectThrough(ctx: ProxyContext, client: Client, sock: net.Socke
 
 /** Fires server_disconnected once for a server connection that was established. */
 export function serverClosed(ctx: ProxyContext, client: Client, server: Server): void {
+  server.connected = false;
   if (server.timestamp_end !== undefined || server.timestamp_tcp_setup === undefined) return;
-  server.timestamp_end = Date.now() / 1000;
+  server.timestamp_end = now();
   server.closed = true;
   void ctx.addons.trigger("server_disconnected", new ServerConnectionHookData(server, client));
 }
@@ -351,6 +354,8 @@ export class H1Upstream implements UpstreamChannel {
     socket.on("error", (err: Error & { code?: string }) => this.fail(this.described(err)));
     socket.on("close", () => this.onClose());
     socket.on("end", () => {
+      // The server is done with it: a response read to this end is saved with its server CLOSED.
+      this.server.connected = false;
       const err = this.endOfInput();
       if (err) this.fail(err);
     });
@@ -524,7 +529,8 @@ export class H1Upstream implements UpstreamChannel {
   private fail(err: Error): void {
     const sink = this.sink;
     this.sink = undefined;
-    this.server.error ??= err.message;
+    // The flow's error says what went wrong; server.error is for a connection that could not be
+    // made (mitmproxy's: "regular (unexpected) disconnects do not set the error property").
     this.close();
     sink?.onError(err);
   }
@@ -572,6 +578,7 @@ export class H1Upstream implements UpstreamChannel {
 
   close(): void {
     this.closed = true;
+    this.server.connected = false;
     if (!this.socket.destroyed) this.socket.destroy();
     this.parser?.close();
     this.parser = undefined;

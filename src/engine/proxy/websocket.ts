@@ -8,6 +8,7 @@ import { waitIfIntercepted } from "./paused.ts";
 import { endWhenIdle } from "./idle-timeout.ts";
 import { formatAddress } from "../flow/connection.ts";
 import { pythonBytesRepr } from "../../escapes.ts";
+import { now } from "../flow/now.ts";
 
 /** The parts of ws's framing classes pryx uses (ws exports them, its typings do not). */
 interface Receiver {
@@ -263,8 +264,10 @@ export class WebSocketRelay {
     if (err && !flow.error && (always || flow.websocket?.close_code === undefined)) flow.error = new FlowError(err.message);
     // A message held by the intercept filter goes nowhere now: let its relay chain end.
     if (flow.intercepted) flow.resume();
-    if (flow.websocket) flow.websocket.timestamp_end = Date.now() / 1000;
+    if (flow.websocket) flow.websocket.timestamp_end = now();
     for (const sock of [this.client, this.server]) closeSocket(sock, err !== undefined);
+    // mitmproxy closes both before websocket_end, and saves the flow so.
+    flow.client_conn.connected = flow.server_conn.connected = false;
     flow.live = false;
     ctx.notify(flow);
     void ctx.addons.trigger("websocket_end", flow);
