@@ -290,7 +290,7 @@ export function registerCoreOptions(options: Options): void {
     type: "choice",
     default: "shared",
     choices: ["shared", "client"],
-    help: "shared: idle server connections a client leaves behind serve other clients (fewer TLS handshakes); client: every client connection has its own server connections, as in mitmproxy.",
+    help: "shared: idle server connections a client leaves behind serve other clients (fewer TLS handshakes), except those that carried credentials (NTLM logs in the connection); client: every client connection has its own server connections, as in mitmproxy.",
   });
   options.add({
     name: "max_flows",

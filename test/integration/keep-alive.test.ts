@@ -133,6 +133,32 @@ test("a server connection a client left idle serves the next client (connection_
   }
 });
 
+test("connection_reuse=shared never hands another client a server connection that carried credentials: NTLM logs in the connection, not the request", { timeout: 15_000 }, async (t) => {
+  // The origin lets in every later request on a connection that once sent NTLM credentials, as IIS does.
+  const loggedIn = new WeakSet<object>();
+  const origin = await startHttpOrigin((req, res) => {
+    if (req.headers["authorization"] === "NTLM secret") loggedIn.add(req.socket);
+    res.end(loggedIn.has(req.socket) ? "alice" : "anonymous");
+  });
+  const proxy = await startProxy({ options: { connection_reuse: "shared" } });
+  t.after(async () => {
+    await proxy.stop();
+    await origin.close();
+  });
+  const answers: string[] = [];
+  for (const auth of ["Authorization: NTLM secret\r\n", "", "", ""]) {
+    const client = await RawClient.connect(proxy.port);
+    client.send(`GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n${auth}\r\n`);
+    answers.push((await client.response()).body.toString());
+    client.close();
+    await waitUntil(() => proxy.engine.store.all().every((f) => !f.live) || undefined, "flows to finish");
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.deepEqual(answers, ["alice", "anonymous", "anonymous", "anonymous"]);
+  // The connections without credentials are still shared: the three later clients used one.
+  assert.equal(origin.connections, 2);
+});
+
 test("connect_addr: connections to servers leave from that local address (a 127.0.0.2 the origin sees); not an IP is an error", { timeout: 10_000 }, async (t) => {
   const seen: string[] = [];
   const origin = await startHttpOrigin((req, res) => {

@@ -74,6 +74,12 @@ export class UpstreamPool {
   private readonly channels = new Map<string, UpstreamChannel[]>();
   /** Connections being opened that may be HTTP/2, by key: flows that come meanwhile wait for them. */
   private readonly opening = new Map<string, Promise<UpstreamChannel>>();
+  /**
+   * Connections that carried a request with credentials: never handed to another client, since
+   * NTLM and Negotiate authenticate the connection itself, and the next client would be let in
+   * as this one's user (mitmproxy never shares server connections between clients).
+   */
+  private readonly authorized = new WeakSet<UpstreamChannel>();
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -96,6 +102,12 @@ export class UpstreamPool {
   }
 
   async acquire(flow: HTTPFlow, fresh = false): Promise<UpstreamChannel> {
+    const channel = await this.channelFor(flow, fresh);
+    if (flow.request.plainHeaders.has("authorization")) this.authorized.add(channel);
+    return channel;
+  }
+
+  private async channelFor(flow: HTTPFlow, fresh: boolean): Promise<UpstreamChannel> {
     const req = flow.request;
     const useTls = req.scheme === "https" || req.scheme === "wss";
     const name = useTls ? this.serverName(req) : "";
@@ -127,7 +139,7 @@ export class UpstreamPool {
           flow.server_conn = channel.server;
           return channel;
         }
-        return this.acquire(flow, fresh);
+        return this.channelFor(flow, fresh);
       }
     }
     const server = eager?.server ?? new Server(address);
@@ -163,12 +175,12 @@ export class UpstreamPool {
     for (const [k, list] of this.channels) this.channels.set(k, list.filter((c) => c !== channel));
   }
 
-  /** The client is done: idle connections go to the shared pool (or are closed), busy ones are closed. */
+  /** The client is done: idle connections go to the shared pool (or are closed), busy ones and those that carried credentials are closed. */
   release(): void {
     const share = this.ctx.options.get<string>("connection_reuse") === "shared";
     for (const [key, list] of this.channels) {
       for (const c of list) {
-        if (share && !c.closed && !isBusy(c)) this.ctx.sharedUpstreams.put(key, c);
+        if (share && !c.closed && !isBusy(c) && !this.authorized.has(c)) this.ctx.sharedUpstreams.put(key, c);
         else c.close();
       }
     }
