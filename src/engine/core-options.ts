@@ -184,7 +184,7 @@ export function registerCoreOptions(options: Options): void {
     type: "choice",
     default: "lazy",
     choices: ["eager", "lazy"],
-    help: "When server connections open: lazy, at a tunnel's first request (pryx's default), or after a second of the client's silence, for a server that speaks first; eager, before the CONNECT is answered (mitmproxy's default), so a server that is down is the CONNECT's 502 and a server that speaks first is relayed as TCP.",
+    help: "When server connections open: lazy, at a tunnel's first request (pryx's default), or once the client has been silent for 100 ms, when whichever side speaks first decides (a server's greeting is relayed as TCP); eager, before the CONNECT is answered (mitmproxy's default), so a server that is down is the CONNECT's 502 and a server that speaks first is relayed as TCP.",
   });
   options.add({
     name: "websocket",

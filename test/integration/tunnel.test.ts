@@ -789,7 +789,7 @@ test("without the client's SNI the server is asked for, and verified against, th
   assert.deepEqual(origin.servernames, [false, "localhost"]);
 });
 
-test("connection_strategy=lazy: a tunnel client that says nothing (its server speaks first) gets the server's greeting after a second, relayed as a TCP flow", { timeout: 15_000 }, async (t) => {
+test("connection_strategy=lazy: a tunnel client that says nothing (its server speaks first) gets the server's greeting after a tenth of a second, relayed as a TCP flow", { timeout: 15_000 }, async (t) => {
   const proxy = await startProxy({ keepFlows: true });
   const greeter = net.createServer((s) => {
     s.on("error", () => undefined);
@@ -804,6 +804,29 @@ test("connection_strategy=lazy: a tunnel client that says nothing (its server sp
   smtp.write("EHLO x\r\n");
   assert.equal((await readBytes(smtp, 8)).toString(), "EHLO x\r\n");
   smtp.destroy();
-  await proxy.waitLog(/the client said nothing for 1 s after the CONNECT: connecting to 127\.0\.0\.1:\d+, whose server may speak first/);
+  await proxy.waitLog(/the client said nothing for 100 ms after the CONNECT: connecting to 127\.0\.0\.1:\d+, whose server may speak first/);
   await waitUntil(() => proxy.engine.store.all().some((f) => f.type === "tcp") || undefined, "a TCP flow");
+});
+
+test("connection_strategy=lazy: a TLS client slow to start its handshake after the CONNECT is still intercepted, on the server connection opened while it was silent", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("slow"));
+  const proxy = await startProxy({ keepFlows: true, options: { ssl_insecure: "true" } });
+  closeAfter(t, proxy, origin);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
+  // Well past the moment pryx connects the server of a silent client.
+  await proxy.waitLog(/the client said nothing for 100 ms after the CONNECT/);
+  await new Promise((r) => setTimeout(r, 300));
+  const secure = tls.connect({ socket, servername: "app.test", ca: [pryxCaPem()], ALPNProtocols: ["http/1.1"] });
+  await new Promise<void>((resolve, reject) => secure.once("secureConnect", resolve).once("error", reject));
+  assert.match(String(secure.getPeerCertificate().issuer.CN), /pryx/i, "pryx's certificate: intercepted, not relayed");
+  secure.write("GET /late HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n");
+  const reply = await new Promise<string>((resolve) => {
+    let text = "";
+    secure.on("data", (d: Buffer) => (text += d.toString())).on("close", () => resolve(text));
+  });
+  assert.match(reply, /^HTTP\/1\.1 200[\s\S]*slow$/);
+  assert.deepEqual(origin.requests.map((r) => r.path), ["/late"]);
+  const flows = proxy.engine.store.all();
+  assert.deepEqual(flows.map((f) => f.type), ["http"], "one HTTPS flow, no TCP relay");
+  assert.equal(origin.connections, 1, "the request used the connection opened while the client was silent");
 });

@@ -32,12 +32,17 @@ const H2_PREFACE = "PRI * HTTP/2.0\r\n";
 /** How long a client of a host allow_hosts may yet allow by name may stay silent before its server is taken to speak first. */
 const SERVER_FIRST_MS = 300;
 /**
- * How long any tunnel's client may stay silent after the 200 before pryx connects (lazy
- * connections) and relays the server's greeting as TCP: an SMTP, IMAP or database client
- * waits for its server to speak, and the tunnel hung until the client gave up (mitmproxy's
- * default, eager, connects at once). Long enough for a client slow to start its handshake.
+ * How long any tunnel's client may stay silent after the 200 before pryx connects its server
+ * (lazy connections): an SMTP, IMAP, SSH or database client waits for its server to speak, and
+ * the tunnel would hang until the client gave up. From then on whichever side speaks first
+ * decides, as with mitmproxy's default eager connections: a greeting is relayed as TCP, and a
+ * client slow to start its handshake (a phone far away) is still intercepted, on the connection
+ * already open. Short, since a greeting is held back that long; local clients speak within a
+ * millisecond or two.
  */
-const SILENT_CLIENT_MS = 1000;
+const SILENT_CLIENT_MS = 100;
+/** After an early connection for a silent client failed, how long the client may still take to speak. */
+const SILENT_AFTER_FAILED_CONNECT_MS = 1000;
 /** Whether `host:port` matches any of the regexes (mitmproxy matches ignore_hosts against the address). */
 export function hostMatches(patterns: readonly string[], host: string, port: number): boolean {
   const addr = `${host}:${port}`;
@@ -220,11 +225,35 @@ export class Tunnel {
     // A host allow_hosts names by no address (ignore_hosts's passed through before this) may yet be
     // allowed by its ClientHello; a client that stays silent (its server speaks first) is not, and
     // goes through as ignored hosts do.
-    const waitMs = this.ignoredByName(undefined, target) ? SERVER_FIRST_MS : SILENT_CLIENT_MS;
+    if (this.ignoredByName(undefined, target)) return this.onFirstBytes(socket, client, initial, (first) => this.byFirstBytes(socket, client, target, first), SERVER_FIRST_MS);
     this.onFirstBytes(socket, client, initial, (first) => {
-      if (first.length === 0 && waitMs === SILENT_CLIENT_MS) this.ctx.log.info(`${formatAddress(client.peername)}: the client said nothing for ${SILENT_CLIENT_MS / 1000} s after the CONNECT: connecting to ${formatAddress([target.host, target.port])}, whose server may speak first`);
-      this.byFirstBytes(socket, client, target, first);
-    }, waitMs);
+      if (first.length) this.byFirstBytes(socket, client, target, first);
+      else void this.connectForSilentClient(socket, client, target);
+    }, SILENT_CLIENT_MS);
+  }
+
+  /**
+   * A lazy tunnel's client that has said nothing yet: its server is connected as an eager one
+   * would be, and whichever side speaks first decides (`sniffEager`). A server that cannot be
+   * reached leaves the decision to the client's first bytes, whose request or relay then fails
+   * with the reason as any lazy one does.
+   */
+  private async connectForSilentClient(socket: net.Socket, client: Client, target: Target): Promise<void> {
+    const where = formatAddress([target.host, target.port]);
+    this.ctx.log.debug(`${formatAddress(client.peername)}: the client said nothing for ${SILENT_CLIENT_MS} ms after the CONNECT: connecting to ${where}, whose server may speak first`);
+    // The client's socket stays paused meanwhile: what it sends waits in it for the decision.
+    let clientGone = false;
+    const onClose = (): void => void (clientGone = true);
+    socket.once("close", onClose);
+    const eager = await this.connectEagerly(client, target);
+    socket.off("close", onClose);
+    if (clientGone || socket.destroyed) {
+      this.ctx.eagerServers.drop(client);
+      return clientDisconnected(this.ctx.addons, client);
+    }
+    // Unreachable: a client still silent a while later gets the TCP flow that records why.
+    if ("error" in eager) return this.onFirstBytes(socket, client, Buffer.alloc(0), (first) => this.byFirstBytes(socket, client, target, first), SILENT_AFTER_FAILED_CONNECT_MS);
+    this.sniffEager(socket, client, target, Buffer.alloc(0), eager.socket);
   }
 
   private byFirstBytes(socket: net.Socket, client: Client, target: Target, first: Buffer): void {
