@@ -118,7 +118,8 @@ export function parseBindings(
     if (typeof e["command"] !== "string") return bad(`"command" must be a string`);
     if (e["help"] !== undefined && typeof e["help"] !== "string") return bad(`"help" must be a string`);
     const ctxRaw = e["context"];
-    const named = typeof ctxRaw === "string" ? [ctxRaw] : ctxRaw;
+    // "flowlist,flowview" as `console.key.bind` takes it, or a list.
+    const named = typeof ctxRaw === "string" ? ctxRaw.split(",").map((c) => c.trim()) : ctxRaw;
     if (!Array.isArray(named) || named.length === 0 || !named.every((c) => typeof c === "string")) {
       return bad(`"context" must be a context name or a non-empty list of them`);
     }

@@ -95,6 +95,11 @@ test("a bad user keybindings file in the confdir fails the start-up, naming the 
   assert.throws(() => loadConsoleKeymap(dir), /keybindings\.json: not valid JSON/);
   writeFileSync(file, JSON.stringify([{ key: "J", context: "flowlist", command: "console.nav.down", help: "Down by J" }]));
   assert.equal(loadConsoleKeymap(dir).lookup("flowlist", "J")?.help, "Down by J");
+  // Contexts comma-separated in one string, as console.key.bind takes them.
+  writeFileSync(file, JSON.stringify([{ key: "y", context: "flowlist, flowview", command: "console.view.options" }]));
+  const both = loadConsoleKeymap(dir);
+  assert.equal(both.lookup("flowlist", "y")?.command, "console.view.options");
+  assert.equal(both.lookup("flowview", "y")?.command, "console.view.options");
 });
 
 test("mitmproxy's key bindings come over as they are: keys.yaml in the confdir, and its cmd and ctx fields in either file", () => {
