@@ -330,12 +330,14 @@ test("a decoded body says which Content-Encoding it was decoded from", async () 
   }
 });
 
-test("the flow view's title: a DNS flow's rcode by name and no size, a finished TCP flow no pending '…'", async () => {
+test("the flow view's title: a DNS flow's rcode by name and no size, a finished TCP flow and a request with no answer to come no pending '…'", async () => {
   const h = await renderConsole();
   try {
     h.engine.add([
       makeFlow({ seq: 1, type: "dns", scheme: "dns", method: "A", host: "named.test", url: "dns://named.test", path: "", port: 0, status: 0, reason: "NOERROR", reqSize: 1, respSize: 2, contentType: undefined, duration: 0.002 }),
       makeFlow({ seq: 2, type: "tcp", scheme: "tcp", method: "", host: "127.0.0.1", url: "tcp://127.0.0.1:7", path: "", port: 7, status: undefined, reason: undefined, reqSize: 5, respSize: 5, contentType: undefined, live: false, duration: 0.5 }),
+      // As view.flows.create makes one: a request alone, not live.
+      makeFlow({ seq: 3, method: "POST", host: "made.test", path: "/new", status: undefined, reason: undefined, respSize: undefined, contentType: undefined, live: false, duration: undefined }),
     ]);
     await waitForText(h, "named.test");
     await press(h, "g");
@@ -346,6 +348,11 @@ test("the flow view's title: a DNS flow's rcode by name and no size, a finished 
     await press(h, "j");
     const tcp = (await press(h, KEY.enter)).split("\n")[0] ?? "";
     assert.match(tcp, /10b +500ms$/);
+    await press(h, "q");
+    await press(h, "j");
+    const made = (await press(h, KEY.enter)).split("\n")[0] ?? "";
+    assert.match(made, /POST https:\/\/made\.test\/new/);
+    assert.doesNotMatch(made, /…/);
   } finally {
     h.unmount();
   }

@@ -10,10 +10,11 @@ import { LinesView } from "./lines.tsx";
 function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
   const theme = useTheme();
   const cls = statusClass(flow);
-  // A DNS rcode goes by name only; a TCP flow has no status, and "…" would say one is coming.
+  // A DNS rcode goes by name only. "…" says an answer is coming: only while the flow is live, not
+  // for a finished TCP flow nor a request made with view.flows.create or loaded without its response.
   // The reason phrase is the server's: escaped, or its control bytes would reach the terminal (an OSC 52 clipboard write).
   const code = flow.status === undefined ? undefined : flow.type === "dns" ? flow.reason : `${flow.status} ${escapeAscii(flow.reason ?? "")}`.trim();
-  const pending = flow.type === "http" || flow.live ? "…" : "";
+  const pending = flow.live ? "…" : "";
   const status = flow.error ? `error: ${flow.error}` : flow.intercepted ? (code ? `${code} intercepted` : "intercepted") : (code ?? pending);
   // The URL names the flow, so a long error message gets at most half the line; the Response tab shows it whole.
   const right = " " + truncEnd(`${status}  ${humanSize(rowSize(flow))}  ${humanDuration(flow.duration)}`.trimEnd(), Math.max(10, Math.floor(width / 2)), theme.glyphs.ellipsis);
