@@ -199,6 +199,11 @@ export interface PromptState {
   /** Shown above the prompt: completion candidates. */
   readonly hint: string | undefined;
   readonly onSubmit?: ((text: string) => Promise<void>) | undefined;
+  /**
+   * The flow `@focus` meant when a command prompt opened: the command runs on it, not on a flow
+   * that took the focus while the user typed (follow mode moves it to each new flow).
+   */
+  readonly focusAtOpen?: string | undefined;
 }
 
 export interface Message {
@@ -1106,6 +1111,7 @@ export class Controller {
 
   /** The flow `@focus` means: the one in the flow view on top, else the list's focus. */
   focusedId(): string | undefined {
+    if (this.focusOverride !== undefined) return this.focusOverride;
     const stack = this._state.stack;
     for (let i = stack.length - 1; i >= 0; i--) {
       const s = stack[i]!;
@@ -1321,6 +1327,7 @@ export class Controller {
         completion: undefined,
         history: undefined,
         hint: undefined,
+        focusAtOpen: kind === "command" ? this.focusedId() : undefined,
       },
     });
     if (kind === "command") this.refreshCommands();
@@ -1357,10 +1364,21 @@ export class Controller {
     if (this._state.message) this.set({ message: undefined });
     this.history.add(line);
     this.reportHistoryProblem();
+    // `@focus` is read as the command starts (execute runs before run's first await).
+    const opened = p.focusAtOpen !== undefined && this.store.get(p.focusAtOpen) ? p.focusAtOpen : undefined;
+    this.focusOverride = opened;
+    let running: Promise<void>;
+    try {
+      running = this.run(line, true);
+    } finally {
+      this.focusOverride = undefined;
+    }
     // Only a console command's work holds the keys typed after Enter (see isEngineCommand).
-    if (this.isEngineCommand(line)) void this.run(line, true);
-    else await this.run(line, true);
+    if (!this.isEngineCommand(line)) await running;
   }
+
+  /** While a prompt's command starts: the flow that was in focus when the prompt opened. */
+  private focusOverride: string | undefined;
 
   /** A history file that could not be read or written: said once, and the console goes on without it. */
   private reportHistoryProblem(): void {

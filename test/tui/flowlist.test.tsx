@@ -162,6 +162,28 @@ test("F toggles follow mode: the focus jumps to each new flow", async () => {
   }
 });
 
+test("a prompt's @focus is the flow in focus when it opened: a flow that takes the focus while the user types (follow mode) does not get the command", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add(makeFlows(2, (i) => ({ seq: 1 + i, path: `/p/${1 + i}` })));
+    await waitForText(h, "/p/2");
+    await press(h, "F");
+    await waitForText(h, "[follow]");
+    await press(h, "k");
+    assert.match(focusedLine(h.lastFrame())!, /\/p\/1/);
+    assert.match(await press(h, ";"), /: flow\.comment @focus ''/);
+    h.engine.add([makeFlow({ seq: 3, path: "/p/3" })]);
+    await until(() => /\/p\/3/.test(focusedLine(h.lastFrame()) ?? ""));
+    await press(h, "note");
+    await press(h, KEY.enter);
+    const first = makeFlow({ seq: 1 });
+    await until(() => h.engine.commandLines().some((l) => l.startsWith("flow.comment")));
+    assert.deepEqual(h.engine.commandLines().filter((l) => l.startsWith("flow.comment")), [`flow.comment ${first.id} 'note'`]);
+  } finally {
+    h.unmount();
+  }
+});
+
 test("f opens the prompt on `set view_filter '…'` with the cursor in the quotes; Enter sets it in the engine", async () => {
   const h = await renderConsole();
   try {
