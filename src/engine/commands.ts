@@ -88,9 +88,10 @@ export class CommandRegistry {
     const cmd = this.commands.get(name);
     if (!cmd) throw new CommandError(`unknown command "${name}"${this.suggest(name)}`);
     if (cmd.call) return cmd.call(args);
+    const params = cmd.signature.split(/\s+/).slice(1);
     const words: string[] = [];
     try {
-      for (const a of args) words.push(asWord(a));
+      for (const [i, a] of args.entries()) words.push(asWord(a, params[i]));
       return await cmd.run(words);
     } finally {
       for (const w of words) GIVEN.delete(w);
@@ -125,14 +126,19 @@ export function givenFlows(word: string): readonly object[] | undefined {
   return GIVEN.get(word);
 }
 
-/** A value as a command word: flows (one or a list) by a word for those very objects, bytes as UTF-8 text. */
-function asWord(v: unknown): string {
-  if (hasId(v) || (Array.isArray(v) && v.length > 0 && v.every(hasId))) {
+/**
+ * A value as a command word: flows (one or a list) by a word for those very objects, bytes as
+ * UTF-8 text. An empty list for a `flows` parameter is no flows, as in mitmproxy (not the empty
+ * text, which is no flow spec).
+ */
+function asWord(v: unknown, param: string | undefined): string {
+  const forFlows = param?.replace(/^\[|\]$/g, "") === "flows";
+  if (hasId(v) || (Array.isArray(v) && (v.length > 0 ? v.every(hasId) : forFlows))) {
     const word = `@given:${++givenCount}`;
     GIVEN.set(word, Array.isArray(v) ? v : [v]);
     return word;
   }
-  if (Array.isArray(v)) return v.map(asWord).join(",");
+  if (Array.isArray(v)) return v.map((item) => asWord(item, undefined)).join(",");
   if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
   return String(v);
 }

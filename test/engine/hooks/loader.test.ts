@@ -26,12 +26,21 @@ test("add_option takes mitmproxy's keyword call as one object, and Array as a li
 test("add_command without a signature takes the function's parameter names for one, so a flows parameter gets flows, as mitmproxy's typed parameters do", async () => {
   const { l, registry } = loader();
   const flow = { id: "f1" };
-  registry.resolveFlowsWith((spec) => (spec === "@all" ? [flow] : []));
+  // As the engine's: an empty spec is an empty filter expression, an error.
+  registry.resolveFlowsWith((spec) => {
+    if (spec === "") throw new Error("Invalid filter expression at position 0: empty filter expression");
+    return spec === "@all" ? [flow] : [];
+  });
   const got: unknown[] = [];
   l.add_command("mark.some", (flows: unknown, header: string) => void got.push(flows, header));
   assert.equal(registry.list().find((c) => c.name === "mark.some")?.signature, "mark.some flows header");
   await registry.run("mark.some @all x-seen");
   assert.deepEqual(got, [[flow], "x-seen"]);
+  // commands.call with flow objects, and with an empty list: no flows, as in mitmproxy (it was read as an empty filter).
+  got.length = 0;
+  await registry.call("mark.some", [flow], "a");
+  await registry.call("mark.some", [], "b");
+  assert.deepEqual(got, [[flow], "a", [], "b"]);
 });
 
 test("an addon whose configure throws refuses a value set by the user: it is set back, configure runs again, and the error says whose refusal it was (mitmproxy's options-configure example)", async () => {
