@@ -166,13 +166,19 @@ export const DEFAULT_LISTEN_PORT = 8080;
  */
 export function samePortClash(modes: readonly string[], listenPort: number): string | undefined {
   const seen = new Map<string, string>();
+  const taken = modes.map((spec) => modePort(spec, listenPort));
   for (const spec of modes) {
     const { mode } = parseModeSpec(spec);
     const port = modePort(spec, listenPort);
     if (port === 0) continue;
     const key = `${listensOnUdp(mode) ? "udp" : "tcp"}:${port}`;
     const other = seen.get(key);
-    if (other !== undefined) return `modes ${other} and ${spec} both listen on port ${port}: give one of them its own port, e.g. -m ${mode}@${port + 1}`;
+    if (other !== undefined) {
+      // The suggestion is a port no other mode listens on.
+      let free = port + 1;
+      while (taken.includes(free)) free++;
+      return `modes ${other} and ${spec} both listen on port ${port}: give one of them its own port, e.g. -m ${mode}@${free}`;
+    }
     seen.set(key, spec);
   }
   return undefined;

@@ -220,6 +220,8 @@ test("every supported mode is named by the mode option's help and error", () => 
 test("two TCP modes on one port are a clear error before listening; dns (UDP), @PORT and port 0 are not", () => {
   assert.match(samePortClash(["regular", "regular"], 8080) ?? "", /modes regular and regular both listen on port 8080: .* -m regular@8081/);
   assert.match(samePortClash(["regular", "socks5@8080"], 8080) ?? "", /regular and socks5@8080/);
+  // The port suggested is free: not the one -p gives another mode.
+  assert.match(samePortClash(["regular@9000", "reverse:http://o.test", "reverse:http://o.test@9000"], 9001) ?? "", /both listen on port 9000: .* -m reverse:http:\/\/o\.test@9002$/);
   assert.equal(samePortClash(["regular", "dns"], 8080), undefined);
   assert.equal(samePortClash(["regular", "socks5@1080"], 8080), undefined);
   assert.equal(samePortClash(["regular", "socks5"], 0), undefined);
