@@ -186,7 +186,10 @@ export function attachDump(engine: EngineHandle, given: DumpOptions): () => void
     for (const l of ev.logs) if (shownAt(l.level, opts.logLevel)) opts.err.write(`${formatLog(l)}\n`);
     if (opts.flowDetail <= 0) return;
     // Within one batch, print in arrival order whether a flow was added or updated.
-    const finished = [...decodeSummaries(ev.add), ...decodeSummaries(ev.update)].filter((f) => !f.live);
+    // An HTTP request with neither a response nor an error (an addon's `view.flows.add` of a copy
+    // it is about to replay, a file's request-only flow) is printed once it has one, as mitmdump
+    // prints at the response and error hooks only: not as a half line ending in "<<".
+    const finished = [...decodeSummaries(ev.add), ...decodeSummaries(ev.update)].filter((f) => !f.live && !(f.type === "http" && f.status === undefined && f.error === undefined));
     if (finished.length > 1) finished.sort((a, b) => a.seq - b.seq);
     const details = new Map((ev.details ?? []).map((d) => [d.summary.id, d]));
     for (const f of finished) print(f, details.get(f.id));

@@ -462,3 +462,29 @@ test("--help says what --proxyauth and --upstream-auth take, and pryx options --
   assert.equal(await listing.exited, 0);
   assert.match(listing.stdout().replace(/\s+/g, " "), /-s, --scripts Load this addon script first/);
 });
+
+test("a copy an addon adds with view.flows.add and replays prints once, with its response, as mitmdump prints at response and error only", { timeout: 30_000 }, async (t) => {
+  const o = await startHttpOrigin((req, res) => res.end(`got ${req.url}`));
+  t.after(() => o.close());
+  const dir = tempDir("pryx-flows-add-");
+  const script = path.join(dir, "dup.ts");
+  fs.writeFileSync(
+    script,
+    `import { ctx } from "pryx";
+export default { name: "dup", request(f) {
+  if (f.is_replay || f.request.path !== "/dup") return;
+  const c = f.copy(); c.request.path = "/changed";
+  ctx.master.commands.call("view.flows.add", [c]);
+  ctx.master.commands.call("replay.client", [c]);
+} };
+`,
+  );
+  const p = await startDump(["-s", script], { confdir: path.join(dir, "conf") });
+  t.after(() => p.stop());
+  await viaProxy(p.port, `http://127.0.0.1:${o.port}/dup`);
+  await p.waitStdout(/\/changed << 200/);
+  await p.waitStdout(/\/dup << 200/);
+  const changed = p.stdoutLines().filter((l) => l.includes("/changed"));
+  assert.equal(changed.length, 1, p.stdout());
+  assert.match(changed[0]!, /\/changed << 200 OK/);
+});
