@@ -30,6 +30,12 @@ export class HeadDeadline {
     this.timer.unref();
   }
 
+  /** The clock from now again (reading waits behind earlier requests, so the head may be here unread). */
+  restart(): void {
+    this.stop();
+    this.update(true);
+  }
+
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;

@@ -315,8 +315,7 @@ export class HttpConnection {
     if (this.closed || this.detached || this.afterQueue || !this.parser.midHead) return;
     if (this.socket.isPaused()) {
       // Reading waits while earlier requests take their turn: the rest of the head may be here unread.
-      this.headDeadline.stop();
-      this.headDeadline.update(true);
+      this.headDeadline.restart();
       return;
     }
     const why = headTimeoutMessage(seconds);
