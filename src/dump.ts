@@ -5,6 +5,7 @@ import { jsonlFlow } from "./dump-json.ts";
 import { DEFAULT_MAX_LINES, lineTextAt, renderContent, type ViewName } from "./tui/contentviews/index.ts";
 import type { MessageSchema, SchemaFor } from "./proto-definitions.ts";
 import { contentMissing, isHttp1, sanitize } from "./tui/format.ts";
+import { isMostlyBinary } from "./tui/contentviews/text.ts";
 import { escapeAscii } from "./tui/detail-lines.ts";
 import { shownReason } from "./engine/flow/reason.ts";
 
@@ -76,11 +77,12 @@ export function formatFlowLine(f: FlowSummary): string {
  * text as a hex dump, as mitmdump's content views show them.
  */
 export function streamMessageLines(content: Uint8Array, style: BodyStyle = {}): string[] {
-  const text = Buffer.from(content).toString("utf8");
-  if (/[\0\uFFFD]/.test(text)) {
+  // The bodies' test: a binary frame of control bytes that happen to be valid UTF-8 is still bytes.
+  if (content.includes(0) || isMostlyBinary(content)) {
     const r = renderContent(content, undefined, "hex", { maxLines: style.linesCutoff ?? DEFAULT_MAX_LINES, cutNotice: `[cut: ${formatSize(content.length)} in all]` });
     return Array.from({ length: r.lines.length }, (_, i) => `    ${lineTextAt(r.lines, i)}`);
   }
+  const text = Buffer.from(content).toString("utf8");
   // A backslash doubled, as mitmdump's: a real ESC (\x1b) and the text "\x1b" must not print alike.
   return text.replace(/\n$/, "").split("\n").map((l) => `    ${sanitize(l.replace(/\r$/, "").replace(/\\/g, "\\\\"))}`);
 }
