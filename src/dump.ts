@@ -5,7 +5,6 @@ import { jsonlFlow } from "./dump-json.ts";
 import { DEFAULT_MAX_LINES, lineTextAt, renderContent, type ViewName } from "./tui/contentviews/index.ts";
 import type { MessageSchema, SchemaFor } from "./proto-definitions.ts";
 import { contentMissing, isHttp1, sanitize } from "./tui/format.ts";
-import { isMostlyBinary } from "./tui/contentviews/text.ts";
 import { escapeAscii } from "./tui/detail-lines.ts";
 import { shownReason } from "./engine/flow/reason.ts";
 
@@ -77,14 +76,26 @@ export function formatFlowLine(f: FlowSummary): string {
  * text as a hex dump, as mitmdump's content views show them.
  */
 export function streamMessageLines(content: Uint8Array, style: BodyStyle = {}): string[] {
-  // The bodies' test: a binary frame of control bytes that happen to be valid UTF-8 is still bytes.
-  if (content.includes(0) || isMostlyBinary(content)) {
+  if (isBinaryMessage(content)) {
     const r = renderContent(content, undefined, "hex", { maxLines: style.linesCutoff ?? DEFAULT_MAX_LINES, cutNotice: `[cut: ${formatSize(content.length)} in all]` });
     return Array.from({ length: r.lines.length }, (_, i) => `    ${lineTextAt(r.lines, i)}`);
   }
   const text = Buffer.from(content).toString("utf8");
   // A backslash doubled, as mitmdump's: a real ESC (\x1b) and the text "\x1b" must not print alike.
   return text.replace(/\n$/, "").split("\n").map((l) => `    ${sanitize(l.replace(/\r$/, "").replace(/\\/g, "\\\\"))}`);
+}
+
+/**
+ * Bytes rather than text: a NUL, bytes that are not UTF-8, or, as mitmproxy's is_mostly_bin has it,
+ * more than 30% control bytes in the first 100 (a binary frame of small values is valid UTF-8;
+ * a text message with a few escape sequences in it is still text, shown escaped).
+ */
+function isBinaryMessage(content: Uint8Array): boolean {
+  if (content.includes(0) || Buffer.from(content).toString("utf8").includes("\uFFFD")) return true;
+  const head = content.subarray(0, 100);
+  let control = 0;
+  for (const c of head) if (c < 9 || (c > 13 && c < 32) || c === 127) control++;
+  return control * 10 > head.length * 3;
 }
 
 /** mitmdump's lines for what happens on a live connection (see `StreamEvent`); "open" is printed as a flow. */
