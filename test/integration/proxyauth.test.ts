@@ -11,6 +11,7 @@ import { portOf, startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { waitUntil } from "../helpers/wait.ts";
+import { RawClient } from "../helpers/raw-client.ts";
 import { httpsViaProxy, pryxCaPem, startTlsOrigin } from "../helpers/tls-origin.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 
@@ -273,10 +274,11 @@ test("in reverse mode proxyauth asks with 401 and WWW-Authenticate, checks Autho
   assert.deepEqual(seen, [undefined, undefined]);
 });
 
-test("a request or CONNECT refused for its proxy credentials is a flow with the 407 (dump prints it, -w saves it), as in mitmproxy", { timeout: 10_000 }, async (t) => {
+test("a request or CONNECT refused for its proxy credentials is a flow with the 407 (dump prints it, -w saves it), as in mitmproxy: a request's goes through requestheaders (the 407 already set, as mitmproxy's proxyauth sets it there) and response", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
   const responses: string[] = [];
-  const proxy = await startProxy({ options: { proxyauth: "alice:s3cret" }, addons: [{ name: "seen", response: (f: { request: { method: string }; response?: { status_code: number } }) => void responses.push(`${f.request.method} ${f.response?.status_code}`) }] });
+  const seen = (hook: string) => (f: HTTPFlow) => void responses.push(`${hook} ${f.request.method} ${f.response?.status_code} ${f.live ? "live" : "done"}`);
+  const proxy = await startProxy({ options: { proxyauth: "alice:s3cret" }, addons: [{ name: "seen", requestheaders: seen("requestheaders"), response: seen("response"), http_connect_error: seen("http_connect_error") }] });
   closeAfter(t, proxy, origin);
   assert.equal((await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/refused`)).status, 407);
   const refusedTunnel = await new Promise<string>((resolve, reject) => {
@@ -293,8 +295,42 @@ test("a request or CONNECT refused for its proxy credentials is a flow with the 
     ["GET", 407, `http://127.0.0.1:${origin.port}/refused`],
     ["CONNECT", 407, `127.0.0.1:${origin.port}`],
   ]);
-  assert.deepEqual(responses, ["GET 407"]);
+  assert.deepEqual(responses, ["requestheaders GET 407 live", "response GET 407 live", "http_connect_error CONNECT 407 live"]);
   assert.equal(origin.connections, 0, "nothing reached the server");
+});
+
+test("a request refused for its proxy credentials is answered once its hooks have run, as any flow's answer: an addon still in `response` holds the 407; one that kills it closes the connection unanswered", { timeout: 10_000 }, async (t) => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let inResponse = false;
+  const hooks = {
+    name: "slow",
+    requestheaders: (f: HTTPFlow) => void (f.request.path === "/kill" ? f.kill() : undefined),
+    response: async () => {
+      inResponse = true;
+      await gate;
+    },
+  };
+  const proxy = await startProxy({ options: { proxyauth: "alice:s3cret" }, addons: [hooks] });
+  closeAfter(t, proxy);
+  const held = await RawClient.connect(proxy.port);
+  t.after(() => held.close());
+  held.send("GET http://127.0.0.1:9/held HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n");
+  await waitUntil(() => inResponse, "the response hook");
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(held.pending.length, 0, "nothing is sent while the response hook runs");
+  release();
+  assert.equal((await held.response()).status, 407);
+  const killed = await RawClient.connect(proxy.port);
+  t.after(() => killed.close());
+  killed.send("GET http://127.0.0.1:9/kill HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n");
+  await killed.whenClosed();
+  assert.equal(killed.pending.length, 0, "a killed flow's client gets no answer");
+  const flows = await proxy.waitFinished(2);
+  assert.deepEqual(flows.map((f) => [f.path, f.status, f.error]), [
+    ["/held", 407, undefined],
+    ["/kill", 407, "Connection killed."],
+  ]);
 });
 
 test("proxyauth with a transparent mode is refused, naming the mode, as mitmproxy refuses it: that listener would let everyone in", { timeout: 10_000 }, async () => {

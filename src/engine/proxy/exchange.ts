@@ -182,8 +182,8 @@ export class HttpExchange {
     if (sizeVerdict(this.sizes, announcedSize(req.plainHeaders)) === "stream") req.stream = true;
     await ctx.addons.trigger("requestheaders", flow);
     await this.waitIfIntercepted();
-    // A request already refused as malformed (its head, or its body so far) goes to no server,
-    // even streamed: it fails here with its 400.
+    // A request whose body so far was refused as malformed goes to no server, even streamed: it
+    // fails here with its 400.
     if (body.failure) throw body.failure;
     await this.checkRequestSize();
     let streamedTo: UpstreamChannel | undefined;

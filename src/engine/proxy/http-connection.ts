@@ -19,7 +19,7 @@ import { clientDisconnected } from "./client-gone.ts";
 import { clientFacts } from "./client-facts.ts";
 import { targetHostProblem } from "../flow/host-name.ts";
 import { HeadDeadline, headTimeoutMessage } from "./head-deadline.ts";
-import type { RequestLine } from "../http1/request-line.ts";
+import { recordUnsent, type UnsentEnd } from "./unsent-flow.ts";
 import { now } from "../flow/now.ts";
 
 /** Where requests on this connection go when they do not name a host (inside a tunnel, or reverse mode). */
@@ -270,16 +270,18 @@ export class HttpConnection {
     if (!inc.headRefused && (!this.target || reverse) && !this.authorized(head, reverse)) {
       const h = authHeaders(reverse);
       const body = `pryx: ${reverse ? "" : "proxy "}authentication required\n`;
-      this.socket.write(`HTTP/1.1 ${h.status} ${h.reason}\r\n${h.ask}: Basic realm="pryx"\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-      await this.recordRefusal(head, new Response({ status_code: h.status, reason: h.reason, headers: [[h.ask, 'Basic realm="pryx"'], ["Content-Type", "text/plain"]], content: Buffer.from(body) }));
-      return head.keepAlive && inc.complete;
+      const response = new Response({ status_code: h.status, reason: h.reason, headers: [[h.ask, 'Basic realm="pryx"'], ["Content-Type", "text/plain"]], content: Buffer.from(body) });
+      const answered = await this.answerUnsent(this.requestOf(head), true, { response }, () =>
+        this.socket.write(`HTTP/1.1 ${h.status} ${h.reason}\r\n${h.ask}: Basic realm="pryx"\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`),
+      );
+      return answered && head.keepAlive && inc.complete;
     }
     if (head.method === "CONNECT" && !inc.headRefused) {
       if (!reverse) return this.connect(inc);
       // A reverse proxy tunnels nowhere but to its target: answered, a CONNECT made it an open proxy to any host and port.
       const body = `pryx: this is a reverse proxy to ${this.reverseTarget()}: it takes no CONNECT\n`;
-      this.socket.write(plainResponse(502, defaultReason(502), body.trimEnd(), true));
-      await this.recordRefusal(head, new Response({ status_code: 502, reason: defaultReason(502), headers: [["Content-Type", "text/plain"]], content: Buffer.from(body) }));
+      const response = new Response({ status_code: 502, reason: defaultReason(502), headers: [["Content-Type", "text/plain"]], content: Buffer.from(body) });
+      await this.answerUnsent(this.requestOf(head), true, { response }, () => this.socket.write(plainResponse(502, defaultReason(502), body.trimEnd(), true)));
       return false;
     }
     let request: Request;
@@ -291,6 +293,11 @@ export class HttpConnection {
       // Said on pryx's side too: a client's failure in a CI log had no trace in the proxy's.
       if (e === err) this.ctx.log.info(`${formatAddress(this.client.peername)}: answered ${e.status}: ${e.message}`);
       this.socket.write(plainResponse(e.status, defaultReason(e.status), `pryx: ${e.message}`, true));
+      return false;
+    }
+    if (inc.headRefused && inc.failure) {
+      const e = inc.failure;
+      await this.answerUnsent(request, true, { error: e.message }, () => this.socket.write(plainResponse(e.status, defaultReason(e.status), `pryx: ${e.message}`, true)));
       return false;
     }
     const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
@@ -324,37 +331,27 @@ export class HttpConnection {
     const line = this.parser.pendingRequestLine;
     const startedAt = this.headDeadline.startedAt;
     this.headDeadline.stop();
-    void this.process();
-    if (line) await this.recordUnfinished(line, why, startedAt);
-  }
-
-  private async recordUnfinished(line: RequestLine, why: string, startedAt: number | undefined): Promise<void> {
-    const request = this.requestOf({ httpVersion: line.version, rawHeaders: [], method: line.method, url: line.target, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: false });
-    if (!request) return;
-    if (startedAt !== undefined) request.timestamp_start = startedAt;
-    const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
-    flow.error = new FlowError(why);
-    flow.live = false;
-    this.ctx.store.add(flow);
-    await errorHook(this.ctx, flow);
+    const request = line ? this.requestOf({ httpVersion: line.version, rawHeaders: [], method: line.method, url: line.target, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: false }) : undefined;
+    if (request && startedAt !== undefined) request.timestamp_start = startedAt;
+    // The 408 waits in afterQueue: process() sends it once the requests before it are answered.
+    await this.answerUnsent(request, false, { error: why }, () => void this.process());
   }
 
   /**
-   * A request refused for its credentials is a flow with that response, as in mitmproxy (whose
-   * proxyauth answers in requestheaders or http_connect): dump prints it, -w saves it, and the
-   * console lists it, so a client that stopped working shows why. A head that makes no request
-   * (no target to name) is left out.
+   * Answers a request pryx sends to no server (refused for its credentials, a CONNECT to a reverse
+   * proxy, a refused or unfinished head) with `reply`, once its flow has been through its hooks, so
+   * dump, -w and the console show why a client stopped working, as mitmproxy records such
+   * requests. A head that makes no request (no target to name) has no flow. Returns false when
+   * the flow was killed on the way: the connection is closed unanswered, as a kill closes it.
    */
-  private async recordRefusal(head: MessageHead, response: Response): Promise<void> {
-    const request = this.requestOf(head);
-    if (!request) return;
-    const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
-    request.timestamp_end = now();
-    flow.response = response;
-    response.timestamp_end = request.timestamp_end;
-    flow.live = false;
-    this.ctx.store.add(flow);
-    await this.ctx.addons.trigger(head.method === "CONNECT" ? "http_connect_error" : "response", flow);
+  private async answerUnsent(request: Request | undefined, headRead: boolean, end: UnsentEnd, reply: () => void): Promise<boolean> {
+    if (request && !(await recordUnsent(this.ctx, this.client, request, headRead, end))) {
+      this.closed = true;
+      this.socket.destroy();
+      return false;
+    }
+    reply();
+    return true;
   }
 
   /** The request a head makes, to record it as a flow; undefined when it names no target. */
@@ -374,6 +371,7 @@ export class HttpConnection {
     if (!check) return true;
     const accepted = acceptedBasic(check, Headers.fromRaw(head.rawHeaders).get(authHeaders(reverse).answer));
     if (accepted) this.ctx.credentials.remember(this.client, accepted);
+    else this.ctx.credentials.forget(this.client);
     return accepted !== undefined;
   }
 

@@ -150,6 +150,11 @@ export class ProxyCredentials {
     this.accepted.set(client, credentials);
   }
 
+  /** The client's last credentials were refused: its refused flow, and any after it, carry none from before. */
+  forget(client: object): void {
+    this.accepted.delete(client);
+  }
+
   /** Sets `metadata.proxyauth` when the flow's client was let in with credentials. */
   stamp(flow: { client_conn: object; metadata: Record<string, unknown> }): void {
     const credentials = this.accepted.get(flow.client_conn);
