@@ -238,11 +238,21 @@ export interface ConsoleState {
   readonly filtering?: boolean;
 }
 
+/** What a console command runs with besides its words. */
+interface CommandCall {
+  /** The line after the command's name, as typed, for a command that reads it whole. */
+  readonly rest: string;
+  /** The flow `@focus` means for this line (see `execute`). */
+  readonly focus: string | undefined;
+}
+
 interface LocalCommand {
   signature: string;
   help: string;
+  /** Reads `rest` whole: its words are not counted against the signature. */
+  takesRest: boolean;
   /** Returns a value for `console.choose.cmd`; a string is also shown as a message. */
-  run(args: string[], rest: string): unknown;
+  run(args: string[], call: CommandCall): unknown;
 }
 
 /** How long a view filter may take before the status line says the engine is filtering. */
@@ -955,11 +965,11 @@ export class Controller {
    * Runs a command line: console and view commands here, the rest in the engine. Errors end up in
    * the status bar, and so does a command's text result (a list only when run from the prompt).
    */
-  async run(line: string, fromPrompt = true): Promise<void> {
+  async run(line: string, fromPrompt = true, focus = this.focusedId()): Promise<void> {
     this.lastCommand = line;
     const busy = this.filterBusy(line);
     try {
-      const value = await this.execute(line);
+      const value = await this.execute(line, focus);
       // `set`'s answer only confirms what was typed (a long filter from `f`): the status line, cut to fit, not a viewer over the list.
       this.showResult(value, fromPrompt && !/^\s*set\s/.test(line));
     } catch (err) {
@@ -992,7 +1002,7 @@ export class Controller {
     this.lastCommand = line;
     let value: unknown;
     try {
-      value = this.execute(line);
+      value = this.execute(line, this.focusedId());
     } catch (err) {
       this.error(err);
       return;
@@ -1027,8 +1037,12 @@ export class Controller {
     else if (Array.isArray(value) && fromPrompt) this.message(value.join(", "));
   }
 
-  /** A command's value, or a promise of it when the command (or the engine) has work to do. */
-  private execute(line: string): unknown {
+  /**
+   * A command's value, or a promise of it when the command (or the engine) has work to do.
+   * `focus` is the flow `@focus` means: the caller's, since the focus may have moved since the
+   * line was begun (a prompt's, with follow mode on).
+   */
+  private execute(line: string, focus: string | undefined): unknown {
     const toks = tokenize(line);
     const first = toks[0];
     if (!first) return undefined;
@@ -1038,16 +1052,15 @@ export class Controller {
     if (this.runsHere(name, args[0])) {
       const local = this.local.get(name);
       if (!local) return this.setLocalOption(args[0]!, args.slice(1).join(" "));
-      // A command that reads the rest of the line declares it (its run's second parameter).
-      checkArgumentCount(local.signature, args, local.run.length >= 2);
-      return local.run(args, rest);
+      // A command that reads the rest of the line whole said so when added (takesRest).
+      checkArgumentCount(local.signature, args, local.takesRest);
+      return local.run(args, { rest, focus });
     }
     if (name.startsWith("console.")) throw new Error(`unknown console command "${name}"`);
-    const focused = this.focusedId();
-    const reply = this.engine.request({ op: "command", line: replaceFocus(line, focused) });
+    const reply = this.engine.request({ op: "command", line: replaceFocus(line, focus) });
     // Gone from the list at once, not when the engine's batch says so: `ddd` typed fast deleted one
     // flow three times. Back in the list if the engine refuses.
-    const removed = name === "view.flows.remove" && args[0] === "@focus" && focused !== undefined ? this.store.get(focused) : undefined;
+    const removed = name === "view.flows.remove" && args[0] === "@focus" && focus !== undefined ? this.store.get(focus) : undefined;
     if (removed) {
       this.store.forget([removed.id]);
       reply.catch(() => this.store.restore(removed));
@@ -1092,7 +1105,7 @@ export class Controller {
    * so that they read on the one-line status bar when run from the prompt).
    */
   private async valueList(line: string): Promise<string[]> {
-    const v = await this.execute(line);
+    const v = await this.execute(line, this.focusedId());
     if (Array.isArray(v)) return v.map(String);
     if (typeof v !== "string") return [];
     const t = v.trim();
@@ -1111,7 +1124,6 @@ export class Controller {
 
   /** The flow `@focus` means: the one in the flow view on top, else the list's focus. */
   focusedId(): string | undefined {
-    if (this.focusOverride !== undefined) return this.focusOverride;
     const stack = this._state.stack;
     for (let i = stack.length - 1; i >= 0; i--) {
       const s = stack[i]!;
@@ -1160,9 +1172,9 @@ export class Controller {
     return this.history.entries[index] ?? "";
   }
 
-  private resolveFlowArg(arg: string | undefined): string {
+  private resolveFlowArg(arg: string | undefined, focus: string | undefined): string {
     if (arg === undefined || arg === "@focus") {
-      const id = this.focusedId();
+      const id = focus;
       if (id === undefined) throw new Error("no flow is in focus");
       return id;
     }
@@ -1364,21 +1376,11 @@ export class Controller {
     if (this._state.message) this.set({ message: undefined });
     this.history.add(line);
     this.reportHistoryProblem();
-    // `@focus` is read as the command starts (execute runs before run's first await).
     const opened = p.focusAtOpen !== undefined && this.store.get(p.focusAtOpen) ? p.focusAtOpen : undefined;
-    this.focusOverride = opened;
-    let running: Promise<void>;
-    try {
-      running = this.run(line, true);
-    } finally {
-      this.focusOverride = undefined;
-    }
+    const running = this.run(line, true, opened ?? this.focusedId());
     // Only a console command's work holds the keys typed after Enter (see isEngineCommand).
     if (!this.isEngineCommand(line)) await running;
   }
-
-  /** While a prompt's command starts: the flow that was in focus when the prompt opened. */
-  private focusOverride: string | undefined;
 
   /** A history file that could not be read or written: said once, and the console goes on without it. */
   private reportHistoryProblem(): void {
@@ -1405,7 +1407,7 @@ export class Controller {
 
   private editableParts(): string[] {
     try {
-      return this.editor.options();
+      return this.editor.options(this.focusedId());
     } catch {
       // No flow in focus: nothing to edit, so nothing to offer.
       return [];
@@ -1939,7 +1941,6 @@ export class Controller {
       terminal,
       env,
       summary: (id) => this.store.get(id),
-      focusedId: () => this.focusedId(),
       message: (text, level) => this.message(text, level),
       confirm: (prompt, onYes) => this.confirm(prompt, onYes),
       choose: (title, choices, current, onPick) => this.choose(title, choices, current, onPick),
@@ -1971,11 +1972,11 @@ export class Controller {
   // ---- the console's commands ----
 
   private registerLocalCommands(): void {
-    const add = (name: string, signature: string, help: string, run: LocalCommand["run"]) => this.local.set(name, { signature, help, run });
+    const add = (name: string, signature: string, help: string, run: LocalCommand["run"], takesRest = false) => this.local.set(name, { signature, help, run, takesRest });
     const navs = ["up", "down", "pageup", "pagedown", "start", "end", "left", "right", "next", "prev", "select"] as const;
     for (const n of navs) add(`console.nav.${n}`, `console.nav.${n}`, `Navigation: ${n}`, () => this.nav(n));
 
-    add("console.view.flow", "console.view.flow flow", "View a flow's details", (a) => this.openFlow(this.resolveFlowArg(a[0])));
+    add("console.view.flow", "console.view.flow flow", "View a flow's details", (a, { focus }) => this.openFlow(this.resolveFlowArg(a[0], focus)));
     add("console.view.pop", "console.view.pop", "Close the current view or overlay (asks to quit on the flow list)", () => this.pop());
     add("console.view.help", "console.view.help", "View help for the current view", () => this.openHelp());
     add("console.suspend", "console.suspend", "Suspend pryx to the shell, as Ctrl-Z does other programs (fg brings it back)", () => this.suspend());
@@ -1993,14 +1994,14 @@ export class Controller {
     // Ctrl-C's: the key pressed by reflex asks first, as mitmproxy's console does on SIGINT, and says what happens to paused flows.
     add("console.quit", "console.quit", "Ask, then exit pryx", () => this.askToQuit());
 
-    add("console.command", "console.command *partial", "Open the command prompt, pre-filled with the arguments", (_a, rest) => {
+    add("console.command", "console.command *partial", "Open the command prompt, pre-filled with the arguments", (_a, { rest }) => {
       // A quoted empty argument at the end is where the user types: put the cursor inside it.
       const inside = rest.endsWith("''") || rest.endsWith('""');
       // Otherwise after a space, as mitmproxy's console.command adds one: the next argument is typed
       // straight away (`a` on the key bindings screen opens `console.key.bind flowlist `).
       const text = inside || rest === "" || rest.endsWith(" ") ? rest : `${rest} `;
       this.openPrompt(text, inside ? text.length - 1 : text.length);
-    });
+    }, true);
     add("console.command.set", "console.command.set option", "Open the prompt to set an option, pre-filled with its value", (a) => {
       const name = a[0];
       if (!name) throw new Error("console.command.set needs an option name");
@@ -2045,10 +2046,10 @@ export class Controller {
     });
     add("console.flowview.fullcontents", "console.flowview.fullcontents", "Toggle loading the whole body and every line", () => this.toggleFullContents());
 
-    add("console.edit.focus.options", "console.edit.focus.options", "The parts of the focused flow that can be edited", () => this.editor.options());
-    add("console.edit.focus", "console.edit.focus [flowpart]", "Edit a part of the focused flow (without a part: choose one)", (a) => this.editor.start(a.join(" ")));
+    add("console.edit.focus.options", "console.edit.focus.options", "The parts of the focused flow that can be edited", (_a, { focus }) => this.editor.options(focus));
+    add("console.edit.focus", "console.edit.focus [flowpart]", "Edit a part of the focused flow (without a part: choose one)", (a, { focus }) => this.editor.start(a.join(" "), focus));
     add("console.bodyview.options", "console.bodyview.options", "The parts console.bodyview shows", () => ["request", "response"]);
-    add("console.bodyview", "console.bodyview flow part", "View a flow's request or response body in an external viewer ($PAGER)", (a) => this.editor.viewBody(this.resolveFlowArg(a[0]), a[1]));
+    add("console.bodyview", "console.bodyview flow part", "View a flow's request or response body in an external viewer ($PAGER)", (a, { focus }) => this.editor.viewBody(this.resolveFlowArg(a[0], focus), a[1]));
     const grid = (name: string, help: string, fn: (s: GridEditorScreen) => void) => add(`console.grideditor.${name}`, `console.grideditor.${name}`, help, () => this.onGrid(fn));
     add("console.grideditor.load", "console.grideditor.load path", "Read a file into the current cell", (a) => this.onGrid((s) => this.editor.gridLoad(s, a[0])));
     add("console.grideditor.load_escaped", "console.grideditor.load_escaped path", "Read a file of escaped text (\\n, \\xNN) into the current cell", (a) => this.onGrid((s) => this.editor.gridLoad(s, a[0], true)));
@@ -2130,23 +2131,23 @@ export class Controller {
     add("view.order.options", "view.order.options", "The flow list orders", () => [...ORDERS]);
     add("view.order", "view.order", "The flow list's current order", () => this.option("view_order"));
     // mitmproxy's command_history addon, for keybindings and scripts that walk it themselves.
-    add("commands.history.add", "commands.history.add command", "Add a line to the command history", (_a, rest) => void this.history.add(rest));
+    add("commands.history.add", "commands.history.add command", "Add a line to the command history", (_a, { rest }) => void this.history.add(rest), true);
     add("commands.history.get", "commands.history.get", "The whole command history, oldest first", () => this.history.entries.join("\n"));
     add("commands.history.clear", "commands.history.clear", "Forget the command history", () => {
       this.history.clear();
       this.historyWalk = { prefix: "", index: 0 };
       return "command history cleared";
     });
-    add("commands.history.filter", "commands.history.filter prefix", "Walk only the history lines that start with prefix", (_a, rest) => {
+    add("commands.history.filter", "commands.history.filter prefix", "Walk only the history lines that start with prefix", (_a, { rest }) => {
       this.historyWalk = { prefix: rest, index: this.history.entries.length };
-    });
+    }, true);
     add("commands.history.prev", "commands.history.prev", "The previous history line (of the filter's)", () => this.walkHistory(-1));
     add("commands.history.next", "commands.history.next", "The next history line (of the filter's)", () => this.walkHistory(1));
     // mitmproxy's per-flow settings (view.settings.*); fullcontents is what f in the flow view toggles.
-    add("view.settings.getval", "view.settings.getval flow key default", "A flow's setting, or the default", (a) => this.flowSetting(this.resolveFlowArg(a[0]), a[1] ?? "") ?? a[2] ?? "");
-    add("view.settings.setval", "view.settings.setval flow key value", "Set a flow's setting", (a) => this.setFlowSetting(this.resolveFlowArg(a[0]), a[1] ?? "", a[2] ?? ""));
-    add("view.settings.setval.toggle", "view.settings.setval.toggle flow key", "Toggle a flow's setting between true and false", (a) => {
-      const id = this.resolveFlowArg(a[0]);
+    add("view.settings.getval", "view.settings.getval flow key default", "A flow's setting, or the default", (a, { focus }) => this.flowSetting(this.resolveFlowArg(a[0], focus), a[1] ?? "") ?? a[2] ?? "");
+    add("view.settings.setval", "view.settings.setval flow key value", "Set a flow's setting", (a, { focus }) => this.setFlowSetting(this.resolveFlowArg(a[0], focus), a[1] ?? "", a[2] ?? ""));
+    add("view.settings.setval.toggle", "view.settings.setval.toggle flow key", "Toggle a flow's setting between true and false", (a, { focus }) => {
+      const id = this.resolveFlowArg(a[0], focus);
       return this.setFlowSetting(id, a[1] ?? "", this.flowSetting(id, a[1] ?? "") === "true" ? "false" : "true");
     });
     // The rest of mitmproxy's view.* commands, for user keybindings and the prompt: each a name for
@@ -2155,7 +2156,7 @@ export class Controller {
     add("view.order.reverse", "view.order.reverse [true|false]", "Reverse the flow list's order (toggled without an argument)", (a) => this.setOption("view_order_reversed", a[0] ?? "toggle").then(() => undefined));
     // Quoted, as mitmproxy's prompt and key bindings write it ('~m POST', '' for none), the filter is
     // the one argument; unquoted words are taken as typed.
-    add("view.filter.set", "view.filter.set filter", "Set the view filter (empty for none)", (a, rest) => this.setOption("view_filter", a.length === 1 ? (a[0] as string) : rest).then(() => undefined));
+    add("view.filter.set", "view.filter.set filter", "Set the view filter (empty for none)", (a, { rest }) => this.setOption("view_filter", a.length === 1 ? (a[0] as string) : rest).then(() => undefined), true);
     add("view.focus.go", "view.focus.go index", "Focus the flow at this place in the list; a negative index counts from the end", (a) => {
       const n = Number(a[0]);
       const shown = this.store.counts().shown;
@@ -2172,16 +2173,16 @@ export class Controller {
     add("view.clear_unmarked", "view.clear_unmarked", "Remove every flow that is not marked", () => this.engine.request({ op: "command", line: "view.flows.remove !~marked" }));
     add("eventstore.clear", "eventstore.clear", "Clear the event log (as console.eventlog.clear)", () => this.logs.clear());
     // As mitmproxy, the first copy takes the focus, so `D` then `e` edits the copy and leaves the original as recorded.
-    add("view.flows.duplicate", "view.flows.duplicate flows", "Copy flows, for editing and replay; the first copy takes the focus", async (_a, rest) => {
+    add("view.flows.duplicate", "view.flows.duplicate flows", "Copy flows, for editing and replay; the first copy takes the focus", async (_a, { rest, focus }) => {
       const before = this.store.lastSeq;
-      const value = await this.engine.request({ op: "command", line: replaceFocus(`view.flows.duplicate ${rest}`, this.focusedId()) });
+      const value = await this.engine.request({ op: "command", line: replaceFocus(`view.flows.duplicate ${rest}`, focus) });
       // The engine answers "duplicated N flows": with none (no flow given) no copy is coming to focus.
       if (Number(/^duplicated (\d+)/.exec(value ?? "")?.[1] ?? 0) > 0) this.focusArrivedCopy(before);
       return value;
-    });
+    }, true);
     // The clipboard is the user's terminal (OSC 52), which only the console can write to.
-    const toClipboard = async (engineLine: string): Promise<string> => {
-      const text = (await this.engine.request({ op: "command", line: replaceFocus(engineLine, this.focusedId()) })) ?? "";
+    const toClipboard = async (engineLine: string, focus: string | undefined): Promise<string> => {
+      const text = (await this.engine.request({ op: "command", line: replaceFocus(engineLine, focus) })) ?? "";
       this.writeEscape(osc52(text));
       return `copied ${Buffer.byteLength(text)} bytes to the clipboard`;
     };
@@ -2192,8 +2193,8 @@ export class Controller {
       const next = LAYOUTS[(LAYOUTS.indexOf(this.layout()) + 1) % LAYOUTS.length] as ConsoleLayout;
       return this.run(`set console_layout ${next}`, false);
     });
-    add("export.clip", "export.clip format flow", "Export a flow to the clipboard (the terminal's, by OSC 52)", (_a, rest) => toClipboard(`export ${rest}`));
-    add("cut.clip", "cut.clip flows cuts", "Send cuts to the clipboard (the terminal's, by OSC 52); several values as CSV", (_a, rest) => toClipboard(`cut ${rest}`));
+    add("export.clip", "export.clip format flow", "Export a flow to the clipboard (the terminal's, by OSC 52)", (_a, { rest, focus }) => toClipboard(`export ${rest}`, focus), true);
+    add("cut.clip", "cut.clip flows cuts", "Send cuts to the clipboard (the terminal's, by OSC 52); several values as CSV", (_a, { rest, focus }) => toClipboard(`cut ${rest}`, focus), true);
     add("view.focus.next", "view.focus.next", "Focus the next flow", () => this.stepFlow(1));
     add("view.focus.prev", "view.focus.prev", "Focus the previous flow", () => this.stepFlow(-1));
   }

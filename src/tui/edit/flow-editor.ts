@@ -72,7 +72,6 @@ export interface EditHost {
   readonly terminal: TerminalHandover;
   readonly env: NodeJS.ProcessEnv;
   summary(id: string): FlowSummary | undefined;
-  focusedId(): string | undefined;
   message(text: string, level?: "info" | "warn" | "error"): void;
   confirm(prompt: string, onYes: () => void | Promise<void>): void;
   choose(title: string, choices: readonly string[], current: string | undefined, onPick: (choice: string) => void | Promise<void>): void;
@@ -99,24 +98,24 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export class FlowEditor {
   constructor(private readonly host: EditHost) {}
 
-  private focused(): FlowSummary {
-    const id = this.host.focusedId();
+  /** The flow `@focus` means for the command at hand (the console's `execute` says which). */
+  private focused(id: string | undefined): FlowSummary {
     const f = id === undefined ? undefined : this.host.summary(id);
     if (!f) throw new Error("no flow is in focus");
     return f;
   }
 
   /** `console.edit.focus.options`: the parts of the focused flow. */
-  options(): string[] {
-    return partsFor(this.focused());
+  options(focus: string | undefined): string[] {
+    return partsFor(this.focused(focus));
   }
 
   /**
    * `e`: the chooser of parts, or the named part at once. The flow is taken now, not when a part
    * is picked, so a new flow arriving under focus-follow cannot take its place.
    */
-  async start(partArg: string | undefined): Promise<void> {
-    const f = this.focused();
+  async start(partArg: string | undefined, focus: string | undefined): Promise<void> {
+    const f = this.focused(focus);
     if (partArg === undefined || partArg.trim() === "") {
       this.host.choose("Edit...", partsFor(f), undefined, (c) => this.edit(f.id, c));
       return;
