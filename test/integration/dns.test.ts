@@ -36,7 +36,7 @@ async function fakeResolver(): Promise<{ port: number; queries: string[]; close(
   return { port: sock.address().port, queries, close: () => sock.close() };
 }
 
-function query(port: number, name: string, timeoutMs = 5000): Promise<Packet> {
+function query(port: number, name: string, timeoutMs = 5000, type: "A" | "AAAA" = "A"): Promise<Packet> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket("udp4");
     const timer = setTimeout(() => {
@@ -48,7 +48,7 @@ function query(port: number, name: string, timeoutMs = 5000): Promise<Packet> {
       sock.close();
       resolve(dnsPacket.decode(m));
     });
-    sock.send(dnsPacket.encode({ id: 4242, type: "query", flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: "A", name }] }), port, "127.0.0.1");
+    sock.send(dnsPacket.encode({ id: 4242, type: "query", flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] }), port, "127.0.0.1");
   });
 }
 
@@ -429,6 +429,27 @@ test("dns_use_hosts_file: an A query for a name in the hosts file is answered fr
   assert.deepEqual(resolver.queries, ["localhost"]);
 });
 
+test("dns_use_hosts_file: a name the hosts file lists with IPv4 addresses only gets NOERROR and no answers for AAAA (NODATA), as dnsmasq and systemd-resolved answer, and the name server never hears of it", { timeout: 10_000 }, async (t) => {
+  const v4Only = [...parseHosts(fs.readFileSync("/etc/hosts", "utf8"))].find(([, e]) => e.v4.length > 0 && e.v6.length === 0)?.[0];
+  if (v4Only === undefined) return t.skip("/etc/hosts lists no name with IPv4 addresses only");
+  const resolver = await fakeResolver();
+  const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${resolver.port}` } });
+  t.after(async () => {
+    await proxy.stop();
+    resolver.close();
+  });
+  const answer = await query(proxy.port, v4Only, 5000, "AAAA");
+  assert.deepEqual([answer.id, answer.type, (answer as Packet & { rcode?: string }).rcode, answer.answers?.length], [4242, "response", "NOERROR", 0]);
+  assert.deepEqual(answer.questions, [{ name: v4Only, type: "AAAA", class: "IN" }]);
+  assert.deepEqual(resolver.queries, [], "the name server was not asked");
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.error, undefined);
+  // Off, the hosts file is none of the proxy's business: the name server answers.
+  proxy.engine.options.setText("dns_use_hosts_file", "false");
+  await query(proxy.port, v4Only, 5000, "AAAA");
+  assert.deepEqual(resolver.queries, [v4Only]);
+});
+
 test("the hosts file's form: comments, aliases, IPv6, case and a trailing dot; A and AAAA only, from a file read again when it changes", (t) => {
   const table = parseHosts("# comment\n127.0.0.1\tlocalhost  me.local # mine\n::1 localhost ip6-localhost\n10.0.0.5 Build.Lan.\nnot-an-ip name\n");
   assert.deepEqual(table.get("localhost"), { v4: ["127.0.0.1"], v6: ["::1"] });
@@ -438,10 +459,13 @@ test("the hosts file's form: comments, aliases, IPv6, case and a trailing dot; A
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-hosts-"));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, "hosts");
-  fs.writeFileSync(file, "10.1.1.1 box.lan\n");
+  fs.writeFileSync(file, "10.1.1.1 box.lan\nfd00::6 six.lan\n");
   const ask = (name: string, type: "A" | "AAAA" | "MX") => answerFromHosts(new DNSMessage({ id: 1, type: "query", questions: [{ type, name, class: "IN" }] } as Packet), file);
   assert.deepEqual(ask("BOX.lan", "A")?.answers.map((a) => ("data" in a ? a.data : undefined)), ["10.1.1.1"]);
-  assert.equal(ask("box.lan", "AAAA"), undefined, "no IPv6 address listed: asked upstream");
+  const nodata = (m: DNSMessage | undefined) => [m?.rcode, m?.answers.length];
+  assert.deepEqual(nodata(ask("box.lan", "AAAA")), [0, 0], "listed without an IPv6 address: NODATA, not asked upstream");
+  assert.deepEqual(nodata(ask("six.lan", "A")), [0, 0], "listed without an IPv4 address: NODATA");
+  assert.deepEqual(ask("six.lan", "AAAA")?.answers.map((a) => ("data" in a ? a.data : undefined)), ["fd00::6"]);
   assert.equal(ask("box.lan", "MX"), undefined);
   assert.equal(ask("other.lan", "A"), undefined);
   fs.writeFileSync(file, "10.2.2.2 box.lan\n");

@@ -39,13 +39,17 @@ function hostsTable(file: string): HostsTable {
 
 /**
  * mitmproxy's dns_use_hosts_file: an A or AAAA query for a name the hosts file lists is
- * answered from it, as the system's own resolver would; anything else goes upstream.
+ * answered from it, as the system's own resolver would; anything else goes upstream. A listed
+ * name is the hosts file's in both families: one with no address of the family asked for gets
+ * NOERROR and no answers (NODATA), as dnsmasq and systemd-resolved answer for their hosts
+ * files, rather than going upstream, which would tell the name server a name meant to stay
+ * local, or answer with an address the hosts file was there to override.
  */
 export function answerFromHosts(query: DNSMessage, file = HOSTS_FILE): DNSMessage | undefined {
   const q = query.question;
   if (query.questions.length !== 1 || !q || (q.type !== "A" && q.type !== "AAAA") || (q.class ?? "IN") !== "IN") return undefined;
   const entry = hostsTable(file).get(q.name.toLowerCase().replace(/\.$/, ""));
-  const addresses = q.type === "A" ? entry?.v4 : entry?.v6;
-  if (!addresses?.length) return undefined;
+  if (!entry) return undefined;
+  const addresses = q.type === "A" ? entry.v4 : entry.v6;
   return query.succeed(addresses.map((data) => new ResourceRecord({ name: q.name, type: q.type, data })));
 }
