@@ -590,3 +590,17 @@ test("the Detail tab lists the flow's metadata (an addon's notes, proxyauth's us
     h.unmount();
   }
 });
+
+test("the flow's line keeps its size and duration when the URL has wide characters (CJK, emoji)", async () => {
+  const h = await renderConsole({ width: 80 });
+  try {
+    h.engine.add([makeFlow({ seq: 1, host: "127.0.0.1", port: 18081, scheme: "http", path: "/日本/🎉?x=é", status: 400, reason: "Bad Request", respSize: 0, duration: 0.001 })]);
+    await waitForText(h, "[1/1]");
+    const f = await press(h, KEY.enter);
+    const header = f.split("\n")[0]!;
+    assert.match(header, /400 Bad Request {2}0b {2}1ms$/);
+    assert.match(header, /^GET http:\/\/127\.0\.0\.1:18081\/日本\/🎉\?x=é +400/);
+  } finally {
+    h.unmount();
+  }
+});

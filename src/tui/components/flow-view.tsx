@@ -3,7 +3,7 @@ import { escapeAscii } from "../detail-lines.ts";
 import { Box, Text } from "ink";
 import type { FlowSummary } from "../../protocol.ts";
 import type { FlowViewScreen } from "../controller.ts";
-import { STATUS_COLORS, humanDuration, humanSize, rowSize, sanitize, statusClass, truncEnd } from "../format.ts";
+import { STATUS_COLORS, columns, humanDuration, humanSize, padEnd, rowSize, sanitize, statusClass, truncEnd } from "../format.ts";
 import { paint, useTheme } from "../theme.ts";
 import { LinesView } from "./lines.tsx";
 
@@ -19,11 +19,12 @@ function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
   // The URL names the flow, so a long error message gets at most half the line; the Response tab shows it whole.
   const right = " " + truncEnd(`${status}  ${humanSize(rowSize(flow))}  ${humanDuration(flow.duration)}`.trimEnd(), Math.max(10, Math.floor(width / 2)), theme.glyphs.ellipsis);
   const left = `${flow.method ? flow.method + " " : ""}${sanitize(flow.url || flow.host)}`;
-  const room = Math.max(10, width - right.length - 1);
+  // Columns, not UTF-16 units: a URL with CJK or emoji (or an error naming one) would push the size and duration off the line.
+  const room = Math.max(10, width - columns(right) - 1);
   return (
     <Box height={1} overflowY="hidden">
       <Text wrap="truncate-end">
-        <Text bold>{truncEnd(left, room, theme.glyphs.ellipsis).padEnd(room)}</Text>
+        <Text bold>{padEnd(left, room, theme.glyphs.ellipsis)}</Text>
         <Text color={paint(theme, STATUS_COLORS[cls])} bold={flow.intercepted}>
           {" "}
           {right.trimStart()}
