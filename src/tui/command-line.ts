@@ -36,6 +36,8 @@ export function tokenize(line: string, partial = false): Token[] {
       if (ch === "'" || ch === '"') {
         quoted = true;
         const q = ch;
+        // The quote itself is what the message points at: a word like `intercept'` starts columns before it.
+        const opened = i;
         i++;
         let closed = false;
         while (i < n) {
@@ -53,7 +55,7 @@ export function tokenize(line: string, partial = false): Token[] {
           value += c;
           i++;
         }
-        if (!closed && !partial) throw new CommandSyntaxError(`unterminated ${q} quote at position ${start + 1}`);
+        if (!closed && !partial) throw new CommandSyntaxError(`unterminated ${q} quote at position ${opened + 1}: add the closing ${q}`);
         continue;
       }
       value += ch;
