@@ -87,9 +87,13 @@ export function joinArgs(args: readonly string[]): string {
   return args.map(quoteArg).join(" ");
 }
 
-/** Replaces every unquoted `@focus` word with the given flow id, leaving the rest of the line as typed. */
+/**
+ * Replaces every unquoted `@focus` argument with the given flow id, leaving the rest of the line as
+ * typed. The command's own name stays: a line typed as `@focus request.url` is an unknown command
+ * "@focus", which says what went wrong, where a flow's id in its place did not.
+ */
 export function replaceFocus(line: string, id: string | undefined): string {
-  const toks = tokenize(line, true).filter((t) => !t.quoted && t.value === "@focus");
+  const toks = tokenize(line, true).filter((t, i) => i > 0 && !t.quoted && t.value === "@focus");
   if (toks.length === 0) return line;
   if (id === undefined) throw new CommandSyntaxError("no flow is in focus");
   let out = line;

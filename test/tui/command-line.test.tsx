@@ -32,6 +32,7 @@ test("replaceFocus swaps unquoted @focus words only", () => {
   assert.equal(replaceFocus("flow.comment @focus '@focus'", "abc"), "flow.comment abc '@focus'");
   assert.equal(replaceFocus("flow.resume @all", undefined), "flow.resume @all");
   assert.throws(() => replaceFocus("flow.resume @focus", undefined), /no flow is in focus/);
+  assert.equal(replaceFocus("@focus request.url", "abc"), "@focus request.url", "the command word is not a flow");
 });
 
 test("wordAt finds the word being completed", () => {
