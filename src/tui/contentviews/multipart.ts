@@ -4,8 +4,12 @@ import { decodeLenient, isMostlyBinary, pushTextLines, utf8SequenceLength, visib
 import { parseParameterized } from "../../header-params.ts";
 import { multipartSpans } from "../../multipart.ts";
 
-/** Media types whose parts are summarised even when the bytes happen to decode as text. */
-const BINARY_TYPES = /^(image|audio|video|font)\/|^application\/(octet-stream|zip|gzip|pdf|x-tar|x-7z|wasm)/;
+/**
+ * Media types whose parts are summarised even when the bytes happen to decode as text. Not
+ * application/octet-stream: it says the sender did not know (curl's -F labels every file so, a browser
+ * any extension it has no type for), and the bytes decide, as for a part with no type.
+ */
+const BINARY_TYPES = /^(image|audio|video|font)\/|^application\/(zip|gzip|pdf|x-tar|x-7z|wasm)/;
 
 function isText(b: Uint8Array, start: number, end: number): boolean {
   const part = b.subarray(start, end);

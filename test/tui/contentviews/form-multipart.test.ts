@@ -80,6 +80,14 @@ test("multipart: binary without a declared type is detected by content", () => {
   assert.deepEqual(texts(renderContent(body, "multipart/form-data; boundary=b", "multipart")), ['name="blob"', "  [6 bytes binary]"]);
 });
 
+test("multipart: a text file sent as application/octet-stream (curl -F's label for any file) shows its lines", () => {
+  const part = (type: string, bytes: string | number[]) => concat(`--b\r\nContent-Disposition: form-data; name="f"; filename="ca.pem"\r\nContent-Type: ${type}\r\n\r\n`, bytes, "\r\n--b--");
+  const text = texts(renderContent(part("application/octet-stream", "-----BEGIN CERTIFICATE-----\nMIIB\n"), "multipart/form-data; boundary=b", "multipart"));
+  assert.deepEqual(text.slice(1), ["  -----BEGIN CERTIFICATE-----", "  MIIB"]);
+  const binary = texts(renderContent(part("application/octet-stream", [0, 1, 2, 0xff, 0xfe, 3]), "multipart/form-data; boundary=b", "multipart"));
+  assert.deepEqual(binary.slice(1), ["  [6 bytes binary]"], "its bytes still decide");
+});
+
 test("multipart: a body without the boundary fails; auto falls back to raw", () => {
   const r = renderContent(enc("not multipart at all"), "multipart/form-data; boundary=abc", "auto");
   assert.equal(r.name, "Raw");
