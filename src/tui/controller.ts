@@ -2280,7 +2280,8 @@ export function helpLines(keymap: Keymap, context: Context, width = Infinity): L
       const help = b.help || b.command;
       // Too narrow for the three columns: the command goes on a row of its own under the help,
       // rather than the help and the command both being cut.
-      if (b.help && key.length + hw + 2 + b.command.length > width) {
+      // A help longer than the column (it is capped) counts whole: `r` in the grid editor was cut.
+      if (b.help && key.length + Math.max(hw, help.length) + 2 + b.command.length > width) {
         const room = Math.max(8, width - key.length);
         const pad = " ".repeat(key.length);
         wrapColumns(help, room, room).forEach((text, i) => lines.push(i === 0 ? [{ text: key, style: "key" }, { text }] : [{ text: pad + text }]));

@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { KEY, focusedLine, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
+import { KEY, defaultKeymap, focusedLine, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
+import { helpLines } from "../../src/tui/controller.ts";
+import { columns } from "../../src/tui/format.ts";
 import { FakeEngine, makeFlows } from "./helpers/fake-engine.ts";
 import { OPERATORS } from "../../src/engine/filter/operators.ts";
 import { themeFromEnv } from "../../src/tui/theme.ts";
@@ -397,6 +399,16 @@ test("? at 60 columns puts a binding's command under its help rather than cuttin
     assert.ok(lines.every((l) => !l.includes("…")), "nothing is cut");
   } finally {
     h.unmount();
+  }
+});
+
+test("help rows fit the screen when a binding's help is longer than the help column (the grid editor's r)", () => {
+  for (const width of [80, 100]) {
+    const rows = helpLines(defaultKeymap(), "grideditor", width).map((l) => l.map((s) => s.text).join(""));
+    const r = rows.findIndex((l) => /^ +r +Read unescaped data/.test(l));
+    assert.ok(r >= 0, rows.join("\n"));
+    for (const row of rows) assert.ok(columns(row) <= width, `${width} columns: ${row}`);
+    assert.match(rows.slice(r, r + 3).join("\n"), /^ +console\.command console\.grideditor\.load *$/m, "the command whole, on a row of its own");
   }
 });
 
