@@ -205,9 +205,13 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
   const recode = (name: string, signature: string, help: string, done: string, change: (m: Message, args: string[]) => void): void =>
     onFlows(name, signature, help, all, async (flows, args) => {
       const updated: Flow[] = [];
+      let without = 0;
       for (const f of flows) {
         const m = partOf(f, args[1], name);
-        if (!m) continue;
+        if (!m) {
+          without++;
+          continue;
+        }
         const wasModified = f.modified();
         f.backupState();
         try {
@@ -221,6 +225,8 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
         updated.push(f);
       }
       await changed(updated);
+      // `z` then "response" on a request still waiting for its answer: say why nothing changed.
+      if (updated.length === 0 && without > 0) return `${name}: no ${args[1]} to change (${without === 1 ? "the flow has" : "the flows have"} none)`;
       return counted(done, updated.length);
     });
   recode("flow.encode", "flow.encode flows part encoding", `Encode the request's or response's body: ${BODY_ENCODINGS.join(", ")}.`, "encoded", (m, args) => m.encode(args[2] ?? ""));

@@ -57,6 +57,18 @@ test("flow.decode on a paused gzip response: the client gets the plain body, no 
   assert.equal(res.headers["content-length"], String(Buffer.byteLength(TEXT)));
 });
 
+test("flow.encode.toggle on a request still waiting for its response says it has none, rather than counting 0 flows", { timeout: 15_000 }, async (t) => {
+  const origin = await startHttpOrigin((req, res) => res.end("ok"));
+  const proxy = await startProxy({ options: { intercept: "~q" } });
+  closeAfter(t, proxy, origin);
+  const pending = viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/`);
+  const id = await waitIntercepted(proxy);
+  assert.equal(await run(proxy, `flow.encode.toggle ${id} response`), "flow.encode.toggle: no response to change (the flow has none)");
+  assert.equal(proxy.engine.store.get(id)!.modified(), false);
+  await run(proxy, "flow.resume @all");
+  assert.equal((await pending).body.toString(), "ok");
+});
+
 test("flow.encode.toggle encodes a plain body with deflate (z in the flow view); V reverts it", { timeout: 15_000 }, async (t) => {
   const { proxy, pending, id } = await pausedResponse(t, "/plain");
   assert.equal(await run(proxy, `flow.encode.toggle ${id} response`), "toggled the encoding of 1 flow");
