@@ -675,11 +675,7 @@ export class Controller {
         const options = new Map(this._state.options);
         for (const o of ev.changed) options.set(o.name, o);
         this.set({ options, viewFilter: options.get("view_filter")?.value ?? this._state.viewFilter });
-        // A view filter set (or cleared) other than by the toggle replaces the one the toggle parked.
-        if (ev.changed.some((o) => o.name === "view_filter")) {
-          if (this.togglingFilterOff) this.togglingFilterOff = false;
-          else if (this._state.pausedViewFilter !== undefined) this.set({ pausedViewFilter: undefined });
-        }
+        if (ev.changed.some((o) => o.name === "view_filter")) this.viewFilterSet();
         this.applyViewOptions();
         break;
       }
@@ -985,8 +981,7 @@ export class Controller {
    * Returns what ends it; a line that sets no view filter gets a no-op.
    */
   private filterBusy(line: string): () => void {
-    const [name, option] = tokenize(line, true);
-    if (name?.value !== "set" || option?.value !== "view_filter") return () => undefined;
+    if (!setsViewFilter(line)) return () => undefined;
     const timer = setTimeout(() => this.set({ filtering: true }), FILTER_BUSY_MS);
     return () => {
       clearTimeout(timer);
@@ -1070,6 +1065,7 @@ export class Controller {
       () => this.scheduleReplayCounts(REPLAY_SETTLE_MS),
       () => undefined,
     );
+    if (setsViewFilter(line)) reply.then(() => this.viewFilterSet(), () => undefined);
     return reply;
   }
 
@@ -1228,6 +1224,17 @@ export class Controller {
     return `${name} = ${value}`;
   }
 
+  /**
+   * A view filter set (or cleared) other than by the toggle replaces the one the toggle parked: by
+   * an addon (the engine's options event), a command line (`f`) or the options screen. The last two
+   * count even when the value does not change, for which the engine sends no event: `f` emptied while
+   * the filter was toggled off cleared nothing, and left `[f off:…]` for T to bring back.
+   */
+  private viewFilterSet(): void {
+    if (this.togglingFilterOff) this.togglingFilterOff = false;
+    else if (this._state.pausedViewFilter !== undefined) this.set({ pausedViewFilter: undefined });
+  }
+
   /** Sets an option through the engine's registry (or the console's own), showing the error if it refuses. */
   async setOption(name: string, value: string): Promise<boolean> {
     try {
@@ -1270,6 +1277,7 @@ export class Controller {
 
   async submitOptionEdit(name: string, value: string): Promise<void> {
     const ok = await this.setOption(name, value);
+    if (ok && name === "view_filter") this.viewFilterSet();
     if (ok) {
       const top = this.top();
       if (top.kind === "options" && top.editing?.name === name) this.updateTop<ListScreen>((s) => ({ ...s, editing: undefined }));
@@ -2232,6 +2240,12 @@ export class Controller {
     if (top.kind !== "flowview") return undefined;
     return top.modes[top.tabs[top.tab]!.id] ?? this.defaultViewMode();
   }
+}
+
+/** Whether a command line sets the view filter (`f`'s prompt, a key bound to `set view_filter …`). */
+function setsViewFilter(line: string): boolean {
+  const [name, option] = tokenize(line, true);
+  return name?.value === "set" && option?.value === "view_filter";
 }
 
 function isPromiseLike(v: unknown): v is PromiseLike<unknown> {

@@ -234,7 +234,8 @@ export class FakeEngine implements EngineHandle {
     }
     const next = { ...o, value: v };
     this.options[i] = next;
-    this.emit({ t: "options", changed: [next] });
+    // As the real engine's registry does: a value set to what it was changes nothing, and says nothing.
+    if (v !== o.value) this.emit({ t: "options", changed: [next] });
     // As the real engine does: setting an intercept filter turns intercepting on, clearing it off.
     if (name === "intercept") {
       const j = this.options.findIndex((x) => x.name === "intercept_active");
