@@ -100,6 +100,19 @@ test("the info line names the options that change traffic, in mitmproxy's order,
   assert.deepEqual(flags, ["v [1/2 of 3]", "[Headers]", "[splayback:3]", "[Ignore:2]", "[i:~q]", "[t:~d app.test]", "[anticache:1m]", "[scripts:1]", "[W:out.pryx]"]);
 });
 
+test("the info line says when bodies show in another content view than auto, and when replayed responses keep their recorded dates, as mitmproxy's does", () => {
+  const options = new Map(
+    Object.entries({ console_default_contentview: "hex", anticache: "true", server_replay_refresh: "false", stream_large_bodies: "1m" }).map(([name, value]) => [name, { name, type: "str", value, default: "", help: "", choices: undefined } as OptionInfo]),
+  );
+  const state = { options, viewFilter: "", modes: ["regular"], replay: { client: 0, server: 0 } } as unknown as ConsoleState;
+  const flags = statusFlags(state, { shown: 1, total: 1, intercepted: 0, focus: 0 }, { reversed: false, markedOnly: false, follow: false, order: "size" }, { up: "^", down: "v" });
+  assert.deepEqual(flags, ["v [1/1]", "[contentview:hex]", "[o:size]", "[anticache:norefresh:1m]"]);
+  options.set("console_default_contentview", { ...options.get("console_default_contentview")!, value: "auto" });
+  options.set("server_replay_refresh", { ...options.get("server_replay_refresh")!, value: "true" });
+  const plain = statusFlags(state, { shown: 1, total: 1, intercepted: 0, focus: 0 }, { reversed: false, markedOnly: false, follow: false, order: "time" }, { up: "^", down: "v" });
+  assert.deepEqual(plain, ["v [1/1]", "[anticache:1m]"]);
+});
+
 test("the status line shows [splayback:N] and [cplayback:N] from the engine's replay counts, after a replay command and while they fall", async () => {
   const engine = new FakeEngine();
   const counts = { "replay.client.count": "0", "replay.server.count": "0" };

@@ -43,9 +43,18 @@ export function statusFlags(s: ConsoleState, counts: { shown: number; total: num
   // Sticky cookies and auth, by their flags' letters as mitmproxy shows them.
   if (opt("stickycookie")) out.push(`[t:${opt("stickycookie")}]`);
   if (opt("stickyauth")) out.push(`[u:${opt("stickyauth")}]`);
+  // Every body shown in another view than auto picks: said, as mitmproxy says it, or a forgotten hex looks like a broken JSON view.
+  const contentview = opt("console_default_contentview");
+  if (contentview && contentview !== "auto") out.push(`[contentview:${contentview}]`);
   if (view.order !== "time") out.push(`[o:${view.order}]`);
   if (view.follow) out.push("[follow]");
-  const switches = [opt("anticache") === "true" ? "anticache" : "", opt("anticomp") === "true" ? "anticomp" : "", opt("stream_large_bodies")].filter(Boolean);
+  const switches = [
+    opt("anticache") === "true" ? "anticache" : "",
+    opt("anticomp") === "true" ? "anticomp" : "",
+    // Recorded responses answer with their dates as recorded (mitmproxy's name for it).
+    opt("server_replay_refresh") === "false" ? "norefresh" : "",
+    opt("stream_large_bodies"),
+  ].filter(Boolean);
   if (switches.length) out.push(`[${switches.join(":")}]`);
   // Only the default, a lone "regular", goes unmentioned: among several modes it counts like any other.
   if (s.modes.length === 1 && s.modes[0] !== "regular") out.push(`[${s.modes[0]}]`);
