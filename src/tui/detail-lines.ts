@@ -192,7 +192,8 @@ function responseTab(d: FlowDetail, o: TabOptions): TabContent {
     if (s.error) lines.push([{ text: `Error: ${s.error}`, style: "error" }]);
     else if (s.interceptedAt === "request") lines.push([{ text: "No response yet: the request is intercepted. Press a to resume it.", style: "dim" }]);
     else if (s.live) lines.push([{ text: "Waiting for the response…", style: "dim" }]);
-    else lines.push([{ text: "No response.", style: "dim" }]);
+    // A flow made with `n` or loaded without its answer: what to do next, as mitmproxy says it (and `r` sends it).
+    else lines.push([{ text: "No response. Press e and edit any aspect to add one, or r to send the request.", style: "dim" }]);
     return { lines, viewName: undefined, cut: false };
   }
   const lines: Line[] = [[{ text: `${r.httpVersion} ${r.status} ${escapeAscii(shownReason(r.status, r.reason, r.httpVersion))}`.trimEnd(), style: "heading" }], ...headerLines(r.headers), []];

@@ -604,3 +604,17 @@ test("the flow's line keeps its size and duration when the URL has wide characte
     h.unmount();
   }
 });
+
+test("a flow with no response and none coming says how to add one, as mitmproxy's flow view does", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add([makeFlow({ seq: 1, status: undefined, reason: undefined, live: false, duration: undefined })]);
+    await waitForText(h, "[1/1]");
+    await press(h, KEY.enter);
+    const f = await press(h, KEY.tab);
+    assert.match(f, /\[Response\]/);
+    assert.match(f, /^No response\. Press e and edit any aspect to add one, or r to send the request\.$/m);
+  } finally {
+    h.unmount();
+  }
+});
