@@ -356,3 +356,23 @@ test("multipart form grid (mitmproxy's e choice): a row per part; written back, 
   const own = /boundary=(\S+)$/.exec(ct[1])![1]!;
   assert.deepEqual(parseMultipart(made.requestBody!, own).map((p) => [p.name, p.content.toString()]), [["k", "v"]]);
 });
+
+test("a cell with CJK text being edited stays in its column: the row is not pushed off the screen", async () => {
+  const h = await renderConsole({ height: 30 });
+  try {
+    await showFlows(h, [makeFlow({ seq: 1, path: "/q?name=日本語テキスト&x=1" })]);
+    await editPart(h, "6");
+    await waitForText(h, "Edit Query");
+    await press(h, "l");
+    const f = await press(h, KEY.enter);
+    const row = f.split("\n").find((l) => l.startsWith(">> name"))!;
+    assert.match(row, /^>> name +日本語テキスト *$/, "the value, then spaces to the edge, no ellipsis");
+    const typed = await press(h, "🎉");
+    assert.match(typed.split("\n").find((l) => l.startsWith(">> name"))!, /^>> name +日本語テキスト🎉 *$/);
+    // The cursor on the emoji draws the emoji, not half of its surrogate pair.
+    const onEmoji = await press(h, KEY.left);
+    assert.match(onEmoji.split("\n").find((l) => l.startsWith(">> name"))!, /^>> name +日本語テキスト🎉 *$/);
+  } finally {
+    h.unmount();
+  }
+});

@@ -2,8 +2,8 @@
 import { Box, Text } from "ink";
 import type { FlowSummary } from "../../protocol.ts";
 import type { GridEditorScreen, TextEditorScreen } from "../edit/screens.ts";
-import { padEnd, sanitize, truncEnd } from "../format.ts";
-import { visibleSlice, type LineState } from "../line-edit.ts";
+import { columns, padEnd, sanitize, truncEnd } from "../format.ts";
+import { charAt, visibleSlice, type LineState } from "../line-edit.ts";
 import { paint, useTheme } from "../theme.ts";
 
 function TitleLine({ title, flow, hint, width }: { title: string; flow: FlowSummary | undefined; hint: string; width: number }) {
@@ -20,15 +20,22 @@ function TitleLine({ title, flow, hint, width }: { title: string; flow: FlowSumm
   );
 }
 
-/** A line being edited, scrolled so the cursor shows, the cursor drawn inverse. */
+/**
+ * A line being edited, scrolled so the cursor shows, the cursor drawn inverse. Filled to `width`
+ * in columns, and the cursor on a whole character: a CJK value counted in UTF-16 units pushed the
+ * cell past its column and the row off the screen, and an emoji under the cursor was half drawn.
+ */
 export function EditingText({ line, width }: { line: LineState; width: number }) {
   const { text, cursor } = visibleSlice(line, width);
   const shown = sanitizeSameWidth(text);
+  const before = shown.slice(0, cursor);
+  const at = charAt(shown, cursor);
+  const after = shown.slice(cursor + at.length);
   return (
     <Text>
-      {shown.slice(0, cursor)}
-      <Text inverse>{shown[cursor] ?? " "}</Text>
-      {padEnd(shown.slice(cursor + 1), Math.max(0, width - cursor - 1), "")}
+      {before}
+      <Text inverse>{at || " "}</Text>
+      {padEnd(after, Math.max(0, width - columns(before) - columns(at || " ")), "")}
     </Text>
   );
 }
