@@ -376,3 +376,15 @@ test("a cell with CJK text being edited stays in its column: the row is not push
     h.unmount();
   }
 });
+
+test("a CJK key gets the columns it takes in the grid, not half of them", async () => {
+  const h = await renderConsole({ height: 30 });
+  try {
+    await showFlows(h, [makeFlow({ seq: 1, path: "/q?名前は日本語テキスト=1&x=2" })]);
+    await editPart(h, "6");
+    const g = await waitForText(h, "Edit Query");
+    assert.match(g, /^>> 名前は日本語テキスト +1$/m, g);
+  } finally {
+    h.unmount();
+  }
+});

@@ -49,7 +49,8 @@ function sanitizeSameWidth(s: string): string {
 export function GridEditorView({ screen, flow, width, height, bodyRows }: { screen: GridEditorScreen; flow: FlowSummary | undefined; width: number; height: number; bodyRows: number }) {
   const theme = useTheme();
   const g = screen.grid;
-  const keyW = Math.max(8, Math.min(Math.floor(width * 0.35), Math.max(g.columns[0]!.length, ...g.rows.map((r) => (r[0] ?? "").length)) + 2));
+  // In columns: a CJK key measured in UTF-16 units got half the room it needs, and was cut.
+  const keyW = Math.max(8, Math.min(Math.floor(width * 0.35), Math.max(columns(g.columns[0]!), ...g.rows.map((r) => columns(sanitize(r[0] ?? "")))) + 2));
   const valueW = Math.max(8, width - keyW - 4);
   const widths = [keyW, valueW];
   const enter = theme.glyphs.enter;
