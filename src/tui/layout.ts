@@ -13,10 +13,17 @@ export const OPTION_HELP_LINES = FOOTER_HELP_LINES + 2;
 
 export type ScreenKind = "flowlist" | "flowview" | "help" | "options" | "eventlog" | "commands" | "keybindings" | "grideditor" | "texteditor";
 
-/** Rows of a chooser overlay (border, title, choices), or 0 without one. */
+/** Rows of the screen a chooser leaves above it: the focused flow's row, or the flow view's own line, says what the choice is for. */
+const CHOOSER_CONTEXT_ROWS = 1;
+
+/**
+ * Rows of a chooser overlay (border, title, choices), or 0 without one. As tall as its choices
+ * where the screen has the rows, as mitmproxy's overlay is: capped at half the screen, the edit
+ * menu's 17 parts showed 9 at 80x24, the rest to scroll to.
+ */
 export function overlayHeight(choices: number | undefined, height: number): number {
   if (choices === undefined) return 0;
-  const max = Math.max(1, Math.floor(height / 2) - 3);
+  const max = Math.max(1, height - STATUS_LINES - CHOOSER_CONTEXT_ROWS - 3);
   return Math.min(choices, max) + 3;
 }
 

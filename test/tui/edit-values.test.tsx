@@ -32,8 +32,22 @@ test("e opens the Edit chooser with every part and a one-key shortcut for each",
   }
 });
 
-test("a chooser with more choices than rows says where it stands and which way the rest is; moving down shows the last", async () => {
+test("the edit chooser shows all its parts on a 24-row terminal, as mitmproxy's does, and the edited flow's row above it", async () => {
   const h = await renderConsole({ height: 24 });
+  try {
+    await showFlows(h, [makeFlow({ seq: 1, path: "/the-flow" })]);
+    const f = await press(h, "e");
+    assert.match(f, /Edit\.\.\. \(key or ⏎ to pick/, "no scroll position: nothing out of sight");
+    assert.ok(f.includes("raw response"), f);
+    assert.match(f.split("\n")[0]!, /^>>.*\/the-flow/);
+    await press(h, KEY.esc);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("a chooser with more choices than rows says where it stands and which way the rest is; moving down shows the last", async () => {
+  const h = await renderConsole({ height: 16 });
   try {
     await showFlows(h, [makeFlow({ seq: 1 })]);
     const f = await press(h, "e");
