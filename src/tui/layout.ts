@@ -13,8 +13,8 @@ export const OPTION_HELP_LINES = FOOTER_HELP_LINES + 2;
 
 export type ScreenKind = "flowlist" | "flowview" | "help" | "options" | "eventlog" | "commands" | "keybindings" | "grideditor" | "texteditor";
 
-/** Rows of the screen a chooser leaves above it: the focused flow's row, or the flow view's own line, says what the choice is for. */
-const CHOOSER_CONTEXT_ROWS = 1;
+/** Rows of the screen a chooser leaves above it: the focused flow's row, or the flow view's line and tabs, say what the choice is for. */
+const CHOOSER_CONTEXT_ROWS = 2;
 
 /**
  * Rows of a chooser overlay (border, title, choices), or 0 without one. As tall as its choices

@@ -41,6 +41,13 @@ test("the edit chooser shows all its parts on a 24-row terminal, as mitmproxy's 
     assert.ok(f.includes("raw response"), f);
     assert.match(f.split("\n")[0]!, /^>>.*\/the-flow/);
     await press(h, KEY.esc);
+    // Over the flow view, its line and its tabs stay in sight; the body gives way.
+    await press(h, KEY.enter);
+    const v = (await press(h, "e")).split("\n");
+    assert.match(v[0]!, /^GET https:\/\/api\.example\.com\/the-flow/);
+    assert.match(v[1]!, /\[Request\] +Response +Detail/);
+    assert.match(v[2]!, /^┌/);
+    await press(h, KEY.esc);
   } finally {
     h.unmount();
   }

@@ -22,7 +22,7 @@ function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
   // Columns, not UTF-16 units: a URL with CJK or emoji (or an error naming one) would push the size and duration off the line.
   const room = Math.max(10, width - columns(right) - 1);
   return (
-    <Box height={1} overflowY="hidden">
+    <Box height={1} flexShrink={0} overflowY="hidden">
       <Text wrap="truncate-end">
         <Text bold>{padEnd(left, room, theme.glyphs.ellipsis)}</Text>
         <Text color={paint(theme, STATUS_COLORS[cls])} bold={flow.intercepted}>
@@ -34,10 +34,11 @@ function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
   );
 }
 
+// The flow's line and the tabs keep their rows when a chooser leaves the view only two: the body gives way, not they.
 function TabBar({ screen }: { screen: FlowViewScreen }) {
   const theme = useTheme();
   return (
-    <Box height={1} overflowY="hidden">
+    <Box height={1} flexShrink={0} overflowY="hidden">
       <Text wrap="truncate-end">
         {screen.tabs.map((t, i) => {
           const active = i === screen.tab;
