@@ -93,6 +93,16 @@ test("response status line, header case, order and duplicates reach the client u
   assert.equal(got.toString("latin1"), `${response}\r\n\r\nhello`);
 });
 
+test("a status line with an empty reason phrase keeps the space before it (RFC 9112 4), as the server sent it", { timeout: 10_000 }, async (t) => {
+  const origin = await startRawOrigin(() => "HTTP/1.1 599 \r\nContent-Length: 2\r\n\r\nok");
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  const got = await rawExchange(proxy.port, `GET http://127.0.0.1:${origin.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`, {
+    until: (b) => b.toString().endsWith("ok"),
+  });
+  assert.equal(got.toString("latin1"), "HTTP/1.1 599 \r\nContent-Length: 2\r\n\r\nok");
+});
+
 test("an HTTP/1.0 request goes upstream as HTTP/1.0 with its headers unchanged", { timeout: 10_000 }, async (t) => {
   const origin = await startRawOrigin(() => "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
   const proxy = await startProxy();

@@ -59,7 +59,8 @@ export function requestHead(req: Request, fields: readonly (readonly [string, st
 /** The status line and fields; `flat` (`[name, value, ...]`) defaults to the response's own fields. */
 export function responseHead(res: Response, flat: readonly string[] = res.plainHeaders.flat): Buffer {
   const version = res.http_version.startsWith("HTTP/1") ? res.http_version : "HTTP/1.1";
-  return headBlock(`${version} ${res.status_code} ${shownReason(res.status_code, res.reason, res.http_version)}`.trimEnd(), flatLines(flat));
+  // The space after the code stays even when the phrase is empty: RFC 9112 4 requires it.
+  return headBlock(`${version} ${res.status_code} ${shownReason(res.status_code, res.reason, res.http_version)}`, flatLines(flat));
 }
 
 /** Whether a Transfer-Encoding value ends in chunked (RFC 9112 6.1: then the body is chunked). */
