@@ -461,6 +461,26 @@ test("Expect: 100-continue over HTTP/2 is answered, so a client that waits for i
   assert.equal(Buffer.concat(chunks).toString(), "the body expect=undefined");
 });
 
+test("an h2 client gets a 103 Early Hints with its Link header before the final response, from an HTTP/1.1 origin and from an h2 one", { timeout: 15_000 }, async (t) => {
+  const link = "</style.css>; rel=preload; as=style";
+  for (const protocols of ["h1", "h2"] as const) {
+    const origin = await startTlsOrigin((_req, res) => {
+      res.writeEarlyHints({ link });
+      res.end("final");
+    }, protocols);
+    const { session } = await h2SessionVia(t, origin);
+    const stream = session.request({ ":path": "/page" });
+    const interim: http2.IncomingHttpHeaders[] = [];
+    stream.on("headers", (h) => interim.push(h));
+    const final = await new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("response", resolve));
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    assert.equal(final[":status"], 200, protocols);
+    assert.equal(Buffer.concat(chunks).toString(), "final", protocols);
+    assert.deepEqual(interim.map((h) => [h[":status"], h["link"]]), [[103, link]], `${protocols} origin`);
+  }
+});
+
 test("a server that resets its stream right after the response's headers leaves an error, never a whole empty response", { timeout: 20_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => {
     const h2res = res as unknown as { stream: { respond(h: Record<string, string | number>): void; close(code: number): void } };

@@ -69,7 +69,8 @@ class H2Writer implements ClientWriter {
   }
 
   interim(res: Response): void {
-    if (!this.gone) this.stream.additionalHeaders({ ":status": res.status_code });
+    // With its fields: a 103's Link headers are what it is for.
+    if (!this.gone) this.stream.additionalHeaders(toH2Fields(res.headers, { ":status": res.status_code }));
   }
 
   continue100(): void {

@@ -9,6 +9,7 @@ import { streamBodyInto, type RequestBody, type ResponseSink, type UpstreamChann
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
 import { UpstreamError, serverClosed, serverName } from "./upstream.ts";
 import { watchEndStream } from "./h2-end-stream.ts";
+import type { MessageHead } from "../http1/parser.ts";
 
 /** An HTTP/2 session to a server that offered h2; requests of one client share it as streams. */
 export class H2Upstream implements UpstreamChannel {
@@ -94,13 +95,23 @@ export class H2Upstream implements UpstreamChannel {
     // What the response's Content-Length promised, and what came: a stream ended short is no response.
     let promised: number | undefined;
     let received = 0;
+    const head = (headers: http2.IncomingHttpHeaders, raw: string[] | undefined): MessageHead => {
+      const rawHeaders = raw ? fromH2Raw(raw) : Object.entries(headers).filter(([k]) => !k.startsWith(":")).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, String(v)]));
+      return { httpVersion: "HTTP/2.0", rawHeaders, method: "", url: "", statusCode: Number(headers[":status"] ?? 0), statusMessage: "", upgrade: false, keepAlive: true };
+    };
+    // Node reports a 1xx (103 Early Hints) as "headers" before the "response": it goes to the
+    // client as the interim response it is, as one from an HTTP/1 server does.
+    stream.on("headers", (headers, _flags, raw?: string[]) => {
+      const interim = head(headers, raw);
+      if (interim.statusCode >= 100 && interim.statusCode < 200) sink.onHead(interim);
+    });
     stream.on("response", (headers, _flags, raw?: string[]) => {
       gotHead = true;
-      const rawHeaders = raw ? fromH2Raw(raw) : Object.entries(headers).filter(([k]) => !k.startsWith(":")).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, String(v)]));
-      const status = Number(headers[":status"] ?? 0);
+      const final = head(headers, raw);
+      const status = final.statusCode;
       const length = String(headers["content-length"] ?? "");
       if (!opts.expectNoBody && status !== 204 && status !== 304 && /^\d+$/.test(length)) promised = Number(length);
-      sink.onHead({ httpVersion: "HTTP/2.0", rawHeaders, method: "", url: "", statusCode: status, statusMessage: "", upgrade: false, keepAlive: true });
+      sink.onHead(final);
     });
     let trailers: string[] = [];
     stream.on("trailers", (_h, _f, raw?: string[]) => {
