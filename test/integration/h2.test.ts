@@ -839,6 +839,19 @@ test("an HTTP/2 response's flow has reason \"\" (HTTP/2 has no reason phrase), a
   assert.equal(tab[0], "HTTP/2.0 200 OK");
 });
 
+test("an HTTP/2 response's dump line names the standard phrase of codes beyond the common few (410 Gone, 422, 451), as mitmdump names them", { timeout: 15_000 }, async (t) => {
+  const { formatFlowLine } = await import("../../src/dump.ts");
+  const origin = await startTlsOrigin((req, res) => {
+    res.statusCode = Number(req.path.slice(1));
+    res.end();
+  }, "h2");
+  const { proxy, session } = await h2SessionVia(t, origin);
+  const codes = [410, 422, 451];
+  for (const code of codes) assert.equal((await h2Request(session, { path: `/${code}` })).status, code);
+  const lines = (await proxy.waitFinished(codes.length)).map((f) => formatFlowLine(f).replace(/ 0b .*/, ""));
+  assert.deepEqual(lines.map((l) => l.slice(l.indexOf("<< "))).sort(), ["<< HTTP/2.0 410 Gone", "<< HTTP/2.0 422 Unprocessable Content", "<< HTTP/2.0 451 Unavailable For Legal Reasons"]);
+});
+
 test("an HTTP/1.1 response keeps the reason its server sent, exactly: its own phrase, and an empty one stays empty (no \"OK\" put in)", { timeout: 15_000 }, async (t) => {
   const { startRawOrigin, viaProxy } = await import("../helpers/origin.ts");
   const origin = await startRawOrigin((req) => (req.startsWith("GET /empty") ? "HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\nok" : "HTTP/1.1 200 Fine Thanks\r\nContent-Length: 2\r\n\r\nok"));
