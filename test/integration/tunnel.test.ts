@@ -471,6 +471,29 @@ test("tcp_hosts, mitmproxy's generic TCP SSL mode: a TCP flow whose TLS is inter
   socket.end();
 });
 
+test("a TLS client that agrees no HTTP protocol (no ALPN, or only its own, as an MQTT client's) and sends what is not HTTP is relayed as TCP over TLS, as mitmproxy relays it; the server is offered the client's protocol", { timeout: 15_000 }, async (t) => {
+  const cert = originCertificate();
+  const offered: string[][] = [];
+  const origin = tls.createServer({ key: cert.keyPem, cert: cert.certPem, ALPNCallback: ({ protocols }) => (offered.push(protocols), protocols[0]) }, (s) => {
+    s.on("error", () => undefined);
+    s.on("data", (d: Buffer) => s.write(Buffer.concat([Buffer.from("echo:"), d])));
+  });
+  origin.on("secureConnection", (s) => s.alpnProtocol || offered.push([]));
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const proxy = await startProxy({ options: { ssl_insecure: "true" } });
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => origin.close(() => r())) });
+  for (const alpn of [[], ["mqtt"]]) {
+    const socket = await tlsViaProxy(proxy.port, { target: `127.0.0.1:${portOf(origin)}`, servername: "broker.test", alpn });
+    assert.equal(socket.alpnProtocol || "", alpn[0] ?? "", "the client's own protocol is agreed");
+    socket.write("\x10\x0cMQTT connect");
+    assert.equal((await readBytes(socket, 17)).toString("latin1"), "echo:\x10\x0cMQTT connect");
+    socket.end();
+  }
+  const flows = await proxy.waitFinished(2);
+  assert.deepEqual(flows.map((f) => f.type), ["tcp", "tcp"]);
+  assert.deepEqual(offered, [[], ["mqtt"]]);
+});
+
 test("tcp_hosts: a client that takes its time to start TLS is still intercepted (its server, silent, does not speak first)", { timeout: 15_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("late but decrypted"));
   const proxy = await startProxy({ options: { tcp_hosts: `:${origin.port}$`, ssl_insecure: "true" } });

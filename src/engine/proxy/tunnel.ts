@@ -25,6 +25,21 @@ export type TunnelStart = (socket: net.Socket, initial: Buffer) => void;
 
 export type HttpStarter = (socket: net.Socket, client: Client, target: ConnectionTarget, initial: Buffer | undefined) => void;
 
+/** The ALPN names of the HTTP/1 side. */
+const HTTP1_ALPN = ["http/1.1", "http/1.0"];
+
+/**
+ * The protocol pryx agrees with an intercepted client by ALPN: h2 (with http2 on), else an
+ * HTTP/1 one (http/1.0 too: curl --http1.0 offers only it), else the client's own first choice,
+ * whose bytes its first ones then decide on (byDecryptedBytes); refusing it
+ * (no_application_protocol) ended the handshake.
+ */
+export function chooseAlpn(offers: readonly string[], http2: boolean): string | undefined {
+  if (http2 && offers.includes("h2")) return "h2";
+  // h2 with http2 off is refused, as before: its bytes would be neither HTTP/1 nor a relay's.
+  return HTTP1_ALPN.find((p) => offers.includes(p)) ?? offers.find((p) => p !== "h2");
+}
+
 /** The start of an HTTP/1 request line. */
 export const HTTP_START = /^[A-Z]{3,10} [^ ]/;
 /** HTTP/2's connection preface: h2c with prior knowledge, which pryx relays as TCP, as mitmproxy does (it cannot read it as HTTP/1). */
@@ -342,7 +357,8 @@ export class Tunnel {
 
   /** TCP to the tunnel's server (through the upstream proxy in upstream mode); server_disconnected when it closes. */
   private async openTcp(client: Client, server: Server, secure = false): Promise<net.Socket> {
-    const socket = await openServer(this.ctx, client, server, secure, [], true);
+    // Over TLS, the server is offered the protocol the client agreed with pryx (an MQTT broker may require it).
+    const socket = await openServer(this.ctx, client, server, secure, secure && client.alpn ? [client.alpn] : [], true);
     socket.on("close", () => serverClosed(this.ctx, client, server));
     return socket;
   }
@@ -502,9 +518,7 @@ export class Tunnel {
     const tlsSocket = new tls.TLSSocket(socket, {
       isServer: true,
       secureContext: context ?? provider.contextFor(dest.host),
-      // http/1.0 last: a client that offers only it (curl --http1.0) was refused the handshake
-      // (no_application_protocol); HTTP/1.0 is what pryx's HTTP/1 side speaks anyway.
-      ...(stream ? {} : { ALPNProtocols: this.ctx.options.get<boolean>("http2") ? ["h2", "http/1.1", "http/1.0"] : ["http/1.1", "http/1.0"] }),
+      ...(stream ? {} : { ALPNCallback: ({ protocols }: { protocols: string[] }) => chooseAlpn(protocols, this.ctx.options.get<boolean>("http2")) }),
       ...(named && context ? {} : { SNICallback: selectBySni }),
       // mitmproxy's request_client_cert: ask for a certificate, take whatever comes (or none).
       ...(askClientCert ? { requestCert: true, rejectUnauthorized: false } : {}),
@@ -541,13 +555,30 @@ export class Tunnel {
         if (tlsSocket.destroyed) return void clientDisconnected(this.ctx.addons, client);
         if (stream) stream(tlsSocket);
         else if (tlsSocket.alpnProtocol === "h2") new Http2Connection(this.ctx, tlsSocket, client, dest).start();
-        else this.startHttp(tlsSocket, client, dest, undefined);
+        else if (tlsSocket.alpnProtocol && HTTP1_ALPN.includes(tlsSocket.alpnProtocol)) this.startHttp(tlsSocket, client, dest, undefined);
+        else this.byDecryptedBytes(tlsSocket, client, dest);
       };
       // The requests wait for the hook, as in mitmproxy; without an addon for it, no detour.
       if (this.ctx.addons.wants("tls_established_client")) void this.ctx.addons.trigger("tls_established_client", tlsData()).then(serve);
       else serve();
     });
     // No resume(): the TLSSocket reads the buffered ClientHello on its own; a flowing socket would drop it.
+  }
+
+  /**
+   * A client that agreed no HTTP protocol by ALPN (it offered none, as openssl s_client, or only
+   * others, as an MQTT or IMAP client may): its first decrypted bytes decide, as a plain
+   * tunnel's do, and what is not HTTP is relayed as TCP over TLS to the server, as mitmproxy
+   * relays it. Before, all of it was read as HTTP and answered with a 400.
+   */
+  private byDecryptedBytes(decrypted: tls.TLSSocket, client: Client, dest: ConnectionTarget): void {
+    this.onFirstBytes(decrypted, client, Buffer.alloc(0), (first) => {
+      const taken: LayerName = HTTP_START.test(first.subarray(0, 16).toString("latin1")) || !this.ctx.options.get<boolean>("rawtcp") ? "http" : "tcp";
+      this.nextLayer(decrypted, client, dest, first, taken, (layer) => {
+        if (layer === "tcp") void this.relayTcp(decrypted, client, dest, first, dest.scheme === "https");
+        else this.startPlainHttp(decrypted, client, dest, first);
+      });
+    });
   }
 
   /** A raw TCP relay recorded as a TCPFlow with tcp_start, tcp_message, tcp_end or tcp_error; `secure`: TLS to the server. */
