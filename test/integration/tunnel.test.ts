@@ -494,6 +494,34 @@ test("a TLS client that agrees no HTTP protocol (no ALPN, or only its own, as an
   assert.deepEqual(offered, [[], ["mqtt"]]);
 });
 
+test("a TLS client with no HTTP protocol agreed that says nothing (IMAPS, SMTPS: the server speaks first) gets the server's greeting, relayed as TCP over TLS; one that then sends HTTP still makes an HTTP flow", { timeout: 15_000 }, async (t) => {
+  const cert = originCertificate();
+  const greeter = tls.createServer({ key: cert.keyPem, cert: cert.certPem }, (s) => {
+    s.on("error", () => undefined);
+    s.write("* OK IMAP4rev1 ready\r\n");
+    s.on("data", (d: Buffer) => s.write(`a1 OK ${d.toString()}`));
+  });
+  await new Promise<void>((r) => greeter.listen(0, "127.0.0.1", r));
+  const web = await startTlsOrigin((_req, res) => res.end("late http"));
+  const proxy = await startProxy({ options: { ssl_insecure: "true" } });
+  closeAfter(t, proxy, web, { close: () => new Promise<void>((r) => greeter.close(() => r())) });
+  const imap = await tlsViaProxy(proxy.port, { target: `127.0.0.1:${portOf(greeter)}`, servername: "imap.test", alpn: [] });
+  assert.equal((await readBytes(imap, 22)).toString(), "* OK IMAP4rev1 ready\r\n");
+  imap.write("LOGIN\r\n");
+  assert.equal((await readBytes(imap, 13)).toString(), "a1 OK LOGIN\r\n");
+  imap.end();
+  const slow = await tlsViaProxy(proxy.port, { target: `127.0.0.1:${web.port}`, servername: "app.test", alpn: [] });
+  await new Promise((r) => setTimeout(r, 300));
+  slow.write("GET /x HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n");
+  assert.match(await new Promise<string>((resolve) => {
+    let got = "";
+    slow.on("data", (d: Buffer) => (got += d.toString()));
+    slow.on("close", () => resolve(got));
+  }), /^HTTP\/1\.1 200 OK\r\n[^]*late http$/);
+  const flows = await proxy.waitFinished(2);
+  assert.deepEqual(flows.map((f) => f.type).sort(), ["http", "tcp"]);
+});
+
 test("tcp_hosts: a client that takes its time to start TLS is still intercepted (its server, silent, does not speak first)", { timeout: 15_000 }, async (t) => {
   const origin = await startTlsOrigin((_req, res) => res.end("late but decrypted"));
   const proxy = await startProxy({ options: { tcp_hosts: `:${origin.port}$`, ssl_insecure: "true" } });

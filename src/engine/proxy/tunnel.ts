@@ -572,12 +572,49 @@ export class Tunnel {
    * relays it. Before, all of it was read as HTTP and answered with a 400.
    */
   private byDecryptedBytes(decrypted: tls.TLSSocket, client: Client, dest: ConnectionTarget): void {
-    this.onFirstBytes(decrypted, client, Buffer.alloc(0), (first) => {
+    const decide = (first: Buffer): void => {
       const taken: LayerName = HTTP_START.test(first.subarray(0, 16).toString("latin1")) || !this.ctx.options.get<boolean>("rawtcp") ? "http" : "tcp";
       this.nextLayer(decrypted, client, dest, first, taken, (layer) => {
         if (layer === "tcp") void this.relayTcp(decrypted, client, dest, first, dest.scheme === "https");
-        else this.startPlainHttp(decrypted, client, dest, first);
+        else {
+          // A server connection opened while the client was silent is no HTTP connection.
+          this.ctx.eagerServers.drop(client);
+          this.startPlainHttp(decrypted, client, dest, first);
+        }
       });
+    };
+    this.onFirstBytes(decrypted, client, Buffer.alloc(0), (first) => (first.length ? decide(first) : void this.connectForSilentTlsClient(decrypted, client, dest, decide)), SILENT_CLIENT_MS);
+  }
+
+  /**
+   * byDecryptedBytes' client said nothing after its handshake: its server may speak first (IMAPS,
+   * SMTPS, POP3S), as a plain tunnel's may (connectForSilentClient). The server is connected
+   * over TLS, and the first side to speak decides: the server's greeting is relayed as TCP on
+   * that connection, the client's bytes decide as they would have. A server that cannot be
+   * reached leaves it to the client, whose relay then fails with the reason.
+   */
+  private async connectForSilentTlsClient(decrypted: tls.TLSSocket, client: Client, dest: ConnectionTarget, decide: (first: Buffer) => void): Promise<void> {
+    let clientGone = false;
+    const onClose = (): void => void (clientGone = true);
+    decrypted.once("close", onClose);
+    const server = new Server([dest.host, dest.port]);
+    const socket = await this.openTcp(client, server, dest.scheme === "https").catch(() => undefined);
+    decrypted.off("close", onClose);
+    if (clientGone || decrypted.destroyed) {
+      socket?.destroy();
+      return clientDisconnected(this.ctx.addons, client);
+    }
+    if (!socket) return this.onFirstBytes(decrypted, client, Buffer.alloc(0), decide);
+    socket.on("error", () => undefined);
+    // Where relayTcp's connectTcp takes it from, as an eager connection.
+    this.ctx.eagerServers.put(client, { server, socket });
+    this.firstToSpeak(decrypted, socket, {
+      client: decide,
+      server: () => void this.relayTcp(decrypted, client, dest, Buffer.alloc(0), dest.scheme === "https"),
+      gone: () => {
+        this.ctx.eagerServers.drop(client);
+        void clientDisconnected(this.ctx.addons, client);
+      },
     });
   }
 
