@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
+import { hookRecorder } from "../helpers/hook-recorder.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 import type { FlowDetail, FlowSummary } from "../../src/protocol.ts";
@@ -352,6 +353,22 @@ test("an h2 client resetting a stream resets the server's stream too; the flow s
   // The session's other streams still work.
   const res = await h2Request(session, { path: "/events-again" }).catch((e: Error) => e);
   assert.ok(!(res instanceof Error));
+});
+
+test("an h2 client that goes away with a request in progress: the flow's error hook, then client_disconnected, as over HTTP/1 and in mitmproxy", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => {
+    res.writeHead(200);
+    res.write("never ends");
+  }, "h2");
+  const { addon, hooks } = hookRecorder("error", "client_disconnected");
+  const { proxy, session } = await h2SessionVia(t, origin, [addon]);
+  session.request({ ":path": "/slow" }).on("error", () => undefined);
+  while (origin.requests.length === 0) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+  session.destroy();
+  await waitUntil(() => hooks.length === 2, "both hooks");
+  assert.deepEqual(hooks, ["error", "client_disconnected"]);
+  assert.equal((await proxy.waitFinished(1))[0]?.error, "client reset the stream");
 });
 
 test("a stream reset before any response, by the client or by the server, ends the flow with an error", { timeout: 15_000 }, async (t) => {

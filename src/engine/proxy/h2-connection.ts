@@ -8,7 +8,7 @@ import { FlowError } from "../flow/flow.ts";
 import { Server, formatAddress, type Client } from "../flow/connection.ts";
 import { Incoming } from "./incoming.ts";
 import { UpstreamPool } from "./pool.ts";
-import { HttpExchange, type ClientWriter } from "./exchange.ts";
+import { HttpExchange, errorHook, type ClientWriter } from "./exchange.ts";
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
 import { acceptedBasic } from "./proxy-credentials.ts";
@@ -260,7 +260,11 @@ export class Http2Connection {
     this.disconnected = true;
     this.pool.release();
     this.ctx.connections.delete(this);
-    void clientDisconnected(this.ctx.addons, this.client);
+    // mitmproxy's order, as over HTTP/1: the error hook of each flow the client left in progress
+    // (its stream's close set the error), then client_disconnected. The exchanges' own error
+    // hooks came after it.
+    const failed = [...this.live].filter((f) => f.error);
+    void Promise.all(failed.map((f) => errorHook(this.ctx, f))).then(() => clientDisconnected(this.ctx.addons, this.client));
   }
 
   close(reason: string): void {
