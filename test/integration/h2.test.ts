@@ -13,6 +13,7 @@ import type { Addon } from "../../src/engine/hooks/hooks.ts";
 import type { HTTPFlow } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { hookRecorder } from "../helpers/hook-recorder.ts";
+import { Headers } from "../../src/engine/flow/headers.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 import type { FlowDetail, FlowSummary } from "../../src/protocol.ts";
@@ -369,6 +370,22 @@ test("an h2 client that goes away with a request in progress: the flow's error h
   await waitUntil(() => hooks.length === 2, "both hooks");
   assert.deepEqual(hooks, ["error", "client_disconnected"]);
   assert.equal((await proxy.waitFinished(1))[0]?.error, "client reset the stream");
+});
+
+test("headers an addon builds from bytes, as a script ported from mitmproxy does (Headers([(b\"x-tr\", b\"v\")])), reach the h2 client: response trailers here; they crashed the stream, which then hung", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("body"), "h2");
+  const addon: Addon = {
+    response(f: HTTPFlow) {
+      if (f.response) f.response.trailers = new Headers([[Buffer.from("x-tr"), Buffer.from("v\xff", "latin1")]]);
+    },
+  };
+  const { session } = await h2SessionVia(t, origin, [addon]);
+  const stream = session.request({ ":path": "/t" });
+  const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  assert.equal(Buffer.concat(chunks).toString(), "body");
+  assert.equal(Buffer.from(String((await trailers)["x-tr"]), "latin1").toString("latin1"), "v\xff");
 });
 
 test("a stream reset before any response, by the client or by the server, ends the flow with an error", { timeout: 15_000 }, async (t) => {

@@ -24,6 +24,8 @@ import { fieldProxy } from "./field-proxy.ts";
 import { decodeSurrogateEscape, encodeSurrogateEscape } from "../../urlencoded.ts";
 
 export type HeaderField = [name: string, value: string];
+/** A field as bytes, as a script ported from mitmproxy gives it (`[Buffer.from("name"), Buffer.from("value")]`). */
+export type BytesField = readonly [name: string | Uint8Array, value: string | Uint8Array];
 
 const ILLEGAL_VALUE = /[\r\n\0]/;
 /** RFC 9110 5.6.2 token: header names, methods. */
@@ -38,7 +40,9 @@ const NON_ASCII = /[^\u0000-\u007f]/;
  * U+DC80–U+DCFF the byte it stands for, as mitmproxy encodes a str value ("utf-8",
  * "surrogateescape"). Any other lone surrogate, which Python refuses, becomes EF BF BD (U+FFFD).
  */
-export function headerBytes(text: string): string {
+export function headerBytes(text: string | Uint8Array): string {
+  // Bytes are taken as they are, as mitmproxy's Headers([(b"name", b"value")]) takes them.
+  if (typeof text !== "string") return Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString("latin1");
   return NON_ASCII.test(text) ? encodeSurrogateEscape(text).toString("latin1") : text;
 }
 
@@ -133,7 +137,7 @@ export class Headers implements Iterable<HeaderField> {
   readonly [PLAIN]: Headers = this;
 
   /** Text fields, as an addon gives them (`Response.make(200, "", {"X-Name": "José"})`): stored as their UTF-8. */
-  constructor(fields: Iterable<HeaderField> | Record<string, string> = []) {
+  constructor(fields: Iterable<HeaderField | BytesField> | Record<string, string> = []) {
     this.raw = isIterable(fields) ? flatten(fields, headerBytes) : flattenRecord(fields);
     // eslint-disable-next-line no-constructor-return
     return new Proxy(this, HEADER_PROXY);
@@ -417,14 +421,14 @@ function same(name: string, lower: string): boolean {
   return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
 }
 
-function isIterable(x: unknown): x is Iterable<HeaderField> {
+function isIterable(x: unknown): x is Iterable<HeaderField | BytesField> {
   return typeof x === "object" && x !== null && Symbol.iterator in x;
 }
 
 const keepBytes = (s: string): string => s;
 
 /** Pairs to the flat form, each name and value through `toBytes` (`headerBytes` for text, `keepBytes` for bytes). */
-function flatten(fields: Iterable<HeaderField>, toBytes: (s: string) => string): string[] {
+function flatten<T>(fields: Iterable<readonly [T, T]>, toBytes: (s: T) => string): string[] {
   if (!Array.isArray(fields)) {
     const out: string[] = [];
     for (const f of fields) out.push(internHeaderName(toBytes(f[0])), toBytes(f[1]));
@@ -432,10 +436,10 @@ function flatten(fields: Iterable<HeaderField>, toBytes: (s: string) => string):
   }
   // Sized up front: a push-grown array keeps up to half again its length as spare
   // capacity, and these arrays live as long as their flow.
-  const pairs: readonly HeaderField[] = fields;
+  const pairs: readonly (readonly [T, T])[] = fields;
   const out = new Array<string>(pairs.length * 2);
   for (let i = 0; i < pairs.length; i++) {
-    const f = pairs[i] as HeaderField;
+    const f = pairs[i] as readonly [T, T];
     out[2 * i] = internHeaderName(toBytes(f[0]));
     out[2 * i + 1] = toBytes(f[1]);
   }
