@@ -376,7 +376,7 @@ test("headers an addon builds from bytes, as a script ported from mitmproxy does
   const origin = await startTlsOrigin((_req, res) => res.end("body"), "h2");
   const addon: Addon = {
     response(f: HTTPFlow) {
-      if (f.response) f.response.trailers = new Headers([[Buffer.from("x-tr"), Buffer.from("v\xff", "latin1")]]);
+      if (f.response) f.response.trailers = new Headers(f.request.path === "/bad" ? [["bad name", "v"]] : [[Buffer.from("x-tr"), Buffer.from("v\xff", "latin1")]]);
     },
   };
   const { session } = await h2SessionVia(t, origin, [addon]);
@@ -386,6 +386,23 @@ test("headers an addon builds from bytes, as a script ported from mitmproxy does
   for await (const c of stream) chunks.push(c as Buffer);
   assert.equal(Buffer.concat(chunks).toString(), "body");
   assert.equal(Buffer.from(String((await trailers)["x-tr"]), "latin1").toString("latin1"), "v\xff");
+  // A trailer Node refuses to send (its name is no token) resets the stream rather than leaving it open.
+  const bad = session.request({ ":path": "/bad" });
+  const outcome = await new Promise<string>((resolve) => {
+    bad.on("error", (e: Error) => resolve(`error: ${e.message}`));
+    bad.on("close", () => resolve(`closed ${bad.rstCode}`));
+    bad.resume();
+  });
+  assert.match(outcome, /INTERNAL_ERROR|closed 2/);
+});
+
+test("a request trailer Node will not send to an h2 server (an addon's, its name no token) fails the flow with a 502, not a request left open", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => res.end(`got ${req.body.length}`), "h2");
+  const addon: Addon = { request: (f: HTTPFlow) => void (f.request.trailers = new Headers([["bad name", "v"]])) };
+  const { proxy, session } = await h2SessionVia(t, origin, [addon]);
+  const res = await h2Request(session, { path: "/up", method: "POST", body: Buffer.from("abc") });
+  assert.equal(res.status, 502);
+  assert.match((await proxy.waitFinished(1))[0]?.error ?? "", /INTERNAL_ERROR/);
 });
 
 test("a stream reset before any response, by the client or by the server, ends the flow with an error", { timeout: 15_000 }, async (t) => {

@@ -108,7 +108,13 @@ class H2Writer implements ClientWriter {
     this.stream.respond(fields, { waitForTrailers: true, ...RELAYED });
     this.stream.once("wantTrailers", () => {
       if (this.gone) return;
-      this.stream.sendTrailers(res.trailers ? toH2Fields(res.trailers, {}) : {});
+      try {
+        this.stream.sendTrailers(res.trailers ? toH2Fields(res.trailers, {}) : {});
+      } catch {
+        // A field Node will not send (an addon's trailer whose name is no token): thrown in this
+        // event, out of the exchange's reach, it left the stream open for good. Reset, the client knows.
+        this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      }
     });
   }
 

@@ -84,7 +84,15 @@ export class H2Upstream implements UpstreamChannel {
     );
     /** Ends the request; a stream that waits for trailers gets them (HTTP/2 sends them after the body). */
     const endWithTrailers = (last: Headers | undefined): void => {
-      if (waitsForTrailers) stream.once("wantTrailers", () => stream.sendTrailers(last ? toH2Fields(last, {}) : {}));
+      if (waitsForTrailers)
+        stream.once("wantTrailers", () => {
+          try {
+            stream.sendTrailers(last ? toH2Fields(last, {}) : {});
+          } catch {
+            // A trailer Node will not send (a name that is no token): reset, and the flow fails, rather than wait forever.
+            stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+          }
+        });
       stream.end();
     };
     const endedByServer = watchEndStream(stream);
