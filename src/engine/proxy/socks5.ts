@@ -1,4 +1,5 @@
 import type net from "node:net";
+import { canonicalIp } from "./original-destination.ts";
 
 /** SOCKS5 (RFC 1928) handshake, parsed from bytes without touching sockets. */
 export type Socks5Parse<T> = { kind: "incomplete" } | { kind: "error"; reply: Buffer | undefined; message: string } | ({ kind: "ok"; consumed: number } & T);
@@ -52,7 +53,8 @@ export function parseRequest(buf: Buffer): Socks5Parse<{ host: string; port: num
     if (buf.length < 22) return { kind: "incomplete" };
     const parts: string[] = [];
     for (let i = 0; i < 16; i += 2) parts.push(buf.readUInt16BE(4 + i).toString(16));
-    host = parts.join(":");
+    // RFC 5952's spelling (::1), as mitmproxy's ipaddress gives it: what ignore_hosts and the flow's URL see.
+    host = canonicalIp(parts.join(":"));
     at = 20;
   } else return { kind: "error", reply: reply(REPLY.addressNotSupported), message: `SOCKS5 address type ${atyp} is not supported` };
   return { kind: "ok", consumed: at + 2, host, port: buf.readUInt16BE(at) };

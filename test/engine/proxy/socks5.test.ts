@@ -5,6 +5,7 @@ import { parseGreeting, parseRequest, parseUserPass, REPLY } from "../../../src/
 import { startProxy } from "../../helpers/proxy.ts";
 import { startHttpOrigin } from "../../helpers/origin.ts";
 import type { Addon } from "../../../src/engine/hooks/hooks.ts";
+import type { HTTPFlow } from "../../../src/engine/flow/http.ts";
 import type { Socks5AuthData } from "../../../src/engine/flow/connection.ts";
 
 test("SOCKS5 greeting and requests parse from bytes, incomplete input waits for more", () => {
@@ -16,7 +17,7 @@ test("SOCKS5 greeting and requests parse from bytes, incomplete input waits for 
   assert.deepEqual(parseRequest(domain.subarray(0, 9)), { kind: "incomplete" });
   assert.deepEqual(parseRequest(Buffer.from([5, 1, 0, 1, 127, 0, 0, 1, 0, 80])), { kind: "ok", consumed: 10, host: "127.0.0.1", port: 80 });
   const v6 = Buffer.concat([Buffer.from([5, 1, 0, 4]), Buffer.from("00000000000000000000000000000001", "hex"), Buffer.from([1, 187])]);
-  assert.deepEqual(parseRequest(v6), { kind: "ok", consumed: 22, host: "0:0:0:0:0:0:0:1", port: 443 });
+  assert.deepEqual(parseRequest(v6), { kind: "ok", consumed: 22, host: "::1", port: 443 });
   const bind = parseRequest(Buffer.from([5, 2, 0, 1, 127, 0, 0, 1, 0, 80]));
   assert.equal(bind.kind, "error");
   assert.equal(bind.kind === "error" && bind.reply?.[1], REPLY.commandNotSupported);
@@ -28,7 +29,7 @@ test("SOCKS5 greeting and requests parse from bytes, incomplete input waits for 
  * A SOCKS5 client: greeting (no auth, or username/password with `creds`), CONNECT to the origin,
  * one GET. Resolves with what the origin answered, or "auth failed" when the proxy refused the credentials.
  */
-function socksGet(proxyPort: number, originPort: number, creds?: { user: string; pass: string }): Promise<string> {
+function socksGet(proxyPort: number, originPort: number, creds?: { user: string; pass: string }, address = Buffer.from([1, 127, 0, 0, 1])): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = net.connect(proxyPort, "127.0.0.1");
     let stage = creds ? -1 : 0;
@@ -37,7 +38,7 @@ function socksGet(proxyPort: number, originPort: number, creds?: { user: string;
       stage = 1;
       const port = Buffer.alloc(2);
       port.writeUInt16BE(originPort);
-      s.write(Buffer.concat([Buffer.from([5, 1, 0, 1, 127, 0, 0, 1]), port]));
+      s.write(Buffer.concat([Buffer.from([5, 1, 0]), address, port]));
     };
     s.on("connect", () => s.write(Buffer.from(creds ? [5, 1, 2] : [5, 1, 0])));
     s.on("data", (d: Buffer) => {
@@ -75,6 +76,27 @@ test("socks5 mode tunnels a client to the requested address and records the HTTP
   assert.match(answer, /socks saw \/via-socks$/);
   const [flow] = await proxy.waitFinished(1);
   assert.equal(flow?.url, `http://127.0.0.1:${origin.port}/via-socks`);
+});
+
+test("socks5 to an IPv6 address names it as RFC 5952 spells it, as mitmproxy does: the flow's host is ::1, not 0:0:0:0:0:0:0:1", { timeout: 10_000 }, async (t) => {
+  const origin = await new Promise<net.Server>((resolve) => {
+    const server = net.createServer((c) => {
+      c.on("error", () => undefined);
+      c.once("data", () => c.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nv6"));
+    });
+    server.listen(0, "::1", () => resolve(server));
+  });
+  const proxy = await startProxy({ options: { mode: "socks5" } });
+  t.after(async () => {
+    await proxy.stop();
+    await new Promise((r) => origin.close(r));
+  });
+  const port = (origin.address() as net.AddressInfo).port;
+  const answer = await socksGet(proxy.port, port, undefined, Buffer.concat([Buffer.from([4]), Buffer.from("00000000000000000000000000000001", "hex")]));
+  assert.match(answer, /v6$/);
+  const [flow] = await proxy.waitFinished(1);
+  const stored = proxy.engine.store.get(flow?.id ?? "") as HTTPFlow;
+  assert.deepEqual([stored.request.host, stored.server_conn.address?.[0]], ["::1", "::1"]);
 });
 
 test("socks5 to a passed-through host whose server is down replies 'connection refused', not success then a close", { timeout: 10_000 }, async (t) => {
