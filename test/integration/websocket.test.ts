@@ -495,3 +495,30 @@ test("pryx shutting down closes an open WebSocket with a close frame to each sid
   await waitUntil(() => clientSaw !== undefined && serverSaw !== undefined, "both sides closed");
   assert.deepEqual([clientSaw, serverSaw], [1001, 1001]);
 });
+
+test("a WebSocket server that drops its connection without a close frame: websocket_end, then server_disconnected once, as mitmproxy orders them", { timeout: 15_000 }, async (t) => {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise<void>((r) => wss.on("listening", () => r()));
+  // "drop" makes the server cut its TCP connection, no close frame.
+  wss.on("connection", (s) => s.on("message", (d) => (String(d) === "drop" ? s.terminate() : s.send(d))));
+  const order: string[] = [];
+  const addon: Addon = {
+    name: "order",
+    websocket_end: () => void order.push("websocket_end"),
+    server_disconnected: () => void order.push("server_disconnected"),
+    client_disconnected: () => void order.push("client_disconnected"),
+  };
+  const proxy = await startProxy({ addons: [addon] });
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => wss.close(() => r())) });
+  const socket = await tunnel(proxy.port, portOf(wss));
+  const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/`, { createConnection: () => socket });
+  await new Promise<void>((resolve, reject) => ws.once("open", () => resolve()).once("error", reject));
+  const closed = new Promise<void>((r) => ws.once("close", () => r()));
+  ws.on("error", () => undefined);
+  ws.send("drop");
+  await closed;
+  await waitUntil(() => order.includes("server_disconnected") && order.includes("websocket_end"), "both hooks");
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(order.indexOf("websocket_end") < order.indexOf("server_disconnected"), order.join(","));
+  assert.equal(order.filter((h) => h === "server_disconnected").length, 1, order.join(","));
+});

@@ -434,8 +434,8 @@ export class HttpConnection {
       return;
     }
     const rest = channel.rest;
-    const server = channel.detach();
     // The exchange decided (the websocket option) when the 101 came: a flow with a WebSocket is read as one.
+    const server = channel.detach(flow.websocket !== undefined);
     if (flow.websocket) {
       this.relay = new WebSocketRelay(this.ctx, flow, this.socket, server);
       void this.relay.start(inc.upgradeRest, rest);

@@ -352,7 +352,7 @@ export class H1Upstream implements UpstreamChannel {
     socket.on("data", (d: Buffer) => this.onData(d));
     socket.on("timeout", () => this.onSilence());
     socket.on("error", (err: Error & { code?: string }) => this.fail(this.described(err)));
-    socket.on("close", () => this.onClose());
+    socket.on("close", this.onSocketClose);
     socket.on("end", () => {
       // The server is done with it: a response read to this end is saved with its server CLOSED.
       this.server.connected = false;
@@ -535,6 +535,8 @@ export class H1Upstream implements UpstreamChannel {
     sink?.onError(err);
   }
 
+  private readonly onSocketClose = (): void => this.onClose();
+
   private onClose(): void {
     this.closed = true;
     if (this.sink && !this.responseDone) {
@@ -561,9 +563,14 @@ export class H1Upstream implements UpstreamChannel {
     return new UpstreamError(`${serverName(this.server)} closed the connection before the response was complete`);
   }
 
-  /** Hands the socket over for a relay after an upgrade; the caller now owns it. */
-  detach(): net.Socket {
+  /**
+   * Hands the socket over for a relay after an upgrade; the caller now owns it. `reportsClose`:
+   * the caller fires server_disconnected itself (`serverClosed`), after its own end hook, as a
+   * WebSocket's websocket_end comes before it in mitmproxy.
+   */
+  detach(reportsClose = false): net.Socket {
     this.socket.removeAllListeners("data");
+    if (reportsClose) this.socket.off("close", this.onSocketClose);
     this.parser?.close();
     this.parser = undefined;
     this.sink = undefined;

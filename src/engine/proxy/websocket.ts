@@ -9,6 +9,7 @@ import { endWhenIdle } from "./idle-timeout.ts";
 import { formatAddress } from "../flow/connection.ts";
 import { pythonBytesRepr } from "../../escapes.ts";
 import { now } from "../flow/now.ts";
+import { serverClosed } from "./upstream.ts";
 
 /** The parts of ws's framing classes pryx uses (ws exports them, its typings do not). */
 interface Receiver {
@@ -270,7 +271,8 @@ export class WebSocketRelay {
     flow.client_conn.connected = flow.server_conn.connected = false;
     flow.live = false;
     ctx.notify(flow);
-    void ctx.addons.trigger("websocket_end", flow);
+    // The server connection is reported closed after websocket_end, as mitmproxy orders them.
+    void ctx.addons.trigger("websocket_end", flow).then(() => serverClosed(ctx, flow.client_conn, flow.server_conn));
   }
 }
 
