@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { EngineHandle } from "./engine-client.ts";
 import { shownAt, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type MessageDetail, type StreamEvent } from "./protocol.ts";
 import { decodeSummaries } from "./summary-codec.ts";
@@ -91,7 +92,7 @@ export function streamMessageLines(content: Uint8Array, style: BodyStyle = {}): 
  * a text message with a few escape sequences in it is still text, shown escaped).
  */
 function isBinaryMessage(content: Uint8Array): boolean {
-  if (content.includes(0) || Buffer.from(content).toString("utf8").includes("\uFFFD")) return true;
+  if (content.includes(0) || !isUtf8(content)) return true;
   const head = content.subarray(0, 100);
   let control = 0;
   for (const c of head) if (c < 9 || (c > 13 && c < 32) || c === 127) control++;

@@ -1170,9 +1170,8 @@ export class Controller {
 
   private resolveFlowArg(arg: string | undefined, focus: string | undefined): string {
     if (arg === undefined || arg === "@focus") {
-      const id = focus;
-      if (id === undefined) throw new Error("no flow is in focus");
-      return id;
+      if (focus === undefined) throw new Error("no flow is in focus");
+      return focus;
     }
     if (!this.store.get(arg)) throw new Error(`no flow with id ${arg}`);
     return arg;
@@ -1384,8 +1383,7 @@ export class Controller {
     if (this._state.message) this.set({ message: undefined });
     this.history.add(line);
     this.reportHistoryProblem();
-    const opened = p.focusAtOpen !== undefined && this.store.get(p.focusAtOpen) ? p.focusAtOpen : undefined;
-    const running = this.run(line, true, opened ?? this.focusedId());
+    const running = this.run(line, true, this.promptFocus(p));
     // Only a console command's work holds the keys typed after Enter (see isEngineCommand).
     if (!this.isEngineCommand(line)) await running;
   }
@@ -1413,9 +1411,15 @@ export class Controller {
     this.set({ prompt: { ...p, line: le.line(lines[i]!), history: { index: i, prefix, draft }, completion: undefined } });
   }
 
+  /** The flow `@focus` means on a prompt's line: the one focused when it opened, while that flow is still there. */
+  private promptFocus(p: PromptState | undefined): string | undefined {
+    return p?.focusAtOpen !== undefined && this.store.get(p.focusAtOpen) ? p.focusAtOpen : this.focusedId();
+  }
+
   private editableParts(): string[] {
     try {
-      return this.editor.options(this.focusedId());
+      // Completed on the prompt: the parts of the flow its command will edit.
+      return this.editor.options(this.promptFocus(this._state.prompt));
     } catch {
       // No flow in focus: nothing to edit, so nothing to offer.
       return [];

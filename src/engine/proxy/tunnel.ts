@@ -257,12 +257,9 @@ export class Tunnel {
     const where = formatAddress([target.host, target.port]);
     this.ctx.log.debug(`${formatAddress(client.peername)}: the client said nothing for ${SILENT_CLIENT_MS} ms after the CONNECT: connecting to ${where}, whose server may speak first`);
     // The client's socket stays paused meanwhile: what it sends waits in it for the decision.
-    let clientGone = false;
-    const onClose = (): void => void (clientGone = true);
-    socket.once("close", onClose);
     const eager = await this.connectEagerly(client, target);
-    socket.off("close", onClose);
-    if (clientGone || socket.destroyed) {
+    // A client that closed meanwhile is destroyed by then.
+    if (socket.destroyed) {
       this.ctx.eagerServers.drop(client);
       return clientDisconnected(this.ctx.addons, client);
     }
@@ -277,12 +274,17 @@ export class Tunnel {
     const plain: ConnectionTarget = { scheme: "http", host: target.host, port: target.port, rewriteHost: false };
     const secure: ConnectionTarget = { ...plain, scheme: "https" };
     const start = first.subarray(0, 16).toString("latin1");
-    const taken: LayerName = this.isTls(first) ? "tls" : start.startsWith(H2_PREFACE) ? "tcp" : HTTP_START.test(start) || !this.ctx.options.get<boolean>("rawtcp") ? "http" : "tcp";
+    const taken: LayerName = this.isTls(first) ? "tls" : start.startsWith(H2_PREFACE) ? "tcp" : this.httpOrTcp(first);
     this.nextLayer(socket, client, target, first, taken, (layer) => {
       if (layer === "tls") this.onClientHello(socket, client, target, first, secure);
       else if (layer === "http") this.startPlainHttp(socket, client, plain, first);
       else void this.relayTcp(socket, client, target, first);
     });
+  }
+
+  /** Bytes that start an HTTP/1 request are HTTP; others a TCP relay, unless rawtcp is off. */
+  private httpOrTcp(first: Buffer): LayerName {
+    return HTTP_START.test(first.subarray(0, 16).toString("latin1")) || !this.ctx.options.get<boolean>("rawtcp") ? "http" : "tcp";
   }
 
   /**
@@ -573,8 +575,7 @@ export class Tunnel {
    */
   private byDecryptedBytes(decrypted: tls.TLSSocket, client: Client, dest: ConnectionTarget): void {
     const decide = (first: Buffer): void => {
-      const taken: LayerName = HTTP_START.test(first.subarray(0, 16).toString("latin1")) || !this.ctx.options.get<boolean>("rawtcp") ? "http" : "tcp";
-      this.nextLayer(decrypted, client, dest, first, taken, (layer) => {
+      this.nextLayer(decrypted, client, dest, first, this.httpOrTcp(first), (layer) => {
         if (layer === "tcp") void this.relayTcp(decrypted, client, dest, first, dest.scheme === "https");
         else {
           // A server connection opened while the client was silent is no HTTP connection.
@@ -594,13 +595,9 @@ export class Tunnel {
    * reached leaves it to the client, whose relay then fails with the reason.
    */
   private async connectForSilentTlsClient(decrypted: tls.TLSSocket, client: Client, dest: ConnectionTarget, decide: (first: Buffer) => void): Promise<void> {
-    let clientGone = false;
-    const onClose = (): void => void (clientGone = true);
-    decrypted.once("close", onClose);
     const server = new Server([dest.host, dest.port]);
     const socket = await this.openTcp(client, server, dest.scheme === "https").catch(() => undefined);
-    decrypted.off("close", onClose);
-    if (clientGone || decrypted.destroyed) {
+    if (decrypted.destroyed) {
       socket?.destroy();
       return clientDisconnected(this.ctx.addons, client);
     }
