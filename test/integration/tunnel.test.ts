@@ -881,3 +881,32 @@ test("connection_strategy=lazy: a TLS client slow to start its handshake after t
   assert.deepEqual(flows.map((f) => f.type), ["http"], "one HTTPS flow, no TCP relay");
   assert.equal(origin.connections, 1, "the request used the connection opened while the client was silent");
 });
+
+test("connection_strategy=lazy: a silent tunnel client whose server is down gets one server_connect and one server_connect_error, whether it then sends a request (its 502) or bytes to relay (tcp_error)", { timeout: 15_000 }, async (t) => {
+  const rec = hookRecorder("server_connect", "server_connect_error", "request", "error", "tcp_start", "tcp_error");
+  const proxy = await startProxy({ addons: [rec.addon] });
+  closeAfter(t, proxy);
+  const port = await deadPort();
+  const late = async (bytes: string): Promise<string> => {
+    const socket = await connectTunnel(proxy.port, `127.0.0.1:${port}`);
+    // Past the early connection pryx makes for a client that says nothing.
+    await proxy.waitLog(/the client said nothing for 100 ms after the CONNECT/);
+    await waitUntil(() => rec.hooks.includes("server_connect_error") || undefined, "the early connection's failure");
+    socket.write(bytes);
+    return new Promise<string>((resolve) => {
+      let text = "";
+      socket.on("data", (d: Buffer) => (text += d.toString())).on("close", () => resolve(text));
+    });
+  };
+  const reply = await late("GET /late HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n");
+  assert.match(reply, /^HTTP\/1\.1 502[\s\S]*connection refused/);
+  await waitUntil(() => rec.hooks.includes("error") || undefined, "the flow's error");
+  assert.deepEqual(rec.hooks, ["server_connect", "server_connect_error", "request", "error"]);
+  rec.hooks.length = 0;
+  proxy.logs.length = 0;
+  await late("hello\r\n");
+  await waitUntil(() => rec.hooks.includes("tcp_error") || undefined, "the TCP flow's error");
+  assert.deepEqual(rec.hooks, ["server_connect", "server_connect_error", "tcp_start", "tcp_error"]);
+  const tcp = proxy.engine.store.all().find((f) => f.type === "tcp") as TCPFlow;
+  assert.match(tcp.error?.msg ?? "", /connection refused/);
+});

@@ -26,6 +26,7 @@ export interface EarlyTls {
  */
 export class EagerServers {
   private readonly byClient = new WeakMap<Client, EagerServer>();
+  private readonly failures = new WeakMap<Client, Server>();
 
   put(client: Client, eager: EagerServer): void {
     this.byClient.set(client, eager);
@@ -52,6 +53,23 @@ export class EagerServers {
       return undefined;
     }
     return e;
+  }
+
+  /**
+   * An early connection (for a lazy tunnel's silent client) that failed, its reason in
+   * `server.error`: the tunnel's first use of that address fails with it rather than trying again,
+   * so server_connect and server_connect_error fire once for the one connection the client asked for.
+   */
+  putFailed(client: Client, server: Server): void {
+    this.failures.set(client, server);
+  }
+
+  /** The failed early connection to `address`, once: a later use tries afresh. */
+  takeFailed(client: Client, address: Address): Server | undefined {
+    const failed = this.failures.get(client);
+    if (!failed || formatAddress(failed.address ?? ["", 0]) !== formatAddress(address)) return undefined;
+    this.failures.delete(client);
+    return failed;
   }
 
   /** The client is gone: an eager connection nothing took is closed. */

@@ -3,7 +3,7 @@ import { clientFacts } from "./client-facts.ts";
 import type { HTTPFlow } from "../flow/http.ts";
 import type { ProxyContext } from "./context.ts";
 import type { UpstreamChannel } from "./channel.ts";
-import { H1Upstream, openServer, upstreamCredentialKey, useEagerServer } from "./upstream.ts";
+import { H1Upstream, UpstreamError, openServer, upstreamCredentialKey, useEagerServer } from "./upstream.ts";
 import { H2Upstream } from "./h2-upstream.ts";
 import { upstreamTls } from "./tls-settings.ts";
 
@@ -120,6 +120,12 @@ export class UpstreamPool {
     const key = `${this.client.proxy_mode}|${useTls ? "tls" : "tcp"}|${formatAddress(address)}|${name}|${alpn.join(",")}|${verify}|${from}|${upstreamCredentialKey(this.ctx, this.client)}`;
     const list = (this.channels.get(key) ?? []).filter((c) => !c.closed);
     this.channels.set(key, list);
+    // The tunnel's early connection that failed is this request's failure, not a second attempt.
+    const failed = fresh ? undefined : this.ctx.eagerServers.takeFailed(this.client, address);
+    if (failed) {
+      flow.server_conn = failed;
+      throw new UpstreamError(failed.error ?? `cannot connect to ${formatAddress(address)}`);
+    }
     // The tunnel's own server connection, opened at CONNECT (connection_strategy=eager), goes first.
     const eager = fresh ? undefined : this.ctx.eagerServers.take(this.client, address, useTls ? { name, alpn } : undefined);
     if (!fresh && !eager) {

@@ -251,7 +251,7 @@ export class Tunnel {
    * A lazy tunnel's client that has said nothing yet: its server is connected as an eager one
    * would be, and whichever side speaks first decides (`sniffEager`). A server that cannot be
    * reached leaves the decision to the client's first bytes, whose request or relay then fails
-   * with the reason as any lazy one does.
+   * with that reason, without connecting (and firing server_connect) a second time.
    */
   private async connectForSilentClient(socket: net.Socket, client: Client, target: Target): Promise<void> {
     const where = formatAddress([target.host, target.port]);
@@ -264,7 +264,10 @@ export class Tunnel {
       return clientDisconnected(this.ctx.addons, client);
     }
     // Unreachable: a client still silent a while later gets the TCP flow that records why.
-    if ("error" in eager) return this.onFirstBytes(socket, client, Buffer.alloc(0), (first) => this.byFirstBytes(socket, client, target, first), SILENT_AFTER_FAILED_CONNECT_MS);
+    if ("error" in eager) {
+      this.ctx.eagerServers.putFailed(client, eager.server);
+      return this.onFirstBytes(socket, client, Buffer.alloc(0), (first) => this.byFirstBytes(socket, client, target, first), SILENT_AFTER_FAILED_CONNECT_MS);
+    }
     this.sniffEager(socket, client, target, Buffer.alloc(0), eager.socket);
   }
 
@@ -338,7 +341,7 @@ export class Tunnel {
    * answered, so a server that is down is the CONNECT's 502 rather than a tunnel that fails at
    * its first request; the tunnel's first request (or TCP relay) then uses it.
    */
-  private async connectEagerly(client: Client, target: Target): Promise<{ socket: net.Socket } | { error: string }> {
+  private async connectEagerly(client: Client, target: Target): Promise<{ socket: net.Socket } | { error: string; server: Server }> {
     const opened = await this.openBeforeAnswer(client, target);
     if ("error" in opened) return opened;
     // Until the tunnel takes it, a reset must not be an unhandled error; its users listen then.
@@ -348,12 +351,12 @@ export class Tunnel {
   }
 
   /** A TCP connection to the tunnel's server before the CONNECT is answered: its failure is the 502's reason. */
-  private async openBeforeAnswer(client: Client, target: Target): Promise<{ server: Server; socket: net.Socket } | { error: string }> {
+  private async openBeforeAnswer(client: Client, target: Target): Promise<{ server: Server; socket: net.Socket } | { error: string; server: Server }> {
     const server = new Server([target.host, target.port]);
     try {
       return { server, socket: await this.openTcp(client, server) };
     } catch (err) {
-      return { error: (err as Error).message };
+      return { error: (err as Error).message, server };
     }
   }
 
@@ -601,7 +604,10 @@ export class Tunnel {
       socket?.destroy();
       return clientDisconnected(this.ctx.addons, client);
     }
-    if (!socket) return this.onFirstBytes(decrypted, client, Buffer.alloc(0), decide);
+    if (!socket) {
+      this.ctx.eagerServers.putFailed(client, server);
+      return this.onFirstBytes(decrypted, client, Buffer.alloc(0), decide);
+    }
     socket.on("error", () => undefined);
     // Where relayTcp's connectTcp takes it from, as an eager connection.
     this.ctx.eagerServers.put(client, { server, socket });
@@ -630,11 +636,13 @@ export class Tunnel {
   /** Starts a TCP flow and connects to its server; a failure ends the flow with tcp_error. */
   private async connectTcp(client: Client, target: Target, secure = false): Promise<{ flow: TCPFlow; server: net.Socket } | { error: string }> {
     const { addons, store } = this.ctx;
-    const eager = this.ctx.eagerServers.take(client, [target.host, target.port]);
-    const serverConn = eager?.server ?? new Server([target.host, target.port]);
+    const failed = this.ctx.eagerServers.takeFailed(client, [target.host, target.port]);
+    const eager = failed ? undefined : this.ctx.eagerServers.take(client, [target.host, target.port]);
+    const serverConn = failed ?? eager?.server ?? new Server([target.host, target.port]);
     const flow = new TCPFlow(client, serverConn);
     store.add(flow);
     await addons.trigger("tcp_start", flow);
+    if (failed) return { error: await this.failTcp(flow, new Error(failed.error)) };
     if (eager) return { flow, server: eager.socket };
     try {
       return { flow, server: await this.openTcp(client, serverConn, secure) };
