@@ -128,3 +128,18 @@ test("an h2c upgrade (curl --http2 http://…) goes on as HTTP/1.1 without its u
   assert.match(received, /X-Keep: 1/);
   await proxy.waitLog(/HTTP\/2 cleartext upgrade \(h2c\) is not supported/);
 });
+
+test("a Content-Length repeated with the same value is taken (RFC 9110 8.6, as mitmproxy takes it), both ways, and passed on as sent; differing values are a 502 (or a client's 400) naming them", { timeout: 10_000 }, async (t) => {
+  const twice = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\nhello";
+  const origin = await startRawOrigin((req) => (req.includes("/differ") ? "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!" : twice));
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  const target = `127.0.0.1:${origin.port}`;
+  const same = await rawExchange(proxy.port, `POST http://${target}/same HTTP/1.1\r\nHost: ${target}\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc`, { until: (b) => b.toString().endsWith("hello") });
+  assert.equal(same.toString("latin1"), twice);
+  assert.match(origin.received.map((b) => b.toString("latin1")).join(""), /\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc$/, "the request's fields reached the server as sent");
+  const differ = await rawExchange(proxy.port, `GET http://${target}/differ HTTP/1.1\r\nHost: ${target}\r\n\r\n`, { until: (b) => b.toString().includes("\n", b.indexOf("\r\n\r\n") + 4) });
+  assert.match(differ.toString("latin1"), /^HTTP\/1\.1 502 [\s\S]*conflicting Content-Length headers: 5, 6\n$/);
+  const refused = await rawExchange(proxy.port, `POST http://${target}/up HTTP/1.1\r\nHost: ${target}\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd`);
+  assert.match(refused.toString("latin1"), /^HTTP\/1\.1 400 [\s\S]*conflicting Content-Length headers: 3, 4\n$/);
+});

@@ -7,6 +7,7 @@
 import { createRequire } from "node:module";
 import { endsWithLF, requestLineStart, splitRequestLine, type RequestLine } from "./request-line.ts";
 import { readRefusedHead, refusalDetail } from "./refused-head.ts";
+import { isRepeatedLength, readRepeatedLength } from "./repeated-length.ts";
 
 interface NativeParser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
@@ -213,7 +214,7 @@ export class Http1Parser {
   private closed = false;
   /** Requests completed so far: tells whether one completed inside a given execute(). */
   private completions = 0;
-  /** The last request head llhttp delivered: its framing says how that request ended on the wire. */
+  /** The last head llhttp delivered: its framing says how that message ended on the wire. */
   private lastHead: MessageHead | undefined;
   /**
    * While a request head spans reads, what llhttp has already consumed of it from its request
@@ -221,12 +222,17 @@ export class Http1Parser {
    * "untracked" once its start could not be found or it outgrew the header limit. Undefined between heads.
    */
   private headSoFar: { bytes: Gathered; lineEnded: boolean } | "untracked" | undefined;
-  /** A refused request line (from its first byte on) held back until its LF arrives. */
-  private held: { bytes: Gathered; error: HttpParseError } | undefined;
+  /**
+   * Bytes held back from llhttp until they are whole: a refused request line (from its first
+   * byte on) until its LF arrives, or a head with a repeated Content-Length until its end.
+   */
+  private held: { bytes: Gathered; error: HttpParseError; until: "line" | "head" } | undefined;
   /** The last read ended between requests (not in a head or body): a fresh llhttp could replay the next one. */
   private betweenRequests = true;
   /** The real method and target of the request llhttp is reading under a stand-in line. */
   private override: RequestLine | undefined;
+  /** The names of the repeated Content-Length fields llhttp is reading under a stand-in, by field index. */
+  private renamed: Map<number, string> | undefined;
 
   constructor(
     private readonly kind: "request" | "response",
@@ -257,6 +263,10 @@ export class Http1Parser {
       keepAlive: boolean,
     ): number => {
       const raw = headers === undefined ? this.headers : this.headers.length ? [...this.headers, ...headers] : headers;
+      if (this.renamed !== undefined) {
+        for (const [field, name] of this.renamed) raw[field * 2] = name;
+        this.renamed = undefined;
+      }
       const head: MessageHead = {
         httpVersion: httpVersion(major, minor),
         rawHeaders: raw,
@@ -272,8 +282,7 @@ export class Http1Parser {
         head.url = this.override.target;
         this.override = undefined;
       }
-      // Only a request parser looks back at how the last message ended.
-      if (this.kind === "request") this.lastHead = head;
+      this.lastHead = head;
       this.headers = [];
       this.url = "";
       this.inBody = true;
@@ -300,9 +309,14 @@ export class Http1Parser {
     if (typeof r !== "number") {
       // A request's head was delivered: what failed is its body (or trailers), and its flow says so.
       const error = toError(r, this.kind, this.kind === "request" && this.inBody);
-      if (this.kind !== "request" || this.inBody) return { kind: "error", error };
       const errorAt = Math.min(r.bytesParsed ?? 0, data.length);
       const completed = this.completions - before;
+      // Not under a stand-in already: that would be a loop.
+      if (!this.inBody && this.renamed === undefined && isRepeatedLength(r.code, r.reason ?? "")) {
+        const bytes = this.refusedHeadBytes(data, errorAt, completed, fromBoundary);
+        return bytes === undefined ? { kind: "error", error } : this.releaseRepeated(bytes, error);
+      }
+      if (this.kind !== "request" || this.inBody) return { kind: "error", error };
       if (RESCUABLE.has(r.code)) return this.rescue(data, errorAt, completed, fromBoundary, error);
       return this.refusedHead(data, errorAt, completed, fromBoundary, error);
     }
@@ -310,14 +324,14 @@ export class Http1Parser {
       this.upgraded = false;
       return { kind: "upgrade", rest: data.subarray(r) };
     }
-    if (this.kind === "request") this.trackLine(data, before !== this.completions);
+    this.trackLine(data, before !== this.completions);
     return { kind: "ok" };
   }
 
   /**
-   * Keeps what llhttp consumed of a request head that a read cut short, in case llhttp refuses
-   * it in a later read: a refused line is put together, a refused head read for its flow. One
-   * native call per read; the bytes are kept only then.
+   * Keeps what llhttp consumed of a head that a read cut short, in case llhttp refuses it in a
+   * later read: a refused line is put together, a refused head read for its flow (or, with a
+   * repeated Content-Length, read again). One native call per read; the bytes are kept only then.
    */
   private trackLine(data: Buffer, completedHere: boolean): void {
     const headDone = this.native.headersCompleted();
@@ -327,7 +341,7 @@ export class Http1Parser {
       return;
     }
     if (this.headSoFar === undefined || completedHere) {
-      const start = requestLineStart(data, data.length, completedHere, completedHere && this.lastEndedWithLF());
+      const start = this.startLine(data, data.length, completedHere);
       if (start === undefined) this.headSoFar = "untracked";
       else {
         this.headSoFar = { bytes: new Gathered(), lineEnded: false };
@@ -344,6 +358,11 @@ export class Http1Parser {
       head.lineEnded ||= bytes.includes(LF);
       head.bytes.add(bytes);
     }
+  }
+
+  /** Where the head being read starts in `data`, looking before `end`; `afterMessage`: one completed earlier in it. */
+  private startLine(data: Buffer, end: number, afterMessage: boolean): number | undefined {
+    return requestLineStart(data, end, afterMessage, afterMessage && this.lastEndedWithLF());
   }
 
   private lastEndedWithLF(): boolean {
@@ -381,17 +400,34 @@ export class Http1Parser {
    * wrong. A head too large, or whose start cannot be known, stays a bare error.
    */
   private refusedHead(data: Buffer, errorAt: number, completed: number, fromBoundary: boolean, error: HttpParseError): ExecuteResult {
+    if (error.code === "HPE_HEADER_OVERFLOW") {
+      this.headSoFar = this.override = undefined;
+      return { kind: "error", error };
+    }
+    return this.refusedRequest(this.refusedHeadBytes(data, errorAt, completed, fromBoundary), error);
+  }
+
+  /** The head llhttp refused at `errorAt`, from its first line on, when where it starts can be told. */
+  private refusedHeadBytes(data: Buffer, errorAt: number, completed: number, fromBoundary: boolean): Buffer | undefined {
     const so = this.headSoFar;
-    const line = this.override;
     this.headSoFar = undefined;
-    this.override = undefined;
-    if (error.code === "HPE_HEADER_OVERFLOW") return { kind: "error", error };
-    let bytes: Buffer | undefined;
     if (completed === 0) {
-      // Nothing tracked: the head began in this read, which began between requests.
-      if (so === undefined) bytes = data.subarray(requestLineStart(data, errorAt, false, false));
-      else if (so !== "untracked") bytes = Buffer.concat([so.bytes.join(), data]);
-    } else if (fromBoundary) bytes = data.subarray(this.afterRequests(data, errorAt, completed));
+      // Nothing tracked: the head began in this read, which began between messages.
+      if (so === undefined) return data.subarray(this.startLine(data, errorAt, false));
+      return so === "untracked" ? undefined : Buffer.concat([so.bytes.join(), data]);
+    }
+    if (this.kind === "response") {
+      // The bisection that finds where a Content-Length body ended replays requests only.
+      const start = this.startLine(data, errorAt, true);
+      return start === undefined ? undefined : data.subarray(start);
+    }
+    return fromBoundary ? data.subarray(this.afterRequests(data, errorAt, completed)) : undefined;
+  }
+
+  /** A refused request's head (`bytes` from its request line on) read leniently for its flow. */
+  private refusedRequest(bytes: Buffer | undefined, error: HttpParseError): ExecuteResult {
+    const line = this.override;
+    this.override = undefined;
     const read = bytes && readRefusedHead(bytes);
     if (!read) return { kind: "error", error };
     const detail = refusalDetail(error.code, error.message, read);
@@ -416,29 +452,56 @@ export class Http1Parser {
    */
   private releaseHeld(bytes: Buffer, error: HttpParseError): ExecuteResult {
     const lf = bytes.indexOf(LF);
-    if (lf === -1) {
-      this.held = { bytes: new Gathered(), error };
-      return this.holdMore(bytes);
-    }
-    this.held = undefined;
+    if (lf === -1) return this.hold(bytes, error, "line");
     const line = splitRequestLine(bytes.subarray(0, lf));
     // A CONNECT target must be host:port, and llhttp takes any host a DNS name or address can be.
     if (line === undefined || line.method === "CONNECT") return { kind: "error", error };
     const standIn = `${KNOWN_METHODS.has(line.method) ? line.method : "GET"} / ${line.version}\r\n`;
-    // The refused parse left llhttp in its error state; initialize() starts it afresh.
-    this.native.initialize(HTTPParser.REQUEST, {}, this.maxHeaderSize, this.lenient);
+    this.override = line;
+    return this.restart(Buffer.concat([Buffer.from(standIn, "latin1"), bytes.subarray(lf + 1)]));
+  }
+
+  /**
+   * A head llhttp refused for a repeated Content-Length (`bytes` from its first line on), once
+   * its end is here: identical values are read again, the repeats under a stand-in name; differing
+   * ones are the error, naming them (and a request's flow shows its head, as for other refusals).
+   */
+  private releaseRepeated(bytes: Buffer, error: HttpParseError): ExecuteResult {
+    const read = readRepeatedLength(bytes);
+    if (read === undefined) return this.hold(bytes, error, "head");
+    if (read.kind === "same") {
+      this.renamed = read.names;
+      return this.restart(read.bytes);
+    }
+    const conflict = error.restated(`malformed HTTP message: conflicting Content-Length headers: ${read.values.join(", ")}`);
+    if (this.kind === "response") return { kind: "error", error: conflict };
+    return this.refusedRequest(bytes, conflict);
+  }
+
+  /** Starts llhttp afresh on `bytes`, the start of a message: a refused parse left it in its error state. */
+  private restart(bytes: Buffer): ExecuteResult {
+    this.native.initialize(this.kind === "request" ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, this.maxHeaderSize, this.lenient);
     this.headers = [];
     this.url = "";
     this.inBody = false;
     this.betweenRequests = true;
-    this.override = line;
-    return this.execute(Buffer.concat([Buffer.from(standIn, "latin1"), bytes.subarray(lf + 1)]));
+    return this.execute(bytes);
   }
 
-  /** More of a held line: joined and released once its LF is here. */
+  /** Keeps `bytes` back from llhttp until `until` (the line's LF, the head's end) has arrived. */
+  private hold(bytes: Buffer, error: HttpParseError, until: "line" | "head"): ExecuteResult {
+    this.held = { bytes: new Gathered(), error, until };
+    return this.holdMore(bytes);
+  }
+
+  /** More of what is held: joined and released once an LF is here (the head's end comes with one). */
   private holdMore(data: Buffer): ExecuteResult {
-    const held = this.held as { bytes: Gathered; error: HttpParseError };
-    if (data.includes(LF)) return this.releaseHeld(Buffer.concat([held.bytes.join(), data]), held.error);
+    const held = this.held as NonNullable<Http1Parser["held"]>;
+    if (data.includes(LF) && held.bytes.length > 0) {
+      this.held = undefined;
+      const bytes = Buffer.concat([held.bytes.join(), data]);
+      return held.until === "line" ? this.releaseHeld(bytes, held.error) : this.releaseRepeated(bytes, held.error);
+    }
     if (held.bytes.length + data.length > this.maxHeaderSize) {
       this.held = undefined;
       return { kind: "error", error: new HttpParseError("HPE_HEADER_OVERFLOW", `${this.kind} headers too large`) };

@@ -40,21 +40,37 @@ export function splitRequestLine(line: Buffer): RequestLine | undefined {
 }
 
 /**
- * Where a request line starts in `buf`, looking only before `end`. `afterMessage` says a
- * request completed earlier in `buf`; then the line starts after the last LF only when that
- * request ended with one (no body, or a chunked body): a Content-Length body ends on any
- * byte, and without llhttp's offsets the boundary cannot be found, so the answer is undefined.
- * Otherwise `buf` began between requests, and only the blank lines llhttp skips precede the line.
+ * Where a message's first line (a request line, or a response's status line) starts in `buf`,
+ * looking only before `end`. `afterMessage` says a message completed earlier in `buf`; then this
+ * one starts after the last blank line, when that message ended with one (no body, or a chunked
+ * body): a Content-Length body ends on any byte, and without llhttp's offsets the boundary
+ * cannot be found, so the answer is undefined. Otherwise `buf` began between messages. Either
+ * way, only the blank lines llhttp skips precede the line.
  */
 export function requestLineStart(buf: Buffer, end: number, afterMessage: boolean, messageEndedWithLF: boolean): number | undefined {
-  if (!afterMessage) {
-    let i = 0;
-    while (i < end && (buf[i] === CR || buf[i] === LF)) i++;
-    return i;
+  let from = 0;
+  if (afterMessage) {
+    if (!messageEndedWithLF) return undefined;
+    from = lastBlankLineEnd(buf, end);
+    if (from === -1) return undefined;
   }
-  if (!messageEndedWithLF || end <= 0) return undefined;
-  const lf = buf.lastIndexOf(LF, end - 1);
-  return lf === -1 ? undefined : lf + 1;
+  let i = from;
+  while (i < end && (buf[i] === CR || buf[i] === LF)) i++;
+  return i;
+}
+
+/**
+ * Just past the last blank line that ends before `end`, or -1. `buf`'s start counts as a line's
+ * (the message that completed in it ended on a byte in it).
+ */
+function lastBlankLineEnd(buf: Buffer, end: number): number {
+  for (let lf = end > 0 ? buf.lastIndexOf(LF, end - 1) : -1; lf !== -1; ) {
+    const prev = lf > 0 ? buf.lastIndexOf(LF, lf - 1) : -1;
+    const length = lf - prev - 1;
+    if (length === 0 || (length === 1 && buf[lf - 1] === CR)) return lf + 1;
+    lf = prev;
+  }
+  return -1;
 }
 
 /** Whether a request with these fields ends with an LF on the wire: no body, or a chunked one. */

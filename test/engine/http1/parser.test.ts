@@ -207,3 +207,48 @@ test("midHead is true from a head's first byte until the head is whole; the requ
   assert.equal(parser.midHead, true);
   assert.deepEqual(parser.pendingRequestLine, { method: "BREW", target: "/pot", version: "HTTP/1.1" });
 });
+
+/** Each message `kind` parses from `wire`, fed in reads of `step` bytes: heads, bodies joined per message, or the error. */
+function parseAll(kind: "request" | "response", wire: string, step = wire.length): { heads: MessageHead[]; bodies: string[]; error?: string; errorHead?: MessageHead } {
+  const heads: MessageHead[] = [];
+  const bodies: string[] = [];
+  const parser = new Http1Parser(kind, {
+    onHead: (h) => void (heads.push(h), bodies.push("")),
+    onBody: (c) => void (bodies[bodies.length - 1] += c.toString("latin1")),
+    onComplete: () => undefined,
+  });
+  const bytes = Buffer.from(wire, "latin1");
+  for (let at = 0; at < bytes.length; at += step) {
+    const r = parser.execute(bytes.subarray(at, at + step));
+    if (r.kind === "error") {
+      parser.close();
+      return { heads, bodies, error: r.error.message, ...(r.head ? { errorHead: r.head } : {}) };
+    }
+  }
+  parser.close();
+  return { heads, bodies };
+}
+
+test("a Content-Length repeated with the same value (RFC 9110 8.6 lets a recipient take it, as mitmproxy does) frames the body, its fields kept as sent; differing values are an error naming them", () => {
+  const response = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\ncontent-length:  5\r\n\r\nhello";
+  const keptResponse = ["Content-Length", "5", "X-A", "1", "content-length", "5"];
+  const request = "POST /up HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc";
+  // Whole, a byte at a time, and in reads that end inside the repeated field.
+  for (const step of [10_000, ...Array.from({ length: 40 }, (_, i) => i + 1)]) {
+    const res = parseAll("response", `HTTP/1.1 100 Continue\r\n\r\n${response}HTTP/1.1 204 No Content\r\n\r\n`, step);
+    assert.equal(res.error, undefined, `step ${step}`);
+    assert.deepEqual(res.heads.map((h) => h.statusCode), [100, 200, 204]);
+    assert.deepEqual(res.heads[1]!.rawHeaders, keptResponse);
+    assert.equal(res.bodies[1], "hello");
+    const req = parseAll("request", `GET /first HTTP/1.1\r\nHost: a.test\r\n\r\n${request}GET /next HTTP/1.1\r\nHost: a.test\r\n\r\n`, step);
+    assert.equal(req.error, undefined, `step ${step}`);
+    assert.deepEqual(req.heads.map((h) => h.url), ["/first", "/up", "/next"]);
+    assert.deepEqual(req.heads[1]!.rawHeaders, ["Host", "a.test", "Content-Length", "3", "Content-Length", "3"]);
+    assert.equal(req.bodies[1], "abc");
+  }
+  const conflict = parseAll("response", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!");
+  assert.equal(conflict.error, "malformed HTTP message: conflicting Content-Length headers: 5, 6");
+  const refused = parseAll("request", "POST /up HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 5);
+  assert.equal(refused.error, "malformed HTTP message: conflicting Content-Length headers: 3, 4");
+  assert.equal(refused.errorHead?.url, "/up", "the refused request's flow shows its head");
+});

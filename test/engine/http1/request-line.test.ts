@@ -23,10 +23,14 @@ test("requestLineStart skips only blank lines at the start of a read between req
   assert.equal(requestLineStart(b("\r\n"), 2, false, true), 2);
 });
 
-test("requestLineStart after a request in the same read: after its last LF, unless it ended on a body byte", () => {
+test("requestLineStart after a message in the same read: after its last blank line, unless it ended on a body byte", () => {
   const read = b("GET / HTTP/1.1\r\n\r\nFOO /\xe6 HTTP/1.1\r\n");
   assert.equal(requestLineStart(read, 23, true, true), 18);
   assert.equal(requestLineStart(read, 23, true, false), undefined);
+  // A head with whole lines in the read already starts after the blank line, not after its last LF.
+  const head = b("GET / HTTP/1.1\r\n\r\nPOST /up HTTP/1.1\r\nHost: a\r\nContent-Le");
+  assert.equal(requestLineStart(head, head.length, true, true), 18);
+  assert.equal(requestLineStart(b("\r\nPOST /up HTTP/1.1\r\nHost: a\r\n"), 30, true, true), 2, "the blank line began in the read before");
   assert.equal(requestLineStart(b("abc"), 2, true, true), undefined);
   assert.equal(requestLineStart(b("abc"), 0, true, true), undefined);
 });
