@@ -6,6 +6,8 @@ import { startHttpOrigin, startRawOrigin, viaProxy, type Origin } from "../helpe
 import { RawClient } from "../helpers/raw-client.ts";
 import { deadPort, waitUntil } from "../helpers/wait.ts";
 import type { Addon } from "../../src/engine/hooks/hooks.ts";
+import { Headers } from "../../src/engine/flow/headers.ts";
+import type { HTTPFlow, Response } from "../../src/engine/flow/http.ts";
 
 /** Each error test ends by checking the proxy still serves a normal request. */
 async function setup(t: TestContext, addons: Addon[] = []): Promise<{ proxy: TestProxy; healthy: Origin; stillServes(): Promise<void> }> {
@@ -357,5 +359,51 @@ test("a client that disconnects while the server is still answering: the flow bl
   client.destroy();
   const [flow] = await proxy.waitFinished(1);
   assert.match(flow?.error ?? "", /^client /, `the error names the client: ${flow?.error}`);
+  await stillServes();
+});
+
+test("what an addon sets that cannot go on the wire (a status of 99999 or \"abc\", CR LF in a reason, a method or a field, a space in a method) fails its flow naming the value, with a 502, and the connection goes on", { timeout: 15_000 }, async (t) => {
+  const edits: Record<string, (flow: HTTPFlow) => void> = {
+    "/big-status": (f) => void ((f.response as Response).status_code = 99999),
+    "/text-status": (f) => void ((f.response as Response).status_code = "abc" as unknown as number),
+    "/split-reason": (f) => void ((f.response as Response).reason = "OK\r\nInjected: 1"),
+    "/split-value": (f) => void ((f.response as Response).headers = new Headers([["X-A", "a\r\nInjected: 1"]])),
+    "/streamed": (f) => void ((f.response as Response).status_code = 99999),
+  };
+  const requestEdits: Record<string, (flow: HTTPFlow) => void> = {
+    "/split-method": (f) => void (f.request.method = "GET /x HTTP/1.1\r\nInjected: 1"),
+    "/spaced-method": (f) => void (f.request.method = "GET X"),
+    "/split-name": (f) => void (f.request.headers = new Headers([["X-A\r\nInjected", "1"]])),
+  };
+  const addon: Addon = {
+    name: "unsendable",
+    request: (f) => requestEdits[f.request.path]?.(f),
+    responseheaders: (f) => void (f.request.path === "/streamed" && ((f.response as Response).stream = true, edits["/streamed"]?.(f))),
+    response: (f) => (f.request.path === "/streamed" ? undefined : edits[f.request.path]?.(f)),
+  };
+  const { proxy, healthy, stillServes } = await setup(t, [addon]);
+  const errors: string[] = [];
+  await proxy.engine.addons.add({ name: "errors", error: (f) => void errors.push(`${f.request.path}: ${f.error?.msg}`) }, "errors");
+  const client = await RawClient.connect(proxy.port);
+  t.after(() => client.close());
+  const expected: Record<string, RegExp> = {
+    "/big-status": /^flow\.response\.status_code is 99999, which cannot be sent: a status code is an integer from 100 to 999/,
+    "/text-status": /^flow\.response\.status_code is "abc", which cannot be sent/,
+    "/split-reason": /^flow\.response\.reason is "OK\\r\\nInjected: 1", which cannot be sent: a reason phrase may not hold CR, LF or NUL/,
+    "/split-value": /^flow\.response\.headers\["X-A"\] is "a\\r\\nInjected: 1", which cannot be sent/,
+    "/streamed": /^flow\.response\.status_code is 99999, which cannot be sent/,
+    "/split-method": /^flow\.request\.method is "GET \/x HTTP\/1\.1\\r\\nInjected: 1", which cannot be sent: a method is a token/,
+    "/spaced-method": /^flow\.request\.method is "GET X", which cannot be sent/,
+    "/split-name": /^a field name in flow\.request\.headers is "X-A\\r\\nInjected", which cannot be sent: a header name is a token/,
+  };
+  for (const [path, why] of Object.entries(expected)) {
+    client.send(`GET http://127.0.0.1:${healthy.port}${path} HTTP/1.1\r\nHost: 127.0.0.1:${healthy.port}\r\n\r\n`);
+    const res = await client.response();
+    assert.equal(res.status, 502, path);
+    assert.doesNotMatch(res.head, /Injected/, path);
+    assert.match(res.body.toString().replace(/^pryx: /, ""), why, path);
+    await waitUntil(() => errors.find((e) => e.startsWith(`${path}: `)), `${path}'s error hook`);
+  }
+  for (const e of errors) assert.match(e.replace(/^[^:]+: /, ""), expected[e.split(":")[0] as string] as RegExp);
   await stillServes();
 });

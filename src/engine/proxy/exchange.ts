@@ -15,6 +15,7 @@ import { waitIfIntercepted } from "./paused.ts";
 import { responseHasNoBody } from "../http1/serialize.ts";
 import { announcedSize, bodySizes, firstThreshold, sizeVerdict, type BodySizes } from "../builtins/body-size.ts";
 import { now } from "../flow/now.ts";
+import { checkSendableRequest, checkSendableResponse } from "../flow/sendable.ts";
 
 /** How a response reaches the client, whichever protocol the client speaks. */
 export interface ClientWriter {
@@ -194,7 +195,7 @@ export class HttpExchange {
         this.sent = modifiedRequestBody(body, req.stream, (err) => this.streamFailed("request", err));
         lengthMayChange(req);
       }
-      streamedTo = await this.pool.acquire(flow);
+      streamedTo = await this.acquire();
       this.pending = this.exchangeOn(streamedTo, true);
       // Awaited in respond(); until then a failure must not count as unhandled.
       this.pending.catch(() => undefined);
@@ -265,11 +266,11 @@ export class HttpExchange {
       // A revert while paused can undo the edit that made the response: the request then goes
       // to the server, as it would have without the edit.
       if (flow.response) {
-        writer.whole(flow);
+        this.sendWhole();
         return { kind: "done", keepAlive: true };
       }
     }
-    let channel = streamedTo ?? (await this.pool.acquire(flow));
+    let channel = streamedTo ?? (await this.acquire());
     let outcome: "done" | "upgraded";
     try {
       outcome = await (this.pending ?? this.exchangeOn(channel, false));
@@ -284,7 +285,7 @@ export class HttpExchange {
     }
     if (outcome === "upgraded") {
       await this.upgradedResponse(channel);
-      writer.whole(flow);
+      this.sendWhole();
       return { kind: "upgraded", channel };
     }
     const res = flow.response as Response | undefined;
@@ -295,9 +296,21 @@ export class HttpExchange {
     // The response sent is the flow's as it is now (edited, reverted or replaced by an addon);
     // an addon that dropped it gets the server's sent instead of a crash.
     flow.response ??= res;
-    if (!res.stream) writer.whole(flow);
+    if (!res.stream) this.sendWhole();
     const keepAlive = !saysClose(flow.response);
     return { kind: "done", keepAlive };
+  }
+
+  /** A server connection for the request, as the hooks left it: one that cannot be sent fails the flow (its 502) instead. */
+  private acquire(): Promise<UpstreamChannel> {
+    checkSendableRequest(this.flow.request);
+    return this.pool.acquire(this.flow);
+  }
+
+  /** The whole response to the client, as the hooks left it: one that cannot be sent fails the flow (a 502) instead. */
+  private sendWhole(): void {
+    checkSendableResponse(this.flow.response as Response);
+    this.writer.whole(this.flow);
   }
 
   /**
@@ -337,7 +350,16 @@ export class HttpExchange {
       const threshold = firstThreshold(this.sizes);
       // store_streamed_bodies: what is streamed is kept too, the flow's body once complete.
       const kept: Buffer[] | undefined = ctx.options.get<boolean>("store_streamed_bodies") ? [] : undefined;
-      const startStreaming = (res: Response): void => {
+      /** False when the response cannot be sent (a status an addon set…): the flow fails, as over body_size_limit. */
+      const startStreaming = (res: Response): boolean => {
+        try {
+          checkSendableResponse(res);
+        } catch (err) {
+          abandoned = true;
+          channel.cancel(flow);
+          reject(err);
+          return false;
+        }
         streaming = true;
         this.logStreaming("response from");
         if (typeof res.stream === "function") lengthMayChange(res);
@@ -346,6 +368,7 @@ export class HttpExchange {
           kept?.push(b);
           this.forward(channel, res, b);
         }
+        return true;
       };
       /** mitmproxy's check_body_size for the response: false when it is over body_size_limit (the flow fails with 502). */
       const checkSize = (res: Response, expected: number | undefined): boolean => {
@@ -391,7 +414,7 @@ export class HttpExchange {
               const expected = responseHasNoBody(flow.request.method, res.status_code) ? 0 : (announcedSize(res.plainHeaders) ?? size);
               if (threshold !== undefined && !checkSize(res, expected)) return;
               headersDone = true;
-              if (res.stream) startStreaming(res);
+              if (res.stream && !startStreaming(res)) return;
               channel.resumeResponse(flow);
             });
           },
