@@ -385,3 +385,28 @@ test("an addon's header values beyond Latin-1 reach the server and the client as
   assert.equal(Buffer.from(seen ?? "", "latin1").toString("utf8"), "山田 café");
   assert.equal(Buffer.from(res.headers["x-reply"] as string, "latin1").toString("utf8"), "日本 🎉");
 });
+
+test("a client that leaves while a malformed head's flow is in its hooks gets client_disconnected after the flow's error, as mitmproxy orders them; one an addon paused is let go", { timeout: 10_000 }, async (t) => {
+  const seen: string[] = [];
+  const slow: Addon = {
+    name: "slow",
+    requestheaders: async (f) => {
+      seen.push(`requestheaders ${f.request.path}`);
+      if (f.request.path === "/held") f.intercept();
+      else await new Promise((r) => setTimeout(r, 200));
+    },
+    error: (f) => void seen.push(`error ${f.request.path}`),
+    client_disconnected: () => void seen.push("client_disconnected"),
+  };
+  const proxy = await startProxy({ addons: [slow] });
+  t.after(() => proxy.stop());
+  for (const path of ["/slow", "/held"]) {
+    seen.length = 0;
+    const client = await RawClient.connect(proxy.port);
+    client.send(`GET http://a.test${path} HTTP/1.1\r\nHost: a.test\r\nBad Name: x\r\n\r\n`);
+    await waitUntil(() => seen.length > 0, "requestheaders");
+    client.close();
+    await waitUntil(() => seen.includes("client_disconnected"), `${path}: client_disconnected`);
+    assert.deepEqual(seen, [`requestheaders ${path}`, `error ${path}`, "client_disconnected"]);
+  }
+});

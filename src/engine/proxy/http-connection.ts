@@ -345,14 +345,24 @@ export class HttpConnection {
    * the flow was killed on the way: the connection is closed unanswered, as a kill closes it.
    */
   private async answerUnsent(request: Request | undefined, headRead: boolean, end: UnsentEnd, reply: () => void): Promise<boolean> {
-    if (request && !(await recordUnsent(this.ctx, this.client, request, headRead, end))) {
-      this.closed = true;
-      this.socket.destroy();
-      return false;
+    const recorded = request && recordUnsent(this.ctx, this.client, request, headRead, end, (flow) => (this.unsentFlow = flow));
+    this.unsentHooks = recorded;
+    try {
+      if (recorded && !(await recorded)) {
+        this.closed = true;
+        this.socket.destroy();
+        return false;
+      }
+    } finally {
+      this.unsentFlow = this.unsentHooks = undefined;
     }
     reply();
     return true;
   }
+
+  /** An unsent request's flow while its hooks run: a client that leaves meanwhile is reported after them (its `error` first). */
+  private unsentFlow: HTTPFlow | undefined;
+  private unsentHooks: Promise<boolean> | undefined;
 
   /** The request a head makes, to record it as a flow; undefined when it names no target. */
   private requestOf(head: MessageHead): Request | undefined {
@@ -468,6 +478,11 @@ export class HttpConnection {
       // `disconnected`): mitmproxy closes it before the error hook, and saves the flow so.
       failed.server_conn.connected = false;
       void errorHook(this.ctx, failed).then(() => this.disconnected());
+    } else if (this.unsentHooks) {
+      // A paused one is let go: its client will not read the answer.
+      if (this.unsentFlow?.intercepted) this.unsentFlow.resume();
+      const after = (): Promise<void> => this.disconnected();
+      void this.unsentHooks.then(after, after);
     } else void this.disconnected();
   }
 

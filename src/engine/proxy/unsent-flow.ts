@@ -17,9 +17,11 @@ export type UnsentEnd = { response: Response } | { error: string };
  * whole (a CONNECT has no such hook); then `response` (a CONNECT's `http_connect_error`) for a
  * refusal, `error` for a failure. A flow an addon pauses waits for its resume as any other.
  * Returns false when it was killed on the way (it ends at `error`): the client gets no answer.
+ * `started` is given the flow before its first hook.
  */
-export async function recordUnsent(ctx: ProxyContext, client: Client, request: Request, headRead: boolean, end: UnsentEnd): Promise<boolean> {
+export async function recordUnsent(ctx: ProxyContext, client: Client, request: Request, headRead: boolean, end: UnsentEnd, started?: (flow: HTTPFlow) => void): Promise<boolean> {
   const flow = new HTTPFlow(client, new Server([request.host, request.port]), request);
+  started?.(flow);
   const connect = request.method === "CONNECT";
   // mitmproxy's proxyauth answers during requestheaders: addons after it see the response there.
   if ("response" in end) answer(flow, end.response);
