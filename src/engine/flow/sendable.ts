@@ -11,8 +11,8 @@ import { TOKEN } from "./headers.ts";
 
 export class UnsendableError extends Error {}
 
-/** Line breaks and NUL end or corrupt a line of the head; any other byte a peer sent is passed on. */
-const BREAKS_LINE = /[\r\n\0]/;
+/** Line breaks end a line of the head early; any other byte a peer sent (under validate_inbound_headers=false) is passed on. */
+const BREAKS_LINE = /[\r\n]/;
 /** A request-target is one word of visible characters (bytes >= 0x80 a client sent are kept). */
 const NOT_IN_TARGET = /[\x00-\x20\x7f]/;
 const VERSION = /^HTTP\/\d(\.\d)?$/;
@@ -28,7 +28,7 @@ function checkFields(owner: string, headers: Headers | undefined): void {
     const name = flat[i] as string;
     const value = flat[i + 1] as string;
     if (!TOKEN.test(name)) refuse(`a field name in ${owner}`, name, "a header name is a token, without spaces, colons or line breaks");
-    if (BREAKS_LINE.test(value)) refuse(`${owner}[${JSON.stringify(name)}]`, value, "a header value may not hold CR, LF or NUL");
+    if (BREAKS_LINE.test(value)) refuse(`${owner}[${JSON.stringify(name)}]`, value, "a header value may not hold CR or LF");
   }
 }
 
@@ -45,7 +45,7 @@ export function checkSendableRequest(req: Request): void {
 export function checkSendableResponse(res: Response): void {
   const code: unknown = res.status_code;
   if (typeof code !== "number" || !Number.isInteger(code) || code < 100 || code > 999) refuse("flow.response.status_code", code, "a status code is an integer from 100 to 999");
-  if (typeof res.reason !== "string" || BREAKS_LINE.test(res.reason)) refuse("flow.response.reason", res.reason, "a reason phrase may not hold CR, LF or NUL");
+  if (typeof res.reason !== "string" || BREAKS_LINE.test(res.reason)) refuse("flow.response.reason", res.reason, "a reason phrase may not hold CR or LF");
   if (typeof res.http_version !== "string" || !VERSION.test(res.http_version)) refuse("flow.response.http_version", res.http_version, "a version is HTTP/ and its number, such as HTTP/1.1");
   checkFields("flow.response.headers", res.headers);
   checkFields("flow.response.trailers", res.trailers);
