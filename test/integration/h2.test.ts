@@ -909,3 +909,14 @@ test("an HTTP/1.1 response keeps the reason its server sent, exactly: its own ph
   const reasons = Object.fromEntries(flows.map((f) => [f.path, (proxy.engine.store.get(f.id) as HTTPFlow).response?.reason]));
   assert.deepEqual(reasons, { "/own": "Fine Thanks", "/empty": "" });
 });
+
+test("a status an HTTP/2 client cannot be sent (an addon's 799, past HTTP/2's 599) fails the flow naming it with a 502, not a reset stream; the session goes on", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("body"), "h2");
+  const addon: Addon = { response: (f: HTTPFlow) => void (f.request.path === "/799" && f.response && (f.response.status_code = 799)) };
+  const { proxy, session } = await h2SessionVia(t, origin, [addon]);
+  const res = await h2Request(session, { path: "/799" });
+  assert.equal(res.status, 502);
+  assert.match(res.body.toString(), /flow\.response\.status_code is 799, which cannot be sent: a status code is an integer from 100 to 599 for an HTTP\/2 client/);
+  assert.equal((await h2Request(session, { path: "/ok" })).status, 200);
+  assert.match((await proxy.waitFinished(2)).find((f) => f.path === "/799")?.error ?? "", /status_code is 799/);
+});

@@ -41,10 +41,10 @@ export function checkSendableRequest(req: Request): void {
   checkFields("flow.request.trailers", req.trailers);
 }
 
-/** Throws an UnsendableError naming the first field of `res` that cannot be sent. */
-export function checkSendableResponse(res: Response): void {
+/** Throws an UnsendableError naming the first field of `res` that cannot be sent; `maxStatus`: the client's protocol's highest code. */
+export function checkSendableResponse(res: Response, maxStatus = 999): void {
   const code: unknown = res.status_code;
-  if (typeof code !== "number" || !Number.isInteger(code) || code < 100 || code > 999) refuse("flow.response.status_code", code, "a status code is an integer from 100 to 999");
+  if (typeof code !== "number" || !Number.isInteger(code) || code < 100 || code > maxStatus) refuse("flow.response.status_code", code, `a status code is an integer from 100 to ${maxStatus}${maxStatus < 999 ? " for an HTTP/2 client" : ""}`);
   if (typeof res.reason !== "string" || BREAKS_LINE.test(res.reason)) refuse("flow.response.reason", res.reason, "a reason phrase may not hold CR or LF");
   if (typeof res.http_version !== "string" || !VERSION.test(res.http_version)) refuse("flow.response.http_version", res.http_version, "a version is HTTP/ and its number, such as HTTP/1.1");
   checkFields("flow.response.headers", res.headers);

@@ -23,6 +23,8 @@ export interface ClientWriter {
   readonly started: boolean;
   /** The client went away. */
   readonly gone: boolean;
+  /** The highest status code the client's protocol carries (HTTP/2's, as Node sends it, stops at 599). */
+  readonly maxStatus: number;
   /** An interim 1xx response (not 101). */
   interim(res: Response): void;
   /** Answers Expect: 100-continue on the server's behalf. */
@@ -309,7 +311,7 @@ export class HttpExchange {
 
   /** The whole response to the client, as the hooks left it: one that cannot be sent fails the flow (a 502) instead. */
   private sendWhole(): void {
-    checkSendableResponse(this.flow.response as Response);
+    checkSendableResponse(this.flow.response as Response, this.writer.maxStatus);
     this.writer.whole(this.flow);
   }
 
@@ -353,7 +355,7 @@ export class HttpExchange {
       /** False when the response cannot be sent (a status an addon set…): the flow fails, as over body_size_limit. */
       const startStreaming = (res: Response): boolean => {
         try {
-          checkSendableResponse(res);
+          checkSendableResponse(res, writer.maxStatus);
         } catch (err) {
           abandoned = true;
           channel.cancel(flow);

@@ -61,6 +61,8 @@ function sameAuthority(a: string, b: string): boolean {
 /** Writes one response to an HTTP/2 client stream. */
 class H2Writer implements ClientWriter {
   started = false;
+  /** Node refuses a :status past RFC 9110's range, which HTTP/1's three digits go beyond. */
+  readonly maxStatus = 599;
 
   constructor(private readonly stream: http2.ServerHttp2Stream) {}
 

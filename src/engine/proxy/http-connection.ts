@@ -36,6 +36,7 @@ class H1Writer implements ClientWriter {
   started = false;
   /** Set when the response's framing means the connection must close after it. */
   closeAfter = false;
+  readonly maxStatus = 999;
 
   constructor(private readonly socket: net.Socket) {}
 
