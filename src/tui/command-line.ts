@@ -55,7 +55,7 @@ export function tokenize(line: string, partial = false): Token[] {
           value += c;
           i++;
         }
-        if (!closed && !partial) throw new CommandSyntaxError(`unterminated ${q} quote at position ${opened + 1}: add the closing ${q}`);
+        if (!closed && !partial) throw new CommandSyntaxError(`unterminated ${q} quote at column ${opened + 1}: add the closing ${q}`);
         continue;
       }
       value += ch;

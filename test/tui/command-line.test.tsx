@@ -14,7 +14,7 @@ test("tokenize splits words and honours quotes", () => {
 test("an unterminated quote is an error unless the line is partial", () => {
   assert.throws(() => tokenize("set x 'abc"), CommandSyntaxError);
   // The position is the quote's (1-based), not the start of the word it is in.
-  assert.throws(() => tokenize("set intercept'"), /unterminated ' quote at position 14/);
+  assert.throws(() => tokenize("set intercept'"), /unterminated ' quote at column 14/);
   assert.deepEqual(tokenize("set x 'abc", true).map((t) => t.value), ["set", "x", "abc"]);
 });
 

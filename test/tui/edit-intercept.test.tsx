@@ -78,7 +78,7 @@ test("a bad intercept filter shows the parser's message with the position; the o
     await press(h, " & ~bogus");
     await press(h, KEY.enter);
     const f = await waitForText(h, "Invalid filter expression");
-    assert.match(f, /intercept: Invalid filter expression at position 5: unknown operator ~bogus/);
+    assert.match(f, /intercept: Invalid filter expression at column 6: unknown operator ~bogus/);
     assert.match(f, /\[i:~q\]/, "the old filter is still in force");
     assert.equal(h.engine.options.find((o) => o.name === "intercept")!.value, "~q");
     // The caret line is in the event log.
@@ -102,7 +102,7 @@ test("a bad view filter from f: the message with the position, the list and [f:â
     await press(h, " ~bogus");
     await press(h, KEY.enter);
     const f = await waitForText(h, "Invalid filter expression");
-    assert.match(f, /view_filter: Invalid filter expression at position 9: unknown operator ~bogus/);
+    assert.match(f, /view_filter: Invalid filter expression at column 10: unknown operator ~bogus/);
     assert.match(f, /\[1\/1 of 2\] \[f:~u alpha\]/);
     assert.match(focusedLine(f)!, /\/alpha/);
   } finally {
@@ -112,8 +112,8 @@ test("a bad view filter from f: the message with the position, the list and [f:â
 
 test("conciseError: the parser's line without the option's preamble; other multi-line errors keep their first line, the whole text for the event log", () => {
   const engineText =
-    'option intercept expects a filter expression (empty for none), got "~q &": Invalid filter expression at position 3: expected an expression after &\n  ~q &\n     ^';
-  assert.deepEqual(conciseError(engineText), { short: "intercept: Invalid filter expression at position 3: expected an expression after &", full: engineText });
+    'option intercept expects a filter expression (empty for none), got "~q &": Invalid filter expression at column 4: expected an expression after &\n  ~q &\n     ^';
+  assert.deepEqual(conciseError(engineText), { short: "intercept: Invalid filter expression at column 4: expected an expression after &", full: engineText });
   assert.deepEqual(conciseError("plain"), { short: "plain", full: undefined });
   assert.deepEqual(conciseError("first\nsecond"), { short: "first", full: "first\nsecond" });
 });

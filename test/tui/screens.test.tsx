@@ -257,7 +257,7 @@ test("E shows the event log, newest last; errors flash in the status bar", async
 test("E shows a multi-line entry whole, wrapped at the width, so what the status bar sends the user there for is readable", async () => {
   const h = await renderConsole({ width: 80, height: 20 });
   try {
-    const long = "option intercept expects a filter expression (empty for none), got \"~q (\": Invalid filter expression at position 4: expected an expression";
+    const long = "option intercept expects a filter expression (empty for none), got \"~q (\": Invalid filter expression at column 5: expected an expression";
     h.engine.log({ ts: 1_700_000_000, level: "error", msg: `${long}\n  ~q (\n      ^` });
     await waitForText(h, "option intercept expects");
     const f = await press(h, "E");

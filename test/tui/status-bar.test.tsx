@@ -22,7 +22,7 @@ test("a long error at 80 columns is cut short so that its event-log hint stays v
     const f = await waitForText(h, "(more in event log)");
     const line = statusLine(f);
     assert.ok(line.length <= 80, line);
-    assert.match(line, /^intercept: Invalid filter expression at position 4: .*… \(more in event log\)$/);
+    assert.match(line, /^intercept: Invalid filter expression at column 5: .*… \(more in event log\)$/);
     // The rest is where the hint says.
     assert.match(await press(h, "E"), /~q \(\n.*\^/);
   } finally {

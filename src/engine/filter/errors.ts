@@ -3,7 +3,9 @@
 
 /**
  * A filter expression that cannot be parsed. `position` is a 0-based offset
- * into `expression` (UTF-16 code units, like JavaScript string indices).
+ * into `expression` (UTF-16 code units, like JavaScript string indices); the
+ * message names the 1-based column, as a reader counts and as the command
+ * line's own errors do.
  */
 export class FilterSyntaxError extends Error {
   override name = "FilterSyntaxError";
@@ -19,7 +21,7 @@ export class FilterSyntaxError extends Error {
   constructor(expression: string, position: number, expected: string, problem?: string) {
     const pos = Math.max(0, Math.min(position, expression.length));
     super(
-      `Invalid filter expression at position ${pos}: ${problem ?? `expected ${expected}`}\n` +
+      `Invalid filter expression at column ${pos + 1}: ${problem ?? `expected ${expected}`}\n` +
         `  ${displayable(expression)}\n` +
         `  ${" ".repeat(pos)}^`,
     );

@@ -69,18 +69,18 @@ describe("error messages", () => {
   it("show the expression with a caret under the position", () => {
     assert.equal(
       syntaxError("~m GET ~u").message,
-      "Invalid filter expression at position 7: expected a regex after ~u\n  ~m GET ~u\n         ^",
+      "Invalid filter expression at column 8: expected a regex after ~u\n  ~m GET ~u\n         ^",
     );
   });
   it("name an unknown operator", () => {
     const e = syntaxError("~q ~zz9");
-    assert.match(e.message, /^Invalid filter expression at position 3: unknown operator ~zz9\n/);
+    assert.match(e.message, /^Invalid filter expression at column 4: unknown operator ~zz9\n/);
   });
   it("say what is wrong with a regex", () => {
-    assert.match(syntaxError("~h [").message, /^Invalid filter expression at position 3: invalid regex: .*character class/);
+    assert.match(syntaxError("~h [").message, /^Invalid filter expression at column 4: invalid regex: .*character class/);
   });
   it("call an empty expression empty", () => {
-    assert.match(syntaxError("").message, /^Invalid filter expression at position 0: empty filter expression/);
+    assert.match(syntaxError("").message, /^Invalid filter expression at column 1: empty filter expression/);
   });
   it("keep the caret aligned when the expression has control characters", () => {
     const lines = syntaxError("~q\n&\t").message.split("\n");

@@ -28,7 +28,7 @@ test("add_command without a signature takes the function's parameter names for o
   const flow = { id: "f1" };
   // As the engine's: an empty spec is an empty filter expression, an error.
   registry.resolveFlowsWith((spec) => {
-    if (spec === "") throw new Error("Invalid filter expression at position 0: empty filter expression");
+    if (spec === "") throw new Error("Invalid filter expression at column 1: empty filter expression");
     return spec === "@all" ? [flow] : [];
   });
   const got: unknown[] = [];

@@ -3,6 +3,7 @@
  * view) with summaries shaped like real ones, answers requests, and records every request.
  */
 import { EMPTY_BATCH, encodeSummaries } from "../../../src/summary-codec.ts";
+import { parseFilter } from "../../../src/engine/filter/index.ts";
 import type { EngineHandle } from "../../../src/engine-client.ts";
 import type {
   CommandInfo,
@@ -225,12 +226,13 @@ export class FakeEngine implements EngineHandle {
       else if (v !== "false") throw new Error(`option ${name} expects a boolean, got ${JSON.stringify(value)}`);
     } else if (o.type === "int" && !/^-?\d+$/.test(v)) throw new Error(`option ${name} expects an integer, got ${JSON.stringify(value)}`);
     else if (o.choices && !o.choices.includes(v)) throw new Error(`option ${name} expects one of ${o.choices.join(", ")}, got ${JSON.stringify(value)}`);
-    else if (o.type === "filter" && v.includes("~bogus")) {
-      // The real engine's wording: the option's complaint, then the parser's three lines.
-      const pos = v.indexOf("~bogus");
-      throw new Error(
-        `option ${name} expects a filter expression (empty for none), got ${JSON.stringify(v)}: Invalid filter expression at position ${pos}: unknown operator ~bogus\n  ${v}\n  ${" ".repeat(pos)}^`,
-      );
+    else if (o.type === "filter" && v !== "") {
+      // The real engine's wording: the option's complaint, then the real parser's three lines.
+      try {
+        parseFilter(v);
+      } catch (e) {
+        throw new Error(`option ${name} expects a filter expression (empty for none), got ${JSON.stringify(v)}: ${(e as Error).message}`);
+      }
     }
     const next = { ...o, value: v };
     this.options[i] = next;
