@@ -352,8 +352,8 @@ export class Controller {
   private readonly editor: FlowEditor;
   /** Redraws the whole screen after an external program used the terminal; set by the App. */
   private repaintFn: (() => void) | undefined;
-  /** After `view.flows.duplicate`: the first flow arriving after this arrival number takes the focus. */
-  private focusAfterSeq: number | undefined;
+  /** After `view.flows.duplicate` or `.create`: finds the flow that is to take the focus once its batch arrives. */
+  private pendingFocus: (() => FlowSummary | undefined) | undefined;
   private logRowsCache: { readonly version: number; readonly width: number; readonly verbosity: string | undefined; readonly entries: number; readonly rows: readonly LogRow[] } | undefined;
   /** While a key is being dispatched: the work it started that is still pending. */
   private keyWork: Promise<void>[] | undefined;
@@ -787,7 +787,7 @@ export class Controller {
   }
 
   private onStoreChange(): void {
-    if (this.focusAfterSeq !== undefined) this.focusArrivedCopy(this.focusAfterSeq);
+    if (this.pendingFocus) this.focusArrived(this.pendingFocus);
     if (this.layout() !== "single" || this._state.preview) this.schedulePreview();
     const top = this.top();
     if (top.kind !== "flowview") return;
@@ -2189,8 +2189,17 @@ export class Controller {
       const before = this.store.lastSeq;
       const value = await this.engine.request({ op: "command", line: replaceFocus(`view.flows.duplicate ${rest}`, focus) });
       // The engine answers "duplicated N flows": with none (no flow given) no copy is coming to focus.
-      if (Number(/^duplicated (\d+)/.exec(value ?? "")?.[1] ?? 0) > 0) this.focusArrivedCopy(before);
+      if (Number(/^duplicated (\d+)/.exec(value ?? "")?.[1] ?? 0) > 0) this.focusArrived(() => this.store.firstAfter(before));
       return value;
+    }, true);
+    // The engine answers with the new flow's id, which told the user nothing: the status line names
+    // the flow instead, and it takes the focus as a copy does, so `e` or `r` acts on it next.
+    add("view.flows.create", "view.flows.create method url", "Create a new flow (for editing and replay); it takes the focus", async (a, { rest }) => {
+      const id = await this.engine.request({ op: "command", line: `view.flows.create ${rest}` });
+      if (typeof id !== "string" || id === "") return id;
+      this.focusArrived(() => this.store.get(id));
+      const made = this.store.get(id);
+      return `new flow: ${made ? `${made.method} ${made.url}` : `${a[0]!.toUpperCase()} ${a[1]!}`} (e edits it, r sends it)`;
     }, true);
     // The clipboard is the user's terminal (OSC 52), which only the console can write to.
     const toClipboard = async (engineLine: string, focus: string | undefined): Promise<string> => {
@@ -2211,14 +2220,14 @@ export class Controller {
     add("view.focus.prev", "view.focus.prev", "Focus the previous flow", () => this.stepFlow(-1));
   }
 
-  /** Focuses the first flow that arrived after `seq`, once it is in the store (the batch may come after the reply). */
-  private focusArrivedCopy(seq: number): void {
-    const copy = this.store.firstAfter(seq);
+  /** Focuses the flow `find` finds, once it is in the store (the batch may come after the reply). */
+  private focusArrived(find: () => FlowSummary | undefined): void {
+    const copy = find();
     if (!copy) {
-      this.focusAfterSeq = seq;
+      this.pendingFocus = find;
       return;
     }
-    this.focusAfterSeq = undefined;
+    this.pendingFocus = undefined;
     this.store.focusFlow(copy.id);
     // mitmproxy's flow view shows the focused flow: `D` there shows the copy, so `e` edits the
     // copy and leaves the original as recorded (the view replaces the original's, as `p` and space do).

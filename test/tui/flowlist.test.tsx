@@ -482,3 +482,26 @@ test("mitmproxy's view.* commands from the prompt: focus.go, order, filter, prop
     h.unmount();
   }
 });
+
+test("n then Enter names the new flow in the status line, not its id, and focuses it", async () => {
+  const h = await renderConsole();
+  try {
+    h.engine.add([makeFlow({ seq: 1, path: "/first" }), makeFlow({ seq: 2, path: "/second" })]);
+    await waitForText(h, "[1/2]");
+    const made = makeFlow({ seq: 3, method: "GET", scheme: "https", host: "example.com", path: "/", status: undefined, respSize: undefined });
+    h.engine.onCommand = (line) => {
+      if (!line.startsWith("view.flows.create")) return undefined;
+      // The engine answers with the id; the flow comes in a later batch.
+      setTimeout(() => h.engine.add([made]), 5);
+      return made.id;
+    };
+    assert.match(await press(h, "n"), /: view\.flows\.create get https:\/\/example\.com\//);
+    const frame = await press(h, KEY.enter);
+    assert.match(frame, /new flow: GET https:\/\/example\.com\/ \(e edits it, r sends it\)/);
+    assert.doesNotMatch(frame, new RegExp(made.id));
+    assert.match(await waitForText(h, "[3/3]"), /\[3\/3\]/, "the new flow has the focus");
+    assert.match(focusedLine(h.lastFrame())!, /example\.com\//);
+  } finally {
+    h.unmount();
+  }
+});
