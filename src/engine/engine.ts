@@ -282,6 +282,9 @@ export class Engine {
       if (!(err instanceof OptionError) || failed.length === 0) throw err;
       throw new OptionError(`${err.message}; it may belong to a script that failed to load: ${failed.map((f) => path.basename(f)).join(", ")}`);
     }
+    // What differs from the defaults now came from the command line, config.yaml or the scripts'
+    // start-up: resetting every option goes back to it, not past it (to another port).
+    this.options.markStarted(this.options.names());
     this.onOptionsChanged(new Set(["view_filter"]));
     // Before listening: a script waiting for the "listening" line must not see one from a run that stops.
     const startErrors = this.log.errorCount - errorsBefore;

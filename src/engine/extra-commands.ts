@@ -183,8 +183,13 @@ export function registerExtraCommands(
   commands.add({
     name: "options.reset",
     signature: "options.reset",
-    help: "Reset every option to its default.",
-    run: () => `reset ${options.reset().size} option(s)`,
+    help: "Reset every option to its default, but to its start-up value where the command line or config.yaml set one.",
+    run: () => {
+      const n = options.reset().size;
+      const kept = options.startedNames();
+      // Say which stayed: a user expecting mitmproxy's plain defaults would otherwise look for -p's port to have moved.
+      return `reset ${n} option(s)${kept.length ? `; kept as pryx started: ${kept.join(", ")}` : ""}`;
+    },
   });
   commands.add({
     name: "options.reset.one",

@@ -60,6 +60,8 @@ export class Options {
   private readonly deferredFrom = new Map<string, string>();
   /** Bumped by every change of any value: what is derived from options on a hot path is kept until it moves. */
   private _generation = 0;
+  /** Values the command line and config files gave at start-up, differing from the defaults. */
+  private readonly started = new Map<string, OptionValue>();
 
   get generation(): number {
     return this._generation;
@@ -244,15 +246,32 @@ export class Options {
     return updated;
   }
 
-  /** Sets options back to their defaults (all when `names` is empty). */
+  /**
+   * Sets the named options back to their defaults. With no names, every option goes back to how
+   * pryx started: the defaults, but what the command line and config.yaml gave (`markStarted`)
+   * stays, so resetting all options neither moves the listener (`-p`) nor unloads the scripts (`-s`).
+   */
   reset(names: readonly string[] = []): Set<string> {
     const values: Record<string, OptionValue> = {};
     for (const n of names.length ? names : this.names()) {
       const e = this.entries.get(n);
       if (!e) throw new OptionError(this.unknown(n));
-      values[n] = e.spec.default;
+      values[n] = names.length === 0 && this.started.has(n) ? this.started.get(n) : e.spec.default;
     }
     return this.setValues(values);
+  }
+
+  /** Takes the named options' values now as those pryx started with, which `reset()` keeps. */
+  markStarted(names: Iterable<string>): void {
+    for (const n of names) {
+      const e = this.entries.get(n);
+      if (e && JSON.stringify(e.value) !== JSON.stringify(e.spec.default)) this.started.set(n, e.value);
+    }
+  }
+
+  /** The options that `reset()` sets to their start-up values rather than to their defaults. */
+  startedNames(): string[] {
+    return [...this.started.keys()].filter((n) => this.entries.has(n)).sort();
   }
 
   /**

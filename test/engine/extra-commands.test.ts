@@ -60,6 +60,32 @@ test("options.reset sets every option back to its default, options.reset.one onl
   await assert.rejects(run(e, "options.reset.one view_ordre"), /unknown option "view_ordre"/);
 });
 
+test("options.reset keeps what pryx started with: the listener stays on -p's port, --set values stay, the rest go to defaults", async (t) => {
+  const proxy = await startProxy({ options: { anticache: "true" } });
+  t.after(() => proxy.stop());
+  const e = proxy.engine;
+  await run(e, "set ssl_insecure true");
+  await run(e, "set anticache false");
+  const listened = proxy.events.filter((ev) => ev.t === "listening").length;
+  const said = (await run(e, "options.reset")) as string;
+  assert.equal(e.options.get("ssl_insecure"), false);
+  assert.equal(e.options.get("anticache"), true, "the command line's value, not the default");
+  assert.equal(e.options.get("listen_port"), 0, "-p's port, not 8080");
+  assert.match(said, /^reset 2 option\(s\); kept as pryx started: anticache, confdir, listen_port$/);
+  // The listener did not move: nothing listened anew, and the port still answers.
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(proxy.events.filter((ev) => ev.t === "listening").length, listened);
+  await new Promise<void>((resolve, reject) => {
+    const s = net.connect(proxy.port, "127.0.0.1", () => {
+      s.destroy();
+      resolve();
+    });
+    s.on("error", reject);
+  });
+  // One option named: its default, as mitmproxy's options.reset.one.
+  assert.equal(await run(e, "options.reset.one anticache"), "anticache = false");
+});
+
 test("script.run runs a script's hooks on existing flows", async (t) => {
   const e = engine();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-script-"));
