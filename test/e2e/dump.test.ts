@@ -95,6 +95,7 @@ test("from flow_detail 3 bodies go through dumper_default_contentview: JSON pret
   const o = await startHttpOrigin((req, res) => {
     if (req.url === "/json") res.writeHead(200, { "Content-Type": "application/json" }).end('{"user":{"id":7,"tags":["a","b"]}}');
     else if (req.url === "/bin") res.writeHead(200, { "Content-Type": "application/octet-stream" }).end(Buffer.from([0, 1, 2, 0xfe, 0xff, 0x41]));
+    else if (req.url === "/plain-json") res.writeHead(200, { "Content-Type": "text/plain" }).end('{"as":"sent"}');
     else res.writeHead(200, { "Content-Type": "text/plain" }).end(Array.from({ length: 20 }, (_, i) => `line ${i + 1}`).join("\n"));
   });
   t.after(() => o.close());
@@ -103,6 +104,9 @@ test("from flow_detail 3 bodies go through dumper_default_contentview: JSON pret
   await viaProxy(p.port, `${base}/json`);
   await p.waitStdout(/^ {8}"tags": \[$/m);
   assert.match(p.stdout(), /^ {4}\{\n {6}"user": \{\n {8}"id": 7,$/m, "JSON indented under the flow, as mitmdump prints it");
+  // mitmproxy's auto view takes JSON only from a JSON type: text/plain is printed as the server sent it.
+  await viaProxy(p.port, `${base}/plain-json`);
+  await p.waitStdout(/^ {4}\{"as":"sent"\}$/m);
   await viaProxy(p.port, `${base}/bin`);
   await p.waitStdout(/^ {4}00000000 {2}00 01 02 fe ff 41 +\.{5}A$/m);
   await viaProxy(p.port, `${base}/long`);

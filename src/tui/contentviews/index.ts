@@ -89,7 +89,7 @@ export function pickAutoView(
 ): ConcreteView {
   if (body.length === 0) return opts?.query?.length ? "query" : "raw";
   const { mime, params } = parseContentType(contentType);
-  if (mime === "application/json" || mime === "text/json" || mime.endsWith("+json")) return sniffGraphql(body) ? "graphql" : "json";
+  if (mime === "application/json" || mime === "application/json-rpc" || mime === "text/json" || mime.endsWith("+json")) return sniffGraphql(body) ? "graphql" : "json";
   if (mime === "application/x-www-form-urlencoded") return "urlencoded";
   if (mime === "multipart/form-data" && params.get("boundary")) return "multipart";
   // SVG is markup, not pixels: its text is what there is to read (mitmproxy's image view leaves it out too).
@@ -102,7 +102,9 @@ export function pickAutoView(
   if (ZIP_TYPES.has(mime) || mime.endsWith("+zip")) return "zip";
   if (mime === "application/msgpack" || mime === "application/x-msgpack" || mime === "application/vnd.msgpack") return "msgpack";
   if (mime.includes("javascript") || mime.includes("ecmascript")) return "javascript";
-  if (sniffJson(body)) return sniffGraphql(body) ? "graphql" : "json";
+  // As mitmproxy's auto view, a declared type (text/plain) is not second-guessed into JSON; a body with
+  // none (a WebSocket or TCP message, a response without Content-Type) is sniffed, which mitmproxy does not.
+  if (mime === "" && sniffJson(body)) return sniffGraphql(body) ? "graphql" : "json";
   if ((mime === "" || mime === "text/plain") && sniffSocketIo(body)) return "socketio";
   if (sniffMarkup(body)) return "xml";
   if (sniffZip(body) && (mime === "" || mime === "application/octet-stream")) return "zip";

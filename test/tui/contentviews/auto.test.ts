@@ -39,7 +39,10 @@ test("pickAutoView: multipart without a boundary is not picked", () => {
 
 test("pickAutoView: sniffs JSON, markup and binary when the type says nothing", () => {
   assert.equal(pickAutoView(enc(' \n[{"a": 1}]'), undefined), "json");
-  assert.equal(pickAutoView(enc('{"a": 1}'), "text/plain"), "json");
+  // A declared type is the server's word: as mitmproxy's auto view, JSON only from a JSON type.
+  assert.equal(pickAutoView(enc('{"a": 1}'), "text/plain"), "raw");
+  assert.equal(pickAutoView(enc('{"query": "{ a }"}'), "text/plain"), "raw");
+  assert.equal(pickAutoView(enc('{"a": 1}'), "application/json-rpc"), "json");
   assert.equal(pickAutoView(enc("[INFO] server started"), undefined), "raw");
   assert.equal(pickAutoView(enc("{not json}"), "application/octet-stream"), "raw");
   assert.equal(pickAutoView(enc("<!doctype html><p>hi"), undefined), "xml");
