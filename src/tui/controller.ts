@@ -64,6 +64,8 @@ export const PREVIEW_SETTLE_MS = 60;
 const PREVIEW_KEY = -1;
 /** How long after a command the replay counts are asked for (a burst of commands asks once). */
 const REPLAY_SETTLE_MS = 100;
+/** How long `r` in the flow view waits for its replay to show it (a long replay queue sends it later: the view then stays). */
+const REPLAY_FOLLOW_MS = 5000;
 /** How many flows remember their content views (see Controller.viewModes). */
 const VIEW_MODES_KEPT = 10_000;
 
@@ -352,8 +354,8 @@ export class Controller {
   private readonly editor: FlowEditor;
   /** Redraws the whole screen after an external program used the terminal; set by the App. */
   private repaintFn: (() => void) | undefined;
-  /** After `view.flows.duplicate` or `.create`: finds the flow that is to take the focus once its batch arrives. */
-  private pendingFocus: (() => FlowSummary | undefined) | undefined;
+  /** After `view.flows.duplicate`, `.create` or `r` in the flow view: finds the flow that is to take the focus once its batch arrives (null: no longer). */
+  private pendingFocus: (() => FlowSummary | undefined | null) | undefined;
   private logRowsCache: { readonly version: number; readonly width: number; readonly verbosity: string | undefined; readonly entries: number; readonly rows: readonly LogRow[] } | undefined;
   /** While a key is being dispatched: the work it started that is still pending. */
   private keyWork: Promise<void>[] | undefined;
@@ -1059,6 +1061,18 @@ export class Controller {
     if (removed) {
       this.store.forget([removed.id]);
       reply.catch(() => this.store.restore(removed));
+    }
+    // mitmproxy replays a flow in place, so `r` in its flow view shows the answer there. pryx's
+    // replay is a new flow: the view goes over to it once it comes, or `r` would seem to do nothing.
+    const replayed = name === "replay.client" && args[0] === "@focus" && this.top().kind === "flowview" && focus !== undefined ? this.store.get(focus) : undefined;
+    if (replayed) {
+      const after = this.store.lastSeq;
+      const until = Date.now() + REPLAY_FOLLOW_MS;
+      const copy = (f: FlowSummary) => f.replay === "request" && f.method === replayed.method && f.url === replayed.url;
+      reply.then(
+        () => this.focusArrived(() => (Date.now() > until ? null : this.store.firstAfter(after, copy))),
+        () => undefined,
+      );
     }
     // Replay starts and stops by command (r, S, replay.*): the status line learns of it after any.
     reply.then(
@@ -2220,14 +2234,15 @@ export class Controller {
     add("view.focus.prev", "view.focus.prev", "Focus the previous flow", () => this.stepFlow(-1));
   }
 
-  /** Focuses the flow `find` finds, once it is in the store (the batch may come after the reply). */
-  private focusArrived(find: () => FlowSummary | undefined): void {
+  /** Focuses the flow `find` finds, once it is in the store (the batch may come after the reply); `find` gives null to stop waiting. */
+  private focusArrived(find: () => FlowSummary | undefined | null): void {
     const copy = find();
-    if (!copy) {
+    if (copy === undefined) {
       this.pendingFocus = find;
       return;
     }
     this.pendingFocus = undefined;
+    if (copy === null) return;
     this.store.focusFlow(copy.id);
     // mitmproxy's flow view shows the focused flow: `D` there shows the copy, so `e` edits the
     // copy and leaves the original as recorded (the view replaces the original's, as `p` and space do).

@@ -194,10 +194,14 @@ export class FlowStore {
     return this.maxSeq;
   }
 
-  /** The earliest-arriving flow after arrival number `seq`. */
-  firstAfter(seq: number): FlowSummary | undefined {
-    const slot = this.slotOf(this.bySeq.nextAfter(seq));
-    return slot === undefined ? undefined : this.table.summary(slot);
+  /** The earliest-arriving flow after arrival number `seq` (that `accept` takes, when given). */
+  firstAfter(seq: number, accept?: (f: FlowSummary) => boolean): FlowSummary | undefined {
+    for (let s = this.bySeq.nextAfter(seq); s !== undefined; s = this.bySeq.nextAfter(s)) {
+      const slot = this.slotOf(s);
+      const f = slot === undefined ? undefined : this.table.summary(slot);
+      if (f && (!accept || accept(f))) return f;
+    }
+    return undefined;
   }
 
   /** Ids of all shown flows in display order (for commands over @shown; O(n), so not per key). */

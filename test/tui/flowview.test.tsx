@@ -618,3 +618,39 @@ test("a flow with no response and none coming says how to add one, as mitmproxy'
     h.unmount();
   }
 });
+
+test("r in the flow view shows the replay once it comes, as mitmproxy's replays in place; r in the list leaves the focus", async () => {
+  const h = await renderConsole();
+  try {
+    const [a, b] = makeFlows(2, (i) => ({ seq: 1 + i, path: `/v1/items/${1 + i}`, status: 200, reason: "OK" }));
+    h.engine.add([a!, b!]);
+    await waitForText(h, "/v1/items/2");
+    let seq = 10;
+    h.engine.onCommand = (line) => {
+      if (!line.startsWith("replay.client ")) return undefined;
+      const of = line.endsWith(a!.id) ? a! : b!;
+      // The engine answers at once; the copy comes when its turn in the replay queue does.
+      // Another flow arriving first, with another URL, is not it.
+      const other = makeFlow({ seq: ++seq, path: "/other", replay: "request" });
+      const copy = makeFlow({ seq: ++seq, path: of.path, status: 503, reason: "Service Unavailable", replay: "request" });
+      setTimeout(() => h.engine.add([other]), 5);
+      setTimeout(() => h.engine.add([copy]), 20);
+      return "replaying 1 flow";
+    };
+    await press(h, KEY.enter);
+    await waitForText(h, "GET https://api.example.com/v1/items/1 ");
+    await press(h, "r");
+    const f = await waitForText(h, "503 Service Unavailable");
+    assert.match(f.split("\n")[0]!, /^GET https:\/\/api\.example\.com\/v1\/items\/1 .*503 Service Unavailable/, "the view shows the replayed copy");
+    await press(h, "q");
+    assert.match(h.lastFrame(), /\[4\/4\]/, "the copy has the focus, as D's copy does");
+    // From the list the focus stays where it is.
+    await press(h, "g");
+    await press(h, "r");
+    await until(() => h.engine.flows.size === 6);
+    await waitForText(h, "/6]");
+    assert.match(h.lastFrame(), /\[1\/6\]/);
+  } finally {
+    h.unmount();
+  }
+});
