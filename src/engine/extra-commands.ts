@@ -198,7 +198,7 @@ export function registerExtraCommands(
     run: (args) => {
       if (!args[0]) throw new CommandError("options.reset.one needs an option name");
       options.reset([args[0]]);
-      return `${args[0]} = ${options.info(args[0]).value}`;
+      return options.assignment(args[0]);
     },
   });
   commands.add({

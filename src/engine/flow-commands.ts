@@ -448,7 +448,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       // As mitmproxy's set: several values are a list option's entries, and one text for any other.
       const list = rest.length > 1 && deps.options.has(name) && deps.options.info(name).type === "str[]";
       await deps.setOption(name, list ? rest : rest.join(" "));
-      return `${name} = ${deps.options.info(name).value}`;
+      return deps.options.assignment(name);
     },
   });
 }

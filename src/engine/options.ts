@@ -305,6 +305,12 @@ export class Options {
     return [...this.entries.keys()].sort();
   }
 
+  /** `name = value`, what setting an option answers; an empty value as the prompt writes it (`''`), not a line that seems cut off. */
+  assignment(name: string): string {
+    const value = this.info(name).value;
+    return `${name} = ${value === "" ? "''" : value}`;
+  }
+
   info(name: string): OptionInfo {
     const e = this.entries.get(name);
     if (!e) throw new OptionError(this.unknown(name));

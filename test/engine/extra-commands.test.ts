@@ -125,6 +125,9 @@ test("set takes `name value` and, as --set does, `name=value`", async () => {
   assert.equal(await run(e, "set view_filter ~m POST"), "view_filter = ~m POST");
   assert.equal(await run(e, "set intercept=~u /login"), "intercept = ~u /login");
   assert.equal(e.options.get("intercept"), "~u /login");
+  // Cleared: the empty value as the prompt wrote it, not "intercept =", which reads as cut off.
+  assert.equal(await run(e, "set intercept ''"), "intercept = ''");
+  assert.equal(await run(e, "options.reset.one view_filter"), "view_filter = ''");
   await assert.rejects(run(e, "set nosuch=1"), /unknown option "nosuch"/);
 });
 

@@ -273,7 +273,7 @@ export class FakeEngine implements EngineHandle {
           let value = m[2] ?? "";
           if (/^'.*'$/.test(value) || /^".*"$/.test(value)) value = value.slice(1, -1);
           const info = this.setOptionValue(m[1]!, value);
-          return `${info.name} = ${info.value}` as Out;
+          return `${info.name} = ${info.value === "" ? "''" : info.value}` as Out;
         }
         if (!this.commands.some((c) => c.name === words[0])) throw new Error(`unknown command "${words[0]}"`);
         return undefined as Out;
