@@ -132,7 +132,10 @@ test("O shows every option with value and type; Enter edits in place and sends s
     for (let i = 0; i < names.indexOf("listen_port"); i++) await press(h, "j");
     assert.match(focusedLine(h.lastFrame())!, /listen_port/);
     assert.match(h.lastFrame(), /Proxy port \(0 picks a free port\)\./);
+    assert.match(h.lastFrame(), /^Options .*d reset, D reset all, q back$/m, "both resets named");
     await press(h, KEY.enter);
+    // While typing, the title says how to end it: Enter sets, Esc cancels (q is a letter of the value).
+    assert.match(h.lastFrame(), /^Options .*⏎ set, esc cancel$/m);
     for (let i = 0; i < 4; i++) await press(h, KEY.backspace);
     await press(h, "9191");
     await press(h, KEY.enter);

@@ -70,7 +70,8 @@ export function OptionsView({ screen, options, width, height, bodyRows }: { scre
   const rows = options.slice(screen.top, screen.top + bodyRows);
   return (
     <Box flexDirection="column" height={height} overflowY="hidden">
-      <Title text="Options" right={`${theme.glyphs.enter} edit or toggle, d reset, q back`} />
+      {/* While a value is typed, the keys that matter are how to end it. */}
+      <Title text="Options" right={screen.editing ? `${theme.glyphs.enter} set, esc cancel` : `${theme.glyphs.enter} edit or toggle, d reset, D reset all, q back`} />
       <Box flexDirection="column" height={bodyRows} overflowY="hidden">
         {rows.map((o, i) => {
           const isFocus = screen.top + i === screen.focus;
