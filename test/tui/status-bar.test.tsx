@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { KEY, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
 import { FakeEngine, makeFlow } from "./helpers/fake-engine.ts";
 import { Engine } from "../../src/engine/engine.ts";
-import { statusFlags } from "../../src/tui/components/status-bar.tsx";
+import { fitFlags, statusFlags } from "../../src/tui/components/status-bar.tsx";
 import { FILTER_BUSY_MS, type ConsoleState } from "../../src/tui/controller.ts";
 import type { OptionInfo } from "../../src/protocol.ts";
 
@@ -182,4 +182,26 @@ test("a view filter of CJK text leaves the listen address whole: the info line i
   } finally {
     h.unmount();
   }
+});
+
+test("flags too long for the line: the longest are cut first, so the view filter and the file after a long intercept filter stay in sight", async () => {
+  const h = await renderConsole({ width: 60 });
+  try {
+    h.engine.add([makeFlow({ seq: 1, path: "/api/a" })]);
+    await runAtPrompt(h, "set intercept '~u /api/v1/some/long/path & ~m POST'");
+    await runAtPrompt(h, "set view_filter '~u /api/'");
+    await runAtPrompt(h, "set save_stream_file /home/someone/captures/today/session.pryx");
+    const line = infoLine(await waitForText(h, "[W:"));
+    assert.ok(line.length <= 60, line);
+    assert.match(line, /^⇩ \[1\/1\] \[i:~u \/api\/…\] \[f:~u \/api\/\] \[W:\/home…\] +127\.0\.0\.1:8080$/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("fitFlags: flags that fit are left whole; the first is never cut; the line's end is cut when cutting flags is not enough", () => {
+  assert.equal(fitFlags(["⇩ [1/2]", "[i:~q]"], 40, "…"), "⇩ [1/2] [i:~q]");
+  assert.equal(fitFlags(["⇩ [1/2]", "[i:~u aaaaaaaaaaaaaaaa]", "[f:~s]"], 30, "…"), "⇩ [1/2] [i:~u aaaaaaa…] [f:~s]");
+  assert.equal(fitFlags(["⇩ [100/200 of 300]"], 10, "…"), "⇩ [100/20…");
+  assert.equal(fitFlags(["⇩ [1/2]", "[i:~u aaaaaaaaaaaaaaaa]", "[f:~u bbbbbbbbbbbbbbb]"], 30, "…"), "⇩ [1/2] [i:~u aa…] [f:~u bbb…]");
 });

@@ -64,6 +64,29 @@ export function statusFlags(s: ConsoleState, counts: { shown: number; total: num
   return out;
 }
 
+/** How short fitFlags cuts a flag (`[i:~u /api…]`): still enough to tell which filter it is. */
+const FLAG_MIN_COLUMNS = 10;
+
+/**
+ * The flags in `room` columns. Too many to fit, the longest are cut first (a long intercept
+ * filter or file path), each down to FLAG_MIN_COLUMNS, so that every flag after them stays in
+ * sight: cutting the line's end hid the view filter behind a long intercept filter, and the list
+ * then looked short for no reason. The first, where the focus is, is never cut.
+ */
+export function fitFlags(flags: readonly string[], room: number, ellipsis: string): string {
+  const parts = [...flags];
+  const width = (): number => parts.reduce((n, p) => n + columns(p), 0) + Math.max(0, parts.length - 1);
+  for (let over = width() - room; over > 0; over = width() - room) {
+    let longest = 1;
+    for (let i = 2; i < parts.length; i++) if (columns(parts[i]!) > columns(parts[longest]!)) longest = i;
+    const flag = parts[longest];
+    if (!flag || columns(flag) <= FLAG_MIN_COLUMNS || !flag.endsWith("]")) break;
+    // The closing bracket stays: the flag still reads as one.
+    parts[longest] = truncEnd(flag.slice(0, -1), Math.max(FLAG_MIN_COLUMNS, columns(flag) - over) - 1, ellipsis) + "]";
+  }
+  return truncEnd(parts.join(" "), room, ellipsis);
+}
+
 /** After a message whose whole text is in the event log. */
 export const MORE_HINT = " (more in event log)";
 
@@ -168,10 +191,11 @@ export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: Con
   const theme = useTheme();
   const counts = useSyncExternalStore(ctrl.store.subscribe, ctrl.store.counts);
   const view = useSyncExternalStore(ctrl.store.subscribe, () => ctrl.store.viewSettings);
-  const flags = statusFlags(state, counts, view, theme.glyphs).join(" ");
+  const flagList = statusFlags(state, counts, view, theme.glyphs);
+  const flags = flagList.join(" ");
   const listen = listenText(state.listen, flags.length, width);
   const room = Math.max(0, width - listen.length - 1);
-  const left = truncEnd(flags, room, theme.glyphs.ellipsis);
+  const left = fitFlags(flagList, room, theme.glyphs.ellipsis);
   const p = state.prompt;
   const o = state.overlay;
   const m = state.message;
