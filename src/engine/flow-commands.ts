@@ -142,6 +142,11 @@ function counted(verb: string, n: number): string {
   return `${verb} ${n} flow${n === 1 ? "" : "s"}`;
 }
 
+/** As counted, but none done says which flows the command acts on: "killed 0 flows" after `X` on a finished flow left the user wondering why. */
+function countedOr(verb: string, n: number, none: string): string {
+  return n === 0 ? none : counted(verb, n);
+}
+
 /** The flow commands the console's keys and prompt use (mitmproxy's names). */
 export function registerFlowCommands(commands: CommandRegistry, deps: FlowCommandDeps): void {
   const { store, notify } = deps;
@@ -173,12 +178,12 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
   onFlows("flow.resume", "flow.resume flows", "Resume intercepted flows.", (f) => f.intercepted, async (flows) => {
     for (const f of flows) f.resume();
     await changed(flows);
-    return counted("resumed", flows.length);
+    return countedOr("resumed", flows.length, "nothing to resume: only intercepted flows are resumed");
   }, { held: true });
   onFlows("flow.kill", "flow.kill flows", "Kill flows: the client gets its connection closed.", (f) => f.killable, async (flows) => {
     for (const f of flows) f.kill();
     await changed(flows);
-    return counted("killed", flows.length);
+    return countedOr("killed", flows.length, "nothing to kill: only flows still in progress are killed");
   }, { held: true });
   onFlows("flow.mark", "flow.mark flows [marker]", "Mark flows with a marker (true, a letter or digit, or an emoji name such as :grapes:, which ~marker finds), or unmark them (false).", all, async (flows, args) => {
     const marker = await markerArg(args[1]);
@@ -192,7 +197,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
   onFlows("flow.revert", "flow.revert flows", "Revert edited flows to what was recorded.", (f) => f.modified(), async (flows) => {
     for (const f of flows) f.revert();
     await changed(flows);
-    return counted("reverted", flows.length);
+    return countedOr("reverted", flows.length, "nothing to revert: only edited flows are reverted");
   }, { held: true });
   commands.add({ name: "flow.set.options", signature: "flow.set.options", help: "The attributes flow.set sets.", run: () => FLOW_SET_ATTRS.join(",") });
 

@@ -216,8 +216,10 @@ test("flow.resume, kill and revert over @all leave finished, packed flows packed
   assert.equal(e.store.unpackedCount(), 0);
   assert.equal(await run(e, "flow.resume @all"), "resumed 1 flow");
   assert.equal(paused.intercepted, false);
-  assert.equal(await run(e, "flow.kill @all"), "killed 0 flows");
-  assert.equal(await run(e, "flow.revert @all"), "reverted 0 flows");
+  // None to act on: why, rather than "killed 0 flows".
+  assert.equal(await run(e, "flow.kill @all"), "nothing to kill: only flows still in progress are killed");
+  assert.equal(await run(e, "flow.revert @all"), "nothing to revert: only edited flows are reverted");
+  assert.equal(await run(e, "flow.resume @all"), "nothing to resume: only intercepted flows are resumed");
   // Only the paused flow was held as an object; every other stays packed.
   assert.equal(e.store.unpackedCount(), 0);
   // Commands that only read flows read packed ones without unpacking them into the store.
