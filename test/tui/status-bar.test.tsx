@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { KEY, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
 import { FakeEngine, makeFlow } from "./helpers/fake-engine.ts";
 import { Engine } from "../../src/engine/engine.ts";
-import { fitFlags, statusFlags } from "../../src/tui/components/status-bar.tsx";
+import { fitFlags, infoSides, statusFlags } from "../../src/tui/components/status-bar.tsx";
 import { FILTER_BUSY_MS, type ConsoleState } from "../../src/tui/controller.ts";
 import type { OptionInfo } from "../../src/protocol.ts";
 
@@ -193,15 +193,19 @@ test("flags too long for the line: the longest are cut first, so the view filter
     await runAtPrompt(h, "set save_stream_file /home/someone/captures/today/session.pryx");
     const line = infoLine(await waitForText(h, "[W:"));
     assert.ok(line.length <= 60, line);
-    assert.match(line, /^⇩ \[1\/1\] \[i:~u \/api\/…\] \[f:~u \/api\/\] \[W:\/home…\] +127\.0\.0\.1:8080$/);
+    assert.match(line, /^⇩ \[1\/1\] \[i:~u \/ap…\] \[f:~u \/api\/\] \[W:\/home\/s…\] +127\.0\.0\.1:8080$/);
   } finally {
     h.unmount();
   }
 });
 
-test("fitFlags: flags that fit are left whole; the first is never cut; the line's end is cut when cutting flags is not enough", () => {
+test("fitFlags cuts the longest flags first, never the first; infoSides gives the address's room to flags that do not fit beside it", () => {
   assert.equal(fitFlags(["⇩ [1/2]", "[i:~q]"], 40, "…"), "⇩ [1/2] [i:~q]");
   assert.equal(fitFlags(["⇩ [1/2]", "[i:~u aaaaaaaaaaaaaaaa]", "[f:~s]"], 30, "…"), "⇩ [1/2] [i:~u aaaaaaa…] [f:~s]");
-  assert.equal(fitFlags(["⇩ [100/200 of 300]"], 10, "…"), "⇩ [100/20…");
-  assert.equal(fitFlags(["⇩ [1/2]", "[i:~u aaaaaaaaaaaaaaaa]", "[f:~u bbbbbbbbbbbbbbb]"], 30, "…"), "⇩ [1/2] [i:~u aa…] [f:~u bbb…]");
+  assert.equal(fitFlags(["⇩ [100/200 of 300]"], 10, "…"), "⇩ [100/200 of 300]");
+  assert.equal(fitFlags(["⇩ [1/2]", "[i:~u aaaaaaaaaaaaaaaa]", "[f:~u bbbbbbbbbbbbbbb]", "[anticache]"], 30, "…"), "⇩ [1/2] [i:~u aa…] [f:~u bb…] [anticache]");
+  const flags = ["⇩ [0/0]", "[i:~u /api/v1/some/long/path & ~m POST]", "[f:~u gzip | ~u example]", "[anticache]", "[W:/tmp/x/saved.pryx]"];
+  const sides = infoSides(flags, "127.0.0.1:28710", 60, "…");
+  assert.deepEqual(sides, { left: "⇩ [0/0] [i:~u /api…] [f:~u gzip …] [anticache] [W:/tmp/x/s…]", listen: "", room: 60 });
+  assert.deepEqual(infoSides(flags.slice(0, 2), "127.0.0.1:28710", 60, "…"), { left: "⇩ [0/0] [i:~u /api/v1/some/long/path & ~m …]", listen: "127.0.0.1:28710", room: 44 });
 });

@@ -68,23 +68,39 @@ export function statusFlags(s: ConsoleState, counts: { shown: number; total: num
 const FLAG_MIN_COLUMNS = 10;
 
 /**
- * The flags in `room` columns. Too many to fit, the longest are cut first (a long intercept
- * filter or file path), each down to FLAG_MIN_COLUMNS, so that every flag after them stays in
- * sight: cutting the line's end hid the view filter behind a long intercept filter, and the list
- * then looked short for no reason. The first, where the focus is, is never cut.
+ * The flags cut to fit `room` columns as far as cutting them goes: the longest first (a long
+ * intercept filter or file path), none below FLAG_MIN_COLUMNS, so that every flag after them
+ * stays in sight (cutting the line's end hid the view filter behind a long intercept filter, and
+ * the list then looked short for no reason). The first, where the focus is, is never cut. The
+ * result can still be wider than `room`.
  */
 export function fitFlags(flags: readonly string[], room: number, ellipsis: string): string {
-  const parts = [...flags];
-  const width = (): number => parts.reduce((n, p) => n + columns(p), 0) + Math.max(0, parts.length - 1);
-  for (let over = width() - room; over > 0; over = width() - room) {
-    let longest = 1;
-    for (let i = 2; i < parts.length; i++) if (columns(parts[i]!) > columns(parts[longest]!)) longest = i;
-    const flag = parts[longest];
-    if (!flag || columns(flag) <= FLAG_MIN_COLUMNS || !flag.endsWith("]")) break;
-    // The closing bracket stays: the flag still reads as one.
-    parts[longest] = truncEnd(flag.slice(0, -1), Math.max(FLAG_MIN_COLUMNS, columns(flag) - over) - 1, ellipsis) + "]";
+  const widths = flags.map((f) => columns(f));
+  let total = widths.reduce((n, w) => n + w, 0) + Math.max(0, flags.length - 1);
+  // A flag with a value (`[i:…]`, `[W:…]`) can lose its end; a word (`[anticache]`) is whole or nothing.
+  const cuttable = (i: number): boolean => i > 0 && flags[i]!.includes(":") && flags[i]!.endsWith("]") && widths[i]! > FLAG_MIN_COLUMNS;
+  // A column at a time from the widest, so that long values end up cut to about the same width.
+  while (total > room) {
+    let widest = -1;
+    for (let i = 1; i < flags.length; i++) if (cuttable(i) && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+    if (widest < 0) break;
+    widths[widest]!--;
+    total--;
   }
-  return truncEnd(parts.join(" "), room, ellipsis);
+  // The closing bracket stays: a cut flag still reads as one.
+  return flags.map((f, i) => (widths[i]! < columns(f) ? `${truncEnd(f.slice(0, -1), widths[i]! - 1, ellipsis)}]` : f)).join(" ");
+}
+
+/**
+ * The info line's two sides in `width` columns: the flags, and where pryx listens at the right.
+ * Flags that do not fit beside the address take its room: the filters explain what the list shows,
+ * and the address is the one the user started pryx with.
+ */
+export function infoSides(flags: readonly string[], listen: string, width: number, ellipsis: string): { left: string; listen: string; room: number } {
+  const room = Math.max(0, width - columns(listen) - 1);
+  const beside = fitFlags(flags, room, ellipsis);
+  if (columns(beside) <= room) return { left: beside, listen, room };
+  return { left: truncEnd(fitFlags(flags, width, ellipsis), width, ellipsis), listen: "", room: width };
 }
 
 /** After a message whose whole text is in the event log. */
@@ -194,8 +210,7 @@ export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: Con
   const flagList = statusFlags(state, counts, view, theme.glyphs);
   const flags = flagList.join(" ");
   const listen = listenText(state.listen, flags.length, width);
-  const room = Math.max(0, width - listen.length - 1);
-  const left = fitFlags(flagList, room, theme.glyphs.ellipsis);
+  const { left, listen: listenShown, room } = infoSides(flagList, listen, width, theme.glyphs.ellipsis);
   const p = state.prompt;
   const o = state.overlay;
   const m = state.message;
@@ -235,7 +250,7 @@ export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: Con
           </Text>
         ) : (
           <Text wrap="truncate-end" inverse>
-            {left + " ".repeat(Math.max(0, room - columns(left)))} {listen}
+            {`${left}${" ".repeat(Math.max(0, room - columns(left)))}${listenShown ? ` ${listenShown}` : ""}`}
           </Text>
         )}
       </Box>
