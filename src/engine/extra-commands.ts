@@ -149,7 +149,9 @@ export function registerExtraCommands(
       try {
         req = Request.make(method.toUpperCase(), url);
       } catch (err) {
-        throw new CommandError(`cannot create a flow for ${method} ${url}: ${(err as Error).message}`);
+        // "Invalid URL" alone left the user guessing; a missing scheme is the usual reason.
+        const hint = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? "" : `: a URL starts with its scheme, such as https://${url}`;
+        throw new CommandError(`cannot create a flow for ${method} ${url}: ${(err as Error).message}${hint}`);
       }
       const flow = new HTTPFlow(new Client(["", 0], ["", 0], "created"), new Server([req.host, req.port]), req);
       flow.live = false;

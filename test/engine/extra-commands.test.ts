@@ -30,6 +30,7 @@ test("view.flows.create makes a flow; cut.save writes its parts byte-exact; bad 
   assert.deepEqual([...fs.readFileSync(path.join(dir, "body.bin"))], [0, 255, 1]);
   await run(e, `cut.save ${id} request.method,request.header[host] ${path.join(dir, "two.txt")}`);
   assert.equal(fs.readFileSync(path.join(dir, "two.txt"), "utf8"), "POST,api.test\r\n");
+  await assert.rejects(run(e, "view.flows.create get example.org/x"), /^Error: cannot create a flow for get example\.org\/x: Invalid URL: a URL starts with its scheme, such as https:\/\/example\.org\/x$/);
   await assert.rejects(run(e, `cut.save ${id} request.nope ${path.join(dir, "x")}`), /unknown cut "request.nope"/);
   await assert.rejects(run(e, `cut.save ${id} response.content ${path.join(dir, "x")}`), /has no response/);
 });
