@@ -214,6 +214,8 @@ export interface Message {
   readonly id: number;
   /** The whole text is in the event log: the status bar says so, however much of `text` fits. */
   readonly more: boolean;
+  /** `text` is in the event log too: cut short to fit, the status bar says where to read it whole. */
+  readonly logged?: boolean;
 }
 
 export interface ConsoleState {
@@ -565,10 +567,10 @@ export class Controller {
     this.rewrapFlowViews();
   }
 
-  message(text: string, level: Message["level"] = "info", more = false): void {
+  message(text: string, level: Message["level"] = "info", more = false, logged = false): void {
     clearTimeout(this.messageTimer);
     const id = ++this.messageId;
-    this.set({ message: { text, level, id, more } });
+    this.set({ message: { text, level, id, more, ...(logged ? { logged } : {}) } });
     this.messageTimer = setTimeout(() => {
       if (this._state.message?.id === id) this.set({ message: undefined });
     }, this.messageMs);
@@ -583,7 +585,7 @@ export class Controller {
     const text = err instanceof Error ? err.message : String(err);
     const { short, full } = conciseError(text);
     // A message with more than its first line (a filter error's caret line) says where the rest is.
-    this.message(short, "error", full !== undefined);
+    this.message(short, "error", full !== undefined, true);
     this.logs.append([{ ts: Date.now() / 1000, level: "error", msg: full ?? text }]);
   }
 
@@ -716,7 +718,7 @@ export class Controller {
       const l = logs[i]!;
       if (l.level === "error" || l.level === "warn" || l.level === "alert") {
         const first = l.msg.split("\n")[0]!;
-        this.message(first, l.level === "error" ? "error" : "warn", first.length < l.msg.length);
+        this.message(first, l.level === "error" ? "error" : "warn", first.length < l.msg.length, true);
         break;
       }
     }

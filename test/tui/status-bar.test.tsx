@@ -209,3 +209,25 @@ test("fitFlags cuts the longest flags first, never the first; infoSides gives th
   assert.deepEqual(sides, { left: "⇩ [0/0] [i:~u /api…] [f:~u gzip …] [anticache] [W:/tmp/x/s…]", listen: "", room: 60 });
   assert.deepEqual(infoSides(flags.slice(0, 2), "127.0.0.1:28710", 60, "…"), { left: "⇩ [0/0] [i:~u /api/v1/some/long/path & ~m …]", listen: "127.0.0.1:28710", room: 44 });
 });
+
+test("a one-line error too long for the status line says where to read it whole; one that fits does not", async () => {
+  const h = await renderConsole({ width: 80 });
+  try {
+    const long = "replay.client (from client_playback) failed: cannot replay TCP flows: only HTTP requests are replayed";
+    h.engine.onCommand = (line) => {
+      throw new Error(line === "long" ? long : "short failure");
+    };
+    await runAtPrompt(h, "long");
+    const line = statusLine(await waitForText(h, "(more in event log)"));
+    assert.ok(line.length <= 80, line);
+    assert.match(line, /^replay\.client \(from client_playback\) failed: cannot replay … \(more in event log\)$/);
+    assert.ok(h.ctrl.logs.all().some((e) => e.msg === long), "the event log has it whole");
+    await runAtPrompt(h, "short");
+    assert.equal(statusLine(await waitForText(h, "short failure")), "short failure");
+    // The engine's own warnings flash the same way.
+    h.engine.log({ ts: 1_700_000_000, level: "warn", msg: `127.0.0.1:5000: client TLS handshake failed for localhost: tlsv1 alert unknown ca — is the pryx CA trusted by the client?` });
+    assert.match(statusLine(await waitForText(h, "handshake failed")), /… \(more in event log\)$/);
+  } finally {
+    h.unmount();
+  }
+});
