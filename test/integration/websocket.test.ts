@@ -87,7 +87,7 @@ test("WebSocket messages go through with websocket_start/message/end hooks that 
   assert.deepEqual(detail.closed, { byClient: true, code: 1000, reason: "bye" });
   assert.deepEqual(detail.messages.filter((m) => m.dropped).map((m) => Buffer.from(m.content).toString()), ["secret"], "the dropped message is marked so for the flow view and --jsonl");
   // r on it: the handshake alone would open a WebSocket nothing drives; refused, as mitmproxy does.
-  await assert.rejects(proxy.engine.handle({ op: "command", line: `replay.client ${stored.id}` }), /cannot replay WebSocket flows: only HTTP requests are replayed/);
+  await assert.rejects(proxy.engine.handle({ op: "command", line: `replay.client ${stored.id}` }), /^Error: cannot replay WebSocket flows: only HTTP requests are replayed$/);
 });
 
 test("pings and pongs keep their place among messages that wait for hooks, and are logged as mitmproxy logs them", { timeout: 15_000 }, async (t) => {

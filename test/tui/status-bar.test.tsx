@@ -213,14 +213,14 @@ test("fitFlags cuts the longest flags first, never the first; infoSides gives th
 test("a one-line error too long for the status line says where to read it whole; one that fits does not", async () => {
   const h = await renderConsole({ width: 80 });
   try {
-    const long = "replay.client (from client_playback) failed: cannot replay TCP flows: only HTTP requests are replayed";
+    const long = "tag.flows (from tagger) failed: cannot read properties of undefined (reading 'headers') in tagger.ts";
     h.engine.onCommand = (line) => {
       throw new Error(line === "long" ? long : "short failure");
     };
     await runAtPrompt(h, "long");
     const line = statusLine(await waitForText(h, "(more in event log)"));
     assert.ok(line.length <= 80, line);
-    assert.match(line, /^replay\.client \(from client_playback\) failed: cannot replay … \(more in event log\)$/);
+    assert.match(line, /^tag\.flows \(from tagger\) failed: cannot read properties of u… \(more in event log\)$/);
     assert.ok(h.ctrl.logs.all().some((e) => e.msg === long), "the event log has it whole");
     await runAtPrompt(h, "short");
     assert.equal(statusLine(await waitForText(h, "short failure")), "short failure");

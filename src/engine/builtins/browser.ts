@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Loader } from "../hooks/loader.ts";
 import type { Log } from "../log.ts";
+import { CommandError } from "../commands.ts";
 
 /** How much of a browser's stderr is kept, to say why it exited. */
 const STDERR_KEPT = 2048;
@@ -70,9 +71,9 @@ export class BrowserAddon {
 
   private start(): string {
     const browser = findBrowser(this.env);
-    if (!browser) throw new Error(`no Chrome, Chromium or Edge found on PATH (looked for ${CANDIDATES.join(", ")}); install one, e.g. apt-get install chromium`);
+    if (!browser) throw new CommandError(`no Chrome, Chromium or Edge found on PATH (looked for ${CANDIDATES.join(", ")}); install one, e.g. apt-get install chromium`);
     const proxy = this.proxyAddress();
-    if (!proxy) throw new Error("pryx is not listening as a regular, upstream or SOCKS5 proxy: a browser has nothing to use");
+    if (!proxy) throw new CommandError("pryx is not listening as a regular, upstream or SOCKS5 proxy: a browser has nothing to use");
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-browser-"));
     const child = spawn(browser, browserArgs(proxy, profile, this.leafSpkiSha256()), { stdio: ["ignore", "ignore", "pipe"], env: this.env });
     const entry = { child, profile };

@@ -6,6 +6,7 @@ import type { Log } from "../log.ts";
 import { flowsOfFile } from "../save-stream.ts";
 import { filesExist } from "../core-options.ts";
 import { expandHome } from "../../home-path.ts";
+import { CommandError } from "../commands.ts";
 
 /**
  * mitmproxy's ClientPlayback: requests are sent again, one at a time from a queue, as new flows
@@ -107,7 +108,7 @@ export class ClientPlaybackAddon {
     const requests = this.replayable(flows);
     // Nothing to replay: say why rather than "replaying 0 flows" (mitmproxy refuses the same flows).
     if (requests.length === 0 && flows.length > 0) {
-      throw new Error(`cannot replay ${kindsOf(flows)} flows: only HTTP requests are replayed`);
+      throw new CommandError(`cannot replay ${kindsOf(flows)} flows: only HTTP requests are replayed`);
     }
     this.enqueue(requests);
     const left = leftOut(flows);

@@ -10,6 +10,7 @@ import { filesExist } from "../core-options.ts";
 import { decodeUrlencoded } from "../../urlencoded.ts";
 import { formFields } from "../flow/form.ts";
 import { now } from "../flow/now.ts";
+import { CommandError } from "../commands.ts";
 
 const DATED_HEADERS = ["date", "expires", "last-modified"];
 
@@ -117,7 +118,7 @@ export class ServerPlaybackAddon {
   /** A command's `use`, said back to the user; flows without a response to give are an error. */
   private loaded(flows: Flow[], how: "replay" | "add"): string {
     const n = this.use(flows, how);
-    if (n === 0) throw new Error("none of these flows has a response to replay");
+    if (n === 0) throw new CommandError("none of these flows has a response to replay");
     return `server replay: ${n} response${n === 1 ? "" : "s"} ${how === "add" ? "added" : "loaded"}, ${this.pending()} in all`;
   }
 

@@ -112,7 +112,9 @@ export class Loader {
       try {
         return await (fn as (...args: unknown[]) => unknown)(...values);
       } catch (err) {
-        // The prompt shows only this line: it says whose command failed.
+        // A CommandError is a message for the user as it stands (a built-in's "cannot replay TCP flows"), as mitmproxy shows one.
+        if (err instanceof CommandError) throw err;
+        // Anything else is the addon's failure: the prompt shows only this line, so it says whose command failed.
         throw new CommandError(`${name} (from ${this.addonName}) failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     };
