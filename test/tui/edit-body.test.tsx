@@ -48,12 +48,12 @@ const tempDir = (prefix: string) => {
   return d;
 };
 
-/** A shell script editor: copies what it was given to `seen`, then writes `content`. */
+/** A shell script editor: copies what it was given to `seen` (and the file's name to `seen.name`), then writes `content`. */
 function fakeEditor(content: string, status = 0): { env: NodeJS.ProcessEnv; seen: string } {
   const dir = tempDir("pryx-fake-editor-");
   const seen = path.join(dir, "seen");
   const script = path.join(dir, "editor.sh");
-  writeFileSync(script, `#!/bin/sh\ncp "$1" "${seen}"\nprintf '%s' '${content}' > "$1"\nexit ${status}\n`);
+  writeFileSync(script, `#!/bin/sh\ncp "$1" "${seen}"\nbasename "$1" > "${seen}.name"\nprintf '%s' '${content}' > "$1"\nexit ${status}\n`);
   chmodSync(script, 0o755);
   return { env: { PATH: process.env["PATH"], EDITOR: script }, seen };
 }
@@ -309,13 +309,14 @@ test("raw request: the whole message in $EDITOR, read back into one patch of wha
   const dir = tempDir("pryx-raw-editor-");
   const seen = path.join(dir, "seen");
   const script = path.join(dir, "editor.sh");
-  writeFileSync(script, `#!/bin/sh\ncp "$1" "${seen}"\nprintf 'PUT /v2/form?x=1 HTTP/1.1\\nHost: api.example.com\\nX-Added:  yes\\nContent-Type: text/plain\\n\\nhello raw\\n' > "$1"\n`);
+  writeFileSync(script, `#!/bin/sh\ncp "$1" "${seen}"\nbasename "$1" > "${seen}.name"\nprintf 'PUT /v2/form?x=1 HTTP/1.1\\nHost: api.example.com\\nX-Added:  yes\\nContent-Type: text/plain\\n\\nhello raw\\n' > "$1"\n`);
   chmodSync(script, 0o755);
   const h = await renderConsole({ height: 40, env: { PATH: process.env["PATH"], EDITOR: script } });
   try {
     await showFlows(h, [makeFlow({ seq: 1, method: "POST", path: "/form" })]);
     await editPart(h, "g");
     assert.ok(await until(() => h.engine.edits.length === 1));
+    assert.equal(readFileSync(`${seen}.name`, "utf8"), "body.http\n", "an .http file, for the editor's highlighting");
     assert.equal(readFileSync(seen, "latin1"), "POST /form HTTP/1.1\nHost: api.example.com\nUser-Agent: curl/8.5.0\nAccept: */*\nContent-Type: application/x-www-form-urlencoded\n\nname=widget&count=3");
     const patch = h.engine.edits[0]!.patch;
     assert.equal(patch.method, "PUT");
@@ -412,6 +413,7 @@ test("e on a TCP flow offers tcp-message: its last message goes to $EDITOR, and 
     await press(h, "1");
     assert.ok(await until(() => h.engine.edits.length === 1));
     assert.equal(readFileSync(ed.seen, "utf8"), "+PONG\r\n", "the editor got the last message");
+    assert.equal(readFileSync(`${ed.seen}.name`, "utf8"), "body.bin\n", "a binary message's file is a .bin");
     assert.deepEqual(h.engine.edits[0], { id: flow.id, patch: { message: { index: 1, content: enc.encode("edited reply") } } });
     await waitForText(h, "edited tcp-message");
   } finally {

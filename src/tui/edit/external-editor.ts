@@ -40,7 +40,7 @@ export class EditorError extends Error {}
 export interface RunEditorOptions {
   command: string;
   terminal: TerminalHandover;
-  /** The temp file's extension, so the editor can highlight the body. */
+  /** The temp file's extension with its dot (`.json`), so the editor can highlight the body. */
   extension?: string;
   env?: NodeJS.ProcessEnv;
   /** The editor's stdio; a real terminal's by default. */

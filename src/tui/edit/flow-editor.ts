@@ -371,7 +371,7 @@ export class FlowEditor {
     if (editor.kind === "inline") throw new Error(`editing the raw ${side} needs an external editor: set $EDITOR`);
     const d = await this.detail(f.id, Math.max(1, size));
     const text = rawText(part, d);
-    const edited = editInExternalEditor(text, { command: editor.command, terminal: this.host.terminal, extension: "http", env: this.host.env });
+    const edited = editInExternalEditor(text, { command: editor.command, terminal: this.host.terminal, extension: ".http", env: this.host.env });
     const patch = rawPatch(part, edited, d);
     if (Object.keys(patch).length === 0) {
       this.host.message(`${part} unchanged`);
@@ -401,7 +401,7 @@ export class FlowEditor {
     const last = d.messages[index];
     if (!last) throw new Error("the flow has no message yet");
     if (last.content.length > MESSAGE_EDIT_BYTES) throw new Error(`the last message is more than the ${humanSize(MESSAGE_EDIT_BYTES)} the console edits of a message`);
-    await this.editBytes(f.id, part, last.content, last.type === "text" ? "txt" : "bin", index);
+    await this.editBytes(f.id, part, last.content, last.type === "text" ? ".txt" : ".bin", index);
   }
 
   /** Bytes in $EDITOR (or the inline editor), sent back as one patch when they changed. */
