@@ -129,7 +129,10 @@ test("O shows every option with value and type; Enter edits in place and sends s
     // Move to listen_port and edit it.
     // As the options editor lists them: the engine's and the console's own, sorted.
     const names = h.ctrl.optionList().map((o) => o.name);
-    for (let i = 0; i < names.indexOf("listen_port"); i++) await press(h, "j");
+    // A list option says how its entries are written: its value column shows them joined.
+    for (let i = 0; i < names.indexOf("ignore_hosts"); i++) await press(h, "j");
+    assert.match(h.lastFrame(), /^type str\[\], entries separated by commas \(\\, for a comma inside one\), default none$/m);
+    for (let i = names.indexOf("ignore_hosts"); i < names.indexOf("listen_port"); i++) await press(h, "j");
     assert.match(focusedLine(h.lastFrame())!, /listen_port/);
     assert.match(h.lastFrame(), /Proxy port \(0 picks a free port\)\./);
     assert.match(h.lastFrame(), /^Options .*d reset, D reset all, q back$/m, "both resets named");
@@ -180,7 +183,10 @@ test("O's in-place editor reads a chunk of keys one by one: held Backspace erase
     await press(h, "O");
     // As the options editor lists them: the engine's and the console's own, sorted.
     const names = h.ctrl.optionList().map((o) => o.name);
-    for (let i = 0; i < names.indexOf("listen_port"); i++) await press(h, "j");
+    // A list option says how its entries are written: its value column shows them joined.
+    for (let i = 0; i < names.indexOf("ignore_hosts"); i++) await press(h, "j");
+    assert.match(h.lastFrame(), /^type str\[\], entries separated by commas \(\\, for a comma inside one\), default none$/m);
+    for (let i = names.indexOf("ignore_hosts"); i < names.indexOf("listen_port"); i++) await press(h, "j");
     await press(h, KEY.enter);
     // One read from the terminal: four Backspaces, the new value and Enter (a paste, key repeat, or SSH).
     await press(h, "\x7f\x7f\x7f\x7f9191\r");

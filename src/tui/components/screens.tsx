@@ -89,9 +89,15 @@ export function OptionsView({ screen, options, width, height, bodyRows }: { scre
           );
         })}
       </Box>
-      <HelpFooter width={width} help={focused?.help} detail={focused ? `type ${focused.type}, default ${JSON.stringify(focused.default)}${focused.choices ? `, one of ${focused.choices.join(", ")}` : ""}` : undefined} />
+      <HelpFooter width={width} help={focused?.help} detail={focused ? optionDetail(focused) : undefined} />
     </Box>
   );
+}
+
+/** The line under an option's help: its type (for a list, how its entries are written, which the value column does not show), default and choices. */
+function optionDetail(o: OptionInfo): string {
+  if (o.type === "str[]") return `type str[], entries separated by commas (\\, for a comma inside one), default ${o.default === "" ? "none" : o.default}`;
+  return `type ${o.type}, default ${JSON.stringify(o.default)}${o.choices ? `, one of ${o.choices.join(", ")}` : ""}`;
 }
 
 /**

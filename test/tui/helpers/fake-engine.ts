@@ -137,6 +137,7 @@ export function defaultOptions(): OptionInfo[] {
     opt("intercept_active", "bool", "false", "Whether the intercept filter is in force."),
     opt("intercept_on_exit", "choice", "kill", "What happens to flows still paused when pryx exits.", ["kill", "resume"]),
     opt("view_filter", "filter", "", "Show only flows matching this filter in the console."),
+    opt("ignore_hosts", "str[]", "", "Regexes of host:port that pass through without interception."),
     opt("ssl_insecure", "bool", "false", "Do not verify upstream server certificates."),
     opt("content_view_lines_cutoff", "int", "512", "Lines of a body shown until f."),
     opt("console_strip_trailing_newlines", "bool", "false", "Strip trailing newlines from bodies edited in $EDITOR."),
