@@ -2230,8 +2230,13 @@ export class Controller {
       const next = LAYOUTS[(LAYOUTS.indexOf(this.layout()) + 1) % LAYOUTS.length] as ConsoleLayout;
       return this.run(`set console_layout ${next}`, false);
     });
-    add("export.clip", "export.clip format flow", "Export a flow to the clipboard (the terminal's, by OSC 52)", (_a, { rest, focus }) => toClipboard(`export ${rest}`, focus), true);
-    add("cut.clip", "cut.clip flows cuts", "Send cuts to the clipboard (the terminal's, by OSC 52); several values as CSV", (_a, { rest, focus }) => toClipboard(`cut ${rest}`, focus), true);
+    // Both words are needed: the engine's complaint would name its own command (`cut`), not the one typed.
+    const clip = (engineCommand: string, usage: string): LocalCommand["run"] => (a, { rest, focus }) => {
+      if (a.length < 2) throw new Error(usage);
+      return toClipboard(`${engineCommand} ${rest}`, focus);
+    };
+    add("export.clip", "export.clip format flow", "Export a flow to the clipboard (the terminal's, by OSC 52)", clip("export", "export.clip needs a format and a flow, e.g. export.clip curl @focus"), true);
+    add("cut.clip", "cut.clip flows cuts", "Send cuts to the clipboard (the terminal's, by OSC 52); several values as CSV", clip("cut", "cut.clip needs flows and cuts, e.g. cut.clip @focus request.url"), true);
     add("view.focus.next", "view.focus.next", "Focus the next flow", () => this.stepFlow(1));
     add("view.focus.prev", "view.focus.prev", "Focus the previous flow", () => this.stepFlow(-1));
   }

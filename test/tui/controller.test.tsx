@@ -344,7 +344,13 @@ test("ctrl l then Enter copies cuts to the terminal's clipboard with OSC 52; exp
     h.engine.add([flow!]);
     await waitForText(h, "/1]");
     h.engine.onCommand = (line) => (line.startsWith("cut ") ? "https://api.example.com/v1/items/1" : line.startsWith("export ") ? "curl -X GET 'https://x.test/'" : undefined);
-    const prompt = await press(h, "\x0c");
+    let prompt = await press(h, "\x0c");
+    // The cuts alone, without the flows: the message names cut.clip, not the engine's cut.
+    await press(h, "request.url");
+    await press(h, KEY.enter);
+    await waitForText(h, "cut.clip needs flows and cuts, e.g. cut.clip @focus request.url");
+    assert.equal(h.engine.commandLines().length, 0, "nothing went to the engine");
+    prompt = await press(h, "\x0c");
     // As mitmproxy's: the prompt asks for the flows too, and @focus is typed from habit.
     assert.match(prompt, /^: cut\.clip +flows cuts$/m);
     await press(h, "@focus request.url");
