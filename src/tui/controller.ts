@@ -107,6 +107,8 @@ export interface TextScreen extends ScreenBase, Searched {
   readonly title: string;
   readonly lines: readonly Line[];
   readonly scroll: number;
+  /** Lays the lines out for a width: a resize lays them out again (help's columns, the data viewer's wrapping). */
+  readonly layout: (width: number) => readonly Line[];
 }
 
 export interface EventLogScreen extends ScreenBase, Searched {
@@ -563,8 +565,17 @@ export class Controller {
 
   setSize(width: number, height: number): void {
     if (width === this._state.width && height === this._state.height) return;
+    const relaid = width !== this._state.width;
     this.set({ width, height });
     this.rewrapFlowViews();
+    if (relaid) this.relayoutTextScreens();
+  }
+
+  /** Help and data viewers laid out for another width: again for this one (a search hit's row moved, so it goes). */
+  private relayoutTextScreens(): void {
+    const { stack, width } = this._state;
+    if (!stack.some((s) => s.kind === "help")) return;
+    this.set({ stack: stack.map((s) => (s.kind === "help" ? { ...s, lines: s.layout(width), highlight: undefined } : s)) });
   }
 
   message(text: string, level: Message["level"] = "info", more = false, logged = false): void {
@@ -1872,7 +1883,8 @@ export class Controller {
   private openHelp(): void {
     const under = this.top();
     const context = contextOf(under);
-    this.push({ kind: "help", key: this.nextKey++, title: "Help", lines: helpLines(this.keymap, context === "help" ? "flowlist" : context, this._state.width), scroll: 0, highlight: undefined });
+    const layout = (width: number): readonly Line[] => helpLines(this.keymap, context === "help" ? "flowlist" : context, width);
+    this.push({ kind: "help", key: this.nextKey++, title: "Help", lines: layout(this._state.width), layout, scroll: 0, highlight: undefined });
   }
 
   /**
@@ -1884,12 +1896,11 @@ export class Controller {
     // CRLF too: a raw HTTP export's lines end so.
     const lines = typeof value === "string" ? value.replace(/\r?\n$/, "").split(/\r?\n/) : Array.isArray(value) ? value.map(String) : undefined;
     if (!lines) return false;
-    const width = Math.max(1, this._state.width);
     const shown = typeof value === "string" ? value : lines.join(", ");
-    if (shown.length <= width && (typeof value !== "string" || lines.length === 1)) return false;
+    if (shown.length <= Math.max(1, this._state.width) && (typeof value !== "string" || lines.length === 1)) return false;
     // Long lines wrap at the screen's width, between words where they can: the viewer does not scroll sideways.
-    const rows = lines.flatMap((l) => wrapColumns(sanitize(l), width, width).map((text): Line => [{ text }]));
-    this.push({ kind: "help", key: this.nextKey++, title: "Data viewer", lines: rows, scroll: 0, highlight: undefined });
+    const layout = (width: number): readonly Line[] => lines.flatMap((l) => wrapColumns(sanitize(l), Math.max(1, width), Math.max(1, width)).map((text): Line => [{ text }]));
+    this.push({ kind: "help", key: this.nextKey++, title: "Data viewer", lines: layout(this._state.width), layout, scroll: 0, highlight: undefined });
     return true;
   }
 

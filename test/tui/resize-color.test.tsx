@@ -7,7 +7,7 @@ const { FlowRow } = await import("../../src/tui/components/flow-list.tsx");
 const { rowLayout, UNICODE_GLYPHS } = await import("../../src/tui/format.ts");
 const { paletteColors } = await import("../../src/tui/palettes.ts");
 const { makeFlow, makeFlows } = await import("./helpers/fake-engine.ts");
-const { renderConsole, waitForText, until } = await import("./helpers/tui.tsx");
+const { renderConsole, waitForText, until, press, runAtPrompt } = await import("./helpers/tui.tsx");
 const { LinesView } = await import("../../src/tui/components/lines.tsx");
 
 test("rows are coloured by status class, and not at all under NO_COLOR", () => {
@@ -48,6 +48,34 @@ test("the console takes its size from the terminal and redraws on resize", async
     assert.match(f, /\/60\]/);
     h.stdin.write("G");
     assert.ok(await until(() => /^>>.*\/r\/60 /m.test(h.lastFrame())), h.lastFrame());
+  } finally {
+    h.unmount();
+  }
+});
+
+test("help and the data viewer opened wide are laid out again for a narrower terminal: commands on rows of their own, long lines wrapped, not cut", async () => {
+  const h0 = await renderConsole({ terminalSize: true });
+  const h = { ...h0, lastFrame: () => plain(h0.lastFrame()) };
+  const resize = (columns: number) => {
+    Object.defineProperty(h.stdout, "columns", { value: columns, configurable: true });
+    h.stdout.emit("resize");
+  };
+  try {
+    resize(120);
+    let f = await press(h, "?");
+    assert.match(f, /^ {2}A {7}Resume all intercepted flows +flow\.resume @all$/m, "three columns when they fit");
+    resize(50);
+    f = await waitForText(h, /^ {10}flow\.resume @all$/m);
+    assert.ok(f.split("\n").every((l) => l.length <= 50), f);
+    assert.doesNotMatch(f, /…$/m, "no row cut short");
+    await press(h, "q");
+    resize(120);
+    h.engine.onCommand = () => `${"word ".repeat(30)}end`;
+    await runAtPrompt(h, "some.command");
+    f = await waitForText(h, "Data viewer");
+    resize(40);
+    f = await waitForText(h, /^word word word word word word word word$/m);
+    assert.match(f, /^word word word word word word end$/m, "wrapped again at 40 columns");
   } finally {
     h.unmount();
   }
