@@ -256,7 +256,9 @@ export class Options {
     for (const n of names.length ? names : this.names()) {
       const e = this.entries.get(n);
       if (!e) throw new OptionError(this.unknown(n));
-      values[n] = names.length === 0 && this.started.has(n) ? this.started.get(n) : e.spec.default;
+      const started = this.started.get(n);
+      // A script reloaded since may have given its option another type: then its default.
+      values[n] = names.length === 0 && this.started.has(n) && typeMismatch(e.spec, started) === undefined ? started : e.spec.default;
     }
     return this.setValues(values);
   }

@@ -305,3 +305,22 @@ test("values that could only fail later are refused when set: flow_detail outsid
   assert.deepEqual(o.get("dns_name_servers"), ["1.1.1.1", "[::1]:5353"]);
   o.setText("flow_detail", "4");
 });
+
+test("reset() goes back to the start-up values markStarted took; one named resets to its default; a start value of another type than a reloaded script's option gives way to the default", () => {
+  const o = new Options();
+  o.add({ name: "tag", type: "str", default: "none", help: "" });
+  o.add({ name: "port", type: "int", default: 8080, help: "" });
+  o.setValues({ tag: "from-cli", port: 9000 });
+  o.markStarted(o.names());
+  o.setValues({ tag: "later", port: 9100 });
+  o.reset();
+  assert.equal(o.get("tag"), "from-cli");
+  assert.equal(o.get("port"), 9000);
+  assert.deepEqual(o.startedNames(), ["port", "tag"]);
+  o.reset(["port"]);
+  assert.equal(o.get("port"), 8080);
+  // The script that added `tag` was edited: now an int.
+  o.add({ name: "tag", type: "int", default: 3, help: "" });
+  o.reset();
+  assert.equal(o.get("tag"), 3);
+});
