@@ -46,6 +46,7 @@ import { BODY_ENCODINGS } from "../engine/flow/encoding.ts";
 import { FLOW_SET_ATTRS } from "../engine/flow/set-attrs.ts";
 import { checkArgumentCount } from "../engine/commands.ts";
 import { CUT_SPECS } from "../cut-specs.ts";
+import { completeOperator } from "./filter-complete.ts";
 
 /** Body bytes asked for when a flow view opens; `f` asks for everything up to FULL_BODY_LIMIT. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -184,6 +185,8 @@ export interface Completions {
   typed: string;
   /** File paths, which complete to their common prefix first and list by their last part. */
   paths: boolean;
+  /** What the bar lists each candidate as, when not by itself or its last path part (a filter operator's help). */
+  labels?: string[];
 }
 
 export interface PromptState {
@@ -1490,10 +1493,14 @@ export class Controller {
     if (cmd && signatureParam(cmd.signature, w.index - 1) === "path") {
       return { start: w.start, end: w.end, candidates: await completePath(w.value), typed: w.value, paths: true };
     }
+    const param = cmd ? signatureParam(cmd.signature, w.index - 1) : undefined;
+    if (this.isFilterArgument(words, w.index, param)) {
+      const ops = completeOperator(value, w.start, cursor);
+      if (ops) return { ...ops, typed: value.slice(ops.start, cursor), paths: false };
+    }
     let candidates: string[] = [];
     // An argument of a kind with known values: an export format, cut specs (the one after the
     // last comma of a list of them), a bool.
-    const param = cmd ? signatureParam(cmd.signature, w.index - 1) : undefined;
     const known = param === undefined ? undefined : (this.sessionValues[param]?.() ?? PARAM_VALUES[param]);
     if (known) {
       const head = param === "cuts" ? w.value.slice(0, w.value.lastIndexOf(",") + 1) : "";
@@ -1514,6 +1521,12 @@ export class Controller {
     return { start: w.start, end: w.end, candidates, typed: w.value, paths: false };
   }
 
+  /** Whether argument `index` of a line is a filter: a filter option's value, or a command's filter or flows (a filter names flows). */
+  private isFilterArgument(words: readonly string[], index: number, param: string | undefined): boolean {
+    if (words[0] === "set") return index >= 2 && this._state.options.get(words[1] ?? "")?.type === "filter";
+    return param === "filter" || param === "flows" || param === "flow";
+  }
+
   private async complete(dir: 1 | -1): Promise<void> {
     const p = this._state.prompt;
     if (!p || p.kind !== "command") return;
@@ -1525,7 +1538,7 @@ export class Controller {
       this.set({ prompt: { ...p, line, completion: { ...c, index, applied: line } } });
       return;
     }
-    const { start, end, candidates, typed, paths } = await this.completions(p.line.value, p.line.cursor);
+    const { start, end, candidates, typed, paths, labels: described } = await this.completions(p.line.value, p.line.cursor);
     const now = this._state.prompt;
     if (!now || now.line !== p.line) return;
     if (candidates.length === 0) {
@@ -1537,10 +1550,11 @@ export class Controller {
       // No space after a directory: the next Tab goes on inside it.
       const atEnd = end >= now.line.value.length && !(paths && only.endsWith("/"));
       const line = le.replaceRange(now.line, start, end, quoteArg(only) + (atEnd ? " " : ""));
-      this.set({ prompt: { ...now, line, completion: undefined, hint: undefined } });
+      // A described candidate says what it is, as the bar would have.
+      this.set({ prompt: { ...now, line, completion: undefined, hint: described?.[0] } });
       return;
     }
-    const labels = paths ? candidates.map(lastPathPart) : candidates;
+    const labels = described ?? (paths ? candidates.map(lastPathPart) : candidates);
     const shown = labels.slice(0, 30).join("  ") + (candidates.length > 30 ? `  … (${candidates.length})` : "");
     // Paths first complete as far as all the matches agree, as a shell does; the next Tab cycles.
     const common = paths ? commonPrefix(candidates) : "";

@@ -63,3 +63,35 @@ test("candidatePage cuts pages from the first candidate and keeps the current on
   // Everything fits: no markers.
   assert.deepEqual(candidatePage(["a", "b", "c"], 1, 80, "…"), { before: "a  ", current: "b", after: "  c" });
 });
+
+test("Tab in a filter completes its operators, listed with their help", async () => {
+  const h = await renderConsole({ width: 100 });
+  try {
+    // `f`: the view filter's prompt, the cursor inside its quotes.
+    await press(h, "f");
+    await press(h, "~");
+    let f = await press(h, KEY.tab);
+    const c = h.ctrl.state.prompt!.completion!;
+    assert.ok(c.candidates.includes("~websocket") && c.candidates.includes("~c"), c.candidates.join(" "));
+    assert.equal(c.candidates[0], "~a");
+    assert.match(plain(f), /^: set view_filter '~a'$/m);
+    assert.match(marked(barLine(f)) ?? "", /^~a: Match asset in response/);
+    // Further into the filter, after a connective: only the operator at the cursor is replaced.
+    await press(h, KEY.esc);
+    await press(h, "i");
+    await press(h, "!~q & ~b");
+    f = await press(h, KEY.tab);
+    assert.deepEqual(h.ctrl.state.prompt!.completion!.candidates, ["~b", "~bq", "~bs"]);
+    assert.match(plain(f), /^: set intercept '!~q & ~b'$/m);
+    assert.match(plain(barLine(f)), /~b regex: Body {2}~bq regex: Request body {2}~bs regex: Response body/);
+    // One match is put in whole, its help above the prompt.
+    await press(h, KEY.esc);
+    await press(h, ":");
+    await press(h, "flow.resume ~webs");
+    f = await press(h, KEY.tab);
+    assert.match(plain(f), /^: flow\.resume ~websocket +$/m);
+    assert.match(plain(barLine(f)), /~websocket: Match WebSocket flows/);
+  } finally {
+    h.unmount();
+  }
+});
