@@ -5,6 +5,7 @@
 import stringWidth from "string-width";
 import type { FlowSummary } from "../protocol.ts";
 import { markerGlyph } from "../markers.ts";
+import { cutEnd, cutStart } from "../ellipsis.ts";
 
 /** Glyphs, with ASCII stand-ins for terminals without UTF-8 (mitmproxy falls back the same way). */
 export interface Glyphs {
@@ -236,14 +237,14 @@ export function truncEnd(s: string, w: number, ellipsis = "…"): string {
   if (w <= 0) return "";
   if (columns(s) <= w) return s;
   if (w <= ellipsis.length) return headColumns(s, w);
-  return headColumns(s, w - ellipsis.length) + ellipsis;
+  return cutEnd(headColumns(s, w - ellipsis.length), ellipsis);
 }
 
 export function truncStart(s: string, w: number, ellipsis = "…"): string {
   if (w <= 0) return "";
   if (columns(s) <= w) return s;
   if (w <= ellipsis.length) return tailColumns(s, w);
-  return ellipsis + tailColumns(s, w - ellipsis.length);
+  return cutStart(tailColumns(s, w - ellipsis.length), ellipsis);
 }
 
 /** `s` cut or filled with spaces to exactly `w` columns. */

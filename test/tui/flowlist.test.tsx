@@ -19,7 +19,7 @@ test("rows appear after a batch, with method, URL, status, type, size and durati
     assert.match(lines[1]!, /^ {2}.*POST +auth\.example\.org\/login +302 text\/html +0b +10ms/);
     assert.match(lines[2]!, /404/);
     // Why it failed where the answer's type goes, as mitmproxy's row names its error.
-    assert.match(lines[3]!, /down\.example\.com\/ +err connection …/);
+    assert.match(lines[3]!, /down\.example\.com\/ +err connection…/);
     // Where the focus is among the flows, as mitmproxy's [idx/total].
     assert.match(frame, /\[1\/4\]/);
     assert.match(frame, /127\.0\.0\.1:8080/);

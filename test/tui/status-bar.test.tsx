@@ -206,8 +206,8 @@ test("fitFlags cuts the longest flags first, never the first; infoSides gives th
   assert.equal(fitFlags(["⇩ [1/2]", "[i:~u aaaaaaaaaaaaaaaa]", "[f:~u bbbbbbbbbbbbbbb]", "[anticache]"], 30, "…"), "⇩ [1/2] [i:~u aa…] [f:~u bb…] [anticache]");
   const flags = ["⇩ [0/0]", "[i:~u /api/v1/some/long/path & ~m POST]", "[f:~u gzip | ~u example]", "[anticache]", "[W:/tmp/x/saved.pryx]"];
   const sides = infoSides(flags, "127.0.0.1:28710", 60, "…");
-  assert.deepEqual(sides, { left: "⇩ [0/0] [i:~u /api…] [f:~u gzip …] [anticache] [W:/tmp/x/s…]", listen: "", room: 60 });
-  assert.deepEqual(infoSides(flags.slice(0, 2), "127.0.0.1:28710", 60, "…"), { left: "⇩ [0/0] [i:~u /api/v1/some/long/path & ~m …]", listen: "127.0.0.1:28710", room: 44 });
+  assert.deepEqual(sides, { left: "⇩ [0/0] [i:~u /api…] [f:~u gzip…] [anticache] [W:/tmp/x/s…]", listen: "", room: 60 });
+  assert.deepEqual(infoSides(flags.slice(0, 2), "127.0.0.1:28710", 60, "…"), { left: "⇩ [0/0] [i:~u /api/v1/some/long/path & ~m…]", listen: "127.0.0.1:28710", room: 44 });
 });
 
 test("a one-line error too long for the status line says where to read it whole; one that fits does not", async () => {
@@ -227,6 +227,26 @@ test("a one-line error too long for the status line says where to read it whole;
     // The engine's own warnings flash the same way.
     h.engine.log({ ts: 1_700_000_000, level: "warn", msg: `127.0.0.1:5000: client TLS handshake failed for localhost: tlsv1 alert unknown ca — is the pryx CA trusted by the client?` });
     assert.match(statusLine(await waitForText(h, "handshake failed")), /… \(more in event log\)$/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("a message cut short has no space before its ellipsis, logged or not", async () => {
+  const engine = new FakeEngine();
+  const text = "cannot replay TCP flows: only HTTP requests are replayed";
+  engine.onCommand = async () => {
+    throw new Error(text);
+  };
+  // Room for "cannot replay " and the ellipsis before the hint: the cut falls right after the space.
+  const h = await renderConsole({ engine, width: "cannot replay ".length + 1 + " (more in event log)".length });
+  try {
+    await runAtPrompt(h, "replay.client @all");
+    assert.equal(statusLine(await waitForText(h, "(more in event log)")), "cannot replay… (more in event log)");
+    // A message that is not in the event log is cut by the console too, not left to Ink's cut.
+    const word = "x".repeat(h.width - 2);
+    h.ctrl.message(`${word} and more`, "info");
+    assert.equal(statusLine(await waitForText(h, word)), `${word}…`);
   } finally {
     h.unmount();
   }

@@ -5,6 +5,7 @@ import { formatAddress, type Client, type Server } from "./connection.ts";
 import { HTTPFlow } from "./http.ts";
 import { leafCertificateDetail } from "./certificate-detail.ts";
 import { StreamFlow } from "./tcp.ts";
+import { cutEnd } from "../../ellipsis.ts";
 import { DNSFlow } from "./dns.ts";
 import { dnsPacketLines } from "./dns-text.ts";
 
@@ -63,7 +64,7 @@ function metadataLines(metadata: Record<string, unknown>): [string, string][] {
     } catch {
       text = String(v);
     }
-    return [k, text.length > METADATA_VALUE_CHARS ? `${text.slice(0, METADATA_VALUE_CHARS)}…` : text];
+    return [k, text.length > METADATA_VALUE_CHARS ? cutEnd(text.slice(0, METADATA_VALUE_CHARS)) : text];
   });
 }
 

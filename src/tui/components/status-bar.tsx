@@ -110,8 +110,10 @@ export const MORE_HINT = " (more in event log)";
 export function messageLine(m: Message, width: number, ellipsis: string): string {
   // A message can quote what a peer sent (a client's SNI in a TLS warning): its control characters must not reach the terminal.
   const text = sanitize(m.text);
+  if (!m.more && columns(text) <= width) return text;
+  // Cut here rather than by Ink's truncation, which leaves a space before its ellipsis.
+  if (!m.more && !m.logged) return truncEnd(text, width, ellipsis);
   // A one-line error cut short reads as the whole of it unless the hint says where the rest is.
-  if (!m.more && !(m.logged && columns(text) > width)) return text;
   return truncEnd(text, Math.max(0, width - MORE_HINT.length), ellipsis) + MORE_HINT;
 }
 

@@ -1,6 +1,7 @@
 import type { ContentView, Line, LineSink } from "./types.ts";
 import { MAX_LINE_BYTES, decodeLenient, visible } from "./text.ts";
 import { hexValue } from "../../urlencoded.ts";
+import { cutEnd } from "../../ellipsis.ts";
 
 /**
  * In a cut view, a single field longer than this is shown only up to here, with a note: decoding a
@@ -28,7 +29,7 @@ function formDecode(b: Uint8Array, start: number, end: number): string {
  * first line rather than showing as one line full of escapes; very long lines are broken into pieces.
  */
 export function pushPair(key: string, value: string, sink: LineSink): boolean {
-  const shownKey = visible(key.length > MAX_LINE_BYTES ? key.slice(0, MAX_LINE_BYTES) + "…" : key);
+  const shownKey = visible(key.length > MAX_LINE_BYTES ? cutEnd(key.slice(0, MAX_LINE_BYTES)) : key);
   const pad = " ".repeat(shownKey.length + 2);
   let first = true;
   let pos = 0;
