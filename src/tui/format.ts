@@ -191,11 +191,26 @@ function tailColumns(s: string, w: number): string {
   return chars.slice(start).join("");
 }
 
+/** An escape the console writes for a character it will not print: `\xNN`, `\uNNNN`, `\UNNNNNNNN`. */
+const ESCAPE = /\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})/y;
+const LONGEST_ESCAPE = 10;
+
+/** `end`, or where the escape it falls inside starts: `\x` on one row and `ff` on the next reads as neither. */
+function escapeBoundary(line: string, at: number, end: number): number {
+  for (let i = end - 1; i > at && i > end - LONGEST_ESCAPE; i--) {
+    if (line[i] !== "\\") continue;
+    ESCAPE.lastIndex = i;
+    if (ESCAPE.test(line) && ESCAPE.lastIndex > end) return i;
+  }
+  return end;
+}
+
 /**
  * Where `line` breaks into rows of at most `first` columns, then `rest`, as [start, end) indexes:
  * after the last space that fits, so words stay whole (an event's host name, a header's value
  * are what the reader looks for); a word that would leave its row less than half full is cut at
- * the row's last column instead. The space a row ends at belongs to no row.
+ * the row's last column instead, or before an escape that column falls in. The space a row ends
+ * at belongs to no row.
  */
 export function wrapRanges(line: string, first: number, rest: number): [number, number][] {
   const rows: [number, number][] = [];
@@ -221,8 +236,9 @@ export function wrapRanges(line: string, first: number, rest: number): [number, 
       rows.push([at, stop]);
       at = space + 1;
     } else {
-      rows.push([at, end]);
-      at = end;
+      const cut = escapeBoundary(line, at, end);
+      rows.push([at, cut]);
+      at = cut;
     }
     room = Math.max(1, rest);
   }

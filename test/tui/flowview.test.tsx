@@ -449,6 +449,29 @@ test("long header values, URLs and errors wrap at the width between words, so th
   }
 });
 
+test("a long escaped header value wraps between escapes, never inside one", async () => {
+  const h = await renderConsole();
+  try {
+    // 7 columns of "X-Bin: ", then 4 an escape: the row's last column falls inside one.
+    const value = "\xff\x01".repeat(20) + "\u00e9".repeat(30);
+    const [f] = makeFlows(1, () => ({ seq: 1, path: "/a" }));
+    const base = makeDetail(f!);
+    h.engine.add([f!]);
+    h.engine.details.set(f!.id, { ...base, request: { ...base.request!, headers: [...base.request!.headers, ["X-Bin", value]] } });
+    await waitForText(h, "/1]");
+    await press(h, KEY.enter);
+    const lines = (await waitForText(h, "X-Bin:")).split("\n");
+    const at = lines.findIndex((l) => l.startsWith("X-Bin: "));
+    const rows = [lines[at]!.slice("X-Bin: ".length)];
+    for (let i = at + 1; lines[i]?.startsWith("       \\"); i++) rows.push(lines[i]!.trim());
+    assert.ok(rows.length > 2, lines.join("\n"));
+    assert.equal(rows.join(""), "\\xff\\x01".repeat(20) + "\\xe9".repeat(30));
+    for (const r of rows) assert.match(r, /^(?:\\x[0-9a-f]{2})+$/, rows.join("\n"));
+  } finally {
+    h.unmount();
+  }
+});
+
 test("with protobuf_definitions the console shows a gRPC flow's bodies by field name", async () => {
   const proto = fileURLToPath(new URL("../fixtures/shop.proto", import.meta.url));
   const h = await renderConsole({ ready: { options: [{ name: "protobuf_definitions", type: "optional str", value: proto, default: "", help: "", choices: undefined }] } });
