@@ -13,6 +13,7 @@ import { editPart, showFlows } from "./helpers/edit.ts";
 import * as grid from "../../src/tui/edit/grid.ts";
 import { gridPatch, gridRows, queryOf } from "../../src/tui/edit/parts.ts";
 import { makeDetail } from "./helpers/fake-engine.ts";
+import { CHOOSER_SHORTCUTS } from "../../src/tui/controller.ts";
 
 const edits = (h: { engine: { requests: { op: string }[] } }) => h.engine.requests.filter((r) => r.op === "edit");
 const CTRL_U = "\x15";
@@ -257,6 +258,25 @@ test("cookies and set-cookies grids (mitmproxy's e choices): a Cookie header's p
   assert.deepEqual(gridPatch("set-cookies", [...set, ["new", "1; Secure"]], d), {
     responseHeaders: [["Content-Type", "text/html"], ["Set-Cookie", "sid=xyz; Path=/; HttpOnly"], ["Set-Cookie", "theme=dark"], ["Set-Cookie", "new=1; Secure"]],
   });
+});
+
+test("the cookie grids title their columns Name and Value, as mitmproxy's; a header grid keeps Key", async () => {
+  const h = await renderConsole({ height: 30 });
+  try {
+    await showFlows(h, [makeFlow({ seq: 1 })]);
+    for (const [part, title] of [["cookies", "Edit Cookies"], ["set-cookies", "Edit SetCookies"]] as const) {
+      await press(h, "e");
+      const o = h.ctrl.state.overlay;
+      assert.ok(o?.kind === "chooser", "e opens the parts to edit");
+      const g = await press(h, CHOOSER_SHORTCUTS[o.choices.indexOf(part)]!);
+      assert.match(await waitForText(h, title), /^ {3}Name +Value *$/m, g);
+      await press(h, "q");
+      await waitForText(h, "/1]");
+    }
+    assert.match(await openRequestHeaders(h), /^ {3}Key +Value *$/m);
+  } finally {
+    h.unmount();
+  }
 });
 
 test("query and form grids keep bytes that are not UTF-8 and bare keys: an untouched field goes back as it came", () => {

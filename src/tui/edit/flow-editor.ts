@@ -19,7 +19,7 @@ import { chooseEditor, chooseViewer, editInExternalEditor, viewInExternalViewer 
 import * as grid from "./grid.ts";
 import { lineKey } from "./line-keys.ts";
 import {
-  GRID_COLUMNS,
+  gridColumns,
   currentValue,
   extensionFor,
   cellFromBytes,
@@ -208,7 +208,7 @@ export class FlowEditor {
       flowId: f.id,
       part,
       title: gridTitle(part),
-      grid: grid.makeGrid(GRID_COLUMNS, rows),
+      grid: grid.makeGrid(gridColumns(part), rows),
       original: rows,
       detail: d,
       refused: undefined,

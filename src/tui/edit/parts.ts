@@ -237,7 +237,10 @@ export function gridTitle(p: GridPart): string {
   }
 }
 
-export const GRID_COLUMNS: readonly string[] = ["Key", "Value"];
+/** A grid's column titles, as mitmproxy's grid editors have them: a cookie has a name where a header or field has a key. */
+export function gridColumns(p: GridPart): readonly string[] {
+  return p === "cookies" || p === "set-cookies" ? ["Name", "Value"] : ["Key", "Value"];
+}
 
 /** The query's fields as grid rows (see textCell). */
 export function queryOf(path: string): Row[] {
