@@ -920,3 +920,19 @@ test("a status an HTTP/2 client cannot be sent (an addon's 799, past HTTP/2's 59
   assert.equal((await h2Request(session, { path: "/ok" })).status, 200);
   assert.match((await proxy.waitFinished(2)).find((f) => f.path === "/799")?.error ?? "", /status_code is 799/);
 });
+
+test("a status past 599 that an HTTP/1 server sent to an HTTP/2 client is said to be the server's, not an addon's; an addon's is still the addon's", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((req, res) => {
+    res.writeHead(req.path === "/server-799" ? 799 : 200);
+    res.end("body");
+  }, "h1");
+  const addon: Addon = { response: (f: HTTPFlow) => void (f.request.path === "/addon-798" && f.response && (f.response.status_code = 798)) };
+  const { proxy, session } = await h2SessionVia(t, origin, [addon]);
+  const fromServer = await h2Request(session, { path: "/server-799" });
+  assert.equal(fromServer.status, 502);
+  assert.match(fromServer.body.toString(), /status_code is 799, which cannot be sent: a status code is an integer from 100 to 599 for an HTTP\/2 client \(as the server sent it\)/);
+  const fromAddon = await h2Request(session, { path: "/addon-798" });
+  assert.match(fromAddon.body.toString(), /status_code is 798, .*\(set by an addon or an edit\?\)/);
+  const flows = await proxy.waitFinished(2);
+  assert.match(flows.find((f) => f.path === "/server-799")?.error ?? "", /\(as the server sent it\)$/);
+});

@@ -1,9 +1,10 @@
 /**
- * What an addon or an edit may have put in a message that cannot go on the wire: a status code
- * that is no number from 100 to 999, a method that is no token, CR or LF in a field. Written as
- * they are, such fields break the message's framing (a reason or value with CR LF adds a header
- * of its own: response splitting) or make a head no peer can read. Checked once, just before a
- * message is sent, so the flow says which value could not be sent rather than sending it.
+ * What an addon, an edit or a peer may have put in a message that cannot go on the wire: a
+ * status code that is no number from 100 to 999 (or past 599 for an HTTP/2 client), a method
+ * that is no token, CR or LF in a field. Written as they are, such fields break the message's
+ * framing (a reason or value with CR LF adds a header of its own: response splitting) or make a
+ * head no peer can read. Checked once, just before a message is sent, so the flow says which
+ * value could not be sent, and who put it there, rather than sending it.
  */
 import type { Headers } from "./headers.ts";
 import type { Request, Response } from "./http.ts";
@@ -11,42 +12,84 @@ import { TOKEN } from "./headers.ts";
 
 export class UnsendableError extends Error {}
 
+/**
+ * A message's head as its peer sent it, taken before any hook: a refused value that is still
+ * the peer's is said to be the peer's (a server's 799 to an HTTP/2 client), not an addon's.
+ * The header fields are not copied: while their version is unchanged they are the peer's.
+ */
+export interface ReceivedHead {
+  readonly peer: "the client" | "the server";
+  readonly method?: string;
+  readonly path?: string;
+  readonly status_code?: number;
+  readonly reason?: string;
+  readonly http_version?: string;
+  readonly headers: Headers;
+  readonly headersVersion: number;
+}
+
+/** Notes `m`'s head as `peer` sent it; later edits do not reach the note. */
+export function receivedHead(peer: ReceivedHead["peer"], m: Request | Response): ReceivedHead {
+  const head = { peer, headers: m.headers, headersVersion: m.headers.version };
+  return "status_code" in m ? { ...head, status_code: m.status_code, reason: m.reason, http_version: m.http_version } : { ...head, method: m.method, path: m.path };
+}
+
 /** Line breaks end a line of the head early; any other byte a peer sent (under validate_inbound_headers=false) is passed on. */
 const BREAKS_LINE = /[\r\n]/;
 /** A request-target is one word of visible characters (bytes >= 0x80 a client sent are kept). */
 const NOT_IN_TARGET = /[\x00-\x20\x7f]/;
 const VERSION = /^HTTP\/\d(\.\d)?$/;
 
-function refuse(field: string, value: unknown, rule: string): never {
+function refuse(field: string, value: unknown, rule: string, peerSentIt: ReceivedHead["peer"] | undefined): never {
   const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
-  throw new UnsendableError(`${field} is ${shown}, which cannot be sent: ${rule} (set by an addon or an edit?)`);
+  const source = peerSentIt ? `as ${peerSentIt} sent it` : "set by an addon or an edit?";
+  throw new UnsendableError(`${field} is ${shown}, which cannot be sent: ${rule} (${source})`);
 }
 
-function checkFields(owner: string, headers: Headers | undefined): void {
+type Scalar = "method" | "path" | "status_code" | "reason" | "http_version";
+
+/** The peer, when `value` is what it sent as `key`. */
+function sender(received: ReceivedHead | undefined, key: Scalar, value: unknown): ReceivedHead["peer"] | undefined {
+  return received && received[key] !== undefined && Object.is(received[key], value) ? received.peer : undefined;
+}
+
+/** The peer, when `headers` are still the fields it sent. */
+function headersSender(received: ReceivedHead | undefined, headers: Headers | undefined): ReceivedHead["peer"] | undefined {
+  return received && headers === received.headers && headers.version === received.headersVersion ? received.peer : undefined;
+}
+
+/** `received` only for the head's fields: trailers come later and are not in it. */
+function checkFields(owner: string, headers: Headers | undefined, received: ReceivedHead | undefined): void {
+  const peer = headersSender(received, headers);
   const flat = headers?.flat ?? [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i] as string;
     const value = flat[i + 1] as string;
-    if (!TOKEN.test(name)) refuse(`a field name in ${owner}`, name, "a header name is a token, without spaces, colons or line breaks");
-    if (BREAKS_LINE.test(value)) refuse(`${owner}[${JSON.stringify(name)}]`, value, "a header value may not hold CR or LF");
+    if (!TOKEN.test(name)) refuse(`a field name in ${owner}`, name, "a header name is a token, without spaces, colons or line breaks", peer);
+    if (BREAKS_LINE.test(value)) refuse(`${owner}[${JSON.stringify(name)}]`, value, "a header value may not hold CR or LF", peer);
   }
 }
 
-/** Throws an UnsendableError naming the first field of `req` that cannot be sent. */
-export function checkSendableRequest(req: Request): void {
-  if (typeof req.method !== "string" || !TOKEN.test(req.method)) refuse("flow.request.method", req.method, "a method is a token such as GET or POST, without spaces or line breaks");
+/** Throws an UnsendableError naming the first field of `req` that cannot be sent; `received`: the client's head, to name the source. */
+export function checkSendableRequest(req: Request, received?: ReceivedHead): void {
+  const at = (key: Scalar, value: unknown) => sender(received, key, value);
+  if (typeof req.method !== "string" || !TOKEN.test(req.method)) refuse("flow.request.method", req.method, "a method is a token such as GET or POST, without spaces or line breaks", at("method", req.method));
   // A CONNECT's target is its authority; an HTTP/2 server gets the path as :path, which holds no spaces either.
-  if (typeof req.path !== "string" || NOT_IN_TARGET.test(req.path)) refuse("flow.request.path", req.path, "a request target holds no spaces, control characters or line breaks");
-  checkFields("flow.request.headers", req.headers);
-  checkFields("flow.request.trailers", req.trailers);
+  if (typeof req.path !== "string" || NOT_IN_TARGET.test(req.path)) refuse("flow.request.path", req.path, "a request target holds no spaces, control characters or line breaks", at("path", req.path));
+  checkFields("flow.request.headers", req.headers, received);
+  checkFields("flow.request.trailers", req.trailers, undefined);
 }
 
-/** Throws an UnsendableError naming the first field of `res` that cannot be sent; `maxStatus`: the client's protocol's highest code. */
-export function checkSendableResponse(res: Response, maxStatus = 999): void {
+/**
+ * Throws an UnsendableError naming the first field of `res` that cannot be sent; `maxStatus`: the
+ * client's protocol's highest code; `received`: the server's head, to name the source.
+ */
+export function checkSendableResponse(res: Response, maxStatus = 999, received?: ReceivedHead): void {
+  const at = (key: Scalar, value: unknown) => sender(received, key, value);
   const code: unknown = res.status_code;
-  if (typeof code !== "number" || !Number.isInteger(code) || code < 100 || code > maxStatus) refuse("flow.response.status_code", code, `a status code is an integer from 100 to ${maxStatus}${maxStatus < 999 ? " for an HTTP/2 client" : ""}`);
-  if (typeof res.reason !== "string" || BREAKS_LINE.test(res.reason)) refuse("flow.response.reason", res.reason, "a reason phrase may not hold CR or LF");
-  if (typeof res.http_version !== "string" || !VERSION.test(res.http_version)) refuse("flow.response.http_version", res.http_version, "a version is HTTP/ and its number, such as HTTP/1.1");
-  checkFields("flow.response.headers", res.headers);
-  checkFields("flow.response.trailers", res.trailers);
+  if (typeof code !== "number" || !Number.isInteger(code) || code < 100 || code > maxStatus) refuse("flow.response.status_code", code, `a status code is an integer from 100 to ${maxStatus}${maxStatus < 999 ? " for an HTTP/2 client" : ""}`, at("status_code", code));
+  if (typeof res.reason !== "string" || BREAKS_LINE.test(res.reason)) refuse("flow.response.reason", res.reason, "a reason phrase may not hold CR or LF", at("reason", res.reason));
+  if (typeof res.http_version !== "string" || !VERSION.test(res.http_version)) refuse("flow.response.http_version", res.http_version, "a version is HTTP/ and its number, such as HTTP/1.1", at("http_version", res.http_version));
+  checkFields("flow.response.headers", res.headers, received);
+  checkFields("flow.response.trailers", res.trailers, undefined);
 }

@@ -15,7 +15,7 @@ import { waitIfIntercepted } from "./paused.ts";
 import { responseHasNoBody } from "../http1/serialize.ts";
 import { announcedSize, bodySizes, firstThreshold, sizeVerdict, type BodySizes } from "../builtins/body-size.ts";
 import { now } from "../flow/now.ts";
-import { checkSendableRequest, checkSendableResponse } from "../flow/sendable.ts";
+import { checkSendableRequest, checkSendableResponse, receivedHead, type ReceivedHead } from "../flow/sendable.ts";
 
 /** How a response reaches the client, whichever protocol the client speaks. */
 export interface ClientWriter {
@@ -96,6 +96,9 @@ export class HttpExchange {
   private upstreamDone = false;
   /** stream_large_bodies and body_size_limit as they were when the exchange began. */
   private readonly sizes: BodySizes;
+  /** Each side's head as it came, before the hooks: an unsendable value still the peer's is said to be the peer's. */
+  private clientHead: ReceivedHead | undefined;
+  private serverHead: ReceivedHead | undefined;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -183,6 +186,7 @@ export class HttpExchange {
     // stream_large_bodies by a declared length is decided before requestheaders, as mitmproxy's
     // StreamBodies addon decides it there: the hook sees `stream` set (and may unset it).
     if (sizeVerdict(this.sizes, announcedSize(req.plainHeaders)) === "stream") req.stream = true;
+    this.clientHead = receivedHead("the client", req);
     await ctx.addons.trigger("requestheaders", flow);
     await this.waitIfIntercepted();
     // A request whose body so far was refused as malformed goes to no server, even streamed: it
@@ -305,13 +309,13 @@ export class HttpExchange {
 
   /** A server connection for the request, as the hooks left it: one that cannot be sent fails the flow (its 502) instead. */
   private acquire(): Promise<UpstreamChannel> {
-    checkSendableRequest(this.flow.request);
+    checkSendableRequest(this.flow.request, this.clientHead);
     return this.pool.acquire(this.flow);
   }
 
   /** The whole response to the client, as the hooks left it: one that cannot be sent fails the flow (a 502) instead. */
   private sendWhole(): void {
-    checkSendableResponse(this.flow.response as Response, this.writer.maxStatus);
+    checkSendableResponse(this.flow.response as Response, this.writer.maxStatus, this.serverHead);
     this.writer.whole(this.flow);
   }
 
@@ -355,7 +359,7 @@ export class HttpExchange {
       /** False when the response cannot be sent (a status an addon set…): the flow fails, as over body_size_limit. */
       const startStreaming = (res: Response): boolean => {
         try {
-          checkSendableResponse(res, writer.maxStatus);
+          checkSendableResponse(res, writer.maxStatus, this.serverHead);
         } catch (err) {
           abandoned = true;
           channel.cancel(flow);
@@ -399,6 +403,7 @@ export class HttpExchange {
             const res = new Response({ status_code: head.statusCode, reason: head.statusMessage, http_version: head.httpVersion, headers });
             response = res;
             flow.response = res;
+            this.serverHead = receivedHead("the server", res);
             ctx.notify(flow);
             channel.pauseResponse(flow);
             // As for the request: a declared length over stream_large_bodies is streaming before responseheaders.
