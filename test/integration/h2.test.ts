@@ -936,3 +936,25 @@ test("a status past 599 that an HTTP/1 server sent to an HTTP/2 client is said t
   const flows = await proxy.waitFinished(2);
   assert.match(flows.find((f) => f.path === "/server-799")?.error ?? "", /\(as the server sent it\)$/);
 });
+
+test("a CONNECT inside an HTTP/2 connection is refused at once with a 501 and its flow, not left waiting for a body a tunnel never ends; the session goes on", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("fine"), "h2");
+  const { proxy, session } = await h2SessionVia(t, origin);
+  const answer = await new Promise<{ status: number; body: string; rst: number | undefined }>((resolve, reject) => {
+    // A tunnel's stream stays open for the bytes the client would send through it.
+    const stream = session.request({ ":method": "CONNECT", ":authority": "inner.test:443" }, { endStream: false });
+    let status = 0;
+    let body = "";
+    stream.on("response", (h) => (status = Number(h[":status"])));
+    stream.on("data", (d: Buffer) => (body += d.toString()));
+    stream.on("error", () => undefined);
+    stream.on("close", () => resolve({ status, body, rst: stream.rstCode }));
+    setTimeout(() => reject(new Error(`no answer to the CONNECT in 5 s (status ${status})`)), 5000).unref();
+  });
+  assert.equal(answer.status, 501);
+  assert.match(answer.body, /CONNECT inner\.test:443 inside an HTTP\/2 connection is not supported/);
+  assert.equal(answer.rst, http2.constants.NGHTTP2_NO_ERROR);
+  assert.equal((await h2Request(session, { path: "/after" })).status, 200);
+  const flows = await proxy.waitFinished(2);
+  assert.match(flows.find((f) => f.method === "CONNECT")?.error ?? "", /not supported/);
+});

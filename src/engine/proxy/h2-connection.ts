@@ -8,7 +8,7 @@ import { FlowError } from "../flow/flow.ts";
 import { Server, formatAddress, type Client } from "../flow/connection.ts";
 import { Incoming } from "./incoming.ts";
 import { UpstreamPool } from "./pool.ts";
-import { HttpExchange, errorHook, type ClientWriter } from "./exchange.ts";
+import { ClientFacingError, HttpExchange, errorHook, type ClientWriter } from "./exchange.ts";
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
 import { acceptedBasic } from "./proxy-credentials.ts";
@@ -242,13 +242,20 @@ export class Http2Connection {
     const flow = new HTTPFlow(this.client, new Server([request.host, request.port]), request);
     this.ctx.credentials.stamp(flow);
     const body = new Incoming({ httpVersion: "HTTP/2.0", rawHeaders: [], method: request.method, url: request.path, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: true });
-    // HTTP/2 flow control then holds this stream alone when its server reads slowly.
-    body.source = stream;
-    stream.on("data", (c: Buffer) => body.push(c));
-    // A request's trailers (gRPC clients send none, but HTTP/2 allows them) come before its end.
-    let trailers: string[] = [];
-    stream.on("trailers", (_h: http2.IncomingHttpHeaders, _f: number, raw?: string[]) => (trailers = raw ? fromH2Raw(raw) : []));
-    stream.on("end", () => body.finish(trailers));
+    // A CONNECT stream (RFC 9113 8.5) is a tunnel, whose bytes never end as a body does: taken as a
+    // request, it waited for that end until the client gave up. pryx opens no tunnel inside an
+    // HTTP/2 connection (mitmproxy refuses the connection): refused at once, with its flow.
+    const tunnel = request.method === "CONNECT";
+    if (tunnel) body.abort(new ClientFacingError(501, `CONNECT ${authority} inside an HTTP/2 connection is not supported; send the CONNECT over HTTP/1.1`));
+    else {
+      // HTTP/2 flow control then holds this stream alone when its server reads slowly.
+      body.source = stream;
+      stream.on("data", (c: Buffer) => body.push(c));
+      // A request's trailers (gRPC clients send none, but HTTP/2 allows them) come before its end.
+      let trailers: string[] = [];
+      stream.on("trailers", (_h: http2.IncomingHttpHeaders, _f: number, raw?: string[]) => (trailers = raw ? fromH2Raw(raw) : []));
+      stream.on("end", () => body.finish(trailers));
+    }
     const exchange = new HttpExchange(this.ctx, flow, body, new H2Writer(stream), this.pool);
     stream.on("close", () => {
       if (!body.complete) body.abort();
@@ -261,6 +268,8 @@ export class Http2Connection {
     this.live.add(flow);
     await exchange.run();
     this.live.delete(flow);
+    // The answer is whole; the tunnel's side the client keeps open is closed, not left holding a stream (RFC 9113 8.1).
+    if (tunnel && !stream.destroyed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
   }
 
   private onClose(): void {
