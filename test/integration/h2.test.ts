@@ -958,3 +958,32 @@ test("a CONNECT inside an HTTP/2 connection is refused at once with a 501 and it
   const flows = await proxy.waitFinished(2);
   assert.match(flows.find((f) => f.method === "CONNECT")?.error ?? "", /not supported/);
 });
+
+test("fields Node sends once (Content-Type, User-Agent) that a peer repeated go on folded into one line, not failing the flow with Node's words, both ways", { timeout: 15_000, skip: fs.existsSync(CURL) ? false : "no /usr/bin/curl" }, async (t) => {
+  // An HTTP/1 server's repeats, to an HTTP/2 client.
+  const h1 = await startTlsOrigin((_req, res) => {
+    res.setHeader("Content-Type", ["text/plain", "text/html"]);
+    res.setHeader("ETag", ['"v1"', '"v1"']);
+    res.end("ok");
+  }, "h1");
+  const { proxy, session } = await h2SessionVia(t, h1);
+  const res = await h2Request(session, { path: "/repeats" });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers["content-type"], "text/plain, text/html");
+  assert.equal(res.headers["etag"], '"v1"');
+  // An HTTP/2 client's repeats (curl sends both), to an HTTP/2 server.
+  const h2 = await startTlsOrigin((_req, res) => res.end("seen"), "h2");
+  t.after(() => h2.close());
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(
+      CURL,
+      ["-sS", "--http2", "--cacert", path.join(testConfdir(), "pryx-ca-cert.pem"), "-x", `http://127.0.0.1:${proxy.port}`, "-H", "User-Agent: one", "-H", "User-Agent: two", `https://localhost:${h2.port}/ua`],
+      { timeout: 10_000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`curl failed: ${stderr}`)) : resolve(stdout)),
+    );
+  });
+  assert.equal(out, "seen");
+  assert.equal(h2.requests[0]?.headers["user-agent"], "one, two");
+  const flows = await proxy.waitFinished(2);
+  assert.deepEqual(flows.map((f) => f.error), [undefined, undefined]);
+});
