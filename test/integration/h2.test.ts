@@ -987,3 +987,21 @@ test("fields Node sends once (Content-Type, User-Agent) that a peer repeated go 
   const flows = await proxy.waitFinished(2);
   assert.deepEqual(flows.map((f) => f.error), [undefined, undefined]);
 });
+
+test("an h2 server that drops its connection mid-response, or leaves with a GOAWAY's error, is said to have closed it, not to have reset the stream with CANCEL (Node's own code for streams of a session gone)", { timeout: 15_000 }, async (t) => {
+  let streams = 0;
+  const { proxy, session, errors } = await rawH2Via(t, (stream) => {
+    stream.on("error", () => undefined);
+    const first = ++streams === 1;
+    stream.respond({ ":status": 200, "content-length": "100" });
+    stream.write("partial");
+    setTimeout(() => (first ? stream.session?.destroy() : stream.session?.goaway(http2.constants.NGHTTP2_INTERNAL_ERROR)), 50);
+  });
+  const dropped = await h2Request(session, { path: "/dropped" });
+  assert.equal(dropped.status, 502);
+  assert.match(dropped.body.toString(), /server 127\.0\.0\.1:\d+ closed the connection before the response was complete/);
+  const left = await h2Request(session, { path: "/goaway" });
+  assert.match(left.body.toString(), /closed the HTTP\/2 connection with GOAWAY \(INTERNAL_ERROR\)/);
+  await proxy.waitFinished(2);
+  assert.equal(errors.filter((e) => /CANCEL|error code/.test(e)).length, 0, errors.join("\n"));
+});

@@ -19,6 +19,8 @@ export class H2Upstream implements UpstreamChannel {
   private readonly streams = new Set<http2.ClientHttp2Stream>();
   private readonly byFlow = new WeakMap<HTTPFlow, http2.ClientHttp2Stream>();
   closed = false;
+  /** The error code of the server's GOAWAY, once it sent one. */
+  private goawayCode: number | undefined;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -33,8 +35,9 @@ export class H2Upstream implements UpstreamChannel {
       this.closed = true;
       serverClosed(this.ctx, this.client, this.server);
     });
-    this.session.on("goaway", () => {
+    this.session.on("goaway", (code: number) => {
       this.closed = true;
+      this.goawayCode = code;
     });
     this.keepAlive(ctx.options.get<number>("http2_ping_keepalive"));
   }
@@ -158,14 +161,17 @@ export class H2Upstream implements UpstreamChannel {
       body.resume();
     };
     const cutShort = (): Error => new UpstreamError(`${serverName(this.server)} ended the HTTP/2 stream after ${received} of the ${promised} bytes its Content-Length promised`);
-    stream.on("error", (err) => {
+    stream.on("error", (err: Error & { code?: string }) => {
       this.streams.delete(stream);
+      if (done) return;
+      // Node's "Session closed with error code 2": the server's GOAWAY, said with its code's name.
+      if (err.code === "ERR_HTTP2_SESSION_ERROR") sink.onError(new UpstreamError(`${serverName(this.server)} closed the HTTP/2 connection with GOAWAY (${h2ErrorName(this.goawayCode)})`));
       // nghttp2 checks the length itself and says only PROTOCOL_ERROR: what fell short says more.
-      if (!done) sink.onError(promised !== undefined && received < promised ? cutShort() : err);
+      else sink.onError(promised !== undefined && received < promised ? cutShort() : err);
     });
     stream.on("close", () => {
       this.streams.delete(stream);
-      if (!done) sink.onError(new UpstreamError(`${serverName(this.server)} reset the HTTP/2 stream (${h2ErrorName(stream.rstCode)})`));
+      if (!done) sink.onError(this.endedWithout(stream, gotHead));
       done = true;
       dropRest();
     });
@@ -180,6 +186,17 @@ export class H2Upstream implements UpstreamChannel {
       if (req.raw_content?.length) stream.write(req.raw_content);
       endWithTrailers(requestTrailers);
     }
+  }
+
+  /**
+   * Why a stream closed (no error event: NO_ERROR or CANCEL) before its response was whole. Node
+   * closes every stream with CANCEL when the connection goes: that is the server closing it, not
+   * resetting this stream, said as over HTTP/1.
+   */
+  private endedWithout(stream: http2.ClientHttp2Stream, gotHead: boolean): UpstreamError {
+    const name = serverName(this.server);
+    if (this.session.destroyed) return new UpstreamError(`${name} closed the connection ${gotHead ? "before the response was complete" : "before answering"}`);
+    return new UpstreamError(`${name} reset the HTTP/2 stream (${h2ErrorName(stream.rstCode)})`);
   }
 
   finish(): void {
