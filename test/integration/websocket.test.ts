@@ -522,3 +522,29 @@ test("a WebSocket server that drops its connection without a close frame: websoc
   assert.ok(order.indexOf("websocket_end") < order.indexOf("server_disconnected"), order.join(","));
   assert.equal(order.filter((h) => h === "server_disconnected").length, 1, order.join(","));
 });
+
+test("a frame pryx cannot read (a server's text that is no UTF-8) closes both sides with RFC 6455's code and the reason, as mitmproxy does, not a dropped connection (1006); the flow names the side", { timeout: 15_000 }, async (t) => {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise<void>((r) => wss.on("listening", () => r()));
+  const serverSaw = new Promise<string>((resolve) =>
+    wss.on("connection", (s, req) => {
+      s.on("close", (code, reason) => resolve(`${code} ${reason.toString()}`));
+      s.on("error", () => undefined);
+      // A text frame whose payload (C3 28) is no UTF-8, written past ws's own checks.
+      req.socket.write(Buffer.from([0x81, 0x02, 0xc3, 0x28]));
+    }),
+  );
+  const proxy = await startProxy({});
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => wss.close(() => r())) });
+  const socket = await tunnel(proxy.port, portOf(wss));
+  const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/bad`, { createConnection: () => socket });
+  ws.on("error", () => undefined);
+  const clientSaw = await new Promise<string>((resolve) => ws.on("close", (code, reason) => resolve(`${code} ${reason.toString()}`)));
+  assert.equal(clientSaw, "1007 invalid UTF-8 sequence");
+  assert.equal(await serverSaw, "1007 invalid UTF-8 sequence");
+  const [summary] = await proxy.waitFinished(1);
+  const flow = proxy.engine.store.get(summary!.id) as HTTPFlow;
+  await waitUntil(() => !flow.live, "the flow's end");
+  assert.equal(flow.websocket?.close_code, 1007);
+  assert.equal(flow.error?.msg, "the server sent an invalid WebSocket frame: invalid UTF-8 sequence");
+});

@@ -218,9 +218,18 @@ export class WebSocketRelay {
       });
     });
     // A frame pryx cannot read ends the connection with that reason, whatever close was under way.
-    receiver.on("error", (err) => {
+    // As wsproto has mitmproxy do, both sides get a close frame with the code RFC 6455 gives it
+    // (1002, 1007 for bad text or compressed data) and the reason; they saw a dropped connection (1006).
+    receiver.on("error", (err: Error & { code?: string }) => {
+      const side = fromClient ? "client" : "server";
       const tooLarge = /max payload/i.test(err.message);
-      this.end(tooLarge ? new Error(`a WebSocket message from the ${fromClient ? "client" : "server"} is over ${MAX_PAYLOAD / 2 ** 20} MiB, more than pryx holds`) : err, true);
+      const reason = err.message.replace(/^Invalid WebSocket frame: /, "");
+      const code = tooLarge ? 1009 : closeCodeFor(err);
+      this.recordClose(code, reason, fromClient);
+      if (!this.client.destroyed) this.senders?.toClient.close(code, reason, false, () => undefined);
+      if (!this.server.destroyed) this.senders?.toServer.close(code, reason, true, () => undefined);
+      const said = tooLarge ? `a WebSocket message from the ${side} is over ${MAX_PAYLOAD / 2 ** 20} MiB, more than pryx holds` : `the ${side} sent an invalid WebSocket frame: ${reason}`;
+      this.end(new Error(said), true, true);
     });
     src.on("data", (d: Buffer) => receiver.write(d));
     src.on("error", (err) => this.end(err));
@@ -254,7 +263,8 @@ export class WebSocketRelay {
     ws.closed_by_client = byClient;
   }
 
-  private end(err?: Error, always = false): void {
+  /** `flushed`: the sockets are ended, not dropped, so the close frames just sent reach the peers. */
+  private end(err?: Error, always = false, flushed = false): void {
     if (this.ended) return;
     this.ended = true;
     const { flow, ctx } = this;
@@ -266,7 +276,7 @@ export class WebSocketRelay {
     // A message held by the intercept filter goes nowhere now: let its relay chain end.
     if (flow.intercepted) flow.resume();
     if (flow.websocket) flow.websocket.timestamp_end = now();
-    for (const sock of [this.client, this.server]) closeSocket(sock, err !== undefined);
+    for (const sock of [this.client, this.server]) closeSocket(sock, err !== undefined && !flushed);
     // mitmproxy closes both before websocket_end, and saves the flow so.
     flow.client_conn.connected = flow.server_conn.connected = false;
     flow.live = false;
@@ -274,6 +284,14 @@ export class WebSocketRelay {
     // The server connection is reported closed after websocket_end, as mitmproxy orders them.
     void ctx.addons.trigger("websocket_end", flow).then(() => serverClosed(ctx, flow.client_conn, flow.server_conn));
   }
+}
+
+/** RFC 6455 7.4.1's close code for a frame ws's receiver refused: 1007 for text that is no UTF-8 or data that does not inflate, 1008 for too many parts, else 1002 (a protocol error). */
+function closeCodeFor(err: { code?: string }): number {
+  if (err.code === "WS_ERR_INVALID_UTF8" || err.code?.startsWith("Z_")) return 1007;
+  if (err.code === "WS_ERR_TOO_MANY_BUFFERED_PARTS") return 1008;
+  if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" || err.code === "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH") return 1009;
+  return 1002;
 }
 
 /** How long a cleanly closed WebSocket's sockets may take to flush before they are destroyed. */
