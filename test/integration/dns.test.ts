@@ -512,3 +512,26 @@ test("a query held when the modes change cannot be answered from the closed list
   await new Promise((r) => setTimeout(r, 100));
   assert.ok(!proxy.logs.some((l) => /internal error/.test(l.msg)), JSON.stringify(proxy.logs.filter((l) => /internal/.test(l.msg))));
 });
+
+test("a datagram that is no answer to the query (another ID, garbage) is passed over, and the name server's answer that follows is the one the client gets", { timeout: 15_000 }, async (t) => {
+  const sock = dgram.createSocket("udp4");
+  sock.on("message", (m, r) => {
+    const q = dnsPacket.decode(m);
+    const answer = (id: number, ip: string): Buffer => dnsPacket.encode({ id, type: "response", flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers: [{ type: "A", name: q.questions?.[0]?.name ?? "", ttl: 30, class: "IN", data: ip }] });
+    // A forged answer with the wrong ID and a datagram that is no DNS message come first.
+    sock.send(answer(((q.id ?? 0) + 1) & 0xffff, "6.6.6.6"), r.port, r.address);
+    sock.send(Buffer.from("garbage"), r.port, r.address);
+    setTimeout(() => sock.send(answer(q.id ?? 0, "10.0.0.2"), r.port, r.address), 50);
+  });
+  await new Promise<void>((res) => sock.bind(0, "127.0.0.1", () => res()));
+  const proxy = await startProxy({ options: { mode: "dns", dns_name_servers: `127.0.0.1:${sock.address().port}` } });
+  t.after(async () => {
+    await proxy.stop();
+    sock.close();
+  });
+  const got = await query(proxy.port, "real.test");
+  assert.equal((got as Packet & { rcode?: string }).rcode, "NOERROR");
+  assert.deepEqual(got.answers?.map((a) => ("data" in a ? a.data : undefined)), ["10.0.0.2"]);
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.error, undefined);
+});

@@ -191,13 +191,23 @@ export class DnsServer {
         if (err) reject(err);
         else resolve(p as Packet);
       };
-      const timer = setTimeout(() => done(new Error(`name server ${formatAddress(to)} did not answer within ${QUERY_TIMEOUT_MS / 1000} s`)), QUERY_TIMEOUT_MS);
+      /** What came that was no answer to this query, for the timeout to say. */
+      let stray: string | undefined;
+      const timer = setTimeout(() => done(new Error(`name server ${formatAddress(to)} did not answer within ${QUERY_TIMEOUT_MS / 1000} s${stray ? ` (it sent ${stray})` : ""}`)), QUERY_TIMEOUT_MS);
+      // A datagram that is no answer to this query (a late answer to an earlier one, a forged
+      // one, garbage) is passed over, as a stub resolver passes it over: the answer may still come.
+      // Taken, a wrong ID's answers went to the client, and garbage failed a query about to be answered.
+      const id = query.readUInt16BE(0);
       sock.on("message", (m) => {
+        let answer: Packet;
         try {
-          done(undefined, dnsPacket.decode(m));
+          answer = dnsPacket.decode(m);
         } catch (err) {
-          done(new Error(`malformed answer from ${formatAddress(to)}: ${(err as Error).message}`));
+          stray = `a malformed answer: ${(err as Error).message}`;
+          return;
         }
+        if (answer.id === id && answer.type === "response") done(undefined, answer);
+        else stray = answer.id === id ? "a query, not an answer" : `an answer with ID ${answer.id ?? "none"}, not the query's ${id}`;
       });
       sock.on("error", (err: Error & { code?: string }) =>
         done(new Error(`name server ${formatAddress(to)}: ${err.code === "ECONNREFUSED" ? "connection refused (nothing listens there)" : err.message}`)),
