@@ -1005,3 +1005,33 @@ test("an h2 server that drops its connection mid-response, or leaves with a GOAW
   await proxy.waitFinished(2);
   assert.equal(errors.filter((e) => /CANCEL|error code/.test(e)).length, 0, errors.join("\n"));
 });
+
+test("an h2 server that takes a request and sends nothing for tcp_timeout seconds is given up with a 504 saying so, as an HTTP/1 one is; a response intercepted for longer is not cut", { timeout: 15_000 }, async (t) => {
+  let streams = 0;
+  const { proxy, session } = await rawH2Via(
+    t,
+    (stream) => {
+      stream.on("error", () => undefined);
+      // The session answers PINGs, so only the stream is silent: the first gets nothing at all.
+      if (++streams === 1) return;
+      stream.respond({ ":status": 200 });
+      stream.end("late but fine");
+    },
+    { tcp_timeout: "1" },
+  );
+  const started = Date.now();
+  const res = await h2Request(session, { path: "/never" });
+  assert.equal(res.status, 504);
+  assert.match(res.body.toString(), /server 127\.0\.0\.1:\d+ sent nothing for 1 s after the request \(tcp_timeout\)/);
+  assert.ok(Date.now() - started < 4000, `given up after ${Date.now() - started} ms`);
+  proxy.engine.options.setText("intercept", "~s & ~u /held");
+  const answer = h2Request(session, { path: "/held" });
+  let flow: HTTPFlow | undefined;
+  await waitUntil(() => (flow = proxy.engine.store.all().find((f) => f.intercepted) as HTTPFlow | undefined) !== undefined, "the response paused");
+  await new Promise((r) => setTimeout(r, 2200));
+  proxy.engine.options.setText("intercept", "");
+  flow!.resume();
+  const held = await answer;
+  assert.equal(held.status, 200);
+  assert.equal(held.body.toString(), "late but fine");
+});

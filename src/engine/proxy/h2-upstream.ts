@@ -7,7 +7,7 @@ import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
 import { streamBodyInto, type RequestBody, type ResponseSink, type UpstreamChannel } from "./channel.ts";
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
-import { UpstreamError, serverClosed, serverName } from "./upstream.ts";
+import { UpstreamError, serverClosed, serverName, serverSilent } from "./upstream.ts";
 import { watchEndStream } from "./h2-end-stream.ts";
 import type { MessageHead } from "../http1/parser.ts";
 
@@ -103,6 +103,13 @@ export class H2Upstream implements UpstreamChannel {
     this.byFlow.set(flow, stream);
     let done = false;
     let gotHead = false;
+    this.watchSilence(stream, true);
+    stream.on("timeout", () => {
+      if (done) return;
+      done = true;
+      sink.onError(serverSilent(this.server, this.silenceSeconds()));
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    });
     // What the response's Content-Length promised, and what came: a stream ended short is no response.
     let promised: number | undefined;
     let received = 0;
@@ -211,11 +218,30 @@ export class H2Upstream implements UpstreamChannel {
 
   /** Only this flow's stream: HTTP/2 flow control then holds the server on it alone. */
   pauseResponse(flow: HTTPFlow): void {
-    this.byFlow.get(flow)?.pause();
+    const stream = this.byFlow.get(flow);
+    stream?.pause();
+    // A response held (in its hooks, intercepted) is the user's to take their time over.
+    if (stream) this.watchSilence(stream, false);
   }
 
   resumeResponse(flow: HTTPFlow): void {
-    this.byFlow.get(flow)?.resume();
+    const stream = this.byFlow.get(flow);
+    stream?.resume();
+    if (stream && !stream.closed) this.watchSilence(stream, true);
+  }
+
+  private silenceSeconds(): number {
+    return this.ctx.options.get<number>("tcp_timeout");
+  }
+
+  /**
+   * A stream whose server sends nothing (nor takes anything) for tcp_timeout seconds is given up
+   * with a 504, as an HTTP/1 server's connection is: the session's PINGs keep it alive, and the
+   * client waited for good.
+   */
+  private watchSilence(stream: http2.ClientHttp2Stream, on: boolean): void {
+    const seconds = on ? this.silenceSeconds() : 0;
+    stream.setTimeout(seconds > 0 ? seconds * 1000 : 0);
   }
 
   close(): void {

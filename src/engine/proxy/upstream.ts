@@ -29,6 +29,11 @@ export function serverName(server: Server): string {
   return server.via ? `server ${address} (through upstream proxy ${formatAddress(server.via)})` : `server ${address}`;
 }
 
+/** A server that took a request and sent nothing for tcp_timeout: the client's 504 (`close`: its connection cannot go on). */
+export function serverSilent(server: Server, seconds: number, close = false): ClientFacingError {
+  return new ClientFacingError(504, `${serverName(server)} sent nothing for ${seconds} s after the request (tcp_timeout)`, close);
+}
+
 /** A server's TLS handshake failed (its certificate, most often): a warning, as mitmproxy logs it, not a connection that merely failed. */
 class UpstreamTlsError extends UpstreamError {}
 
@@ -487,7 +492,7 @@ export class H1Upstream implements UpstreamChannel {
 
   private onSilence(): void {
     if (!this.busy || this.upgraded || this.silenceSeconds <= 0) return;
-    this.fail(new ClientFacingError(504, `${serverName(this.server)} sent nothing for ${this.silenceSeconds} s after the request (tcp_timeout)`, true));
+    this.fail(serverSilent(this.server, this.silenceSeconds, true));
   }
 
   private onData(d: Buffer): void {
