@@ -1035,3 +1035,19 @@ test("an h2 server that takes a request and sends nothing for tcp_timeout second
   assert.equal(held.status, 200);
   assert.equal(held.body.toString(), "late but fine");
 });
+
+test("an h2 request whose body does not add up to its content-length (nghttp2 resets the stream, PROTOCOL_ERROR) is said so, not taken for the client's own reset; the session goes on", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("fine"), "h2");
+  const { proxy, session } = await h2SessionVia(t, origin);
+  const reset = await new Promise<number | undefined>((resolve) => {
+    const stream = session.request({ ":method": "POST", ":path": "/short", "content-length": "10" });
+    stream.on("error", () => undefined);
+    stream.on("close", () => resolve(stream.rstCode));
+    stream.resume();
+    stream.end("12345");
+  });
+  assert.equal(reset, http2.constants.NGHTTP2_PROTOCOL_ERROR);
+  assert.equal((await h2Request(session, { path: "/after" })).status, 200);
+  const flows = await proxy.waitFinished(2);
+  assert.equal(flows.find((f) => f.path === "/short")?.error, "the client's request body did not match its Content-Length (10; 5 bytes came before the stream was reset, PROTOCOL_ERROR, as RFC 9113 8.1.1 has it)");
+});

@@ -10,6 +10,7 @@ import { Incoming } from "./incoming.ts";
 import { UpstreamPool } from "./pool.ts";
 import { ClientFacingError, HttpExchange, errorHook, type ClientWriter } from "./exchange.ts";
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
+import { h2ErrorName } from "./h2-errors.ts";
 import type { ConnectionTarget } from "./http-connection.ts";
 import { acceptedBasic } from "./proxy-credentials.ts";
 import type { ProxyContext } from "./context.ts";
@@ -146,6 +147,20 @@ class H2Writer implements ClientWriter {
 }
 
 /**
+ * Why a client's stream closed before its exchange was over. nghttp2 itself resets a stream
+ * whose DATA does not add up to its content-length (RFC 9113 8.1.1) with PROTOCOL_ERROR: that
+ * is said as what the client sent, not as the client's own reset.
+ */
+function streamEndedEarly(rstCode: number, declared: string | undefined, received: number): string {
+  if (rstCode === http2.constants.NGHTTP2_PROTOCOL_ERROR && declared !== undefined && /^\d+$/.test(declared.trim()) && Number(declared) !== received) {
+    return `the client's request body did not match its Content-Length (${declared.trim()}; ${received} bytes came before the stream was reset, PROTOCOL_ERROR, as RFC 9113 8.1.1 has it)`;
+  }
+  // Any other code may be nghttp2's own, for something else the client got wrong.
+  if (rstCode !== http2.constants.NGHTTP2_CANCEL && rstCode !== http2.constants.NGHTTP2_NO_ERROR) return `the stream was reset (${h2ErrorName(rstCode)})`;
+  return "client reset the stream";
+}
+
+/**
  * A client connection that negotiated h2: every stream is its own exchange, run
  * concurrently, so an intercepted stream does not hold up the others.
  */
@@ -260,7 +275,7 @@ export class Http2Connection {
     stream.on("close", () => {
       if (!body.complete) body.abort();
       if (flow.live && !flow.error) {
-        flow.error = new FlowError("client reset the stream");
+        flow.error = new FlowError(streamEndedEarly(stream.rstCode, request.plainHeaders.get("content-length"), body.length));
         exchange.cancel();
         if (flow.intercepted) flow.resume();
       }

@@ -9,6 +9,7 @@ import { streamBodyInto, type RequestBody, type ResponseSink, type UpstreamChann
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
 import { UpstreamError, serverClosed, serverName, serverSilent } from "./upstream.ts";
 import { watchEndStream } from "./h2-end-stream.ts";
+import { h2ErrorName } from "./h2-errors.ts";
 import type { MessageHead } from "../http1/parser.ts";
 
 /** An HTTP/2 session to a server that offered h2; requests of one client share it as streams. */
@@ -249,12 +250,4 @@ export class H2Upstream implements UpstreamChannel {
     this.server.connected = false;
     this.session.destroy();
   }
-}
-
-/** RFC 9113's error codes, by number. */
-const H2_ERRORS = ["NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED"];
-
-/** An HTTP/2 error code by its RFC 9113 name (CANCEL, REFUSED_STREAM…), or its number. */
-function h2ErrorName(code: number | undefined): string {
-  return (code !== undefined && H2_ERRORS[code]) || `code ${code}`;
 }
