@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import { flowDetail } from "../../src/engine/flow/detail.ts";
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -577,6 +577,22 @@ function tcpRecorder(hooks: string[]): Addon {
   };
 }
 
+/** A TCP server of `onConnection`'s and a proxy relaying to it as tcp_hosts, recording the TCP end hooks; closed when the test ends. */
+async function tcpRelayTo(t: TestContext, onConnection: (s: net.Socket) => void): Promise<{ proxy: Awaited<ReturnType<typeof startProxy>>; port: number; hooks: string[] }> {
+  const origin = net.createServer((s) => {
+    s.on("error", () => undefined);
+    onConnection(s);
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const hooks: string[] = [];
+  const proxy = await startProxy({ addons: [tcpRecorder(hooks)], options: { tcp_hosts: "." } });
+  t.after(async () => {
+    await proxy.stop();
+    await new Promise<void>((r) => origin.close(() => r()));
+  });
+  return { proxy, port: portOf(origin), hooks };
+}
+
 test("a raw TCP client that half-closes still gets the server's answer, and the flow ends without an error", { timeout: 10_000 }, async (t) => {
   const origin = await startAnswerAfterEnd();
   const hooks: string[] = [];
@@ -599,19 +615,11 @@ test("a raw TCP client that half-closes still gets the server's answer, and the 
 });
 
 test("a TCP server that speaks and closes first ends the flow with tcp_end, not an error", { timeout: 10_000 }, async (t) => {
-  const origin = net.createServer((s) => {
-    s.on("error", () => undefined);
+  const { proxy, port, hooks } = await tcpRelayTo(t, (s) => {
     s.resume();
     s.end("bye\n");
   });
-  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
-  const hooks: string[] = [];
-  const proxy = await startProxy({ addons: [tcpRecorder(hooks)], options: { tcp_hosts: "." } });
-  t.after(async () => {
-    await proxy.stop();
-    await new Promise<void>((r) => origin.close(() => r()));
-  });
-  const socket = await connectTunnel(proxy.port, `127.0.0.1:${portOf(origin)}`);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${port}`);
   t.after(() => socket.destroy());
   // The client speaks first (so the tunnel can tell the protocol), the server answers and closes,
   // and the client shuts its own side a little later, as a client reading to the end does.
@@ -909,4 +917,25 @@ test("connection_strategy=lazy: a silent tunnel client whose server is down gets
   assert.deepEqual(rec.hooks, ["server_connect", "server_connect_error", "tcp_start", "tcp_error"]);
   const tcp = proxy.engine.store.all().find((f) => f.type === "tcp") as TCPFlow;
   assert.match(tcp.error?.msg ?? "", /connection refused/);
+});
+
+test("a TCP server that resets its connection mid-stream: the client gets a reset too, not a FIN that made the cut-off stream look whole, and the flow names the side that reset", { timeout: 10_000 }, async (t) => {
+  const { proxy, port, hooks } = await tcpRelayTo(t, (s) =>
+    s.once("data", () => {
+      s.write("part of a download");
+      setTimeout(() => s.resetAndDestroy(), 50);
+    }),
+  );
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${port}`);
+  t.after(() => socket.destroy());
+  const seen = new Promise<string>((resolve) => {
+    let got = "";
+    socket.on("data", (d: Buffer) => (got += d.toString()));
+    socket.once("end", () => resolve(`FIN after ${JSON.stringify(got)}`));
+    socket.once("error", (e: Error & { code?: string }) => resolve(`${e.code} after ${JSON.stringify(got)}`));
+  });
+  socket.write("get");
+  assert.equal(await seen, 'ECONNRESET after "part of a download"');
+  await waitUntil(() => hooks.length === 1, "tcp_error");
+  assert.deepEqual(hooks, [`tcp_error:server 127.0.0.1:${port} reset the connection (ECONNRESET)`]);
 });

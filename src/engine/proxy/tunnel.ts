@@ -712,7 +712,8 @@ export class Tunnel {
     // before it), or at the first error or close without a FIN. Our own destroy() afterwards is no error.
     let settled = false;
     let ends = 0;
-    const finish = async (err?: Error): Promise<void> => {
+    /** `resetBy`: the side that reset its connection, whose reset the other side gets too. */
+    const finish = async (err?: Error, resetBy?: net.Socket): Promise<void> => {
       if (settled || (!err && ++ends < 2)) return;
       settled = true;
       this.ctx.injectors.delete(flow.id);
@@ -725,8 +726,11 @@ export class Tunnel {
       // Both sides ended (or go now): the flow is saved with them CLOSED, as mitmproxy's is.
       flow.client_conn.connected = flow.server_conn.connected = false;
       if (err) {
-        socket.destroy();
-        server.destroy();
+        // A reset passes on as a reset: closed with a FIN, a cut-off stream looked whole to the other side.
+        for (const sock of [socket, server]) {
+          if (resetBy && sock !== resetBy && !sock.destroyed) resetOrDestroy(sock);
+          else sock.destroy();
+        }
       }
       this.ctx.notify(flow);
       await addons.trigger(flow.error ? "tcp_error" : "tcp_end", flow);
@@ -739,8 +743,12 @@ export class Tunnel {
       void chain.then(() => to.end());
       void finish();
     };
-    socket.on("error", (e) => void finish(e));
-    server.on("error", (e) => void finish(e));
+    const failed = (sock: net.Socket, who: string) => (e: Error & { code?: string }): void => {
+      const reset = e.code === "ECONNRESET";
+      void finish(new Error(reset ? `${who} reset the connection (ECONNRESET)` : `${who}: ${e.message}`), reset ? sock : undefined);
+    };
+    socket.on("error", failed(socket, "client"));
+    server.on("error", failed(server, `server ${formatAddress([target.host, target.port])}`));
     socket.on("close", () => void (socket.readableEnded ? undefined : finish(new Error("client connection closed"))));
     server.on("close", () => void (server.readableEnded ? undefined : finish(new Error(`server ${formatAddress([target.host, target.port])} closed the connection`))));
     if (first.length) onChunk(true, first);
@@ -773,4 +781,11 @@ export class Tunnel {
   }
 }
 
-
+/** An RST to the peer where the socket is plain TCP; a TLS one (its handle no TCP socket) is closed. */
+function resetOrDestroy(sock: net.Socket): void {
+  try {
+    sock.resetAndDestroy();
+  } catch {
+    sock.destroy();
+  }
+}
