@@ -407,3 +407,32 @@ test("what an addon sets that cannot go on the wire (a status of 99999 or \"abc\
   for (const e of errors) assert.match(e.replace(/^[^:]+: /, ""), expected[e.split(":")[0] as string] as RegExp);
   await stillServes();
 });
+
+test("a streamed response without Content-Length that its server resets mid-body ends the client's connection with a reset, not a FIN that made the cut-off body look whole", { timeout: 10_000 }, async (t) => {
+  const origin = net.createServer((s) => {
+    s.on("error", () => undefined);
+    s.once("data", () => {
+      s.write(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n${"a".repeat(5000)}`);
+      setTimeout(() => s.resetAndDestroy(), 100);
+    });
+  });
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const port = (origin.address() as net.AddressInfo).port;
+  const proxy = await startProxy({ options: { stream_large_bodies: "1k" } });
+  t.after(async () => {
+    await proxy.stop();
+    await new Promise<void>((r) => origin.close(() => r()));
+  });
+  const client = net.connect(proxy.port, "127.0.0.1");
+  t.after(() => client.destroy());
+  const seen = new Promise<string>((resolve) => {
+    let bytes = 0;
+    client.on("data", (d: Buffer) => (bytes += d.length));
+    client.once("end", () => resolve(`FIN after ${bytes > 5000 ? "the body" : bytes} bytes`));
+    client.once("error", (e: Error & { code?: string }) => resolve(`${e.code} after ${bytes > 5000 ? "the body" : bytes} bytes`));
+  });
+  client.write(`GET http://127.0.0.1:${port}/cut HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+  assert.equal(await seen, "ECONNRESET after the body bytes");
+  const [flow] = await proxy.waitFinished(1);
+  assert.match(flow?.error ?? "", /reset the connection after 5000 body bytes/);
+});

@@ -10,6 +10,7 @@ import { framedBody, isChunked, responseHasNoBody, chunk as chunkOf, lastChunk, 
 import { Incoming } from "./incoming.ts";
 import { UpstreamPool } from "./pool.ts";
 import { ClientFacingError, HttpExchange, errorHook, type ClientWriter } from "./exchange.ts";
+import { resetOrDestroy } from "./reset.ts";
 import { H1Upstream } from "./upstream.ts";
 import { WebSocketRelay } from "./websocket.ts";
 import type { ProxyContext } from "./context.ts";
@@ -98,7 +99,9 @@ class H1Writer implements ClientWriter {
   }
 
   abort(): void {
-    this.socket.destroy();
+    // Mid-response, a FIN would end a body without Content-Length as if it were whole.
+    if (this.started) resetOrDestroy(this.socket);
+    else this.socket.destroy();
   }
 }
 

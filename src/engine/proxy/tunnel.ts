@@ -4,6 +4,7 @@ import { FlowError, KILLED_MESSAGE } from "../flow/flow.ts";
 import { TCPFlow, TCPMessage } from "../flow/tcp.ts";
 import { ClientHello, ClientHelloData, LAYER_NAMES, NextLayerData, Server, TlsData, formatAddress, type Client, type LayerName } from "../flow/connection.ts";
 import { openServer, secureEagerServer, serverClosed, useEagerServer } from "./upstream.ts";
+import { resetOrDestroy } from "./reset.ts";
 import { upstreamAlpn } from "./pool.ts";
 import { logTlsKeys } from "./key-log.ts";
 import { clientFacts } from "./client-facts.ts";
@@ -778,14 +779,5 @@ export class Tunnel {
     server.on("close", close);
     client.resume();
     server.resume();
-  }
-}
-
-/** An RST to the peer where the socket is plain TCP; a TLS one (its handle no TCP socket) is closed. */
-function resetOrDestroy(sock: net.Socket): void {
-  try {
-    sock.resetAndDestroy();
-  } catch {
-    sock.destroy();
   }
 }
