@@ -548,3 +548,22 @@ test("a frame pryx cannot read (a server's text that is no UTF-8) closes both si
   assert.equal(flow.websocket?.close_code, 1007);
   assert.equal(flow.error?.msg, "the server sent an invalid WebSocket frame: invalid UTF-8 sequence");
 });
+
+test("a WebSocket server that resets its connection: the flow's error names the server, not Node's bare 'read ECONNRESET'", { timeout: 15_000 }, async (t) => {
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise<void>((r) => wss.on("listening", () => r()));
+  wss.on("connection", (s, req) => {
+    s.on("error", () => undefined);
+    setTimeout(() => req.socket.resetAndDestroy(), 50);
+  });
+  const proxy = await startProxy({});
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => wss.close(() => r())) });
+  const socket = await tunnel(proxy.port, portOf(wss));
+  const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/reset`, { createConnection: () => socket });
+  ws.on("error", () => undefined);
+  assert.equal(await new Promise<number>((resolve) => ws.on("close", (code) => resolve(code))), 1006);
+  const [summary] = await proxy.waitFinished(1);
+  const flow = proxy.engine.store.get(summary!.id) as HTTPFlow;
+  await waitUntil(() => !flow.live, "the flow's end");
+  assert.equal(flow.error?.msg, "the server reset the WebSocket connection (ECONNRESET)");
+});

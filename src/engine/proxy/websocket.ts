@@ -232,7 +232,8 @@ export class WebSocketRelay {
       this.end(new Error(said), true, true);
     });
     src.on("data", (d: Buffer) => receiver.write(d));
-    src.on("error", (err) => this.end(err));
+    // Node's "read ECONNRESET" names neither side.
+    src.on("error", (err: Error & { code?: string }) => this.end(err.code === "ECONNRESET" ? new Error(`the ${fromClient ? "client" : "server"} reset the WebSocket connection (ECONNRESET)`) : err));
     src.on("close", () => {
       // Give the other side's close frame a moment to be relayed before tearing down.
       setTimeout(() => this.end(this.closes >= 2 ? undefined : new Error(`${fromClient ? "client" : "server"} closed the WebSocket connection without a close frame`)), 50).unref();
