@@ -70,6 +70,8 @@ export class ScriptLoader {
 
   async load(full: string): Promise<string[]> {
     if (!fs.existsSync(full)) throw new ScriptError(`script not found: ${full}`);
+    const notLoadable = unloadableKind(full);
+    if (notLoadable) throw new ScriptError(`failed to load script ${full}: ${notLoadable}`);
     let mod: Record<string, unknown>;
     try {
       // A query string makes the loader import the edited file anew instead of its cached module.
@@ -166,6 +168,22 @@ function instantiate(a: unknown, file: string): Addon {
   }
   if (a === null || typeof a !== "object") throw new ScriptError(`script ${file}: the default export must be an addon object, class or array, not ${typeof a}`);
   return a as Addon;
+}
+
+/** What Node can import as a module, TypeScript through tsx. */
+const SCRIPT_EXTENSIONS = [".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".jsx"];
+
+/**
+ * Why a file cannot be an addon, from its name; undefined when it can. A mitmproxy user's first
+ * try is often their Python script, which Node's own "Unknown file extension" leaves unexplained.
+ */
+function unloadableKind(file: string): string | undefined {
+  const ext = path.extname(file).toLowerCase();
+  if (SCRIPT_EXTENSIONS.includes(ext)) return undefined;
+  const kinds = `pryx addons are TypeScript or JavaScript modules (${SCRIPT_EXTENSIONS.join(", ")})`;
+  if (ext === ".py")
+    return `${kinds}, not Python: port the script, keeping its hook names (request, response…) and mitmproxy's flow attributes, as the recipes in pryx's addons/ directory show`;
+  return `${kinds}; rename it if it is one`;
 }
 
 /** The message plus the line in the script where it went wrong, when the error says. */

@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
@@ -7,6 +7,18 @@ import { Engine } from "../../../src/engine/engine.ts";
 import { startProxy } from "../../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../../helpers/origin.ts";
 import { closeAfter } from "../../helpers/close-after.ts";
+
+/** An engine started with these scripts, and the error lines it logged (it stops when the test ends). */
+async function startWithScripts(t: TestContext, dir: string, scripts: string[]): Promise<{ logs: string[]; engine: Engine }> {
+  const logs: string[] = [];
+  const engine = new Engine({ options: { confdir: dir, scripts }, keepFlows: false, noServer: true }, (ev) => {
+    if (ev.t === "batch") logs.push(...ev.logs.filter((l) => l.level === "error").map((l) => l.msg));
+  });
+  t.after(() => engine.stop());
+  await engine.start();
+  engine.flush();
+  return { logs, engine };
+}
 
 test("two -s scripts with the same file name in different directories both load, in order", { timeout: 10_000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-scripts-"));
@@ -20,13 +32,7 @@ test("two -s scripts with the same file name in different directories both load,
   });
   const seen: string[] = [];
   (globalThis as Record<string, unknown>)["__pryxScripts"] = seen;
-  const logs: string[] = [];
-  const engine = new Engine({ options: { confdir: dir, scripts }, keepFlows: false, noServer: true }, (ev) => {
-    if (ev.t === "batch") logs.push(...ev.logs.filter((l) => l.level === "error").map((l) => l.msg));
-  });
-  t.after(() => engine.stop());
-  await engine.start();
-  engine.flush();
+  const { logs, engine } = await startWithScripts(t, dir, scripts);
   assert.deepEqual(logs, []);
   assert.deepEqual(seen, ["api", "auth"]);
   // The first keeps the short name the logs show; the second is told apart by its path.
@@ -38,13 +44,7 @@ test("a JavaScript script's syntax error names its file, line and column, as a T
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, "broken.mjs");
   fs.writeFileSync(file, `export default {\n  request(f) {\n    let x = = 3;\n  }\n};\n`);
-  const logs: string[] = [];
-  const engine = new Engine({ options: { confdir: dir, scripts: [file] }, keepFlows: false, noServer: true }, (ev) => {
-    if (ev.t === "batch") logs.push(...ev.logs.filter((l) => l.level === "error").map((l) => l.msg));
-  });
-  t.after(() => engine.stop());
-  await engine.start();
-  engine.flush();
+  const { logs } = await startWithScripts(t, dir, [file]);
   assert.equal(logs.length, 1, logs.join("\n"));
   assert.match(logs[0]!, new RegExp(`failed to load script .*broken\\.mjs: syntax error: .* \\(at .*broken\\.mjs:3:\\d+\\)`));
 });
@@ -108,4 +108,14 @@ test("scripts set while running loads a new script (its running hook too) and un
   await waitFor("done");
   assert.deepEqual(seen, ["running", "done"]);
   assert.equal(engine.addons.get("live.ts"), undefined, "unloaded");
+});
+
+test("a mitmproxy Python script given to -s is refused saying pryx addons are TypeScript or JavaScript, not with Node's bare unknown-extension error", { timeout: 10_000 }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-scripts-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "addon.py");
+  fs.writeFileSync(file, `def request(flow):\n    flow.request.headers["x"] = "1"\n`);
+  const { logs } = await startWithScripts(t, dir, [file]);
+  assert.equal(logs.length, 1, logs.join("\n"));
+  assert.match(logs[0]!, /failed to load script .*addon\.py: pryx addons are TypeScript or JavaScript modules \(\.ts, .*\), not Python: port the script/);
 });
