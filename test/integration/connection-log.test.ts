@@ -6,7 +6,7 @@ import { closeAfter } from "../helpers/close-after.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { decodeSummaries } from "../../src/summary-codec.ts";
 
-test("connections coming and going are info lines, as mitmproxy's: client connect, server connect with the address reached, disconnects", { timeout: 10_000 }, async (t) => {
+test("connections coming and going are info lines, as mitmproxy's: client connect, server connect and disconnect with the address reached, client disconnect", { timeout: 10_000 }, async (t) => {
   const origin = await startHttpOrigin((_req, res) => res.end("ok"));
   const proxy = await startProxy({ options: { connection_reuse: "client" } });
   closeAfter(t, proxy, origin);
@@ -18,7 +18,7 @@ test("connections coming and going are info lines, as mitmproxy's: client connec
   const client = /^(127\.0\.0\.1:\d+): client connect$/.exec(info[0] ?? "")?.[1];
   assert.ok(client, `the first line is the client's connect: ${JSON.stringify(info)}`);
   assert.deepEqual(info.slice(1, 2), [`${client}: server connect localhost:${origin.port} (127.0.0.1:${origin.port})`]);
-  assert.deepEqual(info.slice(2).sort(), [`${client}: client disconnect`, `${client}: server disconnect localhost:${origin.port}`]);
+  assert.deepEqual(info.slice(2).sort(), [`${client}: client disconnect`, `${client}: server disconnect localhost:${origin.port} (127.0.0.1:${origin.port})`]);
 });
 
 test("in dump mode a log line comes in a later batch than the flows that finished before it (dump prints a batch's log first)", { timeout: 10_000 }, async (t) => {

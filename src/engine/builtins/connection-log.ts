@@ -21,12 +21,18 @@ export class ConnectionLogAddon {
   }
 
   server_connected({ client, server }: ServerConnectionHookData): void {
-    const asked = formatAddress(server.address);
-    const reached = formatAddress(server.peername);
-    this.log.info(`${formatAddress(client.peername)}: server connect ${asked}${reached && reached !== asked ? ` (${reached})` : ""}`);
+    this.log.info(`${formatAddress(client.peername)}: server connect ${serverNamed(server)}`);
   }
 
+  // Named as its connect line named it, so the two pair up when grepped by address.
   server_disconnected({ client, server }: ServerConnectionHookData): void {
-    this.log.info(`${formatAddress(client.peername)}: server disconnect ${formatAddress(server.address)}`);
+    this.log.info(`${formatAddress(client.peername)}: server disconnect ${serverNamed(server)}`);
   }
+}
+
+/** A server as asked for and, when that was a name, the address it resolved to: `localhost:80 (127.0.0.1:80)`. */
+function serverNamed(server: ServerConnectionHookData["server"]): string {
+  const asked = formatAddress(server.address);
+  const reached = formatAddress(server.peername);
+  return `${asked}${reached && reached !== asked ? ` (${reached})` : ""}`;
 }
