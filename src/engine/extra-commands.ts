@@ -66,9 +66,13 @@ function cutValue(v: unknown): string | Uint8Array {
 }
 
 /** Rows of cuts, one per flow; a flow without a response (an error flow) gets empty response cells, not an abort. */
-function cutCsv(flows: Flow[], specs: string[]): string {
+function cutRows(flows: readonly Flow[], specs: readonly string[]): (string | Uint8Array)[][] {
   const value = (f: Flow, spec: string): string | Uint8Array => (spec.startsWith("response.") && f instanceof HTTPFlow && !f.response ? "" : cut(f, spec));
-  return csvRows(flows.map((f) => specs.map((c) => value(f, c))));
+  return flows.map((f) => specs.map((c) => value(f, c)));
+}
+
+function cutCsv(flows: Flow[], specs: string[]): string {
+  return csvRows(cutRows(flows, specs));
 }
 
 /** One value as it is (a body stays byte-exact); several as CSV, a row per flow, as mitmproxy's. */
@@ -136,6 +140,14 @@ export function registerExtraCommands(
       const [spec, cuts] = args;
       if (!spec || !cuts) throw new CommandError("cut needs flows and cuts, e.g. cut @focus request.url");
       return cutData(store, spec, cuts).toString("utf8");
+    },
+    // An addon gets mitmproxy's rows, a list of values per flow (bytes for a body), not CSV to parse.
+    call: (args) => {
+      const [flows, cuts] = args;
+      if (flows === undefined || flows === null || cuts === undefined || cuts === null) throw new CommandError("cut needs flows and cuts, e.g. commands.call(\"cut\", [flow], [\"request.url\"])");
+      const specs = (Array.isArray(cuts) ? cuts.map(String) : String(cuts).split(",")).map((c) => c.trim());
+      const given = typeof flows === "object" ? ((Array.isArray(flows) ? flows : [flows]) as Flow[]) : resolveToRead(store, String(flows));
+      return cutRows(given, specs);
     },
   });
   commands.add({

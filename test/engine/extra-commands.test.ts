@@ -353,3 +353,14 @@ test("set with several values gives a list option its entries, and any other opt
   await assert.rejects(run(e, "set mode regular bogus"), /invalid mode "bogus"/);
   assert.deepEqual(e.options.get("mode"), ["regular", "dns@5353"], "a bad entry leaves the option as it was");
 });
+
+test("cut called by an addon gives mitmproxy's rows, a list of values per flow with a body as bytes, for flows given or a spec", async () => {
+  const e = engine();
+  const a = (await run(e, "view.flows.create get http://api.test/a?x=1")) as string;
+  const b = (await run(e, "view.flows.create post http://api.test/b")) as string;
+  const fb = e.store.get(b) as HTTPFlow;
+  fb.request.content = Buffer.from([0, 255]);
+  assert.deepEqual(await e.commands.call("cut", [fb], ["request.method", "request.content"]), [["POST", Buffer.from([0, 255])]]);
+  assert.deepEqual(await e.commands.call("cut", `${a},${b}`, "request.host,request.port"), [["api.test", "80"], ["api.test", "80"]]);
+  await assert.rejects(e.commands.call("cut", [fb]), /cut needs flows and cuts/);
+});
