@@ -44,6 +44,8 @@ const FLAGS: readonly { flag: string; option: string; kind: "str" | "list" | "pa
   { flag: "anticache", option: "anticache", kind: "switch", describe: "Strip If-Modified-Since and If-None-Match from requests" },
   { flag: "anticomp", option: "anticomp", kind: "switch", describe: "Ask servers for uncompressed bodies" },
   { flag: "showhost", option: "showhost", kind: "switch", describe: "Show the Host header's host (on by default in pryx)" },
+  { flag: "show-ignored-hosts", option: "show_ignored_hosts", kind: "switch", describe: "Record connections ignore_hosts/allow_hosts pass through as TCP flows (on by default in pryx)" },
+  { flag: "store-streamed-bodies", option: "store_streamed_bodies", kind: "switch", describe: "Keep the bodies stream_large_bodies streams in their flows too" },
   { flag: "http2", option: "http2", kind: "switch", describe: "Offer HTTP/2 (the default)" },
   { flag: "upstream-auth", option: "upstream_auth", kind: "str", describe: "user:pass for the proxy of an upstream:URL mode (Proxy-Authorization), or for the target of a reverse:URL mode (Authorization)" },
   { flag: "server-replay-extra", option: "server_replay_extra", kind: "str", describe: "Requests with no recorded response: forward, kill, 204, 400, 404, 500" },
@@ -56,6 +58,7 @@ const FLAGS: readonly { flag: string; option: string; kind: "str" | "list" | "pa
   { flag: "key-size", option: "key_size", kind: "str", describe: "Key size of a new CA's RSA key" },
   { flag: "cert-passphrase", option: "cert_passphrase", kind: "str", describe: "Passphrase of the --certs keys" },
   { flag: "console-layout", option: "console_layout", kind: "str", describe: "single, vertical or horizontal" },
+  { flag: "console-layout-headers", option: "console_layout_headers", kind: "switch", describe: "Title rows on the console's screens (the default)" },
   { flag: "proxyauth", option: "proxyauth", kind: "str", describe: "Require proxy authentication: user:pass, any (any credentials), or @FILE (an Apache htpasswd file)" },
   { flag: "certs", option: "certs", kind: "list", describe: "[domain=]path: serve this PEM's certificate (and key) to matching hosts; repeatable" },
 ];

@@ -11,11 +11,11 @@ test("mitmdump's flags a copied CI script uses: --no-X for every switch, --quiet
   fs.writeFileSync(
     script,
     `export function load(l: any) { l.add_option("ci_expect", "int", 1, "Flows the CI run expects."); }\n` +
-      `import { ctx } from "${path.join(process.cwd(), "src/api.ts")}";\nexport function running() { console.error(["showhost", "anticache", "rawtcp", "server_replay_nopop", "server_replay_refresh"].map((n) => n + "=" + ctx.options[n]).join(" ")); ctx.master.shutdown(); }\n`,
+      `import { ctx } from "${path.join(process.cwd(), "src/api.ts")}";\nexport function running() { console.error(["showhost", "anticache", "rawtcp", "server_replay_nopop", "server_replay_refresh", "show_ignored_hosts", "store_streamed_bodies", "console_layout_headers"].map((n) => n + "=" + ctx.options[n]).join(" ")); ctx.master.shutdown(); }\n`,
   );
-  const d = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "--quiet", "--no-showhost", "--anticache", "--no-rawtcp", "--server-replay-nopop", "--no-server-replay-refresh", "-s", script]);
+  const d = runPryx(["dump", "-n", "--confdir", path.join(dir, "conf"), "--quiet", "--no-showhost", "--anticache", "--no-rawtcp", "--server-replay-nopop", "--no-server-replay-refresh", "--no-show-ignored-hosts", "--store-streamed-bodies", "--no-console-layout-headers", "-s", script]);
   assert.equal(await d.exited, 0, d.stderr());
-  assert.match(d.stderr(), /showhost=false anticache=true rawtcp=false server_replay_nopop=true server_replay_refresh=false/);
+  assert.match(d.stderr(), /showhost=false anticache=true rawtcp=false server_replay_nopop=true server_replay_refresh=false show_ignored_hosts=false store_streamed_bodies=true console_layout_headers=false/);
   const listed = runPryx(["dump", "--options", "-s", script]);
   assert.equal(await listed.exited, 0, listed.stderr());
   assert.match(listed.stdout(), /^anticache: bool = false$/m, "defaults as config.yaml holds them, not quoted text");
