@@ -47,7 +47,7 @@ import { clientDisconnected } from "./proxy/client-gone.ts";
 import { replayHooks } from "./hooks/event-sequence.ts";
 import { transferables } from "../summary-codec.ts";
 import { uuid } from "./flow/uuid.ts";
-import { configFiles, readOptionsFile } from "./options-file.ts";
+import { configFiles, MITMPROXY_ONLY, readOptionsFile } from "./options-file.ts";
 import { EagerServers } from "./proxy/eager.ts";
 import { FdShortage, fdShortageCode } from "./proxy/fd-shortage.ts";
 
@@ -255,10 +255,23 @@ export class Engine {
     }
   }
 
+  /**
+   * The command line's options less mitmproxy's that pryx has not, each said and skipped as a
+   * config file's are: a mitmdump command copied into CI (`--set upstream_cert=false`) runs.
+   */
+  private withoutMitmproxyOnly(given: Record<string, OptionText>): Record<string, OptionText> {
+    const kept = { ...given };
+    for (const name of Object.keys(kept).filter((n) => MITMPROXY_ONLY.has(n))) {
+      delete kept[name];
+      this.log.warn(`--set ${name}: a mitmproxy option pryx does not have: skipped`);
+    }
+    return kept;
+  }
+
   async start(): Promise<ReadyInfo> {
     const errorsBefore = this.log.errorCount;
     // `--set` may name options that -s scripts register: those wait until a script's `load` adds them.
-    this.options.updateDeferring(this.init.options);
+    this.options.updateDeferring(this.withoutMitmproxyOnly(this.init.options));
     this.loadConfigFiles();
     // -n and --set server=false are one setting; scripts read it as mitmproxy's option.
     if (this.init.noServer) this.options.setValues({ server: false });

@@ -80,6 +80,21 @@ test("<confdir>/config.yaml sets options at start-up, under the command line; a 
   assert.equal(e.options.get("proxy_debug"), true);
 });
 
+test("--set of a mitmproxy option pryx has not (a mitmdump command copied into CI) is skipped with a warning, as config.yaml's is; a typo still stops the start", { timeout: 10_000 }, async (t) => {
+  const confdir = tempDir(t);
+  const logs: string[] = [];
+  const e = new Engine({ options: { confdir, upstream_cert: "false", web_port: "8081", anticache: "true" }, keepFlows: false, noServer: true }, (ev) => {
+    if (ev.t === "batch") logs.push(...ev.logs.filter((l) => l.level === "warn").map((l) => l.msg));
+  });
+  t.after(() => e.stop());
+  await e.start();
+  e.flush();
+  assert.equal(e.options.get("anticache"), true);
+  assert.deepEqual(logs.filter((l) => l.startsWith("--set")), ["--set upstream_cert: a mitmproxy option pryx does not have: skipped", "--set web_port: a mitmproxy option pryx does not have: skipped"]);
+  const typo = new Engine({ options: { confdir, upstream_certs: "false" }, keepFlows: false, noServer: true }, () => undefined);
+  await assert.rejects(typo.start(), /unknown option "upstream_certs"/);
+});
+
 test("pathsRelativeTo: relative paths from the file's directory; ~ and absolute ones as they are; certs' [domain=]path entries by their path", async () => {
   const { pathsRelativeTo } = await import("../../src/engine/options.ts");
   assert.equal(pathsRelativeTo("/conf", "a.har"), "/conf/a.har");
