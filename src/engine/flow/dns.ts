@@ -34,8 +34,62 @@ function answerData(x: Answer): string {
 export const types = { A: "A", AAAA: "AAAA", CNAME: "CNAME", MX: "MX", NS: "NS", PTR: "PTR", SOA: "SOA", SRV: "SRV", TXT: "TXT", HTTPS: "HTTPS", SVCB: "SVCB", CAA: "CAA", ANY: "ANY" } as const satisfies Record<string, RecordType | "ANY" | "SVCB" | "HTTPS">;
 export const classes = { IN: "IN", CH: "CH", HS: "HS", ANY: "ANY" } as const satisfies Record<string, RecordClass>;
 
+/**
+ * What mitmproxy's ResourceRecord reads from a record, a ported addon's `str(rr)`, `ipv4_address`,
+ * `ipv6_address`, `domain_name` and `text`: each undefined for a record of another type.
+ */
+export interface RecordReadings {
+  readonly ipv4_address: string | undefined;
+  readonly ipv6_address: string | undefined;
+  readonly domain_name: string | undefined;
+  readonly text: string | undefined;
+  toString(): string;
+}
+
+const DOMAIN_TYPES = new Set(["NS", "CNAME", "PTR"]);
+const readingOf = (r: Answer, type: string): string | undefined => (r.type === type ? answerData(r) : undefined);
+
+/** Gives a prototype the readings of the record `record` makes of its object. */
+function defineReadings(proto: object, record: (self: unknown) => Answer): void {
+  Object.defineProperties(proto, {
+    ipv4_address: { get: function (this: unknown) { return readingOf(record(this), "A"); } },
+    ipv6_address: { get: function (this: unknown) { return readingOf(record(this), "AAAA"); } },
+    domain_name: { get: function (this: unknown) { const r = record(this); return DOMAIN_TYPES.has(r.type) ? answerData(r) : undefined; } },
+    text: { get: function (this: unknown) { return readingOf(record(this), "TXT"); } },
+    toString: { value: function (this: unknown) { return answerData(record(this)); }, writable: true, configurable: true },
+  });
+}
+
+/**
+ * The prototype lent to the dns-packet records a message holds, so they read as mitmproxy's do
+ * (`class_` too) while staying the very objects dns-packet encodes: a message's lists stay live,
+ * and a record an addon appends is sent. A prototype, not a wrapper: a flow's records are cloned
+ * to the console and written to files as their own fields, which this adds none to.
+ */
+const WIRE_RECORD: object = Object.create(Object.prototype, {
+  class_: {
+    get(this: Answer): string | undefined {
+      return "class" in this ? this.class : undefined;
+    },
+  },
+});
+defineReadings(WIRE_RECORD, (self) => self as Answer);
+
+function lendReadings(list: Answer[]): (Answer & RecordReadings)[] {
+  for (const r of list) {
+    if (Object.getPrototypeOf(r) !== Object.prototype) continue;
+    Object.setPrototypeOf(r, WIRE_RECORD);
+  }
+  return list as (Answer & RecordReadings)[];
+}
+
 /** A record for answers, with mitmproxy's field names (`class_`, data as text or packed address bytes). */
-export class ResourceRecord {
+export class ResourceRecord implements RecordReadings {
+  declare readonly ipv4_address: string | undefined;
+  declare readonly ipv6_address: string | undefined;
+  declare readonly domain_name: string | undefined;
+  declare readonly text: string | undefined;
+
   readonly name: string;
   readonly type: string;
   readonly class_: string;
@@ -88,6 +142,8 @@ export class ResourceRecord {
   }
 }
 
+defineReadings(ResourceRecord.prototype, (self) => (self as ResourceRecord).toAnswer());
+
 /** A DNS message (mitmproxy's `dns.Message`), over dns-packet's decoded form. */
 export class DNSMessage {
   /**
@@ -112,8 +168,8 @@ export class DNSMessage {
     return this.questions[0];
   }
 
-  get answers(): Answer[] {
-    return this.packet.answers ?? [];
+  get answers(): (Answer & RecordReadings)[] {
+    return lendReadings(this.packet.answers ?? []);
   }
 
   set answers(value: Answer[]) {
@@ -204,16 +260,16 @@ export class DNSMessage {
     this.setFlagBits(7, 1, on ? 1 : 0);
   }
 
-  get authorities(): Answer[] {
-    return this.packet.authorities ?? [];
+  get authorities(): (Answer & RecordReadings)[] {
+    return lendReadings(this.packet.authorities ?? []);
   }
 
   set authorities(value: Answer[]) {
     this.packet.authorities = value;
   }
 
-  get additionals(): Answer[] {
-    return this.packet.additionals ?? [];
+  get additionals(): (Answer & RecordReadings)[] {
+    return lendReadings(this.packet.additionals ?? []);
   }
 
   set additionals(value: Answer[]) {
