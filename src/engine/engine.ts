@@ -237,7 +237,7 @@ export class Engine {
     });
     for (const addon of builtins.before) await this.addons.add(addon, addon.name);
     for (const addon of builtins.after) await this.addons.add(addon, addon.name, { last: true });
-    await this.addons.add(new InterceptAddon(this.options, this.store), "intercept", { last: true });
+    await this.addons.add(new InterceptAddon(this.options, this.store, this.init.keepFlows ? undefined : this.log), "intercept", { last: true });
     if (this.init.streamEvents) await this.addons.add(this.streamEvents(), "stream_events", { last: true });
     await this.addons.add(this.saveStream, "save_stream", { last: true });
   }

@@ -5,6 +5,7 @@ import type { Flow } from "./flow/flow.ts";
 import type { TCPFlow, UDPFlow } from "./flow/tcp.ts";
 import type { DNSFlow } from "./flow/dns.ts";
 import { compileFilter, type Filter, type FilterableFlow } from "./filter/index.ts";
+import type { Log } from "./log.ts";
 
 /**
  * Built-in addon: pauses flows that match the `intercept` filter, at the request (after
@@ -15,10 +16,13 @@ import { compileFilter, type Filter, type FilterableFlow } from "./filter/index.
 export class InterceptAddon {
   readonly name = "intercept";
   private filter: Filter | undefined;
+  private toldHeadless = false;
 
+  /** `headless`: the log of a run with no console (pryx dump), where no key resumes what is held. */
   constructor(
     private readonly options: Options,
     private readonly store: FlowStore,
+    private readonly headless?: Log,
   ) {}
 
   configure(updated: Set<string>): void {
@@ -40,7 +44,20 @@ export class InterceptAddon {
     if (this.filter(flow as unknown as FilterableFlow)) {
       flow.intercept();
       this.store.update(flow);
+      this.tellHeadless();
     }
+  }
+
+  /**
+   * mitmdump has no intercept at all (its flows pass); in pryx dump a held flow waits for an addon,
+   * so the first one says why its client hangs rather than leaving a silent stall.
+   */
+  private tellHeadless(): void {
+    if (!this.headless || this.toldHeadless) return;
+    this.toldHeadless = true;
+    this.headless.warn(
+      `the intercept filter ${JSON.stringify(this.options.get<string>("intercept"))} is holding a flow: pryx dump has no keys to resume it, so it waits until an addon resumes it (flow.resume() or the flow.resume command) or its client gives up; leave out -i/--intercept, or use the console (pryx), where a resumes`,
+    );
   }
 
   request(flow: HTTPFlow): void {

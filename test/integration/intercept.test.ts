@@ -328,3 +328,18 @@ test("editing a flow still in progress and not paused is refused, since the serv
   await proxy.engine.handle({ op: "edit", id, patch: { responseBody: Buffer.from("edited after") } });
   assert.equal(Buffer.from((proxy.engine.store.get(id) as import("../../src/engine/flow/http.ts").HTTPFlow).response!.content!).toString(), "edited after");
 });
+
+test("in pryx dump (no console) the first flow the intercept filter holds says why its client waits and what resumes it, once; the console says nothing", { timeout: 15_000 }, async (t) => {
+  const { origin } = await echoOrigin();
+  const dump = await startProxy({ keepFlows: false, options: { intercept: "~u /held" } });
+  closeAfter(t, dump, origin);
+  const answers = [1, 2].map(() => viaProxy(dump.port, `http://127.0.0.1:${origin.port}/held`).catch(() => undefined));
+  await dump.waitLog(/intercept filter "~u \/held" is holding a flow: pryx dump has no keys to resume it/);
+  await run(dump, "flow.resume @all");
+  await Promise.all(answers);
+  assert.equal(dump.logs.filter((l) => l.level === "warn" && /is holding a flow/.test(l.msg)).length, 1);
+  const { proxy, pending, id } = await pausedRequest(t, "~q", "/held");
+  await run(proxy, `flow.resume ${id}`);
+  await pending;
+  assert.deepEqual(proxy.logs.filter((l) => /is holding a flow/.test(l.msg)), []);
+});
