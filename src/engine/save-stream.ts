@@ -236,6 +236,10 @@ export function* flowsIn(file: string): Generator<Flow, FlowFileRead> {
       }
     };
     let n = read();
+    // A gzipped capture (capture.mitm.gz) read as flows failed on every "line" with JSON errors.
+    if (n >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+      throw cannot(new Error(stdin ? "it is gzip-compressed; put gunzip -c before pryx in the pipe" : `it is gzip-compressed; decompress it as you read it: gunzip -c ${file} | pryx dump -n -r - (or gunzip it first)`));
+    }
     const content = sniffFlowFile(buf.subarray(0, n));
     if (content === "mitmproxy") return yield* mitmproxyFlowsIn(file, buf, n, read);
     if (content === "har") {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import zlib from "node:zlib";
 import { SaveStreamAddon, readFlows } from "../../src/engine/save-stream.ts";
 import { Options } from "../../src/engine/options.ts";
 import { savePath, strftime } from "../../src/engine/save-path.ts";
@@ -64,6 +65,12 @@ test("a flow file is read piece by piece: lines and multi-byte characters across
 
 test("a missing flow file is a clear error naming it", () => {
   assert.throws(() => readFlows("/nonexistent/pryx.flows", () => undefined), /cannot read flow file \/nonexistent\/pryx\.flows: ENOENT/);
+});
+
+test("a gzipped capture (capture.mitm.gz) is refused saying it is compressed and how to read it, not with a JSON error per line", (t) => {
+  const file = tmpFile(t, "");
+  fs.writeFileSync(file, zlib.gzipSync(`${encodeFlow(flow("/zipped", "z"))}\n`));
+  assert.throws(() => readFlows(file, () => undefined), (err: Error) => err.message === `cannot read flow file ${file}: it is gzip-compressed; decompress it as you read it: gunzip -c ${file} | pryx dump -n -r - (or gunzip it first)`);
 });
 
 test("a HAR file is told by its first bytes and read too", (t) => {
