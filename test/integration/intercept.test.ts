@@ -2,6 +2,7 @@ import { test, type TestContext } from "node:test";
 import { decodeSummaries } from "../../src/summary-codec.ts";
 import assert from "node:assert/strict";
 import http from "node:http";
+import net from "node:net";
 import { startProxy, type TestProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import type { FlowSummary } from "../../src/protocol.ts";
@@ -342,4 +343,20 @@ test("in pryx dump (no console) the first flow the intercept filter holds says w
   await run(proxy, `flow.resume ${id}`);
   await pending;
   assert.deepEqual(proxy.logs.filter((l) => /is holding a flow/.test(l.msg)), []);
+});
+
+test("a client that goes away while its request is paused: the request goes to no server, and no server connection is opened for it", { timeout: 15_000 }, async (t) => {
+  const { origin, seen } = await echoOrigin();
+  const proxy = await startProxy({ options: { intercept: "~q" } });
+  closeAfter(t, proxy, origin);
+  const socket = net.connect(proxy.port, "127.0.0.1");
+  await new Promise<void>((resolve) => socket.once("connect", resolve));
+  socket.write(`GET http://127.0.0.1:${origin.port}/abandoned HTTP/1.1\r\nHost: 127.0.0.1:${origin.port}\r\n\r\n`);
+  await waitIntercepted(proxy, 1);
+  socket.destroy();
+  const [flow] = await proxy.waitFinished(1);
+  assert.match(flow?.error ?? "", /client (closed the connection|disconnected)/);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(seen, []);
+  assert.deepEqual(proxy.logs.filter((l) => /server connect/.test(l.msg)).map((l) => l.msg), []);
 });

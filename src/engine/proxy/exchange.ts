@@ -276,6 +276,10 @@ export class HttpExchange {
         return { kind: "done", keepAlive: true };
       }
     }
+    // A client that left while its request waited (paused, or in a slow hook) is answered by no
+    // one: the request goes to no server. Its going is the flow's error already (the connection
+    // records it, and resumes a paused flow, at the client's FIN, before its socket is destroyed).
+    if (!streamedTo && (writer.gone || flow.error)) throw new Error("the client went away before the request was sent");
     let channel = streamedTo ?? (await this.acquire());
     let outcome: "done" | "upgraded";
     try {
