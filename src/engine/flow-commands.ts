@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import type { CommandRegistry } from "./commands.ts";
+import type { CommandRegistry, CommandSpec } from "./commands.ts";
 import { writeFlowFile, type FlowFileRead } from "./save-stream.ts";
 import { formatNote, leftOutReason } from "./flow-file-format.ts";
 import { savePath } from "./save-path.ts";
@@ -199,7 +199,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     await changed(flows);
     return countedOr("reverted", flows.length, "nothing to revert: only edited flows are reverted");
   }, { held: true });
-  commands.add({ name: "flow.set.options", signature: "flow.set.options", help: "The attributes flow.set sets.", run: () => FLOW_SET_ATTRS.join(",") });
+  commands.add(listCommand("flow.set.options", "The attributes flow.set sets.", FLOW_SET_ATTRS));
 
   // mitmproxy's encoding commands (`z` in the flow view): on the request's or the response's body,
   // saved first so that V reverts them.
@@ -240,7 +240,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     if ((m.plainHeaders.get("content-encoding") ?? "identity") !== "identity") m.decode();
     else m.encode("deflate");
   });
-  commands.add({ name: "flow.encode.options", signature: "flow.encode.options", help: "The encodings flow.encode takes.", run: () => BODY_ENCODINGS.join(",") });
+  commands.add(listCommand("flow.encode.options", "The encodings flow.encode takes.", BODY_ENCODINGS));
   // mitmproxy's quick edit (its console's method, status_code and reason prompts run it). As an edit
   // from the console, it saves the flow first, so V reverts it.
   onFlows(
@@ -388,7 +388,7 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     return v as ExportFormat;
   };
   const preserveIp = (): boolean => deps.options.get<boolean>("export_preserve_original_ip");
-  commands.add({ name: "export.formats", signature: "export.formats", help: "The formats export and export.file take.", run: () => EXPORT_FORMATS.join(",") });
+  commands.add(listCommand("export.formats", "The formats export and export.file take.", EXPORT_FORMATS));
   commands.add({
     name: "export",
     signature: "export format flow",
@@ -456,4 +456,13 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       return deps.options.assignment(name);
     },
   });
+}
+
+/**
+ * A command answering a fixed list, as mitmproxy's `*.options` and `export.formats` do: "a,b,c"
+ * on a command line (the console's choosers split it), the list itself to an addon's
+ * `commands.call`, which iterates it as mitmproxy's Sequence[str] (a string gave it characters).
+ */
+function listCommand(name: string, help: string, items: readonly string[]): CommandSpec {
+  return { name, signature: name, help, run: () => items.join(","), call: () => [...items] };
 }

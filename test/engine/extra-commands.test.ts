@@ -364,3 +364,11 @@ test("cut called by an addon gives mitmproxy's rows, a list of values per flow w
   assert.deepEqual(await e.commands.call("cut", `${a},${b}`, "request.host,request.port"), [["api.test", "80"], ["api.test", "80"]]);
   await assert.rejects(e.commands.call("cut", [fb]), /cut needs flows and cuts/);
 });
+
+test("export.formats, flow.set.options and flow.encode.options give an addon's commands.call a list, as mitmproxy's Sequence[str]; a command line still reads a,b,c", async () => {
+  const e = engine();
+  assert.deepEqual(await e.commands.call("export.formats"), ["curl", "httpie", "raw", "raw_request", "raw_response"]);
+  assert.ok(Array.isArray(await e.commands.call("flow.set.options")));
+  assert.ok(((await e.commands.call("flow.encode.options")) as string[]).includes("gzip"));
+  assert.equal(await run(e, "export.formats"), "curl,httpie,raw,raw_request,raw_response");
+});
