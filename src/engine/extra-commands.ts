@@ -115,8 +115,8 @@ export function registerExtraCommands(
       return commands.flowsArgument(spec, "flows", "view.flows.resolve");
     },
   });
-  commands.add({ name: "proxyserver.active_connections", signature: "proxyserver.active_connections", help: "How many client connections (and UDP flows) are open now.", run: async () => String(await deps.activeConnections()) });
-  commands.add({ name: "readfile.reading", signature: "readfile.reading", help: "Whether a flow file (-r) is still being read.", run: () => String(deps.reading()) });
+  commands.add({ name: "proxyserver.active_connections", signature: "proxyserver.active_connections", help: "How many client connections (and UDP flows) are open now.", run: () => deps.activeConnections() });
+  commands.add({ name: "readfile.reading", signature: "readfile.reading", help: "Whether a flow file (-r) is still being read.", run: () => deps.reading() });
   commands.add({
     name: "cut.save",
     signature: "cut.save flows cuts path",

@@ -372,3 +372,13 @@ test("export.formats, flow.set.options and flow.encode.options give an addon's c
   assert.ok(((await e.commands.call("flow.encode.options")) as string[]).includes("gzip"));
   assert.equal(await run(e, "export.formats"), "curl,httpie,raw,raw_request,raw_response");
 });
+
+test("counts and flags give an addon's commands.call a number or a boolean, as mitmproxy's int and bool (a \"0\" string is no 0 to compare with); a command line still reads 0 and false", async (t) => {
+  const e = engine();
+  t.after(() => e.stop());
+  await e.start();
+  for (const name of ["replay.client.count", "replay.server.count", "proxyserver.active_connections"]) assert.equal(await e.commands.call(name), 0, name);
+  assert.equal(await e.commands.call("readfile.reading"), false);
+  assert.equal(await run(e, "replay.client.count"), "0");
+  assert.equal(await run(e, "readfile.reading"), "false");
+});

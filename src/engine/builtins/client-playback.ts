@@ -38,7 +38,7 @@ export class ClientPlaybackAddon {
     this.options = loader.options;
     loader.add_command("replay.client", (flows: Flow[]) => this.queued(flows), "Send the requests of flows again, one at a time, as new flows marked as replays.", "replay.client flows");
     loader.add_command("replay.client.file", (file) => this.queued(this.read(expandHome(file), "replay.client.file")), "Send the requests of a flow file again.", "replay.client.file path");
-    loader.add_command("replay.client.count", () => String(this.pending()), "How many requests are waiting to be replayed, the one being sent included.", "replay.client.count");
+    loader.add_command("replay.client.count", () => this.pending(), "How many requests are waiting to be replayed, the one being sent included.", "replay.client.count");
     loader.add_command(
       "replay.client.stop",
       () => {

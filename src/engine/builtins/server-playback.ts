@@ -97,7 +97,7 @@ export class ServerPlaybackAddon {
       "Stop server replay: requests go to their servers again.",
       "replay.server.stop",
     );
-    loader.add_command("replay.server.count", () => String(this.pending()), "How many recorded responses are waiting to answer.", "replay.server.count");
+    loader.add_command("replay.server.count", () => this.pending(), "How many recorded responses are waiting to answer.", "replay.server.count");
   }
 
   /** Loads the flows that have a response as recorded answers; `replay` replaces what was loaded, `add` adds to it. */
