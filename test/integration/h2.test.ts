@@ -1051,3 +1051,19 @@ test("an h2 request whose body does not add up to its content-length (nghttp2 re
   const flows = await proxy.waitFinished(2);
   assert.equal(flows.find((f) => f.path === "/short")?.error, "the client's request body did not match its Content-Length (10; 5 bytes came before the stream was reset, PROTOCOL_ERROR, as RFC 9113 8.1.1 has it)");
 });
+
+test("an h2 request nghttp2 refuses before pryx sees it (a :path with a space, PROTOCOL_ERROR) is named in the event log with its client, never lost silently; the session goes on", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("fine"), "h2");
+  const { proxy, session } = await h2SessionVia(t, origin);
+  const reset = await new Promise<number | undefined>((resolve) => {
+    const stream = session.request({ ":path": "/a b" });
+    stream.on("error", () => undefined);
+    stream.on("close", () => resolve(stream.rstCode));
+    stream.end();
+  });
+  assert.equal(reset, http2.constants.NGHTTP2_PROTOCOL_ERROR);
+  assert.equal((await h2Request(session, { path: "/after" })).status, 200);
+  const line = await proxy.waitLog(/HTTP\/2 stream 1 was refused \(PROTOCOL_ERROR\) before pryx saw it/);
+  assert.match(line.msg, /^127\.0\.0\.1:\d+: .*malformed request.*no flow was recorded/);
+  assert.equal(proxy.logs.filter((l) => /was refused/.test(l.msg)).length, 1, "the stream pryx saw and answered is not named");
+});

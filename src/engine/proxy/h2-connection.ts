@@ -16,18 +16,20 @@ import { acceptedBasic } from "./proxy-credentials.ts";
 import type { ProxyContext } from "./context.ts";
 import { clientDisconnected } from "./client-gone.ts";
 import { now } from "../flow/now.ts";
+import { FRAME_GOAWAY, FRAME_RST_STREAM, SentFrames, type SentFrame } from "./h2-frame-watch.ts";
 
 /**
  * A JS-level duplex over the TLS socket. http2 sessions otherwise take over the socket's
  * native handle, which fails for a TLSSocket layered on a socket whose first bytes were
  * already read in JS (the tunnel peeked at the ClientHello): the session never sees data.
  */
-function jsBridge(socket: tls.TLSSocket): Duplex {
+function jsBridge(socket: tls.TLSSocket, sent: (chunk: Buffer) => void): Duplex {
   const bridge = new Duplex({
     read() {
       socket.resume();
     },
     write(chunk: Buffer, _enc, cb) {
+      sent(chunk);
       socket.write(chunk, cb);
     },
     final(cb) {
@@ -169,6 +171,8 @@ export class Http2Connection {
   private readonly live = new Set<HTTPFlow>();
   private session: http2.ServerHttp2Session | undefined;
   private disconnected = false;
+  /** Streams the session gave pryx, still open (or just closed): a reset of any other is nghttp2's own. */
+  private readonly seen = new Set<number>();
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -188,9 +192,33 @@ export class Http2Connection {
       session.on("close", () => this.onClose());
       this.closeWhenIdle(session);
     });
-    server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => void this.onStream(stream, headers, raw));
+    server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
+      const id = stream.id as number;
+      this.seen.add(id);
+      // Later: the stream's own RST_STREAM is written after its close is known.
+      stream.once("close", () => setImmediate(() => this.seen.delete(id)));
+      void this.onStream(stream, headers, raw);
+    });
     this.ctx.connections.add(this);
-    server.emit("connection", jsBridge(this.socket));
+    const frames = new SentFrames((f) => this.onSentFrame(f));
+    server.emit("connection", jsBridge(this.socket, (c) => frames.push(c)));
+  }
+
+  /**
+   * A stream nghttp2 refused before Node handed it over (RFC 9113 8.1.1's malformed requests: a
+   * :path with a space, a missing or unknown pseudo-header; a stream past the concurrency
+   * limit) leaves no flow: said in the event log at least, never lost silently.
+   */
+  private onSentFrame(frame: SentFrame): void {
+    const who = formatAddress(this.client.peername);
+    if (frame.type === FRAME_RST_STREAM && frame.head.length >= 4 && !this.seen.has(frame.streamId)) {
+      const code = frame.head.readUInt32BE(0);
+      const why = code === http2.constants.NGHTTP2_PROTOCOL_ERROR ? "a malformed request (RFC 9113 8.1.1: a bad or missing pseudo-header such as a :path with a space, or a forbidden field)" : "a request it could not take";
+      this.ctx.log.warn(`${who}: HTTP/2 stream ${frame.streamId} was refused (${h2ErrorName(code)}) before pryx saw it: ${why}; no flow was recorded`);
+    } else if (frame.type === FRAME_GOAWAY && frame.head.length >= 8) {
+      const code = frame.head.readUInt32BE(4);
+      if (code !== http2.constants.NGHTTP2_NO_ERROR) this.ctx.log.warn(`${who}: closing the HTTP/2 connection with GOAWAY (${h2ErrorName(code)}): the client broke the protocol`);
+    }
   }
 
   /**
