@@ -1067,3 +1067,34 @@ test("an h2 request nghttp2 refuses before pryx sees it (a :path with a space, P
   assert.match(line.msg, /^127\.0\.0\.1:\d+: .*malformed request.*no flow was recorded/);
   assert.equal(proxy.logs.filter((l) => /was refused/.test(l.msg)).length, 1, "the stream pryx saw and answered is not named");
 });
+
+test("a stream an h2 server refuses (REFUSED_STREAM: not processed, RFC 9113 8.7) is sent once more, a POST too, and the event log says so; refused again, the flow's error names REFUSED_STREAM", { timeout: 15_000 }, async (t) => {
+  const seen: string[] = [];
+  // node:http2's "stream" event passes the request's headers after the stream.
+  const { proxy, session, errors } = await rawH2Via(t, (stream, headers?: http2.IncomingHttpHeaders) => {
+    const path = String(headers?.[":path"] ?? "");
+    const method = String(headers?.[":method"] ?? "");
+    seen.push(`${method} ${path}`);
+    stream.on("error", () => undefined);
+    // The first stream of /once is refused; /always's every time.
+    if (path === "/always" || (path === "/once" && seen.filter((s) => s.endsWith(" /once")).length === 1)) return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    const parts: Buffer[] = [];
+    stream.on("data", (c: Buffer) => parts.push(c));
+    stream.on("end", () => {
+      stream.respond({ ":status": 200 });
+      stream.end(`got ${Buffer.concat(parts).toString()}`);
+    });
+  });
+  const once = await h2Request(session, { path: "/once", method: "POST", body: "order" });
+  assert.equal(once.status, 200);
+  assert.equal(once.body.toString(), "got order");
+  const line = await proxy.waitLog(/refused the HTTP\/2 stream \(REFUSED_STREAM\).*sending POST .*\/once again on a new connection/);
+  assert.match(line.msg, /^127\.0\.0\.1:\d+: /);
+  const always = await h2Request(session, { path: "/always" });
+  assert.equal(always.status, 502);
+  assert.deepEqual(seen, ["POST /once", "POST /once", "GET /always", "GET /always"], "each refused request sent once more, and no more");
+  const flows = await proxy.waitFinished(2);
+  assert.equal(flows.find((f) => f.path === "/once")?.error, undefined);
+  assert.match(flows.find((f) => f.path === "/always")?.error ?? "", /refused the HTTP\/2 stream \(REFUSED_STREAM\): it did not process the request/);
+  assert.equal(errors.length, 1);
+});

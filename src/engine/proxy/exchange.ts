@@ -5,7 +5,7 @@ import type { MessageHead } from "../http1/parser.ts";
 import type { ProxyContext } from "./context.ts";
 import type { RequestBody, UpstreamChannel } from "./channel.ts";
 import type { UpstreamPool } from "./pool.ts";
-import { UpstreamError, serverName, tlsErrorText } from "./upstream.ts";
+import { NotProcessed, UpstreamError, serverName, tlsErrorText } from "./upstream.ts";
 import { ClientFacingError } from "./client-facing-error.ts";
 import { formatAddress } from "../flow/connection.ts";
 import { modifiedRequestBody, streamFunctionTail, throughStreamFunction } from "./stream-function.ts";
@@ -62,7 +62,7 @@ export { ClientFacingError };
 
 /** A failure on a reused connection before any of the response came; `cause` is what to report. */
 class StaleConnection extends Error {
-  constructor(override readonly cause: Error) {
+  constructor(override readonly cause: UpstreamError) {
     super(cause.message);
   }
 }
@@ -288,10 +288,17 @@ export class HttpExchange {
       // A kept-alive connection the server had already closed: once more on a fresh one, but
       // only a request that may be repeated (RFC 9110 9.2.2: a proxy must not retry a POST on its
       // own; the server may have acted on it), and never one whose client has gone.
-      if (!(err instanceof StaleConnection) || streamedTo || this.cancelled || writer.gone || !IDEMPOTENT.has(flow.request.method)) throw err instanceof StaleConnection ? err.cause : err;
-      this.pool.forget(channel);
+      // A request the server did not process at all (RFC 9113 8.7) may be sent again whatever its method.
+      const refused = err instanceof StaleConnection && err.cause instanceof NotProcessed;
+      if (!(err instanceof StaleConnection) || streamedTo || this.cancelled || writer.gone || !(refused || IDEMPOTENT.has(flow.request.method))) throw err instanceof StaleConnection ? err.cause : err;
+      if (refused) ctx.log.info(`${formatAddress(flow.client_conn.peername)}: ${err.message}; sending ${flow.request.method} ${flow.request.pretty_url} again on a new connection`);
+      // A session that refused one stream may still carry others: the pool keeps it, to close in its time.
+      if (!refused) this.pool.forget(channel);
       channel = await this.pool.acquire(flow, true);
-      outcome = await this.exchangeOn(channel, false);
+      // Once: a second failure is the flow's.
+      outcome = await this.exchangeOn(channel, false).catch((again: unknown) => {
+        throw again instanceof StaleConnection ? again.cause : again;
+      });
     }
     if (outcome === "upgraded") {
       await this.upgradedResponse(channel);
@@ -486,7 +493,7 @@ export class HttpExchange {
             const reported = err instanceof UpstreamError ? err : new UpstreamError(`${serverName(flow.server_conn)}: ${tlsErrorText(err)}`);
             // Tried again on a new connection only when the whole connection went before any answer
             // (a stale keep-alive, a session going away), not when the server reset this stream.
-            const stale = !gotAny && !streamBody && channel.reused && (!multiplexed || channel.closed);
+            const stale = !gotAny && !streamBody && ((channel.reused && (!multiplexed || channel.closed)) || reported instanceof NotProcessed);
             reject(stale ? new StaleConnection(reported) : reported);
           },
         },

@@ -7,7 +7,7 @@ import { Headers } from "../flow/headers.ts";
 import type { ProxyContext } from "./context.ts";
 import { streamBodyInto, type RequestBody, type ResponseSink, type UpstreamChannel } from "./channel.ts";
 import { fromH2Raw, toH2Fields } from "./h2-headers.ts";
-import { UpstreamError, serverClosed, serverName, serverSilent } from "./upstream.ts";
+import { NotProcessed, UpstreamError, serverClosed, serverName, serverSilent } from "./upstream.ts";
 import { watchEndStream } from "./h2-end-stream.ts";
 import { h2ErrorName } from "./h2-errors.ts";
 import type { MessageHead } from "../http1/parser.ts";
@@ -173,7 +173,8 @@ export class H2Upstream implements UpstreamChannel {
       this.streams.delete(stream);
       if (done) return;
       // Node's "Session closed with error code 2": the server's GOAWAY, said with its code's name.
-      if (err.code === "ERR_HTTP2_SESSION_ERROR") sink.onError(new UpstreamError(`${serverName(this.server)} closed the HTTP/2 connection with GOAWAY (${h2ErrorName(this.goawayCode)})`));
+      if (stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM && !gotHead) sink.onError(new NotProcessed(`${serverName(this.server)} refused the HTTP/2 stream (REFUSED_STREAM): it did not process the request`));
+      else if (err.code === "ERR_HTTP2_SESSION_ERROR") sink.onError(new UpstreamError(`${serverName(this.server)} closed the HTTP/2 connection with GOAWAY (${h2ErrorName(this.goawayCode)})`));
       // nghttp2 checks the length itself and says only PROTOCOL_ERROR: what fell short says more.
       else sink.onError(promised !== undefined && received < promised ? cutShort() : err);
     });

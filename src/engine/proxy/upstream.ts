@@ -23,6 +23,12 @@ import { now } from "../flow/now.ts";
 
 export class UpstreamError extends Error {}
 
+/**
+ * The server said it did not process the request at all (HTTP/2's REFUSED_STREAM, RFC 9113 8.7),
+ * so sending it again is safe whatever its method.
+ */
+export class NotProcessed extends UpstreamError {}
+
 /** A server as its errors name it: through an upstream proxy, that proxy too (it may be what failed). */
 export function serverName(server: Server): string {
   const address = formatAddress(server.address) || "?";
