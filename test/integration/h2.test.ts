@@ -1098,3 +1098,25 @@ test("a stream an h2 server refuses (REFUSED_STREAM: not processed, RFC 9113 8.7
   assert.match(flows.find((f) => f.path === "/always")?.error ?? "", /refused the HTTP\/2 stream \(REFUSED_STREAM\): it did not process the request/);
   assert.equal(errors.length, 1);
 });
+
+test("a client that negotiates h2 and then speaks HTTP/1.1 gets a GOAWAY and its connection closed at once; the event log says it sent no HTTP/2 connection preface", { timeout: 15_000 }, async (t) => {
+  const origin = await startTlsOrigin((_req, res) => res.end("fine"), "h2");
+  const proxy = await startProxy({ options: insecure });
+  const socket = await tlsViaProxy(proxy.port, { target: `127.0.0.1:${origin.port}`, servername: "app.test", alpn: ["h2"] });
+  t.after(async () => {
+    socket.destroy();
+    await proxy.stop();
+    await origin.close();
+  });
+  const received: Buffer[] = [];
+  socket.on("data", (c: Buffer) => received.push(c));
+  const started = Date.now();
+  await new Promise<void>((resolve) => {
+    socket.once("close", () => resolve());
+    socket.write("GET / HTTP/1.1\r\nHost: app.test\r\n\r\n");
+  });
+  assert.ok(Date.now() - started < 1000, "closed promptly, not left open");
+  assert.ok(Buffer.concat(received).includes(Buffer.from([0, 0, 8, 7])), "a GOAWAY came first");
+  const line = await proxy.waitLog(/GOAWAY/);
+  assert.match(line.msg, /^127\.0\.0\.1:\d+: closed the HTTP\/2 connection with GOAWAY \(\w+\): the client negotiated HTTP\/2 \(ALPN h2\) but did not begin with its connection preface/);
+});

@@ -173,6 +173,10 @@ export class Http2Connection {
   private disconnected = false;
   /** Streams the session gave pryx, still open (or just closed): a reset of any other is nghttp2's own. */
   private readonly seen = new Set<number>();
+  /** Node's word for what broke the connection, when it gave one (a bad connection preface). */
+  private sessionError: Error | undefined;
+  /** The error code of a GOAWAY the session sent: said when the session is over, with Node's error, which comes after it. */
+  private goawaySent: number | undefined;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -188,8 +192,11 @@ export class Http2Connection {
     const server = http2.createServer(H2_HEADER_LIMITS);
     server.on("session", (session) => {
       this.session = session;
-      session.on("error", () => undefined);
-      session.on("close", () => this.onClose());
+      session.on("error", (err: Error) => (this.sessionError = err));
+      session.on("close", () => {
+        if (this.goawaySent !== undefined) this.ctx.log.warn(`${formatAddress(this.client.peername)}: closed the HTTP/2 connection with GOAWAY (${h2ErrorName(this.goawaySent)}): ${this.goawayReason()}`);
+        this.onClose();
+      });
       this.closeWhenIdle(session);
     });
     server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
@@ -217,7 +224,7 @@ export class Http2Connection {
       this.ctx.log.warn(`${who}: HTTP/2 stream ${frame.streamId} was refused (${h2ErrorName(code)}) before pryx saw it: ${why}; no flow was recorded`);
     } else if (frame.type === FRAME_GOAWAY && frame.head.length >= 8) {
       const code = frame.head.readUInt32BE(4);
-      if (code !== http2.constants.NGHTTP2_NO_ERROR) this.ctx.log.warn(`${who}: closing the HTTP/2 connection with GOAWAY (${h2ErrorName(code)}): the client broke the protocol`);
+      if (code !== http2.constants.NGHTTP2_NO_ERROR) this.goawaySent = code;
     }
   }
 
@@ -237,6 +244,14 @@ export class Http2Connection {
       session.close();
     });
     session.setTimeout(seconds * 1000);
+  }
+
+  private goawayReason(): string {
+    const said = this.sessionError?.message;
+    if (said === undefined) return "the client broke the protocol";
+    // A client that negotiated h2 and then spoke something else (HTTP/1.1, TLS to a TLS-terminating hop).
+    if (/bad client magic/i.test(said)) return `the client negotiated HTTP/2 (ALPN h2) but did not begin with its connection preface (Node: ${said})`;
+    return said;
   }
 
   private async onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): Promise<void> {
