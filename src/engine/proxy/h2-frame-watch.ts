@@ -18,38 +18,33 @@ const HEAD = 8;
  * or GOAWAY of its own, and Node tells JavaScript nothing of it: these bytes are where it shows.
  */
 export class SentFrames {
-  private pending = Buffer.alloc(0);
+  /** A frame's header (and head) cut by a write's end: at most HEADER + HEAD bytes. */
+  private pending: Buffer | undefined;
   /** Payload bytes of the current frame still to pass by, once its header and head are read. */
   private skip = 0;
 
   constructor(private readonly onFrame: (frame: SentFrame) => void) {}
 
+  /** Every byte the session writes passes here: payloads are stepped over, never copied. */
   push(chunk: Buffer): void {
-    let data = chunk;
-    while (data.length > 0) {
+    const data = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    this.pending = undefined;
+    let at = 0;
+    while (at < data.length) {
       if (this.skip > 0) {
-        const n = Math.min(this.skip, data.length);
+        const n = Math.min(this.skip, data.length - at);
         this.skip -= n;
-        data = data.subarray(n);
+        at += n;
         continue;
       }
-      this.pending = Buffer.concat([this.pending, data]);
-      data = Buffer.alloc(0);
-      while (this.pending.length >= HEADER) {
-        const length = this.pending.readUIntBE(0, 3);
-        const want = HEADER + Math.min(length, HEAD);
-        if (this.pending.length < want) return;
-        this.onFrame({ type: this.pending[3] as number, streamId: this.pending.readUInt32BE(5) & 0x7fffffff, head: Buffer.from(this.pending.subarray(HEADER, want)) });
-        const rest = this.pending.subarray(want);
-        const left = length - (want - HEADER);
-        this.pending = Buffer.alloc(0);
-        if (left > 0) {
-          this.skip = left;
-          data = rest;
-          break;
-        }
-        this.pending = Buffer.from(rest);
-      }
+      if (data.length - at < HEADER) break;
+      const length = data.readUIntBE(at, 3);
+      const want = HEADER + Math.min(length, HEAD);
+      if (data.length - at < want) break;
+      this.onFrame({ type: data[at + 3] as number, streamId: data.readUInt32BE(at + 5) & 0x7fffffff, head: Buffer.from(data.subarray(at + HEADER, at + want)) });
+      at += want;
+      this.skip = length - (want - HEADER);
     }
+    if (at < data.length) this.pending = Buffer.from(data.subarray(at));
   }
 }
