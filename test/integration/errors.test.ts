@@ -319,6 +319,19 @@ test("an origin-form request to the proxy gets 400 explaining how to use a proxy
   await stillServes();
 });
 
+test("an origin-form request whose Host names another server goes there, as mitmproxy routes a client sent to it by DNS", { timeout: 10_000 }, async (t) => {
+  const { proxy, healthy, stillServes } = await setup(t);
+  const client = await RawClient.connect(proxy.port);
+  t.after(() => client.close());
+  client.send(`GET /rel?x=1 HTTP/1.1\r\nHost: 127.0.0.1:${healthy.port}\r\n\r\n`);
+  const res = await client.response();
+  assert.equal(res.status, 200);
+  assert.equal(res.body.toString(), "still serving");
+  const [flow] = await proxy.waitFinished(1);
+  assert.equal(flow?.url, `http://127.0.0.1:${healthy.port}/rel?x=1`);
+  await stillServes();
+});
+
 test("a client that gives up waiting fires the flow's error, then client_disconnected, then server_disconnected, as mitmproxy does", { timeout: 10_000 }, async (t) => {
   let got = false;
   const silent = await startHttpOrigin(() => void (got = true)); // never answers

@@ -5,7 +5,8 @@ import { acceptedBasic, authHeaders } from "./proxy-credentials.ts";
 import { Headers } from "../flow/headers.ts";
 import { HTTPFlow, Request, Response, defaultReason, http1HostField } from "../flow/http.ts";
 import { FlowError } from "../flow/flow.ts";
-import { Client, Server, formatAddress, parseAuthority } from "../flow/connection.ts";
+import { Client, Server, formatAddress, parseAuthority, type Address } from "../flow/connection.ts";
+import { isOwnAddress } from "./own-address.ts";
 import { framedBody, isChunked, responseHasNoBody, chunk as chunkOf, lastChunk, plainResponse, responseHead } from "../http1/serialize.ts";
 import { Incoming } from "./incoming.ts";
 import { UpstreamPool } from "./pool.ts";
@@ -419,6 +420,10 @@ export class HttpConnection {
       if (onboarding !== undefined && named === onboarding.toLowerCase() && !absolute) {
         return this.dropCredentials(new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: at, scheme: "http", host: onboarding, port: 80, path: head.url }));
       }
+      // A client sent here by DNS or a hosts file asks in origin form: its Host names the server,
+      // as mitmproxy routes it. A Host naming pryx itself is a browser pointed at the proxy: told how.
+      const byHost = !absolute ? hostHeaderServer(headers.get("host"), this.ctx.boundAddresses()) : undefined;
+      if (byHost) return this.dropCredentials(new Request({ method: head.method, http_version: head.httpVersion, headers, content: undefined, timestamp_start: at, scheme: "http", host: byHost.host, port: byHost.port, path: head.url }));
       throw new ClientFacingError(400, "this is a proxy: send requests with an absolute URL (for example curl -x http://HOST:PORT http://example.com/)");
     }
     const { scheme, host, port } = this.target;
@@ -665,4 +670,12 @@ function withoutH2cUpgrade(head: MessageHead): boolean {
   head.rawHeaders = kept;
   head.upgrade = false;
   return true;
+}
+
+/** The server an origin-form request's Host names, unless it names none or pryx itself. */
+function hostHeaderServer(host: string | undefined, bound: readonly Address[]): { host: string; port: number } | undefined {
+  const authority = host === undefined ? undefined : parseAuthority(host.trim());
+  if (!authority || authority.host === "") return undefined;
+  const server = { host: authority.host, port: authority.port ?? 80 };
+  return isOwnAddress([server.host, server.port], bound) ? undefined : server;
 }
