@@ -1342,6 +1342,24 @@ export class Controller {
       this.updateTop<ListScreen>((s) => (s.kind === "options" && s.editing?.name === edit.name ? { ...s, editing: { name: edit.name, line: r.line } } : s));
     } else if (r.kind === "submit") this.track(this.submitOptionEdit(edit.name, edit.line.value));
     else if (r.kind === "abort") this.cancelOptionEdit();
+    else if (r.kind === "complete") this.completeOptionEdit(edit);
+  }
+
+  /**
+   * Tab in a filter option's value completes the operator at the cursor, as the prompt does:
+   * one that fits is filled in; several go as far as they agree, and the status line lists them.
+   */
+  private completeOptionEdit(edit: OptionEdit): void {
+    if (this._state.options.get(edit.name)?.type !== "filter") return;
+    const ops = completeOperator(edit.line.value, 0, edit.line.cursor);
+    if (!ops || ops.candidates.length === 0) {
+      this.message(ops ? "no filter operator starts so" : "Tab completes a filter operator after ~", "info");
+      return;
+    }
+    const only = ops.candidates.length === 1 ? ops.candidates[0] : undefined;
+    const line = le.replaceRange(edit.line, ops.start, ops.end, only !== undefined ? `${only} ` : commonPrefix(ops.candidates));
+    this.updateTop<ListScreen>((s) => (s.kind === "options" && s.editing?.name === edit.name ? { ...s, editing: { name: edit.name, line } } : s));
+    this.message(ops.labels.join("  "), "info");
   }
 
   // ---- overlays ----

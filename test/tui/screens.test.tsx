@@ -118,6 +118,29 @@ test("the prompt keeps a history (up/down), and shows command errors in the stat
   }
 });
 
+test("Tab in a filter option's value on the options screen completes the operator at the cursor, as the prompt does", async () => {
+  const h = await renderConsole({ height: 30 });
+  try {
+    await press(h, "O");
+    const names = h.ctrl.optionList().map((o) => o.name);
+    for (let i = 0; i < names.indexOf("intercept"); i++) await press(h, "j");
+    assert.match(focusedLine(h.lastFrame())!, /intercept/);
+    await press(h, KEY.enter);
+    await press(h, "~web");
+    let f = await press(h, KEY.tab);
+    assert.match(focusedLine(f)!, /intercept +~websocket/);
+    await press(h, "& ~b");
+    f = await press(h, KEY.tab);
+    // Several fit: the status line lists them with their help, the value stays as typed.
+    assert.match(f, /~b regex: Body {2}~bq regex: Request body {2}~bs regex: Response body/);
+    await press(h, "q");
+    await press(h, KEY.enter);
+    assert.ok(await until(() => h.engine.requests.some((r) => r.op === "setOption" && r.name === "intercept" && r.value === "~websocket & ~bq")));
+  } finally {
+    h.unmount();
+  }
+});
+
 test("O shows every option with value and type; Enter edits in place and sends setOption; bools toggle; errors show", async () => {
   const h = await renderConsole({ height: 30 });
   try {
