@@ -4,6 +4,7 @@ import { shownAt, type EngineEvent, type FlowDetail, type FlowSummary, type LogE
 import { decodeSummaries } from "./summary-codec.ts";
 import { jsonlFlow } from "./dump-json.ts";
 import { DEFAULT_MAX_LINES, lineTextAt, renderContent, type ViewName } from "./tui/contentviews/index.ts";
+import { isMostlyBinary } from "./tui/contentviews/text.ts";
 import type { MessageSchema, SchemaFor } from "./proto-definitions.ts";
 import { contentMissing, isHttp1, sanitize } from "./tui/format.ts";
 import { escapeAscii } from "./tui/detail-lines.ts";
@@ -92,11 +93,7 @@ export function streamMessageLines(content: Uint8Array, style: BodyStyle = {}): 
  * a text message with a few escape sequences in it is still text, shown escaped).
  */
 function isBinaryMessage(content: Uint8Array): boolean {
-  if (content.includes(0) || !isUtf8(content)) return true;
-  const head = content.subarray(0, 100);
-  let control = 0;
-  for (const c of head) if (c < 9 || (c > 13 && c < 32) || c === 127) control++;
-  return control * 10 > head.length * 3;
+  return content.includes(0) || !isUtf8(content) || isMostlyBinary(content, 30, 100);
 }
 
 /** mitmdump's lines for what happens on a live connection (see `StreamEvent`); "open" is printed as a flow. */

@@ -267,7 +267,7 @@ export class Options {
   markStarted(names: Iterable<string>): void {
     for (const n of names) {
       const e = this.entries.get(n);
-      if (e && JSON.stringify(e.value) !== JSON.stringify(e.spec.default)) this.started.set(n, e.value);
+      if (e && !this.isDefault(n)) this.started.set(n, e.value);
     }
   }
 

@@ -102,9 +102,12 @@ export function visible(s: string, startColumn = 0): string {
 
 export const SNIFF_BYTES = 1024;
 
-/** More than 10% control bytes or invalid UTF-8 in the first KiB: text views would be mostly escapes. */
-export function isMostlyBinary(b: Uint8Array): boolean {
-  const end = Math.min(b.length, SNIFF_BYTES);
+/**
+ * More than `percent`% control bytes or invalid UTF-8 in the first `window` bytes (10% of a KiB by
+ * default): text views would be mostly escapes.
+ */
+export function isMostlyBinary(b: Uint8Array, percent = 10, window = SNIFF_BYTES): boolean {
+  const end = Math.min(b.length, window);
   if (end === 0) return false;
   let bad = 0;
   let i = 0;
@@ -122,7 +125,7 @@ export function isMostlyBinary(b: Uint8Array): boolean {
       i++;
     } else i += len;
   }
-  return bad * 10 > end;
+  return bad * 100 > end * percent;
 }
 
 
