@@ -217,8 +217,8 @@ export class Http2Connection {
    * limit) leaves no flow: said in the event log at least, never lost silently.
    */
   private onSentFrame(frame: SentFrame): void {
-    const who = formatAddress(this.client.peername);
     if (frame.type === FRAME_RST_STREAM && frame.head.length >= 4 && !this.seen.has(frame.streamId)) {
+      const who = formatAddress(this.client.peername);
       const code = frame.head.readUInt32BE(0);
       const why = code === http2.constants.NGHTTP2_PROTOCOL_ERROR ? "a malformed request (RFC 9113 8.1.1: a bad or missing pseudo-header such as a :path with a space, or a forbidden field)" : "a request it could not take";
       this.ctx.log.warn(`${who}: HTTP/2 stream ${frame.streamId} was refused (${h2ErrorName(code)}) before pryx saw it: ${why}; no flow was recorded`);

@@ -13,7 +13,7 @@ const HEADER = 9;
 const HEAD = 8;
 
 /**
- * Reads the frames in the bytes a server-side http2 session writes. nghttp2 refuses some
+ * Reads the RST_STREAM and GOAWAY frames in the bytes a server-side http2 session writes. nghttp2 refuses some
  * requests (a malformed pseudo-header, a stream past the concurrency limit) with a RST_STREAM
  * or GOAWAY of its own, and Node tells JavaScript nothing of it: these bytes are where it shows.
  */
@@ -41,7 +41,9 @@ export class SentFrames {
       const length = data.readUIntBE(at, 3);
       const want = HEADER + Math.min(length, HEAD);
       if (data.length - at < want) break;
-      this.onFrame({ type: data[at + 3] as number, streamId: data.readUInt32BE(at + 5) & 0x7fffffff, head: Buffer.from(data.subarray(at + HEADER, at + want)) });
+      const type = data[at + 3] as number;
+      // Only the frames a refusal shows in are built: DATA and HEADERS pass by untouched.
+      if (type === FRAME_RST_STREAM || type === FRAME_GOAWAY) this.onFrame({ type, streamId: data.readUInt32BE(at + 5) & 0x7fffffff, head: Buffer.from(data.subarray(at + HEADER, at + want)) });
       at += want;
       this.skip = length - (want - HEADER);
     }
