@@ -307,10 +307,9 @@ export class Options {
     return [...this.entries.keys()].sort();
   }
 
-  /** `name = value`, what setting an option answers; an empty value as the prompt writes it (`''`), not a line that seems cut off. */
+  /** `name = value`, what setting an option answers (see `assignmentText`). */
   assignment(name: string): string {
-    const value = this.info(name).value;
-    return `${name} = ${value === "" ? "''" : value}`;
+    return assignmentText(name, this.info(name).value);
   }
 
   info(name: string): OptionInfo {
@@ -482,4 +481,9 @@ export function pathsRelativeTo(dir: string, text: OptionText, form: OptionSpec<
     return eq < 0 ? resolve(e) : `${e.slice(0, eq + 1)}${resolve(e.slice(eq + 1))}`;
   };
   return Array.isArray(text) ? text.map(entry) : entry(text);
+}
+
+/** `name = value`, what setting an option answers; an empty value as the prompt writes it (`''`), not a line that seems cut off. */
+export function assignmentText(name: string, value: string): string {
+  return `${name} = ${value === "" ? "''" : value}`;
 }

@@ -6,6 +6,7 @@
  * handled locally; anything else goes to the engine with `@focus` replaced by the focused flow's id.
  * Components subscribe to `state` and the flow store and only draw; all behaviour is testable here.
  */
+import { assignmentText } from "../engine/options.ts";
 import { CommandHistory } from "./command-history.ts";
 import type { EngineHandle } from "../engine-client.ts";
 import { FLOOD_BATCH_ROWS, shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type OptionInfo, type ReadyInfo } from "../protocol.ts";
@@ -1188,7 +1189,7 @@ export class Controller {
     const top = this.top();
     if (key === "fullcontents" && top.kind === "flowview" && top.id === id && top.full !== (value === "true")) return this.toggleFullContents();
     this.rememberFlowSetting(id, key, value);
-    return `${key} = ${value}`;
+    return assignmentText(key, value);
   }
 
   /** commands.history.prev/next: a step through the lines that start with the filter's prefix. */
@@ -1250,7 +1251,7 @@ export class Controller {
     options.set(name, next);
     this.set({ options });
     this.applyViewOptions();
-    return `${name} = ${value}`;
+    return assignmentText(name, value);
   }
 
   /**
@@ -1310,7 +1311,7 @@ export class Controller {
     if (ok) {
       const top = this.top();
       if (top.kind === "options" && top.editing?.name === name) this.updateTop<ListScreen>((s) => ({ ...s, editing: undefined }));
-      this.message(`${name} = ${this.option(name) ?? value}`);
+      this.message(assignmentText(name, this.option(name) ?? value));
     }
   }
 
