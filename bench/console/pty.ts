@@ -156,6 +156,8 @@ export class ConsolePty {
     // The size is set on the pty before node starts, so Ink reads it at once; exec keeps node the shell's pid.
     const cmd = `stty rows ${o.rows} cols ${o.cols} && exec ${args.map(shellQuote).join(" ")}`;
     const env: NodeJS.ProcessEnv = { ...process.env, TERM: "xterm-256color", LANG: "C.UTF-8", LC_ALL: "C.UTF-8", COLUMNS: String(o.cols), LINES: String(o.rows) };
+    // The malloc tunable bin/pryx.mjs sets as a program (huge pages for the memory the console's flows grow).
+    if (!env.GLIBC_TUNABLES?.includes("malloc.hugetlb")) env.GLIBC_TUNABLES = [env.GLIBC_TUNABLES, "glibc.malloc.hugetlb=1"].filter(Boolean).join(":");
     // Ink paints nothing but the last frame when it thinks it runs under CI.
     for (const k of ["CI", "CONTINUOUS_INTEGRATION", "NO_COLOR", "FORCE_COLOR", "TMUX"]) delete env[k];
     const script = spawnPiped("console", "script", ["-qfec", cmd, "/dev/null"], { cwd: o.root, env });
