@@ -67,5 +67,6 @@ export const flowfilter = {
   },
 };
 export { ctx } from "./engine/hooks/ctx.ts";
+export type { CommandValues, CommandValue } from "./engine/hooks/ctx.ts";
 export type { Addon, HookName, HookArgs } from "./engine/hooks/hooks.ts";
 export type { Loader } from "./engine/hooks/loader.ts";

@@ -216,16 +216,25 @@ export interface FlowPatch {
 export type EngineRequest =
   | { op: "detail"; id: string; bodyLimit: number; bodyOffset?: number }
   | { op: "command"; line: string }
+  /** A command line that starts new flows (replay.client), run for the ids of those flows. */
+  | { op: "start"; line: string }
   | { op: "setOption"; name: string; value: string }
   | { op: "options" }
   | { op: "commands" }
   | { op: "edit"; id: string; patch: FlowPatch }
   | { op: "completions"; partial: string };
 
+/** What a command that starts flows says (as `command`'s reply), and the new flows' ids, in the order they are started. */
+export interface StartedFlows {
+  said: string | undefined;
+  ids: string[];
+}
+
 /** The value each request's reply carries. */
 export interface EngineReplies {
   detail: FlowDetail | undefined;
   command: string | undefined;
+  start: StartedFlows;
   setOption: OptionInfo;
   options: OptionInfo[];
   commands: CommandInfo[];

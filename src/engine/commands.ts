@@ -1,4 +1,5 @@
 import { expandHome } from "../home-path.ts";
+import type { StartedFlows } from "../protocol.ts";
 
 /** A command callable from the console prompt, key bindings and addons: `name arg arg…`. */
 export interface CommandSpec {
@@ -25,6 +26,29 @@ export interface CommandSpec {
 }
 
 export class CommandError extends Error {}
+
+/**
+ * A command's result that reads one way on a command line (the status bar: "replaying 2 flows")
+ * and is a value to an addon's `commands.call` (the ids of those flows).
+ */
+export class Answer<T> {
+  constructor(
+    readonly said: string,
+    readonly value: T,
+  ) {}
+}
+
+/** A result as a command line shows it. */
+function saidOf(result: unknown): string | undefined {
+  if (result instanceof Answer) return result.said;
+  if (result === undefined || result === null) return undefined;
+  return typeof result === "string" ? result : JSON.stringify(result);
+}
+
+/** A result as an addon's `commands.call` gets it. */
+function valueOf(result: unknown): unknown {
+  return result instanceof Answer ? result.value : result;
+}
 
 /** One registry: the engine's commands, built-in features' and addons' (`loader.add_command`). */
 export class CommandRegistry {
@@ -66,6 +90,20 @@ export class CommandRegistry {
 
   /** Runs a command line. Returns the command's result rendered as text (or undefined). */
   async run(line: string): Promise<string | undefined> {
+    return saidOf(await this.result(line));
+  }
+
+  /**
+   * Runs a command line that starts new flows (replay.client): what it says, and the ids of those
+   * flows, for the console to follow exactly them. A command that gives no ids gives none here.
+   */
+  async start(line: string): Promise<StartedFlows> {
+    const result = await this.result(line);
+    const value = valueOf(result);
+    return { said: saidOf(result), ids: Array.isArray(value) && value.every((v) => typeof v === "string") ? value : [] };
+  }
+
+  private async result(line: string): Promise<unknown> {
     const words = splitCommandLine(line);
     const [name, ...args] = words;
     if (!name) throw new CommandError("empty command");
@@ -74,9 +112,7 @@ export class CommandRegistry {
     // An argument whose parameter is a `path` gets `~` expanded here, for every command alike.
     const params = cmd.signature.split(/\s+/).slice(1);
     checkArgumentCount(cmd.signature, args, cmd.rest ?? false);
-    const result: unknown = await cmd.run(args.map((a, i) => (params[i] === "path" ? expandHome(a) : a)));
-    if (result === undefined || result === null) return undefined;
-    return typeof result === "string" ? result : JSON.stringify(result);
+    return cmd.run(args.map((a, i) => (params[i] === "path" ? expandHome(a) : a)));
   }
 
   /**
@@ -92,7 +128,7 @@ export class CommandRegistry {
     const words: string[] = [];
     try {
       for (const [i, a] of args.entries()) words.push(asWord(a, params[i]));
-      return await cmd.run(words);
+      return valueOf(await cmd.run(words));
     } finally {
       for (const w of words) GIVEN.delete(w);
     }

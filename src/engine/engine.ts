@@ -218,7 +218,7 @@ export class Engine {
   async addBuiltins(): Promise<void> {
     const builtins = builtinAddons({
       log: this.log,
-      replay: (f) => replayFlow(this.ctx, f),
+      replay: (f, id) => replayFlow(this.ctx, f, id),
       noServer: this.init.noServer,
       served: (what) => {
         // The console keeps serving, as mitmproxy's does: only dump stops.
@@ -760,6 +760,8 @@ export class Engine {
       }
       case "command":
         return (await this.commands.run(req.line)) as Out;
+      case "start":
+        return (await this.commands.start(req.line)) as Out;
       case "setOption":
         await this.setByUser(req.name, req.value);
         return this.options.info(req.name) as Out;

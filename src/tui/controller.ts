@@ -1071,25 +1071,17 @@ export class Controller {
       return local.run(args, { rest, focus });
     }
     if (name.startsWith("console.")) throw new Error(`unknown console command "${name}"`);
-    const reply = this.engine.request({ op: "command", line: replaceFocus(line, focus) });
+    // mitmproxy replays a flow in place, so `r` in its flow view shows the answer there. pryx's
+    // replay is a new flow: the view goes over to it once it comes, or `r` would seem to do nothing.
+    // The engine names the replay it queued; another flow of the same URL is not it.
+    const following = name === "replay.client" && args[0] === "@focus" && this.top().kind === "flowview" && focus !== undefined;
+    const reply = following ? this.replayFollowed(replaceFocus(line, focus)) : this.engine.request({ op: "command", line: replaceFocus(line, focus) });
     // Gone from the list at once, not when the engine's batch says so: `ddd` typed fast deleted one
     // flow three times. Back in the list if the engine refuses.
     const removed = name === "view.flows.remove" && args[0] === "@focus" && focus !== undefined ? this.store.get(focus) : undefined;
     if (removed) {
       this.store.forget([removed.id]);
       reply.catch(() => this.store.restore(removed));
-    }
-    // mitmproxy replays a flow in place, so `r` in its flow view shows the answer there. pryx's
-    // replay is a new flow: the view goes over to it once it comes, or `r` would seem to do nothing.
-    const replayed = name === "replay.client" && args[0] === "@focus" && this.top().kind === "flowview" && focus !== undefined ? this.store.get(focus) : undefined;
-    if (replayed) {
-      const after = this.store.lastSeq;
-      const until = Date.now() + REPLAY_FOLLOW_MS;
-      const copy = (f: FlowSummary) => f.replay === "request" && f.method === replayed.method && f.url === replayed.url;
-      reply.then(
-        () => this.focusArrived(() => (Date.now() > until ? null : this.store.firstAfter(after, copy))),
-        () => undefined,
-      );
     }
     // Replay starts and stops by command (r, S, replay.*): the status line learns of it after any.
     reply.then(
@@ -1098,6 +1090,21 @@ export class Controller {
     );
     if (setsViewFilter(line)) reply.then(() => this.viewFilterSet(), () => undefined);
     return reply;
+  }
+
+  /**
+   * Runs a replay of the focused flow and follows it: once the flow the engine started under the
+   * id it gave comes (within REPLAY_FOLLOW_MS: a stopped queue never sends it), it takes the focus.
+   * The reply is what the engine says, as any command's.
+   */
+  private async replayFollowed(line: string): Promise<string | undefined> {
+    const { said, ids } = await this.engine.request({ op: "start", line });
+    const id = ids[0];
+    if (id !== undefined) {
+      const until = Date.now() + REPLAY_FOLLOW_MS;
+      this.focusArrived(() => (Date.now() > until ? null : this.store.get(id)));
+    }
+    return said;
   }
 
   private replayTimer: ReturnType<typeof setTimeout> | undefined;

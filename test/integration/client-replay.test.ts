@@ -48,6 +48,25 @@ test("replay.client queues requests and sends them one at a time; replay.client.
   assert.equal(most, 1, "never two replays at once");
 });
 
+test("replay.client gives the ids its replays come under, in order, to the console's start request and to an addon's commands.call", { timeout: 20_000 }, async (t) => {
+  const origin = await startHttpOrigin((req, res) => res.end(req.url));
+  const proxy = await startProxy();
+  closeAfter(t, proxy, origin);
+  for (const n of [1, 2]) await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/${n}`);
+  const recorded = await proxy.waitFinished(2);
+  const pathOf = (id: string | undefined): string | undefined => proxy.finished().find((f) => f.id === id)?.url.replace(/^.*\//, "/");
+
+  const started = await proxy.engine.handle({ op: "start", line: `replay.client ${recorded.map((f) => f.id).join(",")}` });
+  assert.equal(started.said, "replaying 2 flows", "what the status line says, as the command line's answer");
+  assert.equal(started.ids.length, 2);
+  const { ctx } = await import("../../src/api.ts");
+  const called: string[] = await ctx.master.commands.call("replay.client", recorded[1]!.id);
+  assert.equal(called.length, 1);
+  await proxy.waitFinished(5);
+  assert.deepEqual([...started.ids, ...called].map(pathOf), ["/1", "/2", "/2"], "each id is its replay's, in the order given");
+  assert.ok([...started.ids, ...called].every((id) => proxy.finished().find((f) => f.id === id)?.replay === "request"));
+});
+
 test("client_replay_concurrency: -1 sends every queued request at once, 2 two at a time; 0 is refused", { timeout: 20_000 }, async (t) => {
   let open = 0;
   let most = 0;
@@ -107,7 +126,14 @@ for (const keepFlows of [true, false]) {
     await viaProxy(proxy.port, `http://127.0.0.1:${origin.port}/original`);
     await waitUntil(() => paths.length === 2, "the original and its changed copy reach the server");
     assert.deepEqual(paths.sort(), ["/changed", "/original"]);
-    assert.deepEqual(results, ["added 1 flow", "replaying 1 flow"]);
+    // replay.client gives the new flow's id (mitmproxy's gives None): the replay that went out is that flow.
+    const [added, replayIds] = results as [string, string[]];
+    assert.equal(added, "added 1 flow");
+    assert.equal(replayIds.length, 1);
+    const replay = (await proxy.waitFinished(2)).find((f) => f.id === replayIds[0]);
+    assert.ok(replay, "a flow with the id replay.client gave");
+    assert.equal(replay.replay, "request");
+    assert.match(replay.url, /\/changed$/);
   });
 }
 

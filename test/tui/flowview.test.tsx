@@ -628,6 +628,40 @@ test("the flow's line keeps its size and duration when the URL has wide characte
   }
 });
 
+for (const [how, send] of [
+  ["r", (h: Awaited<ReturnType<typeof renderConsole>>) => press(h, "r")],
+  [":replay.client @focus", (h: Awaited<ReturnType<typeof renderConsole>>) => runAtPrompt(h, "replay.client @focus")],
+] as const) {
+  test(`${how} in the flow view follows the replay the engine started, not another replay of the same request that comes first`, async () => {
+    const h = await renderConsole();
+    try {
+      const a = makeFlow({ seq: 1, path: "/v1/items/1", status: 200, reason: "OK" });
+      h.engine.add([a]);
+      await waitForText(h, "/v1/items/1");
+      h.engine.onCommand = (line) => {
+        if (line !== `replay.client ${a.id}`) return undefined;
+        // An earlier r's replay (or another client's fetch of the URL, or an addon's replay) comes first.
+        const earlier = makeFlow({ seq: 2, path: a.path, status: 418, reason: "I'm a teapot", replay: "request" });
+        const copy = makeFlow({ seq: 3, path: a.path, status: 503, reason: "Service Unavailable", replay: "request" });
+        setTimeout(() => h.engine.add([earlier]), 5);
+        setTimeout(() => h.engine.add([copy]), 40);
+        return { said: "replaying 1 flow", ids: [copy.id] };
+      };
+      await press(h, KEY.enter);
+      await waitForText(h, "GET https://api.example.com/v1/items/1 ");
+      await send(h);
+      await waitForText(h, "replaying 1 flow");
+      const f = await waitForText(h, "503 Service Unavailable");
+      assert.match(f.split("\n")[0]!, /^GET https:\/\/api\.example\.com\/v1\/items\/1 .*503 Service Unavailable/, "the view shows the replay asked for");
+      assert.doesNotMatch(f, /418/);
+      await press(h, "q");
+      assert.match(h.lastFrame(), /\[3\/3\]/, "that replay has the focus");
+    } finally {
+      h.unmount();
+    }
+  });
+}
+
 test("a flow with no response and none coming says how to add one, as mitmproxy's flow view does", async () => {
   const h = await renderConsole();
   try {
@@ -658,7 +692,7 @@ test("r in the flow view shows the replay once it comes, as mitmproxy's replays 
       const copy = makeFlow({ seq: ++seq, path: of.path, status: 503, reason: "Service Unavailable", replay: "request" });
       setTimeout(() => h.engine.add([other]), 5);
       setTimeout(() => h.engine.add([copy]), 20);
-      return "replaying 1 flow";
+      return { said: "replaying 1 flow", ids: [copy.id] };
     };
     await press(h, KEY.enter);
     await waitForText(h, "GET https://api.example.com/v1/items/1 ");

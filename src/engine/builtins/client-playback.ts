@@ -6,7 +6,8 @@ import type { Log } from "../log.ts";
 import { flowsOfFile } from "../save-stream.ts";
 import { filesExist } from "../core-options.ts";
 import { expandHome } from "../../home-path.ts";
-import { CommandError } from "../commands.ts";
+import { Answer, CommandError } from "../commands.ts";
+import { uuid } from "../flow/uuid.ts";
 
 /**
  * mitmproxy's ClientPlayback: requests are sent again, one at a time from a queue, as new flows
@@ -14,17 +15,22 @@ import { CommandError } from "../commands.ts";
  * `replay.client` (`r`) and `replay.client.file`; `replay.client.count` and `.stop` see and
  * empty it. With no server to run (`dump -n -C file`) the start waits for the files' requests,
  * so the run ends once they are done, as mitmdump's does.
+ *
+ * Unlike mitmproxy's (which replays a flow in place and returns None), `replay.client` gives back
+ * the ids of the new flows it queues, in order: the console follows exactly the one `r` started,
+ * and an addon's `commands.call("replay.client", flows)` learns which flows are its replays. Each
+ * id is given when the request is queued; the flow comes under it once the request is sent.
  */
 export class ClientPlaybackAddon {
   readonly name = "client_playback";
   private options: Readonly<Record<string, OptionValue>> = {};
-  private queue: HTTPFlow[] = [];
+  private queue: QueuedReplay[] = [];
   /** Settles once the queue is empty; replaced each time replays start from an empty queue. */
   private drained: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly log: Log,
-    private readonly replay: (flow: HTTPFlow) => Promise<HTTPFlow>,
+    private readonly replay: (flow: HTTPFlow, id: string) => Promise<HTTPFlow>,
     private readonly waitForReplays: boolean,
   ) {}
 
@@ -36,8 +42,8 @@ export class ClientPlaybackAddon {
       },
     });
     this.options = loader.options;
-    loader.add_command("replay.client", (flows: Flow[]) => this.queued(flows), "Send the requests of flows again, one at a time, as new flows marked as replays.", "replay.client flows");
-    loader.add_command("replay.client.file", (file) => this.queued(this.read(expandHome(file), "replay.client.file")), "Send the requests of a flow file again.", "replay.client.file path");
+    loader.add_command("replay.client", (flows: Flow[]) => this.queued(flows), "Send the requests of flows again, one at a time, as new flows marked as replays; gives the new flows' ids.", "replay.client flows");
+    loader.add_command("replay.client.file", (file) => this.queued(this.read(expandHome(file), "replay.client.file")).said, "Send the requests of a flow file again.", "replay.client.file path");
     loader.add_command("replay.client.count", () => this.pending(), "How many requests are waiting to be replayed, the one being sent included.", "replay.client.count");
     loader.add_command(
       "replay.client.stop",
@@ -103,41 +109,44 @@ export class ClientPlaybackAddon {
     return flows.filter(isReplayable);
   }
 
-  /** A command's enqueue, said back to the user. */
-  private queued(flows: Flow[]): string {
+  /** A command's enqueue, said back to the user; its value is the ids the replays will have. */
+  private queued(flows: Flow[]): Answer<string[]> {
     const requests = this.replayable(flows);
     // Nothing to replay: say why rather than "replaying 0 flows" (mitmproxy refuses the same flows).
     if (requests.length === 0 && flows.length > 0) {
       throw new CommandError(`cannot replay ${kindsOf(flows)} flows: only HTTP requests are replayed`);
     }
-    this.enqueue(requests);
+    const ids = this.enqueue(requests);
     const left = leftOut(flows);
-    return `replaying ${requests.length} flow${requests.length === 1 ? "" : "s"}${left ? `; ${left}` : ""}`;
+    return new Answer(`replaying ${requests.length} flow${requests.length === 1 ? "" : "s"}${left ? `; ${left}` : ""}`, ids);
   }
 
   /** Lanes sending requests, at most client_replay_concurrency; `drained` settles when none is left. */
   private lanes = 0;
   private settle: (() => void) | undefined;
 
-  private enqueue(requests: HTTPFlow[]): void {
-    if (!requests.length) return;
+  /** Queues the requests; returns the ids their replays will have. */
+  private enqueue(requests: HTTPFlow[]): string[] {
+    if (!requests.length) return [];
     if (this.lanes === 0) this.drained = new Promise((resolve) => (this.settle = resolve));
-    this.queue.push(...requests);
+    const queued = requests.map((original) => ({ original, id: uuid() }));
+    this.queue.push(...queued);
     const limit = this.options.client_replay_concurrency as number;
     // Each lane takes its first request before this loop looks at the queue again.
     while ((limit === -1 || this.lanes < limit) && this.queue.length > 0) void this.lane();
+    return queued.map((q) => q.id);
   }
 
   /** Sends queued requests one after another until the queue is empty. */
   private async lane(): Promise<void> {
     this.lanes++;
     try {
-      for (let f = this.queue.shift(); f; f = this.queue.shift()) {
+      for (let q = this.queue.shift(); q; q = this.queue.shift()) {
         try {
-          await this.replay(f);
+          await this.replay(q.original, q.id);
         } catch (err) {
           // A replay's own failures (no server, TLS) end as the new flow's error; this is anything else.
-          this.log.warn(`client replay of ${f.request.pretty_url} failed: ${(err as Error).message}`);
+          this.log.warn(`client replay of ${q.original.request.pretty_url} failed: ${(err as Error).message}`);
         }
       }
     } finally {
@@ -145,6 +154,12 @@ export class ClientPlaybackAddon {
       if (this.lanes === 0) this.settle?.();
     }
   }
+}
+
+/** A request waiting to be sent again, and the id its replay will have. */
+interface QueuedReplay {
+  original: HTTPFlow;
+  id: string;
 }
 
 /** An HTTP request to send again: a WebSocket's handshake replayed would open a connection nothing drives (mitmproxy refuses it too). */

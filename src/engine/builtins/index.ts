@@ -23,8 +23,8 @@ import type { HTTPFlow } from "../flow/http.ts";
 
 export interface BuiltinDeps {
   log: Log;
-  /** Sends a flow's request again (client replay). */
-  replay: (flow: HTTPFlow) => Promise<HTTPFlow>;
+  /** Sends a flow's request again (client replay), as a new flow with the id given. */
+  replay: (flow: HTTPFlow, id: string) => Promise<HTTPFlow>;
   noServer: boolean;
   /** The one-shot work (-r, -C, -S) is done and `keepserving` is off. */
   served: (what: string) => void;

@@ -33,6 +33,18 @@ const addons = new Proxy({} as Record<string, object | undefined> & { get(name: 
 const unbound: Record<string, OptionValue> = {};
 
 /**
+ * What `ctx.master.commands.call` gives back for the commands whose value an addon uses; any
+ * other command's value is `unknown`.
+ */
+export interface CommandValues {
+  /** The ids of the new flows the replay queues, in order (an addition: mitmproxy's returns None). */
+  "replay.client": string[];
+}
+
+/** The value `commands.call(name)` gives back. */
+export type CommandValue<N extends string> = N extends keyof CommandValues ? CommandValues[N] : unknown;
+
+/**
  * In mitmproxy `commands.call` returns the result, and a failing command raises inside the hook
  * that called it. Here it is a promise; a script ported as it is does not await it, and its
  * failure would surface as pryx's own unhandled rejection. Unless the caller takes the result
@@ -86,9 +98,9 @@ export const ctx = {
       process.kill(process.pid, "SIGINT");
     },
     commands: {
-      call: (name: string, ...args: unknown[]): Promise<unknown> => {
+      call: <N extends string>(name: N, ...args: unknown[]): Promise<CommandValue<N>> => {
         const result = boundCommands ? boundCommands.call(name, ...args) : Promise.reject(new Error(`no engine to run ${name}: ctx is bound when the engine starts`));
-        return reportedUnlessAwaited(result, name);
+        return reportedUnlessAwaited(result, name) as Promise<CommandValue<N>>;
       },
     },
   },

@@ -626,13 +626,16 @@ class ReplayPool extends UpstreamPool {
   }
 }
 
-/** Sends a copy of `flow`'s request again as a new flow marked is_replay, through the same hooks. */
-export async function replayFlow(ctx: ProxyContext, original: HTTPFlow): Promise<HTTPFlow> {
+/**
+ * Sends a copy of `flow`'s request again as a new flow marked is_replay, through the same hooks.
+ * `id` is the new flow's, when the replay was promised under it before it was sent (replay.client's queue).
+ */
+export async function replayFlow(ctx: ProxyContext, original: HTTPFlow, id?: string): Promise<HTTPFlow> {
   const client = new Client(["replay", 0], ["replay", 0], "replay");
   const request = original.request.clone();
   request.timestamp_start = now();
   request.timestamp_end = request.timestamp_start;
-  const flow = new HTTPFlow(client, new Server([request.host, request.port]), request);
+  const flow = new HTTPFlow(client, new Server([request.host, request.port]), request, id);
   flow.is_replay = "request";
   const done = new Incoming({ httpVersion: request.http_version, rawHeaders: [], method: request.method, url: request.path, statusCode: 0, statusMessage: "", upgrade: false, keepAlive: false });
   done.finish([]);

@@ -16,6 +16,7 @@ import type {
   LogEntry,
   OptionInfo,
   ReadyInfo,
+  StartedFlows,
 } from "../../../src/protocol.ts";
 
 let idCounter = 0;
@@ -165,7 +166,9 @@ export function defaultCommands(): CommandInfo[] {
   ];
 }
 
-type CommandHandler = (line: string) => string | undefined | Promise<string | undefined>;
+/** A command's answer: its text, or for a command that starts flows (replay.client) also their ids. */
+type CommandAnswer = string | StartedFlows | undefined;
+type CommandHandler = (line: string) => CommandAnswer | Promise<CommandAnswer>;
 
 export class FakeEngine implements EngineHandle {
   readonly requests: EngineRequest[] = [];
@@ -174,7 +177,7 @@ export class FakeEngine implements EngineHandle {
   readonly details = new Map<string, FlowDetail>();
   options = defaultOptions();
   commands = defaultCommands();
-  /** Replies to `command` requests; the default understands `set` and records everything. */
+  /** Replies to `command` and `start` requests; the default understands `set` and records everything. */
   onCommand: CommandHandler | undefined;
   private readonly listeners = new Set<(ev: EngineEvent) => void>();
   shutdowns = 0;
@@ -213,7 +216,7 @@ export class FakeEngine implements EngineHandle {
   }
 
   commandLines(): string[] {
-    return this.requests.flatMap((r) => (r.op === "command" ? [r.line] : []));
+    return this.requests.flatMap((r) => (r.op === "command" || r.op === "start" ? [r.line] : []));
   }
 
   private setOptionValue(name: string, value: string): OptionInfo {
@@ -267,17 +270,12 @@ export class FakeEngine implements EngineHandle {
         return { ...d, summary: f, request: cut(d.request), response: cut(d.response) } as Out;
       }
       case "command": {
-        if (this.onCommand) return (await this.onCommand(req.line)) as Out;
-        const words = req.line.split(/\s+/);
-        if (words[0] === "set") {
-          const m = /^set\s+(\S+)\s*(.*)$/.exec(req.line)!;
-          let value = m[2] ?? "";
-          if (/^'.*'$/.test(value) || /^".*"$/.test(value)) value = value.slice(1, -1);
-          const info = this.setOptionValue(m[1]!, value);
-          return `${info.name} = ${info.value === "" ? "''" : info.value}` as Out;
-        }
-        if (!this.commands.some((c) => c.name === words[0])) throw new Error(`unknown command "${words[0]}"`);
-        return undefined as Out;
+        const answer = await this.answer(req.line);
+        return (typeof answer === "object" ? answer.said : answer) as Out;
+      }
+      case "start": {
+        const answer = await this.answer(req.line);
+        return (typeof answer === "object" ? answer : { said: answer, ids: [] }) as Out;
       }
       case "setOption":
         return this.setOptionValue(req.name, req.value) as Out;
@@ -296,6 +294,21 @@ export class FakeEngine implements EngineHandle {
         return this.applyEdit(req.id, req.patch) as Out;
     }
     throw new Error("unreachable");
+  }
+
+  /** A command line's answer: the test's handler's, or the default's, which understands `set`. */
+  private async answer(line: string): Promise<CommandAnswer> {
+    if (this.onCommand) return this.onCommand(line);
+    const words = line.split(/\s+/);
+    if (words[0] === "set") {
+      const m = /^set\s+(\S+)\s*(.*)$/.exec(line)!;
+      let value = m[2] ?? "";
+      if (/^'.*'$/.test(value) || /^".*"$/.test(value)) value = value.slice(1, -1);
+      const info = this.setOptionValue(m[1]!, value);
+      return `${info.name} = ${info.value === "" ? "''" : info.value}`;
+    }
+    if (!this.commands.some((c) => c.name === words[0])) throw new Error(`unknown command "${words[0]}"`);
+    return undefined;
   }
 
   /** Validates like the engine (nothing changes when it refuses), applies, and announces the update. */
