@@ -157,6 +157,15 @@ let givenCount = 0;
 
 const hasId = (v: unknown): v is { id: string } => v !== null && typeof v === "object" && typeof (v as { id?: unknown }).id === "string";
 
+/**
+ * Flows an addon gave `commands.call` as objects, one or a list, as a list; undefined for anything
+ * else (a flow spec, to be resolved). Every command that takes flows from an addon takes them so.
+ */
+export function flowObjects(value: unknown): readonly object[] | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  return Array.isArray(value) ? value : [value];
+}
+
 /** The objects an addon passed for this word of a command line (`@given:N`), if it stands for some. */
 export function givenFlows(word: string): readonly object[] | undefined {
   return GIVEN.get(word);
@@ -169,9 +178,10 @@ export function givenFlows(word: string): readonly object[] | undefined {
  */
 function asWord(v: unknown, param: string | undefined): string {
   const forFlows = param?.replace(/^\[|\]$/g, "") === "flows";
-  if (hasId(v) || (Array.isArray(v) && (v.length > 0 ? v.every(hasId) : forFlows))) {
+  const flows = hasId(v) || (Array.isArray(v) && (v.length > 0 ? v.every(hasId) : forFlows)) ? flowObjects(v) : undefined;
+  if (flows) {
     const word = `@given:${++givenCount}`;
-    GIVEN.set(word, Array.isArray(v) ? v : [v]);
+    GIVEN.set(word, flows);
     return word;
   }
   if (Array.isArray(v)) return v.map((item) => asWord(item, undefined)).join(",");

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { CommandRegistry } from "./commands.ts";
-import { CommandError } from "./commands.ts";
+import { CommandError, flowObjects } from "./commands.ts";
 import { OptionError, type Options } from "./options.ts";
 import { readOptionsFile, saveOptionsFile } from "./options-file.ts";
 import { expandHome } from "../home-path.ts";
@@ -108,8 +108,8 @@ export function registerExtraCommands(
     },
     // An addon's `commands.call("view.flows.resolve", "@marked")` gets the flows, as mitmproxy's does.
     call: (args) => {
-      const [first] = args;
-      if (first !== null && typeof first === "object") return Array.isArray(first) ? first : [first];
+      const given = flowObjects(args[0]);
+      if (given) return given;
       const spec = args.map((a) => String(a)).join(" ").trim();
       if (!spec) throw new CommandError("view.flows.resolve needs flows, e.g. view.flows.resolve @marked");
       return commands.flowsArgument(spec, "flows", "view.flows.resolve");
@@ -146,7 +146,7 @@ export function registerExtraCommands(
       const [flows, cuts] = args;
       if (flows === undefined || flows === null || cuts === undefined || cuts === null) throw new CommandError("cut needs flows and cuts, e.g. commands.call(\"cut\", [flow], [\"request.url\"])");
       const specs = (Array.isArray(cuts) ? cuts.map(String) : String(cuts).split(",")).map((c) => c.trim());
-      const given = typeof flows === "object" ? ((Array.isArray(flows) ? flows : [flows]) as Flow[]) : resolveToRead(store, String(flows));
+      const given = (flowObjects(flows) as Flow[] | undefined) ?? resolveToRead(store, String(flows));
       return cutRows(given, specs);
     },
   });
