@@ -408,3 +408,22 @@ test("a CJK key gets the columns it takes in the grid, not half of them", async 
     h.unmount();
   }
 });
+
+test("a form of 200,000 fields opens in the grid, its key column as wide as its widest key", async () => {
+  const h = await renderConsole({ height: 30 });
+  try {
+    const post = makeFlow({ seq: 1, method: "POST", path: "/form" });
+    await showFlows(h, [post]);
+    const d = makeDetail(post);
+    // The widest key is the last: every key is measured, not only those on screen.
+    const fields = Array.from({ length: 200_000 }, (_, i) => (i === 199_999 ? "the_widest_key_of_all=1" : `f${i}=1`));
+    const body = new TextEncoder().encode(fields.join("&"));
+    h.engine.details.set(post.id, { ...d, request: { ...d.request!, body, bodySize: body.length } });
+    await editPart(h, "2");
+    const form = await waitForText(h, "Edit UrlEncoded Form");
+    assert.match(form, /^>> f0 {22}1/m, form);
+    assert.match(await press(h, "j"), /^>> f1 {22}1/m);
+  } finally {
+    h.unmount();
+  }
+});

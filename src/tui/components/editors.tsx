@@ -1,7 +1,9 @@
 /** The editor screens: the grid editor (headers, query, form) and the inline body editor. */
 import { Box, Text } from "ink";
+import { useMemo } from "react";
 import type { FlowSummary } from "../../protocol.ts";
 import type { GridEditorScreen, TextEditorScreen } from "../edit/screens.ts";
+import type { Row } from "../edit/grid.ts";
 import { columns, padEnd, sanitize, truncEnd } from "../format.ts";
 import { charAt, visibleSlice, type LineState } from "../line-edit.ts";
 import { paint, useTheme } from "../theme.ts";
@@ -46,11 +48,23 @@ function sanitizeSameWidth(s: string): string {
   return s.replace(/[\x00-\x1f\x7f]/g, (c) => (c === "\t" ? "→" : c === "\r" ? "␍" : "·"));
 }
 
+/**
+ * The columns of the widest key, its heading included. In columns: a CJK key measured in UTF-16
+ * units got half the room it needs, and was cut. A loop, not Math.max(...keys): a form of 200,000
+ * fields spread as arguments overflowed the stack, and the grid did not open.
+ */
+function widestKeyColumns(heading: string, rows: readonly Row[]): number {
+  let widest = columns(heading);
+  for (const r of rows) widest = Math.max(widest, columns(sanitize(r[0] ?? "")));
+  return widest;
+}
+
 export function GridEditorView({ screen, flow, width, height, bodyRows }: { screen: GridEditorScreen; flow: FlowSummary | undefined; width: number; height: number; bodyRows: number }) {
   const theme = useTheme();
   const g = screen.grid;
-  // In columns: a CJK key measured in UTF-16 units got half the room it needs, and was cut.
-  const keyW = Math.max(8, Math.min(Math.floor(width * 0.35), Math.max(columns(g.columns[0]!), ...g.rows.map((r) => columns(sanitize(r[0] ?? "")))) + 2));
+  // Measured again only when the cells change, not at every key that moves or types in one.
+  const widestKey = useMemo(() => widestKeyColumns(g.columns[0]!, g.rows), [g.columns, g.rows]);
+  const keyW = Math.max(8, Math.min(Math.floor(width * 0.35), widestKey + 2));
   const valueW = Math.max(8, width - keyW - 4);
   const widths = [keyW, valueW];
   const enter = theme.glyphs.enter;
