@@ -344,8 +344,6 @@ export class Controller {
   private readonly history: CommandHistory;
   /** Where commands.history.prev/next stand, and the prefix they keep to. */
   private historyWalk = { prefix: "", index: Number.MAX_SAFE_INTEGER };
-  /** The toggle is turning the view filter off: the change it causes keeps the filter parked. */
-  private togglingFilterOff = false;
   /** mitmproxy's view.settings store: per flow, key → value. */
   private readonly flowSettings = new Map<string, Map<string, string>>();
   /** Bodies shown whole, rendered on a thread of their own when large. */
@@ -694,7 +692,10 @@ export class Controller {
         const options = new Map(this._state.options);
         for (const o of ev.changed) options.set(o.name, o);
         this.set({ options, viewFilter: options.get("view_filter")?.value ?? this._state.viewFilter });
-        if (ev.changed.some((o) => o.name === "view_filter")) this.viewFilterSet();
+        // A filter set by anyone replaces the one the toggle parked. A report of the filter turned
+        // off does not: while one is parked the filter is off already, and the engine reports no
+        // change that changes nothing, so that report is the toggle's own turning it off.
+        if (ev.changed.some((o) => o.name === "view_filter" && o.value !== "")) this.dropParkedViewFilter();
         this.applyViewOptions();
         break;
       }
@@ -1088,7 +1089,7 @@ export class Controller {
       () => this.scheduleReplayCounts(REPLAY_SETTLE_MS),
       () => undefined,
     );
-    if (setsViewFilter(line)) reply.then(() => this.viewFilterSet(), () => undefined);
+    if (setsViewFilter(line)) reply.then(() => this.dropParkedViewFilter(), () => undefined);
     return reply;
   }
 
@@ -1267,9 +1268,8 @@ export class Controller {
    * count even when the value does not change, for which the engine sends no event: `f` emptied while
    * the filter was toggled off cleared nothing, and left `[f off:…]` for T to bring back.
    */
-  private viewFilterSet(): void {
-    if (this.togglingFilterOff) this.togglingFilterOff = false;
-    else if (this._state.pausedViewFilter !== undefined) this.set({ pausedViewFilter: undefined });
+  private dropParkedViewFilter(): void {
+    if (this._state.pausedViewFilter !== undefined) this.set({ pausedViewFilter: undefined });
   }
 
   /** Sets an option through the engine's registry (or the console's own), showing the error if it refuses. */
@@ -1314,7 +1314,7 @@ export class Controller {
 
   async submitOptionEdit(name: string, value: string): Promise<void> {
     const ok = await this.setOption(name, value);
-    if (ok && name === "view_filter") this.viewFilterSet();
+    if (ok && name === "view_filter") this.dropParkedViewFilter();
     if (ok) {
       const top = this.top();
       if (top.kind === "options" && top.editing?.name === name) this.updateTop<ListScreen>((s) => ({ ...s, editing: undefined }));
@@ -2202,7 +2202,6 @@ export class Controller {
       const paused = this._state.pausedViewFilter;
       if (!current && paused === undefined) throw new Error("no view filter to turn off: set one with f");
       const next = current ? "" : (paused as string);
-      this.togglingFilterOff = next === "";
       if (!(await this.setOption("view_filter", next))) return undefined;
       this.set({ pausedViewFilter: current || undefined });
       return current ? `view filter off: ${current}` : `view filter on: ${next}`;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { KEY, focusedLine, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
+import { KEY, focusedLine, press, renderConsole, runAtPrompt, until, waitForText, type Harness } from "./helpers/tui.tsx";
 import { makeFlow, makeFlows } from "./helpers/fake-engine.ts";
 
 test("rows appear after a batch, with method, URL, status, type, size and duration", async () => {
@@ -246,13 +246,18 @@ test("T turns the view filter off, showing every flow and the filter it keeps, a
   }
 });
 
+/** Flows /alpha and /beta, and the view filter `~u alpha` set at the prompt. */
+async function showAlphaOnly(h: Harness): Promise<void> {
+  h.engine.add([makeFlow({ seq: 1, path: "/alpha" }), makeFlow({ seq: 2, path: "/beta" })]);
+  await waitForText(h, "/beta");
+  await runAtPrompt(h, "set view_filter '~u alpha'");
+  await waitForText(h, "[f:~u alpha]");
+}
+
 test("f while the view filter is toggled off offers the parked filter to edit; clearing it there clears it for good", async () => {
   const h = await renderConsole();
   try {
-    h.engine.add([makeFlow({ seq: 1, path: "/alpha" }), makeFlow({ seq: 2, path: "/beta" })]);
-    await waitForText(h, "/beta");
-    await runAtPrompt(h, "set view_filter '~u alpha'");
-    await waitForText(h, "[f:~u alpha]");
+    await showAlphaOnly(h);
     await press(h, "T");
     await waitForText(h, "[f off:~u alpha]");
     await press(h, "f");
@@ -263,6 +268,27 @@ test("f while the view filter is toggled off offers the parked filter to edit; c
     assert.ok(!cleared.includes("f off:"), "no parked filter left");
     await press(h, "T");
     assert.match(await waitForText(h, /no view filter to turn off/), /set one with f/);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("the parked filter stays parked whenever the engine reports T's own change, and a filter an addon sets replaces it", async () => {
+  const h = await renderConsole();
+  try {
+    await showAlphaOnly(h);
+    // The engine's report of an option change coming after its reply to the change, not before.
+    const emit = h.engine.emit.bind(h.engine);
+    h.engine.emit = (ev) => (ev.t === "options" ? void setTimeout(() => emit(ev), 20) : emit(ev));
+    await press(h, "T");
+    await waitForText(h, "[f off:~u alpha]");
+    await new Promise((r) => setTimeout(r, 60));
+    assert.match(h.lastFrame(), /\[f off:~u alpha\]/);
+    h.engine.emit = emit;
+    const viewFilter = h.engine.options.find((o) => o.name === "view_filter")!;
+    h.engine.emit({ t: "options", changed: [{ ...viewFilter, value: "~u beta" }] });
+    const replaced = await waitForText(h, "[f:~u beta]");
+    assert.ok(!replaced.includes("f off:"), replaced);
   } finally {
     h.unmount();
   }
