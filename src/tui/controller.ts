@@ -11,7 +11,8 @@ import { CommandHistory } from "./command-history.ts";
 import type { EngineHandle } from "../engine-client.ts";
 import { FLOOD_BATCH_ROWS, shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type OptionInfo, type ReadyInfo } from "../protocol.ts";
 import { deleteToArgumentStart, joinArgs, quoteAlways, quoteArg, replaceFocus, signatureParam, tokenize, typedText, wordAt } from "./command-line.ts";
-import { commonPrefix, completePath, expandHome, lastPathPart } from "./path-complete.ts";
+import { completePath, expandHome } from "./path-complete.ts";
+import { cycleCompletion, firstCompletion, type CompletionCycle, type Completions } from "./tab-complete.ts";
 import { VIEW_NAMES, searchLines, type Line, type LineList, type ViewName } from "./contentviews/index.ts";
 import { DEFAULT_MAX_LINES, bodyCut, tabContent, tabsFor, type Tab, type TabContent, type TabId } from "./detail-lines.ts";
 import { clockTime, flowRowLines, sanitize, wrapColumns } from "./format.ts";
@@ -131,6 +132,8 @@ export interface ListScreen extends ScreenBase {
 export interface OptionEdit {
   readonly name: string;
   readonly line: le.LineState;
+  /** Filter operators being cycled with Tab, as the prompt cycles them. */
+  readonly completion?: CompletionCycle | undefined;
 }
 
 export type Screen = FlowListScreen | FlowViewScreen | TextScreen | EventLogScreen | ListScreen | GridEditorScreen | TextEditorScreen;
@@ -178,30 +181,13 @@ const PARAM_VALUES: Record<string, readonly string[]> = {
   },
 };
 
-/** What Tab may put in place of the word at [start, end), which reads `typed` up to the cursor. */
-export interface Completions {
-  start: number;
-  end: number;
-  candidates: string[];
-  typed: string;
-  /** File paths, which complete to their common prefix first and list by their last part. */
-  paths: boolean;
-  /** What the bar lists each candidate as, when not by itself or its last path part (a filter operator's help). */
-  labels?: string[];
-}
-
 export interface PromptState {
   /** `edit`: a single value of a flow, handed to onSubmit instead of being run. */
   readonly kind: "command" | "search" | "edit";
   readonly label: string;
   readonly line: le.LineState;
-  /**
-   * Completion candidates being cycled with Tab, the names they are listed by above the prompt
-   * (a path's last part), the current one's index, and the line they apply to.
-   */
-  readonly completion:
-    | { readonly candidates: readonly string[]; readonly labels: readonly string[]; readonly index: number; readonly start: number; readonly applied: le.LineState }
-    | undefined;
+  /** Completion candidates being cycled with Tab, listed above the prompt. */
+  readonly completion: CompletionCycle | undefined;
   /** Where up/down stand in the history, the prefix they keep to, and the line as typed before the first step, which stepping past the newest brings back. */
   readonly history: { readonly index: number; readonly prefix: string; readonly draft: le.LineState } | undefined;
   /** Shown above the prompt: completion candidates. */
@@ -1346,28 +1332,38 @@ export class Controller {
    */
   private optionEditKey(edit: OptionEdit, k: KeyPress): void {
     const r = lineKey(this.keymap, k, edit.line);
-    if (r.kind === "line") {
-      this.updateTop<ListScreen>((s) => (s.kind === "options" && s.editing?.name === edit.name ? { ...s, editing: { name: edit.name, line: r.line } } : s));
-    } else if (r.kind === "submit") this.track(this.submitOptionEdit(edit.name, edit.line.value));
+    if (r.kind === "line") this.setOptionEdit({ name: edit.name, line: r.line });
+    else if (r.kind === "submit") this.track(this.submitOptionEdit(edit.name, edit.line.value));
     else if (r.kind === "abort") this.cancelOptionEdit();
     else if (r.kind === "complete") this.completeOptionEdit(edit);
   }
 
   /**
-   * Tab in a filter option's value completes the operator at the cursor, as the prompt does:
-   * one that fits is filled in; several go as far as they agree, and the status line lists them.
+   * Tab in a filter option's value completes the operator at the cursor as the prompt does: one
+   * that fits is filled in; several are cycled through, listed in the status line. The value is
+   * the option's own text, not a command's argument: nothing in it is quoted.
    */
   private completeOptionEdit(edit: OptionEdit): void {
-    if (this._state.options.get(edit.name)?.type !== "filter") return;
+    if (!this.isFilterOption(edit.name)) return;
+    const asTyped = (candidate: string) => candidate;
+    const again = cycleCompletion(edit.line, edit.completion, 1, asTyped);
+    if (again) {
+      this.setOptionEdit({ name: edit.name, line: again.line, completion: again.cycle });
+      return;
+    }
     const ops = completeOperator(edit.line.value, 0, edit.line.cursor);
     if (!ops || ops.candidates.length === 0) {
       this.message(ops ? "no filter operator starts so" : "Tab completes a filter operator after ~", "info");
       return;
     }
-    const only = ops.candidates.length === 1 ? ops.candidates[0] : undefined;
-    const line = le.replaceRange(edit.line, ops.start, ops.end, only !== undefined ? `${only} ` : commonPrefix(ops.candidates));
-    this.updateTop<ListScreen>((s) => (s.kind === "options" && s.editing?.name === edit.name ? { ...s, editing: { name: edit.name, line } } : s));
-    this.message(ops.labels.join("  "), "info");
+    const tab = firstCompletion(edit.line, ops, 1, asTyped);
+    this.setOptionEdit({ name: edit.name, line: tab.line, completion: tab.cycle });
+    if (tab.hint) this.message(tab.hint, "info");
+  }
+
+  /** The options screen's in-place editor on `edit`, while it is still editing that option. */
+  private setOptionEdit(edit: OptionEdit): void {
+    this.updateTop<ListScreen>((s) => (s.kind === "options" && s.editing?.name === edit.name ? { ...s, editing: edit } : s));
   }
 
   // ---- overlays ----
@@ -1522,7 +1518,7 @@ export class Controller {
     const param = cmd ? signatureParam(cmd.signature, w.index - 1) : undefined;
     if (this.isFilterArgument(words, w.index, param)) {
       const ops = completeOperator(value, w.start, cursor);
-      if (ops) return { ...ops, typed: value.slice(ops.start, cursor), paths: false };
+      if (ops) return ops;
     }
     let candidates: string[] = [];
     // An argument of a kind with known values: an export format, cut specs (the one after the
@@ -1547,51 +1543,29 @@ export class Controller {
     return { start: w.start, end: w.end, candidates, typed: w.value, paths: false };
   }
 
+  private isFilterOption(name: string): boolean {
+    return this._state.options.get(name)?.type === "filter";
+  }
+
   /** Whether argument `index` of a line is a filter: a filter option's value, or a command's filter or flows (a filter names flows). */
   private isFilterArgument(words: readonly string[], index: number, param: string | undefined): boolean {
-    if (words[0] === "set") return index >= 2 && this._state.options.get(words[1] ?? "")?.type === "filter";
+    if (words[0] === "set") return index >= 2 && this.isFilterOption(words[1] ?? "");
     return param === "filter" || param === "flows" || param === "flow";
   }
 
   private async complete(dir: 1 | -1): Promise<void> {
     const p = this._state.prompt;
     if (!p || p.kind !== "command") return;
-    const c = p.completion;
-    if (c && c.applied === p.line) {
-      const index = (c.index + dir + c.candidates.length) % c.candidates.length;
-      const cand = quoteArg(c.candidates[index]!);
-      const line = le.replaceRange(p.line, c.start, p.line.cursor, cand);
-      this.set({ prompt: { ...p, line, completion: { ...c, index, applied: line } } });
+    const again = cycleCompletion(p.line, p.completion, dir, quoteArg);
+    if (again) {
+      this.set({ prompt: { ...p, line: again.line, completion: again.cycle } });
       return;
     }
-    const { start, end, candidates, typed, paths, labels: described } = await this.completions(p.line.value, p.line.cursor);
+    const found = await this.completions(p.line.value, p.line.cursor);
     const now = this._state.prompt;
     if (!now || now.line !== p.line) return;
-    if (candidates.length === 0) {
-      this.set({ prompt: { ...now, hint: "no completions" } });
-      return;
-    }
-    if (candidates.length === 1) {
-      const only = candidates[0]!;
-      // No space after a directory: the next Tab goes on inside it.
-      const atEnd = end >= now.line.value.length && !(paths && only.endsWith("/"));
-      const line = le.replaceRange(now.line, start, end, quoteArg(only) + (atEnd ? " " : ""));
-      // A described candidate says what it is, as the bar would have.
-      this.set({ prompt: { ...now, line, completion: undefined, hint: described?.[0] } });
-      return;
-    }
-    const labels = described ?? (paths ? candidates.map(lastPathPart) : candidates);
-    const shown = labels.slice(0, 30).join("  ") + (candidates.length > 30 ? `  … (${candidates.length})` : "");
-    // Paths first complete as far as all the matches agree, as a shell does; the next Tab cycles.
-    const common = paths ? commonPrefix(candidates) : "";
-    if (common.length > expandHome(typed).length) {
-      const line = le.replaceRange(now.line, start, end, quoteArg(common));
-      this.set({ prompt: { ...now, line, completion: undefined, hint: shown } });
-      return;
-    }
-    const index = dir === 1 ? 0 : candidates.length - 1;
-    const line = le.replaceRange(now.line, start, end, quoteArg(candidates[index]!));
-    this.set({ prompt: { ...now, line, completion: { candidates, labels, index, start, applied: line }, hint: shown } });
+    const tab = firstCompletion(now.line, found, dir, quoteArg);
+    this.set({ prompt: { ...now, line: tab.line, completion: tab.cycle, hint: tab.hint } });
   }
 
   // ---- navigation ----

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { KEY, defaultKeymap, focusedLine, press, renderConsole, runAtPrompt, until, waitForText } from "./helpers/tui.tsx";
+import { KEY, defaultKeymap, focusedLine, press, renderConsole, runAtPrompt, until, waitForText, type Harness } from "./helpers/tui.tsx";
 import { helpLines } from "../../src/tui/controller.ts";
 import { columns } from "../../src/tui/format.ts";
 import { FakeEngine, makeFlows } from "./helpers/fake-engine.ts";
@@ -118,24 +118,47 @@ test("the prompt keeps a history (up/down), and shows command errors in the stat
   }
 });
 
+/** `O`, down to the intercept option, and Enter: its value being edited in place. */
+async function editIntercept(h: Harness): Promise<void> {
+  await press(h, "O");
+  const names = h.ctrl.optionList().map((o) => o.name);
+  for (let i = 0; i < names.indexOf("intercept"); i++) await press(h, "j");
+  assert.match(focusedLine(h.lastFrame())!, /intercept/);
+  await press(h, KEY.enter);
+}
+
 test("Tab in a filter option's value on the options screen completes the operator at the cursor, as the prompt does", async () => {
   const h = await renderConsole({ height: 30 });
   try {
-    await press(h, "O");
-    const names = h.ctrl.optionList().map((o) => o.name);
-    for (let i = 0; i < names.indexOf("intercept"); i++) await press(h, "j");
-    assert.match(focusedLine(h.lastFrame())!, /intercept/);
-    await press(h, KEY.enter);
+    await editIntercept(h);
     await press(h, "~web");
     let f = await press(h, KEY.tab);
     assert.match(focusedLine(f)!, /intercept +~websocket/);
     await press(h, "& ~b");
     f = await press(h, KEY.tab);
-    // Several fit: the status line lists them with their help, the value stays as typed.
+    // Several fit: the status line lists them with their help, and the first (~b itself) is taken.
     assert.match(f, /~b regex: Body {2}~bq regex: Request body {2}~bs regex: Response body/);
     await press(h, "q");
     await press(h, KEY.enter);
     assert.ok(await until(() => h.engine.requests.some((r) => r.op === "setOption" && r.name === "intercept" && r.value === "~websocket & ~bq")));
+  } finally {
+    h.unmount();
+  }
+});
+
+test("Tab again in a filter option's value goes on to the next operator that fits, as the prompt's does; one filled in before a space adds none", async () => {
+  const h = await renderConsole({ height: 30 });
+  try {
+    await editIntercept(h);
+    await press(h, "~b");
+    await press(h, KEY.tab);
+    assert.match(focusedLine(await press(h, KEY.tab))!, /intercept +~bq$/);
+    assert.match(focusedLine(await press(h, KEY.tab))!, /intercept +~bs$/);
+    await press(h, " & ~web & ~q");
+    for (let i = 0; i < " & ~q".length; i++) await press(h, KEY.left);
+    assert.match(focusedLine(await press(h, KEY.tab))!, /intercept +~bs & ~websocket & ~q$/);
+    await press(h, KEY.enter);
+    assert.ok(await until(() => h.engine.requests.some((r) => r.op === "setOption" && r.name === "intercept" && r.value === "~bs & ~websocket & ~q")));
   } finally {
     h.unmount();
   }
