@@ -75,6 +75,9 @@ const WIRE_RECORD: object = Object.create(Object.prototype, {
 });
 defineReadings(WIRE_RECORD, (self) => self as Answer);
 
+// Walked on every read, not cached: the lists are dns-packet's own, and an addon may put a plain
+// record in place of another or edit one's data (a TXT record's bytes) without a trace to key a
+// cache on, as Headers' version is; the walk is ~25 ns a record.
 function lendReadings(list: Answer[]): (Answer & RecordReadings)[] {
   for (const r of list) {
     if (Object.getPrototypeOf(r) !== Object.prototype) continue;

@@ -26,6 +26,9 @@ export interface EarlyTls {
  */
 export class EagerServers {
   private readonly byClient = new WeakMap<Client, EagerServer>();
+  // Apart from byClient: one client can hold both, a plain connection (its TLS begun at the
+  // ClientHello) and the failure of the TLS one tried when it then stayed silent, and `drop`
+  // closes the connection while the failure stays for the request that comes.
   private readonly failures = new WeakMap<Client, Server>();
 
   put(client: Client, eager: EagerServer): void {
