@@ -216,7 +216,7 @@ export interface FlowPatch {
 export type EngineRequest =
   | { op: "detail"; id: string; bodyLimit: number; bodyOffset?: number }
   | { op: "command"; line: string }
-  /** A command line that starts new flows (replay.client), run for the ids of those flows. */
+  /** A command line that makes new flows (replay.client, view.flows.duplicate), run for the ids of those flows. */
   | { op: "start"; line: string }
   | { op: "setOption"; name: string; value: string }
   | { op: "options" }
@@ -224,7 +224,7 @@ export type EngineRequest =
   | { op: "edit"; id: string; patch: FlowPatch }
   | { op: "completions"; partial: string };
 
-/** What a command that starts flows says (as `command`'s reply), and the new flows' ids, in the order they are started. */
+/** What a command that makes flows says (as `command`'s reply), and the new flows' ids, in the order they are made. */
 export interface StartedFlows {
   said: string | undefined;
   ids: string[];

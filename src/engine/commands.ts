@@ -94,7 +94,7 @@ export class CommandRegistry {
   }
 
   /**
-   * Runs a command line that starts new flows (replay.client): what it says, and the ids of those
+   * Runs a command line that makes new flows (replay.client, view.flows.duplicate): what it says, and the ids of those
    * flows, for the console to follow exactly them. A command that gives no ids gives none here.
    */
   async start(line: string): Promise<StartedFlows> {

@@ -5,7 +5,7 @@ import { formatNote, leftOutReason } from "./flow-file-format.ts";
 import { savePath } from "./save-path.ts";
 import { EXPORT_FORMATS, exportFlow, type ExportFormat } from "./flow/export.ts";
 import { toHar } from "./flow/har.ts";
-import { CommandError, givenFlows } from "./commands.ts";
+import { Answer, CommandError, givenFlows } from "./commands.ts";
 import type { FlowPredicate, FlowStore } from "./store.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HTTPFlow } from "./flow/http.ts";
@@ -323,9 +323,12 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       return counted("added", fresh.length);
     },
   });
-  onFlows("view.flows.duplicate", "view.flows.duplicate flows", "Copy flows, for editing and replay.", all, (flows) => {
-    for (const f of flows) store.add(f.copy());
-    return counted("duplicated", flows.length);
+  // The copies' ids are the value (mitmproxy's returns None): the console focuses exactly the first
+  // copy, where the first flow to arrive after the command may be another client's.
+  onFlows("view.flows.duplicate", "view.flows.duplicate flows", "Copy flows, for editing and replay; gives the copies' ids, in order (an addition: mitmproxy's gives None).", all, (flows) => {
+    const copies = flows.map((f) => f.copy());
+    for (const c of copies) store.add(c);
+    return new Answer(counted("duplicated", copies.length), copies.map((c) => c.id));
   });
   const saveHar = (args: string[], command: string): string => {
     const flows = resolveToRead(store, specArg(args, command));

@@ -2225,12 +2225,13 @@ export class Controller {
     add("view.clear_unmarked", "view.clear_unmarked", "Remove every flow that is not marked", () => this.engine.request({ op: "command", line: "view.flows.remove !~marked" }));
     add("eventstore.clear", "eventstore.clear", "Clear the event log (as console.eventlog.clear)", () => this.logs.clear());
     // As mitmproxy, the first copy takes the focus, so `D` then `e` edits the copy and leaves the original as recorded.
+    // The engine names the copies: another client's flow arriving first is not the copy.
     add("view.flows.duplicate", "view.flows.duplicate flows", "Copy flows, for editing and replay; the first copy takes the focus", async (_a, { rest, focus }) => {
-      const before = this.store.lastSeq;
-      const value = await this.engine.request({ op: "command", line: replaceFocus(`view.flows.duplicate ${rest}`, focus) });
-      // The engine answers "duplicated N flows": with none (no flow given) no copy is coming to focus.
-      if (Number(/^duplicated (\d+)/.exec(value ?? "")?.[1] ?? 0) > 0) this.focusArrived(() => this.store.firstAfter(before));
-      return value;
+      const { said, ids } = await this.engine.request({ op: "start", line: replaceFocus(`view.flows.duplicate ${rest}`, focus) });
+      const first = ids[0];
+      // No flow copied (none given): no copy is coming to focus.
+      if (first !== undefined) this.focusArrived(() => this.store.get(first));
+      return said;
     }, true);
     // The engine answers with the new flow's id, which told the user nothing: the status line names
     // the flow instead, and it takes the focus as a copy does, so `e` or `r` acts on it next.

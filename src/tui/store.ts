@@ -78,8 +78,6 @@ export class FlowStore {
   private top = 0;
   private height = 20;
   private intercepted = 0;
-  /** The highest arrival number seen: flows the engine adds later have higher ones. */
-  private maxSeq = -1;
   private _window: ListWindow = { top: 0, focus: 0, rows: [] };
   private _counts: ViewCounts = { shown: 0, total: 0, intercepted: 0, focus: -1 };
   private readonly listeners = new Set<() => void>();
@@ -189,21 +187,6 @@ export class FlowStore {
     return this.settings.reversed ? this.view.length - 1 - i : i;
   }
 
-  /** The highest arrival number seen so far (-1 before any flow). */
-  get lastSeq(): number {
-    return this.maxSeq;
-  }
-
-  /** The earliest-arriving flow after arrival number `seq` (that `accept` takes, when given). */
-  firstAfter(seq: number, accept?: (f: FlowSummary) => boolean): FlowSummary | undefined {
-    for (let s = this.bySeq.nextAfter(seq); s !== undefined; s = this.bySeq.nextAfter(s)) {
-      const slot = this.slotOf(s);
-      const f = slot === undefined ? undefined : this.table.summary(slot);
-      if (f && (!accept || accept(f))) return f;
-    }
-    return undefined;
-  }
-
   /** Ids of all shown flows in display order (for commands over @shown; O(n), so not per key). */
   shownIds(): string[] {
     const ids = this.view.map((slot) => this.table.id(slot));
@@ -262,7 +245,6 @@ export class FlowStore {
       this.bySeq.set(seq, slot);
       // The id is hashed where it lies in the batch's bytes: entering it decodes no string.
       if (old === undefined) this.byId.setHashed(hashBytes(bytes, start, bytes.indexOf(0, start)), seq);
-      if (seq > this.maxSeq) this.maxSeq = seq;
       if (this.filterSeqs) {
         if (table.shown(slot)) this.filterSeqs.add(seq);
         else this.filterSeqs.delete(seq);

@@ -11,6 +11,7 @@ import { startProxy } from "../helpers/proxy.ts";
 import { startHttpOrigin, viaProxy } from "../helpers/origin.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
+import { ctx } from "../../src/api.ts";
 
 function engine(): Engine {
   return new Engine({ options: {}, keepFlows: true, noServer: true }, () => undefined);
@@ -381,4 +382,21 @@ test("counts and flags give an addon's commands.call a number or a boolean, as m
   assert.equal(await e.commands.call("readfile.reading"), false);
   assert.equal(await run(e, "replay.client.count"), "0");
   assert.equal(await run(e, "readfile.reading"), "false");
+});
+
+test("view.flows.duplicate gives the copies' ids, in order, to the console's start request and to an addon's commands.call; a command line reads what it did", async () => {
+  const e = engine();
+  const a = (await run(e, "view.flows.create get http://api.test/a")) as string;
+  const b = (await run(e, "view.flows.create post http://api.test/b")) as string;
+  const urlOf = (id: string | undefined): string | undefined => (e.store.get(id ?? "") as HTTPFlow | undefined)?.request.pretty_url;
+
+  const started = await e.handle({ op: "start", line: `view.flows.duplicate ${a},${b}` });
+  assert.equal(started.said, "duplicated 2 flows");
+  assert.deepEqual(started.ids.map(urlOf), ["http://api.test/a", "http://api.test/b"]);
+  assert.ok(!started.ids.includes(a) && !started.ids.includes(b), "the copies, not the originals");
+  // ctx is bound to the engine made last, this one; its call is typed to give the ids.
+  const called: string[] = await ctx.master.commands.call("view.flows.duplicate", [e.store.get(b)]);
+  assert.deepEqual(called.map(urlOf), ["http://api.test/b"]);
+  assert.equal(await run(e, `view.flows.duplicate ${a}`), "duplicated 1 flow");
+  assert.equal(e.store.size, 6);
 });

@@ -130,7 +130,7 @@ function copyArrivesAfterReply(engine: FakeEngine): FlowSummary {
   engine.onCommand = (line) => {
     if (!line.startsWith("view.flows.duplicate")) return undefined;
     setTimeout(() => engine.add([copy]), 5);
-    return "duplicated 1 flow";
+    return { said: "duplicated 1 flow", ids: [copy.id] };
   };
   return copy;
 }
@@ -147,7 +147,7 @@ test("D focuses the copy (as mitmproxy), even when the copy arrives after the co
   assert.equal(ctrl.store.focused()?.id, copy.id);
   assert.equal(ctrl.state.message?.text, "duplicated 1 flow");
   // Nothing copied (a TCP flow): a flow arriving later does not steal the focus.
-  engine.onCommand = (line) => (line.startsWith("view.flows.duplicate") ? "duplicated 0 flows" : undefined);
+  engine.onCommand = (line) => (line.startsWith("view.flows.duplicate") ? { said: "duplicated 0 flows", ids: [] } : undefined);
   ctrl.store.focusTo(0);
   await ctrl.run("view.flows.duplicate @focus", false);
   engine.add(makeFlows(1, () => ({ seq: 200 })));

@@ -101,6 +101,29 @@ test("flow keys send the engine their command with @focus replaced", async () =>
   }
 });
 
+test("D focuses the copy the engine made, not another client's flow that arrives before it", async () => {
+  const h = await renderConsole();
+  try {
+    const original = makeFlow({ seq: 1, path: "/original" });
+    h.engine.add([original]);
+    await waitForText(h, "/1]");
+    h.engine.onCommand = (line) => {
+      if (line !== `view.flows.duplicate ${original.id}`) return undefined;
+      const other = makeFlow({ seq: 2, path: "/another-client" });
+      const copy = makeFlow({ seq: 3, path: "/original" });
+      setTimeout(() => h.engine.add([other]), 5);
+      setTimeout(() => h.engine.add([copy]), 40);
+      return { said: "duplicated 1 flow", ids: [copy.id] };
+    };
+    await press(h, "D");
+    const f = await waitForText(h, "[3/3]");
+    assert.match(focusedLine(f)!, /\/original /, "the copy has the focus");
+    assert.match(f, /duplicated 1 flow/);
+  } finally {
+    h.unmount();
+  }
+});
+
 test("marking shows a marker; M shows marked flows only", async () => {
   const h = await renderConsole();
   try {
