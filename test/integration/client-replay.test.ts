@@ -238,7 +238,7 @@ test("client_replay set while the proxy runs (the console's :set) replays the fi
   await waitUntil(() => served() === 1, "the file's request replayed");
 });
 
-test("client replay of a file with WebSocket flows says it leaves them out, as mitmdump does, and replays the rest", { timeout: 15_000 }, async (t) => {
+test("client replay of a file with WebSocket flows says it leaves them out, as mitmdump does, and replays the rest; replay.client.file gives an addon the replays' ids", { timeout: 15_000 }, async (t) => {
   const { origin, proxy, served } = await countingOriginAndProxy(t);
   const { WebSocketData } = await import("../../src/engine/flow/websocket.ts");
   const make = (p: string, ws: boolean): HTTPFlow => {
@@ -252,6 +252,13 @@ test("client replay of a file with WebSocket flows says it leaves them out, as m
   proxy.engine.options.setText("client_replay", file);
   await proxy.waitLog(/client replay: 2 WebSocket flows not replayed: only HTTP requests are/);
   await waitUntil(() => served() === 1, "the plain request replayed");
-  const said = await proxy.engine.commands.call("replay.client.file", file);
-  assert.equal(said, "replaying 1 flow; 2 WebSocket flows not replayed: only HTTP requests are");
+  assert.equal(await proxy.engine.handle({ op: "command", line: `replay.client.file ${file}` }), "replaying 1 flow; 2 WebSocket flows not replayed: only HTTP requests are");
+  // As replay.client's, the value to an addon is the ids of the replays it queued (mitmproxy's gives None).
+  const { ctx } = await import("../../src/api.ts");
+  const ids: string[] = await ctx.master.commands.call("replay.client.file", file);
+  assert.equal(ids.length, 1);
+  const replay = (await proxy.waitFinished(3)).find((f) => f.id === ids[0]);
+  assert.ok(replay, "a flow with the id replay.client.file gave");
+  assert.equal(replay.replay, "request");
+  assert.match(replay.url, /\/plain$/);
 });

@@ -16,10 +16,11 @@ import { uuid } from "../flow/uuid.ts";
  * empty it. With no server to run (`dump -n -C file`) the start waits for the files' requests,
  * so the run ends once they are done, as mitmdump's does.
  *
- * Unlike mitmproxy's (which replays a flow in place and returns None), `replay.client` gives back
- * the ids of the new flows it queues, in order: the console follows exactly the one `r` started,
- * and an addon's `commands.call("replay.client", flows)` learns which flows are its replays. Each
- * id is given when the request is queued; the flow comes under it once the request is sent.
+ * Unlike mitmproxy's (which replays a flow in place and returns None), `replay.client` and
+ * `replay.client.file` give back the ids of the new flows they queue, in order: the console follows
+ * exactly the one `r` started, and an addon's `commands.call("replay.client", flows)` learns which
+ * flows are its replays. Each id is given when the request is queued; the flow comes under it once
+ * the request is sent.
  */
 export class ClientPlaybackAddon {
   readonly name = "client_playback";
@@ -43,7 +44,7 @@ export class ClientPlaybackAddon {
     });
     this.options = loader.options;
     loader.add_command("replay.client", (flows: Flow[]) => this.queued(flows), "Send the requests of flows again, one at a time, as new flows marked as replays; gives the new flows' ids.", "replay.client flows");
-    loader.add_command("replay.client.file", (file) => this.queued(this.read(expandHome(file), "replay.client.file")).said, "Send the requests of a flow file again.", "replay.client.file path");
+    loader.add_command("replay.client.file", (file) => this.queued(this.read(expandHome(file), "replay.client.file")), "Send the requests of a flow file again, as new flows marked as replays; gives the new flows' ids.", "replay.client.file path");
     loader.add_command("replay.client.count", () => this.pending(), "How many requests are waiting to be replayed, the one being sent included.", "replay.client.count");
     loader.add_command(
       "replay.client.stop",

@@ -39,6 +39,8 @@ const unbound: Record<string, OptionValue> = {};
 export interface CommandValues {
   /** The ids of the new flows the replay queues, in order (an addition: mitmproxy's returns None). */
   "replay.client": string[];
+  /** The ids of the new flows the file's replay queues, in order (an addition: mitmproxy's returns None). */
+  "replay.client.file": string[];
   /** The ids of the copies, in order (an addition: mitmproxy's returns None). */
   "view.flows.duplicate": string[];
 }
