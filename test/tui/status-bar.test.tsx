@@ -171,6 +171,29 @@ test("with several listen addresses, the info line gives the filters their room 
   assert.equal(listenText([], 0, 80), "not listening");
 });
 
+// At 80 columns, three addresses (49 columns) and flags of 29 to 33: whether all the addresses fit
+// beside the flags depends on measuring the filter in columns, not UTF-16 units.
+for (const [what, filter, addresses] of [
+  // 4 characters, 8 columns: the flags take 33 columns, so the addresses shrink and the filter stays whole.
+  ["CJK characters, 2 columns each", "日本語の", /\[f:~b 日本語の\] \[modes:3\] +127\.0\.0\.1:48180 \+2$/],
+  // 4 characters, 8 UTF-16 units, 4 columns: the flags take 29 columns, and every address fits.
+  ["characters beyond the BMP, a surrogate pair but 1 column each", "𝐀𝐁𝐂𝐃", /\[f:~b 𝐀𝐁𝐂𝐃\] \[modes:3\] +127\.0\.0\.1:48180, 127\.0\.0\.1:48153, 127\.0\.0\.1:48181$/],
+] as const) {
+  test(`with several listen addresses and a view filter of ${what}, the info line at 80 columns keeps the filter whole and as many addresses as fit`, async () => {
+    const h = await renderConsole({ width: 80 });
+    try {
+      h.engine.emit({ t: "listening", listen: ["127.0.0.1:48180", "127.0.0.1:48153", "127.0.0.1:48181"], modes: ["regular@48180", "regular@48153", "regular@48181"] });
+      await waitForText(h, "[modes:3]");
+      await runAtPrompt(h, `set view_filter ~b ${filter}`);
+      const line = infoLine(await waitForText(h, `~b ${filter.slice(0, 2)}`));
+      assert.match(line, addresses);
+      assert.match(line, /^⇩ \[0\/0\] \[f:/);
+    } finally {
+      h.unmount();
+    }
+  });
+}
+
 test("a view filter of CJK text leaves the listen address whole: the info line is padded by columns, not characters", async () => {
   const h = await renderConsole({ width: 120, height: 20 });
   try {

@@ -198,11 +198,12 @@ function QuickHelpLine({ ctrl, state }: { ctrl: Controller; state: ConsoleState 
 /**
  * Where pryx listens, as much as leaves the flags (the filters that explain a short list) whole:
  * every address when they fit, else the first and how many more (the event log has them all).
+ * `flagsColumns` is the flags' width on the terminal: a CJK filter takes 2 columns a character.
  */
-export function listenText(listen: readonly string[], flagsLength: number, width: number): string {
+export function listenText(listen: readonly string[], flagsColumns: number, width: number): string {
   if (listen.length === 0) return "not listening";
   const all = listen.join(", ");
-  if (listen.length === 1 || flagsLength + 1 + all.length <= width) return all;
+  if (listen.length === 1 || flagsColumns + 1 + columns(all) <= width) return all;
   return `${listen[0]} +${listen.length - 1}`;
 }
 
@@ -211,8 +212,7 @@ export function StatusBar({ ctrl, state, width }: { ctrl: Controller; state: Con
   const counts = useSyncExternalStore(ctrl.store.subscribe, ctrl.store.counts);
   const view = useSyncExternalStore(ctrl.store.subscribe, () => ctrl.store.viewSettings);
   const flagList = statusFlags(state, counts, view, theme.glyphs);
-  const flags = flagList.join(" ");
-  const listen = listenText(state.listen, flags.length, width);
+  const listen = listenText(state.listen, columns(flagList.join(" ")), width);
   const { left, listen: listenShown, room } = infoSides(flagList, listen, width, theme.glyphs.ellipsis);
   const p = state.prompt;
   const o = state.overlay;
