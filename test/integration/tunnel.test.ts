@@ -16,6 +16,7 @@ import type { TCPFlow } from "../../src/engine/flow/tcp.ts";
 import { Response } from "../../src/engine/flow/http.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { hookRecorder } from "../helpers/hook-recorder.ts";
+import { readBytes } from "../helpers/read-bytes.ts";
 
 /** A TCP server that echoes every byte and ends when the client ends. */
 async function startEcho(): Promise<{ port: number; close(): Promise<void> }> {
@@ -35,25 +36,6 @@ async function startEcho(): Promise<{ port: number; close(): Promise<void> }> {
         server.close(() => r());
       }),
   };
-}
-
-/** Reads from `socket` until `n` bytes arrived. */
-function readBytes(socket: net.Socket, n: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let got = 0;
-    const onData = (d: Buffer): void => {
-      chunks.push(d);
-      got += d.length;
-      if (got >= n) {
-        socket.off("data", onData);
-        resolve(Buffer.concat(chunks));
-      }
-    };
-    socket.on("data", onData);
-    socket.once("error", reject);
-    socket.once("close", () => reject(new Error(`closed after ${got} of ${n} bytes`)));
-  });
 }
 
 test("bytes that are neither TLS nor HTTP after CONNECT are relayed raw and recorded as a TCP flow", { timeout: 10_000 }, async (t) => {

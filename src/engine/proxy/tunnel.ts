@@ -594,14 +594,15 @@ export class Tunnel {
   /**
    * byDecryptedBytes' client said nothing after its handshake: its server may speak first (IMAPS,
    * SMTPS, POP3S), as a plain tunnel's may (connectForSilentClient). The server is connected
-   * over TLS, and the first side to speak decides: the server's greeting is relayed as TCP on
-   * that connection, the client's bytes decide as they would have. A server that cannot be
-   * reached leaves it to the client, whose relay then fails with the reason.
+   * over TLS (with connection_strategy=eager, on the connection opened at the CONNECT when it
+   * can serve, else it is closed first), and the first side to speak decides: the server's
+   * greeting is relayed as TCP on that connection, the client's bytes decide as they would have.
+   * A server that cannot be reached leaves it to the client, whose relay then fails with the reason.
    */
   private async connectForSilentTlsClient(decrypted: tls.TLSSocket, client: Client, dest: ConnectionTarget, decide: (first: Buffer) => void): Promise<void> {
-    const server = new Server([dest.host, dest.port]);
-    const socket = await this.openTcp(client, server, dest.scheme === "https").catch(() => undefined);
+    const { server, socket } = (await this.securedAtClientHello(client, dest)) ?? (await this.openForSilentClient(client, dest));
     if (decrypted.destroyed) {
+      this.ctx.eagerServers.drop(client);
       socket?.destroy();
       return clientDisconnected(this.ctx.addons, client);
     }
@@ -610,7 +611,8 @@ export class Tunnel {
       return this.onFirstBytes(decrypted, client, Buffer.alloc(0), decide);
     }
     socket.on("error", () => undefined);
-    // Where relayTcp's connectTcp takes it from, as an eager connection.
+    // Where relayTcp's connectTcp takes it from, as an eager connection (the CONNECT's own, its
+    // TLS done, replaces its entry: the same connection).
     this.ctx.eagerServers.put(client, { server, socket });
     this.firstToSpeak(decrypted, socket, {
       client: decide,
@@ -620,6 +622,30 @@ export class Tunnel {
         void clientDisconnected(this.ctx.addons, client);
       },
     });
+  }
+
+  /**
+   * connection_strategy=eager: the connection opened at the CONNECT, whose TLS began at the
+   * ClientHello with the client's SNI, once its handshake is done. Opening another beside it left
+   * it open, unused, until the server closed it. Its handshake offered HTTP/1.1, whose request it
+   * was begun for: a client that agreed its own protocol (an MQTT broker may require it offered)
+   * has it closed instead, and gets one that offers that protocol; so does a handshake that failed.
+   */
+  private async securedAtClientHello(client: Client, dest: ConnectionTarget): Promise<{ server: Server; socket: net.Socket } | undefined> {
+    const early = this.ctx.eagerServers.peek(client);
+    if (!early) return undefined;
+    const address = early.server.address;
+    const secured = client.alpn === undefined && address?.[0] === dest.host && address[1] === dest.port ? early.secured?.socket : undefined;
+    const socket = await secured?.catch(() => undefined);
+    if (socket) return { server: early.server, socket };
+    this.ctx.eagerServers.drop(client);
+    return undefined;
+  }
+
+  /** A connection to `dest`'s server, over TLS when its scheme is https (no `socket` when it failed, the reason in `server.error`). */
+  private async openForSilentClient(client: Client, dest: ConnectionTarget): Promise<{ server: Server; socket?: net.Socket }> {
+    const server = new Server([dest.host, dest.port]);
+    return { server, socket: await this.openTcp(client, server, dest.scheme === "https").catch(() => undefined) };
   }
 
   /** A raw TCP relay recorded as a TCPFlow with tcp_start, tcp_message, tcp_end or tcp_error; `secure`: TLS to the server. */
