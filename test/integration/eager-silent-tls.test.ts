@@ -93,3 +93,29 @@ test("connection_strategy=eager: a silent TLS client that agreed its own protoco
   imap.end();
   await waitUntil(() => origin.open === 0 || undefined, `every server connection closed with the client (open: ${origin.open})`);
 });
+
+test("connection_strategy=eager: a server that resets the connection pryx secured at the ClientHello, before any request takes it, is no internal error; the request goes on a new connection", { timeout: 15_000 }, async (t) => {
+  const cert = originCertificate();
+  let connections = 0;
+  const raw: net.Socket[] = [];
+  const origin = tls.createServer({ key: cert.keyPem, cert: cert.certPem, ALPNProtocols: ["http/1.1"] }, (s) => {
+    s.on("error", () => undefined);
+    // The first connection, the eager one, is reset once its handshake is done.
+    if (++connections === 1) return void setTimeout(() => raw[0]?.resetAndDestroy(), 20);
+    s.once("data", () => s.end("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nfresh"));
+  });
+  origin.on("connection", (s: net.Socket) => raw.push(s.on("error", () => undefined)));
+  await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+  const proxy = await startProxy({ keepFlows: true, options: { connection_strategy: "eager", ssl_insecure: "true" } });
+  closeAfter(t, proxy, { close: () => new Promise<void>((r) => origin.close(() => r())) });
+
+  const client = await tlsViaProxy(proxy.port, { target: `127.0.0.1:${portOf(origin)}`, servername: "reset.test" });
+  await waitUntil(() => connections === 1 || undefined, "the eager connection");
+  await new Promise((r) => setTimeout(r, 200));
+  client.write("GET / HTTP/1.1\r\nHost: reset.test\r\n\r\n");
+  const chunks: Buffer[] = [];
+  for await (const c of client) chunks.push(c as Buffer);
+  assert.match(Buffer.concat(chunks).toString(), /^HTTP\/1\.1 200 OK[\s\S]*fresh$/);
+  proxy.engine.flush();
+  assert.deepEqual(proxy.logs.filter((l) => /internal error/.test(l.message)).map((l) => l.message), [], "no internal error logged");
+});

@@ -231,6 +231,8 @@ function secureOpened(ctx: ProxyContext, client: Client, { server, socket }: Eag
  * tls_established_server or tls_failed_server hook has run when it settles. tls_start_server
  * runs first, and the handshake sends the SNI and ALPN offers the server has after it.
  */
+const ignoreError = (): void => undefined;
+
 async function startTls(ctx: ProxyContext, client: Client, server: Server, sock: net.Socket, host: string, port: number, offers: string[]): Promise<net.Socket> {
   const hook = (name: "tls_start_server" | "tls_established_server" | "tls_failed_server"): Promise<void> => ctx.addons.trigger(name, new TlsData(server, { client, server }));
   server.alpn_offers = [...offers];
@@ -248,6 +250,10 @@ async function startTls(ctx: ProxyContext, client: Client, server: Server, sock:
     let chain: readonly string[] | undefined;
     t.once("secureConnect", () => {
       t.off("error", onError);
+      // Until its taker listens (after tls_established_server's handlers, or, for an eager
+      // connection, at the first request), a reset is no uncaught error: the socket is destroyed,
+      // which the taker sees.
+      t.on("error", ignoreError);
       server.timestamp_tls_setup = now();
       server.tls = true;
       server.tls_established = true;
