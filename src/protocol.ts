@@ -170,6 +170,12 @@ export interface OptionInfo {
   choices: string[] | undefined;
   /** A list option's entries: `value` joins them with commas, and an entry (a regex) may hold one. */
   items?: string[];
+  /**
+   * The value is a file or directory path (a list option's: each entry is one), which the console
+   * completes as a path; "after=" when entries are written `[name=]path` (certs) and the path
+   * follows the first "=".
+   */
+  paths?: true | "after=";
 }
 
 export interface CommandInfo {

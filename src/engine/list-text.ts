@@ -37,6 +37,17 @@ export function splitList(text: string): string[] {
   return out;
 }
 
+/** Where the entry holding `cursor` starts and ends in `text`, between the commas that separate entries. */
+export function entryAt(text: string, cursor: number): { start: number; end: number } {
+  let start = 0;
+  let end = text.length;
+  scan(text, (i) => {
+    if (i < cursor) start = i + 1;
+    else end = Math.min(end, i);
+  });
+  return { start, end };
+}
+
 export function joinList(entries: readonly string[]): string {
   return entries
     .map((entry) => {

@@ -323,6 +323,7 @@ export class Options {
       help: e.spec.help,
       choices: e.spec.choices ? [...e.spec.choices] : undefined,
       ...(Array.isArray(e.value) ? { items: [...e.value] } : {}),
+      ...(e.spec.paths ? { paths: e.spec.paths } : {}),
     };
   }
 

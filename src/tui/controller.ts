@@ -12,7 +12,8 @@ import type { EngineHandle } from "../engine-client.ts";
 import { FLOOD_BATCH_ROWS, shownAt, type CommandInfo, type EngineEvent, type FlowDetail, type FlowSummary, type LogEntry, type LogLevel, type OptionInfo, type ReadyInfo } from "../protocol.ts";
 import { deleteToArgumentStart, joinArgs, quoteAlways, quoteArg, replaceFocus, signatureParam, tokenize, typedText, wordAt } from "./command-line.ts";
 import { completePath, expandHome } from "./path-complete.ts";
-import { cycleCompletion, firstCompletion, type CompletionCycle, type Completions } from "./tab-complete.ts";
+import { asWholeWord, cycleCompletion, firstCompletion, type CompletionCycle, type Completions } from "./tab-complete.ts";
+import { completeOptionValue } from "./option-complete.ts";
 import { VIEW_NAMES, searchLines, type Line, type LineList, type ViewName } from "./contentviews/index.ts";
 import { DEFAULT_MAX_LINES, bodyCut, tabContent, tabsFor, type Tab, type TabContent, type TabId } from "./detail-lines.ts";
 import { clockTime, flowRowLines, sanitize, wrapColumns } from "./format.ts";
@@ -132,7 +133,7 @@ export interface ListScreen extends ScreenBase {
 export interface OptionEdit {
   readonly name: string;
   readonly line: le.LineState;
-  /** Filter operators being cycled with Tab, as the prompt cycles them. */
+  /** Completions of the value being cycled with Tab, as the prompt cycles them. */
   readonly completion?: CompletionCycle | undefined;
 }
 
@@ -1335,28 +1336,32 @@ export class Controller {
     if (r.kind === "line") this.setOptionEdit({ name: edit.name, line: r.line });
     else if (r.kind === "submit") this.track(this.submitOptionEdit(edit.name, edit.line.value));
     else if (r.kind === "abort") this.cancelOptionEdit();
-    else if (r.kind === "complete") this.completeOptionEdit(edit);
+    else if (r.kind === "complete") this.track(this.completeOptionEdit(edit));
   }
 
   /**
-   * Tab in a filter option's value completes the operator at the cursor as the prompt does: one
-   * that fits is filled in; several are cycled through, listed in the status line. The value is
-   * the option's own text, not a command's argument: nothing in it is quoted.
+   * Tab in an option's value completes it by the option's type as `:set` does (a filter's
+   * operator, a path, a choice, a bool): one that fits is filled in; several are cycled through,
+   * listed in the status line. The value is the option's own text, not a command's argument:
+   * nothing in it is quoted.
    */
-  private completeOptionEdit(edit: OptionEdit): void {
-    if (!this.isFilterOption(edit.name)) return;
+  private async completeOptionEdit(edit: OptionEdit): Promise<void> {
     const asTyped = (candidate: string) => candidate;
     const again = cycleCompletion(edit.line, edit.completion, 1, asTyped);
     if (again) {
       this.setOptionEdit({ name: edit.name, line: again.line, completion: again.cycle });
       return;
     }
-    const ops = completeOperator(edit.line.value, 0, edit.line.cursor);
-    if (!ops || ops.candidates.length === 0) {
-      this.message(ops ? "no filter operator starts so" : "Tab completes a filter operator after ~", "info");
+    const o = this._state.options.get(edit.name);
+    const found = o && (await completeOptionValue(o, edit.line.value, edit.line.cursor));
+    if (!found) {
+      if (o?.type === "filter") this.message("Tab completes a filter operator after ~", "info");
       return;
     }
-    const tab = firstCompletion(edit.line, ops, 1, asTyped);
+    const top = this.top();
+    // A directory read takes a moment: a value typed on or an editor closed meanwhile stays as it is.
+    if (top.kind !== "options" || top.editing?.name !== edit.name || top.editing.line !== edit.line) return;
+    const tab = firstCompletion(edit.line, found, 1, asTyped);
     this.setOptionEdit({ name: edit.name, line: tab.line, completion: tab.cycle });
     if (tab.hint) this.message(tab.hint, "info");
   }
@@ -1530,8 +1535,8 @@ export class Controller {
     } else if (w.index === 0) candidates = startsWith(this.commandList().map((c) => c.name));
     else if (words[0] === "set" && w.index === 2) {
       const o = this._state.options.get(words[1] ?? "");
-      if (o?.type === "bool") candidates = startsWith(["true", "false", "toggle"]);
-      else if (o?.choices) candidates = startsWith(o.choices);
+      const found = o && (await completeOptionValue(o, w.value, w.value.length));
+      if (found) return asWholeWord(w, found);
     } else if (w.value.startsWith("@")) candidates = startsWith(FLOW_SPECS);
     if (candidates.length === 0) {
       try {

@@ -1,6 +1,6 @@
 /**
  * What Tab does to a line being edited, given what may complete the word at the cursor: the `:`
- * prompt and the options screen's in-place editor both complete by it, so that a filter operator
+ * prompt and the options screen's in-place editor both complete by it, so that an option's value
  * completes the same in either (one that fits is filled in, several are cycled through).
  */
 import * as le from "./line-edit.ts";
@@ -16,6 +16,11 @@ export interface Completions {
   paths: boolean;
   /** What the bar lists each candidate as, when not by itself or its last path part (a filter operator's help). */
   labels?: string[];
+  /**
+   * Each candidate is a whole value (an option's, or an entry of a list option's), which nothing
+   * follows: one filled in at the line's end gets no space after it, as a word does.
+   */
+  wholeValue?: boolean;
 }
 
 /**
@@ -46,16 +51,16 @@ export function cycleCompletion(line: le.LineState, cycle: CompletionCycle | und
 
 /**
  * A first Tab on `line`: the one candidate filled in (a space after it at the line's end, not after
- * a directory, so that the next Tab goes on inside it); paths as far as they all agree; else the
+ * a whole value nor a directory, so that the next Tab goes on inside it); paths as far as they all agree; else the
  * first (or, for shift-Tab, last) of several, which the next Tab cycles from. `hint` says what was
  * found: the candidates listed, the one taken's label, or that there is none.
  */
 export function firstCompletion(line: le.LineState, found: Completions, dir: 1 | -1, quote: QuoteCandidate): { line: le.LineState; cycle: CompletionCycle | undefined; hint: string | undefined } {
-  const { start, end, candidates, typed, paths, labels: described } = found;
+  const { start, end, candidates, typed, paths, labels: described, wholeValue } = found;
   if (candidates.length === 0) return { line, cycle: undefined, hint: "no completions" };
   if (candidates.length === 1) {
     const only = candidates[0]!;
-    const atEnd = end >= line.value.length && !(paths && only.endsWith("/"));
+    const atEnd = end >= line.value.length && !wholeValue && !(paths && only.endsWith("/"));
     return { line: le.replaceRange(line, start, end, quote(only) + (atEnd ? " " : "")), cycle: undefined, hint: described?.[0] };
   }
   const labels = described ?? (paths ? candidates.map(lastPathPart) : candidates);
@@ -66,4 +71,16 @@ export function firstCompletion(line: le.LineState, found: Completions, dir: 1 |
   const index = dir === 1 ? 0 : candidates.length - 1;
   const applied = le.replaceRange(line, start, end, quote(candidates[index]!));
   return { line: applied, cycle: { candidates, labels, index, start, applied }, hint };
+}
+
+/**
+ * Completions found in the text of a prompt's word `word` (unquoted, up to the cursor), made
+ * completions of the whole word: the prompt quotes a candidate as one argument, so each carries
+ * the part of the word before what it completes (`a.ts,` before a list's next path).
+ */
+export function asWholeWord(word: { start: number; end: number; value: string }, found: Completions): Completions {
+  const head = word.value.slice(0, found.start);
+  const whole: Completions = { start: word.start, end: word.end, typed: head + found.typed, candidates: found.candidates.map((c) => head + c), paths: found.paths };
+  if (found.labels) whole.labels = found.labels;
+  return whole;
 }
