@@ -189,10 +189,16 @@ export type LogLevel = "error" | "warn" | "info" | "debug" | "alert";
 /** mitmproxy's log levels, most severe first: a verbosity option shows its level and those before it. */
 export const LOG_LEVELS = ["error", "warn", "info", "alert", "debug"] as const satisfies readonly LogLevel[];
 
+/**
+ * How severe each level counts when filtering, as mitmproxy's `log_tier`: alert ranks with info,
+ * because an alert (a save's report) is what the status line sends the user to the event log for.
+ */
+const LOG_TIERS: Readonly<Record<LogLevel, number>> = { error: 0, warn: 1, info: 2, alert: 2, debug: 3 };
+
 /** Whether an entry of `level` shows at `verbosity` (an unknown verbosity shows everything). */
 export function shownAt(level: LogLevel, verbosity: string | undefined): boolean {
-  const most = (LOG_LEVELS as readonly string[]).indexOf(verbosity ?? "info");
-  return most < 0 || LOG_LEVELS.indexOf(level) <= most;
+  const v = verbosity ?? "info";
+  return !Object.hasOwn(LOG_TIERS, v) || LOG_TIERS[level] <= LOG_TIERS[v as LogLevel];
 }
 
 export interface LogEntry {

@@ -271,6 +271,22 @@ test("console_eventlog_verbosity (mitmproxy's option) hides debug lines by defau
   }
 });
 
+test("an alert (a save's report) is in the event log at the default verbosity, where its status line sends the user", async () => {
+  // mitmproxy's log_tier puts alert level with info: `w` reports there, and its long line says "more in event log".
+  const h = await renderConsole({ width: 60 });
+  try {
+    h.engine.log({ ts: 1_700_000_000, level: "alert", msg: "saved 3 flows to /tmp/a.flows in pryx's format (mitmproxy reads a file named .mitm)" });
+    assert.match(await waitForText(h, "(more in event log)"), /saved 3 flows/);
+    await press(h, "E");
+    const f = await waitForText(h, /Events +1 entr/);
+    assert.match(f, /alert +saved 3 flows/);
+    await runAtPrompt(h, "set console_eventlog_verbosity warn");
+    assert.ok(await until(() => !h.lastFrame().includes("saved 3 flows")), h.lastFrame());
+  } finally {
+    h.unmount();
+  }
+});
+
 test("E shows the event log, newest last; errors flash in the status bar", async () => {
   const h = await renderConsole();
   try {
