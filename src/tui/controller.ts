@@ -39,7 +39,7 @@ import { MOUSE_OFF, MOUSE_ON, NO_TERMINAL, RESET_COLOURS, terminalColours, type 
 import { paletteGround } from "./palettes.ts";
 import type { MouseReport } from "./mouse.ts";
 import { conciseError } from "./errors.ts";
-import { osc52 } from "./clipboard.ts";
+import { copyToClipboard } from "./clipboard.ts";
 import { WholeBodies } from "./render/whole-bodies.ts";
 import type { BodyRendering } from "./render/body-renderer.ts";
 import { FILTER_HELP } from "../engine/filter/operators.ts";
@@ -288,7 +288,7 @@ export interface ControllerOptions {
   writeEscape?: (escape: string) => void;
   /** Stops pryx as a shell job (Ctrl-Z), returning when it is continued (`fg`); without one, console.suspend says it cannot. */
   stopJob?: () => void;
-  /** Where $EDITOR and friends are read from. */
+  /** Where $EDITOR and friends are read from, and $TMUX (a copy goes through tmux inside it). */
   env?: NodeJS.ProcessEnv;
   /** The prompt's history; by default one kept for the session only. */
   history?: CommandHistory;
@@ -357,6 +357,8 @@ export class Controller {
   private readonly heldKeys: KeyPress[] = [];
 
   private readonly writeEscape: (escape: string) => void;
+  /** Where $EDITOR is read from, and $TMUX, which decides how a copy reaches the clipboard. */
+  private readonly env: NodeJS.ProcessEnv;
 
   constructor(o: ControllerOptions) {
     this.engine = o.engine;
@@ -369,7 +371,8 @@ export class Controller {
     this.confdir = o.ready.confdir;
     this.terminal = o.terminal ?? NO_TERMINAL;
     this.stopJob = o.stopJob;
-    this.editor = new FlowEditor(this.editHost(this.terminal, o.env ?? process.env));
+    this.env = o.env ?? process.env;
+    this.editor = new FlowEditor(this.editHost(this.terminal, this.env));
     this.wholeBodies = new WholeBodies(
       () => this.linesCutoff(),
       FULL_BODY_LIMIT,
@@ -2250,8 +2253,8 @@ export class Controller {
     // The clipboard is the user's terminal (OSC 52), which only the console can write to.
     const toClipboard = async (engineLine: string, focus: string | undefined): Promise<string> => {
       const text = (await this.engine.request({ op: "command", line: replaceFocus(engineLine, focus) })) ?? "";
-      this.writeEscape(osc52(text));
-      return `copied ${Buffer.byteLength(text)} bytes to the clipboard`;
+      const where = await copyToClipboard(text, this.env, this.writeEscape);
+      return `copied ${Buffer.byteLength(text)} bytes to ${where}`;
     };
     add("console.layout.options", "console.layout.options", "The console's layouts", () => [...LAYOUTS]);
     add("console.panes.next", "console.panes.next", "Focus the next layout pane", () => this.switchPane());

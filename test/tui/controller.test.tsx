@@ -338,7 +338,8 @@ test("events buffered before the console started are applied first", () => {
 test("ctrl l then Enter copies cuts to the terminal's clipboard with OSC 52; export.clip the same; too big is refused with advice", async () => {
   const { renderConsole, press, waitForText, KEY } = await import("./helpers/tui.tsx");
   const escapes: string[] = [];
-  const h = await renderConsole({ writeEscape: (e) => escapes.push(e) });
+  // Outside tmux, even when the tests run inside it: there the copy goes through tmux (clipboard-tmux.test.tsx).
+  const h = await renderConsole({ env: { ...process.env, TMUX: undefined }, writeEscape: (e) => escapes.push(e) });
   try {
     const [flow] = makeFlows(1);
     h.engine.add([flow!]);
