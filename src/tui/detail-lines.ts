@@ -8,7 +8,7 @@ import type { MessageSchema, SchemaFor } from "../proto-definitions.ts";
 import type { CertificateDetail, ConnectionDetail, FlowDetail, FlowSummary, MessageDetail } from "../protocol.ts";
 import type { HeaderField } from "../engine/flow/headers.ts";
 import { DEFAULT_MAX_LINES, JoinedLines, renderContent, type Line, type LineList, type RenderOptions, type ViewName, type ViewResult } from "./contentviews/index.ts";
-import { fullTime, humanDuration, humanSize, type Glyphs } from "./format.ts";
+import { fullTime, humanDuration, humanSize, sanitize, type Glyphs } from "./format.ts";
 import { decodeUrlencoded } from "../urlencoded.ts";
 import { shownReason } from "../engine/flow/reason.ts";
 
@@ -299,7 +299,9 @@ function detailTab(d: FlowDetail): Line[] {
   ]) {
     if (l) out.push(l);
   }
-  if (s.comment) out.push([{ text: "  Comment: ", style: "key" }, { text: escapeAscii(s.comment) }]);
+  // The user's own words, in their own script (mitmproxy shows them as they are): only what would
+  // move the cursor or hide text is escaped, not everything past ASCII as in a peer's header.
+  if (s.comment) out.push([{ text: "  Comment: ", style: "key" }, { text: sanitize(s.comment) }]);
   out.push([]);
   if (d.metadata?.length) {
     out.push([{ text: "Metadata:", style: "heading" }]);

@@ -399,6 +399,17 @@ test("the Detail tab summarizes the server's certificate as mitmproxy does, and 
   }
 });
 
+test("the Detail tab shows a comment as written, as mitmproxy does, with only its control characters escaped", async () => {
+  const h = await renderConsole();
+  try {
+    const f = makeFlow({ seq: 1, comment: "ログイン失敗 ✓ naïve\x1b[2J" });
+    const fr = await openThirdTab(h, f, makeDetail(f), "User-Agent");
+    assert.match(fr, /Comment: ログイン失敗 ✓ naïve\\x1b\[2J/);
+  } finally {
+    h.unmount();
+  }
+});
+
 test("the Detail tab shows a client's certificate (request_client_cert) under the client connection", async () => {
   const { certPem } = selfSignedCert("pryx test client", [], ["client.test"]);
   const h = await renderConsole();
