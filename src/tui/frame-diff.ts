@@ -31,6 +31,14 @@ const SHOW_CURSOR = "\x1b[?25h";
 const CLEAR_SCREEN = "\x1b[2J\x1b[3J\x1b[H";
 const ERASE_ROW = "\x1b[2K";
 const ERASE_BELOW = "\x1b[J";
+/**
+ * Autowrap (DECAWM) off while a frame is drawn, on after it. Ink's first frame after the terminal
+ * narrows is laid out for the old width: wrapped, its rows spilled onto the next ones and its bottom
+ * row scrolled the screen up, so that the rows the diff then kept were not where it thought.
+ * Clipped, each row stays on its own.
+ */
+const NO_WRAP = "\x1b[?7l";
+const WRAP = "\x1b[?7h";
 const at = (row: number): string => `\x1b[${row};1H`;
 
 export class FrameDiffOutput extends EventEmitter {
@@ -104,11 +112,11 @@ export class FrameDiffOutput extends EventEmitter {
       if (!before || before[i] !== row) out += at(i + 1) + ERASE_ROW + row;
     }
     // Where Ink leaves the cursor: below its frame, or on its last row when it fills the screen.
-    if (!belowFrame) return out + at(rows.length);
+    if (!belowFrame) return NO_WRAP + out + at(rows.length) + WRAP;
     out += at(rows.length + 1);
     // Rows of a taller frame before go.
     if (!before || before.length > rows.length) out += ERASE_BELOW;
-    return out;
+    return NO_WRAP + out + WRAP;
   }
 
   private readonly onResize = (): void => {

@@ -141,6 +141,22 @@ test("frames as tall as the terminal (Ink clears the screen before each) are dif
   assert.equal(t.screen.text()[3], "THREE");
 });
 
+test("after the terminal narrows, a frame still as wide as before (Ink's first, laid out before the resize) does not scroll the screen", () => {
+  const t = new Terminal();
+  const screen = new VtScreen(10, 40, true);
+  t.write = (s: string, cb?: () => void) => (t.writes.push(s), screen.feed(s), cb?.(), true);
+  const out = new FrameDiffOutput(t);
+  const frame = (width: number, tag: string) => Array.from({ length: 10 }, (_, i) => (i === 1 ? "tabs" : `${tag}${i}`.padEnd(width, "-")));
+  out.write(inkFrame(0, frame(40, "a")).slice(0, -1));
+  // As tmux narrows a window: rows cut, nothing reflowed; then Ink draws its old tree, then the new one.
+  t.columns = 30;
+  screen.shrink(30);
+  t.emit("resize");
+  out.write(inkFrame(10, frame(40, "a")).slice(0, -1));
+  out.write(inkFrame(10, frame(30, "b")).slice(0, -1));
+  assert.deepEqual(screen.text(), frame(30, "b"));
+});
+
 test("a row rewrite (ASCII for a terminal without UTF-8) applies to every row before it is compared and written", () => {
   const t = new Terminal();
   const out = new FrameDiffOutput(t, (row) => row.replaceAll("…", "~"));
