@@ -28,6 +28,16 @@ export interface CommandSpec {
 export class CommandError extends Error {}
 
 /**
+ * A write that failed, said as what was being saved where. Node's own message names neither
+ * ("EISDIR: illegal operation on a directory, open '…'"), and in the status line it read as
+ * though the command itself were broken. Its trailing "open '<file>'" goes: the file is named first.
+ */
+export function cannotWrite(what: string, file: string, err: unknown): CommandError {
+  const reason = (err as Error).message.replace(/, \w+ '[^']*'$/, "");
+  return new CommandError(`cannot ${what} to ${file}: ${reason}`);
+}
+
+/**
  * A command's result that reads one way on a command line (the status bar: "replaying 2 flows")
  * and is a value to an addon's `commands.call` (the ids of those flows).
  */

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { CommandRegistry } from "./commands.ts";
-import { CommandError, flowObjects } from "./commands.ts";
+import { CommandError, cannotWrite, flowObjects } from "./commands.ts";
 import { OptionError, type Options } from "./options.ts";
 import { readOptionsFile, saveOptionsFile } from "./options-file.ts";
 import { expandHome } from "../home-path.ts";
@@ -127,8 +127,12 @@ export function registerExtraCommands(
       const data = cutData(store, spec, cuts);
       const append = target.startsWith("+");
       const file = append ? target.slice(1) : target;
-      if (append) fs.appendFileSync(file, data);
-      else fs.writeFileSync(file, data);
+      try {
+        if (append) fs.appendFileSync(file, data);
+        else fs.writeFileSync(file, data);
+      } catch (err) {
+        throw cannotWrite("save", file, err);
+      }
       return `saved ${data.length} bytes to ${file}`;
     },
   });

@@ -5,7 +5,7 @@ import { formatNote, leftOutReason } from "./flow-file-format.ts";
 import { savePath } from "./save-path.ts";
 import { EXPORT_FORMATS, exportFlow, type ExportFormat } from "./flow/export.ts";
 import { toHar } from "./flow/har.ts";
-import { Answer, CommandError, givenFlows } from "./commands.ts";
+import { Answer, CommandError, cannotWrite, givenFlows } from "./commands.ts";
 import type { FlowPredicate, FlowStore } from "./store.ts";
 import type { Flow } from "./flow/flow.ts";
 import { HTTPFlow } from "./flow/http.ts";
@@ -334,7 +334,11 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
     const flows = resolveToRead(store, specArg(args, command));
     const file = args[1];
     if (!file) throw new CommandError(`${command} needs a path`);
-    fs.writeFileSync(file, toHar(flows));
+    try {
+      fs.writeFileSync(file, toHar(flows));
+    } catch (err) {
+      throw cannotWrite("save flows", file, err);
+    }
     // HAR holds HTTP (and WebSocket) flows only; the others are said to be left out, not counted in.
     const http = flows.filter((f) => f instanceof HTTPFlow).length;
     const other = flows.length - http;
@@ -353,7 +357,9 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       const ids = flowIdsArg(args, "save.file");
       if (!spec) throw new CommandError("save.file needs a path");
       const { file, append, format } = savePath(spec);
-      const { written, leftOut } = await writeFlowFile(file, append, format, ids, (id) => store.readOnce(id));
+      const { written, leftOut } = await writeFlowFile(file, append, format, ids, (id) => store.readOnce(id)).catch((err: unknown) => {
+        throw cannotWrite("save flows", file, err);
+      });
       const said = `${counted("saved", written)} to ${file}${formatNote(file, format)}${leftOut.length ? `; left out ${leftOut.length}: ${leftOutReason(leftOut)}` : ""}`;
       deps.log.write("alert", said);
       return said;
@@ -430,7 +436,11 @@ export function registerFlowCommands(commands: CommandRegistry, deps: FlowComman
       // header byte above 0x7f would become two.
       // A raw export is the message itself, with nothing after it (as mitmproxy's); a command ends its line.
       const raw = format.startsWith("raw");
-      fs.writeFileSync(file, `${texts.join("\n\n")}${raw ? "" : "\n"}`, raw ? "latin1" : "utf8");
+      try {
+        fs.writeFileSync(file, `${texts.join("\n\n")}${raw ? "" : "\n"}`, raw ? "latin1" : "utf8");
+      } catch (err) {
+        throw cannotWrite("export", file, err);
+      }
       const notHttp = named.length - flows.length;
       const why = [failed ? `${failed} with nothing to export as ${format}` : "", notHttp ? `${notHttp} not HTTP` : ""].filter(Boolean);
       return `${counted("exported", texts.length)} as ${format} to ${file}${why.length ? `; ${failed + notHttp} left out (${why.join(", ")})` : ""}`;

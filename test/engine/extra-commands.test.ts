@@ -263,6 +263,19 @@ test("save.file makes missing directories as mitmproxy does; a place nothing can
   await assert.rejects(run(e, "save.file @all /proc/nonexistent-pryx-dir/flows.pryx"), /cannot save flows to \/proc\/nonexistent-pryx-dir\/flows\.pryx: ENOENT/);
 });
 
+test("a file that cannot be written (a directory's name given) is an error that says what was being saved where, for w, export, HAR and cut.save", async () => {
+  const e = engine();
+  await run(e, "view.flows.create get http://api.test/s");
+  const dir = tempDir("pryx-save-unwritable-");
+  const taken = path.join(dir, "taken.har");
+  fs.mkdirSync(taken);
+  await assert.rejects(run(e, `save.file @all ${dir}`), new RegExp(`cannot save flows to ${dir}: EISDIR`));
+  await assert.rejects(run(e, `save.file @all ${taken}`), new RegExp(`cannot save flows to ${taken}: EISDIR`));
+  await assert.rejects(run(e, `export.file curl @all ${dir}`), new RegExp(`cannot export to ${dir}: EISDIR`));
+  await assert.rejects(run(e, `cut.save @all request.url ${dir}`), new RegExp(`cannot save to ${dir}: EISDIR`));
+  await assert.rejects(run(e, `cut.save @all request.url +${dir}`), new RegExp(`cannot save to ${dir}: EISDIR`));
+});
+
 test("export of a TCP flow says only HTTP flows export; save.har counts what it wrote and says what it left out", async () => {
   const { TCPFlow } = await import("../../src/engine/flow/tcp.ts");
   const { Client, Server } = await import("../../src/engine/flow/connection.ts");
