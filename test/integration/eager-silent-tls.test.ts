@@ -117,5 +117,5 @@ test("connection_strategy=eager: a server that resets the connection pryx secure
   for await (const c of client) chunks.push(c as Buffer);
   assert.match(Buffer.concat(chunks).toString(), /^HTTP\/1\.1 200 OK[\s\S]*fresh$/);
   proxy.engine.flush();
-  assert.deepEqual(proxy.logs.filter((l) => /internal error/.test(l.message)).map((l) => l.message), [], "no internal error logged");
+  assert.deepEqual(proxy.logs.filter((l) => /internal error/.test(l.msg)).map((l) => l.msg), [], "no internal error logged");
 });
