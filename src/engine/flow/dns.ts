@@ -88,6 +88,9 @@ function lendReadings(list: Answer[]): (Answer & RecordReadings)[] {
 
 /** A record for answers, with mitmproxy's field names (`class_`, data as text or packed address bytes). */
 export class ResourceRecord implements RecordReadings {
+  /** mitmproxy's: the TTL a record gets when none is given (its dns-simple example names it). */
+  static readonly DEFAULT_TTL = 60;
+
   declare readonly ipv4_address: string | undefined;
   declare readonly ipv6_address: string | undefined;
   declare readonly domain_name: string | undefined;
@@ -103,32 +106,32 @@ export class ResourceRecord implements RecordReadings {
     this.name = init.name;
     this.type = init.type;
     this.class_ = init.class_ ?? "IN";
-    this.ttl = init.ttl ?? 60;
+    this.ttl = init.ttl ?? ResourceRecord.DEFAULT_TTL;
     this.data = typeof init.data === "string" ? init.data : Buffer.from(init.data);
   }
 
   /** mitmproxy's constructors by type: `ResourceRecord.A("app.test", "10.0.0.1")`. */
-  static A(name: string, ip: string, ttl = 60): ResourceRecord {
+  static A(name: string, ip: string, ttl = ResourceRecord.DEFAULT_TTL): ResourceRecord {
     return new ResourceRecord({ name, type: "A", ttl, data: ip });
   }
 
-  static AAAA(name: string, ip: string, ttl = 60): ResourceRecord {
+  static AAAA(name: string, ip: string, ttl = ResourceRecord.DEFAULT_TTL): ResourceRecord {
     return new ResourceRecord({ name, type: "AAAA", ttl, data: ip });
   }
 
-  static CNAME(alias: string, canonical: string, ttl = 60): ResourceRecord {
+  static CNAME(alias: string, canonical: string, ttl = ResourceRecord.DEFAULT_TTL): ResourceRecord {
     return new ResourceRecord({ name: alias, type: "CNAME", ttl, data: canonical });
   }
 
-  static PTR(inaddr: string, ptr: string, ttl = 60): ResourceRecord {
+  static PTR(inaddr: string, ptr: string, ttl = ResourceRecord.DEFAULT_TTL): ResourceRecord {
     return new ResourceRecord({ name: inaddr, type: "PTR", ttl, data: ptr });
   }
 
-  static NS(name: string, nsdname: string, ttl = 60): ResourceRecord {
+  static NS(name: string, nsdname: string, ttl = ResourceRecord.DEFAULT_TTL): ResourceRecord {
     return new ResourceRecord({ name, type: "NS", ttl, data: nsdname });
   }
 
-  static TXT(name: string, text: string, ttl = 60): ResourceRecord {
+  static TXT(name: string, text: string, ttl = ResourceRecord.DEFAULT_TTL): ResourceRecord {
     return new ResourceRecord({ name, type: "TXT", ttl, data: text });
   }
 

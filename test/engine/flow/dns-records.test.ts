@@ -41,3 +41,9 @@ test("records keep being the objects the message encodes: one appended is sent, 
   assert.equal(String(ResourceRecord.A("made.test", "10.1.2.3")), "10.1.2.3");
   assert.equal(ResourceRecord.CNAME("a.test", "b.test").domain_name, "b.test");
 });
+
+test("ResourceRecord.DEFAULT_TTL is mitmproxy's 60, the TTL of a record made without one", () => {
+  assert.equal(ResourceRecord.DEFAULT_TTL, 60);
+  assert.equal(new ResourceRecord({ name: "app.test", type: "AAAA", data: "::1" }).ttl, 60);
+  assert.equal(ResourceRecord.A("app.test", "10.0.0.1").ttl, 60);
+});
