@@ -370,7 +370,7 @@ async function runConsoleCommand(argv: CommonArgs): Promise<void> {
 function yamlDefault(o: OptionInfo): string {
   if (o.type === "bool" || o.type === "int") return o.default;
   if (o.type === "str[]") return o.default === "" ? "[]" : `[${o.default}]`;
-  if (o.type === "optional str" && o.default === "") return "null";
+  if ((o.type === "optional str" || o.type === "optional int") && o.default === "") return "null";
   return JSON.stringify(o.default);
 }
 

@@ -158,7 +158,7 @@ export interface FlowDetail {
   metadata?: [string, string][];
 }
 
-export type OptionType = "bool" | "int" | "str" | "optional str" | "str[]" | "filter" | "choice";
+export type OptionType = "bool" | "int" | "optional int" | "str" | "optional str" | "str[]" | "filter" | "choice";
 
 export interface OptionInfo {
   name: string;

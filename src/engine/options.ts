@@ -37,6 +37,7 @@ interface Entry {
 const EXPECTS: Record<OptionType, string> = {
   bool: "true or false (or toggle)",
   int: "an integer",
+  "optional int": "an integer (empty for none)",
   str: "a string",
   "optional str": "a string (empty for none)",
   "str[]": "a comma-separated list (a comma inside (), [], {} or quotes, or written \\,, stays in its entry; a text the option takes whole is one entry)",
@@ -362,6 +363,10 @@ export class Options {
         if (!/^-?\d+$/.test(text)) fail();
         v = Number(text);
         break;
+      case "optional int":
+        if (text !== "" && !/^-?\d+$/.test(text)) fail();
+        v = text === "" ? undefined : Number(text);
+        break;
       case "str":
         v = raw;
         break;
@@ -396,7 +401,7 @@ export class Options {
       if (spec.type === "str[]") throw new OptionError(`option ${spec.name}: ${why}`);
       // Any text is a string: a string's refusal is about what it says ("expects a string" misled), and names what was typed.
       // A number out of range is as much a number as any: what it says is its range, not "expects an integer".
-      if (spec.type === "str" || spec.type === "optional str" || spec.type === "int") throw new OptionError(`option ${spec.name}: ${why}${why.includes(raw) ? "" : ` (given ${JSON.stringify(raw)})`}`);
+      if (spec.type === "str" || spec.type === "optional str" || spec.type === "int" || spec.type === "optional int") throw new OptionError(`option ${spec.name}: ${why}${why.includes(raw) ? "" : ` (given ${JSON.stringify(raw)})`}`);
       throw expectation(spec, JSON.stringify(raw), (err as Error).message);
     }
     return v;
@@ -430,21 +435,29 @@ export function boolText(text: string): boolean | undefined {
   return undefined;
 }
 
+function fitsType(spec: OptionSpec<OptionValue>, v: unknown): boolean {
+  switch (spec.type) {
+    case "bool":
+      return typeof v === "boolean";
+    case "int":
+      return Number.isInteger(v);
+    case "optional int":
+      return v === undefined || Number.isInteger(v);
+    case "str":
+      return typeof v === "string";
+    case "optional str":
+    case "filter":
+      return v === undefined || typeof v === "string";
+    case "str[]":
+      return Array.isArray(v) && v.every((s) => typeof s === "string");
+    case "choice":
+      return typeof v === "string" && (spec.choices ?? []).includes(v);
+  }
+}
+
 /** Why a value set from code does not fit the option's type (the value and its type), or undefined when it does. */
 function typeMismatch(spec: OptionSpec<OptionValue>, v: unknown): string | undefined {
-  const fits =
-    spec.type === "bool"
-      ? typeof v === "boolean"
-      : spec.type === "int"
-        ? Number.isInteger(v)
-        : spec.type === "str"
-          ? typeof v === "string"
-          : spec.type === "optional str" || spec.type === "filter"
-            ? v === undefined || typeof v === "string"
-            : spec.type === "str[]"
-              ? Array.isArray(v) && v.every((s) => typeof s === "string")
-              : typeof v === "string" && (spec.choices ?? []).includes(v);
-  if (fits) return undefined;
+  if (fitsType(spec, v)) return undefined;
   const shown = typeof v === "string" ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map((x) => JSON.stringify(x)).join(", ")}]` : String(v);
   return `${shown} (${v === null ? "null" : Array.isArray(v) ? "array" : typeof v})`;
 }

@@ -337,3 +337,20 @@ test("reset() goes back to the start-up values markStarted took; one named reset
   o.reset();
   assert.equal(o.get("tag"), 3);
 });
+
+test("an optional int (mitmproxy's Optional[int]) is a number or none: empty text is none, other text is refused, from code undefined or an integer", () => {
+  const o = new Options();
+  o.add({ name: "addheader", type: "optional int", default: undefined, help: "" });
+  assert.equal(o.get("addheader"), undefined);
+  o.setText("addheader", "42");
+  assert.equal(o.get("addheader"), 42);
+  throwsOption(() => o.setText("addheader", "4x"), /^option addheader expects an integer \(empty for none\), got "4x"$/);
+  o.setText("addheader", "");
+  assert.equal(o.get("addheader"), undefined);
+  const view = o.view(true);
+  view["addheader"] = 7;
+  assert.equal(o.get("addheader"), 7);
+  throwsOption(() => (view["addheader"] = "7"), /^option addheader expects an integer \(empty for none\), got "7" \(string\)$/);
+  view["addheader"] = undefined;
+  assert.equal(o.get("addheader"), undefined);
+});

@@ -2,10 +2,10 @@ import type { Options, OptionSpec, OptionValue } from "../options.ts";
 import { CommandError, type CommandRegistry } from "../commands.ts";
 import type { OptionType } from "../../protocol.ts";
 
-type TypeName = "bool" | "int" | "str" | "optional str" | "str[]" | "filter" | "choice";
+type TypeName = "bool" | "int" | "optional int" | "str" | "optional str" | "str[]" | "filter" | "choice";
 
 const TYPE_OF: Record<string, OptionType> = {
-  bool: "bool", boolean: "bool", int: "int", number: "int", str: "str", string: "str",
+  bool: "bool", boolean: "bool", int: "int", number: "int", "optional int": "optional int", str: "str", string: "str",
   "optional str": "optional str", "str[]": "str[]", filter: "filter", choice: "choice",
 };
 
@@ -62,7 +62,8 @@ export class Loader {
 
   /**
    * mitmproxy's signature: add_option(name, typespec, default, help, choices?).
-   * typespec is a type name: "bool", "int", "str", "optional str", "str[]", "filter" or "choice".
+   * typespec is a type name: "bool", "int", "optional int" (mitmproxy's `Optional[int]`), "str",
+   * "optional str", "str[]", "filter" or "choice".
    * `extra` is pryx's: `validate` checks a parsed value and throws with the reason (the error
    * names the option); `paths` marks file paths, whose `~` is the home directory.
    */

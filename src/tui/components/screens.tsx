@@ -82,7 +82,7 @@ export function OptionsView({ screen, options, width, height, bodyRows }: { scre
               <Text wrap="truncate-end" bold={isFocus}>
                 <Text color={paint(theme, isFocus ? "cyan" : undefined)}>{isFocus ? ">>" : "  "}</Text>
                 <Text color={paint(theme, changed ? "yellow" : undefined)}>{padEnd(o.name, nameW, theme.glyphs.ellipsis) + "  "}</Text>
-                {editing ? <EditingText line={editing.line} width={valueW} /> : <Text>{padEnd(sanitize(o.value) || (o.type === "optional str" || o.type === "filter" ? "(none)" : ""), valueW, theme.glyphs.ellipsis)}</Text>}
+                {editing ? <EditingText line={editing.line} width={valueW} /> : <Text>{padEnd(sanitize(o.value) || (o.type === "optional str" || o.type === "optional int" || o.type === "filter" ? "(none)" : ""), valueW, theme.glyphs.ellipsis)}</Text>}
                 {editing ? null : <Text dimColor>{"  " + o.type}</Text>}
               </Text>
             </Box>
