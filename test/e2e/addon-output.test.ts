@@ -32,3 +32,16 @@ test("in the console, what an addon prints goes to the event log, a line an entr
   await waitUntil(() => (printed().length >= 4 ? true : undefined), "the printed lines in the event log", 10_000);
   assert.deepEqual(printed(), ["info counter: 3 flows", "error it broke", "info half a line", "info second"]);
 });
+
+test("pryx dump shows what an addon logs with ctx.log, a flow as its repr (mitmproxy's filter-flows example logs one), and goes on", { timeout: 30_000 }, async (t) => {
+  const { dump, origin, scratch } = await import("../helpers/dump-e2e.ts");
+  const { viaProxy } = await import("../helpers/origin.ts");
+  const script = path.join(scratch(t), "log-flow.mjs");
+  fs.writeFileSync(script, `import { ctx } from "pryx";\nexport function response(flow) {\n  ctx.log.info("Flow matches filter:");\n  ctx.log.info(flow);\n  ctx.log.warn({ seen: 1 });\n}\n`);
+  const server = await origin(t);
+  const pryx = await dump(t, ["-s", script]);
+  for (const p of ["/a", "/b"]) assert.equal((await viaProxy(pryx.port, `http://127.0.0.1:${server.port}${p}`)).body.toString(), "hello");
+  await pryx.waitStdout(/GET http:\/\/127\.0\.0\.1:\d+\/b << 200/);
+  assert.match(pryx.stderr(), /\[info\] Flow matches filter:\n\[info\] <HTTPFlow\n +request = Request\(GET 127\.0\.0\.1:\d+\/a\)\n +response = Response\(200, unknown content type, 5b\)>\n\[warn\] \{ seen: 1 \}\n/);
+  assert.equal(pryx.proc.exitCode, null, "still running");
+});

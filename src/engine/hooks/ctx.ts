@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import type { Options, OptionValue } from "../options.ts";
 import type { Log } from "../log.ts";
 import type { LogLevel } from "../../protocol.ts";
@@ -31,6 +32,10 @@ const addons = new Proxy({} as Record<string, object | undefined> & { get(name: 
 });
 
 const unbound: Record<string, OptionValue> = {};
+
+function logText(msg: unknown): string {
+  return typeof msg === "string" ? msg : inspect(msg);
+}
 
 /**
  * What `ctx.master.commands.call` gives back for the commands whose value an addon uses; any
@@ -80,13 +85,17 @@ export const ctx = {
   get options(): Record<string, OptionValue> {
     return boundOptions ? boundOptions.view(true) : unbound;
   },
-  /** `ctx.log.info(msg)`…, and `ctx.log(msg, level)` as mitmproxy's Log is called too. */
-  log: Object.assign((msg: string, level: LogLevel = "info") => void boundLog?.write(level, msg), {
-    debug: (msg: string) => boundLog?.debug(msg),
-    info: (msg: string) => boundLog?.info(msg),
-    warn: (msg: string) => boundLog?.warn(msg),
-    error: (msg: string) => boundLog?.error(msg),
-    alert: (msg: string) => boundLog?.write("alert", msg),
+  /**
+   * `ctx.log.info(msg)`…, and `ctx.log(msg, level)` as mitmproxy's Log is called too. Anything
+   * may be logged, as in mitmproxy (its filter-flows example logs a flow): shown as console.log
+   * shows it, since the event log and dump take text.
+   */
+  log: Object.assign((msg: unknown, level: LogLevel = "info") => void boundLog?.write(level, logText(msg)), {
+    debug: (msg: unknown) => boundLog?.debug(logText(msg)),
+    info: (msg: unknown) => boundLog?.info(logText(msg)),
+    warn: (msg: unknown) => boundLog?.warn(logText(msg)),
+    error: (msg: unknown) => boundLog?.error(logText(msg)),
+    alert: (msg: unknown) => boundLog?.write("alert", logText(msg)),
   }),
   /** mitmproxy's `ctx.master.commands.call(name, *args)`, for scripts ported as they are. */
   master: {
