@@ -67,9 +67,12 @@ export function formatFlowLine(f: FlowSummary): string {
   // from server replay "[replay]" before it.
   const requestReplay = f.replay === "request";
   const responseReplay = f.replay === "response" && f.status !== undefined ? "[replay] " : "";
-  const outcome = f.error !== undefined ? `<< error: ${f.error}` : f.status !== undefined ? `${responseReplay}<< ${status}` : "<<";
+  const answered = f.status !== undefined ? `${responseReplay}<< ${status}` : undefined;
+  // A response that came before the flow failed (its body cut short, the client gone mid-download)
+  // keeps its status ahead of the error, as mitmdump prints both: the server did answer.
+  const outcome = f.error !== undefined ? [answered, `<< error: ${f.error}`] : [answered ?? "<<"];
   const size = f.type === "http" ? (contentMissing(f) ? "(content missing)" : formatSize(f.respSize)) : dns ? "" : formatSize(f.reqSize);
-  return [requestReplay ? "[replay]" : f.client, what, outcome, size, formatDuration(f.duration)].filter(Boolean).join(" ");
+  return [requestReplay ? "[replay]" : f.client, what, ...outcome, size, formatDuration(f.duration)].filter(Boolean).join(" ");
 }
 
 /**

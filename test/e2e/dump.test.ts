@@ -54,6 +54,24 @@ test("a request head pryx refuses (both Content-Length and Transfer-Encoding) is
   assert.equal(p.stdoutLines().length, 2);
 });
 
+test("a flow that failed after its response came (a body cut short by the server) keeps the status on its line before the error, as mitmdump prints both", { timeout: 30_000 }, async (t) => {
+  const o = await startHttpOrigin((req, res) => {
+    if (req.url === "/cut") {
+      res.writeHead(200, { "Content-Length": "100" }).write("only ten b");
+      setTimeout(() => req.socket.destroy(), 50);
+    } else res.end("hello");
+  });
+  t.after(() => o.close());
+  const p = await dump(t, []);
+  const base = `http://127.0.0.1:${o.port}`;
+  await viaProxy(p.port, `${base}/cut`).catch(() => undefined);
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ GET ${base}/cut << 200 OK << error: server 127\\.0\\.0\\.1:${o.port} closed the connection before the response was complete$`, "m"));
+  // A server that never answered still has only its error.
+  const dead = await deadPort();
+  await viaProxy(p.port, `http://127.0.0.1:${dead}/gone`);
+  await p.waitStdout(new RegExp(`^127\\.0\\.0\\.1:\\d+ GET http://127\\.0\\.0\\.1:${dead}/gone << error: cannot connect`, "m"));
+});
+
 test("the line names both HTTP versions where client and server spoke different ones, as mitmdump: curl -0 to an HTTP/1.1 server, curl --http2 to an HTTP/1.1-only one", { timeout: 30_000, skip: hasCurl ? false : "no curl" }, async (t) => {
   const o = await origin(t);
   const tlsOrigin = await startTlsOrigin((_req, res) => res.end("h1 only"), "h1");
