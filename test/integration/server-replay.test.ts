@@ -144,6 +144,8 @@ test("mitmproxy's deprecated server_replay_nopop and server_replay_kill_extra st
   assert.equal(served(), 1);
   await proxy.waitLog(/server_replay_nopop is deprecated: use server_replay_reuse/);
   await proxy.waitLog(/server_replay_kill_extra is deprecated: use server_replay_extra=kill/);
+  // The flow's error only says "Connection killed."; the log says why, as mitmproxy's does.
+  await proxy.waitLog(new RegExp(`server_playback: killed non-replay request ${base}/other$`));
 });
 
 test("server_replay_ignore_payload_params: a urlencoded or multipart POST matches its recording whatever the named fields hold", { timeout: 20_000 }, async (t) => {

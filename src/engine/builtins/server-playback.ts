@@ -182,7 +182,10 @@ export class ServerPlaybackAddon {
       return;
     }
     const extra = this.options.server_replay_kill_extra ? "kill" : (this.options.server_replay_extra as (typeof EXTRA)[number]);
-    if (extra === "kill") flow.kill();
-    else if (extra !== "forward") flow.response = Response.make(Number(extra));
+    if (extra === "kill") {
+      // The flow's error says only "Connection killed."; mitmproxy's warning says which addon did it and why.
+      this.log.warn(`server_playback: killed non-replay request ${flow.request.url}`);
+      flow.kill();
+    } else if (extra !== "forward") flow.response = Response.make(Number(extra));
   }
 }
