@@ -576,8 +576,11 @@ export class H1Upstream implements UpstreamChannel {
     return err ? this.closedEarly() : undefined;
   }
 
+  /** How far the response had come, as a reset's error says it: mitmproxy's names the bytes received and expected too. */
   private closedEarly(): UpstreamError {
-    return new UpstreamError(`${serverName(this.server)} closed the connection before the response was complete`);
+    const p = this.progress;
+    const got = p ? ` (after ${p.body}${p.length === undefined ? "" : ` of ${p.length}`} body bytes)` : "";
+    return new UpstreamError(`${serverName(this.server)} closed the connection before the response was complete${got}`);
   }
 
   /**
