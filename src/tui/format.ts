@@ -509,8 +509,11 @@ export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: 
   if (l.time) cells.push({ text: clockTime(f.ts) + " ", color: f.intercepted ? "yellow" : undefined, bold: f.intercepted });
   cells.push(flagsCell(f, g));
   if (l.scheme) cells.push({ text: padEnd(schemeLabel(f), l.scheme, "") + " ", color: "blue" });
-  const method = f.type === "http" ? f.method : f.type === "dns" ? f.method || "DNS" : "";
-  cells.push({ text: padEnd(sanitize(method), l.method, "") + " ", color: METHOD_COLORS[method], bold: true });
+  // A narrow list has no scheme column, and a TCP or UDP row has no method: its type takes the
+  // method's place then (as DNS's does), or the row would not say what it is.
+  const typeAsMethod = !l.scheme && (f.type === "tcp" || f.type === "udp");
+  const method = typeAsMethod ? schemeLabel(f) : f.type === "http" ? f.method : f.type === "dns" ? f.method || "DNS" : "";
+  cells.push({ text: padEnd(sanitize(method), l.method, "") + " ", color: typeAsMethod ? "blue" : METHOD_COLORS[method], bold: true });
   const { host, path } = urlParts(f);
   const url = fitUrl(sanitize(host), sanitize(path), l.url, g.ellipsis);
   cells.push({ text: padEnd(url, l.url, "") + " ", ...urlStyle(f) });

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { KEY, press, renderConsole, until, waitForText } from "./helpers/tui.tsx";
-import { makeDetail, makeFlows } from "./helpers/fake-engine.ts";
+import { makeDetail, makeFlow, makeFlows } from "./helpers/fake-engine.ts";
 import { splitPanes } from "../../src/tui/layout.ts";
 
 test("- cycles the layout: vertical previews the focused flow's response below the list, horizontal beside it, then single again", async () => {
@@ -109,6 +109,26 @@ test("the preview wraps long lines at its own width, below the list and again be
     const beside = valueRows(h.lastFrame(), true);
     assert.equal(whole(beside), `Content-Security-Policy:${csp}`.replace(/\s/g, ""), h.lastFrame());
     assert.ok(beside.every((r) => r.trimEnd().length <= 49), beside.join("\n"));
+  } finally {
+    h.unmount();
+  }
+});
+
+test("beside the preview at 80 columns, a TCP or UDP row keeps its type where the method goes and an HTTP row its method and status; the addresses are cut", async () => {
+  const h = await renderConsole({ width: 80, height: 24 });
+  try {
+    const stream = (seq: number, type: "tcp" | "udp") =>
+      makeFlow({ seq, type, scheme: type, method: "", host: "127.0.0.1", port: 7000, url: `${type}://127.0.0.1:7000`, path: "", client: "127.0.0.1:56532", server: "127.0.0.1:7000", status: undefined, reason: undefined, contentType: undefined, reqSize: 5, respSize: 5, duration: 0.5 });
+    h.engine.add([makeFlow({ seq: 1, path: "/a/b/c" }), stream(2, "tcp"), stream(3, "udp")]);
+    await waitForText(h, "/a/b/c");
+    await press(h, "-");
+    await press(h, "-");
+    assert.equal(h.ctrl.layout(), "horizontal");
+    const list = (await waitForText(h, "│")).split("\n").map((l) => l.slice(0, l.indexOf("│")));
+    assert.equal(list[0]!.length, 40, "the list pane is half of 80 columns");
+    assert.match(list[0]!, /^>> {4}GET {2}….*\/a\/b\/c 200 +1\.2k$/);
+    assert.match(list[1]!, /^ {6}TCP {2}…[\d.:]+ <-> [\d.]+… +10b$/);
+    assert.match(list[2]!, /^ {6}UDP {2}…/);
   } finally {
     h.unmount();
   }
