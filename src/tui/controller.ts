@@ -2353,10 +2353,15 @@ export function logEntryRows(e: LogEntry, width: number): string[] {
 /** Help generated from the keymap: the keys of the view the user came from, then the global ones it does not shadow. */
 export function helpLines(keymap: Keymap, context: Context, width = Infinity): Line[] {
   const lines: Line[] = [];
+  const own = context === "global" ? [] : keymap.forContext(context);
+  const shadowed = new Set(own.map((b) => b.key));
+  const global = keymap.forContext("global").filter((b) => !shadowed.has(b.key));
+  // One key and help column for both sections, so they read as one table.
+  const all = [...own, ...global];
+  const w = Math.max(6, ...all.map((b) => displayKey(b.key).length));
+  const hw = Math.min(44, Math.max(...all.map((b) => (b.help || b.command).length)));
   const section = (title: string, bindings: { key: string; help: string; command: string }[]) => {
     lines.push([{ text: title, style: "heading" }]);
-    const w = Math.max(6, ...bindings.map((b) => displayKey(b.key).length));
-    const hw = Math.min(44, Math.max(...bindings.map((b) => (b.help || b.command).length)));
     for (const b of bindings) {
       const key = `  ${displayKey(b.key).padEnd(w)}  `;
       const help = b.help || b.command;
@@ -2378,13 +2383,8 @@ export function helpLines(keymap: Keymap, context: Context, width = Infinity): L
     }
     lines.push([]);
   };
-  const own = context === "global" ? [] : keymap.forContext(context);
   if (own.length) section(`Keys for this view (${context})`, own);
-  const shadowed = new Set(own.map((b) => b.key));
-  section(
-    "Global keys",
-    keymap.forContext("global").filter((b) => !shadowed.has(b.key)),
-  );
+  section("Global keys", global);
   // The engine's own operator table, so every operator the filter language has is listed.
   lines.push([{ text: "Filter expressions", style: "heading" }]);
   for (const { op, help } of FILTER_HELP) lines.push([{ text: `  ${op.padEnd(16)}`, style: "key" }, { text: help }]);

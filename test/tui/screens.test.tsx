@@ -36,6 +36,29 @@ test("? shows help for the current view from the keymap, then global keys; q ret
   }
 });
 
+test("? at 80 columns: the view's keys and the global keys share one key column and one help column", async () => {
+  // Tall enough for both sections on one screen.
+  const h = await renderConsole({ width: 80, height: 120 });
+  try {
+    const f = await press(h, "?");
+    const rows = f.split("\n");
+    const at = (title: RegExp) => rows.findIndex((l) => title.test(l));
+    const own = at(/^Keys for this view \(flowlist\)/);
+    const global = at(/^Global keys/);
+    const end = at(/^Filter expressions/);
+    assert.ok(own >= 0 && global > own && end > global, f);
+    // Where the help starts on each key's row (after the key and its padding).
+    const helpStarts = (from: number, to: number) => new Set(rows.slice(from + 1, to).flatMap((l) => /^ {2}\S+ +/.exec(l)?.[0].length ?? []));
+    assert.deepEqual([...helpStarts(own, global)], [...helpStarts(global, end)], f);
+    assert.equal(helpStarts(own, end).size, 1, f);
+    // The commands too start at one column in both sections.
+    const commandAt = (command: string) => rows.find((l) => l.endsWith(command))!.indexOf(command);
+    assert.equal(commandAt("flow.resume @all"), commandAt("console.view.help"), f);
+  } finally {
+    h.unmount();
+  }
+});
+
 test("help follows a user's keybindings", async () => {
   const { Keymap, parseBindings } = await import("../../src/tui/keymap.ts");
   const { defaultKeymap } = await import("./helpers/tui.tsx");
