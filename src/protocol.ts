@@ -5,6 +5,7 @@
  */
 import type { HeaderField } from "./engine/flow/headers.ts";
 import type { SummaryBatch } from "./summary-codec.ts";
+import type { PathForm } from "./path-form.ts";
 
 export type FlowType = "http" | "tcp" | "udp" | "dns";
 
@@ -173,9 +174,9 @@ export interface OptionInfo {
   /**
    * The value is a file or directory path (a list option's: each entry is one), which the console
    * completes as a path; "after=" when entries are written `[name=]path` (certs) and the path
-   * follows the first "=".
+   * follows the first "=", "after+" when a leading "+" (save_stream_file's append) comes before it.
    */
-  paths?: true | "after=";
+  paths?: PathForm;
 }
 
 export interface CommandInfo {

@@ -247,7 +247,7 @@ export function registerCoreOptions(options: Options): void {
     name: "save_stream_file",
     type: "optional str",
     default: undefined,
-    paths: true,
+    paths: "after+",
     help: "Save every finished flow to this file: a leading + appends; strftime codes (%Y-%m-%d) are the time at start; missing directories are made.",
     // A path nothing can be written to stops the start, as in mitmproxy, rather than a capture that saves nothing.
     validate: (v) => {

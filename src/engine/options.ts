@@ -2,6 +2,7 @@ import path from "node:path";
 import { joinList, splitList } from "./list-text.ts";
 import type { OptionInfo, OptionType } from "../protocol.ts";
 import { expandHome } from "../home-path.ts";
+import type { PathForm } from "../path-form.ts";
 
 export class OptionError extends Error {}
 
@@ -16,10 +17,10 @@ export interface OptionSpec<T = unknown> {
   validate?: (value: T) => void;
   /**
    * The value is a file path (or a list of them): a leading `~` is the user's home, and a
-   * relative path in a config file is the file's directory's. "after=" for entries written
-   * `[name=]path` (certs), whose path is what follows the first "=".
+   * relative path in a config file is the file's directory's. A form other than `true` says
+   * what may come before the path (see PathForm).
    */
-  paths?: boolean | "after=";
+  paths?: false | PathForm;
   /** Another option that may not be set (non-empty) together with this one, as mitmproxy refuses allow_hosts with ignore_hosts. */
   exclusiveWith?: string;
 }

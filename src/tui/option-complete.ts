@@ -7,6 +7,7 @@ import { entryAt } from "../engine/list-text.ts";
 import type { OptionInfo } from "../protocol.ts";
 import { completeOperator } from "./filter-complete.ts";
 import { completePath } from "./path-complete.ts";
+import { pathStart } from "../path-form.ts";
 import type { Completions } from "./tab-complete.ts";
 
 /** A bool's values as the registry reads them; toggle flips the current one. */
@@ -25,13 +26,16 @@ export async function completeOptionValue(o: OptionInfo, text: string, cursor: n
   return { start: 0, end: text.length, typed, candidates: values.filter((v) => v.startsWith(typed)), paths: false, wholeValue: true };
 }
 
-/** The path at the cursor: the whole value, or the list entry it is in (after its "=" for `[name=]path` entries). */
+/**
+ * The path at the cursor: the whole value, or the list entry it is in; after the "=" of a
+ * `[name=]path` entry, after the "+" of a `[+]path` value.
+ */
 async function completeOptionPath(o: OptionInfo, text: string, cursor: number, where: { cwd?: string; home?: string }): Promise<Completions> {
   let { start, end } = o.type === "str[]" ? entryAt(text, cursor) : { start: 0, end: text.length };
   // The list's text form trims its entries: "a.ts, b" holds "b".
   while (start < cursor && text[start] === " ") start++;
-  const eq = o.paths === "after=" ? text.indexOf("=", start) : -1;
-  if (eq >= 0 && eq < cursor) start = eq + 1;
+  const path = start + pathStart(text.slice(start, end), o.paths);
+  if (path <= cursor) start = path;
   const typed = text.slice(start, cursor);
   end = Math.max(end, cursor);
   return { start, end, typed, candidates: await completePath(typed, where), paths: true, wholeValue: true };

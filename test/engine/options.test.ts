@@ -154,15 +154,16 @@ test("info renders value and default as editable text", () => {
   assert.deepEqual(o.info("intercept_on_exit").choices, ["kill", "resume"]);
 });
 
-test("the options the console gets say which hold paths (the built-in addons' too), and how certs' entries write theirs", { timeout: 10_000 }, async (t) => {
+test("the options the console gets say which hold paths (the built-in addons' too), and how certs' and save_stream_file's write theirs", { timeout: 10_000 }, async (t) => {
   const confdir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-opt-"));
   t.after(() => fs.rmSync(confdir, { recursive: true, force: true }));
   const engine = new Engine({ options: { confdir }, keepFlows: false, noServer: true }, () => undefined);
   t.after(() => engine.stop());
   const { options } = await engine.start();
   const pathsOf = (name: string) => options.find((o) => o.name === name)?.paths;
-  for (const name of ["confdir", "save_stream_file", "scripts", "rfile", "client_replay", "server_replay"]) assert.equal(pathsOf(name), true, name);
+  for (const name of ["confdir", "scripts", "rfile", "client_replay", "server_replay"]) assert.equal(pathsOf(name), true, name);
   assert.equal(pathsOf("certs"), "after=");
+  assert.equal(pathsOf("save_stream_file"), "after+");
   assert.equal(pathsOf("listen_host"), undefined);
   assert.equal(pathsOf("intercept"), undefined);
 });

@@ -6,6 +6,7 @@ import path from "node:path";
 import { KEY, focusedLine, press, renderConsole, until, type Harness } from "./helpers/tui.tsx";
 import { FakeEngine } from "./helpers/fake-engine.ts";
 import type { OptionInfo } from "../../src/protocol.ts";
+import { Engine } from "../../src/engine/engine.ts";
 
 /** A directory to complete in: two files starting "ca", one more, and a directory. */
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pryx-oc-"));
@@ -111,6 +112,31 @@ test(":set completes a path option's value as the options screen does, quoting i
     f = await press(h, KEY.tab);
     assert.match(f, /^: set view_order size$/m);
     await press(h, KEY.esc);
+  } finally {
+    h.unmount();
+  }
+});
+
+test("Tab completes save_stream_file's path after its leading + (append) and keeps the +, at :set and on the options screen", async () => {
+  // The engine's own description of the option, so the console completes what the engine parses.
+  const real = new Engine({ options: {}, keepFlows: true, noServer: true }, () => undefined);
+  const engine = new FakeEngine();
+  engine.options = engine.options.map((o) => (o.name === "save_stream_file" ? real.options.info("save_stream_file") : o));
+  const h = await renderConsole({ height: 30, engine });
+  try {
+    await press(h, ":");
+    await press(h, `set save_stream_file +${dir}/capt`);
+    let f = await press(h, KEY.tab);
+    assert.match(f, new RegExp(`^: set save_stream_file \\+${dir}/capture\\.flows$`, "m"));
+    await press(h, KEY.esc);
+
+    await editOption(h, "save_stream_file");
+    await press(h, `+${dir}/ca`);
+    f = await press(h, KEY.tab);
+    assert.match(f, /^cab\.txt {2}capture\.flows$/m, "the files after the +, by name");
+    assert.match(focusedLine(f)!, new RegExp(`save_stream_file +\\+${dir}/cab\\.txt$`));
+    await press(h, KEY.enter);
+    assert.ok(await sent(h, "save_stream_file", `+${dir}/cab.txt`), JSON.stringify(h.engine.requests.filter((r) => r.op === "setOption")));
   } finally {
     h.unmount();
   }

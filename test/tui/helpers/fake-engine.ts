@@ -146,7 +146,7 @@ export function defaultOptions(): OptionInfo[] {
     opt("console_eventlog_verbosity", "choice", "info", "The console's event log verbosity.", ["error", "warn", "info", "alert", "debug"]),
     opt("view_order", "choice", "time", "Flow list order.", ["time", "method", "url", "size"]),
     opt("view_order_reversed", "bool", "false", "Reverse the flow list order."),
-    { ...opt("save_stream_file", "optional str", "", "Append every finished flow to this file."), paths: true },
+    { ...opt("save_stream_file", "optional str", "", "Append every finished flow to this file."), paths: "after+" },
   ];
 }
 

@@ -1,0 +1,13 @@
+/**
+ * How an option's file paths are written, a list option's entry by entry: `true`, the path alone;
+ * "after=", `[name=]path` (certs: a domain, then the path after the first "="); "after+", `[+]path`
+ * (save_stream_file: a leading "+" appends, as in mitmproxy).
+ */
+export type PathForm = true | "after=" | "after+";
+
+/** Where the path begins in `entry` (a value, or one entry of a list) written in `form`. */
+export function pathStart(entry: string, form: PathForm | false | undefined): number {
+  if (form === "after=") return entry.indexOf("=") + 1;
+  if (form === "after+") return entry.startsWith("+") ? 1 : 0;
+  return 0;
+}
