@@ -11,3 +11,9 @@ export function pathStart(entry: string, form: PathForm | false | undefined): nu
   if (form === "after+") return entry.startsWith("+") ? 1 : 0;
   return 0;
 }
+
+/** `entry` with its path (what follows the form's `name=` or `+`) replaced by `f(path)`. */
+export function mapPath(entry: string, form: PathForm | false | undefined, f: (path: string) => string): string {
+  const at = pathStart(entry, form);
+  return entry.slice(0, at) + f(entry.slice(at));
+}

@@ -2,7 +2,7 @@ import path from "node:path";
 import { joinList, splitList } from "./list-text.ts";
 import type { OptionInfo, OptionType } from "../protocol.ts";
 import { expandHome } from "../home-path.ts";
-import type { PathForm } from "../path-form.ts";
+import { mapPath, type PathForm } from "../path-form.ts";
 
 export class OptionError extends Error {}
 
@@ -393,7 +393,9 @@ export class Options {
 
   /** Runs the option's own check on a parsed value; the error names the option and the text given. */
   private checked(spec: OptionSpec<OptionValue>, v: OptionValue, raw: string): OptionValue {
-    if (spec.paths) v = typeof v === "string" ? expandHome(v) : Array.isArray(v) ? v.map((p) => expandHome(p)) : v;
+    // The path's own `~`: `+~/x.pryx` appends to a file in the home directory, not in a directory named ~.
+    const home = (entry: string): string => mapPath(entry, spec.paths, expandHome);
+    if (spec.paths) v = typeof v === "string" ? home(v) : Array.isArray(v) ? v.map(home) : v;
     try {
       spec.validate?.(v);
     } catch (err) {
@@ -491,10 +493,7 @@ function editDistance(a: string, b: string): number {
 /** Path option text with each relative path taken from `dir` (as mitmproxy takes config.yaml's from its directory). */
 export function pathsRelativeTo(dir: string, text: OptionText, form: OptionSpec<OptionValue>["paths"] = true): OptionText {
   const resolve = (p: string): string => (p === "" || p.startsWith("~") || path.isAbsolute(p) ? p : path.resolve(dir, p));
-  const entry = (e: string): string => {
-    const eq = form === "after=" ? e.indexOf("=") : -1;
-    return eq < 0 ? resolve(e) : `${e.slice(0, eq + 1)}${resolve(e.slice(eq + 1))}`;
-  };
+  const entry = (e: string): string => mapPath(e, form, resolve);
   return Array.isArray(text) ? text.map(entry) : entry(text);
 }
 

@@ -115,6 +115,9 @@ test("a command's path argument and a path option expand ~ to the home directory
   assert.ok(fs.existsSync(path.join(home, "saved.pryx")), "saved under the home directory, not in a directory named ~");
   e.options.setText("save_stream_file", "~/stream.pryx");
   assert.equal(e.options.get("save_stream_file"), path.join(home, "stream.pryx"));
+  // After save_stream_file's append marker too.
+  e.options.setText("save_stream_file", "+~/appended.pryx");
+  assert.equal(e.options.get("save_stream_file"), `+${path.join(home, "appended.pryx")}`);
   fs.writeFileSync(path.join(home, "a.ts"), "export default {};\n");
   e.options.setText("scripts", "~/a.ts");
   assert.deepEqual(e.options.get("scripts"), [path.join(home, "a.ts")]);

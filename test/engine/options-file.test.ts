@@ -95,11 +95,14 @@ test("--set of a mitmproxy option pryx has not (a mitmdump command copied into C
   await assert.rejects(typo.start(), /unknown option "upstream_certs"/);
 });
 
-test("pathsRelativeTo: relative paths from the file's directory; ~ and absolute ones as they are; certs' [domain=]path entries by their path", async () => {
+test("pathsRelativeTo: relative paths from the file's directory; ~ and absolute ones as they are; certs' [domain=]path entries and save_stream_file's [+]path by their path", async () => {
   const { pathsRelativeTo } = await import("../../src/engine/options.ts");
   assert.equal(pathsRelativeTo("/conf", "a.har"), "/conf/a.har");
   assert.deepEqual(pathsRelativeTo("/conf", ["x.ts", "/abs/y.ts", "~/z.ts", ""]), ["/conf/x.ts", "/abs/y.ts", "~/z.ts", ""]);
   assert.deepEqual(pathsRelativeTo("/conf", ["localhost=own.pem", "*.test=/abs/o.pem", "all.pem"], "after="), ["localhost=/conf/own.pem", "*.test=/abs/o.pem", "/conf/all.pem"]);
+  assert.equal(pathsRelativeTo("/conf", "+flows.pryx", "after+"), "+/conf/flows.pryx");
+  assert.equal(pathsRelativeTo("/conf", "+/abs/flows.pryx", "after+"), "+/abs/flows.pryx");
+  assert.equal(pathsRelativeTo("/conf", "flows.pryx", "after+"), "/conf/flows.pryx");
 });
 
 test("an unknown option or a bad value in config.yaml stops the start with an error naming the file", { timeout: 10_000 }, async (t) => {
