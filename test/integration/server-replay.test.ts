@@ -78,8 +78,8 @@ test("replay.server.add makes a flow of this session, its response edited, answe
   await run(`replay.server ${flow!.id}`);
   await run("replay.server.stop");
   assert.equal((await viaProxy(proxy.port, url)).body.toString(), "live 3", "stopped: requests go to the server");
-  await assert.rejects(run("replay.server '~u /nothing-matches'"), /^Error: none of these flows has a response to replay$/);
-  await assert.rejects(run("replay.server.file /no/such.pryx"), /cannot read flow file \/no\/such\.pryx/);
+  await assert.rejects(run("replay.server '~u /nothing-matches'"), /^Error: no flow matches \(to replay a flow file: replay\.server\.file PATH\)$/);
+  await assert.rejects(run("replay.server.file /no/such.pryx"), /^Error: no such file: \/no\/such\.pryx$/);
 });
 
 test("server_replay_refresh (on, as in mitmproxy): a replayed response's Date, Expires, Last-Modified and cookie expiry move forward by its age", { timeout: 20_000 }, async (t) => {

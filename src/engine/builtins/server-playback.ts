@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import fs from "node:fs";
 import type { Loader } from "../hooks/loader.ts";
 import type { OptionValue } from "../options.ts";
 import { HTTPFlow, Response } from "../flow/http.ts";
@@ -13,6 +14,9 @@ import { now } from "../flow/now.ts";
 import { CommandError } from "../commands.ts";
 
 const DATED_HEADERS = ["date", "expires", "last-modified"];
+
+/** A recorded flow that can answer: HTTP, with its response. */
+const hasResponse = (f: Flow): f is HTTPFlow => f instanceof HTTPFlow && f.response !== undefined;
 
 /** An HTTP date moved by `seconds`; undefined when the text is not a date. */
 function shiftDate(text: string, seconds: number): string | undefined {
@@ -84,7 +88,7 @@ export class ServerPlaybackAddon {
     loader.add_command("replay.server.add", (flows: Flow[]) => this.loaded(flows, "add"), "Add these flows' responses to those that answer matching requests.", "replay.server.add flows");
     loader.add_command(
       "replay.server.file",
-      (file) => this.loaded(flowsOfFile(expandHome(file), this.log, "replay.server.file"), "replay"),
+      (file) => this.loaded(this.read(expandHome(file)), "replay", file),
       "Answer matching requests with the responses of a flow file (replacing those already loaded).",
       "replay.server.file path",
     );
@@ -103,23 +107,38 @@ export class ServerPlaybackAddon {
   /** Loads the flows that have a response as recorded answers; `replay` replaces what was loaded, `add` adds to it. */
   private use(flows: Flow[], how: "replay" | "add"): number {
     if (how === "replay") this.recorded = new Map();
-    let n = 0;
-    for (const f of flows) {
-      if (!(f instanceof HTTPFlow) || !f.response) continue;
+    const answers = flows.filter(hasResponse);
+    for (const f of answers) {
       const key = this.key(f);
       const list = this.recorded.get(key);
       if (list) list.push(f);
       else this.recorded.set(key, [f]);
-      n++;
     }
-    return n;
+    return answers.length;
   }
 
-  /** A command's `use`, said back to the user; flows without a response to give are an error. */
-  private loaded(flows: Flow[], how: "replay" | "add"): string {
+  /**
+   * A command's `use`, said back to the user. Nothing to load is an error that says which nothing
+   * (no flow matched, the file holds none, none has a response), and leaves loaded what was.
+   */
+  private loaded(flows: Flow[], how: "replay" | "add", file?: string): string {
+    // A path where flows go (S, then a capture's name) is a filter that matches nothing.
+    if (flows.length === 0) throw new CommandError(file === undefined ? "no flow matches (to replay a flow file: replay.server.file PATH)" : `no flows in ${file}`);
+    // The file last: a long path cut at the status line's end leaves what happened readable.
+    const from = file === undefined ? "" : ` (${file})`;
+    if (!flows.some(hasResponse)) throw new CommandError(`${flows.length === 1 ? "the flow has no response" : `none of the ${flows.length} flows has a response`} to replay${from}`);
     const n = this.use(flows, how);
-    if (n === 0) throw new CommandError("none of these flows has a response to replay");
     return `server replay: ${n} response${n === 1 ? "" : "s"} ${how === "add" ? "added" : "loaded"}, ${this.pending()} in all`;
+  }
+
+  /** A flow file's flows; one that is missing or holds nothing readable is an error for the prompt, said as such. */
+  private read(file: string): Flow[] {
+    if (!fs.existsSync(file)) throw new CommandError(`no such file: ${file}`);
+    try {
+      return flowsOfFile(file, this.log, "replay.server.file");
+    } catch (err) {
+      throw new CommandError((err as Error).message);
+    }
   }
 
   /** Recorded responses still waiting to answer. */
