@@ -609,7 +609,9 @@ export class Engine {
     if (mode === "socks5") {
       const r = await socks5Handshake(socket, this.socks5Authenticator(client), (host, port) => this.tunnel.prepare(client, { host, port }));
       if ("error" in r) {
-        this.log.warn(`${formatAddress(client.peername)}: ${r.error}`);
+        // A target that could not be reached was logged where the connection failed, once and at
+        // info as mitmproxy logs it; only the client's own faults are this listener's to say.
+        if (r.stage === "handshake") this.log.warn(`${formatAddress(client.peername)}: ${r.error}`);
         await clientDisconnected(this.addons, client);
         return;
       }

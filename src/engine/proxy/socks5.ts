@@ -70,23 +70,33 @@ export type Prepare<T> = (host: string, port: number) => Promise<T | { error: st
 export type Authenticate = (user: string, pass: string) => Promise<boolean>;
 
 /**
+ * Why a SOCKS5 connection ended before its tunnel: the client broke the protocol or failed
+ * authentication ("handshake"), or `prepare` could not ready the target ("target"), a failure
+ * whoever readied it has reported.
+ */
+export interface Socks5Failure {
+  error: string;
+  stage: "handshake" | "target";
+}
+
+/**
  * Runs the handshake on `socket` and resolves with the requested target and any bytes the
  * client sent after it, or with an error when the handshake failed (the socket is then closed).
  * With `authenticate`, the client must send a username and password it accepts.
  * `prepare` lets a pass-through target be connected first, so a server that is down is a
  * failure reply the client sees at once (as with a CONNECT's 502), not a success and a close.
  */
-export function socks5Handshake<T extends object>(socket: net.Socket, authenticate: Authenticate | undefined, prepare: Prepare<T>): Promise<{ host: string; port: number; rest: Buffer; ready: T } | { error: string }> {
+export function socks5Handshake<T extends object>(socket: net.Socket, authenticate: Authenticate | undefined, prepare: Prepare<T>): Promise<{ host: string; port: number; rest: Buffer; ready: T } | Socks5Failure> {
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
     let stage: "greeting" | "auth" | "request" = "greeting";
     /** While an answer is awaited (authentication, the target): bytes wait in `buf`. */
     let waiting = false;
-    const fail = (message: string, out?: Buffer): void => {
+    const fail = (message: string, out?: Buffer, stage: Socks5Failure["stage"] = "handshake"): void => {
       socket.off("data", onData);
       if (out) socket.end(out);
       else socket.destroy();
-      resolve({ error: message });
+      resolve({ error: message, stage });
     };
     const step = (): void => {
       while (!waiting) {
@@ -121,7 +131,7 @@ export function socks5Handshake<T extends object>(socket: net.Socket, authentica
           waiting = true;
           const rest = buf.subarray(r.consumed);
           void prepare(r.host, r.port).then((ready) => {
-            if ("error" in ready) return fail(ready.error, reply(/refused/.test(ready.error) ? REPLY.refused : REPLY.hostUnreachable));
+            if ("error" in ready) return fail(ready.error, reply(/refused/.test(ready.error) ? REPLY.refused : REPLY.hostUnreachable), "target");
             socket.write(reply(REPLY.succeeded));
             resolve({ host: r.host, port: r.port, rest, ready });
           });

@@ -70,7 +70,7 @@ export async function openServer(ctx: ProxyContext, client: Client, server: Serv
 
 /**
  * server_connect before a server connection (TCP or UDP) opens: an addon may rewrite the
- * address, or refuse it with `server.error` (then server_connect_error and an UpstreamError).
+ * address, or refuse it with `server.error` (then a log line, server_connect_error and an UpstreamError).
  */
 export async function serverConnectHook(ctx: ProxyContext, client: Client, server: Server): Promise<ServerConnectionHookData> {
   const data = new ServerConnectionHookData(server, client);
@@ -80,6 +80,8 @@ export async function serverConnectHook(ctx: ProxyContext, client: Client, serve
     return connectFailed(ctx, data, new UpstreamError(message));
   }
   if (server.error) {
+    // mitmproxy's line: the event log says so once here, whatever carries the error on (a 502, a SOCKS5 reply).
+    ctx.log.info(`${formatAddress(client.peername)}: server connection to ${formatAddress(server.address)} killed before connect: ${server.error}`);
     await ctx.addons.trigger("server_connect_error", data);
     throw new UpstreamError(`connection to ${formatAddress(server.address)} refused by an addon: ${server.error}`);
   }
