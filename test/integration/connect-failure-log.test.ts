@@ -55,6 +55,14 @@ test("socks5 to a server an addon refuses in server_connect (eager): one info li
   assert.deepEqual(await linesAbout(proxy, port), [`info CLIENT: server connection to 127.0.0.1:${port} killed before connect: policy says no`]);
 });
 
+test("transparent mode to a dead server (eager): one info line, not a warn besides", { timeout: 10_000 }, async (t) => {
+  const port = await deadPort();
+  const proxy = await startProxy({ options: { mode: "transparent", connection_strategy: "eager" } });
+  t.after(() => proxy.stop());
+  await rawExchange(proxy.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+  assert.deepEqual(await linesAbout(proxy, port), [refusedLine(port)]);
+});
+
 test("a CONNECT (eager and lazy) or a plain request to a dead port: one info line, and the 502 or the flow says why", { timeout: 10_000 }, async (t) => {
   const port = await deadPort();
   const connect = `CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`;

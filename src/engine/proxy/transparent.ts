@@ -59,13 +59,18 @@ export class TransparentProxy {
 
   private async start(socket: net.Socket, client: Client, target: Target, first: Buffer): Promise<void> {
     const ready = await this.tunnel.prepare(client, target);
-    if ("error" in ready) return this.refuse(socket, client, `${formatAddress(client.peername)} → ${formatAddress([target.host, target.port])}: ${ready.error}`);
+    // Why the server could not be reached was logged where its connection failed, once.
+    if ("error" in ready) return this.close(socket, client);
     ready.start(socket, first);
   }
 
   /** A connection that cannot go on: said why in the event log, closed, and reported gone. */
   private refuse(socket: net.Socket, client: Client, why: string): Promise<void> {
     this.ctx.log.warn(`transparent mode: ${why}`);
+    return this.close(socket, client);
+  }
+
+  private close(socket: net.Socket, client: Client): Promise<void> {
     socket.destroy();
     return clientDisconnected(this.ctx.addons, client);
   }
