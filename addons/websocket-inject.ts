@@ -20,7 +20,7 @@ class WebsocketInject implements Addon {
 
   websocket_message(flow: http.HTTPFlow): void {
     const last = flow.websocket?.messages.at(-1);
-    if (!last || !Buffer.from(last.content).includes("secret")) return;
+    if (!last || !last.content.includes("secret")) return;
     last.drop();
     // As in mitmproxy, not awaited: a failure is a warning in the event log, not the hook's.
     void ctx.master.commands.call("inject.websocket", flow, last.from_client, "ssssssh");

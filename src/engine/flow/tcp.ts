@@ -1,22 +1,36 @@
 import { Flow } from "./flow.ts";
 import { Server } from "./connection.ts";
 import { now } from "./now.ts";
+import { messageBytes, messageText } from "./message-bytes.ts";
 
 /** One chunk of a raw TCP (or UDP) stream, as it arrived. */
 export class TCPMessage {
+  #content: Buffer;
   constructor(
     readonly from_client: boolean,
-    public content: Uint8Array,
+    content: Uint8Array | string,
     /** When it arrived; a flow read from a file passes the recorded one. */
     readonly timestamp = now(),
-  ) {}
+  ) {
+    this.#content = messageBytes(content, "TCPMessage.content (or UDPMessage.content)");
+  }
 
+  /** The chunk's bytes; set it to bytes or a string (taken as UTF-8). */
+  get content(): Buffer {
+    return this.#content;
+  }
+
+  set content(value: Uint8Array | string) {
+    this.#content = messageBytes(value, "TCPMessage.content (or UDPMessage.content)");
+  }
+
+  /** The content as UTF-8 text; setting it sets the content to the text's UTF-8 bytes. */
   get text(): string {
-    return Buffer.from(this.content).toString("utf8");
+    return this.#content.toString("utf8");
   }
 
   set text(value: string) {
-    this.content = Buffer.from(value, "utf8");
+    this.#content = messageText(value, "TCPMessage.text (or UDPMessage.text)");
   }
 }
 
@@ -33,7 +47,7 @@ export abstract class StreamFlow extends Flow {
   /** A copy with each message's bytes and arrival time, and no connection state. */
   copy(): StreamFlow {
     const f = this.blank(new Server(this.server_conn.address));
-    f.messages = this.messages.map((m) => new TCPMessage(m.from_client, Uint8Array.from(m.content), m.timestamp));
+    f.messages = this.messages.map((m) => new TCPMessage(m.from_client, Buffer.from(m.content), m.timestamp));
     return this.copiedTo(f);
   }
 

@@ -1,28 +1,42 @@
 import { now } from "./now.ts";
+import { messageBytes, messageText } from "./message-bytes.ts";
 
 /** One WebSocket message (mitmproxy's `WebSocketMessage`). */
 export class WebSocketMessage {
   dropped = false;
   /** Made up by pryx (inject.websocket), not sent by the peer it is recorded from. */
   injected = false;
+  #content: Buffer;
   constructor(
     readonly type: "text" | "binary",
     readonly from_client: boolean,
-    public content: Uint8Array,
+    content: Uint8Array | string,
     /** When it arrived; a flow read from a file passes the recorded one. */
     readonly timestamp = now(),
-  ) {}
+  ) {
+    this.#content = messageBytes(content, "WebSocketMessage.content");
+  }
+
+  /** The message's bytes; set it to bytes or a string (taken as UTF-8). */
+  get content(): Buffer {
+    return this.#content;
+  }
+
+  set content(value: Uint8Array | string) {
+    this.#content = messageBytes(value, "WebSocketMessage.content");
+  }
 
   get is_text(): boolean {
     return this.type === "text";
   }
 
+  /** The content as UTF-8 text; setting it sets the content to the text's UTF-8 bytes. */
   get text(): string {
-    return Buffer.from(this.content).toString("utf8");
+    return this.#content.toString("utf8");
   }
 
   set text(value: string) {
-    this.content = Buffer.from(value, "utf8");
+    this.#content = messageText(value, "WebSocketMessage.text");
   }
 
   /** Keeps the message from being forwarded. */
@@ -42,7 +56,7 @@ export class WebSocketData {
   clone(): WebSocketData {
     const ws = new WebSocketData();
     ws.messages = this.messages.map((m) => {
-      const copy = new WebSocketMessage(m.type, m.from_client, Uint8Array.from(m.content), m.timestamp);
+      const copy = new WebSocketMessage(m.type, m.from_client, Buffer.from(m.content), m.timestamp);
       copy.dropped = m.dropped;
       copy.injected = m.injected;
       return copy;
