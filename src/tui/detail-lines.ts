@@ -8,7 +8,7 @@ import type { MessageSchema, SchemaFor } from "../proto-definitions.ts";
 import type { CertificateDetail, ConnectionDetail, FlowDetail, FlowSummary, MessageDetail } from "../protocol.ts";
 import type { HeaderField } from "../engine/flow/headers.ts";
 import { DEFAULT_MAX_LINES, JoinedLines, renderContent, type Line, type LineList, type RenderOptions, type ViewName, type ViewResult } from "./contentviews/index.ts";
-import { fullTime, humanDuration, humanSize, sanitize, type Glyphs } from "./format.ts";
+import { answeredThenFailed, fullTime, humanDuration, humanSize, sanitize, type Glyphs } from "./format.ts";
 import { decodeUrlencoded } from "../urlencoded.ts";
 import { shownReason } from "../engine/flow/reason.ts";
 
@@ -197,6 +197,9 @@ function responseTab(d: FlowDetail, o: TabOptions): TabContent {
     return { lines, viewName: undefined, cut: false };
   }
   const lines: Line[] = [[{ text: `${r.httpVersion} ${r.status} ${escapeAscii(shownReason(r.status, r.reason, r.httpVersion))}`.trimEnd(), style: "heading" }], ...headerLines(r.headers), []];
+  // A response that came before the flow failed (its body cut short): why it is incomplete comes
+  // first, above a body that may be long or missing.
+  if (d.summary.error) lines.unshift([{ text: `Error: ${d.summary.error}`, style: "error" }], []);
   const body = bodyLines(r, o, "No content", [], o.schemaFor?.(d.request?.path, false));
   return { ...body, lines: new JoinedLines([lines, body.lines, trailerLines(r)]) };
 }
@@ -295,6 +298,8 @@ function detailTab(d: FlowDetail): Line[] {
     kv("Replay", s.replay),
     kv("Modified", s.modified ? "yes" : undefined),
     kv("Marker", s.marker || undefined),
+    // Only beside an error: it says the server did answer, which the rest of this tab would not.
+    kv("Response", answeredThenFailed(s) ? `${s.status} ${s.reason ?? ""}`.trimEnd() : undefined),
     kv("Error", s.error),
   ]) {
     if (l) out.push(l);

@@ -310,7 +310,11 @@ const RCODE_AS_HTTP: Record<number, number> = { 0: 200, 1: 400, 2: 500, 3: 404, 
 
 /** The status class a row is coloured by; a DNS flow's rcode counts as its HTTP equivalent. */
 export function statusClass(f: Pick<FlowSummary, "status" | "error"> & { type?: FlowSummary["type"] }): StatusClass {
-  if (f.error) return "err";
+  return f.error ? "err" : codeClass(f);
+}
+
+/** The class of the answer's code alone, error or not: an answer that came before the flow failed keeps its colour. */
+export function codeClass(f: Pick<FlowSummary, "status"> & { type?: FlowSummary["type"] }): StatusClass {
   if (f.status === undefined) return "pending";
   const s = f.type === "dns" ? (RCODE_AS_HTTP[f.status] ?? 500) : f.status;
   if (s < 200) return "1xx";
@@ -330,6 +334,15 @@ export function contentMissing(f: Pick<FlowSummary, "type" | "live" | "status" |
 
 /** What a content type column says of a body not kept, by the column's width. */
 const MISSING_LABEL = ["[content missing]", "[missing]"];
+
+/**
+ * An HTTP flow that failed after its response came (the body cut short by the server, the client
+ * gone mid-download): its rows show the status as well as the error, or a server that answered
+ * would look like one that never did.
+ */
+export function answeredThenFailed(f: Pick<FlowSummary, "type" | "status" | "error">): boolean {
+  return f.type === "http" && f.status !== undefined && !!f.error;
+}
 
 /** The bytes a row shows: the response body for HTTP, all messages for a stream, none for DNS (its sizes count questions and answers). */
 export function rowSize(f: FlowSummary): number | undefined {
@@ -471,7 +484,10 @@ export function flowListCells(f: FlowSummary, focused: boolean, width: number, g
   ];
   const cls = statusClass(f);
   const second: Cell[] = [{ text: `      ${g.toClient} ` }];
-  if (f.error) second.push({ text: sanitize(f.error), color: STATUS_COLORS.err, bold: true });
+  if (answeredThenFailed(f)) {
+    second.push({ text: `${f.status} `, color: STATUS_COLORS[codeClass(f)], bold: true });
+    second.push({ text: `error: ${sanitize(f.error ?? "")}`, color: STATUS_COLORS.err, bold: true });
+  } else if (f.error) second.push({ text: sanitize(f.error), color: STATUS_COLORS.err, bold: true });
   else if (f.intercepted) second.push({ text: "intercepted", color: "yellow", bold: true });
   else if (f.status !== undefined || f.type !== "http") {
     if (f.status !== undefined && f.type !== "dns") second.push({ text: `${f.status} `, color: STATUS_COLORS[cls], bold: true });
@@ -518,7 +534,10 @@ export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: 
   const url = fitUrl(sanitize(host), sanitize(path), l.url, g.ellipsis);
   cells.push({ text: padEnd(url, l.url, "") + " ", ...urlStyle(f) });
   const dns = f.type === "dns";
-  const cls = statusClass(f);
+  // An answer that came before the error keeps its code where there is a column left to name the
+  // error in; a narrow row without one says "err", the more pressing of the two.
+  const answered = answeredThenFailed(f) && l.ctype > 0;
+  const cls = answered ? codeClass(f) : statusClass(f);
   // A DNS flow's rcode goes by name (NOERROR) where the content type goes: a number there read as an HTTP status.
   const status = cls === "err" ? "err" : f.status === undefined || dns ? "" : String(f.status);
   cells.push({ text: padStart(status, l.status, "") + " ", color: STATUS_COLORS[cls], bold: cls === "err" });
@@ -528,6 +547,8 @@ export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: 
   if (l.ctype && f.intercepted) cells.push({ text: padEnd("intercepted", l.ctype, g.ellipsis) + " ", color: "yellow", bold: true });
   // A flow that failed before any answer says why where the answer's type goes, as mitmproxy's row names its error.
   else if (l.ctype && f.error && (dns || f.status === undefined)) cells.push({ text: padEnd(sanitize(f.error), l.ctype, g.ellipsis) + " ", color: STATUS_COLORS[cls] });
+  // After a code, the error needs its own marker: without colour the column would read as a content type.
+  else if (answered) cells.push({ text: padEnd(`err: ${sanitize(f.error ?? "")}`, l.ctype, g.ellipsis) + " ", color: STATUS_COLORS.err, bold: true });
   else if (l.ctype && dns) cells.push({ text: padEnd(f.reason ?? "", l.ctype, g.ellipsis) + " ", color: STATUS_COLORS[cls] });
   else if (l.ctype) cells.push({ text: padEnd(contentMissing(f) ? MISSING_LABEL.find((m) => m.length <= l.ctype) ?? "" : sanitize(ctype), l.ctype, g.ellipsis) + " ", dim: true });
   const size = rowSize(f);

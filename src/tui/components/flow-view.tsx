@@ -3,7 +3,7 @@ import { escapeAscii } from "../detail-lines.ts";
 import { Box, Text } from "ink";
 import type { FlowSummary } from "../../protocol.ts";
 import type { FlowViewScreen } from "../controller.ts";
-import { STATUS_COLORS, columns, humanDuration, humanSize, padEnd, rowSize, sanitize, statusClass, truncEnd } from "../format.ts";
+import { STATUS_COLORS, answeredThenFailed, codeClass, columns, humanDuration, humanSize, padEnd, rowSize, sanitize, statusClass, truncEnd } from "../format.ts";
 import { paint, useTheme } from "../theme.ts";
 import { LinesView } from "./lines.tsx";
 
@@ -15,9 +15,13 @@ function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
   // The reason phrase is the server's: escaped, or its control bytes would reach the terminal (an OSC 52 clipboard write).
   const code = flow.status === undefined ? undefined : flow.type === "dns" ? flow.reason : `${flow.status} ${escapeAscii(flow.reason ?? "")}`.trim();
   const pending = flow.live ? "…" : "";
+  // A response that came before the error keeps its code ahead of it, in the code's own colour.
+  const answered = answeredThenFailed(flow) && code ? `${code} ` : "";
   const status = flow.error ? `error: ${flow.error}` : flow.intercepted ? (code ? `${code} intercepted` : "intercepted") : (code ?? pending);
   // The URL names the flow, so a long error message gets at most half the line; the Response tab shows it whole.
-  const right = " " + truncEnd(`${status}  ${humanSize(rowSize(flow))}  ${humanDuration(flow.duration)}`.trimEnd(), Math.max(10, Math.floor(width / 2)), theme.glyphs.ellipsis);
+  const half = Math.max(10, Math.floor(width / 2));
+  const rest = truncEnd(`${status}  ${humanSize(rowSize(flow))}  ${humanDuration(flow.duration)}`.trimEnd(), Math.max(1, half - columns(answered)), theme.glyphs.ellipsis);
+  const right = ` ${answered}${rest}`;
   const left = `${flow.method ? flow.method + " " : ""}${sanitize(flow.url || flow.host)}`;
   // Columns, not UTF-16 units: a URL with CJK or emoji (or an error naming one) would push the size and duration off the line.
   const room = Math.max(10, width - columns(right) - 1);
@@ -25,9 +29,15 @@ function FlowHeader({ flow, width }: { flow: FlowSummary; width: number }) {
     <Box height={1} flexShrink={0} overflowY="hidden">
       <Text wrap="truncate-end">
         <Text bold>{padEnd(left, room, theme.glyphs.ellipsis)}</Text>
+        {answered ? (
+          <Text color={paint(theme, STATUS_COLORS[codeClass(flow)])}>
+            {" "}
+            {answered}
+          </Text>
+        ) : null}
         <Text color={paint(theme, STATUS_COLORS[cls])} bold={flow.intercepted}>
-          {" "}
-          {right.trimStart()}
+          {answered ? "" : " "}
+          {rest}
         </Text>
       </Text>
     </Box>
