@@ -5,22 +5,7 @@ import dnsPacket, { type Packet } from "dns-packet";
 import dnsSpoof from "../../addons/dns-spoof.ts";
 import { startProxy } from "../helpers/proxy.ts";
 import { closeAfter } from "../helpers/close-after.ts";
-
-function query(port: number, name: string, type: "A" | "AAAA"): Promise<Packet> {
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket("udp4");
-    const timer = setTimeout(() => {
-      sock.close();
-      reject(new Error(`no answer to ${type} ${name}`));
-    }, 3000);
-    sock.on("message", (m) => {
-      clearTimeout(timer);
-      sock.close();
-      resolve(dnsPacket.decode(m));
-    });
-    sock.send(dnsPacket.encode({ id: 9, type: "query", flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] }), port, "127.0.0.1");
-  });
-}
+import { dnsQuery } from "../helpers/dns-query.ts";
 
 const dataOf = (p: Packet): unknown[] => (p.answers ?? []).map((a) => ("data" in a ? a.data : undefined));
 const rcodeOf = (p: Packet): number => (p.flags ?? 0) & 0xf;
@@ -41,18 +26,18 @@ test("dns-spoof answers AAAA with ::1, NXDOMAIN or nothing by name, and leaves A
   });
   closeAfter(t, proxy, upstream);
 
-  const local = await query(proxy.port, "app.test", "AAAA");
+  const local = await dnsQuery(proxy.port, "app.test", { type: "AAAA" });
   assert.equal(rcodeOf(local), 0);
   assert.deepEqual(dataOf(local), ["::1"]);
   assert.equal((local.answers?.[0] as { ttl?: number } | undefined)?.ttl, 60, "mitmproxy's DEFAULT_TTL");
-  const missing = await query(proxy.port, "gone.test", "AAAA");
+  const missing = await dnsQuery(proxy.port, "gone.test", { type: "AAAA" });
   assert.equal(rcodeOf(missing), 3, "NXDOMAIN");
   assert.deepEqual(dataOf(missing), []);
-  const other = await query(proxy.port, "other.test", "AAAA");
+  const other = await dnsQuery(proxy.port, "other.test", { type: "AAAA" });
   assert.equal(rcodeOf(other), 0);
   assert.deepEqual(dataOf(other), []);
   assert.equal(upstreamQueries, 0, "every AAAA query was answered by the addon");
-  const a = await query(proxy.port, "app.test", "A");
+  const a = await dnsQuery(proxy.port, "app.test", { type: "A" });
   assert.deepEqual(dataOf(a), ["10.9.9.9"]);
   assert.equal(upstreamQueries, 1);
   assert.deepEqual(logged.mock.calls.map((c) => String(c.arguments[0])), ["app.test", "gone.test", "other.test"].map((n) => `dns-spoof: spoofing the IPv6 records of ${n}`));

@@ -1,26 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
-import dnsPacket, { type Packet } from "dns-packet";
+import dnsPacket from "dns-packet";
 import dnsToPryx from "../../addons/dns-to-pryx.ts";
 import { startProxy } from "../helpers/proxy.ts";
 import { closeAfter } from "../helpers/close-after.ts";
-
-function query(port: number, name: string, type: "A" | "AAAA"): Promise<Packet> {
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket("udp4");
-    const timer = setTimeout(() => {
-      sock.close();
-      reject(new Error(`no answer to ${type} ${name}`));
-    }, 3000);
-    sock.on("message", (m) => {
-      clearTimeout(timer);
-      sock.close();
-      resolve(dnsPacket.decode(m));
-    });
-    sock.send(dnsPacket.encode({ id: 7, type: "query", flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] }), port, "127.0.0.1");
-  });
-}
+import { dnsQuery } from "../helpers/dns-query.ts";
 
 test("dns-to-pryx answers every A query with pryx's address, AAAA with nothing, and leaves the excepted names to the name server", { timeout: 10_000 }, async (t) => {
   // A name server that answers everything with 10.9.9.9, to tell its answers from the addon's.
@@ -35,11 +20,11 @@ test("dns-to-pryx answers every A query with pryx's address, AAAA with nothing, 
     options: { mode: "dns", dns_name_servers: `127.0.0.1:${upstream.address().port}`, dns_use_hosts_file: "false", dns_to_pryx: "192.168.1.10", dns_to_pryx_except: "local.test" },
   });
   closeAfter(t, proxy, upstream);
-  const a = await query(proxy.port, "shop.example.test", "A");
+  const a = await dnsQuery(proxy.port, "shop.example.test", { type: "A" });
   assert.deepEqual(a.answers?.map((x) => ("data" in x ? x.data : undefined)), ["192.168.1.10"]);
-  const aaaa = await query(proxy.port, "shop.example.test", "AAAA");
+  const aaaa = await dnsQuery(proxy.port, "shop.example.test", { type: "AAAA" });
   assert.deepEqual(aaaa.answers ?? [], []);
-  const excepted = await query(proxy.port, "nas.local.test", "A");
+  const excepted = await dnsQuery(proxy.port, "nas.local.test", { type: "A" });
   assert.deepEqual(excepted.answers?.map((x) => ("data" in x ? x.data : undefined)), ["10.9.9.9"]);
   assert.throws(() => proxy.engine.options.setText("dns_to_pryx", "pryx.local"), /option dns_to_pryx: "pryx.local" is not an IPv4 address/);
 });

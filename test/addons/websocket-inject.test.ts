@@ -1,22 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import type net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { WebSocketServer, WebSocket } from "ws";
 import websocketInject from "../../addons/websocket-inject.ts";
 import { portOf, startProxy } from "../helpers/proxy.ts";
 import { closeAfter } from "../helpers/close-after.ts";
 import { waitUntil } from "../helpers/wait.ts";
-
-function tunnel(proxyPort: number, port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port: proxyPort, method: "CONNECT", path: `127.0.0.1:${port}` });
-    req.on("connect", (res, socket) => (res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT answered ${res.statusCode}`))));
-    req.on("error", reject);
-    req.end();
-  });
-}
+import { connectTunnel } from "../helpers/tls-origin.ts";
 
 test("websocket-inject answers a secret with ssssssh instead of passing it on, and greets the client until it closes", { timeout: 15_000 }, async (t) => {
   const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
@@ -29,7 +19,7 @@ test("websocket-inject answers a secret with ssssssh instead of passing it on, a
   const proxy = await startProxy({ addons: [websocketInject], options: { websocket_inject_ms: "50" } });
   closeAfter(t, proxy, { close: () => new Promise<void>((r) => wss.close(() => r())) });
 
-  const socket = await tunnel(proxy.port, portOf(wss));
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${portOf(wss)}`);
   const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/chat`, { createConnection: () => socket });
   const received: string[] = [];
   ws.on("message", (d) => received.push(d.toString()));

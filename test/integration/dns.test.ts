@@ -21,6 +21,7 @@ import { UNICODE_GLYPHS } from "../../src/tui/format.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { decodeAlpn, decodeSvcb } from "../../src/engine/flow/svcb.ts";
 import { httpsRdata } from "../helpers/svcb.ts";
+import { dnsQuery } from "../helpers/dns-query.ts";
 
 /** A resolver on loopback that answers every A query with 10.0.0.1 (never contacted for real). */
 async function fakeResolver(): Promise<{ port: number; queries: string[]; close(): void }> {
@@ -34,22 +35,6 @@ async function fakeResolver(): Promise<{ port: number; queries: string[]; close(
   });
   await new Promise<void>((res) => sock.bind(0, "127.0.0.1", () => res()));
   return { port: sock.address().port, queries, close: () => sock.close() };
-}
-
-function query(port: number, name: string, timeoutMs = 5000, type: "A" | "AAAA" = "A"): Promise<Packet> {
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket("udp4");
-    const timer = setTimeout(() => {
-      sock.close();
-      reject(new Error("DNS query timed out"));
-    }, timeoutMs);
-    sock.on("message", (m) => {
-      clearTimeout(timer);
-      sock.close();
-      resolve(dnsPacket.decode(m));
-    });
-    sock.send(dnsPacket.encode({ id: 4242, type: "query", flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] }), port, "127.0.0.1");
-  });
 }
 
 test("dns mode forwards queries to the name server and records DNS flows; dns_request can spoof answers", { timeout: 10_000 }, async (t) => {
@@ -69,12 +54,12 @@ test("dns mode forwards queries to the name server and records DNS flows; dns_re
     await proxy.stop();
     resolver.close();
   });
-  const real = await query(proxy.port, "example.test");
+  const real = await dnsQuery(proxy.port, "example.test");
   assert.equal(real.id, 4242);
   assert.deepEqual(real.answers?.map((a) => ("data" in a ? a.data : undefined)), ["10.0.0.1"]);
-  const spoofed = await query(proxy.port, "spoofed.test");
+  const spoofed = await dnsQuery(proxy.port, "spoofed.test");
   assert.deepEqual(spoofed.answers?.map((a) => ("data" in a ? a.data : undefined)), ["127.0.0.7"]);
-  const missing = await query(proxy.port, "missing.test");
+  const missing = await dnsQuery(proxy.port, "missing.test");
   assert.equal((missing as Packet & { rcode?: string }).rcode, "NXDOMAIN");
   assert.deepEqual(resolver.queries, ["example.test"], "answered queries never reach the name server");
   const flows = (await proxy.waitFinished(3)).sort((a, b) => a.seq - b.seq);
@@ -110,12 +95,12 @@ test("a DNS addon ported from mitmproxy reads and sets the message by mitmproxy'
     await proxy.stop();
     resolver.close();
   });
-  const fake = await query(proxy.port, "fake.test");
+  const fake = await dnsQuery(proxy.port, "fake.test");
   assert.deepEqual(fake.answers?.map((a) => ("data" in a ? `${a.data} ${a.ttl}` : undefined)), ["10.1.2.3 30"]);
   assert.equal((fake as Packet & { flag_aa?: boolean }).flag_aa, true, "the AA bit set by the addon went out");
-  const gone = await query(proxy.port, "gone.test");
+  const gone = await dnsQuery(proxy.port, "gone.test");
   assert.equal((gone as Packet & { rcode?: string }).rcode, "NXDOMAIN");
-  await query(proxy.port, "real.test");
+  await dnsQuery(proxy.port, "real.test");
   assert.deepEqual(seen, [
     "query id=4242 query=true op=0 rd=true",
     "fake.test code=0 nx=false query=false aa=true ra=true",
@@ -136,8 +121,8 @@ test("a DNS flow's answers are in its summary (the list's \"name = answers\") an
   };
   const proxy = await startProxy({ addons: [addon], options: { mode: "dns" } });
   t.after(() => proxy.stop());
-  await query(proxy.port, "txt.test");
-  await query(proxy.port, "a.test");
+  await dnsQuery(proxy.port, "txt.test");
+  await dnsQuery(proxy.port, "a.test");
   const flows = (await proxy.waitFinished(2)).sort((a, b) => a.seq - b.seq);
   assert.deepEqual(flows.map((f) => `${f.host} = ${f.path}`), ["txt.test = hello txt", "a.test = 10.1.2.3, 10.1.2.4"]);
   const found = String(await proxy.engine.handle({ op: "command", line: "view.flows.resolve '~b hello'" }));
@@ -157,7 +142,7 @@ test("i ~dns holds a query before the name server and its answer before the clie
     await waitUntil(() => (flow = proxy.engine.store.all().find((f) => f.intercepted) as DNSFlow | undefined) !== undefined, "a held DNS flow");
     return flow as DNSFlow;
   };
-  const answer = query(proxy.port, "held.test");
+  const answer = dnsQuery(proxy.port, "held.test");
   const flow = await held();
   await new Promise((r) => setTimeout(r, 150));
   assert.deepEqual(resolver.queries, [], "the held query has not reached the name server");
@@ -167,7 +152,7 @@ test("i ~dns holds a query before the name server and its answer before the clie
   assert.equal(flow.response?.answers.length, 1, "held again with the name server's answer");
   flow.resume();
   assert.deepEqual((await answer).answers?.map((a) => ("data" in a ? a.data : undefined)), ["10.0.0.1"]);
-  const killed = query(proxy.port, "killed.test", 1000).catch((e: Error) => e);
+  const killed = dnsQuery(proxy.port, "killed.test", { timeoutMs: 1000 }).catch((e: Error) => e);
   (await held()).kill();
   const outcome = await killed;
   assert.ok(outcome instanceof Error && /timed out/.test(outcome.message), "a killed query gets no answer");
@@ -181,7 +166,7 @@ test("a dead name server gives the client SERVFAIL and the flow an error (dns_er
   let errors = 0;
   const proxy = await startProxy({ addons: [{ name: "e", dns_error: () => void errors++ }], options: { mode: "dns", dns_name_servers: `127.0.0.1:${deadPort}` } });
   t.after(() => proxy.stop());
-  const answer = await query(proxy.port, "nowhere.test");
+  const answer = await dnsQuery(proxy.port, "nowhere.test");
   assert.equal((answer as Packet & { rcode?: string }).rcode, "SERVFAIL");
   const [flow] = await proxy.waitFinished(1);
   assert.match(flow?.error ?? "", /name server 127\.0\.0\.1:\d+/);
@@ -198,7 +183,7 @@ test("-w saves DNS flows, and they read back with their questions and answers", 
     resolver.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  await query(proxy.port, "example.test");
+  await dnsQuery(proxy.port, "example.test");
   await proxy.waitFinished(1);
   const got: DNSFlow[] = [];
   const read = readFlows(file, (f) => got.push(f as DNSFlow));
@@ -217,7 +202,7 @@ test("D (view.flows.duplicate) on a DNS flow adds a copy with its question and a
     await proxy.stop();
     resolver.close();
   });
-  await query(proxy.port, "copy.test");
+  await dnsQuery(proxy.port, "copy.test");
   const [dns] = await proxy.waitFinished(1);
   const said = await proxy.engine.handle({ op: "command", line: `view.flows.duplicate ${dns!.id}` });
   assert.match(JSON.stringify(said), /duplicated 1 flow/);
@@ -236,7 +221,7 @@ test("a DNS flow's duration is fixed when it is answered, not re-measured each t
     await proxy.stop();
     resolver.close();
   });
-  await query(proxy.port, "timed.test");
+  await dnsQuery(proxy.port, "timed.test");
   const [first] = await proxy.waitFinished(1);
   await new Promise((r) => setTimeout(r, 300));
   // A mark, a reload from a file or the console asking again makes a new summary.
@@ -252,7 +237,7 @@ test("the console's Request and Response tabs of a DNS flow show its question an
     await proxy.stop();
     resolver.close();
   });
-  await query(proxy.port, "shown.test");
+  await dnsQuery(proxy.port, "shown.test");
   const [summary] = await proxy.waitFinished(1);
   const detail = flowDetail(proxy.engine.store.get(summary?.id as string) as DNSFlow, summary!, 1024, 0);
   const text = (tab: "request" | "response"): string =>
@@ -330,11 +315,11 @@ test("dns_request's edits to the query reach the name server (the client's bytes
     await proxy.stop();
     resolver.close();
   });
-  const answered = await query(proxy.port, "old.test");
+  const answered = await dnsQuery(proxy.port, "old.test");
   assert.deepEqual(resolver.queries, ["new.test"], "the edited question went upstream");
   assert.equal(answered.answers?.[0]?.name, "new.test");
   // No answer at all: the client waits out its own timeout, as with mitmproxy.
-  await assert.rejects(query(proxy.port, "hush.test", 700), /DNS query timed out/);
+  await assert.rejects(dnsQuery(proxy.port, "hush.test", { timeoutMs: 700 }), /DNS query timed out/);
   assert.deepEqual(proxy.logs.filter((l) => l.level === "error").map((l) => l.msg), []);
 });
 
@@ -418,13 +403,13 @@ test("dns_use_hosts_file: an A query for a name in the hosts file is answered fr
     await proxy.stop();
     resolver.close();
   });
-  const fromHosts = await query(proxy.port, "localhost");
+  const fromHosts = await dnsQuery(proxy.port, "localhost");
   assert.deepEqual(fromHosts.answers?.map((a) => ("data" in a ? a.data : undefined)), listed);
   assert.deepEqual(resolver.queries, [], "the name server was not asked");
   const [flow] = await proxy.waitFinished(1);
   assert.equal(flow?.status ?? 0, 0);
   proxy.engine.options.setText("dns_use_hosts_file", "false");
-  const upstream = await query(proxy.port, "localhost");
+  const upstream = await dnsQuery(proxy.port, "localhost");
   assert.deepEqual(upstream.answers?.map((a) => ("data" in a ? a.data : undefined)), ["10.0.0.1"]);
   assert.deepEqual(resolver.queries, ["localhost"]);
 });
@@ -438,7 +423,7 @@ test("dns_use_hosts_file: a name the hosts file lists with IPv4 addresses only g
     await proxy.stop();
     resolver.close();
   });
-  const answer = await query(proxy.port, v4Only, 5000, "AAAA");
+  const answer = await dnsQuery(proxy.port, v4Only, { type: "AAAA" });
   assert.deepEqual([answer.id, answer.type, (answer as Packet & { rcode?: string }).rcode, answer.answers?.length], [4242, "response", "NOERROR", 0]);
   assert.deepEqual(answer.questions, [{ name: v4Only, type: "AAAA", class: "IN" }]);
   assert.deepEqual(resolver.queries, [], "the name server was not asked");
@@ -446,7 +431,7 @@ test("dns_use_hosts_file: a name the hosts file lists with IPv4 addresses only g
   assert.equal(flow?.error, undefined);
   // Off, the hosts file is none of the proxy's business: the name server answers.
   proxy.engine.options.setText("dns_use_hosts_file", "false");
-  await query(proxy.port, v4Only, 5000, "AAAA");
+  await dnsQuery(proxy.port, v4Only, { type: "AAAA" });
   assert.deepEqual(resolver.queries, [v4Only]);
 });
 
@@ -482,7 +467,7 @@ test("reverse:dns asks its one server for every query, even a name /etc/hosts li
   });
   assert.ok(proxy.logs.some((l) => /^reverse:dns:\/\/127\.0\.0\.1:\d+ proxy listening at dns:\/\/127\.0\.0\.1:\d+\/$/.test(l.msg)));
   for (const name of ["example.test", "localhost"]) {
-    const answer = await query(proxy.port, name);
+    const answer = await dnsQuery(proxy.port, name);
     assert.deepEqual(answer.answers?.map((a) => ("data" in a ? a.data : undefined)), ["10.0.0.1"], name);
   }
   assert.deepEqual(resolver.queries, ["example.test", "localhost"]);
@@ -499,7 +484,7 @@ test("a query held when the modes change cannot be answered from the closed list
     await proxy.stop();
     resolver.close();
   });
-  void query(proxy.port, "held.test", 3000).catch(() => undefined);
+  void dnsQuery(proxy.port, "held.test", { timeoutMs: 3000 }).catch(() => undefined);
   let flow: DNSFlow | undefined;
   await waitUntil(() => (flow = proxy.engine.store.all().find((f) => f.intercepted) as DNSFlow | undefined) !== undefined, "a held DNS flow");
   // Its listener goes (a listener the new modes still ask for would stay and answer it).
@@ -529,7 +514,7 @@ test("a datagram that is no answer to the query (another ID, garbage) is passed 
     await proxy.stop();
     sock.close();
   });
-  const got = await query(proxy.port, "real.test");
+  const got = await dnsQuery(proxy.port, "real.test");
   assert.equal((got as Packet & { rcode?: string }).rcode, "NOERROR");
   assert.deepEqual(got.answers?.map((a) => ("data" in a ? a.data : undefined)), ["10.0.0.2"]);
   const [flow] = await proxy.waitFinished(1);

@@ -1,9 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import https from "node:https";
 import tls from "node:tls";
-import type net from "node:net";
 import { WebSocketServer, WebSocket } from "ws";
 import { startProxy } from "../helpers/proxy.ts";
 import { portOf } from "../helpers/proxy.ts";
@@ -18,16 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { originCertificate, pryxCaPem } from "../helpers/tls-origin.ts";
-
-/** A tunnel through the proxy to 127.0.0.1:port (CONNECT), for a ws client to run over. */
-function tunnel(proxyPort: number, port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port: proxyPort, method: "CONNECT", path: `127.0.0.1:${port}` });
-    req.on("connect", (res, socket) => (res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT answered ${res.statusCode}`))));
-    req.on("error", reject);
-    req.end();
-  });
-}
+import { connectTunnel } from "../helpers/tls-origin.ts";
 
 async function echoServer(): Promise<{ port: number; close(): Promise<void> }> {
   const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
@@ -54,7 +43,7 @@ test("WebSocket messages go through with websocket_start/message/end hooks that 
   };
   const proxy = await startProxy({ addons: [addon] });
   closeAfter(t, proxy, origin);
-  const socket = await tunnel(proxy.port, origin.port);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
   const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/chat`, { createConnection: () => socket });
   const received: string[] = [];
   await new Promise<void>((resolve, reject) => {
@@ -104,7 +93,7 @@ test("pings and pongs keep their place among messages that wait for hooks, and a
   const addon: Addon = { name: "slow", websocket_message: () => new Promise((r) => setTimeout(r, 20)) };
   const proxy = await startProxy({ addons: [addon] });
   closeAfter(t, proxy, origin);
-  const socket = await tunnel(proxy.port, portOf(wss));
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${portOf(wss)}`);
   const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/`, { createConnection: () => socket });
   const order: string[] = [];
   await new Promise<void>((resolve, reject) => {
@@ -147,7 +136,7 @@ test("permessage-deflate is agreed end to end, as through mitmproxy: compressed 
   };
   const proxy = await startProxy({ addons: [addon] });
   closeAfter(t, proxy, origin);
-  const socket = await tunnel(proxy.port, portOf(wss));
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${portOf(wss)}`);
   // ws's client offers permessage-deflate by default, as browsers do.
   const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/`, { createConnection: () => socket, perMessageDeflate: { threshold: 0 } });
   const big = "z".repeat(200_000);
@@ -182,7 +171,7 @@ test("-w saves a WebSocket flow when it ends, with its messages, and -r reads th
   const file = path.join(dir, "ws.flows");
   const proxy = await startProxy({ options: { save_stream_file: file } });
   closeAfter(t, proxy, origin);
-  const socket = await tunnel(proxy.port, origin.port);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
   const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/chat`, { createConnection: () => socket });
   await new Promise<void>((resolve, reject) => {
     ws.on("open", () => ws.send(Buffer.from([0, 255])));
@@ -215,7 +204,7 @@ test("wss: the server's close frame reaches the client before pryx closes the TL
   // The client closes right after its messages, so the server's echoes and its close
   // frame come back together: the close frame is the last write before pryx ends.
   for (let i = 0; i < 8; i++) {
-    const socket = await tunnel(proxy.port, port);
+    const socket = await connectTunnel(proxy.port, `127.0.0.1:${port}`);
     const ws = new WebSocket(`wss://localhost:${port}/`, { createConnection: () => tls.connect({ socket, servername: "localhost", ca, ALPNProtocols: ["http/1.1"] }) });
     const code = await new Promise<number>((resolve, reject) => {
       ws.on("open", () => {
@@ -234,7 +223,7 @@ test("i ~websocket pauses the handshake's 101, then each message until it is res
   const origin = await echoServer();
   const proxy = await startProxy({ options: { intercept: "~websocket" } });
   closeAfter(t, proxy, origin);
-  const socket = await tunnel(proxy.port, origin.port);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
   const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/paused`, { createConnection: () => socket });
   let opened = false;
   const replies: string[] = [];
@@ -281,7 +270,7 @@ test("X on an open WebSocket flow, no message held, drops the connection at once
   const origin = await echoServer();
   const proxy = await startProxy({});
   closeAfter(t, proxy, origin);
-  const socket = await tunnel(proxy.port, origin.port);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
   const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/open`, { createConnection: () => socket });
   ws.on("error", () => undefined);
   await new Promise<void>((r) => ws.once("open", () => r()));
@@ -298,7 +287,7 @@ test("tcp_timeout ends a WebSocket connection with no frame either way for that 
   const origin = await echoServer();
   const proxy = await startProxy({ options: { tcp_timeout: "1" } });
   closeAfter(t, proxy, origin);
-  const socket = await tunnel(proxy.port, origin.port);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
   const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/idle`, { createConnection: () => socket });
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () => resolve());
@@ -340,7 +329,7 @@ test("inject.websocket: an addon sends made-up messages both ways with ctx.maste
   };
   const proxy = await startProxy({ addons: [addon] });
   closeAfter(t, proxy, origin);
-  const socket = await tunnel(proxy.port, origin.port);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
   const received: string[] = [];
   const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/inject`, { createConnection: () => socket });
   ws.on("message", (d) => received.push(d.toString()));
@@ -371,7 +360,7 @@ test("websocket=false relays an upgraded connection as raw bytes: the client and
   const addon: Addon = { name: "rec", websocket_start: () => void hooks.push("start"), websocket_message: () => void hooks.push("message") };
   const proxy = await startProxy({ addons: [addon], options: { websocket: "false" } });
   closeAfter(t, proxy, origin);
-  const socket = await tunnel(proxy.port, origin.port);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
   const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/raw`, { createConnection: () => socket });
   t.after(() => ws.terminate());
   await new Promise((r, j) => (ws.once("open", r), ws.once("error", j)));
@@ -393,7 +382,7 @@ test("messages a server sends while the handshake's 101 is held by the intercept
   }, 200));
   const proxy = await startProxy({ options: { intercept: "~websocket" } });
   closeAfter(t, proxy, { close: () => new Promise<void>((r) => wss.close(() => r())) });
-  const socket = await tunnel(proxy.port, portOf(wss));
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${portOf(wss)}`);
   const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/greeting`, { createConnection: () => socket });
   const got: string[] = [];
   ws.on("message", (d: Buffer) => got.push(d.toString("hex")));
@@ -422,7 +411,7 @@ test("while the intercept filter holds the client's message, a message the serve
   const proxy = await startProxy({ options: { intercept: "~websocket" } });
   closeAfter(t, proxy);
   const port = portOf(wss);
-  const socket = await tunnel(proxy.port, port);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${port}`);
   const client = new WebSocket(`ws://127.0.0.1:${port}/both`, { createConnection: () => socket });
   const replies: string[] = [];
   client.on("message", (d) => replies.push(d.toString()));
@@ -454,7 +443,7 @@ test("z (view.flows.remove @all) leaves an open WebSocket running, as mitmproxy'
   const origin = await echoServer();
   const proxy = await startProxy({ keepFlows: true });
   closeAfter(t, proxy, origin);
-  const socket = await tunnel(proxy.port, origin.port);
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${origin.port}`);
   const ws = new WebSocket(`ws://127.0.0.1:${origin.port}/feed`, { createConnection: () => socket });
   t.after(() => ws.terminate());
   const received: string[] = [];
@@ -482,7 +471,7 @@ test("pryx shutting down closes an open WebSocket with a close frame to each sid
   wss.on("connection", (s) => s.on("close", (code) => (serverSaw = code)));
   t.after(() => new Promise<void>((r) => wss.close(() => r())));
   const proxy = await startProxy();
-  const socket = await tunnel(proxy.port, portOf(wss));
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${portOf(wss)}`);
   const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/`, { createConnection: () => socket });
   t.after(() => ws.terminate());
   let clientSaw: number | undefined;
@@ -510,7 +499,7 @@ test("a WebSocket server that drops its connection without a close frame: websoc
   };
   const proxy = await startProxy({ addons: [addon] });
   closeAfter(t, proxy, { close: () => new Promise<void>((r) => wss.close(() => r())) });
-  const socket = await tunnel(proxy.port, portOf(wss));
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${portOf(wss)}`);
   const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/`, { createConnection: () => socket });
   await new Promise<void>((resolve, reject) => ws.once("open", () => resolve()).once("error", reject));
   const closed = new Promise<void>((r) => ws.once("close", () => r()));
@@ -536,7 +525,7 @@ test("a frame pryx cannot read (a server's text that is no UTF-8) closes both si
   );
   const proxy = await startProxy({});
   closeAfter(t, proxy, { close: () => new Promise<void>((r) => wss.close(() => r())) });
-  const socket = await tunnel(proxy.port, portOf(wss));
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${portOf(wss)}`);
   const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/bad`, { createConnection: () => socket });
   ws.on("error", () => undefined);
   const clientSaw = await new Promise<string>((resolve) => ws.on("close", (code, reason) => resolve(`${code} ${reason.toString()}`)));
@@ -558,7 +547,7 @@ test("a WebSocket server that resets its connection: the flow's error names the 
   });
   const proxy = await startProxy({});
   closeAfter(t, proxy, { close: () => new Promise<void>((r) => wss.close(() => r())) });
-  const socket = await tunnel(proxy.port, portOf(wss));
+  const socket = await connectTunnel(proxy.port, `127.0.0.1:${portOf(wss)}`);
   const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/reset`, { createConnection: () => socket });
   ws.on("error", () => undefined);
   assert.equal(await new Promise<number>((resolve) => ws.on("close", (code) => resolve(code))), 1006);
