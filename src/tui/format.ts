@@ -297,6 +297,31 @@ export function fitUrl(host: string, path: string, w: number, ellipsis = "…"):
   return h + truncEnd(path, w - columns(h), ellipsis);
 }
 
+/**
+ * A stream's two endpoints, `client <-> server`, fitted to `w` columns: each side is cut from its
+ * start, so both keep their ports (which tell connections apart), and a short side leaves its
+ * unused room to the other. fitUrl, made for a host and a path, cut the server's end away.
+ */
+export function fitEndpoints(client: string, server: string, w: number, ellipsis = "…"): string {
+  const arrow = " <-> ";
+  if (columns(client) + arrow.length + columns(server) <= w) return client + arrow + server;
+  const room = w - arrow.length;
+  if (room < 2) return truncStart(server, w, ellipsis);
+  const half = Math.floor(room / 2);
+  const clientCols = Math.min(columns(client), Math.max(half, room - columns(server)));
+  return truncStart(client, clientCols, ellipsis) + arrow + truncStart(server, room - clientCols, ellipsis);
+}
+
+/** `parts` made safe to draw, `scheme` put before the host. */
+function sanitizedParts(parts: UrlParts, scheme = ""): UrlParts {
+  return { host: sanitize(scheme + parts.host), path: sanitize(parts.path), ...(parts.server !== undefined ? { server: sanitize(parts.server) } : {}) };
+}
+
+/** The URL column's text for a flow's urlParts, fitted to `w` columns. */
+export function fitRowUrl(parts: UrlParts, w: number, ellipsis = "…"): string {
+  return parts.server !== undefined ? fitEndpoints(parts.host, parts.server, w, ellipsis) : fitUrl(parts.host, parts.path, w, ellipsis);
+}
+
 export function shortContentType(ct: string | undefined): string {
   if (!ct) return "";
   const semi = ct.indexOf(";");
@@ -440,9 +465,19 @@ function defaultPort(scheme: string): number {
   return scheme === "https" || scheme === "wss" ? 443 : 80;
 }
 
+/** What the URL column shows: host and path; for a stream, `host` is the client and `server` the other end. */
+export interface UrlParts {
+  host: string;
+  path: string;
+  server?: string;
+}
+
 /** What the URL column shows for a flow: host and path for HTTP, the endpoints for streams. */
-export function urlParts(f: FlowSummary): { host: string; path: string } {
-  if (f.type === "tcp" || f.type === "udp") return { host: f.client, path: ` <-> ${f.server ?? f.host}` };
+export function urlParts(f: FlowSummary): UrlParts {
+  if (f.type === "tcp" || f.type === "udp") {
+    const server = f.server ?? f.host;
+    return { host: f.client, path: ` <-> ${server}`, server };
+  }
   // A DNS flow's answers, "?" for none, once it has its answer.
   if (f.type === "dns") return { host: f.host, path: f.status === undefined ? "" : ` = ${f.path || "?"}` };
   // The URL's own authority, so the list names what dump prints and ~u matches: with a Host
@@ -471,7 +506,7 @@ export const isHttp1 = (version: string): boolean => version === "HTTP/1.1" || v
  */
 export function flowListCells(f: FlowSummary, focused: boolean, width: number, g: Glyphs): [Cell[], Cell[]] {
   const method = f.type === "http" ? f.method : f.type === "dns" ? f.method || "DNS" : schemeLabel(f);
-  const { host, path } = urlParts(f);
+  const parts = urlParts(f);
   const scheme = f.type === "http" ? `${f.scheme}://` : "";
   const version = f.type === "http" && f.httpVersion && !isHttp1(f.httpVersion) ? ` ${f.httpVersion}` : "";
   const room = Math.max(8, width - 2 - 4 - columns(method) - 1 - columns(version));
@@ -479,7 +514,7 @@ export function flowListCells(f: FlowSummary, focused: boolean, width: number, g
     focusCell(focused),
     flagsCell(f, g),
     { text: sanitize(method) + " ", color: METHOD_COLORS[method], bold: true },
-    { text: fitUrl(sanitize(scheme + host), sanitize(path), room, g.ellipsis), ...urlStyle(f) },
+    { text: fitRowUrl(sanitizedParts(parts, scheme), room, g.ellipsis), ...urlStyle(f) },
     { text: version, dim: true },
   ];
   const cls = statusClass(f);
@@ -530,8 +565,7 @@ export function flowRowCells(f: FlowSummary, focused: boolean, l: RowLayout, g: 
   const typeAsMethod = !l.scheme && (f.type === "tcp" || f.type === "udp");
   const method = typeAsMethod ? schemeLabel(f) : f.type === "http" ? f.method : f.type === "dns" ? f.method || "DNS" : "";
   cells.push({ text: padEnd(sanitize(method), l.method, "") + " ", color: typeAsMethod ? "blue" : METHOD_COLORS[method], bold: true });
-  const { host, path } = urlParts(f);
-  const url = fitUrl(sanitize(host), sanitize(path), l.url, g.ellipsis);
+  const url = fitRowUrl(sanitizedParts(urlParts(f)), l.url, g.ellipsis);
   cells.push({ text: padEnd(url, l.url, "") + " ", ...urlStyle(f) });
   const dns = f.type === "dns";
   // An answer that came before the error keeps its code where there is a column left to name the

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ASCII_GLYPHS, UNICODE_GLYPHS, columns, fitUrl, flowRowCells, humanDuration, humanSize, localeIsUtf8, rowLayout, sanitize, statusClass, wrapColumns } from "../../src/tui/format.ts";
+import { ASCII_GLYPHS, UNICODE_GLYPHS, columns, fitEndpoints, fitRowUrl, fitUrl, flowRowCells, humanDuration, humanSize, localeIsUtf8, rowLayout, sanitize, statusClass, wrapColumns } from "../../src/tui/format.ts";
 import { themeFromEnv, paint } from "../../src/tui/theme.ts";
 import { makeFlow } from "./helpers/fake-engine.ts";
 import { loadMarkerNames } from "../../src/markers.ts";
@@ -168,4 +168,16 @@ test("markMatches cuts a line where the term occurs, ignoring case, keeping each
   ]);
   // Matches do not overlap: "aaaa" holds "aa" twice, side by side.
   assert.deepEqual(markMatches([{ text: "aaaa" }], "aa")!.map((m) => [m.seg.text, m.match]), [["aa", true], ["aa", true]]);
+});
+
+test("a stream's endpoints fitted to a narrow column keep both ports: each side is cut from its start", () => {
+  const client = "127.0.0.1:56532";
+  const server = "192.168.100.200:18700";
+  assert.equal(fitEndpoints(client, server, 60), "127.0.0.1:56532 <-> 192.168.100.200:18700");
+  const narrow = fitEndpoints(client, server, 25);
+  assert.equal(columns(narrow), 25);
+  assert.match(narrow, /:56532 <-> .*:18700$/, narrow);
+  // A short side leaves its room to the other.
+  assert.equal(fitEndpoints("1.2.3.4:5", server, 25), "1.2.3.4:5 <-> ….200:18700");
+  assert.equal(fitRowUrl({ host: client, path: ` <-> ${server}`, server }, 25), narrow);
 });
