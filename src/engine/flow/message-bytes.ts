@@ -13,10 +13,35 @@ export function messageBytes(value: unknown, field: string): Buffer {
   throw new TypeError(`${field} takes bytes (a Buffer or Uint8Array) or a string, not ${kindOf(value)}`);
 }
 
-/** A message's `text` as scripts may set it: only a string. */
-export function messageText(value: unknown, field: string): Buffer {
-  if (typeof value !== "string") throw new TypeError(`${field} takes a string, not ${kindOf(value)}`);
-  return Buffer.from(value, "utf8");
+/** A WebSocket, TCP or UDP message's bytes, read and set as `content` or as UTF-8 `text`. */
+export abstract class BytesMessage {
+  #content: Buffer;
+
+  constructor(content: Uint8Array | string) {
+    this.#content = messageBytes(content, this.fieldName("content"));
+  }
+
+  /** What errors call one of the message's fields (a method: no name kept per message). */
+  protected abstract fieldName(field: "content" | "text"): string;
+
+  /** The message's bytes; set it to bytes or a string (taken as UTF-8). */
+  get content(): Buffer {
+    return this.#content;
+  }
+
+  set content(value: Uint8Array | string) {
+    this.#content = messageBytes(value, this.fieldName("content"));
+  }
+
+  /** The content as UTF-8 text; setting it sets the content to the text's UTF-8 bytes. */
+  get text(): string {
+    return this.#content.toString("utf8");
+  }
+
+  set text(value: string) {
+    if (typeof value !== "string") throw new TypeError(`${this.fieldName("text")} takes a string, not ${kindOf(value)}`);
+    this.#content = Buffer.from(value, "utf8");
+  }
 }
 
 function kindOf(value: unknown): string {

@@ -1,36 +1,21 @@
 import { Flow } from "./flow.ts";
 import { Server } from "./connection.ts";
 import { now } from "./now.ts";
-import { messageBytes, messageText } from "./message-bytes.ts";
+import { BytesMessage } from "./message-bytes.ts";
 
 /** One chunk of a raw TCP (or UDP) stream, as it arrived. */
-export class TCPMessage {
-  #content: Buffer;
+export class TCPMessage extends BytesMessage {
   constructor(
     readonly from_client: boolean,
     content: Uint8Array | string,
     /** When it arrived; a flow read from a file passes the recorded one. */
     readonly timestamp = now(),
   ) {
-    this.#content = messageBytes(content, "TCPMessage.content (or UDPMessage.content)");
+    super(content);
   }
 
-  /** The chunk's bytes; set it to bytes or a string (taken as UTF-8). */
-  get content(): Buffer {
-    return this.#content;
-  }
-
-  set content(value: Uint8Array | string) {
-    this.#content = messageBytes(value, "TCPMessage.content (or UDPMessage.content)");
-  }
-
-  /** The content as UTF-8 text; setting it sets the content to the text's UTF-8 bytes. */
-  get text(): string {
-    return this.#content.toString("utf8");
-  }
-
-  set text(value: string) {
-    this.#content = messageText(value, "TCPMessage.text (or UDPMessage.text)");
+  protected fieldName(field: "content" | "text"): string {
+    return `TCPMessage.${field} (or UDPMessage.${field})`;
   }
 }
 

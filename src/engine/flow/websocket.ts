@@ -1,12 +1,11 @@
 import { now } from "./now.ts";
-import { messageBytes, messageText } from "./message-bytes.ts";
+import { BytesMessage } from "./message-bytes.ts";
 
 /** One WebSocket message (mitmproxy's `WebSocketMessage`). */
-export class WebSocketMessage {
+export class WebSocketMessage extends BytesMessage {
   dropped = false;
   /** Made up by pryx (inject.websocket), not sent by the peer it is recorded from. */
   injected = false;
-  #content: Buffer;
   constructor(
     readonly type: "text" | "binary",
     readonly from_client: boolean,
@@ -14,29 +13,15 @@ export class WebSocketMessage {
     /** When it arrived; a flow read from a file passes the recorded one. */
     readonly timestamp = now(),
   ) {
-    this.#content = messageBytes(content, "WebSocketMessage.content");
+    super(content);
   }
 
-  /** The message's bytes; set it to bytes or a string (taken as UTF-8). */
-  get content(): Buffer {
-    return this.#content;
-  }
-
-  set content(value: Uint8Array | string) {
-    this.#content = messageBytes(value, "WebSocketMessage.content");
+  protected fieldName(field: "content" | "text"): string {
+    return `WebSocketMessage.${field}`;
   }
 
   get is_text(): boolean {
     return this.type === "text";
-  }
-
-  /** The content as UTF-8 text; setting it sets the content to the text's UTF-8 bytes. */
-  get text(): string {
-    return this.#content.toString("utf8");
-  }
-
-  set text(value: string) {
-    this.#content = messageText(value, "WebSocketMessage.text");
   }
 
   /** Keeps the message from being forwarded. */
