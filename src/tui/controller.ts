@@ -1066,7 +1066,7 @@ export class Controller {
     // replay is a new flow: the view goes over to it once it comes, or `r` would seem to do nothing.
     // The engine names the replay it queued; another flow of the same URL is not it.
     const following = name === "replay.client" && args[0] === "@focus" && this.top().kind === "flowview" && focus !== undefined;
-    const reply = following ? this.replayFollowed(replaceFocus(line, focus)) : this.engine.request({ op: "command", line: replaceFocus(line, focus) });
+    const reply = following ? this.startAndFocus(replaceFocus(line, focus), REPLAY_FOLLOW_MS) : this.engine.request({ op: "command", line: replaceFocus(line, focus) });
     // Gone from the list at once, not when the engine's batch says so: `ddd` typed fast deleted one
     // flow three times. Back in the list if the engine refuses.
     const removed = name === "view.flows.remove" && args[0] === "@focus" && focus !== undefined ? this.store.get(focus) : undefined;
@@ -1084,15 +1084,15 @@ export class Controller {
   }
 
   /**
-   * Runs a replay of the focused flow and follows it: once the flow the engine started under the
-   * id it gave comes (within REPLAY_FOLLOW_MS: a stopped queue never sends it), it takes the focus.
-   * The reply is what the engine says, as any command's.
+   * Runs a command line that starts flows (a replay, copies) and focuses the first the engine
+   * names once it comes; within `withinMs` only, for a flow that may never come (a replay whose
+   * queue was stopped). The reply is what the engine says, as any command's.
    */
-  private async replayFollowed(line: string): Promise<string | undefined> {
+  private async startAndFocus(line: string, withinMs = Infinity): Promise<string | undefined> {
     const { said, ids } = await this.engine.request({ op: "start", line });
     const id = ids[0];
     if (id !== undefined) {
-      const until = Date.now() + REPLAY_FOLLOW_MS;
+      const until = Date.now() + withinMs;
       this.focusArrived(() => (Date.now() > until ? null : this.store.get(id)));
     }
     return said;
@@ -2235,11 +2235,7 @@ export class Controller {
     // As mitmproxy, the first copy takes the focus, so `D` then `e` edits the copy and leaves the original as recorded.
     // The engine names the copies: another client's flow arriving first is not the copy.
     add("view.flows.duplicate", "view.flows.duplicate flows", "Copy flows, for editing and replay; the first copy takes the focus", async (_a, { rest, focus }) => {
-      const { said, ids } = await this.engine.request({ op: "start", line: replaceFocus(`view.flows.duplicate ${rest}`, focus) });
-      const first = ids[0];
-      // No flow copied (none given): no copy is coming to focus.
-      if (first !== undefined) this.focusArrived(() => this.store.get(first));
-      return said;
+      return this.startAndFocus(replaceFocus(`view.flows.duplicate ${rest}`, focus));
     }, true);
     // The engine answers with the new flow's id, which told the user nothing: the status line names
     // the flow instead, and it takes the focus as a copy does, so `e` or `r` acts on it next.
